@@ -1,0 +1,509 @@
+package dcm
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+)
+
+// UndefinedLength is the 0xFFFFFFFF length of sequences, items and encapsulated pixel data.
+const UndefinedLength = 0xFFFFFFFF
+
+// ParseError describes malformed input precisely enough for a person to find it.
+type ParseError struct {
+	Offset int64 // byte offset in the stream (-1 inside a deflated data set)
+	Tag    Tag   // element being read, 0 when none
+	Msg    string
+}
+
+func (e *ParseError) Error() string {
+	where := fmt.Sprintf("at byte %d", e.Offset)
+	if e.Offset < 0 {
+		where = "in deflated data set"
+	}
+	if e.Tag != 0 {
+		return fmt.Sprintf("%s, element %s: %s", where, e.Tag, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", where, e.Msg)
+}
+
+// ErrNotPart10 is wrapped by errors about a missing preamble or DICM prefix.
+var ErrNotPart10 = errors.New("not a DICOM Part 10 file")
+
+// ReadOptions bounds what the reader keeps in memory.
+type ReadOptions struct {
+	// BulkThreshold: values of bulk VRs (OB, OW, OF, OD, OL, OV, UN) longer
+	// than this are skipped and located by a BulkRef. Pixel Data is always
+	// skipped. Default 1024.
+	BulkThreshold int64
+	// MaxValueLength: a non-bulk value longer than this is an error. Default 16 MiB.
+	MaxValueLength int64
+	// MaxDepth bounds sequence nesting. Default 32.
+	MaxDepth int
+}
+
+func (o ReadOptions) withDefaults() ReadOptions {
+	if o.BulkThreshold <= 0 {
+		o.BulkThreshold = 1024
+	}
+	if o.MaxValueLength <= 0 {
+		o.MaxValueLength = 16 << 20
+	}
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = 32
+	}
+	return o
+}
+
+// File is a parsed Part 10 file: meta information and the data set header.
+type File struct {
+	Meta           *Dataset
+	Dataset        *Dataset
+	TransferSyntax TransferSyntax
+	// DatasetOffset is where the data set starts in the stream (after the meta).
+	DatasetOffset int64
+}
+
+type decoder struct {
+	br       *bufio.Reader
+	pos      int64
+	implicit bool
+	big      bool
+	noOffset bool // inside a deflate stream: offsets are meaningless
+	opt      ReadOptions
+	buf      [8]byte
+	fragCap  int
+}
+
+func (d *decoder) order() binary.ByteOrder {
+	if d.big {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
+}
+
+func (d *decoder) errf(t Tag, format string, args ...any) error {
+	off := d.pos
+	if d.noOffset {
+		off = -1
+	}
+	return &ParseError{Offset: off, Tag: t, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *decoder) offset() int64 {
+	if d.noOffset {
+		return -1
+	}
+	return d.pos
+}
+
+// read fills b; io.EOF only when nothing at all was read.
+func (d *decoder) read(b []byte) error {
+	n, err := io.ReadFull(d.br, b)
+	d.pos += int64(n)
+	return err
+}
+
+func (d *decoder) skip(t Tag, n int64) error {
+	got, err := io.CopyN(io.Discard, d.br, n)
+	d.pos += got
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return d.errf(t, "truncated: value declares %d bytes but only %d remain", n, got)
+		}
+		return d.errf(t, "reading value: %v", err)
+	}
+	return nil
+}
+
+// ReadFile parses a Part 10 stream. It consumes the whole stream, skipping
+// bulk values, so that truncation anywhere is detected.
+func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
+	d := &decoder{br: bufio.NewReaderSize(r, 64<<10), opt: opt.withDefaults()}
+	var pre [132]byte
+	n, err := io.ReadFull(d.br, pre[:])
+	d.pos += int64(n)
+	if err != nil {
+		return nil, fmt.Errorf("%w: only %d bytes, shorter than the 128-byte preamble and DICM prefix", ErrNotPart10, n)
+	}
+	if string(pre[128:]) != "DICM" {
+		return nil, fmt.Errorf("%w: no \"DICM\" prefix at byte 128", ErrNotPart10)
+	}
+	meta, err := d.readMeta()
+	if err != nil {
+		return nil, err
+	}
+	f := &File{Meta: meta}
+	uid := meta.Str(TagTransferSyntaxUID)
+	if uid == "" {
+		return nil, &ParseError{Offset: d.pos, Tag: TagTransferSyntaxUID, Msg: "missing Transfer Syntax UID in file meta information"}
+	}
+	ts, ok := LookupTransferSyntax(uid)
+	if !ok {
+		return nil, &ParseError{Offset: d.pos, Tag: TagTransferSyntaxUID, Msg: fmt.Sprintf("unsupported transfer syntax %q", uid)}
+	}
+	f.TransferSyntax = ts
+	f.DatasetOffset = d.pos
+	ds, err := d.readDataset(ts)
+	if err != nil {
+		return nil, err
+	}
+	f.Dataset = ds
+	return f, nil
+}
+
+// ReadDataset parses a data set without meta information, encoded in the
+// given transfer syntax (as DIMSE carries them).
+func ReadDataset(r io.Reader, tsUID string, opt ReadOptions) (*Dataset, error) {
+	ts, ok := LookupTransferSyntax(tsUID)
+	if !ok {
+		return nil, fmt.Errorf("unsupported transfer syntax %q", tsUID)
+	}
+	d := &decoder{br: bufio.NewReaderSize(r, 32<<10), opt: opt.withDefaults()}
+	return d.readDataset(ts)
+}
+
+func (d *decoder) readDataset(ts TransferSyntax) (*Dataset, error) {
+	d.implicit, d.big = ts.Implicit, ts.BigEndian
+	if ts.Deflated {
+		d.br = bufio.NewReaderSize(flate.NewReader(d.br), 64<<10)
+		d.noOffset = true
+	}
+	ds := &Dataset{}
+	if err := d.readElements(ds, -1, 0, true); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+func (d *decoder) readMeta() (*Dataset, error) {
+	meta := &Dataset{}
+	// Meta information is always explicit VR little endian. Read while the
+	// next group is 0002 rather than trusting the group length, which some
+	// writers get wrong.
+	for {
+		p, err := d.br.Peek(2)
+		if err != nil || binary.LittleEndian.Uint16(p) != 0x0002 {
+			break
+		}
+		t, vr, vl, err := d.readHeader()
+		if err != nil {
+			return nil, d.asTruncated(err, 0, "file meta information is truncated")
+		}
+		e, err := d.readValue(t, vr, vl, 0)
+		if err != nil {
+			return nil, err
+		}
+		appendElement(meta, e)
+	}
+	if len(meta.Elements) == 0 {
+		return nil, &ParseError{Offset: d.pos, Msg: "no file meta information (group 0002) after the DICM prefix"}
+	}
+	return meta, nil
+}
+
+func (d *decoder) asTruncated(err error, t Tag, msg string) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return d.errf(t, "%s", msg)
+	}
+	return d.errf(t, "%s: %v", msg, err)
+}
+
+var longVRs = map[string]bool{"OB": true, "OD": true, "OF": true, "OL": true, "OV": true, "OW": true, "SQ": true, "UC": true, "UR": true, "UT": true, "UN": true}
+
+var validVRs = map[string]bool{
+	"AE": true, "AS": true, "AT": true, "CS": true, "DA": true, "DS": true, "DT": true, "FL": true, "FD": true,
+	"IS": true, "LO": true, "LT": true, "OB": true, "OD": true, "OF": true, "OL": true, "OV": true, "OW": true,
+	"PN": true, "SH": true, "SL": true, "SQ": true, "SS": true, "ST": true, "SV": true, "TM": true, "UC": true,
+	"UI": true, "UL": true, "UN": true, "UR": true, "US": true, "UT": true, "UV": true,
+}
+
+func isBulkVR(vr string) bool {
+	switch vr {
+	case "OB", "OW", "OF", "OD", "OL", "OV", "UN":
+		return true
+	}
+	return false
+}
+
+// readHeader reads tag, VR and length. It returns io.EOF only at a clean
+// element boundary.
+func (d *decoder) readHeader() (Tag, string, uint32, error) {
+	b := d.buf[:4]
+	if err := d.read(b); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, "", 0, d.errf(0, "truncated inside an element tag")
+		}
+		return 0, "", 0, err
+	}
+	o := d.order()
+	t := NewTag(o.Uint16(b), o.Uint16(b[2:]))
+	if t.Group() == 0xFFFE || d.implicit {
+		if err := d.read(b); err != nil {
+			return 0, "", 0, d.errf(t, "truncated inside the element length")
+		}
+		vr := ""
+		if t.Group() != 0xFFFE {
+			vr = VROf(t)
+		}
+		return t, vr, o.Uint32(b), nil
+	}
+	if err := d.read(b[:2]); err != nil {
+		return 0, "", 0, d.errf(t, "truncated inside the VR")
+	}
+	vr := string(b[:2])
+	if !validVRs[vr] {
+		return 0, "", 0, d.errf(t, "invalid VR %q", vr)
+	}
+	if longVRs[vr] {
+		// Two reserved bytes, then a 32-bit length.
+		if err := d.read(b[:2]); err != nil {
+			return 0, "", 0, d.errf(t, "truncated inside the element length")
+		}
+		if err := d.read(b); err != nil {
+			return 0, "", 0, d.errf(t, "truncated inside the element length")
+		}
+		return t, vr, o.Uint32(b), nil
+	}
+	if err := d.read(b[:2]); err != nil {
+		return 0, "", 0, d.errf(t, "truncated inside the element length")
+	}
+	return t, vr, uint32(o.Uint16(b[:2])), nil
+}
+
+// readItemHeader reads the tag and 32-bit length that start an item or a
+// delimiter; these never carry a VR.
+func (d *decoder) readItemHeader() (Tag, uint32, error) {
+	b := d.buf[:8]
+	if err := d.read(b); err != nil {
+		return 0, 0, err
+	}
+	o := d.order()
+	return NewTag(o.Uint16(b), o.Uint16(b[2:])), o.Uint32(b[4:]), nil
+}
+
+// readElements reads elements into ds until end (a byte position), an item
+// delimiter (end < 0 inside an item), or a clean EOF (top level).
+func (d *decoder) readElements(ds *Dataset, end int64, depth int, top bool) error {
+	for {
+		if end >= 0 && d.pos >= end {
+			if d.pos > end {
+				return d.errf(0, "elements overrun their item by %d bytes", d.pos-end)
+			}
+			return nil
+		}
+		t, vr, vl, err := d.readHeader()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				if top {
+					return nil
+				}
+				return d.errf(0, "truncated: item not terminated")
+			}
+			return err
+		}
+		switch t {
+		case TagItemDelimitation:
+			if top || end >= 0 {
+				return d.errf(t, "item delimiter outside an undefined-length item")
+			}
+			return nil
+		case TagSequenceDelimitation:
+			return d.errf(t, "sequence delimiter outside a sequence")
+		case TagItem:
+			return d.errf(t, "item tag outside a sequence")
+		}
+		e, err := d.readValue(t, vr, vl, depth)
+		if err != nil {
+			return err
+		}
+		appendElement(ds, e)
+	}
+}
+
+// appendElement keeps ascending order; a repeated tag keeps its first value.
+func appendElement(ds *Dataset, e *Element) {
+	n := len(ds.Elements)
+	if n == 0 || ds.Elements[n-1].Tag < e.Tag {
+		ds.Elements = append(ds.Elements, e)
+		return
+	}
+	if ds.Get(e.Tag) == nil {
+		i, _ := slices.BinarySearchFunc(ds.Elements, e.Tag, func(x *Element, t Tag) int { return cmpTag(x.Tag, t) })
+		ds.Elements = slices.Insert(ds.Elements, i, e)
+	}
+}
+
+func isPixelTag(t Tag) bool {
+	return t == TagPixelData || t == TagFloatPixelData || t == TagDoubleFloatPixelData
+}
+
+func (d *decoder) readValue(t Tag, vr string, vl uint32, depth int) (*Element, error) {
+	e := &Element{Tag: t, VR: vr}
+	switch {
+	case vr == "SQ" || (vl == UndefinedLength && vr == "UN" && !isPixelTag(t)):
+		// An undefined-length UN is a sequence encoded implicit VR (PS3.5 §6.2.2).
+		e.VR = "SQ"
+		items, err := d.readSequence(t, vl, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		e.Items = items
+	case vl == UndefinedLength:
+		if !isPixelTag(t) {
+			return nil, d.errf(t, "undefined length is not allowed for VR %s", vr)
+		}
+		ref, err := d.readEncapsulated(t)
+		if err != nil {
+			return nil, err
+		}
+		e.Bulk = ref
+	case isPixelTag(t) || t == TagDataSetTrailingPadding || (isBulkVR(vr) && int64(vl) > d.opt.BulkThreshold):
+		e.Bulk = &BulkRef{Offset: d.offset(), Length: int64(vl)}
+		if err := d.skip(t, int64(vl)); err != nil {
+			return nil, err
+		}
+	default:
+		if int64(vl) > d.opt.MaxValueLength {
+			return nil, d.errf(t, "declared length %d exceeds the %d-byte limit for a %s value", vl, d.opt.MaxValueLength, vr)
+		}
+		v, err := d.readBytes(t, int64(vl))
+		if err != nil {
+			return nil, err
+		}
+		if d.big {
+			swapToLittle(vr, v)
+		}
+		e.Value = v
+	}
+	return e, nil
+}
+
+func (d *decoder) readBytes(t Tag, n int64) ([]byte, error) {
+	if n <= 64<<10 {
+		v := make([]byte, n)
+		if err := d.read(v); err != nil {
+			return nil, d.errf(t, "truncated: value declares %d bytes", n)
+		}
+		return v, nil
+	}
+	// Grow as bytes arrive so a lying length cannot allocate memory up front.
+	var buf bytes.Buffer
+	got, err := io.CopyN(&buf, d.br, n)
+	d.pos += got
+	if err != nil {
+		return nil, d.errf(t, "truncated: value declares %d bytes but only %d remain", n, got)
+	}
+	return buf.Bytes(), nil
+}
+
+func (d *decoder) readSequence(t Tag, vl uint32, depth int) ([]*Dataset, error) {
+	if depth > d.opt.MaxDepth {
+		return nil, d.errf(t, "sequences nested deeper than %d", d.opt.MaxDepth)
+	}
+	end := int64(-1)
+	if vl != UndefinedLength {
+		end = d.pos + int64(vl)
+	}
+	var items []*Dataset
+	for {
+		if end >= 0 && d.pos >= end {
+			if d.pos > end {
+				return nil, d.errf(t, "items overrun the sequence length by %d bytes", d.pos-end)
+			}
+			return items, nil
+		}
+		it, il, err := d.readItemHeader()
+		if err != nil {
+			return nil, d.asTruncated(err, t, "truncated: sequence not terminated")
+		}
+		if it == TagSequenceDelimitation {
+			return items, nil
+		}
+		if it != TagItem {
+			return nil, d.errf(t, "expected an item (FFFE,E000) in the sequence, found %s", it)
+		}
+		item := &Dataset{}
+		if il == UndefinedLength {
+			err = d.readElements(item, -1, depth, false)
+		} else {
+			iend := d.pos + int64(il)
+			if end >= 0 && iend > end {
+				return nil, d.errf(t, "item length %d overruns the sequence", il)
+			}
+			err = d.readElements(item, iend, depth, false)
+		}
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item)
+	}
+}
+
+func (d *decoder) readEncapsulated(t Tag) (*BulkRef, error) {
+	ref := &BulkRef{Offset: d.offset(), Length: -1}
+	first := true
+	for {
+		it, il, err := d.readItemHeader()
+		if err != nil {
+			return nil, d.asTruncated(err, t, "truncated: encapsulated pixel data not terminated")
+		}
+		if it == TagSequenceDelimitation {
+			return ref, nil
+		}
+		if it != TagItem {
+			return nil, d.errf(t, "expected a fragment item in encapsulated pixel data, found %s", it)
+		}
+		if il == UndefinedLength {
+			return nil, d.errf(t, "pixel data fragment with undefined length")
+		}
+		if first {
+			first = false
+			if il%4 != 0 || int64(il) > d.opt.MaxValueLength {
+				return nil, d.errf(t, "basic offset table length %d is not a small multiple of 4", il)
+			}
+			v, err := d.readBytes(t, int64(il))
+			if err != nil {
+				return nil, err
+			}
+			for i := 0; i+4 <= len(v); i += 4 {
+				ref.OffsetTable = append(ref.OffsetTable, d.order().Uint32(v[i:]))
+			}
+			continue
+		}
+		if len(ref.Fragments) >= 1<<22 {
+			return nil, d.errf(t, "more than %d pixel data fragments", 1<<22)
+		}
+		ref.Fragments = append(ref.Fragments, Fragment{Offset: d.offset(), Length: int64(il)})
+		if err := d.skip(t, int64(il)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func swapToLittle(vr string, v []byte) {
+	size := 0
+	switch vr {
+	case "US", "SS", "OW", "AT":
+		size = 2
+	case "UL", "SL", "FL", "OF", "OL":
+		size = 4
+	case "FD", "OD", "SV", "UV", "OV":
+		size = 8
+	}
+	if size == 0 {
+		return
+	}
+	for i := 0; i+size <= len(v); i += size {
+		slices.Reverse(v[i : i+size])
+	}
+}
