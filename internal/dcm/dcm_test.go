@@ -3,6 +3,7 @@ package dcm
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -244,4 +245,37 @@ func FuzzReadFile(f *testing.F) {
 		var buf bytes.Buffer
 		_ = WriteDataset(&buf, &loaded, ExplicitVRLittleEndian)
 	})
+}
+
+func TestMarshalJSON(t *testing.T) {
+	ds := sampleDataset()
+	ds.SetStr(TagPatientName, "DOE^JANE=ドウ^ジェーン")
+	ds.SetStr(TagSliceThickness, "2.5")
+	ds.SetStr(TagInstanceNumber, "7")
+	ds.SetStr(TagSpecificCharacterSet, "ISO_IR 192")
+	out := MarshalJSON(ds, JSONOptions{BulkURI: func(t Tag) string { return "bulk/" + t.Hex() }})
+	var m map[string]map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, out)
+	}
+	pn := m["00100010"]["Value"].([]any)[0].(map[string]any)
+	if pn["Alphabetic"] != "DOE^JANE" || pn["Ideographic"] != "ドウ^ジェーン" {
+		t.Errorf("PN %v", pn)
+	}
+	if v := m["00180050"]["Value"].([]any)[0]; v != 2.5 {
+		t.Errorf("DS %v", v)
+	}
+	if v := m["00200013"]["Value"].([]any)[0]; v != 7.0 {
+		t.Errorf("IS %v", v)
+	}
+	if v := m["00280010"]["Value"].([]any)[0]; v != 4.0 {
+		t.Errorf("US %v", v)
+	}
+	if m["7FE00010"]["BulkDataURI"] != "bulk/7FE00010" {
+		t.Errorf("bulk %v", m["7FE00010"])
+	}
+	seq := m["00081032"]["Value"].([]any)[0].(map[string]any)
+	if seq["00080100"].(map[string]any)["Value"].([]any)[0] != "71250" {
+		t.Errorf("seq %v", seq)
+	}
 }

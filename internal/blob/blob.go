@@ -1,0 +1,305 @@
+package blob
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// ErrNotFound is returned for a key with no object.
+var ErrNotFound = errors.New("blob not found")
+
+// Store is where instance bytes live.
+type Store interface {
+	// Create starts a new blob in temporary storage.
+	Create(ctx context.Context) (Writer, error)
+	// Open returns a published object.
+	Open(ctx context.Context, key string) (Object, error)
+	// Exists reports whether key is published.
+	Exists(ctx context.Context, key string) (bool, error)
+	// Delete removes a published object.
+	Delete(ctx context.Context, key string) error
+	// Close releases the store's resources (temporary folder, lock).
+	Close() error
+}
+
+// Writer receives a blob's bytes.
+type Writer interface {
+	io.Writer
+	// Commit makes the bytes durable and publishes them under key. If key
+	// already exists it is kept (content-addressed keys make them equal).
+	Commit(ctx context.Context, key string) error
+	// Abort discards the temporary object; safe after Commit.
+	Abort() error
+}
+
+// Object is a published blob.
+type Object interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+	Size() int64
+}
+
+// Open opens a store from a URL: "file:DIR" or a bare folder path.
+func Open(url string) (Store, error) {
+	switch {
+	case strings.HasPrefix(url, "s3://"):
+		return nil, fmt.Errorf("open blob store %s: the S3 backend is not built yet; use a folder", url)
+	default:
+		return OpenDir(strings.TrimPrefix(url, "file:"))
+	}
+}
+
+// Dir is a Store in a local folder: objects/ holds published blobs, tmp/
+// one folder per live process.
+type Dir struct {
+	root    string
+	tmp     string
+	lock    *os.File
+	objects string
+}
+
+// OpenDir opens (creating) a folder store and removes temporary files left by
+// processes that are no longer running.
+func OpenDir(root string) (*Dir, error) {
+	if root == "" {
+		return nil, errors.New("open blob folder: empty path")
+	}
+	d := &Dir{root: root, objects: filepath.Join(root, "objects")}
+	tmpRoot := filepath.Join(root, "tmp")
+	for _, p := range []string{d.objects, tmpRoot} {
+		if err := os.MkdirAll(p, 0o750); err != nil {
+			return nil, fmt.Errorf("open blob folder %s: %w", root, err)
+		}
+	}
+	if _, err := CleanStale(root); err != nil {
+		return nil, err
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	id := hex.EncodeToString(b[:])
+	lock, err := os.OpenFile(filepath.Join(tmpRoot, id+".lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("open blob folder %s: %w", root, err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("lock blob temp folder: %w", err)
+	}
+	d.lock = lock
+	d.tmp = filepath.Join(tmpRoot, id)
+	if err := os.MkdirAll(d.tmp, 0o750); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("open blob folder %s: %w", root, err)
+	}
+	return d, nil
+}
+
+// CleanStale removes temporary folders whose owning process has exited (its
+// lock can be taken) and returns how many files it removed.
+func CleanStale(root string) (int, error) {
+	tmpRoot := filepath.Join(root, "tmp")
+	entries, err := os.ReadDir(tmpRoot)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("clean temp files: %w", err)
+	}
+	removed := 0
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".lock")
+		if !ok {
+			if e.IsDir() {
+				// A temp folder without a lock file is always stale.
+				if _, err := os.Stat(filepath.Join(tmpRoot, e.Name()+".lock")); errors.Is(err, fs.ErrNotExist) {
+					removed += removeAllCount(filepath.Join(tmpRoot, e.Name()))
+				}
+			}
+			continue
+		}
+		lockPath := filepath.Join(tmpRoot, e.Name())
+		f, err := os.OpenFile(lockPath, os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			removed += removeAllCount(filepath.Join(tmpRoot, name))
+			_ = os.Remove(lockPath)
+		}
+		f.Close()
+	}
+	return removed, nil
+}
+
+func removeAllCount(dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	_ = os.RemoveAll(dir)
+	return n
+}
+
+// Close releases the lock and removes this process's temporary folder.
+func (d *Dir) Close() error {
+	if d.lock == nil {
+		return nil
+	}
+	err := os.RemoveAll(d.tmp)
+	_ = os.Remove(d.lock.Name())
+	err = errors.Join(err, d.lock.Close())
+	d.lock = nil
+	return err
+}
+
+func (d *Dir) path(key string) (string, error) {
+	if key == "" || strings.Contains(key, "..") || strings.HasPrefix(key, "/") {
+		return "", fmt.Errorf("invalid blob key %q", key)
+	}
+	return filepath.Join(d.objects, filepath.FromSlash(key)), nil
+}
+
+// Create starts a temporary file.
+func (d *Dir) Create(ctx context.Context) (Writer, error) {
+	f, err := os.CreateTemp(d.tmp, "blob-*")
+	if err != nil {
+		return nil, fmt.Errorf("create temp blob: %w", err)
+	}
+	return &dirWriter{d: d, f: f}, nil
+}
+
+type dirWriter struct {
+	d    *Dir
+	f    *os.File
+	done bool
+}
+
+func (w *dirWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
+
+func (w *dirWriter) Commit(ctx context.Context, key string) error {
+	final, err := w.d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("fsync blob: %w", err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("close blob: %w", err)
+	}
+	w.done = true
+	if _, err := os.Stat(final); err == nil {
+		return os.Remove(w.f.Name())
+	}
+	if err := mkdirDurable(w.d.objects, filepath.Dir(final)); err != nil {
+		return err
+	}
+	if err := os.Rename(w.f.Name(), final); err != nil {
+		return fmt.Errorf("publish blob %s: %w", key, err)
+	}
+	return syncDir(filepath.Dir(final))
+}
+
+func (w *dirWriter) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close()
+	return os.Remove(w.f.Name())
+}
+
+// mkdirDurable creates dir (below root) and fsyncs each parent whose
+// entries changed, so a published file's directory survives a crash.
+func mkdirDurable(root, dir string) error {
+	if _, err := os.Stat(dir); err == nil {
+		return nil
+	}
+	parent := filepath.Dir(dir)
+	if parent != root && len(parent) > len(root) {
+		if err := mkdirDurable(root, parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create blob folder: %w", err)
+	}
+	return syncDir(parent)
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync folder: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync folder %s: %w", dir, err)
+	}
+	return nil
+}
+
+type fileObject struct {
+	*os.File
+	size int64
+}
+
+func (o fileObject) Size() int64 { return o.size }
+
+// Open opens a published blob.
+func (d *Dir) Open(ctx context.Context, key string) (Object, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("open blob %s: %w", key, ErrNotFound)
+		}
+		return nil, fmt.Errorf("open blob %s: %w", key, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return fileObject{File: f, size: st.Size()}, nil
+}
+
+// Exists reports whether key is published.
+func (d *Dir) Exists(ctx context.Context, key string) (bool, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return false, err
+	}
+	_, err = os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Delete removes a published blob.
+func (d *Dir) Delete(ctx context.Context, key string) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete blob %s: %w", key, err)
+	}
+	return nil
+}

@@ -1,0 +1,126 @@
+package blob
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+func TestCommitOpenDelete(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	w, _ := d.Create(ctx)
+	_, _ = w.Write([]byte("hello"))
+	if err := w.Commit(ctx, "ab/cd/abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Abort() // after commit: no-op
+	o, err := d.Open(ctx, "ab/cd/abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(o)
+	o.Close()
+	if string(b) != "hello" || o.Size() != 5 {
+		t.Fatalf("got %q size %d", b, o.Size())
+	}
+	// Same key again: kept, temp removed.
+	w2, _ := d.Create(ctx)
+	_, _ = w2.Write([]byte("hello"))
+	if err := w2.Commit(ctx, "ab/cd/abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	if ents, _ := os.ReadDir(d.tmp); len(ents) != 0 {
+		t.Errorf("temp files left: %v", ents)
+	}
+	if err := d.Delete(ctx, "ab/cd/abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Open(ctx, "ab/cd/abcdef"); err == nil {
+		t.Fatal("deleted blob opened")
+	}
+	for _, bad := range []string{"", "../x", "/etc/passwd"} {
+		if _, err := d.Open(ctx, bad); err == nil {
+			t.Errorf("key %q accepted", bad)
+		}
+	}
+}
+
+func TestAbortRemovesTemp(t *testing.T) {
+	ctx := context.Background()
+	d, _ := OpenDir(t.TempDir())
+	defer d.Close()
+	w, _ := d.Create(ctx)
+	_, _ = w.Write([]byte("x"))
+	_ = w.Abort()
+	if ents, _ := os.ReadDir(d.tmp); len(ents) != 0 {
+		t.Errorf("temp files left: %v", ents)
+	}
+}
+
+// A live process's temp folder survives another opener's cleanup; a dead
+// one's is removed.
+func TestCleanStaleRespectsLiveLocks(t *testing.T) {
+	root := t.TempDir()
+	live, err := OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	w, _ := live.Create(context.Background())
+	_, _ = w.Write([]byte("in flight"))
+
+	// A dead process: a temp folder and a lock nobody holds.
+	dead := filepath.Join(root, "tmp", "deadbeef")
+	_ = os.MkdirAll(dead, 0o750)
+	_ = os.WriteFile(filepath.Join(dead, "blob-1"), []byte("partial"), 0o640)
+	_ = os.WriteFile(dead+".lock", nil, 0o640)
+
+	n, err := CleanStale(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("removed %d files, want 1", n)
+	}
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Error("dead temp folder kept")
+	}
+	if ents, _ := os.ReadDir(live.tmp); len(ents) != 1 {
+		t.Errorf("live temp file removed: %v", ents)
+	}
+}
+
+// A lock held by another process (flock is per open file description, so a
+// child process holding it is the honest test).
+func TestCleanStaleOtherProcess(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("flock(1) not installed")
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "tmp", "other")
+	_ = os.MkdirAll(dir, 0o750)
+	_ = os.WriteFile(filepath.Join(dir, "blob-1"), []byte("x"), 0o640)
+	cmd := exec.Command("flock", dir+".lock", "sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	for range 100 {
+		if _, err := os.Stat(dir + ".lock"); err == nil {
+			break
+		}
+		exec.Command("sleep", "0.02").Run()
+	}
+	exec.Command("sleep", "0.1").Run()
+	if n, _ := CleanStale(root); n != 0 {
+		t.Fatalf("removed %d files of a live process", n)
+	}
+}

@@ -1,0 +1,80 @@
+// Package dbtest opens throwaway, migrated databases for tests: SQLite always,
+// PostgreSQL too when LIGHTBOX_TEST_POSTGRES holds a URL.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"lightbox/internal/db"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// PostgresEnv names the environment variable holding the PostgreSQL URL
+// tests use; when it is unset, PostgreSQL variants of tests are skipped.
+const PostgresEnv = "LIGHTBOX_TEST_POSTGRES"
+
+// TestDatabases returns freshly migrated databases for a test, keyed by
+// dialect: always SQLite, and PostgreSQL (a private schema dropped at the
+// end) when LIGHTBOX_TEST_POSTGRES is set.
+func Databases(t testing.TB) map[string]*db.DB {
+	t.Helper()
+	out := map[string]*db.DB{"sqlite": SQLite(t)}
+	if u := os.Getenv(PostgresEnv); u != "" {
+		out["postgres"] = Postgres(t, u)
+	}
+	return out
+}
+
+// OpenTestSQLite opens a migrated SQLite database in a temp dir.
+func SQLite(t testing.TB) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// OpenTestPostgres creates a private schema and opens a migrated database in it.
+func Postgres(t testing.TB, base string) *db.DB {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := db.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.W.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	d, err := db.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Close()
+		_, _ = admin.W.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	return d
+}

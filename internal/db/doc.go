@@ -1,0 +1,9 @@
+// Package db opens Lightbox's index database — SQLite (embedded default) or
+// PostgreSQL (scale-out) — and runs the embedded, ordered migrations.
+//
+// One schema serves both dialects: SQL is written with ? placeholders and
+// portable types; Rebind turns placeholders into $n for PostgreSQL, and DDL
+// marks the few differences ({{pk}}, {{blob}}). SQLite gets one writer
+// connection (BEGIN IMMEDIATE, synchronous=FULL so a commit survives power
+// loss) and a separate read pool, in WAL mode.
+package db

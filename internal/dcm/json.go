@@ -1,0 +1,238 @@
+package dcm
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// JSONOptions controls DICOM JSON (PS3.18 Annex F) encoding.
+type JSONOptions struct {
+	// BulkURI returns the BulkDataURI for a top-level element whose value
+	// was not loaded (or is bulk). Empty means "omit the value".
+	BulkURI func(t Tag) string
+	// InlineBinaryMax: loaded binary values up to this size are inlined as
+	// base64; larger ones go to BulkURI. Default 1024.
+	InlineBinaryMax int
+	// SkipMeta leaves out group 0002 and group lengths.
+	SkipMeta bool
+}
+
+// MarshalJSON encodes a data set as a DICOM JSON object.
+func MarshalJSON(ds *Dataset, opt JSONOptions) []byte {
+	if opt.InlineBinaryMax == 0 {
+		opt.InlineBinaryMax = 1024
+	}
+	var b bytes.Buffer
+	cs := charsetOf(ds)
+	writeJSONObject(&b, ds, opt, cs, true)
+	return b.Bytes()
+}
+
+type charset int
+
+const (
+	charsetDefault charset = iota
+	charsetLatin1
+	charsetUTF8
+)
+
+func charsetOf(ds *Dataset) charset {
+	switch strings.TrimSpace(ds.Str(TagSpecificCharacterSet)) {
+	case "ISO_IR 100":
+		return charsetLatin1
+	case "ISO_IR 192":
+		return charsetUTF8
+	}
+	return charsetDefault
+}
+
+// decodeText turns value bytes into UTF-8 according to the character set.
+func decodeText(b []byte, cs charset) string {
+	if cs == charsetLatin1 {
+		r := make([]rune, len(b))
+		for i, c := range b {
+			r[i] = rune(c)
+		}
+		return string(r)
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+func writeJSONObject(b *bytes.Buffer, ds *Dataset, opt JSONOptions, cs charset, top bool) {
+	b.WriteByte('{')
+	first := true
+	for _, e := range ds.Elements {
+		if e.Tag.Element() == 0 || (opt.SkipMeta && e.Tag.Group() == 0x0002) {
+			continue
+		}
+		if e.Tag.Group() == 0xFFFC || e.Tag.Group() == 0xFFFE {
+			continue
+		}
+		if !first {
+			b.WriteByte(',')
+		}
+		first = false
+		b.WriteByte('"')
+		b.WriteString(e.Tag.Hex())
+		b.WriteString(`":{"vr":"`)
+		b.WriteString(e.VR)
+		b.WriteByte('"')
+		writeJSONValue(b, e, opt, cs, top)
+		b.WriteByte('}')
+	}
+	b.WriteByte('}')
+}
+
+func writeJSONValue(b *bytes.Buffer, e *Element, opt JSONOptions, cs charset, top bool) {
+	switch e.VR {
+	case "SQ":
+		if len(e.Items) == 0 {
+			return
+		}
+		b.WriteString(`,"Value":[`)
+		for i, it := range e.Items {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONObject(b, it, opt, cs, false)
+		}
+		b.WriteByte(']')
+		return
+	case "OB", "OD", "OF", "OL", "OV", "OW", "UN":
+		if e.Value != nil && e.Bulk == nil && len(e.Value) <= opt.InlineBinaryMax && !isPixelTag(e.Tag) {
+			if len(e.Value) > 0 {
+				b.WriteString(`,"InlineBinary":"`)
+				b.WriteString(base64.StdEncoding.EncodeToString(e.Value))
+				b.WriteByte('"')
+			}
+			return
+		}
+		if top && opt.BulkURI != nil {
+			if u := opt.BulkURI(e.Tag); u != "" {
+				b.WriteString(`,"BulkDataURI":`)
+				writeJSONString(b, u)
+			}
+		}
+		return
+	}
+	if len(e.Value) == 0 {
+		return
+	}
+	switch e.VR {
+	case "PN":
+		b.WriteString(`,"Value":[`)
+		for i, v := range strings.Split(decodeText(e.Value, cs), `\`) {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			v = strings.TrimRight(v, " \x00")
+			if v == "" {
+				b.WriteString("null")
+				continue
+			}
+			b.WriteByte('{')
+			for j, part := range strings.SplitN(v, "=", 3) {
+				if part == "" {
+					continue
+				}
+				if b.Bytes()[b.Len()-1] != '{' {
+					b.WriteByte(',')
+				}
+				b.WriteString([]string{`"Alphabetic":`, `"Ideographic":`, `"Phonetic":`}[j])
+				writeJSONString(b, part)
+			}
+			b.WriteByte('}')
+		}
+		b.WriteByte(']')
+	case "IS", "DS":
+		b.WriteString(`,"Value":[`)
+		for i, s := range e.Strings() {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+				b.WriteString("null")
+				continue
+			}
+			if e.VR == "IS" {
+				b.WriteString(strconv.FormatInt(int64(f), 10))
+			} else {
+				b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+			}
+		}
+		b.WriteByte(']')
+	case "US", "SS", "UL", "SL":
+		writeNumbers(b, e.Floats())
+	case "FL", "FD":
+		writeNumbers(b, e.Floats())
+	case "SV", "UV":
+		b.WriteString(`,"Value":[`)
+		for i := 0; i+8 <= len(e.Value); i += 8 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			u := uint64(e.Value[i]) | uint64(e.Value[i+1])<<8 | uint64(e.Value[i+2])<<16 | uint64(e.Value[i+3])<<24 |
+				uint64(e.Value[i+4])<<32 | uint64(e.Value[i+5])<<40 | uint64(e.Value[i+6])<<48 | uint64(e.Value[i+7])<<56
+			if e.VR == "SV" {
+				b.WriteString(strconv.FormatInt(int64(u), 10))
+			} else {
+				b.WriteString(strconv.FormatUint(u, 10))
+			}
+		}
+		b.WriteByte(']')
+	case "AT":
+		b.WriteString(`,"Value":[`)
+		for i := 0; i+4 <= len(e.Value); i += 4 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			g := uint16(e.Value[i]) | uint16(e.Value[i+1])<<8
+			el := uint16(e.Value[i+2]) | uint16(e.Value[i+3])<<8
+			writeJSONString(b, NewTag(g, el).Hex())
+		}
+		b.WriteByte(']')
+	default:
+		b.WriteString(`,"Value":[`)
+		vals := e.Strings()
+		for i, v := range vals {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if v == "" {
+				b.WriteString("null")
+				continue
+			}
+			writeJSONString(b, decodeText([]byte(v), cs))
+		}
+		b.WriteByte(']')
+	}
+}
+
+func writeNumbers(b *bytes.Buffer, fs []float64) {
+	b.WriteString(`,"Value":[`)
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			b.WriteString("null")
+			continue
+		}
+		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	b.WriteByte(']')
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s)
+	b.Write(enc)
+}
