@@ -1,0 +1,602 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"lightbox/internal/blob"
+	"lightbox/internal/db"
+	"lightbox/internal/dcm"
+)
+
+// DuplicatePolicy decides what a re-sent SOP Instance UID with different bytes does.
+type DuplicatePolicy string
+
+// Duplicate policies. KeepFirst answers success so a modality never loops
+// on retries, and records the duplicate for a coordinator.
+const (
+	KeepFirst DuplicatePolicy = "keep-first"
+	Replace   DuplicatePolicy = "replace"
+	Reject    DuplicatePolicy = "reject"
+)
+
+// ParsePolicy validates a policy name.
+func ParsePolicy(s string) (DuplicatePolicy, error) {
+	switch p := DuplicatePolicy(s); p {
+	case KeepFirst, Replace, Reject:
+		return p, nil
+	case "":
+		return KeepFirst, nil
+	}
+	return "", fmt.Errorf("unknown duplicate policy %q (want keep-first, replace or reject)", s)
+}
+
+// Outcome says what happened to a stored instance.
+type Outcome string
+
+// Outcomes of Store.
+const (
+	Stored        Outcome = "stored"
+	SameDuplicate Outcome = "duplicate"            // identical bytes were already stored
+	KeptFirst     Outcome = "duplicate-kept-first" // different bytes; the first is kept
+	Replaced      Outcome = "replaced"
+	Rejected      Outcome = "duplicate-rejected"
+)
+
+// Source says where an instance came from.
+type Source struct {
+	AETitle  string // calling AE title (DIMSE)
+	Facility string // facility ID when the sender is known
+	Remote   string // remote address, for logs
+}
+
+// Result describes a stored instance.
+type Result struct {
+	SOPClassUID    string
+	SOPInstanceUID string
+	StudyUID       string
+	SeriesUID      string
+	TransferSyntax string
+	Size           int64
+	SHA256         string
+	Outcome        Outcome
+	FacilityID     string
+}
+
+// InputError means the instance itself is unacceptable (malformed, missing
+// required attributes); retrying the same bytes will fail again.
+type InputError struct{ Reason string }
+
+func (e *InputError) Error() string { return e.Reason }
+
+// ErrDuplicateRejected is returned under the Reject policy.
+var ErrDuplicateRejected = errors.New("an instance with this SOP Instance UID and different content is already stored")
+
+// ErrClosed is returned by Store after Close.
+var ErrClosed = errors.New("archive is shutting down")
+
+// Options configure an Archive.
+type Options struct {
+	Duplicates DuplicatePolicy
+	Logger     *slog.Logger
+	Now        func() time.Time
+	// MaxBatch bounds how many index commits share one transaction.
+	MaxBatch int
+}
+
+// Archive stores and indexes instances.
+type Archive struct {
+	db    *db.DB
+	blobs blob.Store
+	opt   Options
+	log   *slog.Logger
+
+	reqs     chan *commitReq
+	mu       sync.RWMutex // guards closed against in-flight Store calls
+	closed   bool
+	inflight sync.WaitGroup
+	done     chan struct{}
+}
+
+// New starts an archive; Close stops it after in-flight stores finish.
+func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
+	if opt.Duplicates == "" {
+		opt.Duplicates = KeepFirst
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 128
+	}
+	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{})}
+	go a.committer()
+	return a
+}
+
+// Close waits for in-flight stores, then stops the committer.
+func (a *Archive) Close() {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return
+	}
+	a.closed = true
+	a.mu.Unlock()
+	a.inflight.Wait()
+	close(a.reqs)
+	<-a.done
+}
+
+func (a *Archive) begin() error {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed {
+		return ErrClosed
+	}
+	a.inflight.Add(1)
+	return nil
+}
+
+// Store ingests a Part 10 stream.
+func (a *Archive) Store(ctx context.Context, r io.Reader, src Source) (*Result, error) {
+	if err := a.begin(); err != nil {
+		return nil, err
+	}
+	defer a.inflight.Done()
+	return a.ingest(ctx, r, src)
+}
+
+// StoreDataset ingests a data set without meta information (as DIMSE
+// carries it), encoded in tsUID; a Part 10 header is written in front.
+func (a *Archive) StoreDataset(ctx context.Context, r io.Reader, sopClass, sopInstance, tsUID string, src Source) (*Result, error) {
+	if err := a.begin(); err != nil {
+		return nil, err
+	}
+	defer a.inflight.Done()
+	var hdr bytes.Buffer
+	if err := dcm.WriteHeader(&hdr, dcm.NewMeta(sopClass, sopInstance, tsUID, src.AETitle)); err != nil {
+		return nil, fmt.Errorf("store instance %s: %w", sopInstance, err)
+	}
+	res, err := a.ingest(ctx, io.MultiReader(&hdr, r), src)
+	if err == nil && (res.SOPInstanceUID != sopInstance || res.SOPClassUID != sopClass) {
+		// Stored already; the mismatch is the sender's bug, reported as such.
+		return res, &InputError{Reason: fmt.Sprintf("data set SOP Class/Instance %s/%s does not match the command's %s/%s", res.SOPClassUID, res.SOPInstanceUID, sopClass, sopInstance)}
+	}
+	return res, err
+}
+
+// tee copies what the parser reads into the blob and the hash, remembering
+// whether a failure came from the source or from our own disk.
+type tee struct {
+	r        io.Reader
+	w        io.Writer
+	n        int64
+	readErr  error
+	writeErr error
+}
+
+func (t *tee) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		if _, werr := t.w.Write(p[:n]); werr != nil {
+			t.writeErr = werr
+			return n, werr
+		}
+		t.n += int64(n)
+	}
+	if err != nil && err != io.EOF {
+		t.readErr = err
+	}
+	return n, err
+}
+
+func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result, error) {
+	w, err := a.blobs.Create(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store instance: %w", err)
+	}
+	defer w.Abort()
+	h := sha256.New()
+	t := &tee{r: r, w: io.MultiWriter(w, h)}
+	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
+	switch {
+	case t.writeErr != nil:
+		return nil, fmt.Errorf("store instance: write blob: %w", t.writeErr)
+	case t.readErr != nil:
+		return nil, fmt.Errorf("store instance: receive: %w", t.readErr)
+	case err != nil:
+		return nil, &InputError{Reason: err.Error()}
+	}
+	row, err := buildRow(f)
+	if err != nil {
+		return nil, err
+	}
+	row.size = t.n
+	row.sha = hex.EncodeToString(h.Sum(nil))
+	row.blobKey = BlobKey(row.sha)
+	row.src = src
+	row.receivedAt = db.Now(a.opt.Now())
+	if err := w.Commit(ctx, row.blobKey); err != nil {
+		return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
+	}
+	res, err := a.commit(ctx, row)
+	if err != nil {
+		return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
+	}
+	if res.Outcome == Rejected {
+		return res, ErrDuplicateRejected
+	}
+	return res, nil
+}
+
+// BlobKey is where the bytes with this SHA-256 live.
+func BlobKey(sha string) string { return sha[:2] + "/" + sha[2:4] + "/" + sha + ".dcm" }
+
+var uidPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
+
+func checkUID(ds *dcm.Dataset, t dcm.Tag, name string) (string, error) {
+	v := ds.Str(t)
+	if v == "" {
+		return "", &InputError{Reason: fmt.Sprintf("missing %s %s", name, t)}
+	}
+	if len(v) > 64 || !uidPattern.MatchString(v) {
+		return "", &InputError{Reason: fmt.Sprintf("invalid %s %s: %q", name, t, v)}
+	}
+	return v, nil
+}
+
+type instanceRow struct {
+	sopUID, sopClass, studyUID, seriesUID, ts string
+	ds                                        *dcm.Dataset
+	numFrames, rows, cols                     int
+	meta                                      []byte
+	frames                                    []byte
+	size                                      int64
+	sha, blobKey, receivedAt                  string
+	src                                       Source
+}
+
+func buildRow(f *dcm.File) (*instanceRow, error) {
+	ds := f.Dataset
+	r := &instanceRow{ds: ds, ts: f.TransferSyntax.UID}
+	var err error
+	if r.sopUID, err = checkUID(ds, dcm.TagSOPInstanceUID, "SOP Instance UID"); err != nil {
+		return nil, err
+	}
+	if r.sopClass, err = checkUID(ds, dcm.TagSOPClassUID, "SOP Class UID"); err != nil {
+		return nil, err
+	}
+	if r.studyUID, err = checkUID(ds, dcm.TagStudyInstanceUID, "Study Instance UID"); err != nil {
+		return nil, err
+	}
+	if r.seriesUID, err = checkUID(ds, dcm.TagSeriesInstanceUID, "Series Instance UID"); err != nil {
+		return nil, err
+	}
+	if m := f.Meta.Str(dcm.TagMediaStorageSOPInstanceUID); m != "" && m != r.sopUID {
+		return nil, &InputError{Reason: fmt.Sprintf("meta information SOP Instance UID %s does not match the data set's %s", m, r.sopUID)}
+	}
+	r.rows = ds.IntOr(dcm.TagRows, 0)
+	r.cols = ds.IntOr(dcm.TagColumns, 0)
+	r.numFrames = ds.IntOr(dcm.TagNumberOfFrames, 1)
+	if r.numFrames < 1 {
+		r.numFrames = 1
+	}
+	frames, err := locateFrames(ds, f.TransferSyntax, r.numFrames)
+	if err != nil {
+		return nil, err
+	}
+	if frames != nil {
+		r.frames, _ = json.Marshal(frames)
+	}
+	base := "{{dicomweb}}/studies/" + r.studyUID + "/series/" + r.seriesUID + "/instances/" + r.sopUID
+	r.meta = dcm.MarshalJSON(ds, dcm.JSONOptions{SkipMeta: true, BulkURI: func(t dcm.Tag) string {
+		return base + "/bulk/" + t.Hex()
+	}})
+	return r, nil
+}
+
+// Frame is one frame's bytes in the blob: one or more ranges (fragments).
+type Frame [][2]int64
+
+// locateFrames finds each frame's byte ranges, checking that native pixel
+// data is as long as the image attributes say.
+func locateFrames(ds *dcm.Dataset, ts dcm.TransferSyntax, n int) ([]Frame, error) {
+	px := ds.Get(dcm.TagPixelData)
+	if px == nil || px.Bulk == nil || px.Bulk.Offset < 0 {
+		return nil, nil
+	}
+	ref := px.Bulk
+	if !ts.Encapsulated {
+		rows, cols := ds.IntOr(dcm.TagRows, 0), ds.IntOr(dcm.TagColumns, 0)
+		spp, bits := ds.IntOr(dcm.TagSamplesPerPixel, 1), ds.IntOr(dcm.TagBitsAllocated, 16)
+		frameBits := int64(rows) * int64(cols) * int64(spp) * int64(bits)
+		if frameBits == 0 {
+			return nil, nil
+		}
+		if bits%8 != 0 {
+			return nil, nil // 1-bit frames are not byte aligned; serve whole
+		}
+		size := frameBits / 8
+		if need := size * int64(n); ref.Length < need {
+			return nil, &InputError{Reason: fmt.Sprintf("pixel data holds %d bytes; %d frame(s) of %dx%d, %d sample(s) of %d bits need %d", ref.Length, n, rows, cols, spp, bits, need)}
+		}
+		out := make([]Frame, n)
+		for i := range out {
+			out[i] = Frame{{ref.Offset + int64(i)*size, size}}
+		}
+		return out, nil
+	}
+	frags := ref.Fragments
+	switch {
+	case len(frags) == 0:
+		return nil, &InputError{Reason: "encapsulated pixel data has no fragments"}
+	case n == 1:
+		f := make(Frame, len(frags))
+		for i, fr := range frags {
+			f[i] = [2]int64{fr.Offset, fr.Length}
+		}
+		return []Frame{f}, nil
+	case len(frags) == n:
+		out := make([]Frame, n)
+		for i, fr := range frags {
+			out[i] = Frame{{fr.Offset, fr.Length}}
+		}
+		return out, nil
+	case len(ref.OffsetTable) == n:
+		// Offsets count from the first fragment's item tag; each item has an 8-byte header.
+		out := make([]Frame, n)
+		start := frags[0].Offset - 8
+		fi := 0
+		for i := range n {
+			end := int64(-1)
+			if i+1 < n {
+				end = start + int64(ref.OffsetTable[i+1])
+			}
+			for fi < len(frags) && (end < 0 || frags[fi].Offset-8 < end) {
+				out[i] = append(out[i], [2]int64{frags[fi].Offset, frags[fi].Length})
+				fi++
+			}
+		}
+		return out, nil
+	}
+	// Frames cannot be told apart without decoding; frame requests fall back.
+	return nil, nil
+}
+
+type commitReq struct {
+	row  *instanceRow
+	done chan commitResult
+}
+
+type commitResult struct {
+	res *Result
+	err error
+}
+
+func (a *Archive) commit(ctx context.Context, row *instanceRow) (*Result, error) {
+	req := &commitReq{row: row, done: make(chan commitResult, 1)}
+	select {
+	case a.reqs <- req:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued the commit happens regardless of ctx: the caller must learn
+	// whether it did.
+	r := <-req.done
+	return r.res, r.err
+}
+
+func (a *Archive) committer() {
+	defer close(a.done)
+	ctx := context.Background()
+	for req := range a.reqs {
+		batch := []*commitReq{req}
+	drain:
+		for len(batch) < a.opt.MaxBatch {
+			select {
+			case r, ok := <-a.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		results := make([]*Result, len(batch))
+		err := a.db.InTx(ctx, func(tx *db.Tx) error {
+			for i, r := range batch {
+				res, err := a.index(ctx, tx, r.row)
+				if err != nil {
+					return err
+				}
+				results[i] = res
+			}
+			return nil
+		})
+		if err == nil {
+			for i, r := range batch {
+				r.done <- commitResult{res: results[i]}
+			}
+			continue
+		}
+		// One bad row must not fail its neighbours: retry one by one.
+		for _, r := range batch {
+			var res *Result
+			err := a.db.InTx(ctx, func(tx *db.Tx) error {
+				var err error
+				res, err = a.index(ctx, tx, r.row)
+				return err
+			})
+			r.done <- commitResult{res: res, err: err}
+		}
+	}
+}
+
+func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result, error) {
+	ds := r.ds
+	res := &Result{SOPClassUID: r.sopClass, SOPInstanceUID: r.sopUID, StudyUID: r.studyUID, SeriesUID: r.seriesUID,
+		TransferSyntax: r.ts, Size: r.size, SHA256: r.sha, Outcome: Stored}
+	var (
+		pk             int64
+		oldSHA, oldKey string
+	)
+	err := tx.QueryRow(ctx, "SELECT pk, sha256, blob_key FROM instance WHERE sop_uid = ?", r.sopUID).Scan(&pk, &oldSHA, &oldKey)
+	switch {
+	case err == nil:
+		if oldSHA == r.sha {
+			res.Outcome = SameDuplicate
+			return res, nil
+		}
+		action := map[DuplicatePolicy]Outcome{KeepFirst: KeptFirst, Replace: Replaced, Reject: Rejected}[a.opt.Duplicates]
+		res.Outcome = action
+		keptKey := r.blobKey
+		if action == Replaced {
+			keptKey = oldKey
+			if _, err := tx.Exec(ctx, `UPDATE instance SET sop_class = ?, transfer_syntax = ?, blob_key = ?, size_bytes = ?, sha256 = ?,
+				num_frames = ?, rows_ = ?, columns_ = ?, received_at = ?, meta = ?, frames = ? WHERE pk = ?`,
+				r.sopClass, r.ts, r.blobKey, r.size, r.sha, r.numFrames, r.rows, r.cols, r.receivedAt, r.meta, r.frames, pk); err != nil {
+				return nil, fmt.Errorf("replace instance: %w", err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO instance_duplicate (sop_uid, sha256, size_bytes, blob_key, action, source_ae, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.sopUID, r.sha, r.size, keptKey, string(action), r.src.AETitle, r.receivedAt); err != nil {
+			return nil, fmt.Errorf("record duplicate: %w", err)
+		}
+		a.log.Warn("duplicate SOP instance with different content", "sop_instance_uid", r.sopUID, "action", string(action), "source_ae", r.src.AETitle)
+		return res, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("look up instance: %w", err)
+	}
+
+	facility, err := resolveFacility(ctx, tx, r)
+	if err != nil {
+		return nil, err
+	}
+	res.FacilityID = facility
+	issuer := ds.Str(dcm.TagIssuerOfPatientID)
+	if issuer == "" {
+		issuer = facility
+	}
+	pid := ds.Str(dcm.TagPatientID)
+	if pid == "" {
+		// Never merge anonymous patients: each study is its own patient.
+		pid = "~" + r.studyUID
+	}
+	now := r.receivedAt
+	if _, err := tx.Exec(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (issuer, patient_id) DO NOTHING`, issuer, pid, ds.Str(dcm.TagPatientName), ds.Str(dcm.TagPatientBirthDate), ds.Str(dcm.TagPatientSex), now, now); err != nil {
+		return nil, fmt.Errorf("insert patient: %w", err)
+	}
+	var patientPK int64
+	if err := tx.QueryRow(ctx, "SELECT pk FROM patient WHERE issuer = ? AND patient_id = ?", issuer, pid).Scan(&patientPK); err != nil {
+		return nil, fmt.Errorf("find patient: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO study (study_uid, patient_pk, facility_id, accession, study_id, study_date, study_time, description, referring, created_at, last_instance_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_uid) DO NOTHING`,
+		r.studyUID, patientPK, facility, ds.Str(dcm.TagAccessionNumber), ds.Str(dcm.TagStudyID), ds.Str(dcm.TagStudyDate), ds.Str(dcm.TagStudyTime),
+		ds.Str(dcm.TagStudyDescription), ds.Str(dcm.TagReferringPhysicianName), now, now); err != nil {
+		return nil, fmt.Errorf("insert study: %w", err)
+	}
+	var studyPK int64
+	if err := tx.QueryRow(ctx, "SELECT pk, facility_id FROM study WHERE study_uid = ?", r.studyUID).Scan(&studyPK, &res.FacilityID); err != nil {
+		return nil, fmt.Errorf("find study: %w", err)
+	}
+	modality := ds.Str(dcm.TagModality)
+	var seriesNumber any
+	if n, ok := ds.Int(dcm.TagSeriesNumber); ok {
+		seriesNumber = n
+	}
+	ins, err := tx.Exec(ctx, `INSERT INTO series (series_uid, study_pk, modality, series_number, description, body_part, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_uid) DO NOTHING`,
+		r.seriesUID, studyPK, modality, seriesNumber, ds.Str(dcm.TagSeriesDescription), ds.Str(dcm.TagBodyPartExamined), now)
+	if err != nil {
+		return nil, fmt.Errorf("insert series: %w", err)
+	}
+	newSeries, _ := ins.RowsAffected()
+	var seriesPK int64
+	if err := tx.QueryRow(ctx, "SELECT pk FROM series WHERE series_uid = ?", r.seriesUID).Scan(&seriesPK); err != nil {
+		return nil, fmt.Errorf("find series: %w", err)
+	}
+	var instNumber any
+	if n, ok := ds.Int(dcm.TagInstanceNumber); ok {
+		instNumber = n
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO instance (sop_uid, series_pk, sop_class, instance_number, transfer_syntax, blob_key, size_bytes, sha256,
+		num_frames, rows_, columns_, source_ae, source_facility, received_at, meta, frames) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.sopUID, seriesPK, r.sopClass, instNumber, r.ts, r.blobKey, r.size, r.sha, r.numFrames, r.rows, r.cols, r.src.AETitle, r.src.Facility, now, r.meta, r.frames); err != nil {
+		return nil, fmt.Errorf("insert instance: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE series SET num_instances = num_instances + 1 WHERE pk = ?", seriesPK); err != nil {
+		return nil, fmt.Errorf("count series: %w", err)
+	}
+	modalities := ""
+	if newSeries > 0 {
+		modalities, err = studyModalities(ctx, tx, studyPK)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.Exec(ctx, `UPDATE study SET num_instances = num_instances + 1, size_bytes = size_bytes + ?, last_instance_at = ?,
+		num_series = num_series + ?, modalities = CASE WHEN ? = '' THEN modalities ELSE ? END WHERE pk = ?`,
+		r.size, now, newSeries, modalities, modalities, studyPK); err != nil {
+		return nil, fmt.Errorf("count study: %w", err)
+	}
+	return res, nil
+}
+
+func studyModalities(ctx context.Context, tx *db.Tx, studyPK int64) (string, error) {
+	rows, err := tx.Query(ctx, "SELECT DISTINCT modality FROM series WHERE study_pk = ? AND modality <> '' ORDER BY modality", studyPK)
+	if err != nil {
+		return "", fmt.Errorf("study modalities: %w", err)
+	}
+	defer rows.Close()
+	var ms []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return "", err
+		}
+		ms = append(ms, m)
+	}
+	return strings.Join(ms, `\`), rows.Err()
+}
+
+// resolveFacility attributes an instance to a facility: the sender's if
+// known, else a facility whose name matches Institution Name, else UNKNOWN
+// (visible to administrators only).
+func resolveFacility(ctx context.Context, tx *db.Tx, r *instanceRow) (string, error) {
+	if r.src.Facility != "" {
+		return r.src.Facility, nil
+	}
+	if name := r.ds.Str(dcm.TagInstitutionName); name != "" {
+		var id string
+		err := tx.QueryRow(ctx, "SELECT id FROM facility WHERE LOWER(name) = LOWER(?)", name).Scan(&id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("resolve facility: %w", err)
+		}
+	}
+	return UnknownFacility, nil
+}
+
+// UnknownFacility holds instances whose sender and institution are not known.
+const UnknownFacility = "UNKNOWN"
