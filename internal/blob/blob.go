@@ -65,6 +65,8 @@ type Dir struct {
 	tmp     string
 	lock    *os.File
 	objects string
+	// StaleRemoved counts temp files of dead processes removed at open.
+	StaleRemoved int
 }
 
 // OpenDir opens (creating) a folder store and removes temporary files left by
@@ -80,9 +82,11 @@ func OpenDir(root string) (*Dir, error) {
 			return nil, fmt.Errorf("open blob folder %s: %w", root, err)
 		}
 	}
-	if _, err := CleanStale(root); err != nil {
+	removed, err := CleanStale(root)
+	if err != nil {
 		return nil, err
 	}
+	d.StaleRemoved = removed
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	id := hex.EncodeToString(b[:])

@@ -76,7 +76,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestEncapsulatedFragments(t *testing.T) {
 	ds := sampleDataset()
-	ds.Put(&Element{Tag: TagPixelData, VR: "OB", Encapsulated: [][]byte{nil, []byte("abcd"), []byte("efghij")}})
+	ds.Put(&Element{Tag: TagPixelData, VR: "OB", Encapsulated: [][]byte{nil, []byte("abcd"), []byte("efghij"), []byte("odd")}})
 	var buf bytes.Buffer
 	meta := NewMeta(ds.Str(TagSOPClassUID), ds.Str(TagSOPInstanceUID), JPEGBaseline8Bit, "")
 	if err := WriteHeader(&buf, meta); err != nil {
@@ -91,7 +91,7 @@ func TestEncapsulatedFragments(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := f.Dataset.Get(TagPixelData).Bulk
-	if len(ref.Fragments) != 2 {
+	if len(ref.Fragments) != 3 || ref.Fragments[2].Length != 4 {
 		t.Fatalf("fragments %+v", ref)
 	}
 	fr := ref.Fragments[1]

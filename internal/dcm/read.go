@@ -77,7 +77,6 @@ type decoder struct {
 	noOffset bool // inside a deflate stream: offsets are meaningless
 	opt      ReadOptions
 	buf      [8]byte
-	fragCap  int
 }
 
 func (d *decoder) order() binary.ByteOrder {

@@ -155,7 +155,7 @@ func writeElements(w *bufio.Writer, ds *Dataset, implicit bool) error {
 			}
 			for _, frag := range e.Encapsulated {
 				writeTag(w, TagItem)
-				writeU32(w, uint32(len(frag)))
+				writeU32(w, uint32(len(frag)+len(frag)%2)) // items are even; the pad byte counts
 				_, _ = w.Write(frag)
 				if len(frag)%2 == 1 {
 					_ = w.WriteByte(0)

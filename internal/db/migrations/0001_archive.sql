@@ -93,3 +93,10 @@ CREATE TABLE instance_duplicate (
   received_at TEXT NOT NULL
 );
 CREATE INDEX instance_duplicate_sop ON instance_duplicate(sop_uid);
+
+-- Small named values: markers such as "demo seeded".
+CREATE TABLE setting (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);

@@ -1,0 +1,293 @@
+package main
+
+// Integration tests: they build the real binary and drive it as an operator
+// would, over its command line, HTTP port and signals.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"lightbox/internal/db"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lightbox-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "lightbox")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv()
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// cleanEnv drops LIGHTBOX_* settings of the developer's shell so tests see defaults.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LIGHTBOX_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	out, _, code := run(t, "help")
+	if code != 0 {
+		t.Fatalf("help exit %d", code)
+	}
+	for _, c := range []string{"serve", "demo", "gen", "import", "version", "help"} {
+		if !strings.Contains(out, "  "+c+" ") {
+			t.Errorf("help does not list %s:\n%s", c, out)
+		}
+	}
+	out, _, _ = run(t, "version")
+	if !strings.HasPrefix(out, "lightbox ") {
+		t.Errorf("version: %q", out)
+	}
+	_, errOut, code := run(t, "nosuch")
+	if code != 2 || !strings.Contains(errOut, "unknown command") {
+		t.Errorf("unknown command: %d %q", code, errOut)
+	}
+}
+
+func TestGenImportCheck(t *testing.T) {
+	tmp := t.TempDir()
+	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
+	if out, errOut, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "12", "--patients", "2", "--rows", "64", "--columns", "64"); code != 0 {
+		t.Fatalf("gen: %s %s", out, errOut)
+	}
+	_ = os.WriteFile(filepath.Join(studies, "README.txt"), []byte("not DICOM"), 0o640)
+	out, errOut, code := run(t, "import", "--data", data, studies)
+	if code != 0 {
+		t.Fatalf("import exit %d: %s %s", code, out, errOut)
+	}
+	if !strings.Contains(out, "files: 25  stored: 24  duplicates: 0  rejected: 0  skipped (not DICOM): 1") {
+		t.Errorf("first import summary:\n%s", out)
+	}
+	out, _, _ = run(t, "import", "--data", data, studies)
+	if !strings.Contains(out, "stored: 0  duplicates: 24") {
+		t.Errorf("second import summary:\n%s", out)
+	}
+	out, errOut, code = run(t, "check", "--rehash", "--data", data)
+	if code != 0 || !strings.Contains(out, "instances: 24  missing blobs: 0  corrupt: 0") {
+		t.Errorf("check: %d %s %s", code, out, errOut)
+	}
+}
+
+// server starts `lightbox ARGS` and waits for its "lightbox serving" log line.
+type server struct {
+	cmd    *exec.Cmd
+	http   string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func startServer(t *testing.T, args ...string) *server {
+	t.Helper()
+	args = append(args, "--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0", "--log-format", "json")
+	cmd := exec.Command(binary, args...)
+	cmd.Env = cleanEnv()
+	pr, pw := io.Pipe()
+	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			s.stderr.WriteString(line + "\n")
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "lightbox serving" {
+				found <- m["http"].(string)
+			}
+		}
+	}()
+	go func() { s.done <- cmd.Wait(); pw.Close() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	select {
+	case s.http = <-found:
+	case err := <-s.done:
+		t.Fatalf("server exited: %v\n%s", err, s.stderr)
+	case <-time.After(120 * time.Second):
+		t.Fatalf("server did not start:\n%s", s.stderr)
+	}
+	return s
+}
+
+func (s *server) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get("http://" + s.http + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("server exit: %v\n%s", err, s.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not stop on SIGTERM")
+	}
+}
+
+func TestServeHealthAndShutdown(t *testing.T) {
+	s := startServer(t, "serve", "--data", t.TempDir())
+	if code, body := s.get(t, "/healthz"); code != 200 || !strings.Contains(body, "ok") {
+		t.Errorf("healthz %d %s", code, body)
+	}
+	if code, body := s.get(t, "/readyz"); code != 200 || !strings.Contains(body, "ready") {
+		t.Errorf("readyz %d %s", code, body)
+	}
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop logged:\n%s", s.stderr)
+	}
+}
+
+func TestDemoIsIdempotent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	data := t.TempDir()
+	s := startServer(t, "demo", "--data", data)
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "demo data loaded") {
+		t.Fatalf("first demo run did not seed:\n%s", s.stderr)
+	}
+	s = startServer(t, "demo", "--data", data)
+	s.stop(t)
+	if !strings.Contains(s.stderr.String(), "demo data already loaded") {
+		t.Fatalf("second demo run re-seeded:\n%s", s.stderr)
+	}
+}
+
+// TestKillDuringImport is the durability proof: SIGKILL the importer while
+// it stores hundreds of instances, restart, and check that every instance it
+// reported stored is present with matching bytes, that no index row points
+// at a missing blob, and that leftover temp files are cleaned at start.
+func TestKillDuringImport(t *testing.T) {
+	tmp := t.TempDir()
+	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
+	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "300", "--patients", "2", "--rows", "128", "--columns", "128"); code != 0 {
+		t.Fatal(e)
+	}
+	for round := range 3 {
+		cmd := exec.Command(binary, "import", "--verbose", "--workers", "4", "--data", data, studies)
+		cmd.Env = cleanEnv()
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		reported := map[string]string{} // path -> sha256 the importer reported stored
+		sc := bufio.NewScanner(stdout)
+		killAt := 60 + 70*round
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) == 3 && f[0] == "stored" {
+				reported[f[1]] = strings.TrimPrefix(f[2], "sha256=")
+				if len(reported) == killAt {
+					_ = cmd.Process.Signal(syscall.SIGKILL)
+					break
+				}
+			}
+		}
+		_ = cmd.Wait()
+		leftovers := countFiles(t, filepath.Join(data, "blobs", "tmp"))
+		t.Logf("round %d: killed after %d reported stores; %d temp entries left", round, len(reported), leftovers)
+
+		// Restart: opening storage (here via check) cleans temp files.
+		out, errOut, code := run(t, "check", "--rehash", "--data", data)
+		if code != 0 {
+			t.Fatalf("check after kill: %s %s", out, errOut)
+		}
+		if n := countFiles(t, filepath.Join(data, "blobs", "tmp")); n != 0 {
+			t.Errorf("%d temp entries remain after restart", n)
+		}
+		d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(data, "index.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for path, sha := range reported {
+			raw, _ := os.ReadFile(path)
+			sum := sha256.Sum256(raw)
+			if hex.EncodeToString(sum[:]) != sha {
+				t.Fatalf("%s: reported sha differs from file", path)
+			}
+			var n int
+			if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM instance WHERE sha256 = ?", sha).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("%s reported stored but not indexed (%d, %v)", path, n, err)
+			}
+		}
+		d.Close()
+	}
+	// Finally everything imports, and nothing is duplicated.
+	out, _, code := run(t, "import", "--data", data, studies)
+	if code != 0 || !strings.Contains(out, "rejected: 0") {
+		t.Fatalf("final import: %s", out)
+	}
+	out, _, _ = run(t, "check", "--data", data)
+	if !strings.Contains(out, "instances: 600 ") {
+		t.Errorf("final check: %s", out)
+	}
+}
+
+func countFiles(t *testing.T, dir string) int {
+	n := 0
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return n
+}

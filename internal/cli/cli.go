@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+
+	"lightbox/internal/config"
+	"lightbox/internal/server"
+)
+
+// Version is the release version of this build.
+const Version = "0.1.0-dev"
+
+// Env is what a subcommand may touch of the outside world.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	// IsTerminal reports whether stderr is a terminal (progress bars).
+	IsTerminal bool
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the server (HTTP, DICOM) on the configured storage", runServe},
+		{"demo", "run the server with a demo group and demo studies loaded (idempotent)", runDemo},
+		{"gen", "write synthetic DICOM studies to a folder", runGen},
+		{"import", "store DICOM files from folders and zip files (works beside a running server)", runImport},
+		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
+		{"version", "print the version", runVersion},
+		{"help", "list subcommands, or describe one: lightbox help COMMAND", nil},
+	}
+}
+
+// Main runs the lightbox command and returns its exit code.
+func Main(ctx context.Context, args []string, env *Env) int {
+	if len(args) == 0 {
+		usage(env.Stderr)
+		return 2
+	}
+	name, rest := args[0], args[1:]
+	if name == "help" || name == "-h" || name == "--help" {
+		if len(rest) > 0 {
+			return Main(ctx, []string{rest[0], "-h"}, env)
+		}
+		usage(env.Stdout)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == name && c.run != nil {
+			err := c.run(ctx, env, rest)
+			switch {
+			case err == nil:
+				return 0
+			case errors.Is(err, flag.ErrHelp):
+				return 0
+			case errors.Is(err, errUsage):
+				return 2
+			}
+			fmt.Fprintf(env.Stderr, "lightbox %s: %v\n", name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Stderr, "lightbox: unknown command %q\n\n", name)
+	usage(env.Stderr)
+	return 2
+}
+
+var errUsage = errors.New("usage")
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Lightbox %s — teleradiology platform\n\nUsage: lightbox COMMAND [flags]\n\nCommands:\n", Version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nEvery flag can also be set as LIGHTBOX_<FLAG> in the environment or in a config file\n(--config FILE); a flag on the command line wins, then the environment, then the file.\n")
+}
+
+func newFlags(env *Env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.Stderr, "Usage: lightbox %s\n\nFlags (each also LIGHTBOX_<FLAG>):\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// storageFlags are the flags of every command that opens the data folder.
+type storageFlags struct {
+	data, db, blobs, duplicates, logLevel, logFormat *string
+}
+
+func addStorageFlags(fs *flag.FlagSet) *storageFlags {
+	fs.String("config", "", "config file of `name = value` lines")
+	return &storageFlags{
+		data:       fs.String("data", "./data", "data folder (index database and blobs unless --db/--blobs say otherwise)"),
+		db:         fs.String("db", "", "index database: sqlite:PATH or postgres://... (default sqlite:DATA/index.db)"),
+		blobs:      fs.String("blobs", "", "blob store folder (default DATA/blobs)"),
+		duplicates: fs.String("duplicates", "keep-first", "same SOP Instance UID with different bytes: keep-first, replace or reject"),
+		logLevel:   fs.String("log-level", "info", "debug, info, warn or error"),
+		logFormat:  fs.String("log-format", "text", "text or json"),
+	}
+}
+
+func (s *storageFlags) logger(env *Env) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*s.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch *s.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(env.Stderr, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(env.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", *s.logFormat)
+}
+
+func (s *storageFlags) config(log *slog.Logger) server.Config {
+	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, Logger: log}
+}
+
+func parse(fs *flag.FlagSet, args []string, env *Env) error {
+	return config.Parse(fs, args, env.Getenv)
+}
+
+func runVersion(_ context.Context, env *Env, args []string) error {
+	fmt.Fprintf(env.Stdout, "lightbox %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return nil
+}
+
+// DefaultEnv is the process environment.
+func DefaultEnv() *Env {
+	isTerm := false
+	if fi, err := os.Stderr.Stat(); err == nil {
+		isTerm = fi.Mode()&os.ModeCharDevice != 0
+	}
+	return &Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv, IsTerminal: isTerm && !strings.EqualFold(os.Getenv("TERM"), "dumb")}
+}

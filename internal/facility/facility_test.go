@@ -1,0 +1,30 @@
+package facility
+
+import (
+	"context"
+	"testing"
+
+	"lightbox/internal/db/dbtest"
+)
+
+func TestUpsertList(t *testing.T) {
+	for name, d := range dbtest.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			s := Store{DB: d}
+			ctx := context.Background()
+			if err := s.Upsert(ctx, Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Upsert(ctx, Facility{ID: "F1", Name: "One Renamed", State: "TX", TimeZone: "America/Chicago"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Upsert(ctx, Facility{ID: "F2", Name: "Bad", TimeZone: "Mars/Olympus"}); err == nil {
+				t.Fatal("bad time zone accepted")
+			}
+			fs, err := s.List(ctx)
+			if err != nil || len(fs) != 1 || fs[0].Name != "One Renamed" {
+				t.Fatalf("%+v %v", fs, err)
+			}
+		})
+	}
+}
