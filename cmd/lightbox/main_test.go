@@ -194,6 +194,28 @@ func TestServeHealthAndShutdown(t *testing.T) {
 	}
 }
 
+// import must work beside a running server on the same data folder: SQLite
+// serialises the writers, and each process keeps its own temp folder.
+func TestImportBesideRunningServer(t *testing.T) {
+	tmp := t.TempDir()
+	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
+	if _, e, code := run(t, "gen", "--out", studies, "--modality", "MR", "--slices", "20", "--patients", "2", "--rows", "64", "--columns", "64"); code != 0 {
+		t.Fatal(e)
+	}
+	s := startServer(t, "serve", "--data", data)
+	out, errOut, code := run(t, "import", "--data", data, studies)
+	if code != 0 || !strings.Contains(out, "stored: 80") {
+		t.Fatalf("import beside server: %d %s %s", code, out, errOut)
+	}
+	if code, _ := s.get(t, "/readyz"); code != 200 {
+		t.Errorf("server not ready after import: %d", code)
+	}
+	s.stop(t)
+	if out, _, _ := run(t, "check", "--rehash", "--data", data); !strings.Contains(out, "instances: 80  missing blobs: 0  corrupt: 0") {
+		t.Errorf("check: %s", out)
+	}
+}
+
 func TestDemoIsIdempotent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")

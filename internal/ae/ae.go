@@ -1,0 +1,110 @@
+package ae
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"lightbox/internal/db"
+)
+
+// Entity is a remote AE.
+type Entity struct {
+	Title       string `json:"ae_title"`
+	Host        string `json:"host"`
+	Port        int    `json:"port"`
+	FacilityID  string `json:"facility_id,omitempty"`
+	TLS         bool   `json:"tls"`
+	Description string `json:"description,omitempty"`
+}
+
+// Addr is host:port.
+func (e Entity) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
+// ErrNotFound is returned for an unknown AE title.
+var ErrNotFound = errors.New("unknown AE title")
+
+// Validate checks an AE title per PS3.5 (1–16 characters, no backslash or
+// control characters, not all spaces) and the address.
+func (e Entity) Validate() error {
+	t := strings.TrimSpace(e.Title)
+	if t == "" || len(e.Title) > 16 {
+		return fmt.Errorf("AE title %q must be 1 to 16 characters", e.Title)
+	}
+	for _, r := range e.Title {
+		if r < 0x20 || r > 0x7e || r == '\\' {
+			return fmt.Errorf("AE title %q has a character DICOM does not allow", e.Title)
+		}
+	}
+	if e.Host == "" || e.Port <= 0 || e.Port > 65535 {
+		return fmt.Errorf("AE %s: need a host and a port from 1 to 65535", e.Title)
+	}
+	return nil
+}
+
+// Store reads and writes remote AEs.
+type Store struct{ DB *db.DB }
+
+// Put creates or replaces a remote AE.
+func (s Store) Put(ctx context.Context, e Entity) error {
+	e.Title = strings.TrimSpace(e.Title)
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	tls := 0
+	if e.TLS {
+		tls = 1
+	}
+	_, err := s.DB.Exec(ctx, `INSERT INTO remote_ae (ae_title, host, port, facility_id, tls, description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (ae_title) DO UPDATE SET host = excluded.host, port = excluded.port, facility_id = excluded.facility_id,
+		tls = excluded.tls, description = excluded.description`,
+		e.Title, e.Host, e.Port, e.FacilityID, tls, e.Description, db.Now(time.Now()))
+	if err != nil {
+		return fmt.Errorf("save AE %s: %w", e.Title, err)
+	}
+	return nil
+}
+
+// Get looks up one AE by title.
+func (s Store) Get(ctx context.Context, title string) (Entity, error) {
+	var e Entity
+	var tls int
+	err := s.DB.QueryRow(ctx, "SELECT ae_title, host, port, facility_id, tls, description FROM remote_ae WHERE ae_title = ?", strings.TrimSpace(title)).
+		Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description)
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("AE %q: %w", title, ErrNotFound)
+	}
+	e.TLS = tls != 0
+	return e, err
+}
+
+// Delete removes an AE.
+func (s Store) Delete(ctx context.Context, title string) error {
+	_, err := s.DB.Exec(ctx, "DELETE FROM remote_ae WHERE ae_title = ?", strings.TrimSpace(title))
+	return err
+}
+
+// List returns every AE ordered by title.
+func (s Store) List(ctx context.Context) ([]Entity, error) {
+	rows, err := s.DB.Query(ctx, "SELECT ae_title, host, port, facility_id, tls, description FROM remote_ae ORDER BY ae_title")
+	if err != nil {
+		return nil, fmt.Errorf("list AEs: %w", err)
+	}
+	defer rows.Close()
+	var out []Entity
+	for rows.Next() {
+		var e Entity
+		var tls int
+		if err := rows.Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description); err != nil {
+			return nil, err
+		}
+		e.TLS = tls != 0
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

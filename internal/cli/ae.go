@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"lightbox/internal/ae"
+	"lightbox/internal/server"
+)
+
+func runAE(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "remove") {
+		fmt.Fprintln(env.Stderr, "Usage: lightbox ae add --aet TITLE --host H --port P [--facility F] [--tls]\n       lightbox ae list\n       lightbox ae remove --aet TITLE")
+		return errUsage
+	}
+	sub := args[0]
+	fs := newFlags(env, "ae "+sub, "ae "+sub+" [flags]")
+	sf := addStorageFlags(fs)
+	title := fs.String("aet", "", "the remote AE title")
+	host := fs.String("host", "", "host name or address")
+	port := fs.Int("port", 104, "port")
+	facility := fs.String("facility", "", "facility the AE belongs to (instances it sends are attributed to it)")
+	tls := fs.Bool("tls", false, "connect to it with DICOM TLS")
+	desc := fs.String("description", "", "free text")
+	if err := parse(fs, args[1:], env); err != nil {
+		return err
+	}
+	log, err := sf.logger(env)
+	if err != nil {
+		return err
+	}
+	st, err := server.OpenStorage(ctx, sf.config(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	store := ae.Store{DB: st.DB}
+	switch sub {
+	case "add":
+		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc}
+		if err := store.Put(ctx, e); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "saved %s at %s\n", e.Title, e.Addr())
+	case "remove":
+		return store.Delete(ctx, *title)
+	case "list":
+		l, err := store.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "AE TITLE\tADDRESS\tFACILITY\tTLS\tDESCRIPTION")
+		for _, e := range l {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.Title, e.Addr(), e.FacilityID, e.TLS, e.Description)
+		}
+		return w.Flush()
+	}
+	return nil
+}
