@@ -1,0 +1,225 @@
+package simulate
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"lightbox/internal/credential"
+	"lightbox/internal/worklist"
+)
+
+// Pct is a percentile summary in minutes.
+type Pct struct {
+	N   int     `json:"n"`
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+// HourTAT is the TAT in one arrival hour (America/New_York).
+type HourTAT struct {
+	Hour      int     `json:"hour"`
+	Studies   int     `json:"studies"`
+	UrgentP50 float64 `json:"urgent_p50"`
+	UrgentP95 float64 `json:"urgent_p95"`
+	AllP50    float64 `json:"all_p50"`
+}
+
+// Result is one simulation run. Everything but Wall is deterministic.
+type Result struct {
+	Scenario          string             `json:"scenario"`
+	Policy            worklist.Policy    `json:"policy"`
+	Seed              uint64             `json:"seed"`
+	Hours             int                `json:"hours"`
+	Readers           int                `json:"readers"`
+	ReadersOnDuty     int                `json:"readers_on_duty"`
+	Facilities        int                `json:"facilities"`
+	Studies           int                `json:"studies"`
+	Read              int                `json:"read"`              // first interpretation signed
+	Completed         int                `json:"completed"`         // everything the facility buys is signed
+	Pending           int                `json:"pending_at_end"`    // still on the worklist when the run stopped
+	PendingUncovered  int                `json:"pending_uncovered"` // of those, reported uncovered at some point
+	Prelims           int                `json:"prelims_needing_final"`
+	Assignments       int                `json:"assignments"`
+	Violations        int                `json:"violations"`
+	ViolationLog      []string           `json:"violation_log,omitempty"`
+	Uncovered         int                `json:"uncovered"`
+	UncoveredExamples []string           `json:"uncovered_examples,omitempty"`
+	SLABreachPct      float64            `json:"sla_breach_pct"`
+	SLABreachByClass  map[string]float64 `json:"sla_breach_pct_by_priority"`
+	Gini              float64            `json:"gini_rvu_per_hour"`
+	Utilisation       float64            `json:"utilisation"`
+	TAT               map[string]Pct     `json:"tat_minutes"`       // first read, per priority class
+	FinalTAT          map[string]Pct     `json:"final_tat_minutes"` // final signed, per class
+	Reassign          map[string]int     `json:"reassignments"`
+	ByHour            []HourTAT          `json:"tat_by_hour"`
+	Wall              time.Duration      `json:"-"`
+}
+
+func newResult(sc *Scenario, opt Options) *Result {
+	return &Result{Scenario: sc.Name, Policy: opt.Policy, Seed: opt.Seed, Hours: opt.Hours, Readers: len(sc.Readers),
+		Facilities: len(sc.Facilities), Reassign: map[string]int{}}
+}
+
+func pct(v []float64) Pct {
+	if len(v) == 0 {
+		return Pct{}
+	}
+	slices.Sort(v)
+	q := func(p float64) float64 {
+		i := int(math.Ceil(p*float64(len(v)))) - 1
+		return round1(v[max(0, min(len(v)-1, i))])
+	}
+	return Pct{N: len(v), P50: q(0.50), P95: q(0.95), P99: q(0.99)}
+}
+
+func round1(x float64) float64 { return math.Round(x*10) / 10 }
+
+func (res *Result) finish(s *sim) {
+	east, _ := time.LoadLocation("America/New_York")
+	first := map[string][]float64{}
+	final := map[string][]float64{}
+	breach, breachN := map[string]int{}, map[string]int{}
+	urgentH, allH := make([][]float64, 24), make([][]float64, 24)
+	nH := make([]int, 24)
+	totalBreach := 0
+	for _, st := range s.order {
+		res.Studies++
+		c := string(st.s.Class())
+		h := st.s.ArrivalTime.In(east).Hour()
+		nH[h]++
+		if st.firstRead.IsZero() {
+			res.Pending++
+		} else {
+			res.Read++
+			m := st.firstRead.Sub(st.s.ArrivalTime).Minutes()
+			first[c] = append(first[c], m)
+			allH[h] = append(allH[h], m)
+			if st.s.Class().Urgent() {
+				urgentH[h] = append(urgentH[h], m)
+			}
+		}
+		if !st.done && st.uncovered {
+			res.PendingUncovered++
+		}
+		if st.done {
+			res.Completed++
+			final[c] = append(final[c], st.finalRead.Sub(st.s.ArrivalTime).Minutes())
+		} else if !st.firstRead.IsZero() {
+			res.Pending++
+		}
+		dl := st.s.Deadline()
+		late := (st.firstRead.IsZero() && s.now.After(dl)) || st.firstRead.After(dl)
+		breachN[c]++
+		if late {
+			breach[c]++
+			totalBreach++
+		}
+	}
+	res.TAT, res.FinalTAT = map[string]Pct{}, map[string]Pct{}
+	res.SLABreachByClass = map[string]float64{}
+	for _, c := range credential.Classes {
+		k := string(c)
+		res.TAT[k] = pct(first[k])
+		res.FinalTAT[k] = pct(final[k])
+		if breachN[k] > 0 {
+			res.SLABreachByClass[k] = round2(100 * float64(breach[k]) / float64(breachN[k]))
+		}
+	}
+	if res.Studies > 0 {
+		res.SLABreachPct = round2(100 * float64(totalBreach) / float64(res.Studies))
+	}
+	for h := range 24 {
+		u, a := pct(urgentH[h]), pct(allH[h])
+		res.ByHour = append(res.ByHour, HourTAT{Hour: h, Studies: nH[h], UrgentP50: u.P50, UrgentP95: u.P95, AllP50: a.P50})
+	}
+	var busy, duty time.Duration
+	var rates []float64
+	for _, r := range s.readers {
+		if r.onDuty <= 0 {
+			continue
+		}
+		res.ReadersOnDuty++
+		busy += r.busy
+		duty += r.onDuty
+		rates = append(rates, r.rvu/r.onDuty.Hours())
+	}
+	if duty > 0 {
+		res.Utilisation = round2(busy.Hours() / duty.Hours())
+	}
+	res.Gini = round2(gini(rates))
+}
+
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
+
+// gini is the Gini coefficient of non-negative values (0 = equal).
+func gini(v []float64) float64 {
+	if len(v) < 2 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	var cum, sum float64
+	for i, x := range s {
+		cum += float64(i+1) * x
+		sum += x
+	}
+	if sum == 0 {
+		return 0
+	}
+	n := float64(len(s))
+	return (2*cum)/(n*sum) - (n+1)/n
+}
+
+// WriteJSON writes the result as indented JSON (deterministic).
+func (res *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(res)
+}
+
+// WriteTable writes a human summary of one run.
+func (res *Result) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "scenario %s  policy %s  seed %d  hours %d  (wall %v)\n", res.Scenario, res.Policy, res.Seed, res.Hours, res.Wall.Round(time.Millisecond))
+	fmt.Fprintf(tw, "readers %d (%d on duty)  facilities %d  studies %d  read %d  completed %d  pending %d\n",
+		res.Readers, res.ReadersOnDuty, res.Facilities, res.Studies, res.Read, res.Completed, res.Pending)
+	fmt.Fprintf(tw, "violations %d  uncovered %d  SLA breach %.2f%%  utilisation %.2f  Gini RVU/h %.2f\n",
+		res.Violations, res.Uncovered, res.SLABreachPct, res.Utilisation, res.Gini)
+	fmt.Fprintln(tw, "priority\tn\tp50 min\tp95 min\tp99 min\tbreach %\tfinal p50\tfinal p95")
+	for _, c := range credential.Classes {
+		t, f := res.TAT[string(c)], res.FinalTAT[string(c)]
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\n", c, t.N, t.P50, t.P95, t.P99, res.SLABreachByClass[string(c)], f.P50, f.P95)
+	}
+	keys := make([]string, 0, len(res.Reassign))
+	for k := range res.Reassign {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, res.Reassign[k]))
+	}
+	fmt.Fprintf(tw, "re-routes: %s\n", cmp.Or(strings.Join(parts, " "), "none"))
+	return tw.Flush()
+}
+
+// WriteComparison writes one line per run: the policy comparison table.
+func WriteComparison(w io.Writer, rs []*Result) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "policy\tstudies\tviolations\tuncovered\tSLA breach %\tstroke p95\tSTAT p50\tSTAT p95\tSTAT p99\troutine p95\tutil\tGini\twall\t")
+	for _, r := range rs {
+		st := r.TAT[string(credential.ClassSTAT)]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%v\t\n", r.Policy, r.Studies, r.Violations, r.Uncovered,
+			r.SLABreachPct, r.TAT[string(credential.ClassStroke)].P95, st.P50, st.P95, st.P99, r.TAT[string(credential.ClassRoutine)].P95,
+			r.Utilisation, r.Gini, r.Wall.Round(time.Millisecond))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,169 @@
+package simulate
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"lightbox/internal/credential"
+	"lightbox/internal/worklist"
+)
+
+var policies = []worklist.Policy{worklist.PolicyLightbox, worklist.PolicySharedPool, worklist.PolicyRoundRobin}
+
+func run(t testing.TB, opt Options) *Result {
+	t.Helper()
+	r, err := Run(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestDeterminism(t *testing.T) {
+	for _, p := range policies {
+		var a, b bytes.Buffer
+		run(t, Options{Scenario: "small", Policy: p, Seed: 7}).WriteJSON(&a)
+		run(t, Options{Scenario: "small", Policy: p, Seed: 7}).WriteJSON(&b)
+		if a.String() != b.String() {
+			t.Fatalf("%s: same seed, different JSON", p)
+		}
+		var c bytes.Buffer
+		run(t, Options{Scenario: "small", Policy: p, Seed: 8}).WriteJSON(&c)
+		if a.String() == c.String() {
+			t.Fatalf("%s: seed ignored", p)
+		}
+	}
+}
+
+func TestJSONFields(t *testing.T) {
+	var b bytes.Buffer
+	run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 1}).WriteJSON(&b)
+	for _, k := range []string{`"policy"`, `"studies"`, `"violations"`, `"uncovered"`, `"sla_breach_pct"`, `"gini_rvu_per_hour"`, `"utilisation"`, `"tat_minutes"`, `"stat": {`, `"p95"`, `"p99"`} {
+		if !strings.Contains(b.String(), k) {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+}
+
+// Every arrival ends read, or still on the worklist at the end; the run
+// never loses or duplicates a study.
+func TestConservationAndZeroViolations(t *testing.T) {
+	seeds := 25
+	if testing.Short() {
+		seeds = 6
+	}
+	for _, p := range policies {
+		for seed := range uint64(seeds) {
+			r := run(t, Options{Scenario: "small", Policy: p, Seed: seed})
+			if r.Violations != 0 {
+				t.Fatalf("%s seed %d: %d violations %v", p, seed, r.Violations, r.ViolationLog)
+			}
+			if r.Completed+r.Pending != r.Studies {
+				t.Fatalf("%s seed %d: completed %d + pending %d != studies %d", p, seed, r.Completed, r.Pending, r.Studies)
+			}
+			if r.Studies == 0 || r.Read == 0 {
+				t.Fatalf("%s seed %d: empty run %+v", p, seed, r)
+			}
+			n := 0
+			for _, c := range r.TAT {
+				n += c.N
+			}
+			if n != r.Read {
+				t.Fatalf("TAT counts %d != read %d", n, r.Read)
+			}
+		}
+	}
+}
+
+func TestShortRunAndChart(t *testing.T) {
+	var rs []*Result
+	for _, p := range policies {
+		r := run(t, Options{Scenario: "small", Policy: p, Seed: 3, Hours: 6, Drain: time.Hour})
+		if r.Hours != 6 {
+			t.Fatal(r.Hours)
+		}
+		rs = append(rs, r)
+	}
+	var b bytes.Buffer
+	if err := WriteChartSVG(&b, rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(b.Bytes(), new(struct{})); err != nil {
+		t.Fatalf("SVG is not well-formed XML: %v", err)
+	}
+	if strings.Count(b.String(), "<polyline") != 2*len(rs) {
+		t.Fatal("want two lines per policy")
+	}
+	var tb bytes.Buffer
+	rs[0].WriteTable(&tb)
+	WriteComparison(&tb, rs)
+	if !strings.Contains(tb.String(), "shared-pool") {
+		t.Fatal(tb.String())
+	}
+}
+
+func TestScenarioFromConfig(t *testing.T) {
+	start := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f := credential.Facility{ID: "F1", Name: "Facility 1", State: "TX", TimeZone: "America/Chicago", Medicare: true, ReadType: credential.ReadFinalType}
+	r := credential.Reader{ID: "R1", Name: "Dr One", TimeZone: "America/Chicago", Modalities: []string{"CT"}, RVUTargetPerHour: 10,
+		Location:    credential.Location{Country: "US", State: "TX"},
+		Licenses:    []credential.License{{State: "TX", Status: credential.LicenceActive, Expires: credential.MustDate("2027-01-01")}},
+		Privileges:  []credential.Privilege{{Facility: "F1", Basis: credential.Direct}},
+		Enrolments:  []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true}},
+		Malpractice: []credential.Malpractice{{States: []string{"TX"}, Telemedicine: true}},
+		Blocks:      []credential.Block{{Start: start.Add(-time.Hour), End: start.Add(10 * time.Hour)}}}
+	var arr []credential.Study
+	for i := range 20 {
+		arr = append(arr, credential.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
+			Priority: credential.STAT, ArrivalTime: start.Add(time.Duration(i) * 7 * time.Minute)})
+	}
+	arr = append(arr, credential.Study{ID: "MG1", FacilityID: "F1", Modality: "MG", CPT: "77067", WorkRVU: 0.74, ArrivalTime: start})
+	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 4, Facilities: []credential.Facility{f}, Readers: []credential.Reader{r}, Arrivals: arr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, Options{Built: sc, Policy: worklist.PolicyLightbox, Seed: 1, Hours: 4})
+	if res.Studies != 21 || res.Completed != 20 || res.Uncovered != 1 || res.Violations != 0 {
+		t.Fatalf("studies %d completed %d uncovered %d violations %d: %v", res.Studies, res.Completed, res.Uncovered, res.Violations, res.UncoveredExamples)
+	}
+}
+
+func TestScenarioFiles(t *testing.T) {
+	for _, name := range []string{"small", "national"} {
+		p, err := LoadParams(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != name || p.Readers == 0 {
+			t.Fatalf("%+v", p)
+		}
+	}
+	p, _ := LoadParams("national")
+	sc, err := Generate(p, 1, 24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lic, priv := 0, 0
+	zones := map[string]bool{}
+	for _, r := range sc.Readers {
+		lic += len(r.Licenses)
+		priv += len(r.Privileges)
+	}
+	for _, f := range sc.Facilities {
+		zones[f.TimeZone] = true
+	}
+	n := float64(len(sc.Readers))
+	t.Logf("national: %d readers, %d facilities, %d arrivals, %.1f licences and %.1f privileges per reader, %d facility zones",
+		len(sc.Readers), len(sc.Facilities), len(sc.Arrivals), float64(lic)/n, float64(priv)/n, len(zones))
+	if len(sc.Arrivals) < 16000 || len(sc.Arrivals) > 20000 {
+		t.Fatalf("arrivals %d", len(sc.Arrivals))
+	}
+	if _, err := LoadParams("nope"); err == nil {
+		t.Fatal("want error")
+	}
+}

@@ -1,0 +1,150 @@
+package worklist
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"lightbox/internal/credential"
+)
+
+var t0 = time.Date(2026, 3, 7, 18, 0, 0, 0, time.UTC) // spans the US DST change overnight
+
+var zones = []string{"America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"}
+var states = []string{"TX", "WY", "NY", "CA", "FL", "OH", "CO", "AK"}
+
+type world struct {
+	facilities []*credential.Facility
+	readers    []*credential.Reader
+}
+
+// randomWorld builds readers and facilities with a deliberate share of
+// broken credentials so the hard rules are exercised.
+func randomWorld(rng *rand.Rand, nReaders, nFac int) *world {
+	w := &world{}
+	for i := range nFac {
+		f := &credential.Facility{ID: fmt.Sprintf("F%d", i), Name: fmt.Sprintf("Facility %d", i), State: states[rng.IntN(len(states))],
+			TimeZone: zones[rng.IntN(len(zones))], Medicare: rng.IntN(3) > 0}
+		switch rng.IntN(5) {
+		case 0:
+			f.ReadType = credential.ReadPrelimOnly
+		case 1:
+			f.ReadType = credential.ReadFinalRequiresUS
+		default:
+			f.ReadType = credential.ReadFinalType
+		}
+		if err := f.Resolve(); err != nil {
+			panic(err)
+		}
+		w.facilities = append(w.facilities, f)
+	}
+	exp := func() credential.Date {
+		// Some lapse during the run, some are already gone.
+		return credential.DateOf(t0.AddDate(0, 0, rng.IntN(6)-2))
+	}
+	for i := range nReaders {
+		r := &credential.Reader{ID: fmt.Sprintf("R%03d", i), Name: fmt.Sprintf("Dr %d", i), TimeZone: zones[rng.IntN(len(zones))],
+			Modalities: []string{"CT", "CR", "US"}, Workstation: credential.WS3MP, RVUTargetPerHour: 8 + float64(rng.IntN(5)),
+			MaxOpenCases: 2 + rng.IntN(4), Location: credential.Location{Country: "US", State: states[rng.IntN(len(states))]}}
+		if rng.IntN(6) == 0 {
+			r.Location = credential.Location{Country: "AU"}
+			r.TimeZone = "Australia/Sydney"
+		}
+		if rng.IntN(2) == 0 {
+			r.Modalities = append(r.Modalities, "MR")
+		}
+		if rng.IntN(3) == 0 {
+			r.Modalities = append(r.Modalities, "MG")
+			r.Workstation = credential.WS5MP
+			r.MQSA = credential.MQSA{Qualified: true, Last24Months: 900 + rng.IntN(300), DBT: rng.IntN(2) == 0}
+		}
+		if rng.IntN(3) == 0 {
+			r.Subspecialties = []string{"neuro"}
+		}
+		var mstates []string
+		for _, s := range states {
+			if rng.IntN(10) < 6 {
+				l := credential.License{State: s, Number: r.ID + s, Status: credential.LicenceActive, Expires: credential.DateOf(t0.AddDate(1, 0, 0))}
+				switch rng.IntN(14) {
+				case 0:
+					l.Expires = exp()
+				case 1:
+					l.Status = credential.LicenceInactive
+				case 2:
+					l.Restrictions = []string{"supervision"}
+				}
+				r.Licenses = append(r.Licenses, l)
+				mstates = append(mstates, s)
+			}
+		}
+		r.Malpractice = []credential.Malpractice{{Carrier: "C", States: mstates, Telemedicine: rng.IntN(10) > 0, Expires: credential.DateOf(t0.AddDate(1, 0, 0))}}
+		for _, f := range w.facilities {
+			if rng.IntN(10) < 7 {
+				p := credential.Privilege{Facility: f.ID, Basis: credential.Direct, Expires: credential.DateOf(t0.AddDate(1, 0, 0)),
+					Scope: credential.Scope{Mammography: rng.IntN(2) == 0, Paediatrics: rng.IntN(4) > 0}}
+				switch rng.IntN(14) {
+				case 0:
+					p.Expires = exp()
+				case 1:
+					p.Basis = credential.Proxy
+				case 2:
+					p.Scope.Modalities = []string{"CR"}
+				}
+				r.Privileges = append(r.Privileges, p)
+			}
+		}
+		if rng.IntN(5) > 0 {
+			r.Enrolments = []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true}}
+		}
+		// Two on-duty blocks in the 24 h window plus, for some, a recurring night.
+		for b := 0; b < 2; b++ {
+			st := t0.Add(time.Duration(rng.IntN(4*60)-60+b*300) * time.Minute)
+			r.Blocks = append(r.Blocks, credential.Block{Type: credential.Dayhawk, Start: st, End: st.Add(time.Duration(2+rng.IntN(4)) * time.Hour)})
+		}
+		if rng.IntN(3) == 0 {
+			r.Shifts = []credential.Shift{{Type: credential.Nighthawk, Start: credential.MustClock("22:00"), End: credential.MustClock("08:00")}}
+		}
+		if err := r.Resolve(); err != nil {
+			panic(err)
+		}
+		w.readers = append(w.readers, r)
+	}
+	return w
+}
+
+var cpts = []struct {
+	cpt, mod, body string
+	rvu            float64
+}{
+	{"70450", "CT", "HEAD", 0.85}, {"71046", "CR", "CHEST", 0.22}, {"74177", "CT", "ABDOMEN", 1.82},
+	{"70553", "MR", "HEAD", 2.29}, {"76700", "US", "ABDOMEN", 0.81}, {"77067", "MG", "BREAST", 0.76}, {"G0279", "MG", "BREAST", 0.60},
+}
+
+func randomStudy(rng *rand.Rand, w *world, id int, now time.Time) *credential.Study {
+	f := w.facilities[rng.IntN(len(w.facilities))]
+	c := cpts[rng.IntN(len(cpts))]
+	s := &credential.Study{ID: fmt.Sprintf("S%05d", id), Facility: f, FacilityID: f.ID, Modality: c.mod, BodyPart: c.body, CPT: c.cpt,
+		WorkRVU: c.rvu, ExamTime: now.Add(-5 * time.Minute), ArrivalTime: now, RelatedKey: fmt.Sprintf("P%d", rng.IntN(40))}
+	switch x := rng.IntN(20); {
+	case x == 0:
+		s.Stroke, s.Priority = true, credential.STAT
+	case x == 1:
+		s.Trauma, s.Priority = true, credential.STAT
+	case x < 7:
+		s.Priority = credential.STAT
+	case x < 9:
+		s.Priority = credential.ASAP
+	}
+	if rng.IntN(10) == 0 {
+		s.Paediatric = true
+	}
+	if rng.IntN(8) == 0 {
+		s.Subspecialty, s.SubspecialtyRequired = "neuro", rng.IntN(2) == 0
+	}
+	if f.ReadType == credential.ReadPrelimOnly {
+		s.Need = credential.NeedPrelim
+	} else if f.ReadType == credential.ReadFinalRequiresUS && rng.IntN(2) == 0 {
+		s.Need = credential.NeedPrelimThenFinal
+	}
+	return s
+}
