@@ -113,6 +113,38 @@ func TestGenImportCheck(t *testing.T) {
 	}
 }
 
+func TestSimulateDeterministicJSON(t *testing.T) {
+	args := []string{"simulate", "--scenario", "small", "--policy", "lightbox", "--seed", "7", "--json"}
+	a, errOut, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("simulate: %d %s", code, errOut)
+	}
+	b, _, _ := run(t, args...)
+	if a != b {
+		t.Fatal("same seed gave different output")
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(a), &r); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, a)
+	}
+	for _, k := range []string{"policy", "studies", "violations", "uncovered", "sla_breach_pct", "gini_rvu_per_hour", "utilisation", "tat_minutes"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("JSON lacks %q", k)
+		}
+	}
+	if r["violations"].(float64) != 0 {
+		t.Errorf("violations: %v", r["violations"])
+	}
+	chart := filepath.Join(t.TempDir(), "tat.svg")
+	out, _, code := run(t, "simulate", "--scenario", "small", "--chart", chart)
+	if code != 0 || !strings.Contains(out, "shared-pool") {
+		t.Fatalf("comparison: %s", out)
+	}
+	if svg, err := os.ReadFile(chart); err != nil || !bytes.HasPrefix(bytes.TrimSpace(svg), []byte("<svg")) && !bytes.HasPrefix(svg, []byte("<?xml")) {
+		t.Errorf("chart: %v %.40q", err, svg)
+	}
+}
+
 // server starts `lightbox ARGS` and waits for its "lightbox serving" log line.
 type server struct {
 	cmd    *exec.Cmd

@@ -38,6 +38,7 @@ func commands() []command {
 		{"demo", "run the server with a demo group and demo studies loaded (idempotent)", runDemo},
 		{"gen", "write synthetic DICOM studies to a folder", runGen},
 		{"import", "store DICOM files from folders and zip files (works beside a running server)", runImport},
+		{"simulate", "simulate a teleradiology day and compare assignment policies", runSimulate},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},
