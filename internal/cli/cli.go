@@ -39,6 +39,8 @@ func commands() []command {
 		{"gen", "write synthetic DICOM studies to a folder", runGen},
 		{"import", "store DICOM files from folders and zip files (works beside a running server)", runImport},
 		{"simulate", "simulate a teleradiology day and compare assignment policies", runSimulate},
+		{"user", "manage accounts: user add|passwd|disable|enable", runUser},
+		{"token", "issue or revoke API bearer tokens: token create|revoke", runToken},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/server"
+)
+
+func runUser(ctx context.Context, env *Env, args []string) error {
+	subs := map[string]bool{"add": true, "passwd": true, "disable": true, "enable": true}
+	if len(args) == 0 || !subs[args[0]] {
+		fmt.Fprintln(env.Stderr, "Usage: lightbox user add --username U --role ROLE [--facility F] [--facilities A,B] [--password-file FILE|-]\n       lightbox user passwd --username U [--password-file FILE|-]\n       lightbox user disable|enable --username U")
+		return errUsage
+	}
+	sub := args[0]
+	fs := newFlags(env, "user "+sub, "user "+sub+" [flags]")
+	sf := addStorageFlags(fs)
+	username := fs.String("username", "", "user name (one per person)")
+	role := fs.String("role", "radiologist", "admin, coordinator, radiologist, technologist, clinician or integration")
+	facility := fs.String("facility", "", "facility the user belongs to (required for technologist, clinician, integration)")
+	facilities := fs.String("facilities", "", "comma-separated further facilities in the user's scope")
+	name := fs.String("name", "", "display name")
+	pwFile := fs.String("password-file", "-", "file holding the password, or - for standard input (first line)")
+	if err := parse(fs, args[1:], env); err != nil {
+		return err
+	}
+	if *username == "" {
+		fs.Usage()
+		return errUsage
+	}
+	log, err := sf.logger(env)
+	if err != nil {
+		return err
+	}
+	st, err := server.OpenStorage(ctx, sf.config(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := auth.New(st.DB, auth.Options{})
+	switch sub {
+	case "add", "passwd":
+		pw, err := readPassword(*pwFile, env)
+		if err != nil {
+			return err
+		}
+		if sub == "passwd" {
+			return svc.SetPassword(ctx, *username, pw)
+		}
+		r, err := auth.ParseRole(*role)
+		if err != nil {
+			return err
+		}
+		var extra []string
+		for _, f := range strings.Split(*facilities, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				extra = append(extra, f)
+			}
+		}
+		if err := svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: extra}, pw); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "added %s (%s)\n", *username, r)
+	case "disable", "enable":
+		return svc.SetDisabled(ctx, *username, sub == "disable")
+	}
+	return nil
+}
+
+func readPassword(path string, env *Env) (string, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		r = f
+	} else if env.IsTerminal {
+		fmt.Fprint(env.Stderr, "password: ")
+	}
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func runToken(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
+		fmt.Fprintln(env.Stderr, "Usage: lightbox token create --username U --name NAME [--ttl 720h]\n       lightbox token revoke --username U [--name NAME]")
+		return errUsage
+	}
+	sub := args[0]
+	fs := newFlags(env, "token "+sub, "token "+sub+" [flags]")
+	sf := addStorageFlags(fs)
+	username := fs.String("username", "", "the token acts as this user")
+	name := fs.String("name", "", "what the token is for (e.g. the viewer or PACS using it)")
+	ttl := fs.Duration("ttl", 30*24*time.Hour, "lifetime")
+	if err := parse(fs, args[1:], env); err != nil {
+		return err
+	}
+	if *username == "" || (sub == "create" && *name == "") {
+		fs.Usage()
+		return errUsage
+	}
+	log, err := sf.logger(env)
+	if err != nil {
+		return err
+	}
+	st, err := server.OpenStorage(ctx, sf.config(log))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := auth.New(st.DB, auth.Options{})
+	if sub == "revoke" {
+		return svc.RevokeTokens(ctx, *username, *name)
+	}
+	tok, err := svc.CreateToken(ctx, *username, *name, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, tok)
+	return nil
+}
