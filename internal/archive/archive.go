@@ -508,10 +508,16 @@ func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result
 	if err := tx.QueryRow(ctx, "SELECT pk FROM patient WHERE issuer = ? AND patient_id = ?", issuer, pid).Scan(&patientPK); err != nil {
 		return nil, fmt.Errorf("find patient: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO study (study_uid, patient_pk, facility_id, accession, study_id, study_date, study_time, description, referring, created_at, last_instance_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_uid) DO NOTHING`,
+	procCode := ""
+	if items := ds.Seq(dcm.TagProcedureCodeSequence); len(items) > 0 {
+		procCode = items[0].Str(dcm.TagCodeValue)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO study (study_uid, patient_pk, facility_id, accession, study_id, study_date, study_time, description, referring,
+		procedure_code, priority, body_part, created_at, last_instance_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_uid) DO NOTHING`,
 		r.studyUID, patientPK, facility, ds.Str(dcm.TagAccessionNumber), ds.Str(dcm.TagStudyID), ds.Str(dcm.TagStudyDate), ds.Str(dcm.TagStudyTime),
-		ds.Str(dcm.TagStudyDescription), ds.Str(dcm.TagReferringPhysicianName), now, now); err != nil {
+		ds.Str(dcm.TagStudyDescription), ds.Str(dcm.TagReferringPhysicianName), procCode, ds.Str(TagRequestedProcedurePriority),
+		ds.Str(dcm.TagBodyPartExamined), now, now); err != nil {
 		return nil, fmt.Errorf("insert study: %w", err)
 	}
 	var studyPK int64
@@ -597,6 +603,10 @@ func resolveFacility(ctx context.Context, tx *db.Tx, r *instanceRow) (string, er
 	}
 	return UnknownFacility, nil
 }
+
+// TagRequestedProcedurePriority (0040,1003) carries STAT/HIGH/ROUTINE when
+// the modality copies it from the worklist.
+const TagRequestedProcedurePriority = dcm.Tag(0x00401003)
 
 // UnknownFacility holds instances whose sender and institution are not known.
 const UnknownFacility = "UNKNOWN"

@@ -1,0 +1,554 @@
+package dispatch
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"lightbox/internal/credential"
+	"lightbox/internal/db"
+	"lightbox/internal/roster"
+	"lightbox/internal/worklist"
+)
+
+// Options configure the service.
+type Options struct {
+	// Quiet is how long a study must receive no instance before it is
+	// considered complete and put on the worklist (DOMAIN §4 T3).
+	Quiet time.Duration
+	// TickEvery is how often timers run (lease, presence, shift, expiry).
+	TickEvery time.Duration
+	Engine    worklist.Config
+	RVU       *credential.RVUTable
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Service is the running dispatcher.
+type Service struct {
+	db     *db.DB
+	roster roster.Store
+	opt    Options
+	log    *slog.Logger
+	eng    *worklist.Safe
+	hub    *hub
+
+	// mu serialises "apply an event and persist its decisions" so the
+	// database reflects decisions in engine order.
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Errors returned to callers.
+var (
+	ErrNotHolder    = errors.New("the study is not leased to this reader")
+	ErrUnknownStudy = errors.New("study is not on the worklist")
+	ErrReason       = errors.New("a reason is required")
+)
+
+// New creates a dispatcher; Start loads state and starts its timers.
+func New(d *db.DB, opt Options) *Service {
+	if opt.Quiet == 0 {
+		opt.Quiet = time.Minute
+	}
+	if opt.TickEvery == 0 {
+		opt.TickEvery = 5 * time.Second
+	}
+	if opt.Engine.Policy == "" {
+		opt.Engine = worklist.DefaultConfig()
+	}
+	if opt.RVU == nil {
+		opt.RVU = credential.DefaultRVU()
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: d, roster: roster.Store{DB: d}, opt: opt, log: opt.Logger, eng: worklist.NewSafe(worklist.New(opt.Engine)), hub: newHub()}
+}
+
+// Start rebuilds the engine from the database (facilities, readers, then
+// leases and waiting studies) and starts the timer loop.
+func (s *Service) Start(ctx context.Context) error {
+	if err := s.load(ctx); err != nil {
+		return err
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.done = make(chan struct{})
+	go s.loop(lctx)
+	return nil
+}
+
+// Close stops the timers.
+func (s *Service) Close() {
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+}
+
+func (s *Service) loop(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(s.opt.TickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("dispatch tick", "err", err)
+			}
+		}
+	}
+}
+
+// Tick runs the engine's timers and picks up studies that went quiet.
+func (s *Service) Tick(ctx context.Context) error {
+	if err := s.admitQuietStudies(ctx); err != nil {
+		return err
+	}
+	_, err := s.apply(ctx, worklist.Tick{}, "")
+	return err
+}
+
+func (s *Service) load(ctx context.Context) error {
+	now := s.opt.Now()
+	facs, err := s.roster.Facilities(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range facs {
+		if _, err := s.eng.Apply(worklist.FacilityUpdated{Facility: f}, now); err != nil {
+			return fmt.Errorf("load facility %s: %w", f.ID, err)
+		}
+	}
+	readers, err := s.roster.Readers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range readers {
+		if _, err := s.eng.Apply(worklist.ReaderUpdated{Reader: r}, now); err != nil {
+			return fmt.Errorf("load reader %s: %w", r.ID, err)
+		}
+	}
+	rows, err := s.db.Query(ctx, "SELECT study_uid, doc, status, lease FROM read_item WHERE status IN ('waiting', 'leased', 'queued', 'uncovered') ORDER BY created_at")
+	if err != nil {
+		return fmt.Errorf("load worklist: %w", err)
+	}
+	type item struct{ uid, doc, status, lease string }
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.uid, &it.doc, &it.status, &it.lease); err != nil {
+			rows.Close()
+			return err
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	// Leases first, so waiting studies see the readers' real load.
+	for _, pass := range []bool{true, false} {
+		for _, it := range items {
+			if (it.status == "leased") != pass {
+				continue
+			}
+			st, err := s.decodeStudy(it.doc)
+			if err != nil {
+				return err
+			}
+			var ev worklist.Event = worklist.StudyReady{Study: st}
+			if pass {
+				var l worklist.Lease
+				if err := json.Unmarshal([]byte(it.lease), &l); err != nil {
+					return fmt.Errorf("lease of %s: %w", it.uid, err)
+				}
+				ev = worklist.Restore{Study: st, Lease: l}
+			}
+			if _, err := s.apply(ctx, ev, "restart"); err != nil {
+				s.log.Warn("restore study", "err", err)
+			}
+		}
+	}
+	s.log.Info("dispatch loaded", "facilities", len(facs), "readers", len(readers), "studies", len(items))
+	return nil
+}
+
+func (s *Service) decodeStudy(doc string) (*credential.Study, error) {
+	var st credential.Study
+	if err := json.Unmarshal([]byte(doc), &st); err != nil {
+		return nil, fmt.Errorf("decode study: %w", err)
+	}
+	return &st, nil
+}
+
+// apply feeds one event and persists and publishes what the engine decided.
+func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]worklist.Decision, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.opt.Now()
+	ds, err := s.eng.Apply(ev, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) == 0 {
+		return nil, nil
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		for _, d := range ds {
+			if err := s.persist(ctx, tx, d, by); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ds, fmt.Errorf("persist decisions: %w", err)
+	}
+	for _, d := range ds {
+		s.hub.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})
+	}
+	return ds, nil
+}
+
+func (s *Service) persist(ctx context.Context, tx *db.Tx, d worklist.Decision, by string) error {
+	if d.StudyID == "" {
+		return nil
+	}
+	detail, _ := json.Marshal(d)
+	at := db.Now(d.At)
+	if _, err := tx.Exec(ctx, `INSERT INTO assignment_event (at, study_uid, kind, reader_id, code, reason, by_user, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		at, d.StudyID, string(d.Kind), d.ReaderID, d.Code, d.Reason, by, string(detail)); err != nil {
+		return err
+	}
+	var q string
+	var args []any
+	switch d.Kind {
+	case worklist.KindAssign:
+		lease, _ := json.Marshal(worklist.Lease{StudyID: d.StudyID, ReaderID: d.ReaderID, Stage: d.Stage, AssignedAt: d.At, LeaseExpires: d.LeaseExpires,
+			FinalStage: d.Stage == credential.Final && s.prelimSigned(ctx, tx, d.StudyID)})
+		q, args = "UPDATE read_item SET status = 'leased', reader_id = ?, lease = ?, note = '', updated_at = ? WHERE study_uid = ?", []any{d.ReaderID, string(lease), at, d.StudyID}
+	case worklist.KindUnassign:
+		q, args = "UPDATE read_item SET status = 'waiting', reader_id = '', lease = '', updated_at = ? WHERE study_uid = ? AND status = 'leased'", []any{at, d.StudyID}
+	case worklist.KindUncovered:
+		q, args = "UPDATE read_item SET status = 'uncovered', note = ?, updated_at = ? WHERE study_uid = ? AND status <> 'leased'", []any{d.Reason, at, d.StudyID}
+	case worklist.KindQueued:
+		q, args = "UPDATE read_item SET status = 'queued', note = ?, updated_at = ? WHERE study_uid = ? AND status <> 'leased'", []any{d.Reason, at, d.StudyID}
+	case worklist.KindDone:
+		q, args = "UPDATE read_item SET status = 'done', reader_id = '', lease = '', updated_at = ? WHERE study_uid = ?", []any{at, d.StudyID}
+	default:
+		return nil
+	}
+	_, err := tx.Exec(ctx, q, args...)
+	return err
+}
+
+func (s *Service) prelimSigned(ctx context.Context, tx *db.Tx, uid string) bool {
+	var n int
+	_ = tx.QueryRow(ctx, "SELECT COUNT(*) FROM assignment_event WHERE study_uid = ? AND kind = 'signed' AND code = 'prelim'", uid).Scan(&n)
+	return n > 0
+}
+
+// admitQuietStudies puts archive studies that received nothing for the
+// quiet period on the worklist.
+func (s *Service) admitQuietStudies(ctx context.Context) error {
+	cutoff := db.Now(s.opt.Now().Add(-s.opt.Quiet))
+	rows, err := s.db.Query(ctx, `SELECT s.study_uid, s.facility_id, s.modalities, s.procedure_code, s.priority, s.body_part, s.study_date, s.study_time,
+		s.last_instance_at, p.issuer, p.patient_id
+		FROM study s JOIN patient p ON p.pk = s.patient_pk LEFT JOIN read_item r ON r.study_uid = s.study_uid
+		WHERE r.study_uid IS NULL AND s.last_instance_at < ? ORDER BY s.last_instance_at LIMIT 500`, cutoff)
+	if err != nil {
+		return fmt.Errorf("find quiet studies: %w", err)
+	}
+	var studies []*credential.Study
+	for rows.Next() {
+		var uid, fac, mods, cpt, prio, body, date, tm, last, issuer, pid string
+		if err := rows.Scan(&uid, &fac, &mods, &cpt, &prio, &body, &date, &tm, &last, &issuer, &pid); err != nil {
+			rows.Close()
+			return err
+		}
+		st := &credential.Study{ID: uid, FacilityID: fac, Modality: primaryModality(mods), CPT: cpt, BodyPart: body, RelatedKey: issuer + "|" + pid}
+		st.Priority, _ = credential.ParsePriority(dicomPriority(prio))
+		st.ArrivalTime, _ = db.ParseTime(last)
+		st.ExamTime = st.ArrivalTime
+		if t, err := time.Parse("20060102150405", date+padTime(tm)); err == nil {
+			st.ExamTime = t // facility-local wall time; refined when the facility zone is known
+		}
+		if rvu, ok := s.opt.RVU.Lookup(cpt, credential.DateOf(st.ArrivalTime)); ok {
+			st.WorkRVU = rvu
+		}
+		studies = append(studies, st)
+	}
+	rows.Close()
+	for _, st := range studies {
+		classes, err := s.sopClasses(ctx, st.ID)
+		if err != nil {
+			return err
+		}
+		st.SOPClasses = classes
+		if err := s.Admit(ctx, st); err != nil {
+			s.log.Warn("admit study", "err", err)
+		}
+	}
+	return nil
+}
+
+// Admit puts a study on the worklist (idempotent per study UID).
+func (s *Service) Admit(ctx context.Context, st *credential.Study) error {
+	doc, _ := json.Marshal(st)
+	now := db.Now(s.opt.Now())
+	res, err := s.db.Exec(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, created_at, updated_at) VALUES (?, ?, ?, 'waiting', ?, ?)
+		ON CONFLICT (study_uid) DO NOTHING`, st.ID, st.FacilityID, string(doc), now, now)
+	if err != nil {
+		return fmt.Errorf("admit %s: %w", st.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	_, err = s.apply(ctx, worklist.StudyReady{Study: st}, "")
+	return err
+}
+
+func (s *Service) sopClasses(ctx context.Context, studyUID string) ([]string, error) {
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT i.sop_class FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study st ON st.pk = se.study_pk
+		WHERE st.study_uid = ? ORDER BY i.sop_class`, studyUID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// primaryModality picks the imaging modality of a study (not SR/PR/KO).
+func primaryModality(mods string) string {
+	for _, m := range strings.Split(mods, `\`) {
+		switch m {
+		case "", "SR", "PR", "KO", "DOC", "OT":
+		default:
+			return m
+		}
+	}
+	return ""
+}
+
+// dicomPriority maps Requested Procedure Priority to STAT/ASAP/routine.
+func dicomPriority(p string) string {
+	switch strings.ToUpper(strings.TrimSpace(p)) {
+	case "STAT":
+		return "stat"
+	case "HIGH", "ASAP", "URGENT":
+		return "asap"
+	}
+	return "routine"
+}
+
+func padTime(t string) string {
+	t, _, _ = strings.Cut(t, ".")
+	for len(t) < 6 {
+		t += "0"
+	}
+	return t[:6]
+}
+
+// Heartbeat records that a reader's client is alive.
+func (s *Service) Heartbeat(ctx context.Context, readerID string, away bool) error {
+	_, err := s.apply(ctx, worklist.Heartbeat{ReaderID: readerID, Away: away}, readerID)
+	return err
+}
+
+// Offline logs a reader off.
+func (s *Service) Offline(ctx context.Context, readerID string) error {
+	_, err := s.apply(ctx, worklist.ReaderOffline{ReaderID: readerID}, readerID)
+	return err
+}
+
+// Open marks a study opened by its lease holder; anyone else is refused,
+// so a study is never open for reporting by two readers.
+func (s *Service) Open(ctx context.Context, studyUID, readerID string) error {
+	holder, ok := s.Holder(studyUID)
+	if !ok {
+		return ErrUnknownStudy
+	}
+	if holder != readerID {
+		return ErrNotHolder
+	}
+	if _, err := s.apply(ctx, worklist.Opened{StudyID: studyUID, ReaderID: readerID}, readerID); err != nil {
+		return mapErr(err)
+	}
+	return s.setLeaseOpened(ctx, studyUID)
+}
+
+func (s *Service) setLeaseOpened(ctx context.Context, uid string) error {
+	var raw string
+	if err := s.db.QueryRow(ctx, "SELECT lease FROM read_item WHERE study_uid = ?", uid).Scan(&raw); err != nil || raw == "" {
+		return nil
+	}
+	var l worklist.Lease
+	if json.Unmarshal([]byte(raw), &l) != nil {
+		return nil
+	}
+	l.Opened = true
+	b, _ := json.Marshal(l)
+	_, err := s.db.Exec(ctx, "UPDATE read_item SET lease = ? WHERE study_uid = ?", string(b), uid)
+	return err
+}
+
+// Release hands a study back.
+func (s *Service) Release(ctx context.Context, studyUID, readerID, reason string) error {
+	_, err := s.apply(ctx, worklist.Released{StudyID: studyUID, ReaderID: readerID, Reason: reason}, readerID)
+	return mapErr(err)
+}
+
+// Signed records a signed prelim or final.
+func (s *Service) Signed(ctx context.Context, studyUID, readerID string, kind credential.ReadKind) error {
+	s.mu.Lock()
+	_, err := s.db.Exec(ctx, `INSERT INTO assignment_event (at, study_uid, kind, reader_id, code, by_user) VALUES (?, ?, 'signed', ?, ?, ?)`,
+		db.Now(s.opt.Now()), studyUID, readerID, kind.String(), readerID)
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	_, err = s.apply(ctx, worklist.Signed{StudyID: studyUID, ReaderID: readerID, Kind: kind}, readerID)
+	return mapErr(err)
+}
+
+// Reassign moves a study by hand; the reason is required and logged.
+func (s *Service) Reassign(ctx context.Context, studyUID, toReader, reason, by string) error {
+	if strings.TrimSpace(reason) == "" {
+		return ErrReason
+	}
+	_, err := s.apply(ctx, worklist.Reassign{StudyID: studyUID, ToReader: toReader, Reason: reason, By: by}, by)
+	return mapErr(err)
+}
+
+// Triage applies an outside triage result: a priority and flags with their source.
+func (s *Service) Triage(ctx context.Context, studyUID string, priority *credential.Priority, stroke, trauma bool, flags []string, source string) error {
+	var st *credential.Study
+	var doc string
+	err := s.db.QueryRow(ctx, "SELECT doc FROM read_item WHERE study_uid = ?", studyUID).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrUnknownStudy
+	}
+	if err != nil {
+		return err
+	}
+	if st, err = s.decodeStudy(doc); err != nil {
+		return err
+	}
+	ch := worklist.StudyChanged{StudyID: studyUID, Priority: st.Priority, Stroke: st.Stroke || stroke, Trauma: st.Trauma || trauma}
+	if priority != nil && *priority > st.Priority {
+		ch.Priority = *priority
+	}
+	for _, f := range flags {
+		ch.Triage = append(ch.Triage, source+": "+f)
+	}
+	ch.Triage = append(st.Triage, ch.Triage...)
+	st.Priority, st.Stroke, st.Trauma, st.Triage = ch.Priority, ch.Stroke, ch.Trauma, ch.Triage
+	newDoc, _ := json.Marshal(st)
+	if _, err := s.db.Exec(ctx, "UPDATE read_item SET doc = ?, updated_at = ? WHERE study_uid = ?", string(newDoc), db.Now(s.opt.Now()), studyUID); err != nil {
+		return err
+	}
+	if _, err := s.apply(ctx, ch, "triage:"+source); err != nil {
+		return mapErr(err)
+	}
+	// The flag itself is news for the worklist even when nobody moves.
+	at := db.Now(s.opt.Now())
+	reason := strings.Join(ch.Triage, "; ")
+	if _, err := s.db.Exec(ctx, `INSERT INTO assignment_event (at, study_uid, kind, code, reason, by_user) VALUES (?, ?, 'triage', ?, ?, ?)`,
+		at, studyUID, ch.Priority.String(), reason, "triage:"+source); err != nil {
+		return err
+	}
+	holder, _ := s.Holder(studyUID)
+	s.hub.publish(Change{Kind: "triage", StudyUID: studyUID, ReaderID: holder, Code: ch.Priority.String(), Reason: reason, At: at})
+	return nil
+}
+
+// ReaderChanged reloads a reader from the roster (after an edit or import);
+// a lapsed licence takes that state's studies out of their queue at once.
+func (s *Service) ReaderChanged(ctx context.Context, id string) error {
+	r, err := s.roster.Reader(ctx, id)
+	if errors.Is(err, roster.ErrNotFound) {
+		_, err = s.apply(ctx, worklist.ReaderRemoved{ReaderID: id}, "")
+		return mapErr(err)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.apply(ctx, worklist.ReaderUpdated{Reader: r}, "")
+	return err
+}
+
+// FacilitiesChanged reloads every facility.
+func (s *Service) FacilitiesChanged(ctx context.Context) error {
+	facs, err := s.roster.Facilities(ctx)
+	if err != nil {
+		return err
+	}
+	for _, f := range facs {
+		if _, err := s.apply(ctx, worklist.FacilityUpdated{Facility: f}, ""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Holder returns who holds a study's lease.
+func (s *Service) Holder(studyUID string) (reader string, onWorklist bool) {
+	s.eng.Do(func(e *worklist.Engine) { reader, onWorklist = e.Holder(studyUID) })
+	return reader, onWorklist
+}
+
+// Queue returns a reader's leased studies, most urgent first.
+func (s *Service) Queue(readerID string) []string {
+	var q []string
+	s.eng.Do(func(e *worklist.Engine) { q = e.Queue(readerID) })
+	return q
+}
+
+// Explain lists, for a study on the worklist, why each reader is or is not eligible.
+func (s *Service) Explain(studyUID string) ([]worklist.Candidate, error) {
+	var c []worklist.Candidate
+	var err error
+	s.eng.Do(func(e *worklist.Engine) { c, err = e.Explain(studyUID) })
+	return c, mapErr(err)
+}
+
+// Stats summarises the engine.
+func (s *Service) Stats() worklist.Stats {
+	var st worklist.Stats
+	s.eng.Do(func(e *worklist.Engine) { st = e.Stats() })
+	return st
+}
+
+// Subscribe streams changes for one reader, or with board every change.
+func (s *Service) Subscribe(readerID string, board bool) (<-chan Change, func()) {
+	return s.hub.subscribe(readerID, board)
+}
+
+func mapErr(err error) error {
+	switch {
+	case errors.Is(err, worklist.ErrUnknownStudy):
+		return ErrUnknownStudy
+	case errors.Is(err, worklist.ErrNoLease):
+		return ErrNotHolder
+	}
+	return err
+}

@@ -1,0 +1,205 @@
+package dispatch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lightbox/internal/archive"
+	"lightbox/internal/blob"
+	"lightbox/internal/credential"
+	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
+	"lightbox/internal/facility"
+	"lightbox/internal/gen"
+	"lightbox/internal/roster"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func reader(id, state string, facilities ...string) *credential.Reader {
+	r := &credential.Reader{ID: id, Name: "Dr " + id, Modalities: []string{"CT", "MR", "CR", "DX", "US", "MG"}, Location: credential.Location{Country: "US", State: state},
+		TimeZone: "America/Chicago", Workstation: credential.WS5MP, RVUTargetPerHour: 8,
+		Licenses:    []credential.License{{State: state, Number: state + "-" + id, Status: credential.LicenceActive, Expires: credential.MustDate("2030-01-01")}},
+		Shifts:      []credential.Shift{{Type: credential.Dayhawk, Start: credential.MustClock("00:00"), End: credential.MustClock("00:00")}},
+		Malpractice: []credential.Malpractice{{Carrier: "Test Mutual", States: []string{"IL", "TX"}, Telemedicine: true, Expires: credential.MustDate("2030-01-01")}}}
+	for _, f := range facilities {
+		r.Privileges = append(r.Privileges, credential.Privilege{Facility: f, Basis: credential.Direct, Expires: credential.MustDate("2030-01-01")})
+	}
+	return r
+}
+
+type env struct {
+	d     *db.DB
+	a     *archive.Archive
+	clk   *clock
+	s     *Service
+	study string
+}
+
+// setup stores one generated CT at Springfield (SGH, Illinois) and returns a
+// started dispatcher with a fake clock.
+func setup(t *testing.T, d *db.DB, readers ...*credential.Reader) *env {
+	t.Helper()
+	ctx := context.Background()
+	b, err := blob.OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := archive.New(d, b, archive.Options{})
+	t.Cleanup(func() { a.Close(); b.Close() })
+	f, _ := gen.FacilityByCode("SGH")
+	_ = facility.Store{DB: d}.Upsert(ctx, facility.Facility{ID: f.Code, Name: f.Name, State: f.State, TimeZone: f.TimeZone})
+	var study string
+	var buf bytes.Buffer
+	err = gen.Each(ctx, gen.Options{Modality: "CT", Procedure: "CT_HEAD", Slices: 2, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
+		buf.Reset()
+		_, _ = inst.WriteTo(&buf)
+		study = inst.StudyInstanceUID
+		_, err := a.Store(ctx, &buf, archive.Source{Facility: "SGH"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readers {
+		if err := (roster.Store{DB: d}).PutReader(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk := &clock{t: time.Now().Add(time.Hour)}
+	s := New(d, Options{Quiet: time.Second, TickEvery: time.Hour, Now: clk.now})
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return &env{d: d, a: a, clk: clk, s: s, study: study}
+}
+
+func TestAssignExplainFailover(t *testing.T) {
+	for name, d := range dbtest.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			e := setup(t, d, reader("dr.a", "IL", "SGH"), reader("dr.b", "IL", "SGH"))
+			_ = e.s.Heartbeat(ctx, "dr.a", false)
+			if err := e.s.Tick(ctx); err != nil {
+				t.Fatal(err)
+			}
+			holder, ok := e.s.Holder(e.study)
+			if !ok || holder != "dr.a" {
+				t.Fatalf("holder %q %v", holder, ok)
+			}
+			var reason string
+			if err := d.QueryRow(ctx, "SELECT detail FROM assignment_event WHERE study_uid = ? AND kind = 'assign'", e.study).Scan(&reason); err != nil || !strings.Contains(reason, "dr.b") {
+				t.Fatalf("assignment does not explain the other reader: %v %s", err, reason)
+			}
+			// Another reader cannot open it; two concurrent opens: only the holder wins.
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, who := range []string{"dr.a", "dr.b"} {
+				wg.Go(func() { errs[i] = e.s.Open(ctx, e.study, who) })
+			}
+			wg.Wait()
+			if errs[0] != nil || !errors.Is(errs[1], ErrNotHolder) {
+				t.Fatalf("open results %v", errs)
+			}
+			// dr.b comes online; dr.a's heartbeats stop: the study moves within 60 s.
+			for range 5 {
+				e.clk.add(15 * time.Second)
+				_ = e.s.Heartbeat(ctx, "dr.b", false)
+				_ = e.s.Tick(ctx)
+			}
+			if holder, _ := e.s.Holder(e.study); holder != "dr.b" {
+				t.Fatalf("after dr.a went silent for 75 s the holder is %q", holder)
+			}
+			var status, rd string
+			_ = d.QueryRow(ctx, "SELECT status, reader_id FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &rd)
+			if status != "leased" || rd != "dr.b" {
+				t.Fatalf("persisted %s %s", status, rd)
+			}
+			// Restart: a new service on the same database restores the lease.
+			e.s.Close()
+			s2 := New(d, Options{Quiet: time.Second, TickEvery: time.Hour, Now: e.clk.now})
+			_ = s2.Heartbeat(ctx, "dr.b", false)
+			if err := s2.Start(ctx); err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			_ = s2.Heartbeat(ctx, "dr.b", false)
+			if holder, _ := s2.Holder(e.study); holder != "dr.b" {
+				t.Fatalf("lease lost on restart: %q", holder)
+			}
+			if err := s2.Reassign(ctx, e.study, "dr.a", "", "coord"); !errors.Is(err, ErrReason) {
+				t.Fatalf("reassign without reason: %v", err)
+			}
+		})
+	}
+}
+
+func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	e := setup(t, d, reader("dr.a", "IL", "SGH"))
+	_ = e.s.Heartbeat(ctx, "dr.a", false)
+	_ = e.s.Tick(ctx)
+	if q := e.s.Queue("dr.a"); len(q) != 1 {
+		t.Fatalf("queue %v", q)
+	}
+	r := reader("dr.a", "IL", "SGH")
+	r.Licenses[0].Expires = credential.MustDate("2020-01-01")
+	if err := (roster.Store{DB: d}).PutReader(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.ReaderChanged(ctx, "dr.a"); err != nil {
+		t.Fatal(err)
+	}
+	if q := e.s.Queue("dr.a"); len(q) != 0 {
+		t.Fatalf("lapsed licence kept the study: %v", q)
+	}
+	var status, note string
+	_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
+	if status != "uncovered" || !strings.Contains(note, "IL") {
+		t.Fatalf("want uncovered naming IL, got %s %q", status, note)
+	}
+}
+
+func TestUncoveredNamesMissingCredential(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	e := setup(t, d, reader("dr.tx", "TX", "SGH"))
+	_ = e.s.Heartbeat(ctx, "dr.tx", false)
+	_ = e.s.Tick(ctx)
+	var status, note string
+	_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
+	if status != "uncovered" || !strings.Contains(note, "IL") {
+		t.Fatalf("want uncovered naming the IL licence, got %s %q", status, note)
+	}
+	ch, cancel := e.s.Subscribe("", true)
+	defer cancel()
+	p := credential.STAT
+	if err := e.s.Triage(ctx, e.study, &p, false, false, []string{"suspected haemorrhage"}, "ai-triage"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case c := <-ch:
+		if c.StudyUID != e.study {
+			t.Fatalf("change %+v", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change published after triage")
+	}
+}

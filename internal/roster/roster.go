@@ -1,0 +1,174 @@
+package roster
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"lightbox/internal/credential"
+	"lightbox/internal/db"
+)
+
+// ErrNotFound is returned for an unknown reader or facility.
+var ErrNotFound = errors.New("not found")
+
+// Store reads and writes readers and facility contracts.
+type Store struct{ DB *db.DB }
+
+// Validate checks a reader document enough that the engine can use it.
+func Validate(r *credential.Reader) error {
+	if r.ID == "" {
+		return errors.New("reader needs an id")
+	}
+	if r.Location.Country == "" {
+		return fmt.Errorf("reader %s: location.country is required (where the reader physically reads decides prelim/final)", r.ID)
+	}
+	if err := r.Resolve(); err != nil {
+		return fmt.Errorf("reader %s: %w", r.ID, err)
+	}
+	for _, l := range r.Licenses {
+		if len(l.State) != 2 || l.Number == "" {
+			return fmt.Errorf("reader %s: licence needs a two-letter state and a number", r.ID)
+		}
+	}
+	for _, p := range r.Privileges {
+		if p.Facility == "" {
+			return fmt.Errorf("reader %s: privilege without a facility", r.ID)
+		}
+	}
+	return nil
+}
+
+// PutReader creates or replaces a reader.
+func (s Store) PutReader(ctx context.Context, r *credential.Reader) error {
+	if err := Validate(r); err != nil {
+		return err
+	}
+	doc, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.Exec(ctx, `INSERT INTO reader (id, doc, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, r.ID, string(doc), db.Now(time.Now()))
+	if err != nil {
+		return fmt.Errorf("save reader %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// Reader loads one reader.
+func (s Store) Reader(ctx context.Context, id string) (*credential.Reader, error) {
+	var doc string
+	err := s.DB.QueryRow(ctx, "SELECT doc FROM reader WHERE id = ?", id).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reader %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reader %s: %w", id, err)
+	}
+	return decodeReader(doc)
+}
+
+func decodeReader(doc string) (*credential.Reader, error) {
+	var r credential.Reader
+	if err := json.Unmarshal([]byte(doc), &r); err != nil {
+		return nil, fmt.Errorf("decode reader: %w", err)
+	}
+	if err := r.Resolve(); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Readers loads every reader, ordered by ID.
+func (s Store) Readers(ctx context.Context) ([]*credential.Reader, error) {
+	rows, err := s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("list readers: %w", err)
+	}
+	defer rows.Close()
+	var out []*credential.Reader
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		r, err := decodeReader(doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// DeleteReader removes a reader.
+func (s Store) DeleteReader(ctx context.Context, id string) error {
+	_, err := s.DB.Exec(ctx, "DELETE FROM reader WHERE id = ?", id)
+	return err
+}
+
+// Contract is the part of a facility the group negotiates.
+type Contract struct {
+	Medicare bool                                `json:"medicare"`
+	ReadType credential.ReadType                 `json:"read_type"`
+	SLA      map[credential.Class]credential.SLA `json:"sla,omitempty"`
+	FinalSLA time.Duration                       `json:"final_sla,omitempty"`
+	Codes    map[string]string                   `json:"codes,omitempty"`
+}
+
+// PutContract sets a facility's contract.
+func (s Store) PutContract(ctx context.Context, facilityID string, c Contract) error {
+	switch c.ReadType {
+	case "", credential.ReadFinalType, credential.ReadPrelimOnly, credential.ReadFinalRequiresUS:
+	default:
+		return fmt.Errorf("facility %s: unknown read type %q", facilityID, c.ReadType)
+	}
+	doc, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.Exec(ctx, `INSERT INTO facility_contract (facility_id, doc, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (facility_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, facilityID, string(doc), db.Now(time.Now()))
+	if err != nil {
+		return fmt.Errorf("save contract %s: %w", facilityID, err)
+	}
+	return nil
+}
+
+// Facilities returns every facility as the engine sees it: identity from
+// the facility table, terms from its contract (defaults when none).
+func (s Store) Facilities(ctx context.Context) ([]*credential.Facility, error) {
+	rows, err := s.DB.Query(ctx, `SELECT f.id, f.name, f.state, f.timezone, COALESCE(c.doc, '') FROM facility f
+		LEFT JOIN facility_contract c ON c.facility_id = f.id ORDER BY f.id`)
+	if err != nil {
+		return nil, fmt.Errorf("list facilities: %w", err)
+	}
+	defer rows.Close()
+	var out []*credential.Facility
+	for rows.Next() {
+		f := &credential.Facility{}
+		var doc string
+		if err := rows.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &doc); err != nil {
+			return nil, err
+		}
+		var c Contract
+		if doc != "" {
+			if err := json.Unmarshal([]byte(doc), &c); err != nil {
+				return nil, fmt.Errorf("facility %s contract: %w", f.ID, err)
+			}
+		}
+		f.Medicare, f.ReadType, f.SLA, f.FinalSLA, f.Codes = c.Medicare, c.ReadType, c.SLA, c.FinalSLA, c.Codes
+		if f.ReadType == "" {
+			f.ReadType = credential.ReadFinalType
+		}
+		if err := f.Resolve(); err != nil {
+			return nil, fmt.Errorf("facility %s: %w", f.ID, err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

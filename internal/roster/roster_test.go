@@ -1,0 +1,66 @@
+package roster
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"lightbox/internal/credential"
+	"lightbox/internal/db/dbtest"
+	"lightbox/internal/facility"
+)
+
+func reader(id string) *credential.Reader {
+	return &credential.Reader{ID: id, Name: "Dr " + id, Modalities: []string{"CT", "MR"}, Location: credential.Location{Country: "US", State: "TX"},
+		TimeZone: "America/Chicago", Workstation: credential.WS5MP,
+		Licenses:   []credential.License{{State: "TX", Number: "TX1", Status: credential.LicenceActive, Expires: credential.MustDate("2027-06-30")}},
+		Privileges: []credential.Privilege{{Facility: "SGH", Basis: credential.Direct, Expires: credential.MustDate("2027-01-31")}}}
+}
+
+func TestReadersContractsImportExport(t *testing.T) {
+	for name, d := range dbtest.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := Store{DB: d}
+			if err := s.PutReader(ctx, reader("dr.alpha")); err != nil {
+				t.Fatal(err)
+			}
+			bad := reader("dr.bad")
+			bad.TimeZone = "Nowhere/Land"
+			if err := s.PutReader(ctx, bad); err == nil {
+				t.Fatal("bad time zone accepted")
+			}
+			got, err := s.Reader(ctx, "dr.alpha")
+			if err != nil || got.Licenses[0].Expires != credential.MustDate("2027-06-30") || got.Loc == nil {
+				t.Fatalf("%+v %v", got, err)
+			}
+			_ = facility.Store{DB: d}.Upsert(ctx, facility.Facility{ID: "SGH", Name: "Springfield", State: "IL", TimeZone: "America/Chicago"})
+			if err := s.PutContract(ctx, "SGH", Contract{Medicare: true, ReadType: credential.ReadFinalRequiresUS}); err != nil {
+				t.Fatal(err)
+			}
+			fs, err := s.Facilities(ctx)
+			if err != nil || len(fs) != 1 || !fs[0].Medicare || fs[0].State != "IL" || fs[0].Loc == nil {
+				t.Fatalf("%+v %v", fs, err)
+			}
+			var js, cs bytes.Buffer
+			all, _ := s.Readers(ctx)
+			_ = ExportJSON(&js, all)
+			_ = ExportCSV(&cs, all)
+			if n, err := s.ImportJSON(ctx, &js); err != nil || n != 1 {
+				t.Fatalf("json import %d %v", n, err)
+			}
+			csvText := strings.Replace(cs.String(), "2027-06-30", "2028-06-30", 1)
+			if n, err := s.ImportCSV(ctx, strings.NewReader(csvText)); err != nil || n != 2 {
+				t.Fatalf("csv import %d %v", n, err)
+			}
+			got, _ = s.Reader(ctx, "dr.alpha")
+			if got.Licenses[0].Expires != credential.MustDate("2028-06-30") || len(got.Privileges) != 1 {
+				t.Fatalf("csv not applied: %+v", got)
+			}
+			if _, err := s.ImportCSV(ctx, strings.NewReader("wrong,header\n")); err == nil {
+				t.Fatal("bad header accepted")
+			}
+		})
+	}
+}
