@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"flag"
+	"time"
 
 	"lightbox/internal/server"
 )
@@ -10,6 +11,7 @@ import (
 type serveFlags struct {
 	*storageFlags
 	http, dicom, aet *string
+	quiet            *time.Duration
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -18,6 +20,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		http:         fs.String("http", "127.0.0.1:8080", "HTTP listen address (UI, DICOMweb, FHIR, API)"),
 		dicom:        fs.String("dicom", "127.0.0.1:11112", "DICOM listen address"),
 		aet:          fs.String("aet", "LIGHTBOX", "this node's DICOM AE title"),
+		quiet:        fs.Duration("quiet", time.Minute, "a study that receives nothing for this long is complete and goes on the worklist"),
 	}
 }
 
@@ -27,7 +30,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 		return server.Config{}, err
 	}
 	c := f.config(log)
-	c.HTTP, c.DICOM, c.AETitle = *f.http, *f.dicom, *f.aet
+	c.HTTP, c.DICOM, c.AETitle, c.Quiet = *f.http, *f.dicom, *f.aet, *f.quiet
 	return c, nil
 }
 

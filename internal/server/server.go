@@ -11,9 +11,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"lightbox/internal/api"
 	"lightbox/internal/archive"
+	"lightbox/internal/auth"
 	"lightbox/internal/blob"
 	"lightbox/internal/db"
+	"lightbox/internal/dispatch"
 )
 
 // Config names where a node keeps its data and where it listens.
@@ -25,7 +28,9 @@ type Config struct {
 	DICOM      string // DICOM listen address
 	AETitle    string
 	Duplicates string // duplicate policy
-	Logger     *slog.Logger
+	// Quiet is how long a study receives nothing before it is read (default 1 min).
+	Quiet  time.Duration
+	Logger *slog.Logger
 	// ShutdownTimeout bounds how long in-flight work may take at shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -92,12 +97,14 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 
 // Server is a running node.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	Storage *Storage
-	mux     *http.ServeMux
-	httpLn  net.Listener
-	ready   chan struct{}
+	cfg      Config
+	log      *slog.Logger
+	Storage  *Storage
+	Auth     *auth.Service
+	Dispatch *dispatch.Service
+	mux      *http.ServeMux
+	httpLn   net.Listener
+	ready    chan struct{}
 }
 
 // New opens storage and binds the listeners (so the caller learns the real
@@ -114,9 +121,17 @@ func New(ctx context.Context, c Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: c, log: c.Logger, Storage: st, mux: http.NewServeMux(), ready: make(chan struct{})}
+	s.Auth = auth.New(st.DB, auth.Options{})
+	s.Dispatch = dispatch.New(st.DB, dispatch.Options{Quiet: c.Quiet, Logger: c.Logger})
+	if err := s.Dispatch.Start(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	s.routes()
+	api.New(api.Options{DB: st.DB, Dispatch: s.Dispatch, Principal: s.Auth.FromRequest, Logger: c.Logger}).Register(s.mux)
 	s.httpLn, err = net.Listen("tcp", c.HTTP)
 	if err != nil {
+		s.Dispatch.Close()
 		st.Close()
 		return nil, fmt.Errorf("listen http %s: %w", c.HTTP, err)
 	}
@@ -176,6 +191,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := hs.Shutdown(sctx); err != nil {
 		s.log.Warn("http shutdown", "err", err)
 	}
+	s.Dispatch.Close()
 	if err := s.Storage.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}

@@ -1,0 +1,613 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/credential"
+	"lightbox/internal/db"
+	"lightbox/internal/dispatch"
+	"lightbox/internal/roster"
+)
+
+// API serves /api/.
+type API struct {
+	db        *db.DB
+	dispatch  *dispatch.Service
+	roster    roster.Store
+	rvu       *credential.RVUTable
+	principal principalFunc
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// Options are the API's dependencies.
+type Options struct {
+	DB       *db.DB
+	Dispatch *dispatch.Service
+	RVU      *credential.RVUTable
+	// Principal authenticates a request (bearer token or session).
+	Principal func(*http.Request) (*auth.Principal, error)
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// New builds the API.
+func New(o Options) *API {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RVU == nil {
+		o.RVU = credential.DefaultRVU()
+	}
+	return &API{db: o.DB, dispatch: o.Dispatch, roster: roster.Store{DB: o.DB}, rvu: o.RVU, principal: o.Principal, log: o.Logger, now: o.Now}
+}
+
+var (
+	staff   = []auth.Role{auth.Admin, auth.Coordinator}
+	readers = []auth.Role{auth.Radiologist}
+)
+
+// Register adds the API's routes to mux.
+func (a *API) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /api/whoami", a.with(a.whoami))
+	mux.HandleFunc("GET /api/worklist", a.with(a.worklist))
+	mux.HandleFunc("GET /api/worklist/events", a.with(a.events))
+	mux.HandleFunc("POST /api/presence", a.with(a.heartbeat, readers...))
+	mux.HandleFunc("POST /api/presence/offline", a.with(a.offline, readers...))
+	mux.HandleFunc("POST /api/worklist/{study}/open", a.with(a.open, readers...))
+	mux.HandleFunc("POST /api/worklist/{study}/release", a.with(a.release, readers...))
+	mux.HandleFunc("POST /api/worklist/{study}/reassign", a.with(a.reassign, staff...))
+	mux.HandleFunc("GET /api/worklist/{study}/explain", a.with(a.explain))
+	mux.HandleFunc("POST /api/triage", a.with(a.triage, auth.Admin, auth.Coordinator, auth.Integration))
+	mux.HandleFunc("GET /api/readers", a.with(a.listReaders, staff...))
+	mux.HandleFunc("GET /api/readers/export", a.with(a.exportReaders, staff...))
+	mux.HandleFunc("POST /api/readers/import", a.with(a.importReaders, staff...))
+	mux.HandleFunc("GET /api/readers/{id}", a.with(a.getReader))
+	mux.HandleFunc("PUT /api/readers/{id}", a.with(a.putReader, staff...))
+	mux.HandleFunc("DELETE /api/readers/{id}", a.with(a.deleteReader, staff...))
+	mux.HandleFunc("GET /api/readers/{id}/calendar.ics", a.with(a.readerCalendar))
+	mux.HandleFunc("GET /api/calendar.ics", a.with(a.groupCalendar, staff...))
+	mux.HandleFunc("GET /api/alerts/expiring", a.with(a.expiring, staff...))
+	mux.HandleFunc("GET /api/facilities", a.with(a.facilities))
+	mux.HandleFunc("PUT /api/facilities/{id}/contract", a.with(a.putContract, staff...))
+	mux.HandleFunc("GET /api/rvu", a.with(a.rvuTable))
+}
+
+func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	writeJSON(w, http.StatusOK, p)
+}
+
+// Item is one worklist row.
+type Item struct {
+	StudyUID    string   `json:"study_uid"`
+	FacilityID  string   `json:"facility_id"`
+	Status      string   `json:"status"`
+	ReaderID    string   `json:"reader_id,omitempty"`
+	Note        string   `json:"note,omitempty"`
+	Priority    string   `json:"priority"`
+	Class       string   `json:"class"`
+	Modality    string   `json:"modality"`
+	CPT         string   `json:"cpt,omitempty"`
+	WorkRVU     float64  `json:"work_rvu"`
+	Triage      []string `json:"triage,omitempty"`
+	Deadline    string   `json:"deadline,omitempty"`
+	Accession   string   `json:"accession"`
+	PatientName string   `json:"patient_name"`
+	PatientID   string   `json:"patient_id"`
+	Description string   `json:"description"`
+	UpdatedAt   string   `json:"updated_at"`
+}
+
+func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, error) {
+	rows, err := a.db.Query(ctx, `SELECT r.study_uid, r.facility_id, r.status, r.reader_id, r.note, r.doc, r.updated_at,
+		s.accession, p.name, p.patient_id, s.description
+		FROM read_item r JOIN study s ON s.study_uid = r.study_uid JOIN patient p ON p.pk = s.patient_pk
+		WHERE `+where+` ORDER BY r.created_at`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	facs := map[string]*credential.Facility{}
+	if fs, err := a.roster.Facilities(ctx); err == nil {
+		for _, f := range fs {
+			facs[f.ID] = f
+		}
+	}
+	var out []Item
+	for rows.Next() {
+		var it Item
+		var doc string
+		if err := rows.Scan(&it.StudyUID, &it.FacilityID, &it.Status, &it.ReaderID, &it.Note, &doc, &it.UpdatedAt, &it.Accession, &it.PatientName, &it.PatientID, &it.Description); err != nil {
+			return nil, err
+		}
+		var st credential.Study
+		if err := jsonUnmarshal(doc, &st); err == nil {
+			st.Facility = facs[st.FacilityID]
+			it.Priority, it.Class, it.Modality, it.CPT, it.WorkRVU, it.Triage = st.Priority.String(), string(st.Class()), st.Modality, st.CPT, st.WorkRVU, st.Triage
+			if st.Facility != nil {
+				it.Deadline = db.Now(st.Deadline())
+			}
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// worklist: a radiologist's own queue in reading order; staff (or ?board=1
+// for anyone) get the board of every open study in their scope.
+func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ctx := r.Context()
+	if p.Role == auth.Radiologist && r.URL.Query().Get("board") == "" {
+		items, err := a.items(ctx, "r.reader_id = ? AND r.status = 'leased'", p.Username)
+		if err != nil {
+			a.fail(w, err)
+			return
+		}
+		order := map[string]int{}
+		for i, id := range a.dispatch.Queue(p.Username) {
+			order[id] = i
+		}
+		sortBy(items, func(it Item) int { return order[it.StudyUID] })
+		writeJSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": nonNil(items)})
+		return
+	}
+	items, err := a.items(ctx, "r.status IN ('waiting', 'leased', 'queued', 'uncovered')")
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	visible := items[:0]
+	for _, it := range items {
+		if p.Sees(it.FacilityID) || it.ReaderID == p.Username {
+			visible = append(visible, it)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"board": true, "stats": a.dispatch.Stats(), "items": nonNil(visible)})
+}
+
+func nonNil(items []Item) []Item {
+	if items == nil {
+		return []Item{}
+	}
+	return items
+}
+
+// events streams worklist changes as Server-Sent Events: a radiologist's
+// own changes, or for staff every change (study IDs only; the client
+// refetches what it shows).
+func (a *API) events(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "streaming unsupported")
+		return
+	}
+	board := p.All
+	ch, cancel := a.dispatch.Subscribe(p.Username, board)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 3000\n\n")
+	fl.Flush()
+	keep := time.NewTicker(20 * time.Second)
+	defer keep.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-keep.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+			fl.Flush()
+		case c, ok := <-ch:
+			if !ok {
+				return // fell behind: the client reconnects and refetches
+			}
+			b, _ := jsonMarshal(c)
+			fmt.Fprintf(w, "event: change\ndata: %s\n\n", b)
+			fl.Flush()
+		}
+	}
+}
+
+type presenceBody struct {
+	Away bool `json:"away"`
+}
+
+func (a *API) heartbeat(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b presenceBody
+	if r.ContentLength != 0 {
+		if err := decode(r, &b); err != nil {
+			writeError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+	}
+	if err := a.dispatch.Heartbeat(r.Context(), p.Username, b.Away); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "next_heartbeat_seconds": 15})
+}
+
+func (a *API) offline(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if err := a.dispatch.Offline(r.Context(), p.Username); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "offline"})
+}
+
+func (a *API) open(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a.result(w, a.dispatch.Open(r.Context(), r.PathValue("study"), p.Username), "opened")
+}
+
+type reasonBody struct {
+	Reason string `json:"reason"`
+	To     string `json:"to,omitempty"`
+}
+
+func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b reasonBody
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	a.result(w, a.dispatch.Release(r.Context(), r.PathValue("study"), p.Username, b.Reason), "released")
+}
+
+func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b reasonBody
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if !a.studyVisible(r.Context(), p, r.PathValue("study")) {
+		writeError(w, http.StatusNotFound, "study not on the worklist")
+		return
+	}
+	a.result(w, a.dispatch.Reassign(r.Context(), r.PathValue("study"), b.To, b.Reason, p.Username), "reassigned")
+}
+
+func (a *API) result(w http.ResponseWriter, err error, ok string) {
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]string{"status": ok})
+	case errors.Is(err, dispatch.ErrUnknownStudy):
+		writeError(w, http.StatusNotFound, "study not on the worklist")
+	case errors.Is(err, dispatch.ErrNotHolder):
+		writeError(w, http.StatusConflict, "the study is leased to another reader")
+	case errors.Is(err, dispatch.ErrReason):
+		writeError(w, http.StatusBadRequest, "a reason is required")
+	default:
+		writeError(w, http.StatusConflict, "%v", err)
+	}
+}
+
+func (a *API) studyVisible(ctx context.Context, p *auth.Principal, uid string) bool {
+	var fac, reader string
+	err := a.db.QueryRow(ctx, "SELECT facility_id, reader_id FROM read_item WHERE study_uid = ?", uid).Scan(&fac, &reader)
+	return err == nil && (p.Sees(fac) || reader == p.Username)
+}
+
+// explain answers "why was this study given to this reader": the logged
+// decisions with their reasons, and the engine's current view of every reader.
+func (a *API) explain(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	uid := r.PathValue("study")
+	if !a.studyVisible(r.Context(), p, uid) {
+		writeError(w, http.StatusNotFound, "study not on the worklist")
+		return
+	}
+	rows, err := a.db.Query(r.Context(), "SELECT at, kind, reader_id, code, reason, by_user, detail FROM assignment_event WHERE study_uid = ? ORDER BY pk", uid)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	defer rows.Close()
+	type event struct {
+		At       string  `json:"at"`
+		Kind     string  `json:"kind"`
+		ReaderID string  `json:"reader_id,omitempty"`
+		Code     string  `json:"code,omitempty"`
+		Reason   string  `json:"reason,omitempty"`
+		By       string  `json:"by,omitempty"`
+		Detail   rawJSON `json:"detail,omitempty"`
+	}
+	var history []event
+	for rows.Next() {
+		var e event
+		var detail string
+		if err := rows.Scan(&e.At, &e.Kind, &e.ReaderID, &e.Code, &e.Reason, &e.By, &detail); err != nil {
+			a.fail(w, err)
+			return
+		}
+		e.Detail = rawJSON(detail)
+		history = append(history, e)
+	}
+	out := map[string]any{"study_uid": uid, "history": history}
+	if cands, err := a.dispatch.Explain(uid); err == nil {
+		out["candidates"] = cands
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type triageBody struct {
+	StudyUID string   `json:"study_uid"`
+	Source   string   `json:"source"`
+	Priority string   `json:"priority,omitempty"`
+	Stroke   bool     `json:"stroke,omitempty"`
+	Trauma   bool     `json:"trauma,omitempty"`
+	Flags    []string `json:"flags,omitempty"`
+}
+
+// triage takes an outside triage result (an AI tool's webhook): it can raise
+// priority and flag the study; the flag and its source show on the worklist.
+func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b triageBody
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if b.StudyUID == "" || b.Source == "" {
+		writeError(w, http.StatusBadRequest, "study_uid and source are required")
+		return
+	}
+	var prio *credential.Priority
+	if b.Priority != "" {
+		pr, err := credential.ParsePriority(b.Priority)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "priority must be stat, asap or routine")
+			return
+		}
+		prio = &pr
+	}
+	if !a.studyVisible(r.Context(), p, b.StudyUID) {
+		writeError(w, http.StatusNotFound, "study not on the worklist")
+		return
+	}
+	a.result(w, a.dispatch.Triage(r.Context(), b.StudyUID, prio, b.Stroke, b.Trauma, b.Flags, b.Source), "flagged")
+}
+
+func (a *API) listReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	rs, err := a.roster.Readers(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rs)
+}
+
+func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id := r.PathValue("id")
+	if !p.All && p.Username != id {
+		writeError(w, http.StatusForbidden, "only staff may read another reader's credentials")
+		return
+	}
+	rd, err := a.roster.Reader(r.Context(), id)
+	if errors.Is(err, roster.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no reader %s", id)
+		return
+	}
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rd)
+}
+
+func (a *API) putReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var rd credential.Reader
+	if err := decode(r, &rd); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	rd.ID = r.PathValue("id")
+	if err := a.roster.PutReader(r.Context(), &rd); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+		return
+	}
+	if err := a.dispatch.ReaderChanged(r.Context(), rd.ID); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, &rd)
+}
+
+func (a *API) deleteReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id := r.PathValue("id")
+	if err := a.roster.DeleteReader(r.Context(), id); err != nil {
+		a.fail(w, err)
+		return
+	}
+	if err := a.dispatch.ReaderChanged(r.Context(), id); err != nil && !errors.Is(err, dispatch.ErrUnknownStudy) {
+		a.log.Warn("reader removal", "err", err)
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+}
+
+func (a *API) exportReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	rs, err := a.roster.Readers(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Disposition", `attachment; filename="credentials.csv"`)
+		_ = roster.ExportCSV(w, rs)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = roster.ExportJSON(w, rs)
+}
+
+func (a *API) importReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	body := http.MaxBytesReader(w, r.Body, maxBody)
+	var n int
+	var err error
+	switch ct := r.Header.Get("Content-Type"); {
+	case strings.HasPrefix(ct, "text/csv"):
+		n, err = a.roster.ImportCSV(r.Context(), body)
+	case strings.HasPrefix(ct, "application/json"):
+		n, err = a.roster.ImportJSON(r.Context(), body)
+	default:
+		writeError(w, http.StatusUnsupportedMediaType, "send application/json (readers) or text/csv (licences and privileges)")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+		return
+	}
+	rs, _ := a.roster.Readers(r.Context())
+	for _, rd := range rs {
+		_ = a.dispatch.ReaderChanged(r.Context(), rd.ID)
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
+}
+
+func (a *API) readersForAlerts(ctx context.Context) ([]credential.Reader, error) {
+	rs, err := a.roster.Readers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]credential.Reader, len(rs))
+	for i, r := range rs {
+		out[i] = *r
+	}
+	return out, nil
+}
+
+func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	rs, err := a.readersForAlerts(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	offsets := credential.DefaultOffsets()
+	if d := r.URL.Query().Get("days"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n <= 0 || n > 3650 {
+			writeError(w, http.StatusBadRequest, "days must be a whole number from 1 to 3650")
+			return
+		}
+		offsets = []int{n}
+	}
+	alerts := credential.Expiring(rs, a.now(), offsets)
+	if alerts == nil {
+		alerts = []credential.Alert{}
+	}
+	writeJSON(w, http.StatusOK, alerts)
+}
+
+func (a *API) readerCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id := r.PathValue("id")
+	if !p.All && p.Username != id {
+		writeError(w, http.StatusForbidden, "only staff may read another reader's calendar")
+		return
+	}
+	rd, err := a.roster.Reader(r.Context(), id)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no reader %s", id)
+		return
+	}
+	a.ics(w, "Lightbox credentials: "+rd.Name, credential.ExpiryEvents([]credential.Reader{*rd}))
+}
+
+func (a *API) groupCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	rs, err := a.readersForAlerts(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	a.ics(w, "Lightbox group credentials", credential.ExpiryEvents(rs))
+}
+
+func (a *API) ics(w http.ResponseWriter, name string, evs []credential.CalEvent) {
+	var b bytes.Buffer
+	if err := credential.WriteICS(&b, name, evs, a.now()); err != nil {
+		a.fail(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	_, _ = w.Write(b.Bytes())
+}
+
+func (a *API) facilities(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	fs, err := a.roster.Facilities(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	out := fs[:0]
+	for _, f := range fs {
+		if p.Sees(f.ID) {
+			out = append(out, f)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var c roster.Contract
+	if err := decode(r, &c); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	id := r.PathValue("id")
+	var exists string
+	if err := a.db.QueryRow(r.Context(), "SELECT id FROM facility WHERE id = ?", id).Scan(&exists); errors.Is(err, sql.ErrNoRows) {
+		writeError(w, http.StatusNotFound, "no facility %s", id)
+		return
+	}
+	if err := a.roster.PutContract(r.Context(), id, c); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+		return
+	}
+	if err := a.dispatch.FacilitiesChanged(r.Context()); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (a *API) rvuTable(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	on := credential.DateOf(a.now())
+	if d := r.URL.Query().Get("date"); d != "" {
+		var err error
+		if on, err = credential.ParseDate(d); err != nil {
+			writeError(w, http.StatusBadRequest, "date must be YYYY-MM-DD")
+			return
+		}
+	}
+	type row struct {
+		CPT         string  `json:"cpt"`
+		WorkRVU     float64 `json:"work_rvu"`
+		Description string  `json:"description,omitempty"`
+		Effective   string  `json:"effective"`
+	}
+	var out []row
+	for _, c := range a.rvu.Codes() {
+		if e, ok := a.rvu.Entry(c, on); ok && !e.Deleted {
+			out = append(out, row{CPT: e.CPT, WorkRVU: e.WorkRVU, Description: e.Description, Effective: e.Effective.String()})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// fail reports an unexpected error without leaking details to the client.
+func (a *API) fail(w http.ResponseWriter, err error) {
+	a.log.Error("api", "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error")
+}
