@@ -1,0 +1,445 @@
+package dimse
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func storageProposals(ts ...string) []ContextProposal {
+	return []ContextProposal{
+		{AbstractSyntax: VerificationSOPClass},
+		{AbstractSyntax: scImageStorage, TransferSyntaxes: ts},
+	}
+}
+
+func TestSCUEchoStoreRelease(t *testing.T) {
+	rec := newRecorder()
+	mux := NewMux()
+	mux.HandleStorage(rec)
+	// A small maximum PDU forces fragmentation in both directions.
+	s := &Server{AETitle: "LIGHTBOX", Handler: mux, MaxPDULength: 4096}
+	addr := startServer(t, s)
+	a := dialTest(t, addr, "LIGHTBOX", storageProposals(ExplicitVRLittleEndian), &DialOptions{MaxPDULength: 4096})
+	ctx := context.Background()
+	if err := a.Echo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, size := range []int{0, 1, 4090 - 6, 4096, 100_000} {
+		uid := uidN(100 + i)
+		ds := testInstance(uid, true, size)
+		st, err := a.Store(ctx, scImageStorage, uid, ExplicitVRLittleEndian, bytes.NewReader(ds))
+		if err != nil || st != StatusSuccess {
+			t.Fatalf("store %d: status 0x%04X err %v", size, st, err)
+		}
+		if got := rec.get(uid); !bytes.Equal(got, ds) {
+			t.Fatalf("store %d: got %d bytes, want %d", size, len(got), len(ds))
+		}
+	}
+	// Empty data set (zero bytes) is delivered as empty.
+	st, err := a.Store(ctx, scImageStorage, uidN(199), ExplicitVRLittleEndian, bytes.NewReader(nil))
+	if err != nil || st != StatusSuccess || len(rec.get(uidN(199))) != 0 {
+		t.Fatalf("empty store: 0x%04X %v", st, err)
+	}
+	// Transfer syntax not negotiated and no Transcode function.
+	_, err = a.Store(ctx, scImageStorage, uidN(200), JPEGBaseline8Bit, bytes.NewReader([]byte{1, 2}))
+	var nce *NoContextError
+	if !errors.As(err, &nce) || nce.TransferSyntaxUID != JPEGBaseline8Bit {
+		t.Fatalf("want NoContextError, got %v", err)
+	}
+	if err := a.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(a.Err(), ErrReleased) {
+		t.Fatalf("Err after release: %v", a.Err())
+	}
+}
+
+func TestSCUTranscodeFallback(t *testing.T) {
+	rec := newRecorder()
+	mux := NewMux()
+	mux.Handle(scImageStorage, rec)
+	addr := startServer(t, &Server{Handler: mux})
+	var called atomic.Bool
+	a := dialTest(t, addr, "ANY", storageProposals(ImplicitVRLittleEndian), &DialOptions{
+		Transcode: func(ctx context.Context, r io.Reader, from, to string) (io.Reader, error) {
+			called.Store(true)
+			if from != ExplicitVRLittleEndian || to != ImplicitVRLittleEndian {
+				return nil, errors.New("unexpected syntaxes")
+			}
+			return strings.NewReader("transcoded"), nil
+		},
+	})
+	st, err := a.Store(context.Background(), scImageStorage, uidN(1), ExplicitVRLittleEndian, strings.NewReader("original"))
+	if err != nil || st != StatusSuccess || !called.Load() {
+		t.Fatalf("status 0x%04X err %v called %v", st, err, called.Load())
+	}
+	if string(rec.get(uidN(1))) != "transcoded" || rec.tsOf(uidN(1)) != ImplicitVRLittleEndian {
+		t.Fatalf("handler got %q in %s", rec.get(uidN(1)), rec.tsOf(uidN(1)))
+	}
+}
+
+func TestStoreHandlerPartialReadAndStatus(t *testing.T) {
+	var calls atomic.Int32
+	mux := NewMux()
+	mux.Handle(scImageStorage, StoreFunc(func(ctx context.Context, req *StoreRequest) (uint16, string) {
+		calls.Add(1)
+		var b [10]byte
+		_, _ = io.ReadFull(req.Data, b[:]) // read only a little; the stack drains
+		return StatusOutOfResources, "disk full"
+	}))
+	addr := startServer(t, &Server{Handler: mux, MaxPDULength: 4096})
+	a := dialTest(t, addr, "X", storageProposals(ExplicitVRLittleEndian), nil)
+	for i := 0; i < 3; i++ {
+		st, err := a.Store(context.Background(), scImageStorage, uidN(i), ExplicitVRLittleEndian, bytes.NewReader(make([]byte, 50_000)))
+		if err != nil || st != StatusOutOfResources {
+			t.Fatalf("status 0x%04X err %v", st, err)
+		}
+	}
+	if err := a.Echo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 3 {
+		t.Fatalf("calls %d", calls.Load())
+	}
+}
+
+func TestSCUStoreToDCMTKStoreSCP(t *testing.T) {
+	dir := t.TempDir()
+	addr := startStoreSCP(t, "STORESCP", dir)
+	a := dialTest(t, addr, "STORESCP", storageProposals(ExplicitVRLittleEndian), nil)
+	arc := newArchive(3)
+	for _, uid := range arc.order {
+		st, err := a.Store(context.Background(), scImageStorage, uid, ExplicitVRLittleEndian, bytes.NewReader(arc.insts[uid]))
+		if err != nil || st != StatusSuccess {
+			t.Fatalf("status 0x%04X err %v", st, err)
+		}
+	}
+	if err := a.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkReceivedFiles(t, dir, arc)
+}
+
+func TestSCUFindAndCancel(t *testing.T) {
+	f := &cannedFind{ids: cannedIdentifiers(20), delay: 5 * time.Millisecond}
+	mux := NewMux()
+	mux.Handle(StudyRootQRFind, f)
+	mux.Handle(PatientRootQRFind, FindFunc(func(ctx context.Context, req *FindRequest, send func([]byte) error) error {
+		return &StatusError{Status: StatusDataSetDoesNotMatchSOPClass, Comment: "bad level"}
+	}))
+	addr := startServer(t, &Server{Handler: mux})
+	a := dialTest(t, addr, "X", []ContextProposal{{AbstractSyntax: StudyRootQRFind}, {AbstractSyntax: PatientRootQRFind}}, nil)
+	ident := encodeDataSet([]elem{strElem(0x00080052, "CS", "STUDY")}, true)
+	var got [][]byte
+	st, err := a.Find(context.Background(), StudyRootQRFind, ident, func(id []byte) error {
+		got = append(got, id)
+		return nil
+	})
+	if err != nil || st != StatusSuccess || len(got) != 20 || !bytes.Equal(got[3], f.ids[3]) {
+		t.Fatalf("find: status 0x%04X err %v matches %d", st, err, len(got))
+	}
+	// Cancel from the callback.
+	stop := errors.New("enough")
+	n := 0
+	st, err = a.Find(context.Background(), StudyRootQRFind, ident, func(id []byte) error {
+		n++
+		if n == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || st != StatusCancel {
+		t.Fatalf("cancel: status 0x%04X err %v", st, err)
+	}
+	// Cancel through the context.
+	ctx, cancel := context.WithCancel(context.Background())
+	st, err = a.Find(ctx, StudyRootQRFind, ident, func(id []byte) error {
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || st != StatusCancel {
+		t.Fatalf("ctx cancel: status 0x%04X err %v", st, err)
+	}
+	// Failure status from the handler.
+	st, err = a.Find(context.Background(), PatientRootQRFind, ident, func([]byte) error { return nil })
+	if err != nil || st != StatusDataSetDoesNotMatchSOPClass {
+		t.Fatalf("failure: status 0x%04X err %v", st, err)
+	}
+	// The association is still healthy.
+	if _, err := a.Find(context.Background(), StudyRootQRFind, ident, func([]byte) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSCUMoveBetweenOwnServers(t *testing.T) {
+	rec := newRecorder()
+	destMux := NewMux()
+	destMux.HandleStorage(rec)
+	destAddr := startServer(t, &Server{AETitle: "DEST", Handler: destMux})
+
+	arc := newArchive(5)
+	arc.fail[arc.order[2]] = true
+	mux := NewMux()
+	mux.Handle(StudyRootQRMove, arc)
+	s := &Server{AETitle: "LIGHTBOX", Handler: mux, AEResolver: AEResolverFunc(func(ctx context.Context, ae string) (Destination, error) {
+		if ae == "DEST" {
+			return Destination{Addr: destAddr}, nil
+		}
+		return Destination{}, ErrUnknownAE
+	})}
+	addr := startServer(t, s)
+	a := dialTest(t, addr, "LIGHTBOX", []ContextProposal{{AbstractSyntax: StudyRootQRMove}}, nil)
+	var progress []RetrieveProgress
+	res, err := a.Move(context.Background(), StudyRootQRMove, "DEST", []byte{}, func(p RetrieveProgress) { progress = append(progress, p) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusSubOperationsWarning || res.Completed != 4 || res.Failed != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	if !bytes.Contains(res.Data, []byte(arc.order[2])) {
+		t.Fatalf("failed SOP instance UID list missing: %q", res.Data)
+	}
+	if len(progress) != 4 || progress[0].Remaining != 4 || progress[3].Remaining != 1 {
+		t.Fatalf("progress %+v", progress)
+	}
+	if rec.count() != 4 {
+		t.Fatalf("destination got %d", rec.count())
+	}
+	for _, r := range rec.seen {
+		if r.MoveOriginatorAETitle != "TESTSCU" || r.MoveOriginatorMessageID == 0 || r.Assoc.CallingAE != "LIGHTBOX" {
+			t.Fatalf("move originator not set: %+v", r)
+		}
+	}
+	res, err = a.Move(context.Background(), StudyRootQRMove, "NOWHERE", []byte{}, nil)
+	if err != nil || res.Status != StatusMoveDestinationUnknown {
+		t.Fatalf("unknown destination: %+v %v", res, err)
+	}
+}
+
+func TestSCUMoveCancel(t *testing.T) {
+	rec := newRecorder()
+	destMux := NewMux()
+	destMux.HandleStorage(rec)
+	destAddr := startServer(t, &Server{Handler: destMux})
+	arc := newArchive(30)
+	arc.delay = 5 * time.Millisecond
+	mux := NewMux()
+	mux.Handle(PatientRootQRMove, arc)
+	s := &Server{AETitle: "LIGHTBOX", Handler: mux, AEResolver: AEResolverFunc(func(ctx context.Context, ae string) (Destination, error) {
+		return Destination{Addr: destAddr}, nil
+	})}
+	addr := startServer(t, s)
+	a := dialTest(t, addr, "LIGHTBOX", []ContextProposal{{AbstractSyntax: PatientRootQRMove}}, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	res, err := a.Move(ctx, PatientRootQRMove, "DEST", []byte{}, func(p RetrieveProgress) {
+		if p.Completed >= 3 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || res.Status != StatusCancel {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	if res.Remaining == 0 || int(res.Completed)+int(res.Remaining) != 30 {
+		t.Fatalf("counts %+v", res)
+	}
+	if err := a.Echo(context.Background()); err == nil {
+		t.Fatalf("echo should fail: no verification context")
+	}
+}
+
+func TestSCUGet(t *testing.T) {
+	arc := newArchive(4)
+	mux := NewMux()
+	mux.Handle(StudyRootQRGet, arc)
+	addr := startServer(t, &Server{Handler: mux, MaxPDULength: 8192})
+	a := dialTest(t, addr, "X", []ContextProposal{
+		{AbstractSyntax: StudyRootQRGet},
+		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian}, SCPRole: true},
+	}, &DialOptions{MaxPDULength: 4096})
+	rec := newRecorder()
+	res, err := a.Get(context.Background(), StudyRootQRGet, []byte{}, rec, nil)
+	if err != nil || res.Status != StatusSuccess || res.Completed != 4 {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	for uid, want := range arc.insts {
+		if !bytes.Equal(rec.get(uid), want) {
+			t.Fatalf("instance %s differs", uid)
+		}
+	}
+	// Without role selection the SCP may not send: every sub-op fails.
+	b := dialTest(t, addr, "X", []ContextProposal{
+		{AbstractSyntax: StudyRootQRGet},
+		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian}},
+	}, nil)
+	res, err = b.Get(context.Background(), StudyRootQRGet, []byte{}, rec, nil)
+	if err != nil || res.Status != StatusOutOfResourcesSubOperations || res.Failed != 4 {
+		t.Fatalf("no role: res %+v err %v", res, err)
+	}
+}
+
+func TestSCUNormalized(t *testing.T) {
+	var got atomic.Value
+	mux := NewMux()
+	mux.Handle(ModalityPerformedProcedure, NFunc(func(ctx context.Context, req *NRequest) NResponse {
+		got.Store(*req)
+		switch req.Command {
+		case NCreateRQ:
+			return NResponse{Status: StatusSuccess, SOPInstanceUID: "1.2.3.4", Data: []byte("created")}
+		case NSetRQ:
+			if req.SOPInstanceUID != "1.2.3.4" {
+				return NResponse{Status: StatusNoSuchSOPInstance}
+			}
+			return NResponse{Status: StatusSuccess}
+		}
+		return NResponse{Status: StatusUnrecognizedOperation}
+	}))
+	addr := startServer(t, &Server{Handler: mux})
+	a := dialTest(t, addr, "MOD", []ContextProposal{{AbstractSyntax: ModalityPerformedProcedure}}, nil)
+	ctx := context.Background()
+	rsp, data, err := a.SendN(ctx, NewNCreateRQ(ModalityPerformedProcedure, "", true), []byte("attrs"))
+	if err != nil || rsp.Status != StatusSuccess || rsp.AffectedSOPInstanceUID != "1.2.3.4" || string(data) != "created" {
+		t.Fatalf("N-CREATE: %+v %q %v", rsp, data, err)
+	}
+	if r := got.Load().(NRequest); string(r.Data) != "attrs" || r.Assoc.CallingAE != "TESTSCU" {
+		t.Fatalf("handler got %+v", r)
+	}
+	rsp, _, err = a.SendN(ctx, NewNSetRQ(ModalityPerformedProcedure, "1.2.3.4"), []byte("mods"))
+	if err != nil || rsp.Status != StatusSuccess || rsp.CommandField != NSetRSP {
+		t.Fatalf("N-SET: %+v %v", rsp, err)
+	}
+	rsp, _, err = a.SendN(ctx, NewNSetRQ(ModalityPerformedProcedure, "9.9"), []byte("mods"))
+	if err != nil || rsp.Status != StatusNoSuchSOPInstance {
+		t.Fatalf("N-SET unknown: %+v %v", rsp, err)
+	}
+}
+
+func TestUserIdentityAndPolicy(t *testing.T) {
+	policy := func(ctx context.Context, info *AssociationInfo) error {
+		id := info.Identity
+		if id == nil || id.Type != IdentityUsernamePasscode || id.Username != "alice" || id.Passcode != "s3cret" {
+			return RejectNoReason()
+		}
+		info.Principal = "user:alice"
+		return nil
+	}
+	var principal atomic.Value
+	mux := NewMux()
+	mux.Handle(scImageStorage, StoreFunc(func(ctx context.Context, req *StoreRequest) (uint16, string) {
+		principal.Store(req.Assoc.Principal)
+		return StatusSuccess, ""
+	}))
+	addr := startServer(t, &Server{Handler: mux, AcceptPolicy: policy})
+	ctx := context.Background()
+	a := dialTest(t, addr, "X", storageProposals(ExplicitVRLittleEndian), &DialOptions{UserIdentity: &UserIdentity{
+		Type: IdentityUsernamePasscode, Username: "alice", Passcode: "s3cret", PositiveResponseRequested: true}})
+	if a.UserIdentityResponse() == nil {
+		t.Errorf("no positive identity response")
+	}
+	if _, err := a.Store(ctx, scImageStorage, "1.2", ExplicitVRLittleEndian, strings.NewReader("xx")); err != nil {
+		t.Fatal(err)
+	}
+	if principal.Load() != "user:alice" {
+		t.Fatalf("principal %v", principal.Load())
+	}
+	_, err := Dial(ctx, addr, "X", "Y", storageProposals(), &DialOptions{UserIdentity: &UserIdentity{Type: IdentityUsernamePasscode, Username: "alice", Passcode: "wrong"}})
+	var rj *RejectError
+	if !errors.As(err, &rj) || rj.Result != RejectPermanent || rj.Source != RejectSourceServiceUser || rj.Reason != ReasonNoReasonGiven {
+		t.Fatalf("want rejection, got %v", err)
+	}
+}
+
+func TestNegotiationResults(t *testing.T) {
+	mux := NewMux()
+	mux.HandleStorage(newRecorder())
+	mux.Handle(StudyRootQRFind, &cannedFind{})
+	addr := startServer(t, &Server{Handler: mux})
+	a := dialTest(t, addr, "X", []ContextProposal{
+		{AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{ImplicitVRLittleEndian}},
+		{AbstractSyntax: "1.2.3.4.5"}, // unknown abstract syntax
+		{AbstractSyntax: StudyRootQRFind, TransferSyntaxes: []string{JPEGBaseline8Bit}},                               // unsupported TS
+		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{JPEG2000, ExplicitVRBigEndian}},                   // compressed accepted as offered
+		{AbstractSyntax: "1.2.840.10008.5.1.4.1.1.13.1.3", TransferSyntaxes: []string{HTJ2K, ImplicitVRLittleEndian}}, // prefers uncompressed
+		{AbstractSyntax: "1.2.840.10008.5.1.4.1.1.2", TransferSyntaxes: []string{RLELossless, DeflatedExplicitVRLittleEndian}},
+	}, nil)
+	got := map[string]string{}
+	for _, pc := range a.Contexts() {
+		got[pc.AbstractSyntax] = pc.TransferSyntax
+	}
+	want := map[string]string{
+		VerificationSOPClass:             ImplicitVRLittleEndian,
+		scImageStorage:                   JPEG2000,
+		"1.2.840.10008.5.1.4.1.1.13.1.3": ImplicitVRLittleEndian,
+		"1.2.840.10008.5.1.4.1.1.2":      RLELossless,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("accepted %v", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s", k, got[k], v)
+		}
+	}
+}
+
+func TestPeerAbortAndServerAbort(t *testing.T) {
+	block := make(chan struct{})
+	mux := NewMux()
+	mux.Handle(scImageStorage, StoreFunc(func(ctx context.Context, req *StoreRequest) (uint16, string) {
+		_, err := io.Copy(io.Discard, req.Data)
+		if err == nil {
+			t.Errorf("data should fail after abort")
+		}
+		close(block)
+		return StatusOutOfResources, ""
+	}))
+	addr := startServer(t, &Server{Handler: mux})
+	a := dialTest(t, addr, "X", storageProposals(ExplicitVRLittleEndian), nil)
+	// Start a store whose data never finishes, then abort from the client.
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write(make([]byte, 100_000))
+		time.Sleep(50 * time.Millisecond)
+		go a.Abort()
+		time.Sleep(50 * time.Millisecond)
+		pw.Close()
+	}()
+	_, err := a.Store(context.Background(), scImageStorage, "1.2", ExplicitVRLittleEndian, pr)
+	if err == nil {
+		t.Fatal("store after abort succeeded")
+	}
+	<-block
+	var ae *AbortError
+	if !errors.As(a.Err(), &ae) || !ae.Local {
+		t.Fatalf("Err %v", a.Err())
+	}
+}
+
+func TestServerShutdownAbortsClients(t *testing.T) {
+	s := &Server{}
+	addr := startServer(t, s)
+	a := dialTest(t, addr, "X", []ContextProposal{{AbstractSyntax: VerificationSOPClass}}, nil)
+	if err := a.Echo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_ = s.Shutdown(ctx)
+	select {
+	case <-a.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("client not notified")
+	}
+	var ae *AbortError
+	if !errors.As(a.Err(), &ae) || ae.Local {
+		t.Fatalf("want peer abort, got %v", a.Err())
+	}
+	_ = os.Stderr
+}

@@ -1,0 +1,84 @@
+package dimse
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+)
+
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "lightbox-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+func TestTLSAssociation(t *testing.T) {
+	cert, pool := selfSigned(t)
+	rec := newRecorder()
+	mux := NewMux()
+	mux.HandleStorage(rec)
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	s := &Server{Handler: mux, TLSConfig: cfg}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(tls.NewListener(l, cfg)) }()
+	t.Cleanup(func() { _ = s.Close() })
+	a := dialTest(t, l.Addr().String(), "ANY", storageProposals(ExplicitVRLittleEndian), &DialOptions{TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
+	if a.Info().TLS == nil {
+		t.Fatal("no TLS state")
+	}
+	if err := a.Echo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ds := testInstance(uidN(1), true, 300_000)
+	if st, err := a.Store(context.Background(), scImageStorage, uidN(1), ExplicitVRLittleEndian, bytes.NewReader(ds)); err != nil || st != 0 {
+		t.Fatalf("0x%04X %v", st, err)
+	}
+	if !bytes.Equal(rec.get(uidN(1)), ds) {
+		t.Fatal("data differs")
+	}
+	rec.mu.Lock()
+	if rec.seen[0].Assoc.TLS == nil {
+		t.Error("handler does not see TLS state")
+	}
+	rec.mu.Unlock()
+	if err := a.Release(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// A plain-TCP client is not served.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := Dial(ctx, l.Addr().String(), "X", "Y", storageProposals(), &DialOptions{Timeouts: Timeouts{ARTIM: time.Second}}); err == nil {
+		t.Fatal("plain client associated with TLS server")
+	}
+}
