@@ -1,0 +1,314 @@
+package fhir
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"lightbox/internal/order"
+)
+
+// ContentType is the FHIR JSON media type.
+const ContentType = "application/fhir+json"
+
+// Handler serves Lightbox's FHIR endpoints. Mount its methods on routes
+// (see Routes), behind authentication.
+type Handler struct {
+	Orders *order.Service
+	// Scope returns the facilities the request may see and act on; all =
+	// every facility. An error answers 403.
+	Scope func(r *http.Request) (facilityIDs []string, all bool, err error)
+	// Base is the URL prefix of the FHIR endpoints, e.g. "/fhir" (default).
+	Base    string
+	Version string       // software version for metadata
+	Logger  *slog.Logger // default: discard
+	Now     func() time.Time
+}
+
+// Routes registers the handlers on mux under Base (Go 1.22 patterns).
+func (h *Handler) Routes(mux *http.ServeMux) {
+	b := h.base()
+	mux.HandleFunc("POST "+b+"/ServiceRequest", h.CreateServiceRequest)
+	mux.HandleFunc("GET "+b+"/ServiceRequest", h.SearchServiceRequest)
+	mux.HandleFunc("GET "+b+"/ServiceRequest/{id}", h.ReadServiceRequest)
+	mux.HandleFunc("GET "+b+"/Patient", h.SearchPatient)
+	mux.HandleFunc("GET "+b+"/metadata", h.Metadata)
+}
+
+func (h *Handler) base() string {
+	if h.Base == "" {
+		return "/fhir"
+	}
+	return strings.TrimSuffix(h.Base, "/")
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", ContentType+"; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func writeOutcome(w http.ResponseWriter, status int, code, expr, msg string) {
+	writeJSON(w, status, Outcome(code, expr, msg))
+}
+
+// scope returns the facility filter: nil = all.
+func (h *Handler) scope(w http.ResponseWriter, r *http.Request) ([]string, bool) {
+	if h.Scope == nil {
+		writeOutcome(w, http.StatusForbidden, "forbidden", "", "no access scope configured")
+		return nil, false
+	}
+	ids, all, err := h.Scope(r)
+	if err != nil {
+		writeOutcome(w, http.StatusForbidden, "forbidden", "", "access denied")
+		return nil, false
+	}
+	if all {
+		return nil, true
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	return ids, true
+}
+
+func inScope(scope []string, facilityID string) bool {
+	return scope == nil || slices.Contains(scope, facilityID)
+}
+
+// CreateServiceRequest handles POST [base]/ServiceRequest: 201 with Location
+// for a new order, 200 for a re-sent identical one, 400 for unreadable
+// input, 422 for an invalid resource, 409 for an accession already in use.
+// The facility is the accession identifier's assigner
+// (identifier[ACSN].assigner.identifier.value) or, when absent, the
+// caller's only facility.
+func (h *Handler) CreateServiceRequest(w http.ResponseWriter, r *http.Request) {
+	scope, ok := h.scope(w, r)
+	if !ok {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20+1))
+	if err != nil || len(body) > 1<<20 {
+		writeOutcome(w, http.StatusBadRequest, "too-costly", "", "request body unreadable or larger than 1 MiB")
+		return
+	}
+	var probe struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		writeOutcome(w, http.StatusBadRequest, "structure", "", "body is not JSON")
+		return
+	}
+	if probe.ResourceType != "ServiceRequest" {
+		writeOutcome(w, http.StatusBadRequest, "invalid", "resourceType", "resourceType must be ServiceRequest")
+		return
+	}
+	var sr ServiceRequest
+	if err := json.Unmarshal(body, &sr); err != nil {
+		writeOutcome(w, http.StatusBadRequest, "structure", "ServiceRequest", "body does not match the ServiceRequest structure")
+		return
+	}
+	if oo := sr.Validate(); oo != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, oo)
+		return
+	}
+	fac := sr.AssignedFacility()
+	if fac == "" {
+		if len(scope) != 1 {
+			writeOutcome(w, http.StatusUnprocessableEntity, "required", "ServiceRequest.identifier.assigner",
+				"name the facility in the accession identifier's assigner.identifier.value")
+			return
+		}
+		fac = scope[0]
+	}
+	if !inScope(scope, fac) {
+		writeOutcome(w, http.StatusForbidden, "forbidden", "ServiceRequest.identifier.assigner", "facility not in your scope")
+		return
+	}
+	o, err := sr.ToOrder(fac)
+	if err != nil {
+		writeOutcome(w, http.StatusUnprocessableEntity, "invalid", "ServiceRequest.subject", "subject has no patient identifier")
+		return
+	}
+	if o.Patient.Issuer == "" {
+		o.Patient.Issuer = fac
+	}
+	if o.LocationState == "" {
+		var state string
+		if err := h.Orders.DB.QueryRow(r.Context(), "SELECT state FROM facility WHERE id = ?", fac).Scan(&state); err == nil {
+			o.LocationState = state
+		}
+	}
+	stored, created, err := h.Orders.Intake(r.Context(), o)
+	var ve *order.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		writeOutcome(w, http.StatusUnprocessableEntity, "required", "ServiceRequest", ve.Error())
+		return
+	case errors.Is(err, order.ErrDuplicate):
+		writeOutcome(w, http.StatusConflict, "duplicate", "ServiceRequest.identifier", "accession number already used by another order")
+		return
+	case err != nil:
+		h.log().Error("fhir: create ServiceRequest failed", "error", err)
+		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
+		return
+	}
+	w.Header().Set("Location", h.base()+"/ServiceRequest/"+stored.ID)
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	h.log().Info("fhir: ServiceRequest received", "order_id", stored.ID, "created", created)
+	writeJSON(w, status, FromOrder(stored))
+}
+
+// ReadServiceRequest handles GET [base]/ServiceRequest/{id}. Orders outside
+// the caller's scope are reported as not found.
+func (h *Handler) ReadServiceRequest(w http.ResponseWriter, r *http.Request) {
+	scope, ok := h.scope(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	if id == "" {
+		id = r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+	}
+	o, err := h.Orders.Get(r.Context(), id)
+	if errors.Is(err, order.ErrNotFound) || (err == nil && !inScope(scope, o.FacilityID)) {
+		writeOutcome(w, http.StatusNotFound, "not-found", "", "ServiceRequest not found")
+		return
+	}
+	if err != nil {
+		h.log().Error("fhir: read ServiceRequest failed", "error", err)
+		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
+		return
+	}
+	writeJSON(w, http.StatusOK, FromOrder(o))
+}
+
+// tokenValue splits a token search value "system|value".
+func tokenValue(s string) (system, value string) {
+	if i := strings.IndexByte(s, '|'); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return "", s
+}
+
+// SearchServiceRequest handles GET [base]/ServiceRequest with identifier
+// (accession, [system|]value), patient (Patient/<id> or <id>), status
+// (active, on-hold, completed, revoked) and _count.
+func (h *Handler) SearchServiceRequest(w http.ResponseWriter, r *http.Request) {
+	scope, ok := h.scope(w, r)
+	if !ok {
+		return
+	}
+	q := order.Query{FacilityIDs: scope}
+	v := r.URL.Query()
+	for k := range v {
+		switch k {
+		case "identifier", "patient", "status", "_count", "_format":
+		default:
+			writeOutcome(w, http.StatusBadRequest, "not-supported", k, "unsupported search parameter")
+			return
+		}
+	}
+	if s := v.Get("identifier"); s != "" {
+		_, q.Accession = tokenValue(s)
+	}
+	if s := v.Get("patient"); s != "" {
+		pk, err := strconv.ParseInt(strings.TrimPrefix(s, "Patient/"), 10, 64)
+		if err != nil {
+			writeOutcome(w, http.StatusBadRequest, "value", "patient", "patient must be a Patient id")
+			return
+		}
+		q.PatientPK = pk
+	}
+	if s := v.Get("status"); s != "" {
+		for _, one := range strings.Split(s, ",") {
+			st, ok := statusesFromFHIR(one)
+			if !ok {
+				writeOutcome(w, http.StatusBadRequest, "code-invalid", "status", "unsupported status value")
+				return
+			}
+			q.Status = append(q.Status, st...)
+		}
+	}
+	if s := v.Get("_count"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			writeOutcome(w, http.StatusBadRequest, "value", "_count", "_count must be a non-negative integer")
+			return
+		}
+		q.Limit = min(n, 500)
+	}
+	os, err := h.Orders.Find(r.Context(), q)
+	if err != nil {
+		h.log().Error("fhir: search ServiceRequest failed", "error", err)
+		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
+		return
+	}
+	b := Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(os), Link: []BundleLink{{Relation: "self", URL: r.URL.RequestURI()}}}
+	for _, o := range os {
+		b.Entry = append(b.Entry, BundleEntry{FullURL: h.base() + "/ServiceRequest/" + o.ID, Resource: FromOrder(o), Search: &EntrySearch{Mode: "match"}})
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// SearchPatient handles GET [base]/Patient?identifier=[system|]value; only
+// patients with an order or study in the caller's scope are returned.
+func (h *Handler) SearchPatient(w http.ResponseWriter, r *http.Request) {
+	scope, ok := h.scope(w, r)
+	if !ok {
+		return
+	}
+	s := r.URL.Query().Get("identifier")
+	sys, val := tokenValue(s)
+	if val == "" {
+		writeOutcome(w, http.StatusBadRequest, "required", "identifier", "identifier is required")
+		return
+	}
+	ps, err := h.Orders.FindPatients(r.Context(), sys, val, scope)
+	if err != nil {
+		h.log().Error("fhir: search Patient failed", "error", err)
+		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
+		return
+	}
+	b := Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(ps)}
+	for _, p := range ps {
+		fp := PatientFromRecord(p)
+		b.Entry = append(b.Entry, BundleEntry{FullURL: h.base() + "/Patient/" + fp.ID, Resource: fp, Search: &EntrySearch{Mode: "match"}})
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// Metadata handles GET [base]/metadata (no scope needed).
+func (h *Handler) Metadata(w http.ResponseWriter, r *http.Request) {
+	now := time.Now
+	if h.Now != nil {
+		now = h.Now
+	}
+	writeJSON(w, http.StatusOK, CapabilityStatement{
+		ResourceType: "CapabilityStatement", Status: "active", Date: now().UTC().Format("2006-01-02"), Kind: "instance",
+		Software: &Software{Name: "Lightbox", Version: h.Version}, FHIRVersion: "4.0.1", Format: []string{"json"},
+		Rest: []RestServer{{Mode: "server", Resource: []RestResource{
+			{Type: "ServiceRequest", Interaction: []Interaction{{Code: "create"}, {Code: "read"}, {Code: "search-type"}},
+				SearchParam: []SearchParam{{Name: "identifier", Type: "token"}, {Name: "patient", Type: "reference"}, {Name: "status", Type: "token"}}},
+			{Type: "Patient", Interaction: []Interaction{{Code: "search-type"}}, SearchParam: []SearchParam{{Name: "identifier", Type: "token"}}},
+		}}},
+	})
+}

@@ -1,0 +1,256 @@
+// Package fhir is Lightbox's small FHIR R4 surface: hand-written resource
+// structs (ServiceRequest, Patient, ImagingStudy, DiagnosticReport,
+// OperationOutcome, Bundle, CapabilityStatement), the ServiceRequest →
+// order.Order mapping with its validator, and HTTP handlers. Routing and
+// authentication are the caller's: Handler.Scope says which facilities a
+// request may see.
+package fhir
+
+import "encoding/json"
+
+// Coding is a code in a system.
+type Coding struct {
+	System  string `json:"system,omitempty"`
+	Version string `json:"version,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Display string `json:"display,omitempty"`
+}
+
+// CodeableConcept is a concept by codings and/or text.
+type CodeableConcept struct {
+	Coding []Coding `json:"coding,omitempty"`
+	Text   string   `json:"text,omitempty"`
+}
+
+// Identifier is a business identifier.
+type Identifier struct {
+	Use      string           `json:"use,omitempty"`
+	Type     *CodeableConcept `json:"type,omitempty"`
+	System   string           `json:"system,omitempty"`
+	Value    string           `json:"value,omitempty"`
+	Assigner *Reference       `json:"assigner,omitempty"`
+}
+
+// Reference points to another resource (literal, logical or display only).
+type Reference struct {
+	Reference  string      `json:"reference,omitempty"`
+	Type       string      `json:"type,omitempty"`
+	Identifier *Identifier `json:"identifier,omitempty"`
+	Display    string      `json:"display,omitempty"`
+}
+
+// HumanName is a person's name.
+type HumanName struct {
+	Use    string   `json:"use,omitempty"`
+	Text   string   `json:"text,omitempty"`
+	Family string   `json:"family,omitempty"`
+	Given  []string `json:"given,omitempty"`
+	Prefix []string `json:"prefix,omitempty"`
+	Suffix []string `json:"suffix,omitempty"`
+}
+
+// Address is a postal address.
+type Address struct {
+	Line       []string `json:"line,omitempty"`
+	City       string   `json:"city,omitempty"`
+	State      string   `json:"state,omitempty"`
+	PostalCode string   `json:"postalCode,omitempty"`
+	Country    string   `json:"country,omitempty"`
+}
+
+// ContactPoint is a phone, email, …
+type ContactPoint struct {
+	System string `json:"system,omitempty"`
+	Value  string `json:"value,omitempty"`
+	Use    string `json:"use,omitempty"`
+}
+
+// Meta is resource metadata.
+type Meta struct {
+	VersionID   string `json:"versionId,omitempty"`
+	LastUpdated string `json:"lastUpdated,omitempty"`
+}
+
+// Extension is a simple extension (only the value types Lightbox uses).
+type Extension struct {
+	URL          string `json:"url"`
+	ValueCode    string `json:"valueCode,omitempty"`
+	ValueString  string `json:"valueString,omitempty"`
+	ValueBoolean *bool  `json:"valueBoolean,omitempty"`
+}
+
+// Annotation is a note.
+type Annotation struct {
+	Text string `json:"text"`
+}
+
+// Attachment is content by value or URL.
+type Attachment struct {
+	ContentType string `json:"contentType,omitempty"`
+	Data        []byte `json:"data,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Title       string `json:"title,omitempty"`
+}
+
+// ServiceRequest (R4) is an imaging order.
+type ServiceRequest struct {
+	ResourceType       string            `json:"resourceType"`
+	ID                 string            `json:"id,omitempty"`
+	Meta               *Meta             `json:"meta,omitempty"`
+	Contained          []json.RawMessage `json:"contained,omitempty"`
+	Extension          []Extension       `json:"extension,omitempty"`
+	Identifier         []Identifier      `json:"identifier,omitempty"`
+	Requisition        *Identifier       `json:"requisition,omitempty"`
+	Status             string            `json:"status"`
+	Intent             string            `json:"intent"`
+	Category           []CodeableConcept `json:"category,omitempty"`
+	Priority           string            `json:"priority,omitempty"`
+	Code               *CodeableConcept  `json:"code,omitempty"`
+	OrderDetail        []CodeableConcept `json:"orderDetail,omitempty"`
+	Subject            Reference         `json:"subject"`
+	OccurrenceDateTime string            `json:"occurrenceDateTime,omitempty"`
+	AuthoredOn         string            `json:"authoredOn,omitempty"`
+	Requester          *Reference        `json:"requester,omitempty"`
+	Performer          []Reference       `json:"performer,omitempty"`
+	LocationCode       []CodeableConcept `json:"locationCode,omitempty"`
+	ReasonCode         []CodeableConcept `json:"reasonCode,omitempty"`
+	Insurance          []Reference       `json:"insurance,omitempty"`
+	Note               []Annotation      `json:"note,omitempty"`
+}
+
+// Patient (R4).
+type Patient struct {
+	ResourceType string         `json:"resourceType"`
+	ID           string         `json:"id,omitempty"`
+	Meta         *Meta          `json:"meta,omitempty"`
+	Identifier   []Identifier   `json:"identifier,omitempty"`
+	Name         []HumanName    `json:"name,omitempty"`
+	Telecom      []ContactPoint `json:"telecom,omitempty"`
+	Gender       string         `json:"gender,omitempty"`
+	BirthDate    string         `json:"birthDate,omitempty"`
+	Address      []Address      `json:"address,omitempty"`
+}
+
+// ImagingStudy (R4), for later use.
+type ImagingStudy struct {
+	ResourceType      string       `json:"resourceType"`
+	ID                string       `json:"id,omitempty"`
+	Identifier        []Identifier `json:"identifier,omitempty"`
+	Status            string       `json:"status"` // registered | available | cancelled | entered-in-error | unknown
+	Modality          []Coding     `json:"modality,omitempty"`
+	Subject           Reference    `json:"subject"`
+	Started           string       `json:"started,omitempty"`
+	BasedOn           []Reference  `json:"basedOn,omitempty"`
+	NumberOfSeries    int          `json:"numberOfSeries,omitempty"`
+	NumberOfInstances int          `json:"numberOfInstances,omitempty"`
+	Description       string       `json:"description,omitempty"`
+}
+
+// DiagnosticReport (R4), for later use.
+type DiagnosticReport struct {
+	ResourceType  string            `json:"resourceType"`
+	ID            string            `json:"id,omitempty"`
+	Identifier    []Identifier      `json:"identifier,omitempty"`
+	BasedOn       []Reference       `json:"basedOn,omitempty"`
+	Status        string            `json:"status"` // registered | partial | preliminary | final | amended | corrected | appended | cancelled | …
+	Category      []CodeableConcept `json:"category,omitempty"`
+	Code          CodeableConcept   `json:"code"`
+	Subject       *Reference        `json:"subject,omitempty"`
+	Issued        string            `json:"issued,omitempty"`
+	Performer     []Reference       `json:"performer,omitempty"`
+	ImagingStudy  []Reference       `json:"imagingStudy,omitempty"`
+	Conclusion    string            `json:"conclusion,omitempty"`
+	PresentedForm []Attachment      `json:"presentedForm,omitempty"`
+}
+
+// OperationOutcome (R4) reports errors.
+type OperationOutcome struct {
+	ResourceType string  `json:"resourceType"`
+	Issue        []Issue `json:"issue"`
+}
+
+// Issue is one OperationOutcome issue.
+type Issue struct {
+	Severity    string   `json:"severity"` // fatal | error | warning | information
+	Code        string   `json:"code"`     // required | value | invalid | not-found | conflict | forbidden | exception | …
+	Diagnostics string   `json:"diagnostics,omitempty"`
+	Expression  []string `json:"expression,omitempty"`
+}
+
+// Outcome returns an OperationOutcome with one error issue.
+func Outcome(code, expression, diagnostics string) *OperationOutcome {
+	is := Issue{Severity: "error", Code: code, Diagnostics: diagnostics}
+	if expression != "" {
+		is.Expression = []string{expression}
+	}
+	return &OperationOutcome{ResourceType: "OperationOutcome", Issue: []Issue{is}}
+}
+
+// Bundle (R4) of type searchset.
+type Bundle struct {
+	ResourceType string        `json:"resourceType"`
+	Type         string        `json:"type"`
+	Total        int           `json:"total"`
+	Link         []BundleLink  `json:"link,omitempty"`
+	Entry        []BundleEntry `json:"entry,omitempty"`
+}
+
+// BundleLink is a bundle link (self, next).
+type BundleLink struct {
+	Relation string `json:"relation"`
+	URL      string `json:"url"`
+}
+
+// BundleEntry is one entry.
+type BundleEntry struct {
+	FullURL  string       `json:"fullUrl,omitempty"`
+	Resource any          `json:"resource"`
+	Search   *EntrySearch `json:"search,omitempty"`
+}
+
+// EntrySearch says why an entry is in a searchset.
+type EntrySearch struct {
+	Mode string `json:"mode"` // match | include
+}
+
+// CapabilityStatement (R4), the subset Lightbox fills.
+type CapabilityStatement struct {
+	ResourceType string       `json:"resourceType"`
+	Status       string       `json:"status"`
+	Date         string       `json:"date"`
+	Kind         string       `json:"kind"`
+	Software     *Software    `json:"software,omitempty"`
+	FHIRVersion  string       `json:"fhirVersion"`
+	Format       []string     `json:"format"`
+	Rest         []RestServer `json:"rest"`
+}
+
+// Software names the server software.
+type Software struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+}
+
+// RestServer is CapabilityStatement.rest.
+type RestServer struct {
+	Mode     string         `json:"mode"`
+	Resource []RestResource `json:"resource"`
+}
+
+// RestResource is CapabilityStatement.rest.resource.
+type RestResource struct {
+	Type        string        `json:"type"`
+	Interaction []Interaction `json:"interaction"`
+	SearchParam []SearchParam `json:"searchParam,omitempty"`
+}
+
+// Interaction is a supported interaction code.
+type Interaction struct {
+	Code string `json:"code"` // read | search-type | create | …
+}
+
+// SearchParam is a supported search parameter.
+type SearchParam struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}

@@ -1,0 +1,415 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lightbox/internal/db"
+)
+
+// StepFilter selects scheduled procedure steps for a Modality Worklist query.
+// Empty fields match everything; FacilityIDs nil = all facilities.
+type StepFilter struct {
+	FacilityIDs []string
+	StationAE   string
+	Modality    string
+	From, To    time.Time // scheduled start range (inclusive); zero = open
+	Issuer      string
+	PatientID   string
+	Accession   string
+	StudyUID    string
+	Limit       int // default 500
+}
+
+// ScheduledSteps returns scheduled orders matching f, by scheduled time.
+func (s *Service) ScheduledSteps(ctx context.Context, f StepFilter) ([]Order, error) {
+	q := "SELECT " + orderCols + " FROM orders WHERE status = ?"
+	args := []any{string(StatusScheduled)}
+	add := func(cond string, v any) {
+		q += " AND " + cond
+		args = append(args, v)
+	}
+	if f.FacilityIDs != nil {
+		q, args = inClause(q+" AND facility_id", f.FacilityIDs, args)
+	}
+	if f.StationAE != "" {
+		add("station_ae = ?", f.StationAE)
+	}
+	if f.Modality != "" {
+		add("modality = ?", f.Modality)
+	}
+	if !f.From.IsZero() {
+		add("scheduled_at >= ?", db.Now(f.From))
+	}
+	if !f.To.IsZero() {
+		add("scheduled_at <= ?", db.Now(f.To))
+	}
+	if f.Issuer != "" {
+		add("issuer = ?", f.Issuer)
+	}
+	if f.PatientID != "" {
+		add("patient_id = ?", f.PatientID)
+	}
+	if f.Accession != "" {
+		add("accession = ?", f.Accession)
+	}
+	if f.StudyUID != "" {
+		add("study_uid = ?", f.StudyUID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	q += " ORDER BY scheduled_at, id LIMIT ?"
+	args = append(args, limit)
+	return s.list(ctx, q, args...)
+}
+
+// Query selects orders for search (FHIR, UI). Empty fields match everything.
+type Query struct {
+	FacilityIDs []string // nil = all facilities
+	Accession   string
+	Issuer      string
+	PatientID   string
+	PatientPK   int64
+	Status      []Status
+	Limit       int // default 100
+}
+
+// Find returns orders matching q, newest first.
+func (s *Service) Find(ctx context.Context, qr Query) ([]Order, error) {
+	q := "SELECT " + orderCols + " FROM orders WHERE 1 = 1"
+	var args []any
+	if qr.FacilityIDs != nil {
+		q, args = inClause(q+" AND facility_id", qr.FacilityIDs, args)
+	}
+	for _, c := range []struct{ col, v string }{{"accession", qr.Accession}, {"issuer", qr.Issuer}, {"patient_id", qr.PatientID}} {
+		if c.v != "" {
+			q += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	if qr.PatientPK != 0 {
+		q += " AND patient_pk = ?"
+		args = append(args, qr.PatientPK)
+	}
+	if len(qr.Status) > 0 {
+		st := make([]string, len(qr.Status))
+		for i, x := range qr.Status {
+			st[i] = string(x)
+		}
+		q, args = inClause(q+" AND status", st, args)
+	}
+	limit := qr.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY created_at DESC, id LIMIT ?"
+	args = append(args, limit)
+	return s.list(ctx, q, args...)
+}
+
+// StepKey identifies the order an MPPS refers to: the study UID, or the
+// facility and accession number.
+type StepKey struct {
+	StudyUID   string
+	FacilityID string
+	Accession  string
+}
+
+func (s *Service) resolve(ctx context.Context, k StepKey) (Order, error) {
+	if k.StudyUID != "" {
+		o, err := getOrder(ctx, s.DB, "study_uid = ? ORDER BY created_at DESC LIMIT 1", k.StudyUID)
+		if err == nil || !errors.Is(err, ErrNotFound) || k.Accession == "" {
+			return o, err
+		}
+	}
+	if k.Accession != "" {
+		if k.FacilityID != "" {
+			return getOrder(ctx, s.DB, "facility_id = ? AND accession = ?", k.FacilityID, k.Accession)
+		}
+		return getOrder(ctx, s.DB, "accession = ? ORDER BY created_at DESC LIMIT 1", k.Accession)
+	}
+	return Order{}, ErrNotFound
+}
+
+// MPPSInProgress records T1 (MPPS N-CREATE "IN PROGRESS") at time at.
+func (s *Service) MPPSInProgress(ctx context.Context, k StepKey, at time.Time) (Order, error) {
+	o, err := s.resolve(ctx, k)
+	if err != nil {
+		return Order{}, fmt.Errorf("order: mpps in progress: %w", err)
+	}
+	return s.transition(ctx, o.ID, []Status{StatusRequested, StatusProtocolPending, StatusScheduled}, StatusInProgress, "mpps", "", at,
+		func(tx *db.Tx, o *Order) error {
+			if o.StudyUID == "" && k.StudyUID != "" {
+				if _, err := tx.Exec(ctx, "UPDATE orders SET study_uid = ? WHERE id = ?", k.StudyUID, o.ID); err != nil {
+					return fmt.Errorf("order: set study uid: %w", err)
+				}
+				o.StudyUID = k.StudyUID
+			}
+			return nil
+		})
+}
+
+// MPPSCompleted records T2 (MPPS N-SET "COMPLETED").
+func (s *Service) MPPSCompleted(ctx context.Context, k StepKey, at time.Time) (Order, error) {
+	o, err := s.resolve(ctx, k)
+	if err != nil {
+		return Order{}, fmt.Errorf("order: mpps completed: %w", err)
+	}
+	return s.transition(ctx, o.ID, []Status{StatusInProgress, StatusScheduled}, StatusCompleted, "mpps", "", at, nil)
+}
+
+// MPPSDiscontinued records an MPPS "DISCONTINUED".
+func (s *Service) MPPSDiscontinued(ctx context.Context, k StepKey, at time.Time, reason string) (Order, error) {
+	o, err := s.resolve(ctx, k)
+	if err != nil {
+		return Order{}, fmt.Errorf("order: mpps discontinued: %w", err)
+	}
+	return s.transition(ctx, o.ID, []Status{StatusInProgress}, StatusDiscontinued, "mpps", reason, at, nil)
+}
+
+// Demographics are a received study's patient attributes.
+type Demographics = Patient
+
+// Reconciliation is the outcome of Reconcile.
+type Reconciliation struct {
+	Matched     bool
+	OrderID     string   // the matched order, or the candidate of an unmatched row
+	UnmatchedID int64    // set when not matched
+	Mismatches  []string // fields that differ: patient_id, issuer, name, birth_date, sex, study_uid
+}
+
+// Unmatched is a row of the reconciliation queue.
+type Unmatched struct {
+	ID               int64
+	FacilityID       string
+	Accession        string
+	StudyUID         string
+	Patient          Patient
+	CandidateOrderID string
+	Mismatches       []string
+	Status           string // open, attached
+	AttachedOrderID  string
+	CreatedAt        time.Time
+}
+
+// Reconcile matches a received study with an order: by facility and
+// accession, else by study UID. A match whose demographics or study UID
+// differ is not applied: the study goes to the unmatched queue with the
+// candidate order and the differing fields. A clean match sets the order's
+// study UID when it had none. Calling it again for the same study is
+// harmless (an open unmatched row is reused).
+func (s *Service) Reconcile(ctx context.Context, facilityID, accession, studyUID string, d Demographics) (Reconciliation, error) {
+	if studyUID == "" {
+		return Reconciliation{}, &ValidationError{"StudyUID", "required"}
+	}
+	if d.Issuer == "" {
+		d.Issuer = facilityID
+	}
+	var o Order
+	var err error
+	if accession != "" {
+		o, err = getOrder(ctx, s.DB, "facility_id = ? AND accession = ?", facilityID, accession)
+	} else {
+		err = ErrNotFound
+	}
+	if errors.Is(err, ErrNotFound) {
+		o, err = getOrder(ctx, s.DB, "facility_id = ? AND study_uid = ?", facilityID, studyUID)
+	}
+	var res Reconciliation
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return res, fmt.Errorf("order: reconcile: %w", err)
+	default:
+		res.OrderID = o.ID
+		if d.ID != "" && d.ID != o.Patient.ID {
+			res.Mismatches = append(res.Mismatches, "patient_id")
+		}
+		if d.ID != "" && d.Issuer != o.Patient.Issuer {
+			res.Mismatches = append(res.Mismatches, "issuer")
+		}
+		for _, c := range diffDemographics(o.Patient, d) {
+			res.Mismatches = append(res.Mismatches, c.field)
+		}
+		if o.StudyUID != "" && o.StudyUID != studyUID {
+			res.Mismatches = append(res.Mismatches, "study_uid")
+		}
+	}
+	if res.OrderID != "" && len(res.Mismatches) == 0 {
+		res.Matched = true
+		if o.StudyUID == "" {
+			if _, err := s.DB.Exec(ctx, "UPDATE orders SET study_uid = ?, updated_at = ? WHERE id = ? AND study_uid = ''", studyUID, db.Now(s.now()), o.ID); err != nil {
+				return res, fmt.Errorf("order: reconcile: %w", err)
+			}
+		}
+		return res, nil
+	}
+	err = s.DB.InTx(ctx, func(tx *db.Tx) error {
+		var pk int64
+		err := tx.QueryRow(ctx, "SELECT pk FROM order_unmatched WHERE facility_id = ? AND study_uid = ? AND status = 'open'", facilityID, studyUID).Scan(&pk)
+		if err == nil {
+			res.UnmatchedID = pk
+			_, err = tx.Exec(ctx, "UPDATE order_unmatched SET candidate_order_id = ?, mismatches = ? WHERE pk = ?", res.OrderID, strings.Join(res.Mismatches, ","), pk)
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO order_unmatched (facility_id, accession, study_uid, issuer, patient_id, patient_name, birth_date, sex,
+			candidate_order_id, mismatches, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+			facilityID, accession, studyUID, d.Issuer, d.ID, d.Name, d.BirthDate, d.Sex, res.OrderID, strings.Join(res.Mismatches, ","), db.Now(s.now())); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, "SELECT pk FROM order_unmatched WHERE facility_id = ? AND study_uid = ? AND status = 'open'", facilityID, studyUID).Scan(&res.UnmatchedID)
+	})
+	if err != nil {
+		return res, fmt.Errorf("order: reconcile: queue unmatched: %w", err)
+	}
+	s.log().Info("order: study queued for reconciliation", "unmatched_id", res.UnmatchedID, "candidate_order_id", res.OrderID, "mismatches", strings.Join(res.Mismatches, ","))
+	return res, nil
+}
+
+// Unmatched lists open reconciliation rows for the facilities (nil = all).
+func (s *Service) Unmatched(ctx context.Context, facilityIDs []string) ([]Unmatched, error) {
+	q := `SELECT pk, facility_id, accession, study_uid, issuer, patient_id, patient_name, birth_date, sex, candidate_order_id, mismatches, status,
+		attached_order_id, created_at FROM order_unmatched WHERE status = 'open'`
+	var args []any
+	if facilityIDs != nil {
+		q, args = inClause(q+" AND facility_id", facilityIDs, args)
+	}
+	rows, err := s.DB.Query(ctx, q+" ORDER BY pk", args...)
+	if err != nil {
+		return nil, fmt.Errorf("order: unmatched: %w", err)
+	}
+	defer rows.Close()
+	var out []Unmatched
+	for rows.Next() {
+		var u Unmatched
+		var mm, created string
+		if err := rows.Scan(&u.ID, &u.FacilityID, &u.Accession, &u.StudyUID, &u.Patient.Issuer, &u.Patient.ID, &u.Patient.Name, &u.Patient.BirthDate,
+			&u.Patient.Sex, &u.CandidateOrderID, &mm, &u.Status, &u.AttachedOrderID, &created); err != nil {
+			return nil, fmt.Errorf("order: unmatched: %w", err)
+		}
+		if mm != "" {
+			u.Mismatches = strings.Split(mm, ",")
+		}
+		u.CreatedAt = parseT(created)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Attach resolves an unmatched row by linking its study to an order (a
+// coordinator's decision): the order's study UID is set; demographics are
+// not changed.
+func (s *Service) Attach(ctx context.Context, unmatchedID int64, orderID, actor string) error {
+	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
+		var studyUID, facilityID, status string
+		if err := tx.QueryRow(ctx, "SELECT study_uid, facility_id, status FROM order_unmatched WHERE pk = ?", unmatchedID).Scan(&studyUID, &facilityID, &status); err != nil {
+			return fmt.Errorf("unmatched %d: %w", unmatchedID, ErrNotFound)
+		}
+		if status != "open" {
+			return fmt.Errorf("unmatched %d is %s: %w", unmatchedID, status, ErrTransition)
+		}
+		o, err := getOrder(ctx, tx, "id = ?", orderID)
+		if err != nil {
+			return err
+		}
+		if o.FacilityID != facilityID {
+			return fmt.Errorf("order %s belongs to another facility: %w", orderID, ErrTransition)
+		}
+		now := db.Now(s.now())
+		if _, err := tx.Exec(ctx, "UPDATE orders SET study_uid = ?, updated_at = ? WHERE id = ?", studyUID, now, orderID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "UPDATE order_unmatched SET status = 'attached', attached_order_id = ?, resolved_by = ?, resolved_at = ? WHERE pk = ?",
+			orderID, actor, now, unmatchedID); err != nil {
+			return err
+		}
+		return s.event(ctx, tx, orderID, o.Status, o.Status, actor, "study attached by reconciliation", time.Time{})
+	})
+	if err != nil {
+		return fmt.Errorf("order: attach: %w", err)
+	}
+	s.log().Info("order: study attached", "unmatched_id", unmatchedID, "order_id", orderID)
+	return nil
+}
+
+// UpdatePatient applies a patient update (ADT^A08/A31): stored demographics
+// are replaced by the non-empty new values and every differing value is
+// flagged in patient_conflict. It returns the flagged field names.
+func (s *Service) UpdatePatient(ctx context.Context, p Patient, source string) ([]string, error) {
+	if p.Issuer == "" || p.ID == "" {
+		return nil, &ValidationError{"Patient.ID", "required"}
+	}
+	var fields []string
+	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
+		now := db.Now(s.now())
+		var pk int64
+		var old Patient
+		err := tx.QueryRow(ctx, "SELECT pk, name, birth_date, sex FROM patient WHERE issuer = ? AND patient_id = ?", p.Issuer, p.ID).Scan(&pk, &old.Name, &old.BirthDate, &old.Sex)
+		if err != nil {
+			_, err := tx.Exec(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				p.Issuer, p.ID, p.Name, p.BirthDate, p.Sex, now, now)
+			return err
+		}
+		for _, c := range diffDemographics(old, p) {
+			fields = append(fields, c.field)
+			if err := flagConflict(ctx, tx, pk, c, source, now); err != nil {
+				return err
+			}
+		}
+		pick := func(n, o string) string {
+			if n != "" {
+				return n
+			}
+			return o
+		}
+		_, err = tx.Exec(ctx, "UPDATE patient SET name = ?, birth_date = ?, sex = ?, updated_at = ? WHERE pk = ?",
+			pick(p.Name, old.Name), pick(p.BirthDate, old.BirthDate), pick(p.Sex, old.Sex), now, pk)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("order: update patient: %w", err)
+	}
+	return fields, nil
+}
+
+// PatientRecord is a patient row.
+type PatientRecord struct {
+	PK int64
+	Patient
+}
+
+// FindPatients returns patient rows by identifier, restricted to patients
+// with an order or study in facilityIDs (nil = all).
+func (s *Service) FindPatients(ctx context.Context, issuer, patientID string, facilityIDs []string) ([]PatientRecord, error) {
+	q := "SELECT p.pk, p.issuer, p.patient_id, p.name, p.birth_date, p.sex FROM patient p WHERE p.patient_id = ?"
+	args := []any{patientID}
+	if issuer != "" {
+		q += " AND p.issuer = ?"
+		args = append(args, issuer)
+	}
+	if facilityIDs != nil {
+		var c1, c2 string
+		c1, args = inClause(" AND (EXISTS (SELECT 1 FROM orders o WHERE o.patient_pk = p.pk AND o.facility_id", facilityIDs, args)
+		c2, args = inClause(") OR EXISTS (SELECT 1 FROM study s WHERE s.patient_pk = p.pk AND s.facility_id", facilityIDs, args)
+		q += c1 + c2 + "))"
+	}
+	rows, err := s.DB.Query(ctx, q+" ORDER BY p.pk LIMIT 100", args...)
+	if err != nil {
+		return nil, fmt.Errorf("order: find patients: %w", err)
+	}
+	defer rows.Close()
+	var out []PatientRecord
+	for rows.Next() {
+		var p PatientRecord
+		if err := rows.Scan(&p.PK, &p.Issuer, &p.ID, &p.Name, &p.BirthDate, &p.Sex); err != nil {
+			return nil, fmt.Errorf("order: find patients: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

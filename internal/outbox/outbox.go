@@ -1,0 +1,197 @@
+// Package outbox is Lightbox's durable queue of outbound HL7 v2 messages to
+// facilities.
+//
+// Enqueue writes a row in the caller's transaction (a *db.Tx) or on its own
+// (a *db.DB), so a state change and the message announcing it commit
+// together. A Deliverer sends pending rows over MLLP (hl7.Client): at least
+// once, in order per destination address, destinations in parallel, so one
+// facility being down never blocks the others.
+//
+// Delivery rules:
+//   - AA (or CA) marks the row delivered;
+//   - AR marks it failed at once (the receiver will not take it; a
+//     coordinator must look);
+//   - AE, an unreadable ack and transport errors are retried with exponential
+//     backoff; after MaxAttempts the row is failed. Transport errors retry
+//     indefinitely when MaxAttempts is 0.
+//
+// Failed rows no longer hold back later rows for the same address.
+// Each attempt is recorded in hl7_outbox_attempt.
+//
+// Several processes may run Deliverers on one database: a row is claimed with
+// "UPDATE … WHERE status = 'pending' AND claimed_until < now", which is
+// atomic on SQLite and PostgreSQL; a claim expires after ClaimTTL, so a
+// crashed process's rows are picked up again (and may be sent twice, which
+// HL7 receivers tolerate by control ID).
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"lightbox/internal/db"
+	"lightbox/internal/hl7"
+)
+
+// Statuses of an outbox row.
+const (
+	StatusPending   = "pending"
+	StatusDelivered = "delivered"
+	StatusFailed    = "failed"
+)
+
+// Execer is satisfied by *db.DB and *db.Tx.
+type Execer interface {
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+// Message is one message to enqueue.
+type Message struct {
+	FacilityID string
+	Address    string // host:port of the facility's MLLP listener
+	TLS        bool
+	Kind       string // e.g. "ORM-status", "ORU"
+	RelatedID  string // order or report ID
+	Bytes      []byte // the encoded HL7 message
+}
+
+// Enqueue stores m as pending. Pass a *db.Tx to enqueue atomically with
+// the caller's other changes.
+func Enqueue(ctx context.Context, x Execer, m Message) error {
+	if m.Address == "" {
+		return errors.New("outbox: enqueue: empty address")
+	}
+	if len(m.Bytes) == 0 {
+		return errors.New("outbox: enqueue: empty message")
+	}
+	controlID := ""
+	if pm, err := hl7.Parse(m.Bytes); err == nil {
+		controlID = pm.ControlID()
+	}
+	now := db.Now(time.Now())
+	if _, err := x.Exec(ctx, `INSERT INTO hl7_outbox (facility_id, address, tls, kind, related_id, control_id, message, status, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+		m.FacilityID, m.Address, boolInt(m.TLS), m.Kind, m.RelatedID, controlID, m.Bytes, now, now); err != nil {
+		return fmt.Errorf("outbox: enqueue: %w", err)
+	}
+	return nil
+}
+
+// Endpoint is a facility's outbound address of some kind ("hl7").
+type Endpoint struct {
+	FacilityID string
+	Kind       string
+	Address    string
+	TLS        bool
+}
+
+// LookupEndpoint returns the facility's endpoint of kind, if configured.
+func LookupEndpoint(ctx context.Context, x Execer, facilityID, kind string) (Endpoint, bool, error) {
+	e := Endpoint{FacilityID: facilityID, Kind: kind}
+	var tls int
+	err := x.QueryRow(ctx, "SELECT address, tls FROM facility_endpoint WHERE facility_id = ? AND kind = ?", facilityID, kind).Scan(&e.Address, &tls)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Endpoint{}, false, nil
+	}
+	if err != nil {
+		return Endpoint{}, false, fmt.Errorf("outbox: endpoint lookup: %w", err)
+	}
+	e.TLS = tls != 0
+	return e, true, nil
+}
+
+// SetEndpoint creates or replaces a facility endpoint.
+func SetEndpoint(ctx context.Context, d *db.DB, e Endpoint) error {
+	if _, err := d.Exec(ctx, `INSERT INTO facility_endpoint (facility_id, kind, address, tls, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (facility_id, kind) DO UPDATE SET address = excluded.address, tls = excluded.tls`,
+		e.FacilityID, e.Kind, e.Address, boolInt(e.TLS), db.Now(time.Now())); err != nil {
+		return fmt.Errorf("outbox: set endpoint: %w", err)
+	}
+	return nil
+}
+
+// Row is an outbox row as listed for coordinators.
+type Row struct {
+	PK         int64
+	FacilityID string
+	Address    string
+	Kind       string
+	RelatedID  string
+	ControlID  string
+	Status     string
+	Attempts   int
+	AckCode    string
+	LastError  string
+	CreatedAt  string
+	Delivered  string
+}
+
+// List returns rows with the given status ("" = all), oldest first.
+func List(ctx context.Context, d *db.DB, status string, limit int) ([]Row, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT pk, facility_id, address, kind, related_id, control_id, status, attempts, ack_code, last_error, created_at, delivered_at FROM hl7_outbox`
+	args := []any{}
+	if status != "" {
+		q += " WHERE status = ?"
+		args = append(args, status)
+	}
+	q += " ORDER BY pk LIMIT ?"
+	args = append(args, limit)
+	rows, err := d.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		var r Row
+		if err := rows.Scan(&r.PK, &r.FacilityID, &r.Address, &r.Kind, &r.RelatedID, &r.ControlID, &r.Status, &r.Attempts, &r.AckCode, &r.LastError, &r.CreatedAt, &r.Delivered); err != nil {
+			return nil, fmt.Errorf("outbox: list: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Messages returns the stored message bytes with the given status, oldest first.
+func Messages(ctx context.Context, d *db.DB, status string) ([][]byte, error) {
+	rows, err := d.Query(ctx, "SELECT message FROM hl7_outbox WHERE status = ? ORDER BY pk", status)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: messages: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("outbox: messages: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Retry puts a failed row back to pending (coordinator action).
+func Retry(ctx context.Context, d *db.DB, pk int64) error {
+	res, err := d.Exec(ctx, "UPDATE hl7_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, claimed_until = '' WHERE pk = ? AND status = 'failed'", db.Now(time.Now()), pk)
+	if err != nil {
+		return fmt.Errorf("outbox: retry: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("outbox: retry %d: not a failed row", pk)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
