@@ -1,0 +1,350 @@
+package dicomweb
+
+import (
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"lightbox/internal/archive"
+	"lightbox/internal/blob"
+	"lightbox/internal/dcm"
+	"lightbox/internal/query"
+)
+
+// maxFrameList bounds how many frames one request may name.
+const maxFrameList = 4096
+
+// parseFrameList reads "1,3,5" (1-based frame numbers).
+func parseFrameList(s string) ([]int, error) {
+	fields := strings.Split(s, ",")
+	if len(fields) > maxFrameList {
+		return nil, fmt.Errorf("more than %d frames requested", maxFrameList)
+	}
+	out := make([]int, 0, len(fields))
+	for _, f := range fields {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("frame numbers are positive integers separated by commas, got %q", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// framePart is one body part: its media type and how to write it.
+type framePart struct {
+	length int64 // -1 when unknown
+	write  func(w io.Writer) error
+}
+
+// frameSource gives access to an instance's frames.
+type frameSource struct {
+	in        *query.Instance
+	obj       blob.Object
+	mediaType string // of one frame
+	native    bool
+	frames    []archive.Frame // located ranges, or nil
+	data      [][]byte        // frames held in memory (fallback)
+}
+
+// openFrames opens an instance's frames: the located byte ranges, or for
+// native data the index could not locate (deflated), the decoded pixels.
+func (h *Handler) openFrames(r *http.Request, in *query.Instance) (*frameSource, int, error) {
+	ts, ok := dcm.LookupTransferSyntax(in.TransferSyntax)
+	if !ok {
+		return nil, http.StatusNotAcceptable, fmt.Errorf("unknown transfer syntax %s", in.TransferSyntax)
+	}
+	obj, err := h.a.Open(r.Context(), in.Ref())
+	if err != nil {
+		return nil, http.StatusInternalServerError, fmt.Errorf("open instance blob: %w", err)
+	}
+	fs := &frameSource{in: in, obj: obj, mediaType: ts.MediaType, native: !ts.Encapsulated, frames: in.Frames}
+	if fs.frames != nil {
+		return fs, 0, nil
+	}
+	if ts.Encapsulated {
+		obj.Close()
+		return nil, http.StatusNotFound, fmt.Errorf("the frames of this instance cannot be told apart without decoding")
+	}
+	l, err := load(obj)
+	if err != nil {
+		obj.Close()
+		return nil, http.StatusInternalServerError, err
+	}
+	ds := l.file.Dataset
+	px := ds.Get(dcm.TagPixelData)
+	if px == nil {
+		obj.Close()
+		return nil, http.StatusNotFound, fmt.Errorf("the instance has no pixel data")
+	}
+	v, err := l.value(px)
+	if err != nil {
+		obj.Close()
+		return nil, http.StatusInternalServerError, err
+	}
+	size := ds.IntOr(dcm.TagRows, 0) * ds.IntOr(dcm.TagColumns, 0) * ds.IntOr(dcm.TagSamplesPerPixel, 1) * ds.IntOr(dcm.TagBitsAllocated, 16) / 8
+	n := max(ds.IntOr(dcm.TagNumberOfFrames, 1), 1)
+	if size <= 0 || size*n > len(v) {
+		obj.Close()
+		return nil, http.StatusNotFound, fmt.Errorf("pixel data does not hold %d frame(s)", n)
+	}
+	for i := range n {
+		fs.data = append(fs.data, v[i*size:(i+1)*size])
+	}
+	return fs, 0, nil
+}
+
+func (fs *frameSource) count() int {
+	if fs.frames != nil {
+		return len(fs.frames)
+	}
+	return len(fs.data)
+}
+
+// part returns frame n (1-based).
+func (fs *frameSource) part(n int) framePart {
+	if fs.frames == nil {
+		d := fs.data[n-1]
+		return framePart{length: int64(len(d)), write: func(w io.Writer) error { _, err := w.Write(d); return err }}
+	}
+	fr := fs.frames[n-1]
+	var total int64
+	for _, rg := range fr {
+		total += rg[1]
+	}
+	return framePart{length: total, write: func(w io.Writer) error {
+		for _, rg := range fr {
+			if _, err := io.Copy(w, io.NewSectionReader(fs.obj, rg[0], rg[1])); err != nil {
+				return err
+			}
+		}
+		return nil
+	}}
+}
+
+// read returns frame n's bytes.
+func (fs *frameSource) read(n int) ([]byte, error) {
+	if fs.frames == nil {
+		return fs.data[n-1], nil
+	}
+	p := fs.part(n)
+	buf := make([]byte, 0, p.length)
+	w := &sliceWriter{b: buf}
+	err := p.write(w)
+	return w.b, err
+}
+
+type sliceWriter struct{ b []byte }
+
+func (s *sliceWriter) Write(p []byte) (int, error) {
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+// negotiateParts picks how to send parts of media type typ (with transfer
+// syntax ts): multipart or, for one part, a bare body. ok is false for 406.
+func negotiateParts(r *http.Request, typ, ts string, native bool, nparts int) (multi, ok bool) {
+	for _, m := range parseAccept(r) {
+		tsOK := func() bool {
+			want := m.params["transfer-syntax"]
+			return want == "" || want == "*" || want == ts || (native && nativeLE(want) && want != dcm.DeflatedExplicitVRLittleEndian)
+		}
+		switch {
+		case m.typ == "multipart/related":
+			if typeMatches(m.partType(), typ) && tsOK() {
+				return true, true
+			}
+		case m.typ == "*/*" || m.typ == "multipart/*":
+			return true, true
+		case nparts == 1 && typeMatches(m.typ, typ) && tsOK():
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// serveParts writes parts as multipart/related (or one bare body).
+func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []framePart, typ, ts, etag string, compress, multi bool) {
+	hd := w.Header()
+	hd.Set("Cache-Control", immutableCache)
+	gz := compress && acceptsGzip(r)
+	if gz {
+		etag = strings.TrimSuffix(etag, `"`) + `-gz"`
+	}
+	if notModified(w, r, etag) {
+		return
+	}
+	ctype := typ + "; transfer-syntax=" + ts
+	out, closeBody := body(w, r, gz)
+	if !multi {
+		hd.Set("Content-Type", ctype)
+		if !gz {
+			hd.Set("Content-Length", strconv.FormatInt(parts[0].length, 10))
+		}
+		w.WriteHeader(http.StatusOK)
+		if err := parts[0].write(out); err != nil {
+			return
+		}
+		_ = closeBody()
+		return
+	}
+	boundary := "lightbox-" + hashTag(etag)
+	hd.Set("Content-Type", `multipart/related; type="`+typ+`"; boundary=`+boundary)
+	w.WriteHeader(http.StatusOK)
+	mw := multipart.NewWriter(out)
+	_ = mw.SetBoundary(boundary)
+	for _, p := range parts {
+		ph := textproto.MIMEHeader{}
+		ph.Set("Content-Type", ctype)
+		if p.length >= 0 {
+			ph.Set("Content-Length", strconv.FormatInt(p.length, 10))
+		}
+		pw, err := mw.CreatePart(ph)
+		if err != nil {
+			return
+		}
+		if err := p.write(pw); err != nil {
+			h.log.Warn("dicomweb: frame response aborted", "error", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	_ = mw.Close()
+	_ = closeBody()
+}
+
+// frameTS is the transfer-syntax parameter of frames of an instance.
+func frameTS(fs *frameSource) string {
+	if fs.native {
+		return dcm.ExplicitVRLittleEndian
+	}
+	return fs.in.TransferSyntax
+}
+
+// frames serves WADO-RS frame retrieval: exactly the stored byte ranges.
+func (h *Handler) frames(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	list, err := parseFrameList(r.PathValue("frames"))
+	if err != nil {
+		h.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	ins, ok := h.resolve(w, r, scope)
+	if !ok {
+		return
+	}
+	in := &ins[0]
+	fs, code, err := h.openFrames(r, in)
+	if err != nil {
+		h.fail(w, r, code, err.Error())
+		return
+	}
+	defer fs.obj.Close()
+	for _, n := range list {
+		if n > fs.count() {
+			h.fail(w, r, http.StatusNotFound, fmt.Sprintf("frame %d does not exist; the instance has %d", n, fs.count()))
+			return
+		}
+	}
+	ts := frameTS(fs)
+	multi, ok := negotiateParts(r, fs.mediaType, ts, fs.native, len(list))
+	if !ok {
+		h.fail(w, r, http.StatusNotAcceptable, "frames of this instance are available as "+fs.mediaType+"; transfer-syntax="+ts)
+		return
+	}
+	parts := make([]framePart, len(list))
+	for i, n := range list {
+		parts[i] = fs.part(n)
+	}
+	mode := "m"
+	if !multi {
+		mode = "s"
+	}
+	etag := etagOf(in.SHA256, "f"+r.PathValue("frames"), mode)
+	h.serveParts(w, r, parts, fs.mediaType, ts, etag, fs.native, multi)
+}
+
+// bulk serves BulkDataURIs: Pixel Data (as frames for compressed data)
+// and any other top-level bulk value.
+func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	ts := r.PathValue("tag")
+	tv, err := strconv.ParseUint(ts, 16, 32)
+	if err != nil || len(ts) != 8 {
+		h.fail(w, r, http.StatusNotFound, "bulk data tags are eight hex digits")
+		return
+	}
+	tag := dcm.Tag(tv)
+	ins, ok := h.resolve(w, r, scope)
+	if !ok {
+		return
+	}
+	in := &ins[0]
+	if tag == dcm.TagPixelData && in.Frames != nil {
+		fs, code, err := h.openFrames(r, in)
+		if err != nil {
+			h.fail(w, r, code, err.Error())
+			return
+		}
+		defer fs.obj.Close()
+		var parts []framePart
+		if fs.native {
+			// One part: all frames, the Pixel Data value.
+			var total int64
+			all := make([]framePart, fs.count())
+			for i := range all {
+				all[i] = fs.part(i + 1)
+				total += all[i].length
+			}
+			parts = []framePart{{length: total, write: func(w io.Writer) error {
+				for _, p := range all {
+					if err := p.write(w); err != nil {
+						return err
+					}
+				}
+				return nil
+			}}}
+		} else {
+			for i := range fs.count() {
+				parts = append(parts, fs.part(i+1))
+			}
+		}
+		fts := frameTS(fs)
+		multi, ok := negotiateParts(r, fs.mediaType, fts, fs.native, len(parts))
+		if !ok {
+			h.fail(w, r, http.StatusNotAcceptable, "pixel data of this instance is available as "+fs.mediaType)
+			return
+		}
+		h.serveParts(w, r, parts, fs.mediaType, fts, etagOf(in.SHA256, "b"+ts, strconv.FormatBool(multi)), fs.native, multi)
+		return
+	}
+	obj, err := h.a.Open(r.Context(), in.Ref())
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	defer obj.Close()
+	l, err := load(obj)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	e := l.file.Dataset.Get(tag)
+	if e == nil || e.Bulk == nil || e.VR == "SQ" {
+		h.fail(w, r, http.StatusNotFound, "no bulk data for "+ts)
+		return
+	}
+	v, err := l.value(e)
+	if err != nil {
+		h.fail(w, r, http.StatusNotFound, "bulk data "+ts+" cannot be served: "+err.Error())
+		return
+	}
+	multi, ok := negotiateParts(r, "application/octet-stream", dcm.ExplicitVRLittleEndian, true, 1)
+	if !ok {
+		h.fail(w, r, http.StatusNotAcceptable, "bulk data is available as application/octet-stream")
+		return
+	}
+	part := framePart{length: int64(len(v)), write: func(w io.Writer) error { _, err := w.Write(v); return err }}
+	h.serveParts(w, r, []framePart{part}, "application/octet-stream", dcm.ExplicitVRLittleEndian, etagOf(in.SHA256, "b"+ts, strconv.FormatBool(multi)), true, multi)
+}

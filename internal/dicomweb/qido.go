@@ -1,0 +1,222 @@
+package dicomweb
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"lightbox/internal/dcm"
+	"lightbox/internal/query"
+)
+
+// qidoParams is a parsed QIDO-RS query string.
+type qidoParams struct {
+	q        query.Query
+	ignored  []string // parameters accepted but not used (sequence paths)
+	capped   bool     // the limit was lowered to MaxResults
+	hasLimit bool
+}
+
+// paramError is a bad query parameter (400).
+type paramError struct{ msg string }
+
+func (e *paramError) Error() string { return e.msg }
+
+// parseQIDO reads QIDO-RS query parameters (PS3.18 8.3.4) for a level.
+func parseQIDO(v url.Values, level query.Level, maxResults int) (*qidoParams, error) {
+	p := &qidoParams{q: query.Query{Level: level, Match: map[dcm.Tag]string{}}}
+	for key, vals := range v {
+		switch strings.ToLower(key) {
+		case "limit":
+			n, err := strconv.Atoi(lastOf(vals))
+			if err != nil || n <= 0 {
+				return nil, &paramError{fmt.Sprintf("limit must be a positive integer, got %q", lastOf(vals))}
+			}
+			p.q.Limit, p.hasLimit = n, true
+		case "offset":
+			n, err := strconv.Atoi(lastOf(vals))
+			if err != nil || n < 0 {
+				return nil, &paramError{fmt.Sprintf("offset must be a non-negative integer, got %q", lastOf(vals))}
+			}
+			p.q.Offset = n
+		case "fuzzymatching":
+			b, err := strconv.ParseBool(lastOf(vals))
+			if err != nil {
+				return nil, &paramError{fmt.Sprintf("fuzzymatching must be true or false, got %q", lastOf(vals))}
+			}
+			p.q.Fuzzy = b
+		case "includefield":
+			for _, val := range vals {
+				for _, f := range strings.Split(val, ",") {
+					f = strings.TrimSpace(f)
+					switch {
+					case f == "":
+					case strings.EqualFold(f, "all"):
+						p.q.IncludeAll = true
+					default:
+						t, err := parseAttr(f)
+						if err != nil {
+							return nil, err
+						}
+						p.q.Return = append(p.q.Return, t)
+					}
+				}
+			}
+		case "accept", "charset", "count":
+			// Format parameters (PS3.18 8.3.3) that change nothing here.
+		default:
+			if strings.Contains(key, ".") {
+				// Sequence attribute paths: matching inside sequences is not supported.
+				p.ignored = append(p.ignored, key)
+				continue
+			}
+			t, err := parseAttr(key)
+			if err != nil {
+				return nil, err
+			}
+			val := strings.Join(vals, `\`)
+			if dcm.VROf(t) == "UI" {
+				val = strings.ReplaceAll(val, ",", `\`)
+			}
+			if len(val) > 1024 {
+				return nil, &paramError{fmt.Sprintf("value of %s is too long", key)}
+			}
+			p.q.Match[t] = val
+		}
+	}
+	if p.q.Limit == 0 || p.q.Limit > maxResults {
+		p.capped = p.q.Limit > maxResults
+		p.q.Limit = maxResults
+	}
+	return p, nil
+}
+
+func lastOf(vals []string) string {
+	if len(vals) == 0 {
+		return ""
+	}
+	return vals[len(vals)-1]
+}
+
+// parseAttr reads an attribute keyword or tag, refusing group 0002 and
+// item tags.
+func parseAttr(s string) (dcm.Tag, error) {
+	t, err := dcm.ParseTag(s)
+	if err != nil || t.Group() == 0x0002 || t.Group() == 0xFFFE || t.Group() == 0xFFFC || t.Element() == 0 && t.Group() != 0 {
+		return 0, &paramError{fmt.Sprintf("unknown attribute %q", s)}
+	}
+	if t == 0 {
+		return 0, &paramError{fmt.Sprintf("unknown attribute %q", s)}
+	}
+	return t, nil
+}
+
+func (h *Handler) searchStudies(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	h.search(w, r, scope, query.Study)
+}
+
+func (h *Handler) searchSeries(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	h.search(w, r, scope, query.Series)
+}
+
+func (h *Handler) searchInstances(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	h.search(w, r, scope, query.Image)
+}
+
+func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Scope, level query.Level) {
+	p, err := parseQIDO(r.URL.Query(), level, h.opt.MaxResults)
+	if err != nil {
+		h.fail(w, r, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !acceptsJSON(r) {
+		h.fail(w, r, http.StatusNotAcceptable, "QIDO-RS answers application/dicom+json only")
+		return
+	}
+	if s := r.PathValue("study"); s != "" {
+		p.q.Match[dcm.TagStudyInstanceUID] = s
+	}
+	if s := r.PathValue("series"); s != "" {
+		p.q.Match[dcm.TagSeriesInstanceUID] = s
+	}
+	p.q.Scope = scope
+	res, err := h.q.Find(r.Context(), p.q)
+	if err != nil {
+		var ke *query.KeyError
+		if errors.As(err, &ke) {
+			h.fail(w, r, http.StatusBadRequest, err.Error())
+			return
+		}
+		h.internal(w, r, err)
+		return
+	}
+	var warnings []string
+	for _, t := range res.Unsupported {
+		warnings = append(warnings, "matching on "+attrName(t)+" is not supported and was ignored")
+	}
+	for _, k := range p.ignored {
+		warnings = append(warnings, "sequence matching ("+k+") is not supported and was ignored")
+	}
+	if res.More {
+		warnings = append(warnings, fmt.Sprintf("the number of results exceeded the limit; use offset=%d for more", p.q.Offset+len(res.Datasets)))
+	}
+	for _, msg := range warnings {
+		w.Header().Add("Warning", `299 lightbox "`+strings.ReplaceAll(msg, `"`, "'")+`"`)
+	}
+	base := h.base(r)
+	hd := w.Header()
+	hd.Set("Content-Type", "application/dicom+json")
+	hd.Set("Cache-Control", "private, no-cache")
+	out, closeBody := body(w, r, true)
+	w.WriteHeader(http.StatusOK)
+	buf := make([]byte, 0, 4096)
+	buf = append(buf, '[')
+	for i, ds := range res.Datasets {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		ds.Put(dcm.StrElement(query.TagRetrieveURL, "UR", retrieveURL(base, level, ds)))
+		buf = append(buf, dcm.MarshalJSON(ds, dcm.JSONOptions{SkipMeta: true})...)
+		if len(buf) > 64<<10 {
+			if _, err := out.Write(buf); err != nil {
+				return
+			}
+			buf = buf[:0]
+		}
+	}
+	buf = append(buf, ']')
+	_, _ = out.Write(buf)
+	_ = closeBody()
+}
+
+func attrName(t dcm.Tag) string {
+	if k := dcm.Keyword(t); k != "" {
+		return k
+	}
+	return t.Hex()
+}
+
+// retrieveURL is the WADO-RS URL of a QIDO result.
+func retrieveURL(base string, level query.Level, ds *dcm.Dataset) string {
+	u := base + "/studies/" + ds.Str(dcm.TagStudyInstanceUID)
+	if level >= query.Series {
+		u += "/series/" + ds.Str(dcm.TagSeriesInstanceUID)
+	}
+	if level >= query.Image {
+		u += "/instances/" + ds.Str(dcm.TagSOPInstanceUID)
+	}
+	return u
+}
+
+// acceptsJSON reports whether the Accept header allows application/dicom+json.
+func acceptsJSON(r *http.Request) bool {
+	for _, m := range parseAccept(r) {
+		if typeMatches(m.typ, "application/dicom+json") || m.typ == "application/json" {
+			return true
+		}
+	}
+	return false
+}

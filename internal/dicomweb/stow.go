@@ -1,0 +1,250 @@
+package dicomweb
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strings"
+	"syscall"
+
+	"lightbox/internal/archive"
+	"lightbox/internal/dcm"
+	"lightbox/internal/query"
+)
+
+// STOW-RS failure reasons (PS3.18 Table 10.5.3-2 / PS3.4 Annex B).
+const (
+	failOutOfResources   = 0xA700
+	failSOPClassMismatch = 0xA900
+	failCannotUnderstand = 0xC000
+	failProcessing       = 0x0110
+	failWrongStudy       = 0xC122
+)
+
+const (
+	tagReferencedSOPClassUID    dcm.Tag = 0x00081150
+	tagReferencedSOPInstanceUID dcm.Tag = 0x00081155
+	tagFailureReason            dcm.Tag = 0x00081197
+	tagFailedSOPSequence        dcm.Tag = 0x00081198
+	tagWarningReason            dcm.Tag = 0x00081196
+)
+
+// storeFacility applies the facility rule: a caller whose scope names one
+// facility stores into it; ?facility=X picks X when the scope allows it; a
+// caller with several facilities must name one; an all-facility caller
+// without the parameter lets the archive attribute the instance (sender,
+// then Institution Name, then UNKNOWN).
+func storeFacility(r *http.Request, scope query.Scope) (string, int, error) {
+	if f := r.URL.Query().Get("facility"); f != "" {
+		if !scope.Allows(f) {
+			return "", http.StatusForbidden, errors.New("the caller may not store into facility " + f)
+		}
+		return f, 0, nil
+	}
+	switch {
+	case len(scope.Facilities) == 1:
+		return scope.Facilities[0], 0, nil
+	case scope.All:
+		return "", 0, nil
+	case len(scope.Facilities) == 0:
+		return "", http.StatusForbidden, errors.New("the caller may not store into any facility")
+	}
+	return "", http.StatusBadRequest, errors.New("the caller has several facilities: name one with ?facility=")
+}
+
+// parseStowType checks a STOW-RS request's Content-Type and returns the
+// multipart boundary.
+func parseStowType(ct string) (string, int, error) {
+	typ, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		typ, params, err = mime.ParseMediaType(quoteParams(ct))
+	}
+	if err != nil || !strings.EqualFold(typ, "multipart/related") {
+		return "", http.StatusUnsupportedMediaType, errors.New(`STOW-RS takes multipart/related; type="application/dicom"`)
+	}
+	if pt := strings.ToLower(params["type"]); pt != "" && pt != "application/dicom" {
+		return "", http.StatusUnsupportedMediaType, fmt.Errorf("part type %q is not supported; send application/dicom", pt)
+	}
+	b := params["boundary"]
+	if b == "" || len(b) > 70 {
+		return "", http.StatusBadRequest, errors.New("multipart/related without a valid boundary")
+	}
+	return b, 0, nil
+}
+
+type stowResult struct {
+	stored, failed []*dcm.Dataset
+	studies        map[string]bool
+}
+
+func (s *stowResult) fail(class, uid string, reason uint16) {
+	it := &dcm.Dataset{}
+	if class != "" {
+		it.SetStr(tagReferencedSOPClassUID, class)
+	}
+	if uid != "" {
+		it.SetStr(tagReferencedSOPInstanceUID, uid)
+	}
+	it.SetUint16(tagFailureReason, reason)
+	s.failed = append(s.failed, it)
+}
+
+// failureReason maps a Store error to a STOW-RS failure reason.
+func failureReason(err error) uint16 {
+	var ie *archive.InputError
+	switch {
+	case errors.As(err, &ie) && strings.Contains(ie.Reason, "SOP Class"):
+		return failSOPClassMismatch
+	case errors.As(err, &ie):
+		return failCannotUnderstand
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return failOutOfResources
+	}
+	return failProcessing
+}
+
+// store serves STOW-RS: each part streams into the archive as it arrives.
+func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	boundary, code, err := parseStowType(r.Header.Get("Content-Type"))
+	if err != nil {
+		h.fail(w, r, code, err.Error())
+		return
+	}
+	facility, code, err := storeFacility(r, scope)
+	if err != nil {
+		h.fail(w, r, code, err.Error())
+		return
+	}
+	ctx := r.Context()
+	study := r.PathValue("study")
+	if study != "" {
+		if !validUID(study) {
+			h.fail(w, r, http.StatusBadRequest, "invalid Study Instance UID in the path")
+			return
+		}
+		if f, exists, err := h.q.StudyFacility(ctx, study); err != nil {
+			h.internal(w, r, err)
+			return
+		} else if exists && !scope.Allows(f) {
+			// Indistinguishable from any other refusal to write there.
+			h.fail(w, r, http.StatusForbidden, "the caller may not store into this study")
+			return
+		}
+	}
+	res := &stowResult{studies: map[string]bool{}}
+	mr := multipart.NewReader(r.Body, boundary)
+	parts := 0
+	var bodyErr error
+	cutInPart := false
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			bodyErr = err
+			break
+		}
+		parts++
+		if ct := p.Header.Get("Content-Type"); ct != "" {
+			if pt, _, err := mime.ParseMediaType(ct); err != nil || !strings.EqualFold(pt, "application/dicom") {
+				res.fail("", "", failCannotUnderstand)
+				_, _ = io.Copy(io.Discard, p)
+				continue
+			}
+		}
+		out, err := h.a.Store(ctx, p, archive.Source{Facility: facility, Remote: r.RemoteAddr})
+		if err != nil {
+			class, uid := "", ""
+			if out != nil {
+				class, uid = out.SOPClassUID, out.SOPInstanceUID
+			}
+			reason := failureReason(err)
+			h.log.Info("dicomweb: STOW-RS instance failed", "reason", fmt.Sprintf("0x%04X", reason), "error", err)
+			res.fail(class, uid, reason)
+			if ctx.Err() != nil {
+				bodyErr = ctx.Err()
+				break
+			}
+			// Skip the rest of a part the parser refused.
+			if _, derr := io.Copy(io.Discard, p); derr != nil {
+				bodyErr, cutInPart = derr, true
+				break
+			}
+			continue
+		}
+		stFacility := out.FacilityID
+		if stFacility == "" { // duplicates do not report it
+			if f, _, err := h.q.StudyFacility(ctx, out.StudyUID); err == nil {
+				stFacility = f
+			}
+		}
+		switch {
+		case study != "" && out.StudyUID != study:
+			h.log.Warn("dicomweb: STOW-RS instance of another study", "sop_class", out.SOPClassUID)
+			res.fail(out.SOPClassUID, out.SOPInstanceUID, failWrongStudy)
+			continue
+		case !scope.Allows(stFacility):
+			h.log.Warn("dicomweb: STOW-RS instance belongs to a study outside the caller's scope", "sop_class", out.SOPClassUID)
+			res.fail(out.SOPClassUID, out.SOPInstanceUID, failProcessing)
+			continue
+		}
+		it := &dcm.Dataset{}
+		it.SetStr(tagReferencedSOPClassUID, out.SOPClassUID)
+		it.SetStr(tagReferencedSOPInstanceUID, out.SOPInstanceUID)
+		it.Put(dcm.StrElement(query.TagRetrieveURL, "UR", h.base(r)+"/studies/"+out.StudyUID+"/series/"+out.SeriesUID+"/instances/"+out.SOPInstanceUID))
+		if out.Outcome == archive.KeptFirst {
+			// A different instance with this UID was kept (PS3.18: coerced/
+			// not stored as sent). 0xB000: "coercion of data elements".
+			it.SetUint16(tagWarningReason, 0xB000)
+		}
+		res.stored = append(res.stored, it)
+		res.studies[out.StudyUID] = true
+	}
+	if bodyErr != nil {
+		if parts == 0 && len(res.stored) == 0 && len(res.failed) == 0 {
+			h.fail(w, r, http.StatusBadRequest, "malformed multipart body: "+bodyErr.Error())
+			return
+		}
+		// A cut-off body: the complete parts are stored; the rest failed.
+		h.log.Info("dicomweb: STOW-RS body ended early", "parts", parts, "error", bodyErr)
+		if !cutInPart {
+			res.fail("", "", failProcessing)
+		}
+	}
+	if len(res.stored) == 0 && len(res.failed) == 0 {
+		h.fail(w, r, http.StatusBadRequest, "the multipart body holds no parts")
+		return
+	}
+	resp := &dcm.Dataset{}
+	if len(res.studies) == 1 {
+		for s := range res.studies {
+			resp.Put(dcm.StrElement(query.TagRetrieveURL, "UR", h.base(r)+"/studies/"+s))
+		}
+	}
+	if len(res.stored) > 0 {
+		resp.SetSeq(dcm.TagReferencedSOPSequence, res.stored...)
+	}
+	if len(res.failed) > 0 {
+		resp.SetSeq(tagFailedSOPSequence, res.failed...)
+	}
+	status := http.StatusOK
+	switch {
+	case len(res.stored) == 0:
+		status = http.StatusConflict
+	case len(res.failed) > 0:
+		status = http.StatusAccepted
+	case slices.ContainsFunc(res.stored, func(d *dcm.Dataset) bool { return d.Has(tagWarningReason) }):
+		status = http.StatusAccepted
+	}
+	h.log.Info("dicomweb: STOW-RS", "stored", len(res.stored), "failed", len(res.failed), "status", status)
+	w.Header().Set("Content-Type", "application/dicom+json")
+	out, closeBody := body(w, r, false)
+	w.WriteHeader(status)
+	_, _ = out.Write(dcm.MarshalJSON(resp, dcm.JSONOptions{SkipMeta: true}))
+	_ = closeBody()
+}

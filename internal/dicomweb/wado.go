@@ -1,0 +1,294 @@
+package dicomweb
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"lightbox/internal/dcm"
+	"lightbox/internal/query"
+)
+
+// target reads the UIDs of a WADO-RS path.
+func target(r *http.Request) query.Target {
+	return query.Target{StudyUID: r.PathValue("study"), SeriesUID: r.PathValue("series"), SOPInstanceUID: r.PathValue("instance")}
+}
+
+// validUID reports whether s looks like a UID (digits and dots), so that
+// backslash lists and junk never reach the resolver as lists.
+func validUID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, scope query.Scope) ([]query.Instance, bool) {
+	t := target(r)
+	for _, u := range []string{t.StudyUID, t.SeriesUID, t.SOPInstanceUID} {
+		if u != "" && !validUID(u) {
+			h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+			return nil, false
+		}
+	}
+	ins, err := h.q.Instances(r.Context(), scope, t)
+	if err != nil {
+		h.internal(w, r, err)
+		return nil, false
+	}
+	if len(ins) == 0 {
+		h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+		return nil, false
+	}
+	return ins, true
+}
+
+// tsChoice is what an Accept entry asks of application/dicom parts: a
+// transfer syntax UID, "*" (as stored), or "" (the default).
+type tsChoice struct {
+	ts     string
+	single bool // bare application/dicom: a single-part body
+}
+
+// dicomChoices reads the acceptable transfer syntaxes for application/dicom.
+func dicomChoices(r *http.Request) []tsChoice {
+	var out []tsChoice
+	for _, m := range parseAccept(r) {
+		switch {
+		case m.typ == "multipart/related" && typeMatches(m.partType(), "application/dicom"):
+			out = append(out, tsChoice{ts: m.params["transfer-syntax"]})
+		case m.typ == "application/dicom":
+			out = append(out, tsChoice{ts: m.params["transfer-syntax"], single: true})
+		case m.typ == "*/*" || m.typ == "multipart/*" || m.typ == "application/*":
+			out = append(out, tsChoice{ts: ""})
+		}
+	}
+	return out
+}
+
+// nativeLE can be transcoded to and from by re-encoding the data set.
+func nativeLE(uid string) bool {
+	switch uid {
+	case dcm.ImplicitVRLittleEndian, dcm.ExplicitVRLittleEndian, dcm.DeflatedExplicitVRLittleEndian:
+		return true
+	}
+	return false
+}
+
+// decideTS picks the transfer syntax to send an instance in: "" means the
+// stored bytes. ok is false when no choice can be met.
+func decideTS(stored string, c tsChoice) (string, bool) {
+	switch {
+	case c.ts == "*" || c.ts == stored:
+		return "", true
+	case c.ts == "":
+		// Default: Explicit VR Little Endian (PS3.18 8.7.3.5.2). Compressed
+		// data cannot be decompressed here and is sent as stored.
+		if nativeLE(stored) && stored != dcm.ExplicitVRLittleEndian {
+			return dcm.ExplicitVRLittleEndian, true
+		}
+		return "", true
+	case nativeLE(c.ts) && nativeLE(stored):
+		return c.ts, true
+	}
+	return "", false
+}
+
+// retrieve serves WADO-RS study, series and instance retrieval.
+func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	ins, ok := h.resolve(w, r, scope)
+	if !ok {
+		return
+	}
+	choices := dicomChoices(r)
+	plan := make([]string, len(ins))
+	var chosen *tsChoice
+	for ci := range choices {
+		c := choices[ci]
+		if c.single && len(ins) != 1 {
+			continue
+		}
+		all := true
+		for i, in := range ins {
+			ts, ok := decideTS(in.TransferSyntax, c)
+			if !ok {
+				all = false
+				break
+			}
+			plan[i] = ts
+		}
+		if all {
+			chosen = &c
+			break
+		}
+	}
+	if chosen == nil {
+		h.fail(w, r, http.StatusNotAcceptable, "none of the accepted media types and transfer syntaxes can be provided; stored: "+storedSyntaxes(ins))
+		return
+	}
+	parts := make([]string, 0, 2*len(ins))
+	for i, in := range ins {
+		parts = append(parts, in.SHA256, plan[i])
+	}
+	tag := hashTag(parts...)
+	etag := etagOf(tag)
+	if len(ins) == 1 && plan[0] == "" {
+		etag = etagOf(ins[0].SHA256)
+	}
+	hd := w.Header()
+	if r.PathValue("instance") != "" {
+		hd.Set("Cache-Control", immutableCache)
+	} else {
+		hd.Set("Cache-Control", "private, no-cache")
+	}
+	if chosen.single {
+		etag = etagOf(tag, "single")
+	}
+	if notModified(w, r, etag) {
+		return
+	}
+	ctx := r.Context()
+	if chosen.single {
+		in := ins[0]
+		ts := plan[0]
+		if ts == "" {
+			ts = in.TransferSyntax
+			hd.Set("Content-Length", strconv.FormatInt(in.Size, 10))
+		}
+		hd.Set("Content-Type", `application/dicom; transfer-syntax=`+ts)
+		if err := h.writeInstance(r, w, &in, plan[0]); err != nil {
+			h.log.Warn("dicomweb: retrieve aborted", "error", err)
+		}
+		return
+	}
+	boundary := "lightbox-" + tag
+	hd.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
+	mw := multipart.NewWriter(w)
+	_ = mw.SetBoundary(boundary)
+	for i := range ins {
+		if ctx.Err() != nil {
+			return
+		}
+		in := &ins[i]
+		ts := plan[i]
+		ph := textproto.MIMEHeader{}
+		if ts == "" {
+			ph.Set("Content-Type", "application/dicom; transfer-syntax="+in.TransferSyntax)
+			ph.Set("Content-Length", strconv.FormatInt(in.Size, 10))
+		} else {
+			ph.Set("Content-Type", "application/dicom; transfer-syntax="+ts)
+		}
+		ph.Set("Content-Location", h.base(r)+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID)
+		pw, err := mw.CreatePart(ph)
+		if err != nil {
+			return
+		}
+		if err := h.writeInstance(r, pw, in, ts); err != nil {
+			// Headers are gone: abort the response so the client sees a
+			// broken body rather than a silently short one.
+			h.log.Warn("dicomweb: retrieve aborted", "sop_class", in.SOPClassUID, "error", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	_ = mw.Close()
+}
+
+// writeInstance copies the stored bytes (ts == "") or a transcoded copy.
+func (h *Handler) writeInstance(r *http.Request, w io.Writer, in *query.Instance, ts string) error {
+	obj, err := h.a.Open(r.Context(), in.Ref())
+	if err != nil {
+		return fmt.Errorf("open instance blob: %w", err)
+	}
+	defer obj.Close()
+	if ts == "" {
+		_, err = io.Copy(w, obj)
+		return err
+	}
+	return transcode(w, obj, ts)
+}
+
+func storedSyntaxes(ins []query.Instance) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, in := range ins {
+		if !seen[in.TransferSyntax] {
+			seen[in.TransferSyntax] = true
+			out = append(out, in.TransferSyntax)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+var placeholder = []byte("{{dicomweb}}")
+
+// metadata serves the precomputed DICOM JSON of the instances of a study,
+// series or instance, never opening a file.
+func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	ins, ok := h.resolve(w, r, scope)
+	if !ok {
+		return
+	}
+	if !acceptsJSON(r) {
+		h.fail(w, r, http.StatusNotAcceptable, "metadata is available as application/dicom+json only")
+		return
+	}
+	base := h.base(r)
+	parts := make([]string, 0, len(ins)+1)
+	parts = append(parts, base)
+	for _, in := range ins {
+		parts = append(parts, in.SOPInstanceUID+"/"+in.SHA256)
+	}
+	etag := etagOf(hashTag(parts...))
+	hd := w.Header()
+	hd.Set("Cache-Control", "private, no-cache")
+	if notModified(w, r, etag) {
+		return
+	}
+	baseJSON := []byte(strings.Trim(string(mustJSON(base)), `"`))
+	hd.Set("Content-Type", "application/dicom+json")
+	out, closeBody := body(w, r, true)
+	w.WriteHeader(http.StatusOK)
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	n := 0
+	_, err := h.q.EachMeta(r.Context(), scope, target(r), func(_ string, meta []byte) error {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		for {
+			i := bytes.Index(meta, placeholder)
+			if i < 0 {
+				buf.Write(meta)
+				break
+			}
+			buf.Write(meta[:i])
+			buf.Write(baseJSON)
+			meta = meta[i+len(placeholder):]
+		}
+		if buf.Len() >= 256<<10 {
+			if _, err := out.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			buf.Reset()
+		}
+		return nil
+	})
+	if err != nil {
+		h.log.Warn("dicomweb: metadata aborted", "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	buf.WriteByte(']')
+	_, _ = out.Write(buf.Bytes())
+	_ = closeBody()
+}

@@ -1,0 +1,166 @@
+package query
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"lightbox/internal/archive"
+)
+
+// Instance is one stored instance as retrieve services need it.
+type Instance struct {
+	StudyUID       string
+	SeriesUID      string
+	SOPClassUID    string
+	SOPInstanceUID string
+	FacilityID     string
+	TransferSyntax string
+	BlobKey        string
+	Size           int64
+	SHA256         string
+	NumFrames      int
+	Rows, Columns  int
+	// Frames locates each frame's bytes in the blob (nil when unknown:
+	// deflated data sets, fragments that cannot be told apart, no pixels).
+	Frames []archive.Frame
+}
+
+// Ref returns the archive reference used to open the instance's bytes.
+func (in *Instance) Ref() *archive.InstanceRef {
+	return &archive.InstanceRef{SOPInstanceUID: in.SOPInstanceUID, SOPClassUID: in.SOPClassUID, StudyUID: in.StudyUID,
+		SeriesUID: in.SeriesUID, FacilityID: in.FacilityID, TransferSyntax: in.TransferSyntax, BlobKey: in.BlobKey,
+		Size: in.Size, SHA256: in.SHA256, NumFrames: in.NumFrames, Frames: in.Frames}
+}
+
+// Target names what to resolve: a study, optionally one of its series,
+// optionally one instance of that series. Empty SeriesUID / SOPInstanceUID
+// mean all. A SOPInstanceUID alone (StudyUID and SeriesUID empty) is allowed
+// too, for C-GET/C-MOVE at IMAGE level with relational keys.
+type Target struct {
+	StudyUID, SeriesUID, SOPInstanceUID string
+}
+
+func (t Target) where(scope Scope) (string, []any, error) {
+	var conds []string
+	var args []any
+	add := func(expr, v string) {
+		vals := splitValues(v)
+		if len(vals) == 1 {
+			conds = append(conds, expr+" = ?")
+		} else {
+			conds = append(conds, expr+" IN ("+placeholders(len(vals))+")")
+		}
+		for _, x := range vals {
+			args = append(args, x)
+		}
+	}
+	if t.StudyUID == "" && t.SeriesUID == "" && t.SOPInstanceUID == "" {
+		return "", nil, fmt.Errorf("resolve: no UID given")
+	}
+	if t.StudyUID != "" {
+		add("s.study_uid", t.StudyUID)
+	}
+	if t.SeriesUID != "" {
+		add("r.series_uid", t.SeriesUID)
+	}
+	if t.SOPInstanceUID != "" {
+		add("i.sop_uid", t.SOPInstanceUID)
+	}
+	sc, sargs := scopeCond(scope, "s")
+	return strings.Join(conds, " AND ") + sc, append(args, sargs...), nil
+}
+
+const resolveFrom = " FROM instance i JOIN series r ON r.pk = i.series_pk JOIN study s ON s.pk = r.study_pk WHERE "
+const resolveOrder = " ORDER BY s.pk, " + seriesOrder + ", " + instanceOrder
+
+// Instances resolves a target within scope to its instances, ordered by
+// series number then instance number. UIDs may be backslash-separated
+// lists (C-MOVE/C-GET unique key lists). An unknown or out-of-scope target
+// yields no instances and no error.
+func (e *Engine) Instances(ctx context.Context, scope Scope, t Target) ([]Instance, error) {
+	if scope.Empty() {
+		return nil, nil
+	}
+	where, args, err := t.where(scope)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.db.Query(ctx, `SELECT s.study_uid, r.series_uid, i.sop_class, i.sop_uid, s.facility_id, i.transfer_syntax,
+		i.blob_key, i.size_bytes, i.sha256, i.num_frames, i.rows_, i.columns_, i.frames`+resolveFrom+where+resolveOrder, args...)
+	if err != nil {
+		return nil, fmt.Errorf("resolve instances: %w", err)
+	}
+	defer rows.Close()
+	var out []Instance
+	for rows.Next() {
+		var in Instance
+		var frames []byte
+		if err := rows.Scan(&in.StudyUID, &in.SeriesUID, &in.SOPClassUID, &in.SOPInstanceUID, &in.FacilityID, &in.TransferSyntax,
+			&in.BlobKey, &in.Size, &in.SHA256, &in.NumFrames, &in.Rows, &in.Columns, &frames); err != nil {
+			return nil, fmt.Errorf("resolve instances: %w", err)
+		}
+		if len(frames) > 0 {
+			if err := json.Unmarshal(frames, &in.Frames); err != nil {
+				return nil, fmt.Errorf("resolve instance %s frames: %w", in.SOPInstanceUID, err)
+			}
+		}
+		out = append(out, in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("resolve instances: %w", err)
+	}
+	return out, nil
+}
+
+// EachMeta streams the stored DICOM JSON of each instance of a target
+// within scope, in the order of Instances, with its SOP Instance UID. The
+// JSON still holds the {{dicomweb}} placeholder in BulkDataURIs. It returns
+// the number of rows seen. meta is only valid during the call to fn.
+func (e *Engine) EachMeta(ctx context.Context, scope Scope, t Target, fn func(sopUID string, meta []byte) error) (int, error) {
+	if scope.Empty() {
+		return 0, nil
+	}
+	where, args, err := t.where(scope)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := e.db.Query(ctx, "SELECT i.sop_uid, i.meta"+resolveFrom+where+resolveOrder, args...)
+	if err != nil {
+		return 0, fmt.Errorf("instance metadata: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	var uid string
+	var meta sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&uid, &meta); err != nil {
+			return n, fmt.Errorf("instance metadata: %w", err)
+		}
+		n++
+		if err := fn(uid, meta); err != nil {
+			return n, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("instance metadata: %w", err)
+	}
+	return n, nil
+}
+
+// StudyFacility returns the facility a study belongs to, whatever the
+// caller's scope (STOW-RS uses it to refuse writing into another
+// facility's study). ok is false for an unknown study.
+func (e *Engine) StudyFacility(ctx context.Context, studyUID string) (facility string, ok bool, err error) {
+	err = e.db.QueryRow(ctx, "SELECT facility_id FROM study WHERE study_uid = ?", studyUID).Scan(&facility)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("study facility: %w", err)
+	}
+	return facility, true, nil
+}
