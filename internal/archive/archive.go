@@ -60,6 +60,11 @@ type Source struct {
 	AETitle  string // calling AE title (DIMSE)
 	Facility string // facility ID when the sender is known
 	Remote   string // remote address, for logs
+	// Check, when set, may refuse the instance once its study and the
+	// study's facility are known, before anything is indexed (a STOW to
+	// /studies/{s} with another study, a sender outside the study's
+	// facility). Its error is returned wrapped in ErrRefused.
+	Check func(studyUID, studyFacility string) error
 }
 
 // Result describes a stored instance.
@@ -83,6 +88,9 @@ func (e *InputError) Error() string { return e.Reason }
 
 // ErrDuplicateRejected is returned under the Reject policy.
 var ErrDuplicateRejected = errors.New("an instance with this SOP Instance UID and different content is already stored")
+
+// ErrRefused wraps a Source.Check refusal: nothing was indexed.
+var ErrRefused = errors.New("refused")
 
 // ErrClosed is returned by Store after Close.
 var ErrClosed = errors.New("archive is shutting down")
@@ -523,6 +531,11 @@ func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result
 	var studyPK int64
 	if err := tx.QueryRow(ctx, "SELECT pk, facility_id FROM study WHERE study_uid = ?", r.studyUID).Scan(&studyPK, &res.FacilityID); err != nil {
 		return nil, fmt.Errorf("find study: %w", err)
+	}
+	if r.src.Check != nil {
+		if err := r.src.Check(r.studyUID, res.FacilityID); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
 	}
 	modality := ds.Str(dcm.TagModality)
 	var seriesNumber any

@@ -268,3 +268,29 @@ func TestStoreDatasetChecksCommand(t *testing.T) {
 		t.Fatalf("mismatch not reported: %v", err)
 	}
 }
+
+func TestSourceCheckRefusesBeforeIndexing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d, KeepFirst)
+		if _, err := f.a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", "1.8.1.1", "P", "", 2))), Source{Facility: "FA"}); err != nil {
+			t.Fatal(err)
+		}
+		onlyFB := func(study, facility string) error {
+			if facility != "FB" {
+				return fmt.Errorf("study belongs to %s", facility)
+			}
+			return nil
+		}
+		_, err := f.a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", "1.8.1.2", "P", "", 2))), Source{Facility: "FB", Check: onlyFB})
+		if !errors.Is(err, ErrRefused) {
+			t.Fatalf("want refusal, got %v", err)
+		}
+		if _, err := f.a.Instance(ctx, "1.8.1.2"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("refused instance was indexed: %v", err)
+		}
+		if c, _ := f.a.Count(ctx); c.Instances != 1 {
+			t.Fatalf("counts %+v", c)
+		}
+	})
+}

@@ -3,6 +3,8 @@ package dicomweb
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg"
@@ -12,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
@@ -514,6 +517,9 @@ func TestSTOW(t *testing.T) {
 		r = e.do("POST", "/dicomweb/studies/"+insts[0].study, "tokA", map[string]string{"Content-Type": ct4}, bytes.NewReader(body4))
 		if r.code != 409 || !strings.Contains(string(r.body), fmt.Sprint(0xC122)) {
 			t.Fatalf("wrong study: %d %s", r.code, r.body)
+		}
+		if _, err := e.a.Instance(context.Background(), other[0].sop); !errors.Is(err, archive.ErrNotFound) {
+			t.Fatalf("an instance refused as the wrong study was indexed: %v", err)
 		}
 		// Wrong content types: 415.
 		for _, ctype := range []string{"application/dicom", "multipart/related; type=\"application/dicom+json\"; boundary=x", "text/plain", ""} {

@@ -94,9 +94,19 @@ func (s *stowResult) fail(class, uid string, reason uint16) {
 }
 
 // failureReason maps a Store error to a STOW-RS failure reason.
+// Refusals the archive's pre-index check returns: nothing is stored.
+var (
+	errWrongStudy = errors.New("the instance belongs to another study than the request names")
+	errOutOfScope = errors.New("the instance's study belongs to a facility outside the caller's scope")
+)
+
 func failureReason(err error) uint16 {
 	var ie *archive.InputError
 	switch {
+	case errors.Is(err, errWrongStudy):
+		return failWrongStudy
+	case errors.Is(err, errOutOfScope):
+		return failProcessing
 	case errors.As(err, &ie) && strings.Contains(ie.Reason, "SOP Class"):
 		return failSOPClassMismatch
 	case errors.As(err, &ie):
@@ -157,7 +167,15 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 				continue
 			}
 		}
-		out, err := h.a.Store(ctx, p, archive.Source{Facility: facility, Remote: r.RemoteAddr})
+		out, err := h.a.Store(ctx, p, archive.Source{Facility: facility, Remote: r.RemoteAddr, Check: func(studyUID, studyFacility string) error {
+			if study != "" && studyUID != study {
+				return errWrongStudy
+			}
+			if !scope.Allows(studyFacility) {
+				return errOutOfScope
+			}
+			return nil
+		}})
 		if err != nil {
 			class, uid := "", ""
 			if out != nil {
@@ -183,6 +201,8 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 				stFacility = f
 			}
 		}
+		// Identical duplicates return before the archive's check runs;
+		// they change nothing, but must not be acknowledged across scopes.
 		switch {
 		case study != "" && out.StudyUID != study:
 			h.log.Warn("dicomweb: STOW-RS instance of another study", "sop_class", out.SOPClassUID)
