@@ -1,0 +1,92 @@
+// Package audit is Lightbox's audit trail (HIPAA 45 CFR 164.312(b) audit
+// controls; IHE ATNA): an append-only, hash-chained log of every access to
+// and change of ePHI, security event and application start/stop, with
+// queries ("who looked at this patient"), chain verification, and exports
+// as DICOM PS3.15 A.5 audit messages (over RFC 5424/5425 syslog to an
+// audit record repository) and FHIR R4 AuditEvents.
+//
+// # Recording
+//
+// Every edge (HTTP, DICOM, HL7, CLI) builds an Event — usually with a
+// constructor such as LoginEvent, QueryEvent, AccessEvent, StoreEvent,
+// ExportEvent — and calls Logger.Record (or Logger.RecordTx inside its own
+// write transaction). Record is synchronous: the event is committed before
+// it returns, and a caller must refuse the access when it fails. There is
+// intentionally no asynchronous or batching mode, so nothing is ever served
+// unaudited.
+//
+// Event.Detail is for codes and reasons ("bad-password", "break-glass: ED
+// trauma", "QIDO studies"), never PHI: no names, birth dates or report text.
+// Patients are named only by issuer + patient ID, studies by Study Instance
+// UID, in their own fields.
+//
+// Reading the trail is audited too: Logger.Search and
+// Logger.AccessesToPatient take the reading principal ("by") and record an
+// Audit Log Used (110101) event before they read.
+//
+// # Storage and the chain
+//
+// Events are rows of audit_event (migration 0006). Code never updates or
+// deletes them. seq numbers the rows 1, 2, 3 ... without gaps; each row
+// stores prev_hash, the hash of row seq-1 (for seq 1, GenesisHash: 64 "0"
+// characters), and hash, its own. Appends are serialised so the chain is
+// one line even with many goroutines, processes and nodes: the new row's
+// seq and prev_hash are read from the current head inside the inserting
+// transaction, which on PostgreSQL first takes the transaction-level
+// advisory lock pg_advisory_xact_lock(1818386805) (0x6c626175), and on
+// SQLite is a BEGIN IMMEDIATE transaction on the single writer. seq is the
+// primary key and prev_hash is unique, so even a bypassed lock cannot fork
+// the chain — the second writer fails.
+//
+// # Canonical form and hash (version lightbox-audit-v1)
+//
+// hash = lowercase hexadecimal SHA-256 of the canonical form of the row.
+// The canonical form is the concatenation of 22 netstrings, each
+//
+//	<length> ":" <value> ","
+//
+// where value is a byte string and length its length in bytes, in decimal
+// ASCII without leading zeros (so the empty value is "0:,"). The values, in
+// this order, are the audit_event columns exactly as stored:
+//
+//	 1 the literal "lightbox-audit-v1"
+//	 2 seq             decimal integer, no sign, no leading zeros
+//	 3 recorded_at     text, "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC, db.Now)
+//	 4 event_time      text, same format
+//	 5 source_id       text
+//	 6 event_id        text, DCM code value, e.g. "110112"
+//	 7 event_type      text, DCM code value or ""
+//	 8 action          text, one of C R U D E
+//	 9 outcome         decimal integer: 0, 4, 8 or 12
+//	10 user_id         text
+//	11 user_role       text
+//	12 user_requestor  decimal integer: 1 or 0
+//	13 net_addr        text
+//	14 interface       text: http, dicom, hl7, cli or ""
+//	15 peer_id         text
+//	16 patient_issuer  text
+//	17 patient_id      text
+//	18 study_uids      text: the UIDs joined with "\" (backslash), "" if none
+//	19 object_type     text
+//	20 detail          text
+//	21 facility_id     text
+//	22 prev_hash       text, 64 lowercase hexadecimal characters
+//
+// Text is UTF-8 (Record rejects invalid UTF-8 and NUL) and is hashed
+// byte-for-byte as stored, without any normalisation. For example a row
+// whose seq is 1 begins "17:lightbox-audit-v1,1:1,24:2026-...". An outside
+// tool re-verifies by selecting the columns ordered by seq, rebuilding this
+// byte string per row, comparing SHA-256 with hash, and checking that each
+// prev_hash equals the previous row's hash and seq increases by one.
+//
+// # Verification
+//
+// Verify walks the chain and names the first break: Edited (content does
+// not match its hash), Deleted (a seq gap, or a prev_hash naming a vanished
+// row), Reordered (a row chained after a row now elsewhere) or Truncated
+// (the syslog cursor already shipped rows beyond the head). A hash chain
+// without a secret proves order and integrity only against someone who did
+// not recompute every later hash; the defence against that is the copy at
+// the ATNA collector (SyslogForwarder) and recording Report.HeadHash
+// elsewhere.
+package audit

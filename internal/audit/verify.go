@@ -1,0 +1,147 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"lightbox/internal/db"
+)
+
+// BreakKind names how the chain is broken.
+type BreakKind string
+
+// Kinds of break, as Verify names them.
+const (
+	// Edited: a row's content no longer matches its hash.
+	Edited BreakKind = "edited"
+	// Deleted: rows are missing — a gap in seq, or a row whose prev_hash
+	// names a link that no longer exists.
+	Deleted BreakKind = "deleted"
+	// Reordered: a row sits at a position other than the one it was
+	// chained at (its prev_hash names a link elsewhere in the table).
+	Reordered BreakKind = "reordered"
+	// Truncated: the newest rows are gone — a syslog forwarding cursor
+	// has already shipped a seq beyond the table's head.
+	Truncated BreakKind = "truncated"
+)
+
+// Break is the first broken link Verify finds.
+type Break struct {
+	Seq    int64     // the row at which the chain breaks (for Deleted: the first row after the gap)
+	Kind   BreakKind // what happened
+	Detail string    // human-readable explanation
+}
+
+func (b *Break) String() string { return fmt.Sprintf("seq %d: %s: %s", b.Seq, b.Kind, b.Detail) }
+
+// Report is the result of Verify.
+type Report struct {
+	OK       bool   // the whole chain verifies
+	Rows     int64  // rows checked (up to the break)
+	HeadSeq  int64  // last seq checked
+	HeadHash string // its hash: record it outside the database to detect truncation or a rewrite
+	Break    *Break // the first break, nil when OK
+}
+
+// Verify walks the chain in seq order, recomputes every hash and checks
+// every link, and reports the first break. It returns an error only when
+// the database cannot be read. Rows hashed by someone who also recomputed
+// every later hash cannot be detected here; compare HeadHash with copies
+// kept elsewhere (the syslog collector receives every event).
+func Verify(ctx context.Context, d *db.DB) (Report, error) {
+	var rep Report
+	rows, err := d.Query(ctx, `SELECT `+columns+` FROM audit_event ORDER BY seq`)
+	if err != nil {
+		return rep, fmt.Errorf("audit: verify: %w", err)
+	}
+	defer rows.Close()
+	prevSeq, prevHash := int64(0), GenesisHash
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(r.scanArgs()...); err != nil {
+			return rep, fmt.Errorf("audit: verify: %w", err)
+		}
+		b, err := checkLink(ctx, d, &r, prevSeq, prevHash)
+		if err != nil {
+			return rep, err
+		}
+		if b != nil {
+			rep.Break = b
+			return rep, nil
+		}
+		rep.Rows++
+		rep.HeadSeq, rep.HeadHash = r.Seq, r.Hash
+		prevSeq, prevHash = r.Seq, r.Hash
+	}
+	if err := rows.Err(); err != nil {
+		return rep, fmt.Errorf("audit: verify: %w", err)
+	}
+	rows.Close()
+	var shipped sql.NullInt64
+	if err := d.QueryRow(ctx, `SELECT MAX(last_seq) FROM audit_forward`).Scan(&shipped); err != nil {
+		return rep, fmt.Errorf("audit: verify: %w", err)
+	}
+	if shipped.Valid && shipped.Int64 > prevSeq {
+		// Rows appended (and shipped) while the walk ran are not truncation.
+		var head sql.NullInt64
+		if err := d.QueryRow(ctx, `SELECT MAX(seq) FROM audit_event`).Scan(&head); err != nil {
+			return rep, fmt.Errorf("audit: verify: %w", err)
+		}
+		if head.Valid && head.Int64 >= shipped.Int64 {
+			rep.OK = true
+			return rep, nil
+		}
+		rep.Break = &Break{Seq: prevSeq + 1, Kind: Truncated,
+			Detail: fmt.Sprintf("rows up to seq %d were forwarded to a collector but the chain ends at seq %d", shipped.Int64, prevSeq)}
+		return rep, nil
+	}
+	rep.OK = true
+	return rep, nil
+}
+
+// checkLink checks r against its predecessor (prevSeq, prevHash).
+func checkLink(ctx context.Context, d *db.DB, r *row, prevSeq int64, prevHash string) (*Break, error) {
+	if r.Seq != prevSeq+1 {
+		return &Break{Seq: r.Seq, Kind: Deleted, Detail: fmt.Sprintf("seq %d to %d missing", prevSeq+1, r.Seq-1)}, nil
+	}
+	linkedTo := func() (int64, bool, error) {
+		var s int64
+		err := d.QueryRow(ctx, `SELECT seq FROM audit_event WHERE hash = ?`, r.PrevHash).Scan(&s)
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, false, nil
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("audit: verify: %w", err)
+		}
+		return s, true, nil
+	}
+	if r.computeHash() != r.Hash {
+		if r.PrevHash != prevHash {
+			s, ok, err := linkedTo()
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return &Break{Seq: r.Seq, Kind: Reordered, Detail: fmt.Sprintf("row was chained after the row now at seq %d", s)}, nil
+			}
+			return &Break{Seq: r.Seq, Kind: Deleted, Detail: "content does not match its hash and the row it was chained to is gone (deleted, later rows renumbered)"}, nil
+		}
+		return &Break{Seq: r.Seq, Kind: Edited, Detail: "content does not match its hash"}, nil
+	}
+	if r.PrevHash != prevHash {
+		s, ok, err := linkedTo()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &Break{Seq: r.Seq, Kind: Reordered, Detail: fmt.Sprintf("row was chained after the row now at seq %d", s)}, nil
+		}
+		if r.Seq == 1 {
+			return &Break{Seq: r.Seq, Kind: Deleted, Detail: "first row does not start from the genesis hash: earlier rows were deleted"}, nil
+		}
+		return &Break{Seq: r.Seq, Kind: Deleted, Detail: fmt.Sprintf("prev_hash does not match seq %d: the row it was chained to is gone", prevSeq)}, nil
+	}
+	return nil, nil
+}
