@@ -155,7 +155,7 @@ type server struct {
 
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	args = append(args, "--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0", "--log-format", "json")
+	args = append(args, "--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0", "--hl7", "127.0.0.1:0", "--log-format", "json")
 	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
 	pr, pw := io.Pipe()

@@ -16,6 +16,7 @@ import (
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/order"
 	"lightbox/internal/roster"
 )
 
@@ -23,6 +24,7 @@ import (
 type API struct {
 	db        *db.DB
 	dispatch  *dispatch.Service
+	orders    *order.Service
 	roster    roster.Store
 	rvu       *credential.RVUTable
 	principal principalFunc
@@ -34,6 +36,7 @@ type API struct {
 type Options struct {
 	DB       *db.DB
 	Dispatch *dispatch.Service
+	Orders   *order.Service // order workflow routes; nil leaves them out
 	RVU      *credential.RVUTable
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
@@ -52,7 +55,7 @@ func New(o Options) *API {
 	if o.RVU == nil {
 		o.RVU = credential.DefaultRVU()
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, roster: roster.Store{DB: o.DB}, rvu: o.RVU, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, rvu: o.RVU, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -84,6 +87,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/facilities", a.with(a.facilities))
 	mux.HandleFunc("PUT /api/facilities/{id}/contract", a.with(a.putContract, staff...))
 	mux.HandleFunc("GET /api/rvu", a.with(a.rvuTable))
+	a.registerOrders(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

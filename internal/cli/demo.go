@@ -3,8 +3,13 @@ package cli
 import (
 	"context"
 
+	"fmt"
+	"path/filepath"
+	"strings"
+
 	"lightbox/internal/demo"
 	"lightbox/internal/server"
+	"lightbox/internal/tlsutil"
 )
 
 func runDemo(ctx context.Context, env *Env, args []string) error {
@@ -18,13 +23,29 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The demo speaks DICOM TLS on a second port with a self-signed pair.
+	if c.TLSCert == "" && c.DICOMTLS == "" {
+		cert, key, err := tlsutil.SelfSigned(filepath.Join(c.Data, "tls"), nil)
+		if err != nil {
+			return err
+		}
+		c.TLSCert, c.TLSKey, c.DICOMTLS = cert, key, "127.0.0.1:2762"
+		if *f.dicom == "127.0.0.1:0" {
+			c.DICOMTLS = "127.0.0.1:0"
+		}
+	}
 	s, err := server.New(ctx, c)
 	if err != nil {
 		return err
 	}
-	if err := demo.Seed(ctx, s.Storage.DB, s.Storage.Archive, *seed, c.Logger); err != nil {
+	if err := demo.Seed(ctx, s.Storage.DB, s.Storage.Archive, s.Auth, *seed, c.Logger); err != nil {
 		s.Storage.Close()
 		return err
 	}
+	if err := s.Dispatch.ReloadAll(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "demo accounts: %s\npassword: %s (TOTP enrolment is required for admin and radiologists at first login)\n",
+		strings.Join(demo.Usernames(), ", "), demo.Password)
 	return s.Run(ctx)
 }

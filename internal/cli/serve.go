@@ -12,6 +12,10 @@ type serveFlags struct {
 	*storageFlags
 	http, dicom, aet *string
 	quiet            *time.Duration
+	dicomTLS, hl7    *string
+	hl7TLS, open     *bool
+	cert, key        *string
+	blobKey          *string
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -21,6 +25,13 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		dicom:        fs.String("dicom", "127.0.0.1:11112", "DICOM listen address"),
 		aet:          fs.String("aet", "LIGHTBOX", "this node's DICOM AE title"),
 		quiet:        fs.Duration("quiet", time.Minute, "a study that receives nothing for this long is complete and goes on the worklist"),
+		dicomTLS:     fs.String("dicom-tls", "", "DICOM TLS listen address (needs --tls-cert/--tls-key; demo: 127.0.0.1:2762 with a self-signed pair)"),
+		hl7:          fs.String("hl7", "127.0.0.1:2575", "HL7 v2 MLLP listen address (orders in); empty to disable"),
+		hl7TLS:       fs.Bool("hl7-tls", false, "serve MLLP over TLS (needs --tls-cert/--tls-key)"),
+		open:         fs.Bool("dicom-open", false, "accept associations from unregistered calling AE titles"),
+		cert:         fs.String("tls-cert", "", "certificate file: enables HTTPS, and DICOM/MLLP TLS"),
+		key:          fs.String("tls-key", "", "private key file for --tls-cert"),
+		blobKey:      fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
 	}
 }
 
@@ -31,6 +42,8 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	}
 	c := f.config(log)
 	c.HTTP, c.DICOM, c.AETitle, c.Quiet = *f.http, *f.dicom, *f.aet, *f.quiet
+	c.DICOMTLS, c.HL7, c.HL7TLS, c.DICOMOpen = *f.dicomTLS, *f.hl7, *f.hl7TLS, *f.open
+	c.TLSCert, c.TLSKey, c.BlobKeyFile = *f.cert, *f.key, *f.blobKey
 	return c, nil
 }
 

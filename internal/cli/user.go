@@ -14,9 +14,9 @@ import (
 )
 
 func runUser(ctx context.Context, env *Env, args []string) error {
-	subs := map[string]bool{"add": true, "passwd": true, "disable": true, "enable": true}
+	subs := map[string]bool{"add": true, "passwd": true, "disable": true, "enable": true, "totp": true}
 	if len(args) == 0 || !subs[args[0]] {
-		fmt.Fprintln(env.Stderr, "Usage: lightbox user add --username U --role ROLE [--facility F] [--facilities A,B] [--password-file FILE|-]\n       lightbox user passwd --username U [--password-file FILE|-]\n       lightbox user disable|enable --username U")
+		fmt.Fprintln(env.Stderr, "Usage: lightbox user add --username U --role ROLE [--facility F] [--facilities A,B] [--password-file FILE|-]\n       lightbox user passwd --username U [--password-file FILE|-]\n       lightbox user totp --username U [--confirm CODE | --reset]\n       lightbox user disable|enable --username U")
 		return errUsage
 	}
 	sub := args[0]
@@ -28,6 +28,8 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 	facilities := fs.String("facilities", "", "comma-separated further facilities in the user's scope")
 	name := fs.String("name", "", "display name")
 	pwFile := fs.String("password-file", "-", "file holding the password, or - for standard input (first line)")
+	confirm := fs.String("confirm", "", "totp: confirm enrolment with the first code from the authenticator")
+	reset := fs.Bool("reset", false, "totp: remove the second factor (the user must enrol again)")
 	if err := parse(fs, args[1:], env); err != nil {
 		return err
 	}
@@ -44,8 +46,28 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	svc := auth.New(st.DB, auth.Options{})
+	svc, err := server.NewAuth(sf.config(log), st.DB)
+	if err != nil {
+		return err
+	}
 	switch sub {
+	case "totp":
+		switch {
+		case *reset:
+			return svc.ResetTOTP(ctx, *username)
+		case *confirm != "":
+			if err := svc.ConfirmTOTP(ctx, *username, *confirm); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "second factor active for %s\n", *username)
+			return nil
+		}
+		en, err := svc.EnrolTOTP(ctx, *username)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "add this to the authenticator app, then run: lightbox user totp --username %s --confirm CODE\n%s\n", *username, en.URL)
+		return nil
 	case "add", "passwd":
 		pw, err := readPassword(*pwFile, env)
 		if err != nil {
@@ -104,6 +126,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 	username := fs.String("username", "", "the token acts as this user")
 	name := fs.String("name", "", "what the token is for (e.g. the viewer or PACS using it)")
 	ttl := fs.Duration("ttl", 30*24*time.Hour, "lifetime")
+	cidrs := fs.String("allow-cidr", "", "comma-separated networks the token may be used from (default: anywhere)")
 	if err := parse(fs, args[1:], env); err != nil {
 		return err
 	}
@@ -120,11 +143,20 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	svc := auth.New(st.DB, auth.Options{})
+	svc, err := server.NewAuth(sf.config(log), st.DB)
+	if err != nil {
+		return err
+	}
 	if sub == "revoke" {
 		return svc.RevokeTokens(ctx, *username, *name)
 	}
-	tok, err := svc.CreateToken(ctx, *username, *name, *ttl)
+	var allow []string
+	for _, c := range strings.Split(*cidrs, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			allow = append(allow, c)
+		}
+	}
+	tok, err := svc.CreateTokenWith(ctx, *username, *name, auth.TokenOptions{TTL: *ttl, AllowCIDRs: allow})
 	if err != nil {
 		return err
 	}

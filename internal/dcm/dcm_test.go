@@ -279,3 +279,18 @@ func TestMarshalJSON(t *testing.T) {
 		t.Errorf("seq %v", seq)
 	}
 }
+
+func TestReadHeaderAndLoadBulk(t *testing.T) {
+	data := encodeFile(t, sampleDataset(), ExplicitVRLittleEndian)
+	meta, off, err := ReadHeader(bytes.NewReader(data))
+	if err != nil || meta.Str(TagTransferSyntaxUID) != ExplicitVRLittleEndian {
+		t.Fatalf("%v %v", meta, err)
+	}
+	ds, err := ReadDataset(bytes.NewReader(data[off:]), ExplicitVRLittleEndian, ReadOptions{LoadBulk: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if px := ds.Get(TagPixelData); px == nil || len(px.Value) != 32 || px.Bulk != nil {
+		t.Fatalf("pixel data not loaded: %+v", px)
+	}
+}

@@ -45,6 +45,9 @@ type ReadOptions struct {
 	MaxValueLength int64
 	// MaxDepth bounds sequence nesting. Default 32.
 	MaxDepth int
+	// LoadBulk keeps every value in memory, Pixel Data included (for
+	// transcoding a whole data set). MaxValueLength still applies.
+	LoadBulk bool
 }
 
 func (o ReadOptions) withDefaults() ReadOptions {
@@ -118,6 +121,24 @@ func (d *decoder) skip(t Tag, n int64) error {
 		return d.errf(t, "reading value: %v", err)
 	}
 	return nil
+}
+
+// ReadHeader reads the preamble and meta information of a Part 10 stream
+// and returns the meta data set and the byte offset where the data set
+// begins. It may read a little beyond that offset: callers seek to it.
+func ReadHeader(r io.Reader) (*Dataset, int64, error) {
+	d := &decoder{br: bufio.NewReaderSize(r, 4096), opt: ReadOptions{}.withDefaults()}
+	var pre [132]byte
+	n, err := io.ReadFull(d.br, pre[:])
+	d.pos += int64(n)
+	if err != nil || string(pre[128:]) != "DICM" {
+		return nil, 0, fmt.Errorf("%w: no \"DICM\" prefix at byte 128", ErrNotPart10)
+	}
+	meta, err := d.readMeta()
+	if err != nil {
+		return nil, 0, err
+	}
+	return meta, d.pos, nil
 }
 
 // ReadFile parses a Part 10 stream. It consumes the whole stream, skipping
@@ -366,7 +387,7 @@ func (d *decoder) readValue(t Tag, vr string, vl uint32, depth int) (*Element, e
 			return nil, err
 		}
 		e.Bulk = ref
-	case isPixelTag(t) || t == TagDataSetTrailingPadding || (isBulkVR(vr) && int64(vl) > d.opt.BulkThreshold):
+	case !d.opt.LoadBulk && (isPixelTag(t) || t == TagDataSetTrailingPadding || (isBulkVR(vr) && int64(vl) > d.opt.BulkThreshold)):
 		e.Bulk = &BulkRef{Offset: d.offset(), Length: int64(vl)}
 		if err := d.skip(t, int64(vl)); err != nil {
 			return nil, err

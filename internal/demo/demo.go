@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/auth"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
 	"lightbox/internal/gen"
@@ -18,7 +19,10 @@ import (
 const marker = "demo_seeded"
 
 // Seed loads the demo group into storage unless it is already there.
-func Seed(ctx context.Context, d *db.DB, a *archive.Archive, seed int64, log *slog.Logger) error {
+func Seed(ctx context.Context, d *db.DB, a *archive.Archive, svc *auth.Service, seed int64, log *slog.Logger) error {
+	if svc == nil {
+		return errNoAuth
+	}
 	var v string
 	err := d.QueryRow(ctx, "SELECT value FROM setting WHERE name = ?", marker).Scan(&v)
 	if err == nil {
@@ -34,6 +38,9 @@ func Seed(ctx context.Context, d *db.DB, a *archive.Archive, seed int64, log *sl
 		if err := fs.Upsert(ctx, facility.Facility{ID: f.Code, Name: f.Name, State: f.State, TimeZone: f.TimeZone, IssuerOfPatientID: f.IssuerOfPatientID}); err != nil {
 			return fmt.Errorf("demo seed: %w", err)
 		}
+	}
+	if err := seedGroup(ctx, d, svc, time.Now()); err != nil {
+		return fmt.Errorf("demo seed: %w", err)
 	}
 	n := 0
 	var buf bytes.Buffer

@@ -28,6 +28,16 @@ type Options struct {
 	RVU       *credential.RVUTable
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// Enrich, when set, completes a study from outside the archive before
+	// it goes on the worklist (its order: priority, stroke/trauma, order
+	// time, patient state) and reconciles it; an error is logged and the
+	// study goes on as it is.
+	Enrich func(ctx context.Context, st *credential.Study, p Patient) error
+}
+
+// Patient is what the archive knows of a study's patient and accession.
+type Patient struct {
+	Accession, Issuer, ID, Name, BirthDate, Sex string
 }
 
 // Service is the running dispatcher.
@@ -262,18 +272,30 @@ func (s *Service) prelimSigned(ctx context.Context, tx *db.Tx, uid string) bool 
 // admitQuietStudies puts archive studies that received nothing for the
 // quiet period on the worklist.
 func (s *Service) admitQuietStudies(ctx context.Context) error {
-	cutoff := db.Now(s.opt.Now().Add(-s.opt.Quiet))
+	return s.admitWhere(ctx, "s.last_instance_at < ?", db.Now(s.opt.Now().Add(-s.opt.Quiet)))
+}
+
+// Complete puts a study on the worklist now, whatever the quiet period
+// (MPPS COMPLETED says the exam is done). Unknown or already admitted
+// studies are ignored.
+func (s *Service) Complete(ctx context.Context, studyUID string) error {
+	return s.admitWhere(ctx, "s.study_uid = ?", studyUID)
+}
+
+func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 	rows, err := s.db.Query(ctx, `SELECT s.study_uid, s.facility_id, s.modalities, s.procedure_code, s.priority, s.body_part, s.study_date, s.study_time,
-		s.last_instance_at, p.issuer, p.patient_id
+		s.last_instance_at, p.issuer, p.patient_id, s.accession, p.name, p.birth_date, p.sex
 		FROM study s JOIN patient p ON p.pk = s.patient_pk LEFT JOIN read_item r ON r.study_uid = s.study_uid
-		WHERE r.study_uid IS NULL AND s.last_instance_at < ? ORDER BY s.last_instance_at LIMIT 500`, cutoff)
+		WHERE r.study_uid IS NULL AND `+cond+` ORDER BY s.last_instance_at LIMIT 500`, arg)
 	if err != nil {
 		return fmt.Errorf("find quiet studies: %w", err)
 	}
 	var studies []*credential.Study
+	var patients []Patient
 	for rows.Next() {
 		var uid, fac, mods, cpt, prio, body, date, tm, last, issuer, pid string
-		if err := rows.Scan(&uid, &fac, &mods, &cpt, &prio, &body, &date, &tm, &last, &issuer, &pid); err != nil {
+		var pt Patient
+		if err := rows.Scan(&uid, &fac, &mods, &cpt, &prio, &body, &date, &tm, &last, &issuer, &pid, &pt.Accession, &pt.Name, &pt.BirthDate, &pt.Sex); err != nil {
 			rows.Close()
 			return err
 		}
@@ -287,10 +309,17 @@ func (s *Service) admitQuietStudies(ctx context.Context) error {
 		if rvu, ok := s.opt.RVU.Lookup(cpt, credential.DateOf(st.ArrivalTime)); ok {
 			st.WorkRVU = rvu
 		}
+		pt.Issuer, pt.ID = issuer, pid
 		studies = append(studies, st)
+		patients = append(patients, pt)
 	}
 	rows.Close()
-	for _, st := range studies {
+	for i, st := range studies {
+		if s.opt.Enrich != nil {
+			if err := s.opt.Enrich(ctx, st, patients[i]); err != nil {
+				s.log.Warn("enrich study", "err", err)
+			}
+		}
 		classes, err := s.sopClasses(ctx, st.ID)
 		if err != nil {
 			return err
@@ -494,6 +523,24 @@ func (s *Service) ReaderChanged(ctx context.Context, id string) error {
 	}
 	_, err = s.apply(ctx, worklist.ReaderUpdated{Reader: r}, "")
 	return err
+}
+
+// ReloadAll reloads every facility and reader (after a bulk change such as
+// seeding or an import).
+func (s *Service) ReloadAll(ctx context.Context) error {
+	if err := s.FacilitiesChanged(ctx); err != nil {
+		return err
+	}
+	rs, err := s.roster.Readers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if _, err := s.apply(ctx, worklist.ReaderUpdated{Reader: r}, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FacilitiesChanged reloads every facility.

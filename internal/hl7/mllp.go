@@ -166,7 +166,11 @@ type Server struct {
 	IdleTimeout    time.Duration // to wait for the next frame; default 5m
 	WriteTimeout   time.Duration // to write an ack; default 30s
 	HandlerTimeout time.Duration // deadline of the handler's context; 0 = none
-	Logger         *slog.Logger  // default: discard
+	// OnReject, when set, is called with every frame refused before reaching
+	// the Handler (it did not parse), so it can be kept (dead letter). msg is
+	// the salvaged message or nil.
+	OnReject func(ctx context.Context, raw []byte, remote string, msg *Message, ack AckCode, e *Error) error
+	Logger   *slog.Logger // default: discard
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -338,6 +342,12 @@ func (s *Server) handle(c *srvConn, frame []byte, log *slog.Logger) []byte {
 			attrs = append(attrs, "control_id", msg.ControlID(), "type", msg.Type().String())
 		}
 		log.Warn("mllp: rejecting unparseable message", attrs...)
+		if s.OnReject != nil {
+			// Keep what was refused for a coordinator: nothing is dropped silently.
+			if err := s.OnReject(s.ctx, frame, c.nc.RemoteAddr().String(), msg, AckAR, he); err != nil {
+				log.Error("mllp: recording rejected message", "err", err)
+			}
+		}
 		return NewACK(msg, AckAR, AckOptions{}, he).Bytes()
 	}
 	log = log.With("control_id", msg.ControlID(), "type", msg.Type().String())

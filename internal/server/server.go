@@ -2,32 +2,61 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"lightbox/internal/ae"
 	"lightbox/internal/api"
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
+	"lightbox/internal/credential"
 	"lightbox/internal/db"
+	"lightbox/internal/dcm"
+	"lightbox/internal/dicomsvc"
+	"lightbox/internal/dicomweb"
+	"lightbox/internal/dimse"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/facility"
+	"lightbox/internal/fhir"
+	"lightbox/internal/hl7"
+	"lightbox/internal/order"
+	"lightbox/internal/outbox"
+	"lightbox/internal/query"
+	"lightbox/internal/tlsutil"
 )
+
+// Version is reported by FHIR metadata and logs.
+const Version = "0.1.0-dev"
 
 // Config names where a node keeps its data and where it listens.
 type Config struct {
-	Data       string // data folder: index.db and blobs/ unless DB/Blobs say otherwise
+	Data       string // data folder: index.db, blobs/, secret.key unless overridden
 	DB         string // sqlite:PATH or postgres://...
 	Blobs      string // folder or file:DIR
 	HTTP       string // HTTP listen address
-	DICOM      string // DICOM listen address
+	DICOM      string // DICOM listen address ("" = off)
+	DICOMTLS   string // DICOM TLS listen address ("" = off; needs a certificate)
+	HL7        string // MLLP listen address ("" = off)
+	HL7TLS     bool   // serve MLLP over TLS (needs a certificate)
 	AETitle    string
+	DICOMOpen  bool   // accept unregistered calling AE titles
 	Duplicates string // duplicate policy
+	// TLSCert and TLSKey enable HTTPS, and are used for DICOM TLS and MLLP TLS.
+	TLSCert, TLSKey string
+	// BlobKeyFile enables encryption of blobs at rest (32 raw bytes or 64 hex).
+	BlobKeyFile string
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
 	Quiet  time.Duration
 	Logger *slog.Logger
@@ -83,13 +112,29 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 		d.Close()
 		return nil, err
 	}
-	b, err := blob.Open(c.BlobsURL())
+	var b blob.Store
+	b, err = blob.Open(c.BlobsURL())
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
 	if dir, ok := b.(*blob.Dir); ok && dir.StaleRemoved > 0 {
 		log.Info("removed temp files left by a stopped process", "files", dir.StaleRemoved)
+	}
+	if c.BlobKeyFile != "" {
+		key, err := blob.LoadKey(c.BlobKeyFile)
+		if err != nil {
+			b.Close()
+			d.Close()
+			return nil, err
+		}
+		enc, err := blob.NewEncrypted(b, blob.Keyring{Current: "k1", Keys: map[string][]byte{"k1": key}, AllowPlaintext: true})
+		if err != nil {
+			b.Close()
+			d.Close()
+			return nil, err
+		}
+		b = enc
 	}
 	a := archive.New(d, b, archive.Options{Duplicates: policy, Logger: log})
 	return &Storage{DB: d, Blobs: b, Archive: a}, nil
@@ -102,14 +147,50 @@ type Server struct {
 	Storage  *Storage
 	Auth     *auth.Service
 	Dispatch *dispatch.Service
-	mux      *http.ServeMux
-	httpLn   net.Listener
-	ready    chan struct{}
+	Orders   *order.Service
+	Query    *query.Engine
+
+	handler http.Handler
+	tlsHTTP *tls.Config
+	httpLn  net.Listener
+	dicom   *dimse.Server
+	dicomLn []net.Listener
+	hl7     *hl7.Server
+	hl7Ln   net.Listener
+	outbox  *outbox.Deliverer
+	ready   chan struct{}
 }
 
-// New opens storage and binds the listeners (so the caller learns the real
-// ports before Run when an address ends in :0).
-func New(ctx context.Context, c Config) (*Server, error) {
+// SecretKey returns the node's 32-byte secret (sealing TOTP secrets),
+// creating DATA/secret.key (mode 0600) on first use.
+func SecretKey(data string) ([]byte, error) {
+	p := filepath.Join(data, "secret.key")
+	if b, err := os.ReadFile(p); err == nil {
+		return hex.DecodeString(strings.TrimSpace(string(b)))
+	}
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(p, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write secret key: %w", err)
+	}
+	return k, nil
+}
+
+// NewAuth returns the authentication service of a data folder.
+func NewAuth(c Config, d *db.DB) (*auth.Service, error) {
+	key, err := SecretKey(c.Data)
+	if err != nil {
+		return nil, err
+	}
+	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.TLSCert != "", Logger: c.Logger}), nil
+}
+
+// New opens storage, starts the dispatcher and binds every listener (so the
+// caller learns the real ports before Run when an address ends in :0).
+func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
@@ -120,46 +201,201 @@ func New(ctx context.Context, c Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: c, log: c.Logger, Storage: st, mux: http.NewServeMux(), ready: make(chan struct{})}
-	s.Auth = auth.New(st.DB, auth.Options{})
-	s.Dispatch = dispatch.New(st.DB, dispatch.Options{Quiet: c.Quiet, Logger: c.Logger})
-	if err := s.Dispatch.Start(ctx); err != nil {
-		st.Close()
+	s := &Server{cfg: c, log: c.Logger, Storage: st, ready: make(chan struct{}), Query: query.New(st.DB)}
+	defer func() {
+		if err != nil {
+			s.closeListeners()
+			if s.Dispatch != nil {
+				s.Dispatch.Close()
+			}
+			st.Close()
+		}
+	}()
+	if s.Auth, err = NewAuth(c, st.DB); err != nil {
 		return nil, err
 	}
-	s.routes()
-	api.New(api.Options{DB: st.DB, Dispatch: s.Dispatch, Principal: s.Auth.FromRequest, Logger: c.Logger}).Register(s.mux)
-	s.httpLn, err = net.Listen("tcp", c.HTTP)
-	if err != nil {
-		s.Dispatch.Close()
-		st.Close()
+	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
+	s.Dispatch = dispatch.New(st.DB, dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich})
+	if err = s.Dispatch.Start(ctx); err != nil {
+		return nil, err
+	}
+	if c.TLSCert != "" {
+		if s.tlsHTTP, err = tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{HTTP: true}); err != nil {
+			return nil, err
+		}
+	}
+	if err = s.buildHTTP(); err != nil {
+		return nil, err
+	}
+	if s.httpLn, err = net.Listen("tcp", c.HTTP); err != nil {
 		return nil, fmt.Errorf("listen http %s: %w", c.HTTP, err)
+	}
+	if s.tlsHTTP != nil {
+		s.httpLn = tls.NewListener(s.httpLn, s.tlsHTTP)
+	}
+	if err = s.buildDICOM(); err != nil {
+		return nil, err
+	}
+	if err = s.buildHL7(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-// HTTPAddr is the bound HTTP address.
-func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
+	p := auth.PrincipalFrom(r.Context())
+	if p == nil {
+		return query.Scope{}, dicomweb.ErrNoCredentials
+	}
+	return query.Scope{All: p.All, Facilities: p.Facilities}, nil
+}
 
-func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+func (s *Server) buildHTTP() error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	s.mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-s.ready:
-		default:
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
-			return
+	mux.HandleFunc("GET /readyz", s.readyz)
+	s.Auth.Routes(mux)
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+		if p := auth.PrincipalFrom(r.Context()); p != nil {
+			return p, nil
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.Storage.DB.W.PingContext(ctx); err != nil {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
-			return
+		return nil, auth.ErrUnauthenticated
+	}}).Register(mux)
+	dw, err := dicomweb.New(dicomweb.Options{Archive: s.Storage.Archive, Query: s.Query, Logger: s.log, Authorize: s.principalScope, Prefix: "/dicomweb"})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/dicomweb/", dw)
+	fh := &fhir.Handler{Orders: s.Orders, Base: "/fhir", Version: Version, Logger: s.log, Scope: func(r *http.Request) ([]string, bool, error) {
+		sc, err := s.principalScope(r)
+		return sc.Facilities, sc.All, err
+	}}
+	fh.Routes(mux)
+	s.handler = auth.SecurityHeaders(s.Auth.Middleware(mux, auth.MiddlewareOptions{}), s.tlsHTTP != nil)
+	return nil
+}
+
+// Handler is the node's HTTP handler (for tests that serve it themselves).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.ready:
+	default:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Storage.DB.W.PingContext(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) buildDICOM() error {
+	c := s.cfg
+	if c.DICOM == "" && c.DICOMTLS == "" {
+		return nil
+	}
+	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
+		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Logger: s.log})
+	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
+		MaxAssociations: 64, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
+	if c.DICOM != "" {
+		ln, err := net.Listen("tcp", c.DICOM)
+		if err != nil {
+			return fmt.Errorf("listen dicom %s: %w", c.DICOM, err)
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
+		s.dicomLn = append(s.dicomLn, ln)
+	}
+	if c.DICOMTLS != "" {
+		if c.TLSCert == "" {
+			return errors.New("--dicom-tls needs --tls-cert and --tls-key")
+		}
+		cfg, err := tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{})
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", c.DICOMTLS)
+		if err != nil {
+			return fmt.Errorf("listen dicom tls %s: %w", c.DICOMTLS, err)
+		}
+		s.dicomLn = append(s.dicomLn, tls.NewListener(ln, cfg))
+	}
+	return nil
+}
+
+func (s *Server) buildHL7() error {
+	c := s.cfg
+	if c.HL7 == "" {
+		return nil
+	}
+	h := order.NewHL7Handler(s.Orders, s.facilityForHL7)
+	s.hl7 = &hl7.Server{Handler: h, Logger: s.log, OnReject: h.DeadLetter}
+	ln, err := net.Listen("tcp", c.HL7)
+	if err != nil {
+		return fmt.Errorf("listen hl7 %s: %w", c.HL7, err)
+	}
+	if c.HL7TLS {
+		if c.TLSCert == "" {
+			return errors.New("--hl7-tls needs --tls-cert and --tls-key")
+		}
+		cfg, err := tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		ln = tls.NewListener(ln, cfg)
+	}
+	s.hl7Ln = ln
+	s.outbox = &outbox.Deliverer{DB: s.Storage.DB, Logger: s.log}
+	return nil
+}
+
+// facilityForHL7 maps MSH-4 (sending facility) to a facility: by ID, else by name.
+func (s *Server) facilityForHL7(ctx context.Context, sending string) (string, bool) {
+	fs, err := facility.Store{DB: s.Storage.DB}.List(ctx)
+	if err != nil {
+		return "", false
+	}
+	for _, f := range fs {
+		if strings.EqualFold(f.ID, sending) || strings.EqualFold(f.Name, sending) {
+			return f.ID, true
+		}
+	}
+	return "", false
+}
+
+// enrich reconciles a completed study with its order (by accession within
+// its facility) and takes from the order what the archive cannot know.
+func (s *Server) enrich(ctx context.Context, st *credential.Study, p dispatch.Patient) error {
+	if p.Accession == "" {
+		return nil
+	}
+	rec, err := s.Orders.Reconcile(ctx, st.FacilityID, p.Accession, st.ID, order.Demographics{Issuer: p.Issuer, ID: p.ID, Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex})
+	if err != nil || !rec.Matched {
+		return err
+	}
+	o, err := s.Orders.Get(ctx, rec.OrderID)
+	if err != nil {
+		return err
+	}
+	if pr, err := credential.ParsePriority(string(o.Priority)); err == nil && pr > st.Priority {
+		st.Priority = pr
+	}
+	st.Stroke, st.Trauma = st.Stroke || o.Stroke, st.Trauma || o.Trauma
+	st.OrderTime = o.OrderedAt
+	if o.LocationState != "" {
+		st.PatientState = o.LocationState
+	}
+	if st.CPT == "" && (o.ProcedureSystem == "CPT" || o.ProcedureSystem == "C4") {
+		st.CPT = o.ProcedureCode
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -168,21 +404,61 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// Addrs are the bound listener addresses.
+type Addrs struct {
+	HTTP, DICOM, DICOMTLS, HL7 string
+}
+
+// Addrs reports where the node listens.
+func (s *Server) Addrs() Addrs {
+	a := Addrs{HTTP: s.httpLn.Addr().String()}
+	for i, ln := range s.dicomLn {
+		if i == 0 && s.cfg.DICOM != "" {
+			a.DICOM = ln.Addr().String()
+		} else {
+			a.DICOMTLS = ln.Addr().String()
+		}
+	}
+	if s.hl7Ln != nil {
+		a.HL7 = s.hl7Ln.Addr().String()
+	}
+	return a
+}
+
+// HTTPAddr is the bound HTTP address.
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+func (s *Server) closeListeners() {
+	for _, ln := range append(s.dicomLn, s.httpLn, s.hl7Ln) {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
 // Run serves until ctx is cancelled, then shuts down: listeners stop
-// accepting, in-flight requests and stores finish (bounded by
-// ShutdownTimeout), and storage closes.
+// accepting, in-flight requests, associations and stores finish (bounded
+// by ShutdownTimeout), background work stops, and storage closes.
 func (s *Server) Run(ctx context.Context) error {
-	hs := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 4)
 	go func() { errc <- hs.Serve(s.httpLn) }()
+	for _, ln := range s.dicomLn {
+		go func() { errc <- s.dicom.Serve(ln) }()
+	}
+	if s.hl7 != nil {
+		go func() { errc <- s.hl7.Serve(s.hl7Ln) }()
+		s.outbox.Start(context.Background())
+	}
 	close(s.ready)
-	s.log.Info("lightbox serving", "http", s.HTTPAddr(), "db", dialectOf(s.cfg.DBURL()), "aet", s.cfg.AETitle)
+	a := s.Addrs()
+	s.log.Info("lightbox serving", "http", a.HTTP, "dicom", a.DICOM, "dicom_tls", a.DICOMTLS, "hl7", a.HL7, "aet", s.cfg.AETitle, "db", dialectOf(s.cfg.DBURL()))
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			runErr = fmt.Errorf("http: %w", err)
+		if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			runErr = err
 		}
 	}
 	s.log.Info("shutting down")
@@ -190,6 +466,17 @@ func (s *Server) Run(ctx context.Context) error {
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		s.log.Warn("http shutdown", "err", err)
+	}
+	if s.dicom != nil {
+		if err := s.dicom.Shutdown(sctx); err != nil {
+			s.log.Warn("dicom shutdown", "err", err)
+		}
+	}
+	if s.hl7 != nil {
+		if err := s.hl7.Shutdown(sctx); err != nil {
+			s.log.Warn("hl7 shutdown", "err", err)
+		}
+		s.outbox.Stop()
 	}
 	s.Dispatch.Close()
 	if err := s.Storage.Close(); err != nil {
@@ -200,7 +487,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func dialectOf(u string) string {
-	if len(u) > 8 && u[:8] == "postgres" {
+	if strings.HasPrefix(u, "postgres") {
 		return "postgres"
 	}
 	return "sqlite"

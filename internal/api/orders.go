@@ -1,0 +1,183 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/order"
+)
+
+func (a *API) registerOrders(mux *http.ServeMux) {
+	if a.orders == nil {
+		return
+	}
+	protocolers := []auth.Role{auth.Radiologist, auth.Admin, auth.Coordinator}
+	mux.HandleFunc("GET /api/orders/protocol-queue", a.with(a.protocolQueue, protocolers...))
+	mux.HandleFunc("GET /api/orders/{id}", a.with(a.getOrder))
+	mux.HandleFunc("POST /api/orders/{id}/approve", a.with(a.approveOrder, auth.Radiologist))
+	mux.HandleFunc("POST /api/orders/{id}/reject", a.with(a.rejectOrder, auth.Radiologist))
+	mux.HandleFunc("POST /api/orders/{id}/return", a.with(a.returnOrder, auth.Radiologist))
+	mux.HandleFunc("GET /api/reconciliation", a.with(a.unmatched, staff...))
+	mux.HandleFunc("POST /api/reconciliation/{id}/attach", a.with(a.attach, staff...))
+	mux.HandleFunc("GET /api/hl7/dead-letters", a.with(a.deadLetters, auth.Admin, auth.Coordinator))
+}
+
+func scopeIDs(p *auth.Principal) []string {
+	if p.All {
+		return nil // every facility
+	}
+	return append([]string{}, p.Facilities...) // non-nil: an empty scope sees nothing
+}
+
+func (a *API) protocolQueue(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	os, err := a.orders.ProtocolQueue(r.Context(), scopeIDs(p))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if os == nil {
+		os = []order.Order{}
+	}
+	writeJSON(w, http.StatusOK, os)
+}
+
+// visibleOrder loads an order the caller may see (404 otherwise, so that
+// another facility's order IDs reveal nothing).
+func (a *API) visibleOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) (order.Order, bool) {
+	o, err := a.orders.Get(r.Context(), r.PathValue("id"))
+	if err != nil || !p.Sees(o.FacilityID) {
+		writeError(w, http.StatusNotFound, "no such order")
+		return o, false
+	}
+	return o, true
+}
+
+func (a *API) getOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if o, ok := a.visibleOrder(w, r, p); ok {
+		writeJSON(w, http.StatusOK, o)
+	}
+}
+
+type protocolBody struct {
+	Code        string    `json:"code"`
+	Text        string    `json:"text"`
+	Contrast    string    `json:"contrast,omitempty"`
+	Modality    string    `json:"modality,omitempty"`
+	StationAE   string    `json:"station_ae,omitempty"`
+	ScheduledAt time.Time `json:"scheduled_at,omitzero"`
+}
+
+// approveOrder: the radiologist approves the order with a protocol; it is
+// scheduled and appears on the modality worklist.
+func (a *API) approveOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if _, ok := a.visibleOrder(w, r, p); !ok {
+		return
+	}
+	var b protocolBody
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if b.Code == "" && b.Text == "" {
+		writeError(w, http.StatusBadRequest, "a protocol code or text is required")
+		return
+	}
+	o, err := a.orders.Approve(r.Context(), r.PathValue("id"), order.Protocol{Code: b.Code, Text: b.Text, Contrast: b.Contrast,
+		Modality: b.Modality, StationAE: b.StationAE, ScheduledAt: b.ScheduledAt}, p.Username)
+	a.orderResult(w, o, err)
+}
+
+func (a *API) rejectOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a.reasonAction(w, r, p, a.orders.Reject)
+}
+
+func (a *API) returnOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a.reasonAction(w, r, p, a.orders.Return)
+}
+
+func (a *API) reasonAction(w http.ResponseWriter, r *http.Request, p *auth.Principal, act func(ctx contextT, id, reason, actor string) (order.Order, error)) {
+	if _, ok := a.visibleOrder(w, r, p); !ok {
+		return
+	}
+	var b reasonBody
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if b.Reason == "" {
+		writeError(w, http.StatusBadRequest, "a reason is required")
+		return
+	}
+	o, err := act(r.Context(), r.PathValue("id"), b.Reason, p.Username)
+	a.orderResult(w, o, err)
+}
+
+func (a *API) orderResult(w http.ResponseWriter, o order.Order, err error) {
+	var ve *order.ValidationError
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, o)
+	case errors.Is(err, order.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such order")
+	case errors.Is(err, order.ErrTransition):
+		writeError(w, http.StatusConflict, "%v", err)
+	case errors.As(err, &ve):
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+	default:
+		a.fail(w, err)
+	}
+}
+
+func (a *API) unmatched(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	us, err := a.orders.Unmatched(r.Context(), scopeIDs(p))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if us == nil {
+		us = []order.Unmatched{}
+	}
+	writeJSON(w, http.StatusOK, us)
+}
+
+type attachBody struct {
+	OrderID string `json:"order_id"`
+}
+
+func (a *API) attach(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "id must be a number")
+		return
+	}
+	var b attachBody
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if o, err := a.orders.Get(r.Context(), b.OrderID); err != nil || !p.Sees(o.FacilityID) {
+		writeError(w, http.StatusNotFound, "no such order")
+		return
+	}
+	err = a.orders.Attach(r.Context(), id, b.OrderID, p.Username)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]string{"status": "attached"})
+	case errors.Is(err, order.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no such reconciliation row")
+	default:
+		writeError(w, http.StatusConflict, "%v", err)
+	}
+}
+
+func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	rows, err := a.orders.DeadLetters(r.Context(), 200)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rows)
+}

@@ -1,0 +1,152 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lightbox/internal/ae"
+	"lightbox/internal/auth"
+	"lightbox/internal/credential"
+	"lightbox/internal/db"
+	"lightbox/internal/gen"
+	"lightbox/internal/roster"
+)
+
+// Password is the demo accounts' password. The demo prints it; never run
+// the demo group on a network that matters.
+const Password = "lightbox-demo-password"
+
+// Accounts lists the demo users (user name, role).
+var accounts = []struct {
+	user string
+	role auth.Role
+}{
+	{"admin", auth.Admin}, {"coordinator", auth.Coordinator},
+	{"dr.alpha", auth.Radiologist}, {"dr.bravo", auth.Radiologist}, {"dr.sydney", auth.Radiologist}, {"dr.delta", auth.Radiologist},
+}
+
+// seedGroup creates the demo readers, their accounts and the facility
+// contracts, and registers the generator's modality AE titles.
+func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) error {
+	facs := gen.Facilities()
+	states := map[string]bool{}
+	var all []string
+	for _, f := range facs {
+		states[f.State] = true
+		all = append(all, f.Code)
+	}
+	next := credential.DateOf(now).AddDays(365)
+	soon := credential.DateOf(now).AddDays(45) // shows in the expiry alerts
+	licences := func(only ...string) []credential.License {
+		var out []credential.License
+		for _, f := range facs {
+			if len(only) > 0 && !contains(only, f.State) {
+				continue
+			}
+			exp := next
+			if f.State == "CA" {
+				exp = soon
+			}
+			out = append(out, credential.License{State: f.State, Number: f.State + "-DEMO", Status: credential.LicenceActive, Expires: exp})
+		}
+		return dedupeLicences(out)
+	}
+	privileges := func(mammo bool, codes ...string) []credential.Privilege {
+		var out []credential.Privilege
+		for _, c := range codes {
+			out = append(out, credential.Privilege{Facility: c, Basis: credential.Direct, Scope: credential.Scope{Mammography: mammo}, Granted: credential.DateOf(now).AddDays(-300), Expires: next})
+		}
+		return out
+	}
+	allDay := []credential.Shift{{Type: credential.Dayhawk, Start: credential.MustClock("00:00"), End: credential.MustClock("00:00")}}
+	cover := []credential.Malpractice{{Carrier: "Demo Mutual (fictitious)", States: keys(states), Telemedicine: true, Expires: next}}
+	medicare := []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true, Expires: next}}
+	readers := []*credential.Reader{
+		{ID: "dr.alpha", Name: "Dr Alpha Demo", Subspecialties: []string{"neuro", "body"}, Modalities: []string{"CT", "MR", "CR", "DX", "US"},
+			Location: credential.Location{Country: "US", State: "TX"}, TimeZone: "America/Chicago", Workstation: credential.WS3MP, RVUTargetPerHour: 9,
+			Licenses: licences(), Privileges: privileges(false, all...), Shifts: allDay, Malpractice: cover, Enrolments: medicare},
+		{ID: "dr.bravo", Name: "Dr Bravo Demo", Subspecialties: []string{"body", "chest"}, Modalities: []string{"CT", "MR", "CR", "DX", "US"},
+			Location: credential.Location{Country: "US", State: "CO"}, TimeZone: "America/Denver", Workstation: credential.WS3MP, RVUTargetPerHour: 8,
+			Licenses: licences("CO", "AZ", "CA", "OR", "IL", "KS"), Privileges: privileges(false, "RMI", "MSH", "PCM", "EVC", "SGH", "PRM"), Shifts: allDay, Malpractice: cover, Enrolments: medicare},
+		{ID: "dr.sydney", Name: "Dr Sydney Demo", Modalities: []string{"CT", "CR", "DX"},
+			Location: credential.Location{Country: "AU"}, TimeZone: "Australia/Sydney", Workstation: credential.WS3MP, RVUTargetPerHour: 8,
+			Licenses: licences(), Privileges: privileges(false, all...), Shifts: allDay, Malpractice: cover},
+		{ID: "dr.delta", Name: "Dr Delta Demo", Subspecialties: []string{"breast"}, Modalities: []string{"MG", "US"},
+			Location: credential.Location{Country: "US", State: "IL"}, TimeZone: "America/Chicago", Workstation: credential.WS5MP, RVUTargetPerHour: 8,
+			MQSA:     credential.MQSA{Qualified: true, QualifiedUntil: next, Last24Months: 1400, DBT: true},
+			Licenses: licences(), Privileges: privileges(true, all...), Shifts: allDay, Malpractice: cover, Enrolments: medicare},
+	}
+	rs := roster.Store{DB: d}
+	for _, r := range readers {
+		if err := rs.PutReader(ctx, r); err != nil {
+			return err
+		}
+	}
+	for _, f := range facs {
+		c := roster.Contract{Medicare: true, ReadType: credential.ReadFinalRequiresUS}
+		if err := rs.PutContract(ctx, f.Code, c); err != nil {
+			return err
+		}
+		for _, mod := range []string{"CT", "MR", "CR", "DX", "US", "MG"} {
+			if err := (ae.Store{DB: d}).Put(ctx, ae.Entity{Title: f.StationAE(mod), Host: "127.0.0.1", Port: 104, FacilityID: f.Code, Description: "demo " + mod}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, a := range accounts {
+		u := auth.User{Username: a.user, Role: a.role}
+		if a.role == auth.Radiologist {
+			r, _ := rs.Reader(ctx, a.user)
+			for _, p := range r.Privileges {
+				u.Facilities = append(u.Facilities, p.Facility)
+			}
+		}
+		if err := svc.AddUser(ctx, u, Password); err != nil && !strings.Contains(err.Error(), "already exists") {
+			return fmt.Errorf("demo user %s: %w", a.user, err)
+		}
+	}
+	return nil
+}
+
+// Usernames lists the demo accounts.
+func Usernames() []string {
+	var out []string
+	for _, a := range accounts {
+		out = append(out, a.user+" ("+string(a.role)+")")
+	}
+	return out
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func dedupeLicences(ls []credential.License) []credential.License {
+	seen := map[string]bool{}
+	var out []credential.License
+	for _, l := range ls {
+		if !seen[l.State] {
+			seen[l.State] = true
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+var errNoAuth = errors.New("demo: no auth service")
