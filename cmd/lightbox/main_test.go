@@ -149,6 +149,7 @@ func TestSimulateDeterministicJSON(t *testing.T) {
 type server struct {
 	cmd    *exec.Cmd
 	http   string
+	addrs  map[string]any // the "lightbox serving" log line
 	stderr *bytes.Buffer
 	done   chan error
 }
@@ -164,7 +165,7 @@ func startServer(t *testing.T, args ...string) *server {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	found := make(chan string, 1)
+	found := make(chan map[string]any, 1)
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
@@ -172,14 +173,15 @@ func startServer(t *testing.T, args ...string) *server {
 			s.stderr.WriteString(line + "\n")
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "lightbox serving" {
-				found <- m["http"].(string)
+				found <- m
 			}
 		}
 	}()
 	go func() { s.done <- cmd.Wait(); pw.Close() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	select {
-	case s.http = <-found:
+	case s.addrs = <-found:
+		s.http = s.addrs["http"].(string)
 	case err := <-s.done:
 		t.Fatalf("server exited: %v\n%s", err, s.stderr)
 	case <-time.After(120 * time.Second):

@@ -44,6 +44,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.HTTP, c.DICOM, c.AETitle, c.Quiet = *f.http, *f.dicom, *f.aet, *f.quiet
 	c.DICOMTLS, c.HL7, c.HL7TLS, c.DICOMOpen = *f.dicomTLS, *f.hl7, *f.hl7TLS, *f.open
 	c.TLSCert, c.TLSKey, c.BlobKeyFile = *f.cert, *f.key, *f.blobKey
+	c.HTTPS = c.TLSCert != ""
 	return c, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/dcm"
 )
 
 // Service stores and moves orders. The zero value is not usable: set DB.
@@ -521,9 +522,14 @@ func (s *Service) Approve(ctx context.Context, id string, p Protocol, actor stri
 			default:
 				o.ScheduledAt = p.ApprovedAt
 			}
+			if o.StudyUID == "" {
+				// In Scheduled Workflow the RIS names the study: the
+				// modality gets this UID from the worklist (IHE RAD-5).
+				o.StudyUID = dcm.NewUID()
+			}
 			if _, err := tx.Exec(ctx, `UPDATE orders SET protocol_code = ?, protocol_text = ?, contrast = ?, protocol_by = ?, protocol_at = ?, modality = ?,
-				station_ae = ?, scheduled_at = ? WHERE id = ?`, p.Code, p.Text, p.Contrast, p.ApprovedBy, db.Now(p.ApprovedAt), o.Modality, o.StationAE,
-				db.Now(o.ScheduledAt), o.ID); err != nil {
+				station_ae = ?, scheduled_at = ?, study_uid = ? WHERE id = ?`, p.Code, p.Text, p.Contrast, p.ApprovedBy, db.Now(p.ApprovedAt), o.Modality, o.StationAE,
+				db.Now(o.ScheduledAt), o.StudyUID, o.ID); err != nil {
 				return fmt.Errorf("order: approve: %w", err)
 			}
 			o.Status = StatusScheduled

@@ -53,8 +53,10 @@ type Config struct {
 	AETitle    string
 	DICOMOpen  bool   // accept unregistered calling AE titles
 	Duplicates string // duplicate policy
-	// TLSCert and TLSKey enable HTTPS, and are used for DICOM TLS and MLLP TLS.
+	// TLSCert and TLSKey are the certificate for HTTPS (when HTTPS is set),
+	// DICOM TLS and MLLP TLS.
 	TLSCert, TLSKey string
+	HTTPS           bool
 	// BlobKeyFile enables encryption of blobs at rest (32 raw bytes or 64 hex).
 	BlobKeyFile string
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
@@ -185,7 +187,7 @@ func NewAuth(c Config, d *db.DB) (*auth.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.TLSCert != "", Logger: c.Logger}), nil
+	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.HTTPS, Logger: c.Logger}), nil
 }
 
 // New opens storage, starts the dispatcher and binds every listener (so the
@@ -219,7 +221,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if err = s.Dispatch.Start(ctx); err != nil {
 		return nil, err
 	}
-	if c.TLSCert != "" {
+	if c.HTTPS {
 		if s.tlsHTTP, err = tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{HTTP: true}); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,319 @@
+package main
+
+// The whole order-to-worklist chain against the real binary and real peers:
+// an ORM over MLLP, protocol approval through the API, DCMTK findscu -W on
+// the Modality Worklist, MPPS (Lightbox's own SCU: DCMTK ships no MPPS SCU),
+// DCMTK storescu, and the study reconciled to its order and assigned.
+// Then DCMTK findscu, movescu (into storescp) and getscu against the archive,
+// and the facility boundary on each.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"lightbox/internal/dcm"
+	"lightbox/internal/dimse"
+	"lightbox/internal/hl7"
+)
+
+func needTools(t *testing.T, tools ...string) {
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (bash .ci/run installs DCMTK)", tool)
+		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+type apiClient struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c apiClient) do(method, path string, body any, out any) int {
+	c.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+c.base+path, r)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+	if resp.StatusCode >= 300 {
+		c.t.Logf("%s %s -> %d %s", method, path, resp.StatusCode, b)
+	}
+	return resp.StatusCode
+}
+
+func token(t *testing.T, data, user string) string {
+	out, errOut, code := run(t, "token", "create", "--data", data, "--username", user, "--name", "e2e")
+	if code != 0 {
+		t.Fatalf("token: %s", errOut)
+	}
+	return strings.TrimSpace(out)
+}
+
+func hostPort(addr string) (string, string) {
+	h, p, _ := net.SplitHostPort(addr)
+	return h, p
+}
+
+func TestOrderToWorklistWithDCMTK(t *testing.T) {
+	needTools(t, "findscu", "storescu", "movescu", "getscu", "storescp", "dcmodify", "dcmdump", "echoscu")
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "data")
+	s := startServer(t, "demo", "--data", data, "--quiet", "2s")
+	defer s.stop(t)
+	dicomHost, dicomPort := hostPort(s.addrs["dicom"].(string))
+	alpha := apiClient{t: t, base: s.http, token: token(t, data, "dr.alpha")}
+	coord := apiClient{t: t, base: s.http, token: token(t, data, "coordinator")}
+
+	// 1. The order arrives over MLLP.
+	now := time.Now().UTC()
+	orm := strings.Join([]string{
+		"MSH|^~\\&|EHR|SGH|LIGHTBOX|GROUP|" + now.Format("20060102150405") + "||ORM^O01|E2E0001|P|2.3.1",
+		"PID|1||LBX990001^^^SGH-MRN||TESTPATIENT^ECHO||19700101|F|||1 Test St^^Springfield^IL^62701",
+		"PV1|1|E",
+		"ORC|NW|PLC1|||||^^^^^S||" + now.Format("20060102150405") + "|||1234567890^ORDERING^OLIVIA^^^DR||(217)555-0100",
+		"OBR|1|PLC1||71250^CT chest without contrast^C4|S||||||||Shortness of breath|||||ACC-E2E-1",
+	}, "\r")
+	c := &hl7.Client{Addr: s.addrs["hl7"].(string)}
+	ack, err := c.Send(context.Background(), []byte(orm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+		t.Fatalf("ORM not accepted: %+v", res)
+	}
+
+	// 2. A radiologist approves it with a protocol.
+	var queue []struct{ ID, Accession string }
+	alpha.do("GET", "/api/orders/protocol-queue", nil, &queue)
+	orderID := ""
+	for _, o := range queue {
+		if o.Accession == "ACC-E2E-1" {
+			orderID = o.ID
+		}
+	}
+	if orderID == "" {
+		t.Fatalf("order not in the protocol queue: %+v", queue)
+	}
+	if code := alpha.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "CTCHEST-NC", "text": "CT chest without contrast, 1 mm",
+		"modality": "CT", "station_ae": "SGH_CT1", "scheduled_at": now.Add(10 * time.Minute)}, nil); code != 200 {
+		t.Fatalf("approve: %d", code)
+	}
+
+	// 3. The scanner sees it on the Modality Worklist (DCMTK findscu -W).
+	wlDir := filepath.Join(tmp, "wl")
+	_ = os.MkdirAll(wlDir, 0o750)
+	cmd := exec.Command("findscu", "-W", "-X", "-aet", "SGH_CT1", "-aec", "LIGHTBOX",
+		"-k", "AccessionNumber", "-k", "PatientName", "-k", "StudyInstanceUID",
+		"-k", "ScheduledProcedureStepSequence[0].ScheduledStationAETitle=SGH_CT1",
+		"-k", "ScheduledProcedureStepSequence[0].ScheduledProcedureStepDescription",
+		"-k", "ScheduledProcedureStepSequence[0].ScheduledProtocolCodeSequence[0].CodeValue",
+		dicomHost, dicomPort)
+	cmd.Dir = wlDir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("findscu -W: %v\n%s", err, out)
+	}
+	dump, _ := exec.Command("sh", "-c", "dcmdump "+filepath.Join(wlDir, "rsp*.dcm")).CombinedOutput()
+	for _, want := range []string{"ACC-E2E-1", "TESTPATIENT^ECHO", "CT chest without contrast, 1 mm", "CTCHEST-NC"} {
+		if !bytes.Contains(dump, []byte(want)) {
+			t.Fatalf("worklist response lacks %q:\n%s", want, dump)
+		}
+	}
+	studyUID := dumpValue(string(dump), "(0020,000d)")
+	if studyUID == "" {
+		t.Fatalf("worklist gave no Study Instance UID:\n%s", dump)
+	}
+
+	// 4. MPPS IN PROGRESS (Lightbox SCU; DCMTK has no MPPS SCU).
+	mppsUID := dcm.NewUID()
+	mpps(t, s.addrs["dicom"].(string), dimse.NewNCreateRQ(dimse.ModalityPerformedProcedure, mppsUID, true), "IN PROGRESS", "ACC-E2E-1", studyUID)
+
+	// 5. The images arrive by DCMTK storescu, with the worklist's identifiers.
+	studies := filepath.Join(tmp, "studies")
+	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--procedure", "CT_CHEST", "--slices", "8", "--patients", "1", "--facility", "SGH", "--rows", "64", "--columns", "64", "--seed", "77"); code != 0 {
+		t.Fatal(e)
+	}
+	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
+	if len(files) != 8 {
+		t.Fatalf("generated %d files", len(files))
+	}
+	args := []string{"-nb", "-m", "AccessionNumber=ACC-E2E-1", "-m", "StudyInstanceUID=" + studyUID, "-m", "PatientID=LBX990001",
+		"-m", "IssuerOfPatientID=SGH-MRN", "-m", "PatientName=TESTPATIENT^ECHO", "-m", "PatientBirthDate=19700101", "-m", "PatientSex=F"}
+	if out, err := exec.Command("dcmodify", append(args, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("dcmodify: %v %s", err, out)
+	}
+	if out, err := exec.Command("storescu", append([]string{"-aet", "SGH_CT1", "-aec", "LIGHTBOX", dicomHost, dicomPort}, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("storescu: %v\n%s", err, out)
+	}
+
+	// 6. MPPS COMPLETED: the study is reconciled to its order and goes on the worklist.
+	alpha.do("POST", "/api/presence", nil, nil)
+	mpps(t, s.addrs["dicom"].(string), dimse.NewNSetRQ(dimse.ModalityPerformedProcedure, mppsUID), "COMPLETED", "", "")
+	var ord struct{ Status string }
+	alpha.do("GET", "/api/orders/"+orderID, nil, &ord)
+	if ord.Status != "completed" {
+		t.Fatalf("order status after MPPS COMPLETED: %q", ord.Status)
+	}
+	var board struct {
+		Items []struct {
+			StudyUID  string `json:"study_uid"`
+			Status    string `json:"status"`
+			ReaderID  string `json:"reader_id"`
+			Accession string `json:"accession"`
+			Priority  string `json:"priority"`
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		coord.do("GET", "/api/worklist", nil, &board)
+		found := false
+		for _, it := range board.Items {
+			if it.StudyUID == studyUID {
+				found = true
+				if it.Status != "leased" || it.Accession != "ACC-E2E-1" || it.Priority != "stat" {
+					t.Fatalf("worklist item %+v", it)
+				}
+			}
+		}
+		if found {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("study never reached the worklist: %+v", board)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	var explain struct {
+		History []struct {
+			Kind     string `json:"kind"`
+			ReaderID string `json:"reader_id"`
+		} `json:"history"`
+	}
+	coord.do("GET", "/api/worklist/"+studyUID+"/explain", nil, &explain)
+	if len(explain.History) == 0 || explain.History[0].Kind != "assign" {
+		t.Fatalf("assignment does not explain itself: %+v", explain)
+	}
+
+	// 7. Query/retrieve with DCMTK, within the facility's scope.
+	out, err := exec.Command("findscu", "-S", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", "-k", "QueryRetrieveLevel=STUDY", "-k", "AccessionNumber=ACC-E2E-1",
+		"-k", "StudyInstanceUID", "-k", "PatientName", "-k", "NumberOfStudyRelatedInstances", dicomHost, dicomPort).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte(studyUID)) {
+		t.Fatalf("findscu -S from the study's facility: %v\n%s", err, out)
+	}
+	out, _ = exec.Command("findscu", "-S", "-aet", "HBI_CT1", "-aec", "LIGHTBOX", "-k", "QueryRetrieveLevel=STUDY", "-k", "AccessionNumber=ACC-E2E-1",
+		"-k", "StudyInstanceUID", dicomHost, dicomPort).CombinedOutput()
+	if bytes.Contains(out, []byte(studyUID)) {
+		t.Fatalf("another facility's AE found the study:\n%s", out)
+	}
+	// C-MOVE into a storescp the test runs.
+	scpPort := freePort(t)
+	recv := filepath.Join(tmp, "moved")
+	_ = os.MkdirAll(recv, 0o750)
+	scp := exec.Command("storescp", "-aet", "E2ESCP", "-od", recv, scpPort)
+	if err := scp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = scp.Process.Kill(); _ = scp.Wait() }()
+	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "E2ESCP", "--host", "127.0.0.1", "--port", scpPort, "--facility", "SGH"); code != 0 {
+		t.Fatal(e)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if out, err := exec.Command("movescu", "-S", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", "-aem", "E2ESCP", "-k", "QueryRetrieveLevel=STUDY",
+		"-k", "StudyInstanceUID="+studyUID, dicomHost, dicomPort).CombinedOutput(); err != nil {
+		t.Fatalf("movescu: %v\n%s", err, out)
+	}
+	if got, _ := filepath.Glob(filepath.Join(recv, "*")); len(got) != 8 {
+		t.Fatalf("C-MOVE delivered %d of 8 instances", len(got))
+	}
+	// C-GET back over the same association.
+	got := filepath.Join(tmp, "got")
+	_ = os.MkdirAll(got, 0o750)
+	if out, err := exec.Command("getscu", "-S", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", "-od", got, "-k", "QueryRetrieveLevel=STUDY",
+		"-k", "StudyInstanceUID="+studyUID, dicomHost, dicomPort).CombinedOutput(); err != nil {
+		t.Fatalf("getscu: %v\n%s", err, out)
+	}
+	if files, _ := filepath.Glob(filepath.Join(got, "*")); len(files) != 8 {
+		t.Fatalf("C-GET delivered %d of 8 instances", len(files))
+	}
+	// Unknown calling AE: rejected.
+	if out, err := exec.Command("echoscu", "-aet", "STRANGER", "-aec", "LIGHTBOX", dicomHost, dicomPort).CombinedOutput(); err == nil {
+		t.Fatalf("unknown calling AE accepted:\n%s", out)
+	}
+}
+
+// dumpValue returns the first value dcmdump printed for a tag, e.g. "(0020,000d)".
+func dumpValue(dump, tag string) string {
+	for _, line := range strings.Split(dump, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, tag) {
+			if i, j := strings.Index(line, "["), strings.Index(line, "]"); i >= 0 && j > i {
+				return line[i+1 : j]
+			}
+		}
+	}
+	return ""
+}
+
+func mpps(t *testing.T, addr string, cmd *dimse.Command, status, accession, studyUID string) {
+	t.Helper()
+	ctx := context.Background()
+	a, err := dimse.Dial(ctx, addr, "SGH_CT1", "LIGHTBOX", []dimse.ContextProposal{{AbstractSyntax: dimse.ModalityPerformedProcedure}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release(ctx)
+	ds := &dcm.Dataset{}
+	ds.SetStr(dcm.NewTag(0x0040, 0x0252), status)
+	if studyUID != "" {
+		it := &dcm.Dataset{}
+		it.SetStr(dcm.TagAccessionNumber, accession)
+		it.SetStr(dcm.TagStudyInstanceUID, studyUID)
+		ds.SetSeq(dcm.NewTag(0x0040, 0x0270), it)
+	}
+	var b bytes.Buffer
+	ts, _ := a.TransferSyntax(dimse.ModalityPerformedProcedure)
+	if err := dcm.WriteDataset(&b, ds, ts); err != nil {
+		t.Fatal(err)
+	}
+	rsp, _, err := a.SendN(ctx, cmd, b.Bytes())
+	if err != nil || rsp.Status != dimse.StatusSuccess {
+		t.Fatalf("MPPS %s: %v %+v", status, err, rsp)
+	}
+}
