@@ -231,6 +231,55 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 		t.Fatalf("assignment does not explain itself: %+v", explain)
 	}
 
+	// FHIR: the study as ImagingStudy, linked to its order and patient; a
+	// technologist of another facility sees none of it, nor through QIDO-RS.
+	var bundle struct {
+		Total int `json:"total"`
+		Entry []struct {
+			Resource struct {
+				ID      string `json:"id"`
+				BasedOn []struct {
+					Reference string `json:"reference"`
+				} `json:"basedOn"`
+				Subject struct {
+					Reference string `json:"reference"`
+				} `json:"subject"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	coord.do("GET", "/fhir/ImagingStudy?identifier=ACC-E2E-1", nil, &bundle)
+	if bundle.Total != 1 || len(bundle.Entry[0].Resource.BasedOn) != 1 || bundle.Entry[0].Resource.BasedOn[0].Reference != "ServiceRequest/"+orderID {
+		t.Fatalf("ImagingStudy search: %+v", bundle)
+	}
+	var patient struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if code := coord.do("GET", "/fhir/"+bundle.Entry[0].Resource.Subject.Reference, nil, &patient); code != 200 || patient.ResourceType != "Patient" {
+		t.Fatalf("Patient read: %d %+v", code, patient)
+	}
+	pw := filepath.Join(tmp, "pw")
+	_ = os.WriteFile(pw, []byte("technologist-password-1\n"), 0o600)
+	if _, e, code := run(t, "user", "add", "--data", data, "--username", "tech.hbi", "--role", "technologist", "--facility", "HBI", "--password-file", pw); code != 0 {
+		t.Fatal(e)
+	}
+	tech := apiClient{t: t, base: s.http, token: token(t, data, "tech.hbi")}
+	bundle.Total = -1
+	tech.do("GET", "/fhir/ImagingStudy?identifier=ACC-E2E-1", nil, &bundle)
+	if bundle.Total != 0 {
+		t.Fatalf("another facility's technologist found the study over FHIR: %+v", bundle)
+	}
+	var qido []map[string]any
+	if code := coord.do("GET", "/dicomweb/studies?AccessionNumber=ACC-E2E-1", nil, &qido); code != 200 || len(qido) != 1 {
+		t.Fatalf("QIDO-RS: %d %v", code, qido)
+	}
+	qido = nil
+	if code := tech.do("GET", "/dicomweb/studies?AccessionNumber=ACC-E2E-1", nil, &qido); code != 200 || len(qido) != 0 {
+		t.Fatalf("QIDO-RS from another facility: %d %v", code, qido)
+	}
+	if code := (apiClient{t: t, base: s.http}).do("GET", "/dicomweb/studies", nil, nil); code != 401 {
+		t.Fatalf("QIDO-RS without credentials: %d", code)
+	}
+
 	// 7. Query/retrieve with DCMTK, within the facility's scope.
 	out, err := exec.Command("findscu", "-S", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", "-k", "QueryRetrieveLevel=STUDY", "-k", "AccessionNumber=ACC-E2E-1",
 		"-k", "StudyInstanceUID", "-k", "PatientName", "-k", "NumberOfStudyRelatedInstances", dicomHost, dicomPort).CombinedOutput()

@@ -38,6 +38,9 @@ func (h *Handler) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+b+"/ServiceRequest", h.SearchServiceRequest)
 	mux.HandleFunc("GET "+b+"/ServiceRequest/{id}", h.ReadServiceRequest)
 	mux.HandleFunc("GET "+b+"/Patient", h.SearchPatient)
+	mux.HandleFunc("GET "+b+"/Patient/{id}", h.ReadPatient)
+	mux.HandleFunc("GET "+b+"/ImagingStudy", h.SearchImagingStudy)
+	mux.HandleFunc("GET "+b+"/ImagingStudy/{id}", h.ReadImagingStudy)
 	mux.HandleFunc("GET "+b+"/metadata", h.Metadata)
 }
 
@@ -308,7 +311,9 @@ func (h *Handler) Metadata(w http.ResponseWriter, r *http.Request) {
 		Rest: []RestServer{{Mode: "server", Resource: []RestResource{
 			{Type: "ServiceRequest", Interaction: []Interaction{{Code: "create"}, {Code: "read"}, {Code: "search-type"}},
 				SearchParam: []SearchParam{{Name: "identifier", Type: "token"}, {Name: "patient", Type: "reference"}, {Name: "status", Type: "token"}}},
-			{Type: "Patient", Interaction: []Interaction{{Code: "search-type"}}, SearchParam: []SearchParam{{Name: "identifier", Type: "token"}}},
+			{Type: "Patient", Interaction: []Interaction{{Code: "read"}, {Code: "search-type"}}, SearchParam: []SearchParam{{Name: "identifier", Type: "token"}}},
+			{Type: "ImagingStudy", Interaction: []Interaction{{Code: "read"}, {Code: "search-type"}},
+				SearchParam: []SearchParam{{Name: "patient", Type: "reference"}, {Name: "identifier", Type: "token"}, {Name: "date", Type: "date"}, {Name: "status", Type: "token"}}},
 		}}},
 	})
 }

@@ -392,6 +392,23 @@ func (s *Service) FindPatients(ctx context.Context, issuer, patientID string, fa
 		q += " AND p.issuer = ?"
 		args = append(args, issuer)
 	}
+	return s.patients(ctx, q, args, facilityIDs)
+}
+
+// PatientByPK returns one patient row if it has an order or a study in the
+// facilities (nil = all).
+func (s *Service) PatientByPK(ctx context.Context, pk int64, facilityIDs []string) (PatientRecord, error) {
+	ps, err := s.patients(ctx, "SELECT p.pk, p.issuer, p.patient_id, p.name, p.birth_date, p.sex FROM patient p WHERE p.pk = ?", []any{pk}, facilityIDs)
+	if err != nil {
+		return PatientRecord{}, err
+	}
+	if len(ps) == 0 {
+		return PatientRecord{}, ErrNotFound
+	}
+	return ps[0], nil
+}
+
+func (s *Service) patients(ctx context.Context, q string, args []any, facilityIDs []string) ([]PatientRecord, error) {
 	if facilityIDs != nil {
 		var c1, c2 string
 		c1, args = inClause(" AND (EXISTS (SELECT 1 FROM orders o WHERE o.patient_pk = p.pk AND o.facility_id", facilityIDs, args)
