@@ -113,6 +113,32 @@ func TestGenImportCheck(t *testing.T) {
 	}
 }
 
+func TestReaderImportExport(t *testing.T) {
+	data := t.TempDir()
+	readers := filepath.Join(t.TempDir(), "readers.json")
+	_ = os.WriteFile(readers, []byte(`[{"id":"dr.x","name":"Dr X","modalities":["CT"],"location":{"country":"US","state":"TX"},"time_zone":"America/Chicago",
+		"workstation":"3MP","rvu_target_per_hour":8,"licenses":[{"state":"TX","number":"TX9","status":"active","expires":"2030-01-01","verified_at":"2026-01-01T00:00:00Z"}],
+		"privileges":[{"facility":"SGH","scope":{},"basis":"direct","granted":"2026-01-01","expires":"2028-01-01"}]}]`), 0o600)
+	if out, e, code := run(t, "reader", "import", "--data", data, readers); code != 0 || !strings.Contains(out, "imported 1") {
+		t.Fatalf("import: %s %s", out, e)
+	}
+	out, _, _ := run(t, "reader", "export", "--data", data, "--format", "csv")
+	if !strings.Contains(out, "dr.x,licence,TX,TX9,active,2030-01-01") || !strings.Contains(out, "dr.x,privilege,SGH") {
+		t.Fatalf("csv export:\n%s", out)
+	}
+	csvFile := filepath.Join(t.TempDir(), "creds.csv")
+	_ = os.WriteFile(csvFile, []byte(strings.Replace(out, "2030-01-01", "2031-06-30", 1)), 0o600)
+	if _, e, code := run(t, "reader", "import", "--data", data, csvFile); code != 0 {
+		t.Fatal(e)
+	}
+	if out, _, _ := run(t, "reader", "export", "--data", data); !strings.Contains(out, "2031-06-30") {
+		t.Fatalf("csv import not applied:\n%s", out)
+	}
+	if _, _, code := run(t, "reader", "import", "--data", data, "/nonexistent.json"); code == 0 {
+		t.Fatal("missing file accepted")
+	}
+}
+
 func TestSimulateDeterministicJSON(t *testing.T) {
 	args := []string{"simulate", "--scenario", "small", "--policy", "lightbox", "--seed", "7", "--json"}
 	a, errOut, code := run(t, args...)

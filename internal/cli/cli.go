@@ -41,6 +41,7 @@ func commands() []command {
 		{"simulate", "simulate a teleradiology day and compare assignment policies", runSimulate},
 		{"user", "manage accounts: user add|passwd|disable|enable", runUser},
 		{"token", "issue or revoke API bearer tokens: token create|revoke", runToken},
+		{"reader", "import or export reader credentials: reader import FILE.json|FILE.csv, reader export [--format csv]", runReader},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},

@@ -306,19 +306,29 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 		if t, err := time.Parse("20060102150405", date+padTime(tm)); err == nil {
 			st.ExamTime = t // facility-local wall time; refined when the facility zone is known
 		}
-		if rvu, ok := s.opt.RVU.Lookup(cpt, credential.DateOf(st.ArrivalTime)); ok {
-			st.WorkRVU = rvu
-		}
 		pt.Issuer, pt.ID = issuer, pid
 		studies = append(studies, st)
 		patients = append(patients, pt)
 	}
 	rows.Close()
+	codes := map[string]map[string]string{}
+	if facs, err := s.roster.Facilities(ctx); err == nil {
+		for _, f := range facs {
+			codes[f.ID] = f.Codes
+		}
+	}
 	for i, st := range studies {
 		if s.opt.Enrich != nil {
 			if err := s.opt.Enrich(ctx, st, patients[i]); err != nil {
 				s.log.Warn("enrich study", "err", err)
 			}
+		}
+		// A facility's local procedure code maps to CPT through its contract.
+		if cpt, ok := codes[st.FacilityID][st.CPT]; ok {
+			st.CPT = cpt
+		}
+		if rvu, ok := s.opt.RVU.Lookup(st.CPT, credential.DateOf(st.ArrivalTime)); ok {
+			st.WorkRVU = rvu
 		}
 		classes, err := s.sopClasses(ctx, st.ID)
 		if err != nil {
