@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"lightbox/internal/dispatch"
+	"lightbox/internal/roster"
+	"lightbox/internal/server"
 	"lightbox/internal/simulate"
 	"lightbox/internal/worklist"
 )
@@ -18,8 +22,18 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	hours := fs.Int("hours", 24, "hours of arrivals to simulate")
 	asJSON := fs.Bool("json", false, "print one JSON object per policy on stdout instead of a table")
 	chart := fs.String("chart", "", "write an SVG chart of TAT by hour of day per policy to FILE")
+	fromDB := fs.Bool("from-db", false, "replay a past day's studies from the database against the group's configured readers and facilities")
+	day := fs.String("day", "", "with --from-db: the day to replay, YYYY-MM-DD in UTC (default yesterday)")
+	sf := addStorageFlags(fs)
 	if err := parse(fs, args, env); err != nil {
 		return err
+	}
+	var built *simulate.Scenario
+	if *fromDB {
+		var err error
+		if built, err = scenarioFromDB(ctx, env, sf, *day, *hours); err != nil {
+			return err
+		}
 	}
 	policies := []worklist.Policy{worklist.Policy(*policy)}
 	if *policy == "all" {
@@ -27,7 +41,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	}
 	var results []*simulate.Result
 	for _, p := range policies {
-		r, err := simulate.Run(ctx, simulate.Options{Scenario: *scenario, Policy: p, Seed: *seed, Hours: *hours})
+		r, err := simulate.Run(ctx, simulate.Options{Scenario: *scenario, Built: built, Policy: p, Seed: *seed, Hours: *hours})
 		if err != nil {
 			return err
 		}
@@ -66,4 +80,49 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		}
 	}
 	return nil
+}
+
+// scenarioFromDB builds a scenario from the group's real configuration
+// (readers, facilities) and one past day's worklist arrivals.
+func scenarioFromDB(ctx context.Context, env *Env, sf *storageFlags, day string, hours int) (*simulate.Scenario, error) {
+	start := time.Now().UTC().Truncate(24 * time.Hour).Add(-24 * time.Hour)
+	if day != "" {
+		var err error
+		if start, err = time.Parse("2006-01-02", day); err != nil {
+			return nil, fmt.Errorf("--day must be YYYY-MM-DD: %w", err)
+		}
+	}
+	log, err := sf.logger(env)
+	if err != nil {
+		return nil, err
+	}
+	st, err := server.OpenStorage(ctx, sf.config(log))
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	rs := roster.Store{DB: st.DB}
+	facs, err := rs.Facilities(ctx)
+	if err != nil {
+		return nil, err
+	}
+	readers, err := rs.Readers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	arrivals, err := dispatch.Arrivals(ctx, st.DB, start, start.Add(time.Duration(hours)*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	if len(arrivals) == 0 || len(readers) == 0 {
+		return nil, fmt.Errorf("nothing to replay on %s: %d studies reached the worklist, %d readers configured", start.Format("2006-01-02"), len(arrivals), len(readers))
+	}
+	c := simulate.Config{Name: "db " + start.Format("2006-01-02"), Start: start, Hours: hours, Arrivals: arrivals}
+	for _, f := range facs {
+		c.Facilities = append(c.Facilities, *f)
+	}
+	for _, r := range readers {
+		c.Readers = append(c.Readers, *r)
+	}
+	return simulate.ScenarioFromConfig(c)
 }
