@@ -321,6 +321,19 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	if files, _ := filepath.Glob(filepath.Join(got, "*")); len(files) != 8 {
 		t.Fatalf("C-GET delivered %d of 8 instances", len(files))
 	}
+	// Every access above is in the hash-chained audit trail, findable by patient.
+	if out, e, code := run(t, "audit", "verify", "--data", data); code != 0 || !strings.Contains(out, "audit chain intact") {
+		t.Fatalf("audit verify: %s %s", out, e)
+	}
+	who, e, code := run(t, "audit", "who", "--data", data, "--issuer", "SGH-MRN", "--patient-id", "LBX990001")
+	if code != 0 {
+		t.Fatal(e)
+	}
+	for _, want := range []string{`"user":"SGH_CT1"`, `"via":"dicom"`, `"via":"http"`, `"event":"110104"`, `"event":"110103"`} {
+		if !strings.Contains(who, want) {
+			t.Errorf("who-looked lacks %s:\n%s", want, who)
+		}
+	}
 	// Unknown calling AE: rejected.
 	if out, err := exec.Command("echoscu", "-aet", "STRANGER", "-aec", "LIGHTBOX", dicomHost, dicomPort).CombinedOutput(); err == nil {
 		t.Fatalf("unknown calling AE accepted:\n%s", out)

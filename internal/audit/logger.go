@@ -29,6 +29,10 @@ type Logger struct {
 	DB       *db.DB
 	SourceID string           // this node (ATNA AuditSourceID); default: host name
 	Now      func() time.Time // default time.Now
+	// PatientOf, when set, names the patient of an event that carries study
+	// UIDs but no patient, so "who looked at this patient" finds every
+	// study-level access. It runs before the audit transaction.
+	PatientOf func(ctx context.Context, studyUID string) (issuer, patientID string, ok bool)
 }
 
 func (l *Logger) now() time.Time {
@@ -50,6 +54,11 @@ func (l *Logger) sourceID() string {
 
 // Record appends e in its own write transaction.
 func (l *Logger) Record(ctx context.Context, e Event) error {
+	if e.PatientID == "" && len(e.StudyUIDs) > 0 && l.PatientOf != nil {
+		if iss, pid, ok := l.PatientOf(ctx, e.StudyUIDs[0]); ok {
+			e.PatientIssuer, e.PatientID = iss, pid
+		}
+	}
 	_, err := l.record(ctx, e)
 	return err
 }

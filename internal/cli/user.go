@@ -46,7 +46,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	svc, err := server.NewAuth(sf.config(log), st.DB)
+	svc, err := server.NewAuth(sf.config(log), st.DB, nil)
 	if err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	svc, err := server.NewAuth(sf.config(log), st.DB)
+	svc, err := server.NewAuth(sf.config(log), st.DB, nil)
 	if err != nil {
 		return err
 	}

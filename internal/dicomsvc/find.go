@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"lightbox/internal/audit"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
 	"lightbox/internal/query"
@@ -54,6 +55,7 @@ func (s *Service) Find(ctx context.Context, req *dimse.FindRequest, send func([]
 		return err
 	}
 	req.OptionalKeysUnsupported = len(res.Unsupported) > 0
+	s.audit(ctx, audit.QueryEvent(c.actor(), "", "", "C-FIND "+q.Level.String()))
 	for _, m := range res.Datasets {
 		m.SetStr(dcm.TagQueryRetrieveLevel, q.Level.String())
 		m.SetStr(dcm.TagRetrieveAETitle, s.opt.AETitle)
@@ -144,6 +146,19 @@ func (s *Service) Retrieve(ctx context.Context, req *dimse.RetrieveRequest) ([]d
 			Open: func() (io.ReadCloser, error) { return s.openDataset(ctx, &in) }}
 	}
 	s.log.Info("retrieve", "calling", c.ae, "level", level.String(), "instances", len(out), "destination", req.MoveDestination)
+	studies := map[string]bool{}
+	var uids []string
+	for _, in := range insts {
+		if !studies[in.StudyUID] {
+			studies[in.StudyUID] = true
+			uids = append(uids, in.StudyUID)
+		}
+	}
+	peer := req.MoveDestination
+	if peer == "" {
+		peer = c.ae // C-GET: back to the requester
+	}
+	s.audit(ctx, audit.SendEvent(c.actor(), peer, "", "", uids...))
 	return out, nil
 }
 

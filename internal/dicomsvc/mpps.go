@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"lightbox/internal/audit"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
@@ -65,6 +66,7 @@ func (s *Service) mppsCreate(ctx context.Context, c *caller, req *dimse.NRequest
 		s.log.Error("mpps create", "err", err)
 		return dimse.NResponse{Status: dimse.StatusProcessingFailure}
 	}
+	s.audit(ctx, audit.RecordEvent(c.actor(), audit.ProcedureRecord, audit.Create, "mpps", "", "", nonEmpty(study)...))
 	if _, err := s.opt.Orders.MPPSInProgress(ctx, order.StepKey{StudyUID: study, FacilityID: c.facility, Accession: accession}, now); err != nil {
 		s.log.Info("mpps without a matching order", "calling", c.ae, "reason", err.Error())
 	}
@@ -96,6 +98,7 @@ func (s *Service) mppsSet(ctx context.Context, c *caller, req *dimse.NRequest, d
 		return dimse.NResponse{Status: dimse.StatusProcessingFailure}
 	}
 	key := order.StepKey{StudyUID: study, FacilityID: facility, Accession: accession}
+	s.audit(ctx, audit.RecordEvent(c.actor(), audit.ProcedureRecord, audit.Update, "mpps", "", "", nonEmpty(study)...))
 	if next == "COMPLETED" {
 		if _, err := s.opt.Orders.MPPSCompleted(ctx, key, now); err != nil {
 			s.log.Info("mpps completed without a matching order", "calling", c.ae, "reason", err.Error())
@@ -109,4 +112,14 @@ func (s *Service) mppsSet(ctx context.Context, c *caller, req *dimse.NRequest, d
 		s.log.Info("mpps discontinued without a matching order", "calling", c.ae, "reason", err.Error())
 	}
 	return dimse.NResponse{Status: dimse.StatusSuccess}
+}
+
+func nonEmpty(uids ...string) []string {
+	var out []string
+	for _, u := range uids {
+		if u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
 }

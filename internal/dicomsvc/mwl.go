@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/audit"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
 	"lightbox/internal/facility"
@@ -70,6 +71,7 @@ func (s *Service) worklistFind(ctx context.Context, req *dimse.FindRequest, send
 	if err != nil {
 		return err
 	}
+	s.audit(ctx, audit.QueryEvent(c.actor(), "", "", "MWL C-FIND"))
 	zones := s.facilityZones(ctx)
 	nameKey := ds.Str(dcm.TagPatientName)
 	stationKey := ""

@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 
 	"lightbox/internal/ae"
 	"lightbox/internal/archive"
+	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
@@ -39,6 +41,7 @@ type Options struct {
 	Auth     *auth.Service
 	Orders   *order.Service    // Modality Worklist and MPPS; nil disables them
 	Dispatch *dispatch.Service // MPPS COMPLETED puts the study on the worklist
+	Audit    *audit.Logger     // every query, store, retrieve and procedure change; nil = off
 	// OutboundTLS configures associations to AEs registered with TLS.
 	OutboundTLS *tls.Config
 	Logger      *slog.Logger
@@ -65,6 +68,45 @@ type caller struct {
 	user     string
 	scope    query.Scope
 	open     bool // unregistered AE accepted in open mode
+	remote   string
+
+	mu      sync.Mutex
+	audited map[string]bool // studies whose receipt this association has audited
+}
+
+func (c *caller) actor() audit.Actor {
+	a := audit.Actor{UserID: c.ae, NetworkAddr: c.remote, Interface: audit.DICOM, FacilityID: c.facility}
+	if c.user != "" {
+		a.UserID = c.user
+	}
+	if a.UserID == "" {
+		a.UserID = "unknown-ae"
+	}
+	return a
+}
+
+// firstTime reports whether a study is seen for the first time on this
+// association: receipt is audited once per study per association.
+func (c *caller) firstTime(study string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.audited == nil {
+		c.audited = map[string]bool{}
+	}
+	if c.audited[study] {
+		return false
+	}
+	c.audited[study] = true
+	return true
+}
+
+func (s *Service) audit(ctx context.Context, ev audit.Event) {
+	if s.opt.Audit == nil {
+		return
+	}
+	if err := s.opt.Audit.Record(context.WithoutCancel(ctx), ev); err != nil {
+		s.log.Error("audit record failed", "event", string(ev.EventID), "err", err)
+	}
 }
 
 func callerOf(info *dimse.AssociationInfo) *caller {
@@ -102,6 +144,9 @@ func (s *Service) Accept(ctx context.Context, info *dimse.AssociationInfo) error
 		return dimse.RejectCalledAE()
 	}
 	c := &caller{ae: strings.TrimSpace(info.CallingAE)}
+	if info.RemoteAddr != nil {
+		c.remote, _, _ = net.SplitHostPort(info.RemoteAddr.String())
+	}
 	entity, err := s.opt.AEs.Get(ctx, c.ae)
 	known := err == nil
 	if err != nil && !errors.Is(err, ae.ErrNotFound) {
@@ -124,8 +169,10 @@ func (s *Service) Accept(ctx context.Context, info *dimse.AssociationInfo) error
 		p, err := s.opt.Auth.Login(ctx, id.Username, string(id.Passcode))
 		if err != nil {
 			s.log.Info("association rejected: user identity", "calling", c.ae, "reason", err.Error())
+			s.audit(ctx, audit.LoginEvent(audit.Actor{UserID: id.Username, NetworkAddr: c.remote, Interface: audit.DICOM}, audit.SeriousFailure, "dicom user identity"))
 			return dimse.RejectNoReason()
 		}
+		s.audit(ctx, audit.LoginEvent(audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: c.remote, Interface: audit.DICOM}, audit.Success, "dicom user identity"))
 		c.user = p.Username
 		c.scope = query.Scope{All: p.All, Facilities: p.Facilities}
 		if c.facility == "" && len(p.Facilities) == 1 {
@@ -181,8 +228,15 @@ func (s *Service) Store(ctx context.Context, req *dimse.StoreRequest) (uint16, s
 			return errors.New("the study belongs to another facility")
 		}
 	}
-	_, err := s.opt.Archive.StoreDataset(ctx, req.Data, req.SOPClassUID, req.SOPInstanceUID, req.TransferSyntaxUID, src)
+	res, err := s.opt.Archive.StoreDataset(ctx, req.Data, req.SOPClassUID, req.SOPInstanceUID, req.TransferSyntaxUID, src)
 	status, comment := storeStatus(err)
+	if res != nil && (err == nil || status != dimse.StatusSuccess) && c.firstTime(res.StudyUID) {
+		ev := audit.StoreEvent(c.actor(), c.ae, "", "", res.StudyUID)
+		if status != dimse.StatusSuccess {
+			ev.Outcome = audit.SeriousFailure
+		}
+		s.audit(ctx, ev)
+	}
 	if status != dimse.StatusSuccess {
 		s.log.Info("C-STORE failed", "calling", c.ae, "sop_class", req.SOPClassUID, "status", fmt.Sprintf("0x%04X", status), "reason", comment)
 	}

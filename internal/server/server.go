@@ -19,6 +19,7 @@ import (
 	"lightbox/internal/ae"
 	"lightbox/internal/api"
 	"lightbox/internal/archive"
+	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
 	"lightbox/internal/credential"
@@ -151,6 +152,8 @@ type Server struct {
 	Dispatch *dispatch.Service
 	Orders   *order.Service
 	Query    *query.Engine
+	Audit    *audit.Logger
+	auditor  *auditor
 
 	handler http.Handler
 	tlsHTTP *tls.Config
@@ -181,13 +184,14 @@ func SecretKey(data string) ([]byte, error) {
 	return k, nil
 }
 
-// NewAuth returns the authentication service of a data folder.
-func NewAuth(c Config, d *db.DB) (*auth.Service, error) {
+// NewAuth returns the authentication service of a data folder; onEvent
+// (may be nil) receives its security events for the audit trail.
+func NewAuth(c Config, d *db.DB, onEvent func(context.Context, auth.Event)) (*auth.Service, error) {
 	key, err := SecretKey(c.Data)
 	if err != nil {
 		return nil, err
 	}
-	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.HTTPS, Logger: c.Logger}), nil
+	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.HTTPS, Logger: c.Logger, OnEvent: onEvent}), nil
 }
 
 // New opens storage, starts the dispatcher and binds every listener (so the
@@ -213,7 +217,13 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 			st.Close()
 		}
 	}()
-	if s.Auth, err = NewAuth(c, st.DB); err != nil {
+	s.Audit = &audit.Logger{DB: st.DB, SourceID: c.AETitle, PatientOf: func(ctx context.Context, study string) (string, string, bool) {
+		var iss, pid string
+		err := st.DB.QueryRow(ctx, "SELECT p.issuer, p.patient_id FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = ?", study).Scan(&iss, &pid)
+		return iss, pid, err == nil && !strings.HasPrefix(pid, "~")
+	}}
+	s.auditor = newAuditor(s.Audit, s.log.Error)
+	if s.Auth, err = NewAuth(c, st.DB, s.auditor.authEvent); err != nil {
 		return nil, err
 	}
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
@@ -275,7 +285,7 @@ func (s *Server) buildHTTP() error {
 		return sc.Facilities, sc.All, err
 	}}
 	fh.Routes(mux)
-	s.handler = auth.SecurityHeaders(s.Auth.Middleware(mux, auth.MiddlewareOptions{}), s.tlsHTTP != nil)
+	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
 	return nil
 }
 
@@ -304,7 +314,7 @@ func (s *Server) buildDICOM() error {
 		return nil
 	}
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
-		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Logger: s.log})
+		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
 		MaxAssociations: 64, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
@@ -453,6 +463,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.outbox.Start(context.Background())
 	}
 	close(s.ready)
+	s.auditor.record(ctx, audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStart))
 	a := s.Addrs()
 	s.log.Info("lightbox serving", "http", a.HTTP, "dicom", a.DICOM, "dicom_tls", a.DICOMTLS, "hl7", a.HL7, "aet", s.cfg.AETitle, "db", dialectOf(s.cfg.DBURL()))
 	var runErr error
@@ -481,6 +492,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.outbox.Stop()
 	}
 	s.Dispatch.Close()
+	s.auditor.record(context.Background(), audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStop))
 	if err := s.Storage.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
