@@ -321,6 +321,11 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	if files, _ := filepath.Glob(filepath.Join(got, "*")); len(files) != 8 {
 		t.Fatalf("C-GET delivered %d of 8 instances", len(files))
 	}
+	// A viewer opens the study over WADO-RS (metadata from ingest).
+	var meta []map[string]any
+	if code := coord.do("GET", "/dicomweb/studies/"+studyUID+"/metadata", nil, &meta); code != 200 || len(meta) != 8 {
+		t.Fatalf("WADO-RS metadata: %d, %d instances", code, len(meta))
+	}
 	// Every access above is in the hash-chained audit trail, findable by patient.
 	if out, e, code := run(t, "audit", "verify", "--data", data); code != 0 || !strings.Contains(out, "audit chain intact") {
 		t.Fatalf("audit verify: %s %s", out, e)
