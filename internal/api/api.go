@@ -64,7 +64,13 @@ var (
 )
 
 // Register adds the API's routes to mux.
-func (a *API) Register(mux *http.ServeMux) {
+// Mux is where routes are registered (an *http.ServeMux, or a recorder
+// that also lists them).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+func (a *API) Register(mux Mux) {
 	mux.HandleFunc("GET /api/whoami", a.with(a.whoami))
 	mux.HandleFunc("GET /api/worklist", a.with(a.worklist))
 	mux.HandleFunc("GET /api/worklist/events", a.with(a.events))

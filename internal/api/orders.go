@@ -10,7 +10,7 @@ import (
 	"lightbox/internal/order"
 )
 
-func (a *API) registerOrders(mux *http.ServeMux) {
+func (a *API) registerOrders(mux Mux) {
 	if a.orders == nil {
 		return
 	}

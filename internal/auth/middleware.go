@@ -228,11 +228,18 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool)
 //	POST /api/logout  -> 204, cookie cleared
 //	GET  /api/session -> 200 SessionJSON (does not slide the idle timer)
 //	POST /api/reauth  {password, totp} -> 200 SessionJSON (before signing)
-func (s *Service) Routes(mux *http.ServeMux) {
-	mux.Handle("POST /api/login", s.LoginHandler())
-	mux.Handle("POST /api/logout", s.LogoutHandler())
-	mux.Handle("GET /api/session", s.SessionHandler())
-	mux.Handle("POST /api/reauth", s.ReauthHandler())
+//
+// Mux is where routes are registered (an *http.ServeMux, or a recorder
+// that also lists them).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+func (s *Service) Routes(mux Mux) {
+	mux.HandleFunc("POST /api/login", s.LoginHandler().ServeHTTP)
+	mux.HandleFunc("POST /api/logout", s.LogoutHandler().ServeHTTP)
+	mux.HandleFunc("GET /api/session", s.SessionHandler().ServeHTTP)
+	mux.HandleFunc("POST /api/reauth", s.ReauthHandler().ServeHTTP)
 }
 
 // LoginHandler handles POST {username, password, totp}: rate-limited per

@@ -49,6 +49,8 @@ type Handler struct {
 	q   *query.Engine
 	log *slog.Logger
 	mux *http.ServeMux
+	// patterns lists every route, for the route-enumeration security test.
+	patterns []string
 }
 
 // New builds a Handler.
@@ -76,6 +78,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, scope query.Scope)
 
 func (h *Handler) handle(pattern string, fn handlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
+	h.patterns = append(h.patterns, method+" "+h.opt.Prefix+path)
 	h.mux.HandleFunc(method+" "+h.opt.Prefix+path, func(w http.ResponseWriter, r *http.Request) {
 		scope, err := h.opt.Authorize(r)
 		if err != nil {
@@ -227,3 +230,6 @@ func notModified(w http.ResponseWriter, r *http.Request, etag string) bool {
 }
 
 const immutableCache = "private, max-age=86400"
+
+// Routes lists the handler's route patterns.
+func (h *Handler) Routes() []string { return append([]string(nil), h.patterns...) }

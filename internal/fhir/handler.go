@@ -32,7 +32,13 @@ type Handler struct {
 }
 
 // Routes registers the handlers on mux under Base (Go 1.22 patterns).
-func (h *Handler) Routes(mux *http.ServeMux) {
+// Mux is where routes are registered (an *http.ServeMux, or a recorder
+// that also lists them).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+func (h *Handler) Routes(mux Mux) {
 	b := h.base()
 	mux.HandleFunc("POST "+b+"/ServiceRequest", h.CreateServiceRequest)
 	mux.HandleFunc("GET "+b+"/ServiceRequest", h.SearchServiceRequest)

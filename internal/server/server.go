@@ -156,6 +156,7 @@ type Server struct {
 	auditor  *auditor
 
 	handler http.Handler
+	routes  []string
 	tlsHTTP *tls.Config
 	httpLn  net.Listener
 	dicom   *dimse.Server
@@ -262,8 +263,28 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 	return query.Scope{All: p.All, Facilities: p.Facilities}, nil
 }
 
+// routeRecorder registers routes on a mux and remembers their patterns, so
+// a test can call every route the node serves.
+type routeRecorder struct {
+	mux      *http.ServeMux
+	patterns []string
+}
+
+func (r *routeRecorder) HandleFunc(p string, f func(http.ResponseWriter, *http.Request)) {
+	r.patterns = append(r.patterns, p)
+	r.mux.HandleFunc(p, f)
+}
+
+func (r *routeRecorder) Handle(p string, h http.Handler) {
+	r.patterns = append(r.patterns, p)
+	r.mux.Handle(p, h)
+}
+
+// Routes lists every HTTP route pattern the node serves.
+func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
+
 func (s *Server) buildHTTP() error {
-	mux := http.NewServeMux()
+	mux := &routeRecorder{mux: http.NewServeMux()}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -280,12 +301,14 @@ func (s *Server) buildHTTP() error {
 		return err
 	}
 	mux.Handle("/dicomweb/", dw)
+	mux.patterns = append(mux.patterns, dw.Routes()...)
 	fh := &fhir.Handler{Orders: s.Orders, Base: "/fhir", Version: Version, Logger: s.log, Scope: func(r *http.Request) ([]string, bool, error) {
 		sc, err := s.principalScope(r)
 		return sc.Facilities, sc.All, err
 	}}
 	fh.Routes(mux)
-	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
+	s.routes = mux.patterns
+	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
 	return nil
 }
 

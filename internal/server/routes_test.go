@@ -1,0 +1,119 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"lightbox/internal/archive"
+	"lightbox/internal/auth"
+	"lightbox/internal/facility"
+	"lightbox/internal/gen"
+	"lightbox/internal/order"
+)
+
+// TestEveryRouteDeniesStrangers enumerates every HTTP route the node serves
+// and calls each one (1) without credentials: 401, except health, login and
+// acknowledgement links; and (2) as a technologist of another facility: the
+// answer never contains anything of the first facility's patient or study,
+// whatever the status. A route added without the shared checks fails here.
+func TestEveryRouteDeniesStrangers(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	s, err := New(ctx, Config{Data: data, HTTP: "127.0.0.1:0", AETitle: "LIGHTBOX", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Dispatch.Close(); s.closeListeners(); s.Storage.Close() }()
+	fs := facility.Store{DB: s.Storage.DB}
+	for _, code := range []string{"SGH", "HBI"} {
+		f, _ := gen.FacilityByCode(code)
+		if err := fs.Upsert(ctx, facility.Facility{ID: f.Code, Name: f.Name, State: f.State, TimeZone: f.TimeZone, IssuerOfPatientID: f.IssuerOfPatientID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Facility SGH's secrets: a study and an order.
+	var study, series, sop, patientID, accession string
+	var buf bytes.Buffer
+	err = gen.Each(ctx, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
+		buf.Reset()
+		_, _ = inst.WriteTo(&buf)
+		study, series, sop, patientID, accession = inst.StudyInstanceUID, inst.SeriesInstanceUID, inst.SOPInstanceUID, inst.Patient.ID, inst.AccessionNumber
+		_, err := s.Storage.Archive.Store(ctx, &buf, archive.Source{Facility: "SGH"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _, err := s.Orders.Intake(ctx, order.Order{FacilityID: "SGH", Accession: "SECRET-ACC", Patient: order.Patient{Issuer: "SGH", ID: "SECRET-MRN", Name: "SECRET^PATIENT"},
+		ProcedureCode: "71250", ProcedureSystem: "CPT", Priority: order.PriorityRoutine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Auth.AddUser(ctx, auth.User{Username: "tech.hbi", Role: auth.Technologist, FacilityID: "HBI"}, "technologist-password"); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Auth.CreateToken(ctx, "tech.hbi", "test", 3600e9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{study, patientID, accession, "SECRET-ACC", "SECRET-MRN", "SECRET^PATIENT"}
+	values := map[string]string{"study": study, "series": series, "instance": sop, "id": o.ID, "frames": "1", "tag": "7FE00010", "token": "x"}
+	param := regexp.MustCompile(`\{([a-z]+)\.*\}`)
+	public := map[string]bool{"/healthz": true, "/readyz": true, "/api/login": true}
+	routes := s.Routes()
+	if len(routes) < 40 {
+		t.Fatalf("only %d routes enumerated: %v", len(routes), routes)
+	}
+	h := s.Handler()
+	for _, pattern := range routes {
+		method, path, ok := strings.Cut(pattern, " ")
+		if !ok {
+			continue // a prefix mount; its routes are listed individually
+		}
+		path = param.ReplaceAllStringFunc(path, func(m string) string {
+			name := param.FindStringSubmatch(m)[1]
+			if v, ok := values[name]; ok {
+				return v
+			}
+			return "1"
+		})
+		call := func(token string) (int, string) {
+			var body io.Reader
+			if method != http.MethodGet && method != http.MethodHead && method != http.MethodDelete {
+				body = strings.NewReader("{}")
+			}
+			r := httptest.NewRequest(method, path, body)
+			r.RemoteAddr = "127.0.0.1:1234"
+			if body != nil {
+				r.Header.Set("Content-Type", "application/json")
+			}
+			if token != "" {
+				r.Header.Set("Authorization", "Bearer "+token)
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			return w.Code, w.Body.String()
+		}
+		t.Run(pattern, func(t *testing.T) {
+			code, _ := call("")
+			switch {
+			case public[path] || strings.HasPrefix(path, "/ack/"):
+			case code != http.StatusUnauthorized:
+				t.Errorf("without credentials: %d, want 401", code)
+			}
+			code, body := call(tok)
+			for _, sec := range secrets {
+				if sec != "" && strings.Contains(body, sec) {
+					t.Errorf("another facility's technologist got %q (status %d)", sec, code)
+				}
+			}
+		})
+	}
+}
