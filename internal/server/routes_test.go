@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
@@ -89,7 +90,10 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 			if method != http.MethodGet && method != http.MethodHead && method != http.MethodDelete {
 				body = strings.NewReader("{}")
 			}
-			r := httptest.NewRequest(method, path, body)
+			// Streams (SSE) run until the client leaves: leave after a moment.
+			cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			defer cancel()
+			r := httptest.NewRequest(method, path, body).WithContext(cctx)
 			r.RemoteAddr = "127.0.0.1:1234"
 			if body != nil {
 				r.Header.Set("Content-Type", "application/json")
