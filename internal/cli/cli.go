@@ -42,6 +42,7 @@ func commands() []command {
 		{"user", "manage accounts: user add|passwd|disable|enable", runUser},
 		{"token", "issue or revoke API bearer tokens: token create|revoke", runToken},
 		{"reader", "import or export reader credentials: reader import FILE.json|FILE.csv, reader export [--format csv]", runReader},
+		{"dicom", "DICOM SCU: dicom echo|send|find|move to a remote AE", runDicom},
 		{"audit", "verify the hash-chained audit trail, or list who accessed a patient: audit verify|who", runAudit},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
