@@ -1,0 +1,29 @@
+// Package report is Lightbox's radiology reporting: templates and macros,
+// the report lifecycle (draft → preliminary → final → addendum /
+// correction), the eligibility re-check at signing, delivery as HL7
+// ORU^R01 through the outbox and as FHIR DiagnosticReport, PDF rendering,
+// and reader productivity (work RVUs, pay).
+//
+// # Lifecycle
+//
+// Every save is a new draft version; every signature is a new signed
+// version. Versions are append-only: no signed row is ever updated
+// (DOMAIN §9 W4). Signing re-checks the reader with credential.Check at
+// that moment and with the signature's physical location (DOMAIN §1 L3,
+// L6–L8). A final may be signed over another reader's prelim; both are
+// kept, and a material difference (impression changed beyond whitespace
+// and case, or the final signer's flag) records a Discrepancy (§5 CR4).
+//
+// # Delivery
+//
+// Each signed version enqueues an ORU^R01 (v2.5.1) to the facility's
+// "hl7" endpoint in the signing transaction. OBR-25/OBX-11: prelim P,
+// final F, correction C, addendum C with the full text plus every addendum
+// (DOMAIN §9 "usually C"; a facility may choose A instead), or P while the
+// report is still preliminary.
+//
+// # Logging
+//
+// Logs carry version numbers, kinds and error codes only: never patient
+// names or IDs, reader IDs or report text.
+package report
