@@ -1,0 +1,201 @@
+package critical
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"lightbox/internal/db"
+)
+
+// querier is *db.DB or *db.Tx.
+type querier interface {
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+const resultCols = `id, facility_id, study_uid, accession, order_id, finding_code, finding_system, finding_text, category, category_label, colour, verbal,
+identified_at, deadline_at, warn_at, step_ms, max_level, escalation_level, overdue_notified, next_due_at, state, communicator, communicator_name,
+handed_off_to, handed_off_by, handed_off_at, recipient_name, recipient_role, recipient_callback, recipient_contact_id, method, communicated_at,
+communicated_by, communicated_by_name, read_back, ack_at, ack_by, closed_at, closed_by, candidates, addendum_text, addendum_due_at, addendum_at,
+addendum_tries, version`
+
+func scanResult(r scanner) (Result, error) {
+	var x Result
+	var verbal, overdue, readBack int
+	var stepMS int64
+	var identified, deadline, warn, nextDue, state, handedAt, method, commAt, ackAt, closedAt, cands, addDue, addAt string
+	err := r.Scan(&x.ID, &x.FacilityID, &x.StudyUID, &x.Accession, &x.OrderID, &x.Finding.Code, &x.Finding.System, &x.Finding.Text, &x.Category,
+		&x.CategoryLabel, &x.Colour, &verbal, &identified, &deadline, &warn, &stepMS, &x.maxLevel, &x.EscalationLevel, &overdue, &nextDue, &state,
+		&x.Communicator, &x.CommunicatorName, &x.HandedOffTo, &x.HandedOffBy, &handedAt, &x.Recipient.Name, &x.Recipient.Role, &x.Recipient.Callback,
+		&x.Recipient.ContactID, &method, &commAt, &x.CommunicatedBy, &x.communicatedByName, &readBack, &ackAt, &x.AckBy, &closedAt, &x.ClosedBy,
+		&cands, &x.AddendumText, &addDue, &addAt, &x.addendumTries, &x.Version)
+	if err != nil {
+		return x, err
+	}
+	x.Verbal, x.overdueNotified, x.ReadBack = verbal != 0, overdue != 0, readBack != 0
+	x.IdentifiedAt, x.DeadlineAt, x.warnAt, x.NextDueAt = parseT(identified), parseT(deadline), parseT(warn), parseT(nextDue)
+	x.step = time.Duration(stepMS) * time.Millisecond
+	x.State, x.Method = State(state), Method(method)
+	x.HandedOffAt, x.CommunicatedAt, x.AckAt, x.ClosedAt = parseT(handedAt), parseT(commAt), parseT(ackAt), parseT(closedAt)
+	x.addendumDue, x.AddendumAt = parseT(addDue), parseT(addAt)
+	_ = json.Unmarshal([]byte(cands), &x.Candidates)
+	return x, nil
+}
+
+func loadResult(ctx context.Context, q querier, id string) (Result, error) {
+	r, err := scanResult(q.QueryRow(ctx, "SELECT "+resultCols+" FROM crit_result WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, ErrNotFound
+	}
+	if err != nil {
+		return r, fmt.Errorf("critical: load %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// reached reports whether someone has been reached in a way that stops
+// escalation: any documented communication, and for verbal categories a
+// verbal one (an electronic receipt alone does not satisfy CR3).
+func (r *Result) reached() bool {
+	return !r.CommunicatedAt.IsZero() && (!r.Verbal || r.Method.Verbal())
+}
+
+// nextTimer is when the scheduler must next look at the loop: the next
+// escalation while nobody has been reached, or the deadline (overdue
+// notice, once). Zero when no timer is pending.
+func (r *Result) nextTimer() time.Time {
+	if !r.ClosedAt.IsZero() || r.reached() {
+		return time.Time{}
+	}
+	var next time.Time
+	if r.EscalationLevel < r.maxLevel {
+		next = r.warnAt.Add(time.Duration(r.EscalationLevel) * r.step)
+	}
+	if !r.overdueNotified && (next.IsZero() || r.DeadlineAt.Before(next)) {
+		next = r.DeadlineAt
+	}
+	return next
+}
+
+func (r *Result) deriveState() State {
+	switch {
+	case !r.ClosedAt.IsZero():
+		return StateClosed
+	case r.reached():
+		return StateCommunicated
+	case r.HandedOffTo != "":
+		return StateHandedOff
+	case r.EscalationLevel > 0:
+		return StateEscalated
+	}
+	return StateOpen
+}
+
+func (r *Result) finish(now time.Time) {
+	r.State = r.deriveState()
+	r.NextDueAt = r.nextTimer()
+	r.Overdue = r.ClosedAt.IsZero() && !now.Before(r.DeadlineAt)
+}
+
+// writeResult stores the mutable columns if the row is still at version
+// old; false when another writer got there first.
+func writeResult(ctx context.Context, tx *db.Tx, r *Result, old int, now time.Time) (bool, error) {
+	r.finish(now)
+	r.Version = old + 1
+	res, err := tx.Exec(ctx, `UPDATE crit_result SET escalation_level = ?, overdue_notified = ?, next_due_at = ?, state = ?, handed_off_to = ?,
+		handed_off_by = ?, handed_off_at = ?, recipient_name = ?, recipient_role = ?, recipient_callback = ?, recipient_contact_id = ?, method = ?,
+		communicated_at = ?, communicated_by = ?, communicated_by_name = ?, read_back = ?, ack_at = ?, ack_by = ?, closed_at = ?, closed_by = ?,
+		addendum_text = ?, addendum_due_at = ?, addendum_at = ?, addendum_tries = ?, version = ?, updated_at = ?
+		WHERE id = ? AND version = ?`,
+		r.EscalationLevel, b2i(r.overdueNotified), fmtT(r.NextDueAt), string(r.State), r.HandedOffTo, r.HandedOffBy, fmtT(r.HandedOffAt),
+		r.Recipient.Name, r.Recipient.Role, r.Recipient.Callback, r.Recipient.ContactID, string(r.Method), fmtT(r.CommunicatedAt), r.CommunicatedBy,
+		r.communicatedByName, b2i(r.ReadBack), fmtT(r.AckAt), r.AckBy, fmtT(r.ClosedAt), r.ClosedBy, r.AddendumText, fmtT(r.addendumDue),
+		fmtT(r.AddendumAt), r.addendumTries, r.Version, fmtT(now), r.ID, old)
+	if err != nil {
+		return false, fmt.Errorf("critical: update %s: %w", r.ID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func insertResult(ctx context.Context, tx *db.Tx, r *Result, now time.Time) error {
+	cands, _ := json.Marshal(r.Candidates)
+	r.finish(now)
+	r.Version = 1
+	_, err := tx.Exec(ctx, `INSERT INTO crit_result (id, facility_id, study_uid, accession, order_id, finding_code, finding_system, finding_text,
+		category, category_label, colour, verbal, identified_at, deadline_at, warn_at, step_ms, max_level, escalation_level, overdue_notified,
+		next_due_at, state, communicator, communicator_name, candidates, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, 1, ?, ?)`,
+		r.ID, r.FacilityID, r.StudyUID, r.Accession, r.OrderID, r.Finding.Code, r.Finding.System, r.Finding.Text, r.Category, r.CategoryLabel,
+		r.Colour, b2i(r.Verbal), fmtT(r.IdentifiedAt), fmtT(r.DeadlineAt), fmtT(r.warnAt), r.step.Milliseconds(), r.maxLevel, fmtT(r.NextDueAt),
+		string(r.State), r.Communicator, r.CommunicatorName, string(cands), fmtT(now), fmtT(now))
+	if err != nil {
+		return fmt.Errorf("critical: insert: %w", err)
+	}
+	return nil
+}
+
+func addEvent(ctx context.Context, tx *db.Tx, id string, at time.Time, kind string, level int, by, detail string) error {
+	_, err := tx.Exec(ctx, "INSERT INTO crit_event (result_id, at, kind, level, by_user, detail) VALUES (?, ?, ?, ?, ?, ?)",
+		id, fmtT(at), kind, level, by, detail)
+	if err != nil {
+		return fmt.Errorf("critical: event: %w", err)
+	}
+	return nil
+}
+
+func addAttempt(ctx context.Context, tx *db.Tx, id string, a Attempt, now time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO crit_attempt (result_id, at, method, to_name, to_role, to_callback, to_contact_id, outcome, answered_by,
+		read_back, note, by_user, by_name, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, fmtT(a.At), string(a.Method), a.To.Name, a.To.Role, a.To.Callback, a.To.ContactID, string(a.Outcome), a.AnsweredBy, b2i(a.ReadBack),
+		a.Note, a.By.ID, a.By.Display, fmtT(now))
+	if err != nil {
+		return fmt.Errorf("critical: attempt: %w", err)
+	}
+	return nil
+}
+
+func loadAttempts(ctx context.Context, q querier, id string) ([]AttemptRecord, error) {
+	rows, err := q.Query(ctx, `SELECT pk, at, method, to_name, to_role, to_callback, to_contact_id, outcome, answered_by, read_back, note, by_user,
+		by_name, recorded_at FROM crit_attempt WHERE result_id = ? ORDER BY pk`, id)
+	if err != nil {
+		return nil, fmt.Errorf("critical: attempts: %w", err)
+	}
+	defer rows.Close()
+	var out []AttemptRecord
+	for rows.Next() {
+		var a AttemptRecord
+		var at, method, outcome, rec string
+		var rb int
+		if err := rows.Scan(&a.ID, &at, &method, &a.To.Name, &a.To.Role, &a.To.Callback, &a.To.ContactID, &outcome, &a.AnsweredBy, &rb, &a.Note,
+			&a.By.ID, &a.By.Display, &rec); err != nil {
+			return nil, err
+		}
+		a.At, a.Method, a.Outcome, a.ReadBack, a.RecordedAt = parseT(at), Method(method), Outcome(outcome), rb != 0, parseT(rec)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+func loadEvents(ctx context.Context, q querier, id string) ([]Event, error) {
+	rows, err := q.Query(ctx, "SELECT at, kind, level, by_user, detail FROM crit_event WHERE result_id = ? ORDER BY pk", id)
+	if err != nil {
+		return nil, fmt.Errorf("critical: events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at string
+		if err := rows.Scan(&at, &e.Kind, &e.Level, &e.By, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At = parseT(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
