@@ -48,7 +48,13 @@ type Handler struct {
 //	DELETE /api/critical/coverage/{cid}     delete (coordinator, admin)
 //	GET    /ack/{token}                     public confirmation page
 //	POST   /ack/{token}                     public confirmation (form field "name", optional "role")
-func (h *Handler) Routes(mux *http.ServeMux) {
+// Mux is where routes are registered (an *http.ServeMux, or a recorder
+// that also lists them).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+func (h *Handler) Routes(mux Mux) {
 	mux.HandleFunc("POST /api/critical", h.with(h.open, roleReader))
 	mux.HandleFunc("GET /api/critical/board", h.with(h.board, roleReader))
 	mux.HandleFunc("GET /api/critical/compliance", h.with(h.compliance, roleCoordinator))

@@ -51,7 +51,13 @@ type API struct {
 }
 
 // Routes registers the API on mux (Go 1.22 patterns).
-func (a *API) Routes(mux *http.ServeMux) {
+// Mux is where routes are registered (an *http.ServeMux, or a recorder
+// that also lists them).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+func (a *API) Routes(mux Mux) {
 	p := a.Prefix
 	if p == "" {
 		p = "/api/reports"

@@ -29,7 +29,7 @@ type FHIR struct {
 }
 
 // Routes registers GET [base]/DiagnosticReport and [base]/DiagnosticReport/{id}.
-func (h *FHIR) Routes(mux *http.ServeMux) {
+func (h *FHIR) Routes(mux Mux) {
 	b := h.base()
 	mux.HandleFunc("GET "+b+"/DiagnosticReport", h.Search)
 	mux.HandleFunc("GET "+b+"/DiagnosticReport/{id}", h.Read)

@@ -23,6 +23,7 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
 	"lightbox/internal/credential"
+	"lightbox/internal/critical"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dicomsvc"
@@ -35,6 +36,7 @@ import (
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/query"
+	"lightbox/internal/report"
 	"lightbox/internal/tlsutil"
 )
 
@@ -153,7 +155,10 @@ type Server struct {
 	Orders   *order.Service
 	Query    *query.Engine
 	Audit    *audit.Logger
+	Reports  *report.Service
+	Critical *critical.Service
 	auditor  *auditor
+	stopBg   context.CancelFunc
 
 	handler http.Handler
 	routes  []string
@@ -232,6 +237,9 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if err = s.Dispatch.Start(ctx); err != nil {
 		return nil, err
 	}
+	if err = s.buildReading(); err != nil {
+		return nil, err
+	}
 	if c.HTTPS {
 		if s.tlsHTTP, err = tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{HTTP: true}); err != nil {
 			return nil, err
@@ -307,6 +315,7 @@ func (s *Server) buildHTTP() error {
 		return sc.Facilities, sc.All, err
 	}}
 	fh.Routes(mux)
+	s.readingRoutes(mux)
 	s.routes = mux.patterns
 	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
 	return nil
@@ -387,7 +396,6 @@ func (s *Server) buildHL7() error {
 		ln = tls.NewListener(ln, cfg)
 	}
 	s.hl7Ln = ln
-	s.outbox = &outbox.Deliverer{DB: s.Storage.DB, Logger: s.log}
 	return nil
 }
 
@@ -483,8 +491,14 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if s.hl7 != nil {
 		go func() { errc <- s.hl7.Serve(s.hl7Ln) }()
-		s.outbox.Start(context.Background())
 	}
+	// The outbox carries order status and reports; critical-result timers
+	// escalate on every node (each firing is claimed once).
+	s.outbox = &outbox.Deliverer{DB: s.Storage.DB, Logger: s.log}
+	s.outbox.Start(context.Background())
+	bg, stopBg := context.WithCancel(context.Background())
+	s.stopBg = stopBg
+	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
 	close(s.ready)
 	s.auditor.record(ctx, audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStart))
 	a := s.Addrs()
@@ -512,8 +526,9 @@ func (s *Server) Run(ctx context.Context) error {
 		if err := s.hl7.Shutdown(sctx); err != nil {
 			s.log.Warn("hl7 shutdown", "err", err)
 		}
-		s.outbox.Stop()
 	}
+	s.outbox.Stop()
+	s.stopBg()
 	s.Dispatch.Close()
 	s.auditor.record(context.Background(), audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStop))
 	if err := s.Storage.Close(); err != nil {

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/credential"
+	"lightbox/internal/critical"
+	"lightbox/internal/report"
+)
+
+// The reading side of a node: reports (lifecycle, delivery, FHIR) and the
+// critical-results loop, wired to the dispatcher, orders and each other.
+
+// reportAddenda lets the critical loop write its communication statement
+// into the report as an addendum.
+type reportAddenda struct{ r *report.Service }
+
+func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by critical.Signer) error {
+	_, err := a.r.Addendum(ctx, studyUID, text, report.Signer{ReaderID: by.ReaderID, Display: by.Display})
+	return err
+}
+
+// logNotifier records escalations and acknowledgement requests in the log
+// (without patient data). Paging, secure messaging or telephony
+// integrations plug in here.
+type logNotifier struct{ log *slog.Logger }
+
+func (n logNotifier) Notify(ctx context.Context, m critical.Notification) error {
+	n.log.Warn("critical result notification", "kind", m.Kind, "result_id", m.ResultID, "facility", m.FacilityID,
+		"category", m.Category, "level", m.Level, "rung", m.Rung, "targets", len(m.Targets))
+	return nil
+}
+
+func (s *Server) buildReading() error {
+	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle,
+		OnSigned: func(ctx context.Context, studyUID, readerID string, kind credential.ReadKind) error {
+			return s.Dispatch.Signed(ctx, studyUID, readerID, kind)
+		},
+		NotifyDiscrepancy: func(ctx context.Context, prelimReader string, d report.Discrepancy) {
+			s.log.Warn("final report differs from the preliminary", "study_report", d.ReportID, "prelim_reader", prelimReader)
+		},
+		OnDiscrepancy: func(ctx context.Context, d report.Discrepancy) error {
+			// DOMAIN §5 situation 2 / CR4: a communicated prelim that the final
+			// changes materially must be communicated again.
+			_, err := s.Critical.Open(ctx, critical.OpenRequest{StudyUID: d.StudyUID, FacilityID: d.FacilityID, Category: "2",
+				Finding: critical.Finding{Text: "Final report differs materially from the communicated preliminary report"},
+				By:      critical.Actor{ID: d.FinalReader, Coordinator: true}})
+			return err
+		},
+	})
+	var err error
+	s.Critical, err = critical.New(critical.Options{DB: s.Storage.DB, Orders: s.Orders, Logger: s.log,
+		Holder:   func(uid string) string { r, _ := s.Dispatch.Holder(uid); return r },
+		Notifier: logNotifier{log: s.log},
+		Addenda:  reportAddenda{r: s.Reports},
+	})
+	return err
+}
+
+func (s *Server) readingRoutes(mux *routeRecorder) {
+	principal := func(r *http.Request) (*auth.Principal, error) {
+		if p := auth.PrincipalFrom(r.Context()); p != nil {
+			return p, nil
+		}
+		return nil, auth.ErrUnauthenticated
+	}
+	(&report.API{Service: s.Reports, Logger: s.log,
+		Principal: func(r *http.Request) (report.Principal, error) {
+			p, err := principal(r)
+			if err != nil {
+				return report.Principal{}, err
+			}
+			return report.Principal{Username: p.Username, Role: string(p.Role), Facilities: p.Facilities, All: p.All}, nil
+		},
+		RecentAuth: func(r *http.Request) error { return s.Auth.RequireRecentAuth(r.Context()) },
+	}).Routes(mux)
+	(&report.FHIR{Service: s.Reports, Scope: func(r *http.Request) ([]string, bool, error) {
+		sc, err := s.principalScope(r)
+		return sc.Facilities, sc.All, err
+	}}).Routes(mux)
+	(&critical.Handler{Service: s.Critical, Logger: s.log,
+		Principal: func(r *http.Request) (string, string, []string, bool, error) {
+			p, err := principal(r)
+			if err != nil {
+				return "", "", nil, false, err
+			}
+			return p.Username, string(p.Role), p.Facilities, p.All, nil
+		}}).Routes(mux)
+}
