@@ -339,6 +339,15 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 			t.Errorf("who-looked lacks %s:\n%s", want, who)
 		}
 	}
+	// No patient data in the server's logs after all of the above (HIPAA:
+	// logs are not an access-controlled store). The demo's own patients
+	// share the TESTPATIENT/DEMO name prefixes and LBX IDs.
+	logs := s.stderr.String()
+	for _, phi := range []string{"TESTPATIENT", "DEMO^", "LBX990001", "LBX000", "19700101", "ACC-E2E-1", "Shortness of breath"} {
+		if strings.Contains(logs, phi) {
+			t.Errorf("server log contains patient data %q", phi)
+		}
+	}
 	// Unknown calling AE: rejected.
 	if out, err := exec.Command("echoscu", "-aet", "STRANGER", "-aec", "LIGHTBOX", dicomHost, dicomPort).CombinedOutput(); err == nil {
 		t.Fatalf("unknown calling AE accepted:\n%s", out)
