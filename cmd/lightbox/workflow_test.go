@@ -339,6 +339,22 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 			t.Errorf("who-looked lacks %s:\n%s", want, who)
 		}
 	}
+	// The same over HTTP for an administrator (privacy officer), and as FHIR AuditEvent.
+	admin := apiClient{t: t, base: s.http, token: token(t, data, "admin")}
+	var accesses []map[string]any
+	if code := admin.do("GET", "/api/audit/patient?issuer=SGH-MRN&patient_id=LBX990001", nil, &accesses); code != 200 || len(accesses) < 3 {
+		t.Fatalf("audit API: %d, %d events", code, len(accesses))
+	}
+	var aeBundle struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []any  `json:"entry"`
+	}
+	if code := admin.do("GET", "/fhir/AuditEvent?patient=SGH-MRN|LBX990001", nil, &aeBundle); code != 200 || aeBundle.ResourceType != "Bundle" || len(aeBundle.Entry) < 3 {
+		t.Fatalf("FHIR AuditEvent: %d %+v", code, aeBundle.ResourceType)
+	}
+	if code := alpha.do("GET", "/api/audit/patient?issuer=SGH-MRN&patient_id=LBX990001", nil, nil); code != 403 {
+		t.Fatalf("a radiologist read the audit trail: %d", code)
+	}
 	// No patient data in the server's logs after all of the above (HIPAA:
 	// logs are not an access-controlled store). The demo's own patients
 	// share the TESTPATIENT/DEMO name prefixes and LBX IDs.

@@ -184,3 +184,59 @@ func (a *auditor) authEvent(ctx context.Context, e auth.Event) {
 		a.record(ctx, audit.SecurityAlertEvent(actor, audit.SecurityRolesChanged, e.Type))
 	}
 }
+
+// auditRoutes: privacy officers ask who looked at a patient; administrators
+// export the trail as FHIR AuditEvent. Both reads are themselves audited.
+func (s *Server) auditRoutes(mux *routeRecorder) {
+	who := func(w http.ResponseWriter, r *http.Request) (*auth.Principal, []audit.Event, bool) {
+		p := auth.PrincipalFrom(r.Context())
+		if p == nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "authentication required"})
+			return nil, nil, false
+		}
+		if p.Role != auth.Admin {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "only administrators (privacy officers) read the audit trail"})
+			return nil, nil, false
+		}
+		q := r.URL.Query()
+		issuer, pid := q.Get("issuer"), q.Get("patient_id")
+		if v := q.Get("patient"); v != "" { // FHIR style: issuer|id
+			issuer, pid, _ = strings.Cut(v, "|")
+		}
+		if issuer == "" || pid == "" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "issuer and patient_id (or patient=issuer|id) are required"})
+			return nil, nil, false
+		}
+		since := time.Now().AddDate(0, -6, 0)
+		if v := q.Get("since"); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "since must be YYYY-MM-DD"})
+				return nil, nil, false
+			}
+			since = t
+		}
+		evs, err := s.Audit.AccessesToPatient(r.Context(), audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: remoteHost(r), Interface: audit.HTTP},
+			issuer, pid, since, time.Time{})
+		if err != nil {
+			s.log.Error("audit query", "err", err)
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			return nil, nil, false
+		}
+		return p, evs, true
+	}
+	mux.HandleFunc("GET /api/audit/patient", func(w http.ResponseWriter, r *http.Request) {
+		if _, evs, ok := who(w, r); ok {
+			if evs == nil {
+				evs = []audit.Event{}
+			}
+			writeJSON(w, http.StatusOK, evs)
+		}
+	})
+	mux.HandleFunc("GET /fhir/AuditEvent", func(w http.ResponseWriter, r *http.Request) {
+		if _, evs, ok := who(w, r); ok {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			writeJSON(w, http.StatusOK, audit.FHIRBundle(evs, s.cfg.AETitle, "/fhir", ""))
+		}
+	})
+}

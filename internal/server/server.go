@@ -62,6 +62,10 @@ type Config struct {
 	HTTPS           bool
 	// BlobKeyFile enables encryption of blobs at rest (32 raw bytes or 64 hex).
 	BlobKeyFile string
+	// AuditSyslog ships the audit trail to an ATNA repository (host:port,
+	// RFC 5425 syslog over TLS); the CA and client pair authenticate both ends.
+	AuditSyslog                                    string
+	AuditSyslogCA, AuditSyslogCert, AuditSyslogKey string
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
 	Quiet  time.Duration
 	Logger *slog.Logger
@@ -159,6 +163,7 @@ type Server struct {
 	Critical *critical.Service
 	auditor  *auditor
 	stopBg   context.CancelFunc
+	atnaTLS  *tls.Config
 
 	handler http.Handler
 	routes  []string
@@ -260,6 +265,11 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if err = s.buildHL7(); err != nil {
 		return nil, err
 	}
+	if c.AuditSyslog != "" {
+		if s.atnaTLS, err = tlsutil.Client(tlsutil.ClientOptions{CAFile: c.AuditSyslogCA, CertFile: c.AuditSyslogCert, KeyFile: c.AuditSyslogKey}); err != nil {
+			return nil, fmt.Errorf("audit repository TLS: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -316,6 +326,7 @@ func (s *Server) buildHTTP() error {
 	}}
 	fh.Routes(mux)
 	s.readingRoutes(mux)
+	s.auditRoutes(mux)
 	s.routes = mux.patterns
 	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
 	return nil
@@ -499,6 +510,11 @@ func (s *Server) Run(ctx context.Context) error {
 	bg, stopBg := context.WithCancel(context.Background())
 	s.stopBg = stopBg
 	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
+	var atna *audit.SyslogForwarder
+	if s.atnaTLS != nil {
+		atna = &audit.SyslogForwarder{DB: s.Storage.DB, Addr: s.cfg.AuditSyslog, TLSConfig: s.atnaTLS, SiteID: s.cfg.AETitle, Logger: s.log}
+		atna.Start(bg)
+	}
 	close(s.ready)
 	s.auditor.record(ctx, audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStart))
 	a := s.Addrs()
@@ -528,6 +544,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.outbox.Stop()
+	if atna != nil {
+		atna.Stop()
+	}
 	s.stopBg()
 	s.Dispatch.Close()
 	s.auditor.record(context.Background(), audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStop))
