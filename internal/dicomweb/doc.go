@@ -10,5 +10,5 @@
 // blob store part by part; frames are read with ReadAt at the byte ranges
 // located at ingest. Nothing loads a whole series into memory.
 //
-// See CONFORMANCE.md for routes, media types, status codes and limits.
+// docs/conformance.md §4 lists routes, media types, status codes and limits.
 package dicomweb
