@@ -48,6 +48,7 @@ type Handler struct {
 //	DELETE /api/critical/coverage/{cid}     delete (coordinator, admin)
 //	GET    /ack/{token}                     public confirmation page
 //	POST   /ack/{token}                     public confirmation (form field "name", optional "role")
+//
 // Mux is where routes are registered (an *http.ServeMux, or a recorder
 // that also lists them).
 type Mux interface {

@@ -108,7 +108,7 @@ func matchCond(d db.Dialect, c *column, value string, fuzzy bool) (string, []any
 		}
 		return orJoin(conds), args, nil
 	case kPN:
-		return pnCond(c, value, fuzzy)
+		return pnCond(d, c, value, fuzzy)
 	}
 	// Case-sensitive text.
 	vals := splitValues(value)
@@ -146,8 +146,14 @@ func matchCond(d db.Dialect, c *column, value string, fuzzy bool) (string, []any
 // pnCond matches person names case-insensitively. Fuzzy matching also
 // accepts a value that is a prefix of any name component (family, given,
 // middle ...) of any name group.
-func pnCond(c *column, value string, fuzzy bool) (string, []any, error) {
+func pnCond(d db.Dialect, c *column, value string, fuzzy bool) (string, []any, error) {
 	col := "LOWER(" + c.expr + ")"
+	// Byte-wise comparison, so the range below matches what LIKE matches
+	// and can use the patient_name_lower index (0013_name_index.sql).
+	ranged := col
+	if d == db.Postgres {
+		ranged = col + ` COLLATE "C"`
+	}
 	var conds []string
 	var args []any
 	for _, v := range splitValues(value) {
@@ -167,6 +173,12 @@ func pnCond(c *column, value string, fuzzy bool) (string, []any, error) {
 			continue
 		}
 		if hasWildcard(v) {
+			if prefix, ok := plainPrefix(v); ok {
+				// A leading range lets the index do the work; LIKE keeps the exact semantics.
+				conds = append(conds, "("+ranged+" >= ? AND "+ranged+" < ? AND "+col+" LIKE ? ESCAPE '"+likeEscape+"')")
+				args = append(args, prefix, nextPrefix(prefix), likePattern(v))
+				continue
+			}
 			conds = append(conds, col+" LIKE ? ESCAPE '"+likeEscape+"'")
 			args = append(args, likePattern(v))
 			continue
@@ -365,4 +377,27 @@ func combinedDateTime(dv, tv string) (string, []any, error) {
 		}
 	}
 	return strings.Join(conds, " AND "), args, nil
+}
+
+// plainPrefix reports whether v is "prefix*" with no other wildcard and a
+// non-empty prefix.
+func plainPrefix(v string) (string, bool) {
+	p, ok := strings.CutSuffix(v, "*")
+	if !ok || p == "" || strings.ContainsAny(p, "*?") {
+		return "", false
+	}
+	return p, true
+}
+
+// nextPrefix is the smallest string greater than every string starting with
+// p (byte-wise): p with its last byte incremented, carrying over 0xFF.
+func nextPrefix(p string) string {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xFF {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return string(b) + "\xff"
 }
