@@ -220,6 +220,37 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+	// An outside triage tool's result (HL7 ORU^R01) flags the study; the flag
+	// and its source show on the worklist.
+	tri := strings.Join([]string{
+		"MSH|^~\\&|AIDOC|SGH|LIGHTBOX|GROUP|" + time.Now().UTC().Format("20060102150405") + "||ORU^R01|TRI0001|P|2.5.1",
+		"PID|1||LBX990001^^^SGH-MRN",
+		"OBR|1||ACC-E2E-1|71250^CT chest^C4|S",
+		"OBX|1|ST|TRIAGE^AI triage||Suspected pulmonary embolism||||||F",
+	}, "\r")
+	ack, err = c.Send(context.Background(), []byte(tri))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+		t.Fatalf("triage ORU not accepted: %+v", res)
+	}
+	var flagged struct {
+		Items []struct {
+			StudyUID string   `json:"study_uid"`
+			Triage   []string `json:"triage"`
+		} `json:"items"`
+	}
+	coord.do("GET", "/api/worklist", nil, &flagged)
+	found := false
+	for _, it := range flagged.Items {
+		if it.StudyUID == studyUID && len(it.Triage) == 1 && it.Triage[0] == "AIDOC: Suspected pulmonary embolism" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("triage flag not on the worklist: %+v", flagged)
+	}
 	var explain struct {
 		History []struct {
 			Kind     string `json:"kind"`

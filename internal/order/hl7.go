@@ -41,6 +41,9 @@ type HL7Handler struct {
 	Facility func(ctx context.Context, sendingFacility string) (facilityID string, ok bool)
 	App      string       // our MSH-3 in responses; default "LIGHTBOX"
 	Logger   *slog.Logger // default: discard
+	// OnResult, when set, takes ORU^R01 messages: triage results from an
+	// outside tool (source = MSH-3). A non-nil error becomes the NAK.
+	OnResult func(ctx context.Context, facilityID, source string, m *hl7.Message) *hl7.Error
 }
 
 // NewHL7Handler returns a handler storing orders in svc.
@@ -114,6 +117,16 @@ func (h *HL7Handler) ServeHL7(ctx context.Context, req *hl7.Request) []byte {
 			log.Warn("hl7 intake: order request refused", "ack", string(code), "error_code", int(e.Code), "location", e.Location())
 		}
 		return ack
+	case "ORU":
+		// Results in are triage results from an outside tool (AI
+		// detection of haemorrhage, PE ...), not reports: a hook decides.
+		if t.Trigger != "R01" || h.OnResult == nil {
+			return nak(hl7.AckAR, hl7.Errorf(hl7.CodeUnsupportedEventCode, "MSH-9-2", "unsupported result message"))
+		}
+		if e := h.OnResult(ctx, facilityID, msh.SendingApplication.NamespaceID, m); e != nil {
+			return nak(e.AckCode(), e)
+		}
+		return hl7.NewACK(m, hl7.AckAA, h.opts()).Bytes()
 	case "ADT":
 		switch t.Trigger {
 		case "A01", "A04", "A08", "A28", "A31":

@@ -390,6 +390,7 @@ func (s *Server) buildHL7() error {
 		return nil
 	}
 	h := order.NewHL7Handler(s.Orders, s.facilityForHL7)
+	h.OnResult = s.triageResult
 	s.hl7 = &hl7.Server{Handler: h, Logger: s.log, OnReject: h.DeadLetter}
 	ln, err := net.Listen("tcp", c.HL7)
 	if err != nil {
