@@ -312,3 +312,16 @@ func IsUniqueViolation(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
 }
+
+// Optimize refreshes the query planner's statistics where the database
+// does not do it itself (SQLite: PRAGMA optimize, which analyzes tables
+// whose contents changed enough). Without statistics SQLite may pick a
+// facility index over a selective name range. PostgreSQL's autovacuum
+// analyzes on its own.
+func (db *DB) Optimize(ctx context.Context) error {
+	if db.Dialect != SQLite {
+		return nil
+	}
+	_, err := db.W.ExecContext(ctx, "PRAGMA optimize=0x10002")
+	return err
+}

@@ -511,6 +511,7 @@ func (s *Server) Run(ctx context.Context) error {
 	bg, stopBg := context.WithCancel(context.Background())
 	s.stopBg = stopBg
 	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
+	go s.optimizeHourly(bg)
 	var atna *audit.SyslogForwarder
 	if s.atnaTLS != nil {
 		atna = &audit.SyslogForwarder{DB: s.Storage.DB, Addr: s.cfg.AuditSyslog, TLSConfig: s.atnaTLS, SiteID: s.cfg.AETitle, Logger: s.log}
@@ -563,4 +564,20 @@ func dialectOf(u string) string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+// optimizeHourly keeps the planner's statistics fresh as the index grows.
+func (s *Server) optimizeHourly(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := s.Storage.DB.Optimize(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("optimize index statistics", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

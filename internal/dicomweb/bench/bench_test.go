@@ -192,6 +192,10 @@ func TestReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("indexed %d more studies in %v", nStudies, time.Since(st).Round(time.Millisecond))
+	// A running node refreshes planner statistics at start and hourly.
+	if err := d.Optimize(ctx); err != nil {
+		t.Fatal(err)
+	}
 	scopeSrv := func(scope query.Scope) *httptest.Server {
 		h, _ := dicomweb.New(dicomweb.Options{Archive: a, Query: query.New(d), Authorize: func(*http.Request) (query.Scope, error) { return scope, nil }})
 		return httptest.NewServer(h)
