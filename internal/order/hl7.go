@@ -120,7 +120,10 @@ func (h *HL7Handler) ServeHL7(ctx context.Context, req *hl7.Request) []byte {
 	case "ORU":
 		// Results in are triage results from an outside tool (AI
 		// detection of haemorrhage, PE ...), not reports: a hook decides.
-		if t.Trigger != "R01" || h.OnResult == nil {
+		if h.OnResult == nil {
+			return nak(hl7.AckAR, hl7.Errorf(hl7.CodeUnsupportedMessageType, "MSH-9", "unsupported message type"))
+		}
+		if t.Trigger != "R01" {
 			return nak(hl7.AckAR, hl7.Errorf(hl7.CodeUnsupportedEventCode, "MSH-9-2", "unsupported result message"))
 		}
 		if e := h.OnResult(ctx, facilityID, msh.SendingApplication.NamespaceID, m); e != nil {
