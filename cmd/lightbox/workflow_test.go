@@ -383,6 +383,23 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	if code := admin.do("GET", "/fhir/AuditEvent?patient=SGH-MRN|LBX990001", nil, &aeBundle); code != 200 || aeBundle.ResourceType != "Bundle" || len(aeBundle.Entry) < 3 {
 		t.Fatalf("FHIR AuditEvent: %d %+v", code, aeBundle.ResourceType)
 	}
+	// Remote AEs over the admin API.
+	if code := admin.do("PUT", "/api/aes/NEWPACS", map[string]any{"host": "127.0.0.1", "port": 4242, "facility_id": "SGH"}, nil); code != 200 {
+		t.Fatalf("PUT /api/aes: %d", code)
+	}
+	var aes []struct {
+		Title string `json:"ae_title"`
+	}
+	admin.do("GET", "/api/aes", nil, &aes)
+	if !strings.Contains(fmt.Sprint(aes), "NEWPACS") {
+		t.Fatalf("AE list %+v", aes)
+	}
+	if code := admin.do("DELETE", "/api/aes/NEWPACS", nil, nil); code != 200 {
+		t.Fatalf("DELETE /api/aes: %d", code)
+	}
+	if code := coord.do("PUT", "/api/aes/EVIL", map[string]any{"host": "10.0.0.1", "port": 104}, nil); code != 403 {
+		t.Fatalf("a coordinator registered an AE: %d", code)
+	}
 	if code := alpha.do("GET", "/api/audit/patient?issuer=SGH-MRN&patient_id=LBX990001", nil, nil); code != 403 {
 		t.Fatalf("a radiologist read the audit trail: %d", code)
 	}

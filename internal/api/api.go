@@ -94,6 +94,7 @@ func (a *API) Register(mux Mux) {
 	mux.HandleFunc("PUT /api/facilities/{id}/contract", a.with(a.putContract, staff...))
 	mux.HandleFunc("GET /api/rvu", a.with(a.rvuTable))
 	a.registerOrders(mux)
+	a.registerAEs(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

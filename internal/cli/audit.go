@@ -36,11 +36,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	operator := "cli"
-	if u, err := user.Current(); err == nil {
-		operator = "cli:" + u.Username
-	}
-	by := audit.Actor{UserID: operator, Interface: audit.CLI}
+	by := audit.Actor{UserID: operator(), Interface: audit.CLI}
 	l := &audit.Logger{DB: st.DB}
 	if sub == "verify" {
 		rep, err := audit.Verify(ctx, st.DB)
@@ -69,4 +65,12 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 			"event": e.EventID, "action": e.Action, "outcome": e.Outcome, "studies": e.StudyUIDs})
 	}
 	return nil
+}
+
+// operator names the person running a command on the server, for the audit trail.
+func operator() string {
+	if u, err := user.Current(); err == nil {
+		return "cli:" + u.Username
+	}
+	return "cli"
 }

@@ -9,11 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/server"
 )
 
-func runUser(ctx context.Context, env *Env, args []string) error {
+func runUser(ctx context.Context, env *Env, args []string) (err error) {
 	subs := map[string]bool{"add": true, "passwd": true, "disable": true, "enable": true, "totp": true}
 	if len(args) == 0 || !subs[args[0]] {
 		fmt.Fprintln(env.Stderr, "Usage: lightbox user add --username U --role ROLE [--facility F] [--facilities A,B] [--password-file FILE|-]\n       lightbox user passwd --username U [--password-file FILE|-]\n       lightbox user totp --username U [--confirm CODE | --reset]\n       lightbox user disable|enable --username U")
@@ -50,6 +51,14 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Account changes are security events (110113), made here by whoever
+	// runs the command on the server.
+	defer func() {
+		if err == nil {
+			ev := audit.SecurityAlertEvent(audit.Actor{UserID: operator(), Interface: audit.CLI}, audit.SecurityRolesChanged, "user "+sub+" "+*username)
+			_ = (&audit.Logger{DB: st.DB}).Record(ctx, ev)
+		}
+	}()
 	switch sub {
 	case "totp":
 		switch {

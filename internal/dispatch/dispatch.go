@@ -633,3 +633,9 @@ func Arrivals(ctx context.Context, d *db.DB, from, to time.Time) ([]credential.S
 	}
 	return out, rows.Err()
 }
+
+// Notify pushes a message to one reader's live worklist stream (a final
+// that changed their preliminary read, a request to call back ...).
+func (s *Service) Notify(readerID, kind, studyUID, reason string) {
+	s.hub.publish(Change{Kind: kind, StudyUID: studyUID, ReaderID: readerID, Reason: reason, At: db.Now(s.opt.Now())})
+}

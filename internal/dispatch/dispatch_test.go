@@ -203,3 +203,26 @@ func TestUncoveredNamesMissingCredential(t *testing.T) {
 		t.Fatal("no change published after triage")
 	}
 }
+
+func TestNotifyReachesOnlyThatReader(t *testing.T) {
+	d := dbtest.SQLite(t)
+	s := New(d, Options{})
+	mine, cancelMine := s.Subscribe("dr.a", false)
+	defer cancelMine()
+	other, cancelOther := s.Subscribe("dr.b", false)
+	defer cancelOther()
+	s.Notify("dr.a", "discrepancy", "1.2.3", "final by dr.b differs")
+	select {
+	case c := <-mine:
+		if c.Kind != "discrepancy" || c.StudyUID != "1.2.3" {
+			t.Fatalf("change %+v", c)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no notification")
+	}
+	select {
+	case c := <-other:
+		t.Fatalf("another reader got %+v", c)
+	default:
+	}
+}

@@ -40,7 +40,9 @@ func (s *Server) buildReading() error {
 			return s.Dispatch.Signed(ctx, studyUID, readerID, kind)
 		},
 		NotifyDiscrepancy: func(ctx context.Context, prelimReader string, d report.Discrepancy) {
-			s.log.Warn("final report differs from the preliminary", "study_report", d.ReportID, "prelim_reader", prelimReader)
+			// The prelim reader learns on their live worklist (SSE) that the
+			// final differs, with who signed it; the discrepancy is kept for QA.
+			s.Dispatch.Notify(prelimReader, "discrepancy", d.StudyUID, "final by "+d.FinalReader+" differs from your preliminary read")
 		},
 		OnDiscrepancy: func(ctx context.Context, d report.Discrepancy) error {
 			// DOMAIN §5 situation 2 / CR4: a communicated prelim that the final
