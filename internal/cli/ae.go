@@ -6,7 +6,6 @@ import (
 	"text/tabwriter"
 
 	"lightbox/internal/ae"
-	"lightbox/internal/server"
 )
 
 func runAE(ctx context.Context, env *Env, args []string) error {
@@ -26,11 +25,7 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args[1:], env); err != nil {
 		return err
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, _, err := sf.open(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"lightbox/internal/audit"
-	"lightbox/internal/server"
 )
 
 // runAudit verifies the audit chain and answers "who looked at this
@@ -27,11 +26,7 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args[1:], env); err != nil {
 		return err
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, _, err := sf.open(ctx, env)
 	if err != nil {
 		return err
 	}

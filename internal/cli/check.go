@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-
-	"lightbox/internal/server"
 )
 
 func runCheck(ctx context.Context, env *Env, args []string) error {
@@ -14,11 +12,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args, env); err != nil {
 		return err
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, _, err := sf.open(ctx, env)
 	if err != nil {
 		return err
 	}

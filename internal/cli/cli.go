@@ -141,6 +141,20 @@ func (s *storageFlags) config(log *slog.Logger) server.Config {
 	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, Logger: log}
 }
 
+// open opens the storage the flags name, for commands that work on a data
+// folder; the caller closes it.
+func (s *storageFlags) open(ctx context.Context, env *Env) (*server.Storage, *slog.Logger, error) {
+	log, err := s.logger(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := server.OpenStorage(ctx, s.config(log))
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, log, nil
+}
+
 func parse(fs *flag.FlagSet, args []string, env *Env) error {
 	return config.Parse(fs, args, env.Getenv)
 }

@@ -9,7 +9,6 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/importer"
-	"lightbox/internal/server"
 )
 
 func runImport(ctx context.Context, env *Env, args []string) error {
@@ -25,11 +24,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, log, err := sf.open(ctx, env)
 	if err != nil {
 		return err
 	}

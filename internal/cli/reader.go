@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"lightbox/internal/roster"
-	"lightbox/internal/server"
 )
 
 // runReader imports and exports reader credentials: readers as JSON, and
@@ -24,11 +23,7 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 	if err := parse(fs, args[1:], env); err != nil {
 		return err
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, _, err := sf.open(ctx, env)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,6 @@ import (
 
 	"lightbox/internal/dispatch"
 	"lightbox/internal/roster"
-	"lightbox/internal/server"
 	"lightbox/internal/simulate"
 	"lightbox/internal/worklist"
 )
@@ -92,11 +91,7 @@ func scenarioFromDB(ctx context.Context, env *Env, sf *storageFlags, day string,
 			return nil, fmt.Errorf("--day must be YYYY-MM-DD: %w", err)
 		}
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return nil, err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, _, err := sf.open(ctx, env)
 	if err != nil {
 		return nil, err
 	}

@@ -38,11 +38,7 @@ func runUser(ctx context.Context, env *Env, args []string) (err error) {
 		fs.Usage()
 		return errUsage
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, log, err := sf.open(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -143,11 +139,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	log, err := sf.logger(env)
-	if err != nil {
-		return err
-	}
-	st, err := server.OpenStorage(ctx, sf.config(log))
+	st, log, err := sf.open(ctx, env)
 	if err != nil {
 		return err
 	}
