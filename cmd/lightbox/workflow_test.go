@@ -383,6 +383,19 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	if code := admin.do("GET", "/fhir/AuditEvent?patient=SGH-MRN|LBX990001", nil, &aeBundle); code != 200 || aeBundle.ResourceType != "Bundle" || len(aeBundle.Entry) < 3 {
 		t.Fatalf("FHIR AuditEvent: %d %+v", code, aeBundle.ResourceType)
 	}
+	// On-call lists per subspecialty.
+	now = time.Now().UTC()
+	if code := coord.do("PUT", "/api/oncall/neuro", map[string]any{"start": now.Add(-time.Hour), "end": now.Add(time.Hour),
+		"readers": []map[string]any{{"reader_id": "dr.bravo", "rank": 2}, {"reader_id": "dr.alpha", "rank": 1}}}, nil); code != 200 {
+		t.Fatalf("PUT on-call: %d", code)
+	}
+	var oncall []struct {
+		ReaderID string `json:"reader_id"`
+	}
+	alpha.do("GET", "/api/oncall/neuro", nil, &oncall)
+	if len(oncall) != 2 || oncall[0].ReaderID != "dr.alpha" {
+		t.Fatalf("on-call now: %+v", oncall)
+	}
 	// Remote AEs over the admin API.
 	if code := admin.do("PUT", "/api/aes/NEWPACS", map[string]any{"host": "127.0.0.1", "port": 4242, "facility_id": "SGH"}, nil); code != 200 {
 		t.Fatalf("PUT /api/aes: %d", code)

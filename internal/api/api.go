@@ -95,6 +95,7 @@ func (a *API) Register(mux Mux) {
 	mux.HandleFunc("GET /api/rvu", a.with(a.rvuTable))
 	a.registerOrders(mux)
 	a.registerAEs(mux)
+	a.registerOnCall(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

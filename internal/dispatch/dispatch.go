@@ -227,8 +227,58 @@ func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]wo
 	}
 	for _, d := range ds {
 		s.hub.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})
+		if d.Kind == worklist.KindUncovered {
+			s.pageOnCall(ctx, d)
+		}
 	}
 	return ds, nil
+}
+
+// pageOnCall names the on-call readers of an uncovered study's subspecialty
+// in its worklist note and pages them on their live stream.
+func (s *Service) pageOnCall(ctx context.Context, d worklist.Decision) {
+	var doc string
+	if err := s.db.QueryRow(ctx, "SELECT doc FROM read_item WHERE study_uid = ?", d.StudyID).Scan(&doc); err != nil {
+		return
+	}
+	st, err := s.decodeStudy(doc)
+	if err != nil || st.Subspecialty == "" {
+		return
+	}
+	list, err := s.roster.OnCallAt(ctx, st.Subspecialty, d.At)
+	if err != nil || len(list) == 0 {
+		return
+	}
+	var ids []string
+	for _, o := range list {
+		ids = append(ids, o.ReaderID)
+		s.hub.publish(Change{Kind: "oncall", StudyUID: d.StudyID, ReaderID: o.ReaderID, Reason: "on call for " + st.Subspecialty + ": " + d.Reason, At: db.Now(d.At)})
+	}
+	note := d.Reason + "; on call for " + st.Subspecialty + ": " + strings.Join(ids, ", ")
+	if _, err := s.db.Exec(ctx, "UPDATE read_item SET note = ? WHERE study_uid = ? AND status = 'uncovered'", note, d.StudyID); err != nil {
+		s.log.Warn("on-call note", "err", err)
+	}
+}
+
+// subspecialtyOf is the reading subspecialty a study prefers (not a hard
+// rule: the engine's score rewards a match).
+func subspecialtyOf(modality, bodyPart string) string {
+	switch strings.ToUpper(bodyPart) {
+	case "HEAD", "BRAIN", "NECK", "CSPINE", "SKULL":
+		return "neuro"
+	case "CHEST", "LUNG":
+		return "chest"
+	case "ABDOMEN", "PELVIS", "ABDOMENPELVIS", "LIVER", "KIDNEY":
+		return "body"
+	case "BREAST":
+		return "breast"
+	case "KNEE", "SHOULDER", "HIP", "ANKLE", "WRIST", "LSPINE", "TSPINE":
+		return "msk"
+	}
+	if strings.ToUpper(modality) == "MG" {
+		return "breast"
+	}
+	return ""
 }
 
 func (s *Service) persist(ctx context.Context, tx *db.Tx, d worklist.Decision, by string) error {
@@ -300,6 +350,7 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 			return err
 		}
 		st := &credential.Study{ID: uid, FacilityID: fac, Modality: primaryModality(mods), CPT: cpt, BodyPart: body, RelatedKey: issuer + "|" + pid}
+		st.Subspecialty = subspecialtyOf(st.Modality, body)
 		st.Priority, _ = credential.ParsePriority(dicomPriority(prio))
 		st.ArrivalTime, _ = db.ParseTime(last)
 		st.ExamTime = st.ArrivalTime

@@ -226,3 +226,30 @@ func TestNotifyReachesOnlyThatReader(t *testing.T) {
 	default:
 	}
 }
+
+func TestUncoveredPagesOnCall(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	e := setup(t, d, reader("dr.tx", "TX", "SGH"))
+	day := e.clk.now().Add(-time.Hour)
+	if err := (roster.Store{DB: d}).SetOnCall(ctx, "neuro", day, day.Add(24*time.Hour), []roster.OnCall{{ReaderID: "dr.neuro"}}); err != nil {
+		t.Fatal(err)
+	}
+	page, cancel := e.s.Subscribe("dr.neuro", false)
+	defer cancel()
+	_ = e.s.Heartbeat(ctx, "dr.tx", false)
+	_ = e.s.Tick(ctx) // the CT head needs an IL licence nobody online has
+	var note string
+	_ = d.QueryRow(ctx, "SELECT note FROM read_item WHERE study_uid = ?", e.study).Scan(&note)
+	if !strings.Contains(note, "on call for neuro: dr.neuro") {
+		t.Fatalf("note %q", note)
+	}
+	select {
+	case c := <-page:
+		if c.Kind != "oncall" || c.StudyUID != e.study {
+			t.Fatalf("page %+v", c)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("on-call reader not paged")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"lightbox/internal/credential"
 	"lightbox/internal/db/dbtest"
@@ -60,6 +61,34 @@ func TestReadersContractsImportExport(t *testing.T) {
 			}
 			if _, err := s.ImportCSV(ctx, strings.NewReader("wrong,header\n")); err == nil {
 				t.Fatal("bad header accepted")
+			}
+		})
+	}
+}
+
+func TestOnCall(t *testing.T) {
+	for name, d := range dbtest.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := Store{DB: d}
+			day := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+			if err := s.SetOnCall(ctx, "Neuro", day, day.Add(24*time.Hour), []OnCall{{ReaderID: "dr.b", Rank: 2}, {ReaderID: "dr.a", Rank: 1}}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.OnCallAt(ctx, "neuro", day.Add(3*time.Hour))
+			if err != nil || len(got) != 2 || got[0].ReaderID != "dr.a" {
+				t.Fatalf("%+v %v", got, err)
+			}
+			if got, _ := s.OnCallAt(ctx, "neuro", day.Add(25*time.Hour)); len(got) != 0 {
+				t.Fatalf("outside the window: %+v", got)
+			}
+			// Replacing the window's list.
+			_ = s.SetOnCall(ctx, "neuro", day, day.Add(24*time.Hour), []OnCall{{ReaderID: "dr.c"}})
+			if got, _ := s.OnCallAt(ctx, "neuro", day.Add(time.Hour)); len(got) != 1 || got[0].ReaderID != "dr.c" {
+				t.Fatalf("replace: %+v", got)
+			}
+			if err := s.SetOnCall(ctx, "", day, day, nil); err == nil {
+				t.Fatal("empty subspecialty accepted")
 			}
 		})
 	}
