@@ -396,6 +396,38 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	if len(oncall) != 2 || oncall[0].ReaderID != "dr.alpha" {
 		t.Fatalf("on-call now: %+v", oncall)
 	}
+	// A referring clinician sees the study they ordered (ORC-12 ID 1234567890),
+	// and nothing else; another clinician of the same facility sees nothing.
+	for user, npi := range map[string]string{"dr.ordering": "1234567890", "dr.other": "999"} {
+		if _, e, code := run(t, "user", "add", "--data", data, "--username", user, "--role", "clinician", "--facility", "SGH", "--clinician-id", npi, "--password-file", pw); code != 0 {
+			t.Fatal(e)
+		}
+	}
+	ordering := apiClient{t: t, base: s.http, token: token(t, data, "dr.ordering")}
+	qido = nil
+	if code := ordering.do("GET", "/dicomweb/studies", nil, &qido); code != 200 || len(qido) != 1 || !strings.Contains(fmt.Sprint(qido), studyUID) {
+		t.Fatalf("ordering clinician QIDO: %d %d studies", code, len(qido))
+	}
+	other := apiClient{t: t, base: s.http, token: token(t, data, "dr.other")}
+	qido = nil
+	if code := other.do("GET", "/dicomweb/studies", nil, &qido); code != 200 || len(qido) != 0 {
+		t.Fatalf("another clinician QIDO: %d %d studies", code, len(qido))
+	}
+	for _, path := range []string{"/api/worklist", "/fhir/ImagingStudy?identifier=ACC-E2E-1"} {
+		if code := ordering.do("GET", path, nil, nil); code != 403 {
+			t.Errorf("clinician %s: %d, want 403", path, code)
+		}
+	}
+	if code := ordering.do("POST", "/dicomweb/studies", map[string]any{}, nil); code != 403 {
+		t.Errorf("clinician STOW: %d, want 403", code)
+	}
+	// An AE registered with an allowed network may not associate from elsewhere.
+	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "LOCKED_CT", "--host", "10.9.9.9", "--port", "104", "--facility", "SGH", "--allow-cidr", "10.0.0.0/8"); code != 0 {
+		t.Fatal(e)
+	}
+	if out, err := exec.Command("echoscu", "-aet", "LOCKED_CT", "-aec", "LIGHTBOX", dicomHost, dicomPort).CombinedOutput(); err == nil {
+		t.Fatalf("AE associated from outside its allowed network:\n%s", out)
+	}
 	// Remote AEs over the admin API.
 	if code := admin.do("PUT", "/api/aes/NEWPACS", map[string]any{"host": "127.0.0.1", "port": 4242, "facility_id": "SGH"}, nil); code != 200 {
 		t.Fatalf("PUT /api/aes: %d", code)

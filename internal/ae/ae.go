@@ -21,6 +21,22 @@ type Entity struct {
 	FacilityID  string `json:"facility_id,omitempty"`
 	TLS         bool   `json:"tls"`
 	Description string `json:"description,omitempty"`
+	// AllowCIDRs, when set, are the only networks the AE may associate
+	// from (its calling AE title is not a secret).
+	AllowCIDRs []string `json:"allow_cidrs,omitempty"`
+}
+
+// Allows reports whether an association from ip may use this AE title.
+func (e Entity) Allows(ip net.IP) bool {
+	if len(e.AllowCIDRs) == 0 {
+		return true
+	}
+	for _, c := range e.AllowCIDRs {
+		if _, n, err := net.ParseCIDR(c); err == nil && ip != nil && n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // Addr is host:port.
@@ -44,6 +60,11 @@ func (e Entity) Validate() error {
 	if e.Host == "" || e.Port <= 0 || e.Port > 65535 {
 		return fmt.Errorf("AE %s: need a host and a port from 1 to 65535", e.Title)
 	}
+	for _, c := range e.AllowCIDRs {
+		if _, _, err := net.ParseCIDR(c); err != nil {
+			return fmt.Errorf("AE %s: allowed network %q is not CIDR notation", e.Title, c)
+		}
+	}
 	return nil
 }
 
@@ -60,10 +81,10 @@ func (s Store) Put(ctx context.Context, e Entity) error {
 	if e.TLS {
 		tls = 1
 	}
-	_, err := s.DB.Exec(ctx, `INSERT INTO remote_ae (ae_title, host, port, facility_id, tls, description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err := s.DB.Exec(ctx, `INSERT INTO remote_ae (ae_title, host, port, facility_id, tls, description, allow_cidrs, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (ae_title) DO UPDATE SET host = excluded.host, port = excluded.port, facility_id = excluded.facility_id,
-		tls = excluded.tls, description = excluded.description`,
-		e.Title, e.Host, e.Port, e.FacilityID, tls, e.Description, db.Now(time.Now()))
+		tls = excluded.tls, description = excluded.description, allow_cidrs = excluded.allow_cidrs`,
+		e.Title, e.Host, e.Port, e.FacilityID, tls, e.Description, strings.Join(e.AllowCIDRs, ","), db.Now(time.Now()))
 	if err != nil {
 		return fmt.Errorf("save AE %s: %w", e.Title, err)
 	}
@@ -74,12 +95,14 @@ func (s Store) Put(ctx context.Context, e Entity) error {
 func (s Store) Get(ctx context.Context, title string) (Entity, error) {
 	var e Entity
 	var tls int
-	err := s.DB.QueryRow(ctx, "SELECT ae_title, host, port, facility_id, tls, description FROM remote_ae WHERE ae_title = ?", strings.TrimSpace(title)).
-		Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description)
+	var cidrs string
+	err := s.DB.QueryRow(ctx, "SELECT ae_title, host, port, facility_id, tls, description, allow_cidrs FROM remote_ae WHERE ae_title = ?", strings.TrimSpace(title)).
+		Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description, &cidrs)
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, fmt.Errorf("AE %q: %w", title, ErrNotFound)
 	}
 	e.TLS = tls != 0
+	e.AllowCIDRs = splitCIDRs(cidrs)
 	return e, err
 }
 
@@ -91,7 +114,7 @@ func (s Store) Delete(ctx context.Context, title string) error {
 
 // List returns every AE ordered by title.
 func (s Store) List(ctx context.Context) ([]Entity, error) {
-	rows, err := s.DB.Query(ctx, "SELECT ae_title, host, port, facility_id, tls, description FROM remote_ae ORDER BY ae_title")
+	rows, err := s.DB.Query(ctx, "SELECT ae_title, host, port, facility_id, tls, description, allow_cidrs FROM remote_ae ORDER BY ae_title")
 	if err != nil {
 		return nil, fmt.Errorf("list AEs: %w", err)
 	}
@@ -100,11 +123,23 @@ func (s Store) List(ctx context.Context) ([]Entity, error) {
 	for rows.Next() {
 		var e Entity
 		var tls int
-		if err := rows.Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description); err != nil {
+		var cidrs string
+		if err := rows.Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description, &cidrs); err != nil {
 			return nil, err
 		}
 		e.TLS = tls != 0
+		e.AllowCIDRs = splitCIDRs(cidrs)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+func splitCIDRs(s string) []string {
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package ae
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 
 	"lightbox/internal/db/dbtest"
@@ -36,5 +37,26 @@ func TestStore(t *testing.T) {
 				t.Fatalf("list %+v", l)
 			}
 		})
+	}
+}
+
+func TestAllowCIDRs(t *testing.T) {
+	d := dbtest.SQLite(t)
+	s := Store{DB: d}
+	ctx := context.Background()
+	if err := s.Put(ctx, Entity{Title: "LOCKED", Host: "h", Port: 104, AllowCIDRs: []string{"10.1.0.0/16", "192.168.5.7/32"}}); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := s.Get(ctx, "LOCKED")
+	for ip, want := range map[string]bool{"10.1.2.3": true, "192.168.5.7": true, "10.2.0.1": false, "127.0.0.1": false} {
+		if got := e.Allows(net.ParseIP(ip)); got != want {
+			t.Errorf("%s: %v", ip, got)
+		}
+	}
+	if !(Entity{}).Allows(nil) {
+		t.Error("no allowlist must allow all")
+	}
+	if err := s.Put(ctx, Entity{Title: "BAD", Host: "h", Port: 1, AllowCIDRs: []string{"ten"}}); err == nil {
+		t.Error("bad CIDR accepted")
 	}
 }

@@ -64,6 +64,12 @@ func (a *API) with(h authedHandler, roles ...auth.Role) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "authentication required")
 			return
 		}
+		// Referring clinicians see their own patients' reports (report API,
+		// DICOMweb); the group's worklist, orders and roster are not theirs.
+		if p.Role == auth.Clinician && !hasRole(p, roles) {
+			writeError(w, http.StatusForbidden, "role %s may not do this", p.Role)
+			return
+		}
 		if len(roles) > 0 && !hasRole(p, roles) {
 			writeError(w, http.StatusForbidden, "role %s may not do this", p.Role)
 			return

@@ -51,6 +51,9 @@ type Principal struct {
 	Role       Role
 	Facilities []string // facilities the caller may see (sorted)
 	All        bool     // administrators and coordinators see every facility
+	// Clinician, for a referring clinician, is the ordering-clinician ID
+	// (e.g. NPI) their studies' orders carry: they see only those studies.
+	Clinician string `json:",omitempty"`
 }
 
 // Sees reports whether the caller may see data of a facility.
@@ -249,6 +252,7 @@ type User struct {
 	FacilityID  string   // for facility-bound roles
 	Facilities  []string // extra facilities in scope
 	Disabled    bool
+	ClinicianID string // for clinicians: the ordering-clinician ID on their orders (required)
 }
 
 // AddUser creates an account.
@@ -265,9 +269,12 @@ func (s *Service) AddUser(ctx context.Context, u User, password string) error {
 	if (u.Role == Technologist || u.Role == Clinician || u.Role == Integration) && u.FacilityID == "" {
 		return fmt.Errorf("a %s account must belong to a facility", u.Role)
 	}
+	if u.Role == Clinician && u.ClinicianID == "" {
+		return fmt.Errorf("a clinician account needs the clinician ID their orders carry (e.g. NPI)")
+	}
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO app_user (username, display_name, role, password_hash, facility_id, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			u.Username, u.DisplayName, string(u.Role), HashPassword(password), u.FacilityID, db.Now(s.opt.Now())); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO app_user (username, display_name, role, password_hash, facility_id, clinician_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			u.Username, u.DisplayName, string(u.Role), HashPassword(password), u.FacilityID, u.ClinicianID, db.Now(s.opt.Now())); err != nil {
 			if db.IsUniqueViolation(err) {
 				return fmt.Errorf("user %s already exists", u.Username)
 			}
@@ -391,9 +398,9 @@ func (s *Service) checkPassword(ctx context.Context, username, password string, 
 var dummyHash = HashPassword("lightbox-dummy-password")
 
 func (s *Service) principal(ctx context.Context, username string) (*Principal, error) {
-	var role, facility string
+	var role, facility, clinician string
 	var disabled int
-	err := s.db.QueryRow(ctx, "SELECT role, facility_id, disabled FROM app_user WHERE username = ?", username).Scan(&role, &facility, &disabled)
+	err := s.db.QueryRow(ctx, "SELECT role, facility_id, disabled, clinician_id FROM app_user WHERE username = ?", username).Scan(&role, &facility, &disabled, &clinician)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrUnauthenticated
 	}
@@ -404,6 +411,12 @@ func (s *Service) principal(ctx context.Context, username string) (*Principal, e
 		return nil, ErrDisabled
 	}
 	p := &Principal{Username: username, Role: Role(role), All: role == string(Admin) || role == string(Coordinator)}
+	if p.Role == Clinician {
+		p.Clinician = clinician
+		if p.Clinician == "" {
+			p.Clinician = "\x00none" // sees nothing rather than the whole facility
+		}
+	}
 	if facility != "" {
 		p.Facilities = append(p.Facilities, facility)
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"lightbox/internal/ae"
@@ -22,6 +23,7 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	facility := fs.String("facility", "", "facility the AE belongs to (instances it sends are attributed to it)")
 	tls := fs.Bool("tls", false, "connect to it with DICOM TLS")
 	desc := fs.String("description", "", "free text")
+	allow := fs.String("allow-cidr", "", "comma-separated networks the AE may associate from (default: anywhere)")
 	if err := parse(fs, args[1:], env); err != nil {
 		return err
 	}
@@ -34,6 +36,11 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	switch sub {
 	case "add":
 		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc}
+		for _, cidr := range strings.Split(*allow, ",") {
+			if cidr = strings.TrimSpace(cidr); cidr != "" {
+				e.AllowCIDRs = append(e.AllowCIDRs, cidr)
+			}
+		}
 		if err := store.Put(ctx, e); err != nil {
 			return err
 		}

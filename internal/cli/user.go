@@ -28,6 +28,7 @@ func runUser(ctx context.Context, env *Env, args []string) (err error) {
 	facility := fs.String("facility", "", "facility the user belongs to (required for technologist, clinician, integration)")
 	facilities := fs.String("facilities", "", "comma-separated further facilities in the user's scope")
 	name := fs.String("name", "", "display name")
+	clinicianID := fs.String("clinician-id", "", "clinician: the ordering-clinician ID their orders carry (e.g. NPI); they see only those studies")
 	pwFile := fs.String("password-file", "-", "file holding the password, or - for standard input (first line)")
 	confirm := fs.String("confirm", "", "totp: confirm enrolment with the first code from the authenticator")
 	reset := fs.Bool("reset", false, "totp: remove the second factor (the user must enrol again)")
@@ -91,7 +92,7 @@ func runUser(ctx context.Context, env *Env, args []string) (err error) {
 				extra = append(extra, f)
 			}
 		}
-		if err := svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: extra}, pw); err != nil {
+		if err := svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: extra, ClinicianID: *clinicianID}, pw); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "added %s (%s)\n", *username, r)

@@ -152,6 +152,11 @@ func (s *Service) Accept(ctx context.Context, info *dimse.AssociationInfo) error
 	if err != nil && !errors.Is(err, ae.ErrNotFound) {
 		return fmt.Errorf("look up AE: %w", err)
 	}
+	if known && !entity.Allows(net.ParseIP(c.remote)) {
+		s.log.Info("association rejected: calling AE from a network it is not allowed", "calling", c.ae)
+		s.audit(ctx, audit.SecurityAlertEvent(audit.Actor{UserID: c.ae, NetworkAddr: c.remote, Interface: audit.DICOM}, audit.NodeAuthentication, "calling AE from a disallowed network"))
+		return dimse.RejectCallingAE()
+	}
 	if known {
 		switch entity.FacilityID {
 		case AllFacilities:

@@ -25,14 +25,19 @@ type planned struct {
 
 // scopeCond returns " AND alias.facility_id IN (...)" and its arguments.
 func scopeCond(s Scope, alias string) (string, []any) {
-	if s.All {
-		return "", nil
+	cond := ""
+	var args []any
+	if !s.All {
+		for _, f := range s.Facilities {
+			args = append(args, f)
+		}
+		cond = " AND " + alias + ".facility_id IN (" + placeholders(len(args)) + ")"
 	}
-	args := make([]any, len(s.Facilities))
-	for i, f := range s.Facilities {
-		args[i] = f
+	if s.Clinician != "" {
+		cond += " AND " + alias + ".accession <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.facility_id = " + alias + ".facility_id AND o.accession = " + alias + ".accession AND o.ordering_id = ?)"
+		args = append(args, s.Clinician)
 	}
-	return " AND " + alias + ".facility_id IN (" + placeholders(len(args)) + ")", args
+	return cond, args
 }
 
 func placeholders(n int) string {

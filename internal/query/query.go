@@ -58,6 +58,9 @@ func ParseLevel(s string) (Level, error) {
 type Scope struct {
 	All        bool
 	Facilities []string
+	// Clinician, when set, further limits to studies whose order (same
+	// facility and accession) names this ordering clinician.
+	Clinician string
 }
 
 // Allows reports whether a study of facility may be seen.

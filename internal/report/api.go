@@ -22,6 +22,9 @@ type Principal struct {
 	Role       string   // admin | coordinator | radiologist | technologist | clinician | integration
 	Facilities []string // facilities the caller may see
 	All        bool     // sees every facility
+	// Clinician, for a referring clinician, is the ordering-clinician ID:
+	// they see only reports of studies they ordered.
+	Clinician string
 }
 
 func (p Principal) sees(facilityID string) bool {
@@ -157,7 +160,15 @@ func (a *API) with(h handler) http.HandlerFunc {
 func (a *API) studyScope(w http.ResponseWriter, r *http.Request, p Principal) (string, bool) {
 	uid := r.PathValue("uid")
 	var fac string
-	err := a.Service.db.QueryRow(r.Context(), "SELECT facility_id FROM study WHERE study_uid = ?", uid).Scan(&fac)
+	var acc string
+	err := a.Service.db.QueryRow(r.Context(), "SELECT facility_id, accession FROM study WHERE study_uid = ?", uid).Scan(&fac, &acc)
+	if err == nil && p.Clinician != "" {
+		var n int
+		err = a.Service.db.QueryRow(r.Context(), "SELECT COUNT(*) FROM orders WHERE facility_id = ? AND accession = ? AND ordering_id = ?", fac, acc, p.Clinician).Scan(&n)
+		if err == nil && (n == 0 || acc == "") {
+			err = sql.ErrNoRows // not their patient: as if it did not exist
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !p.sees(fac)) {
 		a.fail(w, ErrUnknownStudy)
 		return "", false

@@ -75,14 +75,11 @@ func (s *Server) readingRoutes(mux *routeRecorder) {
 			if err != nil {
 				return report.Principal{}, err
 			}
-			return report.Principal{Username: p.Username, Role: string(p.Role), Facilities: p.Facilities, All: p.All}, nil
+			return report.Principal{Username: p.Username, Role: string(p.Role), Facilities: p.Facilities, All: p.All, Clinician: p.Clinician}, nil
 		},
 		RecentAuth: func(r *http.Request) error { return s.Auth.RequireRecentAuth(r.Context()) },
 	}).Routes(mux)
-	(&report.FHIR{Service: s.Reports, Scope: func(r *http.Request) ([]string, bool, error) {
-		sc, err := s.principalScope(r)
-		return sc.Facilities, sc.All, err
-	}}).Routes(mux)
+	(&report.FHIR{Service: s.Reports, Scope: s.fhirScope}).Routes(mux)
 	(&critical.Handler{Service: s.Critical, Logger: s.log,
 		Principal: func(r *http.Request) (string, string, []string, bool, error) {
 			p, err := principal(r)

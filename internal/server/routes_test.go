@@ -21,8 +21,10 @@ import (
 
 // TestEveryRouteDeniesStrangers enumerates every HTTP route the node serves
 // and calls each one (1) without credentials: 401, except health, login and
-// acknowledgement links; and (2) as a technologist of another facility: the
-// answer never contains anything of the first facility's patient or study,
+// acknowledgement links; and (2) as each of three strangers — a
+// technologist and a radiologist of another facility, and a referring
+// clinician of the same facility who did not order the study: the answer
+// never contains anything of the first facility's patient, study or order,
 // whatever the status. A route added without the shared checks fails here.
 func TestEveryRouteDeniesStrangers(t *testing.T) {
 	ctx := context.Background()
@@ -60,9 +62,20 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 	if err := s.Auth.AddUser(ctx, auth.User{Username: "tech.hbi", Role: auth.Technologist, FacilityID: "HBI"}, "technologist-password"); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.Auth.CreateToken(ctx, "tech.hbi", "test", 3600e9)
-	if err != nil {
+	if err := s.Auth.AddUser(ctx, auth.User{Username: "dr.hbi", Role: auth.Radiologist, Facilities: []string{"HBI"}}, "radiologist-password"); err != nil {
 		t.Fatal(err)
+	}
+	// A clinician of the same facility who did not order the study.
+	if err := s.Auth.AddUser(ctx, auth.User{Username: "dr.notmine", Role: auth.Clinician, FacilityID: "SGH", ClinicianID: "NPI-OTHER"}, "clinician-password"); err != nil {
+		t.Fatal(err)
+	}
+	var strangers []string
+	for _, u := range []string{"tech.hbi", "dr.hbi", "dr.notmine"} {
+		tok, err := s.Auth.CreateToken(ctx, u, "test", 3600e9)
+		if err != nil {
+			t.Fatal(err)
+		}
+		strangers = append(strangers, tok)
 	}
 	secrets := []string{study, patientID, accession, "SECRET-ACC", "SECRET-MRN", "SECRET^PATIENT"}
 	values := map[string]string{"study": study, "series": series, "instance": sop, "id": o.ID, "frames": "1", "tag": "7FE00010", "token": "x"}
@@ -112,10 +125,12 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 			case code != http.StatusUnauthorized:
 				t.Errorf("without credentials: %d, want 401", code)
 			}
-			code, body := call(tok)
-			for _, sec := range secrets {
-				if sec != "" && strings.Contains(body, sec) {
-					t.Errorf("another facility's technologist got %q (status %d)", sec, code)
+			for i, tok := range strangers {
+				code, body := call(tok)
+				for _, sec := range secrets {
+					if sec != "" && strings.Contains(body, sec) {
+						t.Errorf("stranger %d got %q (status %d)", i, sec, code)
+					}
 				}
 			}
 		})

@@ -278,7 +278,21 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 	if p == nil {
 		return query.Scope{}, dicomweb.ErrNoCredentials
 	}
-	return query.Scope{All: p.All, Facilities: p.Facilities}, nil
+	if p.Role == auth.Clinician && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return query.Scope{}, dicomweb.ErrForbidden // referring clinicians read, never write
+	}
+	return query.Scope{All: p.All, Facilities: p.Facilities, Clinician: p.Clinician}, nil
+}
+
+// fhirScope is the FHIR handlers' scope. Referring clinicians are not
+// served there yet: FHIR search has no per-clinician filter, so it would
+// show them every patient of their facility.
+func (s *Server) fhirScope(r *http.Request) ([]string, bool, error) {
+	if p := auth.PrincipalFrom(r.Context()); p != nil && p.Role == auth.Clinician {
+		return nil, false, dicomweb.ErrForbidden
+	}
+	sc, err := s.principalScope(r)
+	return sc.Facilities, sc.All, err
 }
 
 // routeRecorder registers routes on a mux and remembers their patterns, so
@@ -320,10 +334,7 @@ func (s *Server) buildHTTP() error {
 	}
 	mux.Handle("/dicomweb/", dw)
 	mux.patterns = append(mux.patterns, dw.Routes()...)
-	fh := &fhir.Handler{Orders: s.Orders, Base: "/fhir", Version: Version, Logger: s.log, Scope: func(r *http.Request) ([]string, bool, error) {
-		sc, err := s.principalScope(r)
-		return sc.Facilities, sc.All, err
-	}}
+	fh := &fhir.Handler{Orders: s.Orders, Base: "/fhir", Version: Version, Logger: s.log, Scope: s.fhirScope}
 	fh.Routes(mux)
 	s.readingRoutes(mux)
 	s.auditRoutes(mux)
