@@ -342,6 +342,14 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	if got, _ := filepath.Glob(filepath.Join(recv, "*")); len(got) != 8 {
 		t.Fatalf("C-MOVE delivered %d of 8 instances", len(got))
 	}
+	// Another facility's AE cannot move it out.
+	hbiRecv := filepath.Join(tmp, "hbi")
+	_ = os.MkdirAll(hbiRecv, 0o750)
+	_ = exec.Command("movescu", "-S", "-aet", "HBI_CT1", "-aec", "LIGHTBOX", "-aem", "E2ESCP", "-k", "QueryRetrieveLevel=STUDY",
+		"-k", "StudyInstanceUID="+studyUID, dicomHost, dicomPort).Run()
+	if got, _ := filepath.Glob(filepath.Join(recv, "*")); len(got) != 8 {
+		t.Fatalf("another facility's C-MOVE delivered instances: %d files now", len(got))
+	}
 	// C-GET back over the same association.
 	got := filepath.Join(tmp, "got")
 	_ = os.MkdirAll(got, 0o750)

@@ -11,7 +11,7 @@ import (
 type serveFlags struct {
 	*storageFlags
 	http, dicom, aet  *string
-	quiet             *time.Duration
+	quiet, idle       *time.Duration
 	dicomTLS, hl7     *string
 	hl7TLS, open      *bool
 	cert, key         *string
@@ -34,6 +34,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		cert:         fs.String("tls-cert", "", "certificate file: enables HTTPS, and DICOM/MLLP TLS"),
 		key:          fs.String("tls-key", "", "private key file for --tls-cert"),
 		blobKey:      fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
+		idle:         fs.Duration("idle-timeout", 15*time.Minute, "sessions end after this long without activity (HIPAA automatic logoff)"),
 		atna:         fs.String("audit-syslog", "", "ATNA audit repository host:port: ship the audit trail as RFC 5425 syslog over TLS"),
 		atnaCA:       fs.String("audit-syslog-ca", "", "CA bundle trusted for the audit repository (default: system roots)"),
 		atnaCert:     fs.String("audit-syslog-cert", "", "client certificate for the audit repository (ATNA node authentication)"),
@@ -51,6 +52,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.DICOMTLS, c.HL7, c.HL7TLS, c.DICOMOpen = *f.dicomTLS, *f.hl7, *f.hl7TLS, *f.open
 	c.TLSCert, c.TLSKey, c.BlobKeyFile = *f.cert, *f.key, *f.blobKey
 	c.HTTPS = c.TLSCert != ""
+	c.IdleTimeout = *f.idle
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
 	return c, nil
 }

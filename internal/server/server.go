@@ -67,8 +67,10 @@ type Config struct {
 	AuditSyslog                                    string
 	AuditSyslogCA, AuditSyslogCert, AuditSyslogKey string
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
-	Quiet  time.Duration
-	Logger *slog.Logger
+	Quiet time.Duration
+	// IdleTimeout ends sessions after inactivity (default 15 min).
+	IdleTimeout time.Duration
+	Logger      *slog.Logger
 	// ShutdownTimeout bounds how long in-flight work may take at shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -202,7 +204,7 @@ func NewAuth(c Config, d *db.DB, onEvent func(context.Context, auth.Event)) (*au
 	if err != nil {
 		return nil, err
 	}
-	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.HTTPS, Logger: c.Logger, OnEvent: onEvent}), nil
+	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.HTTPS, Logger: c.Logger, OnEvent: onEvent, IdleTimeout: c.IdleTimeout}), nil
 }
 
 // New opens storage, starts the dispatcher and binds every listener (so the
