@@ -40,6 +40,11 @@ unit:
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzReadFile -fuzztime $(FUZZTIME) ./internal/dcm
+	$(GO) test -run XXX -fuzz FuzzReadGenerated -fuzztime $(FUZZTIME) ./internal/dcm
+	$(GO) test -run XXX -fuzz FuzzReadPDU -fuzztime $(FUZZTIME) ./internal/dimse
+	$(GO) test -run XXX -fuzz FuzzDecodeCommand -fuzztime $(FUZZTIME) ./internal/dimse
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/hl7
+	$(GO) test -run XXX -fuzz FuzzFrameReader -fuzztime $(FUZZTIME) ./internal/hl7
 
 bench: build
 	bench/import.sh

@@ -79,6 +79,19 @@ func (c apiClient) do(method, path string, body any, out any) int {
 	return resp.StatusCode
 }
 
+func (c apiClient) doRaw(method, path string) (int, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, "http://"+c.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
 func token(t *testing.T, data, user string) string {
 	out, errOut, code := run(t, "token", "create", "--data", data, "--username", user, "--name", "e2e")
 	if code != 0 {
@@ -132,8 +145,17 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	if orderID == "" {
 		t.Fatalf("order not in the protocol queue: %+v", queue)
 	}
-	if code := alpha.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "CTCHEST-NC", "text": "CT chest without contrast, 1 mm",
-		"modality": "CT", "station_ae": "SGH_CT1", "scheduled_at": now.Add(10 * time.Minute)}, nil); code != 200 {
+	// ... picking from the facility's protocol library.
+	if code := coord.do("PUT", "/api/facilities/SGH/protocols", []map[string]string{
+		{"code": "CTCHEST-NC", "text": "CT chest without contrast, 1 mm", "modality": "CT", "contrast": "none"},
+		{"code": "CTPE", "text": "CTA chest PE protocol", "modality": "CT", "contrast": "with"}}, nil); code != 200 {
+		t.Fatalf("protocol library: %d", code)
+	}
+	if code := alpha.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "NOT-IN-LIBRARY"}, nil); code != 422 {
+		t.Fatalf("approve with an unknown protocol code: %d", code)
+	}
+	if code := alpha.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "CTCHEST-NC",
+		"station_ae": "SGH_CT1", "scheduled_at": now.Add(10 * time.Minute)}, nil); code != 200 {
 		t.Fatalf("approve: %d", code)
 	}
 
@@ -250,6 +272,11 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("triage flag not on the worklist: %+v", flagged)
+	}
+	// The ordering clinician joined the facility's contact directory.
+	_, contacts := coord.doRaw("GET", "/api/critical/contacts?facility=SGH")
+	if !strings.Contains(contacts, "ORDERING") || !strings.Contains(contacts, "555-0100") {
+		t.Fatalf("ordering clinician not in the contact directory: %s", contacts)
 	}
 	var explain struct {
 		History []struct {

@@ -23,6 +23,34 @@ func (a *API) registerOrders(mux Mux) {
 	mux.HandleFunc("GET /api/reconciliation", a.with(a.unmatched, staff...))
 	mux.HandleFunc("POST /api/reconciliation/{id}/attach", a.with(a.attach, staff...))
 	mux.HandleFunc("GET /api/hl7/dead-letters", a.with(a.deadLetters, auth.Admin, auth.Coordinator))
+	mux.HandleFunc("GET /api/facilities/{id}/protocols", a.with(a.listProtocols, protocolers...))
+	mux.HandleFunc("PUT /api/facilities/{id}/protocols", a.with(a.putProtocols, staff...))
+}
+
+func (a *API) listProtocols(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if !p.Sees(r.PathValue("id")) {
+		writeError(w, http.StatusNotFound, "no such facility")
+		return
+	}
+	ps, err := a.orders.Protocols(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ps)
+}
+
+func (a *API) putProtocols(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var ps []order.LibraryProtocol
+	if err := decode(r, &ps); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if err := a.orders.SetProtocols(r.Context(), r.PathValue("id"), ps); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ps)
 }
 
 func scopeIDs(p *auth.Principal) []string {
@@ -73,7 +101,8 @@ type protocolBody struct {
 // approveOrder: the radiologist approves the order with a protocol; it is
 // scheduled and appears on the modality worklist.
 func (a *API) approveOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if _, ok := a.visibleOrder(w, r, p); !ok {
+	ord, ok := a.visibleOrder(w, r, p)
+	if !ok {
 		return
 	}
 	var b protocolBody
@@ -85,8 +114,15 @@ func (a *API) approveOrder(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		writeError(w, http.StatusBadRequest, "a protocol code or text is required")
 		return
 	}
-	o, err := a.orders.Approve(r.Context(), r.PathValue("id"), order.Protocol{Code: b.Code, Text: b.Text, Contrast: b.Contrast,
-		Modality: b.Modality, StationAE: b.StationAE, ScheduledAt: b.ScheduledAt}, p.Username)
+	// A code picks from the facility's protocol library (text, modality and
+	// contrast filled in); free text stays possible.
+	proto, err := a.orders.FromLibrary(r.Context(), ord.FacilityID, order.Protocol{Code: b.Code, Text: b.Text, Contrast: b.Contrast,
+		Modality: b.Modality, StationAE: b.StationAE, ScheduledAt: b.ScheduledAt})
+	if err != nil {
+		a.orderResult(w, ord, err)
+		return
+	}
+	o, err := a.orders.Approve(r.Context(), r.PathValue("id"), proto, p.Username)
 	a.orderResult(w, o, err)
 }
 

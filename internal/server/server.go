@@ -452,6 +452,13 @@ func (s *Server) enrich(ctx context.Context, st *credential.Study, p dispatch.Pa
 	if err != nil {
 		return err
 	}
+	// The ordering clinician joins the facility's contact directory, for
+	// critical-result calls.
+	if o.Ordering.Name != "" {
+		if _, err := s.Critical.Directory().UpsertFromOrder(ctx, o.FacilityID, o.Ordering.Name, o.Ordering.ID, o.Ordering.Phone); err != nil {
+			s.log.Warn("contact directory from order", "err", err)
+		}
+	}
 	if pr, err := credential.ParsePriority(string(o.Priority)); err == nil && pr > st.Priority {
 		st.Priority = pr
 	}
