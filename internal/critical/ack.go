@@ -47,7 +47,7 @@ func loadToken(ctx context.Context, q querier, tok string) (ackToken, error) {
 	if err != nil {
 		return t, fmt.Errorf("critical: ack token: %w", err)
 	}
-	t.expires, t.used = parseT(exp), parseT(used)
+	t.expires, t.used = db.ParseOptional(exp), db.ParseOptional(used)
 	return t, nil
 }
 
@@ -114,7 +114,7 @@ func (s *Service) ConfirmAck(ctx context.Context, tok, name, role string) (Resul
 			return nil, ErrClosed
 		}
 		res, err := tx.Exec(ctx, "UPDATE crit_ack_token SET used_at = ?, used_name = ? WHERE token_hash = ? AND used_at = ''",
-			fmtT(now), name, hashToken(tok))
+			db.FormatOptional(now), name, hashToken(tok))
 		if err != nil {
 			return nil, fmt.Errorf("critical: spend token: %w", err)
 		}

@@ -124,7 +124,7 @@ func scanContact(r scanner) (Contact, error) {
 		return c, err
 	}
 	_ = json.Unmarshal([]byte(phones), &c.Phones)
-	c.UpdatedAt = parseT(updated)
+	c.UpdatedAt = db.ParseOptional(updated)
 	return c, nil
 }
 
@@ -166,7 +166,7 @@ func (d *Directory) UpsertFromOrder(ctx context.Context, facilityID, name, id, p
 	key := matchKey(id, name)
 	var out Contact
 	err := d.DB.InTx(ctx, func(tx *db.Tx) error {
-		now := fmtT(d.now())
+		now := db.FormatOptional(d.now())
 		c, err := scanContact(tx.QueryRow(ctx, "SELECT "+contactCols+" FROM crit_contact WHERE facility_id = ? AND match_key = ?", facilityID, key))
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -218,7 +218,7 @@ func (d *Directory) Create(ctx context.Context, c Contact) (Contact, error) {
 	now := d.now()
 	_, err := d.DB.Exec(ctx, `INSERT INTO crit_contact (id, facility_id, match_key, name, role, department, npi, phones, pager, email, source, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual', ?, ?)`, c.ID, c.FacilityID, key, c.Name, c.Role, c.Department, c.NPI, phonesJSON(c.Phones),
-		c.Pager, c.Email, fmtT(now), fmtT(now))
+		c.Pager, c.Email, db.FormatOptional(now), db.FormatOptional(now))
 	if err != nil {
 		return Contact{}, fmt.Errorf("critical: create contact (duplicate NPI?): %w", err)
 	}
@@ -239,7 +239,7 @@ func (d *Directory) Update(ctx context.Context, c Contact) (Contact, error) {
 	}
 	c.Phones = cleanPhones(c.Phones)
 	res, err := d.DB.Exec(ctx, `UPDATE crit_contact SET name = ?, role = ?, department = ?, phones = ?, pager = ?, email = ?, source = 'manual', updated_at = ?
-		WHERE id = ?`, c.Name, c.Role, c.Department, phonesJSON(c.Phones), c.Pager, c.Email, fmtT(d.now()), c.ID)
+		WHERE id = ?`, c.Name, c.Role, c.Department, phonesJSON(c.Phones), c.Pager, c.Email, db.FormatOptional(d.now()), c.ID)
 	if err != nil {
 		return Contact{}, fmt.Errorf("critical: update contact: %w", err)
 	}
@@ -379,7 +379,7 @@ func (d *Directory) AddCoverage(ctx context.Context, c Coverage) (Coverage, erro
 	}
 	c.ID, c.Start, c.End, c.Days = newID("cov_"), fmtClock(start), fmtClock(end), maskDays(mask)
 	_, err = d.DB.Exec(ctx, `INSERT INTO crit_coverage (id, facility_id, covered_id, covering_id, start_min, end_min, days, note, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.FacilityID, c.CoveredID, c.CoveringID, start, end, mask, c.Note, fmtT(d.now()))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.FacilityID, c.CoveredID, c.CoveringID, start, end, mask, c.Note, db.FormatOptional(d.now()))
 	if err != nil {
 		return Coverage{}, fmt.Errorf("critical: add coverage: %w", err)
 	}
@@ -503,24 +503,6 @@ func facilityLocation(ctx context.Context, d *db.DB, facilityID string) *time.Lo
 		return time.UTC
 	}
 	return loc
-}
-
-func parseT(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := db.ParseTime(s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
-
-func fmtT(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return db.Now(t)
 }
 
 func b2i(b bool) int {

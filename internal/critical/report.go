@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"lightbox/internal/db"
 )
 
 // Scope limits what a caller sees: every facility, or the listed ones.
@@ -131,7 +133,7 @@ func (s *Service) Compliance(ctx context.Context, sc Scope, from, to time.Time) 
 		return nil, invalid("the period must end after it starts")
 	}
 	q := "SELECT " + resultCols + " FROM crit_result WHERE identified_at >= ? AND identified_at < ?"
-	args := []any{fmtT(from), fmtT(to)}
+	args := []any{db.FormatOptional(from), db.FormatOptional(to)}
 	var cl string
 	cl, args = sc.clause("facility_id", args)
 	rows, err := s.db.Query(ctx, q+cl+" ORDER BY facility_id, category, identified_at", args...)

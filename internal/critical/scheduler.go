@@ -65,7 +65,7 @@ func (sc *Scheduler) NextDue(ctx context.Context) (time.Time, bool, error) {
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("critical: next due: %w", err)
 	}
-	ta, tb := parseT(a), parseT(b)
+	ta, tb := db.ParseOptional(a), db.ParseOptional(b)
 	if sc.s.addenda == nil {
 		tb = time.Time{}
 	}
@@ -85,7 +85,7 @@ func (sc *Scheduler) due(ctx context.Context, col string, now time.Time) ([]stri
 	if batch <= 0 {
 		batch = 100
 	}
-	rows, err := sc.s.db.Query(ctx, "SELECT id FROM crit_result WHERE "+col+" <> '' AND "+col+" <= ? ORDER BY "+col+", id LIMIT ?", fmtT(now), batch)
+	rows, err := sc.s.db.Query(ctx, "SELECT id FROM crit_result WHERE "+col+" <> '' AND "+col+" <= ? ORDER BY "+col+", id LIMIT ?", db.FormatOptional(now), batch)
 	if err != nil {
 		return nil, fmt.Errorf("critical: due: %w", err)
 	}

@@ -430,7 +430,7 @@ func (s *Service) issueToken(ctx context.Context, tx *db.Tx, id string, level in
 	}
 	tok := base64.RawURLEncoding.EncodeToString(b[:])
 	_, err := tx.Exec(ctx, `INSERT INTO crit_ack_token (token_hash, result_id, level, intended, expires_at, used_at, used_name, created_at)
-		VALUES (?, ?, ?, ?, ?, '', '', ?)`, hashToken(tok), id, level, intended, fmtT(now.Add(s.cfg.AckTTL)), fmtT(now))
+		VALUES (?, ?, ?, ?, ?, '', '', ?)`, hashToken(tok), id, level, intended, db.FormatOptional(now.Add(s.cfg.AckTTL)), db.FormatOptional(now))
 	if err != nil {
 		return "", fmt.Errorf("critical: ack token: %w", err)
 	}

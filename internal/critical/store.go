@@ -37,11 +37,11 @@ func scanResult(r scanner) (Result, error) {
 		return x, err
 	}
 	x.Verbal, x.overdueNotified, x.ReadBack = verbal != 0, overdue != 0, readBack != 0
-	x.IdentifiedAt, x.DeadlineAt, x.warnAt, x.NextDueAt = parseT(identified), parseT(deadline), parseT(warn), parseT(nextDue)
+	x.IdentifiedAt, x.DeadlineAt, x.warnAt, x.NextDueAt = db.ParseOptional(identified), db.ParseOptional(deadline), db.ParseOptional(warn), db.ParseOptional(nextDue)
 	x.step = time.Duration(stepMS) * time.Millisecond
 	x.State, x.Method = State(state), Method(method)
-	x.HandedOffAt, x.CommunicatedAt, x.AckAt, x.ClosedAt = parseT(handedAt), parseT(commAt), parseT(ackAt), parseT(closedAt)
-	x.addendumDue, x.AddendumAt = parseT(addDue), parseT(addAt)
+	x.HandedOffAt, x.CommunicatedAt, x.AckAt, x.ClosedAt = db.ParseOptional(handedAt), db.ParseOptional(commAt), db.ParseOptional(ackAt), db.ParseOptional(closedAt)
+	x.addendumDue, x.AddendumAt = db.ParseOptional(addDue), db.ParseOptional(addAt)
 	_ = json.Unmarshal([]byte(cands), &x.Candidates)
 	return x, nil
 }
@@ -111,10 +111,10 @@ func writeResult(ctx context.Context, tx *db.Tx, r *Result, old int, now time.Ti
 		communicated_at = ?, communicated_by = ?, communicated_by_name = ?, read_back = ?, ack_at = ?, ack_by = ?, closed_at = ?, closed_by = ?,
 		addendum_text = ?, addendum_due_at = ?, addendum_at = ?, addendum_tries = ?, version = ?, updated_at = ?
 		WHERE id = ? AND version = ?`,
-		r.EscalationLevel, b2i(r.overdueNotified), fmtT(r.NextDueAt), string(r.State), r.HandedOffTo, r.HandedOffBy, fmtT(r.HandedOffAt),
-		r.Recipient.Name, r.Recipient.Role, r.Recipient.Callback, r.Recipient.ContactID, string(r.Method), fmtT(r.CommunicatedAt), r.CommunicatedBy,
-		r.communicatedByName, b2i(r.ReadBack), fmtT(r.AckAt), r.AckBy, fmtT(r.ClosedAt), r.ClosedBy, r.AddendumText, fmtT(r.addendumDue),
-		fmtT(r.AddendumAt), r.addendumTries, r.Version, fmtT(now), r.ID, old)
+		r.EscalationLevel, b2i(r.overdueNotified), db.FormatOptional(r.NextDueAt), string(r.State), r.HandedOffTo, r.HandedOffBy, db.FormatOptional(r.HandedOffAt),
+		r.Recipient.Name, r.Recipient.Role, r.Recipient.Callback, r.Recipient.ContactID, string(r.Method), db.FormatOptional(r.CommunicatedAt), r.CommunicatedBy,
+		r.communicatedByName, b2i(r.ReadBack), db.FormatOptional(r.AckAt), r.AckBy, db.FormatOptional(r.ClosedAt), r.ClosedBy, r.AddendumText, db.FormatOptional(r.addendumDue),
+		db.FormatOptional(r.AddendumAt), r.addendumTries, r.Version, db.FormatOptional(now), r.ID, old)
 	if err != nil {
 		return false, fmt.Errorf("critical: update %s: %w", r.ID, err)
 	}
@@ -131,8 +131,8 @@ func insertResult(ctx context.Context, tx *db.Tx, r *Result, now time.Time) erro
 		next_due_at, state, communicator, communicator_name, candidates, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?, ?, 1, ?, ?)`,
 		r.ID, r.FacilityID, r.StudyUID, r.Accession, r.OrderID, r.Finding.Code, r.Finding.System, r.Finding.Text, r.Category, r.CategoryLabel,
-		r.Colour, b2i(r.Verbal), fmtT(r.IdentifiedAt), fmtT(r.DeadlineAt), fmtT(r.warnAt), r.step.Milliseconds(), r.maxLevel, fmtT(r.NextDueAt),
-		string(r.State), r.Communicator, r.CommunicatorName, string(cands), fmtT(now), fmtT(now))
+		r.Colour, b2i(r.Verbal), db.FormatOptional(r.IdentifiedAt), db.FormatOptional(r.DeadlineAt), db.FormatOptional(r.warnAt), r.step.Milliseconds(), r.maxLevel, db.FormatOptional(r.NextDueAt),
+		string(r.State), r.Communicator, r.CommunicatorName, string(cands), db.FormatOptional(now), db.FormatOptional(now))
 	if err != nil {
 		return fmt.Errorf("critical: insert: %w", err)
 	}
@@ -141,7 +141,7 @@ func insertResult(ctx context.Context, tx *db.Tx, r *Result, now time.Time) erro
 
 func addEvent(ctx context.Context, tx *db.Tx, id string, at time.Time, kind string, level int, by, detail string) error {
 	_, err := tx.Exec(ctx, "INSERT INTO crit_event (result_id, at, kind, level, by_user, detail) VALUES (?, ?, ?, ?, ?, ?)",
-		id, fmtT(at), kind, level, by, detail)
+		id, db.FormatOptional(at), kind, level, by, detail)
 	if err != nil {
 		return fmt.Errorf("critical: event: %w", err)
 	}
@@ -151,8 +151,8 @@ func addEvent(ctx context.Context, tx *db.Tx, id string, at time.Time, kind stri
 func addAttempt(ctx context.Context, tx *db.Tx, id string, a Attempt, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO crit_attempt (result_id, at, method, to_name, to_role, to_callback, to_contact_id, outcome, answered_by,
 		read_back, note, by_user, by_name, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		id, fmtT(a.At), string(a.Method), a.To.Name, a.To.Role, a.To.Callback, a.To.ContactID, string(a.Outcome), a.AnsweredBy, b2i(a.ReadBack),
-		a.Note, a.By.ID, a.By.Display, fmtT(now))
+		id, db.FormatOptional(a.At), string(a.Method), a.To.Name, a.To.Role, a.To.Callback, a.To.ContactID, string(a.Outcome), a.AnsweredBy, b2i(a.ReadBack),
+		a.Note, a.By.ID, a.By.Display, db.FormatOptional(now))
 	if err != nil {
 		return fmt.Errorf("critical: attempt: %w", err)
 	}
@@ -175,7 +175,7 @@ func loadAttempts(ctx context.Context, q querier, id string) ([]AttemptRecord, e
 			&a.By.ID, &a.By.Display, &rec); err != nil {
 			return nil, err
 		}
-		a.At, a.Method, a.Outcome, a.ReadBack, a.RecordedAt = parseT(at), Method(method), Outcome(outcome), rb != 0, parseT(rec)
+		a.At, a.Method, a.Outcome, a.ReadBack, a.RecordedAt = db.ParseOptional(at), Method(method), Outcome(outcome), rb != 0, db.ParseOptional(rec)
 		out = append(out, a)
 	}
 	return out, rows.Err()
@@ -194,7 +194,7 @@ func loadEvents(ctx context.Context, q querier, id string) ([]Event, error) {
 		if err := rows.Scan(&at, &e.Kind, &e.Level, &e.By, &e.Detail); err != nil {
 			return nil, err
 		}
-		e.At = parseT(at)
+		e.At = db.ParseOptional(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -325,3 +325,24 @@ func (db *DB) Optimize(ctx context.Context) error {
 	_, err := db.W.ExecContext(ctx, "PRAGMA optimize=0x10002")
 	return err
 }
+
+// FormatOptional stores an optional time: "" for the zero time.
+func FormatOptional(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return Now(t)
+}
+
+// ParseOptional reads a column written by FormatOptional (or Now): the zero
+// time for "" or an unreadable value.
+func ParseOptional(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := ParseTime(s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}

@@ -295,7 +295,7 @@ func (s *Service) Unmatched(ctx context.Context, facilityIDs []string) ([]Unmatc
 		if mm != "" {
 			u.Mismatches = strings.Split(mm, ",")
 		}
-		u.CreatedAt = parseT(created)
+		u.CreatedAt = db.ParseOptional(created)
 		out = append(out, u)
 	}
 	return out, rows.Err()

@@ -211,7 +211,7 @@ func (s *Service) DeadLetters(ctx context.Context, limit int) ([]DeadLetterRow, 
 		if err := rows.Scan(&r.ID, &at, &r.ControlID, &r.Type, &r.AckCode, &r.Reason, &r.Location, &r.Raw); err != nil {
 			return nil, fmt.Errorf("order: dead letters: %w", err)
 		}
-		r.ReceivedAt = parseT(at)
+		r.ReceivedAt = db.ParseOptional(at)
 		out = append(out, r)
 	}
 	return out, rows.Err()

@@ -60,27 +60,9 @@ func scanOrder(r scanner) (Order, error) {
 	}
 	o.Priority, o.Status = Priority(prio), Status(status)
 	o.Stroke, o.Trauma, o.Medicare = stroke != 0, trauma != 0, medicare != 0
-	o.OrderedAt, o.RequestedAt, o.ScheduledAt = parseT(orderedAt), parseT(requestedAt), parseT(scheduledAt)
-	o.Protocol.ApprovedAt, o.CreatedAt, o.UpdatedAt = parseT(protoAt), parseT(createdAt), parseT(updatedAt)
+	o.OrderedAt, o.RequestedAt, o.ScheduledAt = db.ParseOptional(orderedAt), db.ParseOptional(requestedAt), db.ParseOptional(scheduledAt)
+	o.Protocol.ApprovedAt, o.CreatedAt, o.UpdatedAt = db.ParseOptional(protoAt), db.ParseOptional(createdAt), db.ParseOptional(updatedAt)
 	return o, nil
-}
-
-func parseT(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, err := db.ParseTime(s)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
-
-func fmtT(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return db.Now(t)
 }
 
 func b2i(b bool) int {
@@ -137,7 +119,7 @@ func (s *Service) Events(ctx context.Context, orderID string) ([]Event, error) {
 		if err := rows.Scan(&from, &to, &e.Actor, &e.Reason, &at); err != nil {
 			return nil, fmt.Errorf("order: events: %w", err)
 		}
-		e.From, e.To, e.At = Status(from), Status(to), parseT(at)
+		e.From, e.To, e.At = Status(from), Status(to), db.ParseOptional(at)
 		out = append(out, e)
 	}
 	return out, rows.Err()
@@ -258,8 +240,8 @@ func (s *Service) Intake(ctx context.Context, o Order) (stored Order, created bo
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			o.ID, o.FacilityID, o.Accession, o.PlacerOrder, o.FillerOrder, pk, o.Patient.Issuer, o.Patient.ID, o.Patient.Name, o.Patient.BirthDate, o.Patient.Sex,
 			o.ProcedureCode, o.ProcedureSystem, o.ProcedureText, o.Reason, string(o.Priority), b2i(o.Stroke), b2i(o.Trauma), o.Ordering.Name, o.Ordering.ID,
-			o.Ordering.IDType, o.Ordering.Phone, o.LocationState, b2i(o.Medicare), db.Now(o.OrderedAt), fmtT(o.RequestedAt), o.StudyUID, o.RequestedProcID, o.SPSID, o.Modality,
-			o.StationAE, fmtT(o.ScheduledAt), string(o.Status), o.Protocol.Code, o.Protocol.Text, o.Protocol.Contrast, o.Source, db.Now(now), db.Now(now))
+			o.Ordering.IDType, o.Ordering.Phone, o.LocationState, b2i(o.Medicare), db.Now(o.OrderedAt), db.FormatOptional(o.RequestedAt), o.StudyUID, o.RequestedProcID, o.SPSID, o.Modality,
+			o.StationAE, db.FormatOptional(o.ScheduledAt), string(o.Status), o.Protocol.Code, o.Protocol.Text, o.Protocol.Contrast, o.Source, db.Now(now), db.Now(now))
 		if err != nil {
 			if db.IsUniqueViolation(err) {
 				return fmt.Errorf("order: intake: %w", ErrDuplicate)
@@ -428,7 +410,7 @@ func (s *Service) Change(ctx context.Context, id string, n Order, actor string) 
 			location_state = ?, stroke = ?, trauma = ?, requested_at = ?, status = ?, updated_at = ? WHERE id = ?`,
 			o.ProcedureCode, o.ProcedureSystem, o.ProcedureText, o.Reason, string(o.Priority), o.Ordering.Name, o.Ordering.ID, o.Ordering.IDType,
 			o.Ordering.Phone, o.Patient.Name, o.Patient.BirthDate, o.Patient.Sex, o.StudyUID, o.Modality, o.StationAE, o.LocationState,
-			b2i(o.Stroke), b2i(o.Trauma), fmtT(o.RequestedAt), string(to), db.Now(now), id)
+			b2i(o.Stroke), b2i(o.Trauma), db.FormatOptional(o.RequestedAt), string(to), db.Now(now), id)
 		if err != nil {
 			return fmt.Errorf("order: change: %w", err)
 		}

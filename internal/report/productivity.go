@@ -171,7 +171,7 @@ func (s *Service) Productivity(ctx context.Context, from, to time.Time) (*Produc
 			rows.Close()
 			return nil, err
 		}
-		x.at = parseT(at)
+		x.at = db.ParseOptional(at)
 		sigs = append(sigs, x)
 	}
 	rows.Close()

@@ -298,14 +298,6 @@ func newReportID() string {
 	return "rpt_" + hex.EncodeToString(b[:])
 }
 
-func parseT(s string) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	t, _ := db.ParseTime(s)
-	return t
-}
-
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -319,7 +311,7 @@ func scanReport(r interface{ Scan(...any) error }) (Report, error) {
 	var rep Report
 	var created, updated string
 	err := r.Scan(&rep.ID, &rep.StudyUID, &rep.FacilityID, &rep.Accession, &rep.PatientPK, &rep.OrderID, &rep.Status, &created, &updated)
-	rep.CreatedAt, rep.UpdatedAt = parseT(created), parseT(updated)
+	rep.CreatedAt, rep.UpdatedAt = db.ParseOptional(created), db.ParseOptional(updated)
 	return rep, err
 }
 
@@ -362,7 +354,7 @@ func loadVersions(ctx context.Context, q querier, reportID string) ([]Version, e
 			return nil, fmt.Errorf("report: version %d: %w", v.Seq, err)
 		}
 		v.Content, v.Text = d.Content, d.Text
-		v.SignedAt, v.CreatedAt = parseT(signedAt), parseT(created)
+		v.SignedAt, v.CreatedAt = db.ParseOptional(signedAt), db.ParseOptional(created)
 		v.SystemGenerated, v.Communicated = system != 0, comm != 0
 		if v.Kind.Signed() {
 			v.Signer = &Signer{ReaderID: v.Author, Display: display, Location: credential.Location{Country: country, State: state}}
@@ -825,7 +817,7 @@ func (s *Service) Discrepancies(ctx context.Context, studyUID string) ([]Discrep
 			&changed, &flagged, &d.Note, &comm, &at); err != nil {
 			return nil, err
 		}
-		d.ImpressionChanged, d.Flagged, d.PrelimCommunicated, d.At = changed != 0, flagged != 0, comm != 0, parseT(at)
+		d.ImpressionChanged, d.Flagged, d.PrelimCommunicated, d.At = changed != 0, flagged != 0, comm != 0, db.ParseOptional(at)
 		out = append(out, d)
 	}
 	return out, rows.Err()
