@@ -45,7 +45,9 @@ func runDemo(ctx context.Context, env *Env, args []string) error {
 	if err := s.Dispatch.ReloadAll(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "demo accounts: %s\npassword: %s (TOTP enrolment is required for admin and radiologists at first login)\n",
-		strings.Join(demo.Usernames(), ", "), demo.Password)
+	fmt.Fprintf(env.Stdout, "demo accounts: %s\npassword: %s\n"+
+		"admins and radiologists need a second factor first: lightbox user totp --data %s --username NAME (then --confirm CODE)\n"+
+		"API or DICOMweb clients: lightbox token create --data %s --username NAME --name CLIENT\n",
+		strings.Join(demo.Usernames(), ", "), demo.Password, c.Data, c.Data)
 	return s.Run(ctx)
 }
