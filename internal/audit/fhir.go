@@ -3,6 +3,8 @@ package audit
 import (
 	"strconv"
 	"strings"
+
+	"lightbox/internal/fhir/r4"
 )
 
 // FHIR R4 AuditEvent (http://hl7.org/fhir/R4/auditevent.html) and the
@@ -18,32 +20,18 @@ const (
 	FHIRLightboxSystem   = "urn:lightbox"
 )
 
-// Coding is a FHIR Coding.
-type Coding struct {
-	System  string `json:"system,omitempty"`
-	Code    string `json:"code"`
-	Display string `json:"display,omitempty"`
-}
-
-// CodeableConcept is a FHIR CodeableConcept.
-type CodeableConcept struct {
-	Coding []Coding `json:"coding,omitempty"`
-	Text   string   `json:"text,omitempty"`
-}
-
-// Identifier is a FHIR Identifier.
-type Identifier struct {
-	System string `json:"system,omitempty"`
-	Value  string `json:"value"`
-}
-
-// Reference is a FHIR Reference (by identifier: audit events outlive and
-// do not depend on resource ids).
-type Reference struct {
-	Type       string      `json:"type,omitempty"`
-	Identifier *Identifier `json:"identifier,omitempty"`
-	Display    string      `json:"display,omitempty"`
-}
+// The FHIR data types are shared with the FHIR edge (package r4).
+type (
+	Coding          = r4.Coding
+	CodeableConcept = r4.CodeableConcept
+	Identifier      = r4.Identifier
+	Reference       = r4.Reference
+	Period          = r4.Period
+	Bundle          = r4.Bundle
+	BundleLink      = r4.BundleLink
+	BundleEntry     = r4.BundleEntry
+	EntrySearch     = r4.EntrySearch
+)
 
 // AuditEventNetwork is AuditEvent.agent.network.
 type AuditEventNetwork struct {
@@ -88,39 +76,6 @@ type AuditEvent struct {
 	Agent        []AuditEventAgent  `json:"agent"`
 	Source       AuditEventSource   `json:"source"`
 	Entity       []AuditEventEntity `json:"entity,omitempty"`
-}
-
-// Period is a FHIR Period.
-type Period struct {
-	Start string `json:"start,omitempty"`
-	End   string `json:"end,omitempty"`
-}
-
-// Bundle is a FHIR searchset Bundle of AuditEvents.
-type Bundle struct {
-	ResourceType string        `json:"resourceType"`
-	Type         string        `json:"type"`
-	Total        int           `json:"total"`
-	Link         []BundleLink  `json:"link,omitempty"`
-	Entry        []BundleEntry `json:"entry,omitempty"`
-}
-
-// BundleLink is Bundle.link.
-type BundleLink struct {
-	Relation string `json:"relation"`
-	URL      string `json:"url"`
-}
-
-// BundleEntry is Bundle.entry.
-type BundleEntry struct {
-	FullURL  string       `json:"fullUrl,omitempty"`
-	Resource AuditEvent   `json:"resource"`
-	Search   *EntrySearch `json:"search,omitempty"`
-}
-
-// EntrySearch is Bundle.entry.search.
-type EntrySearch struct {
-	Mode string `json:"mode"`
 }
 
 // FHIR converts e to an R4 AuditEvent: id = seq; type = the DCM EventID;

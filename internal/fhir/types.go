@@ -6,38 +6,23 @@
 // request may see.
 package fhir
 
-import "encoding/json"
+import (
+	"encoding/json"
 
-// Coding is a code in a system.
-type Coding struct {
-	System  string `json:"system,omitempty"`
-	Version string `json:"version,omitempty"`
-	Code    string `json:"code,omitempty"`
-	Display string `json:"display,omitempty"`
-}
+	"lightbox/internal/fhir/r4"
+)
 
-// CodeableConcept is a concept by codings and/or text.
-type CodeableConcept struct {
-	Coding []Coding `json:"coding,omitempty"`
-	Text   string   `json:"text,omitempty"`
-}
-
-// Identifier is a business identifier.
-type Identifier struct {
-	Use      string           `json:"use,omitempty"`
-	Type     *CodeableConcept `json:"type,omitempty"`
-	System   string           `json:"system,omitempty"`
-	Value    string           `json:"value,omitempty"`
-	Assigner *Reference       `json:"assigner,omitempty"`
-}
-
-// Reference points to another resource (literal, logical or display only).
-type Reference struct {
-	Reference  string      `json:"reference,omitempty"`
-	Type       string      `json:"type,omitempty"`
-	Identifier *Identifier `json:"identifier,omitempty"`
-	Display    string      `json:"display,omitempty"`
-}
+// The common data types live in r4, shared with the audit trail's AuditEvent.
+type (
+	Coding          = r4.Coding
+	CodeableConcept = r4.CodeableConcept
+	Identifier      = r4.Identifier
+	Reference       = r4.Reference
+	Bundle          = r4.Bundle
+	BundleLink      = r4.BundleLink
+	BundleEntry     = r4.BundleEntry
+	EntrySearch     = r4.EntrySearch
+)
 
 // HumanName is a person's name.
 type HumanName struct {
@@ -184,33 +169,6 @@ func Outcome(code, expression, diagnostics string) *OperationOutcome {
 		is.Expression = []string{expression}
 	}
 	return &OperationOutcome{ResourceType: "OperationOutcome", Issue: []Issue{is}}
-}
-
-// Bundle (R4) of type searchset.
-type Bundle struct {
-	ResourceType string        `json:"resourceType"`
-	Type         string        `json:"type"`
-	Total        int           `json:"total"`
-	Link         []BundleLink  `json:"link,omitempty"`
-	Entry        []BundleEntry `json:"entry,omitempty"`
-}
-
-// BundleLink is a bundle link (self, next).
-type BundleLink struct {
-	Relation string `json:"relation"`
-	URL      string `json:"url"`
-}
-
-// BundleEntry is one entry.
-type BundleEntry struct {
-	FullURL  string       `json:"fullUrl,omitempty"`
-	Resource any          `json:"resource"`
-	Search   *EntrySearch `json:"search,omitempty"`
-}
-
-// EntrySearch says why an entry is in a searchset.
-type EntrySearch struct {
-	Mode string `json:"mode"` // match | include
 }
 
 // CapabilityStatement (R4), the subset Lightbox fills.

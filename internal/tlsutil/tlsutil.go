@@ -195,9 +195,47 @@ func SelfSigned(dir string, hosts []string) (certFile, keyFile string, err error
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", fmt.Errorf("self-signed certificate: %w", err)
 	}
+	der, pk, err := selfSignedDER(all)
+	if err != nil {
+		return "", "", fmt.Errorf("self-signed certificate: %w", err)
+	}
+	// Key first: a certificate without its key is never left behind as
+	// "reusable".
+	if err := writeFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk})); err != nil {
+		return "", "", err
+	}
+	if err := writeFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
+}
+
+// SelfSignedPair makes an in-memory self-signed pair for localhost,
+// 127.0.0.1, ::1 and hosts, with a pool that trusts it (tests).
+func SelfSignedPair(hosts ...string) (tls.Certificate, *x509.CertPool, error) {
+	der, pk, err := selfSignedDER(append([]string{"localhost", "127.0.0.1", "::1"}, hosts...))
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	key, err := x509.ParsePKCS8PrivateKey(pk)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, pool, nil
+}
+
+// selfSignedDER makes an ECDSA P-256 certificate for hosts (names or
+// addresses), valid for server and client authentication, and its PKCS#8 key.
+func selfSignedDER(hosts []string) (der, pk []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return "", "", err
+		return nil, nil, err
 	}
 	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	now := time.Now()
@@ -210,7 +248,7 @@ func SelfSigned(dir string, hosts []string) (certFile, keyFile string, err error
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 	}
-	for _, h := range all {
+	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			if !slices.ContainsFunc(tmpl.IPAddresses, ip.Equal) {
 				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
@@ -219,23 +257,12 @@ func SelfSigned(dir string, hosts []string) (certFile, keyFile string, err error
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return "", "", fmt.Errorf("self-signed certificate: %w", err)
+		return nil, nil, err
 	}
-	pk, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return "", "", err
-	}
-	// Key first: a certificate without its key is never left behind as
-	// "reusable".
-	if err := writeFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk})); err != nil {
-		return "", "", err
-	}
-	if err := writeFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})); err != nil {
-		return "", "", err
-	}
-	return certFile, keyFile, nil
+	pk, err = x509.MarshalPKCS8PrivateKey(key)
+	return der, pk, err
 }
 
 func reusable(certFile, keyFile string, hosts []string) bool {
