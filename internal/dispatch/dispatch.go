@@ -362,6 +362,9 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 		patients = append(patients, pt)
 	}
 	rows.Close()
+	if len(studies) == 0 {
+		return nil // the common tick: nothing went quiet
+	}
 	codes := map[string]map[string]string{}
 	if facs, err := s.roster.Facilities(ctx); err == nil {
 		for _, f := range facs {
