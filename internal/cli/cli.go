@@ -107,7 +107,7 @@ func newFlags(env *Env, name, synopsis string) *flag.FlagSet {
 
 // storageFlags are the flags of every command that opens the data folder.
 type storageFlags struct {
-	data, db, blobs, duplicates, logLevel, logFormat *string
+	data, db, blobs, duplicates, foreign, logLevel, logFormat *string
 }
 
 func addStorageFlags(fs *flag.FlagSet) *storageFlags {
@@ -117,6 +117,7 @@ func addStorageFlags(fs *flag.FlagSet) *storageFlags {
 		db:         fs.String("db", "", "index database: sqlite:PATH or postgres://... (default sqlite:DATA/index.db)"),
 		blobs:      fs.String("blobs", "", "blob store folder (default DATA/blobs)"),
 		duplicates: fs.String("duplicates", "keep-first", "same SOP Instance UID with different bytes: keep-first, replace or reject"),
+		foreign:    fs.String("foreign-patients", "reject", "an instance naming another facility's patient (its issuer): reject or quarantine"),
 		logLevel:   fs.String("log-level", "info", "debug, info, warn or error"),
 		logFormat:  fs.String("log-format", "text", "text or json"),
 	}
@@ -138,7 +139,7 @@ func (s *storageFlags) logger(env *Env) (*slog.Logger, error) {
 }
 
 func (s *storageFlags) config(log *slog.Logger) server.Config {
-	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, Logger: log}
+	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, ForeignPatients: *s.foreign, Logger: log}
 }
 
 // open opens the storage the flags name, for commands that work on a data

@@ -56,6 +56,9 @@ type Config struct {
 	AETitle    string
 	DICOMOpen  bool   // accept unregistered calling AE titles
 	Duplicates string // duplicate policy
+	// ForeignPatients is what an instance whose patient belongs to another
+	// facility's namespace does: reject (default) or quarantine.
+	ForeignPatients string
 	// TLSCert and TLSKey are the certificate for HTTPS (when HTTPS is set),
 	// DICOM TLS and MLLP TLS.
 	TLSCert, TLSKey string
@@ -115,6 +118,10 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 	if err != nil {
 		return nil, err
 	}
+	foreign, err := archive.ParseForeignPolicy(c.ForeignPatients)
+	if err != nil {
+		return nil, err
+	}
 	d, err := db.Open(ctx, c.DBURL())
 	if err != nil {
 		return nil, err
@@ -147,7 +154,7 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 		}
 		b = enc
 	}
-	a := archive.New(d, b, archive.Options{Duplicates: policy, Logger: log})
+	a := archive.New(d, b, archive.Options{Duplicates: policy, ForeignPatients: foreign, Logger: log})
 	return &Storage{DB: d, Blobs: b, Archive: a}, nil
 }
 
@@ -221,6 +228,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s := &Server{cfg: c, log: c.Logger, Storage: st, ready: make(chan struct{}), Query: query.New(st.DB)}
+	reportCrossLinks(ctx, st.Archive, s.log)
 	defer func() {
 		if err != nil {
 			s.closeListeners()
@@ -422,6 +430,26 @@ func (s *Server) buildHL7() error {
 	}
 	s.hl7Ln = ln
 	return nil
+}
+
+// reportCrossLinks warns about patients filed under several facilities
+// before the patient namespace rule: each needs a coordinator (split the
+// patient) since their demographics show through either facility's studies.
+// Only internal keys are logged, never identifiers.
+func reportCrossLinks(ctx context.Context, a *archive.Archive, log *slog.Logger) {
+	links, err := a.CrossLinks(ctx)
+	if err != nil {
+		log.Error("patient namespace audit failed", "err", err)
+		return
+	}
+	if len(links) == 0 {
+		return
+	}
+	pks := make([]int64, 0, min(len(links), 50))
+	for _, l := range links[:cap(pks)] {
+		pks = append(pks, l.PatientPK)
+	}
+	log.Warn("patients linked to studies or orders of several facilities; review with `lightbox check`", "patients", len(links), "patient_pks", pks)
 }
 
 // facilityForHL7 maps MSH-4 (sending facility) to a facility: by ID, else by name.
