@@ -45,6 +45,7 @@ func commands() []command {
 		{"dicom", "DICOM SCU: dicom echo|send|find|move to a remote AE", runDicom},
 		{"audit", "verify the hash-chained audit trail, or list who accessed a patient: audit verify|who", runAudit},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
+		{"hl7-sender", "registered HL7 senders per facility: hl7-sender add|list|remove", runHL7Sender},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},
 		{"help", "list subcommands, or describe one: lightbox help COMMAND", nil},

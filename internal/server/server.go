@@ -33,6 +33,7 @@ import (
 	"lightbox/internal/facility"
 	"lightbox/internal/fhir"
 	"lightbox/internal/hl7"
+	"lightbox/internal/hl7sender"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/query"
@@ -45,17 +46,21 @@ const Version = "0.1.0-dev"
 
 // Config names where a node keeps its data and where it listens.
 type Config struct {
-	Data       string // data folder: index.db, blobs/, secret.key unless overridden
-	DB         string // sqlite:PATH or postgres://...
-	Blobs      string // folder or file:DIR
-	HTTP       string // HTTP listen address
-	DICOM      string // DICOM listen address ("" = off)
-	DICOMTLS   string // DICOM TLS listen address ("" = off; needs a certificate)
-	HL7        string // MLLP listen address ("" = off)
-	HL7TLS     bool   // serve MLLP over TLS (needs a certificate)
-	AETitle    string
-	DICOMOpen  bool   // accept unregistered calling AE titles
-	Duplicates string // duplicate policy
+	Data     string // data folder: index.db, blobs/, secret.key unless overridden
+	DB       string // sqlite:PATH or postgres://...
+	Blobs    string // folder or file:DIR
+	HTTP     string // HTTP listen address
+	DICOM    string // DICOM listen address ("" = off)
+	DICOMTLS string // DICOM TLS listen address ("" = off; needs a certificate)
+	HL7      string // MLLP listen address ("" = off)
+	HL7TLS   bool   // serve MLLP over TLS (needs a certificate)
+	// HL7Open accepts messages of unregistered HL7 senders; HL7ClientCA
+	// verifies MLLP TLS client certificates (asked for, not required).
+	HL7Open     bool
+	HL7ClientCA string
+	AETitle     string
+	DICOMOpen   bool   // accept unregistered calling AE titles
+	Duplicates  string // duplicate policy
 	// ForeignPatients is what an instance whose patient belongs to another
 	// facility's namespace does: reject (default) or quarantine.
 	ForeignPatients string
@@ -412,7 +417,8 @@ func (s *Server) buildHL7() error {
 	}
 	h := order.NewHL7Handler(s.Orders, s.facilityForHL7)
 	h.OnResult = s.triageResult
-	s.hl7 = &hl7.Server{Handler: h, Logger: s.log, OnReject: h.DeadLetter}
+	gate := &hl7sender.Gate{Next: h, Senders: hl7sender.Store{DB: s.Storage.DB}, Open: c.HL7Open, OnReject: h.DeadLetter, Logger: s.log}
+	s.hl7 = &hl7.Server{Handler: gate, Logger: s.log, OnReject: h.DeadLetter}
 	ln, err := net.Listen("tcp", c.HL7)
 	if err != nil {
 		return fmt.Errorf("listen hl7 %s: %w", c.HL7, err)
@@ -421,7 +427,7 @@ func (s *Server) buildHL7() error {
 		if c.TLSCert == "" {
 			return errors.New("--hl7-tls needs --tls-cert and --tls-key")
 		}
-		cfg, err := tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{})
+		cfg, err := tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{ClientCAFile: c.HL7ClientCA, ClientAuth: tls.VerifyClientCertIfGiven})
 		if err != nil {
 			ln.Close()
 			return err
@@ -452,8 +458,16 @@ func reportCrossLinks(ctx context.Context, a *archive.Archive, log *slog.Logger)
 	log.Warn("patients linked to studies or orders of several facilities; review with `lightbox check`", "patients", len(links), "patient_pks", pks)
 }
 
-// facilityForHL7 maps MSH-4 (sending facility) to a facility: by ID, else by name.
+// facilityForHL7 is the facility a message speaks for: its registered
+// sender's; under --hl7-open, an unregistered sender's MSH-4 matched to a
+// facility by ID, else by name.
 func (s *Server) facilityForHL7(ctx context.Context, sending string) (string, bool) {
+	if f, ok := hl7sender.FacilityFrom(ctx); ok {
+		return f, true
+	}
+	if !s.cfg.HL7Open {
+		return "", false
+	}
 	fs, err := facility.Store{DB: s.Storage.DB}.List(ctx)
 	if err != nil {
 		return "", false
