@@ -9,9 +9,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/textproto"
 	"os"
@@ -71,8 +73,13 @@ func stow(t *testing.T, base, tok string, file []byte) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 func TestHostileProbe(t *testing.T) {
-	needTools(t, "storescu", "findscu", "dcmodify")
+	needTools(t, "storescu", "findscu", "dcmodify", "echoscu")
 	tmp := t.TempDir()
 	data := filepath.Join(tmp, "data")
 	s := startServer(t, "demo", "--data", data)
@@ -148,6 +155,46 @@ func TestHostileProbe(t *testing.T) {
 			if bytes.Contains(out, []byte(other)) {
 				t.Errorf("findscu -P as SGH lists %s", other)
 			}
+		}
+	})
+
+	t.Run("idle sockets do not lock registered peers out", func(t *testing.T) {
+		// 70 idle sockets on each port from another address (127.0.0.2),
+		// as the prober held them; then the registered AE and sender work.
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+		var idle []net.Conn
+		defer func() {
+			for _, c := range idle {
+				c.Close()
+			}
+		}()
+		for _, addr := range []string{s.addrs["dicom"].(string), s.addrs["hl7"].(string)} {
+			for range 70 {
+				c, err := d.Dial("tcp", addr)
+				if err != nil {
+					t.Skipf("no second loopback address: %v", err)
+				}
+				idle = append(idle, c)
+			}
+		}
+		if out, err := exec.Command("echoscu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", dicomHost, dicomPort).CombinedOutput(); err != nil {
+			t.Errorf("echoscu with 70 idle sockets open: %v\n%s", err, out)
+		}
+		c := &hl7.Client{Addr: s.addrs["hl7"].(string)}
+		defer c.Close()
+		msg := "MSH|^~\\&|EHR|SGH|LIGHTBOX|GROUP|" + time.Now().UTC().Format("20060102150405") + "||ADT^A08|IDLE1|P|2.5.1\rEVN|A08\rPID|1||PROBE-IDLE^^^SGH-MRN||TEST^IDLE"
+		ack, err := c.Send(context.Background(), []byte(msg))
+		if err != nil {
+			t.Fatalf("MLLP with 70 idle sockets open: %v", err)
+		}
+		if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+			t.Errorf("ADT from the registered sender: %+v", res)
+		}
+		// Past the per-address cap, further sockets are closed at once.
+		last := idle[len(idle)-1]
+		_ = last.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := last.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+			t.Errorf("the 70th idle MLLP socket was kept open: %v", err)
 		}
 	})
 

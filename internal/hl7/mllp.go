@@ -179,6 +179,10 @@ type Server struct {
 	MaxMessageSize int           // default DefaultMaxMessageSize; bigger frames are answered AR unread
 	ReadTimeout    time.Duration // to receive a whole frame once it started; default 60s
 	IdleTimeout    time.Duration // to wait for the next frame; default 5m
+	// FirstFrameTimeout, when set, replaces IdleTimeout for a connection's
+	// first frame (like DICOM's ARTIM): a socket that never speaks is
+	// dropped quickly.
+	FirstFrameTimeout time.Duration
 	WriteTimeout   time.Duration // to write an ack; default 30s
 	HandlerTimeout time.Duration // deadline of the handler's context; 0 = none
 	// OnReject, when set, is called with every frame refused before reaching
@@ -310,12 +314,14 @@ func (s *Server) serveConn(c *srvConn) {
 		c.active.Store(true)
 		_ = c.nc.SetReadDeadline(time.Now().Add(readTimeout))
 	}
+	wait := dur(s.FirstFrameTimeout, dur(s.IdleTimeout, 5*time.Minute))
 	for {
 		c.active.Store(false)
 		if s.closing.Load() {
 			return
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(dur(s.IdleTimeout, 5*time.Minute)))
+		_ = c.nc.SetReadDeadline(time.Now().Add(wait))
+		wait = dur(s.IdleTimeout, 5*time.Minute)
 		frame, err := fr.ReadFrame()
 		if n := fr.Skipped(); n > 0 {
 			log.Warn("mllp: discarded bytes outside frames", "bytes", n)

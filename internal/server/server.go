@@ -34,6 +34,7 @@ import (
 	"lightbox/internal/fhir"
 	"lightbox/internal/hl7"
 	"lightbox/internal/hl7sender"
+	"lightbox/internal/netserve"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/query"
@@ -385,7 +386,7 @@ func (s *Server) buildDICOM() error {
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
 		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
-		MaxAssociations: 64, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
+		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
 		ln, err := net.Listen("tcp", c.DICOM)
 		if err != nil {
@@ -418,11 +419,14 @@ func (s *Server) buildHL7() error {
 	h := order.NewHL7Handler(s.Orders, s.facilityForHL7)
 	h.OnResult = s.triageResult
 	gate := &hl7sender.Gate{Next: h, Senders: hl7sender.Store{DB: s.Storage.DB}, Open: c.HL7Open, OnReject: h.DeadLetter, Logger: s.log}
-	s.hl7 = &hl7.Server{Handler: gate, Logger: s.log, OnReject: h.DeadLetter}
+	s.hl7 = &hl7.Server{Handler: gate, Logger: s.log, OnReject: h.DeadLetter, FirstFrameTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.HL7)
 	if err != nil {
 		return fmt.Errorf("listen hl7 %s: %w", c.HL7, err)
 	}
+	// An interface engine holds one or a few connections; strangers'
+	// sockets are capped per address and dropped if silent (above).
+	ln = &netserve.Listener{Listener: ln, Limit: &netserve.Limit{Total: 256, PerPeer: 8}}
 	if c.HL7TLS {
 		if c.TLSCert == "" {
 			return errors.New("--hl7-tls needs --tls-cert and --tls-key")
