@@ -183,8 +183,8 @@ type Server struct {
 	// first frame (like DICOM's ARTIM): a socket that never speaks is
 	// dropped quickly.
 	FirstFrameTimeout time.Duration
-	WriteTimeout   time.Duration // to write an ack; default 30s
-	HandlerTimeout time.Duration // deadline of the handler's context; 0 = none
+	WriteTimeout      time.Duration // to write an ack; default 30s
+	HandlerTimeout    time.Duration // deadline of the handler's context; 0 = none
 	// OnReject, when set, is called with every frame refused before reaching
 	// the Handler (it did not parse), so it can be kept (dead letter). msg is
 	// the salvaged message or nil.
