@@ -95,6 +95,7 @@ func (a *API) Register(mux Mux) {
 	mux.HandleFunc("GET /api/rvu", a.with(a.rvuTable))
 	a.registerOrders(mux)
 	a.registerAEs(mux)
+	a.registerHL7Senders(mux)
 	a.registerOnCall(mux)
 }
 

@@ -100,6 +100,9 @@ type Options struct {
 	Duplicates DuplicatePolicy
 	Logger     *slog.Logger
 	Now        func() time.Time
+	// ForeignPatients decides what an instance whose patient belongs to
+	// another facility's namespace does (default RejectForeign).
+	ForeignPatients ForeignPolicy
 	// MaxBatch bounds how many index commits share one transaction.
 	MaxBatch int
 }
@@ -122,6 +125,9 @@ type Archive struct {
 func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 	if opt.Duplicates == "" {
 		opt.Duplicates = KeepFirst
+	}
+	if opt.ForeignPatients == "" {
+		opt.ForeignPatients = RejectForeign
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -508,6 +514,18 @@ func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result
 		pid = "~" + r.studyUID
 	}
 	now := r.receivedAt
+	if err := CheckPatientNamespace(ctx, tx, facility, issuer, pid); err != nil {
+		if !errors.Is(err, ErrForeignPatient) || a.opt.ForeignPatients != QuarantineForeign {
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO instance_quarantine (sop_uid, study_uid, sha256, size_bytes, blob_key, facility_id, issuer, reason, source_ae, received_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.sopUID, r.studyUID, r.sha, r.size, r.blobKey, facility, issuer, err.Error(), r.src.AETitle, now); err != nil {
+			return nil, fmt.Errorf("quarantine instance: %w", err)
+		}
+		a.log.Warn("instance quarantined: patient of another facility", "sop_instance_uid", r.sopUID, "facility", facility, "source_ae", r.src.AETitle)
+		res.Outcome = Quarantined
+		return res, nil
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (issuer, patient_id) DO NOTHING`, issuer, pid, ds.Str(dcm.TagPatientName), ds.Str(dcm.TagPatientBirthDate), ds.Str(dcm.TagPatientSex), now, now); err != nil {
 		return nil, fmt.Errorf("insert patient: %w", err)

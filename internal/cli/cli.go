@@ -45,6 +45,7 @@ func commands() []command {
 		{"dicom", "DICOM SCU: dicom echo|send|find|move to a remote AE", runDicom},
 		{"audit", "verify the hash-chained audit trail, or list who accessed a patient: audit verify|who", runAudit},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
+		{"hl7-sender", "registered HL7 senders per facility: hl7-sender add|list|remove", runHL7Sender},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},
 		{"help", "list subcommands, or describe one: lightbox help COMMAND", nil},
@@ -107,7 +108,7 @@ func newFlags(env *Env, name, synopsis string) *flag.FlagSet {
 
 // storageFlags are the flags of every command that opens the data folder.
 type storageFlags struct {
-	data, db, blobs, duplicates, logLevel, logFormat *string
+	data, db, blobs, duplicates, foreign, logLevel, logFormat *string
 }
 
 func addStorageFlags(fs *flag.FlagSet) *storageFlags {
@@ -117,6 +118,7 @@ func addStorageFlags(fs *flag.FlagSet) *storageFlags {
 		db:         fs.String("db", "", "index database: sqlite:PATH or postgres://... (default sqlite:DATA/index.db)"),
 		blobs:      fs.String("blobs", "", "blob store folder (default DATA/blobs)"),
 		duplicates: fs.String("duplicates", "keep-first", "same SOP Instance UID with different bytes: keep-first, replace or reject"),
+		foreign:    fs.String("foreign-patients", "reject", "an instance naming another facility's patient (its issuer): reject or quarantine"),
 		logLevel:   fs.String("log-level", "info", "debug, info, warn or error"),
 		logFormat:  fs.String("log-format", "text", "text or json"),
 	}
@@ -138,7 +140,7 @@ func (s *storageFlags) logger(env *Env) (*slog.Logger, error) {
 }
 
 func (s *storageFlags) config(log *slog.Logger) server.Config {
-	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, Logger: log}
+	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, ForeignPatients: *s.foreign, Logger: log}
 }
 
 // open opens the storage the flags name, for commands that work on a data

@@ -14,6 +14,8 @@ type serveFlags struct {
 	quiet, idle       *time.Duration
 	dicomTLS, hl7     *string
 	hl7TLS, open      *bool
+	hl7Open           *bool
+	hl7ClientCA       *string
 	cert, key         *string
 	blobKey           *string
 	atna, atnaCA      *string
@@ -31,6 +33,8 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		hl7:          fs.String("hl7", "127.0.0.1:2575", "HL7 v2 MLLP listen address (orders in); empty to disable"),
 		hl7TLS:       fs.Bool("hl7-tls", false, "serve MLLP over TLS (needs --tls-cert/--tls-key)"),
 		open:         fs.Bool("dicom-open", false, "accept associations from unregistered calling AE titles"),
+		hl7Open:      fs.Bool("hl7-open", false, "accept HL7 messages from unregistered senders (MSH-4 names the facility); registered senders stay bound to their networks"),
+		hl7ClientCA:  fs.String("hl7-client-ca", "", "CA bundle verifying MLLP TLS client certificates (for hl7-sender --tls-subject)"),
 		cert:         fs.String("tls-cert", "", "certificate file: enables HTTPS, and DICOM/MLLP TLS"),
 		key:          fs.String("tls-key", "", "private key file for --tls-cert"),
 		blobKey:      fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
@@ -53,6 +57,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.TLSCert, c.TLSKey, c.BlobKeyFile = *f.cert, *f.key, *f.blobKey
 	c.HTTPS = c.TLSCert != ""
 	c.IdleTimeout = *f.idle
+	c.HL7Open, c.HL7ClientCA = *f.hl7Open, *f.hl7ClientCA
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
 	return c, nil
 }

@@ -23,6 +23,9 @@ func Seed(ctx context.Context, d *db.DB, a *archive.Archive, svc *auth.Service, 
 	if svc == nil {
 		return errNoAuth
 	}
+	if err := registerHL7Senders(ctx, d); err != nil {
+		return err
+	}
 	var v string
 	err := d.QueryRow(ctx, "SELECT value FROM setting WHERE name = ?", marker).Scan(&v)
 	if err == nil {

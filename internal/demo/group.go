@@ -12,6 +12,7 @@ import (
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/gen"
+	"lightbox/internal/hl7sender"
 	"lightbox/internal/roster"
 )
 
@@ -106,6 +107,19 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 		}
 		if err := svc.AddUser(ctx, u, Password); err != nil && !strings.Contains(err.Error(), "already exists") {
 			return fmt.Errorf("demo user %s: %w", a.user, err)
+		}
+	}
+	return nil
+}
+
+// registerHL7Senders lets each facility's systems send HL7 from this
+// machine only. It runs at every demo start, so data folders seeded before
+// senders were registered keep working.
+func registerHL7Senders(ctx context.Context, d *db.DB) error {
+	for _, f := range gen.Facilities() {
+		if err := (hl7sender.Store{DB: d}).Put(ctx, hl7sender.Sender{SendingFacility: f.Code, FacilityID: f.Code,
+			AllowCIDRs: []string{"127.0.0.0/8", "::1/128"}, Description: "demo EHR/RIS"}); err != nil {
+			return fmt.Errorf("demo HL7 sender: %w", err)
 		}
 	}
 	return nil

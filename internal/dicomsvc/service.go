@@ -227,7 +227,7 @@ func (s *Service) Store(ctx context.Context, req *dimse.StoreRequest) (uint16, s
 	if !c.open && !c.scope.All {
 		// A sender may add to its own facility's studies only.
 		src.Check = func(studyUID, studyFacility string) error {
-			if c.scope.Allows(studyFacility) {
+			if c.scope.AllowsFacility(studyFacility) {
 				return nil
 			}
 			return errors.New("the study belongs to another facility")
@@ -253,6 +253,8 @@ func storeStatus(err error) (uint16, string) {
 	switch {
 	case err == nil:
 		return dimse.StatusSuccess, ""
+	case errors.Is(err, archive.ErrForeignPatient):
+		return dimse.StatusNotAuthorized, "patient issuer belongs to another facility"
 	case errors.Is(err, archive.ErrRefused):
 		return dimse.StatusNotAuthorized, clip(err.Error())
 	case errors.Is(err, archive.ErrDuplicateRejected):

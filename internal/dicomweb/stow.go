@@ -23,6 +23,7 @@ const (
 	failCannotUnderstand = 0xC000
 	failProcessing       = 0x0110
 	failWrongStudy       = 0xC122
+	failNotAuthorized    = 0x0124 // the patient belongs to another facility
 )
 
 const (
@@ -40,7 +41,7 @@ const (
 // then Institution Name, then UNKNOWN).
 func storeFacility(r *http.Request, scope query.Scope) (string, int, error) {
 	if f := r.URL.Query().Get("facility"); f != "" {
-		if !scope.Allows(f) {
+		if !scope.AllowsFacility(f) {
 			return "", http.StatusForbidden, errors.New("the caller may not store into facility " + f)
 		}
 		return f, 0, nil
@@ -107,6 +108,8 @@ func failureReason(err error) uint16 {
 		return failWrongStudy
 	case errors.Is(err, errOutOfScope):
 		return failProcessing
+	case errors.Is(err, archive.ErrForeignPatient):
+		return failNotAuthorized
 	case errors.As(err, &ie) && strings.Contains(ie.Reason, "SOP Class"):
 		return failSOPClassMismatch
 	case errors.As(err, &ie):
@@ -139,7 +142,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 		if f, exists, err := h.q.StudyFacility(ctx, study); err != nil {
 			h.internal(w, r, err)
 			return
-		} else if exists && !scope.Allows(f) {
+		} else if exists && !scope.AllowsFacility(f) {
 			// Indistinguishable from any other refusal to write there.
 			h.fail(w, r, http.StatusForbidden, "the caller may not store into this study")
 			return
@@ -171,7 +174,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 			if study != "" && studyUID != study {
 				return errWrongStudy
 			}
-			if !scope.Allows(studyFacility) {
+			if !scope.AllowsFacility(studyFacility) {
 				return errOutOfScope
 			}
 			return nil
@@ -208,7 +211,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 			h.log.Warn("dicomweb: STOW-RS instance of another study", "sop_class", out.SOPClassUID)
 			res.fail(out.SOPClassUID, out.SOPInstanceUID, failWrongStudy)
 			continue
-		case !scope.Allows(stFacility):
+		case !scope.AllowsFacility(stFacility):
 			h.log.Warn("dicomweb: STOW-RS instance belongs to a study outside the caller's scope", "sop_class", out.SOPClassUID)
 			res.fail(out.SOPClassUID, out.SOPInstanceUID, failProcessing)
 			continue
@@ -217,7 +220,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 		it.SetStr(tagReferencedSOPClassUID, out.SOPClassUID)
 		it.SetStr(tagReferencedSOPInstanceUID, out.SOPInstanceUID)
 		it.Put(dcm.StrElement(query.TagRetrieveURL, "UR", h.base(r)+"/studies/"+out.StudyUID+"/series/"+out.SeriesUID+"/instances/"+out.SOPInstanceUID))
-		if out.Outcome == archive.KeptFirst {
+		if out.Outcome == archive.KeptFirst || out.Outcome == archive.Quarantined {
 			// A different instance with this UID was kept (PS3.18: coerced/
 			// not stored as sent). 0xB000: "coercion of data elements".
 			it.SetUint16(tagWarningReason, 0xB000)
@@ -227,7 +230,8 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 	}
 	if bodyErr != nil {
 		if parts == 0 && len(res.stored) == 0 && len(res.failed) == 0 {
-			h.fail(w, r, http.StatusBadRequest, "malformed multipart body: "+bodyErr.Error())
+			// The parser's own text ("bufio: buffer full") means nothing to a client.
+			h.fail(w, r, http.StatusBadRequest, "malformed multipart body: no part delimited by the boundary the Content-Type names")
 			return
 		}
 		// A cut-off body: the complete parts are stored; the rest failed.

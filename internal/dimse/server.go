@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"lightbox/internal/netserve"
 )
 
 // Default implementation identification sent in A-ASSOCIATE-AC/RQ.
@@ -36,9 +38,16 @@ type Server struct {
 	// Transcode is used for C-MOVE/C-GET sub-operations when the peer did
 	// not accept an instance's transfer syntax. Optional.
 	Transcode TranscodeFunc
-	// MaxAssociations limits concurrent associations (0 = unlimited);
-	// extra ones are rejected transient, "local limit exceeded".
-	MaxAssociations int
+	// MaxAssociations limits concurrent negotiated associations (0 =
+	// unlimited); extra ones are rejected transient, "local limit
+	// exceeded". MaxPeerAssociations does the same per remote IP. Sockets
+	// that have not sent an A-ASSOCIATE-RQ never count: a stranger's idle
+	// connections cannot lock registered AEs out.
+	MaxAssociations, MaxPeerAssociations int
+	// MaxPending and MaxPeerPending cap connections still waiting for their
+	// A-ASSOCIATE-RQ (each for at most the ARTIM timeout), in total and per
+	// remote IP; a connection over a cap is closed at once (0 = unlimited).
+	MaxPending, MaxPeerPending int
 	// MaxPDULength is the maximum P-DATA-TF length we accept (default
 	// 256 KiB).
 	MaxPDULength              uint32
@@ -51,6 +60,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	assocs    map[*Association]struct{}
 	active    atomic.Int32
+	pending   *netserve.Limit
+	limit     *netserve.Limit
 	wg        sync.WaitGroup
 	shutdown  atomic.Bool
 	baseCtx   context.Context
@@ -73,6 +84,8 @@ func (s *Server) init() {
 	if s.listeners == nil {
 		s.listeners = map[net.Listener]struct{}{}
 		s.assocs = map[*Association]struct{}{}
+		s.pending = &netserve.Limit{Total: s.MaxPending, PerPeer: s.MaxPeerPending}
+		s.limit = &netserve.Limit{Total: s.MaxAssociations, PerPeer: s.MaxPeerAssociations}
 		s.baseCtx, s.cancelCtx = context.WithCancel(context.Background())
 	}
 }
@@ -181,13 +194,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
-// ActiveAssociations returns the number of connections being served.
+// ActiveAssociations returns the number of connections being served
+// (negotiated or not).
 func (s *Server) ActiveAssociations() int { return int(s.active.Load()) }
 
 func (s *Server) serveConn(c net.Conn) {
+	log := s.logger().With("remote", c.RemoteAddr().String())
+	peer := netserve.PeerKey(c.RemoteAddr())
+	endPending, ok := s.pending.Acquire(peer)
+	if !ok {
+		log.Warn("dimse: too many connections without an association; closing")
+		_ = c.Close()
+		return
+	}
+	defer endPending()
 	s.active.Add(1)
 	defer s.active.Add(-1)
-	log := s.logger().With("remote", c.RemoteAddr().String())
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("dimse: panic serving association", "panic", r, "stack", string(debug.Stack()))
@@ -212,17 +234,30 @@ func (s *Server) serveConn(c net.Conn) {
 		delete(s.assocs, a)
 		s.mu.Unlock()
 	}()
-	if !s.accept(a) {
+	release, ok := s.accept(a, peer)
+	endPending()
+	if !ok {
 		return
 	}
+	defer release()
 	go a.readLoop()
 	s.serveRequests(a)
 	<-a.closed
 }
 
 // accept runs the acceptor side of association establishment. It returns
-// true when the association is established.
-func (s *Server) accept(a *Association) bool {
+// true when the association is established, with the release of its slot
+// in the association limit.
+func (s *Server) accept(a *Association, peer string) (release func(), established bool) {
+	release = func() {}
+	ok := s.establish(a, peer, &release)
+	if !ok {
+		release()
+	}
+	return release, ok
+}
+
+func (s *Server) establish(a *Association, peer string, release *func()) bool {
 	c := a.conn
 	log := a.log
 	_, _, _ = a.fsm.step(evt5) // AE-5: start ARTIM
@@ -280,7 +315,7 @@ func (s *Server) accept(a *Association) bool {
 	log = log.With("calling_ae", rq.CallingAE, "called_ae", rq.CalledAE)
 	a.log = log
 
-	rej := s.decide(info, rq)
+	rej := s.decide(info, rq, peer, release)
 	if rej == nil {
 		ac, pcs := s.negotiate(a, rq)
 		if ac == nil {
@@ -318,19 +353,21 @@ func (s *Server) accept(a *Association) bool {
 
 // decide applies the protocol checks, the association limit and the
 // accept policy.
-func (s *Server) decide(info *AssociationInfo, rq *AssociateRQ) *RejectError {
+func (s *Server) decide(info *AssociationInfo, rq *AssociateRQ, peer string, release *func()) *RejectError {
 	if rq.ProtocolVersion&1 == 0 {
 		return &RejectError{RejectPermanent, RejectSourceServiceProviderACSE, ReasonProtocolVersionNotSupported}
 	}
 	if rq.ApplicationContext != ApplicationContextUID {
 		return &RejectError{RejectPermanent, RejectSourceServiceUser, ReasonAppContextNotSupported}
 	}
-	if s.MaxAssociations > 0 && int(s.active.Load()) > s.MaxAssociations {
-		return &RejectError{RejectTransient, RejectSourceServiceProviderPres, ReasonLocalLimitExceeded}
-	}
 	if s.shutdown.Load() {
 		return &RejectError{RejectTransient, RejectSourceServiceProviderPres, ReasonTemporaryCongestion}
 	}
+	r, ok := s.limit.Acquire(peer)
+	if !ok {
+		return &RejectError{RejectTransient, RejectSourceServiceProviderPres, ReasonLocalLimitExceeded}
+	}
+	*release = r
 	if s.AcceptPolicy == nil {
 		if s.AETitle != "" && info.CalledAE != s.AETitle {
 			return RejectCalledAE()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/order"
 )
 
@@ -156,6 +157,14 @@ func (h *Handler) CreateServiceRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	if o.Patient.Issuer == "" {
 		o.Patient.Issuer = fac
+	}
+	if err := archive.CheckPatientNamespace(r.Context(), h.Orders.DB, fac, o.Patient.Issuer, o.Patient.ID); errors.Is(err, archive.ErrForeignPatient) {
+		writeOutcome(w, http.StatusForbidden, "forbidden", "ServiceRequest.subject.identifier.system", "the patient's identifier system belongs to another facility")
+		return
+	} else if err != nil {
+		h.log().Error("fhir: patient namespace", "error", err)
+		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
+		return
 	}
 	if o.LocationState == "" {
 		var state string

@@ -28,9 +28,13 @@ const (
 // DefaultMaxMessageSize bounds one MLLP frame unless configured otherwise.
 const DefaultMaxMessageSize = 16 << 20
 
+// oversizeHead is how much of an oversize frame is kept to answer it.
+const oversizeHead = 4 << 10
+
 // ErrFrameTooLarge is returned by [FrameReader.ReadFrame] for a frame longer
-// than the configured maximum. The stream cannot be resynchronised safely,
-// so the connection should be closed.
+// than the configured maximum, after the rest of the frame was read and
+// discarded (so the stream stays in step); ReadFrame then returns the
+// frame's first bytes, enough to salvage its MSH for a negative ack.
 var ErrFrameTooLarge = errors.New("hl7: MLLP frame exceeds maximum message size")
 
 // ErrServerClosed is returned by [Server.Serve] after Shutdown or Close.
@@ -100,24 +104,35 @@ func (fr *FrameReader) ReadFrame() ([]byte, error) {
 		fr.OnFrameStart()
 	}
 	var buf []byte
+	tooLarge := false
 	for {
 		chunk, err := fr.r.ReadSlice(EndBlock)
-		if i := bytes.LastIndexByte(chunk, StartBlock); i >= 0 {
+		if i := bytes.LastIndexByte(chunk, StartBlock); i >= 0 && !tooLarge {
 			fr.skipped += len(buf) + i + 1
 			buf = buf[:0]
 			chunk = chunk[i+1:]
 		}
-		if len(buf)+len(chunk) > fr.max+1 {
-			return nil, ErrFrameTooLarge
+		if !tooLarge && len(buf)+len(chunk) > fr.max+1 {
+			// Keep the head for the NAK, discard the rest up to the end block.
+			tooLarge = true
+			buf = bytes.TrimSuffix(append(buf, chunk...), []byte{EndBlock})
+			buf = buf[:min(len(buf), oversizeHead)]
 		}
-		buf = append(buf, chunk...)
+		if !tooLarge {
+			buf = append(buf, chunk...)
+		}
 		switch {
 		case err == nil:
-			buf = buf[:len(buf)-1]
+			if !tooLarge {
+				buf = buf[:len(buf)-1]
+			}
 			if fr.r.Buffered() > 0 {
 				if next, _ := fr.r.Peek(1); len(next) == 1 && next[0] == EndCR {
 					_, _ = fr.r.ReadByte()
 				}
+			}
+			if tooLarge {
+				return buf, ErrFrameTooLarge
 			}
 			return buf, nil
 		case errors.Is(err, bufio.ErrBufferFull):
@@ -161,11 +176,15 @@ type Server struct {
 	Addr           string // for ListenAndServe, e.g. ":2575"
 	Handler        Handler
 	TLSConfig      *tls.Config   // optional: serve MLLP over TLS
-	MaxMessageSize int           // default DefaultMaxMessageSize; bigger frames close the connection
+	MaxMessageSize int           // default DefaultMaxMessageSize; bigger frames are answered AR unread
 	ReadTimeout    time.Duration // to receive a whole frame once it started; default 60s
 	IdleTimeout    time.Duration // to wait for the next frame; default 5m
-	WriteTimeout   time.Duration // to write an ack; default 30s
-	HandlerTimeout time.Duration // deadline of the handler's context; 0 = none
+	// FirstFrameTimeout, when set, replaces IdleTimeout for a connection's
+	// first frame (like DICOM's ARTIM): a socket that never speaks is
+	// dropped quickly.
+	FirstFrameTimeout time.Duration
+	WriteTimeout      time.Duration // to write an ack; default 30s
+	HandlerTimeout    time.Duration // deadline of the handler's context; 0 = none
 	// OnReject, when set, is called with every frame refused before reaching
 	// the Handler (it did not parse), so it can be kept (dead letter). msg is
 	// the salvaged message or nil.
@@ -295,23 +314,28 @@ func (s *Server) serveConn(c *srvConn) {
 		c.active.Store(true)
 		_ = c.nc.SetReadDeadline(time.Now().Add(readTimeout))
 	}
+	wait := dur(s.FirstFrameTimeout, dur(s.IdleTimeout, 5*time.Minute))
 	for {
 		c.active.Store(false)
 		if s.closing.Load() {
 			return
 		}
-		_ = c.nc.SetReadDeadline(time.Now().Add(dur(s.IdleTimeout, 5*time.Minute)))
+		_ = c.nc.SetReadDeadline(time.Now().Add(wait))
+		wait = dur(s.IdleTimeout, 5*time.Minute)
 		frame, err := fr.ReadFrame()
 		if n := fr.Skipped(); n > 0 {
 			log.Warn("mllp: discarded bytes outside frames", "bytes", n)
 		}
-		if err != nil {
+		var ack []byte
+		switch {
+		case errors.Is(err, ErrFrameTooLarge):
+			log.Warn("mllp: frame too large; answering AR", "max_bytes", fr.max)
+			ack = s.refuseOversize(c, frame, fr.max, log)
+		case err != nil:
 			var ne net.Error
 			switch {
 			case errors.Is(err, io.EOF):
 				log.Debug("mllp connection closed by peer")
-			case errors.Is(err, ErrFrameTooLarge):
-				log.Warn("mllp: frame too large; closing connection", "max_bytes", fr.max)
 			case errors.As(err, &ne) && ne.Timeout():
 				if c.active.Load() {
 					log.Warn("mllp: timeout inside a frame; closing connection")
@@ -323,8 +347,9 @@ func (s *Server) serveConn(c *srvConn) {
 				log.Warn("mllp: read error; closing connection", "err", err)
 			}
 			return
+		default:
+			ack = s.handle(c, frame, log)
 		}
-		ack := s.handle(c, frame, log)
 		_ = c.nc.SetWriteDeadline(time.Now().Add(dur(s.WriteTimeout, 30*time.Second)))
 		if err := WriteFrame(c.nc, ack); err != nil {
 			log.Warn("mllp: writing acknowledgement failed", "err", err)
@@ -374,6 +399,23 @@ func (s *Server) handle(c *srvConn, frame []byte, log *slog.Logger) []byte {
 		log.Warn("mllp: handler returned an acknowledgement that does not parse", "bytes", len(ack))
 	}
 	return ack
+}
+
+// refuseOversize answers a frame over the size limit with AR (error 207,
+// its MSH salvaged from the head when it parses) and keeps the head as a
+// dead letter; the handler never sees it.
+func (s *Server) refuseOversize(c *srvConn, head []byte, max int, log *slog.Logger) []byte {
+	var msg *Message
+	if i := bytes.IndexByte(head, '\r'); i > 0 {
+		msg, _ = Parse(head[:i+1])
+	}
+	e := &Error{Code: CodeInternalError, Message: fmt.Sprintf("message exceeds the %d-byte limit", max)}
+	if s.OnReject != nil {
+		if err := s.OnReject(s.ctx, head, c.nc.RemoteAddr().String(), msg, AckAR, e); err != nil {
+			log.Error("mllp: recording rejected message", "err", err)
+		}
+	}
+	return NewACK(msg, AckAR, AckOptions{}, e).Bytes()
 }
 
 func (s *Server) callHandler(ctx context.Context, req *Request, log *slog.Logger) (ack []byte) {

@@ -100,6 +100,7 @@ func TestFrameReader(t *testing.T) {
 		{"truncated", "\x0bA\x1c\x0d\x0bB", []string{"A"}, []int{0}, io.ErrUnexpectedEOF},
 		{"empty frame", "\x0b\x1c\x0d", []string{""}, []int{0}, io.EOF},
 		{"too large", "\x0b" + strings.Repeat("x", 100) + "\x1c\x0d", nil, nil, ErrFrameTooLarge},
+		{"too large, then one", "\x0b" + strings.Repeat("x", 100) + "\x1c\x0d\x0bA\x1c\x0d", nil, nil, ErrFrameTooLarge},
 		{"exactly max", "\x0b" + strings.Repeat("x", 64) + "\x1c\x0d", []string{strings.Repeat("x", 64)}, []int{0}, io.EOF},
 	}
 	for _, tt := range tests {
@@ -273,12 +274,19 @@ func TestMLLPOversizeFrame(t *testing.T) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	big := append(msgWithID("BIG"), []byte("NTE|1||"+strings.Repeat("x", 4096)+"\r")...)
-	go func() { _ = WriteFrame(c, big) }()
-	if _, err := NewFrameReader(c, 0).ReadFrame(); err == nil {
-		t.Fatal("expected the connection to be closed without an ack")
+	go func() { _ = WriteFrame(c, big); _ = WriteFrame(c, msgWithID("NEXT")) }()
+	// Answered AR for its control ID (not a reset), and the connection
+	// stays in step for the next message.
+	fr := NewFrameReader(c, 0)
+	ack := readAckRaw(t, fr)
+	if ack.Get("MSA-1") != "AR" || ack.Get("MSA-2") != "BIG" {
+		t.Fatalf("oversize frame: %s %s", ack.Get("MSA-1"), ack.Get("MSA-2"))
 	}
-	if calls.Load() != 0 {
-		t.Error("handler called for oversize frame")
+	if ack = readAckRaw(t, fr); ack.Get("MSA-1") != "AA" || ack.Get("MSA-2") != "NEXT" {
+		t.Fatalf("next frame: %s %s", ack.Get("MSA-1"), ack.Get("MSA-2"))
+	}
+	if calls.Load() != 1 {
+		t.Errorf("handler calls %d, want 1 (not for the oversize frame)", calls.Load())
 	}
 }
 

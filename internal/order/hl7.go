@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
 	"lightbox/internal/hl7"
 )
@@ -140,9 +141,9 @@ func (h *HL7Handler) ServeHL7(ctx context.Context, req *hl7.Request) []byte {
 		if err := m.DecodeFirst(&pid); err != nil {
 			return nak(hl7.AckAE, hl7.AsError(err))
 		}
-		p, e := patientFromPID(pid, facilityID)
+		p, code, e := h.patient(ctx, pid, facilityID)
 		if e != nil {
-			return nak(hl7.AckAE, e)
+			return nak(code, e)
 		}
 		flagged, err := h.Orders.UpdatePatient(ctx, p, "hl7:"+t.String())
 		if err != nil {
@@ -272,6 +273,24 @@ func splitGroups(m *hl7.Message) ([]*group, *hl7.Error) {
 		return nil, hl7.Errorf(hl7.CodeSegmentSequence, "", "required segment ORC missing")
 	}
 	return gs, nil
+}
+
+// patient reads PID into a patient of facilityID's namespace: a sender may
+// neither update nor order for another facility's patient (AR).
+func (h *HL7Handler) patient(ctx context.Context, pid hl7.PID, facilityID string) (Patient, hl7.AckCode, *hl7.Error) {
+	p, e := patientFromPID(pid, facilityID)
+	if e != nil {
+		return p, hl7.AckAE, e
+	}
+	err := archive.CheckPatientNamespace(ctx, h.Orders.DB, facilityID, p.Issuer, p.ID)
+	switch {
+	case errors.Is(err, archive.ErrForeignPatient):
+		return p, hl7.AckAR, hl7.Errorf(hl7.CodeUnknownKey, "PID-3-4", "the patient's assigning authority belongs to another facility")
+	case err != nil:
+		h.log().Error("hl7 intake: patient namespace", "error", err)
+		return p, hl7.AckAR, hl7.Errorf(hl7.CodeInternalError, "", "internal error")
+	}
+	return p, "", nil
 }
 
 func patientFromPID(pid hl7.PID, facilityID string) (Patient, *hl7.Error) {
@@ -447,9 +466,9 @@ func (h *HL7Handler) orders(ctx context.Context, m *hl7.Message, facilityID, cod
 	if err := m.DecodeFirst(&pid); err != nil {
 		return nil, hl7.AckAE, hl7.AsError(err)
 	}
-	p, e := patientFromPID(pid, facilityID)
+	p, ack, e := h.patient(ctx, pid, facilityID)
 	if e != nil {
-		return nil, hl7.AckAE, e
+		return nil, ack, e
 	}
 	pidState := ""
 	if len(pid.Addresses) > 0 {

@@ -24,21 +24,7 @@ type planned struct {
 }
 
 // scopeCond returns " AND alias.facility_id IN (...)" and its arguments.
-func scopeCond(s Scope, alias string) (string, []any) {
-	cond := ""
-	var args []any
-	if !s.All {
-		for _, f := range s.Facilities {
-			args = append(args, f)
-		}
-		cond = " AND " + alias + ".facility_id IN (" + placeholders(len(args)) + ")"
-	}
-	if s.Clinician != "" {
-		cond += " AND " + alias + ".accession <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.facility_id = " + alias + ".facility_id AND o.accession = " + alias + ".accession AND o.ordering_id = ?)"
-		args = append(args, s.Clinician)
-	}
-	return cond, args
-}
+func scopeCond(s Scope, alias string) (string, []any) { return s.Clause(alias) }
 
 func placeholders(n int) string {
 	if n == 0 {
@@ -113,9 +99,9 @@ func plan(d db.Dialect, q Query) (*planned, error) {
 
 	// Scope.
 	if lv == Patient {
-		sc, args := scopeCond(q.Scope, "s3")
-		if sc != "" {
-			p.where = append(p.where, "EXISTS (SELECT 1 FROM study s3 WHERE s3.patient_pk = p.pk"+sc+")")
+		// A patient is visible only through its studies in scope.
+		if sc, args := q.Scope.PatientClause("p"); sc != "" {
+			p.where = append(p.where, strings.TrimPrefix(sc, " AND "))
 			p.whereArgs = append(p.whereArgs, args...)
 		}
 	} else if sc, args := scopeCond(q.Scope, "s"); sc != "" {

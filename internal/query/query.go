@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
+	"lightbox/internal/scope"
 )
 
 // Level is a query/retrieve level.
@@ -53,23 +53,8 @@ func ParseLevel(s string) (Level, error) {
 	return 0, fmt.Errorf("unknown query/retrieve level %q", s)
 }
 
-// Scope limits what a caller may see: only studies whose facility is in
-// Facilities, unless All.
-type Scope struct {
-	All        bool
-	Facilities []string
-	// Clinician, when set, further limits to studies whose order (same
-	// facility and accession) names this ordering clinician.
-	Clinician string
-}
-
-// Allows reports whether a study of facility may be seen.
-func (s Scope) Allows(facility string) bool {
-	return s.All || slices.Contains(s.Facilities, facility)
-}
-
-// Empty reports whether the scope can see nothing at all.
-func (s Scope) Empty() bool { return !s.All && len(s.Facilities) == 0 }
+// Scope limits what a caller may see; see package scope.
+type Scope = scope.Scope
 
 // Query is one search.
 type Query struct {

@@ -33,6 +33,8 @@ import (
 	"lightbox/internal/facility"
 	"lightbox/internal/fhir"
 	"lightbox/internal/hl7"
+	"lightbox/internal/hl7sender"
+	"lightbox/internal/netserve"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/query"
@@ -45,17 +47,24 @@ const Version = "0.1.0-dev"
 
 // Config names where a node keeps its data and where it listens.
 type Config struct {
-	Data       string // data folder: index.db, blobs/, secret.key unless overridden
-	DB         string // sqlite:PATH or postgres://...
-	Blobs      string // folder or file:DIR
-	HTTP       string // HTTP listen address
-	DICOM      string // DICOM listen address ("" = off)
-	DICOMTLS   string // DICOM TLS listen address ("" = off; needs a certificate)
-	HL7        string // MLLP listen address ("" = off)
-	HL7TLS     bool   // serve MLLP over TLS (needs a certificate)
-	AETitle    string
-	DICOMOpen  bool   // accept unregistered calling AE titles
-	Duplicates string // duplicate policy
+	Data     string // data folder: index.db, blobs/, secret.key unless overridden
+	DB       string // sqlite:PATH or postgres://...
+	Blobs    string // folder or file:DIR
+	HTTP     string // HTTP listen address
+	DICOM    string // DICOM listen address ("" = off)
+	DICOMTLS string // DICOM TLS listen address ("" = off; needs a certificate)
+	HL7      string // MLLP listen address ("" = off)
+	HL7TLS   bool   // serve MLLP over TLS (needs a certificate)
+	// HL7Open accepts messages of unregistered HL7 senders; HL7ClientCA
+	// verifies MLLP TLS client certificates (asked for, not required).
+	HL7Open     bool
+	HL7ClientCA string
+	AETitle     string
+	DICOMOpen   bool   // accept unregistered calling AE titles
+	Duplicates  string // duplicate policy
+	// ForeignPatients is what an instance whose patient belongs to another
+	// facility's namespace does: reject (default) or quarantine.
+	ForeignPatients string
 	// TLSCert and TLSKey are the certificate for HTTPS (when HTTPS is set),
 	// DICOM TLS and MLLP TLS.
 	TLSCert, TLSKey string
@@ -115,6 +124,10 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 	if err != nil {
 		return nil, err
 	}
+	foreign, err := archive.ParseForeignPolicy(c.ForeignPatients)
+	if err != nil {
+		return nil, err
+	}
 	d, err := db.Open(ctx, c.DBURL())
 	if err != nil {
 		return nil, err
@@ -147,7 +160,7 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 		}
 		b = enc
 	}
-	a := archive.New(d, b, archive.Options{Duplicates: policy, Logger: log})
+	a := archive.New(d, b, archive.Options{Duplicates: policy, ForeignPatients: foreign, Logger: log})
 	return &Storage{DB: d, Blobs: b, Archive: a}, nil
 }
 
@@ -221,6 +234,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s := &Server{cfg: c, log: c.Logger, Storage: st, ready: make(chan struct{}), Query: query.New(st.DB)}
+	reportCrossLinks(ctx, st.Archive, s.log)
 	defer func() {
 		if err != nil {
 			s.closeListeners()
@@ -372,7 +386,7 @@ func (s *Server) buildDICOM() error {
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
 		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
-		MaxAssociations: 64, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
+		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
 		ln, err := net.Listen("tcp", c.DICOM)
 		if err != nil {
@@ -404,16 +418,20 @@ func (s *Server) buildHL7() error {
 	}
 	h := order.NewHL7Handler(s.Orders, s.facilityForHL7)
 	h.OnResult = s.triageResult
-	s.hl7 = &hl7.Server{Handler: h, Logger: s.log, OnReject: h.DeadLetter}
+	gate := &hl7sender.Gate{Next: h, Senders: hl7sender.Store{DB: s.Storage.DB}, Open: c.HL7Open, OnReject: h.DeadLetter, Logger: s.log}
+	s.hl7 = &hl7.Server{Handler: gate, Logger: s.log, OnReject: h.DeadLetter, FirstFrameTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.HL7)
 	if err != nil {
 		return fmt.Errorf("listen hl7 %s: %w", c.HL7, err)
 	}
+	// An interface engine holds one or a few connections; strangers'
+	// sockets are capped per address and dropped if silent (above).
+	ln = &netserve.Listener{Listener: ln, Limit: &netserve.Limit{Total: 256, PerPeer: 8}}
 	if c.HL7TLS {
 		if c.TLSCert == "" {
 			return errors.New("--hl7-tls needs --tls-cert and --tls-key")
 		}
-		cfg, err := tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{})
+		cfg, err := tlsutil.Server(c.TLSCert, c.TLSKey, tlsutil.ServerOptions{ClientCAFile: c.HL7ClientCA, ClientAuth: tls.VerifyClientCertIfGiven})
 		if err != nil {
 			ln.Close()
 			return err
@@ -424,8 +442,36 @@ func (s *Server) buildHL7() error {
 	return nil
 }
 
-// facilityForHL7 maps MSH-4 (sending facility) to a facility: by ID, else by name.
+// reportCrossLinks warns about patients filed under several facilities
+// before the patient namespace rule: each needs a coordinator (split the
+// patient) since their demographics show through either facility's studies.
+// Only internal keys are logged, never identifiers.
+func reportCrossLinks(ctx context.Context, a *archive.Archive, log *slog.Logger) {
+	links, err := a.CrossLinks(ctx)
+	if err != nil {
+		log.Error("patient namespace audit failed", "err", err)
+		return
+	}
+	if len(links) == 0 {
+		return
+	}
+	pks := make([]int64, 0, min(len(links), 50))
+	for _, l := range links[:cap(pks)] {
+		pks = append(pks, l.PatientPK)
+	}
+	log.Warn("patients linked to studies or orders of several facilities; review with `lightbox check`", "patients", len(links), "patient_pks", pks)
+}
+
+// facilityForHL7 is the facility a message speaks for: its registered
+// sender's; under --hl7-open, an unregistered sender's MSH-4 matched to a
+// facility by ID, else by name.
 func (s *Server) facilityForHL7(ctx context.Context, sending string) (string, bool) {
+	if f, ok := hl7sender.FacilityFrom(ctx); ok {
+		return f, true
+	}
+	if !s.cfg.HL7Open {
+		return "", false
+	}
 	fs, err := facility.Store{DB: s.Storage.DB}.List(ctx)
 	if err != nil {
 		return "", false

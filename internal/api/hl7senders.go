@@ -1,0 +1,55 @@
+package api
+
+import (
+	"net/http"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/hl7sender"
+)
+
+// Registered HL7 senders, for administrators: which sending facility (and
+// application) speaks for which facility, from which networks or with which
+// TLS client certificate.
+func (a *API) registerHL7Senders(mux Mux) {
+	admin := []auth.Role{auth.Admin}
+	mux.HandleFunc("GET /api/hl7-senders", a.with(a.listHL7Senders, admin...))
+	mux.HandleFunc("PUT /api/hl7-senders/{sending}", a.with(a.putHL7Sender, admin...))
+	mux.HandleFunc("DELETE /api/hl7-senders/{sending}", a.with(a.deleteHL7Sender, admin...))
+}
+
+func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	l, err := hl7sender.Store{DB: a.db}.List(r.Context())
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if l == nil {
+		l = []hl7sender.Sender{}
+	}
+	writeJSON(w, http.StatusOK, l)
+}
+
+// putHL7Sender creates or replaces the sender named by the path (MSH-4) and
+// the body's sending_application.
+func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var s hl7sender.Sender
+	if err := decode(r, &s); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	s.SendingFacility = r.PathValue("sending")
+	if err := (hl7sender.Store{DB: a.db}).Put(r.Context(), s); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+// deleteHL7Sender removes a sender; ?sending_application= names its MSH-3.
+func (a *API) deleteHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if err := (hl7sender.Store{DB: a.db}).Delete(r.Context(), r.PathValue("sending"), r.URL.Query().Get("sending_application")); err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+}

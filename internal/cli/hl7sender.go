@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"lightbox/internal/hl7sender"
+)
+
+func runHL7Sender(ctx context.Context, env *Env, args []string) error {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "remove") {
+		fmt.Fprintln(env.Stderr, "Usage: lightbox hl7-sender add --sending-facility MSH4 [--sending-app MSH3] --facility F (--allow-cidr NETS | --tls-subject CN)\n"+
+			"       lightbox hl7-sender list\n       lightbox hl7-sender remove --sending-facility MSH4 [--sending-app MSH3]")
+		return errUsage
+	}
+	sub := args[0]
+	fs := newFlags(env, "hl7-sender "+sub, "hl7-sender "+sub+" [flags]")
+	sf := addStorageFlags(fs)
+	sending := fs.String("sending-facility", "", "MSH-4 the sender puts in its messages")
+	app := fs.String("sending-app", "", "MSH-3 the sender puts in its messages (default: any application)")
+	facility := fs.String("facility", "", "the facility its messages speak for")
+	allow := fs.String("allow-cidr", "", "comma-separated networks it may connect from")
+	subject := fs.String("tls-subject", "", "subject CN of its TLS client certificate (verified against --hl7-client-ca)")
+	desc := fs.String("description", "", "free text")
+	if err := parse(fs, args[1:], env); err != nil {
+		return err
+	}
+	st, _, err := sf.open(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	store := hl7sender.Store{DB: st.DB}
+	switch sub {
+	case "add":
+		s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc}
+		for _, cidr := range strings.Split(*allow, ",") {
+			if cidr = strings.TrimSpace(cidr); cidr != "" {
+				s.AllowCIDRs = append(s.AllowCIDRs, cidr)
+			}
+		}
+		if err := store.Put(ctx, s); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "saved HL7 sender %s for facility %s\n", s.SendingFacility, s.FacilityID)
+	case "remove":
+		return store.Delete(ctx, *sending, *app)
+	case "list":
+		l, err := store.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "MSH-4\tMSH-3\tFACILITY\tNETWORKS\tTLS SUBJECT\tDESCRIPTION")
+		for _, s := range l {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.SendingFacility, s.SendingApplication, s.FacilityID, strings.Join(s.AllowCIDRs, ","), s.TLSSubject, s.Description)
+		}
+		return w.Flush()
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package scope
+
+import (
+	"slices"
+	"strings"
+)
+
+// Scope is what a caller may see.
+type Scope struct {
+	// Role is the caller's role (informational for audit; the rule below
+	// does not depend on it).
+	Role string
+	// All sees every facility (administrators, a group's own PACS).
+	All bool
+	// Facilities lists the facilities seen when not All.
+	Facilities []string
+	// Clinician, when set, further limits to studies whose order (same
+	// facility and accession) names this ordering clinician.
+	Clinician string
+}
+
+// Allows reports whether a study or order of facility, ordered by
+// orderingClinician ("" when unknown), may be seen. A clinician-limited
+// scope never allows what it cannot attribute to the clinician.
+func (s Scope) Allows(facility, orderingClinician string) bool {
+	if !s.All && !slices.Contains(s.Facilities, facility) {
+		return false
+	}
+	return s.Clinician == "" || orderingClinician == s.Clinician
+}
+
+// AllowsFacility reports whether the facility dimension allows facility;
+// for writes (stores, orders), where no ordering clinician applies.
+func (s Scope) AllowsFacility(facility string) bool {
+	return s.Allows(facility, s.Clinician)
+}
+
+// Empty reports whether the scope can see nothing at all.
+func (s Scope) Empty() bool { return !s.All && len(s.Facilities) == 0 }
+
+// FacilityIDs returns the facility filter as the older list form: nil means
+// all facilities.
+func (s Scope) FacilityIDs() []string {
+	if s.All {
+		return nil
+	}
+	if s.Facilities == nil {
+		return []string{}
+	}
+	return s.Facilities
+}
+
+// Clause returns the SQL condition, starting with " AND ", that limits rows
+// of the study table aliased study to the scope, and its arguments (?
+// placeholders). It is empty for an unlimited scope.
+func (s Scope) Clause(study string) (string, []any) {
+	cond := ""
+	var args []any
+	if !s.All {
+		for _, f := range s.Facilities {
+			args = append(args, f)
+		}
+		cond = " AND " + study + ".facility_id IN (" + placeholders(len(args)) + ")"
+	}
+	if s.Clinician != "" {
+		cond += " AND " + study + ".accession <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.facility_id = " + study +
+			".facility_id AND o.accession = " + study + ".accession AND o.ordering_id = ?)"
+		args = append(args, s.Clinician)
+	}
+	return cond, args
+}
+
+// PatientClause returns the condition, starting with " AND ", that limits
+// rows of the patient table aliased patient to patients with a study the
+// scope allows. It is empty for an unlimited scope.
+func (s Scope) PatientClause(patient string) (string, []any) {
+	sc, args := s.Clause("scope_s")
+	if sc == "" {
+		return "", nil
+	}
+	return " AND EXISTS (SELECT 1 FROM study scope_s WHERE scope_s.patient_pk = " + patient + ".pk" + sc + ")", args
+}
+
+func placeholders(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
