@@ -217,7 +217,8 @@ func ReadHeader(r io.Reader) (*Dataset, int64, error) {
 }
 
 // ReadFile parses a Part 10 stream. It consumes the whole stream, skipping
-// bulk values, so that truncation anywhere is detected. Departures DCMTK
+// bulk values, so that truncation anywhere is detected. On a malformed data
+// set it returns the error with a File holding the elements read before it. Departures DCMTK
 // tolerates (no preamble, no meta, no transfer syntax in the meta) are
 // tolerated too and listed in File.Quirks.
 func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
@@ -243,10 +244,12 @@ func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
 	f.TransferSyntax = ts
 	f.DatasetOffset = d.pos
 	ds, err := d.readDataset(ts)
-	if err != nil {
-		return nil, err
-	}
 	f.Dataset = ds
+	if err != nil {
+		// What was read stays readable, so callers can name the instance
+		// they refuse.
+		return f, err
+	}
 	return f, nil
 }
 
@@ -269,7 +272,7 @@ func (d *decoder) readDataset(ts TransferSyntax) (*Dataset, error) {
 	}
 	ds := &Dataset{}
 	if err := d.readElements(ds, -1, 0, true); err != nil {
-		return nil, err
+		return ds, err
 	}
 	return ds, nil
 }
