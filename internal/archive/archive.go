@@ -332,6 +332,9 @@ type instanceRow struct {
 func buildRow(f *dcm.File) (*instanceRow, error) {
 	ds := f.Dataset
 	r := &instanceRow{ds: ds, ts: f.TransferSyntax.UID}
+	if f.Meta.Str(dcm.TagMediaStorageSOPClassUID) == mediaStorageDirectory {
+		return nil, &InputError{Code: InputMissingAttribute, Reason: "a DICOMDIR is an index of files, not an instance: send the files it lists"}
+	}
 	var err error
 	if r.sopUID, err = checkUID(ds, dcm.TagSOPInstanceUID, "SOP Instance UID"); err != nil {
 		return nil, err
@@ -390,6 +393,10 @@ func locateFrames(ds *dcm.Dataset, ts dcm.TransferSyntax, n int) ([]Frame, error
 		rows, cols := ds.IntOr(dcm.TagRows, 0), ds.IntOr(dcm.TagColumns, 0)
 		spp, bits := ds.IntOr(dcm.TagSamplesPerPixel, 1), ds.IntOr(dcm.TagBitsAllocated, 16)
 		frameBits := int64(rows) * int64(cols) * int64(spp) * int64(bits)
+		if ds.Str(tagPhotometricInterpretation) == "YBR_FULL_422" && spp == 3 {
+			// Native 4:2:2 keeps two luma samples per chroma pair (PS3.3 C.7.6.3.1.2).
+			frameBits = frameBits * 2 / 3
+		}
 		if frameBits == 0 {
 			return nil, nil
 		}
@@ -678,6 +685,11 @@ func resolveFacility(ctx context.Context, tx *db.Tx, r *instanceRow) (string, er
 	}
 	return UnknownFacility, nil
 }
+
+const tagPhotometricInterpretation = dcm.Tag(0x00280004)
+
+// mediaStorageDirectory is the SOP Class of DICOMDIR files (PS3.10 8.6).
+const mediaStorageDirectory = "1.2.840.10008.1.3.10"
 
 // TagRequestedProcedurePriority (0040,1003) carries STAT/HIGH/ROUTINE when
 // the modality copies it from the worklist.

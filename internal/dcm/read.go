@@ -609,3 +609,7 @@ func swapToLittle(vr string, v []byte) {
 		slices.Reverse(v[i : i+size])
 	}
 }
+
+// SwapToLittle converts a big endian value of the given VR to little endian
+// in place (what the reader does for the values it keeps).
+func SwapToLittle(vr string, v []byte) { swapToLittle(vr, v) }

@@ -256,9 +256,17 @@ func TestRetrieve(t *testing.T) {
 			file.Dataset.Get(dcm.TagPixelData).VR != "OW" {
 			t.Fatalf("implicit to explicit: %v", err)
 		}
-		// Compressed data asked for uncompressed: 406. Compressed as stored: fine.
+		// Compressed data asked for uncompressed: decoded. Asked for another
+		// compressed syntax: 406. Compressed as stored: fine.
 		us := f.us[0]
 		r = f.get(instPath(us), "tokA", map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=` + dcm.ExplicitVRLittleEndian})
+		ps = parts(t, r)
+		file, err = dcm.ReadFile(bytes.NewReader(ps[0].body), dcm.ReadOptions{})
+		if err != nil || file.TransferSyntax.UID != dcm.ExplicitVRLittleEndian || file.Dataset.Str(dcm.Tag(0x00280004)) != "RGB" ||
+			file.Dataset.Get(dcm.TagPixelData).Bulk.Length != int64(us.rows*us.cols*3*us.numFrames) {
+			t.Fatalf("JPEG decoded to Explicit VR Little Endian: %v", err)
+		}
+		r = f.get(instPath(us), "tokA", map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=` + dcm.JPEGLSLossless})
 		if r.code != 406 || !strings.Contains(string(r.body), `"error"`) {
 			t.Fatalf("impossible transcoding: %d", r.code)
 		}

@@ -189,8 +189,7 @@ func (fs *frameSource) decodedPart(n int) (framePart, error) {
 		fs.info = &info
 	}
 	info := *fs.info
-	size := int64(info.Rows * info.Columns * info.SamplesPerPixel * (info.BitsAllocated / 8))
-	return framePart{length: size, write: func(w io.Writer) error {
+	return framePart{length: int64(info.FrameBytes()), write: func(w io.Writer) error {
 		src, err := fs.read(n)
 		if err != nil {
 			return err

@@ -31,13 +31,13 @@ const (
 	tagPhotometric         dcm.Tag = 0x00280004
 )
 
-// frameBytes is the size of one native frame.
-func (i Info) frameBytes() int {
-	return i.Rows * i.Columns * i.SamplesPerPixel * (i.BitsAllocated / 8)
+// FrameBytes is the size of one decoded frame (1-bit frames are packed).
+func (i Info) FrameBytes() int {
+	return (i.Rows*i.Columns*i.SamplesPerPixel*i.BitsAllocated + 7) / 8
 }
 
 func (i Info) check() error {
-	if i.Rows <= 0 || i.Columns <= 0 || i.SamplesPerPixel <= 0 || i.BitsAllocated%8 != 0 || i.BitsAllocated == 0 {
+	if i.Rows <= 0 || i.Columns <= 0 || i.SamplesPerPixel <= 0 || (i.BitsAllocated%8 != 0 && i.BitsAllocated != 1) || i.BitsAllocated == 0 {
 		return fmt.Errorf("image of %dx%d, %d sample(s) of %d bits cannot be decoded", i.Rows, i.Columns, i.SamplesPerPixel, i.BitsAllocated)
 	}
 	if i.Rows*i.Columns > 1<<28 {
@@ -64,7 +64,6 @@ type decoder func(src []byte, info Info) (Frame, error)
 var decoders = map[string]decoder{
 	dcm.RLELossless:         decodeRLE,
 	dcm.JPEGBaseline8Bit:    decodeJPEG,
-	dcm.JPEGExtended12Bit:   decodeJPEG,
 	dcm.JPEGLossless:        decodeJPEGLossless,
 	dcm.JPEGLosslessSV1:     decodeJPEGLossless,
 	dcm.ExplicitVRBigEndian: decodeBigEndian,
@@ -94,18 +93,22 @@ func Decode(ts string, src []byte, info Info) (Frame, error) {
 	if f.Photometric == "" {
 		f.Photometric = info.Photometric
 	}
-	if len(f.Data) != info.frameBytes() {
-		return Frame{}, fmt.Errorf("decode %s frame: %d bytes decoded, %d expected", ts, len(f.Data), info.frameBytes())
+	if len(f.Data) != info.FrameBytes() {
+		return Frame{}, fmt.Errorf("decode %s frame: %d bytes decoded, %d expected", ts, len(f.Data), info.FrameBytes())
 	}
 	return f, nil
 }
 
 func decodeBigEndian(src []byte, info Info) (Frame, error) {
 	out := slices.Clone(src)
-	if n := info.frameBytes(); len(out) > n {
+	if n := info.FrameBytes(); len(out) > n {
 		out = out[:n]
 	}
-	if size := info.BitsAllocated / 8; size > 1 {
+	size := info.BitsAllocated / 8
+	if info.BitsAllocated == 1 {
+		size = 2 // packed bits travel in OW words, swapped as such
+	}
+	if size > 1 {
 		for i := 0; i+size <= len(out); i += size {
 			slices.Reverse(out[i : i+size])
 		}

@@ -89,7 +89,7 @@ func decodeScan(sos, data []byte, tables [4]*huffTable, precision, rows, cols in
 	if rows != info.Rows || cols != info.Columns || len(comps) != info.SamplesPerPixel {
 		return Frame{}, fmt.Errorf("JPEG is %dx%d with %d component(s); the image attributes say %dx%d with %d", cols, rows, len(comps), info.Columns, info.Rows, info.SamplesPerPixel)
 	}
-	if precision > info.BitsAllocated {
+	if precision > info.BitsAllocated || info.BitsAllocated%8 != 0 {
 		return Frame{}, fmt.Errorf("JPEG precision %d exceeds Bits Allocated %d", precision, info.BitsAllocated)
 	}
 	ns := int(sos[0])

@@ -13,6 +13,9 @@ func decodeRLE(src []byte, info Info) (Frame, error) {
 		return Frame{}, errors.New("RLE header shorter than 64 bytes")
 	}
 	bps := info.BitsAllocated / 8
+	if bps == 0 {
+		return Frame{}, fmt.Errorf("%w: RLE of %d-bit samples", ErrUnsupported, info.BitsAllocated)
+	}
 	nseg := int(binary.LittleEndian.Uint32(src))
 	if nseg != info.SamplesPerPixel*bps || nseg > 15 {
 		return Frame{}, fmt.Errorf("RLE frame has %d segments; %d sample(s) of %d bits need %d", nseg, info.SamplesPerPixel, info.BitsAllocated, info.SamplesPerPixel*bps)
