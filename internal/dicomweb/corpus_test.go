@@ -2,11 +2,11 @@ package dicomweb
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
