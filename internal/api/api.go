@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/auth"
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
@@ -27,6 +28,7 @@ type API struct {
 	orders    *order.Service
 	roster    roster.Store
 	rvu       *credential.RVUTable
+	archive   *archive.Archive
 	principal principalFunc
 	log       *slog.Logger
 	now       func() time.Time
@@ -38,6 +40,7 @@ type Options struct {
 	Dispatch *dispatch.Service
 	Orders   *order.Service // order workflow routes; nil leaves them out
 	RVU      *credential.RVUTable
+	Archive  *archive.Archive // instance warnings; nil leaves them out
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -55,7 +58,7 @@ func New(o Options) *API {
 	if o.RVU == nil {
 		o.RVU = credential.DefaultRVU()
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, rvu: o.RVU, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -97,6 +100,7 @@ func (a *API) Register(mux Mux) {
 	a.registerAEs(mux)
 	a.registerHL7Senders(mux)
 	a.registerOnCall(mux)
+	a.registerWarnings(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

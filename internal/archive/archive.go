@@ -78,13 +78,48 @@ type Result struct {
 	SHA256         string
 	Outcome        Outcome
 	FacilityID     string
+	// Warnings lists what was odd about the instance (stored with it).
+	Warnings []Warning
 }
 
 // InputError means the instance itself is unacceptable (malformed, missing
-// required attributes); retrying the same bytes will fail again.
-type InputError struct{ Reason string }
+// required attributes); retrying the same bytes will fail again. Code says
+// which kind; the edges map it to a DIMSE status or STOW-RS failure reason,
+// and Reason is the human-readable comment they send back.
+type InputError struct {
+	Code   InputCode
+	Reason string
+	Err    error // the parser's error, when there is one
+}
 
 func (e *InputError) Error() string { return e.Reason }
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// InputCode classifies an InputError.
+type InputCode string
+
+// Kinds of unacceptable input.
+const (
+	// InputNotDICOM: neither a Part 10 file nor a detectable data set.
+	InputNotDICOM InputCode = "not-dicom"
+	// InputMalformed: the encoding cannot be parsed (truncated, bad lengths).
+	InputMalformed InputCode = "malformed"
+	// InputMissingAttribute: a UID the archive keys on is missing or invalid.
+	InputMissingAttribute InputCode = "missing-attribute"
+	// InputPixelData: the pixel data does not hold what the image attributes say.
+	InputPixelData InputCode = "pixel-data"
+	// InputCommandMismatch: a C-STORE command names other UIDs than its data set.
+	InputCommandMismatch InputCode = "command-mismatch"
+)
+
+func parseInputError(err error) *InputError {
+	code := InputMalformed
+	if errors.Is(err, dcm.ErrNotPart10) {
+		code = InputNotDICOM
+	}
+	return &InputError{Code: code, Reason: err.Error(), Err: err}
+}
 
 // ErrDuplicateRejected is returned under the Reject policy.
 var ErrDuplicateRejected = errors.New("an instance with this SOP Instance UID and different content is already stored")
@@ -190,7 +225,7 @@ func (a *Archive) StoreDataset(ctx context.Context, r io.Reader, sopClass, sopIn
 	res, err := a.ingest(ctx, io.MultiReader(&hdr, r), src)
 	if err == nil && (res.SOPInstanceUID != sopInstance || res.SOPClassUID != sopClass) {
 		// Stored already; the mismatch is the sender's bug, reported as such.
-		return res, &InputError{Reason: fmt.Sprintf("data set SOP Class/Instance %s/%s does not match the command's %s/%s", res.SOPClassUID, res.SOPInstanceUID, sopClass, sopInstance)}
+		return res, &InputError{Code: InputCommandMismatch, Reason: fmt.Sprintf("data set SOP Class/Instance %s/%s does not match the command's %s/%s", res.SOPClassUID, res.SOPInstanceUID, sopClass, sopInstance)}
 	}
 	return res, err
 }
@@ -235,11 +270,11 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result,
 	case t.readErr != nil:
 		return nil, fmt.Errorf("store instance: receive: %w", t.readErr)
 	case err != nil:
-		return nil, &InputError{Reason: err.Error()}
+		return partial(f), parseInputError(err)
 	}
 	row, err := buildRow(f)
 	if err != nil {
-		return nil, err
+		return partial(f), err
 	}
 	row.size = t.n
 	row.sha = hex.EncodeToString(h.Sum(nil))
@@ -259,6 +294,19 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result,
 	return res, nil
 }
 
+// partial names a refused instance by whatever UIDs could be read, so the
+// refusal can say which instance it was.
+func partial(f *dcm.File) *Result {
+	if f == nil || f.Dataset == nil {
+		return nil
+	}
+	uid, class := f.Dataset.Str(dcm.TagSOPInstanceUID), f.Dataset.Str(dcm.TagSOPClassUID)
+	if uid == "" && class == "" {
+		return nil
+	}
+	return &Result{SOPInstanceUID: uid, SOPClassUID: class}
+}
+
 // BlobKey is where the bytes with this SHA-256 live.
 func BlobKey(sha string) string { return sha[:2] + "/" + sha[2:4] + "/" + sha + ".dcm" }
 
@@ -267,10 +315,10 @@ var uidPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
 func checkUID(ds *dcm.Dataset, t dcm.Tag, name string) (string, error) {
 	v := ds.Str(t)
 	if v == "" {
-		return "", &InputError{Reason: fmt.Sprintf("missing %s %s", name, t)}
+		return "", &InputError{Code: InputMissingAttribute, Reason: fmt.Sprintf("missing %s %s", name, t)}
 	}
 	if len(v) > 64 || !uidPattern.MatchString(v) {
-		return "", &InputError{Reason: fmt.Sprintf("invalid %s %s: %q", name, t, v)}
+		return "", &InputError{Code: InputMissingAttribute, Reason: fmt.Sprintf("invalid %s %s: %q", name, t, v)}
 	}
 	return v, nil
 }
@@ -284,11 +332,15 @@ type instanceRow struct {
 	size                                      int64
 	sha, blobKey, receivedAt                  string
 	src                                       Source
+	warnings                                  []Warning
 }
 
 func buildRow(f *dcm.File) (*instanceRow, error) {
 	ds := f.Dataset
 	r := &instanceRow{ds: ds, ts: f.TransferSyntax.UID}
+	if f.Meta.Str(dcm.TagMediaStorageSOPClassUID) == mediaStorageDirectory {
+		return nil, &InputError{Code: InputMissingAttribute, Reason: "a DICOMDIR is an index of files, not an instance: send the files it lists"}
+	}
 	var err error
 	if r.sopUID, err = checkUID(ds, dcm.TagSOPInstanceUID, "SOP Instance UID"); err != nil {
 		return nil, err
@@ -302,8 +354,15 @@ func buildRow(f *dcm.File) (*instanceRow, error) {
 	if r.seriesUID, err = checkUID(ds, dcm.TagSeriesInstanceUID, "Series Instance UID"); err != nil {
 		return nil, err
 	}
+	for _, q := range f.Quirks {
+		r.warnings = append(r.warnings, Warning{Code: string(q.Code), Detail: q.Detail})
+	}
+	// The data set wins over the meta information, as in DCMTK and Orthanc.
 	if m := f.Meta.Str(dcm.TagMediaStorageSOPInstanceUID); m != "" && m != r.sopUID {
-		return nil, &InputError{Reason: fmt.Sprintf("meta information SOP Instance UID %s does not match the data set's %s", m, r.sopUID)}
+		r.warnings = append(r.warnings, Warning{Code: WarnMetaSOPInstance, Detail: fmt.Sprintf("meta information SOP Instance UID %s differs from the data set's; the data set's is used", m)})
+	}
+	if m := f.Meta.Str(dcm.TagMediaStorageSOPClassUID); m != "" && m != r.sopClass {
+		r.warnings = append(r.warnings, Warning{Code: WarnMetaSOPClass, Detail: fmt.Sprintf("meta information SOP Class UID %s differs from the data set's %s; the data set's is used", m, r.sopClass)})
 	}
 	r.rows = ds.IntOr(dcm.TagRows, 0)
 	r.cols = ds.IntOr(dcm.TagColumns, 0)
@@ -340,6 +399,10 @@ func locateFrames(ds *dcm.Dataset, ts dcm.TransferSyntax, n int) ([]Frame, error
 		rows, cols := ds.IntOr(dcm.TagRows, 0), ds.IntOr(dcm.TagColumns, 0)
 		spp, bits := ds.IntOr(dcm.TagSamplesPerPixel, 1), ds.IntOr(dcm.TagBitsAllocated, 16)
 		frameBits := int64(rows) * int64(cols) * int64(spp) * int64(bits)
+		if ds.Str(tagPhotometricInterpretation) == "YBR_FULL_422" && spp == 3 {
+			// Native 4:2:2 keeps two luma samples per chroma pair (PS3.3 C.7.6.3.1.2).
+			frameBits = frameBits * 2 / 3
+		}
 		if frameBits == 0 {
 			return nil, nil
 		}
@@ -348,7 +411,7 @@ func locateFrames(ds *dcm.Dataset, ts dcm.TransferSyntax, n int) ([]Frame, error
 		}
 		size := frameBits / 8
 		if need := size * int64(n); ref.Length < need {
-			return nil, &InputError{Reason: fmt.Sprintf("pixel data holds %d bytes; %d frame(s) of %dx%d, %d sample(s) of %d bits need %d", ref.Length, n, rows, cols, spp, bits, need)}
+			return nil, &InputError{Code: InputPixelData, Reason: fmt.Sprintf("pixel data holds %d bytes; %d frame(s) of %dx%d, %d sample(s) of %d bits need %d", ref.Length, n, rows, cols, spp, bits, need)}
 		}
 		out := make([]Frame, n)
 		for i := range out {
@@ -359,7 +422,7 @@ func locateFrames(ds *dcm.Dataset, ts dcm.TransferSyntax, n int) ([]Frame, error
 	frags := ref.Fragments
 	switch {
 	case len(frags) == 0:
-		return nil, &InputError{Reason: "encapsulated pixel data has no fragments"}
+		return nil, &InputError{Code: InputPixelData, Reason: "encapsulated pixel data has no fragments"}
 	case n == 1:
 		f := make(Frame, len(frags))
 		for i, fr := range frags {
@@ -466,7 +529,7 @@ func (a *Archive) committer() {
 func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result, error) {
 	ds := r.ds
 	res := &Result{SOPClassUID: r.sopClass, SOPInstanceUID: r.sopUID, StudyUID: r.studyUID, SeriesUID: r.seriesUID,
-		TransferSyntax: r.ts, Size: r.size, SHA256: r.sha, Outcome: Stored}
+		TransferSyntax: r.ts, Size: r.size, SHA256: r.sha, Outcome: Stored, Warnings: r.warnings}
 	var (
 		pk             int64
 		oldSHA, oldKey string
@@ -487,6 +550,9 @@ func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result
 				num_frames = ?, rows_ = ?, columns_ = ?, received_at = ?, meta = ?, frames = ? WHERE pk = ?`,
 				r.sopClass, r.ts, r.blobKey, r.size, r.sha, r.numFrames, r.rows, r.cols, r.receivedAt, r.meta, r.frames, pk); err != nil {
 				return nil, fmt.Errorf("replace instance: %w", err)
+			}
+			if err := a.recordWarnings(ctx, tx, r); err != nil {
+				return nil, err
 			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO instance_duplicate (sop_uid, sha256, size_bytes, blob_key, action, source_ae, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -580,6 +646,9 @@ func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result
 		r.sopUID, seriesPK, r.sopClass, instNumber, r.ts, r.blobKey, r.size, r.sha, r.numFrames, r.rows, r.cols, r.src.AETitle, r.src.Facility, now, r.meta, r.frames); err != nil {
 		return nil, fmt.Errorf("insert instance: %w", err)
 	}
+	if err := a.recordWarnings(ctx, tx, r); err != nil {
+		return nil, err
+	}
 	if _, err := tx.Exec(ctx, "UPDATE series SET num_instances = num_instances + 1 WHERE pk = ?", seriesPK); err != nil {
 		return nil, fmt.Errorf("count series: %w", err)
 	}
@@ -634,6 +703,11 @@ func resolveFacility(ctx context.Context, tx *db.Tx, r *instanceRow) (string, er
 	}
 	return UnknownFacility, nil
 }
+
+const tagPhotometricInterpretation = dcm.Tag(0x00280004)
+
+// mediaStorageDirectory is the SOP Class of DICOMDIR files (PS3.10 8.6).
+const mediaStorageDirectory = "1.2.840.10008.1.3.10"
 
 // TagRequestedProcedurePriority (0040,1003) carries STAT/HIGH/ROUTINE when
 // the modality copies it from the worklist.

@@ -46,6 +46,7 @@ func commands() []command {
 		{"audit", "verify the hash-chained audit trail, or list who accessed a patient: audit verify|who", runAudit},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
 		{"hl7-sender", "registered HL7 senders per facility: hl7-sender add|list|remove", runHL7Sender},
+		{"warnings", "list what was odd about accepted instances (meta/data set mismatch, no preamble, ...): warnings [--study UID] [--json]", runWarnings},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},
 		{"help", "list subcommands, or describe one: lightbox help COMMAND", nil},

@@ -70,6 +70,8 @@ type File struct {
 	TransferSyntax TransferSyntax
 	// DatasetOffset is where the data set starts in the stream (after the meta).
 	DatasetOffset int64
+	// Quirks lists the departures from PS3.10 that were tolerated.
+	Quirks []Quirk
 }
 
 type decoder struct {
@@ -123,18 +125,91 @@ func (d *decoder) skip(t Tag, n int64) error {
 	return nil
 }
 
+// Quirk is a departure from PS3.10 the reader tolerated, as DCMTK does.
+type Quirk struct {
+	Code   QuirkCode
+	Detail string
+}
+
+// QuirkCode names a kind of tolerated departure.
+type QuirkCode string
+
+// Tolerated departures from PS3.10.
+const (
+	// QuirkNoPreamble: meta information without the 128-byte preamble and DICM.
+	QuirkNoPreamble QuirkCode = "no-preamble"
+	// QuirkNoMeta: a bare data set; its encoding was detected.
+	QuirkNoMeta QuirkCode = "no-meta"
+	// QuirkMetaNoTransferSyntax: the meta lacks (0002,0010); the encoding was detected.
+	QuirkMetaNoTransferSyntax QuirkCode = "meta-missing-transfer-syntax"
+)
+
+// start reads whatever precedes the data set: preamble, DICM and meta
+// information when present. A stream that begins with group 0002 is meta
+// without a preamble; one that begins with a plausible data set element is
+// a bare data set whose encoding is detected (as DCMTK's DcmFileFormat
+// does). tsUID is "" when the meta names no transfer syntax.
+func (d *decoder) start() (meta *Dataset, tsUID string, quirks []Quirk, err error) {
+	pre, _ := d.br.Peek(132)
+	switch {
+	case len(pre) == 132 && string(pre[128:]) == "DICM":
+		_ = d.read(make([]byte, 132))
+	case len(pre) >= 12 && string(pre[:4]) == "DICM" && binary.LittleEndian.Uint16(pre[4:]) == 0x0002:
+		_ = d.read(make([]byte, 4))
+		quirks = append(quirks, Quirk{Code: QuirkNoPreamble, Detail: "DICM prefix and meta information without the 128-byte preamble"})
+	case len(pre) >= 8 && binary.LittleEndian.Uint16(pre) == 0x0002 && validVRs[string(pre[4:6])]:
+		quirks = append(quirks, Quirk{Code: QuirkNoPreamble, Detail: "meta information without the 128-byte preamble and DICM prefix"})
+	default:
+		uid, ok := DetectTransferSyntax(pre)
+		if !ok {
+			if len(pre) < 132 {
+				return nil, "", nil, fmt.Errorf("%w: only %d bytes, shorter than the 128-byte preamble and DICM prefix, and not a data set", ErrNotPart10, len(pre))
+			}
+			return nil, "", nil, fmt.Errorf("%w: no \"DICM\" prefix at byte 128 and no data set at byte 0", ErrNotPart10)
+		}
+		ts, _ := LookupTransferSyntax(uid)
+		quirks = append(quirks, Quirk{Code: QuirkNoMeta, Detail: "no preamble, DICM prefix or meta information; data set encoding detected as " + ts.Name})
+		return &Dataset{}, uid, quirks, nil
+	}
+	meta, err = d.readMeta()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return meta, meta.Str(TagTransferSyntaxUID), quirks, nil
+}
+
+// DetectTransferSyntax guesses the encoding of a data set from its first
+// element header (at least 8 bytes): the byte order whose group number is
+// small and plausible, explicit VR when bytes 4-5 are a VR. Only the
+// uncompressed syntaxes can be told apart this way.
+func DetectTransferSyntax(b []byte) (string, bool) {
+	if len(b) < 8 {
+		return "", false
+	}
+	le, be := binary.LittleEndian.Uint16(b), binary.BigEndian.Uint16(b)
+	explicit := validVRs[string(b[4:6])]
+	plausible := func(g uint16) bool { return g >= 0x0002 && g <= 0x0028 && g%2 == 0 }
+	switch {
+	case plausible(le) && explicit:
+		return ExplicitVRLittleEndian, true
+	case plausible(le):
+		// Implicit VR: a 32-bit length follows; a huge one means this is not DICOM.
+		if l := binary.LittleEndian.Uint32(b[4:]); l < 1<<20 {
+			return ImplicitVRLittleEndian, true
+		}
+	case plausible(be) && explicit:
+		return ExplicitVRBigEndian, true
+	}
+	return "", false
+}
+
 // ReadHeader reads the preamble and meta information of a Part 10 stream
 // and returns the meta data set and the byte offset where the data set
-// begins. It may read a little beyond that offset: callers seek to it.
+// begins (0 for a bare data set, whose meta is empty). It may read a
+// little beyond that offset: callers seek to it.
 func ReadHeader(r io.Reader) (*Dataset, int64, error) {
 	d := &decoder{br: bufio.NewReaderSize(r, 4096), opt: ReadOptions{}.withDefaults()}
-	var pre [132]byte
-	n, err := io.ReadFull(d.br, pre[:])
-	d.pos += int64(n)
-	if err != nil || string(pre[128:]) != "DICM" {
-		return nil, 0, fmt.Errorf("%w: no \"DICM\" prefix at byte 128", ErrNotPart10)
-	}
-	meta, err := d.readMeta()
+	meta, _, _, err := d.start()
 	if err != nil {
 		return nil, 0, err
 	}
@@ -142,26 +217,25 @@ func ReadHeader(r io.Reader) (*Dataset, int64, error) {
 }
 
 // ReadFile parses a Part 10 stream. It consumes the whole stream, skipping
-// bulk values, so that truncation anywhere is detected.
+// bulk values, so that truncation anywhere is detected. On a malformed data
+// set it returns the error with a File holding the elements read before it. Departures DCMTK
+// tolerates (no preamble, no meta, no transfer syntax in the meta) are
+// tolerated too and listed in File.Quirks.
 func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
 	d := &decoder{br: bufio.NewReaderSize(r, 64<<10), opt: opt.withDefaults()}
-	var pre [132]byte
-	n, err := io.ReadFull(d.br, pre[:])
-	d.pos += int64(n)
-	if err != nil {
-		return nil, fmt.Errorf("%w: only %d bytes, shorter than the 128-byte preamble and DICM prefix", ErrNotPart10, n)
-	}
-	if string(pre[128:]) != "DICM" {
-		return nil, fmt.Errorf("%w: no \"DICM\" prefix at byte 128", ErrNotPart10)
-	}
-	meta, err := d.readMeta()
+	meta, uid, quirks, err := d.start()
 	if err != nil {
 		return nil, err
 	}
-	f := &File{Meta: meta}
-	uid := meta.Str(TagTransferSyntaxUID)
+	f := &File{Meta: meta, Quirks: quirks}
 	if uid == "" {
-		return nil, &ParseError{Offset: d.pos, Tag: TagTransferSyntaxUID, Msg: "missing Transfer Syntax UID in file meta information"}
+		p, _ := d.br.Peek(8)
+		detected, ok := DetectTransferSyntax(p)
+		if !ok {
+			return nil, &ParseError{Offset: d.pos, Tag: TagTransferSyntaxUID, Msg: "missing Transfer Syntax UID in file meta information, and the data set encoding cannot be detected"}
+		}
+		uid = detected
+		f.Quirks = append(f.Quirks, Quirk{Code: QuirkMetaNoTransferSyntax, Detail: "meta information lacks Transfer Syntax UID; detected " + detected})
 	}
 	ts, ok := LookupTransferSyntax(uid)
 	if !ok {
@@ -170,10 +244,12 @@ func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
 	f.TransferSyntax = ts
 	f.DatasetOffset = d.pos
 	ds, err := d.readDataset(ts)
-	if err != nil {
-		return nil, err
-	}
 	f.Dataset = ds
+	if err != nil {
+		// What was read stays readable, so callers can name the instance
+		// they refuse.
+		return f, err
+	}
 	return f, nil
 }
 
@@ -196,7 +272,7 @@ func (d *decoder) readDataset(ts TransferSyntax) (*Dataset, error) {
 	}
 	ds := &Dataset{}
 	if err := d.readElements(ds, -1, 0, true); err != nil {
-		return nil, err
+		return ds, err
 	}
 	return ds, nil
 }
@@ -373,7 +449,13 @@ func (d *decoder) readValue(t Tag, vr string, vl uint32, depth int) (*Element, e
 	case vr == "SQ" || (vl == UndefinedLength && vr == "UN" && !isPixelTag(t)):
 		// An undefined-length UN is a sequence encoded implicit VR (PS3.5 §6.2.2).
 		e.VR = "SQ"
+		implicit, big := d.implicit, d.big
+		if vr == "UN" {
+			// CP-246: its items are Implicit VR Little Endian.
+			d.implicit, d.big = true, false
+		}
 		items, err := d.readSequence(t, vl, depth+1)
+		d.implicit, d.big = implicit, big
 		if err != nil {
 			return nil, err
 		}
@@ -527,3 +609,7 @@ func swapToLittle(vr string, v []byte) {
 		slices.Reverse(v[i : i+size])
 	}
 }
+
+// SwapToLittle converts a big endian value of the given VR to little endian
+// in place (what the reader does for the values it keeps).
+func SwapToLittle(vr string, v []byte) { swapToLittle(vr, v) }

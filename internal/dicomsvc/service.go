@@ -230,12 +230,15 @@ func (s *Service) Store(ctx context.Context, req *dimse.StoreRequest) (uint16, s
 			if c.scope.AllowsFacility(studyFacility) {
 				return nil
 			}
+			if len(c.scope.Facilities) == 0 {
+				return errors.New("calling AE has no facility; register it with one")
+			}
 			return errors.New("the study belongs to another facility")
 		}
 	}
 	res, err := s.opt.Archive.StoreDataset(ctx, req.Data, req.SOPClassUID, req.SOPInstanceUID, req.TransferSyntaxUID, src)
 	status, comment := storeStatus(err)
-	if res != nil && (err == nil || status != dimse.StatusSuccess) && c.firstTime(res.StudyUID) {
+	if res != nil && res.StudyUID != "" && (err == nil || status != dimse.StatusSuccess) && c.firstTime(res.StudyUID) {
 		ev := audit.StoreEvent(c.actor(), c.ae, "", "", res.StudyUID)
 		if status != dimse.StatusSuccess {
 			ev.Outcome = audit.SeriousFailure
@@ -259,7 +262,7 @@ func storeStatus(err error) (uint16, string) {
 		return dimse.StatusNotAuthorized, clip(err.Error())
 	case errors.Is(err, archive.ErrDuplicateRejected):
 		return dimse.StatusDuplicateSOPInstance, "already stored with different content"
-	case errors.As(err, &ie) && strings.Contains(ie.Reason, "does not match the command"):
+	case errors.As(err, &ie) && (ie.Code == archive.InputCommandMismatch || ie.Code == archive.InputMissingAttribute):
 		return dimse.StatusDataSetDoesNotMatchSOPClass, clip(ie.Reason)
 	case errors.As(err, &ie):
 		return dimse.StatusCannotUnderstand, clip(ie.Reason)

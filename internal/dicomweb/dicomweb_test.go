@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/jpeg"
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
@@ -255,9 +256,17 @@ func TestRetrieve(t *testing.T) {
 			file.Dataset.Get(dcm.TagPixelData).VR != "OW" {
 			t.Fatalf("implicit to explicit: %v", err)
 		}
-		// Compressed data asked for uncompressed: 406. Compressed as stored: fine.
+		// Compressed data asked for uncompressed: decoded. Asked for another
+		// compressed syntax: 406. Compressed as stored: fine.
 		us := f.us[0]
 		r = f.get(instPath(us), "tokA", map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=` + dcm.ExplicitVRLittleEndian})
+		ps = parts(t, r)
+		file, err = dcm.ReadFile(bytes.NewReader(ps[0].body), dcm.ReadOptions{})
+		if err != nil || file.TransferSyntax.UID != dcm.ExplicitVRLittleEndian || file.Dataset.Str(dcm.Tag(0x00280004)) != "RGB" ||
+			file.Dataset.Get(dcm.TagPixelData).Bulk.Length != int64(us.rows*us.cols*3*us.numFrames) {
+			t.Fatalf("JPEG decoded to Explicit VR Little Endian: %v", err)
+		}
+		r = f.get(instPath(us), "tokA", map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=` + dcm.JPEGLSLossless})
 		if r.code != 406 || !strings.Contains(string(r.body), `"error"`) {
 			t.Fatalf("impossible transcoding: %d", r.code)
 		}
@@ -349,8 +358,24 @@ func TestFramesAndBulk(t *testing.T) {
 			t.Fatalf("JPEG frames: %d parts", len(ps))
 		}
 		mustContain(t, ps[0].header["Content-Type"][0], "image/jpeg; transfer-syntax="+dcm.JPEGBaseline8Bit)
-		if r := f.get(instPath(us)+"/frames/1", "tokA", map[string]string{"Accept": `multipart/related; type="application/octet-stream"`}); r.code != 406 {
-			t.Fatalf("JPEG frames as octet-stream: %d", r.code)
+		// OHIF's request: the stored bytes, their syntax in the part.
+		r = f.get(instPath(us)+"/frames/1", "tokA", map[string]string{"Accept": "multipart/related; type=application/octet-stream; transfer-syntax=*"})
+		if ps := parts(t, r); len(ps) != 1 || !bytes.Equal(ps[0].body, us.fragments[0]) ||
+			ps[0].header["Content-Type"][0] != "application/octet-stream; transfer-syntax="+dcm.JPEGBaseline8Bit {
+			t.Fatalf("JPEG frame for OHIF: %d %v", r.code, r.h)
+		}
+		// Explicit VR Little Endian asked for: decoded.
+		cfg, err := jpeg.DecodeConfig(bytes.NewReader(us.fragments[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = f.get(instPath(us)+"/frames/1", "tokA", map[string]string{"Accept": `multipart/related; type="application/octet-stream"`})
+		if ps := parts(t, r); len(ps) != 1 || len(ps[0].body) != cfg.Width*cfg.Height*3 ||
+			ps[0].header["Content-Type"][0] != "application/octet-stream; transfer-syntax="+dcm.ExplicitVRLittleEndian {
+			t.Fatalf("JPEG frame decoded: %d %v", r.code, r.h)
+		}
+		if r := f.get(instPath(us)+"/frames/1", "tokA", map[string]string{"Accept": `multipart/related; type="image/jls"`}); r.code != 406 {
+			t.Fatalf("JPEG frames as JPEG-LS: %d", r.code)
 		}
 		if r := f.get(instPath(us)+"/frames/1", "tokA", map[string]string{"Accept": "image/jpeg"}); r.code != 200 || !bytes.Equal(r.body, us.fragments[0]) {
 			t.Fatalf("single JPEG frame: %d", r.code)

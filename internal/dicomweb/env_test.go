@@ -59,13 +59,17 @@ type env struct {
 	order []*stored
 }
 
-func newEnv(t testing.TB, d *db.DB) *env {
+func newEnv(t testing.TB, d *db.DB, opts ...archive.Options) *env {
 	t.Helper()
 	b, err := blob.OpenDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := archive.New(d, b, archive.Options{})
+	var o archive.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	a := archive.New(d, b, o)
 	h, err := New(Options{Archive: a, Query: query.New(d), Authorize: testAuth})
 	if err != nil {
 		t.Fatal(err)

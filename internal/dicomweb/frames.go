@@ -12,6 +12,7 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/blob"
 	"lightbox/internal/dcm"
+	"lightbox/internal/dcm/codec"
 	"lightbox/internal/query"
 )
 
@@ -43,12 +44,63 @@ type framePart struct {
 
 // frameSource gives access to an instance's frames.
 type frameSource struct {
-	in        *query.Instance
-	obj       blob.Object
-	mediaType string // of one frame
-	native    bool
-	frames    []archive.Frame // located ranges, or nil
-	data      [][]byte        // frames held in memory (fallback)
+	in     *query.Instance
+	obj    blob.Object
+	ts     dcm.TransferSyntax // as stored
+	frames []archive.Frame    // located ranges, or nil
+	data   [][]byte           // frames held in memory (fallback)
+	info   *codec.Info        // image attributes, read when decoding
+}
+
+// frameFormat is how frames go out: the parts' media type and transfer
+// syntax, and whether frames are decoded on the way.
+type frameFormat struct {
+	mediaType, ts string
+	decode        bool
+}
+
+// formats lists what this instance's frames can be sent as, preferred
+// first: as stored (native data as Explicit VR Little Endian, big endian
+// swapped), then decoded when this build has a decoder.
+func (fs *frameSource) formats() []frameFormat {
+	switch {
+	case !fs.ts.Encapsulated && fs.ts.BigEndian:
+		return []frameFormat{{mediaType: octetStream, ts: dcm.ExplicitVRLittleEndian, decode: true}}
+	case !fs.ts.Encapsulated:
+		return []frameFormat{{mediaType: octetStream, ts: dcm.ExplicitVRLittleEndian}}
+	case codec.CanDecode(fs.ts.UID):
+		return []frameFormat{{mediaType: fs.ts.MediaType, ts: fs.ts.UID}, {mediaType: octetStream, ts: dcm.ExplicitVRLittleEndian, decode: true}}
+	}
+	return []frameFormat{{mediaType: fs.ts.MediaType, ts: fs.ts.UID}}
+}
+
+const octetStream = "application/octet-stream"
+
+// matchFormat picks the first candidate a part type and transfer-syntax
+// parameter accept.
+func matchFormat(pt, want string, cands []frameFormat) (frameFormat, bool) {
+	octet := pt == octetStream
+	for _, c := range cands {
+		switch {
+		case octet && want == "*":
+			// OHIF's request: any syntax, named in each part's
+			// Content-Type, as Orthanc and dcm4chee answer it.
+			return frameFormat{mediaType: octetStream, ts: c.ts, decode: c.decode}, true
+		case !typeMatches(pt, c.mediaType):
+			continue
+		case want == "*" || want == c.ts:
+			return c, true
+		case want == "" && (!octet || c.ts == dcm.ExplicitVRLittleEndian):
+			// application/octet-stream defaults to Explicit VR Little
+			// Endian; the image types to the syntax they were stored in.
+			return c, true
+		case c.mediaType == octetStream && c.ts == dcm.ExplicitVRLittleEndian && want == dcm.ImplicitVRLittleEndian:
+			// Native frames are the same bytes in either syntax.
+			c.ts = want
+			return c, true
+		}
+	}
+	return frameFormat{}, false
 }
 
 // openFrames opens an instance's frames: the located byte ranges, or for
@@ -62,7 +114,7 @@ func (h *Handler) openFrames(r *http.Request, in *query.Instance) (*frameSource,
 	if err != nil {
 		return nil, http.StatusInternalServerError, fmt.Errorf("open instance blob: %w", err)
 	}
-	fs := &frameSource{in: in, obj: obj, mediaType: ts.MediaType, native: !ts.Encapsulated, frames: in.Frames}
+	fs := &frameSource{in: in, obj: obj, ts: ts, frames: in.Frames}
 	if fs.frames != nil {
 		return fs, 0, nil
 	}
@@ -126,6 +178,39 @@ func (fs *frameSource) part(n int) framePart {
 	}}
 }
 
+// decodedPart returns frame n decoded to native little endian.
+func (fs *frameSource) decodedPart(n int) (framePart, error) {
+	if fs.info == nil {
+		l, err := load(fs.obj)
+		if err != nil {
+			return framePart{}, err
+		}
+		info := codec.InfoOf(l.file.Dataset)
+		fs.info = &info
+	}
+	info := *fs.info
+	return framePart{length: int64(info.FrameBytes()), write: func(w io.Writer) error {
+		src, err := fs.read(n)
+		if err != nil {
+			return err
+		}
+		f, err := codec.Decode(fs.ts.UID, src, info)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(f.Data)
+		return err
+	}}, nil
+}
+
+// partAs returns frame n in format f.
+func (fs *frameSource) partAs(n int, f frameFormat) (framePart, error) {
+	if f.decode {
+		return fs.decodedPart(n)
+	}
+	return fs.part(n), nil
+}
+
 // read returns frame n's bytes.
 func (fs *frameSource) read(n int) ([]byte, error) {
 	if fs.frames == nil {
@@ -145,30 +230,31 @@ func (s *sliceWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// negotiateParts picks how to send parts of media type typ (with transfer
-// syntax ts): multipart or, for one part, a bare body. ok is false for 406.
-func negotiateParts(r *http.Request, typ, ts string, native bool, nparts int) (multi, ok bool) {
+// negotiateParts picks the format of parts and whether to send them as
+// multipart or, for one part, a bare body. ok is false for 406.
+func negotiateParts(r *http.Request, cands []frameFormat, nparts int) (f frameFormat, multi, ok bool) {
 	for _, m := range parseAccept(r) {
-		tsOK := func() bool {
-			want := m.params["transfer-syntax"]
-			return want == "" || want == "*" || want == ts || (native && nativeLE(want) && want != dcm.DeflatedExplicitVRLittleEndian)
-		}
 		switch {
 		case m.typ == "multipart/related":
-			if typeMatches(m.partType(), typ) && tsOK() {
-				return true, true
+			if f, ok := matchFormat(m.partType(), m.params["transfer-syntax"], cands); ok {
+				return f, true, true
 			}
 		case m.typ == "*/*" || m.typ == "multipart/*":
-			return true, true
-		case nparts == 1 && typeMatches(m.typ, typ) && tsOK():
-			return false, true
+			return cands[0], true, true
+		case nparts == 1:
+			if f, ok := matchFormat(m.typ, m.params["transfer-syntax"], cands); ok {
+				return f, false, true
+			}
 		}
 	}
-	return false, false
+	return frameFormat{}, false, false
 }
 
 // serveParts writes parts as multipart/related (or one bare body).
-func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []framePart, typ, ts, etag string, compress, multi bool) {
+func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []framePart, f frameFormat, etag string, multi bool) {
+	typ, ts := f.mediaType, f.ts
+	compress := typ == octetStream && nativeLE(ts) // compressed frames do not shrink
+	etag = strings.TrimSuffix(etag, `"`) + "-" + hashTag(typ, ts) + `"`
 	hd := w.Header()
 	hd.Set("Cache-Control", immutableCache)
 	gz := compress && acceptsGzip(r)
@@ -216,15 +302,8 @@ func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []fra
 	_ = closeBody()
 }
 
-// frameTS is the transfer-syntax parameter of frames of an instance.
-func frameTS(fs *frameSource) string {
-	if fs.native {
-		return dcm.ExplicitVRLittleEndian
-	}
-	return fs.in.TransferSyntax
-}
-
-// frames serves WADO-RS frame retrieval: exactly the stored byte ranges.
+// frames serves WADO-RS frame retrieval: the stored byte ranges, or the
+// frames decoded when the client asks for a syntax they are not stored in.
 func (h *Handler) frames(w http.ResponseWriter, r *http.Request, scope query.Scope) {
 	list, err := parseFrameList(r.PathValue("frames"))
 	if err != nil {
@@ -248,22 +327,33 @@ func (h *Handler) frames(w http.ResponseWriter, r *http.Request, scope query.Sco
 			return
 		}
 	}
-	ts := frameTS(fs)
-	multi, ok := negotiateParts(r, fs.mediaType, ts, fs.native, len(list))
+	cands := fs.formats()
+	f, multi, ok := negotiateParts(r, cands, len(list))
 	if !ok {
-		h.fail(w, r, http.StatusNotAcceptable, "frames of this instance are available as "+fs.mediaType+"; transfer-syntax="+ts)
+		h.fail(w, r, http.StatusNotAcceptable, "frames of this instance are available as "+describe(cands))
 		return
 	}
 	parts := make([]framePart, len(list))
 	for i, n := range list {
-		parts[i] = fs.part(n)
+		if parts[i], err = fs.partAs(n, f); err != nil {
+			h.internal(w, r, err)
+			return
+		}
 	}
 	mode := "m"
 	if !multi {
 		mode = "s"
 	}
 	etag := etagOf(in.SHA256, "f"+r.PathValue("frames"), mode)
-	h.serveParts(w, r, parts, fs.mediaType, ts, etag, fs.native, multi)
+	h.serveParts(w, r, parts, f, etag, multi)
+}
+
+func describe(cands []frameFormat) string {
+	var out []string
+	for _, c := range cands {
+		out = append(out, c.mediaType+"; transfer-syntax="+c.ts)
+	}
+	return strings.Join(out, " or ")
 }
 
 // bulk serves BulkDataURIs: Pixel Data (as frames for compressed data)
@@ -288,14 +378,28 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, scope query.Scope
 			return
 		}
 		defer fs.obj.Close()
-		var parts []framePart
-		if fs.native {
-			// One part: all frames, the Pixel Data value.
+		cands := fs.formats()
+		n := fs.count()
+		if !fs.ts.Encapsulated {
+			n = 1 // one part: all frames, the Pixel Data value
+		}
+		f, multi, ok := negotiateParts(r, cands, n)
+		if !ok {
+			h.fail(w, r, http.StatusNotAcceptable, "pixel data of this instance is available as "+describe(cands))
+			return
+		}
+		all := make([]framePart, fs.count())
+		for i := range all {
+			if all[i], err = fs.partAs(i+1, f); err != nil {
+				h.internal(w, r, err)
+				return
+			}
+		}
+		parts := all
+		if !fs.ts.Encapsulated {
 			var total int64
-			all := make([]framePart, fs.count())
-			for i := range all {
-				all[i] = fs.part(i + 1)
-				total += all[i].length
+			for _, p := range all {
+				total += p.length
 			}
 			parts = []framePart{{length: total, write: func(w io.Writer) error {
 				for _, p := range all {
@@ -305,18 +409,8 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, scope query.Scope
 				}
 				return nil
 			}}}
-		} else {
-			for i := range fs.count() {
-				parts = append(parts, fs.part(i+1))
-			}
 		}
-		fts := frameTS(fs)
-		multi, ok := negotiateParts(r, fs.mediaType, fts, fs.native, len(parts))
-		if !ok {
-			h.fail(w, r, http.StatusNotAcceptable, "pixel data of this instance is available as "+fs.mediaType)
-			return
-		}
-		h.serveParts(w, r, parts, fs.mediaType, fts, etagOf(in.SHA256, "b"+ts, strconv.FormatBool(multi)), fs.native, multi)
+		h.serveParts(w, r, parts, f, etagOf(in.SHA256, "b"+ts, strconv.FormatBool(multi)), multi)
 		return
 	}
 	obj, err := h.a.Open(r.Context(), in.Ref())
@@ -340,11 +434,11 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request, scope query.Scope
 		h.fail(w, r, http.StatusNotFound, "bulk data "+ts+" cannot be served: "+err.Error())
 		return
 	}
-	multi, ok := negotiateParts(r, "application/octet-stream", dcm.ExplicitVRLittleEndian, true, 1)
+	f, multi, ok := negotiateParts(r, []frameFormat{{mediaType: octetStream, ts: dcm.ExplicitVRLittleEndian}}, 1)
 	if !ok {
 		h.fail(w, r, http.StatusNotAcceptable, "bulk data is available as application/octet-stream")
 		return
 	}
 	part := framePart{length: int64(len(v)), write: func(w io.Writer) error { _, err := w.Write(v); return err }}
-	h.serveParts(w, r, []framePart{part}, "application/octet-stream", dcm.ExplicitVRLittleEndian, etagOf(in.SHA256, "b"+ts, strconv.FormatBool(multi)), true, multi)
+	h.serveParts(w, r, []framePart{part}, f, etagOf(in.SHA256, "b"+ts, strconv.FormatBool(multi)), multi)
 }

@@ -32,6 +32,9 @@ const (
 	tagFailureReason            dcm.Tag = 0x00081197
 	tagFailedSOPSequence        dcm.Tag = 0x00081198
 	tagWarningReason            dcm.Tag = 0x00081196
+	// Error Comment (PS3.7): DIMSE's free-text reason, as dcm4chee adds it
+	// to failed STOW-RS items, so a sender learns why without our logs.
+	tagErrorComment dcm.Tag = 0x00000902
 )
 
 // storeFacility applies the facility rule: a caller whose scope names one
@@ -82,8 +85,14 @@ type stowResult struct {
 	studies        map[string]bool
 }
 
-func (s *stowResult) fail(class, uid string, reason uint16) {
+func (s *stowResult) fail(class, uid string, reason uint16, comment string) {
 	it := &dcm.Dataset{}
+	if comment != "" {
+		if len(comment) > 64 { // LO
+			comment = comment[:64]
+		}
+		it.Put(dcm.StrElement(tagErrorComment, "LO", comment))
+	}
 	if class != "" {
 		it.SetStr(tagReferencedSOPClassUID, class)
 	}
@@ -101,23 +110,25 @@ var (
 	errOutOfScope = errors.New("the instance's study belongs to a facility outside the caller's scope")
 )
 
-func failureReason(err error) uint16 {
+func failureReason(err error) (uint16, string) {
 	var ie *archive.InputError
 	switch {
 	case errors.Is(err, errWrongStudy):
-		return failWrongStudy
+		return failWrongStudy, errWrongStudy.Error()
 	case errors.Is(err, errOutOfScope):
-		return failProcessing
+		return failProcessing, errOutOfScope.Error()
 	case errors.Is(err, archive.ErrForeignPatient):
-		return failNotAuthorized
-	case errors.As(err, &ie) && strings.Contains(ie.Reason, "SOP Class"):
-		return failSOPClassMismatch
+		return failNotAuthorized, "the patient belongs to another facility's namespace"
+	case errors.Is(err, archive.ErrDuplicateRejected):
+		return failProcessing, "already stored with different content"
+	case errors.As(err, &ie) && (ie.Code == archive.InputMissingAttribute || ie.Code == archive.InputCommandMismatch):
+		return failSOPClassMismatch, ie.Reason
 	case errors.As(err, &ie):
-		return failCannotUnderstand
+		return failCannotUnderstand, ie.Reason
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return failOutOfResources
+		return failOutOfResources, "out of storage space; retry later"
 	}
-	return failProcessing
+	return failProcessing, "could not store the instance; retry later"
 }
 
 // store serves STOW-RS: each part streams into the archive as it arrives.
@@ -165,7 +176,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 		parts++
 		if ct := p.Header.Get("Content-Type"); ct != "" {
 			if pt, _, err := mime.ParseMediaType(ct); err != nil || !strings.EqualFold(pt, "application/dicom") {
-				res.fail("", "", failCannotUnderstand)
+				res.fail("", "", failCannotUnderstand, "part is "+ct+"; STOW-RS takes application/dicom")
 				_, _ = io.Copy(io.Discard, p)
 				continue
 			}
@@ -184,9 +195,9 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 			if out != nil {
 				class, uid = out.SOPClassUID, out.SOPInstanceUID
 			}
-			reason := failureReason(err)
+			reason, comment := failureReason(err)
 			h.log.Info("dicomweb: STOW-RS instance failed", "reason", fmt.Sprintf("0x%04X", reason), "error", err)
-			res.fail(class, uid, reason)
+			res.fail(class, uid, reason, comment)
 			if ctx.Err() != nil {
 				bodyErr = ctx.Err()
 				break
@@ -209,11 +220,11 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 		switch {
 		case study != "" && out.StudyUID != study:
 			h.log.Warn("dicomweb: STOW-RS instance of another study", "sop_class", out.SOPClassUID)
-			res.fail(out.SOPClassUID, out.SOPInstanceUID, failWrongStudy)
+			res.fail(out.SOPClassUID, out.SOPInstanceUID, failWrongStudy, errWrongStudy.Error())
 			continue
 		case !scope.AllowsFacility(stFacility):
 			h.log.Warn("dicomweb: STOW-RS instance belongs to a study outside the caller's scope", "sop_class", out.SOPClassUID)
-			res.fail(out.SOPClassUID, out.SOPInstanceUID, failProcessing)
+			res.fail(out.SOPClassUID, out.SOPInstanceUID, failProcessing, errOutOfScope.Error())
 			continue
 		}
 		it := &dcm.Dataset{}
@@ -237,7 +248,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 		// A cut-off body: the complete parts are stored; the rest failed.
 		h.log.Info("dicomweb: STOW-RS body ended early", "parts", parts, "error", bodyErr)
 		if !cutInPart {
-			res.fail("", "", failProcessing)
+			res.fail("", "", failProcessing, "the request body ended before its closing boundary")
 		}
 	}
 	if len(res.stored) == 0 && len(res.failed) == 0 {

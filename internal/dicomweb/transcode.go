@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/blob"
 	"lightbox/internal/dcm"
+	"lightbox/internal/dcm/codec"
 )
 
 func mustJSON(v any) []byte {
@@ -70,7 +72,8 @@ func (l *loaded) value(e *dcm.Element) ([]byte, error) {
 	return v, nil
 }
 
-// fill loads every bulk value of ds (recursively) into memory.
+// fill loads every bulk value of ds (recursively) into memory, little
+// endian.
 func (l *loaded) fill(ds *dcm.Dataset) error {
 	for _, e := range ds.Elements {
 		for _, it := range e.Items {
@@ -83,21 +86,82 @@ func (l *loaded) fill(ds *dcm.Dataset) error {
 			if err != nil {
 				return err
 			}
+			if l.file.TransferSyntax.BigEndian {
+				dcm.SwapToLittle(e.VR, v)
+			}
 			e.Value, e.Bulk = v, nil
 		}
 	}
 	return nil
 }
 
-// transcode re-encodes a native (uncompressed, little endian) instance in
-// another native little endian transfer syntax. It holds one instance in
-// memory.
-func transcode(w io.Writer, obj blob.Object, ts string) error {
+// decodePixels replaces compressed or big endian Pixel Data with native
+// little endian frames, decoded frame by frame from their located ranges.
+func (l *loaded) decodePixels(frames []archive.Frame) error {
+	ds := l.file.Dataset
+	px := ds.Get(dcm.TagPixelData)
+	ts := l.file.TransferSyntax
+	if px == nil || px.Bulk == nil || !(ts.Encapsulated || ts.BigEndian) {
+		return nil
+	}
+	if frames == nil {
+		if ts.Encapsulated {
+			return fmt.Errorf("%w: its frames cannot be told apart", errEncapsulated)
+		}
+		return nil // unaligned (1-bit) native data: swapped by fill
+	}
+	info := codec.InfoOf(ds)
+	var out []byte
+	photometric := info.Photometric
+	for i, fr := range frames {
+		var src []byte
+		for _, rg := range fr {
+			b := make([]byte, rg[1])
+			if _, err := l.src.ReadAt(b, rg[0]); err != nil {
+				return fmt.Errorf("frame %d: %w", i+1, err)
+			}
+			src = append(src, b...)
+		}
+		f, err := codec.Decode(ts.UID, src, info)
+		if err != nil {
+			return fmt.Errorf("frame %d: %w", i+1, err)
+		}
+		out = append(out, f.Data...)
+		photometric = f.Photometric
+	}
+	px.Bulk, px.Value, px.VR = nil, out, "OB"
+	if info.BitsAllocated > 8 {
+		px.VR = "OW"
+	}
+	if photometric != info.Photometric {
+		ds.SetStr(tagPhotometricInterpretation, photometric)
+	}
+	return nil
+}
+
+const tagPhotometricInterpretation dcm.Tag = 0x00280004
+
+// transcodable reports whether an instance stored in syntax from can be
+// sent in the native little endian syntax to.
+func transcodable(from, to string) bool {
+	if !nativeLE(to) {
+		return false
+	}
+	return nativeLE(from) || codec.CanDecode(from)
+}
+
+// transcode re-encodes a stored instance in a native little endian
+// transfer syntax, decoding compressed or big endian pixel data (frames
+// locates them). It holds one instance in memory.
+func transcode(w io.Writer, obj blob.Object, frames []archive.Frame, ts string) error {
 	l, err := load(obj)
 	if err != nil {
 		return err
 	}
 	ds := l.file.Dataset
+	if err := l.decodePixels(frames); err != nil {
+		return fmt.Errorf("transcode: %w", err)
+	}
 	if err := l.fill(ds); err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"lightbox/internal/blob"
 	"lightbox/internal/dcm"
 	"lightbox/internal/query"
 )
@@ -92,13 +93,13 @@ func decideTS(stored string, c tsChoice) (string, bool) {
 	case c.ts == "*" || c.ts == stored:
 		return "", true
 	case c.ts == "":
-		// Default: Explicit VR Little Endian (PS3.18 8.7.3.5.2). Compressed
-		// data cannot be decompressed here and is sent as stored.
-		if nativeLE(stored) && stored != dcm.ExplicitVRLittleEndian {
+		// Default: Explicit VR Little Endian (PS3.18 8.7.3.5.2) for native
+		// data; compressed data is sent as stored rather than inflated.
+		if (nativeLE(stored) || stored == dcm.ExplicitVRBigEndian) && stored != dcm.ExplicitVRLittleEndian {
 			return dcm.ExplicitVRLittleEndian, true
 		}
 		return "", true
-	case nativeLE(c.ts) && nativeLE(stored):
+	case transcodable(stored, c.ts):
 		return c.ts, true
 	}
 	return "", false
@@ -161,12 +162,18 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	if chosen.single {
 		in := ins[0]
 		ts := plan[0]
+		src, err := h.openInstance(r, &in)
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		defer src.obj.Close()
 		if ts == "" {
 			ts = in.TransferSyntax
-			hd.Set("Content-Length", strconv.FormatInt(in.Size, 10))
+			hd.Set("Content-Length", strconv.FormatInt(src.size(), 10))
 		}
 		hd.Set("Content-Type", `application/dicom; transfer-syntax=`+ts)
-		if err := h.writeInstance(r, w, &in, plan[0]); err != nil {
+		if err := src.write(w, &in, plan[0]); err != nil {
 			h.log.Warn("dicomweb: retrieve aborted", "error", err)
 		}
 		return
@@ -181,19 +188,27 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		}
 		in := &ins[i]
 		ts := plan[i]
+		src, err := h.openInstance(r, in)
+		if err != nil {
+			h.log.Warn("dicomweb: retrieve aborted", "sop_class", in.SOPClassUID, "error", err)
+			panic(http.ErrAbortHandler)
+		}
 		ph := textproto.MIMEHeader{}
 		if ts == "" {
 			ph.Set("Content-Type", "application/dicom; transfer-syntax="+in.TransferSyntax)
-			ph.Set("Content-Length", strconv.FormatInt(in.Size, 10))
+			ph.Set("Content-Length", strconv.FormatInt(src.size(), 10))
 		} else {
 			ph.Set("Content-Type", "application/dicom; transfer-syntax="+ts)
 		}
 		ph.Set("Content-Location", h.base(r)+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID)
 		pw, err := mw.CreatePart(ph)
 		if err != nil {
+			src.obj.Close()
 			return
 		}
-		if err := h.writeInstance(r, pw, in, ts); err != nil {
+		err = src.write(pw, in, ts)
+		src.obj.Close()
+		if err != nil {
 			// Headers are gone: abort the response so the client sees a
 			// broken body rather than a silently short one.
 			h.log.Warn("dicomweb: retrieve aborted", "sop_class", in.SOPClassUID, "error", err)
@@ -203,18 +218,55 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	_ = mw.Close()
 }
 
-// writeInstance copies the stored bytes (ts == "") or a transcoded copy.
-func (h *Handler) writeInstance(r *http.Request, w io.Writer, in *query.Instance, ts string) error {
+// storedInstance is an opened blob and, for an instance stored without
+// preamble or meta information, the prefix that makes it a Part 10 file.
+type storedInstance struct {
+	obj    blob.Object
+	prefix []byte
+}
+
+func (s *storedInstance) size() int64 { return int64(len(s.prefix)) + s.obj.Size() }
+
+// openInstance opens an instance's blob and works out its prefix: the
+// data set bytes are served as received, behind a preamble and (when the
+// sender sent none) a generated meta header, since application/dicom is a
+// Part 10 file (PS3.18 8.7.3.5).
+func (h *Handler) openInstance(r *http.Request, in *query.Instance) (*storedInstance, error) {
 	obj, err := h.a.Open(r.Context(), in.Ref())
 	if err != nil {
-		return fmt.Errorf("open instance blob: %w", err)
+		return nil, fmt.Errorf("open instance blob: %w", err)
 	}
-	defer obj.Close()
-	if ts == "" {
-		_, err = io.Copy(w, obj)
+	s := &storedInstance{obj: obj}
+	head := make([]byte, 132)
+	n, _ := obj.ReadAt(head, 0)
+	head = head[:n]
+	switch {
+	case n == 132 && string(head[128:]) == "DICM":
+	case n >= 4 && string(head[:4]) == "DICM":
+		s.prefix = make([]byte, 128)
+	case n >= 2 && head[0] == 0x02 && head[1] == 0x00:
+		s.prefix = append(make([]byte, 128), "DICM"...)
+	default:
+		var b bytes.Buffer
+		if err := dcm.WriteHeader(&b, dcm.NewMeta(in.SOPClassUID, in.SOPInstanceUID, in.TransferSyntax, "")); err != nil {
+			obj.Close()
+			return nil, err
+		}
+		s.prefix = b.Bytes()
+	}
+	return s, nil
+}
+
+// write copies the stored bytes (ts == "") or a transcoded copy.
+func (s *storedInstance) write(w io.Writer, in *query.Instance, ts string) error {
+	if ts != "" {
+		return transcode(w, s.obj, in.Frames, ts)
+	}
+	if _, err := w.Write(s.prefix); err != nil {
 		return err
 	}
-	return transcode(w, obj, ts)
+	_, err := io.Copy(w, io.NewSectionReader(s.obj, 0, s.obj.Size()))
+	return err
 }
 
 func storedSyntaxes(ins []query.Instance) string {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
-	"lightbox/internal/dcm"
 )
 
 // Storer is what the importer needs of the archive.
@@ -152,7 +151,7 @@ func storeOne(ctx context.Context, st Storer, j job, src archive.Source) (outcom
 		return "stored", "", res
 	case err == nil:
 		return "duplicate", "", res
-	case errors.As(err, &ie) && strings.Contains(ie.Reason, dcm.ErrNotPart10.Error()):
+	case errors.As(err, &ie) && ie.Code == archive.InputNotDICOM:
 		return "skipped", ie.Reason, nil
 	case errors.As(err, &ie):
 		return "rejected", ie.Reason, nil

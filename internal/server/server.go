@@ -338,7 +338,7 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}
