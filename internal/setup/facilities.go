@@ -190,3 +190,17 @@ func parseBool(s string) (bool, error) {
 	}
 	return false, strconv.ErrSyntax
 }
+
+// PutContract sets the contract of an existing facility.
+func (s *Service) PutContract(ctx context.Context, by Actor, facilityID string, c roster.Contract) error {
+	if err := roster.ValidateContract(c); err != nil {
+		return invalid("contract", "%v", err)
+	}
+	return s.write(ctx, by, change{typ: audit.SoftwareConfiguration, action: audit.Update, object: "facility", detail: "put contract of " + facilityID, facility: facilityID},
+		func(tx *db.Tx) error {
+			if _, err := facility.Get(ctx, tx, facilityID); err != nil {
+				return &Error{Code: CodeNotFound, Msg: "no facility " + facilityID}
+			}
+			return roster.PutContract(ctx, tx, facilityID, c)
+		})
+}

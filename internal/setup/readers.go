@@ -104,8 +104,8 @@ func (s *Service) readerMap(ctx context.Context) (map[string]*credential.Reader,
 }
 
 // ImportReaders reads readers as a JSON array of reader documents (each
-// replaces the stored one) or as CSV of ReaderCSVHeader (each row creates
-// the reader or updates those fields, keeping its credentials and shifts).
+// replaces the stored one) or as FormatReadersCSV (each row creates the
+// reader or updates those fields, keeping its credentials and shifts).
 func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, format string) (*Report, error) {
 	rep := &Report{Kind: "readers", Rejected: []Rejected{}}
 	facs, err := facility.IDs(ctx, s.DB)
@@ -114,7 +114,7 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 	}
 	im := importer[credential.Reader]{check: func(rd *credential.Reader) (string, error) { return readerChecker(facs)(rd) },
 		save: func(ctx context.Context, tx *db.Tx, rd *credential.Reader) error { return saveReader(ctx, tx, rd) }, change: readerChange}
-	if format != "csv" {
+	if format != FormatReadersCSV {
 		rows, err := readJSON[credential.Reader](r, rep)
 		if err != nil {
 			return rep, err
@@ -258,17 +258,23 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 	return rep, im.run(ctx, s, by, rep, recs)
 }
 
-// ExportReaders writes readers as JSON documents, as reader CSV, or their
-// licences and privileges as credential CSV ("credentials").
+// Export formats of readers.
+const (
+	FormatJSON           = "json"            // whole reader documents
+	FormatReadersCSV     = "readers-csv"     // ReaderCSVHeader
+	FormatCredentialsCSV = "credentials-csv" // CredentialCSVHeader
+)
+
+// ExportReaders writes readers in one of the Format* formats.
 func (s *Service) ExportReaders(ctx context.Context, w io.Writer, format string) error {
 	rs, err := roster.Store{DB: s.DB}.Readers(ctx)
 	if err != nil {
 		return err
 	}
 	switch format {
-	case "credentials":
+	case FormatCredentialsCSV:
 		return roster.ExportCSV(w, rs)
-	case "csv":
+	case FormatReadersCSV:
 		cw := csv.NewWriter(w)
 		_ = cw.Write(ReaderCSVHeader)
 		for _, r := range rs {

@@ -137,7 +137,7 @@ func TestBulkImport(t *testing.T) {
 			}
 			rb.WriteString("dr.bad,No Country,,TX,America/Chicago,CT,,3MP,false,10\n")
 			rb.WriteString("dr.bad2,Bad Target,US,TX,America/Chicago,CT,,3MP,false,lots\n")
-			rep, err = s.ImportReaders(ctx, admin, strings.NewReader(rb.String()), "csv")
+			rep, err = s.ImportReaders(ctx, admin, strings.NewReader(rb.String()), FormatReadersCSV)
 			if err != nil || rep.Accepted != 500 || len(rep.Rejected) != 2 {
 				t.Fatalf("%v %+v", err, rep)
 			}
