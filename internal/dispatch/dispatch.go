@@ -62,7 +62,7 @@ type Service struct {
 	setupMu   sync.Mutex
 	setupSeen int64
 	readerIDs map[string]bool
-	done   chan struct{}
+	done      chan struct{}
 }
 
 // Errors returned to callers.
