@@ -54,7 +54,9 @@ func (c *setupCmd) open(ctx context.Context, env *Env, args []string) (*setup.Se
 	return &setup.Service{DB: st.DB, Audit: &audit.Logger{DB: st.DB}, FHIRProbe: fhir.Probe}, st, nil
 }
 
-func cliActor() setup.Actor { return setup.Actor{UserID: operator(), Role: "admin", Interface: audit.CLI} }
+func cliActor() setup.Actor {
+	return setup.Actor{UserID: operator(), Role: "admin", Interface: audit.CLI}
+}
 
 // importFile opens the one file argument and names its format by extension.
 func (c *setupCmd) importFile() (*os.File, string, error) {
