@@ -12,7 +12,8 @@ import (
 )
 
 const readerUsage = `Usage: lightbox reader add --id USER --name NAME --country US [--state ST] --timezone ZONE [--modalities "CT MR"]
-                         [--licence ST:NUMBER:YYYY-MM-DD,...] [--privilege FACILITY:YYYY-MM-DD,...] [--mqsa] [--workstation 5MP] ...
+                         [--licence ST:NUMBER:YYYY-MM-DD,...] [--privilege FACILITY:YYYY-MM-DD,...] [--mqsa] [--workstation 5MP]
+                         [--malpractice-states "OR WA" --malpractice-expires YYYY-MM-DD] ...
        lightbox reader list
        lightbox reader import FILE.json|FILE.csv [--kind credentials|readers]
        lightbox reader export [--format json|csv|readers-csv]`
@@ -37,6 +38,8 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 	target := c.fs.Float64("rvu-target", 0, "RVU target per hour")
 	lic := c.fs.String("licence", "", "licences: STATE:NUMBER:EXPIRES, comma-separated")
 	priv := c.fs.String("privilege", "", "privileges: FACILITY:EXPIRES, comma-separated")
+	malStates := c.fs.String("malpractice-states", "", "states a telemedicine malpractice policy covers, e.g. \"OR WA\"")
+	malExp := c.fs.String("malpractice-expires", "", "that policy's expiry, YYYY-MM-DD")
 	kind := c.fs.String("kind", "credentials", "CSV import: credentials (licences and privileges) or readers (one reader a row)")
 	format := c.fs.String("format", "json", "export format: json (reader documents), csv (licences and privileges) or readers-csv")
 	s, st, err := c.open(ctx, env, args)
@@ -67,6 +70,13 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 				return fmt.Errorf("--privilege %q: want FACILITY:YYYY-MM-DD", pv)
 			}
 			r.Privileges = append(r.Privileges, credential.Privilege{Facility: p[0], Basis: credential.Direct, Expires: exp, Scope: credential.Scope{Mammography: *mqsa}})
+		}
+		if *malStates != "" {
+			exp, err := credential.ParseDate(*malExp)
+			if err != nil {
+				return fmt.Errorf("--malpractice-expires: want YYYY-MM-DD")
+			}
+			r.Malpractice = []credential.Malpractice{{States: splitList(strings.ToUpper(*malStates)), Telemedicine: true, Expires: exp}}
 		}
 		if err := s.PutReader(ctx, cliActor(), r); err != nil {
 			return err
