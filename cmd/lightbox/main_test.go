@@ -119,7 +119,14 @@ func TestReaderImportExport(t *testing.T) {
 	_ = os.WriteFile(readers, []byte(`[{"id":"dr.x","name":"Dr X","modalities":["CT"],"location":{"country":"US","state":"TX"},"time_zone":"America/Chicago",
 		"workstation":"3MP","rvu_target_per_hour":8,"licenses":[{"state":"TX","number":"TX9","status":"active","expires":"2030-01-01","verified_at":"2026-01-01T00:00:00Z"}],
 		"privileges":[{"facility":"SGH","scope":{},"basis":"direct","granted":"2026-01-01","expires":"2028-01-01"}]}]`), 0o600)
-	if out, e, code := run(t, "reader", "import", "--data", data, readers); code != 0 || !strings.Contains(out, "imported 1") {
+	// A privilege at a facility that does not exist is refused, row by row.
+	if out, _, code := run(t, "reader", "import", "--data", data, readers); code == 0 || !strings.Contains(out, "[unknown_facility] privileges[0].facility") {
+		t.Fatalf("privilege at an unknown facility accepted: %s", out)
+	}
+	if out, e, code := run(t, "facility", "add", "--data", data, "--id", "SGH", "--name", "Springfield General", "--state", "IL", "--timezone", "America/Chicago"); code != 0 {
+		t.Fatalf("facility add: %s %s", out, e)
+	}
+	if out, e, code := run(t, "reader", "import", "--data", data, readers); code != 0 || !strings.Contains(out, "1 of 1 rows imported") {
 		t.Fatalf("import: %s %s", out, e)
 	}
 	out, _, _ := run(t, "reader", "export", "--data", data, "--format", "csv")

@@ -537,3 +537,23 @@ func mpps(t *testing.T, addr string, cmd *dimse.Command, status, accession, stud
 		t.Fatalf("MPPS %s: %v %+v", status, err, rsp)
 	}
 }
+
+// postRaw posts a body of a content type (CSV imports) and decodes the answer.
+func (c apiClient) postRaw(path, contentType, body string, out any) int {
+	c.t.Helper()
+	req, _ := http.NewRequest("POST", "http://"+c.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatalf("POST %s: %v: %s", path, err, b)
+		}
+	}
+	return resp.StatusCode
+}

@@ -73,6 +73,12 @@ type Store struct{ DB *db.DB }
 
 // Put creates or replaces a remote AE.
 func (s Store) Put(ctx context.Context, e Entity) error {
+	return Put(ctx, s.DB, e)
+}
+
+// Put creates or replaces a remote AE through x (a *db.DB or the caller's
+// transaction).
+func Put(ctx context.Context, x db.Execer, e Entity) error {
 	e.Title = strings.TrimSpace(e.Title)
 	if err := e.Validate(); err != nil {
 		return err
@@ -81,7 +87,7 @@ func (s Store) Put(ctx context.Context, e Entity) error {
 	if e.TLS {
 		tls = 1
 	}
-	_, err := s.DB.Exec(ctx, `INSERT INTO remote_ae (ae_title, host, port, facility_id, tls, description, allow_cidrs, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := x.Exec(ctx, `INSERT INTO remote_ae (ae_title, host, port, facility_id, tls, description, allow_cidrs, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (ae_title) DO UPDATE SET host = excluded.host, port = excluded.port, facility_id = excluded.facility_id,
 		tls = excluded.tls, description = excluded.description, allow_cidrs = excluded.allow_cidrs`,
 		e.Title, e.Host, e.Port, e.FacilityID, tls, e.Description, strings.Join(e.AllowCIDRs, ","), db.Now(time.Now()))
@@ -108,8 +114,18 @@ func (s Store) Get(ctx context.Context, title string) (Entity, error) {
 
 // Delete removes an AE.
 func (s Store) Delete(ctx context.Context, title string) error {
-	_, err := s.DB.Exec(ctx, "DELETE FROM remote_ae WHERE ae_title = ?", strings.TrimSpace(title))
+	_, err := Delete(ctx, s.DB, title)
 	return err
+}
+
+// Delete removes an AE through x; it reports whether one existed.
+func Delete(ctx context.Context, x db.Execer, title string) (bool, error) {
+	res, err := x.Exec(ctx, "DELETE FROM remote_ae WHERE ae_title = ?", strings.TrimSpace(title))
+	if err != nil {
+		return false, fmt.Errorf("delete AE %s: %w", title, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // List returns every AE ordered by title.

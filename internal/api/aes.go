@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"lightbox/internal/ae"
@@ -36,22 +35,9 @@ func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		return
 	}
 	e.Title = r.PathValue("title")
-	if err := (ae.Store{DB: a.db}).Put(r.Context(), e); err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "%v", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
+	a.setupDone(w, r, a.setup.PutAE(r.Context(), actor(r, p), e), e)
 }
 
 func (a *API) deleteAE(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	s := ae.Store{DB: a.db}
-	if _, err := s.Get(r.Context(), r.PathValue("title")); errors.Is(err, ae.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no AE %s", r.PathValue("title"))
-		return
-	}
-	if err := s.Delete(r.Context(), r.PathValue("title")); err != nil {
-		a.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+	a.setupDone(w, r, a.setup.DeleteAE(r.Context(), actor(r, p), r.PathValue("title")), map[string]string{"status": "deleted"})
 }

@@ -3,13 +3,11 @@ package api
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"lightbox/internal/archive"
@@ -19,6 +17,7 @@ import (
 	"lightbox/internal/dispatch"
 	"lightbox/internal/order"
 	"lightbox/internal/roster"
+	"lightbox/internal/setup"
 )
 
 // API serves /api/.
@@ -27,6 +26,7 @@ type API struct {
 	dispatch  *dispatch.Service
 	orders    *order.Service
 	roster    roster.Store
+	setup     *setup.Service
 	rvu       *credential.RVUTable
 	archive   *archive.Archive
 	principal principalFunc
@@ -41,6 +41,9 @@ type Options struct {
 	Orders   *order.Service // order workflow routes; nil leaves them out
 	RVU      *credential.RVUTable
 	Archive  *archive.Archive // instance warnings; nil leaves them out
+	// Setup applies set-up changes (facilities, endpoints, readers, shifts,
+	// AEs); without one they fail as unaudited.
+	Setup *setup.Service
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -58,7 +61,10 @@ func New(o Options) *API {
 	if o.RVU == nil {
 		o.RVU = credential.DefaultRVU()
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
+	if o.Setup == nil {
+		o.Setup = &setup.Service{DB: o.DB}
+	}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -101,6 +107,9 @@ func (a *API) Register(mux Mux) {
 	a.registerHL7Senders(mux)
 	a.registerOnCall(mux)
 	a.registerWarnings(mux)
+	a.registerFacilities(mux)
+	a.registerEndpoints(mux)
+	a.registerShifts(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -424,76 +433,6 @@ func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	writeJSON(w, http.StatusOK, rd)
 }
 
-func (a *API) putReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var rd credential.Reader
-	if err := decode(r, &rd); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
-		return
-	}
-	rd.ID = r.PathValue("id")
-	if err := a.roster.PutReader(r.Context(), &rd); err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "%v", err)
-		return
-	}
-	if err := a.dispatch.ReaderChanged(r.Context(), rd.ID); err != nil {
-		a.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, &rd)
-}
-
-func (a *API) deleteReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	id := r.PathValue("id")
-	if err := a.roster.DeleteReader(r.Context(), id); err != nil {
-		a.fail(w, err)
-		return
-	}
-	if err := a.dispatch.ReaderChanged(r.Context(), id); err != nil && !errors.Is(err, dispatch.ErrUnknownStudy) {
-		a.log.Warn("reader removal", "err", err)
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
-}
-
-func (a *API) exportReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	rs, err := a.roster.Readers(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if r.URL.Query().Get("format") == "csv" {
-		w.Header().Set("Content-Type", "text/csv")
-		w.Header().Set("Content-Disposition", `attachment; filename="credentials.csv"`)
-		_ = roster.ExportCSV(w, rs)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = roster.ExportJSON(w, rs)
-}
-
-func (a *API) importReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	body := http.MaxBytesReader(w, r.Body, maxBody)
-	var n int
-	var err error
-	switch ct := r.Header.Get("Content-Type"); {
-	case strings.HasPrefix(ct, "text/csv"):
-		n, err = a.roster.ImportCSV(r.Context(), body)
-	case strings.HasPrefix(ct, "application/json"):
-		n, err = a.roster.ImportJSON(r.Context(), body)
-	default:
-		writeError(w, http.StatusUnsupportedMediaType, "send application/json (readers) or text/csv (licences and privileges)")
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "%v", err)
-		return
-	}
-	rs, _ := a.roster.Readers(r.Context())
-	for _, rd := range rs {
-		_ = a.dispatch.ReaderChanged(r.Context(), rd.ID)
-	}
-	writeJSON(w, http.StatusOK, map[string]int{"imported": n})
-}
-
 func (a *API) readersForAlerts(ctx context.Context) ([]credential.Reader, error) {
 	rs, err := a.roster.Readers(ctx)
 	if err != nil {
@@ -582,21 +521,7 @@ func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	id := r.PathValue("id")
-	var exists string
-	if err := a.db.QueryRow(r.Context(), "SELECT id FROM facility WHERE id = ?", id).Scan(&exists); errors.Is(err, sql.ErrNoRows) {
-		writeError(w, http.StatusNotFound, "no facility %s", id)
-		return
-	}
-	if err := a.roster.PutContract(r.Context(), id, c); err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "%v", err)
-		return
-	}
-	if err := a.dispatch.FacilitiesChanged(r.Context()); err != nil {
-		a.fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, c)
+	a.setupDone(w, r, a.setup.PutContract(r.Context(), actor(r, p), r.PathValue("id"), c), c)
 }
 
 func (a *API) rvuTable(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 
 	"lightbox/internal/ae"
+	"lightbox/internal/audit"
+	"lightbox/internal/setup"
 )
 
 func runAE(ctx context.Context, env *Env, args []string) error {
@@ -41,12 +43,13 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 				e.AllowCIDRs = append(e.AllowCIDRs, cidr)
 			}
 		}
-		if err := store.Put(ctx, e); err != nil {
+		s := &setup.Service{DB: st.DB, Audit: &audit.Logger{DB: st.DB}}
+		if err := s.PutAE(ctx, cliActor(), e); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "saved %s at %s\n", e.Title, e.Addr())
 	case "remove":
-		return store.Delete(ctx, *title)
+		return (&setup.Service{DB: st.DB, Audit: &audit.Logger{DB: st.DB}}).DeleteAE(ctx, cliActor(), *title)
 	case "list":
 		l, err := store.List(ctx)
 		if err != nil {

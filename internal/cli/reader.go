@@ -3,63 +3,121 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
+	"text/tabwriter"
 
+	"lightbox/internal/credential"
 	"lightbox/internal/roster"
+	"lightbox/internal/setup"
 )
 
-// runReader imports and exports reader credentials: readers as JSON, and
-// licences/privileges as CSV, the form medical-staff offices exchange.
+const readerUsage = `Usage: lightbox reader add --id USER --name NAME --country US [--state ST] --timezone ZONE [--modalities "CT MR"]
+                         [--licence ST:NUMBER:YYYY-MM-DD,...] [--privilege FACILITY:YYYY-MM-DD,...] [--mqsa] [--workstation 5MP]
+                         [--malpractice-states "OR WA" --malpractice-expires YYYY-MM-DD] ...
+       lightbox reader list
+       lightbox reader import FILE.json|FILE.csv [--kind credentials|readers]
+       lightbox reader export [--format json|csv|readers-csv]`
+
+// runReader manages readers and their credentials: whole documents as
+// JSON, one reader a row (readers-csv), licences and privileges one a row
+// (csv, as medical-staff offices exchange them).
 func runReader(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || (args[0] != "import" && args[0] != "export") {
-		fmt.Fprintln(env.Stderr, "Usage: lightbox reader import [--data DIR] FILE.json|FILE.csv\n       lightbox reader export [--data DIR] [--format json|csv]")
-		return errUsage
-	}
-	sub := args[0]
-	fs := newFlags(env, "reader "+sub, "reader "+sub+" [flags] [FILE]")
-	sf := addStorageFlags(fs)
-	format := fs.String("format", "json", "export format: json (whole reader documents) or csv (licences and privileges)")
-	if err := parse(fs, args[1:], env); err != nil {
+	c, err := newSetupCmd(env, "reader", args, []string{"add", "list", "import", "export"}, readerUsage)
+	if err != nil {
 		return err
 	}
-	st, _, err := sf.open(ctx, env)
+	id := c.fs.String("id", "", "reader ID (their user name)")
+	name := c.fs.String("name", "", "display name")
+	country := c.fs.String("country", "US", "where the reader physically reads (ISO 3166 two letters)")
+	state := c.fs.String("state", "", "US state where the reader reads")
+	zone := c.fs.String("timezone", "", "the reader's IANA time zone (their shifts are on this clock)")
+	mods := c.fs.String("modalities", "CT MR CR DX US", "modalities read")
+	subs := c.fs.String("subspecialties", "", "subspecialties, e.g. neuro msk")
+	ws := c.fs.String("workstation", "3MP", "diagnostic display class: 3MP or 5MP")
+	mqsa := c.fs.Bool("mqsa", false, "MQSA-qualified interpreting physician")
+	target := c.fs.Float64("rvu-target", 0, "RVU target per hour")
+	lic := c.fs.String("licence", "", "licences: STATE:NUMBER:EXPIRES, comma-separated")
+	priv := c.fs.String("privilege", "", "privileges: FACILITY:EXPIRES, comma-separated")
+	malStates := c.fs.String("malpractice-states", "", "states a telemedicine malpractice policy covers, e.g. \"OR WA\"")
+	malExp := c.fs.String("malpractice-expires", "", "that policy's expiry, YYYY-MM-DD")
+	kind := c.fs.String("kind", "credentials", "CSV import: credentials (licences and privileges) or readers (one reader a row)")
+	format := c.fs.String("format", "json", "export format: json (reader documents), csv (licences and privileges) or readers-csv")
+	s, st, err := c.open(ctx, env, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	rs := roster.Store{DB: st.DB}
-	if sub == "export" {
-		readers, err := rs.Readers(ctx)
+	switch c.sub {
+	case "add":
+		r := &credential.Reader{ID: *id, Name: *name, Location: credential.Location{Country: strings.ToUpper(*country), State: strings.ToUpper(*state)},
+			TimeZone: *zone, Modalities: splitList(*mods), Subspecialties: splitList(*subs), Workstation: credential.Workstation(strings.ToUpper(*ws)),
+			MQSA: credential.MQSA{Qualified: *mqsa}, RVUTargetPerHour: *target}
+		if old, err := (roster.Store{DB: st.DB}).Reader(ctx, *id); err == nil {
+			r.Shifts, r.Blocks, r.Enrolments, r.Malpractice = old.Shifts, old.Blocks, old.Enrolments, old.Malpractice
+		}
+		for _, l := range splitList(*lic) {
+			p := strings.Split(l, ":")
+			exp, err := credential.ParseDate(p[len(p)-1])
+			if len(p) != 3 || err != nil {
+				return fmt.Errorf("--licence %q: want STATE:NUMBER:YYYY-MM-DD", l)
+			}
+			r.Licenses = append(r.Licenses, credential.License{State: p[0], Number: p[1], Status: credential.LicenceActive, Expires: exp})
+		}
+		for _, pv := range splitList(*priv) {
+			p := strings.Split(pv, ":")
+			exp, err := credential.ParseDate(p[len(p)-1])
+			if len(p) != 2 || err != nil {
+				return fmt.Errorf("--privilege %q: want FACILITY:YYYY-MM-DD", pv)
+			}
+			r.Privileges = append(r.Privileges, credential.Privilege{Facility: p[0], Basis: credential.Direct, Expires: exp, Scope: credential.Scope{Mammography: *mqsa}})
+		}
+		if *malStates != "" {
+			exp, err := credential.ParseDate(*malExp)
+			if err != nil {
+				return fmt.Errorf("--malpractice-expires: want YYYY-MM-DD")
+			}
+			r.Malpractice = []credential.Malpractice{{States: splitList(strings.ToUpper(*malStates)), Telemedicine: true, Expires: exp}}
+		}
+		if err := s.PutReader(ctx, cliActor(), r); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "saved reader %s\n", r.ID)
+	case "list":
+		rs, err := (roster.Store{DB: st.DB}).Readers(ctx)
 		if err != nil {
 			return err
 		}
-		if *format == "csv" {
-			return roster.ExportCSV(env.Stdout, readers)
+		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tLOCATION\tTIME ZONE\tLICENCES\tPRIVILEGES\tSHIFTS")
+		for _, r := range rs {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.ID, r.Name, r.Location, r.TimeZone, len(r.Licenses), len(r.Privileges), len(r.Shifts))
 		}
-		return roster.ExportJSON(env.Stdout, readers)
+		return w.Flush()
+	case "import":
+		f, ft, err := c.importFile()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		var rep *setup.Report
+		switch {
+		case ft == "json":
+			rep, err = s.ImportReaders(ctx, cliActor(), f, setup.FormatJSON)
+		case *kind == "readers":
+			rep, err = s.ImportReaders(ctx, cliActor(), f, setup.FormatReadersCSV)
+		default:
+			rep, err = s.ImportCredentials(ctx, cliActor(), f)
+		}
+		return c.report(env, rep, err)
+	case "export":
+		switch *format {
+		case "csv":
+			*format = setup.FormatCredentialsCSV
+		case setup.FormatJSON, setup.FormatReadersCSV, setup.FormatCredentialsCSV:
+		default:
+			return fmt.Errorf("--format is json, csv or readers-csv")
+		}
+		return s.ExportReaders(ctx, env.Stdout, *format)
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
-	}
-	f, err := os.Open(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	var n int
-	if strings.HasSuffix(strings.ToLower(fs.Arg(0)), ".csv") {
-		n, err = rs.ImportCSV(ctx, f)
-	} else {
-		n, err = rs.ImportJSON(ctx, f)
-	}
-	if err != nil {
-		return err
-	}
-	// A running server picks the change up at its next start or through the
-	// API (PUT /api/readers/{id}, POST /api/readers/import), which also
-	// re-routes studies at once.
-	fmt.Fprintf(env.Stdout, "imported %d\n", n)
 	return nil
 }

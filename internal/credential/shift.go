@@ -148,6 +148,20 @@ func (r *Reader) intervals(from, to time.Time) []interval {
 	return merged
 }
 
+// DutyBlocks expands the reader's weekly shifts and one-off blocks into
+// absolute on-duty blocks overlapping [from, to), breaks cut out, each
+// typed by the shift it belongs to. The simulator drives log-ins from
+// blocks, so a roster kept as weekly patterns is replayed through this.
+func DutyBlocks(r *Reader, from, to time.Time) []Block {
+	ivs := r.intervals(from, to)
+	out := make([]Block, 0, len(ivs))
+	for _, iv := range ivs {
+		typ, _ := ShiftTypeAt(r, iv.start)
+		out = append(out, Block{Type: typ, Start: iv.start, End: iv.end})
+	}
+	return out
+}
+
 // OnShift reports whether the reader is scheduled (and not on a break) at.
 func OnShift(r *Reader, at time.Time) bool {
 	on, _ := ShiftWindow(r, at)

@@ -152,6 +152,15 @@ func (db *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	return db.R.QueryRowContext(ctx, db.Rebind(q), args...)
 }
 
+// Execer is satisfied by *DB and *Tx: owners' write helpers take it so a
+// caller can put several owners' writes (and their audit record) in one
+// transaction.
+type Execer interface {
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
 // Tx is a write transaction with dialect-aware helpers.
 type Tx struct {
 	*sql.Tx

@@ -33,6 +33,10 @@ type Options struct {
 	// time, patient state) and reconciles it; an error is logged and the
 	// study goes on as it is.
 	Enrich func(ctx context.Context, st *credential.Study, p Patient) error
+	// SetupVersion, when set, is polled every tick: when it changes, the
+	// engine reloads facilities and readers, so set-up written by another
+	// process on the database (the CLI) takes effect at once.
+	SetupVersion func(ctx context.Context) (int64, error)
 }
 
 // Patient is what the archive knows of a study's patient and accession.
@@ -53,7 +57,12 @@ type Service struct {
 	// database reflects decisions in engine order.
 	mu     sync.Mutex
 	cancel context.CancelFunc
-	done   chan struct{}
+
+	// setupMu guards what the last roster reload saw.
+	setupMu   sync.Mutex
+	setupSeen int64
+	readerIDs map[string]bool
+	done      chan struct{}
 }
 
 // Errors returned to callers.
@@ -89,6 +98,13 @@ func New(d *db.DB, opt Options) *Service {
 // Start rebuilds the engine from the database (facilities, readers, then
 // leases and waiting studies) and starts the timer loop.
 func (s *Service) Start(ctx context.Context) error {
+	if s.opt.SetupVersion != nil {
+		v, err := s.opt.SetupVersion(ctx) // before loading: a change during the load is seen at the next tick
+		if err != nil {
+			return err
+		}
+		s.setupSeen = v
+	}
 	if err := s.load(ctx); err != nil {
 		return err
 	}
@@ -125,6 +141,9 @@ func (s *Service) loop(ctx context.Context) {
 
 // Tick runs the engine's timers and picks up studies that went quiet.
 func (s *Service) Tick(ctx context.Context) error {
+	if err := s.SyncSetup(ctx); err != nil {
+		return err
+	}
 	if err := s.admitQuietStudies(ctx); err != nil {
 		return err
 	}
@@ -147,11 +166,16 @@ func (s *Service) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ids := map[string]bool{}
 	for _, r := range readers {
 		if _, err := s.eng.Apply(worklist.ReaderUpdated{Reader: r}, now); err != nil {
 			return fmt.Errorf("load reader %s: %w", r.ID, err)
 		}
+		ids[r.ID] = true
 	}
+	s.setupMu.Lock()
+	s.readerIDs = ids
+	s.setupMu.Unlock()
 	rows, err := s.db.Query(ctx, "SELECT study_uid, doc, status, lease FROM read_item WHERE status IN ('waiting', 'leased', 'queued', 'uncovered') ORDER BY created_at")
 	if err != nil {
 		return fmt.Errorf("load worklist: %w", err)
@@ -599,11 +623,53 @@ func (s *Service) ReloadAll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ids := map[string]bool{}
 	for _, r := range rs {
 		if _, err := s.apply(ctx, worklist.ReaderUpdated{Reader: r}, ""); err != nil {
 			return err
 		}
+		ids[r.ID] = true
 	}
+	s.setupMu.Lock()
+	gone := []string{}
+	for id := range s.readerIDs {
+		if !ids[id] {
+			gone = append(gone, id)
+		}
+	}
+	s.readerIDs = ids
+	s.setupMu.Unlock()
+	for _, id := range gone {
+		if _, err := s.apply(ctx, worklist.ReaderRemoved{ReaderID: id}, ""); err != nil && !errors.Is(err, worklist.ErrUnknownReader) {
+			return err
+		}
+	}
+	return nil
+}
+
+// SyncSetup reloads facilities and readers when the set-up stamp moved
+// (the API calls it after a set-up write, ticks catch other processes).
+func (s *Service) SyncSetup(ctx context.Context) error {
+	if s.opt.SetupVersion == nil {
+		return nil
+	}
+	v, err := s.opt.SetupVersion(ctx)
+	if err != nil {
+		return err
+	}
+	s.setupMu.Lock()
+	same := v == s.setupSeen
+	s.setupMu.Unlock()
+	if same {
+		return nil
+	}
+	if err := s.ReloadAll(ctx); err != nil {
+		return err
+	}
+	s.setupMu.Lock()
+	s.setupSeen = v
+	s.setupMu.Unlock()
+	s.log.Info("set-up changed: facilities and readers reloaded", "version", v)
 	return nil
 }
 

@@ -253,3 +253,43 @@ func TestUncoveredPagesOnCall(t *testing.T) {
 		t.Fatal("on-call reader not paged")
 	}
 }
+
+// A reader added or removed by another process (the CLI on the server's
+// database) reaches the running engine at the next tick through the
+// set-up stamp.
+func TestSetupVersionReloadsRoster(t *testing.T) {
+	d := dbtest.SQLite(t)
+	ctx := context.Background()
+	if err := (facility.Store{DB: d}).Upsert(ctx, facility.Facility{ID: "SGH", Name: "Springfield", State: "IL", TimeZone: "America/Chicago"}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	version := int64(1)
+	s := New(d, Options{TickEvery: time.Hour, SetupVersion: func(context.Context) (int64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return version, nil
+	}})
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bump := func() { mu.Lock(); version++; mu.Unlock() }
+	if err := (roster.Store{DB: d}).PutReader(ctx, reader("dr.new", "IL", "SGH")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Tick(ctx); err != nil || s.Stats().Readers != 0 {
+		t.Fatalf("reloaded without a stamp change: %v %+v", err, s.Stats())
+	}
+	bump()
+	if err := s.Tick(ctx); err != nil || s.Stats().Readers != 1 {
+		t.Fatalf("new reader not seen: %v %+v", err, s.Stats())
+	}
+	if err := (roster.Store{DB: d}).DeleteReader(ctx, "dr.new"); err != nil {
+		t.Fatal(err)
+	}
+	bump()
+	if err := s.Tick(ctx); err != nil || s.Stats().Readers != 0 {
+		t.Fatalf("removed reader still in the engine: %v %+v", err, s.Stats())
+	}
+}

@@ -2,6 +2,8 @@ package facility
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,18 +19,27 @@ type Facility struct {
 	IssuerOfPatientID string `json:"issuer_of_patient_id"`
 }
 
+// ErrNotFound is returned for an unknown facility.
+var ErrNotFound = errors.New("unknown facility")
+
 // Store reads and writes facilities.
 type Store struct{ DB *db.DB }
 
 // Upsert creates or updates a facility.
 func (s Store) Upsert(ctx context.Context, f Facility) error {
-	if f.ID == "" || f.Name == "" {
-		return fmt.Errorf("facility needs an id and a name")
-	}
 	if _, err := time.LoadLocation(f.TimeZone); err != nil {
 		return fmt.Errorf("facility %s: time zone %q: %w", f.ID, f.TimeZone, err)
 	}
-	_, err := s.DB.Exec(ctx, `INSERT INTO facility (id, name, state, timezone, issuer_of_patient_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
+	return Upsert(ctx, s.DB, f)
+}
+
+// Upsert creates or updates a facility through x (a *db.DB or the
+// caller's transaction); the caller has validated the time zone.
+func Upsert(ctx context.Context, x db.Execer, f Facility) error {
+	if f.ID == "" || f.Name == "" {
+		return fmt.Errorf("facility needs an id and a name")
+	}
+	_, err := x.Exec(ctx, `INSERT INTO facility (id, name, state, timezone, issuer_of_patient_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, state = excluded.state, timezone = excluded.timezone,
 		issuer_of_patient_id = excluded.issuer_of_patient_id`,
 		f.ID, f.Name, f.State, f.TimeZone, f.IssuerOfPatientID, db.Now(time.Now()))
@@ -36,6 +47,39 @@ func (s Store) Upsert(ctx context.Context, f Facility) error {
 		return fmt.Errorf("save facility %s: %w", f.ID, err)
 	}
 	return nil
+}
+
+// Get loads one facility.
+func Get(ctx context.Context, x db.Execer, id string) (Facility, error) {
+	var f Facility
+	err := x.QueryRow(ctx, "SELECT id, name, state, timezone, issuer_of_patient_id FROM facility WHERE id = ?", id).
+		Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &f.IssuerOfPatientID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, fmt.Errorf("facility %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return f, fmt.Errorf("facility %s: %w", id, err)
+	}
+	return f, nil
+}
+
+// IDs returns the set of every facility ID (reference checks of a bulk
+// import look each row up here instead of querying per row).
+func IDs(ctx context.Context, x db.Execer) (map[string]bool, error) {
+	rows, err := x.Query(ctx, "SELECT id FROM facility")
+	if err != nil {
+		return nil, fmt.Errorf("facility ids: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
 }
 
 // List returns every facility ordered by ID.

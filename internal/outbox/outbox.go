@@ -81,19 +81,23 @@ func Enqueue(ctx context.Context, x Execer, m Message) error {
 	return nil
 }
 
-// Endpoint is a facility's outbound address of some kind ("hl7").
+// Endpoint is a facility's outbound address of some kind: "hl7" (Address
+// host:port, MLLP) or "fhir" (Address the base URL).
 type Endpoint struct {
-	FacilityID string
-	Kind       string
-	Address    string
-	TLS        bool
+	FacilityID string `json:"facility_id"`
+	Kind       string `json:"kind"`
+	Address    string `json:"address"`
+	TLS        bool   `json:"tls,omitempty"`
+	// Auth is how to authenticate to the peer (an Authorization header
+	// value for FHIR); it is a secret and never listed back.
+	Auth string `json:"auth,omitempty"`
 }
 
 // LookupEndpoint returns the facility's endpoint of kind, if configured.
 func LookupEndpoint(ctx context.Context, x Execer, facilityID, kind string) (Endpoint, bool, error) {
 	e := Endpoint{FacilityID: facilityID, Kind: kind}
 	var tls int
-	err := x.QueryRow(ctx, "SELECT address, tls FROM facility_endpoint WHERE facility_id = ? AND kind = ?", facilityID, kind).Scan(&e.Address, &tls)
+	err := x.QueryRow(ctx, "SELECT address, tls, auth FROM facility_endpoint WHERE facility_id = ? AND kind = ?", facilityID, kind).Scan(&e.Address, &tls, &e.Auth)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Endpoint{}, false, nil
 	}
@@ -104,14 +108,51 @@ func LookupEndpoint(ctx context.Context, x Execer, facilityID, kind string) (End
 	return e, true, nil
 }
 
-// SetEndpoint creates or replaces a facility endpoint.
-func SetEndpoint(ctx context.Context, d *db.DB, e Endpoint) error {
-	if _, err := d.Exec(ctx, `INSERT INTO facility_endpoint (facility_id, kind, address, tls, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (facility_id, kind) DO UPDATE SET address = excluded.address, tls = excluded.tls`,
-		e.FacilityID, e.Kind, e.Address, boolInt(e.TLS), db.Now(time.Now())); err != nil {
+// SetEndpoint creates or replaces a facility endpoint through x (a *db.DB
+// or the caller's transaction).
+func SetEndpoint(ctx context.Context, x db.Execer, e Endpoint) error {
+	if _, err := x.Exec(ctx, `INSERT INTO facility_endpoint (facility_id, kind, address, tls, auth, created_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (facility_id, kind) DO UPDATE SET address = excluded.address, tls = excluded.tls, auth = excluded.auth`,
+		e.FacilityID, e.Kind, e.Address, boolInt(e.TLS), e.Auth, db.Now(time.Now())); err != nil {
 		return fmt.Errorf("outbox: set endpoint: %w", err)
 	}
 	return nil
+}
+
+// DeleteEndpoint removes a facility endpoint; it reports whether one existed.
+func DeleteEndpoint(ctx context.Context, x db.Execer, facilityID, kind string) (bool, error) {
+	res, err := x.Exec(ctx, "DELETE FROM facility_endpoint WHERE facility_id = ? AND kind = ?", facilityID, kind)
+	if err != nil {
+		return false, fmt.Errorf("outbox: delete endpoint: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// Endpoints lists the endpoints of one facility ("" = every facility),
+// with their secrets.
+func Endpoints(ctx context.Context, x db.Execer, facilityID string) ([]Endpoint, error) {
+	q, args := "SELECT facility_id, kind, address, tls, auth FROM facility_endpoint", []any{}
+	if facilityID != "" {
+		q += " WHERE facility_id = ?"
+		args = append(args, facilityID)
+	}
+	rows, err := x.Query(ctx, q+" ORDER BY facility_id, kind", args...)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: endpoints: %w", err)
+	}
+	defer rows.Close()
+	var out []Endpoint
+	for rows.Next() {
+		var e Endpoint
+		var tls int
+		if err := rows.Scan(&e.FacilityID, &e.Kind, &e.Address, &tls, &e.Auth); err != nil {
+			return nil, err
+		}
+		e.TLS = tls != 0
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // Row is an outbox row as listed for coordinators.

@@ -44,6 +44,12 @@ func Validate(r *credential.Reader) error {
 
 // PutReader creates or replaces a reader.
 func (s Store) PutReader(ctx context.Context, r *credential.Reader) error {
+	return PutReader(ctx, s.DB, r)
+}
+
+// PutReader creates or replaces a reader through x (a *db.DB or the
+// caller's transaction).
+func PutReader(ctx context.Context, x db.Execer, r *credential.Reader) error {
 	if err := Validate(r); err != nil {
 		return err
 	}
@@ -51,7 +57,7 @@ func (s Store) PutReader(ctx context.Context, r *credential.Reader) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.Exec(ctx, `INSERT INTO reader (id, doc, updated_at) VALUES (?, ?, ?)
+	_, err = x.Exec(ctx, `INSERT INTO reader (id, doc, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, r.ID, string(doc), db.Now(time.Now()))
 	if err != nil {
 		return fmt.Errorf("save reader %s: %w", r.ID, err)
@@ -61,8 +67,14 @@ func (s Store) PutReader(ctx context.Context, r *credential.Reader) error {
 
 // Reader loads one reader.
 func (s Store) Reader(ctx context.Context, id string) (*credential.Reader, error) {
+	return ReaderTx(ctx, s.DB, id)
+}
+
+// ReaderTx loads one reader through x (in the caller's transaction, to
+// edit it).
+func ReaderTx(ctx context.Context, x db.Execer, id string) (*credential.Reader, error) {
 	var doc string
-	err := s.DB.QueryRow(ctx, "SELECT doc FROM reader WHERE id = ?", id).Scan(&doc)
+	err := x.QueryRow(ctx, "SELECT doc FROM reader WHERE id = ?", id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("reader %s: %w", id, ErrNotFound)
 	}
@@ -107,8 +119,18 @@ func (s Store) Readers(ctx context.Context) ([]*credential.Reader, error) {
 
 // DeleteReader removes a reader.
 func (s Store) DeleteReader(ctx context.Context, id string) error {
-	_, err := s.DB.Exec(ctx, "DELETE FROM reader WHERE id = ?", id)
+	_, err := DeleteReader(ctx, s.DB, id)
 	return err
+}
+
+// DeleteReader removes a reader through x; it reports whether one existed.
+func DeleteReader(ctx context.Context, x db.Execer, id string) (bool, error) {
+	res, err := x.Exec(ctx, "DELETE FROM reader WHERE id = ?", id)
+	if err != nil {
+		return false, fmt.Errorf("delete reader %s: %w", id, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // Contract is the part of a facility the group negotiates.
@@ -122,16 +144,34 @@ type Contract struct {
 
 // PutContract sets a facility's contract.
 func (s Store) PutContract(ctx context.Context, facilityID string, c Contract) error {
+	return PutContract(ctx, s.DB, facilityID, c)
+}
+
+// ValidateContract checks the terms the engine relies on.
+func ValidateContract(c Contract) error {
 	switch c.ReadType {
 	case "", credential.ReadFinalType, credential.ReadPrelimOnly, credential.ReadFinalRequiresUS:
 	default:
-		return fmt.Errorf("facility %s: unknown read type %q", facilityID, c.ReadType)
+		return fmt.Errorf("unknown read type %q (final, prelim-only, final-requires-us-reader)", c.ReadType)
+	}
+	for class, sla := range c.SLA {
+		if class.Rank() >= len(credential.Classes) || sla.Within <= 0 {
+			return fmt.Errorf("SLA for %q needs a known priority class and a positive duration", class)
+		}
+	}
+	return nil
+}
+
+// PutContract sets a facility's contract through x.
+func PutContract(ctx context.Context, x db.Execer, facilityID string, c Contract) error {
+	if err := ValidateContract(c); err != nil {
+		return fmt.Errorf("facility %s: %w", facilityID, err)
 	}
 	doc, err := json.Marshal(c)
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.Exec(ctx, `INSERT INTO facility_contract (facility_id, doc, updated_at) VALUES (?, ?, ?)
+	_, err = x.Exec(ctx, `INSERT INTO facility_contract (facility_id, doc, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (facility_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, facilityID, string(doc), db.Now(time.Now()))
 	if err != nil {
 		return fmt.Errorf("save contract %s: %w", facilityID, err)
@@ -171,4 +211,21 @@ func (s Store) Facilities(ctx context.Context) ([]*credential.Facility, error) {
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// ContractOf loads a facility's contract, if it has one.
+func ContractOf(ctx context.Context, x db.Execer, facilityID string) (Contract, bool, error) {
+	var doc string
+	err := x.QueryRow(ctx, "SELECT doc FROM facility_contract WHERE facility_id = ?", facilityID).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Contract{}, false, nil
+	}
+	var c Contract
+	if err == nil {
+		err = json.Unmarshal([]byte(doc), &c)
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("contract %s: %w", facilityID, err)
+	}
+	return c, true, nil
 }

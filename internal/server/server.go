@@ -39,6 +39,7 @@ import (
 	"lightbox/internal/outbox"
 	"lightbox/internal/query"
 	"lightbox/internal/report"
+	"lightbox/internal/setup"
 	"lightbox/internal/tlsutil"
 )
 
@@ -176,6 +177,7 @@ type Server struct {
 	Audit    *audit.Logger
 	Reports  *report.Service
 	Critical *critical.Service
+	Setup    *setup.Service
 	auditor  *auditor
 	stopBg   context.CancelFunc
 	atnaTLS  *tls.Config
@@ -254,7 +256,9 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
-	s.Dispatch = dispatch.New(st.DB, dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich})
+	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
+	s.Dispatch = dispatch.New(st.DB, dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich,
+		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }})
 	if err = s.Dispatch.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -338,7 +342,7 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}

@@ -160,6 +160,16 @@ func ScenarioFromConfig(c Config) (*Scenario, error) {
 	if sc.Start.IsZero() && len(sc.Arrivals) > 0 {
 		sc.Start = sc.Arrivals[0].ArrivalTime.Truncate(time.Hour)
 	}
+	// A configured roster keeps weekly shifts, but a run logs readers in
+	// from blocks only: expand the shifts over the replayed window (from the
+	// day before, for overnight shifts, past the longest drain) or nobody is
+	// ever on duty.
+	for _, r := range sc.Readers {
+		if len(r.Shifts) > 0 {
+			r.Blocks = credential.DutyBlocks(r, sc.Start.Add(-24*time.Hour), sc.Start.Add(time.Duration(sc.Hours)*time.Hour+48*time.Hour))
+			r.Shifts = nil
+		}
+	}
 	return sc, nil
 }
 

@@ -133,6 +133,35 @@ func TestScenarioFromConfig(t *testing.T) {
 	}
 }
 
+// A roster from the database keeps weekly shifts, not blocks: the replay
+// must put those readers on duty (it once reported 0 on duty and every
+// study uncovered for a day the server had covered).
+func TestScenarioFromConfigWeeklyShifts(t *testing.T) {
+	start := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	f := credential.Facility{ID: "F1", Name: "Facility 1", State: "TX", TimeZone: "America/Chicago", ReadType: credential.ReadFinalType}
+	r := credential.Reader{ID: "R1", Name: "Dr One", TimeZone: "America/Chicago", Modalities: []string{"CT"}, RVUTargetPerHour: 10,
+		Location:    credential.Location{Country: "US", State: "TX"},
+		Licenses:    []credential.License{{State: "TX", Status: credential.LicenceActive, Expires: credential.MustDate("2027-01-01")}},
+		Privileges:  []credential.Privilege{{Facility: "F1", Basis: credential.Direct}},
+		Malpractice: []credential.Malpractice{{States: []string{"TX"}, Telemedicine: true}},
+		// Overnight in Chicago: covers 04:00–14:00 UTC of the replayed day, and
+		// the shift that started the evening before.
+		Shifts: []credential.Shift{{Type: credential.Nighthawk, Start: credential.MustClock("22:00"), End: credential.MustClock("08:00")}}}
+	var arr []credential.Study
+	for i := range 12 {
+		arr = append(arr, credential.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
+			Priority: credential.STAT, ArrivalTime: start.Add(time.Duration(i)*10*time.Minute + 5*time.Hour)})
+	}
+	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 24, Facilities: []credential.Facility{f}, Readers: []credential.Reader{r}, Arrivals: arr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, Options{Built: sc, Policy: worklist.PolicyLightbox, Seed: 1, Hours: 24})
+	if res.ReadersOnDuty != 1 || res.Uncovered != 0 || res.Completed != 12 || res.Violations != 0 {
+		t.Fatalf("on duty %d uncovered %d completed %d violations %d: %v", res.ReadersOnDuty, res.Uncovered, res.Completed, res.Violations, res.UncoveredExamples)
+	}
+}
+
 func TestScenarioFiles(t *testing.T) {
 	for _, name := range []string{"small", "national"} {
 		p, err := LoadParams(name)

@@ -1,0 +1,297 @@
+package main
+
+// A group set up from nothing through the CLI and the API only (no demo
+// code), against a running server: facilities (one by hand, 2,000 by CSV
+// with bad rows), a result endpoint tested with a real MLLP peer, an AE,
+// a reader with licence, privilege and shift (added by the CLI while the
+// server runs: its engine must see them), an order over MLLP, a study by
+// DCMTK storescu, a signed report, and the ORU delivered to the
+// facility's endpoint.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"lightbox/internal/hl7"
+)
+
+// mllpPeer is a facility's result interface: it acknowledges everything
+// and keeps what it received.
+type mllpPeer struct {
+	addr string
+	mu   sync.Mutex
+	msgs []string
+}
+
+func startMLLPPeer(t *testing.T) *mllpPeer {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &mllpPeer{addr: l.Addr().String()}
+	srv := &hl7.Server{Handler: hl7.HandlerFunc(func(ctx context.Context, req *hl7.Request) []byte {
+		p.mu.Lock()
+		p.msgs = append(p.msgs, string(req.Raw))
+		p.mu.Unlock()
+		return hl7.NewACK(req.Message, hl7.AckAA, hl7.AckOptions{}).Bytes()
+	})}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return p
+}
+
+// find returns the first message containing every substring.
+func (p *mllpPeer) find(subs ...string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+next:
+	for _, m := range p.msgs {
+		for _, s := range subs {
+			if !strings.Contains(m, s) {
+				continue next
+			}
+		}
+		return m
+	}
+	return ""
+}
+
+func TestGroupFromScratch(t *testing.T) {
+	needTools(t, "storescu", "dcmodify")
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "data")
+	srv := startServer(t, "serve", "--data", data, "--quiet", "1s")
+	defer srv.stop(t)
+	pw := filepath.Join(tmp, "pw")
+	_ = os.WriteFile(pw, []byte("a-long-enough-password-1\n"), 0o600)
+	for _, u := range [][]string{{"admin", "admin", ""}, {"dr.new", "radiologist", "NWH"}} {
+		if _, e, code := run(t, "user", "add", "--data", data, "--username", u[0], "--role", u[1], "--facilities", u[2], "--password-file", pw); code != 0 {
+			t.Fatalf("user add %s: %s", u[0], e)
+		}
+	}
+	admin := apiClient{t: t, base: srv.http, token: token(t, data, "admin")}
+
+	// Facilities: one by hand, a national group's 2,000 from CSV with bad rows.
+	if out, e, code := run(t, "facility", "add", "--data", data, "--id", "NWH", "--name", "Northwest Hospital", "--state", "OR",
+		"--timezone", "America/Los_Angeles", "--issuer", "NWH-MRN", "--read-type", "final"); code != 0 {
+		t.Fatalf("facility add: %s %s", out, e)
+	}
+	if _, _, code := run(t, "facility", "add", "--data", data, "--id", "BAD", "--name", "Bad", "--state", "XX", "--timezone", "UTC"); code == 0 {
+		t.Fatal("a facility in no US state was accepted")
+	}
+	var csv strings.Builder
+	csv.WriteString("id,name,state,timezone,issuer_of_patient_id,read_type,medicare\n")
+	for i := range 2000 {
+		fmt.Fprintf(&csv, "N%04d,National %d,TX,America/Chicago,,final,true\n", i, i)
+	}
+	csv.WriteString("N0007,Duplicate,TX,America/Chicago,,,\nNOZONE,No Zone,TX,,,,\nNOSTATE,No State,,America/Chicago,,,\n")
+	facCSV := filepath.Join(tmp, "facilities.csv")
+	_ = os.WriteFile(facCSV, []byte(csv.String()), 0o600)
+	start := time.Now()
+	out, _, code := run(t, "facility", "import", "--data", data, facCSV)
+	t.Logf("CLI import of 2,003 facility rows beside a running server: %v", time.Since(start))
+	if code == 0 || !strings.Contains(out, "2000 of 2003 rows imported, 3 rejected") || !strings.Contains(out, "row 2002 N0007 [duplicate]") {
+		t.Fatalf("facility import:\n%s", out)
+	}
+	// 500 readers by CSV (two bad rows), through the API.
+	var rcsv strings.Builder
+	rcsv.WriteString("id,name,country,state,timezone,modalities,subspecialties,workstation,mqsa,rvu_target_per_hour\n")
+	for i := range 500 {
+		fmt.Fprintf(&rcsv, "nat.%03d,Dr National %d,US,TX,America/Chicago,CT MR,,3MP,false,10\n", i, i)
+	}
+	rcsv.WriteString("nat.bad,Nowhere,,TX,America/Chicago,CT,,3MP,false,10\nnat.bad2,Bad Zone,US,TX,Mars/Base,CT,,3MP,false,10\n")
+	var rep struct {
+		Accepted int `json:"accepted"`
+		Rejected []struct {
+			Row  int    `json:"row"`
+			Code string `json:"code"`
+		} `json:"rejected"`
+	}
+	if st := admin.postRaw("/api/readers/import?kind=readers", "text/csv", rcsv.String(), &rep); st != 200 || rep.Accepted != 500 || len(rep.Rejected) != 2 {
+		t.Fatalf("reader import: %d %+v", st, rep)
+	}
+
+	// The result endpoint, tested against the facility's MLLP peer.
+	peer := startMLLPPeer(t)
+	if st := admin.do("PUT", "/api/facilities/NWH/endpoints/hl7", map[string]any{"address": peer.addr}, nil); st != 200 {
+		t.Fatalf("endpoint: %d", st)
+	}
+	var test struct {
+		OK  bool   `json:"ok"`
+		Ack string `json:"ack"`
+	}
+	if st := admin.do("POST", "/api/facilities/NWH/endpoints/hl7/test", nil, &test); st != 200 || !test.OK || test.Ack != "AA" {
+		t.Fatalf("endpoint test: %d %+v", st, test)
+	}
+	if peer.find("|T|2.5.1") == "" {
+		t.Fatal("the peer never saw the test message")
+	}
+	var apiErr struct{ Code string }
+	if st := admin.do("PUT", "/api/facilities/NOPE/endpoints/hl7", map[string]any{"address": peer.addr}, &apiErr); st != 422 || apiErr.Code != "unknown_facility" {
+		t.Fatalf("endpoint of an unknown facility: %d %+v", st, apiErr)
+	}
+	// Its scanner, and the reference check on AEs.
+	if st := admin.do("PUT", "/api/aes/NWH_CT1", map[string]any{"host": "127.0.0.1", "port": 104, "facility_id": "NWH"}, nil); st != 200 {
+		t.Fatalf("AE: %d", st)
+	}
+	if st := admin.do("PUT", "/api/aes/GHOST", map[string]any{"host": "127.0.0.1", "port": 104, "facility_id": "NOPE"}, &apiErr); st != 422 || apiErr.Code != "unknown_facility" {
+		t.Fatalf("AE of an unknown facility: %d %+v", st, apiErr)
+	}
+	if st := admin.do("PUT", "/api/facilities/NWH/protocols", []map[string]string{{"code": "CTHEAD-NC", "text": "CT head without contrast", "modality": "CT"}}, nil); st != 200 {
+		t.Fatalf("protocol library: %d", st)
+	}
+
+	// The reader, by the CLI while the server runs: the engine must see it.
+	if out, e, code := run(t, "reader", "add", "--data", data, "--id", "dr.new", "--name", "Dr New", "--country", "US", "--state", "OR",
+		"--timezone", "America/Los_Angeles", "--modalities", "CT MR", "--licence", "OR:MD-1:2030-01-01", "--privilege", "NWH:2030-01-01",
+		"--malpractice-states", "OR", "--malpractice-expires", "2030-01-01"); code != 0 {
+		t.Fatalf("reader add: %s %s", out, e)
+	}
+	if out, e, code := run(t, "reader", "add", "--data", data, "--id", "dr.ghost", "--name", "Ghost", "--state", "OR", "--timezone", "UTC",
+		"--licence", "OR:1:2030-01-01", "--privilege", "NOPE:2030-01-01"); code == 0 || !strings.Contains(e, "no facility") {
+		t.Fatalf("privilege at an unknown facility: %s %s", out, e)
+	}
+	if out, e, code := run(t, "shift", "add", "--data", data, "--reader", "dr.new", "--type", "swing", "--start", "00:00", "--end", "00:00"); code != 0 {
+		t.Fatalf("shift add: %s %s", out, e)
+	}
+
+	// The radiologist enrols a second factor and logs in.
+	out, e, code := run(t, "user", "totp", "--data", data, "--username", "dr.new")
+	m := regexp.MustCompile(`secret=([A-Z2-7]+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("totp: %s %s", out, e)
+	}
+	first, _ := totp.GenerateCode(m[1], time.Now())
+	if _, e, code := run(t, "user", "totp", "--data", data, "--username", "dr.new", "--confirm", first); code != 0 {
+		t.Fatal(e)
+	}
+	jar, _ := cookiejar.New(nil)
+	s := &session{t: t, base: srv.http, c: &http.Client{Jar: jar}}
+	otp, _ := totp.GenerateCode(m[1], time.Now().Add(30*time.Second))
+	var lr struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if st, b := s.do("POST", "/api/login", map[string]string{"username": "dr.new", "password": "a-long-enough-password-1", "totp": otp}, &lr); st != 200 {
+		t.Fatalf("login: %d %s", st, b)
+	}
+	s.csrf = lr.CSRF
+
+	// The order from the new facility, over MLLP.
+	now := time.Now().UTC()
+	orm := strings.Join([]string{
+		"MSH|^~\\&|EHR|NWH|LIGHTBOX|GROUP|" + now.Format("20060102150405") + "||ORM^O01|NEW0001|P|2.3.1",
+		"PID|1||NW000001^^^NWH-MRN||SCRATCH^TEST||19800101|M",
+		"PV1|1|E",
+		"ORC|NW|NWPLC1|||||^^^^^S||" + now.Format("20060102150405"),
+		"OBR|1|NWPLC1||70450^CT head without contrast^C4|S||||||||Headache|||||ACC-NWH-1",
+	}, "\r")
+	ack, err := (&hl7.Client{Addr: srv.addrs["hl7"].(string)}).Send(context.Background(), []byte(orm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+		t.Fatalf("ORM from the new facility: %+v", res)
+	}
+	var queue []struct{ ID, Accession string }
+	s.do("GET", "/api/orders/protocol-queue", nil, &queue)
+	orderID := ""
+	for _, o := range queue {
+		if o.Accession == "ACC-NWH-1" {
+			orderID = o.ID
+		}
+	}
+	if orderID == "" {
+		t.Fatalf("order not in the protocol queue: %+v", queue)
+	}
+	if st, _ := s.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "NOT-IN-LIBRARY"}, nil); st != 422 {
+		t.Fatalf("approval with a protocol outside the facility's library: %d", st)
+	}
+	if st, b := s.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "CTHEAD-NC", "station_ae": "NWH_CT1"}, nil); st != 200 {
+		t.Fatalf("approve: %d %s", st, b)
+	}
+
+	// The study from the new facility's scanner (DCMTK storescu).
+	studies := filepath.Join(tmp, "studies")
+	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "4", "--patients", "1", "--rows", "64", "--columns", "64", "--seed", "5"); code != 0 {
+		t.Fatal(e)
+	}
+	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
+	args := []string{"-nb", "-m", "AccessionNumber=ACC-NWH-1", "-m", "PatientID=NW000001", "-m", "IssuerOfPatientID=NWH-MRN",
+		"-m", "PatientName=SCRATCH^TEST", "-m", "InstitutionName=Northwest Hospital"}
+	if out, err := exec.Command("dcmodify", append(args, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("dcmodify: %v %s", err, out)
+	}
+	dh, dp := hostPort(srv.addrs["dicom"].(string))
+	if out, err := exec.Command("storescu", append([]string{"-aet", "NWH_CT1", "-aec", "LIGHTBOX", dh, dp}, files...)...).CombinedOutput(); err != nil {
+		t.Fatalf("storescu: %v\n%s", err, out)
+	}
+
+	// It reaches dr.new's worklist: the engine knows the reader the CLI added.
+	var wl struct {
+		Items []struct {
+			StudyUID  string `json:"study_uid"`
+			Accession string `json:"accession"`
+		} `json:"items"`
+	}
+	study := ""
+	deadline := time.Now().Add(60 * time.Second)
+	for study == "" {
+		if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
+			t.Fatalf("heartbeat: %d %s", st, b)
+		}
+		s.do("GET", "/api/worklist", nil, &wl)
+		for _, it := range wl.Items {
+			if it.Accession == "ACC-NWH-1" {
+				study = it.StudyUID
+			}
+		}
+		if time.Now().After(deadline) {
+			var explain any
+			admin.do("GET", "/api/worklist", nil, &explain)
+			t.Fatalf("the study never reached dr.new: %+v\nboard: %+v", wl, explain)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if st, b := s.do("POST", "/api/worklist/"+study+"/open", nil, nil); st != 200 {
+		t.Fatalf("open: %d %s", st, b)
+	}
+	if st, b := s.do("PUT", "/api/reports/studies/"+study+"/draft", map[string]any{"findings": "No acute intracranial abnormality.", "impression": "Normal CT head."}, nil); st != 200 {
+		t.Fatalf("draft: %d %s", st, b)
+	}
+	if st, b := s.do("POST", "/api/reports/studies/"+study+"/sign", map[string]any{"kind": "final"}, nil); st != 200 {
+		t.Fatalf("sign: %d %s", st, b)
+	}
+
+	// The report arrives at the facility's configured endpoint.
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		if oru := peer.find("ORU^R01", "ACC-NWH-1"); oru != "" {
+			if !strings.Contains(oru, "Normal CT head") {
+				t.Fatalf("ORU without the report:\n%s", oru)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			peer.mu.Lock()
+			t.Fatalf("no ORU delivered to NWH's endpoint; peer got %d messages:\n%s", len(peer.msgs), strings.Join(peer.msgs, "\n---\n"))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	// Every set-up change was audited.
+	if out, e, code := run(t, "audit", "verify", "--data", data); code != 0 {
+		t.Fatalf("audit verify: %s %s", out, e)
+	}
+}

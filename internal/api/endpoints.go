@@ -1,0 +1,59 @@
+package api
+
+import (
+	"net/http"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/setup"
+)
+
+// Result endpoints of a facility (where reports go: HL7 MLLP, FHIR), for
+// administrators, with a test message that reports the peer's answer.
+func (a *API) registerEndpoints(mux Mux) {
+	mux.HandleFunc("GET /api/facilities/{id}/endpoints", a.with(a.listEndpoints, admins...))
+	mux.HandleFunc("PUT /api/facilities/{id}/endpoints/{kind}", a.with(a.putEndpoint, admins...))
+	mux.HandleFunc("DELETE /api/facilities/{id}/endpoints/{kind}", a.with(a.deleteEndpoint, admins...))
+	mux.HandleFunc("POST /api/facilities/{id}/endpoints/{kind}/test", a.with(a.testEndpoint, admins...))
+}
+
+func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	es, err := a.setup.Endpoints(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, es)
+}
+
+type endpointBody struct {
+	Address string `json:"address"`
+	TLS     bool   `json:"tls,omitempty"`
+	Auth    string `json:"auth,omitempty"`
+}
+
+func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b endpointBody
+	if err := decode(r, &b); err != nil {
+		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		return
+	}
+	e := setup.Endpoint{FacilityID: r.PathValue("id"), Kind: r.PathValue("kind"), Address: b.Address, TLS: b.TLS, Auth: b.Auth}
+	err := a.setup.PutEndpoint(r.Context(), actor(r, p), e)
+	e.Auth = ""
+	a.setupDone(w, r, err, e)
+}
+
+func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a.setupDone(w, r, a.setup.DeleteEndpoint(r.Context(), actor(r, p), r.PathValue("id"), r.PathValue("kind")), map[string]string{"status": "deleted"})
+}
+
+// testEndpoint answers 200 with the peer's answer (ok false when it
+// refused or did not answer); 404 when no such endpoint is configured.
+func (a *API) testEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	res, err := a.setup.TestEndpoint(r.Context(), r.PathValue("id"), r.PathValue("kind"))
+	if err != nil {
+		a.setupError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}

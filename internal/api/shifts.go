@@ -1,0 +1,74 @@
+package api
+
+import (
+	"net/http"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/credential"
+	"lightbox/internal/setup"
+)
+
+// Shifts: each reader's weekly pattern on their own clock, one-off shifts
+// in absolute time, and the whole group's patterns as CSV.
+func (a *API) registerShifts(mux Mux) {
+	mux.HandleFunc("GET /api/readers/{id}/shifts", a.with(a.getShifts))
+	mux.HandleFunc("PUT /api/readers/{id}/shifts", a.with(a.putShifts, staff...))
+	mux.HandleFunc("POST /api/readers/{id}/blocks", a.with(a.addBlock, staff...))
+	mux.HandleFunc("GET /api/shifts/export", a.with(a.exportShifts, staff...))
+	mux.HandleFunc("POST /api/shifts/import", a.with(a.importShifts, staff...))
+}
+
+func (a *API) getShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	id := r.PathValue("id")
+	if !p.All && p.Username != id {
+		writeError(w, http.StatusForbidden, "only staff may read another reader's shifts")
+		return
+	}
+	rd, err := a.roster.Reader(r.Context(), id)
+	if err != nil {
+		writeJSON(w, http.StatusNotFound, setup.Error{Code: setup.CodeNotFound, Msg: "no reader " + id})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reader_id": id, "time_zone": rd.TimeZone, "shifts": nonNilSlice(rd.Shifts), "blocks": nonNilSlice(rd.Blocks)})
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var shifts []credential.Shift
+	if err := decode(r, &shifts); err != nil {
+		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		return
+	}
+	a.setupDone(w, r, a.setup.SetShifts(r.Context(), actor(r, p), r.PathValue("id"), shifts), shifts)
+}
+
+func (a *API) addBlock(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b credential.Block
+	if err := decode(r, &b); err != nil {
+		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		return
+	}
+	a.setupDone(w, r, a.setup.AddBlock(r.Context(), actor(r, p), r.PathValue("id"), b), b)
+}
+
+func (a *API) exportShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	exportAs(w, "csv", "shifts")
+	if err := a.setup.ExportShifts(r.Context(), w); err != nil {
+		a.log.Error("export shifts", "err", err)
+	}
+}
+
+func (a *API) importShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if f, _ := importFormat(r); f != "csv" {
+		writeJSON(w, http.StatusUnsupportedMediaType, setup.Error{Code: setup.CodeFormat, Msg: "send text/csv: " + "reader_id,type,days,start,end"})
+		return
+	}
+	rep, err := a.setup.ImportShifts(r.Context(), actor(r, p), http.MaxBytesReader(w, r.Body, maxBody))
+	a.setupDone(w, r, err, rep)
+}

@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"lightbox/internal/setup"
+)
+
+const endpointUsage = `Usage: lightbox endpoint add --facility F --kind hl7|fhir --address HOST:PORT|URL [--tls] [--auth "Bearer ..."]
+       lightbox endpoint list [--facility F]
+       lightbox endpoint remove --facility F --kind hl7|fhir
+       lightbox endpoint test --facility F --kind hl7|fhir`
+
+// runEndpoint manages where a facility's reports are delivered.
+func runEndpoint(ctx context.Context, env *Env, args []string) error {
+	c, err := newSetupCmd(env, "endpoint", args, []string{"add", "list", "remove", "test"}, endpointUsage)
+	if err != nil {
+		return err
+	}
+	fac := c.fs.String("facility", "", "facility ID")
+	kind := c.fs.String("kind", "hl7", "hl7 (MLLP) or fhir")
+	addr := c.fs.String("address", "", "hl7: host:port; fhir: base URL")
+	tls := c.fs.Bool("tls", false, "hl7: MLLP over TLS")
+	authz := c.fs.String("auth", "", "fhir: Authorization header value")
+	s, st, err := c.open(ctx, env, args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch c.sub {
+	case "add":
+		if err := s.PutEndpoint(ctx, cliActor(), setup.Endpoint{FacilityID: *fac, Kind: *kind, Address: *addr, TLS: *tls, Auth: *authz}); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "saved %s endpoint of %s\n", *kind, *fac)
+	case "remove":
+		return s.DeleteEndpoint(ctx, cliActor(), *fac, *kind)
+	case "list":
+		es, err := s.Endpoints(ctx, *fac)
+		if err != nil {
+			return err
+		}
+		if *c.json {
+			return writeJSONTo(env.Stdout, es)
+		}
+		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "FACILITY\tKIND\tADDRESS\tTLS\tAUTH")
+		for _, e := range es {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.FacilityID, e.Kind, e.Address, e.TLS, e.Auth)
+		}
+		return w.Flush()
+	case "test":
+		res, err := s.TestEndpoint(ctx, *fac, *kind)
+		if err != nil {
+			return err
+		}
+		if *c.json {
+			_ = writeJSONTo(env.Stdout, res)
+		} else {
+			fmt.Fprintf(env.Stdout, "%s %s: ok=%v ack=%s %s (%d ms)\n", res.Kind, res.Address, res.OK, res.Ack, res.Detail, res.Millis)
+		}
+		if !res.OK {
+			return fmt.Errorf("the peer did not accept the test message")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+
+	"lightbox/internal/credential"
+	"lightbox/internal/facility"
+	"lightbox/internal/roster"
+	"lightbox/internal/setup"
+)
+
+const facilityUsage = `Usage: lightbox facility add --id ID --name NAME --state ST --timezone ZONE [--issuer I] [--read-type final|prelim-only|final-requires-us-reader] [--medicare]
+       lightbox facility list
+       lightbox facility import FILE.csv|FILE.json
+       lightbox facility export [--format csv|json]`
+
+func runFacility(ctx context.Context, env *Env, args []string) error {
+	c, err := newSetupCmd(env, "facility", args, []string{"add", "list", "import", "export"}, facilityUsage)
+	if err != nil {
+		return err
+	}
+	id := c.fs.String("id", "", "facility ID (letters, digits, . _ -)")
+	name := c.fs.String("name", "", "facility name")
+	state := c.fs.String("state", "", "US state where its patients are imaged (two letters)")
+	zone := c.fs.String("timezone", "", "IANA time zone, e.g. America/Chicago")
+	issuer := c.fs.String("issuer", "", "issuer of patient ID (keeps its patient IDs apart from other facilities')")
+	readType := c.fs.String("read-type", "", "contract read type: final, prelim-only, final-requires-us-reader")
+	medicare := c.fs.Bool("medicare", false, "contract: Medicare patients (finals need a US-located reader)")
+	format := c.fs.String("format", "csv", "export format: csv or json")
+	s, st, err := c.open(ctx, env, args)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch c.sub {
+	case "add":
+		f := setup.Facility{Facility: facility.Facility{ID: *id, Name: *name, State: *state, TimeZone: *zone, IssuerOfPatientID: *issuer}}
+		if *readType != "" || *medicare {
+			f.Contract = &roster.Contract{ReadType: credential.ReadType(*readType), Medicare: *medicare}
+		}
+		if err := s.PutFacility(ctx, cliActor(), f); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "saved facility %s\n", f.ID)
+	case "list":
+		fs, err := s.Facilities(ctx)
+		if err != nil {
+			return err
+		}
+		if *c.json {
+			return writeJSONTo(env.Stdout, fs)
+		}
+		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tSTATE\tTIME ZONE\tREAD TYPE")
+		for _, f := range fs {
+			rt := ""
+			if f.Contract != nil {
+				rt = string(f.Contract.ReadType)
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Name, f.State, f.TimeZone, rt)
+		}
+		return w.Flush()
+	case "import":
+		f, format, err := c.importFile()
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rep, err := s.ImportFacilities(ctx, cliActor(), f, format)
+		return c.report(env, rep, err)
+	case "export":
+		return s.ExportFacilities(ctx, env.Stdout, *format)
+	}
+	return nil
+}
