@@ -61,6 +61,8 @@ type Result struct {
 	Reassign          map[string]int     `json:"reassignments"`
 	ByHour            []HourTAT          `json:"tat_by_hour"`
 	Wall              time.Duration      `json:"-"`
+
+	firstRead map[string]time.Duration // per study, for checks of the bound
 }
 
 func newResult(sc *Scenario, opt Options) *Result {
@@ -90,6 +92,7 @@ func (res *Result) finish(s *sim) {
 	urgentH, allH := make([][]float64, 24), make([][]float64, 24)
 	nH := make([]int, 24)
 	totalBreach := 0
+	res.firstRead = map[string]time.Duration{}
 	for _, st := range s.order {
 		res.Studies++
 		c := string(st.s.Class())
@@ -99,6 +102,7 @@ func (res *Result) finish(s *sim) {
 			res.Pending++
 		} else {
 			res.Read++
+			res.firstRead[st.s.ID] = st.firstRead.Sub(st.s.ArrivalTime)
 			m := st.firstRead.Sub(st.s.ArrivalTime).Minutes()
 			first[c] = append(first[c], m)
 			allH[h] = append(allH[h], m)
@@ -217,9 +221,13 @@ func WriteComparison(w io.Writer, rs []*Result) error {
 	fmt.Fprintln(tw, "policy\tstudies\tviolations\tuncovered\tSLA breach %\tstroke p95\tSTAT p50\tSTAT p95\tSTAT p99\troutine p95\tutil\tGini\twall\t")
 	for _, r := range rs {
 		st := r.TAT[string(credential.ClassSTAT)]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%v\t\n", r.Policy, r.Studies, r.Violations, r.Uncovered,
+		util, g := fmt.Sprintf("%.2f", r.Utilisation), fmt.Sprintf("%.2f", r.Gini)
+		if r.Policy == PolicyBound {
+			util, g = "-", "-" // a bound schedules no reader's day
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%v\t\n", r.Policy, r.Studies, r.Violations, r.Uncovered,
 			r.SLABreachPct, r.TAT[string(credential.ClassStroke)].P95, st.P50, st.P95, st.P99, r.TAT[string(credential.ClassRoutine)].P95,
-			r.Utilisation, r.Gini, r.Wall.Round(time.Millisecond))
+			util, g, r.Wall.Round(time.Millisecond))
 	}
 	return tw.Flush()
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -105,7 +106,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		opt.Policy = worklist.PolicyLightbox
 	}
 	switch opt.Policy {
-	case worklist.PolicyLightbox, worklist.PolicyRoundRobin, worklist.PolicySharedPool:
+	case worklist.PolicyLightbox, worklist.PolicyRoundRobin, worklist.PolicySharedPool, PolicyBound:
 	default:
 		return nil, fmt.Errorf("simulate: unknown policy %q", opt.Policy)
 	}
@@ -132,7 +133,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	cfg.Rand = rand.New(rand.NewPCG(opt.Seed, 0x9e))
 	cfg.Effort = func(_ *credential.Reader, st *credential.Study) time.Duration { return s.meanRead(st) }
 	s.eng = worklist.New(cfg)
-	if err := s.run(ctx); err != nil {
+	if opt.Policy == PolicyBound {
+		s.runBound()
+	} else if err := s.run(ctx); err != nil {
 		return nil, err
 	}
 	s.res.finish(s)
@@ -352,7 +355,11 @@ func (s *sim) startNext(r *simReader) {
 		}
 		r.reading, r.readStart = best, s.now
 		r.gen++
-		s.push(s.now.Add(s.sampleRead(best.s)), evReadDone, r.idx, r.gen)
+		n := 0
+		if best.finalStage {
+			n = 1
+		}
+		s.push(s.now.Add(readTime(s.sc, s.opt.Seed, best.s, n)), evReadDone, r.idx, r.gen)
 	}
 }
 
@@ -369,17 +376,32 @@ func urgencyLess(a, b *simStudy) bool {
 
 const overhead = 0.3 // minutes to open, hang protocols, dictate the header
 
-func (s *sim) sampleRead(st *credential.Study) time.Duration {
-	p, ok := s.sc.ReadTime[st.CPT]
+// readTime is how long read n of a study takes (0: the first read, 1: the
+// final after a prelim). It depends only on the seed, the study and n, not
+// on who reads it or when, so every policy and the offline bound face the
+// same reading times (common random numbers): differences between them
+// are the scheduling, not luck of the draw.
+func readTime(sc *Scenario, seed uint64, st *credential.Study, n int) time.Duration {
+	p, ok := sc.ReadTime[st.CPT]
 	if !ok {
-		return s.meanRead(st)
+		return meanRead(sc, st)
 	}
-	m := p[0]*math.Exp(p[1]*s.rng.NormFloat64()) + overhead
+	h := fnv.New64a()
+	h.Write([]byte(st.ID))
+	rng := rand.New(rand.NewPCG(seed^0x7ead, h.Sum64()+uint64(n)))
+	m := p[0]*math.Exp(p[1]*rng.NormFloat64()) + overhead
+	if sc.TailShare > 0 && rng.Float64() < sc.TailShare {
+		// Long tail: an occasional case takes several times its usual
+		// time (a complex comparison, a phone call mid-read).
+		m *= 1 + sc.TailFactor*rng.ExpFloat64()
+	}
 	return time.Duration(m * float64(time.Minute))
 }
 
-func (s *sim) meanRead(st *credential.Study) time.Duration {
-	p, ok := s.sc.ReadTime[st.CPT]
+func (s *sim) meanRead(st *credential.Study) time.Duration { return meanRead(s.sc, st) }
+
+func meanRead(sc *Scenario, st *credential.Study) time.Duration {
+	p, ok := sc.ReadTime[st.CPT]
 	if !ok {
 		rvu := math.Max(st.WorkRVU, 0.3)
 		return time.Duration(rvu / 10 * float64(time.Hour))
