@@ -62,10 +62,12 @@ type studyState struct {
 	st           status
 	reader       *readerState
 	opened       bool
+	openedAt     time.Time
 	assignedAt   time.Time
 	leaseExpires time.Time
 	validUntil   time.Time
 	moves        int
+	steals       int
 	avoid        []string
 	uncovered    bool
 	queued       bool
@@ -115,6 +117,7 @@ type Engine struct {
 	seq        uint64
 	rr         int32
 	nextWake   time.Time
+	nextHeld   time.Time
 	active     int
 }
 
@@ -217,7 +220,7 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 			return err
 		}
 		_ = rs
-		st.opened = true
+		st.opened, st.openedAt = true, now
 	case Released:
 		st, rs, err := e.lease(ev.StudyID, ev.ReaderID)
 		if err != nil {
@@ -519,6 +522,16 @@ func (e *Engine) sweep(out *decisions) {
 	}
 	for _, rs := range fresh {
 		e.fill(rs, out)
+	}
+	if e.cfg.Policy == PolicyLightbox && e.cfg.ReserveIdle > 0 && !now.Before(e.nextHeld) {
+		// Work held back by the reserve goes out once the reserve allows
+		// (looked at every half minute: it is routine work).
+		e.nextHeld = now.Add(30 * time.Second)
+		for _, rs := range e.readers {
+			if rs.available && len(rs.queue) == 0 && len(e.waiting) > 0 {
+				e.fill(rs, out)
+			}
+		}
 	}
 	// Studies already waiting may have just lost their last eligible
 	// reader: re-evaluate those the departed readers could have read, so

@@ -38,7 +38,7 @@ type Weights struct {
 
 // DefaultWeights are the documented defaults.
 func DefaultWeights() Weights {
-	return Weights{UrgentTime: 4, ASAPTime: 1.5, RoutineTime: 1, LatePenalty: 2, QueueRVU: 0.5,
+	return Weights{UrgentTime: 20, ASAPTime: 1.5, RoutineTime: 1, LatePenalty: 2, QueueRVU: 0.5,
 		SubspecialtyMin: 8, ContinuityMin: 5, FairnessMin: 6, ExtraReadMin: 15}
 }
 
@@ -59,6 +59,22 @@ type Config struct {
 	// study (anti ping-pong, see README in doc of rebalance).
 	RebalanceGain time.Duration
 	MaxMoves      int
+	// StealGain is how much sooner an idle reader must be able to start an
+	// urgent study queued behind someone else's open case to take it;
+	// MaxSteals caps such moves per study.
+	StealGain time.Duration
+	MaxSteals int
+	// ReserveIdle readers able to serve a facility are kept idle for
+	// urgent work (trunk reservation): a routine or ASAP study is not
+	// leased to an idle reader when that would leave fewer, unless its
+	// deadline is within ReserveBypass. Negative disables it.
+	ReserveIdle   int
+	// RoutineAhead caps unopened non-urgent leases per reader: routine work
+	// stays in the shared list until someone is about to read it, so
+	// whoever frees up first takes it and readers can be idle when an
+	// urgent study arrives. Negative disables it.
+	RoutineAhead int
+	ReserveBypass time.Duration
 	// PrelimFirst lets an urgent study that needs a final go to a
 	// prelim-only (e.g. offshore) reader when no final reader is available.
 	PrelimFirst bool
@@ -85,6 +101,21 @@ func (c *Config) defaults() {
 	}
 	if c.MaxMoves == 0 {
 		c.MaxMoves = 1
+	}
+	if c.StealGain == 0 {
+		c.StealGain = 30 * time.Second
+	}
+	if c.MaxSteals == 0 {
+		c.MaxSteals = 3
+	}
+	if c.RoutineAhead == 0 {
+		c.RoutineAhead = 1
+	}
+	if c.ReserveIdle == 0 {
+		c.ReserveIdle = 1
+	}
+	if c.ReserveBypass == 0 {
+		c.ReserveBypass = 2 * time.Hour
 	}
 	if c.Weights == (Weights{}) {
 		c.Weights = DefaultWeights()
@@ -201,6 +232,7 @@ const (
 	ReasonReleased   = "reader.released"
 	ReasonIneligible = "credential.lapsed"
 	ReasonDeadline   = "deadline.at_risk"
+	ReasonStolen     = "urgent.starts_sooner"
 	ReasonReassigned = "coordinator.reassign"
 	ReasonRemoved    = "reader.removed"
 	ReasonCancelled  = "study.cancelled"
