@@ -68,12 +68,12 @@ type Config struct {
 	// urgent work (trunk reservation): a routine or ASAP study is not
 	// leased to an idle reader when that would leave fewer, unless its
 	// deadline is within ReserveBypass. Negative disables it.
-	ReserveIdle   int
+	ReserveIdle int
 	// RoutineAhead caps unopened non-urgent leases per reader: routine work
 	// stays in the shared list until someone is about to read it, so
 	// whoever frees up first takes it and readers can be idle when an
 	// urgent study arrives. Negative disables it.
-	RoutineAhead int
+	RoutineAhead  int
 	ReserveBypass time.Duration
 	// PrelimFirst lets an urgent study that needs a final go to a
 	// prelim-only (e.g. offshore) reader when no final reader is available.
