@@ -71,6 +71,13 @@ type simReader struct {
 	busy      time.Duration
 	rvu       float64
 	onDuty    time.Duration
+	// Fairness counts cover the arrival window only: in the drain after
+	// it nobody can be given work, so it would measure the clock, not the
+	// engine.
+	winRVU         float64
+	winDuty        time.Duration
+	winReads, hard int
+	shift          credential.ShiftType
 }
 
 type simStudy struct {
@@ -171,6 +178,12 @@ func (s *sim) run(ctx context.Context) error {
 			if hi.After(lo) {
 				sr.onDuty += hi.Sub(lo)
 			}
+			if hi = minTime(b.End, end); hi.After(lo) {
+				sr.winDuty += hi.Sub(lo)
+				if sr.shift == "" {
+					sr.shift = b.Type
+				}
+			}
 		}
 		s.readers = append(s.readers, sr)
 		s.byReader[r.ID] = sr
@@ -248,6 +261,13 @@ func (s *sim) run(ctx context.Context) error {
 				s.res.Prelims++
 			}
 			r.rvu += st.s.WorkRVU // workload credit: prelims count as unbilled work (DOMAIN §7)
+			if s.now.Before(end) {
+				r.winRVU += st.s.WorkRVU
+				r.winReads++
+				if st.s.WorkRVU >= HardRVU {
+					r.hard++
+				}
+			}
 			if _, err := s.apply(worklist.Signed{StudyID: st.s.ID, ReaderID: r.r.ID, Kind: kind}); err != nil && !errors.Is(err, worklist.ErrNotEligible) {
 				return err
 			}
@@ -373,6 +393,10 @@ func urgencyLess(a, b *simStudy) bool {
 	}
 	return cmp.Or(cmp.Compare(ra, rb), a.s.ArrivalTime.Compare(b.s.ArrivalTime), cmp.Compare(a.s.ID, b.s.ID)) < 0
 }
+
+// HardRVU is the work RVU from which a case counts as hard (CT
+// abdomen/pelvis, CTA, MR) in the hard-case share per reader.
+const HardRVU = 1.5
 
 const overhead = 0.3 // minutes to open, hang protocols, dictate the header
 

@@ -118,6 +118,7 @@ type Engine struct {
 	rr         int32
 	nextWake   time.Time
 	nextHeld   time.Time
+	peerPace   float64 // mean pace of available readers, refreshed by sweep
 	active     int
 }
 
@@ -519,6 +520,17 @@ func (e *Engine) sweep(out *decisions) {
 			gone = append(gone, rs)
 		}
 		rs.available = avail
+	}
+	paceSum, paceN := 0.0, 0
+	for _, rs := range e.readers {
+		if rs.available && !rs.removed {
+			paceSum += e.pace(rs)
+			paceN++
+		}
+	}
+	e.peerPace = 0
+	if paceN > 0 {
+		e.peerPace = paceSum / float64(paceN)
 	}
 	for _, rs := range fresh {
 		e.fill(rs, out)

@@ -263,9 +263,12 @@ func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind
 	if sub := st.s.Subspecialty; sub != "" && rs.r.HasSubspecialty(sub) {
 		sc.Subspec = w.SubspecialtyMin
 	}
-	if t := rs.r.RVUTargetPerHour; t > 0 && rs.onShift {
-		hours := math.Max(e.now.Sub(rs.shiftStart).Hours(), 0.5)
-		sc.Fairness = w.FairnessMin * clamp((t-rs.shiftRVU/hours)/t, -1, 1)
+	if p := e.peerPace; p > 0 && rs.onShift {
+		// Behind colleagues on shift now (pace relative to one's own
+		// target) → bonus; ahead → malus. Relative to peers, not to the
+		// target alone: on a quiet night everyone is behind target, and
+		// the work there is should still be shared evenly.
+		sc.Fairness = w.FairnessMin * clamp((p-e.pace(rs))/p, -1, 1)
 	}
 	if k := st.s.RelatedKey; k != "" && e.related[k] == rs.r.ID {
 		sc.Continuity = w.ContinuityMin
@@ -286,6 +289,17 @@ func (e *Engine) remaining(rs *readerState, q *studyState) time.Duration {
 		return eff / 2
 	}
 	return max(eff-e.now.Sub(q.openedAt), eff/5)
+}
+
+// pace is the reader's RVU per hour so far this shift as a share of their
+// target (10 RVU/h when none is set).
+func (e *Engine) pace(rs *readerState) float64 {
+	t := rs.r.RVUTargetPerHour
+	if t <= 0 {
+		t = 10
+	}
+	hours := math.Max(e.now.Sub(rs.shiftStart).Hours(), 0.5)
+	return rs.shiftRVU / hours / t
 }
 
 type eval struct {

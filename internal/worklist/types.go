@@ -32,14 +32,14 @@ type Weights struct {
 	QueueRVU        float64 // minutes per queued RVU (spreads load beyond the time estimate)
 	SubspecialtyMin float64
 	ContinuityMin   float64
-	FairnessMin     float64 // at most this many minutes for being behind/ahead of RVU target
+	FairnessMin     float64 // at most this many minutes for being behind/ahead of colleagues' pace
 	ExtraReadMin    float64 // penalty for a prelim that will need a second (final) read
 }
 
 // DefaultWeights are the documented defaults.
 func DefaultWeights() Weights {
 	return Weights{UrgentTime: 20, ASAPTime: 1.5, RoutineTime: 1, LatePenalty: 2, QueueRVU: 0.5,
-		SubspecialtyMin: 8, ContinuityMin: 5, FairnessMin: 6, ExtraReadMin: 15}
+		SubspecialtyMin: 8, ContinuityMin: 5, FairnessMin: 20, ExtraReadMin: 15}
 }
 
 // Config is the engine configuration. Zero values take defaults.
