@@ -47,6 +47,7 @@ type readerState struct {
 	facs       map[string]bool
 	states     map[string]bool
 	available  bool
+	extra      bool // opted in to extra work
 }
 
 type rvuAt struct {
@@ -277,6 +278,13 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 		e.nextWake = now
 	case Restore:
 		return e.restore(ev, out)
+	case ExtraWork:
+		rs := e.byID[ev.ReaderID]
+		if rs == nil {
+			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
+		}
+		rs.extra = ev.On
+		e.fill(rs, out)
 	case Pull:
 		rs := e.byID[ev.ReaderID]
 		if rs == nil {

@@ -178,7 +178,36 @@ func (e *Engine) routineFull(rs *readerState) bool {
 			n++
 		}
 	}
-	return n >= e.cfg.RoutineAhead
+	return n >= e.routineAhead(rs)
+}
+
+// routineAhead is RoutineAhead, one more for a reader who opted in to
+// extra work.
+func (e *Engine) routineAhead(rs *readerState) int {
+	if rs.extra {
+		return e.cfg.RoutineAhead + 1
+	}
+	return e.cfg.RoutineAhead
+}
+
+// limits states a reader's caps, target and opt-in, for explanations.
+func (e *Engine) limits(rs *readerState) string {
+	var p []string
+	if n := rs.r.MaxOpenCases; n > 0 {
+		p = append(p, fmt.Sprintf("own cap %d open cases", n))
+	} else {
+		p = append(p, fmt.Sprintf("group cap %d open cases (+%d for urgent)", e.cfg.DefaultMaxOpen, e.cfg.UrgentOverflow))
+	}
+	if c := rs.r.MaxRVUPerHour; c > 0 {
+		p = append(p, fmt.Sprintf("own cap %.1f RVU/h", c))
+	}
+	if t := rs.r.RVUTargetPerHour; t > 0 {
+		p = append(p, fmt.Sprintf("target %.1f RVU/h, at %.0f%% of it this shift", t, 100*e.pace(rs)))
+	}
+	if rs.extra {
+		p = append(p, "opted in to extra work")
+	}
+	return strings.Join(p, "; ")
 }
 
 // atCap explains why an eligible reader cannot take more work now.
@@ -186,23 +215,29 @@ func (e *Engine) atCap(rs *readerState, st *studyState) string {
 	if e.reserved(rs, st) {
 		return capReserve
 	}
+	// A reader's own cap is a promise to them: it holds for urgent work
+	// too. Only the group default stretches for urgent studies.
 	max := rs.r.MaxOpenCases
-	if max <= 0 {
+	own := max > 0
+	if !own {
 		max = e.cfg.DefaultMaxOpen
 	}
 	if e.cfg.Policy == PolicySharedPool {
 		max = 1 // a shared pool reader takes one case at a time
 	}
-	if st.urgent() && e.cfg.Policy != PolicySharedPool {
+	if st.urgent() && e.cfg.Policy != PolicySharedPool && !own {
 		max += e.cfg.UrgentOverflow
 	}
 	if len(rs.queue) >= max {
+		if own {
+			return fmt.Sprintf("%d open cases (own cap %d)", len(rs.queue), max)
+		}
 		return fmt.Sprintf("%d open cases (cap %d)", len(rs.queue), max)
 	}
 	if !st.urgent() && e.routineFull(rs) {
-		return fmt.Sprintf("%d unopened routine case(s) queued (late binding keeps routine work in the shared list)", e.cfg.RoutineAhead)
+		return fmt.Sprintf("%d unopened routine case(s) queued (late binding keeps routine work in the shared list)", e.routineAhead(rs))
 	}
-	if c := rs.r.MaxRVUPerHour; c > 0 && !st.urgent() {
+	if c := rs.r.MaxRVUPerHour; c > 0 {
 		done := 0.0
 		cut := e.now.Add(-time.Hour)
 		k := 0
@@ -269,6 +304,9 @@ func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind
 		// target alone: on a quiet night everyone is behind target, and
 		// the work there is should still be shared evenly.
 		sc.Fairness = w.FairnessMin * clamp((p-e.pace(rs))/p, -1, 1)
+		if rs.extra && sc.Fairness < 0 {
+			sc.Fairness = 0 // asked for more: being ahead is not held against them
+		}
 	}
 	if k := st.s.RelatedKey; k != "" && e.related[k] == rs.r.ID {
 		sc.Continuity = w.ContinuityMin
@@ -699,7 +737,7 @@ func (e *Engine) rebalance(out *decisions) {
 					continue
 				}
 				k, ex := e.eligibleKind(to, st, e.shiftState(to))
-				if len(ex) > 0 {
+				if len(ex) > 0 || e.atCap(to, st) != "" {
 					continue
 				}
 				sc := e.score(to, st, k)
@@ -738,7 +776,7 @@ func (e *Engine) Explain(studyID string) ([]Candidate, error) {
 			continue
 		}
 		k, ex := e.eligibleKind(rs, st, e.shiftState(rs))
-		c := Candidate{ReaderID: rs.r.ID, Exclusions: ex, Kind: k}
+		c := Candidate{ReaderID: rs.r.ID, Exclusions: ex, Kind: k, Limits: e.limits(rs)}
 		if len(ex) == 0 {
 			c.AtCap = e.atCap(rs, st)
 			s := e.score(rs, st, k)

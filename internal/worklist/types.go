@@ -193,6 +193,14 @@ type ReaderRemoved struct{ ReaderID string }
 // FacilityUpdated adds or replaces a facility.
 type FacilityUpdated struct{ Facility *credential.Facility }
 
+// ExtraWork: a reader opts in to (On) or out of extra work. Opted in,
+// they may hold one more routine case ahead and being ahead of colleagues
+// no longer lowers their score; their own caps still hold.
+type ExtraWork struct {
+	ReaderID string
+	On       bool
+}
+
 // Pull: an idle reader asks for work (shared-pool's only way to assign;
 // for push policies a top-up).
 type Pull struct{ ReaderID string }
@@ -211,6 +219,7 @@ func (ReaderUpdated) event()   {}
 func (ReaderRemoved) event()   {}
 func (FacilityUpdated) event() {}
 func (Pull) event()            {}
+func (ExtraWork) event()       {}
 
 // Kind is a decision kind.
 type Kind string
@@ -259,6 +268,7 @@ type Candidate struct {
 	ReaderID   string                 `json:"reader_id"`
 	Exclusions []credential.Exclusion `json:"exclusions,omitempty"` // hard: not eligible
 	AtCap      string                 `json:"at_cap,omitempty"`     // eligible but at a cap
+	Limits     string                 `json:"limits,omitempty"`     // the reader's caps, target and opt-in (Explain)
 	Kind       credential.ReadKind    `json:"kind,omitempty"`
 	Score      *Score                 `json:"score,omitempty"` // eligible, ranked lower
 	Rank       int                    `json:"rank,omitempty"`
