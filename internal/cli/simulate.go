@@ -14,9 +14,9 @@ import (
 )
 
 func runSimulate(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "simulate", "simulate --scenario small|national|FILE [--policy lightbox|shared-pool|round-robin|all] [--seed N] [--hours N] [--json] [--chart FILE]")
+	fs := newFlags(env, "simulate", "simulate --scenario small|national|FILE [--policy lightbox|shared-pool|round-robin|offline-bound|all] [--seed N] [--hours N] [--json] [--chart FILE]")
 	scenario := fs.String("scenario", "small", "small, national, or a scenario parameter file (JSON)")
-	policy := fs.String("policy", "all", "lightbox, shared-pool, round-robin, or all to compare them")
+	policy := fs.String("policy", "all", "lightbox, shared-pool, round-robin, offline-bound (the best any policy could do), or all to compare them")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same result")
 	hours := fs.Int("hours", 24, "hours of arrivals to simulate")
 	asJSON := fs.Bool("json", false, "print one JSON object per policy on stdout instead of a table")
@@ -36,7 +36,7 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	}
 	policies := []worklist.Policy{worklist.Policy(*policy)}
 	if *policy == "all" {
-		policies = []worklist.Policy{worklist.PolicyLightbox, "shared-pool", "round-robin"}
+		policies = []worklist.Policy{worklist.PolicyLightbox, "shared-pool", "round-robin", simulate.PolicyBound}
 	}
 	var results []*simulate.Result
 	for _, p := range policies {

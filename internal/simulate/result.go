@@ -32,6 +32,20 @@ type HourTAT struct {
 	AllP50    float64 `json:"all_p50"`
 }
 
+// ShiftFairness compares readers who work the same shift type: their
+// RVU per hour on duty (Gini), and whether anyone's mix is harder (mean
+// RVU per case and share of hard cases, as the 10th–90th percentile range
+// across readers). All over the arrival window.
+type ShiftFairness struct {
+	Shift       credential.ShiftType `json:"shift"`
+	Readers     int                  `json:"readers"`
+	RVUPerHour  float64              `json:"rvu_per_hour_mean"`
+	Gini        float64              `json:"gini_rvu_per_hour"`
+	RVUPerCase  [2]float64           `json:"rvu_per_case_p10_p90"`
+	HardShare   [2]float64           `json:"hard_case_share_p10_p90"`
+	RVUPerHour2 [2]float64           `json:"rvu_per_hour_p10_p90"`
+}
+
 // Result is one simulation run. Everything but Wall is deterministic.
 type Result struct {
 	Scenario          string             `json:"scenario"`
@@ -55,12 +69,16 @@ type Result struct {
 	SLABreachPct      float64            `json:"sla_breach_pct"`
 	SLABreachByClass  map[string]float64 `json:"sla_breach_pct_by_priority"`
 	Gini              float64            `json:"gini_rvu_per_hour"`
+	GiniShift         float64            `json:"gini_rvu_per_hour_worst_shift"` // the largest of Fairness[].Gini
+	Fairness          []ShiftFairness    `json:"fairness_by_shift,omitempty"`
 	Utilisation       float64            `json:"utilisation"`
 	TAT               map[string]Pct     `json:"tat_minutes"`       // first read, per priority class
 	FinalTAT          map[string]Pct     `json:"final_tat_minutes"` // final signed, per class
 	Reassign          map[string]int     `json:"reassignments"`
 	ByHour            []HourTAT          `json:"tat_by_hour"`
 	Wall              time.Duration      `json:"-"`
+
+	firstRead map[string]time.Duration // per study, for checks of the bound
 }
 
 func newResult(sc *Scenario, opt Options) *Result {
@@ -90,6 +108,7 @@ func (res *Result) finish(s *sim) {
 	urgentH, allH := make([][]float64, 24), make([][]float64, 24)
 	nH := make([]int, 24)
 	totalBreach := 0
+	res.firstRead = map[string]time.Duration{}
 	for _, st := range s.order {
 		res.Studies++
 		c := string(st.s.Class())
@@ -99,6 +118,7 @@ func (res *Result) finish(s *sim) {
 			res.Pending++
 		} else {
 			res.Read++
+			res.firstRead[st.s.ID] = st.firstRead.Sub(st.s.ArrivalTime)
 			m := st.firstRead.Sub(st.s.ArrivalTime).Minutes()
 			first[c] = append(first[c], m)
 			allH[h] = append(allH[h], m)
@@ -142,6 +162,7 @@ func (res *Result) finish(s *sim) {
 	}
 	var busy, duty time.Duration
 	var rates []float64
+	byShift := map[credential.ShiftType][]*simReader{}
 	for _, r := range s.readers {
 		if r.onDuty <= 0 {
 			continue
@@ -149,12 +170,47 @@ func (res *Result) finish(s *sim) {
 		res.ReadersOnDuty++
 		busy += r.busy
 		duty += r.onDuty
-		rates = append(rates, r.rvu/r.onDuty.Hours())
+		// Readers with under an hour in the window (a shift ending just
+		// after midnight) say more about the clock than about fairness.
+		if r.winDuty >= time.Hour {
+			rates = append(rates, r.winRVU/r.winDuty.Hours())
+			byShift[r.shift] = append(byShift[r.shift], r)
+		}
 	}
 	if duty > 0 {
 		res.Utilisation = round2(busy.Hours() / duty.Hours())
 	}
 	res.Gini = round2(gini(rates))
+	for _, t := range []credential.ShiftType{credential.Dayhawk, credential.Swing, credential.Nighthawk} {
+		rs := byShift[t]
+		if len(rs) == 0 {
+			continue
+		}
+		var rate, perCase, hard []float64
+		sum := 0.0
+		for _, r := range rs {
+			rate = append(rate, r.winRVU/r.winDuty.Hours())
+			sum += rate[len(rate)-1]
+			if r.winReads > 0 {
+				perCase = append(perCase, r.winRVU/float64(r.winReads))
+				hard = append(hard, float64(r.hard)/float64(r.winReads))
+			}
+		}
+		f := ShiftFairness{Shift: t, Readers: len(rs), RVUPerHour: round2(sum / float64(len(rs))), Gini: round2(gini(rate)),
+			RVUPerCase: p10p90(perCase), HardShare: p10p90(hard), RVUPerHour2: p10p90(rate)}
+		res.Fairness = append(res.Fairness, f)
+		res.GiniShift = max(res.GiniShift, f.Gini)
+	}
+}
+
+// p10p90 is the 10th and 90th percentile, rounded to 2 decimals.
+func p10p90(v []float64) [2]float64 {
+	if len(v) == 0 {
+		return [2]float64{}
+	}
+	slices.Sort(v)
+	q := func(p float64) float64 { return round2(v[min(len(v)-1, int(p*float64(len(v))))]) }
+	return [2]float64{q(0.1), q(0.9)}
 }
 
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
@@ -193,6 +249,10 @@ func (res *Result) WriteTable(w io.Writer) error {
 		res.Readers, res.ReadersOnDuty, res.Facilities, res.Studies, res.Read, res.Completed, res.Pending)
 	fmt.Fprintf(tw, "violations %d  uncovered %d  SLA breach %.2f%%  utilisation %.2f  Gini RVU/h %.2f\n",
 		res.Violations, res.Uncovered, res.SLABreachPct, res.Utilisation, res.Gini)
+	for _, f := range res.Fairness {
+		fmt.Fprintf(tw, "  %s: %d readers, RVU/h mean %.1f (p10–p90 %.1f–%.1f), Gini %.2f, RVU/case p10–p90 %.2f–%.2f, hard-case share p10–p90 %.2f–%.2f\n",
+			f.Shift, f.Readers, f.RVUPerHour, f.RVUPerHour2[0], f.RVUPerHour2[1], f.Gini, f.RVUPerCase[0], f.RVUPerCase[1], f.HardShare[0], f.HardShare[1])
+	}
 	fmt.Fprintln(tw, "priority\tn\tp50 min\tp95 min\tp99 min\tbreach %\tfinal p50\tfinal p95")
 	for _, c := range credential.Classes {
 		t, f := res.TAT[string(c)], res.FinalTAT[string(c)]
@@ -214,12 +274,16 @@ func (res *Result) WriteTable(w io.Writer) error {
 // WriteComparison writes one line per run: the policy comparison table.
 func WriteComparison(w io.Writer, rs []*Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\tstudies\tviolations\tuncovered\tSLA breach %\tstroke p95\tSTAT p50\tSTAT p95\tSTAT p99\troutine p95\tutil\tGini\twall\t")
+	fmt.Fprintln(tw, "policy\tstudies\tviolations\tuncovered\tSLA breach %\tstroke p95\tSTAT p50\tSTAT p95\tSTAT p99\troutine p95\tutil\tGini\tGini/shift\twall\t")
 	for _, r := range rs {
 		st := r.TAT[string(credential.ClassSTAT)]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.2f\t%.2f\t%v\t\n", r.Policy, r.Studies, r.Violations, r.Uncovered,
+		util, g, gs := fmt.Sprintf("%.2f", r.Utilisation), fmt.Sprintf("%.2f", r.Gini), fmt.Sprintf("%.2f", r.GiniShift)
+		if r.Policy == PolicyBound {
+			util, g, gs = "-", "-", "-" // a bound schedules no reader's day
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%v\t\n", r.Policy, r.Studies, r.Violations, r.Uncovered,
 			r.SLABreachPct, r.TAT[string(credential.ClassStroke)].P95, st.P50, st.P95, st.P99, r.TAT[string(credential.ClassRoutine)].P95,
-			r.Utilisation, r.Gini, r.Wall.Round(time.Millisecond))
+			util, g, gs, r.Wall.Round(time.Millisecond))
 	}
 	return tw.Flush()
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -70,6 +71,13 @@ type simReader struct {
 	busy      time.Duration
 	rvu       float64
 	onDuty    time.Duration
+	// Fairness counts cover the arrival window only: in the drain after
+	// it nobody can be given work, so it would measure the clock, not the
+	// engine.
+	winRVU         float64
+	winDuty        time.Duration
+	winReads, hard int
+	shift          credential.ShiftType
 }
 
 type simStudy struct {
@@ -105,7 +113,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 		opt.Policy = worklist.PolicyLightbox
 	}
 	switch opt.Policy {
-	case worklist.PolicyLightbox, worklist.PolicyRoundRobin, worklist.PolicySharedPool:
+	case worklist.PolicyLightbox, worklist.PolicyRoundRobin, worklist.PolicySharedPool, PolicyBound:
 	default:
 		return nil, fmt.Errorf("simulate: unknown policy %q", opt.Policy)
 	}
@@ -132,7 +140,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	cfg.Rand = rand.New(rand.NewPCG(opt.Seed, 0x9e))
 	cfg.Effort = func(_ *credential.Reader, st *credential.Study) time.Duration { return s.meanRead(st) }
 	s.eng = worklist.New(cfg)
-	if err := s.run(ctx); err != nil {
+	if opt.Policy == PolicyBound {
+		s.runBound()
+	} else if err := s.run(ctx); err != nil {
 		return nil, err
 	}
 	s.res.finish(s)
@@ -167,6 +177,12 @@ func (s *sim) run(ctx context.Context) error {
 			lo, hi := maxTime(b.Start, start), minTime(b.End, stop)
 			if hi.After(lo) {
 				sr.onDuty += hi.Sub(lo)
+			}
+			if hi = minTime(b.End, end); hi.After(lo) {
+				sr.winDuty += hi.Sub(lo)
+				if sr.shift == "" {
+					sr.shift = b.Type
+				}
 			}
 		}
 		s.readers = append(s.readers, sr)
@@ -245,6 +261,13 @@ func (s *sim) run(ctx context.Context) error {
 				s.res.Prelims++
 			}
 			r.rvu += st.s.WorkRVU // workload credit: prelims count as unbilled work (docs/domain.md §7)
+			if s.now.Before(end) {
+				r.winRVU += st.s.WorkRVU
+				r.winReads++
+				if st.s.WorkRVU >= HardRVU {
+					r.hard++
+				}
+			}
 			if _, err := s.apply(worklist.Signed{StudyID: st.s.ID, ReaderID: r.r.ID, Kind: kind}); err != nil && !errors.Is(err, worklist.ErrNotEligible) {
 				return err
 			}
@@ -352,7 +375,11 @@ func (s *sim) startNext(r *simReader) {
 		}
 		r.reading, r.readStart = best, s.now
 		r.gen++
-		s.push(s.now.Add(s.sampleRead(best.s)), evReadDone, r.idx, r.gen)
+		n := 0
+		if best.finalStage {
+			n = 1
+		}
+		s.push(s.now.Add(readTime(s.sc, s.opt.Seed, best.s, n)), evReadDone, r.idx, r.gen)
 	}
 }
 
@@ -367,19 +394,38 @@ func urgencyLess(a, b *simStudy) bool {
 	return cmp.Or(cmp.Compare(ra, rb), a.s.ArrivalTime.Compare(b.s.ArrivalTime), cmp.Compare(a.s.ID, b.s.ID)) < 0
 }
 
+// HardRVU is the work RVU from which a case counts as hard (CT
+// abdomen/pelvis, CTA, MR) in the hard-case share per reader.
+const HardRVU = 1.5
+
 const overhead = 0.3 // minutes to open, hang protocols, dictate the header
 
-func (s *sim) sampleRead(st *credential.Study) time.Duration {
-	p, ok := s.sc.ReadTime[st.CPT]
+// readTime is how long read n of a study takes (0: the first read, 1: the
+// final after a prelim). It depends only on the seed, the study and n, not
+// on who reads it or when, so every policy and the offline bound face the
+// same reading times (common random numbers): differences between them
+// are the scheduling, not luck of the draw.
+func readTime(sc *Scenario, seed uint64, st *credential.Study, n int) time.Duration {
+	p, ok := sc.ReadTime[st.CPT]
 	if !ok {
-		return s.meanRead(st)
+		return meanRead(sc, st)
 	}
-	m := p[0]*math.Exp(p[1]*s.rng.NormFloat64()) + overhead
+	h := fnv.New64a()
+	h.Write([]byte(st.ID))
+	rng := rand.New(rand.NewPCG(seed^0x7ead, h.Sum64()+uint64(n)))
+	m := p[0]*math.Exp(p[1]*rng.NormFloat64()) + overhead
+	if sc.TailShare > 0 && rng.Float64() < sc.TailShare {
+		// Long tail: an occasional case takes several times its usual
+		// time (a complex comparison, a phone call mid-read).
+		m *= 1 + sc.TailFactor*rng.ExpFloat64()
+	}
 	return time.Duration(m * float64(time.Minute))
 }
 
-func (s *sim) meanRead(st *credential.Study) time.Duration {
-	p, ok := s.sc.ReadTime[st.CPT]
+func (s *sim) meanRead(st *credential.Study) time.Duration { return meanRead(s.sc, st) }
+
+func meanRead(sc *Scenario, st *credential.Study) time.Duration {
+	p, ok := sc.ReadTime[st.CPT]
 	if !ok {
 		rvu := math.Max(st.WorkRVU, 0.3)
 		return time.Duration(rvu / 10 * float64(time.Hour))

@@ -94,6 +94,9 @@ type Scenario struct {
 	// per CPT; unknown codes use RVU at the reader's target pace.
 	ReadTime map[string][2]float64
 	Outages  []Outage
+	// TailShare of reads take 1+TailFactor×Exp(1) times longer (the
+	// long-tail variant); zero for the plain log-normal.
+	TailShare, TailFactor float64
 }
 
 // Outage is a reader dropping off mid-shift (network, workstation crash).

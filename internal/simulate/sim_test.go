@@ -196,3 +196,33 @@ func TestScenarioFiles(t *testing.T) {
 		t.Fatal("want error")
 	}
 }
+
+// The offline bound is never worse than any online policy: for every
+// study an online policy read, the bound's first read is no later, so
+// each percentile over those studies is no higher either.
+func TestBoundNeverWorse(t *testing.T) {
+	seeds := 12
+	if testing.Short() {
+		seeds = 4
+	}
+	for seed := uint64(1); seed <= uint64(seeds); seed++ {
+		b := run(t, Options{Scenario: "small", Policy: PolicyBound, Seed: seed})
+		for _, p := range policies {
+			r := run(t, Options{Scenario: "small", Policy: p, Seed: seed})
+			var on, off []float64
+			for id, d := range r.firstRead {
+				bd, ok := b.firstRead[id]
+				if !ok || bd > d {
+					t.Fatalf("seed %d %s: study %s read after %v online, bound %v (read %v)", seed, p, id, d, bd, ok)
+				}
+				on, off = append(on, d.Minutes()), append(off, bd.Minutes())
+			}
+			if pb, po := pct(off), pct(on); pb.P50 > po.P50 || pb.P95 > po.P95 || pb.P99 > po.P99 {
+				t.Fatalf("seed %d %s: bound %+v worse than online %+v", seed, p, pb, po)
+			}
+			if b.Uncovered > r.Uncovered {
+				t.Fatalf("seed %d %s: bound leaves %d uncovered, online %d", seed, p, b.Uncovered, r.Uncovered)
+			}
+		}
+	}
+}

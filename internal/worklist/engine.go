@@ -47,6 +47,7 @@ type readerState struct {
 	facs       map[string]bool
 	states     map[string]bool
 	available  bool
+	extra      bool // opted in to extra work
 }
 
 type rvuAt struct {
@@ -62,10 +63,12 @@ type studyState struct {
 	st           status
 	reader       *readerState
 	opened       bool
+	openedAt     time.Time
 	assignedAt   time.Time
 	leaseExpires time.Time
 	validUntil   time.Time
 	moves        int
+	steals       int
 	avoid        []string
 	uncovered    bool
 	queued       bool
@@ -115,6 +118,8 @@ type Engine struct {
 	seq        uint64
 	rr         int32
 	nextWake   time.Time
+	nextHeld   time.Time
+	peerPace   float64 // mean pace of available readers, refreshed by sweep
 	active     int
 }
 
@@ -217,7 +222,7 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 			return err
 		}
 		_ = rs
-		st.opened = true
+		st.opened, st.openedAt = true, now
 	case Released:
 		st, rs, err := e.lease(ev.StudyID, ev.ReaderID)
 		if err != nil {
@@ -273,6 +278,13 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 		e.nextWake = now
 	case Restore:
 		return e.restore(ev, out)
+	case ExtraWork:
+		rs := e.byID[ev.ReaderID]
+		if rs == nil {
+			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
+		}
+		rs.extra = ev.On
+		e.fill(rs, out)
 	case Pull:
 		rs := e.byID[ev.ReaderID]
 		if rs == nil {
@@ -517,8 +529,29 @@ func (e *Engine) sweep(out *decisions) {
 		}
 		rs.available = avail
 	}
+	paceSum, paceN := 0.0, 0
+	for _, rs := range e.readers {
+		if rs.available && !rs.removed {
+			paceSum += e.pace(rs)
+			paceN++
+		}
+	}
+	e.peerPace = 0
+	if paceN > 0 {
+		e.peerPace = paceSum / float64(paceN)
+	}
 	for _, rs := range fresh {
 		e.fill(rs, out)
+	}
+	if e.cfg.Policy == PolicyLightbox && e.cfg.ReserveIdle > 0 && !now.Before(e.nextHeld) {
+		// Work held back by the reserve goes out once the reserve allows
+		// (looked at every half minute: it is routine work).
+		e.nextHeld = now.Add(30 * time.Second)
+		for _, rs := range e.readers {
+			if rs.available && len(rs.queue) == 0 && len(e.waiting) > 0 {
+				e.fill(rs, out)
+			}
+		}
 	}
 	// Studies already waiting may have just lost their last eligible
 	// reader: re-evaluate those the departed readers could have read, so

@@ -139,22 +139,105 @@ func (e *Engine) eligibleKind(rs *readerState, st *studyState, ss credential.Shi
 	return st.stage, ex
 }
 
+// reserved reports whether leasing a non-urgent study to rs would leave
+// fewer than ReserveIdle idle readers who could serve the same facility
+// (a local trunk reservation: an urgent study from there, or from the
+// facilities those readers share, then finds someone free).
+func (e *Engine) reserved(rs *readerState, st *studyState) bool {
+	if e.cfg.Policy != PolicyLightbox || e.cfg.ReserveIdle <= 0 || st.urgent() || len(rs.queue) > 0 ||
+		st.deadline.Sub(e.now) < e.cfg.ReserveBypass {
+		return false
+	}
+	idle, others := 0, 0
+	for _, i := range e.candidates(st) {
+		if o := e.readers[i]; o != rs && o.available && !o.removed {
+			others++
+			if len(o.queue) == 0 {
+				if idle++; idle >= e.cfg.ReserveIdle {
+					return false
+				}
+			}
+		}
+	}
+	// Never hold back the only readers there are: with fewer than two
+	// others on duty for the facility, routine work goes ahead.
+	return others >= 2
+}
+
+const capReserve = "kept free for urgent work (reserve)"
+
+// routineFull: the reader already holds RoutineAhead unopened non-urgent
+// leases (lightbox only).
+func (e *Engine) routineFull(rs *readerState) bool {
+	if e.cfg.Policy != PolicyLightbox || e.cfg.RoutineAhead <= 0 {
+		return false
+	}
+	n := 0
+	for _, q := range rs.queue {
+		if !q.opened && !q.urgent() {
+			n++
+		}
+	}
+	return n >= e.routineAhead(rs)
+}
+
+// routineAhead is RoutineAhead, one more for a reader who opted in to
+// extra work.
+func (e *Engine) routineAhead(rs *readerState) int {
+	if rs.extra {
+		return e.cfg.RoutineAhead + 1
+	}
+	return e.cfg.RoutineAhead
+}
+
+// limits states a reader's caps, target and opt-in, for explanations.
+func (e *Engine) limits(rs *readerState) string {
+	var p []string
+	if n := rs.r.MaxOpenCases; n > 0 {
+		p = append(p, fmt.Sprintf("own cap %d open cases", n))
+	} else {
+		p = append(p, fmt.Sprintf("group cap %d open cases (+%d for urgent)", e.cfg.DefaultMaxOpen, e.cfg.UrgentOverflow))
+	}
+	if c := rs.r.MaxRVUPerHour; c > 0 {
+		p = append(p, fmt.Sprintf("own cap %.1f RVU/h", c))
+	}
+	if t := rs.r.RVUTargetPerHour; t > 0 {
+		p = append(p, fmt.Sprintf("target %.1f RVU/h, at %.0f%% of it this shift", t, 100*e.pace(rs)))
+	}
+	if rs.extra {
+		p = append(p, "opted in to extra work")
+	}
+	return strings.Join(p, "; ")
+}
+
 // atCap explains why an eligible reader cannot take more work now.
 func (e *Engine) atCap(rs *readerState, st *studyState) string {
+	if e.reserved(rs, st) {
+		return capReserve
+	}
+	// A reader's own cap is a promise to them: it holds for urgent work
+	// too. Only the group default stretches for urgent studies.
 	max := rs.r.MaxOpenCases
-	if max <= 0 {
+	own := max > 0
+	if !own {
 		max = e.cfg.DefaultMaxOpen
 	}
 	if e.cfg.Policy == PolicySharedPool {
 		max = 1 // a shared pool reader takes one case at a time
 	}
-	if st.urgent() && e.cfg.Policy != PolicySharedPool {
+	if st.urgent() && e.cfg.Policy != PolicySharedPool && !own {
 		max += e.cfg.UrgentOverflow
 	}
 	if len(rs.queue) >= max {
+		if own {
+			return fmt.Sprintf("%d open cases (own cap %d)", len(rs.queue), max)
+		}
 		return fmt.Sprintf("%d open cases (cap %d)", len(rs.queue), max)
 	}
-	if c := rs.r.MaxRVUPerHour; c > 0 && !st.urgent() {
+	if !st.urgent() && e.routineFull(rs) {
+		return fmt.Sprintf("%d unopened routine case(s) queued (late binding keeps routine work in the shared list)", e.routineAhead(rs))
+	}
+	if c := rs.r.MaxRVUPerHour; c > 0 {
 		done := 0.0
 		cut := e.now.Add(-time.Hour)
 		k := 0
@@ -191,18 +274,8 @@ func (e *Engine) effort(r *credential.Reader, s *credential.Study) time.Duration
 // score is the lightbox score of giving st to rs as a read of kind.
 func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind) Score {
 	w := e.cfg.Weights
-	var wait time.Duration
-	for _, q := range rs.queue {
-		switch {
-		case q == st:
-		case q.opened:
-			wait += e.effort(rs.r, q.s) / 2
-		case q.before(st):
-			wait += e.effort(rs.r, q.s)
-		}
-	}
 	var sc Score
-	sc.ExpectedStart = e.now.Add(wait)
+	sc.ExpectedStart = e.now.Add(e.startIn(rs, st))
 	sc.ExpectedFinish = sc.ExpectedStart.Add(e.effort(rs.r, st.s))
 	mins := sc.ExpectedFinish.Sub(e.now).Minutes()
 	tw := w.RoutineTime
@@ -217,13 +290,23 @@ func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind
 	if sc.SlackMin < 0 {
 		sc.Late = w.LatePenalty * tw * sc.SlackMin
 	}
-	sc.Queue = -w.QueueRVU * rs.queuedRVU
+	if !st.urgent() {
+		// Queued routine work does not delay an urgent read (it goes
+		// first), so only routine placement spreads by queue size.
+		sc.Queue = -w.QueueRVU * rs.queuedRVU
+	}
 	if sub := st.s.Subspecialty; sub != "" && rs.r.HasSubspecialty(sub) {
 		sc.Subspec = w.SubspecialtyMin
 	}
-	if t := rs.r.RVUTargetPerHour; t > 0 && rs.onShift {
-		hours := math.Max(e.now.Sub(rs.shiftStart).Hours(), 0.5)
-		sc.Fairness = w.FairnessMin * clamp((t-rs.shiftRVU/hours)/t, -1, 1)
+	if p := e.peerPace; p > 0 && rs.onShift {
+		// Behind colleagues on shift now (pace relative to one's own
+		// target) → bonus; ahead → malus. Relative to peers, not to the
+		// target alone: on a quiet night everyone is behind target, and
+		// the work there is should still be shared evenly.
+		sc.Fairness = w.FairnessMin * clamp((p-e.pace(rs))/p, -1, 1)
+		if rs.extra && sc.Fairness < 0 {
+			sc.Fairness = 0 // asked for more: being ahead is not held against them
+		}
 	}
 	if k := st.s.RelatedKey; k != "" && e.related[k] == rs.r.ID {
 		sc.Continuity = w.ContinuityMin
@@ -233,6 +316,28 @@ func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind
 	}
 	sc.Total = sc.Time + sc.Late + sc.Queue + sc.Subspec + sc.Fairness + sc.Continuity + sc.ExtraRead
 	return sc
+}
+
+// remaining estimates what is left of an opened read: the expected
+// effort less the time already spent, but never below a fifth of it, as
+// a read that runs long tends to run longer still.
+func (e *Engine) remaining(rs *readerState, q *studyState) time.Duration {
+	eff := e.effort(rs.r, q.s)
+	if q.openedAt.IsZero() {
+		return eff / 2
+	}
+	return max(eff-e.now.Sub(q.openedAt), eff/5)
+}
+
+// pace is the reader's RVU per hour so far this shift as a share of their
+// target (10 RVU/h when none is set).
+func (e *Engine) pace(rs *readerState) float64 {
+	t := rs.r.RVUTargetPerHour
+	if t <= 0 {
+		t = 10
+	}
+	hours := math.Max(e.now.Sub(rs.shiftStart).Hours(), 0.5)
+	return rs.shiftRVU / hours / t
 }
 
 type eval struct {
@@ -455,10 +560,14 @@ func (e *Engine) fill(rs *readerState, out *decisions) {
 		e.cherryPick(rs, ss, out)
 		return
 	}
+	if e.cfg.Policy == PolicyLightbox {
+		defer e.steal(rs, ss, out)
+	}
 	capN := rs.r.MaxOpenCases
 	if capN <= 0 {
 		capN = e.cfg.DefaultMaxOpen
 	}
+	var held map[string]bool
 	for i := 0; i < len(e.waiting); i++ {
 		// The waiting list is sorted most urgent first: once the reader is
 		// full for routine work and we are past the urgent studies, stop.
@@ -469,10 +578,25 @@ func (e *Engine) fill(rs *readerState, out *decisions) {
 		if len(rs.queue) >= capN && !st.urgent() {
 			return
 		}
+		if !st.urgent() && e.routineFull(rs) {
+			return
+		}
 		if !rs.facs[st.s.FacilityID] || !rs.states[st.s.State()] {
 			continue
 		}
-		if _, ex := e.eligibleKind(rs, st, ss); len(ex) > 0 || e.atCap(rs, st) != "" {
+		if !st.urgent() && held[st.s.FacilityID] && st.deadline.Sub(e.now) >= e.cfg.ReserveBypass {
+			continue // this facility's reserve already said no
+		}
+		if _, ex := e.eligibleKind(rs, st, ss); len(ex) > 0 {
+			continue
+		}
+		if c := e.atCap(rs, st); c != "" {
+			if c == capReserve {
+				if held == nil {
+					held = map[string]bool{}
+				}
+				held[st.s.FacilityID] = true
+			}
 			continue
 		}
 		if e.place(st, out) {
@@ -511,6 +635,65 @@ func (e *Engine) cherryPick(rs *readerState, ss credential.ShiftState, out *deci
 		st := e.waiting[best]
 		e.assign(st, rs, bestKind, nil, nil, e.filtered(st, 0), "picked from shared pool", out)
 	}
+}
+
+// steal lets a reader with no urgent work in hand take the most urgent
+// unopened study queued behind another reader's open case, when they
+// would start it at least StealGain sooner. A case being read is never
+// interrupted; an urgent study moves at most MaxSteals times.
+func (e *Engine) steal(rs *readerState, ss credential.ShiftState, out *decisions) {
+	for _, q := range rs.queue {
+		if q.opened || q.urgent() {
+			return
+		}
+	}
+	var best *studyState
+	var bestKind credential.ReadKind
+	for _, o := range e.readers {
+		if o == rs || o.removed {
+			continue
+		}
+		for _, st := range o.queue {
+			if st.opened || !st.urgent() || st.steals >= e.cfg.MaxSteals || (best != nil && !st.before(best)) {
+				continue
+			}
+			if !rs.facs[st.s.FacilityID] || !rs.states[st.s.State()] || slices.Contains(st.avoid, rs.r.ID) {
+				continue
+			}
+			if e.startIn(o, st) < e.cfg.StealGain+e.startIn(rs, st) {
+				continue
+			}
+			k, ex := e.eligibleKind(rs, st, ss)
+			if len(ex) > 0 || e.atCap(rs, st) != "" {
+				continue
+			}
+			best, bestKind = st, k
+		}
+	}
+	if best == nil {
+		return
+	}
+	from := best.reader
+	best.steals++
+	e.unassign(best, ReasonStolen, "an idle reader can start it sooner", out)
+	sc := e.score(rs, best, bestKind)
+	e.assign(best, rs, bestKind, &sc, nil, nil, "taken from "+from.r.ID+"'s queue: starts sooner", out)
+}
+
+// startIn is how long until the reader would open st (the expected
+// remainder of their open case plus the queued work read before it).
+func (e *Engine) startIn(rs *readerState, st *studyState) time.Duration {
+	var wait time.Duration
+	for _, q := range rs.queue {
+		switch {
+		case q == st:
+		case q.opened:
+			wait += e.remaining(rs, q)
+		case q.before(st):
+			wait += e.effort(rs.r, q.s)
+		}
+	}
+	return wait
 }
 
 // rebalance moves an unopened study whose deadline is at risk to an idle
@@ -554,7 +737,7 @@ func (e *Engine) rebalance(out *decisions) {
 					continue
 				}
 				k, ex := e.eligibleKind(to, st, e.shiftState(to))
-				if len(ex) > 0 {
+				if len(ex) > 0 || e.atCap(to, st) != "" {
 					continue
 				}
 				sc := e.score(to, st, k)
@@ -593,7 +776,7 @@ func (e *Engine) Explain(studyID string) ([]Candidate, error) {
 			continue
 		}
 		k, ex := e.eligibleKind(rs, st, e.shiftState(rs))
-		c := Candidate{ReaderID: rs.r.ID, Exclusions: ex, Kind: k}
+		c := Candidate{ReaderID: rs.r.ID, Exclusions: ex, Kind: k, Limits: e.limits(rs)}
 		if len(ex) == 0 {
 			c.AtCap = e.atCap(rs, st)
 			s := e.score(rs, st, k)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type harness struct {
 	studies   map[string]*credential.Study
 	nextID    int
 	log       []Decision
+	signed    map[string][]rvuAt // per reader, for the RVU/hour cap
 }
 
 func newHarness(t *testing.T, seed uint64, policy Policy, nReaders, nFac int) *harness {
@@ -38,7 +40,7 @@ func newHarness(t *testing.T, seed uint64, policy Policy, nReaders, nFac int) *h
 	cfg.Policy = policy
 	cfg.Rand = rand.New(rand.NewPCG(seed, 99))
 	h := &harness{t: t, e: New(cfg), w: w, rng: rng, now: t0, lastHB: map[string]time.Time{}, connected: map[string]bool{},
-		readers: map[string]*credential.Reader{}, holder: map[string]string{}, stage: map[string]credential.ReadKind{}, studies: map[string]*credential.Study{}}
+		readers: map[string]*credential.Reader{}, holder: map[string]string{}, stage: map[string]credential.ReadKind{}, studies: map[string]*credential.Study{}, signed: map[string][]rvuAt{}}
 	for _, f := range w.facilities {
 		h.apply(FacilityUpdated{Facility: f})
 	}
@@ -71,6 +73,9 @@ func (h *harness) apply(ev Event) ([]Decision, error) {
 			}
 			h.holder[d.StudyID] = d.ReaderID
 			h.stage[d.StudyID] = d.Stage
+			if !strings.HasPrefix(d.Reason, "reassigned") { // a coordinator may override caps
+				h.checkCaps(r, d)
+			}
 		case KindUnassign:
 			if h.holder[d.StudyID] != d.ReaderID {
 				h.t.Fatalf("unassign %s from %s but holder is %q", d.StudyID, d.ReaderID, h.holder[d.StudyID])
@@ -79,6 +84,9 @@ func (h *harness) apply(ev Event) ([]Decision, error) {
 		case KindDone:
 			if d.ReaderID != "" && h.holder[d.StudyID] != d.ReaderID {
 				h.t.Fatalf("done %s by %s but holder is %q", d.StudyID, d.ReaderID, h.holder[d.StudyID])
+			}
+			if d.ReaderID != "" {
+				h.signed[d.ReaderID] = append(h.signed[d.ReaderID], rvuAt{h.now, h.studies[d.StudyID].WorkRVU})
 			}
 			delete(h.holder, d.StudyID)
 		case KindUncovered:
@@ -93,6 +101,34 @@ func (h *harness) apply(ev Event) ([]Decision, error) {
 	}
 	h.invariants()
 	return ds, err
+}
+
+// checkCaps: after an engine assignment the reader is within their own
+// caps (open cases; RVU signed in the last hour plus RVU held), counted
+// from the decisions, not from the engine's state.
+func (h *harness) checkCaps(r *credential.Reader, d Decision) {
+	h.t.Helper()
+	n, held := 0, 0.0
+	for s, who := range h.holder {
+		if who == r.ID {
+			n++
+			held += h.studies[s].WorkRVU
+		}
+	}
+	if r.MaxOpenCases > 0 && n > r.MaxOpenCases {
+		h.t.Fatalf("%s→%s: %d open cases, own cap %d", d.StudyID, r.ID, n, r.MaxOpenCases)
+	}
+	if c := r.MaxRVUPerHour; c > 0 {
+		done := 0.0
+		for _, x := range h.signed[r.ID] {
+			if x.at.After(h.now.Add(-time.Hour)) {
+				done += x.rvu
+			}
+		}
+		if done+held > c+1e-9 {
+			h.t.Fatalf("%s→%s: %.2f RVU signed in the last hour + %.2f held > own cap %.2f", d.StudyID, r.ID, done, held, c)
+		}
+	}
 }
 
 func (h *harness) invariants() {
@@ -243,6 +279,9 @@ func (h *harness) step() {
 		if _, err := h.apply(StudyChanged{StudyID: id, Priority: credential.STAT, Stroke: rng.IntN(2) == 0}); err != nil {
 			h.t.Fatal(err)
 		}
+	case x < 90:
+		id := h.w.readers[rng.IntN(len(h.w.readers))].ID
+		h.apply(ExtraWork{ReaderID: id, On: rng.IntN(2) == 0})
 	default:
 		h.apply(Tick{})
 	}

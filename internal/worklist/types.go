@@ -32,14 +32,14 @@ type Weights struct {
 	QueueRVU        float64 // minutes per queued RVU (spreads load beyond the time estimate)
 	SubspecialtyMin float64
 	ContinuityMin   float64
-	FairnessMin     float64 // at most this many minutes for being behind/ahead of RVU target
+	FairnessMin     float64 // at most this many minutes for being behind/ahead of colleagues' pace
 	ExtraReadMin    float64 // penalty for a prelim that will need a second (final) read
 }
 
 // DefaultWeights are the documented defaults.
 func DefaultWeights() Weights {
-	return Weights{UrgentTime: 4, ASAPTime: 1.5, RoutineTime: 1, LatePenalty: 2, QueueRVU: 0.5,
-		SubspecialtyMin: 8, ContinuityMin: 5, FairnessMin: 6, ExtraReadMin: 15}
+	return Weights{UrgentTime: 20, ASAPTime: 1.5, RoutineTime: 1, LatePenalty: 2, QueueRVU: 0.5,
+		SubspecialtyMin: 8, ContinuityMin: 5, FairnessMin: 20, ExtraReadMin: 15}
 }
 
 // Config is the engine configuration. Zero values take defaults.
@@ -59,6 +59,22 @@ type Config struct {
 	// study (anti ping-pong, see README in doc of rebalance).
 	RebalanceGain time.Duration
 	MaxMoves      int
+	// StealGain is how much sooner an idle reader must be able to start an
+	// urgent study queued behind someone else's open case to take it;
+	// MaxSteals caps such moves per study.
+	StealGain time.Duration
+	MaxSteals int
+	// ReserveIdle readers able to serve a facility are kept idle for
+	// urgent work (trunk reservation): a routine or ASAP study is not
+	// leased to an idle reader when that would leave fewer, unless its
+	// deadline is within ReserveBypass. Negative disables it.
+	ReserveIdle int
+	// RoutineAhead caps unopened non-urgent leases per reader: routine work
+	// stays in the shared list until someone is about to read it, so
+	// whoever frees up first takes it and readers can be idle when an
+	// urgent study arrives. Negative disables it.
+	RoutineAhead  int
+	ReserveBypass time.Duration
 	// PrelimFirst lets an urgent study that needs a final go to a
 	// prelim-only (e.g. offshore) reader when no final reader is available.
 	PrelimFirst bool
@@ -85,6 +101,21 @@ func (c *Config) defaults() {
 	}
 	if c.MaxMoves == 0 {
 		c.MaxMoves = 1
+	}
+	if c.StealGain == 0 {
+		c.StealGain = 30 * time.Second
+	}
+	if c.MaxSteals == 0 {
+		c.MaxSteals = 3
+	}
+	if c.RoutineAhead == 0 {
+		c.RoutineAhead = 1
+	}
+	if c.ReserveIdle == 0 {
+		c.ReserveIdle = 1
+	}
+	if c.ReserveBypass == 0 {
+		c.ReserveBypass = 2 * time.Hour
 	}
 	if c.Weights == (Weights{}) {
 		c.Weights = DefaultWeights()
@@ -162,6 +193,14 @@ type ReaderRemoved struct{ ReaderID string }
 // FacilityUpdated adds or replaces a facility.
 type FacilityUpdated struct{ Facility *credential.Facility }
 
+// ExtraWork: a reader opts in to (On) or out of extra work. Opted in,
+// they may hold one more routine case ahead and being ahead of colleagues
+// no longer lowers their score; their own caps still hold.
+type ExtraWork struct {
+	ReaderID string
+	On       bool
+}
+
 // Pull: an idle reader asks for work (shared-pool's only way to assign;
 // for push policies a top-up).
 type Pull struct{ ReaderID string }
@@ -180,6 +219,7 @@ func (ReaderUpdated) event()   {}
 func (ReaderRemoved) event()   {}
 func (FacilityUpdated) event() {}
 func (Pull) event()            {}
+func (ExtraWork) event()       {}
 
 // Kind is a decision kind.
 type Kind string
@@ -201,6 +241,7 @@ const (
 	ReasonReleased   = "reader.released"
 	ReasonIneligible = "credential.lapsed"
 	ReasonDeadline   = "deadline.at_risk"
+	ReasonStolen     = "urgent.starts_sooner"
 	ReasonReassigned = "coordinator.reassign"
 	ReasonRemoved    = "reader.removed"
 	ReasonCancelled  = "study.cancelled"
@@ -227,6 +268,7 @@ type Candidate struct {
 	ReaderID   string                 `json:"reader_id"`
 	Exclusions []credential.Exclusion `json:"exclusions,omitempty"` // hard: not eligible
 	AtCap      string                 `json:"at_cap,omitempty"`     // eligible but at a cap
+	Limits     string                 `json:"limits,omitempty"`     // the reader's caps, target and opt-in (Explain)
 	Kind       credential.ReadKind    `json:"kind,omitempty"`
 	Score      *Score                 `json:"score,omitempty"` // eligible, ranked lower
 	Rank       int                    `json:"rank,omitempty"`

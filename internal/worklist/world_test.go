@@ -58,6 +58,13 @@ func randomWorld(rng *rand.Rand, nReaders, nFac int) *world {
 			r.Workstation = credential.WS5MP
 			r.MQSA = credential.MQSA{Qualified: true, Last24Months: 900 + rng.IntN(300), DBT: rng.IntN(2) == 0}
 		}
+		// Personal caps (tight, so they bind) and readers on the group default.
+		if rng.IntN(3) == 0 {
+			r.MaxRVUPerHour = 2 + float64(rng.IntN(4))
+		}
+		if rng.IntN(4) == 0 {
+			r.MaxOpenCases = 0
+		}
 		if rng.IntN(3) == 0 {
 			r.Subspecialties = []string{"neuro"}
 		}
