@@ -200,14 +200,19 @@ func TestStoreDir(t *testing.T) {
 func TestStoreS3(t *testing.T) {
 	srv := blobtest.Start(t)
 	srv.SetEnv(t)
-	storeSuite(t, func(t *testing.T) Store {
-		s, err := Open(srv.URL(srv.Bucket(t), t.TempDir()) + "&part-size=5242880")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	})
+	// Plain, and asking the server to encrypt (SSE-S3) as well.
+	for name, extra := range map[string]string{"plain": "", "sse": "&sse=s3"} {
+		t.Run(name, func(t *testing.T) {
+			storeSuite(t, func(t *testing.T) Store {
+				s, err := Open(srv.URL(srv.Bucket(t), t.TempDir()) + "&part-size=5242880" + extra)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				return s
+			})
+		})
+	}
 }
 
 // Throttling and 5xx answers are retried (with backoff); refusals are not.
