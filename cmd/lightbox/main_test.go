@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -206,13 +207,27 @@ type server struct {
 	addrs  map[string]any // the "lightbox serving" log line
 	stderr *bytes.Buffer
 	done   chan error
+	logMu  sync.Mutex // guards stderr while the server runs
+}
+
+// logText is the server's log so far (safe while it runs).
+func (s *server) logText() string {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	return s.stderr.String()
 }
 
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startServerEnv(t, nil, args...)
+}
+
+// startServerEnv is startServer with extra environment (credentials).
+func startServerEnv(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
 	args = append(args, "--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0", "--hl7", "127.0.0.1:0", "--log-format", "json")
 	cmd := exec.Command(binary, args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = append(cleanEnv(), env...)
 	pr, pw := io.Pipe()
 	s := &server{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = pw
@@ -224,7 +239,9 @@ func startServer(t *testing.T, args ...string) *server {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			line := sc.Text()
+			s.logMu.Lock()
 			s.stderr.WriteString(line + "\n")
+			s.logMu.Unlock()
 			var m map[string]any
 			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "lightbox serving" {
 				found <- m

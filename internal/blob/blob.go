@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrNotFound is returned for a key with no object.
@@ -48,11 +49,14 @@ type Object interface {
 	Size() int64
 }
 
-// Open opens a store from a URL: "file:DIR" or a bare folder path.
+// Open opens a store from a URL: "file:DIR", a bare folder path, or
+// "s3://BUCKET[/PREFIX]?endpoint=…" (see ParseS3URL).
 func Open(url string) (Store, error) {
 	switch {
 	case strings.HasPrefix(url, "s3://"):
-		return nil, fmt.Errorf("open blob store %s: the S3 backend is not built yet; use a folder", url)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		return OpenS3(ctx, url)
 	default:
 		return OpenDir(strings.TrimPrefix(url, "file:"))
 	}

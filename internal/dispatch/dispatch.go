@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"lightbox/internal/cluster"
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/roster"
@@ -33,6 +34,10 @@ type Options struct {
 	// time, patient state) and reconciles it; an error is logged and the
 	// study goes on as it is.
 	Enrich func(ctx context.Context, st *credential.Study, p Patient) error
+	// Cluster, when set (several nodes on PostgreSQL), runs the engine only
+	// while this node leads and forwards calls made here otherwise
+	// (cluster.go).
+	Cluster *cluster.Node
 	// SetupVersion, when set, is polled every tick: when it changes, the
 	// engine reloads facilities and readers, so set-up written by another
 	// process on the database (the CLI) takes effect at once.
@@ -98,12 +103,9 @@ func New(d *db.DB, opt Options) *Service {
 // Start rebuilds the engine from the database (facilities, readers, then
 // leases and waiting studies) and starts the timer loop.
 func (s *Service) Start(ctx context.Context) error {
-	if s.opt.SetupVersion != nil {
-		v, err := s.opt.SetupVersion(ctx) // before loading: a change during the load is seen at the next tick
-		if err != nil {
-			return err
-		}
-		s.setupSeen = v
+	if c := s.opt.Cluster; c != nil {
+		c.Start(s.lead, s.remoteChange, s.serveCall, errCode)
+		return nil
 	}
 	if err := s.load(ctx); err != nil {
 		return err
@@ -111,12 +113,15 @@ func (s *Service) Start(ctx context.Context) error {
 	lctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.done = make(chan struct{})
-	go s.loop(lctx)
+	go func() { defer close(s.done); s.loop(lctx) }()
 	return nil
 }
 
 // Close stops the timers.
 func (s *Service) Close() {
+	if s.opt.Cluster != nil {
+		s.opt.Cluster.Close()
+	}
 	if s.cancel != nil {
 		s.cancel()
 		<-s.done
@@ -124,9 +129,12 @@ func (s *Service) Close() {
 }
 
 func (s *Service) loop(ctx context.Context) {
-	defer close(s.done)
 	t := time.NewTicker(s.opt.TickEvery)
 	defer t.Stop()
+	// Quiet studies are looked for more often than the engine ticks, so a
+	// study reaches the worklist soon after its quiet period.
+	admit := time.NewTicker(min(max(s.opt.Quiet/4, 100*time.Millisecond), s.opt.TickEvery))
+	defer admit.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -134,6 +142,10 @@ func (s *Service) loop(ctx context.Context) {
 		case <-t.C:
 			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("dispatch tick", "err", err)
+			}
+		case <-admit.C:
+			if err := s.admitQuietStudies(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("dispatch admit", "err", err)
 			}
 		}
 	}
@@ -152,6 +164,15 @@ func (s *Service) Tick(ctx context.Context) error {
 }
 
 func (s *Service) load(ctx context.Context) error {
+	if s.opt.SetupVersion != nil {
+		v, err := s.opt.SetupVersion(ctx) // before loading: a change during the load is seen at the next tick
+		if err != nil {
+			return err
+		}
+		s.setupMu.Lock()
+		s.setupSeen = v
+		s.setupMu.Unlock()
+	}
 	now := s.opt.Now()
 	facs, err := s.roster.Facilities(ctx)
 	if err != nil {
@@ -250,7 +271,7 @@ func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]wo
 		return ds, fmt.Errorf("persist decisions: %w", err)
 	}
 	for _, d := range ds {
-		s.hub.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})
+		s.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})
 		if d.Kind == worklist.KindUncovered {
 			s.pageOnCall(ctx, d)
 		}
@@ -276,7 +297,7 @@ func (s *Service) pageOnCall(ctx context.Context, d worklist.Decision) {
 	var ids []string
 	for _, o := range list {
 		ids = append(ids, o.ReaderID)
-		s.hub.publish(Change{Kind: "oncall", StudyUID: d.StudyID, ReaderID: o.ReaderID, Reason: "on call for " + st.Subspecialty + ": " + d.Reason, At: db.Now(d.At)})
+		s.publish(Change{Kind: "oncall", StudyUID: d.StudyID, ReaderID: o.ReaderID, Reason: "on call for " + st.Subspecialty + ": " + d.Reason, At: db.Now(d.At)})
 	}
 	note := d.Reason + "; on call for " + st.Subspecialty + ": " + strings.Join(ids, ", ")
 	if _, err := s.db.Exec(ctx, "UPDATE read_item SET note = ? WHERE study_uid = ? AND status = 'uncovered'", note, d.StudyID); err != nil {
@@ -353,6 +374,9 @@ func (s *Service) admitQuietStudies(ctx context.Context) error {
 // (MPPS COMPLETED says the exam is done). Unknown or already admitted
 // studies are ignored.
 func (s *Service) Complete(ctx context.Context, studyUID string) error {
+	if s.remote() {
+		return s.forward(ctx, "Complete", call{Study: studyUID}, nil)
+	}
 	return s.admitWhere(ctx, "s.study_uid = ?", studyUID)
 }
 
@@ -422,6 +446,9 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 
 // Admit puts a study on the worklist (idempotent per study UID).
 func (s *Service) Admit(ctx context.Context, st *credential.Study) error {
+	if s.remote() {
+		return s.forward(ctx, "Admit", call{Doc: st}, nil)
+	}
 	doc, _ := json.Marshal(st)
 	now := db.Now(s.opt.Now())
 	res, err := s.db.Exec(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, created_at, updated_at) VALUES (?, ?, ?, 'waiting', ?, ?)
@@ -487,12 +514,18 @@ func padTime(t string) string {
 
 // Heartbeat records that a reader's client is alive.
 func (s *Service) Heartbeat(ctx context.Context, readerID string, away bool) error {
+	if s.remote() {
+		return s.forward(ctx, "Heartbeat", call{Reader: readerID, Away: away}, nil)
+	}
 	_, err := s.apply(ctx, worklist.Heartbeat{ReaderID: readerID, Away: away}, readerID)
 	return err
 }
 
 // Offline logs a reader off.
 func (s *Service) Offline(ctx context.Context, readerID string) error {
+	if s.remote() {
+		return s.forward(ctx, "Offline", call{Reader: readerID}, nil)
+	}
 	_, err := s.apply(ctx, worklist.ReaderOffline{ReaderID: readerID}, readerID)
 	return err
 }
@@ -500,6 +533,9 @@ func (s *Service) Offline(ctx context.Context, readerID string) error {
 // Open marks a study opened by its lease holder; anyone else is refused,
 // so a study is never open for reporting by two readers.
 func (s *Service) Open(ctx context.Context, studyUID, readerID string) error {
+	if s.remote() {
+		return s.forward(ctx, "Open", call{Study: studyUID, Reader: readerID}, nil)
+	}
 	holder, ok := s.Holder(studyUID)
 	if !ok {
 		return ErrUnknownStudy
@@ -530,12 +566,18 @@ func (s *Service) setLeaseOpened(ctx context.Context, uid string) error {
 
 // Release hands a study back.
 func (s *Service) Release(ctx context.Context, studyUID, readerID, reason string) error {
+	if s.remote() {
+		return s.forward(ctx, "Release", call{Study: studyUID, Reader: readerID, Reason: reason}, nil)
+	}
 	_, err := s.apply(ctx, worklist.Released{StudyID: studyUID, ReaderID: readerID, Reason: reason}, readerID)
 	return mapErr(err)
 }
 
 // Signed records a signed prelim or final.
 func (s *Service) Signed(ctx context.Context, studyUID, readerID string, kind credential.ReadKind) error {
+	if s.remote() {
+		return s.forward(ctx, "Signed", call{Study: studyUID, Reader: readerID, Kind: kind}, nil)
+	}
 	s.mu.Lock()
 	_, err := s.db.Exec(ctx, `INSERT INTO assignment_event (at, study_uid, kind, reader_id, code, by_user) VALUES (?, ?, 'signed', ?, ?, ?)`,
 		db.Now(s.opt.Now()), studyUID, readerID, kind.String(), readerID)
@@ -552,12 +594,18 @@ func (s *Service) Reassign(ctx context.Context, studyUID, toReader, reason, by s
 	if strings.TrimSpace(reason) == "" {
 		return ErrReason
 	}
+	if s.remote() {
+		return s.forward(ctx, "Reassign", call{Study: studyUID, Reader: toReader, Reason: reason, By: by}, nil)
+	}
 	_, err := s.apply(ctx, worklist.Reassign{StudyID: studyUID, ToReader: toReader, Reason: reason, By: by}, by)
 	return mapErr(err)
 }
 
 // Triage applies an outside triage result: a priority and flags with their source.
 func (s *Service) Triage(ctx context.Context, studyUID string, priority *credential.Priority, stroke, trauma bool, flags []string, source string) error {
+	if s.remote() {
+		return s.forward(ctx, "Triage", call{Study: studyUID, Priority: priority, Stroke: stroke, Trauma: trauma, Flags: flags, Source: source}, nil)
+	}
 	var st *credential.Study
 	var doc string
 	err := s.db.QueryRow(ctx, "SELECT doc FROM read_item WHERE study_uid = ?", studyUID).Scan(&doc)
@@ -594,13 +642,16 @@ func (s *Service) Triage(ctx context.Context, studyUID string, priority *credent
 		return err
 	}
 	holder, _ := s.Holder(studyUID)
-	s.hub.publish(Change{Kind: "triage", StudyUID: studyUID, ReaderID: holder, Code: ch.Priority.String(), Reason: reason, At: at})
+	s.publish(Change{Kind: "triage", StudyUID: studyUID, ReaderID: holder, Code: ch.Priority.String(), Reason: reason, At: at})
 	return nil
 }
 
 // ReaderChanged reloads a reader from the roster (after an edit or import);
 // a lapsed licence takes that state's studies out of their queue at once.
 func (s *Service) ReaderChanged(ctx context.Context, id string) error {
+	if s.remote() {
+		return s.forward(ctx, "ReaderChanged", call{Reader: id}, nil)
+	}
 	r, err := s.roster.Reader(ctx, id)
 	if errors.Is(err, roster.ErrNotFound) {
 		_, err = s.apply(ctx, worklist.ReaderRemoved{ReaderID: id}, "")
@@ -616,6 +667,9 @@ func (s *Service) ReaderChanged(ctx context.Context, id string) error {
 // ReloadAll reloads every facility and reader (after a bulk change such as
 // seeding or an import).
 func (s *Service) ReloadAll(ctx context.Context) error {
+	if s.remote() {
+		return s.forward(ctx, "ReloadAll", call{}, nil)
+	}
 	if err := s.FacilitiesChanged(ctx); err != nil {
 		return err
 	}
@@ -675,6 +729,9 @@ func (s *Service) SyncSetup(ctx context.Context) error {
 
 // FacilitiesChanged reloads every facility.
 func (s *Service) FacilitiesChanged(ctx context.Context) error {
+	if s.remote() {
+		return s.forward(ctx, "FacilitiesChanged", call{}, nil)
+	}
 	facs, err := s.roster.Facilities(ctx)
 	if err != nil {
 		return err
@@ -689,6 +746,9 @@ func (s *Service) FacilitiesChanged(ctx context.Context) error {
 
 // Holder returns who holds a study's lease.
 func (s *Service) Holder(studyUID string) (reader string, onWorklist bool) {
+	if s.remote() {
+		return s.persistedHolder(studyUID)
+	}
 	s.eng.Do(func(e *worklist.Engine) { reader, onWorklist = e.Holder(studyUID) })
 	return reader, onWorklist
 }
@@ -696,6 +756,10 @@ func (s *Service) Holder(studyUID string) (reader string, onWorklist bool) {
 // Queue returns a reader's leased studies, most urgent first.
 func (s *Service) Queue(readerID string) []string {
 	var q []string
+	if s.remote() {
+		_ = s.forward(context.Background(), "Queue", call{Reader: readerID}, &q)
+		return q
+	}
 	s.eng.Do(func(e *worklist.Engine) { q = e.Queue(readerID) })
 	return q
 }
@@ -704,6 +768,10 @@ func (s *Service) Queue(readerID string) []string {
 func (s *Service) Explain(studyUID string) ([]worklist.Candidate, error) {
 	var c []worklist.Candidate
 	var err error
+	if s.remote() {
+		err = s.forward(context.Background(), "Explain", call{Study: studyUID}, &c)
+		return c, err
+	}
 	s.eng.Do(func(e *worklist.Engine) { c, err = e.Explain(studyUID) })
 	return c, mapErr(err)
 }
@@ -711,6 +779,10 @@ func (s *Service) Explain(studyUID string) ([]worklist.Candidate, error) {
 // Stats summarises the engine.
 func (s *Service) Stats() worklist.Stats {
 	var st worklist.Stats
+	if s.remote() {
+		_ = s.forward(context.Background(), "Stats", call{}, &st)
+		return st
+	}
 	s.eng.Do(func(e *worklist.Engine) { st = e.Stats() })
 	return st
 }
@@ -757,5 +829,5 @@ func Arrivals(ctx context.Context, d *db.DB, from, to time.Time) ([]credential.S
 // Notify pushes a message to one reader's live worklist stream (a final
 // that changed their preliminary read, a request to call back ...).
 func (s *Service) Notify(readerID, kind, studyUID, reason string) {
-	s.hub.publish(Change{Kind: kind, StudyUID: studyUID, ReaderID: readerID, Reason: reason, At: db.Now(s.opt.Now())})
+	s.publish(Change{Kind: kind, StudyUID: studyUID, ReaderID: readerID, Reason: reason, At: db.Now(s.opt.Now())})
 }

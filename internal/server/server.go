@@ -22,6 +22,7 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
+	"lightbox/internal/cluster"
 	"lightbox/internal/credential"
 	"lightbox/internal/critical"
 	"lightbox/internal/db"
@@ -146,6 +147,9 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 	if dir, ok := b.(*blob.Dir); ok && dir.StaleRemoved > 0 {
 		log.Info("removed temp files left by a stopped process", "files", dir.StaleRemoved)
 	}
+	if s3, ok := b.(*blob.S3); ok && s3.StaleRemoved() > 0 {
+		log.Info("removed spooled uploads left by a stopped process", "files", s3.StaleRemoved())
+	}
 	if c.BlobKeyFile != "" {
 		key, err := blob.LoadKey(c.BlobKeyFile)
 		if err != nil {
@@ -257,8 +261,16 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	}
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
-	s.Dispatch = dispatch.New(st.DB, dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich,
-		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }})
+	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich,
+		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
+	if st.DB.Dialect == db.Postgres {
+		// Any number of identical nodes may share a PostgreSQL index: one
+		// leads the engine, the others forward to it (docs/scale-out.md).
+		if dopt.Cluster, err = cluster.New(st.DB, c.DBURL(), cluster.Options{Logger: c.Logger}); err != nil {
+			return nil, err
+		}
+	}
+	s.Dispatch = dispatch.New(st.DB, dopt)
 	if err = s.Dispatch.Start(ctx); err != nil {
 		return nil, err
 	}

@@ -46,6 +46,14 @@ func SQLite(t testing.TB) *db.DB {
 // OpenTestPostgres creates a private schema and opens a migrated database in it.
 func Postgres(t testing.TB, base string) *db.DB {
 	t.Helper()
+	d, _ := PostgresURL(t, base)
+	return d
+}
+
+// PostgresURL is Postgres that also returns the URL reaching the private
+// schema, for tests that open more connections (several nodes).
+func PostgresURL(t testing.TB, base string) (*db.DB, string) {
+	t.Helper()
 	ctx := context.Background()
 	admin, err := db.Open(ctx, base)
 	if err != nil {
@@ -76,5 +84,5 @@ func Postgres(t testing.TB, base string) *db.DB {
 		_, _ = admin.W.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
 		admin.Close()
 	})
-	return d
+	return d, u.String()
 }

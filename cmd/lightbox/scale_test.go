@@ -1,0 +1,343 @@
+package main
+
+// Several identical nodes on one PostgreSQL database and one S3 bucket
+// (versitygw): ingest through two nodes at once, a live worklist on a
+// third, and the engine's leader killed mid-ingest.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"lightbox/internal/blob/blobtest"
+	"lightbox/internal/db"
+)
+
+// freshPostgres creates a database with a random name for this test run
+// (dropped after), so nothing collides with other tests.
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("LIGHTBOX_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("LIGHTBOX_TEST_POSTGRES not set")
+	}
+	ctx := context.Background()
+	admin, err := db.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "lbx_scale_" + hex.EncodeToString(b[:])
+	if _, err := admin.W.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	})
+	u, _ := url.Parse(base)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// leadsSince is when a node last became the engine's leader (its log).
+func leadsSince(s *server) (time.Time, bool) {
+	var at time.Time
+	for _, line := range strings.Split(s.logText(), "\n") {
+		var m struct {
+			Time time.Time `json:"time"`
+			Msg  string    `json:"msg"`
+		}
+		if json.Unmarshal([]byte(line), &m) == nil && m.Msg == "cluster: this node leads the assignment engine" {
+			at = m.Time
+		}
+	}
+	return at, !at.IsZero()
+}
+
+func leads(s *server) bool { _, ok := leadsSince(s); return ok }
+
+// stow sends one Part 10 file by STOW-RS and reports whether it was stored.
+func stow(base, bearer string, part10 []byte) (bool, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	pw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
+	_, _ = pw.Write(part10)
+	mw.Close()
+	req, _ := http.NewRequest("POST", "http://"+base+"/dicomweb/studies", &body)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
+	req.Header.Set("Accept", "application/dicom+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return false, fmt.Errorf("STOW-RS: %d %s", resp.StatusCode, b)
+	}
+	return true, nil
+}
+
+func TestThreeNodesPostgresS3(t *testing.T) {
+	needTools(t, "storescu")
+	pg := freshPostgres(t)
+	if blobtest.Binary() == "" {
+		t.Skip("versitygw not installed")
+	}
+	s3 := blobtest.Start(t)
+	tmp := t.TempDir()
+	blobs := s3.URL(s3.Bucket(t), filepath.Join(tmp, "spool"))
+	env := s3.Env()
+	dataDir := func(i int) string { return filepath.Join(tmp, fmt.Sprintf("node%d", i)) }
+	common := func(i int) []string {
+		return []string{"--data", dataDir(i), "--db", pg, "--blobs", blobs, "--quiet", "2s", "--aet", "LIGHTBOX"}
+	}
+
+	// Node 1 seeds the demo group and starts first, so it leads.
+	n1 := startServerEnv(t, env, append([]string{"demo"}, common(1)...)...)
+	// Every node shares the secret that seals second factors.
+	key, err := os.ReadFile(filepath.Join(dataDir(1), "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{2, 3} {
+		_ = os.MkdirAll(dataDir(i), 0o750)
+		_ = os.WriteFile(filepath.Join(dataDir(i), "secret.key"), key, 0o600)
+	}
+	n2 := startServerEnv(t, env, append([]string{"serve"}, common(2)...)...)
+	n3 := startServerEnv(t, env, append([]string{"serve"}, common(3)...)...)
+	nodes := []*server{n1, n2, n3}
+	waitUntil(t, "node 1 leads", func() bool { return leads(n1) })
+	if leads(n2) || leads(n3) {
+		t.Fatal("more than one leader")
+	}
+
+	tok := func(user string) string {
+		out, e, code := run(t, "token", "create", "--data", dataDir(1), "--db", pg, "--username", user, "--name", "scale")
+		if code != 0 {
+			t.Fatalf("token: %s", e)
+		}
+		return strings.TrimSpace(out)
+	}
+	coord := tok("coordinator")
+	readers := map[string]string{}
+	for _, r := range []string{"dr.alpha", "dr.bravo", "dr.sydney", "dr.delta"} {
+		readers[r] = tok(r)
+	}
+	// Readers' clients heartbeat to whichever node is up (calls forwarded to
+	// the leader), as a browser behind a load balancer would.
+	var n1Dead atomic.Bool
+	alive := func() []*server {
+		if n1Dead.Load() {
+			return nodes[1:]
+		}
+		return nodes
+	}
+	hbCtx, stopHB := context.WithCancel(context.Background())
+	defer stopHB()
+	go func() {
+		for i := 0; hbCtx.Err() == nil; i++ {
+			up := alive()
+			for _, tk := range readers {
+				c := apiClient{t: t, base: up[i%len(up)].http, token: tk}
+				req, _ := http.NewRequestWithContext(hbCtx, "POST", "http://"+c.base+"/api/presence", strings.NewReader("{}"))
+				req.Header.Set("Authorization", "Bearer "+tk)
+				req.Header.Set("Content-Type", "application/json")
+				if resp, err := http.DefaultClient.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+			select {
+			case <-hbCtx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}()
+
+	// The coordinator's live board on node 3.
+	req, _ := http.NewRequest("GET", "http://"+n3.http+"/api/worklist/events", nil)
+	req.Header.Set("Authorization", "Bearer "+coord)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("SSE on node 3: %v %v", err, resp)
+	}
+	defer resp.Body.Close()
+	var mu sync.Mutex
+	assigned := map[string]time.Time{}
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var c struct {
+				Kind     string `json:"kind"`
+				StudyUID string `json:"study_uid"`
+			}
+			if json.Unmarshal([]byte(data), &c) == nil && c.Kind == "assign" {
+				mu.Lock()
+				if _, ok := assigned[c.StudyUID]; !ok {
+					assigned[c.StudyUID] = time.Now()
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+
+	// Two studies of a demo facility: one for C-STORE, one for STOW-RS.
+	gen := func(name string, seed int) string {
+		dir := filepath.Join(tmp, name)
+		if _, e, code := run(t, "gen", "--out", dir, "--modality", "CT", "--slices", "12", "--patients", "1", "--facility", "SGH",
+			"--rows", "64", "--columns", "64", "--seed", fmt.Sprint(seed)); code != 0 {
+			t.Fatal(e)
+		}
+		return dir
+	}
+	dimseDir, stowDir := gen("dimse", 901), gen("stow", 902)
+	dimseFiles, stowFiles := dicomFiles(t, dimseDir), dicomFiles(t, stowDir)
+	studies := []string{studyUIDOf(t, dimseDir), studyUIDOf(t, stowDir)}
+
+	// acked lists the files whose storage was acknowledged.
+	var ackMu sync.Mutex
+	var acked []string
+	lastAck := map[string]time.Time{} // per study
+	ack := func(f, study string) {
+		ackMu.Lock()
+		acked = append(acked, f)
+		lastAck[study] = time.Now()
+		ackMu.Unlock()
+	}
+	start := time.Now()
+	var killedAt time.Time
+	var wg sync.WaitGroup
+	killed := make(chan struct{})
+	wg.Add(2)
+	go func() { // storescu into node 1 (the leader) until it dies, then node 3
+		defer wg.Done()
+		for i, f := range dimseFiles {
+			if i == 4 {
+				n1Dead.Store(true)
+				killedAt = time.Now()
+				ackMu.Lock()
+				t.Logf("leader killed %v into ingest, %d instances acknowledged so far", killedAt.Sub(start).Round(time.Millisecond), len(acked))
+				ackMu.Unlock()
+				_ = n1.cmd.Process.Signal(syscall.SIGKILL)
+				close(killed)
+			}
+			for _, target := range []*server{n1, n3} {
+				h, p := hostPort(target.addrs["dicom"].(string))
+				if exec.Command("storescu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", h, p, f).Run() == nil {
+					ack(f, studies[0])
+					break
+				}
+			}
+		}
+	}()
+	go func() { // STOW-RS into node 2, one instance per request
+		defer wg.Done()
+		for _, f := range stowFiles {
+			b, _ := os.ReadFile(f)
+			if ok, err := stow(n2.http, coord, b); ok {
+				ack(f, studies[1])
+			} else {
+				t.Errorf("STOW-RS through node 2 while the leader changes: %v", err)
+			}
+		}
+	}()
+	wg.Wait()
+	<-killed
+
+	waitUntil(t, "another node leads", func() bool { return leads(n2) || leads(n3) })
+	for _, n := range []*server{n2, n3} {
+		if at, ok := leadsSince(n); ok {
+			t.Logf("a new leader %v after the kill", at.Sub(killedAt).Round(time.Millisecond))
+		}
+	}
+	if leads(n2) && leads(n3) {
+		t.Fatal("two new leaders")
+	}
+	waitUntil(t, "both studies assigned on node 3's live stream", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return !assigned[studies[0]].IsZero() && !assigned[studies[1]].IsZero()
+	})
+
+	for i, st := range studies {
+		// The quiet period (2 s) runs from the study's last instance.
+		t.Logf("study %d assigned on node 3's stream %v after its last instance (quiet period 2 s)", i+1, assigned[st].Sub(lastAck[st]).Round(time.Millisecond))
+	}
+
+	// Every acknowledged instance is there, intact, whichever node is asked.
+	if len(acked) != len(dimseFiles)+len(stowFiles) {
+		t.Logf("%d of %d instances acknowledged", len(acked), len(dimseFiles)+len(stowFiles))
+	}
+	var orig [][]byte
+	for _, f := range acked {
+		b, _ := os.ReadFile(f)
+		orig = append(orig, b)
+	}
+	want := canonicalSHAs(t, orig)
+	got := map[string]string{}
+	for i, st := range studies {
+		for k, v := range canonicalSHAs(t, wadoStudy(t, []*server{n2, n3}[i].http, coord, st)) {
+			got[k] = v
+		}
+	}
+	for uid, sha := range want {
+		if got[uid] != sha {
+			t.Errorf("acknowledged instance %s: missing or changed after the leader died", uid)
+		}
+	}
+
+	// Each study was assigned once: the new leader restored the leases it
+	// found instead of deciding again.
+	check, err := db.Open(context.Background(), pg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	for _, st := range studies {
+		var n int
+		_ = check.QueryRow(context.Background(), "SELECT COUNT(*) FROM assignment_event WHERE study_uid = ? AND kind = 'assign'", st).Scan(&n)
+		if n != 1 {
+			t.Errorf("study %s assigned %d times", st, n)
+		}
+	}
+	stopHB()
+	n2.stop(t)
+	n3.stop(t)
+}
+
+// waitUntil polls cond; the bound stops a broken test and asserts no speed.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting until %s", what)
+}
