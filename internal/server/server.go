@@ -38,6 +38,7 @@ import (
 	"lightbox/internal/query"
 	"lightbox/internal/report"
 	"lightbox/internal/tlsutil"
+	"lightbox/internal/webapp"
 )
 
 // Version is reported by FHIR metadata and logs.
@@ -341,7 +342,7 @@ func (s *Server) buildHTTP() error {
 	s.readingRoutes(mux)
 	s.auditRoutes(mux)
 	s.routes = mux.patterns
-	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
+	s.handler = auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{})), s.tlsHTTP != nil)
 	return nil
 }
 
