@@ -96,6 +96,7 @@ func (a *API) Register(mux Mux) {
 	a.registerOrders(mux)
 	a.registerAEs(mux)
 	a.registerOnCall(mux)
+	a.registerPreferences(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
