@@ -18,6 +18,7 @@ export default tseslint.config(
   },
   {
     files: ['e2e/**/*.{js,mjs}', '*.config.{js,ts}'],
-    languageOptions: { globals: globals.node },
+    // e2e scripts run in node and hand functions to the page (browser globals)
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -164,7 +164,7 @@ export interface CriticalResult {
   communicator: string;
   read_back: boolean;
   recipient?: { name?: string };
-  attempts?: { at: string; method: string; outcome: string; read_back?: boolean; to?: { name: string } }[];
+  attempts?: { at: string; recorded_at: string; method: string; outcome: string; read_back?: boolean; to?: { name: string } }[];
 }
 
 export interface Preferences {

@@ -37,7 +37,7 @@ export function CasePage({ uid }: { uid: string }) {
   return (
     <main className="case" aria-label="Case">
       <header className="case-head">
-        <button onClick={() => navigate('/')} aria-label="Back to worklist">← Worklist</button>
+        <button onClick={() => navigate('/')} aria-label="Back to worklist">←</button>
         {item ? (
           <>
             <strong data-testid="case-patient">{person(item.patient_name)}</strong>

@@ -38,11 +38,13 @@ export function CriticalDialog({ study, facility, onClose }: { study: string; fa
   };
   const open = guard(async () => setResult(await api.openCritical(study, category, finding)));
   const log = guard(async () => {
-    setResult(await api.attempt(result!.id, { method: 'phone', to, outcome, read_back: readBack }));
+    await api.attempt(result!.id, { method: 'phone', to, outcome, read_back: readBack });
+    setResult(await api.critical(result!.id)); // with every attempt logged so far
     setReadBack(false);
   });
   const close = guard(async () => {
-    setResult(await api.closeCritical(result!.id));
+    await api.closeCritical(result!.id);
+    setResult(await api.critical(result!.id));
   });
   const link = guard(async () => setAck((await api.ackLink(result!.id)).url));
 
@@ -79,7 +81,7 @@ export function CriticalDialog({ study, facility, onClose }: { study: string; fa
             {result.attempts?.length ? (
               <ol className="small" data-testid="attempts">
                 {result.attempts.map((a, i) => (
-                  <li key={i}>{new Date(a.at).toLocaleTimeString('en-GB')} {a.method} to {a.to?.name}: {a.outcome}{a.read_back ? ', read back' : ''}</li>
+                  <li key={i}>{new Date(a.recorded_at || a.at).toLocaleTimeString('en-GB')} {a.method} to {a.to?.name}: {a.outcome}{a.read_back ? ', read back' : ''}</li>
                 ))}
               </ol>
             ) : null}

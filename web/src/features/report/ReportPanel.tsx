@@ -12,7 +12,7 @@ const sections: { key: keyof Content; label: string; rows: number }[] = [
   { key: 'clinical_history', label: 'Clinical history', rows: 2 },
   { key: 'technique', label: 'Technique', rows: 2 },
   { key: 'comparison', label: 'Comparison', rows: 1 },
-  { key: 'findings', label: 'Findings', rows: 8 },
+  { key: 'findings', label: 'Findings', rows: 6 },
   { key: 'impression', label: 'Impression', rows: 3 },
 ];
 
