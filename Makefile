@@ -6,13 +6,33 @@ GO        ?= go
 BIN       ?= bin/lightbox
 STATICCHECK_VERSION := v0.8.2
 GOBIN     := $(shell $(GO) env GOPATH)/bin
+NPM       := $(shell command -v npm 2>/dev/null)
 
-.PHONY: all build demo serve test lint unit fuzz bench tools clean
+.PHONY: all build demo serve test lint unit fuzz bench tools clean web web-check screenshots
 
 all: build
 
-build:
+build: $(if $(NPM),web)
 	$(GO) build -o $(BIN) ./cmd/lightbox
+
+# The reading-room web app (web/): npm ci from the committed lock file when
+# it changed, vite build into internal/webapp/static (embedded by go:embed)
+# when a source changed. Without npm the binary serves a placeholder page.
+WEB_SRC  := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json web/package.json -type f 2>/dev/null)
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+internal/webapp/static/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	rm -rf internal/webapp/static/assets internal/webapp/static/index.html
+	cd web && npx vite build --logLevel warn
+web: internal/webapp/static/index.html
+
+# Type-check, lint and unit-test the web app.
+web-check: web
+	cd web && npx tsc --noEmit -p . && npx eslint . && npx vitest run
+
+# README screenshots (docs/screenshots/*.png) from the browser test.
+screenshots: web
+	LIGHTBOX_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run TestReadingRoomInBrowser -v ./cmd/lightbox
 
 demo: build
 	$(BIN) demo
@@ -22,7 +42,7 @@ serve: build
 
 # Every test: formatting, vet, staticcheck, then the whole Go suite (unit,
 # integration against the real binary, DCMTK and PostgreSQL when present).
-test: lint unit
+test: lint $(if $(NPM),web-check) unit
 
 tools:
 	@test -x $(GOBIN)/staticcheck || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)

@@ -110,6 +110,7 @@ func (a *API) Register(mux Mux) {
 	a.registerFacilities(mux)
 	a.registerEndpoints(mux)
 	a.registerShifts(mux)
+	a.registerPreferences(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -135,11 +136,16 @@ type Item struct {
 	PatientID   string   `json:"patient_id"`
 	Description string   `json:"description"`
 	UpdatedAt   string   `json:"updated_at"`
+	PatientSex  string   `json:"patient_sex"`
+	BirthDate   string   `json:"birth_date"`
+	Priors      int      `json:"priors"` // the patient's other studies in the archive
+	Opened      bool     `json:"opened"` // the lease holder has opened it
 }
 
 func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, error) {
 	rows, err := a.db.Query(ctx, `SELECT r.study_uid, r.facility_id, r.status, r.reader_id, r.note, r.doc, r.updated_at,
-		s.accession, p.name, p.patient_id, s.description
+		s.accession, p.name, p.patient_id, s.description, p.sex, p.birth_date, r.lease,
+		(SELECT COUNT(*) FROM study o WHERE o.patient_pk = s.patient_pk AND o.study_uid <> s.study_uid)
 		FROM read_item r JOIN study s ON s.study_uid = r.study_uid JOIN patient p ON p.pk = s.patient_pk
 		WHERE `+where+` ORDER BY r.created_at`, args...)
 	if err != nil {
@@ -155,9 +161,16 @@ func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, err
 	var out []Item
 	for rows.Next() {
 		var it Item
-		var doc string
-		if err := rows.Scan(&it.StudyUID, &it.FacilityID, &it.Status, &it.ReaderID, &it.Note, &doc, &it.UpdatedAt, &it.Accession, &it.PatientName, &it.PatientID, &it.Description); err != nil {
+		var doc, lease string
+		if err := rows.Scan(&it.StudyUID, &it.FacilityID, &it.Status, &it.ReaderID, &it.Note, &doc, &it.UpdatedAt, &it.Accession, &it.PatientName, &it.PatientID, &it.Description,
+			&it.PatientSex, &it.BirthDate, &lease, &it.Priors); err != nil {
 			return nil, err
+		}
+		var l struct {
+			Opened bool `json:"opened"`
+		}
+		if lease != "" && jsonUnmarshal(lease, &l) == nil {
+			it.Opened = l.Opened
 		}
 		var st credential.Study
 		if err := jsonUnmarshal(doc, &st); err == nil {

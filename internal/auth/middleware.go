@@ -57,7 +57,7 @@ func SessionFrom(ctx context.Context) *Session {
 // the login page and API, and acknowledgement links (which carry their own
 // single-use secret).
 func DefaultPublicPaths() []string {
-	return []string{"/healthz", "/readyz", "/login", "/api/login", "/ack/"}
+	return []string{"/healthz", "/readyz", "/login", "/api/login", "/api/login/enrol", "/api/login/enrol/confirm", "/ack/"}
 }
 
 // MiddlewareOptions configure Middleware.
@@ -240,6 +240,8 @@ func (s *Service) Routes(mux Mux) {
 	mux.HandleFunc("POST /api/logout", s.LogoutHandler().ServeHTTP)
 	mux.HandleFunc("GET /api/session", s.SessionHandler().ServeHTTP)
 	mux.HandleFunc("POST /api/reauth", s.ReauthHandler().ServeHTTP)
+	mux.HandleFunc("POST /api/login/enrol", s.enrolHandler)
+	mux.HandleFunc("POST /api/login/enrol/confirm", s.confirmEnrolHandler)
 }
 
 // LoginHandler handles POST {username, password, totp}: rate-limited per
@@ -282,23 +284,31 @@ func (s *Service) LoginHandler() http.Handler {
 			}
 			return
 		}
-		if old, ok := s.cookieValue(r); ok {
-			_ = s.Logout(ctx, old)
-		}
-		v, err := s.StartSession(ctx, p, ip.String(), r.UserAgent())
-		if err != nil {
-			s.deny(w, err)
-			return
-		}
-		sess, err := s.session(ctx, v, false, ip.String())
-		if err != nil {
-			s.deny(w, err)
-			return
-		}
-		s.event(ctx, Event{Type: "login", Username: p.Username, RemoteIP: ip.String()})
-		s.SetSessionCookie(w, r, v)
-		writeJSON(w, http.StatusOK, s.sessionJSON(sess))
+		s.startBrowserSession(w, r, p)
 	})
+}
+
+// startBrowserSession ends the request's previous session, if any, starts
+// one for p, sets its cookie and answers 200 SessionJSON.
+func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, p *Principal) {
+	ctx := r.Context()
+	ip := s.ClientIP(r)
+	if old, ok := s.cookieValue(r); ok {
+		_ = s.Logout(ctx, old)
+	}
+	v, err := s.StartSession(ctx, p, ip.String(), r.UserAgent())
+	if err != nil {
+		s.deny(w, err)
+		return
+	}
+	sess, err := s.session(ctx, v, false, ip.String())
+	if err != nil {
+		s.deny(w, err)
+		return
+	}
+	s.event(ctx, Event{Type: "login", Username: p.Username, RemoteIP: ip.String()})
+	s.SetSessionCookie(w, r, v)
+	writeJSON(w, http.StatusOK, s.sessionJSON(sess))
 }
 
 // LogoutHandler ends the request's session and clears the cookie (204).
@@ -317,6 +327,9 @@ func (s *Service) LogoutHandler() http.Handler {
 		}
 		s.ClearSessionCookie(w, r)
 		w.Header().Set("Cache-Control", "no-store")
+		// The browser drops every cached image, stored draft and worker of
+		// this origin (W3C Clear Site Data); the app also clears its own.
+		w.Header().Set("Clear-Site-Data", `"cache", "storage"`)
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

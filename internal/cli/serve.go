@@ -12,6 +12,7 @@ type serveFlags struct {
 	*storageFlags
 	http, dicom, aet  *string
 	quiet, idle       *time.Duration
+	reauth            *time.Duration
 	dicomTLS, hl7     *string
 	hl7TLS, open      *bool
 	hl7Open           *bool
@@ -39,6 +40,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		key:          fs.String("tls-key", "", "private key file for --tls-cert"),
 		blobKey:      fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
 		idle:         fs.Duration("idle-timeout", 15*time.Minute, "sessions end after this long without activity (HIPAA automatic logoff)"),
+		reauth:       fs.Duration("reauth-window", 5*time.Minute, "signing needs a password and code again when the last login or re-authentication is older than this"),
 		atna:         fs.String("audit-syslog", "", "ATNA audit repository host:port: ship the audit trail as RFC 5425 syslog over TLS"),
 		atnaCA:       fs.String("audit-syslog-ca", "", "CA bundle trusted for the audit repository (default: system roots)"),
 		atnaCert:     fs.String("audit-syslog-cert", "", "client certificate for the audit repository (ATNA node authentication)"),
@@ -58,6 +60,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.HTTPS = c.TLSCert != ""
 	c.IdleTimeout = *f.idle
 	c.HL7Open, c.HL7ClientCA = *f.hl7Open, *f.hl7ClientCA
+	c.ReauthWindow = *f.reauth
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
 	return c, nil
 }

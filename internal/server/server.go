@@ -42,6 +42,7 @@ import (
 	"lightbox/internal/report"
 	"lightbox/internal/setup"
 	"lightbox/internal/tlsutil"
+	"lightbox/internal/webapp"
 )
 
 // Version is reported by FHIR metadata and logs.
@@ -81,7 +82,9 @@ type Config struct {
 	Quiet time.Duration
 	// IdleTimeout ends sessions after inactivity (default 15 min).
 	IdleTimeout time.Duration
-	Logger      *slog.Logger
+	// ReauthWindow is how long a login counts for signing (default 5 min).
+	ReauthWindow time.Duration
+	Logger       *slog.Logger
 	// ShutdownTimeout bounds how long in-flight work may take at shutdown.
 	ShutdownTimeout time.Duration
 }
@@ -223,7 +226,7 @@ func NewAuth(c Config, d *db.DB, onEvent func(context.Context, auth.Event)) (*au
 	if err != nil {
 		return nil, err
 	}
-	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.HTTPS, Logger: c.Logger, OnEvent: onEvent, IdleTimeout: c.IdleTimeout}), nil
+	return auth.New(d, auth.Options{SecretKey: key, SecureCookies: c.HTTPS, Logger: c.Logger, OnEvent: onEvent, IdleTimeout: c.IdleTimeout, ReauthWindow: c.ReauthWindow}), nil
 }
 
 // New opens storage, starts the dispatcher and binds every listener (so the
@@ -371,7 +374,7 @@ func (s *Server) buildHTTP() error {
 	s.readingRoutes(mux)
 	s.auditRoutes(mux)
 	s.routes = mux.patterns
-	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
+	s.handler = auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{})), s.tlsHTTP != nil)
 	return nil
 }
 

@@ -1,0 +1,210 @@
+package main
+
+// The reading room in a real browser: Debian's chromium driven by
+// playwright-core (web/e2e/reading-room.mjs) against the built binary, with
+// DCMTK storescu sending a study and an MLLP listener standing in for the
+// facility's RIS that receives the signed report.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"lightbox/internal/db"
+	"lightbox/internal/gen"
+	"lightbox/internal/outbox"
+)
+
+// mllpSink accepts MLLP connections, keeps every message and answers each
+// with an AA acknowledgement (HL7 v2.5.1 ch. 2, MLLP framing 0x0b ... 0x1c 0x0d).
+type mllpSink struct {
+	ln   net.Listener
+	mu   sync.Mutex
+	msgs []string
+}
+
+func startMLLPSink(t *testing.T) *mllpSink {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &mllpSink{ln: ln}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(c)
+		}
+	}()
+	return s
+}
+
+func (s *mllpSink) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReader(c)
+	for {
+		if _, err := r.ReadBytes(0x0b); err != nil {
+			return
+		}
+		body, err := r.ReadBytes(0x1c)
+		if err != nil {
+			return
+		}
+		_, _ = r.ReadByte() // the trailing CR
+		msg := string(body[:len(body)-1])
+		s.mu.Lock()
+		s.msgs = append(s.msgs, msg)
+		s.mu.Unlock()
+		ctrl := ""
+		if f := strings.Split(strings.SplitN(msg, "\r", 2)[0], "|"); len(f) > 9 {
+			ctrl = f[9]
+		}
+		ack := "MSH|^~\\&|RIS|FAC|LIGHTBOX|GROUP|" + time.Now().UTC().Format("20060102150405") + "||ACK|A" + ctrl + "|P|2.5.1\rMSA|AA|" + ctrl + "\r"
+		_, _ = c.Write(append(append([]byte{0x0b}, ack...), 0x1c, 0x0d))
+	}
+}
+
+func (s *mllpSink) find(substr ...string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.msgs {
+		ok := true
+		for _, x := range substr {
+			ok = ok && strings.Contains(m, x)
+		}
+		if ok {
+			return m
+		}
+	}
+	return ""
+}
+
+func TestReadingRoomInBrowser(t *testing.T) {
+	chromium := os.Getenv("LIGHTBOX_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skip("chromium not installed (bash .ci/run installs Debian's chromium)")
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	needTools(t, "storescu")
+	web, _ := filepath.Abs("../../web")
+	if _, err := os.Stat(filepath.Join(web, "node_modules", "playwright-core")); err != nil {
+		t.Fatal("web/node_modules is missing: run `npm ci` in web/ (make web does)")
+	}
+	if _, err := os.Stat("../../internal/webapp/static/index.html"); err != nil {
+		t.Fatal("the web app is not built into the binary: run `make web` first (make test does)")
+	}
+
+	tmp := t.TempDir()
+	data := filepath.Join(tmp, "data")
+	ris := startMLLPSink(t)
+	// Seed the demo group, then lift dr.alpha's cap on open cases so the
+	// study sent below is leased to them beside the demo cases.
+	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
+	srv.stop(t)
+	out, e, code := run(t, "reader", "export", "--data", data)
+	if code != 0 {
+		t.Fatal(e)
+	}
+	var readers []map[string]any
+	if err := json.Unmarshal([]byte(out), &readers); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readers {
+		if r["id"] == "dr.alpha" {
+			r["max_open_cases"] = 50
+		}
+	}
+	b, _ := json.Marshal(readers)
+	readersFile := filepath.Join(tmp, "readers.json")
+	_ = os.WriteFile(readersFile, b, 0o600)
+	if _, e, code := run(t, "reader", "import", "--data", data, readersFile); code != 0 {
+		t.Fatal(e)
+	}
+	// A short re-authentication window, so signing asks for the password
+	// and a fresh code again, as it does five minutes after login by default.
+	srv = startServer(t, "demo", "--data", data, "--quiet", "1s", "--reauth-window", "10s")
+	defer srv.stop(t)
+
+	// Every demo facility's RIS is our listener.
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range gen.Facilities() {
+		if err := outbox.SetEndpoint(ctx, d, outbox.Endpoint{FacilityID: f.Code, Kind: "hl7", Address: ris.ln.Addr().String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.Close()
+
+	// The study the browser must see arrive: a small head CT at SGH.
+	studies := filepath.Join(tmp, "studies")
+	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "4", "--patients", "1", "--rows", "64", "--columns", "64",
+		"--facility", "SGH", "--seed", "4242"); code != 0 {
+		t.Fatal(e)
+	}
+	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
+	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
+
+	shots, readmeOnly := os.Getenv("LIGHTBOX_SCREENSHOTS"), "1" // make screenshots: the README's pictures only
+	if shots == "" {
+		shots, readmeOnly = filepath.Join(os.TempDir(), "lightbox-e2e"), ""
+	}
+	_ = os.MkdirAll(shots, 0o755)
+	cmd := exec.Command(node, filepath.Join(web, "e2e", "reading-room.mjs"))
+	cmd.Dir = web
+	cmd.Env = append(cleanEnv(),
+		"BASE_URL=http://"+srv.http,
+		"CHROMIUM="+chromium,
+		"SHOTS="+shots,
+		"README_ONLY="+readmeOnly,
+		"STUDY_UID="+studyUIDOf(t, studies),
+		"SEND_CMD="+strings.Join(append([]string{"storescu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, files...), "\x1f"),
+	)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(4 * time.Minute):
+		_ = cmd.Process.Kill()
+		err = <-done
+	}
+	t.Logf("browser test:\n%s", log.String())
+	if err != nil {
+		t.Fatalf("browser test failed: %v", err)
+	}
+
+	// The final report reached the facility's RIS as an ORU^R01 with the
+	// text the macro expanded to.
+	deadline := time.Now().Add(30 * time.Second)
+	for ris.find("ORU^R01", "No acute abnormality.", "Browser-typed finding 4242") == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no ORU^R01 with the report text at the MLLP listener; got %d messages", len(ris.msgs))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

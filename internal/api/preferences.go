@@ -1,0 +1,46 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/station"
+)
+
+// The caller's own station preferences (key map, break reminders):
+//
+//	GET /api/preferences -> station.Preferences (defaults when none saved)
+//	PUT /api/preferences  station.Preferences -> the saved preferences
+func (a *API) registerPreferences(mux Mux) {
+	mux.HandleFunc("GET /api/preferences", a.with(a.getPreferences))
+	mux.HandleFunc("PUT /api/preferences", a.with(a.putPreferences))
+}
+
+func (a *API) stations() station.Store { return station.Store{DB: a.db, Now: a.now} }
+
+func (a *API) getPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	prefs, err := a.stations().Get(r.Context(), p.Username)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, prefs)
+}
+
+func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var prefs station.Preferences
+	if err := decode(r, &prefs); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if err := a.stations().Put(r.Context(), p.Username, prefs); err != nil {
+		if errors.Is(err, station.ErrInvalid) {
+			writeError(w, http.StatusUnprocessableEntity, "%v", err)
+			return
+		}
+		a.fail(w, err)
+		return
+	}
+	a.getPreferences(w, r, p)
+}

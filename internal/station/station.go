@@ -1,0 +1,92 @@
+package station
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lightbox/internal/db"
+)
+
+// Preferences are one user's station settings.
+type Preferences struct {
+	// Keys maps an action name (nextField, signFinal, nextCase, ...) to a
+	// key combination ("Ctrl+Shift+F", "F3"); actions left out keep the
+	// app's defaults.
+	Keys map[string]string `json:"keys"`
+	// BreakMinutes is the interval of eye-break reminders (20-20-20); 0 is off.
+	BreakMinutes int `json:"break_minutes"`
+}
+
+// Defaults are the preferences of a user who saved none.
+func Defaults() Preferences { return Preferences{Keys: map[string]string{}, BreakMinutes: 20} }
+
+// ErrInvalid marks preferences that cannot be saved.
+var ErrInvalid = errors.New("invalid preferences")
+
+// Validate checks sizes and values, so a client cannot store arbitrary data.
+func (p Preferences) Validate() error {
+	if len(p.Keys) > 64 {
+		return fmt.Errorf("%w: at most 64 key bindings", ErrInvalid)
+	}
+	for a, k := range p.Keys {
+		if a == "" || len(a) > 40 || len(k) > 40 || strings.ContainsAny(a+k, "\n\r\t") {
+			return fmt.Errorf("%w: key binding %q", ErrInvalid, a)
+		}
+	}
+	if p.BreakMinutes < 0 || p.BreakMinutes > 240 {
+		return fmt.Errorf("%w: break_minutes must be 0 (off) to 240", ErrInvalid)
+	}
+	return nil
+}
+
+// Store reads and writes preferences.
+type Store struct {
+	DB  *db.DB
+	Now func() time.Time
+}
+
+// Get returns a user's preferences, or the defaults.
+func (s Store) Get(ctx context.Context, username string) (Preferences, error) {
+	var doc string
+	err := s.DB.QueryRow(ctx, "SELECT doc FROM reader_pref WHERE username = ?", username).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Defaults(), nil
+	}
+	if err != nil {
+		return Preferences{}, fmt.Errorf("preferences: %w", err)
+	}
+	p := Defaults()
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		return Preferences{}, fmt.Errorf("preferences: %w", err)
+	}
+	if p.Keys == nil {
+		p.Keys = map[string]string{}
+	}
+	return p, nil
+}
+
+// Put validates and saves a user's preferences.
+func (s Store) Put(ctx context.Context, username string, p Preferences) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if p.Keys == nil {
+		p.Keys = map[string]string{}
+	}
+	b, _ := json.Marshal(p)
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	_, err := s.DB.Exec(ctx, `INSERT INTO reader_pref (username, doc, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (username) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, username, string(b), db.Now(now()))
+	if err != nil {
+		return fmt.Errorf("save preferences: %w", err)
+	}
+	return nil
+}

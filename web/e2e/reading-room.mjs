@@ -1,0 +1,183 @@
+// The reading room end to end in Debian's chromium, against a Lightbox the
+// Go test (cmd/lightbox/browser_test.go) started with the demo group:
+//  1. dr.alpha enrols TOTP in the browser (QR rendered locally) and is in;
+//  2. a study sent with storescu appears on the open worklist without reload;
+//  3. the case opens; a macro expands in the report; a critical result is
+//     opened from the report and a call with read-back logged;
+//  4. a second reader (dr.bravo) does not see dr.alpha's case;
+//  5. sign final through the re-authentication dialog (the Go test then
+//     checks the ORU^R01 at its MLLP listener);
+//  6. logout leaves no patient data in browser storage.
+// Screenshots go to $SHOTS.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { launch } from './browser.mjs';
+import { totp } from './totp.mjs';
+
+const base = process.env.BASE_URL;
+const shots = process.env.SHOTS || '/tmp';
+const study = process.env.STUDY_UID;
+const password = 'lightbox-demo-password';
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+let failures = 0;
+function check(ok, what) {
+  if (ok) log('ok  ', what);
+  else {
+    failures++;
+    log('FAIL', what);
+  }
+}
+const readme = ['login', 'worklist', 'case', 'critical'];
+const shot = async (page, name) => {
+  if (process.env.README_ONLY && !readme.includes(name)) return;
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+};
+
+// signInEnrolling: the first login of a radiologist enrols the second factor.
+async function signInEnrolling(page, user) {
+  await page.goto(base + '/');
+  await page.waitForURL(/\/login$/);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const secretEl = page.getByTestId('totp-secret');
+  await secretEl.waitFor();
+  const secret = (await secretEl.textContent()).trim();
+  const qr = page.getByAltText('QR code for the authenticator app');
+  await qr.waitFor();
+  check((await qr.getAttribute('src')).startsWith('data:image/png'), `${user}: QR code rendered in the page`);
+  return { secret, confirm: async () => {
+    await page.getByLabel('Code from the app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    await page.getByTestId('whoami').waitFor();
+    check((await page.getByTestId('whoami').textContent()).includes(user), `${user}: enrolled and signed in`);
+  } };
+}
+
+const alpha = await launch();
+const bravo = await launch();
+try {
+  const page = alpha.context.pages()[0] ?? (await alpha.context.newPage());
+  page.on('pageerror', (e) => log('page error:', e.message));
+  const csp = [];
+  page.on('console', (m) => m.type() === 'error' && /Content Security Policy/.test(m.text()) && csp.push(m.text()));
+
+  await page.goto(base + '/');
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await shot(page, 'login');
+  const a = await signInEnrolling(page, 'dr.alpha');
+  await shot(page, 'enrol');
+  await a.confirm();
+
+  // The worklist fills itself (presence heartbeat puts dr.alpha online).
+  await page.getByRole('heading', { name: 'My worklist' }).waitFor();
+  await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+  check(true, `worklist has ${await page.locator('table[data-testid=worklist] tbody tr').count()} cases`);
+
+  // 2. A study arrives by DICOM while the page is open.
+  await page.evaluate(() => (window.__sameDocument = true));
+  const [cmd, ...args] = process.env.SEND_CMD.split('\x1f');
+  const sent = spawnSync(cmd, args, { encoding: 'utf8' });
+  check(sent.status === 0, `storescu sent ${args.length - 6} instances`);
+  const sentAt = Date.now();
+  const row = page.locator(`tr[data-study="${study}"]`);
+  await row.waitFor({ timeout: 60000 });
+  log(`the sent study appeared ${((Date.now() - sentAt) / 1000).toFixed(1)} s after storescu finished (quiet period 1 s)`);
+  check(await page.evaluate(() => window.__sameDocument === true), 'appeared without a reload');
+  await shot(page, 'worklist');
+
+  // 3. Open the case; write the report with a macro.
+  await row.getByRole('button', { name: /^Open/ }).click();
+  await page.waitForURL(/\/case\//);
+  await page.getByRole('region', { name: 'Report' }).waitFor();
+  await page.locator('.series-card img').first().waitFor({ timeout: 20000 });
+  check(await page.locator('.series-card img').first().evaluate((img) => img.complete && img.naturalWidth > 0), 'key image rendered by /rendered');
+  await page.getByLabel('Template').selectOption({ label: 'CT head without contrast' });
+  check((await page.locator('textarea[name=technique]').inputValue()).length > 0, 'template filled the technique');
+  const findings = page.locator('textarea[name=findings]');
+  await findings.fill('Browser-typed finding 4242.');
+  const impression = page.locator('textarea[name=impression]');
+  await impression.fill('');
+  await impression.pressSequentially('.noacute');
+  await impression.press('F2');
+  check((await impression.inputValue()) === 'No acute abnormality.', `macro expanded: ${JSON.stringify(await impression.inputValue())}`);
+  await page.getByText(/Draft saved/).waitFor({ timeout: 10000 });
+  const stored = await page.evaluate(() => Object.keys(localStorage));
+  check(stored.some((k) => k.startsWith('lightbox.draft.')), 'draft kept in local storage while editing');
+  await shot(page, 'case');
+
+  // The draft survives a reload.
+  await page.reload();
+  await page.locator('textarea[name=findings]').waitFor();
+  await page.waitForFunction(() => document.querySelector('textarea[name=findings]')?.value.includes('4242'));
+  check(true, 'draft survives a reload');
+
+  // Critical result from the report, with a call logged.
+  await page.getByRole('button', { name: 'Critical…' }).click();
+  const dlg = page.getByRole('dialog', { name: 'Critical result' });
+  await dlg.getByLabel('Finding').fill('Acute subdural haematoma');
+  await dlg.getByRole('button', { name: 'Open critical result' }).click();
+  await dlg.getByTestId('critical-state').waitFor();
+  await dlg.getByLabel('Name').fill('Dr Olivia Ordering');
+  await dlg.getByLabel('Call-back').fill('(217) 555-0100');
+  await dlg.getByLabel('read back').check();
+  await dlg.getByRole('button', { name: 'Log call' }).click();
+  await dlg.getByTestId('attempts').getByText(/reached, read back/).waitFor();
+  check(true, 'critical result opened and the call logged with read-back');
+  await shot(page, 'critical');
+  await dlg.getByRole('button', { name: 'Done' }).click();
+
+  // 4. A second reader does not see dr.alpha's case.
+  const p2 = bravo.context.pages()[0] ?? (await bravo.context.newPage());
+  const b = await signInEnrolling(p2, 'dr.bravo');
+  await b.confirm();
+  await p2.getByRole('heading', { name: 'My worklist' }).waitFor();
+  await p2.waitForTimeout(1500); // one refresh of the live list
+  check((await p2.locator(`tr[data-study="${study}"]`).count()) === 0, "dr.bravo's worklist does not show dr.alpha's case");
+  const bravoOpen = await p2.evaluate(async (uid) => {
+    const s = await (await fetch('/api/session')).json();
+    return (await fetch(`/api/worklist/${encodeURIComponent(uid)}/open`, { method: 'POST', headers: { 'X-CSRF-Token': s.csrf_token } })).status;
+  }, study);
+  check(bravoOpen === 409 || bravoOpen === 404, `dr.bravo cannot open it (${bravoOpen})`);
+
+  // 5. Sign final: the server asks for re-authentication.
+  await page.getByRole('button', { name: 'Sign final' }).click();
+  const re = page.getByRole('dialog', { name: 'Confirm it is you' });
+  await re.waitFor();
+  await re.getByLabel('Password').fill(password);
+  await re.getByLabel('Authenticator code').fill(totp(a.secret, Date.now() + 30000)); // the next step: each code is used once
+  await re.getByRole('button', { name: 'Confirm' }).click();
+  await page.getByTestId('report-status').filter({ hasText: 'final' }).waitFor({ timeout: 15000 });
+  check(true, 'signed final after re-authentication');
+  await shot(page, 'signed');
+
+  // 6. Logout leaves nothing behind.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const left = await page.evaluate(async () => ({
+    local: localStorage.length,
+    session: sessionStorage.length,
+    caches: (await caches.keys()).length,
+    idb: (await indexedDB.databases()).length,
+    text: document.body.innerText,
+  }));
+  check(left.local === 0 && left.session === 0 && left.caches === 0 && left.idb === 0, `browser storage empty after logout ${JSON.stringify({ ...left, text: undefined })}`);
+  check(!left.text.includes('4242'), 'no report text on the page after logout');
+  const after = await page.evaluate(async () => (await fetch('/api/worklist')).status);
+  check(after === 401, `the API refuses the old session (${after})`);
+  check(csp.length === 0, `no Content-Security-Policy violations ${csp.join(' | ')}`);
+} catch (e) {
+  failures++;
+  log('FAIL', e.stack || e);
+  try {
+    await alpha.context.pages()[0]?.screenshot({ path: join(shots, 'failure.png') });
+  } catch {
+    // the browser may be gone
+  }
+} finally {
+  await alpha.close();
+  await bravo.close();
+}
+console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
+process.exit(failures === 0 ? 0 : 1);

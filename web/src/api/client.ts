@@ -1,0 +1,162 @@
+// The one typed client of the Lightbox API. It carries the session's CSRF
+// token, reports the server's idle countdown (X-Session-Expires-In) to
+// whoever listens, and turns a "reauth_required" answer into the
+// re-authentication dialog and one retry.
+import type {
+  Change, Contact, Content, CriticalResult, DicomJSON, Enrolment, Facility, Macro, Preferences, ReportView,
+  SessionInfo, Template, Version, WorklistResponse,
+} from './types';
+
+export class ApiError extends Error {
+  status: number;
+  code: string;
+  body: Record<string, unknown>;
+  constructor(status: number, body: Record<string, unknown>) {
+    super(typeof body.error === 'string' ? body.error : `HTTP ${status}`);
+    this.status = status;
+    this.code = typeof body.code === 'string' ? body.code : '';
+    this.body = body;
+  }
+}
+
+type ReauthPrompt = () => Promise<boolean>;
+
+let csrf = '';
+let reauthPrompt: ReauthPrompt | null = null;
+const expiryListeners = new Set<(seconds: number) => void>();
+const unauthListeners = new Set<() => void>();
+
+export function setCSRF(token: string) {
+  csrf = token;
+}
+
+// onReauth installs the dialog asked to re-authenticate; it resolves true
+// when the user did.
+export function onReauth(p: ReauthPrompt | null) {
+  reauthPrompt = p;
+}
+
+export function onExpiresIn(f: (seconds: number) => void) {
+  expiryListeners.add(f);
+  return () => {
+    expiryListeners.delete(f);
+  };
+}
+
+export function onUnauthenticated(f: () => void) {
+  unauthListeners.add(f);
+  return () => {
+    unauthListeners.delete(f);
+  };
+}
+
+interface RequestOptions {
+  passive?: boolean; // not user activity: the idle timer does not slide
+  retried?: boolean;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  if (o.passive) headers['X-Session-Passive'] = '1';
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'same-origin',
+    cache: 'no-store',
+  });
+  const exp = res.headers.get('X-Session-Expires-In');
+  if (exp !== null) expiryListeners.forEach((f) => f(Number(exp)));
+  if (res.status === 204) return undefined as T;
+  const ct = res.headers.get('Content-Type') ?? '';
+  const data = ct.includes('json') ? await res.json() : await res.text();
+  if (res.ok) return data as T;
+  const err = new ApiError(res.status, typeof data === 'object' && data ? data : { error: String(data) });
+  if (err.code === 'reauth_required' && !o.retried && reauthPrompt) {
+    if (await reauthPrompt()) return request<T>(method, path, body, { ...o, retried: true });
+  } else if (res.status === 401 && !path.startsWith('/api/login') && path !== '/api/reauth') {
+    unauthListeners.forEach((f) => f());
+  }
+  throw err;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  // Session (internal/auth)
+  login: (username: string, password: string, totp: string) =>
+    request<SessionInfo>('POST', '/api/login', { username, password, totp }),
+  enrol: (username: string, password: string) => request<Enrolment>('POST', '/api/login/enrol', { username, password }),
+  confirmEnrol: (username: string, password: string, totp: string) =>
+    request<SessionInfo>('POST', '/api/login/enrol/confirm', { username, password, totp }),
+  session: () => request<SessionInfo>('GET', '/api/session', undefined, { passive: true }),
+  touch: () => request<unknown>('GET', '/api/whoami'),
+  reauth: (password: string, totp: string) => request<SessionInfo>('POST', '/api/reauth', { password, totp }),
+  logout: () => request<void>('POST', '/api/logout'),
+
+  // Worklist (internal/api)
+  worklist: (board = false) =>
+    request<WorklistResponse>('GET', board ? '/api/worklist?board=1' : '/api/worklist', undefined, { passive: true }),
+  heartbeat: (away: boolean) =>
+    request<{ next_heartbeat_seconds: number }>('POST', '/api/presence', { away }, { passive: true }),
+  offline: () => request<unknown>('POST', '/api/presence/offline', {}),
+  open: (uid: string) => request<unknown>('POST', `/api/worklist/${enc(uid)}/open`, {}),
+  release: (uid: string, reason: string) => request<unknown>('POST', `/api/worklist/${enc(uid)}/release`, { reason }),
+  reassign: (uid: string, to: string, reason: string) =>
+    request<unknown>('POST', `/api/worklist/${enc(uid)}/reassign`, { to, reason }),
+  facilities: () => request<Facility[]>('GET', '/api/facilities', undefined, { passive: true }),
+  preferences: () => request<Preferences>('GET', '/api/preferences'),
+  savePreferences: (p: Preferences) => request<Preferences>('PUT', '/api/preferences', p),
+
+  // Reports (internal/report)
+  templates: (modality?: string) =>
+    request<Template[]>('GET', '/api/reports/templates' + (modality ? `?modality=${enc(modality)}` : '')),
+  allTemplates: () => request<Template[]>('GET', '/api/reports/templates'),
+  macros: () => request<Macro[]>('GET', '/api/reports/macros'),
+  report: (uid: string) => request<ReportView>('GET', `/api/reports/studies/${enc(uid)}`),
+  saveDraft: (uid: string, c: Content) =>
+    request<Version>('PUT', `/api/reports/studies/${enc(uid)}/draft`, c),
+  sign: (uid: string, kind: 'prelim' | 'final', content: Content) =>
+    request<Version>('POST', `/api/reports/studies/${enc(uid)}/sign`, { kind, content }),
+  addendum: (uid: string, text: string) => request<Version>('POST', `/api/reports/studies/${enc(uid)}/addendum`, { text }),
+  correct: (uid: string, content: Content, reason: string) =>
+    request<Version>('POST', `/api/reports/studies/${enc(uid)}/correct`, { content, reason }),
+  pdfURL: (uid: string) => `/api/reports/studies/${enc(uid)}/pdf`,
+
+  // Critical results (internal/critical)
+  openCritical: (study_uid: string, category: string, text: string) =>
+    request<CriticalResult>('POST', '/api/critical', { study_uid, category, finding: { text } }),
+  critical: (id: string) => request<CriticalResult>('GET', `/api/critical/${enc(id)}`),
+  criticalBoard: () => request<{ now: string; items: CriticalResult[] }>('GET', '/api/critical/board?mine=1', undefined, { passive: true }),
+  contacts: (facility: string) => request<Contact[]>('GET', `/api/critical/contacts?facility=${enc(facility)}`),
+  attempt: (id: string, a: { method: string; to: { name: string; role?: string; callback?: string }; outcome: string; read_back: boolean }) =>
+    request<CriticalResult>('POST', `/api/critical/${enc(id)}/attempts`, a),
+  closeCritical: (id: string) => request<CriticalResult>('POST', `/api/critical/${enc(id)}/close`, {}),
+  ackLink: (id: string) => request<{ url: string }>('POST', `/api/critical/${enc(id)}/ack-link`, {}),
+
+  // DICOMweb (QIDO-RS, WADO-RS rendered)
+  series: (study: string) => request<DicomJSON[]>('GET', `/dicomweb/studies/${enc(study)}/series`),
+  instances: (study: string, series: string) =>
+    request<DicomJSON[]>('GET', `/dicomweb/studies/${enc(study)}/series/${enc(series)}/instances`),
+  renderedURL: (study: string, series: string, sop: string) =>
+    `/dicomweb/studies/${enc(study)}/series/${enc(series)}/instances/${enc(sop)}/rendered`,
+};
+
+// parseChange reads one SSE "change" event's data.
+export function parseChange(data: string): Change | null {
+  try {
+    return JSON.parse(data) as Change;
+  } catch {
+    return null;
+  }
+}
+
+// tag reads the first value of a DICOM JSON attribute as text.
+export function tag(d: DicomJSON, t: string): string {
+  const v = d[t]?.Value?.[0];
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'object' && 'Alphabetic' in (v as object)) return String((v as { Alphabetic: string }).Alphabetic);
+  return String(v);
+}

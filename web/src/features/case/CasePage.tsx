@@ -1,0 +1,71 @@
+import { useEffect, useState } from 'react';
+import { api, tag } from '../../api/client';
+import type { DicomJSON, Facility, WorkItem } from '../../api/types';
+import { navigate, useNow } from '../../router';
+import { useAction } from '../station/prefs';
+import { ReportPanel } from '../report/ReportPanel';
+import { CriticalDialog } from '../critical/CriticalDialog';
+import { ReasonDialog } from '../worklist/ReasonDialog';
+import { person } from '../worklist/sort';
+import { age, countdown, localTime } from '../worklist/time';
+import { ViewerSlot } from './ViewerSlot';
+
+// CasePage: the study's images on the left (the viewer slot), the report
+// on the right.
+export function CasePage({ uid }: { uid: string }) {
+  const [item, setItem] = useState<WorkItem | null>(null);
+  const [facility, setFacility] = useState<Facility | null>(null);
+  const [series, setSeries] = useState<DicomJSON[]>([]);
+  const [critical, setCritical] = useState(false);
+  const [releasing, setReleasing] = useState(false);
+  const now = useNow(1000);
+
+  useEffect(() => {
+    api.worklist().then((r) => {
+      const it = r.items.find((i) => i.study_uid === uid) ?? null;
+      setItem(it);
+      if (it) api.facilities().then((fs) => setFacility(fs.find((f) => f.id === it.facility_id) ?? null)).catch(() => {});
+    }).catch(() => {});
+    api.series(uid).then(setSeries).catch(() => setSeries([]));
+  }, [uid]);
+
+  useAction('critical', () => setCritical(true));
+  useAction('worklist', () => navigate('/'));
+  useAction('release', () => setReleasing(true));
+
+  const c = countdown(item?.deadline, now);
+  return (
+    <main className="case" aria-label="Case">
+      <header className="case-head">
+        <button onClick={() => navigate('/')} aria-label="Back to worklist">←</button>
+        {item ? (
+          <>
+            <strong data-testid="case-patient">{person(item.patient_name)}</strong>
+            <span>{age(item.birth_date, now)} {item.patient_sex}</span>
+            <span>{item.description} · {item.modality}</span>
+            <span>{facility?.name ?? item.facility_id} <span className="muted">{localTime(facility?.time_zone, now)}</span></span>
+            {c && <span className={`mono due-${c.risk}`}>due {c.text}</span>}
+            <span className="muted">{item.priors} prior{item.priors === 1 ? '' : 's'}</span>
+          </>
+        ) : (
+          <span className="muted">{series[0] ? `${tag(series[0], '00100010')}` : 'Study'}</span>
+        )}
+        <span className="spacer" />
+        <button onClick={() => setCritical(true)} className="danger">Critical result</button>
+        {item && <button onClick={() => setReleasing(true)}>Release</button>}
+      </header>
+      <div className="case-body">
+        <ViewerSlot study={uid} series={series} />
+        <ReportPanel uid={uid} modality={item?.modality ?? (series[0] ? tag(series[0], '00080060') : '')} onCritical={() => setCritical(true)} />
+      </div>
+      {critical && <CriticalDialog study={uid} facility={item?.facility_id ?? ''} onClose={() => setCritical(false)} />}
+      {releasing && (
+        <ReasonDialog title="Release case" label="Why are you releasing it?" submit="Release" onCancel={() => setReleasing(false)}
+          onSubmit={async (reason) => {
+            await api.release(uid, reason);
+            navigate('/');
+          }} />
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,48 @@
+import { useState } from 'react';
+import { actions, conflicts, normalise, type Action } from './keymap';
+import { usePrefs } from './prefs';
+
+// StationPage: the reader's key map (dictation microphone buttons arrive as
+// keys), saved on the server.
+export function StationPage() {
+  const { prefs, keys, save } = usePrefs();
+  const [draft, setDraft] = useState<Record<string, string>>({ ...keys });
+  const [status, setStatus] = useState('');
+  const clash = conflicts(Object.fromEntries(Object.entries(draft).map(([a, k]) => [a, normalise(k)])) as Record<Action, string>);
+  return (
+    <main aria-labelledby="station-title" className="station">
+      <h1 id="station-title">My station</h1>
+      <section className="panel">
+        <h2>Keys</h2>
+        <p className="muted">Press the key (or microphone button) in a field to bind it.</p>
+        <table className="table">
+          <tbody>
+            {(Object.keys(actions) as Action[]).map((a) => (
+              <tr key={a}>
+                <th scope="row">{actions[a]}</th>
+                <td>
+                  <input aria-label={`Key for ${actions[a]}`} value={draft[a] ?? ''} readOnly
+                    onKeyDown={(e) => {
+                      if (e.key === 'Tab') return;
+                      e.preventDefault();
+                      e.stopPropagation();
+                      const c = normalise([e.ctrlKey && 'Ctrl', e.altKey && 'Alt', e.shiftKey && 'Shift', e.metaKey && 'Meta', e.key].filter(Boolean).join('+'));
+                      if (!['Ctrl', 'Alt', 'Shift', 'Meta', 'Control'].includes(e.key)) setDraft({ ...draft, [a]: c });
+                    }} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {clash.length > 0 && <p role="alert" className="error">Bound twice: {clash.join(', ')}</p>}
+        <div className="row">
+          <button className="primary" disabled={clash.length > 0}
+            onClick={() => save({ ...prefs, keys: draft }).then(() => setStatus('Saved.'), (e) => setStatus(String(e.message ?? e)))}>
+            Save keys
+          </button>
+          <span role="status">{status}</span>
+        </div>
+      </section>
+    </main>
+  );
+}

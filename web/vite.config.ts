@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+// The build goes straight into the Go package that embeds it
+// (internal/webapp/static); `make web` removes the previous build first, and
+// emptyOutDir stays off so the committed placeholder file survives.
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    outDir: '../internal/webapp/static',
+    emptyOutDir: false,
+    assetsInlineLimit: 0, // no data: URLs for assets: the CSP allows them for images only
+    sourcemap: false,
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8080', '/dicomweb': 'http://127.0.0.1:8080', '/fhir': 'http://127.0.0.1:8080' },
+  },
+  test: {
+    include: ['src/**/*.test.ts'],
+    environment: 'node',
+  },
+});
