@@ -6,16 +6,12 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"os"
 	"os/exec"
@@ -76,29 +72,6 @@ func leadsSince(s *server) (time.Time, bool) {
 }
 
 func leads(s *server) bool { _, ok := leadsSince(s); return ok }
-
-// stow sends one Part 10 file by STOW-RS and reports whether it was stored.
-func stow(base, bearer string, part10 []byte) (bool, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	pw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
-	_, _ = pw.Write(part10)
-	mw.Close()
-	req, _ := http.NewRequest("POST", "http://"+base+"/dicomweb/studies", &body)
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
-	req.Header.Set("Accept", "application/dicom+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false, err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		return false, fmt.Errorf("STOW-RS: %d %s", resp.StatusCode, b)
-	}
-	return true, nil
-}
 
 func TestThreeNodesPostgresS3(t *testing.T) {
 	needTools(t, "storescu")
@@ -260,7 +233,7 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 		defer wg.Done()
 		for _, f := range stowFiles {
 			b, _ := os.ReadFile(f)
-			if ok, err := stow(n2.http, coord, b); ok {
+			if code, _, err := stow(n2.http, coord, b); err == nil && code == 200 {
 				ack(f, studies[1])
 			} else {
 				t.Errorf("STOW-RS through node 2 while the leader changes: %v", err)

@@ -52,9 +52,9 @@ func addUser(t *testing.T, data, user, role, facility string) {
 	}
 }
 
-// stow posts one Part 10 file as STOW-RS and returns the status and body.
-func stow(t *testing.T, base, tok string, file []byte) (int, string) {
-	t.Helper()
+// stow posts one Part 10 file as STOW-RS and returns the status and body
+// (no testing.T: the scale-out test calls it from goroutines).
+func stow(base, tok string, file []byte) (int, string, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	pw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
@@ -66,11 +66,11 @@ func stow(t *testing.T, base, tok string, file []byte) (int, string) {
 	req.Header.Set("Accept", "application/dicom+json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
 }
 
 func isTimeout(err error) bool {
@@ -131,7 +131,10 @@ func TestHostileProbe(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, body := stow(t, s.http, token(t, data, "sgh.feed"), b)
+		code, body, err := stow(s.http, token(t, data, "sgh.feed"), b)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if code != http.StatusConflict || !strings.Contains(body, `"00081197":{"vr":"US","Value":[292]}`) {
 			t.Fatalf("STOW: %d %s", code, body)
 		}
