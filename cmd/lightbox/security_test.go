@@ -198,6 +198,62 @@ func TestHostileProbe(t *testing.T) {
 		}
 	})
 
+	t.Run("slow and idle HTTP clients are cut off, SSE streams stay", func(t *testing.T) {
+		// A worklist event stream, open throughout.
+		sse, err := net.Dial("tcp", s.http)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sse.Close()
+		fmt.Fprintf(sse, "GET /api/worklist/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", token(t, data, "coordinator"))
+		_ = sse.SetReadDeadline(time.Now().Add(10 * time.Second))
+		head := make([]byte, 4096)
+		if n, err := sse.Read(head); err != nil || !bytes.Contains(head[:n], []byte("200 OK")) {
+			t.Fatalf("SSE: %v %q", err, head[:n])
+		}
+		// STOW announcing 2 GiB and sending 1 KiB: 408, not held forever.
+		c, err := net.Dial("tcp", s.http)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /dicomweb/studies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: multipart/related; type=\"application/dicom\"; boundary=b\r\nContent-Length: 2147483648\r\n\r\n--b\r\nContent-Type: application/dicom\r\n\r\n%s",
+			token(t, data, "sgh.feed"), strings.Repeat("x", 1024))
+		_ = c.SetReadDeadline(time.Now().Add(90 * time.Second))
+		resp, err := io.ReadAll(c)
+		if !bytes.HasPrefix(resp, []byte("HTTP/1.1 408")) {
+			t.Fatalf("slow STOW body: %v %q", err, resp)
+		}
+		// The stream is still open (nothing to read, not closed).
+		_ = sse.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := sse.Read(head); !isTimeout(err) {
+			t.Errorf("SSE stream ended: %v", err)
+		}
+		// One address cannot hold more than its share of connections; others still get in.
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.3")}}
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for range 300 {
+			c, err := d.Dial("tcp", s.http)
+			if err != nil {
+				t.Skipf("no second loopback address: %v", err)
+			}
+			held = append(held, c)
+		}
+		last := held[len(held)-1]
+		_ = last.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := last.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+			t.Errorf("connection 300 from one address was kept: %v", err)
+		}
+		if code, _ := s.get(t, "/healthz"); code != 200 {
+			t.Errorf("healthz while one address holds 256 connections: %d", code)
+		}
+	})
+
 	t.Run("HL7 only from registered senders, never across facilities", func(t *testing.T) {
 		c := &hl7.Client{Addr: s.addrs["hl7"].(string)}
 		defer c.Close()

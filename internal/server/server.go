@@ -42,6 +42,9 @@ import (
 	"lightbox/internal/tlsutil"
 )
 
+// HTTPIdleTimeout closes keep-alive connections idle this long.
+const HTTPIdleTimeout = 2 * time.Minute
+
 // Version is reported by FHIR metadata and logs.
 const Version = "0.1.0-dev"
 
@@ -77,6 +80,9 @@ type Config struct {
 	AuditSyslogCA, AuditSyslogCert, AuditSyslogKey string
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
 	Quiet time.Duration
+	// HTTPConnsPerClient caps concurrent HTTP connections from one address
+	// (0 = unlimited; behind a reverse proxy, set it off or high).
+	HTTPConnsPerClient int
 	// IdleTimeout ends sessions after inactivity (default 15 min).
 	IdleTimeout time.Duration
 	Logger      *slog.Logger
@@ -272,6 +278,9 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if s.httpLn, err = net.Listen("tcp", c.HTTP); err != nil {
 		return nil, fmt.Errorf("listen http %s: %w", c.HTTP, err)
 	}
+	if c.HTTPConnsPerClient > 0 {
+		s.httpLn = &netserve.Listener{Listener: s.httpLn, Limit: &netserve.Limit{PerPeer: c.HTTPConnsPerClient}}
+	}
 	if s.tlsHTTP != nil {
 		s.httpLn = tls.NewListener(s.httpLn, s.tlsHTTP)
 	}
@@ -355,7 +364,7 @@ func (s *Server) buildHTTP() error {
 	s.readingRoutes(mux)
 	s.auditRoutes(mux)
 	s.routes = mux.patterns
-	s.handler = auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil)
+	s.handler = paceBodies(auth.SecurityHeaders(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), s.tlsHTTP != nil))
 	return nil
 }
 
@@ -561,7 +570,9 @@ func (s *Server) closeListeners() {
 // accepting, in-flight requests, associations and stores finish (bounded
 // by ShutdownTimeout), background work stops, and storage closes.
 func (s *Server) Run(ctx context.Context) error {
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	// No ReadTimeout or WriteTimeout: bodies are paced by paceBodies, and
+	// SSE streams and large downloads must not be cut.
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: HTTPIdleTimeout, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 4)
 	go func() { errc <- hs.Serve(s.httpLn) }()
 	for _, ln := range s.dicomLn {
