@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/db"
 	"lightbox/internal/hl7"
 )
 
@@ -286,6 +287,31 @@ func TestHostileProbe(t *testing.T) {
 		}
 		if !strings.Contains(s.stderr.String(), "hl7: message from a sender not allowed on this connection") {
 			t.Error("refused sender not logged")
+		}
+	})
+
+	// Last: it breaks the trail.
+	t.Run("audit trail truncation is detected", func(t *testing.T) {
+		if out, e, code := run(t, "audit", "verify", "--data", data); code != 0 || !strings.Contains(out, "intact") {
+			t.Fatalf("intact trail: %s %s", out, e)
+		}
+		d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(data, "index.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		ctx := context.Background()
+		for _, q := range []string{
+			"DELETE FROM audit_event_study WHERE seq > (SELECT MAX(seq) - 3 FROM audit_event)",
+			"DELETE FROM audit_event WHERE seq > (SELECT MAX(seq) - 3 FROM audit_event)",
+		} {
+			if _, err := d.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, _, code := run(t, "audit", "verify", "--data", data)
+		if code == 0 || !strings.Contains(out, "truncated") {
+			t.Fatalf("truncated trail passed verify: %s", out)
 		}
 	})
 }

@@ -216,6 +216,16 @@ func SecretKey(data string) ([]byte, error) {
 	return k, nil
 }
 
+// AuditLogger returns the audit logger of a data folder: its chain keyed
+// from the node secret, its signed head in DATA/audit-head.json.
+func AuditLogger(data string, d *db.DB) (*audit.Logger, error) {
+	secret, err := SecretKey(data)
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Logger{DB: d, Keying: &audit.Keying{Key: audit.DeriveKey(secret), HeadFile: filepath.Join(data, "audit-head.json")}}, nil
+}
+
 // NewAuth returns the authentication service of a data folder; onEvent
 // (may be nil) receives its security events for the audit trail.
 func NewAuth(c Config, d *db.DB, onEvent func(context.Context, auth.Event)) (*auth.Service, error) {
@@ -250,11 +260,15 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 			st.Close()
 		}
 	}()
-	s.Audit = &audit.Logger{DB: st.DB, SourceID: c.AETitle, PatientOf: func(ctx context.Context, study string) (string, string, bool) {
+	if s.Audit, err = AuditLogger(c.Data, st.DB); err != nil {
+		return nil, err
+	}
+	s.Audit.SourceID = c.AETitle
+	s.Audit.PatientOf = func(ctx context.Context, study string) (string, string, bool) {
 		var iss, pid string
 		err := st.DB.QueryRow(ctx, "SELECT p.issuer, p.patient_id FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = ?", study).Scan(&iss, &pid)
 		return iss, pid, err == nil && !strings.HasPrefix(pid, "~")
-	}}
+	}
 	s.auditor = newAuditor(s.Audit, s.log.Error)
 	if s.Auth, err = NewAuth(c, st.DB, s.auditor.authEvent); err != nil {
 		return nil, err
