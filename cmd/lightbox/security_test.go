@@ -315,3 +315,40 @@ func TestHostileProbe(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckOrphanBlobs: a blob left by a crash between publishing and
+// indexing is reported by `lightbox check` and removed by --clean-orphans
+// once older than the grace period.
+func TestCheckOrphanBlobs(t *testing.T) {
+	tmp := t.TempDir()
+	data, studies := filepath.Join(tmp, "data"), filepath.Join(tmp, "studies")
+	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CR", "--slices", "1", "--patients", "1", "--rows", "32", "--columns", "32"); code != 0 {
+		t.Fatal(e)
+	}
+	if _, e, code := run(t, "import", "--data", data, studies); code != 0 {
+		t.Fatal(e)
+	}
+	orphan := filepath.Join(data, "blobs", "objects", "ee", "ee", strings.Repeat("e", 64)+".dcm")
+	if err := os.MkdirAll(filepath.Dir(orphan), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orphan, []byte("left by a crash"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	_ = os.Chtimes(orphan, old, old)
+	out, e, code := run(t, "check", "--data", data)
+	if code != 0 || !strings.Contains(out, "orphan blobs: 1 ") || !strings.Contains(out, "missing blobs: 0") {
+		t.Fatalf("check: %d %s %s", code, out, e)
+	}
+	out, e, code = run(t, "check", "--data", data, "--clean-orphans")
+	if code != 0 || !strings.Contains(out, "removed 1 orphan blobs") {
+		t.Fatalf("check --clean-orphans: %d %s %s", code, out, e)
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatal("orphan still there")
+	}
+	if out, _, code := run(t, "check", "--data", data, "--rehash"); code != 0 || !strings.Contains(out, "orphan blobs: 0 ") {
+		t.Fatalf("after cleanup: %s", out)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrNotFound is returned for a key with no object.
@@ -29,6 +30,13 @@ type Store interface {
 	Delete(ctx context.Context, key string) error
 	// Close releases the store's resources (temporary folder, lock).
 	Close() error
+}
+
+// Lister is a Store that can enumerate its published objects.
+type Lister interface {
+	// Walk calls fn for each published object with its key and the time it
+	// was last published.
+	Walk(ctx context.Context, fn func(key string, published time.Time) error) error
 }
 
 // Writer receives a blob's bytes.
@@ -205,6 +213,10 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 	}
 	w.done = true
 	if _, err := os.Stat(final); err == nil {
+		// The object is in use again: an orphan cleanup (which spares
+		// recent objects) must not take it while its index rows commit.
+		now := time.Now()
+		_ = os.Chtimes(final, now, now)
 		return os.Remove(w.f.Name())
 	}
 	if err := mkdirDurable(w.d.objects, filepath.Dir(final)); err != nil {
@@ -306,4 +318,28 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("delete blob %s: %w", key, err)
 	}
 	return nil
+}
+
+// Walk implements Lister.
+func (d *Dir) Walk(ctx context.Context, fn func(key string, published time.Time) error) error {
+	return filepath.WalkDir(d.objects, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		rel, err := filepath.Rel(d.objects, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), info.ModTime())
+	})
 }
