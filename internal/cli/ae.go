@@ -3,10 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"lightbox/internal/ae"
+	"lightbox/internal/netserve"
 )
 
 func runAE(ctx context.Context, env *Env, args []string) error {
@@ -35,12 +35,7 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	store := ae.Store{DB: st.DB}
 	switch sub {
 	case "add":
-		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc}
-		for _, cidr := range strings.Split(*allow, ",") {
-			if cidr = strings.TrimSpace(cidr); cidr != "" {
-				e.AllowCIDRs = append(e.AllowCIDRs, cidr)
-			}
-		}
+		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc, AllowCIDRs: netserve.SplitNetworks(*allow)}
 		if err := store.Put(ctx, e); err != nil {
 			return err
 		}
