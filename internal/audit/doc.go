@@ -101,5 +101,8 @@
 // head verifies and names a link the chain still has: deleting the newest
 // rows (Truncated), recomputing links without the key (Rewritten) and
 // editing the study index (IndexAltered) are all reported. The ATNA
-// collector (SyslogForwarder) keeps a further copy.
+// collector (SyslogForwarder) keeps a further copy: every forwarded message
+// carries its link as RFC 5424 structured data,
+// [lightbox-chain@32473 seq="N" hash="…"], so the repository can check the
+// local trail's head independently.
 package audit
