@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/db"
 	"lightbox/internal/hl7"
 )
 
@@ -201,6 +202,62 @@ func TestHostileProbe(t *testing.T) {
 		}
 	})
 
+	t.Run("slow and idle HTTP clients are cut off, SSE streams stay", func(t *testing.T) {
+		// A worklist event stream, open throughout.
+		sse, err := net.Dial("tcp", s.http)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sse.Close()
+		fmt.Fprintf(sse, "GET /api/worklist/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n", token(t, data, "coordinator"))
+		_ = sse.SetReadDeadline(time.Now().Add(10 * time.Second))
+		head := make([]byte, 4096)
+		if n, err := sse.Read(head); err != nil || !bytes.Contains(head[:n], []byte("200 OK")) {
+			t.Fatalf("SSE: %v %q", err, head[:n])
+		}
+		// STOW announcing 2 GiB and sending 1 KiB: 408, not held forever.
+		c, err := net.Dial("tcp", s.http)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		fmt.Fprintf(c, "POST /dicomweb/studies HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: multipart/related; type=\"application/dicom\"; boundary=b\r\nContent-Length: 2147483648\r\n\r\n--b\r\nContent-Type: application/dicom\r\n\r\n%s",
+			token(t, data, "sgh.feed"), strings.Repeat("x", 1024))
+		_ = c.SetReadDeadline(time.Now().Add(90 * time.Second))
+		resp, err := io.ReadAll(c)
+		if !bytes.HasPrefix(resp, []byte("HTTP/1.1 408")) {
+			t.Fatalf("slow STOW body: %v %q", err, resp)
+		}
+		// The stream is still open (nothing to read, not closed).
+		_ = sse.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		if _, err := sse.Read(head); !isTimeout(err) {
+			t.Errorf("SSE stream ended: %v", err)
+		}
+		// One address cannot hold more than its share of connections; others still get in.
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.3")}}
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for range 300 {
+			c, err := d.Dial("tcp", s.http)
+			if err != nil {
+				t.Skipf("no second loopback address: %v", err)
+			}
+			held = append(held, c)
+		}
+		last := held[len(held)-1]
+		_ = last.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := last.Read(make([]byte, 1)); err == nil || isTimeout(err) {
+			t.Errorf("connection 300 from one address was kept: %v", err)
+		}
+		if code, _ := s.get(t, "/healthz"); code != 200 {
+			t.Errorf("healthz while one address holds 256 connections: %d", code)
+		}
+	})
+
 	t.Run("HL7 only from registered senders, never across facilities", func(t *testing.T) {
 		c := &hl7.Client{Addr: s.addrs["hl7"].(string)}
 		defer c.Close()
@@ -235,4 +292,66 @@ func TestHostileProbe(t *testing.T) {
 			t.Error("refused sender not logged")
 		}
 	})
+
+	// Last: it breaks the trail.
+	t.Run("audit trail truncation is detected", func(t *testing.T) {
+		if out, e, code := run(t, "audit", "verify", "--data", data); code != 0 || !strings.Contains(out, "intact") {
+			t.Fatalf("intact trail: %s %s", out, e)
+		}
+		d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(data, "index.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		ctx := context.Background()
+		for _, q := range []string{
+			"DELETE FROM audit_event_study WHERE seq > (SELECT MAX(seq) - 3 FROM audit_event)",
+			"DELETE FROM audit_event WHERE seq > (SELECT MAX(seq) - 3 FROM audit_event)",
+		} {
+			if _, err := d.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, _, code := run(t, "audit", "verify", "--data", data)
+		if code == 0 || !strings.Contains(out, "truncated") {
+			t.Fatalf("truncated trail passed verify: %s", out)
+		}
+	})
+}
+
+// TestCheckOrphanBlobs: a blob left by a crash between publishing and
+// indexing is reported by `lightbox check` and removed by --clean-orphans
+// once older than the grace period.
+func TestCheckOrphanBlobs(t *testing.T) {
+	tmp := t.TempDir()
+	data, studies := filepath.Join(tmp, "data"), filepath.Join(tmp, "studies")
+	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CR", "--slices", "1", "--patients", "1", "--rows", "32", "--columns", "32"); code != 0 {
+		t.Fatal(e)
+	}
+	if _, e, code := run(t, "import", "--data", data, studies); code != 0 {
+		t.Fatal(e)
+	}
+	orphan := filepath.Join(data, "blobs", "objects", "ee", "ee", strings.Repeat("e", 64)+".dcm")
+	if err := os.MkdirAll(filepath.Dir(orphan), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orphan, []byte("left by a crash"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	_ = os.Chtimes(orphan, old, old)
+	out, e, code := run(t, "check", "--data", data)
+	if code != 0 || !strings.Contains(out, "orphan blobs: 1 ") || !strings.Contains(out, "missing blobs: 0") {
+		t.Fatalf("check: %d %s %s", code, out, e)
+	}
+	out, e, code = run(t, "check", "--data", data, "--clean-orphans")
+	if code != 0 || !strings.Contains(out, "removed 1 orphan blobs") {
+		t.Fatalf("check --clean-orphans: %d %s %s", code, out, e)
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatal("orphan still there")
+	}
+	if out, _, code := run(t, "check", "--data", data, "--rehash"); code != 0 || !strings.Contains(out, "orphan blobs: 0 ") {
+		t.Fatalf("after cleanup: %s", out)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/netserve"
 )
 
 // Entity is a remote AE.
@@ -27,17 +28,7 @@ type Entity struct {
 }
 
 // Allows reports whether an association from ip may use this AE title.
-func (e Entity) Allows(ip net.IP) bool {
-	if len(e.AllowCIDRs) == 0 {
-		return true
-	}
-	for _, c := range e.AllowCIDRs {
-		if _, n, err := net.ParseCIDR(c); err == nil && ip != nil && n.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
+func (e Entity) Allows(ip net.IP) bool { return netserve.InNetworks(e.AllowCIDRs, ip) }
 
 // Addr is host:port.
 func (e Entity) Addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
@@ -60,10 +51,8 @@ func (e Entity) Validate() error {
 	if e.Host == "" || e.Port <= 0 || e.Port > 65535 {
 		return fmt.Errorf("AE %s: need a host and a port from 1 to 65535", e.Title)
 	}
-	for _, c := range e.AllowCIDRs {
-		if _, _, err := net.ParseCIDR(c); err != nil {
-			return fmt.Errorf("AE %s: allowed network %q is not CIDR notation", e.Title, c)
-		}
+	if err := netserve.CheckNetworks(e.AllowCIDRs); err != nil {
+		return fmt.Errorf("AE %s: %w", e.Title, err)
 	}
 	return nil
 }
@@ -108,7 +97,7 @@ func (s Store) Get(ctx context.Context, title string) (Entity, error) {
 		return e, fmt.Errorf("AE %q: %w", title, ErrNotFound)
 	}
 	e.TLS = tls != 0
-	e.AllowCIDRs = splitCIDRs(cidrs)
+	e.AllowCIDRs = netserve.SplitNetworks(cidrs)
 	return e, err
 }
 
@@ -144,18 +133,8 @@ func (s Store) List(ctx context.Context) ([]Entity, error) {
 			return nil, err
 		}
 		e.TLS = tls != 0
-		e.AllowCIDRs = splitCIDRs(cidrs)
+		e.AllowCIDRs = netserve.SplitNetworks(cidrs)
 		out = append(out, e)
 	}
 	return out, rows.Err()
-}
-
-func splitCIDRs(s string) []string {
-	var out []string
-	for _, c := range strings.Split(s, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			out = append(out, c)
-		}
-	}
-	return out
 }

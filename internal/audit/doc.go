@@ -84,9 +84,25 @@
 // Verify walks the chain and names the first break: Edited (content does
 // not match its hash), Deleted (a seq gap, or a prev_hash naming a vanished
 // row), Reordered (a row chained after a row now elsewhere) or Truncated
-// (the syslog cursor already shipped rows beyond the head). A hash chain
-// without a secret proves order and integrity only against someone who did
-// not recompute every later hash; the defence against that is the copy at
-// the ATNA collector (SyslogForwarder) and recording Report.HeadHash
-// elsewhere.
+// (the syslog cursor already shipped rows beyond the head).
+//
+// # Keying (version lightbox-audit-v2)
+//
+// A plain hash chain proves nothing against someone who edits a row and
+// recomputes every later hash. A node therefore keys its chain (Keying):
+// each new link's hash is HMAC-SHA256, under a key derived from the node's
+// secret (DeriveKey), of the same canonical form with "lightbox-audit-v2"
+// as its first netstring; after the first keyed link every link must be
+// keyed. A signed head — the last seq (the row count: seq has no gaps) and
+// its hash, HMAC-signed — is written to DATA/audit-head.json after each
+// append, outside the database. VerifyKeyed also checks that every event's
+// audit_event_study rows are exactly the study UIDs the chained row
+// carries (none missing, none added, none orphaned) and that the signed
+// head verifies and names a link the chain still has: deleting the newest
+// rows (Truncated), recomputing links without the key (Rewritten) and
+// editing the study index (IndexAltered) are all reported. The ATNA
+// collector (SyslogForwarder) keeps a further copy: every forwarded message
+// carries its link as RFC 5424 structured data,
+// [lightbox-chain@32473 seq="N" hash="…"], so the repository can check the
+// local trail's head independently.
 package audit

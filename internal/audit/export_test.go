@@ -17,6 +17,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -288,6 +289,9 @@ func testPKI(t *testing.T) (server, client *tls.Config) {
 	return server, client
 }
 
+// chainSD is the chain position each forwarded event carries.
+var chainSD = regexp.MustCompile(`^\[lightbox-chain@32473 seq="[1-9][0-9]*" hash="[0-9a-f]{64}"\]$`)
+
 type syslogMsg struct {
 	pri, version, timestamp, host, app, procID, msgID, sd string
 	xml                                                   xmlMessage
@@ -353,11 +357,22 @@ func (c *collector) serve(t *testing.T, conn net.Conn) {
 			c.fail(err)
 			return
 		}
-		f := strings.SplitN(string(buf), " ", 8)
-		if len(f) != 8 {
+		f := strings.SplitN(string(buf), " ", 7)
+		if len(f) != 7 {
 			c.fail(fmt.Errorf("bad message %q", buf))
 			return
 		}
+		// STRUCTURED-DATA: "-" or [elements] (their values may hold spaces).
+		sd, msg, ok := strings.Cut(f[6], " ")
+		if strings.HasPrefix(f[6], "[") {
+			sd, msg, ok = strings.Cut(f[6], "] ")
+			sd += "]"
+		}
+		if !ok {
+			c.fail(fmt.Errorf("bad message %q", buf))
+			return
+		}
+		f = append(f[:6], sd, msg)
 		pri, ver, ok := strings.Cut(f[0], ">")
 		if !ok {
 			c.fail(fmt.Errorf("bad PRI %q", f[0]))
@@ -491,7 +506,7 @@ func TestSyslogForwarding(t *testing.T) {
 			if i == 2 {
 				wantPri = "<84>"
 			}
-			if m.pri != wantPri || m.version != "1" || m.host != "lb-node-1" || m.app != "lightbox" || m.msgID != "IHE+RFC-3881" || m.sd != "-" {
+			if m.pri != wantPri || m.version != "1" || m.host != "lb-node-1" || m.app != "lightbox" || m.msgID != "IHE+RFC-3881" || !chainSD.MatchString(m.sd) {
 				t.Fatalf("message %d header %+v", i, m)
 			}
 			if _, err := time.Parse("2006-01-02T15:04:05.000Z", m.timestamp); err != nil {

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -10,6 +11,11 @@ import (
 // HashVersion is the first field of the canonical form; it changes if the
 // form ever does.
 const HashVersion = "lightbox-audit-v1"
+
+// KeyedHashVersion is the first field of a keyed link (HMAC-SHA256 with
+// the chain key instead of SHA-256); once a chain has a keyed link, every
+// later link must be keyed.
+const KeyedHashVersion = "lightbox-audit-v2"
 
 // GenesisHash is the prev_hash of the first link (seq 1): 64 zeros.
 const GenesisHash = "0000000000000000000000000000000000000000000000000000000000000000"
@@ -58,7 +64,7 @@ func (r *row) insertArgs() []any {
 // canonical returns the byte string a link's hash is computed over: a
 // netstring ("<byte length in decimal>:<bytes>,") for HashVersion and then
 // for each column from seq to prev_hash in the order of doc.go.
-func (r *row) canonical() []byte {
+func (r *row) canonical(version string) []byte {
 	var b strings.Builder
 	ns := func(s string) {
 		b.WriteString(strconv.Itoa(len(s)))
@@ -66,7 +72,7 @@ func (r *row) canonical() []byte {
 		b.WriteString(s)
 		b.WriteByte(',')
 	}
-	ns(HashVersion)
+	ns(version)
 	ns(strconv.FormatInt(r.Seq, 10))
 	ns(r.RecordedAt)
 	ns(r.EventTime)
@@ -91,9 +97,15 @@ func (r *row) canonical() []byte {
 	return []byte(b.String())
 }
 
-// computeHash is lowercase hex SHA-256 of canonical.
-func (r *row) computeHash() string {
-	sum := sha256.Sum256(r.canonical())
+// computeHash is lowercase hex SHA-256 of the v1 canonical form, or with a
+// key, HMAC-SHA256 of the v2 form.
+func (r *row) computeHash(key []byte) string {
+	if key != nil {
+		m := hmac.New(sha256.New, key)
+		m.Write(r.canonical(KeyedHashVersion))
+		return hex.EncodeToString(m.Sum(nil))
+	}
+	sum := sha256.Sum256(r.canonical(HashVersion))
 	return hex.EncodeToString(sum[:])
 }
 

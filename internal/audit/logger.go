@@ -33,6 +33,8 @@ type Logger struct {
 	// UIDs but no patient, so "who looked at this patient" finds every
 	// study-level access. It runs before the audit transaction.
 	PatientOf func(ctx context.Context, studyUID string) (issuer, patientID string, ok bool)
+	// Keying, when set, keys the chain (HMAC links, signed head file).
+	Keying *Keying
 }
 
 func (l *Logger) now() time.Time {
@@ -71,7 +73,10 @@ func (l *Logger) record(ctx context.Context, e Event) (Event, error) {
 		out, err = l.RecordTx(ctx, tx, e)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out, l.Keying.advance(out.Seq, out.Hash)
 }
 
 // RecordTx appends e inside the caller's write transaction, so the audit
@@ -99,7 +104,7 @@ func (l *Logger) RecordTx(ctx context.Context, tx *db.Tx, e Event) (Event, error
 	}
 	e.Seq, e.PrevHash = prevSeq+1, prevHash
 	r := toRow(e)
-	r.Hash = r.computeHash()
+	r.Hash = r.computeHash(l.Keying.key())
 	e.Hash = r.Hash
 	if _, err := tx.Exec(ctx, `INSERT INTO audit_event (`+columns+`) VALUES (?`+strings.Repeat(", ?", 21)+`)`, r.insertArgs()...); err != nil {
 		return Event{}, fmt.Errorf("audit: append: %w", err)

@@ -256,8 +256,11 @@ func (f *SyslogForwarder) message(e Event) ([]byte, error) {
 	if msgID == "" {
 		msgID = "IHE+RFC-3881"
 	}
-	hdr := fmt.Sprintf("<%d>1 %s %s lightbox %d %s - ", pri, e.Time.UTC().Format("2006-01-02T15:04:05.000Z"),
-		syslogField(host, 255), os.Getpid(), syslogField(msgID, 32))
+	// The chain position goes with each event, so the repository holds
+	// every link's hash: truncation or a rewrite of the local trail shows
+	// against it. (32473 is the example enterprise number of RFC 5612.)
+	hdr := fmt.Sprintf("<%d>1 %s %s lightbox %d %s [lightbox-chain@32473 seq=\"%d\" hash=\"%s\"] ", pri, e.Time.UTC().Format("2006-01-02T15:04:05.000Z"),
+		syslogField(host, 255), os.Getpid(), syslogField(msgID, 32), e.Seq, e.Hash)
 	return append([]byte(hdr), x...), nil
 }
 

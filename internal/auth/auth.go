@@ -351,6 +351,7 @@ func (s *Service) checkPassword(ctx context.Context, username, password string, 
 	}
 	now := s.opt.Now()
 	if lockedUntil != "" && db.Now(now) < lockedUntil {
+		CheckPassword(hash, password) // same cost as any other answer
 		return nil, ErrLocked
 	}
 	fail := func(e error) (*Principal, error) {

@@ -246,8 +246,9 @@ func (s *Service) Routes(mux Mux) {
 
 // LoginHandler handles POST {username, password, totp}: rate-limited per
 // client address, full Authenticate, then a new session cookie. Errors:
-// 401 bad credentials (with "totp_required": true when only the code was
-// missing), 403 locked, disabled or not enrolled, 429 rate-limited.
+// 401 bad credentials or a locked account, alike (with "totp_required": true
+// when only the code was missing), 403 disabled or not enrolled (the
+// password was right), 429 rate-limited.
 func (s *Service) LoginHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -277,7 +278,12 @@ func (s *Service) LoginHandler() http.Handler {
 				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": err.Error(), "totp_required": true})
 			case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrBadTOTP):
 				writeError(w, http.StatusUnauthorized, err.Error())
-			case errors.Is(err, ErrLocked), errors.Is(err, ErrDisabled), errors.Is(err, ErrTOTPEnrolmentRequired):
+			case errors.Is(err, ErrLocked):
+				// Exactly like an unknown user name: a lockout must not tell a
+				// prober which accounts exist (the audit trail has the reason).
+				writeError(w, http.StatusUnauthorized, ErrBadCredentials.Error())
+			case errors.Is(err, ErrDisabled), errors.Is(err, ErrTOTPEnrolmentRequired):
+				// Only after the right password: no enumeration.
 				writeError(w, http.StatusForbidden, err.Error())
 			default:
 				s.deny(w, err)

@@ -470,3 +470,25 @@ func TestTokenAllowlist(t *testing.T) {
 		})
 	}
 }
+
+// TestLockedAnswersLikeUnknown: a locked account's login answer (status and
+// body) is the unknown user name's, even with the right password, so
+// lockouts do not enumerate accounts.
+func TestLockedAnswersLikeUnknown(t *testing.T) {
+	d := dbtest.SQLite(t)
+	s, _ := newTestService(t, d, Options{LoginBurst: 100, MaxFailures: 3})
+	h := testHandler(s)
+	for range 3 {
+		do(h, "POST", "/api/login", `{"username":"tech","password":"wrong password"}`, "")
+	}
+	if _, err := s.Login(context.Background(), "tech", pw); !errors.Is(err, ErrLocked) {
+		t.Fatalf("not locked: %v", err)
+	}
+	unknown := do(h, "POST", "/api/login", `{"username":"nobody","password":"`+pw+`"}`, "")
+	for _, body := range []string{`{"username":"tech","password":"` + pw + `"}`, `{"username":"tech","password":"wrong password"}`} {
+		w := do(h, "POST", "/api/login", body, "")
+		if w.Code != unknown.Code || w.Body.String() != unknown.Body.String() {
+			t.Errorf("locked %s: %d %s; unknown: %d %s", body, w.Code, w.Body, unknown.Code, unknown.Body)
+		}
+	}
+}

@@ -32,6 +32,13 @@ type Store interface {
 	Close() error
 }
 
+// Lister is a Store that can enumerate its published objects.
+type Lister interface {
+	// Walk calls fn for each published object with its key and the time it
+	// was last published.
+	Walk(ctx context.Context, fn func(key string, published time.Time) error) error
+}
+
 // Writer receives a blob's bytes.
 type Writer interface {
 	io.Writer
@@ -209,6 +216,10 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 	}
 	w.done = true
 	if _, err := os.Stat(final); err == nil {
+		// The object is in use again: an orphan cleanup (which spares
+		// recent objects) must not take it while its index rows commit.
+		now := time.Now()
+		_ = os.Chtimes(final, now, now)
 		return os.Remove(w.f.Name())
 	}
 	if err := mkdirDurable(w.d.objects, filepath.Dir(final)); err != nil {
@@ -310,4 +321,28 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 		return fmt.Errorf("delete blob %s: %w", key, err)
 	}
 	return nil
+}
+
+// Walk implements Lister.
+func (d *Dir) Walk(ctx context.Context, fn func(key string, published time.Time) error) error {
+	return filepath.WalkDir(d.objects, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !e.Type().IsRegular() {
+			return nil
+		}
+		info, err := e.Info()
+		if err != nil {
+			return nil // removed meanwhile
+		}
+		rel, err := filepath.Rel(d.objects, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), info.ModTime())
+	})
 }

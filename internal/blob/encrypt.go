@@ -49,6 +49,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 )
 
 const (
@@ -369,6 +370,15 @@ func (e *Encrypted) Delete(ctx context.Context, key string) error { return e.inn
 
 // Close closes the inner store.
 func (e *Encrypted) Close() error { return e.inner.Close() }
+
+// Walk implements Lister when the inner store does.
+func (e *Encrypted) Walk(ctx context.Context, fn func(key string, published time.Time) error) error {
+	l, ok := e.inner.(Lister)
+	if !ok {
+		return errors.New("blob store cannot list its objects")
+	}
+	return l.Walk(ctx, fn)
+}
 
 // encObject decrypts on demand; it caches the last chunk it decrypted, so
 // sequential reads decrypt each chunk once. ReadAt is safe for concurrent

@@ -3,12 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strings"
 	"text/tabwriter"
 
 	"lightbox/internal/ae"
 	"lightbox/internal/audit"
 	"lightbox/internal/setup"
+	"lightbox/internal/netserve"
 )
 
 func runAE(ctx context.Context, env *Env, args []string) error {
@@ -37,12 +37,7 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	store := ae.Store{DB: st.DB}
 	switch sub {
 	case "add":
-		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc}
-		for _, cidr := range strings.Split(*allow, ",") {
-			if cidr = strings.TrimSpace(cidr); cidr != "" {
-				e.AllowCIDRs = append(e.AllowCIDRs, cidr)
-			}
-		}
+		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc, AllowCIDRs: netserve.SplitNetworks(*allow)}
 		s := &setup.Service{DB: st.DB, Audit: &audit.Logger{DB: st.DB}}
 		if err := s.PutAE(ctx, cliActor(), e); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lightbox/internal/audit"
+	"lightbox/internal/server"
 )
 
 // runAudit verifies the audit chain and answers "who looked at this
@@ -32,9 +33,12 @@ func runAudit(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	by := audit.Actor{UserID: operator(), Interface: audit.CLI}
-	l := &audit.Logger{DB: st.DB}
+	l, err := server.AuditLogger(*sf.data, st.DB)
+	if err != nil {
+		return err
+	}
 	if sub == "verify" {
-		rep, err := audit.Verify(ctx, st.DB)
+		rep, err := audit.VerifyKeyed(ctx, st.DB, l.Keying)
 		if err != nil {
 			return err
 		}

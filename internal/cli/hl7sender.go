@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"lightbox/internal/hl7sender"
+	"lightbox/internal/netserve"
 )
 
 func runHL7Sender(ctx context.Context, env *Env, args []string) error {
@@ -35,12 +36,8 @@ func runHL7Sender(ctx context.Context, env *Env, args []string) error {
 	store := hl7sender.Store{DB: st.DB}
 	switch sub {
 	case "add":
-		s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc}
-		for _, cidr := range strings.Split(*allow, ",") {
-			if cidr = strings.TrimSpace(cidr); cidr != "" {
-				s.AllowCIDRs = append(s.AllowCIDRs, cidr)
-			}
-		}
+		s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc,
+			AllowCIDRs: netserve.SplitNetworks(*allow)}
 		if err := store.Put(ctx, s); err != nil {
 			return err
 		}

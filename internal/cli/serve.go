@@ -16,6 +16,7 @@ type serveFlags struct {
 	dicomTLS, hl7     *string
 	hl7TLS, open      *bool
 	hl7Open           *bool
+	httpPerClient     *int
 	hl7ClientCA       *string
 	cert, key         *string
 	blobKey           *string
@@ -25,26 +26,27 @@ type serveFlags struct {
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	return &serveFlags{
-		storageFlags: addStorageFlags(fs),
-		http:         fs.String("http", "127.0.0.1:8080", "HTTP listen address (UI, DICOMweb, FHIR, API)"),
-		dicom:        fs.String("dicom", "127.0.0.1:11112", "DICOM listen address"),
-		aet:          fs.String("aet", "LIGHTBOX", "this node's DICOM AE title"),
-		quiet:        fs.Duration("quiet", time.Minute, "a study that receives nothing for this long is complete and goes on the worklist"),
-		dicomTLS:     fs.String("dicom-tls", "", "DICOM TLS listen address (needs --tls-cert/--tls-key; demo: 127.0.0.1:2762 with a self-signed pair)"),
-		hl7:          fs.String("hl7", "127.0.0.1:2575", "HL7 v2 MLLP listen address (orders in); empty to disable"),
-		hl7TLS:       fs.Bool("hl7-tls", false, "serve MLLP over TLS (needs --tls-cert/--tls-key)"),
-		open:         fs.Bool("dicom-open", false, "accept associations from unregistered calling AE titles"),
-		hl7Open:      fs.Bool("hl7-open", false, "accept HL7 messages from unregistered senders (MSH-4 names the facility); registered senders stay bound to their networks"),
-		hl7ClientCA:  fs.String("hl7-client-ca", "", "CA bundle verifying MLLP TLS client certificates (for hl7-sender --tls-subject)"),
-		cert:         fs.String("tls-cert", "", "certificate file: enables HTTPS, and DICOM/MLLP TLS"),
-		key:          fs.String("tls-key", "", "private key file for --tls-cert"),
-		blobKey:      fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
-		idle:         fs.Duration("idle-timeout", 15*time.Minute, "sessions end after this long without activity (HIPAA automatic logoff)"),
-		reauth:       fs.Duration("reauth-window", 5*time.Minute, "signing needs a password and code again when the last login or re-authentication is older than this"),
-		atna:         fs.String("audit-syslog", "", "ATNA audit repository host:port: ship the audit trail as RFC 5425 syslog over TLS"),
-		atnaCA:       fs.String("audit-syslog-ca", "", "CA bundle trusted for the audit repository (default: system roots)"),
-		atnaCert:     fs.String("audit-syslog-cert", "", "client certificate for the audit repository (ATNA node authentication)"),
-		atnaKey:      fs.String("audit-syslog-key", "", "private key for --audit-syslog-cert"),
+		storageFlags:  addStorageFlags(fs),
+		http:          fs.String("http", "127.0.0.1:8080", "HTTP listen address (UI, DICOMweb, FHIR, API)"),
+		dicom:         fs.String("dicom", "127.0.0.1:11112", "DICOM listen address"),
+		aet:           fs.String("aet", "LIGHTBOX", "this node's DICOM AE title"),
+		quiet:         fs.Duration("quiet", time.Minute, "a study that receives nothing for this long is complete and goes on the worklist"),
+		dicomTLS:      fs.String("dicom-tls", "", "DICOM TLS listen address (needs --tls-cert/--tls-key; demo: 127.0.0.1:2762 with a self-signed pair)"),
+		hl7:           fs.String("hl7", "127.0.0.1:2575", "HL7 v2 MLLP listen address (orders in); empty to disable"),
+		hl7TLS:        fs.Bool("hl7-tls", false, "serve MLLP over TLS (needs --tls-cert/--tls-key)"),
+		open:          fs.Bool("dicom-open", false, "accept associations from unregistered calling AE titles"),
+		httpPerClient: fs.Int("http-conns-per-client", 256, "concurrent HTTP connections one address may hold (0 = unlimited; raise behind a reverse proxy)"),
+		hl7Open:       fs.Bool("hl7-open", false, "accept HL7 messages from unregistered senders (MSH-4 names the facility); registered senders stay bound to their networks"),
+		hl7ClientCA:   fs.String("hl7-client-ca", "", "CA bundle verifying MLLP TLS client certificates (for hl7-sender --tls-subject)"),
+		cert:          fs.String("tls-cert", "", "certificate file: enables HTTPS, and DICOM/MLLP TLS"),
+		key:           fs.String("tls-key", "", "private key file for --tls-cert"),
+		blobKey:       fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
+		idle:          fs.Duration("idle-timeout", 15*time.Minute, "sessions end after this long without activity (HIPAA automatic logoff)"),
+		reauth:        fs.Duration("reauth-window", 5*time.Minute, "signing needs a password and code again when the last login or re-authentication is older than this"),
+		atna:          fs.String("audit-syslog", "", "ATNA audit repository host:port: ship the audit trail as RFC 5425 syslog over TLS"),
+		atnaCA:        fs.String("audit-syslog-ca", "", "CA bundle trusted for the audit repository (default: system roots)"),
+		atnaCert:      fs.String("audit-syslog-cert", "", "client certificate for the audit repository (ATNA node authentication)"),
+		atnaKey:       fs.String("audit-syslog-key", "", "private key for --audit-syslog-cert"),
 	}
 }
 
@@ -61,6 +63,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.IdleTimeout = *f.idle
 	c.HL7Open, c.HL7ClientCA = *f.hl7Open, *f.hl7ClientCA
 	c.ReauthWindow = *f.reauth
+	c.HTTPConnsPerClient = *f.httpPerClient
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
 	return c, nil
 }

@@ -53,7 +53,9 @@ func runUser(ctx context.Context, env *Env, args []string) (err error) {
 	defer func() {
 		if err == nil {
 			ev := audit.SecurityAlertEvent(audit.Actor{UserID: operator(), Interface: audit.CLI}, audit.SecurityRolesChanged, "user "+sub+" "+*username)
-			_ = (&audit.Logger{DB: st.DB}).Record(ctx, ev)
+			if l, lerr := server.AuditLogger(*sf.data, st.DB); lerr == nil {
+				_ = l.Record(ctx, ev)
+			}
 		}
 	}()
 	switch sub {

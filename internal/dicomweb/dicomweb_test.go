@@ -559,6 +559,12 @@ func TestSTOW(t *testing.T) {
 		if r := e.do("POST", "/dicomweb/studies", "tokA", map[string]string{"Content-Type": `multipart/related; type="application/dicom"; boundary=zz`}, strings.NewReader("garbage")); r.code != 400 {
 			t.Errorf("malformed multipart: %d %s", r.code, r.body)
 		}
+		// A real body under another boundary: our message, not the parser's
+		// ("bufio: buffer full").
+		if r := e.do("POST", "/dicomweb/studies", "tokA", map[string]string{"Content-Type": `multipart/related; type="application/dicom"; boundary=not-the-one`}, bytes.NewReader(body)); r.code != 400 ||
+			strings.Contains(string(r.body), "bufio") || !strings.Contains(string(r.body), "boundary") {
+			t.Errorf("wrong boundary: %d %s", r.code, r.body)
+		}
 		// Cut-off body: the complete part is stored, the rest reported failed.
 		more := generate(t, gen.Options{Modality: "CT", Slices: 2, Patients: 1, FirstPatient: 7, Rows: 16, Columns: 16, Facility: "SGH"})
 		ct5, body5 := multipartBody(more[0].data, more[1].data)

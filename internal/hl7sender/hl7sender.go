@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/netserve"
 )
 
 // Sender is one registered HL7 sender.
@@ -33,10 +34,8 @@ func (s Sender) Validate() error {
 	if len(s.AllowCIDRs) == 0 && s.TLSSubject == "" {
 		return fmt.Errorf("HL7 sender %s: name its networks (CIDR) or its TLS client certificate subject; a sending facility is no secret", s.SendingFacility)
 	}
-	for _, c := range s.AllowCIDRs {
-		if _, _, err := net.ParseCIDR(c); err != nil {
-			return fmt.Errorf("HL7 sender %s: allowed network %q is not CIDR notation", s.SendingFacility, c)
-		}
+	if err := netserve.CheckNetworks(s.AllowCIDRs); err != nil {
+		return fmt.Errorf("HL7 sender %s: %w", s.SendingFacility, err)
 	}
 	return nil
 }
@@ -49,17 +48,8 @@ type Peer struct {
 
 // allows reports whether the connection may speak for this sender.
 func (s Sender) allows(p Peer) bool {
-	if len(s.AllowCIDRs) > 0 {
-		in := false
-		for _, c := range s.AllowCIDRs {
-			if _, n, err := net.ParseCIDR(c); err == nil && p.IP != nil && n.Contains(p.IP) {
-				in = true
-				break
-			}
-		}
-		if !in {
-			return false
-		}
+	if !netserve.InNetworks(s.AllowCIDRs, p.IP) {
+		return false
 	}
 	if s.TLSSubject != "" {
 		// Only a chain verified against the configured client CAs proves the
@@ -125,11 +115,7 @@ func (st Store) list(ctx context.Context, where string, args []any) ([]Sender, e
 		if err := rows.Scan(&s.SendingFacility, &s.SendingApplication, &s.FacilityID, &cidrs, &s.TLSSubject, &s.Description); err != nil {
 			return nil, err
 		}
-		for _, c := range strings.Split(cidrs, ",") {
-			if c = strings.TrimSpace(c); c != "" {
-				s.AllowCIDRs = append(s.AllowCIDRs, c)
-			}
-		}
+		s.AllowCIDRs = netserve.SplitNetworks(cidrs)
 		out = append(out, s)
 	}
 	return out, rows.Err()

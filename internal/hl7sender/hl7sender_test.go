@@ -2,6 +2,9 @@ package hl7sender
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"net"
 	"testing"
@@ -46,6 +49,16 @@ func TestAuthorize(t *testing.T) {
 				if got != c.want || !errors.Is(err, c.err) {
 					t.Errorf("%+v: %q %v", c, got, err)
 				}
+			}
+			// The certificate subject counts only on a verified chain.
+			cert := &x509.Certificate{Subject: pkix.Name{CommonName: "sgh-ehr"}}
+			verified := &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}, VerifiedChains: [][]*x509.Certificate{{cert}}}
+			unverified := &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert}}
+			if got, err := st.Authorize(ctx, "SGH", "", Peer{IP: net.ParseIP("192.0.2.1"), TLS: verified}); got != "SGH" || err != nil {
+				t.Errorf("verified certificate: %q %v", got, err)
+			}
+			if _, err := st.Authorize(ctx, "SGH", "", Peer{IP: net.ParseIP("192.0.2.1"), TLS: unverified}); !errors.Is(err, ErrNotAllowed) {
+				t.Errorf("unverified certificate: %v", err)
 			}
 			if l, _ := st.List(ctx); len(l) != 3 {
 				t.Fatalf("list %+v", l)

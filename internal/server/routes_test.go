@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -42,16 +43,35 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 		}
 	}
 	// Facility SGH's secrets: a study and an order.
-	var study, series, sop, patientID, accession string
+	var study, series, sop, patientID, patientName, accession string
+	var hbiInstance []byte
 	var buf bytes.Buffer
 	err = gen.Each(ctx, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
 		buf.Reset()
 		_, _ = inst.WriteTo(&buf)
-		study, series, sop, patientID, accession = inst.StudyInstanceUID, inst.SeriesInstanceUID, inst.SOPInstanceUID, inst.Patient.ID, inst.AccessionNumber
+		study, series, sop, patientID, patientName, accession = inst.StudyInstanceUID, inst.SeriesInstanceUID, inst.SOPInstanceUID, inst.Patient.ID, inst.Patient.Name, inst.AccessionNumber
 		_, err := s.Storage.Archive.Store(ctx, &buf, archive.Source{Facility: "SGH"})
 		return err
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// HBI's sender tries to attach a study to SGH's patient (the probe's
+	// cross-link): refused, so no HBI study can reveal the patient.
+	err = gen.Each(ctx, gen.Options{Modality: "CR", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH", Seed: 99}, func(inst *gen.Instance) error {
+		var b bytes.Buffer
+		_, _ = inst.WriteTo(&b)
+		hbiInstance = b.Bytes()
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Storage.Archive.Store(ctx, bytes.NewReader(hbiInstance), archive.Source{Facility: "HBI", AETitle: "HBI_CT1"}); !errors.Is(err, archive.ErrForeignPatient) {
+		t.Fatalf("HBI filed a study under SGH's patient: %v", err)
+	}
+	var patientPK string
+	if err := s.Storage.DB.QueryRow(ctx, "SELECT CAST(pk AS TEXT) FROM patient WHERE patient_id = ?", patientID).Scan(&patientPK); err != nil {
 		t.Fatal(err)
 	}
 	o, _, err := s.Orders.Intake(ctx, order.Order{FacilityID: "SGH", Accession: "SECRET-ACC", Patient: order.Patient{Issuer: "SGH", ID: "SECRET-MRN", Name: "SECRET^PATIENT"},
@@ -77,7 +97,7 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 		}
 		strangers = append(strangers, tok)
 	}
-	secrets := []string{study, patientID, accession, "SECRET-ACC", "SECRET-MRN", "SECRET^PATIENT"}
+	secrets := []string{study, patientID, patientName, accession, "SECRET-ACC", "SECRET-MRN", "SECRET^PATIENT"}
 	values := map[string]string{"study": study, "series": series, "instance": sop, "id": o.ID, "frames": "1", "tag": "7FE00010", "token": "x"}
 	param := regexp.MustCompile(`\{([a-z]+)\.*\}`)
 	public := map[string]bool{"/healthz": true, "/readyz": true, "/api/login": true, "/api/login/enrol": true, "/api/login/enrol/confirm": true}
@@ -118,6 +138,10 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 			h.ServeHTTP(w, r)
 			return w.Code, w.Body.String()
 		}
+		if path == "/fhir/Patient/"+o.ID {
+			// Patient-level: the SGH patient's own resource id.
+			path = "/fhir/Patient/" + patientPK
+		}
 		t.Run(pattern, func(t *testing.T) {
 			code, _ := call("")
 			switch {
@@ -130,6 +154,29 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 				for _, sec := range secrets {
 					if sec != "" && strings.Contains(body, sec) {
 						t.Errorf("stranger %d got %q (status %d)", i, sec, code)
+					}
+				}
+			}
+		})
+	}
+	// Patient-level searches by the patient's identifiers, as a stranger
+	// who knows them would try.
+	for _, path := range []string{
+		"/fhir/Patient?identifier=" + patientID, "/fhir/Patient?identifier=SGH-MRN|" + patientID, "/fhir/Patient?identifier=SGH|SECRET-MRN",
+		"/fhir/ImagingStudy?patient=Patient/" + patientPK, "/fhir/ServiceRequest?patient=Patient/" + patientPK,
+		"/dicomweb/studies?PatientID=" + patientID, "/dicomweb/studies?PatientName=" + strings.Split(patientName, "^")[0] + "*",
+		"/dicomweb/series?PatientID=" + patientID, "/dicomweb/instances?PatientID=" + patientID,
+	} {
+		t.Run("patient-level "+path, func(t *testing.T) {
+			for i, tok := range strangers {
+				r := httptest.NewRequest(http.MethodGet, path, nil)
+				r.RemoteAddr = "127.0.0.1:1234"
+				r.Header.Set("Authorization", "Bearer "+tok)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				for _, sec := range secrets {
+					if sec != "" && strings.Contains(w.Body.String(), sec) {
+						t.Errorf("stranger %d got %q (status %d)", i, sec, w.Code)
 					}
 				}
 			}

@@ -45,6 +45,9 @@ import (
 	"lightbox/internal/webapp"
 )
 
+// HTTPIdleTimeout closes keep-alive connections idle this long.
+const HTTPIdleTimeout = 2 * time.Minute
+
 // Version is reported by FHIR metadata and logs.
 const Version = "0.1.0-dev"
 
@@ -80,6 +83,9 @@ type Config struct {
 	AuditSyslogCA, AuditSyslogCert, AuditSyslogKey string
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
 	Quiet time.Duration
+	// HTTPConnsPerClient caps concurrent HTTP connections from one address
+	// (0 = unlimited; behind a reverse proxy, set it off or high).
+	HTTPConnsPerClient int
 	// IdleTimeout ends sessions after inactivity (default 15 min).
 	IdleTimeout time.Duration
 	// ReauthWindow is how long a login counts for signing (default 5 min).
@@ -219,6 +225,16 @@ func SecretKey(data string) ([]byte, error) {
 	return k, nil
 }
 
+// AuditLogger returns the audit logger of a data folder: its chain keyed
+// from the node secret, its signed head in DATA/audit-head.json.
+func AuditLogger(data string, d *db.DB) (*audit.Logger, error) {
+	secret, err := SecretKey(data)
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Logger{DB: d, Keying: &audit.Keying{Key: audit.DeriveKey(secret), HeadFile: filepath.Join(data, "audit-head.json")}}, nil
+}
+
 // NewAuth returns the authentication service of a data folder; onEvent
 // (may be nil) receives its security events for the audit trail.
 func NewAuth(c Config, d *db.DB, onEvent func(context.Context, auth.Event)) (*auth.Service, error) {
@@ -253,11 +269,15 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 			st.Close()
 		}
 	}()
-	s.Audit = &audit.Logger{DB: st.DB, SourceID: c.AETitle, PatientOf: func(ctx context.Context, study string) (string, string, bool) {
+	if s.Audit, err = AuditLogger(c.Data, st.DB); err != nil {
+		return nil, err
+	}
+	s.Audit.SourceID = c.AETitle
+	s.Audit.PatientOf = func(ctx context.Context, study string) (string, string, bool) {
 		var iss, pid string
 		err := st.DB.QueryRow(ctx, "SELECT p.issuer, p.patient_id FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = ?", study).Scan(&iss, &pid)
 		return iss, pid, err == nil && !strings.HasPrefix(pid, "~")
-	}}
+	}
 	s.auditor = newAuditor(s.Audit, s.log.Error)
 	if s.Auth, err = NewAuth(c, st.DB, s.auditor.authEvent); err != nil {
 		return nil, err
@@ -290,6 +310,9 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	}
 	if s.httpLn, err = net.Listen("tcp", c.HTTP); err != nil {
 		return nil, fmt.Errorf("listen http %s: %w", c.HTTP, err)
+	}
+	if c.HTTPConnsPerClient > 0 {
+		s.httpLn = &netserve.Listener{Listener: s.httpLn, Limit: &netserve.Limit{PerPeer: c.HTTPConnsPerClient}}
 	}
 	if s.tlsHTTP != nil {
 		s.httpLn = tls.NewListener(s.httpLn, s.tlsHTTP)
@@ -374,7 +397,7 @@ func (s *Server) buildHTTP() error {
 	s.readingRoutes(mux)
 	s.auditRoutes(mux)
 	s.routes = mux.patterns
-	s.handler = auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{})), s.tlsHTTP != nil)
+	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{})), s.tlsHTTP != nil))
 	return nil
 }
 
@@ -580,7 +603,9 @@ func (s *Server) closeListeners() {
 // accepting, in-flight requests, associations and stores finish (bounded
 // by ShutdownTimeout), background work stops, and storage closes.
 func (s *Server) Run(ctx context.Context) error {
-	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	// No ReadTimeout or WriteTimeout: bodies are paced by paceBodies, and
+	// SSE streams and large downloads must not be cut.
+	hs := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: HTTPIdleTimeout, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 4)
 	go func() { errc <- hs.Serve(s.httpLn) }()
 	for _, ln := range s.dicomLn {
