@@ -14,6 +14,7 @@ import (
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/notify"
 	"lightbox/internal/order"
 	"lightbox/internal/roster"
 	"lightbox/internal/setup"
@@ -26,6 +27,7 @@ type API struct {
 	orders    *order.Service
 	roster    roster.Store
 	setup     *setup.Service
+	notify    *notify.Service
 	rvu       *credential.RVUTable
 	principal principalFunc
 	log       *slog.Logger
@@ -41,6 +43,8 @@ type Options struct {
 	// Setup applies set-up changes (facilities, endpoints, readers, shifts,
 	// AEs); without one they fail as unaudited.
 	Setup *setup.Service
+	// Notify serves in-app notices and notification preferences (nil: off).
+	Notify *notify.Service
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -61,7 +65,7 @@ func New(o Options) *API {
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, rvu: o.RVU, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, rvu: o.RVU, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -105,6 +109,7 @@ func (a *API) Register(mux Mux) {
 	a.registerFacilities(mux)
 	a.registerEndpoints(mux)
 	a.registerShifts(mux)
+	a.registerNotices(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

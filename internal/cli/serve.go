@@ -3,8 +3,12 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
+	"lightbox/internal/notify"
 	"lightbox/internal/server"
 )
 
@@ -18,6 +22,10 @@ type serveFlags struct {
 	blobKey           *string
 	atna, atnaCA      *string
 	atnaCert, atnaKey *string
+	smtp, smtpFrom    *string
+	smtpUser, smtpPW  *string
+	smtpInsecure      *bool
+	publicURL         *string
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -39,6 +47,12 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		atnaCA:       fs.String("audit-syslog-ca", "", "CA bundle trusted for the audit repository (default: system roots)"),
 		atnaCert:     fs.String("audit-syslog-cert", "", "client certificate for the audit repository (ATNA node authentication)"),
 		atnaKey:      fs.String("audit-syslog-key", "", "private key for --audit-syslog-cert"),
+		smtp:         fs.String("smtp", "", "SMTP relay host:port for e-mail notifications (STARTTLS required)"),
+		smtpFrom:     fs.String("smtp-from", "lightbox@localhost", "sender address of e-mail notifications"),
+		smtpUser:     fs.String("smtp-username", "", "SMTP AUTH user name"),
+		smtpPW:       fs.String("smtp-password-file", "", "file holding the SMTP AUTH password"),
+		smtpInsecure: fs.Bool("smtp-insecure", false, "allow a relay without STARTTLS (a local MTA only)"),
+		publicURL:    fs.String("public-url", "", "this node's URL as users reach it (links in notifications), e.g. https://lightbox.example.org"),
 	}
 }
 
@@ -54,6 +68,22 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.HTTPS = c.TLSCert != ""
 	c.IdleTimeout = *f.idle
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
+	c.SMTP = notify.SMTP{Addr: *f.smtp, From: *f.smtpFrom, Username: *f.smtpUser, Insecure: *f.smtpInsecure}
+	if *f.smtpPW != "" {
+		b, err := os.ReadFile(*f.smtpPW)
+		if err != nil {
+			return server.Config{}, fmt.Errorf("--smtp-password-file: %w", err)
+		}
+		c.SMTP.Password = strings.TrimSpace(string(b))
+	}
+	c.PublicURL = *f.publicURL
+	if c.PublicURL == "" {
+		scheme := "http://"
+		if c.HTTPS {
+			scheme = "https://"
+		}
+		c.PublicURL = scheme + c.HTTP
+	}
 	return c, nil
 }
 

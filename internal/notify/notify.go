@@ -29,6 +29,7 @@ const (
 	CredentialExpiring = "credential.expiring"  // a licence or privilege lapses in 90/60/30 days
 	StudyUncovered     = "study.uncovered"      // no eligible reader online for a study
 	ReaderOffline      = "reader.offline"       // a reader with assigned cases dropped offline
+	SLAAtRisk          = "sla.at_risk"          // a study's deadline is at risk
 )
 
 // Message is one event to tell people about. Subject and Text carry no
