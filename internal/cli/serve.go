@@ -10,6 +10,7 @@ import (
 
 	"lightbox/internal/notify"
 	"lightbox/internal/server"
+	"lightbox/internal/tlsutil"
 )
 
 type serveFlags struct {
@@ -25,6 +26,7 @@ type serveFlags struct {
 	smtp, smtpFrom    *string
 	smtpUser, smtpPW  *string
 	smtpInsecure      *bool
+	smtpCA            *string
 	publicURL         *string
 }
 
@@ -52,6 +54,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		smtpUser:     fs.String("smtp-username", "", "SMTP AUTH user name"),
 		smtpPW:       fs.String("smtp-password-file", "", "file holding the SMTP AUTH password"),
 		smtpInsecure: fs.Bool("smtp-insecure", false, "allow a relay without STARTTLS (a local MTA only)"),
+		smtpCA:       fs.String("smtp-ca", "", "CA bundle trusted for the SMTP relay's certificate (default: system roots)"),
 		publicURL:    fs.String("public-url", "", "this node's URL as users reach it (links in notifications), e.g. https://lightbox.example.org"),
 	}
 }
@@ -75,6 +78,11 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 			return server.Config{}, fmt.Errorf("--smtp-password-file: %w", err)
 		}
 		c.SMTP.Password = strings.TrimSpace(string(b))
+	}
+	if *f.smtpCA != "" {
+		if c.SMTP.TLSConfig, err = tlsutil.Client(tlsutil.ClientOptions{CAFile: *f.smtpCA}); err != nil {
+			return server.Config{}, fmt.Errorf("--smtp-ca: %w", err)
+		}
 	}
 	c.PublicURL = *f.publicURL
 	if c.PublicURL == "" {
