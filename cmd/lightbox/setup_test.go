@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -176,6 +177,27 @@ func TestGroupFromScratch(t *testing.T) {
 	}
 	if out, e, code := run(t, "shift", "add", "--data", data, "--reader", "dr.new", "--type", "swing", "--start", "00:00", "--end", "00:00"); code != 0 {
 		t.Fatalf("shift add: %s %s", out, e)
+	}
+
+	// The gap map: NWH is covered all day by dr.new; a national facility
+	// nobody is privileged at has gaps, each naming what is missing.
+	var gm struct {
+		Rows []struct {
+			FacilityID string `json:"facility_id"`
+			Covered    []bool `json:"covered"`
+			Gaps       []struct {
+				Missing string `json:"missing"`
+			} `json:"gaps"`
+		} `json:"rows"`
+	}
+	if st := admin.do("GET", "/api/coverage/gaps?facility=NWH,N0001&hours=24", nil, &gm); st != 200 || len(gm.Rows) != 2 {
+		t.Fatalf("gap map: %d %+v", st, gm)
+	}
+	for _, row := range gm.Rows {
+		covered := !slices.Contains(row.Covered, false)
+		if (row.FacilityID == "NWH") != covered || (!covered && (len(row.Gaps) == 0 || row.Gaps[0].Missing == "")) {
+			t.Fatalf("gap map row %+v", row)
+		}
 	}
 
 	// The radiologist enrols a second factor and logs in.

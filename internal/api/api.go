@@ -110,6 +110,7 @@ func (a *API) Register(mux Mux) {
 	a.registerEndpoints(mux)
 	a.registerShifts(mux)
 	a.registerNotices(mux)
+	a.registerCoverage(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
