@@ -3,8 +3,8 @@ package setup
 import (
 	"context"
 	"encoding/csv"
-	"errors"
 	"encoding/json"
+	"errors"
 	"io"
 	"regexp"
 	"strconv"
