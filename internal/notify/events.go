@@ -7,6 +7,7 @@ import (
 
 	"lightbox/internal/credential"
 	"lightbox/internal/critical"
+	"lightbox/internal/report"
 	"lightbox/internal/worklist"
 )
 
@@ -106,4 +107,14 @@ func FromDecision(d worklist.Decision) (m Message, to []Recipient, ok bool) {
 			Text: d.Reason + ".", Link: link}, []Recipient{{ID: Coordinators}}, true
 	}
 	return Message{}, nil, false
+}
+
+// FromUnackedReport: a signed report's ORU that the facility refused or
+// never acknowledged (the outbox gave up): the coverage desk must phone it
+// through or fix the interface.
+func FromUnackedReport(d report.FailedDelivery) (Message, []Recipient) {
+	return Message{Event: ReportUnacknowledged, Key: fmt.Sprintf("report-unacked/%s/%d", d.ReportID, d.Seq),
+		Subject: "A final report was not acknowledged by facility " + d.FacilityID,
+		Text:    fmt.Sprintf("The facility's interface did not accept the report (ack %q after %d attempts). Communicate it another way and check the endpoint.", d.AckCode, d.Attempts),
+		Link:    "/reports/deliveries?report=" + url.QueryEscape(d.ReportID)}, []Recipient{{ID: Coordinators}}
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/credential"
 	"lightbox/internal/critical"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/notify"
@@ -149,5 +150,29 @@ func TestMessagesCarryNoPatientData(t *testing.T) {
 	}
 	if _, _, ok := notify.FromDecision(worklist.Decision{Kind: worklist.KindAssign}); ok {
 		t.Error("an assignment raised a notification")
+	}
+}
+
+// Credential reminders go to the reader and the medical-staff office, once
+// per reminder bucket.
+func TestExpiryReminders(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	s := &notify.Service{DB: d}
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	r := credential.Reader{ID: "dr.c", Name: "Dr C", Licenses: []credential.License{{State: "TX", Number: "TX1", Status: credential.LicenceActive, Expires: credential.DateOf(now.AddDate(0, 0, 25))}}}
+	alerts := credential.Expiring([]credential.Reader{r}, now, credential.DefaultOffsets())
+	if len(alerts) != 1 {
+		t.Fatalf("%+v", alerts)
+	}
+	for range 2 { // the hourly sweep sees it again: sent once
+		m, to := notify.FromExpiry(alerts[0])
+		if err := s.Send(ctx, m, to...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, _ := s.Log(ctx, "", notify.InApp, 0)
+	if len(log) != 2 || !strings.Contains(log[0].Subject, "Licence TX TX1 of Dr C lapses in 25 days") {
+		t.Fatalf("%+v", log)
 	}
 }

@@ -42,32 +42,50 @@ func (s *Server) onDecision(ctx context.Context, d worklist.Decision) {
 	}
 }
 
-// watchCredentials sends the 90/60/30-day (and lapsed) reminders of every
-// reader's licences, privileges and other dated credentials, hourly; each
-// reminder goes once (the delivery log deduplicates by reminder).
-func (s *Server) watchCredentials(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
+// watch raises the notifications no single event triggers, every minute:
+// final reports whose delivery the facility never acknowledged, and (hourly)
+// the 90/60/30-day (and lapsed) reminders of every reader's licences,
+// privileges and other dated credentials. Each goes once: the delivery log
+// deduplicates.
+func (s *Server) watch(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
 	defer t.Stop()
-	for {
-		rs, err := roster.Store{DB: s.Storage.DB}.Readers(ctx)
-		if err == nil {
-			list := make([]credential.Reader, len(rs))
-			for i, r := range rs {
-				list[i] = *r
-			}
-			for _, a := range credential.Expiring(list, time.Now(), credential.DefaultOffsets()) {
-				m, to := notify.FromExpiry(a)
+	for n := 0; ; n++ {
+		if fs, err := s.Reports.FailedDeliveries(ctx); err == nil {
+			for _, d := range fs {
+				m, to := notify.FromUnackedReport(d)
 				if err := s.Notify.Send(ctx, m, to...); err != nil {
 					s.log.Warn("notify", "event", m.Event, "err", err)
 				}
 			}
-		} else if ctx.Err() == nil {
-			s.log.Warn("credential watch", "err", err)
+		}
+		if n%60 == 0 {
+			s.watchCredentials(ctx)
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) watchCredentials(ctx context.Context) {
+	rs, err := roster.Store{DB: s.Storage.DB}.Readers(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("credential watch", "err", err)
+		}
+		return
+	}
+	list := make([]credential.Reader, len(rs))
+	for i, r := range rs {
+		list[i] = *r
+	}
+	for _, a := range credential.Expiring(list, time.Now(), credential.DefaultOffsets()) {
+		m, to := notify.FromExpiry(a)
+		if err := s.Notify.Send(ctx, m, to...); err != nil {
+			s.log.Warn("notify", "event", m.Event, "err", err)
 		}
 	}
 }

@@ -545,7 +545,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
 	s.notices = &notify.Deliverer{DB: s.Storage.DB, SMTP: s.cfg.SMTP, Logger: s.log}
 	s.notices.Start()
-	go s.watchCredentials(bg)
+	go s.watch(bg)
 	go s.optimizeHourly(bg)
 	var atna *audit.SyslogForwarder
 	if s.atnaTLS != nil {
