@@ -43,7 +43,7 @@ func FromCritical(n critical.Notification) (Message, []Recipient) {
 	switch n.Kind {
 	case "ack_request":
 		m.Event = CriticalAckRequest
-		m.Subject = fmt.Sprintf("Critical result to acknowledge (%s) from facility %s", label, n.FacilityID)
+		m.Subject = fmt.Sprintf("Critical result to acknowledge (%s), facility %s", label, n.FacilityID)
 		m.Text = "A radiologist reports a critical result for one of your patients. Open the link to see it and acknowledge receipt." + deadline
 		if n.AckURL != "" {
 			m.Link = n.AckURL
