@@ -111,6 +111,7 @@ func (a *API) Register(mux Mux) {
 	a.registerShifts(mux)
 	a.registerNotices(mux)
 	a.registerCoverage(mux)
+	a.registerDashboard(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -75,6 +75,8 @@ func TestSetupRoutes(t *testing.T) {
 		{coord, "GET", "/api/shifts/export", "", "", 200, "", "dr.c,dayhawk,mon tue wed thu fri,08:00,16:00"},
 		{coord, "GET", "/api/readers/dr.a/shifts", "", "", 200, "", `"type": "nighthawk"`},
 		{coord, "GET", "/api/coverage/gaps?facility=NWH&hours=24&from=2026-12-08T00:00:00Z", "", "", 200, "", `"facility_id": "NWH"`},
+		{coord, "GET", "/api/dashboard/volume?from=2026-12-01&to=2026-12-07", "", "", 200, "", `"rows": []`},
+		{coord, "GET", "/api/dashboard/volume?from=2026-12-07&to=2026-12-01", "", "", 400, "", ""},
 		{coord, "DELETE", "/api/readers/nobody", "", "", 404, "not_found", ""},
 		{coord, "DELETE", "/api/readers/dr.c", "", "", 200, "", ""},
 	} {
