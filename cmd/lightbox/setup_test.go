@@ -366,6 +366,16 @@ func TestGroupFromScratch(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
+	// The dashboard counts the new facility's study.
+	var vol struct {
+		Rows []struct {
+			FacilityID string `json:"facility_id"`
+			Studies    int    `json:"studies"`
+		} `json:"rows"`
+	}
+	if st := admin.do("GET", "/api/dashboard/volume", nil, &vol); st != 200 || len(vol.Rows) != 1 || vol.Rows[0].FacilityID != "NWH" || vol.Rows[0].Studies != 1 {
+		t.Fatalf("dashboard volume: %d %+v", st, vol)
+	}
 	// Every set-up change was audited.
 	if out, e, code := run(t, "audit", "verify", "--data", data); code != 0 {
 		t.Fatalf("audit verify: %s %s", out, e)
