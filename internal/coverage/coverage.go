@@ -72,6 +72,18 @@ func Compute(facs []*credential.Facility, readers []*credential.Reader, from tim
 		}
 		slots[h] = slot{key: at.Format("2006-01-02") + "|" + strings.Join(ids, ","), at: at, onShift: on}
 	}
+	// Who holds a privilege where, from one pass over the roster: a miss in
+	// Reader.Privilege scans the reader's whole list, and a facility is
+	// asked about every reader on shift.
+	privAt := map[string]map[*credential.Reader]bool{}
+	for _, r := range readers {
+		for _, p := range r.Privileges {
+			if privAt[p.Facility] == nil {
+				privAt[p.Facility] = map[*credential.Reader]bool{}
+			}
+			privAt[p.Facility][r] = true
+		}
+	}
 	for _, f := range facs {
 		kind := credential.Final
 		if f.ReadType == credential.ReadPrelimOnly {
@@ -84,7 +96,7 @@ func Compute(facs []*credential.Facility, readers []*credential.Reader, from tim
 			for h, s := range slots {
 				v, ok := cache[s.key]
 				if !ok {
-					v = evaluate(f, mod, kind, s.at, s.onShift)
+					v = evaluate(f, mod, kind, s.at, s.onShift, privAt[f.ID])
 					cache[s.key] = v
 				}
 				row.Covered[h] = v.covered
@@ -108,15 +120,36 @@ func Compute(facs []*credential.Facility, readers []*credential.Reader, from tim
 // evaluate checks the readers on shift against a typical study of the
 // facility; when none is eligible it names the most common single missing
 // credential.
-func evaluate(f *credential.Facility, modality string, kind credential.ReadKind, at time.Time, onShift []*credential.Reader) verdict {
+func evaluate(f *credential.Facility, modality string, kind credential.ReadKind, at time.Time, onShift []*credential.Reader, privHere map[*credential.Reader]bool) verdict {
 	if len(onShift) == 0 {
 		return verdict{missing: "no reader on shift"}
+	}
+	// Only readers privileged here can be eligible: a national roster has
+	// hundreds on shift, a few dozen of them privileged at one facility.
+	var privileged []*credential.Reader
+	for _, r := range onShift {
+		if privHere[r] {
+			privileged = append(privileged, r)
+		}
+	}
+	if len(privileged) == 0 {
+		var licensed []string
+		for _, r := range onShift {
+			if _, ok := r.Licence(f.State); ok {
+				licensed = append(licensed, r.ID)
+			}
+		}
+		sort.Strings(licensed)
+		if len(licensed) > 10 {
+			licensed = licensed[:10]
+		}
+		return verdict{missing: "no reader on shift has privileges at " + f.Name, closest: licensed}
 	}
 	st := &credential.Study{ID: "coverage", Facility: f, FacilityID: f.ID, Modality: modality, ExamTime: at, ArrivalTime: at, Priority: credential.Routine}
 	online := credential.ShiftState{OnShift: true, Presence: credential.Online}
 	single := map[string][]string{}
 	all := map[string]int{}
-	for _, r := range onShift {
+	for _, r := range privileged {
 		ex := credential.Check(r, st, kind, at, online)
 		if len(ex) == 0 {
 			return verdict{covered: true}
