@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"lightbox/internal/hl7"
+	"lightbox/internal/notify/notifytest"
 )
 
 // mllpPeer is a facility's result interface: it acknowledges everything
@@ -73,10 +75,19 @@ func TestGroupFromScratch(t *testing.T) {
 	needTools(t, "storescu", "dcmodify")
 	tmp := t.TempDir()
 	data := filepath.Join(tmp, "data")
-	srv := startServer(t, "serve", "--data", data, "--quiet", "1s")
-	defer srv.stop(t)
 	pw := filepath.Join(tmp, "pw")
 	_ = os.WriteFile(pw, []byte("a-long-enough-password-1\n"), 0o600)
+	// The group's mail relay (aiosmtpd: STARTTLS and AUTH) and the coverage
+	// desk's paging webhook.
+	relay := notifytest.SMTPD(t, "lightbox", "relay-password")
+	relayPW := filepath.Join(tmp, "relay-pw")
+	_ = os.WriteFile(relayPW, []byte("relay-password\n"), 0o600)
+	const hookSecret = "paging-service-shared-secret"
+	hook := notifytest.Webhook(t, hookSecret, 0)
+	srv := startServer(t, "serve", "--data", data, "--quiet", "1s", "--smtp", relay.Addr, "--smtp-ca", relay.CertFile,
+		"--smtp-username", "lightbox", "--smtp-password-file", relayPW, "--smtp-from", "lightbox@group.example.org",
+		"--public-url", "https://lightbox.group.example.org")
+	defer srv.stop(t)
 	for _, u := range [][]string{{"admin", "admin", ""}, {"dr.new", "radiologist", "NWH"}} {
 		if _, e, code := run(t, "user", "add", "--data", data, "--username", u[0], "--role", u[1], "--facilities", u[2], "--password-file", pw); code != 0 {
 			t.Fatalf("user add %s: %s", u[0], e)
@@ -168,6 +179,27 @@ func TestGroupFromScratch(t *testing.T) {
 		t.Fatalf("shift add: %s %s", out, e)
 	}
 
+	// The gap map: NWH is covered all day by dr.new; a national facility
+	// nobody is privileged at has gaps, each naming what is missing.
+	var gm struct {
+		Rows []struct {
+			FacilityID string `json:"facility_id"`
+			Covered    []bool `json:"covered"`
+			Gaps       []struct {
+				Missing string `json:"missing"`
+			} `json:"gaps"`
+		} `json:"rows"`
+	}
+	if st := admin.do("GET", "/api/coverage/gaps?facility=NWH,N0001&hours=24", nil, &gm); st != 200 || len(gm.Rows) != 2 {
+		t.Fatalf("gap map: %d %+v", st, gm)
+	}
+	for _, row := range gm.Rows {
+		covered := !slices.Contains(row.Covered, false)
+		if (row.FacilityID == "NWH") != covered || (!covered && (len(row.Gaps) == 0 || row.Gaps[0].Missing == "")) {
+			t.Fatalf("gap map row %+v", row)
+		}
+	}
+
 	// The radiologist enrols a second factor and logs in.
 	out, e, code := run(t, "user", "totp", "--data", data, "--username", "dr.new")
 	m := regexp.MustCompile(`secret=([A-Z2-7]+)`).FindStringSubmatch(out)
@@ -240,30 +272,74 @@ func TestGroupFromScratch(t *testing.T) {
 	}
 
 	// It reaches dr.new's worklist: the engine knows the reader the CLI added.
-	var wl struct {
-		Items []struct {
-			StudyUID  string `json:"study_uid"`
-			Accession string `json:"accession"`
-		} `json:"items"`
-	}
-	study := ""
-	deadline := time.Now().Add(60 * time.Second)
-	for study == "" {
-		if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
-			t.Fatalf("heartbeat: %d %s", st, b)
+	waitOnWorklist := func() string {
+		var wl struct {
+			Items []struct {
+				StudyUID  string `json:"study_uid"`
+				Accession string `json:"accession"`
+			} `json:"items"`
 		}
-		s.do("GET", "/api/worklist", nil, &wl)
-		for _, it := range wl.Items {
-			if it.Accession == "ACC-NWH-1" {
-				study = it.StudyUID
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
+				t.Fatalf("heartbeat: %d %s", st, b)
 			}
+			s.do("GET", "/api/worklist", nil, &wl)
+			for _, it := range wl.Items {
+				if it.Accession == "ACC-NWH-1" {
+					return it.StudyUID
+				}
+			}
+			if time.Now().After(deadline) {
+				var board any
+				admin.do("GET", "/api/worklist", nil, &board)
+				t.Fatalf("the study never reached dr.new: %+v\nboard: %+v", wl, board)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	study := waitOnWorklist()
+
+	// The reader drops offline with the study assigned: nobody else can read
+	// it. The coverage desk is told by e-mail, signed webhook and in-app.
+	if st := admin.do("PUT", "/api/notify/preferences/coordinators", map[string]any{"email": "desk@group.example.org",
+		"webhook_url": hook.URL, "webhook_secret": hookSecret, "channels": []string{"email", "webhook", "inapp"}}, nil); st != 200 {
+		t.Fatalf("coverage desk preference: %d", st)
+	}
+	if st, b := s.do("POST", "/api/presence/offline", nil, nil); st != 200 {
+		t.Fatalf("offline: %d %s", st, b)
+	}
+	var notices []struct {
+		Event   string `json:"event"`
+		Subject string `json:"subject"`
+	}
+	admin.do("GET", "/api/notices", nil, &notices)
+	events := map[string]bool{}
+	for _, n := range notices {
+		events[n.Event] = true
+	}
+	if !events["reader.offline"] || !events["study.uncovered"] {
+		t.Fatalf("coverage desk notices: %+v", notices)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mails := strings.Join(relay.Messages(), "\n")
+		bodies, refused := hook.Received()
+		if strings.Contains(mails, "Subject: Reader dr.new went offline with studies assigned") && strings.Contains(mails, "https://lightbox.group.example.org/coverage") &&
+			strings.Contains(strings.Join(bodies, ""), `"event":"study.uncovered"`) {
+			if refused != 0 || strings.Contains(mails, "ACC-NWH-1") || strings.Contains(mails, "SCRATCH") {
+				t.Fatalf("refused webhooks %d, or patient data in e-mail:\n%s", refused, mails)
+			}
+			break
 		}
 		if time.Now().After(deadline) {
-			var explain any
-			admin.do("GET", "/api/worklist", nil, &explain)
-			t.Fatalf("the study never reached dr.new: %+v\nboard: %+v", wl, explain)
+			t.Fatalf("coverage desk not told: mails\n%s\nwebhooks %v (refused %d)", mails, bodies, refused)
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
+	}
+	// Back online, the study comes back.
+	if again := waitOnWorklist(); again != study {
+		t.Fatalf("another study came back: %s", again)
 	}
 	if st, b := s.do("POST", "/api/worklist/"+study+"/open", nil, nil); st != 200 {
 		t.Fatalf("open: %d %s", st, b)
@@ -289,6 +365,16 @@ func TestGroupFromScratch(t *testing.T) {
 			t.Fatalf("no ORU delivered to NWH's endpoint; peer got %d messages:\n%s", len(peer.msgs), strings.Join(peer.msgs, "\n---\n"))
 		}
 		time.Sleep(300 * time.Millisecond)
+	}
+	// The dashboard counts the new facility's study.
+	var vol struct {
+		Rows []struct {
+			FacilityID string `json:"facility_id"`
+			Studies    int    `json:"studies"`
+		} `json:"rows"`
+	}
+	if st := admin.do("GET", "/api/dashboard/volume", nil, &vol); st != 200 || len(vol.Rows) != 1 || vol.Rows[0].FacilityID != "NWH" || vol.Rows[0].Studies != 1 {
+		t.Fatalf("dashboard volume: %d %+v", st, vol)
 	}
 	// Every set-up change was audited.
 	if out, e, code := run(t, "audit", "verify", "--data", data); code != 0 {

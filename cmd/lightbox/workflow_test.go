@@ -58,10 +58,16 @@ func (c apiClient) do(method, path string, body any, out any) int {
 		r = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, "http://"+c.base+path, r)
-	req.Header.Set("Authorization", "Bearer "+c.token)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.send(req, out)
+}
+
+// send authenticates req, sends it and decodes the answer into out.
+func (c apiClient) send(req *http.Request, out any) int {
+	c.t.Helper()
+	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
@@ -70,11 +76,11 @@ func (c apiClient) do(method, path string, body any, out any) int {
 	b, _ := io.ReadAll(resp.Body)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
-			c.t.Fatalf("%s %s: %v: %s", method, path, err, b)
+			c.t.Fatalf("%s %s: %v: %s", req.Method, req.URL.Path, err, b)
 		}
 	}
 	if resp.StatusCode >= 300 {
-		c.t.Logf("%s %s -> %d %s", method, path, resp.StatusCode, b)
+		c.t.Logf("%s %s -> %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
 	}
 	return resp.StatusCode
 }
@@ -542,18 +548,6 @@ func mpps(t *testing.T, addr string, cmd *dimse.Command, status, accession, stud
 func (c apiClient) postRaw(path, contentType, body string, out any) int {
 	c.t.Helper()
 	req, _ := http.NewRequest("POST", "http://"+c.base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			c.t.Fatalf("POST %s: %v: %s", path, err, b)
-		}
-	}
-	return resp.StatusCode
+	return c.send(req, out)
 }

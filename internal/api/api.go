@@ -15,6 +15,7 @@ import (
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/notify"
 	"lightbox/internal/order"
 	"lightbox/internal/roster"
 	"lightbox/internal/setup"
@@ -27,6 +28,7 @@ type API struct {
 	orders    *order.Service
 	roster    roster.Store
 	setup     *setup.Service
+	notify    *notify.Service
 	rvu       *credential.RVUTable
 	archive   *archive.Archive
 	principal principalFunc
@@ -44,6 +46,8 @@ type Options struct {
 	// Setup applies set-up changes (facilities, endpoints, readers, shifts,
 	// AEs); without one they fail as unaudited.
 	Setup *setup.Service
+	// Notify serves in-app notices and notification preferences (nil: off).
+	Notify *notify.Service
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -64,7 +68,7 @@ func New(o Options) *API {
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -111,6 +115,9 @@ func (a *API) Register(mux Mux) {
 	a.registerEndpoints(mux)
 	a.registerShifts(mux)
 	a.registerPreferences(mux)
+	a.registerNotices(mux)
+	a.registerCoverage(mux)
+	a.registerDashboard(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -46,11 +46,7 @@ func (a *API) putProtocols(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	if err := a.orders.SetProtocols(r.Context(), r.PathValue("id"), ps); err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "%v", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ps)
+	a.setupDone(w, r, a.setup.PutProtocols(r.Context(), actor(r, p), r.PathValue("id"), ps), ps)
 }
 
 func scopeIDs(p *auth.Principal) []string {

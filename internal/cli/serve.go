@@ -3,9 +3,14 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
+	"lightbox/internal/notify"
 	"lightbox/internal/server"
+	"lightbox/internal/tlsutil"
 )
 
 type serveFlags struct {
@@ -22,6 +27,11 @@ type serveFlags struct {
 	blobKey           *string
 	atna, atnaCA      *string
 	atnaCert, atnaKey *string
+	smtp, smtpFrom    *string
+	smtpUser, smtpPW  *string
+	smtpInsecure      *bool
+	smtpCA            *string
+	publicURL         *string
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -47,6 +57,13 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		atnaCA:        fs.String("audit-syslog-ca", "", "CA bundle trusted for the audit repository (default: system roots)"),
 		atnaCert:      fs.String("audit-syslog-cert", "", "client certificate for the audit repository (ATNA node authentication)"),
 		atnaKey:       fs.String("audit-syslog-key", "", "private key for --audit-syslog-cert"),
+		smtp:          fs.String("smtp", "", "SMTP relay host:port for e-mail notifications (STARTTLS required)"),
+		smtpFrom:      fs.String("smtp-from", "lightbox@localhost", "sender address of e-mail notifications"),
+		smtpUser:      fs.String("smtp-username", "", "SMTP AUTH user name"),
+		smtpPW:        fs.String("smtp-password-file", "", "file holding the SMTP AUTH password"),
+		smtpInsecure:  fs.Bool("smtp-insecure", false, "allow a relay without STARTTLS (a local MTA only)"),
+		smtpCA:        fs.String("smtp-ca", "", "CA bundle trusted for the SMTP relay's certificate (default: system roots)"),
+		publicURL:     fs.String("public-url", "", "this node's URL as users reach it (links in notifications), e.g. https://lightbox.example.org"),
 	}
 }
 
@@ -65,6 +82,27 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.ReauthWindow = *f.reauth
 	c.HTTPConnsPerClient = *f.httpPerClient
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
+	c.SMTP = notify.SMTP{Addr: *f.smtp, From: *f.smtpFrom, Username: *f.smtpUser, Insecure: *f.smtpInsecure}
+	if *f.smtpPW != "" {
+		b, err := os.ReadFile(*f.smtpPW)
+		if err != nil {
+			return server.Config{}, fmt.Errorf("--smtp-password-file: %w", err)
+		}
+		c.SMTP.Password = strings.TrimSpace(string(b))
+	}
+	if *f.smtpCA != "" {
+		if c.SMTP.TLSConfig, err = tlsutil.Client(tlsutil.ClientOptions{CAFile: *f.smtpCA}); err != nil {
+			return server.Config{}, fmt.Errorf("--smtp-ca: %w", err)
+		}
+	}
+	c.PublicURL = *f.publicURL
+	if c.PublicURL == "" {
+		scheme := "http://"
+		if c.HTTPS {
+			scheme = "https://"
+		}
+		c.PublicURL = scheme + c.HTTP
+	}
 	return c, nil
 }
 

@@ -42,6 +42,10 @@ type Options struct {
 	// engine reloads facilities and readers, so set-up written by another
 	// process on the database (the CLI) takes effect at once.
 	SetupVersion func(ctx context.Context) (int64, error)
+	// OnDecision, when set, sees every decision after it is committed
+	// (notifications: uncovered studies, readers dropping offline with
+	// cases, deadlines at risk). It must not block.
+	OnDecision func(ctx context.Context, d worklist.Decision)
 }
 
 // Patient is what the archive knows of a study's patient and accession.
@@ -274,6 +278,9 @@ func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]wo
 		s.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})
 		if d.Kind == worklist.KindUncovered {
 			s.pageOnCall(ctx, d)
+		}
+		if s.opt.OnDecision != nil {
+			s.opt.OnDecision(ctx, d)
 		}
 	}
 	return ds, nil

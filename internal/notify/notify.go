@@ -24,11 +24,13 @@ const (
 
 // Events raised today.
 const (
-	CriticalEscalated  = "critical.escalated"   // a critical result's loop moved up the ladder, or is overdue
-	CriticalAckRequest = "critical.ack_request" // please acknowledge this critical result (the link does it)
-	CredentialExpiring = "credential.expiring"  // a licence or privilege lapses in 90/60/30 days
-	StudyUncovered     = "study.uncovered"      // no eligible reader online for a study
-	ReaderOffline      = "reader.offline"       // a reader with assigned cases dropped offline
+	CriticalEscalated    = "critical.escalated"    // a critical result's loop moved up the ladder, or is overdue
+	CriticalAckRequest   = "critical.ack_request"  // please acknowledge this critical result (the link does it)
+	CredentialExpiring   = "credential.expiring"   // a licence or privilege lapses in 90/60/30 days
+	StudyUncovered       = "study.uncovered"       // no eligible reader online for a study
+	ReaderOffline        = "reader.offline"        // a reader with assigned cases dropped offline
+	SLAAtRisk            = "sla.at_risk"           // a study's deadline is at risk
+	ReportUnacknowledged = "report.unacknowledged" // a final report's ORU was refused or never acknowledged
 )
 
 // Message is one event to tell people about. Subject and Text carry no

@@ -1,117 +1,50 @@
-package notify
+package notify_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"lightbox/internal/credential"
+	"lightbox/internal/critical"
 	"lightbox/internal/db/dbtest"
-	"lightbox/internal/tlsutil"
+	"lightbox/internal/notify"
+	"lightbox/internal/notify/notifytest"
+	"lightbox/internal/worklist"
 )
-
-// smtpd starts Debian's aiosmtpd on loopback (STARTTLS and AUTH required)
-// and returns its address, the folder it writes messages to, and a pool
-// trusting its certificate.
-func smtpd(t *testing.T, user, password string) (string, string, *x509.CertPool) {
-	t.Helper()
-	if exec.Command("/usr/bin/python3", "-c", "import aiosmtpd").Run() != nil {
-		t.Skip("python3-aiosmtpd not installed (bash .ci/run installs it)")
-	}
-	dir := t.TempDir()
-	cert, key, err := tlsutil.SelfSigned(dir, []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, _ := os.ReadFile(cert)
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	port := fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	out := filepath.Join(dir, "mail")
-	_ = os.Mkdir(out, 0o750)
-	cmd := exec.Command("/usr/bin/python3", "testdata/smtpd.py", port, out, cert, key, user, password)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "READY") {
-		t.Fatalf("smtpd did not start: %q %v", line, err)
-	}
-	return "127.0.0.1:" + port, out, pool
-}
-
-// webhookReceiver verifies every request's signature and keeps the good ones.
-type webhookReceiver struct {
-	mu      sync.Mutex
-	bodies  []string
-	refused int
-	fail    int // answer 503 to this many requests first
-}
-
-func (wr *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request, secret string) {
-	body, _ := io.ReadAll(r.Body)
-	wr.mu.Lock()
-	defer wr.mu.Unlock()
-	if err := Verify(secret, r, body, time.Now(), 5*time.Minute); err != nil {
-		wr.refused++
-		http.Error(w, err.Error(), http.StatusUnauthorized)
-		return
-	}
-	if wr.fail > 0 {
-		wr.fail--
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
-	}
-	wr.bodies = append(wr.bodies, string(body))
-}
 
 func TestEmailWebhookAndInApp(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.SQLite(t)
-	addr, maildir, pool := smtpd(t, "lightbox", "relay-password")
+	relay := notifytest.SMTPD(t, "lightbox", "relay-password")
+	pool := trust(t, relay.CertFile)
 	const secret = "0123456789abcdef-secret"
-	wr := &webhookReceiver{fail: 1}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { wr.ServeHTTP(w, r, secret) }))
-	defer hook.Close()
+	hook := notifytest.Webhook(t, secret, 1)
 
-	s := &Service{DB: d, PublicURL: "https://lightbox.example.org/"}
-	if err := s.SetPref(ctx, Pref{Recipient: "dr.a", Email: "dr.a@example.org", WebhookURL: hook.URL, WebhookSecret: secret, Channels: []string{Email, Webhook, InApp}}); err != nil {
+	s := &notify.Service{DB: d, PublicURL: "https://lightbox.example.org/"}
+	if err := s.SetPref(ctx, notify.Pref{Recipient: "dr.a", Email: "dr.a@example.org", WebhookURL: hook.URL, WebhookSecret: secret, Channels: []string{notify.Email, notify.Webhook, notify.InApp}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetPref(ctx, Pref{Recipient: "dr.quiet", Channels: []string{InApp}, Events: []string{StudyUncovered}}); err != nil {
+	if err := s.SetPref(ctx, notify.Pref{Recipient: "dr.quiet", Channels: []string{notify.InApp}, Events: []string{notify.StudyUncovered}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetPref(ctx, Pref{Recipient: "x", Channels: []string{Webhook}, WebhookURL: hook.URL, WebhookSecret: "short"}); err == nil {
+	if err := s.SetPref(ctx, notify.Pref{Recipient: "x", Channels: []string{notify.Webhook}, WebhookURL: hook.URL, WebhookSecret: "short"}); err == nil {
 		t.Fatal("a webhook with a short secret was accepted")
 	}
-	m := Message{Event: CriticalAckRequest, Key: "crit-1/1", Subject: "Critical result needs acknowledgement (category 1, Northwest Hospital)",
+	m := notify.Message{Event: notify.CriticalAckRequest, Key: "crit-1/1", Subject: "Critical result needs acknowledgement (category 1, Northwest Hospital)",
 		Text: "A category 1 critical result was communicated. Acknowledge it with the link below.", Link: "/ack/abc123"}
-	to := []Recipient{{ID: "dr.a"}, {ID: "dr.quiet"}, {ID: "contact:42", Email: "ed.attending@example.org"}}
+	to := []notify.Recipient{{ID: "dr.a"}, {ID: "dr.quiet"}, {ID: "contact:42", Email: "ed.attending@example.org"}}
 	if err := s.Send(ctx, m, to...); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Send(ctx, m, to...); err != nil { // raised twice, sent once
 		t.Fatal(err)
 	}
-	dl := &Deliverer{DB: d, SMTP: SMTP{Addr: addr, From: "lightbox@example.org", Username: "lightbox", Password: "relay-password", TLSConfig: &tls.Config{RootCAs: pool}},
+	dl := &notify.Deliverer{DB: d, SMTP: notify.SMTP{Addr: relay.Addr, From: "lightbox@example.org", Username: "lightbox", Password: "relay-password", TLSConfig: &tls.Config{RootCAs: pool}},
 		BaseBackoff: time.Millisecond}
 	for range 3 {
 		if _, err := dl.RunOnce(ctx); err != nil {
@@ -133,26 +66,22 @@ func TestEmailWebhookAndInApp(t *testing.T) {
 	if len(log) != 5 {
 		t.Errorf("%d deliveries, want 5 (dr.quiet does not want this event; the repeat is deduplicated)", len(log))
 	}
-	files, _ := filepath.Glob(filepath.Join(maildir, "*.eml"))
-	if len(files) != 2 {
-		t.Fatalf("%d e-mails reached the relay, want 2", len(files))
+	mails := relay.Messages()
+	if len(mails) != 2 {
+		t.Fatalf("%d e-mails reached the relay, want 2", len(mails))
 	}
-	for _, f := range files {
-		b, _ := os.ReadFile(f)
-		msg := string(b)
+	for _, msg := range mails {
 		if !strings.Contains(msg, "Subject: Critical result needs acknowledgement (category 1, Northwest Hospital)") ||
 			!strings.Contains(msg, "https://lightbox.example.org/ack/abc123") {
 			t.Errorf("e-mail:\n%s", msg)
 		}
 	}
-	wr.mu.Lock()
-	if len(wr.bodies) != 1 || wr.refused != 0 || !strings.Contains(wr.bodies[0], `"event":"critical.ack_request"`) {
-		t.Errorf("webhook: %d good, %d refused: %v", len(wr.bodies), wr.refused, wr.bodies)
+	if bodies, refused := hook.Received(); len(bodies) != 1 || refused != 0 || !strings.Contains(bodies[0], `"event":"critical.ack_request"`) {
+		t.Errorf("webhook: %d good, %d refused: %v", len(bodies), refused, bodies)
 	}
-	wr.mu.Unlock()
-	var wh Delivery
+	var wh notify.Delivery
 	for _, e := range log {
-		if e.Channel == Webhook {
+		if e.Channel == notify.Webhook {
 			wh = e
 		}
 	}
@@ -166,19 +95,84 @@ func TestEmailWebhookAndInApp(t *testing.T) {
 func TestEmailRetriedThenFailed(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.SQLite(t)
-	addr, _, pool := smtpd(t, "lightbox", "relay-password")
-	s := &Service{DB: d}
-	if err := s.Send(ctx, Message{Event: CredentialExpiring, Key: "k", Subject: "A licence lapses in 30 days"}, Recipient{ID: "dr.b", Email: "dr.b@example.org"}); err != nil {
+	relay := notifytest.SMTPD(t, "lightbox", "relay-password")
+	pool := trust(t, relay.CertFile)
+	s := &notify.Service{DB: d}
+	if err := s.Send(ctx, notify.Message{Event: notify.CredentialExpiring, Key: "k", Subject: "A licence lapses in 30 days"}, notify.Recipient{ID: "dr.b", Email: "dr.b@example.org"}); err != nil {
 		t.Fatal(err)
 	}
-	dl := &Deliverer{DB: d, SMTP: SMTP{Addr: addr, From: "lightbox@example.org", Username: "lightbox", Password: "wrong", TLSConfig: &tls.Config{RootCAs: pool}},
+	dl := &notify.Deliverer{DB: d, SMTP: notify.SMTP{Addr: relay.Addr, From: "lightbox@example.org", Username: "lightbox", Password: "wrong", TLSConfig: &tls.Config{RootCAs: pool}},
 		BaseBackoff: time.Millisecond, MaxAttempts: 2}
 	for range 2 {
 		_, _ = dl.RunOnce(ctx)
 		time.Sleep(5 * time.Millisecond)
 	}
-	log, _ := s.Log(ctx, "dr.b", Email, 0)
+	log, _ := s.Log(ctx, "dr.b", notify.Email, 0)
 	if len(log) != 1 || log[0].Status != "failed" || log[0].Attempts != 2 || !strings.Contains(log[0].LastError, "auth") {
+		t.Fatalf("%+v", log)
+	}
+}
+
+func trust(t *testing.T, certFile string) *x509.CertPool {
+	pem, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	return pool
+}
+
+// Subjects and bodies never carry patient identifiers: the accession and
+// the finding of a critical result stay behind the link.
+func TestMessagesCarryNoPatientData(t *testing.T) {
+	n := critical.Notification{Kind: "ack_request", ResultID: "crit-9", FacilityID: "NWH", StudyUID: "1.2.3", Accession: "ACC-SECRET-1",
+		Category: "1", Level: 1, Rung: "ordering", Targets: []critical.Contact{{ID: "7", Name: "Dr Ordering", Email: "o@example.org"}},
+		AckURL: "/ack/tok", Reader: "dr.a", Summary: "Tension pneumothorax in SECRET^PATIENT", DeadlineAt: time.Now()}
+	for _, kind := range []string{"ack_request", "escalated", "overdue"} {
+		n.Kind = kind
+		m, to := notify.FromCritical(n)
+		for _, s := range []string{m.Subject, m.Text} {
+			if strings.Contains(s, "ACC-SECRET") || strings.Contains(s, "SECRET^PATIENT") || strings.Contains(s, "pneumothorax") {
+				t.Errorf("%s: patient data in %q", kind, s)
+			}
+		}
+		if len(to) != 2 || to[0].ID != "contact:7" || to[0].Email != "o@example.org" || to[1].ID != "dr.a" {
+			t.Errorf("%s: recipients %+v", kind, to)
+		}
+		if kind == "ack_request" && m.Link != "/ack/tok" {
+			t.Errorf("ack request link %q", m.Link)
+		}
+	}
+	m, to, ok := notify.FromDecision(worklist.Decision{Kind: worklist.KindUnassign, Code: worklist.ReasonOffline, ReaderID: "dr.a", StudyID: "1.2.3", At: time.Now()})
+	if !ok || m.Event != notify.ReaderOffline || len(to) != 2 {
+		t.Errorf("offline: %+v %+v", m, to)
+	}
+	if _, _, ok := notify.FromDecision(worklist.Decision{Kind: worklist.KindAssign}); ok {
+		t.Error("an assignment raised a notification")
+	}
+}
+
+// Credential reminders go to the reader and the medical-staff office, once
+// per reminder bucket.
+func TestExpiryReminders(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	s := &notify.Service{DB: d}
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	r := credential.Reader{ID: "dr.c", Name: "Dr C", Licenses: []credential.License{{State: "TX", Number: "TX1", Status: credential.LicenceActive, Expires: credential.DateOf(now.AddDate(0, 0, 25))}}}
+	alerts := credential.Expiring([]credential.Reader{r}, now, credential.DefaultOffsets())
+	if len(alerts) != 1 {
+		t.Fatalf("%+v", alerts)
+	}
+	for range 2 { // the hourly sweep sees it again: sent once
+		m, to := notify.FromExpiry(alerts[0])
+		if err := s.Send(ctx, m, to...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, _ := s.Log(ctx, "", notify.InApp, 0)
+	if len(log) != 2 || !strings.Contains(log[0].Subject, "Licence TX TX1 of Dr C lapses in 25 days") {
 		t.Fatalf("%+v", log)
 	}
 }

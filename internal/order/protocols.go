@@ -25,18 +25,32 @@ func (s *Service) SetProtocols(ctx context.Context, facilityID string, ps []Libr
 			return &ValidationError{fmt.Sprintf("protocols[%d]", i), "code and text are required"}
 		}
 	}
-	return s.DB.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM protocol WHERE facility_id = ?", facilityID); err != nil {
-			return err
+	return s.DB.InTx(ctx, func(tx *db.Tx) error { return SetProtocolsTx(ctx, tx, facilityID, ps) })
+}
+
+// SetProtocolsTx replaces a facility's protocol library in the caller's
+// transaction (set-up audits it with the change).
+func SetProtocolsTx(ctx context.Context, tx *db.Tx, facilityID string, ps []LibraryProtocol) error {
+	seen := map[string]bool{}
+	for i, p := range ps {
+		if strings.TrimSpace(p.Code) == "" || strings.TrimSpace(p.Text) == "" {
+			return &ValidationError{fmt.Sprintf("protocols[%d]", i), "code and text are required"}
 		}
-		for _, p := range ps {
-			if _, err := tx.Exec(ctx, "INSERT INTO protocol (facility_id, code, text, modality, contrast) VALUES (?, ?, ?, ?, ?)",
-				facilityID, p.Code, p.Text, p.Modality, p.Contrast); err != nil {
-				return fmt.Errorf("order: save protocol %s: %w", p.Code, err)
-			}
+		if seen[p.Code] {
+			return &ValidationError{fmt.Sprintf("protocols[%d]", i), "code " + p.Code + " given twice"}
 		}
-		return nil
-	})
+		seen[p.Code] = true
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM protocol WHERE facility_id = ?", facilityID); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if _, err := tx.Exec(ctx, "INSERT INTO protocol (facility_id, code, text, modality, contrast) VALUES (?, ?, ?, ?, ?)",
+			facilityID, p.Code, p.Text, p.Modality, p.Contrast); err != nil {
+			return fmt.Errorf("order: save protocol %s: %w", p.Code, err)
+		}
+	}
+	return nil
 }
 
 // Protocols lists a facility's protocol library.

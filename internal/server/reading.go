@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 
 	"lightbox/internal/auth"
@@ -21,17 +20,6 @@ type reportAddenda struct{ r *report.Service }
 func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by critical.Signer) error {
 	_, err := a.r.Addendum(ctx, studyUID, text, report.Signer{ReaderID: by.ReaderID, Display: by.Display})
 	return err
-}
-
-// logNotifier records escalations and acknowledgement requests in the log
-// (without patient data). Paging, secure messaging or telephony
-// integrations plug in here.
-type logNotifier struct{ log *slog.Logger }
-
-func (n logNotifier) Notify(ctx context.Context, m critical.Notification) error {
-	n.log.Warn("critical result notification", "kind", m.Kind, "result_id", m.ResultID, "facility", m.FacilityID,
-		"category", m.Category, "level", m.Level, "rung", m.Rung, "targets", len(m.Targets))
-	return nil
 }
 
 func (s *Server) buildReading() error {
@@ -56,7 +44,7 @@ func (s *Server) buildReading() error {
 	var err error
 	s.Critical, err = critical.New(critical.Options{DB: s.Storage.DB, Orders: s.Orders, Logger: s.log,
 		Holder:   func(uid string) string { r, _ := s.Dispatch.Holder(uid); return r },
-		Notifier: logNotifier{log: s.log},
+		Notifier: criticalNotifier{log: s.log, n: s.Notify},
 		Addenda:  reportAddenda{r: s.Reports},
 	})
 	return err

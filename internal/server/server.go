@@ -36,6 +36,7 @@ import (
 	"lightbox/internal/hl7"
 	"lightbox/internal/hl7sender"
 	"lightbox/internal/netserve"
+	"lightbox/internal/notify"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/query"
@@ -93,6 +94,10 @@ type Config struct {
 	Logger       *slog.Logger
 	// ShutdownTimeout bounds how long in-flight work may take at shutdown.
 	ShutdownTimeout time.Duration
+	// SMTP is the relay notifications are e-mailed through ("" Addr: none).
+	SMTP notify.SMTP
+	// PublicURL is this node as users reach it: links in notifications.
+	PublicURL string
 }
 
 // Storage is an opened index and blob store with the archive on top.
@@ -191,6 +196,7 @@ type Server struct {
 	Reports  *report.Service
 	Critical *critical.Service
 	Setup    *setup.Service
+	Notify   *notify.Service
 	auditor  *auditor
 	stopBg   context.CancelFunc
 	atnaTLS  *tls.Config
@@ -204,6 +210,7 @@ type Server struct {
 	hl7     *hl7.Server
 	hl7Ln   net.Listener
 	outbox  *outbox.Deliverer
+	notices *notify.Deliverer
 	ready   chan struct{}
 }
 
@@ -284,7 +291,8 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	}
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
-	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich,
+	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
+	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich, OnDecision: s.onDecision,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	if st.DB.Dialect == db.Postgres {
 		// Any number of identical nodes may share a PostgreSQL index: one
@@ -380,7 +388,7 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}
@@ -621,6 +629,9 @@ func (s *Server) Run(ctx context.Context) error {
 	bg, stopBg := context.WithCancel(context.Background())
 	s.stopBg = stopBg
 	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
+	s.notices = &notify.Deliverer{DB: s.Storage.DB, SMTP: s.cfg.SMTP, Logger: s.log}
+	s.notices.Start()
+	go s.watch(bg)
 	go s.optimizeHourly(bg)
 	var atna *audit.SyslogForwarder
 	if s.atnaTLS != nil {
@@ -656,6 +667,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.outbox.Stop()
+	s.notices.Stop()
 	if atna != nil {
 		atna.Stop()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"io"
 	"regexp"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
+	"lightbox/internal/order"
 	"lightbox/internal/roster"
 )
 
@@ -202,5 +204,24 @@ func (s *Service) PutContract(ctx context.Context, by Actor, facilityID string, 
 				return &Error{Code: CodeNotFound, Msg: "no facility " + facilityID}
 			}
 			return roster.PutContract(ctx, tx, facilityID, c)
+		})
+}
+
+// PutProtocols replaces the protocol library of an existing facility (the
+// codes a radiologist may approve its orders with).
+func (s *Service) PutProtocols(ctx context.Context, by Actor, facilityID string, ps []order.LibraryProtocol) error {
+	return s.write(ctx, by, change{typ: audit.SoftwareConfiguration, action: audit.Update, object: "facility", detail: "put protocol library of " + facilityID, facility: facilityID},
+		func(tx *db.Tx) error {
+			if _, err := facility.Get(ctx, tx, facilityID); err != nil {
+				return &Error{Code: CodeNotFound, Msg: "no facility " + facilityID}
+			}
+			if err := order.SetProtocolsTx(ctx, tx, facilityID, ps); err != nil {
+				var ve *order.ValidationError
+				if errors.As(err, &ve) {
+					return invalid(ve.Field, "%s", ve.Message)
+				}
+				return err
+			}
+			return nil
 		})
 }

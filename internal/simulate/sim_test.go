@@ -107,16 +107,24 @@ func TestShortRunAndChart(t *testing.T) {
 	}
 }
 
-func TestScenarioFromConfig(t *testing.T) {
-	start := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-	f := credential.Facility{ID: "F1", Name: "Facility 1", State: "TX", TimeZone: "America/Chicago", Medicare: true, ReadType: credential.ReadFinalType}
+// texasPair is a Texas facility and a reader fully credentialed for it,
+// without a schedule.
+func texasPair() (credential.Facility, credential.Reader) {
+	f := credential.Facility{ID: "F1", Name: "Facility 1", State: "TX", TimeZone: "America/Chicago", ReadType: credential.ReadFinalType}
 	r := credential.Reader{ID: "R1", Name: "Dr One", TimeZone: "America/Chicago", Modalities: []string{"CT"}, RVUTargetPerHour: 10,
 		Location:    credential.Location{Country: "US", State: "TX"},
 		Licenses:    []credential.License{{State: "TX", Status: credential.LicenceActive, Expires: credential.MustDate("2027-01-01")}},
 		Privileges:  []credential.Privilege{{Facility: "F1", Basis: credential.Direct}},
 		Enrolments:  []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true}},
-		Malpractice: []credential.Malpractice{{States: []string{"TX"}, Telemedicine: true}},
-		Blocks:      []credential.Block{{Start: start.Add(-time.Hour), End: start.Add(10 * time.Hour)}}}
+		Malpractice: []credential.Malpractice{{States: []string{"TX"}, Telemedicine: true}}}
+	return f, r
+}
+
+func TestScenarioFromConfig(t *testing.T) {
+	start := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	f, r := texasPair()
+	f.Medicare = true
+	r.Blocks = []credential.Block{{Start: start.Add(-time.Hour), End: start.Add(10 * time.Hour)}}
 	var arr []credential.Study
 	for i := range 20 {
 		arr = append(arr, credential.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
@@ -138,15 +146,10 @@ func TestScenarioFromConfig(t *testing.T) {
 // study uncovered for a day the server had covered).
 func TestScenarioFromConfigWeeklyShifts(t *testing.T) {
 	start := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
-	f := credential.Facility{ID: "F1", Name: "Facility 1", State: "TX", TimeZone: "America/Chicago", ReadType: credential.ReadFinalType}
-	r := credential.Reader{ID: "R1", Name: "Dr One", TimeZone: "America/Chicago", Modalities: []string{"CT"}, RVUTargetPerHour: 10,
-		Location:    credential.Location{Country: "US", State: "TX"},
-		Licenses:    []credential.License{{State: "TX", Status: credential.LicenceActive, Expires: credential.MustDate("2027-01-01")}},
-		Privileges:  []credential.Privilege{{Facility: "F1", Basis: credential.Direct}},
-		Malpractice: []credential.Malpractice{{States: []string{"TX"}, Telemedicine: true}},
-		// Overnight in Chicago: covers 04:00–14:00 UTC of the replayed day, and
-		// the shift that started the evening before.
-		Shifts: []credential.Shift{{Type: credential.Nighthawk, Start: credential.MustClock("22:00"), End: credential.MustClock("08:00")}}}
+	f, r := texasPair()
+	// Overnight in Chicago: covers 04:00–14:00 UTC of the replayed day, and
+	// the shift that started the evening before.
+	r.Shifts = []credential.Shift{{Type: credential.Nighthawk, Start: credential.MustClock("22:00"), End: credential.MustClock("08:00")}}
 	var arr []credential.Study
 	for i := range 12 {
 		arr = append(arr, credential.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,

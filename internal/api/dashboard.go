@@ -1,0 +1,71 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/dispatch"
+)
+
+// Dashboard data: the volume that reached the worklist, by hour, facility
+// and SLA class, for a date range (the charts and their CSV exports).
+func (a *API) registerDashboard(mux Mux) {
+	mux.HandleFunc("GET /api/dashboard/volume", a.with(a.volume, staff...))
+}
+
+type volumeRow struct {
+	Hour       string `json:"hour"` // RFC 3339, UTC, start of the hour
+	FacilityID string `json:"facility_id"`
+	Class      string `json:"class"`
+	Studies    int    `json:"studies"`
+}
+
+// volume: ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, to inclusive; default
+// today), at most 92 days.
+func (a *API) volume(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	day := func(name string, dflt time.Time) (time.Time, bool) {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			return dflt, true
+		}
+		t, err := time.Parse("2006-01-02", v)
+		return t, err == nil
+	}
+	today := a.now().UTC().Truncate(24 * time.Hour)
+	from, ok1 := day("from", today)
+	to, ok2 := day("to", today)
+	if !ok1 || !ok2 || to.Before(from) || to.Sub(from) > 92*24*time.Hour {
+		writeError(w, http.StatusBadRequest, "from and to are YYYY-MM-DD, to not before from, at most 92 days apart")
+		return
+	}
+	studies, err := dispatch.Arrivals(r.Context(), a.db, from, to.Add(24*time.Hour))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	counts := map[volumeRow]int{}
+	for _, st := range studies {
+		if !p.Sees(st.FacilityID) {
+			continue
+		}
+		k := volumeRow{Hour: st.ArrivalTime.UTC().Truncate(time.Hour).Format(time.RFC3339), FacilityID: st.FacilityID, Class: string(st.Class())}
+		counts[k]++
+	}
+	rows := make([]volumeRow, 0, len(counts))
+	for k, n := range counts {
+		k.Studies = n
+		rows = append(rows, k)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Hour != rows[j].Hour {
+			return rows[i].Hour < rows[j].Hour
+		}
+		if rows[i].FacilityID != rows[j].FacilityID {
+			return rows[i].FacilityID < rows[j].FacilityID
+		}
+		return rows[i].Class < rows[j].Class
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "rows": rows})
+}

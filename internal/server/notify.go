@@ -1,0 +1,91 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"lightbox/internal/credential"
+	"lightbox/internal/critical"
+	"lightbox/internal/notify"
+	"lightbox/internal/roster"
+	"lightbox/internal/worklist"
+)
+
+// Notifications: domain events (critical-result escalation and
+// acknowledgement requests, uncovered studies, readers dropping offline
+// with cases, deadlines at risk, credentials about to lapse) become
+// e-mails, signed webhooks and in-app notices through internal/notify.
+
+// criticalNotifier logs each critical-result notification (without patient
+// data) and hands it to notify.
+type criticalNotifier struct {
+	log *slog.Logger
+	n   *notify.Service
+}
+
+func (c criticalNotifier) Notify(ctx context.Context, m critical.Notification) error {
+	c.log.Warn("critical result notification", "kind", m.Kind, "result_id", m.ResultID, "facility", m.FacilityID,
+		"category", m.Category, "level", m.Level, "rung", m.Rung, "targets", len(m.Targets))
+	msg, to := notify.FromCritical(m)
+	return c.n.Send(ctx, msg, to...)
+}
+
+// onDecision tells people about the engine decisions that need them.
+func (s *Server) onDecision(ctx context.Context, d worklist.Decision) {
+	m, to, ok := notify.FromDecision(d)
+	if !ok {
+		return
+	}
+	if err := s.Notify.Send(context.WithoutCancel(ctx), m, to...); err != nil {
+		s.log.Warn("notify", "event", m.Event, "err", err)
+	}
+}
+
+// watch raises the notifications no single event triggers, every minute:
+// final reports whose delivery the facility never acknowledged, and (hourly)
+// the 90/60/30-day (and lapsed) reminders of every reader's licences,
+// privileges and other dated credentials. Each goes once: the delivery log
+// deduplicates.
+func (s *Server) watch(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		if fs, err := s.Reports.FailedDeliveries(ctx); err == nil {
+			for _, d := range fs {
+				m, to := notify.FromUnackedReport(d)
+				if err := s.Notify.Send(ctx, m, to...); err != nil {
+					s.log.Warn("notify", "event", m.Event, "err", err)
+				}
+			}
+		}
+		if n%60 == 0 {
+			s.watchCredentials(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Server) watchCredentials(ctx context.Context) {
+	rs, err := roster.Store{DB: s.Storage.DB}.Readers(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("credential watch", "err", err)
+		}
+		return
+	}
+	list := make([]credential.Reader, len(rs))
+	for i, r := range rs {
+		list[i] = *r
+	}
+	for _, a := range credential.Expiring(list, time.Now(), credential.DefaultOffsets()) {
+		m, to := notify.FromExpiry(a)
+		if err := s.Notify.Send(ctx, m, to...); err != nil {
+			s.log.Warn("notify", "event", m.Event, "err", err)
+		}
+	}
+}
