@@ -326,6 +326,24 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 			t.Errorf("study %s assigned %d times", st, n)
 		}
 	}
+	// Metrics: refused without a token, scraped with an administrator's.
+	if code, _ := n3.get(t, "/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token: %d", code)
+	}
+	mreq, _ := http.NewRequest("GET", "http://"+n2.http+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer "+tok("admin"))
+	mresp, err := http.DefaultClient.Do(mreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`lightbox_blob_op_seconds_count{op="commit"}`, "lightbox_engine_leader", `lightbox_worklist_studies{status="leased"}`,
+		"lightbox_outbox_pending", "lightbox_critical_loops_open", "go_sql_open_connections"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s (status %d)", want, mresp.StatusCode)
+		}
+	}
 	stopHB()
 	n2.stop(t)
 	n3.stop(t)

@@ -38,6 +38,9 @@ type Options struct {
 	// while this node leads and forwards calls made here otherwise
 	// (cluster.go).
 	Cluster *cluster.Node
+	// Observe, when set, receives each event's decision kinds and how long
+	// deciding and persisting took (metrics).
+	Observe func(kinds []string, d time.Duration)
 }
 
 // Patient is what the archive knows of a study's patient and accession.
@@ -225,6 +228,7 @@ func (s *Service) decodeStudy(doc string) (*credential.Study, error) {
 func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]worklist.Decision, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	start := time.Now()
 	now := s.opt.Now()
 	ds, err := s.eng.Apply(ev, now)
 	if err != nil {
@@ -243,6 +247,13 @@ func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]wo
 	})
 	if err != nil {
 		return ds, fmt.Errorf("persist decisions: %w", err)
+	}
+	if s.opt.Observe != nil {
+		kinds := make([]string, len(ds))
+		for i, d := range ds {
+			kinds[i] = string(d.Kind)
+		}
+		s.opt.Observe(kinds, time.Since(start))
 	}
 	for _, d := range ds {
 		s.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})
