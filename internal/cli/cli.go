@@ -45,6 +45,8 @@ func commands() []command {
 		{"dicom", "DICOM SCU: dicom echo|send|find|move to a remote AE", runDicom},
 		{"audit", "verify the hash-chained audit trail, or list who accessed a patient: audit verify|who", runAudit},
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
+		{"backup", "copy the index while the node runs (SQLite; PostgreSQL: pg_dump)", runBackup},
+		{"restore", "put an index backup in place (node stopped)", runRestore},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},
 		{"help", "list subcommands, or describe one: lightbox help COMMAND", nil},
