@@ -101,6 +101,7 @@ func stow(base, bearer string, part10 []byte) (bool, error) {
 }
 
 func TestThreeNodesPostgresS3(t *testing.T) {
+	testStart := time.Now()
 	needTools(t, "storescu")
 	pg := freshPostgres(t)
 	if blobtest.Binary() == "" {
@@ -129,6 +130,7 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	n2 := startServerEnv(t, env, append([]string{"serve"}, common(2)...)...)
 	n3 := startServerEnv(t, env, append([]string{"serve"}, common(3)...)...)
 	nodes := []*server{n1, n2, n3}
+	t.Logf("three nodes up %v after the test started (node 1 seeded the demo group)", time.Since(testStart).Round(time.Millisecond))
 	waitUntil(t, "node 1 leads", func() bool { return leads(n1) })
 	if leads(n2) || leads(n3) {
 		t.Fatal("more than one leader")
@@ -224,30 +226,33 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	var ackMu sync.Mutex
 	var acked []string
 	lastAck := map[string]time.Time{} // per study
-	ack := func(f, study string) {
-		ackMu.Lock()
-		acked = append(acked, f)
-		lastAck[study] = time.Now()
-		ackMu.Unlock()
-	}
 	start := time.Now()
 	var killedAt time.Time
-	var wg sync.WaitGroup
 	killed := make(chan struct{})
+	// The leader is killed once a third of all instances were acknowledged,
+	// with both streams under way.
+	ack := func(f, study string) {
+		ackMu.Lock()
+		defer ackMu.Unlock()
+		acked = append(acked, f)
+		lastAck[study] = time.Now()
+		if len(acked) == (len(dimseFiles)+len(stowFiles))/3 {
+			n1Dead.Store(true)
+			killedAt = time.Now()
+			_ = n1.cmd.Process.Signal(syscall.SIGKILL)
+			t.Logf("leader killed %v into ingest, %d instances acknowledged so far", killedAt.Sub(start).Round(time.Millisecond), len(acked))
+			close(killed)
+		}
+	}
+	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { // storescu into node 1 (the leader) until it dies, then node 3
 		defer wg.Done()
-		for i, f := range dimseFiles {
-			if i == 4 {
-				n1Dead.Store(true)
-				killedAt = time.Now()
-				ackMu.Lock()
-				t.Logf("leader killed %v into ingest, %d instances acknowledged so far", killedAt.Sub(start).Round(time.Millisecond), len(acked))
-				ackMu.Unlock()
-				_ = n1.cmd.Process.Signal(syscall.SIGKILL)
-				close(killed)
-			}
+		for _, f := range dimseFiles {
 			for _, target := range []*server{n1, n3} {
+				if target == n1 && n1Dead.Load() {
+					continue
+				}
 				h, p := hostPort(target.addrs["dicom"].(string))
 				if exec.Command("storescu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", h, p, f).Run() == nil {
 					ack(f, studies[0])
@@ -326,6 +331,7 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 			t.Errorf("study %s assigned %d times", st, n)
 		}
 	}
+	t.Logf("checks done %v after the test started", time.Since(testStart).Round(time.Millisecond))
 	// Metrics: refused without a token, scraped with an administrator's.
 	if code, _ := n3.get(t, "/metrics"); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without a token: %d", code)

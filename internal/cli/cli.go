@@ -117,7 +117,7 @@ func addStorageFlags(fs *flag.FlagSet) *storageFlags {
 	return &storageFlags{
 		data:       fs.String("data", "./data", "data folder (index database and blobs unless --db/--blobs say otherwise)"),
 		db:         fs.String("db", "", "index database: sqlite:PATH or postgres://... (default sqlite:DATA/index.db)"),
-		blobs:      fs.String("blobs", "", "blob store folder (default DATA/blobs)"),
+		blobs:      fs.String("blobs", "", "blob store: a folder, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&region=R (credentials from LIGHTBOX_S3_ACCESS_KEY_ID/LIGHTBOX_S3_SECRET_ACCESS_KEY or credentials=FILE) (default DATA/blobs)"),
 		duplicates: fs.String("duplicates", "keep-first", "same SOP Instance UID with different bytes: keep-first, replace or reject"),
 		logLevel:   fs.String("log-level", "info", "debug, info, warn or error"),
 		logFormat:  fs.String("log-format", "text", "text or json"),
