@@ -351,6 +351,7 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 		}
 	}
 	stopHB()
+	resp.Body.Close() // the SSE stream would hold node 3's graceful shutdown
 	n2.stop(t)
 	n3.stop(t)
 }
