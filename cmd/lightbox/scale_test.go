@@ -8,15 +8,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,36 +26,8 @@ import (
 
 	"lightbox/internal/blob/blobtest"
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 )
-
-// freshPostgres creates a database with a random name for this test run
-// (dropped after), so nothing collides with other tests.
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("LIGHTBOX_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("LIGHTBOX_TEST_POSTGRES not set")
-	}
-	ctx := context.Background()
-	admin, err := db.Open(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "lbx_scale_" + hex.EncodeToString(b[:])
-	if _, err := admin.W.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	})
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	return u.String()
-}
 
 // leadsSince is when a node last became the engine's leader (its log).
 func leadsSince(s *server) (time.Time, bool) {
@@ -103,7 +72,7 @@ func stow(base, bearer string, part10 []byte) (bool, error) {
 func TestThreeNodesPostgresS3(t *testing.T) {
 	testStart := time.Now()
 	needTools(t, "storescu")
-	pg := freshPostgres(t)
+	pg := dbtest.Database(t)
 	if blobtest.Binary() == "" {
 		t.Skip("versitygw not installed")
 	}

@@ -558,22 +558,11 @@ func (o *s3Object) Read(p []byte) (int, error) {
 }
 
 func (o *s3Object) Seek(offset int64, whence int) (int64, error) {
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = o.pos + offset
-	case io.SeekEnd:
-		abs = o.size + offset
-	default:
-		return 0, errors.New("blob: invalid whence")
+	abs, err := seekTo(o.pos, o.size, offset, whence)
+	if err == nil {
+		o.pos = abs
 	}
-	if abs < 0 {
-		return 0, errors.New("blob: negative position")
-	}
-	o.pos = abs
-	return abs, nil
+	return abs, err
 }
 
 func (o *s3Object) Close() error {
