@@ -26,7 +26,7 @@ func (s *Service) remote() bool {
 
 // lead runs the engine while this node leads: rebuilt from the database
 // each time, since another node decided in between.
-func (s *Service) lead(ctx context.Context) {
+func (s *Service) lead(ctx context.Context, ready func()) {
 	s.mu.Lock()
 	s.eng = worklist.NewSafe(worklist.New(s.opt.Engine))
 	s.mu.Unlock()
@@ -42,6 +42,7 @@ func (s *Service) lead(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+	ready()
 	s.loop(ctx)
 }
 
