@@ -125,10 +125,6 @@ func (s *Service) Close() {
 func (s *Service) loop(ctx context.Context) {
 	t := time.NewTicker(s.opt.TickEvery)
 	defer t.Stop()
-	// Quiet studies are looked for more often than the engine ticks, so a
-	// study reaches the worklist soon after its quiet period.
-	admit := time.NewTicker(min(max(s.opt.Quiet/4, 100*time.Millisecond), s.opt.TickEvery))
-	defer admit.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -136,10 +132,6 @@ func (s *Service) loop(ctx context.Context) {
 		case <-t.C:
 			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("dispatch tick", "err", err)
-			}
-		case <-admit.C:
-			if err := s.admitQuietStudies(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("dispatch admit", "err", err)
 			}
 		}
 	}
