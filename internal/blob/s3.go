@@ -456,7 +456,7 @@ func transient(err error) bool {
 		case "SlowDown", "InternalError", "RequestTimeout", "ServiceUnavailable", "RequestTimeTooSkewed", "XMinioServerNotInitialized":
 			return true
 		}
-		return r.StatusCode == 0 || r.StatusCode == http.StatusTooManyRequests || r.StatusCode >= 500
+		return r.StatusCode == http.StatusTooManyRequests || r.StatusCode >= 500
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
