@@ -11,6 +11,7 @@ var TableOwners = map[string]string{
 	"app_user":           "auth",
 	"user_facility":      "auth",
 	"assignment_event":   "dispatch",
+	"engine_call":        "cluster",
 	"read_item":          "dispatch",
 	"audit_event":        "audit",
 	"audit_event_study":  "audit",
