@@ -7,12 +7,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,36 +23,8 @@ import (
 
 	"lightbox/internal/blob/blobtest"
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 )
-
-// freshPostgres creates a database with a random name for this test run
-// (dropped after), so nothing collides with other tests.
-func freshPostgres(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("LIGHTBOX_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("LIGHTBOX_TEST_POSTGRES not set")
-	}
-	ctx := context.Background()
-	admin, err := db.Open(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "lbx_scale_" + hex.EncodeToString(b[:])
-	if _, err := admin.W.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	})
-	u, _ := url.Parse(base)
-	u.Path = "/" + name
-	return u.String()
-}
 
 // leadsSince is when a node last became the engine's leader (its log).
 func leadsSince(s *server) (time.Time, bool) {
@@ -74,8 +44,9 @@ func leadsSince(s *server) (time.Time, bool) {
 func leads(s *server) bool { _, ok := leadsSince(s); return ok }
 
 func TestThreeNodesPostgresS3(t *testing.T) {
+	testStart := time.Now()
 	needTools(t, "storescu")
-	pg := freshPostgres(t)
+	pg := dbtest.Database(t)
 	if blobtest.Binary() == "" {
 		t.Skip("versitygw not installed")
 	}
@@ -102,6 +73,7 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	n2 := startServerEnv(t, env, append([]string{"serve"}, common(2)...)...)
 	n3 := startServerEnv(t, env, append([]string{"serve"}, common(3)...)...)
 	nodes := []*server{n1, n2, n3}
+	t.Logf("three nodes up %v after the test started (node 1 seeded the demo group)", time.Since(testStart).Round(time.Millisecond))
 	waitUntil(t, "node 1 leads", func() bool { return leads(n1) })
 	if leads(n2) || leads(n3) {
 		t.Fatal("more than one leader")
@@ -158,7 +130,8 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	}
 	defer resp.Body.Close()
 	var mu sync.Mutex
-	assigned := map[string]time.Time{}
+	assigned := map[string]time.Time{} // when node 3's stream showed it
+	decided := map[string]time.Time{}  // when the leader decided it
 	go func() {
 		sc := bufio.NewScanner(resp.Body)
 		for sc.Scan() {
@@ -169,11 +142,13 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 			var c struct {
 				Kind     string `json:"kind"`
 				StudyUID string `json:"study_uid"`
+				At       string `json:"at"`
 			}
 			if json.Unmarshal([]byte(data), &c) == nil && c.Kind == "assign" {
 				mu.Lock()
 				if _, ok := assigned[c.StudyUID]; !ok {
 					assigned[c.StudyUID] = time.Now()
+					decided[c.StudyUID], _ = db.ParseTime(c.At)
 				}
 				mu.Unlock()
 			}
@@ -197,30 +172,33 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	var ackMu sync.Mutex
 	var acked []string
 	lastAck := map[string]time.Time{} // per study
-	ack := func(f, study string) {
-		ackMu.Lock()
-		acked = append(acked, f)
-		lastAck[study] = time.Now()
-		ackMu.Unlock()
-	}
 	start := time.Now()
 	var killedAt time.Time
-	var wg sync.WaitGroup
 	killed := make(chan struct{})
+	// The leader is killed once a third of all instances were acknowledged,
+	// with both streams under way.
+	ack := func(f, study string) {
+		ackMu.Lock()
+		defer ackMu.Unlock()
+		acked = append(acked, f)
+		lastAck[study] = time.Now()
+		if len(acked) == (len(dimseFiles)+len(stowFiles))/3 {
+			n1Dead.Store(true)
+			killedAt = time.Now()
+			_ = n1.cmd.Process.Signal(syscall.SIGKILL)
+			t.Logf("leader killed %v into ingest, %d instances acknowledged so far", killedAt.Sub(start).Round(time.Millisecond), len(acked))
+			close(killed)
+		}
+	}
+	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { // storescu into node 1 (the leader) until it dies, then node 3
 		defer wg.Done()
-		for i, f := range dimseFiles {
-			if i == 4 {
-				n1Dead.Store(true)
-				killedAt = time.Now()
-				ackMu.Lock()
-				t.Logf("leader killed %v into ingest, %d instances acknowledged so far", killedAt.Sub(start).Round(time.Millisecond), len(acked))
-				ackMu.Unlock()
-				_ = n1.cmd.Process.Signal(syscall.SIGKILL)
-				close(killed)
-			}
+		for _, f := range dimseFiles {
 			for _, target := range []*server{n1, n3} {
+				if target == n1 && n1Dead.Load() {
+					continue
+				}
 				h, p := hostPort(target.addrs["dicom"].(string))
 				if exec.Command("storescu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", h, p, f).Run() == nil {
 					ack(f, studies[0])
@@ -260,7 +238,13 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 
 	for i, st := range studies {
 		// The quiet period (2 s) runs from the study's last instance.
-		t.Logf("study %d assigned on node 3's stream %v after its last instance (quiet period 2 s)", i+1, assigned[st].Sub(lastAck[st]).Round(time.Millisecond))
+		// The quiet period (2 s) and the leader's tick (5 s) come first; then
+		// the decision crosses to node 3.
+		t.Logf("study %d assigned %v after its last instance, on node 3's stream %v after the decision",
+			i+1, decided[st].Sub(lastAck[st]).Round(time.Millisecond), assigned[st].Sub(decided[st]).Round(time.Millisecond))
+		if d := assigned[st].Sub(decided[st]); d > 2*time.Second {
+			t.Errorf("study %d reached node 3's stream %v after the leader decided (want within 2 s)", i+1, d)
+		}
 	}
 
 	// Every acknowledged instance is there, intact, whichever node is asked.
@@ -299,7 +283,27 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 			t.Errorf("study %s assigned %d times", st, n)
 		}
 	}
+	t.Logf("checks done %v after the test started", time.Since(testStart).Round(time.Millisecond))
+	// Metrics: refused without a token, scraped with an administrator's.
+	if code, _ := n3.get(t, "/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without a token: %d", code)
+	}
+	mreq, _ := http.NewRequest("GET", "http://"+n2.http+"/metrics", nil)
+	mreq.Header.Set("Authorization", "Bearer "+tok("admin"))
+	mresp, err := http.DefaultClient.Do(mreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	for _, want := range []string{`lightbox_blob_op_seconds_count{op="commit"}`, "lightbox_engine_leader", `lightbox_worklist_studies{status="leased"}`,
+		"lightbox_outbox_pending", "lightbox_critical_loops_open", "go_sql_open_connections"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s (status %d)", want, mresp.StatusCode)
+		}
+	}
 	stopHB()
+	resp.Body.Close() // the SSE stream would hold node 3's graceful shutdown
 	n2.stop(t)
 	n3.stop(t)
 }

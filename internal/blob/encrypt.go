@@ -474,19 +474,27 @@ func (o *encObject) Read(p []byte) (int, error) {
 }
 
 func (o *encObject) Seek(offset int64, whence int) (int64, error) {
+	abs, err := seekTo(o.pos, o.size, offset, whence)
+	if err == nil {
+		o.pos = abs
+	}
+	return abs, err
+}
+
+// seekTo is io.Seeker arithmetic for objects that read by offset.
+func seekTo(pos, size, offset int64, whence int) (int64, error) {
 	switch whence {
 	case io.SeekStart:
 	case io.SeekCurrent:
-		offset += o.pos
+		offset += pos
 	case io.SeekEnd:
-		offset += o.size
+		offset += size
 	default:
 		return 0, errors.New("seek blob: bad whence")
 	}
 	if offset < 0 {
 		return 0, errors.New("seek blob: negative position")
 	}
-	o.pos = offset
 	return offset, nil
 }
 

@@ -456,7 +456,7 @@ func transient(err error) bool {
 		case "SlowDown", "InternalError", "RequestTimeout", "ServiceUnavailable", "RequestTimeTooSkewed", "XMinioServerNotInitialized":
 			return true
 		}
-		return r.StatusCode == 0 || r.StatusCode == http.StatusTooManyRequests || r.StatusCode >= 500
+		return r.StatusCode == http.StatusTooManyRequests || r.StatusCode >= 500
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
@@ -558,22 +558,11 @@ func (o *s3Object) Read(p []byte) (int, error) {
 }
 
 func (o *s3Object) Seek(offset int64, whence int) (int64, error) {
-	var abs int64
-	switch whence {
-	case io.SeekStart:
-		abs = offset
-	case io.SeekCurrent:
-		abs = o.pos + offset
-	case io.SeekEnd:
-		abs = o.size + offset
-	default:
-		return 0, errors.New("blob: invalid whence")
+	abs, err := seekTo(o.pos, o.size, offset, whence)
+	if err == nil {
+		o.pos = abs
 	}
-	if abs < 0 {
-		return 0, errors.New("blob: negative position")
-	}
-	o.pos = abs
-	return abs, nil
+	return abs, err
 }
 
 func (o *s3Object) Close() error {

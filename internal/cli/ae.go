@@ -7,8 +7,8 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/audit"
-	"lightbox/internal/setup"
 	"lightbox/internal/netserve"
+	"lightbox/internal/setup"
 )
 
 func runAE(ctx context.Context, env *Env, args []string) error {

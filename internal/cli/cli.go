@@ -50,6 +50,8 @@ func commands() []command {
 		{"ae", "manage known remote DICOM AEs: ae add|list|remove", runAE},
 		{"hl7-sender", "registered HL7 senders per facility: hl7-sender add|list|remove", runHL7Sender},
 		{"warnings", "list what was odd about accepted instances (meta/data set mismatch, no preamble, ...): warnings [--study UID] [--json]", runWarnings},
+		{"backup", "copy the index while the node runs (SQLite; PostgreSQL: pg_dump)", runBackup},
+		{"restore", "put an index backup in place (node stopped)", runRestore},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},
 		{"help", "list subcommands, or describe one: lightbox help COMMAND", nil},
@@ -120,7 +122,7 @@ func addStorageFlags(fs *flag.FlagSet) *storageFlags {
 	return &storageFlags{
 		data:       fs.String("data", "./data", "data folder (index database and blobs unless --db/--blobs say otherwise)"),
 		db:         fs.String("db", "", "index database: sqlite:PATH or postgres://... (default sqlite:DATA/index.db)"),
-		blobs:      fs.String("blobs", "", "blob store folder (default DATA/blobs)"),
+		blobs:      fs.String("blobs", "", "blob store: a folder, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT&region=R (credentials from LIGHTBOX_S3_ACCESS_KEY_ID/LIGHTBOX_S3_SECRET_ACCESS_KEY or credentials=FILE) (default DATA/blobs)"),
 		duplicates: fs.String("duplicates", "keep-first", "same SOP Instance UID with different bytes: keep-first, replace or reject"),
 		foreign:    fs.String("foreign-patients", "reject", "an instance naming another facility's patient (its issuer): reject or quarantine"),
 		logLevel:   fs.String("log-level", "info", "debug, info, warn or error"),

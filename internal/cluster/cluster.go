@@ -108,10 +108,12 @@ func (n *Node) Elections() int64 { return n.leaderCount.Load() }
 
 // Start joins the cluster: it listens for events and calls, and runs lead
 // (in its own goroutine) each time this node is elected, cancelling its
-// context when leadership is lost; lead must return promptly then. onEvent
+// context when leadership is lost; lead must return promptly then. lead
+// calls ready once it can take calls: only then does Leader report true
+// and forwarded calls run here. onEvent
 // receives other nodes' event payloads; handler runs forwarded calls and
 // codeOf names its errors for the caller (RemoteError.Code).
-func (n *Node) Start(lead func(ctx context.Context), onEvent func(payload []byte), handler Handler, codeOf func(error) string) {
+func (n *Node) Start(lead func(ctx context.Context, ready func()), onEvent func(payload []byte), handler Handler, codeOf func(error) string) {
 	n.mu.Lock()
 	n.onEvent, n.handler, n.codeOf = onEvent, handler, codeOf
 	n.mu.Unlock()
@@ -149,7 +151,7 @@ func (n *Node) sleep(ctx context.Context) bool {
 
 // elect tries the lock until it has it, then leads until the session
 // fails or the node closes.
-func (n *Node) elect(ctx context.Context, lead func(context.Context)) {
+func (n *Node) elect(ctx context.Context, lead func(context.Context, func())) {
 	for ctx.Err() == nil {
 		conn, err := n.connect(ctx)
 		if err != nil {
@@ -164,7 +166,7 @@ func (n *Node) elect(ctx context.Context, lead func(context.Context)) {
 	}
 }
 
-func (n *Node) electOn(ctx context.Context, conn *pgx.Conn, lead func(context.Context)) {
+func (n *Node) electOn(ctx context.Context, conn *pgx.Conn, lead func(context.Context, func())) {
 	for {
 		var got bool
 		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1, hashtext($2))", LockKey, n.scope).Scan(&got); err != nil {
@@ -181,13 +183,23 @@ func (n *Node) electOn(ctx context.Context, conn *pgx.Conn, lead func(context.Co
 		}
 	}
 	lctx, stop := context.WithCancel(ctx)
-	n.leading.Store(true)
 	n.leaderCount.Add(1)
-	n.log.Info("cluster: this node leads the assignment engine")
+	n.log.Info("cluster: this node holds the engine lock; loading")
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); lead(lctx) }()
-	go func() { defer wg.Done(); n.serveCalls(lctx) }()
+	var once sync.Once
+	// Until lead has loaded its state, this node answers as a follower
+	// (its own calls wait in engine_call like everyone's) and serves no
+	// forwarded call, so nothing meets a half-loaded engine.
+	ready := func() {
+		once.Do(func() {
+			n.leading.Store(true)
+			n.log.Info("cluster: this node leads the assignment engine")
+			wg.Add(1)
+			go func() { defer wg.Done(); n.serveCalls(lctx) }()
+		})
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); lead(lctx, ready) }()
 	for n.sleep(ctx) {
 		pctx, cancel := context.WithTimeout(ctx, n.opt.PollEvery*4)
 		_, err := conn.Exec(pctx, "SELECT 1")

@@ -32,7 +32,8 @@ func startNode(t *testing.T, url string) *testNode {
 		t.Fatal(err)
 	}
 	tn := &testNode{Node: n}
-	n.Start(func(ctx context.Context) {
+	n.Start(func(ctx context.Context, ready func()) {
+		ready()
 		tn.mu.Lock()
 		tn.leads++
 		tn.mu.Unlock()

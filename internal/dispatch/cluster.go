@@ -17,7 +17,9 @@ import (
 // cluster's leader. Any other node forwards each engine call to it and
 // returns its answer (errors included), except Holder, which the
 // persisted lease answers; worklist changes reach every node's live
-// subscribers over the cluster's events.
+// subscribers over the cluster's events. A new method that feeds or reads
+// the engine needs the same: "if s.remote() { return s.forward(…) }" at its
+// top and a case in serveCall.
 
 // remote reports whether engine calls must go to another node.
 func (s *Service) remote() bool {
@@ -26,7 +28,7 @@ func (s *Service) remote() bool {
 
 // lead runs the engine while this node leads: rebuilt from the database
 // each time, since another node decided in between.
-func (s *Service) lead(ctx context.Context) {
+func (s *Service) lead(ctx context.Context, ready func()) {
 	s.mu.Lock()
 	s.eng = worklist.NewSafe(worklist.New(s.opt.Engine))
 	s.mu.Unlock()
@@ -42,6 +44,7 @@ func (s *Service) lead(ctx context.Context) {
 		case <-time.After(time.Second):
 		}
 	}
+	ready()
 	s.loop(ctx)
 }
 

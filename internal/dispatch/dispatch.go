@@ -46,6 +46,9 @@ type Options struct {
 	// (notifications: uncovered studies, readers dropping offline with
 	// cases, deadlines at risk). It must not block.
 	OnDecision func(ctx context.Context, d worklist.Decision)
+	// Observe, when set, receives each event's decision kinds and how long
+	// deciding and persisting took (metrics).
+	Observe func(kinds []string, d time.Duration)
 }
 
 // Patient is what the archive knows of a study's patient and accession.
@@ -135,10 +138,6 @@ func (s *Service) Close() {
 func (s *Service) loop(ctx context.Context) {
 	t := time.NewTicker(s.opt.TickEvery)
 	defer t.Stop()
-	// Quiet studies are looked for more often than the engine ticks, so a
-	// study reaches the worklist soon after its quiet period.
-	admit := time.NewTicker(min(max(s.opt.Quiet/4, 100*time.Millisecond), s.opt.TickEvery))
-	defer admit.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -146,10 +145,6 @@ func (s *Service) loop(ctx context.Context) {
 		case <-t.C:
 			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 				s.log.Error("dispatch tick", "err", err)
-			}
-		case <-admit.C:
-			if err := s.admitQuietStudies(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("dispatch admit", "err", err)
 			}
 		}
 	}
@@ -255,6 +250,7 @@ func (s *Service) decodeStudy(doc string) (*credential.Study, error) {
 func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]worklist.Decision, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	start := time.Now()
 	now := s.opt.Now()
 	ds, err := s.eng.Apply(ev, now)
 	if err != nil {
@@ -273,6 +269,13 @@ func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]wo
 	})
 	if err != nil {
 		return ds, fmt.Errorf("persist decisions: %w", err)
+	}
+	if s.opt.Observe != nil {
+		kinds := make([]string, len(ds))
+		for i, d := range ds {
+			kinds[i] = string(d.Kind)
+		}
+		s.opt.Observe(kinds, time.Since(start))
 	}
 	for _, d := range ds {
 		s.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})

@@ -236,3 +236,18 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// Backlog counts messages waiting for delivery and the age of the oldest
+// (metrics: outbox lag).
+func Backlog(ctx context.Context, d *db.DB) (int, time.Duration, error) {
+	var n int
+	var oldest sql.NullString
+	if err := d.QueryRow(ctx, "SELECT COUNT(*), MIN(created_at) FROM hl7_outbox WHERE status = 'pending'").Scan(&n, &oldest); err != nil {
+		return 0, 0, fmt.Errorf("outbox backlog: %w", err)
+	}
+	var lag time.Duration
+	if t, err := db.ParseTime(oldest.String); err == nil && oldest.Valid {
+		lag = time.Since(t)
+	}
+	return n, lag, nil
+}

@@ -35,6 +35,7 @@ import (
 	"lightbox/internal/fhir"
 	"lightbox/internal/hl7"
 	"lightbox/internal/hl7sender"
+	"lightbox/internal/metrics"
 	"lightbox/internal/netserve"
 	"lightbox/internal/notify"
 	"lightbox/internal/order"
@@ -98,6 +99,8 @@ type Config struct {
 	SMTP notify.SMTP
 	// PublicURL is this node as users reach it: links in notifications.
 	PublicURL string
+	// BlobObserver, when set, times every blob store operation (metrics).
+	BlobObserver blob.Observer
 }
 
 // Storage is an opened index and blob store with the archive on top.
@@ -164,6 +167,10 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 	if s3, ok := b.(*blob.S3); ok && s3.StaleRemoved() > 0 {
 		log.Info("removed spooled uploads left by a stopped process", "files", s3.StaleRemoved())
 	}
+	if c.BlobObserver != nil {
+		// Below encryption, so latency and errors are the backend's.
+		b = blob.Instrumented(b, c.BlobObserver)
+	}
 	if c.BlobKeyFile != "" {
 		key, err := blob.LoadKey(c.BlobKeyFile)
 		if err != nil {
@@ -197,6 +204,7 @@ type Server struct {
 	Critical *critical.Service
 	Setup    *setup.Service
 	Notify   *notify.Service
+	Metrics  *metrics.Metrics
 	auditor  *auditor
 	stopBg   context.CancelFunc
 	atnaTLS  *tls.Config
@@ -261,11 +269,13 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	m := metrics.New()
+	c.BlobObserver = m.ObserveBlob
 	st, err := OpenStorage(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: c, log: c.Logger, Storage: st, ready: make(chan struct{}), Query: query.New(st.DB)}
+	s := &Server{cfg: c, log: c.Logger, Storage: st, ready: make(chan struct{}), Query: query.New(st.DB), Metrics: m}
 	reportCrossLinks(ctx, st.Archive, s.log)
 	defer func() {
 		if err != nil {
@@ -292,7 +302,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
-	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich, OnDecision: s.onDecision,
+	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	if st.DB.Dialect == db.Postgres {
 		// Any number of identical nodes may share a PostgreSQL index: one
@@ -302,6 +312,14 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 		}
 	}
 	s.Dispatch = dispatch.New(st.DB, dopt)
+	m.Watch(metrics.Sources{
+		DB:           st.DB.W,
+		Leader:       func() bool { return dopt.Cluster == nil || dopt.Cluster.Leader() },
+		Worklist:     func(ctx context.Context) (map[string]int, time.Duration, error) { return dispatch.Gauges(ctx, st.DB) },
+		Outbox:       func(ctx context.Context) (int, time.Duration, error) { return outbox.Backlog(ctx, st.DB) },
+		CriticalOpen: func(ctx context.Context) (int, error) { return critical.OpenLoops(ctx, st.DB) },
+		Logger:       c.Logger,
+	})
 	if err = s.Dispatch.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -404,6 +422,7 @@ func (s *Server) buildHTTP() error {
 	fh.Routes(mux)
 	s.readingRoutes(mux)
 	s.auditRoutes(mux)
+	mux.Handle("GET /metrics", s.metricsHandler())
 	s.routes = mux.patterns
 	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{})), s.tlsHTTP != nil))
 	return nil
@@ -702,4 +721,20 @@ func (s *Server) optimizeHourly(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// metricsHandler serves Prometheus metrics to administrators and to staff
+// who see every facility (a scraper uses such an account's bearer token:
+// lightbox token create --username USER --name prometheus). Metrics carry
+// no patient data, but they describe every facility.
+func (s *Server) metricsHandler() http.Handler {
+	h := s.Metrics.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := auth.PrincipalFrom(r.Context())
+		if p == nil || !(p.Role == auth.Admin || (p.All && p.Role == auth.Coordinator)) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "metrics are for administrators"})
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -59,9 +59,7 @@ func PostgresURL(t testing.TB, base string) (*db.DB, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "t_" + hex.EncodeToString(b[:])
+	schema := randomName("t_")
 	if _, err := admin.W.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
@@ -85,4 +83,42 @@ func PostgresURL(t testing.TB, base string) (*db.DB, string) {
 		admin.Close()
 	})
 	return d, u.String()
+}
+
+func randomName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// Database creates a PostgreSQL database with a random name on the server
+// of LIGHTBOX_TEST_POSTGRES (skipping the test when it is unset), drops it
+// at the end, and returns its URL: for tests that run whole nodes, which
+// must not meet other tests' sessions, locks or notifications.
+func Database(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skip(PostgresEnv + " not set")
+	}
+	ctx := context.Background()
+	admin, err := db.Open(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := randomName("lbx_")
+	if _, err := admin.W.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		admin.Close()
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }

@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"lightbox/internal/db"
+)
+
+// runBackup copies the index while the node runs (SQLite); PostgreSQL is
+// backed up with pg_dump. Blobs are immutable and content-addressed: copy
+// the folder (rsync) or version the bucket (docs/scale-out.md).
+func runBackup(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "backup", "backup [--data DIR] [--db URL] --out FILE")
+	sf := addStorageFlags(fs)
+	out := fs.String("out", "", "file to write the index backup to (must not exist)")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	u := sf.config(nil).DBURL()
+	if strings.HasPrefix(u, "postgres") {
+		return db.ErrUsePgDump
+	}
+	d, err := db.Open(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Backup(ctx, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "index backed up to %s (blobs are not in it: copy or version them separately)\n", *out)
+	return nil
+}
+
+// runRestore puts a SQLite backup in place of the index (node stopped).
+func runRestore(ctx context.Context, env *Env, args []string) error {
+	fs := newFlags(env, "restore", "restore [--data DIR] [--db sqlite:PATH] --from FILE [--replace]")
+	sf := addStorageFlags(fs)
+	from := fs.String("from", "", "backup file written by lightbox backup")
+	replace := fs.Bool("replace", false, "replace an existing index (kept as INDEX.before-restore); stop every node on it first")
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if *from == "" {
+		fs.Usage()
+		return errUsage
+	}
+	u := sf.config(nil).DBURL()
+	if !strings.HasPrefix(u, "sqlite:") {
+		return db.ErrUsePgDump
+	}
+	if err := db.RestoreSQLite(ctx, *from, strings.TrimPrefix(u, "sqlite:"), *replace); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "index restored from %s; run lightbox check to find instances whose blobs are missing\n", *from)
+	return nil
+}
