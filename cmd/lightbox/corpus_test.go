@@ -117,21 +117,12 @@ func TestPydicomCorpusRoundTrip(t *testing.T) {
 	needTools(t, "getscu", "movescu", "storescp")
 	rounds := readCorpus(t)
 	tmp := t.TempDir()
-	data := filepath.Join(tmp, "data")
-	pw := filepath.Join(tmp, "pw")
-	_ = os.WriteFile(pw, []byte("corpus-test-password\n"), 0o600)
-	if _, e, code := run(t, "user", "add", "--data", data, "--username", "corpus", "--role", "coordinator", "--password-file", pw); code != 0 {
-		t.Fatalf("user add: %s", e)
-	}
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "CORPUSSCU", "--host", "127.0.0.1", "--port", "1", "--facility", "*"); code != 0 {
-		t.Fatal(e)
-	}
+	data, bearer := corpusNode(t, tmp, "CORPUSSCU")
 	movedDir := filepath.Join(tmp, "moved")
 	scpPort := startStorescp(t, "CORPUSDEST", movedDir, "+xa")
 	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "CORPUSDEST", "--host", "127.0.0.1", "--port", scpPort, "--facility", "*"); code != 0 {
 		t.Fatal(e)
 	}
-	bearer := token(t, data, "corpus")
 	// Each round replaces the previous round's variant of an instance.
 	s := startServer(t, "serve", "--data", data, "--duplicates", "replace")
 	defer s.stop(t)
@@ -203,17 +194,7 @@ func TestOddFilesByCStore(t *testing.T) {
 	if _, err := os.Stat(pydicomTestFiles); err != nil {
 		t.Skip("python3-pydicom is not installed")
 	}
-	tmp := t.TempDir()
-	data := filepath.Join(tmp, "data")
-	pw := filepath.Join(tmp, "pw")
-	_ = os.WriteFile(pw, []byte("corpus-test-password\n"), 0o600)
-	if _, e, code := run(t, "user", "add", "--data", data, "--username", "corpus", "--role", "coordinator", "--password-file", pw); code != 0 {
-		t.Fatalf("user add: %s", e)
-	}
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "CORPUSMOD", "--host", "127.0.0.1", "--port", "1", "--facility", "*"); code != 0 {
-		t.Fatal(e)
-	}
-	bearer := token(t, data, "corpus")
+	data, bearer := corpusNode(t, t.TempDir(), "CORPUSMOD")
 	s := startServer(t, "serve", "--data", data, "--duplicates", "replace")
 	defer s.stop(t)
 	host, port := hostPort(s.addrs["dicom"].(string))
@@ -257,6 +238,22 @@ func TestOddFilesByCStore(t *testing.T) {
 	if err := json.NewDecoder(resp.Body).Decode(&api); err != nil || resp.StatusCode != 200 || len(api) != len(warnings) {
 		t.Errorf("GET /api/warnings: %d %v, %d warnings (CLI %d)", resp.StatusCode, err, len(api), len(warnings))
 	}
+}
+
+// corpusNode prepares a data folder under tmp with a coordinator (whose
+// bearer token it returns) and an AE allowed for every facility.
+func corpusNode(t *testing.T, tmp, aet string) (data, bearer string) {
+	t.Helper()
+	data = filepath.Join(tmp, "data")
+	pw := filepath.Join(tmp, "pw")
+	_ = os.WriteFile(pw, []byte("corpus-test-password\n"), 0o600)
+	if _, e, code := run(t, "user", "add", "--data", data, "--username", "corpus", "--role", "coordinator", "--password-file", pw); code != 0 {
+		t.Fatalf("user add: %s", e)
+	}
+	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", aet, "--host", "127.0.0.1", "--port", "1", "--facility", "*"); code != 0 {
+		t.Fatal(e)
+	}
+	return data, token(t, data, "corpus")
 }
 
 // stow sends one file with STOW-RS.

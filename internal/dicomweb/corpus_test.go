@@ -73,14 +73,7 @@ type corpusResult struct {
 // where this build has a decoder and 406 otherwise; each instance comes
 // back byte for byte. Refusals name a failure reason and a comment.
 func TestPydicomCorpusThroughDicomwebClient(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed")
-	}
-	dir, _ := filepath.Abs("testdata/interop")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "dicomweb-client")); err != nil {
-		t.Skip("testdata/interop/node_modules missing: run npm ci there")
-	}
+	node, dir := interopNode(t)
 	files := corpusFiles(t)
 	// Several corpus files share a SOP Instance UID in different syntaxes;
 	// replace makes each one the instance read back right after its store.

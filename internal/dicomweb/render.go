@@ -473,4 +473,3 @@ func fit(img image.Image, vw, vh int) image.Image {
 		return out
 	}
 }
-
