@@ -34,6 +34,7 @@ var TableOwners = map[string]string{
 	"protocol":           "order",
 	"instance":           "archive",
 	"instance_duplicate": "archive",
+	"instance_warning":   "archive",
 	"series":             "archive",
 	"study":              "archive",
 	"patient":            "archive",
