@@ -209,6 +209,15 @@ func TestOddFilesByCStore(t *testing.T) {
 			t.Errorf("STOW-RS %s: %d %s", name, status, body)
 		}
 	}
+	// A refusal says why in the Error Comment: here, an AE registered
+	// without a facility.
+	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "NOFACILITY", "--host", "127.0.0.1", "--port", "1"); code != 0 {
+		t.Fatal(e)
+	}
+	dump, _ := exec.Command("storescu", "-d", "-aet", "NOFACILITY", "-aec", "LIGHTBOX", host, port, filepath.Join(pydicomTestFiles, "CT_small.dcm")).CombinedOutput()
+	if !strings.Contains(string(dump), "0x0124") || !strings.Contains(string(dump), "calling AE has no facility") {
+		t.Errorf("C-STORE from an AE without a facility: no Error Comment:\n%s", dump)
+	}
 	out, e, code := run(t, "warnings", "--data", data, "--json")
 	if code != 0 {
 		t.Fatalf("warnings: %s", e)
