@@ -55,6 +55,12 @@ lint: tools
 
 unit:
 	$(GO) test -count=1 -timeout 12m ./...
+	@# The optional JPEG-LS / JPEG 2000 decoders (cgo, Debian's libcharls-dev and libopenjp2-7-dev).
+	@if pkg-config --exists libopenjp2 charls 2>/dev/null; then \
+	  $(GO) vet -tags lightbox_codecs ./internal/dcm/codec/ && \
+	  $(GO) test -count=1 -tags lightbox_codecs ./internal/dcm/codec/ && \
+	  $(GO) test -count=1 -tags lightbox_codecs -run Corpus ./internal/dicomweb/; \
+	else echo "libcharls-dev/libopenjp2-7-dev missing: lightbox_codecs build not tested"; fi
 
 # Short fuzz runs of every parser (longer: FUZZTIME=10m make fuzz).
 FUZZTIME ?= 30s

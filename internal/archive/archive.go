@@ -124,8 +124,17 @@ func parseInputError(err error) *InputError {
 // ErrDuplicateRejected is returned under the Reject policy.
 var ErrDuplicateRejected = errors.New("an instance with this SOP Instance UID and different content is already stored")
 
-// ErrRefused wraps a Source.Check refusal: nothing was indexed.
+// ErrRefused matches a Source.Check refusal (a *RefusedError): nothing was
+// indexed.
 var ErrRefused = errors.New("refused")
+
+// RefusedError carries Source.Check's reason, for the edges to send back.
+type RefusedError struct{ Reason error }
+
+func (e *RefusedError) Error() string { return "refused: " + e.Reason.Error() }
+
+// Unwrap lets callers match both ErrRefused and the Check's own error.
+func (e *RefusedError) Unwrap() []error { return []error{ErrRefused, e.Reason} }
 
 // ErrClosed is returned by Store after Close.
 var ErrClosed = errors.New("archive is shutting down")
@@ -618,7 +627,7 @@ func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result
 	}
 	if r.src.Check != nil {
 		if err := r.src.Check(r.studyUID, res.FacilityID); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+			return nil, &RefusedError{Reason: err}
 		}
 	}
 	modality := ds.Str(dcm.TagModality)

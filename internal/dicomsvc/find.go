@@ -177,5 +177,13 @@ func (s *Service) openDataset(ctx context.Context, in *query.Instance) (io.ReadC
 		o.Close()
 		return nil, fmt.Errorf("open instance: %w", err)
 	}
+	if in.TransferSyntax == dcm.DeflatedExplicitVRLittleEndian && (o.Size()-off)%2 == 1 {
+		// PS3.5 A.5: a deflated data set is padded to even length with a
+		// NUL on the wire; some writers store it unpadded.
+		return struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(o, bytes.NewReader([]byte{0})), o}, nil
+	}
 	return o, nil
 }

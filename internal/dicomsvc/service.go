@@ -253,13 +253,14 @@ func (s *Service) Store(ctx context.Context, req *dimse.StoreRequest) (uint16, s
 
 func storeStatus(err error) (uint16, string) {
 	var ie *archive.InputError
+	var re *archive.RefusedError
 	switch {
 	case err == nil:
 		return dimse.StatusSuccess, ""
 	case errors.Is(err, archive.ErrForeignPatient):
 		return dimse.StatusNotAuthorized, "patient issuer belongs to another facility"
-	case errors.Is(err, archive.ErrRefused):
-		return dimse.StatusNotAuthorized, clip(err.Error())
+	case errors.As(err, &re):
+		return dimse.StatusNotAuthorized, clip(re.Reason.Error())
 	case errors.Is(err, archive.ErrDuplicateRejected):
 		return dimse.StatusDuplicateSOPInstance, "already stored with different content"
 	case errors.As(err, &ie) && (ie.Code == archive.InputCommandMismatch || ie.Code == archive.InputMissingAttribute):

@@ -532,6 +532,14 @@ func TestSTOW(t *testing.T) {
 			t.Fatalf("partial: %d %s", r.code, r.body)
 		}
 		mustContain(t, string(r.body), `"00081197":{"vr":"US","Value":[49152]}`)
+		mustContain(t, string(r.body), `"00000902":{"vr":"LO","Value":["not a DICOM Part 10 file`)
+		// A truncated instance is named by its SOP Instance UID, with the reason.
+		trunc := generate(t, gen.Options{Modality: "CT", Slices: 1, Patients: 1, FirstPatient: 6, Rows: 16, Columns: 16, Facility: "SGH"})[0]
+		ctT, bodyT := multipartBody(trunc.data[:len(trunc.data)-9])
+		r = e.do("POST", "/dicomweb/studies", "tokA", map[string]string{"Content-Type": ctT}, bytes.NewReader(bodyT))
+		if r.code != 409 || !strings.Contains(string(r.body), `"00081155":{"vr":"UI","Value":["`+trunc.sop+`"]}`) || !strings.Contains(string(r.body), "truncated") {
+			t.Fatalf("truncated instance: %d %s", r.code, r.body)
+		}
 		// All failed -> 409.
 		ct3, body3 := multipartBody([]byte("junk"), []byte("more junk"))
 		if r := e.do("POST", "/dicomweb/studies", "tokA", map[string]string{"Content-Type": ct3}, bytes.NewReader(body3)); r.code != 409 {

@@ -12,20 +12,26 @@ import (
 	"lightbox/internal/gen"
 )
 
+// interopNode finds node and the dicomweb-client scripts, or skips.
+func interopNode(t *testing.T) (node, dir string) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not installed")
+	}
+	dir, _ = filepath.Abs("testdata/interop")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "dicomweb-client")); err != nil {
+		t.Skip("testdata/interop/node_modules missing: run npm ci there")
+	}
+	return node, dir
+}
+
 // TestInteropDicomwebClient drives the handler with the dicomweb-client npm
 // package over a real loopback port: STOW-RS, QIDO-RS, metadata, a frame
 // and an instance, which must come back byte-identical and parse with
 // DCMTK's dcmdump. Skipped without node or testdata/interop/node_modules
 // (run `npm ci` there).
 func TestInteropDicomwebClient(t *testing.T) {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed")
-	}
-	dir, _ := filepath.Abs("testdata/interop")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "dicomweb-client")); err != nil {
-		t.Skip("testdata/interop/node_modules missing: run npm ci there")
-	}
+	node, dir := interopNode(t)
 	e := newEnv(t, dbtest.SQLite(t))
 	insts := generate(t, gen.Options{Modality: "CT", Slices: 3, Patients: 1, Rows: 64, Columns: 64, Facility: "SGH"})
 	tmp := t.TempDir()

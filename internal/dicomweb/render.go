@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"lightbox/internal/dcm"
+	"lightbox/internal/dcm/codec"
 	"lightbox/internal/query"
 )
 
@@ -247,9 +248,9 @@ func (h *Handler) renderFrame(r *http.Request, in *query.Instance, frame int, p 
 	case dcm.ImplicitVRLittleEndian, dcm.ExplicitVRLittleEndian, dcm.DeflatedExplicitVRLittleEndian:
 		img, err = decodeNative(ds, data, p)
 	case dcm.RLELossless:
-		var raw []byte
-		if raw, err = decodeRLE(ds, data); err == nil {
-			img, err = decodeNative(ds, raw, p)
+		var f codec.Frame
+		if f, err = codec.Decode(in.TransferSyntax, data, codec.InfoOf(ds)); err == nil {
+			img, err = decodeNative(ds, f.Data, p)
 		}
 	case dcm.JPEGBaseline8Bit, dcm.JPEGExtended12Bit:
 		img, err = jpeg.Decode(bytes.NewReader(data))
@@ -471,63 +472,4 @@ func fit(img image.Image, vw, vh int) image.Image {
 		}
 		return out
 	}
-}
-
-// decodeRLE decodes one RLE Lossless frame (PS3.5 Annex G) into native
-// little endian pixel data, colour laid out as Planar Configuration says.
-func decodeRLE(ds *dcm.Dataset, data []byte) ([]byte, error) {
-	rows, cols := ds.IntOr(dcm.TagRows, 0), ds.IntOr(dcm.TagColumns, 0)
-	spp := ds.IntOr(dcm.TagSamplesPerPixel, 1)
-	bpp := ds.IntOr(dcm.TagBitsAllocated, 16) / 8
-	n := rows * cols
-	if len(data) < 64 || n <= 0 || n > 64<<20 || bpp < 1 || bpp > 2 {
-		return nil, errors.New("malformed RLE frame")
-	}
-	nseg := int(binary.LittleEndian.Uint32(data))
-	if nseg != spp*bpp || nseg > 15 {
-		return nil, fmt.Errorf("RLE frame has %d segments; expected %d", nseg, spp*bpp)
-	}
-	out := make([]byte, n*spp*bpp)
-	planar := ds.IntOr(dcm.TagPlanarConfiguration, 0) == 1
-	at := func(px, sample, byteIdx int) int {
-		if planar {
-			return (sample*n+px)*bpp + byteIdx
-		}
-		return (px*spp+sample)*bpp + byteIdx
-	}
-	for s := range nseg {
-		start := int(binary.LittleEndian.Uint32(data[4+4*s:]))
-		end := len(data)
-		if s+1 < nseg {
-			end = int(binary.LittleEndian.Uint32(data[8+4*s:]))
-		}
-		if start < 64 || start > end || end > len(data) {
-			return nil, errors.New("malformed RLE segment offsets")
-		}
-		sample, byteIdx := s/bpp, bpp-1-s%bpp // segments are most significant byte first
-		src := data[start:end]
-		px := 0
-		for i := 0; i < len(src) && px < n; {
-			c := int(int8(src[i]))
-			i++
-			switch {
-			case c >= 0:
-				for k := 0; k <= c && i < len(src) && px < n; k++ {
-					out[at(px, sample, byteIdx)] = src[i]
-					i++
-					px++
-				}
-			case c != -128:
-				if i >= len(src) {
-					break
-				}
-				for k := 0; k < 1-c && px < n; k++ {
-					out[at(px, sample, byteIdx)] = src[i]
-					px++
-				}
-				i++
-			}
-		}
-	}
-	return out, nil
 }

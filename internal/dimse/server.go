@@ -452,6 +452,12 @@ func (s *Server) negotiate(a *Association, rq *AssociateRQ) (*AssociateAC, []*Pr
 			continue
 		}
 		ts := chooseTS(p.TransferSyntaxes, storage)
+		if getTarget {
+			// We send on this context (C-GET): the receiver lists its
+			// preference first, and taking it lets a stored syntax travel
+			// unchanged when the receiver asked for it.
+			ts = firstSupportedTS(p.TransferSyntaxes)
+		}
 		if ts == "" {
 			res.Result = PCTransferSyntaxesNotSupported
 			ac.PresentationContexts = append(ac.PresentationContexts, res)
@@ -489,6 +495,16 @@ func chooseTS(offered []string, storage bool) string {
 	}
 	for _, ts := range offered {
 		if ts == ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
+			return ts
+		}
+	}
+	return ""
+}
+
+// firstSupportedTS is the first offered syntax Lightbox can send.
+func firstSupportedTS(offered []string) string {
+	for _, ts := range offered {
+		if ts == ExplicitVRLittleEndian || ts == ImplicitVRLittleEndian || ts == ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
 			return ts
 		}
 	}

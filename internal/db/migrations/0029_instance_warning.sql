@@ -1,7 +1,7 @@
 -- What was odd about an instance the archive accepted anyway (as DCMTK and
 -- Orthanc do): meta information disagreeing with the data set, no preamble,
 -- a detected transfer syntax. Coordinators follow these up with the sender.
--- Owned by internal/archive.
+-- Owned by internal/archive (internal/db/owners.go).
 CREATE TABLE instance_warning (
   pk {{pk}},
   sop_uid TEXT NOT NULL,
