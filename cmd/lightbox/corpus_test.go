@@ -139,7 +139,7 @@ func TestPydicomCorpusRoundTrip(t *testing.T) {
 		}
 		for i, in := range corpus {
 			data, _ := os.ReadFile(in.path)
-			if status, body := stow(t, s.http, bearer, data); status != http.StatusOK && status != http.StatusAccepted {
+			if status, body := mustStow(t, s.http, bearer, data); status != http.StatusOK && status != http.StatusAccepted {
 				t.Errorf("STOW-RS %s: %d %s", filepath.Base(in.path), status, body)
 				continue
 			}
@@ -205,7 +205,7 @@ func TestOddFilesByCStore(t *testing.T) {
 			t.Errorf("storescu %s: %v\n%s", name, err, out)
 		}
 		b, _ := os.ReadFile(path)
-		if status, body := stow(t, s.http, bearer, b); status != http.StatusOK && status != http.StatusAccepted {
+		if status, body := mustStow(t, s.http, bearer, b); status != http.StatusOK && status != http.StatusAccepted {
 			t.Errorf("STOW-RS %s: %d %s", name, status, body)
 		}
 	}
@@ -263,25 +263,6 @@ func corpusNode(t *testing.T, tmp, aet string) (data, bearer string) {
 		t.Fatal(e)
 	}
 	return data, token(t, data, "corpus")
-}
-
-// stow sends one file with STOW-RS.
-func stow(t *testing.T, addr, bearer string, data []byte) (int, string) {
-	t.Helper()
-	var body bytes.Buffer
-	body.WriteString("--corpus\r\nContent-Type: application/dicom\r\n\r\n")
-	body.Write(data)
-	body.WriteString("\r\n--corpus--\r\n")
-	req, _ := http.NewRequest("POST", "http://"+addr+"/dicomweb/studies", &body)
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=corpus`)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // wadoInstance retrieves one instance as stored.

@@ -12,7 +12,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -421,4 +423,35 @@ func countFiles(t *testing.T, dir string) int {
 		return nil
 	})
 	return n
+}
+
+// stow posts one Part 10 file as STOW-RS and returns the status and body
+// (no testing.T: the scale-out test calls it from goroutines).
+func stow(base, tok string, file []byte) (int, string, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	pw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
+	_, _ = pw.Write(file)
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", "http://"+base+"/dicomweb/studies", &body)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
+	req.Header.Set("Accept", "application/dicom+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// mustStow is stow for a test's own goroutine.
+func mustStow(t *testing.T, base, tok string, file []byte) (int, string) {
+	t.Helper()
+	code, body, err := stow(base, tok, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, body
 }

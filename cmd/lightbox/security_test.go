@@ -12,10 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net"
 	"net/http"
-	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,27 +49,6 @@ func addUser(t *testing.T, data, user, role, facility string) {
 	if _, e, code := run(t, "user", "add", "--data", data, "--username", user, "--role", role, "--facility", facility, "--password-file", pw); code != 0 {
 		t.Fatalf("user add %s: %s", user, e)
 	}
-}
-
-// stow posts one Part 10 file as STOW-RS and returns the status and body
-// (no testing.T: the scale-out test calls it from goroutines).
-func stow(base, tok string, file []byte) (int, string, error) {
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	pw, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {"application/dicom"}})
-	_, _ = pw.Write(file)
-	_ = mw.Close()
-	req, _ := http.NewRequest("POST", "http://"+base+"/dicomweb/studies", &body)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+mw.Boundary())
-	req.Header.Set("Accept", "application/dicom+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
 }
 
 func isTimeout(err error) bool {
