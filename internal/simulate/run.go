@@ -117,21 +117,9 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("simulate: unknown policy %q", opt.Policy)
 	}
-	if opt.Hours <= 0 {
-		opt.Hours = 24
-	}
-	if opt.Drain == 0 {
-		opt.Drain = 4 * time.Hour
-	}
-	sc := opt.Built
-	if sc == nil {
-		p, err := LoadParams(cmp.Or(opt.Scenario, "small"))
-		if err != nil {
-			return nil, err
-		}
-		if sc, err = Generate(p, opt.Seed, opt.Hours); err != nil {
-			return nil, err
-		}
+	sc, err := opt.scenario()
+	if err != nil {
+		return nil, err
 	}
 	s := &sim{sc: sc, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed, 0x51)), byReader: map[string]*simReader{}, studies: map[string]*simStudy{}}
 	s.res = newResult(sc, opt)
@@ -148,6 +136,25 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	s.res.finish(s)
 	s.res.Wall = time.Since(wall)
 	return s.res, nil
+}
+
+// scenario fills in defaults and returns the built scenario, generating
+// it from the named parameters when none was given.
+func (opt *Options) scenario() (*Scenario, error) {
+	if opt.Hours <= 0 {
+		opt.Hours = 24
+	}
+	if opt.Drain == 0 {
+		opt.Drain = 4 * time.Hour
+	}
+	if opt.Built != nil {
+		return opt.Built, nil
+	}
+	p, err := LoadParams(cmp.Or(opt.Scenario, "small"))
+	if err != nil {
+		return nil, err
+	}
+	return Generate(p, opt.Seed, opt.Hours)
 }
 
 func (s *sim) push(at time.Time, k evKind, i int, gen uint64) {

@@ -197,3 +197,26 @@ func TestBoundNeverWorse(t *testing.T) {
 		}
 	}
 }
+
+// Suggestions name changes that cover studies, and applying them leaves
+// the original scenario untouched and uncovers no more than before.
+func TestSuggestionsCoverAndReRun(t *testing.T) {
+	sg, err := Suggest(context.Background(), Options{Scenario: "small", Seed: 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sg.Uncovered == 0 || len(sg.Changes) == 0 || sg.Changes[0].Covers == 0 {
+		t.Fatalf("%+v", sg)
+	}
+	if sg.After.Uncovered > sg.Before.Uncovered || sg.After.Violations != 0 {
+		t.Fatalf("uncovered %d -> %d, violations %d", sg.Before.Uncovered, sg.After.Uncovered, sg.After.Violations)
+	}
+	var b bytes.Buffer
+	if err := sg.WriteSuggestions(&b); err != nil || !strings.Contains(b.String(), "put R") {
+		t.Fatal(err, b.String())
+	}
+	again := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 1})
+	if again.Uncovered != sg.Before.Uncovered {
+		t.Fatal("suggestions changed the scenario they were computed from")
+	}
+}
