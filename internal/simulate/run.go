@@ -24,6 +24,7 @@ type Options struct {
 	Seed     uint64
 	Hours    int           // arrival window; default 24
 	Drain    time.Duration // keep running after arrivals stop; default 4 h
+	Variant  string        // a surprise on top of the scenario: see Variants
 }
 
 type evKind uint8
@@ -123,6 +124,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	}
 	s := &sim{sc: sc, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed, 0x51)), byReader: map[string]*simReader{}, studies: map[string]*simStudy{}}
 	s.res = newResult(sc, opt)
+	s.res.Label = opt.Variant
 	cfg := worklist.DefaultConfig()
 	cfg.Policy = opt.Policy
 	cfg.Rand = rand.New(rand.NewPCG(opt.Seed, 0x9e))
@@ -147,14 +149,17 @@ func (opt *Options) scenario() (*Scenario, error) {
 	if opt.Drain == 0 {
 		opt.Drain = 4 * time.Hour
 	}
-	if opt.Built != nil {
-		return opt.Built, nil
+	sc := opt.Built
+	if sc == nil {
+		p, err := LoadParams(cmp.Or(opt.Scenario, "small"))
+		if err != nil {
+			return nil, err
+		}
+		if sc, err = Generate(p, opt.Seed, opt.Hours); err != nil {
+			return nil, err
+		}
 	}
-	p, err := LoadParams(cmp.Or(opt.Scenario, "small"))
-	if err != nil {
-		return nil, err
-	}
-	return Generate(p, opt.Seed, opt.Hours)
+	return applyVariant(sc, opt.Variant, opt.Seed, opt.Hours, opt.Drain)
 }
 
 func (s *sim) push(at time.Time, k evKind, i int, gen uint64) {

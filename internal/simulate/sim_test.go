@@ -220,3 +220,26 @@ func TestSuggestionsCoverAndReRun(t *testing.T) {
 		t.Fatal("suggestions changed the scenario they were computed from")
 	}
 }
+
+// Every variant runs clean under every policy, changes the day it says it
+// changes, and leaves the plain scenario alone.
+func TestVariants(t *testing.T) {
+	plain := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 3})
+	for _, v := range Variants {
+		for _, p := range policies {
+			r := run(t, Options{Scenario: "small", Policy: p, Seed: 3, Variant: v})
+			if r.Violations != 0 || r.Completed+r.Pending != r.Studies {
+				t.Fatalf("%s %s: violations %d, %d+%d != %d", v, p, r.Violations, r.Completed, r.Pending, r.Studies)
+			}
+			if v == "surge" && r.Studies <= plain.Studies {
+				t.Fatalf("surge added no studies: %d", r.Studies)
+			}
+		}
+	}
+	if again := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 3}); again.Studies != plain.Studies || again.SLABreachPct != plain.SLABreachPct {
+		t.Fatal("a variant changed the plain scenario")
+	}
+	if _, err := Run(context.Background(), Options{Scenario: "small", Variant: "meteor"}); err == nil {
+		t.Fatal("unknown variant accepted")
+	}
+}

@@ -126,7 +126,7 @@ func Suggest(ctx context.Context, opt Options, max int) (*Suggestions, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt.Built = sc
+	opt.Built, opt.Variant = sc, "" // the variant is in sc now
 	start := sc.Start
 	end := start.Add(time.Duration(opt.Hours) * time.Hour)
 	cov := newCoverage(sc, start, end.Add(opt.Drain))
