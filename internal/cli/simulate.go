@@ -55,21 +55,23 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	if *variant == "all" {
 		variants = append([]string{""}, simulate.Variants...)
 	}
-	var results []*simulate.Result
+	var opts []simulate.Options
 	for _, v := range variants {
 		for _, p := range policies {
-			r, err := simulate.Run(ctx, simulate.Options{Scenario: *scenario, Built: built, Policy: p, Seed: *seed, Hours: *hours, Variant: v})
-			if err != nil {
+			opts = append(opts, simulate.Options{Scenario: *scenario, Built: built, Policy: p, Seed: *seed, Hours: *hours, Variant: v})
+		}
+	}
+	results, err := simulate.RunAll(ctx, opts)
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if *variant == "all" && r.Label == "" {
+			r.Label = "plain"
+		}
+		if *asJSON {
+			if err := r.WriteJSON(env.Stdout); err != nil {
 				return err
-			}
-			if *variant == "all" && v == "" {
-				r.Label = "plain"
-			}
-			results = append(results, r)
-			if *asJSON {
-				if err := r.WriteJSON(env.Stdout); err != nil {
-					return err
-				}
 			}
 		}
 	}

@@ -9,7 +9,9 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"lightbox/internal/credential"
@@ -138,6 +140,31 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	s.res.finish(s)
 	s.res.Wall = time.Since(wall)
 	return s.res, nil
+}
+
+// RunAll runs several simulations, in parallel (one per CPU) when each
+// generates its own scenario; runs that share a built scenario go one at
+// a time, as the engine annotates the studies it is given. Results come
+// back in the order of opts.
+func RunAll(ctx context.Context, opts []Options) ([]*Result, error) {
+	res := make([]*Result, len(opts))
+	errs := make([]error, len(opts))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, o := range opts {
+		if o.Built != nil {
+			res[i], errs[i] = Run(ctx, o)
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res[i], errs[i] = Run(ctx, o)
+		}()
+	}
+	wg.Wait()
+	return res, errors.Join(errs...)
 }
 
 // scenario fills in defaults and returns the built scenario, generating

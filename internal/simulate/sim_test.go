@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -241,5 +242,25 @@ func TestVariants(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), Options{Scenario: "small", Variant: "meteor"}); err == nil {
 		t.Fatal("unknown variant accepted")
+	}
+}
+
+// Policies run in parallel give exactly what they give one at a time.
+func TestRunAllMatchesSequential(t *testing.T) {
+	var opts []Options
+	for _, p := range append(slices.Clone(policies), PolicyBound) {
+		opts = append(opts, Options{Scenario: "small", Policy: p, Seed: 5})
+	}
+	rs, err := RunAll(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range opts {
+		var a, b bytes.Buffer
+		rs[i].WriteJSON(&a)
+		run(t, o).WriteJSON(&b)
+		if a.String() != b.String() {
+			t.Fatalf("%s differs in parallel", o.Policy)
+		}
 	}
 }

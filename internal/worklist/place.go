@@ -161,7 +161,11 @@ func (e *Engine) reserved(rs *readerState, st *studyState) bool {
 	}
 	// Never hold back the only readers there are: with fewer than two
 	// others on duty for the facility, routine work goes ahead.
-	return others >= 2
+	if others < 2 {
+		return false
+	}
+	e.heldBack = true
+	return true
 }
 
 const capReserve = "kept free for urgent work (reserve)"
