@@ -556,7 +556,7 @@ func (e *Engine) sweep(out *decisions) {
 		e.heldBack = false
 		for _, rs := range e.readers {
 			if rs.available && len(rs.queue) == 0 && len(e.waiting) > 0 {
-				e.fill(rs, out)
+				e.fillFrom(rs, true, out)
 			}
 		}
 	}
