@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 func runSimulate(ctx context.Context, env *Env, args []string) error {
-	fs := newFlags(env, "simulate", "simulate --scenario small|national|FILE [--policy lightbox|shared-pool|round-robin|offline-bound|all] [--seed N] [--hours N] [--json] [--chart FILE]")
+	fs := newFlags(env, "simulate", "simulate --scenario small|national|FILE [--policy lightbox|shared-pool|round-robin|offline-bound|all] [--seed N] [--hours N] [--variant dropout|surge|longtail|all] [--suggest N] [--json] [--chart FILE]")
 	scenario := fs.String("scenario", "small", "small, national, or a scenario parameter file (JSON)")
 	policy := fs.String("policy", "all", "lightbox, shared-pool, round-robin, offline-bound (the best any policy could do), or all to compare them")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same result")
@@ -23,6 +24,8 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	chart := fs.String("chart", "", "write an SVG chart of TAT by hour of day per policy to FILE")
 	fromDB := fs.Bool("from-db", false, "replay a past day's studies from the database against the group's configured readers and facilities")
 	day := fs.String("day", "", "with --from-db: the day to replay, YYYY-MM-DD in UTC (default yesterday)")
+	variant := fs.String("variant", "", "a surprise on top of the scenario: dropout, surge, longtail, or all to compare each policy on the plain day and every variant")
+	suggest := fs.Int("suggest", 0, "name up to N roster changes (extra duty hours for readers who hold the needed credentials) that would cover most studies arriving with no eligible reader on duty, and re-run the day with them applied")
 	sf := addStorageFlags(fs)
 	if err := parse(fs, args, env); err != nil {
 		return err
@@ -34,17 +37,38 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 	}
+	if *suggest > 0 {
+		sg, err := simulate.Suggest(ctx, simulate.Options{Scenario: *scenario, Built: built, Seed: *seed, Hours: *hours}, *suggest)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(env.Stdout).Encode(sg)
+		}
+		return sg.WriteSuggestions(env.Stdout)
+	}
 	policies := []worklist.Policy{worklist.Policy(*policy)}
 	if *policy == "all" {
 		policies = []worklist.Policy{worklist.PolicyLightbox, "shared-pool", "round-robin", simulate.PolicyBound}
 	}
-	var results []*simulate.Result
-	for _, p := range policies {
-		r, err := simulate.Run(ctx, simulate.Options{Scenario: *scenario, Built: built, Policy: p, Seed: *seed, Hours: *hours})
-		if err != nil {
-			return err
+	variants := []string{*variant}
+	if *variant == "all" {
+		variants = append([]string{""}, simulate.Variants...)
+	}
+	var opts []simulate.Options
+	for _, v := range variants {
+		for _, p := range policies {
+			opts = append(opts, simulate.Options{Scenario: *scenario, Built: built, Policy: p, Seed: *seed, Hours: *hours, Variant: v})
 		}
-		results = append(results, r)
+	}
+	results, err := simulate.RunAll(ctx, opts)
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if *variant == "all" && r.Label == "" {
+			r.Label = "plain"
+		}
 		if *asJSON {
 			if err := r.WriteJSON(env.Stdout); err != nil {
 				return err

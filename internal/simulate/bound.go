@@ -45,21 +45,11 @@ func onShiftIntervals(r *credential.Reader, from, to time.Time) []interval {
 // while scheduled, no earlier than arrival, and that read takes the same
 // readTime, so its first read is never earlier than this: the bound is a
 // per-study lower bound, and so are its percentiles over the same studies.
-func boundFirstRead(sc *Scenario, seed uint64, s *credential.Study, shifts [][]interval, byFac, byState map[string][]int, stop time.Time) (time.Time, bool) {
-	kinds := []credential.ReadKind{credential.Final}
-	switch s.Need {
-	case credential.NeedPrelim:
-		kinds = []credential.ReadKind{credential.Prelim}
-	default:
-		// PrelimFirst (the default configuration) may give any urgent study
-		// a prelim first; allowing it for every study keeps the bound low.
-		kinds = append(kinds, credential.Prelim)
-	}
-	online := credential.ShiftState{OnShift: true, Presence: credential.Online}
+func boundFirstRead(sc *Scenario, seed uint64, s *credential.Study, cov *coverage, stop time.Time) (time.Time, bool) {
 	var best time.Time
-	for _, i := range intersect(byState[s.State()], byFac[s.FacilityID]) {
+	for _, i := range cov.candidates(s) {
 		r := sc.Readers[i]
-		for _, iv := range shifts[i] {
+		for _, iv := range cov.shifts[i] {
 			if !iv.end.After(s.ArrivalTime) {
 				continue
 			}
@@ -70,14 +60,7 @@ func boundFirstRead(sc *Scenario, seed uint64, s *credential.Study, shifts [][]i
 			if !best.IsZero() && !t.Before(best) {
 				break
 			}
-			eligible := false
-			for _, k := range kinds {
-				if len(credential.Check(r, s, k, t, online)) == 0 {
-					eligible = true
-					break
-				}
-			}
-			if eligible {
+			if eligibleAt(r, s, t) {
 				best = t
 				break
 			}
@@ -114,24 +97,7 @@ func (s *sim) runBound() {
 	start := s.sc.Start
 	end := start.Add(time.Duration(s.opt.Hours) * time.Hour)
 	stop := end.Add(s.opt.Drain)
-	shifts := make([][]interval, len(s.sc.Readers))
-	byFac, byState := map[string][]int{}, map[string][]int{}
-	for i, r := range s.sc.Readers {
-		shifts[i] = onShiftIntervals(r, start, stop)
-		seen := map[string]bool{}
-		for _, p := range r.Privileges {
-			if !seen[p.Facility] {
-				seen[p.Facility] = true
-				byFac[p.Facility] = append(byFac[p.Facility], i)
-			}
-		}
-		for _, l := range r.Licenses {
-			if !seen["state:"+l.State] {
-				seen["state:"+l.State] = true
-				byState[l.State] = append(byState[l.State], i)
-			}
-		}
-	}
+	cov := newCoverage(s.sc, start, stop)
 	for _, a := range s.sc.Arrivals {
 		if a.ArrivalTime.Before(start) || !a.ArrivalTime.Before(end) {
 			continue
@@ -139,7 +105,7 @@ func (s *sim) runBound() {
 		ss := &simStudy{s: a}
 		s.studies[a.ID] = ss
 		s.order = append(s.order, ss)
-		if t, ok := boundFirstRead(s.sc, s.opt.Seed, a, shifts, byFac, byState, stop); ok && !t.After(stop) {
+		if t, ok := boundFirstRead(s.sc, s.opt.Seed, a, cov, stop); ok && !t.After(stop) {
 			ss.firstRead, ss.finalRead, ss.done = t, t, true
 		} else {
 			ss.uncovered = true

@@ -50,6 +50,7 @@ type ShiftFairness struct {
 type Result struct {
 	Scenario          string             `json:"scenario"`
 	Policy            worklist.Policy    `json:"policy"`
+	Label             string             `json:"label,omitempty"` // names a variant of the day in comparisons
 	Seed              uint64             `json:"seed"`
 	Hours             int                `json:"hours"`
 	Readers           int                `json:"readers"`
@@ -281,7 +282,11 @@ func WriteComparison(w io.Writer, rs []*Result) error {
 		if r.Policy == PolicyBound {
 			util, g, gs = "-", "-", "-" // a bound schedules no reader's day
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%v\t\n", r.Policy, r.Studies, r.Violations, r.Uncovered,
+		name := string(r.Policy)
+		if r.Label != "" {
+			name += " " + r.Label
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%v\t\n", name, r.Studies, r.Violations, r.Uncovered,
 			r.SLABreachPct, r.TAT[string(credential.ClassStroke)].P95, st.P50, st.P95, st.P99, r.TAT[string(credential.ClassRoutine)].P95,
 			util, g, gs, r.Wall.Round(time.Millisecond))
 	}

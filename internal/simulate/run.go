@@ -9,7 +9,9 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"lightbox/internal/credential"
@@ -24,6 +26,7 @@ type Options struct {
 	Seed     uint64
 	Hours    int           // arrival window; default 24
 	Drain    time.Duration // keep running after arrivals stop; default 4 h
+	Variant  string        // a surprise on top of the scenario: see Variants
 }
 
 type evKind uint8
@@ -117,6 +120,56 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	default:
 		return nil, fmt.Errorf("simulate: unknown policy %q", opt.Policy)
 	}
+	sc, err := opt.scenario()
+	if err != nil {
+		return nil, err
+	}
+	s := &sim{sc: sc, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed, 0x51)), byReader: map[string]*simReader{}, studies: map[string]*simStudy{}}
+	s.res = newResult(sc, opt)
+	s.res.Label = opt.Variant
+	cfg := worklist.DefaultConfig()
+	cfg.Policy = opt.Policy
+	cfg.Rand = rand.New(rand.NewPCG(opt.Seed, 0x9e))
+	cfg.Effort = func(_ *credential.Reader, st *credential.Study) time.Duration { return s.meanRead(st) }
+	s.eng = worklist.New(cfg)
+	if opt.Policy == PolicyBound {
+		s.runBound()
+	} else if err := s.run(ctx); err != nil {
+		return nil, err
+	}
+	s.res.finish(s)
+	s.res.Wall = time.Since(wall)
+	return s.res, nil
+}
+
+// RunAll runs several simulations, in parallel (one per CPU) when each
+// generates its own scenario; runs that share a built scenario go one at
+// a time, as the engine annotates the studies it is given. Results come
+// back in the order of opts.
+func RunAll(ctx context.Context, opts []Options) ([]*Result, error) {
+	res := make([]*Result, len(opts))
+	errs := make([]error, len(opts))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, o := range opts {
+		if o.Built != nil {
+			res[i], errs[i] = Run(ctx, o)
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			res[i], errs[i] = Run(ctx, o)
+		}()
+	}
+	wg.Wait()
+	return res, errors.Join(errs...)
+}
+
+// scenario fills in defaults and returns the built scenario, generating
+// it from the named parameters when none was given.
+func (opt *Options) scenario() (*Scenario, error) {
 	if opt.Hours <= 0 {
 		opt.Hours = 24
 	}
@@ -133,21 +186,7 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	s := &sim{sc: sc, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed, 0x51)), byReader: map[string]*simReader{}, studies: map[string]*simStudy{}}
-	s.res = newResult(sc, opt)
-	cfg := worklist.DefaultConfig()
-	cfg.Policy = opt.Policy
-	cfg.Rand = rand.New(rand.NewPCG(opt.Seed, 0x9e))
-	cfg.Effort = func(_ *credential.Reader, st *credential.Study) time.Duration { return s.meanRead(st) }
-	s.eng = worklist.New(cfg)
-	if opt.Policy == PolicyBound {
-		s.runBound()
-	} else if err := s.run(ctx); err != nil {
-		return nil, err
-	}
-	s.res.finish(s)
-	s.res.Wall = time.Since(wall)
-	return s.res, nil
+	return applyVariant(sc, opt.Variant, opt.Seed, opt.Hours, opt.Drain)
 }
 
 func (s *sim) push(at time.Time, k evKind, i int, gen uint64) {

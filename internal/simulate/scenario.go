@@ -157,9 +157,7 @@ func ScenarioFromConfig(c Config) (*Scenario, error) {
 		}
 		sc.Arrivals = append(sc.Arrivals, &s)
 	}
-	slices.SortStableFunc(sc.Arrivals, func(a, b *credential.Study) int {
-		return cmp.Or(a.ArrivalTime.Compare(b.ArrivalTime), cmp.Compare(a.ID, b.ID))
-	})
+	sortArrivals(sc.Arrivals)
 	if sc.Start.IsZero() && len(sc.Arrivals) > 0 {
 		sc.Start = sc.Arrivals[0].ArrivalTime.Truncate(time.Hour)
 	}
@@ -174,6 +172,12 @@ func ScenarioFromConfig(c Config) (*Scenario, error) {
 		}
 	}
 	return sc, nil
+}
+
+func sortArrivals(a []*credential.Study) {
+	slices.SortStableFunc(a, func(a, b *credential.Study) int {
+		return cmp.Or(a.ArrivalTime.Compare(b.ArrivalTime), cmp.Compare(a.ID, b.ID))
+	})
 }
 
 func defaultReadTimes() map[string][2]float64 {
@@ -416,9 +420,7 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 			}
 		}
 	}
-	slices.SortStableFunc(sc.Arrivals, func(a, b *credential.Study) int {
-		return cmp.Or(a.ArrivalTime.Compare(b.ArrivalTime), cmp.Compare(a.ID, b.ID))
-	})
+	sortArrivals(sc.Arrivals)
 	return sc, nil
 }
 

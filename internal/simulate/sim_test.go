@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +227,72 @@ func TestBoundNeverWorse(t *testing.T) {
 			if b.Uncovered > r.Uncovered {
 				t.Fatalf("seed %d %s: bound leaves %d uncovered, online %d", seed, p, b.Uncovered, r.Uncovered)
 			}
+		}
+	}
+}
+
+// Suggestions name changes that cover studies, and applying them leaves
+// the original scenario untouched and uncovers no more than before.
+func TestSuggestionsCoverAndReRun(t *testing.T) {
+	sg, err := Suggest(context.Background(), Options{Scenario: "small", Seed: 1}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sg.Uncovered == 0 || len(sg.Changes) == 0 || sg.Changes[0].Covers == 0 {
+		t.Fatalf("%+v", sg)
+	}
+	if sg.After.Uncovered > sg.Before.Uncovered || sg.After.Violations != 0 {
+		t.Fatalf("uncovered %d -> %d, violations %d", sg.Before.Uncovered, sg.After.Uncovered, sg.After.Violations)
+	}
+	var b bytes.Buffer
+	if err := sg.WriteSuggestions(&b); err != nil || !strings.Contains(b.String(), "put R") {
+		t.Fatal(err, b.String())
+	}
+	again := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 1})
+	if again.Uncovered != sg.Before.Uncovered {
+		t.Fatal("suggestions changed the scenario they were computed from")
+	}
+}
+
+// Every variant runs clean under every policy, changes the day it says it
+// changes, and leaves the plain scenario alone.
+func TestVariants(t *testing.T) {
+	plain := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 3})
+	for _, v := range Variants {
+		for _, p := range policies {
+			r := run(t, Options{Scenario: "small", Policy: p, Seed: 3, Variant: v})
+			if r.Violations != 0 || r.Completed+r.Pending != r.Studies {
+				t.Fatalf("%s %s: violations %d, %d+%d != %d", v, p, r.Violations, r.Completed, r.Pending, r.Studies)
+			}
+			if v == "surge" && r.Studies <= plain.Studies {
+				t.Fatalf("surge added no studies: %d", r.Studies)
+			}
+		}
+	}
+	if again := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 3}); again.Studies != plain.Studies || again.SLABreachPct != plain.SLABreachPct {
+		t.Fatal("a variant changed the plain scenario")
+	}
+	if _, err := Run(context.Background(), Options{Scenario: "small", Variant: "meteor"}); err == nil {
+		t.Fatal("unknown variant accepted")
+	}
+}
+
+// Policies run in parallel give exactly what they give one at a time.
+func TestRunAllMatchesSequential(t *testing.T) {
+	var opts []Options
+	for _, p := range append(slices.Clone(policies), PolicyBound) {
+		opts = append(opts, Options{Scenario: "small", Policy: p, Seed: 5})
+	}
+	rs, err := RunAll(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range opts {
+		var a, b bytes.Buffer
+		rs[i].WriteJSON(&a)
+		run(t, o).WriteJSON(&b)
+		if a.String() != b.String() {
+			t.Fatalf("%s differs in parallel", o.Policy)
 		}
 	}
 }

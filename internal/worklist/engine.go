@@ -119,6 +119,7 @@ type Engine struct {
 	rr         int32
 	nextWake   time.Time
 	nextHeld   time.Time
+	heldBack   bool    // the reserve held work back since the last look
 	peerPace   float64 // mean pace of available readers, refreshed by sweep
 	active     int
 }
@@ -543,13 +544,19 @@ func (e *Engine) sweep(out *decisions) {
 	for _, rs := range fresh {
 		e.fill(rs, out)
 	}
-	if e.cfg.Policy == PolicyLightbox && e.cfg.ReserveIdle > 0 && !now.Before(e.nextHeld) {
-		// Work held back by the reserve goes out once the reserve allows
-		// (looked at every half minute: it is routine work).
-		e.nextHeld = now.Add(30 * time.Second)
+	if e.cfg.Policy != PolicySharedPool && !now.Before(e.nextHeld) && len(e.waiting) > 0 {
+		// Idle readers look at the list again: work held back by the
+		// reserve goes out once it allows (every half minute), and work
+		// waiting for a cap that time has lifted (an hour's RVU) at least
+		// every two minutes, as no event would bring it otherwise.
+		e.nextHeld = now.Add(2 * time.Minute)
+		if e.heldBack {
+			e.nextHeld = now.Add(30 * time.Second)
+		}
+		e.heldBack = false
 		for _, rs := range e.readers {
 			if rs.available && len(rs.queue) == 0 && len(e.waiting) > 0 {
-				e.fill(rs, out)
+				e.fillFrom(rs, true, out)
 			}
 		}
 	}

@@ -161,7 +161,11 @@ func (e *Engine) reserved(rs *readerState, st *studyState) bool {
 	}
 	// Never hold back the only readers there are: with fewer than two
 	// others on duty for the facility, routine work goes ahead.
-	return others >= 2
+	if others < 2 {
+		return false
+	}
+	e.heldBack = true
+	return true
 }
 
 const capReserve = "kept free for urgent work (reserve)"
@@ -548,7 +552,12 @@ func (e *Engine) missing(st *studyState, evs []eval) string {
 
 // fill gives a reader who has capacity the most urgent waiting studies
 // they may read (push policies), or lets them pick (shared pool).
-func (e *Engine) fill(rs *readerState, out *decisions) {
+func (e *Engine) fill(rs *readerState, out *decisions) { e.fillFrom(rs, false, out) }
+
+// fillFrom is fill; relook skips studies reported uncovered (nobody
+// eligible is on duty), which a reader coming on duty re-examines anyway:
+// the periodic look of idle readers is then cheap on a long list.
+func (e *Engine) fillFrom(rs *readerState, relook bool, out *decisions) {
 	if rs.removed {
 		return
 	}
@@ -580,6 +589,9 @@ func (e *Engine) fill(rs *readerState, out *decisions) {
 		}
 		if !st.urgent() && e.routineFull(rs) {
 			return
+		}
+		if relook && st.uncovered {
+			continue
 		}
 		if !rs.facs[st.s.FacilityID] || !rs.states[st.s.State()] {
 			continue
