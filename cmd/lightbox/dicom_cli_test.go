@@ -244,6 +244,7 @@ func TestDicomCLIAgainstLightbox(t *testing.T) {
 	needTools(t, "storescp")
 	recv := filepath.Join(tmp, "moved")
 	scpPort := startStorescp(t, "CLIDEST", recv)
+	addFacility(t, data, "SGH")
 	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "CLIDEST", "--host", "127.0.0.1", "--port", scpPort, "--facility", "SGH"); code != 0 {
 		t.Fatal(e)
 	}

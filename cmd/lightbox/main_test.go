@@ -455,3 +455,12 @@ func mustStow(t *testing.T, base, tok string, file []byte) (int, string) {
 	}
 	return code, body
 }
+
+// addFacility creates a facility through the CLI: AEs, endpoints and
+// privileges may only name facilities that exist.
+func addFacility(t *testing.T, data, id string) {
+	t.Helper()
+	if out, e, code := run(t, "facility", "add", "--data", data, "--id", id, "--name", id+" Test Hospital", "--state", "NY", "--timezone", "America/New_York"); code != 0 {
+		t.Fatalf("facility add %s: %s %s", id, out, e)
+	}
+}

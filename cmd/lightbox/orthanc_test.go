@@ -269,6 +269,7 @@ func TestOrthancInterop(t *testing.T) {
 	wireDir := filepath.Join(tmp, "wire")
 	refPort := startStorescp(t, "REFSCP", wireDir)
 	o := startOrthanc(t, map[string][2]string{"LIGHTBOX": {lbHost, lbPort}, "REFSCP": {"127.0.0.1", refPort}})
+	addFacility(t, data, "SGH")
 	for _, args := range [][]string{
 		{"--aet", "ORTHANC", "--host", "127.0.0.1", "--port", o.dicomPort, "--facility", "SGH"},
 		{"--aet", "INTEROPQ", "--host", "127.0.0.1", "--port", "1", "--facility", "*"},

@@ -221,7 +221,10 @@ func TestGroupFromScratch(t *testing.T) {
 	}
 	s.csrf = lr.CSRF
 
-	// The order from the new facility, over MLLP.
+	// The order from the new facility, over MLLP, from its registered sender.
+	if out, e, code := run(t, "hl7-sender", "add", "--data", data, "--sending-facility", "NWH", "--facility", "NWH", "--allow-cidr", "127.0.0.0/8"); code != 0 {
+		t.Fatalf("hl7-sender add: %s %s", out, e)
+	}
 	now := time.Now().UTC()
 	orm := strings.Join([]string{
 		"MSH|^~\\&|EHR|NWH|LIGHTBOX|GROUP|" + now.Format("20060102150405") + "||ORM^O01|NEW0001|P|2.3.1",
