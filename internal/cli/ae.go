@@ -6,9 +6,7 @@ import (
 	"text/tabwriter"
 
 	"lightbox/internal/ae"
-	"lightbox/internal/audit"
 	"lightbox/internal/netserve"
-	"lightbox/internal/setup"
 )
 
 func runAE(ctx context.Context, env *Env, args []string) error {
@@ -35,16 +33,19 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	store := ae.Store{DB: st.DB}
+	s, err := setupService(sf, st)
+	if err != nil {
+		return err
+	}
 	switch sub {
 	case "add":
 		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc, AllowCIDRs: netserve.SplitNetworks(*allow)}
-		s := &setup.Service{DB: st.DB, Audit: &audit.Logger{DB: st.DB}}
 		if err := s.PutAE(ctx, cliActor(), e); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "saved %s at %s\n", e.Title, e.Addr())
 	case "remove":
-		return (&setup.Service{DB: st.DB, Audit: &audit.Logger{DB: st.DB}}).DeleteAE(ctx, cliActor(), *title)
+		return s.DeleteAE(ctx, cliActor(), *title)
 	case "list":
 		l, err := store.List(ctx)
 		if err != nil {

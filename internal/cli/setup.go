@@ -51,7 +51,22 @@ func (c *setupCmd) open(ctx context.Context, env *Env, args []string) (*setup.Se
 	if err != nil {
 		return nil, nil, err
 	}
-	return &setup.Service{DB: st.DB, Audit: &audit.Logger{DB: st.DB}, FHIRProbe: fhir.Probe}, st, nil
+	s, err := setupService(c.sf, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return s, st, nil
+}
+
+// setupService is the set-up service of an opened data folder, auditing
+// into its keyed chain (an unkeyed row would break the chain).
+func setupService(sf *storageFlags, st *server.Storage) (*setup.Service, error) {
+	l, err := server.AuditLogger(*sf.data, st.DB)
+	if err != nil {
+		return nil, err
+	}
+	return &setup.Service{DB: st.DB, Audit: l, FHIRProbe: fhir.Probe}, nil
 }
 
 func cliActor() setup.Actor {
