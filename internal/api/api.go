@@ -97,6 +97,7 @@ func (a *API) Register(mux Mux) {
 	a.registerAEs(mux)
 	a.registerOnCall(mux)
 	a.registerPreferences(mux)
+	a.registerStation(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

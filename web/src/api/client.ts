@@ -4,7 +4,7 @@
 // re-authentication dialog and one retry.
 import type {
   Change, Contact, Content, CriticalResult, DicomJSON, Enrolment, Facility, Macro, Preferences, ReportView,
-  SessionInfo, Template, Version, WorklistResponse,
+  SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
 
 export class ApiError extends Error {
@@ -109,6 +109,10 @@ export const api = {
   facilities: () => request<Facility[]>('GET', '/api/facilities', undefined, { passive: true }),
   preferences: () => request<Preferences>('GET', '/api/preferences'),
   savePreferences: (p: Preferences) => request<Preferences>('PUT', '/api/preferences', p),
+  recordCheck: (c: StationCheck) => request<StationCheck>('POST', '/api/station/checks', c),
+  latestCheck: (kind: 'display' | 'connection') =>
+    request<{ check: StationCheck; within_24h: boolean }>('GET', `/api/station/checks/latest?kind=${kind}`, undefined, { passive: true }),
+  probeURL: (bytes: number) => `/api/station/probe?bytes=${bytes}`,
 
   // Reports (internal/report)
   templates: (modality?: string) =>

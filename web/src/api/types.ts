@@ -122,6 +122,7 @@ export interface Version {
   reason?: string;
   signed_at?: string;
   signer?: Signer;
+  work_rvu?: number;
   created_at: string;
 }
 
@@ -174,3 +175,15 @@ export interface Preferences {
 
 // DICOM JSON (PS3.18 Annex F): a tag's value list.
 export type DicomJSON = Record<string, { vr: string; Value?: unknown[] }>;
+
+export interface StationCheck {
+  kind: 'display' | 'connection';
+  passed: boolean;
+  screen_width?: number;
+  screen_height?: number;
+  pixel_ratio?: number;
+  seen?: Record<string, boolean>;
+  latency_ms?: number;
+  mbit_per_s?: number;
+  at?: string;
+}

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent }
 import { api, ApiError } from '../../api/client';
 import type { Content, Macro, ReportView, Template } from '../../api/types';
 import { load, remove, save } from '../../storage';
+import { tally } from '../station/BreakReminder';
 import { navigate } from '../../router';
 import { comboOf } from '../station/keymap';
 import { usePrefs, useAction } from '../station/prefs';
@@ -130,7 +131,9 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
     setError('');
     clearTimeout(timer.current);
     try {
-      await api.sign(uid, kind, content);
+      const v = await api.sign(uid, kind, content);
+      const t = tally();
+      save('shift', { ...t, cases: t.cases + 1, rvu: t.rvu + (v.work_rvu ?? 0) });
       dirty.current = false;
       remove(draftKey);
       await reload();

@@ -1,6 +1,8 @@
 import { useState } from 'react';
 import { actions, conflicts, normalise, type Action } from './keymap';
 import { usePrefs } from './prefs';
+import { ConnectionCheck } from './ConnectionCheck';
+import { DisplayCheck } from './DisplayCheck';
 
 // StationPage: the reader's key map (dictation microphone buttons arrive as
 // keys), saved on the server.
@@ -12,6 +14,8 @@ export function StationPage() {
   return (
     <main aria-labelledby="station-title" className="station">
       <h1 id="station-title">My station</h1>
+      <DisplayCheck />
+      <ConnectionCheck />
       <section className="panel">
         <h2>Keys</h2>
         <p className="muted">Press the key (or microphone button) in a field to bind it.</p>
@@ -42,6 +46,11 @@ export function StationPage() {
           </button>
           <span role="status">{status}</span>
         </div>
+        <label>
+          Eye-break reminder every{' '}
+          <input type="number" min={0} max={240} value={prefs.break_minutes} aria-label="Break reminder minutes"
+            onChange={(e) => void save({ ...prefs, break_minutes: Number(e.target.value) })} /> minutes (0 = off)
+        </label>
       </section>
     </main>
   );
