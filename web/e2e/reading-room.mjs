@@ -10,6 +10,7 @@
 //  6. logout leaves no patient data in browser storage.
 // Screenshots go to $SHOTS.
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
 import { totp } from './totp.mjs';
@@ -171,7 +172,7 @@ try {
   failures++;
   log('FAIL', e.stack || e);
   try {
-    await alpha.context.pages()[0]?.screenshot({ path: join(shots, 'failure.png') });
+    await alpha.context.pages()[0]?.screenshot({ path: join(tmpdir(), 'lightbox-e2e-failure.png') });
   } catch {
     // the browser may be gone
   }

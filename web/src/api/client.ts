@@ -76,7 +76,8 @@ async function request<T>(method: string, path: string, body?: unknown, o: Reque
   const err = new ApiError(res.status, typeof data === 'object' && data ? data : { error: String(data) });
   if (err.code === 'reauth_required' && !o.retried && reauthPrompt) {
     if (await reauthPrompt()) return request<T>(method, path, body, { ...o, retried: true });
-  } else if (res.status === 401 && !path.startsWith('/api/login') && path !== '/api/reauth') {
+  } else if (res.status === 401 && !path.startsWith('/api/login') && path !== '/api/reauth' && path !== '/api/session') {
+    // (a 401 on /api/session is the normal answer before login)
     unauthListeners.forEach((f) => f());
   }
   throw err;

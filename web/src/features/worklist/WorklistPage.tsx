@@ -16,7 +16,7 @@ export async function openCase(uid: string) {
 export function WorklistPage() {
   const live = useWorklist(false);
   const [presence, setPresence] = useState<Presence>('available');
-  usePresence(presence, true);
+  usePresence(presence, true, live.refresh);
   const [filter, setFilter] = useState<Filter>({ modality: '', priority: '', text: '' });
   const [sort, setSort] = useState<SortKey>('queue');
   const [releasing, setReleasing] = useState<WorkItem | null>(null);
@@ -54,6 +54,15 @@ export function WorklistPage() {
         </div>
       )}
       {error && <div role="alert" className="error">{error}</div>}
+      {live.notices.map((n) => (
+        <div key={`${n.study_uid}-${n.at}`} role="status" className="banner discrepancy">
+          Discrepancy: {n.reason}.{' '}
+          <a href={`/case/${encodeURIComponent(n.study_uid ?? '')}`} onClick={(e) => { e.preventDefault(); navigate(`/case/${encodeURIComponent(n.study_uid ?? '')}`); }}>
+            See the final report
+          </a>{' '}
+          <button onClick={() => live.dismiss(n)}>Dismiss</button>
+        </div>
+      ))}
       <div className="filters" role="search">
         <label>
           Modality{' '}
