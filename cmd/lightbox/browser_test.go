@@ -92,6 +92,7 @@ func (s *mllpSink) find(substr ...string) string {
 }
 
 func TestReadingRoomInBrowser(t *testing.T) {
+	t.Parallel() // beside the idle test, which mostly waits
 	needBrowser(t)
 	needTools(t, "storescu")
 	tmp := t.TempDir()
@@ -236,6 +237,7 @@ func runBrowserScript(t *testing.T, srv *server, script string, env ...string) {
 // TestIdleLogoffInBrowser: the idle warning a minute before the server's
 // timeout, "stay signed in", then the automatic logoff.
 func TestIdleLogoffInBrowser(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	srv := startServer(t, "demo", "--data", t.TempDir(), "--quiet", "1s", "--idle-timeout", "75s")
 	defer srv.stop(t)
