@@ -105,7 +105,7 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
   const pickTemplate = (id: string) => {
     const t = templates.find((x) => x.id === id);
     if (!t) return update({ ...content, template_id: undefined });
-    const c: Content = { ...content, template_id: t.id };
+    const c: Content = { ...content, template_id: t.id, fields: { ...t.normal.fields, ...content.fields } };
     for (const s of sections) if (!c[s.key] && t.normal[s.key]) (c as Record<string, unknown>)[s.key] = t.normal[s.key];
     update(c);
   };
