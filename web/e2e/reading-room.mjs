@@ -153,6 +153,29 @@ try {
   check(true, 'signed final after re-authentication');
   await shot(page, 'signed');
 
+  // The open critical loop stays in view on the worklist until closed.
+  await page.getByRole('link', { name: 'Worklist' }).click();
+  await page.getByRole('region', { name: 'Open critical results' }).getByText('Acute subdural haematoma').waitFor();
+  check(true, 'the open critical loop is listed on the worklist after signing');
+
+  // Station: a key binding saved on the server, the display and connection checks.
+  await page.getByRole('link', { name: 'Station' }).click();
+  await page.getByLabel('Key for Sign final').press('F9');
+  await page.getByRole('button', { name: 'Save keys' }).click();
+  await page.getByText('Saved.').waitFor();
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('input[aria-label="Key for Sign final"]')?.value === 'F9');
+  check(true, 'key map saved on the server (F9 signs final after a reload)');
+  for (const box of await page.getByRole('group', { name: 'What I see' }).getByRole('checkbox').all()) await box.check();
+  await page.getByRole('button', { name: 'Record pass' }).click();
+  await page.getByText(/Recorded: passed \(\d+×\d+, pixel ratio/).waitFor();
+  check(true, 'display check recorded with the screen size and pixel ratio');
+  await page.getByRole('button', { name: 'Measure' }).click();
+  const speed = page.getByText(/Latency \d+ ms · download \d+ Mbit\/s/);
+  await speed.waitFor({ timeout: 30000 });
+  log('connection check:', await speed.textContent());
+  await shot(page, 'station');
+
   // 6. Logout leaves nothing behind.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();

@@ -3,7 +3,7 @@
 // whoever listens, and turns a "reauth_required" answer into the
 // re-authentication dialog and one retry.
 import type {
-  Change, Contact, Content, CriticalResult, DicomJSON, Enrolment, Facility, Macro, Preferences, ReportView,
+  Change, Contact, Content, CriticalBoardItem, CriticalResult, DicomJSON, Enrolment, Facility, Macro, Preferences, ReportView,
   SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
 
@@ -134,7 +134,7 @@ export const api = {
   openCritical: (study_uid: string, category: string, text: string) =>
     request<CriticalResult>('POST', '/api/critical', { study_uid, category, finding: { text } }),
   critical: (id: string) => request<CriticalResult>('GET', `/api/critical/${enc(id)}`),
-  criticalBoard: () => request<{ now: string; items: CriticalResult[] }>('GET', '/api/critical/board?mine=1', undefined, { passive: true }),
+  criticalBoard: () => request<{ now: string; items: CriticalBoardItem[] }>('GET', '/api/critical/board?mine=1', undefined, { passive: true }),
   contacts: (facility: string) => request<Contact[]>('GET', `/api/critical/contacts?facility=${enc(facility)}`),
   attempt: (id: string, a: { method: string; to: { name: string; role?: string; callback?: string }; outcome: string; read_back: boolean }) =>
     request<CriticalResult>('POST', `/api/critical/${enc(id)}/attempts`, a),

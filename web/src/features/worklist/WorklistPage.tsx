@@ -7,6 +7,7 @@ import { nextCase, person, state, view, type Filter, type SortKey } from './sort
 import { age, countdown, localTime } from './time';
 import { usePresence, useWorklist, type Presence } from './useWorklist';
 import { ReasonDialog } from './ReasonDialog';
+import { OpenLoops } from '../critical/OpenLoops';
 
 export async function openCase(uid: string) {
   await api.open(uid);
@@ -54,6 +55,7 @@ export function WorklistPage() {
         </div>
       )}
       {error && <div role="alert" className="error">{error}</div>}
+      <OpenLoops />
       {live.notices.map((n) => (
         <div key={`${n.study_uid}-${n.at}`} role="status" className="banner discrepancy">
           Discrepancy: {n.reason}.{' '}
