@@ -48,6 +48,8 @@ var TableOwners = map[string]string{
 	"report_pay_rate":    "report",
 	"report_version":     "report",
 	"setting":            "demo",
+	"reader_pref":        "station",
+	"station_check":      "station",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the
