@@ -84,7 +84,10 @@ try {
   const sentAt = Date.now();
   const row = page.locator(`tr[data-study="${study}"]`);
   await row.waitFor({ timeout: 60000 });
-  log(`the sent study appeared ${((Date.now() - sentAt) / 1000).toFixed(1)} s after storescu finished (quiet period 1 s)`);
+  const shownAt = Date.now();
+  log(`the sent study appeared ${((shownAt - sentAt) / 1000).toFixed(1)} s after storescu finished (quiet period 1 s)`);
+  const lag = (shownAt - Date.parse(await row.getAttribute('data-updated'))) / 1000;
+  check(lag <= 2, `on screen ${lag.toFixed(2)} s after the server assigned it (SSE; goal ≤ 2 s)`);
   check(await page.evaluate(() => window.__sameDocument === true), 'appeared without a reload');
   await shot(page, 'worklist');
 

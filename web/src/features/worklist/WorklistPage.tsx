@@ -143,7 +143,7 @@ export function WorkTable({ items, facilities, now, onRelease, board, onReassign
           const c = countdown(it.deadline, now);
           const f = facilities[it.facility_id];
           return (
-            <tr key={it.study_uid} data-study={it.study_uid} className={c ? `risk-${c.risk}` : ''}>
+            <tr key={it.study_uid} data-study={it.study_uid} data-updated={it.updated_at} className={c ? `risk-${c.risk}` : ''}>
               <td><span className={`prio prio-${it.priority.toLowerCase()}`}>{it.priority.toUpperCase()}</span>{it.triage?.length ? ' ⚑' : ''}</td>
               <td className={`mono ${c ? `due-${c.risk}` : ''}`}>{c?.text ?? '—'}</td>
               <td>
