@@ -243,3 +243,32 @@ func TestIdleLogoffInBrowser(t *testing.T) {
 	defer srv.stop(t)
 	runBrowserScript(t, srv, "idle.mjs", "BASE_URL=http://"+srv.http)
 }
+
+// TestReconnectInBrowser: the server goes away under an open board; the
+// app says so, reconnects by itself when the server is back and
+// resynchronises (the session survives the restart).
+func TestReconnectInBrowser(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	data, sync := t.TempDir(), t.TempDir()
+	args := []string{"demo", "--data", data, "--quiet", "1s", "--http", "127.0.0.1:" + freePort(t)}
+	srv := startServer(t, args...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The script writes "down" once the board is live; the server
+		// restarts, then "up" tells the script to expect it back.
+		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(sync, "down")); err == nil {
+				srv.stop(t)
+				time.Sleep(4 * time.Second) // long enough for the banner
+				srv = startServer(t, args...)
+				_ = os.WriteFile(filepath.Join(sync, "up"), nil, 0o600)
+				return
+			}
+		}
+	}()
+	runBrowserScript(t, srv, "reconnect.mjs", "BASE_URL=http://"+srv.http, "SYNC_DIR="+sync)
+	<-done
+	srv.stop(t)
+}
