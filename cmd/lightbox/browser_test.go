@@ -92,32 +92,30 @@ func (s *mllpSink) find(substr ...string) string {
 }
 
 func TestReadingRoomInBrowser(t *testing.T) {
-	chromium := os.Getenv("LIGHTBOX_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skip("chromium not installed (bash .ci/run installs Debian's chromium)")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not installed")
-	}
+	t.Parallel() // beside the idle test, which mostly waits
+	needBrowser(t)
 	needTools(t, "storescu")
-	web, _ := filepath.Abs("../../web")
-	if _, err := os.Stat(filepath.Join(web, "node_modules", "playwright-core")); err != nil {
-		t.Fatal("web/node_modules is missing: run `npm ci` in web/ (make web does)")
-	}
-	if _, err := os.Stat("../../internal/webapp/static/index.html"); err != nil {
-		t.Fatal("the web app is not built into the binary: run `make web` first (make test does)")
-	}
-
 	tmp := t.TempDir()
 	data := filepath.Join(tmp, "data")
 	ris := startMLLPSink(t)
 	// Seed the demo group, then lift dr.alpha's cap on open cases so the
 	// study sent below is leased to them beside the demo cases.
 	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stop once the demo studies are complete and on the worklist.
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		var n int
+		if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM read_item").Scan(&n); err == nil && n >= 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo studies did not reach the worklist")
+		}
+	}
 	srv.stop(t)
 	out, e, code := run(t, "reader", "export", "--data", data)
 	if code != 0 {
@@ -132,9 +130,9 @@ func TestReadingRoomInBrowser(t *testing.T) {
 			r["max_open_cases"] = 50
 		}
 	}
-	b, _ := json.Marshal(readers)
+	doc, _ := json.Marshal(readers)
 	readersFile := filepath.Join(tmp, "readers.json")
-	_ = os.WriteFile(readersFile, b, 0o600)
+	_ = os.WriteFile(readersFile, doc, 0o600)
 	if _, e, code := run(t, "reader", "import", "--data", data, readersFile); code != 0 {
 		t.Fatal(e)
 	}
@@ -144,11 +142,6 @@ func TestReadingRoomInBrowser(t *testing.T) {
 	defer srv.stop(t)
 
 	// Every demo facility's RIS is our listener.
-	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, f := range gen.Facilities() {
 		if err := outbox.SetEndpoint(ctx, d, outbox.Endpoint{FacilityID: f.Code, Kind: "hl7", Address: ris.ln.Addr().String()}); err != nil {
 			t.Fatal(err)
@@ -165,38 +158,9 @@ func TestReadingRoomInBrowser(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
 	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
 
-	shots, readmeOnly := os.Getenv("LIGHTBOX_SCREENSHOTS"), "1" // make screenshots: the README's pictures only
-	if shots == "" {
-		shots, readmeOnly = filepath.Join(os.TempDir(), "lightbox-e2e"), ""
-	}
-	_ = os.MkdirAll(shots, 0o755)
-	cmd := exec.Command(node, filepath.Join(web, "e2e", "reading-room.mjs"))
-	cmd.Dir = web
-	cmd.Env = append(cleanEnv(),
-		"BASE_URL=http://"+srv.http,
-		"CHROMIUM="+chromium,
-		"SHOTS="+shots,
-		"README_ONLY="+readmeOnly,
+	runBrowserScript(t, srv, "reading-room.mjs", "BASE_URL=http://"+srv.http,
 		"STUDY_UID="+studyUIDOf(t, studies),
-		"SEND_CMD="+strings.Join(append([]string{"storescu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, files...), "\x1f"),
-	)
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(4 * time.Minute):
-		_ = cmd.Process.Kill()
-		err = <-done
-	}
-	t.Logf("browser test:\n%s", log.String())
-	if err != nil {
-		t.Fatalf("browser test failed: %v", err)
-	}
+		"SEND_CMD="+strings.Join(append([]string{"storescu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, files...), "\x1f"))
 
 	// The final report reached the facility's RIS as an ORU^R01 with the
 	// text the macro expanded to.
@@ -207,4 +171,104 @@ func TestReadingRoomInBrowser(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+type browserEnv struct{ chromium, node, web string }
+
+// needBrowser skips without Debian's chromium or node, and fails when the
+// app or its test packages were not installed (make test does both).
+func needBrowser(t *testing.T) browserEnv {
+	t.Helper()
+	b := browserEnv{chromium: os.Getenv("LIGHTBOX_CHROMIUM")}
+	if b.chromium == "" {
+		b.chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(b.chromium); err != nil {
+		t.Skip("chromium not installed (bash .ci/run installs Debian's chromium)")
+	}
+	var err error
+	if b.node, err = exec.LookPath("node"); err != nil {
+		t.Skip("node not installed")
+	}
+	b.web, _ = filepath.Abs("../../web")
+	if _, err := os.Stat(filepath.Join(b.web, "node_modules", "playwright-core")); err != nil {
+		t.Fatal("web/node_modules is missing: run `npm ci` in web/ (make web does)")
+	}
+	if _, err := os.Stat("../../internal/webapp/static/index.html"); err != nil {
+		t.Fatal("the web app is not built into the binary: run `make web` first (make test does)")
+	}
+	return b
+}
+
+// runBrowserScript runs web/e2e/<script> with node; screenshots go to
+// $LIGHTBOX_SCREENSHOTS (then only the README's) or a folder under /tmp.
+func runBrowserScript(t *testing.T, srv *server, script string, env ...string) {
+	t.Helper()
+	b := needBrowser(t)
+	shots, readmeOnly := os.Getenv("LIGHTBOX_SCREENSHOTS"), "1"
+	if shots == "" {
+		shots, readmeOnly = filepath.Join(os.TempDir(), "lightbox-e2e"), ""
+	}
+	_ = os.MkdirAll(shots, 0o755)
+	cmd := exec.Command(b.node, filepath.Join(b.web, "e2e", script))
+	cmd.Dir = b.web
+	cmd.Env = append(append(cleanEnv(), "CHROMIUM="+b.chromium, "SHOTS="+shots, "README_ONLY="+readmeOnly), env...)
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Minute):
+		_ = cmd.Process.Kill()
+		err = <-done
+	}
+	t.Logf("%s:\n%s", script, log.String())
+	if err != nil {
+		lines := strings.Split(srv.stderr.String(), "\n")
+		t.Fatalf("%s failed: %v\nserver log (end):\n%s", script, err, strings.Join(lines[max(0, len(lines)-80):], "\n"))
+	}
+}
+
+// TestIdleLogoffInBrowser: the idle warning a minute before the server's
+// timeout, "stay signed in", then the automatic logoff.
+func TestIdleLogoffInBrowser(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	srv := startServer(t, "demo", "--data", t.TempDir(), "--quiet", "1s", "--idle-timeout", "75s")
+	defer srv.stop(t)
+	runBrowserScript(t, srv, "idle.mjs", "BASE_URL=http://"+srv.http)
+}
+
+// TestReconnectInBrowser: the server goes away under an open board; the
+// app says so, reconnects by itself when the server is back and
+// resynchronises (the session survives the restart).
+func TestReconnectInBrowser(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	data, sync := t.TempDir(), t.TempDir()
+	args := []string{"demo", "--data", data, "--quiet", "1s", "--http", "127.0.0.1:" + freePort(t)}
+	srv := startServer(t, args...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The script writes "down" once the board is live; the server
+		// restarts, then "up" tells the script to expect it back.
+		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(sync, "down")); err == nil {
+				srv.stop(t)
+				time.Sleep(4 * time.Second) // long enough for the banner
+				srv = startServer(t, args...)
+				_ = os.WriteFile(filepath.Join(sync, "up"), nil, 0o600)
+				return
+			}
+		}
+	}()
+	runBrowserScript(t, srv, "reconnect.mjs", "BASE_URL=http://"+srv.http, "SYNC_DIR="+sync)
+	<-done
+	srv.stop(t)
 }

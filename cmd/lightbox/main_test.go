@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -231,7 +232,10 @@ func startServer(t *testing.T, args ...string) *server {
 // startServerEnv is startServer with extra environment (credentials).
 func startServerEnv(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	args = append(args, "--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0", "--hl7", "127.0.0.1:0", "--log-format", "json")
+	if !slices.Contains(args, "--http") { // a test that restarts the server keeps its address
+		args = append(args, "--http", "127.0.0.1:0")
+	}
+	args = append(args, "--dicom", "127.0.0.1:0", "--hl7", "127.0.0.1:0", "--log-format", "json")
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(cleanEnv(), env...)
 	pr, pw := io.Pipe()

@@ -118,6 +118,7 @@ func (a *API) Register(mux Mux) {
 	a.registerNotices(mux)
 	a.registerCoverage(mux)
 	a.registerDashboard(mux)
+	a.registerStation(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -56,6 +56,7 @@ var TableOwners = map[string]string{
 	"notify_pref":         "notify",
 	"notify_delivery":     "notify",
 	"engine_call":         "cluster",
+	"station_check":       "station",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

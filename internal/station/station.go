@@ -79,12 +79,8 @@ func (s Store) Put(ctx context.Context, username string, p Preferences) error {
 		p.Keys = map[string]string{}
 	}
 	b, _ := json.Marshal(p)
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
 	_, err := s.DB.Exec(ctx, `INSERT INTO reader_pref (username, doc, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (username) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, username, string(b), db.Now(now()))
+		ON CONFLICT (username) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at`, username, string(b), db.Now(s.now()))
 	if err != nil {
 		return fmt.Errorf("save preferences: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"lightbox/internal/db/dbtest"
 )
@@ -48,5 +49,41 @@ func TestPreferencesValidate(t *testing.T) {
 		if err := p.Validate(); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%+v: %v, want ErrInvalid", p, err)
 		}
+	}
+}
+
+func TestDisplayCheckWithin24h(t *testing.T) {
+	for name, d := range dbtest.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			now := time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
+			s := Store{DB: d, Now: func() time.Time { return now }}
+			if ok, err := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok || err != nil {
+				t.Fatalf("no check yet: %v %v", ok, err)
+			}
+			if _, err := s.Record(ctx, "dr.delta", Check{Kind: KindDisplay, Passed: true, ScreenWidth: 2048, ScreenHeight: 2560, PixelRatio: 1,
+				Seen: map[string]bool{"steps": true, "low5": true, "high95": true, "linepairs": true, "ruler": true}}); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				after time.Duration
+				want  bool
+			}{{time.Hour, true}, {23 * time.Hour, true}, {25 * time.Hour, false}} {
+				s.Now = func() time.Time { return now.Add(c.after) }
+				if ok, err := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok != c.want || err != nil {
+					t.Errorf("after %v: %v %v, want %v", c.after, ok, err, c.want)
+				}
+			}
+			s.Now = func() time.Time { return now.Add(2 * time.Hour) }
+			if _, err := s.Record(ctx, "dr.delta", Check{Kind: KindDisplay, Passed: false}); err != nil {
+				t.Fatal(err)
+			}
+			if ok, _ := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok {
+				t.Error("a failed check after a pass still counts as passed")
+			}
+			if _, err := s.Record(ctx, "dr.delta", Check{Kind: "coffee"}); !errors.Is(err, ErrInvalid) {
+				t.Errorf("unknown kind: %v", err)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ import { ReauthDialog } from './features/auth/ReauthDialog';
 import { useSession } from './features/auth/session';
 import { BoardPage } from './features/board/BoardPage';
 import { CasePage } from './features/case/CasePage';
+import { BreakReminder } from './features/station/BreakReminder';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
 import { WorklistPage } from './features/worklist/WorklistPage';
@@ -49,6 +50,7 @@ export function App() {
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>
       </nav>
       <div id="content">{page}</div>
+      {role === 'radiologist' && <BreakReminder />}
       <IdleWarning />
       <ReauthDialog />
     </PrefsProvider>

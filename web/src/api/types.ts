@@ -122,6 +122,7 @@ export interface Version {
   reason?: string;
   signed_at?: string;
   signer?: Signer;
+  work_rvu?: number;
   created_at: string;
 }
 
@@ -167,6 +168,19 @@ export interface CriticalResult {
   attempts?: { at: string; recorded_at: string; method: string; outcome: string; read_back?: boolean; to?: { name: string } }[];
 }
 
+// One open loop as the critical-results board lists it.
+export interface CriticalBoardItem {
+  id: string;
+  facility_id: string;
+  study_uid: string;
+  category: string;
+  finding: string;
+  state: string;
+  deadline_at: string;
+  seconds_left: number;
+  overdue: boolean;
+}
+
 export interface Preferences {
   keys: Record<string, string>;
   break_minutes: number;
@@ -174,3 +188,15 @@ export interface Preferences {
 
 // DICOM JSON (PS3.18 Annex F): a tag's value list.
 export type DicomJSON = Record<string, { vr: string; Value?: unknown[] }>;
+
+export interface StationCheck {
+  kind: 'display' | 'connection';
+  passed: boolean;
+  screen_width?: number;
+  screen_height?: number;
+  pixel_ratio?: number;
+  seen?: Record<string, boolean>;
+  latency_ms?: number;
+  mbit_per_s?: number;
+  at?: string;
+}

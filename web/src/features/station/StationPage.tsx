@@ -1,6 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { actions, conflicts, normalise, type Action } from './keymap';
 import { usePrefs } from './prefs';
+import { ConnectionCheck } from './ConnectionCheck';
+import { DisplayCheck } from './DisplayCheck';
 
 // StationPage: the reader's key map (dictation microphone buttons arrive as
 // keys), saved on the server.
@@ -8,10 +10,13 @@ export function StationPage() {
   const { prefs, keys, save } = usePrefs();
   const [draft, setDraft] = useState<Record<string, string>>({ ...keys });
   const [status, setStatus] = useState('');
+  useEffect(() => setDraft({ ...keys }), [keys]); // the saved map arrives after the first render
   const clash = conflicts(Object.fromEntries(Object.entries(draft).map(([a, k]) => [a, normalise(k)])) as Record<Action, string>);
   return (
     <main aria-labelledby="station-title" className="station">
       <h1 id="station-title">My station</h1>
+      <DisplayCheck />
+      <ConnectionCheck />
       <section className="panel">
         <h2>Keys</h2>
         <p className="muted">Press the key (or microphone button) in a field to bind it.</p>
@@ -42,6 +47,11 @@ export function StationPage() {
           </button>
           <span role="status">{status}</span>
         </div>
+        <label>
+          Eye-break reminder every{' '}
+          <input type="number" min={0} max={240} value={prefs.break_minutes} aria-label="Break reminder minutes"
+            onChange={(e) => void save({ ...prefs, break_minutes: Number(e.target.value) })} /> minutes (0 = off)
+        </label>
       </section>
     </main>
   );

@@ -1,0 +1,51 @@
+// Automatic logoff in the browser: a coordinator signs in (board), the
+// warning appears a minute before the server's idle timeout, "Stay signed
+// in" extends the session, and left alone the app signs out by itself and
+// the server refuses the old session.
+import { join } from 'node:path';
+import { launch } from './browser.mjs';
+
+const base = process.env.BASE_URL;
+const shots = process.env.SHOTS || '/tmp';
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+let failures = 0;
+const check = (ok, what) => {
+  if (!ok) failures++;
+  log(ok ? 'ok  ' : 'FAIL', what);
+};
+
+const b = await launch();
+try {
+  const page = b.context.pages()[0] ?? (await b.context.newPage());
+  await page.goto(base + '/login');
+  await page.getByLabel('User name').fill('coordinator');
+  await page.getByLabel('Password').fill('lightbox-demo-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+  check((await page.getByRole('button', { name: 'Reassign' }).count()) > 0, 'the board lists studies with Reassign');
+  if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board.png') });
+
+  const warning = page.getByRole('alertdialog', { name: 'Still reading?' });
+  await warning.waitFor({ timeout: 90000 });
+  const left = Number(await page.getByTestId('idle-seconds').textContent());
+  check(left > 0 && left <= 60, `idle warning shown ${left} s before logoff`);
+  if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'idle.png') });
+  await warning.getByRole('button', { name: 'Stay signed in' }).click();
+  await warning.waitFor({ state: 'hidden', timeout: 5000 });
+  check(true, '"Stay signed in" extended the session');
+
+  await page.getByText('You were signed out after a period of inactivity.').waitFor({ timeout: 120000 });
+  check(true, 'signed out automatically when idle');
+  const status = await page.evaluate(async () => (await fetch('/api/worklist?board=1')).status);
+  check(status === 401, `the server ended the session too (${status})`);
+  check(await page.evaluate(() => localStorage.length === 0 && sessionStorage.length === 0), 'browser storage empty');
+} catch (e) {
+  failures++;
+  log('FAIL', e.stack || e);
+} finally {
+  await b.close();
+}
+console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
+process.exit(failures === 0 ? 0 : 1);
