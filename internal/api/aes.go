@@ -5,6 +5,7 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 )
 
 // Remote DICOM AEs, for administrators: who may associate, where C-MOVE
@@ -25,7 +26,7 @@ func (a *API) listAEs(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	if l == nil {
 		l = []ae.Entity{}
 	}
-	writeJSON(w, http.StatusOK, l)
+	httpx.JSON(w, http.StatusOK, l)
 }
 
 func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

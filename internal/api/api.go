@@ -15,6 +15,7 @@ import (
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/httpx"
 	"lightbox/internal/notify"
 	"lightbox/internal/order"
 	"lightbox/internal/roster"
@@ -122,7 +123,7 @@ func (a *API) Register(mux Mux) {
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	writeJSON(w, http.StatusOK, p)
+	httpx.JSON(w, http.StatusOK, p)
 }
 
 // Item is one worklist row.
@@ -208,7 +209,7 @@ func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal
 			order[id] = i
 		}
 		sortBy(items, func(it Item) int { return order[it.StudyUID] })
-		writeJSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": nonNil(items)})
+		httpx.JSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": nonNil(items)})
 		return
 	}
 	items, err := a.items(ctx, "r.status IN ('waiting', 'leased', 'queued', 'uncovered')")
@@ -222,7 +223,7 @@ func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal
 			visible = append(visible, it)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"board": true, "stats": a.dispatch.Stats(), "items": nonNil(visible)})
+	httpx.JSON(w, http.StatusOK, map[string]any{"board": true, "stats": a.dispatch.Stats(), "items": nonNil(visible)})
 }
 
 func nonNil(items []Item) []Item {
@@ -286,7 +287,7 @@ func (a *API) heartbeat(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "next_heartbeat_seconds": 15})
+	httpx.JSON(w, http.StatusOK, map[string]any{"status": "ok", "next_heartbeat_seconds": 15})
 }
 
 func (a *API) offline(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -294,7 +295,7 @@ func (a *API) offline(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "offline"})
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "offline"})
 }
 
 func (a *API) open(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -331,7 +332,7 @@ func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal
 func (a *API) result(w http.ResponseWriter, err error, ok string) {
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]string{"status": ok})
+		httpx.JSON(w, http.StatusOK, map[string]string{"status": ok})
 	case errors.Is(err, dispatch.ErrUnknownStudy):
 		writeError(w, http.StatusNotFound, "study not on the worklist")
 	case errors.Is(err, dispatch.ErrNotHolder):
@@ -387,7 +388,7 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	if cands, err := a.dispatch.Explain(uid); err == nil {
 		out["candidates"] = cands
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 type triageBody struct {
@@ -433,7 +434,7 @@ func (a *API) listReaders(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rs)
+	httpx.JSON(w, http.StatusOK, rs)
 }
 
 func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -451,7 +452,7 @@ func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rd)
+	httpx.JSON(w, http.StatusOK, rd)
 }
 
 func (a *API) readersForAlerts(ctx context.Context) ([]credential.Reader, error) {
@@ -485,7 +486,7 @@ func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	if alerts == nil {
 		alerts = []credential.Alert{}
 	}
-	writeJSON(w, http.StatusOK, alerts)
+	httpx.JSON(w, http.StatusOK, alerts)
 }
 
 func (a *API) readerCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -533,7 +534,7 @@ func (a *API) facilities(w http.ResponseWriter, r *http.Request, p *auth.Princip
 			out = append(out, f)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -566,7 +567,7 @@ func (a *API) rvuTable(w http.ResponseWriter, r *http.Request, p *auth.Principal
 			out = append(out, row{CPT: e.CPT, WorkRVU: e.WorkRVU, Description: e.Description, Effective: e.Effective.String()})
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 // fail reports an unexpected error without leaking details to the client.

@@ -10,6 +10,7 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/coverage"
 	"lightbox/internal/credential"
+	"lightbox/internal/httpx"
 )
 
 // Coverage planning: the gap map of the roster for the coming week.
@@ -63,5 +64,5 @@ func (a *API) coverageGaps(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, coverage.Compute(sel, rs, from, hours, mods))
+	httpx.JSON(w, http.StatusOK, coverage.Compute(sel, rs, from, hours, mods))
 }

@@ -7,6 +7,7 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/httpx"
 )
 
 // Dashboard data: the volume that reached the worklist, by hour, facility
@@ -67,5 +68,5 @@ func (a *API) volume(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 		}
 		return rows[i].Class < rows[j].Class
 	})
-	writeJSON(w, http.StatusOK, map[string]any{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "rows": rows})
+	httpx.JSON(w, http.StatusOK, map[string]any{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "rows": rows})
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/setup"
 )
 
@@ -22,7 +23,7 @@ func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, es)
+	httpx.JSON(w, http.StatusOK, es)
 }
 
 type endpointBody struct {
@@ -34,7 +35,7 @@ type endpointBody struct {
 func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b endpointBody
 	if err := decode(r, &b); err != nil {
-		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return
 	}
 	e := setup.Endpoint{FacilityID: r.PathValue("id"), Kind: r.PathValue("kind"), Address: b.Address, TLS: b.TLS, Auth: b.Auth}
@@ -55,5 +56,5 @@ func (a *API) testEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		a.setupError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpx.JSON(w, http.StatusOK, res)
 }

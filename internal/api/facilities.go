@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/setup"
 )
 
@@ -19,11 +20,11 @@ func (a *API) registerFacilities(mux Mux) {
 func (a *API) putFacility(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var f setup.Facility
 	if err := decode(r, &f); err != nil {
-		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return
 	}
 	if f.ID != "" && f.ID != r.PathValue("id") {
-		writeJSON(w, http.StatusUnprocessableEntity, setup.Error{Code: setup.CodeInvalid, Field: "id", Msg: "differs from the ID in the path"})
+		httpx.JSON(w, http.StatusUnprocessableEntity, setup.Error{Code: setup.CodeInvalid, Field: "id", Msg: "differs from the ID in the path"})
 		return
 	}
 	f.ID = r.PathValue("id")
@@ -33,7 +34,7 @@ func (a *API) putFacility(w http.ResponseWriter, r *http.Request, p *auth.Princi
 func (a *API) importFacilities(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	format, ok := importFormat(r)
 	if !ok {
-		writeJSON(w, http.StatusUnsupportedMediaType, setup.Error{Code: setup.CodeFormat, Msg: "send text/csv or application/json"})
+		httpx.JSON(w, http.StatusUnsupportedMediaType, setup.Error{Code: setup.CodeFormat, Msg: "send text/csv or application/json"})
 		return
 	}
 	rep, err := a.setup.ImportFacilities(r.Context(), actor(r, p), http.MaxBytesReader(w, r.Body, maxBody), format)

@@ -5,6 +5,7 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/hl7sender"
+	"lightbox/internal/httpx"
 )
 
 // Registered HL7 senders, for administrators: which sending facility (and
@@ -26,7 +27,7 @@ func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if l == nil {
 		l = []hl7sender.Sender{}
 	}
-	writeJSON(w, http.StatusOK, l)
+	httpx.JSON(w, http.StatusOK, l)
 }
 
 // putHL7Sender creates or replaces the sender named by the path (MSH-4) and
@@ -42,7 +43,7 @@ func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s)
+	httpx.JSON(w, http.StatusOK, s)
 }
 
 // deleteHL7Sender removes a sender; ?sending_application= names its MSH-3.
@@ -51,5 +52,5 @@ func (a *API) deleteHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }

@@ -1,55 +1,23 @@
 package api
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 )
 
 // maxBody bounds request bodies; imports of a whole roster fit easily.
 const maxBody = 8 << 20
 
-type errorBody struct {
-	Error string `json:"error"`
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	_ = enc.Encode(v)
-}
-
 func writeError(w http.ResponseWriter, code int, format string, args ...any) {
-	writeJSON(w, code, errorBody{Error: fmt.Sprintf(format, args...)})
+	httpx.Error(w, code, fmt.Sprintf(format, args...))
 }
 
 // decode reads a JSON body strictly: unknown fields, trailing data and
 // oversize bodies are errors the caller reports as 400.
-func decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return fmt.Errorf("content type must be application/json, not %q", ct)
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errors.New("empty body")
-		}
-		return fmt.Errorf("invalid JSON: %w", err)
-	}
-	if dec.More() {
-		return errors.New("invalid JSON: more than one value")
-	}
-	return nil
-}
+func decode(r *http.Request, v any) error { return httpx.Decode(r, v, maxBody) }
 
 // principalFunc authenticates a request.
 type principalFunc func(*http.Request) (*auth.Principal, error)

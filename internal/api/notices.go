@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/notify"
 )
 
@@ -51,7 +52,7 @@ func (a *API) notices(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	if all == nil {
 		all = []notify.Delivery{}
 	}
-	writeJSON(w, http.StatusOK, all)
+	httpx.JSON(w, http.StatusOK, all)
 }
 
 func (a *API) readNotice(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -62,7 +63,7 @@ func (a *API) readNotice(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	for _, box := range inboxes(p) {
 		if a.notify.MarkRead(r.Context(), box, id) == nil {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "read"})
+			httpx.JSON(w, http.StatusOK, map[string]string{"status": "read"})
 			return
 		}
 	}
@@ -92,7 +93,7 @@ func (a *API) getPref(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	if pref.Channels == nil {
 		pref.Channels = []string{notify.InApp}
 	}
-	writeJSON(w, http.StatusOK, pref)
+	httpx.JSON(w, http.StatusOK, pref)
 }
 
 func (a *API) putPref(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -109,14 +110,14 @@ func (a *API) putPref(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	pref.Recipient = rc
 	if err := a.notify.SetPref(r.Context(), pref); err != nil {
 		if errors.Is(err, notify.ErrInvalid) {
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error(), "code": "invalid"})
+			httpx.JSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error(), "code": "invalid"})
 			return
 		}
 		a.fail(w, err)
 		return
 	}
 	pref.WebhookSecret = ""
-	writeJSON(w, http.StatusOK, pref)
+	httpx.JSON(w, http.StatusOK, pref)
 }
 
 func (a *API) notifyLog(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -127,5 +128,5 @@ func (a *API) notifyLog(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	httpx.JSON(w, http.StatusOK, l)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/roster"
 )
 
@@ -32,7 +33,7 @@ func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	if l == nil {
 		l = []roster.OnCall{}
 	}
-	writeJSON(w, http.StatusOK, l)
+	httpx.JSON(w, http.StatusOK, l)
 }
 
 type onCallBody struct {
@@ -52,5 +53,5 @@ func (a *API) putOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "saved"})
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "saved"})
 }

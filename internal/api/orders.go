@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/order"
 )
 
@@ -37,7 +38,7 @@ func (a *API) listProtocols(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ps)
+	httpx.JSON(w, http.StatusOK, ps)
 }
 
 func (a *API) putProtocols(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -65,7 +66,7 @@ func (a *API) protocolQueue(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	if os == nil {
 		os = []order.Order{}
 	}
-	writeJSON(w, http.StatusOK, os)
+	httpx.JSON(w, http.StatusOK, os)
 }
 
 // visibleOrder loads an order the caller may see (404 otherwise, so that
@@ -81,7 +82,7 @@ func (a *API) visibleOrder(w http.ResponseWriter, r *http.Request, p *auth.Princ
 
 func (a *API) getOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if o, ok := a.visibleOrder(w, r, p); ok {
-		writeJSON(w, http.StatusOK, o)
+		httpx.JSON(w, http.StatusOK, o)
 	}
 }
 
@@ -151,7 +152,7 @@ func (a *API) orderResult(w http.ResponseWriter, o order.Order, err error) {
 	var ve *order.ValidationError
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, o)
+		httpx.JSON(w, http.StatusOK, o)
 	case errors.Is(err, order.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no such order")
 	case errors.Is(err, order.ErrTransition):
@@ -172,7 +173,7 @@ func (a *API) unmatched(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	if us == nil {
 		us = []order.Unmatched{}
 	}
-	writeJSON(w, http.StatusOK, us)
+	httpx.JSON(w, http.StatusOK, us)
 }
 
 type attachBody struct {
@@ -197,7 +198,7 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 	err = a.orders.Attach(r.Context(), id, b.OrderID, p.Username)
 	switch {
 	case err == nil:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "attached"})
+		httpx.JSON(w, http.StatusOK, map[string]string{"status": "attached"})
 	case errors.Is(err, order.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no such reconciliation row")
 	default:
@@ -211,5 +212,5 @@ func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rows)
+	httpx.JSON(w, http.StatusOK, rows)
 }

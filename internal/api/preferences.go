@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/station"
 )
 
@@ -25,7 +26,7 @@ func (a *API) getPreferences(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, prefs)
+	httpx.JSON(w, http.StatusOK, prefs)
 }
 
 func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -5,6 +5,7 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/credential"
+	"lightbox/internal/httpx"
 	"lightbox/internal/setup"
 )
 
@@ -14,7 +15,7 @@ import (
 func (a *API) putReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var rd credential.Reader
 	if err := decode(r, &rd); err != nil {
-		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return
 	}
 	rd.ID = r.PathValue("id")
@@ -37,7 +38,7 @@ func (a *API) exportReaders(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		format = setup.FormatCredentialsCSV
 	case setup.FormatReadersCSV:
 	default:
-		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: "format is json, readers-csv or credentials-csv"})
+		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: "format is json, readers-csv or credentials-csv"})
 		return
 	}
 	exportAs(w, format, "readers")
@@ -53,7 +54,7 @@ func (a *API) exportReaders(w http.ResponseWriter, r *http.Request, p *auth.Prin
 func (a *API) importReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	format, ok := importFormat(r)
 	if !ok {
-		writeJSON(w, http.StatusUnsupportedMediaType, setup.Error{Code: setup.CodeFormat, Msg: "send application/json (readers) or text/csv (licences and privileges, or ?kind=readers)"})
+		httpx.JSON(w, http.StatusUnsupportedMediaType, setup.Error{Code: setup.CodeFormat, Msg: "send application/json (readers) or text/csv (licences and privileges, or ?kind=readers)"})
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, maxBody)

@@ -8,6 +8,7 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/setup"
 )
 
@@ -38,7 +39,7 @@ func (a *API) setupDone(w http.ResponseWriter, r *http.Request, err error, ok an
 			a.log.Warn("set-up saved; engine reload failed (retried at the next tick)", "err", err)
 		}
 	}
-	writeJSON(w, http.StatusOK, ok)
+	httpx.JSON(w, http.StatusOK, ok)
 }
 
 func (a *API) setupError(w http.ResponseWriter, err error) {
@@ -57,7 +58,7 @@ func (a *API) setupError(w http.ResponseWriter, err error) {
 		a.log.Error("set-up change refused: audit failed", "err", err)
 		code = http.StatusServiceUnavailable
 	}
-	writeJSON(w, code, e)
+	httpx.JSON(w, code, e)
 }
 
 // importFormat reads the body's type: "csv" or "json".

@@ -5,6 +5,7 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/credential"
+	"lightbox/internal/httpx"
 	"lightbox/internal/setup"
 )
 
@@ -26,10 +27,10 @@ func (a *API) getShifts(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	}
 	rd, err := a.roster.Reader(r.Context(), id)
 	if err != nil {
-		writeJSON(w, http.StatusNotFound, setup.Error{Code: setup.CodeNotFound, Msg: "no reader " + id})
+		httpx.JSON(w, http.StatusNotFound, setup.Error{Code: setup.CodeNotFound, Msg: "no reader " + id})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reader_id": id, "time_zone": rd.TimeZone, "shifts": nonNilSlice(rd.Shifts), "blocks": nonNilSlice(rd.Blocks)})
+	httpx.JSON(w, http.StatusOK, map[string]any{"reader_id": id, "time_zone": rd.TimeZone, "shifts": nonNilSlice(rd.Shifts), "blocks": nonNilSlice(rd.Blocks)})
 }
 
 func nonNilSlice[T any](s []T) []T {
@@ -42,7 +43,7 @@ func nonNilSlice[T any](s []T) []T {
 func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var shifts []credential.Shift
 	if err := decode(r, &shifts); err != nil {
-		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return
 	}
 	a.setupDone(w, r, a.setup.SetShifts(r.Context(), actor(r, p), r.PathValue("id"), shifts), shifts)
@@ -51,7 +52,7 @@ func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principa
 func (a *API) addBlock(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b credential.Block
 	if err := decode(r, &b); err != nil {
-		writeJSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return
 	}
 	a.setupDone(w, r, a.setup.AddBlock(r.Context(), actor(r, p), r.PathValue("id"), b), b)
@@ -66,7 +67,7 @@ func (a *API) exportShifts(w http.ResponseWriter, r *http.Request, p *auth.Princ
 
 func (a *API) importShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if f, _ := importFormat(r); f != "csv" {
-		writeJSON(w, http.StatusUnsupportedMediaType, setup.Error{Code: setup.CodeFormat, Msg: "send text/csv: " + "reader_id,type,days,start,end"})
+		httpx.JSON(w, http.StatusUnsupportedMediaType, setup.Error{Code: setup.CodeFormat, Msg: "send text/csv: " + "reader_id,type,days,start,end"})
 		return
 	}
 	rep, err := a.setup.ImportShifts(r.Context(), actor(r, p), http.MaxBytesReader(w, r.Body, maxBody))

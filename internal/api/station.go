@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/station"
 )
 
@@ -37,7 +38,7 @@ func (a *API) recordCheck(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, c)
+	httpx.JSON(w, http.StatusCreated, c)
 }
 
 func (a *API) latestCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -55,7 +56,7 @@ func (a *API) latestCheck(w http.ResponseWriter, r *http.Request, p *auth.Princi
 	if kind == station.KindDisplay {
 		fresh, _ = a.stations().DisplayPassedWithin(r.Context(), p.Username, 24*time.Hour)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"check": c, "within_24h": fresh})
+	httpx.JSON(w, http.StatusOK, map[string]any{"check": c, "within_24h": fresh})
 }
 
 const maxProbe = 32 << 20

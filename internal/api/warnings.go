@@ -6,6 +6,7 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 )
 
 // Instance warnings, for coordinators: what was odd about instances the
@@ -37,5 +38,5 @@ func (a *API) listWarnings(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	if ws == nil {
 		ws = []archive.Warning{}
 	}
-	writeJSON(w, http.StatusOK, ws)
+	httpx.JSON(w, http.StatusOK, ws)
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"errors"
+	"lightbox/internal/httpx"
 	"net/http"
 )
 
@@ -32,9 +33,9 @@ func (s *Service) enrolCheck(w http.ResponseWriter, r *http.Request) (credential
 		s.event(ctx, Event{Type: "login-failed", Username: c.Username, RemoteIP: ip.String(), Reason: err.Error()})
 		switch {
 		case errors.Is(err, ErrBadCredentials):
-			writeError(w, http.StatusUnauthorized, err.Error())
+			httpx.Error(w, http.StatusUnauthorized, err.Error())
 		case errors.Is(err, ErrLocked), errors.Is(err, ErrDisabled):
-			writeError(w, http.StatusForbidden, err.Error())
+			httpx.Error(w, http.StatusForbidden, err.Error())
 		default:
 			s.deny(w, err)
 		}
@@ -46,7 +47,7 @@ func (s *Service) enrolCheck(w http.ResponseWriter, r *http.Request) (credential
 		return c, nil, false
 	}
 	if enrolled {
-		writeError(w, http.StatusConflict, "a second factor is already enrolled; log in with it, or ask an administrator to reset it")
+		httpx.Error(w, http.StatusConflict, "a second factor is already enrolled; log in with it, or ask an administrator to reset it")
 		return c, nil, false
 	}
 	return c, p, true
@@ -62,7 +63,7 @@ func (s *Service) enrolHandler(w http.ResponseWriter, r *http.Request) {
 		s.deny(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"secret": e.Secret, "url": e.URL})
+	httpx.JSON(w, http.StatusOK, map[string]string{"secret": e.Secret, "url": e.URL})
 }
 
 func (s *Service) confirmEnrolHandler(w http.ResponseWriter, r *http.Request) {
@@ -72,10 +73,10 @@ func (s *Service) confirmEnrolHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.ConfirmTOTP(r.Context(), p.Username, c.TOTP); err != nil {
 		if errors.Is(err, ErrBadTOTP) {
-			writeError(w, http.StatusUnauthorized, err.Error())
+			httpx.Error(w, http.StatusUnauthorized, err.Error())
 			return
 		}
-		writeError(w, http.StatusConflict, err.Error())
+		httpx.Error(w, http.StatusConflict, err.Error())
 		return
 	}
 	// The code just confirmed is spent, so the enrolment itself logs in.

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"lightbox/internal/httpx"
 	"math"
 	"net/http"
 	"net/netip"
@@ -120,7 +121,7 @@ func (s *Service) Middleware(next http.Handler, opts MiddlewareOptions) http.Han
 		v, ok := s.cookieValue(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="lightbox"`)
-			writeError(w, http.StatusUnauthorized, ErrUnauthenticated.Error())
+			httpx.Error(w, http.StatusUnauthorized, ErrUnauthenticated.Error())
 			return
 		}
 		slide := !matchPath(passive, r.URL.Path) && r.Header.Get(PassiveHeader) != "1"
@@ -133,7 +134,7 @@ func (s *Service) Middleware(next http.Handler, opts MiddlewareOptions) http.Han
 			return
 		}
 		if !safeMethod(r.Method) && subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(sess.CSRFToken)) != 1 {
-			writeError(w, http.StatusForbidden, "missing or invalid CSRF token ("+CSRFHeader+" header)")
+			httpx.Error(w, http.StatusForbidden, "missing or invalid CSRF token ("+CSRFHeader+" header)")
 			return
 		}
 		w.Header().Set(ExpiresInHeader, strconv.Itoa(int(sess.ExpiresIn(s.opt.Now()).Seconds())))
@@ -145,25 +146,14 @@ func (s *Service) Middleware(next http.Handler, opts MiddlewareOptions) http.Han
 func (s *Service) deny(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrAddressNotAllowed), errors.Is(err, ErrDisabled):
-		writeError(w, http.StatusForbidden, err.Error())
+		httpx.Error(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, ErrUnauthenticated):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="lightbox"`)
-		writeError(w, http.StatusUnauthorized, err.Error())
+		httpx.Error(w, http.StatusUnauthorized, err.Error())
 	default:
 		s.opt.Logger.Error("authentication failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "authentication unavailable")
+		httpx.Error(w, http.StatusInternalServerError, "authentication unavailable")
 	}
-}
-
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
 }
 
 // PrincipalJSON is how the login and session endpoints show a principal.
@@ -211,11 +201,11 @@ func readCredentials(w http.ResponseWriter, r *http.Request) (credentials, bool)
 	var c credentials
 	// Requiring JSON forces a CORS preflight on cross-site posts (login CSRF).
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "expected Content-Type application/json")
+		httpx.Error(w, http.StatusUnsupportedMediaType, "expected Content-Type application/json")
 		return c, false
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 8<<10)).Decode(&c); err != nil {
-		writeError(w, http.StatusBadRequest, "expected JSON {username, password, totp}")
+		httpx.Error(w, http.StatusBadRequest, "expected JSON {username, password, totp}")
 		return c, false
 	}
 	return c, true
@@ -253,7 +243,7 @@ func (s *Service) LoginHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			writeError(w, http.StatusMethodNotAllowed, "use POST")
+			httpx.Error(w, http.StatusMethodNotAllowed, "use POST")
 			return
 		}
 		ctx := r.Context()
@@ -272,16 +262,16 @@ func (s *Service) LoginHandler() http.Handler {
 			}
 			switch {
 			case errors.Is(err, ErrTOTPRequired):
-				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": err.Error(), "totp_required": true})
+				httpx.JSON(w, http.StatusUnauthorized, map[string]any{"error": err.Error(), "totp_required": true})
 			case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrBadTOTP):
-				writeError(w, http.StatusUnauthorized, err.Error())
+				httpx.Error(w, http.StatusUnauthorized, err.Error())
 			case errors.Is(err, ErrLocked):
 				// Exactly like an unknown user name: a lockout must not tell a
 				// prober which accounts exist (the audit trail has the reason).
-				writeError(w, http.StatusUnauthorized, ErrBadCredentials.Error())
+				httpx.Error(w, http.StatusUnauthorized, ErrBadCredentials.Error())
 			case errors.Is(err, ErrDisabled), errors.Is(err, ErrTOTPEnrolmentRequired):
 				// Only after the right password: no enumeration.
-				writeError(w, http.StatusForbidden, err.Error())
+				httpx.Error(w, http.StatusForbidden, err.Error())
 			default:
 				s.deny(w, err)
 			}
@@ -311,7 +301,7 @@ func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, p 
 	}
 	s.event(ctx, Event{Type: "login", Username: p.Username, RemoteIP: ip.String()})
 	s.SetSessionCookie(w, r, v)
-	writeJSON(w, http.StatusOK, s.sessionJSON(sess))
+	httpx.JSON(w, http.StatusOK, s.sessionJSON(sess))
 }
 
 // LogoutHandler ends the request's session and clears the cookie (204).
@@ -345,7 +335,7 @@ func (s *Service) SessionHandler() http.Handler {
 		if sess == nil {
 			v, ok := s.cookieValue(r)
 			if !ok {
-				writeError(w, http.StatusUnauthorized, ErrUnauthenticated.Error())
+				httpx.Error(w, http.StatusUnauthorized, ErrUnauthenticated.Error())
 				return
 			}
 			var err error
@@ -356,7 +346,7 @@ func (s *Service) SessionHandler() http.Handler {
 		}
 		js := s.sessionJSON(sess)
 		w.Header().Set(ExpiresInHeader, strconv.Itoa(js.ExpiresIn))
-		writeJSON(w, http.StatusOK, js)
+		httpx.JSON(w, http.StatusOK, js)
 	})
 }
 
@@ -367,7 +357,7 @@ func (s *Service) ReauthHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sess := SessionFrom(r.Context())
 		if sess == nil {
-			writeError(w, http.StatusUnauthorized, "re-authentication needs a browser session")
+			httpx.Error(w, http.StatusUnauthorized, "re-authentication needs a browser session")
 			return
 		}
 		if s.rateLimited(w, r, false) {
@@ -380,17 +370,17 @@ func (s *Service) ReauthHandler() http.Handler {
 		if err := s.Reauthenticate(r.Context(), sess, c.Password, c.TOTP); err != nil {
 			switch {
 			case errors.Is(err, ErrTOTPRequired):
-				writeJSON(w, http.StatusUnauthorized, map[string]any{"error": err.Error(), "totp_required": true})
+				httpx.JSON(w, http.StatusUnauthorized, map[string]any{"error": err.Error(), "totp_required": true})
 			case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrBadTOTP):
-				writeError(w, http.StatusUnauthorized, err.Error())
+				httpx.Error(w, http.StatusUnauthorized, err.Error())
 			case errors.Is(err, ErrLocked), errors.Is(err, ErrDisabled), errors.Is(err, ErrTOTPEnrolmentRequired):
-				writeError(w, http.StatusForbidden, err.Error())
+				httpx.Error(w, http.StatusForbidden, err.Error())
 			default:
 				s.deny(w, err)
 			}
 			return
 		}
-		writeJSON(w, http.StatusOK, s.sessionJSON(sess))
+		httpx.JSON(w, http.StatusOK, s.sessionJSON(sess))
 	})
 }
 
@@ -406,7 +396,7 @@ func (s *Service) rateLimited(w http.ResponseWriter, r *http.Request, record boo
 		s.event(r.Context(), Event{Type: "rate-limited", RemoteIP: ip.String()})
 	}
 	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-	writeError(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+	httpx.Error(w, http.StatusTooManyRequests, ErrRateLimited.Error())
 	return true
 }
 

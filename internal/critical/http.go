@@ -2,10 +2,9 @@ package critical
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"lightbox/internal/httpx"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -98,17 +97,17 @@ func (h *Handler) log() *slog.Logger {
 func (h *Handler) with(fn func(w http.ResponseWriter, r *http.Request, c caller), need int) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if h.Principal == nil {
-			writeError(w, http.StatusUnauthorized, "authentication required")
+			httpx.Error(w, http.StatusUnauthorized, "authentication required")
 			return
 		}
 		user, role, facs, all, err := h.Principal(r)
 		if err != nil || user == "" {
-			writeError(w, http.StatusUnauthorized, "authentication required")
+			httpx.Error(w, http.StatusUnauthorized, "authentication required")
 			return
 		}
 		coord := role == "coordinator" || role == "admin"
 		if !coord && (need == roleCoordinator || role != "radiologist") {
-			writeError(w, http.StatusForbidden, fmt.Sprintf("role %s may not do this", role))
+			httpx.Error(w, http.StatusForbidden, fmt.Sprintf("role %s may not do this", role))
 			return
 		}
 		c := caller{Actor: Actor{ID: user, Display: user, Coordinator: coord}, Scope: Scope{All: all, Facilities: facs}, role: role}
@@ -121,47 +120,28 @@ func (h *Handler) with(fn func(w http.ResponseWriter, r *http.Request, c caller)
 	}
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
-}
-
 func (h *Handler) fail(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrContactNotFound):
-		writeError(w, http.StatusNotFound, err.Error())
+		httpx.Error(w, http.StatusNotFound, err.Error())
 	case errors.Is(err, ErrNotHolder), errors.Is(err, ErrForbidden):
-		writeError(w, http.StatusForbidden, err.Error())
+		httpx.Error(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, ErrClosed), errors.Is(err, ErrConflict):
-		writeError(w, http.StatusConflict, err.Error())
+		httpx.Error(w, http.StatusConflict, err.Error())
 	case errors.Is(err, ErrRefused):
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		httpx.Error(w, http.StatusUnprocessableEntity, err.Error())
 	case errors.Is(err, ErrInvalid):
-		writeError(w, http.StatusBadRequest, err.Error())
+		httpx.Error(w, http.StatusBadRequest, err.Error())
 	default:
 		h.log().Error("critical request failed", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal error")
+		httpx.Error(w, http.StatusInternalServerError, "internal error")
 	}
 }
 
 // decode reads a JSON body strictly (unknown fields are errors).
 func decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return invalid("content type must be application/json")
-	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return invalid("empty body")
-		}
-		return invalid("invalid JSON: %v", err)
+	if err := httpx.Decode(r, v, 0); err != nil {
+		return invalid("%v", err)
 	}
 	return nil
 }
@@ -195,7 +175,7 @@ func (h *Handler) open(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, res)
+	httpx.JSON(w, http.StatusCreated, res)
 }
 
 func (h *Handler) board(w http.ResponseWriter, r *http.Request, c caller) {
@@ -208,7 +188,7 @@ func (h *Handler) board(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"now": h.Service.now().UTC(), "items": items})
+	httpx.JSON(w, http.StatusOK, map[string]any{"now": h.Service.now().UTC(), "items": items})
 }
 
 // period reads ?month=YYYY-MM or ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC, to
@@ -270,12 +250,12 @@ func (h *Handler) compliance(w http.ResponseWriter, r *http.Request, c caller) {
 		}
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "rows": rows})
+	httpx.JSON(w, http.StatusOK, map[string]any{"from": from, "to": to, "rows": rows})
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request, c caller) {
 	if res, ok := h.visible(w, r, c); ok {
-		writeJSON(w, http.StatusOK, res)
+		httpx.JSON(w, http.StatusOK, res)
 	}
 }
 
@@ -294,7 +274,7 @@ func (h *Handler) attempt(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpx.JSON(w, http.StatusOK, res)
 }
 
 func (h *Handler) handoff(w http.ResponseWriter, r *http.Request, c caller) {
@@ -313,7 +293,7 @@ func (h *Handler) handoff(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpx.JSON(w, http.StatusOK, res)
 }
 
 func (h *Handler) close(w http.ResponseWriter, r *http.Request, c caller) {
@@ -325,7 +305,7 @@ func (h *Handler) close(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpx.JSON(w, http.StatusOK, res)
 }
 
 func (h *Handler) ackLink(w http.ResponseWriter, r *http.Request, c caller) {
@@ -357,7 +337,7 @@ func (h *Handler) ackLink(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sent"})
+	httpx.JSON(w, http.StatusAccepted, map[string]string{"status": "sent"})
 }
 
 func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request, c caller) {
@@ -374,7 +354,7 @@ func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request, c caller)
 	if out == nil {
 		out = []Contact{}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) contact(w http.ResponseWriter, r *http.Request, c caller) (Contact, bool) {
@@ -391,7 +371,7 @@ func (h *Handler) contact(w http.ResponseWriter, r *http.Request, c caller) (Con
 
 func (h *Handler) getContact(w http.ResponseWriter, r *http.Request, c caller) {
 	if ct, ok := h.contact(w, r, c); ok {
-		writeJSON(w, http.StatusOK, ct)
+		httpx.JSON(w, http.StatusOK, ct)
 	}
 }
 
@@ -410,7 +390,7 @@ func (h *Handler) createContact(w http.ResponseWriter, r *http.Request, c caller
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, out)
+	httpx.JSON(w, http.StatusCreated, out)
 }
 
 func (h *Handler) updateContact(w http.ResponseWriter, r *http.Request, c caller) {
@@ -429,7 +409,7 @@ func (h *Handler) updateContact(w http.ResponseWriter, r *http.Request, c caller
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request, c caller) {
@@ -454,7 +434,7 @@ func (h *Handler) listCoverage(w http.ResponseWriter, r *http.Request, c caller)
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) addCoverage(w http.ResponseWriter, r *http.Request, c caller) {
@@ -472,7 +452,7 @@ func (h *Handler) addCoverage(w http.ResponseWriter, r *http.Request, c caller) 
 		h.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, out)
+	httpx.JSON(w, http.StatusCreated, out)
 }
 
 func (h *Handler) deleteCoverage(w http.ResponseWriter, r *http.Request, c caller) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/httpx"
 	"lightbox/internal/order"
 )
 
@@ -66,11 +67,7 @@ func (h *Handler) log() *slog.Logger {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", ContentType+"; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	httpx.JSONAs(w, status, ContentType+"; charset=utf-8", v)
 }
 
 func writeOutcome(w http.ResponseWriter, status int, code, expr, msg string) {

@@ -2,10 +2,8 @@ package report
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"lightbox/internal/credential"
+	"lightbox/internal/httpx"
 )
 
 // Principal is the authenticated caller as the API needs it.
@@ -96,44 +95,33 @@ type apiError struct {
 	Codes []credential.Code `json:"codes,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
-
 func (a *API) fail(w http.ResponseWriter, err error) {
 	var ie *IneligibleError
 	switch {
 	case errors.As(err, &ie):
-		writeJSON(w, http.StatusForbidden, apiError{Error: ie.Error(), Code: "ineligible", Codes: ie.Codes()})
+		httpx.JSON(w, http.StatusForbidden, apiError{Error: ie.Error(), Code: "ineligible", Codes: ie.Codes()})
 	case errors.Is(err, ErrUnknownStudy), errors.Is(err, ErrNotFound):
-		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error(), Code: "not_found"})
+		httpx.JSON(w, http.StatusNotFound, apiError{Error: err.Error(), Code: "not_found"})
 	case errors.Is(err, ErrReauth):
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: err.Error(), Code: "reauth_required"})
+		httpx.JSON(w, http.StatusUnauthorized, apiError{Error: err.Error(), Code: "reauth_required"})
 	case errors.Is(err, ErrNotAuthor), errors.Is(err, ErrUnknownReader):
-		writeJSON(w, http.StatusForbidden, apiError{Error: err.Error(), Code: "forbidden"})
+		httpx.JSON(w, http.StatusForbidden, apiError{Error: err.Error(), Code: "forbidden"})
 	case errors.Is(err, ErrSigned), errors.Is(err, ErrNotSigned), errors.Is(err, ErrConflict):
-		writeJSON(w, http.StatusConflict, apiError{Error: err.Error(), Code: "conflict"})
+		httpx.JSON(w, http.StatusConflict, apiError{Error: err.Error(), Code: "conflict"})
 	case errors.Is(err, ErrEmptyImpression), errors.Is(err, ErrInvalid), errors.Is(err, ErrReasonRequired):
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: err.Error(), Code: "invalid"})
+		httpx.JSON(w, http.StatusUnprocessableEntity, apiError{Error: err.Error(), Code: "invalid"})
 	default:
 		a.log().Error("report: api failure", "error", err)
-		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
+		httpx.JSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
 	}
 }
 
 func deny(w http.ResponseWriter, msg string) {
-	writeJSON(w, http.StatusForbidden, apiError{Error: msg, Code: "forbidden"})
+	httpx.JSON(w, http.StatusForbidden, apiError{Error: msg, Code: "forbidden"})
 }
 
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := httpx.Decode(r, v, 0); err != nil {
 		return fmt.Errorf("%w: body: %v", ErrInvalid, err)
 	}
 	return nil
@@ -144,12 +132,12 @@ type handler func(w http.ResponseWriter, r *http.Request, p Principal)
 func (a *API) with(h handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if a.Principal == nil {
-			writeJSON(w, http.StatusUnauthorized, apiError{Error: "authentication required"})
+			httpx.JSON(w, http.StatusUnauthorized, apiError{Error: "authentication required"})
 			return
 		}
 		p, err := a.Principal(r)
 		if err != nil || p.Username == "" {
-			writeJSON(w, http.StatusUnauthorized, apiError{Error: "authentication required"})
+			httpx.JSON(w, http.StatusUnauthorized, apiError{Error: "authentication required"})
 			return
 		}
 		h(w, r, p)
@@ -190,22 +178,22 @@ func (a *API) listTemplates(w http.ResponseWriter, r *http.Request, p Principal)
 	if cpt, mod := q.Get("cpt"), q.Get("modality"); cpt != "" || mod != "" {
 		t, ok := ts.Choose(cpt, mod)
 		if !ok {
-			writeJSON(w, http.StatusOK, []Template{})
+			httpx.JSON(w, http.StatusOK, []Template{})
 			return
 		}
-		writeJSON(w, http.StatusOK, []Template{t})
+		httpx.JSON(w, http.StatusOK, []Template{t})
 		return
 	}
-	writeJSON(w, http.StatusOK, ts.List())
+	httpx.JSON(w, http.StatusOK, ts.List())
 }
 
 func (a *API) getTemplate(w http.ResponseWriter, r *http.Request, p Principal) {
 	t, ok := a.Service.opt.Templates.Get(r.PathValue("id"))
 	if !ok {
-		writeJSON(w, http.StatusNotFound, apiError{Error: "no such template", Code: "not_found"})
+		httpx.JSON(w, http.StatusNotFound, apiError{Error: "no such template", Code: "not_found"})
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	httpx.JSON(w, http.StatusOK, t)
 }
 
 func (a *API) listMacros(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -218,7 +206,7 @@ func (a *API) listMacros(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ms)
+	httpx.JSON(w, http.StatusOK, ms)
 }
 
 // putMacro: PUT …/macros/{name} {"body": "..."}; ?group=1 (admin) edits
@@ -266,7 +254,7 @@ func (a *API) expand(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"text": t})
+	httpx.JSON(w, http.StatusOK, map[string]string{"text": t})
 }
 
 type reportView struct {
@@ -293,7 +281,7 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, p Principal) {
 		rep.Draft = nil
 		vs = slices.DeleteFunc(vs, func(v Version) bool { return !v.Kind.Signed() })
 	}
-	writeJSON(w, http.StatusOK, reportView{Report: rep, Versions: vs})
+	httpx.JSON(w, http.StatusOK, reportView{Report: rep, Versions: vs})
 }
 
 func (a *API) getDraft(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -307,14 +295,14 @@ func (a *API) getDraft(w http.ResponseWriter, r *http.Request, p Principal) {
 	}
 	rep, err := a.Service.Get(r.Context(), uid)
 	if errors.Is(err, ErrNotFound) || (err == nil && rep.Draft == nil) {
-		writeJSON(w, http.StatusNotFound, apiError{Error: "no draft", Code: "not_found"})
+		httpx.JSON(w, http.StatusNotFound, apiError{Error: "no draft", Code: "not_found"})
 		return
 	}
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep.Draft)
+	httpx.JSON(w, http.StatusOK, rep.Draft)
 }
 
 func (a *API) putDraft(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -336,7 +324,7 @@ func (a *API) putDraft(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpx.JSON(w, http.StatusOK, v)
 }
 
 type signBody struct {
@@ -402,7 +390,7 @@ func (a *API) sign(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpx.JSON(w, http.StatusOK, v)
 }
 
 func (a *API) addendum(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -415,7 +403,7 @@ func (a *API) addendum(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpx.JSON(w, http.StatusOK, v)
 }
 
 func (a *API) correct(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -432,7 +420,7 @@ func (a *API) correct(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpx.JSON(w, http.StatusOK, v)
 }
 
 func (a *API) pdf(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -466,7 +454,7 @@ func (a *API) deliveries(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ds)
+	httpx.JSON(w, http.StatusOK, ds)
 }
 
 // window reads from/to (RFC 3339 or YYYY-MM-DD; default the last 7 days).
@@ -516,7 +504,7 @@ func (a *API) prod(w http.ResponseWriter, r *http.Request, p Principal) (*Produc
 
 func (a *API) productivity(w http.ResponseWriter, r *http.Request, p Principal) {
 	if pr, ok := a.prod(w, r, p); ok {
-		writeJSON(w, http.StatusOK, pr)
+		httpx.JSON(w, http.StatusOK, pr)
 	}
 }
 

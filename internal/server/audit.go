@@ -10,6 +10,7 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 )
 
 // auditor records every access to patient data that reaches the node over
@@ -191,11 +192,11 @@ func (s *Server) auditRoutes(mux *routeRecorder) {
 	who := func(w http.ResponseWriter, r *http.Request) (*auth.Principal, []audit.Event, bool) {
 		p := auth.PrincipalFrom(r.Context())
 		if p == nil {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "authentication required"})
+			httpx.JSON(w, http.StatusUnauthorized, map[string]string{"error": "authentication required"})
 			return nil, nil, false
 		}
 		if p.Role != auth.Admin {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "only administrators (privacy officers) read the audit trail"})
+			httpx.JSON(w, http.StatusForbidden, map[string]string{"error": "only administrators (privacy officers) read the audit trail"})
 			return nil, nil, false
 		}
 		q := r.URL.Query()
@@ -204,14 +205,14 @@ func (s *Server) auditRoutes(mux *routeRecorder) {
 			issuer, pid, _ = strings.Cut(v, "|")
 		}
 		if issuer == "" || pid == "" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "issuer and patient_id (or patient=issuer|id) are required"})
+			httpx.JSON(w, http.StatusBadRequest, map[string]string{"error": "issuer and patient_id (or patient=issuer|id) are required"})
 			return nil, nil, false
 		}
 		since := time.Now().AddDate(0, -6, 0)
 		if v := q.Get("since"); v != "" {
 			t, err := time.Parse("2006-01-02", v)
 			if err != nil {
-				writeJSON(w, http.StatusBadRequest, map[string]string{"error": "since must be YYYY-MM-DD"})
+				httpx.JSON(w, http.StatusBadRequest, map[string]string{"error": "since must be YYYY-MM-DD"})
 				return nil, nil, false
 			}
 			since = t
@@ -220,7 +221,7 @@ func (s *Server) auditRoutes(mux *routeRecorder) {
 			issuer, pid, since, time.Time{})
 		if err != nil {
 			s.log.Error("audit query", "err", err)
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+			httpx.JSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 			return nil, nil, false
 		}
 		return p, evs, true
@@ -230,13 +231,13 @@ func (s *Server) auditRoutes(mux *routeRecorder) {
 			if evs == nil {
 				evs = []audit.Event{}
 			}
-			writeJSON(w, http.StatusOK, evs)
+			httpx.JSON(w, http.StatusOK, evs)
 		}
 	})
 	mux.HandleFunc("GET /fhir/AuditEvent", func(w http.ResponseWriter, r *http.Request) {
 		if _, evs, ok := who(w, r); ok {
 			w.Header().Set("Content-Type", "application/fhir+json")
-			writeJSON(w, http.StatusOK, audit.FHIRBundle(evs, s.cfg.AETitle, "/fhir", ""))
+			httpx.JSON(w, http.StatusOK, audit.FHIRBundle(evs, s.cfg.AETitle, "/fhir", ""))
 		}
 	})
 }

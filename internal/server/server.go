@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +34,7 @@ import (
 	"lightbox/internal/fhir"
 	"lightbox/internal/hl7"
 	"lightbox/internal/hl7sender"
+	"lightbox/internal/httpx"
 	"lightbox/internal/metrics"
 	"lightbox/internal/netserve"
 	"lightbox/internal/notify"
@@ -402,7 +402,7 @@ func (s *Server) Routes() []string { return append([]string(nil), s.routes...) }
 func (s *Server) buildHTTP() error {
 	mux := &routeRecorder{mux: http.NewServeMux()}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
@@ -424,7 +424,10 @@ func (s *Server) buildHTTP() error {
 	s.auditRoutes(mux)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	s.routes = mux.patterns
-	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{})), s.tlsHTTP != nil))
+	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), func(r *http.Request) bool {
+		_, pattern := mux.mux.Handler(r)
+		return pattern != ""
+	}), s.tlsHTTP != nil))
 	return nil
 }
 
@@ -435,16 +438,16 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.ready:
 	default:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		httpx.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := s.Storage.DB.W.PingContext(ctx); err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		httpx.JSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func (s *Server) buildDICOM() error {
@@ -588,12 +591,6 @@ func (s *Server) enrich(ctx context.Context, st *credential.Study, p dispatch.Pa
 	return nil
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // Addrs are the bound listener addresses.
 type Addrs struct {
 	HTTP, DICOM, DICOMTLS, HL7 string
@@ -732,7 +729,7 @@ func (s *Server) metricsHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := auth.PrincipalFrom(r.Context())
 		if p == nil || !(p.Role == auth.Admin || (p.All && p.Role == auth.Coordinator)) {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "metrics are for administrators"})
+			httpx.JSON(w, http.StatusForbidden, map[string]string{"error": "metrics are for administrators"})
 			return
 		}
 		h.ServeHTTP(w, r)

@@ -76,12 +76,15 @@ func Handler() http.Handler {
 }
 
 // Wrap sends the requests the app owns to the app and every other one to
-// next (the authenticated API). The app's files carry no patient data, so
-// they are public like the login page they contain.
-func Wrap(next http.Handler) http.Handler {
+// next (the authenticated API). routed reports whether next has a route for
+// a request: such a request is never the app's, whatever its prefix, so a
+// route added later (say /metrics) cannot be shadowed by the app and lose
+// its authentication. The app's files carry no patient data, so they are
+// public like the login page they contain.
+func Wrap(next http.Handler, routed func(*http.Request) bool) http.Handler {
 	app := Handler()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if Owns(r) {
+		if Owns(r) && !routed(r) {
 			app.ServeHTTP(w, r)
 			return
 		}

@@ -35,7 +35,7 @@ func TestOwns(t *testing.T) {
 // the placeholder page before `make web`), everything else reaches next.
 func TestWrap(t *testing.T) {
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
-	h := Wrap(next)
+	h := Wrap(next, func(r *http.Request) bool { return r.URL.Path == "/metrics" })
 	for _, p := range []string{"/", "/case/1.2.3", "/worklist"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
@@ -48,7 +48,7 @@ func TestWrap(t *testing.T) {
 			t.Errorf("%s without a build: %d %q", p, w.Code, body)
 		}
 	}
-	for _, p := range []string{"/api/worklist", "/dicomweb/studies"} {
+	for _, p := range []string{"/api/worklist", "/dicomweb/studies", "/metrics"} {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", p, nil))
 		if w.Code != http.StatusTeapot {
