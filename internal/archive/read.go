@@ -119,3 +119,14 @@ func (a *Archive) Check(ctx context.Context, rehash bool) (*CheckReport, error) 
 	}
 	return rep, nil
 }
+
+// StudyByAccession finds the study a facility sent with this accession
+// number (an accession is unique only within its issuing facility).
+func (a *Archive) StudyByAccession(ctx context.Context, facilityID, accession string) (string, error) {
+	var uid string
+	err := a.db.QueryRow(ctx, "SELECT study_uid FROM study WHERE facility_id = ? AND accession = ?", facilityID, accession).Scan(&uid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("study with accession at %s: %w", facilityID, ErrNotFound)
+	}
+	return uid, err
+}

@@ -22,7 +22,6 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
 	"lightbox/internal/cluster"
-	"lightbox/internal/credential"
 	"lightbox/internal/critical"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
@@ -302,7 +301,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
-	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: s.enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
+	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	if st.DB.Dialect == db.Postgres {
 		// Any number of identical nodes may share a PostgreSQL index: one
@@ -489,7 +488,7 @@ func (s *Server) buildHL7() error {
 		return nil
 	}
 	h := order.NewHL7Handler(s.Orders, s.facilityForHL7)
-	h.OnResult = s.triageResult
+	h.OnResult = order.Triager{Archive: s.Storage.Archive, Dispatch: s.Dispatch}.OnResult
 	gate := &hl7sender.Gate{Next: h, Senders: hl7sender.Store{DB: s.Storage.DB}, Open: c.HL7Open, OnReject: h.DeadLetter, Logger: s.log}
 	s.hl7 = &hl7.Server{Handler: gate, Logger: s.log, OnReject: h.DeadLetter, FirstFrameTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.HL7)
@@ -554,41 +553,6 @@ func (s *Server) facilityForHL7(ctx context.Context, sending string) (string, bo
 		}
 	}
 	return "", false
-}
-
-// enrich reconciles a completed study with its order (by accession within
-// its facility) and takes from the order what the archive cannot know.
-func (s *Server) enrich(ctx context.Context, st *credential.Study, p dispatch.Patient) error {
-	if p.Accession == "" {
-		return nil
-	}
-	rec, err := s.Orders.Reconcile(ctx, st.FacilityID, p.Accession, st.ID, order.Demographics{Issuer: p.Issuer, ID: p.ID, Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex})
-	if err != nil || !rec.Matched {
-		return err
-	}
-	o, err := s.Orders.Get(ctx, rec.OrderID)
-	if err != nil {
-		return err
-	}
-	// The ordering clinician joins the facility's contact directory, for
-	// critical-result calls.
-	if o.Ordering.Name != "" {
-		if _, err := s.Critical.Directory().UpsertFromOrder(ctx, o.FacilityID, o.Ordering.Name, o.Ordering.ID, o.Ordering.Phone); err != nil {
-			s.log.Warn("contact directory from order", "err", err)
-		}
-	}
-	if pr, err := credential.ParsePriority(string(o.Priority)); err == nil && pr > st.Priority {
-		st.Priority = pr
-	}
-	st.Stroke, st.Trauma = st.Stroke || o.Stroke, st.Trauma || o.Trauma
-	st.OrderTime = o.OrderedAt
-	if o.LocationState != "" {
-		st.PatientState = o.LocationState
-	}
-	if st.CPT == "" && (o.ProcedureSystem == "CPT" || o.ProcedureSystem == "C4") {
-		st.CPT = o.ProcedureCode
-	}
-	return nil
 }
 
 // Addrs are the bound listener addresses.
@@ -734,4 +698,11 @@ func (s *Server) metricsHandler() http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// orderingClinician adds an order's ordering clinician to the facility's
+// contact directory, for critical-result calls.
+func (s *Server) orderingClinician(ctx context.Context, facilityID, name, id, phone string) error {
+	_, err := s.Critical.Directory().UpsertFromOrder(ctx, facilityID, name, id, phone)
+	return err
 }

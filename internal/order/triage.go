@@ -1,21 +1,28 @@
-package server
+package order
 
 import (
 	"context"
 	"errors"
 	"strings"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/credential"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/hl7"
 )
 
-// triageResult applies an ORU^R01 from an outside triage tool to a study on
-// the worklist: the study is found by accession (OBR-18, else OBR-3) within
-// the sending facility; the priority comes from OBR-27-6/OBR-5 (S raises
-// to STAT, A to ASAP); each OBX carries a flag (CE: the text or the code;
+// Triager applies ORU^R01 results from an outside triage tool (an AI
+// detector, say) to studies on the reading worklist.
+type Triager struct {
+	Archive  *archive.Archive
+	Dispatch *dispatch.Service
+}
+
+// OnResult finds the study by accession (OBR-18, else OBR-3) within the
+// sending facility; the priority comes from OBR-27-6/OBR-5 (S raises to
+// STAT, A to ASAP); each OBX carries a flag (CE: the text or the code;
 // ST/TX: the text); a flag naming stroke or trauma sets that protocol.
-func (s *Server) triageResult(ctx context.Context, facilityID, source string, m *hl7.Message) *hl7.Error {
+func (t Triager) OnResult(ctx context.Context, facilityID, source string, m *hl7.Message) *hl7.Error {
 	var obr hl7.OBR
 	if err := m.DecodeFirst(&obr); err != nil {
 		return hl7.AsError(err)
@@ -24,10 +31,12 @@ func (s *Server) triageResult(ctx context.Context, facilityID, source string, m 
 	if acc == "" {
 		return hl7.Errorf(hl7.CodeRequiredFieldMissing, "OBR-18", "accession number is required (OBR-18 or OBR-3)")
 	}
-	var study string
-	err := s.Storage.DB.QueryRow(ctx, "SELECT study_uid FROM study WHERE facility_id = ? AND accession = ?", facilityID, acc).Scan(&study)
+	study, err := t.Archive.StudyByAccession(ctx, facilityID, acc)
 	if err != nil {
-		return hl7.Errorf(hl7.CodeUnknownKey, "OBR-18", "no study with this accession at the sending facility")
+		if errors.Is(err, archive.ErrNotFound) {
+			return hl7.Errorf(hl7.CodeUnknownKey, "OBR-18", "no study with this accession at the sending facility")
+		}
+		return hl7.Errorf(hl7.CodeInternalError, "", "triage could not be applied")
 	}
 	var prio *credential.Priority
 	if p, err := credential.ParsePriority(obr.EffectivePriority()); err == nil && p != credential.Routine {
@@ -59,7 +68,7 @@ func (s *Server) triageResult(ctx context.Context, facilityID, source string, m 
 	if source == "" {
 		source = "hl7"
 	}
-	if err := s.Dispatch.Triage(ctx, study, prio, stroke, trauma, flags, source); err != nil {
+	if err := t.Dispatch.Triage(ctx, study, prio, stroke, trauma, flags, source); err != nil {
 		if errors.Is(err, dispatch.ErrUnknownStudy) {
 			return hl7.Errorf(hl7.CodeUnknownKey, "OBR-18", "the study is not on the worklist yet")
 		}
