@@ -99,3 +99,19 @@ func (s Store) List(ctx context.Context) ([]Facility, error) {
 	}
 	return out, rows.Err()
 }
+
+// Named finds the facility an outside system names by ID or, failing
+// that, by name (case-insensitive): HL7 MSH-4 from a sender that was not
+// registered, under --hl7-open. The ID wins when both match.
+func (s Store) Named(ctx context.Context, name string) (string, bool, error) {
+	var id string
+	err := s.DB.QueryRow(ctx, `SELECT id FROM facility WHERE LOWER(id) = LOWER(?) OR LOWER(name) = LOWER(?)
+		ORDER BY CASE WHEN LOWER(id) = LOWER(?) THEN 0 ELSE 1 END, id LIMIT 1`, name, name, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("facility named: %w", err)
+	}
+	return id, true, nil
+}

@@ -28,3 +28,23 @@ func TestUpsertList(t *testing.T) {
 		})
 	}
 }
+
+func TestNamed(t *testing.T) {
+	for name, d := range dbtest.Databases(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := Store{DB: d}
+			for _, f := range []Facility{{ID: "SGH", Name: "Saint General", State: "NY", TimeZone: "America/New_York"}, {ID: "ABC", Name: "sgh", State: "NY", TimeZone: "America/New_York"}} {
+				if err := s.Upsert(ctx, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, c := range []struct{ in, want string }{{"sgh", "SGH"}, {"saint general", "SGH"}, {"abc", "ABC"}, {"nope", ""}} {
+				id, ok, err := s.Named(ctx, c.in)
+				if err != nil || id != c.want || ok != (c.want != "") {
+					t.Errorf("%q: %q %v %v", c.in, id, ok, err)
+				}
+			}
+		})
+	}
+}

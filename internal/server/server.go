@@ -543,16 +543,11 @@ func (s *Server) facilityForHL7(ctx context.Context, sending string) (string, bo
 	if !s.cfg.HL7Open {
 		return "", false
 	}
-	fs, err := facility.Store{DB: s.Storage.DB}.List(ctx)
+	id, ok, err := facility.Store{DB: s.Storage.DB}.Named(ctx, sending)
 	if err != nil {
-		return "", false
+		s.log.Warn("hl7: facility lookup", "err", err)
 	}
-	for _, f := range fs {
-		if strings.EqualFold(f.ID, sending) || strings.EqualFold(f.Name, sending) {
-			return f.ID, true
-		}
-	}
-	return "", false
+	return id, ok
 }
 
 // Addrs are the bound listener addresses.
