@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/argon2"
 
 	"lightbox/internal/db"
+	"lightbox/internal/scope"
 )
 
 // Role is what a user does.
@@ -56,17 +57,16 @@ type Principal struct {
 	Clinician string `json:",omitempty"`
 }
 
-// Sees reports whether the caller may see data of a facility.
-func (p *Principal) Sees(facilityID string) bool {
+// Scope is what the caller may see: the one access rule every edge applies.
+func (p *Principal) Scope() scope.Scope {
 	if p == nil {
-		return false
+		return scope.Scope{Facilities: []string{}}
 	}
-	if p.All {
-		return true
-	}
-	_, ok := slices.BinarySearch(p.Facilities, facilityID)
-	return ok
+	return scope.Scope{Role: string(p.Role), All: p.All, Facilities: p.Facilities, Clinician: p.Clinician}
 }
+
+// Sees reports whether the caller may see data of a facility.
+func (p *Principal) Sees(facilityID string) bool { return p.Scope().AllowsFacility(facilityID) }
 
 // Errors callers map to HTTP 401 / DIMSE rejection.
 var (

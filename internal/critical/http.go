@@ -149,7 +149,7 @@ func decode(r *http.Request, v any) error {
 // visible loads a loop the caller may see (404 otherwise).
 func (h *Handler) visible(w http.ResponseWriter, r *http.Request, c caller) (Result, bool) {
 	res, err := h.Service.Get(r.Context(), r.PathValue("id"))
-	if err == nil && !c.Sees(res.FacilityID) {
+	if err == nil && !c.AllowsFacility(res.FacilityID) {
 		err = ErrNotFound
 	}
 	if err != nil {
@@ -165,11 +165,11 @@ func (h *Handler) open(w http.ResponseWriter, r *http.Request, c caller) {
 		h.fail(w, err)
 		return
 	}
-	if req.FacilityID != "" && !c.Sees(req.FacilityID) {
+	if req.FacilityID != "" && !c.AllowsFacility(req.FacilityID) {
 		h.fail(w, ErrNotFound)
 		return
 	}
-	req.By, req.Allowed = c.Actor, c.Sees
+	req.By, req.Allowed = c.Actor, c.AllowsFacility
 	res, err := h.Service.Open(r.Context(), req)
 	if err != nil {
 		h.fail(w, err)
@@ -230,7 +230,7 @@ func (h *Handler) compliance(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	sc := c.Scope
 	if f := r.URL.Query().Get("facility"); f != "" {
-		if !sc.Sees(f) {
+		if !sc.AllowsFacility(f) {
 			h.fail(w, ErrNotFound)
 			return
 		}
@@ -342,7 +342,7 @@ func (h *Handler) ackLink(w http.ResponseWriter, r *http.Request, c caller) {
 
 func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request, c caller) {
 	f := r.URL.Query().Get("facility")
-	if f == "" || !c.Sees(f) {
+	if f == "" || !c.AllowsFacility(f) {
 		h.fail(w, invalid("facility required (one you see)"))
 		return
 	}
@@ -359,7 +359,7 @@ func (h *Handler) listContacts(w http.ResponseWriter, r *http.Request, c caller)
 
 func (h *Handler) contact(w http.ResponseWriter, r *http.Request, c caller) (Contact, bool) {
 	ct, err := h.Service.dir.Get(r.Context(), r.PathValue("cid"))
-	if err == nil && !c.Sees(ct.FacilityID) {
+	if err == nil && !c.AllowsFacility(ct.FacilityID) {
 		err = ErrContactNotFound
 	}
 	if err != nil {
@@ -381,7 +381,7 @@ func (h *Handler) createContact(w http.ResponseWriter, r *http.Request, c caller
 		h.fail(w, err)
 		return
 	}
-	if !c.Sees(ct.FacilityID) {
+	if !c.AllowsFacility(ct.FacilityID) {
 		h.fail(w, invalid("facility_id required (one you see)"))
 		return
 	}
@@ -425,7 +425,7 @@ func (h *Handler) deleteContact(w http.ResponseWriter, r *http.Request, c caller
 
 func (h *Handler) listCoverage(w http.ResponseWriter, r *http.Request, c caller) {
 	f := r.URL.Query().Get("facility")
-	if f == "" || !c.Sees(f) {
+	if f == "" || !c.AllowsFacility(f) {
 		h.fail(w, invalid("facility required (one you see)"))
 		return
 	}
@@ -443,7 +443,7 @@ func (h *Handler) addCoverage(w http.ResponseWriter, r *http.Request, c caller) 
 		h.fail(w, err)
 		return
 	}
-	if !c.Sees(cv.FacilityID) {
+	if !c.AllowsFacility(cv.FacilityID) {
 		h.fail(w, invalid("facility_id required (one you see)"))
 		return
 	}
@@ -458,7 +458,7 @@ func (h *Handler) addCoverage(w http.ResponseWriter, r *http.Request, c caller) 
 func (h *Handler) deleteCoverage(w http.ResponseWriter, r *http.Request, c caller) {
 	var fac string
 	err := h.Service.db.QueryRow(r.Context(), "SELECT facility_id FROM crit_coverage WHERE id = ?", r.PathValue("cid")).Scan(&fac)
-	if err != nil || !c.Sees(fac) {
+	if err != nil || !c.AllowsFacility(fac) {
 		h.fail(w, ErrContactNotFound)
 		return
 	}

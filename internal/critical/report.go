@@ -6,39 +6,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/scope"
 )
 
-// Scope limits what a caller sees: every facility, or the listed ones.
-type Scope struct {
-	All        bool
-	Facilities []string
-}
-
-func (sc Scope) clause(col string, args []any) (string, []any) {
-	if sc.All {
-		return "", args
-	}
-	if len(sc.Facilities) == 0 {
-		return " AND 1 = 0", args
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(sc.Facilities)), ", ")
-	for _, f := range sc.Facilities {
-		args = append(args, f)
-	}
-	return " AND " + col + " IN (" + ph + ")", args
-}
-
-// Sees reports whether the scope includes a facility.
-func (sc Scope) Sees(facilityID string) bool {
-	return sc.All || slices.Contains(sc.Facilities, facilityID)
-}
+// Scope is the one access rule (package scope).
+type Scope = scope.Scope
 
 // BoardItem is one open loop on the coordinators' board.
 type BoardItem struct {
@@ -71,7 +48,7 @@ func (s *Service) Board(ctx context.Context, sc Scope, communicator string) ([]B
 	q := "SELECT " + resultCols + " FROM crit_result WHERE state <> ?"
 	args := []any{string(StateClosed)}
 	var cl string
-	cl, args = sc.clause("facility_id", args)
+	cl, args = sc.FacilityClause("facility_id", args)
 	q += cl
 	if communicator != "" {
 		q += " AND (communicator = ? OR handed_off_to = ?)"
@@ -135,7 +112,7 @@ func (s *Service) Compliance(ctx context.Context, sc Scope, from, to time.Time) 
 	q := "SELECT " + resultCols + " FROM crit_result WHERE identified_at >= ? AND identified_at < ?"
 	args := []any{db.FormatOptional(from), db.FormatOptional(to)}
 	var cl string
-	cl, args = sc.clause("facility_id", args)
+	cl, args = sc.FacilityClause("facility_id", args)
 	rows, err := s.db.Query(ctx, q+cl+" ORDER BY facility_id, category, identified_at", args...)
 	if err != nil {
 		return nil, fmt.Errorf("critical: compliance: %w", err)

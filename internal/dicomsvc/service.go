@@ -179,7 +179,7 @@ func (s *Service) Accept(ctx context.Context, info *dimse.AssociationInfo) error
 		}
 		s.audit(ctx, audit.LoginEvent(audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: c.remote, Interface: audit.DICOM}, audit.Success, "dicom user identity"))
 		c.user = p.Username
-		c.scope = query.Scope{All: p.All, Facilities: p.Facilities}
+		c.scope = p.Scope()
 		if c.facility == "" && len(p.Facilities) == 1 {
 			c.facility = p.Facilities[0]
 		}

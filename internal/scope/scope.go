@@ -70,6 +70,19 @@ func (s Scope) Clause(study string) (string, []any) {
 	return cond, args
 }
 
+// FacilityClause returns the condition, starting with " AND ", that limits
+// rows whose facility is in column col (tables without a study row, such
+// as critical-result loops), appending its arguments to args.
+func (s Scope) FacilityClause(col string, args []any) (string, []any) {
+	if s.All {
+		return "", args
+	}
+	for _, f := range s.Facilities {
+		args = append(args, f)
+	}
+	return " AND " + col + " IN (" + placeholders(len(s.Facilities)) + ")", args
+}
+
 // PatientClause returns the condition, starting with " AND ", that limits
 // rows of the patient table aliased patient to patients with a study the
 // scope allows. It is empty for an unlimited scope.

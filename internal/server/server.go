@@ -364,7 +364,7 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 	if p.Role == auth.Clinician && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return query.Scope{}, dicomweb.ErrForbidden // referring clinicians read, never write
 	}
-	return query.Scope{All: p.All, Facilities: p.Facilities, Clinician: p.Clinician}, nil
+	return p.Scope(), nil
 }
 
 // fhirScope is the FHIR handlers' scope. Referring clinicians are not
