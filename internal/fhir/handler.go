@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/httpx"
 	"lightbox/internal/order"
+	"lightbox/internal/scope"
 )
 
 // ContentType is the FHIR JSON media type.
@@ -23,9 +23,9 @@ const ContentType = "application/fhir+json"
 // (see Routes), behind authentication.
 type Handler struct {
 	Orders *order.Service
-	// Scope returns the facilities the request may see and act on; all =
-	// every facility. An error answers 403.
-	Scope func(r *http.Request) (facilityIDs []string, all bool, err error)
+	// Scope returns what the request may see and act on (the one access
+	// rule, package scope). An error answers 403.
+	Scope func(r *http.Request) (scope.Scope, error)
 	// Base is the URL prefix of the FHIR endpoints, e.g. "/fhir" (default).
 	Base    string
 	Version string       // software version for metadata
@@ -74,28 +74,18 @@ func writeOutcome(w http.ResponseWriter, status int, code, expr, msg string) {
 	writeJSON(w, status, Outcome(code, expr, msg))
 }
 
-// scope returns the facility filter: nil = all.
-func (h *Handler) scope(w http.ResponseWriter, r *http.Request) ([]string, bool) {
+// scope is the caller's scope; false when the request was answered 403.
+func (h *Handler) scope(w http.ResponseWriter, r *http.Request) (scope.Scope, bool) {
 	if h.Scope == nil {
 		writeOutcome(w, http.StatusForbidden, "forbidden", "", "no access scope configured")
-		return nil, false
+		return scope.Scope{}, false
 	}
-	ids, all, err := h.Scope(r)
+	sc, err := h.Scope(r)
 	if err != nil {
 		writeOutcome(w, http.StatusForbidden, "forbidden", "", "access denied")
-		return nil, false
+		return scope.Scope{}, false
 	}
-	if all {
-		return nil, true
-	}
-	if ids == nil {
-		ids = []string{}
-	}
-	return ids, true
-}
-
-func inScope(scope []string, facilityID string) bool {
-	return scope == nil || slices.Contains(scope, facilityID)
+	return sc, true
 }
 
 // CreateServiceRequest handles POST [base]/ServiceRequest: 201 with Location
@@ -136,14 +126,14 @@ func (h *Handler) CreateServiceRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	fac := sr.AssignedFacility()
 	if fac == "" {
-		if len(scope) != 1 {
+		if scope.All || len(scope.Facilities) != 1 {
 			writeOutcome(w, http.StatusUnprocessableEntity, "required", "ServiceRequest.identifier.assigner",
 				"name the facility in the accession identifier's assigner.identifier.value")
 			return
 		}
-		fac = scope[0]
+		fac = scope.Facilities[0]
 	}
-	if !inScope(scope, fac) {
+	if !scope.AllowsFacility(fac) {
 		writeOutcome(w, http.StatusForbidden, "forbidden", "ServiceRequest.identifier.assigner", "facility not in your scope")
 		return
 	}
@@ -204,7 +194,7 @@ func (h *Handler) ReadServiceRequest(w http.ResponseWriter, r *http.Request) {
 		id = r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 	}
 	o, err := h.Orders.Get(r.Context(), id)
-	if errors.Is(err, order.ErrNotFound) || (err == nil && !inScope(scope, o.FacilityID)) {
+	if errors.Is(err, order.ErrNotFound) || (err == nil && !scope.AllowsFacility(o.FacilityID)) {
 		writeOutcome(w, http.StatusNotFound, "not-found", "", "ServiceRequest not found")
 		return
 	}
@@ -232,7 +222,7 @@ func (h *Handler) SearchServiceRequest(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := order.Query{FacilityIDs: scope}
+	q := order.Query{FacilityIDs: scope.FacilityIDs()}
 	v := r.URL.Query()
 	for k := range v {
 		switch k {
@@ -297,7 +287,7 @@ func (h *Handler) SearchPatient(w http.ResponseWriter, r *http.Request) {
 		writeOutcome(w, http.StatusBadRequest, "required", "identifier", "identifier is required")
 		return
 	}
-	ps, err := h.Orders.FindPatients(r.Context(), sys, val, scope)
+	ps, err := h.Orders.FindPatients(r.Context(), sys, val, scope.FacilityIDs())
 	if err != nil {
 		h.log().Error("fhir: search Patient failed", "error", err)
 		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")

@@ -12,6 +12,7 @@ import (
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/order"
+	"lightbox/internal/scope"
 )
 
 const validSR = `{
@@ -39,14 +40,14 @@ func setup(t *testing.T, d *db.DB) *httptest.Server {
 	if _, err := d.Exec(ctx, "INSERT INTO facility (id, name, state, created_at) VALUES ('fac-a', 'A', 'TX', ?), ('fac-b', 'B', 'CA', ?)", db.Now(time.Now()), db.Now(time.Now())); err != nil {
 		t.Fatal(err)
 	}
-	h := &Handler{Orders: &order.Service{DB: d}, Scope: func(r *http.Request) ([]string, bool, error) {
+	h := &Handler{Orders: &order.Service{DB: d}, Scope: func(r *http.Request) (scope.Scope, error) {
 		switch r.Header.Get("X-Test-Scope") {
 		case "all":
-			return nil, true, nil
+			return scope.Scope{All: true}, nil
 		case "b":
-			return []string{"fac-b"}, false, nil
+			return scope.Scope{Facilities: []string{"fac-b"}}, nil
 		}
-		return []string{"fac-a"}, false, nil
+		return scope.Scope{Facilities: []string{"fac-a"}}, nil
 	}}
 	mux := http.NewServeMux()
 	h.Routes(mux)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lightbox/internal/order"
+	"lightbox/internal/scope"
 )
 
 const (
@@ -26,17 +27,13 @@ type studyRow struct {
 const studyCols = `s.pk, s.study_uid, s.facility_id, s.accession, s.study_date, s.study_time, s.description, s.modalities,
 	s.num_series, s.num_instances, s.patient_pk`
 
-func (h *Handler) studies(ctx context.Context, where string, args []any, scope []string, limit int) ([]studyRow, error) {
-	q := "SELECT " + studyCols + " FROM study s WHERE " + where
-	if scope != nil {
-		if len(scope) == 0 {
-			return nil, nil
-		}
-		q += " AND s.facility_id IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(scope)), ", ") + ")"
-		for _, f := range scope {
-			args = append(args, f)
-		}
+func (h *Handler) studies(ctx context.Context, where string, args []any, sc scope.Scope, limit int) ([]studyRow, error) {
+	if sc.Empty() {
+		return nil, nil
 	}
+	clause, cargs := sc.Clause("s")
+	q := "SELECT " + studyCols + " FROM study s WHERE " + where + clause
+	args = append(args, cargs...)
 	q += " ORDER BY s.study_date DESC, s.study_time DESC, s.pk DESC LIMIT " + strconv.Itoa(limit)
 	rows, err := h.Orders.DB.Query(ctx, q, args...)
 	if err != nil {
@@ -176,7 +173,7 @@ func (h *Handler) ReadPatient(w http.ResponseWriter, r *http.Request) {
 	pk, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err == nil {
 		var p order.PatientRecord
-		p, err = h.Orders.PatientByPK(r.Context(), pk, scope)
+		p, err = h.Orders.PatientByPK(r.Context(), pk, scope.FacilityIDs())
 		if err == nil {
 			writeJSON(w, http.StatusOK, PatientFromRecord(p))
 			return

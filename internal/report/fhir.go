@@ -3,23 +3,23 @@ package report
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"lightbox/internal/fhir"
+	"lightbox/internal/httpx"
+	"lightbox/internal/scope"
 )
 
 // FHIR serves DiagnosticReport read and search. Mount with Routes behind
 // authentication; Scope says which facilities a request may see.
 type FHIR struct {
 	Service *Service
-	Scope   func(r *http.Request) (facilityIDs []string, all bool, err error)
+	Scope   func(r *http.Request) (scope.Scope, error)
 	// Base is the FHIR URL prefix (default "/fhir").
 	Base string
 	// PDFURL is the presentedForm URL in search results (default
@@ -50,31 +50,20 @@ func (h *FHIR) log() *slog.Logger {
 }
 
 func writeFHIR(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", fhir.ContentType+"; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	httpx.JSONAs(w, status, fhir.ContentType+"; charset=utf-8", v)
 }
 
-func (h *FHIR) scope(w http.ResponseWriter, r *http.Request) ([]string, bool) {
+func (h *FHIR) scope(w http.ResponseWriter, r *http.Request) (scope.Scope, bool) {
 	if h.Scope == nil {
 		writeFHIR(w, http.StatusForbidden, fhir.Outcome("forbidden", "", "no access scope configured"))
-		return nil, false
+		return scope.Scope{}, false
 	}
-	ids, all, err := h.Scope(r)
+	sc, err := h.Scope(r)
 	if err != nil {
 		writeFHIR(w, http.StatusForbidden, fhir.Outcome("forbidden", "", "access denied"))
-		return nil, false
+		return scope.Scope{}, false
 	}
-	if all {
-		return nil, true
-	}
-	if ids == nil {
-		ids = []string{}
-	}
-	return ids, true
+	return sc, true
 }
 
 // Read handles GET [base]/DiagnosticReport/{id}; reports outside the
@@ -87,7 +76,7 @@ func (h *FHIR) Read(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var uid, fac string
 	err := h.Service.db.QueryRow(r.Context(), "SELECT study_uid, facility_id FROM report WHERE id = ?", id).Scan(&uid, &fac)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && scope != nil && !slices.Contains(scope, fac)) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !scope.AllowsFacility(fac)) {
 		writeFHIR(w, http.StatusNotFound, fhir.Outcome("not-found", "", "DiagnosticReport not found"))
 		return
 	}
@@ -124,16 +113,12 @@ func (h *FHIR) Search(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if scope != nil {
-		if len(scope) == 0 {
-			writeFHIR(w, http.StatusOK, fhir.Bundle{ResourceType: "Bundle", Type: "searchset"})
-			return
-		}
-		q += " AND facility_id IN (?" + strings.Repeat(", ?", len(scope)-1) + ")"
-		for _, f := range scope {
-			args = append(args, f)
-		}
+	if scope.Empty() {
+		writeFHIR(w, http.StatusOK, fhir.Bundle{ResourceType: "Bundle", Type: "searchset"})
+		return
 	}
+	clause, args := scope.FacilityClause("facility_id", nil)
+	q += clause
 	if s := v.Get("patient"); s != "" {
 		pk, err := strconv.ParseInt(strings.TrimPrefix(s, "Patient/"), 10, 64)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/roster"
+	"lightbox/internal/scope"
 )
 
 var testNow = time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC)
@@ -421,7 +422,7 @@ func lifecycle(t *testing.T, f *fixture) {
 	}
 
 	// FHIR handlers.
-	fh := &FHIR{Service: s, Scope: func(*http.Request) ([]string, bool, error) { return []string{"fac-a"}, false, nil }}
+	fh := &FHIR{Service: s, Scope: func(*http.Request) (scope.Scope, error) { return scope.Scope{Facilities: []string{"fac-a"}}, nil }}
 	mux := http.NewServeMux()
 	fh.Routes(mux)
 	rec := httptest.NewRecorder()
@@ -446,7 +447,7 @@ func lifecycle(t *testing.T, f *fixture) {
 	if rec.Code != 200 || len(dr.BasedOn) != 1 || !strings.HasPrefix(dr.BasedOn[0].Reference, "ServiceRequest/ord_") || !bytes.HasPrefix(dr.PresentedForm[0].Data, []byte("%PDF")) {
 		t.Fatalf("read: %d", rec.Code)
 	}
-	fh.Scope = func(*http.Request) ([]string, bool, error) { return []string{"fac-m"}, false, nil }
+	fh.Scope = func(*http.Request) (scope.Scope, error) { return scope.Scope{Facilities: []string{"fac-m"}}, nil }
 	rec = httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/fhir/DiagnosticReport/"+b.Entry[0].Resource.ID, nil))
 	if rec.Code != 404 {

@@ -41,6 +41,7 @@ import (
 	"lightbox/internal/outbox"
 	"lightbox/internal/query"
 	"lightbox/internal/report"
+	"lightbox/internal/scope"
 	"lightbox/internal/setup"
 	"lightbox/internal/tlsutil"
 	"lightbox/internal/webapp"
@@ -370,12 +371,11 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 // fhirScope is the FHIR handlers' scope. Referring clinicians are not
 // served there yet: FHIR search has no per-clinician filter, so it would
 // show them every patient of their facility.
-func (s *Server) fhirScope(r *http.Request) ([]string, bool, error) {
+func (s *Server) fhirScope(r *http.Request) (scope.Scope, error) {
 	if p := auth.PrincipalFrom(r.Context()); p != nil && p.Role == auth.Clinician {
-		return nil, false, dicomweb.ErrForbidden
+		return scope.Scope{}, dicomweb.ErrForbidden
 	}
-	sc, err := s.principalScope(r)
-	return sc.Facilities, sc.All, err
+	return s.principalScope(r)
 }
 
 // routeRecorder registers routes on a mux and remembers their patterns, so
