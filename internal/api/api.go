@@ -98,6 +98,7 @@ func (a *API) Register(mux Mux) {
 	a.registerOnCall(mux)
 	a.registerPreferences(mux)
 	a.registerStation(mux)
+	a.registerKeyImages(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
