@@ -4,7 +4,7 @@
 // key images saved with the study, and a prior hung beside the current
 // study, scrolled in step by slice position.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Enums, RenderingEngine, type Types, utilities as csUtils } from '@cornerstonejs/core';
+import { Enums, metaData, RenderingEngine, type Types, utilities as csUtils } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
@@ -34,7 +34,7 @@ let seq = 0;
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
     seq++;
-    return { engine: `lb-engine-${seq}`, group: `lb-tools-${seq}`, sync: `lb-sync-${seq}` };
+    return { engine: `lb-engine-${seq}`, group: `lb-tools-${seq}` };
   }, []);
   const [engine, setEngine] = useState<RenderingEngine | null>(null);
   const [failed, setFailed] = useState('');
@@ -62,13 +62,11 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
           g.setToolActive(toolNames.pan, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Auxiliary }] });
           g.setToolActive(toolNames.zoom, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Secondary }] });
         }
-        tools.synchronizers.createImageSliceSynchronizer(ids.sync);
         setEngine(eng);
       })
       .catch((e) => setFailed(String(e)));
     return () => {
       alive = false;
-      tools.SynchronizerManager.destroySynchronizer(ids.sync);
       tools.ToolGroupManager.destroyToolGroup(ids.group);
       eng?.destroy();
     };
@@ -94,10 +92,9 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     if (first) setPanes((p) => (p.length ? p : [{ study, series: tag(first, '0020000E') }]));
   }, [series, study]);
 
-  const patientID = series[0] ? tag(series[0], '00100020') : '';
   useEffect(() => {
-    priorsOf(study, patientID).then(setPriors).catch(() => setPriors([]));
-  }, [study, patientID]);
+    priorsOf(study).then(setPriors).catch(() => setPriors([]));
+  }, [study]);
 
   const viewportOf = useCallback(
     (i: number) => engine?.getViewport(`pane-${i}`) as Types.IStackViewport | undefined,
@@ -164,16 +161,31 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     if (handled) e.preventDefault();
   };
 
-  // Two panes scroll in step by position (Cornerstone's image-slice
-  // synchroniser matches the nearest slice in world coordinates).
+  // Panes scroll in step by slice position (mm along the normal), not by
+  // index: each pane follows the one scrolled to its nearest slice.
   useEffect(() => {
-    const s = tools.SynchronizerManager.getSynchronizer(ids.sync);
-    if (!engine || !s) return;
-    s.getSourceViewports().forEach((v) => s.remove(v));
-    if (panes.length > 1) {
-      panes.forEach((_, i) => s.add({ renderingEngineId: ids.engine, viewportId: `pane-${i}` }));
-    }
-  }, [engine, panes, ids]);
+    if (!engine || panes.length < 2) return;
+    let following = false;
+    const vps = panes.map((_, i) => engine.getViewport(`pane-${i}`) as Types.IStackViewport | undefined);
+    const offs = vps.map((vp, i) => {
+      if (!vp) return () => {};
+      const h = () => {
+        if (following) return;
+        const pos = paneInfo(vp)?.position ?? NaN;
+        if (!Number.isFinite(pos)) return;
+        following = true;
+        vps.forEach((o, j) => {
+          if (j === i || !o || !o.getImageIds().length) return;
+          const k = nearest(stackPositions.get(o.getImageIds()[0]) ?? [], pos);
+          if (k >= 0 && k !== o.getCurrentImageIdIndex()) void o.setImageIdIndex(k);
+        });
+        following = false;
+      };
+      vp.element.addEventListener(Enums.Events.STACK_NEW_IMAGE, h);
+      return () => vp.element.removeEventListener(Enums.Events.STACK_NEW_IMAGE, h);
+    });
+    return () => offs.forEach((f) => f());
+  }, [engine, panes]);
 
   // Test and automation hook: the state a browser test cannot read from
   // pixels alone (current slice, stored value at a point, measurements).
@@ -190,6 +202,11 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         return w ? vp.worldToCanvas(w) : null;
       },
       lengths: () => lengthAnnotations(),
+      plane: (i = 0) => {
+        const vp = viewportOf(i);
+        const id = vp?.getCurrentImageId();
+        return id ? { plane: metaData.get('imagePlaneModule', id), spacing: vp?.getImageData()?.spacing, calibration: vp?.getCornerstoneImage()?.calibration } : null;
+      },
       positions: (i = 0) => (viewportOf(i) ? stackPositions.get(viewportOf(i)!.getImageIds()[0]) : undefined),
     };
     return () => {
@@ -226,7 +243,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
             const uid = tag(p, '0020000D');
             return (
               <li key={uid}>
-                <button onClick={() => void hangPrior(uid)} className={panes[1]?.study === uid ? 'on' : ''}>
+                <button onClick={() => void hangPrior(uid)} data-study={uid} className={panes[1]?.study === uid ? 'on' : ''}>
                   {fmtDate(tag(p, '00080020'))} {tag(p, '00080061') || tag(p, '00080060')} <span className="muted">{tag(p, '00081030')}</span>
                 </button>
               </li>
@@ -286,6 +303,7 @@ interface Info {
   zoom: number;
   position: number;
   imageId: string;
+  shown: string; // the image on display (imageId until it has loaded)
 }
 
 function paneInfo(vp?: Types.IStackViewport): Info | null {
@@ -298,6 +316,7 @@ function paneInfo(vp?: Types.IStackViewport): Info | null {
   return {
     index: idx, count: ids.length, rows: img?.rows ?? 0, columns: img?.columns ?? 0, center: cw.center, width: cw.width,
     invert: !!props.invert, zoom: vp.getZoom(), position: stackPositions.get(ids[0])?.[idx] ?? NaN, imageId: ids[idx] ?? '',
+    shown: img?.imageId ?? '',
   };
 }
 
@@ -329,7 +348,7 @@ function Pane({ index, engine, group, spec, active, overlays, onFocus }: {
     if (!e) return;
     engine.enableElement({ viewportId: id, type: Enums.ViewportType.STACK, element: e, defaultOptions: { background: [0, 0, 0] } });
     tools.ToolGroupManager.getToolGroup(group)?.addViewport(id, engine.id);
-    const resize = new ResizeObserver(() => engine.resize(true, true));
+    const resize = new ResizeObserver(() => engine.resize(true, false));
     resize.observe(e);
     const update = () => setInfo(paneInfo(engine.getViewport(id) as Types.IStackViewport));
     const evs = [Enums.Events.IMAGE_RENDERED, Enums.Events.STACK_NEW_IMAGE, Enums.Events.VOI_MODIFIED, Enums.Events.CAMERA_MODIFIED];

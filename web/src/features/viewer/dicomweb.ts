@@ -61,7 +61,9 @@ export function seriesList(study: string): Promise<DicomJSON[]> {
 
 // priorsOf lists the patient's other studies the caller may see (QIDO-RS;
 // the server applies the caller's scope), newest first.
-export async function priorsOf(study: string, patientID: string): Promise<DicomJSON[]> {
+export async function priorsOf(study: string): Promise<DicomJSON[]> {
+  const [cur] = await getJSON<DicomJSON[]>(`/dicomweb/studies?StudyInstanceUID=${enc(study)}`);
+  const patientID = String(cur?.['00100020']?.Value?.[0] ?? '');
   if (!patientID) return [];
   const all = await getJSON<DicomJSON[]>(`/dicomweb/studies?PatientID=${enc(patientID)}&includefield=00081030&includefield=00080061`);
   return all
