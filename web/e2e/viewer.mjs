@@ -9,7 +9,9 @@
 //  3. a length measurement equals the distance times Pixel Spacing;
 //  4. the prior hangs beside it (1x2) and follows the current study's
 //     scrolling by slice position;
-//  5. a key image saved by dr.alpha is seen by dr.bravo.
+//  5. a key image saved by dr.alpha is seen by dr.bravo;
+//  6. the next assigned case is prefetched and opens without a frame
+//     request; logout empties the image cache.
 // Screenshots go to $SHOTS.
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
@@ -71,6 +73,9 @@ const bravo = await launch();
 try {
   const page = alpha.context.pages()[0] ?? (await alpha.context.newPage());
   page.on('pageerror', (e) => log('page error:', e.message));
+  const failed = new Map();
+  page.on('response', (r) => r.status() >= 400 && failed.set(r.url().replace(/\/instances\/.*/, '/…'), r.status()));
+  page.on('requestfailed', (r) => failed.set(r.url().replace(/\/instances\/.*/, '/…'), r.failure()?.errorText));
   const csp = [];
   page.on('console', (m) => m.type() === 'error' && /Content Security Policy/.test(m.text()) && csp.push(m.text()));
   await signIn(page, 'dr.alpha');
@@ -182,6 +187,40 @@ try {
   const text = await item.textContent();
   check(text.includes('dr.alpha') && (await item.getAttribute('data-sop')) === keySop && text.includes(len.value.toFixed(1)),
     `dr.bravo sees dr.alpha's key image: ${JSON.stringify(text)}`);
+
+  // Prefetch: the next assigned cases were fetched behind the open one;
+  // opening one from the worklist needs no frame from the network.
+  await page.waitForFunction(() => {
+    const c = window.__lightboxCache();
+    return c.studies.length > 0 && c.pending === 0;
+  }, null, { timeout: 60000 });
+  const pre = await page.evaluate(() => window.__lightboxCache());
+  log(`prefetched ${pre.done} frames of ${pre.studies.length} assigned cases, cache ${(pre.bytes / 1e6).toFixed(1)} MB`);
+  await page.getByRole('button', { name: 'Back to worklist' }).click();
+  const row = page.locator(`tr[data-study="${pre.studies[0]}"]`);
+  await row.waitFor({ timeout: 20000 });
+  const frameRequests = [];
+  const onReq = (r) => r.url().includes('/frames/') && frameRequests.push(r.url());
+  page.on('request', onReq);
+  const t1 = Date.now();
+  await row.getByRole('button', { name: /^Open/ }).click();
+  await page.waitForFunction(() => {
+    const q = window.__lightboxViewer?.pane(0);
+    return q?.rows > 0 && q.shown === q.imageId;
+  }, null, { timeout: 30000 });
+  const warm = Date.now() - t1;
+  page.off('request', onReq);
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(shots, 'viewer-prefetched.png') });
+  check(frameRequests.length === 0, `prefetched case opened in ${warm} ms with ${frameRequests.length} frame requests`);
+
+  log('failed requests', JSON.stringify([...failed]));
+  // Logout empties the decoded-image cache.
+  const cached = await page.evaluate(() => window.__lightboxCache().bytes);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const left = await page.evaluate(() => window.__lightboxCache().bytes);
+  check(cached > 0 && left === 0, `image cache ${cached} bytes before logout, ${left} after`);
 } catch (e) {
   failures++;
   log('FAIL', e.stack || e);

@@ -14,6 +14,7 @@ import { centerWidth, presetsFor, voiRange } from './presets';
 import { nearest } from './stack';
 import { KeyImages, type KeyImagesHandle } from './KeyImages';
 import { lengthAnnotations } from './measure';
+import { prefetchAssigned } from './prefetch';
 import './viewer.css';
 
 type Tool = 'wl' | 'pan' | 'zoom' | 'length';
@@ -95,6 +96,13 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   useEffect(() => {
     priorsOf(study).then(setPriors).catch(() => setPriors([]));
   }, [study]);
+
+  // Once this case is on screen, the next assigned cases come in behind it.
+  useEffect(() => {
+    if (!engine) return;
+    const t = setTimeout(() => void prefetchAssigned(study).catch(() => {}), 2000);
+    return () => clearTimeout(t);
+  }, [engine, study]);
 
   const viewportOf = useCallback(
     (i: number) => engine?.getViewport(`pane-${i}`) as Types.IStackViewport | undefined,
@@ -380,6 +388,8 @@ function Pane({ index, engine, group, spec, active, overlays, onFocus }: {
         setStack(s);
         await vp.setStack(s.imageIds, start);
         vp.render();
+        // The rest of the stack loads from the slice on display outwards.
+        tools.utilities.stackPrefetch.enable(vp.element);
       })
       .catch((e) => alive && setError(String(e)));
     return () => {

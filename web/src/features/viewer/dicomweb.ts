@@ -25,6 +25,10 @@ async function getJSON<T>(url: string): Promise<T> {
 
 const stacks = new Map<string, Promise<Stack>>();
 
+export function forgetStacks() {
+  stacks.clear();
+}
+
 // loadStack fetches a series' metadata once per page life.
 export function loadStack(study: string, series: string): Promise<Stack> {
   const key = `${study}/${series}`;
