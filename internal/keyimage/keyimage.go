@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/dcm"
 )
 
 // ErrInvalid marks a key image the store refuses (callers answer 422).
@@ -41,7 +42,7 @@ type KeyImage struct {
 // Validate checks what a client sends.
 func (k KeyImage) Validate() error {
 	switch {
-	case !uid(k.StudyUID) || !uid(k.SeriesUID) || !uid(k.SOPUID):
+	case !dcm.ValidUID(k.StudyUID) || !dcm.ValidUID(k.SeriesUID) || !dcm.ValidUID(k.SOPUID):
 		return fmt.Errorf("%w: study, series and SOP instance UIDs required (PS3.5 9.1)", ErrInvalid)
 	case k.Frame < 1 || k.Frame > 1<<20:
 		return fmt.Errorf("%w: frame must be at least 1", ErrInvalid)
@@ -54,18 +55,6 @@ func (k KeyImage) Validate() error {
 		}
 	}
 	return nil
-}
-
-func uid(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '.' {
-			return false
-		}
-	}
-	return true
 }
 
 // Store reads and writes key images.
