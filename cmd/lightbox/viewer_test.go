@@ -22,6 +22,7 @@ import (
 // ctFile is what the browser test checks of one generated CT slice.
 type ctFile struct {
 	study, date, sop   string
+	patient, issuer    string
 	rows, cols         int
 	spacing            []float64
 	thickness, probeHU float64
@@ -40,7 +41,8 @@ func readCT(t *testing.T, path string, col, row int) ctFile {
 		t.Fatal(err)
 	}
 	d := f.Dataset
-	c := ctFile{study: d.Str(dcm.TagStudyInstanceUID), date: d.Str(dcm.TagStudyDate), sop: d.Str(dcm.TagSOPInstanceUID)}
+	c := ctFile{study: d.Str(dcm.TagStudyInstanceUID), date: d.Str(dcm.TagStudyDate), sop: d.Str(dcm.TagSOPInstanceUID),
+		patient: d.Str(dcm.TagPatientID), issuer: d.Str(dcm.TagIssuerOfPatientID)}
 	c.rows, _ = d.Int(dcm.TagRows)
 	c.cols, _ = d.Int(dcm.TagColumns)
 	for _, s := range d.Strs(dcm.TagPixelSpacing) {
@@ -67,7 +69,8 @@ func TestViewerInBrowser(t *testing.T) {
 	needBrowser(t)
 	needTools(t, "storescu")
 	tmp := t.TempDir()
-	srv := startServer(t, "demo", "--data", filepath.Join(tmp, "data"), "--quiet", "1s")
+	data := filepath.Join(tmp, "data")
+	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
 	defer srv.stop(t)
 
 	// One patient, two CT studies a year apart: the newer is read, the
@@ -107,4 +110,26 @@ func TestViewerInBrowser(t *testing.T) {
 	want, _ := json.Marshal(map[string]any{"rows": current.rows, "columns": current.cols, "slices": slices, "spacing": current.spacing,
 		"thickness": current.thickness, "probe": probe, "values": values})
 	runBrowserScript(t, "viewer.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+current.study, "PRIOR_UID="+prior, "EXPECT="+string(want))
+
+	// Saving the key image (an update of the study, DICOM 110103 "U") and
+	// the colleague's reading are in the patient's audit trail.
+	who, e, code := run(t, "audit", "who", "--data", data, "--issuer", current.issuer, "--patient-id", current.patient)
+	if code != 0 {
+		t.Fatal(e)
+	}
+	found := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(who), "\n") {
+		var ev struct {
+			Action, Event, User string
+			Studies             []string
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && len(ev.Studies) > 0 && ev.Studies[0] == current.study {
+			found[ev.User+" "+ev.Event+" "+ev.Action] = true
+		}
+	}
+	for _, want := range []string{"dr.alpha 110103 U", "dr.bravo 110103 R"} {
+		if !found[want] {
+			t.Errorf("the audit trail lacks %s:\n%s", want, who)
+		}
+	}
 }
