@@ -132,6 +132,13 @@ try {
   await page.keyboard.press('o');
   check((await page.getByTestId('overlay').count()) === 1, 'O shows them again');
 
+  // Cine steps through the stack by itself.
+  const still = (await pane(page)).index;
+  await page.getByRole('button', { name: 'Cine' }).click();
+  await page.waitForFunction((i) => window.__lightboxViewer.pane(0).index !== i, still, { timeout: 5000 });
+  await page.getByRole('button', { name: 'Cine' }).click();
+  check(true, `cine moved from slice ${still + 1} to ${(await pane(page)).index + 1}`);
+
   // 3. Length: a horizontal line of 64 pixels.
   await page.getByRole('button', { name: 'Length' }).click();
   const a = await viewer(page, 'imageToCanvas', 0, 16, 40);

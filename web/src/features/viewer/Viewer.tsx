@@ -43,6 +43,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const [active, setActive] = useState(0);
   const [tool, setTool] = useState<Tool>('wl');
   const [overlays, setOverlays] = useState(true);
+  const [cine, setCine] = useState(0); // frames per second, 0 = stopped
+  const [fps, setFps] = useState(10);
   const [priors, setPriors] = useState<DicomJSON[]>([]);
   const [priorSeries, setPriorSeries] = useState<DicomJSON[]>([]);
   const keyImages = useRef<KeyImagesHandle>(null);
@@ -120,6 +122,29 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     if (best) setPanes((p) => [p[0], { study: prior, series: tag(best, '0020000E') }]);
   };
 
+  // Cine: the active pane steps through its stack at the chosen rate, looping.
+  useEffect(() => {
+    if (!cine) return;
+    const t = setInterval(() => {
+      const vp = viewportOf(active);
+      if (!vp) return;
+      const n = vp.getImageIds().length;
+      void vp.setImageIdIndex((vp.getCurrentImageIdIndex() + 1) % Math.max(1, n));
+    }, 1000 / cine);
+    return () => clearInterval(t);
+  }, [cine, active, viewportOf]);
+
+  // layout hangs n panes: those shown stay, the study's other series fill
+  // the rest (the first series again when there are fewer).
+  const layout = (n: number) =>
+    setPanes((p) => {
+      const out = p.slice(0, n);
+      const shown = new Set(out.map((x) => x.series));
+      const rest = series.map((s) => tag(s, '0020000E')).filter((u) => !shown.has(u));
+      while (out.length < n) out.push({ study, series: rest.shift() ?? out[0]?.series ?? '' });
+      return out;
+    });
+
   const act = (f: (vp: Types.IStackViewport) => void) => {
     const vp = viewportOf(active);
     if (!vp) return;
@@ -158,6 +183,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         case 'z': case 'Z': setTool('zoom'); return true;
         case 'l': case 'L': setTool('length'); return true;
         case 'k': case 'K': keyImages.current?.toggle(); return true;
+        case 'c': case 'C': setCine((c) => (c ? 0 : fps)); return true;
       }
       const n = Number(k);
       if (n >= 1 && n <= presets.length) {
@@ -222,7 +248,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     };
   }, [engine, viewportOf]);
 
-  const grid = panes.length > 1 ? 'grid-1x2' : 'grid-1x1';
+  const grid = panes.length > 2 ? 'grid-2x2' : panes.length > 1 ? 'grid-1x2' : 'grid-1x1';
   return (
     <section className="viewer" aria-label="Viewer" data-slot="viewer">
       <aside className="viewer-side">
@@ -281,6 +307,18 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
             </select>
           )}
           <button onClick={() => keyImages.current?.toggle()}>Key image</button>
+          <button aria-pressed={cine > 0} onClick={() => setCine((c) => (c ? 0 : fps))}>Cine</button>
+          <select aria-label="Cine rate" value={fps} onChange={(e) => {
+            setFps(Number(e.target.value));
+            setCine((c) => (c ? Number(e.target.value) : 0));
+          }}>
+            {[2, 5, 10, 15, 25, 30].map((f) => <option key={f} value={f}>{f} fps</option>)}
+          </select>
+          <select aria-label="Layout" value={panes.length} onChange={(e) => layout(Number(e.target.value))}>
+            <option value={1}>1×1</option>
+            <option value={2}>1×2</option>
+            <option value={4}>2×2</option>
+          </select>
         </div>
         {failed && <p className="error">The viewer could not start: {failed}</p>}
         <div ref={rootRef} className={`viewer-grid ${grid}`} tabIndex={0} onKeyDown={onKey} data-testid="viewer-grid">
