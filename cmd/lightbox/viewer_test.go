@@ -103,12 +103,34 @@ func TestViewerInBrowser(t *testing.T) {
 	if len(values) != slices || len(current.spacing) != 2 {
 		t.Fatalf("generated %d slices of the current study, pixel spacing %v", len(values), current.spacing)
 	}
+	// An MR and a CR (different modules, sizes and photometric handling)
+	// must display too.
+	others := map[string]map[string]int{}
+	for _, m := range []string{"MR", "CR"} {
+		dir := filepath.Join(tmp, m)
+		if _, e, code := run(t, "gen", "--out", dir, "--modality", m, "--slices", "4", "--patients", "1", "--facility", "SGH", "--seed", "1617"); code != 0 {
+			t.Fatal(e)
+		}
+		fs := dicomFiles(t, dir)
+		raw, err := os.ReadFile(fs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := dcm.ReadFile(bytes.NewReader(raw), dcm.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, _ := f.Dataset.Int(dcm.TagRows)
+		c, _ := f.Dataset.Int(dcm.TagColumns)
+		others[f.Dataset.Str(dcm.TagStudyInstanceUID)] = map[string]int{"rows": r, "columns": c}
+		files = append(files, fs...)
+	}
 	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
 	if out, err := exec.Command("storescu", append([]string{"-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, files...)...).CombinedOutput(); err != nil {
 		t.Fatalf("storescu: %v\n%s", err, out)
 	}
 	want, _ := json.Marshal(map[string]any{"rows": current.rows, "columns": current.cols, "slices": slices, "spacing": current.spacing,
-		"thickness": current.thickness, "probe": probe, "values": values})
+		"thickness": current.thickness, "probe": probe, "values": values, "others": others})
 	runBrowserScript(t, "viewer.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+current.study, "PRIOR_UID="+prior, "EXPECT="+string(want))
 
 	// Saving the key image (an update of the study, DICOM 110103 "U") and

@@ -222,8 +222,25 @@ try {
   check(frameRequests.length === 0, `prefetched case opened in ${warm} ms with ${frameRequests.length} frame requests`);
 
   log('failed requests', JSON.stringify([...failed]));
+  // The MR and the CR display with their own sizes.
+  for (const [uid, dims] of Object.entries(want.others)) {
+    await page.goto(`${base}/case/${encodeURIComponent(uid)}`);
+    await page.waitForFunction(() => {
+      const q = window.__lightboxViewer?.pane(0);
+      return q?.rows > 0 && q.shown === q.imageId;
+    }, null, { timeout: 30000 });
+    await page.waitForTimeout(300);
+    const q = await pane(page);
+    const st = await canvasStats(page);
+    const mod = await page.getByTestId('overlay').locator('.tr').textContent();
+    check(q.rows === dims.rows && q.columns === dims.columns && st.sd > 5,
+      `${mod.slice(0, 2)}: ${q.columns}×${q.rows} (file ${dims.columns}×${dims.rows}), canvas sd ${st.sd.toFixed(1)}`);
+    await page.screenshot({ path: join(shots, `viewer-${mod.slice(0, 2)}.png`) });
+  }
+
   // Logout empties the decoded-image cache.
   const cached = await page.evaluate(() => window.__lightboxCache().bytes);
+  // (the MR and CR pages above were loaded fresh: the cache holds them)
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
   const left = await page.evaluate(() => window.__lightboxCache().bytes);
