@@ -132,6 +132,13 @@ try {
   await page.keyboard.press('o');
   check((await page.getByTestId('overlay').count()) === 1, 'O shows them again');
 
+  // The tag browser shows the file's Pixel Spacing.
+  await page.getByRole('button', { name: 'Tags' }).click();
+  await page.getByLabel('Filter tags').fill('0028,0030');
+  const spacingRow = await page.getByTestId('tags').locator('tr').first().textContent();
+  check(spacingRow.includes(String(want.spacing[0]).slice(0, 6)), `tag browser: ${spacingRow}`);
+  await page.getByRole('button', { name: 'Tags' }).click();
+
   // Cine steps through the stack by itself.
   const still = (await pane(page)).index;
   await page.getByRole('button', { name: 'Cine' }).click();

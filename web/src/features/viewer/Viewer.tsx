@@ -15,14 +15,25 @@ import { nearest } from './stack';
 import { KeyImages, type KeyImagesHandle } from './KeyImages';
 import { lengthAnnotations } from './measure';
 import { prefetchAssigned } from './prefetch';
+import { TagBrowser } from './TagBrowser';
 import './viewer.css';
 
-type Tool = 'wl' | 'pan' | 'zoom' | 'length';
+type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'angle' | 'ellipse' | 'rect' | 'probe';
+const toolLabels: Record<Tool, string> = {
+  wl: 'W/L', pan: 'Pan', zoom: 'Zoom', length: 'Length', angle: 'Angle', ellipse: 'Ellipse', rect: 'Rectangle', probe: 'Probe',
+};
+// Measurement tools stay passive (their drawings can be edited) when
+// another tool has the left button.
+const measuring: Tool[] = ['length', 'angle', 'ellipse', 'rect', 'probe'];
 const toolNames: Record<Tool, string> = {
   wl: tools.WindowLevelTool.toolName,
   pan: tools.PanTool.toolName,
   zoom: tools.ZoomTool.toolName,
   length: tools.LengthTool.toolName,
+  angle: tools.AngleTool.toolName,
+  ellipse: tools.EllipticalROITool.toolName,
+  rect: tools.RectangleROITool.toolName,
+  probe: tools.ProbeTool.toolName,
 };
 
 interface PaneSpec {
@@ -45,6 +56,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const [overlays, setOverlays] = useState(true);
   const [cine, setCine] = useState(0); // frames per second, 0 = stopped
   const [fps, setFps] = useState(10);
+  const [tagsOpen, setTagsOpen] = useState(false);
   const [priors, setPriors] = useState<DicomJSON[]>([]);
   const [priorSeries, setPriorSeries] = useState<DicomJSON[]>([]);
   const keyImages = useRef<KeyImagesHandle>(null);
@@ -84,7 +96,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       if (t === tool) g.setToolActive(n, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Primary }] });
       else if (t === 'pan') g.setToolActive(n, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Auxiliary }] });
       else if (t === 'zoom') g.setToolActive(n, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Secondary }] });
-      else if (t === 'length') g.setToolPassive(n);
+      else if (measuring.includes(t)) g.setToolPassive(n);
       else g.setToolDisabled(n);
     });
   }, [engine, tool, ids]);
@@ -184,6 +196,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         case 'l': case 'L': setTool('length'); return true;
         case 'k': case 'K': keyImages.current?.toggle(); return true;
         case 'c': case 'C': setCine((c) => (c ? 0 : fps)); return true;
+        case 't': case 'T': setTagsOpen((v) => !v); return true;
       }
       const n = Number(k);
       if (n >= 1 && n <= presets.length) {
@@ -289,9 +302,9 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       </aside>
       <div className="viewer-main">
         <div className="viewer-tools" role="toolbar" aria-label="Viewer tools">
-          {(['wl', 'pan', 'zoom', 'length'] as Tool[]).map((t) => (
+          {(Object.keys(toolLabels) as Tool[]).map((t) => (
             <button key={t} aria-pressed={tool === t} onClick={() => setTool(t)}>
-              {{ wl: 'W/L', pan: 'Pan', zoom: 'Zoom', length: 'Length' }[t]}
+              {toolLabels[t]}
             </button>
           ))}
           <button onClick={invert}>Invert</button>
@@ -307,6 +320,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
             </select>
           )}
           <button onClick={() => keyImages.current?.toggle()}>Key image</button>
+          <button aria-pressed={tagsOpen} onClick={() => setTagsOpen((v) => !v)}>Tags</button>
           <button aria-pressed={cine > 0} onClick={() => setCine((c) => (c ? 0 : fps))}>Cine</button>
           <select aria-label="Cine rate" value={fps} onChange={(e) => {
             setFps(Number(e.target.value));
@@ -323,7 +337,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         {failed && <p className="error">The viewer could not start: {failed}</p>}
         <div ref={rootRef} className={`viewer-grid ${grid}`} tabIndex={0} onKeyDown={onKey} data-testid="viewer-grid">
           {engine && panes.map((p, i) => (
-            <Pane key={i} index={i} engine={engine} group={ids.group} spec={p} active={i === active} overlays={overlays}
+            <Pane key={i} index={i} engine={engine} group={ids.group} spec={p} active={i === active} overlays={overlays} tags={tagsOpen && i === active}
               onFocus={() => setActive(i)} />
           ))}
         </div>
@@ -380,8 +394,8 @@ function fmtDate(d: string) {
   return d.length === 8 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;
 }
 
-function Pane({ index, engine, group, spec, active, overlays, onFocus }: {
-  index: number; engine: RenderingEngine; group: string; spec: PaneSpec; active: boolean; overlays: boolean; onFocus: () => void;
+function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
+  index: number; engine: RenderingEngine; group: string; spec: PaneSpec; active: boolean; overlays: boolean; tags: boolean; onFocus: () => void;
 }) {
   const el = useRef<HTMLDivElement>(null);
   const [stack, setStack] = useState<Stack | null>(null);
@@ -440,6 +454,7 @@ function Pane({ index, engine, group, spec, active, overlays, onFocus }: {
     <div className={`viewer-pane${active ? ' active' : ''}`} onMouseDown={onFocus} data-testid={`pane-${index}`}>
       <div ref={el} className="viewer-canvas" onContextMenu={(e) => e.preventDefault()} />
       {error && <p className="error viewer-error">{error}</p>}
+      {tags && inst && <TagBrowser inst={inst} />}
       {overlays && inst && info && (
         <div className="viewer-overlay" data-testid="overlay">
           <div className="tl">

@@ -24,6 +24,10 @@ export const toolClasses = [
   tools.ZoomTool,
   tools.PanTool,
   tools.LengthTool,
+  tools.AngleTool,
+  tools.EllipticalROITool,
+  tools.RectangleROITool,
+  tools.ProbeTool,
 ];
 
 // cacheBytes bounds the decoded-image cache (prefetch included); least
