@@ -23,6 +23,11 @@ const study = process.env.STUDY_UID;
 const want = JSON.parse(process.env.EXPECT); // {rows, columns, slices, spacing:[row,col], probe:{col,row}, values:{sop: HU}}
 const password = 'lightbox-demo-password';
 const t0 = Date.now();
+// Only viewer.png is a README picture; the others are for looking at.
+const shot = async (page, name) => {
+  if (process.env.README_ONLY && name !== 'viewer') return;
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+};
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 let failures = 0;
 const check = (ok, what) => {
@@ -96,7 +101,7 @@ try {
   check(v.exp !== undefined && Math.abs(v.got - v.exp) < 0.5, `value at (${want.probe.col},${want.probe.row}) is ${v.got} HU, file says ${v.exp}`);
   let s = await canvasStats(page);
   check(s.sd > 5, `canvas not blank (${s.width}×${s.height}, mean ${s.mean.toFixed(1)}, sd ${s.sd.toFixed(1)})`);
-  await page.screenshot({ path: join(shots, 'viewer-open.png') });
+  await shot(page, 'viewer-open');
 
   // 2. Scroll by key and wheel; presets; invert; overlays.
   await page.getByTestId('viewer-grid').focus();
@@ -167,7 +172,7 @@ try {
   const exp = Math.hypot((c1 - c0) * want.spacing[1], (r1 - r0) * want.spacing[0]);
   check(Math.abs(len.value - exp) < 0.01 && Math.abs(c1 - c0 - 64) < 2,
     `length ${len.value.toFixed(2)} ${len.unit} over ${(c1 - c0).toFixed(1)} px = ${exp.toFixed(2)} mm at pixel spacing ${want.spacing.join('\\')}`);
-  await page.screenshot({ path: join(shots, 'viewer-length.png') });
+  await shot(page, 'viewer-length');
 
   // 5 (first half). K marks the image on display as a key image, with the line.
   await page.getByTestId('viewer-grid').focus();
@@ -189,7 +194,7 @@ try {
   const [cur, old] = [await pane(page, 0), await pane(page, 1)];
   check(Math.abs(cur.position - old.position) <= want.thickness / 2 + 0.01,
     `prior follows by position: current ${cur.position.toFixed(1)} mm (Im ${cur.index + 1}), prior ${old.position.toFixed(1)} mm (Im ${old.index + 1})`);
-  await page.screenshot({ path: join(shots, 'viewer.png') });
+  await shot(page, 'viewer');
   check(csp.length === 0, `no Content-Security-Policy violations ${csp.join(' | ')}`);
 
   // 5. Another reader opens the case and sees the key image with its line.
@@ -225,7 +230,7 @@ try {
   const warm = Date.now() - t1;
   page.off('request', onReq);
   await page.waitForTimeout(300);
-  await page.screenshot({ path: join(shots, 'viewer-prefetched.png') });
+  await shot(page, 'viewer-prefetched');
   check(frameRequests.length === 0, `prefetched case opened in ${warm} ms with ${frameRequests.length} frame requests`);
 
   log('failed requests', JSON.stringify([...failed]));
@@ -242,7 +247,7 @@ try {
     const mod = await page.getByTestId('overlay').locator('.tr').textContent();
     check(q.rows === dims.rows && q.columns === dims.columns && st.sd > 5,
       `${mod.slice(0, 2)}: ${q.columns}×${q.rows} (file ${dims.columns}×${dims.rows}), canvas sd ${st.sd.toFixed(1)}`);
-    await page.screenshot({ path: join(shots, `viewer-${mod.slice(0, 2)}.png`) });
+    await shot(page, `viewer-${mod.slice(0, 2)}`);
   }
 
   // Logout empties the decoded-image cache.
