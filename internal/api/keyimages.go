@@ -1,13 +1,13 @@
 package api
 
 import (
-	"database/sql"
 	"errors"
 	"net/http"
 	"strconv"
 
 	"lightbox/internal/auth"
 	"lightbox/internal/keyimage"
+	"lightbox/internal/query"
 )
 
 // Key images and their measurements, saved with the study (who, when):
@@ -30,14 +30,15 @@ func (a *API) keyImages() keyimage.Store { return keyimage.Store{DB: a.db, Now: 
 // caller's scope (the same answer, so scope does not leak existence).
 func (a *API) seesStudy(w http.ResponseWriter, r *http.Request, p *auth.Principal) (string, bool) {
 	study := r.PathValue("study")
-	var fac string
-	err := a.db.QueryRow(r.Context(), "SELECT facility_id FROM study WHERE study_uid = ?", study).Scan(&fac)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !p.Sees(fac)) {
-		writeError(w, http.StatusNotFound, "no such study")
-		return "", false
-	}
+	// The archive's facility of the study, through the query engine (the
+	// study table's read API), not SQL of our own.
+	fac, exists, err := query.New(a.db).StudyFacility(r.Context(), study)
 	if err != nil {
 		a.fail(w, err)
+		return "", false
+	}
+	if !exists || !p.Sees(fac) {
+		writeError(w, http.StatusNotFound, "no such study")
 		return "", false
 	}
 	return study, true
