@@ -92,6 +92,7 @@ func (s *mllpSink) find(substr ...string) string {
 }
 
 func TestReadingRoomInBrowser(t *testing.T) {
+	t.Parallel() // beside the idle test, which mostly waits
 	needBrowser(t)
 	needTools(t, "storescu")
 	tmp := t.TempDir()
@@ -100,6 +101,21 @@ func TestReadingRoomInBrowser(t *testing.T) {
 	// Seed the demo group, then lift dr.alpha's cap on open cases so the
 	// study sent below is leased to them beside the demo cases.
 	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stop once the demo studies are complete and on the worklist.
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+		var n int
+		if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM read_item").Scan(&n); err == nil && n >= 6 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the demo studies did not reach the worklist")
+		}
+	}
 	srv.stop(t)
 	out, e, code := run(t, "reader", "export", "--data", data)
 	if code != 0 {
@@ -126,11 +142,6 @@ func TestReadingRoomInBrowser(t *testing.T) {
 	defer srv.stop(t)
 
 	// Every demo facility's RIS is our listener.
-	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, f := range gen.Facilities() {
 		if err := outbox.SetEndpoint(ctx, d, outbox.Endpoint{FacilityID: f.Code, Kind: "hl7", Address: ris.ln.Addr().String()}); err != nil {
 			t.Fatal(err)
@@ -147,7 +158,7 @@ func TestReadingRoomInBrowser(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
 	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
 
-	runBrowserScript(t, "reading-room.mjs", "BASE_URL=http://"+srv.http,
+	runBrowserScript(t, srv, "reading-room.mjs", "BASE_URL=http://"+srv.http,
 		"STUDY_UID="+studyUIDOf(t, studies),
 		"SEND_CMD="+strings.Join(append([]string{"storescu", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, files...), "\x1f"))
 
@@ -191,7 +202,7 @@ func needBrowser(t *testing.T) browserEnv {
 
 // runBrowserScript runs web/e2e/<script> with node; screenshots go to
 // $LIGHTBOX_SCREENSHOTS (then only the README's) or a folder under /tmp.
-func runBrowserScript(t *testing.T, script string, env ...string) {
+func runBrowserScript(t *testing.T, srv *server, script string, env ...string) {
 	t.Helper()
 	b := needBrowser(t)
 	shots, readmeOnly := os.Getenv("LIGHTBOX_SCREENSHOTS"), "1"
@@ -218,15 +229,46 @@ func runBrowserScript(t *testing.T, script string, env ...string) {
 	}
 	t.Logf("%s:\n%s", script, log.String())
 	if err != nil {
-		t.Fatalf("%s failed: %v", script, err)
+		lines := strings.Split(srv.stderr.String(), "\n")
+		t.Fatalf("%s failed: %v\nserver log (end):\n%s", script, err, strings.Join(lines[max(0, len(lines)-80):], "\n"))
 	}
 }
 
 // TestIdleLogoffInBrowser: the idle warning a minute before the server's
 // timeout, "stay signed in", then the automatic logoff.
 func TestIdleLogoffInBrowser(t *testing.T) {
+	t.Parallel()
 	needBrowser(t)
 	srv := startServer(t, "demo", "--data", t.TempDir(), "--quiet", "1s", "--idle-timeout", "75s")
 	defer srv.stop(t)
-	runBrowserScript(t, "idle.mjs", "BASE_URL=http://"+srv.http)
+	runBrowserScript(t, srv, "idle.mjs", "BASE_URL=http://"+srv.http)
+}
+
+// TestReconnectInBrowser: the server goes away under an open board; the
+// app says so, reconnects by itself when the server is back and
+// resynchronises (the session survives the restart).
+func TestReconnectInBrowser(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	data, sync := t.TempDir(), t.TempDir()
+	args := []string{"demo", "--data", data, "--quiet", "1s", "--http", "127.0.0.1:" + freePort(t)}
+	srv := startServer(t, args...)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The script writes "down" once the board is live; the server
+		// restarts, then "up" tells the script to expect it back.
+		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err := os.Stat(filepath.Join(sync, "down")); err == nil {
+				srv.stop(t)
+				time.Sleep(4 * time.Second) // long enough for the banner
+				srv = startServer(t, args...)
+				_ = os.WriteFile(filepath.Join(sync, "up"), nil, 0o600)
+				return
+			}
+		}
+	}()
+	runBrowserScript(t, srv, "reconnect.mjs", "BASE_URL=http://"+srv.http, "SYNC_DIR="+sync)
+	<-done
+	srv.stop(t)
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -203,7 +204,10 @@ type server struct {
 
 func startServer(t *testing.T, args ...string) *server {
 	t.Helper()
-	args = append(args, "--http", "127.0.0.1:0", "--dicom", "127.0.0.1:0", "--hl7", "127.0.0.1:0", "--log-format", "json")
+	if !slices.Contains(args, "--http") { // a test that restarts the server keeps its address
+		args = append(args, "--http", "127.0.0.1:0")
+	}
+	args = append(args, "--dicom", "127.0.0.1:0", "--hl7", "127.0.0.1:0", "--log-format", "json")
 	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
 	pr, pw := io.Pipe()

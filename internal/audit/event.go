@@ -16,7 +16,7 @@ const DCMSystem = "DCM"
 // EventID is a DICOM audit event ID (CID 400), stored as its DCM code value.
 type EventID string
 
-// Audit event IDs (DICOM CID 400) and where Lightbox emits them (DOMAIN §10).
+// Audit event IDs (DICOM CID 400) and where Lightbox emits them (docs/domain.md §10).
 const (
 	ApplicationActivity  EventID = "110100" // start / stop
 	AuditLogUsed         EventID = "110101" // audit log viewed or exported

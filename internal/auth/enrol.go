@@ -2,9 +2,7 @@ package auth
 
 import (
 	"errors"
-	"math"
 	"net/http"
-	"strconv"
 )
 
 // First-login enrolment in the browser. An administrator or radiologist
@@ -22,10 +20,7 @@ import (
 func (s *Service) enrolCheck(w http.ResponseWriter, r *http.Request) (credentials, *Principal, bool) {
 	ctx := r.Context()
 	ip := s.ClientIP(r)
-	if ok, wait := s.limiter.allow(ip, s.opt.Now()); !ok {
-		s.event(ctx, Event{Type: "rate-limited", RemoteIP: ip.String()})
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		writeError(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+	if s.rateLimited(w, r, true) {
 		return credentials{}, nil, false
 	}
 	c, ok := readCredentials(w, r)

@@ -257,10 +257,7 @@ func (s *Service) LoginHandler() http.Handler {
 		}
 		ctx := r.Context()
 		ip := s.ClientIP(r)
-		if ok, wait := s.limiter.allow(ip, s.opt.Now()); !ok {
-			s.event(ctx, Event{Type: "rate-limited", RemoteIP: ip.String()})
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			writeError(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+		if s.rateLimited(w, r, true) {
 			return
 		}
 		c, ok := readCredentials(w, r)
@@ -367,10 +364,7 @@ func (s *Service) ReauthHandler() http.Handler {
 			writeError(w, http.StatusUnauthorized, "re-authentication needs a browser session")
 			return
 		}
-		ip := s.ClientIP(r)
-		if ok, wait := s.limiter.allow(ip, s.opt.Now()); !ok {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-			writeError(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+		if s.rateLimited(w, r, false) {
 			return
 		}
 		c, ok := readCredentials(w, r)
@@ -392,6 +386,22 @@ func (s *Service) ReauthHandler() http.Handler {
 		}
 		writeJSON(w, http.StatusOK, s.sessionJSON(sess))
 	})
+}
+
+// rateLimited takes a token for the request's client network; without
+// one it answers 429 with Retry-After (and records the event when asked).
+func (s *Service) rateLimited(w http.ResponseWriter, r *http.Request, record bool) bool {
+	ip := s.ClientIP(r)
+	ok, wait := s.limiter.allow(ip, s.opt.Now())
+	if ok {
+		return false
+	}
+	if record {
+		s.event(r.Context(), Event{Type: "rate-limited", RemoteIP: ip.String()})
+	}
+	w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+	writeError(w, http.StatusTooManyRequests, ErrRateLimited.Error())
+	return true
 }
 
 // limiter is a token bucket per client network (an IPv4 address or an

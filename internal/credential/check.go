@@ -53,7 +53,7 @@ type Rules struct {
 	RequireHomeStateLicence bool
 	// AllowOffshoreFinalNonMedicare lets a reader abroad sign finals for a
 	// non-Medicare facility whose read type is plain "final". Off by default:
-	// DOMAIN §1 L8 gives readers abroad prelim-only privileges.
+	// docs/domain.md §1 L8 gives readers abroad prelim-only privileges.
 	AllowOffshoreFinalNonMedicare bool
 }
 

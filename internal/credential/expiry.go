@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultOffsets are the reminder offsets of DOMAIN §1 L4 (days).
+// DefaultOffsets are the reminder offsets of docs/domain.md §1 L4 (days).
 func DefaultOffsets() []int { return []int{90, 60, 30} }
 
 // Alert is one expiry reminder.

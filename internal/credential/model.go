@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// ReadKind is the kind of interpretation being produced (DOMAIN §1 L7).
+// ReadKind is the kind of interpretation being produced (docs/domain.md §1 L7).
 type ReadKind uint8
 
 const (
@@ -25,7 +25,7 @@ func (k ReadKind) String() string {
 	return "unknown"
 }
 
-// Priority is the ordered urgency from TQ1-9/OBR-27 (DOMAIN §4 TAT3).
+// Priority is the ordered urgency from TQ1-9/OBR-27 (docs/domain.md §4 TAT3).
 type Priority uint8
 
 const (
@@ -104,7 +104,7 @@ func (p Presence) String() string {
 	return "offline"
 }
 
-// Workstation is the reader's diagnostic display class (DOMAIN §3 M4).
+// Workstation is the reader's diagnostic display class (docs/domain.md §3 M4).
 type Workstation string
 
 const (
@@ -139,7 +139,7 @@ const (
 	LicenceRestricted LicenceStatus = "restricted"
 )
 
-// License is one state medical licence (DOMAIN §1 L4). Licences issued
+// License is one state medical licence (docs/domain.md §1 L4). Licences issued
 // through the IMLC are still separate state licences with their own expiry.
 type License struct {
 	State        string        `json:"state"`
@@ -153,7 +153,7 @@ type License struct {
 	Source       string        `json:"source,omitempty"`
 }
 
-// Basis says how a privilege was granted (DOMAIN §2 C2).
+// Basis says how a privilege was granted (docs/domain.md §2 C2).
 type Basis string
 
 const (
@@ -171,7 +171,7 @@ type Scope struct {
 	Paediatrics bool     `json:"paediatrics,omitempty"`
 }
 
-// Privilege is a facility's grant to a reader (DOMAIN §2 C5).
+// Privilege is a facility's grant to a reader (docs/domain.md §2 C5).
 type Privilege struct {
 	Facility    string `json:"facility"`
 	Scope       Scope  `json:"scope"`
@@ -202,7 +202,7 @@ type Malpractice struct {
 	Expires      Date     `json:"expires"`
 }
 
-// MQSA is a reader's mammography interpreting-physician status (DOMAIN §3).
+// MQSA is a reader's mammography interpreting-physician status (docs/domain.md §3).
 // Qualified is the medical-staff office's determination; QualifiedUntil and
 // Last24Months let the check also block a count that has fallen below 960.
 type MQSA struct {
@@ -343,7 +343,7 @@ const (
 	defaultFinalAfterPre          = 12 * time.Hour
 )
 
-// StartEvent names the timestamp an SLA clock starts from (DOMAIN §4 TAT1).
+// StartEvent names the timestamp an SLA clock starts from (docs/domain.md §4 TAT1).
 type StartEvent string
 
 const (
@@ -397,7 +397,7 @@ func (f *Facility) location() *time.Location {
 }
 
 // DefaultSLA is used for classes a facility has not contracted. The values
-// are the public norms of DOMAIN §4 (vRad stroke <20 min, trauma
+// are the public norms of docs/domain.md §4 (vRad stroke <20 min, trauma
 // average <12 min so 20 min target, STAT ≤30 min, urgent 12 h → ASAP
 // 4 h here as a tighter teleradiology contract, routine 24 h).
 func DefaultSLA(c Class) SLA {
@@ -515,13 +515,13 @@ func (s *Study) Class() Class {
 	return ClassRoutine
 }
 
-// mammoCPT are the MQSA mammography codes of DOMAIN §3.
+// mammoCPT are the MQSA mammography codes of docs/domain.md §3.
 var mammoCPT = map[string]bool{"77061": true, "77062": true, "77063": true, "77065": true, "77066": true, "77067": true, "G0279": true}
 
 // dbtCPT are the tomosynthesis codes (need the 8 h DBT training).
 var dbtCPT = map[string]bool{"77061": true, "77062": true, "77063": true, "G0279": true}
 
-// Mammography SOP classes (DOMAIN §3).
+// Mammography SOP classes (docs/domain.md §3).
 const (
 	SOPDigitalMammo      = "1.2.840.10008.5.1.4.1.1.1.2"
 	SOPDigitalMammoProc  = "1.2.840.10008.5.1.4.1.1.1.2.1"
@@ -532,7 +532,7 @@ const (
 
 var mammoSOP = map[string]bool{SOPDigitalMammo: true, SOPDigitalMammoProc: true, SOPBreastTomo: true, SOPBreastProjection: true, SOPBreastProjectionP: true}
 
-// IsMammography reports whether the study is MQSA mammography (DOMAIN §3):
+// IsMammography reports whether the study is MQSA mammography (docs/domain.md §3):
 // a mammography CPT, modality MG, or a mammography SOP class. Breast US and
 // MRI are not MQSA and do not match.
 func (s *Study) IsMammography() bool {

@@ -24,13 +24,13 @@ type RVUEntry struct {
 	Description string
 }
 
-// RVUTable maps CPT → work RVU by effective date (DOMAIN §7). It is
+// RVUTable maps CPT → work RVU by effective date (docs/domain.md §7). It is
 // immutable after loading, so one table may be shared between goroutines.
 type RVUTable struct {
 	byCPT map[string][]RVUEntry // sorted by Effective
 }
 
-// DefaultRVU returns the table embedded from DOMAIN.md §7 (2024 and 2026
+// DefaultRVU returns the table embedded from docs/domain.md §7 (2024 and 2026
 // values). Production should load the annual CMS PPRRVU file with LoadRVU.
 func DefaultRVU() *RVUTable {
 	t, err := LoadRVU(bytes.NewReader(defaultRVUCSV))

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// ShiftType names a coverage model (DOMAIN §8).
+// ShiftType names a coverage model (docs/domain.md §8).
 type ShiftType string
 
 const (

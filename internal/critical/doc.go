@@ -1,5 +1,5 @@
 // Package critical runs closed-loop communication of critical imaging
-// results (DOMAIN §5: ACR Practice Parameter for Communication, ACR
+// results (docs/domain.md §5: ACR Practice Parameter for Communication, ACR
 // Actionable Reporting categories, Joint Commission NPSG.02.03.01).
 //
 // # The loop

@@ -20,7 +20,7 @@ import (
 // Options configure the service.
 type Options struct {
 	// Quiet is how long a study must receive no instance before it is
-	// considered complete and put on the worklist (DOMAIN §4 T3).
+	// considered complete and put on the worklist (docs/domain.md §4 T3).
 	Quiet time.Duration
 	// TickEvery is how often timers run (lease, presence, shift, expiry).
 	TickEvery time.Duration

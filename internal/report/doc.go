@@ -8,8 +8,8 @@
 //
 // Every save is a new draft version; every signature is a new signed
 // version. Versions are append-only: no signed row is ever updated
-// (DOMAIN §9 W4). Signing re-checks the reader with credential.Check at
-// that moment and with the signature's physical location (DOMAIN §1 L3,
+// (docs/domain.md §9 W4). Signing re-checks the reader with credential.Check at
+// that moment and with the signature's physical location (docs/domain.md §1 L3,
 // L6–L8). A final may be signed over another reader's prelim; both are
 // kept, and a material difference (impression changed beyond whitespace
 // and case, or the final signer's flag) records a Discrepancy (§5 CR4).
@@ -19,7 +19,7 @@
 // Each signed version enqueues an ORU^R01 (v2.5.1) to the facility's
 // "hl7" endpoint in the signing transaction. OBR-25/OBX-11: prelim P,
 // final F, correction C, addendum C with the full text plus every addendum
-// (DOMAIN §9 "usually C"; a facility may choose A instead), or P while the
+// (docs/domain.md §9 "usually C"; a facility may choose A instead), or P while the
 // report is still preliminary.
 //
 // # Logging

@@ -43,7 +43,7 @@ const (
 	StatusAppended    = "appended" // an addendum after the final (or prelim)
 )
 
-// Signer is who signs a version and where they physically are (DOMAIN §1
+// Signer is who signs a version and where they physically are (docs/domain.md §1
 // L6: the location, not the licence, decides what they may sign).
 type Signer struct {
 	ReaderID string              `json:"reader_id"`
@@ -127,7 +127,7 @@ type Report struct {
 }
 
 // Discrepancy is a material difference between a prelim and the final
-// signed over it (DOMAIN §5 CR4).
+// signed over it (docs/domain.md §5 CR4).
 type Discrepancy struct {
 	ID                 int64     `json:"id"`
 	ReportID           string    `json:"report_id"`
@@ -160,7 +160,7 @@ var (
 )
 
 // IneligibleError is a refusal by the eligibility re-check at signing
-// (DOMAIN §1 L3, L8; credential.Check). Its message lists the reasons.
+// (docs/domain.md §1 L3, L8; credential.Check). Its message lists the reasons.
 type IneligibleError struct {
 	Kind       credential.ReadKind
 	Exclusions []credential.Exclusion

@@ -17,7 +17,7 @@ var (
 // resultStatus is OBR-25 / OBX-11 for version v given the versions up to
 // it: P, F, C; an addendum is P while the report is preliminary, else the
 // facility's addendum status (C by default: the full text plus the
-// addendum, DOMAIN §9; A where the site wants it).
+// addendum, docs/domain.md §9; A where the site wants it).
 func resultStatus(vs []Version, v Version, fs FacilitySettings) string {
 	if v.Kind == KindAddendum {
 		sm := summarize(vs)

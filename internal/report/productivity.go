@@ -140,7 +140,7 @@ const (
 )
 
 // Productivity totals signed prelims and finals with signed_at in
-// [from, to) per reader and per shift (DOMAIN §7): work RVUs of finals go
+// [from, to) per reader and per shift (docs/domain.md §7): work RVUs of finals go
 // to the final signer; prelims count as unbilled workload; RVU/hour comes
 // from the reader's signing timestamps; pay from the per-case rates.
 func (s *Service) Productivity(ctx context.Context, from, to time.Time) (*Productivity, error) {

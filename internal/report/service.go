@@ -49,7 +49,7 @@ type Options struct {
 	// NotifyDiscrepancy tells the prelim reader that the final differs
 	// materially from their prelim (peer learning). Called after commit.
 	NotifyDiscrepancy func(ctx context.Context, prelimReaderID string, d Discrepancy)
-	// OnDiscrepancy starts a discrepancy communication (DOMAIN §5 situation
+	// OnDiscrepancy starts a discrepancy communication (docs/domain.md §5 situation
 	// 2) when the discrepant prelim had been communicated. Called after
 	// commit; an error is logged.
 	OnDiscrepancy func(ctx context.Context, d Discrepancy) error
@@ -242,7 +242,7 @@ func (s *Service) credStudy(ctx context.Context, st *study) (*credential.Study, 
 }
 
 // signerFor completes a signer from the roster and checks the reader's
-// eligibility for a read of this kind now (DOMAIN §1 L3: re-checked at
+// eligibility for a read of this kind now (docs/domain.md §1 L3: re-checked at
 // signing). A location claimed at signing is used, except that a reader the
 // roster places outside the US cannot sign as if in the US.
 func (s *Service) signerFor(ctx context.Context, st *study, by Signer, kind credential.ReadKind, now time.Time) (Signer, error) {
@@ -498,7 +498,7 @@ type SignRequest struct {
 }
 
 // checkContent refuses an empty impression and invalid structured fields;
-// MQSA mammography always needs BI-RADS and density (DOMAIN §3 M3).
+// MQSA mammography always needs BI-RADS and density (docs/domain.md §3 M3).
 func (s *Service) checkContent(ctx context.Context, st *study, c Content) error {
 	if strings.TrimSpace(c.Impression) == "" {
 		return ErrEmptyImpression
@@ -677,7 +677,7 @@ func (s *Service) write(ctx context.Context, st *study, now time.Time,
 }
 
 // Addendum appends a system-generated addendum signed by `by` (e.g. the
-// critical-results communication statement, DOMAIN §5 CR5). It needs a
+// critical-results communication statement, docs/domain.md §5 CR5). It needs a
 // signed prelim or final; the signer's licence and privilege are
 // re-checked as for a prelim (documenting a communication is not a new
 // interpretation, so a reader abroad may document it). It goes out as an
@@ -835,7 +835,7 @@ type Delivery struct {
 }
 
 // Deliveries lists the ORU messages of a study's report and their outbox
-// state (DOMAIN §9 W5: delivered only when the ACK arrived).
+// state (docs/domain.md §9 W5: delivered only when the ACK arrived).
 func (s *Service) Deliveries(ctx context.Context, studyUID string) ([]Delivery, error) {
 	rep, err := s.Get(ctx, studyUID)
 	if err != nil {

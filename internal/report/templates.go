@@ -117,8 +117,8 @@ func (ts *Templates) Choose(cpt, modality string) (Template, bool) {
 	return Template{}, false
 }
 
-// mammoFields are the fields every MQSA mammography report needs (DOMAIN
-// §3 M3): the final assessment category and the breast density category.
+// mammoFields are the fields every MQSA mammography report needs
+// (docs/domain.md §3 M3): the final assessment category and the breast density category.
 // They come from the mammography template when the set has one.
 func mammoFields(ts *Templates) []Field {
 	if t, ok := ts.Get("mammo-screen"); ok {

@@ -45,7 +45,7 @@ func (s *Server) buildReading() error {
 			s.Dispatch.Notify(prelimReader, "discrepancy", d.StudyUID, "final by "+d.FinalReader+" differs from your preliminary read")
 		},
 		OnDiscrepancy: func(ctx context.Context, d report.Discrepancy) error {
-			// DOMAIN §5 situation 2 / CR4: a communicated prelim that the final
+			// docs/domain.md §5 situation 2 / CR4: a communicated prelim that the final
 			// changes materially must be communicated again.
 			_, err := s.Critical.Open(ctx, critical.OpenRequest{StudyUID: d.StudyUID, FacilityID: d.FacilityID, Category: "2",
 				Finding: critical.Finding{Text: "Final report differs materially from the communicated preliminary report"},

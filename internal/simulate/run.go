@@ -244,7 +244,7 @@ func (s *sim) run(ctx context.Context) error {
 				st.finalStage = true
 				s.res.Prelims++
 			}
-			r.rvu += st.s.WorkRVU // workload credit: prelims count as unbilled work (DOMAIN §7)
+			r.rvu += st.s.WorkRVU // workload credit: prelims count as unbilled work (docs/domain.md §7)
 			if _, err := s.apply(worklist.Signed{StudyID: st.s.ID, ReaderID: r.r.ID, Kind: kind}); err != nil && !errors.Is(err, worklist.ErrNotEligible) {
 				return err
 			}

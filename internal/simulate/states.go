@@ -30,7 +30,7 @@ var usStates = [...]stateInfo{
 	{"WV", 1.8, "America/New_York"}, {"WI", 5.9, "America/Chicago"}, {"WY", 0.6, "America/Denver"},
 }
 
-// imlc marks states issuing licences through the compact (DOMAIN §1, Oct
+// imlc marks states issuing licences through the compact (docs/domain.md §1, Oct
 // 2024 snapshot): readers hold more of these because they are quicker to get.
 var imlc = map[string]bool{"AL": true, "AZ": true, "CO": true, "DE": true, "DC": true, "GA": true, "ID": true, "IL": true, "IN": true,
 	"IA": true, "KS": true, "KY": true, "LA": true, "ME": true, "MD": true, "MI": true, "MN": true, "MS": true, "MO": true, "MT": true,

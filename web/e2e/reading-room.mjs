@@ -10,6 +10,7 @@
 //  6. logout leaves no patient data in browser storage.
 // Screenshots go to $SHOTS.
 import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launch } from './browser.mjs';
 import { totp } from './totp.mjs';
@@ -83,7 +84,10 @@ try {
   const sentAt = Date.now();
   const row = page.locator(`tr[data-study="${study}"]`);
   await row.waitFor({ timeout: 60000 });
-  log(`the sent study appeared ${((Date.now() - sentAt) / 1000).toFixed(1)} s after storescu finished (quiet period 1 s)`);
+  const shownAt = Date.now();
+  log(`the sent study appeared ${((shownAt - sentAt) / 1000).toFixed(1)} s after storescu finished (quiet period 1 s)`);
+  const lag = (shownAt - Date.parse(await row.getAttribute('data-updated'))) / 1000;
+  check(lag <= 2, `on screen ${lag.toFixed(2)} s after the server assigned it (SSE; goal ≤ 2 s)`);
   check(await page.evaluate(() => window.__sameDocument === true), 'appeared without a reload');
   await shot(page, 'worklist');
 
@@ -152,6 +156,29 @@ try {
   check(true, 'signed final after re-authentication');
   await shot(page, 'signed');
 
+  // The open critical loop stays in view on the worklist until closed.
+  await page.getByRole('link', { name: 'Worklist' }).click();
+  await page.getByRole('region', { name: 'Open critical results' }).getByText('Acute subdural haematoma').waitFor();
+  check(true, 'the open critical loop is listed on the worklist after signing');
+
+  // Station: a key binding saved on the server, the display and connection checks.
+  await page.getByRole('link', { name: 'Station' }).click();
+  await page.getByLabel('Key for Sign final').press('F9');
+  await page.getByRole('button', { name: 'Save keys' }).click();
+  await page.getByText('Saved.').waitFor();
+  await page.reload();
+  await page.waitForFunction(() => document.querySelector('input[aria-label="Key for Sign final"]')?.value === 'F9');
+  check(true, 'key map saved on the server (F9 signs final after a reload)');
+  for (const box of await page.getByRole('group', { name: 'What I see' }).getByRole('checkbox').all()) await box.check();
+  await page.getByRole('button', { name: 'Record pass' }).click();
+  await page.getByText(/Recorded: passed \(\d+×\d+, pixel ratio/).waitFor();
+  check(true, 'display check recorded with the screen size and pixel ratio');
+  await page.getByRole('button', { name: 'Measure' }).click();
+  const speed = page.getByText(/Latency \d+ ms · download \d+ Mbit\/s/);
+  await speed.waitFor({ timeout: 30000 });
+  log('connection check:', await speed.textContent());
+  await shot(page, 'station');
+
   // 6. Logout leaves nothing behind.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
@@ -171,7 +198,7 @@ try {
   failures++;
   log('FAIL', e.stack || e);
   try {
-    await alpha.context.pages()[0]?.screenshot({ path: join(shots, 'failure.png') });
+    await alpha.context.pages()[0]?.screenshot({ path: join(tmpdir(), 'lightbox-e2e-failure.png') });
   } catch {
     // the browser may be gone
   }

@@ -3,7 +3,7 @@
 // whoever listens, and turns a "reauth_required" answer into the
 // re-authentication dialog and one retry.
 import type {
-  Change, Contact, Content, CriticalResult, DicomJSON, Enrolment, Facility, Macro, Preferences, ReportView,
+  Change, Contact, Content, CriticalBoardItem, CriticalResult, DicomJSON, Enrolment, Facility, Macro, Preferences, ReportView,
   SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
 
@@ -76,7 +76,8 @@ async function request<T>(method: string, path: string, body?: unknown, o: Reque
   const err = new ApiError(res.status, typeof data === 'object' && data ? data : { error: String(data) });
   if (err.code === 'reauth_required' && !o.retried && reauthPrompt) {
     if (await reauthPrompt()) return request<T>(method, path, body, { ...o, retried: true });
-  } else if (res.status === 401 && !path.startsWith('/api/login') && path !== '/api/reauth') {
+  } else if (res.status === 401 && !path.startsWith('/api/login') && path !== '/api/reauth' && path !== '/api/session') {
+    // (a 401 on /api/session is the normal answer before login)
     unauthListeners.forEach((f) => f());
   }
   throw err;
@@ -133,7 +134,7 @@ export const api = {
   openCritical: (study_uid: string, category: string, text: string) =>
     request<CriticalResult>('POST', '/api/critical', { study_uid, category, finding: { text } }),
   critical: (id: string) => request<CriticalResult>('GET', `/api/critical/${enc(id)}`),
-  criticalBoard: () => request<{ now: string; items: CriticalResult[] }>('GET', '/api/critical/board?mine=1', undefined, { passive: true }),
+  criticalBoard: () => request<{ now: string; items: CriticalBoardItem[] }>('GET', '/api/critical/board?mine=1', undefined, { passive: true }),
   contacts: (facility: string) => request<Contact[]>('GET', `/api/critical/contacts?facility=${enc(facility)}`),
   attempt: (id: string, a: { method: string; to: { name: string; role?: string; callback?: string }; outcome: string; read_back: boolean }) =>
     request<CriticalResult>('POST', `/api/critical/${enc(id)}/attempts`, a),

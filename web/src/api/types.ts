@@ -168,6 +168,19 @@ export interface CriticalResult {
   attempts?: { at: string; recorded_at: string; method: string; outcome: string; read_back?: boolean; to?: { name: string } }[];
 }
 
+// One open loop as the critical-results board lists it.
+export interface CriticalBoardItem {
+  id: string;
+  facility_id: string;
+  study_uid: string;
+  category: string;
+  finding: string;
+  state: string;
+  deadline_at: string;
+  seconds_left: number;
+  overdue: boolean;
+}
+
 export interface Preferences {
   keys: Record<string, string>;
   break_minutes: number;

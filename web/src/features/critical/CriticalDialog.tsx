@@ -23,7 +23,7 @@ export function CriticalDialog({ study, facility, onClose }: { study: string; fa
     if (facility) api.contacts(facility).then(setContacts).catch(() => {});
     api.criticalBoard().then((b) => {
       const open = b.items.find((r) => r.study_uid === study && r.state !== 'closed');
-      if (open) setResult(open);
+      if (open) api.critical(open.id).then(setResult).catch(() => {});
     }).catch(() => {});
   }, [facility, study]);
 

@@ -8,6 +8,7 @@ import { comboOf } from '../station/keymap';
 import { usePrefs, useAction } from '../station/prefs';
 import { expandAt } from './macros';
 import { preview } from './preview';
+import { ReasonDialog } from '../worklist/ReasonDialog';
 
 const sections: { key: keyof Content; label: string; rows: number }[] = [
   { key: 'clinical_history', label: 'Clinical history', rows: 2 },
@@ -33,6 +34,8 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
   const [error, setError] = useState('');
   const [showPreview, setShowPreview] = useState(false);
   const [addendum, setAddendum] = useState('');
+  const [correcting, setCorrecting] = useState(false);
+  const [askReason, setAskReason] = useState(false);
   const dirty = useRef(false);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const form = useRef<HTMLFormElement>(null);
@@ -92,7 +95,7 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
   };
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  const signed = view?.report.base;
+  const signed = correcting ? undefined : view?.report.base;
   const shownTemplates = useMemo(
     () => (allTemplates ? templates : templates.filter((t) => !t.modalities?.length || t.modalities.includes(modality))),
     [templates, allTemplates, modality],
@@ -102,7 +105,7 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
   const pickTemplate = (id: string) => {
     const t = templates.find((x) => x.id === id);
     if (!t) return update({ ...content, template_id: undefined });
-    const c: Content = { ...content, template_id: t.id };
+    const c: Content = { ...content, template_id: t.id, fields: { ...t.normal.fields, ...content.fields } };
     for (const s of sections) if (!c[s.key] && t.normal[s.key]) (c as Record<string, unknown>)[s.key] = t.normal[s.key];
     update(c);
   };
@@ -172,6 +175,7 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
           </label>
           <div className="row">
             <button onClick={() => void signAddendum()} disabled={!addendum.trim()}>Sign addendum</button>
+            <button onClick={() => { setContent(view!.report.base!.content); setCorrecting(true); }}>Correct…</button>
             <a className="button" href={api.pdfURL(uid)} target="_blank" rel="noreferrer">PDF</a>
             <button onClick={() => navigate('/')}>Worklist</button>
           </div>
@@ -212,13 +216,30 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
             </label>
           ))}
           <p className="muted small">Macros: type <code>.name</code> and press {keys.expandMacro} or Tab. Next field: {keys.nextField}.</p>
+          {correcting ? (
+            <div className="row">
+              <button type="button" className="primary" onClick={() => setAskReason(true)}>Sign correction</button>
+              <button type="button" onClick={() => setCorrecting(false)}>Cancel correction</button>
+            </div>
+          ) : (
           <div className="row">
             <button type="button" onClick={() => void sign('prelim')}>Sign preliminary</button>
             <button type="button" className="primary" onClick={() => void sign('final')}>Sign final</button>
             <button type="button" onClick={() => setShowPreview(!showPreview)} aria-expanded={showPreview}>Preview</button>
             <button type="button" className="danger" onClick={onCritical}>Critical…</button>
           </div>
+          )}
         </form>
+      )}
+      {askReason && (
+        <ReasonDialog title="Sign correction" label="Reason for the correction" submit="Sign correction" onCancel={() => setAskReason(false)}
+          onSubmit={async (reason) => {
+            await api.correct(uid, content, reason);
+            setAskReason(false);
+            setCorrecting(false);
+            remove(draftKey);
+            await reload();
+          }} />
       )}
       {showPreview && !signed && (
         <pre className="preview" aria-label="Preview as the clinician receives it">{preview(content, template)}</pre>

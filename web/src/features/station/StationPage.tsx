@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { actions, conflicts, normalise, type Action } from './keymap';
 import { usePrefs } from './prefs';
 import { ConnectionCheck } from './ConnectionCheck';
@@ -10,6 +10,7 @@ export function StationPage() {
   const { prefs, keys, save } = usePrefs();
   const [draft, setDraft] = useState<Record<string, string>>({ ...keys });
   const [status, setStatus] = useState('');
+  useEffect(() => setDraft({ ...keys }), [keys]); // the saved map arrives after the first render
   const clash = conflicts(Object.fromEntries(Object.entries(draft).map(([a, k]) => [a, normalise(k)])) as Record<Action, string>);
   return (
     <main aria-labelledby="station-title" className="station">

@@ -7,6 +7,7 @@ import { nextCase, person, state, view, type Filter, type SortKey } from './sort
 import { age, countdown, localTime } from './time';
 import { usePresence, useWorklist, type Presence } from './useWorklist';
 import { ReasonDialog } from './ReasonDialog';
+import { OpenLoops } from '../critical/OpenLoops';
 
 export async function openCase(uid: string) {
   await api.open(uid);
@@ -16,7 +17,7 @@ export async function openCase(uid: string) {
 export function WorklistPage() {
   const live = useWorklist(false);
   const [presence, setPresence] = useState<Presence>('available');
-  usePresence(presence, true);
+  usePresence(presence, true, live.refresh);
   const [filter, setFilter] = useState<Filter>({ modality: '', priority: '', text: '' });
   const [sort, setSort] = useState<SortKey>('queue');
   const [releasing, setReleasing] = useState<WorkItem | null>(null);
@@ -54,6 +55,16 @@ export function WorklistPage() {
         </div>
       )}
       {error && <div role="alert" className="error">{error}</div>}
+      <OpenLoops />
+      {live.notices.map((n) => (
+        <div key={`${n.study_uid}-${n.at}`} role="status" className="banner discrepancy">
+          Discrepancy: {n.reason}.{' '}
+          <a href={`/case/${encodeURIComponent(n.study_uid ?? '')}`} onClick={(e) => { e.preventDefault(); navigate(`/case/${encodeURIComponent(n.study_uid ?? '')}`); }}>
+            See the final report
+          </a>{' '}
+          <button onClick={() => live.dismiss(n)}>Dismiss</button>
+        </div>
+      ))}
       <div className="filters" role="search">
         <label>
           Modality{' '}
@@ -132,7 +143,7 @@ export function WorkTable({ items, facilities, now, onRelease, board, onReassign
           const c = countdown(it.deadline, now);
           const f = facilities[it.facility_id];
           return (
-            <tr key={it.study_uid} data-study={it.study_uid} className={c ? `risk-${c.risk}` : ''}>
+            <tr key={it.study_uid} data-study={it.study_uid} data-updated={it.updated_at} className={c ? `risk-${c.risk}` : ''}>
               <td><span className={`prio prio-${it.priority.toLowerCase()}`}>{it.priority.toUpperCase()}</span>{it.triage?.length ? ' ⚑' : ''}</td>
               <td className={`mono ${c ? `due-${c.risk}` : ''}`}>{c?.text ?? '—'}</td>
               <td>

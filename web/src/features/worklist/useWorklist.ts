@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, parseChange } from '../../api/client';
-import type { Facility, WorkItem } from '../../api/types';
+import type { Change, Facility, WorkItem } from '../../api/types';
 
 export interface Live {
   items: WorkItem[];
@@ -8,6 +8,8 @@ export interface Live {
   connected: boolean;
   loaded: boolean;
   refresh: () => void;
+  notices: Change[]; // discrepancy notices for a prelim reader, newest first
+  dismiss: (c: Change) => void;
 }
 
 // useWorklist keeps the reader's worklist (or the board) in step with the
@@ -19,6 +21,7 @@ export function useWorklist(board: boolean): Live {
   const [facilities, setFacilities] = useState<Record<string, Facility>>({});
   const [connected, setConnected] = useState(true);
   const [loaded, setLoaded] = useState(false);
+  const [notices, setNotices] = useState<Change[]>([]);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
 
   const fetchNow = useCallback(() => {
@@ -42,18 +45,18 @@ export function useWorklist(board: boolean): Live {
       .then((fs) => setFacilities(Object.fromEntries(fs.map((f) => [f.id, f]))))
       .catch(() => {});
     const es = new EventSource('/api/worklist/events');
-    let dropped = false;
+    // Every (re)connection resynchronises: changes published before the
+    // stream was subscribed (or while it was down) were not seen.
     es.onopen = () => {
       setConnected(true);
-      if (dropped) fetchNow();
-      dropped = false;
+      fetchNow();
     };
-    es.onerror = () => {
-      dropped = true;
-      setConnected(false);
-    };
+    es.onerror = () => setConnected(false);
     es.addEventListener('change', (e) => {
-      if (parseChange((e as MessageEvent).data)) refresh();
+      const c = parseChange((e as MessageEvent).data);
+      if (!c) return;
+      if (c.kind === 'discrepancy') setNotices((ns) => [c, ...ns]);
+      refresh();
     });
     // A stream that stays down (server restarted, network gone) is retried
     // by EventSource; polling bridges the gap so the list never goes stale.
@@ -67,14 +70,20 @@ export function useWorklist(board: boolean): Live {
     };
   }, [fetchNow, refresh]);
 
-  return { items, facilities, connected, loaded, refresh };
+  const dismiss = useCallback((c: Change) => setNotices((ns) => ns.filter((n) => n !== c)), []);
+  return { items, facilities, connected, loaded, refresh, notices, dismiss };
 }
 
 export type Presence = 'available' | 'reading' | 'away';
 
 // usePresence sends the heartbeat the engine expects (every 15 s, or what
 // the server asks); "away" keeps the reader logged on but stops new cases.
-export function usePresence(presence: Presence, enabled: boolean) {
+export function usePresence(presence: Presence, enabled: boolean, onFirstBeat?: () => void) {
+  const cb = useRef(onFirstBeat);
+  const fired = useRef(false);
+  useEffect(() => {
+    cb.current = onFirstBeat;
+  });
   useEffect(() => {
     if (!enabled) return;
     let t: ReturnType<typeof setTimeout>;
@@ -83,6 +92,9 @@ export function usePresence(presence: Presence, enabled: boolean) {
       api
         .heartbeat(presence === 'away')
         .then((r) => {
+          // Going online makes the engine assign work: look at once.
+          if (!fired.current) cb.current?.();
+          fired.current = true;
           if (!stopped) t = setTimeout(beat, (r.next_heartbeat_seconds || 15) * 1000);
         })
         .catch(() => {
