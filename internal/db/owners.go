@@ -50,6 +50,7 @@ var TableOwners = map[string]string{
 	"setting":            "demo",
 	"reader_pref":        "station",
 	"station_check":      "station",
+	"key_image":          "keyimage",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the
