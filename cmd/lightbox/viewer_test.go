@@ -131,7 +131,7 @@ func TestViewerInBrowser(t *testing.T) {
 	}
 	want, _ := json.Marshal(map[string]any{"rows": current.rows, "columns": current.cols, "slices": slices, "spacing": current.spacing,
 		"thickness": current.thickness, "probe": probe, "values": values, "others": others})
-	runBrowserScript(t, "viewer.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+current.study, "PRIOR_UID="+prior, "EXPECT="+string(want))
+	runBrowserScript(t, srv, "viewer.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+current.study, "PRIOR_UID="+prior, "EXPECT="+string(want))
 
 	// Saving the key image (an update of the study, DICOM 110103 "U") and
 	// the colleague's reading are in the patient's audit trail.

@@ -111,11 +111,17 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     priorsOf(study).then(setPriors).catch(() => setPriors([]));
   }, [study]);
 
-  // Once this case is on screen, the next assigned cases come in behind it.
+  // Once this case is on screen, the next assigned cases come in behind it
+  // (and cases assigned while it stays open, checked every 15 s).
   useEffect(() => {
     if (!engine) return;
-    const t = setTimeout(() => void prefetchAssigned(study).catch(() => {}), 2000);
-    return () => clearTimeout(t);
+    const run = () => void prefetchAssigned(study).catch(() => {});
+    const first = setTimeout(run, 2000);
+    const again = setInterval(run, 15000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(again);
+    };
   }, [engine, study]);
 
   const viewportOf = useCallback(
