@@ -6,6 +6,9 @@ import react from '@vitejs/plugin-react';
 // emptyOutDir stays off so the committed placeholder file survives.
 export default defineConfig({
   plugins: [react()],
+  // vtk.js (under Cornerstone3D) reaches xmlbuilder2, which extends Node's
+  // EventEmitter: the browser gets the \`events\` package instead.
+  resolve: { alias: { events: 'events/events.js' } },
   build: {
     outDir: '../internal/webapp/static',
     emptyOutDir: false,

@@ -120,6 +120,7 @@ func (a *API) Register(mux Mux) {
 	a.registerCoverage(mux)
 	a.registerDashboard(mux)
 	a.registerStation(mux)
+	a.registerKeyImages(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

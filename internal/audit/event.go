@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"lightbox/internal/dcm"
 )
 
 // DCMSystem is the coding scheme of every EventID and EventTypeCode here.
@@ -280,7 +282,7 @@ func (e *Event) normalize(now time.Time) error {
 		return errors.New("audit: patient issuer without patient ID")
 	}
 	for _, u := range e.StudyUIDs {
-		if !validUID(u) {
+		if !dcm.ValidUID(u) {
 			return fmt.Errorf("audit: invalid study instance UID %q", u)
 		}
 	}
@@ -290,18 +292,6 @@ func (e *Event) normalize(now time.Time) error {
 		}
 	}
 	return nil
-}
-
-func validUID(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if (c < '0' || c > '9') && c != '.' {
-			return false
-		}
-	}
-	return true
 }
 
 // who fills the participant fields of e from a.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/dcm"
 )
 
 // Filter selects events for Search. Zero fields do not filter. Results come
@@ -36,7 +37,7 @@ type Page struct {
 // fails without reading if that cannot be recorded. The 110101 event itself
 // is not among the results.
 func (l *Logger) Search(ctx context.Context, by Actor, f Filter) (Page, error) {
-	if f.StudyUID != "" && !validUID(f.StudyUID) {
+	if f.StudyUID != "" && !dcm.ValidUID(f.StudyUID) {
 		return Page{}, fmt.Errorf("audit: invalid study instance UID %q", f.StudyUID)
 	}
 	var detail []string

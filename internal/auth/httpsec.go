@@ -4,8 +4,11 @@ import "net/http"
 
 // ContentSecurityPolicy is the policy SecurityHeaders sends: scripts and
 // styles only from the origin (no inline script), images also from data:
-// and blob: URLs (rendered frames), no framing.
-const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+// and blob: URLs (rendered frames), no framing. 'wasm-unsafe-eval' lets the
+// viewer compile its same-origin WebAssembly image decoders (it permits
+// WebAssembly only, not eval of JavaScript). style-src-attr allows style
+// attributes only (Cornerstone's measurement labels set one), never <style>.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; style-src-attr 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // SecurityHeaders adds browser hardening headers to every response: CSP,
 // nosniff, no referrer, no framing, and HSTS (two years) when the request

@@ -220,7 +220,7 @@ func TestSessionsMiddlewareCSRF(t *testing.T) {
 				t.Fatalf("unauthenticated %d %s", w.Code, w.Body)
 			}
 			// Security headers on every response.
-			if !strings.Contains(w.Header().Get("Content-Security-Policy"), "script-src 'self';") ||
+			if !strings.Contains(w.Header().Get("Content-Security-Policy"), "script-src 'self' 'wasm-unsafe-eval';") ||
 				w.Header().Get("X-Content-Type-Options") != "nosniff" || w.Header().Get("X-Frame-Options") != "DENY" ||
 				w.Header().Get("Referrer-Policy") != "no-referrer" || w.Header().Get("Strict-Transport-Security") != "" {
 				t.Fatalf("headers %v", w.Header())

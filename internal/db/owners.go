@@ -57,6 +57,7 @@ var TableOwners = map[string]string{
 	"notify_delivery":     "notify",
 	"engine_call":         "cluster",
 	"station_check":       "station",
+	"key_image":           "keyimage",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

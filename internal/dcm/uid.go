@@ -34,3 +34,17 @@ const ImplementationClassUID = "2.25.190160134432165378329734862915385271049"
 
 // ImplementationVersionName is the short version label sent with the class UID.
 const ImplementationVersionName = "LIGHTBOX_1"
+
+// ValidUID reports whether s has the form of a UID (PS3.5 9.1: digits and
+// dots, at most 64 characters), so backslash lists and junk are refused.
+func ValidUID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}

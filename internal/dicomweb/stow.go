@@ -146,7 +146,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 	ctx := r.Context()
 	study := r.PathValue("study")
 	if study != "" {
-		if !validUID(study) {
+		if !dcm.ValidUID(study) {
 			h.fail(w, r, http.StatusBadRequest, "invalid Study Instance UID in the path")
 			return
 		}

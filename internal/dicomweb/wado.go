@@ -20,24 +20,10 @@ func target(r *http.Request) query.Target {
 	return query.Target{StudyUID: r.PathValue("study"), SeriesUID: r.PathValue("series"), SOPInstanceUID: r.PathValue("instance")}
 }
 
-// validUID reports whether s looks like a UID (digits and dots), so that
-// backslash lists and junk never reach the resolver as lists.
-func validUID(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
-			return false
-		}
-	}
-	return true
-}
-
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, scope query.Scope) ([]query.Instance, bool) {
 	t := target(r)
 	for _, u := range []string{t.StudyUID, t.SeriesUID, t.SOPInstanceUID} {
-		if u != "" && !validUID(u) {
+		if u != "" && !dcm.ValidUID(u) {
 			h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
 			return nil, false
 		}

@@ -112,6 +112,11 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 		return audit.OrderRecord, audit.Update, "order", true
 	case strings.HasPrefix(p, "/api/hl7/dead-letters"):
 		return audit.PatientRecord, audit.Read, "hl7-message", true
+	case strings.HasPrefix(p, "/api/studies/"): // key images and annotations
+		if read {
+			return audit.InstancesAccessed, audit.Read, "key-image", true
+		}
+		return audit.InstancesAccessed, audit.Update, "key-image", true
 	case strings.HasPrefix(p, "/api/reports"), strings.HasPrefix(p, "/api/critical"):
 		if read {
 			return audit.PatientRecord, audit.Read, "report", true

@@ -26,7 +26,16 @@ export function remove(key: string) {
 // clearAll empties every browser store this origin has: local and session
 // storage, Cache Storage and IndexedDB (the viewer's image cache will live
 // there). The server's logout also sends Clear-Site-Data.
+const clearHooks = new Set<() => void>();
+
+// onClear registers an in-memory store (the viewer's decoded images) that
+// clearAll empties too.
+export function onClear(f: () => void) {
+  clearHooks.add(f);
+}
+
 export async function clearAll() {
+  clearHooks.forEach((f) => f());
   localStorage.clear();
   sessionStorage.clear();
   if ('caches' in window) {

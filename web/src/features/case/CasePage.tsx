@@ -8,7 +8,7 @@ import { CriticalDialog } from '../critical/CriticalDialog';
 import { ReasonDialog } from '../worklist/ReasonDialog';
 import { person } from '../worklist/sort';
 import { age, countdown, localTime } from '../worklist/time';
-import { ViewerSlot } from './ViewerSlot';
+import { LazyViewer } from '../viewer/LazyViewer';
 
 // CasePage: the study's images on the left (the viewer slot), the report
 // on the right.
@@ -55,7 +55,7 @@ export function CasePage({ uid }: { uid: string }) {
         {item && <button onClick={() => setReleasing(true)}>Release</button>}
       </header>
       <div className="case-body">
-        <ViewerSlot study={uid} series={series} />
+        <LazyViewer study={uid} series={series} />
         <ReportPanel uid={uid} modality={item?.modality ?? (series[0] ? tag(series[0], '00080060') : '')} onCritical={() => setCritical(true)} />
       </div>
       {critical && <CriticalDialog study={uid} facility={item?.facility_id ?? ''} onClose={() => setCritical(false)} />}

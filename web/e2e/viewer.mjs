@@ -1,0 +1,273 @@
+// The diagnostic viewer in Debian's chromium, against a Lightbox the Go test
+// (cmd/lightbox/viewer_test.go) started with the demo group and a generated
+// CT study with one prior of the same patient:
+//  1. the current CT displays: image size, slice count, the stored value at
+//     a probe point (computed by the Go test from the DICOM file), pixels on
+//     the canvas that are not blank;
+//  2. the arrow key and the wheel change the slice; a W/L preset changes the
+//     window and the pixels; invert and the overlay key;
+//  3. a length measurement equals the distance times Pixel Spacing;
+//  4. the prior hangs beside it (1x2) and follows the current study's
+//     scrolling by slice position;
+//  5. a key image saved by dr.alpha is seen by dr.bravo;
+//  6. the next assigned case is prefetched and opens without a frame
+//     request; logout empties the image cache.
+// Screenshots go to $SHOTS.
+import { join } from 'node:path';
+import { launch } from './browser.mjs';
+import { totp } from './totp.mjs';
+
+const base = process.env.BASE_URL;
+const shots = process.env.SHOTS || '/tmp';
+const study = process.env.STUDY_UID;
+const want = JSON.parse(process.env.EXPECT); // {rows, columns, slices, spacing:[row,col], probe:{col,row}, values:{sop: HU}}
+const password = 'lightbox-demo-password';
+const t0 = Date.now();
+// Only viewer.png is a README picture; the others are for looking at.
+const shot = async (page, name) => {
+  if (process.env.README_ONLY && name !== 'viewer') return;
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+};
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+let failures = 0;
+const check = (ok, what) => {
+  if (!ok) failures++;
+  log(ok ? 'ok  ' : 'FAIL', what);
+};
+
+// signIn: a radiologist's first login enrols the second factor.
+async function signIn(page, user) {
+  await page.goto(base + '/login');
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const secret = (await page.getByTestId('totp-secret').textContent()).trim();
+  await page.getByLabel('Code from the app').fill(totp(secret));
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await page.getByTestId('whoami').waitFor();
+}
+
+const viewer = (page, f, ...args) => page.evaluate(([f, args]) => window.__lightboxViewer[f](...args), [f, args]);
+const pane = (page, i = 0) => viewer(page, 'pane', i);
+
+// canvasStats: mean and spread of the grey values the pane's canvas shows,
+// and a hash that changes when any pixel does.
+const canvasStats = (page, i = 0) => page.evaluate((i) => {
+  const c = document.querySelector(`[data-testid=pane-${i}] canvas`);
+  const ctx = c.getContext('2d');
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  let sum = 0, sq = 0, h = 0, n = 0;
+  for (let k = 0; k < d.length; k += 4) {
+    sum += d[k];
+    sq += d[k] * d[k];
+    h = (h * 31 + d[k]) | 0;
+    n++;
+  }
+  const mean = sum / n;
+  return { width: c.width, height: c.height, mean, sd: Math.sqrt(sq / n - mean * mean), hash: h };
+}, i);
+
+async function openCase(page) {
+  await page.goto(`${base}/case/${encodeURIComponent(study)}`);
+  await page.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows > 0, null, { timeout: 30000 });
+  await page.waitForTimeout(300); // the first render after the image arrives
+}
+
+const alpha = await launch();
+const bravo = await launch();
+try {
+  const page = alpha.context.pages()[0] ?? (await alpha.context.newPage());
+  page.on('pageerror', (e) => log('page error:', e.message));
+  const failed = new Map();
+  page.on('response', (r) => r.status() >= 400 && failed.set(r.url().replace(/\/instances\/.*/, '/…'), r.status()));
+  page.on('requestfailed', (r) => failed.set(r.url().replace(/\/instances\/.*/, '/…'), r.failure()?.errorText));
+  const csp = [];
+  page.on('console', (m) => m.type() === 'error' && /Content Security Policy/.test(m.text()) && csp.push(m.text()));
+  await signIn(page, 'dr.alpha');
+  const opened = Date.now();
+  await openCase(page);
+  log(`case page → first image ${Date.now() - opened} ms (cold, including the app's own requests)`);
+
+  // 1. Display.
+  let p = await pane(page);
+  check(p.rows === want.rows && p.columns === want.columns, `image ${p.columns}×${p.rows}`);
+  check(p.count === want.slices, `stack of ${p.count} slices`);
+  const sopOf = (id) => decodeURIComponent(/\/instances\/([^/]+)\/frames\//.exec(id)[1]);
+  const probe = async () => {
+    const q = await pane(page);
+    return { got: await viewer(page, 'probe', 0, want.probe.col, want.probe.row), exp: want.values[sopOf(q.imageId)] };
+  };
+  let v = await probe();
+  check(v.exp !== undefined && Math.abs(v.got - v.exp) < 0.5, `value at (${want.probe.col},${want.probe.row}) is ${v.got} HU, file says ${v.exp}`);
+  let s = await canvasStats(page);
+  check(s.sd > 5, `canvas not blank (${s.width}×${s.height}, mean ${s.mean.toFixed(1)}, sd ${s.sd.toFixed(1)})`);
+  await shot(page, 'viewer-open');
+
+  // 2. Scroll by key and wheel; presets; invert; overlays.
+  await page.getByTestId('viewer-grid').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction((i) => {
+    const q = window.__lightboxViewer.pane(0);
+    return q.index === i + 1 && q.shown === q.imageId;
+  }, p.index);
+  v = await probe();
+  check(Math.abs(v.got - v.exp) < 0.5, `ArrowDown: slice ${p.index + 2}/${p.count}, value ${v.got} = file ${v.exp}`);
+  const box = await page.getByTestId('pane-0').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, 100);
+  await page.waitForFunction((i) => window.__lightboxViewer.pane(0).index !== i + 1, p.index);
+  const afterWheel = (await pane(page)).index;
+  check(afterWheel !== p.index + 1, `wheel scrolled to slice ${afterWheel + 1}`);
+  await page.getByTestId('slice').filter({ hasText: `Im ${afterWheel + 1}/${p.count}` }).waitFor({ timeout: 5000 });
+  check(true, 'overlay shows the slice');
+
+  const before = await canvasStats(page);
+  await page.getByLabel('Window preset').selectOption({ label: '4 Lung -600/1500' });
+  await page.waitForFunction(() => window.__lightboxViewer.pane(0).center === -600);
+  await page.waitForTimeout(200);
+  p = await pane(page);
+  s = await canvasStats(page);
+  check(p.width === 1500 && s.hash !== before.hash, `lung preset: W ${p.width} L ${p.center}, pixels changed (mean ${before.mean.toFixed(1)} → ${s.mean.toFixed(1)})`);
+  await page.getByTestId('viewer-grid').focus();
+  await page.keyboard.press('1'); // brain preset by key
+  await page.waitForFunction(() => window.__lightboxViewer.pane(0).center === 40);
+  check(true, 'key 1: brain preset W 80 L 40');
+  await page.keyboard.press('o');
+  check((await page.getByTestId('overlay').count()) === 0, 'O hides the overlays');
+  await page.keyboard.press('o');
+  check((await page.getByTestId('overlay').count()) === 1, 'O shows them again');
+
+  // The tag browser shows the file's Pixel Spacing.
+  await page.getByRole('button', { name: 'Tags' }).click();
+  await page.getByLabel('Filter tags').fill('0028,0030');
+  const spacingRow = await page.getByTestId('tags').locator('tr').first().textContent();
+  check(spacingRow.includes(String(want.spacing[0]).slice(0, 6)), `tag browser: ${spacingRow}`);
+  await page.getByRole('button', { name: 'Tags' }).click();
+
+  // Cine steps through the stack by itself.
+  const still = (await pane(page)).index;
+  await page.getByRole('button', { name: 'Cine' }).click();
+  await page.waitForFunction((i) => window.__lightboxViewer.pane(0).index !== i, still, { timeout: 5000 });
+  await page.getByRole('button', { name: 'Cine' }).click();
+  check(true, `cine moved from slice ${still + 1} to ${(await pane(page)).index + 1}`);
+
+  // 3. Length: a horizontal line of 64 pixels.
+  await page.getByRole('button', { name: 'Length' }).click();
+  const a = await viewer(page, 'imageToCanvas', 0, 16, 40);
+  const b = await viewer(page, 'imageToCanvas', 0, 80, 40);
+  await page.mouse.move(box.x + a[0], box.y + a[1]);
+  await page.mouse.down();
+  await page.mouse.move(box.x + (a[0] + b[0]) / 2, box.y + a[1], { steps: 4 });
+  await page.mouse.move(box.x + b[0], box.y + b[1], { steps: 4 });
+  await page.mouse.up();
+  // The tool's statistics settle after the last move.
+  await page.waitForFunction(([sr, sc]) => {
+    const [l] = window.__lightboxViewer.lengths();
+    if (!l) return false;
+    const [[c0, r0], [c1, r1]] = l.points;
+    return Math.abs(l.value - Math.hypot((c1 - c0) * sc, (r1 - r0) * sr)) < 0.01;
+  }, want.spacing, { timeout: 5000 }).catch(() => {});
+  const [len] = await viewer(page, 'lengths');
+  const [[c0, r0], [c1, r1]] = len.points;
+  const exp = Math.hypot((c1 - c0) * want.spacing[1], (r1 - r0) * want.spacing[0]);
+  check(Math.abs(len.value - exp) < 0.01 && Math.abs(c1 - c0 - 64) < 2,
+    `length ${len.value.toFixed(2)} ${len.unit} over ${(c1 - c0).toFixed(1)} px = ${exp.toFixed(2)} mm at pixel spacing ${want.spacing.join('\\')}`);
+  await shot(page, 'viewer-length');
+
+  // 5 (first half). K marks the image on display as a key image, with the line.
+  await page.getByTestId('viewer-grid').focus();
+  await page.keyboard.press('k');
+  await page.getByTestId('key-images').locator('li').first().waitFor();
+  const keySop = await page.getByTestId('key-images').locator('li').first().getAttribute('data-sop');
+  check(keySop === sopOf((await pane(page)).imageId), 'key image saved for the image on display');
+
+  // 4. The prior beside it, scrolled by position.
+  await page.getByRole('button', { name: 'W/L' }).click();
+  const prior = page.getByTestId('priors').locator(`button[data-study="${process.env.PRIOR_UID}"]`);
+  check((await prior.count()) === 1, `the prior is listed (${await page.getByTestId('priors').locator('button').count()} studies of the patient in scope)`);
+  await prior.click();
+  await page.waitForFunction(() => window.__lightboxViewer.pane(1)?.rows > 0, null, { timeout: 30000 });
+  await page.getByTestId('pane-0').click();
+  await page.getByTestId('viewer-grid').focus();
+  for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowUp');
+  await page.waitForTimeout(500);
+  const [cur, old] = [await pane(page, 0), await pane(page, 1)];
+  check(Math.abs(cur.position - old.position) <= want.thickness / 2 + 0.01,
+    `prior follows by position: current ${cur.position.toFixed(1)} mm (Im ${cur.index + 1}), prior ${old.position.toFixed(1)} mm (Im ${old.index + 1})`);
+  await shot(page, 'viewer');
+  check(csp.length === 0, `no Content-Security-Policy violations ${csp.join(' | ')}`);
+
+  // 5. Another reader opens the case and sees the key image with its line.
+  const p2 = bravo.context.pages()[0] ?? (await bravo.context.newPage());
+  await signIn(p2, 'dr.bravo');
+  await openCase(p2);
+  const item = p2.getByTestId('key-images').locator('li').first();
+  await item.waitFor();
+  const text = await item.textContent();
+  check(text.includes('dr.alpha') && (await item.getAttribute('data-sop')) === keySop && text.includes(len.value.toFixed(1)),
+    `dr.bravo sees dr.alpha's key image: ${JSON.stringify(text)}`);
+
+  // Prefetch: the next assigned cases were fetched behind the open one;
+  // opening one from the worklist needs no frame from the network.
+  await page.waitForFunction(() => {
+    const c = window.__lightboxCache();
+    return c.studies.length > 0 && c.pending === 0;
+  }, null, { timeout: 60000 });
+  const pre = await page.evaluate(() => window.__lightboxCache());
+  log(`prefetched ${pre.done} frames of ${pre.studies.length} assigned cases, cache ${(pre.bytes / 1e6).toFixed(1)} MB`);
+  await page.getByRole('button', { name: 'Back to worklist' }).click();
+  const row = page.locator(`tr[data-study="${pre.studies[0]}"]`);
+  await row.waitFor({ timeout: 20000 });
+  const frameRequests = [];
+  const onReq = (r) => r.url().includes('/frames/') && frameRequests.push(r.url());
+  page.on('request', onReq);
+  const t1 = Date.now();
+  await row.getByRole('button', { name: /^Open/ }).click();
+  await page.waitForFunction(() => {
+    const q = window.__lightboxViewer?.pane(0);
+    return q?.rows > 0 && q.shown === q.imageId;
+  }, null, { timeout: 30000 });
+  const warm = Date.now() - t1;
+  page.off('request', onReq);
+  await page.waitForTimeout(300);
+  await shot(page, 'viewer-prefetched');
+  check(frameRequests.length === 0, `prefetched case opened in ${warm} ms with ${frameRequests.length} frame requests`);
+
+  log('failed requests', JSON.stringify([...failed]));
+  // The MR and the CR display with their own sizes.
+  for (const [uid, dims] of Object.entries(want.others)) {
+    await page.goto(`${base}/case/${encodeURIComponent(uid)}`);
+    await page.waitForFunction(() => {
+      const q = window.__lightboxViewer?.pane(0);
+      return q?.rows > 0 && q.shown === q.imageId;
+    }, null, { timeout: 30000 });
+    await page.waitForTimeout(300);
+    const q = await pane(page);
+    const st = await canvasStats(page);
+    const mod = await page.getByTestId('overlay').locator('.tr').textContent();
+    check(q.rows === dims.rows && q.columns === dims.columns && st.sd > 5,
+      `${mod.slice(0, 2)}: ${q.columns}×${q.rows} (file ${dims.columns}×${dims.rows}), canvas sd ${st.sd.toFixed(1)}`);
+    await shot(page, `viewer-${mod.slice(0, 2)}`);
+  }
+
+  // Logout empties the decoded-image cache.
+  const cached = await page.evaluate(() => window.__lightboxCache().bytes);
+  // (the MR and CR pages above were loaded fresh: the cache holds them)
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const left = await page.evaluate(() => window.__lightboxCache().bytes);
+  check(cached > 0 && left === 0, `image cache ${cached} bytes before logout, ${left} after`);
+} catch (e) {
+  failures++;
+  log('FAIL', e.stack || e);
+  try {
+    await alpha.context.pages()[0]?.screenshot({ path: join(shots, 'viewer-failure.png') });
+  } catch {
+    // the browser may be gone
+  }
+} finally {
+  await alpha.close();
+  await bravo.close();
+}
+console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
+process.exit(failures === 0 ? 0 : 1);

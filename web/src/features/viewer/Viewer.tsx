@@ -1,0 +1,483 @@
+// The diagnostic viewer (Cornerstone3D stack viewports): series
+// thumbnails, stack scroll by wheel and keys, window/level by drag and
+// presets, zoom/pan, invert, reset, corner overlays, length measurement,
+// key images saved with the study, and a prior hung beside the current
+// study, scrolled in step by slice position.
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Enums, metaData, RenderingEngine, type Types, utilities as csUtils } from '@cornerstonejs/core';
+import * as tools from '@cornerstonejs/tools';
+import type { DicomJSON } from '../../api/types';
+import { tag } from '../../api/client';
+import { initCornerstone } from './cornerstone';
+import { loadStack, priorsOf, seriesList, thumbnailURL, type Stack } from './dicomweb';
+import { centerWidth, presetsFor, voiRange } from './presets';
+import { nearest } from './stack';
+import { KeyImages, type KeyImagesHandle } from './KeyImages';
+import { lengthAnnotations } from './measure';
+import { prefetchAssigned } from './prefetch';
+import { TagBrowser } from './TagBrowser';
+import './viewer.css';
+
+type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'angle' | 'ellipse' | 'rect' | 'probe';
+const toolLabels: Record<Tool, string> = {
+  wl: 'W/L', pan: 'Pan', zoom: 'Zoom', length: 'Length', angle: 'Angle', ellipse: 'Ellipse', rect: 'Rectangle', probe: 'Probe',
+};
+// Measurement tools stay passive (their drawings can be edited) when
+// another tool has the left button.
+const measuring: Tool[] = ['length', 'angle', 'ellipse', 'rect', 'probe'];
+const toolNames: Record<Tool, string> = {
+  wl: tools.WindowLevelTool.toolName,
+  pan: tools.PanTool.toolName,
+  zoom: tools.ZoomTool.toolName,
+  length: tools.LengthTool.toolName,
+  angle: tools.AngleTool.toolName,
+  ellipse: tools.EllipticalROITool.toolName,
+  rect: tools.RectangleROITool.toolName,
+  probe: tools.ProbeTool.toolName,
+};
+
+interface PaneSpec {
+  study: string;
+  series: string;
+}
+
+let seq = 0;
+
+export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
+  const ids = useMemo(() => {
+    seq++;
+    return { engine: `lb-engine-${seq}`, group: `lb-tools-${seq}` };
+  }, []);
+  const [engine, setEngine] = useState<RenderingEngine | null>(null);
+  const [failed, setFailed] = useState('');
+  const [panes, setPanes] = useState<PaneSpec[]>([]);
+  const [active, setActive] = useState(0);
+  const [tool, setTool] = useState<Tool>('wl');
+  const [overlays, setOverlays] = useState(true);
+  const [cine, setCine] = useState(0); // frames per second, 0 = stopped
+  const [fps, setFps] = useState(10);
+  const [tagsOpen, setTagsOpen] = useState(false);
+  const [priors, setPriors] = useState<DicomJSON[]>([]);
+  const [priorSeries, setPriorSeries] = useState<DicomJSON[]>([]);
+  const keyImages = useRef<KeyImagesHandle>(null);
+  const rootRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    let eng: RenderingEngine | null = null;
+    let alive = true;
+    initCornerstone()
+      .then(() => {
+        if (!alive) return;
+        eng = new RenderingEngine(ids.engine);
+        const g = tools.ToolGroupManager.createToolGroup(ids.group);
+        if (g) {
+          Object.values(toolNames).forEach((n) => g.addTool(n));
+          g.addTool(tools.StackScrollTool.toolName);
+          g.setToolActive(tools.StackScrollTool.toolName, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Wheel }] });
+          g.setToolActive(toolNames.pan, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Auxiliary }] });
+          g.setToolActive(toolNames.zoom, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Secondary }] });
+        }
+        setEngine(eng);
+      })
+      .catch((e) => setFailed(String(e)));
+    return () => {
+      alive = false;
+      tools.ToolGroupManager.destroyToolGroup(ids.group);
+      eng?.destroy();
+    };
+  }, [ids]);
+
+  // The primary tool (left button) is the one picked in the toolbar.
+  useEffect(() => {
+    const g = tools.ToolGroupManager.getToolGroup(ids.group);
+    if (!engine || !g) return;
+    (Object.keys(toolNames) as Tool[]).forEach((t) => {
+      const n = toolNames[t];
+      if (t === tool) g.setToolActive(n, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Primary }] });
+      else if (t === 'pan') g.setToolActive(n, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Auxiliary }] });
+      else if (t === 'zoom') g.setToolActive(n, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Secondary }] });
+      else if (measuring.includes(t)) g.setToolPassive(n);
+      else g.setToolDisabled(n);
+    });
+  }, [engine, tool, ids]);
+
+  // The first series with images hangs in the first pane.
+  useEffect(() => {
+    const first = series.find((s) => Number(tag(s, '00201209')) > 0) ?? series[0];
+    if (first) setPanes((p) => (p.length ? p : [{ study, series: tag(first, '0020000E') }]));
+  }, [series, study]);
+
+  useEffect(() => {
+    priorsOf(study).then(setPriors).catch(() => setPriors([]));
+  }, [study]);
+
+  // Once this case is on screen, the next assigned cases come in behind it
+  // (and cases assigned while it stays open, checked every 15 s).
+  useEffect(() => {
+    if (!engine) return;
+    const run = () => void prefetchAssigned(study).catch(() => {});
+    const first = setTimeout(run, 2000);
+    const again = setInterval(run, 15000);
+    return () => {
+      clearTimeout(first);
+      clearInterval(again);
+    };
+  }, [engine, study]);
+
+  const viewportOf = useCallback(
+    (i: number) => engine?.getViewport(`pane-${i}`) as Types.IStackViewport | undefined,
+    [engine],
+  );
+
+  const hangPrior = async (prior: string) => {
+    const ss = await seriesList(prior);
+    setPriorSeries(ss);
+    const cur = series.find((s) => tag(s, '0020000E') === panes[0]?.series);
+    // The most like the current series: same modality and description first.
+    const score = (s: DicomJSON) =>
+      (tag(s, '00080060') === tag(cur ?? {}, '00080060') ? 2 : 0) + (tag(s, '0008103E') === tag(cur ?? {}, '0008103E') ? 1 : 0);
+    const best = [...ss].sort((a, b) => score(b) - score(a))[0];
+    if (best) setPanes((p) => [p[0], { study: prior, series: tag(best, '0020000E') }]);
+  };
+
+  // Cine: the active pane steps through its stack at the chosen rate, looping.
+  useEffect(() => {
+    if (!cine) return;
+    const t = setInterval(() => {
+      const vp = viewportOf(active);
+      if (!vp) return;
+      const n = vp.getImageIds().length;
+      void vp.setImageIdIndex((vp.getCurrentImageIdIndex() + 1) % Math.max(1, n));
+    }, 1000 / cine);
+    return () => clearInterval(t);
+  }, [cine, active, viewportOf]);
+
+  // layout hangs n panes: those shown stay, the study's other series fill
+  // the rest (the first series again when there are fewer).
+  const layout = (n: number) =>
+    setPanes((p) => {
+      const out = p.slice(0, n);
+      const shown = new Set(out.map((x) => x.series));
+      const rest = series.map((s) => tag(s, '0020000E')).filter((u) => !shown.has(u));
+      while (out.length < n) out.push({ study, series: rest.shift() ?? out[0]?.series ?? '' });
+      return out;
+    });
+
+  const act = (f: (vp: Types.IStackViewport) => void) => {
+    const vp = viewportOf(active);
+    if (!vp) return;
+    f(vp);
+    vp.render();
+  };
+  const scrollBy = (d: number) => act((vp) => void csUtils.scroll(vp, { delta: d }));
+  const jump = (i: number) => act((vp) => void vp.setImageIdIndex(Math.max(0, Math.min(vp.getImageIds().length - 1, i))));
+  const preset = (center: number, width: number) => act((vp) => vp.setProperties({ voiRange: voiRange(center, width) }));
+  const invert = () => act((vp) => vp.setProperties({ invert: !vp.getProperties().invert }));
+  const reset = () =>
+    act((vp) => {
+      vp.resetProperties();
+      vp.resetCamera();
+    });
+
+  const modality = panes[active] ? tag(seriesOf(panes[active], series, priorSeries) ?? {}, '00080060') : '';
+  const presets = presetsFor(modality);
+
+  const onKey = (e: React.KeyboardEvent) => {
+    if (e.ctrlKey || e.altKey || e.metaKey) return;
+    const k = e.key;
+    const handled = (() => {
+      switch (k) {
+        case 'ArrowUp': case 'ArrowLeft': scrollBy(-1); return true;
+        case 'ArrowDown': case 'ArrowRight': scrollBy(1); return true;
+        case 'PageUp': scrollBy(-10); return true;
+        case 'PageDown': scrollBy(10); return true;
+        case 'Home': jump(0); return true;
+        case 'End': jump(1e9); return true;
+        case 'r': case 'R': reset(); return true;
+        case 'i': case 'I': invert(); return true;
+        case 'o': case 'O': setOverlays((v) => !v); return true;
+        case 'w': case 'W': setTool('wl'); return true;
+        case 'p': case 'P': setTool('pan'); return true;
+        case 'z': case 'Z': setTool('zoom'); return true;
+        case 'l': case 'L': setTool('length'); return true;
+        case 'k': case 'K': keyImages.current?.toggle(); return true;
+        case 'c': case 'C': setCine((c) => (c ? 0 : fps)); return true;
+        case 't': case 'T': setTagsOpen((v) => !v); return true;
+      }
+      const n = Number(k);
+      if (n >= 1 && n <= presets.length) {
+        preset(presets[n - 1].center, presets[n - 1].width);
+        return true;
+      }
+      return false;
+    })();
+    if (handled) e.preventDefault();
+  };
+
+  // Panes scroll in step by slice position (mm along the normal), not by
+  // index: each pane follows the one scrolled to its nearest slice.
+  useEffect(() => {
+    if (!engine || panes.length < 2) return;
+    let following = false;
+    const vps = panes.map((_, i) => engine.getViewport(`pane-${i}`) as Types.IStackViewport | undefined);
+    const offs = vps.map((vp, i) => {
+      if (!vp) return () => {};
+      const h = () => {
+        if (following) return;
+        const pos = paneInfo(vp)?.position ?? NaN;
+        if (!Number.isFinite(pos)) return;
+        following = true;
+        vps.forEach((o, j) => {
+          if (j === i || !o || !o.getImageIds().length) return;
+          const k = nearest(stackPositions.get(o.getImageIds()[0]) ?? [], pos);
+          if (k >= 0 && k !== o.getCurrentImageIdIndex()) void o.setImageIdIndex(k);
+        });
+        following = false;
+      };
+      vp.element.addEventListener(Enums.Events.STACK_NEW_IMAGE, h);
+      return () => vp.element.removeEventListener(Enums.Events.STACK_NEW_IMAGE, h);
+    });
+    return () => offs.forEach((f) => f());
+  }, [engine, panes]);
+
+  // Test and automation hook: the state a browser test cannot read from
+  // pixels alone (current slice, stored value at a point, measurements).
+  useEffect(() => {
+    if (!engine) return;
+    (window as unknown as Record<string, unknown>).__lightboxViewer = {
+      pane: (i = 0) => paneInfo(viewportOf(i)),
+      probe: (i: number, col: number, row: number) => probeValue(viewportOf(i), col, row),
+      imageToCanvas: (i: number, col: number, row: number) => {
+        const vp = viewportOf(i);
+        const id = vp?.getCurrentImageId();
+        if (!vp || !id) return null;
+        const w = csUtils.imageToWorldCoords(id, [col, row]);
+        return w ? vp.worldToCanvas(w) : null;
+      },
+      lengths: () => lengthAnnotations(),
+      plane: (i = 0) => {
+        const vp = viewportOf(i);
+        const id = vp?.getCurrentImageId();
+        return id ? { plane: metaData.get('imagePlaneModule', id), spacing: vp?.getImageData()?.spacing, calibration: vp?.getCornerstoneImage()?.calibration } : null;
+      },
+      positions: (i = 0) => (viewportOf(i) ? stackPositions.get(viewportOf(i)!.getImageIds()[0]) : undefined),
+    };
+    return () => {
+      delete (window as unknown as Record<string, unknown>).__lightboxViewer;
+    };
+  }, [engine, viewportOf]);
+
+  const grid = panes.length > 2 ? 'grid-2x2' : panes.length > 1 ? 'grid-1x2' : 'grid-1x1';
+  return (
+    <section className="viewer" aria-label="Viewer" data-slot="viewer">
+      <aside className="viewer-side">
+        <h3>Series</h3>
+        <ul className="viewer-thumbs">
+          {series.map((s) => {
+            const uid = tag(s, '0020000E');
+            return (
+              <li key={uid} className="series-card">
+                <button
+                  className={panes[active]?.series === uid ? 'on' : ''}
+                  onClick={() => setPanes((p) => p.map((x, i) => (i === active ? { study, series: uid } : x)))}
+                  title={tag(s, '0008103E')}
+                >
+                  <img src={thumbnailURL(study, uid)} alt={`Series ${tag(s, '00200011')}`} loading="lazy" />
+                  <span className="small">{tag(s, '00080060')} {tag(s, '00200011')} · {tag(s, '00201209')}</span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+        <h3>Priors</h3>
+        {priors.length === 0 && <p className="muted small">None in scope.</p>}
+        <ul className="viewer-priors" data-testid="priors">
+          {priors.map((p) => {
+            const uid = tag(p, '0020000D');
+            return (
+              <li key={uid}>
+                <button onClick={() => void hangPrior(uid)} data-study={uid} className={panes[1]?.study === uid ? 'on' : ''}>
+                  {fmtDate(tag(p, '00080020'))} {tag(p, '00080061') || tag(p, '00080060')} <span className="muted">{tag(p, '00081030')}</span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+        {panes.length > 1 && <button onClick={() => { setPanes((p) => p.slice(0, 1)); setActive(0); }}>Close prior</button>}
+        <KeyImages ref={keyImages} study={study} viewport={() => viewportOf(active)} />
+      </aside>
+      <div className="viewer-main">
+        <div className="viewer-tools" role="toolbar" aria-label="Viewer tools">
+          {(Object.keys(toolLabels) as Tool[]).map((t) => (
+            <button key={t} aria-pressed={tool === t} onClick={() => setTool(t)}>
+              {toolLabels[t]}
+            </button>
+          ))}
+          <button onClick={invert}>Invert</button>
+          <button onClick={reset}>Reset</button>
+          <button aria-pressed={overlays} onClick={() => setOverlays((v) => !v)}>Overlays</button>
+          {presets.length > 0 && (
+            <select aria-label="Window preset" value="" onChange={(e) => {
+              const p = presets[Number(e.target.value)];
+              if (p) preset(p.center, p.width);
+            }}>
+              <option value="">Preset…</option>
+              {presets.map((p, i) => <option key={p.name} value={i}>{i + 1} {p.name} {p.center}/{p.width}</option>)}
+            </select>
+          )}
+          <button onClick={() => keyImages.current?.toggle()}>Key image</button>
+          <button aria-pressed={tagsOpen} onClick={() => setTagsOpen((v) => !v)}>Tags</button>
+          <button aria-pressed={cine > 0} onClick={() => setCine((c) => (c ? 0 : fps))}>Cine</button>
+          <select aria-label="Cine rate" value={fps} onChange={(e) => {
+            setFps(Number(e.target.value));
+            setCine((c) => (c ? Number(e.target.value) : 0));
+          }}>
+            {[2, 5, 10, 15, 25, 30].map((f) => <option key={f} value={f}>{f} fps</option>)}
+          </select>
+          <select aria-label="Layout" value={panes.length} onChange={(e) => layout(Number(e.target.value))}>
+            <option value={1}>1×1</option>
+            <option value={2}>1×2</option>
+            <option value={4}>2×2</option>
+          </select>
+        </div>
+        {failed && <p className="error">The viewer could not start: {failed}</p>}
+        <div ref={rootRef} className={`viewer-grid ${grid}`} tabIndex={0} onKeyDown={onKey} data-testid="viewer-grid">
+          {engine && panes.map((p, i) => (
+            <Pane key={i} index={i} engine={engine} group={ids.group} spec={p} active={i === active} overlays={overlays} tags={tagsOpen && i === active}
+              onFocus={() => setActive(i)} />
+          ))}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function seriesOf(p: PaneSpec, cur: DicomJSON[], prior: DicomJSON[]) {
+  return [...cur, ...prior].find((s) => tag(s, '0020000E') === p.series);
+}
+
+const stackPositions = new Map<string, number[]>();
+
+interface Info {
+  index: number;
+  count: number;
+  rows: number;
+  columns: number;
+  center: number;
+  width: number;
+  invert: boolean;
+  zoom: number;
+  position: number;
+  imageId: string;
+  shown: string; // the image on display (imageId until it has loaded)
+}
+
+function paneInfo(vp?: Types.IStackViewport): Info | null {
+  if (!vp) return null;
+  const img = vp.getCornerstoneImage();
+  const ids = vp.getImageIds();
+  const props = vp.getProperties();
+  const cw = props.voiRange ? centerWidth(props.voiRange) : { center: NaN, width: NaN };
+  const idx = vp.getCurrentImageIdIndex();
+  return {
+    index: idx, count: ids.length, rows: img?.rows ?? 0, columns: img?.columns ?? 0, center: cw.center, width: cw.width,
+    invert: !!props.invert, zoom: vp.getZoom(), position: stackPositions.get(ids[0])?.[idx] ?? NaN, imageId: ids[idx] ?? '',
+    shown: img?.imageId ?? '',
+  };
+}
+
+// probeValue is the modality value (e.g. HU) stored at a pixel of the
+// image on display.
+function probeValue(vp: Types.IStackViewport | undefined, col: number, row: number): number | null {
+  const img = vp?.getCornerstoneImage();
+  if (!img) return null;
+  const v = img.getPixelData()[row * img.columns + col];
+  if (v === undefined) return null;
+  return img.preScale?.scaled ? v : v * (img.slope ?? 1) + (img.intercept ?? 0);
+}
+
+function fmtDate(d: string) {
+  return d.length === 8 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;
+}
+
+function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
+  index: number; engine: RenderingEngine; group: string; spec: PaneSpec; active: boolean; overlays: boolean; tags: boolean; onFocus: () => void;
+}) {
+  const el = useRef<HTMLDivElement>(null);
+  const [stack, setStack] = useState<Stack | null>(null);
+  const [info, setInfo] = useState<Info | null>(null);
+  const [error, setError] = useState('');
+  const id = `pane-${index}`;
+
+  useEffect(() => {
+    const e = el.current;
+    if (!e) return;
+    engine.enableElement({ viewportId: id, type: Enums.ViewportType.STACK, element: e, defaultOptions: { background: [0, 0, 0] } });
+    tools.ToolGroupManager.getToolGroup(group)?.addViewport(id, engine.id);
+    const resize = new ResizeObserver(() => engine.resize(true, false));
+    resize.observe(e);
+    const update = () => setInfo(paneInfo(engine.getViewport(id) as Types.IStackViewport));
+    const evs = [Enums.Events.IMAGE_RENDERED, Enums.Events.STACK_NEW_IMAGE, Enums.Events.VOI_MODIFIED, Enums.Events.CAMERA_MODIFIED];
+    evs.forEach((ev) => e.addEventListener(ev, update));
+    return () => {
+      evs.forEach((ev) => e.removeEventListener(ev, update));
+      resize.disconnect();
+      tools.ToolGroupManager.getToolGroup(group)?.removeViewports(engine.id, id);
+      engine.disableElement(id);
+    };
+  }, [engine, group, id]);
+
+  useEffect(() => {
+    let alive = true;
+    setError('');
+    loadStack(spec.study, spec.series)
+      .then(async (s) => {
+        if (!alive) return;
+        const vp = engine.getViewport(id) as Types.IStackViewport;
+        stackPositions.set(s.imageIds[0], s.positions);
+        // Start in the middle of the stack; a second pane starts at the
+        // first pane's position.
+        let start = Math.floor(s.imageIds.length / 2);
+        if (index > 0) {
+          const first = paneInfo(engine.getViewport('pane-0') as Types.IStackViewport);
+          const j = first ? nearest(s.positions, first.position) : -1;
+          if (j >= 0) start = j;
+        }
+        setStack(s);
+        await vp.setStack(s.imageIds, start);
+        vp.render();
+        // The rest of the stack loads from the slice on display outwards.
+        tools.utilities.stackPrefetch.enable(vp.element);
+      })
+      .catch((e) => alive && setError(String(e)));
+    return () => {
+      alive = false;
+    };
+  }, [engine, id, index, spec.study, spec.series]);
+
+  const inst = stack && info ? stack.instances[info.index] : null;
+  return (
+    <div className={`viewer-pane${active ? ' active' : ''}`} onMouseDown={onFocus} data-testid={`pane-${index}`}>
+      <div ref={el} className="viewer-canvas" onContextMenu={(e) => e.preventDefault()} />
+      {error && <p className="error viewer-error">{error}</p>}
+      {tags && inst && <TagBrowser inst={inst} />}
+      {overlays && inst && info && (
+        <div className="viewer-overlay" data-testid="overlay">
+          <div className="tl">
+            {tag(inst, '00100010')}<br />{tag(inst, '00100020')}<br />{fmtDate(tag(inst, '00080020'))} {tag(inst, '00081030')}
+          </div>
+          <div className="tr">
+            {tag(inst, '00080060')} Se {tag(inst, '00200011')} {tag(inst, '0008103E')}<br />
+            <span data-testid="slice">Im {info.index + 1}/{info.count}</span>
+          </div>
+          <div className="bl">
+            {Number.isFinite(info.position) && <>Pos {info.position.toFixed(1)} mm </>}
+            {tag(inst, '00180050') && <>Th {Number(tag(inst, '00180050')).toFixed(1)} mm</>}
+            <br />Zoom {info.zoom.toFixed(2)}
+          </div>
+          <div className="br" data-testid="wl">W {Math.round(info.width)} L {Math.round(info.center)}{info.invert ? ' inv' : ''}</div>
+        </div>
+      )}
+    </div>
+  );
+}

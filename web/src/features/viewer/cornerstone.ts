@@ -1,0 +1,60 @@
+// One-time set-up of Cornerstone3D: the rendering core, the tools, and the
+// DICOM image loader with its decoders in web workers. The loader's WASM
+// codecs are bundled by Vite and served by Lightbox itself (same origin).
+import { cache, init as coreInit } from '@cornerstonejs/core';
+import * as tools from '@cornerstonejs/tools';
+import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
+import { onClear } from '../../storage';
+import { forgetStacks } from './dicomweb';
+import { forgetPrefetch, prefetchState } from './prefetch';
+
+let ready: Promise<void> | null = null;
+
+// frameAccept asks for frames in whatever syntax they are stored, listing
+// the compressed media types too (PS3.18 8.7.3.5.2): a server that keeps
+// application/octet-stream for uncompressed frames then still answers with
+// the stored JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes, never a 406.
+const frameAccept = ['application/octet-stream', 'image/jpeg', 'image/jll', 'image/jls', 'image/jp2', 'image/jpx', 'image/jphc', 'image/dicom-rle', 'image/x-dicom-rle']
+  .map((t) => `multipart/related; type="${t}"; transfer-syntax=*`)
+  .join(', ');
+
+export const toolClasses = [
+  tools.StackScrollTool,
+  tools.WindowLevelTool,
+  tools.ZoomTool,
+  tools.PanTool,
+  tools.LengthTool,
+  tools.AngleTool,
+  tools.EllipticalROITool,
+  tools.RectangleROITool,
+  tools.ProbeTool,
+];
+
+// cacheBytes bounds the decoded-image cache (prefetch included); least
+// recently used images go first.
+export const cacheBytes = 1024 * 1024 * 1024;
+
+export function initCornerstone(): Promise<void> {
+  ready ??= (async () => {
+    coreInit();
+    dicomImageLoader.init({
+      maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
+      beforeSend: () => ({ Accept: frameAccept }),
+    });
+    tools.init();
+    toolClasses.forEach((t) => tools.addTool(t));
+    cache.setMaxCacheSize(cacheBytes);
+    // Logout empties the decoded images and the metadata with them.
+    onClear(purgeImages);
+    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), ...prefetchState() });
+  })();
+  return ready;
+}
+
+// purgeImages empties the decoded-image cache (logout, prefetch reset).
+export function purgeImages() {
+  cache.purgeCache();
+  dicomImageLoader.wadors.metaDataManager.purge();
+  forgetStacks();
+  forgetPrefetch();
+}

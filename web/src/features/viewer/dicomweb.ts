@@ -1,0 +1,80 @@
+// The viewer's DICOMweb reads: series metadata (WADO-RS), registered with
+// the image loader, then image IDs that fetch frames in the stored transfer
+// syntax (transfer-syntax=*: the server sends the bytes it holds, the
+// browser decodes them).
+import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
+import type { DicomJSON } from '../../api/types';
+import { num, position, sortInstances } from './stack';
+
+const enc = encodeURIComponent;
+
+export interface Stack {
+  study: string;
+  series: string;
+  imageIds: string[];
+  instances: DicomJSON[]; // one per image ID (frames of a multi-frame repeat it)
+  positions: number[]; // along the slice normal, NaN without
+}
+
+async function getJSON<T>(url: string): Promise<T> {
+  const res = await fetch(url, { headers: { Accept: 'application/dicom+json' }, credentials: 'same-origin' });
+  if (!res.ok) throw new Error(`${url.split('?')[0]}: HTTP ${res.status}`);
+  if (res.status === 204) return [] as T;
+  return (await res.json()) as T;
+}
+
+const stacks = new Map<string, Promise<Stack>>();
+
+export function forgetStacks() {
+  stacks.clear();
+}
+
+// loadStack fetches a series' metadata once per page life.
+export function loadStack(study: string, series: string): Promise<Stack> {
+  const key = `${study}/${series}`;
+  let p = stacks.get(key);
+  if (!p) {
+    p = buildStack(study, series);
+    p.catch(() => stacks.delete(key));
+    stacks.set(key, p);
+  }
+  return p;
+}
+
+async function buildStack(study: string, series: string): Promise<Stack> {
+  const base = `${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}`;
+  const md = sortInstances(await getJSON<DicomJSON[]>(`${base}/metadata`));
+  const s: Stack = { study, series, imageIds: [], instances: [], positions: [] };
+  for (const inst of md) {
+    const sop = String(inst['00080018']?.Value?.[0] ?? '');
+    const frames = Math.max(1, num(inst, '00280008') || 1);
+    for (let f = 1; f <= frames; f++) {
+      const id = `wadors:${base}/instances/${enc(sop)}/frames/${f}`;
+      dicomImageLoader.wadors.metaDataManager.add(id, inst as never);
+      s.imageIds.push(id);
+      s.instances.push(inst);
+      s.positions.push(position(inst));
+    }
+  }
+  return s;
+}
+
+export function seriesList(study: string): Promise<DicomJSON[]> {
+  return getJSON<DicomJSON[]>(`/dicomweb/studies/${enc(study)}/series`);
+}
+
+// priorsOf lists the patient's other studies the caller may see (QIDO-RS;
+// the server applies the caller's scope), newest first.
+export async function priorsOf(study: string): Promise<DicomJSON[]> {
+  const [cur] = await getJSON<DicomJSON[]>(`/dicomweb/studies?StudyInstanceUID=${enc(study)}`);
+  const patientID = String(cur?.['00100020']?.Value?.[0] ?? '');
+  if (!patientID) return [];
+  const all = await getJSON<DicomJSON[]>(`/dicomweb/studies?PatientID=${enc(patientID)}&includefield=00081030&includefield=00080061`);
+  return all
+    .filter((s) => s['0020000D']?.Value?.[0] !== study)
+    .sort((a, b) => String(b['00080020']?.Value?.[0] ?? '').localeCompare(String(a['00080020']?.Value?.[0] ?? '')));
+}
+
+export function thumbnailURL(study: string, series: string): string {
+  return `/dicomweb/studies/${enc(study)}/series/${enc(series)}/thumbnail`;
+}
