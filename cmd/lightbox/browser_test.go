@@ -137,8 +137,10 @@ func TestReadingRoomInBrowser(t *testing.T) {
 		t.Fatal(e)
 	}
 	// A short re-authentication window, so signing asks for the password
-	// and a fresh code again, as it does five minutes after login by default.
-	srv = startServer(t, "demo", "--data", data, "--quiet", "1s", "--reauth-window", "10s")
+	// and a fresh code again, as it does five minutes after login by default;
+	// no limit on routine cases held ahead, so the study sent below joins
+	// dr.alpha's list beside the unopened demo case.
+	srv = startServer(t, "demo", "--data", data, "--quiet", "1s", "--reauth-window", "10s", "--routine-ahead", "0")
 	defer srv.stop(t)
 
 	// Every demo facility's RIS is our listener.

@@ -56,7 +56,9 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	env := s3.Env()
 	dataDir := func(i int) string { return filepath.Join(tmp, fmt.Sprintf("node%d", i)) }
 	common := func(i int) []string {
-		return []string{"--data", dataDir(i), "--db", pg, "--blobs", blobs, "--quiet", "2s", "--aet", "LIGHTBOX"}
+		// No limit on routine cases held ahead: both studies are leased at
+		// once, so the stream shows each assignment without a read between.
+		return []string{"--data", dataDir(i), "--db", pg, "--blobs", blobs, "--quiet", "2s", "--aet", "LIGHTBOX", "--routine-ahead", "0"}
 	}
 
 	// Node 1 seeds the demo group and starts first, so it leads.

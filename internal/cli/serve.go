@@ -17,6 +17,7 @@ type serveFlags struct {
 	*storageFlags
 	http, dicom, aet  *string
 	quiet, idle       *time.Duration
+	routineAhead      *int
 	reauth            *time.Duration
 	dicomTLS, hl7     *string
 	hl7TLS, open      *bool
@@ -41,6 +42,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		dicom:         fs.String("dicom", "127.0.0.1:11112", "DICOM listen address"),
 		aet:           fs.String("aet", "LIGHTBOX", "this node's DICOM AE title"),
 		quiet:         fs.Duration("quiet", time.Minute, "a study that receives nothing for this long is complete and goes on the worklist"),
+		routineAhead:  fs.Int("routine-ahead", 1, "routine cases a reader holds assigned but unopened; the rest wait in the shared list for whoever frees up first, which keeps readers free for urgent work (0 = no limit)"),
 		dicomTLS:      fs.String("dicom-tls", "", "DICOM TLS listen address (needs --tls-cert/--tls-key; demo: 127.0.0.1:2762 with a self-signed pair)"),
 		hl7:           fs.String("hl7", "127.0.0.1:2575", "HL7 v2 MLLP listen address (orders in); empty to disable"),
 		hl7TLS:        fs.Bool("hl7-tls", false, "serve MLLP over TLS (needs --tls-cert/--tls-key)"),
@@ -78,6 +80,10 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.TLSCert, c.TLSKey, c.BlobKeyFile = *f.cert, *f.key, *f.blobKey
 	c.HTTPS = c.TLSCert != ""
 	c.IdleTimeout = *f.idle
+	c.RoutineAhead = *f.routineAhead
+	if c.RoutineAhead == 0 {
+		c.RoutineAhead = -1
+	}
 	c.HL7Open, c.HL7ClientCA = *f.hl7Open, *f.hl7ClientCA
 	c.ReauthWindow = *f.reauth
 	c.HTTPConnsPerClient = *f.httpPerClient

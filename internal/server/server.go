@@ -45,6 +45,7 @@ import (
 	"lightbox/internal/setup"
 	"lightbox/internal/tlsutil"
 	"lightbox/internal/webapp"
+	"lightbox/internal/worklist"
 )
 
 // HTTPIdleTimeout closes keep-alive connections idle this long.
@@ -85,6 +86,10 @@ type Config struct {
 	AuditSyslogCA, AuditSyslogCert, AuditSyslogKey string
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
 	Quiet time.Duration
+	// RoutineAhead is how many routine cases a reader may hold assigned
+	// but unopened (worklist.Config.RoutineAhead; 0 = the engine's default
+	// of 1, negative = no limit).
+	RoutineAhead int
 	// HTTPConnsPerClient caps concurrent HTTP connections from one address
 	// (0 = unlimited; behind a reverse proxy, set it off or high).
 	HTTPConnsPerClient int
@@ -302,7 +307,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
-	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
+	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Engine: worklist.Config{RoutineAhead: c.RoutineAhead}, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	if st.DB.Dialect == db.Postgres {
 		// Any number of identical nodes may share a PostgreSQL index: one
