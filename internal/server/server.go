@@ -307,8 +307,12 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
-	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Engine: worklist.Config{RoutineAhead: c.RoutineAhead}, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
+	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
+	dopt.Engine = worklist.DefaultConfig()
+	if c.RoutineAhead != 0 {
+		dopt.Engine.RoutineAhead = c.RoutineAhead
+	}
 	if st.DB.Dialect == db.Postgres {
 		// Any number of identical nodes may share a PostgreSQL index: one
 		// leads the engine, the others forward to it (docs/scale-out.md).
