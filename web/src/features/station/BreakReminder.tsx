@@ -28,7 +28,8 @@ export function BreakReminder() {
   const [due, setDue] = useState(() => Date.now() + prefs.break_minutes * 60000);
   useEffect(() => setDue(Date.now() + prefs.break_minutes * 60000), [prefs.break_minutes]);
   const t = tally();
-  const hours = ((now - t.start) / 3600000).toFixed(1);
+  // now ticks every 15 s and may lag the tally just started: never "-0.0 h".
+  const hours = (Math.max(0, now - t.start) / 3600000).toFixed(1);
   const remind = prefs.break_minutes > 0 && now >= due;
   return (
     <>
