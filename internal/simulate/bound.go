@@ -72,23 +72,6 @@ func boundFirstRead(sc *Scenario, seed uint64, s *credential.Study, cov *coverag
 	return best.Add(readTime(sc, seed, s, 0)), true
 }
 
-func intersect(a, b []int) []int {
-	var out []int
-	for i, j := 0, 0; i < len(a) && j < len(b); {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
-		}
-	}
-	return out
-}
-
 // runBound computes the offline bound for a scenario as a Result row:
 // first-read TAT, SLA breaches and uncovered studies (no eligible reader
 // scheduled at any time before the run stops). Utilisation and fairness

@@ -71,7 +71,7 @@ func newCoverage(sc *Scenario, from, to time.Time) *coverage {
 }
 
 func (c *coverage) candidates(s *credential.Study) []int {
-	return intersect(c.byState[s.State()], c.byFac[s.FacilityID])
+	return worklist.IntersectSorted(c.byState[s.State()], c.byFac[s.FacilityID])
 }
 
 func onDuty(ivs []interval, t time.Time) bool {

@@ -87,8 +87,13 @@ func removeSorted(a []int32, v int32) []int32 {
 // only readers holding some licence record for the patient's state and
 // some privilege record at the facility can possibly pass Check.
 func (e *Engine) candidates(st *studyState) []int32 {
-	a, b := e.byState[st.s.State()], e.byFacility[st.s.FacilityID]
-	out := make([]int32, 0, min(len(a), len(b)))
+	return IntersectSorted(e.byState[st.s.State()], e.byFacility[st.s.FacilityID])
+}
+
+// IntersectSorted returns the elements two ascending slices share, in
+// order (the simulator's offline bound uses the same candidate indexes).
+func IntersectSorted[T cmp.Ordered](a, b []T) []T {
+	out := make([]T, 0, min(len(a), len(b)))
 	for i, j := 0, 0; i < len(a) && j < len(b); {
 		switch {
 		case a[i] < b[j]:
