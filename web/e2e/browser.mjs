@@ -20,3 +20,34 @@ export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/
   };
   return { context, close };
 }
+
+// checks gives a test script its log (each line timed from the start) and
+// its checks; finish prints the verdict and exits with it.
+export function checks() {
+  const t0 = Date.now();
+  let failures = 0;
+  const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+  const check = (ok, what) => {
+    if (!ok) failures++;
+    log(ok ? 'ok  ' : 'FAIL', what);
+  };
+  const fail = (e) => {
+    failures++;
+    log('FAIL', e.stack || e);
+  };
+  const finish = () => {
+    console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
+    process.exit(failures === 0 ? 0 : 1);
+  };
+  return { log, check, fail, finish };
+}
+
+// signInCoordinator signs the demo coordinator in and waits for the board.
+export async function signInCoordinator(page, base) {
+  await page.goto(base + '/login');
+  await page.getByLabel('User name').fill('coordinator');
+  await page.getByLabel('Password').fill('lightbox-demo-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Board' }).waitFor();
+  await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+}

@@ -3,27 +3,16 @@
 // in" extends the session, and left alone the app signs out by itself and
 // the server refuses the old session.
 import { join } from 'node:path';
-import { launch } from './browser.mjs';
+import { checks, launch, signInCoordinator } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
-const t0 = Date.now();
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-let failures = 0;
-const check = (ok, what) => {
-  if (!ok) failures++;
-  log(ok ? 'ok  ' : 'FAIL', what);
-};
+const { check, fail, finish } = checks();
 
 const b = await launch();
 try {
   const page = b.context.pages()[0] ?? (await b.context.newPage());
-  await page.goto(base + '/login');
-  await page.getByLabel('User name').fill('coordinator');
-  await page.getByLabel('Password').fill('lightbox-demo-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
-  await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+  await signInCoordinator(page, base);
   check((await page.getByRole('button', { name: 'Reassign' }).count()) > 0, 'the board lists studies with Reassign');
   if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board.png') });
 
@@ -42,10 +31,8 @@ try {
   check(status === 401, `the server ended the session too (${status})`);
   check(await page.evaluate(() => localStorage.length === 0 && sessionStorage.length === 0), 'browser storage empty');
 } catch (e) {
-  failures++;
-  log('FAIL', e.stack || e);
+  fail(e);
 } finally {
   await b.close();
 }
-console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

@@ -12,23 +12,14 @@
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch } from './browser.mjs';
+import { checks, launch } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
 const study = process.env.STUDY_UID;
 const password = 'lightbox-demo-password';
-const t0 = Date.now();
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-let failures = 0;
-function check(ok, what) {
-  if (ok) log('ok  ', what);
-  else {
-    failures++;
-    log('FAIL', what);
-  }
-}
+const { log, check, fail, finish } = checks();
 const readme = ['login', 'worklist', 'case', 'critical'];
 const shot = async (page, name) => {
   if (process.env.README_ONLY && !readme.includes(name)) return;
@@ -195,8 +186,7 @@ try {
   check(after === 401, `the API refuses the old session (${after})`);
   check(csp.length === 0, `no Content-Security-Policy violations ${csp.join(' | ')}`);
 } catch (e) {
-  failures++;
-  log('FAIL', e.stack || e);
+  fail(e);
   try {
     await alpha.context.pages()[0]?.screenshot({ path: join(tmpdir(), 'lightbox-e2e-failure.png') });
   } catch {
@@ -206,5 +196,4 @@ try {
   await alpha.close();
   await bravo.close();
 }
-console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

@@ -2,27 +2,16 @@
 // server): a banner says so, the app reconnects by itself and resyncs.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch } from './browser.mjs';
+import { checks, launch, signInCoordinator } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const sync = process.env.SYNC_DIR;
-const t0 = Date.now();
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-let failures = 0;
-const check = (ok, what) => {
-  if (!ok) failures++;
-  log(ok ? 'ok  ' : 'FAIL', what);
-};
+const { check, fail, finish } = checks();
 
 const b = await launch();
 try {
   const page = b.context.pages()[0] ?? (await b.context.newPage());
-  await page.goto(base + '/login');
-  await page.getByLabel('User name').fill('coordinator');
-  await page.getByLabel('Password').fill('lightbox-demo-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Board' }).waitFor();
-  await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+  await signInCoordinator(page, base);
   const before = await page.locator('table[data-testid=worklist] tbody tr').count();
   writeFileSync(join(sync, 'down'), '');
   const banner = page.getByText(/Connection to Lightbox lost/);
@@ -35,10 +24,8 @@ try {
   const after = await page.locator('table[data-testid=worklist] tbody tr').count();
   check(after === before, `board resynchronised (${before} rows before, ${after} after), still signed in`);
 } catch (e) {
-  failures++;
-  log('FAIL', e.stack || e);
+  fail(e);
 } finally {
   await b.close();
 }
-console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
-process.exit(failures === 0 ? 0 : 1);
+finish();

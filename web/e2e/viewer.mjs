@@ -14,7 +14,7 @@
 //     request; logout empties the image cache.
 // Screenshots go to $SHOTS.
 import { join } from 'node:path';
-import { launch } from './browser.mjs';
+import { checks, launch } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
@@ -22,18 +22,12 @@ const shots = process.env.SHOTS || '/tmp';
 const study = process.env.STUDY_UID;
 const want = JSON.parse(process.env.EXPECT); // {rows, columns, slices, spacing:[row,col], probe:{col,row}, values:{sop: HU}}
 const password = 'lightbox-demo-password';
-const t0 = Date.now();
 // Only viewer.png is a README picture; the others are for looking at.
 const shot = async (page, name) => {
   if (process.env.README_ONLY && name !== 'viewer') return;
   await page.screenshot({ path: join(shots, `${name}.png`) });
 };
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-let failures = 0;
-const check = (ok, what) => {
-  if (!ok) failures++;
-  log(ok ? 'ok  ' : 'FAIL', what);
-};
+const { log, check, fail, finish } = checks();
 
 // signIn: a radiologist's first login enrols the second factor.
 async function signIn(page, user) {
@@ -258,8 +252,7 @@ try {
   const left = await page.evaluate(() => window.__lightboxCache().bytes);
   check(cached > 0 && left === 0, `image cache ${cached} bytes before logout, ${left} after`);
 } catch (e) {
-  failures++;
-  log('FAIL', e.stack || e);
+  fail(e);
   try {
     await alpha.context.pages()[0]?.screenshot({ path: join(shots, 'viewer-failure.png') });
   } catch {
@@ -269,5 +262,4 @@ try {
   await alpha.close();
   await bravo.close();
 }
-console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
-process.exit(failures === 0 ? 0 : 1);
+finish();
