@@ -33,7 +33,7 @@ export function GapMap({ version }: { version: number }) {
       <ul className="gaps" aria-label="Gaps">
         {gaps.map((g) => (
           <li key={`${g.facility_id}/${g.modality}/${g.from}`}>
-            <b>{g.name}</b> {g.modality}: {g.hours} h from {new Date(g.from).toLocaleString()} — missing <b>{g.missing}</b>
+            <b>{g.name}</b> {g.modality}: {g.hours} h from {new Date(g.from).toLocaleString()} — <b>{g.missing}</b>
             {g.closest && g.closest.length > 0 && <span className="muted"> (closest: {g.closest.join(', ')})</span>}
           </li>
         ))}
