@@ -274,3 +274,14 @@ func TestReconnectInBrowser(t *testing.T) {
 	<-done
 	srv.stop(t)
 }
+
+// TestGroupScreenInBrowser: an administrator imports facilities from CSV on
+// the Group screen (one bad row rejected with its reason) and the gap map
+// names what the new facility lacks.
+func TestGroupScreenInBrowser(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	srv := startServer(t, "demo", "--data", t.TempDir(), "--quiet", "1s")
+	defer srv.stop(t)
+	runBrowserScript(t, srv, "group.mjs", "BASE_URL=http://"+srv.http)
+}

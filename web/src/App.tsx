@@ -5,6 +5,7 @@ import { ReauthDialog } from './features/auth/ReauthDialog';
 import { useSession } from './features/auth/session';
 import { BoardPage } from './features/board/BoardPage';
 import { CasePage } from './features/case/CasePage';
+import { GroupPage } from './features/group/GroupPage';
 import { BreakReminder } from './features/station/BreakReminder';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
@@ -29,6 +30,7 @@ export function App() {
   const m = /^\/case\/(.+)$/.exec(path);
   if (m) page = <CasePage uid={decodeURIComponent(m[1])} />;
   else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
+  else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
   else page = <WorklistPage />;
 
@@ -44,6 +46,7 @@ export function App() {
         <span className="brand">Lightbox</span>
         {role === 'radiologist' && link('/', 'Worklist')}
         {link('/board', 'Board')}
+        {staff && link('/group', 'Group')}
         {role === 'radiologist' && link('/station', 'Station')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>

@@ -3,7 +3,8 @@
 // whoever listens, and turns a "reauth_required" answer into the
 // re-authentication dialog and one retry.
 import type {
-  Change, Contact, Content, CriticalBoardItem, CriticalResult, DicomJSON, Enrolment, Facility, Macro, Preferences, ReportView,
+  Change, Contact, Content, CoverageMap, CriticalBoardItem, CriticalResult, DicomJSON, Enrolment, Facility, ImportReport, Macro,
+  Preferences, ReportView,
   SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
 
@@ -52,18 +53,19 @@ export function onUnauthenticated(f: () => void) {
 
 interface RequestOptions {
   passive?: boolean; // not user activity: the idle timer does not slide
+  contentType?: string; // the body is sent as is (a string) with this type, not as JSON
   retried?: boolean;
 }
 
 async function request<T>(method: string, path: string, body?: unknown, o: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined) headers['Content-Type'] = o.contentType ?? 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
   if (o.passive) headers['X-Session-Passive'] = '1';
   const res = await fetch(path, {
     method,
     headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? undefined : o.contentType ? (body as string) : JSON.stringify(body),
     credentials: 'same-origin',
     cache: 'no-store',
   });
@@ -114,6 +116,13 @@ export const api = {
   latestCheck: (kind: 'display' | 'connection') =>
     request<{ check: StationCheck; within_24h: boolean }>('GET', `/api/station/checks/latest?kind=${kind}`, undefined, { passive: true }),
   probeURL: (bytes: number) => `/api/station/probe?bytes=${bytes}`,
+
+  // Group set-up (internal/setup) and coverage planning (internal/coverage)
+  importFacilities: (csv: string) =>
+    request<ImportReport>('POST', '/api/facilities/import', csv, { contentType: 'text/csv' }),
+  facilitiesExportURL: (format: 'csv' | 'json' = 'csv') => `/api/facilities/export?format=${format}`,
+  coverageGaps: (hours: number, modalities: string[] = ['CT']) =>
+    request<CoverageMap>('GET', `/api/coverage/gaps?hours=${hours}&modality=${enc(modalities.join(','))}`),
 
   // Reports (internal/report)
   templates: (modality?: string) =>

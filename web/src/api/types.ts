@@ -200,3 +200,45 @@ export interface StationCheck {
   mbit_per_s?: number;
   at?: string;
 }
+
+// Bulk set-up (internal/setup): the outcome of an import.
+export interface Rejected {
+  row: number; // CSV line (the header is line 1) or 1-based JSON index
+  id?: string;
+  code: string;
+  field?: string;
+  reason: string;
+}
+
+export interface ImportReport {
+  kind: string;
+  rows: number;
+  accepted: number;
+  rejected: Rejected[];
+}
+
+// Coverage gap map (internal/coverage).
+export interface CoverageGap {
+  facility_id: string;
+  modality: string;
+  from: string;
+  to: string;
+  missing: string;
+  closest?: string[];
+}
+
+export interface CoverageRow {
+  facility_id: string;
+  name: string;
+  state: string;
+  time_zone: string;
+  modality: string;
+  covered: boolean[];
+  gaps: CoverageGap[];
+}
+
+export interface CoverageMap {
+  from: string;
+  hours: number;
+  rows: CoverageRow[];
+}
