@@ -5,18 +5,12 @@
 // its reason, and the gap map names what the new facility lacks.
 // Screenshots go to $SHOTS.
 import { join } from 'node:path';
-import { launch } from './browser.mjs';
+import { checks, launch } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
-const t0 = Date.now();
-const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-let failures = 0;
-const check = (ok, what) => {
-  if (!ok) failures++;
-  log(ok ? 'ok  ' : 'FAIL', what);
-};
+const { log, check, fail, finish } = checks();
 
 const csv = [
   'id,name,state,timezone,issuer_of_patient_id,read_type,medicare',
@@ -67,10 +61,9 @@ try {
   check(/privilege|licen/i.test(await gap.first().textContent()), 'the gap list names the credential the new facility lacks');
   await page.getByRole('heading', { name: 'Coverage, next 24 h' }).scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'group.png') });
+} catch (e) {
+  fail(e);
 } finally {
   await b.close();
 }
-if (failures) {
-  log(`${failures} check(s) failed`);
-  process.exit(1);
-}
+finish();
