@@ -154,7 +154,7 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 		switch {
 		case id == audit.SecurityAlert:
 			ev.EventType, ev.Detail = audit.EmergencyOverrideStarted, "break-glass grant: "+ev.Detail
-		case len(ev.StudyUIDs) > 0 && ev.Outcome == audit.Success && a.breakGlass != nil && a.breakGlass(r.Context(), p, ev.StudyUIDs[0]):
+		case len(ev.StudyUIDs) > 0 && ev.Outcome == audit.Success && a.breakGlass != nil && a.breakGlass(context.WithoutCancel(r.Context()), p, ev.StudyUIDs[0]):
 			// Every use under a grant is recorded: no deduplication window.
 			ev.EventType, ev.Detail = audit.UseOfRestrictedFunction, "break-glass: "+ev.Detail
 			a.record(context.WithoutCancel(r.Context()), ev)

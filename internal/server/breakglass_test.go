@@ -111,6 +111,9 @@ func TestBreakGlass(t *testing.T) {
 	if code, body := call("dr.hbi", "GET", meta, ""); code != http.StatusOK || !strings.Contains(body, study) {
 		t.Fatalf("metadata under the grant: %d %.200s", code, body)
 	}
+	if code, body := call("dr.hbi", "GET", "/api/studies/"+study+"/key-images", ""); code != http.StatusOK {
+		t.Fatalf("key images under the grant: %d %s", code, body)
+	}
 	// Audit: the grant as an emergency override, the read as a break-glass use.
 	page, err := s.Audit.Search(ctx, audit.Actor{UserID: "po.admin", Interface: audit.CLI}, audit.Filter{UserID: "dr.hbi", StudyUID: study})
 	if err != nil {
@@ -133,4 +136,7 @@ func TestBreakGlass(t *testing.T) {
 	now = now.Add(2 * time.Minute)
 	mu.Unlock()
 	denied("after expiry")
+	if code, _ := call("dr.hbi", "GET", "/api/studies/"+study+"/key-images", ""); code != http.StatusNotFound {
+		t.Errorf("key images after expiry: %d", code)
+	}
 }
