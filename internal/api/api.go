@@ -12,6 +12,7 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
+	"lightbox/internal/breakglass"
 	"lightbox/internal/credential"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
@@ -30,6 +31,7 @@ type API struct {
 	roster    roster.Store
 	setup     *setup.Service
 	notify    *notify.Service
+	glass     *breakglass.Store
 	rvu       *credential.RVUTable
 	archive   *archive.Archive
 	principal principalFunc
@@ -49,6 +51,8 @@ type Options struct {
 	Setup *setup.Service
 	// Notify serves in-app notices and notification preferences (nil: off).
 	Notify *notify.Service
+	// BreakGlass grants readers emergency access (nil leaves the route out).
+	BreakGlass *breakglass.Store
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -69,7 +73,7 @@ func New(o Options) *API {
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -121,6 +125,7 @@ func (a *API) Register(mux Mux) {
 	a.registerDashboard(mux)
 	a.registerStation(mux)
 	a.registerKeyImages(mux)
+	a.registerBreakGlass(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -31,6 +31,9 @@ func inboxes(p *auth.Principal) []string {
 	if p.Role == auth.Admin || p.Role == auth.Coordinator {
 		out = append(out, notify.Coordinators, notify.MedicalStaff)
 	}
+	if p.Role == auth.Admin {
+		out = append(out, notify.PrivacyOfficer)
+	}
 	return out
 }
 

@@ -33,6 +33,7 @@ type serveFlags struct {
 	smtpInsecure      *bool
 	smtpCA            *string
 	publicURL         *string
+	breakGlass        *time.Duration
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -54,6 +55,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		key:           fs.String("tls-key", "", "private key file for --tls-cert"),
 		blobKey:       fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
 		idle:          fs.Duration("idle-timeout", 15*time.Minute, "sessions end after this long without activity (HIPAA automatic logoff)"),
+		breakGlass:    fs.Duration("break-glass-ttl", 2*time.Hour, "how long a reader's emergency (break-glass) access to a study outside their scope lasts"),
 		reauth:        fs.Duration("reauth-window", 5*time.Minute, "signing needs a password and code again when the last login or re-authentication is older than this"),
 		atna:          fs.String("audit-syslog", "", "ATNA audit repository host:port: ship the audit trail as RFC 5425 syslog over TLS"),
 		atnaCA:        fs.String("audit-syslog-ca", "", "CA bundle trusted for the audit repository (default: system roots)"),
@@ -87,6 +89,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.HL7Open, c.HL7ClientCA = *f.hl7Open, *f.hl7ClientCA
 	c.ReauthWindow = *f.reauth
 	c.HTTPConnsPerClient = *f.httpPerClient
+	c.BreakGlassTTL = *f.breakGlass
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
 	c.SMTP = notify.SMTP{Addr: *f.smtp, From: *f.smtpFrom, Username: *f.smtpUser, Insecure: *f.smtpInsecure}
 	if *f.smtpPW != "" {

@@ -58,6 +58,7 @@ var TableOwners = map[string]string{
 	"engine_call":         "cluster",
 	"station_check":       "station",
 	"key_image":           "keyimage",
+	"break_glass":         "breakglass",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"lightbox/internal/breakglass"
 	"net/url"
 	"strings"
 
@@ -17,6 +18,9 @@ import (
 const (
 	Coordinators = "coordinators"  // the coverage desk
 	MedicalStaff = "medical-staff" // the medical-staff office (credentials)
+	// PrivacyOfficer is told of every break-glass access; administrators
+	// read its in-app notices, and an e-mail preference reaches the officer.
+	PrivacyOfficer = "privacy-officer"
 )
 
 // ContactRecipient names a facility contact from the critical-results
@@ -117,4 +121,14 @@ func FromUnackedReport(d report.FailedDelivery) (Message, []Recipient) {
 		Subject: "A final report was not acknowledged by facility " + d.FacilityID,
 		Text:    fmt.Sprintf("The facility's interface did not accept the report (ack %q after %d attempts). Communicate it another way and check the endpoint.", d.AckCode, d.Attempts),
 		Link:    "/reports/deliveries?report=" + url.QueryEscape(d.ReportID)}, []Recipient{{ID: Coordinators}}
+}
+
+// FromBreakGlass tells the privacy officer that a reader opened a study
+// outside their scope. The subject names the reader and facility only;
+// the body carries the reason they gave and when the grant expires.
+func FromBreakGlass(g breakglass.Grant) (Message, []Recipient) {
+	return Message{Event: BreakGlass, Key: fmt.Sprintf("break-glass/%d", g.ID),
+		Subject: fmt.Sprintf("Break-glass access by %s at facility %s", g.Username, g.FacilityID),
+		Text:    fmt.Sprintf("%s opened a study outside their scope until %s. Reason given: %s\nEvery access under the grant is in the audit trail (event 110113 / 110127, and 110132 for each use).", g.Username, g.ExpiresAt, g.Reason),
+	}, []Recipient{{ID: PrivacyOfficer}}
 }

@@ -31,6 +31,7 @@ const (
 	ReaderOffline        = "reader.offline"        // a reader with assigned cases dropped offline
 	SLAAtRisk            = "sla.at_risk"           // a study's deadline is at risk
 	ReportUnacknowledged = "report.unacknowledged" // a final report's ORU was refused or never acknowledged
+	BreakGlass           = "access.break_glass"    // a reader opened a study outside their scope in an emergency
 )
 
 // Message is one event to tell people about. Subject and Text carry no

@@ -17,6 +17,9 @@ type Scope struct {
 	// Clinician, when set, further limits to studies whose order (same
 	// facility and accession) names this ordering clinician.
 	Clinician string
+	// Studies are studies seen beyond the rule above: a reader's active
+	// break-glass grants (internal/breakglass), each time-limited and audited.
+	Studies []string
 }
 
 // Allows reports whether a study or order of facility, ordered by
@@ -29,6 +32,12 @@ func (s Scope) Allows(facility, orderingClinician string) bool {
 	return s.Clinician == "" || orderingClinician == s.Clinician
 }
 
+// AllowsStudy is Allows for a known study: it also honours the scope's
+// study grants.
+func (s Scope) AllowsStudy(study, facility, orderingClinician string) bool {
+	return s.Allows(facility, orderingClinician) || (study != "" && slices.Contains(s.Studies, study))
+}
+
 // AllowsFacility reports whether the facility dimension allows facility;
 // for writes (stores, orders), where no ordering clinician applies.
 func (s Scope) AllowsFacility(facility string) bool {
@@ -36,7 +45,7 @@ func (s Scope) AllowsFacility(facility string) bool {
 }
 
 // Empty reports whether the scope can see nothing at all.
-func (s Scope) Empty() bool { return !s.All && len(s.Facilities) == 0 }
+func (s Scope) Empty() bool { return !s.All && len(s.Facilities) == 0 && len(s.Studies) == 0 }
 
 // FacilityIDs returns the facility filter as the older list form: nil means
 // all facilities.
@@ -66,6 +75,13 @@ func (s Scope) Clause(study string) (string, []any) {
 		cond += " AND " + study + ".accession <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.facility_id = " + study +
 			".facility_id AND o.accession = " + study + ".accession AND o.ordering_id = ?)"
 		args = append(args, s.Clinician)
+	}
+	if cond != "" && len(s.Studies) > 0 {
+		// A granted study is seen whatever the facility or clinician rule says.
+		for _, st := range s.Studies {
+			args = append(args, st)
+		}
+		cond = " AND ((" + strings.TrimPrefix(cond, " AND ") + ") OR " + study + ".study_uid IN (" + placeholders(len(s.Studies)) + "))"
 	}
 	return cond, args
 }

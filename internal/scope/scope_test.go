@@ -22,6 +22,7 @@ func TestAllows(t *testing.T) {
 		{doc, "SGH", "", false, true},
 		{doc, "HBI", "NPI1", false, false},
 		{Scope{}, "SGH", "", false, false},
+		{Scope{Studies: []string{"1.2"}}, "SGH", "", false, false},
 	} {
 		if got := c.s.Allows(c.fac, c.ord); got != c.want {
 			t.Errorf("%+v Allows(%s, %s) = %v", c.s, c.fac, c.ord, got)
@@ -41,12 +42,17 @@ func TestClause(t *testing.T) {
 		{Scope{All: true}, "", nil},
 		{Scope{}, " AND s.facility_id IN (NULL)", nil},
 		{Scope{Facilities: []string{"A", "B"}}, " AND s.facility_id IN (?, ?)", []any{"A", "B"}},
+		{Scope{Facilities: []string{"A"}, Studies: []string{"1.2"}}, " AND ((s.facility_id IN (?)) OR s.study_uid IN (?))", []any{"A", "1.2"}},
+		{Scope{All: true, Studies: []string{"1.2"}}, "", nil},
 		{Scope{All: true, Clinician: "N"}, " AND s.accession <> '' AND EXISTS (SELECT 1 FROM orders o WHERE o.facility_id = s.facility_id AND o.accession = s.accession AND o.ordering_id = ?)", []any{"N"}},
 	} {
 		cond, args := c.s.Clause("s")
 		if cond != c.cond || !reflect.DeepEqual(args, c.args) {
 			t.Errorf("%+v: %q %v", c.s, cond, args)
 		}
+	}
+	if g := (Scope{Studies: []string{"1.2"}}); !g.AllowsStudy("1.2", "SGH", "") || g.AllowsStudy("1.3", "SGH", "") || g.Empty() {
+		t.Errorf("study grant not honoured: %+v", g)
 	}
 	if pc, _ := (Scope{All: true}).PatientClause("p"); pc != "" {
 		t.Errorf("admin patient clause %q", pc)

@@ -22,6 +22,8 @@ type auditor struct {
 	log    *audit.Logger
 	logErr func(msg string, args ...any)
 	window time.Duration
+	// breakGlass reports a study reached through an emergency grant (nil: none).
+	breakGlass func(ctx context.Context, p *auth.Principal, study string) bool
 
 	mu   sync.Mutex
 	seen map[string]time.Time
@@ -112,6 +114,8 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 		return audit.OrderRecord, audit.Update, "order", true
 	case strings.HasPrefix(p, "/api/hl7/dead-letters"):
 		return audit.PatientRecord, audit.Read, "hl7-message", true
+	case strings.HasSuffix(p, "/break-glass"):
+		return audit.SecurityAlert, audit.Execute, "study", true
 	case strings.HasPrefix(p, "/api/studies/"): // key images and annotations
 		if read {
 			return audit.InstancesAccessed, audit.Read, "key-image", true
@@ -146,6 +150,15 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 			Detail: r.Method + " " + r.Pattern}
 		if s := r.PathValue("study"); s != "" {
 			ev.StudyUIDs = []string{s}
+		}
+		switch {
+		case id == audit.SecurityAlert:
+			ev.EventType, ev.Detail = audit.EmergencyOverrideStarted, "break-glass grant: "+ev.Detail
+		case len(ev.StudyUIDs) > 0 && ev.Outcome == audit.Success && a.breakGlass != nil && a.breakGlass(context.WithoutCancel(r.Context()), p, ev.StudyUIDs[0]):
+			// Every use under a grant is recorded: no deduplication window.
+			ev.EventType, ev.Detail = audit.UseOfRestrictedFunction, "break-glass: "+ev.Detail
+			a.record(context.WithoutCancel(r.Context()), ev)
+			return
 		}
 		if action == audit.Read && ev.Outcome == audit.Success && len(ev.StudyUIDs) > 0 &&
 			a.recent(p.Username+"|"+string(id)+"|"+ev.StudyUIDs[0], time.Now()) {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
+	"lightbox/internal/breakglass"
 	"lightbox/internal/cluster"
 	"lightbox/internal/critical"
 	"lightbox/internal/db"
@@ -71,6 +73,9 @@ type Config struct {
 	AETitle     string
 	DICOMOpen   bool   // accept unregistered calling AE titles
 	Duplicates  string // duplicate policy
+	// BreakGlassTTL is how long a reader's emergency access to a study
+	// outside their scope lasts (0: breakglass.DefaultTTL).
+	BreakGlassTTL time.Duration
 	// ForeignPatients is what an instance whose patient belongs to another
 	// facility's namespace does: reject (default) or quarantine.
 	ForeignPatients string
@@ -209,10 +214,12 @@ type Server struct {
 	Critical *critical.Service
 	Setup    *setup.Service
 	Notify   *notify.Service
-	Metrics  *metrics.Metrics
-	auditor  *auditor
-	stopBg   context.CancelFunc
-	atnaTLS  *tls.Config
+	// BreakGlass holds readers' emergency grants to studies outside their scope.
+	BreakGlass breakglass.Store
+	Metrics    *metrics.Metrics
+	auditor    *auditor
+	stopBg     context.CancelFunc
+	atnaTLS    *tls.Config
 
 	handler http.Handler
 	routes  []string
@@ -307,6 +314,8 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
+	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
+	s.auditor.breakGlass = s.usesBreakGlass
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	dopt.Engine = worklist.DefaultConfig()
@@ -374,7 +383,30 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 	if p.Role == auth.Clinician && r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return query.Scope{}, dicomweb.ErrForbidden // referring clinicians read, never write
 	}
-	return p.Scope(), nil
+	sc := p.Scope()
+	if p.Role == auth.Radiologist {
+		// Emergency grants widen the one rule by single studies, never by facility.
+		studies, err := s.BreakGlass.Active(r.Context(), p.Username)
+		if err != nil {
+			return query.Scope{}, err
+		}
+		sc.Studies = studies
+	}
+	return sc, nil
+}
+
+// usesBreakGlass reports whether user reaches study through an emergency
+// grant rather than their own scope, so the audit trail marks the access.
+func (s *Server) usesBreakGlass(ctx context.Context, p *auth.Principal, study string) bool {
+	if p.Role != auth.Radiologist {
+		return false
+	}
+	studies, err := s.BreakGlass.Active(ctx, p.Username)
+	if err != nil || !slices.Contains(studies, study) {
+		return false
+	}
+	fac, exists, err := s.Query.StudyFacility(ctx, study)
+	return err == nil && exists && !p.Sees(fac)
 }
 
 // fhirScope is the FHIR handlers' scope. Referring clinicians are not
@@ -414,7 +446,7 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}

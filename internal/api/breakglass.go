@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/breakglass"
+	"lightbox/internal/httpx"
+	"lightbox/internal/notify"
+	"lightbox/internal/query"
+)
+
+// Break-glass: a reader opens a study outside their scope in an emergency.
+//
+//	POST /api/studies/{study}/break-glass  {"reason": "..."} -> breakglass.Grant
+//
+// The grant lasts the configured time; the audit middleware (internal/server)
+// records the grant as an emergency override and every use under it, and
+// the privacy officer is told at once.
+func (a *API) registerBreakGlass(mux Mux) {
+	if a.glass == nil {
+		return
+	}
+	mux.HandleFunc("POST /api/studies/{study}/break-glass", a.with(a.breakGlass, readers...))
+}
+
+func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	study := r.PathValue("study")
+	fac, exists, err := query.New(a.db).StudyFacility(r.Context(), study)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if !exists {
+		writeError(w, http.StatusNotFound, "no such study")
+		return
+	}
+	if p.Sees(fac) {
+		writeError(w, http.StatusConflict, "the study is already in your scope")
+		return
+	}
+	g, err := a.glass.Open(r.Context(), p.Username, study, fac, req.Reason)
+	if errors.Is(err, breakglass.ErrInvalid) {
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+		return
+	}
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if a.notify != nil {
+		m, to := notify.FromBreakGlass(g)
+		if err := a.notify.Send(context.WithoutCancel(r.Context()), m, to...); err != nil {
+			a.log.Warn("notify", "event", notify.BreakGlass, "err", err)
+		}
+	}
+	httpx.JSON(w, http.StatusCreated, g)
+}
