@@ -322,10 +322,16 @@ func TestOpenerKeepsLoopAfterSigning(t *testing.T) {
 		if code, body := call(t, "GET", srv.URL+"/api/critical/"+res.ID, ""); code != 200 || !strings.Contains(body, res.ID) {
 			t.Fatalf("opener get after signing %d %s", code, body)
 		}
+		if code, body := call(t, "GET", srv.URL+"/api/critical/board?mine=1", ""); code != 200 || !strings.Contains(body, res.ID) {
+			t.Fatalf("opener's open loops after signing %d %s", code, body)
+		}
 		if code, body := call(t, "POST", srv.URL+"/api/critical/"+res.ID+"/attempts", `{"method":"phone","to":{"name":"Jane Smith","role":"ordering physician"},"outcome":"reached","read_back":true}`); code != 200 {
 			t.Fatalf("opener attempt after signing %d %s", code, body)
 		}
 		as(principal{user: "rad2", role: "radiologist"})
+		if code, body := call(t, "GET", srv.URL+"/api/critical/board?mine=1", ""); code != 200 || strings.Contains(body, res.ID) {
+			t.Fatalf("bystander's open loops %d %s", code, body)
+		}
 		if code, _ := call(t, "GET", srv.URL+"/api/critical/"+res.ID, ""); code != 404 {
 			t.Fatalf("bystander get %d", code)
 		}
