@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/db"
 	"lightbox/internal/httpx"
 	"lightbox/internal/station"
 )
@@ -37,6 +38,14 @@ func (a *API) recordCheck(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		}
 		a.fail(w, err)
 		return
+	}
+	if c.Kind == station.KindDisplay {
+		// The engine's mammography rule sees the check at once.
+		at, _ := db.ParseTime(c.At)
+		if err := a.dispatch.DisplayChecked(r.Context(), p.Username, at, c.Passed); err != nil {
+			a.fail(w, err)
+			return
+		}
 	}
 	httpx.JSON(w, http.StatusCreated, c)
 }

@@ -18,6 +18,7 @@ type serveFlags struct {
 	http, dicom, aet  *string
 	quiet, idle       *time.Duration
 	routineAhead      *int
+	mammoDisplay      *bool
 	reauth            *time.Duration
 	dicomTLS, hl7     *string
 	hl7TLS, open      *bool
@@ -42,6 +43,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		http:          fs.String("http", "127.0.0.1:8080", "HTTP listen address (UI, DICOMweb, FHIR, API)"),
 		dicom:         fs.String("dicom", "127.0.0.1:11112", "DICOM listen address"),
 		aet:           fs.String("aet", "LIGHTBOX", "this node's DICOM AE title"),
+		mammoDisplay:  fs.Bool("mammo-display-check", false, "assign mammography only to readers who passed the browser display check in the last 24 h"),
 		quiet:         fs.Duration("quiet", time.Minute, "a study that receives nothing for this long is complete and goes on the worklist"),
 		routineAhead:  fs.Int("routine-ahead", 1, "routine cases a reader holds assigned but unopened; the rest wait in the shared list for whoever frees up first, which keeps readers free for urgent work (0 = no limit)"),
 		dicomTLS:      fs.String("dicom-tls", "", "DICOM TLS listen address (needs --tls-cert/--tls-key; demo: 127.0.0.1:2762 with a self-signed pair)"),
@@ -87,6 +89,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 		c.RoutineAhead = -1
 	}
 	c.HL7Open, c.HL7ClientCA = *f.hl7Open, *f.hl7ClientCA
+	c.MammoDisplayCheck = *f.mammoDisplay
 	c.ReauthWindow = *f.reauth
 	c.HTTPConnsPerClient = *f.httpPerClient
 	c.BreakGlassTTL = *f.breakGlass

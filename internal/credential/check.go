@@ -23,6 +23,7 @@ const (
 	CodeMQSA               Code = "mqsa.not_qualified"
 	CodeDBT                Code = "mqsa.dbt_training"
 	CodeWorkstation        Code = "workstation.not_5mp"
+	CodeDisplayCheck       Code = "workstation.display_check"
 	CodeOffshoreFinal      Code = "location.offshore_final"
 	CodeFacilityPrelimOnly Code = "facility.prelim_only"
 	CodeNotOnShift         Code = "shift.off"
@@ -55,6 +56,10 @@ type Rules struct {
 	// non-Medicare facility whose read type is plain "final". Off by default:
 	// docs/domain.md §1 L8 gives readers abroad prelim-only privileges.
 	AllowOffshoreFinalNonMedicare bool
+	// RequireMammoDisplayCheck gates mammography on a passed display
+	// check in the last 24 h (ShiftState.NoDisplayCheck): a group's QC
+	// policy for its readers' diagnostic monitors, off by default.
+	RequireMammoDisplayCheck bool
 }
 
 // DefaultRules are the rules Check applies.
@@ -151,6 +156,9 @@ func (ru Rules) Check(r *Reader, s *Study, kind ReadKind, at time.Time, st Shift
 		}
 		if r.Workstation != WS5MP {
 			add(CodeWorkstation, "mammography needs a 5MP workstation")
+		}
+		if ru.RequireMammoDisplayCheck && st.NoDisplayCheck {
+			add(CodeDisplayCheck, "no passed display check in the last 24 h")
 		}
 	}
 

@@ -232,6 +232,10 @@ func PresenceAt(lastHeartbeat time.Time, declaredAway bool, at time.Time) Presen
 type ShiftState struct {
 	OnShift  bool
 	Presence Presence
+	// NoDisplayCheck: the reader has no passed display check in the last
+	// 24 h (matters only under Rules.RequireMammoDisplayCheck). Negative so
+	// that hypothetical states (coverage, signing) need not claim a check.
+	NoDisplayCheck bool
 }
 
 // Signing returns the ShiftState to pass to Check at report signature: the

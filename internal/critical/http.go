@@ -146,10 +146,12 @@ func decode(r *http.Request, v any) error {
 	return nil
 }
 
-// visible loads a loop the caller may see (404 otherwise).
+// visible loads a loop the caller may see (404 otherwise): one in their
+// facility scope, or one they opened or were handed, which stays theirs
+// after they sign and the study leaves their worklist.
 func (h *Handler) visible(w http.ResponseWriter, r *http.Request, c caller) (Result, bool) {
 	res, err := h.Service.Get(r.Context(), r.PathValue("id"))
-	if err == nil && !c.AllowsFacility(res.FacilityID) {
+	if err == nil && !c.AllowsRecord(res.FacilityID, c.ID == res.Communicator || c.ID == res.HandedOffTo) {
 		err = ErrNotFound
 	}
 	if err != nil {

@@ -303,3 +303,44 @@ func TestDirectoryFromOrders(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenerKeepsLoopAfterSigning: a teleradiologist's scope is their
+// worklist, not the facility; once they sign and the study leaves their
+// worklist they still see, work and close the loop they opened, while a
+// reader who took no part in it still does not see it.
+func TestOpenerKeepsLoopAfterSigning(t *testing.T) {
+	eachDB(t, func(t *testing.T, e *env) {
+		srv, as := e.server(t)
+		code, body := call(t, "POST", srv.URL+"/api/critical", `{"study_uid":"`+studyA+`","category":"2","finding":{"text":"Pneumothorax"}}`)
+		if code != 201 {
+			t.Fatalf("open %d %s", code, body)
+		}
+		var res Result
+		_ = json.Unmarshal([]byte(body), &res)
+		// Signed: F1 is no longer in the reader's scope.
+		as(principal{user: reader, role: "radiologist"})
+		if code, body := call(t, "GET", srv.URL+"/api/critical/"+res.ID, ""); code != 200 || !strings.Contains(body, res.ID) {
+			t.Fatalf("opener get after signing %d %s", code, body)
+		}
+		if code, body := call(t, "GET", srv.URL+"/api/critical/board?mine=1", ""); code != 200 || !strings.Contains(body, res.ID) {
+			t.Fatalf("opener's open loops after signing %d %s", code, body)
+		}
+		if code, body := call(t, "POST", srv.URL+"/api/critical/"+res.ID+"/attempts", `{"method":"phone","to":{"name":"Jane Smith","role":"ordering physician"},"outcome":"reached","read_back":true}`); code != 200 {
+			t.Fatalf("opener attempt after signing %d %s", code, body)
+		}
+		as(principal{user: "rad2", role: "radiologist"})
+		if code, body := call(t, "GET", srv.URL+"/api/critical/board?mine=1", ""); code != 200 || strings.Contains(body, res.ID) {
+			t.Fatalf("bystander's open loops %d %s", code, body)
+		}
+		if code, _ := call(t, "GET", srv.URL+"/api/critical/"+res.ID, ""); code != 404 {
+			t.Fatalf("bystander get %d", code)
+		}
+		if code, _ := call(t, "POST", srv.URL+"/api/critical/"+res.ID+"/close", `{}`); code != 404 {
+			t.Fatalf("bystander close %d", code)
+		}
+		as(principal{user: reader, role: "radiologist"})
+		if code, body := call(t, "POST", srv.URL+"/api/critical/"+res.ID+"/close", `{}`); code != 200 || !strings.Contains(body, `"state":"closed"`) {
+			t.Fatalf("opener close after signing %d %s", code, body)
+		}
+	})
+}

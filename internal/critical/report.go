@@ -47,12 +47,15 @@ type BoardItem struct {
 func (s *Service) Board(ctx context.Context, sc Scope, communicator string) ([]BoardItem, error) {
 	q := "SELECT " + resultCols + " FROM crit_result WHERE state <> ?"
 	args := []any{string(StateClosed)}
-	var cl string
-	cl, args = sc.FacilityClause("facility_id", args)
-	q += cl
 	if communicator != "" {
+		// Only loops they take part in, which scope.AllowsRecord grants
+		// whatever the facility scope.
 		q += " AND (communicator = ? OR handed_off_to = ?)"
 		args = append(args, communicator, communicator)
+	} else {
+		var cl string
+		cl, args = sc.FacilityClause("facility_id", args)
+		q += cl
 	}
 	rows, err := s.db.Query(ctx, q+" ORDER BY deadline_at, id LIMIT 1000", args...)
 	if err != nil {

@@ -56,6 +56,8 @@ type call struct {
 	By       string               `json:"by,omitempty"`
 	Source   string               `json:"source,omitempty"`
 	Away     bool                 `json:"away,omitempty"`
+	At       time.Time            `json:"at,omitzero"`
+	Passed   bool                 `json:"passed,omitempty"`
 	Kind     credential.ReadKind  `json:"kind,omitempty"`
 	Priority *credential.Priority `json:"priority,omitempty"`
 	Stroke   bool                 `json:"stroke,omitempty"`
@@ -80,6 +82,8 @@ func (s *Service) serveCall(ctx context.Context, method string, raw json.RawMess
 		return nil, s.Admit(ctx, c.Doc)
 	case "Heartbeat":
 		return nil, s.Heartbeat(ctx, c.Reader, c.Away)
+	case "DisplayChecked":
+		return nil, s.DisplayChecked(ctx, c.Reader, c.At, c.Passed)
 	case "Offline":
 		return nil, s.Offline(ctx, c.Reader)
 	case "Open":

@@ -49,6 +49,10 @@ type Options struct {
 	// Observe, when set, receives each event's decision kinds and how long
 	// deciding and persisting took (metrics).
 	Observe func(kinds []string, d time.Duration)
+	// DisplayPasses, when set, returns who passed a display check since a
+	// time and when (internal/station), loaded at start so the
+	// mammography display-check rule survives a restart.
+	DisplayPasses func(ctx context.Context, since time.Time) (map[string]time.Time, error)
 }
 
 // Patient is what the archive knows of a study's patient and accession.
@@ -196,6 +200,20 @@ func (s *Service) load(ctx context.Context) error {
 	s.setupMu.Lock()
 	s.readerIDs = ids
 	s.setupMu.Unlock()
+	if s.opt.DisplayPasses != nil {
+		passes, err := s.opt.DisplayPasses(ctx, now.Add(-worklist.DisplayCheckValid))
+		if err != nil {
+			return err
+		}
+		for id, at := range passes {
+			if !ids[id] {
+				continue // a user who is not a reader
+			}
+			if _, err := s.eng.Apply(worklist.DisplayChecked{ReaderID: id, At: at, Passed: true}, now); err != nil {
+				return fmt.Errorf("load display check %s: %w", id, err)
+			}
+		}
+	}
 	rows, err := s.db.Query(ctx, "SELECT study_uid, doc, status, lease FROM read_item WHERE status IN ('waiting', 'leased', 'queued', 'uncovered') ORDER BY created_at")
 	if err != nil {
 		return fmt.Errorf("load worklist: %w", err)
@@ -528,6 +546,19 @@ func (s *Service) Heartbeat(ctx context.Context, readerID string, away bool) err
 		return s.forward(ctx, "Heartbeat", call{Reader: readerID, Away: away}, nil)
 	}
 	_, err := s.apply(ctx, worklist.Heartbeat{ReaderID: readerID, Away: away}, readerID)
+	return err
+}
+
+// DisplayChecked records a reader's display check (passed or not) for the
+// mammography display-check rule. A user who is not a reader is ignored.
+func (s *Service) DisplayChecked(ctx context.Context, readerID string, at time.Time, passed bool) error {
+	if s.remote() {
+		return s.forward(ctx, "DisplayChecked", call{Reader: readerID, At: at, Passed: passed}, nil)
+	}
+	_, err := s.apply(ctx, worklist.DisplayChecked{ReaderID: readerID, At: at, Passed: passed}, readerID)
+	if errors.Is(err, worklist.ErrUnknownReader) {
+		return nil
+	}
 	return err
 }
 

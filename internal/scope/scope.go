@@ -44,6 +44,16 @@ func (s Scope) AllowsFacility(facility string) bool {
 	return s.Allows(facility, s.Clinician)
 }
 
+// AllowsRecord reports whether one record of facility may be seen by a
+// caller who does (participant) or does not take part in it. Taking part
+// in a record (opening a critical-result loop, being handed it) grants
+// that record alone and outlasts the facility scope: a reader keeps the
+// loop they opened after the study has left their worklist, without
+// seeing anything else of the facility.
+func (s Scope) AllowsRecord(facility string, participant bool) bool {
+	return participant || s.AllowsFacility(facility)
+}
+
 // Empty reports whether the scope can see nothing at all.
 func (s Scope) Empty() bool { return !s.All && len(s.Facilities) == 0 && len(s.Studies) == 0 }
 

@@ -62,3 +62,16 @@ func TestClause(t *testing.T) {
 		t.Errorf("patient clause %q %v", pc, args)
 	}
 }
+
+func TestAllowsRecord(t *testing.T) {
+	s := Scope{Facilities: []string{"F1"}}
+	for _, c := range []struct {
+		fac         string
+		participant bool
+		want        bool
+	}{{"F1", false, true}, {"F2", false, false}, {"F2", true, true}} {
+		if got := s.AllowsRecord(c.fac, c.participant); got != c.want {
+			t.Errorf("AllowsRecord(%s, %v) = %v", c.fac, c.participant, got)
+		}
+	}
+}

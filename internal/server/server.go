@@ -45,6 +45,7 @@ import (
 	"lightbox/internal/report"
 	"lightbox/internal/scope"
 	"lightbox/internal/setup"
+	"lightbox/internal/station"
 	"lightbox/internal/tlsutil"
 	"lightbox/internal/webapp"
 	"lightbox/internal/worklist"
@@ -95,6 +96,9 @@ type Config struct {
 	// but unopened (worklist.Config.RoutineAhead; 0 = the engine's default
 	// of 1, negative = no limit).
 	RoutineAhead int
+	// MammoDisplayCheck gates mammography on a passed display check in
+	// the last 24 h (credential.Rules.RequireMammoDisplayCheck).
+	MammoDisplayCheck bool
 	// HTTPConnsPerClient caps concurrent HTTP connections from one address
 	// (0 = unlimited; behind a reverse proxy, set it off or high).
 	HTTPConnsPerClient int
@@ -322,6 +326,8 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if c.RoutineAhead != 0 {
 		dopt.Engine.RoutineAhead = c.RoutineAhead
 	}
+	dopt.Engine.Rules.RequireMammoDisplayCheck = c.MammoDisplayCheck
+	dopt.DisplayPasses = station.Store{DB: st.DB}.DisplayPasses
 	if st.DB.Dialect == db.Postgres {
 		// Any number of identical nodes may share a PostgreSQL index: one
 		// leads the engine, the others forward to it (docs/scale-out.md).

@@ -94,6 +94,35 @@ func (s Store) DisplayPassedWithin(ctx context.Context, username string, d time.
 	return s.now().Sub(at) <= d, nil
 }
 
+// DisplayPasses returns, per user whose latest display check since `since`
+// passed, when it passed: what the assignment engine loads at start to
+// know who may read mammography under the display-check rule.
+func (s Store) DisplayPasses(ctx context.Context, since time.Time) (map[string]time.Time, error) {
+	rows, err := s.DB.Query(ctx, "SELECT username, passed, at FROM station_check WHERE kind = ? AND at >= ? ORDER BY at, pk", KindDisplay, db.Now(since))
+	if err != nil {
+		return nil, fmt.Errorf("display passes: %w", err)
+	}
+	defer rows.Close()
+	m := map[string]time.Time{}
+	for rows.Next() {
+		var u, at string
+		var passed int
+		if err := rows.Scan(&u, &passed, &at); err != nil {
+			return nil, fmt.Errorf("display passes: %w", err)
+		}
+		t, err := db.ParseTime(at)
+		if err != nil {
+			return nil, fmt.Errorf("display passes: %w", err)
+		}
+		if passed != 0 {
+			m[u] = t
+		} else {
+			delete(m, u) // a later failure voids an earlier pass
+		}
+	}
+	return m, rows.Err()
+}
+
 func (s Store) now() time.Time {
 	if s.Now != nil {
 		return s.Now()

@@ -34,6 +34,7 @@ type readerState struct {
 	idx        int32
 	removed    bool
 	lastHB     time.Time
+	displayOK  time.Time // last passed display check
 	away       bool
 	loggedOff  bool
 	onShift    bool
@@ -286,6 +287,19 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 		}
 		rs.extra = ev.On
 		e.fill(rs, out)
+	case DisplayChecked:
+		rs := e.byID[ev.ReaderID]
+		if rs == nil {
+			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
+		}
+		switch {
+		case ev.Passed && ev.At.After(rs.displayOK):
+			rs.displayOK = ev.At
+		case !ev.Passed && !ev.At.Before(rs.displayOK):
+			rs.displayOK = time.Time{}
+		}
+		// Mammography that waited for this reader may now go to them.
+		e.fill(rs, out)
 	case Pull:
 		rs := e.byID[ev.ReaderID]
 		if rs == nil {
@@ -443,7 +457,8 @@ func (e *Engine) shiftState(rs *readerState) credential.ShiftState {
 	if rs.loggedOff {
 		p = credential.Offline
 	}
-	return credential.ShiftState{OnShift: rs.onShift, Presence: p}
+	return credential.ShiftState{OnShift: rs.onShift, Presence: p,
+		NoDisplayCheck: rs.displayOK.IsZero() || e.now.Sub(rs.displayOK) > DisplayCheckValid}
 }
 
 func (e *Engine) refreshShift(rs *readerState) {

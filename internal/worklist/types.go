@@ -161,6 +161,19 @@ type Heartbeat struct {
 	Away     bool
 }
 
+// DisplayChecked: the reader recorded a display check at At (their
+// station's daily QC). Under Rules.RequireMammoDisplayCheck a pass makes
+// them eligible for mammography for DisplayCheckValid after At; a later
+// failure voids it.
+type DisplayChecked struct {
+	ReaderID string
+	At       time.Time
+	Passed   bool
+}
+
+// DisplayCheckValid is how long a passed display check counts.
+const DisplayCheckValid = 24 * time.Hour
+
 // ReaderOffline: explicit log-off (missed heartbeats are detected by time).
 type ReaderOffline struct{ ReaderID string }
 
@@ -209,6 +222,7 @@ func (StudyReady) event()      {}
 func (StudyChanged) event()    {}
 func (Cancelled) event()       {}
 func (Heartbeat) event()       {}
+func (DisplayChecked) event()  {}
 func (ReaderOffline) event()   {}
 func (Opened) event()          {}
 func (Released) event()        {}
