@@ -141,11 +141,35 @@ try {
   const re = page.getByRole('dialog', { name: 'Confirm it is you' });
   await re.waitFor();
   await re.getByLabel('Password').fill(password);
-  await re.getByLabel('Authenticator code').fill(totp(a.secret, Date.now() + 30000)); // the next step: each code is used once
+  const finalCode = totp(a.secret, Date.now() + 30000); // the next step: each code is used once
+  await re.getByLabel('Authenticator code').fill(finalCode);
   await re.getByRole('button', { name: 'Confirm' }).click();
   await page.getByTestId('report-status').filter({ hasText: 'final' }).waitFor({ timeout: 15000 });
   check(true, 'signed final after re-authentication');
   await shot(page, 'signed');
+
+  // An addendum on the signed report (re-authenticating again once the
+  // short window has passed, with a code not used before), and its PDF.
+  const addendumText = 'Addendum 4243: compared with the prior study.';
+  await page.getByLabel('Addendum').fill(addendumText);
+  await page.getByRole('button', { name: 'Sign addendum' }).click();
+  const added = page.getByLabel('Signed report').getByText(addendumText);
+  await Promise.race([added.waitFor({ timeout: 20000 }), re.waitFor({ timeout: 20000 })]);
+  if (await re.isVisible()) {
+    let code;
+    while ((code = totp(a.secret, Date.now() + 30000)) === finalCode) await page.waitForTimeout(1000);
+    await re.getByLabel('Password').fill(password);
+    await re.getByLabel('Authenticator code').fill(code);
+    await re.getByRole('button', { name: 'Confirm' }).click();
+  }
+  await added.waitFor({ timeout: 15000 });
+  check(true, 'addendum signed and shown with the report');
+  const pdfURL = await page.getByRole('link', { name: 'PDF' }).getAttribute('href');
+  const pdf = await page.evaluate(async (u) => {
+    const r = await fetch(u);
+    return { status: r.status, type: r.headers.get('content-type') };
+  }, pdfURL);
+  check(pdf.status === 200 && pdf.type === 'application/pdf', `the report's PDF (${pdf.status} ${pdf.type})`);
 
   // The open critical loop stays in view on the worklist until closed.
   await page.getByRole('link', { name: 'Worklist' }).click();
