@@ -21,8 +21,21 @@ try {
   await banner.waitFor({ state: 'hidden', timeout: 60000 });
   check(true, 'reconnected by itself when the server came back');
   await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 30000 });
-  const after = await page.locator('table[data-testid=worklist] tbody tr').count();
-  check(after === before, `board resynchronised (${before} rows before, ${after} after), still signed in`);
+  // Resynchronised: the board shows what the server holds now (demo studies
+  // may reach the worklist while it was away), and the session still holds.
+  const server = () =>
+    page.evaluate(async () => {
+      const r = await fetch('/api/worklist?board=1');
+      return r.ok ? (await r.json()).items.length : -r.status;
+    });
+  let want = await server();
+  let rows = await page.locator('table[data-testid=worklist] tbody tr').count();
+  for (let i = 0; i < 50 && rows !== want; i++) {
+    await page.waitForTimeout(200);
+    want = await server();
+    rows = await page.locator('table[data-testid=worklist] tbody tr').count();
+  }
+  check(want >= before && rows === want, `board resynchronised (${before} rows before, ${rows} after, the server has ${want}), still signed in`);
 } catch (e) {
   fail(e);
 } finally {
