@@ -13,7 +13,7 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
 	"lightbox/internal/breakglass"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/httpx"
@@ -32,7 +32,7 @@ type API struct {
 	setup     *setup.Service
 	notify    *notify.Service
 	glass     *breakglass.Store
-	rvu       *credential.RVUTable
+	rvu       *model.RVUTable
 	archive   *archive.Archive
 	principal principalFunc
 	log       *slog.Logger
@@ -44,7 +44,7 @@ type Options struct {
 	DB       *db.DB
 	Dispatch *dispatch.Service
 	Orders   *order.Service // order workflow routes; nil leaves them out
-	RVU      *credential.RVUTable
+	RVU      *model.RVUTable
 	Archive  *archive.Archive // instance warnings; nil leaves them out
 	// Setup applies set-up changes (facilities, endpoints, readers, shifts,
 	// AEs); without one they fail as unaudited.
@@ -68,7 +68,7 @@ func New(o Options) *API {
 		o.Now = time.Now
 	}
 	if o.RVU == nil {
-		o.RVU = credential.DefaultRVU()
+		o.RVU = model.DefaultRVU()
 	}
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
@@ -167,7 +167,7 @@ func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, err
 		return nil, err
 	}
 	defer rows.Close()
-	facs := map[string]*credential.Facility{}
+	facs := map[string]*model.Facility{}
 	if fs, err := a.roster.Facilities(ctx); err == nil {
 		for _, f := range fs {
 			facs[f.ID] = f
@@ -187,7 +187,7 @@ func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, err
 		if lease != "" && jsonUnmarshal(lease, &l) == nil {
 			it.Opened = l.Opened
 		}
-		var st credential.Study
+		var st model.Study
 		if err := jsonUnmarshal(doc, &st); err == nil {
 			st.Facility = facs[st.FacilityID]
 			it.Priority, it.Class, it.Modality, it.CPT, it.WorkRVU, it.Triage = st.Priority.String(), string(st.Class()), st.Modality, st.CPT, st.WorkRVU, st.Triage
@@ -418,9 +418,9 @@ func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 		writeError(w, http.StatusBadRequest, "study_uid and source are required")
 		return
 	}
-	var prio *credential.Priority
+	var prio *model.Priority
 	if b.Priority != "" {
-		pr, err := credential.ParsePriority(b.Priority)
+		pr, err := model.ParsePriority(b.Priority)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "priority must be stat, asap or routine")
 			return
@@ -461,12 +461,12 @@ func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	httpx.JSON(w, http.StatusOK, rd)
 }
 
-func (a *API) readersForAlerts(ctx context.Context) ([]credential.Reader, error) {
+func (a *API) readersForAlerts(ctx context.Context) ([]model.Reader, error) {
 	rs, err := a.roster.Readers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]credential.Reader, len(rs))
+	out := make([]model.Reader, len(rs))
 	for i, r := range rs {
 		out[i] = *r
 	}
@@ -479,7 +479,7 @@ func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		a.fail(w, err)
 		return
 	}
-	offsets := credential.DefaultOffsets()
+	offsets := model.DefaultOffsets()
 	if d := r.URL.Query().Get("days"); d != "" {
 		n, err := strconv.Atoi(d)
 		if err != nil || n <= 0 || n > 3650 {
@@ -488,9 +488,9 @@ func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		}
 		offsets = []int{n}
 	}
-	alerts := credential.Expiring(rs, a.now(), offsets)
+	alerts := model.Expiring(rs, a.now(), offsets)
 	if alerts == nil {
-		alerts = []credential.Alert{}
+		alerts = []model.Alert{}
 	}
 	httpx.JSON(w, http.StatusOK, alerts)
 }
@@ -506,7 +506,7 @@ func (a *API) readerCalendar(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		writeError(w, http.StatusNotFound, "no reader %s", id)
 		return
 	}
-	a.ics(w, "Lightbox credentials: "+rd.Name, credential.ExpiryEvents([]credential.Reader{*rd}))
+	a.ics(w, "Lightbox credentials: "+rd.Name, model.ExpiryEvents([]model.Reader{*rd}))
 }
 
 func (a *API) groupCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -515,12 +515,12 @@ func (a *API) groupCalendar(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		a.fail(w, err)
 		return
 	}
-	a.ics(w, "Lightbox group credentials", credential.ExpiryEvents(rs))
+	a.ics(w, "Lightbox group credentials", model.ExpiryEvents(rs))
 }
 
-func (a *API) ics(w http.ResponseWriter, name string, evs []credential.CalEvent) {
+func (a *API) ics(w http.ResponseWriter, name string, evs []model.CalEvent) {
 	var b bytes.Buffer
-	if err := credential.WriteICS(&b, name, evs, a.now()); err != nil {
+	if err := model.WriteICS(&b, name, evs, a.now()); err != nil {
 		a.fail(w, err)
 		return
 	}
@@ -553,10 +553,10 @@ func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Princi
 }
 
 func (a *API) rvuTable(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	on := credential.DateOf(a.now())
+	on := model.DateOf(a.now())
 	if d := r.URL.Query().Get("date"); d != "" {
 		var err error
-		if on, err = credential.ParseDate(d); err != nil {
+		if on, err = model.ParseDate(d); err != nil {
 			writeError(w, http.StatusBadRequest, "date must be YYYY-MM-DD")
 			return
 		}

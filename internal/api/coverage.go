@@ -9,7 +9,7 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/coverage"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/httpx"
 )
 
@@ -53,7 +53,7 @@ func (a *API) coverageGaps(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		a.fail(w, err)
 		return
 	}
-	var sel []*credential.Facility
+	var sel []*model.Facility
 	for _, f := range facs {
 		if p.Sees(f.ID) && (only == nil || slices.Contains(only, f.ID)) {
 			sel = append(sel, f)

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/httpx"
 	"lightbox/internal/setup"
 )
@@ -13,7 +13,7 @@ import (
 // The read routes (list, get, calendars) are in api.go.
 
 func (a *API) putReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var rd credential.Reader
+	var rd model.Reader
 	if err := decode(r, &rd); err != nil {
 		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return

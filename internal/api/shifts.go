@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/httpx"
 	"lightbox/internal/setup"
 )
@@ -41,7 +41,7 @@ func nonNilSlice[T any](s []T) []T {
 }
 
 func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var shifts []credential.Shift
+	var shifts []model.Shift
 	if err := decode(r, &shifts); err != nil {
 		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return
@@ -50,7 +50,7 @@ func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principa
 }
 
 func (a *API) addBlock(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b credential.Block
+	var b model.Block
 	if err := decode(r, &b); err != nil {
 		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
 		return

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/facility"
 	"lightbox/internal/roster"
 	"lightbox/internal/setup"
@@ -38,7 +38,7 @@ func runFacility(ctx context.Context, env *Env, args []string) error {
 	case "add":
 		f := setup.Facility{Facility: facility.Facility{ID: *id, Name: *name, State: *state, TimeZone: *zone, IssuerOfPatientID: *issuer}}
 		if *readType != "" || *medicare {
-			f.Contract = &roster.Contract{ReadType: credential.ReadType(*readType), Medicare: *medicare}
+			f.Contract = &roster.Contract{ReadType: model.ReadType(*readType), Medicare: *medicare}
 		}
 		if err := s.PutFacility(ctx, cliActor(), f); err != nil {
 			return err

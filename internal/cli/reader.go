@@ -6,7 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/roster"
 	"lightbox/internal/setup"
 )
@@ -49,34 +49,34 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 	defer st.Close()
 	switch c.sub {
 	case "add":
-		r := &credential.Reader{ID: *id, Name: *name, Location: credential.Location{Country: strings.ToUpper(*country), State: strings.ToUpper(*state)},
-			TimeZone: *zone, Modalities: splitList(*mods), Subspecialties: splitList(*subs), Workstation: credential.Workstation(strings.ToUpper(*ws)),
-			MQSA: credential.MQSA{Qualified: *mqsa}, RVUTargetPerHour: *target}
+		r := &model.Reader{ID: *id, Name: *name, Location: model.Location{Country: strings.ToUpper(*country), State: strings.ToUpper(*state)},
+			TimeZone: *zone, Modalities: splitList(*mods), Subspecialties: splitList(*subs), Workstation: model.Workstation(strings.ToUpper(*ws)),
+			MQSA: model.MQSA{Qualified: *mqsa}, RVUTargetPerHour: *target}
 		if old, err := (roster.Store{DB: st.DB}).Reader(ctx, *id); err == nil {
 			r.Shifts, r.Blocks, r.Enrolments, r.Malpractice = old.Shifts, old.Blocks, old.Enrolments, old.Malpractice
 		}
 		for _, l := range splitList(*lic) {
 			p := strings.Split(l, ":")
-			exp, err := credential.ParseDate(p[len(p)-1])
+			exp, err := model.ParseDate(p[len(p)-1])
 			if len(p) != 3 || err != nil {
 				return fmt.Errorf("--licence %q: want STATE:NUMBER:YYYY-MM-DD", l)
 			}
-			r.Licenses = append(r.Licenses, credential.License{State: p[0], Number: p[1], Status: credential.LicenceActive, Expires: exp})
+			r.Licenses = append(r.Licenses, model.License{State: p[0], Number: p[1], Status: model.LicenceActive, Expires: exp})
 		}
 		for _, pv := range splitList(*priv) {
 			p := strings.Split(pv, ":")
-			exp, err := credential.ParseDate(p[len(p)-1])
+			exp, err := model.ParseDate(p[len(p)-1])
 			if len(p) != 2 || err != nil {
 				return fmt.Errorf("--privilege %q: want FACILITY:YYYY-MM-DD", pv)
 			}
-			r.Privileges = append(r.Privileges, credential.Privilege{Facility: p[0], Basis: credential.Direct, Expires: exp, Scope: credential.Scope{Mammography: *mqsa}})
+			r.Privileges = append(r.Privileges, model.Privilege{Facility: p[0], Basis: model.Direct, Expires: exp, Scope: model.Scope{Mammography: *mqsa}})
 		}
 		if *malStates != "" {
-			exp, err := credential.ParseDate(*malExp)
+			exp, err := model.ParseDate(*malExp)
 			if err != nil {
 				return fmt.Errorf("--malpractice-expires: want YYYY-MM-DD")
 			}
-			r.Malpractice = []credential.Malpractice{{States: splitList(strings.ToUpper(*malStates)), Telemedicine: true, Expires: exp}}
+			r.Malpractice = []model.Malpractice{{States: splitList(strings.ToUpper(*malStates)), Telemedicine: true, Expires: exp}}
 		}
 		if err := s.PutReader(ctx, cliActor(), r); err != nil {
 			return err

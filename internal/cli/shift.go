@@ -6,7 +6,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/roster"
 	"lightbox/internal/setup"
 )
@@ -39,7 +39,7 @@ func runShift(ctx context.Context, env *Env, args []string) error {
 	switch c.sub {
 	case "add":
 		if *from != "" {
-			b := credential.Block{Type: credential.ShiftType(*typ)}
+			b := model.Block{Type: model.ShiftType(*typ)}
 			var e1, e2 error
 			b.Start, e1 = time.Parse(time.RFC3339, *from)
 			b.End, e2 = time.Parse(time.RFC3339, *to)
@@ -48,11 +48,11 @@ func runShift(ctx context.Context, env *Env, args []string) error {
 			}
 			return s.AddBlock(ctx, cliActor(), *reader, b)
 		}
-		sh := credential.Shift{Type: credential.ShiftType(*typ)}
+		sh := model.Shift{Type: model.ShiftType(*typ)}
 		var e1, e2, e3 error
 		sh.Days, e1 = setup.ParseDays(*days)
-		sh.Start, e2 = credential.ParseClock(*start)
-		sh.End, e3 = credential.ParseClock(*end)
+		sh.Start, e2 = model.ParseClock(*start)
+		sh.End, e3 = model.ParseClock(*end)
 		if e1 != nil || e2 != nil || e3 != nil {
 			return fmt.Errorf("--days, --start and --end: %v", firstErr(e1, e2, e3))
 		}

@@ -11,7 +11,7 @@ import (
 	"lightbox/internal/dispatch"
 	"lightbox/internal/roster"
 	"lightbox/internal/simulate"
-	"lightbox/internal/worklist"
+	"lightbox/internal/assign"
 )
 
 func runSimulate(ctx context.Context, env *Env, args []string) error {
@@ -47,9 +47,9 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 		}
 		return sg.WriteSuggestions(env.Stdout)
 	}
-	policies := []worklist.Policy{worklist.Policy(*policy)}
+	policies := []assign.Policy{assign.Policy(*policy)}
 	if *policy == "all" {
-		policies = []worklist.Policy{worklist.PolicyLightbox, "shared-pool", "round-robin", simulate.PolicyBound}
+		policies = []assign.Policy{assign.PolicyLightbox, "shared-pool", "round-robin", simulate.PolicyBound}
 	}
 	variants := []string{*variant}
 	if *variant == "all" {

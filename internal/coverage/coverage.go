@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // Gap is a run of uncovered hours at one facility for one modality.
@@ -51,21 +51,21 @@ type verdict struct {
 // modalities. Hours whose set of readers on shift and civil date are the
 // same share one evaluation, so a week costs about one evaluation per
 // shift change.
-func Compute(facs []*credential.Facility, readers []*credential.Reader, from time.Time, hours int, modalities []string) Map {
+func Compute(facs []*model.Facility, readers []*model.Reader, from time.Time, hours int, modalities []string) Map {
 	from = from.UTC().Truncate(time.Hour)
 	m := Map{From: from, Hours: hours, Rows: []Row{}}
 	type slot struct {
 		key     string
 		at      time.Time
-		onShift []*credential.Reader
+		onShift []*model.Reader
 	}
 	slots := make([]slot, hours)
 	for h := range hours {
 		at := from.Add(time.Duration(h)*time.Hour + 30*time.Minute) // the middle of the hour
-		var on []*credential.Reader
+		var on []*model.Reader
 		var ids []string
 		for _, r := range readers {
-			if credential.OnShift(r, at) {
+			if model.OnShift(r, at) {
 				on = append(on, r)
 				ids = append(ids, r.ID)
 			}
@@ -75,19 +75,19 @@ func Compute(facs []*credential.Facility, readers []*credential.Reader, from tim
 	// Who holds a privilege where, from one pass over the roster: a miss in
 	// Reader.Privilege scans the reader's whole list, and a facility is
 	// asked about every reader on shift.
-	privAt := map[string]map[*credential.Reader]bool{}
+	privAt := map[string]map[*model.Reader]bool{}
 	for _, r := range readers {
 		for _, p := range r.Privileges {
 			if privAt[p.Facility] == nil {
-				privAt[p.Facility] = map[*credential.Reader]bool{}
+				privAt[p.Facility] = map[*model.Reader]bool{}
 			}
 			privAt[p.Facility][r] = true
 		}
 	}
 	for _, f := range facs {
-		kind := credential.Final
-		if f.ReadType == credential.ReadPrelimOnly {
-			kind = credential.Prelim
+		kind := model.Final
+		if f.ReadType == model.ReadPrelimOnly {
+			kind = model.Prelim
 		}
 		for _, mod := range modalities {
 			row := Row{FacilityID: f.ID, Name: f.Name, State: f.State, TimeZone: f.TimeZone, Modality: mod, Covered: make([]bool, hours), Gaps: []Gap{}}
@@ -120,13 +120,13 @@ func Compute(facs []*credential.Facility, readers []*credential.Reader, from tim
 // evaluate checks the readers on shift against a typical study of the
 // facility; when none is eligible it names the most common single missing
 // credential.
-func evaluate(f *credential.Facility, modality string, kind credential.ReadKind, at time.Time, onShift []*credential.Reader, privHere map[*credential.Reader]bool) verdict {
+func evaluate(f *model.Facility, modality string, kind model.ReadKind, at time.Time, onShift []*model.Reader, privHere map[*model.Reader]bool) verdict {
 	if len(onShift) == 0 {
 		return verdict{missing: "no reader on shift"}
 	}
 	// Only readers privileged here can be eligible: a national roster has
 	// hundreds on shift, a few dozen of them privileged at one facility.
-	var privileged []*credential.Reader
+	var privileged []*model.Reader
 	for _, r := range onShift {
 		if privHere[r] {
 			privileged = append(privileged, r)
@@ -145,12 +145,12 @@ func evaluate(f *credential.Facility, modality string, kind credential.ReadKind,
 		}
 		return verdict{missing: "no reader on shift has privileges at " + f.Name, closest: licensed}
 	}
-	st := &credential.Study{ID: "coverage", Facility: f, FacilityID: f.ID, Modality: modality, ExamTime: at, ArrivalTime: at, Priority: credential.Routine}
-	online := credential.ShiftState{OnShift: true, Presence: credential.Online}
+	st := &model.Study{ID: "coverage", Facility: f, FacilityID: f.ID, Modality: modality, ExamTime: at, ArrivalTime: at, Priority: model.Routine}
+	online := model.ShiftState{OnShift: true, Presence: model.Online}
 	single := map[string][]string{}
 	all := map[string]int{}
 	for _, r := range privileged {
-		ex := credential.Check(r, st, kind, at, online)
+		ex := model.Check(r, st, kind, at, online)
 		if len(ex) == 0 {
 			return verdict{covered: true}
 		}

@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
-func reader(id, licence string, start, end string) *credential.Reader {
-	r := &credential.Reader{ID: id, Name: id, TimeZone: "America/Chicago", Modalities: []string{"CT"}, Location: credential.Location{Country: "US", State: "TX"},
-		Licenses:    []credential.License{{State: licence, Number: "1", Status: credential.LicenceActive, Expires: credential.MustDate("2030-01-01")}},
-		Privileges:  []credential.Privilege{{Facility: "F1", Basis: credential.Direct, Expires: credential.MustDate("2030-01-01")}},
-		Malpractice: []credential.Malpractice{{States: []string{"TX", "OK"}, Telemedicine: true}},
-		Shifts:      []credential.Shift{{Type: credential.Dayhawk, Start: credential.MustClock(start), End: credential.MustClock(end)}}}
+func reader(id, licence string, start, end string) *model.Reader {
+	r := &model.Reader{ID: id, Name: id, TimeZone: "America/Chicago", Modalities: []string{"CT"}, Location: model.Location{Country: "US", State: "TX"},
+		Licenses:    []model.License{{State: licence, Number: "1", Status: model.LicenceActive, Expires: model.MustDate("2030-01-01")}},
+		Privileges:  []model.Privilege{{Facility: "F1", Basis: model.Direct, Expires: model.MustDate("2030-01-01")}},
+		Malpractice: []model.Malpractice{{States: []string{"TX", "OK"}, Telemedicine: true}},
+		Shifts:      []model.Shift{{Type: model.Dayhawk, Start: model.MustClock(start), End: model.MustClock(end)}}}
 	if err := r.Resolve(); err != nil {
 		panic(err)
 	}
@@ -22,13 +22,13 @@ func reader(id, licence string, start, end string) *credential.Reader {
 
 // The gap map names the missing licence, and who lacks only that.
 func TestGapMap(t *testing.T) {
-	f := &credential.Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago", ReadType: credential.ReadFinalType}
+	f := &model.Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago", ReadType: model.ReadFinalType}
 	if err := f.Resolve(); err != nil {
 		t.Fatal(err)
 	}
-	rs := []*credential.Reader{reader("day", "TX", "08:00", "16:00"), reader("swing", "OK", "16:00", "00:00")}
+	rs := []*model.Reader{reader("day", "TX", "08:00", "16:00"), reader("swing", "OK", "16:00", "00:00")}
 	from := time.Date(2026, 12, 8, 6, 0, 0, 0, time.UTC) // 00:00 in Chicago
-	m := Compute([]*credential.Facility{f}, rs, from, 24, []string{"CT"})
+	m := Compute([]*model.Facility{f}, rs, from, 24, []string{"CT"})
 	if len(m.Rows) != 1 {
 		t.Fatalf("%d rows", len(m.Rows))
 	}

@@ -9,7 +9,7 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/auth"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/gen"
 	"lightbox/internal/hl7sender"
@@ -39,10 +39,10 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 		states[f.State] = true
 		all = append(all, f.Code)
 	}
-	next := credential.DateOf(now).AddDays(365)
-	soon := credential.DateOf(now).AddDays(45) // shows in the expiry alerts
-	licences := func(only ...string) []credential.License {
-		var out []credential.License
+	next := model.DateOf(now).AddDays(365)
+	soon := model.DateOf(now).AddDays(45) // shows in the expiry alerts
+	licences := func(only ...string) []model.License {
+		var out []model.License
 		for _, f := range facs {
 			if len(only) > 0 && !contains(only, f.State) {
 				continue
@@ -51,33 +51,33 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 			if f.State == "CA" {
 				exp = soon
 			}
-			out = append(out, credential.License{State: f.State, Number: f.State + "-DEMO", Status: credential.LicenceActive, Expires: exp})
+			out = append(out, model.License{State: f.State, Number: f.State + "-DEMO", Status: model.LicenceActive, Expires: exp})
 		}
 		return dedupeLicences(out)
 	}
-	privileges := func(mammo bool, codes ...string) []credential.Privilege {
-		var out []credential.Privilege
+	privileges := func(mammo bool, codes ...string) []model.Privilege {
+		var out []model.Privilege
 		for _, c := range codes {
-			out = append(out, credential.Privilege{Facility: c, Basis: credential.Direct, Scope: credential.Scope{Mammography: mammo}, Granted: credential.DateOf(now).AddDays(-300), Expires: next})
+			out = append(out, model.Privilege{Facility: c, Basis: model.Direct, Scope: model.Scope{Mammography: mammo}, Granted: model.DateOf(now).AddDays(-300), Expires: next})
 		}
 		return out
 	}
-	allDay := []credential.Shift{{Type: credential.Dayhawk, Start: credential.MustClock("00:00"), End: credential.MustClock("00:00")}}
-	cover := []credential.Malpractice{{Carrier: "Demo Mutual (fictitious)", States: keys(states), Telemedicine: true, Expires: next}}
-	medicare := []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true, Expires: next}}
-	readers := []*credential.Reader{
+	allDay := []model.Shift{{Type: model.Dayhawk, Start: model.MustClock("00:00"), End: model.MustClock("00:00")}}
+	cover := []model.Malpractice{{Carrier: "Demo Mutual (fictitious)", States: keys(states), Telemedicine: true, Expires: next}}
+	medicare := []model.Enrolment{{Payer: model.PayerMedicare, Active: true, Expires: next}}
+	readers := []*model.Reader{
 		{ID: "dr.alpha", Name: "Dr Alpha Demo", Subspecialties: []string{"neuro", "body"}, Modalities: []string{"CT", "MR", "CR", "DX", "US"},
-			Location: credential.Location{Country: "US", State: "TX"}, TimeZone: "America/Chicago", Workstation: credential.WS3MP, RVUTargetPerHour: 9,
+			Location: model.Location{Country: "US", State: "TX"}, TimeZone: "America/Chicago", Workstation: model.WS3MP, RVUTargetPerHour: 9,
 			Licenses: licences(), Privileges: privileges(false, all...), Shifts: allDay, Malpractice: cover, Enrolments: medicare},
 		{ID: "dr.bravo", Name: "Dr Bravo Demo", Subspecialties: []string{"body", "chest"}, Modalities: []string{"CT", "MR", "CR", "DX", "US"},
-			Location: credential.Location{Country: "US", State: "CO"}, TimeZone: "America/Denver", Workstation: credential.WS3MP, RVUTargetPerHour: 8,
+			Location: model.Location{Country: "US", State: "CO"}, TimeZone: "America/Denver", Workstation: model.WS3MP, RVUTargetPerHour: 8,
 			Licenses: licences("CO", "AZ", "CA", "OR", "IL", "KS"), Privileges: privileges(false, "RMI", "MSH", "PCM", "EVC", "SGH", "PRM"), Shifts: allDay, Malpractice: cover, Enrolments: medicare},
 		{ID: "dr.sydney", Name: "Dr Sydney Demo", Modalities: []string{"CT", "CR", "DX"},
-			Location: credential.Location{Country: "AU"}, TimeZone: "Australia/Sydney", Workstation: credential.WS3MP, RVUTargetPerHour: 8,
+			Location: model.Location{Country: "AU"}, TimeZone: "Australia/Sydney", Workstation: model.WS3MP, RVUTargetPerHour: 8,
 			Licenses: licences(), Privileges: privileges(false, all...), Shifts: allDay, Malpractice: cover},
 		{ID: "dr.delta", Name: "Dr Delta Demo", Subspecialties: []string{"breast"}, Modalities: []string{"MG", "US"},
-			Location: credential.Location{Country: "US", State: "IL"}, TimeZone: "America/Chicago", Workstation: credential.WS5MP, RVUTargetPerHour: 8,
-			MQSA:     credential.MQSA{Qualified: true, QualifiedUntil: next, Last24Months: 1400, DBT: true},
+			Location: model.Location{Country: "US", State: "IL"}, TimeZone: "America/Chicago", Workstation: model.WS5MP, RVUTargetPerHour: 8,
+			MQSA:     model.MQSA{Qualified: true, QualifiedUntil: next, Last24Months: 1400, DBT: true},
 			Licenses: licences(), Privileges: privileges(true, all...), Shifts: allDay, Malpractice: cover, Enrolments: medicare},
 	}
 	rs := roster.Store{DB: d}
@@ -87,7 +87,7 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 		}
 	}
 	for _, f := range facs {
-		c := roster.Contract{Medicare: true, ReadType: credential.ReadFinalRequiresUS}
+		c := roster.Contract{Medicare: true, ReadType: model.ReadFinalRequiresUS}
 		if err := rs.PutContract(ctx, f.Code, c); err != nil {
 			return err
 		}
@@ -151,9 +151,9 @@ func keys(m map[string]bool) []string {
 	return out
 }
 
-func dedupeLicences(ls []credential.License) []credential.License {
+func dedupeLicences(ls []model.License) []model.License {
 	seen := map[string]bool{}
-	var out []credential.License
+	var out []model.License
 	for _, l := range ls {
 		if !seen[l.State] {
 			seen[l.State] = true

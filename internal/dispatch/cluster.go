@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"lightbox/internal/cluster"
-	"lightbox/internal/credential"
-	"lightbox/internal/worklist"
+	"lightbox/internal/model"
+	"lightbox/internal/assign"
 )
 
 // Several nodes (Options.Cluster): the engine holds the whole worklist in
@@ -30,7 +30,7 @@ func (s *Service) remote() bool {
 // each time, since another node decided in between.
 func (s *Service) lead(ctx context.Context, ready func()) {
 	s.mu.Lock()
-	s.eng = worklist.NewSafe(worklist.New(s.opt.Engine))
+	s.eng = assign.NewSafe(assign.New(s.opt.Engine))
 	s.mu.Unlock()
 	for {
 		err := s.load(ctx)
@@ -58,12 +58,12 @@ type call struct {
 	Away     bool                 `json:"away,omitempty"`
 	At       time.Time            `json:"at,omitzero"`
 	Passed   bool                 `json:"passed,omitempty"`
-	Kind     credential.ReadKind  `json:"kind,omitempty"`
-	Priority *credential.Priority `json:"priority,omitempty"`
+	Kind     model.ReadKind  `json:"kind,omitempty"`
+	Priority *model.Priority `json:"priority,omitempty"`
 	Stroke   bool                 `json:"stroke,omitempty"`
 	Trauma   bool                 `json:"trauma,omitempty"`
 	Flags    []string             `json:"flags,omitempty"`
-	Doc      *credential.Study    `json:"doc,omitempty"`
+	Doc      *model.Study    `json:"doc,omitempty"`
 }
 
 // serveCall runs a forwarded call on the leader.

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"lightbox/internal/cluster"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/roster"
-	"lightbox/internal/worklist"
+	"lightbox/internal/assign"
 )
 
 // Options configure the service.
@@ -25,15 +25,15 @@ type Options struct {
 	Quiet time.Duration
 	// TickEvery is how often timers run (lease, presence, shift, expiry).
 	TickEvery time.Duration
-	Engine    worklist.Config
-	RVU       *credential.RVUTable
+	Engine    assign.Config
+	RVU       *model.RVUTable
 	Now       func() time.Time
 	Logger    *slog.Logger
 	// Enrich, when set, completes a study from outside the archive before
 	// it goes on the worklist (its order: priority, stroke/trauma, order
 	// time, patient state) and reconciles it; an error is logged and the
 	// study goes on as it is.
-	Enrich func(ctx context.Context, st *credential.Study, p Patient) error
+	Enrich func(ctx context.Context, st *model.Study, p Patient) error
 	// Cluster, when set (several nodes on PostgreSQL), runs the engine only
 	// while this node leads and forwards calls made here otherwise
 	// (cluster.go).
@@ -45,7 +45,7 @@ type Options struct {
 	// OnDecision, when set, sees every decision after it is committed
 	// (notifications: uncovered studies, readers dropping offline with
 	// cases, deadlines at risk). It must not block.
-	OnDecision func(ctx context.Context, d worklist.Decision)
+	OnDecision func(ctx context.Context, d assign.Decision)
 	// Observe, when set, receives each event's decision kinds and how long
 	// deciding and persisting took (metrics).
 	Observe func(kinds []string, d time.Duration)
@@ -66,7 +66,7 @@ type Service struct {
 	roster roster.Store
 	opt    Options
 	log    *slog.Logger
-	eng    *worklist.Safe
+	eng    *assign.Safe
 	hub    *hub
 
 	// mu serialises "apply an event and persist its decisions" so the
@@ -97,10 +97,10 @@ func New(d *db.DB, opt Options) *Service {
 		opt.TickEvery = 5 * time.Second
 	}
 	if opt.Engine.Policy == "" {
-		opt.Engine = worklist.DefaultConfig()
+		opt.Engine = assign.DefaultConfig()
 	}
 	if opt.RVU == nil {
-		opt.RVU = credential.DefaultRVU()
+		opt.RVU = model.DefaultRVU()
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -108,7 +108,7 @@ func New(d *db.DB, opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d, roster: roster.Store{DB: d}, opt: opt, log: opt.Logger, eng: worklist.NewSafe(worklist.New(opt.Engine)), hub: newHub()}
+	return &Service{db: d, roster: roster.Store{DB: d}, opt: opt, log: opt.Logger, eng: assign.NewSafe(assign.New(opt.Engine)), hub: newHub()}
 }
 
 // Start rebuilds the engine from the database (facilities, readers, then
@@ -162,7 +162,7 @@ func (s *Service) Tick(ctx context.Context) error {
 	if err := s.admitQuietStudies(ctx); err != nil {
 		return err
 	}
-	_, err := s.apply(ctx, worklist.Tick{}, "")
+	_, err := s.apply(ctx, assign.Tick{}, "")
 	return err
 }
 
@@ -182,7 +182,7 @@ func (s *Service) load(ctx context.Context) error {
 		return err
 	}
 	for _, f := range facs {
-		if _, err := s.eng.Apply(worklist.FacilityUpdated{Facility: f}, now); err != nil {
+		if _, err := s.eng.Apply(assign.FacilityUpdated{Facility: f}, now); err != nil {
 			return fmt.Errorf("load facility %s: %w", f.ID, err)
 		}
 	}
@@ -192,7 +192,7 @@ func (s *Service) load(ctx context.Context) error {
 	}
 	ids := map[string]bool{}
 	for _, r := range readers {
-		if _, err := s.eng.Apply(worklist.ReaderUpdated{Reader: r}, now); err != nil {
+		if _, err := s.eng.Apply(assign.ReaderUpdated{Reader: r}, now); err != nil {
 			return fmt.Errorf("load reader %s: %w", r.ID, err)
 		}
 		ids[r.ID] = true
@@ -201,7 +201,7 @@ func (s *Service) load(ctx context.Context) error {
 	s.readerIDs = ids
 	s.setupMu.Unlock()
 	if s.opt.DisplayPasses != nil {
-		passes, err := s.opt.DisplayPasses(ctx, now.Add(-worklist.DisplayCheckValid))
+		passes, err := s.opt.DisplayPasses(ctx, now.Add(-assign.DisplayCheckValid))
 		if err != nil {
 			return err
 		}
@@ -209,7 +209,7 @@ func (s *Service) load(ctx context.Context) error {
 			if !ids[id] {
 				continue // a user who is not a reader
 			}
-			if _, err := s.eng.Apply(worklist.DisplayChecked{ReaderID: id, At: at, Passed: true}, now); err != nil {
+			if _, err := s.eng.Apply(assign.DisplayChecked{ReaderID: id, At: at, Passed: true}, now); err != nil {
 				return fmt.Errorf("load display check %s: %w", id, err)
 			}
 		}
@@ -239,13 +239,13 @@ func (s *Service) load(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			var ev worklist.Event = worklist.StudyReady{Study: st}
+			var ev assign.Event = assign.StudyReady{Study: st}
 			if pass {
-				var l worklist.Lease
+				var l assign.Lease
 				if err := json.Unmarshal([]byte(it.lease), &l); err != nil {
 					return fmt.Errorf("lease of %s: %w", it.uid, err)
 				}
-				ev = worklist.Restore{Study: st, Lease: l}
+				ev = assign.Restore{Study: st, Lease: l}
 			}
 			if _, err := s.apply(ctx, ev, "restart"); err != nil {
 				s.log.Warn("restore study", "err", err)
@@ -256,8 +256,8 @@ func (s *Service) load(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) decodeStudy(doc string) (*credential.Study, error) {
-	var st credential.Study
+func (s *Service) decodeStudy(doc string) (*model.Study, error) {
+	var st model.Study
 	if err := json.Unmarshal([]byte(doc), &st); err != nil {
 		return nil, fmt.Errorf("decode study: %w", err)
 	}
@@ -265,7 +265,7 @@ func (s *Service) decodeStudy(doc string) (*credential.Study, error) {
 }
 
 // apply feeds one event and persists and publishes what the engine decided.
-func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]worklist.Decision, error) {
+func (s *Service) apply(ctx context.Context, ev assign.Event, by string) ([]assign.Decision, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
@@ -297,7 +297,7 @@ func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]wo
 	}
 	for _, d := range ds {
 		s.publish(Change{Kind: string(d.Kind), StudyUID: d.StudyID, ReaderID: d.ReaderID, Code: d.Code, Reason: d.Reason, At: db.Now(d.At)})
-		if d.Kind == worklist.KindUncovered {
+		if d.Kind == assign.KindUncovered {
 			s.pageOnCall(ctx, d)
 		}
 		if s.opt.OnDecision != nil {
@@ -309,7 +309,7 @@ func (s *Service) apply(ctx context.Context, ev worklist.Event, by string) ([]wo
 
 // pageOnCall names the on-call readers of an uncovered study's subspecialty
 // in its worklist note and pages them on their live stream.
-func (s *Service) pageOnCall(ctx context.Context, d worklist.Decision) {
+func (s *Service) pageOnCall(ctx context.Context, d assign.Decision) {
 	var doc string
 	if err := s.db.QueryRow(ctx, "SELECT doc FROM read_item WHERE study_uid = ?", d.StudyID).Scan(&doc); err != nil {
 		return
@@ -354,7 +354,7 @@ func subspecialtyOf(modality, bodyPart string) string {
 	return ""
 }
 
-func (s *Service) persist(ctx context.Context, tx *db.Tx, d worklist.Decision, by string) error {
+func (s *Service) persist(ctx context.Context, tx *db.Tx, d assign.Decision, by string) error {
 	if d.StudyID == "" {
 		return nil
 	}
@@ -367,17 +367,17 @@ func (s *Service) persist(ctx context.Context, tx *db.Tx, d worklist.Decision, b
 	var q string
 	var args []any
 	switch d.Kind {
-	case worklist.KindAssign:
-		lease, _ := json.Marshal(worklist.Lease{StudyID: d.StudyID, ReaderID: d.ReaderID, Stage: d.Stage, AssignedAt: d.At, LeaseExpires: d.LeaseExpires,
-			FinalStage: d.Stage == credential.Final && s.prelimSigned(ctx, tx, d.StudyID)})
+	case assign.KindAssign:
+		lease, _ := json.Marshal(assign.Lease{StudyID: d.StudyID, ReaderID: d.ReaderID, Stage: d.Stage, AssignedAt: d.At, LeaseExpires: d.LeaseExpires,
+			FinalStage: d.Stage == model.Final && s.prelimSigned(ctx, tx, d.StudyID)})
 		q, args = "UPDATE read_item SET status = 'leased', reader_id = ?, lease = ?, note = '', updated_at = ? WHERE study_uid = ?", []any{d.ReaderID, string(lease), at, d.StudyID}
-	case worklist.KindUnassign:
+	case assign.KindUnassign:
 		q, args = "UPDATE read_item SET status = 'waiting', reader_id = '', lease = '', updated_at = ? WHERE study_uid = ? AND status = 'leased'", []any{at, d.StudyID}
-	case worklist.KindUncovered:
+	case assign.KindUncovered:
 		q, args = "UPDATE read_item SET status = 'uncovered', note = ?, updated_at = ? WHERE study_uid = ? AND status <> 'leased'", []any{d.Reason, at, d.StudyID}
-	case worklist.KindQueued:
+	case assign.KindQueued:
 		q, args = "UPDATE read_item SET status = 'queued', note = ?, updated_at = ? WHERE study_uid = ? AND status <> 'leased'", []any{d.Reason, at, d.StudyID}
-	case worklist.KindDone:
+	case assign.KindDone:
 		q, args = "UPDATE read_item SET status = 'done', reader_id = '', lease = '', updated_at = ? WHERE study_uid = ?", []any{at, d.StudyID}
 	default:
 		return nil
@@ -416,7 +416,7 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 	if err != nil {
 		return fmt.Errorf("find quiet studies: %w", err)
 	}
-	var studies []*credential.Study
+	var studies []*model.Study
 	var patients []Patient
 	for rows.Next() {
 		var uid, fac, mods, cpt, prio, body, date, tm, last, issuer, pid string
@@ -425,9 +425,9 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 			rows.Close()
 			return err
 		}
-		st := &credential.Study{ID: uid, FacilityID: fac, Modality: primaryModality(mods), CPT: cpt, BodyPart: body, RelatedKey: issuer + "|" + pid}
+		st := &model.Study{ID: uid, FacilityID: fac, Modality: primaryModality(mods), CPT: cpt, BodyPart: body, RelatedKey: issuer + "|" + pid}
 		st.Subspecialty = subspecialtyOf(st.Modality, body)
-		st.Priority, _ = credential.ParsePriority(dicomPriority(prio))
+		st.Priority, _ = model.ParsePriority(dicomPriority(prio))
 		st.ArrivalTime, _ = db.ParseTime(last)
 		st.ExamTime = st.ArrivalTime
 		if t, err := time.Parse("20060102150405", date+padTime(tm)); err == nil {
@@ -457,7 +457,7 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 		if cpt, ok := codes[st.FacilityID][st.CPT]; ok {
 			st.CPT = cpt
 		}
-		if rvu, ok := s.opt.RVU.Lookup(st.CPT, credential.DateOf(st.ArrivalTime)); ok {
+		if rvu, ok := s.opt.RVU.Lookup(st.CPT, model.DateOf(st.ArrivalTime)); ok {
 			st.WorkRVU = rvu
 		}
 		classes, err := s.sopClasses(ctx, st.ID)
@@ -473,7 +473,7 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 }
 
 // Admit puts a study on the worklist (idempotent per study UID).
-func (s *Service) Admit(ctx context.Context, st *credential.Study) error {
+func (s *Service) Admit(ctx context.Context, st *model.Study) error {
 	if s.remote() {
 		return s.forward(ctx, "Admit", call{Doc: st}, nil)
 	}
@@ -487,7 +487,7 @@ func (s *Service) Admit(ctx context.Context, st *credential.Study) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil
 	}
-	_, err = s.apply(ctx, worklist.StudyReady{Study: st}, "")
+	_, err = s.apply(ctx, assign.StudyReady{Study: st}, "")
 	return err
 }
 
@@ -545,7 +545,7 @@ func (s *Service) Heartbeat(ctx context.Context, readerID string, away bool) err
 	if s.remote() {
 		return s.forward(ctx, "Heartbeat", call{Reader: readerID, Away: away}, nil)
 	}
-	_, err := s.apply(ctx, worklist.Heartbeat{ReaderID: readerID, Away: away}, readerID)
+	_, err := s.apply(ctx, assign.Heartbeat{ReaderID: readerID, Away: away}, readerID)
 	return err
 }
 
@@ -555,8 +555,8 @@ func (s *Service) DisplayChecked(ctx context.Context, readerID string, at time.T
 	if s.remote() {
 		return s.forward(ctx, "DisplayChecked", call{Reader: readerID, At: at, Passed: passed}, nil)
 	}
-	_, err := s.apply(ctx, worklist.DisplayChecked{ReaderID: readerID, At: at, Passed: passed}, readerID)
-	if errors.Is(err, worklist.ErrUnknownReader) {
+	_, err := s.apply(ctx, assign.DisplayChecked{ReaderID: readerID, At: at, Passed: passed}, readerID)
+	if errors.Is(err, assign.ErrUnknownReader) {
 		return nil
 	}
 	return err
@@ -567,7 +567,7 @@ func (s *Service) Offline(ctx context.Context, readerID string) error {
 	if s.remote() {
 		return s.forward(ctx, "Offline", call{Reader: readerID}, nil)
 	}
-	_, err := s.apply(ctx, worklist.ReaderOffline{ReaderID: readerID}, readerID)
+	_, err := s.apply(ctx, assign.ReaderOffline{ReaderID: readerID}, readerID)
 	return err
 }
 
@@ -584,7 +584,7 @@ func (s *Service) Open(ctx context.Context, studyUID, readerID string) error {
 	if holder != readerID {
 		return ErrNotHolder
 	}
-	if _, err := s.apply(ctx, worklist.Opened{StudyID: studyUID, ReaderID: readerID}, readerID); err != nil {
+	if _, err := s.apply(ctx, assign.Opened{StudyID: studyUID, ReaderID: readerID}, readerID); err != nil {
 		return mapErr(err)
 	}
 	return s.setLeaseOpened(ctx, studyUID)
@@ -595,7 +595,7 @@ func (s *Service) setLeaseOpened(ctx context.Context, uid string) error {
 	if err := s.db.QueryRow(ctx, "SELECT lease FROM read_item WHERE study_uid = ?", uid).Scan(&raw); err != nil || raw == "" {
 		return nil
 	}
-	var l worklist.Lease
+	var l assign.Lease
 	if json.Unmarshal([]byte(raw), &l) != nil {
 		return nil
 	}
@@ -610,12 +610,12 @@ func (s *Service) Release(ctx context.Context, studyUID, readerID, reason string
 	if s.remote() {
 		return s.forward(ctx, "Release", call{Study: studyUID, Reader: readerID, Reason: reason}, nil)
 	}
-	_, err := s.apply(ctx, worklist.Released{StudyID: studyUID, ReaderID: readerID, Reason: reason}, readerID)
+	_, err := s.apply(ctx, assign.Released{StudyID: studyUID, ReaderID: readerID, Reason: reason}, readerID)
 	return mapErr(err)
 }
 
 // Signed records a signed prelim or final.
-func (s *Service) Signed(ctx context.Context, studyUID, readerID string, kind credential.ReadKind) error {
+func (s *Service) Signed(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error {
 	if s.remote() {
 		return s.forward(ctx, "Signed", call{Study: studyUID, Reader: readerID, Kind: kind}, nil)
 	}
@@ -626,7 +626,7 @@ func (s *Service) Signed(ctx context.Context, studyUID, readerID string, kind cr
 	if err != nil {
 		return err
 	}
-	_, err = s.apply(ctx, worklist.Signed{StudyID: studyUID, ReaderID: readerID, Kind: kind}, readerID)
+	_, err = s.apply(ctx, assign.Signed{StudyID: studyUID, ReaderID: readerID, Kind: kind}, readerID)
 	return mapErr(err)
 }
 
@@ -638,16 +638,16 @@ func (s *Service) Reassign(ctx context.Context, studyUID, toReader, reason, by s
 	if s.remote() {
 		return s.forward(ctx, "Reassign", call{Study: studyUID, Reader: toReader, Reason: reason, By: by}, nil)
 	}
-	_, err := s.apply(ctx, worklist.Reassign{StudyID: studyUID, ToReader: toReader, Reason: reason, By: by}, by)
+	_, err := s.apply(ctx, assign.Reassign{StudyID: studyUID, ToReader: toReader, Reason: reason, By: by}, by)
 	return mapErr(err)
 }
 
 // Triage applies an outside triage result: a priority and flags with their source.
-func (s *Service) Triage(ctx context.Context, studyUID string, priority *credential.Priority, stroke, trauma bool, flags []string, source string) error {
+func (s *Service) Triage(ctx context.Context, studyUID string, priority *model.Priority, stroke, trauma bool, flags []string, source string) error {
 	if s.remote() {
 		return s.forward(ctx, "Triage", call{Study: studyUID, Priority: priority, Stroke: stroke, Trauma: trauma, Flags: flags, Source: source}, nil)
 	}
-	var st *credential.Study
+	var st *model.Study
 	var doc string
 	err := s.db.QueryRow(ctx, "SELECT doc FROM read_item WHERE study_uid = ?", studyUID).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -659,7 +659,7 @@ func (s *Service) Triage(ctx context.Context, studyUID string, priority *credent
 	if st, err = s.decodeStudy(doc); err != nil {
 		return err
 	}
-	ch := worklist.StudyChanged{StudyID: studyUID, Priority: st.Priority, Stroke: st.Stroke || stroke, Trauma: st.Trauma || trauma}
+	ch := assign.StudyChanged{StudyID: studyUID, Priority: st.Priority, Stroke: st.Stroke || stroke, Trauma: st.Trauma || trauma}
 	if priority != nil && *priority > st.Priority {
 		ch.Priority = *priority
 	}
@@ -695,13 +695,13 @@ func (s *Service) ReaderChanged(ctx context.Context, id string) error {
 	}
 	r, err := s.roster.Reader(ctx, id)
 	if errors.Is(err, roster.ErrNotFound) {
-		_, err = s.apply(ctx, worklist.ReaderRemoved{ReaderID: id}, "")
+		_, err = s.apply(ctx, assign.ReaderRemoved{ReaderID: id}, "")
 		return mapErr(err)
 	}
 	if err != nil {
 		return err
 	}
-	_, err = s.apply(ctx, worklist.ReaderUpdated{Reader: r}, "")
+	_, err = s.apply(ctx, assign.ReaderUpdated{Reader: r}, "")
 	return err
 }
 
@@ -720,7 +720,7 @@ func (s *Service) ReloadAll(ctx context.Context) error {
 	}
 	ids := map[string]bool{}
 	for _, r := range rs {
-		if _, err := s.apply(ctx, worklist.ReaderUpdated{Reader: r}, ""); err != nil {
+		if _, err := s.apply(ctx, assign.ReaderUpdated{Reader: r}, ""); err != nil {
 			return err
 		}
 		ids[r.ID] = true
@@ -735,7 +735,7 @@ func (s *Service) ReloadAll(ctx context.Context) error {
 	s.readerIDs = ids
 	s.setupMu.Unlock()
 	for _, id := range gone {
-		if _, err := s.apply(ctx, worklist.ReaderRemoved{ReaderID: id}, ""); err != nil && !errors.Is(err, worklist.ErrUnknownReader) {
+		if _, err := s.apply(ctx, assign.ReaderRemoved{ReaderID: id}, ""); err != nil && !errors.Is(err, assign.ErrUnknownReader) {
 			return err
 		}
 	}
@@ -778,7 +778,7 @@ func (s *Service) FacilitiesChanged(ctx context.Context) error {
 		return err
 	}
 	for _, f := range facs {
-		if _, err := s.apply(ctx, worklist.FacilityUpdated{Facility: f}, ""); err != nil {
+		if _, err := s.apply(ctx, assign.FacilityUpdated{Facility: f}, ""); err != nil {
 			return err
 		}
 	}
@@ -790,7 +790,7 @@ func (s *Service) Holder(studyUID string) (reader string, onWorklist bool) {
 	if s.remote() {
 		return s.persistedHolder(studyUID)
 	}
-	s.eng.Do(func(e *worklist.Engine) { reader, onWorklist = e.Holder(studyUID) })
+	s.eng.Do(func(e *assign.Engine) { reader, onWorklist = e.Holder(studyUID) })
 	return reader, onWorklist
 }
 
@@ -801,30 +801,30 @@ func (s *Service) Queue(readerID string) []string {
 		_ = s.forward(context.Background(), "Queue", call{Reader: readerID}, &q)
 		return q
 	}
-	s.eng.Do(func(e *worklist.Engine) { q = e.Queue(readerID) })
+	s.eng.Do(func(e *assign.Engine) { q = e.Queue(readerID) })
 	return q
 }
 
 // Explain lists, for a study on the worklist, why each reader is or is not eligible.
-func (s *Service) Explain(studyUID string) ([]worklist.Candidate, error) {
-	var c []worklist.Candidate
+func (s *Service) Explain(studyUID string) ([]assign.Candidate, error) {
+	var c []assign.Candidate
 	var err error
 	if s.remote() {
 		err = s.forward(context.Background(), "Explain", call{Study: studyUID}, &c)
 		return c, err
 	}
-	s.eng.Do(func(e *worklist.Engine) { c, err = e.Explain(studyUID) })
+	s.eng.Do(func(e *assign.Engine) { c, err = e.Explain(studyUID) })
 	return c, mapErr(err)
 }
 
 // Stats summarises the engine.
-func (s *Service) Stats() worklist.Stats {
-	var st worklist.Stats
+func (s *Service) Stats() assign.Stats {
+	var st assign.Stats
 	if s.remote() {
 		_ = s.forward(context.Background(), "Stats", call{}, &st)
 		return st
 	}
-	s.eng.Do(func(e *worklist.Engine) { st = e.Stats() })
+	s.eng.Do(func(e *assign.Engine) { st = e.Stats() })
 	return st
 }
 
@@ -835,9 +835,9 @@ func (s *Service) Subscribe(readerID string, board bool) (<-chan Change, func())
 
 func mapErr(err error) error {
 	switch {
-	case errors.Is(err, worklist.ErrUnknownStudy):
+	case errors.Is(err, assign.ErrUnknownStudy):
 		return ErrUnknownStudy
-	case errors.Is(err, worklist.ErrNoLease):
+	case errors.Is(err, assign.ErrNoLease):
 		return ErrNotHolder
 	}
 	return err
@@ -846,19 +846,19 @@ func mapErr(err error) error {
 // Arrivals returns the studies that reached the worklist in [from, to), as
 // the engine saw them: a past day's real volume, for replaying against a
 // roster in the simulator.
-func Arrivals(ctx context.Context, d *db.DB, from, to time.Time) ([]credential.Study, error) {
+func Arrivals(ctx context.Context, d *db.DB, from, to time.Time) ([]model.Study, error) {
 	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE created_at >= ? AND created_at < ? ORDER BY created_at", db.Now(from), db.Now(to))
 	if err != nil {
 		return nil, fmt.Errorf("arrivals: %w", err)
 	}
 	defer rows.Close()
-	var out []credential.Study
+	var out []model.Study
 	for rows.Next() {
 		var doc string
 		if err := rows.Scan(&doc); err != nil {
 			return nil, err
 		}
-		var st credential.Study
+		var st model.Study
 		if err := json.Unmarshal([]byte(doc), &st); err != nil {
 			return nil, fmt.Errorf("arrivals: %w", err)
 		}

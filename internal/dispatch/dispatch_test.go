@@ -11,7 +11,7 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/blob"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
@@ -31,14 +31,14 @@ func (c *clock) add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func reader(id, state string, facilities ...string) *credential.Reader {
-	r := &credential.Reader{ID: id, Name: "Dr " + id, Modalities: []string{"CT", "MR", "CR", "DX", "US", "MG"}, Location: credential.Location{Country: "US", State: state},
-		TimeZone: "America/Chicago", Workstation: credential.WS5MP, RVUTargetPerHour: 8,
-		Licenses:    []credential.License{{State: state, Number: state + "-" + id, Status: credential.LicenceActive, Expires: credential.MustDate("2030-01-01")}},
-		Shifts:      []credential.Shift{{Type: credential.Dayhawk, Start: credential.MustClock("00:00"), End: credential.MustClock("00:00")}},
-		Malpractice: []credential.Malpractice{{Carrier: "Test Mutual", States: []string{"IL", "TX"}, Telemedicine: true, Expires: credential.MustDate("2030-01-01")}}}
+func reader(id, state string, facilities ...string) *model.Reader {
+	r := &model.Reader{ID: id, Name: "Dr " + id, Modalities: []string{"CT", "MR", "CR", "DX", "US", "MG"}, Location: model.Location{Country: "US", State: state},
+		TimeZone: "America/Chicago", Workstation: model.WS5MP, RVUTargetPerHour: 8,
+		Licenses:    []model.License{{State: state, Number: state + "-" + id, Status: model.LicenceActive, Expires: model.MustDate("2030-01-01")}},
+		Shifts:      []model.Shift{{Type: model.Dayhawk, Start: model.MustClock("00:00"), End: model.MustClock("00:00")}},
+		Malpractice: []model.Malpractice{{Carrier: "Test Mutual", States: []string{"IL", "TX"}, Telemedicine: true, Expires: model.MustDate("2030-01-01")}}}
 	for _, f := range facilities {
-		r.Privileges = append(r.Privileges, credential.Privilege{Facility: f, Basis: credential.Direct, Expires: credential.MustDate("2030-01-01")})
+		r.Privileges = append(r.Privileges, model.Privilege{Facility: f, Basis: model.Direct, Expires: model.MustDate("2030-01-01")})
 	}
 	return r
 }
@@ -53,7 +53,7 @@ type env struct {
 
 // setup stores one generated CT at Springfield (SGH, Illinois) and returns a
 // started dispatcher with a fake clock.
-func setup(t *testing.T, d *db.DB, readers ...*credential.Reader) *env {
+func setup(t *testing.T, d *db.DB, readers ...*model.Reader) *env {
 	t.Helper()
 	ctx := context.Background()
 	b, err := blob.OpenDir(t.TempDir())
@@ -160,7 +160,7 @@ func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {
 		t.Fatalf("queue %v", q)
 	}
 	r := reader("dr.a", "IL", "SGH")
-	r.Licenses[0].Expires = credential.MustDate("2020-01-01")
+	r.Licenses[0].Expires = model.MustDate("2020-01-01")
 	if err := (roster.Store{DB: d}).PutReader(ctx, r); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestUncoveredNamesMissingCredential(t *testing.T) {
 	}
 	ch, cancel := e.s.Subscribe("", true)
 	defer cancel()
-	p := credential.STAT
+	p := model.STAT
 	if err := e.s.Triage(ctx, e.study, &p, false, false, []string{"suspected haemorrhage"}, "ai-triage"); err != nil {
 		t.Fatal(err)
 	}

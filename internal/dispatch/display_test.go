@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/station"
-	"lightbox/internal/worklist"
+	"lightbox/internal/assign"
 )
 
 // TestMammoDisplayCheck runs the display-check rule through the service
@@ -22,13 +22,13 @@ func TestMammoDisplayCheck(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			r := reader("dr.mg", "IL", "SGH")
-			r.MQSA = credential.MQSA{Qualified: true, Initial: true}
+			r.MQSA = model.MQSA{Qualified: true, Initial: true}
 			r.Privileges[0].Scope.Mammography = true
 			e := setup(t, d, r)
 			e.s.Close()
 			st := station.Store{DB: d, Now: e.clk.now}
 			start := func() *Service {
-				cfg := worklist.DefaultConfig()
+				cfg := assign.DefaultConfig()
 				cfg.Rules.RequireMammoDisplayCheck = true
 				s := New(d, Options{Quiet: time.Second, TickEvery: time.Hour, Now: e.clk.now, Engine: cfg, DisplayPasses: st.DisplayPasses})
 				if err := s.Start(ctx); err != nil {
@@ -44,12 +44,12 @@ func TestMammoDisplayCheck(t *testing.T) {
 				if err != nil || len(cs) != 1 {
 					t.Fatalf("explain %v %+v", err, cs)
 				}
-				return slices.ContainsFunc(cs[0].Exclusions, func(x credential.Exclusion) bool { return x.Code == credential.CodeDisplayCheck })
+				return slices.ContainsFunc(cs[0].Exclusions, func(x model.Exclusion) bool { return x.Code == model.CodeDisplayCheck })
 			}
 			s := start()
 			now := e.clk.now()
-			if err := s.Admit(ctx, &credential.Study{ID: "mg.1", FacilityID: "SGH", Modality: "MG", BodyPart: "BREAST", CPT: "77067", WorkRVU: 0.76,
-				Priority: credential.Routine, ExamTime: now, ArrivalTime: now}); err != nil {
+			if err := s.Admit(ctx, &model.Study{ID: "mg.1", FacilityID: "SGH", Modality: "MG", BodyPart: "BREAST", CPT: "77067", WorkRVU: 0.76,
+				Priority: model.Routine, ExamTime: now, ArrivalTime: now}); err != nil {
 				t.Fatal(err)
 			}
 			if h, _ := s.Holder("mg.1"); h != "" || !excluded(s) {

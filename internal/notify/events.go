@@ -6,10 +6,10 @@ import (
 	"net/url"
 	"strings"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/critical"
 	"lightbox/internal/report"
-	"lightbox/internal/worklist"
+	"lightbox/internal/assign"
 )
 
 // Group recipients: shared inboxes or paging hooks whose preferences an
@@ -72,7 +72,7 @@ func FromCritical(n critical.Notification) (Message, []Recipient) {
 
 // FromExpiry turns a credential alert (90/60/30 days, or lapsed) into a
 // message to the reader and the medical-staff office.
-func FromExpiry(a credential.Alert) (Message, []Recipient) {
+func FromExpiry(a model.Alert) (Message, []Recipient) {
 	when := fmt.Sprintf("lapses in %d days (%s)", a.DaysLeft, a.Expires)
 	if a.Expired {
 		when = fmt.Sprintf("lapsed on %s", a.Expires)
@@ -94,19 +94,19 @@ func titleCase(s string) string {
 // FromDecision turns the engine decisions people must hear about into a
 // message: a study nobody eligible can read, a reader dropping offline with
 // cases assigned, a deadline at risk. ok is false for the others.
-func FromDecision(d worklist.Decision) (m Message, to []Recipient, ok bool) {
+func FromDecision(d assign.Decision) (m Message, to []Recipient, ok bool) {
 	link := "/coverage?study=" + url.QueryEscape(d.StudyID)
 	switch {
-	case d.Kind == worklist.KindUncovered:
+	case d.Kind == assign.KindUncovered:
 		return Message{Event: StudyUncovered, Key: "uncovered/" + d.StudyID, Subject: "A study has no eligible reader online",
 			Text: "Missing: " + d.Reason + ".", Link: link}, []Recipient{{ID: Coordinators}}, true
-	case d.Kind == worklist.KindUnassign && d.Code == worklist.ReasonOffline && d.ReaderID != "":
+	case d.Kind == assign.KindUnassign && d.Code == assign.ReasonOffline && d.ReaderID != "":
 		// One event per reader dropping off (every study it requeues shares d.At).
 		return Message{Event: ReaderOffline, Key: "offline/" + d.ReaderID + "/" + d.At.UTC().Format("20060102T150405"),
 				Subject: "Reader " + d.ReaderID + " went offline with studies assigned",
 				Text:    "Their studies were put back on the worklist for other readers.", Link: "/coverage"},
 			[]Recipient{{ID: Coordinators}, {ID: d.ReaderID}}, true
-	case d.Kind == worklist.KindAlert && d.Code == worklist.ReasonDeadline:
+	case d.Kind == assign.KindAlert && d.Code == assign.ReasonDeadline:
 		return Message{Event: SLAAtRisk, Key: "sla/" + d.StudyID, Subject: "A study's turnaround deadline is at risk",
 			Text: d.Reason + ".", Link: link}, []Recipient{{ID: Coordinators}}, true
 	}

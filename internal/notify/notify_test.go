@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/critical"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/notify"
 	"lightbox/internal/notify/notifytest"
-	"lightbox/internal/worklist"
+	"lightbox/internal/assign"
 )
 
 func TestEmailWebhookAndInApp(t *testing.T) {
@@ -144,11 +144,11 @@ func TestMessagesCarryNoPatientData(t *testing.T) {
 			t.Errorf("ack request link %q", m.Link)
 		}
 	}
-	m, to, ok := notify.FromDecision(worklist.Decision{Kind: worklist.KindUnassign, Code: worklist.ReasonOffline, ReaderID: "dr.a", StudyID: "1.2.3", At: time.Now()})
+	m, to, ok := notify.FromDecision(assign.Decision{Kind: assign.KindUnassign, Code: assign.ReasonOffline, ReaderID: "dr.a", StudyID: "1.2.3", At: time.Now()})
 	if !ok || m.Event != notify.ReaderOffline || len(to) != 2 {
 		t.Errorf("offline: %+v %+v", m, to)
 	}
-	if _, _, ok := notify.FromDecision(worklist.Decision{Kind: worklist.KindAssign}); ok {
+	if _, _, ok := notify.FromDecision(assign.Decision{Kind: assign.KindAssign}); ok {
 		t.Error("an assignment raised a notification")
 	}
 }
@@ -160,8 +160,8 @@ func TestExpiryReminders(t *testing.T) {
 	d := dbtest.SQLite(t)
 	s := &notify.Service{DB: d}
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
-	r := credential.Reader{ID: "dr.c", Name: "Dr C", Licenses: []credential.License{{State: "TX", Number: "TX1", Status: credential.LicenceActive, Expires: credential.DateOf(now.AddDate(0, 0, 25))}}}
-	alerts := credential.Expiring([]credential.Reader{r}, now, credential.DefaultOffsets())
+	r := model.Reader{ID: "dr.c", Name: "Dr C", Licenses: []model.License{{State: "TX", Number: "TX1", Status: model.LicenceActive, Expires: model.DateOf(now.AddDate(0, 0, 25))}}}
+	alerts := model.Expiring([]model.Reader{r}, now, model.DefaultOffsets())
 	if len(alerts) != 1 {
 		t.Fatalf("%+v", alerts)
 	}

@@ -3,7 +3,7 @@ package order
 import (
 	"context"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/dispatch"
 )
 
@@ -19,7 +19,7 @@ type Enricher struct {
 }
 
 // Enrich is a dispatch.Options.Enrich.
-func (e Enricher) Enrich(ctx context.Context, st *credential.Study, p dispatch.Patient) error {
+func (e Enricher) Enrich(ctx context.Context, st *model.Study, p dispatch.Patient) error {
 	if p.Accession == "" {
 		return nil
 	}
@@ -36,7 +36,7 @@ func (e Enricher) Enrich(ctx context.Context, st *credential.Study, p dispatch.P
 			e.Orders.log().Warn("contact directory from order", "err", err)
 		}
 	}
-	if pr, err := credential.ParsePriority(string(o.Priority)); err == nil && pr > st.Priority {
+	if pr, err := model.ParsePriority(string(o.Priority)); err == nil && pr > st.Priority {
 		st.Priority = pr
 	}
 	st.Stroke, st.Trauma = st.Stroke || o.Stroke, st.Trauma || o.Trauma

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"lightbox/internal/archive"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/hl7"
 )
@@ -38,8 +38,8 @@ func (t Triager) OnResult(ctx context.Context, facilityID, source string, m *hl7
 		}
 		return hl7.Errorf(hl7.CodeInternalError, "", "triage could not be applied")
 	}
-	var prio *credential.Priority
-	if p, err := credential.ParsePriority(obr.EffectivePriority()); err == nil && p != credential.Routine {
+	var prio *model.Priority
+	if p, err := model.ParsePriority(obr.EffectivePriority()); err == nil && p != model.Routine {
 		prio = &p
 	}
 	var flags []string

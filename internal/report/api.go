@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/httpx"
 )
 
@@ -92,7 +92,7 @@ func (a *API) log() *slog.Logger {
 type apiError struct {
 	Error string            `json:"error"`
 	Code  string            `json:"code,omitempty"`
-	Codes []credential.Code `json:"codes,omitempty"`
+	Codes []model.Code `json:"codes,omitempty"`
 }
 
 func (a *API) fail(w http.ResponseWriter, err error) {
@@ -329,7 +329,7 @@ func (a *API) putDraft(w http.ResponseWriter, r *http.Request, p Principal) {
 
 type signBody struct {
 	Kind         string               `json:"kind"` // prelim | final
-	Location     *credential.Location `json:"location,omitempty"`
+	Location     *model.Location `json:"location,omitempty"`
 	Display      string               `json:"display,omitempty"`
 	Content      *Content             `json:"content,omitempty"`
 	Discrepant   bool                 `json:"discrepant,omitempty"`
@@ -374,12 +374,12 @@ func (a *API) sign(w http.ResponseWriter, r *http.Request, p Principal) {
 	if !ok {
 		return
 	}
-	var kind credential.ReadKind
+	var kind model.ReadKind
 	switch b.Kind {
 	case "prelim", "preliminary":
-		kind = credential.Prelim
+		kind = model.Prelim
 	case "final":
-		kind = credential.Final
+		kind = model.Final
 	default:
 		a.fail(w, fmt.Errorf("%w: kind must be prelim or final", ErrInvalid))
 		return

@@ -8,7 +8,7 @@
 //
 // Every save is a new draft version; every signature is a new signed
 // version. Versions are append-only: no signed row is ever updated
-// (docs/domain.md §9 W4). Signing re-checks the reader with credential.Check at
+// (docs/domain.md §9 W4). Signing re-checks the reader with model.Check at
 // that moment and with the signature's physical location (docs/domain.md §1 L3,
 // L6–L8). A final may be signed over another reader's prelim; both are
 // kept, and a material difference (impression changed beyond whitespace

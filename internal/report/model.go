@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // Content is the body of a report version.
@@ -48,7 +48,7 @@ const (
 type Signer struct {
 	ReaderID string              `json:"reader_id"`
 	Display  string              `json:"display,omitempty"` // printed name; default the roster name
-	Location credential.Location `json:"location"`          // default the roster location
+	Location model.Location `json:"location"`          // default the roster location
 }
 
 // Version is one row of a report's history.
@@ -160,10 +160,10 @@ var (
 )
 
 // IneligibleError is a refusal by the eligibility re-check at signing
-// (docs/domain.md §1 L3, L8; credential.Check). Its message lists the reasons.
+// (docs/domain.md §1 L3, L8; model.Check). Its message lists the reasons.
 type IneligibleError struct {
-	Kind       credential.ReadKind
-	Exclusions []credential.Exclusion
+	Kind       model.ReadKind
+	Exclusions []model.Exclusion
 }
 
 func (e *IneligibleError) Error() string {
@@ -175,8 +175,8 @@ func (e *IneligibleError) Error() string {
 }
 
 // Codes returns the exclusion codes.
-func (e *IneligibleError) Codes() []credential.Code {
-	out := make([]credential.Code, len(e.Exclusions))
+func (e *IneligibleError) Codes() []model.Code {
+	out := make([]model.Code, len(e.Exclusions))
 	for i, x := range e.Exclusions {
 		out[i] = x.Code
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
@@ -76,17 +76,17 @@ type fixture struct {
 	deliv *outbox.Deliverer
 }
 
-func reader(id, country, state string, expires credential.Date) *credential.Reader {
-	r := &credential.Reader{ID: id, Name: "Dr " + strings.ToUpper(id[:1]) + id[1:], Modalities: []string{"CT", "MG", "CR"},
-		Location:    credential.Location{Country: country, State: state},
-		MQSA:        credential.MQSA{Qualified: true, Last24Months: 1200, DBT: true},
-		Workstation: credential.WS5MP,
-		Licenses:    []credential.License{{State: "TX", Number: "TX-" + id, Status: credential.LicenceActive, Expires: expires}},
-		Malpractice: []credential.Malpractice{{Carrier: "X", States: []string{"TX"}, Telemedicine: true}},
-		Enrolments:  []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true}},
+func reader(id, country, state string, expires model.Date) *model.Reader {
+	r := &model.Reader{ID: id, Name: "Dr " + strings.ToUpper(id[:1]) + id[1:], Modalities: []string{"CT", "MG", "CR"},
+		Location:    model.Location{Country: country, State: state},
+		MQSA:        model.MQSA{Qualified: true, Last24Months: 1200, DBT: true},
+		Workstation: model.WS5MP,
+		Licenses:    []model.License{{State: "TX", Number: "TX-" + id, Status: model.LicenceActive, Expires: expires}},
+		Malpractice: []model.Malpractice{{Carrier: "X", States: []string{"TX"}, Telemedicine: true}},
+		Enrolments:  []model.Enrolment{{Payer: model.PayerMedicare, Active: true}},
 	}
 	for _, f := range []string{"fac-a", "fac-m", "fac-n"} {
-		r.Privileges = append(r.Privileges, credential.Privilege{Facility: f, Basis: credential.Direct, Scope: credential.Scope{Mammography: true}})
+		r.Privileges = append(r.Privileges, model.Privilege{Facility: f, Basis: model.Direct, Scope: model.Scope{Mammography: true}})
 	}
 	return r
 }
@@ -101,11 +101,11 @@ func setup(t *testing.T, d *db.DB) *fixture {
 		}
 	}
 	rs := roster.Store{DB: d}
-	must(t, rs.PutContract(ctx, "fac-a", roster.Contract{ReadType: credential.ReadFinalType}))
-	must(t, rs.PutContract(ctx, "fac-m", roster.Contract{ReadType: credential.ReadFinalType, Medicare: true}))
+	must(t, rs.PutContract(ctx, "fac-a", roster.Contract{ReadType: model.ReadFinalType}))
+	must(t, rs.PutContract(ctx, "fac-m", roster.Contract{ReadType: model.ReadFinalType, Medicare: true}))
 	must(t, rs.PutReader(ctx, reader("areader", "AU", "", 0)))
-	must(t, rs.PutReader(ctx, reader("breader", "US", "TX", credential.MustDate("2027-12-31"))))
-	must(t, rs.PutReader(ctx, reader("creader", "US", "TX", credential.MustDate("2026-03-09")))) // lapsed after assignment
+	must(t, rs.PutReader(ctx, reader("breader", "US", "TX", model.MustDate("2027-12-31"))))
+	must(t, rs.PutReader(ctx, reader("creader", "US", "TX", model.MustDate("2026-03-09")))) // lapsed after assignment
 	var ppk int64
 	must(t, d.W.QueryRowContext(ctx, d.Rebind("INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES ('fac-a', 'MRN1', 'DOE^JANE', '19700102', 'F', ?, ?) RETURNING pk"), now, now).Scan(&ppk))
 	studies := []struct{ uid, fac, acc, mod, code string }{
@@ -134,7 +134,7 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	h := f.h
 	f.s = New(d, Options{
 		Now: func() time.Time { return testNow },
-		OnSigned: func(ctx context.Context, uid, rid string, k credential.ReadKind) error {
+		OnSigned: func(ctx context.Context, uid, rid string, k model.ReadKind) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			h.signed = append(h.signed, uid+"/"+rid+"/"+k.String())
@@ -268,7 +268,7 @@ func lifecycle(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	s := f.s
 	A := Signer{ReaderID: "areader"} // sits in Australia
-	B := Signer{ReaderID: "breader", Location: credential.Location{Country: "US", State: "TX"}}
+	B := Signer{ReaderID: "breader", Location: model.Location{Country: "US", State: "TX"}}
 	const uid = "1.2.3.1"
 
 	// Draft (autosaves kept).
@@ -290,18 +290,18 @@ func lifecycle(t *testing.T, f *fixture) {
 	}
 
 	// Refusals before the prelim.
-	if _, err := s.Sign(ctx, uid, SignRequest{Kind: credential.Prelim, Signer: A}); !errors.Is(err, ErrReauth) {
+	if _, err := s.Sign(ctx, uid, SignRequest{Kind: model.Prelim, Signer: A}); !errors.Is(err, ErrReauth) {
 		t.Fatalf("unauthenticated sign: %v", err)
 	}
-	if _, err := s.Sign(ctx, uid, SignRequest{Kind: credential.Prelim, Signer: B, Authenticated: true}); !errors.Is(err, ErrNotAuthor) {
+	if _, err := s.Sign(ctx, uid, SignRequest{Kind: model.Prelim, Signer: B, Authenticated: true}); !errors.Is(err, ErrNotAuthor) {
 		t.Fatalf("someone else's draft: %v", err)
 	}
-	if _, err := s.Sign(ctx, uid, SignRequest{Kind: credential.Final, Signer: A, Authenticated: true}); err == nil {
+	if _, err := s.Sign(ctx, uid, SignRequest{Kind: model.Final, Signer: A, Authenticated: true}); err == nil {
 		t.Fatal("offshore final accepted")
 	}
 
 	// Prelim by A (abroad).
-	pv, err := s.Sign(ctx, uid, SignRequest{Kind: credential.Prelim, Signer: A, Authenticated: true})
+	pv, err := s.Sign(ctx, uid, SignRequest{Kind: model.Prelim, Signer: A, Authenticated: true})
 	must(t, err)
 	if pv.Seq != 3 || pv.Signer.Location.Country != "AU" || pv.WorkRVU != 0.83 || pv.CPT != "70450" {
 		t.Fatalf("prelim = %+v", pv)
@@ -333,7 +333,7 @@ func lifecycle(t *testing.T, f *fixture) {
 	// Final by B over A's prelim with a changed impression: discrepancy.
 	c2 := c
 	c2.Impression = "Small acute left subdural hematoma."
-	fv, err := s.Sign(ctx, uid, SignRequest{Kind: credential.Final, Signer: B, Authenticated: true, Content: &c2})
+	fv, err := s.Sign(ctx, uid, SignRequest{Kind: model.Final, Signer: B, Authenticated: true, Content: &c2})
 	must(t, err)
 	if fv.Kind != KindFinal || fv.Author != "breader" || fv.SignedAt != testNow {
 		t.Fatalf("final = %+v", fv)
@@ -358,7 +358,7 @@ func lifecycle(t *testing.T, f *fixture) {
 	if _, err := s.SaveDraft(ctx, uid, "breader", c2); !errors.Is(err, ErrSigned) {
 		t.Fatalf("edit after final: %v", err)
 	}
-	if _, err := s.Sign(ctx, uid, SignRequest{Kind: credential.Final, Signer: B, Authenticated: true, Content: &c2}); !errors.Is(err, ErrSigned) {
+	if _, err := s.Sign(ctx, uid, SignRequest{Kind: model.Final, Signer: B, Authenticated: true, Content: &c2}); !errors.Is(err, ErrSigned) {
 		t.Fatalf("second final: %v", err)
 	}
 
@@ -467,52 +467,52 @@ func refusals(t *testing.T, f *fixture) {
 	content := Content{Findings: "x", Impression: "Normal."}
 
 	// Licence lapsed after assignment: the final is refused with the reason.
-	_, err := s.Sign(ctx, "1.2.3.2", SignRequest{Kind: credential.Final, Signer: C, Authenticated: true, Content: &content})
+	_, err := s.Sign(ctx, "1.2.3.2", SignRequest{Kind: model.Final, Signer: C, Authenticated: true, Content: &content})
 	var ie *IneligibleError
-	if !errors.As(err, &ie) || ie.Codes()[0] != credential.CodeLicenceExpired || !strings.Contains(err.Error(), "TX licence expired 2026-03-09") {
+	if !errors.As(err, &ie) || ie.Codes()[0] != model.CodeLicenceExpired || !strings.Contains(err.Error(), "TX licence expired 2026-03-09") {
 		t.Fatalf("expired licence: %v", err)
 	}
 	// Offshore final for a Medicare facility.
-	_, err = s.Sign(ctx, "1.2.3.3", SignRequest{Kind: credential.Final, Signer: A, Authenticated: true, Content: &content})
+	_, err = s.Sign(ctx, "1.2.3.3", SignRequest{Kind: model.Final, Signer: A, Authenticated: true, Content: &content})
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "outside the US") {
 		t.Fatalf("offshore Medicare final: %v", err)
 	}
 	// Claiming a US location does not help a reader the roster places abroad.
-	_, err = s.Sign(ctx, "1.2.3.3", SignRequest{Kind: credential.Final, Signer: Signer{ReaderID: "areader", Location: credential.Location{Country: "US", State: "TX"}}, Authenticated: true, Content: &content})
+	_, err = s.Sign(ctx, "1.2.3.3", SignRequest{Kind: model.Final, Signer: Signer{ReaderID: "areader", Location: model.Location{Country: "US", State: "TX"}}, Authenticated: true, Content: &content})
 	if !errors.As(err, &ie) {
 		t.Fatalf("offshore reader claiming US: %v", err)
 	}
 	// A US reader signing from abroad is refused the Medicare final too.
-	_, err = s.Sign(ctx, "1.2.3.3", SignRequest{Kind: credential.Final, Signer: Signer{ReaderID: "breader", Location: credential.Location{Country: "IN"}}, Authenticated: true, Content: &content})
+	_, err = s.Sign(ctx, "1.2.3.3", SignRequest{Kind: model.Final, Signer: Signer{ReaderID: "breader", Location: model.Location{Country: "IN"}}, Authenticated: true, Content: &content})
 	if !errors.As(err, &ie) {
 		t.Fatalf("US reader abroad: %v", err)
 	}
 	// Empty impression.
 	_, err = s.SaveDraft(ctx, "1.2.3.2", "breader", Content{Findings: "Something."})
 	must(t, err)
-	if _, err := s.Sign(ctx, "1.2.3.2", SignRequest{Kind: credential.Final, Signer: B, Authenticated: true}); !errors.Is(err, ErrEmptyImpression) {
+	if _, err := s.Sign(ctx, "1.2.3.2", SignRequest{Kind: model.Final, Signer: B, Authenticated: true}); !errors.Is(err, ErrEmptyImpression) {
 		t.Fatalf("empty impression: %v", err)
 	}
 	// Unknown study.
 	if _, err := s.SaveDraft(ctx, "9.9.9", "breader", content); !errors.Is(err, ErrUnknownStudy) {
 		t.Fatalf("unknown study draft: %v", err)
 	}
-	if _, err := s.Sign(ctx, "9.9.9", SignRequest{Kind: credential.Final, Signer: B, Authenticated: true, Content: &content}); !errors.Is(err, ErrUnknownStudy) {
+	if _, err := s.Sign(ctx, "9.9.9", SignRequest{Kind: model.Final, Signer: B, Authenticated: true, Content: &content}); !errors.Is(err, ErrUnknownStudy) {
 		t.Fatalf("unknown study sign: %v", err)
 	}
 	if _, err := s.Addendum(ctx, "1.2.3.2", "text", B); !errors.Is(err, ErrNotSigned) {
 		t.Fatalf("addendum on unsigned report: %v", err)
 	}
 	// MQSA M3: a mammogram needs BI-RADS and density.
-	if _, err := s.Sign(ctx, "1.2.3.4", SignRequest{Kind: credential.Final, Signer: B, Authenticated: true, Content: &content}); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Sign(ctx, "1.2.3.4", SignRequest{Kind: model.Final, Signer: B, Authenticated: true, Content: &content}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("mammo without BI-RADS: %v", err)
 	}
 	mg := Content{TemplateID: "mammo-screen", Findings: "x", Impression: "Negative.", Fields: map[string]string{"birads": "1", "density": "e"}}
-	if _, err := s.Sign(ctx, "1.2.3.4", SignRequest{Kind: credential.Final, Signer: B, Authenticated: true, Content: &mg}); !errors.Is(err, ErrInvalid) {
+	if _, err := s.Sign(ctx, "1.2.3.4", SignRequest{Kind: model.Final, Signer: B, Authenticated: true, Content: &mg}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("mammo density e: %v", err)
 	}
 	mg.Fields["density"] = "b"
-	_, err = s.Sign(ctx, "1.2.3.4", SignRequest{Kind: credential.Final, Signer: B, Authenticated: true, Content: &mg})
+	_, err = s.Sign(ctx, "1.2.3.4", SignRequest{Kind: model.Final, Signer: B, Authenticated: true, Content: &mg})
 	must(t, err)
 	if b, err := s.PDF(ctx, "1.2.3.4", 0); err != nil {
 		t.Fatal(err)
@@ -521,7 +521,7 @@ func refusals(t *testing.T, f *fixture) {
 	}
 
 	// A facility that NAKs: the outbox gives up after its retries.
-	_, err = s.Sign(ctx, "1.2.3.5", SignRequest{Kind: credential.Prelim, Signer: A, Authenticated: true, Content: &content})
+	_, err = s.Sign(ctx, "1.2.3.5", SignRequest{Kind: model.Prelim, Signer: A, Authenticated: true, Content: &content})
 	must(t, err)
 	f.settle(t)
 	fails, err := s.FailedDeliveries(ctx)

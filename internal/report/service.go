@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
@@ -26,15 +26,15 @@ type Options struct {
 	// the same database).
 	Orders *order.Service
 	// Reader loads a reader's credentials (default roster.Store.Reader).
-	Reader func(ctx context.Context, id string) (*credential.Reader, error)
+	Reader func(ctx context.Context, id string) (*model.Reader, error)
 	// Facilities loads facilities with their contracts (default
 	// roster.Store.Facilities).
-	Facilities func(ctx context.Context) ([]*credential.Facility, error)
+	Facilities func(ctx context.Context) ([]*model.Facility, error)
 	// Rules are the eligibility rules of the re-check at signing (default
-	// credential.DefaultRules()).
-	Rules *credential.Rules
-	// RVU is the work-RVU table (default credential.DefaultRVU()).
-	RVU *credential.RVUTable
+	// model.DefaultRules()).
+	Rules *model.Rules
+	// RVU is the work-RVU table (default model.DefaultRVU()).
+	RVU *model.RVUTable
 	// Templates are the report templates (default DefaultTemplates()).
 	Templates *Templates
 	// SendingApp is MSH-3 of the ORU messages (default "LIGHTBOX").
@@ -45,7 +45,7 @@ type Options struct {
 	// OnSigned is called after a prelim or final is committed (not for
 	// addenda or corrections); wire dispatch.Service.Signed. An error is
 	// logged, the signature stands.
-	OnSigned func(ctx context.Context, studyUID, readerID string, kind credential.ReadKind) error
+	OnSigned func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error
 	// NotifyDiscrepancy tells the prelim reader that the final differs
 	// materially from their prelim (peer learning). Called after commit.
 	NotifyDiscrepancy func(ctx context.Context, prelimReaderID string, d Discrepancy)
@@ -74,11 +74,11 @@ func New(d *db.DB, opt Options) *Service {
 		opt.Facilities = rs.Facilities
 	}
 	if opt.Rules == nil {
-		r := credential.DefaultRules()
+		r := model.DefaultRules()
 		opt.Rules = &r
 	}
 	if opt.RVU == nil {
-		opt.RVU = credential.DefaultRVU()
+		opt.RVU = model.DefaultRVU()
 	}
 	if opt.Templates == nil {
 		opt.Templates = DefaultTemplates()
@@ -107,7 +107,7 @@ type study struct {
 	PatientPK                                                                     int64
 	Issuer, PatientID, PatientName, BirthDate, Sex                                string
 	Order                                                                         *order.Order
-	Facility                                                                      *credential.Facility // nil when it has no roster entry
+	Facility                                                                      *model.Facility // nil when it has no roster entry
 }
 
 func (st *study) modality() string {
@@ -134,13 +134,13 @@ func (st *study) procedure() (code, text, system string) {
 }
 
 // cpt maps the study's procedure code through the facility's local code
-// map (credential.ProcedureMap).
+// map (model.ProcedureMap).
 func (st *study) cpt() string {
 	code := st.ProcedureCode
 	if code == "" && st.Order != nil {
 		code = st.Order.ProcedureCode
 	}
-	pm := credential.ProcedureMap{}
+	pm := model.ProcedureMap{}
 	if st.Facility != nil {
 		pm.Codes = st.Facility.Codes
 	}
@@ -193,11 +193,11 @@ func (s *Service) loadStudy(ctx context.Context, uid string) (*study, error) {
 	return st, nil
 }
 
-// credStudy is the study as credential.Check sees it: the worklist's copy
+// credStudy is the study as model.Check sees it: the worklist's copy
 // when the study is on it (SOP classes, flags), else built from the archive;
 // the order's patient state and Medicare flag apply on top.
-func (s *Service) credStudy(ctx context.Context, st *study) (*credential.Study, error) {
-	cs := &credential.Study{}
+func (s *Service) credStudy(ctx context.Context, st *study) (*model.Study, error) {
+	cs := &model.Study{}
 	var doc string
 	err := s.db.QueryRow(ctx, "SELECT doc FROM read_item WHERE study_uid = ?", st.UID).Scan(&doc)
 	switch {
@@ -206,7 +206,7 @@ func (s *Service) credStudy(ctx context.Context, st *study) (*credential.Study, 
 			return nil, fmt.Errorf("report: decode worklist study: %w", err)
 		}
 	case errors.Is(err, sql.ErrNoRows):
-		cs = &credential.Study{ID: st.UID, Modality: st.modality(), BodyPart: st.BodyPart}
+		cs = &model.Study{ID: st.UID, Modality: st.modality(), BodyPart: st.BodyPart}
 		rows, err := s.db.Query(ctx, `SELECT DISTINCT i.sop_class FROM instance i JOIN series se ON se.pk = i.series_pk
 			JOIN study s ON s.pk = se.study_pk WHERE s.study_uid = ? ORDER BY i.sop_class`, st.UID)
 		if err != nil {
@@ -245,7 +245,7 @@ func (s *Service) credStudy(ctx context.Context, st *study) (*credential.Study, 
 // eligibility for a read of this kind now (docs/domain.md §1 L3: re-checked at
 // signing). A location claimed at signing is used, except that a reader the
 // roster places outside the US cannot sign as if in the US.
-func (s *Service) signerFor(ctx context.Context, st *study, by Signer, kind credential.ReadKind, now time.Time) (Signer, error) {
+func (s *Service) signerFor(ctx context.Context, st *study, by Signer, kind model.ReadKind, now time.Time) (Signer, error) {
 	if by.ReaderID == "" {
 		return by, ErrUnknownReader
 	}
@@ -262,7 +262,7 @@ func (s *Service) signerFor(ctx context.Context, st *study, by Signer, kind cred
 	if by.Display == "" {
 		by.Display = r.ID
 	}
-	if by.Location == (credential.Location{}) || (!r.Location.InUS() && by.Location.InUS()) {
+	if by.Location == (model.Location{}) || (!r.Location.InUS() && by.Location.InUS()) {
 		by.Location = r.Location
 	}
 	if by.Location.InUS() && by.Location.Country == "" {
@@ -274,7 +274,7 @@ func (s *Service) signerFor(ctx context.Context, st *study, by Signer, kind cred
 	}
 	rc := *r
 	rc.Location = by.Location
-	if ex := s.opt.Rules.Check(&rc, cs, kind, now, credential.Signing()); len(ex) > 0 {
+	if ex := s.opt.Rules.Check(&rc, cs, kind, now, model.Signing()); len(ex) > 0 {
 		return by, &IneligibleError{Kind: kind, Exclusions: ex}
 	}
 	return by, nil
@@ -357,7 +357,7 @@ func loadVersions(ctx context.Context, q querier, reportID string) ([]Version, e
 		v.SignedAt, v.CreatedAt = db.ParseOptional(signedAt), db.ParseOptional(created)
 		v.SystemGenerated, v.Communicated = system != 0, comm != 0
 		if v.Kind.Signed() {
-			v.Signer = &Signer{ReaderID: v.Author, Display: display, Location: credential.Location{Country: country, State: state}}
+			v.Signer = &Signer{ReaderID: v.Author, Display: display, Location: model.Location{Country: country, State: state}}
 		}
 		out = append(out, v)
 	}
@@ -480,7 +480,7 @@ func (s *Service) SaveDraft(ctx context.Context, studyUID, author string, c Cont
 
 // SignRequest asks for a prelim or final signature.
 type SignRequest struct {
-	Kind   credential.ReadKind `json:"-"`
+	Kind   model.ReadKind `json:"-"`
 	Signer Signer              `json:"signer"`
 	// Authenticated must be true: the caller confirmed a recent
 	// re-authentication (HIPAA automatic logoff; the API sets it after
@@ -521,7 +521,7 @@ func (s *Service) checkContent(ctx context.Context, st *study, c Content) error 
 }
 
 // Sign signs a prelim or a final. The signer must be eligible now
-// (credential.Check with the signature's location: *IneligibleError
+// (model.Check with the signature's location: *IneligibleError
 // otherwise), must be the author of the pending draft if there is one, and
 // the impression must not be empty. A final may be signed over another
 // reader's prelim; both stay. A material prelim → final difference records
@@ -532,8 +532,8 @@ func (s *Service) Sign(ctx context.Context, studyUID string, req SignRequest) (V
 	}
 	kind := KindPrelim
 	switch req.Kind {
-	case credential.Prelim:
-	case credential.Final:
+	case model.Prelim:
+	case model.Final:
 		kind = KindFinal
 	default:
 		return Version{}, fmt.Errorf("%w: kind must be prelim or final", ErrInvalid)
@@ -548,7 +548,7 @@ func (s *Service) Sign(ctx context.Context, studyUID string, req SignRequest) (V
 		return Version{}, err
 	}
 	cpt := st.cpt()
-	rvu, _ := s.opt.RVU.Lookup(cpt, credential.DateIn(now, st.loc()))
+	rvu, _ := s.opt.RVU.Lookup(cpt, model.DateIn(now, st.loc()))
 	v := Version{Kind: kind, Author: signer.ReaderID, SignedAt: now, Signer: &signer, CPT: cpt, WorkRVU: rvu, CreatedAt: now, Communicated: req.Communicated}
 	var disc *Discrepancy
 	err = s.write(ctx, st, now, func(tx *db.Tx, rep Report, vs []Version) ([]Version, error) {
@@ -701,10 +701,10 @@ func (s *Service) addendum(ctx context.Context, studyUID, text string, by Signer
 	if err != nil {
 		return Version{}, err
 	}
-	rk := credential.Prelim
+	rk := model.Prelim
 	if !system {
 		if rep, err := s.Get(ctx, studyUID); err == nil && (rep.Status == StatusFinal || rep.Status == StatusAmended || rep.Status == StatusAppended) {
-			rk = credential.Final
+			rk = model.Final
 		}
 	}
 	now := s.opt.Now()
@@ -745,7 +745,7 @@ func (s *Service) Correct(ctx context.Context, studyUID string, c Content, reaso
 		return Version{}, err
 	}
 	now := s.opt.Now()
-	signer, err := s.signerFor(ctx, st, by, credential.Final, now)
+	signer, err := s.signerFor(ctx, st, by, model.Final, now)
 	if err != nil {
 		return Version{}, err
 	}

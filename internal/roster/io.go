@@ -8,11 +8,11 @@ import (
 	"io"
 	"strings"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // ExportJSON writes readers as a JSON array.
-func ExportJSON(w io.Writer, readers []*credential.Reader) error {
+func ExportJSON(w io.Writer, readers []*model.Reader) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(readers)
@@ -21,7 +21,7 @@ func ExportJSON(w io.Writer, readers []*credential.Reader) error {
 // ImportJSON reads a JSON array of readers and saves each; nothing is saved
 // when any reader is invalid.
 func (s Store) ImportJSON(ctx context.Context, r io.Reader) (int, error) {
-	var readers []*credential.Reader
+	var readers []*model.Reader
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&readers); err != nil {
@@ -44,7 +44,7 @@ func (s Store) ImportJSON(ctx context.Context, r io.Reader) (int, error) {
 var csvHeader = []string{"reader_id", "kind", "state_or_facility", "number", "status", "expires", "scope_modalities", "mammography"}
 
 // ExportCSV writes every licence and privilege, one a row.
-func ExportCSV(w io.Writer, readers []*credential.Reader) error {
+func ExportCSV(w io.Writer, readers []*model.Reader) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(csvHeader)
 	for _, r := range readers {
@@ -71,7 +71,7 @@ func (s Store) ImportCSV(ctx context.Context, r io.Reader) (int, error) {
 	if len(rows) == 0 || strings.Join(rows[0], ",") != strings.Join(csvHeader, ",") {
 		return 0, fmt.Errorf("import csv: first line must be %s", strings.Join(csvHeader, ","))
 	}
-	byID := map[string]*credential.Reader{}
+	byID := map[string]*model.Reader{}
 	var order []string
 	for i, row := range rows[1:] {
 		line := i + 2
@@ -86,15 +86,15 @@ func (s Store) ImportCSV(ctx context.Context, r io.Reader) (int, error) {
 			byID[id] = rd
 			order = append(order, id)
 		}
-		exp, err := credential.ParseDate(row[5])
+		exp, err := model.ParseDate(row[5])
 		if err != nil {
 			return 0, fmt.Errorf("import csv line %d: expires: %w", line, err)
 		}
 		switch row[1] {
 		case "licence", "license":
-			rd.Licenses = append(rd.Licenses, credential.License{State: strings.ToUpper(row[2]), Number: row[3], Status: credential.LicenceStatus(row[4]), Expires: exp})
+			rd.Licenses = append(rd.Licenses, model.License{State: strings.ToUpper(row[2]), Number: row[3], Status: model.LicenceStatus(row[4]), Expires: exp})
 		case "privilege":
-			p := credential.Privilege{Facility: row[2], AgreementID: row[3], Basis: credential.Basis(row[4]), Expires: exp, Scope: credential.Scope{Mammography: row[7] == "true"}}
+			p := model.Privilege{Facility: row[2], AgreementID: row[3], Basis: model.Basis(row[4]), Expires: exp, Scope: model.Scope{Mammography: row[7] == "true"}}
 			if m := strings.Fields(row[6]); len(m) > 0 {
 				p.Scope.Modalities = m
 			}

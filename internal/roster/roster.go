@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 )
 
@@ -19,7 +19,7 @@ var ErrNotFound = errors.New("not found")
 type Store struct{ DB *db.DB }
 
 // Validate checks a reader document enough that the engine can use it.
-func Validate(r *credential.Reader) error {
+func Validate(r *model.Reader) error {
 	if r.ID == "" {
 		return errors.New("reader needs an id")
 	}
@@ -43,13 +43,13 @@ func Validate(r *credential.Reader) error {
 }
 
 // PutReader creates or replaces a reader.
-func (s Store) PutReader(ctx context.Context, r *credential.Reader) error {
+func (s Store) PutReader(ctx context.Context, r *model.Reader) error {
 	return PutReader(ctx, s.DB, r)
 }
 
 // PutReader creates or replaces a reader through x (a *db.DB or the
 // caller's transaction).
-func PutReader(ctx context.Context, x db.Execer, r *credential.Reader) error {
+func PutReader(ctx context.Context, x db.Execer, r *model.Reader) error {
 	if err := Validate(r); err != nil {
 		return err
 	}
@@ -66,13 +66,13 @@ func PutReader(ctx context.Context, x db.Execer, r *credential.Reader) error {
 }
 
 // Reader loads one reader.
-func (s Store) Reader(ctx context.Context, id string) (*credential.Reader, error) {
+func (s Store) Reader(ctx context.Context, id string) (*model.Reader, error) {
 	return ReaderTx(ctx, s.DB, id)
 }
 
 // ReaderTx loads one reader through x (in the caller's transaction, to
 // edit it).
-func ReaderTx(ctx context.Context, x db.Execer, id string) (*credential.Reader, error) {
+func ReaderTx(ctx context.Context, x db.Execer, id string) (*model.Reader, error) {
 	var doc string
 	err := x.QueryRow(ctx, "SELECT doc FROM reader WHERE id = ?", id).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -84,8 +84,8 @@ func ReaderTx(ctx context.Context, x db.Execer, id string) (*credential.Reader, 
 	return decodeReader(doc)
 }
 
-func decodeReader(doc string) (*credential.Reader, error) {
-	var r credential.Reader
+func decodeReader(doc string) (*model.Reader, error) {
+	var r model.Reader
 	if err := json.Unmarshal([]byte(doc), &r); err != nil {
 		return nil, fmt.Errorf("decode reader: %w", err)
 	}
@@ -96,13 +96,13 @@ func decodeReader(doc string) (*credential.Reader, error) {
 }
 
 // Readers loads every reader, ordered by ID.
-func (s Store) Readers(ctx context.Context) ([]*credential.Reader, error) {
+func (s Store) Readers(ctx context.Context) ([]*model.Reader, error) {
 	rows, err := s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("list readers: %w", err)
 	}
 	defer rows.Close()
-	var out []*credential.Reader
+	var out []*model.Reader
 	for rows.Next() {
 		var doc string
 		if err := rows.Scan(&doc); err != nil {
@@ -136,8 +136,8 @@ func DeleteReader(ctx context.Context, x db.Execer, id string) (bool, error) {
 // Contract is the part of a facility the group negotiates.
 type Contract struct {
 	Medicare bool                                `json:"medicare"`
-	ReadType credential.ReadType                 `json:"read_type"`
-	SLA      map[credential.Class]credential.SLA `json:"sla,omitempty"`
+	ReadType model.ReadType                 `json:"read_type"`
+	SLA      map[model.Class]model.SLA `json:"sla,omitempty"`
 	FinalSLA time.Duration                       `json:"final_sla,omitempty"`
 	Codes    map[string]string                   `json:"codes,omitempty"`
 }
@@ -150,12 +150,12 @@ func (s Store) PutContract(ctx context.Context, facilityID string, c Contract) e
 // ValidateContract checks the terms the engine relies on.
 func ValidateContract(c Contract) error {
 	switch c.ReadType {
-	case "", credential.ReadFinalType, credential.ReadPrelimOnly, credential.ReadFinalRequiresUS:
+	case "", model.ReadFinalType, model.ReadPrelimOnly, model.ReadFinalRequiresUS:
 	default:
 		return fmt.Errorf("unknown read type %q (final, prelim-only, final-requires-us-reader)", c.ReadType)
 	}
 	for class, sla := range c.SLA {
-		if class.Rank() >= len(credential.Classes) || sla.Within <= 0 {
+		if class.Rank() >= len(model.Classes) || sla.Within <= 0 {
 			return fmt.Errorf("SLA for %q needs a known priority class and a positive duration", class)
 		}
 	}
@@ -181,16 +181,16 @@ func PutContract(ctx context.Context, x db.Execer, facilityID string, c Contract
 
 // Facilities returns every facility as the engine sees it: identity from
 // the facility table, terms from its contract (defaults when none).
-func (s Store) Facilities(ctx context.Context) ([]*credential.Facility, error) {
+func (s Store) Facilities(ctx context.Context) ([]*model.Facility, error) {
 	rows, err := s.DB.Query(ctx, `SELECT f.id, f.name, f.state, f.timezone, COALESCE(c.doc, '') FROM facility f
 		LEFT JOIN facility_contract c ON c.facility_id = f.id ORDER BY f.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list facilities: %w", err)
 	}
 	defer rows.Close()
-	var out []*credential.Facility
+	var out []*model.Facility
 	for rows.Next() {
-		f := &credential.Facility{}
+		f := &model.Facility{}
 		var doc string
 		if err := rows.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &doc); err != nil {
 			return nil, err
@@ -203,7 +203,7 @@ func (s Store) Facilities(ctx context.Context) ([]*credential.Facility, error) {
 		}
 		f.Medicare, f.ReadType, f.SLA, f.FinalSLA, f.Codes = c.Medicare, c.ReadType, c.SLA, c.FinalSLA, c.Codes
 		if f.ReadType == "" {
-			f.ReadType = credential.ReadFinalType
+			f.ReadType = model.ReadFinalType
 		}
 		if err := f.Resolve(); err != nil {
 			return nil, fmt.Errorf("facility %s: %w", f.ID, err)

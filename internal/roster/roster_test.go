@@ -7,16 +7,16 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
 )
 
-func reader(id string) *credential.Reader {
-	return &credential.Reader{ID: id, Name: "Dr " + id, Modalities: []string{"CT", "MR"}, Location: credential.Location{Country: "US", State: "TX"},
-		TimeZone: "America/Chicago", Workstation: credential.WS5MP,
-		Licenses:   []credential.License{{State: "TX", Number: "TX1", Status: credential.LicenceActive, Expires: credential.MustDate("2027-06-30")}},
-		Privileges: []credential.Privilege{{Facility: "SGH", Basis: credential.Direct, Expires: credential.MustDate("2027-01-31")}}}
+func reader(id string) *model.Reader {
+	return &model.Reader{ID: id, Name: "Dr " + id, Modalities: []string{"CT", "MR"}, Location: model.Location{Country: "US", State: "TX"},
+		TimeZone: "America/Chicago", Workstation: model.WS5MP,
+		Licenses:   []model.License{{State: "TX", Number: "TX1", Status: model.LicenceActive, Expires: model.MustDate("2027-06-30")}},
+		Privileges: []model.Privilege{{Facility: "SGH", Basis: model.Direct, Expires: model.MustDate("2027-01-31")}}}
 }
 
 func TestReadersContractsImportExport(t *testing.T) {
@@ -33,11 +33,11 @@ func TestReadersContractsImportExport(t *testing.T) {
 				t.Fatal("bad time zone accepted")
 			}
 			got, err := s.Reader(ctx, "dr.alpha")
-			if err != nil || got.Licenses[0].Expires != credential.MustDate("2027-06-30") || got.Loc == nil {
+			if err != nil || got.Licenses[0].Expires != model.MustDate("2027-06-30") || got.Loc == nil {
 				t.Fatalf("%+v %v", got, err)
 			}
 			_ = facility.Store{DB: d}.Upsert(ctx, facility.Facility{ID: "SGH", Name: "Springfield", State: "IL", TimeZone: "America/Chicago"})
-			if err := s.PutContract(ctx, "SGH", Contract{Medicare: true, ReadType: credential.ReadFinalRequiresUS}); err != nil {
+			if err := s.PutContract(ctx, "SGH", Contract{Medicare: true, ReadType: model.ReadFinalRequiresUS}); err != nil {
 				t.Fatal(err)
 			}
 			fs, err := s.Facilities(ctx)
@@ -56,7 +56,7 @@ func TestReadersContractsImportExport(t *testing.T) {
 				t.Fatalf("csv import %d %v", n, err)
 			}
 			got, _ = s.Reader(ctx, "dr.alpha")
-			if got.Licenses[0].Expires != credential.MustDate("2028-06-30") || len(got.Privileges) != 1 {
+			if got.Licenses[0].Expires != model.MustDate("2028-06-30") || len(got.Privileges) != 1 {
 				t.Fatalf("csv not applied: %+v", got)
 			}
 			if _, err := s.ImportCSV(ctx, strings.NewReader("wrong,header\n")); err == nil {

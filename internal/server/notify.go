@@ -5,11 +5,11 @@ import (
 	"log/slog"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/critical"
 	"lightbox/internal/notify"
 	"lightbox/internal/roster"
-	"lightbox/internal/worklist"
+	"lightbox/internal/assign"
 )
 
 // Notifications: domain events (critical-result escalation and
@@ -32,7 +32,7 @@ func (c criticalNotifier) Notify(ctx context.Context, m critical.Notification) e
 }
 
 // onDecision tells people about the engine decisions that need them.
-func (s *Server) onDecision(ctx context.Context, d worklist.Decision) {
+func (s *Server) onDecision(ctx context.Context, d assign.Decision) {
 	m, to, ok := notify.FromDecision(d)
 	if !ok {
 		return
@@ -78,11 +78,11 @@ func (s *Server) watchCredentials(ctx context.Context) {
 		}
 		return
 	}
-	list := make([]credential.Reader, len(rs))
+	list := make([]model.Reader, len(rs))
 	for i, r := range rs {
 		list[i] = *r
 	}
-	for _, a := range credential.Expiring(list, time.Now(), credential.DefaultOffsets()) {
+	for _, a := range model.Expiring(list, time.Now(), model.DefaultOffsets()) {
 		m, to := notify.FromExpiry(a)
 		if err := s.Notify.Send(ctx, m, to...); err != nil {
 			s.log.Warn("notify", "event", m.Event, "err", err)

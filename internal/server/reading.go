@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/critical"
 	"lightbox/internal/report"
 )
@@ -24,7 +24,7 @@ func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by c
 
 func (s *Server) buildReading() error {
 	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle,
-		OnSigned: func(ctx context.Context, studyUID, readerID string, kind credential.ReadKind) error {
+		OnSigned: func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error {
 			return s.Dispatch.Signed(ctx, studyUID, readerID, kind)
 		},
 		NotifyDiscrepancy: func(ctx context.Context, prelimReader string, d report.Discrepancy) {

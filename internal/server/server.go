@@ -48,7 +48,7 @@ import (
 	"lightbox/internal/station"
 	"lightbox/internal/tlsutil"
 	"lightbox/internal/webapp"
-	"lightbox/internal/worklist"
+	"lightbox/internal/assign"
 )
 
 // HTTPIdleTimeout closes keep-alive connections idle this long.
@@ -93,11 +93,11 @@ type Config struct {
 	// Quiet is how long a study receives nothing before it is read (default 1 min).
 	Quiet time.Duration
 	// RoutineAhead is how many routine cases a reader may hold assigned
-	// but unopened (worklist.Config.RoutineAhead; 0 = the engine's default
+	// but unopened (assign.Config.RoutineAhead; 0 = the engine's default
 	// of 1, negative = no limit).
 	RoutineAhead int
 	// MammoDisplayCheck gates mammography on a passed display check in
-	// the last 24 h (credential.Rules.RequireMammoDisplayCheck).
+	// the last 24 h (model.Rules.RequireMammoDisplayCheck).
 	MammoDisplayCheck bool
 	// HTTPConnsPerClient caps concurrent HTTP connections from one address
 	// (0 = unlimited; behind a reverse proxy, set it off or high).
@@ -322,7 +322,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.auditor.breakGlass = s.usesBreakGlass
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
-	dopt.Engine = worklist.DefaultConfig()
+	dopt.Engine = assign.DefaultConfig()
 	if c.RoutineAhead != 0 {
 		dopt.Engine.RoutineAhead = c.RoutineAhead
 	}

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"lightbox/internal/audit"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
 	"lightbox/internal/order"
@@ -107,7 +107,7 @@ func (s *Service) Facilities(ctx context.Context) ([]Facility, error) {
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]*credential.Facility{}
+	byID := map[string]*model.Facility{}
 	for _, f := range engine {
 		byID[f.ID] = f
 	}
@@ -144,7 +144,7 @@ func (s *Service) ImportFacilities(ctx context.Context, by Actor, r io.Reader, f
 					rep.reject(rec.n, rec.v[0], invalid("medicare", "must be true or false"))
 					continue
 				}
-				f.Contract, f.csvTerms = &roster.Contract{ReadType: credential.ReadType(rec.v[5]), Medicare: medicare}, true
+				f.Contract, f.csvTerms = &roster.Contract{ReadType: model.ReadType(rec.v[5]), Medicare: medicare}, true
 			}
 			rows = append(rows, row[Facility]{n: rec.n, v: f})
 		}

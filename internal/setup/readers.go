@@ -9,15 +9,15 @@ import (
 	"strings"
 
 	"lightbox/internal/audit"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
 	"lightbox/internal/roster"
 )
 
 // readerChecker validates a reader against the facilities that exist.
-func readerChecker(facs map[string]bool) func(*credential.Reader) (string, error) {
-	return func(r *credential.Reader) (string, error) {
+func readerChecker(facs map[string]bool) func(*model.Reader) (string, error) {
+	return func(r *model.Reader) (string, error) {
 		r.ID = strings.TrimSpace(r.ID)
 		if !idPattern.MatchString(r.ID) {
 			return r.ID, invalid("id", "must be 1 to 64 letters, digits, '.', '_' or '-' (the reader's user name)")
@@ -50,14 +50,14 @@ func readerChecker(facs map[string]bool) func(*credential.Reader) (string, error
 	}
 }
 
-func saveReader(ctx context.Context, tx *db.Tx, r *credential.Reader) error {
+func saveReader(ctx context.Context, tx *db.Tx, r *model.Reader) error {
 	return roster.PutReader(ctx, tx, r)
 }
 
 var readerChange = change{typ: audit.SoftwareConfiguration, action: audit.Update, object: "reader"}
 
 // PutReader creates or replaces a reader document (credentials, shifts ...).
-func (s *Service) PutReader(ctx context.Context, by Actor, r *credential.Reader) error {
+func (s *Service) PutReader(ctx context.Context, by Actor, r *model.Reader) error {
 	facs, err := facility.IDs(ctx, s.DB)
 	if err != nil {
 		return err
@@ -91,12 +91,12 @@ var ReaderCSVHeader = []string{"id", "name", "country", "state", "timezone", "mo
 // credential a row), as medical-staff offices keep them.
 var CredentialCSVHeader = []string{"reader_id", "kind", "state_or_facility", "number", "status", "expires", "scope_modalities", "mammography"}
 
-func (s *Service) readerMap(ctx context.Context) (map[string]*credential.Reader, error) {
+func (s *Service) readerMap(ctx context.Context) (map[string]*model.Reader, error) {
 	rs, err := roster.Store{DB: s.DB}.Readers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*credential.Reader, len(rs))
+	m := make(map[string]*model.Reader, len(rs))
 	for _, r := range rs {
 		m[r.ID] = r
 	}
@@ -112,10 +112,10 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 	if err != nil {
 		return rep, err
 	}
-	im := importer[credential.Reader]{check: func(rd *credential.Reader) (string, error) { return readerChecker(facs)(rd) },
-		save: func(ctx context.Context, tx *db.Tx, rd *credential.Reader) error { return saveReader(ctx, tx, rd) }, change: readerChange}
+	im := importer[model.Reader]{check: func(rd *model.Reader) (string, error) { return readerChecker(facs)(rd) },
+		save: func(ctx context.Context, tx *db.Tx, rd *model.Reader) error { return saveReader(ctx, tx, rd) }, change: readerChange}
 	if format != FormatReadersCSV {
-		rows, err := readJSON[credential.Reader](r, rep)
+		rows, err := readJSON[model.Reader](r, rep)
 		if err != nil {
 			return rep, err
 		}
@@ -129,16 +129,16 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 	if err != nil {
 		return rep, err
 	}
-	var rows []row[credential.Reader]
+	var rows []row[model.Reader]
 	for _, rec := range recs {
 		v := rec.v
-		rd := credential.Reader{ID: v[0]}
+		rd := model.Reader{ID: v[0]}
 		if old := existing[v[0]]; old != nil {
 			rd = *old
 		}
-		rd.Name, rd.Location = v[1], credential.Location{Country: v[2], State: strings.ToUpper(v[3])}
+		rd.Name, rd.Location = v[1], model.Location{Country: v[2], State: strings.ToUpper(v[3])}
 		rd.TimeZone, rd.Modalities, rd.Subspecialties = v[4], strings.Fields(v[5]), strings.Fields(strings.ToLower(v[6]))
-		rd.Workstation = credential.Workstation(strings.ToUpper(v[7]))
+		rd.Workstation = model.Workstation(strings.ToUpper(v[7]))
 		mqsa, err1 := parseBool(v[8])
 		target, err2 := strconv.ParseFloat(cmpOr(v[9], "0"), 64)
 		if err1 != nil || err2 != nil || target < 0 {
@@ -147,7 +147,7 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 			continue
 		}
 		rd.MQSA.Qualified, rd.RVUTargetPerHour = mqsa, target
-		rows = append(rows, row[credential.Reader]{n: rec.n, v: rd})
+		rows = append(rows, row[model.Reader]{n: rec.n, v: rd})
 	}
 	return rep, im.run(ctx, s, by, rep, rows)
 }
@@ -184,7 +184,7 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 		if readers[rec[0]] == nil {
 			return key, &Error{Code: CodeUnknownReader, Field: "reader_id", Msg: fmt.Sprintf("no reader %q", rec[0])}
 		}
-		if _, err := credential.ParseDate(rec[5]); err != nil {
+		if _, err := model.ParseDate(rec[5]); err != nil {
 			return key, invalid("expires", "must be YYYY-MM-DD")
 		}
 		switch rec[1] {
@@ -196,8 +196,8 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 			if rec[3] == "" {
 				return key, invalid("number", "a licence needs its number")
 			}
-			switch credential.LicenceStatus(cmpOr(rec[4], "active")) {
-			case credential.LicenceActive, credential.LicenceInactive, credential.LicenceRestricted:
+			switch model.LicenceStatus(cmpOr(rec[4], "active")) {
+			case model.LicenceActive, model.LicenceInactive, model.LicenceRestricted:
 			default:
 				return key, invalid("status", "licence status is active, inactive or restricted")
 			}
@@ -205,7 +205,7 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 			if !facs[rec[2]] {
 				return key, unknownFacility("state_or_facility", rec[2])
 			}
-			if b := credential.Basis(cmpOr(rec[4], "direct")); b != credential.Direct && b != credential.Proxy {
+			if b := model.Basis(cmpOr(rec[4], "direct")); b != model.Direct && b != model.Proxy {
 				return key, invalid("status", "privilege basis is direct or proxy")
 			}
 			if _, err := parseBool(rec[7]); err != nil {
@@ -219,12 +219,12 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 	apply := func(_ context.Context, _ *db.Tx, v *[]string) error {
 		rec := *v
 		rd := readers[rec[0]]
-		exp, _ := credential.ParseDate(rec[5])
+		exp, _ := model.ParseDate(rec[5])
 		touched[rd.ID] = true
 		if rec[1] == "privilege" {
 			mammo, _ := parseBool(rec[7])
-			p := credential.Privilege{Facility: rec[2], AgreementID: rec[3], Basis: credential.Basis(cmpOr(rec[4], "direct")), Expires: exp,
-				Scope: credential.Scope{Modalities: strings.Fields(strings.ToUpper(rec[6])), Mammography: mammo}}
+			p := model.Privilege{Facility: rec[2], AgreementID: rec[3], Basis: model.Basis(cmpOr(rec[4], "direct")), Expires: exp,
+				Scope: model.Scope{Modalities: strings.Fields(strings.ToUpper(rec[6])), Mammography: mammo}}
 			for i := range rd.Privileges {
 				if rd.Privileges[i].Facility == p.Facility {
 					p.Granted, p.DistantSite, p.Scope.BodyRegions, p.Scope.Paediatrics = rd.Privileges[i].Granted, rd.Privileges[i].DistantSite, rd.Privileges[i].Scope.BodyRegions, rd.Privileges[i].Scope.Paediatrics
@@ -235,7 +235,7 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 			rd.Privileges = append(rd.Privileges, p)
 			return nil
 		}
-		l := credential.License{State: rec[2], Number: rec[3], Status: credential.LicenceStatus(cmpOr(rec[4], "active")), Expires: exp}
+		l := model.License{State: rec[2], Number: rec[3], Status: model.LicenceStatus(cmpOr(rec[4], "active")), Expires: exp}
 		for i := range rd.Licenses {
 			if rd.Licenses[i].State == l.State {
 				l.Type, l.IMLC, l.Restrictions, l.VerifiedAt, l.Source = rd.Licenses[i].Type, rd.Licenses[i].IMLC, rd.Licenses[i].Restrictions, rd.Licenses[i].VerifiedAt, rd.Licenses[i].Source
@@ -285,7 +285,7 @@ func (s *Service) ExportReaders(ctx context.Context, w io.Writer, format string)
 		return cw.Error()
 	}
 	if rs == nil {
-		rs = []*credential.Reader{}
+		rs = []*model.Reader{}
 	}
 	return roster.ExportJSON(w, rs)
 }

@@ -10,7 +10,7 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/audit"
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
@@ -54,13 +54,13 @@ func TestSetUpFromNothing(t *testing.T) {
 				{"bad state", s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "X", Name: "X", State: "ZZ", TimeZone: "UTC"}}), CodeInvalid},
 				{"bad zone", s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "X", Name: "X", State: "TX", TimeZone: "Mars/Base"}}), CodeInvalid},
 				{"AE for unknown facility", s.PutAE(ctx, admin, ae.Entity{Title: "CT1", Host: "10.0.0.1", Port: 104, FacilityID: "NOPE"}), CodeUnknownFacility},
-				{"privilege at unknown facility", s.PutReader(ctx, admin, &credential.Reader{ID: "dr.a", Location: credential.Location{Country: "US", State: "TX"},
-					Privileges: []credential.Privilege{{Facility: "NOPE", Basis: credential.Direct}}}), CodeUnknownFacility},
+				{"privilege at unknown facility", s.PutReader(ctx, admin, &model.Reader{ID: "dr.a", Location: model.Location{Country: "US", State: "TX"},
+					Privileges: []model.Privilege{{Facility: "NOPE", Basis: model.Direct}}}), CodeUnknownFacility},
 				{"endpoint of unknown facility", s.PutEndpoint(ctx, admin, Endpoint{FacilityID: "NOPE", Kind: "hl7", Address: "127.0.0.1:2575"}), CodeUnknownFacility},
 				{"endpoint bad address", s.PutEndpoint(ctx, admin, Endpoint{FacilityID: "SGH", Kind: "hl7", Address: "nowhere"}), CodeInvalid},
 				{"fhir not a URL", s.PutEndpoint(ctx, admin, Endpoint{FacilityID: "SGH", Kind: "fhir", Address: "ftp://x"}), CodeInvalid},
-				{"shift bad type", s.AddShift(ctx, admin, "dr.a", credential.Shift{Type: "graveyard", Start: 60, End: 120}), CodeInvalid},
-				{"shift of unknown reader", s.AddShift(ctx, admin, "dr.zz", credential.Shift{Type: credential.Nighthawk, Start: 60, End: 120}), CodeUnknownReader},
+				{"shift bad type", s.AddShift(ctx, admin, "dr.a", model.Shift{Type: "graveyard", Start: 60, End: 120}), CodeInvalid},
+				{"shift of unknown reader", s.AddShift(ctx, admin, "dr.zz", model.Shift{Type: model.Nighthawk, Start: 60, End: 120}), CodeUnknownReader},
 			} {
 				if CodeOf(tc.err) != tc.code {
 					t.Errorf("%s: got %v (code %q), want code %s", tc.name, tc.err, CodeOf(tc.err), tc.code)
@@ -76,13 +76,13 @@ func TestSetUpFromNothing(t *testing.T) {
 			if len(es) != 1 || es[0].Auth != "(set)" || es[0].Address != "https://fhir.example.org/r4" {
 				t.Fatalf("endpoints %+v", es)
 			}
-			r := &credential.Reader{ID: "dr.a", Name: "Dr A", Location: credential.Location{Country: "US", State: "TX"}, TimeZone: "America/Chicago",
-				Licenses:   []credential.License{{State: "TX", Number: "1", Status: credential.LicenceActive, Expires: credential.MustDate("2030-01-01")}},
-				Privileges: []credential.Privilege{{Facility: "SGH", Basis: credential.Direct}}}
+			r := &model.Reader{ID: "dr.a", Name: "Dr A", Location: model.Location{Country: "US", State: "TX"}, TimeZone: "America/Chicago",
+				Licenses:   []model.License{{State: "TX", Number: "1", Status: model.LicenceActive, Expires: model.MustDate("2030-01-01")}},
+				Privileges: []model.Privilege{{Facility: "SGH", Basis: model.Direct}}}
 			if err := s.PutReader(ctx, admin, r); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.AddShift(ctx, admin, "dr.a", credential.Shift{Type: credential.Nighthawk, Start: credential.MustClock("22:00"), End: credential.MustClock("08:00")}); err != nil {
+			if err := s.AddShift(ctx, admin, "dr.a", model.Shift{Type: model.Nighthawk, Start: model.MustClock("22:00"), End: model.MustClock("08:00")}); err != nil {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer

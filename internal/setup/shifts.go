@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/roster"
 )
@@ -64,9 +64,9 @@ func FormatDays(ds []time.Weekday) string {
 	return strings.Join(b, " ")
 }
 
-func checkShift(s credential.Shift) error {
+func checkShift(s model.Shift) error {
 	switch s.Type {
-	case credential.Nighthawk, credential.Dayhawk, credential.Swing:
+	case model.Nighthawk, model.Dayhawk, model.Swing:
 	default:
 		return invalid("type", "must be nighthawk, dayhawk or swing, not %q", s.Type)
 	}
@@ -74,7 +74,7 @@ func checkShift(s credential.Shift) error {
 }
 
 // editReader loads a reader, lets fn change it and saves it, audited.
-func (s *Service) editReader(ctx context.Context, by Actor, id, detail string, fn func(*credential.Reader) error) error {
+func (s *Service) editReader(ctx context.Context, by Actor, id, detail string, fn func(*model.Reader) error) error {
 	c := readerChange
 	c.object, c.detail = "shift", detail
 	return s.write(ctx, by, c, func(tx *db.Tx) error {
@@ -90,7 +90,7 @@ func (s *Service) editReader(ctx context.Context, by Actor, id, detail string, f
 }
 
 // SetShifts replaces a reader's weekly shift pattern.
-func (s *Service) SetShifts(ctx context.Context, by Actor, readerID string, shifts []credential.Shift) error {
+func (s *Service) SetShifts(ctx context.Context, by Actor, readerID string, shifts []model.Shift) error {
 	for i, sh := range shifts {
 		if err := checkShift(sh); err != nil {
 			e := err.(*Error)
@@ -98,32 +98,32 @@ func (s *Service) SetShifts(ctx context.Context, by Actor, readerID string, shif
 			return e
 		}
 	}
-	return s.editReader(ctx, by, readerID, "set shifts of "+readerID, func(r *credential.Reader) error {
+	return s.editReader(ctx, by, readerID, "set shifts of "+readerID, func(r *model.Reader) error {
 		r.Shifts = shifts
 		return nil
 	})
 }
 
 // AddShift adds one weekly shift to a reader's pattern.
-func (s *Service) AddShift(ctx context.Context, by Actor, readerID string, sh credential.Shift) error {
+func (s *Service) AddShift(ctx context.Context, by Actor, readerID string, sh model.Shift) error {
 	if err := checkShift(sh); err != nil {
 		return err
 	}
-	return s.editReader(ctx, by, readerID, "add shift to "+readerID, func(r *credential.Reader) error {
+	return s.editReader(ctx, by, readerID, "add shift to "+readerID, func(r *model.Reader) error {
 		r.Shifts = append(r.Shifts, sh)
 		return nil
 	})
 }
 
 // AddBlock adds a one-off shift (an extra or swapped shift) in absolute time.
-func (s *Service) AddBlock(ctx context.Context, by Actor, readerID string, b credential.Block) error {
+func (s *Service) AddBlock(ctx context.Context, by Actor, readerID string, b model.Block) error {
 	if !b.End.After(b.Start) || b.End.Sub(b.Start) > 36*time.Hour {
 		return invalid("end", "a one-off shift ends after it starts, within 36 hours")
 	}
 	if b.Type == "" {
-		b.Type = credential.Swing
+		b.Type = model.Swing
 	}
-	return s.editReader(ctx, by, readerID, "add one-off shift to "+readerID, func(r *credential.Reader) error {
+	return s.editReader(ctx, by, readerID, "add one-off shift to "+readerID, func(r *model.Reader) error {
 		r.Blocks = append(r.Blocks, b)
 		return nil
 	})
@@ -143,17 +143,17 @@ func (s *Service) ImportShifts(ctx context.Context, by Actor, r io.Reader) (*Rep
 	}
 	type shiftRow struct {
 		reader string
-		shift  credential.Shift
+		shift  model.Shift
 		err    error
 	}
 	rows := make([]row[shiftRow], 0, len(recs))
 	for _, rec := range recs {
 		v := rec.v
-		sr := shiftRow{reader: v[0], shift: credential.Shift{Type: credential.ShiftType(strings.ToLower(v[1]))}}
+		sr := shiftRow{reader: v[0], shift: model.Shift{Type: model.ShiftType(strings.ToLower(v[1]))}}
 		var e1, e2, e3 error
 		sr.shift.Days, e1 = ParseDays(v[2])
-		sr.shift.Start, e2 = credential.ParseClock(v[3])
-		sr.shift.End, e3 = credential.ParseClock(v[4])
+		sr.shift.Start, e2 = model.ParseClock(v[3])
+		sr.shift.End, e3 = model.ParseClock(v[4])
 		switch {
 		case e1 != nil:
 			sr.err = invalid("days", "%v", e1)
@@ -162,7 +162,7 @@ func (s *Service) ImportShifts(ctx context.Context, by Actor, r io.Reader) (*Rep
 		}
 		rows = append(rows, row[shiftRow]{n: rec.n, v: sr})
 	}
-	fresh := map[string][]credential.Shift{}
+	fresh := map[string][]model.Shift{}
 	im := importer[shiftRow]{
 		check: func(sr *shiftRow) (string, error) {
 			key := fmt.Sprintf("%s|%s|%s", sr.reader, FormatDays(sr.shift.Days), sr.shift.Start)

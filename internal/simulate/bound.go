@@ -3,23 +3,23 @@ package simulate
 import (
 	"time"
 
-	"lightbox/internal/credential"
-	"lightbox/internal/worklist"
+	"lightbox/internal/model"
+	"lightbox/internal/assign"
 )
 
 // PolicyBound is the offline bound: not a policy anyone can run, but the
 // best first-read time any policy could reach on the same day.
-const PolicyBound worklist.Policy = "offline-bound"
+const PolicyBound assign.Policy = "offline-bound"
 
 // interval is a span when a reader is scheduled.
 type interval struct{ start, end time.Time }
 
 // onShiftIntervals lists the reader's scheduled spans overlapping
 // [from, to), using the same shift rules as the engine.
-func onShiftIntervals(r *credential.Reader, from, to time.Time) []interval {
+func onShiftIntervals(r *model.Reader, from, to time.Time) []interval {
 	var out []interval
 	for t := from; t.Before(to); {
-		on, until := credential.ShiftWindow(r, t)
+		on, until := model.ShiftWindow(r, t)
 		if until.IsZero() || until.After(to) {
 			until = to
 		}
@@ -45,7 +45,7 @@ func onShiftIntervals(r *credential.Reader, from, to time.Time) []interval {
 // while scheduled, no earlier than arrival, and that read takes the same
 // readTime, so its first read is never earlier than this: the bound is a
 // per-study lower bound, and so are its percentiles over the same studies.
-func boundFirstRead(sc *Scenario, seed uint64, s *credential.Study, cov *coverage, stop time.Time) (time.Time, bool) {
+func boundFirstRead(sc *Scenario, seed uint64, s *model.Study, cov *coverage, stop time.Time) (time.Time, bool) {
 	var best time.Time
 	for _, i := range cov.candidates(s) {
 		r := sc.Readers[i]

@@ -1,7 +1,7 @@
 // Package simulate is a deterministic discrete-event simulator of a
 // teleradiology day. It replays arrivals across facility time zones
 // against reader shifts, breaks, outages and reading times, driving the
-// very worklist.Engine the server runs (through Apply and its decisions),
+// very assign.Engine the server runs (through Apply and its decisions),
 // and reports TAT percentiles by priority, SLA breaches, utilisation,
 // fairness (Gini of RVU/hour, per shift) and rule violations for each
 // policy, beside an offline bound (bound.go: the best first-read time any

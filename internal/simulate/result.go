@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"lightbox/internal/credential"
-	"lightbox/internal/worklist"
+	"lightbox/internal/model"
+	"lightbox/internal/assign"
 )
 
 // Pct is a percentile summary in minutes.
@@ -37,7 +37,7 @@ type HourTAT struct {
 // RVU per case and share of hard cases, as the 10th–90th percentile range
 // across readers). All over the arrival window.
 type ShiftFairness struct {
-	Shift       credential.ShiftType `json:"shift"`
+	Shift       model.ShiftType `json:"shift"`
 	Readers     int                  `json:"readers"`
 	RVUPerHour  float64              `json:"rvu_per_hour_mean"`
 	Gini        float64              `json:"gini_rvu_per_hour"`
@@ -49,7 +49,7 @@ type ShiftFairness struct {
 // Result is one simulation run. Everything but Wall is deterministic.
 type Result struct {
 	Scenario          string             `json:"scenario"`
-	Policy            worklist.Policy    `json:"policy"`
+	Policy            assign.Policy    `json:"policy"`
 	Label             string             `json:"label,omitempty"` // names a variant of the day in comparisons
 	Seed              uint64             `json:"seed"`
 	Hours             int                `json:"hours"`
@@ -146,7 +146,7 @@ func (res *Result) finish(s *sim) {
 	}
 	res.TAT, res.FinalTAT = map[string]Pct{}, map[string]Pct{}
 	res.SLABreachByClass = map[string]float64{}
-	for _, c := range credential.Classes {
+	for _, c := range model.Classes {
 		k := string(c)
 		res.TAT[k] = pct(first[k])
 		res.FinalTAT[k] = pct(final[k])
@@ -163,7 +163,7 @@ func (res *Result) finish(s *sim) {
 	}
 	var busy, duty time.Duration
 	var rates []float64
-	byShift := map[credential.ShiftType][]*simReader{}
+	byShift := map[model.ShiftType][]*simReader{}
 	for _, r := range s.readers {
 		if r.onDuty <= 0 {
 			continue
@@ -182,7 +182,7 @@ func (res *Result) finish(s *sim) {
 		res.Utilisation = round2(busy.Hours() / duty.Hours())
 	}
 	res.Gini = round2(gini(rates))
-	for _, t := range []credential.ShiftType{credential.Dayhawk, credential.Swing, credential.Nighthawk} {
+	for _, t := range []model.ShiftType{model.Dayhawk, model.Swing, model.Nighthawk} {
 		rs := byShift[t]
 		if len(rs) == 0 {
 			continue
@@ -255,7 +255,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 			f.Shift, f.Readers, f.RVUPerHour, f.RVUPerHour2[0], f.RVUPerHour2[1], f.Gini, f.RVUPerCase[0], f.RVUPerCase[1], f.HardShare[0], f.HardShare[1])
 	}
 	fmt.Fprintln(tw, "priority\tn\tp50 min\tp95 min\tp99 min\tbreach %\tfinal p50\tfinal p95")
-	for _, c := range credential.Classes {
+	for _, c := range model.Classes {
 		t, f := res.TAT[string(c)], res.FinalTAT[string(c)]
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\n", c, t.N, t.P50, t.P95, t.P99, res.SLABreachByClass[string(c)], f.P50, f.P95)
 	}
@@ -277,7 +277,7 @@ func WriteComparison(w io.Writer, rs []*Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "policy\tstudies\tviolations\tuncovered\tSLA breach %\tstroke p95\tSTAT p50\tSTAT p95\tSTAT p99\troutine p95\tutil\tGini\tGini/shift\twall\t")
 	for _, r := range rs {
-		st := r.TAT[string(credential.ClassSTAT)]
+		st := r.TAT[string(model.ClassSTAT)]
 		util, g, gs := fmt.Sprintf("%.2f", r.Utilisation), fmt.Sprintf("%.2f", r.Gini), fmt.Sprintf("%.2f", r.GiniShift)
 		if r.Policy == PolicyBound {
 			util, g, gs = "-", "-", "-" // a bound schedules no reader's day
@@ -287,7 +287,7 @@ func WriteComparison(w io.Writer, rs []*Result) error {
 			name += " " + r.Label
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%v\t\n", name, r.Studies, r.Violations, r.Uncovered,
-			r.SLABreachPct, r.TAT[string(credential.ClassStroke)].P95, st.P50, st.P95, st.P99, r.TAT[string(credential.ClassRoutine)].P95,
+			r.SLABreachPct, r.TAT[string(model.ClassStroke)].P95, st.P50, st.P95, st.P99, r.TAT[string(model.ClassRoutine)].P95,
 			util, g, gs, r.Wall.Round(time.Millisecond))
 	}
 	return tw.Flush()

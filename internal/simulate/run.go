@@ -14,15 +14,15 @@ import (
 	"sync"
 	"time"
 
-	"lightbox/internal/credential"
-	"lightbox/internal/worklist"
+	"lightbox/internal/model"
+	"lightbox/internal/assign"
 )
 
 // Options select what to simulate.
 type Options struct {
 	Scenario string    // "small", "national" or a Params JSON file
 	Built    *Scenario // a ready scenario (ScenarioFromConfig); overrides Scenario
-	Policy   worklist.Policy
+	Policy   assign.Policy
 	Seed     uint64
 	Hours    int           // arrival window; default 24
 	Drain    time.Duration // keep running after arrivals stop; default 4 h
@@ -64,7 +64,7 @@ func (q *eventQueue) Pop() any {
 
 type simReader struct {
 	idx       int
-	r         *credential.Reader
+	r         *model.Reader
 	queue     []*simStudy
 	reading   *simStudy
 	gen       uint64
@@ -80,12 +80,12 @@ type simReader struct {
 	winRVU         float64
 	winDuty        time.Duration
 	winReads, hard int
-	shift          credential.ShiftType
+	shift          model.ShiftType
 }
 
 type simStudy struct {
-	s          *credential.Study
-	stage      credential.ReadKind
+	s          *model.Study
+	stage      model.ReadKind
 	holder     *simReader
 	firstRead  time.Time
 	finalRead  time.Time
@@ -97,7 +97,7 @@ type simStudy struct {
 type sim struct {
 	sc       *Scenario
 	opt      Options
-	eng      *worklist.Engine
+	eng      *assign.Engine
 	rng      *rand.Rand
 	q        eventQueue
 	seq      uint64
@@ -113,10 +113,10 @@ type sim struct {
 func Run(ctx context.Context, opt Options) (*Result, error) {
 	wall := time.Now()
 	if opt.Policy == "" {
-		opt.Policy = worklist.PolicyLightbox
+		opt.Policy = assign.PolicyLightbox
 	}
 	switch opt.Policy {
-	case worklist.PolicyLightbox, worklist.PolicyRoundRobin, worklist.PolicySharedPool, PolicyBound:
+	case assign.PolicyLightbox, assign.PolicyRoundRobin, assign.PolicySharedPool, PolicyBound:
 	default:
 		return nil, fmt.Errorf("simulate: unknown policy %q", opt.Policy)
 	}
@@ -127,11 +127,11 @@ func Run(ctx context.Context, opt Options) (*Result, error) {
 	s := &sim{sc: sc, opt: opt, rng: rand.New(rand.NewPCG(opt.Seed, 0x51)), byReader: map[string]*simReader{}, studies: map[string]*simStudy{}}
 	s.res = newResult(sc, opt)
 	s.res.Label = opt.Variant
-	cfg := worklist.DefaultConfig()
+	cfg := assign.DefaultConfig()
 	cfg.Policy = opt.Policy
 	cfg.Rand = rand.New(rand.NewPCG(opt.Seed, 0x9e))
-	cfg.Effort = func(_ *credential.Reader, st *credential.Study) time.Duration { return s.meanRead(st) }
-	s.eng = worklist.New(cfg)
+	cfg.Effort = func(_ *model.Reader, st *model.Study) time.Duration { return s.meanRead(st) }
+	s.eng = assign.New(cfg)
 	if opt.Policy == PolicyBound {
 		s.runBound()
 	} else if err := s.run(ctx); err != nil {
@@ -194,7 +194,7 @@ func (s *sim) push(at time.Time, k evKind, i int, gen uint64) {
 	heap.Push(&s.q, simEvent{at: at, seq: s.seq, kind: k, i: i, gen: gen})
 }
 
-func (s *sim) apply(ev worklist.Event) ([]worklist.Decision, error) {
+func (s *sim) apply(ev assign.Event) ([]assign.Decision, error) {
 	ds, err := s.eng.Apply(ev, s.now)
 	s.handle(ds)
 	return ds, err
@@ -206,7 +206,7 @@ func (s *sim) run(ctx context.Context) error {
 	stop := end.Add(s.opt.Drain)
 	s.now = start
 	for _, f := range s.sc.Facilities {
-		if _, err := s.eng.Apply(worklist.FacilityUpdated{Facility: f}, start); err != nil {
+		if _, err := s.eng.Apply(assign.FacilityUpdated{Facility: f}, start); err != nil {
 			return err
 		}
 	}
@@ -226,7 +226,7 @@ func (s *sim) run(ctx context.Context) error {
 		}
 		s.readers = append(s.readers, sr)
 		s.byReader[r.ID] = sr
-		if _, err := s.eng.Apply(worklist.ReaderUpdated{Reader: r}, start); err != nil {
+		if _, err := s.eng.Apply(assign.ReaderUpdated{Reader: r}, start); err != nil {
 			return err
 		}
 	}
@@ -256,19 +256,19 @@ func (s *sim) run(ctx context.Context) error {
 			ss := &simStudy{s: st}
 			s.studies[st.ID] = ss
 			s.order = append(s.order, ss)
-			if _, err := s.apply(worklist.StudyReady{Study: st}); err != nil {
+			if _, err := s.apply(assign.StudyReady{Study: st}); err != nil {
 				return err
 			}
 		case evHeartbeats:
 			for _, r := range s.readers {
 				if !r.down && (s.loggedIn(r) || r.reading != nil) {
 					r.lastHB = s.now
-					if _, err := s.apply(worklist.Heartbeat{ReaderID: r.r.ID}); err != nil {
+					if _, err := s.apply(assign.Heartbeat{ReaderID: r.r.ID}); err != nil {
 						return err
 					}
 				}
 			}
-			s.apply(worklist.Tick{})
+			s.apply(assign.Tick{})
 			for _, r := range s.readers {
 				s.startNext(r) // readers returning from a break or outage
 			}
@@ -285,7 +285,7 @@ func (s *sim) run(ctx context.Context) error {
 			r.busy += s.now.Sub(r.readStart)
 			kind := st.stage
 			// L3: re-check at signature with the same rules, independently.
-			if ex := credential.Check(r.r, st.s, kind, s.now, credential.Signing()); len(ex) > 0 {
+			if ex := model.Check(r.r, st.s, kind, s.now, model.Signing()); len(ex) > 0 {
 				s.res.Violations++
 				s.res.ViolationLog = append(s.res.ViolationLog, fmt.Sprintf("%s signature by %s: %v", st.s.ID, r.r.ID, ex))
 			}
@@ -293,7 +293,7 @@ func (s *sim) run(ctx context.Context) error {
 			if st.firstRead.IsZero() {
 				st.firstRead = s.now
 			}
-			if kind == credential.Final || st.s.Need == credential.NeedPrelim {
+			if kind == model.Final || st.s.Need == model.NeedPrelim {
 				st.finalRead, st.done = s.now, true
 			} else {
 				st.finalStage = true
@@ -307,7 +307,7 @@ func (s *sim) run(ctx context.Context) error {
 					r.hard++
 				}
 			}
-			if _, err := s.apply(worklist.Signed{StudyID: st.s.ID, ReaderID: r.r.ID, Kind: kind}); err != nil && !errors.Is(err, worklist.ErrNotEligible) {
+			if _, err := s.apply(assign.Signed{StudyID: st.s.ID, ReaderID: r.r.ID, Kind: kind}); err != nil && !errors.Is(err, assign.ErrNotEligible) {
 				return err
 			}
 			s.startNext(r)
@@ -337,11 +337,11 @@ func (s *sim) loggedIn(r *simReader) bool {
 	return false
 }
 
-func (s *sim) handle(ds []worklist.Decision) {
+func (s *sim) handle(ds []assign.Decision) {
 	for _, d := range ds {
 		st := s.studies[d.StudyID]
 		switch d.Kind {
-		case worklist.KindAssign:
+		case assign.KindAssign:
 			r := s.byReader[d.ReaderID]
 			if st == nil || r == nil {
 				continue
@@ -350,8 +350,8 @@ func (s *sim) handle(ds []worklist.Decision) {
 			// Independent re-check of every assignment against the hard rules,
 			// with what the server could know: schedule and heartbeats. (During
 			// the first 60 s of an outage the reader still counts as online.)
-			ss := credential.ShiftState{OnShift: credential.OnShift(r.r, s.now), Presence: credential.PresenceAt(r.lastHB, false, s.now)}
-			if ex := credential.Check(r.r, st.s, d.Stage, s.now, ss); len(ex) > 0 {
+			ss := model.ShiftState{OnShift: model.OnShift(r.r, s.now), Presence: model.PresenceAt(r.lastHB, false, s.now)}
+			if ex := model.Check(r.r, st.s, d.Stage, s.now, ss); len(ex) > 0 {
 				s.res.Violations++
 				s.res.ViolationLog = append(s.res.ViolationLog, fmt.Sprintf("%s→%s: %v", st.s.ID, r.r.ID, ex))
 			}
@@ -362,7 +362,7 @@ func (s *sim) handle(ds []worklist.Decision) {
 			st.holder, st.stage = r, d.Stage
 			r.queue = append(r.queue, st)
 			s.startNext(r)
-		case worklist.KindUnassign:
+		case assign.KindUnassign:
 			r := s.byReader[d.ReaderID]
 			if st == nil || r == nil {
 				continue
@@ -375,7 +375,7 @@ func (s *sim) handle(ds []worklist.Decision) {
 				r.gen++
 				s.startNext(r)
 			}
-		case worklist.KindUncovered:
+		case assign.KindUncovered:
 			if st != nil && !st.uncovered {
 				st.uncovered = true
 				s.res.Uncovered++
@@ -405,7 +405,7 @@ func (s *sim) startNext(r *simReader) {
 				best = st
 			}
 		}
-		if _, err := s.apply(worklist.Opened{StudyID: best.s.ID, ReaderID: r.r.ID}); err != nil {
+		if _, err := s.apply(assign.Opened{StudyID: best.s.ID, ReaderID: r.r.ID}); err != nil {
 			s.removeFromQueue(r, best)
 			continue
 		}
@@ -425,10 +425,10 @@ func (s *sim) startNext(r *simReader) {
 func urgencyLess(a, b *simStudy) bool {
 	ra, rb := a.s.Class().Rank(), b.s.Class().Rank()
 	if a.finalStage {
-		ra = credential.ClassRoutine.Rank()
+		ra = model.ClassRoutine.Rank()
 	}
 	if b.finalStage {
-		rb = credential.ClassRoutine.Rank()
+		rb = model.ClassRoutine.Rank()
 	}
 	return cmp.Or(cmp.Compare(ra, rb), a.s.ArrivalTime.Compare(b.s.ArrivalTime), cmp.Compare(a.s.ID, b.s.ID)) < 0
 }
@@ -444,7 +444,7 @@ const overhead = 0.3 // minutes to open, hang protocols, dictate the header
 // on who reads it or when, so every policy and the offline bound face the
 // same reading times (common random numbers): differences between them
 // are the scheduling, not luck of the draw.
-func readTime(sc *Scenario, seed uint64, st *credential.Study, n int) time.Duration {
+func readTime(sc *Scenario, seed uint64, st *model.Study, n int) time.Duration {
 	p, ok := sc.ReadTime[st.CPT]
 	if !ok {
 		return meanRead(sc, st)
@@ -461,9 +461,9 @@ func readTime(sc *Scenario, seed uint64, st *credential.Study, n int) time.Durat
 	return time.Duration(m * float64(time.Minute))
 }
 
-func (s *sim) meanRead(st *credential.Study) time.Duration { return meanRead(s.sc, st) }
+func (s *sim) meanRead(st *model.Study) time.Duration { return meanRead(s.sc, st) }
 
-func meanRead(sc *Scenario, st *credential.Study) time.Duration {
+func meanRead(sc *Scenario, st *model.Study) time.Duration {
 	p, ok := sc.ReadTime[st.CPT]
 	if !ok {
 		rvu := math.Max(st.WorkRVU, 0.3)

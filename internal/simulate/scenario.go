@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 //go:embed scenarios/*.json
@@ -22,7 +22,7 @@ var scenarioFS embed.FS
 // ShiftPlan is one share of on-duty readers: a shift type starting at a
 // wall-clock time in the reader's own zone.
 type ShiftPlan struct {
-	Type  credential.ShiftType `json:"type"`
+	Type  model.ShiftType `json:"type"`
 	Start string               `json:"start"`
 	Hours float64              `json:"hours"`
 	Share float64              `json:"share"`
@@ -87,9 +87,9 @@ type Scenario struct {
 	Name       string
 	Start      time.Time
 	Hours      int
-	Facilities []*credential.Facility
-	Readers    []*credential.Reader
-	Arrivals   []*credential.Study // sorted by ArrivalTime
+	Facilities []*model.Facility
+	Readers    []*model.Reader
+	Arrivals   []*model.Study // sorted by ArrivalTime
 	// ReadTime gives the log-normal reading time (median minutes, sigma)
 	// per CPT; unknown codes use RVU at the reader's target pace.
 	ReadTime map[string][2]float64
@@ -112,9 +112,9 @@ type Config struct {
 	Name       string
 	Start      time.Time
 	Hours      int
-	Facilities []credential.Facility
-	Readers    []credential.Reader
-	Arrivals   []credential.Study // ArrivalTime set; FacilityID must match
+	Facilities []model.Facility
+	Readers    []model.Reader
+	Arrivals   []model.Study // ArrivalTime set; FacilityID must match
 	ReadTime   map[string][2]float64
 	Outages    []Outage
 }
@@ -129,7 +129,7 @@ func ScenarioFromConfig(c Config) (*Scenario, error) {
 	if sc.ReadTime == nil {
 		sc.ReadTime = defaultReadTimes()
 	}
-	byID := map[string]*credential.Facility{}
+	byID := map[string]*model.Facility{}
 	for i := range c.Facilities {
 		f := c.Facilities[i]
 		if err := f.Resolve(); err != nil {
@@ -167,15 +167,15 @@ func ScenarioFromConfig(c Config) (*Scenario, error) {
 	// ever on duty.
 	for _, r := range sc.Readers {
 		if len(r.Shifts) > 0 {
-			r.Blocks = credential.DutyBlocks(r, sc.Start.Add(-24*time.Hour), sc.Start.Add(time.Duration(sc.Hours)*time.Hour+48*time.Hour))
+			r.Blocks = model.DutyBlocks(r, sc.Start.Add(-24*time.Hour), sc.Start.Add(time.Duration(sc.Hours)*time.Hour+48*time.Hour))
 			r.Shifts = nil
 		}
 	}
 	return sc, nil
 }
 
-func sortArrivals(a []*credential.Study) {
-	slices.SortStableFunc(a, func(a, b *credential.Study) int {
+func sortArrivals(a []*model.Study) {
+	slices.SortStableFunc(a, func(a, b *model.Study) int {
 		return cmp.Or(a.ArrivalTime.Compare(b.ArrivalTime), cmp.Compare(a.ID, b.ID))
 	})
 }
@@ -217,7 +217,7 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 	if hours <= 0 {
 		hours = 24
 	}
-	day, err := credential.ParseDate(p.Date)
+	day, err := model.ParseDate(p.Date)
 	if err != nil || day.IsZero() {
 		return nil, fmt.Errorf("simulate: scenario date %q", p.Date)
 	}
@@ -239,16 +239,16 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 	for i, s := range states {
 		stw[i] = s.pop
 	}
-	byState := map[string][]*credential.Facility{}
+	byState := map[string][]*model.Facility{}
 	for i := range p.Facilities {
 		s := states[pickWeighted(wrng, stw)]
 		if i < len(states) {
 			s = states[i] // every listed state gets at least one facility
 		}
-		f := &credential.Facility{ID: fmt.Sprintf("F%04d", i+1), Name: fmt.Sprintf("Facility %d", i+1), State: s.code, TimeZone: s.zone,
-			Medicare: wrng.Float64() < p.MedicareShare, ReadType: credential.ReadFinalType}
+		f := &model.Facility{ID: fmt.Sprintf("F%04d", i+1), Name: fmt.Sprintf("Facility %d", i+1), State: s.code, TimeZone: s.zone,
+			Medicare: wrng.Float64() < p.MedicareShare, ReadType: model.ReadFinalType}
 		if wrng.Float64() < p.PrelimOnlyShare {
-			f.ReadType = credential.ReadPrelimOnly
+			f.ReadType = model.ReadPrelimOnly
 		}
 		if err := f.Resolve(); err != nil {
 			return nil, err
@@ -283,21 +283,21 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 		}
 	}
 	for i := range p.Readers {
-		r := &credential.Reader{ID: fmt.Sprintf("R%03d", i+1), Name: fmt.Sprintf("Reader %d", i+1),
-			Modalities: []string{"CT", "CR", "US", "MR"}, Workstation: credential.WS3MP, RVUTargetPerHour: 9 + float64(wrng.IntN(5)),
-			MaxOpenCases: p.MaxOpen, Enrolments: []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true, Expires: expiry}}}
+		r := &model.Reader{ID: fmt.Sprintf("R%03d", i+1), Name: fmt.Sprintf("Reader %d", i+1),
+			Modalities: []string{"CT", "CR", "US", "MR"}, Workstation: model.WS3MP, RVUTargetPerHour: 9 + float64(wrng.IntN(5)),
+			MaxOpenCases: p.MaxOpen, Enrolments: []model.Enrolment{{Payer: model.PayerMedicare, Active: true, Expires: expiry}}}
 		if wrng.Float64() < p.OffshoreShare {
 			z := offZones[wrng.IntN(len(offZones))]
-			r.TimeZone, r.Location = z, credential.Location{Country: map[string]string{"Australia/Sydney": "AU", "Europe/Zurich": "CH"}[z]}
+			r.TimeZone, r.Location = z, model.Location{Country: map[string]string{"Australia/Sydney": "AU", "Europe/Zurich": "CH"}[z]}
 			r.Enrolments = nil
 		} else {
 			r.TimeZone = usZones[wrng.IntN(len(usZones))]
-			r.Location = credential.Location{Country: "US", State: stCodes[pickWeighted(wrng, licW)]}
+			r.Location = model.Location{Country: "US", State: stCodes[pickWeighted(wrng, licW)]}
 		}
 		if wrng.Float64() < p.MammoReaderShare {
 			r.Modalities = append(r.Modalities, "MG")
-			r.Workstation = credential.WS5MP
-			r.MQSA = credential.MQSA{Qualified: true, Last24Months: 1000 + wrng.IntN(3000), DBT: wrng.IntN(4) > 0, QualifiedUntil: expiry}
+			r.Workstation = model.WS5MP
+			r.MQSA = model.MQSA{Qualified: true, Last24Months: 1000 + wrng.IntN(3000), DBT: wrng.IntN(4) > 0, QualifiedUntil: expiry}
 			r.Subspecialties = append(r.Subspecialties, "breast")
 		}
 		if wrng.Float64() < p.NeuroShare {
@@ -322,22 +322,22 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 				if wrng.IntN(200) == 0 {
 					exp = day // lapses at the end of the simulated day
 				}
-				r.Licenses = append(r.Licenses, credential.License{State: s, Number: r.ID + "-" + s, Status: credential.LicenceActive,
+				r.Licenses = append(r.Licenses, model.License{State: s, Number: r.ID + "-" + s, Status: model.LicenceActive,
 					Expires: exp, IMLC: imlc[s], Source: "board"})
 			}
 		}
-		r.Malpractice = []credential.Malpractice{{Carrier: "Group policy", States: licStates, Telemedicine: true, Expires: expiry}}
-		var pool []*credential.Facility
+		r.Malpractice = []model.Malpractice{{Carrier: "Group policy", States: licStates, Telemedicine: true, Expires: expiry}}
+		var pool []*model.Facility
 		for _, s := range licStates {
 			pool = append(pool, byState[s]...)
 		}
 		wrng.Shuffle(len(pool), func(a, b int) { pool[a], pool[b] = pool[b], pool[a] })
 		np := min(len(pool), max(1, p.PrivilegesPerReader+wrng.IntN(41)-20))
 		for _, f := range pool[:np] {
-			pr := credential.Privilege{Facility: f.ID, Basis: credential.Direct, Granted: day.AddDays(-400), Expires: expiry.AddDays(wrng.IntN(300)),
-				Scope: credential.Scope{Mammography: true, Paediatrics: wrng.IntN(5) > 0}}
+			pr := model.Privilege{Facility: f.ID, Basis: model.Direct, Granted: day.AddDays(-400), Expires: expiry.AddDays(wrng.IntN(300)),
+				Scope: model.Scope{Mammography: true, Paediatrics: wrng.IntN(5) > 0}}
 			if wrng.IntN(3) == 0 {
-				pr.Basis, pr.DistantSite, pr.AgreementID = credential.Proxy, "Lightbox Telemedicine Entity", "AGR-"+f.ID
+				pr.Basis, pr.DistantSite, pr.AgreementID = model.Proxy, "Lightbox Telemedicine Entity", "AGR-"+f.ID
 			}
 			r.Privileges = append(r.Privileges, pr)
 		}
@@ -360,9 +360,9 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 		plan := p.ShiftPlan[pickWeighted(rng, planW)]
 		if !r.Location.InUS() {
 			// Offshore readers work their local daytime, which is the US night.
-			plan = ShiftPlan{Type: credential.Nighthawk, Start: "08:00", Hours: 10}
+			plan = ShiftPlan{Type: model.Nighthawk, Start: "08:00", Hours: 10}
 		}
-		clk := credential.MustClock(plan.Start)
+		clk := model.MustClock(plan.Start)
 		// The shift that overlaps the window: starting on the previous or the
 		// simulated local day.
 		for back := -1; back <= 1; back++ {
@@ -376,10 +376,10 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 			// A 30-minute break near the middle of shifts of 8 h or more.
 			if plan.Hours >= 8 {
 				mid := st.Add(en.Sub(st)/2 + time.Duration(rng.IntN(61)-30)*time.Minute)
-				r.Blocks = append(r.Blocks, credential.Block{Type: plan.Type, Start: st, End: mid},
-					credential.Block{Type: plan.Type, Start: mid.Add(30 * time.Minute), End: en})
+				r.Blocks = append(r.Blocks, model.Block{Type: plan.Type, Start: st, End: mid},
+					model.Block{Type: plan.Type, Start: mid.Add(30 * time.Minute), End: en})
 			} else {
-				r.Blocks = append(r.Blocks, credential.Block{Type: plan.Type, Start: st, End: en})
+				r.Blocks = append(r.Blocks, model.Block{Type: plan.Type, Start: st, End: en})
 			}
 			if rng.Float64() < p.OutageProb {
 				at := st.Add(time.Duration(rng.Float64() * float64(en.Sub(st))))
@@ -398,7 +398,7 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 		totalW += w
 	}
 	perDay := p.StudiesPerDay
-	tab := credential.DefaultRVU()
+	tab := model.DefaultRVU()
 	n := 0
 	for h := range hours {
 		hs := start.Add(time.Duration(h) * time.Hour)
@@ -424,17 +424,17 @@ func Generate(p Params, seed uint64, hours int) (*Scenario, error) {
 	return sc, nil
 }
 
-func makeStudy(rng *rand.Rand, tab *credential.RVUTable, f *credential.Facility, n int, at time.Time, localHour int, mixW []float64) *credential.Study {
+func makeStudy(rng *rand.Rand, tab *model.RVUTable, f *model.Facility, n int, at time.Time, localHour int, mixW []float64) *model.Study {
 	e := examMix[pickWeighted(rng, mixW)]
 	night := localHour < 7 || localHour >= 19
 	if e.RoutineOnly && night {
 		e = examMix[0] // screening is not read overnight; the night slot is ED CT
 	}
-	s := &credential.Study{ID: fmt.Sprintf("S%06d", n), Facility: f, FacilityID: f.ID, Modality: e.Modality, BodyPart: e.BodyPart, CPT: e.CPT,
+	s := &model.Study{ID: fmt.Sprintf("S%06d", n), Facility: f, FacilityID: f.ID, Modality: e.Modality, BodyPart: e.BodyPart, CPT: e.CPT,
 		Subspecialty: e.Subspecialty, ExamTime: at.Add(-time.Duration(2+rng.IntN(10)) * time.Minute), ArrivalTime: at,
 		RelatedKey: fmt.Sprintf("%s-P%d", f.ID, rng.IntN(400))}
 	s.OrderTime = s.ExamTime.Add(-20 * time.Minute)
-	s.WorkRVU, _ = tab.Lookup(e.CPT, credential.DateIn(at, f.Loc))
+	s.WorkRVU, _ = tab.Lookup(e.CPT, model.DateIn(at, f.Loc))
 	// Priority: ED-driven; more STAT at night (estimates, SCENARIOS.md).
 	x := rng.Float64()
 	statShare := 0.38
@@ -444,19 +444,19 @@ func makeStudy(rng *rand.Rand, tab *credential.RVUTable, f *credential.Facility,
 	switch {
 	case e.RoutineOnly:
 	case e.CPT == "70450" && x < 0.10:
-		s.Stroke, s.Priority = true, credential.STAT
+		s.Stroke, s.Priority = true, model.STAT
 	case (e.CPT == "74177" || e.CPT == "71250" || e.CPT == "70450") && x < 0.16:
-		s.Trauma, s.Priority = true, credential.STAT
+		s.Trauma, s.Priority = true, model.STAT
 	case x < statShare:
-		s.Priority = credential.STAT
+		s.Priority = model.STAT
 	case x < statShare+0.12:
-		s.Priority = credential.ASAP
+		s.Priority = model.ASAP
 	}
 	if rng.IntN(12) == 0 && !e.RoutineOnly {
 		s.Paediatric = true
 	}
-	if f.ReadType == credential.ReadPrelimOnly {
-		s.Need = credential.NeedPrelim
+	if f.ReadType == model.ReadPrelimOnly {
+		s.Need = model.NeedPrelim
 	}
 	return s
 }

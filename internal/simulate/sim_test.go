@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
-	"lightbox/internal/worklist"
+	"lightbox/internal/model"
+	"lightbox/internal/assign"
 )
 
-var policies = []worklist.Policy{worklist.PolicyLightbox, worklist.PolicySharedPool, worklist.PolicyRoundRobin}
+var policies = []assign.Policy{assign.PolicyLightbox, assign.PolicySharedPool, assign.PolicyRoundRobin}
 
 func run(t testing.TB, opt Options) *Result {
 	t.Helper()
@@ -43,7 +43,7 @@ func TestDeterminism(t *testing.T) {
 
 func TestJSONFields(t *testing.T) {
 	var b bytes.Buffer
-	run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 1}).WriteJSON(&b)
+	run(t, Options{Scenario: "small", Policy: assign.PolicyLightbox, Seed: 1}).WriteJSON(&b)
 	for _, k := range []string{`"policy"`, `"studies"`, `"violations"`, `"uncovered"`, `"sla_breach_pct"`, `"gini_rvu_per_hour"`, `"utilisation"`, `"tat_minutes"`, `"stat": {`, `"p95"`, `"p99"`} {
 		if !strings.Contains(b.String(), k) {
 			t.Errorf("JSON lacks %s", k)
@@ -110,14 +110,14 @@ func TestShortRunAndChart(t *testing.T) {
 
 // texasPair is a Texas facility and a reader fully credentialed for it,
 // without a schedule.
-func texasPair() (credential.Facility, credential.Reader) {
-	f := credential.Facility{ID: "F1", Name: "Facility 1", State: "TX", TimeZone: "America/Chicago", ReadType: credential.ReadFinalType}
-	r := credential.Reader{ID: "R1", Name: "Dr One", TimeZone: "America/Chicago", Modalities: []string{"CT"}, RVUTargetPerHour: 10,
-		Location:    credential.Location{Country: "US", State: "TX"},
-		Licenses:    []credential.License{{State: "TX", Status: credential.LicenceActive, Expires: credential.MustDate("2027-01-01")}},
-		Privileges:  []credential.Privilege{{Facility: "F1", Basis: credential.Direct}},
-		Enrolments:  []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true}},
-		Malpractice: []credential.Malpractice{{States: []string{"TX"}, Telemedicine: true}}}
+func texasPair() (model.Facility, model.Reader) {
+	f := model.Facility{ID: "F1", Name: "Facility 1", State: "TX", TimeZone: "America/Chicago", ReadType: model.ReadFinalType}
+	r := model.Reader{ID: "R1", Name: "Dr One", TimeZone: "America/Chicago", Modalities: []string{"CT"}, RVUTargetPerHour: 10,
+		Location:    model.Location{Country: "US", State: "TX"},
+		Licenses:    []model.License{{State: "TX", Status: model.LicenceActive, Expires: model.MustDate("2027-01-01")}},
+		Privileges:  []model.Privilege{{Facility: "F1", Basis: model.Direct}},
+		Enrolments:  []model.Enrolment{{Payer: model.PayerMedicare, Active: true}},
+		Malpractice: []model.Malpractice{{States: []string{"TX"}, Telemedicine: true}}}
 	return f, r
 }
 
@@ -125,18 +125,18 @@ func TestScenarioFromConfig(t *testing.T) {
 	start := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 	f, r := texasPair()
 	f.Medicare = true
-	r.Blocks = []credential.Block{{Start: start.Add(-time.Hour), End: start.Add(10 * time.Hour)}}
-	var arr []credential.Study
+	r.Blocks = []model.Block{{Start: start.Add(-time.Hour), End: start.Add(10 * time.Hour)}}
+	var arr []model.Study
 	for i := range 20 {
-		arr = append(arr, credential.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
-			Priority: credential.STAT, ArrivalTime: start.Add(time.Duration(i) * 7 * time.Minute)})
+		arr = append(arr, model.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
+			Priority: model.STAT, ArrivalTime: start.Add(time.Duration(i) * 7 * time.Minute)})
 	}
-	arr = append(arr, credential.Study{ID: "MG1", FacilityID: "F1", Modality: "MG", CPT: "77067", WorkRVU: 0.74, ArrivalTime: start})
-	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 4, Facilities: []credential.Facility{f}, Readers: []credential.Reader{r}, Arrivals: arr})
+	arr = append(arr, model.Study{ID: "MG1", FacilityID: "F1", Modality: "MG", CPT: "77067", WorkRVU: 0.74, ArrivalTime: start})
+	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 4, Facilities: []model.Facility{f}, Readers: []model.Reader{r}, Arrivals: arr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, Options{Built: sc, Policy: worklist.PolicyLightbox, Seed: 1, Hours: 4})
+	res := run(t, Options{Built: sc, Policy: assign.PolicyLightbox, Seed: 1, Hours: 4})
 	if res.Studies != 21 || res.Completed != 20 || res.Uncovered != 1 || res.Violations != 0 {
 		t.Fatalf("studies %d completed %d uncovered %d violations %d: %v", res.Studies, res.Completed, res.Uncovered, res.Violations, res.UncoveredExamples)
 	}
@@ -150,17 +150,17 @@ func TestScenarioFromConfigWeeklyShifts(t *testing.T) {
 	f, r := texasPair()
 	// Overnight in Chicago: covers 04:00–14:00 UTC of the replayed day, and
 	// the shift that started the evening before.
-	r.Shifts = []credential.Shift{{Type: credential.Nighthawk, Start: credential.MustClock("22:00"), End: credential.MustClock("08:00")}}
-	var arr []credential.Study
+	r.Shifts = []model.Shift{{Type: model.Nighthawk, Start: model.MustClock("22:00"), End: model.MustClock("08:00")}}
+	var arr []model.Study
 	for i := range 12 {
-		arr = append(arr, credential.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
-			Priority: credential.STAT, ArrivalTime: start.Add(time.Duration(i)*10*time.Minute + 5*time.Hour)})
+		arr = append(arr, model.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
+			Priority: model.STAT, ArrivalTime: start.Add(time.Duration(i)*10*time.Minute + 5*time.Hour)})
 	}
-	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 24, Facilities: []credential.Facility{f}, Readers: []credential.Reader{r}, Arrivals: arr})
+	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 24, Facilities: []model.Facility{f}, Readers: []model.Reader{r}, Arrivals: arr})
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, Options{Built: sc, Policy: worklist.PolicyLightbox, Seed: 1, Hours: 24})
+	res := run(t, Options{Built: sc, Policy: assign.PolicyLightbox, Seed: 1, Hours: 24})
 	if res.ReadersOnDuty != 1 || res.Uncovered != 0 || res.Completed != 12 || res.Violations != 0 {
 		t.Fatalf("on duty %d uncovered %d completed %d violations %d: %v", res.ReadersOnDuty, res.Uncovered, res.Completed, res.Violations, res.UncoveredExamples)
 	}
@@ -248,7 +248,7 @@ func TestSuggestionsCoverAndReRun(t *testing.T) {
 	if err := sg.WriteSuggestions(&b); err != nil || !strings.Contains(b.String(), "put R") {
 		t.Fatal(err, b.String())
 	}
-	again := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 1})
+	again := run(t, Options{Scenario: "small", Policy: assign.PolicyLightbox, Seed: 1})
 	if again.Uncovered != sg.Before.Uncovered {
 		t.Fatal("suggestions changed the scenario they were computed from")
 	}
@@ -257,7 +257,7 @@ func TestSuggestionsCoverAndReRun(t *testing.T) {
 // Every variant runs clean under every policy, changes the day it says it
 // changes, and leaves the plain scenario alone.
 func TestVariants(t *testing.T) {
-	plain := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 3})
+	plain := run(t, Options{Scenario: "small", Policy: assign.PolicyLightbox, Seed: 3})
 	for _, v := range Variants {
 		for _, p := range policies {
 			r := run(t, Options{Scenario: "small", Policy: p, Seed: 3, Variant: v})
@@ -269,7 +269,7 @@ func TestVariants(t *testing.T) {
 			}
 		}
 	}
-	if again := run(t, Options{Scenario: "small", Policy: worklist.PolicyLightbox, Seed: 3}); again.Studies != plain.Studies || again.SLABreachPct != plain.SLABreachPct {
+	if again := run(t, Options{Scenario: "small", Policy: assign.PolicyLightbox, Seed: 3}); again.Studies != plain.Studies || again.SLABreachPct != plain.SLABreachPct {
 		t.Fatal("a variant changed the plain scenario")
 	}
 	if _, err := Run(context.Background(), Options{Scenario: "small", Variant: "meteor"}); err == nil {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
-	"lightbox/internal/worklist"
+	"lightbox/internal/model"
+	"lightbox/internal/assign"
 )
 
 // Suggestion is one roster change: put a reader who already holds the
@@ -21,7 +21,7 @@ type Suggestion struct {
 	From, To  string               `json:"-"` // local wall clock, "15:00"
 	Start     time.Time            `json:"start"`
 	End       time.Time            `json:"end"`
-	Shift     credential.ShiftType `json:"shift"`
+	Shift     model.ShiftType `json:"shift"`
 	Needs     string               `json:"needs"`  // what the studies it covers require
 	Covers    int                  `json:"covers"` // uncovered studies it would cover
 	readerIdx int
@@ -70,8 +70,8 @@ func newCoverage(sc *Scenario, from, to time.Time) *coverage {
 	return c
 }
 
-func (c *coverage) candidates(s *credential.Study) []int {
-	return worklist.IntersectSorted(c.byState[s.State()], c.byFac[s.FacilityID])
+func (c *coverage) candidates(s *model.Study) []int {
+	return assign.IntersectSorted(c.byState[s.State()], c.byFac[s.FacilityID])
 }
 
 func onDuty(ivs []interval, t time.Time) bool {
@@ -86,17 +86,17 @@ func onDuty(ivs []interval, t time.Time) bool {
 // firstReadKinds are the reads that may come first for a study. The
 // default configuration (PrelimFirst) may give an urgent study a prelim
 // first; allowing a prelim for every study keeps the bound a bound.
-func firstReadKinds(s *credential.Study) []credential.ReadKind {
-	if s.Need == credential.NeedPrelim {
-		return []credential.ReadKind{credential.Prelim}
+func firstReadKinds(s *model.Study) []model.ReadKind {
+	if s.Need == model.NeedPrelim {
+		return []model.ReadKind{model.Prelim}
 	}
-	return []credential.ReadKind{credential.Final, credential.Prelim}
+	return []model.ReadKind{model.Final, model.Prelim}
 }
 
-func eligibleAt(r *credential.Reader, s *credential.Study, t time.Time) bool {
-	online := credential.ShiftState{OnShift: true, Presence: credential.Online}
+func eligibleAt(r *model.Reader, s *model.Study, t time.Time) bool {
+	online := model.ShiftState{OnShift: true, Presence: model.Online}
 	for _, k := range firstReadKinds(s) {
-		if len(credential.Check(r, s, k, t, online)) == 0 {
+		if len(model.Check(r, s, k, t, online)) == 0 {
 			return true
 		}
 	}
@@ -105,7 +105,7 @@ func eligibleAt(r *credential.Reader, s *credential.Study, t time.Time) bool {
 
 // needs names what a study asks of its reader beyond licence and
 // privileges, for grouping suggestions.
-func needs(s *credential.Study) string {
+func needs(s *model.Study) string {
 	switch {
 	case s.IsMammography():
 		return "mammography (MQSA, 5MP)"
@@ -121,7 +121,7 @@ func needs(s *credential.Study) string {
 // the studies need) that covers most of them; then re-runs the day with
 // the lightbox policy, before and after.
 func Suggest(ctx context.Context, opt Options, max int) (*Suggestions, error) {
-	opt.Policy = worklist.PolicyLightbox
+	opt.Policy = assign.PolicyLightbox
 	sc, err := opt.scenario()
 	if err != nil {
 		return nil, err
@@ -191,11 +191,11 @@ func Suggest(ctx context.Context, opt Options, max int) (*Suggestions, error) {
 		s.From, s.To = best.start.In(r.Loc).Format("15:04"), s.End.In(r.Loc).Format("15:04")
 		switch h := best.start.In(r.Loc).Hour(); {
 		case h >= 7 && h < 14:
-			s.Shift = credential.Dayhawk
+			s.Shift = model.Dayhawk
 		case h >= 14 && h < 21:
-			s.Shift = credential.Swing
+			s.Shift = model.Swing
 		default:
-			s.Shift = credential.Nighthawk
+			s.Shift = model.Nighthawk
 		}
 		s.Needs = topNeeds(need)
 		out.Changes = append(out.Changes, s)
@@ -231,7 +231,7 @@ func withSuggestions(sc *Scenario, ch []Suggestion) *Scenario {
 	c.Readers = slices.Clone(sc.Readers)
 	for _, s := range ch {
 		r := *c.Readers[s.readerIdx]
-		r.Blocks = append(slices.Clone(r.Blocks), credential.Block{Type: s.Shift, Start: s.Start, End: s.End})
+		r.Blocks = append(slices.Clone(r.Blocks), model.Block{Type: s.Shift, Start: s.Start, End: s.End})
 		if err := r.Resolve(); err != nil {
 			panic(err) // it resolved before; only Blocks changed
 		}

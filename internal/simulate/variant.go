@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // Variants are the surprises a day can bring, applied on top of a
@@ -36,7 +36,7 @@ func applyVariant(sc *Scenario, name string, seed uint64, hours int, drain time.
 		c.Outages = slices.Clone(sc.Outages)
 		stop := end.Add(drain)
 		for _, r := range sc.Readers {
-			var in []credential.Block
+			var in []model.Block
 			for _, b := range r.Blocks {
 				if b.End.After(start) && b.Start.Before(end) {
 					in = append(in, b)
@@ -55,7 +55,7 @@ func applyVariant(sc *Scenario, name string, seed uint64, hours int, drain time.
 		to := from.Add(2 * time.Hour)
 		count := map[string]int{}
 		n := 0
-		var site *credential.Facility
+		var site *model.Facility
 		for _, a := range sc.Arrivals {
 			if count[a.FacilityID]++; site == nil || count[a.FacilityID] > count[site.ID] {
 				site = a.Facility
@@ -67,19 +67,19 @@ func applyVariant(sc *Scenario, name string, seed uint64, hours int, drain time.
 		if site == nil {
 			return sc, nil
 		}
-		tab := credential.DefaultRVU()
+		tab := model.DefaultRVU()
 		cpts := []string{"70450", "71250", "74177"}
 		c.Arrivals = slices.Clone(sc.Arrivals)
 		for i := range n {
 			at := from.Add(time.Duration(rng.Float64() * float64(to.Sub(from)))).Truncate(time.Second)
 			cpt := cpts[rng.IntN(len(cpts))]
-			s := &credential.Study{ID: fmt.Sprintf("M%06d", i+1), Facility: site, FacilityID: site.ID, Modality: "CT", CPT: cpt,
-				BodyPart: map[string]string{"70450": "HEAD", "71250": "CHEST", "74177": "ABDOMEN"}[cpt], Priority: credential.STAT, Trauma: true,
+			s := &model.Study{ID: fmt.Sprintf("M%06d", i+1), Facility: site, FacilityID: site.ID, Modality: "CT", CPT: cpt,
+				BodyPart: map[string]string{"70450": "HEAD", "71250": "CHEST", "74177": "ABDOMEN"}[cpt], Priority: model.STAT, Trauma: true,
 				ExamTime: at.Add(-5 * time.Minute), ArrivalTime: at, RelatedKey: fmt.Sprintf("%s-MCI%d", site.ID, i/3)}
 			s.OrderTime = s.ExamTime.Add(-10 * time.Minute)
-			s.WorkRVU, _ = tab.Lookup(cpt, credential.DateIn(at, site.Loc))
-			if site.ReadType == credential.ReadPrelimOnly {
-				s.Need = credential.NeedPrelim
+			s.WorkRVU, _ = tab.Lookup(cpt, model.DateIn(at, site.Loc))
+			if site.ReadType == model.ReadPrelimOnly {
+				s.Need = model.NeedPrelim
 			}
 			c.Arrivals = append(c.Arrivals, s)
 		}

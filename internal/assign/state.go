@@ -1,4 +1,4 @@
-package worklist
+package assign
 
 import (
 	"cmp"
@@ -7,14 +7,14 @@ import (
 	"sync"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // Lease is the persisted form of an assignment.
 type Lease struct {
 	StudyID      string              `json:"study_id"`
 	ReaderID     string              `json:"reader_id"`
-	Stage        credential.ReadKind `json:"stage"`
+	Stage        model.ReadKind `json:"stage"`
 	FinalStage   bool                `json:"final_stage,omitempty"` // prelim already signed
 	Opened       bool                `json:"opened"`
 	AssignedAt   time.Time           `json:"assigned_at"`
@@ -64,7 +64,7 @@ func (e *Engine) Snapshot() Snapshot {
 // against Check on the same call, so a credential that lapsed while the
 // server was down does not survive the restart.
 type Restore struct {
-	Study *credential.Study
+	Study *model.Study
 	Lease Lease
 }
 
@@ -95,7 +95,7 @@ func (e *Engine) restore(ev Restore, out *decisions) error {
 	return nil
 }
 
-func (e *Engine) studyReadyNoPlace(s *credential.Study) error {
+func (e *Engine) studyReadyNoPlace(s *model.Study) error {
 	if s == nil {
 		return fmt.Errorf("%w: nil", ErrUnknownStudy)
 	}

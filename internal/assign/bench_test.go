@@ -1,4 +1,4 @@
-package worklist
+package assign
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 var usStates = []string{"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY"}
@@ -15,39 +15,39 @@ var usStates = []string{"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "F
 // nationalEngine builds 500 readers × 2000 facilities, ~14 licences and
 // ~175 privileges per reader, everyone online and on shift, with `queued`
 // studies on the worklist.
-func nationalEngine(b *testing.B, queued int) (*Engine, []*credential.Facility, []*credential.Reader, *rand.Rand) {
+func nationalEngine(b *testing.B, queued int) (*Engine, []*model.Facility, []*model.Reader, *rand.Rand) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	e := New(DefaultConfig())
-	facs := make([]*credential.Facility, 2000)
-	byState := map[string][]*credential.Facility{}
+	facs := make([]*model.Facility, 2000)
+	byState := map[string][]*model.Facility{}
 	for i := range facs {
 		st := usStates[rng.IntN(len(usStates))]
-		f := &credential.Facility{ID: fmt.Sprintf("F%04d", i), Name: fmt.Sprintf("Facility %d", i), State: st,
-			TimeZone: zones[rng.IntN(4)], Medicare: true, ReadType: credential.ReadFinalType}
+		f := &model.Facility{ID: fmt.Sprintf("F%04d", i), Name: fmt.Sprintf("Facility %d", i), State: st,
+			TimeZone: zones[rng.IntN(4)], Medicare: true, ReadType: model.ReadFinalType}
 		facs[i] = f
 		byState[st] = append(byState[st], f)
 		e.Apply(FacilityUpdated{Facility: f}, t0)
 	}
-	readers := make([]*credential.Reader, 500)
+	readers := make([]*model.Reader, 500)
 	for i := range readers {
-		r := &credential.Reader{ID: fmt.Sprintf("R%03d", i), TimeZone: "America/Chicago", Modalities: []string{"CT", "MR", "CR", "US"},
-			Location: credential.Location{Country: "US", State: "TX"}, RVUTargetPerHour: 10, MaxOpenCases: 12,
-			Enrolments: []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true}},
-			Blocks:     []credential.Block{{Start: t0.Add(-time.Hour), End: t0.Add(72 * time.Hour)}}}
+		r := &model.Reader{ID: fmt.Sprintf("R%03d", i), TimeZone: "America/Chicago", Modalities: []string{"CT", "MR", "CR", "US"},
+			Location: model.Location{Country: "US", State: "TX"}, RVUTargetPerHour: 10, MaxOpenCases: 12,
+			Enrolments: []model.Enrolment{{Payer: model.PayerMedicare, Active: true}},
+			Blocks:     []model.Block{{Start: t0.Add(-time.Hour), End: t0.Add(72 * time.Hour)}}}
 		perm := rng.Perm(len(usStates))[:14]
 		var lic []string
 		for _, k := range perm {
 			lic = append(lic, usStates[k])
-			r.Licenses = append(r.Licenses, credential.License{State: usStates[k], Status: credential.LicenceActive, Expires: credential.MustDate("2027-12-31")})
+			r.Licenses = append(r.Licenses, model.License{State: usStates[k], Status: model.LicenceActive, Expires: model.MustDate("2027-12-31")})
 		}
-		r.Malpractice = []credential.Malpractice{{States: lic, Telemedicine: true}}
-		var pool []*credential.Facility
+		r.Malpractice = []model.Malpractice{{States: lic, Telemedicine: true}}
+		var pool []*model.Facility
 		for _, s := range lic {
 			pool = append(pool, byState[s]...)
 		}
 		rng.Shuffle(len(pool), func(a, b int) { pool[a], pool[b] = pool[b], pool[a] })
 		for _, f := range pool[:min(175, len(pool))] {
-			r.Privileges = append(r.Privileges, credential.Privilege{Facility: f.ID, Basis: credential.Direct, Expires: credential.MustDate("2027-12-31")})
+			r.Privileges = append(r.Privileges, model.Privilege{Facility: f.ID, Basis: model.Direct, Expires: model.MustDate("2027-12-31")})
 		}
 		readers[i] = r
 		e.Apply(ReaderUpdated{Reader: r}, t0)
@@ -59,12 +59,12 @@ func nationalEngine(b *testing.B, queued int) (*Engine, []*credential.Facility, 
 	return e, facs, readers, rng
 }
 
-func benchStudy(rng *rand.Rand, facs []*credential.Facility, i int, at time.Time) *credential.Study {
+func benchStudy(rng *rand.Rand, facs []*model.Facility, i int, at time.Time) *model.Study {
 	f := facs[rng.IntN(len(facs))]
 	c := cpts[rng.IntN(5)]
-	s := &credential.Study{ID: fmt.Sprintf("Q%06d", i), FacilityID: f.ID, Modality: c.mod, CPT: c.cpt, WorkRVU: c.rvu, ArrivalTime: at, ExamTime: at}
+	s := &model.Study{ID: fmt.Sprintf("Q%06d", i), FacilityID: f.ID, Modality: c.mod, CPT: c.cpt, WorkRVU: c.rvu, ArrivalTime: at, ExamTime: at}
 	if rng.IntN(5) == 0 {
-		s.Priority = credential.STAT
+		s.Priority = model.STAT
 	}
 	return s
 }

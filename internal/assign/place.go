@@ -1,4 +1,4 @@
-package worklist
+package assign
 
 import (
 	"cmp"
@@ -8,11 +8,11 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // upsertReader adds or replaces a reader and re-checks their leases now.
-func (e *Engine) upsertReader(r *credential.Reader, out *decisions) error {
+func (e *Engine) upsertReader(r *model.Reader, out *decisions) error {
 	if r == nil || r.ID == "" {
 		return fmt.Errorf("%w: empty reader", ErrUnknownReader)
 	}
@@ -122,7 +122,7 @@ func (e *Engine) filtered(st *studyState, ncand int) []Filtered {
 	return f
 }
 
-func facName(f *credential.Facility) string {
+func facName(f *model.Facility) string {
 	if f.Name != "" {
 		return f.Name
 	}
@@ -131,14 +131,14 @@ func facName(f *credential.Facility) string {
 
 // eligibleKind decides which read this reader may give: a final when
 // allowed, else a prelim where a two-stage read is acceptable.
-func (e *Engine) eligibleKind(rs *readerState, st *studyState, ss credential.ShiftState) (credential.ReadKind, []credential.Exclusion) {
+func (e *Engine) eligibleKind(rs *readerState, st *studyState, ss model.ShiftState) (model.ReadKind, []model.Exclusion) {
 	ex := e.cfg.Rules.Check(rs.r, st.s, st.stage, e.now, ss)
-	if len(ex) == 0 || st.stage == credential.Prelim || st.finalStage {
+	if len(ex) == 0 || st.stage == model.Prelim || st.finalStage {
 		return st.stage, ex
 	}
-	if st.s.Need == credential.NeedPrelimThenFinal || (e.cfg.PrelimFirst && st.urgent()) {
-		if ex2 := e.cfg.Rules.Check(rs.r, st.s, credential.Prelim, e.now, ss); len(ex2) == 0 {
-			return credential.Prelim, nil
+	if st.s.Need == model.NeedPrelimThenFinal || (e.cfg.PrelimFirst && st.urgent()) {
+		if ex2 := e.cfg.Rules.Check(rs.r, st.s, model.Prelim, e.now, ss); len(ex2) == 0 {
+			return model.Prelim, nil
 		}
 	}
 	return st.stage, ex
@@ -265,7 +265,7 @@ func (e *Engine) atCap(rs *readerState, st *studyState) string {
 	return ""
 }
 
-func (e *Engine) effort(r *credential.Reader, s *credential.Study) time.Duration {
+func (e *Engine) effort(r *model.Reader, s *model.Study) time.Duration {
 	if e.cfg.Effort != nil {
 		return e.cfg.Effort(r, s)
 	}
@@ -281,7 +281,7 @@ func (e *Engine) effort(r *credential.Reader, s *credential.Study) time.Duration
 }
 
 // score is the lightbox score of giving st to rs as a read of kind.
-func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind) Score {
+func (e *Engine) score(rs *readerState, st *studyState, kind model.ReadKind) Score {
 	w := e.cfg.Weights
 	var sc Score
 	sc.ExpectedStart = e.now.Add(e.startIn(rs, st))
@@ -291,7 +291,7 @@ func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind
 	switch c := st.class(); {
 	case c.Urgent():
 		tw = w.UrgentTime
-	case c == credential.ClassASAP:
+	case c == model.ClassASAP:
 		tw = w.ASAPTime
 	}
 	sc.Time = -tw * mins
@@ -320,7 +320,7 @@ func (e *Engine) score(rs *readerState, st *studyState, kind credential.ReadKind
 	if k := st.s.RelatedKey; k != "" && e.related[k] == rs.r.ID {
 		sc.Continuity = w.ContinuityMin
 	}
-	if kind == credential.Prelim && st.s.Need != credential.NeedPrelim {
+	if kind == model.Prelim && st.s.Need != model.NeedPrelim {
 		sc.ExtraRead = -w.ExtraReadMin
 	}
 	sc.Total = sc.Time + sc.Late + sc.Queue + sc.Subspec + sc.Fairness + sc.Continuity + sc.ExtraRead
@@ -351,8 +351,8 @@ func (e *Engine) pace(rs *readerState) float64 {
 
 type eval struct {
 	rs    *readerState
-	kind  credential.ReadKind
-	ex    []credential.Exclusion
+	kind  model.ReadKind
+	ex    []model.Exclusion
 	cap   string
 	score Score
 	avoid bool
@@ -505,7 +505,7 @@ func (e *Engine) others(evs []eval, chosen int) []Candidate {
 // licence and privileges at Facility 12".
 func (e *Engine) missing(st *studyState, evs []eval) string {
 	base := fmt.Sprintf("an active %s licence and privileges at %s", st.s.State(), facName(st.s.Facility))
-	if st.stage == credential.Final {
+	if st.stage == model.Final {
 		base = "a US location, " + base
 	}
 	if st.s.IsMammography() {
@@ -518,13 +518,13 @@ func (e *Engine) missing(st *studyState, evs []eval) string {
 		return "no reader with " + base
 	}
 	// Count blocking reasons among readers who are online and on shift.
-	counts := map[credential.Code]int{}
-	example := map[credential.Code]string{}
+	counts := map[model.Code]int{}
+	example := map[model.Code]string{}
 	live := 0
 	for _, v := range evs {
 		hard := false
 		for _, x := range v.ex {
-			if x.Code == credential.CodeNotOnShift || x.Code == credential.CodeOffline || x.Code == credential.CodeAway {
+			if x.Code == model.CodeNotOnShift || x.Code == model.CodeOffline || x.Code == model.CodeAway {
 				hard = true
 			}
 		}
@@ -541,11 +541,11 @@ func (e *Engine) missing(st *studyState, evs []eval) string {
 	}
 	msg := "no online reader with " + base
 	if live > 0 {
-		codes := make([]credential.Code, 0, len(counts))
+		codes := make([]model.Code, 0, len(counts))
 		for c := range counts {
 			codes = append(codes, c)
 		}
-		slices.SortFunc(codes, func(a, b credential.Code) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b)) })
+		slices.SortFunc(codes, func(a, b model.Code) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b)) })
 		var parts []string
 		for _, c := range codes[:min(3, len(codes))] {
 			parts = append(parts, fmt.Sprintf("%s (%d)", example[c], counts[c]))
@@ -567,7 +567,7 @@ func (e *Engine) fillFrom(rs *readerState, relook bool, out *decisions) {
 		return
 	}
 	ss := e.shiftState(rs)
-	if ss.Presence != credential.Online || !ss.OnShift {
+	if ss.Presence != model.Online || !ss.OnShift {
 		return
 	}
 	if e.cfg.Policy == PolicySharedPool {
@@ -625,10 +625,10 @@ func (e *Engine) fillFrom(rs *readerState, relook bool, out *decisions) {
 // cherryPick is the shared-pool reader's choice: the eligible waiting case
 // with the best RVU per expected minute, with a little human noise and a
 // nudge for flagged urgent cases. Hard rules are the same Check.
-func (e *Engine) cherryPick(rs *readerState, ss credential.ShiftState, out *decisions) {
+func (e *Engine) cherryPick(rs *readerState, ss model.ShiftState, out *decisions) {
 	for {
 		best, bestV := -1, 0.0
-		var bestKind credential.ReadKind
+		var bestKind model.ReadKind
 		for i, st := range e.waiting {
 			if !rs.facs[st.s.FacilityID] || !rs.states[st.s.State()] {
 				continue
@@ -658,14 +658,14 @@ func (e *Engine) cherryPick(rs *readerState, ss credential.ShiftState, out *deci
 // unopened study queued behind another reader's open case, when they
 // would start it at least StealGain sooner. A case being read is never
 // interrupted; an urgent study moves at most MaxSteals times.
-func (e *Engine) steal(rs *readerState, ss credential.ShiftState, out *decisions) {
+func (e *Engine) steal(rs *readerState, ss model.ShiftState, out *decisions) {
 	for _, q := range rs.queue {
 		if q.opened || q.urgent() {
 			return
 		}
 	}
 	var best *studyState
-	var bestKind credential.ReadKind
+	var bestKind model.ReadKind
 	for _, o := range e.readers {
 		if o == rs || o.removed {
 			continue
@@ -732,7 +732,7 @@ func (e *Engine) rebalance(out *decisions) {
 	type move struct {
 		st *studyState
 		to *readerState
-		k  credential.ReadKind
+		k  model.ReadKind
 		sc Score
 	}
 	var moves []move
@@ -748,7 +748,7 @@ func (e *Engine) rebalance(out *decisions) {
 			}
 			var bestTo *readerState
 			var bestSc Score
-			var bestK credential.ReadKind
+			var bestK model.ReadKind
 			for _, to := range idle {
 				if taken[to] || !to.facs[st.s.FacilityID] || !to.states[st.s.State()] {
 					continue

@@ -1,15 +1,15 @@
-package worklist
+package assign
 
 import (
 	"slices"
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
-func hasCode(ex []credential.Exclusion, c credential.Code) bool {
-	return slices.ContainsFunc(ex, func(x credential.Exclusion) bool { return x.Code == c })
+func hasCode(ex []model.Exclusion, c model.Code) bool {
+	return slices.ContainsFunc(ex, func(x model.Exclusion) bool { return x.Code == c })
 }
 
 // TestMammoDisplayCheckRule: with the group's display-check rule on, a
@@ -23,17 +23,17 @@ func TestMammoDisplayCheckRule(t *testing.T) {
 	e, f, rs := fixture(t, cfg)
 	for _, r := range rs {
 		r.Modalities = append(r.Modalities, "MG")
-		r.Workstation = credential.WS5MP
-		r.MQSA = credential.MQSA{Qualified: true, Initial: true}
+		r.Workstation = model.WS5MP
+		r.MQSA = model.MQSA{Qualified: true, Initial: true}
 		r.Privileges[0].Scope.Mammography = true
 		must(t)(e.Apply(ReaderUpdated{Reader: r}, t0))
 	}
-	mg := &credential.Study{ID: "M1", FacilityID: f.ID, Modality: "MG", BodyPart: "BREAST", CPT: "77067", WorkRVU: 0.76,
-		Priority: credential.Routine, ExamTime: t0, ArrivalTime: t0}
+	mg := &model.Study{ID: "M1", FacilityID: f.ID, Modality: "MG", BodyPart: "BREAST", CPT: "77067", WorkRVU: 0.76,
+		Priority: model.Routine, ExamTime: t0, ArrivalTime: t0}
 	if d := find(must(t)(e.Apply(StudyReady{Study: mg}, t0)), KindAssign, "M1"); d != nil {
 		t.Fatalf("MG assigned without a display check: %+v", d)
 	}
-	explain := func(at time.Time) map[string][]credential.Exclusion {
+	explain := func(at time.Time) map[string][]model.Exclusion {
 		t.Helper()
 		for _, r := range rs {
 			must(t)(e.Apply(Heartbeat{ReaderID: r.ID}, at))
@@ -42,14 +42,14 @@ func TestMammoDisplayCheckRule(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m := map[string][]credential.Exclusion{}
+		m := map[string][]model.Exclusion{}
 		for _, c := range cs {
 			m[c.ReaderID] = c.Exclusions
 		}
 		return m
 	}
 	for id, ex := range explain(t0) {
-		if !hasCode(ex, credential.CodeDisplayCheck) {
+		if !hasCode(ex, model.CodeDisplayCheck) {
 			t.Fatalf("reader %s not excluded for the display check: %v", id, ex)
 		}
 	}
@@ -61,22 +61,22 @@ func TestMammoDisplayCheckRule(t *testing.T) {
 		t.Fatalf("after B's pass: %+v %+v", ds, explain(at))
 	}
 	m := explain(at)
-	if len(m["B"]) != 0 || !hasCode(m["A"], credential.CodeDisplayCheck) {
+	if len(m["B"]) != 0 || !hasCode(m["A"], model.CodeDisplayCheck) {
 		t.Fatalf("after B's pass: %+v", m)
 	}
 	// The pass counts for 24 h.
-	if m := explain(at.Add(DisplayCheckValid + time.Minute)); !hasCode(m["B"], credential.CodeDisplayCheck) {
+	if m := explain(at.Add(DisplayCheckValid + time.Minute)); !hasCode(m["B"], model.CodeDisplayCheck) {
 		t.Fatalf("a 24 h old pass still counts: %+v", m["B"])
 	}
 	// A passes, then fails: the failure voids the pass.
 	later := at.Add(DisplayCheckValid + 2*time.Minute)
 	explain(later)
 	must(t)(e.Apply(DisplayChecked{ReaderID: "A", At: later, Passed: true}, later))
-	if m := explain(later); hasCode(m["A"], credential.CodeDisplayCheck) {
+	if m := explain(later); hasCode(m["A"], model.CodeDisplayCheck) {
 		t.Fatalf("A's fresh pass ignored: %+v", m["A"])
 	}
 	must(t)(e.Apply(DisplayChecked{ReaderID: "A", At: later.Add(time.Minute), Passed: false}, later.Add(time.Minute)))
-	if m := explain(later.Add(time.Minute)); !hasCode(m["A"], credential.CodeDisplayCheck) {
+	if m := explain(later.Add(time.Minute)); !hasCode(m["A"], model.CodeDisplayCheck) {
 		t.Fatalf("A's failed check did not void the pass: %+v", m["A"])
 	}
 	// Not mammography: the rule does not apply.
@@ -87,7 +87,7 @@ func TestMammoDisplayCheckRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range cs {
-		if hasCode(c.Exclusions, credential.CodeDisplayCheck) {
+		if hasCode(c.Exclusions, model.CodeDisplayCheck) {
 			t.Fatalf("CT gated by the display check: %+v", c)
 		}
 	}

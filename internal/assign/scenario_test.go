@@ -1,4 +1,4 @@
-package worklist
+package assign
 
 import (
 	"slices"
@@ -6,32 +6,32 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // fixture: two US readers licensed and privileged for one TX facility,
 // on shift all day.
-func fixture(t *testing.T, cfg Config) (*Engine, *credential.Facility, []*credential.Reader) {
+func fixture(t *testing.T, cfg Config) (*Engine, *model.Facility, []*model.Reader) {
 	t.Helper()
-	f := &credential.Facility{ID: "F12", Name: "Facility 12", State: "TX", TimeZone: "America/Chicago", Medicare: true, ReadType: credential.ReadFinalType}
-	mk := func(id string) *credential.Reader {
-		return &credential.Reader{ID: id, Name: "Dr " + id, TimeZone: "America/Chicago", Modalities: []string{"CT", "MR", "CR"},
-			Location: credential.Location{Country: "US", State: "TX"}, RVUTargetPerHour: 8, MaxOpenCases: 4, Workstation: credential.WS3MP,
-			Licenses:    []credential.License{{State: "TX", Number: id, Status: credential.LicenceActive, Expires: credential.MustDate("2027-01-01")}},
-			Privileges:  []credential.Privilege{{Facility: "F12", Basis: credential.Direct, Expires: credential.MustDate("2027-01-01")}},
-			Enrolments:  []credential.Enrolment{{Payer: credential.PayerMedicare, Active: true}},
-			Malpractice: []credential.Malpractice{{Carrier: "C", States: []string{"TX"}, Telemedicine: true}},
-			Blocks:      []credential.Block{{Type: credential.Dayhawk, Start: t0.Add(-time.Hour), End: t0.Add(48 * time.Hour)}}}
+	f := &model.Facility{ID: "F12", Name: "Facility 12", State: "TX", TimeZone: "America/Chicago", Medicare: true, ReadType: model.ReadFinalType}
+	mk := func(id string) *model.Reader {
+		return &model.Reader{ID: id, Name: "Dr " + id, TimeZone: "America/Chicago", Modalities: []string{"CT", "MR", "CR"},
+			Location: model.Location{Country: "US", State: "TX"}, RVUTargetPerHour: 8, MaxOpenCases: 4, Workstation: model.WS3MP,
+			Licenses:    []model.License{{State: "TX", Number: id, Status: model.LicenceActive, Expires: model.MustDate("2027-01-01")}},
+			Privileges:  []model.Privilege{{Facility: "F12", Basis: model.Direct, Expires: model.MustDate("2027-01-01")}},
+			Enrolments:  []model.Enrolment{{Payer: model.PayerMedicare, Active: true}},
+			Malpractice: []model.Malpractice{{Carrier: "C", States: []string{"TX"}, Telemedicine: true}},
+			Blocks:      []model.Block{{Type: model.Dayhawk, Start: t0.Add(-time.Hour), End: t0.Add(48 * time.Hour)}}}
 	}
 	a, b := mk("A"), mk("B")
 	a.Subspecialties = []string{"neuro"}
 	e := New(cfg)
 	must(t)(e.Apply(FacilityUpdated{Facility: f}, t0))
-	for _, r := range []*credential.Reader{a, b} {
+	for _, r := range []*model.Reader{a, b} {
 		must(t)(e.Apply(ReaderUpdated{Reader: r}, t0))
 		must(t)(e.Apply(Heartbeat{ReaderID: r.ID}, t0))
 	}
-	return e, f, []*credential.Reader{a, b}
+	return e, f, []*model.Reader{a, b}
 }
 
 func must(t *testing.T) func([]Decision, error) []Decision {
@@ -44,9 +44,9 @@ func must(t *testing.T) func([]Decision, error) []Decision {
 	}
 }
 
-func study(f *credential.Facility, id string, at time.Time) *credential.Study {
-	return &credential.Study{ID: id, FacilityID: f.ID, Modality: "CT", BodyPart: "HEAD", CPT: "70450", WorkRVU: 0.85,
-		Priority: credential.STAT, Subspecialty: "neuro", ExamTime: at, ArrivalTime: at}
+func study(f *model.Facility, id string, at time.Time) *model.Study {
+	return &model.Study{ID: id, FacilityID: f.ID, Modality: "CT", BodyPart: "HEAD", CPT: "70450", WorkRVU: 0.85,
+		Priority: model.STAT, Subspecialty: "neuro", ExamTime: at, ArrivalTime: at}
 }
 
 func find(ds []Decision, k Kind, study string) *Decision {
@@ -68,7 +68,7 @@ func TestAssignRecordsReasons(t *testing.T) {
 	if len(d.Others) != 1 || d.Others[0].ReaderID != "B" || d.Others[0].Score == nil || d.Others[0].Rank != 2 {
 		t.Fatalf("others %+v", d.Others)
 	}
-	if d.Stage != credential.Final || !d.LeaseExpires.Equal(t0.Add(5*time.Minute)) {
+	if d.Stage != model.Final || !d.LeaseExpires.Equal(t0.Add(5*time.Minute)) {
 		t.Fatalf("stage/lease %+v", d)
 	}
 }
@@ -105,7 +105,7 @@ func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {
 	loc := f.Loc
 	// A's TX licence expires 2026-03-07 (last valid day, Chicago time).
 	a := *rs[0]
-	a.Licenses = []credential.License{{State: "TX", Number: "A", Status: credential.LicenceActive, Expires: credential.MustDate("2026-03-07")}}
+	a.Licenses = []model.License{{State: "TX", Number: "A", Status: model.LicenceActive, Expires: model.MustDate("2026-03-07")}}
 	must(t)(e.Apply(ReaderUpdated{Reader: &a}, t0))
 	late := time.Date(2026, 3, 7, 23, 59, 0, 0, loc)
 	for _, now := range []time.Time{late.Add(-30 * time.Second), late, late.Add(30 * time.Second)} {
@@ -139,7 +139,7 @@ func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {
 
 func TestUncoveredNamesMissingCredential(t *testing.T) {
 	e, _, _ := fixture(t, DefaultConfig())
-	wy := &credential.Facility{ID: "F99", Name: "Facility 99", State: "WY", TimeZone: "America/Denver"}
+	wy := &model.Facility{ID: "F99", Name: "Facility 99", State: "WY", TimeZone: "America/Denver"}
 	must(t)(e.Apply(FacilityUpdated{Facility: wy}, t0))
 	ds := must(t)(e.Apply(StudyReady{Study: study(wy, "S9", t0)}, t0))
 	d := find(ds, KindUncovered, "S9")
@@ -170,29 +170,29 @@ func TestTwoStageOffshorePrelimThenUSFinal(t *testing.T) {
 	must(t)(e.Apply(ReaderOffline{ReaderID: "A"}, t0))
 	must(t)(e.Apply(ReaderOffline{ReaderID: "B"}, t0))
 	syd := *rs[1]
-	syd.ID, syd.Location, syd.TimeZone, syd.Loc = "SYD", credential.Location{Country: "AU"}, "Australia/Sydney", nil
+	syd.ID, syd.Location, syd.TimeZone, syd.Loc = "SYD", model.Location{Country: "AU"}, "Australia/Sydney", nil
 	must(t)(e.Apply(ReaderUpdated{Reader: &syd}, t0))
 	must(t)(e.Apply(Heartbeat{ReaderID: "SYD"}, t0))
 	ds := must(t)(e.Apply(StudyReady{Study: study(f, "S1", t0)}, t0))
 	d := find(ds, KindAssign, "S1")
-	if d == nil || d.ReaderID != "SYD" || d.Stage != credential.Prelim {
+	if d == nil || d.ReaderID != "SYD" || d.Stage != model.Prelim {
 		t.Fatalf("want offshore prelim: %+v", ds)
 	}
 	// Offshore cannot sign a final even holding the lease.
-	if _, err := e.Apply(Signed{StudyID: "S1", ReaderID: "SYD", Kind: credential.Final}, t0.Add(time.Minute)); err == nil {
+	if _, err := e.Apply(Signed{StudyID: "S1", ReaderID: "SYD", Kind: model.Final}, t0.Add(time.Minute)); err == nil {
 		t.Fatal("offshore final signature accepted")
 	}
 	must(t)(e.Apply(Heartbeat{ReaderID: "SYD"}, t0.Add(90*time.Second)))
-	ds = must(t)(e.Apply(Signed{StudyID: "S1", ReaderID: "SYD", Kind: credential.Prelim}, t0.Add(2*time.Minute)))
-	if d := find(ds, KindUncovered, "S1"); d == nil || d.Stage != credential.Final {
+	ds = must(t)(e.Apply(Signed{StudyID: "S1", ReaderID: "SYD", Kind: model.Prelim}, t0.Add(2*time.Minute)))
+	if d := find(ds, KindUncovered, "S1"); d == nil || d.Stage != model.Final {
 		t.Fatalf("final stage should be uncovered until a US reader is online: %+v", ds)
 	}
 	ds = must(t)(e.Apply(Heartbeat{ReaderID: "B"}, t0.Add(3*time.Minute)))
-	if d := find(ds, KindAssign, "S1"); d == nil || d.ReaderID != "B" || d.Stage != credential.Final {
+	if d := find(ds, KindAssign, "S1"); d == nil || d.ReaderID != "B" || d.Stage != model.Final {
 		t.Fatalf("want US final: %+v", ds)
 	}
-	ds = must(t)(e.Apply(Signed{StudyID: "S1", ReaderID: "B", Kind: credential.Final}, t0.Add(210*time.Second)))
-	if d := find(ds, KindDone, "S1"); d == nil || d.Stage != credential.Final {
+	ds = must(t)(e.Apply(Signed{StudyID: "S1", ReaderID: "B", Kind: model.Final}, t0.Add(210*time.Second)))
+	if d := find(ds, KindDone, "S1"); d == nil || d.Stage != model.Final {
 		t.Fatalf("%+v", ds)
 	}
 	if _, ok := e.Holder("S1"); ok {
@@ -205,10 +205,10 @@ func TestRebalanceMovesAtRiskStudyOnce(t *testing.T) {
 	e, f, _ := fixture(t, cfg)
 	must(t)(e.Apply(ReaderOffline{ReaderID: "B"}, t0))
 	f2 := *f
-	f2.SLA = map[credential.Class]credential.SLA{credential.ClassSTAT: {Within: 10 * time.Minute, From: credential.StartReceived}}
+	f2.SLA = map[model.Class]model.SLA{model.ClassSTAT: {Within: 10 * time.Minute, From: model.StartReceived}}
 	must(t)(e.Apply(FacilityUpdated{Facility: &f2}, t0))
 	mr := study(&f2, "MR1", t0)
-	mr.Modality, mr.CPT, mr.WorkRVU, mr.Priority = "MR", "70553", 2.29, credential.STAT
+	mr.Modality, mr.CPT, mr.WorkRVU, mr.Priority = "MR", "70553", 2.29, model.STAT
 	must(t)(e.Apply(StudyReady{Study: mr}, t0))
 	must(t)(e.Apply(Opened{StudyID: "MR1", ReaderID: "A"}, t0))
 	must(t)(e.Apply(StudyReady{Study: study(&f2, "S1", t0)}, t0))

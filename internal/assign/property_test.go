@@ -1,4 +1,4 @@
-package worklist
+package assign
 
 import (
 	"encoding/json"
@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // harness drives an engine with random events and checks every decision
-// independently against credential.Check, using its own presence model.
+// independently against model.Check, using its own presence model.
 type harness struct {
 	t         *testing.T
 	e         *Engine
@@ -24,10 +24,10 @@ type harness struct {
 	now       time.Time
 	lastHB    map[string]time.Time
 	connected map[string]bool
-	readers   map[string]*credential.Reader
+	readers   map[string]*model.Reader
 	holder    map[string]string
-	stage     map[string]credential.ReadKind
-	studies   map[string]*credential.Study
+	stage     map[string]model.ReadKind
+	studies   map[string]*model.Study
 	nextID    int
 	log       []Decision
 	signed    map[string][]rvuAt // per reader, for the RVU/hour cap
@@ -40,7 +40,7 @@ func newHarness(t *testing.T, seed uint64, policy Policy, nReaders, nFac int) *h
 	cfg.Policy = policy
 	cfg.Rand = rand.New(rand.NewPCG(seed, 99))
 	h := &harness{t: t, e: New(cfg), w: w, rng: rng, now: t0, lastHB: map[string]time.Time{}, connected: map[string]bool{},
-		readers: map[string]*credential.Reader{}, holder: map[string]string{}, stage: map[string]credential.ReadKind{}, studies: map[string]*credential.Study{}, signed: map[string][]rvuAt{}}
+		readers: map[string]*model.Reader{}, holder: map[string]string{}, stage: map[string]model.ReadKind{}, studies: map[string]*model.Study{}, signed: map[string][]rvuAt{}}
 	for _, f := range w.facilities {
 		h.apply(FacilityUpdated{Facility: f})
 	}
@@ -52,8 +52,8 @@ func newHarness(t *testing.T, seed uint64, policy Policy, nReaders, nFac int) *h
 	return h
 }
 
-func (h *harness) presence(id string) credential.Presence {
-	return credential.PresenceAt(h.lastHB[id], false, h.now)
+func (h *harness) presence(id string) model.Presence {
+	return model.PresenceAt(h.lastHB[id], false, h.now)
 }
 
 func (h *harness) apply(ev Event) ([]Decision, error) {
@@ -67,8 +67,8 @@ func (h *harness) apply(ev Event) ([]Decision, error) {
 				h.t.Fatalf("%s leased to %s while %s holds it", d.StudyID, d.ReaderID, cur)
 			}
 			r := h.readers[d.ReaderID]
-			ss := credential.ShiftState{OnShift: credential.OnShift(r, h.now), Presence: h.presence(d.ReaderID)}
-			if ex := credential.Check(r, h.studies[d.StudyID], d.Stage, h.now, ss); len(ex) > 0 {
+			ss := model.ShiftState{OnShift: model.OnShift(r, h.now), Presence: h.presence(d.ReaderID)}
+			if ex := model.Check(r, h.studies[d.StudyID], d.Stage, h.now, ss); len(ex) > 0 {
 				h.t.Fatalf("assignment %s→%s (%s) breaks hard rules: %v (event %T %+v, now %v)", d.StudyID, d.ReaderID, d.Stage, ex, ev, d, h.now)
 			}
 			h.holder[d.StudyID] = d.ReaderID
@@ -92,8 +92,8 @@ func (h *harness) apply(ev Event) ([]Decision, error) {
 		case KindUncovered:
 			st := h.e.studies[d.StudyID]
 			for _, r := range h.w.readers {
-				ss := credential.ShiftState{OnShift: credential.OnShift(r, h.now), Presence: h.presence(r.ID)}
-				if len(credential.Check(r, st.s, st.stage, h.now, ss)) == 0 {
+				ss := model.ShiftState{OnShift: model.OnShift(r, h.now), Presence: h.presence(r.ID)}
+				if len(model.Check(r, st.s, st.stage, h.now, ss)) == 0 {
 					h.t.Fatalf("%s reported uncovered but %s is eligible", d.StudyID, r.ID)
 				}
 			}
@@ -106,7 +106,7 @@ func (h *harness) apply(ev Event) ([]Decision, error) {
 // checkCaps: after an engine assignment the reader is within their own
 // caps (open cases; RVU signed in the last hour plus RVU held), counted
 // from the decisions, not from the engine's state.
-func (h *harness) checkCaps(r *credential.Reader, d Decision) {
+func (h *harness) checkCaps(r *model.Reader, d Decision) {
 	h.t.Helper()
 	n, held := 0, 0.0
 	for s, who := range h.holder {
@@ -144,13 +144,13 @@ func (h *harness) invariants() {
 				h.t.Fatalf("%s queue/holder mismatch", st.s.ID)
 			}
 			// A lapse takes the study out at once: credentials hold right now.
-			if ex := credential.Check(rs.r, st.s, st.stage, h.now, credential.Signing()); len(ex) > 0 {
+			if ex := model.Check(rs.r, st.s, st.stage, h.now, model.Signing()); len(ex) > 0 {
 				h.t.Fatalf("%s still leased to %s after lapse: %v", st.s.ID, rs.r.ID, ex)
 			}
-			if h.presence(rs.r.ID) == credential.Offline && h.now.Sub(h.lastHB[rs.r.ID]) > credential.OfflineAfter {
+			if h.presence(rs.r.ID) == model.Offline && h.now.Sub(h.lastHB[rs.r.ID]) > model.OfflineAfter {
 				h.t.Fatalf("%s leased to offline %s", st.s.ID, rs.r.ID)
 			}
-			if !st.opened && !credential.OnShift(rs.r, h.now) {
+			if !st.opened && !model.OnShift(rs.r, h.now) {
 				h.t.Fatalf("unopened %s leased to off-shift %s", st.s.ID, rs.r.ID)
 			}
 		}
@@ -237,7 +237,7 @@ func (h *harness) step() {
 		r.Licenses = slices.Clone(old.Licenses)
 		r.Privileges = slices.Clone(old.Privileges)
 		if len(r.Licenses) > 0 && rng.IntN(2) == 0 {
-			r.Licenses[rng.IntN(len(r.Licenses))].Expires = credential.DateOf(h.now.AddDate(0, 0, -1))
+			r.Licenses[rng.IntN(len(r.Licenses))].Expires = model.DateOf(h.now.AddDate(0, 0, -1))
 		} else if len(r.Privileges) > 0 {
 			i := rng.IntN(len(r.Privileges))
 			r.Privileges = slices.Delete(r.Privileges, i, i+1)
@@ -276,7 +276,7 @@ func (h *harness) step() {
 			return
 		}
 		id := ids[rng.IntN(len(ids))]
-		if _, err := h.apply(StudyChanged{StudyID: id, Priority: credential.STAT, Stroke: rng.IntN(2) == 0}); err != nil {
+		if _, err := h.apply(StudyChanged{StudyID: id, Priority: model.STAT, Stroke: rng.IntN(2) == 0}); err != nil {
 			h.t.Fatal(err)
 		}
 	case x < 90:
@@ -389,10 +389,10 @@ func TestConcurrentSafe(t *testing.T) {
 }
 
 func ExampleEngine() {
-	f := &credential.Facility{ID: "F12", Name: "Facility 12", State: "WY", TimeZone: "America/Denver"}
+	f := &model.Facility{ID: "F12", Name: "Facility 12", State: "WY", TimeZone: "America/Denver"}
 	e := New(DefaultConfig())
 	e.Apply(FacilityUpdated{Facility: f}, t0)
-	ds, _ := e.Apply(StudyReady{Study: &credential.Study{ID: "S1", FacilityID: "F12", Modality: "CT", WorkRVU: 0.85}}, t0)
+	ds, _ := e.Apply(StudyReady{Study: &model.Study{ID: "S1", FacilityID: "F12", Modality: "CT", WorkRVU: 0.85}}, t0)
 	fmt.Println(ds[0].Kind, ds[0].Reason)
 	// Output: uncovered no reader with a US location, an active WY licence and privileges at Facility 12
 }

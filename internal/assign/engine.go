@@ -1,4 +1,4 @@
-package worklist
+package assign
 
 import (
 	"cmp"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // Errors returned by Apply for events that do not fit the current state.
@@ -30,7 +30,7 @@ const (
 )
 
 type readerState struct {
-	r          *credential.Reader
+	r          *model.Reader
 	idx        int32
 	removed    bool
 	lastHB     time.Time
@@ -57,9 +57,9 @@ type rvuAt struct {
 }
 
 type studyState struct {
-	s            *credential.Study
+	s            *model.Study
 	seq          uint64
-	stage        credential.ReadKind // kind of the current or next read
+	stage        model.ReadKind // kind of the current or next read
 	finalStage   bool                // a prelim is done; the final is outstanding
 	st           status
 	reader       *readerState
@@ -80,9 +80,9 @@ type studyState struct {
 // urgent reports whether the study is read ahead of routine work.
 func (st *studyState) urgent() bool { return !st.finalStage && st.s.Class().Urgent() }
 
-func (st *studyState) class() credential.Class {
+func (st *studyState) class() model.Class {
 	if st.finalStage {
-		return credential.ClassRoutine
+		return model.ClassRoutine
 	}
 	return st.s.Class()
 }
@@ -96,7 +96,7 @@ func (st *studyState) cmp(o *studyState) int {
 
 func (st *studyState) refreshKey() {
 	if st.finalStage {
-		st.rank = credential.ClassRoutine.Rank()
+		st.rank = model.ClassRoutine.Rank()
 		return
 	}
 	st.rank = st.s.Class().Rank()
@@ -110,7 +110,7 @@ type Engine struct {
 	now        time.Time
 	readers    []*readerState // by idx; idx is stable (append-only, removed flagged)
 	byID       map[string]*readerState
-	facilities map[string]*credential.Facility
+	facilities map[string]*model.Facility
 	byFacility map[string][]int32 // sorted reader idx with any privilege record
 	byState    map[string][]int32 // sorted reader idx with any licence record
 	studies    map[string]*studyState
@@ -128,7 +128,7 @@ type Engine struct {
 // New returns an empty engine.
 func New(cfg Config) *Engine {
 	cfg.defaults()
-	return &Engine{cfg: cfg, byID: map[string]*readerState{}, facilities: map[string]*credential.Facility{},
+	return &Engine{cfg: cfg, byID: map[string]*readerState{}, facilities: map[string]*model.Facility{},
 		byFacility: map[string][]int32{}, byState: map[string][]int32{}, studies: map[string]*studyState{},
 		related: map[string]string{}, rr: -1}
 }
@@ -157,7 +157,7 @@ func (e *Engine) Apply(ev Event, now time.Time) ([]Decision, error) {
 		}
 		rs.lastHB, rs.away, rs.loggedOff = now, hb.Away, false
 		if e.nextWake.IsZero() || e.nextWake.After(now) {
-			if !rs.available && e.shiftState(rs).Presence == credential.Online && rs.onShift {
+			if !rs.available && e.shiftState(rs).Presence == model.Online && rs.onShift {
 				e.nextWake = now
 			}
 		}
@@ -327,7 +327,7 @@ func (e *Engine) lease(studyID, readerID string) (*studyState, *readerState, err
 	return st, rs, nil
 }
 
-func (e *Engine) studyReady(s *credential.Study, out *decisions) error {
+func (e *Engine) studyReady(s *model.Study, out *decisions) error {
 	if s == nil || s.ID == "" {
 		return errors.New("worklist: study without ID")
 	}
@@ -363,11 +363,11 @@ func (e *Engine) studyReady(s *credential.Study, out *decisions) error {
 	return nil
 }
 
-func firstStage(s *credential.Study) credential.ReadKind {
-	if s.Need == credential.NeedPrelim {
-		return credential.Prelim
+func firstStage(s *model.Study) model.ReadKind {
+	if s.Need == model.NeedPrelim {
+		return model.Prelim
 	}
-	return credential.Final
+	return model.Final
 }
 
 func (e *Engine) signed(ev Signed, out *decisions) error {
@@ -380,22 +380,22 @@ func (e *Engine) signed(ev Signed, out *decisions) error {
 		kind = st.stage
 	}
 	// L3: the same rule set again at signature.
-	if ex := e.cfg.Rules.Check(rs.r, st.s, kind, e.now, credential.Signing()); len(ex) > 0 {
+	if ex := e.cfg.Rules.Check(rs.r, st.s, kind, e.now, model.Signing()); len(ex) > 0 {
 		return fmt.Errorf("%w: %s", ErrNotEligible, joinEx(ex))
 	}
 	e.dropFromQueue(rs, st)
 	rs.shiftRVU += st.s.WorkRVU
 	rs.recent = append(rs.recent, rvuAt{e.now, st.s.WorkRVU})
 	st.reader, st.opened = nil, false
-	if kind == credential.Prelim && st.s.Need != credential.NeedPrelim {
+	if kind == model.Prelim && st.s.Need != model.NeedPrelim {
 		// Two-stage read: the prelim is out; a US-located reader signs the final.
-		st.finalStage, st.stage = true, credential.Final
+		st.finalStage, st.stage = true, model.Final
 		st.deadline = e.now.Add(st.s.Facility.FinalWithin())
 		st.refreshKey()
 		st.avoid, st.moves, st.uncovered, st.queued = nil, 0, false, false
 		st.st = waiting
 		e.insertWaiting(st)
-		out.add(Decision{Kind: KindDone, At: e.now, StudyID: st.s.ID, ReaderID: rs.r.ID, Stage: credential.Prelim, Reason: "prelim signed; final outstanding"})
+		out.add(Decision{Kind: KindDone, At: e.now, StudyID: st.s.ID, ReaderID: rs.r.ID, Stage: model.Prelim, Reason: "prelim signed; final outstanding"})
 		e.place(st, out)
 	} else {
 		delete(e.studies, st.s.ID)
@@ -451,13 +451,13 @@ func (e *Engine) reassign(ev Reassign, out *decisions) error {
 
 // shiftState computes the reader's live availability, refreshing the
 // cached shift window when it has run out.
-func (e *Engine) shiftState(rs *readerState) credential.ShiftState {
+func (e *Engine) shiftState(rs *readerState) model.ShiftState {
 	e.refreshShift(rs)
-	p := credential.PresenceAt(rs.lastHB, rs.away, e.now)
+	p := model.PresenceAt(rs.lastHB, rs.away, e.now)
 	if rs.loggedOff {
-		p = credential.Offline
+		p = model.Offline
 	}
-	return credential.ShiftState{OnShift: rs.onShift, Presence: p,
+	return model.ShiftState{OnShift: rs.onShift, Presence: p,
 		NoDisplayCheck: rs.displayOK.IsZero() || e.now.Sub(rs.displayOK) > DisplayCheckValid}
 }
 
@@ -465,7 +465,7 @@ func (e *Engine) refreshShift(rs *readerState) {
 	if rs.shiftKnown && e.now.Before(rs.shiftUntil) {
 		return
 	}
-	on, until := credential.ShiftWindow(rs.r, e.now)
+	on, until := model.ShiftWindow(rs.r, e.now)
 	if until.IsZero() {
 		until = e.now.Add(24 * time.Hour)
 	}
@@ -490,7 +490,7 @@ func (e *Engine) sweep(out *decisions) {
 		if rs.shiftUntil.Before(next) {
 			next = rs.shiftUntil
 		}
-		if ss.Presence == credential.Offline {
+		if ss.Presence == model.Offline {
 			if len(rs.queue) > 0 {
 				reason := "reader offline: no heartbeat for 60 s"
 				if rs.loggedOff {
@@ -499,7 +499,7 @@ func (e *Engine) sweep(out *decisions) {
 				e.requeueAll(rs, ReasonOffline, reason, false, out)
 			}
 		} else {
-			if hb := rs.lastHB.Add(credential.OfflineAfter); hb.Before(next) {
+			if hb := rs.lastHB.Add(model.OfflineAfter); hb.Before(next) {
 				next = hb
 			}
 			if !rs.onShift && len(rs.queue) > 0 {
@@ -521,13 +521,13 @@ func (e *Engine) sweep(out *decisions) {
 				continue
 			}
 			if !st.validUntil.IsZero() && !now.Before(st.validUntil) {
-				if ex := e.cfg.Rules.Check(rs.r, st.s, st.stage, now, credential.Signing()); len(ex) > 0 {
+				if ex := e.cfg.Rules.Check(rs.r, st.s, st.stage, now, model.Signing()); len(ex) > 0 {
 					e.unassign(st, ReasonIneligible, joinEx(ex), out)
 					e.place(st, out)
 					i--
 					continue
 				}
-				st.validUntil = credential.ValidUntil(rs.r, st.s, st.stage, now)
+				st.validUntil = model.ValidUntil(rs.r, st.s, st.stage, now)
 			}
 			if !st.opened && st.leaseExpires.Before(next) {
 				next = st.leaseExpires
@@ -536,7 +536,7 @@ func (e *Engine) sweep(out *decisions) {
 				next = st.validUntil
 			}
 		}
-		avail := ss.Presence == credential.Online && rs.onShift
+		avail := ss.Presence == model.Online && rs.onShift
 		if avail && !rs.available {
 			fresh = append(fresh, rs)
 		}
@@ -663,7 +663,7 @@ func (e *Engine) unassign(st *studyState, code, reason string, out *decisions) {
 	out.add(Decision{Kind: KindUnassign, At: e.now, StudyID: st.s.ID, ReaderID: rs.r.ID, Stage: st.stage, Code: code, Reason: reason, Policy: e.cfg.Policy})
 }
 
-func (e *Engine) assign(st *studyState, rs *readerState, kind credential.ReadKind, sc *Score, others []Candidate, filtered []Filtered, reason string, out *decisions) {
+func (e *Engine) assign(st *studyState, rs *readerState, kind model.ReadKind, sc *Score, others []Candidate, filtered []Filtered, reason string, out *decisions) {
 	if st.reader != nil {
 		panic("worklist: double lease of " + st.s.ID) // invariant; unassign first
 	}
@@ -671,7 +671,7 @@ func (e *Engine) assign(st *studyState, rs *readerState, kind credential.ReadKin
 	st.st, st.reader, st.stage, st.opened = leased, rs, kind, false
 	st.assignedAt = e.now
 	st.leaseExpires = e.now.Add(e.cfg.Unopened[st.class()])
-	st.validUntil = credential.ValidUntil(rs.r, st.s, kind, e.now)
+	st.validUntil = model.ValidUntil(rs.r, st.s, kind, e.now)
 	st.queued, st.uncovered = false, false
 	rs.queue = append(rs.queue, st)
 	rs.queuedRVU += st.s.WorkRVU
@@ -688,7 +688,7 @@ func (e *Engine) assign(st *studyState, rs *readerState, kind credential.ReadKin
 		LeaseExpires: st.leaseExpires, Reason: reason, Policy: e.cfg.Policy, Score: sc, Others: others, Filtered: filtered})
 }
 
-func joinEx(ex []credential.Exclusion) string {
+func joinEx(ex []model.Exclusion) string {
 	parts := make([]string, len(ex))
 	for i, x := range ex {
 		parts[i] = x.Reason

@@ -1,10 +1,10 @@
-package worklist
+package assign
 
 import (
 	"math/rand/v2"
 	"time"
 
-	"lightbox/internal/credential"
+	"lightbox/internal/model"
 )
 
 // Policy selects how the engine chooses among eligible readers.
@@ -45,10 +45,10 @@ func DefaultWeights() Weights {
 // Config is the engine configuration. Zero values take defaults.
 type Config struct {
 	Policy Policy
-	Rules  credential.Rules
+	Rules  model.Rules
 	// Unopened is how long a leased study may sit unopened before it is
 	// re-routed, per class.
-	Unopened map[credential.Class]time.Duration
+	Unopened map[model.Class]time.Duration
 	// DefaultMaxOpen applies to readers without MaxOpenCases.
 	DefaultMaxOpen int
 	// UrgentOverflow extra open slots stroke/trauma/STAT may use beyond a
@@ -80,7 +80,7 @@ type Config struct {
 	PrelimFirst bool
 	Weights     Weights
 	// Effort estimates reading time; default is RVU at the reader's target pace.
-	Effort func(r *credential.Reader, s *credential.Study) time.Duration
+	Effort func(r *model.Reader, s *model.Study) time.Duration
 	// Rand drives the shared-pool pickers' noise. Required for that policy
 	// to be non-trivial; nil means no noise.
 	Rand *rand.Rand
@@ -121,17 +121,17 @@ func (c *Config) defaults() {
 		c.Weights = DefaultWeights()
 	}
 	if c.Unopened == nil {
-		c.Unopened = map[credential.Class]time.Duration{
-			credential.ClassStroke: 3 * time.Minute, credential.ClassTrauma: 3 * time.Minute,
-			credential.ClassSTAT: 5 * time.Minute, credential.ClassASAP: 15 * time.Minute,
-			credential.ClassRoutine: 30 * time.Minute,
+		c.Unopened = map[model.Class]time.Duration{
+			model.ClassStroke: 3 * time.Minute, model.ClassTrauma: 3 * time.Minute,
+			model.ClassSTAT: 5 * time.Minute, model.ClassASAP: 15 * time.Minute,
+			model.ClassRoutine: 30 * time.Minute,
 		}
 	}
 }
 
 // DefaultConfig returns a lightbox configuration with defaults filled in.
 func DefaultConfig() Config {
-	c := Config{PrelimFirst: true, Rules: credential.DefaultRules()}
+	c := Config{PrelimFirst: true, Rules: model.DefaultRules()}
 	c.defaults()
 	return c
 }
@@ -140,12 +140,12 @@ func DefaultConfig() Config {
 type Event interface{ event() }
 
 // StudyReady: a study is complete and must be read (ARCHITECTURE step 3).
-type StudyReady struct{ Study *credential.Study }
+type StudyReady struct{ Study *model.Study }
 
 // StudyChanged: priority changed or triage (e.g. AI) flagged the study.
 type StudyChanged struct {
 	StudyID  string
-	Priority credential.Priority
+	Priority model.Priority
 	Stroke   bool
 	Trauma   bool
 	Triage   []string
@@ -186,7 +186,7 @@ type Released struct{ StudyID, ReaderID, Reason string }
 // Signed: a prelim or final was signed (T5/T6).
 type Signed struct {
 	StudyID, ReaderID string
-	Kind              credential.ReadKind
+	Kind              model.ReadKind
 }
 
 // Tick: time passed; run lease, presence, shift and credential timers.
@@ -198,13 +198,13 @@ type Reassign struct{ StudyID, ToReader, Reason, By string }
 
 // ReaderUpdated adds or replaces a reader (licences, privileges, shifts…).
 // A lapse or removal takes affected studies out of the queue at once.
-type ReaderUpdated struct{ Reader *credential.Reader }
+type ReaderUpdated struct{ Reader *model.Reader }
 
 // ReaderRemoved deletes a reader; their studies are re-routed.
 type ReaderRemoved struct{ ReaderID string }
 
 // FacilityUpdated adds or replaces a facility.
-type FacilityUpdated struct{ Facility *credential.Facility }
+type FacilityUpdated struct{ Facility *model.Facility }
 
 // ExtraWork: a reader opts in to (On) or out of extra work. Opted in,
 // they may hold one more routine case ahead and being ahead of colleagues
@@ -280,10 +280,10 @@ type Score struct {
 // Candidate records why a reader was not chosen.
 type Candidate struct {
 	ReaderID   string                 `json:"reader_id"`
-	Exclusions []credential.Exclusion `json:"exclusions,omitempty"` // hard: not eligible
+	Exclusions []model.Exclusion `json:"exclusions,omitempty"` // hard: not eligible
 	AtCap      string                 `json:"at_cap,omitempty"`     // eligible but at a cap
 	Limits     string                 `json:"limits,omitempty"`     // the reader's caps, target and opt-in (Explain)
-	Kind       credential.ReadKind    `json:"kind,omitempty"`
+	Kind       model.ReadKind    `json:"kind,omitempty"`
 	Score      *Score                 `json:"score,omitempty"` // eligible, ranked lower
 	Rank       int                    `json:"rank,omitempty"`
 }
@@ -302,7 +302,7 @@ type Decision struct {
 	At           time.Time           `json:"at"`
 	StudyID      string              `json:"study_id,omitempty"`
 	ReaderID     string              `json:"reader_id,omitempty"`
-	Stage        credential.ReadKind `json:"stage,omitempty"`
+	Stage        model.ReadKind `json:"stage,omitempty"`
 	LeaseExpires time.Time           `json:"lease_expires,omitzero"`
 	Code         string              `json:"code,omitempty"`
 	Reason       string              `json:"reason,omitempty"`
