@@ -9,8 +9,8 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/coverage"
-	"lightbox/internal/model"
 	"lightbox/internal/httpx"
+	"lightbox/internal/model"
 )
 
 // Coverage planning: the gap map of the roster for the coming week.

@@ -4,8 +4,8 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
-	"lightbox/internal/model"
 	"lightbox/internal/httpx"
+	"lightbox/internal/model"
 	"lightbox/internal/setup"
 )
 

@@ -60,7 +60,7 @@ type studyState struct {
 	s            *model.Study
 	seq          uint64
 	stage        model.ReadKind // kind of the current or next read
-	finalStage   bool                // a prelim is done; the final is outstanding
+	finalStage   bool           // a prelim is done; the final is outstanding
 	st           status
 	reader       *readerState
 	opened       bool

@@ -12,14 +12,14 @@ import (
 
 // Lease is the persisted form of an assignment.
 type Lease struct {
-	StudyID      string              `json:"study_id"`
-	ReaderID     string              `json:"reader_id"`
+	StudyID      string         `json:"study_id"`
+	ReaderID     string         `json:"reader_id"`
 	Stage        model.ReadKind `json:"stage"`
-	FinalStage   bool                `json:"final_stage,omitempty"` // prelim already signed
-	Opened       bool                `json:"opened"`
-	AssignedAt   time.Time           `json:"assigned_at"`
-	LeaseExpires time.Time           `json:"lease_expires"`
-	Moves        int                 `json:"moves,omitempty"`
+	FinalStage   bool           `json:"final_stage,omitempty"` // prelim already signed
+	Opened       bool           `json:"opened"`
+	AssignedAt   time.Time      `json:"assigned_at"`
+	LeaseExpires time.Time      `json:"lease_expires"`
+	Moves        int            `json:"moves,omitempty"`
 }
 
 // Snapshot is what a server persists to rebuild the engine after a

@@ -279,13 +279,13 @@ type Score struct {
 
 // Candidate records why a reader was not chosen.
 type Candidate struct {
-	ReaderID   string                 `json:"reader_id"`
+	ReaderID   string            `json:"reader_id"`
 	Exclusions []model.Exclusion `json:"exclusions,omitempty"` // hard: not eligible
-	AtCap      string                 `json:"at_cap,omitempty"`     // eligible but at a cap
-	Limits     string                 `json:"limits,omitempty"`     // the reader's caps, target and opt-in (Explain)
+	AtCap      string            `json:"at_cap,omitempty"`     // eligible but at a cap
+	Limits     string            `json:"limits,omitempty"`     // the reader's caps, target and opt-in (Explain)
 	Kind       model.ReadKind    `json:"kind,omitempty"`
-	Score      *Score                 `json:"score,omitempty"` // eligible, ranked lower
-	Rank       int                    `json:"rank,omitempty"`
+	Score      *Score            `json:"score,omitempty"` // eligible, ranked lower
+	Rank       int               `json:"rank,omitempty"`
 }
 
 // Filtered counts readers dropped by the licence/privilege index before
@@ -298,16 +298,16 @@ type Filtered struct {
 
 // Decision is one output of Apply.
 type Decision struct {
-	Kind         Kind                `json:"kind"`
-	At           time.Time           `json:"at"`
-	StudyID      string              `json:"study_id,omitempty"`
-	ReaderID     string              `json:"reader_id,omitempty"`
+	Kind         Kind           `json:"kind"`
+	At           time.Time      `json:"at"`
+	StudyID      string         `json:"study_id,omitempty"`
+	ReaderID     string         `json:"reader_id,omitempty"`
 	Stage        model.ReadKind `json:"stage,omitempty"`
-	LeaseExpires time.Time           `json:"lease_expires,omitzero"`
-	Code         string              `json:"code,omitempty"`
-	Reason       string              `json:"reason,omitempty"`
-	Policy       Policy              `json:"policy,omitempty"`
-	Score        *Score              `json:"score,omitempty"`
-	Others       []Candidate         `json:"others,omitempty"`
-	Filtered     []Filtered          `json:"filtered,omitempty"`
+	LeaseExpires time.Time      `json:"lease_expires,omitzero"`
+	Code         string         `json:"code,omitempty"`
+	Reason       string         `json:"reason,omitempty"`
+	Policy       Policy         `json:"policy,omitempty"`
+	Score        *Score         `json:"score,omitempty"`
+	Others       []Candidate    `json:"others,omitempty"`
+	Filtered     []Filtered     `json:"filtered,omitempty"`
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"lightbox/internal/model"
 	"lightbox/internal/facility"
+	"lightbox/internal/model"
 	"lightbox/internal/roster"
 	"lightbox/internal/setup"
 )

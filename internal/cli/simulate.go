@@ -8,10 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/assign"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/roster"
 	"lightbox/internal/simulate"
-	"lightbox/internal/assign"
 )
 
 func runSimulate(ctx context.Context, env *Env, args []string) error {

@@ -9,10 +9,10 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/auth"
-	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/gen"
 	"lightbox/internal/hl7sender"
+	"lightbox/internal/model"
 	"lightbox/internal/roster"
 )
 

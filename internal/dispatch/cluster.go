@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"lightbox/internal/assign"
 	"lightbox/internal/cluster"
 	"lightbox/internal/model"
-	"lightbox/internal/assign"
 )
 
 // Several nodes (Options.Cluster): the engine holds the whole worklist in
@@ -50,19 +50,19 @@ func (s *Service) lead(ctx context.Context, ready func()) {
 
 // call carries the arguments of every forwarded method.
 type call struct {
-	Study    string               `json:"study,omitempty"`
-	Reader   string               `json:"reader,omitempty"`
-	Reason   string               `json:"reason,omitempty"`
-	By       string               `json:"by,omitempty"`
-	Source   string               `json:"source,omitempty"`
-	Away     bool                 `json:"away,omitempty"`
-	At       time.Time            `json:"at,omitzero"`
-	Passed   bool                 `json:"passed,omitempty"`
+	Study    string          `json:"study,omitempty"`
+	Reader   string          `json:"reader,omitempty"`
+	Reason   string          `json:"reason,omitempty"`
+	By       string          `json:"by,omitempty"`
+	Source   string          `json:"source,omitempty"`
+	Away     bool            `json:"away,omitempty"`
+	At       time.Time       `json:"at,omitzero"`
+	Passed   bool            `json:"passed,omitempty"`
 	Kind     model.ReadKind  `json:"kind,omitempty"`
 	Priority *model.Priority `json:"priority,omitempty"`
-	Stroke   bool                 `json:"stroke,omitempty"`
-	Trauma   bool                 `json:"trauma,omitempty"`
-	Flags    []string             `json:"flags,omitempty"`
+	Stroke   bool            `json:"stroke,omitempty"`
+	Trauma   bool            `json:"trauma,omitempty"`
+	Flags    []string        `json:"flags,omitempty"`
 	Doc      *model.Study    `json:"doc,omitempty"`
 }
 

@@ -11,11 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"lightbox/internal/cluster"
-	"lightbox/internal/model"
-	"lightbox/internal/db"
-	"lightbox/internal/roster"
 	"lightbox/internal/assign"
+	"lightbox/internal/cluster"
+	"lightbox/internal/db"
+	"lightbox/internal/model"
+	"lightbox/internal/roster"
 )
 
 // Options configure the service.

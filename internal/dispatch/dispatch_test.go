@@ -11,11 +11,11 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/blob"
-	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
 	"lightbox/internal/gen"
+	"lightbox/internal/model"
 	"lightbox/internal/roster"
 )
 

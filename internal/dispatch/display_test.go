@@ -6,10 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/model"
-	"lightbox/internal/db/dbtest"
-	"lightbox/internal/station"
 	"lightbox/internal/assign"
+	"lightbox/internal/db/dbtest"
+	"lightbox/internal/model"
+	"lightbox/internal/station"
 )
 
 // TestMammoDisplayCheck runs the display-check rule through the service

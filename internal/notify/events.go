@@ -6,10 +6,10 @@ import (
 	"net/url"
 	"strings"
 
-	"lightbox/internal/model"
-	"lightbox/internal/critical"
-	"lightbox/internal/report"
 	"lightbox/internal/assign"
+	"lightbox/internal/critical"
+	"lightbox/internal/model"
+	"lightbox/internal/report"
 )
 
 // Group recipients: shared inboxes or paging hooks whose preferences an

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/model"
+	"lightbox/internal/assign"
 	"lightbox/internal/critical"
 	"lightbox/internal/db/dbtest"
+	"lightbox/internal/model"
 	"lightbox/internal/notify"
 	"lightbox/internal/notify/notifytest"
-	"lightbox/internal/assign"
 )
 
 func TestEmailWebhookAndInApp(t *testing.T) {

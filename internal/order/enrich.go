@@ -3,8 +3,8 @@ package order
 import (
 	"context"
 
-	"lightbox/internal/model"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/model"
 )
 
 // Enricher completes a study that has just reached the reading worklist

@@ -6,9 +6,9 @@ import (
 	"strings"
 
 	"lightbox/internal/archive"
-	"lightbox/internal/model"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/hl7"
+	"lightbox/internal/model"
 )
 
 // Triager applies ORU^R01 results from an outside triage tool (an AI

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/httpx"
+	"lightbox/internal/model"
 )
 
 // Principal is the authenticated caller as the API needs it.
@@ -90,8 +90,8 @@ func (a *API) log() *slog.Logger {
 }
 
 type apiError struct {
-	Error string            `json:"error"`
-	Code  string            `json:"code,omitempty"`
+	Error string       `json:"error"`
+	Code  string       `json:"code,omitempty"`
 	Codes []model.Code `json:"codes,omitempty"`
 }
 
@@ -328,15 +328,15 @@ func (a *API) putDraft(w http.ResponseWriter, r *http.Request, p Principal) {
 }
 
 type signBody struct {
-	Kind         string               `json:"kind"` // prelim | final
+	Kind         string          `json:"kind"` // prelim | final
 	Location     *model.Location `json:"location,omitempty"`
-	Display      string               `json:"display,omitempty"`
-	Content      *Content             `json:"content,omitempty"`
-	Discrepant   bool                 `json:"discrepant,omitempty"`
-	Note         string               `json:"note,omitempty"`
-	Communicated bool                 `json:"communicated,omitempty"`
-	Text         string               `json:"text,omitempty"`   // addendum
-	Reason       string               `json:"reason,omitempty"` // correction
+	Display      string          `json:"display,omitempty"`
+	Content      *Content        `json:"content,omitempty"`
+	Discrepant   bool            `json:"discrepant,omitempty"`
+	Note         string          `json:"note,omitempty"`
+	Communicated bool            `json:"communicated,omitempty"`
+	Text         string          `json:"text,omitempty"`   // addendum
+	Reason       string          `json:"reason,omitempty"` // correction
 }
 
 func (b signBody) signer(p Principal) Signer {

@@ -46,8 +46,8 @@ const (
 // Signer is who signs a version and where they physically are (docs/domain.md §1
 // L6: the location, not the licence, decides what they may sign).
 type Signer struct {
-	ReaderID string              `json:"reader_id"`
-	Display  string              `json:"display,omitempty"` // printed name; default the roster name
+	ReaderID string         `json:"reader_id"`
+	Display  string         `json:"display,omitempty"` // printed name; default the roster name
 	Location model.Location `json:"location"`          // default the roster location
 }
 

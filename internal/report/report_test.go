@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
+	"lightbox/internal/model"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/roster"

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/db"
+	"lightbox/internal/model"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 	"lightbox/internal/roster"
@@ -481,7 +481,7 @@ func (s *Service) SaveDraft(ctx context.Context, studyUID, author string, c Cont
 // SignRequest asks for a prelim or final signature.
 type SignRequest struct {
 	Kind   model.ReadKind `json:"-"`
-	Signer Signer              `json:"signer"`
+	Signer Signer         `json:"signer"`
 	// Authenticated must be true: the caller confirmed a recent
 	// re-authentication (HIPAA automatic logoff; the API sets it after
 	// its RecentAuth hook, e.g. auth.Service.RequireRecentAuth, passes).

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/db"
+	"lightbox/internal/model"
 )
 
 // ErrNotFound is returned for an unknown reader or facility.
@@ -135,11 +135,11 @@ func DeleteReader(ctx context.Context, x db.Execer, id string) (bool, error) {
 
 // Contract is the part of a facility the group negotiates.
 type Contract struct {
-	Medicare bool                                `json:"medicare"`
-	ReadType model.ReadType                 `json:"read_type"`
+	Medicare bool                      `json:"medicare"`
+	ReadType model.ReadType            `json:"read_type"`
 	SLA      map[model.Class]model.SLA `json:"sla,omitempty"`
-	FinalSLA time.Duration                       `json:"final_sla,omitempty"`
-	Codes    map[string]string                   `json:"codes,omitempty"`
+	FinalSLA time.Duration             `json:"final_sla,omitempty"`
+	Codes    map[string]string         `json:"codes,omitempty"`
 }
 
 // PutContract sets a facility's contract.

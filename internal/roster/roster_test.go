@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
+	"lightbox/internal/model"
 )
 
 func reader(id string) *model.Reader {

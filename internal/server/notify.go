@@ -5,11 +5,11 @@ import (
 	"log/slog"
 	"time"
 
-	"lightbox/internal/model"
+	"lightbox/internal/assign"
 	"lightbox/internal/critical"
+	"lightbox/internal/model"
 	"lightbox/internal/notify"
 	"lightbox/internal/roster"
-	"lightbox/internal/assign"
 )
 
 // Notifications: domain events (critical-result escalation and

@@ -5,8 +5,8 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
-	"lightbox/internal/model"
 	"lightbox/internal/critical"
+	"lightbox/internal/model"
 	"lightbox/internal/report"
 )
 

@@ -19,6 +19,7 @@ import (
 	"lightbox/internal/ae"
 	"lightbox/internal/api"
 	"lightbox/internal/archive"
+	"lightbox/internal/assign"
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
@@ -48,7 +49,6 @@ import (
 	"lightbox/internal/station"
 	"lightbox/internal/tlsutil"
 	"lightbox/internal/webapp"
-	"lightbox/internal/assign"
 )
 
 // HTTPIdleTimeout closes keep-alive connections idle this long.

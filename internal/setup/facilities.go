@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"lightbox/internal/audit"
-	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
+	"lightbox/internal/model"
 	"lightbox/internal/order"
 	"lightbox/internal/roster"
 )

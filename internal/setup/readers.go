@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	"lightbox/internal/audit"
-	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
+	"lightbox/internal/model"
 	"lightbox/internal/roster"
 )
 

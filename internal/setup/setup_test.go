@@ -10,10 +10,10 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/audit"
-	"lightbox/internal/model"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
+	"lightbox/internal/model"
 	"lightbox/internal/order"
 )
 

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/db"
+	"lightbox/internal/model"
 	"lightbox/internal/roster"
 )
 

@@ -3,8 +3,8 @@ package simulate
 import (
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/assign"
+	"lightbox/internal/model"
 )
 
 // PolicyBound is the offline bound: not a policy anyone can run, but the

@@ -11,8 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/assign"
+	"lightbox/internal/model"
 )
 
 // Pct is a percentile summary in minutes.
@@ -38,18 +38,18 @@ type HourTAT struct {
 // across readers). All over the arrival window.
 type ShiftFairness struct {
 	Shift       model.ShiftType `json:"shift"`
-	Readers     int                  `json:"readers"`
-	RVUPerHour  float64              `json:"rvu_per_hour_mean"`
-	Gini        float64              `json:"gini_rvu_per_hour"`
-	RVUPerCase  [2]float64           `json:"rvu_per_case_p10_p90"`
-	HardShare   [2]float64           `json:"hard_case_share_p10_p90"`
-	RVUPerHour2 [2]float64           `json:"rvu_per_hour_p10_p90"`
+	Readers     int             `json:"readers"`
+	RVUPerHour  float64         `json:"rvu_per_hour_mean"`
+	Gini        float64         `json:"gini_rvu_per_hour"`
+	RVUPerCase  [2]float64      `json:"rvu_per_case_p10_p90"`
+	HardShare   [2]float64      `json:"hard_case_share_p10_p90"`
+	RVUPerHour2 [2]float64      `json:"rvu_per_hour_p10_p90"`
 }
 
 // Result is one simulation run. Everything but Wall is deterministic.
 type Result struct {
 	Scenario          string             `json:"scenario"`
-	Policy            assign.Policy    `json:"policy"`
+	Policy            assign.Policy      `json:"policy"`
 	Label             string             `json:"label,omitempty"` // names a variant of the day in comparisons
 	Seed              uint64             `json:"seed"`
 	Hours             int                `json:"hours"`

@@ -14,8 +14,8 @@ import (
 	"sync"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/assign"
+	"lightbox/internal/model"
 )
 
 // Options select what to simulate.

@@ -23,9 +23,9 @@ var scenarioFS embed.FS
 // wall-clock time in the reader's own zone.
 type ShiftPlan struct {
 	Type  model.ShiftType `json:"type"`
-	Start string               `json:"start"`
-	Hours float64              `json:"hours"`
-	Share float64              `json:"share"`
+	Start string          `json:"start"`
+	Hours float64         `json:"hours"`
+	Share float64         `json:"share"`
 }
 
 // Params are generator parameters: a scenario file is these, not 500

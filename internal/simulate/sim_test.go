@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/assign"
+	"lightbox/internal/model"
 )
 
 var policies = []assign.Policy{assign.PolicyLightbox, assign.PolicySharedPool, assign.PolicyRoundRobin}

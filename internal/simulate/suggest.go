@@ -9,21 +9,21 @@ import (
 	"strings"
 	"time"
 
-	"lightbox/internal/model"
 	"lightbox/internal/assign"
+	"lightbox/internal/model"
 )
 
 // Suggestion is one roster change: put a reader who already holds the
 // right credentials on duty for a few more hours.
 type Suggestion struct {
-	ReaderID  string               `json:"reader_id"`
-	Zone      string               `json:"time_zone"`
-	From, To  string               `json:"-"` // local wall clock, "15:00"
-	Start     time.Time            `json:"start"`
-	End       time.Time            `json:"end"`
+	ReaderID  string          `json:"reader_id"`
+	Zone      string          `json:"time_zone"`
+	From, To  string          `json:"-"` // local wall clock, "15:00"
+	Start     time.Time       `json:"start"`
+	End       time.Time       `json:"end"`
 	Shift     model.ShiftType `json:"shift"`
-	Needs     string               `json:"needs"`  // what the studies it covers require
-	Covers    int                  `json:"covers"` // uncovered studies it would cover
+	Needs     string          `json:"needs"`  // what the studies it covers require
+	Covers    int             `json:"covers"` // uncovered studies it would cover
 	readerIdx int
 }
 
