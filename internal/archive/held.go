@@ -24,3 +24,12 @@ func (a *Archive) Held(ctx context.Context, sopUID string) (*InstanceRef, error)
 	}
 	return ref, nil
 }
+
+// HasStudy reports whether the index holds a study.
+func (a *Archive) HasStudy(ctx context.Context, studyUID string) (bool, error) {
+	var n int
+	if err := a.db.QueryRow(ctx, "SELECT COUNT(*) FROM study WHERE study_uid = ?", studyUID).Scan(&n); err != nil {
+		return false, fmt.Errorf("study %s: %w", studyUID, err)
+	}
+	return n > 0, nil
+}
