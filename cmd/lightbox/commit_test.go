@@ -8,11 +8,17 @@ package main
 // associations to the requester's registered AE.
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"lightbox/internal/dcm"
+	"lightbox/internal/dimse"
 )
 
 // storageCommitment is Orthanc's record of one transaction.
@@ -94,5 +100,54 @@ func TestStorageCommitmentWithOrthanc(t *testing.T) {
 	}
 	if f := r.Failures[0]; f.SOPInstanceUID != unknown || f.FailureReason != 0x0112 {
 		t.Errorf("failure: %+v, want %s with reason 0x0112 (no such object instance)", f, unknown)
+	}
+
+	// A requester that keeps its association open gets the report on it
+	// (PS3.4 J.3.3): here Lightbox's own DIMSE client, as ORTHANC.
+	class, sop := fmt.Sprint(tags["SOPClassUID"]), fmt.Sprint(tags["SOPInstanceUID"])
+	events := make(chan *dimse.NRequest, 1)
+	mux := dimse.NewMux()
+	mux.Handle(dimse.StorageCommitmentPushModel, dimse.NFunc(func(ctx context.Context, req *dimse.NRequest) dimse.NResponse {
+		events <- req
+		return dimse.NResponse{Status: dimse.StatusSuccess}
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, err := dimse.Dial(ctx, net.JoinHostPort(lbHost, lbPort), "ORTHANC", "LIGHTBOX",
+		[]dimse.ContextProposal{{AbstractSyntax: dimse.StorageCommitmentPushModel}}, &dimse.DialOptions{Handler: mux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release(ctx)
+	req := &dcm.Dataset{}
+	req.Put(dcm.StrElement(0x00081195, "UI", "1.2.826.0.1.3680043.10.1234.77"))
+	item := func(uid string) *dcm.Dataset {
+		it := &dcm.Dataset{}
+		it.Put(dcm.StrElement(0x00081150, "UI", class))
+		it.Put(dcm.StrElement(0x00081155, "UI", uid))
+		return it
+	}
+	req.SetSeq(dcm.TagReferencedSOPSequence, item(sop), item(unknown))
+	var b bytes.Buffer
+	ts, _ := a.TransferSyntax(dimse.StorageCommitmentPushModel)
+	if err := dcm.WriteDataset(&b, req, ts); err != nil {
+		t.Fatal(err)
+	}
+	rsp, _, err := a.SendN(ctx, dimse.NewNActionRQ(dimse.StorageCommitmentPushModel, dimse.StorageCommitmentPushModelID, 1, true), b.Bytes())
+	if err != nil || rsp.Status != dimse.StatusSuccess {
+		t.Fatalf("N-ACTION: %v %+v", err, rsp)
+	}
+	select {
+	case ev := <-events:
+		ds, err := dcm.ReadDataset(bytes.NewReader(ev.Data), ev.TransferSyntaxUID, dcm.ReadOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, failed := ds.Seq(dcm.TagReferencedSOPSequence), ds.Seq(0x00081198)
+		if ev.EventTypeID != 2 || len(ok) != 1 || len(failed) != 1 || failed[0].Str(0x00081155) != unknown {
+			t.Errorf("N-EVENT-REPORT on the same association: event type %d, %d committed, %d failed", ev.EventTypeID, len(ok), len(failed))
+		}
+	case <-ctx.Done():
+		t.Fatal("no N-EVENT-REPORT on the open association")
 	}
 }
