@@ -164,3 +164,18 @@ func needOrthanc(t *testing.T) {
 		t.Skip("Orthanc not installed (apt-get install orthanc)")
 	}
 }
+
+// TestFacilityPACSCLI: the CLI registers a facility's PACS (refusals and
+// removal are covered in internal/setup's TestFacilityPACS).
+func TestFacilityPACSCLI(t *testing.T) {
+	data := t.TempDir()
+	addFacility(t, data, "SGH")
+	if _, e, code := run(t, "facility", "pacs", "add", "--data", data, "--facility", "SGH", "--aet", "SGH_PACS", "--host", "10.1.2.3",
+		"--port", "11112", "--priors", "3", "--retrieve", "get"); code != 0 {
+		t.Fatalf("facility pacs add: %s", e)
+	}
+	out, e, code := run(t, "facility", "pacs", "list", "--data", data, "--json")
+	if code != 0 || !strings.Contains(out, `"ae_title": "SGH_PACS"`) || !strings.Contains(out, `"max_priors": 3`) || !strings.Contains(out, `"retrieve": "get"`) {
+		t.Fatalf("facility pacs list: %d %s %s", code, out, e)
+	}
+}
