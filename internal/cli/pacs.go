@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
+	"io"
 
 	"lightbox/internal/priors"
 )
@@ -44,15 +44,11 @@ func runFacilityPACS(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *c.json {
-			return writeJSONTo(env.Stdout, l)
-		}
-		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "FACILITY\tAE TITLE\tADDRESS\tTLS\tPRIORS\tWAIT\tRETRIEVE")
-		for _, p := range l {
-			fmt.Fprintf(w, "%s\t%s\t%s:%d\t%v\t%d\t%ds\t%s\n", p.FacilityID, p.AETitle, p.Host, p.Port, p.TLS, p.MaxPriors, p.WaitSeconds, p.Retrieve)
-		}
-		return w.Flush()
+		return c.printList(env, l, "FACILITY\tAE TITLE\tADDRESS\tTLS\tPRIORS\tWAIT\tRETRIEVE", func(w io.Writer) {
+			for _, p := range l {
+				fmt.Fprintf(w, "%s\t%s\t%s:%d\t%v\t%d\t%ds\t%s\n", p.FacilityID, p.AETitle, p.Host, p.Port, p.TLS, p.MaxPriors, p.WaitSeconds, p.Retrieve)
+			}
+		})
 	case "remove":
 		if err := s.DeletePACS(ctx, cliActor(), *fac); err != nil {
 			return err
