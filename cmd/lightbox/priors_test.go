@@ -18,7 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/archive"
+	"lightbox/internal/blob"
+	"lightbox/internal/db/dbtest"
+	"lightbox/internal/dicomsvc"
+	"lightbox/internal/facility"
 	"lightbox/internal/gen"
+	"lightbox/internal/priors"
 )
 
 func TestPriorsFromOrthanc(t *testing.T) {
@@ -177,5 +183,50 @@ func TestFacilityPACSCLI(t *testing.T) {
 	out, e, code := run(t, "facility", "pacs", "list", "--data", data, "--json")
 	if code != 0 || !strings.Contains(out, `"ae_title": "SGH_PACS"`) || !strings.Contains(out, `"max_priors": 3`) || !strings.Contains(out, `"retrieve": "get"`) {
 		t.Fatalf("facility pacs list: %d %s %s", code, out, e)
+	}
+}
+
+// TestPriorRetrieveByCGet: the priors' C-GET retrieval (dicomsvc.PACS with
+// retrieve "get") pulls a study out of Orthanc on the query association
+// into an archive, attributed to the PACS's facility.
+func TestPriorRetrieveByCGet(t *testing.T) {
+	needOrthanc(t)
+	tmp := t.TempDir()
+	study := filepath.Join(tmp, "study")
+	sum, err := gen.WriteDir(context.Background(), study, gen.Options{Procedure: "CT_HEAD", FirstPatient: 11, Patients: 1, Slices: 3,
+		Rows: 32, Columns: 32, Facility: "SGH", Seed: 61})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := startOrthanc(t, map[string][2]string{"LIGHTBOX": {"127.0.0.1", "1"}})
+	o.upload(t, study)
+
+	ctx := context.Background()
+	d := dbtest.SQLite(t)
+	blobs, err := blob.OpenDir(filepath.Join(tmp, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch := archive.New(d, blobs, archive.Options{})
+	defer arch.Close()
+	if err := facility.Upsert(ctx, d, facility.Facility{ID: "SGH", Name: "SGH", State: "IL", TimeZone: "America/Chicago", IssuerOfPatientID: "SGH-MRN"}); err != nil {
+		t.Fatal(err)
+	}
+	pacs := dicomsvc.New(dicomsvc.Options{AETitle: "LIGHTBOX", Archive: arch}).PACS()
+	src := priors.Source{FacilityID: "SGH", AETitle: "ORTHANC", Host: "127.0.0.1", Port: mustAtoi(t, o.dicomPort), Retrieve: priors.Get}
+	found, err := pacs.FindStudies(ctx, src, priors.Query{Issuer: "SGH-MRN", PatientID: gen.Roster(11).ID})
+	if err != nil || len(found) != 1 || found[0].StudyUID != sum.StudyUIDs[0] || !slices.Contains(found[0].Modalities, "CT") {
+		t.Fatalf("C-FIND: %+v %v", found, err)
+	}
+	n, err := pacs.Retrieve(ctx, src, sum.StudyUIDs[0])
+	if err != nil || n != 3 {
+		t.Fatalf("C-GET: %d instances, %v", n, err)
+	}
+	for _, part := range readAll(t, study) {
+		_, sop := datasetSHA(t, part)
+		ref, err := arch.Held(ctx, sop)
+		if err != nil || ref.FacilityID != "SGH" || ref.StudyUID != sum.StudyUIDs[0] {
+			t.Errorf("instance after C-GET: %+v %v", ref, err)
+		}
 	}
 }

@@ -133,13 +133,19 @@ func (p PACS) Retrieve(ctx context.Context, src priors.Source, studyUID string) 
 	class := dimse.StudyRootQRMove
 	props := []dimse.ContextProposal{{AbstractSyntax: class}}
 	if src.Retrieve == priors.Get {
+		// The PACS stores on this association, so its SOP classes must be
+		// proposed with us as SCP: those of the study (an IMAGE-level
+		// C-FIND), each with the syntaxes Lightbox stores as received.
 		class = dimse.StudyRootQRGet
 		props = []dimse.ContextProposal{{AbstractSyntax: class}}
-		for uid := range dimse.StorageSOPClasses() {
-			if len(props) == 128 {
-				break
+		classes, err := p.sopClasses(ctx, src, studyUID)
+		if err != nil {
+			return 0, err
+		}
+		for _, uid := range classes {
+			if len(props) < 128 {
+				props = append(props, dimse.ContextProposal{AbstractSyntax: uid, SCPRole: true, TransferSyntaxes: getSyntaxes})
 			}
-			props = append(props, dimse.ContextProposal{AbstractSyntax: uid, SCPRole: true})
 		}
 	}
 	a, err := p.dial(ctx, src, props)
@@ -176,4 +182,33 @@ func (p PACS) Retrieve(ctx context.Context, src priors.Source, studyUID string) 
 		return n, errors.Join(&dimse.StatusError{Status: res.Status, Comment: res.ErrorComment}, fmt.Errorf("%d sub-operations failed", res.Failed))
 	}
 	return n, nil
+}
+
+// getSyntaxes are proposed for the storage contexts of a C-GET: the
+// instances come as the PACS holds them when it can (Lightbox stores them
+// as received), else uncompressed.
+var getSyntaxes = []string{dimse.ExplicitVRLittleEndian, dimse.ImplicitVRLittleEndian, dimse.JPEGLosslessSV1, dimse.JPEGLossless,
+	dimse.JPEGBaseline8Bit, dimse.JPEGExtended12Bit, dimse.JPEGLSLossless, dimse.JPEGLSNearLossless, dimse.JPEG2000Lossless, dimse.JPEG2000,
+	dimse.RLELossless, dimse.DeflatedExplicitVRLittleEndian}
+
+// sopClasses lists the SOP classes of a study's instances in the PACS.
+func (p PACS) sopClasses(ctx context.Context, src priors.Source, studyUID string) ([]string, error) {
+	ident := &dcm.Dataset{}
+	ident.SetStr(dcm.TagQueryRetrieveLevel, "IMAGE")
+	ident.SetStr(dcm.TagStudyInstanceUID, studyUID)
+	ident.SetStr(dcm.TagSeriesInstanceUID)
+	ident.SetStr(dcm.TagSOPInstanceUID)
+	ident.SetStr(dcm.TagSOPClassUID)
+	seen := map[string]bool{}
+	var out []string
+	err := p.find(ctx, src, ident, func(m *dcm.Dataset) {
+		if c := m.Str(dcm.TagSOPClassUID); c != "" && !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	})
+	if err == nil && len(out) == 0 {
+		err = errors.New("the PACS lists no instances of the study")
+	}
+	return out, err
 }

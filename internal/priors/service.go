@@ -264,7 +264,10 @@ func (s *Service) run(ctx context.Context, studyUID string) {
 	var doc fetchDoc
 	_ = json.Unmarshal([]byte(docText), &doc)
 	start := s.opt.Now()
-	out, err := s.fetch(ctx, studyUID, facility, doc)
+	// A fetch ends before its claim expires, so no other node starts it again.
+	fctx, cancel := context.WithTimeout(ctx, s.opt.ClaimTTL-s.opt.ClaimTTL/10)
+	out, err := s.fetch(fctx, studyUID, facility, doc)
+	cancel()
 	status := "done"
 	if err != nil {
 		status, out.detail = "failed", clip(err.Error())
