@@ -1,5 +1,6 @@
 // Package priors brings a patient's earlier studies from the facility's own
-// PACS before a case is read (docs/domain.md, issue #18 point 3).
+// PACS before a case is read (docs/conformance.md, "Priors from the
+// facility's PACS").
 //
 // A facility registers its PACS as a query/retrieve source (Source, through
 // internal/setup). When a study is complete (internal/dispatch asks Hold
