@@ -41,7 +41,7 @@ func commands() []command {
 		{"simulate", "simulate a teleradiology day and compare assignment policies", runSimulate},
 		{"user", "manage accounts: user add|passwd|disable|enable", runUser},
 		{"token", "issue or revoke API bearer tokens: token create|revoke", runToken},
-		{"facility", "set up facilities: facility add|list|import|export", runFacility},
+		{"facility", "set up facilities: facility add|list|import|export|pacs", runFacility},
 		{"endpoint", "where a facility's reports go (HL7 MLLP, FHIR): endpoint add|list|remove|test", runEndpoint},
 		{"reader", "set up readers and their credentials: reader add|list|import|export", runReader},
 		{"shift", "readers' weekly shifts and one-off shifts: shift add|list|import|export", runShift},

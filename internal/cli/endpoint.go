@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
+	"io"
 
 	"lightbox/internal/setup"
 )
@@ -42,15 +42,11 @@ func runEndpoint(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *c.json {
-			return writeJSONTo(env.Stdout, es)
-		}
-		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "FACILITY\tKIND\tADDRESS\tTLS\tAUTH")
-		for _, e := range es {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.FacilityID, e.Kind, e.Address, e.TLS, e.Auth)
-		}
-		return w.Flush()
+		return c.printList(env, es, "FACILITY\tKIND\tADDRESS\tTLS\tAUTH", func(w io.Writer) {
+			for _, e := range es {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.FacilityID, e.Kind, e.Address, e.TLS, e.Auth)
+			}
+		})
 	case "test":
 		res, err := s.TestEndpoint(ctx, *fac, *kind)
 		if err != nil {

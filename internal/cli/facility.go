@@ -14,9 +14,13 @@ import (
 const facilityUsage = `Usage: lightbox facility add --id ID --name NAME --state ST --timezone ZONE [--issuer I] [--read-type final|prelim-only|final-requires-us-reader] [--medicare]
        lightbox facility list
        lightbox facility import FILE.csv|FILE.json
-       lightbox facility export [--format csv|json]`
+       lightbox facility export [--format csv|json]
+       lightbox facility pacs add|list|remove (the facility's PACS, source of priors)`
 
 func runFacility(ctx context.Context, env *Env, args []string) error {
+	if len(args) > 0 && args[0] == "pacs" {
+		return runFacilityPACS(ctx, env, args[1:])
+	}
 	c, err := newSetupCmd(env, "facility", args, []string{"add", "list", "import", "export"}, facilityUsage)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"text/tabwriter"
 
 	"lightbox/internal/audit"
 	"lightbox/internal/fhir"
@@ -125,4 +126,16 @@ func writeJSONTo(w io.Writer, v any) error {
 // splitList splits "a, b c" into fields.
 func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// printList writes v as JSON with --json, else as a table: header (tab
+// separated), then rows writes one line per item.
+func (c *setupCmd) printList(env *Env, v any, header string, rows func(w io.Writer)) error {
+	if *c.json {
+		return writeJSONTo(env.Stdout, v)
+	}
+	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, header)
+	rows(w)
+	return w.Flush()
 }

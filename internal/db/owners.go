@@ -59,6 +59,9 @@ var TableOwners = map[string]string{
 	"station_check":       "station",
 	"key_image":           "keyimage",
 	"break_glass":         "breakglass",
+	"prior_source":        "priors",
+	"prior_fetch":         "priors",
+	"prior_link":          "priors",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

@@ -132,6 +132,7 @@ func (s *Service) Mux() *dimse.Mux {
 		m.Handle(dimse.ModalityWorklistFind, s)
 		m.Handle(dimse.ModalityPerformedProcedure, s)
 	}
+	m.Handle(dimse.StorageCommitmentPushModel, commitSCP{s})
 	return m
 }
 

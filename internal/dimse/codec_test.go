@@ -2,6 +2,7 @@ package dimse
 
 import (
 	"bytes"
+	"encoding/hex"
 	"reflect"
 	"testing"
 )
@@ -178,5 +179,24 @@ func TestStorageTable(t *testing.T) {
 	}
 	if len(m) != len(storageSOPClassTable) {
 		t.Errorf("duplicate UIDs in the storage table")
+	}
+}
+
+// TestDecodeCommandWithTrailingGroups: Orthanc 1.10 (DCMTK) answers a
+// C-GET whose sub-operation failed with the Failed SOP Instance UID List
+// (0008,0058) inside the command set (bytes captured from it); DCMTK
+// ignores such elements, and so does DecodeCommand. An element of another
+// group before group 0000 stays an error.
+func TestDecodeCommandWithTrailingGroups(t *testing.T) {
+	b, _ := hex.DecodeString("00000000040000006a000000000002001c000000312e322e3834302e31303030382e352e312e342e312e322e322e3300000000010200000010800000200102000000010000000008020000000101000000090200000000c0000021100200000000000000221002000000010000002310020000000000080000000400000034000000080058002c000000322e32352e313437383230383432303239353536373537313333343539313838383334353637393231303200")
+	c, err := DecodeCommand(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CommandField != CGetRSP || c.Status != 0xC000 || c.Failed != 1 || c.HasDataSet() {
+		t.Errorf("decoded %+v", c)
+	}
+	if _, err := DecodeCommand(b[118:]); err == nil {
+		t.Error("a command set that starts outside group 0000 decoded")
 	}
 }

@@ -297,9 +297,12 @@ func appendElem(b []byte, elem uint16, v []byte) []byte {
 }
 
 // DecodeCommand parses a command set encoded in implicit VR little endian.
-// Unknown group 0000 elements are ignored; elements of any other group,
-// truncated values, wrong value lengths and an inconsistent group length are
-// errors.
+// Unknown group 0000 elements are ignored, and so are elements of later
+// groups after group 0000 (DCMTK-based peers put some there: Orthanc 1.10
+// sends a failed C-GET-RSP with the Failed SOP Instance UID List (0008,0058)
+// in its command set, which DCMTK's own parser ignores); an element of
+// another group first, truncated values, wrong value lengths and an
+// inconsistent group length are errors.
 func DecodeCommand(b []byte) (*Command, error) {
 	if len(b) > maxCommandLen {
 		return nil, fmt.Errorf("dimse: command set too large (%d bytes)", len(b))
@@ -309,6 +312,7 @@ func DecodeCommand(b []byte) (*Command, error) {
 	groupLen := -1
 	haveField := false
 	off := 0
+	end := len(b) // where group 0000 ends
 	for off < len(b) {
 		if len(b)-off < 8 {
 			return nil, fmt.Errorf("dimse: command set: truncated element header at offset %d", off)
@@ -317,7 +321,11 @@ func DecodeCommand(b []byte) (*Command, error) {
 		elem := binary.LittleEndian.Uint16(b[off+2:])
 		n := binary.LittleEndian.Uint32(b[off+4:])
 		if group != 0x0000 {
-			return nil, fmt.Errorf("dimse: command set: element (%04x,%04x) outside group 0000", group, elem)
+			if off == 0 {
+				return nil, fmt.Errorf("dimse: command set: element (%04x,%04x) outside group 0000", group, elem)
+			}
+			end = off
+			break
 		}
 		if uint64(n) > uint64(len(b)-off-8) {
 			return nil, fmt.Errorf("dimse: command set: element (0000,%04x) length %d exceeds %d bytes left", elem, n, len(b)-off-8)
@@ -423,8 +431,8 @@ func DecodeCommand(b []byte) (*Command, error) {
 		}
 		off += 8 + int(n)
 	}
-	if groupLen >= 0 && groupLen != len(b)-12 {
-		return nil, fmt.Errorf("dimse: command set: group length %d does not match %d bytes", groupLen, len(b)-12)
+	if groupLen >= 0 && groupLen != end-12 {
+		return nil, fmt.Errorf("dimse: command set: group length %d does not match %d bytes", groupLen, end-12)
 	}
 	if !haveField {
 		return nil, fmt.Errorf("dimse: command set without CommandField")

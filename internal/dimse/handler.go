@@ -136,6 +136,11 @@ type NResponse struct {
 	// Data is an optional response data set in the request's transfer
 	// syntax.
 	Data []byte
+	// After, when set, runs in its own goroutine once the response has
+	// been sent (or could not be), with the association the request came
+	// on, which may since have ended. The Storage Commitment SCP sends its
+	// N-EVENT-REPORT from here (PS3.4 J.3.3).
+	After func(a *Association)
 }
 
 // NHandler handles the normalized operations (MPPS N-CREATE/N-SET,

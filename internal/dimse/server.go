@@ -798,5 +798,9 @@ func (d *dispatcher) normalized(ctx context.Context, a *Association, m *message)
 		body = bytesReader(res.Data)
 	}
 	a.log.Info("dimse: "+c.CommandField.String(), "sop_class", sopClass, "status", fmt.Sprintf("0x%04X", res.Status))
-	return a.respond(m.pc, rsp, body)
+	err = a.respond(m.pc, rsp, body)
+	if res.After != nil {
+		go res.After(a)
+	}
+	return err
 }

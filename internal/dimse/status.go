@@ -39,6 +39,7 @@ const (
 	StatusMistypedArgument            uint16 = 0x0212
 	StatusResourceLimitation          uint16 = 0x0213
 	StatusNoSuchAttribute             uint16 = 0x0105
+	StatusNoSuchActionType            uint16 = 0x0123
 )
 
 // StatusKind is the category of a status code.

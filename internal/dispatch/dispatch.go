@@ -53,7 +53,21 @@ type Options struct {
 	// time and when (internal/station), loaded at start so the
 	// mammography display-check rule survives a restart.
 	DisplayPasses func(ctx context.Context, since time.Time) (map[string]time.Time, error)
+	// Hold, when set, is asked before a complete study goes on the
+	// worklist (internal/priors: the patient's priors are being fetched
+	// from the facility's PACS, within a bounded wait).
+	Hold func(ctx context.Context, st *model.Study, p Patient) Hold
 }
+
+// Hold is what Options.Hold decides for a complete study.
+type Hold int
+
+// Hold decisions.
+const (
+	Proceed       Hold = iota // put it on the worklist now
+	Wait                      // not yet: ask again at a later tick or Complete
+	NotForReading             // never: e.g. a prior retrieved for another study
+)
 
 // Patient is what the archive knows of a study's patient and accession.
 type Patient struct {
@@ -465,6 +479,17 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 			return err
 		}
 		st.SOPClasses = classes
+		if s.opt.Hold != nil {
+			switch s.opt.Hold(ctx, st, patients[i]) {
+			case Wait:
+				continue
+			case NotForReading:
+				if err := s.setAside(ctx, st); err != nil {
+					s.log.Warn("set study aside", "err", err)
+				}
+				continue
+			}
+		}
 		if err := s.Admit(ctx, st); err != nil {
 			s.log.Warn("admit study", "err", err)
 		}
@@ -488,6 +513,16 @@ func (s *Service) Admit(ctx context.Context, st *model.Study) error {
 		return nil
 	}
 	_, err = s.apply(ctx, assign.StudyReady{Study: st}, "")
+	return err
+}
+
+// setAside records a study that is not reading work (status 'prior'), so
+// it is neither admitted nor looked at again.
+func (s *Service) setAside(ctx context.Context, st *model.Study) error {
+	doc, _ := json.Marshal(st)
+	now := db.Now(s.opt.Now())
+	_, err := s.db.Exec(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, note, created_at, updated_at) VALUES (?, ?, ?, 'prior', 'prior retrieved from the facility PACS', ?, ?)
+		ON CONFLICT (study_uid) DO NOTHING`, st.ID, st.FacilityID, string(doc), now, now)
 	return err
 }
 

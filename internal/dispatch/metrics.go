@@ -10,8 +10,9 @@ import (
 
 // Gauges counts worklist studies by status and the age of the oldest one
 // not yet leased, cluster-wide, from what the leader persisted (metrics).
+// Priors set aside (status prior) are not reading work.
 func Gauges(ctx context.Context, d *db.DB) (map[string]int, time.Duration, error) {
-	rows, err := d.Query(ctx, "SELECT status, COUNT(*), MIN(created_at) FROM read_item WHERE status <> 'done' GROUP BY status")
+	rows, err := d.Query(ctx, "SELECT status, COUNT(*), MIN(created_at) FROM read_item WHERE status NOT IN ('done', 'prior') GROUP BY status")
 	if err != nil {
 		return nil, 0, fmt.Errorf("worklist gauges: %w", err)
 	}

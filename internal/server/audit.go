@@ -116,6 +116,8 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 		return audit.PatientRecord, audit.Read, "hl7-message", true
 	case strings.HasSuffix(p, "/break-glass"):
 		return audit.SecurityAlert, audit.Execute, "study", true
+	case strings.HasPrefix(p, "/api/studies/") && strings.HasSuffix(p, "/priors"): // the priors fetched for a study
+		return audit.InstancesAccessed, audit.Read, "priors", true
 	case strings.HasPrefix(p, "/api/studies/"): // key images and annotations
 		if read {
 			return audit.InstancesAccessed, audit.Read, "key-image", true

@@ -42,6 +42,7 @@ import (
 	"lightbox/internal/notify"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
+	"lightbox/internal/priors"
 	"lightbox/internal/query"
 	"lightbox/internal/report"
 	"lightbox/internal/scope"
@@ -211,6 +212,7 @@ type Server struct {
 	Storage  *Storage
 	Auth     *auth.Service
 	Dispatch *dispatch.Service
+	Priors   *priors.Service // priors from the facility PACS (internal/priors)
 	Orders   *order.Service
 	Query    *query.Engine
 	Audit    *audit.Logger
@@ -335,6 +337,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 			return nil, err
 		}
 	}
+	s.buildPriors(&dopt)
 	s.Dispatch = dispatch.New(st.DB, dopt)
 	m.Watch(metrics.Sources{
 		DB:           st.DB.W,
@@ -347,6 +350,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	if err = s.Dispatch.Start(ctx); err != nil {
 		return nil, err
 	}
+	s.Priors.Start()
 	if err = s.buildReading(); err != nil {
 		return nil, err
 	}
@@ -694,6 +698,7 @@ func (s *Server) Run(ctx context.Context) error {
 		atna.Stop()
 	}
 	s.stopBg()
+	s.Priors.Stop()
 	s.Dispatch.Close()
 	s.auditor.record(context.Background(), audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStop))
 	if err := s.Storage.Close(); err != nil {
