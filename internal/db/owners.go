@@ -59,6 +59,9 @@ var TableOwners = map[string]string{
 	"station_check":       "station",
 	"key_image":           "keyimage",
 	"break_glass":         "breakglass",
+	"legal_hold":          "retention",
+	"retention_timer":     "retention",
+	"blob_delete":         "archive",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the
