@@ -25,7 +25,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 type fixture struct {
@@ -172,8 +172,8 @@ func TestRetentionRun(t *testing.T) {
 		gone := []string{}
 		studyA, studyB, studyC, studyD, studyE, studyF := uid("2.25.1"), uid("2.25.2"), uid("2.25.3"), uid("2.25.4"), uid("2.25.5"), uid("2.25.6")
 		gone = append(gone, f.store(t, fa, studyA, "P1", old), f.store(t, fa, studyA, "P1", old)) // expired
-		heldPatient := f.store(t, fa, studyB, "P2", old)                                             // patient on hold
-		heldStudy := f.store(t, fa, studyC, "P3", old)                                               // study on hold
+		heldPatient := f.store(t, fa, studyB, "P2", old)                                          // patient on hold
+		heldStudy := f.store(t, fa, studyC, "P3", old)                                            // study on hold
 		kept := []string{f.store(t, fa, studyD, "P4", recent), f.store(t, fb, studyF, "P6", "20000101")}
 		// No study date: by receipt. One instance received 10 years ago, one today.
 		f.clock.Set(now.AddDate(-10, 0, 0))
