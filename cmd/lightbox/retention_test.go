@@ -30,7 +30,9 @@ func TestRetentionCLIAndAPI(t *testing.T) {
 	}
 	var dry struct {
 		Studies, Instances int
-		Items              []struct{ StudyUID string `json:"study_uid"` }
+		Items              []struct {
+			StudyUID string `json:"study_uid"`
+		}
 	}
 	out, e, code := run(t, "retention", "run", "--data", data, "--dry-run", "--json")
 	if code != 0 || json.Unmarshal([]byte(out), &dry) != nil {
