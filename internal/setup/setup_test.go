@@ -218,3 +218,40 @@ func TestProtocolLibrary(t *testing.T) {
 		}
 	})
 }
+
+// A facility's retention period is a set-up change: validated, audited.
+func TestSetRetention(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(d)
+		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
+			t.Fatal(err)
+		}
+		before := auditCount(t, d, "facility")
+		if err := s.SetRetention(ctx, admin, "SGH", 7); err != nil {
+			t.Fatal(err)
+		}
+		if auditCount(t, d, "facility") != before+1 {
+			t.Error("retention change not audited")
+		}
+		if ys, err := facility.RetentionYears(ctx, d); err != nil || ys["SGH"] != 7 {
+			t.Errorf("retention = %v, %v", ys, err)
+		}
+		for _, tc := range []struct {
+			id    string
+			years int
+			code  string
+		}{{"SGH", -1, CodeInvalid}, {"SGH", 101, CodeInvalid}, {"NOPE", 5, CodeUnknownFacility}} {
+			if err := s.SetRetention(ctx, admin, tc.id, tc.years); CodeOf(err) != tc.code {
+				t.Errorf("SetRetention(%s, %d) = %v, want %s", tc.id, tc.years, err, tc.code)
+			}
+		}
+		// A facility saved again keeps its retention.
+		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George's", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
+			t.Fatal(err)
+		}
+		if ys, _ := facility.RetentionYears(ctx, d); ys["SGH"] != 7 {
+			t.Errorf("retention after PutFacility = %d", ys["SGH"])
+		}
+	})
+}
