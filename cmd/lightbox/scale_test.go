@@ -72,6 +72,11 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 		_ = os.MkdirAll(dataDir(i), 0o750)
 		_ = os.WriteFile(filepath.Join(dataDir(i), "secret.key"), key, 0o600)
 	}
+	// A retention period (far beyond the demo's studies) puts the retention
+	// timer to work: one of the nodes runs its period, once.
+	if _, e, code := run(t, "retention", "set", "--data", dataDir(1), "--db", pg, "--facility", "SGH", "--years", "50"); code != 0 {
+		t.Fatalf("retention set: %s", e)
+	}
 	n2 := startServerEnv(t, env, append([]string{"serve"}, common(2)...)...)
 	n3 := startServerEnv(t, env, append([]string{"serve"}, common(3)...)...)
 	nodes := []*server{n1, n2, n3}

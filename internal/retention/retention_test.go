@@ -328,6 +328,10 @@ func TestRetentionTimerOncePerPeriod(t *testing.T) {
 	each(t, func(t *testing.T, f *fixture) {
 		ctx := context.Background()
 		const nodes = 4
+		if ok, err := f.svc.Tick(ctx, "node0", 24*time.Hour); ok || err != nil {
+			t.Fatalf("ran with no facility under a retention period: %t %v", ok, err)
+		}
+		f.facilities(t, map[string]int{uid("FA"): 5})
 		ran := func() int {
 			var wg sync.WaitGroup
 			var n atomic.Int32

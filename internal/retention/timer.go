@@ -6,6 +6,7 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
+	"lightbox/internal/facility"
 )
 
 const timerName = "retention"
@@ -32,11 +33,16 @@ func (s *Service) claim(ctx context.Context, node string, every time.Duration) (
 }
 
 // Tick is one step of the timer: it drains the blob-deletion queue (any
-// node may: entries are claimed), and runs retention when this node wins
-// the due period. It reports whether it ran.
+// node may: entries are claimed), and runs retention when some facility has
+// a retention period and this node wins the due period. It reports whether
+// it ran.
 func (s *Service) Tick(ctx context.Context, node string, every time.Duration) (bool, error) {
 	if _, err := s.Drain(ctx); err != nil {
 		return false, err
+	}
+	years, err := facility.RetentionYears(ctx, s.DB)
+	if err != nil || len(years) == 0 {
+		return false, err // nothing to apply: no run, no audit record
 	}
 	won, err := s.claim(ctx, node, every)
 	if err != nil || !won {
