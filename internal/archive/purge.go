@@ -209,6 +209,13 @@ func (a *Archive) DeleteQueued(ctx context.Context, limit int) (n, handled int, 
 				return n, handled, fmt.Errorf("blob queue: delete: %w", err)
 			}
 			n++
+			// The same bytes stored again between the check and the delete
+			// (a window of one round trip) would leave a row without its
+			// blob: say so, so the sender can be asked to send it again
+			// (lightbox check lists it too).
+			if again, err := a.references(ctx, key); err == nil && again > 0 {
+				a.log.Error("blob queue: a blob was deleted while the same content was stored again; re-send it (lightbox check lists it)", "blob", key)
+			}
 		}
 		if _, err := a.db.Exec(ctx, `DELETE FROM blob_delete WHERE blob_key = ?`, key); err != nil {
 			return n, handled, fmt.Errorf("blob queue: %w", err)
