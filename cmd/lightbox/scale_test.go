@@ -72,6 +72,11 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 		_ = os.MkdirAll(dataDir(i), 0o750)
 		_ = os.WriteFile(filepath.Join(dataDir(i), "secret.key"), key, 0o600)
 	}
+	// A retention period (far beyond the demo's studies) puts the retention
+	// timer to work: one of the nodes runs its period, once.
+	if _, e, code := run(t, "retention", "set", "--data", dataDir(1), "--db", pg, "--facility", "SGH", "--years", "50"); code != 0 {
+		t.Fatalf("retention set: %s", e)
+	}
 	n2 := startServerEnv(t, env, append([]string{"serve"}, common(2)...)...)
 	n3 := startServerEnv(t, env, append([]string{"serve"}, common(3)...)...)
 	nodes := []*server{n1, n2, n3}
@@ -227,6 +232,9 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	for _, n := range []*server{n2, n3} {
 		if at, ok := leadsSince(n); ok {
 			t.Logf("a new leader %v after the kill", at.Sub(killedAt).Round(time.Millisecond))
+			if at.Sub(killedAt) > 30*time.Second {
+				t.Errorf("the engine and its timers were taken over %v after the kill (want within 30 s)", at.Sub(killedAt))
+			}
 		}
 	}
 	if leads(n2) && leads(n3) {
@@ -290,24 +298,95 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	if code, _ := n3.get(t, "/metrics"); code != http.StatusUnauthorized {
 		t.Errorf("/metrics without a token: %d", code)
 	}
-	mreq, _ := http.NewRequest("GET", "http://"+n2.http+"/metrics", nil)
-	mreq.Header.Set("Authorization", "Bearer "+tok("admin"))
-	mresp, err := http.DefaultClient.Do(mreq)
-	if err != nil {
-		t.Fatal(err)
+	adminTok := tok("admin")
+	scrape := func(n *server) string {
+		mreq, _ := http.NewRequest("GET", "http://"+n.http+"/metrics", nil)
+		mreq.Header.Set("Authorization", "Bearer "+adminTok)
+		mresp, err := http.DefaultClient.Do(mreq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(mresp.Body)
+		mresp.Body.Close()
+		if mresp.StatusCode != 200 {
+			t.Errorf("/metrics with an administrator's token: %d", mresp.StatusCode)
+		}
+		return string(body)
 	}
-	body, _ := io.ReadAll(mresp.Body)
-	mresp.Body.Close()
+	body := scrape(n2)
 	for _, want := range []string{`lightbox_blob_op_seconds_count{op="commit"}`, "lightbox_engine_leader", `lightbox_worklist_studies{status="leased"}`,
 		"lightbox_outbox_pending", "lightbox_critical_loops_open", "go_sql_open_connections"} {
-		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %s (status %d)", want, mresp.StatusCode)
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	assertTimersOnce(t, check, scrape, n2, n3)
 	stopHB()
 	resp.Body.Close() // the SSE stream would hold node 3's graceful shutdown
 	n2.stop(t)
 	n3.stop(t)
+}
+
+// assertTimersOnce checks, after the leader's death, that the cluster's
+// timers fired once: the engine's (lease expiry, presence, quiet studies;
+// heartbeats are forwarded to it) decided on the one surviving leader only
+// (a follower's decision counter stays 0), no lease was granted or expired
+// twice, and the retention timer ran once for the three nodes. Critical-
+// result escalation and outbox delivery claim each firing in the database;
+// TestTwoSchedulersFireOnce (internal/critical) and
+// TestRestartAndTwoDeliverers (internal/outbox) show it on PostgreSQL.
+func assertTimersOnce(t *testing.T, check *db.DB, scrape func(*server) string, survivors ...*server) {
+	t.Helper()
+	deciders := 0
+	for _, n := range survivors {
+		decisions := 0.0
+		for _, line := range strings.Split(scrape(n), "\n") {
+			if strings.HasPrefix(line, "lightbox_assignment_decisions_total{") {
+				var v float64
+				if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err == nil {
+					decisions += v
+				}
+			}
+		}
+		if decisions > 0 {
+			deciders++
+			if !leads(n) {
+				t.Errorf("a node that does not lead decided %v times", decisions)
+			}
+		}
+	}
+	if deciders != 1 {
+		t.Errorf("%d surviving nodes ran the engine's decisions, want exactly 1", deciders)
+	}
+	ctx := context.Background()
+	// A lease granted twice with no unassign between would be two engines
+	// (or a restored lease decided again).
+	rows, err := check.Query(ctx, `SELECT study_uid, kind, reader_id, code, at FROM assignment_event WHERE kind IN ('assign', 'unassign', 'done') ORDER BY study_uid, pk`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := map[string]string{}
+	for rows.Next() {
+		var st, kind, reader, code, at string
+		_ = rows.Scan(&st, &kind, &reader, &code, &at)
+		switch kind {
+		case "assign":
+			if holder[st] != "" {
+				t.Errorf("study %s assigned to %s at %s while %s held its lease", st, reader, at, holder[st])
+			}
+			holder[st] = reader
+		default:
+			holder[st] = ""
+		}
+	}
+	rows.Close()
+	var runs int
+	if err := check.QueryRow(ctx, `SELECT COUNT(*) FROM audit_event WHERE user_id = 'retention-timer' AND detail LIKE 'retention run%'`).Scan(&runs); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 {
+		t.Errorf("the retention timer ran %d times for three nodes in one period, want 1", runs)
+	}
 }
 
 // waitUntil polls cond; the bound stops a broken test and asserts no speed.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"testing"
 
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 )
 
@@ -41,22 +42,23 @@ func TestStore(t *testing.T) {
 }
 
 func TestAllowCIDRs(t *testing.T) {
-	d := dbtest.SQLite(t)
-	s := Store{DB: d}
-	ctx := context.Background()
-	if err := s.Put(ctx, Entity{Title: "LOCKED", Host: "h", Port: 104, AllowCIDRs: []string{"10.1.0.0/16", "192.168.5.7/32"}}); err != nil {
-		t.Fatal(err)
-	}
-	e, _ := s.Get(ctx, "LOCKED")
-	for ip, want := range map[string]bool{"10.1.2.3": true, "192.168.5.7": true, "10.2.0.1": false, "127.0.0.1": false} {
-		if got := e.Allows(net.ParseIP(ip)); got != want {
-			t.Errorf("%s: %v", ip, got)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := Store{DB: d}
+		ctx := context.Background()
+		if err := s.Put(ctx, Entity{Title: "LOCKED", Host: "h", Port: 104, AllowCIDRs: []string{"10.1.0.0/16", "192.168.5.7/32"}}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !(Entity{}).Allows(nil) {
-		t.Error("no allowlist must allow all")
-	}
-	if err := s.Put(ctx, Entity{Title: "BAD", Host: "h", Port: 1, AllowCIDRs: []string{"ten"}}); err == nil {
-		t.Error("bad CIDR accepted")
-	}
+		e, _ := s.Get(ctx, "LOCKED")
+		for ip, want := range map[string]bool{"10.1.2.3": true, "192.168.5.7": true, "10.2.0.1": false, "127.0.0.1": false} {
+			if got := e.Allows(net.ParseIP(ip)); got != want {
+				t.Errorf("%s: %v", ip, got)
+			}
+		}
+		if !(Entity{}).Allows(nil) {
+			t.Error("no allowlist must allow all")
+		}
+		if err := s.Put(ctx, Entity{Title: "BAD", Host: "h", Port: 1, AllowCIDRs: []string{"ten"}}); err == nil {
+			t.Error("bad CIDR accepted")
+		}
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"lightbox/internal/model"
 	"lightbox/internal/notify"
 	"lightbox/internal/order"
+	"lightbox/internal/retention"
 	"lightbox/internal/roster"
 	"lightbox/internal/setup"
 )
@@ -34,6 +35,7 @@ type API struct {
 	glass     *breakglass.Store
 	rvu       *model.RVUTable
 	archive   *archive.Archive
+	retention *retention.Service
 	principal principalFunc
 	log       *slog.Logger
 	now       func() time.Time
@@ -53,6 +55,8 @@ type Options struct {
 	Notify *notify.Service
 	// BreakGlass grants readers emergency access (nil leaves the route out).
 	BreakGlass *breakglass.Store
+	// Retention runs retention and keeps legal holds (nil leaves the routes out).
+	Retention *retention.Service
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -73,7 +77,7 @@ func New(o Options) *API {
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, retention: o.Retention, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -127,6 +131,7 @@ func (a *API) Register(mux Mux) {
 	a.registerKeyImages(mux)
 	a.registerBreakGlass(mux)
 	a.registerPriors(mux)
+	a.registerRetention(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

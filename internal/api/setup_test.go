@@ -9,6 +9,7 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/order"
 	"lightbox/internal/setup"
@@ -17,87 +18,88 @@ import (
 // Every set-up operation through the JSON API, with its validation errors
 // and their stable codes.
 func TestSetupRoutes(t *testing.T) {
-	d := dbtest.SQLite(t)
-	a := New(Options{DB: d, Orders: &order.Service{DB: d}, Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}},
-		Principal: func(r *http.Request) (*auth.Principal, error) {
-			role := auth.Role(r.Header.Get("X-Test-Role"))
-			return &auth.Principal{Username: "u-" + string(role), Role: role, All: role == auth.Admin || role == auth.Coordinator}, nil
-		}})
-	mux := http.NewServeMux()
-	a.Register(mux)
-	type step struct {
-		role, method, path, ctype, body string
-		status                          int
-		code, contains                  string
-	}
-	admin, coord := string(auth.Admin), string(auth.Coordinator)
-	js := "application/json"
-	for _, s := range []step{
-		{admin, "PUT", "/api/facilities/NWH", js, `{"name":"Northwest","state":"OR","timezone":"America/Los_Angeles","contract":{"read_type":"final"}}`, 200, "", ""},
-		{admin, "PUT", "/api/facilities/BAD", js, `{"name":"Bad","state":"ZZ","timezone":"UTC"}`, 422, "invalid", "state"},
-		{admin, "PUT", "/api/facilities/BAD", js, `{"name":"Bad","state":"TX","timezone":"Mars/Base"}`, 422, "invalid", "timezone"},
-		{admin, "PUT", "/api/facilities/BAD", js, `{"name":"Bad","state":"TX","timezone":"UTC","contract":{"read_type":"sometimes"}}`, 422, "invalid", "read type"},
-		{admin, "PUT", "/api/facilities/X", js, `{"name":`, 400, "format", ""},
-		{coord, "PUT", "/api/facilities/NWH", js, `{"name":"N","state":"OR","timezone":"UTC"}`, 403, "", ""},
-		{admin, "POST", "/api/facilities/import", "text/csv", "id,name,state,timezone,issuer_of_patient_id,read_type,medicare\nF1,One,TX,America/Chicago,,final,true\nF2,Two,XX,America/Chicago,,,\n", 200, "", `"accepted": 1`},
-		{admin, "POST", "/api/facilities/import", "text/csv", "wrong,header\n", 400, "format", ""},
-		{admin, "POST", "/api/facilities/import", "text/plain", "x", 415, "format", ""},
-		{admin, "GET", "/api/facilities/export?format=csv", "", "", 200, "", "F1,One,TX,America/Chicago,,final,true"},
-		{admin, "PUT", "/api/facilities/NWH/contract", js, `{"read_type":"prelim-only"}`, 200, "", ""},
-		{admin, "PUT", "/api/facilities/NOPE/contract", js, `{"read_type":"final"}`, 404, "not_found", ""},
-		{admin, "PUT", "/api/facilities/NWH/endpoints/hl7", js, `{"address":"127.0.0.1:1"}`, 200, "", ""},
-		{admin, "PUT", "/api/facilities/NWH/endpoints/hl7", js, `{"address":"no-port"}`, 422, "invalid", "address"},
-		{admin, "PUT", "/api/facilities/NWH/endpoints/smtp", js, `{"address":"x:1"}`, 422, "invalid", "kind"},
-		{admin, "PUT", "/api/facilities/NOPE/endpoints/hl7", js, `{"address":"127.0.0.1:1"}`, 422, "unknown_facility", ""},
-		{admin, "PUT", "/api/facilities/NWH/endpoints/fhir", js, `{"address":"https://fhir.example.org/r4","auth":"Bearer s3cret"}`, 200, "", ""},
-		{admin, "GET", "/api/facilities/NWH/endpoints", "", "", 200, "", `"auth": "(set)"`},
-		{admin, "POST", "/api/facilities/NWH/endpoints/hl7/test", "", "", 200, "", `"ok": false`},
-		{admin, "POST", "/api/facilities/F1/endpoints/hl7/test", "", "", 404, "not_found", ""},
-		{admin, "DELETE", "/api/facilities/NWH/endpoints/fhir", "", "", 200, "", ""},
-		{admin, "DELETE", "/api/facilities/NWH/endpoints/fhir", "", "", 404, "not_found", ""},
-		{admin, "PUT", "/api/aes/NWH_CT1", js, `{"host":"10.0.0.5","port":104,"facility_id":"NWH"}`, 200, "", ""},
-		{admin, "PUT", "/api/aes/GHOST", js, `{"host":"10.0.0.5","port":104,"facility_id":"NOPE"}`, 422, "unknown_facility", ""},
-		{admin, "PUT", "/api/facilities/NWH/protocols", js, `[{"code":"CTH","text":"CT head"}]`, 200, "", ""},
-		{admin, "PUT", "/api/facilities/NOPE/protocols", js, `[{"code":"CTH","text":"CT head"}]`, 404, "not_found", ""},
-		{coord, "PUT", "/api/readers/dr.a", js, `{"name":"Dr A","location":{"country":"US","state":"OR"},"time_zone":"America/Los_Angeles","modalities":["CT"],
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := New(Options{DB: d, Orders: &order.Service{DB: d}, Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}},
+			Principal: func(r *http.Request) (*auth.Principal, error) {
+				role := auth.Role(r.Header.Get("X-Test-Role"))
+				return &auth.Principal{Username: "u-" + string(role), Role: role, All: role == auth.Admin || role == auth.Coordinator}, nil
+			}})
+		mux := http.NewServeMux()
+		a.Register(mux)
+		type step struct {
+			role, method, path, ctype, body string
+			status                          int
+			code, contains                  string
+		}
+		admin, coord := string(auth.Admin), string(auth.Coordinator)
+		js := "application/json"
+		for _, s := range []step{
+			{admin, "PUT", "/api/facilities/NWH", js, `{"name":"Northwest","state":"OR","timezone":"America/Los_Angeles","contract":{"read_type":"final"}}`, 200, "", ""},
+			{admin, "PUT", "/api/facilities/BAD", js, `{"name":"Bad","state":"ZZ","timezone":"UTC"}`, 422, "invalid", "state"},
+			{admin, "PUT", "/api/facilities/BAD", js, `{"name":"Bad","state":"TX","timezone":"Mars/Base"}`, 422, "invalid", "timezone"},
+			{admin, "PUT", "/api/facilities/BAD", js, `{"name":"Bad","state":"TX","timezone":"UTC","contract":{"read_type":"sometimes"}}`, 422, "invalid", "read type"},
+			{admin, "PUT", "/api/facilities/X", js, `{"name":`, 400, "format", ""},
+			{coord, "PUT", "/api/facilities/NWH", js, `{"name":"N","state":"OR","timezone":"UTC"}`, 403, "", ""},
+			{admin, "POST", "/api/facilities/import", "text/csv", "id,name,state,timezone,issuer_of_patient_id,read_type,medicare\nF1,One,TX,America/Chicago,,final,true\nF2,Two,XX,America/Chicago,,,\n", 200, "", `"accepted": 1`},
+			{admin, "POST", "/api/facilities/import", "text/csv", "wrong,header\n", 400, "format", ""},
+			{admin, "POST", "/api/facilities/import", "text/plain", "x", 415, "format", ""},
+			{admin, "GET", "/api/facilities/export?format=csv", "", "", 200, "", "F1,One,TX,America/Chicago,,final,true"},
+			{admin, "PUT", "/api/facilities/NWH/contract", js, `{"read_type":"prelim-only"}`, 200, "", ""},
+			{admin, "PUT", "/api/facilities/NOPE/contract", js, `{"read_type":"final"}`, 404, "not_found", ""},
+			{admin, "PUT", "/api/facilities/NWH/endpoints/hl7", js, `{"address":"127.0.0.1:1"}`, 200, "", ""},
+			{admin, "PUT", "/api/facilities/NWH/endpoints/hl7", js, `{"address":"no-port"}`, 422, "invalid", "address"},
+			{admin, "PUT", "/api/facilities/NWH/endpoints/smtp", js, `{"address":"x:1"}`, 422, "invalid", "kind"},
+			{admin, "PUT", "/api/facilities/NOPE/endpoints/hl7", js, `{"address":"127.0.0.1:1"}`, 422, "unknown_facility", ""},
+			{admin, "PUT", "/api/facilities/NWH/endpoints/fhir", js, `{"address":"https://fhir.example.org/r4","auth":"Bearer s3cret"}`, 200, "", ""},
+			{admin, "GET", "/api/facilities/NWH/endpoints", "", "", 200, "", `"auth": "(set)"`},
+			{admin, "POST", "/api/facilities/NWH/endpoints/hl7/test", "", "", 200, "", `"ok": false`},
+			{admin, "POST", "/api/facilities/F1/endpoints/hl7/test", "", "", 404, "not_found", ""},
+			{admin, "DELETE", "/api/facilities/NWH/endpoints/fhir", "", "", 200, "", ""},
+			{admin, "DELETE", "/api/facilities/NWH/endpoints/fhir", "", "", 404, "not_found", ""},
+			{admin, "PUT", "/api/aes/NWH_CT1", js, `{"host":"10.0.0.5","port":104,"facility_id":"NWH"}`, 200, "", ""},
+			{admin, "PUT", "/api/aes/GHOST", js, `{"host":"10.0.0.5","port":104,"facility_id":"NOPE"}`, 422, "unknown_facility", ""},
+			{admin, "PUT", "/api/facilities/NWH/protocols", js, `[{"code":"CTH","text":"CT head"}]`, 200, "", ""},
+			{admin, "PUT", "/api/facilities/NOPE/protocols", js, `[{"code":"CTH","text":"CT head"}]`, 404, "not_found", ""},
+			{coord, "PUT", "/api/readers/dr.a", js, `{"name":"Dr A","location":{"country":"US","state":"OR"},"time_zone":"America/Los_Angeles","modalities":["CT"],
 			"licenses":[{"state":"OR","number":"1","status":"active","expires":"2030-01-01"}],"privileges":[{"facility":"NWH","basis":"direct","expires":"2030-01-01"}]}`, 200, "", ""},
-		{coord, "PUT", "/api/readers/dr.b", js, `{"location":{"country":"US"},"privileges":[{"facility":"NOPE","basis":"direct"}]}`, 422, "unknown_facility", "privileges[0].facility"},
-		{coord, "PUT", "/api/readers/dr.b", js, `{"location":{"country":"US"},"licenses":[{"state":"QQ","number":"1"}]}`, 422, "invalid", "licenses[0].state"},
-		{coord, "POST", "/api/readers/import?kind=readers", "text/csv", "id,name,country,state,timezone,modalities,subspecialties,workstation,mqsa,rvu_target_per_hour\ndr.c,Dr C,US,OR,America/Los_Angeles,CT,,3MP,false,9\ndr.d,,,OR,UTC,CT,,3MP,false,9\n", 200, "", `"accepted": 1`},
-		{coord, "POST", "/api/readers/import", "text/csv", "reader_id,kind,state_or_facility,number,status,expires,scope_modalities,mammography\ndr.c,privilege,NWH,,direct,2030-01-01,,false\ndr.c,privilege,NOPE,,direct,2030-01-01,,false\n", 200, "", `"code": "unknown_facility"`},
-		{coord, "GET", "/api/readers/export?format=readers-csv", "", "", 200, "", "dr.c,Dr C,US,OR"},
-		{coord, "PUT", "/api/readers/dr.a/shifts", js, `[{"type":"nighthawk","days":[1,2,3,4,5],"start":"22:00","end":"08:00"}]`, 200, "", ""},
-		{coord, "PUT", "/api/readers/dr.a/shifts", js, `[{"type":"graveyard","start":"22:00","end":"08:00"}]`, 422, "invalid", "shifts[0].type"},
-		{coord, "PUT", "/api/readers/nobody/shifts", js, `[]`, 422, "unknown_reader", ""},
-		{coord, "POST", "/api/readers/dr.a/blocks", js, `{"type":"swing","start":"2026-12-24T22:00:00Z","end":"2026-12-25T06:00:00Z"}`, 200, "", ""},
-		{coord, "POST", "/api/readers/dr.a/blocks", js, `{"start":"2026-12-24T22:00:00Z","end":"2026-12-24T21:00:00Z"}`, 422, "invalid", ""},
-		{coord, "POST", "/api/shifts/import", "text/csv", "reader_id,type,days,start,end\ndr.c,dayhawk,mon-fri,08:00,16:00\nnobody,dayhawk,,08:00,16:00\n", 200, "", `"code": "unknown_reader"`},
-		{coord, "GET", "/api/shifts/export", "", "", 200, "", "dr.c,dayhawk,mon tue wed thu fri,08:00,16:00"},
-		{coord, "GET", "/api/readers/dr.a/shifts", "", "", 200, "", `"type": "nighthawk"`},
-		{coord, "GET", "/api/coverage/gaps?facility=NWH&hours=24&from=2026-12-08T00:00:00Z", "", "", 200, "", `"facility_id": "NWH"`},
-		{coord, "GET", "/api/dashboard/volume?from=2026-12-01&to=2026-12-07", "", "", 200, "", `"rows": []`},
-		{coord, "GET", "/api/dashboard/volume?from=2026-12-07&to=2026-12-01", "", "", 400, "", ""},
-		{coord, "DELETE", "/api/readers/nobody", "", "", 404, "not_found", ""},
-		{coord, "DELETE", "/api/readers/dr.c", "", "", 200, "", ""},
-	} {
-		req := httptest.NewRequest(s.method, s.path, strings.NewReader(s.body))
-		req.Header.Set("X-Test-Role", s.role)
-		if s.ctype != "" {
-			req.Header.Set("Content-Type", s.ctype)
+			{coord, "PUT", "/api/readers/dr.b", js, `{"location":{"country":"US"},"privileges":[{"facility":"NOPE","basis":"direct"}]}`, 422, "unknown_facility", "privileges[0].facility"},
+			{coord, "PUT", "/api/readers/dr.b", js, `{"location":{"country":"US"},"licenses":[{"state":"QQ","number":"1"}]}`, 422, "invalid", "licenses[0].state"},
+			{coord, "POST", "/api/readers/import?kind=readers", "text/csv", "id,name,country,state,timezone,modalities,subspecialties,workstation,mqsa,rvu_target_per_hour\ndr.c,Dr C,US,OR,America/Los_Angeles,CT,,3MP,false,9\ndr.d,,,OR,UTC,CT,,3MP,false,9\n", 200, "", `"accepted": 1`},
+			{coord, "POST", "/api/readers/import", "text/csv", "reader_id,kind,state_or_facility,number,status,expires,scope_modalities,mammography\ndr.c,privilege,NWH,,direct,2030-01-01,,false\ndr.c,privilege,NOPE,,direct,2030-01-01,,false\n", 200, "", `"code": "unknown_facility"`},
+			{coord, "GET", "/api/readers/export?format=readers-csv", "", "", 200, "", "dr.c,Dr C,US,OR"},
+			{coord, "PUT", "/api/readers/dr.a/shifts", js, `[{"type":"nighthawk","days":[1,2,3,4,5],"start":"22:00","end":"08:00"}]`, 200, "", ""},
+			{coord, "PUT", "/api/readers/dr.a/shifts", js, `[{"type":"graveyard","start":"22:00","end":"08:00"}]`, 422, "invalid", "shifts[0].type"},
+			{coord, "PUT", "/api/readers/nobody/shifts", js, `[]`, 422, "unknown_reader", ""},
+			{coord, "POST", "/api/readers/dr.a/blocks", js, `{"type":"swing","start":"2026-12-24T22:00:00Z","end":"2026-12-25T06:00:00Z"}`, 200, "", ""},
+			{coord, "POST", "/api/readers/dr.a/blocks", js, `{"start":"2026-12-24T22:00:00Z","end":"2026-12-24T21:00:00Z"}`, 422, "invalid", ""},
+			{coord, "POST", "/api/shifts/import", "text/csv", "reader_id,type,days,start,end\ndr.c,dayhawk,mon-fri,08:00,16:00\nnobody,dayhawk,,08:00,16:00\n", 200, "", `"code": "unknown_reader"`},
+			{coord, "GET", "/api/shifts/export", "", "", 200, "", "dr.c,dayhawk,mon tue wed thu fri,08:00,16:00"},
+			{coord, "GET", "/api/readers/dr.a/shifts", "", "", 200, "", `"type": "nighthawk"`},
+			{coord, "GET", "/api/coverage/gaps?facility=NWH&hours=24&from=2026-12-08T00:00:00Z", "", "", 200, "", `"facility_id": "NWH"`},
+			{coord, "GET", "/api/dashboard/volume?from=2026-12-01&to=2026-12-07", "", "", 200, "", `"rows": []`},
+			{coord, "GET", "/api/dashboard/volume?from=2026-12-07&to=2026-12-01", "", "", 400, "", ""},
+			{coord, "DELETE", "/api/readers/nobody", "", "", 404, "not_found", ""},
+			{coord, "DELETE", "/api/readers/dr.c", "", "", 200, "", ""},
+		} {
+			req := httptest.NewRequest(s.method, s.path, strings.NewReader(s.body))
+			req.Header.Set("X-Test-Role", s.role)
+			if s.ctype != "" {
+				req.Header.Set("Content-Type", s.ctype)
+			}
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			// Responses are compact JSON; the cases are written readably.
+			body := rec.Body.String()
+			s.contains = strings.ReplaceAll(s.contains, `": `, `":`)
+			var e struct{ Code, Field string }
+			_ = json.Unmarshal(rec.Body.Bytes(), &e)
+			if rec.Code != s.status || (s.code != "" && e.Code != s.code) || (s.contains != "" && !strings.Contains(body, s.contains) && !strings.Contains(e.Field, s.contains)) {
+				t.Errorf("%s %s as %s: %d %s, want %d code %q containing %q", s.method, s.path, s.role, rec.Code, body, s.status, s.code, s.contains)
+			}
 		}
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, req)
-		// Responses are compact JSON; the cases are written readably.
-		body := rec.Body.String()
-		s.contains = strings.ReplaceAll(s.contains, `": `, `":`)
-		var e struct{ Code, Field string }
-		_ = json.Unmarshal(rec.Body.Bytes(), &e)
-		if rec.Code != s.status || (s.code != "" && e.Code != s.code) || (s.contains != "" && !strings.Contains(body, s.contains) && !strings.Contains(e.Field, s.contains)) {
-			t.Errorf("%s %s as %s: %d %s, want %d code %q containing %q", s.method, s.path, s.role, rec.Code, body, s.status, s.code, s.contains)
+		var n int
+		if err := d.QueryRow(t.Context(), "SELECT COUNT(*) FROM audit_event WHERE event_id = '110113'").Scan(&n); err != nil || n < 15 {
+			t.Fatalf("%d set-up changes audited (%v)", n, err)
 		}
-	}
-	var n int
-	if err := d.QueryRow(t.Context(), "SELECT COUNT(*) FROM audit_event WHERE event_id = '110113'").Scan(&n); err != nil || n < 15 {
-		t.Fatalf("%d set-up changes audited (%v)", n, err)
-	}
+	})
 }

@@ -65,14 +65,8 @@ func newFixture(t *testing.T, d *db.DB, policy DuplicatePolicy) *fixture {
 	return &fixture{a: a, db: d, root: root, blobs: b}
 }
 
-func forEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) { fn(t, d) })
-	}
-}
-
 func TestStoreAndDuplicates(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		data := part10(t, testInstance("1.2.1", "1.2.1.1", "1.2.1.1.1", "P1", "", 8))
@@ -117,7 +111,7 @@ func TestStoreAndDuplicates(t *testing.T) {
 }
 
 func TestDuplicatePolicies(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		for _, p := range []DuplicatePolicy{Replace, Reject} {
 			t.Run(string(p), func(t *testing.T) {
 				ctx := context.Background()
@@ -148,7 +142,7 @@ func TestDuplicatePolicies(t *testing.T) {
 
 // Two facilities' "12345" are two patients.
 func TestPatientsKeyedByIssuer(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		for i, fac := range []string{"FA", "FB"} {
@@ -164,7 +158,7 @@ func TestPatientsKeyedByIssuer(t *testing.T) {
 }
 
 func TestRejectsBadInputWithoutTrace(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		good := part10(t, testInstance("1.5", "1.5.1", "1.5.1.1", "P", "", 4))
@@ -205,7 +199,7 @@ func TestRejectsBadInputWithoutTrace(t *testing.T) {
 }
 
 func TestConcurrentStoresGroupCommit(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		const n = 200
@@ -241,36 +235,38 @@ func TestConcurrentStoresGroupCommit(t *testing.T) {
 }
 
 func TestStoreAfterCloseRefused(t *testing.T) {
-	d := dbtest.SQLite(t)
-	f := newFixture(t, d, KeepFirst)
-	f.a.Close()
-	_, err := f.a.Store(context.Background(), bytes.NewReader(nil), Source{})
-	if !errors.Is(err, ErrClosed) {
-		t.Fatalf("got %v", err)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d, KeepFirst)
+		f.a.Close()
+		_, err := f.a.Store(context.Background(), bytes.NewReader(nil), Source{})
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("got %v", err)
+		}
+	})
 }
 
 func TestStoreDatasetChecksCommand(t *testing.T) {
-	d := dbtest.SQLite(t)
-	f := newFixture(t, d, KeepFirst)
-	ds := testInstance("1.7", "1.7.1", "1.7.1.1", "P", "", 2)
-	var body bytes.Buffer
-	if err := dcm.WriteDataset(&body, ds, dcm.ImplicitVRLittleEndian); err != nil {
-		t.Fatal(err)
-	}
-	res, err := f.a.StoreDataset(context.Background(), bytes.NewReader(body.Bytes()), "1.2.840.10008.5.1.4.1.1.2", "1.7.1.1", dcm.ImplicitVRLittleEndian, Source{AETitle: "MOD1"})
-	if err != nil || res.TransferSyntax != dcm.ImplicitVRLittleEndian {
-		t.Fatalf("%+v %v", res, err)
-	}
-	_, err = f.a.StoreDataset(context.Background(), bytes.NewReader(body.Bytes()), "1.2.840.10008.5.1.4.1.1.2", "9.9.9", dcm.ImplicitVRLittleEndian, Source{})
-	var ie *InputError
-	if !errors.As(err, &ie) {
-		t.Fatalf("mismatch not reported: %v", err)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d, KeepFirst)
+		ds := testInstance("1.7", "1.7.1", "1.7.1.1", "P", "", 2)
+		var body bytes.Buffer
+		if err := dcm.WriteDataset(&body, ds, dcm.ImplicitVRLittleEndian); err != nil {
+			t.Fatal(err)
+		}
+		res, err := f.a.StoreDataset(context.Background(), bytes.NewReader(body.Bytes()), "1.2.840.10008.5.1.4.1.1.2", "1.7.1.1", dcm.ImplicitVRLittleEndian, Source{AETitle: "MOD1"})
+		if err != nil || res.TransferSyntax != dcm.ImplicitVRLittleEndian {
+			t.Fatalf("%+v %v", res, err)
+		}
+		_, err = f.a.StoreDataset(context.Background(), bytes.NewReader(body.Bytes()), "1.2.840.10008.5.1.4.1.1.2", "9.9.9", dcm.ImplicitVRLittleEndian, Source{})
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			t.Fatalf("mismatch not reported: %v", err)
+		}
+	})
 }
 
 func TestSourceCheckRefusesBeforeIndexing(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		if _, err := f.a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", "1.8.1.1", "P", "", 2))), Source{Facility: "FA"}); err != nil {

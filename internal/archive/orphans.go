@@ -40,6 +40,14 @@ func (a *Archive) referencedKeys(ctx context.Context) (map[string]bool, error) {
 	return keys, nil
 }
 
+// references counts the index rows naming a blob key.
+func (a *Archive) references(ctx context.Context, key string) (int, error) {
+	var refs int
+	err := a.db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM instance WHERE blob_key = ?) + (SELECT COUNT(*) FROM instance_duplicate WHERE blob_key = ?)
+		+ (SELECT COUNT(*) FROM instance_quarantine WHERE blob_key = ?)`, key, key, key).Scan(&refs)
+	return refs, err
+}
+
 // Orphans finds unreferenced blobs; those published less than grace ago
 // are only counted.
 func (a *Archive) Orphans(ctx context.Context, grace time.Duration) (*OrphanReport, error) {
@@ -74,9 +82,8 @@ func (a *Archive) Orphans(ctx context.Context, grace time.Duration) (*OrphanRepo
 func (a *Archive) RemoveOrphans(ctx context.Context, rep *OrphanReport) (int, error) {
 	n := 0
 	for _, key := range rep.Old {
-		var refs int
-		if err := a.db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM instance WHERE blob_key = ?) + (SELECT COUNT(*) FROM instance_duplicate WHERE blob_key = ?)
-			+ (SELECT COUNT(*) FROM instance_quarantine WHERE blob_key = ?)`, key, key, key).Scan(&refs); err != nil {
+		refs, err := a.references(ctx, key)
+		if err != nil {
 			return n, fmt.Errorf("remove orphans: %w", err)
 		}
 		if refs > 0 {

@@ -423,7 +423,7 @@ func cursor(t *testing.T, d *db.DB, name string) int64 {
 }
 
 func TestSyslogForwarding(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		serverTLS, clientTLS := testPKI(t)
 		// Reserve an address, then leave it closed: the collector is down.
@@ -526,18 +526,19 @@ func TestSyslogForwarding(t *testing.T) {
 // A second forwarder for the same collector waits while the first holds
 // the lease.
 func TestSyslogLease(t *testing.T) {
-	d := dbtest.SQLite(t)
-	ctx := context.Background()
-	seed(t, d, 2)
-	a := &SyslogForwarder{DB: d, Addr: "127.0.0.1:1", Name: "arr", LeaseTTL: time.Hour}
-	b := &SyslogForwarder{DB: d, Addr: "127.0.0.1:1", Name: "arr", LeaseTTL: time.Hour}
-	if _, ok, err := a.claim(ctx); err != nil || !ok {
-		t.Fatalf("a: %v %v", ok, err)
-	}
-	if _, ok, err := b.claim(ctx); err != nil || ok {
-		t.Fatalf("b claimed a held lease: %v %v", ok, err)
-	}
-	if n, err := b.ForwardOnce(ctx); n != 0 || err != nil {
-		t.Fatalf("b forwarded %d, %v", n, err)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		seed(t, d, 2)
+		a := &SyslogForwarder{DB: d, Addr: "127.0.0.1:1", Name: "arr", LeaseTTL: time.Hour}
+		b := &SyslogForwarder{DB: d, Addr: "127.0.0.1:1", Name: "arr", LeaseTTL: time.Hour}
+		if _, ok, err := a.claim(ctx); err != nil || !ok {
+			t.Fatalf("a: %v %v", ok, err)
+		}
+		if _, ok, err := b.claim(ctx); err != nil || ok {
+			t.Fatalf("b claimed a held lease: %v %v", ok, err)
+		}
+		if n, err := b.ForwardOnce(ctx); n != 0 || err != nil {
+			t.Fatalf("b forwarded %d, %v", n, err)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 )
 
@@ -50,15 +51,16 @@ func TestBrowserEnrolment(t *testing.T) {
 }
 
 func TestLogoutClearsSiteData(t *testing.T) {
-	d := dbtest.SQLite(t)
-	s, c := newTestService(t, d, Options{IdleTimeout: 15 * time.Minute, MaxSessionAge: time.Hour})
-	sec := enrol(t, s, c, "dr.alpha")
-	h := testHandler(s)
-	c.t = c.t.Add(time.Minute)
-	code, _ := totp.GenerateCode(sec, c.t)
-	cookie, js := login(t, h, `{"username":"dr.alpha","password":"`+pw+`","totp":"`+code+`"}`)
-	w := do(h, "POST", "/api/logout", "", cookie, CSRFHeader, js.CSRFToken)
-	if w.Code != 204 || !strings.Contains(w.Header().Get("Clear-Site-Data"), `"storage"`) || !strings.Contains(w.Header().Get("Clear-Site-Data"), `"cache"`) {
-		t.Fatalf("logout: %d %v", w.Code, w.Header())
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s, c := newTestService(t, d, Options{IdleTimeout: 15 * time.Minute, MaxSessionAge: time.Hour})
+		sec := enrol(t, s, c, "dr.alpha")
+		h := testHandler(s)
+		c.t = c.t.Add(time.Minute)
+		code, _ := totp.GenerateCode(sec, c.t)
+		cookie, js := login(t, h, `{"username":"dr.alpha","password":"`+pw+`","totp":"`+code+`"}`)
+		w := do(h, "POST", "/api/logout", "", cookie, CSRFHeader, js.CSRFToken)
+		if w.Code != 204 || !strings.Contains(w.Header().Get("Clear-Site-Data"), `"storage"`) || !strings.Contains(w.Header().Get("Clear-Site-Data"), `"cache"`) {
+			t.Fatalf("logout: %d %v", w.Code, w.Header())
+		}
+	})
 }

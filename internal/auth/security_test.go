@@ -378,44 +378,45 @@ func TestSessionsMiddlewareCSRF(t *testing.T) {
 }
 
 func TestLoginRateLimit(t *testing.T) {
-	d := dbtest.SQLite(t)
-	s, c := newTestService(t, d, Options{LoginBurst: 3, LoginEvery: 10 * time.Second, MaxFailures: 100})
-	h := testHandler(s)
-	body := `{"username":"tech","password":"wrong password"}`
-	for i := range 3 {
-		if w := do(h, "POST", "/api/login", body, ""); w.Code != 401 {
-			t.Fatalf("attempt %d: %d", i, w.Code)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s, c := newTestService(t, d, Options{LoginBurst: 3, LoginEvery: 10 * time.Second, MaxFailures: 100})
+		h := testHandler(s)
+		body := `{"username":"tech","password":"wrong password"}`
+		for i := range 3 {
+			if w := do(h, "POST", "/api/login", body, ""); w.Code != 401 {
+				t.Fatalf("attempt %d: %d", i, w.Code)
+			}
 		}
-	}
-	w := do(h, "POST", "/api/login", body, "")
-	if w.Code != 429 || w.Header().Get("Retry-After") != "10" {
-		t.Fatalf("4th attempt %d %v", w.Code, w.Header())
-	}
-	// Another address is not limited.
-	r := httptest.NewRequest("POST", "/api/login", strings.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	r.RemoteAddr = "198.51.100.7:4000"
-	w = httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	if w.Code != 401 {
-		t.Fatalf("other address %d", w.Code)
-	}
-	c.t = c.t.Add(10 * time.Second)
-	if w := do(h, "POST", "/api/login", body, ""); w.Code != 401 {
-		t.Fatalf("after refill %d", w.Code)
-	}
-	if w := do(h, "POST", "/api/login", body, ""); w.Code != 429 {
-		t.Fatalf("one token refilled only %d", w.Code)
-	}
-	// Form posts (cross-site) are refused.
-	r = httptest.NewRequest("POST", "/api/login", strings.NewReader(body))
-	r.Header.Set("Content-Type", "text/plain")
-	r.RemoteAddr = "198.51.100.8:4000"
-	w = httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	if w.Code != http.StatusUnsupportedMediaType {
-		t.Fatalf("text/plain login %d", w.Code)
-	}
+		w := do(h, "POST", "/api/login", body, "")
+		if w.Code != 429 || w.Header().Get("Retry-After") != "10" {
+			t.Fatalf("4th attempt %d %v", w.Code, w.Header())
+		}
+		// Another address is not limited.
+		r := httptest.NewRequest("POST", "/api/login", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.RemoteAddr = "198.51.100.7:4000"
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 401 {
+			t.Fatalf("other address %d", w.Code)
+		}
+		c.t = c.t.Add(10 * time.Second)
+		if w := do(h, "POST", "/api/login", body, ""); w.Code != 401 {
+			t.Fatalf("after refill %d", w.Code)
+		}
+		if w := do(h, "POST", "/api/login", body, ""); w.Code != 429 {
+			t.Fatalf("one token refilled only %d", w.Code)
+		}
+		// Form posts (cross-site) are refused.
+		r = httptest.NewRequest("POST", "/api/login", strings.NewReader(body))
+		r.Header.Set("Content-Type", "text/plain")
+		r.RemoteAddr = "198.51.100.8:4000"
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusUnsupportedMediaType {
+			t.Fatalf("text/plain login %d", w.Code)
+		}
+	})
 }
 
 func TestTokenAllowlist(t *testing.T) {
@@ -475,20 +476,21 @@ func TestTokenAllowlist(t *testing.T) {
 // body) is the unknown user name's, even with the right password, so
 // lockouts do not enumerate accounts.
 func TestLockedAnswersLikeUnknown(t *testing.T) {
-	d := dbtest.SQLite(t)
-	s, _ := newTestService(t, d, Options{LoginBurst: 100, MaxFailures: 3})
-	h := testHandler(s)
-	for range 3 {
-		do(h, "POST", "/api/login", `{"username":"tech","password":"wrong password"}`, "")
-	}
-	if _, err := s.Login(context.Background(), "tech", pw); !errors.Is(err, ErrLocked) {
-		t.Fatalf("not locked: %v", err)
-	}
-	unknown := do(h, "POST", "/api/login", `{"username":"nobody","password":"`+pw+`"}`, "")
-	for _, body := range []string{`{"username":"tech","password":"` + pw + `"}`, `{"username":"tech","password":"wrong password"}`} {
-		w := do(h, "POST", "/api/login", body, "")
-		if w.Code != unknown.Code || w.Body.String() != unknown.Body.String() {
-			t.Errorf("locked %s: %d %s; unknown: %d %s", body, w.Code, w.Body, unknown.Code, unknown.Body)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s, _ := newTestService(t, d, Options{LoginBurst: 100, MaxFailures: 3})
+		h := testHandler(s)
+		for range 3 {
+			do(h, "POST", "/api/login", `{"username":"tech","password":"wrong password"}`, "")
 		}
-	}
+		if _, err := s.Login(context.Background(), "tech", pw); !errors.Is(err, ErrLocked) {
+			t.Fatalf("not locked: %v", err)
+		}
+		unknown := do(h, "POST", "/api/login", `{"username":"nobody","password":"`+pw+`"}`, "")
+		for _, body := range []string{`{"username":"tech","password":"` + pw + `"}`, `{"username":"tech","password":"wrong password"}`} {
+			w := do(h, "POST", "/api/login", body, "")
+			if w.Code != unknown.Code || w.Body.String() != unknown.Body.String() {
+				t.Errorf("locked %s: %d %s; unknown: %d %s", body, w.Code, w.Body, unknown.Code, unknown.Body)
+			}
+		}
+	})
 }

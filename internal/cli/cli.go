@@ -52,6 +52,8 @@ func commands() []command {
 		{"warnings", "list what was odd about accepted instances (meta/data set mismatch, no preamble, ...): warnings [--study UID] [--json]", runWarnings},
 		{"backup", "copy the index while the node runs (SQLite; PostgreSQL: pg_dump)", runBackup},
 		{"restore", "put an index backup in place (node stopped)", runRestore},
+		{"retention", "apply facilities' retention periods (legal holds exempt): retention run [--dry-run] | set", runRetention},
+		{"hold", "legal holds that exempt a study or a patient from retention: hold add|remove|list", runHold},
 		{"check", "verify that every indexed instance has its bytes (and, with --rehash, that they are intact)", runCheck},
 		{"version", "print the version", runVersion},
 		{"help", "list subcommands, or describe one: lightbox help COMMAND", nil},

@@ -35,6 +35,7 @@ type serveFlags struct {
 	smtpCA            *string
 	publicURL         *string
 	breakGlass        *time.Duration
+	retention         *time.Duration
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -69,6 +70,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		smtpPW:        fs.String("smtp-password-file", "", "file holding the SMTP AUTH password"),
 		smtpInsecure:  fs.Bool("smtp-insecure", false, "allow a relay without STARTTLS (a local MTA only)"),
 		smtpCA:        fs.String("smtp-ca", "", "CA bundle trusted for the SMTP relay's certificate (default: system roots)"),
+		retention:     fs.Duration("retention-every", 24*time.Hour, "how often retention runs (once cluster-wide per period; 0 = only on demand with lightbox retention run)"),
 		publicURL:     fs.String("public-url", "", "this node's URL as users reach it (links in notifications), e.g. https://lightbox.example.org"),
 	}
 }
@@ -93,6 +95,9 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.ReauthWindow = *f.reauth
 	c.HTTPConnsPerClient = *f.httpPerClient
 	c.BreakGlassTTL = *f.breakGlass
+	if c.RetentionEvery = *f.retention; c.RetentionEvery == 0 {
+		c.RetentionEvery = -1
+	}
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
 	c.SMTP = notify.SMTP{Addr: *f.smtp, From: *f.smtpFrom, Username: *f.smtpUser, Insecure: *f.smtpInsecure}
 	if *f.smtpPW != "" {

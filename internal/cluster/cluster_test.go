@@ -20,7 +20,9 @@ type testNode struct {
 	leads  int
 }
 
-func startNode(t *testing.T, url string) *testNode {
+func startNode(t *testing.T, url string) *testNode { return startNodeTB(t, url) }
+
+func startNodeTB(t testing.TB, url string) *testNode {
 	t.Helper()
 	d, err := db.Open(context.Background(), url)
 	if err != nil {

@@ -206,9 +206,7 @@ func (e *env) tick(sc *Scheduler) int {
 }
 
 func eachDB(t *testing.T, fn func(t *testing.T, e *env)) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) { fn(t, newEnv(t, d)) })
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, newEnv(t, d)) })
 }
 
 func tokenOf(t *testing.T, url string) string {

@@ -62,6 +62,9 @@ var TableOwners = map[string]string{
 	"prior_source":        "priors",
 	"prior_fetch":         "priors",
 	"prior_link":          "priors",
+	"legal_hold":          "retention",
+	"retention_timer":     "retention",
+	"blob_delete":         "archive",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

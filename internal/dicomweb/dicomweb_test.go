@@ -47,23 +47,25 @@ func instPath(s *stored) string {
 }
 
 func TestAuth(t *testing.T) {
-	e := newEnv(t, dbtest.SQLite(t))
-	for _, path := range []string{"/dicomweb/studies", "/dicomweb/studies/1.2/series/3/instances/4", "/dicomweb/studies/1.2/metadata",
-		"/dicomweb/instances", "/dicomweb/studies/1/series/2/instances/3/frames/1"} {
-		if r := e.get(path, "", nil); r.code != http.StatusUnauthorized || r.h.Get("WWW-Authenticate") == "" {
-			t.Errorf("%s without token: %d", path, r.code)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d)
+		for _, path := range []string{"/dicomweb/studies", "/dicomweb/studies/1.2/series/3/instances/4", "/dicomweb/studies/1.2/metadata",
+			"/dicomweb/instances", "/dicomweb/studies/1/series/2/instances/3/frames/1"} {
+			if r := e.get(path, "", nil); r.code != http.StatusUnauthorized || r.h.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s without token: %d", path, r.code)
+			}
+			if r := e.get(path, "blocked", nil); r.code != http.StatusForbidden {
+				t.Errorf("%s forbidden: %d", path, r.code)
+			}
 		}
-		if r := e.get(path, "blocked", nil); r.code != http.StatusForbidden {
-			t.Errorf("%s forbidden: %d", path, r.code)
+		if r := e.do("POST", "/dicomweb/studies", "", nil, strings.NewReader("x")); r.code != http.StatusUnauthorized {
+			t.Errorf("STOW without token: %d", r.code)
 		}
-	}
-	if r := e.do("POST", "/dicomweb/studies", "", nil, strings.NewReader("x")); r.code != http.StatusUnauthorized {
-		t.Errorf("STOW without token: %d", r.code)
-	}
+	})
 }
 
 func TestQIDO(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[0]
 		r := f.get("/dicomweb/studies", "tokA", nil)
@@ -203,7 +205,7 @@ func TestQIDO(t *testing.T) {
 }
 
 func TestRetrieve(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[0]
 		// One instance, stored bytes.
@@ -287,7 +289,7 @@ func TestRetrieve(t *testing.T) {
 }
 
 func TestMetadata(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[0]
 		for path, n := range map[string]int{"/dicomweb/studies/" + ct.study + "/metadata": 4,
@@ -324,7 +326,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestFramesAndBulk(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[1]
 		r := f.get(instPath(ct)+"/frames/1", "tokA", nil)
@@ -415,64 +417,66 @@ func decodeImage(t *testing.T, b []byte) (image.Image, string) {
 }
 
 func TestRendered(t *testing.T) {
-	f := newFixture(t, dbtest.SQLite(t))
-	ct := f.ct[0]
-	cases := []struct {
-		path, accept, format string
-		w, h                 int
-	}{
-		{instPath(ct) + "/rendered", "", "jpeg", 64, 64},
-		{instPath(ct) + "/rendered?viewport=32,32", "image/png", "png", 32, 32},
-		{instPath(ct) + "/rendered?viewport=20,10&window=40,400,sigmoid", "image/jpeg", "jpeg", 10, 10},
-		{instPath(ct) + "/rendered?window=-600,1500,linear-exact&quality=50", "", "jpeg", 64, 64},
-		{instPath(ct) + "/frames/1/rendered?viewport=16,16", "image/png", "png", 16, 16},
-		{instPath(ct) + "/thumbnail", "", "jpeg", 128, 128},
-		{"/dicomweb/studies/" + ct.study + "/thumbnail?viewport=24,24", "image/png", "png", 24, 24},
-		{instPath(f.us[0]) + "/frames/2/rendered?viewport=32,32", "image/png", "png", 32, 24},
-		{instPath(f.us[0]) + "/rendered", "image/jpeg", "jpeg", 64, 48},
-		{instPath(f.rle[0]) + "/rendered", "image/png", "png", 32, 32},
-		{instPath(f.implicit[0]) + "/rendered", "image/png", "png", 32, 32},
-	}
-	for _, c := range cases {
-		r := f.get(c.path, "tokA", map[string]string{"Accept": c.accept})
-		if r.code != 200 {
-			t.Fatalf("%s: %d %s", c.path, r.code, r.body)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ct := f.ct[0]
+		cases := []struct {
+			path, accept, format string
+			w, h                 int
+		}{
+			{instPath(ct) + "/rendered", "", "jpeg", 64, 64},
+			{instPath(ct) + "/rendered?viewport=32,32", "image/png", "png", 32, 32},
+			{instPath(ct) + "/rendered?viewport=20,10&window=40,400,sigmoid", "image/jpeg", "jpeg", 10, 10},
+			{instPath(ct) + "/rendered?window=-600,1500,linear-exact&quality=50", "", "jpeg", 64, 64},
+			{instPath(ct) + "/frames/1/rendered?viewport=16,16", "image/png", "png", 16, 16},
+			{instPath(ct) + "/thumbnail", "", "jpeg", 128, 128},
+			{"/dicomweb/studies/" + ct.study + "/thumbnail?viewport=24,24", "image/png", "png", 24, 24},
+			{instPath(f.us[0]) + "/frames/2/rendered?viewport=32,32", "image/png", "png", 32, 24},
+			{instPath(f.us[0]) + "/rendered", "image/jpeg", "jpeg", 64, 48},
+			{instPath(f.rle[0]) + "/rendered", "image/png", "png", 32, 32},
+			{instPath(f.implicit[0]) + "/rendered", "image/png", "png", 32, 32},
 		}
-		img, format := decodeImage(t, r.body)
-		if format != c.format || img.Bounds().Dx() != c.w || img.Bounds().Dy() != c.h {
-			t.Errorf("%s: %s %v, want %s %dx%d", c.path, format, img.Bounds(), c.format, c.w, c.h)
+		for _, c := range cases {
+			r := f.get(c.path, "tokA", map[string]string{"Accept": c.accept})
+			if r.code != 200 {
+				t.Fatalf("%s: %d %s", c.path, r.code, r.body)
+			}
+			img, format := decodeImage(t, r.body)
+			if format != c.format || img.Bounds().Dx() != c.w || img.Bounds().Dy() != c.h {
+				t.Errorf("%s: %s %v, want %s %dx%d", c.path, format, img.Bounds(), c.format, c.w, c.h)
+			}
 		}
-	}
-	// The CT phantom is not blank once windowed.
-	r := f.get(instPath(ct)+"/rendered", "tokA", map[string]string{"Accept": "image/png"})
-	img, _ := decodeImage(t, r.body)
-	lo, hi := uint32(255), uint32(0)
-	for y := range 64 {
-		for x := range 64 {
-			v, _, _, _ := img.At(x, y).RGBA()
-			lo, hi = min(lo, v>>8), max(hi, v>>8)
+		// The CT phantom is not blank once windowed.
+		r := f.get(instPath(ct)+"/rendered", "tokA", map[string]string{"Accept": "image/png"})
+		img, _ := decodeImage(t, r.body)
+		lo, hi := uint32(255), uint32(0)
+		for y := range 64 {
+			for x := range 64 {
+				v, _, _, _ := img.At(x, y).RGBA()
+				lo, hi = min(lo, v>>8), max(hi, v>>8)
+			}
 		}
-	}
-	if hi-lo < 50 {
-		t.Fatalf("rendered CT has no contrast: %d..%d", lo, hi)
-	}
-	// Series rendered: one image per instance.
-	r = f.get("/dicomweb/studies/"+ct.study+"/series/"+ct.series+"/rendered?viewport=8,8", "tokA", nil)
-	if ps := parts(t, r); len(ps) != 4 {
-		t.Fatalf("series rendered: %d parts", len(ps))
-	}
-	for q, code := range map[string]int{"window=1": 400, "window=a,b": 400, "window=40,400,cubic": 400, "viewport=0,10": 400,
-		"viewport=99999,5": 400, "quality=0": 400, "bogus=1": 400} {
-		if r := f.get(instPath(ct)+"/rendered?"+q, "tokA", nil); r.code != code {
-			t.Errorf("%s: %d", q, r.code)
+		if hi-lo < 50 {
+			t.Fatalf("rendered CT has no contrast: %d..%d", lo, hi)
 		}
-	}
-	if r := f.get(instPath(ct)+"/rendered", "tokA", map[string]string{"Accept": "image/gif"}); r.code != 406 {
-		t.Errorf("gif: %d", r.code)
-	}
-	if r := f.get(instPath(f.ctB[0])+"/rendered", "tokA", nil); r.code != 404 {
-		t.Errorf("facility B rendered: %d", r.code)
-	}
+		// Series rendered: one image per instance.
+		r = f.get("/dicomweb/studies/"+ct.study+"/series/"+ct.series+"/rendered?viewport=8,8", "tokA", nil)
+		if ps := parts(t, r); len(ps) != 4 {
+			t.Fatalf("series rendered: %d parts", len(ps))
+		}
+		for q, code := range map[string]int{"window=1": 400, "window=a,b": 400, "window=40,400,cubic": 400, "viewport=0,10": 400,
+			"viewport=99999,5": 400, "quality=0": 400, "bogus=1": 400} {
+			if r := f.get(instPath(ct)+"/rendered?"+q, "tokA", nil); r.code != code {
+				t.Errorf("%s: %d", q, r.code)
+			}
+		}
+		if r := f.get(instPath(ct)+"/rendered", "tokA", map[string]string{"Accept": "image/gif"}); r.code != 406 {
+			t.Errorf("gif: %d", r.code)
+		}
+		if r := f.get(instPath(f.ctB[0])+"/rendered", "tokA", nil); r.code != 404 {
+			t.Errorf("facility B rendered: %d", r.code)
+		}
+	})
 }
 
 func TestMonochrome1AndWindow(t *testing.T) {
@@ -498,7 +502,7 @@ func TestMonochrome1AndWindow(t *testing.T) {
 }
 
 func TestSTOW(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		insts := generate(t, gen.Options{Modality: "CT", Slices: 3, Patients: 1, Rows: 32, Columns: 32, Facility: "SGH"})
 		other := generate(t, gen.Options{Modality: "CT", Slices: 1, Patients: 1, FirstPatient: 5, Rows: 16, Columns: 16, Facility: "SGH"})

@@ -152,144 +152,149 @@ func TestAssignExplainFailover(t *testing.T) {
 
 func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.SQLite(t)
-	e := setup(t, d, reader("dr.a", "IL", "SGH"))
-	_ = e.s.Heartbeat(ctx, "dr.a", false)
-	_ = e.s.Tick(ctx)
-	if q := e.s.Queue("dr.a"); len(q) != 1 {
-		t.Fatalf("queue %v", q)
-	}
-	r := reader("dr.a", "IL", "SGH")
-	r.Licenses[0].Expires = model.MustDate("2020-01-01")
-	if err := (roster.Store{DB: d}).PutReader(ctx, r); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.s.ReaderChanged(ctx, "dr.a"); err != nil {
-		t.Fatal(err)
-	}
-	if q := e.s.Queue("dr.a"); len(q) != 0 {
-		t.Fatalf("lapsed licence kept the study: %v", q)
-	}
-	var status, note string
-	_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
-	if status != "uncovered" || !strings.Contains(note, "IL") {
-		t.Fatalf("want uncovered naming IL, got %s %q", status, note)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d, reader("dr.a", "IL", "SGH"))
+		_ = e.s.Heartbeat(ctx, "dr.a", false)
+		_ = e.s.Tick(ctx)
+		if q := e.s.Queue("dr.a"); len(q) != 1 {
+			t.Fatalf("queue %v", q)
+		}
+		r := reader("dr.a", "IL", "SGH")
+		r.Licenses[0].Expires = model.MustDate("2020-01-01")
+		if err := (roster.Store{DB: d}).PutReader(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.s.ReaderChanged(ctx, "dr.a"); err != nil {
+			t.Fatal(err)
+		}
+		if q := e.s.Queue("dr.a"); len(q) != 0 {
+			t.Fatalf("lapsed licence kept the study: %v", q)
+		}
+		var status, note string
+		_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
+		if status != "uncovered" || !strings.Contains(note, "IL") {
+			t.Fatalf("want uncovered naming IL, got %s %q", status, note)
+		}
+	})
 }
 
 func TestUncoveredNamesMissingCredential(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.SQLite(t)
-	e := setup(t, d, reader("dr.tx", "TX", "SGH"))
-	_ = e.s.Heartbeat(ctx, "dr.tx", false)
-	_ = e.s.Tick(ctx)
-	var status, note string
-	_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
-	if status != "uncovered" || !strings.Contains(note, "IL") {
-		t.Fatalf("want uncovered naming the IL licence, got %s %q", status, note)
-	}
-	ch, cancel := e.s.Subscribe("", true)
-	defer cancel()
-	p := model.STAT
-	if err := e.s.Triage(ctx, e.study, &p, false, false, []string{"suspected haemorrhage"}, "ai-triage"); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case c := <-ch:
-		if c.StudyUID != e.study {
-			t.Fatalf("change %+v", c)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d, reader("dr.tx", "TX", "SGH"))
+		_ = e.s.Heartbeat(ctx, "dr.tx", false)
+		_ = e.s.Tick(ctx)
+		var status, note string
+		_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
+		if status != "uncovered" || !strings.Contains(note, "IL") {
+			t.Fatalf("want uncovered naming the IL licence, got %s %q", status, note)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no change published after triage")
-	}
+		ch, cancel := e.s.Subscribe("", true)
+		defer cancel()
+		p := model.STAT
+		if err := e.s.Triage(ctx, e.study, &p, false, false, []string{"suspected haemorrhage"}, "ai-triage"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case c := <-ch:
+			if c.StudyUID != e.study {
+				t.Fatalf("change %+v", c)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("no change published after triage")
+		}
+	})
 }
 
 func TestNotifyReachesOnlyThatReader(t *testing.T) {
-	d := dbtest.SQLite(t)
-	s := New(d, Options{})
-	mine, cancelMine := s.Subscribe("dr.a", false)
-	defer cancelMine()
-	other, cancelOther := s.Subscribe("dr.b", false)
-	defer cancelOther()
-	s.Notify("dr.a", "discrepancy", "1.2.3", "final by dr.b differs")
-	select {
-	case c := <-mine:
-		if c.Kind != "discrepancy" || c.StudyUID != "1.2.3" {
-			t.Fatalf("change %+v", c)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := New(d, Options{})
+		mine, cancelMine := s.Subscribe("dr.a", false)
+		defer cancelMine()
+		other, cancelOther := s.Subscribe("dr.b", false)
+		defer cancelOther()
+		s.Notify("dr.a", "discrepancy", "1.2.3", "final by dr.b differs")
+		select {
+		case c := <-mine:
+			if c.Kind != "discrepancy" || c.StudyUID != "1.2.3" {
+				t.Fatalf("change %+v", c)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("no notification")
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("no notification")
-	}
-	select {
-	case c := <-other:
-		t.Fatalf("another reader got %+v", c)
-	default:
-	}
+		select {
+		case c := <-other:
+			t.Fatalf("another reader got %+v", c)
+		default:
+		}
+	})
 }
 
 func TestUncoveredPagesOnCall(t *testing.T) {
 	ctx := context.Background()
-	d := dbtest.SQLite(t)
-	e := setup(t, d, reader("dr.tx", "TX", "SGH"))
-	day := e.clk.now().Add(-time.Hour)
-	if err := (roster.Store{DB: d}).SetOnCall(ctx, "neuro", day, day.Add(24*time.Hour), []roster.OnCall{{ReaderID: "dr.neuro"}}); err != nil {
-		t.Fatal(err)
-	}
-	page, cancel := e.s.Subscribe("dr.neuro", false)
-	defer cancel()
-	_ = e.s.Heartbeat(ctx, "dr.tx", false)
-	_ = e.s.Tick(ctx) // the CT head needs an IL licence nobody online has
-	var note string
-	_ = d.QueryRow(ctx, "SELECT note FROM read_item WHERE study_uid = ?", e.study).Scan(&note)
-	if !strings.Contains(note, "on call for neuro: dr.neuro") {
-		t.Fatalf("note %q", note)
-	}
-	select {
-	case c := <-page:
-		if c.Kind != "oncall" || c.StudyUID != e.study {
-			t.Fatalf("page %+v", c)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := setup(t, d, reader("dr.tx", "TX", "SGH"))
+		day := e.clk.now().Add(-time.Hour)
+		if err := (roster.Store{DB: d}).SetOnCall(ctx, "neuro", day, day.Add(24*time.Hour), []roster.OnCall{{ReaderID: "dr.neuro"}}); err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("on-call reader not paged")
-	}
+		page, cancel := e.s.Subscribe("dr.neuro", false)
+		defer cancel()
+		_ = e.s.Heartbeat(ctx, "dr.tx", false)
+		_ = e.s.Tick(ctx) // the CT head needs an IL licence nobody online has
+		var note string
+		_ = d.QueryRow(ctx, "SELECT note FROM read_item WHERE study_uid = ?", e.study).Scan(&note)
+		if !strings.Contains(note, "on call for neuro: dr.neuro") {
+			t.Fatalf("note %q", note)
+		}
+		select {
+		case c := <-page:
+			if c.Kind != "oncall" || c.StudyUID != e.study {
+				t.Fatalf("page %+v", c)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatal("on-call reader not paged")
+		}
+	})
 }
 
 // A reader added or removed by another process (the CLI on the server's
 // database) reaches the running engine at the next tick through the
 // set-up stamp.
 func TestSetupVersionReloadsRoster(t *testing.T) {
-	d := dbtest.SQLite(t)
-	ctx := context.Background()
-	if err := (facility.Store{DB: d}).Upsert(ctx, facility.Facility{ID: "SGH", Name: "Springfield", State: "IL", TimeZone: "America/Chicago"}); err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	version := int64(1)
-	s := New(d, Options{TickEvery: time.Hour, SetupVersion: func(context.Context) (int64, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return version, nil
-	}})
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	bump := func() { mu.Lock(); version++; mu.Unlock() }
-	if err := (roster.Store{DB: d}).PutReader(ctx, reader("dr.new", "IL", "SGH")); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Tick(ctx); err != nil || s.Stats().Readers != 0 {
-		t.Fatalf("reloaded without a stamp change: %v %+v", err, s.Stats())
-	}
-	bump()
-	if err := s.Tick(ctx); err != nil || s.Stats().Readers != 1 {
-		t.Fatalf("new reader not seen: %v %+v", err, s.Stats())
-	}
-	if err := (roster.Store{DB: d}).DeleteReader(ctx, "dr.new"); err != nil {
-		t.Fatal(err)
-	}
-	bump()
-	if err := s.Tick(ctx); err != nil || s.Stats().Readers != 0 {
-		t.Fatalf("removed reader still in the engine: %v %+v", err, s.Stats())
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := (facility.Store{DB: d}).Upsert(ctx, facility.Facility{ID: "SGH", Name: "Springfield", State: "IL", TimeZone: "America/Chicago"}); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		version := int64(1)
+		s := New(d, Options{TickEvery: time.Hour, SetupVersion: func(context.Context) (int64, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return version, nil
+		}})
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		bump := func() { mu.Lock(); version++; mu.Unlock() }
+		if err := (roster.Store{DB: d}).PutReader(ctx, reader("dr.new", "IL", "SGH")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Tick(ctx); err != nil || s.Stats().Readers != 0 {
+			t.Fatalf("reloaded without a stamp change: %v %+v", err, s.Stats())
+		}
+		bump()
+		if err := s.Tick(ctx); err != nil || s.Stats().Readers != 1 {
+			t.Fatalf("new reader not seen: %v %+v", err, s.Stats())
+		}
+		if err := (roster.Store{DB: d}).DeleteReader(ctx, "dr.new"); err != nil {
+			t.Fatal(err)
+		}
+		bump()
+		if err := s.Tick(ctx); err != nil || s.Stats().Readers != 0 {
+			t.Fatalf("removed reader still in the engine: %v %+v", err, s.Stats())
+		}
+	})
 }

@@ -115,3 +115,36 @@ func (s Store) Named(ctx context.Context, name string) (string, bool, error) {
 	}
 	return id, true, nil
 }
+
+// SetRetentionYears sets how many years facility id keeps its instances
+// (0: for ever; internal/retention applies it).
+func SetRetentionYears(ctx context.Context, x db.Execer, id string, years int) error {
+	res, err := x.Exec(ctx, "UPDATE facility SET retention_years = ? WHERE id = ?", years, id)
+	if err != nil {
+		return fmt.Errorf("facility %s: retention: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("facility %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// RetentionYears returns the retention of every facility that has one
+// (years > 0), by facility ID.
+func RetentionYears(ctx context.Context, x db.Execer) (map[string]int, error) {
+	rows, err := x.Query(ctx, "SELECT id, retention_years FROM facility WHERE retention_years > 0 ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("facility retention: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var y int
+		if err := rows.Scan(&id, &y); err != nil {
+			return nil, err
+		}
+		out[id] = y
+	}
+	return out, rows.Err()
+}

@@ -209,38 +209,40 @@ func itoa(n int64) string {
 }
 
 func TestServiceRequestInvalid(t *testing.T) {
-	srv := setup(t, dbtest.SQLite(t))
-	cases := []struct {
-		name, body string
-		code       int
-		expr       string
-	}{
-		{"not json", "{", 400, ""},
-		{"wrong type", `{"resourceType":"Patient"}`, 400, "resourceType"},
-		{"no status", strings.Replace(validSR, `"status": "active",`, "", 1), 422, "ServiceRequest.status"},
-		{"bad intent", strings.Replace(validSR, `"intent": "order"`, `"intent": "wish"`, 1), 422, "ServiceRequest.intent"},
-		{"no subject", strings.Replace(validSR, `"subject": {"reference": "#p1"},`, "", 1), 422, "ServiceRequest.subject"},
-		{"bad priority", strings.Replace(validSR, `"priority": "stat"`, `"priority": "now"`, 1), 422, "ServiceRequest.priority"},
-		{"no accession", strings.Replace(validSR, `"code": "ACSN"`, `"code": "XX"`, 1), 422, "ServiceRequest.identifier"},
-		{"no code", strings.Replace(validSR, `"code": "70450", `, "", 1), 422, "ServiceRequest.code"},
-		{"bad gender", strings.Replace(validSR, `"female"`, `"f"`, 1), 422, "Patient.gender"},
-	}
-	for _, tc := range cases {
-		code, _, m := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", tc.body)
-		if code != tc.code || m["resourceType"] != "OperationOutcome" {
-			t.Fatalf("%s: %d %v", tc.name, code, m)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		srv := setup(t, d)
+		cases := []struct {
+			name, body string
+			code       int
+			expr       string
+		}{
+			{"not json", "{", 400, ""},
+			{"wrong type", `{"resourceType":"Patient"}`, 400, "resourceType"},
+			{"no status", strings.Replace(validSR, `"status": "active",`, "", 1), 422, "ServiceRequest.status"},
+			{"bad intent", strings.Replace(validSR, `"intent": "order"`, `"intent": "wish"`, 1), 422, "ServiceRequest.intent"},
+			{"no subject", strings.Replace(validSR, `"subject": {"reference": "#p1"},`, "", 1), 422, "ServiceRequest.subject"},
+			{"bad priority", strings.Replace(validSR, `"priority": "stat"`, `"priority": "now"`, 1), 422, "ServiceRequest.priority"},
+			{"no accession", strings.Replace(validSR, `"code": "ACSN"`, `"code": "XX"`, 1), 422, "ServiceRequest.identifier"},
+			{"no code", strings.Replace(validSR, `"code": "70450", `, "", 1), 422, "ServiceRequest.code"},
+			{"bad gender", strings.Replace(validSR, `"female"`, `"f"`, 1), 422, "Patient.gender"},
 		}
-		requireR4(t, m)
-		if tc.expr != "" {
-			found := false
-			for _, is := range asList(m["issue"]) {
-				for _, e := range asList(is.(map[string]any)["expression"]) {
-					found = found || e == tc.expr
+		for _, tc := range cases {
+			code, _, m := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", tc.body)
+			if code != tc.code || m["resourceType"] != "OperationOutcome" {
+				t.Fatalf("%s: %d %v", tc.name, code, m)
+			}
+			requireR4(t, m)
+			if tc.expr != "" {
+				found := false
+				for _, is := range asList(m["issue"]) {
+					for _, e := range asList(is.(map[string]any)["expression"]) {
+						found = found || e == tc.expr
+					}
+				}
+				if !found {
+					t.Fatalf("%s: no issue at %s: %v", tc.name, tc.expr, m)
 				}
 			}
-			if !found {
-				t.Fatalf("%s: no issue at %s: %v", tc.name, tc.expr, m)
-			}
 		}
-	}
+	})
 }

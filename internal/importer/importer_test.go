@@ -12,6 +12,7 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/blob"
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 )
@@ -51,17 +52,19 @@ func TestImportFoldersAndZips(t *testing.T) {
 
 	b, _ := blob.OpenDir(t.TempDir())
 	defer b.Close()
-	a := archive.New(dbtest.SQLite(t), b, archive.Options{})
-	defer a.Close()
-	var logs bytes.Buffer
-	sum, err := Run(context.Background(), a, []string{dir}, Options{Workers: 3, Progress: NewBar(&logs)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sum.Files != 11 || sum.Stored != 8 || sum.Duplicates != 1 || len(sum.Skipped) != 1 || len(sum.Rejected) != 1 {
-		t.Fatalf("summary %+v", sum)
-	}
-	if !strings.HasSuffix(sum.Skipped[0].Path, "notes.txt") || !strings.Contains(sum.Rejected[0].Reason, "truncated") {
-		t.Errorf("problems %+v %+v", sum.Skipped, sum.Rejected)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		a := archive.New(d, b, archive.Options{})
+		defer a.Close()
+		var logs bytes.Buffer
+		sum, err := Run(context.Background(), a, []string{dir}, Options{Workers: 3, Progress: NewBar(&logs)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Files != 11 || sum.Stored != 8 || sum.Duplicates != 1 || len(sum.Skipped) != 1 || len(sum.Rejected) != 1 {
+			t.Fatalf("summary %+v", sum)
+		}
+		if !strings.HasSuffix(sum.Skipped[0].Path, "notes.txt") || !strings.Contains(sum.Rejected[0].Reason, "truncated") {
+			t.Errorf("problems %+v %+v", sum.Skipped, sum.Rejected)
+		}
+	})
 }

@@ -181,18 +181,19 @@ func TestDelivery(t *testing.T) {
 }
 
 func TestClaimIsExclusive(t *testing.T) {
-	d := dbtest.SQLite(t)
-	ctx := context.Background()
-	if err := Enqueue(ctx, d, Message{Address: "127.0.0.1:9", Kind: "t", Bytes: msg(1)}); err != nil {
-		t.Fatal(err)
-	}
-	a, b := fast(d), fast(d)
-	a.id, b.id = "a", "b"
-	_, okA, errA := a.claimHead(ctx, "127.0.0.1:9")
-	_, okB, errB := b.claimHead(ctx, "127.0.0.1:9")
-	if errA != nil || errB != nil || !okA || okB {
-		t.Fatalf("claims: a=%v b=%v (%v %v)", okA, okB, errA, errB)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if err := Enqueue(ctx, d, Message{Address: "127.0.0.1:9", Kind: "t", Bytes: msg(1)}); err != nil {
+			t.Fatal(err)
+		}
+		a, b := fast(d), fast(d)
+		a.id, b.id = "a", "b"
+		_, okA, errA := a.claimHead(ctx, "127.0.0.1:9")
+		_, okB, errB := b.claimHead(ctx, "127.0.0.1:9")
+		if errA != nil || errB != nil || !okA || okB {
+			t.Fatalf("claims: a=%v b=%v (%v %v)", okA, okB, errA, errB)
+		}
+	})
 }
 
 // TestPythonHL7Parses checks that an external parser (Debian python3-hl7)

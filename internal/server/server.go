@@ -45,6 +45,7 @@ import (
 	"lightbox/internal/priors"
 	"lightbox/internal/query"
 	"lightbox/internal/report"
+	"lightbox/internal/retention"
 	"lightbox/internal/scope"
 	"lightbox/internal/setup"
 	"lightbox/internal/station"
@@ -78,6 +79,9 @@ type Config struct {
 	// BreakGlassTTL is how long a reader's emergency access to a study
 	// outside their scope lasts (0: breakglass.DefaultTTL).
 	BreakGlassTTL time.Duration
+	// RetentionEvery is how often retention runs cluster-wide (0: daily;
+	// negative: never on a timer, only on demand).
+	RetentionEvery time.Duration
 	// ForeignPatients is what an instance whose patient belongs to another
 	// facility's namespace does: reject (default) or quarantine.
 	ForeignPatients string
@@ -238,6 +242,9 @@ type Server struct {
 	outbox  *outbox.Deliverer
 	notices *notify.Deliverer
 	ready   chan struct{}
+
+	// Retention applies facilities' retention periods and legal holds.
+	Retention *retention.Service
 }
 
 // SecretKey returns the node's 32-byte secret (sealing TOTP secrets),
@@ -321,6 +328,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
 	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
+	s.Retention = &retention.Service{DB: st.DB, Archive: st.Archive, Audit: s.Audit, Logger: c.Logger}
 	s.auditor.breakGlass = s.usesBreakGlass
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
@@ -456,7 +464,7 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}
@@ -659,6 +667,7 @@ func (s *Server) Run(ctx context.Context) error {
 	s.notices.Start()
 	go s.watch(bg)
 	go s.optimizeHourly(bg)
+	s.startRetention(bg)
 	var atna *audit.SyslogForwarder
 	if s.atnaTLS != nil {
 		atna = &audit.SyslogForwarder{DB: s.Storage.DB, Addr: s.cfg.AuditSyslog, TLSConfig: s.atnaTLS, SiteID: s.cfg.AETitle, Logger: s.log}

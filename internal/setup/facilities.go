@@ -225,3 +225,20 @@ func (s *Service) PutProtocols(ctx context.Context, by Actor, facilityID string,
 			return nil
 		})
 }
+
+// SetRetention sets how many years a facility keeps its instances (0: for
+// ever), audited like every set-up change; internal/retention applies it.
+func (s *Service) SetRetention(ctx context.Context, by Actor, facilityID string, years int) error {
+	if years < 0 || years > 100 {
+		return invalid("retention_years", "must be 0 (keep for ever) to 100")
+	}
+	return s.write(ctx, by, change{typ: audit.SoftwareConfiguration, action: audit.Update, object: "facility",
+		detail: "retention " + facilityID + " " + strconv.Itoa(years) + " years", facility: facilityID},
+		func(tx *db.Tx) error {
+			err := facility.SetRetentionYears(ctx, tx, facilityID, years)
+			if errors.Is(err, facility.ErrNotFound) {
+				return unknownFacility("facility", facilityID)
+			}
+			return err
+		})
+}

@@ -182,37 +182,76 @@ func TestBulkImport(t *testing.T) {
 
 // A change that cannot be audited is not made.
 func TestUnauditedChangeFails(t *testing.T) {
-	d := dbtest.SQLite(t)
-	ctx := context.Background()
-	s := newService(d)
-	bad := Actor{Interface: audit.HTTP} // no user: the audit trail refuses it
-	err := s.PutFacility(ctx, bad, Facility{Facility: facility.Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago"}})
-	if CodeOf(err) != CodeAuditFailed {
-		t.Fatalf("got %v", err)
-	}
-	if _, err := facility.Get(ctx, d, "F1"); err == nil {
-		t.Fatal("the facility was saved without its audit record")
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(d)
+		bad := Actor{Interface: audit.HTTP} // no user: the audit trail refuses it
+		err := s.PutFacility(ctx, bad, Facility{Facility: facility.Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago"}})
+		if CodeOf(err) != CodeAuditFailed {
+			t.Fatalf("got %v", err)
+		}
+		if _, err := facility.Get(ctx, d, "F1"); err == nil {
+			t.Fatal("the facility was saved without its audit record")
+		}
+	})
 }
 
 func TestProtocolLibrary(t *testing.T) {
-	d := dbtest.SQLite(t)
-	ctx := context.Background()
-	s := newService(d)
-	if err := s.PutProtocols(ctx, admin, "NOPE", []order.LibraryProtocol{{Code: "A", Text: "a"}}); CodeOf(err) != CodeNotFound {
-		t.Fatalf("library of an unknown facility: %v", err)
-	}
-	if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.PutProtocols(ctx, admin, "F1", []order.LibraryProtocol{{Code: "A", Text: "a"}, {Code: "A", Text: "again"}}); CodeOf(err) != CodeInvalid {
-		t.Fatalf("duplicate code: %v", err)
-	}
-	if err := s.PutProtocols(ctx, admin, "F1", []order.LibraryProtocol{{Code: "CTH", Text: "CT head"}}); err != nil {
-		t.Fatal(err)
-	}
-	// An approval picking a code outside the library is refused by the order owner.
-	if _, err := (&order.Service{DB: d}).FromLibrary(ctx, "F1", order.Protocol{Code: "NOT-THERE"}); err == nil {
-		t.Fatal("a protocol outside the library was accepted")
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(d)
+		if err := s.PutProtocols(ctx, admin, "NOPE", []order.LibraryProtocol{{Code: "A", Text: "a"}}); CodeOf(err) != CodeNotFound {
+			t.Fatalf("library of an unknown facility: %v", err)
+		}
+		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutProtocols(ctx, admin, "F1", []order.LibraryProtocol{{Code: "A", Text: "a"}, {Code: "A", Text: "again"}}); CodeOf(err) != CodeInvalid {
+			t.Fatalf("duplicate code: %v", err)
+		}
+		if err := s.PutProtocols(ctx, admin, "F1", []order.LibraryProtocol{{Code: "CTH", Text: "CT head"}}); err != nil {
+			t.Fatal(err)
+		}
+		// An approval picking a code outside the library is refused by the order owner.
+		if _, err := (&order.Service{DB: d}).FromLibrary(ctx, "F1", order.Protocol{Code: "NOT-THERE"}); err == nil {
+			t.Fatal("a protocol outside the library was accepted")
+		}
+	})
+}
+
+// A facility's retention period is a set-up change: validated, audited.
+func TestSetRetention(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(d)
+		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
+			t.Fatal(err)
+		}
+		before := auditCount(t, d, "facility")
+		if err := s.SetRetention(ctx, admin, "SGH", 7); err != nil {
+			t.Fatal(err)
+		}
+		if auditCount(t, d, "facility") != before+1 {
+			t.Error("retention change not audited")
+		}
+		if ys, err := facility.RetentionYears(ctx, d); err != nil || ys["SGH"] != 7 {
+			t.Errorf("retention = %v, %v", ys, err)
+		}
+		for _, tc := range []struct {
+			id    string
+			years int
+			code  string
+		}{{"SGH", -1, CodeInvalid}, {"SGH", 101, CodeInvalid}, {"NOPE", 5, CodeUnknownFacility}} {
+			if err := s.SetRetention(ctx, admin, tc.id, tc.years); CodeOf(err) != tc.code {
+				t.Errorf("SetRetention(%s, %d) = %v, want %s", tc.id, tc.years, err, tc.code)
+			}
+		}
+		// A facility saved again keeps its retention.
+		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George's", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
+			t.Fatal(err)
+		}
+		if ys, _ := facility.RetentionYears(ctx, d); ys["SGH"] != 7 {
+			t.Errorf("retention after PutFacility = %d", ys["SGH"])
+		}
+	})
 }

@@ -29,6 +29,30 @@ func Databases(t testing.TB) map[string]*db.DB {
 	return out
 }
 
+// Each runs fn as one subtest per dialect ("sqlite", and "postgres" when
+// LIGHTBOX_TEST_POSTGRES is set), each on a freshly migrated database of
+// its own: the one switch that puts a database test on both dialects.
+func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	if u := os.Getenv(PostgresEnv); u != "" {
+		t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t, u)) })
+	}
+}
+
+// EachURL is Each for tests that open the database themselves (a whole
+// server): fn gets a database URL, an empty SQLite file in a temp folder or
+// a PostgreSQL database of its own (CREATE DATABASE, dropped at the end), so
+// the server's sessions, advisory locks and notifications meet no other
+// test's.
+func EachURL(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, "sqlite:"+filepath.Join(t.TempDir(), "index.db")) })
+	if os.Getenv(PostgresEnv) != "" {
+		t.Run("postgres", func(t *testing.T) { fn(t, Database(t)) })
+	}
+}
+
 // OpenTestSQLite opens a migrated SQLite database in a temp dir.
 func SQLite(t testing.TB) *db.DB {
 	t.Helper()
