@@ -30,7 +30,9 @@ type Policy struct {
 }
 
 // DefaultPolicy samples 5 % with both sides anonymous.
-func DefaultPolicy() Policy { return Policy{Mode: "percent", Value: 5, HideAuthor: true, HideReviewer: true} }
+func DefaultPolicy() Policy {
+	return Policy{Mode: "percent", Value: 5, HideAuthor: true, HideReviewer: true}
+}
 
 // Validate checks a policy.
 func (p Policy) Validate() error {
