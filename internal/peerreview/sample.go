@@ -60,6 +60,9 @@ type Final struct {
 type Reviewer struct {
 	ID             string
 	Subspecialties []string
+	// Facilities the reviewer holds privileges at (nil: not checked); a
+	// reviewer must be allowed to see the study they review.
+	Facilities []string
 }
 
 // Target is how many of n finals a reader-month samples under p.
@@ -104,12 +107,12 @@ func sample(finals []Final, p Policy, rng *rand.Rand, reviewed map[string]bool) 
 }
 
 // Eligible lists the reviewers who may review f: never the author (nor
-// anyone in exclude), and sharing the study's subspecialty, or one of the
+// anyone in exclude), privileged at the study's facility, and sharing the study's subspecialty, or one of the
 // author's when the study has none.
 func Eligible(f Final, author Reviewer, reviewers []Reviewer, exclude ...string) []Reviewer {
 	var out []Reviewer
 	for _, r := range reviewers {
-		if r.ID == f.Author || slices.Contains(exclude, r.ID) {
+		if r.ID == f.Author || slices.Contains(exclude, r.ID) || r.Facilities != nil && !slices.Contains(r.Facilities, f.FacilityID) {
 			continue
 		}
 		ok := false

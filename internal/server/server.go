@@ -398,6 +398,13 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 		}
 		sc.Studies = studies
 	}
+	// Tumor-board participants from outside the facility's privileges see
+	// the board's studies until the board ends (internal/tumorboard).
+	studies, err := s.boardStudies(r.Context(), p, sc.Studies)
+	if err != nil {
+		return query.Scope{}, err
+	}
+	sc.Studies = studies
 	return sc, nil
 }
 
