@@ -6,6 +6,9 @@ import { useSession } from './features/auth/session';
 import { BoardPage } from './features/board/BoardPage';
 import { CasePage } from './features/case/CasePage';
 import { GroupPage } from './features/group/GroupPage';
+import { PeerReviewPage } from './features/peerreview/PeerReviewPage';
+import { BoardPage as TumorBoardPage } from './features/tumorboard/BoardPage';
+import { TumorBoardsPage } from './features/tumorboard/TumorBoardsPage';
 import { BreakReminder } from './features/station/BreakReminder';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
@@ -32,6 +35,9 @@ export function App() {
   else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
   else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
+  else if (path === '/peer-review') page = <PeerReviewPage staff={staff} />;
+  else if (path === '/tumor-boards') page = <TumorBoardsPage canCreate={staff || role === 'radiologist'} />;
+  else if (/^\/tumor-boards\/\d+$/.test(path)) page = <TumorBoardPage id={Number(path.split('/')[2])} />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (
@@ -48,6 +54,8 @@ export function App() {
         {link('/board', 'Board')}
         {staff && link('/group', 'Group')}
         {role === 'radiologist' && link('/station', 'Station')}
+        {(staff || role === 'radiologist') && link('/peer-review', 'Peer review')}
+        {link('/tumor-boards', 'Tumor boards')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>
