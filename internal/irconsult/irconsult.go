@@ -68,12 +68,7 @@ type Store struct {
 	Now    func() time.Time
 }
 
-func (s Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s Store) now() time.Time { return db.NowOr(s.Now) }
 
 // OnCallSubspecialty is the on-call list an IR consult for region goes to.
 func OnCallSubspecialty(region string) string {
@@ -127,7 +122,7 @@ func (s Store) Request(ctx context.Context, c Consult) (Consult, error) {
 const cols = `pk, study_uid, facility_id, report_id, source, indication, question, urgency, requester, consultant, region, status,
 	imaging_reviewed, recommendation, decision, receiving_centre, requested_at, accepted_at, recommended_at, closed_at`
 
-func scan(r interface{ Scan(...any) error }) (Consult, error) {
+func scan(r db.Scanner) (Consult, error) {
 	var c Consult
 	err := r.Scan(&c.ID, &c.StudyUID, &c.FacilityID, &c.ReportID, &c.Source, &c.Indication, &c.Question, &c.Urgency, &c.Requester, &c.Consultant,
 		&c.Region, &c.Status, &c.ImagingReviewed, &c.Recommendation, &c.Decision, &c.ReceivingCentre, &c.RequestedAt, &c.AcceptedAt, &c.RecommendedAt, &c.ClosedAt)
@@ -151,20 +146,11 @@ func (s Store) List(ctx context.Context, user string) ([]Consult, error) {
 		q += " WHERE requester = ? OR consultant = ?"
 		args = append(args, user, user)
 	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
 	if err != nil {
 		return nil, fmt.Errorf("IR consults: %w", err)
 	}
-	defer rows.Close()
-	out := []Consult{}
-	for rows.Next() {
-		c, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // step moves a consult of consultant from one status to the next.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,25 +76,15 @@ type Store struct {
 	Now func() time.Time
 }
 
-func (s Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s Store) now() time.Time { return db.NowOr(s.Now) }
 
 // Policy returns the group's policy (DefaultPolicy, off, until set).
 func (s Store) Policy(ctx context.Context) (Policy, error) {
-	var doc string
-	err := s.DB.QueryRow(ctx, "SELECT doc FROM mentor_policy WHERE id = 'group'").Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultPolicy(), nil
-	}
-	if err != nil {
+	p := DefaultPolicy()
+	if _, err := s.DB.GetDoc(ctx, "mentor_policy", "group", &p); err != nil {
 		return Policy{}, fmt.Errorf("mentor policy: %w", err)
 	}
-	var p Policy
-	return p, json.Unmarshal([]byte(doc), &p)
+	return p, nil
 }
 
 // SetPolicy stores the group's policy.
@@ -103,14 +92,7 @@ func (s Store) SetPolicy(ctx context.Context, p Policy) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	doc, _ := json.Marshal(p)
-	return s.DB.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM mentor_policy WHERE id = 'group'"); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "INSERT INTO mentor_policy (id, doc, updated_at) VALUES ('group', ?, ?)", string(doc), db.Now(s.now()))
-		return err
-	})
+	return s.DB.PutDoc(ctx, "mentor_policy", "group", p, s.now())
 }
 
 // SetStart records when a reader started with the group (YYYY-MM-DD).
@@ -129,20 +111,16 @@ func (s Store) SetStart(ctx context.Context, reader, date string) error {
 
 // Starts returns every recorded start date by reader.
 func (s Store) Starts(ctx context.Context) (map[string]string, error) {
-	rows, err := s.DB.Query(ctx, "SELECT reader_id, started_on FROM mentor_reader")
+	pairs, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT reader_id, started_on FROM mentor_reader")),
+		func(r db.Scanner) (p [2]string, err error) { return p, r.Scan(&p[0], &p[1]) })
 	if err != nil {
 		return nil, fmt.Errorf("mentor readers: %w", err)
 	}
-	defer rows.Close()
-	m := map[string]string{}
-	for rows.Next() {
-		var id, d string
-		if err := rows.Scan(&id, &d); err != nil {
-			return nil, err
-		}
-		m[id] = d
+	m := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		m[p[0]] = p[1]
 	}
-	return m, rows.Err()
+	return m, nil
 }
 
 // isNew: a reader with no recorded start is established.
@@ -203,26 +181,12 @@ func (s Store) Signed(ctx context.Context, study, author string, final bool, rea
 }
 
 func (s Store) openLoad(ctx context.Context) (map[string]int, error) {
-	rows, err := s.DB.Query(ctx, "SELECT mentor, COUNT(*) FROM mentor_overread WHERE status = 'open' GROUP BY mentor")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		m[id] = n
-	}
-	return m, rows.Err()
+	return db.Counts(s.DB.Query(ctx, "SELECT mentor, COUNT(*) FROM mentor_overread WHERE status = 'open' GROUP BY mentor"))
 }
 
 const cols = "pk, study_uid, author, mentor, stage, status, comment, created_at, commented_at"
 
-func scan(r interface{ Scan(...any) error }) (OverRead, error) {
+func scan(r db.Scanner) (OverRead, error) {
 	var o OverRead
 	err := r.Scan(&o.ID, &o.StudyUID, &o.Author, &o.Mentor, &o.Stage, &o.Status, &o.Comment, &o.CreatedAt, &o.CommentedAt)
 	return o, err
@@ -254,18 +218,9 @@ func (s Store) History(ctx context.Context, user, other string) ([]OverRead, err
 		q += " AND (author = ? OR mentor = ?)"
 		args = append(args, other, other)
 	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
 	if err != nil {
 		return nil, fmt.Errorf("over-reads: %w", err)
 	}
-	defer rows.Close()
-	out := []OverRead{}
-	for rows.Next() {
-		o, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,25 +69,15 @@ type Store struct {
 	Now func() time.Time
 }
 
-func (s Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s Store) now() time.Time { return db.NowOr(s.Now) }
 
 // Policy returns the group's policy (DefaultPolicy until one is set).
 func (s Store) Policy(ctx context.Context) (Policy, error) {
-	var doc string
-	err := s.DB.QueryRow(ctx, "SELECT doc FROM peer_review_policy WHERE id = 'group'").Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultPolicy(), nil
-	}
-	if err != nil {
+	p := DefaultPolicy()
+	if _, err := s.DB.GetDoc(ctx, "peer_review_policy", "group", &p); err != nil {
 		return Policy{}, fmt.Errorf("peer review policy: %w", err)
 	}
-	var p Policy
-	return p, json.Unmarshal([]byte(doc), &p)
+	return p, nil
 }
 
 // SetPolicy stores the group's policy.
@@ -96,14 +85,7 @@ func (s Store) SetPolicy(ctx context.Context, p Policy) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	doc, _ := json.Marshal(p)
-	return s.DB.InTx(ctx, func(tx *db.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM peer_review_policy WHERE id = 'group'"); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, "INSERT INTO peer_review_policy (id, doc, updated_at) VALUES ('group', ?, ?)", string(doc), db.Now(s.now()))
-		return err
-	})
+	return s.DB.PutDoc(ctx, "peer_review_policy", "group", p, s.now())
 }
 
 // Period is the YYYY-MM of t (UTC).
@@ -161,26 +143,12 @@ func (s Store) Draw(ctx context.Context, finals []Final, reviewers []Reviewer, r
 }
 
 func (s Store) openLoad(ctx context.Context) (map[string]int, error) {
-	rows, err := s.DB.Query(ctx, "SELECT reviewer, COUNT(*) FROM peer_review WHERE status = ? GROUP BY reviewer", Assigned)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := map[string]int{}
-	for rows.Next() {
-		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return nil, err
-		}
-		m[id] = n
-	}
-	return m, rows.Err()
+	return db.Counts(s.DB.Query(ctx, "SELECT reviewer, COUNT(*) FROM peer_review WHERE status = ? GROUP BY reviewer", Assigned))
 }
 
 const cols = `pk, study_uid, facility_id, author, period, reviewer, status, score, comment, scored_at, arbiter, final_score, arbiter_comment, closed_at, created_at`
 
-func scan(r interface{ Scan(...any) error }) (Review, error) {
+func scan(r db.Scanner) (Review, error) {
 	var v Review
 	err := r.Scan(&v.ID, &v.StudyUID, &v.FacilityID, &v.Author, &v.Period, &v.Reviewer, &v.Status, &v.Score, &v.Comment, &v.ScoredAt, &v.Arbiter, &v.FinalScore, &v.ArbiterComment, &v.ClosedAt, &v.CreatedAt)
 	return v, err
@@ -207,20 +175,11 @@ func (s Store) List(ctx context.Context, where, user string) ([]Review, error) {
 		q += " WHERE author = ? AND status = ?"
 		args = append(args, user, Closed)
 	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
 	if err != nil {
 		return nil, fmt.Errorf("peer reviews: %w", err)
 	}
-	defer rows.Close()
-	out := []Review{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Score records the reviewer's score. Scores 1 to 2a close the review;

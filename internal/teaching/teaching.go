@@ -41,12 +41,7 @@ type Store struct {
 	Now func() time.Time
 }
 
-func (s Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s Store) now() time.Time { return db.NowOr(s.Now) }
 
 // Share de-identifies every instance (Part 10 bytes from open, called for
 // 0..n-1) with one UID remapping for the case, and stores the copy with
@@ -109,7 +104,7 @@ func b2i(b bool) int {
 
 const cols = "pk, study_uid, subspecialty, finding, note, modality, instances, burned_in_unknown, author, created_at"
 
-func scan(r interface{ Scan(...any) error }) (Case, error) {
+func scan(r db.Scanner) (Case, error) {
 	var c Case
 	var b int
 	err := r.Scan(&c.ID, &c.StudyUID, &c.Subspecialty, &c.Finding, &c.Note, &c.Modality, &c.Instances, &b, &c.Author, &c.CreatedAt)
@@ -129,20 +124,11 @@ func (s Store) List(ctx context.Context, subspecialty, finding string) ([]Case, 
 		q += " AND LOWER(finding) LIKE ?"
 		args = append(args, "%"+strings.ToLower(finding)+"%")
 	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY subspecialty, finding, pk DESC", args...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY subspecialty, finding, pk DESC", args...)), scan)
 	if err != nil {
 		return nil, fmt.Errorf("teaching file: %w", err)
 	}
-	defer rows.Close()
-	out := []Case{}
-	for rows.Next() {
-		c, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Get returns one case.

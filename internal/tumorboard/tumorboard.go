@@ -64,12 +64,7 @@ type Store struct {
 	Now func() time.Time
 }
 
-func (s Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
-}
+func (s Store) now() time.Time { return db.NowOr(s.Now) }
 
 // Create saves a new board.
 func (s Store) Create(ctx context.Context, by string, b Board) (Board, error) {
@@ -99,7 +94,7 @@ func (s Store) Create(ctx context.Context, by string, b Board) (Board, error) {
 	return b, nil
 }
 
-func scanBoard(r interface{ Scan(...any) error }) (Board, error) {
+func scanBoard(r db.Scanner) (Board, error) {
 	var b Board
 	var st, en, disc, parts string
 	if err := r.Scan(&b.ID, &b.Title, &st, &en, &disc, &parts, &b.CreatedBy, &b.CreatedAt); err != nil {
@@ -124,41 +119,30 @@ func (s Store) Get(ctx context.Context, id int64) (Board, error) {
 	if err != nil {
 		return b, fmt.Errorf("tumor board: %w", err)
 	}
-	rows, err := s.DB.Query(ctx, `SELECT pk, board_pk, study_uid, facility_id, presenter, notes, recommendation, updated_at
-		FROM tumor_board_case WHERE board_pk = ? ORDER BY pk`, id)
+	b.Cases, err = db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, board_pk, study_uid, facility_id, presenter, notes, recommendation, updated_at
+		FROM tumor_board_case WHERE board_pk = ? ORDER BY pk`, id)), func(r db.Scanner) (c Case, err error) {
+		return c, r.Scan(&c.ID, &c.BoardID, &c.StudyUID, &c.FacilityID, &c.Presenter, &c.Notes, &c.Recommendation, &c.UpdatedAt)
+	})
 	if err != nil {
 		return b, fmt.Errorf("tumor board cases: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var c Case
-		if err := rows.Scan(&c.ID, &c.BoardID, &c.StudyUID, &c.FacilityID, &c.Presenter, &c.Notes, &c.Recommendation, &c.UpdatedAt); err != nil {
-			return b, err
-		}
-		b.Cases = append(b.Cases, c)
-	}
-	return b, rows.Err()
+	return b, nil
 }
 
 // List returns the boards user takes part in (all when user is ""),
 // soonest first, without cases.
 func (s Store) List(ctx context.Context, user string) ([]Board, error) {
-	rows, err := s.DB.Query(ctx, "SELECT "+boardCols+" FROM tumor_board ORDER BY starts_at DESC, pk DESC")
+	all, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT "+boardCols+" FROM tumor_board ORDER BY starts_at DESC, pk DESC")), scanBoard)
 	if err != nil {
 		return nil, fmt.Errorf("tumor boards: %w", err)
 	}
-	defer rows.Close()
 	out := []Board{}
-	for rows.Next() {
-		b, err := scanBoard(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, b := range all {
 		if user == "" || slices.Contains(b.Participants, user) {
 			out = append(out, b)
 		}
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AddCase puts a study on the board and grants every participant for whom
@@ -227,38 +211,22 @@ func (s Store) UpdateCase(ctx context.Context, boardID, caseID int64, notes, rec
 
 // Grants lists a board's grants.
 func (s Store) Grants(ctx context.Context, boardID int64) ([]Grant, error) {
-	rows, err := s.DB.Query(ctx, `SELECT pk, board_pk, username, study_uid, facility_id, created_at, expires_at FROM tumor_board_grant
-		WHERE board_pk = ? ORDER BY pk`, boardID)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, board_pk, username, study_uid, facility_id, created_at, expires_at FROM tumor_board_grant
+		WHERE board_pk = ? ORDER BY pk`, boardID)), func(r db.Scanner) (g Grant, err error) {
+		return g, r.Scan(&g.ID, &g.BoardID, &g.Username, &g.StudyUID, &g.FacilityID, &g.CreatedAt, &g.ExpiresAt)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("tumor board grants: %w", err)
 	}
-	defer rows.Close()
-	out := []Grant{}
-	for rows.Next() {
-		var g Grant
-		if err := rows.Scan(&g.ID, &g.BoardID, &g.Username, &g.StudyUID, &g.FacilityID, &g.CreatedAt, &g.ExpiresAt); err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Active returns the studies user holds an unexpired board grant for (the
 // scope rule adds them to scope.Scope.Studies).
 func (s Store) Active(ctx context.Context, user string) ([]string, error) {
-	rows, err := s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM tumor_board_grant WHERE username = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now()))
+	out, err := db.Strings(s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM tumor_board_grant WHERE username = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("tumor board grants: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return out, nil
 }
