@@ -157,38 +157,42 @@ func (a *API) peerList(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	httpx.JSON(w, http.StatusOK, vs)
 }
 
-type scoreReq struct {
-	Score   string `json:"score"`
-	Comment string `json:"comment"`
+func (a *API) peerScore(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a.peerDecide(w, r, p, false)
 }
 
-func (a *API) peerScore(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (a *API) peerArbitrate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a.peerDecide(w, r, p, true)
+}
+
+// peerDecide records a reviewer's score, or an arbiter's, and tells who
+// comes next: the arbiter for 2b and above, else the author.
+func (a *API) peerDecide(w http.ResponseWriter, r *http.Request, p *auth.Principal, arbitrate bool) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
 		return
 	}
-	var req scoreReq
+	var req struct {
+		Score   string `json:"score"`
+		Comment string `json:"comment"`
+	}
 	if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	ctx := r.Context()
-	revs, err := a.reviewers(r)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	arbiter := func(v peerreview.Review) (string, bool) {
-		var author peerreview.Reviewer
-		for _, x := range revs {
-			if x.ID == v.Author {
-				author = x
-			}
+	var v peerreview.Review
+	var err error
+	if arbitrate {
+		v, err = a.peers().Arbitrate(ctx, id, p.Username, req.Score, req.Comment)
+	} else {
+		var revs []peerreview.Reviewer
+		if revs, err = a.reviewers(r); err != nil {
+			a.fail(w, err)
+			return
 		}
-		return peerreview.Pick(peerreview.Final{StudyUID: v.StudyUID, FacilityID: v.FacilityID, Author: v.Author}, author, revs, map[string]int{}, rng, v.Reviewer)
+		v, err = a.peers().Score(ctx, id, p.Username, req.Score, req.Comment, arbiterFrom(revs))
 	}
-	v, err := a.peers().Score(ctx, id, p.Username, req.Score, req.Comment, arbiter)
 	if err != nil {
 		a.domainFail(w, err, peerreview.ErrInvalid, peerreview.ErrNotFound, peerreview.ErrNotYours)
 		return
@@ -202,31 +206,27 @@ func (a *API) peerScore(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	httpx.JSON(w, http.StatusOK, v)
 }
 
+// arbiterFrom picks the second reviewer of a review among revs: eligible
+// as the first was, and neither the author nor the first reviewer.
+func arbiterFrom(revs []peerreview.Reviewer) func(peerreview.Review) (string, bool) {
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	return func(v peerreview.Review) (string, bool) {
+		var author peerreview.Reviewer
+		for _, x := range revs {
+			if x.ID == v.Author {
+				author = x
+			}
+		}
+		return peerreview.Pick(peerreview.Final{StudyUID: v.StudyUID, FacilityID: v.FacilityID, Author: v.Author}, author, revs, map[string]int{}, rng, v.Reviewer)
+	}
+}
+
 // peerFeedback tells the author the outcome of a closed review.
 func (a *API) peerFeedback(r *http.Request, v peerreview.Review) {
 	a.tell(r.Context(), notify.Message{Event: notify.PeerReview, Key: fmt.Sprintf("peer-review/%d/closed", v.ID),
 		Subject: "Peer review of one of your reports: RADPEER " + v.FinalScore,
 		Text:    "A peer review of one of your finalised reports closed with score " + v.FinalScore + ". The comments are on the peer-review page.",
 		Link:    "/peer-review"}, v.Author)
-}
-
-func (a *API) peerArbitrate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
-	}
-	var req scoreReq
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
-		return
-	}
-	v, err := a.peers().Arbitrate(r.Context(), id, p.Username, req.Score, req.Comment)
-	if err != nil {
-		a.domainFail(w, err, peerreview.ErrInvalid, peerreview.ErrNotFound, peerreview.ErrNotYours)
-		return
-	}
-	a.peerFeedback(r, v)
-	httpx.JSON(w, http.StatusOK, v)
 }
 
 func (a *API) peerRates(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -3,7 +3,6 @@ package api
 import (
 	"io"
 	"net/http"
-	"strconv"
 
 	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
@@ -91,15 +90,11 @@ func (a *API) getTeaching(w http.ResponseWriter, r *http.Request, p *auth.Princi
 
 func (a *API) teachingInstance(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	id, ok := pathID(w, r, "id")
-	if !ok {
+	n, ok2 := pathID(w, r, "n")
+	if !ok || !ok2 {
 		return
 	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad instance number")
-		return
-	}
-	b, err := a.teaching().Instance(r.Context(), id, n)
+	b, err := a.teaching().Instance(r.Context(), id, int(n))
 	if err != nil {
 		a.domainFail(w, err, teaching.ErrInvalid, teaching.ErrNotFound)
 		return
