@@ -90,8 +90,11 @@ func (a *API) getTeaching(w http.ResponseWriter, r *http.Request, p *auth.Princi
 
 func (a *API) teachingInstance(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	id, ok := pathID(w, r, "id")
-	n, ok2 := pathID(w, r, "n")
-	if !ok || !ok2 {
+	if !ok {
+		return
+	}
+	n, ok := pathID(w, r, "n")
+	if !ok {
 		return
 	}
 	b, err := a.teaching().Instance(r.Context(), id, int(n))
