@@ -8,7 +8,8 @@ import type {
   SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
 import type {
-  BoardCase, BoardGrant, IRConsult, KeyImageRef, PeerDraw, PeerPolicy, PeerRate, PeerReview, RadpeerScore, TeachingCase, TumorBoard,
+  BoardCase, BoardGrant, IRConsult, KeyImageRef, MentorPolicy, OverRead, PeerDraw, PeerPolicy, PeerRate, PeerReview, RadpeerScore,
+  TeachingCase, TumorBoard,
 } from './types';
 
 export class ApiError extends Error {
@@ -210,4 +211,10 @@ export const quality = {
     request<TeachingCase[]>('GET', `/api/teaching?subspecialty=${enc(subspecialty)}&finding=${enc(finding)}`),
   shareTeaching: (study: string, subspecialty: string, finding: string, note: string) =>
     request<TeachingCase>('POST', `/api/studies/${enc(study)}/teaching`, { subspecialty, finding, note }),
+  teachingInstanceURL: (id: number, n: number) => `/api/teaching/${id}/instances/${n}`,
+
+  mentorPolicy: () => request<MentorPolicy>('GET', '/api/mentoring/policy'),
+  saveMentorPolicy: (p: MentorPolicy) => request<MentorPolicy>('PUT', '/api/mentoring/policy', p),
+  overReads: (withUser = '') => request<OverRead[]>('GET', `/api/mentoring/overreads?with=${enc(withUser)}`),
+  commentOverRead: (id: number, comment: string) => request<OverRead>('POST', `/api/mentoring/overreads/${id}/comment`, { comment }),
 };

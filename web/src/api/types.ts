@@ -365,3 +365,22 @@ export interface TeachingCase {
   author: string;
   created_at: string;
 }
+
+export interface MentorPolicy {
+  enabled: boolean;
+  new_months: number;
+  share_percent: number;
+  stage: 'before' | 'after';
+}
+
+export interface OverRead {
+  id: number;
+  study_uid: string;
+  author: string;
+  mentor: string;
+  stage: 'before' | 'after';
+  status: 'open' | 'commented';
+  comment?: string;
+  created_at: string;
+  commented_at?: string;
+}
