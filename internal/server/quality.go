@@ -48,3 +48,14 @@ func (s *Server) boardStudies(ctx context.Context, p *auth.Principal, studies []
 	}
 	return studies, nil
 }
+
+// usesBoardGrant reports whether user reaches study through a tumor-board
+// grant rather than their own scope, so the audit trail marks each use.
+func (s *Server) usesBoardGrant(ctx context.Context, p *auth.Principal, study string) bool {
+	studies, err := tumorboard.Store{DB: s.Storage.DB}.Active(ctx, p.Username)
+	if err != nil || !slices.Contains(studies, study) {
+		return false
+	}
+	fac, exists, err := s.Query.StudyFacility(ctx, study)
+	return err == nil && exists && !p.Sees(fac)
+}

@@ -320,6 +320,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
 	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
 	s.auditor.breakGlass = s.usesBreakGlass
+	s.auditor.boardGrant = s.usesBoardGrant
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	dopt.Engine = assign.DefaultConfig()
