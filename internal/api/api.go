@@ -132,6 +132,7 @@ func (a *API) Register(mux Mux) {
 	a.registerBreakGlass(mux)
 	a.registerPriors(mux)
 	a.registerRetention(mux)
+	a.registerQuality(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

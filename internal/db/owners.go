@@ -65,6 +65,17 @@ var TableOwners = map[string]string{
 	"legal_hold":          "retention",
 	"retention_timer":     "retention",
 	"blob_delete":         "archive",
+	"peer_review_policy":  "peerreview",
+	"peer_review":         "peerreview",
+	"teaching_case":       "teaching",
+	"teaching_instance":   "teaching",
+	"ir_consult":          "irconsult",
+	"tumor_board":         "tumorboard",
+	"tumor_board_case":    "tumorboard",
+	"tumor_board_grant":   "tumorboard",
+	"mentor_policy":       "mentor",
+	"mentor_reader":       "mentor",
+	"mentor_overread":     "mentor",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

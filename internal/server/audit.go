@@ -24,6 +24,8 @@ type auditor struct {
 	window time.Duration
 	// breakGlass reports a study reached through an emergency grant (nil: none).
 	breakGlass func(ctx context.Context, p *auth.Principal, study string) bool
+	// boardGrant reports a study reached through a tumor-board grant (nil: none).
+	boardGrant func(ctx context.Context, p *auth.Principal, study string) bool
 
 	mu   sync.Mutex
 	seen map[string]time.Time
@@ -123,6 +125,13 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 			return audit.InstancesAccessed, audit.Read, "key-image", true
 		}
 		return audit.InstancesAccessed, audit.Update, "key-image", true
+	case strings.HasPrefix(p, "/api/tumor-boards"), strings.HasPrefix(p, "/api/ir-consults"),
+		strings.HasPrefix(p, "/api/peer-review"), strings.HasPrefix(p, "/api/mentoring/overreads"):
+		// Quality and collaboration records name studies (issue #20).
+		if read {
+			return audit.PatientRecord, audit.Read, "collaboration", true
+		}
+		return audit.PatientRecord, audit.Update, "collaboration", true
 	case strings.HasPrefix(p, "/api/reports"), strings.HasPrefix(p, "/api/critical"):
 		if read {
 			return audit.PatientRecord, audit.Read, "report", true
@@ -159,6 +168,10 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 		case len(ev.StudyUIDs) > 0 && ev.Outcome == audit.Success && a.breakGlass != nil && a.breakGlass(context.WithoutCancel(r.Context()), p, ev.StudyUIDs[0]):
 			// Every use under a grant is recorded: no deduplication window.
 			ev.EventType, ev.Detail = audit.UseOfRestrictedFunction, "break-glass: "+ev.Detail
+			a.record(context.WithoutCancel(r.Context()), ev)
+			return
+		case len(ev.StudyUIDs) > 0 && ev.Outcome == audit.Success && a.boardGrant != nil && a.boardGrant(context.WithoutCancel(r.Context()), p, ev.StudyUIDs[0]):
+			ev.EventType, ev.Detail = audit.UseOfRestrictedFunction, "tumor-board grant: "+ev.Detail
 			a.record(context.WithoutCancel(r.Context()), ev)
 			return
 		}

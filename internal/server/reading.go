@@ -25,6 +25,9 @@ func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by c
 func (s *Server) buildReading() error {
 	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle,
 		OnSigned: func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error {
+			if err := s.mentorSigned(ctx, studyUID, readerID, kind); err != nil {
+				s.log.Warn("mentored reading", "err", err)
+			}
 			return s.Dispatch.Signed(ctx, studyUID, readerID, kind)
 		},
 		NotifyDiscrepancy: func(ctx context.Context, prelimReader string, d report.Discrepancy) {

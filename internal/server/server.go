@@ -330,6 +330,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
 	s.Retention = &retention.Service{DB: st.DB, Archive: st.Archive, Audit: s.Audit, Logger: c.Logger}
 	s.auditor.breakGlass = s.usesBreakGlass
+	s.auditor.boardGrant = s.usesBoardGrant
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	dopt.Engine = assign.DefaultConfig()
@@ -410,6 +411,13 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 		}
 		sc.Studies = studies
 	}
+	// Tumor-board participants from outside the facility's privileges see
+	// the board's studies until the board ends (internal/tumorboard).
+	studies, err := s.boardStudies(r.Context(), p, sc.Studies)
+	if err != nil {
+		return query.Scope{}, err
+	}
+	sc.Studies = studies
 	return sc, nil
 }
 

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { totp } from './totp.mjs';
 
 export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/chromium') {
   const profile = mkdtempSync(join(tmpdir(), 'lightbox-chromium-'));
@@ -50,4 +51,26 @@ export async function signInCoordinator(page, base) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Board' }).waitFor();
   await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+}
+
+// signInEnrolling: the first login of a demo radiologist enrols the second
+// factor (TOTP); confirm() finishes it with a code and waits until signed in.
+export async function signInEnrolling(page, base, user, check) {
+  await page.goto(base + '/');
+  await page.waitForURL(/\/login$/);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill('lightbox-demo-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const secretEl = page.getByTestId('totp-secret');
+  await secretEl.waitFor();
+  const secret = (await secretEl.textContent()).trim();
+  const qr = page.getByAltText('QR code for the authenticator app');
+  await qr.waitFor();
+  check((await qr.getAttribute('src')).startsWith('data:image/png'), `${user}: QR code rendered in the page`);
+  return { secret, confirm: async () => {
+    await page.getByLabel('Code from the app').fill(totp(secret));
+    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+    await page.getByTestId('whoami').waitFor();
+    check((await page.getByTestId('whoami').textContent()).includes(user), `${user}: enrolled and signed in`);
+  } };
 }

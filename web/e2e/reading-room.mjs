@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checks, launch } from './browser.mjs';
+import { checks, launch, signInEnrolling as enrol } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
@@ -26,26 +26,7 @@ const shot = async (page, name) => {
   await page.screenshot({ path: join(shots, `${name}.png`) });
 };
 
-// signInEnrolling: the first login of a radiologist enrols the second factor.
-async function signInEnrolling(page, user) {
-  await page.goto(base + '/');
-  await page.waitForURL(/\/login$/);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  const secretEl = page.getByTestId('totp-secret');
-  await secretEl.waitFor();
-  const secret = (await secretEl.textContent()).trim();
-  const qr = page.getByAltText('QR code for the authenticator app');
-  await qr.waitFor();
-  check((await qr.getAttribute('src')).startsWith('data:image/png'), `${user}: QR code rendered in the page`);
-  return { secret, confirm: async () => {
-    await page.getByLabel('Code from the app').fill(totp(secret));
-    await page.getByRole('button', { name: 'Confirm and sign in' }).click();
-    await page.getByTestId('whoami').waitFor();
-    check((await page.getByTestId('whoami').textContent()).includes(user), `${user}: enrolled and signed in`);
-  } };
-}
+const signInEnrolling = (page, user) => enrol(page, base, user, check);
 
 const alpha = await launch();
 const bravo = await launch();

@@ -6,6 +6,12 @@ import { useSession } from './features/auth/session';
 import { BoardPage } from './features/board/BoardPage';
 import { CasePage } from './features/case/CasePage';
 import { GroupPage } from './features/group/GroupPage';
+import { IRConsultsPage } from './features/irconsult/IRConsultsPage';
+import { MentoringPage } from './features/mentoring/MentoringPage';
+import { PeerReviewPage } from './features/peerreview/PeerReviewPage';
+import { TeachingPage } from './features/teaching/TeachingPage';
+import { BoardPage as TumorBoardPage } from './features/tumorboard/BoardPage';
+import { TumorBoardsPage } from './features/tumorboard/TumorBoardsPage';
 import { BreakReminder } from './features/station/BreakReminder';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
@@ -32,6 +38,12 @@ export function App() {
   else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
   else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
+  else if (path === '/peer-review') page = <PeerReviewPage staff={staff} />;
+  else if (path === '/tumor-boards') page = <TumorBoardsPage canCreate={staff || role === 'radiologist'} />;
+  else if (/^\/tumor-boards\/\d+$/.test(path)) page = <TumorBoardPage id={Number(path.split('/')[2])} />;
+  else if (path === '/ir-consults') page = <IRConsultsPage me={session.principal.username} />;
+  else if (path === '/teaching' && (staff || role === 'radiologist')) page = <TeachingPage canShare={role === 'radiologist'} />;
+  else if (path === '/mentoring' && (staff || role === 'radiologist')) page = <MentoringPage me={session.principal.username} staff={staff} />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (
@@ -48,6 +60,11 @@ export function App() {
         {link('/board', 'Board')}
         {staff && link('/group', 'Group')}
         {role === 'radiologist' && link('/station', 'Station')}
+        {(staff || role === 'radiologist') && link('/peer-review', 'Peer review')}
+        {link('/tumor-boards', 'Tumor boards')}
+        {(staff || role === 'radiologist' || role === 'clinician') && link('/ir-consults', 'IR consults')}
+        {(staff || role === 'radiologist') && link('/teaching', 'Teaching')}
+        {(staff || role === 'radiologist') && link('/mentoring', 'Mentoring')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>

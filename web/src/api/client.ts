@@ -7,6 +7,10 @@ import type {
   Preferences, ReportView,
   SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
+import type {
+  BoardCase, BoardGrant, IRConsult, KeyImageRef, MentorPolicy, OverRead, PeerDraw, PeerPolicy, PeerRate, PeerReview, RadpeerScore,
+  TeachingCase, TumorBoard,
+} from './types';
 
 export class ApiError extends Error {
   status: number;
@@ -174,3 +178,43 @@ export function tag(d: DicomJSON, t: string): string {
   if (typeof v === 'object' && 'Alphabetic' in (v as object)) return String((v as { Alphabetic: string }).Alphabetic);
   return String(v);
 }
+
+// Quality and collaboration programmes (issue #20): peer review, tumor
+// boards, IR teleconsults and the teaching file.
+export const quality = {
+  peerPolicy: () => request<PeerPolicy>('GET', '/api/peer-review/policy'),
+  savePeerPolicy: (p: PeerPolicy) => request<PeerPolicy>('PUT', '/api/peer-review/policy', p),
+  drawPeerReviews: (month: string) => request<PeerDraw>('POST', '/api/peer-review/draw', { month }),
+  peerReviews: (as: 'reviewer' | 'author' | 'all') => request<PeerReview[]>('GET', `/api/peer-reviews?as=${as}`),
+  scorePeerReview: (id: number, score: RadpeerScore, comment: string, arbitrate = false) =>
+    request<PeerReview>('POST', `/api/peer-reviews/${id}/${arbitrate ? 'arbitrate' : 'score'}`, { score, comment }),
+  peerRates: () => request<PeerRate[]>('GET', '/api/peer-review/rates'),
+  peerExportURL: '/api/peer-review/export.csv',
+
+  boards: () => request<TumorBoard[]>('GET', '/api/tumor-boards'),
+  board: (id: number) => request<{ board: TumorBoard; grants: BoardGrant[] }>('GET', `/api/tumor-boards/${id}`),
+  createBoard: (b: Pick<TumorBoard, 'title' | 'starts_at' | 'ends_at' | 'disciplines' | 'participants'>) =>
+    request<TumorBoard>('POST', '/api/tumor-boards', b),
+  addBoardCase: (id: number, study_uid: string, notes: string) =>
+    request<{ case: BoardCase; grants: BoardGrant[] }>('POST', `/api/tumor-boards/${id}/cases`, { study_uid, notes }),
+  updateBoardCase: (id: number, caseID: number, notes: string, recommendation: string) =>
+    request<BoardCase>('PUT', `/api/tumor-boards/${id}/cases/${caseID}`, { notes, recommendation }),
+  keyImages: (study: string) => request<KeyImageRef[]>('GET', `/api/studies/${enc(study)}/key-images`),
+
+  consults: () => request<IRConsult[]>('GET', '/api/ir-consults'),
+  requestConsult: (c: Pick<IRConsult, 'study_uid' | 'source' | 'indication' | 'question' | 'urgency'>) =>
+    request<IRConsult>('POST', '/api/ir-consults', c),
+  consultStep: (id: number, step: 'accept' | 'recommend' | 'close', body: Record<string, string> = {}) =>
+    request<IRConsult>('POST', `/api/ir-consults/${id}/${step}`, body),
+
+  teaching: (subspecialty = '', finding = '') =>
+    request<TeachingCase[]>('GET', `/api/teaching?subspecialty=${enc(subspecialty)}&finding=${enc(finding)}`),
+  shareTeaching: (study: string, subspecialty: string, finding: string, note: string) =>
+    request<TeachingCase>('POST', `/api/studies/${enc(study)}/teaching`, { subspecialty, finding, note }),
+  teachingInstanceURL: (id: number, n: number) => `/api/teaching/${id}/instances/${n}`,
+
+  mentorPolicy: () => request<MentorPolicy>('GET', '/api/mentoring/policy'),
+  saveMentorPolicy: (p: MentorPolicy) => request<MentorPolicy>('PUT', '/api/mentoring/policy', p),
+  overReads: (withUser = '') => request<OverRead[]>('GET', `/api/mentoring/overreads?with=${enc(withUser)}`),
+  commentOverRead: (id: number, comment: string) => request<OverRead>('POST', `/api/mentoring/overreads/${id}/comment`, { comment }),
+};

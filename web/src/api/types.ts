@@ -242,3 +242,145 @@ export interface CoverageMap {
   hours: number;
   rows: CoverageRow[];
 }
+
+// Quality and collaboration (internal/peerreview, internal/tumorboard,
+// internal/irconsult, internal/teaching, internal/mentor).
+export type RadpeerScore = '1' | '2a' | '2b' | '3a' | '3b';
+
+export interface PeerPolicy {
+  mode: 'percent' | 'count';
+  value: number;
+  hide_author: boolean;
+  hide_reviewer: boolean;
+}
+
+export interface PeerReview {
+  id: number;
+  study_uid: string;
+  facility_id: string;
+  author: string;
+  period: string;
+  reviewer: string;
+  status: 'assigned' | 'arbitration' | 'closed';
+  score?: RadpeerScore;
+  comment?: string;
+  scored_at?: string;
+  arbiter?: string;
+  final_score?: RadpeerScore;
+  arbiter_comment?: string;
+  closed_at?: string;
+  created_at: string;
+}
+
+export interface PeerRate {
+  author: string;
+  period: string;
+  reviewed: number;
+  discrepant: number;
+  significant: number;
+  rate: number;
+}
+
+export interface PeerDraw {
+  month: string;
+  finals: number;
+  drawn: PeerReview[];
+  unassigned: number;
+}
+
+export interface TumorBoard {
+  id: number;
+  title: string;
+  starts_at: string;
+  ends_at: string;
+  disciplines: string[];
+  participants: string[];
+  created_by: string;
+  created_at: string;
+  cases: BoardCase[];
+}
+
+export interface BoardCase {
+  id: number;
+  board_id: number;
+  study_uid: string;
+  facility_id: string;
+  presenter: string;
+  notes: string;
+  recommendation: string;
+  updated_at: string;
+}
+
+export interface BoardGrant {
+  id: number;
+  board_id: number;
+  username: string;
+  study_uid: string;
+  facility_id: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface KeyImageRef {
+  id: number;
+  series_uid: string;
+  sop_uid: string;
+  frame: number;
+  note: string;
+  created_by: string;
+}
+
+export interface IRConsult {
+  id: number;
+  study_uid: string;
+  facility_id: string;
+  report_id?: string;
+  source: 'report' | 'clinician';
+  indication: string;
+  question: string;
+  urgency: 'emergent' | 'urgent' | 'routine';
+  requester: string;
+  consultant: string;
+  region: string;
+  status: 'requested' | 'accepted' | 'recommended' | 'closed';
+  imaging_reviewed?: string;
+  recommendation?: string;
+  decision?: 'transfer' | 'local';
+  receiving_centre?: string;
+  requested_at: string;
+  accepted_at?: string;
+  recommended_at?: string;
+  closed_at?: string;
+}
+
+export interface TeachingCase {
+  id: number;
+  study_uid: string;
+  subspecialty: string;
+  finding: string;
+  note: string;
+  modality: string;
+  instances: number;
+  burned_in_unknown: boolean;
+  author: string;
+  created_at: string;
+}
+
+export interface MentorPolicy {
+  enabled: boolean;
+  new_months: number;
+  share_percent: number;
+  stage: 'before' | 'after';
+}
+
+export interface OverRead {
+  id: number;
+  study_uid: string;
+  author: string;
+  mentor: string;
+  stage: 'before' | 'after';
+  status: 'open' | 'commented';
+  comment?: string;
+  created_at: string;
+  commented_at?: string;
+}

@@ -1,0 +1,164 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/fhir"
+	"lightbox/internal/httpx"
+	"lightbox/internal/irconsult"
+	"lightbox/internal/notify"
+	"lightbox/internal/query"
+)
+
+// IR teleconsults (internal/irconsult):
+//
+//	GET  /api/ir-consults                 -> the caller's consults (staff: all)
+//	POST /api/ir-consults                 {"study_uid","source","indication","question","urgency","report_id"}
+//	GET  /api/ir-consults/{id}            -> irconsult.Consult (requester, consultant, staff)
+//	POST /api/ir-consults/{id}/accept     (the consultant)
+//	POST /api/ir-consults/{id}/recommend  {"imaging_reviewed","recommendation"}
+//	POST /api/ir-consults/{id}/close      {"decision":"transfer|local","receiving_centre"}
+//	GET  /api/ir-consults/{id}/fhir       -> FHIR R4 Bundle (collection): ServiceRequest + DocumentReference
+//
+// A request is routed to the IR on call for the facility's region (its
+// state); the study must be in the requester's scope.
+func (a *API) registerIRConsults(mux Mux) {
+	who := []auth.Role{auth.Admin, auth.Coordinator, auth.Radiologist, auth.Clinician}
+	mux.HandleFunc("GET /api/ir-consults", a.with(a.listConsults, who...))
+	mux.HandleFunc("POST /api/ir-consults", a.with(a.requestConsult, auth.Radiologist, auth.Clinician))
+	mux.HandleFunc("GET /api/ir-consults/{id}", a.with(a.getConsult, who...))
+	mux.HandleFunc("POST /api/ir-consults/{id}/accept", a.with(a.consultStep("accept"), readers...))
+	mux.HandleFunc("POST /api/ir-consults/{id}/recommend", a.with(a.consultStep("recommend"), readers...))
+	mux.HandleFunc("POST /api/ir-consults/{id}/close", a.with(a.consultStep("close"), readers...))
+	mux.HandleFunc("GET /api/ir-consults/{id}/fhir", a.with(a.consultFHIR, who...))
+}
+
+func (a *API) consults() irconsult.Store {
+	return irconsult.Store{DB: a.db, Roster: a.roster, Now: a.now}
+}
+
+func (a *API) listConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	user := p.Username
+	if isStaff(p) {
+		user = ""
+	}
+	cs, err := a.consults().List(r.Context(), user)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, cs)
+}
+
+func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var c irconsult.Consult
+	if err := decode(r, &c); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	ctx := r.Context()
+	fac, exists, err := query.New(a.db).StudyFacility(ctx, c.StudyUID)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if !exists || !p.Sees(fac) && !a.granted(r, p, c.StudyUID) {
+		writeError(w, http.StatusNotFound, "no such study")
+		return
+	}
+	c.FacilityID, c.Requester, c.Region = fac, p.Username, ""
+	if p.Role == auth.Clinician {
+		c.Source = "clinician"
+	}
+	if fs, err := a.roster.Facilities(ctx); err == nil {
+		for _, f := range fs {
+			if f.ID == fac {
+				c.Region = f.State
+			}
+		}
+	}
+	c, err = a.consults().Request(ctx, c)
+	if err != nil {
+		a.domainFail(w, err, irconsult.ErrInvalid, irconsult.ErrNotFound, irconsult.ErrNoOnCall)
+		return
+	}
+	a.tell(ctx, notify.Message{Event: notify.IRConsult, Key: fmt.Sprintf("ir-consult/%d/requested", c.ID),
+		Subject: fmt.Sprintf("IR consult requested (%s, %s)", c.Urgency, c.Indication),
+		Text:    "An interventional radiology consult is routed to you as the IR on call.", Link: "/ir-consults"}, c.Consultant)
+	httpx.JSON(w, http.StatusCreated, c)
+}
+
+// consult loads a consult the caller requested or answers (staff: any).
+func (a *API) consult(w http.ResponseWriter, r *http.Request, p *auth.Principal) (irconsult.Consult, bool) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return irconsult.Consult{}, false
+	}
+	c, err := a.consults().Get(r.Context(), id)
+	if err == nil && !isStaff(p) && p.Username != c.Requester && p.Username != c.Consultant {
+		err = irconsult.ErrNotFound
+	}
+	if err != nil {
+		a.domainFail(w, err, irconsult.ErrInvalid, irconsult.ErrNotFound)
+		return c, false
+	}
+	return c, true
+}
+
+func (a *API) getConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if c, ok := a.consult(w, r, p); ok {
+		httpx.JSON(w, http.StatusOK, c)
+	}
+}
+
+func (a *API) consultStep(step string) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		c, ok := a.consult(w, r, p)
+		if !ok {
+			return
+		}
+		var req struct {
+			ImagingReviewed string `json:"imaging_reviewed"`
+			Recommendation  string `json:"recommendation"`
+			Decision        string `json:"decision"`
+			ReceivingCentre string `json:"receiving_centre"`
+		}
+		if r.ContentLength != 0 {
+			if err := decode(r, &req); err != nil {
+				writeError(w, http.StatusBadRequest, "%v", err)
+				return
+			}
+		}
+		ctx, s := r.Context(), a.consults()
+		var err error
+		switch step {
+		case "accept":
+			c, err = s.Accept(ctx, c.ID, p.Username)
+		case "recommend":
+			c, err = s.Recommend(ctx, c.ID, p.Username, req.ImagingReviewed, req.Recommendation)
+		default:
+			c, err = s.Close(ctx, c.ID, p.Username, req.Decision, req.ReceivingCentre)
+		}
+		if err != nil {
+			a.domainFail(w, err, irconsult.ErrInvalid, irconsult.ErrNotFound, irconsult.ErrState)
+			return
+		}
+		if step != "accept" {
+			a.tell(ctx, notify.Message{Event: notify.IRConsult, Key: fmt.Sprintf("ir-consult/%d/%s", c.ID, step),
+				Subject: "IR consult " + c.Status, Text: "The interventional radiologist recorded a " + map[string]string{"recommend": "recommendation", "close": "decision"}[step] + ".",
+				Link: "/ir-consults"}, c.Requester)
+		}
+		httpx.JSON(w, http.StatusOK, c)
+	}
+}
+
+func (a *API) consultFHIR(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	c, ok := a.consult(w, r, p)
+	if !ok {
+		return
+	}
+	httpx.JSONAs(w, http.StatusOK, fhir.ContentType, map[string]any{"resourceType": "Bundle", "type": "collection",
+		"entry": []map[string]any{{"resource": c.ServiceRequest()}, {"resource": c.DocumentReference()}}})
+}

@@ -1,0 +1,79 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/model"
+	"lightbox/internal/notify"
+)
+
+// Quality and collaboration programmes of issue #20: peer review
+// (peerreview.go), teaching file (teaching.go), IR teleconsults
+// (irconsults.go), tumor boards (tumorboards.go) and mentored reading
+// (mentoring.go).
+func (a *API) registerQuality(mux Mux) {
+	a.registerPeerReview(mux)
+	a.registerTeaching(mux)
+	a.registerIRConsults(mux)
+	a.registerTumorBoards(mux)
+	a.registerMentoring(mux)
+}
+
+// pathID parses the {name} path value as a positive integer, answering 400
+// when it is not one.
+func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id < 1 {
+		writeError(w, http.StatusBadRequest, "bad %s", name)
+		return 0, false
+	}
+	return id, true
+}
+
+// domainFail answers a domain error: invalid input 422, missing 404, a
+// state or ownership conflict 409, anything else 500.
+func (a *API) domainFail(w http.ResponseWriter, err error, invalid, notFound error, conflicts ...error) {
+	switch {
+	case errors.Is(err, invalid):
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+	case errors.Is(err, notFound):
+		writeError(w, http.StatusNotFound, "%v", notFound)
+	case slices.ContainsFunc(conflicts, func(c error) bool { return errors.Is(err, c) }):
+		writeError(w, http.StatusConflict, "%v", err)
+	default:
+		a.fail(w, err)
+	}
+}
+
+// tell sends an in-app (and preferred-channel) notification; it names no
+// patient. A failure is logged: the action it reports has happened.
+func (a *API) tell(ctx context.Context, m notify.Message, to ...string) {
+	if a.notify == nil || len(to) == 0 {
+		return
+	}
+	rs := make([]notify.Recipient, len(to))
+	for i, id := range to {
+		rs[i] = notify.Recipient{ID: id}
+	}
+	if err := a.notify.Send(context.WithoutCancel(ctx), m, rs...); err != nil {
+		a.log.Warn("notify", "event", m.Event, "err", err)
+	}
+}
+
+// privileged reports whether a reader holds privileges at facility (the
+// roster's credentials); a user who is no reader holds none.
+func privileged(readers []*model.Reader, user, facility string) bool {
+	for _, r := range readers {
+		if r.ID == user {
+			return slices.ContainsFunc(r.Privileges, func(p model.Privilege) bool { return p.Facility == facility })
+		}
+	}
+	return false
+}
+
+func isStaff(p *auth.Principal) bool { return hasRole(p, staff) }

@@ -1,0 +1,170 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
+	"lightbox/internal/notify"
+	"lightbox/internal/query"
+	"lightbox/internal/tumorboard"
+)
+
+// Tumor boards (internal/tumorboard):
+//
+//	GET  /api/tumor-boards                       -> the caller's boards (staff: all)
+//	POST /api/tumor-boards                       tumorboard.Board (staff, radiologists) -> the board
+//	GET  /api/tumor-boards/{id}                  -> board with cases and grants (participants, staff)
+//	POST /api/tumor-boards/{id}/cases            {"study_uid","notes"} -> {"case","grants"}
+//	PUT  /api/tumor-boards/{id}/cases/{case}     {"notes","recommendation"}
+//
+// Adding a case needs the study in the caller's scope; participants without
+// privileges at its facility get a grant to that study until the board ends
+// (plus tumorboard.Grace). The scope rule honours the grants (tumorGranted,
+// and the server's DICOMweb scope); the audit middleware records each call,
+// and each grantee is told.
+func (a *API) registerTumorBoards(mux Mux) {
+	mux.HandleFunc("GET /api/tumor-boards", a.with(a.listBoards))
+	mux.HandleFunc("POST /api/tumor-boards", a.with(a.createBoard, auth.Admin, auth.Coordinator, auth.Radiologist))
+	mux.HandleFunc("GET /api/tumor-boards/{id}", a.with(a.getBoard))
+	mux.HandleFunc("POST /api/tumor-boards/{id}/cases", a.with(a.addBoardCase))
+	mux.HandleFunc("PUT /api/tumor-boards/{id}/cases/{case}", a.with(a.updateBoardCase))
+}
+
+func (a *API) boards() tumorboard.Store { return tumorboard.Store{DB: a.db, Now: a.now} }
+
+// tumorGranted reports an unexpired tumor-board grant of p to study.
+func (a *API) tumorGranted(r *http.Request, p *auth.Principal, study string) bool {
+	studies, err := a.boards().Active(r.Context(), p.Username)
+	return err == nil && slices.Contains(studies, study)
+}
+
+func (a *API) listBoards(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	user := p.Username
+	if isStaff(p) {
+		user = ""
+	}
+	bs, err := a.boards().List(r.Context(), user)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, bs)
+}
+
+func (a *API) createBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b tumorboard.Board
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	b, err := a.boards().Create(r.Context(), p.Username, b)
+	if err != nil {
+		a.domainFail(w, err, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
+		return
+	}
+	httpx.JSON(w, http.StatusCreated, b)
+}
+
+// board loads a board the caller takes part in (or any, for staff).
+func (a *API) board(w http.ResponseWriter, r *http.Request, p *auth.Principal) (tumorboard.Board, bool) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return tumorboard.Board{}, false
+	}
+	b, err := a.boards().Get(r.Context(), id)
+	if err == nil && !isStaff(p) && !slices.Contains(b.Participants, p.Username) {
+		err = tumorboard.ErrNotFound
+	}
+	if err != nil {
+		a.domainFail(w, err, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
+		return b, false
+	}
+	return b, true
+}
+
+func (a *API) getBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	b, ok := a.board(w, r, p)
+	if !ok {
+		return
+	}
+	grants, err := a.boards().Grants(r.Context(), b.ID)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]any{"board": b, "grants": grants})
+}
+
+func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	b, ok := a.board(w, r, p)
+	if !ok {
+		return
+	}
+	var req struct {
+		StudyUID string `json:"study_uid"`
+		Notes    string `json:"notes"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	ctx := r.Context()
+	fac, exists, err := query.New(a.db).StudyFacility(ctx, req.StudyUID)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	if !exists || !p.Sees(fac) && !a.granted(r, p, req.StudyUID) {
+		writeError(w, http.StatusNotFound, "no such study")
+		return
+	}
+	rs, err := a.roster.Readers(ctx)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	c, grants, err := a.boards().AddCase(ctx, b.ID, tumorboard.Case{StudyUID: req.StudyUID, FacilityID: fac, Presenter: p.Username, Notes: req.Notes},
+		func(user, facility string) bool { return privileged(rs, user, facility) })
+	if err != nil {
+		a.domainFail(w, err, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
+		return
+	}
+	for _, g := range grants {
+		a.tell(ctx, notify.Message{Event: notify.TumorBoard, Key: fmt.Sprintf("tumor-board-grant/%d", g.ID),
+			Subject: "Temporary access for tumor board " + b.Title,
+			Text:    fmt.Sprintf("You may open a case of the board until %s. Every access is audited.", g.ExpiresAt),
+			Link:    fmt.Sprintf("/tumor-boards/%d", b.ID)}, g.Username)
+	}
+	if grants == nil {
+		grants = []tumorboard.Grant{}
+	}
+	httpx.JSON(w, http.StatusCreated, map[string]any{"case": c, "grants": grants})
+}
+
+func (a *API) updateBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	b, ok := a.board(w, r, p)
+	if !ok {
+		return
+	}
+	caseID, ok := pathID(w, r, "case")
+	if !ok {
+		return
+	}
+	var req struct {
+		Notes          string `json:"notes"`
+		Recommendation string `json:"recommendation"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	c, err := a.boards().UpdateCase(r.Context(), b.ID, caseID, req.Notes, req.Recommendation)
+	if err != nil {
+		a.domainFail(w, err, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, c)
+}

@@ -1,0 +1,41 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"lightbox/internal/db"
+)
+
+// Signed is one signed final, for quality programmes (peer review,
+// mentored reading) that sample finalised studies.
+type Signed struct {
+	StudyUID   string
+	FacilityID string
+	Author     string
+	Modality   string
+	SignedAt   time.Time
+}
+
+// Finals lists the finals signed in [from, to), oldest first.
+func (s *Service) Finals(ctx context.Context, from, to time.Time) ([]Signed, error) {
+	rows, err := s.db.Query(ctx, `SELECT r.study_uid, r.facility_id, v.author, v.modality, v.signed_at FROM report_version v
+		JOIN report r ON r.id = v.report_id WHERE v.kind = ? AND v.signed_at >= ? AND v.signed_at < ? ORDER BY v.signed_at`,
+		string(KindFinal), db.Now(from), db.Now(to))
+	if err != nil {
+		return nil, fmt.Errorf("finals: %w", err)
+	}
+	defer rows.Close()
+	var out []Signed
+	for rows.Next() {
+		var f Signed
+		var at string
+		if err := rows.Scan(&f.StudyUID, &f.FacilityID, &f.Author, &f.Modality, &at); err != nil {
+			return nil, fmt.Errorf("finals: %w", err)
+		}
+		f.SignedAt, _ = db.ParseTime(at)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
