@@ -34,16 +34,20 @@ func runHL7Sender(ctx context.Context, env *Env, args []string) error {
 	}
 	defer st.Close()
 	store := hl7sender.Store{DB: st.DB}
+	svc, err := setupService(sf, st)
+	if err != nil {
+		return err
+	}
 	switch sub {
 	case "add":
 		s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc,
 			AllowCIDRs: netserve.SplitNetworks(*allow)}
-		if err := store.Put(ctx, s); err != nil {
+		if err := svc.PutHL7Sender(ctx, cliActor(), s); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "saved HL7 sender %s for facility %s\n", s.SendingFacility, s.FacilityID)
 	case "remove":
-		return store.Delete(ctx, *sending, *app)
+		return svc.DeleteHL7Sender(ctx, cliActor(), *sending, *app)
 	case "list":
 		l, err := store.List(ctx)
 		if err != nil {

@@ -22,12 +22,12 @@ func TestAuthorize(t *testing.T) {
 				{SendingFacility: "HBI", SendingApplication: "AIDOC", FacilityID: "HBI", AllowCIDRs: []string{"10.9.9.9/32"}},
 				{SendingFacility: "SGH", FacilityID: "SGH", TLSSubject: "sgh-ehr"},
 			} {
-				if err := st.Put(ctx, s); err != nil {
+				if err := Put(ctx, d, s); err != nil {
 					t.Fatal(err)
 				}
 			}
 			for _, bad := range []Sender{{SendingFacility: "X", FacilityID: "X"}, {FacilityID: "X", AllowCIDRs: []string{"10.0.0.0/8"}}, {SendingFacility: "X", FacilityID: "X", AllowCIDRs: []string{"nope"}}} {
-				if err := st.Put(ctx, bad); err == nil {
+				if err := Put(ctx, d, bad); err == nil {
 					t.Errorf("accepted %+v", bad)
 				}
 			}
@@ -63,7 +63,7 @@ func TestAuthorize(t *testing.T) {
 			if l, _ := st.List(ctx); len(l) != 3 {
 				t.Fatalf("list %+v", l)
 			}
-			if err := st.Delete(ctx, "HBI", "AIDOC"); err != nil {
+			if _, err := Delete(ctx, d, "HBI", "AIDOC"); err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := st.Authorize(ctx, "HBI", "AIDOC", Peer{IP: net.ParseIP("10.1.0.1")}); got != "HBI" {
