@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/breakglass"
 	"lightbox/internal/db"
@@ -34,6 +35,7 @@ type API struct {
 	glass     *breakglass.Store
 	rvu       *model.RVUTable
 	archive   *archive.Archive
+	audit     *audit.Logger
 	principal principalFunc
 	log       *slog.Logger
 	now       func() time.Time
@@ -53,6 +55,8 @@ type Options struct {
 	Notify *notify.Service
 	// BreakGlass grants readers emergency access (nil leaves the route out).
 	BreakGlass *breakglass.Store
+	// Audit serves the audit trail to privacy officers (nil leaves it out).
+	Audit *audit.Logger
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -73,7 +77,7 @@ func New(o Options) *API {
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, audit: o.Audit, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -126,6 +130,9 @@ func (a *API) Register(mux Mux) {
 	a.registerStation(mux)
 	a.registerKeyImages(mux)
 	a.registerBreakGlass(mux)
+	if a.audit != nil {
+		a.registerAudit(mux)
+	}
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"lightbox/internal/api"
 	"lightbox/internal/auth"
 	"lightbox/internal/critical"
 	"lightbox/internal/model"
@@ -50,24 +51,10 @@ func (s *Server) buildReading() error {
 	return err
 }
 
-func (s *Server) readingRoutes(mux *routeRecorder) {
-	principal := func(r *http.Request) (*auth.Principal, error) {
-		if p := auth.PrincipalFrom(r.Context()); p != nil {
-			return p, nil
-		}
-		return nil, auth.ErrUnauthenticated
-	}
-	(&report.API{Service: s.Reports, Logger: s.log,
-		Principal: func(r *http.Request) (report.Principal, error) {
-			p, err := principal(r)
-			if err != nil {
-				return report.Principal{}, err
-			}
-			return report.Principal{Username: p.Username, Role: string(p.Role), Facilities: p.Facilities, All: p.All, Clinician: p.Clinician}, nil
-		},
+func (s *Server) readingRoutes(mux *routeRecorder, principal func(*http.Request) (*auth.Principal, error)) {
+	(&api.Reports{Service: s.Reports, Logger: s.log, Principal: principal,
 		RecentAuth: func(r *http.Request) error { return s.Auth.RequireRecentAuth(r.Context()) },
 	}).Routes(mux)
-	(&report.FHIR{Service: s.Reports, Scope: s.fhirScope}).Routes(mux)
 	(&critical.Handler{Service: s.Critical, Logger: s.log,
 		Principal: func(r *http.Request) (string, string, []string, bool, error) {
 			p, err := principal(r)

@@ -452,22 +452,23 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	principal := func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}
 		return nil, auth.ErrUnauthenticated
-	}}).Register(mux)
+	}
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Audit: s.Audit, Logger: s.log, Principal: principal}).Register(mux)
 	dw, err := dicomweb.New(dicomweb.Options{Archive: s.Storage.Archive, Query: s.Query, Logger: s.log, Authorize: s.principalScope, Prefix: "/dicomweb"})
 	if err != nil {
 		return err
 	}
 	mux.Handle("/dicomweb/", dw)
 	mux.patterns = append(mux.patterns, dw.Routes()...)
-	fh := &fhir.Handler{Orders: s.Orders, Base: "/fhir", Version: Version, Logger: s.log, Scope: s.fhirScope}
+	fh := &fhir.Handler{Orders: s.Orders, Reports: s.Reports, Audit: s.Audit, SiteID: s.cfg.AETitle, Principal: principal,
+		Base: "/fhir", Version: Version, Logger: s.log, Scope: s.fhirScope}
 	fh.Routes(mux)
-	s.readingRoutes(mux)
-	s.auditRoutes(mux)
+	s.readingRoutes(mux, principal)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	s.routes = mux.patterns
 	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), func(r *http.Request) bool {

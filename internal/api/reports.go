@@ -1,7 +1,6 @@
-package report
+package api
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,28 +10,16 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
 	"lightbox/internal/model"
+	"lightbox/internal/report"
 )
 
-// Principal is the authenticated caller as the API needs it.
-type Principal struct {
-	Username   string   // = the reader ID for radiologists
-	Role       string   // admin | coordinator | radiologist | technologist | clinician | integration
-	Facilities []string // facilities the caller may see
-	All        bool     // sees every facility
-	// Clinician, for a referring clinician, is the ordering-clinician ID:
-	// they see only reports of studies they ordered.
-	Clinician string
-}
+func isReader(p *auth.Principal) bool { return p.Role == auth.Radiologist }
+func isStaff(p *auth.Principal) bool  { return p.Role == auth.Admin || p.Role == auth.Coordinator }
 
-func (p Principal) sees(facilityID string) bool {
-	return p.All || slices.Contains(p.Facilities, facilityID)
-}
-func (p Principal) reader() bool { return p.Role == "radiologist" }
-func (p Principal) staff() bool  { return p.Role == "admin" || p.Role == "coordinator" }
-
-// API is the JSON API for readers and staff. Role rules:
+// Reports is the report JSON API for readers and staff (/api/reports). Role rules:
 //   - radiologist: templates, own macros, drafts, sign, addendum, correct,
 //     reports and PDFs of facilities in scope, own productivity;
 //   - admin, coordinator: read reports, versions, deliveries and PDFs,
@@ -43,9 +30,9 @@ func (p Principal) staff() bool  { return p.Role == "admin" || p.Role == "coordi
 // Signing, addenda and corrections need a recent re-authentication:
 // RecentAuth must return nil (wire auth.Service.RequireRecentAuth); when
 // RecentAuth is nil they are refused.
-type API struct {
-	Service    *Service
-	Principal  func(r *http.Request) (Principal, error)
+type Reports struct {
+	Service    *report.Service
+	Principal  func(r *http.Request) (*auth.Principal, error)
 	RecentAuth func(r *http.Request) error
 	// Prefix of the routes (default "/api/reports").
 	Prefix string
@@ -53,13 +40,7 @@ type API struct {
 }
 
 // Routes registers the API on mux (Go 1.22 patterns).
-// Mux is where routes are registered (an *http.ServeMux, or a recorder
-// that also lists them).
-type Mux interface {
-	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
-}
-
-func (a *API) Routes(mux Mux) {
+func (a *Reports) Routes(mux Mux) {
 	p := a.Prefix
 	if p == "" {
 		p = "/api/reports"
@@ -82,123 +63,109 @@ func (a *API) Routes(mux Mux) {
 	mux.HandleFunc("GET "+p+"/productivity.csv", a.with(a.productivityCSV))
 }
 
-func (a *API) log() *slog.Logger {
+func (a *Reports) log() *slog.Logger {
 	if a.Logger != nil {
 		return a.Logger
 	}
 	return slog.New(slog.DiscardHandler)
 }
 
-type apiError struct {
+type reportError struct {
 	Error string       `json:"error"`
 	Code  string       `json:"code,omitempty"`
 	Codes []model.Code `json:"codes,omitempty"`
 }
 
-func (a *API) fail(w http.ResponseWriter, err error) {
-	var ie *IneligibleError
+func (a *Reports) fail(w http.ResponseWriter, err error) {
+	var ie *report.IneligibleError
 	switch {
 	case errors.As(err, &ie):
-		httpx.JSON(w, http.StatusForbidden, apiError{Error: ie.Error(), Code: "ineligible", Codes: ie.Codes()})
-	case errors.Is(err, ErrUnknownStudy), errors.Is(err, ErrNotFound):
-		httpx.JSON(w, http.StatusNotFound, apiError{Error: err.Error(), Code: "not_found"})
-	case errors.Is(err, ErrReauth):
-		httpx.JSON(w, http.StatusUnauthorized, apiError{Error: err.Error(), Code: "reauth_required"})
-	case errors.Is(err, ErrNotAuthor), errors.Is(err, ErrUnknownReader):
-		httpx.JSON(w, http.StatusForbidden, apiError{Error: err.Error(), Code: "forbidden"})
-	case errors.Is(err, ErrSigned), errors.Is(err, ErrNotSigned), errors.Is(err, ErrConflict):
-		httpx.JSON(w, http.StatusConflict, apiError{Error: err.Error(), Code: "conflict"})
-	case errors.Is(err, ErrEmptyImpression), errors.Is(err, ErrInvalid), errors.Is(err, ErrReasonRequired):
-		httpx.JSON(w, http.StatusUnprocessableEntity, apiError{Error: err.Error(), Code: "invalid"})
+		httpx.JSON(w, http.StatusForbidden, reportError{Error: ie.Error(), Code: "ineligible", Codes: ie.Codes()})
+	case errors.Is(err, report.ErrUnknownStudy), errors.Is(err, report.ErrNotFound):
+		httpx.JSON(w, http.StatusNotFound, reportError{Error: err.Error(), Code: "not_found"})
+	case errors.Is(err, report.ErrReauth):
+		httpx.JSON(w, http.StatusUnauthorized, reportError{Error: err.Error(), Code: "reauth_required"})
+	case errors.Is(err, report.ErrNotAuthor), errors.Is(err, report.ErrUnknownReader):
+		httpx.JSON(w, http.StatusForbidden, reportError{Error: err.Error(), Code: "forbidden"})
+	case errors.Is(err, report.ErrSigned), errors.Is(err, report.ErrNotSigned), errors.Is(err, report.ErrConflict):
+		httpx.JSON(w, http.StatusConflict, reportError{Error: err.Error(), Code: "conflict"})
+	case errors.Is(err, report.ErrEmptyImpression), errors.Is(err, report.ErrInvalid), errors.Is(err, report.ErrReasonRequired):
+		httpx.JSON(w, http.StatusUnprocessableEntity, reportError{Error: err.Error(), Code: "invalid"})
 	default:
 		a.log().Error("report: api failure", "error", err)
-		httpx.JSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
+		httpx.JSON(w, http.StatusInternalServerError, reportError{Error: "internal error"})
 	}
 }
 
-func deny(w http.ResponseWriter, msg string) {
-	httpx.JSON(w, http.StatusForbidden, apiError{Error: msg, Code: "forbidden"})
+func denyReport(w http.ResponseWriter, msg string) {
+	httpx.JSON(w, http.StatusForbidden, reportError{Error: msg, Code: "forbidden"})
 }
 
-func decode(r *http.Request, v any) error {
+func decodeReport(r *http.Request, v any) error {
 	if err := httpx.Decode(r, v, 0); err != nil {
-		return fmt.Errorf("%w: body: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: body: %v", report.ErrInvalid, err)
 	}
 	return nil
 }
 
-type handler func(w http.ResponseWriter, r *http.Request, p Principal)
+type reportHandler func(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 
-func (a *API) with(h handler) http.HandlerFunc {
+func (a *Reports) with(h reportHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if a.Principal == nil {
-			httpx.JSON(w, http.StatusUnauthorized, apiError{Error: "authentication required"})
+			httpx.JSON(w, http.StatusUnauthorized, reportError{Error: "authentication required"})
 			return
 		}
 		p, err := a.Principal(r)
-		if err != nil || p.Username == "" {
-			httpx.JSON(w, http.StatusUnauthorized, apiError{Error: "authentication required"})
+		if err != nil || p == nil || p.Username == "" {
+			httpx.JSON(w, http.StatusUnauthorized, reportError{Error: "authentication required"})
 			return
 		}
 		h(w, r, p)
 	}
 }
 
-// studyScope returns the study's facility if the caller sees it.
-func (a *API) studyScope(w http.ResponseWriter, r *http.Request, p Principal) (string, bool) {
+// studyScope returns the study UID if the caller sees the study.
+func (a *Reports) studyScope(w http.ResponseWriter, r *http.Request, p *auth.Principal) (string, bool) {
 	uid := r.PathValue("uid")
-	var fac string
-	var acc string
-	err := a.Service.db.QueryRow(r.Context(), "SELECT facility_id, accession FROM study WHERE study_uid = ?", uid).Scan(&fac, &acc)
-	if err == nil && p.Clinician != "" {
-		var n int
-		err = a.Service.db.QueryRow(r.Context(), "SELECT COUNT(*) FROM orders WHERE facility_id = ? AND accession = ? AND ordering_id = ?", fac, acc, p.Clinician).Scan(&n)
-		if err == nil && (n == 0 || acc == "") {
-			err = sql.ErrNoRows // not their patient: as if it did not exist
-		}
-	}
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !p.sees(fac)) {
-		a.fail(w, ErrUnknownStudy)
-		return "", false
-	}
-	if err != nil {
+	if _, err := a.Service.StudyFacility(r.Context(), uid, p.Scope()); err != nil {
 		a.fail(w, err)
 		return "", false
 	}
 	return uid, true
 }
 
-func (a *API) reauth(r *http.Request) bool {
+func (a *Reports) reauth(r *http.Request) bool {
 	return a.RecentAuth != nil && a.RecentAuth(r) == nil
 }
 
-func (a *API) listTemplates(w http.ResponseWriter, r *http.Request, p Principal) {
-	ts := a.Service.opt.Templates
+func (a *Reports) listTemplates(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ts := a.Service.Templates()
 	q := r.URL.Query()
 	if cpt, mod := q.Get("cpt"), q.Get("modality"); cpt != "" || mod != "" {
 		t, ok := ts.Choose(cpt, mod)
 		if !ok {
-			httpx.JSON(w, http.StatusOK, []Template{})
+			httpx.JSON(w, http.StatusOK, []report.Template{})
 			return
 		}
-		httpx.JSON(w, http.StatusOK, []Template{t})
+		httpx.JSON(w, http.StatusOK, []report.Template{t})
 		return
 	}
 	httpx.JSON(w, http.StatusOK, ts.List())
 }
 
-func (a *API) getTemplate(w http.ResponseWriter, r *http.Request, p Principal) {
-	t, ok := a.Service.opt.Templates.Get(r.PathValue("id"))
+func (a *Reports) getTemplate(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	t, ok := a.Service.Templates().Get(r.PathValue("id"))
 	if !ok {
-		httpx.JSON(w, http.StatusNotFound, apiError{Error: "no such template", Code: "not_found"})
+		httpx.JSON(w, http.StatusNotFound, reportError{Error: "no such template", Code: "not_found"})
 		return
 	}
 	httpx.JSON(w, http.StatusOK, t)
 }
 
-func (a *API) listMacros(w http.ResponseWriter, r *http.Request, p Principal) {
-	if !p.reader() && !p.staff() {
-		deny(w, "readers only")
+func (a *Reports) listMacros(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if !isReader(p) && !isStaff(p) {
+		denyReport(w, "readers only")
 		return
 	}
 	ms, err := a.Service.Macros(r.Context(), p.Username)
@@ -211,22 +178,22 @@ func (a *API) listMacros(w http.ResponseWriter, r *http.Request, p Principal) {
 
 // putMacro: PUT …/macros/{name} {"body": "..."}; ?group=1 (admin) edits
 // the group macro.
-func (a *API) putMacro(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) putMacro(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	owner := p.Username
 	if r.URL.Query().Get("group") != "" {
-		if p.Role != "admin" {
-			deny(w, "only an administrator edits group macros")
+		if p.Role != auth.Admin {
+			denyReport(w, "only an administrator edits group macros")
 			return
 		}
 		owner = ""
-	} else if !p.reader() {
-		deny(w, "readers only")
+	} else if !isReader(p) {
+		denyReport(w, "readers only")
 		return
 	}
 	var body struct {
 		Body string `json:"body"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := decodeReport(r, &body); err != nil {
 		a.fail(w, err)
 		return
 	}
@@ -237,15 +204,15 @@ func (a *API) putMacro(w http.ResponseWriter, r *http.Request, p Principal) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *API) expand(w http.ResponseWriter, r *http.Request, p Principal) {
-	if !p.reader() {
-		deny(w, "readers only")
+func (a *Reports) expand(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if !isReader(p) {
+		denyReport(w, "readers only")
 		return
 	}
 	var body struct {
 		Text string `json:"text"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := decodeReport(r, &body); err != nil {
 		a.fail(w, err)
 		return
 	}
@@ -258,11 +225,11 @@ func (a *API) expand(w http.ResponseWriter, r *http.Request, p Principal) {
 }
 
 type reportView struct {
-	Report   Report    `json:"report"`
-	Versions []Version `json:"versions"`
+	Report   report.Report    `json:"report"`
+	Versions []report.Version `json:"versions"`
 }
 
-func (a *API) getReport(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) getReport(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	uid, ok := a.studyScope(w, r, p)
 	if !ok {
 		return
@@ -272,21 +239,21 @@ func (a *API) getReport(w http.ResponseWriter, r *http.Request, p Principal) {
 		a.fail(w, err)
 		return
 	}
-	vs, err := loadVersions(r.Context(), a.Service.db, rep.ID)
+	vs, err := a.Service.Versions(r.Context(), uid)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	if !p.reader() && !p.staff() {
+	if !isReader(p) && !isStaff(p) {
 		rep.Draft = nil
-		vs = slices.DeleteFunc(vs, func(v Version) bool { return !v.Kind.Signed() })
+		vs = slices.DeleteFunc(vs, func(v report.Version) bool { return !v.Kind.Signed() })
 	}
 	httpx.JSON(w, http.StatusOK, reportView{Report: rep, Versions: vs})
 }
 
-func (a *API) getDraft(w http.ResponseWriter, r *http.Request, p Principal) {
-	if !p.reader() {
-		deny(w, "readers only")
+func (a *Reports) getDraft(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if !isReader(p) {
+		denyReport(w, "readers only")
 		return
 	}
 	uid, ok := a.studyScope(w, r, p)
@@ -294,8 +261,8 @@ func (a *API) getDraft(w http.ResponseWriter, r *http.Request, p Principal) {
 		return
 	}
 	rep, err := a.Service.Get(r.Context(), uid)
-	if errors.Is(err, ErrNotFound) || (err == nil && rep.Draft == nil) {
-		httpx.JSON(w, http.StatusNotFound, apiError{Error: "no draft", Code: "not_found"})
+	if errors.Is(err, report.ErrNotFound) || (err == nil && rep.Draft == nil) {
+		httpx.JSON(w, http.StatusNotFound, reportError{Error: "no draft", Code: "not_found"})
 		return
 	}
 	if err != nil {
@@ -305,17 +272,17 @@ func (a *API) getDraft(w http.ResponseWriter, r *http.Request, p Principal) {
 	httpx.JSON(w, http.StatusOK, rep.Draft)
 }
 
-func (a *API) putDraft(w http.ResponseWriter, r *http.Request, p Principal) {
-	if !p.reader() {
-		deny(w, "readers only")
+func (a *Reports) putDraft(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if !isReader(p) {
+		denyReport(w, "readers only")
 		return
 	}
 	uid, ok := a.studyScope(w, r, p)
 	if !ok {
 		return
 	}
-	var c Content
-	if err := decode(r, &c); err != nil {
+	var c report.Content
+	if err := decodeReport(r, &c); err != nil {
 		a.fail(w, err)
 		return
 	}
@@ -331,7 +298,7 @@ type signBody struct {
 	Kind         string          `json:"kind"` // prelim | final
 	Location     *model.Location `json:"location,omitempty"`
 	Display      string          `json:"display,omitempty"`
-	Content      *Content        `json:"content,omitempty"`
+	Content      *report.Content        `json:"content,omitempty"`
 	Discrepant   bool            `json:"discrepant,omitempty"`
 	Note         string          `json:"note,omitempty"`
 	Communicated bool            `json:"communicated,omitempty"`
@@ -339,8 +306,8 @@ type signBody struct {
 	Reason       string          `json:"reason,omitempty"` // correction
 }
 
-func (b signBody) signer(p Principal) Signer {
-	s := Signer{ReaderID: p.Username, Display: b.Display}
+func (b signBody) signer(p *auth.Principal) report.Signer {
+	s := report.Signer{ReaderID: p.Username, Display: b.Display}
 	if b.Location != nil {
 		s.Location = *b.Location
 	}
@@ -348,28 +315,28 @@ func (b signBody) signer(p Principal) Signer {
 }
 
 // signing does the checks shared by sign, addendum and correct.
-func (a *API) signing(w http.ResponseWriter, r *http.Request, p Principal) (string, signBody, bool) {
+func (a *Reports) signing(w http.ResponseWriter, r *http.Request, p *auth.Principal) (string, signBody, bool) {
 	var b signBody
-	if !p.reader() {
-		deny(w, "only a radiologist signs")
+	if !isReader(p) {
+		denyReport(w, "only a radiologist signs")
 		return "", b, false
 	}
 	uid, ok := a.studyScope(w, r, p)
 	if !ok {
 		return "", b, false
 	}
-	if err := decode(r, &b); err != nil {
+	if err := decodeReport(r, &b); err != nil {
 		a.fail(w, err)
 		return "", b, false
 	}
 	if !a.reauth(r) {
-		a.fail(w, ErrReauth)
+		a.fail(w, report.ErrReauth)
 		return "", b, false
 	}
 	return uid, b, true
 }
 
-func (a *API) sign(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) sign(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	uid, b, ok := a.signing(w, r, p)
 	if !ok {
 		return
@@ -381,10 +348,10 @@ func (a *API) sign(w http.ResponseWriter, r *http.Request, p Principal) {
 	case "final":
 		kind = model.Final
 	default:
-		a.fail(w, fmt.Errorf("%w: kind must be prelim or final", ErrInvalid))
+		a.fail(w, fmt.Errorf("%w: kind must be prelim or final", report.ErrInvalid))
 		return
 	}
-	v, err := a.Service.Sign(r.Context(), uid, SignRequest{Kind: kind, Signer: b.signer(p), Authenticated: true, Content: b.Content,
+	v, err := a.Service.Sign(r.Context(), uid, report.SignRequest{Kind: kind, Signer: b.signer(p), Authenticated: true, Content: b.Content,
 		Discrepant: b.Discrepant, Note: b.Note, Communicated: b.Communicated})
 	if err != nil {
 		a.fail(w, err)
@@ -393,7 +360,7 @@ func (a *API) sign(w http.ResponseWriter, r *http.Request, p Principal) {
 	httpx.JSON(w, http.StatusOK, v)
 }
 
-func (a *API) addendum(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) addendum(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	uid, b, ok := a.signing(w, r, p)
 	if !ok {
 		return
@@ -406,13 +373,13 @@ func (a *API) addendum(w http.ResponseWriter, r *http.Request, p Principal) {
 	httpx.JSON(w, http.StatusOK, v)
 }
 
-func (a *API) correct(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) correct(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	uid, b, ok := a.signing(w, r, p)
 	if !ok {
 		return
 	}
 	if b.Content == nil {
-		a.fail(w, ErrEmptyImpression)
+		a.fail(w, report.ErrEmptyImpression)
 		return
 	}
 	v, err := a.Service.Correct(r.Context(), uid, *b.Content, b.Reason, b.signer(p))
@@ -423,7 +390,7 @@ func (a *API) correct(w http.ResponseWriter, r *http.Request, p Principal) {
 	httpx.JSON(w, http.StatusOK, v)
 }
 
-func (a *API) pdf(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) pdf(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	uid, ok := a.studyScope(w, r, p)
 	if !ok {
 		return
@@ -440,9 +407,9 @@ func (a *API) pdf(w http.ResponseWriter, r *http.Request, p Principal) {
 	_, _ = w.Write(b)
 }
 
-func (a *API) deliveries(w http.ResponseWriter, r *http.Request, p Principal) {
-	if !p.reader() && !p.staff() {
-		deny(w, "staff only")
+func (a *Reports) deliveries(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if !isReader(p) && !isStaff(p) {
+		denyReport(w, "staff only")
 		return
 	}
 	uid, ok := a.studyScope(w, r, p)
@@ -458,7 +425,7 @@ func (a *API) deliveries(w http.ResponseWriter, r *http.Request, p Principal) {
 }
 
 // window reads from/to (RFC 3339 or YYYY-MM-DD; default the last 7 days).
-func window(r *http.Request, now time.Time) (time.Time, time.Time, error) {
+func reportWindow(r *http.Request, now time.Time) (time.Time, time.Time, error) {
 	parse := func(s string, def time.Time) (time.Time, error) {
 		if s == "" {
 			return def, nil
@@ -468,7 +435,7 @@ func window(r *http.Request, now time.Time) (time.Time, time.Time, error) {
 		}
 		t, err := time.Parse("2006-01-02", s)
 		if err != nil {
-			return t, fmt.Errorf("%w: dates are RFC 3339 or YYYY-MM-DD", ErrInvalid)
+			return t, fmt.Errorf("%w: dates are RFC 3339 or YYYY-MM-DD", report.ErrInvalid)
 		}
 		return t, nil
 	}
@@ -481,12 +448,12 @@ func window(r *http.Request, now time.Time) (time.Time, time.Time, error) {
 	return from, to, err
 }
 
-func (a *API) prod(w http.ResponseWriter, r *http.Request, p Principal) (*Productivity, bool) {
-	if !p.reader() && !p.staff() {
-		deny(w, "staff only")
+func (a *Reports) prod(w http.ResponseWriter, r *http.Request, p *auth.Principal) (*report.Productivity, bool) {
+	if !isReader(p) && !isStaff(p) {
+		denyReport(w, "staff only")
 		return nil, false
 	}
-	from, to, err := window(r, a.Service.opt.Now())
+	from, to, err := reportWindow(r, a.Service.Now())
 	if err != nil {
 		a.fail(w, err)
 		return nil, false
@@ -496,19 +463,19 @@ func (a *API) prod(w http.ResponseWriter, r *http.Request, p Principal) (*Produc
 		a.fail(w, err)
 		return nil, false
 	}
-	if !p.staff() { // a radiologist sees their own numbers only
-		pr.Readers = slices.DeleteFunc(pr.Readers, func(x ReaderProductivity) bool { return x.ReaderID != p.Username })
+	if !isStaff(p) { // a radiologist sees their own numbers only
+		pr.Readers = slices.DeleteFunc(pr.Readers, func(x report.ReaderProductivity) bool { return x.ReaderID != p.Username })
 	}
 	return pr, true
 }
 
-func (a *API) productivity(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) productivity(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if pr, ok := a.prod(w, r, p); ok {
 		httpx.JSON(w, http.StatusOK, pr)
 	}
 }
 
-func (a *API) productivityCSV(w http.ResponseWriter, r *http.Request, p Principal) {
+func (a *Reports) productivityCSV(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if pr, ok := a.prod(w, r, p); ok {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="productivity.csv"`)
