@@ -298,7 +298,7 @@ type signBody struct {
 	Kind         string          `json:"kind"` // prelim | final
 	Location     *model.Location `json:"location,omitempty"`
 	Display      string          `json:"display,omitempty"`
-	Content      *report.Content        `json:"content,omitempty"`
+	Content      *report.Content `json:"content,omitempty"`
 	Discrepant   bool            `json:"discrepant,omitempty"`
 	Note         string          `json:"note,omitempty"`
 	Communicated bool            `json:"communicated,omitempty"`

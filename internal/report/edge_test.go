@@ -135,4 +135,3 @@ func TestAPI(t *testing.T) {
 		t.Fatalf("csv: %d %s", r.Code, r.Body)
 	}
 }
-

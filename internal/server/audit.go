@@ -194,4 +194,3 @@ func (a *auditor) authEvent(ctx context.Context, e auth.Event) {
 		a.record(ctx, audit.SecurityAlertEvent(actor, audit.SecurityRolesChanged, e.Type))
 	}
 }
-
