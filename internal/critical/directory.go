@@ -511,3 +511,14 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// CoverageFacility returns the facility of a coverage entry
+// (ErrContactNotFound when there is none).
+func (d *Directory) CoverageFacility(ctx context.Context, id string) (string, error) {
+	var fac string
+	err := d.DB.QueryRow(ctx, "SELECT facility_id FROM crit_coverage WHERE id = ?", id).Scan(&fac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrContactNotFound
+	}
+	return fac, err
+}

@@ -74,6 +74,9 @@ func New(opt Options) (*Service, error) {
 // Directory returns the contact directory the service uses.
 func (s *Service) Directory() *Directory { return s.dir }
 
+// Now is the service clock.
+func (s *Service) Now() time.Time { return s.now() }
+
 // Config returns the configuration in force (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
 

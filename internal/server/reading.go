@@ -55,12 +55,5 @@ func (s *Server) readingRoutes(mux *routeRecorder, principal func(*http.Request)
 	(&api.Reports{Service: s.Reports, Logger: s.log, Principal: principal,
 		RecentAuth: func(r *http.Request) error { return s.Auth.RequireRecentAuth(r.Context()) },
 	}).Routes(mux)
-	(&critical.Handler{Service: s.Critical, Logger: s.log,
-		Principal: func(r *http.Request) (string, string, []string, bool, error) {
-			p, err := principal(r)
-			if err != nil {
-				return "", "", nil, false, err
-			}
-			return p.Username, string(p.Role), p.Facilities, p.All, nil
-		}}).Routes(mux)
+	(&api.Critical{Service: s.Critical, Logger: s.log, Principal: principal}).Routes(mux)
 }
