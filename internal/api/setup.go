@@ -69,6 +69,7 @@ func importFormat(r *http.Request) (string, bool) {
 
 // exportAs sets the headers of an export download.
 func exportAs(w http.ResponseWriter, format, name string) {
+	w.Header().Set("Cache-Control", "no-store")
 	if strings.HasSuffix(format, "csv") {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)
