@@ -676,3 +676,23 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// OpenOnce is Open for a caller that may repeat itself (a durable event
+// handled again after a crash, internal/event): when a loop for the study
+// with the same category and identification time exists, it is returned
+// instead of a second loop being opened. IdentifiedAt must be set.
+func (s *Service) OpenOnce(ctx context.Context, req OpenRequest) (Result, error) {
+	if req.IdentifiedAt.IsZero() {
+		return Result{}, invalid("identified_at is required")
+	}
+	var id string
+	err := s.db.QueryRow(ctx, "SELECT id FROM crit_result WHERE study_uid = ? AND category = ? AND identified_at = ?",
+		req.StudyUID, req.Category, db.FormatOptional(req.IdentifiedAt)).Scan(&id)
+	if err == nil {
+		return s.Get(ctx, id)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Result{}, err
+	}
+	return s.Open(ctx, req)
+}

@@ -59,6 +59,7 @@ var TableOwners = map[string]string{
 	"station_check":       "station",
 	"key_image":           "keyimage",
 	"break_glass":         "breakglass",
+	"domain_event":        "event",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

@@ -24,7 +24,7 @@ func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by c
 }
 
 func (s *Server) buildReading() error {
-	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle,
+	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle, Events: s.events,
 		OnSigned: func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error {
 			return s.Dispatch.Signed(ctx, studyUID, readerID, kind)
 		},
@@ -36,7 +36,7 @@ func (s *Server) buildReading() error {
 		OnDiscrepancy: func(ctx context.Context, d report.Discrepancy) error {
 			// docs/domain.md §5 situation 2 / CR4: a communicated prelim that the final
 			// changes materially must be communicated again.
-			_, err := s.Critical.Open(ctx, critical.OpenRequest{StudyUID: d.StudyUID, FacilityID: d.FacilityID, Category: "2",
+			_, err := s.Critical.OpenOnce(ctx, critical.OpenRequest{StudyUID: d.StudyUID, FacilityID: d.FacilityID, Category: "2", IdentifiedAt: d.At,
 				Finding: critical.Finding{Text: "Final report differs materially from the communicated preliminary report"},
 				By:      critical.Actor{ID: d.FinalReader, Coordinator: true}})
 			return err

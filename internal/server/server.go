@@ -32,6 +32,7 @@ import (
 	"lightbox/internal/dicomweb"
 	"lightbox/internal/dimse"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/event"
 	"lightbox/internal/facility"
 	"lightbox/internal/fhir"
 	"lightbox/internal/hl7"
@@ -236,6 +237,9 @@ type Server struct {
 	outbox  *outbox.Deliverer
 	notices *notify.Deliverer
 	ready   chan struct{}
+	// events carries cross-module work durably (report signed → worklist,
+	// critical loop; MPPS ended → order, worklist): internal/event.
+	events *event.Bus
 }
 
 // SecretKey returns the node's 32-byte secret (sealing TOTP secrets),
@@ -336,6 +340,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 		}
 	}
 	s.Dispatch = dispatch.New(st.DB, dopt)
+	s.events = &event.Bus{DB: st.DB, Logger: s.log}
 	m.Watch(metrics.Sources{
 		DB:           st.DB.W,
 		Leader:       func() bool { return dopt.Cluster == nil || dopt.Cluster.Leader() },
@@ -503,7 +508,7 @@ func (s *Server) buildDICOM() error {
 		return nil
 	}
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
-		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Logger: s.log})
+		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
 		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
@@ -649,6 +654,8 @@ func (s *Server) Run(ctx context.Context) error {
 	// escalate on every node (each firing is claimed once).
 	s.outbox = &outbox.Deliverer{DB: s.Storage.DB, Logger: s.log}
 	s.outbox.Start(context.Background())
+	// Events a crashed run committed but did not hand on are handled now.
+	s.events.Start(context.Background())
 	bg, stopBg := context.WithCancel(context.Background())
 	s.stopBg = stopBg
 	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
@@ -690,6 +697,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.outbox.Stop()
+	s.events.Stop()
 	s.notices.Stop()
 	if atna != nil {
 		atna.Stop()
