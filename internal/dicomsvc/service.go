@@ -17,10 +17,10 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/db"
-	"lightbox/internal/event"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/event"
 	"lightbox/internal/order"
 	"lightbox/internal/query"
 )
