@@ -671,7 +671,19 @@ func (s *Service) Signed(ctx context.Context, studyUID, readerID string, kind mo
 		return err
 	}
 	_, err = s.apply(ctx, assign.Signed{StudyID: studyUID, ReaderID: readerID, Kind: kind}, readerID)
-	return mapErr(err)
+	err = mapErr(err)
+	if errors.Is(err, ErrNotHolder) && kind == model.Final {
+		// The report service committed the final (it checks the signer
+		// itself) after the lease had moved: it expired, or the engine was
+		// rebuilt after a crash before the reader was back. The study is
+		// read, whoever holds it now.
+		_, err = s.apply(ctx, assign.Cancelled{StudyID: studyUID, Reason: "final signed by " + readerID}, readerID)
+		err = mapErr(err)
+	}
+	if errors.Is(err, ErrUnknownStudy) {
+		return nil // not on the worklist (any more): nothing to follow
+	}
+	return err
 }
 
 // Reassign moves a study by hand; the reason is required and logged.

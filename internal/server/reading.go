@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"lightbox/internal/api"
 	"lightbox/internal/auth"
 	"lightbox/internal/critical"
+	"lightbox/internal/dispatch"
 	"lightbox/internal/model"
 	"lightbox/internal/report"
 )
@@ -26,7 +28,14 @@ func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by c
 func (s *Server) buildReading() error {
 	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle, Events: s.events,
 		OnSigned: func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error {
-			return s.Dispatch.Signed(ctx, studyUID, readerID, kind)
+			err := s.Dispatch.Signed(ctx, studyUID, readerID, kind)
+			if errors.Is(err, dispatch.ErrNotHolder) {
+				// A prelim signed after its lease moved: the engine keeps
+				// the study; retrying would not change that.
+				s.log.Warn("report signed by a reader not holding the study", "kind", kind.String())
+				return nil
+			}
+			return err
 		},
 		NotifyDiscrepancy: func(ctx context.Context, prelimReader string, d report.Discrepancy) {
 			// The prelim reader learns on their live worklist (SSE) that the
