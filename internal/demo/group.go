@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"lightbox/internal/ae"
@@ -105,7 +104,7 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 				u.Facilities = append(u.Facilities, p.Facility)
 			}
 		}
-		if err := svc.AddUser(ctx, u, Password); err != nil && !strings.Contains(err.Error(), "already exists") {
+		if err := svc.AddUser(ctx, u, Password); err != nil && !errors.Is(err, auth.ErrUserExists) {
 			return fmt.Errorf("demo user %s: %w", a.user, err)
 		}
 	}
