@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lightbox/internal/facility"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -706,13 +707,12 @@ func resolveFacility(ctx context.Context, tx *db.Tx, r *instanceRow) (string, er
 		return r.src.Facility, nil
 	}
 	if name := r.ds.Str(dcm.TagInstitutionName); name != "" {
-		var id string
-		err := tx.QueryRow(ctx, "SELECT id FROM facility WHERE LOWER(name) = LOWER(?)", name).Scan(&id)
-		if err == nil {
-			return id, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		id, ok, err := facility.ByName(ctx, tx, name)
+		if err != nil {
 			return "", fmt.Errorf("resolve facility: %w", err)
+		}
+		if ok {
+			return id, nil
 		}
 	}
 	return UnknownFacility, nil

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"lightbox/internal/facility"
 	"strings"
 	"time"
 
@@ -80,8 +81,9 @@ func (s *Service) PeekAck(ctx context.Context, tok string) (AckView, error) {
 	if v.Finding == "" {
 		v.Finding = r.Finding.Code
 	}
-	_ = s.db.QueryRow(ctx, "SELECT name FROM facility WHERE id = ?", r.FacilityID).Scan(&v.FacilityName)
-	v.IdentifiedAt = r.IdentifiedAt.In(facilityLocation(ctx, s.db, r.FacilityID)).Format("2006-01-02 15:04 MST")
+	f, _ := facility.Get(ctx, s.db, r.FacilityID)
+	v.FacilityName = f.Name
+	v.IdentifiedAt = r.IdentifiedAt.In(f.Location()).Format("2006-01-02 15:04 MST")
 	return v, nil
 }
 

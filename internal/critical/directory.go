@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"lightbox/internal/facility"
 	"slices"
 	"strconv"
 	"strings"
@@ -494,15 +495,8 @@ func (d *Directory) Covering(ctx context.Context, facilityID, clinicianID string
 
 // facilityLocation is the facility's time zone (UTC when unknown).
 func facilityLocation(ctx context.Context, d *db.DB, facilityID string) *time.Location {
-	var tz string
-	if err := d.QueryRow(ctx, "SELECT timezone FROM facility WHERE id = ?", facilityID).Scan(&tz); err != nil || tz == "" {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	f, _ := facility.Get(ctx, d, facilityID)
+	return f.Location()
 }
 
 func b2i(b bool) int {

@@ -83,7 +83,7 @@ var ReadOnlyReaders = map[string][]string{
 // violation appears and when a listed one has been fixed but not removed.
 var KnownOwnerViolations = map[string][]string{
 	"assignment_event": {"api"},
-	"facility":         {"archive", "critical", "dicomweb", "fhir", "order", "report", "roster"},
+	"facility":         {"dicomweb", "report", "roster"},
 	"hl7_outbox":       {"report"},
 	"instance":         {"dispatch", "report"},
 	"orders":           {"critical", "report"},

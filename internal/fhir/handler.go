@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"lightbox/internal/facility"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -183,9 +184,8 @@ func (h *Handler) CreateServiceRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if o.LocationState == "" {
-		var state string
-		if err := h.Orders.DB.QueryRow(r.Context(), "SELECT state FROM facility WHERE id = ?", fac).Scan(&state); err == nil {
-			o.LocationState = state
+		if f, err := facility.Get(r.Context(), h.Orders.DB, fac); err == nil {
+			o.LocationState = f.State
 		}
 	}
 	stored, created, err := h.Orders.Intake(r.Context(), o)
