@@ -26,8 +26,7 @@ func (a *API) patientAccesses(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	evs, err := a.audit.AccessesToPatient(r.Context(), audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP},
-		q.Issuer, q.PatientID, q.Since, time.Time{})
+	evs, err := q.Answer(r.Context(), a.audit, audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP})
 	if err != nil {
 		a.fail(w, err)
 		return

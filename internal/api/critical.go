@@ -271,11 +271,7 @@ func (h *Critical) attempt(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	a.By = c.Actor
 	res, err := h.Service.LogAttempt(r.Context(), r.PathValue("id"), a)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, res)
+	h.reply(w, res, err)
 }
 
 func (h *Critical) handoff(w http.ResponseWriter, r *http.Request, c caller) {
@@ -290,11 +286,7 @@ func (h *Critical) handoff(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	res, err := h.Service.HandOff(r.Context(), r.PathValue("id"), body.To, c.Actor)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, res)
+	h.reply(w, res, err)
 }
 
 func (h *Critical) close(w http.ResponseWriter, r *http.Request, c caller) {
@@ -302,11 +294,7 @@ func (h *Critical) close(w http.ResponseWriter, r *http.Request, c caller) {
 		return
 	}
 	res, err := h.Service.Close(r.Context(), r.PathValue("id"), c.Actor)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, res)
+	h.reply(w, res, err)
 }
 
 func (h *Critical) ackLink(w http.ResponseWriter, r *http.Request, c caller) {
@@ -406,11 +394,7 @@ func (h *Critical) updateContact(w http.ResponseWriter, r *http.Request, c calle
 	}
 	ct.ID, ct.FacilityID = old.ID, old.FacilityID
 	out, err := h.Service.Directory().Update(r.Context(), ct)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, out)
+	h.reply(w, out, err)
 }
 
 func (h *Critical) deleteContact(w http.ResponseWriter, r *http.Request, c caller) {
@@ -431,11 +415,7 @@ func (h *Critical) listCoverage(w http.ResponseWriter, r *http.Request, c caller
 		return
 	}
 	out, err := h.Service.Directory().ListCoverage(r.Context(), f)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, out)
+	h.reply(w, out, err)
 }
 
 func (h *Critical) addCoverage(w http.ResponseWriter, r *http.Request, c caller) {
@@ -510,4 +490,13 @@ func (h *Critical) ackPost(w http.ResponseWriter, r *http.Request) {
 		msg += " This category also requires a direct conversation: the radiologist will call you to read the result back."
 	}
 	renderAck(w, http.StatusOK, ackPageData{Title: "Receipt confirmed", Message: msg})
+}
+
+// reply answers v (200) or the error.
+func (h *Critical) reply(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
 }

@@ -169,11 +169,7 @@ func (a *Reports) listMacros(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return
 	}
 	ms, err := a.Service.Macros(r.Context(), p.Username)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ms)
+	a.reply(w, ms, err)
 }
 
 // putMacro: PUT …/macros/{name} {"body": "..."}; ?group=1 (admin) edits
@@ -287,11 +283,7 @@ func (a *Reports) putDraft(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	v, err := a.Service.SaveDraft(r.Context(), uid, p.Username, c)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, v)
+	a.reply(w, v, err)
 }
 
 type signBody struct {
@@ -353,11 +345,7 @@ func (a *Reports) sign(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	}
 	v, err := a.Service.Sign(r.Context(), uid, report.SignRequest{Kind: kind, Signer: b.signer(p), Authenticated: true, Content: b.Content,
 		Discrepant: b.Discrepant, Note: b.Note, Communicated: b.Communicated})
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, v)
+	a.reply(w, v, err)
 }
 
 func (a *Reports) addendum(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -366,11 +354,7 @@ func (a *Reports) addendum(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	v, err := a.Service.ReaderAddendum(r.Context(), uid, b.Text, b.signer(p))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, v)
+	a.reply(w, v, err)
 }
 
 func (a *Reports) correct(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -383,11 +367,7 @@ func (a *Reports) correct(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		return
 	}
 	v, err := a.Service.Correct(r.Context(), uid, *b.Content, b.Reason, b.signer(p))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, v)
+	a.reply(w, v, err)
 }
 
 func (a *Reports) pdf(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -417,11 +397,7 @@ func (a *Reports) deliveries(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		return
 	}
 	ds, err := a.Service.Deliveries(r.Context(), uid)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ds)
+	a.reply(w, ds, err)
 }
 
 // window reads from/to (RFC 3339 or YYYY-MM-DD; default the last 7 days).
@@ -482,4 +458,13 @@ func (a *Reports) productivityCSV(w http.ResponseWriter, r *http.Request, p *aut
 		w.Header().Set("Cache-Control", "no-store")
 		_ = pr.WriteCSV(w)
 	}
+}
+
+// reply answers v (200) or the error.
+func (a *Reports) reply(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, v)
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strings"
@@ -32,4 +33,9 @@ func ParsePatientQuery(q url.Values, now time.Time) (PatientQuery, error) {
 		pq.Since = t
 	}
 	return pq, nil
+}
+
+// Answer runs the query for by (the read is itself audited).
+func (q PatientQuery) Answer(ctx context.Context, l *Logger, by Actor) ([]Event, error) {
+	return l.AccessesToPatient(ctx, by, q.Issuer, q.PatientID, q.Since, time.Time{})
 }

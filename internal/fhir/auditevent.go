@@ -31,8 +31,7 @@ func (h *Handler) SearchAuditEvent(w http.ResponseWriter, r *http.Request) {
 		writeOutcome(w, http.StatusBadRequest, "value", "patient", err.Error())
 		return
 	}
-	evs, err := h.Audit.AccessesToPatient(r.Context(), audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP},
-		q.Issuer, q.PatientID, q.Since, time.Time{})
+	evs, err := q.Answer(r.Context(), h.Audit, audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP})
 	if err != nil {
 		h.log().Error("fhir: audit query failed", "err", err)
 		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
