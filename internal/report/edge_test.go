@@ -14,6 +14,7 @@ import (
 
 	"lightbox/internal/api"
 	"lightbox/internal/auth"
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/fhir"
 	"lightbox/internal/report"
@@ -30,12 +31,10 @@ func mustOK(t *testing.T, err error) {
 // TestLifecycle signs, amends and delivers reports (package report), then
 // reads the result as FHIR DiagnosticReport.
 func TestLifecycle(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			s := report.Lifecycle(t, d)
-			diagnosticReports(t, s)
-		})
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := report.Lifecycle(t, d)
+		diagnosticReports(t, s)
+	})
 }
 
 func diagnosticReports(t *testing.T, s *report.Service) {

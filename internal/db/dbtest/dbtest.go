@@ -122,3 +122,10 @@ func Database(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Each runs fn as a subtest on every database Databases returns.
+func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+	for name, d := range Databases(t) {
+		t.Run(name, func(t *testing.T) { fn(t, d) })
+	}
+}
