@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"lightbox/internal/archive"
 	"log/slog"
 	"strings"
 	"time"
@@ -248,7 +249,7 @@ func (s *Service) Open(ctx context.Context, req OpenRequest) (Result, error) {
 		facility = o.FacilityID
 	}
 	if facility == "" {
-		_ = s.db.QueryRow(ctx, "SELECT facility_id FROM study WHERE study_uid = ?", req.StudyUID).Scan(&facility)
+		facility, _ = archive.StudyFacility(ctx, s.db, req.StudyUID)
 	}
 	if facility == "" {
 		return Result{}, invalid("facility of the study unknown; pass facility_id")

@@ -90,5 +90,5 @@ var KnownOwnerViolations = map[string][]string{
 	"patient":          {"api", "dispatch", "order", "report", "server"},
 	"read_item":        {"api", "report"},
 	"series":           {"dispatch", "report"},
-	"study":            {"api", "critical", "dispatch", "fhir", "order", "report", "server"},
+	"study":            {"api", "dispatch", "fhir", "order", "report", "server"},
 }
