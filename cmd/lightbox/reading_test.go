@@ -61,63 +61,8 @@ func TestRadiologistReadsSignsAndCommunicates(t *testing.T) {
 	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
 	defer srv.stop(t)
 
-	// TOTP enrolment (mandatory for radiologists) through the CLI.
-	out, e, code := run(t, "user", "totp", "--data", data, "--username", "dr.alpha")
-	if code != 0 {
-		t.Fatal(e)
-	}
-	m := regexp.MustCompile(`secret=([A-Z2-7]+)`).FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no otpauth secret in %q", out)
-	}
-	secret := m[1]
-	now := time.Now()
-	first, _ := totp.GenerateCode(secret, now)
-	if _, e, code := run(t, "user", "totp", "--data", data, "--username", "dr.alpha", "--confirm", first); code != 0 {
-		t.Fatal(e)
-	}
-	jar, _ := cookiejar.New(nil)
-	s := &session{t: t, base: srv.http, c: &http.Client{Jar: jar}}
-	login := func() {
-		code, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second)) // a later step than the one just used
-		var lr struct {
-			CSRF string `json:"csrf_token"`
-		}
-		if st, b := s.do("POST", "/api/login", map[string]string{"username": "dr.alpha", "password": "lightbox-demo-password", "totp": code}, &lr); st != 200 {
-			t.Fatalf("login: %d %s", st, b)
-		}
-		s.csrf = lr.CSRF
-	}
-	if st, _ := s.do("POST", "/api/login", map[string]string{"username": "dr.alpha", "password": "lightbox-demo-password"}, nil); st != 401 {
-		t.Fatalf("login without the second factor: %d", st)
-	}
-	login()
-
-	// Go online; the worklist fills itself.
-	var wl struct {
-		Items []struct {
-			StudyUID  string `json:"study_uid"`
-			Modality  string `json:"modality"`
-			Accession string `json:"accession"`
-		} `json:"items"`
-	}
-	var study, accession string
-	deadline := time.Now().Add(40 * time.Second)
-	for study == "" {
-		if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
-			t.Fatalf("heartbeat: %d %s", st, b)
-		}
-		s.do("GET", "/api/worklist", nil, &wl)
-		for _, it := range wl.Items {
-			if it.Modality == "CT" {
-				study, accession = it.StudyUID, it.Accession
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no CT on dr.alpha's worklist: %+v", wl)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	s := radiologist(t, srv, data, "dr.alpha")
+	study, accession := s.nextStudy("CT")
 	// CSRF: a state change without the token is refused.
 	saved := s.csrf
 	s.csrf = ""
@@ -188,7 +133,7 @@ func TestRadiologistReadsSignsAndCommunicates(t *testing.T) {
 			Text string `json:"text"`
 		} `json:"versions"`
 	}
-	deadline = time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		_, b := s.do("GET", "/api/reports/studies/"+study, nil, &rep)
 		if bytes.Contains(b, []byte("Communicated to Dr Olivia Ordering")) && bytes.Contains(b, []byte("read back")) {
@@ -202,4 +147,68 @@ func TestRadiologistReadsSignsAndCommunicates(t *testing.T) {
 	if out, _, code := run(t, "audit", "verify", "--data", data); code != 0 {
 		t.Fatalf("audit: %s", out)
 	}
+}
+
+// radiologist enrols the demo reader's TOTP through the CLI (mandatory for
+// radiologists) and logs in with a session and its CSRF token.
+func radiologist(t *testing.T, srv *server, data, user string) *session {
+	t.Helper()
+	out, e, code := run(t, "user", "totp", "--data", data, "--username", user)
+	if code != 0 {
+		t.Fatal(e)
+	}
+	m := regexp.MustCompile(`secret=([A-Z2-7]+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no otpauth secret in %q", out)
+	}
+	secret := m[1]
+	first, _ := totp.GenerateCode(secret, time.Now())
+	if _, e, code := run(t, "user", "totp", "--data", data, "--username", user, "--confirm", first); code != 0 {
+		t.Fatal(e)
+	}
+	jar, _ := cookiejar.New(nil)
+	s := &session{t: t, base: srv.http, c: &http.Client{Jar: jar}}
+	if st, _ := s.do("POST", "/api/login", map[string]string{"username": user, "password": "lightbox-demo-password"}, nil); st != 401 {
+		t.Fatalf("login without the second factor: %d", st)
+	}
+	otp, _ := totp.GenerateCode(secret, time.Now().Add(30*time.Second)) // a later step than the one just used
+	var lr struct {
+		CSRF string `json:"csrf_token"`
+	}
+	if st, b := s.do("POST", "/api/login", map[string]string{"username": user, "password": "lightbox-demo-password", "totp": otp}, &lr); st != 200 {
+		t.Fatalf("login: %d %s", st, b)
+	}
+	s.csrf = lr.CSRF
+	return s
+}
+
+// nextStudy goes online and waits for a study of the modality ("": any) on the
+// reader's worklist (the demo fills it).
+func (s *session) nextStudy(modality string) (study, accession string) {
+	t := s.t
+	t.Helper()
+	var wl struct {
+		Items []struct {
+			StudyUID  string `json:"study_uid"`
+			Modality  string `json:"modality"`
+			Accession string `json:"accession"`
+		} `json:"items"`
+	}
+	deadline := time.Now().Add(40 * time.Second)
+	for study == "" {
+		if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
+			t.Fatalf("heartbeat: %d %s", st, b)
+		}
+		s.do("GET", "/api/worklist", nil, &wl)
+		for _, it := range wl.Items {
+			if modality == "" || it.Modality == modality {
+				study, accession = it.StudyUID, it.Accession
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s on the worklist: %+v", modality, wl)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return study, accession
 }

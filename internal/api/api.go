@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/breakglass"
 	"lightbox/internal/db"
@@ -36,6 +37,7 @@ type API struct {
 	rvu       *model.RVUTable
 	archive   *archive.Archive
 	retention *retention.Service
+	audit     *audit.Logger
 	principal principalFunc
 	log       *slog.Logger
 	now       func() time.Time
@@ -57,6 +59,8 @@ type Options struct {
 	BreakGlass *breakglass.Store
 	// Retention runs retention and keeps legal holds (nil leaves the routes out).
 	Retention *retention.Service
+	// Audit serves the audit trail to privacy officers (nil leaves it out).
+	Audit *audit.Logger
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -78,6 +82,7 @@ func New(o Options) *API {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
 	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, retention: o.Retention, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, audit: o.Audit, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -133,6 +138,9 @@ func (a *API) Register(mux Mux) {
 	a.registerPriors(mux)
 	a.registerRetention(mux)
 	a.registerQuality(mux)
+	if a.audit != nil {
+		a.registerAudit(mux)
+	}
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -39,18 +39,11 @@ func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	s.SendingFacility = r.PathValue("sending")
-	if err := (hl7sender.Store{DB: a.db}).Put(r.Context(), s); err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "%v", err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, s)
+	a.setupDone(w, r, a.setup.PutHL7Sender(r.Context(), actor(r, p), s), s)
 }
 
 // deleteHL7Sender removes a sender; ?sending_application= names its MSH-3.
 func (a *API) deleteHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if err := (hl7sender.Store{DB: a.db}).Delete(r.Context(), r.PathValue("sending"), r.URL.Query().Get("sending_application")); err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+	a.setupDone(w, r, a.setup.DeleteHL7Sender(r.Context(), actor(r, p), r.PathValue("sending"), r.URL.Query().Get("sending_application")),
+		map[string]string{"status": "deleted"})
 }

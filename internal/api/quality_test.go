@@ -61,9 +61,9 @@ func qualityEnv(t *testing.T) (http.Handler, string, *time.Time) {
 	return mux, study, &now
 }
 
-type caller struct{ user, role, facilities string }
+type qcaller struct{ user, role, facilities string }
 
-func call(t *testing.T, h http.Handler, c caller, method, path, body string, want int) map[string]any {
+func call(t *testing.T, h http.Handler, c qcaller, method, path, body string, want int) map[string]any {
 	t.Helper()
 	var rd *strings.Reader
 	if body != "" {
@@ -94,9 +94,9 @@ func call(t *testing.T, h http.Handler, c caller, method, path, body string, wan
 }
 
 var (
-	reader   = caller{"dr.reader", "radiologist", "SGH"}
-	ir       = caller{"dr.ir", "radiologist", "SGH"}
-	outsider = caller{"dr.out", "radiologist", "RMI"}
+	reader   = qcaller{"dr.reader", "radiologist", "SGH"}
+	ir       = qcaller{"dr.ir", "radiologist", "SGH"}
+	outsider = qcaller{"dr.out", "radiologist", "RMI"}
 )
 
 // An IR consult over HTTP: requested from a report, routed to the IR on
@@ -145,7 +145,7 @@ func TestTumorBoardGrantOverHTTP(t *testing.T) {
 	cs := call(t, h, outsider, "GET", path, "", 200)["board"].(map[string]any)["cases"].([]any)
 	caseID := jsonNum(cs[0].(map[string]any)["id"])
 	call(t, h, outsider, "PUT", path+"/cases/"+caseID, `{"notes":"GBM follow-up","recommendation":"Re-resection"}`, 200)
-	call(t, h, caller{"dr.nobody", "radiologist", "SGH"}, "GET", path, "", 404)
+	call(t, h, qcaller{"dr.nobody", "radiologist", "SGH"}, "GET", path, "", 404)
 	*now = now.Add(2 * time.Hour)
 	call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 404)
 }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"net"
 	"net/http"
 	"strings"
 
@@ -20,11 +19,7 @@ var admins = []auth.Role{auth.Admin}
 
 // actor is the audit participant of a request.
 func actor(r *http.Request, p *auth.Principal) setup.Actor {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return setup.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: host, Interface: audit.HTTP}
+	return setup.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP}
 }
 
 // setupDone answers a set-up write: the error with its code, or ok after
@@ -74,6 +69,7 @@ func importFormat(r *http.Request) (string, bool) {
 
 // exportAs sets the headers of an export download.
 func exportAs(w http.ResponseWriter, format, name string) {
+	w.Header().Set("Cache-Control", "no-store")
 	if strings.HasSuffix(format, "csv") {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`.csv"`)

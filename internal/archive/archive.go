@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"lightbox/internal/facility"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -217,7 +218,7 @@ func (a *Archive) Store(ctx context.Context, r io.Reader, src Source) (*Result, 
 		return nil, err
 	}
 	defer a.inflight.Done()
-	return a.ingest(ctx, r, src)
+	return a.ingest(ctx, r, src, nil)
 }
 
 // StoreDataset ingests a data set without meta information (as DIMSE
@@ -231,13 +232,13 @@ func (a *Archive) StoreDataset(ctx context.Context, r io.Reader, sopClass, sopIn
 	if err := dcm.WriteHeader(&hdr, dcm.NewMeta(sopClass, sopInstance, tsUID, src.AETitle)); err != nil {
 		return nil, fmt.Errorf("store instance %s: %w", sopInstance, err)
 	}
-	res, err := a.ingest(ctx, io.MultiReader(&hdr, r), src)
-	if err == nil && (res.SOPInstanceUID != sopInstance || res.SOPClassUID != sopClass) {
-		// Stored already; the mismatch is the sender's bug, reported as such.
-		return res, &InputError{Code: InputCommandMismatch, Reason: fmt.Sprintf("data set SOP Class/Instance %s/%s does not match the command's %s/%s", res.SOPClassUID, res.SOPInstanceUID, sopClass, sopInstance)}
-	}
-	return res, err
+	return a.ingest(ctx, io.MultiReader(&hdr, r), src, &commandUIDs{class: sopClass, instance: sopInstance})
 }
+
+// commandUIDs are the SOP Class and Instance a DIMSE command names: the
+// data set must carry the same (PS3.4 C.4.2.1.4.1), checked before
+// anything is kept.
+type commandUIDs struct{ class, instance string }
 
 // tee copies what the parser reads into the blob and the hash, remembering
 // whether a failure came from the source or from our own disk.
@@ -264,7 +265,7 @@ func (t *tee) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result, error) {
+func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*Result, error) {
 	w, err := a.blobs.Create(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store instance: %w", err)
@@ -284,6 +285,11 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result,
 	row, err := buildRow(f)
 	if err != nil {
 		return partial(f), err
+	}
+	if cmd != nil && (row.sopUID != cmd.instance || row.sopClass != cmd.class) {
+		// The sender's bug, refused before the blob or a row is kept.
+		return partial(f), &InputError{Code: InputCommandMismatch, Reason: fmt.Sprintf("data set SOP Class/Instance %s/%s does not match the command's %s/%s",
+			row.sopClass, row.sopUID, cmd.class, cmd.instance)}
 	}
 	row.size = t.n
 	row.sha = hex.EncodeToString(h.Sum(nil))
@@ -701,13 +707,12 @@ func resolveFacility(ctx context.Context, tx *db.Tx, r *instanceRow) (string, er
 		return r.src.Facility, nil
 	}
 	if name := r.ds.Str(dcm.TagInstitutionName); name != "" {
-		var id string
-		err := tx.QueryRow(ctx, "SELECT id FROM facility WHERE LOWER(name) = LOWER(?)", name).Scan(&id)
-		if err == nil {
-			return id, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
+		id, ok, err := facility.ByName(ctx, tx, name)
+		if err != nil {
 			return "", fmt.Errorf("resolve facility: %w", err)
+		}
+		if ok {
+			return id, nil
 		}
 	}
 	return UnknownFacility, nil

@@ -257,10 +257,21 @@ func TestStoreDatasetChecksCommand(t *testing.T) {
 		if err != nil || res.TransferSyntax != dcm.ImplicitVRLittleEndian {
 			t.Fatalf("%+v %v", res, err)
 		}
+		// A data set whose UIDs differ from the command's is refused before
+		// anything is kept: the sender is told it failed and nothing is stored.
+		other := testInstance("1.7", "1.7.1", "1.7.1.2", "P", "", 2)
+		body.Reset()
+		if err := dcm.WriteDataset(&body, other, dcm.ImplicitVRLittleEndian); err != nil {
+			t.Fatal(err)
+		}
 		_, err = f.a.StoreDataset(context.Background(), bytes.NewReader(body.Bytes()), "1.2.840.10008.5.1.4.1.1.2", "9.9.9", dcm.ImplicitVRLittleEndian, Source{})
 		var ie *InputError
-		if !errors.As(err, &ie) {
+		if !errors.As(err, &ie) || ie.Code != InputCommandMismatch {
 			t.Fatalf("mismatch not reported: %v", err)
+		}
+		var n int
+		if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM instance WHERE sop_uid IN ('1.7.1.2', '9.9.9')").Scan(&n); err != nil || n != 0 {
+			t.Fatalf("the refused instance was kept: %d %v", n, err)
 		}
 	})
 }

@@ -2,9 +2,10 @@ package archive
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
+	"lightbox/internal/db"
+	facilitypkg "lightbox/internal/facility"
 )
 
 // ForeignPolicy decides what happens to an instance whose patient belongs to
@@ -37,11 +38,6 @@ const Quarantined Outcome = "quarantined"
 // facility's namespace: a sender's data may only land in its own.
 var ErrForeignPatient = errors.New("the patient's issuer belongs to another facility")
 
-// rowQuerier is a *db.DB or a *db.Tx.
-type rowQuerier interface {
-	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
-}
-
 // CheckPatientNamespace decides whether facility may file a patient under
 // (issuer, patientID). An issuer belongs to the facilities whose ID or
 // Issuer of Patient ID it is; a facility may use its own issuers, never
@@ -49,14 +45,12 @@ type rowQuerier interface {
 // already has studies or orders at another facility (else the new data would
 // be linked to, and show, another facility's demographics). It returns an
 // error wrapping ErrForeignPatient when the patient is foreign.
-func CheckPatientNamespace(ctx context.Context, q rowQuerier, facility, issuer, patientID string) error {
+func CheckPatientNamespace(ctx context.Context, q db.Execer, facility, issuer, patientID string) error {
 	if facility == "" || facility == UnknownFacility {
 		return nil // visible to administrators only; nobody else's namespace is reached
 	}
-	var own, other int
-	if err := q.QueryRow(ctx, `SELECT
-		COALESCE(SUM(CASE WHEN id = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN id <> ? THEN 1 ELSE 0 END), 0)
-		FROM facility WHERE id = ? OR (issuer_of_patient_id <> '' AND issuer_of_patient_id = ?)`, facility, facility, issuer, issuer).Scan(&own, &other); err != nil {
+	own, other, err := facilitypkg.IssuerOwners(ctx, q, facility, issuer)
+	if err != nil {
 		return fmt.Errorf("patient namespace: %w", err)
 	}
 	if own > 0 {

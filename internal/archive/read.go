@@ -11,6 +11,7 @@ import (
 	"io"
 
 	"lightbox/internal/blob"
+	"lightbox/internal/db"
 )
 
 // ErrNotFound is returned for an unknown UID.
@@ -129,4 +130,15 @@ func (a *Archive) StudyByAccession(ctx context.Context, facilityID, accession st
 		return "", fmt.Errorf("study with accession at %s: %w", facilityID, ErrNotFound)
 	}
 	return uid, err
+}
+
+// StudyFacility returns the facility a stored study belongs to ("" when
+// the study is not stored).
+func StudyFacility(ctx context.Context, x db.Execer, studyUID string) (string, error) {
+	var fac string
+	err := x.QueryRow(ctx, "SELECT facility_id FROM study WHERE study_uid = ?", studyUID).Scan(&fac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return fac, err
 }

@@ -200,12 +200,16 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 			return fmt.Errorf("%w %s", ErrUnknownStudy, ev.StudyID)
 		}
 		rs := st.reader
+		reason := "order cancelled"
+		if ev.Reason != "" {
+			reason = ev.Reason
+		}
 		if rs != nil {
-			e.unassign(st, ReasonCancelled, "order cancelled", out)
+			e.unassign(st, ReasonCancelled, reason, out)
 		}
 		e.removeWaiting(st)
 		delete(e.studies, st.s.ID)
-		out.add(Decision{Kind: KindDone, At: now, StudyID: st.s.ID, Code: ReasonCancelled, Reason: "order cancelled"})
+		out.add(Decision{Kind: KindDone, At: now, StudyID: st.s.ID, Code: ReasonCancelled, Reason: reason})
 		if rs != nil {
 			e.fill(rs, out)
 		}

@@ -152,7 +152,12 @@ type StudyChanged struct {
 }
 
 // Cancelled: the order was cancelled; the study leaves the worklist.
-type Cancelled struct{ StudyID string }
+type Cancelled struct {
+	StudyID string
+	// Reason replaces "order cancelled" (e.g. a final signed while the
+	// lease had moved: the study is read, whoever holds it).
+	Reason string
+}
 
 // Heartbeat: the reader's client is alive (every ~15 s). Away marks a
 // reader who is connected but not taking new work.

@@ -74,6 +74,7 @@ var (
 	ErrBadCredentials  = errors.New("invalid user name or password")
 	ErrLocked          = errors.New("account locked after repeated failures; try later")
 	ErrDisabled        = errors.New("account disabled")
+	ErrUserExists      = errors.New("user already exists")
 
 	ErrTOTPRequired          = errors.New("a one-time code is required")
 	ErrBadTOTP               = errors.New("invalid or already used one-time code")
@@ -276,7 +277,7 @@ func (s *Service) AddUser(ctx context.Context, u User, password string) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO app_user (username, display_name, role, password_hash, facility_id, clinician_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			u.Username, u.DisplayName, string(u.Role), HashPassword(password), u.FacilityID, u.ClinicianID, db.Now(s.opt.Now())); err != nil {
 			if db.IsUniqueViolation(err) {
-				return fmt.Errorf("user %s already exists", u.Username)
+				return fmt.Errorf("user %s: %w", u.Username, ErrUserExists)
 			}
 			return fmt.Errorf("add user: %w", err)
 		}

@@ -10,13 +10,12 @@ import (
 )
 
 func runAE(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "remove") {
-		fmt.Fprintln(env.Stderr, "Usage: lightbox ae add --aet TITLE --host H --port P [--facility F] [--tls]\n       lightbox ae list\n       lightbox ae remove --aet TITLE")
-		return errUsage
+	c, err := newSetupCmd(env, "ae", args, []string{"add", "list", "remove"},
+		"Usage: lightbox ae add --aet TITLE --host H --port P [--facility F] [--tls]\n       lightbox ae list\n       lightbox ae remove --aet TITLE")
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := newFlags(env, "ae "+sub, "ae "+sub+" [flags]")
-	sf := addStorageFlags(fs)
+	fs := c.fs
 	title := fs.String("aet", "", "the remote AE title")
 	host := fs.String("host", "", "host name or address")
 	port := fs.Int("port", 104, "port")
@@ -24,20 +23,13 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	tls := fs.Bool("tls", false, "connect to it with DICOM TLS")
 	desc := fs.String("description", "", "free text")
 	allow := fs.String("allow-cidr", "", "comma-separated networks the AE may associate from (default: anywhere)")
-	if err := parse(fs, args[1:], env); err != nil {
-		return err
-	}
-	st, _, err := sf.open(ctx, env)
+	s, st, err := c.open(ctx, env, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	store := ae.Store{DB: st.DB}
-	s, err := setupService(sf, st)
-	if err != nil {
-		return err
-	}
-	switch sub {
+	switch c.sub {
 	case "add":
 		e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc, AllowCIDRs: netserve.SplitNetworks(*allow)}
 		if err := s.PutAE(ctx, cliActor(), e); err != nil {

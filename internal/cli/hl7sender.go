@@ -11,39 +11,35 @@ import (
 )
 
 func runHL7Sender(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || (args[0] != "add" && args[0] != "list" && args[0] != "remove") {
-		fmt.Fprintln(env.Stderr, "Usage: lightbox hl7-sender add --sending-facility MSH4 [--sending-app MSH3] --facility F (--allow-cidr NETS | --tls-subject CN)\n"+
+	c, err := newSetupCmd(env, "hl7-sender", args, []string{"add", "list", "remove"},
+		"Usage: lightbox hl7-sender add --sending-facility MSH4 [--sending-app MSH3] --facility F (--allow-cidr NETS | --tls-subject CN)\n"+
 			"       lightbox hl7-sender list\n       lightbox hl7-sender remove --sending-facility MSH4 [--sending-app MSH3]")
-		return errUsage
+	if err != nil {
+		return err
 	}
-	sub := args[0]
-	fs := newFlags(env, "hl7-sender "+sub, "hl7-sender "+sub+" [flags]")
-	sf := addStorageFlags(fs)
+	fs := c.fs
 	sending := fs.String("sending-facility", "", "MSH-4 the sender puts in its messages")
 	app := fs.String("sending-app", "", "MSH-3 the sender puts in its messages (default: any application)")
 	facility := fs.String("facility", "", "the facility its messages speak for")
 	allow := fs.String("allow-cidr", "", "comma-separated networks it may connect from")
 	subject := fs.String("tls-subject", "", "subject CN of its TLS client certificate (verified against --hl7-client-ca)")
 	desc := fs.String("description", "", "free text")
-	if err := parse(fs, args[1:], env); err != nil {
-		return err
-	}
-	st, _, err := sf.open(ctx, env)
+	svc, st, err := c.open(ctx, env, args)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	store := hl7sender.Store{DB: st.DB}
-	switch sub {
+	switch c.sub {
 	case "add":
 		s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc,
 			AllowCIDRs: netserve.SplitNetworks(*allow)}
-		if err := store.Put(ctx, s); err != nil {
+		if err := svc.PutHL7Sender(ctx, cliActor(), s); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stdout, "saved HL7 sender %s for facility %s\n", s.SendingFacility, s.FacilityID)
 	case "remove":
-		return store.Delete(ctx, *sending, *app)
+		return svc.DeleteHL7Sender(ctx, cliActor(), *sending, *app)
 	case "list":
 		l, err := store.List(ctx)
 		if err != nil {

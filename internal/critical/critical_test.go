@@ -1,9 +1,10 @@
-package critical
+package critical_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"lightbox/internal/critical"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ func TestEscalationLadder(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		r := e.open(studyA, "1")
-		if !r.DeadlineAt.Equal(t0.Add(time.Hour)) || r.State != StateOpen || !r.NextDueAt.Equal(t0.Add(30*time.Minute)) {
+		if !r.DeadlineAt.Equal(t0.Add(time.Hour)) || r.State != critical.StateOpen || !r.NextDueAt.Equal(t0.Add(30*time.Minute)) {
 			t.Fatalf("opened: %+v", r)
 		}
 		ns := e.notes.forResult(r.ID)
@@ -62,7 +63,7 @@ func TestEscalationLadder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.State != StateEscalated || got.EscalationLevel != 3 || !got.Overdue || !got.NextDueAt.IsZero() {
+		if got.State != critical.StateEscalated || got.EscalationLevel != 3 || !got.Overdue || !got.NextDueAt.IsZero() {
 			t.Fatalf("after ladder: state %s level %d overdue %v next %v", got.State, got.EscalationLevel, got.Overdue, got.NextDueAt)
 		}
 		for lvl := 1; lvl <= 3; lvl++ {
@@ -74,7 +75,7 @@ func TestEscalationLadder(t *testing.T) {
 			t.Fatal("overdue not recorded once")
 		}
 		// Overdue stays visible on the board, with negative time left.
-		board, err := e.svc.Board(ctx, Scope{All: true}, "")
+		board, err := e.svc.Board(ctx, critical.Scope{All: true}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -103,8 +104,8 @@ func TestReachedStopsEscalation(t *testing.T) {
 		ctx := context.Background()
 		r := e.open(studyA, "1")
 		e.clk.Advance(10 * time.Minute)
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith", Role: "ordering physician"},
-			Outcome: OutcomeReached, ReadBack: true, By: rad}); err != nil {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"},
+			Outcome: critical.OutcomeReached, ReadBack: true, By: rad}); err != nil {
 			t.Fatal(err)
 		}
 		e.clk.Advance(3 * time.Hour)
@@ -117,12 +118,12 @@ func TestReachedStopsEscalation(t *testing.T) {
 func TestOpenRequiresHolder(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		_, err := e.svc.Open(ctx, OpenRequest{StudyUID: studyA, Category: "1", Finding: Finding{Text: "Pneumothorax"}, By: Actor{ID: "rad2"}})
-		if !errors.Is(err, ErrNotHolder) {
+		_, err := e.svc.Open(ctx, critical.OpenRequest{StudyUID: studyA, Category: "1", Finding: critical.Finding{Text: "Pneumothorax"}, By: critical.Actor{ID: "rad2"}})
+		if !errors.Is(err, critical.ErrNotHolder) {
 			t.Fatalf("non-holder open: %v", err)
 		}
-		_, err = e.svc.Open(ctx, OpenRequest{StudyUID: "9.9.9", FacilityID: "F1", Category: "1", Finding: Finding{Text: "Pneumothorax"}, By: Actor{ID: "rad2"}})
-		if !errors.Is(err, ErrNotHolder) {
+		_, err = e.svc.Open(ctx, critical.OpenRequest{StudyUID: "9.9.9", FacilityID: "F1", Category: "1", Finding: critical.Finding{Text: "Pneumothorax"}, By: critical.Actor{ID: "rad2"}})
+		if !errors.Is(err, critical.ErrNotHolder) {
 			t.Fatalf("nobody holds: %v", err)
 		}
 		var n int
@@ -133,15 +134,15 @@ func TestOpenRequiresHolder(t *testing.T) {
 			t.Fatal("refused open notified someone")
 		}
 		// A coordinator may open on any study.
-		r, err := e.svc.Open(ctx, OpenRequest{StudyUID: studyA, Category: "2", Finding: Finding{Text: "Pneumothorax"}, By: Actor{ID: "coord", Coordinator: true}})
+		r, err := e.svc.Open(ctx, critical.OpenRequest{StudyUID: studyA, Category: "2", Finding: critical.Finding{Text: "Pneumothorax"}, By: critical.Actor{ID: "coord", Coordinator: true}})
 		if err != nil || r.FacilityID != "F1" || r.Accession != "ACC1" || r.OrderID == "" {
 			t.Fatalf("coordinator open: %+v %v", r, err)
 		}
-		if _, err := e.svc.Open(ctx, OpenRequest{StudyUID: studyA, Category: "9", Finding: Finding{Text: "x"}, By: rad}); !errors.Is(err, ErrInvalid) {
+		if _, err := e.svc.Open(ctx, critical.OpenRequest{StudyUID: studyA, Category: "9", Finding: critical.Finding{Text: "x"}, By: rad}); !errors.Is(err, critical.ErrInvalid) {
 			t.Fatalf("unknown category: %v", err)
 		}
 		// Other readers may not work someone else's loop.
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodPhone, Outcome: OutcomeNoAnswer, By: Actor{ID: "rad2"}}); !errors.Is(err, ErrForbidden) {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, Outcome: critical.OutcomeNoAnswer, By: critical.Actor{ID: "rad2"}}); !errors.Is(err, critical.ErrForbidden) {
 			t.Fatalf("stranger attempt: %v", err)
 		}
 	})
@@ -152,29 +153,29 @@ func TestCloseRulesAndAddendum(t *testing.T) {
 		ctx := context.Background()
 		r := e.open(studyA, "1")
 		e.clk.Advance(5 * time.Minute)
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith"}, Outcome: OutcomeNoAnswer, By: rad}); err != nil {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeNoAnswer, By: rad}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, ErrRefused) {
+		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, critical.ErrRefused) {
 			t.Fatalf("close without communication: %v", err)
 		}
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodSecureMessage, To: Recipient{Name: "Jane Smith"}, Outcome: OutcomeReached, ReadBack: true, By: rad}); !errors.Is(err, ErrInvalid) {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodSecureMessage, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, ReadBack: true, By: rad}); !errors.Is(err, critical.ErrInvalid) {
 			t.Fatalf("read-back on a secure message: %v", err)
 		}
 		e.clk.Advance(5 * time.Minute)
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: OutcomeReached, By: rad}); err != nil {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: critical.OutcomeReached, By: rad}); err != nil {
 			t.Fatal(err)
 		}
 		before, _ := e.svc.Get(ctx, r.ID)
-		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, ErrRefused) {
+		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, critical.ErrRefused) {
 			t.Fatalf("category 1 close without read-back: %v", err)
 		}
 		after, _ := e.svc.Get(ctx, r.ID)
-		if after.Version != before.Version || after.State != StateCommunicated || !after.ClosedAt.IsZero() || len(e.addenda.all()) != 0 {
+		if after.Version != before.Version || after.State != critical.StateCommunicated || !after.ClosedAt.IsZero() || len(e.addenda.all()) != 0 {
 			t.Fatalf("refused close changed something: %+v", after)
 		}
 		e.clk.Advance(10 * time.Minute) // 09:20 EST
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: OutcomeReached, ReadBack: true, By: rad}); err != nil {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: critical.OutcomeReached, ReadBack: true, By: rad}); err != nil {
 			t.Fatal(err)
 		}
 		closed, err := e.svc.Close(ctx, r.ID, rad)
@@ -183,13 +184,13 @@ func TestCloseRulesAndAddendum(t *testing.T) {
 		}
 		want := "Communicated to Jane Smith, ordering physician by Dr Rad One via telephone at 2025-03-04 09:20 EST; read back."
 		calls := e.addenda.all()
-		if len(calls) != 1 || calls[0].Text != want || calls[0].StudyUID != studyA || calls[0].By != (Signer{ReaderID: reader, Display: "Dr Rad One"}) {
+		if len(calls) != 1 || calls[0].Text != want || calls[0].StudyUID != studyA || calls[0].By != (critical.Signer{ReaderID: reader, Display: "Dr Rad One"}) {
 			t.Fatalf("addendum calls: %+v", calls)
 		}
-		if closed.State != StateClosed || closed.AddendumText != want || closed.AddendumAt.IsZero() || closed.ClosedBy != reader {
+		if closed.State != critical.StateClosed || closed.AddendumText != want || closed.AddendumAt.IsZero() || closed.ClosedBy != reader {
 			t.Fatalf("closed: %+v", closed)
 		}
-		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, ErrClosed) {
+		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, critical.ErrClosed) {
 			t.Fatalf("second close: %v", err)
 		}
 		e.clk.Advance(time.Hour)
@@ -208,11 +209,11 @@ func TestAddendumRetriedOnce(t *testing.T) {
 		ctx := context.Background()
 		e.addenda.fail = 1
 		r := e.open(studyA, "2")
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith"}, Outcome: OutcomeReached, By: rad}); err != nil {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, By: rad}); err != nil {
 			t.Fatal(err)
 		}
 		c, err := e.svc.Close(ctx, r.ID, rad)
-		if err != nil || c.State != StateClosed || !c.AddendumAt.IsZero() {
+		if err != nil || c.State != critical.StateClosed || !c.AddendumAt.IsZero() {
 			t.Fatalf("close with failing writer: %+v %v", c, err)
 		}
 		sc1, sc2 := e.svc.NewScheduler(), e.newService().NewScheduler()
@@ -222,7 +223,7 @@ func TestAddendumRetriedOnce(t *testing.T) {
 		}
 		e.clk.Advance(2 * time.Minute)
 		var wg sync.WaitGroup
-		for _, sc := range []*Scheduler{sc1, sc2} {
+		for _, sc := range []*critical.Scheduler{sc1, sc2} {
 			wg.Add(1)
 			go func() { defer wg.Done(); _, _ = sc.Tick(ctx) }()
 		}
@@ -250,7 +251,7 @@ func TestRestartKeepsDeadline(t *testing.T) {
 		}
 		// "Restart": a new service and scheduler on the same database, with a
 		// different configuration that must not move the open loop.
-		e.cfg.Categories = []Category{{Code: "1", Label: "Red", Deadline: 4 * time.Hour, Verbal: true}}
+		e.cfg.Categories = []critical.Category{{Code: "1", Label: "Red", Deadline: 4 * time.Hour, Verbal: true}}
 		s2 := e.newService()
 		sc2 := s2.NewScheduler()
 		next, ok, err := sc2.NextDue(ctx)
@@ -286,7 +287,7 @@ func TestTwoSchedulersFireOnce(t *testing.T) {
 			}
 			ids = append(ids, e.open(study, "1").ID)
 		}
-		scs := []*Scheduler{e.svc.NewScheduler(), e.newService().NewScheduler()}
+		scs := []*critical.Scheduler{e.svc.NewScheduler(), e.newService().NewScheduler()}
 		var mu sync.Mutex
 		total := 0
 		for _, at := range []time.Duration{30, 40, 45, 50, 60, 90} {
@@ -354,14 +355,14 @@ func TestHandOffKeepsAccountability(t *testing.T) {
 		ctx := context.Background()
 		r := e.open(studyA, "2")
 		h, err := e.svc.HandOff(ctx, r.ID, "coord1", rad)
-		if err != nil || h.State != StateHandedOff || h.Communicator != reader || h.HandedOffTo != "coord1" {
+		if err != nil || h.State != critical.StateHandedOff || h.Communicator != reader || h.HandedOffTo != "coord1" {
 			t.Fatalf("handoff: %+v %v", h, err)
 		}
 		// The coordinator works it without the coordinator flag, as the assignee.
-		if _, err := e.svc.LogAttempt(ctx, r.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith"}, Outcome: OutcomeReached, By: Actor{ID: "coord1", Display: "Desk Coordinator"}}); err != nil {
+		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, By: critical.Actor{ID: "coord1", Display: "Desk Coordinator"}}); err != nil {
 			t.Fatal(err)
 		}
-		c, err := e.svc.Close(ctx, r.ID, Actor{ID: "coord1"})
+		c, err := e.svc.Close(ctx, r.ID, critical.Actor{ID: "coord1"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -378,7 +379,7 @@ func TestHandOffKeepsAccountability(t *testing.T) {
 func TestComplianceWeek(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		coord := Actor{ID: "coord", Coordinator: true}
+		coord := critical.Actor{ID: "coord", Coordinator: true}
 		// One Red and one Orange loop a day for a week; Red closes late on
 		// days 2 and 5; Orange closes within 6 h except day 3, and day 7's
 		// Orange stays open (pending when the report runs at day 7 + 1 h).
@@ -392,7 +393,7 @@ func TestComplianceWeek(t *testing.T) {
 				redAfter = 90 * time.Minute
 			}
 			e.clk.Set(start.Add(redAfter))
-			if _, err := e.svc.LogAttempt(ctx, red.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith"}, Outcome: OutcomeReached, ReadBack: true, By: rad}); err != nil {
+			if _, err := e.svc.LogAttempt(ctx, red.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, ReadBack: true, By: rad}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := e.svc.Close(ctx, red.ID, rad); err != nil {
@@ -406,7 +407,7 @@ func TestComplianceWeek(t *testing.T) {
 				orangeAfter = 8 * time.Hour
 			}
 			e.clk.Set(start.Add(orangeAfter))
-			if _, err := e.svc.LogAttempt(ctx, orange.ID, Attempt{Method: MethodPhone, To: Recipient{Name: "Jane Smith"}, Outcome: OutcomeReached, By: coord}); err != nil {
+			if _, err := e.svc.LogAttempt(ctx, orange.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, By: coord}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := e.svc.Close(ctx, orange.ID, coord); err != nil {
@@ -414,7 +415,7 @@ func TestComplianceWeek(t *testing.T) {
 			}
 		}
 		e.clk.Set(t0.AddDate(0, 0, 6).Add(time.Hour))
-		rows, err := e.svc.Compliance(ctx, Scope{Facilities: []string{"F1"}}, t0.Truncate(24*time.Hour), t0.Truncate(24*time.Hour).AddDate(0, 0, 7))
+		rows, err := e.svc.Compliance(ctx, critical.Scope{Facilities: []string{"F1"}}, t0.Truncate(24*time.Hour), t0.Truncate(24*time.Hour).AddDate(0, 0, 7))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -429,12 +430,12 @@ func TestComplianceWeek(t *testing.T) {
 			t.Fatalf("orange: %+v", orange)
 		}
 		// Other facilities' scope sees nothing.
-		if rows, _ := e.svc.Compliance(ctx, Scope{Facilities: []string{"F2"}}, t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 8)); len(rows) != 0 {
+		if rows, _ := e.svc.Compliance(ctx, critical.Scope{Facilities: []string{"F2"}}, t0.AddDate(0, 0, -1), t0.AddDate(0, 0, 8)); len(rows) != 0 {
 			t.Fatalf("foreign scope: %+v", rows)
 		}
 		// A week later the open Orange loop is overdue and counts as late.
 		e.clk.Set(t0.AddDate(0, 0, 14))
-		rows, _ = e.svc.Compliance(ctx, Scope{All: true}, t0.Truncate(24*time.Hour), t0.Truncate(24*time.Hour).AddDate(0, 0, 7))
+		rows, _ = e.svc.Compliance(ctx, critical.Scope{All: true}, t0.Truncate(24*time.Hour), t0.Truncate(24*time.Hour).AddDate(0, 0, 7))
 		if rows[1].OverdueOpen != 1 || rows[1].Pending != 0 || rows[1].PercentOnTime != 71.4 {
 			t.Fatalf("orange later: %+v", rows[1])
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"lightbox/internal/facility"
 	"slices"
 	"strconv"
 	"strings"
@@ -494,15 +495,8 @@ func (d *Directory) Covering(ctx context.Context, facilityID, clinicianID string
 
 // facilityLocation is the facility's time zone (UTC when unknown).
 func facilityLocation(ctx context.Context, d *db.DB, facilityID string) *time.Location {
-	var tz string
-	if err := d.QueryRow(ctx, "SELECT timezone FROM facility WHERE id = ?", facilityID).Scan(&tz); err != nil || tz == "" {
-		return time.UTC
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
+	f, _ := facility.Get(ctx, d, facilityID)
+	return f.Location()
 }
 
 func b2i(b bool) int {
@@ -510,4 +504,15 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// CoverageFacility returns the facility of a coverage entry
+// (ErrContactNotFound when there is none).
+func (d *Directory) CoverageFacility(ctx context.Context, id string) (string, error) {
+	var fac string
+	err := d.DB.QueryRow(ctx, "SELECT facility_id FROM crit_coverage WHERE id = ?", id).Scan(&fac)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrContactNotFound
+	}
+	return fac, err
 }

@@ -1,9 +1,10 @@
-package critical
+package critical_test
 
 import (
 	"context"
 	"errors"
 	"io"
+	"lightbox/internal/critical"
 	"log/slog"
 	"strings"
 	"sync"
@@ -16,7 +17,7 @@ import (
 	"lightbox/internal/order"
 )
 
-// t0 is 09:00 in New York (EST): day coverage applies.
+// t0 is 09:00 in critical.New York (EST): day coverage applies.
 var t0 = time.Date(2025, 3, 4, 14, 0, 0, 0, time.UTC)
 
 type fakeClock struct {
@@ -44,24 +45,24 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 type recNotifier struct {
 	mu sync.Mutex
-	ns []Notification
+	ns []critical.Notification
 }
 
-func (r *recNotifier) Notify(_ context.Context, n Notification) error {
+func (r *recNotifier) Notify(_ context.Context, n critical.Notification) error {
 	r.mu.Lock()
 	r.ns = append(r.ns, n)
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *recNotifier) all() []Notification {
+func (r *recNotifier) all() []critical.Notification {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]Notification(nil), r.ns...)
+	return append([]critical.Notification(nil), r.ns...)
 }
 
-func (r *recNotifier) forResult(id string) []Notification {
-	var out []Notification
+func (r *recNotifier) forResult(id string) []critical.Notification {
+	var out []critical.Notification
 	for _, n := range r.all() {
 		if n.ResultID == id {
 			out = append(out, n)
@@ -72,7 +73,7 @@ func (r *recNotifier) forResult(id string) []Notification {
 
 type addCall struct {
 	StudyUID, Text string
-	By             Signer
+	By             critical.Signer
 }
 
 type recAddenda struct {
@@ -81,7 +82,7 @@ type recAddenda struct {
 	fail  int // fail this many calls first
 }
 
-func (r *recAddenda) Addendum(_ context.Context, studyUID, text string, by Signer) error {
+func (r *recAddenda) Addendum(_ context.Context, studyUID, text string, by critical.Signer) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, addCall{studyUID, text, by})
@@ -111,14 +112,14 @@ type env struct {
 	notes   *recNotifier
 	addenda *recAddenda
 	orders  *order.Service
-	svc     *Service
-	cfg     Config
+	svc     *critical.Service
+	cfg     critical.Config
 	ids     map[string]string // directory contact IDs by label
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// newEnv prepares facility F1 (New York) with an order for studyA and
+// newEnv prepares facility F1 (critical.New York) with an order for studyA and
 // studyB, a directory with day/night coverage, ED, coordinator and
 // medical director, and a service whose reader rad1 holds both studies.
 func newEnv(t *testing.T, d *db.DB) *env {
@@ -137,7 +138,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 			t.Fatal(err)
 		}
 	}
-	e.cfg = Config{AckBaseURL: "https://lb.example.org/"}
+	e.cfg = critical.Config{AckBaseURL: "https://lb.example.org/"}
 	e.svc = e.newService()
 	dir := e.svc.Directory()
 	ordering, err := dir.UpsertFromOrder(ctx, "F1", "Smith^Jane^^Dr", "NPI1", "555-0100")
@@ -145,12 +146,12 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		t.Fatal(err)
 	}
 	e.ids["ordering"] = ordering.ID
-	for _, c := range []Contact{
+	for _, c := range []critical.Contact{
 		{FacilityID: "F1", Name: "Day Doc", Role: "hospitalist", Phones: []string{"555-0200"}},
 		{FacilityID: "F1", Name: "Night Doc", Role: "nocturnist", Phones: []string{"555-0300"}},
-		{FacilityID: "F1", Name: "ED Attending", Department: DeptED, Phones: []string{"555-0400"}},
-		{FacilityID: "F1", Name: "Rad Coordinator", Department: DeptRadiologyCoordinator, Phones: []string{"555-0500"}},
-		{FacilityID: "F1", Name: "Med Director", Department: DeptMedicalDirector, Pager: "555-0600"},
+		{FacilityID: "F1", Name: "ED Attending", Department: critical.DeptED, Phones: []string{"555-0400"}},
+		{FacilityID: "F1", Name: "Rad Coordinator", Department: critical.DeptRadiologyCoordinator, Phones: []string{"555-0500"}},
+		{FacilityID: "F1", Name: "Med Director", Department: critical.DeptMedicalDirector, Pager: "555-0600"},
 	} {
 		out, err := dir.Create(ctx, c)
 		if err != nil {
@@ -158,7 +159,7 @@ func newEnv(t *testing.T, d *db.DB) *env {
 		}
 		e.ids[c.Name] = out.ID
 	}
-	for _, cv := range []Coverage{
+	for _, cv := range []critical.Coverage{
 		{FacilityID: "F1", CoveredID: ordering.ID, CoveringID: e.ids["Day Doc"], Start: "07:00", End: "19:00"},
 		{FacilityID: "F1", CoveredID: ordering.ID, CoveringID: e.ids["Night Doc"], Start: "19:00", End: "07:00"},
 	} {
@@ -170,9 +171,9 @@ func newEnv(t *testing.T, d *db.DB) *env {
 }
 
 // newService is another node (or a restart) on the same database.
-func (e *env) newService() *Service {
+func (e *env) newService() *critical.Service {
 	e.t.Helper()
-	s, err := New(Options{DB: e.d, Config: e.cfg, Orders: e.orders, Notifier: e.notes, Addenda: e.addenda, Now: e.clk.Now, Logger: quietLog(),
+	s, err := critical.New(critical.Options{DB: e.d, Config: e.cfg, Orders: e.orders, Notifier: e.notes, Addenda: e.addenda, Now: e.clk.Now, Logger: quietLog(),
 		Holder: func(uid string) string {
 			if uid == studyA || uid == studyB {
 				return reader
@@ -185,18 +186,18 @@ func (e *env) newService() *Service {
 	return s
 }
 
-var rad = Actor{ID: reader, Display: "Dr Rad One"}
+var rad = critical.Actor{ID: reader, Display: "Dr Rad One"}
 
-func (e *env) open(study, cat string) Result {
+func (e *env) open(study, cat string) critical.Result {
 	e.t.Helper()
-	r, err := e.svc.Open(context.Background(), OpenRequest{StudyUID: study, Category: cat, Finding: Finding{Code: "RID4700", Text: "Acute subdural hematoma"}, By: rad})
+	r, err := e.svc.Open(context.Background(), critical.OpenRequest{StudyUID: study, Category: cat, Finding: critical.Finding{Code: "RID4700", Text: "Acute subdural hematoma"}, By: rad})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return r
 }
 
-func (e *env) tick(sc *Scheduler) int {
+func (e *env) tick(sc *critical.Scheduler) int {
 	e.t.Helper()
 	n, err := sc.Tick(context.Background())
 	if err != nil {
@@ -218,7 +219,7 @@ func tokenOf(t *testing.T, url string) string {
 	return tok
 }
 
-func countEvents(r Result, kind string, level int) int {
+func countEvents(r critical.Result, kind string, level int) int {
 	n := 0
 	for _, ev := range r.Events {
 		if ev.Kind == kind && (level < 0 || ev.Level == level) {

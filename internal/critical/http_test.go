@@ -1,9 +1,12 @@
-package critical
+package critical_test
 
 import (
 	"context"
 	"encoding/json"
 	"io"
+	"lightbox/internal/api"
+	"lightbox/internal/auth"
+	"lightbox/internal/critical"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,9 +24,9 @@ type principal struct {
 func (e *env) server(t *testing.T) (*httptest.Server, func(p principal)) {
 	t.Helper()
 	cur := principal{user: reader, role: "radiologist", facs: []string{"F1"}}
-	h := &Handler{Service: e.svc, Logger: quietLog(),
-		Principal: func(*http.Request) (string, string, []string, bool, error) {
-			return cur.user, cur.role, cur.facs, cur.all, nil
+	h := &api.Critical{Service: e.svc, Logger: quietLog(),
+		Principal: func(*http.Request) (*auth.Principal, error) {
+			return &auth.Principal{Username: cur.user, Role: auth.Role(cur.role), Facilities: cur.facs, All: cur.all}, nil
 		},
 		DisplayName: func(_ context.Context, u string) string {
 			if u == reader {
@@ -99,7 +102,7 @@ func TestAckLink(t *testing.T) {
 			t.Fatalf("confirm %d: %s", code, page)
 		}
 		got, _ := e.svc.Get(ctx, r.ID)
-		if got.State != StateClosed || got.AckBy != "Jane Smith" || !got.AckAt.Equal(t0.Add(12*time.Minute)) || got.ClosedBy != "ack-link" {
+		if got.State != critical.StateClosed || got.AckBy != "Jane Smith" || !got.AckAt.Equal(t0.Add(12*time.Minute)) || got.ClosedBy != "ack-link" {
 			t.Fatalf("after ack: %+v", got)
 		}
 		want := "Communicated to Jane Smith, ordering physician by Dr Rad One via secure message at 2025-03-04 09:12 EST; receipt confirmed electronically by Jane Smith at 2025-03-04 09:12 EST."
@@ -150,7 +153,7 @@ func TestAckCategory1NeedsReadBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.State != StateOpen || got.AckBy != "Jane Smith" || !got.ClosedAt.IsZero() || got.NextDueAt.IsZero() {
+		if got.State != critical.StateOpen || got.AckBy != "Jane Smith" || !got.ClosedAt.IsZero() || got.NextDueAt.IsZero() {
 			t.Fatalf("category 1 after electronic ack: %+v", got)
 		}
 		if _, err := e.svc.Close(ctx, r.ID, rad); err == nil {
@@ -172,7 +175,7 @@ func TestHTTPAPI(t *testing.T) {
 		if code != 201 {
 			t.Fatalf("open %d %s", code, body)
 		}
-		var res Result
+		var res critical.Result
 		_ = json.Unmarshal([]byte(body), &res)
 		// Not the holder.
 		as(principal{user: "rad2", role: "radiologist", facs: []string{"F1"}})
@@ -224,12 +227,12 @@ func TestHTTPAPI(t *testing.T) {
 		if code != 200 || !strings.HasPrefix(body, "facility_id,category,") || !strings.Contains(body, "F1,1,Red,1,0,1,1,1,0,100.0,") {
 			t.Fatalf("csv %d %s", code, body)
 		}
-		// Directory CRUD.
+		// critical.Directory CRUD.
 		code, body = call(t, "POST", srv.URL+"/api/critical/contacts", `{"facility_id":"F1","name":"Dr Ortho","role":"orthopedics","phones":["555-0700"]}`)
 		if code != 201 {
 			t.Fatalf("create contact %d %s", code, body)
 		}
-		var ct Contact
+		var ct critical.Contact
 		_ = json.Unmarshal([]byte(body), &ct)
 		if code, body := call(t, "PUT", srv.URL+"/api/critical/contacts/"+ct.ID, `{"name":"Dr Ortho","department":"ed","phones":["555-0701"]}`); code != 200 || !strings.Contains(body, "555-0701") {
 			t.Fatalf("update contact %d %s", code, body)
@@ -241,7 +244,7 @@ func TestHTTPAPI(t *testing.T) {
 		if code != 201 {
 			t.Fatalf("coverage %d %s", code, body)
 		}
-		var cv Coverage
+		var cv critical.Coverage
 		_ = json.Unmarshal([]byte(body), &cv)
 		if code, _ := call(t, "DELETE", srv.URL+"/api/critical/coverage/"+cv.ID, ""); code != 204 {
 			t.Fatalf("delete coverage %d", code)
@@ -278,8 +281,8 @@ func TestDirectoryFromOrders(t *testing.T) {
 		if again, _ := d.UpsertFromOrder(ctx, "F1", "BROWN^BOB", "", ""); again.ID != c2.ID {
 			t.Fatal("name match failed")
 		}
-		// Coverage wrapping midnight: Saturday 23:00 and Sunday 05:00 local.
-		if _, err := d.AddCoverage(ctx, Coverage{FacilityID: "F1", CoveringID: c2.ID, Start: "22:00", End: "06:00", Days: []string{"sat"}}); err != nil {
+		// critical.Coverage wrapping midnight: Saturday 23:00 and Sunday 05:00 local.
+		if _, err := d.AddCoverage(ctx, critical.Coverage{FacilityID: "F1", CoveringID: c2.ID, Start: "22:00", End: "06:00", Days: []string{"sat"}}); err != nil {
 			t.Fatal(err)
 		}
 		sat := time.Date(2025, 3, 8, 23, 0, 0, 0, time.UTC).Add(5 * time.Hour)  // Sat 23:00 EST
@@ -315,7 +318,7 @@ func TestOpenerKeepsLoopAfterSigning(t *testing.T) {
 		if code != 201 {
 			t.Fatalf("open %d %s", code, body)
 		}
-		var res Result
+		var res critical.Result
 		_ = json.Unmarshal([]byte(body), &res)
 		// Signed: F1 is no longer in the reader's scope.
 		as(principal{user: reader, role: "radiologist"})

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"lightbox/internal/archive"
 	"log/slog"
 	"strings"
 	"time"
@@ -73,6 +74,9 @@ func New(opt Options) (*Service, error) {
 
 // Directory returns the contact directory the service uses.
 func (s *Service) Directory() *Directory { return s.dir }
+
+// Now is the service clock.
+func (s *Service) Now() time.Time { return s.now() }
 
 // Config returns the configuration in force (defaults applied).
 func (s *Service) Config() Config { return s.cfg }
@@ -245,7 +249,7 @@ func (s *Service) Open(ctx context.Context, req OpenRequest) (Result, error) {
 		facility = o.FacilityID
 	}
 	if facility == "" {
-		_ = s.db.QueryRow(ctx, "SELECT facility_id FROM study WHERE study_uid = ?", req.StudyUID).Scan(&facility)
+		facility, _ = archive.StudyFacility(ctx, s.db, req.StudyUID)
 	}
 	if facility == "" {
 		return Result{}, invalid("facility of the study unknown; pass facility_id")
@@ -672,4 +676,24 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// OpenOnce is Open for a caller that may repeat itself (a durable event
+// handled again after a crash, internal/event): when a loop for the study
+// with the same category and identification time exists, it is returned
+// instead of a second loop being opened. IdentifiedAt must be set.
+func (s *Service) OpenOnce(ctx context.Context, req OpenRequest) (Result, error) {
+	if req.IdentifiedAt.IsZero() {
+		return Result{}, invalid("identified_at is required")
+	}
+	var id string
+	err := s.db.QueryRow(ctx, "SELECT id FROM crit_result WHERE study_uid = ? AND category = ? AND identified_at = ?",
+		req.StudyUID, req.Category, db.FormatOptional(req.IdentifiedAt)).Scan(&id)
+	if err == nil {
+		return s.Get(ctx, id)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Result{}, err
+	}
+	return s.Open(ctx, req)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"lightbox/internal/ae"
@@ -105,7 +104,7 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 				u.Facilities = append(u.Facilities, p.Facility)
 			}
 		}
-		if err := svc.AddUser(ctx, u, Password); err != nil && !strings.Contains(err.Error(), "already exists") {
+		if err := svc.AddUser(ctx, u, Password); err != nil && !errors.Is(err, auth.ErrUserExists) {
 			return fmt.Errorf("demo user %s: %w", a.user, err)
 		}
 	}
@@ -117,7 +116,7 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 // senders were registered keep working.
 func registerHL7Senders(ctx context.Context, d *db.DB) error {
 	for _, f := range gen.Facilities() {
-		if err := (hl7sender.Store{DB: d}).Put(ctx, hl7sender.Sender{SendingFacility: f.Code, FacilityID: f.Code,
+		if err := hl7sender.Put(ctx, d, hl7sender.Sender{SendingFacility: f.Code, FacilityID: f.Code,
 			AllowCIDRs: []string{"127.0.0.0/8", "::1/128"}, Description: "demo EHR/RIS"}); err != nil {
 			return fmt.Errorf("demo HL7 sender: %w", err)
 		}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
+	"lightbox/internal/event"
 	"lightbox/internal/order"
 )
 
@@ -94,24 +96,65 @@ func (s *Service) mppsSet(ctx context.Context, c *caller, req *dimse.NRequest, d
 	default:
 		return dimse.NResponse{Status: dimse.StatusInvalidAttributeValue, ErrorComment: "unknown performed procedure step status"}
 	}
-	if _, err := s.opt.DB.Exec(ctx, "UPDATE mpps SET status = ?, updated_at = ? WHERE sop_uid = ?", next, db.Now(now), req.SOPInstanceUID); err != nil {
+	// The step's new state and what follows from it (the order's status, the
+	// study on the reading worklist) commit together: the followers run
+	// from a durable event (internal/event), again after a crash.
+	key := order.StepKey{StudyUID: study, FacilityID: facility, Accession: accession}
+	err = s.opt.DB.InTx(ctx, func(tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, "UPDATE mpps SET status = ?, updated_at = ? WHERE sop_uid = ?", next, db.Now(now), req.SOPInstanceUID); err != nil {
+			return err
+		}
+		return event.Publish(ctx, tx, EventMPPSEnded, study, MPPSEnded{Step: key, Status: next, At: now})
+	})
+	if err != nil {
+		s.log.Error("mpps: n-set", "err", err)
 		return dimse.NResponse{Status: dimse.StatusProcessingFailure}
 	}
-	key := order.StepKey{StudyUID: study, FacilityID: facility, Accession: accession}
 	s.audit(ctx, audit.RecordEvent(c.actor(), audit.ProcedureRecord, audit.Update, "mpps", "", "", nonEmpty(study)...))
-	if next == "COMPLETED" {
-		if _, err := s.opt.Orders.MPPSCompleted(ctx, key, now); err != nil {
-			s.log.Info("mpps completed without a matching order", "calling", c.ae, "reason", err.Error())
-		}
-		if s.opt.Dispatch != nil && study != "" {
-			if err := s.opt.Dispatch.Complete(ctx, study); err != nil {
-				s.log.Warn("mpps: put study on the worklist", "err", err)
-			}
-		}
-	} else if _, err := s.opt.Orders.MPPSDiscontinued(ctx, key, now, "MPPS DISCONTINUED"); err != nil {
-		s.log.Info("mpps discontinued without a matching order", "calling", c.ae, "reason", err.Error())
+	event.CrashPoint(EventMPPSEnded) // test-only
+	if _, err := s.opt.Events.Drain(ctx); err != nil {
+		s.log.Warn("mpps: events pending (retried)", "err", err)
 	}
 	return dimse.NResponse{Status: dimse.StatusSuccess}
+}
+
+// EventMPPSEnded is the durable event of a performed procedure step that
+// was completed or discontinued (N-SET, PS3.4 F.7.2.2).
+const EventMPPSEnded = "mpps.ended"
+
+// MPPSEnded is its payload.
+type MPPSEnded struct {
+	Step   order.StepKey `json:"step"`
+	Status string        `json:"status"` // COMPLETED | DISCONTINUED
+	At     time.Time     `json:"at"`
+}
+
+// mppsEnded moves the order (a step without a matching order is only
+// logged) and, when completed, puts the study on the reading worklist.
+// Both are idempotent.
+func (s *Service) mppsEnded(ctx context.Context, e event.Event) error {
+	var m MPPSEnded
+	if err := e.Decode(&m); err != nil {
+		return err
+	}
+	if s.opt.Orders == nil {
+		return nil
+	}
+	if m.Status != "COMPLETED" {
+		if _, err := s.opt.Orders.MPPSDiscontinued(ctx, m.Step, m.At, "MPPS DISCONTINUED"); err != nil {
+			s.log.Info("mpps discontinued without a matching order", "reason", err.Error())
+		}
+		return nil
+	}
+	if _, err := s.opt.Orders.MPPSCompleted(ctx, m.Step, m.At); err != nil {
+		s.log.Info("mpps completed without a matching order", "reason", err.Error())
+	}
+	if s.opt.Dispatch != nil && m.Step.StudyUID != "" {
+		if err := s.opt.Dispatch.Complete(ctx, m.Step.StudyUID); err != nil {
+			return fmt.Errorf("mpps: put study on the worklist: %w", err)
+		}
+	}
+	return nil
 }
 
 func nonEmpty(uids ...string) []string {

@@ -20,6 +20,7 @@ import (
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/event"
 	"lightbox/internal/order"
 	"lightbox/internal/query"
 )
@@ -42,6 +43,9 @@ type Options struct {
 	Orders   *order.Service    // Modality Worklist and MPPS; nil disables them
 	Dispatch *dispatch.Service // MPPS COMPLETED puts the study on the worklist
 	Audit    *audit.Logger     // every query, store, retrieve and procedure change; nil = off
+	// Events carries an MPPS completion to the order and the worklist
+	// durably (internal/event); nil: a bus of the service's own.
+	Events *event.Bus
 	// OutboundTLS configures associations to AEs registered with TLS.
 	OutboundTLS *tls.Config
 	Logger      *slog.Logger
@@ -58,7 +62,12 @@ func New(opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{opt: opt, log: opt.Logger}
+	if opt.Events == nil {
+		opt.Events = &event.Bus{DB: opt.DB, Logger: opt.Logger}
+	}
+	s := &Service{opt: opt, log: opt.Logger}
+	opt.Events.Handle(EventMPPSEnded, s.mppsEnded)
+	return s
 }
 
 // caller is who an association acts for; the accept policy sets it.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lightbox/internal/assign"
@@ -87,6 +88,11 @@ type Service struct {
 	// database reflects decisions in engine order.
 	mu     sync.Mutex
 	cancel context.CancelFunc
+	// stale is set when decisions the engine made could not be persisted:
+	// the engine is ahead of the database until it is rebuilt from it
+	// (right away, else at the next tick).
+	stale     atomic.Bool
+	reloading atomic.Bool
 
 	// setupMu guards what the last roster reload saw.
 	setupMu   sync.Mutex
@@ -170,6 +176,11 @@ func (s *Service) loop(ctx context.Context) {
 
 // Tick runs the engine's timers and picks up studies that went quiet.
 func (s *Service) Tick(ctx context.Context) error {
+	if s.stale.Load() {
+		if err := s.reload(ctx); err != nil {
+			return err
+		}
+	}
 	if err := s.SyncSetup(ctx); err != nil {
 		return err
 	}
@@ -280,6 +291,36 @@ func (s *Service) decodeStudy(doc string) (*model.Study, error) {
 
 // apply feeds one event and persists and publishes what the engine decided.
 func (s *Service) apply(ctx context.Context, ev assign.Event, by string) ([]assign.Decision, error) {
+	ds, err := s.applyPersist(ctx, ev, by)
+	if err != nil && s.stale.Load() {
+		if rerr := s.reload(ctx); rerr != nil {
+			s.log.Error("dispatch: engine reload after a failed write (retried at the next tick)", "err", rerr)
+		}
+	}
+	return ds, err
+}
+
+// reload rebuilds the engine from the database: the database is the truth
+// the engine may only follow.
+func (s *Service) reload(ctx context.Context) error {
+	if !s.reloading.CompareAndSwap(false, true) {
+		return nil // a reload is running (its own writes failed)
+	}
+	defer s.reloading.Store(false)
+	s.mu.Lock()
+	s.eng = assign.NewSafe(assign.New(s.opt.Engine))
+	s.stale.Store(false)
+	s.mu.Unlock()
+	if err := s.load(ctx); err != nil {
+		s.stale.Store(true)
+		return err
+	}
+	return nil
+}
+
+// applyPersist applies ev to the engine and persists its decisions in one
+// transaction, in engine order.
+func (s *Service) applyPersist(ctx context.Context, ev assign.Event, by string) ([]assign.Decision, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
@@ -300,6 +341,9 @@ func (s *Service) apply(ctx context.Context, ev assign.Event, by string) ([]assi
 		return nil
 	})
 	if err != nil {
+		// The engine decided what the database does not hold: rebuild it
+		// from the database (after this call lets go of the lock).
+		s.stale.Store(true)
 		return ds, fmt.Errorf("persist decisions: %w", err)
 	}
 	if s.opt.Observe != nil {
@@ -662,7 +706,19 @@ func (s *Service) Signed(ctx context.Context, studyUID, readerID string, kind mo
 		return err
 	}
 	_, err = s.apply(ctx, assign.Signed{StudyID: studyUID, ReaderID: readerID, Kind: kind}, readerID)
-	return mapErr(err)
+	err = mapErr(err)
+	if errors.Is(err, ErrNotHolder) && kind == model.Final {
+		// The report service committed the final (it checks the signer
+		// itself) after the lease had moved: it expired, or the engine was
+		// rebuilt after a crash before the reader was back. The study is
+		// read, whoever holds it now.
+		_, err = s.apply(ctx, assign.Cancelled{StudyID: studyUID, Reason: "final signed by " + readerID}, readerID)
+		err = mapErr(err)
+	}
+	if errors.Is(err, ErrUnknownStudy) {
+		return nil // not on the worklist (any more): nothing to follow
+	}
+	return err
 }
 
 // Reassign moves a study by hand; the reason is required and logged.

@@ -91,63 +91,61 @@ func setup(t *testing.T, d *db.DB, readers ...*model.Reader) *env {
 }
 
 func TestAssignExplainFailover(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			e := setup(t, d, reader("dr.a", "IL", "SGH"), reader("dr.b", "IL", "SGH"))
-			_ = e.s.Heartbeat(ctx, "dr.a", false)
-			if err := e.s.Tick(ctx); err != nil {
-				t.Fatal(err)
-			}
-			holder, ok := e.s.Holder(e.study)
-			if !ok || holder != "dr.a" {
-				t.Fatalf("holder %q %v", holder, ok)
-			}
-			var reason string
-			if err := d.QueryRow(ctx, "SELECT detail FROM assignment_event WHERE study_uid = ? AND kind = 'assign'", e.study).Scan(&reason); err != nil || !strings.Contains(reason, "dr.b") {
-				t.Fatalf("assignment does not explain the other reader: %v %s", err, reason)
-			}
-			// Another reader cannot open it; two concurrent opens: only the holder wins.
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			for i, who := range []string{"dr.a", "dr.b"} {
-				wg.Go(func() { errs[i] = e.s.Open(ctx, e.study, who) })
-			}
-			wg.Wait()
-			if errs[0] != nil || !errors.Is(errs[1], ErrNotHolder) {
-				t.Fatalf("open results %v", errs)
-			}
-			// dr.b comes online; dr.a's heartbeats stop: the study moves within 60 s.
-			for range 5 {
-				e.clk.add(15 * time.Second)
-				_ = e.s.Heartbeat(ctx, "dr.b", false)
-				_ = e.s.Tick(ctx)
-			}
-			if holder, _ := e.s.Holder(e.study); holder != "dr.b" {
-				t.Fatalf("after dr.a went silent for 75 s the holder is %q", holder)
-			}
-			var status, rd string
-			_ = d.QueryRow(ctx, "SELECT status, reader_id FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &rd)
-			if status != "leased" || rd != "dr.b" {
-				t.Fatalf("persisted %s %s", status, rd)
-			}
-			// Restart: a new service on the same database restores the lease.
-			e.s.Close()
-			s2 := New(d, Options{Quiet: time.Second, TickEvery: time.Hour, Now: e.clk.now})
-			_ = s2.Heartbeat(ctx, "dr.b", false)
-			if err := s2.Start(ctx); err != nil {
-				t.Fatal(err)
-			}
-			defer s2.Close()
-			_ = s2.Heartbeat(ctx, "dr.b", false)
-			if holder, _ := s2.Holder(e.study); holder != "dr.b" {
-				t.Fatalf("lease lost on restart: %q", holder)
-			}
-			if err := s2.Reassign(ctx, e.study, "dr.a", "", "coord"); !errors.Is(err, ErrReason) {
-				t.Fatalf("reassign without reason: %v", err)
-			}
-		})
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := setup(t, d, reader("dr.a", "IL", "SGH"), reader("dr.b", "IL", "SGH"))
+		_ = e.s.Heartbeat(ctx, "dr.a", false)
+		if err := e.s.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		holder, ok := e.s.Holder(e.study)
+		if !ok || holder != "dr.a" {
+			t.Fatalf("holder %q %v", holder, ok)
+		}
+		var reason string
+		if err := d.QueryRow(ctx, "SELECT detail FROM assignment_event WHERE study_uid = ? AND kind = 'assign'", e.study).Scan(&reason); err != nil || !strings.Contains(reason, "dr.b") {
+			t.Fatalf("assignment does not explain the other reader: %v %s", err, reason)
+		}
+		// Another reader cannot open it; two concurrent opens: only the holder wins.
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, who := range []string{"dr.a", "dr.b"} {
+			wg.Go(func() { errs[i] = e.s.Open(ctx, e.study, who) })
+		}
+		wg.Wait()
+		if errs[0] != nil || !errors.Is(errs[1], ErrNotHolder) {
+			t.Fatalf("open results %v", errs)
+		}
+		// dr.b comes online; dr.a's heartbeats stop: the study moves within 60 s.
+		for range 5 {
+			e.clk.add(15 * time.Second)
+			_ = e.s.Heartbeat(ctx, "dr.b", false)
+			_ = e.s.Tick(ctx)
+		}
+		if holder, _ := e.s.Holder(e.study); holder != "dr.b" {
+			t.Fatalf("after dr.a went silent for 75 s the holder is %q", holder)
+		}
+		var status, rd string
+		_ = d.QueryRow(ctx, "SELECT status, reader_id FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &rd)
+		if status != "leased" || rd != "dr.b" {
+			t.Fatalf("persisted %s %s", status, rd)
+		}
+		// Restart: a new service on the same database restores the lease.
+		e.s.Close()
+		s2 := New(d, Options{Quiet: time.Second, TickEvery: time.Hour, Now: e.clk.now})
+		_ = s2.Heartbeat(ctx, "dr.b", false)
+		if err := s2.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		_ = s2.Heartbeat(ctx, "dr.b", false)
+		if holder, _ := s2.Holder(e.study); holder != "dr.b" {
+			t.Fatalf("lease lost on restart: %q", holder)
+		}
+		if err := s2.Reassign(ctx, e.study, "dr.a", "", "coord"); !errors.Is(err, ErrReason) {
+			t.Fatalf("reassign without reason: %v", err)
+		}
+	})
 }
 
 func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {

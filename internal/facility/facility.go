@@ -148,3 +148,43 @@ func RetentionYears(ctx context.Context, x db.Execer) (map[string]int, error) {
 	}
 	return out, rows.Err()
 }
+
+// Location is the facility's time zone (UTC when unset or unknown).
+func (f Facility) Location() *time.Location {
+	if f.TimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(f.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// ByName finds the facility whose name matches (case-insensitive): the
+// Institution Name (0008,0080) of an instance from a sender with no
+// facility of its own.
+func ByName(ctx context.Context, x db.Execer, name string) (string, bool, error) {
+	var id string
+	err := x.QueryRow(ctx, "SELECT id FROM facility WHERE LOWER(name) = LOWER(?)", name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("facility by name: %w", err)
+	}
+	return id, true, nil
+}
+
+// IssuerOwners counts the facilities an issuer of patient IDs (assigning
+// authority) belongs to: own is 1 when it is facility itself (its ID or its
+// registered issuer), other counts the other facilities that registered it.
+func IssuerOwners(ctx context.Context, x db.Execer, facilityID, issuer string) (own, other int, err error) {
+	err = x.QueryRow(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN id = ? THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN id <> ? THEN 1 ELSE 0 END), 0)
+		FROM facility WHERE id = ? OR (issuer_of_patient_id <> '' AND issuer_of_patient_id = ?)`, facilityID, facilityID, issuer, issuer).Scan(&own, &other)
+	if err != nil {
+		return 0, 0, fmt.Errorf("issuer owners: %w", err)
+	}
+	return own, other, nil
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"lightbox/internal/facility"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -11,8 +12,11 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/audit"
+	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
 	"lightbox/internal/order"
+	"lightbox/internal/report"
 	"lightbox/internal/scope"
 )
 
@@ -23,6 +27,18 @@ const ContentType = "application/fhir+json"
 // (see Routes), behind authentication.
 type Handler struct {
 	Orders *order.Service
+	// Reports serves DiagnosticReport (nil: not served, and not listed in
+	// the CapabilityStatement).
+	Reports *report.Service
+	// PDFURL is the presentedForm URL of a report in search results
+	// (default "/api/reports/studies/{uid}/pdf"); a read embeds the PDF.
+	PDFURL func(studyUID string) string
+	// Audit serves AuditEvent to administrators (nil: not served); SiteID
+	// is the audit source in the events.
+	Audit  *audit.Logger
+	SiteID string
+	// Principal is the authenticated caller (AuditEvent needs who asks).
+	Principal func(r *http.Request) (*auth.Principal, error)
 	// Scope returns what the request may see and act on (the one access
 	// rule, package scope). An error answers 403.
 	Scope func(r *http.Request) (scope.Scope, error)
@@ -31,6 +47,8 @@ type Handler struct {
 	Version string       // software version for metadata
 	Logger  *slog.Logger // default: discard
 	Now     func() time.Time
+
+	routes []string // what Routes registered: the CapabilityStatement lists exactly these
 }
 
 // Routes registers the handlers on mux under Base (Go 1.22 patterns).
@@ -42,13 +60,25 @@ type Mux interface {
 
 func (h *Handler) Routes(mux Mux) {
 	b := h.base()
-	mux.HandleFunc("POST "+b+"/ServiceRequest", h.CreateServiceRequest)
-	mux.HandleFunc("GET "+b+"/ServiceRequest", h.SearchServiceRequest)
-	mux.HandleFunc("GET "+b+"/ServiceRequest/{id}", h.ReadServiceRequest)
-	mux.HandleFunc("GET "+b+"/Patient", h.SearchPatient)
-	mux.HandleFunc("GET "+b+"/Patient/{id}", h.ReadPatient)
-	mux.HandleFunc("GET "+b+"/ImagingStudy", h.SearchImagingStudy)
-	mux.HandleFunc("GET "+b+"/ImagingStudy/{id}", h.ReadImagingStudy)
+	h.routes = nil
+	handle := func(method, path string, fn http.HandlerFunc) {
+		h.routes = append(h.routes, method+" "+path)
+		mux.HandleFunc(method+" "+b+"/"+path, fn)
+	}
+	handle("POST", "ServiceRequest", h.CreateServiceRequest)
+	handle("GET", "ServiceRequest", h.SearchServiceRequest)
+	handle("GET", "ServiceRequest/{id}", h.ReadServiceRequest)
+	handle("GET", "Patient", h.SearchPatient)
+	handle("GET", "Patient/{id}", h.ReadPatient)
+	handle("GET", "ImagingStudy", h.SearchImagingStudy)
+	handle("GET", "ImagingStudy/{id}", h.ReadImagingStudy)
+	if h.Reports != nil {
+		handle("GET", "DiagnosticReport", h.SearchDiagnosticReport)
+		handle("GET", "DiagnosticReport/{id}", h.ReadDiagnosticReport)
+	}
+	if h.Audit != nil {
+		handle("GET", "AuditEvent", h.SearchAuditEvent)
+	}
 	mux.HandleFunc("GET "+b+"/metadata", h.Metadata)
 }
 
@@ -154,9 +184,8 @@ func (h *Handler) CreateServiceRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if o.LocationState == "" {
-		var state string
-		if err := h.Orders.DB.QueryRow(r.Context(), "SELECT state FROM facility WHERE id = ?", fac).Scan(&state); err == nil {
-			o.LocationState = state
+		if f, err := facility.Get(r.Context(), h.Orders.DB, fac); err == nil {
+			o.LocationState = f.State
 		}
 	}
 	stored, created, err := h.Orders.Intake(r.Context(), o)
@@ -301,7 +330,47 @@ func (h *Handler) SearchPatient(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, b)
 }
 
-// Metadata handles GET [base]/metadata (no scope needed).
+// searchParams are the search parameters each resource's search-type
+// interaction supports.
+var searchParams = map[string][]SearchParam{
+	"ServiceRequest":   {{Name: "identifier", Type: "token"}, {Name: "patient", Type: "reference"}, {Name: "status", Type: "token"}},
+	"Patient":          {{Name: "identifier", Type: "token"}},
+	"ImagingStudy":     {{Name: "patient", Type: "reference"}, {Name: "identifier", Type: "token"}, {Name: "date", Type: "date"}, {Name: "status", Type: "token"}},
+	"DiagnosticReport": {{Name: "patient", Type: "reference"}, {Name: "identifier", Type: "token"}, {Name: "status", Type: "token"}},
+	"AuditEvent":       {{Name: "patient", Type: "reference"}},
+}
+
+// capabilities lists the resources and interactions of the registered
+// routes, in registration order: POST X = create, GET X = search-type,
+// GET X/{id} = read.
+func (h *Handler) capabilities() []RestResource {
+	var out []RestResource
+	idx := map[string]int{}
+	for _, rt := range h.routes {
+		method, path, _ := strings.Cut(rt, " ")
+		typ, rest, _ := strings.Cut(path, "/")
+		i, ok := idx[typ]
+		if !ok {
+			i = len(out)
+			idx[typ] = i
+			out = append(out, RestResource{Type: typ})
+		}
+		code := "search-type"
+		switch {
+		case method == "POST":
+			code = "create"
+		case rest != "":
+			code = "read"
+		default:
+			out[i].SearchParam = searchParams[typ]
+		}
+		out[i].Interaction = append(out[i].Interaction, Interaction{Code: code})
+	}
+	return out
+}
+
+// Metadata handles GET [base]/metadata (no scope needed): the
+// CapabilityStatement, generated from the routes Routes registered.
 func (h *Handler) Metadata(w http.ResponseWriter, r *http.Request) {
 	now := time.Now
 	if h.Now != nil {
@@ -310,12 +379,6 @@ func (h *Handler) Metadata(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, CapabilityStatement{
 		ResourceType: "CapabilityStatement", Status: "active", Date: now().UTC().Format("2006-01-02"), Kind: "instance",
 		Software: &Software{Name: "Lightbox", Version: h.Version}, FHIRVersion: "4.0.1", Format: []string{"json"},
-		Rest: []RestServer{{Mode: "server", Resource: []RestResource{
-			{Type: "ServiceRequest", Interaction: []Interaction{{Code: "create"}, {Code: "read"}, {Code: "search-type"}},
-				SearchParam: []SearchParam{{Name: "identifier", Type: "token"}, {Name: "patient", Type: "reference"}, {Name: "status", Type: "token"}}},
-			{Type: "Patient", Interaction: []Interaction{{Code: "read"}, {Code: "search-type"}}, SearchParam: []SearchParam{{Name: "identifier", Type: "token"}}},
-			{Type: "ImagingStudy", Interaction: []Interaction{{Code: "read"}, {Code: "search-type"}},
-				SearchParam: []SearchParam{{Name: "patient", Type: "reference"}, {Name: "identifier", Type: "token"}, {Name: "date", Type: "date"}, {Name: "status", Type: "token"}}},
-		}}},
+		Rest: []RestServer{{Mode: "server", Resource: h.capabilities()}},
 	})
 }

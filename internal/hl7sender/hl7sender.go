@@ -73,13 +73,14 @@ var (
 // Store reads and writes senders.
 type Store struct{ DB *db.DB }
 
-// Put creates or replaces a sender.
-func (st Store) Put(ctx context.Context, s Sender) error {
+// Put creates or replaces a sender through x (a *db.DB or the caller's
+// transaction; set-up writes go through internal/setup, audited).
+func Put(ctx context.Context, x db.Execer, s Sender) error {
 	s.SendingFacility, s.SendingApplication = strings.TrimSpace(s.SendingFacility), strings.TrimSpace(s.SendingApplication)
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	_, err := st.DB.Exec(ctx, `INSERT INTO hl7_sender (sending_facility, sending_application, facility_id, allow_cidrs, tls_subject, description, created_at)
+	_, err := x.Exec(ctx, `INSERT INTO hl7_sender (sending_facility, sending_application, facility_id, allow_cidrs, tls_subject, description, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sending_facility, sending_application) DO UPDATE SET facility_id = excluded.facility_id,
 		allow_cidrs = excluded.allow_cidrs, tls_subject = excluded.tls_subject, description = excluded.description`,
 		s.SendingFacility, s.SendingApplication, s.FacilityID, strings.Join(s.AllowCIDRs, ","), s.TLSSubject, s.Description, db.Now(time.Now()))
@@ -89,11 +90,15 @@ func (st Store) Put(ctx context.Context, s Sender) error {
 	return nil
 }
 
-// Delete removes a sender.
-func (st Store) Delete(ctx context.Context, sendingFacility, sendingApplication string) error {
-	_, err := st.DB.Exec(ctx, "DELETE FROM hl7_sender WHERE sending_facility = ? AND sending_application = ?",
+// Delete removes a sender through x; it reports whether one existed.
+func Delete(ctx context.Context, x db.Execer, sendingFacility, sendingApplication string) (bool, error) {
+	res, err := x.Exec(ctx, "DELETE FROM hl7_sender WHERE sending_facility = ? AND sending_application = ?",
 		strings.TrimSpace(sendingFacility), strings.TrimSpace(sendingApplication))
-	return err
+	if err != nil {
+		return false, fmt.Errorf("delete HL7 sender %s: %w", sendingFacility, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // List returns every sender, ordered by sending facility and application.

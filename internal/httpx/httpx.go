@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 )
@@ -80,4 +81,14 @@ func Decode(r *http.Request, v any, limit int64) error {
 		return &DecodeError{"invalid JSON: more than one value"}
 	}
 	return nil
+}
+
+// RemoteHost is the request's peer address without the port (for audit
+// records).
+func RemoteHost(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
 }

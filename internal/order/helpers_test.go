@@ -12,16 +12,14 @@ import (
 )
 
 func forEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			if _, err := d.Exec(ctx, "INSERT INTO facility (id, name, state, timezone, created_at) VALUES ('fac-a', 'Hospital A', 'TX', 'America/Chicago', ?), ('fac-b', 'Hospital B', 'CA', 'UTC', ?)",
-				db.Now(time.Now()), db.Now(time.Now())); err != nil {
-				t.Fatal(err)
-			}
-			fn(t, d)
-		})
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		if _, err := d.Exec(ctx, "INSERT INTO facility (id, name, state, timezone, created_at) VALUES ('fac-a', 'Hospital A', 'TX', 'America/Chicago', ?), ('fac-b', 'Hospital B', 'CA', 'UTC', ?)",
+			db.Now(time.Now()), db.Now(time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		fn(t, d)
+	})
 }
 
 func lookup(_ context.Context, sender string) (string, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"lightbox/internal/facility"
 	"log/slog"
 	"strings"
 	"time"
@@ -316,14 +317,8 @@ type facilityInfo struct {
 }
 
 func (h *HL7Handler) facilityInfo(ctx context.Context, id string) facilityInfo {
-	fi := facilityInfo{loc: time.UTC}
-	var tz string
-	if err := h.Orders.DB.QueryRow(ctx, "SELECT state, timezone FROM facility WHERE id = ?", id).Scan(&fi.state, &tz); err == nil {
-		if l, err := time.LoadLocation(tz); err == nil {
-			fi.loc = l
-		}
-	}
-	return fi
+	f, _ := facility.Get(ctx, h.Orders.DB, id)
+	return facilityInfo{state: f.State, loc: f.Location()}
 }
 
 func loc(g *group, field string) string {

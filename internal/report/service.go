@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/event"
 	"lightbox/internal/model"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
@@ -42,17 +43,35 @@ type Options struct {
 	Now        func() time.Time
 	Logger     *slog.Logger
 
-	// OnSigned is called after a prelim or final is committed (not for
-	// addenda or corrections); wire dispatch.Service.Signed. An error is
-	// logged, the signature stands.
+	// OnSigned handles the durable "report.signed" event written with a
+	// prelim or final (not addenda or corrections); wire
+	// dispatch.Service.Signed. It runs right after the commit and, should
+	// it fail or the process die first, again until it succeeds
+	// (internal/event): it must be idempotent.
 	OnSigned func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error
 	// NotifyDiscrepancy tells the prelim reader that the final differs
 	// materially from their prelim (peer learning). Called after commit.
 	NotifyDiscrepancy func(ctx context.Context, prelimReaderID string, d Discrepancy)
 	// OnDiscrepancy starts a discrepancy communication (docs/domain.md §5 situation
-	// 2) when the discrepant prelim had been communicated. Called after
-	// commit; an error is logged.
+	// 2) when the discrepant prelim had been communicated. It handles the
+	// durable "report.discrepancy" event like OnSigned: idempotent.
 	OnDiscrepancy func(ctx context.Context, d Discrepancy) error
+	// Events carries the signing's consequences to other modules (nil: a
+	// bus of the service's own, drained after each signature and at Start).
+	Events *event.Bus
+}
+
+// Durable events the report service publishes (internal/event).
+const (
+	EventSigned      = "report.signed"
+	EventDiscrepancy = "report.discrepancy"
+)
+
+// SignedEvent is the payload of EventSigned.
+type SignedEvent struct {
+	StudyUID string         `json:"study_uid"`
+	ReaderID string         `json:"reader_id"`
+	Kind     model.ReadKind `json:"kind"`
 }
 
 // Service keeps reports. Create it with New; it is safe for concurrent use.
@@ -92,8 +111,29 @@ func New(d *db.DB, opt Options) *Service {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d, opt: opt}
+	if opt.Events == nil {
+		opt.Events = &event.Bus{DB: d, Logger: opt.Logger}
+	}
+	s := &Service{db: d, opt: opt}
+	opt.Events.Handle(EventSigned, func(ctx context.Context, e event.Event) error {
+		var p SignedEvent
+		if err := e.Decode(&p); err != nil || s.opt.OnSigned == nil {
+			return err
+		}
+		return s.opt.OnSigned(ctx, p.StudyUID, p.ReaderID, p.Kind)
+	})
+	opt.Events.Handle(EventDiscrepancy, func(ctx context.Context, e event.Event) error {
+		var d Discrepancy
+		if err := e.Decode(&d); err != nil || s.opt.OnDiscrepancy == nil {
+			return err
+		}
+		return s.opt.OnDiscrepancy(ctx, d)
+	})
+	return s
 }
+
+// Events is the bus the service publishes on.
+func (s *Service) Events() *event.Bus { return s.opt.Events }
 
 // Templates returns the service's templates.
 func (s *Service) Templates() *Templates { return s.opt.Templates }
@@ -586,32 +626,37 @@ func (s *Service) Sign(ctx context.Context, studyUID string, req SignRequest) (V
 		}
 		return []Version{v}, nil
 	}, func(tx *db.Tx, rep Report, vs []Version, delivered bool) error {
+		// The worklist (and a discrepancy's communication loop) follow the
+		// signature through durable events written in its transaction.
+		if err := event.Publish(ctx, tx, EventSigned, studyUID, SignedEvent{StudyUID: studyUID, ReaderID: signer.ReaderID, Kind: req.Kind}); err != nil {
+			return err
+		}
 		if disc == nil {
 			return nil
 		}
-		return tx.QueryRow(ctx, `INSERT INTO report_discrepancy (report_id, study_uid, prelim_seq, final_seq, prelim_reader, final_reader,
+		if err := tx.QueryRow(ctx, `INSERT INTO report_discrepancy (report_id, study_uid, prelim_seq, final_seq, prelim_reader, final_reader,
 			impression_changed, flagged, note, prelim_communicated, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk`,
 			disc.ReportID, disc.StudyUID, disc.PrelimSeq, disc.FinalSeq, disc.PrelimReader, disc.FinalReader,
-			b2i(disc.ImpressionChanged), b2i(disc.Flagged), disc.Note, b2i(disc.PrelimCommunicated), db.Now(now)).Scan(&disc.ID)
+			b2i(disc.ImpressionChanged), b2i(disc.Flagged), disc.Note, b2i(disc.PrelimCommunicated), db.Now(now)).Scan(&disc.ID); err != nil {
+			return err
+		}
+		if disc.PrelimCommunicated {
+			return event.Publish(ctx, tx, EventDiscrepancy, studyUID, disc)
+		}
+		return nil
 	}, &v)
 	if err != nil {
 		return Version{}, err
 	}
 	s.opt.Logger.Info("report: signed", "kind", string(kind), "seq", v.Seq)
-	if s.opt.OnSigned != nil {
-		if err := s.opt.OnSigned(ctx, studyUID, signer.ReaderID, req.Kind); err != nil {
-			s.opt.Logger.Warn("report: signed hook failed", "error", err)
-		}
+	event.CrashPoint(EventSigned) // test-only: the kill test stops here
+	if _, err := s.opt.Events.Drain(ctx); err != nil {
+		s.opt.Logger.Warn("report: events pending (retried)", "error", err)
 	}
 	if disc != nil {
 		s.opt.Logger.Info("report: discrepancy recorded", "discrepancy", disc.ID, "communicated", disc.PrelimCommunicated)
 		if s.opt.NotifyDiscrepancy != nil {
 			s.opt.NotifyDiscrepancy(ctx, disc.PrelimReader, *disc)
-		}
-		if disc.PrelimCommunicated && s.opt.OnDiscrepancy != nil {
-			if err := s.opt.OnDiscrepancy(ctx, *disc); err != nil {
-				s.opt.Logger.Warn("report: discrepancy hook failed", "error", err)
-			}
 		}
 	}
 	return v, nil

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -157,7 +156,7 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 			return // refused before authentication; the auth events cover it
 		}
 		ev := audit.Event{EventID: id, Action: action, UserID: p.Username, UserRole: string(p.Role), UserIsRequestor: true,
-			NetworkAddr: remoteHost(r), Interface: audit.HTTP, ObjectType: object, Outcome: outcomeOf(rec.code),
+			NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP, ObjectType: object, Outcome: outcomeOf(rec.code),
 			Detail: r.Method + " " + r.Pattern}
 		if s := r.PathValue("study"); s != "" {
 			ev.StudyUIDs = []string{s}
@@ -193,14 +192,6 @@ func outcomeOf(code int) audit.Outcome {
 	return audit.MajorFailure
 }
 
-func remoteHost(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return h
-}
-
 // authEvent turns authentication events into 110114 records.
 func (a *auditor) authEvent(ctx context.Context, e auth.Event) {
 	actor := audit.Actor{UserID: e.Username, NetworkAddr: e.RemoteIP, Interface: audit.HTTP}
@@ -217,60 +208,4 @@ func (a *auditor) authEvent(ctx context.Context, e auth.Event) {
 	case "totp-enrolled", "totp-confirmed", "totp-reset":
 		a.record(ctx, audit.SecurityAlertEvent(actor, audit.SecurityRolesChanged, e.Type))
 	}
-}
-
-// auditRoutes: privacy officers ask who looked at a patient; administrators
-// export the trail as FHIR AuditEvent. Both reads are themselves audited.
-func (s *Server) auditRoutes(mux *routeRecorder) {
-	who := func(w http.ResponseWriter, r *http.Request) (*auth.Principal, []audit.Event, bool) {
-		p := auth.PrincipalFrom(r.Context())
-		if p == nil {
-			httpx.JSON(w, http.StatusUnauthorized, map[string]string{"error": "authentication required"})
-			return nil, nil, false
-		}
-		if p.Role != auth.Admin {
-			httpx.JSON(w, http.StatusForbidden, map[string]string{"error": "only administrators (privacy officers) read the audit trail"})
-			return nil, nil, false
-		}
-		q := r.URL.Query()
-		issuer, pid := q.Get("issuer"), q.Get("patient_id")
-		if v := q.Get("patient"); v != "" { // FHIR style: issuer|id
-			issuer, pid, _ = strings.Cut(v, "|")
-		}
-		if issuer == "" || pid == "" {
-			httpx.JSON(w, http.StatusBadRequest, map[string]string{"error": "issuer and patient_id (or patient=issuer|id) are required"})
-			return nil, nil, false
-		}
-		since := time.Now().AddDate(0, -6, 0)
-		if v := q.Get("since"); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				httpx.JSON(w, http.StatusBadRequest, map[string]string{"error": "since must be YYYY-MM-DD"})
-				return nil, nil, false
-			}
-			since = t
-		}
-		evs, err := s.Audit.AccessesToPatient(r.Context(), audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: remoteHost(r), Interface: audit.HTTP},
-			issuer, pid, since, time.Time{})
-		if err != nil {
-			s.log.Error("audit query", "err", err)
-			httpx.JSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error"})
-			return nil, nil, false
-		}
-		return p, evs, true
-	}
-	mux.HandleFunc("GET /api/audit/patient", func(w http.ResponseWriter, r *http.Request) {
-		if _, evs, ok := who(w, r); ok {
-			if evs == nil {
-				evs = []audit.Event{}
-			}
-			httpx.JSON(w, http.StatusOK, evs)
-		}
-	})
-	mux.HandleFunc("GET /fhir/AuditEvent", func(w http.ResponseWriter, r *http.Request) {
-		if _, evs, ok := who(w, r); ok {
-			w.Header().Set("Content-Type", "application/fhir+json")
-			httpx.JSON(w, http.StatusOK, audit.FHIRBundle(evs, s.cfg.AETitle, "/fhir", ""))
-		}
-	})
 }

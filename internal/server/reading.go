@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
+	"lightbox/internal/api"
 	"lightbox/internal/auth"
 	"lightbox/internal/critical"
+	"lightbox/internal/dispatch"
 	"lightbox/internal/model"
 	"lightbox/internal/report"
 )
@@ -23,12 +26,19 @@ func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by c
 }
 
 func (s *Server) buildReading() error {
-	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle,
+	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle, Events: s.events,
 		OnSigned: func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error {
 			if err := s.mentorSigned(ctx, studyUID, readerID, kind); err != nil {
 				s.log.Warn("mentored reading", "err", err)
 			}
-			return s.Dispatch.Signed(ctx, studyUID, readerID, kind)
+			err := s.Dispatch.Signed(ctx, studyUID, readerID, kind)
+			if errors.Is(err, dispatch.ErrNotHolder) {
+				// A prelim signed after its lease moved: the engine keeps
+				// the study; retrying would not change that.
+				s.log.Warn("report signed by a reader not holding the study", "kind", kind.String())
+				return nil
+			}
+			return err
 		},
 		NotifyDiscrepancy: func(ctx context.Context, prelimReader string, d report.Discrepancy) {
 			// The prelim reader learns on their live worklist (SSE) that the
@@ -38,7 +48,7 @@ func (s *Server) buildReading() error {
 		OnDiscrepancy: func(ctx context.Context, d report.Discrepancy) error {
 			// docs/domain.md §5 situation 2 / CR4: a communicated prelim that the final
 			// changes materially must be communicated again.
-			_, err := s.Critical.Open(ctx, critical.OpenRequest{StudyUID: d.StudyUID, FacilityID: d.FacilityID, Category: "2",
+			_, err := s.Critical.OpenOnce(ctx, critical.OpenRequest{StudyUID: d.StudyUID, FacilityID: d.FacilityID, Category: "2", IdentifiedAt: d.At,
 				Finding: critical.Finding{Text: "Final report differs materially from the communicated preliminary report"},
 				By:      critical.Actor{ID: d.FinalReader, Coordinator: true}})
 			return err
@@ -53,30 +63,9 @@ func (s *Server) buildReading() error {
 	return err
 }
 
-func (s *Server) readingRoutes(mux *routeRecorder) {
-	principal := func(r *http.Request) (*auth.Principal, error) {
-		if p := auth.PrincipalFrom(r.Context()); p != nil {
-			return p, nil
-		}
-		return nil, auth.ErrUnauthenticated
-	}
-	(&report.API{Service: s.Reports, Logger: s.log,
-		Principal: func(r *http.Request) (report.Principal, error) {
-			p, err := principal(r)
-			if err != nil {
-				return report.Principal{}, err
-			}
-			return report.Principal{Username: p.Username, Role: string(p.Role), Facilities: p.Facilities, All: p.All, Clinician: p.Clinician}, nil
-		},
+func (s *Server) readingRoutes(mux *routeRecorder, principal func(*http.Request) (*auth.Principal, error)) {
+	(&api.Reports{Service: s.Reports, Logger: s.log, Principal: principal,
 		RecentAuth: func(r *http.Request) error { return s.Auth.RequireRecentAuth(r.Context()) },
 	}).Routes(mux)
-	(&report.FHIR{Service: s.Reports, Scope: s.fhirScope}).Routes(mux)
-	(&critical.Handler{Service: s.Critical, Logger: s.log,
-		Principal: func(r *http.Request) (string, string, []string, bool, error) {
-			p, err := principal(r)
-			if err != nil {
-				return "", "", nil, false, err
-			}
-			return p.Username, string(p.Role), p.Facilities, p.All, nil
-		}}).Routes(mux)
+	(&api.Critical{Service: s.Critical, Logger: s.log, Principal: principal}).Routes(mux)
 }

@@ -32,6 +32,7 @@ import (
 	"lightbox/internal/dicomweb"
 	"lightbox/internal/dimse"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/event"
 	"lightbox/internal/facility"
 	"lightbox/internal/fhir"
 	"lightbox/internal/hl7"
@@ -242,6 +243,9 @@ type Server struct {
 	outbox  *outbox.Deliverer
 	notices *notify.Deliverer
 	ready   chan struct{}
+	// events carries cross-module work durably (report signed → worklist,
+	// critical loop; MPPS ended → order, worklist): internal/event.
+	events *event.Bus
 
 	// Retention applies facilities' retention periods and legal holds.
 	Retention *retention.Service
@@ -348,6 +352,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	}
 	s.buildPriors(&dopt)
 	s.Dispatch = dispatch.New(st.DB, dopt)
+	s.events = &event.Bus{DB: st.DB, Logger: s.log}
 	m.Watch(metrics.Sources{
 		DB:           st.DB.W,
 		Leader:       func() bool { return dopt.Cluster == nil || dopt.Cluster.Leader() },
@@ -472,22 +477,23 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	principal := func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}
 		return nil, auth.ErrUnauthenticated
-	}}).Register(mux)
+	}
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Audit: s.Audit, Logger: s.log, Principal: principal}).Register(mux)
 	dw, err := dicomweb.New(dicomweb.Options{Archive: s.Storage.Archive, Query: s.Query, Logger: s.log, Authorize: s.principalScope, Prefix: "/dicomweb"})
 	if err != nil {
 		return err
 	}
 	mux.Handle("/dicomweb/", dw)
 	mux.patterns = append(mux.patterns, dw.Routes()...)
-	fh := &fhir.Handler{Orders: s.Orders, Base: "/fhir", Version: Version, Logger: s.log, Scope: s.fhirScope}
+	fh := &fhir.Handler{Orders: s.Orders, Reports: s.Reports, Audit: s.Audit, SiteID: s.cfg.AETitle, Principal: principal,
+		Base: "/fhir", Version: Version, Logger: s.log, Scope: s.fhirScope}
 	fh.Routes(mux)
-	s.readingRoutes(mux)
-	s.auditRoutes(mux)
+	s.readingRoutes(mux, principal)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	s.routes = mux.patterns
 	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), func(r *http.Request) bool {
@@ -522,7 +528,7 @@ func (s *Server) buildDICOM() error {
 		return nil
 	}
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
-		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Logger: s.log})
+		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
 		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
@@ -668,6 +674,8 @@ func (s *Server) Run(ctx context.Context) error {
 	// escalate on every node (each firing is claimed once).
 	s.outbox = &outbox.Deliverer{DB: s.Storage.DB, Logger: s.log}
 	s.outbox.Start(context.Background())
+	// Events a crashed run committed but did not hand on are handled now.
+	s.events.Start(context.Background())
 	bg, stopBg := context.WithCancel(context.Background())
 	s.stopBg = stopBg
 	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
@@ -710,6 +718,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.outbox.Stop()
+	s.events.Stop()
 	s.notices.Stop()
 	if atna != nil {
 		atna.Stop()

@@ -1,0 +1,104 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"lightbox/internal/scope"
+)
+
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.opt.Now() }
+
+// StudyFacility returns the facility of a study the scope may see. A
+// study outside the scope, or (for a referring clinician) one they did not
+// order, is ErrUnknownStudy: as if it did not exist.
+func (s *Service) StudyFacility(ctx context.Context, studyUID string, sc scope.Scope) (string, error) {
+	var fac, acc string
+	err := s.db.QueryRow(ctx, "SELECT facility_id, accession FROM study WHERE study_uid = ?", studyUID).Scan(&fac, &acc)
+	if err == nil && sc.Clinician != "" {
+		var n int
+		err = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM orders WHERE facility_id = ? AND accession = ? AND ordering_id = ?", fac, acc, sc.Clinician).Scan(&n)
+		if err == nil && (n == 0 || acc == "") {
+			err = sql.ErrNoRows
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !sc.AllowsFacility(fac)) {
+		return "", ErrUnknownStudy
+	}
+	if err != nil {
+		return "", fmt.Errorf("report: study scope: %w", err)
+	}
+	return fac, nil
+}
+
+// ByID returns the study and facility of the report with this ID
+// (ErrNotFound when there is none).
+func (s *Service) ByID(ctx context.Context, id string) (studyUID, facilityID string, err error) {
+	err = s.db.QueryRow(ctx, "SELECT study_uid, facility_id FROM report WHERE id = ?", id).Scan(&studyUID, &facilityID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", ErrNotFound
+	}
+	return studyUID, facilityID, err
+}
+
+// Query selects reports (FHIR DiagnosticReport search and the like).
+type Query struct {
+	Scope      scope.Scope
+	PatientPK  int64    // 0: any patient
+	Identifier string   // accession or report ID ("": any)
+	Statuses   []string // report statuses (nil: any)
+	Limit      int
+}
+
+// ValidStatus reports whether st is a report status (Report.Status).
+func ValidStatus(st string) bool {
+	switch st {
+	case StatusRegistered, StatusPreliminary, StatusFinal, StatusAmended, StatusAppended:
+		return true
+	}
+	return false
+}
+
+// Find returns the study UIDs of the reports q selects, newest first.
+func (s *Service) Find(ctx context.Context, q Query) ([]string, error) {
+	if q.Scope.Empty() {
+		return nil, nil
+	}
+	clause, args := q.Scope.FacilityClause("facility_id", nil)
+	sqlq := "SELECT study_uid FROM report WHERE 1 = 1" + clause
+	if q.PatientPK != 0 {
+		sqlq += " AND patient_pk = ?"
+		args = append(args, q.PatientPK)
+	}
+	if q.Identifier != "" {
+		sqlq += " AND (accession = ? OR id = ?)"
+		args = append(args, q.Identifier, q.Identifier)
+	}
+	if len(q.Statuses) > 0 {
+		sqlq += " AND status IN (?" + strings.Repeat(", ?", len(q.Statuses)-1) + ")"
+		for _, st := range q.Statuses {
+			args = append(args, st)
+		}
+	}
+	sqlq += " ORDER BY updated_at DESC, id LIMIT ?"
+	args = append(args, q.Limit)
+	rows, err := s.db.Query(ctx, sqlq, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report: find: %w", err)
+	}
+	defer rows.Close()
+	var uids []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		uids = append(uids, u)
+	}
+	return uids, rows.Err()
+}
