@@ -1,4 +1,4 @@
-#!/usr/$BIN/env bash
+#!/usr/bin/env bash
 # Ingest benchmark (issue #18 point 1): every figure is a ratio measured in
 # the same run on the same machine, the servers interleaved per scenario.
 #   C-STORE by DCMTK storescu: SLICES x 526 KB CT over 1 and ASSOCS associations,
