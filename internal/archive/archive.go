@@ -149,6 +149,9 @@ type Options struct {
 	ForeignPatients ForeignPolicy
 	// MaxBatch bounds how many index commits share one transaction.
 	MaxBatch int
+	// NoJournal keeps the per-instance fsync'd blob commit on a folder
+	// store (the journal is used only there; see doc.go).
+	NoJournal bool
 }
 
 // Archive stores and indexes instances.
@@ -159,6 +162,8 @@ type Archive struct {
 	log   *slog.Logger
 
 	reqs     chan *commitReq
+	journal  *journal // nil: blobs commit one by one
+	local    localStore
 	mu       sync.RWMutex // guards closed against in-flight Store calls
 	closed   bool
 	inflight sync.WaitGroup
@@ -183,6 +188,16 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 		opt.MaxBatch = 128
 	}
 	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{})}
+	if l := unwrapLocal(blobs); l != nil && !opt.NoJournal {
+		j, err := openJournal(l, a.log)
+		if err != nil {
+			// The journal stays on disk for the next start; stores meanwhile
+			// commit each blob on its own.
+			a.log.Error("ingest journal unavailable; blobs commit one by one", "error", err)
+		} else {
+			a.journal, a.local = j, l
+		}
+	}
 	go a.committer()
 	return a
 }
@@ -199,6 +214,9 @@ func (a *Archive) Close() {
 	a.inflight.Wait()
 	close(a.reqs)
 	<-a.done
+	if a.journal != nil {
+		a.journal.Close()
+	}
 }
 
 func (a *Archive) begin() error {
@@ -264,14 +282,64 @@ func (t *tee) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result, error) {
-	w, err := a.blobs.Create(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store instance: %w", err)
+// spool holds an instance as it arrives: in memory while it is small
+// enough for the journal, else in a temporary blob.
+type spool struct {
+	a   *Archive
+	ctx context.Context
+	buf *bytes.Buffer
+	w   blob.Writer
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (s *spool) Write(p []byte) (int, error) {
+	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax {
+		w, err := s.a.blobs.Create(s.ctx)
+		if err != nil {
+			return 0, err
+		}
+		s.w = w
+		if _, err := w.Write(s.buf.Bytes()); err != nil {
+			return 0, err
+		}
+		s.release()
 	}
-	defer w.Abort()
+	if s.w != nil {
+		return s.w.Write(p)
+	}
+	return s.buf.Write(p)
+}
+
+func (s *spool) release() {
+	if s.buf != nil && s.buf.Cap() <= 4<<20 {
+		s.buf.Reset()
+		bufPool.Put(s.buf)
+	}
+	s.buf = nil
+}
+
+func (s *spool) close() {
+	if s.w != nil {
+		_ = s.w.Abort()
+	}
+	s.release()
+}
+
+func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result, error) {
+	sp := &spool{a: a, ctx: ctx}
+	if a.journal != nil {
+		sp.buf = bufPool.Get().(*bytes.Buffer)
+	} else {
+		w, err := a.blobs.Create(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("store instance: %w", err)
+		}
+		sp.w = w
+	}
+	defer sp.close()
 	h := sha256.New()
-	t := &tee{r: r, w: io.MultiWriter(w, h)}
+	t := &tee{r: r, w: io.MultiWriter(sp, h)}
 	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
 	switch {
 	case t.writeErr != nil:
@@ -285,12 +353,14 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result,
 	if err != nil {
 		return partial(f), err
 	}
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	row.size = t.n
-	row.sha = hex.EncodeToString(h.Sum(nil))
+	row.sha = hex.EncodeToString(sum[:])
 	row.blobKey = BlobKey(row.sha)
 	row.src = src
 	row.receivedAt = db.Now(a.opt.Now())
-	if err := w.Commit(ctx, row.blobKey); err != nil {
+	if err := a.publish(ctx, sp, sum, row.blobKey); err != nil {
 		return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
 	}
 	res, err := a.commit(ctx, row)
@@ -301,6 +371,23 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result,
 		return res, ErrDuplicateRejected
 	}
 	return res, nil
+}
+
+// publish makes the instance's bytes durable and puts them under key: an
+// instance held in memory is appended to the journal (one fdatasync shared
+// with concurrent stores) and then written to the store without fsync;
+// a larger one commits its temporary blob with its own fsyncs.
+func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte, key string) error {
+	if sp.w != nil {
+		return sp.w.Commit(ctx, key)
+	}
+	data := sp.buf.Bytes()
+	seg, err := a.journal.Append(sum, data)
+	if err != nil {
+		return err
+	}
+	defer a.journal.published(seg)
+	return a.local.PutUnsynced(key, data)
 }
 
 // partial names a refused instance by whatever UIDs could be read, so the
