@@ -327,40 +327,67 @@ func (s *spool) close() {
 }
 
 func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result, error) {
+	rc, res, err := a.receive(ctx, r, src)
+	if err != nil {
+		return res, err
+	}
+	return a.finish(ctx, rc)
+}
+
+// received is an instance read and parsed, not yet durable.
+type received struct {
+	sp  *spool
+	row *instanceRow
+	sum [sha256.Size]byte
+}
+
+// receive reads and parses the instance into its spool; on error the
+// spool is released and the Result names the instance if it could be read.
+func (a *Archive) receive(ctx context.Context, r io.Reader, src Source) (*received, *Result, error) {
 	sp := &spool{a: a, ctx: ctx}
 	if a.journal != nil {
 		sp.buf = bufPool.Get().(*bytes.Buffer)
 	} else {
 		w, err := a.blobs.Create(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("store instance: %w", err)
+			return nil, nil, fmt.Errorf("store instance: %w", err)
 		}
 		sp.w = w
 	}
-	defer sp.close()
 	h := sha256.New()
 	t := &tee{r: r, w: io.MultiWriter(sp, h)}
 	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
+	var row *instanceRow
 	switch {
 	case t.writeErr != nil:
-		return nil, fmt.Errorf("store instance: write blob: %w", t.writeErr)
+		err = fmt.Errorf("store instance: write blob: %w", t.writeErr)
 	case t.readErr != nil:
-		return nil, fmt.Errorf("store instance: receive: %w", t.readErr)
+		err = fmt.Errorf("store instance: receive: %w", t.readErr)
 	case err != nil:
-		return partial(f), parseInputError(err)
+		sp.close()
+		return nil, partial(f), parseInputError(err)
+	default:
+		row, err = buildRow(f)
 	}
-	row, err := buildRow(f)
 	if err != nil {
-		return partial(f), err
+		sp.close()
+		return nil, partial(f), err
 	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+	rc := &received{sp: sp, row: row}
+	h.Sum(rc.sum[:0])
 	row.size = t.n
-	row.sha = hex.EncodeToString(sum[:])
+	row.sha = hex.EncodeToString(rc.sum[:])
 	row.blobKey = BlobKey(row.sha)
 	row.src = src
 	row.receivedAt = db.Now(a.opt.Now())
-	if err := a.publish(ctx, sp, sum, row.blobKey); err != nil {
+	return rc, nil, nil
+}
+
+// finish makes a received instance durable and indexes it.
+func (a *Archive) finish(ctx context.Context, rc *received) (*Result, error) {
+	defer rc.sp.close()
+	row := rc.row
+	if err := a.publish(ctx, rc.sp, rc.sum, row.blobKey); err != nil {
 		return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
 	}
 	res, err := a.commit(ctx, row)
@@ -371,6 +398,34 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source) (*Result,
 		return res, ErrDuplicateRejected
 	}
 	return res, nil
+}
+
+// StoreAsync reads and parses a Part 10 stream, then makes it durable and
+// indexes it in the background, so a caller with more instances to read
+// (one STOW-RS request) receives the next while this one commits. An error
+// here means the instance was not accepted (the Result names it when it
+// could be read); otherwise wait returns what Store would have. Nothing is
+// acknowledged by StoreAsync itself: only wait's success means stored.
+func (a *Archive) StoreAsync(ctx context.Context, r io.Reader, src Source) (wait func() (*Result, error), res *Result, err error) {
+	if err := a.begin(); err != nil {
+		return nil, nil, err
+	}
+	rc, res, err := a.receive(ctx, r, src)
+	if err != nil {
+		a.inflight.Done()
+		return nil, res, err
+	}
+	type outcome struct {
+		res *Result
+		err error
+	}
+	ch := make(chan outcome, 1)
+	go func() {
+		defer a.inflight.Done()
+		res, err := a.finish(ctx, rc)
+		ch <- outcome{res, err}
+	}()
+	return func() (*Result, error) { o := <-ch; return o.res, o.err }, nil, nil
 }
 
 // publish makes the instance's bytes durable and puts them under key: an

@@ -76,9 +76,9 @@ type journal struct {
 	f       *os.File
 	segs    []*segment // live segments, oldest first; the last is open
 	nextSeg int
-	size    int64      // bytes in the open segment
-	written uint64     // bytes appended, all segments
-	synced  uint64     // bytes known durable
+	size    int64  // bytes in the open segment
+	written uint64 // bytes appended, all segments
+	synced  uint64 // bytes known durable
 	syncing bool
 	err     error // a failed fsync poisons the journal
 
