@@ -164,6 +164,11 @@ type Archive struct {
 	reqs     chan *commitReq
 	journal  *journal // nil: blobs commit one by one
 	local    localStore
+	// unpublished holds journaled instances whose blob is being written
+	// after acknowledgement; Open serves them from memory meanwhile.
+	pubMu       sync.Mutex
+	unpublished map[string]*memBlob
+	publishing  sync.WaitGroup
 	mu       sync.RWMutex // guards closed against in-flight Store calls
 	closed   bool
 	inflight sync.WaitGroup
@@ -196,6 +201,7 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 			a.log.Error("ingest journal unavailable; blobs commit one by one", "error", err)
 		} else {
 			a.journal, a.local = j, l
+			a.unpublished = map[string]*memBlob{}
 		}
 	}
 	go a.committer()
@@ -214,6 +220,7 @@ func (a *Archive) Close() {
 	a.inflight.Wait()
 	close(a.reqs)
 	<-a.done
+	a.publishing.Wait()
 	if a.journal != nil {
 		a.journal.Close()
 	}
@@ -430,8 +437,10 @@ func (a *Archive) StoreAsync(ctx context.Context, r io.Reader, src Source) (wait
 
 // publish makes the instance's bytes durable and puts them under key: an
 // instance held in memory is appended to the journal (one fdatasync shared
-// with concurrent stores) and then written to the store without fsync;
-// a larger one commits its temporary blob with its own fsyncs.
+// with concurrent stores), then written to the store without fsync in the
+// background — the index commit and the acknowledgement need not wait for
+// that copy, and Open serves the bytes from memory until it is there; a
+// larger instance commits its temporary blob with its own fsyncs.
 func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte, key string) error {
 	if sp.w != nil {
 		return sp.w.Commit(ctx, key)
@@ -441,8 +450,59 @@ func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte,
 	if err != nil {
 		return err
 	}
-	defer a.journal.published(seg)
-	return a.local.PutUnsynced(key, data)
+	sp.buf = nil // readers may hold data now: never back to the pool
+	a.pubMu.Lock()
+	m := a.unpublished[key]
+	if m == nil {
+		m = &memBlob{data: data}
+		a.unpublished[key] = m
+	}
+	m.writers++
+	a.pubMu.Unlock()
+	a.publishing.Go(func() {
+		err := a.local.PutUnsynced(key, data)
+		if err != nil {
+			// The journal keeps the bytes (the segment is never retired)
+			// and so does memory; the next start restores the blob.
+			a.log.Error("publish journaled blob; kept in the journal for recovery", "key", key, "error", err)
+			a.journal.fail(err)
+			return
+		}
+		a.pubMu.Lock()
+		if m.writers--; m.writers == 0 {
+			delete(a.unpublished, key)
+		}
+		a.pubMu.Unlock()
+		a.journal.published(seg)
+	})
+	return nil
+}
+
+// memBlob is an acknowledged instance's bytes not yet in the store.
+type memBlob struct {
+	data    []byte
+	writers int
+}
+
+type memObject struct {
+	*bytes.Reader
+	size int64
+}
+
+func (o memObject) Size() int64  { return o.size }
+func (o memObject) Close() error { return nil }
+
+// openBlob opens a published blob, or one still being published.
+func (a *Archive) openBlob(ctx context.Context, key string) (blob.Object, error) {
+	if a.unpublished != nil {
+		a.pubMu.Lock()
+		m := a.unpublished[key]
+		a.pubMu.Unlock()
+		if m != nil {
+			return memObject{Reader: bytes.NewReader(m.data), size: int64(len(m.data))}, nil
+		}
+	}
+	return a.blobs.Open(ctx, key)
 }
 
 // partial names a refused instance by whatever UIDs could be read, so the

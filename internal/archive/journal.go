@@ -81,6 +81,7 @@ type journal struct {
 	synced  uint64 // bytes known durable
 	syncing bool
 	err     error // a failed fsync poisons the journal
+	failed  bool  // a blob failed to publish: keep every segment for recovery
 
 	kick chan struct{}
 	done chan struct{}
@@ -253,6 +254,14 @@ func (j *journal) published(seg *segment) {
 	}
 }
 
+// fail keeps all segments from now on: a blob could not be published, so
+// only the journal holds its bytes until the next start replays it.
+func (j *journal) fail(error) {
+	j.mu.Lock()
+	j.failed = true
+	j.mu.Unlock()
+}
+
 // checkpointer deletes sealed segments whose blobs are all published, after
 // one syncfs made those blobs durable.
 func (j *journal) checkpointer() {
@@ -268,6 +277,9 @@ func (j *journal) checkpoint(final bool) {
 	j.mu.Lock()
 	var retire []*segment
 	for _, s := range j.segs {
+		if j.failed {
+			break
+		}
 		if !(s.sealed || final) || s.pending > 0 {
 			break
 		}
