@@ -25,6 +25,10 @@ DICOMWEB_PLUGIN=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
 for t in storescu storescp; do command -v $t >/dev/null || { echo "$t (DCMTK) is required: apt-get install dcmtk" >&2; exit 1; }; done
 [ -x "$ORTHANC" ] || { echo "Orthanc is required: apt-get install orthanc orthanc-dicomweb" >&2; exit 1; }
 
+# DCMTK (storescu, storescp, Orthanc's DICOM layer) leaves Nagle's algorithm
+# on unless TCP_NODELAY is set: each C-STORE-RSP then waits ~40 ms for a
+# delayed ACK, which would measure the kernel's timer, not the servers.
+export TCP_NODELAY=1
 rm -rf "$OUT"; mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 go build -o $BIN/lightbox ./cmd/lightbox

@@ -161,18 +161,18 @@ type Archive struct {
 	opt   Options
 	log   *slog.Logger
 
-	reqs     chan *commitReq
-	journal  *journal // nil: blobs commit one by one
-	local    localStore
+	reqs    chan *commitReq
+	journal *journal // nil: blobs commit one by one
+	local   localStore
 	// unpublished holds journaled instances whose blob is being written
 	// after acknowledgement; Open serves them from memory meanwhile.
 	pubMu       sync.Mutex
 	unpublished map[string]*memBlob
 	publishing  sync.WaitGroup
-	mu       sync.RWMutex // guards closed against in-flight Store calls
-	closed   bool
-	inflight sync.WaitGroup
-	done     chan struct{}
+	mu          sync.RWMutex // guards closed against in-flight Store calls
+	closed      bool
+	inflight    sync.WaitGroup
+	done        chan struct{}
 }
 
 // New starts an archive; Close stops it after in-flight stores finish.
