@@ -8,6 +8,8 @@
 #   Orthanc's DICOMweb plugin (orthanc-dicomweb; skipped without it);
 #   `lightbox import` vs bench/rawcopy (the same files copied with fsync);
 #   the machine's fsync rate (rawcopy of the small files, 1 worker).
+# Lightbox runs twice per scenario: with its ingest journal (default) and
+# with --ingest-journal=false (an fsync per file, the earlier write path).
 # Prints instances/s, ratios, each server's peak RSS and CPU per instance.
 # Shape: SLICES (1000), ASSOCS (4), ROUNDS (1), OUT (bench/out/ingest), PORT (11300), BIN (bin),
 # ONLY (space-separated subset of: big1 bigN small1 stow import).
@@ -53,12 +55,12 @@ waitport() { # waitport PORT
 }
 
 TOKEN=
-start_lightbox() {
+start_lightbox() { # start_lightbox [serve flags]
 	local data="$OUT/run/lightbox"
 	$BIN/lightbox ae add --data "$data" --aet BENCHSCU --host 127.0.0.1 --port 1 --facility '*' >/dev/null
 	$BIN/lightbox user add --data "$data" --username bench --role admin --password-file <(echo bench-password-1234) >/dev/null 2>&1 || true
 	TOKEN=$($BIN/lightbox token create --data "$data" --username bench --name bench 2>/dev/null || true)
-	$BIN/lightbox serve --data "$data" --http "127.0.0.1:$((PORT + 1))" --dicom "127.0.0.1:$PORT" --hl7 "" --log-level warn >>"$OUT/lightbox.log" 2>&1 &
+	$BIN/lightbox serve --data "$data" --http "127.0.0.1:$((PORT + 1))" --dicom "127.0.0.1:$PORT" --hl7 "" --log-level warn "$@" >>"$OUT/lightbox.log" 2>&1 &
 	PID=$!
 	waitport "$PORT"; waitport $((PORT + 1))
 	STOW="http://127.0.0.1:$((PORT + 1))/dicomweb/studies"
@@ -90,10 +92,10 @@ start_null() { # start_null ASSOCS: storescp --ignore (forking for parallel asso
 start() { # start KIND ASSOCS
 	KIND=$1
 	rm -rf "$OUT/run"; mkdir -p "$OUT/run"; sync
-	case $1 in lightbox) start_lightbox ;; orthanc) start_orthanc ;; null) start_null "$2" ;; esac
+	case $1 in lightbox) start_lightbox ;; perfile) start_lightbox --ingest-journal=false ;; orthanc) start_orthanc ;; null) start_null "$2" ;; esac
 }
-aec_of() { case $1 in lightbox) echo LIGHTBOX ;; orthanc) echo ORTHANC ;; null) echo NULL ;; esac; }
-port_of() { case $1 in lightbox) echo "$PORT" ;; orthanc) echo $((PORT + 2)) ;; null) echo $((PORT + 4)) ;; esac; }
+aec_of() { case $1 in lightbox | perfile) echo LIGHTBOX ;; orthanc) echo ORTHANC ;; null) echo NULL ;; esac; }
+port_of() { case $1 in lightbox | perfile) echo "$PORT" ;; orthanc) echo $((PORT + 2)) ;; null) echo $((PORT + 4)) ;; esac; }
 # usage KIND N: peak RSS (MB) and CPU per instance (ms) of the server process so far
 usage() {
 	local rss ticks hz
@@ -110,7 +112,7 @@ record() { echo "$1 $2 $3" >>"$RESULTS"; } # scenario kind instances/s
 cstore() { # cstore SCENARIO DIR ASSOCS
 	local scen=$1 dir=$2 n=$3 kind files start end pids rate
 	mapfile -t files < <(find "$dir" -type f -name '*.dcm' | sort)
-	for kind in null orthanc lightbox; do
+	for kind in null orthanc perfile lightbox; do
 		start "$kind" "$n"
 		pids=()
 		start=$(date +%s.%N)
@@ -134,9 +136,9 @@ cstore() { # cstore SCENARIO DIR ASSOCS
 stow() { # stow SCENARIO PARALLEL
 	[ -f "$DICOMWEB_PLUGIN" ] || { echo "stow: orthanc-dicomweb not installed; skipped"; return; }
 	local kind out rate
-	for kind in orthanc lightbox; do
+	for kind in orthanc perfile lightbox; do
 		start "$kind" 1
-		out=$($BIN/stowload --url "$STOW" --token "$([ "$kind" = lightbox ] && echo "$TOKEN")" --dir "$OUT/big" --parallel "$2")
+		out=$($BIN/stowload --url "$STOW" --token "$([ "$kind" != orthanc ] && echo "$TOKEN")" --dir "$OUT/big" --parallel "$2")
 		rate=$(echo "$out" | sed -E 's/.* ([0-9]+) instances\/s/\1/')
 		printf '%-7s %-9s %5s instances/s, %s\n' "$1" "$kind" "$rate" "$(usage "$kind" "$SLICES")"
 		record "$1" "$kind" "$rate"
@@ -145,14 +147,17 @@ stow() { # stow SCENARIO PARALLEL
 }
 
 import() {
-	local raw imp
+	local raw imp per
 	raw=$($BIN/rawcopy --src "$OUT/big" --dst "$OUT/raw" --workers "$ASSOCS" | sed -E 's/.* ([0-9]+) files\/s/\1/')
 	rm -rf "$OUT/raw"; sync
+	per=$($BIN/lightbox import --ingest-journal=false --workers "$ASSOCS" --data "$OUT/import" "$OUT/big" 2>&1 | tee "$OUT/import-perfile.out" | sed -nE 's/.* ([0-9.]+) files\/s.*/\1/p')
+	rm -rf "$OUT/import"; sync
 	imp=$($BIN/lightbox import --workers "$ASSOCS" --data "$OUT/import" "$OUT/big" 2>&1 | tee "$OUT/import.out" | sed -nE 's/.* ([0-9.]+) files\/s.*/\1/p')
 	rm -rf "$OUT/import"; sync
 	printf 'import  rawcopy   %5s files/s (fsync each, %d workers)\n' "$raw" "$ASSOCS"
+	printf 'import  perfile   %5s instances/s (%s)\n' "$per" "$(grep -o "peak RSS.*" "$OUT/import-perfile.out")"
 	printf 'import  lightbox  %5s instances/s (%s)\n' "$imp" "$(grep -o "peak RSS.*" "$OUT/import.out")"
-	record import raw "$raw"; record import lightbox "${imp%.*}"
+	record import raw "$raw"; record import perfile "${per%.*}"; record import lightbox "${imp%.*}"
 }
 
 fsync_rate=$($BIN/rawcopy --src "$OUT/small" --dst "$OUT/raw" --workers 1 | sed -E 's/.* ([0-9]+) files\/s/\1/')
@@ -171,15 +176,15 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 
-echo "ratios (mean over rounds):"
+echo "ratios (mean over rounds; lightbox = journal, perfile = --ingest-journal=false):"
 awk '{ sum[$1" "$2] += $3; cnt[$1" "$2]++ } END {
 	for (k in sum) v[k] = sum[k]/cnt[k]
-	n = split("big1 big'"$ASSOCS"' small1 stow1 stow'"$ASSOCS"'", sc, " ")
-	for (i = 1; i <= n; i++) { s = sc[i]
-		if (v[s" lightbox"] == "") continue
-		line = sprintf("  %-7s lightbox %5.0f/s", s, v[s" lightbox"])
-		if (v[s" orthanc"] > 0) line = line sprintf("  = %.2fx Orthanc (%.0f/s)", v[s" lightbox"]/v[s" orthanc"], v[s" orthanc"])
-		if (v[s" null"] > 0) line = line sprintf("  = %.0f%% of storescp --ignore (%.0f/s)", 100*v[s" lightbox"]/v[s" null"], v[s" null"])
+	n = split("big1 big'"$ASSOCS"' small1 stow1 stow'"$ASSOCS"' import", sc, " ")
+	for (i = 1; i <= n; i++) for (j = 1; j <= 2; j++) { s = sc[i]; kind = (j == 1 ? "lightbox" : "perfile")
+		if (v[s" "kind] == "") continue
+		line = sprintf("  %-7s %-8s %5.0f/s", s, kind, v[s" "kind])
+		if (v[s" orthanc"] > 0) line = line sprintf("  = %.2fx Orthanc (%.0f/s)", v[s" "kind]/v[s" orthanc"], v[s" orthanc"])
+		if (v[s" null"] > 0) line = line sprintf("  = %.0f%% of storescp --ignore (%.0f/s)", 100*v[s" "kind]/v[s" null"], v[s" null"])
+		if (v[s" raw"] > 0) line = line sprintf("  = %.0f%% of raw fsync'\''d copy (%.0f files/s)", 100*v[s" "kind]/v[s" raw"], v[s" raw"])
 		print line }
-	if (v["import raw"] > 0) printf "  import  lightbox %5.0f/s  = %.0f%% of raw fsync'\''d copy (%.0f files/s)\n", v["import lightbox"], 100*v["import lightbox"]/v["import raw"], v["import raw"]
 }' "$RESULTS"

@@ -450,7 +450,8 @@ func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte,
 	if err != nil {
 		return err
 	}
-	sp.buf = nil // readers may hold data now: never back to the pool
+	buf := sp.buf
+	sp.buf = nil // back to the pool once written, unless a reader saw it
 	a.pubMu.Lock()
 	m := a.unpublished[key]
 	if m == nil {
@@ -472,8 +473,15 @@ func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte,
 		if m.writers--; m.writers == 0 {
 			delete(a.unpublished, key)
 		}
+		// The buffer may be reused unless Open can still hand it out or
+		// has handed it out.
+		mine := &m.data[0] == &data[0]
+		reuse := !mine || (m.writers == 0 && !m.read)
 		a.pubMu.Unlock()
 		a.journal.published(seg)
+		if reuse {
+			(&spool{buf: buf}).release()
+		}
 	})
 	return nil
 }
@@ -482,6 +490,7 @@ func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte,
 type memBlob struct {
 	data    []byte
 	writers int
+	read    bool // a reader was given data: the buffer is not reused
 }
 
 type memObject struct {
@@ -497,6 +506,9 @@ func (a *Archive) openBlob(ctx context.Context, key string) (blob.Object, error)
 	if a.unpublished != nil {
 		a.pubMu.Lock()
 		m := a.unpublished[key]
+		if m != nil {
+			m.read = true
+		}
 		a.pubMu.Unlock()
 		if m != nil {
 			return memObject{Reader: bytes.NewReader(m.data), size: int64(len(m.data))}, nil

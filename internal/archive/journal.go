@@ -16,6 +16,7 @@ import (
 	"sort"
 	"sync"
 	"syscall"
+	"time"
 
 	"lightbox/internal/blob"
 )
@@ -289,10 +290,12 @@ func (j *journal) checkpoint(final bool) {
 	if len(retire) == 0 {
 		return
 	}
+	start := time.Now()
 	if err := j.store.SyncAll(); err != nil {
 		j.log.Error("journal checkpoint: blobs not synced; segments kept for recovery", "error", err)
 		return
 	}
+	j.log.Debug("journal checkpoint", "segments", len(retire), "syncfs", time.Since(start))
 	for _, s := range retire {
 		if err := os.Remove(s.path); err != nil {
 			j.log.Error("journal checkpoint", "error", err)
