@@ -115,24 +115,12 @@ func openJournal(store localStore, log *slog.Logger) (*journal, error) {
 		lock.Close()
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	if err := syncDirPath(root); err != nil {
+	if err := blob.SyncDir(root); err != nil {
 		lock.Close()
 		return nil, err
 	}
 	go j.checkpointer()
 	return j, nil
-}
-
-func syncDirPath(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync folder: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
-	}
-	return nil
 }
 
 // newSegment opens the next segment file; the caller holds mu (or is the
@@ -144,7 +132,7 @@ func (j *journal) newSegment() error {
 	if err != nil {
 		return fmt.Errorf("journal segment: %w", err)
 	}
-	if err := syncDirPath(j.dir); err != nil {
+	if err := blob.SyncDir(j.dir); err != nil {
 		f.Close()
 		return err
 	}

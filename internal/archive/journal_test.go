@@ -104,14 +104,9 @@ func TestJournalRecovery(t *testing.T) {
 // TestJournalCheckpoint: a sealed segment is deleted once its blobs are
 // synced, and a clean Close leaves no journal.
 func TestJournalCheckpoint(t *testing.T) {
-	d := dbtest.SQLite(t)
 	ctx := context.Background()
-	root := t.TempDir()
-	b, err := blob.OpenDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := New(d, b, Options{})
+	f := newFixture(t, dbtest.SQLite(t), KeepFirst)
+	a, root := f.a, f.root
 	for i := range 3 {
 		if _, err := a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", fmt.Sprintf("1.8.1.%d", i), "P8", "", 4))), Source{Facility: "F1"}); err != nil {
 			t.Fatal(err)
@@ -124,7 +119,6 @@ func TestJournalCheckpoint(t *testing.T) {
 		}
 	}
 	a.Close()
-	b.Close()
 	left, _ := filepath.Glob(filepath.Join(root, "journal", "*", "*"))
 	if len(left) != 0 {
 		t.Errorf("journal files after Close: %v", left)

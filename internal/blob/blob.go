@@ -228,7 +228,7 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 	if err := os.Rename(w.f.Name(), final); err != nil {
 		return fmt.Errorf("publish blob %s: %w", key, err)
 	}
-	return syncDir(filepath.Dir(final))
+	return SyncDir(filepath.Dir(final))
 }
 
 func (w *dirWriter) Abort() error {
@@ -255,10 +255,11 @@ func mkdirDurable(root, dir string) error {
 	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create blob folder: %w", err)
 	}
-	return syncDir(parent)
+	return SyncDir(parent)
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a folder, making the entries created or renamed in it durable.
+func SyncDir(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync folder: %w", err)
