@@ -319,7 +319,7 @@ func (s *spool) Write(p []byte) (int, error) {
 }
 
 func (s *spool) release() {
-	if s.buf != nil && s.buf.Cap() <= 4<<20 {
+	if s.buf != nil && s.buf.Cap() <= 2*inMemoryMax {
 		s.buf.Reset()
 		bufPool.Put(s.buf)
 	}

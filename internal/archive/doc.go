@@ -15,8 +15,10 @@
 // bounds ingest. On a plain folder store (blob.Dir, not encrypted) the
 // archive instead keeps a write-ahead journal (journal.go):
 //
-//  1. The instance is received into memory (up to 16 MiB; a larger one
-//     streams to a temporary blob and takes the per-file path below).
+//  1. The instance is received into memory (up to 256 KiB; a larger one
+//     streams to a temporary blob and takes the per-file path below: the
+//     journal writes every byte twice, which pays only where flushes, not
+//     bytes, bound the rate; see bench/README.md).
 //  2. Its bytes are appended to this process's journal segment under
 //     <blobs>/journal/<id>/, as one record: magic, length, SHA-256, bytes.
 //     The appender waits until an fdatasync(2) covers its record; one

@@ -56,8 +56,13 @@ const (
 	// segment is deleted once a syncfs made its instances' blobs durable.
 	segmentMax = 128 << 20
 	// inMemoryMax bounds an instance received into memory for the
-	// journal; larger ones stream to a temporary blob and fsync on their own.
-	inMemoryMax = 16 << 20
+	// journal; larger ones stream to a temporary blob and fsync on their
+	// own. The journal writes each byte twice (journal, then the content-
+	// addressed file) to save the per-file fsyncs: a gain for small
+	// instances, bound by flushes (38 KB: 3× the per-file path in
+	// bench/ingest.sh), a loss for large ones on a machine bound by CPU or
+	// bandwidth (526 KB: 0.6–0.9× there), hence the bound.
+	inMemoryMax = 256 << 10
 )
 
 type segment struct {
