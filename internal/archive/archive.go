@@ -150,6 +150,9 @@ type Options struct {
 	ForeignPatients ForeignPolicy
 	// MaxBatch bounds how many index commits share one transaction.
 	MaxBatch int
+	// NoJournal keeps the per-instance fsync'd blob commit on a folder
+	// store (the journal is used only there; see doc.go).
+	NoJournal bool
 }
 
 // Archive stores and indexes instances.
@@ -159,11 +162,18 @@ type Archive struct {
 	opt   Options
 	log   *slog.Logger
 
-	reqs     chan *commitReq
-	mu       sync.RWMutex // guards closed against in-flight Store calls
-	closed   bool
-	inflight sync.WaitGroup
-	done     chan struct{}
+	reqs    chan *commitReq
+	journal *journal // nil: blobs commit one by one
+	local   localStore
+	// unpublished holds journaled instances whose blob is being written
+	// after acknowledgement; Open serves them from memory meanwhile.
+	pubMu       sync.Mutex
+	unpublished map[string]*memBlob
+	publishing  sync.WaitGroup
+	mu          sync.RWMutex // guards closed against in-flight Store calls
+	closed      bool
+	inflight    sync.WaitGroup
+	done        chan struct{}
 }
 
 // New starts an archive; Close stops it after in-flight stores finish.
@@ -184,6 +194,17 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 		opt.MaxBatch = 128
 	}
 	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{})}
+	if l := unwrapLocal(blobs); l != nil && !opt.NoJournal {
+		j, err := openJournal(l, a.log)
+		if err != nil {
+			// The journal stays on disk for the next start; stores meanwhile
+			// commit each blob on its own.
+			a.log.Error("ingest journal unavailable; blobs commit one by one", "error", err)
+		} else {
+			a.journal, a.local = j, l
+			a.unpublished = map[string]*memBlob{}
+		}
+	}
 	go a.committer()
 	return a
 }
@@ -200,6 +221,10 @@ func (a *Archive) Close() {
 	a.inflight.Wait()
 	close(a.reqs)
 	<-a.done
+	a.publishing.Wait()
+	if a.journal != nil {
+		a.journal.Close()
+	}
 }
 
 func (a *Archive) begin() error {
@@ -265,38 +290,118 @@ func (t *tee) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*Result, error) {
-	w, err := a.blobs.Create(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("store instance: %w", err)
+// spool holds an instance as it arrives: in memory while it is small
+// enough for the journal, else in a temporary blob.
+type spool struct {
+	a   *Archive
+	ctx context.Context
+	buf *bytes.Buffer
+	w   blob.Writer
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func (s *spool) Write(p []byte) (int, error) {
+	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax {
+		w, err := s.a.blobs.Create(s.ctx)
+		if err != nil {
+			return 0, err
+		}
+		s.w = w
+		if _, err := w.Write(s.buf.Bytes()); err != nil {
+			return 0, err
+		}
+		s.release()
 	}
-	defer w.Abort()
+	if s.w != nil {
+		return s.w.Write(p)
+	}
+	return s.buf.Write(p)
+}
+
+func (s *spool) release() {
+	if s.buf != nil && s.buf.Cap() <= 2*inMemoryMax {
+		s.buf.Reset()
+		bufPool.Put(s.buf)
+	}
+	s.buf = nil
+}
+
+func (s *spool) close() {
+	if s.w != nil {
+		_ = s.w.Abort()
+	}
+	s.release()
+}
+
+func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*Result, error) {
+	rc, res, err := a.receive(ctx, r, src, cmd)
+	if err != nil {
+		return res, err
+	}
+	return a.finish(ctx, rc)
+}
+
+// received is an instance read and parsed, not yet durable.
+type received struct {
+	sp  *spool
+	row *instanceRow
+	sum [sha256.Size]byte
+}
+
+// receive reads and parses the instance into its spool; on error the
+// spool is released and the Result names the instance if it could be read.
+func (a *Archive) receive(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*received, *Result, error) {
+	sp := &spool{a: a, ctx: ctx}
+	if a.journal != nil {
+		sp.buf = bufPool.Get().(*bytes.Buffer)
+	} else {
+		w, err := a.blobs.Create(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store instance: %w", err)
+		}
+		sp.w = w
+	}
 	h := sha256.New()
-	t := &tee{r: r, w: io.MultiWriter(w, h)}
+	t := &tee{r: r, w: io.MultiWriter(sp, h)}
 	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
+	var row *instanceRow
 	switch {
 	case t.writeErr != nil:
-		return nil, fmt.Errorf("store instance: write blob: %w", t.writeErr)
+		err = fmt.Errorf("store instance: write blob: %w", t.writeErr)
 	case t.readErr != nil:
-		return nil, fmt.Errorf("store instance: receive: %w", t.readErr)
+		err = fmt.Errorf("store instance: receive: %w", t.readErr)
 	case err != nil:
-		return partial(f), parseInputError(err)
+		sp.close()
+		return nil, partial(f), parseInputError(err)
+	default:
+		row, err = buildRow(f)
 	}
-	row, err := buildRow(f)
 	if err != nil {
-		return partial(f), err
+		sp.close()
+		return nil, partial(f), err
 	}
 	if cmd != nil && (row.sopUID != cmd.instance || row.sopClass != cmd.class) {
 		// The sender's bug, refused before the blob or a row is kept.
-		return partial(f), &InputError{Code: InputCommandMismatch, Reason: fmt.Sprintf("data set SOP Class/Instance %s/%s does not match the command's %s/%s",
+		sp.close()
+		return nil, partial(f), &InputError{Code: InputCommandMismatch, Reason: fmt.Sprintf("data set SOP Class/Instance %s/%s does not match the command's %s/%s",
 			row.sopClass, row.sopUID, cmd.class, cmd.instance)}
 	}
+	rc := &received{sp: sp, row: row}
+	h.Sum(rc.sum[:0])
 	row.size = t.n
-	row.sha = hex.EncodeToString(h.Sum(nil))
+	row.sha = hex.EncodeToString(rc.sum[:])
 	row.blobKey = BlobKey(row.sha)
 	row.src = src
 	row.receivedAt = db.Now(a.opt.Now())
-	if err := w.Commit(ctx, row.blobKey); err != nil {
+	return rc, nil, nil
+}
+
+// finish makes a received instance durable and indexes it.
+func (a *Archive) finish(ctx context.Context, rc *received) (*Result, error) {
+	defer rc.sp.close()
+	row := rc.row
+	if err := a.publish(ctx, rc.sp, rc.sum, row.blobKey); err != nil {
 		return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
 	}
 	res, err := a.commit(ctx, row)
@@ -307,6 +412,116 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source, cmd *comm
 		return res, ErrDuplicateRejected
 	}
 	return res, nil
+}
+
+// StoreAsync reads and parses a Part 10 stream, then makes it durable and
+// indexes it in the background, so a caller with more instances to read
+// (one STOW-RS request) receives the next while this one commits. An error
+// here means the instance was not accepted (the Result names it when it
+// could be read); otherwise wait returns what Store would have. Nothing is
+// acknowledged by StoreAsync itself: only wait's success means stored.
+func (a *Archive) StoreAsync(ctx context.Context, r io.Reader, src Source) (wait func() (*Result, error), res *Result, err error) {
+	if err := a.begin(); err != nil {
+		return nil, nil, err
+	}
+	rc, res, err := a.receive(ctx, r, src, nil)
+	if err != nil {
+		a.inflight.Done()
+		return nil, res, err
+	}
+	type outcome struct {
+		res *Result
+		err error
+	}
+	ch := make(chan outcome, 1)
+	go func() {
+		defer a.inflight.Done()
+		res, err := a.finish(ctx, rc)
+		ch <- outcome{res, err}
+	}()
+	return func() (*Result, error) { o := <-ch; return o.res, o.err }, nil, nil
+}
+
+// publish makes the instance's bytes durable and puts them under key: an
+// instance held in memory is appended to the journal (one fdatasync shared
+// with concurrent stores), then written to the store without fsync in the
+// background — the index commit and the acknowledgement need not wait for
+// that copy, and Open serves the bytes from memory until it is there; a
+// larger instance commits its temporary blob with its own fsyncs.
+func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte, key string) error {
+	if sp.w != nil {
+		return sp.w.Commit(ctx, key)
+	}
+	data := sp.buf.Bytes()
+	seg, err := a.journal.Append(sum, data)
+	if err != nil {
+		return err
+	}
+	buf := sp.buf
+	sp.buf = nil // back to the pool once written, unless a reader saw it
+	a.pubMu.Lock()
+	m := a.unpublished[key]
+	if m == nil {
+		m = &memBlob{data: data}
+		a.unpublished[key] = m
+	}
+	m.writers++
+	a.pubMu.Unlock()
+	a.publishing.Go(func() {
+		err := a.local.PutUnsynced(key, data)
+		if err != nil {
+			// The journal keeps the bytes (the segment is never retired)
+			// and so does memory; the next start restores the blob.
+			a.log.Error("publish journaled blob; kept in the journal for recovery", "key", key, "error", err)
+			a.journal.fail(err)
+			return
+		}
+		a.pubMu.Lock()
+		if m.writers--; m.writers == 0 {
+			delete(a.unpublished, key)
+		}
+		// The buffer may be reused unless Open can still hand it out or
+		// has handed it out.
+		mine := &m.data[0] == &data[0]
+		reuse := !mine || (m.writers == 0 && !m.read)
+		a.pubMu.Unlock()
+		a.journal.published(seg)
+		if reuse {
+			(&spool{buf: buf}).release()
+		}
+	})
+	return nil
+}
+
+// memBlob is an acknowledged instance's bytes not yet in the store.
+type memBlob struct {
+	data    []byte
+	writers int
+	read    bool // a reader was given data: the buffer is not reused
+}
+
+type memObject struct {
+	*bytes.Reader
+	size int64
+}
+
+func (o memObject) Size() int64  { return o.size }
+func (o memObject) Close() error { return nil }
+
+// openBlob opens a published blob, or one still being published.
+func (a *Archive) openBlob(ctx context.Context, key string) (blob.Object, error) {
+	if a.unpublished != nil {
+		a.pubMu.Lock()
+		m := a.unpublished[key]
+		if m != nil {
+			m.read = true
+		}
+		a.pubMu.Unlock()
+		if m != nil {
+			return memObject{Reader: bytes.NewReader(m.data), size: int64(len(m.data))}, nil
+		}
+	}
+	return a.blobs.Open(ctx, key)
 }
 
 // partial names a refused instance by whatever UIDs could be read, so the

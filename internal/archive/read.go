@@ -56,7 +56,7 @@ func (a *Archive) Instance(ctx context.Context, sopUID string) (*InstanceRef, er
 
 // Open returns the stored Part 10 bytes of an instance.
 func (a *Archive) Open(ctx context.Context, ref *InstanceRef) (blob.Object, error) {
-	return a.blobs.Open(ctx, ref.BlobKey)
+	return a.openBlob(ctx, ref.BlobKey)
 }
 
 // Counts are totals over the index.
@@ -104,7 +104,7 @@ func (a *Archive) Check(ctx context.Context, rehash bool) (*CheckReport, error) 
 	rows.Close()
 	rep := &CheckReport{Instances: len(items)}
 	for _, it := range items {
-		o, err := a.blobs.Open(ctx, it.key)
+		o, err := a.openBlob(ctx, it.key)
 		if err != nil {
 			rep.Missing = append(rep.Missing, it.uid)
 			continue

@@ -228,7 +228,7 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 	if err := os.Rename(w.f.Name(), final); err != nil {
 		return fmt.Errorf("publish blob %s: %w", key, err)
 	}
-	return syncDir(filepath.Dir(final))
+	return SyncDir(filepath.Dir(final))
 }
 
 func (w *dirWriter) Abort() error {
@@ -255,10 +255,11 @@ func mkdirDurable(root, dir string) error {
 	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create blob folder: %w", err)
 	}
-	return syncDir(parent)
+	return SyncDir(parent)
 }
 
-func syncDir(dir string) error {
+// SyncDir fsyncs a folder, making the entries created or renamed in it durable.
+func SyncDir(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync folder: %w", err)
@@ -345,4 +346,58 @@ func (d *Dir) Walk(ctx context.Context, fn func(key string, published time.Time)
 		}
 		return fn(filepath.ToSlash(rel), info.ModTime())
 	})
+}
+
+// Root is the store's folder.
+func (d *Dir) Root() string { return d.root }
+
+// PutUnsynced publishes data under key without waiting for the disk. The
+// caller must hold a durable copy of data (the archive's journal) until a
+// later SyncAll returns: until then a crash of the machine may lose the
+// object or its folder entry. If key exists it is kept, as in Commit.
+func (d *Dir) PutUnsynced(key string, data []byte) error {
+	final, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(final); err == nil {
+		now := time.Now()
+		_ = os.Chtimes(final, now, now)
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
+		return fmt.Errorf("create blob folder: %w", err)
+	}
+	f, err := os.CreateTemp(d.tmp, "blob-*")
+	if err != nil {
+		return fmt.Errorf("create temp blob: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return fmt.Errorf("write blob: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("close blob: %w", err)
+	}
+	if err := os.Rename(f.Name(), final); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("publish blob %s: %w", key, err)
+	}
+	return nil
+}
+
+// SyncAll makes every object published so far durable, with their folders
+// (one syncfs(2) of the file system on Linux).
+func (d *Dir) SyncAll() error {
+	f, err := os.Open(d.objects)
+	if err != nil {
+		return fmt.Errorf("sync blobs: %w", err)
+	}
+	defer f.Close()
+	if err := syncFS(f); err != nil {
+		return fmt.Errorf("sync blobs: %w", err)
+	}
+	return nil
 }

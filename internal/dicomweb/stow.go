@@ -131,6 +131,10 @@ func failureReason(err error) (uint16, string) {
 	return failProcessing, "could not store the instance; retry later"
 }
 
+// stowWindow is how many instances of one request may be committing while
+// the handler reads the next parts.
+const stowWindow = 8
+
 // store serves STOW-RS: each part streams into the archive as it arrives.
 func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scope) {
 	boundary, code, err := parseStowType(r.Header.Get("Content-Type"))
@@ -160,6 +164,54 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 		}
 	}
 	res := &stowResult{studies: map[string]bool{}}
+	failed := func(out *archive.Result, err error) {
+		class, uid := "", ""
+		if out != nil {
+			class, uid = out.SOPClassUID, out.SOPInstanceUID
+		}
+		reason, comment := failureReason(err)
+		h.log.Info("dicomweb: STOW-RS instance failed", "reason", fmt.Sprintf("0x%04X", reason), "error", err)
+		res.fail(class, uid, reason, comment)
+	}
+	// settle records one instance's outcome once it is durable (or not).
+	settle := func(wait func() (*archive.Result, error)) {
+		out, err := wait()
+		if err != nil {
+			failed(out, err)
+			return
+		}
+		stFacility := out.FacilityID
+		if stFacility == "" { // duplicates do not report it
+			if f, _, err := h.q.StudyFacility(ctx, out.StudyUID); err == nil {
+				stFacility = f
+			}
+		}
+		// Identical duplicates return before the archive's check runs;
+		// they change nothing, but must not be acknowledged across scopes.
+		switch {
+		case study != "" && out.StudyUID != study:
+			h.log.Warn("dicomweb: STOW-RS instance of another study", "sop_class", out.SOPClassUID)
+			res.fail(out.SOPClassUID, out.SOPInstanceUID, failWrongStudy, errWrongStudy.Error())
+			return
+		case !scope.AllowsFacility(stFacility):
+			h.log.Warn("dicomweb: STOW-RS instance belongs to a study outside the caller's scope", "sop_class", out.SOPClassUID)
+			res.fail(out.SOPClassUID, out.SOPInstanceUID, failProcessing, errOutOfScope.Error())
+			return
+		}
+		it := &dcm.Dataset{}
+		it.SetStr(tagReferencedSOPClassUID, out.SOPClassUID)
+		it.SetStr(tagReferencedSOPInstanceUID, out.SOPInstanceUID)
+		it.Put(dcm.StrElement(query.TagRetrieveURL, "UR", h.base(r)+"/studies/"+out.StudyUID+"/series/"+out.SeriesUID+"/instances/"+out.SOPInstanceUID))
+		if out.Outcome == archive.KeptFirst || out.Outcome == archive.Quarantined {
+			// A different instance with this UID was kept (PS3.18: coerced/
+			// not stored as sent). 0xB000: "coercion of data elements".
+			it.SetUint16(tagWarningReason, 0xB000)
+		}
+		res.stored = append(res.stored, it)
+		res.studies[out.StudyUID] = true
+	}
+	// Up to stowWindow instances commit while the next parts are read.
+	var pending []func() (*archive.Result, error)
 	mr := multipart.NewReader(r.Body, boundary)
 	parts := 0
 	var bodyErr error
@@ -181,7 +233,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 				continue
 			}
 		}
-		out, err := h.a.Store(ctx, p, archive.Source{Facility: facility, Remote: r.RemoteAddr, Check: func(studyUID, studyFacility string) error {
+		wait, out, err := h.a.StoreAsync(ctx, p, archive.Source{Facility: facility, Remote: r.RemoteAddr, Check: func(studyUID, studyFacility string) error {
 			if study != "" && studyUID != study {
 				return errWrongStudy
 			}
@@ -191,13 +243,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 			return nil
 		}})
 		if err != nil {
-			class, uid := "", ""
-			if out != nil {
-				class, uid = out.SOPClassUID, out.SOPInstanceUID
-			}
-			reason, comment := failureReason(err)
-			h.log.Info("dicomweb: STOW-RS instance failed", "reason", fmt.Sprintf("0x%04X", reason), "error", err)
-			res.fail(class, uid, reason, comment)
+			failed(out, err)
 			if ctx.Err() != nil {
 				bodyErr = ctx.Err()
 				break
@@ -209,35 +255,14 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 			}
 			continue
 		}
-		stFacility := out.FacilityID
-		if stFacility == "" { // duplicates do not report it
-			if f, _, err := h.q.StudyFacility(ctx, out.StudyUID); err == nil {
-				stFacility = f
-			}
+		pending = append(pending, wait)
+		if len(pending) >= stowWindow {
+			settle(pending[0])
+			pending = pending[1:]
 		}
-		// Identical duplicates return before the archive's check runs;
-		// they change nothing, but must not be acknowledged across scopes.
-		switch {
-		case study != "" && out.StudyUID != study:
-			h.log.Warn("dicomweb: STOW-RS instance of another study", "sop_class", out.SOPClassUID)
-			res.fail(out.SOPClassUID, out.SOPInstanceUID, failWrongStudy, errWrongStudy.Error())
-			continue
-		case !scope.AllowsFacility(stFacility):
-			h.log.Warn("dicomweb: STOW-RS instance belongs to a study outside the caller's scope", "sop_class", out.SOPClassUID)
-			res.fail(out.SOPClassUID, out.SOPInstanceUID, failProcessing, errOutOfScope.Error())
-			continue
-		}
-		it := &dcm.Dataset{}
-		it.SetStr(tagReferencedSOPClassUID, out.SOPClassUID)
-		it.SetStr(tagReferencedSOPInstanceUID, out.SOPInstanceUID)
-		it.Put(dcm.StrElement(query.TagRetrieveURL, "UR", h.base(r)+"/studies/"+out.StudyUID+"/series/"+out.SeriesUID+"/instances/"+out.SOPInstanceUID))
-		if out.Outcome == archive.KeptFirst || out.Outcome == archive.Quarantined {
-			// A different instance with this UID was kept (PS3.18: coerced/
-			// not stored as sent). 0xB000: "coercion of data elements".
-			it.SetUint16(tagWarningReason, 0xB000)
-		}
-		res.stored = append(res.stored, it)
-		res.studies[out.StudyUID] = true
+	}
+	for _, wait := range pending {
+		settle(wait)
 	}
 	if bodyErr != nil {
 		if parts == 0 && len(res.stored) == 0 && len(res.failed) == 0 {

@@ -86,6 +86,9 @@ type Config struct {
 	// ForeignPatients is what an instance whose patient belongs to another
 	// facility's namespace does: reject (default) or quarantine.
 	ForeignPatients string
+	// NoIngestJournal keeps the per-file fsync'd blob commit on a folder
+	// store (internal/archive/doc.go).
+	NoIngestJournal bool
 	// TLSCert and TLSKey are the certificate for HTTPS (when HTTPS is set),
 	// DICOM TLS and MLLP TLS.
 	TLSCert, TLSKey string
@@ -206,7 +209,7 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 		}
 		b = enc
 	}
-	a := archive.New(d, b, archive.Options{Duplicates: policy, ForeignPatients: foreign, Logger: log})
+	a := archive.New(d, b, archive.Options{Duplicates: policy, ForeignPatients: foreign, NoJournal: c.NoIngestJournal, Logger: log})
 	return &Storage{DB: d, Blobs: b, Archive: a}, nil
 }
 
