@@ -126,6 +126,7 @@ func (a *API) Register(mux Mux) {
 	a.registerStation(mux)
 	a.registerKeyImages(mux)
 	a.registerBreakGlass(mux)
+	a.registerConsole(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
