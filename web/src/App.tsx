@@ -5,8 +5,12 @@ import { ReauthDialog } from './features/auth/ReauthDialog';
 import { useSession } from './features/auth/session';
 import { BoardPage } from './features/board/BoardPage';
 import { CasePage } from './features/case/CasePage';
+import { CredentialsPage } from './features/credentials/CredentialsPage';
+import { DashboardPage } from './features/dashboard/DashboardPage';
+import { MyNumbersPage } from './features/dashboard/MyNumbersPage';
 import { GroupPage } from './features/group/GroupPage';
 import { BreakReminder } from './features/station/BreakReminder';
+import { RosterPage } from './features/roster/RosterPage';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
 import { WorklistPage } from './features/worklist/WorklistPage';
@@ -32,6 +36,10 @@ export function App() {
   else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
   else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
+  else if (path === '/readers' && staff) page = <RosterPage />;
+  else if (path === '/credentials' && staff) page = <CredentialsPage />;
+  else if (path === '/dashboard' && staff) page = <DashboardPage />;
+  else if (path === '/me' && role === 'radiologist') page = <MyNumbersPage />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (
@@ -48,6 +56,10 @@ export function App() {
         {link('/board', 'Board')}
         {staff && link('/group', 'Group')}
         {role === 'radiologist' && link('/station', 'Station')}
+        {staff && link('/readers', 'Readers & shifts')}
+        {staff && link('/credentials', 'Credentials')}
+        {staff && link('/dashboard', 'Dashboard')}
+        {role === 'radiologist' && link('/me', 'My numbers')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>
