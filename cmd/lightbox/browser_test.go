@@ -285,3 +285,16 @@ func TestGroupScreenInBrowser(t *testing.T) {
 	defer srv.stop(t)
 	runBrowserScript(t, srv, "group.mjs", "BASE_URL=http://"+srv.http)
 }
+
+// TestConsoleInBrowser: the coordinator's console (web/e2e/console.mjs):
+// the week calendar with a recorded vacation, a licence expiring in 20 days
+// on the credentials timeline, dashboard charts with CSV export equal to
+// the table, simulating next week from the browser, and a reassigned study
+// arriving on the reader's live worklist.
+func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	srv := startServer(t, "demo", "--data", t.TempDir(), "--quiet", "1s")
+	defer srv.stop(t)
+	runBrowserScript(t, srv, "console.mjs", "BASE_URL=http://"+srv.http)
+}

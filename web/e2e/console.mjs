@@ -1,0 +1,153 @@
+// The coordinator's console in Debian's chromium, against a Lightbox the Go
+// test (cmd/lightbox/browser_test.go, TestConsoleInBrowser) started with
+// the demo group:
+//  1. Readers & shifts: the week calendar draws the demo roster; a licence
+//     expiring in 20 days is added in the reader editor; a vacation is
+//     recorded and shows on the calendar;
+//  2. Credentials: the new licence shows on the 90-day timeline with the
+//     reader's ICS feed;
+//  3. Dashboard: the volume chart renders from today's demo studies, CSV
+//     export equals the table, and "Simulate next week" shows predicted TAT
+//     charts and breaches;
+//  4. Board: the coordinator reassigns a study to dr.alpha with a reason and
+//     it appears on dr.alpha's open worklist without a reload.
+// Screenshots go to $SHOTS.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checks, launch, signInCoordinator } from './browser.mjs';
+import { totp } from './totp.mjs';
+
+const base = process.env.BASE_URL;
+const shots = process.env.SHOTS || '/tmp';
+const { log, check, fail, finish } = checks();
+const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+const local = (ms) => {
+  const d = new Date(ms);
+  const p = (x) => String(x).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+};
+
+const coord = await launch();
+const alpha = await launch();
+try {
+  const page = coord.context.pages()[0] ?? (await coord.context.newPage());
+  page.on('pageerror', (e) => log('page error:', e.message));
+  await page.setViewportSize({ width: 1400, height: 900 });
+  await signInCoordinator(page, base);
+  const nav = page.getByRole('navigation', { name: 'Main' });
+
+  // 1. Readers & shifts
+  await nav.getByRole('link', { name: 'Readers & shifts' }).click();
+  const calRows = page.locator('[aria-label="Week calendar"] .cal-row[data-reader]');
+  await calRows.first().waitFor();
+  const nReaders = await calRows.count();
+  check(nReaders > 0, `week calendar lists ${nReaders} readers`);
+  check((await page.locator('.cal-bar.nighthawk, .cal-bar.dayhawk, .cal-bar.swing').count()) > 0, 'the calendar draws on-duty shifts');
+  const readerRows = page.locator('table[aria-label=Readers] tbody tr');
+  await readerRows.first().waitFor();
+  const first = await readerRows.first().locator('td').first().textContent();
+  const id = first.trim().split(/\s+/).pop();
+  await page.getByRole('button', { name: `Edit ${id}` }).click();
+  const dlg = page.getByRole('dialog', { name: `Edit ${id}` });
+  await dlg.waitFor();
+  await dlg.getByRole('button', { name: 'Add licence' }).click();
+  await dlg.getByLabel('Licence state').last().fill('WY');
+  await dlg.getByLabel('Licence number').last().fill('WY-E2E-7');
+  await dlg.getByLabel('Licence expires').last().fill(day(20));
+  await dlg.getByRole('button', { name: 'Save' }).click();
+  await dlg.waitFor({ state: 'hidden' });
+  check((await readerRows.first().textContent()).includes('WY'), `${id} now holds a WY licence`);
+
+  const form = page.getByRole('form', { name: 'One-off change' });
+  await form.getByLabel('Kind').selectOption('vacation');
+  await form.getByLabel('Reader').selectOption(id);
+  const t0 = Date.now() + 26 * 3600000;
+  await form.getByLabel('From').fill(local(t0));
+  await form.getByLabel('To').fill(local(t0 + 48 * 3600000));
+  await form.getByRole('button', { name: 'Record' }).click();
+  await form.getByRole('status').waitFor();
+  await page.locator(`.cal-row[data-reader="${id}"] [data-testid=away]`).first().waitFor();
+  check(true, `the vacation of ${id} shows on the calendar`);
+  await page.screenshot({ path: join(shots, 'calendar.png') });
+
+  // 2. Credentials
+  await nav.getByRole('link', { name: 'Credentials' }).click();
+  const row = page.getByRole('listitem').filter({ has: page.locator('[data-testid=lapse][title*="WY-E2E-7"]') });
+  await row.first().waitFor();
+  const title = await row.first().locator('[data-testid=lapse][title*="WY-E2E-7"]').getAttribute('title');
+  check(/20 days|19 days/.test(title), `the expiring licence is on the timeline: ${title}`);
+  check((await row.first().getByRole('link', { name: 'ICS feed' }).getAttribute('href')).endsWith('/calendar.ics'), 'the reader\'s ICS feed is linked');
+  await page.screenshot({ path: join(shots, 'credentials.png') });
+
+  // 3. Dashboard
+  await nav.getByRole('link', { name: 'Dashboard' }).click();
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.locator('figure[aria-label^="Studies per hour"] canvas').first().waitFor();
+  check(true, 'the volume chart renders (canvas)');
+  const vol = page.locator('table[aria-label="Volume by facility"]');
+  await vol.waitFor();
+  const tableRows = await vol.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim()).join(',')));
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export Volume by facility as CSV' }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
+  check(JSON.stringify(csv) === JSON.stringify(tableRows), `CSV export equals the table (${csv.length} lines)`);
+
+  await page.getByRole('button', { name: 'Simulate next week' }).click();
+  const sim = page.getByTestId('sim-result');
+  await sim.waitFor({ timeout: 120000 });
+  const simCharts = await sim.locator('canvas').count();
+  check(simCharts >= 2, `simulated TAT renders as charts (${simCharts} canvases)`);
+  const simRows = await sim.locator('table[aria-label="Predicted TAT by priority"] tbody tr').count();
+  check(simRows > 0, `predicted TAT per priority: ${simRows} rows`);
+  log('simulated:', (await sim.locator('.kpis').textContent()).replace(/\s+/g, ' '));
+  await page.getByRole('heading', { name: 'Dashboard' }).scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
+
+  // 4. Reassign to dr.alpha, seen live on dr.alpha's worklist
+  const ap = alpha.context.pages()[0] ?? (await alpha.context.newPage());
+  await ap.goto(base + '/login');
+  await ap.getByLabel('User name').fill('dr.alpha');
+  await ap.getByLabel('Password').fill('lightbox-demo-password');
+  await ap.getByRole('button', { name: 'Sign in' }).click();
+  const secretEl = ap.getByTestId('totp-secret');
+  await secretEl.waitFor();
+  await ap.getByLabel('Code from the app').fill(totp((await secretEl.textContent()).trim()));
+  await ap.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await ap.getByTestId('whoami').waitFor();
+  check(true, 'dr.alpha signed in');
+
+  await nav.getByRole('link', { name: 'Board', exact: true }).click();
+  const board = page.locator('table[data-testid=worklist] tbody tr');
+  await board.first().waitFor();
+  let moved = '';
+  const n = await board.count();
+  for (let i = 0; i < n && !moved; i++) {
+    const r = board.nth(i);
+    const text = await r.textContent();
+    if (text.includes('dr.alpha')) continue;
+    const acc = await r.getAttribute('data-study');
+    await r.getByRole('button', { name: 'Reassign' }).click();
+    const d = page.getByRole('dialog');
+    await d.getByLabel(/To reader/).fill('dr.alpha');
+    await d.getByLabel('Reason').fill('covering a colleague on break');
+    await d.getByRole('button', { name: 'Reassign' }).click();
+    try {
+      await d.waitFor({ state: 'hidden', timeout: 5000 });
+      moved = acc;
+    } catch {
+      log('reassign refused for row', i, (await d.textContent()).slice(0, 120));
+      await d.getByRole('button', { name: 'Cancel' }).click();
+    }
+  }
+  check(moved !== '', `a study (${moved}) reassigned to dr.alpha with a reason`);
+  await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ timeout: 15000 });
+  check(true, `it appears on dr.alpha's live worklist`);
+} catch (e) {
+  fail(e);
+} finally {
+  await coord.close();
+  await alpha.close();
+}
+finish();
