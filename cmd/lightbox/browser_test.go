@@ -294,7 +294,14 @@ func TestGroupScreenInBrowser(t *testing.T) {
 func TestConsoleInBrowser(t *testing.T) {
 	t.Parallel()
 	needBrowser(t)
-	srv := startServer(t, "demo", "--data", t.TempDir(), "--quiet", "1s")
+	data := t.TempDir()
+	// yesterday, simulated: the dashboards' TAT, breaches and RVU per reader
+	if out, err := exec.Command(binary, "simulate", "--scenario", "small", "--record", "yesterday", "--data", data).CombinedOutput(); err != nil {
+		t.Fatalf("simulate --record: %v\n%s", err, out)
+	} else {
+		t.Logf("%s", out)
+	}
+	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
 	defer srv.stop(t)
 	runBrowserScript(t, srv, "console.mjs", "BASE_URL=http://"+srv.http)
 }

@@ -14,14 +14,22 @@ import (
 // last week's volume): each past arrival is moved forward by days, the
 // readers' weekly patterns, one-off shifts and absences are expanded over
 // the moved window, and the Lightbox policy assigns. The arrivals keep
-// their facility, priority and procedure.
+// their facility, priority and procedure; studies of facilities no longer
+// configured are left out.
 func Ahead(ctx context.Context, facs []model.Facility, readers []model.Reader, past []model.Study, from time.Time, days int) (*Result, error) {
 	if days < 1 || days > 7 {
 		return nil, fmt.Errorf("simulate: days must be 1 to 7")
 	}
 	shift := time.Duration(days) * 24 * time.Hour
+	known := map[string]bool{}
+	for _, f := range facs {
+		known[f.ID] = true
+	}
 	moved := make([]model.Study, 0, len(past))
 	for _, s := range past {
+		if !known[s.FacilityID] {
+			continue // a facility since removed: the coming week has no contract for it
+		}
 		s.ArrivalTime = s.ArrivalTime.Add(shift)
 		if !s.OrderTime.IsZero() {
 			s.OrderTime = s.OrderTime.Add(shift)

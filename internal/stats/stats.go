@@ -107,6 +107,7 @@ type ReaderDay struct {
 	HoursOnDuty   float64 `json:"hours_on_duty"`
 	RVUPerHour    float64 `json:"rvu_per_hour"`
 	TargetPerHour float64 `json:"target_per_hour"`
+	HoursFrom     string  `json:"hours_from"` // roster, or activity (first to last signature) when the roster has none
 }
 
 // RVUByReaderDay sums each reader's signed work RVU per UTC day against
@@ -114,8 +115,12 @@ type ReaderDay struct {
 func RVUByReaderDay(reads []dispatch.Read, readers map[string]*model.Reader) []ReaderDay {
 	type key struct{ reader, day string }
 	acc := map[key]*ReaderDay{}
+	span := map[key]*[2]time.Time{} // first and last signature
 	for _, r := range reads {
 		k := key{r.ReaderID, r.SignedAt.UTC().Format("2006-01-02")}
+		if span[k] == nil {
+			span[k] = &[2]time.Time{}
+		}
 		d := acc[k]
 		if d == nil {
 			d = &ReaderDay{ReaderID: k.reader, Day: k.day}
@@ -123,22 +128,33 @@ func RVUByReaderDay(reads []dispatch.Read, readers map[string]*model.Reader) []R
 		}
 		d.Reads++
 		d.RVU += r.Study.WorkRVU
+		if span[k][0].IsZero() || r.SignedAt.Before(span[k][0]) {
+			span[k][0] = r.SignedAt
+		}
+		if r.SignedAt.After(span[k][1]) {
+			span[k][1] = r.SignedAt
+		}
 	}
 	out := make([]ReaderDay, 0, len(acc))
-	for _, d := range acc {
+	for k, d := range acc {
 		d.RVU = round1(d.RVU)
+		var h float64
+		d.HoursFrom = "roster"
 		if rd := readers[d.ReaderID]; rd != nil {
 			d.TargetPerHour = rd.RVUTargetPerHour
 			day, _ := time.Parse("2006-01-02", d.Day)
-			var h float64
 			for _, b := range model.DutyBlocks(rd, day, day.Add(24*time.Hour)) {
 				h += b.End.Sub(b.Start).Hours()
 			}
-			d.HoursOnDuty = round1(h)
-			if h > 0 {
-				d.RVUPerHour = round1(d.RVU / h)
-			}
 		}
+		if h == 0 {
+			// not on the roster that day (an extra hour, a reader since
+			// removed): the span of their signatures, at least an hour
+			d.HoursFrom = "activity"
+			h = max(1, span[k][1].Sub(span[k][0]).Hours())
+		}
+		d.HoursOnDuty = round1(h)
+		d.RVUPerHour = round1(d.RVU / h)
 		out = append(out, *d)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -84,6 +84,11 @@ try {
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.locator('figure[aria-label^="Studies per hour"] canvas').first().waitFor();
   check(true, 'the volume chart renders (canvas)');
+  await page.locator('figure[aria-label^="First-read TAT"] canvas').waitFor();
+  const tatRows = await page.locator('table[aria-label="TAT by priority"] tbody tr').count();
+  check(tatRows > 0, `TAT by priority against SLA from the simulated day: ${tatRows} priorities`);
+  await page.locator('figure[aria-label^="Work RVU per hour"] canvas').waitFor();
+  check((await page.locator('table[aria-label="RVU per reader per shift"] tbody tr').count()) > 0, 'RVU per reader per shift renders');
   const vol = page.locator('table[aria-label="Volume by facility"]');
   await vol.waitFor();
   const tableRows = await vol.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim()).join(',')));

@@ -359,6 +359,7 @@ export interface ReaderDay {
   hours_on_duty: number;
   rvu_per_hour: number;
   target_per_hour: number;
+  hours_from?: 'roster' | 'activity';
 }
 
 export interface OwnView {

@@ -25,11 +25,13 @@ export function Chart({ title, x, series, time = true, categories, height = 220,
     const opts: uPlot.Options = {
       width: Math.max(300, el.clientWidth),
       height,
-      scales: { x: { time } },
+      // categories sit mid-slot: pad half a slot either side so bars are whole
+      scales: { x: time ? { time } : { time: false, range: () => [-0.5, x.length - 0.5] } },
       legend: { show: true },
       cursor: { points: { size: 6 } },
       axes: [
-        { ...axis, values: categories ? (_u, ticks) => ticks.map((t) => categories[t] ?? '') : undefined },
+        { ...axis, values: categories ? (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? categories[t] ?? '' : '')) : undefined,
+          splits: categories ? () => categories.map((_, i) => i) : undefined },
         { ...axis, label: yLabel, labelSize: 18, size: 50 },
       ],
       series: [

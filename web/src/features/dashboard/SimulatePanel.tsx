@@ -25,7 +25,7 @@ export function SimulatePanel() {
     }
   };
   const res = sim?.result;
-  const classes = useMemo(() => (res ? classOrder.filter((c) => res.tat_minutes[c]) : []), [res]);
+  const classes = useMemo(() => (res ? classOrder.filter((c) => res.tat_minutes[c]?.n > 0) : []), [res]);
   const x = useMemo(() => classes.map((_, i) => i), [classes]);
   const series = useMemo(() => res ? [
     { label: 'p50 min', values: classes.map((c) => res.tat_minutes[c].p50), color: palette[0], bars: true },
