@@ -22,6 +22,7 @@ export function Chart({ title, x, series, time = true, categories, height = 220,
     const el = box.current;
     if (!el || x.length === 0) return;
     const bars = uPlot.paths.bars!({ size: [0.7, 40] });
+    const labelStep = Math.max(1, Math.ceil((categories?.length ?? 0) / 12)); // at most 12 labels
     const opts: uPlot.Options = {
       width: Math.max(300, el.clientWidth),
       height,
@@ -30,7 +31,7 @@ export function Chart({ title, x, series, time = true, categories, height = 220,
       legend: { show: true },
       cursor: { points: { size: 6 } },
       axes: [
-        { ...axis, values: categories ? (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? categories[t] ?? '' : '')) : undefined,
+        { ...axis, values: categories ? (_u, ticks) => ticks.map((t) => (Number.isInteger(t) && t % labelStep === 0 ? categories[t] ?? '' : '')) : undefined,
           splits: categories ? () => categories.map((_, i) => i) : undefined },
         { ...axis, label: yLabel, labelSize: 18, size: 50 },
       ],
