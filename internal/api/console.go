@@ -24,6 +24,7 @@ func (a *API) registerConsole(mux Mux) {
 	mux.HandleFunc("GET /api/dashboard/tat", a.with(a.dashTAT, staff...))
 	mux.HandleFunc("GET /api/dashboard/rvu", a.with(a.dashRVU, staff...))
 	mux.HandleFunc("GET /api/dashboard/me", a.with(a.dashMe, readers...))
+	mux.HandleFunc("GET /api/coverage/console", a.with(a.coverageConsole, staff...))
 }
 
 type weekReader struct {

@@ -126,6 +126,12 @@ try {
   await nav.getByRole('link', { name: 'Board', exact: true }).click();
   const board = page.locator('table[data-testid=worklist] tbody tr');
   await board.first().waitFor();
+  const online = page.locator('table[aria-label="Readers online"] tbody tr', { hasText: 'online' });
+  await online.first().waitFor();
+  check((await online.first().textContent()).includes('Dr Alpha'), 'dr.alpha is listed online beside the board with the queue in RVUs');
+  const uncovered = page.getByRole('list', { name: 'Uncovered studies' }).locator('li');
+  if ((await uncovered.count()) > 0) log('uncovered:', (await uncovered.first().textContent()).slice(0, 160));
+  await page.screenshot({ path: join(shots, 'board-console.png') });
   let moved = '';
   const n = await board.count();
   for (let i = 0; i < n && !moved; i++) {
@@ -135,7 +141,7 @@ try {
     const acc = await r.getAttribute('data-study');
     await r.getByRole('button', { name: 'Reassign' }).click();
     const d = page.getByRole('dialog');
-    await d.getByLabel(/To reader/).fill('dr.alpha');
+    await d.getByLabel('To reader').selectOption('dr.alpha');
     await d.getByLabel('Reason').fill('covering a colleague on break');
     await d.getByRole('button', { name: 'Reassign' }).click();
     try {

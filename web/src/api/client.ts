@@ -5,7 +5,7 @@
 import type {
   Change, Contact, Content, CoverageMap, CriticalBoardItem, CriticalResult, DicomJSON, Enrolment, Facility, ImportReport, Macro,
   Preferences, ReportView,
-  ClassTAT, ExpiryAlert, OwnView, Reader, ReaderDay, RosterChange, SimAhead, VolumeRow, Week,
+  ClassTAT, CoverageConsole, ExpiryAlert, OwnView, Reader, ReaderDay, RosterChange, SimAhead, VolumeRow, Week,
   SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
 
@@ -158,6 +158,7 @@ export const api = {
   readerICSURL: (id: string) => `/api/readers/${enc(id)}/calendar.ics`,
   groupICSURL: () => '/api/calendar.ics',
   week: (from: string, days = 7) => request<Week>('GET', `/api/roster/week?from=${enc(from)}&days=${days}`),
+  coverageConsole: () => request<CoverageConsole>('GET', '/api/coverage/console', undefined, { passive: true }),
   rosterChange: (c: RosterChange) => request<RosterChange>('POST', '/api/roster/changes', c),
   expiring: (days: number) => request<ExpiryAlert[]>('GET', `/api/alerts/expiring?days=${days}`),
   simulateAhead: (days = 7) => request<SimAhead>('POST', `/api/simulate/ahead?days=${days}`, {}),

@@ -396,3 +396,21 @@ export interface SimAhead {
   volume_from: string;
   result: SimResult;
 }
+
+// The coverage console beside the board (internal/api/console_board.go)
+export interface ReaderLoad {
+  reader_id: string;
+  name: string;
+  online: boolean;
+  on_shift: boolean;
+  away: boolean;
+  queue: number;
+  queue_rvu: number;
+  shift_rvu: number;
+  rvu_target_per_hour: number;
+}
+
+export interface CoverageConsole {
+  readers: ReaderLoad[];
+  could_cover: Record<string, string[]>;
+}

@@ -1,0 +1,46 @@
+package dispatch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"lightbox/internal/assign"
+	"lightbox/internal/db"
+	"lightbox/internal/model"
+)
+
+// Loads is every reader's presence and queue (assign.Engine.Loads), from
+// the engine leader when this node is not it.
+func (s *Service) Loads() []assign.Load {
+	var out []assign.Load
+	if s.remote() {
+		_ = s.forward(context.Background(), "Loads", call{}, &out)
+		return out
+	}
+	s.eng.Do(func(e *assign.Engine) { out = e.Loads() })
+	return out
+}
+
+// Uncovered returns the studies the engine found no eligible reader for,
+// as it saw them (the console names who could cover each).
+func Uncovered(ctx context.Context, d *db.DB) ([]model.Study, error) {
+	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE status = 'uncovered' ORDER BY created_at")
+	if err != nil {
+		return nil, fmt.Errorf("uncovered: %w", err)
+	}
+	defer rows.Close()
+	var out []model.Study
+	for rows.Next() {
+		var doc string
+		if err := rows.Scan(&doc); err != nil {
+			return nil, err
+		}
+		var st model.Study
+		if err := json.Unmarshal([]byte(doc), &st); err != nil {
+			return nil, fmt.Errorf("uncovered: %w", err)
+		}
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
