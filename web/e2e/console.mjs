@@ -148,7 +148,7 @@ try {
       await d.waitFor({ state: 'hidden', timeout: 5000 });
       moved = acc;
     } catch {
-      log('reassign refused for row', i, (await d.textContent()).slice(0, 120));
+      log('reassign refused for row', i, await d.getByRole('alert').textContent().catch(() => 'no alert'), await d.getByLabel('To reader').inputValue());
       await d.getByRole('button', { name: 'Cancel' }).click();
     }
   }
