@@ -25,9 +25,19 @@ func (s *Service) Loads() []assign.Load {
 // Uncovered returns the studies the engine found no eligible reader for,
 // as it saw them (the console names who could cover each).
 func Uncovered(ctx context.Context, d *db.DB) ([]model.Study, error) {
-	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE status = 'uncovered' ORDER BY created_at")
+	return studiesWhere(ctx, d, "status = 'uncovered'")
+}
+
+// Open returns the studies still to be read (waiting, leased, queued or
+// uncovered), as the engine saw them, for deadline watches.
+func Open(ctx context.Context, d *db.DB) ([]model.Study, error) {
+	return studiesWhere(ctx, d, "status IN ('waiting', 'leased', 'queued', 'uncovered')")
+}
+
+func studiesWhere(ctx context.Context, d *db.DB, where string) ([]model.Study, error) {
+	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE "+where+" ORDER BY created_at")
 	if err != nil {
-		return nil, fmt.Errorf("uncovered: %w", err)
+		return nil, fmt.Errorf("read items: %w", err)
 	}
 	defer rows.Close()
 	var out []model.Study
@@ -38,7 +48,7 @@ func Uncovered(ctx context.Context, d *db.DB) ([]model.Study, error) {
 		}
 		var st model.Study
 		if err := json.Unmarshal([]byte(doc), &st); err != nil {
-			return nil, fmt.Errorf("uncovered: %w", err)
+			return nil, fmt.Errorf("read items: %w", err)
 		}
 		out = append(out, st)
 	}
