@@ -6,6 +6,7 @@ import { useSession } from './features/auth/session';
 import { BoardPage } from './features/board/BoardPage';
 import { CasePage } from './features/case/CasePage';
 import { CredentialsPage } from './features/credentials/CredentialsPage';
+import { CriticalBoardPage } from './features/critical/CriticalBoardPage';
 import { DashboardPage } from './features/dashboard/DashboardPage';
 import { MyNumbersPage } from './features/dashboard/MyNumbersPage';
 import { GroupPage } from './features/group/GroupPage';
@@ -33,11 +34,12 @@ export function App() {
   let page;
   const m = /^\/case\/(.+)$/.exec(path);
   if (m) page = <CasePage uid={decodeURIComponent(m[1])} />;
-  else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
+  else if (path === '/board' || path === '/coverage' || (staff && path === '/')) page = <BoardPage />;
   else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
   else if (path === '/readers' && staff) page = <RosterPage />;
   else if (path === '/credentials' && staff) page = <CredentialsPage />;
+  else if (path === '/critical' && staff) page = <CriticalBoardPage />;
   else if (path === '/dashboard' && staff) page = <DashboardPage />;
   else if (path === '/me' && role === 'radiologist') page = <MyNumbersPage />;
   else page = <WorklistPage />;
@@ -58,6 +60,7 @@ export function App() {
         {role === 'radiologist' && link('/station', 'Station')}
         {staff && link('/readers', 'Readers & shifts')}
         {staff && link('/credentials', 'Credentials')}
+        {staff && link('/critical', 'Critical')}
         {staff && link('/dashboard', 'Dashboard')}
         {role === 'radiologist' && link('/me', 'My numbers')}
         <span className="spacer" />

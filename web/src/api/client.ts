@@ -158,6 +158,7 @@ export const api = {
   readerICSURL: (id: string) => `/api/readers/${enc(id)}/calendar.ics`,
   groupICSURL: () => '/api/calendar.ics',
   week: (from: string, days = 7) => request<Week>('GET', `/api/roster/week?from=${enc(from)}&days=${days}`),
+  criticalBoardAll: () => request<{ now: string; items: CriticalBoardItem[] }>('GET', '/api/critical/board', undefined, { passive: true }),
   coverageConsole: () => request<CoverageConsole>('GET', '/api/coverage/console', undefined, { passive: true }),
   rosterChange: (c: RosterChange) => request<RosterChange>('POST', '/api/roster/changes', c),
   expiring: (days: number) => request<ExpiryAlert[]>('GET', `/api/alerts/expiring?days=${days}`),
