@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -135,12 +136,7 @@ func (a *API) signedReads(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		a.fail(w, err)
 		return from, to, nil, false
 	}
-	facs := map[string]*model.Facility{}
-	if fs, err := a.roster.Facilities(r.Context()); err == nil {
-		for _, f := range fs {
-			facs[f.ID] = f
-		}
-	}
+	facs := a.facilityMap(r.Context())
 	for _, rd := range all {
 		if !p.All && !p.Sees(rd.Study.FacilityID) && rd.ReaderID != p.Username {
 			continue
@@ -151,16 +147,30 @@ func (a *API) signedReads(w http.ResponseWriter, r *http.Request, p *auth.Princi
 	return from, to, reads, true
 }
 
-func (a *API) readerMap(r *http.Request) (map[string]*model.Reader, error) {
+// facilityMap is every facility by ID (empty when they cannot be read:
+// studies then fall back to the default SLA).
+func (a *API) facilityMap(ctx context.Context) map[string]*model.Facility {
+	facs := map[string]*model.Facility{}
+	if fs, err := a.roster.Facilities(ctx); err == nil {
+		for _, f := range fs {
+			facs[f.ID] = f
+		}
+	}
+	return facs
+}
+
+// readersOr500 is every reader by ID, or false after answering 500.
+func (a *API) readersOr500(w http.ResponseWriter, r *http.Request) (map[string]*model.Reader, bool) {
 	rs, err := a.roster.Readers(r.Context())
 	if err != nil {
-		return nil, err
+		a.fail(w, err)
+		return nil, false
 	}
 	m := make(map[string]*model.Reader, len(rs))
 	for _, rd := range rs {
 		m[rd.ID] = rd
 	}
-	return m, nil
+	return m, true
 }
 
 // dashTAT: first-read TAT percentiles per SLA class against the SLA, and
@@ -180,9 +190,8 @@ func (a *API) dashRVU(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	if !ok {
 		return
 	}
-	rm, err := a.readerMap(r)
-	if err != nil {
-		a.fail(w, err)
+	rm, ok := a.readersOr500(w, r)
+	if !ok {
 		return
 	}
 	httpx.JSON(w, http.StatusOK, map[string]any{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "rows": stats.RVUByReaderDay(reads, rm)})
@@ -197,9 +206,8 @@ func (a *API) dashMe(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 	if !ok {
 		return
 	}
-	rm, err := a.readerMap(r)
-	if err != nil {
-		a.fail(w, err)
+	rm, ok := a.readersOr500(w, r)
+	if !ok {
 		return
 	}
 	target := 0.0

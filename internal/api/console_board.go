@@ -27,12 +27,7 @@ func (a *API) coverageConsole(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		a.fail(w, err)
 		return
 	}
-	facs := map[string]*model.Facility{}
-	if fs, err := a.roster.Facilities(ctx); err == nil {
-		for _, f := range fs {
-			facs[f.ID] = f
-		}
-	}
+	facs := a.facilityMap(ctx)
 	now := a.now()
 	cover := map[string][]string{}
 	for i := range studies {

@@ -34,8 +34,10 @@ func Open(ctx context.Context, d *db.DB) ([]model.Study, error) {
 	return studiesWhere(ctx, d, "status IN ('waiting', 'leased', 'queued', 'uncovered')")
 }
 
-func studiesWhere(ctx context.Context, d *db.DB, where string) ([]model.Study, error) {
-	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE "+where+" ORDER BY created_at")
+// studiesWhere decodes the study documents of the read items matching
+// where, in arrival order.
+func studiesWhere(ctx context.Context, d *db.DB, where string, args ...any) ([]model.Study, error) {
+	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE "+where+" ORDER BY created_at", args...)
 	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}

@@ -24,11 +24,15 @@ func Percentiles(v []float64) Pct {
 		return Pct{}
 	}
 	slices.Sort(v)
-	q := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(v)))) - 1
-		return round1(v[max(0, min(len(v)-1, i))])
-	}
+	q := func(p float64) float64 { return round1(NearestRank(v, p)) }
 	return Pct{N: len(v), P50: q(0.50), P90: q(0.90), P95: q(0.95)}
+}
+
+// NearestRank is the p-quantile (0 < p <= 1) of sorted, non-empty v by
+// the nearest-rank method.
+func NearestRank(v []float64, p float64) float64 {
+	i := int(math.Ceil(p*float64(len(v)))) - 1
+	return v[max(0, min(len(v)-1, i))]
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
