@@ -109,7 +109,8 @@ try {
   check(simRows > 0, `predicted TAT per priority: ${simRows} rows`);
   log('simulated:', (await sim.locator('.kpis').textContent()).replace(/\s+/g, ' '));
   await page.getByRole('heading', { name: 'Dashboard' }).scrollIntoViewIfNeeded();
-  await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true });
+  // the charts and the simulation, cut to keep the README's PNG small
+  await page.screenshot({ path: join(shots, 'dashboard.png'), fullPage: true, clip: { x: 0, y: 0, width: 1400, height: 1120 } });
 
   // 4. Reassign to dr.alpha, seen live on dr.alpha's worklist
   const ap = alpha.context.pages()[0] ?? (await alpha.context.newPage());
