@@ -102,7 +102,9 @@ try {
 
   await page.getByRole('button', { name: 'Simulate next week' }).click();
   const sim = page.getByTestId('sim-result');
-  await sim.waitFor({ timeout: 120000 });
+  const simPanel = page.locator('section', { has: page.getByRole('heading', { name: 'Next 7 days, simulated' }) });
+  await sim.or(simPanel.getByRole('alert')).first().waitFor({ timeout: 120000 });
+  if (await simPanel.getByRole('alert').count()) log('simulate refused:', await simPanel.getByRole('alert').textContent());
   const simCharts = await sim.locator('canvas').count();
   check(simCharts >= 2, `simulated TAT renders as charts (${simCharts} canvases)`);
   const simRows = await sim.locator('table[aria-label="Predicted TAT by priority"] tbody tr').count();
@@ -134,29 +136,48 @@ try {
   const uncovered = page.getByRole('list', { name: 'Uncovered studies' }).locator('li');
   if ((await uncovered.count()) > 0) log('uncovered:', (await uncovered.first().textContent()).slice(0, 160));
   if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board-console.png') });
-  let moved = '';
-  const n = await board.count();
-  for (let i = 0; i < n && !moved; i++) {
-    const r = board.nth(i);
-    const text = await r.textContent();
-    if (text.includes('dr.alpha')) continue;
-    const acc = await r.getAttribute('data-study');
-    await r.getByRole('button', { name: 'Reassign' }).click();
+  // reassign: a study to dr.alpha (it must appear on their live worklist)
+  // or, when none can go to them, dr.alpha's study to a colleague (it
+  // must leave their live worklist)
+  const tryReassign = async (row, to) => {
+    const uid = await row.getAttribute('data-study');
+    await row.getByRole('button', { name: 'Reassign' }).click();
     const d = page.getByRole('dialog');
-    await d.getByLabel('To reader').selectOption('dr.alpha');
+    await d.getByLabel('To reader').selectOption(to);
     await d.getByLabel('Reason').fill('covering a colleague on break');
     await d.getByRole('button', { name: 'Reassign' }).click();
     try {
       await d.waitFor({ state: 'hidden', timeout: 5000 });
-      moved = acc;
+      return uid;
     } catch {
-      log('reassign refused for row', i, await d.getByRole('alert').textContent().catch(() => 'no alert'), await d.getByLabel('To reader').inputValue());
+      log('reassign to', to, 'refused:', await d.getByRole('alert').textContent().catch(() => 'no alert'));
       await d.getByRole('button', { name: 'Cancel' }).click();
+      return '';
     }
+  };
+  const rowsNow = async () => board.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-study'), tr.textContent.includes('dr.alpha')]));
+  let moved = '';
+  for (const [uid, mine] of await rowsNow()) {
+    if (mine || moved) continue;
+    moved = await tryReassign(page.locator(`table[data-testid=worklist] tbody tr[data-study="${uid}"]`), 'dr.alpha');
   }
-  check(moved !== '', `a study (${moved}) reassigned to dr.alpha with a reason`);
-  await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ timeout: 15000 });
-  check(true, `it appears on dr.alpha's live worklist`);
+  if (moved) {
+    check(true, `a study reassigned to dr.alpha with a reason`);
+    await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ timeout: 15000 });
+    check(true, 'it appears on dr.alpha\'s live worklist');
+  } else {
+    const mineRow = (await rowsNow()).find(([, mine]) => mine);
+    check(!!mineRow, 'dr.alpha holds a study to move away');
+    await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${mineRow[0]}"]`).waitFor({ timeout: 15000 });
+    for (const to of ['dr.bravo', 'dr.delta', 'dr.sydney']) {
+      if (moved) break;
+      moved = await tryReassign(page.locator(`table[data-testid=worklist] tbody tr[data-study="${mineRow[0]}"]`), to);
+      if (moved) log('moved to', to);
+    }
+    check(moved !== '', 'dr.alpha\'s study reassigned to a colleague with a reason');
+    await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ state: 'detached', timeout: 15000 });
+    check(true, 'it leaves dr.alpha\'s live worklist');
+  }
 } catch (e) {
   fail(e);
 } finally {
