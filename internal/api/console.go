@@ -88,7 +88,7 @@ func (a *API) simulateAhead(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		return
 	}
 	ctx := r.Context()
-	now := a.now().UTC().Truncate(time.Minute)
+	now := a.now().UTC() // not truncated: the last minute's arrivals count
 	span := time.Duration(days) * 24 * time.Hour
 	past, err := dispatch.Arrivals(ctx, a.db, now.Add(-span), now)
 	if err != nil {
