@@ -285,3 +285,23 @@ func TestGroupScreenInBrowser(t *testing.T) {
 	defer srv.stop(t)
 	runBrowserScript(t, srv, "group.mjs", "BASE_URL=http://"+srv.http)
 }
+
+// TestConsoleInBrowser: the coordinator's console (web/e2e/console.mjs):
+// the week calendar with a recorded vacation, a licence expiring in 20 days
+// on the credentials timeline, dashboard charts with CSV export equal to
+// the table, simulating next week from the browser, and a reassigned study
+// arriving on the reader's live worklist.
+func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	data := t.TempDir()
+	// yesterday, simulated: the dashboards' TAT, breaches and RVU per reader
+	if out, err := exec.Command(binary, "simulate", "--scenario", "small", "--record", "yesterday", "--data", data).CombinedOutput(); err != nil {
+		t.Fatalf("simulate --record: %v\n%s", err, out)
+	} else {
+		t.Logf("%s", out)
+	}
+	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
+	defer srv.stop(t)
+	runBrowserScript(t, srv, "console.mjs", "BASE_URL=http://"+srv.http)
+}

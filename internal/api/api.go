@@ -140,6 +140,7 @@ func (a *API) Register(mux Mux) {
 	if a.audit != nil {
 		a.registerAudit(mux)
 	}
+	a.registerConsole(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -26,9 +26,13 @@ func runSimulate(ctx context.Context, env *Env, args []string) error {
 	day := fs.String("day", "", "with --from-db: the day to replay, YYYY-MM-DD in UTC (default yesterday)")
 	variant := fs.String("variant", "", "a surprise on top of the scenario: dropout, surge, longtail, or all to compare each policy on the plain day and every variant")
 	suggest := fs.Int("suggest", 0, "name up to N roster changes (extra duty hours for readers who hold the needed credentials) that would cover most studies arriving with no eligible reader on duty, and re-run the day with them applied")
+	record := fs.String("record", "", "write the simulated day (Lightbox policy) into the database on this UTC day, YYYY-MM-DD or yesterday: its studies and signed reads feed the dashboards (study IDs start with sim-)")
 	sf := addStorageFlags(fs)
 	if err := parse(fs, args, env); err != nil {
 		return err
+	}
+	if *record != "" {
+		return recordDay(ctx, env, sf, simulate.Options{Scenario: *scenario, Seed: *seed, Hours: *hours, Variant: *variant}, *record)
 	}
 	var built *simulate.Scenario
 	if *fromDB {

@@ -938,24 +938,7 @@ func mapErr(err error) error {
 // the engine saw them: a past day's real volume, for replaying against a
 // roster in the simulator.
 func Arrivals(ctx context.Context, d *db.DB, from, to time.Time) ([]model.Study, error) {
-	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE created_at >= ? AND created_at < ? ORDER BY created_at", db.Now(from), db.Now(to))
-	if err != nil {
-		return nil, fmt.Errorf("arrivals: %w", err)
-	}
-	defer rows.Close()
-	var out []model.Study
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var st model.Study
-		if err := json.Unmarshal([]byte(doc), &st); err != nil {
-			return nil, fmt.Errorf("arrivals: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return studiesWhere(ctx, d, "created_at >= ? AND created_at < ?", db.Now(from), db.Now(to))
 }
 
 // Notify pushes a message to one reader's live worklist stream (a final

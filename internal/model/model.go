@@ -237,6 +237,9 @@ type Reader struct {
 	Malpractice      []Malpractice `json:"malpractice,omitempty"`
 	Shifts           []Shift       `json:"shifts,omitempty"`
 	Blocks           []Block       `json:"blocks,omitempty"`
+	// Away are one-off absences (vacation, a shift given away in a swap)
+	// cut out of the weekly pattern and the blocks.
+	Away []Absence `json:"away,omitempty"`
 
 	// Loc caches the loaded TimeZone; set it with Resolve.
 	Loc *time.Location `json:"-"`

@@ -145,7 +145,45 @@ func (r *Reader) intervals(from, to time.Time) []interval {
 		}
 		merged = append(merged, iv)
 	}
-	return merged
+	return cutAway(merged, r.Away)
+}
+
+// Absence is a one-off period off duty in absolute time: a vacation, or a
+// shift handed to a colleague in a swap (who gets a Block for it).
+type Absence struct {
+	Reason string    `json:"reason"` // vacation, swap, sick ...
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	With   string    `json:"with,omitempty"` // the colleague who covers (a swap)
+}
+
+// cutAway removes the absences from sorted, merged on-duty intervals.
+func cutAway(ivs []interval, away []Absence) []interval {
+	if len(away) == 0 {
+		return ivs
+	}
+	out := make([]interval, 0, len(ivs))
+	for _, iv := range ivs {
+		parts := []interval{iv}
+		for _, a := range away {
+			var next []interval
+			for _, p := range parts {
+				if !a.End.After(p.start) || !a.Start.Before(p.end) {
+					next = append(next, p)
+					continue
+				}
+				if a.Start.After(p.start) {
+					next = append(next, interval{p.start, a.Start})
+				}
+				if a.End.Before(p.end) {
+					next = append(next, interval{a.End, p.end})
+				}
+			}
+			parts = next
+		}
+		out = append(out, parts...)
+	}
+	return out
 }
 
 // DutyBlocks expands the reader's weekly shifts and one-off blocks into

@@ -7,6 +7,7 @@ import (
 
 	"lightbox/internal/assign"
 	"lightbox/internal/critical"
+	"lightbox/internal/dispatch"
 	"lightbox/internal/model"
 	"lightbox/internal/notify"
 	"lightbox/internal/roster"
@@ -59,6 +60,7 @@ func (s *Server) watch(ctx context.Context) {
 				}
 			}
 		}
+		s.watchDeadlines(ctx)
 		if n%60 == 0 {
 			s.watchCredentials(ctx)
 		}
@@ -84,6 +86,33 @@ func (s *Server) watchCredentials(ctx context.Context) {
 	}
 	for _, a := range model.Expiring(list, time.Now(), model.DefaultOffsets()) {
 		m, to := notify.FromExpiry(a)
+		if err := s.Notify.Send(ctx, m, to...); err != nil {
+			s.log.Warn("notify", "event", m.Event, "err", err)
+		}
+	}
+}
+
+// watchDeadlines tells the coordinators about each unread study whose
+// first-read deadline is at risk (notify.AtRisk), once per study.
+func (s *Server) watchDeadlines(ctx context.Context) {
+	open, err := dispatch.Open(ctx, s.Storage.DB)
+	if err != nil {
+		return
+	}
+	facs := map[string]*model.Facility{}
+	if fs, err := (roster.Store{DB: s.Storage.DB}).Facilities(ctx); err == nil {
+		for _, f := range fs {
+			facs[f.ID] = f
+		}
+	}
+	now := time.Now()
+	for i := range open {
+		st := &open[i]
+		st.Facility = facs[st.FacilityID]
+		if !notify.AtRisk(st, now) {
+			continue
+		}
+		m, to := notify.FromDeadline(st, now)
 		if err := s.Notify.Send(ctx, m, to...); err != nil {
 			s.log.Warn("notify", "event", m.Event, "err", err)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"lightbox/internal/assign"
 	"lightbox/internal/model"
+	"lightbox/internal/stats"
 )
 
 // Pct is a percentile summary in minutes.
@@ -92,10 +93,7 @@ func pct(v []float64) Pct {
 		return Pct{}
 	}
 	slices.Sort(v)
-	q := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(v)))) - 1
-		return round1(v[max(0, min(len(v)-1, i))])
-	}
+	q := func(p float64) float64 { return round1(stats.NearestRank(v, p)) }
 	return Pct{N: len(v), P50: q(0.50), P95: q(0.95), P99: q(0.99)}
 }
 

@@ -27,6 +27,9 @@ type Options struct {
 	Hours    int           // arrival window; default 24
 	Drain    time.Duration // keep running after arrivals stop; default 4 h
 	Variant  string        // a surprise on top of the scenario: see Variants
+	// OnSigned, when set, sees every signed read as it happens (the
+	// study as simulated, its reader, prelim or final, and when).
+	OnSigned func(st *model.Study, readerID string, kind model.ReadKind, at time.Time)
 }
 
 type evKind uint8
@@ -306,6 +309,9 @@ func (s *sim) run(ctx context.Context) error {
 				if st.s.WorkRVU >= HardRVU {
 					r.hard++
 				}
+			}
+			if s.opt.OnSigned != nil {
+				s.opt.OnSigned(st.s, r.r.ID, kind, s.now)
 			}
 			if _, err := s.apply(assign.Signed{StudyID: st.s.ID, ReaderID: r.r.ID, Kind: kind}); err != nil && !errors.Is(err, assign.ErrNotEligible) {
 				return err

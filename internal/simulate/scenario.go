@@ -166,9 +166,9 @@ func ScenarioFromConfig(c Config) (*Scenario, error) {
 	// day before, for overnight shifts, past the longest drain) or nobody is
 	// ever on duty.
 	for _, r := range sc.Readers {
-		if len(r.Shifts) > 0 {
+		if len(r.Shifts) > 0 || len(r.Away) > 0 { // absences cut blocks too
 			r.Blocks = model.DutyBlocks(r, sc.Start.Add(-24*time.Hour), sc.Start.Add(time.Duration(sc.Hours)*time.Hour+48*time.Hour))
-			r.Shifts = nil
+			r.Shifts, r.Away = nil, nil
 		}
 	}
 	return sc, nil

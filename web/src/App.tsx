@@ -5,6 +5,10 @@ import { ReauthDialog } from './features/auth/ReauthDialog';
 import { useSession } from './features/auth/session';
 import { BoardPage } from './features/board/BoardPage';
 import { CasePage } from './features/case/CasePage';
+import { CredentialsPage } from './features/credentials/CredentialsPage';
+import { CriticalBoardPage } from './features/critical/CriticalBoardPage';
+import { DashboardPage } from './features/dashboard/DashboardPage';
+import { MyNumbersPage } from './features/dashboard/MyNumbersPage';
 import { GroupPage } from './features/group/GroupPage';
 import { IRConsultsPage } from './features/irconsult/IRConsultsPage';
 import { MentoringPage } from './features/mentoring/MentoringPage';
@@ -13,6 +17,7 @@ import { TeachingPage } from './features/teaching/TeachingPage';
 import { BoardPage as TumorBoardPage } from './features/tumorboard/BoardPage';
 import { TumorBoardsPage } from './features/tumorboard/TumorBoardsPage';
 import { BreakReminder } from './features/station/BreakReminder';
+import { RosterPage } from './features/roster/RosterPage';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
 import { WorklistPage } from './features/worklist/WorklistPage';
@@ -35,7 +40,7 @@ export function App() {
   let page;
   const m = /^\/case\/(.+)$/.exec(path);
   if (m) page = <CasePage uid={decodeURIComponent(m[1])} />;
-  else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
+  else if (path === '/board' || path === '/coverage' || (staff && path === '/')) page = <BoardPage />;
   else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
   else if (path === '/peer-review') page = <PeerReviewPage staff={staff} />;
@@ -44,6 +49,11 @@ export function App() {
   else if (path === '/ir-consults') page = <IRConsultsPage me={session.principal.username} />;
   else if (path === '/teaching' && (staff || role === 'radiologist')) page = <TeachingPage canShare={role === 'radiologist'} />;
   else if (path === '/mentoring' && (staff || role === 'radiologist')) page = <MentoringPage me={session.principal.username} staff={staff} />;
+  else if (path === '/readers' && staff) page = <RosterPage />;
+  else if (path === '/credentials' && staff) page = <CredentialsPage />;
+  else if (path === '/critical' && staff) page = <CriticalBoardPage />;
+  else if (path === '/dashboard' && staff) page = <DashboardPage />;
+  else if (path === '/me' && role === 'radiologist') page = <MyNumbersPage />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (
@@ -65,6 +75,11 @@ export function App() {
         {(staff || role === 'radiologist' || role === 'clinician') && link('/ir-consults', 'IR consults')}
         {(staff || role === 'radiologist') && link('/teaching', 'Teaching')}
         {(staff || role === 'radiologist') && link('/mentoring', 'Mentoring')}
+        {staff && link('/readers', 'Readers & shifts')}
+        {staff && link('/credentials', 'Credentials')}
+        {staff && link('/critical', 'Critical')}
+        {staff && link('/dashboard', 'Dashboard')}
+        {role === 'radiologist' && link('/me', 'My numbers')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>

@@ -5,6 +5,7 @@
 import type {
   Change, Contact, Content, CoverageMap, CriticalBoardItem, CriticalResult, DicomJSON, Enrolment, Facility, ImportReport, Macro,
   Preferences, ReportView,
+  ClassTAT, CoverageConsole, ExpiryAlert, OwnView, Reader, ReaderDay, RosterChange, SimAhead, VolumeRow, Week,
   SessionInfo, StationCheck, Template, Version, WorklistResponse,
 } from './types';
 import type {
@@ -153,6 +154,26 @@ export const api = {
     request<CriticalResult>('POST', `/api/critical/${enc(id)}/attempts`, a),
   closeCritical: (id: string) => request<CriticalResult>('POST', `/api/critical/${enc(id)}/close`, {}),
   ackLink: (id: string) => request<{ url: string }>('POST', `/api/critical/${enc(id)}/ack-link`, {}),
+
+  // Readers, roster and dashboards (internal/api/console.go, readers.go, dashboard.go)
+  readers: () => request<Reader[]>('GET', '/api/readers'),
+  saveReader: (r: Reader) => request<Reader>('PUT', `/api/readers/${enc(r.id)}`, r),
+  readersExportURL: (format: 'readers-csv' | 'credentials-csv' | 'json') => `/api/readers/export?format=${format}`,
+  readerICSURL: (id: string) => `/api/readers/${enc(id)}/calendar.ics`,
+  groupICSURL: () => '/api/calendar.ics',
+  week: (from: string, days = 7) => request<Week>('GET', `/api/roster/week?from=${enc(from)}&days=${days}`),
+  criticalBoardAll: () => request<{ now: string; items: CriticalBoardItem[] }>('GET', '/api/critical/board', undefined, { passive: true }),
+  coverageConsole: () => request<CoverageConsole>('GET', '/api/coverage/console', undefined, { passive: true }),
+  rosterChange: (c: RosterChange) => request<RosterChange>('POST', '/api/roster/changes', c),
+  expiring: (days: number) => request<ExpiryAlert[]>('GET', `/api/alerts/expiring?days=${days}`),
+  simulateAhead: (days = 7) => request<SimAhead>('POST', `/api/simulate/ahead?days=${days}`, {}),
+  volume: (from: string, to: string) =>
+    request<{ rows: VolumeRow[] }>('GET', `/api/dashboard/volume?from=${enc(from)}&to=${enc(to)}`),
+  tat: (from: string, to: string) =>
+    request<{ reads: number; classes: ClassTAT[] }>('GET', `/api/dashboard/tat?from=${enc(from)}&to=${enc(to)}`),
+  rvu: (from: string, to: string) => request<{ rows: ReaderDay[] }>('GET', `/api/dashboard/rvu?from=${enc(from)}&to=${enc(to)}`),
+  myNumbers: (from: string, to: string) =>
+    request<{ own: OwnView }>('GET', `/api/dashboard/me?from=${enc(from)}&to=${enc(to)}`),
 
   // DICOMweb (QIDO-RS, WADO-RS rendered)
   series: (study: string) => request<DicomJSON[]>('GET', `/dicomweb/studies/${enc(study)}/series`),

@@ -384,3 +384,175 @@ export interface OverRead {
   created_at: string;
   commented_at?: string;
 }
+
+// Readers and the roster (internal/model, internal/setup, internal/api/console.go)
+export interface Licence {
+  state: string;
+  number: string;
+  type?: string;
+  status: 'active' | 'inactive' | 'restricted';
+  expires: string; // YYYY-MM-DD
+  imlc?: boolean;
+  verified_at?: string;
+  source?: string;
+}
+
+export interface Privilege {
+  facility: string;
+  scope: { modalities?: string[]; body_regions?: string[]; mammography?: boolean; paediatrics?: boolean };
+  basis: 'direct' | 'proxy';
+  granted?: string;
+  expires: string;
+}
+
+export interface Reader {
+  id: string;
+  name: string;
+  subspecialties?: string[];
+  modalities: string[];
+  mqsa: { qualified: boolean; qualified_until?: string; last_24_months: number };
+  workstation: '' | '3MP' | '5MP';
+  location: { country: string; state?: string };
+  time_zone: string;
+  rvu_target_per_hour: number;
+  licenses: Licence[];
+  privileges: Privilege[];
+  [other: string]: unknown; // kept as loaded and sent back on save
+}
+
+export interface DutyBlock {
+  type: string;
+  start: string;
+  end: string;
+}
+
+export interface Absence {
+  reason: string;
+  start: string;
+  end: string;
+  with?: string;
+}
+
+export interface WeekReader {
+  id: string;
+  name: string;
+  time_zone: string;
+  subspecialties: string[];
+  location: 'US' | 'offshore';
+  duty: DutyBlock[];
+  away: Absence[];
+}
+
+export interface Week {
+  from: string;
+  to: string;
+  readers: WeekReader[];
+}
+
+export interface RosterChange {
+  kind: 'extra' | 'vacation' | 'swap';
+  reader_id: string;
+  with?: string;
+  type?: string;
+  start: string;
+  end: string;
+}
+
+export interface ExpiryAlert {
+  reader_id: string;
+  reader_name: string;
+  kind: string;
+  item: string;
+  expires: string;
+  days_left: number;
+  offset: number;
+  expired?: boolean;
+}
+
+// Dashboards (internal/stats, internal/simulate)
+export interface Pct {
+  n: number;
+  p50: number;
+  p90?: number;
+  p95: number;
+  p99?: number;
+}
+
+export interface ClassTAT {
+  class: string;
+  tat_minutes: Pct;
+  sla_minutes: number;
+  breaches: number;
+  breach_pct: number;
+}
+
+export interface VolumeRow {
+  hour: string;
+  facility_id: string;
+  class: string;
+  studies: number;
+}
+
+export interface ReaderDay {
+  reader_id: string;
+  day: string;
+  reads: number;
+  rvu: number;
+  hours_on_duty: number;
+  rvu_per_hour: number;
+  target_per_hour: number;
+  hours_from?: 'roster' | 'activity';
+}
+
+export interface OwnView {
+  reads: number;
+  rvu: number;
+  hours_on_duty: number;
+  rvu_per_hour: number;
+  target_per_hour: number;
+  tat_p50_minutes: number;
+  group_median_rvu_per_hour: number;
+  group_median_tat_p50_minutes: number;
+  group_readers: number;
+  days: ReaderDay[];
+}
+
+export interface SimResult {
+  studies: number;
+  readers: number;
+  readers_on_duty: number;
+  read: number;
+  uncovered: number;
+  uncovered_examples?: string[];
+  pending_at_end: number;
+  sla_breach_pct: number;
+  sla_breach_pct_by_priority: Record<string, number>;
+  tat_minutes: Record<string, Pct>;
+  tat_by_hour: { hour: number; studies: number; urgent_p50: number; urgent_p95: number; all_p50: number }[];
+  utilisation: number;
+}
+
+export interface SimAhead {
+  from: string;
+  days: number;
+  volume_from: string;
+  result: SimResult;
+}
+
+// The coverage console beside the board (internal/api/console_board.go)
+export interface ReaderLoad {
+  reader_id: string;
+  name: string;
+  online: boolean;
+  on_shift: boolean;
+  away: boolean;
+  queue: number;
+  queue_rvu: number;
+  shift_rvu: number;
+  rvu_target_per_hour: number;
+}
+
+export interface CoverageConsole {
+  readers: ReaderLoad[];
+  could_cover: Record<string, string[]>;
+}

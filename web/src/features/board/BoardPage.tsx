@@ -1,27 +1,45 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api } from '../../api/client';
-import type { WorkItem } from '../../api/types';
+import type { CoverageConsole, WorkItem } from '../../api/types';
 import { useNow } from '../../router';
 import { useWorklist } from '../worklist/useWorklist';
 import { WorkTable } from '../worklist/WorklistPage';
 import { ReasonDialog } from '../worklist/ReasonDialog';
+import { countdown } from '../worklist/time';
+import { ReadersOnline, UncoveredList } from './ConsolePanels';
 
-// BoardPage: every unread study in the caller's scope, who has it, the
-// uncovered ones with the missing credential; coordinators reassign.
+// BoardPage: every unread study in the caller's scope, who has it, SLA at
+// risk highlighted, the uncovered ones with the missing credential and who
+// could cover them; readers online with their queue; coordinators reassign
+// to a reader picked from the list, with a reason.
 export function BoardPage() {
   const live = useWorklist(true);
   const now = useNow(1000);
   const [moving, setMoving] = useState<WorkItem | null>(null);
   const [to, setTo] = useState('');
-  const uncovered = useMemo(() => live.items.filter((i) => i.status === 'uncovered').length, [live.items]);
+  const [cons, setCons] = useState<CoverageConsole | null>(null);
+  useEffect(() => {
+    // the console follows the board: refetch when its items change
+    api.coverageConsole().then(setCons, () => setCons(null));
+  }, [live.items]);
+  const uncovered = useMemo(() => live.items.filter((i) => i.status === 'uncovered'), [live.items]);
+  const atRisk = live.items.filter((i) => countdown(i.deadline, now)?.risk !== 'ok' && i.deadline).length;
   return (
     <main aria-labelledby="board-title">
       <div className="toolbar">
         <h1 id="board-title">Board</h1>
-        <span className="count">{live.items.length} unread · {uncovered} uncovered</span>
+        <span className="count">{live.items.length} unread · {uncovered.length} uncovered · <span className={atRisk ? 'error-text' : ''}>{atRisk} SLA at risk</span></span>
       </div>
       {!live.connected && <div role="status" className="banner">Connection to Lightbox lost — reconnecting.</div>}
-      <WorkTable items={live.items} facilities={live.facilities} now={now} board onReassign={setMoving} />
+      <div className="board-layout">
+        <div className="board-main">
+          <WorkTable items={live.items} facilities={live.facilities} now={now} board onReassign={(it) => { setTo(''); setMoving(it); }} />
+        </div>
+        <aside className="board-side">
+          <ReadersOnline loads={cons?.readers ?? []} />
+          <UncoveredList items={uncovered} cover={cons?.could_cover ?? {}} facilities={live.facilities} />
+        </aside>
+      </div>
       {moving && (
         <ReasonDialog title="Reassign" label="Reason" submit="Reassign" onCancel={() => setMoving(null)}
           onSubmit={async (reason) => {
@@ -30,8 +48,16 @@ export function BoardPage() {
             live.refresh();
           }}>
           <label>
-            To reader (user name; empty: back to the engine)
-            <input name="to" value={to} onChange={(e) => setTo(e.target.value)} />
+            To reader
+            <select name="to" value={to} onChange={(e) => setTo(e.target.value)}>
+              <option value="">back to the engine</option>
+              {(cons?.readers ?? []).map((r) => (
+                <option key={r.reader_id} value={r.reader_id}>
+                  {r.name || r.reader_id} — {r.online ? 'online' : r.on_shift ? 'on shift, offline' : 'off shift'} · {r.queue} queued, {r.queue_rvu.toFixed(1)} RVU
+                  {(cons?.could_cover[moving.study_uid] ?? []).includes(r.reader_id) ? ' · credentialed' : ''}
+                </option>
+              ))}
+            </select>
           </label>
         </ReasonDialog>
       )}
