@@ -557,7 +557,22 @@ func (s *Service) Admit(ctx context.Context, st *model.Study) error {
 		return nil
 	}
 	_, err = s.apply(ctx, assign.StudyReady{Study: st}, "")
-	return err
+	if errors.Is(err, assign.ErrUnknownFacility) {
+		// The facility was set up after the engine loaded its list (the
+		// demo seeding, an import through another node): reload, retry.
+		if ferr := s.FacilitiesChanged(ctx); ferr == nil {
+			_, err = s.apply(ctx, assign.StudyReady{Study: st}, "")
+		}
+	}
+	if err != nil {
+		// Not in the engine: take the row back, so the next tick admits the
+		// study again instead of leaving it on the board but unassignable.
+		if _, derr := s.db.Exec(ctx, "DELETE FROM read_item WHERE study_uid = ? AND status = 'waiting'", st.ID); derr != nil {
+			s.log.Error("admit: undo read item", "err", derr)
+		}
+		return fmt.Errorf("admit %s: %w", st.ID, err)
+	}
+	return nil
 }
 
 // setAside records a study that is not reading work (status 'prior'), so

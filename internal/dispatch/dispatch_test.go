@@ -296,3 +296,46 @@ func TestSetupVersionReloadsRoster(t *testing.T) {
 		}
 	})
 }
+
+// A facility set up after the engine loaded its list (the demo seeding,
+// an import through another node) must not leave its first studies on the
+// board but unknown to the engine: admission reloads facilities and retries.
+func TestAdmitFacilityAddedAfterStart(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		b, err := blob.OpenDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := archive.New(d, b, archive.Options{})
+		t.Cleanup(func() { a.Close(); b.Close() })
+		clk := &clock{t: time.Now().Add(time.Hour)}
+		s := New(d, Options{Quiet: time.Second, TickEvery: time.Hour, Now: clk.now})
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		if err := (facility.Store{DB: d}).Upsert(ctx, facility.Facility{ID: "SGH", Name: "Springfield", State: "IL", TimeZone: "America/Chicago"}); err != nil {
+			t.Fatal(err)
+		}
+		var study string
+		var buf bytes.Buffer
+		err = gen.Each(ctx, gen.Options{Modality: "CT", Procedure: "CT_HEAD", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
+			buf.Reset()
+			_, _ = inst.WriteTo(&buf)
+			study = inst.StudyInstanceUID
+			_, err := a.Store(ctx, &buf, archive.Source{Facility: "SGH"})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clk.add(2 * time.Hour)
+		if err := s.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, on := s.Holder(study); !on {
+			t.Fatal("study of a facility added after start is not on the engine's worklist")
+		}
+	})
+}
