@@ -30,7 +30,7 @@ func TestSetupRoutes(t *testing.T) {
 		status                          int
 		code, contains                  string
 	}
-	admin, coord := string(auth.Admin), string(auth.Coordinator)
+	admin, coord, rad := string(auth.Admin), string(auth.Coordinator), string(auth.Radiologist)
 	js := "application/json"
 	for _, s := range []step{
 		{admin, "PUT", "/api/facilities/NWH", js, `{"name":"Northwest","state":"OR","timezone":"America/Los_Angeles","contract":{"read_type":"final"}}`, 200, "", ""},
@@ -77,6 +77,13 @@ func TestSetupRoutes(t *testing.T) {
 		{coord, "GET", "/api/coverage/gaps?facility=NWH&hours=24&from=2026-12-08T00:00:00Z", "", "", 200, "", `"facility_id": "NWH"`},
 		{coord, "GET", "/api/dashboard/volume?from=2026-12-01&to=2026-12-07", "", "", 200, "", `"rows": []`},
 		{coord, "GET", "/api/dashboard/volume?from=2026-12-07&to=2026-12-01", "", "", 400, "", ""},
+		// A reader's own opt-in to extra work: theirs alone, persisted, audited.
+		{coord, "PUT", "/api/readers/u-radiologist", js, `{"name":"Dr R","location":{"country":"US","state":"OR"},"time_zone":"UTC","modalities":["CT"]}`, 200, "", ""},
+		{rad, "PUT", "/api/worklist/extra-work", js, `{"on":true}`, 200, "", `"extra_work": true`},
+		{rad, "PUT", "/api/worklist/extra-work", js, `{"on":`, 400, "format", ""},
+		{coord, "PUT", "/api/worklist/extra-work", js, `{"on":true}`, 403, "", ""},
+		{rad, "GET", "/api/worklist/extra-work", "", "", 200, "", `"extra_work": true`},
+		{coord, "GET", "/api/readers/u-radiologist", "", "", 200, "", `"extra_work": true`},
 		{coord, "DELETE", "/api/readers/nobody", "", "", 404, "not_found", ""},
 		{coord, "DELETE", "/api/readers/dr.c", "", "", 200, "", ""},
 	} {

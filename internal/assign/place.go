@@ -30,6 +30,7 @@ func (e *Engine) upsertReader(r *model.Reader, out *decisions) error {
 		e.unindex(rs)
 	}
 	rs.r = r
+	rs.extra = r.ExtraWork
 	rs.shiftKnown = false
 	e.index(rs)
 	// A lapse or narrowed privilege must pull studies at once (L4, C6).

@@ -206,14 +206,6 @@ type ReaderRemoved struct{ ReaderID string }
 // FacilityUpdated adds or replaces a facility.
 type FacilityUpdated struct{ Facility *model.Facility }
 
-// ExtraWork: a reader opts in to (On) or out of extra work. Opted in,
-// they may hold one more routine case ahead and being ahead of colleagues
-// no longer lowers their score; their own caps still hold.
-type ExtraWork struct {
-	ReaderID string
-	On       bool
-}
-
 // Pull: an idle reader asks for work (shared-pool's only way to assign;
 // for push policies a top-up).
 type Pull struct{ ReaderID string }
@@ -233,7 +225,6 @@ func (ReaderUpdated) event()   {}
 func (ReaderRemoved) event()   {}
 func (FacilityUpdated) event() {}
 func (Pull) event()            {}
-func (ExtraWork) event()       {}
 
 // Kind is a decision kind.
 type Kind string
