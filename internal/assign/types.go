@@ -69,6 +69,10 @@ type Config struct {
 	// leased to an idle reader when that would leave fewer, unless its
 	// deadline is within ReserveBypass. Negative disables it.
 	ReserveIdle int
+	// StrokeReserve idle readers able to serve a facility are kept from
+	// STAT and trauma studies for stroke, when a busy colleague can queue
+	// them instead. Negative disables it.
+	StrokeReserve int
 	// RoutineAhead caps unopened non-urgent leases per reader: routine work
 	// stays in the shared list until someone is about to read it, so
 	// whoever frees up first takes it and readers can be idle when an
@@ -113,6 +117,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReserveIdle == 0 {
 		c.ReserveIdle = 1
+	}
+	if c.StrokeReserve == 0 {
+		c.StrokeReserve = 1
 	}
 	if c.ReserveBypass == 0 {
 		c.ReserveBypass = 2 * time.Hour
