@@ -31,7 +31,7 @@ func TestSetupRoutes(t *testing.T) {
 			status                          int
 			code, contains                  string
 		}
-		admin, coord := string(auth.Admin), string(auth.Coordinator)
+		admin, coord, rad := string(auth.Admin), string(auth.Coordinator), string(auth.Radiologist)
 		js := "application/json"
 		for _, s := range []step{
 			{admin, "PUT", "/api/facilities/NWH", js, `{"name":"Northwest","state":"OR","timezone":"America/Los_Angeles","contract":{"read_type":"final"}}`, 200, "", ""},
@@ -78,6 +78,13 @@ func TestSetupRoutes(t *testing.T) {
 			{coord, "PUT", "/api/readers/dr.a/shifts", js, `[{"type":"graveyard","start":"22:00","end":"08:00"}]`, 422, "invalid", "shifts[0].type"},
 			{coord, "PUT", "/api/readers/nobody/shifts", js, `[]`, 422, "unknown_reader", ""},
 			{coord, "POST", "/api/readers/dr.a/blocks", js, `{"type":"swing","start":"2026-12-24T22:00:00Z","end":"2026-12-25T06:00:00Z"}`, 200, "", ""},
+			// A reader's own opt-in to extra work: theirs alone, persisted, audited.
+			{coord, "PUT", "/api/readers/u-radiologist", js, `{"name":"Dr R","location":{"country":"US","state":"OR"},"time_zone":"UTC","modalities":["CT"]}`, 200, "", ""},
+			{rad, "PUT", "/api/worklist/extra-work", js, `{"on":true}`, 200, "", `"extra_work": true`},
+			{rad, "PUT", "/api/worklist/extra-work", js, `{"on":`, 400, "format", ""},
+			{coord, "PUT", "/api/worklist/extra-work", js, `{"on":true}`, 403, "", ""},
+			{rad, "GET", "/api/worklist/extra-work", "", "", 200, "", `"extra_work": true`},
+			{coord, "GET", "/api/readers/u-radiologist", "", "", 200, "", `"extra_work": true`},
 			{coord, "POST", "/api/readers/dr.a/blocks", js, `{"start":"2026-12-24T22:00:00Z","end":"2026-12-24T21:00:00Z"}`, 422, "invalid", ""},
 			{coord, "POST", "/api/shifts/import", "text/csv", "reader_id,type,days,start,end\ndr.c,dayhawk,mon-fri,08:00,16:00\nnobody,dayhawk,,08:00,16:00\n", 200, "", `"code": "unknown_reader"`},
 			{coord, "GET", "/api/shifts/export", "", "", 200, "", "dr.c,dayhawk,mon tue wed thu fri,08:00,16:00"},

@@ -17,6 +17,31 @@ func (a *API) registerShifts(mux Mux) {
 	mux.HandleFunc("POST /api/readers/{id}/blocks", a.with(a.addBlock, staff...))
 	mux.HandleFunc("GET /api/shifts/export", a.with(a.exportShifts, staff...))
 	mux.HandleFunc("POST /api/shifts/import", a.with(a.importShifts, staff...))
+	mux.HandleFunc("GET /api/worklist/extra-work", a.with(a.getExtraWork, readers...))
+	mux.HandleFunc("PUT /api/worklist/extra-work", a.with(a.putExtraWork, readers...))
+}
+
+func (a *API) getExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	rd, err := a.roster.Reader(r.Context(), p.Username)
+	if err != nil {
+		httpx.JSON(w, http.StatusNotFound, setup.Error{Code: setup.CodeNotFound, Msg: "you are not on the roster"})
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]bool{"extra_work": rd.ExtraWork})
+}
+
+// putExtraWork: a reader opts in to (or out of) work beyond their fair
+// share. It is theirs to decide, so only they set it; it persists with
+// their reader document and the engine sees it at once.
+func (a *API) putExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b struct {
+		On bool `json:"on"`
+	}
+	if err := decode(r, &b); err != nil {
+		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+		return
+	}
+	a.setupDone(w, r, a.setup.SetExtraWork(r.Context(), actor(r, p), p.Username, b.On), map[string]bool{"extra_work": b.On})
 }
 
 func (a *API) getShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -284,13 +284,6 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 		e.nextWake = now
 	case Restore:
 		return e.restore(ev, out)
-	case ExtraWork:
-		rs := e.byID[ev.ReaderID]
-		if rs == nil {
-			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
-		}
-		rs.extra = ev.On
-		e.fill(rs, out)
 	case DisplayChecked:
 		rs := e.byID[ev.ReaderID]
 		if rs == nil {

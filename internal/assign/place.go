@@ -30,6 +30,7 @@ func (e *Engine) upsertReader(r *model.Reader, out *decisions) error {
 		e.unindex(rs)
 	}
 	rs.r = r
+	rs.extra = r.ExtraWork
 	rs.shiftKnown = false
 	e.index(rs)
 	// A lapse or narrowed privilege must pull studies at once (L4, C6).
@@ -144,29 +145,48 @@ func (e *Engine) eligibleKind(rs *readerState, st *studyState, ss model.ShiftSta
 	return st.stage, ex
 }
 
-// reserved reports whether leasing a non-urgent study to rs would leave
-// fewer than ReserveIdle idle readers who could serve the same facility
-// (a local trunk reservation: an urgent study from there, or from the
-// facilities those readers share, then finds someone free).
+// reserved reports whether leasing st to the idle reader rs would leave
+// too few idle readers who could serve the same facility: a local trunk
+// reservation, so that an urgent study from there (or from the facilities
+// those readers share) finds someone free.
+//
+// Routine and ASAP work leaves ReserveIdle readers idle unless its deadline
+// is within ReserveBypass. STAT and trauma leave StrokeReserve readers idle
+// for stroke, whose p95 goal is tighter than theirs (docs/simulation.md),
+// but only when a busy colleague can queue the study instead: they are
+// never left waiting in the shared list because of it. Stroke is never held.
 func (e *Engine) reserved(rs *readerState, st *studyState) bool {
-	if e.cfg.Policy != PolicyLightbox || e.cfg.ReserveIdle <= 0 || st.urgent() || len(rs.queue) > 0 ||
-		st.deadline.Sub(e.now) < e.cfg.ReserveBypass {
+	if e.cfg.Policy != PolicyLightbox || len(rs.queue) > 0 {
 		return false
 	}
-	idle, others := 0, 0
+	need := e.cfg.ReserveIdle
+	switch {
+	case st.class() == model.ClassStroke:
+		return false
+	case st.urgent():
+		need = e.cfg.StrokeReserve
+	case st.deadline.Sub(e.now) < e.cfg.ReserveBypass:
+		return false
+	}
+	if need <= 0 {
+		return false
+	}
+	idle, others, queueable := 0, 0, false
 	for _, i := range e.candidates(st) {
 		if o := e.readers[i]; o != rs && o.available && !o.removed {
 			others++
 			if len(o.queue) == 0 {
-				if idle++; idle >= e.cfg.ReserveIdle {
+				if idle++; idle >= need {
 					return false
 				}
+			} else if !queueable && st.urgent() && e.atCap(o, st) == "" {
+				queueable = true
 			}
 		}
 	}
 	// Never hold back the only readers there are: with fewer than two
-	// others on duty for the facility, routine work goes ahead.
-	if others < 2 {
+	// others on duty for the facility, the work goes ahead.
+	if others < 2 || (st.urgent() && !queueable) {
 		return false
 	}
 	e.heldBack = true

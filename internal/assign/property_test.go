@@ -56,6 +56,20 @@ func (h *harness) presence(id string) model.Presence {
 	return model.PresenceAt(h.lastHB[id], false, h.now)
 }
 
+// replaceReader swaps in a new version of a reader everywhere the harness
+// and the engine know it.
+func (h *harness) replaceReader(r *model.Reader) {
+	h.readers[r.ID] = r
+	for i, x := range h.w.readers {
+		if x.ID == r.ID {
+			h.w.readers[i] = r
+		}
+	}
+	if _, err := h.apply(ReaderUpdated{Reader: r}); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 func (h *harness) apply(ev Event) ([]Decision, error) {
 	h.t.Helper()
 	ds, err := h.e.Apply(ev, h.now)
@@ -245,15 +259,7 @@ func (h *harness) step() {
 		// Flush due timers first so every decision of the next Apply is
 		// judged against the reader version it was made with.
 		h.apply(Tick{})
-		h.readers[r.ID] = &r
-		for i, x := range h.w.readers {
-			if x.ID == r.ID {
-				h.w.readers[i] = &r
-			}
-		}
-		if _, err := h.apply(ReaderUpdated{Reader: &r}); err != nil {
-			h.t.Fatal(err)
-		}
+		h.replaceReader(&r)
 	case x < 80:
 		id := h.w.readers[rng.IntN(len(h.w.readers))].ID
 		h.connected[id] = !h.connected[id]
@@ -280,8 +286,11 @@ func (h *harness) step() {
 			h.t.Fatal(err)
 		}
 	case x < 90:
-		id := h.w.readers[rng.IntN(len(h.w.readers))].ID
-		h.apply(ExtraWork{ReaderID: id, On: rng.IntN(2) == 0})
+		// A reader opts in to (or out of) extra work.
+		r := *h.w.readers[rng.IntN(len(h.w.readers))]
+		r.ExtraWork = rng.IntN(2) == 0
+		h.apply(Tick{})
+		h.replaceReader(&r)
 	default:
 		h.apply(Tick{})
 	}

@@ -319,7 +319,8 @@ func TestCapsCitedAndOptIn(t *testing.T) {
 	if !strings.Contains(x[i].AtCap, "cap 1.0/h") || !strings.Contains(x[i].Limits, "own cap 1.0 RVU/h") || !strings.Contains(x[i].Limits, "target 8.0 RVU/h") {
 		t.Fatalf("explain does not cite the cap: %+v", x[i])
 	}
-	must(t)(e.Apply(ExtraWork{ReaderID: "A", On: true}, t0))
+	a.ExtraWork = true
+	must(t)(e.Apply(ReaderUpdated{Reader: &a}, t0))
 	x, _ = e.Explain("S2")
 	if !strings.Contains(x[i].Limits, "opted in to extra work") || x[i].AtCap == "" {
 		t.Fatalf("opt-in must show and must not lift the own cap: %+v", x[i])

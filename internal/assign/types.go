@@ -69,6 +69,10 @@ type Config struct {
 	// leased to an idle reader when that would leave fewer, unless its
 	// deadline is within ReserveBypass. Negative disables it.
 	ReserveIdle int
+	// StrokeReserve idle readers able to serve a facility are kept from
+	// STAT and trauma studies for stroke, when a busy colleague can queue
+	// them instead. Negative disables it.
+	StrokeReserve int
 	// RoutineAhead caps unopened non-urgent leases per reader: routine work
 	// stays in the shared list until someone is about to read it, so
 	// whoever frees up first takes it and readers can be idle when an
@@ -113,6 +117,9 @@ func (c *Config) defaults() {
 	}
 	if c.ReserveIdle == 0 {
 		c.ReserveIdle = 1
+	}
+	if c.StrokeReserve == 0 {
+		c.StrokeReserve = 1
 	}
 	if c.ReserveBypass == 0 {
 		c.ReserveBypass = 2 * time.Hour
@@ -211,14 +218,6 @@ type ReaderRemoved struct{ ReaderID string }
 // FacilityUpdated adds or replaces a facility.
 type FacilityUpdated struct{ Facility *model.Facility }
 
-// ExtraWork: a reader opts in to (On) or out of extra work. Opted in,
-// they may hold one more routine case ahead and being ahead of colleagues
-// no longer lowers their score; their own caps still hold.
-type ExtraWork struct {
-	ReaderID string
-	On       bool
-}
-
 // Pull: an idle reader asks for work (shared-pool's only way to assign;
 // for push policies a top-up).
 type Pull struct{ ReaderID string }
@@ -238,7 +237,6 @@ func (ReaderUpdated) event()   {}
 func (ReaderRemoved) event()   {}
 func (FacilityUpdated) event() {}
 func (Pull) event()            {}
-func (ExtraWork) event()       {}
 
 // Kind is a decision kind.
 type Kind string

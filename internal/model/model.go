@@ -228,15 +228,19 @@ type Reader struct {
 	TimeZone       string      `json:"time_zone"`
 	// RVUTargetPerHour is the fairness target; MaxRVUPerHour and
 	// MaxOpenCases are caps (0 = no cap).
-	RVUTargetPerHour float64       `json:"rvu_target_per_hour"`
-	MaxRVUPerHour    float64       `json:"max_rvu_per_hour,omitempty"`
-	MaxOpenCases     int           `json:"max_open_cases,omitempty"`
-	Licenses         []License     `json:"licenses"`
-	Privileges       []Privilege   `json:"privileges"`
-	Enrolments       []Enrolment   `json:"enrolments,omitempty"`
-	Malpractice      []Malpractice `json:"malpractice,omitempty"`
-	Shifts           []Shift       `json:"shifts,omitempty"`
-	Blocks           []Block       `json:"blocks,omitempty"`
+	RVUTargetPerHour float64 `json:"rvu_target_per_hour"`
+	MaxRVUPerHour    float64 `json:"max_rvu_per_hour,omitempty"`
+	MaxOpenCases     int     `json:"max_open_cases,omitempty"`
+	// ExtraWork is the reader's own opt-in to more work than the fair
+	// share: one more routine case ahead, and being ahead of colleagues
+	// no longer lowers their score. Their caps still hold.
+	ExtraWork   bool          `json:"extra_work,omitempty"`
+	Licenses    []License     `json:"licenses"`
+	Privileges  []Privilege   `json:"privileges"`
+	Enrolments  []Enrolment   `json:"enrolments,omitempty"`
+	Malpractice []Malpractice `json:"malpractice,omitempty"`
+	Shifts      []Shift       `json:"shifts,omitempty"`
+	Blocks      []Block       `json:"blocks,omitempty"`
 	// Away are one-off absences (vacation, a shift given away in a swap)
 	// cut out of the weekly pattern and the blocks.
 	Away []Absence `json:"away,omitempty"`

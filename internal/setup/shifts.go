@@ -129,6 +129,19 @@ func (s *Service) AddBlock(ctx context.Context, by Actor, readerID string, b mod
 	})
 }
 
+// SetExtraWork records a reader's opt-in to (or out of) extra work; the
+// engine reads it with the reader's document.
+func (s *Service) SetExtraWork(ctx context.Context, by Actor, readerID string, on bool) error {
+	what := "opt out of extra work: "
+	if on {
+		what = "opt in to extra work: "
+	}
+	return s.editReader(ctx, by, readerID, what+readerID, func(r *model.Reader) error {
+		r.ExtraWork = on
+		return nil
+	})
+}
+
 // ImportShifts reads weekly shifts as CSV (ShiftCSVHeader); the valid rows
 // replace the weekly patterns of the readers they name.
 func (s *Service) ImportShifts(ctx context.Context, by Actor, r io.Reader) (*Report, error) {

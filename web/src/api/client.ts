@@ -110,6 +110,8 @@ export const api = {
   heartbeat: (away: boolean) =>
     request<{ next_heartbeat_seconds: number }>('POST', '/api/presence', { away }, { passive: true }),
   offline: () => request<unknown>('POST', '/api/presence/offline', {}),
+  extraWork: () => request<{ extra_work: boolean }>('GET', '/api/worklist/extra-work', undefined, { passive: true }),
+  setExtraWork: (on: boolean) => request<{ extra_work: boolean }>('PUT', '/api/worklist/extra-work', { on }),
   open: (uid: string) => request<unknown>('POST', `/api/worklist/${enc(uid)}/open`, {}),
   release: (uid: string, reason: string) => request<unknown>('POST', `/api/worklist/${enc(uid)}/release`, { reason }),
   reassign: (uid: string, to: string, reason: string) =>

@@ -7,6 +7,7 @@ import { nextCase, person, state, view, type Filter, type SortKey } from './sort
 import { age, countdown, localTime } from './time';
 import { usePresence, useWorklist, type Presence } from './useWorklist';
 import { ReasonDialog } from './ReasonDialog';
+import { ExtraWork } from './ExtraWork';
 import { OpenLoops } from '../critical/OpenLoops';
 
 export async function openCase(uid: string) {
@@ -45,6 +46,7 @@ export function WorklistPage() {
             <option value="away">Away</option>
           </select>
         </label>
+        <ExtraWork />
         <button className="primary" onClick={next} disabled={live.items.length === 0}>
           Next case
         </button>
