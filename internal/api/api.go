@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/breakglass"
+	"lightbox/internal/consult"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/httpx"
@@ -35,8 +37,15 @@ type API struct {
 	rvu       *model.RVUTable
 	archive   *archive.Archive
 	principal principalFunc
-	log       *slog.Logger
-	now       func() time.Time
+	// second opinions, reading room, visits (internal/consult)
+	consults   *consult.Store
+	hub        *consult.Hub
+	consultRVU float64
+	iceServers []string
+	visitTTL   time.Duration
+	audit      *audit.Logger
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // Options are the API's dependencies.
@@ -53,6 +62,20 @@ type Options struct {
 	Notify *notify.Service
 	// BreakGlass grants readers emergency access (nil leaves the route out).
 	BreakGlass *breakglass.Store
+	// Consults keeps the reading room, second opinions and clinic visits;
+	// Hub relays their live events (nil Consults leaves the routes out).
+	Consults *consult.Store
+	Hub      *consult.Hub
+	// ConsultRVU is the work-RVU credit a consultant's opinion earns,
+	// stored on each consult when asked.
+	ConsultRVU float64
+	// ICEServers are the STUN/TURN URLs browsers use for calls (none: the
+	// browsers' own host candidates, enough on one network).
+	ICEServers []string
+	// VisitTTL is how long a patient's visit link stays valid.
+	VisitTTL time.Duration
+	// Audit records what patients do in clinic visits (no principal).
+	Audit *audit.Logger
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
 	Logger    *slog.Logger
@@ -73,7 +96,10 @@ func New(o Options) *API {
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
+	if o.Consults != nil && o.Hub == nil {
+		o.Hub = &consult.Hub{}
+	}
+	return &API{consults: o.Consults, hub: o.Hub, consultRVU: o.ConsultRVU, iceServers: o.ICEServers, visitTTL: o.VisitTTL, audit: o.Audit, db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -126,6 +152,9 @@ func (a *API) Register(mux Mux) {
 	a.registerStation(mux)
 	a.registerKeyImages(mux)
 	a.registerBreakGlass(mux)
+	a.registerRoom(mux)
+	a.registerConsults(mux)
+	a.registerVisits(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -59,6 +59,11 @@ var TableOwners = map[string]string{
 	"station_check":       "station",
 	"key_image":           "keyimage",
 	"break_glass":         "breakglass",
+	"room_status":         "consult",
+	"room_message":        "consult",
+	"consult":             "consult",
+	"consult_message":     "consult",
+	"clinic_visit":        "consult",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

@@ -108,6 +108,8 @@ func (s *Service) serveCall(ctx context.Context, method string, raw json.RawMess
 		return s.Explain(c.Study)
 	case "Stats":
 		return s.Stats(), nil
+	case "ShiftStates":
+		return s.ShiftStates(), nil
 	}
 	return nil, fmt.Errorf("forwarded call: unknown method %q", method)
 }

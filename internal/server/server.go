@@ -25,6 +25,7 @@ import (
 	"lightbox/internal/blob"
 	"lightbox/internal/breakglass"
 	"lightbox/internal/cluster"
+	"lightbox/internal/consult"
 	"lightbox/internal/critical"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
@@ -77,6 +78,12 @@ type Config struct {
 	// BreakGlassTTL is how long a reader's emergency access to a study
 	// outside their scope lasts (0: breakglass.DefaultTTL).
 	BreakGlassTTL time.Duration
+	// ConsultRVU is the work-RVU credit of a second opinion (internal/consult).
+	ConsultRVU float64
+	// ICEServers are STUN/TURN URLs for browser calls; none by default.
+	ICEServers []string
+	// VisitTTL is how long a patient's clinic-visit link stays valid.
+	VisitTTL time.Duration
 	// ForeignPatients is what an instance whose patient belongs to another
 	// facility's namespace does: reject (default) or quarantine.
 	ForeignPatients string
@@ -220,10 +227,13 @@ type Server struct {
 	Notify   *notify.Service
 	// BreakGlass holds readers' emergency grants to studies outside their scope.
 	BreakGlass breakglass.Store
-	Metrics    *metrics.Metrics
-	auditor    *auditor
-	stopBg     context.CancelFunc
-	atnaTLS    *tls.Config
+	// Consults keeps the reading room, second opinions and clinic visits.
+	Consults consult.Store
+	hub      consult.Hub
+	Metrics  *metrics.Metrics
+	auditor  *auditor
+	stopBg   context.CancelFunc
+	atnaTLS  *tls.Config
 
 	handler http.Handler
 	routes  []string
@@ -319,6 +329,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
 	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
+	s.Consults = consult.Store{DB: st.DB}
 	s.auditor.breakGlass = s.usesBreakGlass
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
@@ -397,6 +408,12 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 			return query.Scope{}, err
 		}
 		sc.Studies = studies
+		// A consultant sees the study they were asked about (internal/consult).
+		asked, err := s.Consults.Granted(r.Context(), p.Username)
+		if err != nil {
+			return query.Scope{}, err
+		}
+		sc.Studies = append(sc.Studies, asked...)
 	}
 	return sc, nil
 }
@@ -452,7 +469,7 @@ func (s *Server) buildHTTP() error {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	s.Auth.Routes(mux)
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICEServers: s.cfg.ICEServers, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: func(r *http.Request) (*auth.Principal, error) {
 		if p := auth.PrincipalFrom(r.Context()); p != nil {
 			return p, nil
 		}
@@ -470,7 +487,7 @@ func (s *Server) buildHTTP() error {
 	s.auditRoutes(mux)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	s.routes = mux.patterns
-	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), func(r *http.Request) bool {
+	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{PublicPaths: append(auth.DefaultPublicPaths(), "/api/visit/")}), func(r *http.Request) bool {
 		_, pattern := mux.mux.Handler(r)
 		return pattern != ""
 	}), s.tlsHTTP != nil))
