@@ -310,11 +310,16 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, topic, who string) 
 }
 
 func (a *API) rtcConfig(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	httpx.JSON(w, http.StatusOK, map[string]any{"ice_servers": a.iceList()})
+}
+
+// iceList is the configured ICE servers as RTCIceServer dictionaries.
+func (a *API) iceList() []map[string]any {
 	servers := []map[string]any{}
 	for _, u := range a.iceServers {
 		servers = append(servers, map[string]any{"urls": u})
 	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"ice_servers": servers})
+	return servers
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -10,6 +10,8 @@ import { BreakReminder } from './features/station/BreakReminder';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
 import { WorklistPage } from './features/worklist/WorklistPage';
+import { RoomPage } from './features/collab/RoomPage';
+import { VisitPage } from './features/collab/VisitPage';
 import { navigate, usePath } from './router';
 
 export function App() {
@@ -18,11 +20,14 @@ export function App() {
   const role = session?.principal.role;
   const staff = role === 'admin' || role === 'coordinator';
 
+  const patient = path === '/visit'; // a patient's clinic visit: no account
   useEffect(() => {
+    if (patient) return;
     if (!loading && !session && path !== '/login') navigate('/login', true);
     if (session && path === '/login') navigate(staff ? '/board' : '/', true);
-  }, [loading, session, path, staff]);
+  }, [loading, session, path, staff, patient]);
 
+  if (patient) return <VisitPage />;
   if (loading) return <p className="muted center">Loading…</p>;
   if (!session) return <LoginPage />;
 
@@ -32,6 +37,7 @@ export function App() {
   else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
   else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
+  else if (path === '/room') page = <RoomPage me={session.principal.username} reader={role === 'radiologist'} />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (
@@ -48,6 +54,7 @@ export function App() {
         {link('/board', 'Board')}
         {staff && link('/group', 'Group')}
         {role === 'radiologist' && link('/station', 'Station')}
+        {link('/room', 'Reading room')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>
