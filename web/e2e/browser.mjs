@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/chromium') {
+// extraArgs adds switches (e.g. fake camera and microphone for WebRTC).
+export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/chromium', extraArgs = []) {
   const profile = mkdtempSync(join(tmpdir(), 'lightbox-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
     viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extraArgs],
   });
   const close = async () => {
     await context.close();
@@ -50,4 +51,17 @@ export async function signInCoordinator(page, base) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Board' }).waitFor();
   await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+}
+
+// signInReader signs a demo radiologist in; the first login enrols the
+// second factor (TOTP, RFC 6238) from the secret the page shows.
+export async function signInReader(page, base, user, totp) {
+  await page.goto(base + '/login');
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill('lightbox-demo-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const secret = (await page.getByTestId('totp-secret').textContent()).trim();
+  await page.getByLabel('Code from the app').fill(totp(secret));
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await page.getByTestId('whoami').waitFor();
 }

@@ -7,7 +7,10 @@ export function Chat({ messages, me, label, testid, onSend }: {
 }) {
   const [text, setText] = useState('');
   const end = useRef<HTMLLIElement>(null);
-  useEffect(() => end.current?.scrollIntoView?.({ block: 'nearest' }), [messages.length]);
+  useEffect(() => {
+    // (braces: newer browsers return a promise from scrollIntoView)
+    end.current?.scrollIntoView?.({ block: 'nearest' });
+  }, [messages.length]);
   return (
     <div className="chat">
       <ul className="chat-list" aria-label={label} data-testid={testid}>

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { collab } from '../../api/client';
 import type { ChatMessage, Room, RoomStatusValue } from '../../api/types';
+import { usePresence } from '../worklist/useWorklist';
 import { Chat } from './Chat';
 import { useLive } from './useLive';
 import './collab.css';
@@ -17,6 +18,8 @@ export function RoomPage({ me, reader }: { me: string; reader: boolean }) {
     const t = setInterval(load, 30000); // presence changes without events
     return () => clearInterval(t);
   }, [load]);
+  // Being in the room is being on: heartbeats as on the worklist.
+  usePresence(room?.me.status === 'away' ? 'away' : 'available', reader && room !== null, load);
   useLive(collab.roomEventsURL, (ev) => {
     if (ev.kind === 'message') {
       const m = ev.data as ChatMessage;
