@@ -46,9 +46,9 @@ try {
   await alpha.goto(base + '/room');
   await alpha.getByLabel('My status').selectOption('reading');
   await bravo.getByTestId('member-dr.alpha').waitFor({ timeout: 35000 }); // bravo's page reloads on status events
-  await alpha.getByLabel('Message to group channel').fill('Anyone free for a chest CT tonight?');
+  await alpha.getByLabel('Message to group channel').fill('Anyone free for a head CT tonight?');
   await alpha.getByLabel('Message to group channel').press('Enter');
-  await bravo.getByTestId('room-channel').getByText('Anyone free for a chest CT tonight?').waitFor({ timeout: 5000 });
+  await bravo.getByTestId('room-channel').getByText('Anyone free for a head CT tonight?').waitFor({ timeout: 5000 });
   check(true, 'the group channel message reached the other reader live');
   check(await alpha.getByTestId('member-dr.bravo').getByText('Available for consults').count() === 1, 'alpha sees bravo available for consults');
   await shot(bravo, 'reading-room-colleagues');
@@ -59,7 +59,7 @@ try {
   await alpha.getByRole('button', { name: 'Ask for a second opinion' }).click();
   await alpha.getByLabel('Whom to ask').selectOption('named');
   await alpha.getByLabel('Colleague').fill('dr.bravo');
-  await alpha.getByLabel('Question').fill('Subtle density in the left lower lobe: real or partial volume?');
+  await alpha.getByLabel('Question').fill('Subtle hypodensity in the left frontal lobe: early infarct or beam hardening?');
   await alpha.getByRole('button', { name: 'Send request' }).click();
   await alpha.getByTestId('consult').waitFor();
   check((await alpha.getByTestId('consult').textContent()).includes('asks dr.bravo'), 'the request went to dr.bravo');
@@ -76,14 +76,14 @@ try {
     await page.getByLabel('Message to consult thread').fill(text);
     await page.getByLabel('Message to consult thread').press('Enter');
   };
-  await say(alpha, 'See image 7, posterior basal segment.');
-  await bravo.getByTestId('consult-thread').getByText('See image 7, posterior basal segment.').waitFor({ timeout: 5000 });
+  await say(alpha, 'See image 7, left frontal cortex.');
+  await bravo.getByTestId('consult-thread').getByText('See image 7, left frontal cortex.').waitFor({ timeout: 5000 });
   await say(bravo, 'Looking now.');
   await alpha.getByTestId('consult-thread').getByText('Looking now.').waitFor({ timeout: 5000 });
   check(true, 'the chat round-tripped live between the two browsers');
-  await bravo.getByLabel('Your opinion').fill('Partial volume of the hemidiaphragm; no nodule.');
+  await bravo.getByLabel('Your opinion').fill('Beam-hardening artefact next to the skull base; no infarct.');
   await bravo.getByRole('button', { name: 'Record opinion' }).click();
-  await alpha.getByTestId('consult-opinion').getByText('Partial volume of the hemidiaphragm; no nodule.').waitFor({ timeout: 5000 });
+  await alpha.getByTestId('consult-opinion').getByText('Beam-hardening artefact next to the skull base; no infarct.').waitFor({ timeout: 5000 });
   check((await alpha.getByTestId('consult-status').textContent()) === 'answered', 'the opinion is recorded and shown to the requester');
 
   // 4. Shared viewing: alpha presents; bravo follows slice and W/L.
