@@ -3,7 +3,8 @@ package main
 // Colleagues in real browsers (web/e2e/collab.mjs): the reading room, a
 // second opinion with its live thread and opinion, shared viewing and a
 // WebRTC call signalled through Lightbox, with two Debian chromium
-// instances using fake media devices over loopback.
+// instances using fake media devices over loopback; then a patient's
+// clinic visit by a single-use link (web/e2e/visit.mjs).
 
 import (
 	"context"
@@ -52,5 +53,9 @@ func TestCollabInBrowser(t *testing.T) {
 	d.Close()
 	start := time.Now()
 	runBrowserScript(t, srv, "collab.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+study)
-	t.Logf("browser script: %s", time.Since(start).Round(100*time.Millisecond))
+	t.Logf("collab.mjs: %s", time.Since(start).Round(100*time.Millisecond))
+	// A patient's clinic visit by a single-use link, with another reader.
+	start = time.Now()
+	runBrowserScript(t, srv, "visit.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+study, "READER=dr.sydney")
+	t.Logf("visit.mjs: %s", time.Since(start).Round(100*time.Millisecond))
 }
