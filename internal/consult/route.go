@@ -60,9 +60,7 @@ func Route(ask Ask, readers []*model.Reader, study *model.Study, presence map[st
 			ss = model.ShiftState{Presence: model.Offline}
 		}
 		ss.OnShift = true
-		for _, e := range model.Check(r, study, model.Prelim, at, ss) {
-			c.Reasons = append(c.Reasons, e)
-		}
+		c.Reasons = append(c.Reasons, model.Check(r, study, model.Prelim, at, ss)...)
 		st := status[r.ID]
 		if st.Status != Available {
 			s := string(st.Status)
