@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -272,38 +271,9 @@ func nonNil(items []Item) []Item {
 // own changes, or for staff every change (study IDs only; the client
 // refetches what it shows).
 func (a *API) events(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming unsupported")
-		return
-	}
-	board := p.All
-	ch, cancel := a.dispatch.Subscribe(p.Username, board)
+	ch, cancel := a.dispatch.Subscribe(p.Username, p.All)
 	defer cancel()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 3000\n\n")
-	fl.Flush()
-	keep := time.NewTicker(20 * time.Second)
-	defer keep.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-keep.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
-			fl.Flush()
-		case c, ok := <-ch:
-			if !ok {
-				return // fell behind: the client reconnects and refetches
-			}
-			b, _ := jsonMarshal(c)
-			fmt.Fprintf(w, "event: change\ndata: %s\n\n", b)
-			fl.Flush()
-		}
-	}
+	serveSSE(w, r, ch, 3*time.Second, func(dispatch.Change) string { return "change" })
 }
 
 type presenceBody struct {

@@ -274,39 +274,11 @@ func (a *API) consultEvents(w http.ResponseWriter, r *http.Request, p *auth.Prin
 // stream serves a hub topic as Server-Sent Events ("event: <kind>"); who
 // joining and leaving are announced as "join" and "leave".
 func (a *API) stream(w http.ResponseWriter, r *http.Request, topic, who string) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming unsupported")
-		return
-	}
 	ch, cancel := a.hub.Subscribe(topic, who)
 	defer cancel()
 	a.hub.Publish(topic, consult.Event{Kind: "join", From: who})
 	defer a.hub.Publish(topic, consult.Event{Kind: "leave", From: who})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 2000\n\n")
-	fl.Flush()
-	keep := time.NewTicker(20 * time.Second)
-	defer keep.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-keep.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
-			fl.Flush()
-		case ev, ok := <-ch:
-			if !ok {
-				return
-			}
-			b, _ := json.Marshal(ev)
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, b)
-			fl.Flush()
-		}
-	}
+	serveSSE(w, r, ch, 2*time.Second, func(ev consult.Event) string { return ev.Kind })
 }
 
 func (a *API) rtcConfig(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -74,7 +74,7 @@ func (h *Hub) Present(topic string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	seen := map[string]bool{}
-	var out []string
+	out := []string{}
 	for _, who := range h.subs[topic] {
 		if !seen[who] {
 			seen[who] = true

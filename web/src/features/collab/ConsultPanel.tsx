@@ -111,7 +111,7 @@ function ConsultView({ c, me, onChange }: { c: Consult; me: string; onChange: (c
   const load = useCallback(() => {
     collab.consult(c.study_uid, c.id).then((r) => {
       setMessages(r.messages);
-      setPresent(r.present);
+      setPresent(r.present ?? []);
       onChange(r.consult);
     }).catch(() => {});
     // eslint-disable-next-line react-hooks/exhaustive-deps
