@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"slices"
@@ -84,10 +85,10 @@ func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 			OnShift: ss.OnShift, Status: st.Status, Since: st.UpdatedAt})
 	}
 	slices.SortFunc(out.Members, func(x, y RoomMember) int {
-		if c := cmpStr(firstOr(x.Subspecialties), firstOr(y.Subspecialties)); c != 0 {
+		if c := cmp.Compare(firstOr(x.Subspecialties), firstOr(y.Subspecialties)); c != 0 {
 			return c
 		}
-		return cmpStr(x.Username, y.Username)
+		return cmp.Compare(x.Username, y.Username)
 	})
 	if out.Messages, err = a.consults.Channel(ctx, roomTopic, 100); err != nil {
 		a.fail(w, err)
@@ -101,16 +102,6 @@ func firstOr(s []string) string {
 		return "~" // readers without a subspecialty sort last
 	}
 	return s[0]
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (a *API) setRoomStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -1,6 +1,7 @@
 package consult
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -74,14 +75,6 @@ func Route(ask Ask, readers []*model.Reader, study *model.Study, presence map[st
 		}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(a, b Candidate) int {
-		switch {
-		case a.ReaderID < b.ReaderID:
-			return -1
-		case a.ReaderID > b.ReaderID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b Candidate) int { return cmp.Compare(a.ReaderID, b.ReaderID) })
 	return best, out
 }
