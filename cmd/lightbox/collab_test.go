@@ -50,9 +50,14 @@ func TestCollabInBrowser(t *testing.T) {
 			t.Fatal("the study did not reach the worklist")
 		}
 	}
+	// A demo study at HBI, where dr.bravo holds no privileges (break glass).
+	var outside string
+	if err := d.QueryRow(ctx, "SELECT study_uid FROM study WHERE facility_id = 'HBI' LIMIT 1").Scan(&outside); err != nil {
+		t.Fatal(err)
+	}
 	d.Close()
 	start := time.Now()
-	runBrowserScript(t, srv, "collab.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+study)
+	runBrowserScript(t, srv, "collab.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+study, "OUTSIDE_UID="+outside)
 	t.Logf("collab.mjs: %s", time.Since(start).Round(100*time.Millisecond))
 	// A patient's clinic visit by a single-use link, with another reader.
 	start = time.Now()

@@ -9,7 +9,8 @@
 //     alpha sees it;
 //  4. shared viewing: alpha presents, bravo's viewer follows the slice and
 //     W/L, with the pointer; bravo takes control and alpha follows;
-//  5. a WebRTC call with signalling through Lightbox connects.
+//  5. a WebRTC call with signalling through Lightbox connects;
+//  6. break glass on the case page opens a study outside bravo's scope.
 import { join } from 'node:path';
 import { checks, launch, signInReader } from './browser.mjs';
 import { totp } from './totp.mjs';
@@ -131,6 +132,16 @@ try {
   }, 1500)));
   check(frames > 0, `bravo decodes alpha's (fake) camera: ${frames} frames`);
   await shot(alpha, 'video-call');
+  await alpha.getByRole('button', { name: 'Hang up' }).click();
+
+  // 6. Break glass: bravo holds no privileges at HBI; the case page offers
+  // emergency access with a reason, then the images open.
+  await bravo.goto(`${base}/case/${encodeURIComponent(process.env.OUTSIDE_UID)}`);
+  await bravo.getByRole('button', { name: 'Break glass…' }).click({ timeout: 15000 });
+  await bravo.getByLabel(/Why must you open/).fill('Trauma call, the on-site reader is unreachable');
+  await bravo.getByRole('button', { name: 'Open in an emergency' }).click();
+  await bravo.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows > 0, null, { timeout: 30000 })
+    .then(() => check(true, 'break glass with a reason opened a study outside the scope'), fail);
 } catch (e) {
   fail(e);
 } finally {

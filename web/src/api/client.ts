@@ -206,6 +206,10 @@ export const collab = {
     request<{ physician: string; joined_at: string; ice_servers: RTCIceServer[] }>('POST', '/api/visit/join', { token, name, consent }),
   guestSignal: (ev: Omit<LiveEvent, 'from'>) => request<void>('POST', '/api/visit/signal', ev),
   guestEventsURL: '/api/visit/events',
+  // inScope: whether the study exists in the caller's scope (a DICOMweb
+  // search answers an empty list either way; this answers 404).
+  inScope: (study: string) =>
+    request<unknown>('GET', `/api/studies/${enc(study)}/key-images`).then(() => true, (e) => !(e instanceof ApiError && e.status === 404)),
   breakGlass: (study: string, reason: string) =>
     request<{ id: number; expires_at: string }>('POST', `/api/studies/${enc(study)}/break-glass`, { reason }),
 };

@@ -9,7 +9,7 @@ import { ReasonDialog } from '../worklist/ReasonDialog';
 import { person } from '../worklist/sort';
 import { age, countdown, localTime } from '../worklist/time';
 import { LazyViewer } from '../viewer/LazyViewer';
-import { ApiError } from '../../api/client';
+import { ApiError, collab } from '../../api/client';
 import { useSession } from '../auth/session';
 import { BreakGlass } from '../collab/BreakGlass';
 import { ConsultPanel } from '../collab/ConsultPanel';
@@ -37,7 +37,8 @@ export function CasePage({ uid }: { uid: string }) {
     }).catch(() => {});
     api.series(uid).then((ss) => {
       setSeries(ss);
-      setOutside(false);
+      if (ss.length) setOutside(false);
+      else void collab.inScope(uid).then((ok) => setOutside(!ok));
     }).catch((e) => {
       setSeries([]);
       setOutside(e instanceof ApiError && (e.status === 404 || e.status === 403));
