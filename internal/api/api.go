@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/breakglass"
+	"lightbox/internal/consult"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/httpx"
@@ -37,10 +37,16 @@ type API struct {
 	rvu       *model.RVUTable
 	archive   *archive.Archive
 	retention *retention.Service
-	audit     *audit.Logger
 	principal principalFunc
-	log       *slog.Logger
-	now       func() time.Time
+	// second opinions, reading room, visits (internal/consult)
+	consults   *consult.Store
+	hub        *consult.Hub
+	consultRVU float64
+	iceServers []string
+	visitTTL   time.Duration
+	audit      *audit.Logger
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 // Options are the API's dependencies.
@@ -59,7 +65,20 @@ type Options struct {
 	BreakGlass *breakglass.Store
 	// Retention runs retention and keeps legal holds (nil leaves the routes out).
 	Retention *retention.Service
-	// Audit serves the audit trail to privacy officers (nil leaves it out).
+	// Consults keeps the reading room, second opinions and clinic visits;
+	// Hub relays their live events (nil Consults leaves the routes out).
+	Consults *consult.Store
+	Hub      *consult.Hub
+	// ConsultRVU is the work-RVU credit a consultant's opinion earns,
+	// stored on each consult when asked.
+	ConsultRVU float64
+	// ICEServers are the STUN/TURN URLs browsers use for calls (none: the
+	// browsers' own host candidates, enough on one network).
+	ICEServers []string
+	// VisitTTL is how long a patient's visit link stays valid.
+	VisitTTL time.Duration
+	// Audit serves the audit trail to privacy officers and records what
+	// patients do in clinic visits (nil leaves the audit routes out).
 	Audit *audit.Logger
 	// Principal authenticates a request (bearer token or session).
 	Principal func(*http.Request) (*auth.Principal, error)
@@ -81,7 +100,10 @@ func New(o Options) *API {
 	if o.Setup == nil {
 		o.Setup = &setup.Service{DB: o.DB}
 	}
-	return &API{db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, retention: o.Retention, audit: o.Audit, principal: o.Principal, log: o.Logger, now: o.Now}
+	if o.Consults != nil && o.Hub == nil {
+		o.Hub = &consult.Hub{}
+	}
+	return &API{consults: o.Consults, hub: o.Hub, consultRVU: o.ConsultRVU, iceServers: o.ICEServers, visitTTL: o.VisitTTL, audit: o.Audit, db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, retention: o.Retention, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (
@@ -141,6 +163,9 @@ func (a *API) Register(mux Mux) {
 		a.registerAudit(mux)
 	}
 	a.registerConsole(mux)
+	a.registerRoom(mux)
+	a.registerConsults(mux)
+	a.registerVisits(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -258,38 +283,9 @@ func nonNil(items []Item) []Item {
 // own changes, or for staff every change (study IDs only; the client
 // refetches what it shows).
 func (a *API) events(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming unsupported")
-		return
-	}
-	board := p.All
-	ch, cancel := a.dispatch.Subscribe(p.Username, board)
+	ch, cancel := a.dispatch.Subscribe(p.Username, p.All)
 	defer cancel()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Accel-Buffering", "no")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, "retry: 3000\n\n")
-	fl.Flush()
-	keep := time.NewTicker(20 * time.Second)
-	defer keep.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-keep.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
-			fl.Flush()
-		case c, ok := <-ch:
-			if !ok {
-				return // fell behind: the client reconnects and refetches
-			}
-			b, _ := jsonMarshal(c)
-			fmt.Fprintf(w, "event: change\ndata: %s\n\n", b)
-			fl.Flush()
-		}
-	}
+	serveSSE(w, r, ch, 3*time.Second, func(dispatch.Change) string { return "change" })
 }
 
 type presenceBody struct {

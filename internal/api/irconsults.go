@@ -26,25 +26,25 @@ import (
 // state); the study must be in the requester's scope.
 func (a *API) registerIRConsults(mux Mux) {
 	who := []auth.Role{auth.Admin, auth.Coordinator, auth.Radiologist, auth.Clinician}
-	mux.HandleFunc("GET /api/ir-consults", a.with(a.listConsults, who...))
+	mux.HandleFunc("GET /api/ir-consults", a.with(a.listIRConsults, who...))
 	mux.HandleFunc("POST /api/ir-consults", a.with(a.requestConsult, auth.Radiologist, auth.Clinician))
-	mux.HandleFunc("GET /api/ir-consults/{id}", a.with(a.getConsult, who...))
+	mux.HandleFunc("GET /api/ir-consults/{id}", a.with(a.getIRConsult, who...))
 	mux.HandleFunc("POST /api/ir-consults/{id}/accept", a.with(a.consultStep("accept"), readers...))
 	mux.HandleFunc("POST /api/ir-consults/{id}/recommend", a.with(a.consultStep("recommend"), readers...))
 	mux.HandleFunc("POST /api/ir-consults/{id}/close", a.with(a.consultStep("close"), readers...))
 	mux.HandleFunc("GET /api/ir-consults/{id}/fhir", a.with(a.consultFHIR, who...))
 }
 
-func (a *API) consults() irconsult.Store {
+func (a *API) irConsults() irconsult.Store {
 	return irconsult.Store{DB: a.db, Roster: a.roster, Now: a.now}
 }
 
-func (a *API) listConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (a *API) listIRConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	user := p.Username
 	if isStaff(p) {
 		user = ""
 	}
-	cs, err := a.consults().List(r.Context(), user)
+	cs, err := a.irConsults().List(r.Context(), user)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -79,7 +79,7 @@ func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			}
 		}
 	}
-	c, err = a.consults().Request(ctx, c)
+	c, err = a.irConsults().Request(ctx, c)
 	if err != nil {
 		a.domainFail(w, err, irconsult.ErrInvalid, irconsult.ErrNotFound, irconsult.ErrNoOnCall)
 		return
@@ -96,7 +96,7 @@ func (a *API) consult(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	if !ok {
 		return irconsult.Consult{}, false
 	}
-	c, err := a.consults().Get(r.Context(), id)
+	c, err := a.irConsults().Get(r.Context(), id)
 	if err == nil && !isStaff(p) && p.Username != c.Requester && p.Username != c.Consultant {
 		err = irconsult.ErrNotFound
 	}
@@ -107,7 +107,7 @@ func (a *API) consult(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	return c, true
 }
 
-func (a *API) getConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+func (a *API) getIRConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if c, ok := a.consult(w, r, p); ok {
 		httpx.JSON(w, http.StatusOK, c)
 	}
@@ -131,7 +131,7 @@ func (a *API) consultStep(step string) authedHandler {
 				return
 			}
 		}
-		ctx, s := r.Context(), a.consults()
+		ctx, s := r.Context(), a.irConsults()
 		var err error
 		switch step {
 		case "accept":

@@ -46,12 +46,21 @@ func (a *API) seesStudy(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	return study, true
 }
 
-// granted reports an active break-glass or tumor-board grant of p to study.
+// granted reports an active break-glass or tumor-board grant of p to
+// study, or an open consult that asked p about it.
 func (a *API) granted(r *http.Request, p *auth.Principal, study string) bool {
 	if a.tumorGranted(r, p, study) {
 		return true
 	}
-	if a.glass == nil || p.Role != auth.Radiologist {
+	if p.Role != auth.Radiologist {
+		return false
+	}
+	if a.consults != nil {
+		if studies, err := a.consults.Granted(r.Context(), p.Username); err == nil && slices.Contains(studies, study) {
+			return true
+		}
+	}
+	if a.glass == nil {
 		return false
 	}
 	studies, err := a.glass.Active(r.Context(), p.Username)

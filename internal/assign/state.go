@@ -192,3 +192,15 @@ func (s *Safe) Do(f func(*Engine)) {
 	defer s.mu.Unlock()
 	f(s.e)
 }
+
+// ShiftStates returns every reader's shift and presence as Check sees
+// them now (the reading room and second-opinion routing, internal/consult).
+func (e *Engine) ShiftStates() map[string]model.ShiftState {
+	out := make(map[string]model.ShiftState, len(e.readers))
+	for _, rs := range e.readers {
+		if !rs.removed {
+			out[rs.r.ID] = e.shiftState(rs)
+		}
+	}
+	return out
+}

@@ -36,6 +36,9 @@ type serveFlags struct {
 	publicURL         *string
 	breakGlass        *time.Duration
 	retention         *time.Duration
+	consultRVU        *float64
+	ice               *string
+	visitTTL          *time.Duration
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -58,6 +61,9 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		key:           fs.String("tls-key", "", "private key file for --tls-cert"),
 		blobKey:       fs.String("blob-key", "", "key file (32 bytes, or 64 hex characters) to encrypt blobs at rest"),
 		idle:          fs.Duration("idle-timeout", 15*time.Minute, "sessions end after this long without activity (HIPAA automatic logoff)"),
+		consultRVU:    fs.Float64("consult-rvu", 0.5, "work-RVU credit a consultant earns for a second opinion (stored on each consult)"),
+		ice:           fs.String("ice-servers", "", "comma-separated STUN/TURN URLs for browser video calls (none by default: enough on one network)"),
+		visitTTL:      fs.Duration("visit-link-ttl", 30*time.Minute, "how long a patient's single-use clinic-visit link stays valid"),
 		breakGlass:    fs.Duration("break-glass-ttl", 2*time.Hour, "how long a reader's emergency (break-glass) access to a study outside their scope lasts"),
 		reauth:        fs.Duration("reauth-window", 5*time.Minute, "signing needs a password and code again when the last login or re-authentication is older than this"),
 		atna:          fs.String("audit-syslog", "", "ATNA audit repository host:port: ship the audit trail as RFC 5425 syslog over TLS"),
@@ -97,6 +103,12 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c.BreakGlassTTL = *f.breakGlass
 	if c.RetentionEvery = *f.retention; c.RetentionEvery == 0 {
 		c.RetentionEvery = -1
+	}
+	c.ConsultRVU, c.VisitTTL = *f.consultRVU, *f.visitTTL
+	for _, u := range strings.Split(*f.ice, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.ICEServers = append(c.ICEServers, u)
+		}
 	}
 	c.AuditSyslog, c.AuditSyslogCA, c.AuditSyslogCert, c.AuditSyslogKey = *f.atna, *f.atnaCA, *f.atnaCert, *f.atnaKey
 	c.SMTP = notify.SMTP{Addr: *f.smtp, From: *f.smtpFrom, Username: *f.smtpUser, Insecure: *f.smtpInsecure}

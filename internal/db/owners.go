@@ -77,6 +77,11 @@ var TableOwners = map[string]string{
 	"mentor_reader":       "mentor",
 	"mentor_overread":     "mentor",
 	"domain_event":        "event",
+	"room_status":         "consult",
+	"room_message":        "consult",
+	"consult":             "consult",
+	"consult_message":     "consult",
+	"clinic_visit":        "consult",
 }
 
 // ReadOnlyReaders may read (never write) the tables listed for them: the

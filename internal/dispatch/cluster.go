@@ -110,6 +110,8 @@ func (s *Service) serveCall(ctx context.Context, method string, raw json.RawMess
 		return s.Stats(), nil
 	case "Loads":
 		return s.Loads(), nil
+	case "ShiftStates":
+		return s.ShiftStates(), nil
 	}
 	return nil, fmt.Errorf("forwarded call: unknown method %q", method)
 }

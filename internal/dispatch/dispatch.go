@@ -934,6 +934,18 @@ func (s *Service) Stats() assign.Stats {
 	return st
 }
 
+// ShiftStates returns every reader's shift and presence as the engine's
+// eligibility check sees them now.
+func (s *Service) ShiftStates() map[string]model.ShiftState {
+	var st map[string]model.ShiftState
+	if s.remote() {
+		_ = s.forward(context.Background(), "ShiftStates", call{}, &st)
+		return st
+	}
+	s.eng.Do(func(e *assign.Engine) { st = e.ShiftStates() })
+	return st
+}
+
 // Subscribe streams changes for one reader, or with board every change.
 func (s *Service) Subscribe(readerID string, board bool) (<-chan Change, func()) {
 	return s.hub.subscribe(readerID, board)

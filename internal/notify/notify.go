@@ -32,6 +32,7 @@ const (
 	SLAAtRisk            = "sla.at_risk"           // a study's deadline is at risk
 	ReportUnacknowledged = "report.unacknowledged" // a final report's ORU was refused or never acknowledged
 	BreakGlass           = "access.break_glass"    // a reader opened a study outside their scope in an emergency
+	ConsultRequested     = "consult.requested"     // a colleague asks you for a second opinion
 )
 
 // Message is one event to tell people about. Subject and Text carry no

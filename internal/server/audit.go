@@ -115,6 +115,12 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 		return audit.OrderRecord, audit.Update, "order", true
 	case strings.HasPrefix(p, "/api/hl7/dead-letters"):
 		return audit.PatientRecord, audit.Read, "hl7-message", true
+	case strings.HasPrefix(p, "/api/studies/") && (strings.Contains(p, "/consults") || strings.Contains(p, "/visits")), strings.HasPrefix(p, "/api/consults"):
+		// second opinions, their thread and live session, clinic visits
+		if read {
+			return audit.PatientRecord, audit.Read, "consult", true
+		}
+		return audit.PatientRecord, audit.Update, "consult", true
 	case strings.HasSuffix(p, "/break-glass"):
 		return audit.SecurityAlert, audit.Execute, "study", true
 	case strings.HasPrefix(p, "/api/studies/") && strings.HasSuffix(p, "/priors"): // the priors fetched for a study

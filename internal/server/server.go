@@ -25,6 +25,7 @@ import (
 	"lightbox/internal/blob"
 	"lightbox/internal/breakglass"
 	"lightbox/internal/cluster"
+	"lightbox/internal/consult"
 	"lightbox/internal/critical"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
@@ -83,6 +84,12 @@ type Config struct {
 	// RetentionEvery is how often retention runs cluster-wide (0: daily;
 	// negative: never on a timer, only on demand).
 	RetentionEvery time.Duration
+	// ConsultRVU is the work-RVU credit of a second opinion (internal/consult).
+	ConsultRVU float64
+	// ICEServers are STUN/TURN URLs for browser calls; none by default.
+	ICEServers []string
+	// VisitTTL is how long a patient's clinic-visit link stays valid.
+	VisitTTL time.Duration
 	// ForeignPatients is what an instance whose patient belongs to another
 	// facility's namespace does: reject (default) or quarantine.
 	ForeignPatients string
@@ -230,10 +237,13 @@ type Server struct {
 	Notify   *notify.Service
 	// BreakGlass holds readers' emergency grants to studies outside their scope.
 	BreakGlass breakglass.Store
-	Metrics    *metrics.Metrics
-	auditor    *auditor
-	stopBg     context.CancelFunc
-	atnaTLS    *tls.Config
+	// Consults keeps the reading room, second opinions and clinic visits.
+	Consults consult.Store
+	hub      consult.Hub
+	Metrics  *metrics.Metrics
+	auditor  *auditor
+	stopBg   context.CancelFunc
+	atnaTLS  *tls.Config
 
 	handler http.Handler
 	routes  []string
@@ -336,6 +346,7 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
 	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
 	s.Retention = &retention.Service{DB: st.DB, Archive: st.Archive, Audit: s.Audit, Logger: c.Logger}
+	s.Consults = consult.Store{DB: st.DB}
 	s.auditor.breakGlass = s.usesBreakGlass
 	s.auditor.boardGrant = s.usesBoardGrant
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
@@ -418,6 +429,12 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 			return query.Scope{}, err
 		}
 		sc.Studies = studies
+		// A consultant sees the study they were asked about (internal/consult).
+		asked, err := s.Consults.Granted(r.Context(), p.Username)
+		if err != nil {
+			return query.Scope{}, err
+		}
+		sc.Studies = append(sc.Studies, asked...)
 	}
 	// Tumor-board participants from outside the facility's privileges see
 	// the board's studies until the board ends (internal/tumorboard).
@@ -486,7 +503,7 @@ func (s *Server) buildHTTP() error {
 		}
 		return nil, auth.ErrUnauthenticated
 	}
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Audit: s.Audit, Logger: s.log, Principal: principal}).Register(mux)
+	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICEServers: s.cfg.ICEServers, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: principal}).Register(mux)
 	dw, err := dicomweb.New(dicomweb.Options{Archive: s.Storage.Archive, Query: s.Query, Logger: s.log, Authorize: s.principalScope, Prefix: "/dicomweb"})
 	if err != nil {
 		return err
@@ -499,7 +516,7 @@ func (s *Server) buildHTTP() error {
 	s.readingRoutes(mux, principal)
 	mux.Handle("GET /metrics", s.metricsHandler())
 	s.routes = mux.patterns
-	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{}), func(r *http.Request) bool {
+	s.handler = paceBodies(auth.SecurityHeaders(webapp.Wrap(s.Auth.Middleware(s.auditor.middleware(mux.mux), auth.MiddlewareOptions{PublicPaths: append(auth.DefaultPublicPaths(), "/api/visit/")}), func(r *http.Request) bool {
 		_, pattern := mux.mux.Handler(r)
 		return pattern != ""
 	}), s.tlsHTTP != nil))

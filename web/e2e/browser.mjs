@@ -6,14 +6,15 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { totp } from './totp.mjs';
 
-export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/chromium') {
+// extraArgs adds switches (e.g. fake camera and microphone for WebRTC).
+export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/chromium', extraArgs = []) {
   const profile = mkdtempSync(join(tmpdir(), 'lightbox-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
     viewport: { width: 1280, height: 800 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extraArgs],
   });
   const close = async () => {
     await context.close();
@@ -73,4 +74,11 @@ export async function signInEnrolling(page, base, user, check) {
     await page.getByTestId('whoami').waitFor();
     check((await page.getByTestId('whoami').textContent()).includes(user), `${user}: enrolled and signed in`);
   } };
+}
+
+// signInReader signs a demo radiologist in, enrolling the second factor
+// (TOTP, RFC 6238) on the first login.
+export async function signInReader(page, base, user) {
+  const s = await signInEnrolling(page, base, user, () => {});
+  await s.confirm();
 }

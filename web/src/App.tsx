@@ -21,6 +21,8 @@ import { RosterPage } from './features/roster/RosterPage';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
 import { WorklistPage } from './features/worklist/WorklistPage';
+import { RoomPage } from './features/collab/RoomPage';
+import { VisitPage } from './features/collab/VisitPage';
 import { navigate, usePath } from './router';
 
 export function App() {
@@ -29,11 +31,14 @@ export function App() {
   const role = session?.principal.role;
   const staff = role === 'admin' || role === 'coordinator';
 
+  const patient = path === '/visit'; // a patient's clinic visit: no account
   useEffect(() => {
+    if (patient) return;
     if (!loading && !session && path !== '/login') navigate('/login', true);
     if (session && path === '/login') navigate(staff ? '/board' : '/', true);
-  }, [loading, session, path, staff]);
+  }, [loading, session, path, staff, patient]);
 
+  if (patient) return <VisitPage />;
   if (loading) return <p className="muted center">Loading…</p>;
   if (!session) return <LoginPage />;
 
@@ -54,6 +59,7 @@ export function App() {
   else if (path === '/critical' && staff) page = <CriticalBoardPage />;
   else if (path === '/dashboard' && staff) page = <DashboardPage />;
   else if (path === '/me' && role === 'radiologist') page = <MyNumbersPage />;
+  else if (path === '/room') page = <RoomPage me={session.principal.username} reader={role === 'radiologist'} />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (
@@ -80,6 +86,7 @@ export function App() {
         {staff && link('/critical', 'Critical')}
         {staff && link('/dashboard', 'Dashboard')}
         {role === 'radiologist' && link('/me', 'My numbers')}
+        {link('/room', 'Reading room')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>

@@ -12,6 +12,7 @@ import type {
   BoardCase, BoardGrant, IRConsult, KeyImageRef, MentorPolicy, OverRead, PeerDraw, PeerPolicy, PeerRate, PeerReview, RadpeerScore,
   TeachingCase, TumorBoard,
 } from './types';
+import type { ChatMessage, Consult, ConsultCandidate, LiveEvent, Room, RoomStatus, Visit } from './types';
 
 export class ApiError extends Error {
   status: number;
@@ -240,4 +241,42 @@ export const quality = {
   saveMentorPolicy: (p: MentorPolicy) => request<MentorPolicy>('PUT', '/api/mentoring/policy', p),
   overReads: (withUser = '') => request<OverRead[]>('GET', `/api/mentoring/overreads?with=${enc(withUser)}`),
   commentOverRead: (id: number, comment: string) => request<OverRead>('POST', `/api/mentoring/overreads/${id}/comment`, { comment }),
+};
+
+// collab: the reading room, second opinions and their live session, clinic
+// visits, and break-glass access (features/collab).
+const consultPath = (study: string, id: number) => `/api/studies/${enc(study)}/consults/${id}`;
+export const collab = {
+  room: () => request<Room>('GET', '/api/room'),
+  setStatus: (s: Omit<RoomStatus, 'username'>) => request<RoomStatus>('PUT', '/api/room/status', s),
+  postRoom: (body: string) => request<ChatMessage>('POST', '/api/room/messages', { body }),
+  roomEventsURL: '/api/room/events',
+  ask: (study: string, a: { consultant?: string; subspecialty?: string; question: string }) =>
+    request<{ consult: Consult; candidates: ConsultCandidate[] }>('POST', `/api/studies/${enc(study)}/consults`, a),
+  consults: (study: string) => request<Consult[]>('GET', `/api/studies/${enc(study)}/consults`),
+  myConsults: () => request<Consult[]>('GET', '/api/consults'),
+  consult: (study: string, id: number) =>
+    request<{ consult: Consult; messages: ChatMessage[]; present: string[] }>('GET', consultPath(study, id)),
+  say: (study: string, id: number, body: string) => request<ChatMessage>('POST', `${consultPath(study, id)}/messages`, { body }),
+  opine: (study: string, id: number, opinion: string) => request<Consult>('POST', `${consultPath(study, id)}/opinion`, { opinion }),
+  signal: (study: string, id: number, ev: Omit<LiveEvent, 'from'>) => request<void>('POST', `${consultPath(study, id)}/signal`, ev, { passive: true }),
+  consultEventsURL: (study: string, id: number) => `${consultPath(study, id)}/events`,
+  rtc: () => request<{ ice_servers: RTCIceServer[] }>('GET', '/api/rtc'),
+  invite: (study: string) => request<{ visit: Visit; link: string }>('POST', `/api/studies/${enc(study)}/visits`),
+  visit: (study: string, id: number) => request<Visit>('GET', `/api/studies/${enc(study)}/visits/${id}`),
+  visitSignal: (study: string, id: number, ev: Omit<LiveEvent, 'from'>) =>
+    request<void>('POST', `/api/studies/${enc(study)}/visits/${id}/signal`, ev, { passive: true }),
+  visitEventsURL: (study: string, id: number) => `/api/studies/${enc(study)}/visits/${id}/events`,
+  endVisit: (study: string, id: number) => request<Visit>('POST', `/api/studies/${enc(study)}/visits/${id}/end`),
+  // The patient's side: no account, the visit cookie set by join.
+  joinVisit: (token: string, name: string, consent: boolean) =>
+    request<{ physician: string; joined_at: string; ice_servers: RTCIceServer[] }>('POST', '/api/visit/join', { token, name, consent }),
+  guestSignal: (ev: Omit<LiveEvent, 'from'>) => request<void>('POST', '/api/visit/signal', ev),
+  guestEventsURL: '/api/visit/events',
+  // inScope: whether the study exists in the caller's scope (a DICOMweb
+  // search answers an empty list either way; this answers 404).
+  inScope: (study: string) =>
+    request<unknown>('GET', `/api/studies/${enc(study)}/key-images`).then(() => true, (e) => !(e instanceof ApiError && e.status === 404)),
+  breakGlass: (study: string, reason: string) =>
+    request<{ id: number; expires_at: string }>('POST', `/api/studies/${enc(study)}/break-glass`, { reason }),
 };

@@ -556,3 +556,77 @@ export interface CoverageConsole {
   readers: ReaderLoad[];
   could_cover: Record<string, string[]>;
 }
+
+// Reading room, second opinions, live sessions, clinic visits (features/collab).
+export type RoomStatusValue = 'reading' | 'available' | 'away';
+
+export interface RoomStatus {
+  username: string;
+  status: RoomStatusValue;
+  visible: boolean;
+  updated_at?: string;
+}
+
+export interface ChatMessage {
+  id: number;
+  author: string;
+  body: string;
+  created_at: string;
+}
+
+export interface RoomMember {
+  username: string;
+  name: string;
+  subspecialties: string[];
+  presence: 'online' | 'away' | 'offline';
+  on_shift: boolean;
+  status?: RoomStatusValue;
+  since?: string;
+}
+
+export interface Room {
+  me: RoomStatus;
+  members: RoomMember[];
+  messages: ChatMessage[];
+}
+
+export interface Consult {
+  id: number;
+  study_uid: string;
+  facility_id: string;
+  requester: string;
+  consultant: string;
+  subspecialty?: string;
+  question: string;
+  status: 'open' | 'answered';
+  opinion?: string;
+  opinion_at?: string;
+  rvu_credit: number;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface ConsultCandidate {
+  reader_id: string;
+  name?: string;
+  reasons?: { code: string; reason: string }[];
+}
+
+export interface LiveEvent {
+  kind: string;
+  from: string;
+  to?: string;
+  data?: unknown;
+}
+
+export interface Visit {
+  id: number;
+  study_uid: string;
+  physician: string;
+  created_at: string;
+  expires_at: string;
+  joined_at?: string;
+  patient_name?: string;
+  consent: boolean;
+  ended_at?: string;
+}

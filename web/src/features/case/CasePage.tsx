@@ -9,6 +9,10 @@ import { ReasonDialog } from '../worklist/ReasonDialog';
 import { person } from '../worklist/sort';
 import { age, countdown, localTime } from '../worklist/time';
 import { LazyViewer } from '../viewer/LazyViewer';
+import { ApiError, collab } from '../../api/client';
+import { useSession } from '../auth/session';
+import { BreakGlass } from '../collab/BreakGlass';
+import { ConsultPanel } from '../collab/ConsultPanel';
 
 // CasePage: the study's images on the left (the viewer slot), the report
 // on the right.
@@ -19,6 +23,11 @@ export function CasePage({ uid }: { uid: string }) {
   const [critical, setCritical] = useState(false);
   const [releasing, setReleasing] = useState(false);
   const now = useNow(1000);
+  const { session } = useSession();
+  const asked = Number(new URLSearchParams(location.search).get('consult') ?? 0);
+  const [consulting, setConsulting] = useState(asked > 0);
+  const [outside, setOutside] = useState(false);
+  const [granted, setGranted] = useState(0);
 
   useEffect(() => {
     api.worklist().then((r) => {
@@ -26,8 +35,15 @@ export function CasePage({ uid }: { uid: string }) {
       setItem(it);
       if (it) api.facilities().then((fs) => setFacility(fs.find((f) => f.id === it.facility_id) ?? null)).catch(() => {});
     }).catch(() => {});
-    api.series(uid).then(setSeries).catch(() => setSeries([]));
-  }, [uid]);
+    api.series(uid).then((ss) => {
+      setSeries(ss);
+      if (ss.length) setOutside(false);
+      else void collab.inScope(uid).then((ok) => setOutside(!ok));
+    }).catch((e) => {
+      setSeries([]);
+      setOutside(e instanceof ApiError && (e.status === 404 || e.status === 403));
+    });
+  }, [uid, granted]);
 
   useAction('critical', () => setCritical(true));
   useAction('worklist', () => navigate('/'));
@@ -51,9 +67,12 @@ export function CasePage({ uid }: { uid: string }) {
           <span className="muted">{series[0] ? `${tag(series[0], '00100010')}` : 'Study'}</span>
         )}
         <span className="spacer" />
+        {session?.principal.role === 'radiologist' && <button onClick={() => setConsulting((v) => !v)} aria-pressed={consulting}>Consult</button>}
         <button onClick={() => setCritical(true)} className="danger">Critical result</button>
         {item && <button onClick={() => setReleasing(true)}>Release</button>}
       </header>
+      {outside && session?.principal.role === 'radiologist' && <BreakGlass study={uid} onGranted={() => setGranted((n) => n + 1)} />}
+      {consulting && session && <ConsultPanel study={uid} me={session.principal.username} initial={asked} onClose={() => setConsulting(false)} />}
       <div className="case-body">
         <LazyViewer study={uid} series={series} />
         <ReportPanel uid={uid} modality={item?.modality ?? (series[0] ? tag(series[0], '00080060') : '')} onCritical={() => setCritical(true)} />

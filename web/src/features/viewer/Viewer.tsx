@@ -16,6 +16,7 @@ import { KeyImages, type KeyImagesHandle } from './KeyImages';
 import { lengthAnnotations } from './measure';
 import { prefetchAssigned } from './prefetch';
 import { TagBrowser } from './TagBrowser';
+import { registerViewer } from './bridge';
 import './viewer.css';
 
 type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'angle' | 'ellipse' | 'rect' | 'probe';
@@ -266,6 +267,68 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       delete (window as unknown as Record<string, unknown>).__lightboxViewer;
     };
   }, [engine, viewportOf]);
+
+  // Shared viewing (features/collab): the first pane's state, read and set.
+  const firstSeries = panes[0]?.series ?? '';
+  useEffect(() => {
+    if (!engine) return;
+    const r2 = (v: number) => Math.round(v * 100) / 100;
+    registerViewer({
+      state: () => {
+        const vp = viewportOf(0);
+        if (!vp || !vp.getImageIds().length) return null;
+        const voi = vp.getProperties().voiRange;
+        const pan = vp.getPan();
+        const id = vp.getCurrentImageId();
+        return {
+          study, series: firstSeries, index: vp.getCurrentImageIdIndex(), lower: voi ? r2(voi.lower) : undefined, upper: voi ? r2(voi.upper) : undefined,
+          zoom: r2(vp.getZoom()), pan: [r2(pan[0]), r2(pan[1])],
+          lengths: lengthAnnotations(id).map((a) => ({ points: a.points, value: r2(a.value), unit: a.unit })),
+        };
+      },
+      apply: (s) => {
+        if (s.study !== study) return;
+        if (s.series && s.series !== firstSeries) {
+          setPanes((p) => [{ study, series: s.series }, ...p.slice(1)]);
+          return; // the next state applies once the series hangs
+        }
+        const vp = viewportOf(0);
+        if (!vp || !vp.getImageIds().length) return;
+        if (s.lower !== undefined && s.upper !== undefined) vp.setProperties({ voiRange: { lower: s.lower, upper: s.upper } });
+        if (s.zoom) vp.setZoom(s.zoom);
+        if (s.pan) vp.setPan(s.pan);
+        if (s.index !== vp.getCurrentImageIdIndex()) void vp.setImageIdIndex(Math.max(0, Math.min(vp.getImageIds().length - 1, s.index)));
+        vp.render();
+      },
+      element: () => viewportOf(0)?.element ?? null,
+      canvasToWorld: (x, y) => {
+        const w = viewportOf(0)?.canvasToWorld([x, y]);
+        return w ? [w[0], w[1], w[2]] : null;
+      },
+      worldToCanvas: (w) => {
+        const c = viewportOf(0)?.worldToCanvas(w);
+        return c ? [c[0], c[1]] : null;
+      },
+      imageToCanvas: (col, row) => {
+        const vp = viewportOf(0);
+        const id = vp?.getCurrentImageId();
+        const w = id ? csUtils.imageToWorldCoords(id, [col, row]) : undefined;
+        const c = w ? vp!.worldToCanvas(w) : undefined;
+        return c ? [c[0], c[1]] : null;
+      },
+      snapshot: (maxSide) => {
+        const c = viewportOf(0)?.canvas;
+        if (!c || !c.width) return '';
+        const k = Math.min(1, maxSide / Math.max(c.width, c.height));
+        const out = document.createElement('canvas');
+        out.width = Math.round(c.width * k);
+        out.height = Math.round(c.height * k);
+        out.getContext('2d')?.drawImage(c, 0, 0, out.width, out.height);
+        return out.toDataURL('image/jpeg', 0.7);
+      },
+    });
+    return () => registerViewer(null);
+  }, [engine, viewportOf, study, firstSeries]);
 
   const grid = panes.length > 2 ? 'grid-2x2' : panes.length > 1 ? 'grid-1x2' : 'grid-1x1';
   return (

@@ -1,0 +1,300 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/consult"
+	"lightbox/internal/httpx"
+	"lightbox/internal/model"
+	"lightbox/internal/notify"
+)
+
+// Second opinions on a study, their chat thread, and the live session
+// (shared viewing, WebRTC signalling) relayed between the participants:
+//
+//	POST /api/studies/{study}/consults               {"consultant"|"subspecialty", "question"} -> 201 consult + candidates; 409 none eligible, with every candidate's reasons
+//	GET  /api/studies/{study}/consults               -> the consults the caller may see
+//	GET  /api/studies/{study}/consults/{id}          -> consult + messages
+//	POST /api/studies/{study}/consults/{id}/messages {"body"} -> consult.Message
+//	POST /api/studies/{study}/consults/{id}/opinion  {"opinion"} (the consultant) -> consult
+//	POST /api/studies/{study}/consults/{id}/signal   consult.Event (view, pointer, control, offer, answer, ice, hangup) relayed live
+//	GET  /api/studies/{study}/consults/{id}/events   SSE of the above
+//	GET  /api/consults                               -> the caller's consults (asked or asked of them)
+//	GET  /api/rtc                                    -> the ICE servers browsers use (none by default)
+//
+// A consult and its thread are seen by its participants and by the
+// study's reader of record; anyone else is refused (403). The study path
+// puts the study on every audit record (internal/server).
+func (a *API) registerConsults(mux Mux) {
+	if a.consults == nil {
+		return
+	}
+	mux.HandleFunc("POST /api/studies/{study}/consults", a.with(a.askConsult, readers...))
+	mux.HandleFunc("GET /api/studies/{study}/consults", a.with(a.listConsults, readers...))
+	mux.HandleFunc("GET /api/studies/{study}/consults/{id}", a.with(a.getConsult, readers...))
+	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/messages", a.with(a.sayConsult, readers...))
+	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/opinion", a.with(a.opineConsult, readers...))
+	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/signal", a.with(a.signalConsult, readers...))
+	mux.HandleFunc("GET /api/studies/{study}/consults/{id}/events", a.with(a.consultEvents, readers...))
+	mux.HandleFunc("GET /api/consults", a.with(a.myConsults, readers...))
+	mux.HandleFunc("GET /api/rtc", a.with(a.rtcConfig))
+}
+
+func consultTopic(id int64) string { return "consult:" + strconv.FormatInt(id, 10) }
+
+// studyDoc returns the study as the engine holds it (read_item's document)
+// with its facility, and its reader of record.
+func (a *API) studyDoc(ctx context.Context, study string) (*model.Study, string, error) {
+	var doc, reader string
+	if err := a.db.QueryRow(ctx, "SELECT doc, reader_id FROM read_item WHERE study_uid = ?", study).Scan(&doc, &reader); err != nil {
+		return nil, "", err
+	}
+	var st model.Study
+	if err := jsonUnmarshal(doc, &st); err != nil {
+		return nil, "", err
+	}
+	fs, err := a.roster.Facilities(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, f := range fs {
+		if f.ID == st.FacilityID {
+			st.Facility = f
+		}
+	}
+	return &st, reader, nil
+}
+
+func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	study, ok := a.seesStudy(w, r, p)
+	if !ok {
+		return
+	}
+	var b struct {
+		Consultant   string `json:"consultant"`
+		Subspecialty string `json:"subspecialty"`
+		Question     string `json:"question"`
+	}
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	ctx := r.Context()
+	st, _, err := a.studyDoc(ctx, study)
+	if err != nil {
+		writeError(w, http.StatusConflict, "the study is not on the worklist, so no eligibility can be checked")
+		return
+	}
+	rs, err := a.roster.Readers(ctx)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	statuses, err := a.consults.Statuses(ctx)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	chosen, cands := consult.Route(consult.Ask{Requester: p.Username, Consultant: b.Consultant, Subspecialty: b.Subspecialty}, rs, st, a.dispatch.ShiftStates(), statuses, a.now())
+	if chosen == "" {
+		who := "no colleague"
+		if b.Consultant != "" {
+			who = b.Consultant
+		} else if b.Subspecialty != "" {
+			who = "no " + b.Subspecialty + " reader"
+		}
+		httpx.JSON(w, http.StatusConflict, map[string]any{"error": who + " can give this second opinion now", "code": "no_consultant", "candidates": cands})
+		return
+	}
+	c, err := a.consults.Create(ctx, consult.Consult{StudyUID: study, FacilityID: st.FacilityID, Requester: p.Username, Consultant: chosen,
+		Subspecialty: b.Subspecialty, Question: b.Question, RVUCredit: a.consultRVU})
+	if a.consultErr(w, err) {
+		return
+	}
+	if a.notify != nil {
+		m := notify.Message{Event: notify.ConsultRequested, Key: fmt.Sprintf("consult/%d", c.ID),
+			Subject: "Second opinion requested by " + p.Username,
+			Text:    p.Username + " asks for your opinion on a study at facility " + c.FacilityID + ". Open the link to see the case and the thread.",
+			Link:    fmt.Sprintf("/case/%s?consult=%d", study, c.ID)}
+		if err := a.notify.Send(context.WithoutCancel(ctx), m, notify.Recipient{ID: chosen}); err != nil {
+			a.log.Warn("notify", "event", notify.ConsultRequested, "err", err)
+		}
+	}
+	httpx.JSON(w, http.StatusCreated, map[string]any{"consult": c, "candidates": cands})
+}
+
+// consultFor loads the path's consult and checks the caller may see it:
+// its participants and the study's reader of record.
+func (a *API) consultFor(w http.ResponseWriter, r *http.Request, p *auth.Principal) (consult.Consult, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no such consult")
+		return consult.Consult{}, false
+	}
+	c, err := a.consults.Get(r.Context(), r.PathValue("study"), id)
+	if a.consultErr(w, err) {
+		return c, false
+	}
+	if !c.Participant(p.Username) && !a.readerOfRecord(r.Context(), p, c.StudyUID) {
+		writeError(w, http.StatusForbidden, "only the consult's participants and the case's reader see it")
+		return c, false
+	}
+	return c, true
+}
+
+func (a *API) readerOfRecord(ctx context.Context, p *auth.Principal, study string) bool {
+	var reader string
+	err := a.db.QueryRow(ctx, "SELECT reader_id FROM read_item WHERE study_uid = ?", study).Scan(&reader)
+	return err == nil && reader != "" && reader == p.Username
+}
+
+func (a *API) listConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	cs, err := a.consults.ForStudy(r.Context(), r.PathValue("study"))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	rec := a.readerOfRecord(r.Context(), p, r.PathValue("study"))
+	out := []consult.Consult{}
+	for _, c := range cs {
+		if rec || c.Participant(p.Username) {
+			out = append(out, c)
+		}
+	}
+	httpx.JSON(w, http.StatusOK, out)
+}
+
+func (a *API) myConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	cs, err := a.consults.Mine(r.Context(), p.Username, 50)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, cs)
+}
+
+func (a *API) getConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	c, ok := a.consultFor(w, r, p)
+	if !ok {
+		return
+	}
+	msgs, err := a.consults.Thread(r.Context(), c.ID)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]any{"consult": c, "messages": msgs, "present": a.hub.Present(consultTopic(c.ID))})
+}
+
+func (a *API) sayConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	c, ok := a.consultFor(w, r, p)
+	if !ok {
+		return
+	}
+	var b struct {
+		Body string `json:"body"`
+	}
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	m, err := a.consults.Say(r.Context(), c.ID, p.Username, b.Body)
+	if a.consultErr(w, err) {
+		return
+	}
+	a.hub.Publish(consultTopic(c.ID), consult.Event{Kind: "message", From: p.Username, Data: mustJSON(m)})
+	httpx.JSON(w, http.StatusCreated, m)
+}
+
+func (a *API) opineConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	c, ok := a.consultFor(w, r, p)
+	if !ok {
+		return
+	}
+	if p.Username != c.Consultant {
+		writeError(w, http.StatusForbidden, "only the consultant records the opinion")
+		return
+	}
+	var b struct {
+		Opinion string `json:"opinion"`
+	}
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	c, err := a.consults.Opine(r.Context(), c, b.Opinion)
+	if a.consultErr(w, err) {
+		return
+	}
+	a.hub.Publish(consultTopic(c.ID), consult.Event{Kind: "opinion", From: p.Username, Data: mustJSON(c)})
+	httpx.JSON(w, http.StatusOK, c)
+}
+
+// liveKinds are the events a participant may relay: the shared viewing
+// session (viewport, pointer, who presents) and WebRTC signalling.
+var liveKinds = map[string]bool{"view": true, "pointer": true, "control": true, "frame": true, "offer": true, "answer": true, "ice": true, "hangup": true, "hello": true}
+
+func (a *API) relay(w http.ResponseWriter, r *http.Request, topic, from string) {
+	var ev consult.Event
+	if err := decode(r, &ev); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	if !liveKinds[ev.Kind] {
+		writeError(w, http.StatusUnprocessableEntity, "kind must be view, pointer, control, frame, offer, answer, ice, hangup or hello")
+		return
+	}
+	ev.From = from
+	a.hub.Publish(topic, ev)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) signalConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	c, ok := a.consultFor(w, r, p)
+	if !ok {
+		return
+	}
+	a.relay(w, r, consultTopic(c.ID), p.Username)
+}
+
+func (a *API) consultEvents(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	c, ok := a.consultFor(w, r, p)
+	if !ok {
+		return
+	}
+	a.stream(w, r, consultTopic(c.ID), p.Username)
+}
+
+// stream serves a hub topic as Server-Sent Events ("event: <kind>"); who
+// joining and leaving are announced as "join" and "leave".
+func (a *API) stream(w http.ResponseWriter, r *http.Request, topic, who string) {
+	ch, cancel := a.hub.Subscribe(topic, who)
+	defer cancel()
+	a.hub.Publish(topic, consult.Event{Kind: "join", From: who})
+	defer a.hub.Publish(topic, consult.Event{Kind: "leave", From: who})
+	serveSSE(w, r, ch, 2*time.Second, func(ev consult.Event) string { return ev.Kind })
+}
+
+func (a *API) rtcConfig(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	httpx.JSON(w, http.StatusOK, map[string]any{"ice_servers": a.iceList()})
+}
+
+// iceList is the configured ICE servers as RTCIceServer dictionaries.
+func (a *API) iceList() []map[string]any {
+	servers := []map[string]any{}
+	for _, u := range a.iceServers {
+		servers = append(servers, map[string]any{"urls": u})
+	}
+	return servers
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}

@@ -1,0 +1,157 @@
+package api
+
+import (
+	"cmp"
+	"errors"
+	"net/http"
+	"slices"
+
+	"lightbox/internal/auth"
+	"lightbox/internal/consult"
+	"lightbox/internal/httpx"
+	"lightbox/internal/model"
+)
+
+// The virtual reading room: who is on now, by subspecialty and shift, with
+// the status each reader sets and shows only if they opt in; and the
+// group channel.
+//
+//	GET  /api/room                -> Room
+//	PUT  /api/room/status          consult.RoomStatus -> the saved one
+//	POST /api/room/messages        {"body"} -> consult.Message
+//	GET  /api/room/events          SSE: "message" and "status" events
+func (a *API) registerRoom(mux Mux) {
+	if a.consults == nil {
+		return
+	}
+	mux.HandleFunc("GET /api/room", a.with(a.room))
+	mux.HandleFunc("PUT /api/room/status", a.with(a.setRoomStatus, readers...))
+	mux.HandleFunc("POST /api/room/messages", a.with(a.postRoom, readers...))
+	mux.HandleFunc("GET /api/room/events", a.with(a.roomEvents))
+}
+
+const roomTopic = "room:group"
+
+// RoomMember is one colleague in the reading room.
+type RoomMember struct {
+	Username       string         `json:"username"`
+	Name           string         `json:"name"`
+	Subspecialties []string       `json:"subspecialties"`
+	Presence       string         `json:"presence"` // online, away, offline (heartbeats)
+	OnShift        bool           `json:"on_shift"`
+	Status         consult.Status `json:"status,omitempty"`
+	Since          string         `json:"since,omitempty"`
+}
+
+// Room is the reading room as one user sees it.
+type Room struct {
+	Me       consult.RoomStatus `json:"me"`
+	Members  []RoomMember       `json:"members"`
+	Messages []consult.Message  `json:"messages"`
+}
+
+func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ctx := r.Context()
+	rs, err := a.roster.Readers(ctx)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	statuses, err := a.consults.Statuses(ctx)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	states := a.dispatch.ShiftStates()
+	out := Room{Me: consult.RoomStatus{Username: p.Username, Status: consult.Reading, Visible: true}, Members: []RoomMember{}}
+	if st, ok := statuses[p.Username]; ok {
+		out.Me = st
+	}
+	for _, rd := range rs {
+		st, hasStatus := statuses[rd.ID]
+		ss := states[rd.ID]
+		// Opt-in: a reader shows once they chose to be visible (self always).
+		if rd.ID != p.Username && (!hasStatus || !st.Visible) {
+			continue
+		}
+		if ss.Presence == model.Offline && rd.ID != p.Username {
+			continue // "who is on now"
+		}
+		subs := rd.Subspecialties
+		if subs == nil {
+			subs = []string{}
+		}
+		out.Members = append(out.Members, RoomMember{Username: rd.ID, Name: rd.Name, Subspecialties: subs, Presence: ss.Presence.String(),
+			OnShift: ss.OnShift, Status: st.Status, Since: st.UpdatedAt})
+	}
+	slices.SortFunc(out.Members, func(x, y RoomMember) int {
+		if c := cmp.Compare(firstOr(x.Subspecialties), firstOr(y.Subspecialties)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Username, y.Username)
+	})
+	if out.Messages, err = a.consults.Channel(ctx, roomTopic, 100); err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, out)
+}
+
+func firstOr(s []string) string {
+	if len(s) == 0 {
+		return "~" // readers without a subspecialty sort last
+	}
+	return s[0]
+}
+
+func (a *API) setRoomStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var st consult.RoomStatus
+	if err := decode(r, &st); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	st.Username = p.Username
+	st, err := a.consults.SetStatus(r.Context(), st)
+	if a.consultErr(w, err) {
+		return
+	}
+	a.hub.Publish(roomTopic, consult.Event{Kind: "status", From: p.Username, Data: mustJSON(st)})
+	httpx.JSON(w, http.StatusOK, st)
+}
+
+func (a *API) postRoom(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	var b struct {
+		Body string `json:"body"`
+	}
+	if err := decode(r, &b); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	m, err := a.consults.Post(r.Context(), roomTopic, p.Username, b.Body)
+	if a.consultErr(w, err) {
+		return
+	}
+	a.hub.Publish(roomTopic, consult.Event{Kind: "message", From: p.Username, Data: mustJSON(m)})
+	httpx.JSON(w, http.StatusCreated, m)
+}
+
+func (a *API) roomEvents(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	a.stream(w, r, roomTopic, p.Username)
+}
+
+// consultErr answers a store error; it reports whether there was one.
+func (a *API) consultErr(w http.ResponseWriter, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, consult.ErrInvalid):
+		writeError(w, http.StatusUnprocessableEntity, "%v", err)
+	case errors.Is(err, consult.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not found")
+	case errors.Is(err, consult.ErrLink):
+		writeError(w, http.StatusGone, "%v", err)
+	default:
+		a.fail(w, err)
+	}
+	return true
+}

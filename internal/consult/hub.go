@@ -1,0 +1,85 @@
+package consult
+
+import (
+	"encoding/json"
+	"sync"
+)
+
+// Event is one live event on a topic (a consult, a visit, the group
+// channel): a chat message, an opinion, the presenter's viewport, the
+// pointer, a change of control, or a WebRTC signalling message (offer,
+// answer, ICE candidate) addressed To one participant.
+type Event struct {
+	Kind string          `json:"kind"`
+	From string          `json:"from"`
+	To   string          `json:"to,omitempty"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Hub relays events to the subscribers of a topic on this node. It keeps
+// nothing: what must last (messages, opinions) is stored before it is
+// published.
+type Hub struct {
+	mu   sync.Mutex
+	subs map[string]map[chan Event]string // topic -> channel -> subscriber
+}
+
+// Subscribe streams a topic's events addressed to who (or to everyone).
+// A subscriber that falls 64 events behind is dropped (its channel closes)
+// and reconnects.
+func (h *Hub) Subscribe(topic, who string) (<-chan Event, func()) {
+	ch := make(chan Event, 64)
+	h.mu.Lock()
+	if h.subs == nil {
+		h.subs = map[string]map[chan Event]string{}
+	}
+	if h.subs[topic] == nil {
+		h.subs[topic] = map[chan Event]string{}
+	}
+	h.subs[topic][ch] = who
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if _, ok := h.subs[topic][ch]; ok {
+			delete(h.subs[topic], ch)
+			close(ch)
+		}
+		if len(h.subs[topic]) == 0 {
+			delete(h.subs, topic)
+		}
+	}
+}
+
+// Publish sends ev to the topic's subscribers: to ev.To alone when set,
+// never back to its sender.
+func (h *Hub) Publish(topic string, ev Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch, who := range h.subs[topic] {
+		if (ev.To != "" && who != ev.To) || (who == ev.From && ev.Kind != "message" && ev.Kind != "opinion") {
+			continue
+		}
+		select {
+		case ch <- ev:
+		default:
+			delete(h.subs[topic], ch)
+			close(ch)
+		}
+	}
+}
+
+// Present lists who is subscribed to a topic.
+func (h *Hub) Present(topic string) []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	out := []string{}
+	for _, who := range h.subs[topic] {
+		if !seen[who] {
+			seen[who] = true
+			out = append(out, who)
+		}
+	}
+	return out
+}
