@@ -65,14 +65,8 @@ func newFixture(t *testing.T, d *db.DB, policy DuplicatePolicy) *fixture {
 	return &fixture{a: a, db: d, root: root, blobs: b}
 }
 
-func forEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) { fn(t, d) })
-	}
-}
-
 func TestStoreAndDuplicates(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		data := part10(t, testInstance("1.2.1", "1.2.1.1", "1.2.1.1.1", "P1", "", 8))
@@ -117,7 +111,7 @@ func TestStoreAndDuplicates(t *testing.T) {
 }
 
 func TestDuplicatePolicies(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		for _, p := range []DuplicatePolicy{Replace, Reject} {
 			t.Run(string(p), func(t *testing.T) {
 				ctx := context.Background()
@@ -148,7 +142,7 @@ func TestDuplicatePolicies(t *testing.T) {
 
 // Two facilities' "12345" are two patients.
 func TestPatientsKeyedByIssuer(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		for i, fac := range []string{"FA", "FB"} {
@@ -164,7 +158,7 @@ func TestPatientsKeyedByIssuer(t *testing.T) {
 }
 
 func TestRejectsBadInputWithoutTrace(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		good := part10(t, testInstance("1.5", "1.5.1", "1.5.1.1", "P", "", 4))
@@ -205,7 +199,7 @@ func TestRejectsBadInputWithoutTrace(t *testing.T) {
 }
 
 func TestConcurrentStoresGroupCommit(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		const n = 200
@@ -270,7 +264,7 @@ func TestStoreDatasetChecksCommand(t *testing.T) {
 }
 
 func TestSourceCheckRefusesBeforeIndexing(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		if _, err := f.a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", "1.8.1.1", "P", "", 2))), Source{Facility: "FA"}); err != nil {

@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
 )
 
 // TestForeignPatientNamespace: a facility's sender cannot file data under
 // another facility's patient (the probe's SGH-sends-HBI-MRN attack).
 func TestForeignPatientNamespace(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		fs := facility.Store{DB: d}
 		for _, f := range []facility.Facility{{ID: "FA", Name: "A", TimeZone: "UTC", IssuerOfPatientID: "FA-MRN"}, {ID: "FB", Name: "B", TimeZone: "UTC", IssuerOfPatientID: "FB-MRN"}} {

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 )
 
 func TestOrphanBlobs(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		if _, err := f.a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.9.1", "1.9.1.1", "1.9.1.1.1", "P", "", 2))), Source{Facility: "F"}); err != nil {

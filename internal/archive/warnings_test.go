@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 )
 
@@ -14,7 +15,7 @@ import (
 // the data set winning over the meta, and the oddity is recorded; what is
 // refused names the instance and says why with a typed code.
 func TestAcceptOddFilesWithWarnings(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d, KeepFirst)
 		ds := testInstance("1.9", "1.9.1", "1.9.1.1", "P", "", 2)

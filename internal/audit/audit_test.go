@@ -28,13 +28,6 @@ const (
 	studyB1 = "1.2.840.113619.2.55.3.9"
 )
 
-func forEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	t.Helper()
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) { fn(t, d) })
-	}
-}
-
 func newLogger(d *db.DB) *Logger { return &Logger{DB: d, SourceID: "node-1"} }
 
 func mustRecord(t *testing.T, l *Logger, e Event) {
@@ -63,7 +56,7 @@ func count(t *testing.T, d *db.DB, q string, args ...any) int {
 }
 
 func TestConcurrentAppendsFormOneChain(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		// Two "nodes" (Loggers with their own source IDs) share the database;
 		// on PostgreSQL each goroutine uses its own pooled session.
@@ -136,7 +129,7 @@ func TestTwoSQLiteProcessesShareOneChain(t *testing.T) {
 }
 
 func TestCanonicalFormMatchesDocumentation(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		l := newLogger(d)
 		l.Now = func() time.Time { return time.Date(2026, 3, 4, 5, 6, 7, 890_000_000, time.UTC) }
@@ -197,7 +190,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			forEachDB(t, func(t *testing.T, d *db.DB) {
+			dbtest.Run(t, func(t *testing.T, d *db.DB) {
 				ctx := context.Background()
 				seed(t, d, 12)
 				if rep := mustVerify(t, d); !rep.OK || rep.Rows != 12 || rep.Break != nil {
@@ -224,7 +217,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 }
 
 func TestRecordTxRollsBackWithCaller(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		l := seed(t, d, 2)
 		err := d.InTx(ctx, func(tx *db.Tx) error {
@@ -278,7 +271,7 @@ func TestRecordValidates(t *testing.T) {
 }
 
 func TestAccessesToPatient(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		l := newLogger(d)
 		t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
@@ -348,7 +341,7 @@ func TestAccessesToPatient(t *testing.T) {
 }
 
 func TestSearch(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		l := newLogger(d)
 		t0 := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)

@@ -423,7 +423,7 @@ func cursor(t *testing.T, d *db.DB, name string) int64 {
 }
 
 func TestSyslogForwarding(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		serverTLS, clientTLS := testPKI(t)
 		// Reserve an address, then leave it closed: the collector is down.

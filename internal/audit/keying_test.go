@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 )
 
 // TestKeyedChainDetectsTampering replays the probe's attacks on the trail:
@@ -77,7 +78,7 @@ func TestKeyedChainDetectsTampering(t *testing.T) {
 		}, Truncated},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			forEachDB(t, func(t *testing.T, d *db.DB) {
+			dbtest.Run(t, func(t *testing.T, d *db.DB) {
 				_, k := setup(t, d)
 				c.tamper(t, d, k)
 				rep, err := VerifyKeyed(ctx, d, k)

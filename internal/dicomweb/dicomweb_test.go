@@ -63,7 +63,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestQIDO(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[0]
 		r := f.get("/dicomweb/studies", "tokA", nil)
@@ -203,7 +203,7 @@ func TestQIDO(t *testing.T) {
 }
 
 func TestRetrieve(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[0]
 		// One instance, stored bytes.
@@ -287,7 +287,7 @@ func TestRetrieve(t *testing.T) {
 }
 
 func TestMetadata(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[0]
 		for path, n := range map[string]int{"/dicomweb/studies/" + ct.study + "/metadata": 4,
@@ -324,7 +324,7 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestFramesAndBulk(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		ct := f.ct[1]
 		r := f.get(instPath(ct)+"/frames/1", "tokA", nil)
@@ -498,7 +498,7 @@ func TestMonochrome1AndWindow(t *testing.T) {
 }
 
 func TestSTOW(t *testing.T) {
-	forEachDB(t, func(t *testing.T, d *db.DB) {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
 		e := newEnv(t, d)
 		insts := generate(t, gen.Options{Modality: "CT", Slices: 3, Patients: 1, Rows: 32, Columns: 32, Facility: "SGH"})
 		other := generate(t, gen.Options{Modality: "CT", Slices: 1, Patients: 1, FirstPatient: 5, Rows: 16, Columns: 16, Facility: "SGH"})

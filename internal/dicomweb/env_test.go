@@ -17,7 +17,6 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/blob"
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/gen"
 	"lightbox/internal/query"
@@ -234,12 +233,6 @@ func multipartBody(items ...[]byte) (string, []byte) {
 	}
 	_ = mw.Close()
 	return `multipart/related; type="application/dicom"; boundary=` + mw.Boundary(), buf.Bytes()
-}
-
-func forEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) { fn(t, d) })
-	}
 }
 
 func mustContain(t testing.TB, s, sub string) {

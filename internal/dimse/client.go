@@ -10,6 +10,8 @@ import (
 	"net"
 	"slices"
 	"time"
+
+	"lightbox/internal/dcm"
 )
 
 // ContextProposal is one presentation context proposed by Dial.
@@ -97,7 +99,7 @@ func Dial(ctx context.Context, addr, callingAE, calledAE string, contexts []Cont
 	for i, c := range contexts {
 		ts := c.TransferSyntaxes
 		if len(ts) == 0 {
-			ts = []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian}
+			ts = []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndian}
 		}
 		rq.PresentationContexts = append(rq.PresentationContexts, PresentationContextRQ{ID: byte(2*i + 1), AbstractSyntax: c.AbstractSyntax, TransferSyntaxes: ts})
 		if c.SCPRole && !roleDone[c.AbstractSyntax] {

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"lightbox/internal/dcm"
 )
 
 func TestDCMTKEcho(t *testing.T) {
@@ -108,9 +110,9 @@ func TestDCMTKStoreSCU(t *testing.T) {
 		wantTS   string
 	}
 	variants := []variant{
-		{"implicit", "-xi", false, ImplicitVRLittleEndian},
-		{"explicit", "-xe", true, ExplicitVRLittleEndian},
-		{"deflated", "-xd", true, DeflatedExplicitVRLittleEndian},
+		{"implicit", "-xi", false, dcm.ImplicitVRLittleEndian},
+		{"explicit", "-xe", true, dcm.ExplicitVRLittleEndian},
+		{"deflated", "-xd", true, dcm.DeflatedExplicitVRLittleEndian},
 	}
 	want := map[string][]byte{}
 	var wg sync.WaitGroup
@@ -121,9 +123,9 @@ func TestDCMTKStoreSCU(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				n := vi*100 + assoc*10 + i
 				uid := uidN(n)
-				fileTS := ImplicitVRLittleEndian
+				fileTS := dcm.ImplicitVRLittleEndian
 				if v.explicit {
-					fileTS = ExplicitVRLittleEndian
+					fileTS = dcm.ExplicitVRLittleEndian
 				}
 				ds := testInstance(uid, v.explicit, 4096+n*64)
 				want[uid] = ds
@@ -163,7 +165,7 @@ func TestDCMTKStoreSCU(t *testing.T) {
 				if ts != v.wantTS {
 					t.Errorf("%s: transfer syntax %s, want %s", v.name, ts, v.wantTS)
 				}
-				if ts == DeflatedExplicitVRLittleEndian {
+				if ts == dcm.DeflatedExplicitVRLittleEndian {
 					inf, err := io.ReadAll(flate.NewReader(bytes.NewReader(got)))
 					if err != nil {
 						t.Errorf("%s: inflate: %v", v.name, err)
@@ -244,7 +246,7 @@ func TestDCMTKFind(t *testing.T) {
 			t.Errorf("findscu output lacks match %d:\n%s", i, out)
 		}
 	}
-	if ts, _ := f.gotTS.Load().(string); ts != ExplicitVRLittleEndian {
+	if ts, _ := f.gotTS.Load().(string); ts != dcm.ExplicitVRLittleEndian {
 		t.Errorf("identifier transfer syntax %q", ts)
 	}
 	if id, _ := f.gotIdent.Load().([]byte); !bytes.Contains(id, []byte("Doe*")) {
@@ -308,7 +310,7 @@ func (a *archive) Retrieve(ctx context.Context, req *RetrieveRequest) ([]Instanc
 		data := a.insts[uid]
 		fail := a.fail[uid]
 		out = append(out, Instance{
-			SOPClassUID: scImageStorage, SOPInstanceUID: uid, TransferSyntaxUID: ExplicitVRLittleEndian,
+			SOPClassUID: scImageStorage, SOPInstanceUID: uid, TransferSyntaxUID: dcm.ExplicitVRLittleEndian,
 			Open: func() (io.ReadCloser, error) {
 				if fail {
 					return nil, errors.New("gone")

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"lightbox/internal/dcm"
 )
 
 // subOpSender performs C-STORE sub-operations for C-MOVE (over a new
@@ -144,11 +146,11 @@ func encodeFailedUIDList(uids []string, ts string) []byte {
 	}
 	var b []byte
 	switch ts {
-	case ImplicitVRLittleEndian:
+	case dcm.ImplicitVRLittleEndian:
 		b = binary.LittleEndian.AppendUint16(b, 0x0008)
 		b = binary.LittleEndian.AppendUint16(b, 0x0058)
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
-	case ExplicitVRBigEndian:
+	case dcm.ExplicitVRBigEndian:
 		b = binary.BigEndian.AppendUint16(b, 0x0008)
 		b = binary.BigEndian.AppendUint16(b, 0x0058)
 		b = append(b, 'U', 'I')
@@ -238,7 +240,7 @@ func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts
 		fk := key{in.SOPClassUID, "*"}
 		if s.Transcode != nil && !seen[fk] && len(props) < 128 {
 			seen[fk] = true
-			props = append(props, ContextProposal{AbstractSyntax: in.SOPClassUID, TransferSyntaxes: []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian}})
+			props = append(props, ContextProposal{AbstractSyntax: in.SOPClassUID, TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndian}})
 		}
 	}
 	calling := s.AETitle

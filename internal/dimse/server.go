@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"lightbox/internal/dcm"
 	"lightbox/internal/netserve"
 )
 
@@ -125,22 +126,15 @@ func (s *Server) Serve(l net.Listener) error {
 		s.mu.Unlock()
 		_ = l.Close()
 	}()
-	var backoff time.Duration
+	acc := netserve.Acceptor{Closing: s.shutdown.Load}
 	for {
-		c, err := l.Accept()
+		c, err := acc.Accept(l)
 		if err != nil {
 			if s.shutdown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
 			return fmt.Errorf("dimse: accept: %w", err)
 		}
-		backoff = 0
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -485,7 +479,7 @@ func (s *Server) negotiate(a *Association, rq *AssociateRQ) (*AssociateAC, []*Pr
 // first other supported syntax as offered (compressed, deflated, big
 // endian).
 func chooseTS(offered []string, storage bool) string {
-	for _, want := range []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian} {
+	for _, want := range []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndian} {
 		if slices.Contains(offered, want) {
 			return want
 		}
@@ -494,7 +488,7 @@ func chooseTS(offered []string, storage bool) string {
 		return ""
 	}
 	for _, ts := range offered {
-		if ts == ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
+		if ts == dcm.ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
 			return ts
 		}
 	}
@@ -504,7 +498,7 @@ func chooseTS(offered []string, storage bool) string {
 // firstSupportedTS is the first offered syntax Lightbox can send.
 func firstSupportedTS(offered []string) string {
 	for _, ts := range offered {
-		if ts == ExplicitVRLittleEndian || ts == ImplicitVRLittleEndian || ts == ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
+		if ts == dcm.ExplicitVRLittleEndian || ts == dcm.ImplicitVRLittleEndian || ts == dcm.ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
 			return ts
 		}
 	}

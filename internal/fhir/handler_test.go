@@ -117,90 +117,88 @@ func asList(v any) []any {
 }
 
 func TestServiceRequestCreateReadSearch(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			srv := setup(t, d)
-			code, hdr, m := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", validSR)
-			if code != http.StatusCreated {
-				t.Fatalf("create: %d %v", code, m)
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		srv := setup(t, d)
+		code, hdr, m := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", validSR)
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, m)
+		}
+		requireR4(t, m)
+		loc := hdr.Get("Location")
+		if !strings.HasPrefix(loc, "/fhir/ServiceRequest/ord_") {
+			t.Fatalf("Location %q", loc)
+		}
+		code, _, m = do(t, "GET", srv.URL+loc, "a", "")
+		if code != 200 || m["status"] != "active" || m["priority"] != "stat" || m["id"] != strings.TrimPrefix(loc, "/fhir/ServiceRequest/") {
+			t.Fatalf("read: %d %v", code, m)
+		}
+		requireR4(t, m)
+		o, err := (&order.Service{DB: d}).ByAccession(context.Background(), "fac-a", "FA100")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Patient.Issuer != "HOSPA" || o.Patient.Name != "Doe^Jane" || o.Patient.BirthDate != "19700101" || o.Patient.Sex != "F" || !o.Stroke ||
+			o.Ordering.IDType != "NPI" || o.ProcedureSystem != "CPT" || o.LocationState != "NM" || o.Status != order.StatusProtocolPending ||
+			!o.OrderedAt.Equal(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)) {
+			t.Fatalf("order %+v", o)
+		}
+		// Other facility's user cannot read it.
+		if code, _, _ := do(t, "GET", srv.URL+loc, "b", ""); code != 404 {
+			t.Fatalf("cross-scope read %d", code)
+		}
+		// Re-post: 200; same accession, other patient: 409.
+		if code, _, _ := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", validSR); code != 200 {
+			t.Fatalf("repost %d", code)
+		}
+		other := strings.Replace(validSR, "MRN77", "MRN78", 1)
+		if code, _, m := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", other); code != 409 {
+			t.Fatalf("conflict %d %v", code, m)
+		}
+		// Facility outside scope: 403.
+		if code, _, _ := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "b", validSR); code != 403 {
+			t.Fatalf("out of scope %d", code)
+		}
+		// Searches.
+		search := func(q, scope string) int {
+			t.Helper()
+			code, _, m := do(t, "GET", srv.URL+"/fhir/ServiceRequest?"+q, scope, "")
+			if code != 200 || m["type"] != "searchset" {
+				t.Fatalf("search %s: %d %v", q, code, m)
 			}
 			requireR4(t, m)
-			loc := hdr.Get("Location")
-			if !strings.HasPrefix(loc, "/fhir/ServiceRequest/ord_") {
-				t.Fatalf("Location %q", loc)
+			return len(asList(m["entry"]))
+		}
+		pk := o.PatientPK
+		for q, want := range map[string]int{"identifier=FA100": 1, "identifier=x|FA100": 1, "identifier=NOPE": 0, "status=active": 1,
+			"status=completed": 0, "patient=Patient/" + itoa(pk): 1, "patient=99999": 0, "": 1} {
+			if got := search(q, "a"); got != want {
+				t.Fatalf("search %q: %d, want %d", q, got, want)
 			}
-			code, _, m = do(t, "GET", srv.URL+loc, "a", "")
-			if code != 200 || m["status"] != "active" || m["priority"] != "stat" || m["id"] != strings.TrimPrefix(loc, "/fhir/ServiceRequest/") {
-				t.Fatalf("read: %d %v", code, m)
-			}
-			requireR4(t, m)
-			o, err := (&order.Service{DB: d}).ByAccession(context.Background(), "fac-a", "FA100")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.Patient.Issuer != "HOSPA" || o.Patient.Name != "Doe^Jane" || o.Patient.BirthDate != "19700101" || o.Patient.Sex != "F" || !o.Stroke ||
-				o.Ordering.IDType != "NPI" || o.ProcedureSystem != "CPT" || o.LocationState != "NM" || o.Status != order.StatusProtocolPending ||
-				!o.OrderedAt.Equal(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)) {
-				t.Fatalf("order %+v", o)
-			}
-			// Other facility's user cannot read it.
-			if code, _, _ := do(t, "GET", srv.URL+loc, "b", ""); code != 404 {
-				t.Fatalf("cross-scope read %d", code)
-			}
-			// Re-post: 200; same accession, other patient: 409.
-			if code, _, _ := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", validSR); code != 200 {
-				t.Fatalf("repost %d", code)
-			}
-			other := strings.Replace(validSR, "MRN77", "MRN78", 1)
-			if code, _, m := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "a", other); code != 409 {
-				t.Fatalf("conflict %d %v", code, m)
-			}
-			// Facility outside scope: 403.
-			if code, _, _ := do(t, "POST", srv.URL+"/fhir/ServiceRequest", "b", validSR); code != 403 {
-				t.Fatalf("out of scope %d", code)
-			}
-			// Searches.
-			search := func(q, scope string) int {
-				t.Helper()
-				code, _, m := do(t, "GET", srv.URL+"/fhir/ServiceRequest?"+q, scope, "")
-				if code != 200 || m["type"] != "searchset" {
-					t.Fatalf("search %s: %d %v", q, code, m)
-				}
-				requireR4(t, m)
-				return len(asList(m["entry"]))
-			}
-			pk := o.PatientPK
-			for q, want := range map[string]int{"identifier=FA100": 1, "identifier=x|FA100": 1, "identifier=NOPE": 0, "status=active": 1,
-				"status=completed": 0, "patient=Patient/" + itoa(pk): 1, "patient=99999": 0, "": 1} {
-				if got := search(q, "a"); got != want {
-					t.Fatalf("search %q: %d, want %d", q, got, want)
-				}
-			}
-			if got := search("identifier=FA100", "b"); got != 0 {
-				t.Fatalf("scope b sees %d", got)
-			}
-			if code, _, _ := do(t, "GET", srv.URL+"/fhir/ServiceRequest?status=bogus", "a", ""); code != 400 {
-				t.Fatalf("bad status %d", code)
-			}
-			code, _, m = do(t, "GET", srv.URL+"/fhir/Patient?identifier=HOSPA|MRN77", "a", "")
-			if code != 200 || len(asList(m["entry"])) != 1 {
-				t.Fatalf("patient search %d %v", code, m)
-			}
-			requireR4(t, m)
-			p := asList(m["entry"])[0].(map[string]any)["resource"].(map[string]any)
-			if p["birthDate"] != "1970-01-01" || p["gender"] != "female" {
-				t.Fatalf("patient %v", p)
-			}
-			if _, _, m := do(t, "GET", srv.URL+"/fhir/Patient?identifier=HOSPA|MRN77", "b", ""); len(asList(m["entry"])) != 0 {
-				t.Fatalf("patient visible out of scope")
-			}
-			code, _, m = do(t, "GET", srv.URL+"/fhir/metadata", "", "")
-			if code != 200 || m["fhirVersion"] != "4.0.1" {
-				t.Fatalf("metadata %d %v", code, m)
-			}
-			requireR4(t, m)
-		})
-	}
+		}
+		if got := search("identifier=FA100", "b"); got != 0 {
+			t.Fatalf("scope b sees %d", got)
+		}
+		if code, _, _ := do(t, "GET", srv.URL+"/fhir/ServiceRequest?status=bogus", "a", ""); code != 400 {
+			t.Fatalf("bad status %d", code)
+		}
+		code, _, m = do(t, "GET", srv.URL+"/fhir/Patient?identifier=HOSPA|MRN77", "a", "")
+		if code != 200 || len(asList(m["entry"])) != 1 {
+			t.Fatalf("patient search %d %v", code, m)
+		}
+		requireR4(t, m)
+		p := asList(m["entry"])[0].(map[string]any)["resource"].(map[string]any)
+		if p["birthDate"] != "1970-01-01" || p["gender"] != "female" {
+			t.Fatalf("patient %v", p)
+		}
+		if _, _, m := do(t, "GET", srv.URL+"/fhir/Patient?identifier=HOSPA|MRN77", "b", ""); len(asList(m["entry"])) != 0 {
+			t.Fatalf("patient visible out of scope")
+		}
+		code, _, m = do(t, "GET", srv.URL+"/fhir/metadata", "", "")
+		if code != 200 || m["fhirVersion"] != "4.0.1" {
+			t.Fatalf("metadata %d %v", code, m)
+		}
+		requireR4(t, m)
+	})
 }
 
 func itoa(n int64) string {

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"lightbox/internal/netserve"
 )
 
 // MLLP framing bytes: <VT> message <FS><CR>.
@@ -267,23 +269,17 @@ func (s *Server) Serve(l net.Listener) error {
 	}()
 	log := s.logger()
 	log.Info("mllp listening", "addr", l.Addr().String(), "tls", s.TLSConfig != nil)
-	var backoff time.Duration
+	acc := netserve.Acceptor{Closing: s.closing.Load, OnRetry: func(err error, delay time.Duration) {
+		log.Warn("mllp accept error; retrying", "err", err, "delay", delay)
+	}}
 	for {
-		nc, err := l.Accept()
+		nc, err := acc.Accept(l)
 		if err != nil {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				log.Warn("mllp accept error; retrying", "err", err, "delay", backoff)
-				time.Sleep(backoff)
-				continue
-			}
 			return fmt.Errorf("hl7: mllp accept: %w", err)
 		}
-		backoff = 0
 		c := &srvConn{nc: nc}
 		s.mu.Lock()
 		if s.closing.Load() {

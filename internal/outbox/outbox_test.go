@@ -94,90 +94,88 @@ func statusCount(t *testing.T, d *db.DB, status string) int {
 }
 
 func TestDelivery(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			good := listen(t, hl7.AckAA)
-			nak := listen(t, hl7.AckAE)
-			rej := listen(t, hl7.AckAR)
-			down := deadAddr(t)
-			// Ordered messages to good, in a transaction, plus one each to the others.
-			err := d.InTx(ctx, func(tx *db.Tx) error {
-				for i := range 5 {
-					if err := Enqueue(ctx, tx, Message{FacilityID: "fac-a", Address: good.addr, Kind: "test", RelatedID: "o1", Bytes: msg(i)}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, a := range []string{down, nak.addr, rej.addr} {
-				if err := Enqueue(ctx, d, Message{Address: a, Kind: "test", Bytes: msg(100 + i)}); err != nil {
-					t.Fatal(err)
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		good := listen(t, hl7.AckAA)
+		nak := listen(t, hl7.AckAE)
+		rej := listen(t, hl7.AckAR)
+		down := deadAddr(t)
+		// Ordered messages to good, in a transaction, plus one each to the others.
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			for i := range 5 {
+				if err := Enqueue(ctx, tx, Message{FacilityID: "fac-a", Address: good.addr, Kind: "test", RelatedID: "o1", Bytes: msg(i)}); err != nil {
+					return err
 				}
 			}
-			if err := Enqueue(ctx, d, Message{Address: good.addr, Kind: "test", Bytes: msg(5)}); err != nil {
-				t.Fatal(err)
-			}
-			dl := fast(d)
-			dl.Start(ctx)
-			waitFor(t, "delivery to the good endpoint despite a down one", func() bool { return statusCount(t, d, StatusDelivered) == 6 })
-			waitFor(t, "AE retried then failed, AR failed", func() bool { return statusCount(t, d, StatusFailed) == 2 })
-			dl.Stop()
-			if got := strings.Join(good.received(), ","); got != "CTL0000,CTL0001,CTL0002,CTL0003,CTL0004,CTL0005" {
-				t.Fatalf("order: %s", got)
-			}
-			if n := len(nak.received()); n != 3 {
-				t.Fatalf("AE endpoint got %d attempts, want 3", n)
-			}
-			if n := len(rej.received()); n != 1 {
-				t.Fatalf("AR endpoint got %d attempts, want 1", n)
-			}
-			failed, err := List(ctx, d, StatusFailed, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range failed {
-				if r.LastError == "" || (r.AckCode != "AE" && r.AckCode != "AR") {
-					t.Fatalf("failed row %+v", r)
-				}
-			}
-			pend, _ := List(ctx, d, StatusPending, 0)
-			if len(pend) != 1 || pend[0].Address != down || pend[0].Attempts == 0 || pend[0].LastError == "" {
-				t.Fatalf("down endpoint row %+v", pend)
-			}
-			var attempts int
-			_ = d.QueryRow(ctx, "SELECT COUNT(*) FROM hl7_outbox_attempt").Scan(&attempts)
-			if attempts < 6+3+1+1 {
-				t.Fatalf("%d attempts recorded", attempts)
-			}
-
-			// Restart: the endpoint comes up at the same address; a new Deliverer resumes.
-			l, err := net.Listen("tcp", down)
-			if err != nil {
-				t.Skipf("cannot rebind %s: %v", down, err)
-			}
-			revived := &listener{addr: down, code: hl7.AckAA}
-			srv := &hl7.Server{Handler: hl7.HandlerFunc(func(_ context.Context, r *hl7.Request) []byte {
-				revived.mu.Lock()
-				revived.got = append(revived.got, r.Message.ControlID())
-				revived.mu.Unlock()
-				return hl7.NewACK(r.Message, hl7.AckAA, hl7.AckOptions{}).Bytes()
-			})}
-			go func() { _ = srv.Serve(l) }()
-			defer srv.Close()
-			if err := Retry(ctx, d, failed[0].PK); err != nil {
-				t.Fatal(err)
-			}
-			d2 := fast(d)
-			d2.Start(ctx)
-			defer d2.Stop()
-			waitFor(t, "resumed delivery", func() bool { return len(revived.received()) == 1 })
-			waitFor(t, "row delivered", func() bool { return statusCount(t, d, StatusPending) <= 1 && statusCount(t, d, StatusDelivered) == 7 })
+			return nil
 		})
-	}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, a := range []string{down, nak.addr, rej.addr} {
+			if err := Enqueue(ctx, d, Message{Address: a, Kind: "test", Bytes: msg(100 + i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := Enqueue(ctx, d, Message{Address: good.addr, Kind: "test", Bytes: msg(5)}); err != nil {
+			t.Fatal(err)
+		}
+		dl := fast(d)
+		dl.Start(ctx)
+		waitFor(t, "delivery to the good endpoint despite a down one", func() bool { return statusCount(t, d, StatusDelivered) == 6 })
+		waitFor(t, "AE retried then failed, AR failed", func() bool { return statusCount(t, d, StatusFailed) == 2 })
+		dl.Stop()
+		if got := strings.Join(good.received(), ","); got != "CTL0000,CTL0001,CTL0002,CTL0003,CTL0004,CTL0005" {
+			t.Fatalf("order: %s", got)
+		}
+		if n := len(nak.received()); n != 3 {
+			t.Fatalf("AE endpoint got %d attempts, want 3", n)
+		}
+		if n := len(rej.received()); n != 1 {
+			t.Fatalf("AR endpoint got %d attempts, want 1", n)
+		}
+		failed, err := List(ctx, d, StatusFailed, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range failed {
+			if r.LastError == "" || (r.AckCode != "AE" && r.AckCode != "AR") {
+				t.Fatalf("failed row %+v", r)
+			}
+		}
+		pend, _ := List(ctx, d, StatusPending, 0)
+		if len(pend) != 1 || pend[0].Address != down || pend[0].Attempts == 0 || pend[0].LastError == "" {
+			t.Fatalf("down endpoint row %+v", pend)
+		}
+		var attempts int
+		_ = d.QueryRow(ctx, "SELECT COUNT(*) FROM hl7_outbox_attempt").Scan(&attempts)
+		if attempts < 6+3+1+1 {
+			t.Fatalf("%d attempts recorded", attempts)
+		}
+
+		// Restart: the endpoint comes up at the same address; a new Deliverer resumes.
+		l, err := net.Listen("tcp", down)
+		if err != nil {
+			t.Skipf("cannot rebind %s: %v", down, err)
+		}
+		revived := &listener{addr: down, code: hl7.AckAA}
+		srv := &hl7.Server{Handler: hl7.HandlerFunc(func(_ context.Context, r *hl7.Request) []byte {
+			revived.mu.Lock()
+			revived.got = append(revived.got, r.Message.ControlID())
+			revived.mu.Unlock()
+			return hl7.NewACK(r.Message, hl7.AckAA, hl7.AckOptions{}).Bytes()
+		})}
+		go func() { _ = srv.Serve(l) }()
+		defer srv.Close()
+		if err := Retry(ctx, d, failed[0].PK); err != nil {
+			t.Fatal(err)
+		}
+		d2 := fast(d)
+		d2.Start(ctx)
+		defer d2.Stop()
+		waitFor(t, "resumed delivery", func() bool { return len(revived.received()) == 1 })
+		waitFor(t, "row delivered", func() bool { return statusCount(t, d, StatusPending) <= 1 && statusCount(t, d, StatusDelivered) == 7 })
+	})
 }
 
 func TestClaimIsExclusive(t *testing.T) {
@@ -219,35 +217,33 @@ func TestPythonHL7Parses(t *testing.T) {
 // row claimed by a process that died, are delivered by new Deliverers; two
 // Deliverers on one database keep per-address order without duplicates.
 func TestRestartAndTwoDeliverers(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			good := listen(t, hl7.AckAA)
-			for i := range 20 {
-				if err := Enqueue(ctx, d, Message{Address: good.addr, Kind: "test", Bytes: msg(i)}); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// The head was claimed by a process that crashed: its claim expires soon.
-			if _, err := d.Exec(ctx, "UPDATE hl7_outbox SET claimed_until = ?, claimed_by = 'dead' WHERE pk = (SELECT MIN(pk) FROM hl7_outbox)",
-				db.Now(time.Now().Add(300*time.Millisecond))); err != nil {
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		good := listen(t, hl7.AckAA)
+		for i := range 20 {
+			if err := Enqueue(ctx, d, Message{Address: good.addr, Kind: "test", Bytes: msg(i)}); err != nil {
 				t.Fatal(err)
 			}
-			a, b := fast(d), fast(d)
-			a.Start(ctx)
-			b.Start(ctx)
-			defer a.Stop()
-			defer b.Stop()
-			waitFor(t, "all delivered", func() bool { return statusCount(t, d, StatusDelivered) == 20 })
-			got := good.received()
-			if len(got) != 20 {
-				t.Fatalf("received %d messages", len(got))
+		}
+		// The head was claimed by a process that crashed: its claim expires soon.
+		if _, err := d.Exec(ctx, "UPDATE hl7_outbox SET claimed_until = ?, claimed_by = 'dead' WHERE pk = (SELECT MIN(pk) FROM hl7_outbox)",
+			db.Now(time.Now().Add(300*time.Millisecond))); err != nil {
+			t.Fatal(err)
+		}
+		a, b := fast(d), fast(d)
+		a.Start(ctx)
+		b.Start(ctx)
+		defer a.Stop()
+		defer b.Stop()
+		waitFor(t, "all delivered", func() bool { return statusCount(t, d, StatusDelivered) == 20 })
+		got := good.received()
+		if len(got) != 20 {
+			t.Fatalf("received %d messages", len(got))
+		}
+		for i, c := range got {
+			if c != fmt.Sprintf("CTL%04d", i) {
+				t.Fatalf("out of order at %d: %v", i, got)
 			}
-			for i, c := range got {
-				if c != fmt.Sprintf("CTL%04d", i) {
-					t.Fatalf("out of order at %d: %v", i, got)
-				}
-			}
-		})
-	}
+		}
+	})
 }

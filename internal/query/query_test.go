@@ -97,9 +97,7 @@ func seed(t *testing.T, d *db.DB) *Engine {
 }
 
 func forEachDB(t *testing.T, fn func(t *testing.T, e *Engine)) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) { fn(t, seed(t, d)) })
-	}
+	dbtest.Run(t, func(t *testing.T, d *db.DB) { fn(t, seed(t, d)) })
 }
 
 var scopeA = Scope{Facilities: []string{"A"}}

@@ -6,35 +6,34 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 )
 
 func TestPreferencesRoundTrip(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			s := Store{DB: d}
-			p, err := s.Get(ctx, "dr.alpha")
-			if err != nil || p.BreakMinutes != 20 || len(p.Keys) != 0 {
-				t.Fatalf("defaults: %+v %v", p, err)
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := Store{DB: d}
+		p, err := s.Get(ctx, "dr.alpha")
+		if err != nil || p.BreakMinutes != 20 || len(p.Keys) != 0 {
+			t.Fatalf("defaults: %+v %v", p, err)
+		}
+		for _, want := range []Preferences{
+			{Keys: map[string]string{"signFinal": "F10"}, BreakMinutes: 0},
+			{Keys: map[string]string{"signFinal": "F9", "nextCase": "Ctrl+Shift+N"}, BreakMinutes: 30},
+		} {
+			if err := s.Put(ctx, "dr.alpha", want); err != nil {
+				t.Fatal(err)
 			}
-			for _, want := range []Preferences{
-				{Keys: map[string]string{"signFinal": "F10"}, BreakMinutes: 0},
-				{Keys: map[string]string{"signFinal": "F9", "nextCase": "Ctrl+Shift+N"}, BreakMinutes: 30},
-			} {
-				if err := s.Put(ctx, "dr.alpha", want); err != nil {
-					t.Fatal(err)
-				}
-				got, err := s.Get(ctx, "dr.alpha")
-				if err != nil || got.BreakMinutes != want.BreakMinutes || len(got.Keys) != len(want.Keys) || got.Keys["signFinal"] != want.Keys["signFinal"] {
-					t.Fatalf("got %+v %v, want %+v", got, err, want)
-				}
+			got, err := s.Get(ctx, "dr.alpha")
+			if err != nil || got.BreakMinutes != want.BreakMinutes || len(got.Keys) != len(want.Keys) || got.Keys["signFinal"] != want.Keys["signFinal"] {
+				t.Fatalf("got %+v %v, want %+v", got, err, want)
 			}
-			if other, _ := s.Get(ctx, "dr.beta"); len(other.Keys) != 0 {
-				t.Fatalf("another user's preferences leaked: %+v", other)
-			}
-		})
-	}
+		}
+		if other, _ := s.Get(ctx, "dr.beta"); len(other.Keys) != 0 {
+			t.Fatalf("another user's preferences leaked: %+v", other)
+		}
+	})
 }
 
 func TestPreferencesValidate(t *testing.T) {
@@ -53,37 +52,35 @@ func TestPreferencesValidate(t *testing.T) {
 }
 
 func TestDisplayCheckWithin24h(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			now := time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
-			s := Store{DB: d, Now: func() time.Time { return now }}
-			if ok, err := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok || err != nil {
-				t.Fatalf("no check yet: %v %v", ok, err)
+	dbtest.Run(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 3, 8, 12, 0, 0, 0, time.UTC)
+		s := Store{DB: d, Now: func() time.Time { return now }}
+		if ok, err := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok || err != nil {
+			t.Fatalf("no check yet: %v %v", ok, err)
+		}
+		if _, err := s.Record(ctx, "dr.delta", Check{Kind: KindDisplay, Passed: true, ScreenWidth: 2048, ScreenHeight: 2560, PixelRatio: 1,
+			Seen: map[string]bool{"steps": true, "low5": true, "high95": true, "linepairs": true, "ruler": true}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			after time.Duration
+			want  bool
+		}{{time.Hour, true}, {23 * time.Hour, true}, {25 * time.Hour, false}} {
+			s.Now = func() time.Time { return now.Add(c.after) }
+			if ok, err := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok != c.want || err != nil {
+				t.Errorf("after %v: %v %v, want %v", c.after, ok, err, c.want)
 			}
-			if _, err := s.Record(ctx, "dr.delta", Check{Kind: KindDisplay, Passed: true, ScreenWidth: 2048, ScreenHeight: 2560, PixelRatio: 1,
-				Seen: map[string]bool{"steps": true, "low5": true, "high95": true, "linepairs": true, "ruler": true}}); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range []struct {
-				after time.Duration
-				want  bool
-			}{{time.Hour, true}, {23 * time.Hour, true}, {25 * time.Hour, false}} {
-				s.Now = func() time.Time { return now.Add(c.after) }
-				if ok, err := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok != c.want || err != nil {
-					t.Errorf("after %v: %v %v, want %v", c.after, ok, err, c.want)
-				}
-			}
-			s.Now = func() time.Time { return now.Add(2 * time.Hour) }
-			if _, err := s.Record(ctx, "dr.delta", Check{Kind: KindDisplay, Passed: false}); err != nil {
-				t.Fatal(err)
-			}
-			if ok, _ := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok {
-				t.Error("a failed check after a pass still counts as passed")
-			}
-			if _, err := s.Record(ctx, "dr.delta", Check{Kind: "coffee"}); !errors.Is(err, ErrInvalid) {
-				t.Errorf("unknown kind: %v", err)
-			}
-		})
-	}
+		}
+		s.Now = func() time.Time { return now.Add(2 * time.Hour) }
+		if _, err := s.Record(ctx, "dr.delta", Check{Kind: KindDisplay, Passed: false}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _ := s.DisplayPassedWithin(ctx, "dr.delta", 24*time.Hour); ok {
+			t.Error("a failed check after a pass still counts as passed")
+		}
+		if _, err := s.Record(ctx, "dr.delta", Check{Kind: "coffee"}); !errors.Is(err, ErrInvalid) {
+			t.Errorf("unknown kind: %v", err)
+		}
+	})
 }

@@ -122,3 +122,12 @@ func Database(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Run runs fn as a subtest against each database Databases returns, named
+// by dialect.
+func Run(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+	t.Helper()
+	for name, d := range Databases(t) {
+		t.Run(name, func(t *testing.T) { fn(t, d) })
+	}
+}
