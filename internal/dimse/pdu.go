@@ -421,52 +421,74 @@ func decodeAssocHeader(body []byte) (ver uint16, called, calling string, items [
 	return ver, called, calling, body[assocFixedLen:], nil
 }
 
-func decodeAssociateRQ(body []byte) (*AssociateRQ, error) {
-	ver, called, calling, items, err := decodeAssocHeader(body)
-	if err != nil {
-		return nil, err
+// assocFields are what A-ASSOCIATE-RQ and -AC share (PS3.8 §9.3.2, §9.3.3).
+type assocFields struct {
+	ver             uint16
+	called, calling string
+	appCtx          string
+	ui              UserInfo
+	seenUI          bool
+}
+
+// decodeAssoc decodes the fixed header and the items of an A-ASSOCIATE-RQ
+// (rq) or -AC named name: the application context and at most one user
+// information item; each presentation context item of type pcItem goes to
+// pc, in order.
+func decodeAssoc(body []byte, name string, pcItem byte, rq bool, pc func(data []byte) error) (f assocFields, err error) {
+	var items []byte
+	if f.ver, f.called, f.calling, items, err = decodeAssocHeader(body); err != nil {
+		return f, err
 	}
-	rq := &AssociateRQ{ProtocolVersion: ver, CalledAE: called, CallingAE: calling}
-	ir := itemReader{b: items, ctx: "A-ASSOCIATE-RQ"}
-	seenUI := false
+	ir := itemReader{b: items, ctx: name}
 	for {
 		typ, data, ok, err := ir.next()
 		if err != nil {
-			return nil, err
+			return f, err
 		}
 		if !ok {
-			break
+			return f, nil
 		}
 		switch typ {
 		case itemAppContext:
-			if rq.ApplicationContext, err = trimUID(data); err != nil {
-				return nil, err
+			if f.appCtx, err = trimUID(data); err != nil {
+				return f, err
 			}
-		case itemPresContextRQ:
-			pc, err := decodePCRQ(data)
-			if err != nil {
-				return nil, err
+		case pcItem:
+			if err := pc(data); err != nil {
+				return f, err
 			}
-			rq.PresentationContexts = append(rq.PresentationContexts, pc)
 		case itemUserInfo:
-			if seenUI {
-				return nil, protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
+			if f.seenUI {
+				return f, protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
 			}
-			seenUI = true
-			if rq.UserInfo, err = decodeUserInfo(data, true); err != nil {
-				return nil, err
+			f.seenUI = true
+			if f.ui, err = decodeUserInfo(data, rq); err != nil {
+				return f, err
 			}
 		default:
-			return nil, protoErr(AbortReasonUnrecognizedParameter, "A-ASSOCIATE-RQ: unknown item type 0x%02x", typ)
+			return f, protoErr(AbortReasonUnrecognizedParameter, "%s: unknown item type 0x%02x", name, typ)
 		}
 	}
+}
+
+func decodeAssociateRQ(body []byte) (*AssociateRQ, error) {
+	rq := &AssociateRQ{}
+	f, err := decodeAssoc(body, "A-ASSOCIATE-RQ", itemPresContextRQ, true, func(data []byte) error {
+		pc, err := decodePCRQ(data)
+		rq.PresentationContexts = append(rq.PresentationContexts, pc)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	rq.ProtocolVersion, rq.CalledAE, rq.CallingAE, rq.ApplicationContext, rq.UserInfo = f.ver, f.called, f.calling, f.appCtx, f.ui
 	if rq.ApplicationContext == "" {
 		return nil, protoErr(AbortReasonInvalidParameter, "A-ASSOCIATE-RQ without application context")
 	}
 	if len(rq.PresentationContexts) == 0 {
 		return nil, protoErr(AbortReasonInvalidParameter, "A-ASSOCIATE-RQ without presentation context")
 	}
-	if !seenUI {
+	if !f.seenUI {
 		return nil, protoErr(AbortReasonInvalidParameter, "A-ASSOCIATE-RQ without user information")
 	}
 	return rq, nil
@@ -517,67 +539,48 @@ func decodePCRQ(data []byte) (PresentationContextRQ, error) {
 }
 
 func decodeAssociateAC(body []byte) (*AssociateAC, error) {
-	ver, called, calling, items, err := decodeAssocHeader(body)
+	ac := &AssociateAC{}
+	f, err := decodeAssoc(body, "A-ASSOCIATE-AC", itemPresContextAC, false, func(data []byte) error {
+		pc, err := decodePCAC(data)
+		ac.PresentationContexts = append(ac.PresentationContexts, pc)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	ac := &AssociateAC{ProtocolVersion: ver, CalledAE: called, CallingAE: calling}
-	ir := itemReader{b: items, ctx: "A-ASSOCIATE-AC"}
-	seenUI := false
+	ac.ProtocolVersion, ac.CalledAE, ac.CallingAE, ac.ApplicationContext, ac.UserInfo = f.ver, f.called, f.calling, f.appCtx, f.ui
+	return ac, nil
+}
+
+func decodePCAC(data []byte) (PresentationContextAC, error) {
+	var pc PresentationContextAC
+	if len(data) < 4 {
+		return pc, protoErr(AbortReasonInvalidParameter, "presentation context AC item too short")
+	}
+	pc = PresentationContextAC{ID: data[0], Result: PCResult(data[2])}
+	if pc.Result > PCTransferSyntaxesNotSupported {
+		return pc, protoErr(AbortReasonInvalidParameter, "presentation context %d: result %d invalid", pc.ID, pc.Result)
+	}
+	sr := itemReader{b: data[4:], ctx: "presentation context AC"}
 	for {
-		typ, data, ok, err := ir.next()
+		st, d, ok, err := sr.next()
 		if err != nil {
-			return nil, err
+			return pc, err
 		}
 		if !ok {
 			break
 		}
-		switch typ {
-		case itemAppContext:
-			if ac.ApplicationContext, err = trimUID(data); err != nil {
-				return nil, err
-			}
-		case itemPresContextAC:
-			if len(data) < 4 {
-				return nil, protoErr(AbortReasonInvalidParameter, "presentation context AC item too short")
-			}
-			pc := PresentationContextAC{ID: data[0], Result: PCResult(data[2])}
-			if pc.Result > PCTransferSyntaxesNotSupported {
-				return nil, protoErr(AbortReasonInvalidParameter, "presentation context %d: result %d invalid", pc.ID, pc.Result)
-			}
-			sr := itemReader{b: data[4:], ctx: "presentation context AC"}
-			for {
-				st, d, ok, err := sr.next()
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					break
-				}
-				if st != itemTransferSyntax {
-					return nil, protoErr(AbortReasonUnrecognizedParameter, "presentation context AC: unknown sub-item 0x%02x", st)
-				}
-				if pc.TransferSyntax, err = trimUID(d); err != nil {
-					return nil, err
-				}
-			}
-			if pc.Result == PCAcceptance && pc.TransferSyntax == "" {
-				return nil, protoErr(AbortReasonInvalidParameter, "accepted presentation context %d without transfer syntax", pc.ID)
-			}
-			ac.PresentationContexts = append(ac.PresentationContexts, pc)
-		case itemUserInfo:
-			if seenUI {
-				return nil, protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
-			}
-			seenUI = true
-			if ac.UserInfo, err = decodeUserInfo(data, false); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, protoErr(AbortReasonUnrecognizedParameter, "A-ASSOCIATE-AC: unknown item type 0x%02x", typ)
+		if st != itemTransferSyntax {
+			return pc, protoErr(AbortReasonUnrecognizedParameter, "presentation context AC: unknown sub-item 0x%02x", st)
+		}
+		if pc.TransferSyntax, err = trimUID(d); err != nil {
+			return pc, err
 		}
 	}
-	return ac, nil
+	if pc.Result == PCAcceptance && pc.TransferSyntax == "" {
+		return pc, protoErr(AbortReasonInvalidParameter, "accepted presentation context %d without transfer syntax", pc.ID)
+	}
+	return pc, nil
 }
 
 func decodeUserInfo(data []byte, rq bool) (UserInfo, error) {
@@ -729,57 +732,56 @@ func appendAssocHeader(b []byte, ver uint16, called, calling, appCtx string) ([]
 	return appendItem(b, itemAppContext, appCtx)
 }
 
-func (p *AssociateRQ) appendTo(b []byte) ([]byte, error) {
-	b, start := appendHeader(b, PDUAssociateRQ)
-	b, err := appendAssocHeader(b, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext)
+// appendAssoc encodes an A-ASSOCIATE-RQ or -AC (PS3.8 §9.3.2, §9.3.3):
+// the fixed header and application context, n presentation context items
+// of type pcItem whose content pc appends, and the user information.
+func appendAssoc(b []byte, typ PDUType, ver uint16, called, calling, appCtx string, pcItem byte, n int, pc func(b []byte, i int) ([]byte, error), ui *UserInfo) ([]byte, error) {
+	b, start := appendHeader(b, typ)
+	b, err := appendAssocHeader(b, ver, called, calling, appCtx)
 	if err != nil {
 		return nil, err
 	}
-	for _, pc := range p.PresentationContexts {
+	for i := range n {
 		var s int
-		b, s = beginItem(b, itemPresContextRQ)
-		b = append(b, pc.ID, 0, 0, 0)
-		if b, err = appendItem(b, itemAbstractSyntax, pc.AbstractSyntax); err != nil {
+		b, s = beginItem(b, pcItem)
+		if b, err = pc(b, i); err != nil {
 			return nil, err
-		}
-		for _, ts := range pc.TransferSyntaxes {
-			if b, err = appendItem(b, itemTransferSyntax, ts); err != nil {
-				return nil, err
-			}
 		}
 		if b, err = endItem(b, s); err != nil {
 			return nil, err
 		}
 	}
-	if b, err = appendUserInfo(b, &p.UserInfo, true); err != nil {
+	if b, err = appendUserInfo(b, ui, typ == PDUAssociateRQ); err != nil {
 		return nil, err
 	}
 	return finishHeader(b, start)
 }
 
+func (p *AssociateRQ) appendTo(b []byte) ([]byte, error) {
+	return appendAssoc(b, PDUAssociateRQ, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext,
+		itemPresContextRQ, len(p.PresentationContexts), func(b []byte, i int) ([]byte, error) {
+			pc := p.PresentationContexts[i]
+			b = append(b, pc.ID, 0, 0, 0)
+			b, err := appendItem(b, itemAbstractSyntax, pc.AbstractSyntax)
+			for _, ts := range pc.TransferSyntaxes {
+				if err != nil {
+					break
+				}
+				b, err = appendItem(b, itemTransferSyntax, ts)
+			}
+			return b, err
+		}, &p.UserInfo)
+}
+
 func (p *AssociateAC) appendTo(b []byte) ([]byte, error) {
-	b, start := appendHeader(b, PDUAssociateAC)
-	b, err := appendAssocHeader(b, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext)
-	if err != nil {
-		return nil, err
-	}
-	for _, pc := range p.PresentationContexts {
-		var s int
-		b, s = beginItem(b, itemPresContextAC)
-		b = append(b, pc.ID, 0, byte(pc.Result), 0)
-		// A transfer syntax sub-item is always present; its value is not
-		// significant when the context is rejected.
-		if b, err = appendItem(b, itemTransferSyntax, pc.TransferSyntax); err != nil {
-			return nil, err
-		}
-		if b, err = endItem(b, s); err != nil {
-			return nil, err
-		}
-	}
-	if b, err = appendUserInfo(b, &p.UserInfo, false); err != nil {
-		return nil, err
-	}
-	return finishHeader(b, start)
+	return appendAssoc(b, PDUAssociateAC, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext,
+		itemPresContextAC, len(p.PresentationContexts), func(b []byte, i int) ([]byte, error) {
+			pc := p.PresentationContexts[i]
+			b = append(b, pc.ID, 0, byte(pc.Result), 0)
+			// A transfer syntax sub-item is always present; its value is not
+			// significant when the context is rejected.
+			return appendItem(b, itemTransferSyntax, pc.TransferSyntax)
+		}, &p.UserInfo)
 }
 
 func appendUserInfo(b []byte, ui *UserInfo, rq bool) ([]byte, error) {

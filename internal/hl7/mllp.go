@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"lightbox/internal/netserve"
+	"lightbox/internal/opt"
 )
 
 // MLLP framing bytes: <VT> message <FS><CR>.
@@ -207,19 +208,7 @@ type srvConn struct {
 	active atomic.Bool
 }
 
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func dur(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
+func (s *Server) logger() *slog.Logger { return opt.Logger(s.Logger) }
 
 func (s *Server) init() {
 	s.mu.Lock()
@@ -304,20 +293,20 @@ func (s *Server) serveConn(c *srvConn) {
 	}()
 	log := s.logger().With("remote", c.nc.RemoteAddr().String())
 	log.Debug("mllp connection opened")
-	readTimeout := dur(s.ReadTimeout, 60*time.Second)
+	readTimeout := opt.Dur(s.ReadTimeout, 60*time.Second)
 	fr := NewFrameReader(c.nc, s.MaxMessageSize)
 	fr.OnFrameStart = func() {
 		c.active.Store(true)
 		_ = c.nc.SetReadDeadline(time.Now().Add(readTimeout))
 	}
-	wait := dur(s.FirstFrameTimeout, dur(s.IdleTimeout, 5*time.Minute))
+	wait := opt.Dur(s.FirstFrameTimeout, opt.Dur(s.IdleTimeout, 5*time.Minute))
 	for {
 		c.active.Store(false)
 		if s.closing.Load() {
 			return
 		}
 		_ = c.nc.SetReadDeadline(time.Now().Add(wait))
-		wait = dur(s.IdleTimeout, 5*time.Minute)
+		wait = opt.Dur(s.IdleTimeout, 5*time.Minute)
 		frame, err := fr.ReadFrame()
 		if n := fr.Skipped(); n > 0 {
 			log.Warn("mllp: discarded bytes outside frames", "bytes", n)
@@ -346,7 +335,7 @@ func (s *Server) serveConn(c *srvConn) {
 		default:
 			ack = s.handle(c, frame, log)
 		}
-		_ = c.nc.SetWriteDeadline(time.Now().Add(dur(s.WriteTimeout, 30*time.Second)))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(opt.Dur(s.WriteTimeout, 30*time.Second)))
 		if err := WriteFrame(c.nc, ack); err != nil {
 			log.Warn("mllp: writing acknowledgement failed", "err", err)
 			return
@@ -523,7 +512,7 @@ func (c *Client) logger() *slog.Logger {
 }
 
 func (c *Client) dialLocked(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, dur(c.DialTimeout, 10*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, opt.Dur(c.DialTimeout, 10*time.Second))
 	defer cancel()
 	var nc net.Conn
 	var err error
@@ -609,7 +598,7 @@ func (c *Client) Send(ctx context.Context, msg []byte) (*Message, error) {
 // failure looks like a stale connection (nothing received).
 func (c *Client) roundTrip(ctx context.Context, msg []byte) (ack []byte, retry bool, err error) {
 	nc := c.conn
-	deadline := time.Now().Add(dur(c.AckTimeout, 60*time.Second))
+	deadline := time.Now().Add(opt.Dur(c.AckTimeout, 60*time.Second))
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/opt"
 )
 
 // SMTP is how e-mail leaves: a relay reached with STARTTLS (required
@@ -60,7 +61,7 @@ func (d *Deliverer) Start() {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		t := time.NewTicker(dflt(d.Poll, 2*time.Second))
+		t := time.NewTicker(opt.Dur(d.Poll, 2*time.Second))
 		defer t.Stop()
 		for {
 			if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
@@ -83,19 +84,7 @@ func (d *Deliverer) Stop() {
 	}
 }
 
-func (d *Deliverer) log() *slog.Logger {
-	if d.Logger != nil {
-		return d.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func dflt(v, def time.Duration) time.Duration {
-	if v <= 0 {
-		return def
-	}
-	return v
-}
+func (d *Deliverer) log() *slog.Logger { return opt.Logger(d.Logger) }
 
 type pending struct {
 	pk                                          int64
@@ -154,7 +143,7 @@ func (d *Deliverer) record(ctx context.Context, p pending, sendErr error) error 
 	if attempts >= d.maxAttempts() {
 		status = "failed"
 	}
-	backoff := dflt(d.BaseBackoff, 10*time.Second) << min(attempts-1, 16)
+	backoff := opt.Dur(d.BaseBackoff, 10*time.Second) << min(attempts-1, 16)
 	backoff = min(backoff, 30*time.Minute)
 	msg := sendErr.Error()
 	if len(msg) > 500 {
