@@ -1,6 +1,7 @@
 package dimse
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -86,14 +87,8 @@ func Dial(ctx context.Context, addr, callingAE, calledAE string, contexts []Cont
 	}
 	rq := &AssociateRQ{ProtocolVersion: 1, CalledAE: calledAE, CallingAE: callingAE, ApplicationContext: ApplicationContextUID}
 	rq.UserInfo.MaxPDULength = a.ourMax
-	rq.UserInfo.ImplementationClassUID = opts.ImplementationClassUID
-	if rq.UserInfo.ImplementationClassUID == "" {
-		rq.UserInfo.ImplementationClassUID = DefaultImplementationClassUID
-	}
-	rq.UserInfo.ImplementationVersionName = opts.ImplementationVersionName
-	if rq.UserInfo.ImplementationVersionName == "" {
-		rq.UserInfo.ImplementationVersionName = DefaultImplementationVersionName
-	}
+	rq.UserInfo.ImplementationClassUID = cmp.Or(opts.ImplementationClassUID, DefaultImplementationClassUID)
+	rq.UserInfo.ImplementationVersionName = cmp.Or(opts.ImplementationVersionName, DefaultImplementationVersionName)
 	rq.UserInfo.UserIdentity = opts.UserIdentity
 	roleDone := map[string]bool{}
 	for i, c := range contexts {

@@ -20,13 +20,9 @@ type subOpSender interface {
 func (d *dispatcher) retrieve(ctx context.Context, a *Association, m *message) error {
 	c := m.cmd
 	final := NewResponse(c, StatusSuccess)
-	ident, err := readSmallDataSet(m)
-	if err != nil {
-		if a.Err() != nil {
-			return err
-		}
-		final.Status, final.ErrorComment = statusFromError(a, c.CommandField.String(), err)
-		return a.respond(m.pc, final, nil)
+	ident, done, err := readRequestData(a, m, final, c.CommandField.String())
+	if done {
+		return err
 	}
 	h, _ := d.mux.lookup(c.AffectedSOPClassUID).(RetrieveHandler)
 	if h == nil || c.AffectedSOPClassUID != m.pc.AbstractSyntax || d.server == nil {

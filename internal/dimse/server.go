@@ -1,6 +1,7 @@
 package dimse
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -395,14 +396,8 @@ func (s *Server) negotiate(a *Association, rq *AssociateRQ) (*AssociateAC, []*Pr
 		ApplicationContext: ApplicationContextUID,
 	}
 	ac.UserInfo.MaxPDULength = a.ourMax
-	ac.UserInfo.ImplementationClassUID = s.ImplementationClassUID
-	if ac.UserInfo.ImplementationClassUID == "" {
-		ac.UserInfo.ImplementationClassUID = DefaultImplementationClassUID
-	}
-	ac.UserInfo.ImplementationVersionName = s.ImplementationVersionName
-	if ac.UserInfo.ImplementationVersionName == "" {
-		ac.UserInfo.ImplementationVersionName = DefaultImplementationVersionName
-	}
+	ac.UserInfo.ImplementationClassUID = cmp.Or(s.ImplementationClassUID, DefaultImplementationClassUID)
+	ac.UserInfo.ImplementationVersionName = cmp.Or(s.ImplementationVersionName, DefaultImplementationVersionName)
 	if rq.UserInfo.AsyncOps != nil {
 		ac.UserInfo.AsyncOps = &AsyncOpsWindow{MaxInvoked: 1, MaxPerformed: 1}
 	}
@@ -667,6 +662,22 @@ func readSmallDataSet(m *message) ([]byte, error) {
 	return b, nil
 }
 
+// readRequestData reads the data set of request m. When that fails and the
+// association is still fine, it answers with rsp carrying the status the
+// error maps to (op names the operation in the log); done then tells the
+// caller to return err.
+func readRequestData(a *Association, m *message, rsp *Command, op string) (data []byte, done bool, err error) {
+	data, err = readSmallDataSet(m)
+	if err == nil {
+		return data, false, nil
+	}
+	if a.Err() != nil {
+		return nil, true, err
+	}
+	rsp.Status, rsp.ErrorComment = statusFromError(a, op, err)
+	return nil, true, a.respond(m.pc, rsp, nil)
+}
+
 // statusFromError maps a handler error to a DIMSE status and comment.
 func statusFromError(a *Association, op string, err error) (uint16, string) {
 	var se *StatusError
@@ -696,13 +707,9 @@ func (a *Association) registerCancel(ctx context.Context, id uint16) (context.Co
 func (d *dispatcher) find(ctx context.Context, a *Association, m *message) error {
 	c := m.cmd
 	final := NewResponse(c, StatusSuccess)
-	ident, err := readSmallDataSet(m)
-	if err != nil {
-		if a.Err() != nil {
-			return err
-		}
-		final.Status, final.ErrorComment = statusFromError(a, "C-FIND", err)
-		return a.respond(m.pc, final, nil)
+	ident, done, err := readRequestData(a, m, final, "C-FIND")
+	if done {
+		return err
 	}
 	h, _ := d.mux.lookup(c.AffectedSOPClassUID).(FindHandler)
 	if h == nil || c.AffectedSOPClassUID != m.pc.AbstractSyntax || ident == nil {
@@ -755,14 +762,10 @@ func (d *dispatcher) find(ctx context.Context, a *Association, m *message) error
 
 func (d *dispatcher) normalized(ctx context.Context, a *Association, m *message) error {
 	c := m.cmd
-	data, err := readSmallDataSet(m)
 	rsp := NewResponse(c, StatusSuccess)
-	if err != nil {
-		if a.Err() != nil {
-			return err
-		}
-		rsp.Status, rsp.ErrorComment = statusFromError(a, c.CommandField.String(), err)
-		return a.respond(m.pc, rsp, nil)
+	data, done, err := readRequestData(a, m, rsp, c.CommandField.String())
+	if done {
+		return err
 	}
 	sopClass := c.AffectedSOPClassUID
 	inst := c.AffectedSOPInstanceUID
