@@ -233,10 +233,7 @@ func (f *cannedFind) Find(ctx context.Context, req *FindRequest, send func([]byt
 func TestDCMTKFind(t *testing.T) {
 	needTool(t, "findscu")
 	f := &cannedFind{ids: cannedIdentifiers(3)}
-	mux := NewMux()
-	mux.Handle(StudyRootQRFind, f)
-	s := &Server{AETitle: "LIGHTBOX", Handler: mux}
-	h, p := hostPort(t, startServer(t, s))
+	h, p := startFind(t, f)
 	out, err := runTool(t, 20*time.Second, "findscu", "-v", "-S", "-aec", "LIGHTBOX", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName=Doe*", "-k", "StudyInstanceUID", h, p)
 	if err != nil {
 		t.Fatalf("findscu: %v\n%s", err, out)
@@ -257,10 +254,7 @@ func TestDCMTKFind(t *testing.T) {
 func TestDCMTKFindCancel(t *testing.T) {
 	needTool(t, "findscu")
 	f := &cannedFind{ids: cannedIdentifiers(50), delay: 20 * time.Millisecond}
-	mux := NewMux()
-	mux.Handle(StudyRootQRFind, f)
-	s := &Server{AETitle: "LIGHTBOX", Handler: mux}
-	h, p := hostPort(t, startServer(t, s))
+	h, p := startFind(t, f)
 	out, err := runTool(t, 30*time.Second, "findscu", "-v", "-S", "--cancel", "2", "-aec", "LIGHTBOX", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName", h, p)
 	if err != nil {
 		t.Fatalf("findscu: %v\n%s", err, out)
@@ -391,4 +385,11 @@ func TestDCMTKGet(t *testing.T) {
 		t.Fatalf("getscu: %v\n%s", err, out)
 	}
 	checkReceivedFiles(t, dir, arc)
+}
+
+// startFind serves f as the Study Root C-FIND SCP of AE LIGHTBOX.
+func startFind(t *testing.T, f *cannedFind) (host, port string) {
+	mux := NewMux()
+	mux.Handle(StudyRootQRFind, f)
+	return hostPort(t, startServer(t, &Server{AETitle: "LIGHTBOX", Handler: mux}))
 }
