@@ -17,6 +17,7 @@ import (
 
 	"lightbox/internal/dcm"
 	"lightbox/internal/netserve"
+	"lightbox/internal/opt"
 )
 
 // Default implementation identification sent in A-ASSOCIATE-AC/RQ.
@@ -59,7 +60,7 @@ type Server struct {
 	Logger                    *slog.Logger
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners netserve.Listeners
 	assocs    map[*Association]struct{}
 	active    atomic.Int32
 	pending   *netserve.Limit
@@ -73,18 +74,12 @@ type Server struct {
 // ErrServerClosed is returned by Serve after Shutdown or Close.
 var ErrServerClosed = errors.New("dimse: server closed")
 
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (s *Server) logger() *slog.Logger { return opt.Logger(s.Logger) }
 
 func (s *Server) init() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = map[net.Listener]struct{}{}
+	if s.assocs == nil {
 		s.assocs = map[*Association]struct{}{}
 		s.pending = &netserve.Limit{Total: s.MaxPending, PerPeer: s.MaxPeerPending}
 		s.limit = &netserve.Limit{Total: s.MaxAssociations, PerPeer: s.MaxPeerAssociations}
@@ -114,19 +109,11 @@ func (s *Server) ListenAndServe() error {
 // tls.NewListener for DICOM TLS (ListenAndServe does so from TLSConfig).
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
-	if s.shutdown.Load() {
+	if s.shutdown.Load() || !s.listeners.Add(l) {
 		_ = l.Close()
 		return ErrServerClosed
 	}
-	s.mu.Lock()
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-		_ = l.Close()
-	}()
+	defer s.listeners.Remove(l)
 	acc := netserve.Acceptor{Closing: s.shutdown.Load}
 	for {
 		c, err := acc.Accept(l)
@@ -149,10 +136,8 @@ func (s *Server) Close() error {
 	s.init()
 	s.shutdown.Store(true)
 	s.cancelCtx()
+	s.listeners.Close()
 	s.mu.Lock()
-	for l := range s.listeners {
-		_ = l.Close()
-	}
 	for a := range s.assocs {
 		_ = a.Close()
 	}
@@ -166,11 +151,7 @@ func (s *Server) Close() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
 	s.shutdown.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		_ = l.Close()
-	}
-	s.mu.Unlock()
+	s.listeners.Close()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {

@@ -195,7 +195,7 @@ type Server struct {
 	Logger   *slog.Logger // default: discard
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners netserve.Listeners
 	conns     map[*srvConn]struct{}
 	closing   atomic.Bool
 	ctx       context.Context
@@ -213,8 +213,7 @@ func (s *Server) logger() *slog.Logger { return opt.Logger(s.Logger) }
 func (s *Server) init() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = map[net.Listener]struct{}{}
+	if s.conns == nil {
 		s.conns = map[*srvConn]struct{}{}
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 	}
@@ -242,20 +241,11 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.TLSConfig != nil {
 		l = tls.NewListener(l, s.TLSConfig)
 	}
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
+	if s.closing.Load() || !s.listeners.Add(l) {
 		_ = l.Close()
 		return ErrServerClosed
 	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-		_ = l.Close()
-	}()
+	defer s.listeners.Remove(l)
 	log := s.logger()
 	log.Info("mllp listening", "addr", l.Addr().String(), "tls", s.TLSConfig != nil)
 	acc := netserve.Acceptor{Closing: s.closing.Load, OnRetry: func(err error, delay time.Duration) {
@@ -420,7 +410,7 @@ func (s *Server) callHandler(ctx context.Context, req *Request, log *slog.Logger
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
 	s.closing.Store(true)
-	s.closeListeners()
+	s.listeners.Close()
 	done := make(chan struct{})
 	go func() {
 		s.connWG.Wait()
@@ -448,18 +438,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.init()
 	s.closing.Store(true)
-	s.closeListeners()
+	s.listeners.Close()
 	s.cancel()
 	s.closeConns(false)
 	return nil
-}
-
-func (s *Server) closeListeners() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for l := range s.listeners {
-		_ = l.Close()
-	}
 }
 
 func (s *Server) closeConns(idleOnly bool) {
