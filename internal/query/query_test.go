@@ -210,17 +210,11 @@ func TestStudyAttributesAndPaging(t *testing.T) {
 		if ds.Str(dcm.TagStationName) != "MR1" {
 			t.Errorf("StationName = %q", ds.Str(dcm.TagStationName))
 		}
-		res, err = e.Find(ctx, Query{Level: Study, Scope: scopeA, Limit: 2, Offset: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res = mustFind(t, e, Query{Level: Study, Scope: scopeA, Limit: 2, Offset: 2})
 		if res.More || !slices.Equal(uids(res, dcm.TagStudyInstanceUID), []string{"1.1"}) {
 			t.Fatalf("page 2: more=%v %v", res.More, uids(res, dcm.TagStudyInstanceUID))
 		}
-		res, err = e.Find(ctx, Query{Level: Study, Scope: scopeA, Offset: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res = mustFind(t, e, Query{Level: Study, Scope: scopeA, Offset: 1})
 		if !slices.Equal(uids(res, dcm.TagStudyInstanceUID), []string{"1.2", "1.1"}) {
 			t.Fatalf("offset without limit: %v", uids(res, dcm.TagStudyInstanceUID))
 		}
@@ -249,10 +243,7 @@ func TestStudyAttributesAndPaging(t *testing.T) {
 func TestSeriesAndImage(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *Engine) {
 		ctx := context.Background()
-		res, err := e.Find(ctx, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagStudyInstanceUID: "1.1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustFind(t, e, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagStudyInstanceUID: "1.1"}})
 		if got := uids(res, dcm.TagSeriesInstanceUID); !slices.Equal(got, []string{"1.1.1", "1.1.2"}) {
 			t.Fatalf("series: %v", got)
 		}
@@ -275,10 +266,7 @@ func TestSeriesAndImage(t *testing.T) {
 			t.Fatalf("series includefield=all: %s", dcm.MarshalJSON(res.Datasets[0], dcm.JSONOptions{}))
 		}
 
-		res, err = e.Find(ctx, Query{Level: Image, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "1.1.1"}, IncludeAll: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res = mustFind(t, e, Query{Level: Image, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "1.1.1"}, IncludeAll: true})
 		if got := uids(res, dcm.TagSOPInstanceUID); !slices.Equal(got, []string{"1.1.1.1", "1.1.1.2"}) {
 			t.Fatalf("instances: %v", got)
 		}
@@ -300,10 +288,7 @@ func TestSeriesAndImage(t *testing.T) {
 func TestPatientLevel(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *Engine) {
 		ctx := context.Background()
-		res, err := e.Find(ctx, Query{Level: Patient, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagPatientID: "P1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustFind(t, e, Query{Level: Patient, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagPatientID: "P1"}})
 		if len(res.Datasets) != 1 || res.Datasets[0].Str(dcm.TagIssuerOfPatientID) != "A-MRN" ||
 			res.Datasets[0].Str(tagNumberOfPatientRelatedStudies) != "2" {
 			t.Fatalf("patient A: %d", len(res.Datasets))
@@ -425,4 +410,14 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 			t.Errorf("%s accepted", bad)
 		}
 	}
+}
+
+// mustFind runs q, failing the test on error.
+func mustFind(t *testing.T, e *Engine, q Query) *Result {
+	t.Helper()
+	res, err := e.Find(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
