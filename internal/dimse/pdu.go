@@ -395,6 +395,21 @@ func (r *itemReader) next() (typ byte, data []byte, ok bool, err error) {
 	return typ, data, true, nil
 }
 
+// eachItem calls fn for every item in b in turn (ctx names them in
+// errors), stopping at the first error.
+func eachItem(b []byte, ctx string, fn func(typ byte, data []byte) error) error {
+	r := itemReader{b: b, ctx: ctx}
+	for {
+		typ, data, ok, err := r.next()
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(typ, data); err != nil {
+			return err
+		}
+	}
+}
+
 func trimAE(b []byte) string { return strings.Trim(string(b), " \x00") }
 
 func trimUID(b []byte) (string, error) {
@@ -439,36 +454,24 @@ func decodeAssoc(body []byte, name string, pcItem byte, rq bool, pc func(data []
 	if f.ver, f.called, f.calling, items, err = decodeAssocHeader(body); err != nil {
 		return f, err
 	}
-	ir := itemReader{b: items, ctx: name}
-	for {
-		typ, data, ok, err := ir.next()
-		if err != nil {
-			return f, err
-		}
-		if !ok {
-			return f, nil
-		}
+	err = eachItem(items, name, func(typ byte, data []byte) (err error) {
 		switch typ {
 		case itemAppContext:
-			if f.appCtx, err = trimUID(data); err != nil {
-				return f, err
-			}
+			f.appCtx, err = trimUID(data)
 		case pcItem:
-			if err := pc(data); err != nil {
-				return f, err
-			}
+			err = pc(data)
 		case itemUserInfo:
 			if f.seenUI {
-				return f, protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
+				return protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
 			}
 			f.seenUI = true
-			if f.ui, err = decodeUserInfo(data, rq); err != nil {
-				return f, err
-			}
+			f.ui, err = decodeUserInfo(data, rq)
 		default:
-			return f, protoErr(AbortReasonUnrecognizedParameter, "%s: unknown item type 0x%02x", name, typ)
+			return protoErr(AbortReasonUnrecognizedParameter, "%s: unknown item type 0x%02x", name, typ)
 		}
-	}
+		return err
+	})
+	return f, err
 }
 
 func decodeAssociateRQ(body []byte) (*AssociateRQ, error) {
@@ -503,34 +506,27 @@ func decodePCRQ(data []byte) (PresentationContextRQ, error) {
 	if pc.ID%2 == 0 {
 		return pc, protoErr(AbortReasonInvalidParameter, "presentation context ID %d is not odd", pc.ID)
 	}
-	ir := itemReader{b: data[4:], ctx: "presentation context"}
 	haveAS := false
-	for {
-		typ, d, ok, err := ir.next()
-		if err != nil {
-			return pc, err
-		}
-		if !ok {
-			break
-		}
+	err := eachItem(data[4:], "presentation context", func(typ byte, d []byte) (err error) {
 		switch typ {
 		case itemAbstractSyntax:
 			if haveAS {
-				return pc, protoErr(AbortReasonUnexpectedParameter, "presentation context %d: two abstract syntaxes", pc.ID)
+				return protoErr(AbortReasonUnexpectedParameter, "presentation context %d: two abstract syntaxes", pc.ID)
 			}
 			haveAS = true
-			if pc.AbstractSyntax, err = trimUID(d); err != nil {
-				return pc, err
-			}
+			pc.AbstractSyntax, err = trimUID(d)
 		case itemTransferSyntax:
-			ts, err := trimUID(d)
-			if err != nil {
-				return pc, err
+			var ts string
+			if ts, err = trimUID(d); err == nil {
+				pc.TransferSyntaxes = append(pc.TransferSyntaxes, ts)
 			}
-			pc.TransferSyntaxes = append(pc.TransferSyntaxes, ts)
 		default:
-			return pc, protoErr(AbortReasonUnrecognizedParameter, "presentation context %d: unknown sub-item 0x%02x", pc.ID, typ)
+			return protoErr(AbortReasonUnrecognizedParameter, "presentation context %d: unknown sub-item 0x%02x", pc.ID, typ)
 		}
+		return err
+	})
+	if err != nil {
+		return pc, err
 	}
 	if !haveAS || len(pc.TransferSyntaxes) == 0 {
 		return pc, protoErr(AbortReasonInvalidParameter, "presentation context %d: missing abstract or transfer syntax", pc.ID)
@@ -561,21 +557,15 @@ func decodePCAC(data []byte) (PresentationContextAC, error) {
 	if pc.Result > PCTransferSyntaxesNotSupported {
 		return pc, protoErr(AbortReasonInvalidParameter, "presentation context %d: result %d invalid", pc.ID, pc.Result)
 	}
-	sr := itemReader{b: data[4:], ctx: "presentation context AC"}
-	for {
-		st, d, ok, err := sr.next()
-		if err != nil {
-			return pc, err
-		}
-		if !ok {
-			break
-		}
+	err := eachItem(data[4:], "presentation context AC", func(st byte, d []byte) (err error) {
 		if st != itemTransferSyntax {
-			return pc, protoErr(AbortReasonUnrecognizedParameter, "presentation context AC: unknown sub-item 0x%02x", st)
+			return protoErr(AbortReasonUnrecognizedParameter, "presentation context AC: unknown sub-item 0x%02x", st)
 		}
-		if pc.TransferSyntax, err = trimUID(d); err != nil {
-			return pc, err
-		}
+		pc.TransferSyntax, err = trimUID(d)
+		return err
+	})
+	if err != nil {
+		return pc, err
 	}
 	if pc.Result == PCAcceptance && pc.TransferSyntax == "" {
 		return pc, protoErr(AbortReasonInvalidParameter, "accepted presentation context %d without transfer syntax", pc.ID)
@@ -585,87 +575,80 @@ func decodePCAC(data []byte) (PresentationContextAC, error) {
 
 func decodeUserInfo(data []byte, rq bool) (UserInfo, error) {
 	var ui UserInfo
-	ir := itemReader{b: data, ctx: "user information"}
-	for {
-		typ, d, ok, err := ir.next()
-		if err != nil {
-			return ui, err
-		}
-		if !ok {
-			break
-		}
+	err := eachItem(data, "user information", func(typ byte, d []byte) (err error) {
 		switch typ {
 		case subMaxLength:
 			if len(d) != 4 {
-				return ui, protoErr(AbortReasonInvalidParameter, "maximum length sub-item length %d", len(d))
+				return protoErr(AbortReasonInvalidParameter, "maximum length sub-item length %d", len(d))
 			}
 			ui.MaxPDULength = binary.BigEndian.Uint32(d)
 		case subImplClassUID:
 			if ui.ImplementationClassUID, err = trimUID(d); err != nil {
-				return ui, err
+				return err
 			}
 		case subImplVersionName:
 			if len(d) > 16 {
-				return ui, protoErr(AbortReasonInvalidParameter, "implementation version name too long")
+				return protoErr(AbortReasonInvalidParameter, "implementation version name too long")
 			}
 			ui.ImplementationVersionName = trimAE(d)
 		case subAsyncOps:
 			if len(d) != 4 {
-				return ui, protoErr(AbortReasonInvalidParameter, "asynchronous operations window length %d", len(d))
+				return protoErr(AbortReasonInvalidParameter, "asynchronous operations window length %d", len(d))
 			}
 			ui.AsyncOps = &AsyncOpsWindow{MaxInvoked: binary.BigEndian.Uint16(d), MaxPerformed: binary.BigEndian.Uint16(d[2:])}
 		case subRoleSelection:
 			if len(d) < 4 {
-				return ui, protoErr(AbortReasonInvalidParameter, "role selection too short")
+				return protoErr(AbortReasonInvalidParameter, "role selection too short")
 			}
 			n := int(binary.BigEndian.Uint16(d))
 			if n+4 != len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "role selection UID length %d does not match item", n)
+				return protoErr(AbortReasonInvalidParameter, "role selection UID length %d does not match item", n)
 			}
 			uid, err := trimUID(d[2 : 2+n])
 			if err != nil {
-				return ui, err
+				return err
 			}
 			ui.RoleSelections = append(ui.RoleSelections, RoleSelection{SOPClassUID: uid, SCURole: d[2+n] == 1, SCPRole: d[3+n] == 1})
 		case subUserIdentityRQ:
 			if !rq {
-				return ui, protoErr(AbortReasonUnexpectedParameter, "user identity request in A-ASSOCIATE-AC")
+				return protoErr(AbortReasonUnexpectedParameter, "user identity request in A-ASSOCIATE-AC")
 			}
 			if len(d) < 6 {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity too short")
+				return protoErr(AbortReasonInvalidParameter, "user identity too short")
 			}
 			id := &UserIdentity{Type: UserIdentityType(d[0]), PositiveResponseRequested: d[1] == 1}
 			n := int(binary.BigEndian.Uint16(d[2:]))
 			if 4+n+2 > len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity primary field length %d exceeds item", n)
+				return protoErr(AbortReasonInvalidParameter, "user identity primary field length %d exceeds item", n)
 			}
 			id.Username = string(d[4 : 4+n])
 			m := int(binary.BigEndian.Uint16(d[4+n:]))
 			if 6+n+m != len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity secondary field length %d does not match item", m)
+				return protoErr(AbortReasonInvalidParameter, "user identity secondary field length %d does not match item", m)
 			}
 			id.Passcode = string(d[6+n:])
 			if id.Type < IdentityUsername || id.Type > IdentityJWT {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity type %d unknown", id.Type)
+				return protoErr(AbortReasonInvalidParameter, "user identity type %d unknown", id.Type)
 			}
 			ui.UserIdentity = id
 		case subUserIdentityAC:
 			if rq {
-				return ui, protoErr(AbortReasonUnexpectedParameter, "user identity response in A-ASSOCIATE-RQ")
+				return protoErr(AbortReasonUnexpectedParameter, "user identity response in A-ASSOCIATE-RQ")
 			}
 			if len(d) < 2 {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity response too short")
+				return protoErr(AbortReasonInvalidParameter, "user identity response too short")
 			}
 			n := int(binary.BigEndian.Uint16(d))
 			if n+2 != len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity response length %d does not match item", n)
+				return protoErr(AbortReasonInvalidParameter, "user identity response length %d does not match item", n)
 			}
 			ui.UserIdentityResponse = append([]byte{}, d[2:]...)
 		default:
 			ui.Other = append(ui.Other, RawItem{Type: typ, Data: append([]byte(nil), d...)})
 		}
-	}
-	return ui, nil
+		return nil
+	})
+	return ui, err
 }
 
 // ---------------------------------------------------------------------------
