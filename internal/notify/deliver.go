@@ -19,9 +19,9 @@ import (
 	"net/smtp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/opt"
 )
@@ -50,37 +50,27 @@ type Deliverer struct {
 	MaxAttempts int           // then failed; default 10
 	Logger      *slog.Logger
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	run bgloop.Loop
 }
 
-// Start runs the delivery loop until Stop.
-func (d *Deliverer) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		t := time.NewTicker(opt.Dur(d.Poll, 2*time.Second))
-		defer t.Stop()
-		for {
-			if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
-				d.log().Warn("notify delivery", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-}
+// Start runs the delivery loop until Stop (once: a running loop is kept).
+func (d *Deliverer) Start() { d.run.Start(context.Background(), d.loop) }
 
 // Stop ends the loop.
-func (d *Deliverer) Stop() {
-	if d.cancel != nil {
-		d.cancel()
-		d.wg.Wait()
+func (d *Deliverer) Stop() { d.run.Stop() }
+
+func (d *Deliverer) loop(ctx context.Context) {
+	t := time.NewTicker(opt.Dur(d.Poll, 2*time.Second))
+	defer t.Stop()
+	for {
+		if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			d.log().Warn("notify delivery", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
