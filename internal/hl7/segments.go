@@ -141,47 +141,64 @@ func many[T any](e enc, f int, xs []T, conv func(T, Delimiters) Repetition) {
 	e.s.SetField(f, fld)
 }
 
-// field binds one field of a segment struct to its position (HL7 v2
-// chapter 2, field sequence numbers), for reading and writing alike: a
-// segment lists its fields once and Decode and Encode walk that list.
-type field struct {
-	dec func(x *dec)
-	enc func(e enc)
+// fieldCodec reads (x set) or writes (e set) the fields of one segment: a
+// segment lists its fields once, by position (HL7 v2 chapter 2 sequence
+// numbers), in a fields method that serves Decode and Encode alike.
+type fieldCodec struct {
+	x *dec
+	e *enc
 }
 
-func fStr(f int, p *string) field {
-	return field{func(x *dec) { *p = x.str(f) }, func(e enc) { e.str(f, *p) }}
-}
-
-func fStrs(f int, p *[]string) field {
-	return field{func(x *dec) { *p = strs(x, f) }, func(e enc) { e.strs(f, *p) }}
-}
-
-func fTime(f int, p *Time) field {
-	return field{func(x *dec) { *p = x.time(f) }, func(e enc) { e.str(f, p.String()) }}
-}
-
-func fOne[T any](f int, p *T, from func(rv) T, to func(T, Delimiters) Repetition) field {
-	return field{func(x *dec) { *p = from(x.rep(f)) }, func(e enc) { e.one(f, to(*p, e.s.d)) }}
-}
-
-func fList[T any](f int, p *[]T, from func(rv) T, to func(T, Delimiters) Repetition) field {
-	return field{func(x *dec) { *p = list(x, f, from) }, func(e enc) { many(e, f, *p, to) }}
-}
-
-func decodeFields(s *Segment, fs []field) error {
-	x := &dec{s: s}
-	for _, f := range fs {
-		f.dec(x)
+func fStr(c fieldCodec, f int, p *string) {
+	if c.x != nil {
+		*p = c.x.str(f)
+	} else {
+		c.e.str(f, *p)
 	}
+}
+
+func fStrs(c fieldCodec, f int, p *[]string) {
+	if c.x != nil {
+		*p = strs(c.x, f)
+	} else {
+		c.e.strs(f, *p)
+	}
+}
+
+func fTime(c fieldCodec, f int, p *Time) {
+	if c.x != nil {
+		*p = c.x.time(f)
+	} else {
+		c.e.str(f, p.String())
+	}
+}
+
+func fOne[T any](c fieldCodec, f int, p *T, from func(rv) T, to func(T, Delimiters) Repetition) {
+	if c.x != nil {
+		*p = from(c.x.rep(f))
+	} else {
+		c.e.one(f, to(*p, c.e.s.d))
+	}
+}
+
+func fList[T any](c fieldCodec, f int, p *[]T, from func(rv) T, to func(T, Delimiters) Repetition) {
+	if c.x != nil {
+		*p = list(c.x, f, from)
+	} else {
+		many(*c.e, f, *p, to)
+	}
+}
+
+// decodeFields reads s through fields.
+func decodeFields(s *Segment, fields func(fieldCodec)) error {
+	x := &dec{s: s}
+	fields(fieldCodec{x: x})
 	return x.result()
 }
 
-func encodeFields(s *Segment, fs []field) {
-	e := enc{s}
-	for _, f := range fs {
-		f.enc(e)
-	}
+// encodeFields writes s through fields.
+func encodeFields(s *Segment, fields func(fieldCodec)) {
+	fields(fieldCodec{e: &enc{s}})
 }
 
 // ---------------------------------------------------------------- MSH
@@ -301,23 +318,21 @@ type EVN struct {
 func (EVN) SegmentID() string { return "EVN" }
 
 // fields lists the fields of EVN this package reads and writes.
-func (v *EVN) fields() []field {
-	return []field{
-		fStr(1, &v.EventTypeCode),
-		fTime(2, &v.RecordedDateTime),
-		fTime(3, &v.PlannedDateTime),
-		fStr(4, &v.EventReasonCode),
-		fList(5, &v.Operators, xcnFrom, XCN.rep),
-		fTime(6, &v.EventOccurred),
-		fOne(7, &v.EventFacility, hdFrom, HD.rep),
-	}
+func (v *EVN) fields(c fieldCodec) {
+	fStr(c, 1, &v.EventTypeCode)
+	fTime(c, 2, &v.RecordedDateTime)
+	fTime(c, 3, &v.PlannedDateTime)
+	fStr(c, 4, &v.EventReasonCode)
+	fList(c, 5, &v.Operators, xcnFrom, XCN.rep)
+	fTime(c, 6, &v.EventOccurred)
+	fOne(c, 7, &v.EventFacility, hdFrom, HD.rep)
 }
 
 // Decode implements Decoder.
-func (v *EVN) Decode(s *Segment) error { return decodeFields(s, v.fields()) }
+func (v *EVN) Decode(s *Segment) error { return decodeFields(s, v.fields) }
 
 // Encode implements Encoder.
-func (v EVN) Encode(s *Segment) { encodeFields(s, v.fields()) }
+func (v EVN) Encode(s *Segment) { encodeFields(s, v.fields) }
 
 // ---------------------------------------------------------------- PID
 
@@ -348,35 +363,33 @@ type PID struct {
 func (PID) SegmentID() string { return "PID" }
 
 // fields lists the fields of PID this package reads and writes.
-func (p *PID) fields() []field {
-	return []field{
-		fStr(1, &p.SetID),
-		fOne(2, &p.PatientID, cxFrom, CX.rep),
-		fList(3, &p.Identifiers, cxFrom, CX.rep),
-		fList(4, &p.AlternateIDs, cxFrom, CX.rep),
-		fList(5, &p.Names, xpnFrom, XPN.rep),
-		fList(6, &p.MothersMaidenName, xpnFrom, XPN.rep),
-		fTime(7, &p.DateOfBirth),
-		fStr(8, &p.Sex),
-		fList(10, &p.Race, ceFrom, CE.rep),
-		fList(11, &p.Addresses, xadFrom, XAD.rep),
-		fStr(12, &p.CountyCode),
-		fList(13, &p.HomePhones, xtnFrom, XTN.rep),
-		fList(14, &p.BusinessPhones, xtnFrom, XTN.rep),
-		fOne(15, &p.PrimaryLanguage, ceFrom, CE.rep),
-		fOne(16, &p.MaritalStatus, ceFrom, CE.rep),
-		fOne(18, &p.AccountNumber, cxFrom, CX.rep),
-		fStr(19, &p.SSN),
-		fTime(29, &p.DeathDateTime),
-		fStr(30, &p.DeathIndicator),
-	}
+func (p *PID) fields(c fieldCodec) {
+	fStr(c, 1, &p.SetID)
+	fOne(c, 2, &p.PatientID, cxFrom, CX.rep)
+	fList(c, 3, &p.Identifiers, cxFrom, CX.rep)
+	fList(c, 4, &p.AlternateIDs, cxFrom, CX.rep)
+	fList(c, 5, &p.Names, xpnFrom, XPN.rep)
+	fList(c, 6, &p.MothersMaidenName, xpnFrom, XPN.rep)
+	fTime(c, 7, &p.DateOfBirth)
+	fStr(c, 8, &p.Sex)
+	fList(c, 10, &p.Race, ceFrom, CE.rep)
+	fList(c, 11, &p.Addresses, xadFrom, XAD.rep)
+	fStr(c, 12, &p.CountyCode)
+	fList(c, 13, &p.HomePhones, xtnFrom, XTN.rep)
+	fList(c, 14, &p.BusinessPhones, xtnFrom, XTN.rep)
+	fOne(c, 15, &p.PrimaryLanguage, ceFrom, CE.rep)
+	fOne(c, 16, &p.MaritalStatus, ceFrom, CE.rep)
+	fOne(c, 18, &p.AccountNumber, cxFrom, CX.rep)
+	fStr(c, 19, &p.SSN)
+	fTime(c, 29, &p.DeathDateTime)
+	fStr(c, 30, &p.DeathIndicator)
 }
 
 // Decode implements Decoder.
-func (p *PID) Decode(s *Segment) error { return decodeFields(s, p.fields()) }
+func (p *PID) Decode(s *Segment) error { return decodeFields(s, p.fields) }
 
 // Encode implements Encoder.
-func (p PID) Encode(s *Segment) { encodeFields(s, p.fields()) }
+func (p PID) Encode(s *Segment) { encodeFields(s, p.fields) }
 
 // Name returns the first patient name (PID-5(1)).
 func (p PID) Name() XPN {
@@ -422,30 +435,28 @@ type PV1 struct {
 func (PV1) SegmentID() string { return "PV1" }
 
 // fields lists the fields of PV1 this package reads and writes.
-func (v *PV1) fields() []field {
-	return []field{
-		fStr(1, &v.SetID),
-		fStr(2, &v.PatientClass),
-		fOne(3, &v.AssignedLocation, plFrom, PL.rep),
-		fStr(4, &v.AdmissionType),
-		fList(7, &v.AttendingDoctors, xcnFrom, XCN.rep),
-		fList(8, &v.ReferringDoctors, xcnFrom, XCN.rep),
-		fList(9, &v.ConsultingDoctors, xcnFrom, XCN.rep),
-		fStr(10, &v.HospitalService),
-		fList(17, &v.AdmittingDoctors, xcnFrom, XCN.rep),
-		fStr(18, &v.PatientType),
-		fOne(19, &v.VisitNumber, cxFrom, CX.rep),
-		fStr(20, &v.FinancialClass),
-		fTime(44, &v.AdmitDateTime),
-		fTime(45, &v.DischargeDateTime),
-	}
+func (v *PV1) fields(c fieldCodec) {
+	fStr(c, 1, &v.SetID)
+	fStr(c, 2, &v.PatientClass)
+	fOne(c, 3, &v.AssignedLocation, plFrom, PL.rep)
+	fStr(c, 4, &v.AdmissionType)
+	fList(c, 7, &v.AttendingDoctors, xcnFrom, XCN.rep)
+	fList(c, 8, &v.ReferringDoctors, xcnFrom, XCN.rep)
+	fList(c, 9, &v.ConsultingDoctors, xcnFrom, XCN.rep)
+	fStr(c, 10, &v.HospitalService)
+	fList(c, 17, &v.AdmittingDoctors, xcnFrom, XCN.rep)
+	fStr(c, 18, &v.PatientType)
+	fOne(c, 19, &v.VisitNumber, cxFrom, CX.rep)
+	fStr(c, 20, &v.FinancialClass)
+	fTime(c, 44, &v.AdmitDateTime)
+	fTime(c, 45, &v.DischargeDateTime)
 }
 
 // Decode implements Decoder.
-func (v *PV1) Decode(s *Segment) error { return decodeFields(s, v.fields()) }
+func (v *PV1) Decode(s *Segment) error { return decodeFields(s, v.fields) }
 
 // Encode implements Encoder.
-func (v PV1) Encode(s *Segment) { encodeFields(s, v.fields()) }
+func (v PV1) Encode(s *Segment) { encodeFields(s, v.fields) }
 
 // ---------------------------------------------------------------- ORC
 
@@ -722,25 +733,23 @@ type TQ1 struct {
 func (TQ1) SegmentID() string { return "TQ1" }
 
 // fields lists the fields of TQ1 this package reads and writes.
-func (t *TQ1) fields() []field {
-	return []field{
-		fStr(1, &t.SetID),
-		fStr(2, &t.Quantity),
-		fTime(7, &t.StartDateTime),
-		fTime(8, &t.EndDateTime),
-		fList(9, &t.Priorities, ceFrom, CE.rep),
-		fStr(10, &t.ConditionText),
-		fStr(11, &t.TextInstruction),
-		fStr(12, &t.Conjunction),
-		fStr(14, &t.TotalOccurrences),
-	}
+func (t *TQ1) fields(c fieldCodec) {
+	fStr(c, 1, &t.SetID)
+	fStr(c, 2, &t.Quantity)
+	fTime(c, 7, &t.StartDateTime)
+	fTime(c, 8, &t.EndDateTime)
+	fList(c, 9, &t.Priorities, ceFrom, CE.rep)
+	fStr(c, 10, &t.ConditionText)
+	fStr(c, 11, &t.TextInstruction)
+	fStr(c, 12, &t.Conjunction)
+	fStr(c, 14, &t.TotalOccurrences)
 }
 
 // Decode implements Decoder.
-func (t *TQ1) Decode(s *Segment) error { return decodeFields(s, t.fields()) }
+func (t *TQ1) Decode(s *Segment) error { return decodeFields(s, t.fields) }
 
 // Encode implements Encoder.
-func (t TQ1) Encode(s *Segment) { encodeFields(s, t.fields()) }
+func (t TQ1) Encode(s *Segment) { encodeFields(s, t.fields) }
 
 // Priority returns TQ1-9-1 of the first repetition.
 func (t TQ1) Priority() string {
@@ -769,25 +778,23 @@ type IPC struct {
 func (IPC) SegmentID() string { return "IPC" }
 
 // fields lists the fields of IPC this package reads and writes.
-func (p *IPC) fields() []field {
-	return []field{
-		fOne(1, &p.AccessionID, eiFrom, EI.rep),
-		fOne(2, &p.RequestedProcedureID, eiFrom, EI.rep),
-		fOne(3, &p.StudyInstanceUID, eiFrom, EI.rep),
-		fOne(4, &p.ScheduledProcedureStepID, eiFrom, EI.rep),
-		fOne(5, &p.Modality, ceFrom, CE.rep),
-		fList(6, &p.ProtocolCodes, ceFrom, CE.rep),
-		fOne(7, &p.ScheduledStationName, eiFrom, EI.rep),
-		fList(8, &p.ScheduledStepLocations, ceFrom, CE.rep),
-		fStr(9, &p.ScheduledStationAETitle),
-	}
+func (p *IPC) fields(c fieldCodec) {
+	fOne(c, 1, &p.AccessionID, eiFrom, EI.rep)
+	fOne(c, 2, &p.RequestedProcedureID, eiFrom, EI.rep)
+	fOne(c, 3, &p.StudyInstanceUID, eiFrom, EI.rep)
+	fOne(c, 4, &p.ScheduledProcedureStepID, eiFrom, EI.rep)
+	fOne(c, 5, &p.Modality, ceFrom, CE.rep)
+	fList(c, 6, &p.ProtocolCodes, ceFrom, CE.rep)
+	fOne(c, 7, &p.ScheduledStationName, eiFrom, EI.rep)
+	fList(c, 8, &p.ScheduledStepLocations, ceFrom, CE.rep)
+	fStr(c, 9, &p.ScheduledStationAETitle)
 }
 
 // Decode implements Decoder.
-func (p *IPC) Decode(s *Segment) error { return decodeFields(s, p.fields()) }
+func (p *IPC) Decode(s *Segment) error { return decodeFields(s, p.fields) }
 
 // Encode implements Encoder.
-func (p IPC) Encode(s *Segment) { encodeFields(s, p.fields()) }
+func (p IPC) Encode(s *Segment) { encodeFields(s, p.fields) }
 
 // ---------------------------------------------------------------- OBX
 
@@ -903,20 +910,18 @@ type NTE struct {
 func (NTE) SegmentID() string { return "NTE" }
 
 // fields lists the fields of NTE this package reads and writes.
-func (n *NTE) fields() []field {
-	return []field{
-		fStr(1, &n.SetID),
-		fStr(2, &n.Source),
-		fStrs(3, &n.Comments),
-		fOne(4, &n.CommentType, ceFrom, CE.rep),
-	}
+func (n *NTE) fields(c fieldCodec) {
+	fStr(c, 1, &n.SetID)
+	fStr(c, 2, &n.Source)
+	fStrs(c, 3, &n.Comments)
+	fOne(c, 4, &n.CommentType, ceFrom, CE.rep)
 }
 
 // Decode implements Decoder.
-func (n *NTE) Decode(s *Segment) error { return decodeFields(s, n.fields()) }
+func (n *NTE) Decode(s *Segment) error { return decodeFields(s, n.fields) }
 
 // Encode implements Encoder.
-func (n NTE) Encode(s *Segment) { encodeFields(s, n.fields()) }
+func (n NTE) Encode(s *Segment) { encodeFields(s, n.fields) }
 
 // ---------------------------------------------------------------- IN1
 
@@ -944,32 +949,30 @@ type IN1 struct {
 func (IN1) SegmentID() string { return "IN1" }
 
 // fields lists the fields of IN1 this package reads and writes.
-func (n *IN1) fields() []field {
-	return []field{
-		fStr(1, &n.SetID),
-		fOne(2, &n.PlanID, ceFrom, CE.rep),
-		fList(3, &n.CompanyIDs, cxFrom, CX.rep),
-		fList(4, &n.CompanyNames, xonFrom, XON.rep),
-		fList(5, &n.CompanyAddresses, xadFrom, XAD.rep),
-		fList(7, &n.CompanyPhones, xtnFrom, XTN.rep),
-		fStr(8, &n.GroupNumber),
-		fStr(9, &n.GroupName),
-		fTime(12, &n.PlanEffectiveDate),
-		fTime(13, &n.PlanExpirationDate),
-		fStr(15, &n.PlanType),
-		fList(16, &n.InsuredNames, xpnFrom, XPN.rep),
-		fOne(17, &n.InsuredRelationship, ceFrom, CE.rep),
-		fTime(18, &n.InsuredDateOfBirth),
-		fStr(36, &n.PolicyNumber),
-		fStr(47, &n.CoverageType),
-	}
+func (n *IN1) fields(c fieldCodec) {
+	fStr(c, 1, &n.SetID)
+	fOne(c, 2, &n.PlanID, ceFrom, CE.rep)
+	fList(c, 3, &n.CompanyIDs, cxFrom, CX.rep)
+	fList(c, 4, &n.CompanyNames, xonFrom, XON.rep)
+	fList(c, 5, &n.CompanyAddresses, xadFrom, XAD.rep)
+	fList(c, 7, &n.CompanyPhones, xtnFrom, XTN.rep)
+	fStr(c, 8, &n.GroupNumber)
+	fStr(c, 9, &n.GroupName)
+	fTime(c, 12, &n.PlanEffectiveDate)
+	fTime(c, 13, &n.PlanExpirationDate)
+	fStr(c, 15, &n.PlanType)
+	fList(c, 16, &n.InsuredNames, xpnFrom, XPN.rep)
+	fOne(c, 17, &n.InsuredRelationship, ceFrom, CE.rep)
+	fTime(c, 18, &n.InsuredDateOfBirth)
+	fStr(c, 36, &n.PolicyNumber)
+	fStr(c, 47, &n.CoverageType)
 }
 
 // Decode implements Decoder.
-func (n *IN1) Decode(s *Segment) error { return decodeFields(s, n.fields()) }
+func (n *IN1) Decode(s *Segment) error { return decodeFields(s, n.fields) }
 
 // Encode implements Encoder.
-func (n IN1) Encode(s *Segment) { encodeFields(s, n.fields()) }
+func (n IN1) Encode(s *Segment) { encodeFields(s, n.fields) }
 
 // IsMedicare is a heuristic: plan type (IN1-15) or plan ID (IN1-2-1) is one
 // of MCR, MA, MB (X12 Medicare Part A/B), MEDICARE, or a company name / plan text mentions
