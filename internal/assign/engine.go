@@ -347,6 +347,12 @@ func (e *Engine) studyReady(s *model.Study, out *decisions) error {
 		}
 		e.facilities[f.ID] = f
 	}
+	e.place(e.admit(s, f), out)
+	return nil
+}
+
+// admit files s, whose facility is f, as a new waiting study.
+func (e *Engine) admit(s *model.Study, f *model.Facility) *studyState {
 	s.Facility = f
 	if s.ArrivalTime.IsZero() {
 		s.ArrivalTime = e.now
@@ -356,8 +362,7 @@ func (e *Engine) studyReady(s *model.Study, out *decisions) error {
 	st.refreshKey()
 	e.studies[s.ID] = st
 	e.insertWaiting(st)
-	e.place(st, out)
-	return nil
+	return st
 }
 
 func firstStage(s *model.Study) model.ReadKind {

@@ -106,15 +106,7 @@ func (e *Engine) studyReadyNoPlace(s *model.Study) error {
 	if f == nil {
 		return fmt.Errorf("%w %s", ErrUnknownFacility, s.FacilityID)
 	}
-	s.Facility = f
-	if s.ArrivalTime.IsZero() {
-		s.ArrivalTime = e.now
-	}
-	e.seq++
-	st := &studyState{s: s, seq: e.seq, stage: firstStage(s)}
-	st.refreshKey()
-	e.studies[s.ID] = st
-	e.insertWaiting(st)
+	e.admit(s, f)
 	return nil
 }
 

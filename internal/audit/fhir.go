@@ -20,19 +20,6 @@ const (
 	FHIRLightboxSystem   = "urn:lightbox"
 )
 
-// The FHIR data types are shared with the FHIR edge (package r4).
-type (
-	Coding          = r4.Coding
-	CodeableConcept = r4.CodeableConcept
-	Identifier      = r4.Identifier
-	Reference       = r4.Reference
-	Period          = r4.Period
-	Bundle          = r4.Bundle
-	BundleLink      = r4.BundleLink
-	BundleEntry     = r4.BundleEntry
-	EntrySearch     = r4.EntrySearch
-)
-
 // AuditEventNetwork is AuditEvent.agent.network.
 type AuditEventNetwork struct {
 	Address string `json:"address"`
@@ -41,35 +28,35 @@ type AuditEventNetwork struct {
 
 // AuditEventAgent is AuditEvent.agent.
 type AuditEventAgent struct {
-	Type      *CodeableConcept   `json:"type,omitempty"`
-	Role      []CodeableConcept  `json:"role,omitempty"`
-	Who       *Reference         `json:"who,omitempty"`
-	Requestor bool               `json:"requestor"`
-	Network   *AuditEventNetwork `json:"network,omitempty"`
+	Type      *r4.CodeableConcept  `json:"type,omitempty"`
+	Role      []r4.CodeableConcept `json:"role,omitempty"`
+	Who       *r4.Reference        `json:"who,omitempty"`
+	Requestor bool                 `json:"requestor"`
+	Network   *AuditEventNetwork   `json:"network,omitempty"`
 }
 
 // AuditEventSource is AuditEvent.source.
 type AuditEventSource struct {
-	Site     string    `json:"site,omitempty"`
-	Observer Reference `json:"observer"`
-	Type     []Coding  `json:"type,omitempty"`
+	Site     string       `json:"site,omitempty"`
+	Observer r4.Reference `json:"observer"`
+	Type     []r4.Coding  `json:"type,omitempty"`
 }
 
 // AuditEventEntity is AuditEvent.entity.
 type AuditEventEntity struct {
-	What *Reference `json:"what,omitempty"`
-	Type *Coding    `json:"type,omitempty"`
-	Role *Coding    `json:"role,omitempty"`
+	What *r4.Reference `json:"what,omitempty"`
+	Type *r4.Coding    `json:"type,omitempty"`
+	Role *r4.Coding    `json:"role,omitempty"`
 }
 
 // AuditEvent is a FHIR R4 AuditEvent resource.
 type AuditEvent struct {
 	ResourceType string             `json:"resourceType"`
 	ID           string             `json:"id,omitempty"`
-	Type         Coding             `json:"type"`
-	Subtype      []Coding           `json:"subtype,omitempty"`
+	Type         r4.Coding          `json:"type"`
+	Subtype      []r4.Coding        `json:"subtype,omitempty"`
 	Action       string             `json:"action,omitempty"`
-	Period       *Period            `json:"period,omitempty"`
+	Period       *r4.Period         `json:"period,omitempty"`
 	Recorded     string             `json:"recorded"`
 	Outcome      string             `json:"outcome,omitempty"`
 	OutcomeDesc  string             `json:"outcomeDesc,omitempty"`
@@ -89,16 +76,16 @@ type AuditEvent struct {
 func (e Event) FHIR(siteID string) AuditEvent {
 	a := AuditEvent{
 		ResourceType: "AuditEvent",
-		Type:         Coding{System: FHIRDCMSystem, Code: string(e.EventID), Display: e.EventID.Display()},
+		Type:         r4.Coding{System: FHIRDCMSystem, Code: string(e.EventID), Display: e.EventID.Display()},
 		Action:       string(e.Action),
-		Period:       &Period{Start: atnaTime(e.Time), End: atnaTime(e.Time)},
+		Period:       &r4.Period{Start: atnaTime(e.Time), End: atnaTime(e.Time)},
 		Recorded:     atnaTime(e.RecordedAt),
 		Outcome:      strconv.Itoa(int(e.Outcome)),
 		OutcomeDesc:  e.Detail,
 		Source: AuditEventSource{
 			Site:     siteID,
-			Observer: Reference{Display: e.SourceID},
-			Type:     []Coding{{System: FHIRSourceTypeSystem, Code: "4", Display: "Application Server"}},
+			Observer: r4.Reference{Display: e.SourceID},
+			Type:     []r4.Coding{{System: FHIRSourceTypeSystem, Code: "4", Display: "Application Server"}},
 		},
 	}
 	if e.Seq > 0 {
@@ -108,38 +95,38 @@ func (e Event) FHIR(siteID string) AuditEvent {
 		a.Recorded = atnaTime(e.Time)
 	}
 	if e.EventType != "" {
-		a.Subtype = []Coding{{System: FHIRDCMSystem, Code: string(e.EventType), Display: e.EventType.Display()}}
+		a.Subtype = []r4.Coding{{System: FHIRDCMSystem, Code: string(e.EventType), Display: e.EventType.Display()}}
 	}
-	user := AuditEventAgent{Who: &Reference{Identifier: &Identifier{System: FHIRLightboxSystem + ":user", Value: e.UserID}}, Requestor: e.UserIsRequestor}
+	user := AuditEventAgent{Who: &r4.Reference{Identifier: &r4.Identifier{System: FHIRLightboxSystem + ":user", Value: e.UserID}}, Requestor: e.UserIsRequestor}
 	if e.UserRole != "" {
-		user.Role = []CodeableConcept{{Coding: []Coding{{System: FHIRLightboxSystem + ":role", Code: e.UserRole}}}}
+		user.Role = []r4.CodeableConcept{{Coding: []r4.Coding{{System: FHIRLightboxSystem + ":role", Code: e.UserRole}}}}
 	}
 	if e.NetworkAddr != "" {
 		user.Network = &AuditEventNetwork{Address: e.NetworkAddr, Type: napType(e.NetworkAddr)}
 	}
 	if e.Interface != "" {
-		user.Type = &CodeableConcept{Text: string(e.Interface)}
+		user.Type = &r4.CodeableConcept{Text: string(e.Interface)}
 	}
 	a.Agent = append(a.Agent, user)
 	if e.SourceID != "" && e.SourceID != e.UserID {
-		a.Agent = append(a.Agent, AuditEventAgent{Who: &Reference{Display: e.SourceID},
-			Type: &CodeableConcept{Coding: []Coding{{System: FHIRDCMSystem, Code: "110150", Display: "Application"}}}})
+		a.Agent = append(a.Agent, AuditEventAgent{Who: &r4.Reference{Display: e.SourceID},
+			Type: &r4.CodeableConcept{Coding: []r4.Coding{{System: FHIRDCMSystem, Code: "110150", Display: "Application"}}}})
 	}
 	if e.PeerID != "" {
-		a.Agent = append(a.Agent, AuditEventAgent{Who: &Reference{Display: e.PeerID}})
+		a.Agent = append(a.Agent, AuditEventAgent{Who: &r4.Reference{Display: e.PeerID}})
 	}
 	if e.PatientID != "" {
 		a.Entity = append(a.Entity, AuditEventEntity{
-			What: &Reference{Type: "Patient", Identifier: &Identifier{System: e.PatientIssuer, Value: e.PatientID}},
-			Type: &Coding{System: FHIREntityTypeSystem, Code: "1", Display: "Person"},
-			Role: &Coding{System: FHIRObjectRoleSystem, Code: "1", Display: "Patient"},
+			What: &r4.Reference{Type: "Patient", Identifier: &r4.Identifier{System: e.PatientIssuer, Value: e.PatientID}},
+			Type: &r4.Coding{System: FHIREntityTypeSystem, Code: "1", Display: "Person"},
+			Role: &r4.Coding{System: FHIRObjectRoleSystem, Code: "1", Display: "Patient"},
 		})
 	}
 	for _, u := range e.StudyUIDs {
 		a.Entity = append(a.Entity, AuditEventEntity{
-			What: &Reference{Type: "ImagingStudy", Identifier: &Identifier{System: FHIRDICOMUIDSystem, Value: "urn:oid:" + u}},
-			Type: &Coding{System: FHIREntityTypeSystem, Code: "2", Display: "System Object"},
-			Role: &Coding{System: FHIRObjectRoleSystem, Code: "3", Display: "Report"},
+			What: &r4.Reference{Type: "ImagingStudy", Identifier: &r4.Identifier{System: FHIRDICOMUIDSystem, Value: "urn:oid:" + u}},
+			Type: &r4.Coding{System: FHIREntityTypeSystem, Code: "2", Display: "System Object"},
+			Role: &r4.Coding{System: FHIRObjectRoleSystem, Code: "3", Display: "Report"},
 		})
 	}
 	return a
@@ -149,19 +136,19 @@ func (e Event) FHIR(siteID string) AuditEvent {
 // Bundle.Total yourself when paging over a known larger count). base, when not empty, is
 // the FHIR base URL for fullUrl ("https://host/fhir"); next, when not empty,
 // is the URL of the next page.
-func FHIRBundle(events []Event, siteID, base, next string) Bundle {
-	b := Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(events), Entry: []BundleEntry{}}
+func FHIRBundle(events []Event, siteID, base, next string) r4.Bundle {
+	b := r4.Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(events), Entry: []r4.BundleEntry{}}
 	base = strings.TrimSuffix(base, "/")
 	for _, e := range events {
 		r := e.FHIR(siteID)
-		ent := BundleEntry{Resource: r, Search: &EntrySearch{Mode: "match"}}
+		ent := r4.BundleEntry{Resource: r, Search: &r4.EntrySearch{Mode: "match"}}
 		if base != "" && r.ID != "" {
 			ent.FullURL = base + "/AuditEvent/" + r.ID
 		}
 		b.Entry = append(b.Entry, ent)
 	}
 	if next != "" {
-		b.Link = append(b.Link, BundleLink{Relation: "next", URL: next})
+		b.Link = append(b.Link, r4.BundleLink{Relation: "next", URL: next})
 	}
 	return b
 }

@@ -15,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
+	"lightbox/internal/opt"
 )
 
 // SyslogForwarder ships the audit trail to an ATNA audit record repository
@@ -55,44 +57,24 @@ type SyslogForwarder struct {
 	ConfirmWait  time.Duration // after each batch, how long to watch for the collector resetting the connection; default 50ms
 	Logger       *slog.Logger  // default: discard
 
-	mu      sync.Mutex
-	conn    net.Conn
-	id      string
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started bool
+	mu   sync.Mutex
+	conn net.Conn
+	id   string
+	run  bgloop.Loop
 }
 
 // Start launches the forwarding loop. It returns at once.
 func (f *SyslogForwarder) Start(ctx context.Context) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.started {
-		return
-	}
-	f.started = true
-	ctx, f.cancel = context.WithCancel(ctx)
-	f.wg.Add(1)
-	go func() {
-		defer f.wg.Done()
-		f.loop(ctx)
-	}()
+	f.run.Start(ctx, f.loop)
 }
 
 // Stop ends the loop, waits for it, closes the connection and releases the
 // lease. Events not yet shipped go out after the next Start (of this or
 // another node).
 func (f *SyslogForwarder) Stop() {
-	f.mu.Lock()
-	cancel := f.cancel
-	f.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	f.wg.Wait()
+	f.run.Stop()
 	f.mu.Lock()
 	f.closeConn()
-	f.started = false
 	owner := f.id
 	f.mu.Unlock()
 	if owner != "" {
@@ -105,19 +87,7 @@ func (f *SyslogForwarder) Stop() {
 	}
 }
 
-func (f *SyslogForwarder) log() *slog.Logger {
-	if f.Logger != nil {
-		return f.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func dur(v, def time.Duration) time.Duration {
-	if v > 0 {
-		return v
-	}
-	return def
-}
+func (f *SyslogForwarder) log() *slog.Logger { return opt.Logger(f.Logger) }
 
 func (f *SyslogForwarder) name() string {
 	if f.Name != "" {
@@ -141,10 +111,10 @@ func (f *SyslogForwarder) loop(ctx context.Context) {
 	backoff := time.Duration(0)
 	for {
 		n, err := f.ForwardOnce(ctx)
-		wait := dur(f.PollInterval, 2*time.Second)
+		wait := opt.Dur(f.PollInterval, 2*time.Second)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			backoff = min(max(2*backoff, dur(f.BaseBackoff, time.Second)), dur(f.MaxBackoff, time.Minute))
+			backoff = min(max(2*backoff, opt.Dur(f.BaseBackoff, time.Second)), opt.Dur(f.MaxBackoff, time.Minute))
 			wait = backoff
 			f.log().Warn("audit: syslog forwarding failed", "collector", f.Addr, "retry_in", wait, "error", err)
 		case err == nil:
@@ -220,7 +190,7 @@ func (f *SyslogForwarder) claim(ctx context.Context) (last int64, ok bool, err e
 		return 0, false, fmt.Errorf("audit: forward: cursor: %w", err)
 	}
 	res, err := f.DB.Exec(ctx, `UPDATE audit_forward SET owner = ?, lease_until = ? WHERE name = ? AND (owner = ? OR owner = '' OR lease_until < ?)`,
-		f.owner(), db.Now(now.Add(dur(f.LeaseTTL, time.Minute))), f.name(), f.owner(), db.Now(now))
+		f.owner(), db.Now(now.Add(opt.Dur(f.LeaseTTL, time.Minute))), f.name(), f.owner(), db.Now(now))
 	if err != nil {
 		return 0, false, fmt.Errorf("audit: forward: lease: %w", err)
 	}
@@ -291,14 +261,14 @@ func (f *SyslogForwarder) write(ctx context.Context, frames []byte) error {
 		f.closeConn()
 	}
 	if f.conn == nil {
-		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: dur(f.DialTimeout, 10*time.Second)}, Config: f.TLSConfig}
+		d := tls.Dialer{NetDialer: &net.Dialer{Timeout: opt.Dur(f.DialTimeout, 10*time.Second)}, Config: f.TLSConfig}
 		c, err := d.DialContext(ctx, "tcp", f.Addr)
 		if err != nil {
 			return fmt.Errorf("audit: forward: connect %s: %w", f.Addr, err)
 		}
 		f.conn = c
 	}
-	_ = f.conn.SetWriteDeadline(time.Now().Add(dur(f.WriteTimeout, 30*time.Second)))
+	_ = f.conn.SetWriteDeadline(time.Now().Add(opt.Dur(f.WriteTimeout, 30*time.Second)))
 	if _, err := f.conn.Write(frames); err != nil {
 		f.closeConn()
 		return fmt.Errorf("audit: forward: write %s: %w", f.Addr, err)
@@ -306,7 +276,7 @@ func (f *SyslogForwarder) write(ctx context.Context, frames []byte) error {
 	// A write into a connection the collector has just closed still
 	// succeeds locally; the collector's reset shows up on a read. Wait
 	// briefly for one before the cursor moves, so such a batch is re-sent.
-	if !peerOpen(f.conn, dur(f.ConfirmWait, 50*time.Millisecond)) {
+	if !peerOpen(f.conn, opt.Dur(f.ConfirmWait, 50*time.Millisecond)) {
 		f.closeConn()
 		return fmt.Errorf("audit: forward: %s closed the connection; batch will be re-sent", f.Addr)
 	}

@@ -206,42 +206,25 @@ func checkLink(ctx context.Context, d *db.DB, r *row, prevSeq int64, prevHash st
 	if r.Seq != prevSeq+1 {
 		return &Break{Seq: r.Seq, Kind: Deleted, Detail: fmt.Sprintf("seq %d to %d missing", prevSeq+1, r.Seq-1)}, nil
 	}
-	linkedTo := func() (int64, bool, error) {
-		var s int64
-		err := d.QueryRow(ctx, `SELECT seq FROM audit_event WHERE hash = ?`, r.PrevHash).Scan(&s)
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, false, nil
-		}
-		if err != nil {
-			return 0, false, fmt.Errorf("audit: verify: %w", err)
-		}
-		return s, true, nil
+	if matches && r.PrevHash == prevHash {
+		return nil, nil
 	}
-	if !matches {
-		if r.PrevHash != prevHash {
-			s, ok, err := linkedTo()
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				return &Break{Seq: r.Seq, Kind: Reordered, Detail: fmt.Sprintf("row was chained after the row now at seq %d", s)}, nil
-			}
-			return &Break{Seq: r.Seq, Kind: Deleted, Detail: "content does not match its hash and the row it was chained to is gone (deleted, later rows renumbered)"}, nil
-		}
+	if r.PrevHash == prevHash {
 		return &Break{Seq: r.Seq, Kind: Edited, Detail: "content does not match its hash"}, nil
 	}
-	if r.PrevHash != prevHash {
-		s, ok, err := linkedTo()
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return &Break{Seq: r.Seq, Kind: Reordered, Detail: fmt.Sprintf("row was chained after the row now at seq %d", s)}, nil
-		}
-		if r.Seq == 1 {
-			return &Break{Seq: r.Seq, Kind: Deleted, Detail: "first row does not start from the genesis hash: earlier rows were deleted"}, nil
-		}
-		return &Break{Seq: r.Seq, Kind: Deleted, Detail: fmt.Sprintf("prev_hash does not match seq %d: the row it was chained to is gone", prevSeq)}, nil
+	// The chain is cut before r: r was moved (its predecessor is elsewhere)
+	// or its predecessor is gone.
+	var s int64
+	err := d.QueryRow(ctx, `SELECT seq FROM audit_event WHERE hash = ?`, r.PrevHash).Scan(&s)
+	switch {
+	case err == nil:
+		return &Break{Seq: r.Seq, Kind: Reordered, Detail: fmt.Sprintf("row was chained after the row now at seq %d", s)}, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("audit: verify: %w", err)
+	case !matches:
+		return &Break{Seq: r.Seq, Kind: Deleted, Detail: "content does not match its hash and the row it was chained to is gone (deleted, later rows renumbered)"}, nil
+	case r.Seq == 1:
+		return &Break{Seq: r.Seq, Kind: Deleted, Detail: "first row does not start from the genesis hash: earlier rows were deleted"}, nil
 	}
-	return nil, nil
+	return &Break{Seq: r.Seq, Kind: Deleted, Detail: fmt.Sprintf("prev_hash does not match seq %d: the row it was chained to is gone", prevSeq)}, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
+	"lightbox/internal/testwait"
 )
 
 type testNode struct {
@@ -56,17 +57,6 @@ func startNodeTB(t testing.TB, url string) *testNode {
 	return tn
 }
 
-// waitFor polls cond; the bound only stops a broken test, it asserts no speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func leaders(ns ...*testNode) (out []*testNode) {
 	for _, n := range ns {
 		if n.Leader() {
@@ -83,7 +73,7 @@ func TestElectionCallsEvents(t *testing.T) {
 	}
 	_, url := dbtest.PostgresURL(t, base)
 	a, b, c := startNode(t, url), startNode(t, url), startNode(t, url)
-	waitFor(t, "a leader", func() bool { return len(leaders(a, b, c)) == 1 })
+	testwait.Until(t, 20*time.Second, "a leader", func() bool { return len(leaders(a, b, c)) == 1 })
 	// Exactly one, and it stays one.
 	time.Sleep(300 * time.Millisecond)
 	ls := leaders(a, b, c)
@@ -122,7 +112,7 @@ func TestElectionCallsEvents(t *testing.T) {
 		if n == follower {
 			continue
 		}
-		waitFor(t, "the event on another node", func() bool { return got() == 1 })
+		testwait.Until(t, 20*time.Second, "the event on another node", func() bool { return got() == 1 })
 	}
 	follower.mu.Lock()
 	if len(follower.events) != 0 {
@@ -132,7 +122,7 @@ func TestElectionCallsEvents(t *testing.T) {
 
 	// The leader goes away: another takes over, and calls reach it.
 	lead.Close()
-	waitFor(t, "a new leader", func() bool { return len(leaders(a, b, c)) == 1 && !lead.Leader() })
+	testwait.Until(t, 20*time.Second, "a new leader", func() bool { return len(leaders(a, b, c)) == 1 && !lead.Leader() })
 	next := leaders(a, b, c)[0]
 	var caller *testNode
 	for _, n := range []*testNode{a, b, c} {

@@ -187,9 +187,9 @@ func (p PACS) Retrieve(ctx context.Context, src priors.Source, studyUID string) 
 // getSyntaxes are proposed for the storage contexts of a C-GET: the
 // instances come as the PACS holds them when it can (Lightbox stores them
 // as received), else uncompressed.
-var getSyntaxes = []string{dimse.ExplicitVRLittleEndian, dimse.ImplicitVRLittleEndian, dimse.JPEGLosslessSV1, dimse.JPEGLossless,
-	dimse.JPEGBaseline8Bit, dimse.JPEGExtended12Bit, dimse.JPEGLSLossless, dimse.JPEGLSNearLossless, dimse.JPEG2000Lossless, dimse.JPEG2000,
-	dimse.RLELossless, dimse.DeflatedExplicitVRLittleEndian}
+var getSyntaxes = []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndian, dcm.JPEGLosslessSV1, dcm.JPEGLossless,
+	dcm.JPEGBaseline8Bit, dcm.JPEGExtended12Bit, dcm.JPEGLSLossless, dcm.JPEGLSNearLossless, dcm.JPEG2000Lossless, dcm.JPEG2000,
+	dcm.RLELossless, dcm.DeflatedExplicitVRLittleEndian}
 
 // sopClasses lists the SOP classes of a study's instances in the PACS.
 func (p PACS) sopClasses(ctx context.Context, src priors.Source, studyUID string) ([]string, error) {

@@ -10,14 +10,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"lightbox/internal/dcm"
 )
 
 func rawRQ(t testing.TB) []byte {
 	t.Helper()
 	rq := &AssociateRQ{ProtocolVersion: 1, CalledAE: "LIGHTBOX", CallingAE: "RAW", ApplicationContext: ApplicationContextUID,
 		PresentationContexts: []PresentationContextRQ{
-			{ID: 1, AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{ImplicitVRLittleEndian}},
-			{ID: 3, AbstractSyntax: scImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian}},
+			{ID: 1, AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{dcm.ImplicitVRLittleEndian}},
+			{ID: 3, AbstractSyntax: scImageStorage, TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian}},
 		},
 		UserInfo: UserInfo{MaxPDULength: 16384, ImplementationClassUID: "1.2.3"},
 	}
@@ -251,7 +253,7 @@ func TestBadInput(t *testing.T) {
 			}
 		}
 		rq := &AssociateRQ{ProtocolVersion: 1, CalledAE: "LIGHTBOX", CallingAE: "RAW", ApplicationContext: "1.2.3.4",
-			PresentationContexts: []PresentationContextRQ{{ID: 1, AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{ImplicitVRLittleEndian}}}}
+			PresentationContexts: []PresentationContextRQ{{ID: 1, AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{dcm.ImplicitVRLittleEndian}}}}
 		b, _ := EncodePDU(rq)
 		c, err := net.Dial("tcp", addr)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"testing"
+
+	"lightbox/internal/dcm"
 )
 
 // fsyncStore writes each instance to a temp file and fsyncs before
@@ -45,12 +47,12 @@ func BenchmarkCStore(b *testing.B) {
 				s := &Server{Handler: mux}
 				s.Logger = nil
 				addr := startServer(b, s)
-				a := dialTest(b, addr, "BENCH", storageProposals(ExplicitVRLittleEndian), nil)
+				a := dialTest(b, addr, "BENCH", storageProposals(dcm.ExplicitVRLittleEndian), nil)
 				ds := testInstance("1.2.3", true, size)
 				b.SetBytes(int64(len(ds)))
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					st, err := a.Store(context.Background(), scImageStorage, uidN(i), ExplicitVRLittleEndian, bytes.NewReader(ds))
+					st, err := a.Store(context.Background(), scImageStorage, uidN(i), dcm.ExplicitVRLittleEndian, bytes.NewReader(ds))
 					if err != nil || st != StatusSuccess {
 						b.Fatalf("0x%04X %v", st, err)
 					}

@@ -1,6 +1,7 @@
 package dimse
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"net"
 	"slices"
 	"time"
+
+	"lightbox/internal/dcm"
 )
 
 // ContextProposal is one presentation context proposed by Dial.
@@ -84,20 +87,14 @@ func Dial(ctx context.Context, addr, callingAE, calledAE string, contexts []Cont
 	}
 	rq := &AssociateRQ{ProtocolVersion: 1, CalledAE: calledAE, CallingAE: callingAE, ApplicationContext: ApplicationContextUID}
 	rq.UserInfo.MaxPDULength = a.ourMax
-	rq.UserInfo.ImplementationClassUID = opts.ImplementationClassUID
-	if rq.UserInfo.ImplementationClassUID == "" {
-		rq.UserInfo.ImplementationClassUID = DefaultImplementationClassUID
-	}
-	rq.UserInfo.ImplementationVersionName = opts.ImplementationVersionName
-	if rq.UserInfo.ImplementationVersionName == "" {
-		rq.UserInfo.ImplementationVersionName = DefaultImplementationVersionName
-	}
+	rq.UserInfo.ImplementationClassUID = cmp.Or(opts.ImplementationClassUID, DefaultImplementationClassUID)
+	rq.UserInfo.ImplementationVersionName = cmp.Or(opts.ImplementationVersionName, DefaultImplementationVersionName)
 	rq.UserInfo.UserIdentity = opts.UserIdentity
 	roleDone := map[string]bool{}
 	for i, c := range contexts {
 		ts := c.TransferSyntaxes
 		if len(ts) == 0 {
-			ts = []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian}
+			ts = []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndian}
 		}
 		rq.PresentationContexts = append(rq.PresentationContexts, PresentationContextRQ{ID: byte(2*i + 1), AbstractSyntax: c.AbstractSyntax, TransferSyntaxes: ts})
 		if c.SCPRole && !roleDone[c.AbstractSyntax] {

@@ -5,14 +5,16 @@ import (
 	"encoding/hex"
 	"reflect"
 	"testing"
+
+	"lightbox/internal/dcm"
 )
 
 func samplePDUs() []PDU {
 	return []PDU{
 		&AssociateRQ{ProtocolVersion: 1, CalledAE: "LIGHTBOX", CallingAE: "MODALITY", ApplicationContext: ApplicationContextUID,
 			PresentationContexts: []PresentationContextRQ{
-				{ID: 1, AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{ImplicitVRLittleEndian}},
-				{ID: 3, AbstractSyntax: scImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian, JPEG2000, HTJ2K}},
+				{ID: 1, AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{dcm.ImplicitVRLittleEndian}},
+				{ID: 3, AbstractSyntax: scImageStorage, TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian, dcm.JPEG2000, dcm.HTJ2K}},
 			},
 			UserInfo: UserInfo{MaxPDULength: 16384, ImplementationClassUID: "1.2.3.4", ImplementationVersionName: "TEST_1",
 				AsyncOps:       &AsyncOpsWindow{MaxInvoked: 2, MaxPerformed: 3},
@@ -22,7 +24,7 @@ func samplePDUs() []PDU {
 			}},
 		&AssociateAC{ProtocolVersion: 1, CalledAE: "LIGHTBOX", CallingAE: "MODALITY", ApplicationContext: ApplicationContextUID,
 			PresentationContexts: []PresentationContextAC{
-				{ID: 1, Result: PCAcceptance, TransferSyntax: ImplicitVRLittleEndian},
+				{ID: 1, Result: PCAcceptance, TransferSyntax: dcm.ImplicitVRLittleEndian},
 				{ID: 3, Result: PCTransferSyntaxesNotSupported, TransferSyntax: ""},
 			},
 			UserInfo: UserInfo{MaxPDULength: 0, ImplementationClassUID: "1.2.3.4", UserIdentityResponse: []byte{}}},

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"lightbox/internal/dcm"
 )
 
 func TestDCMTKEcho(t *testing.T) {
@@ -108,9 +110,9 @@ func TestDCMTKStoreSCU(t *testing.T) {
 		wantTS   string
 	}
 	variants := []variant{
-		{"implicit", "-xi", false, ImplicitVRLittleEndian},
-		{"explicit", "-xe", true, ExplicitVRLittleEndian},
-		{"deflated", "-xd", true, DeflatedExplicitVRLittleEndian},
+		{"implicit", "-xi", false, dcm.ImplicitVRLittleEndian},
+		{"explicit", "-xe", true, dcm.ExplicitVRLittleEndian},
+		{"deflated", "-xd", true, dcm.DeflatedExplicitVRLittleEndian},
 	}
 	want := map[string][]byte{}
 	var wg sync.WaitGroup
@@ -121,9 +123,9 @@ func TestDCMTKStoreSCU(t *testing.T) {
 			for i := 0; i < 3; i++ {
 				n := vi*100 + assoc*10 + i
 				uid := uidN(n)
-				fileTS := ImplicitVRLittleEndian
+				fileTS := dcm.ImplicitVRLittleEndian
 				if v.explicit {
-					fileTS = ExplicitVRLittleEndian
+					fileTS = dcm.ExplicitVRLittleEndian
 				}
 				ds := testInstance(uid, v.explicit, 4096+n*64)
 				want[uid] = ds
@@ -163,7 +165,7 @@ func TestDCMTKStoreSCU(t *testing.T) {
 				if ts != v.wantTS {
 					t.Errorf("%s: transfer syntax %s, want %s", v.name, ts, v.wantTS)
 				}
-				if ts == DeflatedExplicitVRLittleEndian {
+				if ts == dcm.DeflatedExplicitVRLittleEndian {
 					inf, err := io.ReadAll(flate.NewReader(bytes.NewReader(got)))
 					if err != nil {
 						t.Errorf("%s: inflate: %v", v.name, err)
@@ -231,10 +233,7 @@ func (f *cannedFind) Find(ctx context.Context, req *FindRequest, send func([]byt
 func TestDCMTKFind(t *testing.T) {
 	needTool(t, "findscu")
 	f := &cannedFind{ids: cannedIdentifiers(3)}
-	mux := NewMux()
-	mux.Handle(StudyRootQRFind, f)
-	s := &Server{AETitle: "LIGHTBOX", Handler: mux}
-	h, p := hostPort(t, startServer(t, s))
+	h, p := startFind(t, f)
 	out, err := runTool(t, 20*time.Second, "findscu", "-v", "-S", "-aec", "LIGHTBOX", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName=Doe*", "-k", "StudyInstanceUID", h, p)
 	if err != nil {
 		t.Fatalf("findscu: %v\n%s", err, out)
@@ -244,7 +243,7 @@ func TestDCMTKFind(t *testing.T) {
 			t.Errorf("findscu output lacks match %d:\n%s", i, out)
 		}
 	}
-	if ts, _ := f.gotTS.Load().(string); ts != ExplicitVRLittleEndian {
+	if ts, _ := f.gotTS.Load().(string); ts != dcm.ExplicitVRLittleEndian {
 		t.Errorf("identifier transfer syntax %q", ts)
 	}
 	if id, _ := f.gotIdent.Load().([]byte); !bytes.Contains(id, []byte("Doe*")) {
@@ -255,10 +254,7 @@ func TestDCMTKFind(t *testing.T) {
 func TestDCMTKFindCancel(t *testing.T) {
 	needTool(t, "findscu")
 	f := &cannedFind{ids: cannedIdentifiers(50), delay: 20 * time.Millisecond}
-	mux := NewMux()
-	mux.Handle(StudyRootQRFind, f)
-	s := &Server{AETitle: "LIGHTBOX", Handler: mux}
-	h, p := hostPort(t, startServer(t, s))
+	h, p := startFind(t, f)
 	out, err := runTool(t, 30*time.Second, "findscu", "-v", "-S", "--cancel", "2", "-aec", "LIGHTBOX", "-k", "QueryRetrieveLevel=STUDY", "-k", "PatientName", h, p)
 	if err != nil {
 		t.Fatalf("findscu: %v\n%s", err, out)
@@ -308,7 +304,7 @@ func (a *archive) Retrieve(ctx context.Context, req *RetrieveRequest) ([]Instanc
 		data := a.insts[uid]
 		fail := a.fail[uid]
 		out = append(out, Instance{
-			SOPClassUID: scImageStorage, SOPInstanceUID: uid, TransferSyntaxUID: ExplicitVRLittleEndian,
+			SOPClassUID: scImageStorage, SOPInstanceUID: uid, TransferSyntaxUID: dcm.ExplicitVRLittleEndian,
 			Open: func() (io.ReadCloser, error) {
 				if fail {
 					return nil, errors.New("gone")
@@ -389,4 +385,11 @@ func TestDCMTKGet(t *testing.T) {
 		t.Fatalf("getscu: %v\n%s", err, out)
 	}
 	checkReceivedFiles(t, dir, arc)
+}
+
+// startFind serves f as the Study Root C-FIND SCP of AE LIGHTBOX.
+func startFind(t *testing.T, f *cannedFind) (host, port string) {
+	mux := NewMux()
+	mux.Handle(StudyRootQRFind, f)
+	return hostPort(t, startServer(t, &Server{AETitle: "LIGHTBOX", Handler: mux}))
 }

@@ -395,6 +395,21 @@ func (r *itemReader) next() (typ byte, data []byte, ok bool, err error) {
 	return typ, data, true, nil
 }
 
+// eachItem calls fn for every item in b in turn (ctx names them in
+// errors), stopping at the first error.
+func eachItem(b []byte, ctx string, fn func(typ byte, data []byte) error) error {
+	r := itemReader{b: b, ctx: ctx}
+	for {
+		typ, data, ok, err := r.next()
+		if err != nil || !ok {
+			return err
+		}
+		if err := fn(typ, data); err != nil {
+			return err
+		}
+	}
+}
+
 func trimAE(b []byte) string { return strings.Trim(string(b), " \x00") }
 
 func trimUID(b []byte) (string, error) {
@@ -421,52 +436,62 @@ func decodeAssocHeader(body []byte) (ver uint16, called, calling string, items [
 	return ver, called, calling, body[assocFixedLen:], nil
 }
 
+// assocFields are what A-ASSOCIATE-RQ and -AC share (PS3.8 §9.3.2, §9.3.3).
+type assocFields struct {
+	ver             uint16
+	called, calling string
+	appCtx          string
+	ui              UserInfo
+	seenUI          bool
+}
+
+// decodeAssoc decodes the fixed header and the items of an A-ASSOCIATE-RQ
+// (rq) or -AC named name: the application context and at most one user
+// information item; each presentation context item of type pcItem goes to
+// pc, in order.
+func decodeAssoc(body []byte, name string, pcItem byte, rq bool, pc func(data []byte) error) (f assocFields, err error) {
+	var items []byte
+	if f.ver, f.called, f.calling, items, err = decodeAssocHeader(body); err != nil {
+		return f, err
+	}
+	err = eachItem(items, name, func(typ byte, data []byte) (err error) {
+		switch typ {
+		case itemAppContext:
+			f.appCtx, err = trimUID(data)
+		case pcItem:
+			err = pc(data)
+		case itemUserInfo:
+			if f.seenUI {
+				return protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
+			}
+			f.seenUI = true
+			f.ui, err = decodeUserInfo(data, rq)
+		default:
+			return protoErr(AbortReasonUnrecognizedParameter, "%s: unknown item type 0x%02x", name, typ)
+		}
+		return err
+	})
+	return f, err
+}
+
 func decodeAssociateRQ(body []byte) (*AssociateRQ, error) {
-	ver, called, calling, items, err := decodeAssocHeader(body)
+	rq := &AssociateRQ{}
+	f, err := decodeAssoc(body, "A-ASSOCIATE-RQ", itemPresContextRQ, true, func(data []byte) error {
+		pc, err := decodePCRQ(data)
+		rq.PresentationContexts = append(rq.PresentationContexts, pc)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	rq := &AssociateRQ{ProtocolVersion: ver, CalledAE: called, CallingAE: calling}
-	ir := itemReader{b: items, ctx: "A-ASSOCIATE-RQ"}
-	seenUI := false
-	for {
-		typ, data, ok, err := ir.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		switch typ {
-		case itemAppContext:
-			if rq.ApplicationContext, err = trimUID(data); err != nil {
-				return nil, err
-			}
-		case itemPresContextRQ:
-			pc, err := decodePCRQ(data)
-			if err != nil {
-				return nil, err
-			}
-			rq.PresentationContexts = append(rq.PresentationContexts, pc)
-		case itemUserInfo:
-			if seenUI {
-				return nil, protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
-			}
-			seenUI = true
-			if rq.UserInfo, err = decodeUserInfo(data, true); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, protoErr(AbortReasonUnrecognizedParameter, "A-ASSOCIATE-RQ: unknown item type 0x%02x", typ)
-		}
-	}
+	rq.ProtocolVersion, rq.CalledAE, rq.CallingAE, rq.ApplicationContext, rq.UserInfo = f.ver, f.called, f.calling, f.appCtx, f.ui
 	if rq.ApplicationContext == "" {
 		return nil, protoErr(AbortReasonInvalidParameter, "A-ASSOCIATE-RQ without application context")
 	}
 	if len(rq.PresentationContexts) == 0 {
 		return nil, protoErr(AbortReasonInvalidParameter, "A-ASSOCIATE-RQ without presentation context")
 	}
-	if !seenUI {
+	if !f.seenUI {
 		return nil, protoErr(AbortReasonInvalidParameter, "A-ASSOCIATE-RQ without user information")
 	}
 	return rq, nil
@@ -481,34 +506,27 @@ func decodePCRQ(data []byte) (PresentationContextRQ, error) {
 	if pc.ID%2 == 0 {
 		return pc, protoErr(AbortReasonInvalidParameter, "presentation context ID %d is not odd", pc.ID)
 	}
-	ir := itemReader{b: data[4:], ctx: "presentation context"}
 	haveAS := false
-	for {
-		typ, d, ok, err := ir.next()
-		if err != nil {
-			return pc, err
-		}
-		if !ok {
-			break
-		}
+	err := eachItem(data[4:], "presentation context", func(typ byte, d []byte) (err error) {
 		switch typ {
 		case itemAbstractSyntax:
 			if haveAS {
-				return pc, protoErr(AbortReasonUnexpectedParameter, "presentation context %d: two abstract syntaxes", pc.ID)
+				return protoErr(AbortReasonUnexpectedParameter, "presentation context %d: two abstract syntaxes", pc.ID)
 			}
 			haveAS = true
-			if pc.AbstractSyntax, err = trimUID(d); err != nil {
-				return pc, err
-			}
+			pc.AbstractSyntax, err = trimUID(d)
 		case itemTransferSyntax:
-			ts, err := trimUID(d)
-			if err != nil {
-				return pc, err
+			var ts string
+			if ts, err = trimUID(d); err == nil {
+				pc.TransferSyntaxes = append(pc.TransferSyntaxes, ts)
 			}
-			pc.TransferSyntaxes = append(pc.TransferSyntaxes, ts)
 		default:
-			return pc, protoErr(AbortReasonUnrecognizedParameter, "presentation context %d: unknown sub-item 0x%02x", pc.ID, typ)
+			return protoErr(AbortReasonUnrecognizedParameter, "presentation context %d: unknown sub-item 0x%02x", pc.ID, typ)
 		}
+		return err
+	})
+	if err != nil {
+		return pc, err
 	}
 	if !haveAS || len(pc.TransferSyntaxes) == 0 {
 		return pc, protoErr(AbortReasonInvalidParameter, "presentation context %d: missing abstract or transfer syntax", pc.ID)
@@ -517,152 +535,120 @@ func decodePCRQ(data []byte) (PresentationContextRQ, error) {
 }
 
 func decodeAssociateAC(body []byte) (*AssociateAC, error) {
-	ver, called, calling, items, err := decodeAssocHeader(body)
+	ac := &AssociateAC{}
+	f, err := decodeAssoc(body, "A-ASSOCIATE-AC", itemPresContextAC, false, func(data []byte) error {
+		pc, err := decodePCAC(data)
+		ac.PresentationContexts = append(ac.PresentationContexts, pc)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	ac := &AssociateAC{ProtocolVersion: ver, CalledAE: called, CallingAE: calling}
-	ir := itemReader{b: items, ctx: "A-ASSOCIATE-AC"}
-	seenUI := false
-	for {
-		typ, data, ok, err := ir.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		switch typ {
-		case itemAppContext:
-			if ac.ApplicationContext, err = trimUID(data); err != nil {
-				return nil, err
-			}
-		case itemPresContextAC:
-			if len(data) < 4 {
-				return nil, protoErr(AbortReasonInvalidParameter, "presentation context AC item too short")
-			}
-			pc := PresentationContextAC{ID: data[0], Result: PCResult(data[2])}
-			if pc.Result > PCTransferSyntaxesNotSupported {
-				return nil, protoErr(AbortReasonInvalidParameter, "presentation context %d: result %d invalid", pc.ID, pc.Result)
-			}
-			sr := itemReader{b: data[4:], ctx: "presentation context AC"}
-			for {
-				st, d, ok, err := sr.next()
-				if err != nil {
-					return nil, err
-				}
-				if !ok {
-					break
-				}
-				if st != itemTransferSyntax {
-					return nil, protoErr(AbortReasonUnrecognizedParameter, "presentation context AC: unknown sub-item 0x%02x", st)
-				}
-				if pc.TransferSyntax, err = trimUID(d); err != nil {
-					return nil, err
-				}
-			}
-			if pc.Result == PCAcceptance && pc.TransferSyntax == "" {
-				return nil, protoErr(AbortReasonInvalidParameter, "accepted presentation context %d without transfer syntax", pc.ID)
-			}
-			ac.PresentationContexts = append(ac.PresentationContexts, pc)
-		case itemUserInfo:
-			if seenUI {
-				return nil, protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
-			}
-			seenUI = true
-			if ac.UserInfo, err = decodeUserInfo(data, false); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, protoErr(AbortReasonUnrecognizedParameter, "A-ASSOCIATE-AC: unknown item type 0x%02x", typ)
-		}
-	}
+	ac.ProtocolVersion, ac.CalledAE, ac.CallingAE, ac.ApplicationContext, ac.UserInfo = f.ver, f.called, f.calling, f.appCtx, f.ui
 	return ac, nil
+}
+
+func decodePCAC(data []byte) (PresentationContextAC, error) {
+	var pc PresentationContextAC
+	if len(data) < 4 {
+		return pc, protoErr(AbortReasonInvalidParameter, "presentation context AC item too short")
+	}
+	pc = PresentationContextAC{ID: data[0], Result: PCResult(data[2])}
+	if pc.Result > PCTransferSyntaxesNotSupported {
+		return pc, protoErr(AbortReasonInvalidParameter, "presentation context %d: result %d invalid", pc.ID, pc.Result)
+	}
+	err := eachItem(data[4:], "presentation context AC", func(st byte, d []byte) (err error) {
+		if st != itemTransferSyntax {
+			return protoErr(AbortReasonUnrecognizedParameter, "presentation context AC: unknown sub-item 0x%02x", st)
+		}
+		pc.TransferSyntax, err = trimUID(d)
+		return err
+	})
+	if err != nil {
+		return pc, err
+	}
+	if pc.Result == PCAcceptance && pc.TransferSyntax == "" {
+		return pc, protoErr(AbortReasonInvalidParameter, "accepted presentation context %d without transfer syntax", pc.ID)
+	}
+	return pc, nil
 }
 
 func decodeUserInfo(data []byte, rq bool) (UserInfo, error) {
 	var ui UserInfo
-	ir := itemReader{b: data, ctx: "user information"}
-	for {
-		typ, d, ok, err := ir.next()
-		if err != nil {
-			return ui, err
-		}
-		if !ok {
-			break
-		}
+	err := eachItem(data, "user information", func(typ byte, d []byte) (err error) {
 		switch typ {
 		case subMaxLength:
 			if len(d) != 4 {
-				return ui, protoErr(AbortReasonInvalidParameter, "maximum length sub-item length %d", len(d))
+				return protoErr(AbortReasonInvalidParameter, "maximum length sub-item length %d", len(d))
 			}
 			ui.MaxPDULength = binary.BigEndian.Uint32(d)
 		case subImplClassUID:
 			if ui.ImplementationClassUID, err = trimUID(d); err != nil {
-				return ui, err
+				return err
 			}
 		case subImplVersionName:
 			if len(d) > 16 {
-				return ui, protoErr(AbortReasonInvalidParameter, "implementation version name too long")
+				return protoErr(AbortReasonInvalidParameter, "implementation version name too long")
 			}
 			ui.ImplementationVersionName = trimAE(d)
 		case subAsyncOps:
 			if len(d) != 4 {
-				return ui, protoErr(AbortReasonInvalidParameter, "asynchronous operations window length %d", len(d))
+				return protoErr(AbortReasonInvalidParameter, "asynchronous operations window length %d", len(d))
 			}
 			ui.AsyncOps = &AsyncOpsWindow{MaxInvoked: binary.BigEndian.Uint16(d), MaxPerformed: binary.BigEndian.Uint16(d[2:])}
 		case subRoleSelection:
 			if len(d) < 4 {
-				return ui, protoErr(AbortReasonInvalidParameter, "role selection too short")
+				return protoErr(AbortReasonInvalidParameter, "role selection too short")
 			}
 			n := int(binary.BigEndian.Uint16(d))
 			if n+4 != len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "role selection UID length %d does not match item", n)
+				return protoErr(AbortReasonInvalidParameter, "role selection UID length %d does not match item", n)
 			}
 			uid, err := trimUID(d[2 : 2+n])
 			if err != nil {
-				return ui, err
+				return err
 			}
 			ui.RoleSelections = append(ui.RoleSelections, RoleSelection{SOPClassUID: uid, SCURole: d[2+n] == 1, SCPRole: d[3+n] == 1})
 		case subUserIdentityRQ:
 			if !rq {
-				return ui, protoErr(AbortReasonUnexpectedParameter, "user identity request in A-ASSOCIATE-AC")
+				return protoErr(AbortReasonUnexpectedParameter, "user identity request in A-ASSOCIATE-AC")
 			}
 			if len(d) < 6 {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity too short")
+				return protoErr(AbortReasonInvalidParameter, "user identity too short")
 			}
 			id := &UserIdentity{Type: UserIdentityType(d[0]), PositiveResponseRequested: d[1] == 1}
 			n := int(binary.BigEndian.Uint16(d[2:]))
 			if 4+n+2 > len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity primary field length %d exceeds item", n)
+				return protoErr(AbortReasonInvalidParameter, "user identity primary field length %d exceeds item", n)
 			}
 			id.Username = string(d[4 : 4+n])
 			m := int(binary.BigEndian.Uint16(d[4+n:]))
 			if 6+n+m != len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity secondary field length %d does not match item", m)
+				return protoErr(AbortReasonInvalidParameter, "user identity secondary field length %d does not match item", m)
 			}
 			id.Passcode = string(d[6+n:])
 			if id.Type < IdentityUsername || id.Type > IdentityJWT {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity type %d unknown", id.Type)
+				return protoErr(AbortReasonInvalidParameter, "user identity type %d unknown", id.Type)
 			}
 			ui.UserIdentity = id
 		case subUserIdentityAC:
 			if rq {
-				return ui, protoErr(AbortReasonUnexpectedParameter, "user identity response in A-ASSOCIATE-RQ")
+				return protoErr(AbortReasonUnexpectedParameter, "user identity response in A-ASSOCIATE-RQ")
 			}
 			if len(d) < 2 {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity response too short")
+				return protoErr(AbortReasonInvalidParameter, "user identity response too short")
 			}
 			n := int(binary.BigEndian.Uint16(d))
 			if n+2 != len(d) {
-				return ui, protoErr(AbortReasonInvalidParameter, "user identity response length %d does not match item", n)
+				return protoErr(AbortReasonInvalidParameter, "user identity response length %d does not match item", n)
 			}
 			ui.UserIdentityResponse = append([]byte{}, d[2:]...)
 		default:
 			ui.Other = append(ui.Other, RawItem{Type: typ, Data: append([]byte(nil), d...)})
 		}
-	}
-	return ui, nil
+		return nil
+	})
+	return ui, err
 }
 
 // ---------------------------------------------------------------------------
@@ -729,57 +715,56 @@ func appendAssocHeader(b []byte, ver uint16, called, calling, appCtx string) ([]
 	return appendItem(b, itemAppContext, appCtx)
 }
 
-func (p *AssociateRQ) appendTo(b []byte) ([]byte, error) {
-	b, start := appendHeader(b, PDUAssociateRQ)
-	b, err := appendAssocHeader(b, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext)
+// appendAssoc encodes an A-ASSOCIATE-RQ or -AC (PS3.8 §9.3.2, §9.3.3):
+// the fixed header and application context, n presentation context items
+// of type pcItem whose content pc appends, and the user information.
+func appendAssoc(b []byte, typ PDUType, ver uint16, called, calling, appCtx string, pcItem byte, n int, pc func(b []byte, i int) ([]byte, error), ui *UserInfo) ([]byte, error) {
+	b, start := appendHeader(b, typ)
+	b, err := appendAssocHeader(b, ver, called, calling, appCtx)
 	if err != nil {
 		return nil, err
 	}
-	for _, pc := range p.PresentationContexts {
+	for i := range n {
 		var s int
-		b, s = beginItem(b, itemPresContextRQ)
-		b = append(b, pc.ID, 0, 0, 0)
-		if b, err = appendItem(b, itemAbstractSyntax, pc.AbstractSyntax); err != nil {
+		b, s = beginItem(b, pcItem)
+		if b, err = pc(b, i); err != nil {
 			return nil, err
-		}
-		for _, ts := range pc.TransferSyntaxes {
-			if b, err = appendItem(b, itemTransferSyntax, ts); err != nil {
-				return nil, err
-			}
 		}
 		if b, err = endItem(b, s); err != nil {
 			return nil, err
 		}
 	}
-	if b, err = appendUserInfo(b, &p.UserInfo, true); err != nil {
+	if b, err = appendUserInfo(b, ui, typ == PDUAssociateRQ); err != nil {
 		return nil, err
 	}
 	return finishHeader(b, start)
 }
 
+func (p *AssociateRQ) appendTo(b []byte) ([]byte, error) {
+	return appendAssoc(b, PDUAssociateRQ, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext,
+		itemPresContextRQ, len(p.PresentationContexts), func(b []byte, i int) ([]byte, error) {
+			pc := p.PresentationContexts[i]
+			b = append(b, pc.ID, 0, 0, 0)
+			b, err := appendItem(b, itemAbstractSyntax, pc.AbstractSyntax)
+			for _, ts := range pc.TransferSyntaxes {
+				if err != nil {
+					break
+				}
+				b, err = appendItem(b, itemTransferSyntax, ts)
+			}
+			return b, err
+		}, &p.UserInfo)
+}
+
 func (p *AssociateAC) appendTo(b []byte) ([]byte, error) {
-	b, start := appendHeader(b, PDUAssociateAC)
-	b, err := appendAssocHeader(b, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext)
-	if err != nil {
-		return nil, err
-	}
-	for _, pc := range p.PresentationContexts {
-		var s int
-		b, s = beginItem(b, itemPresContextAC)
-		b = append(b, pc.ID, 0, byte(pc.Result), 0)
-		// A transfer syntax sub-item is always present; its value is not
-		// significant when the context is rejected.
-		if b, err = appendItem(b, itemTransferSyntax, pc.TransferSyntax); err != nil {
-			return nil, err
-		}
-		if b, err = endItem(b, s); err != nil {
-			return nil, err
-		}
-	}
-	if b, err = appendUserInfo(b, &p.UserInfo, false); err != nil {
-		return nil, err
-	}
-	return finishHeader(b, start)
+	return appendAssoc(b, PDUAssociateAC, p.ProtocolVersion, p.CalledAE, p.CallingAE, p.ApplicationContext,
+		itemPresContextAC, len(p.PresentationContexts), func(b []byte, i int) ([]byte, error) {
+			pc := p.PresentationContexts[i]
+			b = append(b, pc.ID, 0, byte(pc.Result), 0)
+			// A transfer syntax sub-item is always present; its value is not
+			// significant when the context is rejected.
+			return appendItem(b, itemTransferSyntax, pc.TransferSyntax)
+		}, &p.UserInfo)
 }
 
 func appendUserInfo(b []byte, ui *UserInfo, rq bool) ([]byte, error) {

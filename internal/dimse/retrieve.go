@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"lightbox/internal/dcm"
 )
 
 // subOpSender performs C-STORE sub-operations for C-MOVE (over a new
@@ -18,13 +20,9 @@ type subOpSender interface {
 func (d *dispatcher) retrieve(ctx context.Context, a *Association, m *message) error {
 	c := m.cmd
 	final := NewResponse(c, StatusSuccess)
-	ident, err := readSmallDataSet(m)
-	if err != nil {
-		if a.Err() != nil {
-			return err
-		}
-		final.Status, final.ErrorComment = statusFromError(a, c.CommandField.String(), err)
-		return a.respond(m.pc, final, nil)
+	ident, done, err := readRequestData(a, m, final, c.CommandField.String())
+	if done {
+		return err
 	}
 	h, _ := d.mux.lookup(c.AffectedSOPClassUID).(RetrieveHandler)
 	if h == nil || c.AffectedSOPClassUID != m.pc.AbstractSyntax || d.server == nil {
@@ -144,11 +142,11 @@ func encodeFailedUIDList(uids []string, ts string) []byte {
 	}
 	var b []byte
 	switch ts {
-	case ImplicitVRLittleEndian:
+	case dcm.ImplicitVRLittleEndian:
 		b = binary.LittleEndian.AppendUint16(b, 0x0008)
 		b = binary.LittleEndian.AppendUint16(b, 0x0058)
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(v)))
-	case ExplicitVRBigEndian:
+	case dcm.ExplicitVRBigEndian:
 		b = binary.BigEndian.AppendUint16(b, 0x0008)
 		b = binary.BigEndian.AppendUint16(b, 0x0058)
 		b = append(b, 'U', 'I')
@@ -238,7 +236,7 @@ func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts
 		fk := key{in.SOPClassUID, "*"}
 		if s.Transcode != nil && !seen[fk] && len(props) < 128 {
 			seen[fk] = true
-			props = append(props, ContextProposal{AbstractSyntax: in.SOPClassUID, TransferSyntaxes: []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian}})
+			props = append(props, ContextProposal{AbstractSyntax: in.SOPClassUID, TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndian}})
 		}
 	}
 	calling := s.AETitle

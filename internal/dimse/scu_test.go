@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"lightbox/internal/dcm"
 )
 
 func storageProposals(ts ...string) []ContextProposal {
@@ -26,7 +28,7 @@ func TestSCUEchoStoreRelease(t *testing.T) {
 	// A small maximum PDU forces fragmentation in both directions.
 	s := &Server{AETitle: "LIGHTBOX", Handler: mux, MaxPDULength: 4096}
 	addr := startServer(t, s)
-	a := dialTest(t, addr, "LIGHTBOX", storageProposals(ExplicitVRLittleEndian), &DialOptions{MaxPDULength: 4096})
+	a := dialTest(t, addr, "LIGHTBOX", storageProposals(dcm.ExplicitVRLittleEndian), &DialOptions{MaxPDULength: 4096})
 	ctx := context.Background()
 	if err := a.Echo(ctx); err != nil {
 		t.Fatal(err)
@@ -34,7 +36,7 @@ func TestSCUEchoStoreRelease(t *testing.T) {
 	for i, size := range []int{0, 1, 4090 - 6, 4096, 100_000} {
 		uid := uidN(100 + i)
 		ds := testInstance(uid, true, size)
-		st, err := a.Store(ctx, scImageStorage, uid, ExplicitVRLittleEndian, bytes.NewReader(ds))
+		st, err := a.Store(ctx, scImageStorage, uid, dcm.ExplicitVRLittleEndian, bytes.NewReader(ds))
 		if err != nil || st != StatusSuccess {
 			t.Fatalf("store %d: status 0x%04X err %v", size, st, err)
 		}
@@ -43,14 +45,14 @@ func TestSCUEchoStoreRelease(t *testing.T) {
 		}
 	}
 	// Empty data set (zero bytes) is delivered as empty.
-	st, err := a.Store(ctx, scImageStorage, uidN(199), ExplicitVRLittleEndian, bytes.NewReader(nil))
+	st, err := a.Store(ctx, scImageStorage, uidN(199), dcm.ExplicitVRLittleEndian, bytes.NewReader(nil))
 	if err != nil || st != StatusSuccess || len(rec.get(uidN(199))) != 0 {
 		t.Fatalf("empty store: 0x%04X %v", st, err)
 	}
 	// Transfer syntax not negotiated and no Transcode function.
-	_, err = a.Store(ctx, scImageStorage, uidN(200), JPEGBaseline8Bit, bytes.NewReader([]byte{1, 2}))
+	_, err = a.Store(ctx, scImageStorage, uidN(200), dcm.JPEGBaseline8Bit, bytes.NewReader([]byte{1, 2}))
 	var nce *NoContextError
-	if !errors.As(err, &nce) || nce.TransferSyntaxUID != JPEGBaseline8Bit {
+	if !errors.As(err, &nce) || nce.TransferSyntaxUID != dcm.JPEGBaseline8Bit {
 		t.Fatalf("want NoContextError, got %v", err)
 	}
 	if err := a.Release(ctx); err != nil {
@@ -67,20 +69,20 @@ func TestSCUTranscodeFallback(t *testing.T) {
 	mux.Handle(scImageStorage, rec)
 	addr := startServer(t, &Server{Handler: mux})
 	var called atomic.Bool
-	a := dialTest(t, addr, "ANY", storageProposals(ImplicitVRLittleEndian), &DialOptions{
+	a := dialTest(t, addr, "ANY", storageProposals(dcm.ImplicitVRLittleEndian), &DialOptions{
 		Transcode: func(ctx context.Context, r io.Reader, from, to string) (io.Reader, error) {
 			called.Store(true)
-			if from != ExplicitVRLittleEndian || to != ImplicitVRLittleEndian {
+			if from != dcm.ExplicitVRLittleEndian || to != dcm.ImplicitVRLittleEndian {
 				return nil, errors.New("unexpected syntaxes")
 			}
 			return strings.NewReader("transcoded"), nil
 		},
 	})
-	st, err := a.Store(context.Background(), scImageStorage, uidN(1), ExplicitVRLittleEndian, strings.NewReader("original"))
+	st, err := a.Store(context.Background(), scImageStorage, uidN(1), dcm.ExplicitVRLittleEndian, strings.NewReader("original"))
 	if err != nil || st != StatusSuccess || !called.Load() {
 		t.Fatalf("status 0x%04X err %v called %v", st, err, called.Load())
 	}
-	if string(rec.get(uidN(1))) != "transcoded" || rec.tsOf(uidN(1)) != ImplicitVRLittleEndian {
+	if string(rec.get(uidN(1))) != "transcoded" || rec.tsOf(uidN(1)) != dcm.ImplicitVRLittleEndian {
 		t.Fatalf("handler got %q in %s", rec.get(uidN(1)), rec.tsOf(uidN(1)))
 	}
 }
@@ -95,9 +97,9 @@ func TestStoreHandlerPartialReadAndStatus(t *testing.T) {
 		return StatusOutOfResources, "disk full"
 	}))
 	addr := startServer(t, &Server{Handler: mux, MaxPDULength: 4096})
-	a := dialTest(t, addr, "X", storageProposals(ExplicitVRLittleEndian), nil)
+	a := dialTest(t, addr, "X", storageProposals(dcm.ExplicitVRLittleEndian), nil)
 	for i := 0; i < 3; i++ {
-		st, err := a.Store(context.Background(), scImageStorage, uidN(i), ExplicitVRLittleEndian, bytes.NewReader(make([]byte, 50_000)))
+		st, err := a.Store(context.Background(), scImageStorage, uidN(i), dcm.ExplicitVRLittleEndian, bytes.NewReader(make([]byte, 50_000)))
 		if err != nil || st != StatusOutOfResources {
 			t.Fatalf("status 0x%04X err %v", st, err)
 		}
@@ -113,10 +115,10 @@ func TestStoreHandlerPartialReadAndStatus(t *testing.T) {
 func TestSCUStoreToDCMTKStoreSCP(t *testing.T) {
 	dir := t.TempDir()
 	addr := startStoreSCP(t, "STORESCP", dir)
-	a := dialTest(t, addr, "STORESCP", storageProposals(ExplicitVRLittleEndian), nil)
+	a := dialTest(t, addr, "STORESCP", storageProposals(dcm.ExplicitVRLittleEndian), nil)
 	arc := newArchive(3)
 	for _, uid := range arc.order {
-		st, err := a.Store(context.Background(), scImageStorage, uid, ExplicitVRLittleEndian, bytes.NewReader(arc.insts[uid]))
+		st, err := a.Store(context.Background(), scImageStorage, uid, dcm.ExplicitVRLittleEndian, bytes.NewReader(arc.insts[uid]))
 		if err != nil || st != StatusSuccess {
 			t.Fatalf("status 0x%04X err %v", st, err)
 		}
@@ -262,7 +264,7 @@ func TestSCUGet(t *testing.T) {
 	addr := startServer(t, &Server{Handler: mux, MaxPDULength: 8192})
 	a := dialTest(t, addr, "X", []ContextProposal{
 		{AbstractSyntax: StudyRootQRGet},
-		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian}, SCPRole: true},
+		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian}, SCPRole: true},
 	}, &DialOptions{MaxPDULength: 4096})
 	rec := newRecorder()
 	res, err := a.Get(context.Background(), StudyRootQRGet, []byte{}, rec, nil)
@@ -277,7 +279,7 @@ func TestSCUGet(t *testing.T) {
 	// Without role selection the SCP may not send: every sub-op fails.
 	b := dialTest(t, addr, "X", []ContextProposal{
 		{AbstractSyntax: StudyRootQRGet},
-		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{ExplicitVRLittleEndian}},
+		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{dcm.ExplicitVRLittleEndian}},
 	}, nil)
 	res, err = b.Get(context.Background(), StudyRootQRGet, []byte{}, rec, nil)
 	if err != nil || res.Status != StatusOutOfResourcesSubOperations || res.Failed != 4 {
@@ -338,12 +340,12 @@ func TestUserIdentityAndPolicy(t *testing.T) {
 	}))
 	addr := startServer(t, &Server{Handler: mux, AcceptPolicy: policy})
 	ctx := context.Background()
-	a := dialTest(t, addr, "X", storageProposals(ExplicitVRLittleEndian), &DialOptions{UserIdentity: &UserIdentity{
+	a := dialTest(t, addr, "X", storageProposals(dcm.ExplicitVRLittleEndian), &DialOptions{UserIdentity: &UserIdentity{
 		Type: IdentityUsernamePasscode, Username: "alice", Passcode: "s3cret", PositiveResponseRequested: true}})
 	if a.UserIdentityResponse() == nil {
 		t.Errorf("no positive identity response")
 	}
-	if _, err := a.Store(ctx, scImageStorage, "1.2", ExplicitVRLittleEndian, strings.NewReader("xx")); err != nil {
+	if _, err := a.Store(ctx, scImageStorage, "1.2", dcm.ExplicitVRLittleEndian, strings.NewReader("xx")); err != nil {
 		t.Fatal(err)
 	}
 	if principal.Load() != "user:alice" {
@@ -362,22 +364,22 @@ func TestNegotiationResults(t *testing.T) {
 	mux.Handle(StudyRootQRFind, &cannedFind{})
 	addr := startServer(t, &Server{Handler: mux})
 	a := dialTest(t, addr, "X", []ContextProposal{
-		{AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{ImplicitVRLittleEndian}},
+		{AbstractSyntax: VerificationSOPClass, TransferSyntaxes: []string{dcm.ImplicitVRLittleEndian}},
 		{AbstractSyntax: "1.2.3.4.5"}, // unknown abstract syntax
-		{AbstractSyntax: StudyRootQRFind, TransferSyntaxes: []string{JPEGBaseline8Bit}},                               // unsupported TS
-		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{JPEG2000, ExplicitVRBigEndian}},                   // compressed accepted as offered
-		{AbstractSyntax: "1.2.840.10008.5.1.4.1.1.13.1.3", TransferSyntaxes: []string{HTJ2K, ImplicitVRLittleEndian}}, // prefers uncompressed
-		{AbstractSyntax: "1.2.840.10008.5.1.4.1.1.2", TransferSyntaxes: []string{RLELossless, DeflatedExplicitVRLittleEndian}},
+		{AbstractSyntax: StudyRootQRFind, TransferSyntaxes: []string{dcm.JPEGBaseline8Bit}},                                   // unsupported TS
+		{AbstractSyntax: scImageStorage, TransferSyntaxes: []string{dcm.JPEG2000, dcm.ExplicitVRBigEndian}},                   // compressed accepted as offered
+		{AbstractSyntax: "1.2.840.10008.5.1.4.1.1.13.1.3", TransferSyntaxes: []string{dcm.HTJ2K, dcm.ImplicitVRLittleEndian}}, // prefers uncompressed
+		{AbstractSyntax: "1.2.840.10008.5.1.4.1.1.2", TransferSyntaxes: []string{dcm.RLELossless, dcm.DeflatedExplicitVRLittleEndian}},
 	}, nil)
 	got := map[string]string{}
 	for _, pc := range a.Contexts() {
 		got[pc.AbstractSyntax] = pc.TransferSyntax
 	}
 	want := map[string]string{
-		VerificationSOPClass:             ImplicitVRLittleEndian,
-		scImageStorage:                   JPEG2000,
-		"1.2.840.10008.5.1.4.1.1.13.1.3": ImplicitVRLittleEndian,
-		"1.2.840.10008.5.1.4.1.1.2":      RLELossless,
+		VerificationSOPClass:             dcm.ImplicitVRLittleEndian,
+		scImageStorage:                   dcm.JPEG2000,
+		"1.2.840.10008.5.1.4.1.1.13.1.3": dcm.ImplicitVRLittleEndian,
+		"1.2.840.10008.5.1.4.1.1.2":      dcm.RLELossless,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("accepted %v", got)
@@ -401,7 +403,7 @@ func TestPeerAbortAndServerAbort(t *testing.T) {
 		return StatusOutOfResources, ""
 	}))
 	addr := startServer(t, &Server{Handler: mux})
-	a := dialTest(t, addr, "X", storageProposals(ExplicitVRLittleEndian), nil)
+	a := dialTest(t, addr, "X", storageProposals(dcm.ExplicitVRLittleEndian), nil)
 	// Start a store whose data never finishes, then abort from the client.
 	pr, pw := io.Pipe()
 	go func() {
@@ -411,7 +413,7 @@ func TestPeerAbortAndServerAbort(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		pw.Close()
 	}()
-	_, err := a.Store(context.Background(), scImageStorage, "1.2", ExplicitVRLittleEndian, pr)
+	_, err := a.Store(context.Background(), scImageStorage, "1.2", dcm.ExplicitVRLittleEndian, pr)
 	if err == nil {
 		t.Fatal("store after abort succeeded")
 	}

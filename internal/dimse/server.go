@@ -1,6 +1,7 @@
 package dimse
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,7 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"lightbox/internal/dcm"
 	"lightbox/internal/netserve"
+	"lightbox/internal/opt"
 )
 
 // Default implementation identification sent in A-ASSOCIATE-AC/RQ.
@@ -57,7 +60,7 @@ type Server struct {
 	Logger                    *slog.Logger
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners netserve.Listeners
 	assocs    map[*Association]struct{}
 	active    atomic.Int32
 	pending   *netserve.Limit
@@ -71,18 +74,12 @@ type Server struct {
 // ErrServerClosed is returned by Serve after Shutdown or Close.
 var ErrServerClosed = errors.New("dimse: server closed")
 
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (s *Server) logger() *slog.Logger { return opt.Logger(s.Logger) }
 
 func (s *Server) init() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = map[net.Listener]struct{}{}
+	if s.assocs == nil {
 		s.assocs = map[*Association]struct{}{}
 		s.pending = &netserve.Limit{Total: s.MaxPending, PerPeer: s.MaxPeerPending}
 		s.limit = &netserve.Limit{Total: s.MaxAssociations, PerPeer: s.MaxPeerAssociations}
@@ -112,35 +109,20 @@ func (s *Server) ListenAndServe() error {
 // tls.NewListener for DICOM TLS (ListenAndServe does so from TLSConfig).
 func (s *Server) Serve(l net.Listener) error {
 	s.init()
-	if s.shutdown.Load() {
+	if s.shutdown.Load() || !s.listeners.Add(l) {
 		_ = l.Close()
 		return ErrServerClosed
 	}
-	s.mu.Lock()
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-		_ = l.Close()
-	}()
-	var backoff time.Duration
+	defer s.listeners.Remove(l)
+	acc := netserve.Acceptor{Closing: s.shutdown.Load}
 	for {
-		c, err := l.Accept()
+		c, err := acc.Accept(l)
 		if err != nil {
 			if s.shutdown.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff)
-				continue
-			}
 			return fmt.Errorf("dimse: accept: %w", err)
 		}
-		backoff = 0
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -154,10 +136,8 @@ func (s *Server) Close() error {
 	s.init()
 	s.shutdown.Store(true)
 	s.cancelCtx()
+	s.listeners.Close()
 	s.mu.Lock()
-	for l := range s.listeners {
-		_ = l.Close()
-	}
 	for a := range s.assocs {
 		_ = a.Close()
 	}
@@ -171,11 +151,7 @@ func (s *Server) Close() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
 	s.shutdown.Store(true)
-	s.mu.Lock()
-	for l := range s.listeners {
-		_ = l.Close()
-	}
-	s.mu.Unlock()
+	s.listeners.Close()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -401,14 +377,8 @@ func (s *Server) negotiate(a *Association, rq *AssociateRQ) (*AssociateAC, []*Pr
 		ApplicationContext: ApplicationContextUID,
 	}
 	ac.UserInfo.MaxPDULength = a.ourMax
-	ac.UserInfo.ImplementationClassUID = s.ImplementationClassUID
-	if ac.UserInfo.ImplementationClassUID == "" {
-		ac.UserInfo.ImplementationClassUID = DefaultImplementationClassUID
-	}
-	ac.UserInfo.ImplementationVersionName = s.ImplementationVersionName
-	if ac.UserInfo.ImplementationVersionName == "" {
-		ac.UserInfo.ImplementationVersionName = DefaultImplementationVersionName
-	}
+	ac.UserInfo.ImplementationClassUID = cmp.Or(s.ImplementationClassUID, DefaultImplementationClassUID)
+	ac.UserInfo.ImplementationVersionName = cmp.Or(s.ImplementationVersionName, DefaultImplementationVersionName)
 	if rq.UserInfo.AsyncOps != nil {
 		ac.UserInfo.AsyncOps = &AsyncOpsWindow{MaxInvoked: 1, MaxPerformed: 1}
 	}
@@ -485,7 +455,7 @@ func (s *Server) negotiate(a *Association, rq *AssociateRQ) (*AssociateAC, []*Pr
 // first other supported syntax as offered (compressed, deflated, big
 // endian).
 func chooseTS(offered []string, storage bool) string {
-	for _, want := range []string{ExplicitVRLittleEndian, ImplicitVRLittleEndian} {
+	for _, want := range []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndian} {
 		if slices.Contains(offered, want) {
 			return want
 		}
@@ -494,7 +464,7 @@ func chooseTS(offered []string, storage bool) string {
 		return ""
 	}
 	for _, ts := range offered {
-		if ts == ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
+		if ts == dcm.ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
 			return ts
 		}
 	}
@@ -504,7 +474,7 @@ func chooseTS(offered []string, storage bool) string {
 // firstSupportedTS is the first offered syntax Lightbox can send.
 func firstSupportedTS(offered []string) string {
 	for _, ts := range offered {
-		if ts == ExplicitVRLittleEndian || ts == ImplicitVRLittleEndian || ts == ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
+		if ts == dcm.ExplicitVRLittleEndian || ts == dcm.ImplicitVRLittleEndian || ts == dcm.ExplicitVRBigEndian || slices.Contains(storageExtraTS[:], ts) {
 			return ts
 		}
 	}
@@ -673,6 +643,22 @@ func readSmallDataSet(m *message) ([]byte, error) {
 	return b, nil
 }
 
+// readRequestData reads the data set of request m. When that fails and the
+// association is still fine, it answers with rsp carrying the status the
+// error maps to (op names the operation in the log); done then tells the
+// caller to return err.
+func readRequestData(a *Association, m *message, rsp *Command, op string) (data []byte, done bool, err error) {
+	data, err = readSmallDataSet(m)
+	if err == nil {
+		return data, false, nil
+	}
+	if a.Err() != nil {
+		return nil, true, err
+	}
+	rsp.Status, rsp.ErrorComment = statusFromError(a, op, err)
+	return nil, true, a.respond(m.pc, rsp, nil)
+}
+
 // statusFromError maps a handler error to a DIMSE status and comment.
 func statusFromError(a *Association, op string, err error) (uint16, string) {
 	var se *StatusError
@@ -702,13 +688,9 @@ func (a *Association) registerCancel(ctx context.Context, id uint16) (context.Co
 func (d *dispatcher) find(ctx context.Context, a *Association, m *message) error {
 	c := m.cmd
 	final := NewResponse(c, StatusSuccess)
-	ident, err := readSmallDataSet(m)
-	if err != nil {
-		if a.Err() != nil {
-			return err
-		}
-		final.Status, final.ErrorComment = statusFromError(a, "C-FIND", err)
-		return a.respond(m.pc, final, nil)
+	ident, done, err := readRequestData(a, m, final, "C-FIND")
+	if done {
+		return err
 	}
 	h, _ := d.mux.lookup(c.AffectedSOPClassUID).(FindHandler)
 	if h == nil || c.AffectedSOPClassUID != m.pc.AbstractSyntax || ident == nil {
@@ -761,14 +743,10 @@ func (d *dispatcher) find(ctx context.Context, a *Association, m *message) error
 
 func (d *dispatcher) normalized(ctx context.Context, a *Association, m *message) error {
 	c := m.cmd
-	data, err := readSmallDataSet(m)
 	rsp := NewResponse(c, StatusSuccess)
-	if err != nil {
-		if a.Err() != nil {
-			return err
-		}
-		rsp.Status, rsp.ErrorComment = statusFromError(a, c.CommandField.String(), err)
-		return a.respond(m.pc, rsp, nil)
+	data, done, err := readRequestData(a, m, rsp, c.CommandField.String())
+	if done {
+		return err
 	}
 	sopClass := c.AffectedSOPClassUID
 	inst := c.AffectedSOPInstanceUID

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/dcm"
 	"lightbox/internal/tlsutil"
 )
 
@@ -34,7 +35,7 @@ func TestTLSAssociation(t *testing.T) {
 	}
 	go func() { _ = s.Serve(tls.NewListener(l, cfg)) }()
 	t.Cleanup(func() { _ = s.Close() })
-	a := dialTest(t, l.Addr().String(), "ANY", storageProposals(ExplicitVRLittleEndian), &DialOptions{TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
+	a := dialTest(t, l.Addr().String(), "ANY", storageProposals(dcm.ExplicitVRLittleEndian), &DialOptions{TLSConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}})
 	if a.Info().TLS == nil {
 		t.Fatal("no TLS state")
 	}
@@ -42,7 +43,7 @@ func TestTLSAssociation(t *testing.T) {
 		t.Fatal(err)
 	}
 	ds := testInstance(uidN(1), true, 300_000)
-	if st, err := a.Store(context.Background(), scImageStorage, uidN(1), ExplicitVRLittleEndian, bytes.NewReader(ds)); err != nil || st != 0 {
+	if st, err := a.Store(context.Background(), scImageStorage, uidN(1), dcm.ExplicitVRLittleEndian, bytes.NewReader(ds)); err != nil || st != 0 {
 		t.Fatalf("0x%04X %v", st, err)
 	}
 	if !bytes.Equal(rec.get(uidN(1)), ds) {

@@ -1,23 +1,12 @@
 package dimse
 
-// Transfer syntax UIDs (PS3.6 Annex A).
+import "lightbox/internal/dcm"
+
+// Transfer syntax UIDs callers of this package name; the one list of
+// transfer syntaxes is in package dcm (PS3.5 Annex A).
 const (
-	ImplicitVRLittleEndian         = "1.2.840.10008.1.2"
-	ExplicitVRLittleEndian         = "1.2.840.10008.1.2.1"
-	DeflatedExplicitVRLittleEndian = "1.2.840.10008.1.2.1.99"
-	ExplicitVRBigEndian            = "1.2.840.10008.1.2.2"
-	JPEGBaseline8Bit               = "1.2.840.10008.1.2.4.50"
-	JPEGExtended12Bit              = "1.2.840.10008.1.2.4.51"
-	JPEGLossless                   = "1.2.840.10008.1.2.4.57"
-	JPEGLosslessSV1                = "1.2.840.10008.1.2.4.70"
-	JPEGLSLossless                 = "1.2.840.10008.1.2.4.80"
-	JPEGLSNearLossless             = "1.2.840.10008.1.2.4.81"
-	JPEG2000Lossless               = "1.2.840.10008.1.2.4.90"
-	JPEG2000                       = "1.2.840.10008.1.2.4.91"
-	RLELossless                    = "1.2.840.10008.1.2.5"
-	HTJ2KLossless                  = "1.2.840.10008.1.2.4.201"
-	HTJ2KLosslessRPCL              = "1.2.840.10008.1.2.4.202"
-	HTJ2K                          = "1.2.840.10008.1.2.4.203"
+	ImplicitVRLittleEndian = dcm.ImplicitVRLittleEndian
+	ExplicitVRLittleEndian = dcm.ExplicitVRLittleEndian
 )
 
 // Non-storage SOP classes handled by this package.
@@ -43,10 +32,10 @@ const (
 // storageExtraTS lists the syntaxes accepted for storage contexts in
 // addition to the native ones, in order of preference after them.
 var storageExtraTS = [...]string{
-	DeflatedExplicitVRLittleEndian,
-	JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1,
-	JPEGLSLossless, JPEGLSNearLossless, JPEG2000Lossless, JPEG2000,
-	RLELossless, HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K,
+	dcm.DeflatedExplicitVRLittleEndian,
+	dcm.JPEGBaseline8Bit, dcm.JPEGExtended12Bit, dcm.JPEGLossless, dcm.JPEGLosslessSV1,
+	dcm.JPEGLSLossless, dcm.JPEGLSNearLossless, dcm.JPEG2000Lossless, dcm.JPEG2000,
+	dcm.RLELossless, dcm.HTJ2KLossless, dcm.HTJ2KLosslessRPCL, dcm.HTJ2K,
 }
 
 // StorageSOPClasses returns the storage SOP class UIDs of PS3.4 Annex B

@@ -16,6 +16,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"lightbox/internal/netserve"
+	"lightbox/internal/opt"
 )
 
 // MLLP framing bytes: <VT> message <FS><CR>.
@@ -192,7 +195,7 @@ type Server struct {
 	Logger   *slog.Logger // default: discard
 
 	mu        sync.Mutex
-	listeners map[net.Listener]struct{}
+	listeners netserve.Listeners
 	conns     map[*srvConn]struct{}
 	closing   atomic.Bool
 	ctx       context.Context
@@ -205,25 +208,12 @@ type srvConn struct {
 	active atomic.Bool
 }
 
-func (s *Server) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func dur(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
+func (s *Server) logger() *slog.Logger { return opt.Logger(s.Logger) }
 
 func (s *Server) init() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.listeners == nil {
-		s.listeners = map[net.Listener]struct{}{}
+	if s.conns == nil {
 		s.conns = map[*srvConn]struct{}{}
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 	}
@@ -251,39 +241,24 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.TLSConfig != nil {
 		l = tls.NewListener(l, s.TLSConfig)
 	}
-	s.mu.Lock()
-	if s.closing.Load() {
-		s.mu.Unlock()
+	if s.closing.Load() || !s.listeners.Add(l) {
 		_ = l.Close()
 		return ErrServerClosed
 	}
-	s.listeners[l] = struct{}{}
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.listeners, l)
-		s.mu.Unlock()
-		_ = l.Close()
-	}()
+	defer s.listeners.Remove(l)
 	log := s.logger()
 	log.Info("mllp listening", "addr", l.Addr().String(), "tls", s.TLSConfig != nil)
-	var backoff time.Duration
+	acc := netserve.Acceptor{Closing: s.closing.Load, OnRetry: func(err error, delay time.Duration) {
+		log.Warn("mllp accept error; retrying", "err", err, "delay", delay)
+	}}
 	for {
-		nc, err := l.Accept()
+		nc, err := acc.Accept(l)
 		if err != nil {
 			if s.closing.Load() {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				log.Warn("mllp accept error; retrying", "err", err, "delay", backoff)
-				time.Sleep(backoff)
-				continue
-			}
 			return fmt.Errorf("hl7: mllp accept: %w", err)
 		}
-		backoff = 0
 		c := &srvConn{nc: nc}
 		s.mu.Lock()
 		if s.closing.Load() {
@@ -308,20 +283,20 @@ func (s *Server) serveConn(c *srvConn) {
 	}()
 	log := s.logger().With("remote", c.nc.RemoteAddr().String())
 	log.Debug("mllp connection opened")
-	readTimeout := dur(s.ReadTimeout, 60*time.Second)
+	readTimeout := opt.Dur(s.ReadTimeout, 60*time.Second)
 	fr := NewFrameReader(c.nc, s.MaxMessageSize)
 	fr.OnFrameStart = func() {
 		c.active.Store(true)
 		_ = c.nc.SetReadDeadline(time.Now().Add(readTimeout))
 	}
-	wait := dur(s.FirstFrameTimeout, dur(s.IdleTimeout, 5*time.Minute))
+	wait := opt.Dur(s.FirstFrameTimeout, opt.Dur(s.IdleTimeout, 5*time.Minute))
 	for {
 		c.active.Store(false)
 		if s.closing.Load() {
 			return
 		}
 		_ = c.nc.SetReadDeadline(time.Now().Add(wait))
-		wait = dur(s.IdleTimeout, 5*time.Minute)
+		wait = opt.Dur(s.IdleTimeout, 5*time.Minute)
 		frame, err := fr.ReadFrame()
 		if n := fr.Skipped(); n > 0 {
 			log.Warn("mllp: discarded bytes outside frames", "bytes", n)
@@ -350,7 +325,7 @@ func (s *Server) serveConn(c *srvConn) {
 		default:
 			ack = s.handle(c, frame, log)
 		}
-		_ = c.nc.SetWriteDeadline(time.Now().Add(dur(s.WriteTimeout, 30*time.Second)))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(opt.Dur(s.WriteTimeout, 30*time.Second)))
 		if err := WriteFrame(c.nc, ack); err != nil {
 			log.Warn("mllp: writing acknowledgement failed", "err", err)
 			return
@@ -435,7 +410,7 @@ func (s *Server) callHandler(ctx context.Context, req *Request, log *slog.Logger
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.init()
 	s.closing.Store(true)
-	s.closeListeners()
+	s.listeners.Close()
 	done := make(chan struct{})
 	go func() {
 		s.connWG.Wait()
@@ -463,18 +438,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.init()
 	s.closing.Store(true)
-	s.closeListeners()
+	s.listeners.Close()
 	s.cancel()
 	s.closeConns(false)
 	return nil
-}
-
-func (s *Server) closeListeners() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for l := range s.listeners {
-		_ = l.Close()
-	}
 }
 
 func (s *Server) closeConns(idleOnly bool) {
@@ -527,7 +494,7 @@ func (c *Client) logger() *slog.Logger {
 }
 
 func (c *Client) dialLocked(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, dur(c.DialTimeout, 10*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, opt.Dur(c.DialTimeout, 10*time.Second))
 	defer cancel()
 	var nc net.Conn
 	var err error
@@ -613,7 +580,7 @@ func (c *Client) Send(ctx context.Context, msg []byte) (*Message, error) {
 // failure looks like a stale connection (nothing received).
 func (c *Client) roundTrip(ctx context.Context, msg []byte) (ack []byte, retry bool, err error) {
 	nc := c.conn
-	deadline := time.Now().Add(dur(c.AckTimeout, 60*time.Second))
+	deadline := time.Now().Add(opt.Dur(c.AckTimeout, 60*time.Second))
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}

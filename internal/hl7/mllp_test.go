@@ -231,12 +231,7 @@ func TestMLLPParallelConnections(t *testing.T) {
 func TestMLLPSplitFramesAndJunk(t *testing.T) {
 	var calls atomic.Int64
 	_, addr := startServer(t, ackHandler(&calls), nil)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dialRaw(t, addr)
 	fr := NewFrameReader(c, 0)
 	stream := "junk before\r\n" + string(AppendFrame(nil, msgWithID("S1"))) + "\r\nmore junk" +
 		string(AppendFrame(nil, msgWithID("S2")))
@@ -267,12 +262,7 @@ func TestMLLPSplitFramesAndJunk(t *testing.T) {
 func TestMLLPOversizeFrame(t *testing.T) {
 	var calls atomic.Int64
 	_, addr := startServer(t, ackHandler(&calls), func(s *Server) { s.MaxMessageSize = 1024 })
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dialRaw(t, addr)
 	big := append(msgWithID("BIG"), []byte("NTE|1||"+strings.Repeat("x", 4096)+"\r")...)
 	go func() { _ = WriteFrame(c, big); _ = WriteFrame(c, msgWithID("NEXT")) }()
 	// Answered AR for its control ID (not a reset), and the connection
@@ -316,12 +306,7 @@ func TestMLLPStalledClient(t *testing.T) {
 func TestMLLPUnparseableGetsNAK(t *testing.T) {
 	var calls atomic.Int64
 	_, addr := startServer(t, ackHandler(&calls), nil)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	c := dialRaw(t, addr)
 	fr := NewFrameReader(c, 0)
 
 	_ = WriteFrame(c, []byte("MSH|^~\\&|SND|SF|RCV|RF|2024||ORM^O01|BAD1|P|2.5.1\rPID|1\rthis is not a segment\r"))
@@ -598,4 +583,17 @@ func TestWriteFrameExact(t *testing.T) {
 	if b.String() != "\x0bMSH|x\r\x1c\x0d" {
 		t.Errorf("%q", b.String())
 	}
+}
+
+// dialRaw opens a plain TCP connection to addr, closed when the test ends,
+// with a 10 s deadline for everything the test does on it.
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	return c
 }

@@ -141,6 +141,66 @@ func many[T any](e enc, f int, xs []T, conv func(T, Delimiters) Repetition) {
 	e.s.SetField(f, fld)
 }
 
+// fieldCodec reads (x set) or writes (e set) the fields of one segment: a
+// segment lists its fields once, by position (HL7 v2 chapter 2 sequence
+// numbers), in a fields method that serves Decode and Encode alike.
+type fieldCodec struct {
+	x *dec
+	e *enc
+}
+
+func fStr(c fieldCodec, f int, p *string) {
+	if c.x != nil {
+		*p = c.x.str(f)
+	} else {
+		c.e.str(f, *p)
+	}
+}
+
+func fStrs(c fieldCodec, f int, p *[]string) {
+	if c.x != nil {
+		*p = strs(c.x, f)
+	} else {
+		c.e.strs(f, *p)
+	}
+}
+
+func fTime(c fieldCodec, f int, p *Time) {
+	if c.x != nil {
+		*p = c.x.time(f)
+	} else {
+		c.e.str(f, p.String())
+	}
+}
+
+func fOne[T any](c fieldCodec, f int, p *T, from func(rv) T, to func(T, Delimiters) Repetition) {
+	if c.x != nil {
+		*p = from(c.x.rep(f))
+	} else {
+		c.e.one(f, to(*p, c.e.s.d))
+	}
+}
+
+func fList[T any](c fieldCodec, f int, p *[]T, from func(rv) T, to func(T, Delimiters) Repetition) {
+	if c.x != nil {
+		*p = list(c.x, f, from)
+	} else {
+		many(*c.e, f, *p, to)
+	}
+}
+
+// decodeFields reads s through fields.
+func decodeFields(s *Segment, fields func(fieldCodec)) error {
+	x := &dec{s: s}
+	fields(fieldCodec{x: x})
+	return x.result()
+}
+
+// encodeFields writes s through fields.
+func encodeFields(s *Segment, fields func(fieldCodec)) {
+	fields(fieldCodec{e: &enc{s}})
+}
+
 // ---------------------------------------------------------------- MSH
 
 // MSH is the message header.
@@ -257,30 +317,22 @@ type EVN struct {
 // SegmentID implements Decoder/Encoder.
 func (EVN) SegmentID() string { return "EVN" }
 
-// Decode implements Decoder.
-func (v *EVN) Decode(s *Segment) error {
-	x := &dec{s: s}
-	v.EventTypeCode = x.str(1)
-	v.RecordedDateTime = x.time(2)
-	v.PlannedDateTime = x.time(3)
-	v.EventReasonCode = x.str(4)
-	v.Operators = list(x, 5, xcnFrom)
-	v.EventOccurred = x.time(6)
-	v.EventFacility = hdFrom(x.rep(7))
-	return x.result()
+// fields lists the fields of EVN this package reads and writes.
+func (v *EVN) fields(c fieldCodec) {
+	fStr(c, 1, &v.EventTypeCode)
+	fTime(c, 2, &v.RecordedDateTime)
+	fTime(c, 3, &v.PlannedDateTime)
+	fStr(c, 4, &v.EventReasonCode)
+	fList(c, 5, &v.Operators, xcnFrom, XCN.rep)
+	fTime(c, 6, &v.EventOccurred)
+	fOne(c, 7, &v.EventFacility, hdFrom, HD.rep)
 }
 
+// Decode implements Decoder.
+func (v *EVN) Decode(s *Segment) error { return decodeFields(s, v.fields) }
+
 // Encode implements Encoder.
-func (v EVN) Encode(s *Segment) {
-	e := enc{s}
-	e.str(1, v.EventTypeCode)
-	e.str(2, v.RecordedDateTime.String())
-	e.str(3, v.PlannedDateTime.String())
-	e.str(4, v.EventReasonCode)
-	many(e, 5, v.Operators, XCN.rep)
-	e.str(6, v.EventOccurred.String())
-	e.one(7, v.EventFacility.rep(s.d))
-}
+func (v EVN) Encode(s *Segment) { encodeFields(s, v.fields) }
 
 // ---------------------------------------------------------------- PID
 
@@ -310,55 +362,34 @@ type PID struct {
 // SegmentID implements Decoder/Encoder.
 func (PID) SegmentID() string { return "PID" }
 
-// Decode implements Decoder.
-func (p *PID) Decode(s *Segment) error {
-	x := &dec{s: s}
-	p.SetID = x.str(1)
-	p.PatientID = cxFrom(x.rep(2))
-	p.Identifiers = list(x, 3, cxFrom)
-	p.AlternateIDs = list(x, 4, cxFrom)
-	p.Names = list(x, 5, xpnFrom)
-	p.MothersMaidenName = list(x, 6, xpnFrom)
-	p.DateOfBirth = x.time(7)
-	p.Sex = x.str(8)
-	p.Race = list(x, 10, ceFrom)
-	p.Addresses = list(x, 11, xadFrom)
-	p.CountyCode = x.str(12)
-	p.HomePhones = list(x, 13, xtnFrom)
-	p.BusinessPhones = list(x, 14, xtnFrom)
-	p.PrimaryLanguage = ceFrom(x.rep(15))
-	p.MaritalStatus = ceFrom(x.rep(16))
-	p.AccountNumber = cxFrom(x.rep(18))
-	p.SSN = x.str(19)
-	p.DeathDateTime = x.time(29)
-	p.DeathIndicator = x.str(30)
-	return x.result()
+// fields lists the fields of PID this package reads and writes.
+func (p *PID) fields(c fieldCodec) {
+	fStr(c, 1, &p.SetID)
+	fOne(c, 2, &p.PatientID, cxFrom, CX.rep)
+	fList(c, 3, &p.Identifiers, cxFrom, CX.rep)
+	fList(c, 4, &p.AlternateIDs, cxFrom, CX.rep)
+	fList(c, 5, &p.Names, xpnFrom, XPN.rep)
+	fList(c, 6, &p.MothersMaidenName, xpnFrom, XPN.rep)
+	fTime(c, 7, &p.DateOfBirth)
+	fStr(c, 8, &p.Sex)
+	fList(c, 10, &p.Race, ceFrom, CE.rep)
+	fList(c, 11, &p.Addresses, xadFrom, XAD.rep)
+	fStr(c, 12, &p.CountyCode)
+	fList(c, 13, &p.HomePhones, xtnFrom, XTN.rep)
+	fList(c, 14, &p.BusinessPhones, xtnFrom, XTN.rep)
+	fOne(c, 15, &p.PrimaryLanguage, ceFrom, CE.rep)
+	fOne(c, 16, &p.MaritalStatus, ceFrom, CE.rep)
+	fOne(c, 18, &p.AccountNumber, cxFrom, CX.rep)
+	fStr(c, 19, &p.SSN)
+	fTime(c, 29, &p.DeathDateTime)
+	fStr(c, 30, &p.DeathIndicator)
 }
 
+// Decode implements Decoder.
+func (p *PID) Decode(s *Segment) error { return decodeFields(s, p.fields) }
+
 // Encode implements Encoder.
-func (p PID) Encode(s *Segment) {
-	e := enc{s}
-	d := s.d
-	e.str(1, p.SetID)
-	e.one(2, p.PatientID.rep(d))
-	many(e, 3, p.Identifiers, CX.rep)
-	many(e, 4, p.AlternateIDs, CX.rep)
-	many(e, 5, p.Names, XPN.rep)
-	many(e, 6, p.MothersMaidenName, XPN.rep)
-	e.str(7, p.DateOfBirth.String())
-	e.str(8, p.Sex)
-	many(e, 10, p.Race, CE.rep)
-	many(e, 11, p.Addresses, XAD.rep)
-	e.str(12, p.CountyCode)
-	many(e, 13, p.HomePhones, XTN.rep)
-	many(e, 14, p.BusinessPhones, XTN.rep)
-	e.one(15, p.PrimaryLanguage.rep(d))
-	e.one(16, p.MaritalStatus.rep(d))
-	e.one(18, p.AccountNumber.rep(d))
-	e.str(19, p.SSN)
-	e.str(29, p.DeathDateTime.String())
-	e.str(30, p.DeathIndicator)
-}
+func (p PID) Encode(s *Segment) { encodeFields(s, p.fields) }
 
 // Name returns the first patient name (PID-5(1)).
 func (p PID) Name() XPN {
@@ -403,44 +434,29 @@ type PV1 struct {
 // SegmentID implements Decoder/Encoder.
 func (PV1) SegmentID() string { return "PV1" }
 
-// Decode implements Decoder.
-func (v *PV1) Decode(s *Segment) error {
-	x := &dec{s: s}
-	v.SetID = x.str(1)
-	v.PatientClass = x.str(2)
-	v.AssignedLocation = plFrom(x.rep(3))
-	v.AdmissionType = x.str(4)
-	v.AttendingDoctors = list(x, 7, xcnFrom)
-	v.ReferringDoctors = list(x, 8, xcnFrom)
-	v.ConsultingDoctors = list(x, 9, xcnFrom)
-	v.HospitalService = x.str(10)
-	v.AdmittingDoctors = list(x, 17, xcnFrom)
-	v.PatientType = x.str(18)
-	v.VisitNumber = cxFrom(x.rep(19))
-	v.FinancialClass = x.str(20)
-	v.AdmitDateTime = x.time(44)
-	v.DischargeDateTime = x.time(45)
-	return x.result()
+// fields lists the fields of PV1 this package reads and writes.
+func (v *PV1) fields(c fieldCodec) {
+	fStr(c, 1, &v.SetID)
+	fStr(c, 2, &v.PatientClass)
+	fOne(c, 3, &v.AssignedLocation, plFrom, PL.rep)
+	fStr(c, 4, &v.AdmissionType)
+	fList(c, 7, &v.AttendingDoctors, xcnFrom, XCN.rep)
+	fList(c, 8, &v.ReferringDoctors, xcnFrom, XCN.rep)
+	fList(c, 9, &v.ConsultingDoctors, xcnFrom, XCN.rep)
+	fStr(c, 10, &v.HospitalService)
+	fList(c, 17, &v.AdmittingDoctors, xcnFrom, XCN.rep)
+	fStr(c, 18, &v.PatientType)
+	fOne(c, 19, &v.VisitNumber, cxFrom, CX.rep)
+	fStr(c, 20, &v.FinancialClass)
+	fTime(c, 44, &v.AdmitDateTime)
+	fTime(c, 45, &v.DischargeDateTime)
 }
 
+// Decode implements Decoder.
+func (v *PV1) Decode(s *Segment) error { return decodeFields(s, v.fields) }
+
 // Encode implements Encoder.
-func (v PV1) Encode(s *Segment) {
-	e := enc{s}
-	e.str(1, v.SetID)
-	e.str(2, v.PatientClass)
-	e.one(3, v.AssignedLocation.rep(s.d))
-	e.str(4, v.AdmissionType)
-	many(e, 7, v.AttendingDoctors, XCN.rep)
-	many(e, 8, v.ReferringDoctors, XCN.rep)
-	many(e, 9, v.ConsultingDoctors, XCN.rep)
-	e.str(10, v.HospitalService)
-	many(e, 17, v.AdmittingDoctors, XCN.rep)
-	e.str(18, v.PatientType)
-	e.one(19, v.VisitNumber.rep(s.d))
-	e.str(20, v.FinancialClass)
-	e.str(44, v.AdmitDateTime.String())
-	e.str(45, v.DischargeDateTime.String())
-}
+func (v PV1) Encode(s *Segment) { encodeFields(s, v.fields) }
 
 // ---------------------------------------------------------------- ORC
 
@@ -716,34 +732,24 @@ type TQ1 struct {
 // SegmentID implements Decoder/Encoder.
 func (TQ1) SegmentID() string { return "TQ1" }
 
-// Decode implements Decoder.
-func (t *TQ1) Decode(s *Segment) error {
-	x := &dec{s: s}
-	t.SetID = x.str(1)
-	t.Quantity = x.str(2)
-	t.StartDateTime = x.time(7)
-	t.EndDateTime = x.time(8)
-	t.Priorities = list(x, 9, ceFrom)
-	t.ConditionText = x.str(10)
-	t.TextInstruction = x.str(11)
-	t.Conjunction = x.str(12)
-	t.TotalOccurrences = x.str(14)
-	return x.result()
+// fields lists the fields of TQ1 this package reads and writes.
+func (t *TQ1) fields(c fieldCodec) {
+	fStr(c, 1, &t.SetID)
+	fStr(c, 2, &t.Quantity)
+	fTime(c, 7, &t.StartDateTime)
+	fTime(c, 8, &t.EndDateTime)
+	fList(c, 9, &t.Priorities, ceFrom, CE.rep)
+	fStr(c, 10, &t.ConditionText)
+	fStr(c, 11, &t.TextInstruction)
+	fStr(c, 12, &t.Conjunction)
+	fStr(c, 14, &t.TotalOccurrences)
 }
 
+// Decode implements Decoder.
+func (t *TQ1) Decode(s *Segment) error { return decodeFields(s, t.fields) }
+
 // Encode implements Encoder.
-func (t TQ1) Encode(s *Segment) {
-	e := enc{s}
-	e.str(1, t.SetID)
-	e.str(2, t.Quantity)
-	e.str(7, t.StartDateTime.String())
-	e.str(8, t.EndDateTime.String())
-	many(e, 9, t.Priorities, CE.rep)
-	e.str(10, t.ConditionText)
-	e.str(11, t.TextInstruction)
-	e.str(12, t.Conjunction)
-	e.str(14, t.TotalOccurrences)
-}
+func (t TQ1) Encode(s *Segment) { encodeFields(s, t.fields) }
 
 // Priority returns TQ1-9-1 of the first repetition.
 func (t TQ1) Priority() string {
@@ -771,35 +777,24 @@ type IPC struct {
 // SegmentID implements Decoder/Encoder.
 func (IPC) SegmentID() string { return "IPC" }
 
-// Decode implements Decoder.
-func (p *IPC) Decode(s *Segment) error {
-	x := &dec{s: s}
-	p.AccessionID = eiFrom(x.rep(1))
-	p.RequestedProcedureID = eiFrom(x.rep(2))
-	p.StudyInstanceUID = eiFrom(x.rep(3))
-	p.ScheduledProcedureStepID = eiFrom(x.rep(4))
-	p.Modality = ceFrom(x.rep(5))
-	p.ProtocolCodes = list(x, 6, ceFrom)
-	p.ScheduledStationName = eiFrom(x.rep(7))
-	p.ScheduledStepLocations = list(x, 8, ceFrom)
-	p.ScheduledStationAETitle = x.str(9)
-	return x.result()
+// fields lists the fields of IPC this package reads and writes.
+func (p *IPC) fields(c fieldCodec) {
+	fOne(c, 1, &p.AccessionID, eiFrom, EI.rep)
+	fOne(c, 2, &p.RequestedProcedureID, eiFrom, EI.rep)
+	fOne(c, 3, &p.StudyInstanceUID, eiFrom, EI.rep)
+	fOne(c, 4, &p.ScheduledProcedureStepID, eiFrom, EI.rep)
+	fOne(c, 5, &p.Modality, ceFrom, CE.rep)
+	fList(c, 6, &p.ProtocolCodes, ceFrom, CE.rep)
+	fOne(c, 7, &p.ScheduledStationName, eiFrom, EI.rep)
+	fList(c, 8, &p.ScheduledStepLocations, ceFrom, CE.rep)
+	fStr(c, 9, &p.ScheduledStationAETitle)
 }
 
+// Decode implements Decoder.
+func (p *IPC) Decode(s *Segment) error { return decodeFields(s, p.fields) }
+
 // Encode implements Encoder.
-func (p IPC) Encode(s *Segment) {
-	e := enc{s}
-	d := s.d
-	e.one(1, p.AccessionID.rep(d))
-	e.one(2, p.RequestedProcedureID.rep(d))
-	e.one(3, p.StudyInstanceUID.rep(d))
-	e.one(4, p.ScheduledProcedureStepID.rep(d))
-	e.one(5, p.Modality.rep(d))
-	many(e, 6, p.ProtocolCodes, CE.rep)
-	e.one(7, p.ScheduledStationName.rep(d))
-	many(e, 8, p.ScheduledStepLocations, CE.rep)
-	e.str(9, p.ScheduledStationAETitle)
-}
+func (p IPC) Encode(s *Segment) { encodeFields(s, p.fields) }
 
 // ---------------------------------------------------------------- OBX
 
@@ -914,24 +909,19 @@ type NTE struct {
 // SegmentID implements Decoder/Encoder.
 func (NTE) SegmentID() string { return "NTE" }
 
-// Decode implements Decoder.
-func (n *NTE) Decode(s *Segment) error {
-	x := &dec{s: s}
-	n.SetID = x.str(1)
-	n.Source = x.str(2)
-	n.Comments = strs(x, 3)
-	n.CommentType = ceFrom(x.rep(4))
-	return x.result()
+// fields lists the fields of NTE this package reads and writes.
+func (n *NTE) fields(c fieldCodec) {
+	fStr(c, 1, &n.SetID)
+	fStr(c, 2, &n.Source)
+	fStrs(c, 3, &n.Comments)
+	fOne(c, 4, &n.CommentType, ceFrom, CE.rep)
 }
 
+// Decode implements Decoder.
+func (n *NTE) Decode(s *Segment) error { return decodeFields(s, n.fields) }
+
 // Encode implements Encoder.
-func (n NTE) Encode(s *Segment) {
-	e := enc{s}
-	e.str(1, n.SetID)
-	e.str(2, n.Source)
-	e.strs(3, n.Comments)
-	e.one(4, n.CommentType.rep(s.d))
-}
+func (n NTE) Encode(s *Segment) { encodeFields(s, n.fields) }
 
 // ---------------------------------------------------------------- IN1
 
@@ -958,49 +948,31 @@ type IN1 struct {
 // SegmentID implements Decoder/Encoder.
 func (IN1) SegmentID() string { return "IN1" }
 
-// Decode implements Decoder.
-func (n *IN1) Decode(s *Segment) error {
-	x := &dec{s: s}
-	n.SetID = x.str(1)
-	n.PlanID = ceFrom(x.rep(2))
-	n.CompanyIDs = list(x, 3, cxFrom)
-	n.CompanyNames = list(x, 4, xonFrom)
-	n.CompanyAddresses = list(x, 5, xadFrom)
-	n.CompanyPhones = list(x, 7, xtnFrom)
-	n.GroupNumber = x.str(8)
-	n.GroupName = x.str(9)
-	n.PlanEffectiveDate = x.time(12)
-	n.PlanExpirationDate = x.time(13)
-	n.PlanType = x.str(15)
-	n.InsuredNames = list(x, 16, xpnFrom)
-	n.InsuredRelationship = ceFrom(x.rep(17))
-	n.InsuredDateOfBirth = x.time(18)
-	n.PolicyNumber = x.str(36)
-	n.CoverageType = x.str(47)
-	return x.result()
+// fields lists the fields of IN1 this package reads and writes.
+func (n *IN1) fields(c fieldCodec) {
+	fStr(c, 1, &n.SetID)
+	fOne(c, 2, &n.PlanID, ceFrom, CE.rep)
+	fList(c, 3, &n.CompanyIDs, cxFrom, CX.rep)
+	fList(c, 4, &n.CompanyNames, xonFrom, XON.rep)
+	fList(c, 5, &n.CompanyAddresses, xadFrom, XAD.rep)
+	fList(c, 7, &n.CompanyPhones, xtnFrom, XTN.rep)
+	fStr(c, 8, &n.GroupNumber)
+	fStr(c, 9, &n.GroupName)
+	fTime(c, 12, &n.PlanEffectiveDate)
+	fTime(c, 13, &n.PlanExpirationDate)
+	fStr(c, 15, &n.PlanType)
+	fList(c, 16, &n.InsuredNames, xpnFrom, XPN.rep)
+	fOne(c, 17, &n.InsuredRelationship, ceFrom, CE.rep)
+	fTime(c, 18, &n.InsuredDateOfBirth)
+	fStr(c, 36, &n.PolicyNumber)
+	fStr(c, 47, &n.CoverageType)
 }
 
+// Decode implements Decoder.
+func (n *IN1) Decode(s *Segment) error { return decodeFields(s, n.fields) }
+
 // Encode implements Encoder.
-func (n IN1) Encode(s *Segment) {
-	e := enc{s}
-	d := s.d
-	e.str(1, n.SetID)
-	e.one(2, n.PlanID.rep(d))
-	many(e, 3, n.CompanyIDs, CX.rep)
-	many(e, 4, n.CompanyNames, XON.rep)
-	many(e, 5, n.CompanyAddresses, XAD.rep)
-	many(e, 7, n.CompanyPhones, XTN.rep)
-	e.str(8, n.GroupNumber)
-	e.str(9, n.GroupName)
-	e.str(12, n.PlanEffectiveDate.String())
-	e.str(13, n.PlanExpirationDate.String())
-	e.str(15, n.PlanType)
-	many(e, 16, n.InsuredNames, XPN.rep)
-	e.one(17, n.InsuredRelationship.rep(d))
-	e.str(18, n.InsuredDateOfBirth.String())
-	e.str(36, n.PolicyNumber)
-	e.str(47, n.CoverageType)
-}
+func (n IN1) Encode(s *Segment) { encodeFields(s, n.fields) }
 
 // IsMedicare is a heuristic: plan type (IN1-15) or plan ID (IN1-2-1) is one
 // of MCR, MA, MB (X12 Medicare Part A/B), MEDICARE, or a company name / plan text mentions

@@ -19,10 +19,11 @@ import (
 	"net/smtp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
+	"lightbox/internal/opt"
 )
 
 // SMTP is how e-mail leaves: a relay reached with STARTTLS (required
@@ -49,53 +50,31 @@ type Deliverer struct {
 	MaxAttempts int           // then failed; default 10
 	Logger      *slog.Logger
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	run bgloop.Loop
 }
 
-// Start runs the delivery loop until Stop.
-func (d *Deliverer) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	d.cancel = cancel
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		t := time.NewTicker(dflt(d.Poll, 2*time.Second))
-		defer t.Stop()
-		for {
-			if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
-				d.log().Warn("notify delivery", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
-}
+// Start runs the delivery loop until Stop (once: a running loop is kept).
+func (d *Deliverer) Start() { d.run.Start(context.Background(), d.loop) }
 
 // Stop ends the loop.
-func (d *Deliverer) Stop() {
-	if d.cancel != nil {
-		d.cancel()
-		d.wg.Wait()
+func (d *Deliverer) Stop() { d.run.Stop() }
+
+func (d *Deliverer) loop(ctx context.Context) {
+	t := time.NewTicker(opt.Dur(d.Poll, 2*time.Second))
+	defer t.Stop()
+	for {
+		if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			d.log().Warn("notify delivery", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
-func (d *Deliverer) log() *slog.Logger {
-	if d.Logger != nil {
-		return d.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func dflt(v, def time.Duration) time.Duration {
-	if v <= 0 {
-		return def
-	}
-	return v
-}
+func (d *Deliverer) log() *slog.Logger { return opt.Logger(d.Logger) }
 
 type pending struct {
 	pk                                          int64
@@ -154,7 +133,7 @@ func (d *Deliverer) record(ctx context.Context, p pending, sendErr error) error 
 	if attempts >= d.maxAttempts() {
 		status = "failed"
 	}
-	backoff := dflt(d.BaseBackoff, 10*time.Second) << min(attempts-1, 16)
+	backoff := opt.Dur(d.BaseBackoff, 10*time.Second) << min(attempts-1, 16)
 	backoff = min(backoff, 30*time.Minute)
 	msg := sendErr.Error()
 	if len(msg) > 500 {

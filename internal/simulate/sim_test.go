@@ -25,6 +25,17 @@ func run(t testing.TB, opt Options) *Result {
 	return r
 }
 
+// replay runs the Lightbox policy over one facility and one reader's
+// arrivals for hours from start, as the server's replay of its database does.
+func replay(t testing.TB, start time.Time, hours int, f model.Facility, r model.Reader, arr []model.Study) *Result {
+	t.Helper()
+	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: hours, Facilities: []model.Facility{f}, Readers: []model.Reader{r}, Arrivals: arr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run(t, Options{Built: sc, Policy: assign.PolicyLightbox, Seed: 1, Hours: hours})
+}
+
 func TestDeterminism(t *testing.T) {
 	for _, p := range policies {
 		var a, b bytes.Buffer
@@ -132,11 +143,7 @@ func TestScenarioFromConfig(t *testing.T) {
 			Priority: model.STAT, ArrivalTime: start.Add(time.Duration(i) * 7 * time.Minute)})
 	}
 	arr = append(arr, model.Study{ID: "MG1", FacilityID: "F1", Modality: "MG", CPT: "77067", WorkRVU: 0.74, ArrivalTime: start})
-	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 4, Facilities: []model.Facility{f}, Readers: []model.Reader{r}, Arrivals: arr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := run(t, Options{Built: sc, Policy: assign.PolicyLightbox, Seed: 1, Hours: 4})
+	res := replay(t, start, 4, f, r, arr)
 	if res.Studies != 21 || res.Completed != 20 || res.Uncovered != 1 || res.Violations != 0 {
 		t.Fatalf("studies %d completed %d uncovered %d violations %d: %v", res.Studies, res.Completed, res.Uncovered, res.Violations, res.UncoveredExamples)
 	}
@@ -156,11 +163,7 @@ func TestScenarioFromConfigWeeklyShifts(t *testing.T) {
 		arr = append(arr, model.Study{ID: fmt.Sprintf("S%d", i), FacilityID: "F1", Modality: "CT", CPT: "70450", WorkRVU: 0.83,
 			Priority: model.STAT, ArrivalTime: start.Add(time.Duration(i)*10*time.Minute + 5*time.Hour)})
 	}
-	sc, err := ScenarioFromConfig(Config{Name: "db", Start: start, Hours: 24, Facilities: []model.Facility{f}, Readers: []model.Reader{r}, Arrivals: arr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res := run(t, Options{Built: sc, Policy: assign.PolicyLightbox, Seed: 1, Hours: 24})
+	res := replay(t, start, 24, f, r, arr)
 	if res.ReadersOnDuty != 1 || res.Uncovered != 0 || res.Completed != 12 || res.Violations != 0 {
 		t.Fatalf("on duty %d uncovered %d completed %d violations %d: %v", res.ReadersOnDuty, res.Uncovered, res.Completed, res.Violations, res.UncoveredExamples)
 	}

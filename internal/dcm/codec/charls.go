@@ -17,15 +17,9 @@ import (
 )
 
 // JPEG-LS through Debian's libcharls (build tag lightbox_codecs).
-func init() {
-	decoders[dcm.JPEGLSLossless] = decodeJPEGLS
-	decoders[dcm.JPEGLSNearLossless] = decodeJPEGLS
-}
+func init() { register("JPEG-LS", decodeJPEGLS, dcm.JPEGLSLossless, dcm.JPEGLSNearLossless) }
 
 func decodeJPEGLS(src []byte, info Info) (Frame, error) {
-	if len(src) == 0 {
-		return Frame{}, fmt.Errorf("empty JPEG-LS frame")
-	}
 	d := C.charls_jpegls_decoder_create()
 	if d == nil {
 		return Frame{}, fmt.Errorf("charls: cannot create a decoder")

@@ -69,6 +69,20 @@ var decoders = map[string]decoder{
 	dcm.ExplicitVRBigEndian: decodeBigEndian,
 }
 
+// register adds d, a decoder in an optional C library (build tag
+// lightbox_codecs), for the transfer syntaxes ts; an empty frame is refused
+// before it reaches the library.
+func register(name string, d decoder, ts ...string) {
+	for _, t := range ts {
+		decoders[t] = func(src []byte, info Info) (Frame, error) {
+			if len(src) == 0 {
+				return Frame{}, fmt.Errorf("empty %s frame", name)
+			}
+			return d(src, info)
+		}
+	}
+}
+
 // CanDecode reports whether frames in this transfer syntax can be decoded
 // by this build (8-bit-only decoders may still refuse a given frame).
 func CanDecode(ts string) bool {

@@ -125,3 +125,16 @@ func TestDecodeAgainstDCMTK(t *testing.T) {
 	}
 	t.Logf("%d corpus files decoded like DCMTK", decoded)
 }
+
+func TestRegisterRefusesEmptyFrames(t *testing.T) {
+	const ts = "1.2.3.999"
+	called := false
+	register("test", func(src []byte, info Info) (Frame, error) { called = true; return Frame{}, nil }, ts)
+	t.Cleanup(func() { delete(decoders, ts) })
+	if _, err := decoders[ts](nil, Info{}); err == nil || err.Error() != "empty test frame" || called {
+		t.Fatalf("empty frame: err %v, decoder called %v", err, called)
+	}
+	if _, err := decoders[ts]([]byte{1}, Info{}); err != nil || !called {
+		t.Fatalf("frame: err %v, decoder called %v", err, called)
+	}
+}

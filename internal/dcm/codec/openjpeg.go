@@ -72,15 +72,9 @@ import (
 )
 
 // JPEG 2000 through Debian's libopenjp2 (build tag lightbox_codecs).
-func init() {
-	decoders[dcm.JPEG2000Lossless] = decodeJPEG2000
-	decoders[dcm.JPEG2000] = decodeJPEG2000
-}
+func init() { register("JPEG 2000", decodeJPEG2000, dcm.JPEG2000Lossless, dcm.JPEG2000) }
 
 func decodeJPEG2000(src []byte, info Info) (Frame, error) {
-	if len(src) == 0 {
-		return Frame{}, fmt.Errorf("empty JPEG 2000 frame")
-	}
 	cs := C.CBytes(src)
 	defer C.free(cs)
 	img := C.lb_decode((*C.uchar)(cs), C.size_t(len(src)))

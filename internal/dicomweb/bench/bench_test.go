@@ -11,7 +11,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/bench/benchseed"
 	"lightbox/internal/archive"
 	"lightbox/internal/blob"
 	"lightbox/internal/db"
@@ -171,23 +171,7 @@ func TestReport(t *testing.T) {
 	// QIDO over a large index, rows inserted directly.
 	nStudies := envInt("LIGHTBOX_BENCH_STUDIES", 100000)
 	st = time.Now()
-	families := []string{"SMITH", "JONES", "TAYLOR", "BROWN", "WILSON", "NGUYEN", "GARCIA", "MILLER", "DAVIS", "LOPEZ"}
-	err = d.InTx(ctx, func(tx *db.Tx) error {
-		for i := range nStudies {
-			pk := int64(0)
-			name := fmt.Sprintf("%s%d^PAT%d", families[i%len(families)], i%997, i)
-			if err := tx.QueryRow(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, '19700101', 'F', 'x', 'x') RETURNING pk`,
-				"SGH-MRN", fmt.Sprintf("B%07d", i), name).Scan(&pk); err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO study (study_uid, patient_pk, facility_id, accession, study_date, study_time, description, modalities, num_series, num_instances, created_at, last_instance_at)
-				VALUES (?, ?, ?, ?, ?, '120000', 'CT CHEST', 'CT', 1, 100, 'x', 'x')`,
-				fmt.Sprintf("2.25.9%d", i), pk, []string{"SGH", "HBI"}[i%2], fmt.Sprintf("ACC%07d", i), fmt.Sprintf("2025%02d%02d", 1+i%12, 1+i%28)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err = benchseed.Studies(ctx, d, nStudies)
 	if err != nil {
 		t.Fatal(err)
 	}

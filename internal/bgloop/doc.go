@@ -1,0 +1,5 @@
+// Package bgloop starts and stops one background goroutine for a
+// long-running component (the audit syslog forwarder, delivery workers):
+// Start is a no-op while the loop runs, Stop cancels its context and waits
+// for it, after which Start may run it again.
+package bgloop

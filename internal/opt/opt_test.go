@@ -1,0 +1,29 @@
+package opt
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+)
+
+func TestDur(t *testing.T) {
+	for _, c := range []struct{ v, def, want time.Duration }{
+		{0, time.Second, time.Second},
+		{-1, time.Second, time.Second},
+		{time.Millisecond, time.Second, time.Millisecond},
+	} {
+		if got := Dur(c.v, c.def); got != c.want {
+			t.Errorf("Dur(%v, %v) = %v, want %v", c.v, c.def, got, c.want)
+		}
+	}
+}
+
+func TestLogger(t *testing.T) {
+	l := slog.Default()
+	if Logger(l) != l {
+		t.Error("set logger replaced")
+	}
+	if Logger(nil) == nil {
+		t.Error("nil logger not replaced")
+	}
+}
