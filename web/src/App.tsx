@@ -9,6 +9,7 @@ import { GroupPage } from './features/group/GroupPage';
 import { BreakReminder } from './features/station/BreakReminder';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
+import { ViewerWindow } from './features/monitors/ViewerWindow';
 import { WorklistPage } from './features/worklist/WorklistPage';
 import { navigate, usePath } from './router';
 
@@ -32,6 +33,7 @@ export function App() {
   else if (path === '/board' || (staff && path === '/')) page = <BoardPage />;
   else if (path === '/group' && staff) page = <GroupPage admin={role === 'admin'} />;
   else if (path === '/station') page = <StationPage />;
+  else if (path === '/viewer') page = <ViewerWindow monitor={Number(new URLSearchParams(location.search).get('monitor')) || 1} />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (

@@ -9,6 +9,7 @@ import { ReasonDialog } from '../worklist/ReasonDialog';
 import { person } from '../worklist/sort';
 import { age, countdown, localTime } from '../worklist/time';
 import { LazyViewer } from '../viewer/LazyViewer';
+import { caseClosed, caseOpened, openViewerWindows } from '../monitors/channel';
 
 // CasePage: the study's images on the left (the viewer slot), the report
 // on the right.
@@ -27,6 +28,13 @@ export function CasePage({ uid }: { uid: string }) {
       if (it) api.facilities().then((fs) => setFacility(fs.find((f) => f.id === it.facility_id) ?? null)).catch(() => {});
     }).catch(() => {});
     api.series(uid).then(setSeries).catch(() => setSeries([]));
+  }, [uid]);
+
+  // The viewer windows on the other monitors hang this case, and clear
+  // when it is left.
+  useEffect(() => {
+    caseOpened(uid);
+    return () => caseClosed(uid);
   }, [uid]);
 
   useAction('critical', () => setCritical(true));
@@ -51,6 +59,7 @@ export function CasePage({ uid }: { uid: string }) {
           <span className="muted">{series[0] ? `${tag(series[0], '00100010')}` : 'Study'}</span>
         )}
         <span className="spacer" />
+        <button onClick={() => void openViewerWindows()} title="One viewer window per diagnostic monitor">Viewer windows</button>
         <button onClick={() => setCritical(true)} className="danger">Critical result</button>
         {item && <button onClick={() => setReleasing(true)}>Release</button>}
       </header>

@@ -15,7 +15,7 @@ describe('protocolFor', () => {
     { mod: 'CT', part: 'CHEST', prefs: { CT: 'single' }, want: 'single' },
     { mod: 'MR', part: 'HEAD', prefs: { MR: 'single', 'MR HEAD': 'prior-beside' }, want: 'prior-beside' },
     { mod: 'CT', part: '', prefs: { CT: 'carousel' }, want: 'prior-beside' },
-  ])('$mod $part with $prefs → $want', (c) => expect(protocolFor(c.mod, c.part, c.prefs)).toBe(c.want));
+  ])('$mod $part with $prefs → $want', (c) => expect(protocolFor(c.mod, c.part, c.prefs as Record<string, string>)).toBe(c.want));
 });
 
 describe('rankPriors', () => {

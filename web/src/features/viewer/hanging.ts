@@ -146,7 +146,7 @@ export interface MGImage {
 // the prior's below, each mirrored; a missing view leaves its pane out of
 // the prior row (the current row always has the four when present).
 export function hangMG4up(current: MGImage[], prior: MGImage[]): HangPane[] {
-  const row = (imgs: MGImage[], tag: string) =>
+  const row = (imgs: MGImage[], tag: string): (HangPane | null)[] =>
     mgViews.map((v) => {
       const hit = imgs.find((i) => mgView(i.inst) === v);
       return hit
