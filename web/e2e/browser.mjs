@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { totp } from './totp.mjs';
 
 export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/chromium') {
   const profile = mkdtempSync(join(tmpdir(), 'lightbox-chromium-'));
@@ -50,4 +51,37 @@ export async function signInCoordinator(page, base) {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Board' }).waitFor();
   await page.locator('table[data-testid=worklist] tbody tr').first().waitFor({ timeout: 60000 });
+}
+
+// signInRadiologist signs a demo radiologist in; the first login enrols the
+// second factor.
+export async function signInRadiologist(page, base, user) {
+  await page.goto(base + '/login');
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill('lightbox-demo-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const secret = (await page.getByTestId('totp-secret').textContent()).trim();
+  await page.getByLabel('Code from the app').fill(totp(secret));
+  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
+  await page.getByTestId('whoami').waitFor();
+}
+
+// canvasStatsOf: mean and spread of the grey values a canvas shows (the
+// first canvas matching selector), and a hash that changes when any pixel
+// does.
+export function canvasStatsOf(page, selector) {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    if (!c) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0, sq = 0, h = 0, n = 0;
+    for (let k = 0; k < d.length; k += 4) {
+      sum += d[k];
+      sq += d[k] * d[k];
+      h = (h * 31 + d[k]) | 0;
+      n++;
+    }
+    const mean = sum / n;
+    return { width: c.width, height: c.height, mean, sd: Math.sqrt(sq / n - mean * mean), hash: h };
+  }, selector);
 }
