@@ -32,7 +32,7 @@ web-check: web
 
 # README screenshots (docs/screenshots/*.png) from the browser test.
 screenshots: web
-	LIGHTBOX_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestReadingRoomInBrowser|TestViewerInBrowser|TestGroupScreenInBrowser' -v ./cmd/lightbox
+	LIGHTBOX_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestReadingRoomInBrowser|TestViewerInBrowser|TestGroupScreenInBrowser|TestViewerMPRAndHangingInBrowser' -v ./cmd/lightbox
 
 demo: build
 	$(BIN) demo

@@ -18,7 +18,8 @@ const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
 const want = JSON.parse(process.env.EXPECT); // {ct, ctSlices, ctRows, mg, mgPrior, mgViews:{sop: view}}
 const { log, check, fail, finish } = checks();
-const shot = (page, name) => page.screenshot({ path: join(shots, `${name}.png`) });
+// The README pictures: the viewer area only, small.
+const shot = (page, name, testid) => page.getByTestId(testid).screenshot({ path: join(shots, `${name}.png`) });
 const caseURL = (uid) => `${base}/case/${encodeURIComponent(uid)}`;
 const pane = (page, i) => page.evaluate((i) => window.__lightboxViewer?.pane(i), i);
 
@@ -60,7 +61,7 @@ try {
   const thick = await canvasStatsOf(page, '[data-testid=mpr-axial] canvas');
   check(mip.every((v) => v.blend === 1) && thick.hash !== thin['mpr-axial'].hash && thick.mean >= thin['mpr-axial'].mean,
     `MIP 20 mm: blend ${mip.map((v) => v.blend).join(',')}, axial mean ${thin['mpr-axial'].mean.toFixed(1)} → ${thick.mean.toFixed(1)}`);
-  await shot(page, 'viewer-mpr');
+  await shot(page, 'viewer-mpr', 'mpr');
 
   // 3 (second half). The viewer window hung the CT.
   await win.waitForFunction((uid) => document.querySelector('[data-testid=viewer-window]')?.dataset.study === uid, want.ct, { timeout: 10000 });
@@ -84,7 +85,7 @@ try {
   check(got.join(' ') === 'cur:RCC cur:LCC cur:RMLO cur:LMLO prior:RCC prior:LCC prior:RMLO prior:LMLO', `panes show ${got.join(' ')}`);
   const st = await canvasStatsOf(page, '[data-testid=pane-5] canvas');
   check(st.sd > 5, `prior LCC not blank (sd ${st.sd.toFixed(1)})`);
-  await shot(page, 'viewer-mg');
+  await shot(page, 'viewer-mg', 'viewer-grid');
   await win.waitForFunction((uid) => document.querySelector('[data-testid=viewer-window]')?.dataset.study === uid, want.mg, { timeout: 10000 });
   check(true, 'viewer window follows to the mammogram');
 

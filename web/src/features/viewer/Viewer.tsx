@@ -16,7 +16,7 @@ import { KeyImages, type KeyImagesHandle } from './KeyImages';
 import { lengthAnnotations } from './measure';
 import { prefetchAssigned } from './prefetch';
 import { TagBrowser } from './TagBrowser';
-import { hangMG4up, hangMR2x2, protocolFor, type HangPane, type MGImage } from './hanging';
+import { hangMG4up, hangMR2x2, protocolFor, protocolKeys, protocols, type HangPane, type MGImage } from './hanging';
 import { Mpr } from './Mpr';
 import { usePrefs } from '../station/prefs';
 import './viewer.css';
@@ -61,7 +61,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const [priorSeries, setPriorSeries] = useState<DicomJSON[]>([]);
   const [mpr, setMpr] = useState<{ imageIds: string[]; window?: { center: number; width: number } } | null>(null);
   const [protocol, setProtocol] = useState('');
-  const { prefs } = usePrefs();
+  const [protocolKey, setProtocolKey] = useState('');
+  const { prefs, save: savePrefs } = usePrefs();
   const keyImages = useRef<KeyImagesHandle>(null);
   const rootRef = useRef<HTMLDivElement>(null);
 
@@ -122,6 +123,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       const hang = await hangingFor(proto, study, firstPane, series, ranked).catch(() => [firstPane]);
       if (!alive) return;
       setProtocol(proto);
+      setProtocolKey(protocolKeys(modality, part)[0]);
       setPanes((p) => (p.length ? p : hang));
     })();
     return () => {
@@ -366,6 +368,15 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
             <option value={3}>1×3</option>
             <option value={4}>2×2</option>
             {panes.length > 4 && <option value={panes.length}>2×4</option>}
+          </select>
+          <select aria-label="Hanging protocol" value={protocol} title={`Your hanging for ${protocolKey}`} onChange={(e) => {
+            // The reader's choice for this modality (and body part) is saved
+            // in the station preferences and hangs the case again.
+            const v = e.target.value;
+            setPanes([]);
+            void savePrefs({ ...prefs, hanging: { ...prefs.hanging, [protocolKey]: v } });
+          }}>
+            {protocols.map((p) => <option key={p.id} value={p.id}>{p.label}</option>)}
           </select>
           <button disabled={!canMpr} aria-pressed={!!mpr} onClick={() => (mpr ? setMpr(null) : openMpr())}>MPR</button>
         </div>

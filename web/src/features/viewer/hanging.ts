@@ -7,6 +7,13 @@ import type { DicomJSON } from '../../api/types';
 
 export type Protocol = 'single' | 'prior-beside' | 'mr-2x2' | 'mg-4up';
 
+export const protocols: { id: Protocol; label: string }[] = [
+  { id: 'single', label: 'Hang: single' },
+  { id: 'prior-beside', label: 'Hang: prior beside' },
+  { id: 'mr-2x2', label: 'Hang: MR 2×2' },
+  { id: 'mg-4up', label: 'Hang: MG 4-up' },
+];
+
 // HangPane is one pane of a hanging: a series, optionally one image of it
 // (sop), optionally flipped left-right (mammography mirroring).
 export interface HangPane {
