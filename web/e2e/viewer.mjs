@@ -102,7 +102,7 @@ try {
   await page.keyboard.press('o');
   check((await page.getByTestId('overlay').count()) === 0, 'O hides the overlays');
   await page.keyboard.press('o');
-  check((await page.getByTestId('overlay').count()) === 1, 'O shows them again');
+  check((await page.getByTestId('overlay').count()) >= 1, 'O shows them again'); // one per pane (a CT prior hangs beside)
 
   // The tag browser shows the file's Pixel Spacing.
   await page.getByRole('button', { name: 'Tags' }).click();
@@ -211,7 +211,7 @@ try {
     await page.waitForTimeout(300);
     const q = await pane(page);
     const st = await canvasStats(page);
-    const mod = await page.getByTestId('overlay').locator('.tr').textContent();
+    const mod = await page.getByTestId('pane-0').getByTestId('overlay').locator('.tr').textContent();
     check(q.rows === dims.rows && q.columns === dims.columns && st.sd > 5,
       `${mod.slice(0, 2)}: ${q.columns}×${q.rows} (file ${dims.columns}×${dims.rows}), canvas sd ${st.sd.toFixed(1)}`);
     await shot(page, `viewer-${mod.slice(0, 2)}`);
