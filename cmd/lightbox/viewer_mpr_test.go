@@ -39,15 +39,7 @@ func TestViewerMPRAndHangingInBrowser(t *testing.T) {
 	views := map[string]string{}
 	dates := map[string]string{}
 	for _, p := range mgFiles {
-		raw, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := dcm.ReadFile(bytes.NewReader(raw), dcm.ReadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := f.Dataset
+		_, d := readDICOM(t, p)
 		views[d.Str(dcm.TagSOPInstanceUID)] = d.Str(dcm.TagImageLaterality) + d.Str(dcm.TagViewPosition)
 		dates[d.Str(dcm.TagStudyInstanceUID)] = d.Str(dcm.TagStudyDate)
 	}
@@ -59,7 +51,8 @@ func TestViewerMPRAndHangingInBrowser(t *testing.T) {
 			mgPrior = uid
 		}
 	}
-	ct := studyOf(t, ctFiles[0])
+	_, first := readDICOM(t, ctFiles[0])
+	ct := first.Str(dcm.TagStudyInstanceUID)
 	if len(dates) != 2 || len(views) != 8 || len(ctFiles) != ctSlices {
 		t.Fatalf("generated %d MG studies, %d MG images, %d CT slices", len(dates), len(views), len(ctFiles))
 	}
@@ -72,8 +65,8 @@ func TestViewerMPRAndHangingInBrowser(t *testing.T) {
 	runBrowserScript(t, srv, "viewer-mpr.mjs", "BASE_URL=http://"+srv.http, "EXPECT="+string(want))
 }
 
-// studyOf reads a file's Study Instance UID.
-func studyOf(t *testing.T, path string) string {
+// readDICOM reads a Part 10 file: its bytes and its data set.
+func readDICOM(t *testing.T, path string) ([]byte, *dcm.Dataset) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -83,5 +76,5 @@ func studyOf(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f.Dataset.Str(dcm.TagStudyInstanceUID)
+	return raw, f.Dataset
 }
