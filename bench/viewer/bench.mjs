@@ -25,7 +25,8 @@ const lb = process.env.LIGHTBOX_URL; // http://127.0.0.1:PORT
 const study = process.env.STUDY_UID;
 const slices = Number(process.env.SLICES || 1000);
 const ohifDist = process.env.OHIF_DIST; // folder with index.html, or empty to skip OHIF
-const steps = Number(process.env.STEPS || 100);
+// Steps start from the middle slice (where the viewer opens) downwards.
+const steps = Math.min(Number(process.env.STEPS || 100), Math.floor(slices / 2) - 1);
 const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
 
 // The page-side probe: timestamps of every image render and key press.
@@ -151,7 +152,7 @@ async function lightbox() {
     await signInCoordinator(page, lb);
     // The bench reads the study alone (OHIF shows one viewport): the
     // reader's hanging for CT is set to a single pane first.
-    await page.goto(caseURL);
+    await page.goto(caseURL, { waitUntil: 'commit' });
     await page.getByLabel('Hanging protocol').waitFor({ timeout: 120000 });
     await page.getByLabel('Hanging protocol').selectOption('single');
     await page.waitForTimeout(500);
@@ -161,7 +162,7 @@ async function lightbox() {
     await signInCoordinator(page, lb);
     m.reset();
     const t0 = Date.now();
-    await page.goto(caseURL);
+    await page.goto(caseURL, { waitUntil: 'commit' });
     const cold = await firstRender(page);
     const all = await waitFrames(m, t0);
     const coldBytes = m.bytes;
@@ -201,7 +202,7 @@ async function ohif(origin) {
     const m = await meter(b.context, page);
     m.reset();
     const t0 = Date.now();
-    await page.goto(`${origin}/viewer?StudyInstanceUIDs=${encodeURIComponent(study)}`);
+    await page.goto(`${origin}/viewer?StudyInstanceUIDs=${encodeURIComponent(study)}`, { waitUntil: 'commit' });
     const cold = await firstRender(page);
     const all = await waitFrames(m, t0);
     const bytes = m.bytes;
