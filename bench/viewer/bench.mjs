@@ -146,6 +146,7 @@ async function lightbox() {
   const b = await launch();
   try {
     const page = b.context.pages()[0] ?? (await b.context.newPage());
+    page.setDefaultTimeout(300000); // a busy machine: the bench measures, it does not time out
     await page.addInitScript(probe);
     const m = await meter(b.context, page);
     const caseURL = `${lb}/case/${encodeURIComponent(study)}`;
@@ -197,6 +198,7 @@ async function ohif(origin) {
   const b = await launch();
   try {
     const page = b.context.pages()[0] ?? (await b.context.newPage());
+    page.setDefaultTimeout(300000);
     await signInCoordinator(page, lb); // the session cookie for 127.0.0.1
     await page.addInitScript(probe);
     const m = await meter(b.context, page);

@@ -26,6 +26,7 @@ const pane = (page, i) => page.evaluate((i) => window.__lightboxViewer?.pane(i),
 const b = await launch();
 try {
   const page = b.context.pages()[0] ?? (await b.context.newPage());
+  page.setDefaultTimeout(60000);
   page.on('pageerror', (e) => log('page error:', e.message));
   await signInRadiologist(page, base, 'dr.alpha');
 
@@ -37,11 +38,11 @@ try {
 
   // 1. MPR.
   await page.goto(caseURL(want.ct));
-  await page.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows > 0, null, { timeout: 30000 });
+  await page.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows > 0, null, { timeout: 60000 });
   const t0 = Date.now();
   await page.getByRole('button', { name: 'MPR', exact: true }).click();
   await page.waitForFunction(() => window.__lightboxMpr && window.__lightboxMpr.loaded() === window.__lightboxMpr.total
-    && window.__lightboxMpr.views().every((v) => v.actors > 0), null, { timeout: 30000 });
+    && window.__lightboxMpr.views().every((v) => v.actors > 0), null, { timeout: 60000 });
   await page.waitForTimeout(500);
   log(`MPR of ${want.ctSlices} slices loaded in ${Date.now() - t0} ms`);
   const views = await page.evaluate(() => window.__lightboxMpr.views());
@@ -65,13 +66,13 @@ try {
 
   // 3 (second half). The viewer window hung the CT.
   await win.waitForFunction((uid) => document.querySelector('[data-testid=viewer-window]')?.dataset.study === uid, want.ct, { timeout: 10000 });
-  await win.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows === undefined ? false : window.__lightboxViewer.pane(0).rows > 0, null, { timeout: 30000 });
+  await win.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows === undefined ? false : window.__lightboxViewer.pane(0).rows > 0, null, { timeout: 60000 });
   check(true, `viewer window hangs the case the case window opened (${(await pane(win, 0)).count} slices)`);
 
   // 2. Mammography 4-up, current over prior.
   await page.goto(caseURL(want.mg));
-  await page.waitForFunction(() => document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol === 'mg-4up', null, { timeout: 30000 });
-  await page.waitForFunction(() => [0, 1, 2, 3, 4, 5, 6, 7].every((i) => window.__lightboxViewer?.pane(i)?.rows > 0), null, { timeout: 30000 });
+  await page.waitForFunction(() => document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol === 'mg-4up', null, { timeout: 60000 });
+  await page.waitForFunction(() => [0, 1, 2, 3, 4, 5, 6, 7].every((i) => window.__lightboxViewer?.pane(i)?.rows > 0), null, { timeout: 60000 });
   await page.waitForTimeout(500);
   const labels = await page.getByTestId('pane-label').allTextContents();
   check(labels.join('|') === 'Current RCC|Current LCC|Current RMLO|Current LMLO|Prior RCC|Prior LCC|Prior RMLO|Prior LMLO', `MG hanging: ${labels.join(', ')}`);
