@@ -32,7 +32,7 @@ web-check: web
 
 # README screenshots (docs/screenshots/*.png) from the browser test.
 screenshots: web
-	LIGHTBOX_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestReadingRoomInBrowser|TestViewerInBrowser|TestGroupScreenInBrowser|TestQualityInBrowser|TestConsoleInBrowser|TestCollabInBrowser' -v ./cmd/lightbox
+	LIGHTBOX_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestReadingRoomInBrowser|TestViewerInBrowser|TestViewerMPRAndHangingInBrowser|TestGroupScreenInBrowser|TestQualityInBrowser|TestConsoleInBrowser|TestCollabInBrowser' -v ./cmd/lightbox
 
 demo: build
 	$(BIN) demo

@@ -6,11 +6,9 @@ package main
 // files themselves, read here.
 
 import (
-	"bytes"
 	bin "encoding/binary"
 	"encoding/json"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -32,15 +30,7 @@ type ctFile struct {
 // modality value (Rescale Slope/Intercept, PS3.3 C.11.1) at (col, row).
 func readCT(t *testing.T, path string, col, row int) ctFile {
 	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := dcm.ReadFile(bytes.NewReader(raw), dcm.ReadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := f.Dataset
+	raw, d := readDICOM(t, path)
 	c := ctFile{study: d.Str(dcm.TagStudyInstanceUID), date: d.Str(dcm.TagStudyDate), sop: d.Str(dcm.TagSOPInstanceUID),
 		patient: d.Str(dcm.TagPatientID), issuer: d.Str(dcm.TagIssuerOfPatientID)}
 	c.rows, _ = d.Int(dcm.TagRows)
@@ -112,17 +102,10 @@ func TestViewerInBrowser(t *testing.T) {
 			t.Fatal(e)
 		}
 		fs := dicomFiles(t, dir)
-		raw, err := os.ReadFile(fs[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := dcm.ReadFile(bytes.NewReader(raw), dcm.ReadOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, _ := f.Dataset.Int(dcm.TagRows)
-		c, _ := f.Dataset.Int(dcm.TagColumns)
-		others[f.Dataset.Str(dcm.TagStudyInstanceUID)] = map[string]int{"rows": r, "columns": c}
+		_, d := readDICOM(t, fs[0])
+		r, _ := d.Int(dcm.TagRows)
+		c, _ := d.Int(dcm.TagColumns)
+		others[d.Str(dcm.TagStudyInstanceUID)] = map[string]int{"rows": r, "columns": c}
 		files = append(files, fs...)
 	}
 	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,21 @@ type Preferences struct {
 	Keys map[string]string `json:"keys"`
 	// BreakMinutes is the interval of eye-break reminders (20-20-20); 0 is off.
 	BreakMinutes int `json:"break_minutes"`
+	// Hanging maps a hanging-protocol key (a modality, or modality and
+	// body part such as "MR HEAD") to the reader's choice of protocol
+	// (see HangingProtocols); keys left out use the viewer's default.
+	Hanging map[string]string `json:"hanging,omitempty"`
 }
+
+// HangingProtocols are the viewer's hanging protocols a reader can pick
+// (web/src/features/viewer/hanging.ts arranges them):
+//   - single: the current study's first series alone;
+//   - prior-beside: current beside the most relevant prior at the same
+//     slice position (CT, MR);
+//   - mr-2x2: the key MR sequences (T1, T2, FLAIR, DWI) in 2×2;
+//   - mg-4up: RCC/LCC/RMLO/LMLO of the current study over the prior's,
+//     mirrored so the chest walls meet.
+var HangingProtocols = []string{"single", "prior-beside", "mr-2x2", "mg-4up"}
 
 // Defaults are the preferences of a user who saved none.
 func Defaults() Preferences { return Preferences{Keys: map[string]string{}, BreakMinutes: 20} }
@@ -36,6 +51,14 @@ func (p Preferences) Validate() error {
 	for a, k := range p.Keys {
 		if a == "" || len(a) > 40 || len(k) > 40 || strings.ContainsAny(a+k, "\n\r\t") {
 			return fmt.Errorf("%w: key binding %q", ErrInvalid, a)
+		}
+	}
+	if len(p.Hanging) > 32 {
+		return fmt.Errorf("%w: at most 32 hanging protocol choices", ErrInvalid)
+	}
+	for k, v := range p.Hanging {
+		if k == "" || len(k) > 40 || strings.ContainsAny(k, "\n\r\t") || !slices.Contains(HangingProtocols, v) {
+			return fmt.Errorf("%w: hanging protocol %q for %q", ErrInvalid, v, k)
 		}
 	}
 	if p.BreakMinutes < 0 || p.BreakMinutes > 240 {

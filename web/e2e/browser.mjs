@@ -82,3 +82,23 @@ export async function signInReader(page, base, user) {
   const s = await signInEnrolling(page, base, user, () => {});
   await s.confirm();
 }
+
+// canvasStatsOf: mean and spread of the grey values a canvas shows (the
+// first canvas matching selector), and a hash that changes when any pixel
+// does.
+export function canvasStatsOf(page, selector) {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    if (!c) return null;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0, sq = 0, h = 0, n = 0;
+    for (let k = 0; k < d.length; k += 4) {
+      sum += d[k];
+      sq += d[k] * d[k];
+      h = (h * 31 + d[k]) | 0;
+      n++;
+    }
+    const mean = sum / n;
+    return { width: c.width, height: c.height, mean, sd: Math.sqrt(sq / n - mean * mean), hash: h };
+  }, selector);
+}

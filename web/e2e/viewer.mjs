@@ -14,14 +14,12 @@
 //     request; logout empties the image cache.
 // Screenshots go to $SHOTS.
 import { join } from 'node:path';
-import { checks, launch } from './browser.mjs';
-import { totp } from './totp.mjs';
+import { canvasStatsOf, checks, launch, signInReader } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
 const study = process.env.STUDY_UID;
 const want = JSON.parse(process.env.EXPECT); // {rows, columns, slices, spacing:[row,col], probe:{col,row}, values:{sop: HU}}
-const password = 'lightbox-demo-password';
 // Only viewer.png is a README picture; the others are for looking at.
 const shot = async (page, name) => {
   if (process.env.README_ONLY && name !== 'viewer') return;
@@ -29,37 +27,12 @@ const shot = async (page, name) => {
 };
 const { log, check, fail, finish } = checks();
 
-// signIn: a radiologist's first login enrols the second factor.
-async function signIn(page, user) {
-  await page.goto(base + '/login');
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  const secret = (await page.getByTestId('totp-secret').textContent()).trim();
-  await page.getByLabel('Code from the app').fill(totp(secret));
-  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
-  await page.getByTestId('whoami').waitFor();
-}
+const signIn = (page, user) => signInReader(page, base, user);
 
 const viewer = (page, f, ...args) => page.evaluate(([f, args]) => window.__lightboxViewer[f](...args), [f, args]);
 const pane = (page, i = 0) => viewer(page, 'pane', i);
 
-// canvasStats: mean and spread of the grey values the pane's canvas shows,
-// and a hash that changes when any pixel does.
-const canvasStats = (page, i = 0) => page.evaluate((i) => {
-  const c = document.querySelector(`[data-testid=pane-${i}] canvas`);
-  const ctx = c.getContext('2d');
-  const d = ctx.getImageData(0, 0, c.width, c.height).data;
-  let sum = 0, sq = 0, h = 0, n = 0;
-  for (let k = 0; k < d.length; k += 4) {
-    sum += d[k];
-    sq += d[k] * d[k];
-    h = (h * 31 + d[k]) | 0;
-    n++;
-  }
-  const mean = sum / n;
-  return { width: c.width, height: c.height, mean, sd: Math.sqrt(sq / n - mean * mean), hash: h };
-}, i);
+const canvasStats = (page, i = 0) => canvasStatsOf(page, `[data-testid=pane-${i}] canvas`);
 
 async function openCase(page) {
   await page.goto(`${base}/case/${encodeURIComponent(study)}`);
@@ -129,7 +102,7 @@ try {
   await page.keyboard.press('o');
   check((await page.getByTestId('overlay').count()) === 0, 'O hides the overlays');
   await page.keyboard.press('o');
-  check((await page.getByTestId('overlay').count()) === 1, 'O shows them again');
+  check((await page.getByTestId('overlay').count()) >= 1, 'O shows them again'); // one per pane (a CT prior hangs beside)
 
   // The tag browser shows the file's Pixel Spacing.
   await page.getByRole('button', { name: 'Tags' }).click();
@@ -238,7 +211,7 @@ try {
     await page.waitForTimeout(300);
     const q = await pane(page);
     const st = await canvasStats(page);
-    const mod = await page.getByTestId('overlay').locator('.tr').textContent();
+    const mod = await page.getByTestId('pane-0').getByTestId('overlay').locator('.tr').textContent();
     check(q.rows === dims.rows && q.columns === dims.columns && st.sd > 5,
       `${mod.slice(0, 2)}: ${q.columns}×${q.rows} (file ${dims.columns}×${dims.rows}), canvas sd ${st.sd.toFixed(1)}`);
     await shot(page, `viewer-${mod.slice(0, 2)}`);

@@ -20,6 +20,7 @@ import { BreakReminder } from './features/station/BreakReminder';
 import { RosterPage } from './features/roster/RosterPage';
 import { PrefsProvider } from './features/station/prefs';
 import { StationPage } from './features/station/StationPage';
+import { ViewerWindow } from './features/monitors/ViewerWindow';
 import { WorklistPage } from './features/worklist/WorklistPage';
 import { RoomPage } from './features/collab/RoomPage';
 import { VisitPage } from './features/collab/VisitPage';
@@ -60,6 +61,7 @@ export function App() {
   else if (path === '/dashboard' && staff) page = <DashboardPage />;
   else if (path === '/me' && role === 'radiologist') page = <MyNumbersPage />;
   else if (path === '/room') page = <RoomPage me={session.principal.username} reader={role === 'radiologist'} />;
+  else if (path === '/viewer') page = <ViewerWindow monitor={Number(new URLSearchParams(location.search).get('monitor')) || 1} />;
   else page = <WorklistPage />;
 
   const link = (to: string, label: string) => (

@@ -184,6 +184,8 @@ export interface CriticalBoardItem {
 export interface Preferences {
   keys: Record<string, string>;
   break_minutes: number;
+  // Hanging protocol per modality or "MODALITY BODYPART" (internal/station).
+  hanging?: Record<string, string>;
 }
 
 // DICOM JSON (PS3.18 Annex F): a tag's value list.

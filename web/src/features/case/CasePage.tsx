@@ -13,6 +13,7 @@ import { ApiError, collab } from '../../api/client';
 import { useSession } from '../auth/session';
 import { BreakGlass } from '../collab/BreakGlass';
 import { ConsultPanel } from '../collab/ConsultPanel';
+import { caseClosed, caseOpened, openViewerWindows } from '../monitors/channel';
 
 // CasePage: the study's images on the left (the viewer slot), the report
 // on the right.
@@ -45,6 +46,13 @@ export function CasePage({ uid }: { uid: string }) {
     });
   }, [uid, granted]);
 
+  // The viewer windows on the other monitors hang this case, and clear
+  // when it is left.
+  useEffect(() => {
+    caseOpened(uid);
+    return () => caseClosed(uid);
+  }, [uid]);
+
   useAction('critical', () => setCritical(true));
   useAction('worklist', () => navigate('/'));
   useAction('release', () => setReleasing(true));
@@ -68,6 +76,7 @@ export function CasePage({ uid }: { uid: string }) {
         )}
         <span className="spacer" />
         {session?.principal.role === 'radiologist' && <button onClick={() => setConsulting((v) => !v)} aria-pressed={consulting}>Consult</button>}
+        <button onClick={() => void openViewerWindows()} title="One viewer window per diagnostic monitor">Viewer windows</button>
         <button onClick={() => setCritical(true)} className="danger">Critical result</button>
         {item && <button onClick={() => setReleasing(true)}>Release</button>}
       </header>

@@ -4,6 +4,7 @@ import type { Content, Macro, ReportView, Template } from '../../api/types';
 import { load, remove, save } from '../../storage';
 import { tally } from '../station/BreakReminder';
 import { navigate } from '../../router';
+import { caseClosed } from '../monitors/channel';
 import { comboOf } from '../station/keymap';
 import { usePrefs, useAction } from '../station/prefs';
 import { expandAt } from './macros';
@@ -135,6 +136,7 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
     clearTimeout(timer.current);
     try {
       const v = await api.sign(uid, kind, content);
+      if (kind === 'final') caseClosed(uid); // the viewer windows clear
       const t = tally();
       save('shift', { ...t, cases: t.cases + 1, rvu: t.rvu + (v.work_rvu ?? 0) });
       dirty.current = false;

@@ -17,6 +17,9 @@ import { lengthAnnotations } from './measure';
 import { prefetchAssigned } from './prefetch';
 import { TagBrowser } from './TagBrowser';
 import { registerViewer } from './bridge';
+import { hangMG4up, hangMR2x2, protocolFor, protocolKeys, protocols, type HangPane, type MGImage } from './hanging';
+import { Mpr } from './Mpr';
+import { usePrefs } from '../station/prefs';
 import './viewer.css';
 
 type Tool = 'wl' | 'pan' | 'zoom' | 'length' | 'angle' | 'ellipse' | 'rect' | 'probe';
@@ -37,10 +40,7 @@ const toolNames: Record<Tool, string> = {
   probe: tools.ProbeTool.toolName,
 };
 
-interface PaneSpec {
-  study: string;
-  series: string;
-}
+type PaneSpec = HangPane;
 
 let seq = 0;
 
@@ -60,6 +60,10 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const [tagsOpen, setTagsOpen] = useState(false);
   const [priors, setPriors] = useState<DicomJSON[]>([]);
   const [priorSeries, setPriorSeries] = useState<DicomJSON[]>([]);
+  const [mpr, setMpr] = useState<{ imageIds: string[]; window?: { center: number; width: number } } | null>(null);
+  const [protocol, setProtocol] = useState('');
+  const [protocolKey, setProtocolKey] = useState('');
+  const { prefs, save: savePrefs } = usePrefs();
   const keyImages = useRef<KeyImagesHandle>(null);
   const rootRef = useRef<HTMLDivElement>(null);
 
@@ -102,15 +106,31 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     });
   }, [engine, tool, ids]);
 
-  // The first series with images hangs in the first pane.
+  // The hanging protocol arranges the panes when the case opens: by the
+  // first series' modality and body part and the reader's preference.
   useEffect(() => {
+    let alive = true;
     const first = series.find((s) => Number(tag(s, '00201209')) > 0) ?? series[0];
-    if (first) setPanes((p) => (p.length ? p : [{ study, series: tag(first, '0020000E') }]));
-  }, [series, study]);
-
-  useEffect(() => {
-    priorsOf(study).then(setPriors).catch(() => setPriors([]));
-  }, [study]);
+    if (!first) return;
+    const firstPane = { study, series: tag(first, '0020000E') };
+    (async () => {
+      const st = await loadStack(study, firstPane.series).catch(() => null);
+      const part = st?.instances[0] ? tag(st.instances[0], '00180015') : '';
+      const modality = tag(first, '00080060');
+      const ranked = await priorsOf(study, part).catch(() => [] as DicomJSON[]);
+      if (!alive) return;
+      setPriors(ranked);
+      const proto = protocolFor(modality, part, prefs.hanging);
+      const hang = await hangingFor(proto, study, firstPane, series, ranked).catch(() => [firstPane]);
+      if (!alive) return;
+      setProtocol(proto);
+      setProtocolKey(protocolKeys(modality, part)[0]);
+      setPanes((p) => (p.length ? p : hang));
+    })();
+    return () => {
+      alive = false;
+    };
+  }, [series, study, prefs.hanging]);
 
   // Once this case is on screen, the next assigned cases come in behind it
   // (and cases assigned while it stays open, checked every 15 s).
@@ -134,11 +154,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     const ss = await seriesList(prior);
     setPriorSeries(ss);
     const cur = series.find((s) => tag(s, '0020000E') === panes[0]?.series);
-    // The most like the current series: same modality and description first.
-    const score = (s: DicomJSON) =>
-      (tag(s, '00080060') === tag(cur ?? {}, '00080060') ? 2 : 0) + (tag(s, '0008103E') === tag(cur ?? {}, '0008103E') ? 1 : 0);
-    const best = [...ss].sort((a, b) => score(b) - score(a))[0];
-    if (best) setPanes((p) => [p[0], { study: prior, series: tag(best, '0020000E') }]);
+    const best = bestMatch(cur, ss);
+    if (best) setPanes((p) => [{ ...p[0], flip: undefined, sop: undefined }, { study: prior, series: tag(best, '0020000E') }]);
   };
 
   // Cine: the active pane steps through its stack at the chosen rate, looping.
@@ -157,6 +174,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   // the rest (the first series again when there are fewer).
   const layout = (n: number) =>
     setPanes((p) => {
+      if (n === p.length) return p;
       const out = p.slice(0, n);
       const shown = new Set(out.map((x) => x.series));
       const rest = series.map((s) => tag(s, '0020000E')).filter((u) => !shown.has(u));
@@ -330,7 +348,17 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     return () => registerViewer(null);
   }, [engine, viewportOf, study, firstSeries]);
 
-  const grid = panes.length > 2 ? 'grid-2x2' : panes.length > 1 ? 'grid-1x2' : 'grid-1x1';
+  const grid = panes.length > 4 ? 'grid-2x4' : panes.length === 3 ? 'grid-1x3' : panes.length > 2 ? 'grid-2x2' : panes.length > 1 ? 'grid-1x2' : 'grid-1x1';
+  // MPR of the active pane's series (CT and MR volumes of 3 slices or more).
+  const openMpr = () => {
+    const vp = viewportOf(active);
+    const ids = vp?.getImageIds() ?? [];
+    const pos = ids.length ? stackPositions.get(ids[0]) ?? [] : [];
+    if (ids.length < 3 || !pos.every(Number.isFinite)) return;
+    const info = paneInfo(vp);
+    setMpr({ imageIds: ids, window: info && Number.isFinite(info.width) ? { center: info.center, width: info.width } : undefined });
+  };
+  const canMpr = (modality === 'CT' || modality === 'MR') && !panes[active]?.sop;
   return (
     <section className="viewer" aria-label="Viewer" data-slot="viewer">
       <aside className="viewer-side">
@@ -400,11 +428,25 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
           <select aria-label="Layout" value={panes.length} onChange={(e) => layout(Number(e.target.value))}>
             <option value={1}>1×1</option>
             <option value={2}>1×2</option>
+            <option value={3}>1×3</option>
             <option value={4}>2×2</option>
+            {panes.length > 4 && <option value={panes.length}>2×4</option>}
           </select>
+          <select aria-label="Hanging protocol" value={protocol} title={`Your hanging for ${protocolKey}`} onChange={(e) => {
+            // The reader's choice for this modality (and body part) is saved
+            // in the station preferences and hangs the case again.
+            const v = e.target.value;
+            setPanes([]);
+            void savePrefs({ ...prefs, hanging: { ...prefs.hanging, [protocolKey]: v } });
+          }}>
+            {protocols.map((p) => <option key={p.id} value={p.id}>{p.label}</option>)}
+          </select>
+          <button disabled={!canMpr} aria-pressed={!!mpr} onClick={() => (mpr ? setMpr(null) : openMpr())}>MPR</button>
         </div>
         {failed && <p className="error">The viewer could not start: {failed}</p>}
-        <div ref={rootRef} className={`viewer-grid ${grid}`} tabIndex={0} onKeyDown={onKey} data-testid="viewer-grid">
+        {mpr && <Mpr imageIds={mpr.imageIds} window={mpr.window} onClose={() => setMpr(null)} />}
+        <div ref={rootRef} className={`viewer-grid ${grid}`} tabIndex={0} onKeyDown={onKey} data-testid="viewer-grid" data-protocol={protocol}
+          hidden={!!mpr}>
           {engine && panes.map((p, i) => (
             <Pane key={i} index={i} engine={engine} group={ids.group} spec={p} active={i === active} overlays={overlays} tags={tagsOpen && i === active}
               onFocus={() => setActive(i)} />
@@ -413,6 +455,54 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       </div>
     </section>
   );
+}
+
+// bestMatch: the prior's series most like the current one (same modality
+// and description first).
+function bestMatch(cur: DicomJSON | undefined, ss: DicomJSON[]): DicomJSON | undefined {
+  const score = (s: DicomJSON) =>
+    (tag(s, '00080060') === tag(cur ?? {}, '00080060') ? 2 : 0) + (tag(s, '0008103E') === tag(cur ?? {}, '0008103E') ? 1 : 0);
+  return [...ss].sort((a, b) => score(b) - score(a))[0];
+}
+
+// mgImages: every image of a study's MG series, for the 4-up hanging.
+async function mgImages(study: string, ss: DicomJSON[]): Promise<MGImage[]> {
+  const out: MGImage[] = [];
+  for (const s of ss.filter((x) => tag(x, '00080060') === 'MG')) {
+    const st = await loadStack(study, tag(s, '0020000E'));
+    const seen = new Set<string>();
+    st.instances.forEach((inst) => {
+      const sop = tag(inst, '00080018');
+      if (!seen.has(sop)) out.push({ study, series: st.series, inst });
+      seen.add(sop);
+    });
+  }
+  return out;
+}
+
+// hangingFor turns a protocol into panes; a protocol the study cannot fill
+// falls back to the first series alone.
+async function hangingFor(proto: string, study: string, first: PaneSpec, series: DicomJSON[], ranked: DicomJSON[]): Promise<PaneSpec[]> {
+  const modality = series.find((s) => tag(s, '0020000E') === first.series)?.['00080060']?.Value?.[0];
+  const prior = ranked.find((p) => (p['00080061']?.Value ?? p['00080060']?.Value ?? []).includes(modality));
+  switch (proto) {
+    case 'mr-2x2': {
+      const h = hangMR2x2(study, series);
+      return h.length > 1 ? h : [first];
+    }
+    case 'mg-4up': {
+      const cur = await mgImages(study, series);
+      const old = prior ? await mgImages(tag(prior, '0020000D'), await seriesList(tag(prior, '0020000D'))) : [];
+      const h = hangMG4up(cur, old);
+      return h.length > 1 ? h : [first];
+    }
+    case 'prior-beside': {
+      if (!prior) return [first];
+      const best = bestMatch(series.find((s) => tag(s, '0020000E') === first.series), await seriesList(tag(prior, '0020000D')));
+      return best ? [first, { study: tag(prior, '0020000D'), series: tag(best, '0020000E') }] : [first];
+    }
+  }
+  return [first];
 }
 
 function seriesOf(p: PaneSpec, cur: DicomJSON[], prior: DicomJSON[]) {
@@ -459,6 +549,12 @@ function probeValue(vp: Types.IStackViewport | undefined, col: number, row: numb
   return img.preScale?.scaled ? v : v * (img.slope ?? 1) + (img.intercept ?? 0);
 }
 
+// onlyInstance narrows a series' stack to one instance's frames.
+function onlyInstance(s: Stack, sop: string): Stack {
+  const keep = s.instances.map((inst, i) => (tag(inst, '00080018') === sop ? i : -1)).filter((i) => i >= 0);
+  return { ...s, imageIds: keep.map((i) => s.imageIds[i]), instances: keep.map((i) => s.instances[i]), positions: keep.map((i) => s.positions[i]) };
+}
+
 function fmtDate(d: string) {
   return d.length === 8 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;
 }
@@ -494,6 +590,7 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
     let alive = true;
     setError('');
     loadStack(spec.study, spec.series)
+      .then((s) => (spec.sop ? onlyInstance(s, spec.sop) : s))
       .then(async (s) => {
         if (!alive) return;
         const vp = engine.getViewport(id) as Types.IStackViewport;
@@ -508,6 +605,8 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
         }
         setStack(s);
         await vp.setStack(s.imageIds, start);
+        // Mammography mirroring (hanging.ts mgFlip).
+        if (spec.flip) vp.setCamera({ flipHorizontal: true });
         vp.render();
         // The rest of the stack loads from the slice on display outwards.
         tools.utilities.stackPrefetch.enable(vp.element);
@@ -516,13 +615,14 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
     return () => {
       alive = false;
     };
-  }, [engine, id, index, spec.study, spec.series]);
+  }, [engine, id, index, spec.study, spec.series, spec.sop, spec.flip]);
 
   const inst = stack && info ? stack.instances[info.index] : null;
   return (
     <div className={`viewer-pane${active ? ' active' : ''}`} onMouseDown={onFocus} data-testid={`pane-${index}`}>
       <div ref={el} className="viewer-canvas" onContextMenu={(e) => e.preventDefault()} />
       {error && <p className="error viewer-error">{error}</p>}
+      {spec.label && <span className="pane-label" data-testid="pane-label">{spec.label}{spec.flip ? ' ⇋' : ''}</span>}
       {tags && inst && <TagBrowser inst={inst} />}
       {overlays && inst && info && (
         <div className="viewer-overlay" data-testid="overlay">

@@ -1,7 +1,7 @@
 // One-time set-up of Cornerstone3D: the rendering core, the tools, and the
 // DICOM image loader with its decoders in web workers. The loader's WASM
 // codecs are bundled by Vite and served by Lightbox itself (same origin).
-import { cache, init as coreInit } from '@cornerstonejs/core';
+import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, volumeLoader } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import { onClear } from '../../storage';
@@ -28,6 +28,7 @@ export const toolClasses = [
   tools.EllipticalROITool,
   tools.RectangleROITool,
   tools.ProbeTool,
+  tools.CrosshairsTool,
 ];
 
 // cacheBytes bounds the decoded-image cache (prefetch included); least
@@ -41,6 +42,8 @@ export function initCornerstone(): Promise<void> {
       maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
       beforeSend: () => ({ Accept: frameAccept }),
     });
+    // MPR: volumes built from the same WADO-RS frames, slice by slice.
+    volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
     cache.setMaxCacheSize(cacheBytes);

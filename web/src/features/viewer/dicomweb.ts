@@ -5,6 +5,7 @@
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { num, position, sortInstances } from './stack';
+import { rankPriors } from './hanging';
 
 const enc = encodeURIComponent;
 
@@ -64,15 +65,14 @@ export function seriesList(study: string): Promise<DicomJSON[]> {
 }
 
 // priorsOf lists the patient's other studies the caller may see (QIDO-RS;
-// the server applies the caller's scope), newest first.
-export async function priorsOf(study: string): Promise<DicomJSON[]> {
+// the server applies the caller's scope), most relevant first (hanging.ts
+// rankPriors: same modality and body part, then date).
+export async function priorsOf(study: string, bodyPart = ''): Promise<DicomJSON[]> {
   const [cur] = await getJSON<DicomJSON[]>(`/dicomweb/studies?StudyInstanceUID=${enc(study)}`);
   const patientID = String(cur?.['00100020']?.Value?.[0] ?? '');
   if (!patientID) return [];
   const all = await getJSON<DicomJSON[]>(`/dicomweb/studies?PatientID=${enc(patientID)}&includefield=00081030&includefield=00080061`);
-  return all
-    .filter((s) => s['0020000D']?.Value?.[0] !== study)
-    .sort((a, b) => String(b['00080020']?.Value?.[0] ?? '').localeCompare(String(a['00080020']?.Value?.[0] ?? '')));
+  return rankPriors(cur, all, bodyPart);
 }
 
 export function thumbnailURL(study: string, series: string): string {

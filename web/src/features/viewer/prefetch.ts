@@ -4,7 +4,7 @@
 // so opening the next case does not wait on the network.
 import { Enums, imageLoader, imageLoadPoolManager } from '@cornerstonejs/core';
 import { tag } from '../../api/client';
-import { loadStack, seriesList } from './dicomweb';
+import { loadStack, priorsOf, seriesList } from './dicomweb';
 
 const queued = new Set<string>();
 const state = { pending: 0, done: 0, studies: [] as string[] };
@@ -22,8 +22,17 @@ export async function prefetchAssigned(current: string, limit = 3): Promise<numb
   for (const it of items.filter((i) => i.study_uid !== current && !queued.has(i.study_uid)).slice(0, limit)) {
     queued.add(it.study_uid);
     state.studies.push(it.study_uid);
-    for (const s of await seriesList(it.study_uid)) {
-      const st = await loadStack(it.study_uid, tag(s, '0020000E'));
+    // The case's own series, then those of its most relevant prior of the
+    // same modality (the one its hanging protocol puts beside it).
+    const own = (await seriesList(it.study_uid)).map((s) => ({ study: it.study_uid, s }));
+    const mods = new Set(own.map((x) => tag(x.s, '00080060')));
+    const [prior] = await priorsOf(it.study_uid).catch(() => []);
+    const priorUID = prior ? tag(prior, '0020000D') : '';
+    const withPrior = prior && (prior['00080061']?.Value ?? []).some((m) => mods.has(String(m)))
+      ? [...own, ...(await seriesList(priorUID)).map((s) => ({ study: priorUID, s }))]
+      : own;
+    for (const { study, s } of withPrior) {
+      const st = await loadStack(study, tag(s, '0020000E'));
       // The middle slice first (where the viewer opens), then outwards.
       const mid = Math.floor(st.imageIds.length / 2);
       const order = st.imageIds.map((_, i) => i).sort((a, b) => Math.abs(a - mid) - Math.abs(b - mid));

@@ -1,0 +1,246 @@
+// bench/viewer: Lightbox's viewer and OHIF's prebuilt viewer on the same
+// study, same Lightbox, same headless Debian chromium, same run
+// (bench/viewer/run.sh starts Lightbox and fetches OHIF; see bench/README.md).
+//
+// OHIF is served same-origin with the DICOMweb it reads: a small proxy
+// here serves OHIF's dist and forwards /dicomweb to Lightbox (the session
+// cookie is the one the bench got by signing in to Lightbox: cookies are
+// per host, not per port).
+//
+// Measured for each viewer, from the browser:
+//   first image: navigation to the study → the first Cornerstone image
+//     rendered (CORNERSTONE_IMAGE_RENDERED, caught in the capture phase);
+//     cold (nothing cached) and, Lightbox only, prefetched (the study's
+//     frames already in the viewer's local cache, opened again in-app);
+//   all frames: navigation → the last of the study's frame responses;
+//   per-slice: ArrowDown keydown → the next image rendered, 100 steps
+//     once every frame is loaded (median, p95);
+//   bytes on the wire: the encoded response bytes (CDP Network events).
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import http from 'node:http';
+import { extname, join, normalize } from 'node:path';
+import { launch, signInCoordinator } from '../../web/e2e/browser.mjs';
+
+const lb = process.env.LIGHTBOX_URL; // http://127.0.0.1:PORT
+const study = process.env.STUDY_UID;
+const slices = Number(process.env.SLICES || 1000);
+const ohifDist = process.env.OHIF_DIST; // folder with index.html, or empty to skip OHIF
+// Steps start from the middle slice (where the viewer opens) downwards.
+const steps = Math.min(Number(process.env.STEPS || 100), Math.floor(slices / 2) - 1);
+const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+// The page-side probe: timestamps of every image render and key press.
+const probe = () => {
+  window.__bench = { renders: [], keys: [] };
+  addEventListener('CORNERSTONE_IMAGE_RENDERED', () => window.__bench.renders.push(performance.now()), true);
+  addEventListener('keydown', () => window.__bench.keys.push(performance.now()), true);
+};
+
+const types = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.html': 'text/html', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png', '.ico': 'image/x-icon', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
+
+// ohifServer serves OHIF's dist and proxies /dicomweb to Lightbox.
+function ohifServer(dist) {
+  const target = new URL(lb);
+  const srv = http.createServer((req, res) => {
+    if (req.url.startsWith('/dicomweb')) {
+      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } }, (r) => {
+        res.writeHead(r.statusCode, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+      return;
+    }
+    const path = decodeURIComponent(req.url.split('?')[0]);
+    if (path === '/app-config.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' });
+      res.end(ohifConfig(`http://${req.headers.host}/dicomweb`));
+      return;
+    }
+    let file = normalize(join(dist, path));
+    if (!file.startsWith(dist) || !existsSync(file) || statSync(file).isDirectory()) file = join(dist, 'index.html');
+    res.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream' });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((ok) => srv.listen(0, '127.0.0.1', () => ok(srv)));
+}
+
+// ohifConfig: OHIF's default DICOMweb data source pointed at Lightbox.
+function ohifConfig(root) {
+  return `window.config = {
+  routerBasename: '/', extensions: [], modes: [], showStudyList: false, showLoadingIndicator: true,
+  showWarningMessageForCrossOrigin: false, showCPUFallbackMessage: false, strictZSpacingForVolumeViewport: true,
+  maxNumberOfWebWorkers: 3, maxNumRequests: { interaction: 100, thumbnail: 5, prefetch: 25 },
+  defaultDataSourceName: 'lightbox',
+  dataSources: [{
+    namespace: '@ohif/extension-default.dataSourcesModule.dicomweb',
+    sourceName: 'lightbox',
+    configuration: {
+      friendlyName: 'Lightbox', name: 'lightbox',
+      wadoUriRoot: '${root}', qidoRoot: '${root}', wadoRoot: '${root}',
+      qidoSupportsIncludeField: true, imageRendering: 'wadors', thumbnailRendering: 'wadors',
+      enableStudyLazyLoad: true, supportsFuzzyMatching: false, supportsWildcard: true, staticWado: false,
+      singlepart: 'bulkdata,video', omitQuotationForMultipartRequest: true,
+    },
+  }],
+};`;
+}
+
+// meter counts the wire bytes and the frame responses of a page.
+async function meter(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  const m = { bytes: 0, frames: 0, lastFrame: 0, frameURLs: new Set() };
+  const frameReq = new Map();
+  cdp.on('Network.requestWillBeSent', (e) => /\/frames\//.test(e.request.url) && frameReq.set(e.requestId, e.request.url));
+  cdp.on('Network.loadingFinished', (e) => {
+    m.bytes += e.encodedDataLength;
+    const u = frameReq.get(e.requestId);
+    if (u && !m.frameURLs.has(u)) {
+      m.frameURLs.add(u);
+      m.frames++;
+      m.lastFrame = Date.now();
+    }
+  });
+  m.reset = () => Object.assign(m, { bytes: 0, frames: 0, lastFrame: 0, frameURLs: new Set() });
+  return m;
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+// step presses ArrowDown n times, each timed from the key to the next render.
+async function step(page, n) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const next = page.evaluate(() => new Promise((ok) => {
+      const k = window.__bench.keys.length;
+      const r = window.__bench.renders.length;
+      const poll = () => {
+        const kt = window.__bench.keys[k];
+        const rt = window.__bench.renders.slice(r).find((t) => kt !== undefined && t >= kt);
+        if (rt !== undefined) ok(rt - kt);
+        else requestAnimationFrame(poll);
+      };
+      setTimeout(poll, 0);
+      setTimeout(() => ok(NaN), 5000);
+    }));
+    await page.keyboard.press('ArrowDown');
+    out.push(await next);
+  }
+  return out.filter(Number.isFinite);
+}
+
+async function waitFrames(m, t0, timeout = 600000) {
+  const end = Date.now() + timeout;
+  while (m.frames < slices && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return m.frames >= slices ? m.lastFrame - t0 : NaN;
+}
+
+const firstRender = (page, timeout = 120000) =>
+  page.waitForFunction(() => window.__bench.renders.length > 0, null, { timeout, polling: 10 }).then(() => page.evaluate(() => window.__bench.renders[0]));
+
+async function lightbox() {
+  const b = await launch();
+  try {
+    const page = b.context.pages()[0] ?? (await b.context.newPage());
+    page.setDefaultTimeout(300000); // a busy machine: the bench measures, it does not time out
+    await page.addInitScript(probe);
+    const m = await meter(b.context, page);
+    const caseURL = `${lb}/case/${encodeURIComponent(study)}`;
+    await signInCoordinator(page, lb);
+    // The bench reads the study alone (OHIF shows one viewport): the
+    // reader's hanging for CT is set to a single pane first.
+    await page.goto(caseURL, { waitUntil: 'commit' });
+    await page.getByLabel('Hanging protocol').waitFor({ timeout: 120000 });
+    await page.getByLabel('Hanging protocol').selectOption('single');
+    await page.waitForTimeout(500);
+    // Signing out empties the image cache: the next opening is cold.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await signInCoordinator(page, lb);
+    m.reset();
+    const t0 = Date.now();
+    await page.goto(caseURL, { waitUntil: 'commit' });
+    const cold = await firstRender(page);
+    const all = await waitFrames(m, t0);
+    const coldBytes = m.bytes;
+    log(`lightbox: cold first image ${cold.toFixed(0)} ms, all ${m.frames} frames ${all} ms, ${(coldBytes / 1e6).toFixed(1)} MB`);
+    // Stepping through loaded slices.
+    await page.getByTestId('pane-0').click();
+    await page.getByTestId('viewer-grid').focus();
+    const perSlice = await step(page, steps);
+    // Prefetched: the frames are in the local cache; open the case again in-app.
+    await page.evaluate(() => {
+      history.pushState(null, '', '/board');
+      dispatchEvent(new PopStateEvent('popstate'));
+    });
+    await page.waitForTimeout(1000);
+    m.reset();
+    const t1 = await page.evaluate((u) => {
+      window.__bench.renders = [];
+      const t = performance.now();
+      history.pushState(null, '', u);
+      dispatchEvent(new PopStateEvent('popstate'));
+      return t;
+    }, new URL(caseURL).pathname);
+    const warm = (await firstRender(page)) - t1;
+    log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);
+    return { cold, warm, warmFrameRequests: m.frames, all, bytes: coldBytes, perSlice };
+  } finally {
+    await b.close();
+  }
+}
+
+async function ohif(origin) {
+  const b = await launch();
+  try {
+    const page = b.context.pages()[0] ?? (await b.context.newPage());
+    page.setDefaultTimeout(300000);
+    await signInCoordinator(page, lb); // the session cookie for 127.0.0.1
+    await page.addInitScript(probe);
+    const m = await meter(b.context, page);
+    m.reset();
+    const t0 = Date.now();
+    await page.goto(`${origin}/viewer?StudyInstanceUIDs=${encodeURIComponent(study)}`, { waitUntil: 'commit' });
+    const cold = await firstRender(page);
+    const all = await waitFrames(m, t0);
+    const bytes = m.bytes;
+    log(`ohif: cold first image ${cold.toFixed(0)} ms, all ${m.frames} frames ${all} ms, ${(bytes / 1e6).toFixed(1)} MB`);
+    // OHIF's first-visit tour covers the page: Escape ends it; the first
+    // viewport is the active one, where the arrow keys step.
+    await page.keyboard.press('Escape');
+    await page.waitForTimeout(300);
+    const perSlice = await step(page, steps);
+    return { cold, all, bytes, perSlice };
+  } finally {
+    await b.close();
+  }
+}
+
+const res = { slices, steps, lightbox: await lightbox() };
+if (ohifDist) {
+  const srv = await ohifServer(ohifDist);
+  try {
+    res.ohif = await ohif(`http://127.0.0.1:${srv.address().port}`);
+  } catch (e) {
+    log('ohif failed:', e.message);
+  } finally {
+    srv.close();
+  }
+}
+
+const row = (name, r) => {
+  if (!r) return `${name.padEnd(10)} (not run)`;
+  const ps = r.perSlice;
+  return `${name.padEnd(10)} first image cold ${r.cold.toFixed(0)} ms${r.warm !== undefined ? `, prefetched ${r.warm.toFixed(0)} ms (${r.warmFrameRequests} frame requests)` : ''}; all ${slices} frames ${r.all} ms; per slice median ${pct(ps, 50)?.toFixed(1)} ms p95 ${pct(ps, 95)?.toFixed(1)} ms (${ps.length} steps); ${(r.bytes / 1e6).toFixed(1)} MB on the wire`;
+};
+console.log(row('Lightbox', res.lightbox));
+console.log(row('OHIF', res.ohif));
+if (res.ohif) {
+  const l = res.lightbox, o = res.ohif;
+  console.log(`ratios Lightbox/OHIF: first image ${(l.cold / o.cold).toFixed(2)}, all frames ${(l.all / o.all).toFixed(2)}, per-slice median ${(pct(l.perSlice, 50) / pct(o.perSlice, 50)).toFixed(2)} p95 ${(pct(l.perSlice, 95) / pct(o.perSlice, 95)).toFixed(2)}, bytes ${(l.bytes / o.bytes).toFixed(2)}`);
+}
+console.log(JSON.stringify({ ...res, lightbox: { ...res.lightbox, perSlice: undefined, median: pct(res.lightbox.perSlice, 50), p95: pct(res.lightbox.perSlice, 95) }, ohif: res.ohif && { ...res.ohif, perSlice: undefined, median: pct(res.ohif.perSlice, 50), p95: pct(res.ohif.perSlice, 95) } }));
