@@ -21,14 +21,14 @@ func TestPreferencesRoundTrip(t *testing.T) {
 		for _, want := range []Preferences{
 			{Keys: map[string]string{"signFinal": "F10"}, BreakMinutes: 0},
 			{Keys: map[string]string{"signFinal": "F9", "nextCase": "Ctrl+Shift+N"}, BreakMinutes: 30},
-				{Keys: map[string]string{}, BreakMinutes: 20, Hanging: map[string]string{"CT": "single", "MR HEAD": "mr-2x2", "MG": "mg-4up"}},
+			{Keys: map[string]string{}, BreakMinutes: 20, Hanging: map[string]string{"CT": "single", "MR HEAD": "mr-2x2", "MG": "mg-4up"}},
 		} {
 			if err := s.Put(ctx, "dr.alpha", want); err != nil {
 				t.Fatal(err)
 			}
 			got, err := s.Get(ctx, "dr.alpha")
-				if err != nil || got.BreakMinutes != want.BreakMinutes || len(got.Keys) != len(want.Keys) || got.Keys["signFinal"] != want.Keys["signFinal"] ||
-					len(got.Hanging) != len(want.Hanging) || got.Hanging["MR HEAD"] != want.Hanging["MR HEAD"] {
+			if err != nil || got.BreakMinutes != want.BreakMinutes || len(got.Keys) != len(want.Keys) || got.Keys["signFinal"] != want.Keys["signFinal"] ||
+				len(got.Hanging) != len(want.Hanging) || got.Hanging["MR HEAD"] != want.Hanging["MR HEAD"] {
 				t.Fatalf("got %+v %v, want %+v", got, err, want)
 			}
 		}
