@@ -51,7 +51,14 @@ try {
   check(planes.Axial === '0,0,1' && planes.Coronal === '0,1,0' && planes.Sagittal === '1,0,0', `three orientations: ${JSON.stringify(planes)}`);
   const thin = {};
   for (const v of views) {
-    const s = await canvasStatsOf(page, `[data-testid=${v.id}] canvas`);
+    // Software WebGL on a busy 2-core machine can take seconds to draw the
+    // first frame after the volume loaded: wait for it (up to 20 s).
+    let s = null;
+    for (let i = 0; i < 40; i++) {
+      s = await canvasStatsOf(page, `[data-testid=${v.id}] canvas`);
+      if (s && s.sd > 5) break;
+      await page.waitForTimeout(500);
+    }
     thin[v.id] = s;
     check(s && s.sd > 5, `${v.label}: ${s?.width}×${s?.height}, mean ${s?.mean.toFixed(1)}, sd ${s?.sd.toFixed(1)}`);
   }
