@@ -13,10 +13,12 @@ import (
 type PatientQuery struct {
 	Issuer, PatientID string
 	Since             time.Time
+	Until             time.Time // exclusive; zero: no bound
 }
 
 // ParsePatientQuery reads issuer and patient_id (or patient=issuer|id,
-// FHIR style) and since (YYYY-MM-DD, default six months before now).
+// FHIR style), since (YYYY-MM-DD, default six months before now) and until
+// (YYYY-MM-DD, inclusive: up to the end of that UTC day).
 func ParsePatientQuery(q url.Values, now time.Time) (PatientQuery, error) {
 	pq := PatientQuery{Issuer: q.Get("issuer"), PatientID: q.Get("patient_id"), Since: now.AddDate(0, -6, 0)}
 	if v := q.Get("patient"); v != "" {
@@ -32,10 +34,20 @@ func ParsePatientQuery(q url.Values, now time.Time) (PatientQuery, error) {
 		}
 		pq.Since = t
 	}
+	if v := q.Get("until"); v != "" {
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			return pq, errors.New("until must be YYYY-MM-DD")
+		}
+		pq.Until = t.AddDate(0, 0, 1)
+	}
+	if !pq.Until.IsZero() && !pq.Since.Before(pq.Until) {
+		return pq, errors.New("since must not be after until")
+	}
 	return pq, nil
 }
 
 // Answer runs the query for by (the read is itself audited).
 func (q PatientQuery) Answer(ctx context.Context, l *Logger, by Actor) ([]Event, error) {
-	return l.AccessesToPatient(ctx, by, q.Issuer, q.PatientID, q.Since, time.Time{})
+	return l.AccessesToPatient(ctx, by, q.Issuer, q.PatientID, q.Since, q.Until)
 }

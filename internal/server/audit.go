@@ -163,7 +163,7 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 		}
 		ev := audit.Event{EventID: id, Action: action, UserID: p.Username, UserRole: string(p.Role), UserIsRequestor: true,
 			NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP, ObjectType: object, Outcome: outcomeOf(rec.code),
-			Detail: r.Method + " " + r.Pattern}
+			Detail: requestLine(r)}
 		if s := r.PathValue("study"); s != "" {
 			ev.StudyUIDs = []string{s}
 		}
@@ -186,6 +186,18 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 		}
 		a.record(context.WithoutCancel(r.Context()), ev)
 	})
+}
+
+// requestLine is the request's method and the route pattern served (no
+// identifiers: path values stay out). A pattern names its method before a
+// space ("GET /dicomweb/..."); that part is dropped so the detail never
+// reads "GET GET /...".
+func requestLine(r *http.Request) string {
+	route := r.Pattern
+	if _, rest, ok := strings.Cut(route, " "); ok {
+		route = rest
+	}
+	return r.Method + " " + route
 }
 
 func outcomeOf(code int) audit.Outcome {

@@ -2,8 +2,11 @@
 // (cmd/lightbox/browser_test.go, TestGroupScreenInBrowser) started with the
 // demo group: the administrator enrols TOTP and signs in, opens Group, sees
 // the facilities, imports a CSV with one bad row and sees it rejected with
-// its reason, and the gap map names what the new facility lacks.
+// its reason, and the gap map names what the new facility lacks. Then, as
+// privacy officer, Audit: who accessed a demo patient the administrator
+// opened (DICOMweb metadata), with the CSV export equal to the table.
 // Screenshots go to $SHOTS.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checks, launch } from './browser.mjs';
 import { totp } from './totp.mjs';
@@ -61,6 +64,40 @@ try {
   check(/privilege|licen/i.test(await gap.first().textContent()), 'the gap list names the credential the new facility lacks');
   await page.getByRole('heading', { name: 'Coverage, next 24 h' }).scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'group.png') });
+
+  // Audit: open a demo study (an access), then ask who accessed its patient.
+  const opened = await page.evaluate(async () => {
+    const r = await fetch('/dicomweb/studies?limit=1', { headers: { Accept: 'application/dicom+json' } });
+    const s = (await r.json())[0];
+    const v = (tag) => s[tag]?.Value?.[0] ?? '';
+    const m = await fetch(`/dicomweb/studies/${v('0020000D')}/metadata`, { headers: { Accept: 'application/dicom+json' } });
+    await fetch(`/api/studies/${v('0020000D')}/consults`); // a second kind of access: the study's consults
+    return { uid: v('0020000D'), patient: v('00100020'), issuer: v('00100021'), status: m.status };
+  });
+  check(opened.status === 200 && opened.patient !== '', `opened a demo study (metadata ${opened.status})`);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+  await page.getByRole('heading', { name: 'Audit' }).waitFor();
+  await page.getByLabel('Issuer of patient ID').fill(opened.issuer);
+  await page.getByLabel('Patient ID', { exact: true }).fill(opened.patient);
+  await page.getByRole('button', { name: 'Show accesses' }).click();
+  const audit = page.locator('table[aria-label="Patient accesses"]');
+  await audit.waitFor();
+  // asked again: the first question is itself on the record
+  await page.getByRole('button', { name: 'Show accesses' }).click();
+  await audit.locator('tbody tr', { hasText: 'Audit Log Used' }).first().waitFor();
+  check(!page.url().includes(opened.patient) && page.url().endsWith('/audit'), 'the patient is not in the page URL');
+  const mine = audit.locator('tbody tr', { hasText: 'admin' }).filter({ hasText: opened.uid });
+  check((await mine.count()) >= 1, `the administrator's access is listed: ${(await mine.first().textContent()).slice(0, 120)}`);
+  const auditRows = await audit.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  const [dl] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export Patient accesses as CSV' }).click(),
+  ]);
+  check(dl.suggestedFilename() === 'patient-accesses.csv', 'the CSV file name carries no patient identifier');
+  const field = (c) => (/[",\r\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c);
+  const auditCSV = readFileSync(await dl.path(), 'utf8').trimEnd().split('\r\n');
+  check(JSON.stringify(auditCSV) === JSON.stringify(auditRows.map((r) => r.map(field).join(','))), `audit CSV equals the table (${auditCSV.length} lines)`);
+  await page.screenshot({ path: join(shots, 'audit.png') });
 } catch (e) {
   fail(e);
 } finally {

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { AuditPage } from './features/audit/AuditPage';
 import { IdleWarning } from './features/auth/IdleWarning';
 import { LoginPage } from './features/auth/LoginPage';
 import { ReauthDialog } from './features/auth/ReauthDialog';
@@ -60,6 +61,7 @@ export function App() {
   else if (path === '/critical' && staff) page = <CriticalBoardPage />;
   else if (path === '/dashboard' && staff) page = <DashboardPage />;
   else if (path === '/me' && role === 'radiologist') page = <MyNumbersPage />;
+  else if (path === '/audit' && role === 'admin') page = <AuditPage />;
   else if (path === '/room') page = <RoomPage me={session.principal.username} reader={role === 'radiologist'} />;
   else if (path === '/viewer') page = <ViewerWindow monitor={Number(new URLSearchParams(location.search).get('monitor')) || 1} />;
   else page = <WorklistPage />;
@@ -89,6 +91,7 @@ export function App() {
         {staff && link('/dashboard', 'Dashboard')}
         {role === 'radiologist' && link('/me', 'My numbers')}
         {link('/room', 'Reading room')}
+        {role === 'admin' && link('/audit', 'Audit')}
         <span className="spacer" />
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>

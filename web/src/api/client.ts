@@ -13,6 +13,7 @@ import type {
   TeachingCase, TumorBoard,
 } from './types';
 import type { ChatMessage, Consult, ConsultCandidate, LiveEvent, Room, RoomStatus, Visit } from './types';
+import type { PatientAccess, PatientAccessQuery } from './types';
 
 export class ApiError extends Error {
   status: number;
@@ -279,4 +280,11 @@ export const collab = {
     request<unknown>('GET', `/api/studies/${enc(study)}/key-images`).then(() => true, (e) => !(e instanceof ApiError && e.status === 404)),
   breakGlass: (study: string, reason: string) =>
     request<{ id: number; expires_at: string }>('POST', `/api/studies/${enc(study)}/break-glass`, { reason }),
+};
+
+// audit: who accessed a patient, for administrators (features/audit). POST,
+// so the patient's identifiers stay out of URLs and access logs.
+export const auditTrail = {
+  patientAccesses: (q: PatientAccessQuery) =>
+    request<PatientAccess[]>('POST', '/api/audit/patient', q),
 };

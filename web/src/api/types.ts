@@ -632,3 +632,30 @@ export interface Visit {
   consent: boolean;
   ended_at?: string;
 }
+
+// One access to a patient's records from the audit trail (POST
+// /api/audit/patient, internal/api/audit.go; DICOM PS3.15 A.5 fields).
+export interface PatientAccess {
+  seq: number;
+  time: string;
+  user: string;
+  role: string;
+  from: string;
+  via: string; // http, dicom, hl7, cli, '' (the node itself)
+  peer?: string;
+  event: string; // DICOM CID 400 code
+  event_name: string;
+  action: 'C' | 'R' | 'U' | 'D' | 'E';
+  outcome: 0 | 4 | 8 | 12;
+  object_type: string;
+  study_uids: string[];
+  detail: string;
+  facility_id: string;
+}
+
+export interface PatientAccessQuery {
+  issuer: string;
+  patient_id: string;
+  since: string; // YYYY-MM-DD, inclusive
+  until: string; // YYYY-MM-DD, inclusive
+}
