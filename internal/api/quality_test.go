@@ -13,6 +13,7 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
 	"lightbox/internal/blob"
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/gen"
@@ -22,9 +23,8 @@ import (
 // qualityEnv is an API over an archive holding one small generated CT
 // study of facility SGH; callers are named by X-Test-User, X-Test-Role and
 // X-Test-Facilities headers.
-func qualityEnv(t *testing.T) (http.Handler, string, *time.Time) {
+func qualityEnv(t *testing.T, d *db.DB) (http.Handler, string, *time.Time) {
 	t.Helper()
-	d := dbtest.SQLite(t)
 	b, err := blob.OpenDir(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -103,77 +103,83 @@ var (
 // call, accepted, recommended, closed with a transfer, exported as FHIR;
 // nobody outside the facility can request one on the study.
 func TestIRConsultOverHTTP(t *testing.T) {
-	h, study, _ := qualityEnv(t)
-	call(t, h, outsider, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent"}`, 404)
-	c := call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"r1"}`, 201)
-	if c["consultant"] != "dr.ir" || c["facility_id"] != "SGH" {
-		t.Fatalf("consult: %v", c)
-	}
-	id := "/api/ir-consults/" + jsonNum(c["id"])
-	call(t, h, reader, "POST", id+"/accept", "", 409)
-	call(t, h, ir, "POST", id+"/accept", "", 200)
-	call(t, h, ir, "POST", id+"/recommend", `{"imaging_reviewed":"CTPA","recommendation":"Catheter-directed thrombolysis"}`, 200)
-	done := call(t, h, ir, "POST", id+"/close", `{"decision":"transfer","receiving_centre":"Regional PE centre"}`, 200)
-	if done["status"] != "closed" || done["closed_at"] == "" {
-		t.Fatalf("closed: %v", done)
-	}
-	fh := call(t, h, reader, "GET", id+"/fhir", "", 200)
-	b, _ := json.Marshal(fh)
-	for _, want := range []string{`"ServiceRequest"`, `"completed"`, `"DocumentReference"`, `"11488-4"`} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("FHIR bundle lacks %s", want)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h, study, _ := qualityEnv(t, d)
+		call(t, h, outsider, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent"}`, 404)
+		c := call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"r1"}`, 201)
+		if c["consultant"] != "dr.ir" || c["facility_id"] != "SGH" {
+			t.Fatalf("consult: %v", c)
 		}
-	}
-	call(t, h, outsider, "GET", id, "", 404)
+		id := "/api/ir-consults/" + jsonNum(c["id"])
+		call(t, h, reader, "POST", id+"/accept", "", 409)
+		call(t, h, ir, "POST", id+"/accept", "", 200)
+		call(t, h, ir, "POST", id+"/recommend", `{"imaging_reviewed":"CTPA","recommendation":"Catheter-directed thrombolysis"}`, 200)
+		done := call(t, h, ir, "POST", id+"/close", `{"decision":"transfer","receiving_centre":"Regional PE centre"}`, 200)
+		if done["status"] != "closed" || done["closed_at"] == "" {
+			t.Fatalf("closed: %v", done)
+		}
+		fh := call(t, h, reader, "GET", id+"/fhir", "", 200)
+		b, _ := json.Marshal(fh)
+		for _, want := range []string{`"ServiceRequest"`, `"completed"`, `"DocumentReference"`, `"11488-4"`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("FHIR bundle lacks %s", want)
+			}
+		}
+		call(t, h, outsider, "GET", id, "", 404)
+	})
 }
 
 // A tumor board over HTTP: a participant outside the facility opens the
 // case's key images through the board's grant, and no longer after it.
 func TestTumorBoardGrantOverHTTP(t *testing.T) {
-	h, study, now := qualityEnv(t)
-	start := now.Add(-10 * time.Minute).UTC().Format(time.RFC3339)
-	end := now.Add(50 * time.Minute).UTC().Format(time.RFC3339)
-	b := call(t, h, reader, "POST", "/api/tumor-boards", `{"title":"Neuro-oncology","starts_at":"`+start+`","ends_at":"`+end+`","disciplines":["radiology"],"participants":["dr.out"]}`, 201)
-	path := "/api/tumor-boards/" + jsonNum(b["id"])
-	call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 404)
-	call(t, h, outsider, "POST", path+"/cases", `{"study_uid":"`+study+`"}`, 404) // not in their scope
-	added := call(t, h, reader, "POST", path+"/cases", `{"study_uid":"`+study+`","notes":"GBM follow-up"}`, 201)
-	if gs := added["grants"].([]any); len(gs) != 2 { // dr.out and dr.reader: no roster privileges in this test
-		t.Fatalf("grants: %v", gs)
-	}
-	call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 200)
-	cs := call(t, h, outsider, "GET", path, "", 200)["board"].(map[string]any)["cases"].([]any)
-	caseID := jsonNum(cs[0].(map[string]any)["id"])
-	call(t, h, outsider, "PUT", path+"/cases/"+caseID, `{"notes":"GBM follow-up","recommendation":"Re-resection"}`, 200)
-	call(t, h, qcaller{"dr.nobody", "radiologist", "SGH"}, "GET", path, "", 404)
-	*now = now.Add(2 * time.Hour)
-	call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 404)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h, study, now := qualityEnv(t, d)
+		start := now.Add(-10 * time.Minute).UTC().Format(time.RFC3339)
+		end := now.Add(50 * time.Minute).UTC().Format(time.RFC3339)
+		b := call(t, h, reader, "POST", "/api/tumor-boards", `{"title":"Neuro-oncology","starts_at":"`+start+`","ends_at":"`+end+`","disciplines":["radiology"],"participants":["dr.out"]}`, 201)
+		path := "/api/tumor-boards/" + jsonNum(b["id"])
+		call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 404)
+		call(t, h, outsider, "POST", path+"/cases", `{"study_uid":"`+study+`"}`, 404) // not in their scope
+		added := call(t, h, reader, "POST", path+"/cases", `{"study_uid":"`+study+`","notes":"GBM follow-up"}`, 201)
+		if gs := added["grants"].([]any); len(gs) != 2 { // dr.out and dr.reader: no roster privileges in this test
+			t.Fatalf("grants: %v", gs)
+		}
+		call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 200)
+		cs := call(t, h, outsider, "GET", path, "", 200)["board"].(map[string]any)["cases"].([]any)
+		caseID := jsonNum(cs[0].(map[string]any)["id"])
+		call(t, h, outsider, "PUT", path+"/cases/"+caseID, `{"notes":"GBM follow-up","recommendation":"Re-resection"}`, 200)
+		call(t, h, qcaller{"dr.nobody", "radiologist", "SGH"}, "GET", path, "", 404)
+		*now = now.Add(2 * time.Hour)
+		call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 404)
+	})
 }
 
 // Sharing into the teaching file over HTTP stores an anonymised copy.
 func TestTeachingShareOverHTTP(t *testing.T) {
-	h, study, _ := qualityEnv(t)
-	call(t, h, outsider, "POST", "/api/studies/"+study+"/teaching", `{"subspecialty":"neuro","finding":"glioma","note":"x"}`, 404)
-	c := call(t, h, reader, "POST", "/api/studies/"+study+"/teaching", `{"subspecialty":"neuro","finding":"Glioblastoma","note":"Ring enhancement crossing the corpus callosum."}`, 201)
-	if c["study_uid"] == study || jsonNum(c["instances"]) != "2" {
-		t.Fatalf("teaching case: %v", c)
-	}
-	r := httptest.NewRequest("GET", "/api/teaching?subspecialty=neuro&finding=glio", nil)
-	r.Header.Set("X-Test-User", "coord")
-	r.Header.Set("X-Test-Role", "coordinator")
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	if !strings.Contains(w.Body.String(), "Glioblastoma") {
-		t.Fatalf("browse: %s", w.Body.String())
-	}
-	inst := call(t, h, reader, "GET", "/api/teaching/"+jsonNum(c["id"])+"/instances/1", "", 200)
-	if inst["type"] != "application/dicom" {
-		t.Fatalf("instance: %v", inst["type"])
-	}
-	f, err := dcm.ReadFile(strings.NewReader(inst["body"].(string)), dcm.ReadOptions{})
-	if err != nil || f.Dataset.Str(0x0020000D) == study || f.Dataset.Str(0x00120062) != "YES" {
-		t.Fatalf("anonymised instance: %v", err)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		h, study, _ := qualityEnv(t, d)
+		call(t, h, outsider, "POST", "/api/studies/"+study+"/teaching", `{"subspecialty":"neuro","finding":"glioma","note":"x"}`, 404)
+		c := call(t, h, reader, "POST", "/api/studies/"+study+"/teaching", `{"subspecialty":"neuro","finding":"Glioblastoma","note":"Ring enhancement crossing the corpus callosum."}`, 201)
+		if c["study_uid"] == study || jsonNum(c["instances"]) != "2" {
+			t.Fatalf("teaching case: %v", c)
+		}
+		r := httptest.NewRequest("GET", "/api/teaching?subspecialty=neuro&finding=glio", nil)
+		r.Header.Set("X-Test-User", "coord")
+		r.Header.Set("X-Test-Role", "coordinator")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if !strings.Contains(w.Body.String(), "Glioblastoma") {
+			t.Fatalf("browse: %s", w.Body.String())
+		}
+		inst := call(t, h, reader, "GET", "/api/teaching/"+jsonNum(c["id"])+"/instances/1", "", 200)
+		if inst["type"] != "application/dicom" {
+			t.Fatalf("instance: %v", inst["type"])
+		}
+		f, err := dcm.ReadFile(strings.NewReader(inst["body"].(string)), dcm.ReadOptions{})
+		if err != nil || f.Dataset.Str(0x0020000D) == study || f.Dataset.Str(0x00120062) != "YES" {
+			t.Fatalf("anonymised instance: %v", err)
+		}
+	})
 }
 
 func jsonNum(v any) string {

@@ -105,22 +105,24 @@ func TestJournalRecovery(t *testing.T) {
 // synced, and a clean Close leaves no journal.
 func TestJournalCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t, dbtest.SQLite(t), KeepFirst)
-	a, root := f.a, f.root
-	for i := range 3 {
-		if _, err := a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", fmt.Sprintf("1.8.1.%d", i), "P8", "", 4))), Source{Facility: "F1"}); err != nil {
-			t.Fatal(err)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d, KeepFirst)
+		a, root := f.a, f.root
+		for i := range 3 {
+			if _, err := a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", fmt.Sprintf("1.8.1.%d", i), "P8", "", 4))), Source{Facility: "F1"}); err != nil {
+				t.Fatal(err)
+			}
+			a.journal.mu.Lock()
+			err := a.journal.rotate() // seal after each record
+			a.journal.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
 		}
-		a.journal.mu.Lock()
-		err := a.journal.rotate() // seal after each record
-		a.journal.mu.Unlock()
-		if err != nil {
-			t.Fatal(err)
+		a.Close()
+		left, _ := filepath.Glob(filepath.Join(root, "journal", "*", "*"))
+		if len(left) != 0 {
+			t.Errorf("journal files after Close: %v", left)
 		}
-	}
-	a.Close()
-	left, _ := filepath.Glob(filepath.Join(root, "journal", "*", "*"))
-	if len(left) != 0 {
-		t.Errorf("journal files after Close: %v", left)
-	}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dcm/codec"
@@ -77,108 +78,110 @@ func TestPydicomCorpusThroughDicomwebClient(t *testing.T) {
 	files := corpusFiles(t)
 	// Several corpus files share a SOP Instance UID in different syntaxes;
 	// replace makes each one the instance read back right after its store.
-	e := newEnv(t, dbtest.SQLite(t), archive.Options{Duplicates: archive.Replace})
-	out, err := exec.Command(node, append([]string{filepath.Join(dir, "corpus.mjs"), e.srv.URL + "/dicomweb", "admin", t.TempDir()}, files...)...).Output()
-	if err != nil {
-		t.Fatalf("corpus.mjs: %v\n%s", err, out)
-	}
-	results := map[string]corpusResult{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		var r corpusResult
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("%v: %s", err, line)
-		}
-		rel, _ := filepath.Rel(pydicomCorpus, r.File)
-		results[rel] = r
-		if r.Fatal != "" {
-			t.Errorf("%s: %s", r.File, r.Fatal)
-		}
-	}
-	if len(results) != len(files) {
-		t.Fatalf("%d results for %d files", len(results), len(files))
-	}
-	for _, name := range mustStore {
-		if !results["test_files/"+name].Stored {
-			t.Errorf("%s refused: %+v", name, results[name])
-		}
-	}
-	stored, refused, decoded := 0, 0, 0
-	for name, r := range results {
-		if !r.Stored {
-			refused++
-			if r.Status != 409 || len(r.Failed) != 1 || r.Failed[0].Reason == 0 || r.Failed[0].Comment == "" {
-				t.Errorf("%s: refusal without a reason: %+v", name, r)
-			}
-			t.Logf("refused %s: 0x%04X %s", name, r.Failed[0].Reason, r.Failed[0].Comment)
-			continue
-		}
-		stored++
-		input, _ := os.ReadFile(r.File)
-		got, _ := os.ReadFile(r.Retrieved)
-		if err := sameDataset(got, input); err != nil {
-			t.Errorf("%s: WADO-RS instance: %v", name, err)
-		}
-		if r.Frames == 0 {
-			continue
-		}
-		f, err := dcm.ReadFile(bytes.NewReader(input), dcm.ReadOptions{})
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, archive.Options{Duplicates: archive.Replace})
+		out, err := exec.Command(node, append([]string{filepath.Join(dir, "corpus.mjs"), e.srv.URL + "/dicomweb", "admin", t.TempDir()}, files...)...).Output()
 		if err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("corpus.mjs: %v\n%s", err, out)
 		}
-		ts := f.TransferSyntax
-		wantTS := ts.UID
-		if !ts.Encapsulated {
-			wantTS = dcm.ExplicitVRLittleEndian
-		}
-		if r.AnyError != "" || len(r.AnyBytes) != r.Frames || r.OhifStatus != 200 || len(r.OhifTypes) != r.Frames {
-			t.Errorf("%s: frames with transfer-syntax=*: %+v", name, r)
-			continue
-		}
-		for _, ct := range r.OhifTypes {
-			if ct != "application/octet-stream; transfer-syntax="+wantTS {
-				t.Errorf("%s: part Content-Type %q, want the stored syntax %s", name, ct, wantTS)
+		results := map[string]corpusResult{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			var r corpusResult
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("%v: %s", err, line)
+			}
+			rel, _ := filepath.Rel(pydicomCorpus, r.File)
+			results[rel] = r
+			if r.Fatal != "" {
+				t.Errorf("%s: %s", r.File, r.Fatal)
 			}
 		}
-		frameSize := r.Rows * r.Columns * r.Samples * r.Bits / 8
-		if r.Photometric == "YBR_FULL_422" && !ts.Encapsulated {
-			frameSize = frameSize * 2 / 3
+		if len(results) != len(files) {
+			t.Fatalf("%d results for %d files", len(results), len(files))
 		}
-		switch {
-		case r.Bits%8 != 0:
-			// 1-bit frames are not byte aligned: served whole.
-		case ts.Encapsulated && !codec.CanDecode(ts.UID):
-			if r.EleError != "406" {
-				t.Errorf("%s: %s frames as Explicit VR Little Endian: want 406, got %+v", name, ts.Name, r)
+		for _, name := range mustStore {
+			if !results["test_files/"+name].Stored {
+				t.Errorf("%s refused: %+v", name, results[name])
 			}
-		case name == "test_files/JPEG2000-embedded-sequence-delimiter.dcm":
-			// Its codestream is corrupted on purpose: decoding may fail.
-		case r.EleError != "" || len(r.EleBytes) != r.Frames:
-			t.Errorf("%s: %s frames as Explicit VR Little Endian: %s", name, ts.Name, r.EleError)
-		default:
-			for _, n := range r.EleBytes {
-				if n != frameSize {
-					t.Errorf("%s: decoded frame of %d bytes, want %d", name, n, frameSize)
+		}
+		stored, refused, decoded := 0, 0, 0
+		for name, r := range results {
+			if !r.Stored {
+				refused++
+				if r.Status != 409 || len(r.Failed) != 1 || r.Failed[0].Reason == 0 || r.Failed[0].Comment == "" {
+					t.Errorf("%s: refusal without a reason: %+v", name, r)
+				}
+				t.Logf("refused %s: 0x%04X %s", name, r.Failed[0].Reason, r.Failed[0].Comment)
+				continue
+			}
+			stored++
+			input, _ := os.ReadFile(r.File)
+			got, _ := os.ReadFile(r.Retrieved)
+			if err := sameDataset(got, input); err != nil {
+				t.Errorf("%s: WADO-RS instance: %v", name, err)
+			}
+			if r.Frames == 0 {
+				continue
+			}
+			f, err := dcm.ReadFile(bytes.NewReader(input), dcm.ReadOptions{})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			ts := f.TransferSyntax
+			wantTS := ts.UID
+			if !ts.Encapsulated {
+				wantTS = dcm.ExplicitVRLittleEndian
+			}
+			if r.AnyError != "" || len(r.AnyBytes) != r.Frames || r.OhifStatus != 200 || len(r.OhifTypes) != r.Frames {
+				t.Errorf("%s: frames with transfer-syntax=*: %+v", name, r)
+				continue
+			}
+			for _, ct := range r.OhifTypes {
+				if ct != "application/octet-stream; transfer-syntax="+wantTS {
+					t.Errorf("%s: part Content-Type %q, want the stored syntax %s", name, ct, wantTS)
 				}
 			}
-			if ts.Encapsulated || ts.BigEndian {
-				decoded++
+			frameSize := r.Rows * r.Columns * r.Samples * r.Bits / 8
+			if r.Photometric == "YBR_FULL_422" && !ts.Encapsulated {
+				frameSize = frameSize * 2 / 3
+			}
+			switch {
+			case r.Bits%8 != 0:
+				// 1-bit frames are not byte aligned: served whole.
+			case ts.Encapsulated && !codec.CanDecode(ts.UID):
+				if r.EleError != "406" {
+					t.Errorf("%s: %s frames as Explicit VR Little Endian: want 406, got %+v", name, ts.Name, r)
+				}
+			case name == "test_files/JPEG2000-embedded-sequence-delimiter.dcm":
+				// Its codestream is corrupted on purpose: decoding may fail.
+			case r.EleError != "" || len(r.EleBytes) != r.Frames:
+				t.Errorf("%s: %s frames as Explicit VR Little Endian: %s", name, ts.Name, r.EleError)
+			default:
+				for _, n := range r.EleBytes {
+					if n != frameSize {
+						t.Errorf("%s: decoded frame of %d bytes, want %d", name, n, frameSize)
+					}
+				}
+				if ts.Encapsulated || ts.BigEndian {
+					decoded++
+				}
 			}
 		}
-	}
-	ws, err := e.a.Warnings(context.Background(), archive.WarningFilter{All: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	warned := map[string]bool{}
-	for _, w := range ws {
-		warned[w.SOPInstanceUID] = true
-	}
-	for _, name := range []string{"rtdose.dcm", "rtplan.dcm", "rtstruct.dcm"} {
-		if !warned[results["test_files/"+name].SOPUID] {
-			t.Errorf("%s: stored without a warning", name)
+		ws, err := e.a.Warnings(context.Background(), archive.WarningFilter{All: true})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	t.Logf("%d files: %d stored (%d decoded to Explicit VR Little Endian), %d refused with reasons, %d warnings", len(files), stored, decoded, refused, len(ws))
+		warned := map[string]bool{}
+		for _, w := range ws {
+			warned[w.SOPInstanceUID] = true
+		}
+		for _, name := range []string{"rtdose.dcm", "rtplan.dcm", "rtstruct.dcm"} {
+			if !warned[results["test_files/"+name].SOPUID] {
+				t.Errorf("%s: stored without a warning", name)
+			}
+		}
+		t.Logf("%d files: %d stored (%d decoded to Explicit VR Little Endian), %d refused with reasons, %d warnings", len(files), stored, decoded, refused, len(ws))
+	})
 }
 
 // sameDataset checks that a retrieved Part 10 file carries exactly the data

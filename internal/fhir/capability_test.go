@@ -10,6 +10,7 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/report"
 )
@@ -66,22 +67,23 @@ func TestCapabilityStatementFromRoutes(t *testing.T) {
 // AuditEvent keeps the FHIR media type (it was once overwritten with
 // application/json) and is for administrators only.
 func TestAuditEventMediaType(t *testing.T) {
-	d := dbtest.SQLite(t)
-	role := auth.Admin
-	h := &Handler{Audit: &audit.Logger{DB: d}, Principal: func(*http.Request) (*auth.Principal, error) {
-		return &auth.Principal{Username: "po", Role: role, All: true}, nil
-	}}
-	mux := http.NewServeMux()
-	h.Routes(mux)
-	for _, tc := range []struct {
-		role   auth.Role
-		status int
-	}{{auth.Admin, 200}, {auth.Coordinator, 403}} {
-		role = tc.role
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, httptest.NewRequest("GET", "/fhir/AuditEvent?patient=SGH-MRN|1", nil))
-		if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), ContentType) || rec.Header().Get("Cache-Control") != "no-store" {
-			t.Fatalf("%s: %d %v %s", tc.role, rec.Code, rec.Header(), rec.Body)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		role := auth.Admin
+		h := &Handler{Audit: &audit.Logger{DB: d}, Principal: func(*http.Request) (*auth.Principal, error) {
+			return &auth.Principal{Username: "po", Role: role, All: true}, nil
+		}}
+		mux := http.NewServeMux()
+		h.Routes(mux)
+		for _, tc := range []struct {
+			role   auth.Role
+			status int
+		}{{auth.Admin, 200}, {auth.Coordinator, 403}} {
+			role = tc.role
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest("GET", "/fhir/AuditEvent?patient=SGH-MRN|1", nil))
+			if rec.Code != tc.status || !strings.HasPrefix(rec.Header().Get("Content-Type"), ContentType) || rec.Header().Get("Cache-Control") != "no-store" {
+				t.Fatalf("%s: %d %v %s", tc.role, rec.Code, rec.Header(), rec.Body)
+			}
 		}
-	}
+	})
 }

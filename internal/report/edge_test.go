@@ -74,63 +74,65 @@ func diagnosticReports(t *testing.T, s *report.Service) {
 }
 
 func TestAPI(t *testing.T) {
-	s := report.Fixture(t, dbtest.SQLite(t))
-	as := map[string]*auth.Principal{
-		"b":   {Username: "breader", Role: auth.Radiologist, Facilities: []string{"fac-a"}},
-		"cl":  {Username: "doc", Role: auth.Clinician, Facilities: []string{"fac-a"}},
-		"adm": {Username: "boss", Role: auth.Admin, All: true},
-	}
-	reauthed := false
-	h := &api.Reports{Service: s,
-		Principal:  func(r *http.Request) (*auth.Principal, error) { return as[r.Header.Get("X-Who")], nil },
-		RecentAuth: func(*http.Request) error { return map[bool]error{true: nil, false: errors.New("stale")}[reauthed] }}
-	mux := http.NewServeMux()
-	h.Routes(mux)
-	call := func(who, method, path, body string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("X-Who", who)
-		rec := httptest.NewRecorder()
-		mux.ServeHTTP(rec, req)
-		return rec
-	}
-	if r := call("b", "GET", "/api/reports/templates?cpt=77067", ""); r.Code != 200 || !strings.Contains(r.Body.String(), "mammo-screen") {
-		t.Fatalf("templates: %d %s", r.Code, r.Body)
-	}
-	if r := call("b", "PUT", "/api/reports/macros/mine", `{"body":"My normal text."}`); r.Code != 204 {
-		t.Fatalf("macro: %d %s", r.Code, r.Body)
-	}
-	if r := call("b", "POST", "/api/reports/macros/expand", `{"text":"Lungs: .normalcxr .mine ok."}`); !strings.Contains(r.Body.String(), "The lungs are clear.") || !strings.Contains(r.Body.String(), "My normal text. ok.") {
-		t.Fatalf("expand: %s", r.Body)
-	}
-	if r := call("b", "PUT", "/api/reports/studies/1.2.3.1/draft", `{"findings":"f","impression":"Normal head CT."}`); r.Code != 200 {
-		t.Fatalf("draft: %d %s", r.Code, r.Body)
-	}
-	if r := call("cl", "PUT", "/api/reports/studies/1.2.3.1/draft", `{"impression":"x"}`); r.Code != 403 {
-		t.Fatalf("clinician draft: %d", r.Code)
-	}
-	if r := call("b", "POST", "/api/reports/studies/1.2.3.1/sign", `{"kind":"final"}`); r.Code != 401 {
-		t.Fatalf("sign without reauth: %d %s", r.Code, r.Body)
-	}
-	reauthed = true
-	if r := call("b", "POST", "/api/reports/studies/1.2.3.3/sign", `{"kind":"final"}`); r.Code != 404 {
-		t.Fatalf("out of scope: %d", r.Code)
-	}
-	if r := call("b", "POST", "/api/reports/studies/1.2.3.1/sign", `{"kind":"final","location":{"country":"US","state":"TX"}}`); r.Code != 200 {
-		t.Fatalf("sign: %d %s", r.Code, r.Body)
-	}
-	if r := call("cl", "GET", "/api/reports/studies/1.2.3.1", ""); r.Code != 200 || strings.Contains(r.Body.String(), `"draft"`) {
-		t.Fatalf("clinician view: %d %s", r.Code, r.Body)
-	}
-	if r := call("cl", "GET", "/api/reports/studies/1.2.3.1/pdf", ""); r.Code != 200 || !strings.HasPrefix(r.Body.String(), "%PDF") {
-		t.Fatalf("pdf: %d", r.Code)
-	}
-	if r := call("b", "POST", "/api/reports/studies/1.2.3.1/correct", `{"content":{"impression":"Changed."}}`); r.Code != 422 {
-		t.Fatalf("correct without reason: %d %s", r.Code, r.Body)
-	}
-	if r := call("cl", "GET", "/api/reports/productivity", ""); r.Code != 403 {
-		t.Fatalf("clinician productivity: %d", r.Code)
-	}
-	if r := call("adm", "GET", "/api/reports/productivity.csv?from=2026-03-10&to=2026-03-11", ""); r.Code != 200 || !strings.Contains(r.Body.String(), "breader,2026-03-10") {
-		t.Fatalf("csv: %d %s", r.Code, r.Body)
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := report.Fixture(t, d)
+		as := map[string]*auth.Principal{
+			"b":   {Username: "breader", Role: auth.Radiologist, Facilities: []string{"fac-a"}},
+			"cl":  {Username: "doc", Role: auth.Clinician, Facilities: []string{"fac-a"}},
+			"adm": {Username: "boss", Role: auth.Admin, All: true},
+		}
+		reauthed := false
+		h := &api.Reports{Service: s,
+			Principal:  func(r *http.Request) (*auth.Principal, error) { return as[r.Header.Get("X-Who")], nil },
+			RecentAuth: func(*http.Request) error { return map[bool]error{true: nil, false: errors.New("stale")}[reauthed] }}
+		mux := http.NewServeMux()
+		h.Routes(mux)
+		call := func(who, method, path, body string) *httptest.ResponseRecorder {
+			req := httptest.NewRequest(method, path, strings.NewReader(body))
+			req.Header.Set("X-Who", who)
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, req)
+			return rec
+		}
+		if r := call("b", "GET", "/api/reports/templates?cpt=77067", ""); r.Code != 200 || !strings.Contains(r.Body.String(), "mammo-screen") {
+			t.Fatalf("templates: %d %s", r.Code, r.Body)
+		}
+		if r := call("b", "PUT", "/api/reports/macros/mine", `{"body":"My normal text."}`); r.Code != 204 {
+			t.Fatalf("macro: %d %s", r.Code, r.Body)
+		}
+		if r := call("b", "POST", "/api/reports/macros/expand", `{"text":"Lungs: .normalcxr .mine ok."}`); !strings.Contains(r.Body.String(), "The lungs are clear.") || !strings.Contains(r.Body.String(), "My normal text. ok.") {
+			t.Fatalf("expand: %s", r.Body)
+		}
+		if r := call("b", "PUT", "/api/reports/studies/1.2.3.1/draft", `{"findings":"f","impression":"Normal head CT."}`); r.Code != 200 {
+			t.Fatalf("draft: %d %s", r.Code, r.Body)
+		}
+		if r := call("cl", "PUT", "/api/reports/studies/1.2.3.1/draft", `{"impression":"x"}`); r.Code != 403 {
+			t.Fatalf("clinician draft: %d", r.Code)
+		}
+		if r := call("b", "POST", "/api/reports/studies/1.2.3.1/sign", `{"kind":"final"}`); r.Code != 401 {
+			t.Fatalf("sign without reauth: %d %s", r.Code, r.Body)
+		}
+		reauthed = true
+		if r := call("b", "POST", "/api/reports/studies/1.2.3.3/sign", `{"kind":"final"}`); r.Code != 404 {
+			t.Fatalf("out of scope: %d", r.Code)
+		}
+		if r := call("b", "POST", "/api/reports/studies/1.2.3.1/sign", `{"kind":"final","location":{"country":"US","state":"TX"}}`); r.Code != 200 {
+			t.Fatalf("sign: %d %s", r.Code, r.Body)
+		}
+		if r := call("cl", "GET", "/api/reports/studies/1.2.3.1", ""); r.Code != 200 || strings.Contains(r.Body.String(), `"draft"`) {
+			t.Fatalf("clinician view: %d %s", r.Code, r.Body)
+		}
+		if r := call("cl", "GET", "/api/reports/studies/1.2.3.1/pdf", ""); r.Code != 200 || !strings.HasPrefix(r.Body.String(), "%PDF") {
+			t.Fatalf("pdf: %d", r.Code)
+		}
+		if r := call("b", "POST", "/api/reports/studies/1.2.3.1/correct", `{"content":{"impression":"Changed."}}`); r.Code != 422 {
+			t.Fatalf("correct without reason: %d %s", r.Code, r.Body)
+		}
+		if r := call("cl", "GET", "/api/reports/productivity", ""); r.Code != 403 {
+			t.Fatalf("clinician productivity: %d", r.Code)
+		}
+		if r := call("adm", "GET", "/api/reports/productivity.csv?from=2026-03-10&to=2026-03-11", ""); r.Code != 200 || !strings.Contains(r.Body.String(), "breader,2026-03-10") {
+			t.Fatalf("csv: %d %s", r.Code, r.Body)
+		}
+	})
 }

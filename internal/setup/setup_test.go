@@ -196,46 +196,47 @@ func TestUnauditedChangeFails(t *testing.T) {
 // HL7 sender registrations are set-up writes like AEs: checked against the
 // facilities, audited in the same transaction, refused when unauditable.
 func TestHL7SenderChangesAudited(t *testing.T) {
-	d := dbtest.SQLite(t)
-	ctx := context.Background()
-	s := newService(d)
-	if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
-		t.Fatal(err)
-	}
-	ok := hl7sender.Sender{SendingFacility: "SGH", SendingApplication: "EPIC", FacilityID: "SGH", AllowCIDRs: []string{"10.0.0.0/8"}}
-	v0, _ := Version(ctx, d)
-	for _, tc := range []struct {
-		name   string
-		do     func() error
-		code   string
-		audits int
-	}{
-		{"put", func() error { return s.PutHL7Sender(ctx, admin, ok) }, "", 1},
-		{"unknown facility", func() error {
-			return s.PutHL7Sender(ctx, admin, hl7sender.Sender{SendingFacility: "X", FacilityID: "NOPE", AllowCIDRs: []string{"10.0.0.0/8"}})
-		}, CodeUnknownFacility, 1},
-		{"no network or subject", func() error {
-			return s.PutHL7Sender(ctx, admin, hl7sender.Sender{SendingFacility: "X", FacilityID: "SGH"})
-		}, CodeInvalid, 1},
-		{"unaudited", func() error {
-			return s.PutHL7Sender(ctx, Actor{Interface: audit.HTTP}, hl7sender.Sender{SendingFacility: "Y", FacilityID: "SGH", AllowCIDRs: []string{"10.0.0.0/8"}})
-		}, CodeAuditFailed, 1},
-		{"delete unknown", func() error { return s.DeleteHL7Sender(ctx, admin, "SGH", "") }, CodeNotFound, 1},
-		{"delete", func() error { return s.DeleteHL7Sender(ctx, admin, "SGH", "EPIC") }, "", 2},
-	} {
-		if err := tc.do(); CodeOf(err) != tc.code || (tc.code == "" && err != nil) {
-			t.Errorf("%s: got %v, want code %q", tc.name, err, tc.code)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newService(d)
+		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
+			t.Fatal(err)
 		}
-		if n := auditCount(t, d, "hl7_sender"); n != tc.audits {
-			t.Errorf("%s: %d audit records, want %d", tc.name, n, tc.audits)
+		ok := hl7sender.Sender{SendingFacility: "SGH", SendingApplication: "EPIC", FacilityID: "SGH", AllowCIDRs: []string{"10.0.0.0/8"}}
+		v0, _ := Version(ctx, d)
+		for _, tc := range []struct {
+			name   string
+			do     func() error
+			code   string
+			audits int
+		}{
+			{"put", func() error { return s.PutHL7Sender(ctx, admin, ok) }, "", 1},
+			{"unknown facility", func() error {
+				return s.PutHL7Sender(ctx, admin, hl7sender.Sender{SendingFacility: "X", FacilityID: "NOPE", AllowCIDRs: []string{"10.0.0.0/8"}})
+			}, CodeUnknownFacility, 1},
+			{"no network or subject", func() error {
+				return s.PutHL7Sender(ctx, admin, hl7sender.Sender{SendingFacility: "X", FacilityID: "SGH"})
+			}, CodeInvalid, 1},
+			{"unaudited", func() error {
+				return s.PutHL7Sender(ctx, Actor{Interface: audit.HTTP}, hl7sender.Sender{SendingFacility: "Y", FacilityID: "SGH", AllowCIDRs: []string{"10.0.0.0/8"}})
+			}, CodeAuditFailed, 1},
+			{"delete unknown", func() error { return s.DeleteHL7Sender(ctx, admin, "SGH", "") }, CodeNotFound, 1},
+			{"delete", func() error { return s.DeleteHL7Sender(ctx, admin, "SGH", "EPIC") }, "", 2},
+		} {
+			if err := tc.do(); CodeOf(err) != tc.code || (tc.code == "" && err != nil) {
+				t.Errorf("%s: got %v, want code %q", tc.name, err, tc.code)
+			}
+			if n := auditCount(t, d, "hl7_sender"); n != tc.audits {
+				t.Errorf("%s: %d audit records, want %d", tc.name, n, tc.audits)
+			}
 		}
-	}
-	if v, _ := Version(ctx, d); v != v0+2 {
-		t.Errorf("stamp %d → %d, want two writes", v0, v)
-	}
-	if l, _ := (hl7sender.Store{DB: d}).List(ctx); len(l) != 0 {
-		t.Errorf("left behind: %+v", l)
-	}
+		if v, _ := Version(ctx, d); v != v0+2 {
+			t.Errorf("stamp %d → %d, want two writes", v0, v)
+		}
+		if l, _ := (hl7sender.Store{DB: d}).List(ctx); len(l) != 0 {
+			t.Errorf("left behind: %+v", l)
+		}
+	})
 }
 
 func TestProtocolLibrary(t *testing.T) {

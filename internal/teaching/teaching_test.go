@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/deid"
@@ -70,12 +71,13 @@ func TestBurnedInCaseRefused(t *testing.T) {
 	if err := dcm.WriteFile(&b, f.Dataset, f.TransferSyntax.UID, ""); err != nil {
 		t.Fatal(err)
 	}
-	d := dbtest.SQLite(t)
-	_, err := Store{DB: d}.Share(context.Background(), Case{Subspecialty: "neuro", Finding: "x", Note: "y"}, 1, func(int) ([]byte, error) { return b.Bytes(), nil })
-	if !errors.Is(err, deid.ErrBurnedIn) {
-		t.Fatalf("burned-in case shared: %v", err)
-	}
-	if got, _ := (Store{DB: d}).List(context.Background(), "", ""); len(got) != 0 {
-		t.Fatal("refused case stored")
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		_, err := Store{DB: d}.Share(context.Background(), Case{Subspecialty: "neuro", Finding: "x", Note: "y"}, 1, func(int) ([]byte, error) { return b.Bytes(), nil })
+		if !errors.Is(err, deid.ErrBurnedIn) {
+			t.Fatalf("burned-in case shared: %v", err)
+		}
+		if got, _ := (Store{DB: d}).List(context.Background(), "", ""); len(got) != 0 {
+			t.Fatal("refused case stored")
+		}
+	})
 }
