@@ -3,10 +3,10 @@ package api
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/grants"
 	"lightbox/internal/httpx"
 	"lightbox/internal/keyimage"
 	"lightbox/internal/query"
@@ -46,25 +46,11 @@ func (a *API) seesStudy(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	return study, true
 }
 
-// granted reports an active break-glass or tumor-board grant of p to
-// study, or an open consult that asked p about it.
+// granted reports a single-study grant of p to study: break glass, a
+// consult or a tumor board (internal/grants, the same rule every edge uses).
 func (a *API) granted(r *http.Request, p *auth.Principal, study string) bool {
-	if a.tumorGranted(r, p, study) {
-		return true
-	}
-	if p.Role != auth.Radiologist {
-		return false
-	}
-	if a.consults != nil {
-		if studies, err := a.consults.Granted(r.Context(), p.Username); err == nil && slices.Contains(studies, study) {
-			return true
-		}
-	}
-	if a.glass == nil {
-		return false
-	}
-	studies, err := a.glass.Active(r.Context(), p.Username)
-	return err == nil && slices.Contains(studies, study)
+	b := a.boards()
+	return grants.Sources{BreakGlass: a.glass, Consults: a.consults, Boards: &b}.Allows(r.Context(), p.Username, p.Role == auth.Radiologist, study)
 }
 
 func (a *API) listKeyImages(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -22,7 +22,7 @@ import (
 //
 // Adding a case needs the study in the caller's scope; participants without
 // privileges at its facility get a grant to that study until the board ends
-// (plus tumorboard.Grace). The scope rule honours the grants (tumorGranted,
+// (plus tumorboard.Grace). The scope rule honours the grants (internal/grants,
 // and the server's DICOMweb scope); the audit middleware records each call,
 // and each grantee is told.
 func (a *API) registerTumorBoards(mux Mux) {
@@ -34,12 +34,6 @@ func (a *API) registerTumorBoards(mux Mux) {
 }
 
 func (a *API) boards() tumorboard.Store { return tumorboard.Store{DB: a.db, Now: a.now} }
-
-// tumorGranted reports an unexpired tumor-board grant of p to study.
-func (a *API) tumorGranted(r *http.Request, p *auth.Principal, study string) bool {
-	studies, err := a.boards().Active(r.Context(), p.Username)
-	return err == nil && slices.Contains(studies, study)
-}
 
 func (a *API) listBoards(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	user := p.Username

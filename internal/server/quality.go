@@ -34,21 +34,6 @@ func (s *Server) mentorSigned(ctx context.Context, studyUID, readerID string, ki
 		Text:    "A new colleague's report awaits your over-read and comments.", Link: "/mentoring"}, notify.Recipient{ID: o.Mentor})
 }
 
-// boardStudies adds p's unexpired tumor-board grants to the studies the
-// scope rule lets them see (like break-glass grants, single studies only).
-func (s *Server) boardStudies(ctx context.Context, p *auth.Principal, studies []string) ([]string, error) {
-	more, err := tumorboard.Store{DB: s.Storage.DB}.Active(ctx, p.Username)
-	if err != nil {
-		return nil, err
-	}
-	for _, st := range more {
-		if !slices.Contains(studies, st) {
-			studies = append(studies, st)
-		}
-	}
-	return studies, nil
-}
-
 // usesBoardGrant reports whether user reaches study through a tumor-board
 // grant rather than their own scope, so the audit trail marks each use.
 func (s *Server) usesBoardGrant(ctx context.Context, p *auth.Principal, study string) bool {

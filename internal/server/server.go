@@ -36,6 +36,7 @@ import (
 	"lightbox/internal/event"
 	"lightbox/internal/facility"
 	"lightbox/internal/fhir"
+	"lightbox/internal/grants"
 	"lightbox/internal/hl7"
 	"lightbox/internal/hl7sender"
 	"lightbox/internal/httpx"
@@ -52,6 +53,7 @@ import (
 	"lightbox/internal/setup"
 	"lightbox/internal/station"
 	"lightbox/internal/tlsutil"
+	"lightbox/internal/tumorboard"
 	"lightbox/internal/webapp"
 )
 
@@ -422,28 +424,19 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 		return query.Scope{}, dicomweb.ErrForbidden // referring clinicians read, never write
 	}
 	sc := p.Scope()
-	if p.Role == auth.Radiologist {
-		// Emergency grants widen the one rule by single studies, never by facility.
-		studies, err := s.BreakGlass.Active(r.Context(), p.Username)
-		if err != nil {
-			return query.Scope{}, err
-		}
-		sc.Studies = studies
-		// A consultant sees the study they were asked about (internal/consult).
-		asked, err := s.Consults.Granted(r.Context(), p.Username)
-		if err != nil {
-			return query.Scope{}, err
-		}
-		sc.Studies = append(sc.Studies, asked...)
-	}
-	// Tumor-board participants from outside the facility's privileges see
-	// the board's studies until the board ends (internal/tumorboard).
-	studies, err := s.boardStudies(r.Context(), p, sc.Studies)
+	// Break-glass, consult and tumor-board grants widen the one rule by
+	// single studies, never by facility (internal/grants).
+	studies, err := s.grants().Studies(r.Context(), p.Username, p.Role == auth.Radiologist)
 	if err != nil {
 		return query.Scope{}, err
 	}
 	sc.Studies = studies
 	return sc, nil
+}
+
+// grants are the stores that widen a user's scope by single studies.
+func (s *Server) grants() grants.Sources {
+	return grants.Sources{BreakGlass: &s.BreakGlass, Consults: &s.Consults, Boards: &tumorboard.Store{DB: s.Storage.DB}}
 }
 
 // usesBreakGlass reports whether user reaches study through an emergency
