@@ -640,6 +640,13 @@ func (s *Service) Heartbeat(ctx context.Context, readerID string, away bool) err
 		return s.forward(ctx, "Heartbeat", call{Reader: readerID, Away: away}, nil)
 	}
 	_, err := s.apply(ctx, assign.Heartbeat{ReaderID: readerID, Away: away}, readerID)
+	if errors.Is(err, assign.ErrUnknownReader) {
+		// A reader set up moments ago (the CLI beside the server, another
+		// node) logs in before the next tick: load them now.
+		if rerr := s.ReaderChanged(ctx, readerID); rerr == nil {
+			_, err = s.apply(ctx, assign.Heartbeat{ReaderID: readerID, Away: away}, readerID)
+		}
+	}
 	return err
 }
 

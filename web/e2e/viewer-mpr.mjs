@@ -64,9 +64,15 @@ try {
   }
   await page.getByLabel('Slab thickness').selectOption('20');
   await page.waitForFunction(() => window.__lightboxMpr.views().every((v) => v.slab === 20), null, { timeout: 5000 });
-  await page.waitForTimeout(500);
+  // The slab re-renders asynchronously (software WebGL): wait for the
+  // axial view's pixels to change (up to 20 s).
+  let thick = null;
+  for (let i = 0; i < 40; i++) {
+    await page.waitForTimeout(500);
+    thick = await canvasStatsOf(page, '[data-testid=mpr-axial] canvas');
+    if (thick && thick.hash !== thin['mpr-axial'].hash) break;
+  }
   const mip = await page.evaluate(() => window.__lightboxMpr.views());
-  const thick = await canvasStatsOf(page, '[data-testid=mpr-axial] canvas');
   check(mip.every((v) => v.blend === 1) && thick.hash !== thin['mpr-axial'].hash && thick.mean >= thin['mpr-axial'].mean,
     `MIP 20 mm: blend ${mip.map((v) => v.blend).join(',')}, axial mean ${thin['mpr-axial'].mean.toFixed(1)} → ${thick.mean.toFixed(1)}`);
   await shot(page, 'viewer-mpr', 'mpr');
