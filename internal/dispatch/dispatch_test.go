@@ -43,6 +43,25 @@ func reader(id, state string, facilities ...string) *model.Reader {
 	return r
 }
 
+// storeCT stores a generated CT head of the given slices at Springfield
+// (SGH) and returns its study UID.
+func storeCT(t *testing.T, a *archive.Archive, slices int) string {
+	t.Helper()
+	var study string
+	var buf bytes.Buffer
+	err := gen.Each(context.Background(), gen.Options{Modality: "CT", Procedure: "CT_HEAD", Slices: slices, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
+		buf.Reset()
+		_, _ = inst.WriteTo(&buf)
+		study = inst.StudyInstanceUID
+		_, err := a.Store(context.Background(), &buf, archive.Source{Facility: "SGH"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return study
+}
+
 type env struct {
 	d     *db.DB
 	a     *archive.Archive
@@ -64,18 +83,7 @@ func setup(t *testing.T, d *db.DB, readers ...*model.Reader) *env {
 	t.Cleanup(func() { a.Close(); b.Close() })
 	f, _ := gen.FacilityByCode("SGH")
 	_ = facility.Store{DB: d}.Upsert(ctx, facility.Facility{ID: f.Code, Name: f.Name, State: f.State, TimeZone: f.TimeZone})
-	var study string
-	var buf bytes.Buffer
-	err = gen.Each(ctx, gen.Options{Modality: "CT", Procedure: "CT_HEAD", Slices: 2, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
-		buf.Reset()
-		_, _ = inst.WriteTo(&buf)
-		study = inst.StudyInstanceUID
-		_, err := a.Store(ctx, &buf, archive.Source{Facility: "SGH"})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	study := storeCT(t, a, 2)
 	for _, r := range readers {
 		if err := (roster.Store{DB: d}).PutReader(ctx, r); err != nil {
 			t.Fatal(err)
@@ -318,18 +326,7 @@ func TestAdmitFacilityAddedAfterStart(t *testing.T) {
 		if err := (facility.Store{DB: d}).Upsert(ctx, facility.Facility{ID: "SGH", Name: "Springfield", State: "IL", TimeZone: "America/Chicago"}); err != nil {
 			t.Fatal(err)
 		}
-		var study string
-		var buf bytes.Buffer
-		err = gen.Each(ctx, gen.Options{Modality: "CT", Procedure: "CT_HEAD", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
-			buf.Reset()
-			_, _ = inst.WriteTo(&buf)
-			study = inst.StudyInstanceUID
-			_, err := a.Store(ctx, &buf, archive.Source{Facility: "SGH"})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		study := storeCT(t, a, 1)
 		clk.add(2 * time.Hour)
 		if err := s.Tick(ctx); err != nil {
 			t.Fatal(err)
