@@ -26,6 +26,7 @@ import (
 
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
+	"lightbox/internal/testwait"
 )
 
 // parsed ATNA message, decoded independently of the package's own types.
@@ -299,11 +300,12 @@ type syslogMsg struct {
 
 // collector is an RFC 5425 receiver: octet-counted frames over TLS.
 type collector struct {
-	ln    net.Listener
-	mu    sync.Mutex
-	conns []net.Conn
-	msgs  []syslogMsg
-	errs  []error
+	ln     net.Listener
+	mu     sync.Mutex
+	closed bool
+	conns  []net.Conn
+	msgs   []syslogMsg
+	errs   []error
 }
 
 // close takes the collector down: listener and open connections.
@@ -311,6 +313,7 @@ func (c *collector) close() {
 	c.ln.Close()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.closed = true
 	for _, conn := range c.conns {
 		conn.Close()
 	}
@@ -329,7 +332,14 @@ func startCollector(t *testing.T, addr string, cfg *tls.Config) *collector {
 			if err != nil {
 				return
 			}
+			// A connection accepted while close ran would outlive the
+			// collector and swallow what was meant for its successor.
 			c.mu.Lock()
+			if c.closed {
+				c.mu.Unlock()
+				conn.Close()
+				return
+			}
 			c.conns = append(c.conns, conn)
 			c.mu.Unlock()
 			go c.serve(t, conn)
@@ -401,17 +411,6 @@ func (c *collector) received() ([]syslogMsg, error) {
 	return append([]syslogMsg(nil), c.msgs...), errors.Join(c.errs...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func cursor(t *testing.T, d *db.DB, name string) int64 {
 	t.Helper()
 	var n int64
@@ -459,24 +458,24 @@ func TestSyslogForwarding(t *testing.T) {
 		}
 
 		col := startCollector(t, addr, serverTLS)
-		waitFor(t, "5 messages after the collector came up", func() bool { m, _ := col.received(); return len(m) >= 5 })
-		waitFor(t, "cursor 5", func() bool { return cursor(t, d, "arr") == 5 })
+		testwait.Until(t, time.Minute, "5 messages after the collector came up", func() bool { m, _ := col.received(); return len(m) >= 5 })
+		testwait.Until(t, time.Minute, "cursor 5", func() bool { return cursor(t, d, "arr") == 5 })
 
 		// The collector goes down under an open connection, then comes back.
 		col.close()
 		record(5, 8)
 		time.Sleep(200 * time.Millisecond)
 		col2 := startCollector(t, addr, serverTLS)
-		waitFor(t, "3 messages on the restarted collector", func() bool { m, _ := col2.received(); return len(m) >= 3 })
-		waitFor(t, "cursor 8", func() bool { return cursor(t, d, "arr") == 8 })
+		testwait.Until(t, time.Minute, "3 messages on the restarted collector", func() bool { m, _ := col2.received(); return len(m) >= 3 })
+		testwait.Until(t, time.Minute, "cursor 8", func() bool { return cursor(t, d, "arr") == 8 })
 		fwd.Stop()
 
 		// Forwarder restart: new events only, resumed from the stored cursor.
 		record(8, 10)
 		fwd = newFwd()
 		fwd.Start(ctx)
-		waitFor(t, "5 messages", func() bool { m, _ := col2.received(); return len(m) >= 5 })
-		waitFor(t, "cursor 10", func() bool { return cursor(t, d, "arr") == 10 })
+		testwait.Until(t, time.Minute, "5 messages", func() bool { m, _ := col2.received(); return len(m) >= 5 })
+		testwait.Until(t, time.Minute, "cursor 10", func() bool { return cursor(t, d, "arr") == 10 })
 		fwd.Stop()
 
 		first, err := col.received()
