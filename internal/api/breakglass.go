@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"lightbox/internal/auth"
 	"lightbox/internal/breakglass"
@@ -15,6 +16,7 @@ import (
 // Break-glass: a reader opens a study outside their scope in an emergency.
 //
 //	POST /api/studies/{study}/break-glass  {"reason": "..."} -> breakglass.Grant
+//	GET  /api/break-glass?since=YYYY-MM-DD  -> []breakglass.Grant (administrators)
 //
 // The grant lasts the configured time; the audit middleware (internal/server)
 // records the grant as an emergency override and every use under it, and
@@ -24,6 +26,28 @@ func (a *API) registerBreakGlass(mux Mux) {
 		return
 	}
 	mux.HandleFunc("POST /api/studies/{study}/break-glass", a.with(a.breakGlass, readers...))
+	mux.HandleFunc("GET /api/break-glass", a.with(a.breakGlassGrants, auth.Admin))
+}
+
+// breakGlassGrants lists the grants opened since ?since=YYYY-MM-DD
+// (default: the last 30 days) with the reasons given, for the privacy
+// officer's audit screen: notifications name only the reader and facility.
+func (a *API) breakGlassGrants(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
+	since := time.Now().AddDate(0, 0, -30)
+	if s := r.URL.Query().Get("since"); s != "" {
+		t, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "since: want YYYY-MM-DD, got %q", s)
+			return
+		}
+		since = t
+	}
+	gs, err := a.glass.Since(r.Context(), since)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, gs)
 }
 
 func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -85,3 +85,23 @@ func (s Store) Active(ctx context.Context, user string) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// Since returns every grant opened from since on, newest first: the
+// privacy officer's review of emergency access, reasons included.
+func (s Store) Since(ctx context.Context, since time.Time) ([]Grant, error) {
+	rows, err := s.DB.Query(ctx, `SELECT pk, username, study_uid, facility_id, reason, created_at, expires_at
+		FROM break_glass WHERE created_at >= ? ORDER BY created_at DESC, pk DESC`, db.Now(since))
+	if err != nil {
+		return nil, fmt.Errorf("break-glass grants: %w", err)
+	}
+	defer rows.Close()
+	out := []Grant{}
+	for rows.Next() {
+		var g Grant
+		if err := rows.Scan(&g.ID, &g.Username, &g.StudyUID, &g.FacilityID, &g.Reason, &g.CreatedAt, &g.ExpiresAt); err != nil {
+			return nil, fmt.Errorf("break-glass grants: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}

@@ -124,11 +124,14 @@ func FromUnackedReport(d report.FailedDelivery) (Message, []Recipient) {
 }
 
 // FromBreakGlass tells the privacy officer that a reader opened a study
-// outside their scope. The subject names the reader and facility only;
-// the body carries the reason they gave and when the grant expires.
+// outside their scope. The subject names the reader and facility only.
+// The reason is free text a reader types in an emergency and may name the
+// patient, so it stays inside Lightbox (the audit viewer) and never rides
+// in an e-mail or webhook body.
 func FromBreakGlass(g breakglass.Grant) (Message, []Recipient) {
 	return Message{Event: BreakGlass, Key: fmt.Sprintf("break-glass/%d", g.ID),
 		Subject: fmt.Sprintf("Break-glass access by %s at facility %s", g.Username, g.FacilityID),
-		Text:    fmt.Sprintf("%s opened a study outside their scope until %s. Reason given: %s\nEvery access under the grant is in the audit trail (event 110113 / 110127, and 110132 for each use).", g.Username, g.ExpiresAt, g.Reason),
+		Text:    fmt.Sprintf("%s opened a study outside their scope until %s. The reason they gave and every access under the grant (events 110113 / 110127, and 110132 for each use) are in the audit viewer.", g.Username, g.ExpiresAt),
+		Link:    "/audit",
 	}, []Recipient{{ID: PrivacyOfficer}}
 }

@@ -121,6 +121,8 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 			return audit.PatientRecord, audit.Read, "consult", true
 		}
 		return audit.PatientRecord, audit.Update, "consult", true
+	case p == "/api/break-glass": // the privacy officer's list of grants
+		return audit.PatientRecord, audit.Read, "break-glass", true
 	case strings.HasSuffix(p, "/break-glass"):
 		return audit.SecurityAlert, audit.Execute, "study", true
 	case strings.HasPrefix(p, "/api/studies/") && strings.HasSuffix(p, "/priors"): // the priors fetched for a study

@@ -131,8 +131,31 @@ func TestBreakGlass(t *testing.T) {
 		}
 		// The privacy officer's notice, read by administrators, names no patient.
 		code, body := call("po.admin", "GET", "/api/notices", "")
-		if code != http.StatusOK || !strings.Contains(body, "Break-glass access by dr.hbi at facility SGH") || strings.Contains(body, study) {
-			t.Errorf("admin notices: %d %s", code, body)
+		if code != http.StatusOK || !strings.Contains(body, "Break-glass access by dr.hbi at facility SGH") || strings.Contains(body, study) ||
+			strings.Contains(body, "trauma call") {
+			t.Errorf("admin notices (no study, no free-text reason): %d %s", code, body)
+		}
+		// The reason is read in Lightbox, by administrators, and that read is audited.
+		code, body = call("po.admin", "GET", "/api/break-glass?since=2000-01-01", "")
+		if code != http.StatusOK || !strings.Contains(body, "trauma call, on-site reader unreachable") || !strings.Contains(body, study) {
+			t.Errorf("grant list: %d %s", code, body)
+		}
+		if code, _ := call("dr.hbi", "GET", "/api/break-glass", ""); code != http.StatusForbidden {
+			t.Errorf("grant list for a reader: %d", code)
+		}
+		if code, _ := call("po.admin", "GET", "/api/break-glass?since=yesterday", ""); code != http.StatusBadRequest {
+			t.Errorf("grant list, bad date: %d", code)
+		}
+		reads, err := s.Audit.Search(ctx, audit.Actor{UserID: "po.admin", Interface: audit.CLI}, audit.Filter{UserID: "po.admin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		listed := false
+		for _, e := range reads.Events {
+			listed = listed || (e.EventID == audit.PatientRecord && e.ObjectType == "break-glass")
+		}
+		if !listed {
+			t.Errorf("the grant list read is not audited: %+v", reads.Events)
 		}
 		mu.Lock()
 		now = now.Add(2 * time.Minute)

@@ -13,7 +13,7 @@ import type {
   TeachingCase, TumorBoard,
 } from './types';
 import type { ChatMessage, Consult, ConsultCandidate, LiveEvent, Room, RoomStatus, Visit } from './types';
-import type { PatientAccess, PatientAccessQuery } from './types';
+import type { BreakGlassGrant, PatientAccess, PatientAccessQuery } from './types';
 
 export class ApiError extends Error {
   status: number;
@@ -287,4 +287,7 @@ export const collab = {
 export const auditTrail = {
   patientAccesses: (q: PatientAccessQuery) =>
     request<PatientAccess[]>('POST', '/api/audit/patient', q),
+  // Emergency grants with the reasons given (never sent by e-mail).
+  breakGlassGrants: (since: string) =>
+    request<BreakGlassGrant[]>('GET', `/api/break-glass?since=${enc(since)}`),
 };

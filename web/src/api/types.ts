@@ -653,6 +653,18 @@ export interface PatientAccess {
   facility_id: string;
 }
 
+// A reader's emergency access to a study outside their scope
+// (internal/breakglass.Grant).
+export interface BreakGlassGrant {
+  id: number;
+  username: string;
+  study_uid: string;
+  facility_id: string;
+  reason: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface PatientAccessQuery {
   issuer: string;
   patient_id: string;

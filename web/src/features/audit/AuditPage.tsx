@@ -4,6 +4,7 @@ import type { PatientAccessQuery } from '../../api/types';
 import { daysBefore } from '../dashboard/csv';
 import { DataTable } from '../dashboard/DataTable';
 import { RangePicker, type Range } from '../dashboard/RangePicker';
+import { BreakGlassGrants } from './BreakGlassGrants';
 import { accessHeader, accessRow } from './rows';
 
 // AuditPage: the privacy officer's question — who accessed this patient's
@@ -52,6 +53,7 @@ export function AuditPage() {
             empty="No recorded access in this range." />
         </section>
       )}
+      <BreakGlassGrants since={range.from} />
     </main>
   );
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PatientAccess } from '../../api/types';
-import { accessHeader, accessRow } from './rows';
+import { accessHeader, accessRow, grantHeader, grantRow } from './rows';
 
 const base: PatientAccess = {
   seq: 7, time: '2026-12-07T05:01:02.345Z', user: 'dr.a', role: 'radiologist', from: '10.1.2.3', via: 'http', event: '110103',
@@ -17,5 +17,14 @@ describe('accessRow', () => {
   ])('%s', (_, a, want) => {
     expect(accessRow(a)).toEqual(want);
     expect(want).toHaveLength(accessHeader.length);
+  });
+});
+
+describe('grantRow', () => {
+  it('shows the reason beside who, where and how long', () => {
+    const row = grantRow({ id: 3, username: 'dr.hbi', study_uid: '1.2.3', facility_id: 'SGH', reason: 'trauma call, on-site reader unreachable',
+      created_at: '2026-12-07T05:00:00.000Z', expires_at: '2026-12-07T06:00:00.000Z' });
+    expect(row).toEqual(['2026-12-07 05:00:00', '2026-12-07 06:00:00', 'dr.hbi', 'SGH', '1.2.3', 'trauma call, on-site reader unreachable']);
+    expect(row).toHaveLength(grantHeader.length);
   });
 });
