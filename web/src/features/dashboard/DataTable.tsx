@@ -16,7 +16,7 @@ export function DataTable({ label, file, header, rows, empty = 'No data in this 
   return (
     <div className="datatable">
       <div className="toolbar">
-        <span className="count">{rows.length} rows</span>
+        <span className="count">{rows.length} {rows.length === 1 ? 'row' : 'rows'}</span>
         <span className="spacer" />
         <button type="button" onClick={download} disabled={rows.length === 0} aria-label={`Export ${label} as CSV`}>Export CSV</button>
       </div>
