@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
 )
@@ -140,22 +141,17 @@ func (s *Service) event(ctx context.Context, tx *db.Tx, id string, from, to Stat
 // linkPatient finds or creates the patient row; differing demographics of an
 // existing row are flagged in patient_conflict, never overwritten.
 func (s *Service) linkPatient(ctx context.Context, tx *db.Tx, p Patient, source string) (int64, error) {
-	now := db.Now(s.now())
-	if _, err := tx.Exec(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (issuer, patient_id) DO NOTHING`, p.Issuer, p.ID, p.Name, p.BirthDate, p.Sex, now, now); err != nil {
-		return 0, fmt.Errorf("order: patient upsert: %w", err)
+	now := s.now()
+	stored, err := archive.EnsurePatient(ctx, tx, archive.Patient{Issuer: p.Issuer, ID: p.ID, Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex}, now)
+	if err != nil {
+		return 0, fmt.Errorf("order: %w", err)
 	}
-	var pk int64
-	var name, birth, sex string
-	if err := tx.QueryRow(ctx, "SELECT pk, name, birth_date, sex FROM patient WHERE issuer = ? AND patient_id = ?", p.Issuer, p.ID).Scan(&pk, &name, &birth, &sex); err != nil {
-		return 0, fmt.Errorf("order: patient lookup: %w", err)
-	}
-	for _, c := range diffDemographics(Patient{Name: name, BirthDate: birth, Sex: sex}, p) {
-		if err := flagConflict(ctx, tx, pk, c, source, now); err != nil {
+	for _, c := range diffDemographics(Patient{Name: stored.Name, BirthDate: stored.BirthDate, Sex: stored.Sex}, p) {
+		if err := flagConflict(ctx, tx, stored.PK, c, source, db.Now(now)); err != nil {
 			return 0, err
 		}
 	}
-	return pk, nil
+	return stored.PK, nil
 }
 
 type conflict struct{ field, old, new string }
