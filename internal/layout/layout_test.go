@@ -30,8 +30,6 @@ var KnownEdgeImports = map[string]map[string][]string{
 	"order": {"lightbox/internal/hl7": {"hl7.go", "notify.go", "triage.go"}},
 	// ORU^R01 is built in the signing transaction (oru.go).
 	"report": {"lightbox/internal/hl7": {"oru.go"}},
-	// The endpoint test sends an HL7 ping (setup/endpoints.go).
-	"setup": {"lightbox/internal/hl7": {"endpoints.go"}},
 }
 
 func TestDomainImportsNoEdge(t *testing.T) {
