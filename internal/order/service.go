@@ -106,6 +106,36 @@ func (s *Service) ByAccession(ctx context.Context, facilityID, accession string)
 	return getOrder(ctx, s.DB, "facility_id = ? AND accession = ?", facilityID, accession)
 }
 
+// OrderedBy reports whether clinician (an ordering provider ID) placed the
+// facility's order with this accession number.
+func (s *Service) OrderedBy(ctx context.Context, facilityID, accession, clinician string) (bool, error) {
+	var n int
+	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM orders WHERE facility_id = ? AND accession = ? AND ordering_id = ?", facilityID, accession, clinician).Scan(&n); err != nil {
+		return false, fmt.Errorf("order: ordered by: %w", err)
+	}
+	return n > 0, nil
+}
+
+// LatestForStudy returns the newest order attached to a study, at the
+// facility when facilityID is set (ErrNotFound when there is none).
+func (s *Service) LatestForStudy(ctx context.Context, studyUID, facilityID string) (Order, error) {
+	q := "SELECT id FROM orders WHERE study_uid = ?"
+	args := []any{studyUID}
+	if facilityID != "" {
+		q += " AND facility_id = ?"
+		args = append(args, facilityID)
+	}
+	var id string
+	err := s.DB.QueryRow(ctx, q+" ORDER BY created_at DESC LIMIT 1", args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Order{}, ErrNotFound
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("order: latest for study: %w", err)
+	}
+	return s.Get(ctx, id)
+}
+
 // Events returns an order's events in the order they were recorded.
 func (s *Service) Events(ctx context.Context, orderID string) ([]Event, error) {
 	rows, err := s.DB.Query(ctx, "SELECT from_status, to_status, actor, reason, at FROM order_event WHERE order_id = ? ORDER BY pk", orderID)

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"time"
 
-	"lightbox/internal/facility"
 	"lightbox/internal/db"
+	"lightbox/internal/facility"
 	"lightbox/internal/model"
 )
 

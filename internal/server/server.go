@@ -335,16 +335,15 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	}
 	s.Audit.SourceID = c.AETitle
 	s.Audit.PatientOf = func(ctx context.Context, study string) (string, string, bool) {
-		var iss, pid string
-		err := st.DB.QueryRow(ctx, "SELECT p.issuer, p.patient_id FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = ?", study).Scan(&iss, &pid)
-		return iss, pid, err == nil && !strings.HasPrefix(pid, "~")
+		rec, err := archive.Study(ctx, st.DB, study)
+		return rec.Patient.Issuer, rec.Patient.ID, err == nil && !strings.HasPrefix(rec.Patient.ID, "~")
 	}
 	s.auditor = newAuditor(s.Audit, s.log.Error)
 	if s.Auth, err = NewAuth(c, st.DB, s.auditor.authEvent); err != nil {
 		return nil, err
 	}
 	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
-	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
+	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe, HL7Probe: hl7.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
 	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
 	s.Retention = &retention.Service{DB: st.DB, Archive: st.Archive, Audit: s.Audit, Logger: c.Logger}
