@@ -42,8 +42,13 @@ type Options struct {
 	Templates *Templates
 	// SendingApp is MSH-3 of the ORU messages (default "LIGHTBOX").
 	SendingApp string
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Results queues a signed version's result message in the signing
+	// transaction when the facility has an hl7 endpoint; wire
+	// hl7report.Outbox. Nil sends nothing (and marks no prelim
+	// communicated by delivery).
+	Results ResultWriter
+	Now     func() time.Time
+	Logger  *slog.Logger
 
 	// OnSigned handles the durable "report.signed" event written with a
 	// prelim or final (not addenda or corrections); wire
@@ -654,8 +659,9 @@ func (s *Service) Sign(ctx context.Context, studyUID string, req SignRequest) (V
 
 // write runs a signing transaction: decide (given the report and its
 // versions) returns the versions to append, which are inserted; the
-// report status is updated; an ORU^R01 is enqueued for the last new
-// version when the facility has an hl7 endpoint (a prelim sent so is
+// report status is updated; the last new version's Result goes to
+// Options.Results (an ORU^R01 in the outbox) when the facility has an hl7
+// endpoint (a prelim sent so is
 // marked communicated); after runs last. *out receives the stored version.
 func (s *Service) write(ctx context.Context, st *study, now time.Time,
 	decide func(tx *db.Tx, rep Report, vs []Version) ([]Version, error),
@@ -668,6 +674,7 @@ func (s *Service) write(ctx context.Context, st *study, now time.Time,
 	if err != nil {
 		return err
 	}
+	hasEP = hasEP && s.opt.Results != nil // no result channel wired: nothing is sent
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		rep, err := ensureReport(ctx, tx, st, now)
 		if err != nil {
@@ -697,9 +704,8 @@ func (s *Service) write(ctx context.Context, st *study, now time.Time,
 		}
 		last := add[len(add)-1]
 		if hasEP {
-			msg := s.buildORU(st, rep, vs, last, settings, now)
-			if err := outbox.Enqueue(ctx, tx, outbox.Message{FacilityID: st.FacilityID, Address: ep.Address, TLS: ep.TLS,
-				Kind: "ORU", RelatedID: fmt.Sprintf("%s:%d", rep.ID, last.Seq), Bytes: msg.Bytes()}); err != nil {
+			r := s.result(st, rep, vs, last, settings, now)
+			if err := s.opt.Results(ctx, tx, ep, fmt.Sprintf("%s:%d", rep.ID, last.Seq), r); err != nil {
 				return err
 			}
 		}
