@@ -9,7 +9,7 @@ import (
 )
 
 // OnSigned is the mentored-reading step of report signing (the composition
-// root calls it from report.Options.OnSigned): a new reader's signed report
+// root calls it in report.Options.OnSigned): a new reader's signed report
 // may be assigned to a senior for over-reading, who is told through n (nil:
 // nobody is told). It is idempotent like the event it handles.
 func (s Store) OnSigned(ctx context.Context, n *notify.Service, studyUID, readerID string, final bool) error {
