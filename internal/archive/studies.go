@@ -119,17 +119,26 @@ func UnreadStudies(ctx context.Context, x db.Execer, f Unread) ([]StudyRecord, e
 	if f.Skip != "" {
 		cond += " AND " + f.Skip
 	}
-	rows, err := x.Query(ctx, "SELECT "+studyRecordCols+" FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE "+cond+
-		" ORDER BY s.last_instance_at LIMIT "+strconv.Itoa(f.Limit), arg)
+	out, err := studies(ctx, x, cond+" ORDER BY s.last_instance_at LIMIT "+strconv.Itoa(f.Limit), arg)
 	if err != nil {
 		return nil, fmt.Errorf("unread studies: %w", err)
+	}
+	return out, nil
+}
+
+// studies runs a query over study and patient (aliased s and p) with the
+// condition and order in where.
+func studies(ctx context.Context, x db.Execer, where string, args ...any) ([]StudyRecord, error) {
+	rows, err := x.Query(ctx, "SELECT "+studyRecordCols+" FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE "+where, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []StudyRecord
 	for rows.Next() {
 		s, err := scanStudyRecord(rows)
 		if err != nil {
-			return nil, fmt.Errorf("unread studies: %w", err)
+			return nil, err
 		}
 		out = append(out, s)
 	}
@@ -200,21 +209,12 @@ func SearchStudies(ctx context.Context, x db.Execer, s StudySearch) ([]StudyReco
 		add("s.study_date "+d.Op+" ?", d.Date)
 	}
 	clause, cargs := s.Scope.Clause("s")
-	rows, err := x.Query(ctx, "SELECT "+studyRecordCols+" FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE "+strings.Join(where, " AND ")+clause+
-		" ORDER BY s.study_date DESC, s.study_time DESC, s.pk DESC LIMIT "+strconv.Itoa(s.Limit), append(args, cargs...)...)
+	out, err := studies(ctx, x, strings.Join(where, " AND ")+clause+" ORDER BY s.study_date DESC, s.study_time DESC, s.pk DESC LIMIT "+strconv.Itoa(s.Limit),
+		append(args, cargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("study search: %w", err)
 	}
-	defer rows.Close()
-	var out []StudyRecord
-	for rows.Next() {
-		r, err := scanStudyRecord(rows)
-		if err != nil {
-			return nil, fmt.Errorf("study search: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }

@@ -7,20 +7,11 @@ import (
 	"time"
 
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order/ordertest"
 )
 
-func forEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		if _, err := d.Exec(ctx, "INSERT INTO facility (id, name, state, timezone, created_at) VALUES ('fac-a', 'Hospital A', 'TX', 'America/Chicago', ?), ('fac-b', 'Hospital B', 'CA', 'UTC', ?)",
-			db.Now(time.Now()), db.Now(time.Now())); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, d)
-	})
-}
+var forEachDB = ordertest.Each
 
 func lookup(_ context.Context, sender string) (string, bool) {
 	id, ok := map[string]string{"HOSPA": "fac-a", "HOSPB": "fac-b"}[sender]

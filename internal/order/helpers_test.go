@@ -1,21 +1,5 @@
 package order
 
-import (
-	"context"
-	"testing"
-	"time"
+import "lightbox/internal/order/ordertest"
 
-	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
-)
-
-func forEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		if _, err := d.Exec(ctx, "INSERT INTO facility (id, name, state, timezone, created_at) VALUES ('fac-a', 'Hospital A', 'TX', 'America/Chicago', ?), ('fac-b', 'Hospital B', 'CA', 'UTC', ?)",
-			db.Now(time.Now()), db.Now(time.Now())); err != nil {
-			t.Fatal(err)
-		}
-		fn(t, d)
-	})
-}
+var forEachDB = ordertest.Each
