@@ -22,7 +22,8 @@ type Service struct {
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default: discard
 	// Notify, when set, is called inside the transaction of Approve, Reject
-	// and Cancel(…, fromLightbox) to tell the facility; see OutboxNotifier.
+	// and Cancel(…, fromLightbox) to tell the facility; the composition
+	// root wires hl7order.OutboxNotifier.
 	Notify func(ctx context.Context, tx *db.Tx, o Order, event Status) error
 }
 
