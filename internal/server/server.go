@@ -33,7 +33,6 @@ import (
 	"lightbox/internal/dimse"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/event"
-	"lightbox/internal/facility"
 	"lightbox/internal/fhir"
 	"lightbox/internal/grants"
 	"lightbox/internal/hl7"
@@ -567,7 +566,7 @@ func (s *Server) buildHL7() error {
 	if c.HL7 == "" {
 		return nil
 	}
-	h := hl7order.NewHL7Handler(s.Orders, s.facilityForHL7)
+	h := hl7order.NewHL7Handler(s.Orders, hl7sender.Resolver{Open: s.cfg.HL7Open, DB: s.Storage.DB, Logger: s.log}.Facility)
 	h.OnResult = hl7order.Triager{Archive: s.Storage.Archive, Dispatch: s.Dispatch}.OnResult
 	gate := &hl7sender.Gate{Next: h, Senders: hl7sender.Store{DB: s.Storage.DB}, Open: c.HL7Open, OnReject: h.DeadLetter, Logger: s.log}
 	s.hl7 = &hl7.Server{Handler: gate, Logger: s.log, OnReject: h.DeadLetter, FirstFrameTimeout: 10 * time.Second}
@@ -611,23 +610,6 @@ func reportCrossLinks(ctx context.Context, a *archive.Archive, log *slog.Logger)
 		pks = append(pks, l.PatientPK)
 	}
 	log.Warn("patients linked to studies or orders of several facilities; review with `lightbox check`", "patients", len(links), "patient_pks", pks)
-}
-
-// facilityForHL7 is the facility a message speaks for: its registered
-// sender's; under --hl7-open, an unregistered sender's MSH-4 matched to a
-// facility by ID, else by name.
-func (s *Server) facilityForHL7(ctx context.Context, sending string) (string, bool) {
-	if f, ok := hl7sender.FacilityFrom(ctx); ok {
-		return f, true
-	}
-	if !s.cfg.HL7Open {
-		return "", false
-	}
-	id, ok, err := facility.Store{DB: s.Storage.DB}.Named(ctx, sending)
-	if err != nil {
-		s.log.Warn("hl7: facility lookup", "err", err)
-	}
-	return id, ok
 }
 
 // Addrs are the bound listener addresses.
