@@ -167,8 +167,8 @@ func SOPClasses(ctx context.Context, x db.Execer, studyUID string) ([]string, er
 // StudySearch selects studies for FHIR ImagingStudy: every set field must
 // match, and the study must be in Scope.
 type StudySearch struct {
-	PK        int64
-	PatientPK int64
+	PK        int64  // 0: any study
+	PatientPK *int64 // nil: any patient
 	UID       string
 	Accession string
 	// Dates are conditions on the Study Date: an operator (=, <, <=, >, >=)
@@ -191,8 +191,8 @@ func SearchStudies(ctx context.Context, x db.Execer, s StudySearch) ([]StudyReco
 	if s.PK != 0 {
 		add("s.pk = ?", s.PK)
 	}
-	if s.PatientPK != 0 {
-		add("s.patient_pk = ?", s.PatientPK)
+	if s.PatientPK != nil {
+		add("s.patient_pk = ?", *s.PatientPK)
 	}
 	if s.UID != "" {
 		add("s.study_uid = ?", s.UID)

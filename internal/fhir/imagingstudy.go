@@ -63,7 +63,7 @@ func (h *Handler) SearchImagingStudy(w http.ResponseWriter, r *http.Request) {
 			writeOutcome(w, http.StatusBadRequest, "invalid", "patient", "patient must be Patient/{id}")
 			return
 		}
-		search.PatientPK = pk
+		search.PatientPK = &pk
 	}
 	if id := q.Get("identifier"); id != "" {
 		sys, val := tokenValue(id)
@@ -91,7 +91,7 @@ func (h *Handler) SearchImagingStudy(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, Bundle{ResourceType: "Bundle", Type: "searchset"})
 		return
 	}
-	if search.PatientPK == 0 && search.UID == "" && search.Accession == "" && len(search.Dates) == 0 {
+	if search.PatientPK == nil && search.UID == "" && search.Accession == "" && len(search.Dates) == 0 {
 		writeOutcome(w, http.StatusBadRequest, "required", "", "give at least one of patient, identifier, date")
 		return
 	}
@@ -117,7 +117,7 @@ func (h *Handler) ReadImagingStudy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pk, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
+	if err != nil || pk <= 0 { // no row has such a key; 0 would mean "any" to SearchStudies
 		writeOutcome(w, http.StatusNotFound, "not-found", "", "no such ImagingStudy")
 		return
 	}
