@@ -661,8 +661,8 @@ func (s *Service) Sign(ctx context.Context, studyUID string, req SignRequest) (V
 // versions) returns the versions to append, which are inserted; the
 // report status is updated; the last new version's Result goes to
 // Options.Results (an ORU^R01 in the outbox) when the facility has an hl7
-// endpoint (a prelim sent so is
-// marked communicated); after runs last. *out receives the stored version.
+// endpoint (a prelim sent so is marked communicated); after runs last.
+// *out receives the stored version.
 func (s *Service) write(ctx context.Context, st *study, now time.Time,
 	decide func(tx *db.Tx, rep Report, vs []Version) ([]Version, error),
 	after func(tx *db.Tx, rep Report, vs []Version, delivered bool) error, out *Version) error {
