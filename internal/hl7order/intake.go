@@ -4,14 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"lightbox/internal/facility"
-	"lightbox/internal/order"
 	"log/slog"
 	"strings"
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/facility"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 )
 
 // HL7Handler receives orders and patient updates over MLLP. It implements

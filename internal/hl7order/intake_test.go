@@ -2,13 +2,13 @@ package hl7order
 
 import (
 	"context"
-	"lightbox/internal/order"
 	"strings"
 	"testing"
 	"time"
 
 	"lightbox/internal/db"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 )
 
 func TestHL7ORMLifecycle(t *testing.T) {

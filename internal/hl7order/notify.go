@@ -2,12 +2,12 @@ package hl7order
 
 import (
 	"context"
-	"lightbox/internal/order"
 	"strings"
 	"time"
 
 	"lightbox/internal/db"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 )
 

@@ -2,7 +2,6 @@ package hl7order
 
 import (
 	"context"
-	"lightbox/internal/order"
 	"os"
 	"os/exec"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 )
 
 // TestPythonHL7ParsesOurMessages feeds every kind of message Lightbox
