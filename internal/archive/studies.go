@@ -102,10 +102,12 @@ type Unread struct {
 	// QuietBefore keeps studies whose last instance arrived before it (db.Now
 	// format); StudyUID, when set instead, keeps that one study.
 	QuietBefore, StudyUID string
-	// Skip is a condition on the study aliased s, supplied by the package
-	// that owns the table it reads: the worklist leaves out the studies it
-	// already holds (dispatch.NotOnWorklist). The archive reads only its
-	// own tables; the owner of the worklist decides what is on it.
+	// Skip is a condition on the study aliased s, a constant supplied by
+	// the package that owns the table it reads: the worklist leaves out
+	// the studies it already holds (dispatch.NotOnWorklist), in the same
+	// query so the limit counts only studies still to admit. The owner of
+	// the worklist decides what is on it; the archive never names its
+	// table.
 	Skip  string
 	Limit int
 }

@@ -1,5 +1,3 @@
-// Package ordertest runs order tests on every test database with the two
-// facilities their messages name (fac-a in Texas, fac-b in California).
 package ordertest
 
 import (
