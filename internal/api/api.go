@@ -16,6 +16,7 @@ import (
 	"lightbox/internal/consult"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/hl7"
 	"lightbox/internal/httpx"
 	"lightbox/internal/model"
 	"lightbox/internal/notify"
@@ -98,7 +99,7 @@ func New(o Options) *API {
 		o.RVU = model.DefaultRVU()
 	}
 	if o.Setup == nil {
-		o.Setup = &setup.Service{DB: o.DB}
+		o.Setup = &setup.Service{DB: o.DB, HL7Probe: hl7.Probe}
 	}
 	if o.Consults != nil && o.Hub == nil {
 		o.Hub = &consult.Hub{}
@@ -197,16 +198,19 @@ type Item struct {
 	Opened      bool     `json:"opened"` // the lease holder has opened it
 }
 
-func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, error) {
-	rows, err := a.db.Query(ctx, `SELECT r.study_uid, r.facility_id, r.status, r.reader_id, r.note, r.doc, r.updated_at,
-		s.accession, p.name, p.patient_id, s.description, p.sex, p.birth_date, r.lease,
-		(SELECT COUNT(*) FROM study o WHERE o.patient_pk = s.patient_pk AND o.study_uid <> s.study_uid)
-		FROM read_item r JOIN study s ON s.study_uid = r.study_uid JOIN patient p ON p.pk = s.patient_pk
-		WHERE `+where+` ORDER BY r.created_at`, args...)
+func (a *API) items(ctx context.Context, readerID string) ([]Item, error) {
+	rows, err := dispatch.OpenItems(ctx, a.db, readerID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	uids := make([]string, len(rows))
+	for i, r := range rows {
+		uids[i] = r.StudyUID
+	}
+	studies, err := archive.StudiesByUID(ctx, a.db, uids)
+	if err != nil {
+		return nil, err
+	}
 	facs := map[string]*model.Facility{}
 	if fs, err := a.roster.Facilities(ctx); err == nil {
 		for _, f := range fs {
@@ -214,21 +218,22 @@ func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, err
 		}
 	}
 	var out []Item
-	for rows.Next() {
-		var it Item
-		var doc, lease string
-		if err := rows.Scan(&it.StudyUID, &it.FacilityID, &it.Status, &it.ReaderID, &it.Note, &doc, &it.UpdatedAt, &it.Accession, &it.PatientName, &it.PatientID, &it.Description,
-			&it.PatientSex, &it.BirthDate, &lease, &it.Priors); err != nil {
-			return nil, err
+	for _, r := range rows {
+		s, ok := studies[r.StudyUID]
+		if !ok {
+			continue // as the join did: a worklist row whose study is gone is not shown
 		}
+		it := Item{StudyUID: r.StudyUID, FacilityID: r.FacilityID, Status: r.Status, ReaderID: r.ReaderID, Note: r.Note, UpdatedAt: r.UpdatedAt,
+			Accession: s.Accession, PatientName: s.Patient.Name, PatientID: s.Patient.ID, Description: s.Description,
+			PatientSex: s.Patient.Sex, BirthDate: s.Patient.BirthDate, Priors: s.Priors}
 		var l struct {
 			Opened bool `json:"opened"`
 		}
-		if lease != "" && jsonUnmarshal(lease, &l) == nil {
+		if r.Lease != "" && jsonUnmarshal(r.Lease, &l) == nil {
 			it.Opened = l.Opened
 		}
 		var st model.Study
-		if err := jsonUnmarshal(doc, &st); err == nil {
+		if err := jsonUnmarshal(r.Doc, &st); err == nil {
 			st.Facility = facs[st.FacilityID]
 			it.Priority, it.Class, it.Modality, it.CPT, it.WorkRVU, it.Triage = st.Priority.String(), string(st.Class()), st.Modality, st.CPT, st.WorkRVU, st.Triage
 			if st.Facility != nil {
@@ -237,7 +242,7 @@ func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, err
 		}
 		out = append(out, it)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // worklist: a radiologist's own queue in reading order; staff (or ?board=1
@@ -245,7 +250,7 @@ func (a *API) items(ctx context.Context, where string, args ...any) ([]Item, err
 func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	ctx := r.Context()
 	if p.Role == auth.Radiologist && r.URL.Query().Get("board") == "" {
-		items, err := a.items(ctx, "r.reader_id = ? AND r.status = 'leased'", p.Username)
+		items, err := a.items(ctx, p.Username)
 		if err != nil {
 			a.fail(w, err)
 			return
@@ -258,7 +263,7 @@ func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		httpx.JSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": nonNil(items)})
 		return
 	}
-	items, err := a.items(ctx, "r.status IN ('waiting', 'leased', 'queued', 'uncovered')")
+	items, err := a.items(ctx, "")
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -362,9 +367,8 @@ func (a *API) result(w http.ResponseWriter, err error, ok string) {
 }
 
 func (a *API) studyVisible(ctx context.Context, p *auth.Principal, uid string) bool {
-	var fac, reader string
-	err := a.db.QueryRow(ctx, "SELECT facility_id, reader_id FROM read_item WHERE study_uid = ?", uid).Scan(&fac, &reader)
-	return err == nil && (p.Sees(fac) || reader == p.Username)
+	it, err := dispatch.ItemOf(ctx, a.db, uid)
+	return err == nil && (p.Sees(it.FacilityID) || it.ReaderID == p.Username)
 }
 
 // explain answers "why was this study given to this reader": the logged
@@ -375,12 +379,11 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		writeError(w, http.StatusNotFound, "study not on the worklist")
 		return
 	}
-	rows, err := a.db.Query(r.Context(), "SELECT at, kind, reader_id, code, reason, by_user, detail FROM assignment_event WHERE study_uid = ? ORDER BY pk", uid)
+	evs, err := dispatch.History(r.Context(), a.db, uid)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	defer rows.Close()
 	type event struct {
 		At       string  `json:"at"`
 		Kind     string  `json:"kind"`
@@ -391,15 +394,8 @@ func (a *API) explain(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		Detail   rawJSON `json:"detail,omitempty"`
 	}
 	var history []event
-	for rows.Next() {
-		var e event
-		var detail string
-		if err := rows.Scan(&e.At, &e.Kind, &e.ReaderID, &e.Code, &e.Reason, &e.By, &detail); err != nil {
-			a.fail(w, err)
-			return
-		}
-		e.Detail = rawJSON(detail)
-		history = append(history, e)
+	for _, e := range evs {
+		history = append(history, event{At: e.At, Kind: e.Kind, ReaderID: e.ReaderID, Code: e.Code, Reason: e.Reason, By: e.By, Detail: rawJSON(e.Detail)})
 	}
 	out := map[string]any{"study_uid": uid, "history": history}
 	if cands, err := a.dispatch.Explain(uid); err == nil {

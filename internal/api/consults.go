@@ -10,6 +10,7 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/consult"
+	"lightbox/internal/dispatch"
 	"lightbox/internal/httpx"
 	"lightbox/internal/model"
 	"lightbox/internal/notify"
@@ -51,14 +52,15 @@ func consultTopic(id int64) string { return "consult:" + strconv.FormatInt(id, 1
 // studyDoc returns the study as the engine holds it (read_item's document)
 // with its facility, and its reader of record.
 func (a *API) studyDoc(ctx context.Context, study string) (*model.Study, string, error) {
-	var doc, reader string
-	if err := a.db.QueryRow(ctx, "SELECT doc, reader_id FROM read_item WHERE study_uid = ?", study).Scan(&doc, &reader); err != nil {
+	it, err := dispatch.ItemOf(ctx, a.db, study)
+	if err != nil {
 		return nil, "", err
 	}
-	var st model.Study
-	if err := jsonUnmarshal(doc, &st); err != nil {
+	st, err := it.Study()
+	if err != nil {
 		return nil, "", err
 	}
+	reader := it.ReaderID
 	fs, err := a.roster.Facilities(ctx)
 	if err != nil {
 		return nil, "", err
@@ -68,7 +70,7 @@ func (a *API) studyDoc(ctx context.Context, study string) (*model.Study, string,
 			st.Facility = f
 		}
 	}
-	return &st, reader, nil
+	return st, reader, nil
 }
 
 func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -149,9 +151,8 @@ func (a *API) consultFor(w http.ResponseWriter, r *http.Request, p *auth.Princip
 }
 
 func (a *API) readerOfRecord(ctx context.Context, p *auth.Principal, study string) bool {
-	var reader string
-	err := a.db.QueryRow(ctx, "SELECT reader_id FROM read_item WHERE study_uid = ?", study).Scan(&reader)
-	return err == nil && reader != "" && reader == p.Username
+	it, err := dispatch.ItemOf(ctx, a.db, study)
+	return err == nil && it.ReaderID != "" && it.ReaderID == p.Username
 }
 
 func (a *API) listConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

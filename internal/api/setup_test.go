@@ -11,6 +11,7 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
+	"lightbox/internal/hl7"
 	"lightbox/internal/order"
 	"lightbox/internal/setup"
 )
@@ -19,7 +20,7 @@ import (
 // and their stable codes.
 func TestSetupRoutes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		a := New(Options{DB: d, Orders: &order.Service{DB: d}, Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}},
+		a := New(Options{DB: d, Orders: &order.Service{DB: d}, Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}, HL7Probe: hl7.Probe},
 			Principal: func(r *http.Request) (*auth.Principal, error) {
 				role := auth.Role(r.Header.Get("X-Test-Role"))
 				return &auth.Principal{Username: "u-" + string(role), Role: role, All: role == auth.Admin || role == auth.Coordinator}, nil

@@ -13,6 +13,7 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/fhir"
+	"lightbox/internal/hl7"
 	"lightbox/internal/server"
 	"lightbox/internal/setup"
 )
@@ -67,7 +68,7 @@ func setupService(sf *storageFlags, st *server.Storage) (*setup.Service, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &setup.Service{DB: st.DB, Audit: l, FHIRProbe: fhir.Probe}, nil
+	return &setup.Service{DB: st.DB, Audit: l, FHIRProbe: fhir.Probe, HL7Probe: hl7.Probe}, nil
 }
 
 func cliActor() setup.Actor {

@@ -181,20 +181,7 @@ func (s *Service) findOrder(ctx context.Context, req OpenRequest) (order.Order, 
 	if req.Accession != "" && req.FacilityID != "" {
 		o, err = s.orders.ByAccession(ctx, req.FacilityID, req.Accession)
 	} else {
-		var id string
-		q := "SELECT id FROM orders WHERE study_uid = ?"
-		args := []any{req.StudyUID}
-		if req.FacilityID != "" {
-			q += " AND facility_id = ?"
-			args = append(args, req.FacilityID)
-		}
-		err = s.db.QueryRow(ctx, q+" ORDER BY created_at DESC LIMIT 1", args...).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return o, false, nil
-		}
-		if err == nil {
-			o, err = s.orders.Get(ctx, id)
-		}
+		o, err = s.orders.LatestForStudy(ctx, req.StudyUID, req.FacilityID)
 	}
 	if errors.Is(err, order.ErrNotFound) {
 		return o, false, nil

@@ -239,6 +239,7 @@ type HolderFunc func(studyUID string) string
 type Orders interface {
 	Get(ctx context.Context, id string) (order.Order, error)
 	ByAccession(ctx context.Context, facilityID, accession string) (order.Order, error)
+	LatestForStudy(ctx context.Context, studyUID, facilityID string) (order.Order, error)
 }
 
 // Errors (wrapped; test with errors.Is).

@@ -69,7 +69,7 @@ func TestTableOwners(t *testing.T) {
 
 	for table, pkgs := range found {
 		for pkg := range pkgs {
-			if pkg == TableOwners[table] || slices.Contains(KnownOwnerViolations[table], pkg) {
+			if pkg == TableOwners[table] {
 				continue
 			}
 			if slices.Contains(ReadOnlyReaders[pkg], table) && !writes[table][pkg] {
@@ -78,18 +78,6 @@ func TestTableOwners(t *testing.T) {
 			t.Errorf("package %s runs SQL on %s, owned by %s: call the owner's API", pkg, table, TableOwners[table])
 		}
 	}
-	for table, pkgs := range KnownOwnerViolations {
-		for _, pkg := range pkgs {
-			if !found[table][pkg] {
-				t.Errorf("package %s no longer runs SQL on %s: remove it from KnownOwnerViolations", pkg, table)
-			}
-		}
-	}
-	n := 0
-	for _, pkgs := range KnownOwnerViolations {
-		n += len(pkgs)
-	}
-	t.Logf("%d known owner violations left", n)
 }
 
 func mark(m map[string]map[string]bool, table, pkg string) {

@@ -45,7 +45,7 @@ const (
 func storeFacility(r *http.Request, scope query.Scope) (string, int, error) {
 	if f := r.URL.Query().Get("facility"); f != "" {
 		if !scope.AllowsFacility(f) {
-			return "", http.StatusForbidden, errors.New("the caller may not store into facility " + f)
+			return "", http.StatusForbidden, errors.New("the caller may not store studies of facility " + f)
 		}
 		return f, 0, nil
 	}

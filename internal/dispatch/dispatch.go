@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/assign"
 	"lightbox/internal/cluster"
 	"lightbox/internal/db"
@@ -453,7 +454,7 @@ func (s *Service) prelimSigned(ctx context.Context, tx *db.Tx, uid string) bool 
 // admitQuietStudies puts archive studies that received nothing for the
 // quiet period on the worklist.
 func (s *Service) admitQuietStudies(ctx context.Context) error {
-	return s.admitWhere(ctx, "s.last_instance_at < ?", db.Now(s.opt.Now().Add(-s.opt.Quiet)))
+	return s.admit(ctx, archive.Unread{QuietBefore: db.Now(s.opt.Now().Add(-s.opt.Quiet))})
 }
 
 // Complete puts a study on the worklist now, whatever the quiet period
@@ -463,39 +464,35 @@ func (s *Service) Complete(ctx context.Context, studyUID string) error {
 	if s.remote() {
 		return s.forward(ctx, "Complete", call{Study: studyUID}, nil)
 	}
-	return s.admitWhere(ctx, "s.study_uid = ?", studyUID)
+	return s.admit(ctx, archive.Unread{StudyUID: studyUID})
 }
 
-func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
-	rows, err := s.db.Query(ctx, `SELECT s.study_uid, s.facility_id, s.modalities, s.procedure_code, s.priority, s.body_part, s.study_date, s.study_time,
-		s.last_instance_at, p.issuer, p.patient_id, s.accession, p.name, p.birth_date, p.sex
-		FROM study s JOIN patient p ON p.pk = s.patient_pk LEFT JOIN read_item r ON r.study_uid = s.study_uid
-		WHERE r.study_uid IS NULL AND `+cond+` ORDER BY s.last_instance_at LIMIT 500`, arg)
+// NotOnWorklist is the condition, on a study aliased s, that the study has
+// no read item: the archive's UnreadStudies skips the others with it.
+const NotOnWorklist = "NOT EXISTS (SELECT 1 FROM read_item r WHERE r.study_uid = s.study_uid)"
+
+func (s *Service) admit(ctx context.Context, f archive.Unread) error {
+	f.Skip, f.Limit = NotOnWorklist, 500
+	recs, err := archive.UnreadStudies(ctx, s.db, f)
 	if err != nil {
 		return fmt.Errorf("find quiet studies: %w", err)
 	}
 	var studies []*model.Study
 	var patients []Patient
-	for rows.Next() {
-		var uid, fac, mods, cpt, prio, body, date, tm, last, issuer, pid string
-		var pt Patient
-		if err := rows.Scan(&uid, &fac, &mods, &cpt, &prio, &body, &date, &tm, &last, &issuer, &pid, &pt.Accession, &pt.Name, &pt.BirthDate, &pt.Sex); err != nil {
-			rows.Close()
-			return err
-		}
-		st := &model.Study{ID: uid, FacilityID: fac, Modality: primaryModality(mods), CPT: cpt, BodyPart: body, RelatedKey: issuer + "|" + pid}
-		st.Subspecialty = subspecialtyOf(st.Modality, body)
-		st.Priority, _ = model.ParsePriority(dicomPriority(prio))
-		st.ArrivalTime, _ = db.ParseTime(last)
+	for _, r := range recs {
+		st := &model.Study{ID: r.UID, FacilityID: r.FacilityID, Modality: primaryModality(r.Modalities), CPT: r.ProcedureCode, BodyPart: r.BodyPart,
+			RelatedKey: r.Patient.Issuer + "|" + r.Patient.ID}
+		st.Subspecialty = subspecialtyOf(st.Modality, r.BodyPart)
+		st.Priority, _ = model.ParsePriority(dicomPriority(r.Priority))
+		st.ArrivalTime, _ = db.ParseTime(r.LastInstanceAt)
 		st.ExamTime = st.ArrivalTime
-		if t, err := time.Parse("20060102150405", date+padTime(tm)); err == nil {
+		if t, err := time.Parse("20060102150405", r.StudyDate+padTime(r.StudyTime)); err == nil {
 			st.ExamTime = t // facility-local wall time; refined when the facility zone is known
 		}
-		pt.Issuer, pt.ID = issuer, pid
+		pt := Patient{Accession: r.Accession, Name: r.Patient.Name, BirthDate: r.Patient.BirthDate, Sex: r.Patient.Sex, Issuer: r.Patient.Issuer, ID: r.Patient.ID}
 		studies = append(studies, st)
 		patients = append(patients, pt)
 	}
-	rows.Close()
 	if len(studies) == 0 {
 		return nil // the common tick: nothing went quiet
 	}
@@ -518,7 +515,7 @@ func (s *Service) admitWhere(ctx context.Context, cond string, arg any) error {
 		if rvu, ok := s.opt.RVU.Lookup(st.CPT, model.DateOf(st.ArrivalTime)); ok {
 			st.WorkRVU = rvu
 		}
-		classes, err := s.sopClasses(ctx, st.ID)
+		classes, err := archive.SOPClasses(ctx, s.db, st.ID)
 		if err != nil {
 			return err
 		}
@@ -583,24 +580,6 @@ func (s *Service) setAside(ctx context.Context, st *model.Study) error {
 	_, err := s.db.Exec(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, note, created_at, updated_at) VALUES (?, ?, ?, 'prior', 'prior retrieved from the facility PACS', ?, ?)
 		ON CONFLICT (study_uid) DO NOTHING`, st.ID, st.FacilityID, string(doc), now, now)
 	return err
-}
-
-func (s *Service) sopClasses(ctx context.Context, studyUID string) ([]string, error) {
-	rows, err := s.db.Query(ctx, `SELECT DISTINCT i.sop_class FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study st ON st.pk = se.study_pk
-		WHERE st.study_uid = ? ORDER BY i.sop_class`, studyUID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
 }
 
 // primaryModality picks the imaging modality of a study (not SR/PR/KO).

@@ -83,8 +83,11 @@ func IDs(ctx context.Context, x db.Execer) (map[string]bool, error) {
 }
 
 // List returns every facility ordered by ID.
-func (s Store) List(ctx context.Context) ([]Facility, error) {
-	rows, err := s.DB.Query(ctx, "SELECT id, name, state, timezone, issuer_of_patient_id FROM facility ORDER BY id")
+func (s Store) List(ctx context.Context) ([]Facility, error) { return All(ctx, s.DB) }
+
+// All returns every facility ordered by ID, through x.
+func All(ctx context.Context, x db.Execer) ([]Facility, error) {
+	rows, err := x.Query(ctx, "SELECT id, name, state, timezone, issuer_of_patient_id FROM facility ORDER BY id")
 	if err != nil {
 		return nil, fmt.Errorf("list facilities: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
 )
 
@@ -346,18 +347,19 @@ func (s *Service) UpdatePatient(ctx context.Context, p Patient, source string) (
 	}
 	var fields []string
 	err := s.DB.InTx(ctx, func(tx *db.Tx) error {
-		now := db.Now(s.now())
-		var pk int64
-		var old Patient
-		err := tx.QueryRow(ctx, "SELECT pk, name, birth_date, sex FROM patient WHERE issuer = ? AND patient_id = ?", p.Issuer, p.ID).Scan(&pk, &old.Name, &old.BirthDate, &old.Sex)
-		if err != nil {
-			_, err := tx.Exec(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				p.Issuer, p.ID, p.Name, p.BirthDate, p.Sex, now, now)
+		now := s.now()
+		row, err := archive.PatientByID(ctx, tx, p.Issuer, p.ID)
+		if errors.Is(err, archive.ErrNotFound) {
+			_, err = archive.EnsurePatient(ctx, tx, archive.Patient{Issuer: p.Issuer, ID: p.ID, Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex}, now)
 			return err
 		}
+		if err != nil {
+			return err
+		}
+		old := Patient{Name: row.Name, BirthDate: row.BirthDate, Sex: row.Sex}
 		for _, c := range diffDemographics(old, p) {
 			fields = append(fields, c.field)
-			if err := flagConflict(ctx, tx, pk, c, source, now); err != nil {
+			if err := flagConflict(ctx, tx, row.PK, c, source, db.Now(now)); err != nil {
 				return err
 			}
 		}
@@ -367,12 +369,10 @@ func (s *Service) UpdatePatient(ctx context.Context, p Patient, source string) (
 			}
 			return o
 		}
-		_, err = tx.Exec(ctx, "UPDATE patient SET name = ?, birth_date = ?, sex = ?, updated_at = ? WHERE pk = ?",
-			pick(p.Name, old.Name), pick(p.BirthDate, old.BirthDate), pick(p.Sex, old.Sex), now, pk)
-		return err
+		return archive.SetDemographics(ctx, tx, row.PK, pick(p.Name, old.Name), pick(p.BirthDate, old.BirthDate), pick(p.Sex, old.Sex), now)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("order: update patient: %w", err)
+		return nil, fmt.Errorf("order: patient update: %w", err)
 	}
 	return fields, nil
 }
@@ -386,19 +386,13 @@ type PatientRecord struct {
 // FindPatients returns patient rows by identifier, restricted to patients
 // with an order or study in facilityIDs (nil = all).
 func (s *Service) FindPatients(ctx context.Context, issuer, patientID string, facilityIDs []string) ([]PatientRecord, error) {
-	q := "SELECT p.pk, p.issuer, p.patient_id, p.name, p.birth_date, p.sex FROM patient p WHERE p.patient_id = ?"
-	args := []any{patientID}
-	if issuer != "" {
-		q += " AND p.issuer = ?"
-		args = append(args, issuer)
-	}
-	return s.patients(ctx, q, args, facilityIDs)
+	return s.patients(ctx, archive.PatientFilter{Issuer: issuer, ID: patientID, Facilities: facilityIDs})
 }
 
 // PatientByPK returns one patient row if it has an order or a study in the
 // facilities (nil = all).
 func (s *Service) PatientByPK(ctx context.Context, pk int64, facilityIDs []string) (PatientRecord, error) {
-	ps, err := s.patients(ctx, "SELECT p.pk, p.issuer, p.patient_id, p.name, p.birth_date, p.sex FROM patient p WHERE p.pk = ?", []any{pk}, facilityIDs)
+	ps, err := s.patients(ctx, archive.PatientFilter{PK: pk, Facilities: facilityIDs})
 	if err != nil {
 		return PatientRecord{}, err
 	}
@@ -408,25 +402,14 @@ func (s *Service) PatientByPK(ctx context.Context, pk int64, facilityIDs []strin
 	return ps[0], nil
 }
 
-func (s *Service) patients(ctx context.Context, q string, args []any, facilityIDs []string) ([]PatientRecord, error) {
-	if facilityIDs != nil {
-		var c1, c2 string
-		c1, args = inClause(" AND (EXISTS (SELECT 1 FROM orders o WHERE o.patient_pk = p.pk AND o.facility_id", facilityIDs, args)
-		c2, args = inClause(") OR EXISTS (SELECT 1 FROM study s WHERE s.patient_pk = p.pk AND s.facility_id", facilityIDs, args)
-		q += c1 + c2 + "))"
-	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY p.pk LIMIT 100", args...)
+func (s *Service) patients(ctx context.Context, f archive.PatientFilter) ([]PatientRecord, error) {
+	rows, err := archive.FindPatients(ctx, s.DB, f)
 	if err != nil {
-		return nil, fmt.Errorf("order: find patients: %w", err)
+		return nil, fmt.Errorf("order: %w", err)
 	}
-	defer rows.Close()
-	var out []PatientRecord
-	for rows.Next() {
-		var p PatientRecord
-		if err := rows.Scan(&p.PK, &p.Issuer, &p.ID, &p.Name, &p.BirthDate, &p.Sex); err != nil {
-			return nil, fmt.Errorf("order: find patients: %w", err)
-		}
-		out = append(out, p)
+	out := make([]PatientRecord, 0, len(rows))
+	for _, p := range rows {
+		out = append(out, PatientRecord{PK: p.PK, Patient: Patient{Issuer: p.Issuer, ID: p.ID, Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex}})
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
 )
@@ -21,7 +22,8 @@ type Service struct {
 	Now    func() time.Time // default time.Now
 	Logger *slog.Logger     // default: discard
 	// Notify, when set, is called inside the transaction of Approve, Reject
-	// and Cancel(…, fromLightbox) to tell the facility; see OutboxNotifier.
+	// and Cancel(…, fromLightbox) to tell the facility; the composition
+	// root wires hl7order.OutboxNotifier.
 	Notify func(ctx context.Context, tx *db.Tx, o Order, event Status) error
 }
 
@@ -105,6 +107,36 @@ func (s *Service) ByAccession(ctx context.Context, facilityID, accession string)
 	return getOrder(ctx, s.DB, "facility_id = ? AND accession = ?", facilityID, accession)
 }
 
+// OrderedBy reports whether clinician (an ordering provider ID) placed the
+// facility's order with this accession number.
+func (s *Service) OrderedBy(ctx context.Context, facilityID, accession, clinician string) (bool, error) {
+	var n int
+	if err := s.DB.QueryRow(ctx, "SELECT COUNT(*) FROM orders WHERE facility_id = ? AND accession = ? AND ordering_id = ?", facilityID, accession, clinician).Scan(&n); err != nil {
+		return false, fmt.Errorf("order: ordered by: %w", err)
+	}
+	return n > 0, nil
+}
+
+// LatestForStudy returns the newest order attached to a study, at the
+// facility when facilityID is set (ErrNotFound when there is none).
+func (s *Service) LatestForStudy(ctx context.Context, studyUID, facilityID string) (Order, error) {
+	q := "SELECT id FROM orders WHERE study_uid = ?"
+	args := []any{studyUID}
+	if facilityID != "" {
+		q += " AND facility_id = ?"
+		args = append(args, facilityID)
+	}
+	var id string
+	err := s.DB.QueryRow(ctx, q+" ORDER BY created_at DESC LIMIT 1", args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Order{}, ErrNotFound
+	}
+	if err != nil {
+		return Order{}, fmt.Errorf("order: latest for study: %w", err)
+	}
+	return s.Get(ctx, id)
+}
+
 // Events returns an order's events in the order they were recorded.
 func (s *Service) Events(ctx context.Context, orderID string) ([]Event, error) {
 	rows, err := s.DB.Query(ctx, "SELECT from_status, to_status, actor, reason, at FROM order_event WHERE order_id = ? ORDER BY pk", orderID)
@@ -140,22 +172,17 @@ func (s *Service) event(ctx context.Context, tx *db.Tx, id string, from, to Stat
 // linkPatient finds or creates the patient row; differing demographics of an
 // existing row are flagged in patient_conflict, never overwritten.
 func (s *Service) linkPatient(ctx context.Context, tx *db.Tx, p Patient, source string) (int64, error) {
-	now := db.Now(s.now())
-	if _, err := tx.Exec(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (issuer, patient_id) DO NOTHING`, p.Issuer, p.ID, p.Name, p.BirthDate, p.Sex, now, now); err != nil {
-		return 0, fmt.Errorf("order: patient upsert: %w", err)
+	now := s.now()
+	stored, err := archive.EnsurePatient(ctx, tx, archive.Patient{Issuer: p.Issuer, ID: p.ID, Name: p.Name, BirthDate: p.BirthDate, Sex: p.Sex}, now)
+	if err != nil {
+		return 0, fmt.Errorf("order: %w", err)
 	}
-	var pk int64
-	var name, birth, sex string
-	if err := tx.QueryRow(ctx, "SELECT pk, name, birth_date, sex FROM patient WHERE issuer = ? AND patient_id = ?", p.Issuer, p.ID).Scan(&pk, &name, &birth, &sex); err != nil {
-		return 0, fmt.Errorf("order: patient lookup: %w", err)
-	}
-	for _, c := range diffDemographics(Patient{Name: name, BirthDate: birth, Sex: sex}, p) {
-		if err := flagConflict(ctx, tx, pk, c, source, now); err != nil {
+	for _, c := range diffDemographics(Patient{Name: stored.Name, BirthDate: stored.BirthDate, Sex: stored.Sex}, p) {
+		if err := flagConflict(ctx, tx, stored.PK, c, source, db.Now(now)); err != nil {
 			return 0, err
 		}
 	}
-	return pk, nil
+	return stored.PK, nil
 }
 
 type conflict struct{ field, old, new string }

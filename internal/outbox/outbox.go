@@ -163,16 +163,38 @@ func List(ctx context.Context, d *db.DB, status string, limit int) ([]Row, error
 	if err != nil {
 		return nil, fmt.Errorf("outbox: list: %w", err)
 	}
+	return scanRows(rows)
+}
+
+func scanRows(rows *sql.Rows) ([]Row, error) {
 	defer rows.Close()
 	var out []Row
 	for rows.Next() {
 		var r Row
 		if err := rows.Scan(&r.PK, &r.FacilityID, &r.Address, &r.Kind, &r.RelatedID, &r.ControlID, &r.Status, &r.Attempts, &r.AckCode, &r.LastError, &r.CreatedAt, &r.Delivered); err != nil {
-			return nil, fmt.Errorf("outbox: list: %w", err)
+			return nil, fmt.Errorf("outbox: rows: %w", err)
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// Related returns the rows of one kind whose related ID starts with prefix
+// ("" = any), with status when set, oldest first: an owner of the
+// messages (report for its ORUs) shows their delivery state this way.
+func Related(ctx context.Context, x db.Execer, kind, prefix, status string) ([]Row, error) {
+	q := `SELECT pk, facility_id, address, kind, related_id, control_id, status, attempts, ack_code, last_error, created_at, delivered_at
+		FROM hl7_outbox WHERE kind = ? AND related_id LIKE ?`
+	args := []any{kind, prefix + "%"}
+	if status != "" {
+		q += " AND status = ?"
+		args = append(args, status)
+	}
+	rows, err := x.Query(ctx, q+" ORDER BY pk", args...)
+	if err != nil {
+		return nil, fmt.Errorf("outbox: related: %w", err)
+	}
+	return scanRows(rows)
 }
 
 // Messages returns the stored message bytes with the given status, oldest first.

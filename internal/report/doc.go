@@ -1,7 +1,9 @@
 // Package report is Lightbox's radiology reporting: templates and macros,
 // the report lifecycle (draft → preliminary → final → addendum /
-// correction), the eligibility re-check at signing, delivery as HL7
-// ORU^R01 through the outbox and as FHIR DiagnosticReport, PDF rendering,
+// correction), the eligibility re-check at signing, what a signed version
+// announces to the facility (Result; the HL7 ORU^R01 is built by
+// internal/hl7report, the FHIR DiagnosticReport by internal/fhir), PDF
+// rendering,
 // and reader productivity (work RVUs, pay).
 //
 // # Lifecycle
@@ -16,8 +18,10 @@
 //
 // # Delivery
 //
-// Each signed version enqueues an ORU^R01 (v2.5.1) to the facility's
-// "hl7" endpoint in the signing transaction. OBR-25/OBX-11: prelim P,
+// Each signed version's Result is handed to Options.Results in the signing
+// transaction when the facility has an "hl7" endpoint; the composition
+// root wires hl7report.Outbox, which queues the ORU^R01 (v2.5.1) there,
+// so the message commits with the signature. OBR-25/OBX-11: prelim P,
 // final F, correction C, addendum C with the full text plus every addendum
 // (docs/domain.md §9 "usually C"; a facility may choose A instead), or P while the
 // report is still preliminary.

@@ -17,6 +17,7 @@ import (
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/fhir"
+	"lightbox/internal/hl7report"
 	"lightbox/internal/report"
 	"lightbox/internal/scope"
 )
@@ -32,7 +33,7 @@ func mustOK(t *testing.T, err error) {
 // reads the result as FHIR DiagnosticReport.
 func TestLifecycle(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		s := report.Lifecycle(t, d)
+		s := report.Lifecycle(t, d, hl7report.Outbox)
 		diagnosticReports(t, s)
 	})
 }
@@ -75,7 +76,7 @@ func diagnosticReports(t *testing.T, s *report.Service) {
 
 func TestAPI(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		s := report.Fixture(t, d)
+		s := report.Fixture(t, d, hl7report.Outbox)
 		as := map[string]*auth.Principal{
 			"b":   {Username: "breader", Role: auth.Radiologist, Facilities: []string{"fac-a"}},
 			"cl":  {Username: "doc", Role: auth.Clinician, Facilities: []string{"fac-a"}},

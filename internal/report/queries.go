@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/scope"
 )
 
@@ -18,22 +19,26 @@ func (s *Service) Now() time.Time { return s.opt.Now() }
 // study outside the scope, or (for a referring clinician) one they did not
 // order, is ErrUnknownStudy: as if it did not exist.
 func (s *Service) StudyFacility(ctx context.Context, studyUID string, sc scope.Scope) (string, error) {
-	var fac, acc string
-	err := s.db.QueryRow(ctx, "SELECT facility_id, accession FROM study WHERE study_uid = ?", studyUID).Scan(&fac, &acc)
-	if err == nil && sc.Clinician != "" {
-		var n int
-		err = s.db.QueryRow(ctx, "SELECT COUNT(*) FROM orders WHERE facility_id = ? AND accession = ? AND ordering_id = ?", fac, acc, sc.Clinician).Scan(&n)
-		if err == nil && (n == 0 || acc == "") {
-			err = sql.ErrNoRows
-		}
-	}
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !sc.AllowsFacility(fac)) {
+	rec, err := archive.Study(ctx, s.db, studyUID)
+	if errors.Is(err, archive.ErrNotFound) {
 		return "", ErrUnknownStudy
 	}
 	if err != nil {
 		return "", fmt.Errorf("report: study scope: %w", err)
 	}
-	return fac, nil
+	if !sc.AllowsFacility(rec.FacilityID) {
+		return "", ErrUnknownStudy
+	}
+	if sc.Clinician != "" {
+		ok, err := s.opt.Orders.OrderedBy(ctx, rec.FacilityID, rec.Accession, sc.Clinician)
+		if err != nil {
+			return "", fmt.Errorf("report: study scope: %w", err)
+		}
+		if !ok || rec.Accession == "" {
+			return "", ErrUnknownStudy
+		}
+	}
+	return rec.FacilityID, nil
 }
 
 // ByID returns the study and facility of the report with this ID

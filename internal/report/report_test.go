@@ -87,7 +87,7 @@ func reader(id, country, state string, expires model.Date) *model.Reader {
 	return r
 }
 
-func setup(t *testing.T, d *db.DB) *fixture {
+func setup(t *testing.T, d *db.DB, results ResultWriter) *fixture {
 	ctx := context.Background()
 	f := &fixture{d: d, h: &hooks{}}
 	now := db.Now(testNow)
@@ -129,7 +129,8 @@ func setup(t *testing.T, d *db.DB) *fixture {
 	must(t, outbox.SetEndpoint(ctx, d, outbox.Endpoint{FacilityID: "fac-n", Kind: "hl7", Address: f.nak.addr}))
 	h := f.h
 	f.s = New(d, Options{
-		Now: func() time.Time { return testNow },
+		Now:     func() time.Time { return testNow },
+		Results: results,
 		OnSigned: func(ctx context.Context, uid, rid string, k model.ReadKind) error {
 			h.mu.Lock()
 			defer h.mu.Unlock()

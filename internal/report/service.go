@@ -13,7 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
+	"lightbox/internal/dispatch"
 	"lightbox/internal/event"
 	"lightbox/internal/model"
 	"lightbox/internal/order"
@@ -40,8 +42,13 @@ type Options struct {
 	Templates *Templates
 	// SendingApp is MSH-3 of the ORU messages (default "LIGHTBOX").
 	SendingApp string
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Results queues a signed version's result message in the signing
+	// transaction when the facility has an hl7 endpoint; wire
+	// hl7report.Outbox. Nil sends nothing (and marks no prelim
+	// communicated by delivery).
+	Results ResultWriter
+	Now     func() time.Time
+	Logger  *slog.Logger
 
 	// OnSigned handles the durable "report.signed" event written with a
 	// prelim or final (not addenda or corrections); wire
@@ -196,21 +203,17 @@ func (st *study) loc() *time.Location {
 }
 
 func (s *Service) loadStudy(ctx context.Context, uid string) (*study, error) {
-	st := &study{UID: uid}
-	err := s.db.QueryRow(ctx, `SELECT s.facility_id, COALESCE(f.name, ''), s.accession, s.modalities, s.procedure_code, s.body_part,
-		s.study_date, s.study_time, s.description, p.pk, p.issuer, p.patient_id, p.name, p.birth_date, p.sex
-		FROM study s JOIN patient p ON p.pk = s.patient_pk LEFT JOIN facility f ON f.id = s.facility_id WHERE s.study_uid = ?`, uid).
-		Scan(&st.FacilityID, &st.FacilityName, &st.Accession, &st.Modalities, &st.ProcedureCode, &st.BodyPart,
-			&st.StudyDate, &st.StudyTime, &st.Description, &st.PatientPK, &st.Issuer, &st.PatientID, &st.PatientName, &st.BirthDate, &st.Sex)
-	if errors.Is(err, sql.ErrNoRows) {
+	rec, err := archive.Study(ctx, s.db, uid)
+	if errors.Is(err, archive.ErrNotFound) {
 		return nil, ErrUnknownStudy
 	}
 	if err != nil {
 		return nil, fmt.Errorf("report: load study: %w", err)
 	}
-	if st.FacilityName == "" {
-		st.FacilityName = st.FacilityID
-	}
+	p := rec.Patient
+	st := &study{UID: uid, FacilityID: rec.FacilityID, Accession: rec.Accession, Modalities: rec.Modalities, ProcedureCode: rec.ProcedureCode,
+		BodyPart: rec.BodyPart, StudyDate: rec.StudyDate, StudyTime: rec.StudyTime, Description: rec.Description,
+		PatientPK: p.PK, Issuer: p.Issuer, PatientID: p.ID, PatientName: p.Name, BirthDate: p.BirthDate, Sex: p.Sex}
 	if st.Accession != "" {
 		o, err := s.opt.Orders.ByAccession(ctx, st.FacilityID, st.Accession)
 		switch {
@@ -224,9 +227,13 @@ func (s *Service) loadStudy(ctx context.Context, uid string) (*study, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: load facilities: %w", err)
 	}
+	st.FacilityName = st.FacilityID
 	for _, f := range facs {
 		if f.ID == st.FacilityID {
 			st.Facility = f
+			if f.Name != "" {
+				st.FacilityName = f.Name
+			}
 			break
 		}
 	}
@@ -237,30 +244,18 @@ func (s *Service) loadStudy(ctx context.Context, uid string) (*study, error) {
 // when the study is on it (SOP classes, flags), else built from the archive;
 // the order's patient state and Medicare flag apply on top.
 func (s *Service) credStudy(ctx context.Context, st *study) (*model.Study, error) {
-	cs := &model.Study{}
-	var doc string
-	err := s.db.QueryRow(ctx, "SELECT doc FROM read_item WHERE study_uid = ?", st.UID).Scan(&doc)
+	it, err := dispatch.ItemOf(ctx, s.db, st.UID)
+	var cs *model.Study
 	switch {
 	case err == nil:
-		if err := json.Unmarshal([]byte(doc), cs); err != nil {
-			return nil, fmt.Errorf("report: decode worklist study: %w", err)
+		if cs, err = it.Study(); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
 		}
-	case errors.Is(err, sql.ErrNoRows):
+	case errors.Is(err, dispatch.ErrUnknownStudy):
 		cs = &model.Study{ID: st.UID, Modality: st.modality(), BodyPart: st.BodyPart}
-		rows, err := s.db.Query(ctx, `SELECT DISTINCT i.sop_class FROM instance i JOIN series se ON se.pk = i.series_pk
-			JOIN study s ON s.pk = se.study_pk WHERE s.study_uid = ? ORDER BY i.sop_class`, st.UID)
-		if err != nil {
-			return nil, fmt.Errorf("report: sop classes: %w", err)
+		if cs.SOPClasses, err = archive.SOPClasses(ctx, s.db, st.UID); err != nil {
+			return nil, fmt.Errorf("report: %w", err)
 		}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			cs.SOPClasses = append(cs.SOPClasses, c)
-		}
-		rows.Close()
 	default:
 		return nil, fmt.Errorf("report: load worklist study: %w", err)
 	}
@@ -664,9 +659,10 @@ func (s *Service) Sign(ctx context.Context, studyUID string, req SignRequest) (V
 
 // write runs a signing transaction: decide (given the report and its
 // versions) returns the versions to append, which are inserted; the
-// report status is updated; an ORU^R01 is enqueued for the last new
-// version when the facility has an hl7 endpoint (a prelim sent so is
-// marked communicated); after runs last. *out receives the stored version.
+// report status is updated; the last new version's Result goes to
+// Options.Results (an ORU^R01 in the outbox) when the facility has an hl7
+// endpoint (a prelim sent so is marked communicated); after runs last.
+// *out receives the stored version.
 func (s *Service) write(ctx context.Context, st *study, now time.Time,
 	decide func(tx *db.Tx, rep Report, vs []Version) ([]Version, error),
 	after func(tx *db.Tx, rep Report, vs []Version, delivered bool) error, out *Version) error {
@@ -678,6 +674,7 @@ func (s *Service) write(ctx context.Context, st *study, now time.Time,
 	if err != nil {
 		return err
 	}
+	hasEP = hasEP && s.opt.Results != nil // no result channel wired: nothing is sent
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
 		rep, err := ensureReport(ctx, tx, st, now)
 		if err != nil {
@@ -707,9 +704,8 @@ func (s *Service) write(ctx context.Context, st *study, now time.Time,
 		}
 		last := add[len(add)-1]
 		if hasEP {
-			msg := s.buildORU(st, rep, vs, last, settings, now)
-			if err := outbox.Enqueue(ctx, tx, outbox.Message{FacilityID: st.FacilityID, Address: ep.Address, TLS: ep.TLS,
-				Kind: "ORU", RelatedID: fmt.Sprintf("%s:%d", rep.ID, last.Seq), Bytes: msg.Bytes()}); err != nil {
+			r := s.result(st, rep, vs, last, settings, now)
+			if err := s.opt.Results(ctx, tx, ep, fmt.Sprintf("%s:%d", rep.ID, last.Seq), r); err != nil {
 				return err
 			}
 		}
@@ -813,8 +809,7 @@ func (s *Service) Correct(ctx context.Context, studyUID string, c Content, reaso
 func (s *Service) Get(ctx context.Context, studyUID string) (Report, error) {
 	rep, err := scanReport(s.db.QueryRow(ctx, "SELECT "+reportCols+" FROM report WHERE study_uid = ?", studyUID))
 	if errors.Is(err, sql.ErrNoRows) {
-		var n int
-		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM study WHERE study_uid = ?", studyUID).Scan(&n); err == nil && n == 0 {
+		if _, err := archive.Study(ctx, s.db, studyUID); errors.Is(err, archive.ErrNotFound) {
 			return Report{}, ErrUnknownStudy
 		}
 		return Report{}, ErrNotFound
@@ -886,24 +881,24 @@ func (s *Service) Deliveries(ctx context.Context, studyUID string) ([]Delivery, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, `SELECT related_id, status, attempts, ack_code, last_error, created_at, delivered_at FROM hl7_outbox
-		WHERE kind = 'ORU' AND related_id LIKE ? ORDER BY pk`, rep.ID+":%")
+	rows, err := outbox.Related(ctx, s.db, "ORU", rep.ID+":", "")
 	if err != nil {
 		return nil, fmt.Errorf("report: deliveries: %w", err)
 	}
-	defer rows.Close()
 	var out []Delivery
-	for rows.Next() {
-		var d Delivery
-		var rel string
-		if err := rows.Scan(&rel, &d.Status, &d.Attempts, &d.AckCode, &d.LastError, &d.CreatedAt, &d.Delivered); err != nil {
-			return nil, err
-		}
-		_, seq, _ := strings.Cut(rel, ":")
-		_, _ = fmt.Sscan(seq, &d.Seq)
-		out = append(out, d)
+	for _, r := range rows {
+		out = append(out, delivery(r))
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// delivery is an outbox row as a report's delivery (its version from the
+// related ID, "reportID:seq").
+func delivery(r outbox.Row) Delivery {
+	d := Delivery{Status: r.Status, Attempts: r.Attempts, AckCode: r.AckCode, LastError: r.LastError, CreatedAt: r.CreatedAt, Delivered: r.Delivered}
+	_, seq, _ := strings.Cut(r.RelatedID, ":")
+	_, _ = fmt.Sscan(seq, &d.Seq)
+	return d
 }
 
 // FailedDelivery is a report ORU the facility refused or never acknowledged.
@@ -917,24 +912,24 @@ type FailedDelivery struct {
 // FailedDeliveries lists report ORUs the outbox gave up on, for
 // coordinators (outbox.Retry re-queues one).
 func (s *Service) FailedDeliveries(ctx context.Context) ([]FailedDelivery, error) {
-	rows, err := s.db.Query(ctx, `SELECT o.related_id, o.status, o.attempts, o.ack_code, o.last_error, o.created_at, o.delivered_at, r.id, r.study_uid, r.facility_id
-		FROM hl7_outbox o JOIN report r ON o.related_id LIKE r.id || ':%' WHERE o.kind = 'ORU' AND o.status = 'failed' ORDER BY o.pk`)
+	rows, err := outbox.Related(ctx, s.db, "ORU", "", outbox.StatusFailed)
 	if err != nil {
 		return nil, fmt.Errorf("report: failed deliveries: %w", err)
 	}
-	defer rows.Close()
 	var out []FailedDelivery
-	for rows.Next() {
-		var d FailedDelivery
-		var rel string
-		if err := rows.Scan(&rel, &d.Status, &d.Attempts, &d.AckCode, &d.LastError, &d.CreatedAt, &d.Delivered, &d.ReportID, &d.StudyUID, &d.FacilityID); err != nil {
-			return nil, err
+	for _, r := range rows {
+		id, _, _ := strings.Cut(r.RelatedID, ":")
+		d := FailedDelivery{Delivery: delivery(r), ReportID: id}
+		d.StudyUID, d.FacilityID, err = s.ByID(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // as the join did: an ORU of no report here is not this list's
 		}
-		_, seq, _ := strings.Cut(rel, ":")
-		_, _ = fmt.Sscan(seq, &d.Seq)
+		if err != nil {
+			return nil, fmt.Errorf("report: failed deliveries: %w", err)
+		}
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ---------------------------------------------------------------- settings

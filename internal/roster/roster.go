@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/facility"
 	"lightbox/internal/model"
 )
 
@@ -182,21 +183,32 @@ func PutContract(ctx context.Context, x db.Execer, facilityID string, c Contract
 // Facilities returns every facility as the engine sees it: identity from
 // the facility table, terms from its contract (defaults when none).
 func (s Store) Facilities(ctx context.Context) ([]*model.Facility, error) {
-	rows, err := s.DB.Query(ctx, `SELECT f.id, f.name, f.state, f.timezone, COALESCE(c.doc, '') FROM facility f
-		LEFT JOIN facility_contract c ON c.facility_id = f.id ORDER BY f.id`)
+	ids, err := facility.All(ctx, s.DB)
 	if err != nil {
-		return nil, fmt.Errorf("list facilities: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	var out []*model.Facility
+	docs := map[string]string{}
+	rows, err := s.DB.Query(ctx, "SELECT facility_id, doc FROM facility_contract")
+	if err != nil {
+		return nil, fmt.Errorf("list contracts: %w", err)
+	}
 	for rows.Next() {
-		f := &model.Facility{}
-		var doc string
-		if err := rows.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &doc); err != nil {
+		var id, doc string
+		if err := rows.Scan(&id, &doc); err != nil {
+			rows.Close()
 			return nil, err
 		}
+		docs[id] = doc
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list contracts: %w", err)
+	}
+	out := make([]*model.Facility, 0, len(ids))
+	for _, id := range ids {
+		f := &model.Facility{ID: id.ID, Name: id.Name, State: id.State, TimeZone: id.TimeZone}
 		var c Contract
-		if doc != "" {
+		if doc := docs[f.ID]; doc != "" {
 			if err := json.Unmarshal([]byte(doc), &c); err != nil {
 				return nil, fmt.Errorf("facility %s contract: %w", f.ID, err)
 			}
@@ -210,7 +222,7 @@ func (s Store) Facilities(ctx context.Context) ([]*model.Facility, error) {
 		}
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ContractOf loads a facility's contract, if it has one.

@@ -9,6 +9,8 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/critical"
 	"lightbox/internal/dispatch"
+	"lightbox/internal/hl7report"
+	"lightbox/internal/mentor"
 	"lightbox/internal/model"
 	"lightbox/internal/report"
 )
@@ -26,9 +28,9 @@ func (a reportAddenda) Addendum(ctx context.Context, studyUID, text string, by c
 }
 
 func (s *Server) buildReading() error {
-	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle, Events: s.events,
+	s.Reports = report.New(s.Storage.DB, report.Options{Orders: s.Orders, Logger: s.log, SendingApp: s.cfg.AETitle, Events: s.events, Results: hl7report.Outbox,
 		OnSigned: func(ctx context.Context, studyUID, readerID string, kind model.ReadKind) error {
-			if err := s.mentorSigned(ctx, studyUID, readerID, kind); err != nil {
+			if err := (mentor.Store{DB: s.Storage.DB}).OnSigned(ctx, s.Notify, studyUID, readerID, kind == model.Final); err != nil {
 				s.log.Warn("mentored reading", "err", err)
 			}
 			err := s.Dispatch.Signed(ctx, studyUID, readerID, kind)

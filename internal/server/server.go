@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -34,10 +33,10 @@ import (
 	"lightbox/internal/dimse"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/event"
-	"lightbox/internal/facility"
 	"lightbox/internal/fhir"
 	"lightbox/internal/grants"
 	"lightbox/internal/hl7"
+	"lightbox/internal/hl7order"
 	"lightbox/internal/hl7sender"
 	"lightbox/internal/httpx"
 	"lightbox/internal/metrics"
@@ -335,22 +334,25 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 	}
 	s.Audit.SourceID = c.AETitle
 	s.Audit.PatientOf = func(ctx context.Context, study string) (string, string, bool) {
-		var iss, pid string
-		err := st.DB.QueryRow(ctx, "SELECT p.issuer, p.patient_id FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = ?", study).Scan(&iss, &pid)
-		return iss, pid, err == nil && !strings.HasPrefix(pid, "~")
+		rec, err := archive.Study(ctx, st.DB, study)
+		return rec.Patient.Issuer, rec.Patient.ID, err == nil && !strings.HasPrefix(rec.Patient.ID, "~")
 	}
 	s.auditor = newAuditor(s.Audit, s.log.Error)
 	if s.Auth, err = NewAuth(c, st.DB, s.auditor.authEvent); err != nil {
 		return nil, err
 	}
-	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: order.OutboxNotifier(c.AETitle)}
-	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe}
+	s.Orders = &order.Service{DB: st.DB, Logger: c.Logger, Notify: hl7order.OutboxNotifier(c.AETitle)}
+	s.Setup = &setup.Service{DB: st.DB, Audit: s.Audit, FHIRProbe: fhir.Probe, HL7Probe: hl7.Probe}
 	s.Notify = &notify.Service{DB: st.DB, PublicURL: c.PublicURL, Logger: c.Logger}
 	s.BreakGlass = breakglass.Store{DB: st.DB, TTL: c.BreakGlassTTL}
 	s.Retention = &retention.Service{DB: st.DB, Archive: st.Archive, Audit: s.Audit, Logger: c.Logger}
 	s.Consults = consult.Store{DB: st.DB}
-	s.auditor.breakGlass = s.usesBreakGlass
-	s.auditor.boardGrant = s.usesBoardGrant
+	s.auditor.breakGlass = func(ctx context.Context, p *auth.Principal, study string) bool {
+		return p.Role == auth.Radiologist && s.grants().ThroughBreakGlass(ctx, s.access(p, study))
+	}
+	s.auditor.boardGrant = func(ctx context.Context, p *auth.Principal, study string) bool {
+		return s.grants().ThroughBoard(ctx, s.access(p, study))
+	}
 	dopt := dispatch.Options{Quiet: c.Quiet, Logger: c.Logger, Enrich: order.Enricher{Orders: s.Orders, OrderingClinician: s.orderingClinician}.Enrich, OnDecision: s.onDecision, Observe: m.ObserveDecisions,
 		SetupVersion: func(ctx context.Context) (int64, error) { return setup.Version(ctx, st.DB) }}
 	dopt.Engine = assign.DefaultConfig()
@@ -439,18 +441,9 @@ func (s *Server) grants() grants.Sources {
 	return grants.Sources{BreakGlass: &s.BreakGlass, Consults: &s.Consults, Boards: &tumorboard.Store{DB: s.Storage.DB}}
 }
 
-// usesBreakGlass reports whether user reaches study through an emergency
-// grant rather than their own scope, so the audit trail marks the access.
-func (s *Server) usesBreakGlass(ctx context.Context, p *auth.Principal, study string) bool {
-	if p.Role != auth.Radiologist {
-		return false
-	}
-	studies, err := s.BreakGlass.Active(ctx, p.Username)
-	if err != nil || !slices.Contains(studies, study) {
-		return false
-	}
-	fac, exists, err := s.Query.StudyFacility(ctx, study)
-	return err == nil && exists && !p.Sees(fac)
+// access describes p reaching study for the grants' audit questions.
+func (s *Server) access(p *auth.Principal, study string) grants.Access {
+	return grants.Access{User: p.Username, Study: study, Sees: p.Sees, FacilityOf: s.Query.StudyFacility}
 }
 
 // fhirScope is the FHIR handlers' scope. Referring clinicians are not
@@ -573,8 +566,8 @@ func (s *Server) buildHL7() error {
 	if c.HL7 == "" {
 		return nil
 	}
-	h := order.NewHL7Handler(s.Orders, s.facilityForHL7)
-	h.OnResult = order.Triager{Archive: s.Storage.Archive, Dispatch: s.Dispatch}.OnResult
+	h := hl7order.NewHL7Handler(s.Orders, hl7sender.Resolver{Open: s.cfg.HL7Open, DB: s.Storage.DB, Logger: s.log}.Facility)
+	h.OnResult = hl7order.Triager{Archive: s.Storage.Archive, Dispatch: s.Dispatch}.OnResult
 	gate := &hl7sender.Gate{Next: h, Senders: hl7sender.Store{DB: s.Storage.DB}, Open: c.HL7Open, OnReject: h.DeadLetter, Logger: s.log}
 	s.hl7 = &hl7.Server{Handler: gate, Logger: s.log, OnReject: h.DeadLetter, FirstFrameTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", c.HL7)
@@ -617,23 +610,6 @@ func reportCrossLinks(ctx context.Context, a *archive.Archive, log *slog.Logger)
 		pks = append(pks, l.PatientPK)
 	}
 	log.Warn("patients linked to studies or orders of several facilities; review with `lightbox check`", "patients", len(links), "patient_pks", pks)
-}
-
-// facilityForHL7 is the facility a message speaks for: its registered
-// sender's; under --hl7-open, an unregistered sender's MSH-4 matched to a
-// facility by ID, else by name.
-func (s *Server) facilityForHL7(ctx context.Context, sending string) (string, bool) {
-	if f, ok := hl7sender.FacilityFrom(ctx); ok {
-		return f, true
-	}
-	if !s.cfg.HL7Open {
-		return "", false
-	}
-	id, ok, err := facility.Store{DB: s.Storage.DB}.Named(ctx, sending)
-	if err != nil {
-		s.log.Warn("hl7: facility lookup", "err", err)
-	}
-	return id, ok
 }
 
 // Addrs are the bound listener addresses.

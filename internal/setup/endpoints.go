@@ -15,7 +15,6 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
-	"lightbox/internal/hl7"
 	"lightbox/internal/outbox"
 )
 
@@ -109,6 +108,11 @@ type TestResult struct {
 // at the edge (internal/fhir), so it is injected.
 type FHIRProbe func(ctx context.Context, base, authorization string, tlsConfig *tls.Config) (status int, fhirVersion string, err error)
 
+// HL7Probe sends an HL7 v2 message over MLLP (TLS when tlsConfig is set)
+// and returns the acknowledgement's code and text, ok for an accept. The
+// MLLP client lives at the edge (internal/hl7), so it is injected.
+type HL7Probe func(ctx context.Context, addr string, tlsConfig *tls.Config, msg []byte) (ackCode, text string, ok bool, err error)
+
 // TestEndpoint sends a test message to a facility's endpoint and reports
 // the peer's answer: for HL7 an ORU^R01 with processing ID T (test, no
 // patient) and its ACK; for FHIR the capability statement. Not audited:
@@ -127,22 +131,19 @@ func (s *Service) TestEndpoint(ctx context.Context, facilityID, kind string) (Te
 	defer cancel()
 	switch kind {
 	case EndpointHL7:
-		c := &hl7.Client{Addr: e.Address, DialTimeout: 5 * time.Second, AckTimeout: 10 * time.Second}
-		if e.TLS {
-			c.TLSConfig = s.tlsFor(e.Address)
+		if s.HL7Probe == nil {
+			return res, &Error{Code: CodeInvalid, Msg: "HL7 endpoint tests are not available here"}
 		}
-		defer c.Close()
-		ack, err := c.Send(ctx, testMessage(facilityID, s.now()))
+		var tlsConfig *tls.Config
+		if e.TLS {
+			tlsConfig = s.tlsFor(e.Address)
+		}
+		code, text, ok, err := s.HL7Probe(ctx, e.Address, tlsConfig, testMessage(facilityID, s.now()))
 		if err != nil {
 			res.Detail = err.Error()
 			break
 		}
-		a, err := hl7.ReadAck(ack)
-		if err != nil {
-			res.Detail = "unreadable acknowledgement: " + err.Error()
-			break
-		}
-		res.Ack, res.Detail, res.OK = string(a.Code), a.Text, a.Code.OK()
+		res.Ack, res.Detail, res.OK = code, text, ok
 	case EndpointFHIR:
 		if s.FHIRProbe == nil {
 			return res, &Error{Code: CodeInvalid, Msg: "FHIR endpoint tests are not available here"}

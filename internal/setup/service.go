@@ -23,7 +23,9 @@ type Service struct {
 	TLSConfig *tls.Config
 	// FHIRProbe tests FHIR endpoints (nil: such tests are refused).
 	FHIRProbe FHIRProbe
-	Now       func() time.Time
+	// HL7Probe tests HL7 endpoints (nil: such tests are refused).
+	HL7Probe HL7Probe
+	Now      func() time.Time
 }
 
 func (s *Service) now() time.Time {

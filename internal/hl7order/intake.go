@@ -1,17 +1,17 @@
-package order
+package hl7order
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"lightbox/internal/facility"
 	"log/slog"
 	"strings"
 	"time"
 
 	"lightbox/internal/archive"
-	"lightbox/internal/db"
+	"lightbox/internal/facility"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 )
 
 // HL7Handler receives orders and patient updates over MLLP. It implements
@@ -39,7 +39,7 @@ import (
 // hl7_dead_letter. (Frames that do not parse never reach a Handler: the
 // hl7.Server answers them itself; see DeadLetter.)
 type HL7Handler struct {
-	Orders   *Service
+	Orders   *order.Service
 	Facility func(ctx context.Context, sendingFacility string) (facilityID string, ok bool)
 	App      string       // our MSH-3 in responses; default "LIGHTBOX"
 	Logger   *slog.Logger // default: discard
@@ -49,7 +49,7 @@ type HL7Handler struct {
 }
 
 // NewHL7Handler returns a handler storing orders in svc.
-func NewHL7Handler(svc *Service, facility func(ctx context.Context, sendingFacility string) (string, bool)) *HL7Handler {
+func NewHL7Handler(svc *order.Service, facility func(ctx context.Context, sendingFacility string) (string, bool)) *HL7Handler {
 	return &HL7Handler{Orders: svc, Facility: facility, App: "LIGHTBOX"}
 }
 
@@ -172,51 +172,8 @@ func (h *HL7Handler) DeadLetter(ctx context.Context, raw []byte, remote string, 
 	if reason == "" {
 		reason = "rejected"
 	}
-	if raw == nil {
-		raw = []byte{}
-	}
-	_, err := h.Orders.DB.Exec(context.WithoutCancel(ctx), `INSERT INTO hl7_dead_letter (received_at, remote_addr, control_id, message_type, sending_facility, ack_code, reason, location, raw)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, db.Now(time.Now()), remote, controlID, typ, sender, string(ack), reason, loc, raw)
-	if err != nil {
-		return fmt.Errorf("order: dead letter: %w", err)
-	}
-	return nil
-}
-
-// DeadLetterRow is a stored refused message.
-type DeadLetterRow struct {
-	ID         int64
-	ReceivedAt time.Time
-	ControlID  string
-	Type       string
-	AckCode    string
-	Reason     string
-	Location   string
-	Raw        []byte
-}
-
-// DeadLetters lists unresolved dead letters, oldest first.
-func (s *Service) DeadLetters(ctx context.Context, limit int) ([]DeadLetterRow, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	rows, err := s.DB.Query(ctx, `SELECT pk, received_at, control_id, message_type, ack_code, reason, location, raw FROM hl7_dead_letter
-		WHERE resolved_at = '' ORDER BY pk LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("order: dead letters: %w", err)
-	}
-	defer rows.Close()
-	var out []DeadLetterRow
-	for rows.Next() {
-		var r DeadLetterRow
-		var at string
-		if err := rows.Scan(&r.ID, &at, &r.ControlID, &r.Type, &r.AckCode, &r.Reason, &r.Location, &r.Raw); err != nil {
-			return nil, fmt.Errorf("order: dead letters: %w", err)
-		}
-		r.ReceivedAt = db.ParseOptional(at)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return h.Orders.RecordDeadLetter(context.WithoutCancel(ctx), order.DeadLetter{Remote: remote, ControlID: controlID, Type: typ, Sender: sender,
+		AckCode: string(ack), Reason: reason, Location: loc, Raw: raw})
 }
 
 // group is one ORC with its OBR, TQ1 and IPC segments.
@@ -278,7 +235,7 @@ func splitGroups(m *hl7.Message) ([]*group, *hl7.Error) {
 
 // patient reads PID into a patient of facilityID's namespace: a sender may
 // neither update nor order for another facility's patient (AR).
-func (h *HL7Handler) patient(ctx context.Context, pid hl7.PID, facilityID string) (Patient, hl7.AckCode, *hl7.Error) {
+func (h *HL7Handler) patient(ctx context.Context, pid hl7.PID, facilityID string) (order.Patient, hl7.AckCode, *hl7.Error) {
 	p, e := patientFromPID(pid, facilityID)
 	if e != nil {
 		return p, hl7.AckAE, e
@@ -294,12 +251,12 @@ func (h *HL7Handler) patient(ctx context.Context, pid hl7.PID, facilityID string
 	return p, "", nil
 }
 
-func patientFromPID(pid hl7.PID, facilityID string) (Patient, *hl7.Error) {
+func patientFromPID(pid hl7.PID, facilityID string) (order.Patient, *hl7.Error) {
 	if len(pid.Identifiers) == 0 || strings.TrimSpace(pid.Identifiers[0].ID) == "" {
-		return Patient{}, hl7.Errorf(hl7.CodeRequiredFieldMissing, "PID-3", "patient identifier list (PID-3) is required")
+		return order.Patient{}, hl7.Errorf(hl7.CodeRequiredFieldMissing, "PID-3", "patient identifier list (PID-3) is required")
 	}
 	cx := pid.Identifiers[0]
-	p := Patient{Issuer: cx.AssigningAuthority.NamespaceID, ID: cx.ID, Sex: strings.ToUpper(pid.Sex)}
+	p := order.Patient{Issuer: cx.AssigningAuthority.NamespaceID, ID: cx.ID, Sex: strings.ToUpper(pid.Sex)}
 	if p.Issuer == "" {
 		p.Issuer = facilityID
 	}
@@ -357,8 +314,8 @@ func firstTime(loc *time.Location, ts ...hl7.Time) time.Time {
 	return time.Time{}
 }
 
-func clinician(ps []hl7.XCN, phones []hl7.XTN) Clinician {
-	var c Clinician
+func clinician(ps []hl7.XCN, phones []hl7.XTN) order.Clinician {
+	var c order.Clinician
 	if len(ps) > 0 {
 		p := ps[0]
 		c.Name = strings.TrimRight(strings.Join([]string{p.Family, p.Given, p.Middle}, "^"), "^")
@@ -371,8 +328,8 @@ func clinician(ps []hl7.XCN, phones []hl7.XTN) Clinician {
 }
 
 // orderFromGroup maps one order group; required fields are checked by the caller.
-func orderFromGroup(g *group, p Patient, pidState string, medicare bool, facilityID string, fi facilityInfo, msgTime hl7.Time) Order {
-	o := Order{FacilityID: facilityID, Patient: p, Medicare: medicare, Source: "hl7"}
+func orderFromGroup(g *group, p order.Patient, pidState string, medicare bool, facilityID string, fi facilityInfo, msgTime hl7.Time) order.Order {
+	o := order.Order{FacilityID: facilityID, Patient: p, Medicare: medicare, Source: "hl7"}
 	obr := hl7.OBR{}
 	if g.obr != nil {
 		obr = *g.obr
@@ -412,7 +369,7 @@ func orderFromGroup(g *group, p Patient, pidState string, medicare bool, facilit
 	if prio == "" {
 		prio = g.orc.QuantityTiming.Priority
 	}
-	o.Priority = PriorityFromHL7(prio)
+	o.Priority = order.PriorityFromHL7(prio)
 	text := strings.ToUpper(o.Reason + " | " + obr.RelevantClinicalInfo + " | " + o.ProcedureText)
 	o.Stroke, o.Trauma = hasAny(text, strokePhrases[:]), hasAny(text, traumaPhrases[:])
 	o.Ordering = clinician(g.orc.OrderingProviders, g.orc.CallbackPhones)
@@ -481,7 +438,7 @@ func (h *HL7Handler) orders(ctx context.Context, m *hl7.Message, facilityID, cod
 		return nil, hl7.AckAE, e
 	}
 	fi := h.facilityInfo(ctx, facilityID)
-	orders := make([]Order, len(gs))
+	orders := make([]order.Order, len(gs))
 	for i, g := range gs {
 		o := orderFromGroup(g, p, pidState, medicare, facilityID, fi, msh.DateTime)
 		orders[i] = o
@@ -547,19 +504,19 @@ func (h *HL7Handler) orders(ctx context.Context, m *hl7.Message, facilityID, cod
 }
 
 // orc5 maps a status to ORC-5 (table 0038).
-func orc5(s Status) string {
+func orc5(s order.Status) string {
 	switch s {
-	case StatusInProgress:
+	case order.StatusInProgress:
 		return "IP"
-	case StatusCompleted:
+	case order.StatusCompleted:
 		return "CM"
-	case StatusDiscontinued:
+	case order.StatusDiscontinued:
 		return "DC"
-	case StatusCancelled, StatusRejected:
+	case order.StatusCancelled, order.StatusRejected:
 		return "CA"
-	case StatusOnHold:
+	case order.StatusOnHold:
 		return "HD"
-	case StatusScheduled:
+	case order.StatusScheduled:
 		return "SC"
 	}
 	return "A"
@@ -567,20 +524,20 @@ func orc5(s Status) string {
 
 // apply performs one order control; it returns the response ORC-1, ORC-5,
 // the order ID and an error for a refused request.
-func (h *HL7Handler) apply(ctx context.Context, ctl string, o Order) (string, string, string, *hl7.Error) {
+func (h *HL7Handler) apply(ctx context.Context, ctl string, o order.Order) (string, string, string, *hl7.Error) {
 	s := h.Orders
 	refuse := map[string]string{hl7.OrderNew: hl7.OrderUnableToAccept, hl7.OrderCancel: hl7.OrderUnableToCancel, hl7.OrderDiscontinue: hl7.OrderUnableToCancel,
 		hl7.OrderChange: hl7.OrderUnableToChange, hl7.OrderHold: hl7.OrderUnableToAccept, hl7.OrderRelease: hl7.OrderUnableToAccept}[ctl]
 	fail := func(err error) (string, string, string, *hl7.Error) {
 		switch {
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, order.ErrNotFound):
 			return refuse, "", "", hl7.Errorf(hl7.CodeUnknownKey, "OBR-18", "no order with this accession or placer order number")
-		case errors.Is(err, ErrDuplicate):
+		case errors.Is(err, order.ErrDuplicate):
 			return refuse, "", "", hl7.Errorf(hl7.CodeDuplicateKey, "OBR-18", "accession number already used by another order")
-		case errors.Is(err, ErrTransition):
+		case errors.Is(err, order.ErrTransition):
 			return refuse, "", "", &hl7.Error{Code: hl7.CodeInternalError, Message: "order state does not allow this request"}
 		}
-		var ve *ValidationError
+		var ve *order.ValidationError
 		if errors.As(err, &ve) {
 			return refuse, "", "", hl7.Errorf(hl7.CodeRequiredFieldMissing, "", "%s", ve.Error())
 		}
@@ -594,26 +551,26 @@ func (h *HL7Handler) apply(ctx context.Context, ctl string, o Order) (string, st
 		}
 		return hl7.OrderOK, orc5(stored.Status), stored.ID, nil
 	}
-	var cur Order
+	var cur order.Order
 	var err error
 	if o.Accession != "" {
 		cur, err = s.ByAccession(ctx, o.FacilityID, o.Accession)
 	} else {
-		err = ErrNotFound
+		err = order.ErrNotFound
 	}
-	if errors.Is(err, ErrNotFound) && o.PlacerOrder != "" {
-		cur, err = getOrder(ctx, s.DB, "facility_id = ? AND placer_order = ? ORDER BY created_at DESC LIMIT 1", o.FacilityID, o.PlacerOrder)
+	if errors.Is(err, order.ErrNotFound) && o.PlacerOrder != "" {
+		cur, err = s.ByPlacer(ctx, o.FacilityID, o.PlacerOrder)
 	}
 	if err != nil {
 		return fail(err)
 	}
 	const actor = "hl7"
-	var done Order
+	var done order.Order
 	var ok string
 	switch ctl {
 	case hl7.OrderCancel, hl7.OrderDiscontinue:
 		ok = hl7.OrderCanceled
-		if cur.Status == StatusCancelled {
+		if cur.Status == order.StatusCancelled {
 			return ok, "CA", cur.ID, nil // repeated request
 		}
 		done, err = s.Cancel(ctx, cur.ID, "cancelled by facility", actor, false)
@@ -622,13 +579,13 @@ func (h *HL7Handler) apply(ctx context.Context, ctl string, o Order) (string, st
 		done, err = s.Change(ctx, cur.ID, o, actor)
 	case hl7.OrderHold:
 		ok = hl7.OrderHeld
-		if cur.Status == StatusOnHold {
+		if cur.Status == order.StatusOnHold {
 			return ok, "HD", cur.ID, nil
 		}
 		done, err = s.Hold(ctx, cur.ID, "held by facility", actor)
 	case hl7.OrderRelease:
 		ok = hl7.OrderReleased
-		if cur.Status != StatusOnHold && cur.Status.Open() {
+		if cur.Status != order.StatusOnHold && cur.Status.Open() {
 			return ok, orc5(cur.Status), cur.ID, nil
 		}
 		done, err = s.Release(ctx, cur.ID, actor)

@@ -1,4 +1,4 @@
-package order
+package hl7order
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 )
 
 // TestPythonHL7ParsesOurMessages feeds every kind of message Lightbox
@@ -25,7 +26,7 @@ func TestPythonHL7ParsesOurMessages(t *testing.T) {
 	}
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		svc := &Service{DB: d}
+		svc := &order.Service{DB: d}
 		h := NewHL7Handler(svc, lookup)
 		serve := func(m *hl7.Message) []byte {
 			raw := m.Bytes()
@@ -44,11 +45,11 @@ func TestPythonHL7ParsesOurMessages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o.Protocol = Protocol{Code: "P1", Text: "CT head"}
+		o.Protocol = order.Protocol{Code: "P1", Text: "CT head"}
 		o.ScheduledAt = time.Now()
-		out = append(out, StatusMessage("LIGHTBOX", o, StatusScheduled, time.Now()).Bytes())
+		out = append(out, StatusMessage("LIGHTBOX", o, order.StatusScheduled, time.Now()).Bytes())
 		o.StatusReason = "not indicated"
-		out = append(out, StatusMessage("LIGHTBOX", o, StatusRejected, time.Now()).Bytes())
+		out = append(out, StatusMessage("LIGHTBOX", o, order.StatusRejected, time.Now()).Bytes())
 		for i, b := range out {
 			cmd := exec.Command("/usr/bin/python3", "-c", `import sys,hl7
 m = hl7.parse(sys.stdin.read())

@@ -1,4 +1,4 @@
-package order
+package hl7order
 
 import (
 	"context"

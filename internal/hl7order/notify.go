@@ -1,4 +1,4 @@
-package order
+package hl7order
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"lightbox/internal/db"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 	"lightbox/internal/outbox"
 )
 
@@ -17,8 +18,8 @@ import (
 // status^reason). ORC-2 is the facility's placer
 // order number, ORC-3 Lightbox's order ID (filler order number), OBR-18 the
 // accession. sendingApp is MSH-3 (e.g. "LIGHTBOX").
-func OutboxNotifier(sendingApp string) func(ctx context.Context, tx *db.Tx, o Order, ev Status) error {
-	return func(ctx context.Context, tx *db.Tx, o Order, ev Status) error {
+func OutboxNotifier(sendingApp string) func(ctx context.Context, tx *db.Tx, o order.Order, ev order.Status) error {
+	return func(ctx context.Context, tx *db.Tx, o order.Order, ev order.Status) error {
 		ep, ok, err := outbox.LookupEndpoint(ctx, tx, o.FacilityID, "hl7")
 		if err != nil || !ok {
 			return err
@@ -32,7 +33,7 @@ func OutboxNotifier(sendingApp string) func(ctx context.Context, tx *db.Tx, o Or
 }
 
 // StatusMessage builds the ORM^O01 status message for order o after event ev.
-func StatusMessage(sendingApp string, o Order, ev Status, now time.Time) *hl7.Message {
+func StatusMessage(sendingApp string, o order.Order, ev order.Status, now time.Time) *hl7.Message {
 	m := hl7.NewMessage(hl7.MSH{
 		SendingApplication: hl7.HD{NamespaceID: sendingApp},
 		ReceivingFacility:  hl7.HD{NamespaceID: o.FacilityID},
@@ -44,10 +45,10 @@ func StatusMessage(sendingApp string, o Order, ev Status, now time.Time) *hl7.Me
 	status := "SC"
 	reason := hl7.CE{}
 	switch ev {
-	case StatusRejected, StatusCancelled:
+	case order.StatusRejected, order.StatusCancelled:
 		status = "CA"
 		reason = hl7.CE{Identifier: string(ev), Text: o.StatusReason}
-	case StatusScheduled:
+	case order.StatusScheduled:
 		if o.Protocol.Code != "" || o.Protocol.Text != "" {
 			reason = hl7.CE{Identifier: o.Protocol.Code, Text: o.Protocol.Text, CodingSystem: "L"}
 		}
@@ -68,14 +69,14 @@ func StatusMessage(sendingApp string, o Order, ev Status, now time.Time) *hl7.Me
 		Priority:           o.Priority.HL7(),
 		PlacerField1:       o.Accession,
 	}
-	if !o.ScheduledAt.IsZero() && ev == StatusScheduled {
+	if !o.ScheduledAt.IsZero() && ev == order.StatusScheduled {
 		obr.ScheduledDateTime = hl7.NewTime(o.ScheduledAt, hl7.PrecisionSecond)
 	}
 	m.Add(obr)
 	return m
 }
 
-func patientPID(p Patient) hl7.PID {
+func patientPID(p order.Patient) hl7.PID {
 	pid := hl7.PID{SetID: "1", Identifiers: []hl7.CX{{ID: p.ID, AssigningAuthority: hl7.HD{NamespaceID: p.Issuer}}}, Sex: p.Sex}
 	if p.Name != "" {
 		parts := strings.SplitN(p.Name, "^", 5)

@@ -1,4 +1,4 @@
-package order
+package hl7order
 
 import (
 	"context"
@@ -8,12 +8,13 @@ import (
 
 	"lightbox/internal/db"
 	"lightbox/internal/hl7"
+	"lightbox/internal/order"
 )
 
 func TestHL7ORMLifecycle(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		svc := &Service{DB: d}
+		svc := &order.Service{DB: d}
 		c := startMLLP(t, NewHL7Handler(svc, lookup))
 
 		base := ormOpts{accession: "ACC1001", procedure: "70450", reason: "CODE STROKE left weakness", priority: "S"}
@@ -35,7 +36,7 @@ func TestHL7ORMLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.Status != StatusProtocolPending || o.Priority != PrioritySTAT || !o.Stroke || o.Trauma || !o.Medicare ||
+		if o.Status != order.StatusProtocolPending || o.Priority != order.PrioritySTAT || !o.Stroke || o.Trauma || !o.Medicare ||
 			o.Patient.ID != "MRN123" || o.Patient.Issuer != "HOSPA" || o.Patient.Name != "DOE^JANE" || o.Patient.BirthDate != "19700101" ||
 			o.ProcedureCode != "70450" || o.ProcedureSystem != "CPT" || o.Ordering.ID != "1234567890" || o.Ordering.IDType != "NPI" ||
 			o.Ordering.Phone != "(555)555-0100" || o.LocationState != "IL" || o.PlacerOrder != "PLACC1001" || o.PatientPK == 0 || o.Modality != "CT" {
@@ -56,7 +57,7 @@ func TestHL7ORMLifecycle(t *testing.T) {
 			t.Fatalf("%d orders", n)
 		}
 
-		step := func(orc1, wantCtl string, want Status) {
+		step := func(orc1, wantCtl string, want order.Status) {
 			t.Helper()
 			opts := base
 			opts.orc1 = orc1
@@ -79,10 +80,10 @@ func TestHL7ORMLifecycle(t *testing.T) {
 				t.Fatalf("%s: status %s, want %s", orc1, o.Status, want)
 			}
 		}
-		step(hl7.OrderChange, hl7.OrderChanged, StatusProtocolPending)
-		step(hl7.OrderHold, hl7.OrderHeld, StatusOnHold)
-		step(hl7.OrderRelease, hl7.OrderReleased, StatusProtocolPending)
-		step(hl7.OrderCancel, hl7.OrderCanceled, StatusCancelled)
+		step(hl7.OrderChange, hl7.OrderChanged, order.StatusProtocolPending)
+		step(hl7.OrderHold, hl7.OrderHeld, order.StatusOnHold)
+		step(hl7.OrderRelease, hl7.OrderReleased, order.StatusProtocolPending)
+		step(hl7.OrderCancel, hl7.OrderCanceled, order.StatusCancelled)
 		o, _ = svc.ByAccession(ctx, "fac-a", "ACC1001")
 		if o.ProcedureCode != "70460" {
 			t.Fatalf("XO not applied: %s", o.ProcedureCode)
@@ -118,7 +119,7 @@ func TestHL7ORMLifecycle(t *testing.T) {
 func TestHL7OMI(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		svc := &Service{DB: d}
+		svc := &order.Service{DB: d}
 		c := startMLLP(t, NewHL7Handler(svc, lookup))
 		m := buildORM(ormOpts{msgType: hl7.MSG{Code: "OMI", Trigger: "O23", Structure: "OMI_O23"}, accession: "ACC2001", procedure: "71250",
 			withIPC: true, priority: "A", reason: "TRAUMA ACTIVATION"})
@@ -134,7 +135,7 @@ func TestHL7OMI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.StudyUID != "1.2.3.4.ACC2001" || o.StationAE != "CT1" || o.Modality != "CT" || o.Priority != PriorityASAP || !o.Trauma ||
+		if o.StudyUID != "1.2.3.4.ACC2001" || o.StationAE != "CT1" || o.Modality != "CT" || o.Priority != order.PriorityASAP || !o.Trauma ||
 			o.RequestedProcID != "RP1" || o.SPSID != "SPS1" {
 			t.Fatalf("OMI order %+v", o)
 		}
@@ -147,7 +148,7 @@ func TestHL7OMI(t *testing.T) {
 func TestHL7ADT(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		svc := &Service{DB: d}
+		svc := &order.Service{DB: d}
 		c := startMLLP(t, NewHL7Handler(svc, lookup))
 		if r := send(t, c, buildORM(ormOpts{accession: "ACC3001", procedure: "70450"})); r.Code != hl7.AckAA {
 			t.Fatal(r.Code)
@@ -175,7 +176,7 @@ func TestHL7ADT(t *testing.T) {
 
 func TestHL7Rejections(t *testing.T) {
 	forEachDB(t, func(t *testing.T, d *db.DB) {
-		svc := &Service{DB: d}
+		svc := &order.Service{DB: d}
 		c := startMLLP(t, NewHL7Handler(svc, lookup))
 		oru := buildORM(ormOpts{accession: "X1", procedure: "70450"})
 		_ = oru.Set("MSH-9-1", "ORU")

@@ -1,0 +1,99 @@
+package dispatch
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"lightbox/internal/db"
+	"lightbox/internal/model"
+)
+
+// Item is a study's row on the reading worklist.
+type Item struct {
+	StudyUID, FacilityID, Status, ReaderID, Note string
+	Doc                                          string // the study as the engine holds it (model.Study JSON)
+	Lease                                        string // the lease JSON ("" when none)
+	UpdatedAt                                    string
+}
+
+// Study decodes the engine's copy of the study.
+func (it Item) Study() (*model.Study, error) {
+	var st model.Study
+	if err := json.Unmarshal([]byte(it.Doc), &st); err != nil {
+		return nil, fmt.Errorf("worklist study %s: %w", it.StudyUID, err)
+	}
+	return &st, nil
+}
+
+const itemCols = "study_uid, facility_id, status, reader_id, note, doc, lease, updated_at"
+
+func scanItem(sc interface{ Scan(...any) error }) (Item, error) {
+	var it Item
+	err := sc.Scan(&it.StudyUID, &it.FacilityID, &it.Status, &it.ReaderID, &it.Note, &it.Doc, &it.Lease, &it.UpdatedAt)
+	return it, err
+}
+
+// ItemOf returns a study's worklist row, or ErrUnknownStudy when the study
+// never reached the worklist.
+func ItemOf(ctx context.Context, x db.Execer, studyUID string) (Item, error) {
+	it, err := scanItem(x.QueryRow(ctx, "SELECT "+itemCols+" FROM read_item WHERE study_uid = ?", studyUID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Item{}, ErrUnknownStudy
+	}
+	if err != nil {
+		return Item{}, fmt.Errorf("worklist item %s: %w", studyUID, err)
+	}
+	return it, nil
+}
+
+// OpenItems lists the studies still to be read, oldest first: those leased
+// to readerID when it is set, else every waiting, leased, queued or
+// uncovered one.
+func OpenItems(ctx context.Context, x db.Execer, readerID string) ([]Item, error) {
+	q, args := "SELECT "+itemCols+" FROM read_item WHERE status IN ('waiting', 'leased', 'queued', 'uncovered')", []any{}
+	if readerID != "" {
+		q, args = "SELECT "+itemCols+" FROM read_item WHERE reader_id = ? AND status = 'leased'", []any{readerID}
+	}
+	rows, err := x.Query(ctx, q+" ORDER BY created_at", args...)
+	if err != nil {
+		return nil, fmt.Errorf("worklist items: %w", err)
+	}
+	defer rows.Close()
+	var out []Item
+	for rows.Next() {
+		it, err := scanItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("worklist items: %w", err)
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Event is one entry of a study's assignment history.
+type Event struct {
+	At, Kind, ReaderID, Code, Reason, By string
+	Detail                               string // JSON ("" when none)
+}
+
+// History returns a study's assignment events, oldest first: why it went
+// to whom.
+func History(ctx context.Context, x db.Execer, studyUID string) ([]Event, error) {
+	rows, err := x.Query(ctx, "SELECT at, kind, reader_id, code, reason, by_user, detail FROM assignment_event WHERE study_uid = ? ORDER BY pk", studyUID)
+	if err != nil {
+		return nil, fmt.Errorf("assignment history: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		if err := rows.Scan(&e.At, &e.Kind, &e.ReaderID, &e.Code, &e.Reason, &e.By, &e.Detail); err != nil {
+			return nil, fmt.Errorf("assignment history: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
