@@ -103,13 +103,13 @@ func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	chosen, cands := consult.Route(consult.Ask{Requester: p.Username, Consultant: b.Consultant, Subspecialty: b.Subspecialty}, rs, st, a.dispatch.ShiftStates(), statuses, a.now())
 	if chosen == "" {
-		who := "no colleague"
+		msg := "no colleague can give this second opinion now"
 		if b.Consultant != "" {
-			who = b.Consultant
+			msg = b.Consultant + " cannot give this second opinion now"
 		} else if b.Subspecialty != "" {
-			who = "no " + b.Subspecialty + " reader"
+			msg = "no " + b.Subspecialty + " reader can give this second opinion now"
 		}
-		httpx.JSON(w, http.StatusConflict, map[string]any{"error": who + " can give this second opinion now", "code": "no_consultant", "candidates": cands})
+		httpx.JSON(w, http.StatusConflict, map[string]any{"error": msg, "code": "no_consultant", "candidates": cands})
 		return
 	}
 	c, err := a.consults.Create(ctx, consult.Consult{StudyUID: study, FacilityID: st.FacilityID, Requester: p.Username, Consultant: chosen,

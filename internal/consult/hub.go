@@ -16,10 +16,14 @@ type Event struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// Hub relays events to the subscribers of a topic on this node. It keeps
-// nothing: what must last (messages, opinions) is stored before it is
-// published.
+// Hub relays events to the subscribers of a topic. It keeps nothing: what
+// must last (messages, opinions) is stored before it is published.
 type Hub struct {
+	// Relay, when set (several nodes), carries each published event to the
+	// other nodes, which Deliver it to their own subscribers: the two sides
+	// of a consult may be served by different nodes.
+	Relay func(topic string, payload []byte)
+
 	mu   sync.Mutex
 	subs map[string]map[chan Event]string // topic -> channel -> subscriber
 }
@@ -54,6 +58,23 @@ func (h *Hub) Subscribe(topic, who string) (<-chan Event, func()) {
 // Publish sends ev to the topic's subscribers: to ev.To alone when set,
 // never back to its sender.
 func (h *Hub) Publish(topic string, ev Event) {
+	h.deliver(topic, ev)
+	if h.Relay != nil {
+		b, _ := json.Marshal(ev)
+		h.Relay(topic, b)
+	}
+}
+
+// Deliver hands an event another node published (Relay) to this node's
+// subscribers.
+func (h *Hub) Deliver(topic string, payload []byte) {
+	var ev Event
+	if json.Unmarshal(payload, &ev) == nil {
+		h.deliver(topic, ev)
+	}
+}
+
+func (h *Hub) deliver(topic string, ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch, who := range h.subs[topic] {

@@ -56,6 +56,7 @@ var TableOwners = map[string]string{
 	"notify_pref":         "notify",
 	"notify_delivery":     "notify",
 	"engine_call":         "cluster",
+	"live_relay":          "cluster",
 	"station_check":       "station",
 	"key_image":           "keyimage",
 	"break_glass":         "breakglass",

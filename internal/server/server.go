@@ -365,6 +365,16 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 		if dopt.Cluster, err = cluster.New(st.DB, c.DBURL(), cluster.Options{Logger: c.Logger}); err != nil {
 			return nil, err
 		}
+		// A consult's two sides may be served by different nodes.
+		node := dopt.Cluster
+		node.OnRelay(s.hub.Deliver)
+		s.hub.Relay = func(topic string, payload []byte) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := node.Relay(ctx, topic, payload); err != nil {
+				s.log.Warn("live relay to other nodes", "err", err)
+			}
+		}
 	}
 	s.buildPriors(&dopt)
 	s.Dispatch = dispatch.New(st.DB, dopt)
