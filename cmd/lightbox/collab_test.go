@@ -139,7 +139,9 @@ func TestCollabTwoNodes(t *testing.T) {
 	needTools(t, "storescu")
 	tmp := t.TempDir()
 	dataDir := func(i int) string { return filepath.Join(tmp, fmt.Sprintf("node%d", i)) }
-	common := func(i int) []string { return []string{"--data", dataDir(i), "--db", pg, "--quiet", "1s", "--aet", "LIGHTBOX"} }
+	common := func(i int) []string {
+		return []string{"--data", dataDir(i), "--db", pg, "--quiet", "1s", "--aet", "LIGHTBOX"}
+	}
 	a := startServer(t, append([]string{"demo"}, common(1)...)...)
 	defer a.stop(t)
 	key, err := os.ReadFile(filepath.Join(dataDir(1), "secret.key"))
