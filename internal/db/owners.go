@@ -68,6 +68,7 @@ var TableOwners = map[string]string{
 	"blob_delete":         "archive",
 	"peer_review_policy":  "peerreview",
 	"peer_review":         "peerreview",
+	"peer_review_draw":    "peerreview",
 	"teaching_case":       "teaching",
 	"teaching_instance":   "teaching",
 	"ir_consult":          "irconsult",

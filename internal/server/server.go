@@ -45,6 +45,7 @@ import (
 	"lightbox/internal/notify"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
+	"lightbox/internal/peerreview"
 	"lightbox/internal/priors"
 	"lightbox/internal/query"
 	"lightbox/internal/report"
@@ -242,6 +243,7 @@ type Server struct {
 	// Consults keeps the reading room, second opinions and clinic visits.
 	Consults consult.Store
 	hub      consult.Hub
+	peerDraw peerreview.Drawer
 	Metrics  *metrics.Metrics
 	auditor  *auditor
 	stopBg   context.CancelFunc
@@ -506,7 +508,9 @@ func (s *Server) buildHTTP() error {
 		}
 		return nil, auth.ErrUnauthenticated
 	}
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICEServers: s.cfg.ICEServers, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: principal}).Register(mux)
+	ap := api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICEServers: s.cfg.ICEServers, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: principal})
+	ap.Register(mux)
+	s.peerDraw = ap.PeerDrawer()
 	dw, err := dicomweb.New(dicomweb.Options{Archive: s.Storage.Archive, Query: s.Query, Logger: s.log, Authorize: s.principalScope, Prefix: "/dicomweb"})
 	if err != nil {
 		return err
@@ -707,6 +711,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go s.watch(bg)
 	go s.optimizeHourly(bg)
 	s.startRetention(bg)
+	// Each month's RADPEER sample, drawn once cluster-wide early on the 1st.
+	go s.peerDraw.Run(bg, nodeName(), 10*time.Minute, s.log)
 	var atna *audit.SyslogForwarder
 	if s.atnaTLS != nil {
 		atna = &audit.SyslogForwarder{DB: s.Storage.DB, Addr: s.cfg.AuditSyslog, TLSConfig: s.atnaTLS, SiteID: s.cfg.AETitle, Logger: s.log}
