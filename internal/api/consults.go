@@ -282,16 +282,13 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, topic, who string) 
 }
 
 func (a *API) rtcConfig(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	httpx.JSON(w, http.StatusOK, map[string]any{"ice_servers": a.iceList()})
+	httpx.JSON(w, http.StatusOK, map[string]any{"ice_servers": a.iceList(p.Username)})
 }
 
-// iceList is the configured ICE servers as RTCIceServer dictionaries.
-func (a *API) iceList() []map[string]any {
-	servers := []map[string]any{}
-	for _, u := range a.iceServers {
-		servers = append(servers, map[string]any{"urls": u})
-	}
-	return servers
+// iceList is the ICE servers (RTCIceServer dictionaries) for who, with
+// their own time-limited TURN credential.
+func (a *API) iceList(who string) []consult.ICEServer {
+	return a.ice.Servers(who, a.now())
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -91,6 +91,10 @@ type Config struct {
 	ConsultRVU float64
 	// ICEServers are STUN/TURN URLs for browser calls; none by default.
 	ICEServers []string
+	// TURNSecret, when set, is shared with the TURN server (coturn
+	// use-auth-secret): browsers get TURN credentials valid for TURNTTL.
+	TURNSecret string
+	TURNTTL    time.Duration
 	// VisitTTL is how long a patient's clinic-visit link stays valid.
 	VisitTTL time.Duration
 	// ForeignPatients is what an instance whose patient belongs to another
@@ -508,7 +512,7 @@ func (s *Server) buildHTTP() error {
 		}
 		return nil, auth.ErrUnauthenticated
 	}
-	ap := api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICEServers: s.cfg.ICEServers, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: principal})
+	ap := api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICE: consult.ICE{URLs: s.cfg.ICEServers, TURNSecret: s.cfg.TURNSecret, TURNTTL: s.cfg.TURNTTL}, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: principal})
 	ap.Register(mux)
 	s.peerDraw = ap.PeerDrawer()
 	dw, err := dicomweb.New(dicomweb.Options{Archive: s.Storage.Archive, Query: s.Query, Logger: s.log, Authorize: s.principalScope, Prefix: "/dicomweb"})
