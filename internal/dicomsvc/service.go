@@ -43,6 +43,10 @@ type Options struct {
 	Orders   *order.Service    // Modality Worklist and MPPS; nil disables them
 	Dispatch *dispatch.Service // MPPS COMPLETED puts the study on the worklist
 	Audit    *audit.Logger     // every query, store, retrieve and procedure change; nil = off
+	// Grants, when set, lists the single studies a user identified on the
+	// association may see beyond their facilities (internal/grants: break
+	// glass, consults, tumor boards), as DICOMweb and the JSON API do.
+	Grants func(ctx context.Context, p *auth.Principal) ([]string, error)
 	// Events carries an MPPS completion to the order and the worklist
 	// durably (internal/event); nil: a bus of the service's own.
 	Events *event.Bus
@@ -190,6 +194,11 @@ func (s *Service) Accept(ctx context.Context, info *dimse.AssociationInfo) error
 		s.audit(ctx, audit.LoginEvent(audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: c.remote, Interface: audit.DICOM}, audit.Success, "dicom user identity"))
 		c.user = p.Username
 		c.scope = p.Scope()
+		if s.opt.Grants != nil {
+			if c.scope.Studies, err = s.opt.Grants(ctx, p); err != nil {
+				return fmt.Errorf("single-study grants: %w", err)
+			}
+		}
 		if c.facility == "" && len(p.Facilities) == 1 {
 			c.facility = p.Facilities[0]
 		}

@@ -442,12 +442,17 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 	sc := p.Scope()
 	// Break-glass, consult and tumor-board grants widen the one rule by
 	// single studies, never by facility (internal/grants).
-	studies, err := s.grants().Studies(r.Context(), p.Username, p.Role == auth.Radiologist)
+	studies, err := s.userGrants(r.Context(), p)
 	if err != nil {
 		return query.Scope{}, err
 	}
 	sc.Studies = studies
 	return sc, nil
+}
+
+// userGrants are the single studies p sees beyond their facilities.
+func (s *Server) userGrants(ctx context.Context, p *auth.Principal) ([]string, error) {
+	return s.grants().Studies(ctx, p.Username, p.Role == auth.Radiologist)
 }
 
 // grants are the stores that widen a user's scope by single studies.
@@ -559,7 +564,7 @@ func (s *Server) buildDICOM() error {
 		return nil
 	}
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
-		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
+		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Grants: s.userGrants, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
 		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {

@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { quality } from '../../api/client';
 import type { IRConsult } from '../../api/types';
-
-const INDICATIONS = ['active bleed', 'high-risk PE', 'abscess for drainage', 'other'];
-const URGENCIES: IRConsult['urgency'][] = ['emergent', 'urgent', 'routine'];
+import { IR_INDICATIONS as INDICATIONS, IR_URGENCIES as URGENCIES } from './IRCandidate';
 
 // minutes between two ISO times, for the consult's timeline.
 const minutes = (from: string, to?: string) => (to ? `${Math.round((Date.parse(to) - Date.parse(from)) / 60000)} min` : '—');
