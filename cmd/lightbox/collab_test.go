@@ -32,16 +32,7 @@ func TestCollabInBrowser(t *testing.T) {
 	data := filepath.Join(tmp, "data")
 	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
 	defer srv.stop(t)
-	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "12", "--patients", "1",
-		"--rows", "64", "--columns", "64", "--facility", "SGH", "--seed", "2020"); code != 0 {
-		t.Fatal(e)
-	}
-	study := studyUIDOf(t, studies)
-	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
-	if out, err := exec.Command("storescu", append([]string{"-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, dicomFiles(t, studies)...)...).CombinedOutput(); err != nil {
-		t.Fatalf("storescu: %v\n%s", err, out)
-	}
+	study := storeSGHStudy(t, srv, filepath.Join(tmp, "studies"), "12", "64", "2020")
 	// A second opinion is routed by eligibility for a study on the worklist.
 	ctx := context.Background()
 	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
@@ -70,6 +61,21 @@ func TestCollabInBrowser(t *testing.T) {
 	start = time.Now()
 	runBrowserScript(t, srv, "visit.mjs", "BASE_URL=http://"+srv.http, "STUDY_UID="+study, "READER=dr.sydney")
 	t.Logf("visit.mjs: %s", time.Since(start).Round(100*time.Millisecond))
+}
+
+// storeSGHStudy generates a CT study of SGH (slices of size×size pixels)
+// into dir and sends it to srv with DCMTK's storescu as SGH's modality.
+func storeSGHStudy(t *testing.T, srv *server, dir, slices, size, seed string) string {
+	t.Helper()
+	if _, e, code := run(t, "gen", "--out", dir, "--modality", "CT", "--slices", slices, "--patients", "1",
+		"--rows", size, "--columns", size, "--facility", "SGH", "--seed", seed); code != 0 {
+		t.Fatal(e)
+	}
+	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
+	if out, err := exec.Command("storescu", append([]string{"-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, dicomFiles(t, dir)...)...).CombinedOutput(); err != nil {
+		t.Fatalf("storescu: %v\n%s", err, out)
+	}
+	return studyUIDOf(t, dir)
 }
 
 // sseEvent is one Server-Sent Event as read by a test.
@@ -162,16 +168,7 @@ func TestCollabTwoNodes(t *testing.T) {
 	alpha := apiClient{t: t, base: a.http, token: tok("dr.alpha")}
 	bravo := apiClient{t: t, base: b.http, token: tok("dr.bravo")}
 
-	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "2", "--patients", "1",
-		"--rows", "32", "--columns", "32", "--facility", "SGH", "--seed", "2021"); code != 0 {
-		t.Fatal(e)
-	}
-	study := studyUIDOf(t, studies)
-	host, port, _ := net.SplitHostPort(a.addrs["dicom"].(string))
-	if out, err := exec.Command("storescu", append([]string{"-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, dicomFiles(t, studies)...)...).CombinedOutput(); err != nil {
-		t.Fatalf("storescu: %v\n%s", err, out)
-	}
+	study := storeSGHStudy(t, a, filepath.Join(tmp, "studies"), "2", "32", "2021")
 	check, err := db.Open(context.Background(), pg)
 	if err != nil {
 		t.Fatal(err)

@@ -3,23 +3,17 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/testwait"
 )
 
 // Relayed messages reach every other node, in the order sent, never the
 // sender, and the NOTIFY carries no payload.
 func TestRelay(t *testing.T) {
-	base := os.Getenv(dbtest.PostgresEnv)
-	if base == "" {
-		t.Skip(dbtest.PostgresEnv + " not set")
-	}
-	_, url := dbtest.PostgresURL(t, base)
+	url := postgresURL(t)
 	a, b, c := startNode(t, url), startNode(t, url), startNode(t, url)
 	var mu sync.Mutex
 	got := map[string][]string{}
