@@ -135,13 +135,14 @@ func TestBreakGlass(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var override, use bool
+		var override, use, dimseUse bool
 		for _, e := range page.Events {
 			override = override || (e.EventID == audit.SecurityAlert && e.EventType == audit.EmergencyOverrideStarted && e.Outcome == audit.Success)
 			use = use || (e.EventID == audit.InstancesAccessed && e.EventType == audit.UseOfRestrictedFunction && strings.HasPrefix(e.Detail, "break-glass"))
+			dimseUse = dimseUse || (e.EventID == audit.InstancesTransferred && e.EventType == audit.UseOfRestrictedFunction && e.Detail == "break-glass: DIMSE retrieve")
 		}
-		if !override || !use {
-			t.Errorf("audit trail: override %v, use %v in %+v", override, use, page.Events)
+		if !override || !use || !dimseUse {
+			t.Errorf("audit trail: override %v, use %v, DIMSE use %v in %+v", override, use, dimseUse, page.Events)
 		}
 		// The privacy officer's notice, read by administrators, names no patient.
 		code, body := call("po.admin", "GET", "/api/notices", "")

@@ -474,6 +474,18 @@ func (s *Server) usesBreakGlass(ctx context.Context, p *auth.Principal, study st
 	return err == nil && exists && !p.Sees(fac)
 }
 
+// grantUse names the grant through which p reaches study outside their own
+// scope, for the audit trail ("" when none).
+func (s *Server) grantUse(ctx context.Context, p *auth.Principal, study string) string {
+	switch {
+	case s.usesBreakGlass(ctx, p, study):
+		return "break-glass"
+	case s.usesBoardGrant(ctx, p, study):
+		return "tumor-board grant"
+	}
+	return ""
+}
+
 // fhirScope is the FHIR handlers' scope. Referring clinicians are not
 // served there yet: FHIR search has no per-clinician filter, so it would
 // show them every patient of their facility.
@@ -564,7 +576,7 @@ func (s *Server) buildDICOM() error {
 		return nil
 	}
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
-		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Grants: s.userGrants, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
+		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Grants: s.userGrants, GrantUse: s.grantUse, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
 		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
