@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -224,6 +225,12 @@ func TestCollabTwoNodes(t *testing.T) {
 	onB := openSSE(t, b.http, bravo.token, path+"/events")
 	// bravo's join on B reaches alpha on A: both streams are subscribed.
 	awaitSSE(t, onA, "join", "dr.bravo")
+	var seen struct {
+		Present []string `json:"present"`
+	}
+	if alpha.do("GET", path, nil, &seen); !slices.Contains(seen.Present, "dr.bravo") {
+		t.Fatalf("node A lists %v as present, not dr.bravo on node B", seen.Present)
+	}
 
 	sent = time.Now()
 	if code := alpha.do("POST", path+"/messages", map[string]string{"body": "Left frontal, slice 2"}, nil); code != http.StatusCreated {

@@ -26,6 +26,10 @@ type Hub struct {
 
 	mu   sync.Mutex
 	subs map[string]map[chan Event]string // topic -> channel -> subscriber
+	// remote counts other nodes' subscribers of a topic, from the join and
+	// leave events relayed here (a node that dies leaves its subscribers
+	// counted until they join again somewhere and leave).
+	remote map[string]map[string]int // topic -> subscriber -> streams
 }
 
 // Subscribe streams a topic's events addressed to who (or to everyone).
@@ -69,9 +73,28 @@ func (h *Hub) Publish(topic string, ev Event) {
 // subscribers.
 func (h *Hub) Deliver(topic string, payload []byte) {
 	var ev Event
-	if json.Unmarshal(payload, &ev) == nil {
-		h.deliver(topic, ev)
+	if json.Unmarshal(payload, &ev) != nil {
+		return
 	}
+	if ev.Kind == "join" || ev.Kind == "leave" {
+		h.mu.Lock()
+		if h.remote == nil {
+			h.remote = map[string]map[string]int{}
+		}
+		if h.remote[topic] == nil {
+			h.remote[topic] = map[string]int{}
+		}
+		if ev.Kind == "join" {
+			h.remote[topic][ev.From]++
+		} else if h.remote[topic][ev.From]--; h.remote[topic][ev.From] <= 0 {
+			delete(h.remote[topic], ev.From)
+		}
+		if len(h.remote[topic]) == 0 {
+			delete(h.remote, topic)
+		}
+		h.mu.Unlock()
+	}
+	h.deliver(topic, ev)
 }
 
 func (h *Hub) deliver(topic string, ev Event) {
@@ -90,17 +113,23 @@ func (h *Hub) deliver(topic string, ev Event) {
 	}
 }
 
-// Present lists who is subscribed to a topic.
+// Present lists who is subscribed to a topic, on this node or another.
 func (h *Hub) Present(topic string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	seen := map[string]bool{}
 	out := []string{}
-	for _, who := range h.subs[topic] {
+	add := func(who string) {
 		if !seen[who] {
 			seen[who] = true
 			out = append(out, who)
 		}
+	}
+	for _, who := range h.subs[topic] {
+		add(who)
+	}
+	for who := range h.remote[topic] {
+		add(who)
 	}
 	return out
 }
