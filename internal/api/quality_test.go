@@ -112,7 +112,17 @@ func TestIRConsultOverHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		h, study, _ := qualityEnv(t, d)
 		call(t, h, outsider, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent"}`, 404)
-		c := call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"r1"}`, 201)
+		call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"r1"}`, 422)
+		reports := report.New(d, report.Options{})
+		if _, err := reports.SaveDraft(context.Background(), study, "dr.reader", report.Content{Impression: "Saddle PE with RV strain"}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := reports.Get(context.Background(), study)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reportID := rep.ID
+		c := call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"`+reportID+`"}`, 201)
 		if c["consultant"] != "dr.ir" || c["facility_id"] != "SGH" {
 			t.Fatalf("consult: %v", c)
 		}
@@ -126,7 +136,7 @@ func TestIRConsultOverHTTP(t *testing.T) {
 		}
 		fh := call(t, h, reader, "GET", id+"/fhir", "", 200)
 		b, _ := json.Marshal(fh)
-		for _, want := range []string{`"ServiceRequest"`, `"completed"`, `"DocumentReference"`, `"11488-4"`} {
+		for _, want := range []string{`"ServiceRequest"`, `"completed"`, `"DocumentReference"`, `"11488-4"`, `"DiagnosticReport/` + reportID + `"`} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("FHIR bundle lacks %s", want)
 			}
