@@ -2,15 +2,31 @@ import { useState } from 'react';
 import { quality } from '../../api/client';
 import type { IRConsult } from '../../api/types';
 
-export const IR_INDICATIONS = ['active bleed', 'high-risk PE', 'abscess for drainage', 'other'];
-export const IR_URGENCIES: IRConsult['urgency'][] = ['emergent', 'urgent', 'routine'];
+const IR_INDICATIONS = ['active bleed', 'high-risk PE', 'abscess for drainage', 'other'];
+const IR_URGENCIES: IRConsult['urgency'][] = ['emergent', 'urgent', 'routine'];
+
+// IndicationFields picks why the case is an IR candidate and how urgent it is.
+export function IndicationFields({ indication, urgency, onIndication, onUrgency }: {
+  indication: string; urgency: IRConsult['urgency']; onIndication: (v: string) => void; onUrgency: (v: IRConsult['urgency']) => void;
+}) {
+  return (
+    <>
+      <label>IR candidate
+        <select value={indication} onChange={(e) => onIndication(e.target.value)}>{IR_INDICATIONS.map((i) => <option key={i}>{i}</option>)}</select>
+      </label>
+      <label>Urgency
+        <select value={urgency} onChange={(e) => onUrgency(e.target.value as IRConsult['urgency'])}>{IR_URGENCIES.map((u) => <option key={u}>{u}</option>)}</select>
+      </label>
+    </>
+  );
+}
 
 // IRCandidate: from the report, flag the case as an IR candidate; the
 // consult goes to the IR on call for the facility's region, linked to this
 // study and report.
 export function IRCandidate({ uid, reportId, impression }: { uid: string; reportId?: string; impression?: string }) {
   const [open, setOpen] = useState(false);
-  const [indication, setIndication] = useState(IR_INDICATIONS[0]);
+  const [indication, setIndication] = useState('active bleed');
   const [urgency, setUrgency] = useState<IRConsult['urgency']>('emergent');
   const [question, setQuestion] = useState('');
   const [sent, setSent] = useState<IRConsult | null>(null);
@@ -37,12 +53,7 @@ export function IRCandidate({ uid, reportId, impression }: { uid: string; report
   return (
     <form className="panel" aria-label="IR candidate" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
       <div className="row">
-        <label>IR candidate
-          <select value={indication} onChange={(e) => setIndication(e.target.value)}>{IR_INDICATIONS.map((i) => <option key={i}>{i}</option>)}</select>
-        </label>
-        <label>Urgency
-          <select value={urgency} onChange={(e) => setUrgency(e.target.value as IRConsult['urgency'])}>{IR_URGENCIES.map((u) => <option key={u}>{u}</option>)}</select>
-        </label>
+        <IndicationFields indication={indication} urgency={urgency} onIndication={setIndication} onUrgency={setUrgency} />
       </div>
       <label>Question for IR <textarea rows={2} value={question} onChange={(e) => setQuestion(e.target.value)} required /></label>
       <div className="row">
