@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/irconsult"
 	"lightbox/internal/keyimage"
 	"lightbox/internal/peerreview"
 	"lightbox/internal/query"
+	"lightbox/internal/roster"
 	"lightbox/internal/scope"
 	"lightbox/internal/tumorboard"
 )
@@ -86,7 +88,17 @@ func TestQualityInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// dr.bravo is the interventional radiologist on call, group-wide.
+	if err := (roster.Store{DB: d}).SetOnCall(ctx, "ir", time.Now().Add(-time.Hour), time.Now().Add(6*time.Hour), []roster.OnCall{{ReaderID: "dr.bravo"}}); err != nil {
+		t.Fatal(err)
+	}
+
 	runBrowserScript(t, srv, "quality.mjs", "BASE_URL=http://"+srv.http, "BOARD_STUDY="+board.study)
+
+	cs, err := (irconsult.Store{DB: d, Roster: roster.Store{DB: d}}).List(ctx, "")
+	if err != nil || len(cs) != 1 || cs[0].Source != "report" || cs[0].StudyUID != board.study || cs[0].Consultant != "dr.bravo" || cs[0].Indication != "active bleed" {
+		t.Fatalf("IR consult from the report: %+v %v", cs, err)
+	}
 
 	v, err := pr.Get(ctx, drawn[0].ID)
 	if err != nil || v.Status != peerreview.Closed || v.FinalScore != "2a" || v.Comment == "" {

@@ -43,7 +43,7 @@ type API struct {
 	consults   *consult.Store
 	hub        *consult.Hub
 	consultRVU float64
-	iceServers []string
+	ice        consult.ICE
 	visitTTL   time.Duration
 	audit      *audit.Logger
 	log        *slog.Logger
@@ -73,9 +73,9 @@ type Options struct {
 	// ConsultRVU is the work-RVU credit a consultant's opinion earns,
 	// stored on each consult when asked.
 	ConsultRVU float64
-	// ICEServers are the STUN/TURN URLs browsers use for calls (none: the
-	// browsers' own host candidates, enough on one network).
-	ICEServers []string
+	// ICE are the STUN/TURN servers browsers use for calls (none: the
+	// same network needs none), with TURN credentials when a secret is set.
+	ICE consult.ICE
 	// VisitTTL is how long a patient's visit link stays valid.
 	VisitTTL time.Duration
 	// Audit serves the audit trail to privacy officers and records what
@@ -104,7 +104,7 @@ func New(o Options) *API {
 	if o.Consults != nil && o.Hub == nil {
 		o.Hub = &consult.Hub{}
 	}
-	return &API{consults: o.Consults, hub: o.Hub, consultRVU: o.ConsultRVU, iceServers: o.ICEServers, visitTTL: o.VisitTTL, audit: o.Audit, db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, retention: o.Retention, principal: o.Principal, log: o.Logger, now: o.Now}
+	return &API{consults: o.Consults, hub: o.Hub, consultRVU: o.ConsultRVU, ice: o.ICE, visitTTL: o.VisitTTL, audit: o.Audit, db: o.DB, dispatch: o.Dispatch, orders: o.Orders, roster: roster.Store{DB: o.DB}, setup: o.Setup, notify: o.Notify, glass: o.BreakGlass, rvu: o.RVU, archive: o.Archive, retention: o.Retention, principal: o.Principal, log: o.Logger, now: o.Now}
 }
 
 var (

@@ -105,13 +105,13 @@ func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	chosen, cands := consult.Route(consult.Ask{Requester: p.Username, Consultant: b.Consultant, Subspecialty: b.Subspecialty}, rs, st, a.dispatch.ShiftStates(), statuses, a.now())
 	if chosen == "" {
-		who := "no colleague"
+		msg := "no colleague can give this second opinion now"
 		if b.Consultant != "" {
-			who = b.Consultant
+			msg = b.Consultant + " cannot give this second opinion now"
 		} else if b.Subspecialty != "" {
-			who = "no " + b.Subspecialty + " reader"
+			msg = "no " + b.Subspecialty + " reader can give this second opinion now"
 		}
-		httpx.JSON(w, http.StatusConflict, map[string]any{"error": who + " can give this second opinion now", "code": "no_consultant", "candidates": cands})
+		httpx.JSON(w, http.StatusConflict, map[string]any{"error": msg, "code": "no_consultant", "candidates": cands})
 		return
 	}
 	c, err := a.consults.Create(ctx, consult.Consult{StudyUID: study, FacilityID: st.FacilityID, Requester: p.Username, Consultant: chosen,
@@ -283,16 +283,13 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request, topic, who string) 
 }
 
 func (a *API) rtcConfig(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	httpx.JSON(w, http.StatusOK, map[string]any{"ice_servers": a.iceList()})
+	httpx.JSON(w, http.StatusOK, map[string]any{"ice_servers": a.iceList(p.Username)})
 }
 
-// iceList is the configured ICE servers as RTCIceServer dictionaries.
-func (a *API) iceList() []map[string]any {
-	servers := []map[string]any{}
-	for _, u := range a.iceServers {
-		servers = append(servers, map[string]any{"urls": u})
-	}
-	return servers
+// iceList is the ICE servers (RTCIceServer dictionaries) for who, with
+// their own time-limited TURN credential.
+func (a *API) iceList(who string) []consult.ICEServer {
+	return a.ice.Servers(who, a.now())
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -10,6 +10,7 @@ import (
 	"lightbox/internal/irconsult"
 	"lightbox/internal/notify"
 	"lightbox/internal/query"
+	"lightbox/internal/report"
 )
 
 // IR teleconsults (internal/irconsult):
@@ -77,6 +78,13 @@ func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			if f.ID == fac {
 				c.Region = f.State
 			}
+		}
+	}
+	if c.ReportID != "" {
+		// A consult links only to its own study's report.
+		if st, _, err := report.New(a.db, report.Options{}).ByID(ctx, c.ReportID); err != nil || st != c.StudyUID {
+			writeError(w, http.StatusUnprocessableEntity, "report_id is not a report of this study")
+			return
 		}
 	}
 	c, err = a.irConsults().Request(ctx, c)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -58,10 +59,36 @@ func (a *API) putPeerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	httpx.JSON(w, http.StatusOK, pol)
 }
 
+// PeerDrawer draws a month's RADPEER sample from the reports' finals and
+// the roster's readers (their subspecialties and the facilities they hold
+// privileges at), telling each reviewer of their new review. The server
+// runs it monthly (peerreview.Drawer.Run); staff may also draw by hand.
+func (a *API) PeerDrawer() peerreview.Drawer {
+	return peerreview.Drawer{
+		Store: a.peers(),
+		Finals: func(ctx context.Context, from, to time.Time) ([]peerreview.Final, error) {
+			finals, err := report.New(a.db, report.Options{}).Finals(ctx, from, to)
+			if err != nil {
+				return nil, err
+			}
+			fs := make([]peerreview.Final, len(finals))
+			for i, f := range finals {
+				fs[i] = peerreview.Final{StudyUID: f.StudyUID, FacilityID: f.FacilityID, Author: f.Author, SignedAt: f.SignedAt}
+			}
+			return fs, nil
+		},
+		Reviewers: a.reviewers,
+		Assigned: func(ctx context.Context, v peerreview.Review) {
+			a.tell(ctx, notify.Message{Event: notify.PeerReview, Key: fmt.Sprintf("peer-review/%d/assigned", v.ID),
+				Subject: "A peer review was assigned to you", Text: "A finalised study awaits your RADPEER score.", Link: "/peer-review"}, v.Reviewer)
+		},
+	}
+}
+
 // reviewers are the roster's readers with their subspecialties and the
 // facilities they hold privileges at.
-func (a *API) reviewers(r *http.Request) ([]peerreview.Reviewer, error) {
-	rs, err := a.roster.Readers(r.Context())
+func (a *API) reviewers(ctx context.Context) ([]peerreview.Reviewer, error) {
+	rs, err := a.roster.Readers(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -93,33 +120,12 @@ func (a *API) peerDraw(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		}
 		from = t
 	}
-	finals, err := report.New(a.db, report.Options{}).Finals(r.Context(), from, from.AddDate(0, 1, 0))
+	out, err := a.PeerDrawer().Month(r.Context(), from)
 	if err != nil {
 		a.fail(w, err)
 		return
 	}
-	fs := make([]peerreview.Final, len(finals))
-	for i, f := range finals {
-		fs[i] = peerreview.Final{StudyUID: f.StudyUID, FacilityID: f.FacilityID, Author: f.Author, SignedAt: f.SignedAt}
-	}
-	revs, err := a.reviewers(r)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	drawn, unassigned, err := a.peers().Draw(r.Context(), fs, revs, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	for _, v := range drawn {
-		a.tell(r.Context(), notify.Message{Event: notify.PeerReview, Key: fmt.Sprintf("peer-review/%d/assigned", v.ID),
-			Subject: "A peer review was assigned to you", Text: "A finalised study awaits your RADPEER score.", Link: "/peer-review"}, v.Reviewer)
-	}
-	if drawn == nil {
-		drawn = []peerreview.Review{}
-	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"month": from.Format("2006-01"), "finals": len(fs), "drawn": drawn, "unassigned": len(unassigned)})
+	httpx.JSON(w, http.StatusOK, out)
 }
 
 func (a *API) peerList(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -187,7 +193,7 @@ func (a *API) peerDecide(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		v, err = a.peers().Arbitrate(ctx, id, p.Username, req.Score, req.Comment)
 	} else {
 		var revs []peerreview.Reviewer
-		if revs, err = a.reviewers(r); err != nil {
+		if revs, err = a.reviewers(ctx); err != nil {
 			a.fail(w, err)
 			return
 		}

@@ -17,7 +17,10 @@ import (
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/gen"
+	"lightbox/internal/grants"
+	"lightbox/internal/report"
 	"lightbox/internal/roster"
+	"lightbox/internal/tumorboard"
 )
 
 // qualityEnv is an API over an archive holding one small generated CT
@@ -45,20 +48,23 @@ func qualityEnv(t *testing.T, d *db.DB) (http.Handler, string, *time.Time) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	a := New(Options{DB: d, Archive: ar, Now: func() time.Time { return now }, Principal: func(r *http.Request) (*auth.Principal, error) {
-		role := auth.Role(r.Header.Get("X-Test-Role"))
-		var facs []string
-		if f := r.Header.Get("X-Test-Facilities"); f != "" {
-			facs = strings.Split(f, ",")
-		}
-		return &auth.Principal{Username: r.Header.Get("X-Test-User"), Role: role, Facilities: facs, All: role == auth.Admin || role == auth.Coordinator}, nil
-	}})
+	a := New(Options{DB: d, Archive: ar, Now: func() time.Time { return now }, Principal: testPrincipal})
 	mux := http.NewServeMux()
 	a.Register(mux)
 	if err := (roster.Store{DB: d}).SetOnCall(context.Background(), "ir", now.Add(-time.Hour), now.Add(time.Hour), []roster.OnCall{{ReaderID: "dr.ir"}}); err != nil {
 		t.Fatal(err)
 	}
 	return mux, study, &now
+}
+
+// testPrincipal is the caller the X-Test-* headers name.
+func testPrincipal(r *http.Request) (*auth.Principal, error) {
+	role := auth.Role(r.Header.Get("X-Test-Role"))
+	var facs []string
+	if f := r.Header.Get("X-Test-Facilities"); f != "" {
+		facs = strings.Split(f, ",")
+	}
+	return &auth.Principal{Username: r.Header.Get("X-Test-User"), Role: role, Facilities: facs, All: role == auth.Admin || role == auth.Coordinator}, nil
 }
 
 type qcaller struct{ user, role, facilities string }
@@ -106,7 +112,17 @@ func TestIRConsultOverHTTP(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		h, study, _ := qualityEnv(t, d)
 		call(t, h, outsider, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent"}`, 404)
-		c := call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"r1"}`, 201)
+		call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"r1"}`, 422)
+		reports := report.New(d, report.Options{})
+		if _, err := reports.SaveDraft(context.Background(), study, "dr.reader", report.Content{Impression: "Saddle PE with RV strain"}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := reports.Get(context.Background(), study)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reportID := rep.ID
+		c := call(t, h, reader, "POST", "/api/ir-consults", `{"study_uid":"`+study+`","source":"report","indication":"high-risk PE","question":"Catheter-directed therapy?","urgency":"emergent","report_id":"`+reportID+`"}`, 201)
 		if c["consultant"] != "dr.ir" || c["facility_id"] != "SGH" {
 			t.Fatalf("consult: %v", c)
 		}
@@ -120,7 +136,7 @@ func TestIRConsultOverHTTP(t *testing.T) {
 		}
 		fh := call(t, h, reader, "GET", id+"/fhir", "", 200)
 		b, _ := json.Marshal(fh)
-		for _, want := range []string{`"ServiceRequest"`, `"completed"`, `"DocumentReference"`, `"11488-4"`} {
+		for _, want := range []string{`"ServiceRequest"`, `"completed"`, `"DocumentReference"`, `"11488-4"`, `"DiagnosticReport/` + reportID + `"`} {
 			if !strings.Contains(string(b), want) {
 				t.Errorf("FHIR bundle lacks %s", want)
 			}
@@ -149,9 +165,37 @@ func TestTumorBoardGrantOverHTTP(t *testing.T) {
 		caseID := jsonNum(cs[0].(map[string]any)["id"])
 		call(t, h, outsider, "PUT", path+"/cases/"+caseID, `{"notes":"GBM follow-up","recommendation":"Re-resection"}`, 200)
 		call(t, h, qcaller{"dr.nobody", "radiologist", "SGH"}, "GET", path, "", 404)
+		// The case's report too, through the same grant (internal/grants),
+		// signed versions only: the draft stays with the case's readers.
+		reports := reportsWithGrants(t, d, study, now)
+		rp := "/api/reports/studies/" + study
+		call(t, reports, qcaller{"dr.nobody", "radiologist", "RMI"}, "GET", rp, "", 404)
+		if got := call(t, reports, outsider, "GET", rp, "", 200)["report"].(map[string]any); got["draft"] != nil {
+			t.Fatalf("a board participant saw the draft: %v", got)
+		}
+		if got := call(t, reports, reader, "GET", rp, "", 200)["report"].(map[string]any); got["draft"] == nil {
+			t.Fatalf("the facility's reader lost the draft: %v", got)
+		}
 		*now = now.Add(2 * time.Hour)
 		call(t, h, outsider, "GET", "/api/studies/"+study+"/key-images", "", 404)
+		call(t, reports, outsider, "GET", rp, "", 404)
 	})
+}
+
+// reportsWithGrants is the report API with a draft on the test study,
+// honouring tumor-board grants as the server wires it.
+func reportsWithGrants(t *testing.T, d *db.DB, study string, now *time.Time) http.Handler {
+	t.Helper()
+	clock := func() time.Time { return *now }
+	svc := report.New(d, report.Options{Now: clock})
+	if _, err := svc.SaveDraft(context.Background(), study, "dr.reader", report.Content{Findings: "Enhancing lesion", Impression: "Progression"}); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	(&Reports{Service: svc, Principal: testPrincipal, Granted: func(ctx context.Context, p *auth.Principal, study string) bool {
+		return grants.Sources{Boards: &tumorboard.Store{DB: d, Now: clock}}.Allows(ctx, p.Username, p.Role == auth.Radiologist, study)
+	}}).Routes(mux)
+	return mux
 }
 
 // Sharing into the teaching file over HTTP stores an anonymised copy.

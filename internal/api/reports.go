@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,11 @@ type Reports struct {
 	Service    *report.Service
 	Principal  func(r *http.Request) (*auth.Principal, error)
 	RecentAuth func(r *http.Request) error
+	// Granted, when set, reports a single-study grant of p to study
+	// (internal/grants: break glass, consult, tumor board): such a grant
+	// lets its holder read that study's signed report, as it lets them
+	// read its images over DICOMweb.
+	Granted func(ctx context.Context, p *auth.Principal, study string) bool
 	// Prefix of the routes (default "/api/reports").
 	Prefix string
 	Logger *slog.Logger
@@ -134,6 +140,22 @@ func (a *Reports) studyScope(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	return uid, true
 }
 
+// readScope is studyScope for reading a report, which a single-study grant
+// also allows; granted reports that access came through a grant only, which
+// shows signed versions alone (a draft stays with its case's readers).
+func (a *Reports) readScope(w http.ResponseWriter, r *http.Request, p *auth.Principal) (uid string, granted, ok bool) {
+	uid = r.PathValue("uid")
+	_, err := a.Service.StudyFacility(r.Context(), uid, p.Scope())
+	if err == nil {
+		return uid, false, true
+	}
+	if errors.Is(err, report.ErrUnknownStudy) && a.Granted != nil && a.Granted(r.Context(), p, uid) {
+		return uid, true, true
+	}
+	a.fail(w, err)
+	return "", false, false
+}
+
 func (a *Reports) reauth(r *http.Request) bool {
 	return a.RecentAuth != nil && a.RecentAuth(r) == nil
 }
@@ -225,7 +247,7 @@ type reportView struct {
 }
 
 func (a *Reports) getReport(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	uid, ok := a.studyScope(w, r, p)
+	uid, granted, ok := a.readScope(w, r, p)
 	if !ok {
 		return
 	}
@@ -239,7 +261,7 @@ func (a *Reports) getReport(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		a.fail(w, err)
 		return
 	}
-	if !isReader(p) && !isStaff(p) {
+	if granted || !isReader(p) && !isStaff(p) {
 		rep.Draft = nil
 		vs = slices.DeleteFunc(vs, func(v report.Version) bool { return !v.Kind.Signed() })
 	}
@@ -370,7 +392,7 @@ func (a *Reports) correct(w http.ResponseWriter, r *http.Request, p *auth.Princi
 }
 
 func (a *Reports) pdf(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	uid, ok := a.studyScope(w, r, p)
+	uid, _, ok := a.readScope(w, r, p)
 	if !ok {
 		return
 	}

@@ -125,7 +125,7 @@ func (a *API) joinVisit(w http.ResponseWriter, r *http.Request) {
 	}
 	a.auditVisit(r, v, "clinic visit joined with consent")
 	http.SetCookie(w, &http.Cookie{Name: VisitCookie, Value: key, Path: "/api/visit/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-	httpx.JSON(w, http.StatusOK, map[string]any{"physician": v.Physician, "joined_at": v.JoinedAt, "consent": v.Consent, "ice_servers": a.iceList()})
+	httpx.JSON(w, http.StatusOK, map[string]any{"physician": v.Physician, "joined_at": v.JoinedAt, "consent": v.Consent, "ice_servers": a.iceList("visit-" + strconv.FormatInt(v.ID, 10))})
 }
 
 func (a *API) guest(w http.ResponseWriter, r *http.Request) (consult.Visit, bool) {

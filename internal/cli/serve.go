@@ -38,6 +38,8 @@ type serveFlags struct {
 	retention         *time.Duration
 	consultRVU        *float64
 	ice               *string
+	turnSecret        *string
+	turnTTL           *time.Duration
 	visitTTL          *time.Duration
 }
 
@@ -63,6 +65,8 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		idle:          fs.Duration("idle-timeout", 15*time.Minute, "sessions end after this long without activity (HIPAA automatic logoff)"),
 		consultRVU:    fs.Float64("consult-rvu", 0.5, "work-RVU credit a consultant earns for a second opinion (stored on each consult)"),
 		ice:           fs.String("ice-servers", "", "comma-separated STUN/TURN URLs for browser video calls (none by default: enough on one network)"),
+		turnSecret:    fs.String("turn-secret", "", "secret shared with the TURN server (coturn use-auth-secret): browsers get time-limited TURN credentials for the turn: URLs of --ice-servers"),
+		turnTTL:       fs.Duration("turn-ttl", 12*time.Hour, "how long the TURN credentials handed to a browser stay valid"),
 		visitTTL:      fs.Duration("visit-link-ttl", 30*time.Minute, "how long a patient's single-use clinic-visit link stays valid"),
 		breakGlass:    fs.Duration("break-glass-ttl", 2*time.Hour, "how long a reader's emergency (break-glass) access to a study outside their scope lasts"),
 		reauth:        fs.Duration("reauth-window", 5*time.Minute, "signing needs a password and code again when the last login or re-authentication is older than this"),
@@ -105,6 +109,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 		c.RetentionEvery = -1
 	}
 	c.ConsultRVU, c.VisitTTL = *f.consultRVU, *f.visitTTL
+	c.TURNSecret, c.TURNTTL = *f.turnSecret, *f.turnTTL
 	for _, u := range strings.Split(*f.ice, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			c.ICEServers = append(c.ICEServers, u)

@@ -47,15 +47,18 @@ type Node struct {
 	// scope is the database schema: advisory locks and notification
 	// channels are per database, so nodes of other schemas (other test
 	// runs, other deployments) must not see ours.
-	scope                          string
-	chanEvents, chanCall, chanDone string
+	scope                                     string
+	chanEvents, chanCall, chanDone, chanRelay string
 
 	leading atomic.Bool
 	// leaderCount counts elections won (tests and metrics).
 	leaderCount atomic.Int64
+	// relayPurged is when (Unix seconds) this node last purged live_relay.
+	relayPurged atomic.Int64
 
 	mu      sync.Mutex
 	onEvent func(payload []byte)
+	onRelay func(topic string, payload []byte)
 	handler Handler
 	codeOf  func(error) string
 	waiters map[int64]chan struct{}
@@ -94,6 +97,7 @@ func New(d *db.DB, dsn string, opt Options) (*Node, error) {
 		suffix = "_" + scope
 	}
 	n.chanEvents, n.chanCall, n.chanDone = "lightbox_events"+suffix, "lightbox_call"+suffix, "lightbox_done"+suffix
+	n.chanRelay = "lightbox_relay" + suffix
 	return n, nil
 }
 
@@ -237,7 +241,7 @@ func (n *Node) listen(ctx context.Context) {
 }
 
 func (n *Node) listenOn(ctx context.Context, conn *pgx.Conn) error {
-	for _, ch := range []string{n.chanEvents, n.chanCall, n.chanDone} {
+	for _, ch := range []string{n.chanEvents, n.chanCall, n.chanDone, n.chanRelay} {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			return err
 		}
@@ -268,6 +272,8 @@ func (n *Node) listenOn(ctx context.Context, conn *pgx.Conn) error {
 			case n.kick <- struct{}{}:
 			default:
 			}
+		case n.chanRelay:
+			n.received(ctx, note.Payload)
 		case n.chanDone:
 			id, _ := strconv.ParseInt(note.Payload, 10, 64)
 			n.mu.Lock()

@@ -66,12 +66,19 @@ func leaders(ns ...*testNode) (out []*testNode) {
 	return out
 }
 
-func TestElectionCallsEvents(t *testing.T) {
+// postgresURL is a fresh database of the test PostgreSQL (skipped without).
+func postgresURL(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(dbtest.PostgresEnv)
 	if base == "" {
 		t.Skip(dbtest.PostgresEnv + " not set")
 	}
 	_, url := dbtest.PostgresURL(t, base)
+	return url
+}
+
+func TestElectionCallsEvents(t *testing.T) {
+	url := postgresURL(t)
 	a, b, c := startNode(t, url), startNode(t, url), startNode(t, url)
 	testwait.Until(t, 20*time.Second, "a leader", func() bool { return len(leaders(a, b, c)) == 1 })
 	// Exactly one, and it stays one.

@@ -20,4 +20,11 @@
 // leader runs it and notifies "lightbox_done"; both sides also poll, so a
 // lost notification only costs latency. SQLite has one node, which always
 // leads; this package is then not used.
+//
+// Live events of the colleagues' features (a consult's chat, the shared
+// viewer, WebRTC signalling, the reading room's channel) are relayed the
+// same way (Node.Relay, channel "lightbox_relay"): the sender stores the
+// message in live_relay, kept one minute (RelayTTL), and NOTIFYs only its
+// row id; every other node reads it by id and hands it to its own
+// subscribers, so the two sides of a consult may be on different nodes.
 package cluster

@@ -16,12 +16,20 @@ type Event struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// Hub relays events to the subscribers of a topic on this node. It keeps
-// nothing: what must last (messages, opinions) is stored before it is
-// published.
+// Hub relays events to the subscribers of a topic. It keeps nothing: what
+// must last (messages, opinions) is stored before it is published.
 type Hub struct {
+	// Relay, when set (several nodes), carries each published event to the
+	// other nodes, which Deliver it to their own subscribers: the two sides
+	// of a consult may be served by different nodes.
+	Relay func(topic string, payload []byte)
+
 	mu   sync.Mutex
 	subs map[string]map[chan Event]string // topic -> channel -> subscriber
+	// remote counts other nodes' subscribers of a topic, from the join and
+	// leave events relayed here (a node that dies leaves its subscribers
+	// counted until they join again somewhere and leave).
+	remote map[string]map[string]int // topic -> subscriber -> streams
 }
 
 // Subscribe streams a topic's events addressed to who (or to everyone).
@@ -54,6 +62,42 @@ func (h *Hub) Subscribe(topic, who string) (<-chan Event, func()) {
 // Publish sends ev to the topic's subscribers: to ev.To alone when set,
 // never back to its sender.
 func (h *Hub) Publish(topic string, ev Event) {
+	h.deliver(topic, ev)
+	if h.Relay != nil {
+		b, _ := json.Marshal(ev)
+		h.Relay(topic, b)
+	}
+}
+
+// Deliver hands an event another node published (Relay) to this node's
+// subscribers.
+func (h *Hub) Deliver(topic string, payload []byte) {
+	var ev Event
+	if json.Unmarshal(payload, &ev) != nil {
+		return
+	}
+	if ev.Kind == "join" || ev.Kind == "leave" {
+		h.mu.Lock()
+		if h.remote == nil {
+			h.remote = map[string]map[string]int{}
+		}
+		if h.remote[topic] == nil {
+			h.remote[topic] = map[string]int{}
+		}
+		if ev.Kind == "join" {
+			h.remote[topic][ev.From]++
+		} else if h.remote[topic][ev.From]--; h.remote[topic][ev.From] <= 0 {
+			delete(h.remote[topic], ev.From)
+		}
+		if len(h.remote[topic]) == 0 {
+			delete(h.remote, topic)
+		}
+		h.mu.Unlock()
+	}
+	h.deliver(topic, ev)
+}
+
+func (h *Hub) deliver(topic string, ev Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch, who := range h.subs[topic] {
@@ -69,17 +113,23 @@ func (h *Hub) Publish(topic string, ev Event) {
 	}
 }
 
-// Present lists who is subscribed to a topic.
+// Present lists who is subscribed to a topic, on this node or another.
 func (h *Hub) Present(topic string) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	seen := map[string]bool{}
 	out := []string{}
-	for _, who := range h.subs[topic] {
+	add := func(who string) {
 		if !seen[who] {
 			seen[who] = true
 			out = append(out, who)
 		}
+	}
+	for _, who := range h.subs[topic] {
+		add(who)
+	}
+	for who := range h.remote[topic] {
+		add(who)
 	}
 	return out
 }

@@ -159,6 +159,16 @@ func (s *Service) Retrieve(ctx context.Context, req *dimse.RetrieveRequest) ([]d
 		peer = c.ae // C-GET: back to the requester
 	}
 	s.audit(ctx, audit.SendEvent(c.actor(), peer, "", "", uids...))
+	if c.principal != nil && s.opt.GrantUse != nil && len(c.scope.Studies) > 0 {
+		for _, uid := range uids {
+			// Every retrieve under a grant is recorded as such, as over HTTP.
+			if how := s.opt.GrantUse(ctx, c.principal, uid); how != "" {
+				ev := audit.SendEvent(c.actor(), peer, "", "", uid)
+				ev.EventType, ev.Detail = audit.UseOfRestrictedFunction, how+": DIMSE retrieve"
+				s.audit(ctx, ev)
+			}
+		}
+	}
 	return out, nil
 }
 

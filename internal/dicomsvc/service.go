@@ -43,6 +43,14 @@ type Options struct {
 	Orders   *order.Service    // Modality Worklist and MPPS; nil disables them
 	Dispatch *dispatch.Service // MPPS COMPLETED puts the study on the worklist
 	Audit    *audit.Logger     // every query, store, retrieve and procedure change; nil = off
+	// Grants, when set, lists the single studies a user identified on the
+	// association may see beyond their facilities (internal/grants: break
+	// glass, consults, tumor boards), as DICOMweb and the JSON API do.
+	Grants func(ctx context.Context, p *auth.Principal) ([]string, error)
+	// GrantUse names the grant through which p reaches study when it is
+	// outside their own scope ("break-glass", "tumor-board grant"; "" when
+	// not), so each retrieve under a grant is audited as such.
+	GrantUse func(ctx context.Context, p *auth.Principal, study string) string
 	// Events carries an MPPS completion to the order and the worklist
 	// durably (internal/event); nil: a bus of the service's own.
 	Events *event.Bus
@@ -75,9 +83,12 @@ type caller struct {
 	ae       string
 	facility string // where its stores go ("" = decide by Institution Name)
 	user     string
-	scope    query.Scope
-	open     bool // unregistered AE accepted in open mode
-	remote   string
+	// principal is the user identified on the association (nil: the AE
+	// alone).
+	principal *auth.Principal
+	scope     query.Scope
+	open      bool // unregistered AE accepted in open mode
+	remote    string
 
 	mu      sync.Mutex
 	audited map[string]bool // studies whose receipt this association has audited
@@ -188,8 +199,13 @@ func (s *Service) Accept(ctx context.Context, info *dimse.AssociationInfo) error
 			return dimse.RejectNoReason()
 		}
 		s.audit(ctx, audit.LoginEvent(audit.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: c.remote, Interface: audit.DICOM}, audit.Success, "dicom user identity"))
-		c.user = p.Username
+		c.user, c.principal = p.Username, p
 		c.scope = p.Scope()
+		if s.opt.Grants != nil {
+			if c.scope.Studies, err = s.opt.Grants(ctx, p); err != nil {
+				return fmt.Errorf("single-study grants: %w", err)
+			}
+		}
 		if c.facility == "" && len(p.Facilities) == 1 {
 			c.facility = p.Facilities[0]
 		}

@@ -64,6 +64,12 @@ func (c Consult) DocumentReference() fhir.DocumentReference {
 	if c.Status == Closed {
 		status = "final"
 	}
+	// The note relates to the consult's order and, when it came from a
+	// report, to that report (served as DiagnosticReport/<report id>).
+	related := []fhir.Reference{{Reference: "ServiceRequest/ir-consult-" + id}}
+	if c.ReportID != "" {
+		related = append(related, fhir.Reference{Reference: "DiagnosticReport/" + c.ReportID})
+	}
 	return fhir.DocumentReference{ResourceType: "DocumentReference", ID: "ir-consult-note-" + id, Status: "current", DocStatus: status,
 		Identifier: []fhir.Identifier{{System: System + ":note", Value: id}},
 		Type:       &fhir.CodeableConcept{Coding: []fhir.Coding{{System: "http://loinc.org", Code: "11488-4", Display: "Consult note"}}},
@@ -71,7 +77,7 @@ func (c Consult) DocumentReference() fhir.DocumentReference {
 		Date:       firstNonEmpty(c.ClosedAt, c.RecommendedAt, c.RequestedAt),
 		Author:     []fhir.Reference{{Display: c.Consultant}},
 		Content:    []fhir.DocumentContent{{Attachment: fhir.Attachment{ContentType: "text/plain; charset=utf-8", Data: []byte(c.Note()), Title: "IR consult note"}}},
-		Context: &fhir.DocumentRefContext{Related: []fhir.Reference{{Reference: "ServiceRequest/ir-consult-" + id}},
+		Context: &fhir.DocumentRefContext{Related: related,
 			Period: &r4.Period{Start: c.RequestedAt, End: c.ClosedAt}},
 	}
 }

@@ -168,6 +168,8 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 			Detail: requestLine(r)}
 		if s := r.PathValue("study"); s != "" {
 			ev.StudyUIDs = []string{s}
+		} else if s := r.PathValue("uid"); s != "" && strings.HasPrefix(r.URL.Path, "/api/reports/") {
+			ev.StudyUIDs = []string{s} // the report routes name the study {uid}
 		}
 		switch {
 		case id == audit.SecurityAlert:

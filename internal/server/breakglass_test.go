@@ -15,6 +15,8 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
+	"lightbox/internal/dcm"
+	"lightbox/internal/dimse"
 	"lightbox/internal/facility"
 	"lightbox/internal/gen"
 )
@@ -28,7 +30,7 @@ import (
 func TestBreakGlass(t *testing.T) {
 	dbtest.EachURL(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		s, err := New(ctx, Config{DB: dbURL, Data: t.TempDir(), HTTP: "127.0.0.1:0", AETitle: "LIGHTBOX", Logger: slog.New(slog.DiscardHandler), BreakGlassTTL: time.Minute})
+		s, err := New(ctx, Config{DB: dbURL, Data: t.TempDir(), HTTP: "127.0.0.1:0", DICOM: "127.0.0.1:0", AETitle: "LIGHTBOX", Logger: slog.New(slog.DiscardHandler), BreakGlassTTL: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,6 +96,12 @@ func TestBreakGlass(t *testing.T) {
 			}
 		}
 		denied("before")
+		// Over DIMSE, the same user identified on the association (PS3.7
+		// user identity negotiation) under the same rule.
+		go func() { _ = s.dicom.Serve(s.dicomLn[0]) }()
+		if n := dimseFind(t, s.dicomLn[0].Addr().String(), study); n != 0 {
+			t.Fatalf("C-FIND before the grant found %d", n)
+		}
 		for _, c := range []struct {
 			user, path, body string
 			want             int
@@ -116,18 +124,25 @@ func TestBreakGlass(t *testing.T) {
 		if code, body := call("dr.hbi", "GET", "/api/studies/"+study+"/key-images", ""); code != http.StatusOK {
 			t.Fatalf("key images under the grant: %d %s", code, body)
 		}
+		if n := dimseFind(t, s.dicomLn[0].Addr().String(), study); n != 1 {
+			t.Fatalf("C-FIND under the grant found %d", n)
+		}
+		if n := dimseGet(t, s.dicomLn[0].Addr().String(), study); n != 1 {
+			t.Fatalf("C-GET under the grant retrieved %d instances", n)
+		}
 		// Audit: the grant as an emergency override, the read as a break-glass use.
 		page, err := s.Audit.Search(ctx, audit.Actor{UserID: "po.admin", Interface: audit.CLI}, audit.Filter{UserID: "dr.hbi", StudyUID: study})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var override, use bool
+		var override, use, dimseUse bool
 		for _, e := range page.Events {
 			override = override || (e.EventID == audit.SecurityAlert && e.EventType == audit.EmergencyOverrideStarted && e.Outcome == audit.Success)
 			use = use || (e.EventID == audit.InstancesAccessed && e.EventType == audit.UseOfRestrictedFunction && strings.HasPrefix(e.Detail, "break-glass"))
+			dimseUse = dimseUse || (e.EventID == audit.InstancesTransferred && e.EventType == audit.UseOfRestrictedFunction && e.Detail == "break-glass: DIMSE retrieve")
 		}
-		if !override || !use {
-			t.Errorf("audit trail: override %v, use %v in %+v", override, use, page.Events)
+		if !override || !use || !dimseUse {
+			t.Errorf("audit trail: override %v, use %v, DIMSE use %v in %+v", override, use, dimseUse, page.Events)
 		}
 		// The privacy officer's notice, read by administrators, names no patient.
 		code, body := call("po.admin", "GET", "/api/notices", "")
@@ -161,8 +176,68 @@ func TestBreakGlass(t *testing.T) {
 		now = now.Add(2 * time.Minute)
 		mu.Unlock()
 		denied("after expiry")
+		if n := dimseFind(t, s.dicomLn[0].Addr().String(), study); n != 0 {
+			t.Fatalf("C-FIND after expiry found %d", n)
+		}
 		if code, _ := call("dr.hbi", "GET", "/api/studies/"+study+"/key-images", ""); code != http.StatusNotFound {
 			t.Errorf("key images after expiry: %d", code)
 		}
 	})
+}
+
+// dimseAssoc opens an association as dr.hbi (user identity with passcode).
+// The first context is the service's; its transfer syntax is returned.
+func dimseAssoc(t *testing.T, addr string, pcs ...dimse.ContextProposal) (*dimse.Association, string) {
+	t.Helper()
+	a, err := dimse.Dial(context.Background(), addr, "HBI_WS", "LIGHTBOX", pcs,
+		&dimse.DialOptions{UserIdentity: &dimse.UserIdentity{Type: dimse.IdentityUsernamePasscode, Username: "dr.hbi", Passcode: "a-long-enough-password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, ok := a.TransferSyntax(pcs[0].AbstractSyntax)
+	if !ok {
+		t.Fatalf("%s not accepted", pcs[0].AbstractSyntax)
+	}
+	return a, ts
+}
+
+func studyIdentifier(t *testing.T, study, ts string) []byte {
+	t.Helper()
+	id := &dcm.Dataset{}
+	id.SetStr(dcm.TagQueryRetrieveLevel, "STUDY")
+	id.SetStr(dcm.TagStudyInstanceUID, study)
+	var b bytes.Buffer
+	if err := dcm.WriteDataset(&b, id, ts); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// dimseFind counts the Study Root C-FIND matches for study.
+func dimseFind(t *testing.T, addr, study string) int {
+	t.Helper()
+	a, ts := dimseAssoc(t, addr, dimse.ContextProposal{AbstractSyntax: dimse.StudyRootQRFind})
+	defer func() { _ = a.Release(context.Background()) }()
+	n := 0
+	if _, err := a.Find(context.Background(), dimse.StudyRootQRFind, studyIdentifier(t, study, ts), func([]byte) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// dimseGet counts the instances a Study Root C-GET of study delivers.
+func dimseGet(t *testing.T, addr, study string) int {
+	t.Helper()
+	ctx := context.Background()
+	a, ts := dimseAssoc(t, addr, dimse.ContextProposal{AbstractSyntax: dimse.StudyRootQRGet}, dimse.ContextProposal{AbstractSyntax: "1.2.840.10008.5.1.4.1.1.2", SCPRole: true})
+	defer func() { _ = a.Release(ctx) }()
+	n := 0
+	res, err := a.Get(ctx, dimse.StudyRootQRGet, studyIdentifier(t, study, ts), dimse.StoreFunc(func(context.Context, *dimse.StoreRequest) (uint16, string) {
+		n++
+		return 0, ""
+	}), nil)
+	if err != nil {
+		t.Fatalf("C-GET: %v %+v", err, res)
+	}
+	return n
 }

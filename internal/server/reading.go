@@ -68,6 +68,9 @@ func (s *Server) buildReading() error {
 func (s *Server) readingRoutes(mux *routeRecorder, principal func(*http.Request) (*auth.Principal, error)) {
 	(&api.Reports{Service: s.Reports, Logger: s.log, Principal: principal,
 		RecentAuth: func(r *http.Request) error { return s.Auth.RequireRecentAuth(r.Context()) },
+		Granted: func(ctx context.Context, p *auth.Principal, study string) bool {
+			return s.grants().Allows(ctx, p.Username, p.Role == auth.Radiologist, study)
+		},
 	}).Routes(mux)
 	(&api.Critical{Service: s.Critical, Logger: s.log, Principal: principal}).Routes(mux)
 }

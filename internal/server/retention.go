@@ -18,7 +18,12 @@ func (s *Server) startRetention(bg context.Context) {
 	if every == 0 {
 		every = 24 * time.Hour
 	}
+	go s.Retention.Timer(bg, nodeName(), every, min(every, time.Minute))
+}
+
+// nodeName names this process in the rows that make a timer fire once
+// cluster-wide.
+func nodeName() string {
 	host, _ := os.Hostname()
-	node := fmt.Sprintf("%s/%d", host, os.Getpid())
-	go s.Retention.Timer(bg, node, every, min(every, time.Minute))
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }

@@ -44,6 +44,7 @@ import (
 	"lightbox/internal/notify"
 	"lightbox/internal/order"
 	"lightbox/internal/outbox"
+	"lightbox/internal/peerreview"
 	"lightbox/internal/priors"
 	"lightbox/internal/query"
 	"lightbox/internal/report"
@@ -89,6 +90,10 @@ type Config struct {
 	ConsultRVU float64
 	// ICEServers are STUN/TURN URLs for browser calls; none by default.
 	ICEServers []string
+	// TURNSecret, when set, is shared with the TURN server (coturn
+	// use-auth-secret): browsers get TURN credentials valid for TURNTTL.
+	TURNSecret string
+	TURNTTL    time.Duration
 	// VisitTTL is how long a patient's clinic-visit link stays valid.
 	VisitTTL time.Duration
 	// ForeignPatients is what an instance whose patient belongs to another
@@ -241,6 +246,7 @@ type Server struct {
 	// Consults keeps the reading room, second opinions and clinic visits.
 	Consults consult.Store
 	hub      consult.Hub
+	peerDraw peerreview.Drawer
 	Metrics  *metrics.Metrics
 	auditor  *auditor
 	stopBg   context.CancelFunc
@@ -367,6 +373,16 @@ func New(ctx context.Context, c Config) (_ *Server, err error) {
 		if dopt.Cluster, err = cluster.New(st.DB, c.DBURL(), cluster.Options{Logger: c.Logger}); err != nil {
 			return nil, err
 		}
+		// A consult's two sides may be served by different nodes.
+		node := dopt.Cluster
+		node.OnRelay(s.hub.Deliver)
+		s.hub.Relay = func(topic string, payload []byte) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := node.Relay(ctx, topic, payload); err != nil {
+				s.log.Warn("live relay to other nodes", "err", err)
+			}
+		}
 	}
 	s.buildPriors(&dopt)
 	s.Dispatch = dispatch.New(st.DB, dopt)
@@ -428,12 +444,17 @@ func (s *Server) principalScope(r *http.Request) (query.Scope, error) {
 	sc := p.Scope()
 	// Break-glass, consult and tumor-board grants widen the one rule by
 	// single studies, never by facility (internal/grants).
-	studies, err := s.grants().Studies(r.Context(), p.Username, p.Role == auth.Radiologist)
+	studies, err := s.userGrants(r.Context(), p)
 	if err != nil {
 		return query.Scope{}, err
 	}
 	sc.Studies = studies
 	return sc, nil
+}
+
+// userGrants are the single studies p sees beyond their facilities.
+func (s *Server) userGrants(ctx context.Context, p *auth.Principal) ([]string, error) {
+	return s.grants().Studies(ctx, p.Username, p.Role == auth.Radiologist)
 }
 
 // grants are the stores that widen a user's scope by single studies.
@@ -444,6 +465,18 @@ func (s *Server) grants() grants.Sources {
 // access describes p reaching study for the grants' audit questions.
 func (s *Server) access(p *auth.Principal, study string) grants.Access {
 	return grants.Access{User: p.Username, Study: study, Sees: p.Sees, FacilityOf: s.Query.StudyFacility}
+}
+
+// grantUse names the grant through which p reaches study outside their own
+// scope, for the audit trail ("" when none).
+func (s *Server) grantUse(ctx context.Context, p *auth.Principal, study string) string {
+	switch {
+	case s.usesBreakGlass(ctx, p, study):
+		return "break-glass"
+	case s.usesBoardGrant(ctx, p, study):
+		return "tumor-board grant"
+	}
+	return ""
 }
 
 // fhirScope is the FHIR handlers' scope. Referring clinicians are not
@@ -489,7 +522,9 @@ func (s *Server) buildHTTP() error {
 		}
 		return nil, auth.ErrUnauthenticated
 	}
-	api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICEServers: s.cfg.ICEServers, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: principal}).Register(mux)
+	ap := api.New(api.Options{DB: s.Storage.DB, Dispatch: s.Dispatch, Orders: s.Orders, Archive: s.Storage.Archive, Setup: s.Setup, Notify: s.Notify, BreakGlass: &s.BreakGlass, Retention: s.Retention, Consults: &s.Consults, Hub: &s.hub, ConsultRVU: s.cfg.ConsultRVU, ICE: consult.ICE{URLs: s.cfg.ICEServers, TURNSecret: s.cfg.TURNSecret, TURNTTL: s.cfg.TURNTTL}, VisitTTL: s.cfg.VisitTTL, Audit: s.Audit, Logger: s.log, Principal: principal})
+	ap.Register(mux)
+	s.peerDraw = ap.PeerDrawer()
 	dw, err := dicomweb.New(dicomweb.Options{Archive: s.Storage.Archive, Query: s.Query, Logger: s.log, Authorize: s.principalScope, Prefix: "/dicomweb"})
 	if err != nil {
 		return err
@@ -534,7 +569,7 @@ func (s *Server) buildDICOM() error {
 		return nil
 	}
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
-		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
+		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Grants: s.userGrants, GrantUse: s.grantUse, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
 		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
@@ -673,6 +708,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go s.watch(bg)
 	go s.optimizeHourly(bg)
 	s.startRetention(bg)
+	// Each month's RADPEER sample, drawn once cluster-wide early on the 1st.
+	go s.peerDraw.Run(bg, nodeName(), 10*time.Minute, s.log)
 	var atna *audit.SyslogForwarder
 	if s.atnaTLS != nil {
 		atna = &audit.SyslogForwarder{DB: s.Storage.DB, Addr: s.cfg.AuditSyslog, TLSConfig: s.atnaTLS, SiteID: s.cfg.AETitle, Logger: s.log}

@@ -106,6 +106,16 @@ try {
   await alpha.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.4);
   await alpha.mouse.move(box.x + box.width * 0.35, box.y + box.height * 0.45, { steps: 5 });
   await bravo.getByTestId('share-pointer').waitFor({ timeout: 5000 }).then(() => check(true, "alpha's pointer shows on bravo's screen"), fail);
+  // A rectangle ROI drawn by alpha shows on bravo's screen with its mean.
+  await alpha.getByRole('button', { name: 'Rectangle' }).click();
+  await alpha.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4);
+  await alpha.mouse.down();
+  await alpha.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 4 });
+  await alpha.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.55, { steps: 4 });
+  await alpha.mouse.up();
+  await alpha.getByRole('button', { name: 'W/L' }).click();
+  const roi = bravo.getByTestId('share-rect');
+  await roi.waitFor({ timeout: 5000 }).then(async () => check(/mean/.test(await roi.textContent()), `alpha's rectangle ROI follows on bravo's screen: ${await roi.textContent()}`), fail);
   await shot(bravo, 'shared-session');
   // Bravo takes control; alpha follows.
   await bravo.getByRole('button', { name: 'Take control' }).click();

@@ -7,7 +7,9 @@
 //  2. dr.alpha schedules a tumor board with dr.bravo, adds $BOARD_STUDY
 //     (at a facility dr.bravo holds no privileges at), sees the bookmarked
 //     key image and dr.bravo's temporary grant, and records presenter notes
-//     and the board's recommendation.
+//     and the board's recommendation;
+//  3. from the case's report, dr.alpha flags an IR candidate (active bleed);
+//     the consult goes to the IR on call and is listed under IR consults.
 // Screenshots go to $SHOTS (tumor-board.png is the README's).
 import { join } from 'node:path';
 import { checks, launch, signInEnrolling } from './browser.mjs';
@@ -72,6 +74,22 @@ try {
   await page.getByTestId('board-case').first().waitFor();
   check((await page.getByLabel('Board recommendation').inputValue()).includes('lobectomy'), 'the recommendation is kept');
   await shot(page, 'tumor-board');
+
+  // 3. From the report, an IR candidate: the consult goes to the IR on call.
+  await page.goto(`${base}/case/${encodeURIComponent(boardStudy)}`);
+  const report = page.getByRole('region', { name: 'Report' });
+  await report.getByRole('button', { name: 'IR candidate…' }).click();
+  await report.getByRole('combobox', { name: 'IR candidate' }).selectOption('active bleed');
+  await report.getByLabel('Question for IR').fill('Active extravasation on arterial phase: embolisation?');
+  await report.getByRole('button', { name: 'Send to IR on call' }).click();
+  const sent = report.getByTestId('ir-candidate-sent');
+  await sent.waitFor();
+  check((await sent.textContent()).includes('dr.bravo'), `the IR consult went to the IR on call: ${await sent.textContent()}`);
+  await shot(page, 'ir-candidate');
+  await sent.getByRole('link', { name: 'IR consults' }).click();
+  const irCard = page.getByTestId('ir-consult').filter({ hasText: 'active bleed' });
+  await irCard.waitFor();
+  check((await irCard.textContent()).includes('IR dr.bravo'), 'the consult is listed with its IR');
 } catch (e) {
   fail(e);
 } finally {

@@ -227,7 +227,7 @@ export const quality = {
   keyImages: (study: string) => request<KeyImageRef[]>('GET', `/api/studies/${enc(study)}/key-images`),
 
   consults: () => request<IRConsult[]>('GET', '/api/ir-consults'),
-  requestConsult: (c: Pick<IRConsult, 'study_uid' | 'source' | 'indication' | 'question' | 'urgency'>) =>
+  requestConsult: (c: Pick<IRConsult, 'study_uid' | 'source' | 'indication' | 'question' | 'urgency' | 'report_id'>) =>
     request<IRConsult>('POST', '/api/ir-consults', c),
   consultStep: (id: number, step: 'accept' | 'recommend' | 'close', body: Record<string, string> = {}) =>
     request<IRConsult>('POST', `/api/ir-consults/${id}/${step}`, body),

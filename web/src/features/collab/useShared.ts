@@ -5,7 +5,7 @@ import { onViewer, sameView, viewer, type ViewState } from '../viewer/bridge';
 type Send = (ev: Omit<LiveEvent, 'from'>) => Promise<void>;
 
 // useShared is one side of a shared viewing session: the presenter's first
-// pane (series, slice, W/L, zoom/pan, lengths) is sampled ten times a
+// pane (series, slice, W/L, zoom/pan, measurements) is sampled ten times a
 // second and sent when it changed (and every two seconds for late
 // joiners), the pointer as world coordinates; the others apply what they
 // receive. Either side can take control.

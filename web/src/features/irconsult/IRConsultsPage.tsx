@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { quality } from '../../api/client';
 import type { IRConsult } from '../../api/types';
-
-const INDICATIONS = ['active bleed', 'high-risk PE', 'abscess for drainage', 'other'];
-const URGENCIES: IRConsult['urgency'][] = ['emergent', 'urgent', 'routine'];
+import { IndicationFields } from './IRCandidate';
 
 // minutes between two ISO times, for the consult's timeline.
 const minutes = (from: string, to?: string) => (to ? `${Math.round((Date.parse(to) - Date.parse(from)) / 60000)} min` : '—');
@@ -31,7 +29,7 @@ export function IRConsultsPage({ me }: { me: string }) {
 
 function RequestForm({ onDone }: { onDone: () => void }) {
   const [study, setStudy] = useState('');
-  const [indication, setIndication] = useState(INDICATIONS[0]);
+  const [indication, setIndication] = useState('active bleed');
   const [urgency, setUrgency] = useState<IRConsult['urgency']>('emergent');
   const [question, setQuestion] = useState('');
   const [msg, setMsg] = useState('');
@@ -50,12 +48,7 @@ function RequestForm({ onDone }: { onDone: () => void }) {
       <h2 id="irreq-title">Request a consult</h2>
       <div className="row">
         <label>Study instance UID <input size={44} value={study} onChange={(e) => setStudy(e.target.value)} required /></label>
-        <label>IR candidate
-          <select value={indication} onChange={(e) => setIndication(e.target.value)}>{INDICATIONS.map((i) => <option key={i}>{i}</option>)}</select>
-        </label>
-        <label>Urgency
-          <select value={urgency} onChange={(e) => setUrgency(e.target.value as IRConsult['urgency'])}>{URGENCIES.map((u) => <option key={u}>{u}</option>)}</select>
-        </label>
+        <IndicationFields indication={indication} urgency={urgency} onIndication={setIndication} onUrgency={setUrgency} />
       </div>
       <label>Question <textarea rows={2} value={question} onChange={(e) => setQuestion(e.target.value)} required /></label>
       <button type="submit">Send to IR on call</button>

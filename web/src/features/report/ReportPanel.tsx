@@ -10,6 +10,7 @@ import { usePrefs, useAction } from '../station/prefs';
 import { expandAt } from './macros';
 import { preview } from './preview';
 import { ReasonDialog } from '../worklist/ReasonDialog';
+import { IRCandidate } from '../irconsult/IRCandidate';
 
 const sections: { key: keyof Content; label: string; rows: number }[] = [
   { key: 'clinical_history', label: 'Clinical history', rows: 2 },
@@ -243,6 +244,7 @@ export function ReportPanel({ uid, modality, onCritical }: { uid: string; modali
             await reload();
           }} />
       )}
+      <IRCandidate uid={uid} reportId={view?.report.id} impression={view?.report.base?.content.impression ?? content.impression} />
       {showPreview && !signed && (
         <pre className="preview" aria-label="Preview as the clinician receives it">{preview(content, template)}</pre>
       )}

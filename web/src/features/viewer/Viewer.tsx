@@ -13,7 +13,7 @@ import { loadStack, priorsOf, seriesList, thumbnailURL, type Stack } from './dic
 import { centerWidth, presetsFor, voiRange } from './presets';
 import { nearest } from './stack';
 import { KeyImages, type KeyImagesHandle } from './KeyImages';
-import { lengthAnnotations } from './measure';
+import { lengthAnnotations, sharedMarks } from './measure';
 import { prefetchAssigned } from './prefetch';
 import { TagBrowser } from './TagBrowser';
 import { registerViewer } from './bridge';
@@ -301,7 +301,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         return {
           study, series: firstSeries, index: vp.getCurrentImageIdIndex(), lower: voi ? r2(voi.lower) : undefined, upper: voi ? r2(voi.upper) : undefined,
           zoom: r2(vp.getZoom()), pan: [r2(pan[0]), r2(pan[1])],
-          lengths: lengthAnnotations(id).map((a) => ({ points: a.points, value: r2(a.value), unit: a.unit })),
+          marks: sharedMarks(id),
         };
       },
       apply: (s) => {

@@ -1,12 +1,8 @@
 // The viewer's handle for shared viewing (features/collab): what the first
-// pane shows (study, series, slice, W/L, zoom/pan, length measurements),
+// pane shows (study, series, slice, W/L, zoom/pan, measurements),
 // applying such a state, and converting between the pane's canvas and
 // world coordinates for a pointer. The mounted Viewer registers it.
-export interface ViewLength {
-  points: [number, number][]; // image (column, row)
-  value: number;
-  unit: string;
-}
+import type { Mark } from './measure';
 
 export interface ViewState {
   study: string;
@@ -16,7 +12,7 @@ export interface ViewState {
   upper?: number;
   zoom?: number;
   pan?: [number, number];
-  lengths?: ViewLength[];
+  marks?: Mark[]; // length, angle, ellipse, rectangle and probe measurements
 }
 
 export interface ViewerHandle {
