@@ -471,9 +471,9 @@ func (s *Server) access(p *auth.Principal, study string) grants.Access {
 // scope, for the audit trail ("" when none).
 func (s *Server) grantUse(ctx context.Context, p *auth.Principal, study string) string {
 	switch {
-	case s.usesBreakGlass(ctx, p, study):
+	case s.auditor.breakGlass(ctx, p, study):
 		return "break-glass"
-	case s.usesBoardGrant(ctx, p, study):
+	case s.auditor.boardGrant(ctx, p, study):
 		return "tumor-board grant"
 	}
 	return ""
