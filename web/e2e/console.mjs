@@ -14,7 +14,7 @@
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checks, launch, signInCoordinator } from './browser.mjs';
+import { checks, launch, signInCoordinator, menuLink } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
@@ -37,7 +37,7 @@ try {
   const nav = page.getByRole('navigation', { name: 'Main' });
 
   // 1. Readers & shifts
-  await nav.getByRole('link', { name: 'Readers & shifts' }).click();
+  await menuLink(page, 'Group', 'Readers & shifts');
   const calRows = page.locator('[aria-label="Week calendar"] .cal-row[data-reader]');
   await calRows.first().waitFor();
   const nReaders = await calRows.count();
@@ -72,7 +72,7 @@ try {
   await page.screenshot({ path: join(shots, 'calendar.png') });
 
   // 2. Credentials
-  await nav.getByRole('link', { name: 'Credentials' }).click();
+  await menuLink(page, 'Group', 'Credentials');
   const row = page.getByRole('listitem').filter({ has: page.locator('[data-testid=lapse][title*="WY-E2E-7"]') });
   await row.first().waitFor();
   const title = await row.first().locator('[data-testid=lapse][title*="WY-E2E-7"]').getAttribute('title');
@@ -81,7 +81,7 @@ try {
   await page.screenshot({ path: join(shots, 'credentials.png') });
 
   // 3. Dashboard
-  await nav.getByRole('link', { name: 'Dashboard' }).click();
+  await menuLink(page, 'Quality', 'Dashboard');
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.locator('figure[aria-label^="Studies per hour"] canvas').first().waitFor();
   check(true, 'the volume chart renders (canvas)');

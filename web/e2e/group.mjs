@@ -8,7 +8,7 @@
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checks, launch } from './browser.mjs';
+import { checks, launch, menuLink } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
@@ -36,7 +36,7 @@ try {
   await page.getByTestId('whoami').waitFor();
   check(true, 'admin enrolled and signed in');
 
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Group' }).click();
+  await menuLink(page, 'Group', 'Group');
   await page.getByRole('heading', { name: 'Group' }).waitFor();
   const facRows = page.locator('table[aria-label=Facilities] tbody tr');
   await facRows.first().waitFor();
@@ -75,7 +75,7 @@ try {
     return { uid: v('0020000D'), patient: v('00100020'), issuer: v('00100021'), status: m.status };
   });
   check(opened.status === 200 && opened.patient !== '', `opened a demo study (metadata ${opened.status})`);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+  await menuLink(page, 'Admin', 'Audit');
   await page.getByRole('heading', { name: 'Audit' }).waitFor();
   await page.getByLabel('Issuer of patient ID').fill(opened.issuer);
   await page.getByLabel('Patient ID', { exact: true }).fill(opened.patient);
