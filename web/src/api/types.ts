@@ -419,6 +419,10 @@ export interface Reader {
   rvu_target_per_hour: number;
   licenses: Licence[];
   privileges: Privilege[];
+  // the engine assigns nothing without telemedicine malpractice cover for
+  // the patient's state, nor finals on Medicare facilities without enrolment
+  malpractice?: Malpractice[];
+  enrolments?: PayerEnrolment[];
   [other: string]: unknown; // kept as loaded and sent back on save
 }
 
@@ -719,4 +723,20 @@ export interface Unmatched {
   Mismatches: string[] | null;
   Status: string;
   CreatedAt: string;
+}
+
+// internal/model Malpractice: one professional-liability policy.
+export interface Malpractice {
+  carrier: string;
+  states: string[];
+  telemedicine: boolean;
+  expires: string;
+}
+
+// internal/model Enrolment: a payer enrolment (only Medicare gates finals).
+export interface PayerEnrolment {
+  payer: string;
+  active: boolean;
+  effective?: string;
+  expires?: string;
 }
