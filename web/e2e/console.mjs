@@ -3,14 +3,18 @@
 // the demo group:
 //  1. Readers & shifts: the week calendar draws the demo roster; a licence
 //     expiring in 20 days is added in the reader editor; a vacation is
-//     recorded and shows on the calendar;
+//     recorded and shows on the calendar; a reader is added in the editor
+//     with licence, privilege, malpractice and Medicare enrolment;
 //  2. Credentials: the new licence shows on the 90-day timeline with the
 //     reader's ICS feed;
-//  3. Dashboard: the volume chart renders from today's demo studies, CSV
+//  3. Dashboard: the charts render from the day `simulate` recorded, the
+//     critical-compliance and discrepancy panels render, every table's CSV
 //     export equals the table, and "Simulate next week" shows predicted TAT
 //     charts and breaches;
-//  4. Board: the coordinator reassigns a study to dr.alpha with a reason and
-//     it appears on dr.alpha's open worklist without a reload.
+//  4. Board: the coordinator drags a study onto dr.alpha, gives a reason,
+//     and it appears on dr.alpha's open worklist without a reload; the
+//     reader added in the editor is named as able to cover an uncovered
+//     Harbor Bay study; the protocol and unmatched queues are shown.
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,6 +75,30 @@ try {
   check(true, `the vacation of ${id} shows on the calendar`);
   await page.screenshot({ path: join(shots, 'calendar.png') });
 
+  // A reader added in the editor, with every credential eligibility needs
+  // (MA licence, Harbor Bay privilege, malpractice, Medicare): the board
+  // must then name them among those who could read Harbor Bay's studies.
+  await page.getByRole('button', { name: 'Add reader' }).click();
+  const add = page.getByRole('dialog', { name: 'Add reader' });
+  await add.getByLabel('User name').fill('dr.e2e');
+  await add.getByLabel('Name', { exact: true }).fill('Dr Editor');
+  await add.getByLabel('State (where they read)').fill('MA');
+  await add.getByRole('button', { name: 'Add licence' }).click();
+  await add.getByLabel('Licence state').last().fill('MA');
+  await add.getByLabel('Licence number').last().fill('MA-E2E-1');
+  await add.getByRole('button', { name: 'Add privilege' }).click();
+  const hbi = await add.getByLabel('Privilege facility').last().locator('option').evaluateAll((os) => os.find((o) => o.textContent.includes('Harbor Bay'))?.value);
+  await add.getByLabel('Privilege facility').last().selectOption(hbi);
+  await add.getByRole('button', { name: 'Add malpractice policy' }).click();
+  await add.getByLabel('Malpractice carrier').last().fill('Group policy');
+  check((await add.getByLabel('Malpractice states').last().inputValue()) === 'MA', 'the new policy covers the licensed states');
+  await add.getByLabel('Enrolled with Medicare').check();
+  if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'reader-editor.png') });
+  await add.getByRole('button', { name: 'Save' }).click();
+  await add.waitFor({ state: 'hidden' });
+  await page.locator('table[aria-label=Readers] tbody tr', { hasText: 'dr.e2e' }).first().waitFor();
+  check(true, 'dr.e2e added in the reader editor');
+
   // 2. Credentials
   await menuLink(page, 'Group', 'Credentials');
   const row = page.getByRole('listitem').filter({ has: page.locator('[data-testid=lapse][title*="WY-E2E-7"]') });
@@ -90,15 +118,25 @@ try {
   check(tatRows > 0, `TAT by priority against SLA from the simulated day: ${tatRows} priorities`);
   await page.locator('figure[aria-label^="Work RVU per hour"] canvas').waitFor();
   check((await page.locator('table[aria-label="RVU per reader per shift"] tbody tr').count()) > 0, 'RVU per reader per shift renders');
-  const vol = page.locator('table[aria-label="Volume by facility"]');
-  await vol.waitFor();
-  const tableRows = await vol.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim()).join(',')));
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Export Volume by facility as CSV' }).click(),
-  ]);
-  const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
-  check(JSON.stringify(csv) === JSON.stringify(tableRows), `CSV export equals the table (${csv.length} lines)`);
+  await page.locator('table[aria-label="Volume by facility"]').waitFor();
+  await page.getByRole('heading', { name: 'Critical-result loop compliance' }).waitFor();
+  await page.getByRole('heading', { name: 'Prelim → final discrepancies' }).waitFor();
+  check(true, 'critical-result compliance and prelim→final discrepancy panels render');
+  // the export of every table with rows equals the table, cell for cell
+  // (cells here hold no comma or quote, so a join reproduces the CSV)
+  for (const label of ['Volume by facility', 'TAT by priority', 'RVU per reader per shift', 'Critical-result compliance',
+    'Prelim to final discrepancies', 'RADPEER peer review by month']) {
+    const button = page.getByRole('button', { name: `Export ${label} as CSV` });
+    if (await button.isDisabled()) {
+      log(`${label}: no rows in this range`);
+      continue;
+    }
+    const table = page.locator(`table[aria-label="${label}"]`);
+    const tableRows = await table.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim()).join(',')));
+    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+    const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
+    check(JSON.stringify(csv) === JSON.stringify(tableRows), `${label}: CSV export equals the table (${csv.length} lines)`);
+  }
 
   await page.getByRole('button', { name: 'Simulate next week' }).click();
   const sim = page.getByTestId('sim-result');
@@ -135,15 +173,32 @@ try {
   check((await online.first().textContent()).includes('Dr Alpha'), 'dr.alpha is listed online beside the board with the queue in RVUs');
   const uncovered = page.getByRole('list', { name: 'Uncovered studies' }).locator('li');
   if ((await uncovered.count()) > 0) log('uncovered:', (await uncovered.first().textContent()).slice(0, 160));
-  if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board-console.png') });
+  const hbiUncovered = uncovered.filter({ hasText: 'Harbor Bay' });
+  if ((await hbiUncovered.count()) > 0) {
+    await hbiUncovered.first().filter({ hasText: 'dr.e2e' }).waitFor({ timeout: 15000 });
+    check(true, 'the reader added in the editor could cover an uncovered Harbor Bay study');
+  } else {
+    log('no uncovered Harbor Bay study to check dr.e2e against');
+  }
+  await page.getByRole('heading', { name: /Protocol queue/ }).waitFor();
+  await page.getByRole('heading', { name: /Unmatched studies/ }).waitFor();
+  check(true, 'the protocol queue and the unmatched-studies queue sit beside the board');
+  await page.screenshot({ path: join(shots, 'board-console.png') });
   // reassign: a study to dr.alpha (it must appear on their live worklist)
   // or, when none can go to them, dr.alpha's study to a colleague (it
   // must leave their live worklist)
+  // to dr.alpha by dragging the row onto them; to others by picking
   const tryReassign = async (row, to) => {
     const uid = await row.getAttribute('data-study');
-    await row.getByRole('button', { name: 'Reassign' }).click();
     const d = page.getByRole('dialog');
-    await d.getByLabel('To reader').selectOption(to);
+    if (to === 'dr.alpha') {
+      await row.dragTo(page.locator('table[aria-label="Readers online"] tr[data-reader="dr.alpha"]'));
+      await d.waitFor();
+      check((await d.getByLabel('To reader').inputValue()) === 'dr.alpha', 'dropping a study on dr.alpha opens the reassign dialog for them');
+    } else {
+      await row.getByRole('button', { name: 'Reassign' }).click();
+      await d.getByLabel('To reader').selectOption(to);
+    }
     await d.getByLabel('Reason').fill('covering a colleague on break');
     await d.getByRole('button', { name: 'Reassign' }).click();
     try {
@@ -162,7 +217,7 @@ try {
     moved = await tryReassign(page.locator(`table[data-testid=worklist] tbody tr[data-study="${uid}"]`), 'dr.alpha');
   }
   if (moved) {
-    check(true, `a study reassigned to dr.alpha with a reason`);
+    check(true, `a study dragged to dr.alpha and reassigned with a reason`);
     await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ timeout: 15000 });
     check(true, 'it appears on dr.alpha\'s live worklist');
   } else {

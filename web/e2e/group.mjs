@@ -2,7 +2,8 @@
 // (cmd/lightbox/browser_test.go, TestGroupScreenInBrowser) started with the
 // demo group: the administrator enrols TOTP and signs in, opens Group, sees
 // the facilities, imports a CSV with one bad row and sees it rejected with
-// its reason, and the gap map names what the new facility lacks. Then, as
+// its reason, and the gap map names what the new facility lacks: once the
+// readers are privileged there (reader editor), the missing TX licence. Then, as
 // privacy officer, Audit: who accessed a demo patient the administrator
 // opened (DICOMweb metadata), with the CSV export equal to the table.
 // Screenshots go to $SHOTS.
@@ -64,6 +65,27 @@ try {
   check(/privilege|licen/i.test(await gap.first().textContent()), 'the gap list names the credential the new facility lacks');
   await page.getByRole('heading', { name: 'Coverage, next 24 h' }).scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'group.png') });
+
+  // Privilege the demo readers at New Hope (TX) with TX malpractice cover
+  // but no TX licence: the licence is then the one credential missing.
+  await menuLink(page, 'Group', 'Readers & shifts');
+  const readerIDs = await page.locator('table[aria-label=Readers] tbody tr td:first-child').evaluateAll((tds) => tds.map((td) => td.textContent.trim().split(/\s+/).pop()));
+  for (const id of readerIDs) {
+    await page.getByRole('button', { name: `Edit ${id}` }).click();
+    const dlg = page.getByRole('dialog', { name: `Edit ${id}` });
+    await dlg.getByRole('button', { name: 'Add privilege' }).click();
+    await dlg.getByLabel('Privilege facility').last().selectOption('NEWHOPE');
+    await dlg.getByRole('button', { name: 'Add malpractice policy' }).click();
+    await dlg.getByLabel('Malpractice carrier').last().fill('Texas rider');
+    await dlg.getByLabel('Malpractice states').last().fill('TX');
+    await dlg.getByRole('button', { name: 'Save' }).click();
+    await dlg.waitFor({ state: 'hidden' });
+  }
+  await menuLink(page, 'Group', 'Group');
+  const licenceGap = page.getByRole('list', { name: 'Gaps' }).locator('li', { hasText: 'New Hope Imaging' }).filter({ hasText: /TX licen/ });
+  await licenceGap.first().waitFor({ timeout: 15000 });
+  log('gap:', await licenceGap.first().textContent());
+  check(true, `with ${readerIDs.length} readers privileged there, the gap map names the missing TX licence`);
 
   // Audit: open a demo study (an access), then ask who accessed its patient.
   const opened = await page.evaluate(async () => {
