@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
@@ -44,12 +45,7 @@ func (a *API) discrepancy(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		a.fail(w, err)
 		return
 	}
-	rows := rates[:0]
-	for _, d := range rates {
-		if p.Sees(d.FacilityID) {
-			rows = append(rows, d)
-		}
-	}
+	rows := slices.DeleteFunc(rates, func(d report.DiscrepancyRate) bool { return !p.Sees(d.FacilityID) })
 	httpx.JSON(w, http.StatusOK, map[string]any{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "rows": rows})
 }
 

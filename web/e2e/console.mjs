@@ -183,7 +183,8 @@ try {
   await page.getByRole('heading', { name: /Protocol queue/ }).waitFor();
   await page.getByRole('heading', { name: /Unmatched studies/ }).waitFor();
   check(true, 'the protocol queue and the unmatched-studies queue sit beside the board');
-  await page.screenshot({ path: join(shots, 'board-console.png') });
+  // the board and its side panels down to the queues, cut to keep the PNG small
+  await page.screenshot({ path: join(shots, 'board-console.png'), clip: { x: 0, y: 0, width: 1400, height: 820 } });
   // reassign: a study to dr.alpha (it must appear on their live worklist)
   // or, when none can go to them, dr.alpha's study to a colleague (it
   // must leave their live worklist)
@@ -233,6 +234,17 @@ try {
     await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ state: 'detached', timeout: 15000 });
     check(true, 'it leaves dr.alpha\'s live worklist');
   }
+
+  // 5. dr.alpha's shift tally sits in the top bar, clear of the reading
+  // room chat's Send button (it used to cover it, fixed bottom-right)
+  await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reading room' }).click();
+  const send = ap.getByRole('button', { name: 'Send', exact: true }).first();
+  await send.waitFor();
+  const tally = await ap.getByLabel('This shift').boundingBox();
+  const sendBox = await send.boundingBox();
+  const apart = tally.x + tally.width <= sendBox.x || sendBox.x + sendBox.width <= tally.x || tally.y + tally.height <= sendBox.y || sendBox.y + sendBox.height <= tally.y;
+  check(apart && tally.y < 60, `the shift tally (top bar, y ${Math.round(tally.y)}) does not cover Send (y ${Math.round(sendBox.y)})`);
+  if (!process.env.README_ONLY) await ap.screenshot({ path: join(shots, 'reading-room-topbar.png') });
 } catch (e) {
   fail(e);
 } finally {
