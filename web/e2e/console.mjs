@@ -14,7 +14,11 @@
 //  4. Board: the coordinator drags a study onto dr.alpha, gives a reason,
 //     and it appears on dr.alpha's open worklist without a reload; the
 //     reader added in the editor is named as able to cover an uncovered
-//     Harbor Bay study; the protocol and unmatched queues are shown.
+//     Harbor Bay study; the protocol and unmatched queues are shown, an
+//     order created over FHIR appears in the protocol queue and dr.alpha
+//     returns it with a reason from their board;
+//  5. dr.alpha's shift tally in the top bar does not cover the reading
+//     room's Send button.
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -183,6 +187,27 @@ try {
   await page.getByRole('heading', { name: /Protocol queue/ }).waitFor();
   await page.getByRole('heading', { name: /Unmatched studies/ }).waitFor();
   check(true, 'the protocol queue and the unmatched-studies queue sit beside the board');
+  // an order from Springfield (FHIR ServiceRequest) waits for its protocol
+  const created = await page.evaluate(async (acc) => {
+    const s = await (await fetch('/api/session')).json();
+    const sr = {
+      resourceType: 'ServiceRequest',
+      contained: [{ resourceType: 'Patient', id: 'p1', identifier: [{ system: 'SGH-MRN', value: 'MRN-E2E-9' }],
+        name: [{ family: 'Queue', given: ['Test'] }], gender: 'female', birthDate: '1970-01-01', address: [{ state: 'IL' }] }],
+      identifier: [
+        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, value: acc, assigner: { identifier: { value: 'SGH' } } },
+        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC' }] }, value: 'PL-' + acc }],
+      status: 'active', intent: 'order', priority: 'urgent',
+      code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '70450', display: 'CT head wo contrast' }] },
+      subject: { reference: '#p1' }, authoredOn: new Date().toISOString(), reasonCode: [{ text: 'headache' }],
+    };
+    const r = await fetch('/fhir/ServiceRequest', { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', 'X-CSRF-Token': s.csrf_token }, body: JSON.stringify(sr) });
+    return { status: r.status, body: (await r.text()).slice(0, 300) };
+  }, 'ACC-E2E-PQ');
+  if (created.status !== 201) log('ServiceRequest:', created.status, created.body);
+  const queued = page.getByRole('list', { name: 'Orders awaiting protocol' }).locator('li', { hasText: 'ACC-E2E-PQ' });
+  await queued.waitFor({ timeout: 20000 });
+  check(true, 'a new order shows in the protocol queue');
   // the console beside the board (the board's table is the worklist's)
   await page.locator('.board-side').screenshot({ path: join(shots, 'board-console.png') });
   if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board.png') });
@@ -246,6 +271,18 @@ try {
   const apart = tally.x + tally.width <= sendBox.x || sendBox.x + sendBox.width <= tally.x || tally.y + tally.height <= sendBox.y || sendBox.y + sendBox.height <= tally.y;
   check(apart && tally.y < 60, `the shift tally (top bar, y ${Math.round(tally.y)}) does not cover Send (y ${Math.round(sendBox.y)})`);
   if (!process.env.README_ONLY) await ap.screenshot({ path: join(shots, 'reading-room-topbar.png') });
+
+  // 6. dr.alpha returns the queued order from the board's protocol queue
+  await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board', exact: true }).click();
+  const mine = ap.getByRole('list', { name: 'Orders awaiting protocol' }).locator('li', { hasText: 'ACC-E2E-PQ' });
+  await mine.waitFor({ timeout: 20000 });
+  await mine.getByRole('button', { name: 'Return…' }).click();
+  const ret = ap.getByRole('dialog', { name: 'Return order' });
+  await ret.getByLabel('Reason').fill('indication missing: please add the clinical question');
+  await ret.getByRole('button', { name: 'Return' }).click();
+  await ret.waitFor({ state: 'hidden' });
+  await mine.waitFor({ state: 'detached', timeout: 20000 });
+  check(true, 'dr.alpha returned the order with a reason and it left the protocol queue');
 } catch (e) {
   fail(e);
 } finally {
