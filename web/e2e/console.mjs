@@ -15,8 +15,9 @@
 //     and it appears on dr.alpha's open worklist without a reload; the
 //     reader added in the editor is named as able to cover an uncovered
 //     Harbor Bay study; the protocol and unmatched queues are shown, an
-//     order created over FHIR appears in the protocol queue and dr.alpha
-//     returns it with a reason from their board;
+//     order created over FHIR appears in the protocol queue, an unmatched
+//     study is attached to it, and dr.alpha rejects it with a reason from
+//     their board;
 //  5. dr.alpha's shift tally in the top bar does not cover the reading
 //     room's Send button.
 // Screenshots go to $SHOTS.
@@ -43,6 +44,18 @@ try {
   await page.setViewportSize({ width: 1400, height: 900 });
   await signInCoordinator(page, base);
   const nav = page.getByRole('navigation', { name: 'Main' });
+
+  // The top bar's menus work from the keyboard: ArrowDown opens one on its
+  // first link, Escape closes it back onto its button.
+  const quality = nav.getByRole('button', { name: 'Quality', exact: true });
+  await quality.focus();
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.activeElement?.textContent === 'Dashboard');
+  await page.keyboard.press('ArrowDown');
+  const second = await page.evaluate(() => document.activeElement?.textContent);
+  await page.keyboard.press('Escape');
+  const closed = (await quality.getAttribute('aria-expanded')) === 'false' && (await page.evaluate(() => document.activeElement?.textContent?.startsWith('Quality')));
+  check(second === 'Critical' && closed, `Quality menu by keyboard: ↓ Dashboard, ↓ ${second}, Escape closes onto its button`);
 
   // 1. Readers & shifts
   await menuLink(page, 'Group', 'Readers & shifts');
@@ -202,12 +215,31 @@ try {
       subject: { reference: '#p1' }, authoredOn: new Date().toISOString(), reasonCode: [{ text: 'headache' }],
     };
     const r = await fetch('/fhir/ServiceRequest', { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', 'X-CSRF-Token': s.csrf_token }, body: JSON.stringify(sr) });
-    return { status: r.status, body: (await r.text()).slice(0, 300) };
+    const body = await r.text();
+    let id = '';
+    try {
+      id = JSON.parse(body).id ?? '';
+    } catch { /* reported below */ }
+    return { status: r.status, body: body.slice(0, 300), id };
   }, 'ACC-E2E-PQ');
   if (created.status !== 201) log('ServiceRequest:', created.status, created.body);
   const queued = page.getByRole('list', { name: 'Orders awaiting protocol' }).locator('li', { hasText: 'ACC-E2E-PQ' });
   await queued.waitFor({ timeout: 20000 });
   check(true, 'a new order shows in the protocol queue');
+  // a Springfield study that matched no order is attached to it
+  const sgh = page.getByRole('list', { name: 'Unmatched studies' }).locator('li', { hasText: 'SGH' }).first();
+  if (created.id && (await sgh.count()) > 0) {
+    const unmatchedID = await sgh.getAttribute('data-unmatched');
+    await sgh.getByRole('button', { name: 'Attach to order…' }).click();
+    const att = page.getByRole('dialog', { name: 'Attach study to order' });
+    await att.getByLabel('Order ID').fill(created.id);
+    await att.getByRole('button', { name: 'Attach' }).click();
+    await att.waitFor({ state: 'hidden' });
+    await page.locator(`[data-unmatched="${unmatchedID}"]`).waitFor({ state: 'detached', timeout: 20000 });
+    check(true, 'an unmatched Springfield study attached to the order left the unmatched queue');
+  } else {
+    log('no unmatched Springfield study (or order id) to attach:', created.id);
+  }
   // the console beside the board (the board's table is the worklist's)
   await page.locator('.board-side').screenshot({ path: join(shots, 'board-console.png') });
   if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board.png') });
@@ -272,17 +304,17 @@ try {
   check(apart && tally.y < 60, `the shift tally (top bar, y ${Math.round(tally.y)}) does not cover Send (y ${Math.round(sendBox.y)})`);
   if (!process.env.README_ONLY) await ap.screenshot({ path: join(shots, 'reading-room-topbar.png') });
 
-  // 6. dr.alpha returns the queued order from the board's protocol queue
+  // 6. dr.alpha rejects the queued order from the board's protocol queue
   await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board', exact: true }).click();
   const mine = ap.getByRole('list', { name: 'Orders awaiting protocol' }).locator('li', { hasText: 'ACC-E2E-PQ' });
   await mine.waitFor({ timeout: 20000 });
-  await mine.getByRole('button', { name: 'Return…' }).click();
-  const ret = ap.getByRole('dialog', { name: 'Return order' });
-  await ret.getByLabel('Reason').fill('indication missing: please add the clinical question');
-  await ret.getByRole('button', { name: 'Return' }).click();
+  await mine.getByRole('button', { name: 'Reject…' }).click();
+  const ret = ap.getByRole('dialog', { name: 'Reject order' });
+  await ret.getByLabel('Reason').fill('duplicate of an order already scheduled');
+  await ret.getByRole('button', { name: 'Reject' }).click();
   await ret.waitFor({ state: 'hidden' });
   await mine.waitFor({ state: 'detached', timeout: 20000 });
-  check(true, 'dr.alpha returned the order with a reason and it left the protocol queue');
+  check(true, 'dr.alpha rejected the order with a reason and it left the protocol queue');
 } catch (e) {
   fail(e);
 } finally {

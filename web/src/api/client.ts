@@ -185,7 +185,7 @@ export const api = {
   // the console's order queues (internal/api/orders.go)
   protocolQueue: () => request<Order[]>('GET', '/api/orders/protocol-queue', undefined, { passive: true }),
   approveOrder: (id: string, code: string, text = '') => request<Order>('POST', `/api/orders/${enc(id)}/approve`, { code, text }),
-  orderAction: (id: string, action: 'reject' | 'return', reason: string) => request<Order>('POST', `/api/orders/${enc(id)}/${action}`, { reason }),
+  rejectOrder: (id: string, reason: string) => request<Order>('POST', `/api/orders/${enc(id)}/reject`, { reason }),
   facilityProtocols: (facility: string) => request<LibraryProtocol[]>('GET', `/api/facilities/${enc(facility)}/protocols`),
   unmatchedStudies: () => request<Unmatched[]>('GET', '/api/reconciliation', undefined, { passive: true }),
   attachStudy: (id: number, orderID: string) => request<unknown>('POST', `/api/reconciliation/${id}/attach`, { order_id: orderID }),

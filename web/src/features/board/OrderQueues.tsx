@@ -25,13 +25,13 @@ function useQueue<T>(load: () => Promise<T[]>, tick: unknown) {
 }
 
 // ProtocolQueue: orders waiting for a radiologist's protocol. Radiologists
-// approve with a protocol from the facility's library, or reject or
-// return the order with a reason; coordinators see the queue and its age.
+// approve with a protocol from the facility's library or reject the order
+// with a reason; coordinators see the queue and its age.
 export function ProtocolQueue({ canProtocol, now, tick }: { canProtocol: boolean; now: number; tick: unknown }) {
   const q = useQueue(api.protocolQueue, tick);
   const [approving, setApproving] = useState<{ order: Order; library: LibraryProtocol[] } | null>(null);
   const [code, setCode] = useState('');
-  const [acting, setActing] = useState<{ order: Order; action: 'reject' | 'return' } | null>(null);
+  const [rejecting, setRejecting] = useState<Order | null>(null);
   const [error, setError] = useState('');
   const approve = async (o: Order) => {
     setError('');
@@ -56,8 +56,7 @@ export function ProtocolQueue({ canProtocol, now, tick }: { canProtocol: boolean
             {canProtocol && (
               <div className="row small-buttons">
                 <button type="button" onClick={() => void approve(o)}>Approve…</button>
-                <button type="button" onClick={() => setActing({ order: o, action: 'return' })}>Return…</button>
-                <button type="button" onClick={() => setActing({ order: o, action: 'reject' })}>Reject…</button>
+                <button type="button" onClick={() => setRejecting(o)}>Reject…</button>
               </div>
             )}
           </li>
@@ -86,12 +85,11 @@ export function ProtocolQueue({ canProtocol, now, tick }: { canProtocol: boolean
           </form>
         </div>
       )}
-      {acting && (
-        <ReasonDialog title={acting.action === 'reject' ? 'Reject order' : 'Return order'} label="Reason" submit={acting.action === 'reject' ? 'Reject' : 'Return'}
-          onCancel={() => setActing(null)}
+      {rejecting && (
+        <ReasonDialog title="Reject order" label="Reason" submit="Reject" onCancel={() => setRejecting(null)}
           onSubmit={async (reason) => {
-            await api.orderAction(acting.order.ID, acting.action, reason);
-            setActing(null);
+            await api.rejectOrder(rejecting.ID, reason);
+            setRejecting(null);
             q.refresh();
           }} />
       )}
