@@ -15,11 +15,13 @@
 //     and it appears on dr.alpha's open worklist without a reload; the
 //     reader added in the editor is named as able to cover an uncovered
 //     Harbor Bay study; the protocol and unmatched queues are shown, an
-//     order created over FHIR appears in the protocol queue, an unmatched
-//     study is attached to it, and dr.alpha rejects it with a reason from
-//     their board;
+//     order created over FHIR appears in the protocol queue and an
+//     unmatched study is attached to it;
 //  5. dr.alpha's shift tally in the top bar does not cover the reading
-//     room's Send button.
+//     room's Send button;
+//  6. a critical result dr.alpha opens is counted in the dashboard's
+//     loop-compliance table, whose CSV equals it;
+//  7. dr.alpha rejects the queued order from their board.
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,16 +32,46 @@ const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
 const { log, check, fail, finish } = checks();
 const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+// parseCSV reads RFC 4180 (quoted fields, doubled quotes, CRLF lines)
+const parseCSV = (text) => {
+  const rows = [[]];
+  let f = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q && c === '"' && text[i + 1] === '"') { f += '"'; i++; } else if (c === '"') q = !q;
+    else if (!q && c === ',') { rows.at(-1).push(f); f = ''; } else if (!q && c === '\r' && text[i + 1] === '\n') { rows.at(-1).push(f); f = ''; rows.push([]); i++; } else f += c;
+  }
+  if (f !== '' || rows.at(-1).length) rows.at(-1).push(f);
+  return rows.filter((r) => r.length > 0);
+};
 const local = (ms) => {
   const d = new Date(ms);
   const p = (x) => String(x).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 };
 
+let page;
+// exportEqualsTable downloads a dashboard table's CSV and compares it with
+// the table on the page, cell for cell; a table with no rows is reported.
+async function exportEqualsTable(label) {
+  const button = page.getByRole('button', { name: `Export ${label} as CSV` });
+  if (await button.isDisabled()) {
+    log(`${label}: no rows in this range`);
+    return 0;
+  }
+  const table = page.locator(`table[aria-label="${label}"]`);
+  const cells = await table.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  const csv = parseCSV(readFileSync(await download.path(), 'utf8'));
+  check(JSON.stringify(csv) === JSON.stringify(cells), `${label}: CSV export equals the table (${csv.length} lines)`);
+  return csv.length - 1;
+}
+
 const coord = await launch();
 const alpha = await launch();
 try {
-  const page = coord.context.pages()[0] ?? (await coord.context.newPage());
+  page = coord.context.pages()[0] ?? (await coord.context.newPage());
   page.on('pageerror', (e) => log('page error:', e.message));
   await page.setViewportSize({ width: 1400, height: 900 });
   await signInCoordinator(page, base);
@@ -140,19 +172,9 @@ try {
   await page.getByRole('heading', { name: 'Prelim → final discrepancies' }).waitFor();
   check(true, 'critical-result compliance and prelim→final discrepancy panels render');
   // the export of every table with rows equals the table, cell for cell
-  // (cells here hold no comma or quote, so a join reproduces the CSV)
   for (const label of ['Volume by facility', 'TAT by priority', 'RVU per reader per shift', 'Critical-result compliance',
     'Prelim to final discrepancies', 'RADPEER peer review by month']) {
-    const button = page.getByRole('button', { name: `Export ${label} as CSV` });
-    if (await button.isDisabled()) {
-      log(`${label}: no rows in this range`);
-      continue;
-    }
-    const table = page.locator(`table[aria-label="${label}"]`);
-    const tableRows = await table.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim()).join(',')));
-    const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
-    const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
-    check(JSON.stringify(csv) === JSON.stringify(tableRows), `${label}: CSV export equals the table (${csv.length} lines)`);
+    await exportEqualsTable(label);
   }
 
   await page.getByRole('button', { name: 'Simulate next week' }).click();
@@ -304,7 +326,22 @@ try {
   check(apart && tally.y < 60, `the shift tally (top bar, y ${Math.round(tally.y)}) does not cover Send (y ${Math.round(sendBox.y)})`);
   if (!process.env.README_ONLY) await ap.screenshot({ path: join(shots, 'reading-room-topbar.png') });
 
-  // 6. dr.alpha rejects the queued order from the board's protocol queue
+  // 6. dr.alpha opens a critical result on the study they were given; the
+  // coordinator's dashboard then counts it in the loop-compliance table
+  if (moved) {
+    const opened = await ap.evaluate(async (uid) => {
+      const s = await (await fetch('/api/session')).json();
+      const r = await fetch('/api/critical', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+        body: JSON.stringify({ study_uid: uid, category: '1', finding: { text: 'Tension pneumothorax, e2e' } }) });
+      return `${r.status} ${(await r.text()).slice(0, 200)}`;
+    }, moved);
+    log('critical result:', opened.slice(0, 80));
+    await menuLink(page, 'Quality', 'Dashboard');
+    await page.locator('table[aria-label="Critical-result compliance"] tbody tr').first().waitFor({ timeout: 15000 });
+    check((await exportEqualsTable('Critical-result compliance')) > 0, 'the open critical result is counted in the loop-compliance table');
+  }
+
+  // 7. dr.alpha rejects the queued order from the board's protocol queue
   await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board', exact: true }).click();
   const mine = ap.getByRole('list', { name: 'Orders awaiting protocol' }).locator('li', { hasText: 'ACC-E2E-PQ' });
   await mine.waitFor({ timeout: 20000 });
