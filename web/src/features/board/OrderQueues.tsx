@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api } from '../../api/client';
 import type { LibraryProtocol, Order, Unmatched } from '../../api/types';
 import { ReasonDialog } from '../worklist/ReasonDialog';
@@ -63,27 +63,21 @@ export function ProtocolQueue({ canProtocol, now, tick }: { canProtocol: boolean
         ))}
       </ul>
       {approving && (
-        <div className="modal-backdrop">
-          <form className="modal" role="dialog" aria-modal="true" aria-label="Approve order"
-            onSubmit={(e) => {
-              e.preventDefault();
-              api.approveOrder(approving.order.ID, code).then(() => { setApproving(null); q.refresh(); }, (err: Error) => setError(err.message));
-            }}>
-            <h2>Approve {approving.order.ProcedureText || approving.order.ProcedureCode}</h2>
-            <label>Protocol
-              <select value={code} required onChange={(e) => setCode(e.target.value)}>
-                <option value="">—</option>
-                {approving.library.map((p) => <option key={p.code} value={p.code}>{p.code} · {p.text}</option>)}
-              </select>
-            </label>
-            {approving.library.length === 0 && <p className="muted small">This facility has no protocol library yet (Group → facility protocols).</p>}
-            {error && <p role="alert" className="error">{error}</p>}
-            <div className="row">
-              <button type="submit" className="primary">Approve</button>
-              <button type="button" onClick={() => setApproving(null)}>Cancel</button>
-            </div>
-          </form>
-        </div>
+        <ActionDialog label="Approve order" title={`Approve ${approving.order.ProcedureText || approving.order.ProcedureCode}`} submit="Approve"
+          onCancel={() => setApproving(null)}
+          onSubmit={async () => {
+            await api.approveOrder(approving.order.ID, code);
+            setApproving(null);
+            q.refresh();
+          }}>
+          <label>Protocol
+            <select value={code} required onChange={(e) => setCode(e.target.value)}>
+              <option value="">—</option>
+              {approving.library.map((p) => <option key={p.code} value={p.code}>{p.code} · {p.text}</option>)}
+            </select>
+          </label>
+          {approving.library.length === 0 && <p className="muted small">This facility has no protocol library yet (Group → facility protocols).</p>}
+        </ActionDialog>
       )}
       {rejecting && (
         <ReasonDialog title="Reject order" label="Reason" submit="Reject" onCancel={() => setRejecting(null)}
@@ -104,7 +98,6 @@ export function UnmatchedQueue({ now, tick }: { now: number; tick: unknown }) {
   const open = q.items.filter((u) => u.Status !== 'attached');
   const [attaching, setAttaching] = useState<Unmatched | null>(null);
   const [orderID, setOrderID] = useState('');
-  const [error, setError] = useState('');
   return (
     <section className="panel" aria-labelledby="unmatched-title">
       <h2 id="unmatched-title">Unmatched studies <span className="count">{open.length}</span></h2>
@@ -116,28 +109,46 @@ export function UnmatchedQueue({ now, tick }: { now: number; tick: unknown }) {
             <b>{u.FacilityID}</b> accession {u.Accession || '—'} · {ago(u.CreatedAt, now)} ago
             <div className="small error-text">{u.Mismatches?.length ? `differs: ${u.Mismatches.join(', ')}` : 'no order found'}</div>
             {u.CandidateOrderID && <div className="small">Candidate order <span className="mono">{u.CandidateOrderID}</span></div>}
-            <button type="button" onClick={() => { setError(''); setOrderID(u.CandidateOrderID); setAttaching(u); }}>Attach to order…</button>
+            <button type="button" onClick={() => { setOrderID(u.CandidateOrderID); setAttaching(u); }}>Attach to order…</button>
           </li>
         ))}
       </ul>
       {attaching && (
-        <div className="modal-backdrop">
-          <form className="modal" role="dialog" aria-modal="true" aria-label="Attach study to order"
-            onSubmit={(e) => {
-              e.preventDefault();
-              api.attachStudy(attaching.ID, orderID).then(() => { setAttaching(null); q.refresh(); }, (err: Error) => setError(err.message));
-            }}>
-            <h2>Attach study to an order</h2>
-            <p className="small muted mono">{attaching.StudyUID}</p>
-            <label>Order ID <input value={orderID} required onChange={(e) => setOrderID(e.target.value)} /></label>
-            {error && <p role="alert" className="error">{error}</p>}
-            <div className="row">
-              <button type="submit" className="primary">Attach</button>
-              <button type="button" onClick={() => setAttaching(null)}>Cancel</button>
-            </div>
-          </form>
-        </div>
+        <ActionDialog label="Attach study to order" title="Attach study to an order" submit="Attach" onCancel={() => setAttaching(null)}
+          onSubmit={async () => {
+            await api.attachStudy(attaching.ID, orderID);
+            setAttaching(null);
+            q.refresh();
+          }}>
+          <p className="small muted mono">{attaching.StudyUID}</p>
+          <label>Order ID <input value={orderID} required onChange={(e) => setOrderID(e.target.value)} /></label>
+        </ActionDialog>
       )}
     </section>
+  );
+}
+
+// ActionDialog: a queue action's modal form; a refusal from the server is
+// shown in it and leaves it open.
+function ActionDialog({ label, title, submit, onSubmit, onCancel, children }: {
+  label: string; title: string; submit: string; onSubmit: () => Promise<void>; onCancel: () => void; children: ReactNode;
+}) {
+  const [error, setError] = useState('');
+  return (
+    <div className="modal-backdrop">
+      <form className="modal" role="dialog" aria-modal="true" aria-label={label} onKeyDown={(e) => e.key === 'Escape' && onCancel()}
+        onSubmit={(e) => {
+          e.preventDefault();
+          onSubmit().catch((err: Error) => setError(err.message));
+        }}>
+        <h2>{title}</h2>
+        {children}
+        {error && <p role="alert" className="error">{error}</p>}
+        <div className="row">
+          <button type="submit" className="primary">{submit}</button>
+          <button type="button" onClick={onCancel}>Cancel</button>
+        </div>
+      </form>
+    </div>
   );
 }
