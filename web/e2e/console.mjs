@@ -20,7 +20,9 @@
 //  5. dr.alpha's shift tally in the top bar does not cover the reading
 //     room's Send button;
 //  6. a critical result dr.alpha opens is counted in the dashboard's
-//     loop-compliance table, whose CSV equals it;
+//     loop-compliance table, and a final dr.alpha signs over their prelim
+//     with another impression in its discrepancy table; both CSVs equal
+//     their tables;
 //  7. dr.alpha rejects the queued order from their board.
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
@@ -336,9 +338,24 @@ try {
       return `${r.status} ${(await r.text()).slice(0, 200)}`;
     }, moved);
     log('critical result:', opened.slice(0, 80));
+    // a prelim, then a final whose impression differs: a discrepancy
+    const signed = await ap.evaluate(async (uid) => {
+      const s = await (await fetch('/api/session')).json();
+      const sign = async (kind, impression) => {
+        const r = await fetch(`/api/reports/studies/${encodeURIComponent(uid)}/sign`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+          body: JSON.stringify({ kind, content: { findings: 'Findings typed by the e2e test.', impression } }) });
+        return `${r.status} ${(await r.text()).slice(0, 160)}`;
+      };
+      return [await sign('prelim', 'No acute abnormality.'), await sign('final', 'Small right pneumothorax.')];
+    }, moved);
+    log('prelim, final:', signed.join(' | '));
     await menuLink(page, 'Quality', 'Dashboard');
     await page.locator('table[aria-label="Critical-result compliance"] tbody tr').first().waitFor({ timeout: 15000 });
     check((await exportEqualsTable('Critical-result compliance')) > 0, 'the open critical result is counted in the loop-compliance table');
+    if (signed.every((x) => x.startsWith('200'))) {
+      await page.locator('table[aria-label="Prelim to final discrepancies"] tbody tr').first().waitFor({ timeout: 15000 });
+      check((await exportEqualsTable('Prelim to final discrepancies')) > 0, 'the final that changed the prelim\'s impression is counted as a discrepancy');
+    }
   }
 
   // 7. dr.alpha rejects the queued order from the board's protocol queue
