@@ -46,7 +46,7 @@ export function BoardPage() {
             if (it && it.reader_id !== reader) { setTo(reader); setMoving(it); }
           } : undefined} />
           <UncoveredList items={uncovered} cover={cons?.could_cover ?? {}} facilities={live.facilities} />
-          <ProtocolQueue canProtocol={role === 'radiologist'} now={now} tick={live.items} />
+          {(staff || role === 'radiologist') && <ProtocolQueue canProtocol={role === 'radiologist'} now={now} tick={live.items} />}
           {staff && <UnmatchedQueue now={now} tick={live.items} />}
         </aside>
       </div>
