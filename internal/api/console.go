@@ -124,11 +124,8 @@ func (a *API) simulateAhead(w http.ResponseWriter, r *http.Request, p *auth.Prin
 // signedReads loads the reads signed in ?from..?to (UTC days, inclusive)
 // in the caller's scope, each study with its facility resolved.
 func (a *API) signedReads(w http.ResponseWriter, r *http.Request, p *auth.Principal) (from, to time.Time, reads []dispatch.Read, ok bool) {
-	today := a.now().UTC().Truncate(24 * time.Hour)
-	from, ok1 := dayParam(r, "from", today.Add(-6*24*time.Hour))
-	to, ok2 := dayParam(r, "to", today)
-	if !ok1 || !ok2 || to.Before(from) || to.Sub(from) > 92*24*time.Hour {
-		writeError(w, http.StatusBadRequest, "from and to are YYYY-MM-DD, to not before from, at most 92 days apart")
+	from, to, ok = a.dayRange(w, r, 6)
+	if !ok {
 		return from, to, nil, false
 	}
 	all, err := dispatch.Reads(r.Context(), a.db, from, to.Add(24*time.Hour))

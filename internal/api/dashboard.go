@@ -2,18 +2,51 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"time"
 
 	"lightbox/internal/auth"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/httpx"
+	"lightbox/internal/report"
 )
 
 // Dashboard data: the volume that reached the worklist, by hour, facility
 // and SLA class, for a date range (the charts and their CSV exports).
 func (a *API) registerDashboard(mux Mux) {
 	mux.HandleFunc("GET /api/dashboard/volume", a.with(a.volume, staff...))
+	mux.HandleFunc("GET /api/dashboard/discrepancy", a.with(a.discrepancy, staff...))
+}
+
+// dayRange reads ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, to inclusive;
+// from defaults to `back` days before today, to to today), at most 92 days
+// apart; it answers 400 itself when they are not.
+func (a *API) dayRange(w http.ResponseWriter, r *http.Request, back int) (from, to time.Time, ok bool) {
+	today := a.now().UTC().Truncate(24 * time.Hour)
+	from, ok1 := dayParam(r, "from", today.AddDate(0, 0, -back))
+	to, ok2 := dayParam(r, "to", today)
+	if !ok1 || !ok2 || to.Before(from) || to.Sub(from) > 92*24*time.Hour {
+		writeError(w, http.StatusBadRequest, "from and to are YYYY-MM-DD, to not before from, at most 92 days apart")
+		return from, to, false
+	}
+	return from, to, true
+}
+
+// discrepancy: prelim→final discrepancy rates per facility for finals
+// signed in ?from..?to (the definition is report.DiscrepancyRate's).
+func (a *API) discrepancy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	from, to, ok := a.dayRange(w, r, 6)
+	if !ok {
+		return
+	}
+	rates, err := report.New(a.db, report.Options{}).DiscrepancyRates(r.Context(), from, to.Add(24*time.Hour))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	rows := slices.DeleteFunc(rates, func(d report.DiscrepancyRate) bool { return !p.Sees(d.FacilityID) })
+	httpx.JSON(w, http.StatusOK, map[string]any{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "rows": rows})
 }
 
 type volumeRow struct {
@@ -23,22 +56,10 @@ type volumeRow struct {
 	Studies    int    `json:"studies"`
 }
 
-// volume: ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, to inclusive; default
-// today), at most 92 days.
+// volume: studies that arrived in ?from..?to (default today).
 func (a *API) volume(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	day := func(name string, dflt time.Time) (time.Time, bool) {
-		v := r.URL.Query().Get(name)
-		if v == "" {
-			return dflt, true
-		}
-		t, err := time.Parse("2006-01-02", v)
-		return t, err == nil
-	}
-	today := a.now().UTC().Truncate(24 * time.Hour)
-	from, ok1 := day("from", today)
-	to, ok2 := day("to", today)
-	if !ok1 || !ok2 || to.Before(from) || to.Sub(from) > 92*24*time.Hour {
-		writeError(w, http.StatusBadRequest, "from and to are YYYY-MM-DD, to not before from, at most 92 days apart")
+	from, to, ok := a.dayRange(w, r, 0)
+	if !ok {
 		return
 	}
 	studies, err := dispatch.Arrivals(r.Context(), a.db, from, to.Add(24*time.Hour))

@@ -339,6 +339,11 @@ func lifecycle(t *testing.T, f *fixture) {
 	if len(ds) != 1 || !ds[0].ImpressionChanged || !ds[0].PrelimCommunicated || ds[0].PrelimReader != "areader" || ds[0].FinalReader != "breader" {
 		t.Fatalf("discrepancies = %+v", ds)
 	}
+	rates, err := s.DiscrepancyRates(ctx, testNow.Add(-time.Hour), testNow.Add(time.Hour))
+	must(t, err)
+	if len(rates) != 1 || rates[0].FinalsOverPrelim != 1 || rates[0].Discrepant != 1 || rates[0].ImpressionChanged != 1 || rates[0].Percent != 100 {
+		t.Fatalf("discrepancy rates = %+v", rates)
+	}
 	f.h.mu.Lock()
 	if len(f.h.notified) != 1 || f.h.notified[0] != "areader" || len(f.h.started) != 1 || len(f.h.signed) != 2 || f.h.signed[1] != uid+"/breader/final" {
 		t.Fatalf("hooks: %+v", f.h)

@@ -93,7 +93,8 @@ func TestSetUpFromNothing(t *testing.T) {
 }
 
 // A national group's facilities: 2,000 rows with deliberate bad ones, in
-// one pass, well under 10 s; then its readers and their credentials.
+// one pass (its speed is BenchmarkFacilityImport's); then its readers and
+// their credentials.
 func TestBulkImport(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -125,9 +126,6 @@ func TestBulkImport(t *testing.T) {
 			if wantLines[rj.Row] != rj.Code {
 				t.Errorf("rejected %+v", rj)
 			}
-		}
-		if took > 10*time.Second {
-			t.Errorf("import took %v (budget 10 s)", took)
 		}
 		var rb strings.Builder
 		rb.WriteString(strings.Join(ReaderCSVHeader, ",") + "\n")

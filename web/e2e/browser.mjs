@@ -102,3 +102,11 @@ export function canvasStatsOf(page, selector) {
     return { width: c.width, height: c.height, mean, sd: Math.sqrt(sq / n - mean * mean), hash: h };
   }, selector);
 }
+
+// menuLink follows a top-bar link grouped under a menu (Group, Quality,
+// Admin): it opens the menu, then clicks the link in it.
+export async function menuLink(page, menu, name) {
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  await nav.getByRole('button', { name: menu, exact: true }).click();
+  await nav.getByRole('link', { name, exact: true }).click();
+}

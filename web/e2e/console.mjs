@@ -3,41 +3,96 @@
 // the demo group:
 //  1. Readers & shifts: the week calendar draws the demo roster; a licence
 //     expiring in 20 days is added in the reader editor; a vacation is
-//     recorded and shows on the calendar;
+//     recorded and shows on the calendar; a reader is added in the editor
+//     with licence, privilege, malpractice and Medicare enrolment;
 //  2. Credentials: the new licence shows on the 90-day timeline with the
 //     reader's ICS feed;
-//  3. Dashboard: the volume chart renders from today's demo studies, CSV
+//  3. Dashboard: the charts render from the day `simulate` recorded, the
+//     critical-compliance and discrepancy panels render, every table's CSV
 //     export equals the table, and "Simulate next week" shows predicted TAT
 //     charts and breaches;
-//  4. Board: the coordinator reassigns a study to dr.alpha with a reason and
-//     it appears on dr.alpha's open worklist without a reload.
+//  4. Board: the coordinator drags a study onto dr.alpha, gives a reason,
+//     and it appears on dr.alpha's open worklist without a reload; the
+//     reader added in the editor is named as able to cover an uncovered
+//     Harbor Bay study; the protocol and unmatched queues are shown, an
+//     order created over FHIR appears in the protocol queue and an
+//     unmatched study is attached to it;
+//  5. dr.alpha's shift tally in the top bar does not cover the reading
+//     room's Send button;
+//  6. a critical result dr.alpha opens is counted in the dashboard's
+//     loop-compliance table, and a final dr.alpha signs over their prelim
+//     with another impression in its discrepancy table; both CSVs equal
+//     their tables;
+//  7. dr.alpha rejects the queued order from their board.
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checks, launch, signInCoordinator } from './browser.mjs';
+import { checks, launch, signInCoordinator, menuLink } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
 const { log, check, fail, finish } = checks();
 const day = (n) => new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+// parseCSV reads RFC 4180 (quoted fields, doubled quotes, CRLF lines)
+const parseCSV = (text) => {
+  const rows = [[]];
+  let f = '';
+  let q = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (q && c === '"' && text[i + 1] === '"') { f += '"'; i++; } else if (c === '"') q = !q;
+    else if (!q && c === ',') { rows.at(-1).push(f); f = ''; } else if (!q && c === '\r' && text[i + 1] === '\n') { rows.at(-1).push(f); f = ''; rows.push([]); i++; } else f += c;
+  }
+  if (f !== '' || rows.at(-1).length) rows.at(-1).push(f);
+  return rows.filter((r) => r.length > 0);
+};
 const local = (ms) => {
   const d = new Date(ms);
   const p = (x) => String(x).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 };
 
+let page;
+// exportEqualsTable downloads a dashboard table's CSV and compares it with
+// the table on the page, cell for cell; a table with no rows is reported.
+async function exportEqualsTable(label) {
+  const button = page.getByRole('button', { name: `Export ${label} as CSV` });
+  if (await button.isDisabled()) {
+    log(`${label}: no rows in this range`);
+    return 0;
+  }
+  const table = page.locator(`table[aria-label="${label}"]`);
+  const cells = await table.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim())));
+  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  const csv = parseCSV(readFileSync(await download.path(), 'utf8'));
+  check(JSON.stringify(csv) === JSON.stringify(cells), `${label}: CSV export equals the table (${csv.length} lines)`);
+  return csv.length - 1;
+}
+
 const coord = await launch();
 const alpha = await launch();
 try {
-  const page = coord.context.pages()[0] ?? (await coord.context.newPage());
+  page = coord.context.pages()[0] ?? (await coord.context.newPage());
   page.on('pageerror', (e) => log('page error:', e.message));
   await page.setViewportSize({ width: 1400, height: 900 });
   await signInCoordinator(page, base);
   const nav = page.getByRole('navigation', { name: 'Main' });
 
+  // The top bar's menus work from the keyboard: ArrowDown opens one on its
+  // first link, Escape closes it back onto its button.
+  const quality = nav.getByRole('button', { name: 'Quality', exact: true });
+  await quality.focus();
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction(() => document.activeElement?.textContent === 'Dashboard');
+  await page.keyboard.press('ArrowDown');
+  const second = await page.evaluate(() => document.activeElement?.textContent);
+  await page.keyboard.press('Escape');
+  const closed = (await quality.getAttribute('aria-expanded')) === 'false' && (await page.evaluate(() => document.activeElement?.textContent?.startsWith('Quality')));
+  check(second === 'Critical' && closed, `Quality menu by keyboard: ↓ Dashboard, ↓ ${second}, Escape closes onto its button`);
+
   // 1. Readers & shifts
-  await nav.getByRole('link', { name: 'Readers & shifts' }).click();
+  await menuLink(page, 'Group', 'Readers & shifts');
   const calRows = page.locator('[aria-label="Week calendar"] .cal-row[data-reader]');
   await calRows.first().waitFor();
   const nReaders = await calRows.count();
@@ -71,8 +126,32 @@ try {
   check(true, `the vacation of ${id} shows on the calendar`);
   await page.screenshot({ path: join(shots, 'calendar.png') });
 
+  // A reader added in the editor, with every credential eligibility needs
+  // (MA licence, Harbor Bay privilege, malpractice, Medicare): the board
+  // must then name them among those who could read Harbor Bay's studies.
+  await page.getByRole('button', { name: 'Add reader' }).click();
+  const add = page.getByRole('dialog', { name: 'Add reader' });
+  await add.getByLabel('User name').fill('dr.e2e');
+  await add.getByLabel('Name', { exact: true }).fill('Dr Editor');
+  await add.getByLabel('State (where they read)').fill('MA');
+  await add.getByRole('button', { name: 'Add licence' }).click();
+  await add.getByLabel('Licence state').last().fill('MA');
+  await add.getByLabel('Licence number').last().fill('MA-E2E-1');
+  await add.getByRole('button', { name: 'Add privilege' }).click();
+  const hbi = await add.getByLabel('Privilege facility').last().locator('option').evaluateAll((os) => os.find((o) => o.textContent.includes('Harbor Bay'))?.value);
+  await add.getByLabel('Privilege facility').last().selectOption(hbi);
+  await add.getByRole('button', { name: 'Add malpractice policy' }).click();
+  await add.getByLabel('Malpractice carrier').last().fill('Group policy');
+  check((await add.getByLabel('Malpractice states').last().inputValue()) === 'MA', 'the new policy covers the licensed states');
+  await add.getByLabel('Enrolled with Medicare').check();
+  if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'reader-editor.png') });
+  await add.getByRole('button', { name: 'Save' }).click();
+  await add.waitFor({ state: 'hidden' });
+  await page.locator('table[aria-label=Readers] tbody tr', { hasText: 'dr.e2e' }).first().waitFor();
+  check(true, 'dr.e2e added in the reader editor');
+
   // 2. Credentials
-  await nav.getByRole('link', { name: 'Credentials' }).click();
+  await menuLink(page, 'Group', 'Credentials');
   const row = page.getByRole('listitem').filter({ has: page.locator('[data-testid=lapse][title*="WY-E2E-7"]') });
   await row.first().waitFor();
   const title = await row.first().locator('[data-testid=lapse][title*="WY-E2E-7"]').getAttribute('title');
@@ -81,7 +160,7 @@ try {
   await page.screenshot({ path: join(shots, 'credentials.png') });
 
   // 3. Dashboard
-  await nav.getByRole('link', { name: 'Dashboard' }).click();
+  await menuLink(page, 'Quality', 'Dashboard');
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
   await page.locator('figure[aria-label^="Studies per hour"] canvas').first().waitFor();
   check(true, 'the volume chart renders (canvas)');
@@ -90,15 +169,15 @@ try {
   check(tatRows > 0, `TAT by priority against SLA from the simulated day: ${tatRows} priorities`);
   await page.locator('figure[aria-label^="Work RVU per hour"] canvas').waitFor();
   check((await page.locator('table[aria-label="RVU per reader per shift"] tbody tr').count()) > 0, 'RVU per reader per shift renders');
-  const vol = page.locator('table[aria-label="Volume by facility"]');
-  await vol.waitFor();
-  const tableRows = await vol.locator('tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent.trim()).join(',')));
-  const [download] = await Promise.all([
-    page.waitForEvent('download'),
-    page.getByRole('button', { name: 'Export Volume by facility as CSV' }).click(),
-  ]);
-  const csv = readFileSync(await download.path(), 'utf8').trimEnd().split('\r\n');
-  check(JSON.stringify(csv) === JSON.stringify(tableRows), `CSV export equals the table (${csv.length} lines)`);
+  await page.locator('table[aria-label="Volume by facility"]').waitFor();
+  await page.getByRole('heading', { name: 'Critical-result loop compliance' }).waitFor();
+  await page.getByRole('heading', { name: 'Prelim → final discrepancies' }).waitFor();
+  check(true, 'critical-result compliance and prelim→final discrepancy panels render');
+  // the export of every table with rows equals the table, cell for cell
+  for (const label of ['Volume by facility', 'TAT by priority', 'RVU per reader per shift', 'Critical-result compliance',
+    'Prelim to final discrepancies', 'RADPEER peer review by month']) {
+    await exportEqualsTable(label);
+  }
 
   await page.getByRole('button', { name: 'Simulate next week' }).click();
   const sim = page.getByTestId('sim-result');
@@ -135,15 +214,74 @@ try {
   check((await online.first().textContent()).includes('Dr Alpha'), 'dr.alpha is listed online beside the board with the queue in RVUs');
   const uncovered = page.getByRole('list', { name: 'Uncovered studies' }).locator('li');
   if ((await uncovered.count()) > 0) log('uncovered:', (await uncovered.first().textContent()).slice(0, 160));
-  if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board-console.png') });
+  const hbiUncovered = uncovered.filter({ hasText: 'Harbor Bay' });
+  if ((await hbiUncovered.count()) > 0) {
+    await hbiUncovered.first().filter({ hasText: 'dr.e2e' }).waitFor({ timeout: 15000 });
+    check(true, 'the reader added in the editor could cover an uncovered Harbor Bay study');
+  } else {
+    log('no uncovered Harbor Bay study to check dr.e2e against');
+  }
+  await page.getByRole('heading', { name: /Protocol queue/ }).waitFor();
+  await page.getByRole('heading', { name: /Unmatched studies/ }).waitFor();
+  check(true, 'the protocol queue and the unmatched-studies queue sit beside the board');
+  // an order from Springfield (FHIR ServiceRequest) waits for its protocol
+  const created = await page.evaluate(async (acc) => {
+    const s = await (await fetch('/api/session')).json();
+    const sr = {
+      resourceType: 'ServiceRequest',
+      contained: [{ resourceType: 'Patient', id: 'p1', identifier: [{ system: 'SGH-MRN', value: 'MRN-E2E-9' }],
+        name: [{ family: 'Queue', given: ['Test'] }], gender: 'female', birthDate: '1970-01-01', address: [{ state: 'IL' }] }],
+      identifier: [
+        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'ACSN' }] }, value: acc, assigner: { identifier: { value: 'SGH' } } },
+        { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'PLAC' }] }, value: 'PL-' + acc }],
+      status: 'active', intent: 'order', priority: 'urgent',
+      code: { coding: [{ system: 'http://www.ama-assn.org/go/cpt', code: '70450', display: 'CT head wo contrast' }] },
+      subject: { reference: '#p1' }, authoredOn: new Date().toISOString(), reasonCode: [{ text: 'headache' }],
+    };
+    const r = await fetch('/fhir/ServiceRequest', { method: 'POST', headers: { 'Content-Type': 'application/fhir+json', 'X-CSRF-Token': s.csrf_token }, body: JSON.stringify(sr) });
+    const body = await r.text();
+    let id = '';
+    try {
+      id = JSON.parse(body).id ?? '';
+    } catch { /* reported below */ }
+    return { status: r.status, body: body.slice(0, 300), id };
+  }, 'ACC-E2E-PQ');
+  if (created.status !== 201) log('ServiceRequest:', created.status, created.body);
+  const queued = page.getByRole('list', { name: 'Orders awaiting protocol' }).locator('li', { hasText: 'ACC-E2E-PQ' });
+  await queued.waitFor({ timeout: 20000 });
+  check(true, 'a new order shows in the protocol queue');
+  // a Springfield study that matched no order is attached to it
+  const sgh = page.getByRole('list', { name: 'Unmatched studies' }).locator('li', { hasText: 'SGH' }).first();
+  if (created.id && (await sgh.count()) > 0) {
+    const unmatchedID = await sgh.getAttribute('data-unmatched');
+    await sgh.getByRole('button', { name: 'Attach to order…' }).click();
+    const att = page.getByRole('dialog', { name: 'Attach study to order' });
+    await att.getByLabel('Order ID').fill(created.id);
+    await att.getByRole('button', { name: 'Attach' }).click();
+    await att.waitFor({ state: 'hidden' });
+    await page.locator(`[data-unmatched="${unmatchedID}"]`).waitFor({ state: 'detached', timeout: 20000 });
+    check(true, 'an unmatched Springfield study attached to the order left the unmatched queue');
+  } else {
+    log('no unmatched Springfield study (or order id) to attach:', created.id);
+  }
+  // the console beside the board (the board's table is the worklist's)
+  await page.locator('.board-side').screenshot({ path: join(shots, 'board-console.png') });
+  if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board.png') });
   // reassign: a study to dr.alpha (it must appear on their live worklist)
   // or, when none can go to them, dr.alpha's study to a colleague (it
   // must leave their live worklist)
+  // to dr.alpha by dragging the row onto them; to others by picking
   const tryReassign = async (row, to) => {
     const uid = await row.getAttribute('data-study');
-    await row.getByRole('button', { name: 'Reassign' }).click();
     const d = page.getByRole('dialog');
-    await d.getByLabel('To reader').selectOption(to);
+    if (to === 'dr.alpha') {
+      await row.dragTo(page.locator('table[aria-label="Readers online"] tr[data-reader="dr.alpha"]'));
+      await d.waitFor();
+      check((await d.getByLabel('To reader').inputValue()) === 'dr.alpha', 'dropping a study on dr.alpha opens the reassign dialog for them');
+    } else {
+      await row.getByRole('button', { name: 'Reassign' }).click();
+      await d.getByLabel('To reader').selectOption(to);
+    }
     await d.getByLabel('Reason').fill('covering a colleague on break');
     await d.getByRole('button', { name: 'Reassign' }).click();
     try {
@@ -162,7 +300,7 @@ try {
     moved = await tryReassign(page.locator(`table[data-testid=worklist] tbody tr[data-study="${uid}"]`), 'dr.alpha');
   }
   if (moved) {
-    check(true, `a study reassigned to dr.alpha with a reason`);
+    check(true, `a study dragged to dr.alpha and reassigned with a reason`);
     await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ timeout: 15000 });
     check(true, 'it appears on dr.alpha\'s live worklist');
   } else {
@@ -178,6 +316,59 @@ try {
     await ap.locator(`table[data-testid=worklist] tbody tr[data-study="${moved}"]`).waitFor({ state: 'detached', timeout: 15000 });
     check(true, 'it leaves dr.alpha\'s live worklist');
   }
+
+  // 5. dr.alpha's shift tally sits in the top bar, clear of the reading
+  // room chat's Send button (it used to cover it, fixed bottom-right)
+  await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reading room' }).click();
+  const send = ap.getByRole('button', { name: 'Send', exact: true }).first();
+  await send.waitFor();
+  const tally = await ap.getByLabel('This shift').boundingBox();
+  const sendBox = await send.boundingBox();
+  const apart = tally.x + tally.width <= sendBox.x || sendBox.x + sendBox.width <= tally.x || tally.y + tally.height <= sendBox.y || sendBox.y + sendBox.height <= tally.y;
+  check(apart && tally.y < 60, `the shift tally (top bar, y ${Math.round(tally.y)}) does not cover Send (y ${Math.round(sendBox.y)})`);
+  if (!process.env.README_ONLY) await ap.screenshot({ path: join(shots, 'reading-room-topbar.png') });
+
+  // 6. dr.alpha opens a critical result on the study they were given; the
+  // coordinator's dashboard then counts it in the loop-compliance table
+  if (moved) {
+    const opened = await ap.evaluate(async (uid) => {
+      const s = await (await fetch('/api/session')).json();
+      const r = await fetch('/api/critical', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+        body: JSON.stringify({ study_uid: uid, category: '1', finding: { text: 'Tension pneumothorax, e2e' } }) });
+      return `${r.status} ${(await r.text()).slice(0, 200)}`;
+    }, moved);
+    log('critical result:', opened.slice(0, 80));
+    // a prelim, then a final whose impression differs: a discrepancy
+    const signed = await ap.evaluate(async (uid) => {
+      const s = await (await fetch('/api/session')).json();
+      const sign = async (kind, impression) => {
+        const r = await fetch(`/api/reports/studies/${encodeURIComponent(uid)}/sign`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf_token },
+          body: JSON.stringify({ kind, content: { findings: 'Findings typed by the e2e test.', impression } }) });
+        return `${r.status} ${(await r.text()).slice(0, 160)}`;
+      };
+      return [await sign('prelim', 'No acute abnormality.'), await sign('final', 'Small right pneumothorax.')];
+    }, moved);
+    log('prelim, final:', signed.join(' | '));
+    await menuLink(page, 'Quality', 'Dashboard');
+    await page.locator('table[aria-label="Critical-result compliance"] tbody tr').first().waitFor({ timeout: 15000 });
+    check((await exportEqualsTable('Critical-result compliance')) > 0, 'the open critical result is counted in the loop-compliance table');
+    if (signed.every((x) => x.startsWith('200'))) {
+      await page.locator('table[aria-label="Prelim to final discrepancies"] tbody tr').first().waitFor({ timeout: 15000 });
+      check((await exportEqualsTable('Prelim to final discrepancies')) > 0, 'the final that changed the prelim\'s impression is counted as a discrepancy');
+    }
+  }
+
+  // 7. dr.alpha rejects the queued order from the board's protocol queue
+  await ap.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Board', exact: true }).click();
+  const mine = ap.getByRole('list', { name: 'Orders awaiting protocol' }).locator('li', { hasText: 'ACC-E2E-PQ' });
+  await mine.waitFor({ timeout: 20000 });
+  await mine.getByRole('button', { name: 'Reject…' }).click();
+  const ret = ap.getByRole('dialog', { name: 'Reject order' });
+  await ret.getByLabel('Reason').fill('duplicate of an order already scheduled');
+  await ret.getByRole('button', { name: 'Reject' }).click();
+  await ret.waitFor({ state: 'hidden' });
+  await mine.waitFor({ state: 'detached', timeout: 20000 });
+  check(true, 'dr.alpha rejected the order with a reason and it left the protocol queue');
 } catch (e) {
   fail(e);
 } finally {

@@ -2,13 +2,14 @@
 // (cmd/lightbox/browser_test.go, TestGroupScreenInBrowser) started with the
 // demo group: the administrator enrols TOTP and signs in, opens Group, sees
 // the facilities, imports a CSV with one bad row and sees it rejected with
-// its reason, and the gap map names what the new facility lacks. Then, as
+// its reason, and the gap map names what the new facility lacks: once the
+// readers are privileged there (reader editor), the missing TX licence. Then, as
 // privacy officer, Audit: who accessed a demo patient the administrator
 // opened (DICOMweb metadata), with the CSV export equal to the table.
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checks, launch } from './browser.mjs';
+import { checks, launch, menuLink } from './browser.mjs';
 import { totp } from './totp.mjs';
 
 const base = process.env.BASE_URL;
@@ -36,7 +37,7 @@ try {
   await page.getByTestId('whoami').waitFor();
   check(true, 'admin enrolled and signed in');
 
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Group' }).click();
+  await menuLink(page, 'Group', 'Group');
   await page.getByRole('heading', { name: 'Group' }).waitFor();
   const facRows = page.locator('table[aria-label=Facilities] tbody tr');
   await facRows.first().waitFor();
@@ -65,6 +66,27 @@ try {
   await page.getByRole('heading', { name: 'Coverage, next 24 h' }).scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(shots, 'group.png') });
 
+  // Privilege the demo readers at New Hope (TX) with TX malpractice cover
+  // but no TX licence: the licence is then the one credential missing.
+  await menuLink(page, 'Group', 'Readers & shifts');
+  const readerIDs = await page.locator('table[aria-label=Readers] tbody tr td:first-child').evaluateAll((tds) => tds.map((td) => td.textContent.trim().split(/\s+/).pop()));
+  for (const id of readerIDs) {
+    await page.getByRole('button', { name: `Edit ${id}` }).click();
+    const dlg = page.getByRole('dialog', { name: `Edit ${id}` });
+    await dlg.getByRole('button', { name: 'Add privilege' }).click();
+    await dlg.getByLabel('Privilege facility').last().selectOption('NEWHOPE');
+    await dlg.getByRole('button', { name: 'Add malpractice policy' }).click();
+    await dlg.getByLabel('Malpractice carrier').last().fill('Texas rider');
+    await dlg.getByLabel('Malpractice states').last().fill('TX');
+    await dlg.getByRole('button', { name: 'Save' }).click();
+    await dlg.waitFor({ state: 'hidden' });
+  }
+  await menuLink(page, 'Group', 'Group');
+  const licenceGap = page.getByRole('list', { name: 'Gaps' }).locator('li', { hasText: 'New Hope Imaging' }).filter({ hasText: /TX licen/ });
+  await licenceGap.first().waitFor({ timeout: 15000 });
+  log('gap:', await licenceGap.first().textContent());
+  check(true, `with ${readerIDs.length} readers privileged there, the gap map names the missing TX licence`);
+
   // Audit: open a demo study (an access), then ask who accessed its patient.
   const opened = await page.evaluate(async () => {
     const r = await fetch('/dicomweb/studies?limit=1', { headers: { Accept: 'application/dicom+json' } });
@@ -75,7 +97,7 @@ try {
     return { uid: v('0020000D'), patient: v('00100020'), issuer: v('00100021'), status: m.status };
   });
   check(opened.status === 200 && opened.patient !== '', `opened a demo study (metadata ${opened.status})`);
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+  await menuLink(page, 'Admin', 'Audit');
   await page.getByRole('heading', { name: 'Audit' }).waitFor();
   await page.getByLabel('Issuer of patient ID').fill(opened.issuer);
   await page.getByLabel('Patient ID', { exact: true }).fill(opened.patient);

@@ -12,7 +12,7 @@
 //     the consult goes to the IR on call and is listed under IR consults.
 // Screenshots go to $SHOTS (tumor-board.png is the README's).
 import { join } from 'node:path';
-import { checks, launch, signInEnrolling } from './browser.mjs';
+import { checks, launch, signInEnrolling, menuLink } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
@@ -32,8 +32,7 @@ try {
   await a.confirm();
 
   // 1. Peer review
-  const nav = page.getByRole('navigation', { name: 'Main' });
-  await nav.getByRole('link', { name: 'Peer review' }).click();
+  await menuLink(page, 'Quality', 'Peer review');
   await page.getByRole('heading', { name: 'Peer review' }).waitFor();
   const card = page.getByTestId('peer-review').first();
   await card.waitFor();
@@ -48,7 +47,7 @@ try {
   check(true, 'the scored review left the to-review list');
 
   // 2. Tumor board
-  await nav.getByRole('link', { name: 'Tumor boards' }).click();
+  await menuLink(page, 'Quality', 'Tumor boards');
   await page.getByRole('heading', { name: 'Tumor boards' }).waitFor();
   await page.getByLabel('Title').fill('Thoracic oncology board');
   await page.getByLabel('Participants (user names)').fill('dr.bravo');

@@ -25,6 +25,7 @@ import { ViewerWindow } from './features/monitors/ViewerWindow';
 import { WorklistPage } from './features/worklist/WorklistPage';
 import { RoomPage } from './features/collab/RoomPage';
 import { VisitPage } from './features/collab/VisitPage';
+import { NavMenu } from './NavMenu';
 import { navigate, usePath } from './router';
 
 export function App() {
@@ -71,33 +72,40 @@ export function App() {
       {label}
     </a>
   );
+  const reader = role === 'radiologist';
+  // The top bar keeps the places people work in (worklist, board, reading
+  // room, station) one click away and groups the rest under menus.
+  const menu = (label: string, items: [boolean, string, string][]) => {
+    const shown = items.filter(([ok]) => ok);
+    if (shown.length === 0) return null;
+    return (
+      <NavMenu label={label} active={shown.some(([, to]) => to === path)}>
+        {shown.map(([, to, name]) => <span key={to}>{link(to, name)}</span>)}
+      </NavMenu>
+    );
+  };
   return (
     <PrefsProvider>
       <a className="skip" href="#content">Skip to content</a>
       <nav className="topbar" aria-label="Main">
         <span className="brand">Lightbox</span>
-        {role === 'radiologist' && link('/', 'Worklist')}
+        {reader && link('/', 'Worklist')}
         {link('/board', 'Board')}
-        {staff && link('/group', 'Group')}
-        {role === 'radiologist' && link('/station', 'Station')}
-        {(staff || role === 'radiologist') && link('/peer-review', 'Peer review')}
-        {link('/tumor-boards', 'Tumor boards')}
-        {(staff || role === 'radiologist' || role === 'clinician') && link('/ir-consults', 'IR consults')}
-        {(staff || role === 'radiologist') && link('/teaching', 'Teaching')}
-        {(staff || role === 'radiologist') && link('/mentoring', 'Mentoring')}
-        {staff && link('/readers', 'Readers & shifts')}
-        {staff && link('/credentials', 'Credentials')}
-        {staff && link('/critical', 'Critical')}
-        {staff && link('/dashboard', 'Dashboard')}
-        {role === 'radiologist' && link('/me', 'My numbers')}
         {link('/room', 'Reading room')}
-        {role === 'admin' && link('/audit', 'Audit')}
+        {reader && link('/station', 'Station')}
+        {menu('Group', [[staff, '/group', 'Group'], [staff, '/readers', 'Readers & shifts'], [staff, '/credentials', 'Credentials']])}
+        {menu('Quality', [
+          [staff, '/dashboard', 'Dashboard'], [staff, '/critical', 'Critical'], [reader, '/me', 'My numbers'],
+          [staff || reader, '/peer-review', 'Peer review'], [staff || reader, '/teaching', 'Teaching'], [staff || reader, '/mentoring', 'Mentoring'],
+          [true, '/tumor-boards', 'Tumor boards'], [staff || reader || role === 'clinician', '/ir-consults', 'IR consults'],
+        ])}
+        {menu('Admin', [[role === 'admin', '/audit', 'Audit']])}
         <span className="spacer" />
+        {reader && <BreakReminder />}
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>
       </nav>
       <div id="content">{page}</div>
-      {role === 'radiologist' && <BreakReminder />}
       <IdleWarning />
       <ReauthDialog />
     </PrefsProvider>

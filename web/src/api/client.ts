@@ -14,6 +14,7 @@ import type {
 } from './types';
 import type { ChatMessage, Consult, ConsultCandidate, LiveEvent, Room, RoomStatus, Visit } from './types';
 import type { BreakGlassGrant, PatientAccess, PatientAccessQuery } from './types';
+import type { ComplianceRow, DiscrepancyRate, LibraryProtocol, Order, Unmatched } from './types';
 
 export class ApiError extends Error {
   status: number;
@@ -176,6 +177,18 @@ export const api = {
   tat: (from: string, to: string) =>
     request<{ reads: number; classes: ClassTAT[] }>('GET', `/api/dashboard/tat?from=${enc(from)}&to=${enc(to)}`),
   rvu: (from: string, to: string) => request<{ rows: ReaderDay[] }>('GET', `/api/dashboard/rvu?from=${enc(from)}&to=${enc(to)}`),
+  // critical-result compliance: `to` is exclusive here (internal/critical)
+  criticalCompliance: (from: string, toExclusive: string) =>
+    request<{ rows: ComplianceRow[] }>('GET', `/api/critical/compliance?from=${enc(from)}&to=${enc(toExclusive)}`),
+  discrepancy: (from: string, to: string) =>
+    request<{ rows: DiscrepancyRate[] }>('GET', `/api/dashboard/discrepancy?from=${enc(from)}&to=${enc(to)}`),
+  // the console's order queues (internal/api/orders.go)
+  protocolQueue: () => request<Order[]>('GET', '/api/orders/protocol-queue', undefined, { passive: true }),
+  approveOrder: (id: string, code: string, text = '') => request<Order>('POST', `/api/orders/${enc(id)}/approve`, { code, text }),
+  rejectOrder: (id: string, reason: string) => request<Order>('POST', `/api/orders/${enc(id)}/reject`, { reason }),
+  facilityProtocols: (facility: string) => request<LibraryProtocol[]>('GET', `/api/facilities/${enc(facility)}/protocols`),
+  unmatchedStudies: () => request<Unmatched[]>('GET', '/api/reconciliation', undefined, { passive: true }),
+  attachStudy: (id: number, orderID: string) => request<unknown>('POST', `/api/reconciliation/${id}/attach`, { order_id: orderID }),
   myNumbers: (from: string, to: string) =>
     request<{ own: OwnView }>('GET', `/api/dashboard/me?from=${enc(from)}&to=${enc(to)}`),
 

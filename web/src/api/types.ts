@@ -419,6 +419,10 @@ export interface Reader {
   rvu_target_per_hour: number;
   licenses: Licence[];
   privileges: Privilege[];
+  // the engine assigns nothing without telemedicine malpractice cover for
+  // the patient's state, nor finals on Medicare facilities without enrolment
+  malpractice?: Malpractice[];
+  enrolments?: PayerEnrolment[];
   [other: string]: unknown; // kept as loaded and sent back on save
 }
 
@@ -670,4 +674,81 @@ export interface PatientAccessQuery {
   patient_id: string;
   since: string; // YYYY-MM-DD, inclusive
   until: string; // YYYY-MM-DD, inclusive
+}
+
+// internal/critical ComplianceRow: one facility × critical category.
+export interface ComplianceRow {
+  facility_id: string;
+  category: string;
+  category_label?: string;
+  total: number;
+  pending: number;
+  closed: number;
+  closed_on_time: number;
+  communicated_on_time: number;
+  overdue_open: number;
+  percent_on_time: number;
+  median_minutes_to_communication: number;
+}
+
+// internal/report DiscrepancyRate: finals over a prelim whose impression
+// changed or that their signer flagged.
+export interface DiscrepancyRate {
+  facility_id: string;
+  finals_over_prelim: number;
+  discrepant: number;
+  impression_changed: number;
+  flagged: number;
+  prelim_communicated: number;
+  percent: number;
+}
+
+// internal/order Order (Go field names: the struct has no JSON tags).
+export interface Order {
+  ID: string;
+  FacilityID: string;
+  Accession: string;
+  ProcedureCode: string;
+  ProcedureText: string;
+  Reason: string;
+  Priority: string;
+  Modality: string;
+  Status: string;
+  OrderedAt: string;
+  CreatedAt: string;
+}
+
+export interface LibraryProtocol {
+  code: string;
+  text: string;
+  modality?: string;
+  contrast?: string;
+}
+
+// internal/order Unmatched: a study that did not reconcile to an order.
+export interface Unmatched {
+  ID: number;
+  FacilityID: string;
+  Accession: string;
+  StudyUID: string;
+  CandidateOrderID: string;
+  Mismatches: string[] | null;
+  Status: string;
+  CreatedAt: string;
+}
+
+// internal/model Malpractice: one professional-liability policy.
+export interface Malpractice {
+  carrier: string;
+  states: string[];
+  telemedicine: boolean;
+  expires: string;
+}
+
+// internal/model Enrolment: a payer enrolment (only Medicare gates finals).
+export interface PayerEnrolment {
+  payer: string;
+  active: boolean;
+  effective?: string;
+  expires?: string;
 }

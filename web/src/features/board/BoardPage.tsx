@@ -7,12 +7,17 @@ import { WorkTable } from '../worklist/WorklistPage';
 import { ReasonDialog } from '../worklist/ReasonDialog';
 import { countdown } from '../worklist/time';
 import { ReadersOnline, UncoveredList } from './ConsolePanels';
+import { ProtocolQueue, UnmatchedQueue } from './OrderQueues';
+import { useSession } from '../auth/session';
 
 // BoardPage: every unread study in the caller's scope, who has it, SLA at
 // risk highlighted, the uncovered ones with the missing credential and who
 // could cover them; readers online with their queue; coordinators reassign
-// to a reader picked from the list, with a reason.
+// to a reader picked from the list or by dropping the study on them, with a
+// reason; the protocol and unmatched-study queues with their actions.
 export function BoardPage() {
+  const role = useSession().session?.principal.role;
+  const staff = role === 'admin' || role === 'coordinator';
   const live = useWorklist(true);
   const now = useNow(1000);
   const [moving, setMoving] = useState<WorkItem | null>(null);
@@ -33,11 +38,16 @@ export function BoardPage() {
       {!live.connected && <div role="status" className="banner">Connection to Lightbox lost — reconnecting.</div>}
       <div className="board-layout">
         <div className="board-main">
-          <WorkTable items={live.items} facilities={live.facilities} now={now} board onReassign={(it) => { setTo(''); setMoving(it); }} />
+          <WorkTable items={live.items} facilities={live.facilities} now={now} board onReassign={staff ? (it) => { setTo(''); setMoving(it); } : undefined} />
         </div>
         <aside className="board-side">
-          <ReadersOnline loads={cons?.readers ?? []} />
+          <ReadersOnline loads={cons?.readers ?? []} onDrop={staff ? (uid, reader) => {
+            const it = live.items.find((i) => i.study_uid === uid);
+            if (it && it.reader_id !== reader) { setTo(reader); setMoving(it); }
+          } : undefined} />
           <UncoveredList items={uncovered} cover={cons?.could_cover ?? {}} facilities={live.facilities} />
+          {(staff || role === 'radiologist') && <ProtocolQueue canProtocol={role === 'radiologist'} now={now} tick={live.items} />}
+          {staff && <UnmatchedQueue now={now} tick={live.items} />}
         </aside>
       </div>
       {moving && (

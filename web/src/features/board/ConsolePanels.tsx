@@ -1,16 +1,36 @@
+import { useState } from 'react';
 import type { Facility, ReaderLoad, WorkItem } from '../../api/types';
+import { STUDY_DRAG } from '../worklist/WorklistPage';
 
-// ReadersOnline: every reader with presence and queue in RVUs (online first).
-export function ReadersOnline({ loads }: { loads: ReaderLoad[] }) {
+// ReadersOnline: every reader with presence and queue in RVUs (online
+// first). A board row dropped on a reader asks to reassign it to them.
+export function ReadersOnline({ loads, onDrop }: { loads: ReaderLoad[]; onDrop?: (studyUID: string, readerID: string) => void }) {
   const online = loads.filter((l) => l.online).length;
+  const [over, setOver] = useState('');
+  const dropProps = (id: string) => (onDrop ? {
+    onDragOver: (e: React.DragEvent) => {
+      if (!e.dataTransfer.types.includes(STUDY_DRAG)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'move';
+      setOver(id);
+    },
+    onDragLeave: () => setOver((o) => (o === id ? '' : o)),
+    onDrop: (e: React.DragEvent) => {
+      e.preventDefault();
+      setOver('');
+      const uid = e.dataTransfer.getData(STUDY_DRAG);
+      if (uid) onDrop(uid, id);
+    },
+  } : {});
   return (
     <section className="panel" aria-labelledby="online-title">
       <h2 id="online-title">Readers <span className="count">{online} online of {loads.length}</span></h2>
+      {onDrop && <p className="muted small">Drag a study from the board onto a reader to reassign it.</p>}
       <table className="table compact" aria-label="Readers online">
         <thead><tr><th>Reader</th><th>State</th><th className="num">Queue</th><th className="num">RVU</th></tr></thead>
         <tbody>
           {loads.map((l) => (
-            <tr key={l.reader_id}>
+            <tr key={l.reader_id} data-reader={l.reader_id} className={over === l.reader_id ? 'drop-over' : undefined} {...dropProps(l.reader_id)}>
               <td>{l.name || l.reader_id}</td>
               <td><span className={`dot ${l.online ? 'on' : l.on_shift ? 'warn' : 'off'}`} />{l.online ? 'online' : l.away ? 'away' : l.on_shift ? 'offline (on shift)' : 'off shift'}</td>
               <td className="mono num">{l.queue}</td>

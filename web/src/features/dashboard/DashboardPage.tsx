@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../../api/client';
 import type { ClassTAT, ReaderDay, VolumeRow } from '../../api/types';
 import { Chart, palette } from './Chart';
@@ -7,10 +7,12 @@ import { defaultRange, RangePicker, type Range } from './RangePicker';
 import { byFacilityTotals, readerRates, sortClasses, volumeByHour } from './shape';
 import { Kpi } from './Kpi';
 import { SimulatePanel } from './SimulatePanel';
+import { QualityPanels } from './QualityPanels';
 
 // DashboardPage: the group's numbers for a date range — volume by hour and
 // facility, first-read TAT per priority against the SLA with breaches,
-// RVU per reader against target — each chart with its table and CSV, and
+// RVU per reader against target, critical-result compliance and
+// prelim→final discrepancies — each chart with its table and CSV, and
 // the coming week simulated on demand.
 // ofSLA is a turnaround as a percentage of its SLA.
 const ofSLA = (m: number | undefined, sla: number) => (m === undefined || sla <= 0 ? null : Math.round((m / sla) * 1000) / 10);
@@ -21,13 +23,13 @@ export function DashboardPage() {
   const [tat, setTat] = useState<ClassTAT[] | null>(null);
   const [rvu, setRvu] = useState<ReaderDay[] | null>(null);
   const [error, setError] = useState('');
+  const fail = useCallback((e: Error) => setError(e.message), []);
   useEffect(() => {
     setError('');
-    const fail = (e: Error) => setError(e.message);
     api.volume(range.from, range.to).then((v) => setVolume(v.rows), fail);
     api.tat(range.from, range.to).then((v) => setTat(sortClasses(v.classes)), fail);
     api.rvu(range.from, range.to).then((v) => setRvu(v.rows), fail);
-  }, [range]);
+  }, [range, fail]);
 
   const vol = useMemo(() => volumeByHour(volume ?? [], range.from, range.to), [volume, range]);
   const volSeries = useMemo(() => [
@@ -88,6 +90,7 @@ export function DashboardPage() {
             header={['Day', 'Reader', 'Reads', 'RVU', 'Hours on duty', 'RVU / h', 'Target / h']}
             rows={(rvu ?? []).map((d) => [d.day, d.reader_id, d.reads, d.rvu, d.hours_on_duty, d.rvu_per_hour, d.target_per_hour])} />
         </section>
+        <QualityPanels range={range} onError={fail} />
         <SimulatePanel />
       </div>
     </main>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minutes, readerRates, volumeByHour } from './shape';
+import { groupPeerRates, minutes, readerRates, volumeByHour } from './shape';
 
 describe('volumeByHour', () => {
   it('fills quiet hours and ranks facilities', () => {
@@ -33,4 +33,13 @@ describe('readerRates', () => {
 
 describe('minutes', () => {
   it.each([[12, '12 min'], [180, '3 h'], [4320, '3 d']])('%d', (m, want) => expect(minutes(m)).toBe(want));
+});
+
+describe('groupPeerRates', () => {
+  it('sums readers per month inside the range', () => {
+    const r = (author: string, period: string, reviewed: number, discrepant: number, significant: number) =>
+      ({ author, period, reviewed, discrepant, significant, rate: 0 });
+    expect(groupPeerRates([r('a', '2026-05', 9, 9, 9), r('a', '2026-06', 4, 2, 1), r('b', '2026-06', 4, 1, 0)], '2026-06-03', '2026-06-09'))
+      .toEqual([['2026-06', 8, 3, 1, 12.5]]);
+  });
 });

@@ -1,4 +1,4 @@
-import type { ClassTAT, ReaderDay, VolumeRow } from '../../api/types';
+import type { ClassTAT, PeerRate, ReaderDay, VolumeRow } from '../../api/types';
 
 // Pure shaping of dashboard answers into chart series (tested alone).
 
@@ -77,4 +77,19 @@ export function minutes(m: number): string {
   if (m < 90) return `${round1(m)} min`;
   if (m < 48 * 60) return `${round1(m / 60)} h`;
   return `${round1(m / 1440)} d`;
+}
+
+// groupPeerRates sums per-reader peer-review months into group rows for the
+// months [from, to] touch: month, reviewed, 2a+, 2b+, 2b+ % (no reader named).
+export function groupPeerRates(rates: PeerRate[], from: string, to: string): [string, number, number, number, number][] {
+  const lo = from.slice(0, 7);
+  const hi = to.slice(0, 7);
+  const m = new Map<string, [number, number, number]>();
+  for (const r of rates) {
+    if (r.period < lo || r.period > hi) continue;
+    const t = m.get(r.period) ?? [0, 0, 0];
+    m.set(r.period, [t[0] + r.reviewed, t[1] + r.discrepant, t[2] + r.significant]);
+  }
+  return [...m.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .map(([p, [n, d, s]]) => [p, n, d, s, n ? round1((s / n) * 100) : 0]);
 }

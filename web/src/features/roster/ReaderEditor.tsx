@@ -1,11 +1,13 @@
 import { useState } from 'react';
-import type { Facility, Licence, Privilege, Reader } from '../../api/types';
+import type { Facility, Licence, Malpractice, Privilege, Reader } from '../../api/types';
 import { zones } from './WeekCalendar';
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
-// ReaderEditor: one reader's document as a form. Fields the form does not
-// show (shifts, enrolments ...) are kept as loaded.
+// ReaderEditor: one reader's document as a form, with every credential
+// the engine's eligibility check needs (licences, privileges, malpractice,
+// Medicare enrolment, MQSA, 5 MP). Fields the form does not show (shifts,
+// blocks ...) are kept as loaded.
 export function ReaderEditor({ reader, isNew, facilities, onSave, onCancel }: {
   reader: Reader; isNew: boolean; facilities: Facility[]; onSave: (r: Reader) => Promise<void>; onCancel: () => void;
 }) {
@@ -14,6 +16,13 @@ export function ReaderEditor({ reader, isNew, facilities, onSave, onCancel }: {
   const set = (p: Partial<Reader>) => setR((old) => ({ ...old, ...p }));
   const setLic = (i: number, p: Partial<Licence>) => set({ licenses: r.licenses.map((l, j) => (j === i ? { ...l, ...p } : l)) });
   const setPriv = (i: number, p: Partial<Privilege>) => set({ privileges: r.privileges.map((x, j) => (j === i ? { ...x, ...p } : x)) });
+  const mal = r.malpractice ?? [];
+  const setMal = (i: number, p: Partial<Malpractice>) => set({ malpractice: mal.map((x, j) => (j === i ? { ...x, ...p } : x)) });
+  const medicare = (r.enrolments ?? []).find((e) => e.payer === 'medicare');
+  const setMedicare = (on: boolean, expires = medicare?.expires ?? '') => set({
+    enrolments: [...(r.enrolments ?? []).filter((e) => e.payer !== 'medicare'), ...(on ? [{ payer: 'medicare', active: true, expires: expires || undefined }] : [])],
+  });
+  const licStates = r.licenses.map((l) => l.state).filter(Boolean);
   const inYear = new Date(Date.now() + 365 * 86400000).toISOString().slice(0, 10);
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -92,6 +101,29 @@ export function ReaderEditor({ reader, isNew, facilities, onSave, onCancel }: {
             </tbody>
           </table>
           <button type="button" onClick={() => set({ privileges: [...r.privileges, { facility: '', scope: {}, basis: 'direct', expires: inYear }] })}>Add privilege</button>
+        </fieldset>
+        <fieldset>
+          <legend>Malpractice and payer enrolment</legend>
+          <p className="muted small">The engine assigns a study only when a telemedicine malpractice policy covers the patient&apos;s state; finals for Medicare facilities also need Medicare enrolment.</p>
+          <table className="table compact" aria-label="Malpractice policies">
+            <thead><tr><th>Carrier</th><th>States covered</th><th>Telemedicine</th><th>Expires</th><th /></tr></thead>
+            <tbody>
+              {mal.map((m, i) => (
+                <tr key={i}>
+                  <td><input value={m.carrier} aria-label="Malpractice carrier" onChange={(e) => setMal(i, { carrier: e.target.value })} /></td>
+                  <td><input value={m.states.join(', ')} aria-label="Malpractice states" placeholder="OR, WA" onChange={(e) => setMal(i, { states: list(e.target.value.toUpperCase()) })} /></td>
+                  <td><input type="checkbox" checked={m.telemedicine} aria-label="Covers telemedicine" onChange={(e) => setMal(i, { telemedicine: e.target.checked })} /></td>
+                  <td><input type="date" value={m.expires} aria-label="Malpractice expires" onChange={(e) => setMal(i, { expires: e.target.value })} /></td>
+                  <td><button type="button" onClick={() => set({ malpractice: mal.filter((_, j) => j !== i) })}>Remove</button></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <button type="button" onClick={() => set({ malpractice: [...mal, { carrier: '', states: licStates, telemedicine: true, expires: inYear }] })}>Add malpractice policy</button>
+          <div className="row">
+            <label className="check"><input type="checkbox" checked={!!medicare?.active} onChange={(e) => setMedicare(e.target.checked)} /> Enrolled with Medicare</label>
+            {medicare?.active && <label>Enrolment expires <input type="date" value={medicare.expires ?? ''} onChange={(e) => setMedicare(true, e.target.value)} /></label>}
+          </div>
         </fieldset>
         {error && <p role="alert" className="banner">Not saved: {error}</p>}
         <div className="row">

@@ -114,6 +114,15 @@ export function WorklistPage() {
   );
 }
 
+// STUDY_DRAG is the drag type of a board row: the coverage console drops
+// it on a reader to reassign (board/ConsolePanels).
+export const STUDY_DRAG = 'application/x-lightbox-study';
+
+function dragStudy(e: React.DragEvent, uid: string) {
+  e.dataTransfer.setData(STUDY_DRAG, uid);
+  e.dataTransfer.effectAllowed = 'move';
+}
+
 export function WorkTable({ items, facilities, now, onRelease, board, onReassign }: {
   items: WorkItem[];
   facilities: Record<string, Facility>;
@@ -145,7 +154,8 @@ export function WorkTable({ items, facilities, now, onRelease, board, onReassign
           const c = countdown(it.deadline, now);
           const f = facilities[it.facility_id];
           return (
-            <tr key={it.study_uid} data-study={it.study_uid} data-updated={it.updated_at} className={c ? `risk-${c.risk}` : ''}>
+            <tr key={it.study_uid} data-study={it.study_uid} data-updated={it.updated_at} className={c ? `risk-${c.risk}` : ''}
+              draggable={onReassign ? true : undefined} onDragStart={onReassign ? (e) => dragStudy(e, it.study_uid) : undefined}>
               <td><span className={`prio prio-${it.priority.toLowerCase()}`}>{it.priority.toUpperCase()}</span>{it.triage?.length ? ' ⚑' : ''}</td>
               <td className={`mono ${c ? `due-${c.risk}` : ''}`}>{c?.text ?? '—'}</td>
               <td>
