@@ -13,6 +13,7 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
 	"lightbox/internal/model"
+	"lightbox/internal/opt"
 	"lightbox/internal/report"
 )
 
@@ -63,10 +64,7 @@ func (a *Reports) Routes(mux Mux) {
 }
 
 func (a *Reports) log() *slog.Logger {
-	if a.Logger != nil {
-		return a.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(a.Logger)
 }
 
 type reportError struct {

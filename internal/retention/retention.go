@@ -15,6 +15,7 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
+	"lightbox/internal/opt"
 )
 
 // lockKey is the PostgreSQL transaction-level advisory lock ("lbrt") taken
@@ -51,17 +52,11 @@ type Service struct {
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	return db.NowOr(s.Now)
 }
 
 func (s *Service) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(s.Logger)
 }
 
 func (s *Service) lock(ctx context.Context, tx *db.Tx) error {
