@@ -26,6 +26,7 @@ import (
 
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
+	"lightbox/internal/testwait"
 )
 
 // parsed ATNA message, decoded independently of the package's own types.
@@ -401,17 +402,6 @@ func (c *collector) received() ([]syslogMsg, error) {
 	return append([]syslogMsg(nil), c.msgs...), errors.Join(c.errs...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func cursor(t *testing.T, d *db.DB, name string) int64 {
 	t.Helper()
 	var n int64
@@ -459,24 +449,24 @@ func TestSyslogForwarding(t *testing.T) {
 		}
 
 		col := startCollector(t, addr, serverTLS)
-		waitFor(t, "5 messages after the collector came up", func() bool { m, _ := col.received(); return len(m) >= 5 })
-		waitFor(t, "cursor 5", func() bool { return cursor(t, d, "arr") == 5 })
+		testwait.Until(t, 10*time.Second, "5 messages after the collector came up", func() bool { m, _ := col.received(); return len(m) >= 5 })
+		testwait.Until(t, 10*time.Second, "cursor 5", func() bool { return cursor(t, d, "arr") == 5 })
 
 		// The collector goes down under an open connection, then comes back.
 		col.close()
 		record(5, 8)
 		time.Sleep(200 * time.Millisecond)
 		col2 := startCollector(t, addr, serverTLS)
-		waitFor(t, "3 messages on the restarted collector", func() bool { m, _ := col2.received(); return len(m) >= 3 })
-		waitFor(t, "cursor 8", func() bool { return cursor(t, d, "arr") == 8 })
+		testwait.Until(t, 10*time.Second, "3 messages on the restarted collector", func() bool { m, _ := col2.received(); return len(m) >= 3 })
+		testwait.Until(t, 10*time.Second, "cursor 8", func() bool { return cursor(t, d, "arr") == 8 })
 		fwd.Stop()
 
 		// Forwarder restart: new events only, resumed from the stored cursor.
 		record(8, 10)
 		fwd = newFwd()
 		fwd.Start(ctx)
-		waitFor(t, "5 messages", func() bool { m, _ := col2.received(); return len(m) >= 5 })
-		waitFor(t, "cursor 10", func() bool { return cursor(t, d, "arr") == 10 })
+		testwait.Until(t, 10*time.Second, "5 messages", func() bool { m, _ := col2.received(); return len(m) >= 5 })
+		testwait.Until(t, 10*time.Second, "cursor 10", func() bool { return cursor(t, d, "arr") == 10 })
 		fwd.Stop()
 
 		first, err := col.received()
