@@ -31,8 +31,7 @@ func (a *API) listAEs(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 
 func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var e ae.Entity
-	if err := decode(r, &e); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &e) {
 		return
 	}
 	e.Title = r.PathValue("title")

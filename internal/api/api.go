@@ -295,8 +295,7 @@ type presenceBody struct {
 func (a *API) heartbeat(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b presenceBody
 	if r.ContentLength != 0 {
-		if err := decode(r, &b); err != nil {
-			writeError(w, http.StatusBadRequest, "%v", err)
+		if !decodeBody(w, r, &b) {
 			return
 		}
 	}
@@ -326,8 +325,7 @@ type reasonBody struct {
 
 func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b reasonBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	a.result(w, a.dispatch.Release(r.Context(), r.PathValue("study"), p.Username, b.Reason), "released")
@@ -335,8 +333,7 @@ func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 
 func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b reasonBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if !a.studyVisible(r.Context(), p, r.PathValue("study")) {
@@ -421,8 +418,7 @@ type triageBody struct {
 // priority and flag the study; the flag and its source show on the worklist.
 func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b triageBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if b.StudyUID == "" || b.Source == "" {
@@ -447,11 +443,7 @@ func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 
 func (a *API) listReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	rs, err := a.roster.Readers(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, rs)
+	a.reply(w, http.StatusOK, rs, err)
 }
 
 func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -465,11 +457,7 @@ func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		writeError(w, http.StatusNotFound, "no reader %s", id)
 		return
 	}
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, rd)
+	a.reply(w, http.StatusOK, rd, err)
 }
 
 func (a *API) readersForAlerts(ctx context.Context) ([]model.Reader, error) {
@@ -556,8 +544,7 @@ func (a *API) facilities(w http.ResponseWriter, r *http.Request, p *auth.Princip
 
 func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var c roster.Contract
-	if err := decode(r, &c); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &c) {
 		return
 	}
 	a.setupDone(w, r, a.setup.PutContract(r.Context(), actor(r, p), r.PathValue("id"), c), c)

@@ -34,8 +34,7 @@ func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Pri
 // the body's sending_application.
 func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var s hl7sender.Sender
-	if err := decode(r, &s); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &s) {
 		return
 	}
 	s.SendingFacility = r.PathValue("sending")

@@ -106,8 +106,7 @@ func (a *API) putPref(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		return
 	}
 	var pref notify.Pref
-	if err := decode(r, &pref); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &pref) {
 		return
 	}
 	pref.Recipient = rc
@@ -127,9 +126,5 @@ func (a *API) notifyLog(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	l, err := a.notify.Log(r.Context(), q.Get("recipient"), q.Get("channel"), limit)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, l)
+	a.reply(w, http.StatusOK, l, err)
 }

@@ -45,8 +45,7 @@ type onCallBody struct {
 // putOnCall replaces a subspecialty's on-call list for a window.
 func (a *API) putOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b onCallBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if err := a.roster.SetOnCall(r.Context(), r.PathValue("subspecialty"), b.Start, b.End, b.Readers); err != nil {

@@ -34,17 +34,12 @@ func (a *API) listProtocols(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		return
 	}
 	ps, err := a.orders.Protocols(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ps)
+	a.reply(w, http.StatusOK, ps, err)
 }
 
 func (a *API) putProtocols(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var ps []order.LibraryProtocol
-	if err := decode(r, &ps); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &ps) {
 		return
 	}
 	a.setupDone(w, r, a.setup.PutProtocols(r.Context(), actor(r, p), r.PathValue("id"), ps), ps)
@@ -103,8 +98,7 @@ func (a *API) approveOrder(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	var b protocolBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if b.Code == "" && b.Text == "" {
@@ -136,8 +130,7 @@ func (a *API) reasonAction(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	var b reasonBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if b.Reason == "" {
@@ -187,8 +180,7 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 		return
 	}
 	var b attachBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if o, err := a.orders.Get(r.Context(), b.OrderID); err != nil || !p.Sees(o.FacilityID) {
@@ -208,9 +200,5 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 
 func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	rows, err := a.orders.DeadLetters(r.Context(), 200)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, rows)
+	a.reply(w, http.StatusOK, rows, err)
 }

@@ -106,8 +106,7 @@ func firstOr(s []string) string {
 
 func (a *API) setRoomStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var st consult.RoomStatus
-	if err := decode(r, &st); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &st) {
 		return
 	}
 	st.Username = p.Username
@@ -123,8 +122,7 @@ func (a *API) postRoom(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	var b struct {
 		Body string `json:"body"`
 	}
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	m, err := a.consults.Post(r.Context(), roomTopic, p.Username, b.Body)
