@@ -488,10 +488,7 @@ func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		offsets = []int{n}
 	}
 	alerts := model.Expiring(rs, a.now(), offsets)
-	if alerts == nil {
-		alerts = []model.Alert{}
-	}
-	httpx.JSON(w, http.StatusOK, alerts)
+	httpx.JSON(w, http.StatusOK, orEmpty(alerts))
 }
 
 func (a *API) readerCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -52,10 +52,7 @@ func (a *API) notices(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID > all[j].ID })
-	if all == nil {
-		all = []notify.Delivery{}
-	}
-	httpx.JSON(w, http.StatusOK, all)
+	httpx.JSON(w, http.StatusOK, orEmpty(all))
 }
 
 func (a *API) readNotice(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

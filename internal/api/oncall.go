@@ -26,14 +26,7 @@ func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		at = t
 	}
 	l, err := a.roster.OnCallAt(r.Context(), r.PathValue("subspecialty"), at)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if l == nil {
-		l = []roster.OnCall{}
-	}
-	httpx.JSON(w, http.StatusOK, l)
+	replyList(w, a.fail, l, err)
 }
 
 type onCallBody struct {

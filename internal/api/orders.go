@@ -54,14 +54,7 @@ func scopeIDs(p *auth.Principal) []string {
 
 func (a *API) protocolQueue(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	os, err := a.orders.ProtocolQueue(r.Context(), scopeIDs(p))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if os == nil {
-		os = []order.Order{}
-	}
-	httpx.JSON(w, http.StatusOK, os)
+	replyList(w, a.fail, os, err)
 }
 
 // visibleOrder loads an order the caller may see (404 otherwise, so that
@@ -159,14 +152,7 @@ func (a *API) orderResult(w http.ResponseWriter, o order.Order, err error) {
 
 func (a *API) unmatched(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	us, err := a.orders.Unmatched(r.Context(), scopeIDs(p))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if us == nil {
-		us = []order.Unmatched{}
-	}
-	httpx.JSON(w, http.StatusOK, us)
+	replyList(w, a.fail, us, err)
 }
 
 type attachBody struct {

@@ -110,10 +110,7 @@ func (a *API) peerDraw(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		a.tell(r.Context(), notify.Message{Event: notify.PeerReview, Key: fmt.Sprintf("peer-review/%d/assigned", v.ID),
 			Subject: "A peer review was assigned to you", Text: "A finalised study awaits your RADPEER score.", Link: "/peer-review"}, v.Reviewer)
 	}
-	if drawn == nil {
-		drawn = []peerreview.Review{}
-	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"month": from.Format("2006-01"), "finals": len(fs), "drawn": drawn, "unassigned": len(unassigned)})
+	httpx.JSON(w, http.StatusOK, map[string]any{"month": from.Format("2006-01"), "finals": len(fs), "drawn": orEmpty(drawn), "unassigned": len(unassigned)})
 }
 
 func (a *API) peerList(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -25,3 +25,22 @@ func (a *API) reply(w http.ResponseWriter, status int, v any, err error) {
 	}
 	httpx.JSON(w, status, v)
 }
+
+// replyList answers l as a JSON array, [] rather than null when empty, or
+// err through the resource's fail.
+func replyList[T any](w http.ResponseWriter, fail func(http.ResponseWriter, error), l []T, err error) {
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, orEmpty(l))
+}
+
+// orEmpty is l, or an empty slice when l is nil, so that JSON says []
+// rather than null.
+func orEmpty[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}

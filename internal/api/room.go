@@ -77,11 +77,7 @@ func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		if ss.Presence == model.Offline && rd.ID != p.Username {
 			continue // "who is on now"
 		}
-		subs := rd.Subspecialties
-		if subs == nil {
-			subs = []string{}
-		}
-		out.Members = append(out.Members, RoomMember{Username: rd.ID, Name: rd.Name, Subspecialties: subs, Presence: ss.Presence.String(),
+		out.Members = append(out.Members, RoomMember{Username: rd.ID, Name: rd.Name, Subspecialties: orEmpty(rd.Subspecialties), Presence: ss.Presence.String(),
 			OnShift: ss.OnShift, Status: st.Status, Since: st.UpdatedAt})
 	}
 	slices.SortFunc(out.Members, func(x, y RoomMember) int {

@@ -126,10 +126,7 @@ func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Princ
 			Text:    fmt.Sprintf("You may open a case of the board until %s. Every access is audited.", g.ExpiresAt),
 			Link:    fmt.Sprintf("/tumor-boards/%d", b.ID)}, g.Username)
 	}
-	if grants == nil {
-		grants = []tumorboard.Grant{}
-	}
-	httpx.JSON(w, http.StatusCreated, map[string]any{"case": c, "grants": grants})
+	httpx.JSON(w, http.StatusCreated, map[string]any{"case": c, "grants": orEmpty(grants)})
 }
 
 func (a *API) updateBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
