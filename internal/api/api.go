@@ -255,7 +255,7 @@ func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal
 			order[id] = i
 		}
 		sortBy(items, func(it Item) int { return order[it.StudyUID] })
-		httpx.JSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": nonNil(items)})
+		httpx.JSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": orEmpty(items)})
 		return
 	}
 	items, err := a.items(ctx, "r.status IN ('waiting', 'leased', 'queued', 'uncovered')")
@@ -269,14 +269,7 @@ func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal
 			visible = append(visible, it)
 		}
 	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"board": true, "stats": a.dispatch.Stats(), "items": nonNil(visible)})
-}
-
-func nonNil(items []Item) []Item {
-	if items == nil {
-		return []Item{}
-	}
-	return items
+	httpx.JSON(w, http.StatusOK, map[string]any{"board": true, "stats": a.dispatch.Stats(), "items": orEmpty(visible)})
 }
 
 // events streams worklist changes as Server-Sent Events: a radiologist's

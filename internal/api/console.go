@@ -55,7 +55,7 @@ func (a *API) rosterWeek(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	out := make([]weekReader, 0, len(rs))
 	for _, rd := range rs {
-		wr := weekReader{ID: rd.ID, Name: rd.Name, TimeZone: rd.TimeZone, Subspecialties: nonNilSlice(rd.Subspecialties), Location: "US",
+		wr := weekReader{ID: rd.ID, Name: rd.Name, TimeZone: rd.TimeZone, Subspecialties: orEmpty(rd.Subspecialties), Location: "US",
 			Duty: model.DutyBlocks(rd, from, to), Away: []model.Absence{}}
 		if rd.Location.Country != "" && rd.Location.Country != "US" {
 			wr.Location = "offshore"
