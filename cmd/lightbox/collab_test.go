@@ -26,10 +26,8 @@ func TestCollabInBrowser(t *testing.T) {
 	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
 	defer srv.stop(t)
 	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "12", "--patients", "1",
-		"--rows", "64", "--columns", "64", "--facility", "SGH", "--seed", "2020"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CT", "--slices", "12", "--patients", "1",
+		"--rows", "64", "--columns", "64", "--facility", "SGH", "--seed", "2020")
 	study := studyUIDOf(t, studies)
 	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
 	if out, err := exec.Command("storescu", append([]string{"-aet", "SGH_CT1", "-aec", "LIGHTBOX", host, port}, dicomFiles(t, studies)...)...).CombinedOutput(); err != nil {
