@@ -67,27 +67,22 @@ func (c apiClient) do(method, path string, body any, out any) int {
 // send authenticates req, sends it and decodes the answer into out.
 func (c apiClient) send(req *http.Request, out any) int {
 	c.t.Helper()
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, b := c.roundTrip(req)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
 			c.t.Fatalf("%s %s: %v: %s", req.Method, req.URL.Path, err, b)
 		}
 	}
-	if resp.StatusCode >= 300 {
-		c.t.Logf("%s %s -> %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+	if code >= 300 {
+		c.t.Logf("%s %s -> %d %s", req.Method, req.URL.Path, code, b)
 	}
-	return resp.StatusCode
+	return code
 }
 
-func (c apiClient) doRaw(method, path string) (int, string) {
+// roundTrip sends req with the client's token and returns the status and
+// body.
+func (c apiClient) roundTrip(req *http.Request) (int, []byte) {
 	c.t.Helper()
-	req, _ := http.NewRequest(method, "http://"+c.base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -95,7 +90,14 @@ func (c apiClient) doRaw(method, path string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, b
+}
+
+func (c apiClient) doRaw(method, path string) (int, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, "http://"+c.base+path, nil)
+	code, b := c.roundTrip(req)
+	return code, string(b)
 }
 
 func token(t *testing.T, data, user string) string {
