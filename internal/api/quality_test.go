@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/archive/archivetest"
 	"lightbox/internal/auth"
-	"lightbox/internal/blob"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
@@ -25,14 +25,9 @@ import (
 // X-Test-Facilities headers.
 func qualityEnv(t *testing.T, d *db.DB) (http.Handler, string, *time.Time) {
 	t.Helper()
-	b, err := blob.OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ar := archive.New(d, b, archive.Options{})
-	t.Cleanup(func() { ar.Close(); b.Close() })
+	ar := archivetest.New(t, d)
 	study := ""
-	err = gen.Each(context.Background(), gen.Options{Modality: "CT", Slices: 2, Patients: 1, Rows: 32, Columns: 32, Facility: "SGH", Seed: 9}, func(inst *gen.Instance) error {
+	err := gen.Each(context.Background(), gen.Options{Modality: "CT", Slices: 2, Patients: 1, Rows: 32, Columns: 32, Facility: "SGH", Seed: 9}, func(inst *gen.Instance) error {
 		study = inst.Dataset.Str(0x0020000D)
 		var buf bytes.Buffer
 		if err := dcm.WriteFile(&buf, inst.Dataset, inst.TransferSyntax, ""); err != nil {
