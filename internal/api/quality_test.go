@@ -60,13 +60,7 @@ type qcaller struct{ user, role, facilities string }
 
 func call(t *testing.T, h http.Handler, c qcaller, method, path, body string, want int) map[string]any {
 	t.Helper()
-	var rd *strings.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	} else {
-		rd = strings.NewReader("")
-	}
-	r := httptest.NewRequest(method, path, rd)
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}
