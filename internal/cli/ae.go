@@ -23,11 +23,7 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 	return c.run(ctx, env, args, map[string]action{
 		"add": func(ctx context.Context, o *opened) error {
 			e := ae.Entity{Title: *title, Host: *host, Port: *port, FacilityID: *facility, TLS: *tls, Description: *desc, AllowCIDRs: netserve.SplitNetworks(*allow)}
-			if err := o.setup.PutAE(ctx, cliActor(), e); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "saved %s at %s\n", e.Title, e.Addr())
-			return nil
+			return done(env, o.setup.PutAE(ctx, cliActor(), e), "saved %s at %s", e.Title, e.Addr())
 		},
 		"remove": func(ctx context.Context, o *opened) error {
 			return o.setup.DeleteAE(ctx, cliActor(), *title)

@@ -23,11 +23,7 @@ func runEndpoint(ctx context.Context, env *Env, args []string) error {
 	authz := c.fs.String("auth", "", "fhir: Authorization header value")
 	return c.run(ctx, env, args, map[string]action{
 		"add": func(ctx context.Context, o *opened) error {
-			if err := o.setup.PutEndpoint(ctx, cliActor(), setup.Endpoint{FacilityID: *fac, Kind: *kind, Address: *addr, TLS: *tls, Auth: *authz}); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "saved %s endpoint of %s\n", *kind, *fac)
-			return nil
+			return done(env, o.setup.PutEndpoint(ctx, cliActor(), setup.Endpoint{FacilityID: *fac, Kind: *kind, Address: *addr, TLS: *tls, Auth: *authz}), "saved %s endpoint of %s", *kind, *fac)
 		},
 		"remove": func(ctx context.Context, o *opened) error {
 			return o.setup.DeleteEndpoint(ctx, cliActor(), *fac, *kind)

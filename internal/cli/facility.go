@@ -36,11 +36,7 @@ func runFacility(ctx context.Context, env *Env, args []string) error {
 			if *readType != "" || *medicare {
 				f.Contract = &roster.Contract{ReadType: model.ReadType(*readType), Medicare: *medicare}
 			}
-			if err := o.setup.PutFacility(ctx, cliActor(), f); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "saved facility %s\n", f.ID)
-			return nil
+			return done(env, o.setup.PutFacility(ctx, cliActor(), f), "saved facility %s", f.ID)
 		},
 		"list": func(ctx context.Context, o *opened) error {
 			fs, err := o.setup.Facilities(ctx)

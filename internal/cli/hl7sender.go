@@ -25,11 +25,7 @@ func runHL7Sender(ctx context.Context, env *Env, args []string) error {
 		"add": func(ctx context.Context, o *opened) error {
 			s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc,
 				AllowCIDRs: netserve.SplitNetworks(*allow)}
-			if err := o.setup.PutHL7Sender(ctx, cliActor(), s); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "saved HL7 sender %s for facility %s\n", s.SendingFacility, s.FacilityID)
-			return nil
+			return done(env, o.setup.PutHL7Sender(ctx, cliActor(), s), "saved HL7 sender %s for facility %s", s.SendingFacility, s.FacilityID)
 		},
 		"remove": func(ctx context.Context, o *opened) error {
 			return o.setup.DeleteHL7Sender(ctx, cliActor(), *sending, *app)

@@ -27,11 +27,7 @@ func runFacilityPACS(ctx context.Context, env *Env, args []string) error {
 	return c.run(ctx, env, args, map[string]action{
 		"add": func(ctx context.Context, o *opened) error {
 			src := priors.Source{FacilityID: *fac, AETitle: *aet, Host: *host, Port: *port, TLS: *tls, MaxPriors: *n, WaitSeconds: *wait, Retrieve: *retrieve}
-			if err := o.setup.PutPACS(ctx, cliActor(), src); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "saved PACS %s of facility %s\n", src.AETitle, src.FacilityID)
-			return nil
+			return done(env, o.setup.PutPACS(ctx, cliActor(), src), "saved PACS %s of facility %s", src.AETitle, src.FacilityID)
 		},
 		"list": func(ctx context.Context, o *opened) error {
 			l, err := o.setup.PACSList(ctx)
@@ -45,11 +41,7 @@ func runFacilityPACS(ctx context.Context, env *Env, args []string) error {
 			})
 		},
 		"remove": func(ctx context.Context, o *opened) error {
-			if err := o.setup.DeletePACS(ctx, cliActor(), *fac); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "removed the PACS of facility %s\n", *fac)
-			return nil
+			return done(env, o.setup.DeletePACS(ctx, cliActor(), *fac), "removed the PACS of facility %s", *fac)
 		},
 	})
 }

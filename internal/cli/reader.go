@@ -70,11 +70,7 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 				}
 				r.Malpractice = []model.Malpractice{{States: splitList(strings.ToUpper(*malStates)), Telemedicine: true, Expires: exp}}
 			}
-			if err := o.setup.PutReader(ctx, cliActor(), r); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "saved reader %s\n", r.ID)
-			return nil
+			return done(env, o.setup.PutReader(ctx, cliActor(), r), "saved reader %s", r.ID)
 		},
 		"list": func(ctx context.Context, o *opened) error {
 			rs, err := (roster.Store{DB: o.st.DB}).Readers(ctx)

@@ -35,11 +35,7 @@ func runRetention(ctx context.Context, env *Env, args []string) error {
 				fmt.Fprintln(env.Stderr, retentionUsage)
 				return errUsage
 			}
-			if err := o.setup.SetRetention(ctx, cliActor(), *fac, *years); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "facility %s keeps instances %s\n", *fac, map[bool]string{true: "for ever", false: strconv.Itoa(*years) + " years"}[*years == 0])
-			return nil
+			return done(env, o.setup.SetRetention(ctx, cliActor(), *fac, *years), "facility %s keeps instances %s", *fac, map[bool]string{true: "for ever", false: strconv.Itoa(*years) + " years"}[*years == 0])
 		},
 		"run": func(ctx context.Context, o *opened) error {
 			r, err := retentionService(c, o.st)
@@ -105,11 +101,7 @@ func runHold(ctx context.Context, env *Env, args []string) error {
 				fmt.Fprintln(env.Stderr, holdUsage)
 				return errUsage
 			}
-			if err := r.RemoveHold(ctx, cliActor(), *id); err != nil {
-				return err
-			}
-			fmt.Fprintf(env.Stdout, "legal hold %d removed\n", *id)
-			return nil
+			return done(env, r.RemoveHold(ctx, cliActor(), *id), "legal hold %d removed", *id)
 		}),
 		"list": held(func(ctx context.Context, r *retention.Service) error {
 			hs, err := r.Holds(ctx)

@@ -97,6 +97,16 @@ func (c *setupCmd) run(ctx context.Context, env *Env, args []string, actions map
 	return act(ctx, &opened{st: st, log: log, setup: s})
 }
 
+// done prints what a subcommand did (format and args, one line) once err
+// says it succeeded.
+func done(env *Env, err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, format+"\n", args...)
+	return nil
+}
+
 // authAction is an action on user accounts, through the auth service of the
 // opened data folder.
 func (c *setupCmd) authAction(do func(ctx context.Context, svc *auth.Service) error) action {

@@ -53,11 +53,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: splitComma(*facilities), ClinicianID: *clinicianID}, pw); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "added %s (%s)\n", *username, r)
-		return nil
+		return done(env, svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: splitComma(*facilities), ClinicianID: *clinicianID}, pw), "added %s (%s)", *username, r)
 	})
 	setDisabled := audited(func(ctx context.Context, svc *auth.Service) error {
 		return svc.SetDisabled(ctx, *username, c.sub == "disable")
@@ -72,11 +68,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			case *reset:
 				return svc.ResetTOTP(ctx, *username)
 			case *confirm != "":
-				if err := svc.ConfirmTOTP(ctx, *username, *confirm); err != nil {
-					return err
-				}
-				fmt.Fprintf(env.Stdout, "second factor active for %s\n", *username)
-				return nil
+				return done(env, svc.ConfirmTOTP(ctx, *username, *confirm), "second factor active for %s", *username)
 			}
 			en, err := svc.EnrolTOTP(ctx, *username)
 			if err != nil {
