@@ -90,12 +90,7 @@ func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		writeError(w, http.StatusConflict, "the study is not on the worklist, so no eligibility can be checked")
 		return
 	}
-	rs, err := a.roster.Readers(ctx)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	statuses, err := a.consults.Statuses(ctx)
+	rs, statuses, err := a.readersInRoom(ctx)
 	if err != nil {
 		a.fail(w, err)
 		return

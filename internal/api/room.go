@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -50,14 +51,20 @@ type Room struct {
 	Messages []consult.Message  `json:"messages"`
 }
 
-func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	ctx := r.Context()
+// readersInRoom loads the group's readers and their reading-room statuses,
+// which consult routing and the room view both weigh.
+func (a *API) readersInRoom(ctx context.Context) ([]*model.Reader, map[string]consult.RoomStatus, error) {
 	rs, err := a.roster.Readers(ctx)
 	if err != nil {
-		a.fail(w, err)
-		return
+		return nil, nil, err
 	}
 	statuses, err := a.consults.Statuses(ctx)
+	return rs, statuses, err
+}
+
+func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ctx := r.Context()
+	rs, statuses, err := a.readersInRoom(ctx)
 	if err != nil {
 		a.fail(w, err)
 		return
