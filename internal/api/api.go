@@ -458,11 +458,7 @@ func (a *API) readersForAlerts(ctx context.Context) ([]model.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Reader, len(rs))
-	for i, r := range rs {
-		out[i] = *r
-	}
-	return out, nil
+	return values(rs), nil
 }
 
 func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
