@@ -11,6 +11,8 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
+	"lightbox/internal/netserve"
+	"lightbox/internal/opt"
 )
 
 const userUsage = "Usage: lightbox user add --username U --role ROLE [--facility F] [--facilities A,B] [--password-file FILE|-]\n       lightbox user passwd --username U [--password-file FILE|-]\n       lightbox user totp --username U [--confirm CODE | --reset]\n       lightbox user disable|enable --username U"
@@ -53,7 +55,7 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return done(env, svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: splitComma(*facilities), ClinicianID: *clinicianID}, pw), "added %s (%s)", *username, r)
+		return done(env, svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: opt.List(*facilities), ClinicianID: *clinicianID}, pw), "added %s (%s)", *username, r)
 	})
 	setDisabled := audited(func(ctx context.Context, svc *auth.Service) error {
 		return svc.SetDisabled(ctx, *username, c.sub == "disable")
@@ -78,17 +80,6 @@ func runUser(ctx context.Context, env *Env, args []string) error {
 			return nil
 		}),
 	})
-}
-
-// splitComma splits a comma-separated flag value, dropping empty items.
-func splitComma(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 func readPassword(path string, env *Env) (string, error) {
@@ -126,7 +117,7 @@ func runToken(ctx context.Context, env *Env, args []string) error {
 			return svc.RevokeTokens(ctx, *username, *name)
 		}),
 		"create": c.authAction(func(ctx context.Context, svc *auth.Service) error {
-			tok, err := svc.CreateTokenWith(ctx, *username, *name, auth.TokenOptions{TTL: *ttl, AllowCIDRs: splitComma(*cidrs)})
+			tok, err := svc.CreateTokenWith(ctx, *username, *name, auth.TokenOptions{TTL: *ttl, AllowCIDRs: netserve.SplitNetworks(*cidrs)})
 			if err != nil {
 				return err
 			}

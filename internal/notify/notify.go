@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/opt"
 )
 
 // Channels.
@@ -124,18 +125,8 @@ func (s *Service) GetPref(ctx context.Context, recipient string) (Pref, bool, er
 	if err != nil {
 		return p, false, fmt.Errorf("notify: preference: %w", err)
 	}
-	p.Channels, p.Events = splitComma(ch), splitComma(ev)
+	p.Channels, p.Events = opt.List(ch), opt.List(ev)
 	return p, true, nil
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // Send records m for each recipient on the channels they chose. Without a
