@@ -28,16 +28,10 @@ func runAE(ctx context.Context, env *Env, args []string) error {
 		"remove": func(ctx context.Context, o *opened) error {
 			return o.setup.DeleteAE(ctx, cliActor(), *title)
 		},
-		"list": func(ctx context.Context, o *opened) error {
-			l, err := (ae.Store{DB: o.st.DB}).List(ctx)
-			if err != nil {
-				return err
-			}
-			return c.printList(env, l, "AE TITLE\tADDRESS\tFACILITY\tTLS\tDESCRIPTION", func(w io.Writer) {
-				for _, e := range l {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.Title, e.Addr(), e.FacilityID, e.TLS, e.Description)
-				}
-			})
-		},
+		"list": lister(c, env, "AE TITLE\tADDRESS\tFACILITY\tTLS\tDESCRIPTION",
+			func(ctx context.Context, o *opened) ([]ae.Entity, error) { return (ae.Store{DB: o.st.DB}).List(ctx) },
+			func(w io.Writer, e ae.Entity) {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.Title, e.Addr(), e.FacilityID, e.TLS, e.Description)
+			}),
 	})
 }

@@ -28,17 +28,11 @@ func runEndpoint(ctx context.Context, env *Env, args []string) error {
 		"remove": func(ctx context.Context, o *opened) error {
 			return o.setup.DeleteEndpoint(ctx, cliActor(), *fac, *kind)
 		},
-		"list": func(ctx context.Context, o *opened) error {
-			es, err := o.setup.Endpoints(ctx, *fac)
-			if err != nil {
-				return err
-			}
-			return c.printList(env, es, "FACILITY\tKIND\tADDRESS\tTLS\tAUTH", func(w io.Writer) {
-				for _, e := range es {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.FacilityID, e.Kind, e.Address, e.TLS, e.Auth)
-				}
-			})
-		},
+		"list": lister(c, env, "FACILITY\tKIND\tADDRESS\tTLS\tAUTH",
+			func(ctx context.Context, o *opened) ([]setup.Endpoint, error) { return o.setup.Endpoints(ctx, *fac) },
+			func(w io.Writer, e setup.Endpoint) {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%v\t%s\n", e.FacilityID, e.Kind, e.Address, e.TLS, e.Auth)
+			}),
 		"test": func(ctx context.Context, o *opened) error {
 			res, err := o.setup.TestEndpoint(ctx, *fac, *kind)
 			if err != nil {

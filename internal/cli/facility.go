@@ -38,21 +38,15 @@ func runFacility(ctx context.Context, env *Env, args []string) error {
 			}
 			return done(env, o.setup.PutFacility(ctx, cliActor(), f), "saved facility %s", f.ID)
 		},
-		"list": func(ctx context.Context, o *opened) error {
-			fs, err := o.setup.Facilities(ctx)
-			if err != nil {
-				return err
-			}
-			return c.printList(env, fs, "ID\tNAME\tSTATE\tTIME ZONE\tREAD TYPE", func(w io.Writer) {
-				for _, f := range fs {
-					rt := ""
-					if f.Contract != nil {
-						rt = string(f.Contract.ReadType)
-					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Name, f.State, f.TimeZone, rt)
+		"list": lister(c, env, "ID\tNAME\tSTATE\tTIME ZONE\tREAD TYPE",
+			func(ctx context.Context, o *opened) ([]setup.Facility, error) { return o.setup.Facilities(ctx) },
+			func(w io.Writer, f setup.Facility) {
+				rt := ""
+				if f.Contract != nil {
+					rt = string(f.Contract.ReadType)
 				}
-			})
-		},
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Name, f.State, f.TimeZone, rt)
+			}),
 		"import": c.importer(env, (*setup.Service).ImportFacilities),
 		"export": func(ctx context.Context, o *opened) error {
 			return o.setup.ExportFacilities(ctx, env.Stdout, *format)

@@ -30,16 +30,12 @@ func runHL7Sender(ctx context.Context, env *Env, args []string) error {
 		"remove": func(ctx context.Context, o *opened) error {
 			return o.setup.DeleteHL7Sender(ctx, cliActor(), *sending, *app)
 		},
-		"list": func(ctx context.Context, o *opened) error {
-			l, err := (hl7sender.Store{DB: o.st.DB}).List(ctx)
-			if err != nil {
-				return err
-			}
-			return c.printList(env, l, "MSH-4\tMSH-3\tFACILITY\tNETWORKS\tTLS SUBJECT\tDESCRIPTION", func(w io.Writer) {
-				for _, s := range l {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.SendingFacility, s.SendingApplication, s.FacilityID, strings.Join(s.AllowCIDRs, ","), s.TLSSubject, s.Description)
-				}
-			})
-		},
+		"list": lister(c, env, "MSH-4\tMSH-3\tFACILITY\tNETWORKS\tTLS SUBJECT\tDESCRIPTION",
+			func(ctx context.Context, o *opened) ([]hl7sender.Sender, error) {
+				return (hl7sender.Store{DB: o.st.DB}).List(ctx)
+			},
+			func(w io.Writer, s hl7sender.Sender) {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.SendingFacility, s.SendingApplication, s.FacilityID, strings.Join(s.AllowCIDRs, ","), s.TLSSubject, s.Description)
+			}),
 	})
 }

@@ -29,17 +29,11 @@ func runFacilityPACS(ctx context.Context, env *Env, args []string) error {
 			src := priors.Source{FacilityID: *fac, AETitle: *aet, Host: *host, Port: *port, TLS: *tls, MaxPriors: *n, WaitSeconds: *wait, Retrieve: *retrieve}
 			return done(env, o.setup.PutPACS(ctx, cliActor(), src), "saved PACS %s of facility %s", src.AETitle, src.FacilityID)
 		},
-		"list": func(ctx context.Context, o *opened) error {
-			l, err := o.setup.PACSList(ctx)
-			if err != nil {
-				return err
-			}
-			return c.printList(env, l, "FACILITY\tAE TITLE\tADDRESS\tTLS\tPRIORS\tWAIT\tRETRIEVE", func(w io.Writer) {
-				for _, p := range l {
-					fmt.Fprintf(w, "%s\t%s\t%s:%d\t%v\t%d\t%ds\t%s\n", p.FacilityID, p.AETitle, p.Host, p.Port, p.TLS, p.MaxPriors, p.WaitSeconds, p.Retrieve)
-				}
-			})
-		},
+		"list": lister(c, env, "FACILITY\tAE TITLE\tADDRESS\tTLS\tPRIORS\tWAIT\tRETRIEVE",
+			func(ctx context.Context, o *opened) ([]priors.Source, error) { return o.setup.PACSList(ctx) },
+			func(w io.Writer, p priors.Source) {
+				fmt.Fprintf(w, "%s\t%s\t%s:%d\t%v\t%d\t%ds\t%s\n", p.FacilityID, p.AETitle, p.Host, p.Port, p.TLS, p.MaxPriors, p.WaitSeconds, p.Retrieve)
+			}),
 		"remove": func(ctx context.Context, o *opened) error {
 			return done(env, o.setup.DeletePACS(ctx, cliActor(), *fac), "removed the PACS of facility %s", *fac)
 		},

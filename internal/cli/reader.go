@@ -72,17 +72,13 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 			}
 			return done(env, o.setup.PutReader(ctx, cliActor(), r), "saved reader %s", r.ID)
 		},
-		"list": func(ctx context.Context, o *opened) error {
-			rs, err := (roster.Store{DB: o.st.DB}).Readers(ctx)
-			if err != nil {
-				return err
-			}
-			return c.printList(env, rs, "ID\tNAME\tLOCATION\tTIME ZONE\tLICENCES\tPRIVILEGES\tSHIFTS", func(w io.Writer) {
-				for _, r := range rs {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.ID, r.Name, r.Location, r.TimeZone, len(r.Licenses), len(r.Privileges), len(r.Shifts))
-				}
-			})
-		},
+		"list": lister(c, env, "ID\tNAME\tLOCATION\tTIME ZONE\tLICENCES\tPRIVILEGES\tSHIFTS",
+			func(ctx context.Context, o *opened) ([]*model.Reader, error) {
+				return (roster.Store{DB: o.st.DB}).Readers(ctx)
+			},
+			func(w io.Writer, r *model.Reader) {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.ID, r.Name, r.Location, r.TimeZone, len(r.Licenses), len(r.Privileges), len(r.Shifts))
+			}),
 		"import": c.importer(env, func(s *setup.Service, ctx context.Context, by setup.Actor, f io.Reader, ft string) (*setup.Report, error) {
 			switch {
 			case ft == "json":

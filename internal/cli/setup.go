@@ -202,6 +202,23 @@ func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
+// lister is the list action of a set-up command: it loads the items, then
+// prints them as JSON (--json) or a table, header first, row writing each
+// item's line.
+func lister[T any](c *setupCmd, env *Env, header string, load func(ctx context.Context, o *opened) ([]T, error), row func(w io.Writer, item T)) action {
+	return func(ctx context.Context, o *opened) error {
+		l, err := load(ctx, o)
+		if err != nil {
+			return err
+		}
+		return c.printList(env, l, header, func(w io.Writer) {
+			for _, item := range l {
+				row(w, item)
+			}
+		})
+	}
+}
+
 // printList writes v as JSON with --json, else as a table: header (tab
 // separated), then rows writes one line per item.
 func (c *setupCmd) printList(env *Env, v any, header string, rows func(w io.Writer)) error {
