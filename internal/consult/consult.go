@@ -65,7 +65,7 @@ func (s Store) Create(ctx context.Context, c Consult) (Consult, error) {
 
 const consultCols = "pk, study_uid, facility_id, requester, consultant, subspecialty, question, status, opinion, opinion_at, rvu_credit, created_at, expires_at"
 
-func scanConsult(sc interface{ Scan(...any) error }) (Consult, error) {
+func scanConsult(sc db.Scanner) (Consult, error) {
 	var c Consult
 	var rvu string
 	err := sc.Scan(&c.ID, &c.StudyUID, &c.FacilityID, &c.Requester, &c.Consultant, &c.Subspecialty, &c.Question, &c.Status, &c.Opinion, &c.OpinionAt, &rvu, &c.CreatedAt, &c.ExpiresAt)
@@ -93,20 +93,11 @@ func (s Store) Mine(ctx context.Context, user string, limit int) ([]Consult, err
 }
 
 func (s Store) list(ctx context.Context, q string, args ...any) ([]Consult, error) {
-	rows, err := s.DB.Query(ctx, q, args...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q, args...)), scanConsult)
 	if err != nil {
 		return nil, fmt.Errorf("consults: %w", err)
 	}
-	defer rows.Close()
-	out := []Consult{}
-	for rows.Next() {
-		c, err := scanConsult(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Granted returns the studies user may see as the consultant of an
