@@ -154,20 +154,7 @@ func PurgeTx(ctx context.Context, tx *db.Tx, studyUID string, cutoff time.Time, 
 }
 
 func stringsOf(ctx context.Context, x db.Execer, q string, args ...any) ([]string, error) {
-	rows, err := x.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return db.Strings(x.Query(ctx, q, args...))
 }
 
 // QueuedBlobs counts blobs waiting for deletion.

@@ -103,20 +103,11 @@ func (s Store) list(ctx context.Context, q string, args ...any) ([]Consult, erro
 // Granted returns the studies user may see as the consultant of an
 // unexpired consult (the scope rule's study grants).
 func (s Store) Granted(ctx context.Context, user string) ([]string, error) {
-	rows, err := s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM consult WHERE consultant = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now()))
+	out, err := db.Strings(s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM consult WHERE consultant = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("consult grants: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Say adds a message to a consult's thread.
