@@ -97,24 +97,21 @@ func decodeReader(doc string) (*model.Reader, error) {
 
 // Readers loads every reader, ordered by ID.
 func (s Store) Readers(ctx context.Context) ([]*model.Reader, error) {
-	rows, err := s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list readers: %w", err)
-	}
-	defer rows.Close()
-	var out []*model.Reader
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")), func(sc db.Scanner) (*model.Reader, error) {
 		var doc string
-		if err := rows.Scan(&doc); err != nil {
+		if err := sc.Scan(&doc); err != nil {
 			return nil, err
 		}
 		r, err := decodeReader(doc)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list readers: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeleteReader removes a reader.
@@ -182,17 +179,11 @@ func PutContract(ctx context.Context, x db.Execer, facilityID string, c Contract
 // Facilities returns every facility as the engine sees it: identity from
 // the facility table, terms from its contract (defaults when none).
 func (s Store) Facilities(ctx context.Context) ([]*model.Facility, error) {
-	rows, err := s.DB.Query(ctx, `SELECT f.id, f.name, f.state, f.timezone, COALESCE(c.doc, '') FROM facility f
-		LEFT JOIN facility_contract c ON c.facility_id = f.id ORDER BY f.id`)
-	if err != nil {
-		return nil, fmt.Errorf("list facilities: %w", err)
-	}
-	defer rows.Close()
-	var out []*model.Facility
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT f.id, f.name, f.state, f.timezone, COALESCE(c.doc, '') FROM facility f
+		LEFT JOIN facility_contract c ON c.facility_id = f.id ORDER BY f.id`)), func(sc db.Scanner) (*model.Facility, error) {
 		f := &model.Facility{}
 		var doc string
-		if err := rows.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &doc); err != nil {
+		if err := sc.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &doc); err != nil {
 			return nil, err
 		}
 		var c Contract
@@ -208,9 +199,12 @@ func (s Store) Facilities(ctx context.Context) ([]*model.Facility, error) {
 		if err := f.Resolve(); err != nil {
 			return nil, fmt.Errorf("facility %s: %w", f.ID, err)
 		}
-		out = append(out, f)
+		return f, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list facilities: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ContractOf loads a facility's contract, if it has one.
