@@ -2,8 +2,6 @@ package consult
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,10 +74,7 @@ func scanConsult(sc db.Scanner) (Consult, error) {
 // Get returns one consult of study.
 func (s Store) Get(ctx context.Context, study string, id int64) (Consult, error) {
 	c, err := scanConsult(s.DB.QueryRow(ctx, "SELECT "+consultCols+" FROM consult WHERE pk = ? AND study_uid = ?", id, study))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
-	}
-	return c, err
+	return c, db.NotFound(err, ErrNotFound)
 }
 
 // ForStudy lists a study's consults, oldest first.

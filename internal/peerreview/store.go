@@ -2,7 +2,6 @@ package peerreview
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -152,10 +151,7 @@ func scan(r db.Scanner) (Review, error) {
 // Get returns one review.
 func (s Store) Get(ctx context.Context, id int64) (Review, error) {
 	v, err := scan(s.DB.QueryRow(ctx, "SELECT "+cols+" FROM peer_review WHERE pk = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, ErrNotFound
-	}
-	return v, err
+	return v, db.NotFound(err, ErrNotFound)
 }
 
 // List returns reviews, newest first: where is "" (all), "reviewer" (the
