@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/hl7"
 	"lightbox/internal/opt"
@@ -38,43 +39,28 @@ type Deliverer struct {
 	// default a down endpoint is retried indefinitely (with capped backoff).
 	FailTransport bool
 
-	mu      sync.Mutex
-	id      string
-	active  map[string]bool // addresses being drained by this process
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started bool
+	mu     sync.Mutex
+	id     string
+	active map[string]bool // addresses being drained by this process
+	run    bgloop.Loop
+	drains sync.WaitGroup
 }
 
 // Start launches the delivery loop. It returns at once.
 func (d *Deliverer) Start(ctx context.Context) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.started {
-		return
-	}
-	d.started = true
-	d.id = randomID()
-	d.active = map[string]bool{}
-	ctx, d.cancel = context.WithCancel(ctx)
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
+	d.run.Start(ctx, func(ctx context.Context) {
+		d.mu.Lock()
+		d.id = randomID()
+		d.active = map[string]bool{}
+		d.mu.Unlock()
+		defer d.drains.Wait()
 		d.loop(ctx)
-	}()
+	})
 }
 
 // Stop ends the loop and waits for in-flight sends to finish or be abandoned
 // (their claims expire and another Deliverer picks them up).
-func (d *Deliverer) Stop() {
-	d.mu.Lock()
-	cancel := d.cancel
-	d.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	d.wg.Wait()
-}
+func (d *Deliverer) Stop() { d.run.Stop() }
 
 func (d *Deliverer) log() *slog.Logger {
 	return opt.Logger(d.Logger)
@@ -125,9 +111,9 @@ func (d *Deliverer) scan(ctx context.Context) error {
 		if busy {
 			continue
 		}
-		d.wg.Add(1)
+		d.drains.Add(1)
 		go func(addr string) {
-			defer d.wg.Done()
+			defer d.drains.Done()
 			defer func() {
 				d.mu.Lock()
 				delete(d.active, addr)
