@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -61,7 +62,7 @@ func runShift(ctx context.Context, env *Env, args []string) error {
 						continue
 					}
 					for _, sh := range r.Shifts {
-						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, sh.Type, cmpOrDays(setup.FormatDays(sh.Days)), sh.Start, sh.End, r.TimeZone)
+						fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, sh.Type, cmp.Or(setup.FormatDays(sh.Days), "daily"), sh.Start, sh.End, r.TimeZone)
 					}
 					for _, b := range r.Blocks {
 						fmt.Fprintf(w, "%s\t%s\tonce\t%s\t%s\tUTC\n", r.ID, b.Type, b.Start.UTC().Format(time.RFC3339), b.End.UTC().Format(time.RFC3339))
@@ -76,13 +77,6 @@ func runShift(ctx context.Context, env *Env, args []string) error {
 			return o.setup.ExportShifts(ctx, env.Stdout)
 		},
 	})
-}
-
-func cmpOrDays(s string) string {
-	if s == "" {
-		return "daily"
-	}
-	return s
 }
 
 func firstErr(errs ...error) error {
