@@ -10,11 +10,7 @@ import (
 // An index backed up while the server runs restores into a working data
 // folder; PostgreSQL is pointed to pg_dump.
 func TestBackupRestore(t *testing.T) {
-	tmp := t.TempDir()
-	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "6", "--patients", "1", "--rows", "32", "--columns", "32"); code != 0 {
-		t.Fatal(e)
-	}
+	tmp, studies, data := genData(t, "--modality", "CT", "--slices", "6", "--patients", "1", "--rows", "32", "--columns", "32")
 	s := startServer(t, "serve", "--data", data)
 	if out, e, code := run(t, "import", "--data", data, studies); code != 0 {
 		t.Fatalf("import: %s %s", out, e)

@@ -134,9 +134,7 @@ func TestReadingRoomInBrowser(t *testing.T) {
 	doc, _ := json.Marshal(readers)
 	readersFile := filepath.Join(tmp, "readers.json")
 	_ = os.WriteFile(readersFile, doc, 0o600)
-	if _, e, code := run(t, "reader", "import", "--data", data, readersFile); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "reader", "import", "--data", data, readersFile)
 	// A short re-authentication window, so signing asks for the password
 	// and a fresh code again, as it does five minutes after login by default;
 	// no limit on routine cases held ahead, so the study sent below joins
@@ -154,10 +152,8 @@ func TestReadingRoomInBrowser(t *testing.T) {
 
 	// The study the browser must see arrive: a small head CT at SGH.
 	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "4", "--patients", "1", "--rows", "64", "--columns", "64",
-		"--facility", "SGH", "--seed", "4242"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CT", "--slices", "4", "--patients", "1", "--rows", "64", "--columns", "64",
+		"--facility", "SGH", "--seed", "4242")
 	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
 	host, port, _ := net.SplitHostPort(srv.addrs["dicom"].(string))
 

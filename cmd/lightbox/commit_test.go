@@ -54,18 +54,14 @@ func TestStorageCommitmentWithOrthanc(t *testing.T) {
 	}
 	tmp := t.TempDir()
 	data, study := filepath.Join(tmp, "data"), filepath.Join(tmp, "study")
-	if _, e, code := run(t, "gen", "--out", study, "--modality", "CT", "--slices", "3", "--patients", "1", "--rows", "32", "--columns", "32",
-		"--facility", "SGH", "--seed", "71"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", study, "--modality", "CT", "--slices", "3", "--patients", "1", "--rows", "32", "--columns", "32",
+		"--facility", "SGH", "--seed", "71")
 	addFacility(t, data, "SGH")
 	s := startServer(t, "serve", "--data", data)
 	defer s.stop(t)
 	lbHost, lbPort := hostPort(s.addrs["dicom"].(string))
 	o := startOrthanc(t, map[string][2]string{"LIGHTBOX": {lbHost, lbPort}})
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "ORTHANC", "--host", "127.0.0.1", "--port", o.dicomPort, "--facility", "SGH"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "ORTHANC", "--host", "127.0.0.1", "--port", o.dicomPort, "--facility", "SGH")
 	id := o.upload(t, study)
 
 	// Success: the three instances Orthanc has just stored.

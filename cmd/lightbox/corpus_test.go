@@ -120,9 +120,7 @@ func TestPydicomCorpusRoundTrip(t *testing.T) {
 	data, bearer := corpusNode(t, tmp, "CORPUSSCU")
 	movedDir := filepath.Join(tmp, "moved")
 	scpPort := startStorescp(t, "CORPUSDEST", movedDir, "+xa")
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "CORPUSDEST", "--host", "127.0.0.1", "--port", scpPort, "--facility", "*"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "CORPUSDEST", "--host", "127.0.0.1", "--port", scpPort, "--facility", "*")
 	// Each round replaces the previous round's variant of an instance.
 	s := startServer(t, "serve", "--data", data, "--duplicates", "replace")
 	defer s.stop(t)
@@ -211,9 +209,7 @@ func TestOddFilesByCStore(t *testing.T) {
 	}
 	// A refusal says why in the Error Comment: here, an AE registered
 	// without a facility.
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "NOFACILITY", "--host", "127.0.0.1", "--port", "1"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "NOFACILITY", "--host", "127.0.0.1", "--port", "1")
 	dump, _ := exec.Command("storescu", "-d", "-aet", "NOFACILITY", "-aec", "LIGHTBOX", host, port, filepath.Join(pydicomTestFiles, "CT_small.dcm")).CombinedOutput()
 	if !strings.Contains(string(dump), "0x0124") || !strings.Contains(string(dump), "calling AE has no facility") {
 		t.Errorf("C-STORE from an AE without a facility: no Error Comment:\n%s", dump)
@@ -259,9 +255,7 @@ func corpusNode(t *testing.T, tmp, aet string) (data, bearer string) {
 	if _, e, code := run(t, "user", "add", "--data", data, "--username", "corpus", "--role", "coordinator", "--password-file", pw); code != 0 {
 		t.Fatalf("user add: %s", e)
 	}
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", aet, "--host", "127.0.0.1", "--port", "1", "--facility", "*"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", aet, "--host", "127.0.0.1", "--port", "1", "--facility", "*")
 	return data, token(t, data, "corpus")
 }
 

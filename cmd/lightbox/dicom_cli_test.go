@@ -166,14 +166,10 @@ func startStorescp(t *testing.T, aet, dir string, extra ...string) string {
 func TestDicomCLIAgainstLightbox(t *testing.T) {
 	tmp := t.TempDir()
 	data, studies := filepath.Join(tmp, "data"), filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "6", "--patients", "1", "--rows", "64", "--columns", "64", "--facility", "SGH", "--seed", "11"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CT", "--slices", "6", "--patients", "1", "--rows", "64", "--columns", "64", "--facility", "SGH", "--seed", "11")
 	_ = os.WriteFile(filepath.Join(studies, "README.txt"), []byte("not DICOM"), 0o640)
 	studyUID := studyUIDOf(t, studies)
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "CLISCU", "--host", "127.0.0.1", "--port", "1", "--facility", "*"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "CLISCU", "--host", "127.0.0.1", "--port", "1", "--facility", "*")
 	s := startServer(t, "serve", "--data", data)
 	defer s.stop(t)
 	host, port := hostPort(s.addrs["dicom"].(string))
@@ -245,9 +241,7 @@ func TestDicomCLIAgainstLightbox(t *testing.T) {
 	recv := filepath.Join(tmp, "moved")
 	scpPort := startStorescp(t, "CLIDEST", recv)
 	addFacility(t, data, "SGH")
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "CLIDEST", "--host", "127.0.0.1", "--port", scpPort, "--facility", "SGH"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "CLIDEST", "--host", "127.0.0.1", "--port", scpPort, "--facility", "SGH")
 	out, errOut, code = run(t, append([]string{"dicom", "move", "--dest", "CLIDEST", "-k", "StudyInstanceUID=" + studyUID}, conn...)...)
 	if code != 0 || !strings.Contains(out, "completed: 6  failed: 0") || !strings.Contains(errOut, "remaining:") {
 		t.Fatalf("move: %d\n%s%s", code, out, errOut)
@@ -294,9 +288,7 @@ func TestDicomCLIAgainstStorescp(t *testing.T) {
 	needTools(t, "storescp")
 	tmp := t.TempDir()
 	plain, rle := filepath.Join(tmp, "plain"), filepath.Join(tmp, "rle")
-	if _, e, code := run(t, "gen", "--out", plain, "--modality", "MR", "--slices", "5", "--patients", "1", "--rows", "64", "--columns", "64", "--seed", "21"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", plain, "--modality", "MR", "--slices", "5", "--patients", "1", "--rows", "64", "--columns", "64", "--seed", "21")
 	if _, e, code := run(t, "gen", "--out", rle, "--modality", "CT", "--slices", "3", "--patients", "1", "--rows", "64", "--columns", "64", "--seed", "22",
 		"--transfer-syntax", dcm.RLELossless); code != 0 {
 		t.Fatal(e)

@@ -23,11 +23,7 @@ import (
 // equal its indexed instances (no half-written study). Then the rest go in.
 func TestKillDuringCStore(t *testing.T) {
 	needTools(t, "storescu")
-	tmp := t.TempDir()
-	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "100", "--patients", "2", "--rows", "128", "--columns", "128"); code != 0 {
-		t.Fatal(e)
-	}
+	_, studies, data := genData(t, "--modality", "CT", "--slices", "100", "--patients", "2", "--rows", "128", "--columns", "128")
 	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "KILLSCU", "--host", "127.0.0.1", "--port", "1", "--facility", "*"); code != 0 {
 		t.Fatal(e)
 	}

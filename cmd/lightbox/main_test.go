@@ -46,6 +46,27 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// genData writes synthetic studies (gen with args) into a temp folder and
+// names a data folder beside them.
+func genData(t *testing.T, args ...string) (tmp, studies, data string) {
+	t.Helper()
+	tmp = t.TempDir()
+	studies, data = filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
+	mustRun(t, append([]string{"gen", "--out", studies}, args...)...)
+	return tmp, studies, data
+}
+
+// mustRun runs the binary like run and fails the test when it exits
+// non-zero; it returns standard output.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, e, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("lightbox %s: exit %d: %s", strings.Join(args, " "), code, e)
+	}
+	return out
+}
+
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
@@ -94,11 +115,7 @@ func TestHelpAndVersion(t *testing.T) {
 }
 
 func TestGenImportCheck(t *testing.T) {
-	tmp := t.TempDir()
-	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
-	if out, errOut, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "12", "--patients", "2", "--rows", "64", "--columns", "64"); code != 0 {
-		t.Fatalf("gen: %s %s", out, errOut)
-	}
+	_, studies, data := genData(t, "--modality", "CT", "--slices", "12", "--patients", "2", "--rows", "64", "--columns", "64")
 	_ = os.WriteFile(filepath.Join(studies, "README.txt"), []byte("not DICOM"), 0o640)
 	out, errOut, code := run(t, "import", "--data", data, studies)
 	if code != 0 {
@@ -139,9 +156,7 @@ func TestReaderImportExport(t *testing.T) {
 	}
 	csvFile := filepath.Join(t.TempDir(), "creds.csv")
 	_ = os.WriteFile(csvFile, []byte(strings.Replace(out, "2030-01-01", "2031-06-30", 1)), 0o600)
-	if _, e, code := run(t, "reader", "import", "--data", data, csvFile); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "reader", "import", "--data", data, csvFile)
 	if out, _, _ := run(t, "reader", "export", "--data", data); !strings.Contains(out, "2031-06-30") {
 		t.Fatalf("csv import not applied:\n%s", out)
 	}
@@ -312,11 +327,7 @@ func TestServeHealthAndShutdown(t *testing.T) {
 // import must work beside a running server on the same data folder: SQLite
 // serialises the writers, and each process keeps its own temp folder.
 func TestImportBesideRunningServer(t *testing.T) {
-	tmp := t.TempDir()
-	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "MR", "--slices", "20", "--patients", "2", "--rows", "64", "--columns", "64"); code != 0 {
-		t.Fatal(e)
-	}
+	_, studies, data := genData(t, "--modality", "MR", "--slices", "20", "--patients", "2", "--rows", "64", "--columns", "64")
 	s := startServer(t, "serve", "--data", data)
 	out, errOut, code := run(t, "import", "--data", data, studies)
 	if code != 0 || !strings.Contains(out, "stored: 80") {
@@ -353,11 +364,7 @@ func TestDemoIsIdempotent(t *testing.T) {
 // reported stored is present with matching bytes, that no index row points
 // at a missing blob, and that leftover temp files are cleaned at start.
 func TestKillDuringImport(t *testing.T) {
-	tmp := t.TempDir()
-	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "300", "--patients", "2", "--rows", "128", "--columns", "128"); code != 0 {
-		t.Fatal(e)
-	}
+	_, studies, data := genData(t, "--modality", "CT", "--slices", "300", "--patients", "2", "--rows", "128", "--columns", "128")
 	for round := range 3 {
 		cmd := exec.Command(binary, "import", "--verbose", "--workers", "4", "--data", data, studies)
 		cmd.Env = cleanEnv()

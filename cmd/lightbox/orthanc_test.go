@@ -247,10 +247,8 @@ func TestOrthancInterop(t *testing.T) {
 	data := filepath.Join(tmp, "data")
 	studyA, studyB := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
 	for i, dir := range []string{studyA, studyB} {
-		if _, e, code := run(t, "gen", "--out", dir, "--modality", "CT", "--slices", "8", "--patients", "1", "--rows", "64", "--columns", "64",
-			"--facility", "SGH", "--seed", fmt.Sprint(31+i)); code != 0 {
-			t.Fatal(e)
-		}
+		mustRun(t, "gen", "--out", dir, "--modality", "CT", "--slices", "8", "--patients", "1", "--rows", "64", "--columns", "64",
+			"--facility", "SGH", "--seed", fmt.Sprint(31+i))
 	}
 	uidA, uidB := studyUIDOf(t, studyA), studyUIDOf(t, studyB)
 	if uidA == uidB {
@@ -274,9 +272,7 @@ func TestOrthancInterop(t *testing.T) {
 		{"--aet", "ORTHANC", "--host", "127.0.0.1", "--port", o.dicomPort, "--facility", "SGH"},
 		{"--aet", "INTEROPQ", "--host", "127.0.0.1", "--port", "1", "--facility", "*"},
 	} {
-		if _, e, code := run(t, append([]string{"ae", "add", "--data", data}, args...)...); code != 0 {
-			t.Fatal(e)
-		}
+		mustRun(t, append([]string{"ae", "add", "--data", data}, args...)...)
 	}
 	lb := []string{"--host", lbHost, "--port", lbPort, "--aet", "INTEROPQ", "--aec", "LIGHTBOX"}
 	orth := []string{"--host", "127.0.0.1", "--port", o.dicomPort, "--aet", "LIGHTBOX", "--aec", "ORTHANC"}

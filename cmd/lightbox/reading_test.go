@@ -163,9 +163,7 @@ func radiologist(t *testing.T, srv *server, data, user string) *session {
 	}
 	secret := m[1]
 	first, _ := totp.GenerateCode(secret, time.Now())
-	if _, e, code := run(t, "user", "totp", "--data", data, "--username", user, "--confirm", first); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "user", "totp", "--data", data, "--username", user, "--confirm", first)
 	jar, _ := cookiejar.New(nil)
 	s := &session{t: t, base: srv.http, c: &http.Client{Jar: jar}}
 	if st, _ := s.do("POST", "/api/login", map[string]string{"username": user, "password": "lightbox-demo-password"}, nil); st != 401 {

@@ -13,21 +13,15 @@ import (
 // legal hold, a dry run that deletes nothing and logs no patient data, a
 // run through the API, and an index that still has every byte it names.
 func TestRetentionCLIAndAPI(t *testing.T) {
-	tmp := t.TempDir()
-	studies, data := filepath.Join(tmp, "studies"), filepath.Join(tmp, "data")
 	// 2 patients × 8 studies a year apart (the newest in 2025).
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CR", "--patients", "2", "--studies", "8", "--rows", "16", "--columns", "16"); code != 0 {
-		t.Fatal(e)
-	}
+	tmp, studies, data := genData(t, "--modality", "CR", "--patients", "2", "--studies", "8", "--rows", "16", "--columns", "16")
 	if _, e, code := run(t, "facility", "add", "--data", data, "--id", "RET", "--name", "Retention Clinic", "--state", "IL", "--timezone", "America/Chicago"); code != 0 {
 		t.Fatal(e)
 	}
 	if out, e, code := run(t, "import", "--data", data, "--facility", "RET", studies); code != 0 {
 		t.Fatalf("import: %s %s", out, e)
 	}
-	if _, e, code := run(t, "retention", "set", "--data", data, "--facility", "RET", "--years", "5"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "retention", "set", "--data", data, "--facility", "RET", "--years", "5")
 	var dry struct {
 		Studies, Instances int
 		Items              []struct {
@@ -47,9 +41,7 @@ func TestRetentionCLIAndAPI(t *testing.T) {
 	}
 	// Hold one expired study.
 	held := dry.Items[0].StudyUID
-	if _, e, code := run(t, "hold", "add", "--data", data, "--study", held, "--reason", "matter 2026-17"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "hold", "add", "--data", data, "--study", held, "--reason", "matter 2026-17")
 	if out, _, _ := run(t, "hold", "list", "--data", data); !strings.Contains(out, held) || !strings.Contains(out, "1 legal hold(s)") {
 		t.Fatalf("hold list: %s", out)
 	}
@@ -57,9 +49,7 @@ func TestRetentionCLIAndAPI(t *testing.T) {
 	// The API (an administrator) runs it for real.
 	pw := filepath.Join(tmp, "pw")
 	_ = os.WriteFile(pw, []byte("retention-test-password\n"), 0o600)
-	if _, e, code := run(t, "user", "add", "--data", data, "--username", "ret.admin", "--role", "admin", "--password-file", pw); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "user", "add", "--data", data, "--username", "ret.admin", "--role", "admin", "--password-file", pw)
 	if _, e, code := run(t, "user", "add", "--data", data, "--username", "ret.coord", "--role", "coordinator", "--password-file", pw); code != 0 {
 		t.Fatal(e)
 	}

@@ -24,9 +24,7 @@ func TestScaleIngestBench(t *testing.T) {
 	s3 := blobtest.Start(t)
 	tmp := t.TempDir()
 	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "300", "--patients", "1", "--rows", "256", "--columns", "256"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CT", "--slices", "300", "--patients", "1", "--rows", "256", "--columns", "256")
 	files := dicomFiles(t, studies)
 	// One association per node; and one node with three associations, to
 	// tell what more nodes add from what more connections add.

@@ -165,10 +165,8 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	// Two studies of a demo facility: one for C-STORE, one for STOW-RS.
 	gen := func(name string, seed int) string {
 		dir := filepath.Join(tmp, name)
-		if _, e, code := run(t, "gen", "--out", dir, "--modality", "CT", "--slices", "12", "--patients", "1", "--facility", "SGH",
-			"--rows", "64", "--columns", "64", "--seed", fmt.Sprint(seed)); code != 0 {
-			t.Fatal(e)
-		}
+		mustRun(t, "gen", "--out", dir, "--modality", "CT", "--slices", "12", "--patients", "1", "--facility", "SGH",
+			"--rows", "64", "--columns", "64", "--seed", fmt.Sprint(seed))
 		return dir
 	}
 	dimseDir, stowDir := gen("dimse", 901), gen("stow", 902)

@@ -23,24 +23,9 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/dcm"
 	"lightbox/internal/hl7"
 )
-
-// qidoStr returns the first string value of a tag in a DICOM JSON object.
-func qidoStr(obj map[string]map[string]any, tag string) string {
-	vals, _ := obj[tag]["Value"].([]any)
-	if len(vals) == 0 {
-		return ""
-	}
-	switch v := vals[0].(type) {
-	case string:
-		return v
-	case map[string]any:
-		s, _ := v["Alphabetic"].(string)
-		return s
-	}
-	return fmt.Sprint(vals[0])
-}
 
 func addUser(t *testing.T, data, user, role, facility string) {
 	t.Helper()
@@ -70,22 +55,18 @@ func TestHostileProbe(t *testing.T) {
 	if code := admin.do("GET", "/dicomweb/studies?IssuerOfPatientID=HBI-MRN&limit=1", nil, &hbi); code != 200 || len(hbi) != 1 {
 		t.Fatalf("HBI study: %d %d", code, len(hbi))
 	}
-	hbiPID, hbiName := qidoStr(hbi[0], "00100020"), qidoStr(hbi[0], "00100010")
+	hbiPID, hbiName := dcm.JSONString(hbi[0], "00100020"), dcm.JSONString(hbi[0], "00100010")
 	if hbiPID == "" || hbiName == "" {
 		t.Fatalf("HBI patient %+v", hbi[0])
 	}
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "SGHAE", "--host", "127.0.0.1", "--port", "104", "--facility", "SGH"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "SGHAE", "--host", "127.0.0.1", "--port", "104", "--facility", "SGH")
 	addUser(t, data, "sgh.tech", "technologist", "SGH")
 	addUser(t, data, "sgh.feed", "integration", "SGH")
 	tech := apiClient{t: t, base: s.http, token: token(t, data, "sgh.tech")}
 
 	// An SGH instance relabelled with HBI's issuer and patient ID.
 	studies := filepath.Join(tmp, "attack")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CR", "--slices", "1", "--patients", "1", "--rows", "32", "--columns", "32", "--facility", "SGH", "--seed", "1313"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CR", "--slices", "1", "--patients", "1", "--rows", "32", "--columns", "32", "--facility", "SGH", "--seed", "1313")
 	files := dicomFiles(t, studies)
 	if out, err := exec.Command("dcmodify", append([]string{"-nb", "-i", "(0010,0020)=" + hbiPID, "-i", "(0010,0021)=HBI-MRN"}, files...)...).CombinedOutput(); err != nil {
 		t.Fatalf("dcmodify: %v\n%s", err, out)
@@ -252,9 +233,7 @@ func TestHostileProbe(t *testing.T) {
 			return res.Code
 		}
 		// The demo registers HBI's sender for this machine; the prober is elsewhere.
-		if _, e, code := run(t, "hl7-sender", "add", "--data", data, "--sending-facility", "HBI", "--facility", "HBI", "--allow-cidr", "10.20.0.0/16"); code != 0 {
-			t.Fatal(e)
-		}
+		mustRun(t, "hl7-sender", "add", "--data", data, "--sending-facility", "HBI", "--facility", "HBI", "--allow-cidr", "10.20.0.0/16")
 		for _, c := range []struct{ id, msh4, issuer string }{{"PROBE1", "HBI", "HBI-MRN"}, {"PROBE2", "NOBODY", "HBI-MRN"}, {"PROBE3", "SGH", "HBI-MRN"}} {
 			if got := a08(c.id, c.msh4, c.issuer, "RENAMED^BYPROBE"); got != hl7.AckAR {
 				t.Errorf("ADT^A08 %+v answered %s, want AR", c, got)
@@ -262,7 +241,7 @@ func TestHostileProbe(t *testing.T) {
 		}
 		var got []map[string]map[string]any
 		admin.do("GET", "/dicomweb/studies?IssuerOfPatientID=HBI-MRN&PatientID="+hbiPID, nil, &got)
-		if len(got) == 0 || qidoStr(got[0], "00100010") != hbiName {
+		if len(got) == 0 || dcm.JSONString(got[0], "00100010") != hbiName {
 			t.Fatalf("HBI patient renamed: %+v", got)
 		}
 		if !strings.Contains(s.stderr.String(), "hl7: message from a sender not allowed on this connection") {
@@ -302,9 +281,7 @@ func TestHostileProbe(t *testing.T) {
 func TestCheckOrphanBlobs(t *testing.T) {
 	tmp := t.TempDir()
 	data, studies := filepath.Join(tmp, "data"), filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CR", "--slices", "1", "--patients", "1", "--rows", "32", "--columns", "32"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CR", "--slices", "1", "--patients", "1", "--rows", "32", "--columns", "32")
 	if _, e, code := run(t, "import", "--data", data, studies); code != 0 {
 		t.Fatal(e)
 	}

@@ -207,9 +207,7 @@ func TestGroupFromScratch(t *testing.T) {
 		t.Fatalf("totp: %s %s", out, e)
 	}
 	first, _ := totp.GenerateCode(m[1], time.Now())
-	if _, e, code := run(t, "user", "totp", "--data", data, "--username", "dr.new", "--confirm", first); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "user", "totp", "--data", data, "--username", "dr.new", "--confirm", first)
 	jar, _ := cookiejar.New(nil)
 	s := &session{t: t, base: srv.http, c: &http.Client{Jar: jar}}
 	otp, _ := totp.GenerateCode(m[1], time.Now().Add(30*time.Second))
@@ -260,9 +258,7 @@ func TestGroupFromScratch(t *testing.T) {
 
 	// The study from the new facility's scanner (DCMTK storescu).
 	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "4", "--patients", "1", "--rows", "64", "--columns", "64", "--seed", "5"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CT", "--slices", "4", "--patients", "1", "--rows", "64", "--columns", "64", "--seed", "5")
 	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
 	args := []string{"-nb", "-m", "AccessionNumber=ACC-NWH-1", "-m", "PatientID=NW000001", "-m", "IssuerOfPatientID=NWH-MRN",
 		"-m", "PatientName=SCRATCH^TEST", "-m", "InstitutionName=Northwest Hospital"}

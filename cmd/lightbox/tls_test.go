@@ -30,9 +30,7 @@ func TestDICOMTLSWithDCMTK(t *testing.T) {
 		t.Fatalf("echoscu over TLS: %v\n%s", err, out)
 	}
 	studies := filepath.Join(t.TempDir(), "s")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CR", "--patients", "1", "--facility", "SGH", "--rows", "64", "--columns", "64"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CR", "--patients", "1", "--facility", "SGH", "--rows", "64", "--columns", "64")
 	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
 	if out, err := exec.Command("storescu", append([]string{"+tla", "+cf", cert, "-aet", "SGH_CR1", "-aec", "LIGHTBOX", host, port}, files...)...).CombinedOutput(); err != nil {
 		t.Fatalf("storescu over TLS: %v\n%s", err, out)

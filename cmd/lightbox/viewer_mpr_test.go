@@ -26,9 +26,7 @@ func TestViewerMPRAndHangingInBrowser(t *testing.T) {
 	const ctSlices = 40
 	gen := func(dir string, args ...string) []string {
 		t.Helper()
-		if _, e, code := run(t, append([]string{"gen", "--out", dir, "--patients", "1", "--facility", "SGH"}, args...)...); code != 0 {
-			t.Fatal(e)
-		}
+		mustRun(t, append([]string{"gen", "--out", dir, "--patients", "1", "--facility", "SGH"}, args...)...)
 		return dicomFiles(t, dir)
 	}
 	ctFiles := gen(filepath.Join(tmp, "ct"), "--modality", "CT", "--slices", "40", "--rows", "64", "--columns", "64", "--seed", "1660")

@@ -67,10 +67,8 @@ func TestViewerInBrowser(t *testing.T) {
 	// older is its prior.
 	const slices, size = 12, 96
 	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--slices", "12", "--patients", "1", "--studies", "2",
-		"--rows", "96", "--columns", "96", "--facility", "SGH", "--seed", "1616"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CT", "--slices", "12", "--patients", "1", "--studies", "2",
+		"--rows", "96", "--columns", "96", "--facility", "SGH", "--seed", "1616")
 	files := dicomFiles(t, studies)
 	probe := map[string]int{"col": size/2 + 5, "row": size / 2}
 	var cts []ctFile
@@ -98,9 +96,7 @@ func TestViewerInBrowser(t *testing.T) {
 	others := map[string]map[string]int{}
 	for _, m := range []string{"MR", "CR"} {
 		dir := filepath.Join(tmp, m)
-		if _, e, code := run(t, "gen", "--out", dir, "--modality", m, "--slices", "4", "--patients", "1", "--facility", "SGH", "--seed", "1617"); code != 0 {
-			t.Fatal(e)
-		}
+		mustRun(t, "gen", "--out", dir, "--modality", m, "--slices", "4", "--patients", "1", "--facility", "SGH", "--seed", "1617")
 		fs := dicomFiles(t, dir)
 		_, d := readDICOM(t, fs[0])
 		r, _ := d.Int(dcm.TagRows)

@@ -67,27 +67,22 @@ func (c apiClient) do(method, path string, body any, out any) int {
 // send authenticates req, sends it and decodes the answer into out.
 func (c apiClient) send(req *http.Request, out any) int {
 	c.t.Helper()
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	code, b := c.roundTrip(req)
 	if out != nil && len(b) > 0 {
 		if err := json.Unmarshal(b, out); err != nil {
 			c.t.Fatalf("%s %s: %v: %s", req.Method, req.URL.Path, err, b)
 		}
 	}
-	if resp.StatusCode >= 300 {
-		c.t.Logf("%s %s -> %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+	if code >= 300 {
+		c.t.Logf("%s %s -> %d %s", req.Method, req.URL.Path, code, b)
 	}
-	return resp.StatusCode
+	return code
 }
 
-func (c apiClient) doRaw(method, path string) (int, string) {
+// roundTrip sends req with the client's token and returns the status and
+// body.
+func (c apiClient) roundTrip(req *http.Request) (int, []byte) {
 	c.t.Helper()
-	req, _ := http.NewRequest(method, "http://"+c.base+path, nil)
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -95,7 +90,14 @@ func (c apiClient) doRaw(method, path string) (int, string) {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return resp.StatusCode, b
+}
+
+func (c apiClient) doRaw(method, path string) (int, string) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, "http://"+c.base+path, nil)
+	code, b := c.roundTrip(req)
+	return code, string(b)
 }
 
 func token(t *testing.T, data, user string) string {
@@ -195,9 +197,7 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 
 	// 5. The images arrive by DCMTK storescu, with the worklist's identifiers.
 	studies := filepath.Join(tmp, "studies")
-	if _, e, code := run(t, "gen", "--out", studies, "--modality", "CT", "--procedure", "CT_CHEST", "--slices", "8", "--patients", "1", "--facility", "SGH", "--rows", "64", "--columns", "64", "--seed", "77"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "gen", "--out", studies, "--modality", "CT", "--procedure", "CT_CHEST", "--slices", "8", "--patients", "1", "--facility", "SGH", "--rows", "64", "--columns", "64", "--seed", "77")
 	files, _ := filepath.Glob(filepath.Join(studies, "*", "*", "*", "*.dcm"))
 	if len(files) != 8 {
 		t.Fatalf("generated %d files", len(files))
@@ -323,9 +323,7 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	}
 	pw := filepath.Join(tmp, "pw")
 	_ = os.WriteFile(pw, []byte("technologist-password-1\n"), 0o600)
-	if _, e, code := run(t, "user", "add", "--data", data, "--username", "tech.hbi", "--role", "technologist", "--facility", "HBI", "--password-file", pw); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "user", "add", "--data", data, "--username", "tech.hbi", "--role", "technologist", "--facility", "HBI", "--password-file", pw)
 	tech := apiClient{t: t, base: s.http, token: token(t, data, "tech.hbi")}
 	bundle.Total = -1
 	tech.do("GET", "/fhir/ImagingStudy?identifier=ACC-E2E-1", nil, &bundle)
@@ -364,9 +362,7 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = scp.Process.Kill(); _ = scp.Wait() }()
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "E2ESCP", "--host", "127.0.0.1", "--port", scpPort, "--facility", "SGH"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "E2ESCP", "--host", "127.0.0.1", "--port", scpPort, "--facility", "SGH")
 	time.Sleep(300 * time.Millisecond)
 	if out, err := exec.Command("movescu", "-S", "-aet", "SGH_CT1", "-aec", "LIGHTBOX", "-aem", "E2ESCP", "-k", "QueryRetrieveLevel=STUDY",
 		"-k", "StudyInstanceUID="+studyUID, dicomHost, dicomPort).CombinedOutput(); err != nil {
@@ -440,9 +436,7 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 	// A referring clinician sees the study they ordered (ORC-12 ID 1234567890),
 	// and nothing else; another clinician of the same facility sees nothing.
 	for user, npi := range map[string]string{"dr.ordering": "1234567890", "dr.other": "999"} {
-		if _, e, code := run(t, "user", "add", "--data", data, "--username", user, "--role", "clinician", "--facility", "SGH", "--clinician-id", npi, "--password-file", pw); code != 0 {
-			t.Fatal(e)
-		}
+		mustRun(t, "user", "add", "--data", data, "--username", user, "--role", "clinician", "--facility", "SGH", "--clinician-id", npi, "--password-file", pw)
 	}
 	ordering := apiClient{t: t, base: s.http, token: token(t, data, "dr.ordering")}
 	qido = nil
@@ -463,9 +457,7 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 		t.Errorf("clinician STOW: %d, want 403", code)
 	}
 	// An AE registered with an allowed network may not associate from elsewhere.
-	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "LOCKED_CT", "--host", "10.9.9.9", "--port", "104", "--facility", "SGH", "--allow-cidr", "10.0.0.0/8"); code != 0 {
-		t.Fatal(e)
-	}
+	mustRun(t, "ae", "add", "--data", data, "--aet", "LOCKED_CT", "--host", "10.9.9.9", "--port", "104", "--facility", "SGH", "--allow-cidr", "10.0.0.0/8")
 	if out, err := exec.Command("echoscu", "-aet", "LOCKED_CT", "-aec", "LIGHTBOX", dicomHost, dicomPort).CombinedOutput(); err == nil {
 		t.Fatalf("AE associated from outside its allowed network:\n%s", out)
 	}

@@ -119,22 +119,19 @@ func Delete(ctx context.Context, x db.Execer, title string) (bool, error) {
 
 // List returns every AE ordered by title.
 func (s Store) List(ctx context.Context) ([]Entity, error) {
-	rows, err := s.DB.Query(ctx, "SELECT ae_title, host, port, facility_id, tls, description, allow_cidrs FROM remote_ae ORDER BY ae_title")
-	if err != nil {
-		return nil, fmt.Errorf("list AEs: %w", err)
-	}
-	defer rows.Close()
-	var out []Entity
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT ae_title, host, port, facility_id, tls, description, allow_cidrs FROM remote_ae ORDER BY ae_title")), func(sc db.Scanner) (Entity, error) {
 		var e Entity
 		var tls int
 		var cidrs string
-		if err := rows.Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description, &cidrs); err != nil {
-			return nil, err
+		if err := sc.Scan(&e.Title, &e.Host, &e.Port, &e.FacilityID, &tls, &e.Description, &cidrs); err != nil {
+			return Entity{}, err
 		}
 		e.TLS = tls != 0
 		e.AllowCIDRs = netserve.SplitNetworks(cidrs)
-		out = append(out, e)
+		return e, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list AEs: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/auth"
-	"lightbox/internal/httpx"
 )
 
 // Remote DICOM AEs, for administrators: who may associate, where C-MOVE
@@ -19,20 +18,12 @@ func (a *API) registerAEs(mux Mux) {
 
 func (a *API) listAEs(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	l, err := ae.Store{DB: a.db}.List(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if l == nil {
-		l = []ae.Entity{}
-	}
-	httpx.JSON(w, http.StatusOK, l)
+	replyList(w, a.fail, l, err)
 }
 
 func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var e ae.Entity
-	if err := decode(r, &e); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &e) {
 		return
 	}
 	e.Title = r.PathValue("title")

@@ -260,7 +260,7 @@ func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal
 			order[id] = i
 		}
 		sortBy(items, func(it Item) int { return order[it.StudyUID] })
-		httpx.JSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": nonNil(items)})
+		httpx.JSON(w, http.StatusOK, map[string]any{"reader": p.Username, "items": orEmpty(items)})
 		return
 	}
 	items, err := a.items(ctx, "")
@@ -274,14 +274,7 @@ func (a *API) worklist(w http.ResponseWriter, r *http.Request, p *auth.Principal
 			visible = append(visible, it)
 		}
 	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"board": true, "stats": a.dispatch.Stats(), "items": nonNil(visible)})
-}
-
-func nonNil(items []Item) []Item {
-	if items == nil {
-		return []Item{}
-	}
-	return items
+	httpx.JSON(w, http.StatusOK, map[string]any{"board": true, "stats": a.dispatch.Stats(), "items": orEmpty(visible)})
 }
 
 // events streams worklist changes as Server-Sent Events: a radiologist's
@@ -300,8 +293,7 @@ type presenceBody struct {
 func (a *API) heartbeat(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b presenceBody
 	if r.ContentLength != 0 {
-		if err := decode(r, &b); err != nil {
-			writeError(w, http.StatusBadRequest, "%v", err)
+		if !decodeBody(w, r, &b) {
 			return
 		}
 	}
@@ -331,8 +323,7 @@ type reasonBody struct {
 
 func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b reasonBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	a.result(w, a.dispatch.Release(r.Context(), r.PathValue("study"), p.Username, b.Reason), "released")
@@ -340,8 +331,7 @@ func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 
 func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b reasonBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if !a.studyVisible(r.Context(), p, r.PathValue("study")) {
@@ -417,8 +407,7 @@ type triageBody struct {
 // priority and flag the study; the flag and its source show on the worklist.
 func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b triageBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if b.StudyUID == "" || b.Source == "" {
@@ -443,11 +432,7 @@ func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 
 func (a *API) listReaders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	rs, err := a.roster.Readers(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, rs)
+	a.reply(w, http.StatusOK, rs, err)
 }
 
 func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -461,11 +446,7 @@ func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		writeError(w, http.StatusNotFound, "no reader %s", id)
 		return
 	}
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, rd)
+	a.reply(w, http.StatusOK, rd, err)
 }
 
 func (a *API) readersForAlerts(ctx context.Context) ([]model.Reader, error) {
@@ -473,11 +454,7 @@ func (a *API) readersForAlerts(ctx context.Context) ([]model.Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]model.Reader, len(rs))
-	for i, r := range rs {
-		out[i] = *r
-	}
-	return out, nil
+	return values(rs), nil
 }
 
 func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -496,10 +473,7 @@ func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		offsets = []int{n}
 	}
 	alerts := model.Expiring(rs, a.now(), offsets)
-	if alerts == nil {
-		alerts = []model.Alert{}
-	}
-	httpx.JSON(w, http.StatusOK, alerts)
+	httpx.JSON(w, http.StatusOK, orEmpty(alerts))
 }
 
 func (a *API) readerCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -552,8 +526,7 @@ func (a *API) facilities(w http.ResponseWriter, r *http.Request, p *auth.Princip
 
 func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var c roster.Contract
-	if err := decode(r, &c); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &c) {
 		return
 	}
 	a.setupDone(w, r, a.setup.PutContract(r.Context(), actor(r, p), r.PathValue("id"), c), c)

@@ -49,8 +49,7 @@ func (a *API) patientAccessesPost(w http.ResponseWriter, r *http.Request, p *aut
 		Since     string `json:"since"` // YYYY-MM-DD, inclusive
 		Until     string `json:"until"` // YYYY-MM-DD, inclusive
 	}
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	q := url.Values{"issuer": {b.Issuer}, "patient_id": {b.PatientID}, "since": {b.Since}, "until": {b.Until}}

@@ -54,8 +54,7 @@ func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	var req struct {
 		Reason string `json:"reason"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	study := r.PathValue("study")

@@ -55,7 +55,7 @@ func (a *API) rosterWeek(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	}
 	out := make([]weekReader, 0, len(rs))
 	for _, rd := range rs {
-		wr := weekReader{ID: rd.ID, Name: rd.Name, TimeZone: rd.TimeZone, Subspecialties: nonNilSlice(rd.Subspecialties), Location: "US",
+		wr := weekReader{ID: rd.ID, Name: rd.Name, TimeZone: rd.TimeZone, Subspecialties: orEmpty(rd.Subspecialties), Location: "US",
 			Duty: model.DutyBlocks(rd, from, to), Away: []model.Absence{}}
 		if rd.Location.Country != "" && rd.Location.Country != "US" {
 			wr.Location = "offshore"
@@ -105,15 +105,7 @@ func (a *API) simulateAhead(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		a.fail(w, err)
 		return
 	}
-	fv := make([]model.Facility, 0, len(facs))
-	for _, f := range facs {
-		fv = append(fv, *f)
-	}
-	rv := make([]model.Reader, 0, len(rs))
-	for _, rd := range rs {
-		rv = append(rv, *rd)
-	}
-	res, err := simulate.Ahead(ctx, fv, rv, past, now, days)
+	res, err := simulate.Ahead(ctx, values(facs), values(rs), past, now, days)
 	if err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return

@@ -53,5 +53,5 @@ func (a *API) coverageConsole(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	if a.dispatch != nil {
 		loads = a.dispatch.Loads()
 	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"readers": nonNilSlice(loads), "could_cover": cover})
+	httpx.JSON(w, http.StatusOK, map[string]any{"readers": orEmpty(loads), "could_cover": cover})
 }

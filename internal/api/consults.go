@@ -83,8 +83,7 @@ func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		Subspecialty string `json:"subspecialty"`
 		Question     string `json:"question"`
 	}
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	ctx := r.Context()
@@ -93,12 +92,7 @@ func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		writeError(w, http.StatusConflict, "the study is not on the worklist, so no eligibility can be checked")
 		return
 	}
-	rs, err := a.roster.Readers(ctx)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	statuses, err := a.consults.Statuses(ctx)
+	rs, statuses, err := a.readersInRoom(ctx)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -173,11 +167,7 @@ func (a *API) listConsults(w http.ResponseWriter, r *http.Request, p *auth.Princ
 
 func (a *API) myConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	cs, err := a.consults.Mine(r.Context(), p.Username, 50)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, cs)
+	a.reply(w, http.StatusOK, cs, err)
 }
 
 func (a *API) getConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -201,8 +191,7 @@ func (a *API) sayConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	var b struct {
 		Body string `json:"body"`
 	}
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	m, err := a.consults.Say(r.Context(), c.ID, p.Username, b.Body)
@@ -225,8 +214,7 @@ func (a *API) opineConsult(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	var b struct {
 		Opinion string `json:"opinion"`
 	}
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	c, err := a.consults.Opine(r.Context(), c, b.Opinion)
@@ -243,8 +231,7 @@ var liveKinds = map[string]bool{"view": true, "pointer": true, "control": true, 
 
 func (a *API) relay(w http.ResponseWriter, r *http.Request, topic, from string) {
 	var ev consult.Event
-	if err := decode(r, &ev); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &ev) {
 		return
 	}
 	if !liveKinds[ev.Kind] {

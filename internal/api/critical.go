@@ -336,14 +336,7 @@ func (h *Critical) listContacts(w http.ResponseWriter, r *http.Request, c caller
 		return
 	}
 	out, err := h.Service.Directory().List(r.Context(), f, r.URL.Query().Get("department"))
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	if out == nil {
-		out = []critical.Contact{}
-	}
-	httpx.JSON(w, http.StatusOK, out)
+	replyList(w, h.fail, out, err)
 }
 
 func (h *Critical) contact(w http.ResponseWriter, r *http.Request, c caller) (critical.Contact, bool) {

@@ -19,11 +19,7 @@ func (a *API) registerEndpoints(mux Mux) {
 
 func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	es, err := a.setup.Endpoints(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, es)
+	a.reply(w, http.StatusOK, es, err)
 }
 
 type endpointBody struct {

@@ -5,7 +5,6 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/hl7sender"
-	"lightbox/internal/httpx"
 )
 
 // Registered HL7 senders, for administrators: which sending facility (and
@@ -20,22 +19,14 @@ func (a *API) registerHL7Senders(mux Mux) {
 
 func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	l, err := hl7sender.Store{DB: a.db}.List(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if l == nil {
-		l = []hl7sender.Sender{}
-	}
-	httpx.JSON(w, http.StatusOK, l)
+	replyList(w, a.fail, l, err)
 }
 
 // putHL7Sender creates or replaces the sender named by the path (MSH-4) and
 // the body's sending_application.
 func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var s hl7sender.Sender
-	if err := decode(r, &s); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &s) {
 		return
 	}
 	s.SendingFacility = r.PathValue("sending")

@@ -46,17 +46,12 @@ func (a *API) listIRConsults(w http.ResponseWriter, r *http.Request, p *auth.Pri
 		user = ""
 	}
 	cs, err := a.irConsults().List(r.Context(), user)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, cs)
+	a.reply(w, http.StatusOK, cs, err)
 }
 
 func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var c irconsult.Consult
-	if err := decode(r, &c); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &c) {
 		return
 	}
 	ctx := r.Context()
@@ -134,8 +129,7 @@ func (a *API) consultStep(step string) authedHandler {
 			ReceivingCentre string `json:"receiving_centre"`
 		}
 		if r.ContentLength != 0 {
-			if err := decode(r, &req); err != nil {
-				writeError(w, http.StatusBadRequest, "%v", err)
+			if !decodeBody(w, r, &req) {
 				return
 			}
 		}

@@ -7,7 +7,6 @@ import (
 
 	"lightbox/internal/auth"
 	"lightbox/internal/grants"
-	"lightbox/internal/httpx"
 	"lightbox/internal/keyimage"
 	"lightbox/internal/query"
 )
@@ -59,11 +58,7 @@ func (a *API) listKeyImages(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		return
 	}
 	ks, err := a.keyImages().List(r.Context(), study)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ks)
+	a.reply(w, http.StatusOK, ks, err)
 }
 
 func (a *API) addKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -72,8 +67,7 @@ func (a *API) addKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		return
 	}
 	var k keyimage.KeyImage
-	if err := decode(r, &k); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &k) {
 		return
 	}
 	k.StudyUID = study
@@ -82,11 +76,7 @@ func (a *API) addKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Princi
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return
 	}
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusCreated, saved)
+	a.reply(w, http.StatusCreated, saved, err)
 }
 
 func (a *API) deleteKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -30,17 +30,12 @@ func (a *API) mentoring() mentor.Store { return mentor.Store{DB: a.db, Now: a.no
 
 func (a *API) mentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	pol, err := a.mentoring().Policy(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, pol)
+	a.reply(w, http.StatusOK, pol, err)
 }
 
 func (a *API) putMentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var pol mentor.Policy
-	if err := decode(r, &pol); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &pol) {
 		return
 	}
 	if err := a.mentoring().SetPolicy(r.Context(), pol); err != nil {
@@ -54,8 +49,7 @@ func (a *API) putMentorStart(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	var req struct {
 		StartedOn string `json:"started_on"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	if err := a.mentoring().SetStart(r.Context(), r.PathValue("id"), req.StartedOn); err != nil {
@@ -67,11 +61,7 @@ func (a *API) putMentorStart(w http.ResponseWriter, r *http.Request, p *auth.Pri
 
 func (a *API) overReads(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	h, err := a.mentoring().History(r.Context(), p.Username, r.URL.Query().Get("with"))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, h)
+	a.reply(w, http.StatusOK, h, err)
 }
 
 func (a *API) commentOverRead(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -82,8 +72,7 @@ func (a *API) commentOverRead(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	var req struct {
 		Comment string `json:"comment"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	o, err := a.mentoring().Comment(r.Context(), id, p.Username, req.Comment)

@@ -52,10 +52,7 @@ func (a *API) notices(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		}
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].ID > all[j].ID })
-	if all == nil {
-		all = []notify.Delivery{}
-	}
-	httpx.JSON(w, http.StatusOK, all)
+	httpx.JSON(w, http.StatusOK, orEmpty(all))
 }
 
 func (a *API) readNotice(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -106,8 +103,7 @@ func (a *API) putPref(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		return
 	}
 	var pref notify.Pref
-	if err := decode(r, &pref); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &pref) {
 		return
 	}
 	pref.Recipient = rc
@@ -127,9 +123,5 @@ func (a *API) notifyLog(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	q := r.URL.Query()
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	l, err := a.notify.Log(r.Context(), q.Get("recipient"), q.Get("channel"), limit)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, l)
+	a.reply(w, http.StatusOK, l, err)
 }

@@ -26,14 +26,7 @@ func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		at = t
 	}
 	l, err := a.roster.OnCallAt(r.Context(), r.PathValue("subspecialty"), at)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if l == nil {
-		l = []roster.OnCall{}
-	}
-	httpx.JSON(w, http.StatusOK, l)
+	replyList(w, a.fail, l, err)
 }
 
 type onCallBody struct {
@@ -45,8 +38,7 @@ type onCallBody struct {
 // putOnCall replaces a subspecialty's on-call list for a window.
 func (a *API) putOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b onCallBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if err := a.roster.SetOnCall(r.Context(), r.PathValue("subspecialty"), b.Start, b.End, b.Readers); err != nil {

@@ -34,17 +34,12 @@ func (a *API) listProtocols(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		return
 	}
 	ps, err := a.orders.Protocols(r.Context(), r.PathValue("id"))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ps)
+	a.reply(w, http.StatusOK, ps, err)
 }
 
 func (a *API) putProtocols(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var ps []order.LibraryProtocol
-	if err := decode(r, &ps); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &ps) {
 		return
 	}
 	a.setupDone(w, r, a.setup.PutProtocols(r.Context(), actor(r, p), r.PathValue("id"), ps), ps)
@@ -59,14 +54,7 @@ func scopeIDs(p *auth.Principal) []string {
 
 func (a *API) protocolQueue(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	os, err := a.orders.ProtocolQueue(r.Context(), scopeIDs(p))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if os == nil {
-		os = []order.Order{}
-	}
-	httpx.JSON(w, http.StatusOK, os)
+	replyList(w, a.fail, os, err)
 }
 
 // visibleOrder loads an order the caller may see (404 otherwise, so that
@@ -103,8 +91,7 @@ func (a *API) approveOrder(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	var b protocolBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if b.Code == "" && b.Text == "" {
@@ -136,8 +123,7 @@ func (a *API) reasonAction(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	var b reasonBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if b.Reason == "" {
@@ -166,14 +152,7 @@ func (a *API) orderResult(w http.ResponseWriter, o order.Order, err error) {
 
 func (a *API) unmatched(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	us, err := a.orders.Unmatched(r.Context(), scopeIDs(p))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if us == nil {
-		us = []order.Unmatched{}
-	}
-	httpx.JSON(w, http.StatusOK, us)
+	replyList(w, a.fail, us, err)
 }
 
 type attachBody struct {
@@ -187,8 +166,7 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 		return
 	}
 	var b attachBody
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	if o, err := a.orders.Get(r.Context(), b.OrderID); err != nil || !p.Sees(o.FacilityID) {
@@ -208,9 +186,5 @@ func (a *API) attach(w http.ResponseWriter, r *http.Request, p *auth.Principal) 
 
 func (a *API) deadLetters(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	rows, err := a.orders.DeadLetters(r.Context(), 200)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, rows)
+	a.reply(w, http.StatusOK, rows, err)
 }

@@ -39,17 +39,12 @@ func (a *API) peers() peerreview.Store { return peerreview.Store{DB: a.db, Now: 
 
 func (a *API) peerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	pol, err := a.peers().Policy(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, pol)
+	a.reply(w, http.StatusOK, pol, err)
 }
 
 func (a *API) putPeerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var pol peerreview.Policy
-	if err := decode(r, &pol); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &pol) {
 		return
 	}
 	if err := a.peers().SetPolicy(r.Context(), pol); err != nil {
@@ -107,8 +102,7 @@ func (a *API) peerDraw(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	var req struct {
 		Month string `json:"month"` // YYYY-MM; default the previous month
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	from := time.Date(a.now().UTC().Year(), a.now().UTC().Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
@@ -182,8 +176,7 @@ func (a *API) peerDecide(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		Score   string `json:"score"`
 		Comment string `json:"comment"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	ctx := r.Context()

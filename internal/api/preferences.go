@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"lightbox/internal/auth"
-	"lightbox/internal/httpx"
 	"lightbox/internal/station"
 )
 
@@ -22,17 +21,12 @@ func (a *API) stations() station.Store { return station.Store{DB: a.db, Now: a.n
 
 func (a *API) getPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	prefs, err := a.stations().Get(r.Context(), p.Username)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, prefs)
+	a.reply(w, http.StatusOK, prefs, err)
 }
 
 func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var prefs station.Preferences
-	if err := decode(r, &prefs); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &prefs) {
 		return
 	}
 	if err := a.stations().Put(r.Context(), p.Username, prefs); err != nil {

@@ -58,17 +58,12 @@ func (a *API) studyPriors(w http.ResponseWriter, r *http.Request, p *auth.Princi
 
 func (a *API) listPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	l, err := a.setup.PACSList(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, l)
+	a.reply(w, http.StatusOK, l, err)
 }
 
 func (a *API) putPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var src priors.Source
-	if err := decode(r, &src); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &src) {
 		return
 	}
 	src.FacilityID = r.PathValue("id")

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/archive/archivetest"
 	"lightbox/internal/auth"
-	"lightbox/internal/blob"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
@@ -28,14 +28,9 @@ import (
 // X-Test-Facilities headers.
 func qualityEnv(t *testing.T, d *db.DB) (http.Handler, string, *time.Time) {
 	t.Helper()
-	b, err := blob.OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ar := archive.New(d, b, archive.Options{})
-	t.Cleanup(func() { ar.Close(); b.Close() })
+	ar := archivetest.New(t, d)
 	study := ""
-	err = gen.Each(context.Background(), gen.Options{Modality: "CT", Slices: 2, Patients: 1, Rows: 32, Columns: 32, Facility: "SGH", Seed: 9}, func(inst *gen.Instance) error {
+	err := gen.Each(context.Background(), gen.Options{Modality: "CT", Slices: 2, Patients: 1, Rows: 32, Columns: 32, Facility: "SGH", Seed: 9}, func(inst *gen.Instance) error {
 		study = inst.Dataset.Str(0x0020000D)
 		var buf bytes.Buffer
 		if err := dcm.WriteFile(&buf, inst.Dataset, inst.TransferSyntax, ""); err != nil {
@@ -71,13 +66,7 @@ type qcaller struct{ user, role, facilities string }
 
 func call(t *testing.T, h http.Handler, c qcaller, method, path, body string, want int) map[string]any {
 	t.Helper()
-	var rd *strings.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	} else {
-		rd = strings.NewReader("")
-	}
-	r := httptest.NewRequest(method, path, rd)
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
 	}

@@ -14,6 +14,7 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
 	"lightbox/internal/model"
+	"lightbox/internal/opt"
 	"lightbox/internal/report"
 )
 
@@ -69,10 +70,7 @@ func (a *Reports) Routes(mux Mux) {
 }
 
 func (a *Reports) log() *slog.Logger {
-	if a.Logger != nil {
-		return a.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(a.Logger)
 }
 
 type reportError struct {
@@ -106,11 +104,14 @@ func denyReport(w http.ResponseWriter, msg string) {
 	httpx.JSON(w, http.StatusForbidden, reportError{Error: msg, Code: "forbidden"})
 }
 
-func decodeReport(r *http.Request, v any) error {
+// decode decodes the JSON request body into v; when it cannot, it answers
+// as for report.ErrInvalid and returns false, and the handler returns.
+func (a *Reports) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := httpx.Decode(r, v, 0); err != nil {
-		return fmt.Errorf("%w: body: %v", report.ErrInvalid, err)
+		a.fail(w, fmt.Errorf("%w: body: %v", report.ErrInvalid, err))
+		return false
 	}
-	return nil
+	return true
 }
 
 type reportHandler func(w http.ResponseWriter, r *http.Request, p *auth.Principal)
@@ -210,8 +211,7 @@ func (a *Reports) putMacro(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	var body struct {
 		Body string `json:"body"`
 	}
-	if err := decodeReport(r, &body); err != nil {
-		a.fail(w, err)
+	if !a.decode(w, r, &body) {
 		return
 	}
 	if err := a.Service.PutMacro(r.Context(), owner, r.PathValue("name"), body.Body); err != nil {
@@ -229,8 +229,7 @@ func (a *Reports) expand(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	var body struct {
 		Text string `json:"text"`
 	}
-	if err := decodeReport(r, &body); err != nil {
-		a.fail(w, err)
+	if !a.decode(w, r, &body) {
 		return
 	}
 	t, err := a.Service.Expand(r.Context(), p.Username, body.Text)
@@ -299,8 +298,7 @@ func (a *Reports) putDraft(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return
 	}
 	var c report.Content
-	if err := decodeReport(r, &c); err != nil {
-		a.fail(w, err)
+	if !a.decode(w, r, &c) {
 		return
 	}
 	v, err := a.Service.SaveDraft(r.Context(), uid, p.Username, c)
@@ -338,8 +336,7 @@ func (a *Reports) signing(w http.ResponseWriter, r *http.Request, p *auth.Princi
 	if !ok {
 		return "", b, false
 	}
-	if err := decodeReport(r, &b); err != nil {
-		a.fail(w, err)
+	if !a.decode(w, r, &b) {
 		return "", b, false
 	}
 	if !a.reauth(r) {

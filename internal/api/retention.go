@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"lightbox/internal/auth"
-	"lightbox/internal/httpx"
 	"lightbox/internal/retention"
 )
 
@@ -32,17 +31,12 @@ func (a *API) registerRetention(mux Mux) {
 
 func (a *API) listHolds(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
 	hs, err := a.retention.Holds(r.Context())
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, hs)
+	a.reply(w, http.StatusOK, hs, err)
 }
 
 func (a *API) addHold(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var h retention.Hold
-	if err := decode(r, &h); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &h) {
 		return
 	}
 	h, err := a.retention.AddHold(r.Context(), actor(r, p), retention.Hold{StudyUID: h.StudyUID, Issuer: h.Issuer, PatientID: h.PatientID, Reason: h.Reason})
@@ -50,11 +44,7 @@ func (a *API) addHold(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return
 	}
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusCreated, h)
+	a.reply(w, http.StatusCreated, h, err)
 }
 
 func (a *API) removeHold(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -79,24 +69,18 @@ func (a *API) runRetention(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	var req struct {
 		DryRun bool `json:"dry_run"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	rep, err := a.retention.Run(r.Context(), actor(r, p), req.DryRun)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, rep)
+	a.reply(w, http.StatusOK, rep, err)
 }
 
 func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var req struct {
 		Years int `json:"years"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	id := r.PathValue("id")

@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -50,14 +51,20 @@ type Room struct {
 	Messages []consult.Message  `json:"messages"`
 }
 
-func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	ctx := r.Context()
+// readersInRoom loads the group's readers and their reading-room statuses,
+// which consult routing and the room view both weigh.
+func (a *API) readersInRoom(ctx context.Context) ([]*model.Reader, map[string]consult.RoomStatus, error) {
 	rs, err := a.roster.Readers(ctx)
 	if err != nil {
-		a.fail(w, err)
-		return
+		return nil, nil, err
 	}
 	statuses, err := a.consults.Statuses(ctx)
+	return rs, statuses, err
+}
+
+func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	ctx := r.Context()
+	rs, statuses, err := a.readersInRoom(ctx)
 	if err != nil {
 		a.fail(w, err)
 		return
@@ -77,11 +84,7 @@ func (a *API) room(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		if ss.Presence == model.Offline && rd.ID != p.Username {
 			continue // "who is on now"
 		}
-		subs := rd.Subspecialties
-		if subs == nil {
-			subs = []string{}
-		}
-		out.Members = append(out.Members, RoomMember{Username: rd.ID, Name: rd.Name, Subspecialties: subs, Presence: ss.Presence.String(),
+		out.Members = append(out.Members, RoomMember{Username: rd.ID, Name: rd.Name, Subspecialties: orEmpty(rd.Subspecialties), Presence: ss.Presence.String(),
 			OnShift: ss.OnShift, Status: st.Status, Since: st.UpdatedAt})
 	}
 	slices.SortFunc(out.Members, func(x, y RoomMember) int {
@@ -106,8 +109,7 @@ func firstOr(s []string) string {
 
 func (a *API) setRoomStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var st consult.RoomStatus
-	if err := decode(r, &st); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &st) {
 		return
 	}
 	st.Username = p.Username
@@ -123,8 +125,7 @@ func (a *API) postRoom(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	var b struct {
 		Body string `json:"body"`
 	}
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	m, err := a.consults.Post(r.Context(), roomTopic, p.Username, b.Body)

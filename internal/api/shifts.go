@@ -55,14 +55,7 @@ func (a *API) getShifts(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		httpx.JSON(w, http.StatusNotFound, setup.Error{Code: setup.CodeNotFound, Msg: "no reader " + id})
 		return
 	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"reader_id": id, "time_zone": rd.TimeZone, "shifts": nonNilSlice(rd.Shifts), "blocks": nonNilSlice(rd.Blocks)})
-}
-
-func nonNilSlice[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
+	httpx.JSON(w, http.StatusOK, map[string]any{"reader_id": id, "time_zone": rd.TimeZone, "shifts": orEmpty(rd.Shifts), "blocks": orEmpty(rd.Blocks)})
 }
 
 func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

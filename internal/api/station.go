@@ -26,8 +26,7 @@ func (a *API) registerStation(mux Mux) {
 
 func (a *API) recordCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var c station.Check
-	if err := decode(r, &c); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &c) {
 		return
 	}
 	c, err := a.stations().Record(r.Context(), p.Username, c)

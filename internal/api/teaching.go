@@ -39,8 +39,7 @@ func (a *API) shareTeaching(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		return
 	}
 	var c teaching.Case
-	if err := decode(r, &c); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &c) {
 		return
 	}
 	ctx := r.Context()
@@ -68,11 +67,7 @@ func (a *API) shareTeaching(w http.ResponseWriter, r *http.Request, p *auth.Prin
 
 func (a *API) listTeaching(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	cs, err := a.teaching().List(r.Context(), r.URL.Query().Get("subspecialty"), r.URL.Query().Get("finding"))
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, cs)
+	a.reply(w, http.StatusOK, cs, err)
 }
 
 func (a *API) getTeaching(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -41,17 +41,12 @@ func (a *API) listBoards(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		user = ""
 	}
 	bs, err := a.boards().List(r.Context(), user)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, bs)
+	a.reply(w, http.StatusOK, bs, err)
 }
 
 func (a *API) createBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var b tumorboard.Board
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	b, err := a.boards().Create(r.Context(), p.Username, b)
@@ -101,8 +96,7 @@ func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		StudyUID string `json:"study_uid"`
 		Notes    string `json:"notes"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	ctx := r.Context()
@@ -132,10 +126,7 @@ func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Princ
 			Text:    fmt.Sprintf("You may open a case of the board until %s. Every access is audited.", g.ExpiresAt),
 			Link:    fmt.Sprintf("/tumor-boards/%d", b.ID)}, g.Username)
 	}
-	if grants == nil {
-		grants = []tumorboard.Grant{}
-	}
-	httpx.JSON(w, http.StatusCreated, map[string]any{"case": c, "grants": grants})
+	httpx.JSON(w, http.StatusCreated, map[string]any{"case": c, "grants": orEmpty(grants)})
 }
 
 func (a *API) updateBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -151,8 +142,7 @@ func (a *API) updateBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		Notes          string `json:"notes"`
 		Recommendation string `json:"recommendation"`
 	}
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &req) {
 		return
 	}
 	c, err := a.boards().UpdateCase(r.Context(), b.ID, caseID, req.Notes, req.Recommendation)

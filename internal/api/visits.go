@@ -115,8 +115,7 @@ func (a *API) joinVisit(w http.ResponseWriter, r *http.Request) {
 		Name    string `json:"name"`
 		Consent bool   `json:"consent"`
 	}
-	if err := decode(r, &b); err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+	if !decodeBody(w, r, &b) {
 		return
 	}
 	v, key, err := a.consults.Join(r.Context(), b.Token, b.Name, b.Consent)

@@ -6,7 +6,6 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
-	"lightbox/internal/httpx"
 )
 
 // Instance warnings, for coordinators: what was odd about instances the
@@ -31,12 +30,5 @@ func (a *API) listWarnings(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		f.Limit = n
 	}
 	ws, err := a.archive.Warnings(r.Context(), f)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if ws == nil {
-		ws = []archive.Warning{}
-	}
-	httpx.JSON(w, http.StatusOK, ws)
+	replyList(w, a.fail, ws, err)
 }

@@ -83,21 +83,18 @@ type CrossLink struct {
 // facilities: data filed into another facility's namespace before the
 // namespace rule existed. The start-up audit reports them.
 func (a *Archive) CrossLinks(ctx context.Context) ([]CrossLink, error) {
-	rows, err := a.db.Query(ctx, `SELECT p.pk, p.issuer, COUNT(DISTINCT f.facility_id) FROM patient p JOIN (
+	out, err := db.Collect(db.Rows(a.db.Query(ctx, `SELECT p.pk, p.issuer, COUNT(DISTINCT f.facility_id) FROM patient p JOIN (
 		SELECT patient_pk, facility_id FROM study WHERE facility_id <> ?
 		UNION SELECT patient_pk, facility_id FROM orders WHERE patient_pk IS NOT NULL) f ON f.patient_pk = p.pk
-		GROUP BY p.pk, p.issuer HAVING COUNT(DISTINCT f.facility_id) > 1 ORDER BY p.pk`, UnknownFacility)
+		GROUP BY p.pk, p.issuer HAVING COUNT(DISTINCT f.facility_id) > 1 ORDER BY p.pk`, UnknownFacility)), func(sc db.Scanner) (CrossLink, error) {
+		var c CrossLink
+		if err := sc.Scan(&c.PatientPK, &c.Issuer, &c.Facilities); err != nil {
+			return CrossLink{}, err
+		}
+		return c, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cross-linked patients: %w", err)
 	}
-	defer rows.Close()
-	var out []CrossLink
-	for rows.Next() {
-		var c CrossLink
-		if err := rows.Scan(&c.PatientPK, &c.Issuer, &c.Facilities); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }

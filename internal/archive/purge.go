@@ -37,26 +37,23 @@ func cutoffArgs(cutoff time.Time) []any {
 // at most limit studies after the study UID after (paging).
 func (a *Archive) Expired(ctx context.Context, facilityID string, cutoff time.Time, after string, limit int) ([]Expired, error) {
 	args := append([]any{facilityID, after}, cutoffArgs(cutoff)...)
-	rows, err := a.db.Query(ctx, `SELECT s.study_uid, s.facility_id, p.issuer, p.patient_id, COUNT(i.pk), COALESCE(SUM(i.size_bytes), 0), s.num_instances
+	out, err := db.Collect(db.Rows(a.db.Query(ctx, `SELECT s.study_uid, s.facility_id, p.issuer, p.patient_id, COUNT(i.pk), COALESCE(SUM(i.size_bytes), 0), s.num_instances
 		FROM study s JOIN patient p ON p.pk = s.patient_pk JOIN series se ON se.study_pk = s.pk JOIN instance i ON i.series_pk = se.pk
 		WHERE s.facility_id = ? AND s.study_uid > ? AND `+expiredWhere+`
 		GROUP BY s.study_uid, s.facility_id, p.issuer, p.patient_id, s.num_instances
-		ORDER BY s.study_uid LIMIT ?`, append(args, limit)...)
+		ORDER BY s.study_uid LIMIT ?`, append(args, limit)...)), func(sc db.Scanner) (Expired, error) {
+		var e Expired
+		var total int
+		if err := sc.Scan(&e.StudyUID, &e.FacilityID, &e.Issuer, &e.PatientID, &e.Instances, &e.Bytes, &total); err != nil {
+			return Expired{}, err
+		}
+		e.Whole = e.Instances >= total
+		return e, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("expired instances: %w", err)
 	}
-	defer rows.Close()
-	var out []Expired
-	for rows.Next() {
-		var e Expired
-		var total int
-		if err := rows.Scan(&e.StudyUID, &e.FacilityID, &e.Issuer, &e.PatientID, &e.Instances, &e.Bytes, &total); err != nil {
-			return nil, fmt.Errorf("expired instances: %w", err)
-		}
-		e.Whole = e.Instances >= total
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // PurgeTx deletes, inside the caller's transaction, the instances of study
@@ -154,20 +151,7 @@ func PurgeTx(ctx context.Context, tx *db.Tx, studyUID string, cutoff time.Time, 
 }
 
 func stringsOf(ctx context.Context, x db.Execer, q string, args ...any) ([]string, error) {
-	rows, err := x.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return db.Strings(x.Query(ctx, q, args...))
 }
 
 // QueuedBlobs counts blobs waiting for deletion.

@@ -71,18 +71,15 @@ func (a *Archive) Warnings(ctx context.Context, f WarningFilter) ([]Warning, err
 	}
 	q += " ORDER BY received_at DESC, pk DESC LIMIT ?"
 	args = append(args, f.Limit)
-	rows, err := a.db.Query(ctx, q, args...)
+	out, err := db.Collect(db.Rows(a.db.Query(ctx, q, args...)), func(sc db.Scanner) (Warning, error) {
+		var w Warning
+		if err := sc.Scan(&w.SOPInstanceUID, &w.StudyUID, &w.FacilityID, &w.Code, &w.Detail, &w.SourceAE, &w.ReceivedAt); err != nil {
+			return Warning{}, err
+		}
+		return w, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("warnings: %w", err)
 	}
-	defer rows.Close()
-	var out []Warning
-	for rows.Next() {
-		var w Warning
-		if err := rows.Scan(&w.SOPInstanceUID, &w.StudyUID, &w.FacilityID, &w.Code, &w.Detail, &w.SourceAE, &w.ReceivedAt); err != nil {
-			return nil, fmt.Errorf("warnings: %w", err)
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"lightbox/internal/db"
@@ -31,11 +30,7 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	if err := d.Backup(ctx, *out); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "index backed up to %s (blobs are not in it: copy or version them separately)\n", *out)
-	return nil
+	return done(env, d.Backup(ctx, *out), "index backed up to %s (blobs are not in it: copy or version them separately)", *out)
 }
 
 // runRestore puts a SQLite backup in place of the index (node stopped).
@@ -55,9 +50,5 @@ func runRestore(ctx context.Context, env *Env, args []string) error {
 	if !strings.HasPrefix(u, "sqlite:") {
 		return db.ErrUsePgDump
 	}
-	if err := db.RestoreSQLite(ctx, *from, strings.TrimPrefix(u, "sqlite:"), *replace); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.Stdout, "index restored from %s; run lightbox check to find instances whose blobs are missing\n", *from)
-	return nil
+	return done(env, db.RestoreSQLite(ctx, *from, strings.TrimPrefix(u, "sqlite:"), *replace), "index restored from %s; run lightbox check to find instances whose blobs are missing", *from)
 }

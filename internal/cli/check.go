@@ -12,10 +12,7 @@ func runCheck(ctx context.Context, env *Env, args []string) error {
 	rehash := fs.Bool("rehash", false, "re-read every blob and compare its SHA-256")
 	clean := fs.Bool("clean-orphans", false, "remove blobs no index row references (left by a crash) older than --orphan-grace")
 	grace := fs.Duration("orphan-grace", 24*time.Hour, "orphan blobs younger than this are left alone (an ingest may still be committing)")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	st, _, err := sf.open(ctx, env)
+	st, _, err := sf.parseOpen(ctx, env, fs, args)
 	if err != nil {
 		return err
 	}

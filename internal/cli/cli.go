@@ -171,6 +171,14 @@ func parse(fs *flag.FlagSet, args []string, env *Env) error {
 	return config.Parse(fs, args, env.Getenv)
 }
 
+// parseOpen parses a command's flags and opens the data folder they name.
+func (s *storageFlags) parseOpen(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) (*server.Storage, *slog.Logger, error) {
+	if err := parse(fs, args, env); err != nil {
+		return nil, nil, err
+	}
+	return s.open(ctx, env)
+}
+
 func runVersion(_ context.Context, env *Env, args []string) error {
 	fmt.Fprintf(env.Stdout, "lightbox %s (%s %s/%s)\n", Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return nil

@@ -498,16 +498,26 @@ func (q *queryFlags) identifier(withDefaults bool) (*dcm.Dataset, []dcm.Tag, str
 	return ds, order, findClass, moveClass, nil
 }
 
-func encodeIdentifier(a *dimse.Association, sopClass string, ds *dcm.Dataset) ([]byte, error) {
+// dialQuery associates for one query/retrieve SOP class and encodes the
+// identifier ds in the transfer syntax accepted for it; the caller releases
+// the association.
+func (f *scuFlags) dialQuery(ctx context.Context, sopClass string, ds *dcm.Dataset) (*dimse.Association, []byte, error) {
+	a, err := f.dial(ctx, []dimse.ContextProposal{{AbstractSyntax: sopClass}})
+	if err != nil {
+		return nil, nil, err
+	}
 	ts, ok := a.TransferSyntax(sopClass)
-	if !ok {
-		return nil, &dimse.NoContextError{SOPClassUID: sopClass}
-	}
 	var b bytes.Buffer
-	if err := dcm.WriteDataset(&b, ds, ts); err != nil {
-		return nil, err
+	if !ok {
+		err = &dimse.NoContextError{SOPClassUID: sopClass}
+	} else {
+		err = dcm.WriteDataset(&b, ds, ts)
 	}
-	return b.Bytes(), nil
+	if err != nil {
+		_ = a.Release(context.Background())
+		return nil, nil, err
+	}
+	return a, b.Bytes(), nil
 }
 
 func runDicomFind(ctx context.Context, env *Env, args []string) error {
@@ -527,15 +537,11 @@ func runDicomFind(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := f.dial(ctx, []dimse.ContextProposal{{AbstractSyntax: findClass}})
+	a, id, err := f.dialQuery(ctx, findClass, ds)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = a.Release(context.Background()) }()
-	id, err := encodeIdentifier(a, findClass, ds)
-	if err != nil {
-		return err
-	}
 	ts, _ := a.TransferSyntax(findClass)
 	var matches []map[string]string
 	n := 0
@@ -670,15 +676,11 @@ func runDicomMove(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := f.dial(ctx, []dimse.ContextProposal{{AbstractSyntax: moveClass}})
+	a, id, err := f.dialQuery(ctx, moveClass, ds)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = a.Release(context.Background()) }()
-	id, err := encodeIdentifier(a, moveClass, ds)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
 	res, err := a.Move(ctx, moveClass, *dest, id, func(p dimse.RetrieveProgress) {
 		if !*quiet {

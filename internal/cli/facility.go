@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"text/tabwriter"
+	"io"
 
 	"lightbox/internal/facility"
 	"lightbox/internal/model"
@@ -21,10 +21,7 @@ func runFacility(ctx context.Context, env *Env, args []string) error {
 	if len(args) > 0 && args[0] == "pacs" {
 		return runFacilityPACS(ctx, env, args[1:])
 	}
-	c, err := newSetupCmd(env, "facility", args, []string{"add", "list", "import", "export"}, facilityUsage)
-	if err != nil {
-		return err
-	}
+	c := newSetupCmd(env, "facility", args, facilityUsage)
 	id := c.fs.String("id", "", "facility ID (letters, digits, . _ -)")
 	name := c.fs.String("name", "", "facility name")
 	state := c.fs.String("state", "", "US state where its patients are imaged (two letters)")
@@ -33,49 +30,26 @@ func runFacility(ctx context.Context, env *Env, args []string) error {
 	readType := c.fs.String("read-type", "", "contract read type: final, prelim-only, final-requires-us-reader")
 	medicare := c.fs.Bool("medicare", false, "contract: Medicare patients (finals need a US-located reader)")
 	format := c.fs.String("format", "csv", "export format: csv or json")
-	s, st, err := c.open(ctx, env, args)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	switch c.sub {
-	case "add":
-		f := setup.Facility{Facility: facility.Facility{ID: *id, Name: *name, State: *state, TimeZone: *zone, IssuerOfPatientID: *issuer}}
-		if *readType != "" || *medicare {
-			f.Contract = &roster.Contract{ReadType: model.ReadType(*readType), Medicare: *medicare}
-		}
-		if err := s.PutFacility(ctx, cliActor(), f); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "saved facility %s\n", f.ID)
-	case "list":
-		fs, err := s.Facilities(ctx)
-		if err != nil {
-			return err
-		}
-		if *c.json {
-			return writeJSONTo(env.Stdout, fs)
-		}
-		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tSTATE\tTIME ZONE\tREAD TYPE")
-		for _, f := range fs {
-			rt := ""
-			if f.Contract != nil {
-				rt = string(f.Contract.ReadType)
+	return c.run(ctx, env, args, map[string]action{
+		"add": func(ctx context.Context, o *opened) error {
+			f := setup.Facility{Facility: facility.Facility{ID: *id, Name: *name, State: *state, TimeZone: *zone, IssuerOfPatientID: *issuer}}
+			if *readType != "" || *medicare {
+				f.Contract = &roster.Contract{ReadType: model.ReadType(*readType), Medicare: *medicare}
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Name, f.State, f.TimeZone, rt)
-		}
-		return w.Flush()
-	case "import":
-		f, format, err := c.importFile()
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		rep, err := s.ImportFacilities(ctx, cliActor(), f, format)
-		return c.report(env, rep, err)
-	case "export":
-		return s.ExportFacilities(ctx, env.Stdout, *format)
-	}
-	return nil
+			return done(env, o.setup.PutFacility(ctx, cliActor(), f), "saved facility %s", f.ID)
+		},
+		"list": lister(c, env, "ID\tNAME\tSTATE\tTIME ZONE\tREAD TYPE",
+			func(ctx context.Context, o *opened) ([]setup.Facility, error) { return o.setup.Facilities(ctx) },
+			func(w io.Writer, f setup.Facility) {
+				rt := ""
+				if f.Contract != nil {
+					rt = string(f.Contract.ReadType)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", f.ID, f.Name, f.State, f.TimeZone, rt)
+			}),
+		"import": c.importer(env, (*setup.Service).ImportFacilities),
+		"export": func(ctx context.Context, o *opened) error {
+			return o.setup.ExportFacilities(ctx, env.Stdout, *format)
+		},
+	})
 }

@@ -3,20 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
-	"text/tabwriter"
 
 	"lightbox/internal/hl7sender"
 	"lightbox/internal/netserve"
 )
 
 func runHL7Sender(ctx context.Context, env *Env, args []string) error {
-	c, err := newSetupCmd(env, "hl7-sender", args, []string{"add", "list", "remove"},
+	c := newSetupCmd(env, "hl7-sender", args,
 		"Usage: lightbox hl7-sender add --sending-facility MSH4 [--sending-app MSH3] --facility F (--allow-cidr NETS | --tls-subject CN)\n"+
 			"       lightbox hl7-sender list\n       lightbox hl7-sender remove --sending-facility MSH4 [--sending-app MSH3]")
-	if err != nil {
-		return err
-	}
 	fs := c.fs
 	sending := fs.String("sending-facility", "", "MSH-4 the sender puts in its messages")
 	app := fs.String("sending-app", "", "MSH-3 the sender puts in its messages (default: any application)")
@@ -24,33 +21,21 @@ func runHL7Sender(ctx context.Context, env *Env, args []string) error {
 	allow := fs.String("allow-cidr", "", "comma-separated networks it may connect from")
 	subject := fs.String("tls-subject", "", "subject CN of its TLS client certificate (verified against --hl7-client-ca)")
 	desc := fs.String("description", "", "free text")
-	svc, st, err := c.open(ctx, env, args)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	store := hl7sender.Store{DB: st.DB}
-	switch c.sub {
-	case "add":
-		s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc,
-			AllowCIDRs: netserve.SplitNetworks(*allow)}
-		if err := svc.PutHL7Sender(ctx, cliActor(), s); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "saved HL7 sender %s for facility %s\n", s.SendingFacility, s.FacilityID)
-	case "remove":
-		return svc.DeleteHL7Sender(ctx, cliActor(), *sending, *app)
-	case "list":
-		l, err := store.List(ctx)
-		if err != nil {
-			return err
-		}
-		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "MSH-4\tMSH-3\tFACILITY\tNETWORKS\tTLS SUBJECT\tDESCRIPTION")
-		for _, s := range l {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.SendingFacility, s.SendingApplication, s.FacilityID, strings.Join(s.AllowCIDRs, ","), s.TLSSubject, s.Description)
-		}
-		return w.Flush()
-	}
-	return nil
+	return c.run(ctx, env, args, map[string]action{
+		"add": func(ctx context.Context, o *opened) error {
+			s := hl7sender.Sender{SendingFacility: *sending, SendingApplication: *app, FacilityID: *facility, TLSSubject: *subject, Description: *desc,
+				AllowCIDRs: netserve.SplitNetworks(*allow)}
+			return done(env, o.setup.PutHL7Sender(ctx, cliActor(), s), "saved HL7 sender %s for facility %s", s.SendingFacility, s.FacilityID)
+		},
+		"remove": func(ctx context.Context, o *opened) error {
+			return o.setup.DeleteHL7Sender(ctx, cliActor(), *sending, *app)
+		},
+		"list": lister(c, env, "MSH-4\tMSH-3\tFACILITY\tNETWORKS\tTLS SUBJECT\tDESCRIPTION",
+			func(ctx context.Context, o *opened) ([]hl7sender.Sender, error) {
+				return (hl7sender.Store{DB: o.st.DB}).List(ctx)
+			},
+			func(w io.Writer, s hl7sender.Sender) {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", s.SendingFacility, s.SendingApplication, s.FacilityID, strings.Join(s.AllowCIDRs, ","), s.TLSSubject, s.Description)
+			}),
+	})
 }

@@ -15,10 +15,7 @@ const pacsUsage = `Usage: lightbox facility pacs add --facility ID --aet AE --ho
 // runFacilityPACS registers a facility's PACS as the source of its
 // patients' priors (internal/priors).
 func runFacilityPACS(ctx context.Context, env *Env, args []string) error {
-	c, err := newSetupCmd(env, "facility pacs", args, []string{"add", "list", "remove"}, pacsUsage)
-	if err != nil {
-		return err
-	}
+	c := newSetupCmd(env, "facility pacs", args, pacsUsage)
 	fac := c.fs.String("facility", "", "facility ID")
 	aet := c.fs.String("aet", "", "the PACS's AE title")
 	host := c.fs.String("host", "", "the PACS's host")
@@ -27,33 +24,18 @@ func runFacilityPACS(ctx context.Context, env *Env, args []string) error {
 	n := c.fs.Int("priors", priors.DefaultMaxPriors, "how many priors to retrieve per study")
 	wait := c.fs.Int("wait", int(priors.DefaultWait.Seconds()), "seconds assignment waits for the priors")
 	retrieve := c.fs.String("retrieve", priors.Move, "move (C-MOVE to Lightbox's AE title, which the PACS must know) or get (C-GET)")
-	s, st, err := c.open(ctx, env, args)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	switch c.sub {
-	case "add":
-		src := priors.Source{FacilityID: *fac, AETitle: *aet, Host: *host, Port: *port, TLS: *tls, MaxPriors: *n, WaitSeconds: *wait, Retrieve: *retrieve}
-		if err := s.PutPACS(ctx, cliActor(), src); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "saved PACS %s of facility %s\n", src.AETitle, src.FacilityID)
-	case "list":
-		l, err := s.PACSList(ctx)
-		if err != nil {
-			return err
-		}
-		return c.printList(env, l, "FACILITY\tAE TITLE\tADDRESS\tTLS\tPRIORS\tWAIT\tRETRIEVE", func(w io.Writer) {
-			for _, p := range l {
+	return c.run(ctx, env, args, map[string]action{
+		"add": func(ctx context.Context, o *opened) error {
+			src := priors.Source{FacilityID: *fac, AETitle: *aet, Host: *host, Port: *port, TLS: *tls, MaxPriors: *n, WaitSeconds: *wait, Retrieve: *retrieve}
+			return done(env, o.setup.PutPACS(ctx, cliActor(), src), "saved PACS %s of facility %s", src.AETitle, src.FacilityID)
+		},
+		"list": lister(c, env, "FACILITY\tAE TITLE\tADDRESS\tTLS\tPRIORS\tWAIT\tRETRIEVE",
+			func(ctx context.Context, o *opened) ([]priors.Source, error) { return o.setup.PACSList(ctx) },
+			func(w io.Writer, p priors.Source) {
 				fmt.Fprintf(w, "%s\t%s\t%s:%d\t%v\t%d\t%ds\t%s\n", p.FacilityID, p.AETitle, p.Host, p.Port, p.TLS, p.MaxPriors, p.WaitSeconds, p.Retrieve)
-			}
-		})
-	case "remove":
-		if err := s.DeletePACS(ctx, cliActor(), *fac); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "removed the PACS of facility %s\n", *fac)
-	}
-	return nil
+			}),
+		"remove": func(ctx context.Context, o *opened) error {
+			return done(env, o.setup.DeletePACS(ctx, cliActor(), *fac), "removed the PACS of facility %s", *fac)
+		},
+	})
 }

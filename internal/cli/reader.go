@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
-	"text/tabwriter"
 
 	"lightbox/internal/model"
 	"lightbox/internal/roster"
@@ -22,10 +22,7 @@ const readerUsage = `Usage: lightbox reader add --id USER --name NAME --country 
 // JSON, one reader a row (readers-csv), licences and privileges one a row
 // (csv, as medical-staff offices exchange them).
 func runReader(ctx context.Context, env *Env, args []string) error {
-	c, err := newSetupCmd(env, "reader", args, []string{"add", "list", "import", "export"}, readerUsage)
-	if err != nil {
-		return err
-	}
+	c := newSetupCmd(env, "reader", args, readerUsage)
 	id := c.fs.String("id", "", "reader ID (their user name)")
 	name := c.fs.String("name", "", "display name")
 	country := c.fs.String("country", "US", "where the reader physically reads (ISO 3166 two letters)")
@@ -42,82 +39,64 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 	malExp := c.fs.String("malpractice-expires", "", "that policy's expiry, YYYY-MM-DD")
 	kind := c.fs.String("kind", "credentials", "CSV import: credentials (licences and privileges) or readers (one reader a row)")
 	format := c.fs.String("format", "json", "export format: json (reader documents), csv (licences and privileges) or readers-csv")
-	s, st, err := c.open(ctx, env, args)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	switch c.sub {
-	case "add":
-		r := &model.Reader{ID: *id, Name: *name, Location: model.Location{Country: strings.ToUpper(*country), State: strings.ToUpper(*state)},
-			TimeZone: *zone, Modalities: splitList(*mods), Subspecialties: splitList(*subs), Workstation: model.Workstation(strings.ToUpper(*ws)),
-			MQSA: model.MQSA{Qualified: *mqsa}, RVUTargetPerHour: *target}
-		if old, err := (roster.Store{DB: st.DB}).Reader(ctx, *id); err == nil {
-			r.Shifts, r.Blocks, r.Enrolments, r.Malpractice = old.Shifts, old.Blocks, old.Enrolments, old.Malpractice
-		}
-		for _, l := range splitList(*lic) {
-			p := strings.Split(l, ":")
-			exp, err := model.ParseDate(p[len(p)-1])
-			if len(p) != 3 || err != nil {
-				return fmt.Errorf("--licence %q: want STATE:NUMBER:YYYY-MM-DD", l)
+	return c.run(ctx, env, args, map[string]action{
+		"add": func(ctx context.Context, o *opened) error {
+			r := &model.Reader{ID: *id, Name: *name, Location: model.Location{Country: strings.ToUpper(*country), State: strings.ToUpper(*state)},
+				TimeZone: *zone, Modalities: splitList(*mods), Subspecialties: splitList(*subs), Workstation: model.Workstation(strings.ToUpper(*ws)),
+				MQSA: model.MQSA{Qualified: *mqsa}, RVUTargetPerHour: *target}
+			if old, err := (roster.Store{DB: o.st.DB}).Reader(ctx, *id); err == nil {
+				r.Shifts, r.Blocks, r.Enrolments, r.Malpractice = old.Shifts, old.Blocks, old.Enrolments, old.Malpractice
 			}
-			r.Licenses = append(r.Licenses, model.License{State: p[0], Number: p[1], Status: model.LicenceActive, Expires: exp})
-		}
-		for _, pv := range splitList(*priv) {
-			p := strings.Split(pv, ":")
-			exp, err := model.ParseDate(p[len(p)-1])
-			if len(p) != 2 || err != nil {
-				return fmt.Errorf("--privilege %q: want FACILITY:YYYY-MM-DD", pv)
+			for _, l := range splitList(*lic) {
+				p := strings.Split(l, ":")
+				exp, err := model.ParseDate(p[len(p)-1])
+				if len(p) != 3 || err != nil {
+					return fmt.Errorf("--licence %q: want STATE:NUMBER:YYYY-MM-DD", l)
+				}
+				r.Licenses = append(r.Licenses, model.License{State: p[0], Number: p[1], Status: model.LicenceActive, Expires: exp})
 			}
-			r.Privileges = append(r.Privileges, model.Privilege{Facility: p[0], Basis: model.Direct, Expires: exp, Scope: model.Scope{Mammography: *mqsa}})
-		}
-		if *malStates != "" {
-			exp, err := model.ParseDate(*malExp)
-			if err != nil {
-				return fmt.Errorf("--malpractice-expires: want YYYY-MM-DD")
+			for _, pv := range splitList(*priv) {
+				p := strings.Split(pv, ":")
+				exp, err := model.ParseDate(p[len(p)-1])
+				if len(p) != 2 || err != nil {
+					return fmt.Errorf("--privilege %q: want FACILITY:YYYY-MM-DD", pv)
+				}
+				r.Privileges = append(r.Privileges, model.Privilege{Facility: p[0], Basis: model.Direct, Expires: exp, Scope: model.Scope{Mammography: *mqsa}})
 			}
-			r.Malpractice = []model.Malpractice{{States: splitList(strings.ToUpper(*malStates)), Telemedicine: true, Expires: exp}}
-		}
-		if err := s.PutReader(ctx, cliActor(), r); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "saved reader %s\n", r.ID)
-	case "list":
-		rs, err := (roster.Store{DB: st.DB}).Readers(ctx)
-		if err != nil {
-			return err
-		}
-		w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tNAME\tLOCATION\tTIME ZONE\tLICENCES\tPRIVILEGES\tSHIFTS")
-		for _, r := range rs {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.ID, r.Name, r.Location, r.TimeZone, len(r.Licenses), len(r.Privileges), len(r.Shifts))
-		}
-		return w.Flush()
-	case "import":
-		f, ft, err := c.importFile()
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		var rep *setup.Report
-		switch {
-		case ft == "json":
-			rep, err = s.ImportReaders(ctx, cliActor(), f, setup.FormatJSON)
-		case *kind == "readers":
-			rep, err = s.ImportReaders(ctx, cliActor(), f, setup.FormatReadersCSV)
-		default:
-			rep, err = s.ImportCredentials(ctx, cliActor(), f)
-		}
-		return c.report(env, rep, err)
-	case "export":
-		switch *format {
-		case "csv":
-			*format = setup.FormatCredentialsCSV
-		case setup.FormatJSON, setup.FormatReadersCSV, setup.FormatCredentialsCSV:
-		default:
-			return fmt.Errorf("--format is json, csv or readers-csv")
-		}
-		return s.ExportReaders(ctx, env.Stdout, *format)
-	}
-	return nil
+			if *malStates != "" {
+				exp, err := model.ParseDate(*malExp)
+				if err != nil {
+					return fmt.Errorf("--malpractice-expires: want YYYY-MM-DD")
+				}
+				r.Malpractice = []model.Malpractice{{States: splitList(strings.ToUpper(*malStates)), Telemedicine: true, Expires: exp}}
+			}
+			return done(env, o.setup.PutReader(ctx, cliActor(), r), "saved reader %s", r.ID)
+		},
+		"list": lister(c, env, "ID\tNAME\tLOCATION\tTIME ZONE\tLICENCES\tPRIVILEGES\tSHIFTS",
+			func(ctx context.Context, o *opened) ([]*model.Reader, error) {
+				return (roster.Store{DB: o.st.DB}).Readers(ctx)
+			},
+			func(w io.Writer, r *model.Reader) {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", r.ID, r.Name, r.Location, r.TimeZone, len(r.Licenses), len(r.Privileges), len(r.Shifts))
+			}),
+		"import": c.importer(env, func(s *setup.Service, ctx context.Context, by setup.Actor, f io.Reader, ft string) (*setup.Report, error) {
+			switch {
+			case ft == "json":
+				return s.ImportReaders(ctx, by, f, setup.FormatJSON)
+			case *kind == "readers":
+				return s.ImportReaders(ctx, by, f, setup.FormatReadersCSV)
+			}
+			return s.ImportCredentials(ctx, by, f)
+		}),
+		"export": func(ctx context.Context, o *opened) error {
+			switch *format {
+			case "csv":
+				*format = setup.FormatCredentialsCSV
+			case setup.FormatJSON, setup.FormatReadersCSV, setup.FormatCredentialsCSV:
+			default:
+				return fmt.Errorf("--format is json, csv or readers-csv")
+			}
+			return o.setup.ExportReaders(ctx, env.Stdout, *format)
+		},
+	})
 }

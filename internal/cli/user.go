@@ -11,18 +11,15 @@ import (
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
-	"lightbox/internal/server"
+	"lightbox/internal/netserve"
+	"lightbox/internal/opt"
 )
 
-func runUser(ctx context.Context, env *Env, args []string) (err error) {
-	subs := map[string]bool{"add": true, "passwd": true, "disable": true, "enable": true, "totp": true}
-	if len(args) == 0 || !subs[args[0]] {
-		fmt.Fprintln(env.Stderr, "Usage: lightbox user add --username U --role ROLE [--facility F] [--facilities A,B] [--password-file FILE|-]\n       lightbox user passwd --username U [--password-file FILE|-]\n       lightbox user totp --username U [--confirm CODE | --reset]\n       lightbox user disable|enable --username U")
-		return errUsage
-	}
-	sub := args[0]
-	fs := newFlags(env, "user "+sub, "user "+sub+" [flags]")
-	sf := addStorageFlags(fs)
+const userUsage = "Usage: lightbox user add --username U --role ROLE [--facility F] [--facilities A,B] [--password-file FILE|-]\n       lightbox user passwd --username U [--password-file FILE|-]\n       lightbox user totp --username U [--confirm CODE | --reset]\n       lightbox user disable|enable --username U"
+
+func runUser(ctx context.Context, env *Env, args []string) error {
+	c := newSubCmd(env, "user", args, userUsage)
+	fs := c.fs
 	username := fs.String("username", "", "user name (one per person)")
 	role := fs.String("role", "radiologist", "admin, coordinator, radiologist, technologist, clinician or integration")
 	facility := fs.String("facility", "", "facility the user belongs to (required for technologist, clinician, integration)")
@@ -32,76 +29,57 @@ func runUser(ctx context.Context, env *Env, args []string) (err error) {
 	pwFile := fs.String("password-file", "-", "file holding the password, or - for standard input (first line)")
 	confirm := fs.String("confirm", "", "totp: confirm enrolment with the first code from the authenticator")
 	reset := fs.Bool("reset", false, "totp: remove the second factor (the user must enrol again)")
-	if err := parse(fs, args[1:], env); err != nil {
-		return err
-	}
-	if *username == "" {
-		fs.Usage()
-		return errUsage
-	}
-	st, log, err := sf.open(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	svc, err := server.NewAuth(sf.config(log), st.DB, nil)
-	if err != nil {
-		return err
-	}
+	c.required = []*string{username}
 	// Account changes are security events (110113), made here by whoever
 	// runs the command on the server.
-	defer func() {
-		if err == nil {
-			ev := audit.SecurityAlertEvent(audit.Actor{UserID: operator(), Interface: audit.CLI}, audit.SecurityRolesChanged, "user "+sub+" "+*username)
-			if l, lerr := server.AuditLogger(*sf.data, st.DB); lerr == nil {
-				_ = l.Record(ctx, ev)
-			}
-		}
-	}()
-	switch sub {
-	case "totp":
-		switch {
-		case *reset:
-			return svc.ResetTOTP(ctx, *username)
-		case *confirm != "":
-			if err := svc.ConfirmTOTP(ctx, *username, *confirm); err != nil {
+	audited := func(do func(ctx context.Context, svc *auth.Service) error) action {
+		act := c.authAction(do)
+		return func(ctx context.Context, o *opened) error {
+			if err := act(ctx, o); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.Stdout, "second factor active for %s\n", *username)
+			ev := audit.SecurityAlertEvent(audit.Actor{UserID: operator(), Interface: audit.CLI}, audit.SecurityRolesChanged, "user "+c.sub+" "+*username)
+			_ = o.setup.Audit.Record(ctx, ev)
 			return nil
 		}
-		en, err := svc.EnrolTOTP(ctx, *username)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "add this to the authenticator app, then run: lightbox user totp --username %s --confirm CODE\n%s\n", *username, en.URL)
-		return nil
-	case "add", "passwd":
+	}
+	setPassword := audited(func(ctx context.Context, svc *auth.Service) error {
 		pw, err := readPassword(*pwFile, env)
 		if err != nil {
 			return err
 		}
-		if sub == "passwd" {
+		if c.sub == "passwd" {
 			return svc.SetPassword(ctx, *username, pw)
 		}
 		r, err := auth.ParseRole(*role)
 		if err != nil {
 			return err
 		}
-		var extra []string
-		for _, f := range strings.Split(*facilities, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				extra = append(extra, f)
+		return done(env, svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: opt.List(*facilities), ClinicianID: *clinicianID}, pw), "added %s (%s)", *username, r)
+	})
+	setDisabled := audited(func(ctx context.Context, svc *auth.Service) error {
+		return svc.SetDisabled(ctx, *username, c.sub == "disable")
+	})
+	return c.run(ctx, env, args, map[string]action{
+		"add":     setPassword,
+		"passwd":  setPassword,
+		"disable": setDisabled,
+		"enable":  setDisabled,
+		"totp": audited(func(ctx context.Context, svc *auth.Service) error {
+			switch {
+			case *reset:
+				return svc.ResetTOTP(ctx, *username)
+			case *confirm != "":
+				return done(env, svc.ConfirmTOTP(ctx, *username, *confirm), "second factor active for %s", *username)
 			}
-		}
-		if err := svc.AddUser(ctx, auth.User{Username: *username, DisplayName: *name, Role: r, FacilityID: *facility, Facilities: extra, ClinicianID: *clinicianID}, pw); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "added %s (%s)\n", *username, r)
-	case "disable", "enable":
-		return svc.SetDisabled(ctx, *username, sub == "disable")
-	}
-	return nil
+			en, err := svc.EnrolTOTP(ctx, *username)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "add this to the authenticator app, then run: lightbox user totp --username %s --confirm CODE\n%s\n", *username, en.URL)
+			return nil
+		}),
+	})
 }
 
 func readPassword(path string, env *Env) (string, error) {
@@ -124,46 +102,27 @@ func readPassword(path string, env *Env) (string, error) {
 }
 
 func runToken(ctx context.Context, env *Env, args []string) error {
-	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke") {
-		fmt.Fprintln(env.Stderr, "Usage: lightbox token create --username U --name NAME [--ttl 720h]\n       lightbox token revoke --username U [--name NAME]")
-		return errUsage
-	}
-	sub := args[0]
-	fs := newFlags(env, "token "+sub, "token "+sub+" [flags]")
-	sf := addStorageFlags(fs)
+	c := newSubCmd(env, "token", args, "Usage: lightbox token create --username U --name NAME [--ttl 720h]\n       lightbox token revoke --username U [--name NAME]")
+	fs := c.fs
 	username := fs.String("username", "", "the token acts as this user")
 	name := fs.String("name", "", "what the token is for (e.g. the viewer or PACS using it)")
 	ttl := fs.Duration("ttl", 30*24*time.Hour, "lifetime")
 	cidrs := fs.String("allow-cidr", "", "comma-separated networks the token may be used from (default: anywhere)")
-	if err := parse(fs, args[1:], env); err != nil {
-		return err
+	c.required = []*string{username}
+	if c.sub == "create" {
+		c.required = append(c.required, name)
 	}
-	if *username == "" || (sub == "create" && *name == "") {
-		fs.Usage()
-		return errUsage
-	}
-	st, log, err := sf.open(ctx, env)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	svc, err := server.NewAuth(sf.config(log), st.DB, nil)
-	if err != nil {
-		return err
-	}
-	if sub == "revoke" {
-		return svc.RevokeTokens(ctx, *username, *name)
-	}
-	var allow []string
-	for _, c := range strings.Split(*cidrs, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			allow = append(allow, c)
-		}
-	}
-	tok, err := svc.CreateTokenWith(ctx, *username, *name, auth.TokenOptions{TTL: *ttl, AllowCIDRs: allow})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(env.Stdout, tok)
-	return nil
+	return c.run(ctx, env, args, map[string]action{
+		"revoke": c.authAction(func(ctx context.Context, svc *auth.Service) error {
+			return svc.RevokeTokens(ctx, *username, *name)
+		}),
+		"create": c.authAction(func(ctx context.Context, svc *auth.Service) error {
+			tok, err := svc.CreateTokenWith(ctx, *username, *name, auth.TokenOptions{TTL: *ttl, AllowCIDRs: netserve.SplitNetworks(*cidrs)})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(env.Stdout, tok)
+			return nil
+		}),
+	})
 }

@@ -14,10 +14,7 @@ func runWarnings(ctx context.Context, env *Env, args []string) error {
 	study := fs.String("study", "", "only this Study Instance UID")
 	limit := fs.Int("limit", 1000, "at most this many, newest first")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args, env); err != nil {
-		return err
-	}
-	st, _, err := sf.open(ctx, env)
+	st, _, err := sf.parseOpen(ctx, env, fs, args)
 	if err != nil {
 		return err
 	}

@@ -2,8 +2,6 @@ package consult
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -65,7 +63,7 @@ func (s Store) Create(ctx context.Context, c Consult) (Consult, error) {
 
 const consultCols = "pk, study_uid, facility_id, requester, consultant, subspecialty, question, status, opinion, opinion_at, rvu_credit, created_at, expires_at"
 
-func scanConsult(sc interface{ Scan(...any) error }) (Consult, error) {
+func scanConsult(sc db.Scanner) (Consult, error) {
 	var c Consult
 	var rvu string
 	err := sc.Scan(&c.ID, &c.StudyUID, &c.FacilityID, &c.Requester, &c.Consultant, &c.Subspecialty, &c.Question, &c.Status, &c.Opinion, &c.OpinionAt, &rvu, &c.CreatedAt, &c.ExpiresAt)
@@ -76,10 +74,7 @@ func scanConsult(sc interface{ Scan(...any) error }) (Consult, error) {
 // Get returns one consult of study.
 func (s Store) Get(ctx context.Context, study string, id int64) (Consult, error) {
 	c, err := scanConsult(s.DB.QueryRow(ctx, "SELECT "+consultCols+" FROM consult WHERE pk = ? AND study_uid = ?", id, study))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
-	}
-	return c, err
+	return c, db.NotFound(err, ErrNotFound)
 }
 
 // ForStudy lists a study's consults, oldest first.
@@ -93,39 +88,21 @@ func (s Store) Mine(ctx context.Context, user string, limit int) ([]Consult, err
 }
 
 func (s Store) list(ctx context.Context, q string, args ...any) ([]Consult, error) {
-	rows, err := s.DB.Query(ctx, q, args...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q, args...)), scanConsult)
 	if err != nil {
 		return nil, fmt.Errorf("consults: %w", err)
 	}
-	defer rows.Close()
-	out := []Consult{}
-	for rows.Next() {
-		c, err := scanConsult(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Granted returns the studies user may see as the consultant of an
 // unexpired consult (the scope rule's study grants).
 func (s Store) Granted(ctx context.Context, user string) ([]string, error) {
-	rows, err := s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM consult WHERE consultant = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now()))
+	out, err := db.Strings(s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM consult WHERE consultant = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("consult grants: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			return nil, err
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Say adds a message to a consult's thread.

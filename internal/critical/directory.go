@@ -116,9 +116,7 @@ func displayName(n string) string {
 
 const contactCols = "id, facility_id, name, role, department, npi, phones, pager, email, source, updated_at"
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanContact(r scanner) (Contact, error) {
+func scanContact(r db.Scanner) (Contact, error) {
 	var c Contact
 	var phones, updated string
 	if err := r.Scan(&c.ID, &c.FacilityID, &c.Name, &c.Role, &c.Department, &c.NPI, &phones, &c.Pager, &c.Email, &c.Source, &updated); err != nil {
@@ -285,20 +283,11 @@ func (d *Directory) List(ctx context.Context, facilityID, department string) ([]
 		q += " AND department = ?"
 		args = append(args, department)
 	}
-	rows, err := d.DB.Query(ctx, q+" ORDER BY name, id", args...)
+	out, err := db.Collect(db.Rows(d.DB.Query(ctx, q+" ORDER BY name, id", args...)), scanContact)
 	if err != nil {
 		return nil, fmt.Errorf("critical: list contacts: %w", err)
 	}
-	defer rows.Close()
-	var out []Contact
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FindClinician returns the directory entry of a clinician by ID (or name).
@@ -405,22 +394,19 @@ type coverageRow struct {
 }
 
 func (d *Directory) coverageRows(ctx context.Context, facilityID string) ([]coverageRow, error) {
-	rows, err := d.DB.Query(ctx, `SELECT id, facility_id, covered_id, covering_id, start_min, end_min, days, note FROM crit_coverage
-		WHERE facility_id = ? ORDER BY created_at, id`, facilityID)
+	out, err := db.Collect(db.Rows(d.DB.Query(ctx, `SELECT id, facility_id, covered_id, covering_id, start_min, end_min, days, note FROM crit_coverage
+		WHERE facility_id = ? ORDER BY created_at, id`, facilityID)), func(sc db.Scanner) (coverageRow, error) {
+		var c coverageRow
+		if err := sc.Scan(&c.ID, &c.FacilityID, &c.CoveredID, &c.CoveringID, &c.start, &c.end, &c.mask, &c.Note); err != nil {
+			return coverageRow{}, err
+		}
+		c.Start, c.End, c.Days = fmtClock(c.start), fmtClock(c.end), maskDays(c.mask)
+		return c, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("critical: list coverage: %w", err)
 	}
-	defer rows.Close()
-	var out []coverageRow
-	for rows.Next() {
-		var c coverageRow
-		if err := rows.Scan(&c.ID, &c.FacilityID, &c.CoveredID, &c.CoveringID, &c.start, &c.end, &c.mask, &c.Note); err != nil {
-			return nil, err
-		}
-		c.Start, c.End, c.Days = fmtClock(c.start), fmtClock(c.end), maskDays(c.mask)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ListCoverage returns a facility's arrangements.

@@ -85,20 +85,11 @@ func (sc *Scheduler) due(ctx context.Context, col string, now time.Time) ([]stri
 	if batch <= 0 {
 		batch = 100
 	}
-	rows, err := sc.s.db.Query(ctx, "SELECT id FROM crit_result WHERE "+col+" <> '' AND "+col+" <= ? ORDER BY "+col+", id LIMIT ?", db.FormatOptional(now), batch)
+	ids, err := db.Strings(sc.s.db.Query(ctx, "SELECT id FROM crit_result WHERE "+col+" <> '' AND "+col+" <= ? ORDER BY "+col+", id LIMIT ?", db.FormatOptional(now), batch))
 	if err != nil {
 		return nil, fmt.Errorf("critical: due: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // Tick fires every timer due now (one rung per loop per round, repeating

@@ -23,7 +23,7 @@ handed_off_to, handed_off_by, handed_off_at, recipient_name, recipient_role, rec
 communicated_by, communicated_by_name, read_back, ack_at, ack_by, closed_at, closed_by, candidates, addendum_text, addendum_due_at, addendum_at,
 addendum_tries, version`
 
-func scanResult(r scanner) (Result, error) {
+func scanResult(r db.Scanner) (Result, error) {
 	var x Result
 	var verbal, overdue, readBack int
 	var stepMS int64
@@ -160,42 +160,36 @@ func addAttempt(ctx context.Context, tx *db.Tx, id string, a Attempt, now time.T
 }
 
 func loadAttempts(ctx context.Context, q querier, id string) ([]AttemptRecord, error) {
-	rows, err := q.Query(ctx, `SELECT pk, at, method, to_name, to_role, to_callback, to_contact_id, outcome, answered_by, read_back, note, by_user,
-		by_name, recorded_at FROM crit_attempt WHERE result_id = ? ORDER BY pk`, id)
-	if err != nil {
-		return nil, fmt.Errorf("critical: attempts: %w", err)
-	}
-	defer rows.Close()
-	var out []AttemptRecord
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(q.Query(ctx, `SELECT pk, at, method, to_name, to_role, to_callback, to_contact_id, outcome, answered_by, read_back, note, by_user,
+		by_name, recorded_at FROM crit_attempt WHERE result_id = ? ORDER BY pk`, id)), func(sc db.Scanner) (AttemptRecord, error) {
 		var a AttemptRecord
 		var at, method, outcome, rec string
 		var rb int
-		if err := rows.Scan(&a.ID, &at, &method, &a.To.Name, &a.To.Role, &a.To.Callback, &a.To.ContactID, &outcome, &a.AnsweredBy, &rb, &a.Note,
+		if err := sc.Scan(&a.ID, &at, &method, &a.To.Name, &a.To.Role, &a.To.Callback, &a.To.ContactID, &outcome, &a.AnsweredBy, &rb, &a.Note,
 			&a.By.ID, &a.By.Display, &rec); err != nil {
-			return nil, err
+			return AttemptRecord{}, err
 		}
 		a.At, a.Method, a.Outcome, a.ReadBack, a.RecordedAt = db.ParseOptional(at), Method(method), Outcome(outcome), rb != 0, db.ParseOptional(rec)
-		out = append(out, a)
+		return a, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("critical: attempts: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func loadEvents(ctx context.Context, q querier, id string) ([]Event, error) {
-	rows, err := q.Query(ctx, "SELECT at, kind, level, by_user, detail FROM crit_event WHERE result_id = ? ORDER BY pk", id)
+	out, err := db.Collect(db.Rows(q.Query(ctx, "SELECT at, kind, level, by_user, detail FROM crit_event WHERE result_id = ? ORDER BY pk", id)), func(sc db.Scanner) (Event, error) {
+		var e Event
+		var at string
+		if err := sc.Scan(&at, &e.Kind, &e.Level, &e.By, &e.Detail); err != nil {
+			return Event{}, err
+		}
+		e.At = db.ParseOptional(at)
+		return e, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("critical: events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		var at string
-		if err := rows.Scan(&at, &e.Kind, &e.Level, &e.By, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = db.ParseOptional(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }

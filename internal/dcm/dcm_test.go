@@ -294,3 +294,17 @@ func TestReadHeaderAndLoadBulk(t *testing.T) {
 		t.Fatalf("pixel data not loaded: %+v", px)
 	}
 }
+
+func TestJSONString(t *testing.T) {
+	obj := map[string]map[string]any{
+		"00100010": {"vr": "PN", "Value": []any{map[string]any{"Alphabetic": "DOE^JANE"}}},
+		"0020000D": {"vr": "UI", "Value": []any{"1.2.3"}},
+		"00201208": {"vr": "IS", "Value": []any{float64(12)}},
+		"00080050": {"vr": "SH"},
+	}
+	for tag, want := range map[string]string{"00100010": "DOE^JANE", "0020000D": "1.2.3", "00201208": "12", "00080050": "", "00081030": ""} {
+		if got := JSONString(obj, tag); got != want {
+			t.Errorf("%s: %q, want %q", tag, got, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"lightbox/internal/ae"
@@ -43,7 +45,7 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 	licences := func(only ...string) []model.License {
 		var out []model.License
 		for _, f := range facs {
-			if len(only) > 0 && !contains(only, f.State) {
+			if len(only) > 0 && !slices.Contains(only, f.State) {
 				continue
 			}
 			exp := next
@@ -62,7 +64,7 @@ func seedGroup(ctx context.Context, d *db.DB, svc *auth.Service, now time.Time) 
 		return out
 	}
 	allDay := []model.Shift{{Type: model.Dayhawk, Start: model.MustClock("00:00"), End: model.MustClock("00:00")}}
-	cover := []model.Malpractice{{Carrier: "Demo Mutual (fictitious)", States: keys(states), Telemedicine: true, Expires: next}}
+	cover := []model.Malpractice{{Carrier: "Demo Mutual (fictitious)", States: slices.Collect(maps.Keys(states)), Telemedicine: true, Expires: next}}
 	medicare := []model.Enrolment{{Payer: model.PayerMedicare, Active: true, Expires: next}}
 	readers := []*model.Reader{
 		{ID: "dr.alpha", Name: "Dr Alpha Demo", Subspecialties: []string{"neuro", "body"}, Modalities: []string{"CT", "MR", "CR", "DX", "US"},
@@ -129,23 +131,6 @@ func Usernames() []string {
 	var out []string
 	for _, a := range accounts {
 		out = append(out, a.user+" ("+string(a.role)+")")
-	}
-	return out
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func keys(m map[string]bool) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package dicomsvc
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path"
@@ -122,7 +123,7 @@ func worklistItem(o order.Order, local time.Time) *dcm.Dataset {
 	ds.SetStr(dcm.TagStudyInstanceUID, o.StudyUID)
 	ds.SetStr(tagRequestingPhysician, o.Ordering.Name)
 	ds.SetStr(dcm.TagRequestedProcedureDescription, o.ProcedureText)
-	ds.SetStr(tagRequestedProcedureID, firstNonEmpty(o.RequestedProcID, o.Accession))
+	ds.SetStr(tagRequestedProcedureID, cmp.Or(o.RequestedProcID, o.Accession))
 	ds.SetStr(tagReasonForRequestedProcedure, o.Reason)
 	ds.SetStr(tagRequestedProcedurePriority, map[order.Priority]string{order.PrioritySTAT: "STAT", order.PriorityASAP: "HIGH"}[o.Priority])
 	if ds.Str(tagRequestedProcedurePriority) == "" {
@@ -132,8 +133,8 @@ func worklistItem(o order.Order, local time.Time) *dcm.Dataset {
 		ds.SetSeq(dcm.TagRequestedProcedureCodeSequence, code(o.ProcedureCode, o.ProcedureSystem, o.ProcedureText))
 	}
 	sps := &dcm.Dataset{}
-	sps.SetStr(dcm.TagModality, firstNonEmpty(o.Protocol.Modality, o.Modality))
-	sps.SetStr(tagScheduledStationAETitle, firstNonEmpty(o.Protocol.StationAE, o.StationAE))
+	sps.SetStr(dcm.TagModality, cmp.Or(o.Protocol.Modality, o.Modality))
+	sps.SetStr(tagScheduledStationAETitle, cmp.Or(o.Protocol.StationAE, o.StationAE))
 	sps.SetStr(tagSPSStartDate, local.Format("20060102"))
 	sps.SetStr(tagSPSStartTime, local.Format("150405"))
 	sps.SetStr(tagScheduledPerformingPhysicianName, "")
@@ -141,11 +142,11 @@ func worklistItem(o order.Order, local time.Time) *dcm.Dataset {
 	if o.Protocol.Contrast != "" {
 		desc += " (contrast: " + o.Protocol.Contrast + ")"
 	}
-	sps.SetStr(tagSPSDescription, clipLO(firstNonEmpty(desc, o.ProcedureText)))
+	sps.SetStr(tagSPSDescription, clipLO(cmp.Or(desc, o.ProcedureText)))
 	if o.Protocol.Code != "" || o.Protocol.Text != "" {
-		sps.SetSeq(tagScheduledProtocolCodeSequence, code(firstNonEmpty(o.Protocol.Code, "LBXPROT"), "99LBX", firstNonEmpty(o.Protocol.Text, o.Protocol.Code)))
+		sps.SetSeq(tagScheduledProtocolCodeSequence, code(cmp.Or(o.Protocol.Code, "LBXPROT"), "99LBX", cmp.Or(o.Protocol.Text, o.Protocol.Code)))
 	}
-	sps.SetStr(tagSPSID, firstNonEmpty(o.SPSID, o.ID))
+	sps.SetStr(tagSPSID, cmp.Or(o.SPSID, o.ID))
 	sps.SetStr(tagSPSStatus, "SCHEDULED")
 	ds.SetSeq(tagSPSSequence, sps)
 	return ds
@@ -170,15 +171,6 @@ func clipLO(s string) string {
 		return s[:64]
 	}
 	return s
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // dateBounds turns a DICOM date or date range into UTC bounds (zero = open).

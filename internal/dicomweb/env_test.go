@@ -168,25 +168,8 @@ func jsonArray(t testing.TB, b []byte) []map[string]map[string]any {
 	return out
 }
 
-func jsonStr(obj map[string]map[string]any, tag string) string {
-	el, ok := obj[tag]
-	if !ok {
-		return ""
-	}
-	vals, _ := el["Value"].([]any)
-	if len(vals) == 0 {
-		return ""
-	}
-	switch v := vals[0].(type) {
-	case string:
-		return v
-	case map[string]any:
-		s, _ := v["Alphabetic"].(string)
-		return s
-	}
-	b, _ := json.Marshal(vals[0])
-	return string(b)
-}
+// jsonStr reads DICOM JSON responses.
+var jsonStr = dcm.JSONString
 
 type part struct {
 	header map[string][]string

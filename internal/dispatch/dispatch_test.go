@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
-	"lightbox/internal/blob"
+	"lightbox/internal/archive/archivetest"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
@@ -75,12 +75,7 @@ type env struct {
 func setup(t *testing.T, d *db.DB, readers ...*model.Reader) *env {
 	t.Helper()
 	ctx := context.Background()
-	b, err := blob.OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := archive.New(d, b, archive.Options{})
-	t.Cleanup(func() { a.Close(); b.Close() })
+	a := archivetest.New(t, d)
 	f, _ := gen.FacilityByCode("SGH")
 	_ = facility.Store{DB: d}.Upsert(ctx, facility.Facility{ID: f.Code, Name: f.Name, State: f.State, TimeZone: f.TimeZone})
 	study := storeCT(t, a, 2)
@@ -311,12 +306,7 @@ func TestSetupVersionReloadsRoster(t *testing.T) {
 func TestAdmitFacilityAddedAfterStart(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		b, err := blob.OpenDir(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := archive.New(d, b, archive.Options{})
-		t.Cleanup(func() { a.Close(); b.Close() })
+		a := archivetest.New(t, d)
 		clk := &clock{t: time.Now().Add(time.Hour)}
 		s := New(d, Options{Quiet: time.Second, TickEvery: time.Hour, Now: clk.now})
 		if err := s.Start(ctx); err != nil {

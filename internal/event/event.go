@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/opt"
 )
 
 // Event is one stored event.
@@ -78,10 +79,7 @@ func (b *Bus) handler(kind string) Handler {
 }
 
 func (b *Bus) log() *slog.Logger {
-	if b.Logger != nil {
-		return b.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(b.Logger)
 }
 
 // Drain handles every pending event that is due, oldest first, and

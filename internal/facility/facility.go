@@ -87,20 +87,15 @@ func (s Store) List(ctx context.Context) ([]Facility, error) { return All(ctx, s
 
 // All returns every facility ordered by ID, through x.
 func All(ctx context.Context, x db.Execer) ([]Facility, error) {
-	rows, err := x.Query(ctx, "SELECT id, name, state, timezone, issuer_of_patient_id FROM facility ORDER BY id")
+	out, err := db.Collect(db.Rows(x.Query(ctx, "SELECT id, name, state, timezone, issuer_of_patient_id FROM facility ORDER BY id")), func(sc db.Scanner) (Facility, error) {
+		var f Facility
+		err := sc.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &f.IssuerOfPatientID)
+		return f, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list facilities: %w", err)
 	}
-	defer rows.Close()
-	var out []Facility
-	for rows.Next() {
-		var f Facility
-		if err := rows.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &f.IssuerOfPatientID); err != nil {
-			return nil, err
-		}
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Named finds the facility an outside system names by ID or, failing

@@ -15,6 +15,7 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
+	"lightbox/internal/opt"
 	"lightbox/internal/order"
 	"lightbox/internal/report"
 	"lightbox/internal/scope"
@@ -90,10 +91,7 @@ func (h *Handler) base() string {
 }
 
 func (h *Handler) log() *slog.Logger {
-	if h.Logger != nil {
-		return h.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(h.Logger)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

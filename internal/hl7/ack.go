@@ -2,6 +2,7 @@ package hl7
 
 import (
 	"bytes"
+	"cmp"
 	"strconv"
 	"strings"
 	"time"
@@ -143,7 +144,7 @@ func (r ERR) Errors() []*Error {
 		l := r.Location
 		out = append(out, &Error{Segment: l.SegmentID, SegmentSeq: l.Sequence, Field: l.Field, Repetition: l.FieldRep,
 			Component: l.Component, Subcomponent: l.Subcomponent, Code: ErrorCode(atoi(r.Code.Identifier)),
-			Severity: r.Severity, Message: firstNonEmpty(r.UserMessage, r.DiagnosticInfo, r.Code.Text)})
+			Severity: r.Severity, Message: cmp.Or(r.UserMessage, r.DiagnosticInfo, r.Code.Text)})
 		return out
 	}
 	for _, l := range r.Legacy {
@@ -151,15 +152,6 @@ func (r ERR) Errors() []*Error {
 			Code: ErrorCode(atoi(l.Code.Identifier)), Message: l.Code.Text})
 	}
 	return out
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func errorCE(e *Error) CE {

@@ -487,10 +487,7 @@ func Dial(ctx context.Context, addr string, tlsConfig *tls.Config) (*Client, err
 }
 
 func (c *Client) logger() *slog.Logger {
-	if c.Logger != nil {
-		return c.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(c.Logger)
 }
 
 func (c *Client) dialLocked(ctx context.Context) error {

@@ -12,6 +12,7 @@ import (
 	"lightbox/internal/facility"
 	"lightbox/internal/hl7"
 	"lightbox/internal/order"
+	"lightbox/internal/opt"
 )
 
 // HL7Handler receives orders and patient updates over MLLP. It implements
@@ -54,10 +55,7 @@ func NewHL7Handler(svc *order.Service, facility func(ctx context.Context, sendin
 }
 
 func (h *HL7Handler) log() *slog.Logger {
-	if h.Logger != nil {
-		return h.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(h.Logger)
 }
 
 func (h *HL7Handler) opts() hl7.AckOptions {

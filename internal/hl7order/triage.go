@@ -1,6 +1,7 @@
 package hl7order
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -27,7 +28,7 @@ func (t Triager) OnResult(ctx context.Context, facilityID, source string, m *hl7
 	if err := m.DecodeFirst(&obr); err != nil {
 		return hl7.AsError(err)
 	}
-	acc := firstNonEmpty(m.Get("OBR-18"), m.Get("OBR-3"))
+	acc := cmp.Or(m.Get("OBR-18"), m.Get("OBR-3"))
 	if acc == "" {
 		return hl7.Errorf(hl7.CodeRequiredFieldMissing, "OBR-18", "accession number is required (OBR-18 or OBR-3)")
 	}
@@ -55,7 +56,7 @@ func (t Triager) OnResult(ctx context.Context, facilityID, source string, m *hl7
 		}
 		text := strings.TrimSpace(obx.Text())
 		for _, c := range obx.Coded {
-			text = firstNonEmpty(c.Text, c.Identifier)
+			text = cmp.Or(c.Text, c.Identifier)
 		}
 		if text == "" {
 			continue
@@ -75,13 +76,4 @@ func (t Triager) OnResult(ctx context.Context, facilityID, source string, m *hl7
 		return hl7.Errorf(hl7.CodeInternalError, "", "triage could not be applied")
 	}
 	return nil
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

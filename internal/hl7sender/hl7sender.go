@@ -107,23 +107,20 @@ func (st Store) List(ctx context.Context) ([]Sender, error) {
 }
 
 func (st Store) list(ctx context.Context, where string, args []any) ([]Sender, error) {
-	rows, err := st.DB.Query(ctx, `SELECT sending_facility, sending_application, facility_id, allow_cidrs, tls_subject, description FROM hl7_sender`+
-		where+` ORDER BY sending_facility, sending_application`, args...)
+	out, err := db.Collect(db.Rows(st.DB.Query(ctx, `SELECT sending_facility, sending_application, facility_id, allow_cidrs, tls_subject, description FROM hl7_sender`+
+		where+` ORDER BY sending_facility, sending_application`, args...)), func(sc db.Scanner) (Sender, error) {
+		var s Sender
+		var cidrs string
+		if err := sc.Scan(&s.SendingFacility, &s.SendingApplication, &s.FacilityID, &cidrs, &s.TLSSubject, &s.Description); err != nil {
+			return Sender{}, err
+		}
+		s.AllowCIDRs = netserve.SplitNetworks(cidrs)
+		return s, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list HL7 senders: %w", err)
 	}
-	defer rows.Close()
-	var out []Sender
-	for rows.Next() {
-		var s Sender
-		var cidrs string
-		if err := rows.Scan(&s.SendingFacility, &s.SendingApplication, &s.FacilityID, &cidrs, &s.TLSSubject, &s.Description); err != nil {
-			return nil, err
-		}
-		s.AllowCIDRs = netserve.SplitNetworks(cidrs)
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Authorize finds the facility a message speaks for: a sender registered

@@ -1,6 +1,7 @@
 package irconsult
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -74,19 +75,10 @@ func (c Consult) DocumentReference() fhir.DocumentReference {
 		Identifier: []fhir.Identifier{{System: System + ":note", Value: id}},
 		Type:       &fhir.CodeableConcept{Coding: []fhir.Coding{{System: "http://loinc.org", Code: "11488-4", Display: "Consult note"}}},
 		Subject:    &fhir.Reference{Reference: "ImagingStudy/" + c.StudyUID},
-		Date:       firstNonEmpty(c.ClosedAt, c.RecommendedAt, c.RequestedAt),
+		Date:       cmp.Or(c.ClosedAt, c.RecommendedAt, c.RequestedAt),
 		Author:     []fhir.Reference{{Display: c.Consultant}},
 		Content:    []fhir.DocumentContent{{Attachment: fhir.Attachment{ContentType: "text/plain; charset=utf-8", Data: []byte(c.Note()), Title: "IR consult note"}}},
 		Context: &fhir.DocumentRefContext{Related: related,
 			Period: &r4.Period{Start: c.RequestedAt, End: c.ClosedAt}},
 	}
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,7 +2,6 @@ package irconsult
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -132,10 +131,7 @@ func scan(r db.Scanner) (Consult, error) {
 // Get returns one consult.
 func (s Store) Get(ctx context.Context, id int64) (Consult, error) {
 	c, err := scan(s.DB.QueryRow(ctx, "SELECT "+cols+" FROM ir_consult WHERE pk = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
-	}
-	return c, err
+	return c, db.NotFound(err, ErrNotFound)
 }
 
 // List returns the consults user requested or answers (all when user is

@@ -90,25 +90,22 @@ func (s Store) Add(ctx context.Context, user string, k KeyImage) (KeyImage, erro
 
 // List returns a study's key images, oldest first.
 func (s Store) List(ctx context.Context, study string) ([]KeyImage, error) {
-	rows, err := s.DB.Query(ctx, `SELECT pk, study_uid, series_uid, sop_uid, frame, note, annotations, created_by, created_at
-		FROM key_image WHERE study_uid = ? ORDER BY created_at, pk`, study)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, study_uid, series_uid, sop_uid, frame, note, annotations, created_by, created_at
+		FROM key_image WHERE study_uid = ? ORDER BY created_at, pk`, study)), func(sc db.Scanner) (KeyImage, error) {
+		var k KeyImage
+		var ann string
+		if err := sc.Scan(&k.ID, &k.StudyUID, &k.SeriesUID, &k.SOPUID, &k.Frame, &k.Note, &ann, &k.CreatedBy, &k.CreatedAt); err != nil {
+			return KeyImage{}, err
+		}
+		if err := json.Unmarshal([]byte(ann), &k.Annotations); err != nil {
+			return KeyImage{}, fmt.Errorf("key image %d annotations: %w", k.ID, err)
+		}
+		return k, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("key images: %w", err)
 	}
-	defer rows.Close()
-	out := []KeyImage{}
-	for rows.Next() {
-		var k KeyImage
-		var ann string
-		if err := rows.Scan(&k.ID, &k.StudyUID, &k.SeriesUID, &k.SOPUID, &k.Frame, &k.Note, &ann, &k.CreatedBy, &k.CreatedAt); err != nil {
-			return nil, fmt.Errorf("key images: %w", err)
-		}
-		if err := json.Unmarshal([]byte(ann), &k.Annotations); err != nil {
-			return nil, fmt.Errorf("key image %d annotations: %w", k.ID, err)
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Delete removes a key image of a study; only the reader who marked it may.

@@ -78,21 +78,16 @@ type Store struct {
 
 func (s Store) now() time.Time { return db.NowOr(s.Now) }
 
+var policyDoc = db.GroupDoc[Policy]{Table: "mentor_policy", Name: "mentor policy"}
+
 // Policy returns the group's policy (DefaultPolicy, off, until set).
 func (s Store) Policy(ctx context.Context) (Policy, error) {
-	p := DefaultPolicy()
-	if _, err := s.DB.GetDoc(ctx, "mentor_policy", "group", &p); err != nil {
-		return Policy{}, fmt.Errorf("mentor policy: %w", err)
-	}
-	return p, nil
+	return policyDoc.Get(ctx, s.DB, DefaultPolicy())
 }
 
 // SetPolicy stores the group's policy.
 func (s Store) SetPolicy(ctx context.Context, p Policy) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	return s.DB.PutDoc(ctx, "mentor_policy", "group", p, s.now())
+	return policyDoc.Put(ctx, s.DB, p, s.now())
 }
 
 // SetStart records when a reader started with the group (YYYY-MM-DD).

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 )
 
@@ -30,50 +31,48 @@ func TestSelectedHitsShare(t *testing.T) {
 // pair's history shows it. Off by default; established readers are not
 // over-read.
 func TestOverReadFlow(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
-			s := Store{DB: d, Now: func() time.Time { return now }}
-			readers := []Reader{{ID: "new.neuro", Subspecialties: []string{"neuro"}}, {ID: "new.neuro2", Subspecialties: []string{"neuro"}},
-				{ID: "senior.body", Subspecialties: []string{"body"}}, {ID: "senior.neuro", Subspecialties: []string{"neuro"}}}
-			for r, d := range map[string]string{"new.neuro": "2026-06-01", "new.neuro2": "2026-09-01", "senior.neuro": "2019-01-01"} {
-				if err := s.SetStart(ctx, r, d); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if _, ok, _ := s.Signed(ctx, "1.2.1", "new.neuro", true, readers); ok {
-				t.Fatal("over-read while mentored reading is off")
-			}
-			if err := s.SetPolicy(ctx, Policy{Enabled: true, NewMonths: 12, SharePercent: 100, Stage: "after"}); err != nil {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+		s := Store{DB: d, Now: func() time.Time { return now }}
+		readers := []Reader{{ID: "new.neuro", Subspecialties: []string{"neuro"}}, {ID: "new.neuro2", Subspecialties: []string{"neuro"}},
+			{ID: "senior.body", Subspecialties: []string{"body"}}, {ID: "senior.neuro", Subspecialties: []string{"neuro"}}}
+		for r, d := range map[string]string{"new.neuro": "2026-06-01", "new.neuro2": "2026-09-01", "senior.neuro": "2019-01-01"} {
+			if err := s.SetStart(ctx, r, d); err != nil {
 				t.Fatal(err)
 			}
-			if _, ok, _ := s.Signed(ctx, "1.2.1", "new.neuro", false, readers); ok {
-				t.Fatal("over-read on a prelim with stage after")
-			}
-			o, ok, err := s.Signed(ctx, "1.2.1", "new.neuro", true, readers)
-			if err != nil || !ok || o.Mentor != "senior.neuro" {
-				t.Fatalf("over-read: %+v %v %v", o, ok, err)
-			}
-			if _, ok, _ := s.Signed(ctx, "1.2.2", "senior.neuro", true, readers); ok {
-				t.Fatal("a senior's report was over-read")
-			}
-			if _, err := s.Comment(ctx, o.ID, "senior.body", "x"); err == nil {
-				t.Fatal("someone else commented")
-			}
-			c, err := s.Comment(ctx, o.ID, "senior.neuro", "Mention the small vessel change in the impression.")
-			if err != nil || c.Status != "commented" {
-				t.Fatalf("comment: %+v %v", c, err)
-			}
-			h, err := s.History(ctx, "new.neuro", "senior.neuro")
-			if err != nil || len(h) != 1 || h[0].Comment == "" {
-				t.Fatalf("history: %+v %v", h, err)
-			}
-			// A year after starting the reader is established.
-			now = time.Date(2027, 6, 2, 0, 0, 0, 0, time.UTC)
-			if _, ok, _ := s.Signed(ctx, "1.2.3", "new.neuro", true, readers); ok {
-				t.Fatal("over-read after the new period")
-			}
-		})
-	}
+		}
+		if _, ok, _ := s.Signed(ctx, "1.2.1", "new.neuro", true, readers); ok {
+			t.Fatal("over-read while mentored reading is off")
+		}
+		if err := s.SetPolicy(ctx, Policy{Enabled: true, NewMonths: 12, SharePercent: 100, Stage: "after"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, _ := s.Signed(ctx, "1.2.1", "new.neuro", false, readers); ok {
+			t.Fatal("over-read on a prelim with stage after")
+		}
+		o, ok, err := s.Signed(ctx, "1.2.1", "new.neuro", true, readers)
+		if err != nil || !ok || o.Mentor != "senior.neuro" {
+			t.Fatalf("over-read: %+v %v %v", o, ok, err)
+		}
+		if _, ok, _ := s.Signed(ctx, "1.2.2", "senior.neuro", true, readers); ok {
+			t.Fatal("a senior's report was over-read")
+		}
+		if _, err := s.Comment(ctx, o.ID, "senior.body", "x"); err == nil {
+			t.Fatal("someone else commented")
+		}
+		c, err := s.Comment(ctx, o.ID, "senior.neuro", "Mention the small vessel change in the impression.")
+		if err != nil || c.Status != "commented" {
+			t.Fatalf("comment: %+v %v", c, err)
+		}
+		h, err := s.History(ctx, "new.neuro", "senior.neuro")
+		if err != nil || len(h) != 1 || h[0].Comment == "" {
+			t.Fatalf("history: %+v %v", h, err)
+		}
+		// A year after starting the reader is established.
+		now = time.Date(2027, 6, 2, 0, 0, 0, 0, time.UTC)
+		if _, ok, _ := s.Signed(ctx, "1.2.3", "new.neuro", true, readers); ok {
+			t.Fatal("over-read after the new period")
+		}
+	})
 }

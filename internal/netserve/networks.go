@@ -3,20 +3,13 @@ package netserve
 import (
 	"fmt"
 	"net"
-	"strings"
+
+	"lightbox/internal/opt"
 )
 
 // SplitNetworks reads a comma-separated list of CIDRs (as flags and the
 // registries store them), dropping empty items.
-func SplitNetworks(s string) []string {
-	var out []string
-	for _, c := range strings.Split(s, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
+func SplitNetworks(s string) []string { return opt.List(s) }
 
 // CheckNetworks reports the first entry that is not CIDR notation.
 func CheckNetworks(cidrs []string) error {

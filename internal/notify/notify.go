@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/opt"
 )
 
 // Channels.
@@ -124,18 +125,8 @@ func (s *Service) GetPref(ctx context.Context, recipient string) (Pref, bool, er
 	if err != nil {
 		return p, false, fmt.Errorf("notify: preference: %w", err)
 	}
-	p.Channels, p.Events = splitComma(ch), splitComma(ev)
+	p.Channels, p.Events = opt.List(ch), opt.List(ev)
 	return p, true, nil
-}
-
-func splitComma(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // Send records m for each recipient on the channels they chose. Without a
@@ -223,20 +214,17 @@ func (s *Service) Log(ctx context.Context, recipient, channel string, limit int)
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY pk DESC LIMIT ?", append(args, limit)...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC LIMIT ?", append(args, limit)...)), func(sc db.Scanner) (Delivery, error) {
+		var d Delivery
+		if err := sc.Scan(&d.ID, &d.Recipient, &d.Channel, &d.Event, &d.Subject, &d.Body, &d.Link, &d.Status, &d.Attempts, &d.LastError, &d.CreatedAt, &d.DeliveredAt, &d.ReadAt); err != nil {
+			return Delivery{}, err
+		}
+		return d, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("notify: log: %w", err)
 	}
-	defer rows.Close()
-	out := []Delivery{}
-	for rows.Next() {
-		var d Delivery
-		if err := rows.Scan(&d.ID, &d.Recipient, &d.Channel, &d.Event, &d.Subject, &d.Body, &d.Link, &d.Status, &d.Attempts, &d.LastError, &d.CreatedAt, &d.DeliveredAt, &d.ReadAt); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MarkRead marks a recipient's in-app notice read.

@@ -2,6 +2,7 @@ package opt
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 )
 
@@ -19,4 +20,16 @@ func Logger(l *slog.Logger) *slog.Logger {
 		return l
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// List splits a comma-separated option value (a flag, a stored setting)
+// into its items, trimmed, dropping empty ones.
+func List(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

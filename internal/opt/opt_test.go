@@ -2,6 +2,7 @@ package opt
 
 import (
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 )
@@ -25,5 +26,14 @@ func TestLogger(t *testing.T) {
 	}
 	if Logger(nil) == nil {
 		t.Error("nil logger not replaced")
+	}
+}
+
+func TestList(t *testing.T) {
+	if got := List(" SGH, ,HBI ,"); !slices.Equal(got, []string{"SGH", "HBI"}) {
+		t.Errorf("List = %q", got)
+	}
+	if got := List(""); got != nil {
+		t.Errorf("List(\"\") = %q, want nil", got)
 	}
 }

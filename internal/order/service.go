@@ -14,6 +14,7 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
+	"lightbox/internal/opt"
 )
 
 // Service stores and moves orders. The zero value is not usable: set DB.
@@ -28,17 +29,11 @@ type Service struct {
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	return db.NowOr(s.Now)
 }
 
 func (s *Service) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(s.Logger)
 }
 
 const orderCols = `id, facility_id, accession, placer_order, filler_order, COALESCE(patient_pk, 0), issuer, patient_id, patient_name, birth_date, sex,

@@ -13,8 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/hl7"
+	"lightbox/internal/opt"
 )
 
 // Deliverer sends pending outbox rows. Create one with its fields set, call
@@ -37,60 +39,35 @@ type Deliverer struct {
 	// default a down endpoint is retried indefinitely (with capped backoff).
 	FailTransport bool
 
-	mu      sync.Mutex
-	id      string
-	active  map[string]bool // addresses being drained by this process
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started bool
+	mu     sync.Mutex
+	id     string
+	active map[string]bool // addresses being drained by this process
+	run    bgloop.Loop
+	drains sync.WaitGroup
 }
 
 // Start launches the delivery loop. It returns at once.
 func (d *Deliverer) Start(ctx context.Context) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.started {
-		return
-	}
-	d.started = true
-	d.id = randomID()
-	d.active = map[string]bool{}
-	ctx, d.cancel = context.WithCancel(ctx)
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
+	d.run.Start(ctx, func(ctx context.Context) {
+		d.mu.Lock()
+		d.id = randomID()
+		d.active = map[string]bool{}
+		d.mu.Unlock()
+		defer d.drains.Wait()
 		d.loop(ctx)
-	}()
+	})
 }
 
 // Stop ends the loop and waits for in-flight sends to finish or be abandoned
 // (their claims expire and another Deliverer picks them up).
-func (d *Deliverer) Stop() {
-	d.mu.Lock()
-	cancel := d.cancel
-	d.mu.Unlock()
-	if cancel != nil {
-		cancel()
-	}
-	d.wg.Wait()
-}
+func (d *Deliverer) Stop() { d.run.Stop() }
 
 func (d *Deliverer) log() *slog.Logger {
-	if d.Logger != nil {
-		return d.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-func dflt(v, def time.Duration) time.Duration {
-	if v > 0 {
-		return v
-	}
-	return def
+	return opt.Logger(d.Logger)
 }
 
 func (d *Deliverer) loop(ctx context.Context) {
-	t := time.NewTicker(dflt(d.PollInterval, time.Second))
+	t := time.NewTicker(opt.Dur(d.PollInterval, time.Second))
 	defer t.Stop()
 	for {
 		if err := d.scan(ctx); err != nil && ctx.Err() == nil {
@@ -134,9 +111,9 @@ func (d *Deliverer) scan(ctx context.Context) error {
 		if busy {
 			continue
 		}
-		d.wg.Add(1)
+		d.drains.Add(1)
 		go func(addr string) {
-			defer d.wg.Done()
+			defer d.drains.Done()
 			defer func() {
 				d.mu.Lock()
 				delete(d.active, addr)
@@ -175,12 +152,12 @@ func (d *Deliverer) drain(ctx context.Context, addr string) {
 			return
 		}
 		if client == nil {
-			client = &hl7.Client{Addr: addr, DialTimeout: dflt(d.DialTimeout, 10*time.Second), AckTimeout: dflt(d.AckTimeout, 30*time.Second)}
+			client = &hl7.Client{Addr: addr, DialTimeout: opt.Dur(d.DialTimeout, 10*time.Second), AckTimeout: opt.Dur(d.AckTimeout, 30*time.Second)}
 			if c.tls {
 				client.TLSConfig = tlsFor(d.TLSConfig, addr)
 			}
 		}
-		sendCtx, cancel := context.WithTimeout(ctx, dflt(d.AckTimeout, 30*time.Second)+dflt(d.DialTimeout, 10*time.Second))
+		sendCtx, cancel := context.WithTimeout(ctx, opt.Dur(d.AckTimeout, 30*time.Second)+opt.Dur(d.DialTimeout, 10*time.Second))
 		ack, sendErr := client.Send(sendCtx, c.msg)
 		cancel()
 		if sendErr != nil && ctx.Err() != nil {
@@ -213,7 +190,7 @@ func (d *Deliverer) claimHead(ctx context.Context, addr string) (claimed, bool, 
 	c.tls = tlsInt != 0
 	now := time.Now()
 	res, err := d.DB.Exec(ctx, `UPDATE hl7_outbox SET claimed_until = ?, claimed_by = ? WHERE pk = ? AND status = 'pending' AND next_attempt_at <= ? AND claimed_until < ?`,
-		db.Now(now.Add(dflt(d.ClaimTTL, 2*time.Minute))), d.id, c.pk, db.Now(now), db.Now(now))
+		db.Now(now.Add(opt.Dur(d.ClaimTTL, 2*time.Minute))), d.id, c.pk, db.Now(now), db.Now(now))
 	if err != nil {
 		return c, false, fmt.Errorf("outbox: claim: %w", err)
 	}
@@ -264,11 +241,11 @@ func (d *Deliverer) record(ctx context.Context, c claimed, ack *hl7.Message, sen
 	case maxAttempts > 0 && attempts >= maxAttempts && (!transport || d.FailTransport):
 		status = StatusFailed
 	}
-	backoff := dflt(d.BaseBackoff, 5*time.Second)
-	for i := 1; i < attempts && backoff < dflt(d.MaxBackoff, 10*time.Minute); i++ {
+	backoff := opt.Dur(d.BaseBackoff, 5*time.Second)
+	for i := 1; i < attempts && backoff < opt.Dur(d.MaxBackoff, 10*time.Minute); i++ {
 		backoff *= 2
 	}
-	backoff = min(backoff, dflt(d.MaxBackoff, 10*time.Minute))
+	backoff = min(backoff, opt.Dur(d.MaxBackoff, 10*time.Minute))
 	delivered := ""
 	if status == StatusDelivered {
 		delivered = db.Now(now)

@@ -112,22 +112,19 @@ func Endpoints(ctx context.Context, x db.Execer, facilityID string) ([]Endpoint,
 		q += " WHERE facility_id = ?"
 		args = append(args, facilityID)
 	}
-	rows, err := x.Query(ctx, q+" ORDER BY facility_id, kind", args...)
+	out, err := db.Collect(db.Rows(x.Query(ctx, q+" ORDER BY facility_id, kind", args...)), func(sc db.Scanner) (Endpoint, error) {
+		var e Endpoint
+		var tls int
+		if err := sc.Scan(&e.FacilityID, &e.Kind, &e.Address, &tls, &e.Auth); err != nil {
+			return Endpoint{}, err
+		}
+		e.TLS = tls != 0
+		return e, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: endpoints: %w", err)
 	}
-	defer rows.Close()
-	var out []Endpoint
-	for rows.Next() {
-		var e Endpoint
-		var tls int
-		if err := rows.Scan(&e.FacilityID, &e.Kind, &e.Address, &tls, &e.Auth); err != nil {
-			return nil, err
-		}
-		e.TLS = tls != 0
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Row is an outbox row as listed for coordinators.
@@ -159,24 +156,17 @@ func List(ctx context.Context, d *db.DB, status string, limit int) ([]Row, error
 	}
 	q += " ORDER BY pk LIMIT ?"
 	args = append(args, limit)
-	rows, err := d.Query(ctx, q, args...)
+	rows, err := db.Collect(db.Rows(d.Query(ctx, q, args...)), scanRow)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: list: %w", err)
 	}
-	return scanRows(rows)
+	return rows, nil
 }
 
-func scanRows(rows *sql.Rows) ([]Row, error) {
-	defer rows.Close()
-	var out []Row
-	for rows.Next() {
-		var r Row
-		if err := rows.Scan(&r.PK, &r.FacilityID, &r.Address, &r.Kind, &r.RelatedID, &r.ControlID, &r.Status, &r.Attempts, &r.AckCode, &r.LastError, &r.CreatedAt, &r.Delivered); err != nil {
-			return nil, fmt.Errorf("outbox: rows: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+func scanRow(sc db.Scanner) (Row, error) {
+	var r Row
+	err := sc.Scan(&r.PK, &r.FacilityID, &r.Address, &r.Kind, &r.RelatedID, &r.ControlID, &r.Status, &r.Attempts, &r.AckCode, &r.LastError, &r.CreatedAt, &r.Delivered)
+	return r, err
 }
 
 // Related returns the rows of one kind whose related ID starts with prefix
@@ -190,29 +180,24 @@ func Related(ctx context.Context, x db.Execer, kind, prefix, status string) ([]R
 		q += " AND status = ?"
 		args = append(args, status)
 	}
-	rows, err := x.Query(ctx, q+" ORDER BY pk", args...)
+	rows, err := db.Collect(db.Rows(x.Query(ctx, q+" ORDER BY pk", args...)), scanRow)
 	if err != nil {
 		return nil, fmt.Errorf("outbox: related: %w", err)
 	}
-	return scanRows(rows)
+	return rows, nil
 }
 
 // Messages returns the stored message bytes with the given status, oldest first.
 func Messages(ctx context.Context, d *db.DB, status string) ([][]byte, error) {
-	rows, err := d.Query(ctx, "SELECT message FROM hl7_outbox WHERE status = ? ORDER BY pk", status)
+	out, err := db.Collect(db.Rows(d.Query(ctx, "SELECT message FROM hl7_outbox WHERE status = ? ORDER BY pk", status)), func(sc db.Scanner) ([]byte, error) {
+		var b []byte
+		err := sc.Scan(&b)
+		return b, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("outbox: messages: %w", err)
 	}
-	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("outbox: messages: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Retry puts a failed row back to pending (coordinator action).

@@ -14,6 +14,7 @@ import (
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
+	"lightbox/internal/testwait"
 )
 
 // listener is a test MLLP endpoint answering with code.
@@ -74,17 +75,6 @@ func fast(d *db.DB) *Deliverer {
 		MaxAttempts: 3, AckTimeout: 2 * time.Second, DialTimeout: time.Second, ClaimTTL: 5 * time.Second}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func statusCount(t *testing.T, d *db.DB, status string) int {
 	var n int
 	if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM hl7_outbox WHERE status = ?", status).Scan(&n); err != nil {
@@ -122,8 +112,8 @@ func TestDelivery(t *testing.T) {
 		}
 		dl := fast(d)
 		dl.Start(ctx)
-		waitFor(t, "delivery to the good endpoint despite a down one", func() bool { return statusCount(t, d, StatusDelivered) == 6 })
-		waitFor(t, "AE retried then failed, AR failed", func() bool { return statusCount(t, d, StatusFailed) == 2 })
+		testwait.Until(t, 10*time.Second, "delivery to the good endpoint despite a down one", func() bool { return statusCount(t, d, StatusDelivered) == 6 })
+		testwait.Until(t, 10*time.Second, "AE retried then failed, AR failed", func() bool { return statusCount(t, d, StatusFailed) == 2 })
 		dl.Stop()
 		if got := strings.Join(good.received(), ","); got != "CTL0000,CTL0001,CTL0002,CTL0003,CTL0004,CTL0005" {
 			t.Fatalf("order: %s", got)
@@ -173,8 +163,8 @@ func TestDelivery(t *testing.T) {
 		d2 := fast(d)
 		d2.Start(ctx)
 		defer d2.Stop()
-		waitFor(t, "resumed delivery", func() bool { return len(revived.received()) == 1 })
-		waitFor(t, "row delivered", func() bool { return statusCount(t, d, StatusPending) <= 1 && statusCount(t, d, StatusDelivered) == 7 })
+		testwait.Until(t, 10*time.Second, "resumed delivery", func() bool { return len(revived.received()) == 1 })
+		testwait.Until(t, 10*time.Second, "row delivered", func() bool { return statusCount(t, d, StatusPending) <= 1 && statusCount(t, d, StatusDelivered) == 7 })
 	})
 }
 
@@ -236,7 +226,7 @@ func TestRestartAndTwoDeliverers(t *testing.T) {
 		b.Start(ctx)
 		defer a.Stop()
 		defer b.Stop()
-		waitFor(t, "all delivered", func() bool { return statusCount(t, d, StatusDelivered) == 20 })
+		testwait.Until(t, 10*time.Second, "all delivered", func() bool { return statusCount(t, d, StatusDelivered) == 20 })
 		got := good.received()
 		if len(got) != 20 {
 			t.Fatalf("received %d messages", len(got))

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 )
 
@@ -91,71 +92,69 @@ func TestSamplerProperty(t *testing.T) {
 // A review goes from draw to score; 2b goes to a second reviewer who is
 // neither author nor first reviewer; rates, anonymity and CSV follow.
 func TestReviewLifecycle(t *testing.T) {
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			s := Store{DB: d, Now: func() time.Time { return month.AddDate(0, 1, 1) }}
-			if err := s.SetPolicy(ctx, Policy{Mode: "count", Value: 2, HideAuthor: true, HideReviewer: true}); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.SetPolicy(ctx, Policy{Mode: "percent", Value: 101}); !errors.Is(err, ErrInvalid) {
-				t.Fatalf("bad policy accepted: %v", err)
-			}
-			var finals []Final
-			for k := range 5 {
-				finals = append(finals, Final{StudyUID: fmt.Sprintf("1.2.9.%d", k), FacilityID: "F1", Author: "neuro1", SignedAt: month.AddDate(0, 0, k)})
-			}
-			rng := rand.New(rand.NewPCG(1, 2))
-			got, unassigned, err := s.Draw(ctx, finals, team, rng)
-			if err != nil || len(got) != 2 || len(unassigned) != 0 {
-				t.Fatalf("draw: %+v %v %v", got, unassigned, err)
-			}
-			// Drawing the month again adds nothing: the target is met.
-			if again, _, err := s.Draw(ctx, finals, team, rng); len(again) != 0 || err != nil {
-				t.Fatalf("second draw of the month: %+v %v", again, err)
-			}
-			r := got[0]
-			if r.Reviewer == "neuro1" || !strings.HasPrefix(r.Reviewer, "neuro") {
-				t.Fatalf("reviewer %s", r.Reviewer)
-			}
-			if _, err := s.Score(ctx, r.ID, "body1", "1", "", nil); !errors.Is(err, ErrNotYours) {
-				t.Fatalf("someone else scored: %v", err)
-			}
-			if _, err := s.Score(ctx, r.ID, r.Reviewer, "2b", "", nil); !errors.Is(err, ErrInvalid) {
-				t.Fatalf("2b without comment: %v", err)
-			}
-			arbiter := func(v Review) (string, bool) {
-				return Pick(Final{Author: v.Author}, team[0], team, map[string]int{}, rng, v.Reviewer)
-			}
-			v, err := s.Score(ctx, r.ID, r.Reviewer, "2b", "missed 4 mm nodule", arbiter)
-			if err != nil || v.Status != Arbitration || v.Arbiter == "" || v.Arbiter == r.Reviewer || v.Arbiter == "neuro1" {
-				t.Fatalf("score 2b: %+v %v", v, err)
-			}
-			if mine, _ := s.List(ctx, "reviewer", v.Arbiter); len(mine) == 0 {
-				t.Fatal("arbiter does not see the review")
-			}
-			v, err = s.Arbitrate(ctx, r.ID, v.Arbiter, "2a", "agree it is a miss; not significant")
-			if err != nil || v.Status != Closed || v.FinalScore != "2a" {
-				t.Fatalf("arbitrate: %+v %v", v, err)
-			}
-			if v2, err := s.Score(ctx, got[1].ID, got[1].Reviewer, "1", "", nil); err != nil || v2.Status != Closed {
-				t.Fatalf("score 1: %+v %v", v2, err)
-			}
-			rates, err := s.Rates(ctx)
-			if err != nil || len(rates) != 1 || rates[0].Reviewed != 2 || rates[0].Discrepant != 1 || rates[0].Rate != 0.5 || rates[0].Period != "2026-11" {
-				t.Fatalf("rates: %+v %v", rates, err)
-			}
-			p, _ := s.Policy(ctx)
-			if a := v.Anonymised(p, "neuro1"); a.Reviewer != "(anonymous)" || a.Arbiter != "(anonymous)" {
-				t.Fatalf("author sees reviewers: %+v", a)
-			}
-			if a := v.Anonymised(p, v.Reviewer); a.Author != "(anonymous)" {
-				t.Fatalf("reviewer sees author: %+v", a)
-			}
-			var buf bytes.Buffer
-			if err := s.WriteCSV(ctx, &buf); err != nil || !strings.Contains(buf.String(), "missed 4 mm nodule") || strings.Count(buf.String(), "\n") != 3 {
-				t.Fatalf("csv: %q %v", buf.String(), err)
-			}
-		})
-	}
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := Store{DB: d, Now: func() time.Time { return month.AddDate(0, 1, 1) }}
+		if err := s.SetPolicy(ctx, Policy{Mode: "count", Value: 2, HideAuthor: true, HideReviewer: true}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetPolicy(ctx, Policy{Mode: "percent", Value: 101}); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("bad policy accepted: %v", err)
+		}
+		var finals []Final
+		for k := range 5 {
+			finals = append(finals, Final{StudyUID: fmt.Sprintf("1.2.9.%d", k), FacilityID: "F1", Author: "neuro1", SignedAt: month.AddDate(0, 0, k)})
+		}
+		rng := rand.New(rand.NewPCG(1, 2))
+		got, unassigned, err := s.Draw(ctx, finals, team, rng)
+		if err != nil || len(got) != 2 || len(unassigned) != 0 {
+			t.Fatalf("draw: %+v %v %v", got, unassigned, err)
+		}
+		// Drawing the month again adds nothing: the target is met.
+		if again, _, err := s.Draw(ctx, finals, team, rng); len(again) != 0 || err != nil {
+			t.Fatalf("second draw of the month: %+v %v", again, err)
+		}
+		r := got[0]
+		if r.Reviewer == "neuro1" || !strings.HasPrefix(r.Reviewer, "neuro") {
+			t.Fatalf("reviewer %s", r.Reviewer)
+		}
+		if _, err := s.Score(ctx, r.ID, "body1", "1", "", nil); !errors.Is(err, ErrNotYours) {
+			t.Fatalf("someone else scored: %v", err)
+		}
+		if _, err := s.Score(ctx, r.ID, r.Reviewer, "2b", "", nil); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("2b without comment: %v", err)
+		}
+		arbiter := func(v Review) (string, bool) {
+			return Pick(Final{Author: v.Author}, team[0], team, map[string]int{}, rng, v.Reviewer)
+		}
+		v, err := s.Score(ctx, r.ID, r.Reviewer, "2b", "missed 4 mm nodule", arbiter)
+		if err != nil || v.Status != Arbitration || v.Arbiter == "" || v.Arbiter == r.Reviewer || v.Arbiter == "neuro1" {
+			t.Fatalf("score 2b: %+v %v", v, err)
+		}
+		if mine, _ := s.List(ctx, "reviewer", v.Arbiter); len(mine) == 0 {
+			t.Fatal("arbiter does not see the review")
+		}
+		v, err = s.Arbitrate(ctx, r.ID, v.Arbiter, "2a", "agree it is a miss; not significant")
+		if err != nil || v.Status != Closed || v.FinalScore != "2a" {
+			t.Fatalf("arbitrate: %+v %v", v, err)
+		}
+		if v2, err := s.Score(ctx, got[1].ID, got[1].Reviewer, "1", "", nil); err != nil || v2.Status != Closed {
+			t.Fatalf("score 1: %+v %v", v2, err)
+		}
+		rates, err := s.Rates(ctx)
+		if err != nil || len(rates) != 1 || rates[0].Reviewed != 2 || rates[0].Discrepant != 1 || rates[0].Rate != 0.5 || rates[0].Period != "2026-11" {
+			t.Fatalf("rates: %+v %v", rates, err)
+		}
+		p, _ := s.Policy(ctx)
+		if a := v.Anonymised(p, "neuro1"); a.Reviewer != "(anonymous)" || a.Arbiter != "(anonymous)" {
+			t.Fatalf("author sees reviewers: %+v", a)
+		}
+		if a := v.Anonymised(p, v.Reviewer); a.Author != "(anonymous)" {
+			t.Fatalf("reviewer sees author: %+v", a)
+		}
+		var buf bytes.Buffer
+		if err := s.WriteCSV(ctx, &buf); err != nil || !strings.Contains(buf.String(), "missed 4 mm nodule") || strings.Count(buf.String(), "\n") != 3 {
+			t.Fatalf("csv: %q %v", buf.String(), err)
+		}
+	})
 }

@@ -2,7 +2,6 @@ package peerreview
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -71,21 +70,16 @@ type Store struct {
 
 func (s Store) now() time.Time { return db.NowOr(s.Now) }
 
+var policyDoc = db.GroupDoc[Policy]{Table: "peer_review_policy", Name: "peer review policy"}
+
 // Policy returns the group's policy (DefaultPolicy until one is set).
 func (s Store) Policy(ctx context.Context) (Policy, error) {
-	p := DefaultPolicy()
-	if _, err := s.DB.GetDoc(ctx, "peer_review_policy", "group", &p); err != nil {
-		return Policy{}, fmt.Errorf("peer review policy: %w", err)
-	}
-	return p, nil
+	return policyDoc.Get(ctx, s.DB, DefaultPolicy())
 }
 
 // SetPolicy stores the group's policy.
 func (s Store) SetPolicy(ctx context.Context, p Policy) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	return s.DB.PutDoc(ctx, "peer_review_policy", "group", p, s.now())
+	return policyDoc.Put(ctx, s.DB, p, s.now())
 }
 
 // Period is the YYYY-MM of t (UTC).
@@ -157,10 +151,7 @@ func scan(r db.Scanner) (Review, error) {
 // Get returns one review.
 func (s Store) Get(ctx context.Context, id int64) (Review, error) {
 	v, err := scan(s.DB.QueryRow(ctx, "SELECT "+cols+" FROM peer_review WHERE pk = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, ErrNotFound
-	}
-	return v, err
+	return v, db.NotFound(err, ErrNotFound)
 }
 
 // List returns reviews, newest first: where is "" (all), "reviewer" (the

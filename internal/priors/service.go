@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lightbox/internal/audit"
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/dispatch"
 	"lightbox/internal/model"
@@ -56,9 +57,8 @@ type Service struct {
 	node string
 	kick chan struct{}
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	runner  bgloop.Loop
+	fetches sync.WaitGroup
 }
 
 // New returns a Service; Start runs its fetch runner.
@@ -173,22 +173,17 @@ func (s *Service) Hold(ctx context.Context, st *model.Study, p dispatch.Patient)
 
 // Start runs the fetch runner until Stop.
 func (s *Service) Start() {
-	ctx, cancel := context.WithCancel(context.Background())
-	s.mu.Lock()
-	s.cancel = cancel
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.runner.Start(context.Background(), func(ctx context.Context) {
+		defer s.fetches.Wait()
 		t := time.NewTicker(s.opt.Poll)
 		defer t.Stop()
 		sem := make(chan struct{}, 2)
 		for {
 			for _, uid := range s.claim(ctx) {
 				sem <- struct{}{}
-				s.wg.Add(1)
+				s.fetches.Add(1)
 				go func() {
-					defer func() { <-sem; s.wg.Done() }()
+					defer func() { <-sem; s.fetches.Done() }()
 					s.run(ctx, uid)
 				}()
 			}
@@ -199,19 +194,11 @@ func (s *Service) Start() {
 			case <-s.kick:
 			}
 		}
-	}()
+	})
 }
 
 // Stop ends the runner and waits for running fetches to notice.
-func (s *Service) Stop() {
-	s.mu.Lock()
-	cancel := s.cancel
-	s.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		s.wg.Wait()
-	}
-}
+func (s *Service) Stop() { s.runner.Stop() }
 
 // claim takes pending fetches (and running ones whose claim expired, from a
 // node that died) with an atomic UPDATE: one node runs each.

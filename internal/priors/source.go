@@ -109,7 +109,7 @@ func DeleteSource(ctx context.Context, x db.Execer, facilityID string) (Source, 
 
 const sourceCols = "facility_id, ae_title, host, port, tls, max_priors, wait_seconds, retrieve"
 
-func scanSource(sc interface{ Scan(...any) error }) (Source, error) {
+func scanSource(sc db.Scanner) (Source, error) {
 	var s Source
 	var tls int
 	err := sc.Scan(&s.FacilityID, &s.AETitle, &s.Host, &s.Port, &tls, &s.MaxPriors, &s.WaitSeconds, &s.Retrieve)
@@ -128,18 +128,9 @@ func GetSource(ctx context.Context, x db.Execer, facilityID string) (Source, err
 
 // ListSources returns every facility's PACS source.
 func ListSources(ctx context.Context, x db.Execer) ([]Source, error) {
-	rows, err := x.Query(ctx, "SELECT "+sourceCols+" FROM prior_source ORDER BY facility_id")
+	out, err := db.Collect(db.Rows(x.Query(ctx, "SELECT "+sourceCols+" FROM prior_source ORDER BY facility_id")), scanSource)
 	if err != nil {
 		return nil, fmt.Errorf("list PACS sources: %w", err)
 	}
-	defer rows.Close()
-	out := []Source{}
-	for rows.Next() {
-		s, err := scanSource(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }

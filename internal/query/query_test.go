@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"lightbox/internal/archive"
-	"lightbox/internal/blob"
+	"lightbox/internal/archive/archivetest"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
@@ -78,12 +78,7 @@ var corpus = []inst{
 
 func seed(t *testing.T, d *db.DB) *Engine {
 	t.Helper()
-	b, err := blob.OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := archive.New(d, b, archive.Options{})
-	t.Cleanup(func() { a.Close(); b.Close() })
+	a := archivetest.New(t, d)
 	for _, in := range corpus {
 		var buf bytes.Buffer
 		if err := dcm.WriteFile(&buf, in.dataset(), dcm.ExplicitVRLittleEndian, ""); err != nil {

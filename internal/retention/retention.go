@@ -15,6 +15,7 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
+	"lightbox/internal/opt"
 )
 
 // lockKey is the PostgreSQL transaction-level advisory lock ("lbrt") taken
@@ -51,17 +52,11 @@ type Service struct {
 }
 
 func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
-	}
-	return time.Now()
+	return db.NowOr(s.Now)
 }
 
 func (s *Service) log() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
+	return opt.Logger(s.Logger)
 }
 
 func (s *Service) lock(ctx context.Context, tx *db.Tx) error {
@@ -144,7 +139,7 @@ func (s *Service) RemoveHold(ctx context.Context, by audit.Actor, id int64) erro
 
 const holdColumns = `pk, study_uid, issuer, patient_id, reason, created_by, created_at`
 
-func scanHold(sc interface{ Scan(...any) error }) (Hold, error) {
+func scanHold(sc db.Scanner) (Hold, error) {
 	var h Hold
 	err := sc.Scan(&h.ID, &h.StudyUID, &h.Issuer, &h.PatientID, &h.Reason, &h.CreatedBy, &h.CreatedAt)
 	return h, err
@@ -160,20 +155,11 @@ func holdByID(ctx context.Context, x db.Execer, id int64) (Hold, error) {
 
 // Holds lists every legal hold, oldest first.
 func (s *Service) Holds(ctx context.Context) ([]Hold, error) {
-	rows, err := s.DB.Query(ctx, `SELECT `+holdColumns+` FROM legal_hold ORDER BY pk`)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT `+holdColumns+` FROM legal_hold ORDER BY pk`)), scanHold)
 	if err != nil {
 		return nil, fmt.Errorf("legal holds: %w", err)
 	}
-	defer rows.Close()
-	out := []Hold{}
-	for rows.Next() {
-		h, err := scanHold(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // held reports whether a study or its patient is on hold.

@@ -52,22 +52,19 @@ func (s Store) SetOnCall(ctx context.Context, subspecialty string, start, end ti
 
 // OnCallAt lists who is on call for a subspecialty at a time, in call order.
 func (s Store) OnCallAt(ctx context.Context, subspecialty string, at time.Time) ([]OnCall, error) {
-	rows, err := s.DB.Query(ctx, `SELECT subspecialty, reader_id, rank, starts_at, ends_at FROM oncall
-		WHERE subspecialty = ? AND starts_at <= ? AND ends_at > ? ORDER BY rank, reader_id`, strings.ToLower(subspecialty), db.Now(at), db.Now(at))
-	if err != nil {
-		return nil, fmt.Errorf("on-call: %w", err)
-	}
-	defer rows.Close()
-	var out []OnCall
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT subspecialty, reader_id, rank, starts_at, ends_at FROM oncall
+		WHERE subspecialty = ? AND starts_at <= ? AND ends_at > ? ORDER BY rank, reader_id`, strings.ToLower(subspecialty), db.Now(at), db.Now(at))), func(sc db.Scanner) (OnCall, error) {
 		var o OnCall
 		var st, en string
-		if err := rows.Scan(&o.Subspecialty, &o.ReaderID, &o.Rank, &st, &en); err != nil {
-			return nil, err
+		if err := sc.Scan(&o.Subspecialty, &o.ReaderID, &o.Rank, &st, &en); err != nil {
+			return OnCall{}, err
 		}
 		o.Start, _ = db.ParseTime(st)
 		o.End, _ = db.ParseTime(en)
-		out = append(out, o)
+		return o, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("on-call: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -98,24 +98,21 @@ func decodeReader(doc string) (*model.Reader, error) {
 
 // Readers loads every reader, ordered by ID.
 func (s Store) Readers(ctx context.Context) ([]*model.Reader, error) {
-	rows, err := s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")
-	if err != nil {
-		return nil, fmt.Errorf("list readers: %w", err)
-	}
-	defer rows.Close()
-	var out []*model.Reader
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")), func(sc db.Scanner) (*model.Reader, error) {
 		var doc string
-		if err := rows.Scan(&doc); err != nil {
+		if err := sc.Scan(&doc); err != nil {
 			return nil, err
 		}
 		r, err := decodeReader(doc)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list readers: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeleteReader removes a reader.
@@ -187,22 +184,18 @@ func (s Store) Facilities(ctx context.Context) ([]*model.Facility, error) {
 	if err != nil {
 		return nil, err
 	}
-	docs := map[string]string{}
-	rows, err := s.DB.Query(ctx, "SELECT facility_id, doc FROM facility_contract")
+	type contract struct{ id, doc string }
+	cs, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT facility_id, doc FROM facility_contract")), func(sc db.Scanner) (contract, error) {
+		var c contract
+		err := sc.Scan(&c.id, &c.doc)
+		return c, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list contracts: %w", err)
 	}
-	for rows.Next() {
-		var id, doc string
-		if err := rows.Scan(&id, &doc); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		docs[id] = doc
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list contracts: %w", err)
+	docs := make(map[string]string, len(cs))
+	for _, c := range cs {
+		docs[c.id] = c.doc
 	}
 	out := make([]*model.Facility, 0, len(ids))
 	for _, id := range ids {

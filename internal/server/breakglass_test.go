@@ -71,13 +71,7 @@ func TestBreakGlass(t *testing.T) {
 		}
 		h := s.Handler()
 		call := func(user, method, path, body string) (int, string) {
-			var rd *strings.Reader
-			if body != "" {
-				rd = strings.NewReader(body)
-			} else {
-				rd = strings.NewReader("")
-			}
-			r := httptest.NewRequest(method, path, rd)
+			r := httptest.NewRequest(method, path, strings.NewReader(body))
 			r.RemoteAddr = "127.0.0.1:1234"
 			r.Header.Set("Authorization", "Bearer "+tokens[user])
 			if body != "" {

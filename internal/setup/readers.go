@@ -1,6 +1,7 @@
 package setup
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
@@ -140,7 +141,7 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 		rd.TimeZone, rd.Modalities, rd.Subspecialties = v[4], strings.Fields(v[5]), strings.Fields(strings.ToLower(v[6]))
 		rd.Workstation = model.Workstation(strings.ToUpper(v[7]))
 		mqsa, err1 := parseBool(v[8])
-		target, err2 := strconv.ParseFloat(cmpOr(v[9], "0"), 64)
+		target, err2 := strconv.ParseFloat(cmp.Or(v[9], "0"), 64)
 		if err1 != nil || err2 != nil || target < 0 {
 			rep.Rows++
 			rep.reject(rec.n, v[0], invalid("", "mqsa must be true/false and rvu_target_per_hour a number ≥ 0"))
@@ -150,13 +151,6 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 		rows = append(rows, row[model.Reader]{n: rec.n, v: rd})
 	}
 	return rep, im.run(ctx, s, by, rep, rows)
-}
-
-func cmpOr(s, dflt string) string {
-	if s == "" {
-		return dflt
-	}
-	return s
 }
 
 // ImportCredentials reads licences and privileges as CSV (CredentialCSVHeader)
@@ -196,7 +190,7 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 			if rec[3] == "" {
 				return key, invalid("number", "a licence needs its number")
 			}
-			switch model.LicenceStatus(cmpOr(rec[4], "active")) {
+			switch model.LicenceStatus(cmp.Or(rec[4], "active")) {
 			case model.LicenceActive, model.LicenceInactive, model.LicenceRestricted:
 			default:
 				return key, invalid("status", "licence status is active, inactive or restricted")
@@ -205,7 +199,7 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 			if !facs[rec[2]] {
 				return key, unknownFacility("state_or_facility", rec[2])
 			}
-			if b := model.Basis(cmpOr(rec[4], "direct")); b != model.Direct && b != model.Proxy {
+			if b := model.Basis(cmp.Or(rec[4], "direct")); b != model.Direct && b != model.Proxy {
 				return key, invalid("status", "privilege basis is direct or proxy")
 			}
 			if _, err := parseBool(rec[7]); err != nil {
@@ -223,7 +217,7 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 		touched[rd.ID] = true
 		if rec[1] == "privilege" {
 			mammo, _ := parseBool(rec[7])
-			p := model.Privilege{Facility: rec[2], AgreementID: rec[3], Basis: model.Basis(cmpOr(rec[4], "direct")), Expires: exp,
+			p := model.Privilege{Facility: rec[2], AgreementID: rec[3], Basis: model.Basis(cmp.Or(rec[4], "direct")), Expires: exp,
 				Scope: model.Scope{Modalities: strings.Fields(strings.ToUpper(rec[6])), Mammography: mammo}}
 			for i := range rd.Privileges {
 				if rd.Privileges[i].Facility == p.Facility {
@@ -235,7 +229,7 @@ func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) 
 			rd.Privileges = append(rd.Privileges, p)
 			return nil
 		}
-		l := model.License{State: rec[2], Number: rec[3], Status: model.LicenceStatus(cmpOr(rec[4], "active")), Expires: exp}
+		l := model.License{State: rec[2], Number: rec[3], Status: model.LicenceStatus(cmp.Or(rec[4], "active")), Expires: exp}
 		for i := range rd.Licenses {
 			if rd.Licenses[i].State == l.State {
 				l.Type, l.IMLC, l.Restrictions, l.VerifiedAt, l.Source = rd.Licenses[i].Type, rd.Licenses[i].IMLC, rd.Licenses[i].Restrictions, rd.Licenses[i].VerifiedAt, rd.Licenses[i].Source

@@ -134,10 +134,7 @@ func (s Store) List(ctx context.Context, subspecialty, finding string) ([]Case, 
 // Get returns one case.
 func (s Store) Get(ctx context.Context, id int64) (Case, error) {
 	c, err := scan(s.DB.QueryRow(ctx, "SELECT "+cols+" FROM teaching_case WHERE pk = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
-	}
-	return c, err
+	return c, db.NotFound(err, ErrNotFound)
 }
 
 // Instance returns the n-th (from 1) anonymised Part 10 file of a case.

@@ -31,36 +31,34 @@ func study(t *testing.T) [][]byte {
 func TestShareAndBrowse(t *testing.T) {
 	src := study(t)
 	orig, _ := dcm.ReadFile(bytes.NewReader(src[0]), dcm.ReadOptions{})
-	for name, d := range dbtest.Databases(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			s := Store{DB: d}
-			open := func(i int) ([]byte, error) { return src[i], nil }
-			if _, err := s.Share(ctx, Case{Subspecialty: "neuro", Finding: "x"}, len(src), open); !errors.Is(err, ErrInvalid) {
-				t.Fatalf("no note accepted: %v", err)
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := Store{DB: d}
+		open := func(i int) ([]byte, error) { return src[i], nil }
+		if _, err := s.Share(ctx, Case{Subspecialty: "neuro", Finding: "x"}, len(src), open); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("no note accepted: %v", err)
+		}
+		c, err := s.Share(ctx, Case{Subspecialty: "Neuro", Finding: "Subdural haematoma", Note: "Note the mixed density.", Modality: "CT", Author: "dr.a"}, len(src), open)
+		if err != nil || c.Instances != len(src) || c.StudyUID == orig.Dataset.Str(0x0020000D) || c.BurnedInUnknown {
+			t.Fatalf("share: %+v %v", c, err)
+		}
+		for i := 1; i <= c.Instances; i++ {
+			b, err := s.Instance(ctx, c.ID, i)
+			if err != nil {
+				t.Fatal(err)
 			}
-			c, err := s.Share(ctx, Case{Subspecialty: "Neuro", Finding: "Subdural haematoma", Note: "Note the mixed density.", Modality: "CT", Author: "dr.a"}, len(src), open)
-			if err != nil || c.Instances != len(src) || c.StudyUID == orig.Dataset.Str(0x0020000D) || c.BurnedInUnknown {
-				t.Fatalf("share: %+v %v", c, err)
+			f, err := dcm.ReadFile(bytes.NewReader(b), dcm.ReadOptions{})
+			if err != nil || f.Dataset.Str(0x0020000D) != c.StudyUID || f.Dataset.Str(0x00100010) != "TEACHING^CASE" || f.Dataset.Str(deid.TagPatientIdentityRemoved) != "YES" {
+				t.Fatalf("instance %d: %v", i, err)
 			}
-			for i := 1; i <= c.Instances; i++ {
-				b, err := s.Instance(ctx, c.ID, i)
-				if err != nil {
-					t.Fatal(err)
-				}
-				f, err := dcm.ReadFile(bytes.NewReader(b), dcm.ReadOptions{})
-				if err != nil || f.Dataset.Str(0x0020000D) != c.StudyUID || f.Dataset.Str(0x00100010) != "TEACHING^CASE" || f.Dataset.Str(deid.TagPatientIdentityRemoved) != "YES" {
-					t.Fatalf("instance %d: %v", i, err)
-				}
-			}
-			if got, _ := s.List(ctx, "neuro", "subdural"); len(got) != 1 {
-				t.Fatalf("browse: %+v", got)
-			}
-			if got, _ := s.List(ctx, "body", ""); len(got) != 0 {
-				t.Fatalf("browse other subspecialty: %+v", got)
-			}
-		})
-	}
+		}
+		if got, _ := s.List(ctx, "neuro", "subdural"); len(got) != 1 {
+			t.Fatalf("browse: %+v", got)
+		}
+		if got, _ := s.List(ctx, "body", ""); len(got) != 0 {
+			t.Fatalf("browse other subspecialty: %+v", got)
+		}
+	})
 }
 
 func TestBurnedInCaseRefused(t *testing.T) {

@@ -1,0 +1,46 @@
+package api
+
+import (
+	"net/http"
+
+	"lightbox/internal/httpx"
+)
+
+// decodeBody decodes the JSON request body into v; when it cannot, it
+// answers 400 and returns false, and the handler returns.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := decode(r, v); err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return false
+	}
+	return true
+}
+
+// reply answers v as JSON with status, or an unexpected err as an internal
+// error (see fail).
+func (a *API) reply(w http.ResponseWriter, status int, v any, err error) {
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	httpx.JSON(w, status, v)
+}
+
+// replyList answers l as a JSON array, [] rather than null when empty, or
+// err through the resource's fail.
+func replyList[T any](w http.ResponseWriter, fail func(http.ResponseWriter, error), l []T, err error) {
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, orEmpty(l))
+}
+
+// orEmpty is l, or an empty slice when l is nil, so that JSON says []
+// rather than null.
+func orEmpty[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}

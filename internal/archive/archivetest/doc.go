@@ -1,0 +1,3 @@
+// Package archivetest opens archives for tests of the packages above the
+// archive (dispatch, query, the JSON API).
+package archivetest
