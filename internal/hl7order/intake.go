@@ -11,8 +11,8 @@ import (
 	"lightbox/internal/archive"
 	"lightbox/internal/facility"
 	"lightbox/internal/hl7"
-	"lightbox/internal/order"
 	"lightbox/internal/opt"
+	"lightbox/internal/order"
 )
 
 // HL7Handler receives orders and patient updates over MLLP. It implements
