@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 )
@@ -70,10 +71,12 @@ func (s *instrumented) Restore(ctx context.Context, key string) error {
 	return retirerOf(s.Store).Restore(ctx, key)
 }
 
+// Purge is the deletion proper, reported as "delete".
 func (s *instrumented) Purge(ctx context.Context, key string) error {
+	start := time.Now()
 	err := retirerOf(s.Store).Purge(ctx, key)
 	if !errors.Is(err, errors.ErrUnsupported) {
-		s.observe("delete", 0, err)
+		s.timed("delete", start, err)
 	}
 	return err
 }
