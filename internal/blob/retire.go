@@ -185,13 +185,18 @@ func (s *S3) move(ctx context.Context, what, key, from, to string) error {
 	return nil
 }
 
+// names returns a key's object name and its retired name.
+func (s *S3) names(key string) (name, retired string, err error) {
+	if name, err = s.name(key); err != nil {
+		return "", "", err
+	}
+	retired, err = s.retiredName(key)
+	return name, retired, err
+}
+
 // Retire implements Retirer.
 func (s *S3) Retire(ctx context.Context, key string) error {
-	name, err := s.name(key)
-	if err != nil {
-		return err
-	}
-	retired, err := s.retiredName(key)
+	name, retired, err := s.names(key)
 	if err != nil {
 		return err
 	}
@@ -200,11 +205,7 @@ func (s *S3) Retire(ctx context.Context, key string) error {
 
 // Restore implements Retirer.
 func (s *S3) Restore(ctx context.Context, key string) error {
-	name, err := s.name(key)
-	if err != nil {
-		return err
-	}
-	retired, err := s.retiredName(key)
+	name, retired, err := s.names(key)
 	if err != nil {
 		return err
 	}

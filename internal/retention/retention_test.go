@@ -507,26 +507,28 @@ func TestRetentionBlobDeleteRace(t *testing.T) {
 		intact("stored again before the move", sop, data)
 		hold(study)
 
-		// 2. The store found the key an instant before the move and its row
-		// commits after the drain's second look: the blob is retired while
-		// a row names it; the first read restores it.
-		study, sop, data = expired()
-		r.on(func(string) { r.stale.Store(true) })
-		run()
-		storeAgain(data)
-		r.stale.Store(false)
+		// rowAfterCheck: the store found the key an instant before the move
+		// and its row commits after the drain's second look, so the blob is
+		// retired while a row names it.
+		rowAfterCheck := func() (study, sop string, data []byte) {
+			study, sop, data = expired()
+			r.on(func(string) { r.stale.Store(true) })
+			run()
+			storeAgain(data)
+			r.stale.Store(false)
+			return study, sop, data
+		}
+
+		// 2. That, and the first read restores it.
+		study, sop, data = rowAfterCheck()
 		if _, ok := f.present(t, sop); ok {
 			t.Fatal("case 2 did not race: the blob was never retired")
 		}
 		intact("row committed after the drain's check, then read", sop, data)
 		hold(study)
 
-		// 3. The same, nobody reads: the end of the grace period restores it.
-		study, sop, data = expired()
-		r.on(func(string) { r.stale.Store(true) })
-		run()
-		storeAgain(data)
-		r.stale.Store(false)
+		// 3. That, nobody reads: the end of the grace period restores it.
+		study, sop, data = rowAfterCheck()
 		hold(study)
 		f.clock.Set(f.clock.Now().Add(archive.RetireGrace + time.Minute))
 		if _, err := f.svc.Drain(ctx); err != nil {
