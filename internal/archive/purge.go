@@ -185,6 +185,21 @@ func (a *Archive) QueuedBlobs(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// DrainQueued runs DeleteQueued until it finds nothing left to do and
+// returns how many blobs left their keys. Entries it leaves are claimed by
+// another node (or by a dead one until its claim expires) or retired and
+// waiting out their grace period; a later drain takes them.
+func (a *Archive) DrainQueued(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, handled, err := a.DeleteQueued(ctx, 200)
+		total += n
+		if err != nil || handled == 0 {
+			return total, err
+		}
+	}
+}
+
 // DeleteQueued deletes up to limit queued blobs and returns how many it
 // deleted and how many queue entries it handled. Each entry is claimed
 // first (claimed_until), so nodes draining together never work on the same
