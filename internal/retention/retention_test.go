@@ -17,6 +17,7 @@ import (
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/facility"
+	"lightbox/internal/testwait"
 )
 
 // clock is a settable time source shared by the archive and the service.
@@ -139,6 +140,13 @@ func (f *fixture) store(t *testing.T, fac, study, pid, date string) string {
 		t.Fatal(err)
 	}
 	f.keys[sop] = ref.BlobKey
+	// A small instance on the folder is acknowledged once in the ingest
+	// journal and copied to the store in the background: the tests look at
+	// the store itself, so wait for the copy.
+	testwait.Until(t, time.Minute, "blob published", func() bool {
+		ok, err := f.blobs.Exists(context.Background(), ref.BlobKey)
+		return ok && err == nil
+	})
 	return sop
 }
 
