@@ -30,7 +30,9 @@ func TestDeployFiles(t *testing.T) {
 	for _, m := range regexp.MustCompile(`"--([a-z0-9-]+)"`).FindAllStringSubmatch(read("Dockerfile"), -1) {
 		flags = append(flags, m[1])
 	}
-	for _, m := range regexp.MustCompile(`\bLIGHTBOX_([A-Z0-9_]+):`).FindAllStringSubmatch(read("compose.yaml"), -1) {
+	// Settings are YAML keys (LIGHTBOX_DB: …); ${LIGHTBOX_HTTP_PORT:-8080}
+	// and the like are Compose's own variables, not the binary's.
+	for _, m := range regexp.MustCompile(`(?m)^\s+LIGHTBOX_([A-Z0-9_]+):`).FindAllStringSubmatch(read("compose.yaml"), -1) {
 		if !strings.HasPrefix(m[1], "S3_") { // credentials, read by the S3 store
 			flags = append(flags, strings.ToLower(strings.ReplaceAll(m[1], "_", "-")))
 		}
@@ -66,6 +68,11 @@ func TestDeployFiles(t *testing.T) {
 	}
 	if !checked {
 		t.Log("neither docker compose nor docker-compose installed: compose.yaml not parsed")
+	}
+	for _, script := range []string{"entrypoint.sh", "postgres-entrypoint.sh", "smoke.sh"} {
+		if out, err := exec.Command("sh", "-n", filepath.Join(root, script)).CombinedOutput(); err != nil {
+			t.Errorf("sh -n %s: %v\n%s", script, err, out)
+		}
 	}
 	if _, err := exec.LookPath("haproxy"); err == nil {
 		if out, err := exec.Command("haproxy", "-c", "-f", filepath.Join(root, "haproxy.cfg")).CombinedOutput(); err != nil {

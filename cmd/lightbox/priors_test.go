@@ -20,6 +20,7 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/blob"
+	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dicomsvc"
 	"lightbox/internal/facility"
@@ -201,32 +202,35 @@ func TestPriorRetrieveByCGet(t *testing.T) {
 	o := startOrthanc(t, map[string][2]string{"LIGHTBOX": {"127.0.0.1", "1"}})
 	o.upload(t, study)
 
-	ctx := context.Background()
-	d := dbtest.SQLite(t)
-	blobs, err := blob.OpenDir(filepath.Join(tmp, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	arch := archive.New(d, blobs, archive.Options{})
-	defer arch.Close()
-	if err := facility.Upsert(ctx, d, facility.Facility{ID: "SGH", Name: "SGH", State: "IL", TimeZone: "America/Chicago", IssuerOfPatientID: "SGH-MRN"}); err != nil {
-		t.Fatal(err)
-	}
-	pacs := dicomsvc.New(dicomsvc.Options{AETitle: "LIGHTBOX", Archive: arch}).PACS()
-	src := priors.Source{FacilityID: "SGH", AETitle: "ORTHANC", Host: "127.0.0.1", Port: mustAtoi(t, o.dicomPort), Retrieve: priors.Get}
-	found, err := pacs.FindStudies(ctx, src, priors.Query{Issuer: "SGH-MRN", PatientID: gen.Roster(11).ID})
-	if err != nil || len(found) != 1 || found[0].StudyUID != sum.StudyUIDs[0] || !slices.Contains(found[0].Modalities, "CT") {
-		t.Fatalf("C-FIND: %+v %v", found, err)
-	}
-	n, err := pacs.Retrieve(ctx, src, sum.StudyUIDs[0])
-	if err != nil || n != 3 {
-		t.Fatalf("C-GET: %d instances, %v", n, err)
-	}
-	for _, part := range readAll(t, study) {
-		_, sop := datasetSHA(t, part)
-		ref, err := arch.Held(ctx, sop)
-		if err != nil || ref.FacilityID != "SGH" || ref.StudyUID != sum.StudyUIDs[0] {
-			t.Errorf("instance after C-GET: %+v %v", ref, err)
+	// One Orthanc serves both dialects: C-GET stores into the requesting
+	// association, so each archive receives its own copy.
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		blobs, err := blob.OpenDir(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		arch := archive.New(d, blobs, archive.Options{})
+		defer arch.Close()
+		if err := facility.Upsert(ctx, d, facility.Facility{ID: "SGH", Name: "SGH", State: "IL", TimeZone: "America/Chicago", IssuerOfPatientID: "SGH-MRN"}); err != nil {
+			t.Fatal(err)
+		}
+		pacs := dicomsvc.New(dicomsvc.Options{AETitle: "LIGHTBOX", Archive: arch}).PACS()
+		src := priors.Source{FacilityID: "SGH", AETitle: "ORTHANC", Host: "127.0.0.1", Port: mustAtoi(t, o.dicomPort), Retrieve: priors.Get}
+		found, err := pacs.FindStudies(ctx, src, priors.Query{Issuer: "SGH-MRN", PatientID: gen.Roster(11).ID})
+		if err != nil || len(found) != 1 || found[0].StudyUID != sum.StudyUIDs[0] || !slices.Contains(found[0].Modalities, "CT") {
+			t.Fatalf("C-FIND: %+v %v", found, err)
+		}
+		n, err := pacs.Retrieve(ctx, src, sum.StudyUIDs[0])
+		if err != nil || n != 3 {
+			t.Fatalf("C-GET: %d instances, %v", n, err)
+		}
+		for _, part := range readAll(t, study) {
+			_, sop := datasetSHA(t, part)
+			ref, err := arch.Held(ctx, sop)
+			if err != nil || ref.FacilityID != "SGH" || ref.StudyUID != sum.StudyUIDs[0] {
+				t.Errorf("instance after C-GET: %+v %v", ref, err)
+			}
+		}
+	})
 }

@@ -521,7 +521,17 @@ func (a *Archive) openBlob(ctx context.Context, key string) (blob.Object, error)
 			return memObject{Reader: bytes.NewReader(m.data), size: int64(len(m.data))}, nil
 		}
 	}
-	return a.blobs.Open(ctx, key)
+	o, err := a.blobs.Open(ctx, key)
+	if errors.Is(err, blob.ErrNotFound) {
+		// An index row names this key, so a retired copy (a deletion that
+		// raced with the same bytes being stored again, see DeleteQueued)
+		// belongs back: restore it rather than fail the read.
+		if r, ok := a.blobs.(blob.Retirer); ok && r.Restore(ctx, key) == nil {
+			a.log.Warn("blob queue: restored a retired blob that an index row names", "blob", key)
+			return a.blobs.Open(ctx, key)
+		}
+	}
+	return o, err
 }
 
 // partial names a refused instance by whatever UIDs could be read, so the

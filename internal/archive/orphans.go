@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lightbox/internal/blob"
+	"lightbox/internal/db"
 )
 
 // OrphanReport lists published blobs no index row references: what a crash
@@ -78,21 +79,20 @@ func (a *Archive) Orphans(ctx context.Context, grace time.Duration) (*OrphanRepo
 }
 
 // RemoveOrphans deletes the Old keys of a report that are still
-// unreferenced, and returns how many it removed.
+// unreferenced, and returns how many blobs left their keys. They go through
+// the deletion queue (DrainQueued) rather than a check and a delete here:
+// the same bytes may be stored again at any moment, and only the queue's
+// retire, check again and purge later is safe against that.
 func (a *Archive) RemoveOrphans(ctx context.Context, rep *OrphanReport) (int, error) {
-	n := 0
+	now := a.opt.Now()
 	for _, key := range rep.Old {
-		refs, err := a.references(ctx, key)
-		if err != nil {
-			return n, fmt.Errorf("remove orphans: %w", err)
+		if _, err := a.db.Exec(ctx, `INSERT INTO blob_delete (blob_key, queued_at) VALUES (?, ?) ON CONFLICT (blob_key) DO NOTHING`, key, db.Now(now)); err != nil {
+			return 0, fmt.Errorf("remove orphans: %w", err)
 		}
-		if refs > 0 {
-			continue // referenced since the report
-		}
-		if err := a.blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
-			return n, fmt.Errorf("remove orphan %s: %w", key, err)
-		}
-		n++
+	}
+	n, err := a.DrainQueued(ctx)
+	if err != nil {
+		return n, fmt.Errorf("remove orphans: %w", err)
 	}
 	return n, nil
 }

@@ -154,57 +154,178 @@ func stringsOf(ctx context.Context, x db.Execer, q string, args ...any) ([]strin
 	return db.Strings(x.Query(ctx, q, args...))
 }
 
-// QueuedBlobs counts blobs waiting for deletion.
+// RetireGrace is how long a deleted blob is kept retired (blob.Retirer)
+// before it is purged: longer than any store takes from publishing a blob
+// (Commit, which keeps a key it finds) to committing the index row that
+// names it, so a row naming the same bytes again is seen before the bytes
+// go, and longer than a read that began before the deletion.
+const RetireGrace = 15 * time.Minute
+
+// QueuedBlobs counts blobs waiting for deletion (retired blobs waiting out
+// their grace period are deleted as far as the index is concerned).
 func (a *Archive) QueuedBlobs(ctx context.Context) (int, error) {
 	var n int
-	err := a.db.QueryRow(ctx, `SELECT COUNT(*) FROM blob_delete`).Scan(&n)
+	err := a.db.QueryRow(ctx, `SELECT COUNT(*) FROM blob_delete WHERE retired_at = ''`).Scan(&n)
 	return n, err
 }
 
+// DrainQueued runs DeleteQueued until it finds nothing left to do and
+// returns how many blobs left their keys. Entries it leaves are claimed by
+// another node (or by a dead one until its claim expires) or retired and
+// waiting out their grace period; a later drain takes them.
+func (a *Archive) DrainQueued(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, handled, err := a.DeleteQueued(ctx, 200)
+		total += n
+		if err != nil || handled == 0 {
+			return total, err
+		}
+	}
+}
+
 // DeleteQueued deletes up to limit queued blobs and returns how many it
-// deleted and how many queue entries it handled (deleted or found
-// referenced again). Each is claimed first (claimed_until), so nodes draining
-// together never work on the same key and a node that dies mid-way leaves
-// its claims to expire. A key that an index row references again (the same
-// bytes stored anew: keys are content hashes) leaves the queue without its
-// blob being deleted. A crash after the delete and before the queue row
-// goes only repeats the delete, which finds nothing.
+// deleted and how many queue entries it handled. Each entry is claimed
+// first (claimed_until), so nodes draining together never work on the same
+// key and a node that dies mid-way leaves its claims to expire.
+//
+// Keys are content hashes, so the same bytes may be stored again at any
+// time: a store that finds the key published keeps it and indexes a row
+// naming it. A blob an index row references again leaves the queue
+// untouched. Otherwise, where the store can (blob.Retirer), the blob is
+// retired — moved aside — and the index checked again: a row that appeared
+// restores it at once; one whose store found the key just before it was
+// retired and commits later restores it on its first read (openBlob) or at
+// the latest when the retired copy's grace period (RetireGrace) ends and
+// this function checks once more before purging it. A crash at any point
+// leaves the entry, which the next drain finishes.
 func (a *Archive) DeleteQueued(ctx context.Context, limit int) (n, handled int, err error) {
 	now := a.opt.Now()
-	keys, err := stringsOf(ctx, a.db, `SELECT blob_key FROM blob_delete WHERE claimed_until < ? ORDER BY queued_at LIMIT ?`, db.Now(now), limit)
+	type entry struct {
+		key     string
+		retired bool
+	}
+	rows, err := a.db.Query(ctx, `SELECT blob_key, retired_at FROM blob_delete WHERE claimed_until < ? ORDER BY queued_at LIMIT ?`, db.Now(now), limit)
 	if err != nil {
 		return 0, 0, fmt.Errorf("blob queue: %w", err)
 	}
-	for _, key := range keys {
+	var entries []entry
+	for rows.Next() {
+		var e entry
+		var retiredAt string
+		if err := rows.Scan(&e.key, &retiredAt); err != nil {
+			rows.Close()
+			return 0, 0, fmt.Errorf("blob queue: %w", err)
+		}
+		e.retired = retiredAt != ""
+		entries = append(entries, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, fmt.Errorf("blob queue: %w", err)
+	}
+	for _, e := range entries {
 		res, err := a.db.Exec(ctx, `UPDATE blob_delete SET claimed_until = ?, attempts = attempts + 1 WHERE blob_key = ? AND claimed_until < ?`,
-			db.Now(now.Add(5*time.Minute)), key, db.Now(now))
+			db.Now(now.Add(5*time.Minute)), e.key, db.Now(now))
 		if err != nil {
 			return n, handled, fmt.Errorf("blob queue: %w", err)
 		}
 		if c, _ := res.RowsAffected(); c == 0 {
 			continue // another node claimed it
 		}
-		refs, err := a.references(ctx, key)
+		deleted, err := a.deleteQueued(ctx, e.key, e.retired, now)
 		if err != nil {
 			return n, handled, fmt.Errorf("blob queue: %w", err)
 		}
-		if refs == 0 {
-			if err := a.blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
-				return n, handled, fmt.Errorf("blob queue: delete: %w", err)
-			}
+		if deleted {
 			n++
-			// The same bytes stored again between the check and the delete
-			// (a window of one round trip) would leave a row without its
-			// blob: say so, so the sender can be asked to send it again
-			// (lightbox check lists it too).
-			if again, err := a.references(ctx, key); err == nil && again > 0 {
-				a.log.Error("blob queue: a blob was deleted while the same content was stored again; re-send it (lightbox check lists it)", "blob", key)
-			}
-		}
-		if _, err := a.db.Exec(ctx, `DELETE FROM blob_delete WHERE blob_key = ?`, key); err != nil {
-			return n, handled, fmt.Errorf("blob queue: %w", err)
 		}
 		handled++
 	}
 	return n, handled, nil
+}
+
+// deleteQueued takes one claimed queue entry a step further and reports
+// whether the blob left its key.
+func (a *Archive) deleteQueued(ctx context.Context, key string, retired bool, now time.Time) (deleted bool, err error) {
+	done := func() error {
+		_, err := a.db.Exec(ctx, `DELETE FROM blob_delete WHERE blob_key = ?`, key)
+		return err
+	}
+	refs, err := a.references(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	r, _ := a.blobs.(blob.Retirer)
+	if retired {
+		// The grace period is over.
+		if r == nil {
+			return false, done() // the store changed since; nothing retired here
+		}
+		if refs > 0 {
+			if err := r.Restore(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+				return false, fmt.Errorf("restore: %w", err)
+			}
+			a.log.Warn("blob queue: restored a retired blob stored again meanwhile", "blob", key)
+			return false, done()
+		}
+		if err := r.Purge(ctx, key); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+			return false, fmt.Errorf("purge: %w", err)
+		}
+		if again, err := a.blobs.Exists(ctx, key); err == nil && again {
+			// Published again and not (yet) referenced: a deletion of its
+			// own, from the start.
+			_, err := a.db.Exec(ctx, `UPDATE blob_delete SET retired_at = '', claimed_until = '' WHERE blob_key = ?`, key)
+			return false, err
+		}
+		return false, done()
+	}
+	if refs > 0 {
+		return false, done()
+	}
+	if r != nil {
+		// Marked first: a crash after the move leaves an entry whose grace
+		// period's end finds the retired copy (or, if the move never
+		// happened, the published key, which starts over).
+		mark := func(at, until string) error {
+			_, err := a.db.Exec(ctx, `UPDATE blob_delete SET retired_at = ?, claimed_until = ? WHERE blob_key = ?`, at, until, key)
+			return err
+		}
+		if err := mark(db.Now(now), db.Now(now.Add(RetireGrace))); err != nil {
+			return false, err
+		}
+		err := r.Retire(ctx, key)
+		switch {
+		case errors.Is(err, blob.ErrNotFound):
+			return false, done() // nothing (left) to delete
+		case err == nil:
+			again, err := a.references(ctx, key)
+			if err != nil {
+				return true, err // retired; the grace period's end decides
+			}
+			if again > 0 {
+				if err := r.Restore(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+					return true, fmt.Errorf("restore: %w", err)
+				}
+				return false, done()
+			}
+			return true, nil
+		case !errors.Is(err, errors.ErrUnsupported):
+			return false, fmt.Errorf("retire: %w", err)
+		}
+		if err := mark("", db.Now(now.Add(5*time.Minute))); err != nil {
+			return false, err
+		}
+	}
+	// A store that cannot retire: delete at once. The same bytes stored
+	// again between the check and the delete would leave a row without its
+	// blob: say so, so the sender can be asked to send it again (lightbox
+	// check lists it too).
+	if err := a.blobs.Delete(ctx, key); err != nil && !errors.Is(err, blob.ErrNotFound) {
+		return false, fmt.Errorf("delete: %w", err)
+	}
+	if again, err := a.references(ctx, key); err == nil && again > 0 {
+		a.log.Error("blob queue: a blob was deleted while the same content was stored again; re-send it (lightbox check lists it)", "blob", key)
+	}
+	return true, done()
 }

@@ -351,7 +351,7 @@ func (s *S3) Open(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	return &s3Object{s: s, ctx: context.WithoutCancel(ctx), name: name, size: info.Size}, nil
+	return &s3Object{s: s, ctx: context.WithoutCancel(ctx), key: key, name: name, size: info.Size}, nil
 }
 
 // Exists reports whether key is published.
@@ -471,6 +471,7 @@ func transient(err error) bool {
 type s3Object struct {
 	s    *S3
 	ctx  context.Context
+	key  string
 	name string
 	size int64
 
@@ -514,7 +515,7 @@ func (o *s3Object) readAt(p []byte, off int64) (int, error) {
 	}
 	if o.lastEnd == off && off > 0 {
 		o.closeBody()
-		body, err := o.s.get(o.ctx, o.name, off, -1)
+		body, err := o.get(off, -1)
 		if err != nil {
 			return 0, err
 		}
@@ -525,7 +526,7 @@ func (o *s3Object) readAt(p []byte, off int64) (int, error) {
 }
 
 func (o *s3Object) readRange(p []byte, off int64) (int, error) {
-	body, err := o.s.get(o.ctx, o.name, off, off+int64(len(p)))
+	body, err := o.get(off, off+int64(len(p)))
 	if err != nil {
 		return 0, err
 	}
@@ -536,6 +537,22 @@ func (o *s3Object) readRange(p []byte, off int64) (int, error) {
 	}
 	o.lastEnd = off + int64(n)
 	return n, nil
+}
+
+// get fetches a range, following the object to its retired name when it
+// was retired after Open (Retirer): a reader that began before a deletion
+// finishes within the grace period, as an open file does on a folder.
+func (o *s3Object) get(off, end int64) (io.ReadCloser, error) {
+	body, err := o.s.get(o.ctx, o.name, off, end)
+	if errors.Is(err, ErrNotFound) {
+		if retired, rerr := o.s.retiredName(o.key); rerr == nil && retired != o.name {
+			if body, err2 := o.s.get(o.ctx, retired, off, end); err2 == nil {
+				o.name = retired
+				return body, nil
+			}
+		}
+	}
+	return body, err
 }
 
 func (o *s3Object) closeBody() {

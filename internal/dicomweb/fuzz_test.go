@@ -24,25 +24,44 @@ func FuzzParseQIDO(f *testing.F) {
 		"PatientName=*%5C%5C", "AccessionNumber=%5B*", "NumberOfStudyRelatedInstances=3"} {
 		f.Add(s)
 	}
-	e := newEnv(f, dbtest.SQLite(f))
-	e.add("SGH", generate(f, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}))
+	insts := generate(f, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"})
+	envs := fuzzEnvs(f, func(e *env) { e.add("SGH", insts) })
 	f.Fuzz(func(t *testing.T, raw string) {
 		if v, err := url.ParseQuery(raw); err == nil {
 			for _, lv := range []query.Level{query.Study, query.Series, query.Image} {
 				_, _ = parseQIDO(v, lv, 100)
 			}
 		}
-		for _, path := range []string{"/dicomweb/studies?", "/dicomweb/series?", "/dicomweb/instances?"} {
-			req := httptest.NewRequest("GET", "http://x"+path, nil)
-			req.URL.RawQuery = raw
-			req.Header.Set("Authorization", "Bearer tokA")
-			rec := httptest.NewRecorder()
-			e.h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
-				t.Fatalf("%s%q: %d %s", path, raw, rec.Code, rec.Body.Bytes())
+		for name, e := range envs {
+			for _, path := range []string{"/dicomweb/studies?", "/dicomweb/series?", "/dicomweb/instances?"} {
+				req := httptest.NewRequest("GET", "http://x"+path, nil)
+				req.URL.RawQuery = raw
+				req.Header.Set("Authorization", "Bearer tokA")
+				rec := httptest.NewRecorder()
+				e.h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+					t.Fatalf("%s: %s%q: %d %s", name, path, raw, rec.Code, rec.Body.Bytes())
+				}
 			}
 		}
 	})
+}
+
+// fuzzEnvs opens one environment per database dialect (dbtest.Databases:
+// SQLite, and PostgreSQL when configured). A fuzz target cannot have
+// subtests (dbtest.Each), so every input goes to each dialect in turn:
+// query translation and the STOW-RS transaction differ between them.
+func fuzzEnvs(f *testing.F, setup func(e *env)) map[string]*env {
+	f.Helper()
+	envs := map[string]*env{}
+	for name, d := range dbtest.Databases(f) {
+		e := newEnv(f, d)
+		if setup != nil {
+			setup(e)
+		}
+		envs[name] = e
+	}
+	return envs
 }
 
 // FuzzSTOW: any body yields a STOW-RS answer (200/202/400/409), never a 500
@@ -70,17 +89,19 @@ func FuzzSTOW(f *testing.F) {
 	f.Add([]byte("--" + boundary + "\r\nContent-Type: text/plain\r\n\r\nhello\r\n--" + boundary + "--\r\n"))
 	f.Add([]byte("--" + boundary + "--\r\n"))
 	f.Add([]byte("garbage"))
-	e := newEnv(f, dbtest.SQLite(f))
+	envs := fuzzEnvs(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest("POST", "http://x/dicomweb/studies", bytes.NewReader(body))
-		req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
-		req.Header.Set("Authorization", "Bearer tokA")
-		rec := httptest.NewRecorder()
-		e.h.ServeHTTP(rec, req)
-		switch rec.Code {
-		case http.StatusOK, http.StatusAccepted, http.StatusBadRequest, http.StatusConflict:
-		default:
-			t.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
+		for name, e := range envs {
+			req := httptest.NewRequest("POST", "http://x/dicomweb/studies", bytes.NewReader(body))
+			req.Header.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
+			req.Header.Set("Authorization", "Bearer tokA")
+			rec := httptest.NewRecorder()
+			e.h.ServeHTTP(rec, req)
+			switch rec.Code {
+			case http.StatusOK, http.StatusAccepted, http.StatusBadRequest, http.StatusConflict:
+			default:
+				t.Fatalf("%s: %d %s", name, rec.Code, rec.Body.Bytes())
+			}
 		}
 	})
 }

@@ -11,7 +11,10 @@
 // audit event (DICOM PS3.15 A.5.3.8, event 110105) with who ran it and the
 // counts, all in that one transaction. Blobs are deleted afterwards from
 // the durable queue (archive.DeleteQueued), so a crash at any point leaves
-// neither an index row without its bytes nor a forgotten blob; a legal hold
+// neither an index row without its bytes nor a forgotten blob. A queued
+// blob is retired (moved aside) and purged only after a grace period,
+// because the same bytes may be stored again meanwhile (keys are content
+// hashes); a row naming it restores it. A legal hold
 // can only be added while the lock is free, so a held study's rows are
 // never purged.
 //

@@ -327,15 +327,4 @@ var errHeld = errors.New("held")
 
 // Drain deletes every queued blob (this run's and any earlier run's that a
 // crash interrupted) and returns how many it deleted.
-func (s *Service) Drain(ctx context.Context) (int, error) {
-	total := 0
-	for {
-		n, handled, err := s.Archive.DeleteQueued(ctx, 200)
-		total += n
-		if err != nil || handled == 0 {
-			// Entries left are claimed by another node (or by a dead one
-			// until its claim expires); a later drain takes them.
-			return total, err
-		}
-	}
-}
+func (s *Service) Drain(ctx context.Context) (int, error) { return s.Archive.DrainQueued(ctx) }

@@ -17,6 +17,7 @@ import (
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/facility"
+	"lightbox/internal/testwait"
 )
 
 // clock is a settable time source shared by the archive and the service.
@@ -66,14 +67,22 @@ func stores(t *testing.T) map[string]func(t *testing.T) blob.Store {
 }
 
 // each runs fn on every blob store and every database (a fresh one each).
-func each(t *testing.T, fn func(t *testing.T, f *fixture)) {
+func each(t *testing.T, fn func(t *testing.T, f *fixture)) { eachWrapped(t, nil, fn) }
+
+// eachWrapped is each with the archive's blob store wrapped (f.blobs is the
+// store itself).
+func eachWrapped(t *testing.T, wrap func(blob.Store) blob.Store, fn func(t *testing.T, f *fixture)) {
 	for storeName, open := range stores(t) {
 		t.Run(storeName, func(t *testing.T) {
 			for dbName, d := range dbtest.Databases(t) {
 				t.Run(dbName, func(t *testing.T) {
 					c := &clock{t: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
 					b := open(t)
-					a := archive.New(d, b, archive.Options{Now: c.Now})
+					ab := b
+					if wrap != nil {
+						ab = wrap(b)
+					}
+					a := archive.New(d, ab, archive.Options{Now: c.Now})
 					t.Cleanup(func() { a.Close() })
 					svc := &Service{DB: d, Archive: a, Audit: &audit.Logger{DB: d, Now: c.Now}, Now: c.Now, Batch: 2}
 					fn(t, &fixture{svc: svc, arch: a, blobs: b, clock: c, db: d, keys: map[string]string{}})
@@ -131,6 +140,13 @@ func (f *fixture) store(t *testing.T, fac, study, pid, date string) string {
 		t.Fatal(err)
 	}
 	f.keys[sop] = ref.BlobKey
+	// A small instance on the folder is acknowledged once in the ingest
+	// journal and copied to the store in the background: the tests look at
+	// the store itself, so wait for the copy.
+	testwait.Until(t, time.Minute, "blob published", func() bool {
+		ok, err := f.blobs.Exists(context.Background(), ref.BlobKey)
+		return ok && err == nil
+	})
 	return sop
 }
 
@@ -361,6 +377,195 @@ func TestRetentionTimerOncePerPeriod(t *testing.T) {
 		f.clock.Set(start.Add(25 * time.Hour))
 		if n := ran(); n != 1 {
 			t.Errorf("next period ran on %d nodes, want 1", n)
+		}
+	})
+}
+
+// racing is a blob store on which another node stores the same bytes again
+// at the worst moments of a deletion (archive.DeleteQueued): beforeMove runs
+// just before Delete or Retire touches the object; with stale set, Commit
+// publishes nothing, as a store does that found the key published an
+// instant before the object went.
+type racing struct {
+	blob.Store
+	mu         sync.Mutex
+	beforeMove func(key string)
+	stale      atomic.Bool
+}
+
+func (r *racing) hook(key string) {
+	r.mu.Lock()
+	fn := r.beforeMove
+	r.beforeMove = nil
+	r.mu.Unlock()
+	if fn != nil {
+		fn(key)
+	}
+}
+
+func (r *racing) on(fn func(key string)) { r.mu.Lock(); r.beforeMove = fn; r.mu.Unlock() }
+
+func (r *racing) Create(ctx context.Context) (blob.Writer, error) {
+	w, err := r.Store.Create(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &racingWriter{Writer: w, r: r}, nil
+}
+
+type racingWriter struct {
+	blob.Writer
+	r *racing
+}
+
+func (w *racingWriter) Commit(ctx context.Context, key string) error {
+	if w.r.stale.Load() {
+		return w.Abort()
+	}
+	return w.Writer.Commit(ctx, key)
+}
+
+func (r *racing) Delete(ctx context.Context, key string) error {
+	r.hook(key)
+	return r.Store.Delete(ctx, key)
+}
+
+func (r *racing) Retire(ctx context.Context, key string) error {
+	r.hook(key)
+	return r.Store.(blob.Retirer).Retire(ctx, key)
+}
+
+func (r *racing) Restore(ctx context.Context, key string) error {
+	return r.Store.(blob.Retirer).Restore(ctx, key)
+}
+
+func (r *racing) Purge(ctx context.Context, key string) error {
+	return r.Store.(blob.Retirer).Purge(ctx, key)
+}
+
+// Retention deletes a content-addressed blob while another node stores the
+// same bytes again (a prior fetched anew, a sender re-sending): whether the
+// new row commits before the drain looks again or after, the instance keeps
+// its bytes, on the folder and on S3. Deleting outright after a reference
+// check, as the drain did before, loses them in the first case.
+func TestRetentionBlobDeleteRace(t *testing.T) {
+	var r *racing
+	eachWrapped(t, func(s blob.Store) blob.Store { r = &racing{Store: s}; return r }, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		fa := uid("FA")
+		f.facilities(t, map[string]int{fa: 1})
+		bytesOf := func(sop string) []byte {
+			t.Helper()
+			ref, err := f.arch.Instance(ctx, sop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := f.arch.Open(ctx, ref)
+			if err != nil {
+				t.Fatalf("read %s: %v", sop, err)
+			}
+			defer o.Close()
+			var b bytes.Buffer
+			if _, err := b.ReadFrom(o); err != nil {
+				t.Fatal(err)
+			}
+			return b.Bytes()
+		}
+		storeAgain := func(data []byte) {
+			t.Helper()
+			if _, err := f.arch.Store(ctx, bytes.NewReader(data), archive.Source{Facility: fa}); err != nil {
+				t.Error(err)
+			}
+		}
+		run := func() {
+			t.Helper()
+			if _, err := f.svc.Run(ctx, admin, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// expired stores an expired instance and returns it with its bytes.
+		expired := func() (study, sop string, data []byte) {
+			study = uid("2.25.1")
+			sop = f.store(t, fa, study, "P1", "20100101")
+			return study, sop, bytesOf(sop)
+		}
+		hold := func(study string) {
+			if _, err := f.svc.AddHold(ctx, admin, Hold{StudyUID: study, Reason: "kept for the next case"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		intact := func(what, sop string, data []byte) {
+			t.Helper()
+			if !f.indexed(sop) {
+				t.Fatalf("%s: the instance stored again is not indexed", what)
+			}
+			if got := bytesOf(sop); !bytes.Equal(got, data) {
+				t.Fatalf("%s: read %d bytes, want the %d stored", what, len(got), len(data))
+			}
+			if _, ok := f.present(t, sop); !ok {
+				t.Fatalf("%s: the blob is not published", what)
+			}
+		}
+
+		// 1. Stored again (the store finds the key and keeps it, the row
+		// commits) just before the drain moves the blob.
+		study, sop, data := expired()
+		r.on(func(string) { storeAgain(data) })
+		run()
+		intact("stored again before the move", sop, data)
+		hold(study)
+
+		// rowAfterCheck: the store found the key an instant before the move
+		// and its row commits after the drain's second look, so the blob is
+		// retired while a row names it.
+		rowAfterCheck := func() (study, sop string, data []byte) {
+			study, sop, data = expired()
+			r.on(func(string) { r.stale.Store(true) })
+			run()
+			storeAgain(data)
+			r.stale.Store(false)
+			return study, sop, data
+		}
+
+		// 2. That, and the first read restores it.
+		study, sop, data = rowAfterCheck()
+		if _, ok := f.present(t, sop); ok {
+			t.Fatal("case 2 did not race: the blob was never retired")
+		}
+		intact("row committed after the drain's check, then read", sop, data)
+		hold(study)
+
+		// 3. That, nobody reads: the end of the grace period restores it.
+		study, sop, data = rowAfterCheck()
+		hold(study)
+		f.clock.Set(f.clock.Now().Add(archive.RetireGrace + time.Minute))
+		if _, err := f.svc.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.present(t, sop); !ok {
+			t.Fatal("grace period over: the retired blob a row names was not restored")
+		}
+		intact("row committed after the drain's check, restored by the next drain", sop, data)
+
+		// 4. Nobody stores it again: purged for good after the grace period.
+		_, sop, _ = expired()
+		key := f.keys[sop]
+		run()
+		if _, ok := f.present(t, sop); ok {
+			t.Fatal("expired blob still published after the run")
+		}
+		f.clock.Set(f.clock.Now().Add(archive.RetireGrace + time.Minute))
+		if _, err := f.svc.Drain(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Restore(ctx, key); !errors.Is(err, blob.ErrNotFound) {
+			t.Errorf("retired copy after the grace period: Restore = %v, want ErrNotFound (purged)", err)
+		}
+		if n, _, err := f.arch.DeleteQueued(ctx, 100); n != 0 || err != nil {
+			t.Errorf("queue after the grace period: %d deleted, %v", n, err)
+		}
+		if q, _ := f.arch.QueuedBlobs(ctx); q != 0 {
+			t.Errorf("%d entries left in the queue", q)
 		}
 	})
 }
