@@ -238,8 +238,16 @@ func (cr *CommitReporter) Stop() {
 
 func (cr *CommitReporter) loop(ctx context.Context) {
 	defer close(cr.done)
+	// Deliveries in flight at Stop get a moment to finish: a report the
+	// peer has taken but this node has not recorded would go out again.
+	dctx, dcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer dcancel()
 	var wg sync.WaitGroup
-	defer wg.Wait()
+	defer func() {
+		t := time.AfterFunc(10*time.Second, dcancel)
+		wg.Wait()
+		t.Stop()
+	}()
 	sem := make(chan struct{}, 4) // a few unreachable modalities do not hold up the rest
 	t := time.NewTicker(cr.poll)
 	defer t.Stop()
@@ -255,22 +263,24 @@ func (cr *CommitReporter) loop(ctx context.Context) {
 			cr.s.log.Warn("storage commitment: scan", "err", err)
 		}
 		for _, pk := range pks {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 			r, ok, err := st.claim(ctx, pk)
 			if err != nil && ctx.Err() == nil {
 				cr.s.log.Warn("storage commitment: claim", "err", err)
 			}
 			if !ok {
+				<-sem
 				continue
-			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				_, _ = st.finish(context.WithoutCancel(ctx), r, errors.New("shutting down"))
-				return
 			}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				cr.s.report(ctx, nil, r)
+				rctx, cancel := context.WithTimeout(dctx, commitClaim)
+				defer cancel()
+				cr.s.report(rctx, nil, r)
 			})
 		}
 		select {
