@@ -9,6 +9,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 
 	"lightbox/internal/blob"
 	"lightbox/internal/dcm"
@@ -243,6 +244,11 @@ func (h *Handler) openInstance(r *http.Request, in *query.Instance) (*storedInst
 	return s, nil
 }
 
+// copyBufs serve the copies of whole instances: a multipart part writer
+// has no ReadFrom, and io.Copy would allocate 32 KiB per instance (a
+// series of 1,000 small instances allocated 32 MB per request).
+var copyBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
+
 // write copies the stored bytes (ts == "") or a transcoded copy.
 func (s *storedInstance) write(w io.Writer, in *query.Instance, ts string) error {
 	if ts != "" {
@@ -251,7 +257,9 @@ func (s *storedInstance) write(w io.Writer, in *query.Instance, ts string) error
 	if _, err := w.Write(s.prefix); err != nil {
 		return err
 	}
-	_, err := io.Copy(w, io.NewSectionReader(s.obj, 0, s.obj.Size()))
+	buf := copyBufs.Get().(*[64 << 10]byte)
+	defer copyBufs.Put(buf)
+	_, err := io.CopyBuffer(w, io.NewSectionReader(s.obj, 0, s.obj.Size()), buf[:])
 	return err
 }
 
@@ -272,19 +280,31 @@ var placeholder = []byte("{{dicomweb}}")
 // metadata serves the precomputed DICOM JSON of the instances of a study,
 // series or instance, never opening a file.
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.Scope) {
-	ins, ok := h.resolve(w, r, scope)
-	if !ok {
-		return
+	t := target(r)
+	for _, u := range []string{t.StudyUID, t.SeriesUID, t.SOPInstanceUID} {
+		if u != "" && !dcm.ValidUID(u) {
+			h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+			return
+		}
 	}
 	if !acceptsJSON(r) {
 		h.fail(w, r, http.StatusNotAcceptable, "metadata is available as application/dicom+json only")
 		return
 	}
+	metas, err := h.q.Metas(r.Context(), scope, t)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if len(metas) == 0 {
+		h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+		return
+	}
 	base := h.base(r)
-	parts := make([]string, 0, len(ins)+1)
+	parts := make([]string, 0, len(metas)+1)
 	parts = append(parts, base)
-	for _, in := range ins {
-		parts = append(parts, in.SOPInstanceUID+"/"+in.SHA256)
+	for _, m := range metas {
+		parts = append(parts, m.SOPInstanceUID+"/"+m.SHA256)
 	}
 	etag := etagOf(hashTag(parts...))
 	hd := w.Header()
@@ -298,12 +318,11 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 	w.WriteHeader(http.StatusOK)
 	var buf bytes.Buffer
 	buf.WriteByte('[')
-	n := 0
-	_, err := h.q.EachMeta(r.Context(), scope, target(r), func(_ string, meta []byte) error {
+	for n, m := range metas {
 		if n > 0 {
 			buf.WriteByte(',')
 		}
-		n++
+		meta := m.JSON
 		for {
 			i := bytes.Index(meta, placeholder)
 			if i < 0 {
@@ -316,15 +335,11 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 		}
 		if buf.Len() >= 256<<10 {
 			if _, err := out.Write(buf.Bytes()); err != nil {
-				return err
+				h.log.Warn("dicomweb: metadata aborted", "error", err)
+				panic(http.ErrAbortHandler)
 			}
 			buf.Reset()
 		}
-		return nil
-	})
-	if err != nil {
-		h.log.Warn("dicomweb: metadata aborted", "error", err)
-		panic(http.ErrAbortHandler)
 	}
 	buf.WriteByte(']')
 	_, _ = out.Write(buf.Bytes())
