@@ -291,32 +291,61 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 		h.fail(w, r, http.StatusNotAcceptable, "metadata is available as application/dicom+json only")
 		return
 	}
-	metas, err := h.q.Metas(r.Context(), scope, t)
+	ver, err := h.q.MetaVersionOf(r.Context(), scope, t)
 	if err != nil {
 		h.internal(w, r, err)
 		return
 	}
-	if len(metas) == 0 {
+	if ver.N == 0 {
 		h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
 		return
 	}
 	base := h.base(r)
-	parts := make([]string, 0, len(metas)+1)
-	parts = append(parts, base)
-	for _, m := range metas {
-		parts = append(parts, m.SOPInstanceUID+"/"+m.SHA256)
+	// Visibility is all or nothing per study (the scope names facilities
+	// and studies), so the version query's scope check covers the entry.
+	key := base + "\x00" + t.StudyUID + "\x00" + t.SeriesUID + "\x00" + t.SOPInstanceUID
+	e := h.metas.get(key, ver)
+	if e == nil {
+		if e, err = h.buildMetadata(r, scope, t, base, ver); err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		if e == nil {
+			h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+			return
+		}
+		h.metas.put(key, e)
 	}
-	etag := etagOf(hashTag(parts...))
 	hd := w.Header()
 	hd.Set("Cache-Control", "private, no-cache")
-	if notModified(w, r, etag) {
+	if notModified(w, r, e.etag) {
 		return
 	}
-	baseJSON := []byte(strings.Trim(string(mustJSON(base)), `"`))
 	hd.Set("Content-Type", "application/dicom+json")
 	out, closeBody := body(w, r, true)
 	w.WriteHeader(http.StatusOK)
-	var buf bytes.Buffer
+	if _, err := out.Write(e.body); err != nil {
+		return
+	}
+	_ = closeBody()
+}
+
+// buildMetadata assembles the metadata response of a target (nil when no
+// instance is visible) and its ETag.
+func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Target, base string, ver query.MetaVersion) (*metaEntry, error) {
+	metas, err := h.q.Metas(r.Context(), scope, t)
+	if err != nil || len(metas) == 0 {
+		return nil, err
+	}
+	parts := make([]string, 0, len(metas)+1)
+	parts = append(parts, base)
+	size := 2
+	for _, m := range metas {
+		parts = append(parts, m.SOPInstanceUID+"/"+m.SHA256)
+		size += len(m.JSON) + 1
+	}
+	baseJSON := []byte(strings.Trim(string(mustJSON(base)), `"`))
+	buf := bytes.NewBuffer(make([]byte, 0, size+size/8))
 	buf.WriteByte('[')
 	for n, m := range metas {
 		if n > 0 {
@@ -333,15 +362,9 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 			buf.Write(baseJSON)
 			meta = meta[i+len(placeholder):]
 		}
-		if buf.Len() >= 256<<10 {
-			if _, err := out.Write(buf.Bytes()); err != nil {
-				h.log.Warn("dicomweb: metadata aborted", "error", err)
-				panic(http.ErrAbortHandler)
-			}
-			buf.Reset()
-		}
 	}
 	buf.WriteByte(']')
-	_, _ = out.Write(buf.Bytes())
-	_ = closeBody()
+	// The version read before the rows may be older than they are: the
+	// entry is then rebuilt once more by the next request, never served stale.
+	return &metaEntry{ver: ver, etag: etagOf(hashTag(parts...)), body: buf.Bytes()}, nil
 }

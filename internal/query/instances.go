@@ -194,6 +194,36 @@ func (e *Engine) Metas(ctx context.Context, scope Scope, t Target) ([]Meta, erro
 	return out, nil
 }
 
+// MetaVersion identifies the state of a target's instances within scope
+// for caching what is built from them: N == 0 when none is visible. An
+// added, removed or replaced instance changes it (a replacement rewrites
+// received_at; a re-used row id comes with a later received_at).
+type MetaVersion struct {
+	N      int
+	MaxPK  int64
+	Latest string
+}
+
+// MetaVersionOf returns the MetaVersion of a target within scope: one
+// aggregate over the index rows, without reading the stored JSON.
+func (e *Engine) MetaVersionOf(ctx context.Context, scope Scope, t Target) (MetaVersion, error) {
+	var v MetaVersion
+	if scope.Empty() {
+		return v, nil
+	}
+	where, args, err := t.where(scope)
+	if err != nil {
+		return v, err
+	}
+	var maxPK sql.NullInt64
+	var latest sql.NullString
+	if err := e.db.QueryRow(ctx, "SELECT COUNT(*), MAX(i.pk), MAX(i.received_at)"+resolveFrom+where, args...).Scan(&v.N, &maxPK, &latest); err != nil {
+		return v, fmt.Errorf("instance metadata version: %w", err)
+	}
+	v.MaxPK, v.Latest = maxPK.Int64, latest.String
+	return v, nil
+}
+
 // StudyFacility returns the facility a study belongs to, whatever the
 // caller's scope (STOW-RS uses it to refuse writing into another
 // facility's study). ok is false for an unknown study.
