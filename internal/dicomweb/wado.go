@@ -154,7 +154,7 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 			h.internal(w, r, err)
 			return
 		}
-		defer src.obj.Close()
+		defer src.close()
 		if ts == "" {
 			ts = in.TransferSyntax
 			hd.Set("Content-Length", strconv.FormatInt(src.size(), 10))
@@ -190,11 +190,11 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		ph.Set("Content-Location", h.base(r)+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID)
 		pw, err := mw.CreatePart(ph)
 		if err != nil {
-			src.obj.Close()
+			src.close()
 			return
 		}
 		err = src.write(pw, in, ts)
-		src.obj.Close()
+		src.close()
 		if err != nil {
 			// Headers are gone: abort the response so the client sees a
 			// broken body rather than a silently short one.
@@ -207,12 +207,26 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 
 // storedInstance is an opened blob and, for an instance stored without
 // preamble or meta information, the prefix that makes it a Part 10 file.
+// Its first bytes, read to tell which prefix, are kept for the copy (one
+// read fewer per instance of a series).
 type storedInstance struct {
 	obj    blob.Object
 	prefix []byte
+	buf    *[64 << 10]byte
+	first  []byte // the blob's first bytes, in buf
 }
 
 func (s *storedInstance) size() int64 { return int64(len(s.prefix)) + s.obj.Size() }
+
+func (s *storedInstance) close() {
+	s.obj.Close()
+	copyBufs.Put(s.buf)
+}
+
+// copyBufs serve the copies of whole instances: a multipart part writer
+// has no ReadFrom, and io.Copy would allocate 32 KiB per instance (a
+// series of 1,000 small instances allocated 32 MB per request).
+var copyBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
 
 // openInstance opens an instance's blob and works out its prefix: the
 // data set bytes are served as received, behind a preamble and (when the
@@ -223,12 +237,12 @@ func (h *Handler) openInstance(r *http.Request, in *query.Instance) (*storedInst
 	if err != nil {
 		return nil, fmt.Errorf("open instance blob: %w", err)
 	}
-	s := &storedInstance{obj: obj}
-	head := make([]byte, 132)
-	n, _ := obj.ReadAt(head, 0)
-	head = head[:n]
+	s := &storedInstance{obj: obj, buf: copyBufs.Get().(*[64 << 10]byte)}
+	n, _ := obj.ReadAt(s.buf[:], 0) // a failed read shows in the copy
+	s.first = s.buf[:n]
+	head := s.first[:min(n, 132)]
 	switch {
-	case n == 132 && string(head[128:]) == "DICM":
+	case n >= 132 && string(head[128:]) == "DICM":
 	case n >= 4 && string(head[:4]) == "DICM":
 		s.prefix = make([]byte, 128)
 	case n >= 2 && head[0] == 0x02 && head[1] == 0x00:
@@ -236,18 +250,13 @@ func (h *Handler) openInstance(r *http.Request, in *query.Instance) (*storedInst
 	default:
 		var b bytes.Buffer
 		if err := dcm.WriteHeader(&b, dcm.NewMeta(in.SOPClassUID, in.SOPInstanceUID, in.TransferSyntax, "")); err != nil {
-			obj.Close()
+			s.close()
 			return nil, err
 		}
 		s.prefix = b.Bytes()
 	}
 	return s, nil
 }
-
-// copyBufs serve the copies of whole instances: a multipart part writer
-// has no ReadFrom, and io.Copy would allocate 32 KiB per instance (a
-// series of 1,000 small instances allocated 32 MB per request).
-var copyBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
 
 // write copies the stored bytes (ts == "") or a transcoded copy.
 func (s *storedInstance) write(w io.Writer, in *query.Instance, ts string) error {
@@ -257,9 +266,14 @@ func (s *storedInstance) write(w io.Writer, in *query.Instance, ts string) error
 	if _, err := w.Write(s.prefix); err != nil {
 		return err
 	}
-	buf := copyBufs.Get().(*[64 << 10]byte)
-	defer copyBufs.Put(buf)
-	_, err := io.CopyBuffer(w, io.NewSectionReader(s.obj, 0, s.obj.Size()), buf[:])
+	if _, err := w.Write(s.first); err != nil {
+		return err
+	}
+	off := int64(len(s.first))
+	if off >= s.obj.Size() {
+		return nil
+	}
+	_, err := io.CopyBuffer(w, io.NewSectionReader(s.obj, off, s.obj.Size()-off), s.buf[:])
 	return err
 }
 
