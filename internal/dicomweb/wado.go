@@ -1,6 +1,7 @@
 package dicomweb
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -167,7 +168,10 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	}
 	boundary := "lightbox-" + tag
 	hd.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
-	mw := multipart.NewWriter(w)
+	// Parts are small and many (headers, prefix, bytes): gathered here,
+	// they reach the connection in large writes instead of a chunk each.
+	bw := bufio.NewWriterSize(w, 256<<10)
+	mw := multipart.NewWriter(bw)
 	_ = mw.SetBoundary(boundary)
 	for i := range ins {
 		if ctx.Err() != nil {
@@ -203,6 +207,7 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		}
 	}
 	_ = mw.Close()
+	_ = bw.Flush()
 }
 
 // storedInstance is an opened blob and, for an instance stored without
@@ -336,6 +341,10 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 		return
 	}
 	hd.Set("Content-Type", "application/dicom+json")
+	if !acceptsGzip(r) {
+		// Known length: no chunked encoding for megabytes of JSON.
+		hd.Set("Content-Length", strconv.Itoa(len(e.body)))
+	}
 	out, closeBody := body(w, r, true)
 	w.WriteHeader(http.StatusOK)
 	if _, err := out.Write(e.body); err != nil {
