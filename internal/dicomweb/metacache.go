@@ -1,6 +1,8 @@
 package dicomweb
 
 import (
+	"bytes"
+	"compress/gzip"
 	"sync"
 
 	"lightbox/internal/query"
@@ -11,8 +13,9 @@ import (
 // megabytes of JSON read from as many index rows). An entry is used only
 // while the target's query.MetaVersion is unchanged, which every request
 // checks with one aggregate query: a store, replacement or deletion on
-// any node of a cluster shows there. Bounded in bytes; an arbitrary entry
-// leaves when a new one does not fit.
+// any node of a cluster shows there. Bounded in bytes (of the plain body;
+// a gzipped copy, made when first asked for, is a fraction of it); an
+// arbitrary entry leaves when a new one does not fit.
 type metaCache struct {
 	mu    sync.Mutex
 	max   int
@@ -24,6 +27,21 @@ type metaEntry struct {
 	ver  query.MetaVersion
 	etag string
 	body []byte
+
+	gzOnce sync.Once
+	gz     []byte
+}
+
+// gzipped is the body gzip-compressed, made on first use.
+func (e *metaEntry) gzipped() []byte {
+	e.gzOnce.Do(func() {
+		var b bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+		_, _ = zw.Write(e.body)
+		_ = zw.Close()
+		e.gz = b.Bytes()
+	})
+	return e.gz
 }
 
 func (c *metaCache) get(key string, ver query.MetaVersion) *metaEntry {
@@ -36,7 +54,7 @@ func (c *metaCache) get(key string, ver query.MetaVersion) *metaEntry {
 }
 
 func (c *metaCache) put(key string, e *metaEntry) {
-	if len(e.body) > c.max/4 {
+	if len(e.body) > c.max/8 {
 		return
 	}
 	c.mu.Lock()
