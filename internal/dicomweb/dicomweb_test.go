@@ -349,6 +349,15 @@ func TestMetadata(t *testing.T) {
 		if len(md) != 5 || jsonStr(md[4], "00080018") != extra || after.h.Get("ETag") == before.h.Get("ETag") {
 			t.Fatalf("series metadata after a store: %d items, ETag %s (before %s)", len(md), after.h.Get("ETag"), before.h.Get("ETag"))
 		}
+
+		// A series too large to assemble streams from the index: the same
+		// response.
+		defer func(n int) { metaStreamAbove = n }(metaStreamAbove)
+		metaStreamAbove = 1
+		streamed := f.get(path, "tokA", nil)
+		if streamed.code != 200 || !bytes.Equal(streamed.body, after.body) || streamed.h.Get("ETag") != after.h.Get("ETag") {
+			t.Fatalf("streamed series metadata differs from the assembled one (%d)", streamed.code)
+		}
 	})
 }
 

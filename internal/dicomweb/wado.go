@@ -320,6 +320,10 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 		return
 	}
 	base := h.base(r)
+	if ver.N > metaStreamAbove {
+		h.streamMetadata(w, r, scope, base)
+		return
+	}
 	// Visibility is all or nothing per study (the scope names facilities
 	// and studies), so the version query's scope check covers the entry.
 	key := base + "\x00" + t.StudyUID + "\x00" + t.SeriesUID + "\x00" + t.SOPInstanceUID
@@ -377,20 +381,78 @@ func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Targ
 		if n > 0 {
 			buf.WriteByte(',')
 		}
-		meta := m.JSON
-		for {
-			i := bytes.Index(meta, placeholder)
-			if i < 0 {
-				buf.Write(meta)
-				break
-			}
-			buf.Write(meta[:i])
-			buf.Write(baseJSON)
-			meta = meta[i+len(placeholder):]
-		}
+		appendMeta(buf, m.JSON, baseJSON)
 	}
 	buf.WriteByte(']')
 	// The version read before the rows may be older than they are: the
 	// entry is then rebuilt once more by the next request, never served stale.
 	return &metaEntry{ver: ver, etag: etagOf(hashTag(parts...)), body: buf.Bytes()}, nil
+}
+
+// appendMeta appends one instance's stored JSON with its BulkDataURIs'
+// placeholder replaced by the service's base URL.
+func appendMeta(buf *bytes.Buffer, meta, baseJSON []byte) {
+	for {
+		i := bytes.Index(meta, placeholder)
+		if i < 0 {
+			buf.Write(meta)
+			return
+		}
+		buf.Write(meta[:i])
+		buf.Write(baseJSON)
+		meta = meta[i+len(placeholder):]
+	}
+}
+
+// metaStreamAbove is the size (instances) above which a target's metadata
+// streams from the index instead of being assembled and cached: memory per
+// request stays bounded whatever the series. A variable for tests.
+var metaStreamAbove = 5000
+
+// streamMetadata serves the metadata of a large target: the index rows,
+// sorted by the database, go out in 256 KiB writes.
+func (h *Handler) streamMetadata(w http.ResponseWriter, r *http.Request, scope query.Scope, base string) {
+	ins, ok := h.resolve(w, r, scope)
+	if !ok {
+		return
+	}
+	parts := make([]string, 0, len(ins)+1)
+	parts = append(parts, base)
+	for _, in := range ins {
+		parts = append(parts, in.SOPInstanceUID+"/"+in.SHA256)
+	}
+	etag := etagOf(hashTag(parts...))
+	hd := w.Header()
+	hd.Set("Cache-Control", "private, no-cache")
+	if notModified(w, r, etag) {
+		return
+	}
+	baseJSON := []byte(strings.Trim(string(mustJSON(base)), `"`))
+	hd.Set("Content-Type", "application/dicom+json")
+	out, closeBody := body(w, r, true)
+	w.WriteHeader(http.StatusOK)
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	n := 0
+	_, err := h.q.EachMeta(r.Context(), scope, target(r), func(_ string, meta []byte) error {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		appendMeta(&buf, meta, baseJSON)
+		if buf.Len() >= 256<<10 {
+			if _, err := out.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			buf.Reset()
+		}
+		return nil
+	})
+	if err != nil {
+		h.log.Warn("dicomweb: metadata aborted", "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	buf.WriteByte(']')
+	_, _ = out.Write(buf.Bytes())
+	_ = closeBody()
 }
