@@ -14,11 +14,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"lightbox/internal/db"
 	"lightbox/internal/dcm"
+	"lightbox/internal/dicomsvc"
 	"lightbox/internal/dimse"
+	"lightbox/internal/event"
 )
 
 // storageCommitment is Orthanc's record of one transaction.
@@ -32,9 +36,9 @@ type storageCommitment struct {
 	}
 }
 
-func (o *orthanc) awaitCommitment(t *testing.T, txn string) storageCommitment {
+func (o *orthanc) awaitCommitment(t *testing.T, txn string, within time.Duration) storageCommitment {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(within)
 	for {
 		var r storageCommitment
 		o.rest(t, "GET", "/storage-commitment/"+txn, nil, &r)
@@ -48,7 +52,10 @@ func (o *orthanc) awaitCommitment(t *testing.T, txn string) storageCommitment {
 	}
 }
 
-func TestStorageCommitmentWithOrthanc(t *testing.T) {
+// commitSetup starts Lightbox (with env) and Orthanc, each knowing the
+// other, and uploads a three-instance study to Orthanc: its Orthanc ID.
+func commitSetup(t *testing.T, env ...string) (data string, s *server, o *orthanc, id string) {
+	t.Helper()
 	if _, err := os.Stat(orthancBin); err != nil {
 		t.Skip("Orthanc not installed (apt-get install orthanc)")
 	}
@@ -57,12 +64,17 @@ func TestStorageCommitmentWithOrthanc(t *testing.T) {
 	mustRun(t, "gen", "--out", study, "--modality", "CT", "--slices", "3", "--patients", "1", "--rows", "32", "--columns", "32",
 		"--facility", "SGH", "--seed", "71")
 	addFacility(t, data, "SGH")
-	s := startServer(t, "serve", "--data", data)
+	s = startServerEnv(t, env, "serve", "--data", data)
+	lbHost, lbPort := hostPort(s.addrs["dicom"].(string))
+	o = startOrthanc(t, map[string][2]string{"LIGHTBOX": {lbHost, lbPort}})
+	mustRun(t, "ae", "add", "--data", data, "--aet", "ORTHANC", "--host", "127.0.0.1", "--port", o.dicomPort, "--facility", "SGH")
+	return data, s, o, o.upload(t, study)
+}
+
+func TestStorageCommitmentWithOrthanc(t *testing.T) {
+	_, s, o, id := commitSetup(t)
 	defer s.stop(t)
 	lbHost, lbPort := hostPort(s.addrs["dicom"].(string))
-	o := startOrthanc(t, map[string][2]string{"LIGHTBOX": {lbHost, lbPort}})
-	mustRun(t, "ae", "add", "--data", data, "--aet", "ORTHANC", "--host", "127.0.0.1", "--port", o.dicomPort, "--facility", "SGH")
-	id := o.upload(t, study)
 
 	// Success: the three instances Orthanc has just stored.
 	var job struct {
@@ -72,7 +84,7 @@ func TestStorageCommitmentWithOrthanc(t *testing.T) {
 	if job.StorageCommitmentTransactionUID == "" {
 		t.Fatalf("Orthanc started no storage commitment: %+v", job)
 	}
-	r := o.awaitCommitment(t, job.StorageCommitmentTransactionUID)
+	r := o.awaitCommitment(t, job.StorageCommitmentTransactionUID, 15*time.Second)
 	if r.Status != "Success" || len(r.Success) != 3 || len(r.Failures) != 0 {
 		t.Fatalf("storage commitment of a stored study: %+v", r)
 	}
@@ -90,7 +102,7 @@ func TestStorageCommitmentWithOrthanc(t *testing.T) {
 		tags["SOPClassUID"], tags["SOPInstanceUID"], tags["SOPClassUID"], unknown)
 	var txn struct{ ID string }
 	o.rest(t, "POST", "/modalities/LIGHTBOX/storage-commitment", []byte(body), &txn)
-	r = o.awaitCommitment(t, txn.ID)
+	r = o.awaitCommitment(t, txn.ID, 15*time.Second)
 	if r.Status != "Failure" || len(r.Success) != 1 || len(r.Failures) != 1 {
 		t.Fatalf("storage commitment with an unknown instance: %+v", r)
 	}
@@ -145,5 +157,69 @@ func TestStorageCommitmentWithOrthanc(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("no N-EVENT-REPORT on the open association")
+	}
+}
+
+// A commitment acknowledged before a crash is reported after the restart,
+// once: Lightbox is SIGKILLed right after answering Orthanc's N-ACTION
+// (crash point dicomsvc.CrashCommitAcknowledged), before any report;
+// Orthanc's transaction stays pending until the restarted Lightbox
+// delivers the N-EVENT-REPORT on a new association.
+func TestStorageCommitmentSurvivesKill(t *testing.T) {
+	data, s, o, id := commitSetup(t, event.CrashEnv+"="+dicomsvc.CrashCommitAcknowledged)
+	// The store itself does not reach the crash point; its commitment does.
+	o.rest(t, "POST", "/modalities/LIGHTBOX/store", []byte(`{"Resources":["`+id+`"],"Synchronous":true}`), nil)
+	var inst []struct{ ID string }
+	o.rest(t, "GET", "/studies/"+id+"/instances", nil, &inst)
+	var items []string
+	for _, in := range inst {
+		var tags map[string]any
+		o.rest(t, "GET", "/instances/"+in.ID+"/simplified-tags", nil, &tags)
+		items = append(items, fmt.Sprintf(`{"SOPClassUID":%q,"SOPInstanceUID":%q}`, tags["SOPClassUID"], tags["SOPInstanceUID"]))
+	}
+	var txn struct{ ID string }
+	o.rest(t, "POST", "/modalities/LIGHTBOX/storage-commitment", []byte(`{"DicomInstances":[`+strings.Join(items, ",")+`]}`), &txn)
+	select {
+	case <-s.done:
+	case <-time.After(60 * time.Second):
+		t.Fatal("Lightbox did not die at the crash point")
+	}
+	var r storageCommitment
+	o.rest(t, "GET", "/storage-commitment/"+txn.ID, nil, &r)
+	if r.Status != "Pending" {
+		t.Fatalf("before the restart Orthanc has %+v, want Pending (the report came before the crash)", r)
+	}
+
+	s = startServer(t, "serve", "--data", data)
+	r = o.awaitCommitment(t, txn.ID, 90*time.Second)
+	if r.Status != "Success" || len(r.Success) != len(inst) || len(r.Failures) != 0 {
+		t.Fatalf("storage commitment after the restart: %+v", r)
+	}
+	reports := func() int {
+		s.logMu.Lock()
+		defer s.logMu.Unlock()
+		return strings.Count(s.stderr.String(), `"msg":"storage commitment reported"`)
+	}
+	// Orthanc has the report; Lightbox records it once Orthanc answered.
+	for deadline := time.Now().Add(30 * time.Second); reports() == 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(3 * time.Second) // two poll periods: a second report would show
+	s.stop(t)
+	if reports := reports(); reports != 1 {
+		t.Errorf("the restarted Lightbox logged %d reports, want 1", reports)
+	}
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(data, "index.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var status string
+	var attempts int
+	if err := d.QueryRow(context.Background(), "SELECT status, attempts FROM stgcmt_request WHERE transaction_uid = ?", txn.ID).Scan(&status, &attempts); err != nil {
+		t.Fatal(err)
+	}
+	if status != "sent" || attempts != 1 {
+		t.Errorf("request row: %s after %d attempts, want sent after 1", status, attempts)
 	}
 }

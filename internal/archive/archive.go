@@ -163,7 +163,8 @@ type Archive struct {
 	log   *slog.Logger
 
 	reqs    chan *commitReq
-	journal *journal // nil: blobs commit one by one
+	stmts   *stmtCache // the committer's prepared statements
+	journal *journal   // nil: blobs commit one by one
 	local   localStore
 	// unpublished holds journaled instances whose blob is being written
 	// after acknowledgement; Open serves them from memory meanwhile.
@@ -193,7 +194,7 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 128
 	}
-	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{})}
+	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{}), stmts: &stmtCache{db: d}}
 	if l := unwrapLocal(blobs); l != nil && !opt.NoJournal {
 		j, err := openJournal(l, a.log)
 		if err != nil {
@@ -221,6 +222,7 @@ func (a *Archive) Close() {
 	a.inflight.Wait()
 	close(a.reqs)
 	<-a.done
+	a.stmts.close()
 	a.publishing.Wait()
 	if a.journal != nil {
 		a.journal.Close()
@@ -739,7 +741,7 @@ func (a *Archive) committer() {
 		results := make([]*Result, len(batch))
 		err := a.db.InTx(ctx, func(tx *db.Tx) error {
 			for i, r := range batch {
-				res, err := a.index(ctx, tx, r.row)
+				res, err := a.index(ctx, a.stmts.in(tx), r.row)
 				if err != nil {
 					return err
 				}
@@ -747,6 +749,7 @@ func (a *Archive) committer() {
 			}
 			return nil
 		})
+		a.stmts.fill(ctx)
 		if err == nil {
 			for i, r := range batch {
 				r.done <- commitResult{res: results[i]}
@@ -758,7 +761,7 @@ func (a *Archive) committer() {
 			var res *Result
 			err := a.db.InTx(ctx, func(tx *db.Tx) error {
 				var err error
-				res, err = a.index(ctx, tx, r.row)
+				res, err = a.index(ctx, a.stmts.in(tx), r.row)
 				return err
 			})
 			r.done <- commitResult{res: res, err: err}
@@ -766,7 +769,7 @@ func (a *Archive) committer() {
 	}
 }
 
-func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result, error) {
+func (a *Archive) index(ctx context.Context, tx db.Execer, r *instanceRow) (*Result, error) {
 	ds := r.ds
 	res := &Result{SOPClassUID: r.sopClass, SOPInstanceUID: r.sopUID, StudyUID: r.studyUID, SeriesUID: r.seriesUID,
 		TransferSyntax: r.ts, Size: r.size, SHA256: r.sha, Outcome: Stored, Warnings: r.warnings}
@@ -907,7 +910,7 @@ func (a *Archive) index(ctx context.Context, tx *db.Tx, r *instanceRow) (*Result
 	return res, nil
 }
 
-func studyModalities(ctx context.Context, tx *db.Tx, studyPK int64) (string, error) {
+func studyModalities(ctx context.Context, tx db.Execer, studyPK int64) (string, error) {
 	rows, err := tx.Query(ctx, "SELECT DISTINCT modality FROM series WHERE study_pk = ? AND modality <> '' ORDER BY modality", studyPK)
 	if err != nil {
 		return "", fmt.Errorf("study modalities: %w", err)
@@ -927,7 +930,7 @@ func studyModalities(ctx context.Context, tx *db.Tx, studyPK int64) (string, err
 // resolveFacility attributes an instance to a facility: the sender's if
 // known, else a facility whose name matches Institution Name, else UNKNOWN
 // (visible to administrators only).
-func resolveFacility(ctx context.Context, tx *db.Tx, r *instanceRow) (string, error) {
+func resolveFacility(ctx context.Context, tx db.Execer, r *instanceRow) (string, error) {
 	if r.src.Facility != "" {
 		return r.src.Facility, nil
 	}

@@ -35,7 +35,7 @@ type WarningFilter struct {
 	Limit      int
 }
 
-func (a *Archive) recordWarnings(ctx context.Context, tx *db.Tx, r *instanceRow) error {
+func (a *Archive) recordWarnings(ctx context.Context, tx db.Execer, r *instanceRow) error {
 	for _, w := range r.warnings {
 		if _, err := tx.Exec(ctx, `INSERT INTO instance_warning (sop_uid, study_uid, facility_id, code, detail, source_ae, received_at)
 			VALUES (?, ?, (SELECT facility_id FROM study WHERE study_uid = ?), ?, ?, ?, ?)`,

@@ -38,6 +38,7 @@ var TableOwners = map[string]string{
 	"study":               "archive",
 	"patient":             "archive",
 	"mpps":                "dicomsvc",
+	"stgcmt_request":      "dicomsvc",
 	"oncall":              "roster",
 	"reader":              "roster",
 	"remote_ae":           "ae",

@@ -11,14 +11,16 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
+	"lightbox/internal/event"
 )
 
 // Storage Commitment Push Model SCP (PS3.4 Annex J): a modality asks with
 // N-ACTION (Request Storage Commitment, action type 1) whether Lightbox
-// holds the instances it sent; Lightbox answers the N-ACTION at once and
-// reports the outcome with N-EVENT-REPORT (event type 1: all committed,
-// 2: some failed), on the same association when it is still open, else
-// on a new association to the requester's registered AE.
+// holds the instances it sent; Lightbox records the request durably,
+// answers the N-ACTION and reports the outcome with N-EVENT-REPORT (event
+// type 1: all committed, 2: some failed), on the same association when it
+// is still open, else on a new association to the requester's registered
+// AE, retried until delivered, across restarts (commitstore.go).
 
 // Attributes of the Storage Commitment module (PS3.3 C.14).
 const (
@@ -35,10 +37,6 @@ const (
 	failNoSuchInstance    uint16 = 0x0112
 	failClassInstanceConf uint16 = 0x0119
 )
-
-// commitEventRetries are the waits between attempts to deliver an
-// N-EVENT-REPORT on a new association.
-var commitEventRetries = []time.Duration{0, 2 * time.Second, 10 * time.Second, time.Minute}
 
 type commitRef struct{ class, inst string }
 
@@ -70,19 +68,41 @@ func (h commitSCP) HandleN(ctx context.Context, req *dimse.NRequest) dimse.NResp
 		refs = append(refs, commitRef{class: it.Str(tagReferencedSOPClassUID), inst: it.Str(tagReferencedSOPInstanceUD)})
 	}
 	c := callerOf(req.Assoc)
-	ts := req.TransferSyntaxUID
+	if h.s.commits == nil {
+		return dimse.NResponse{Status: dimse.StatusProcessingFailure, ErrorComment: "storage commitment is not configured"}
+	}
+	// Success promises a report: the request is durable before the answer.
+	pk, err := h.s.commits.add(ctx, c, txn, req.TransferSyntaxUID, refs)
+	if err != nil {
+		h.s.log.Error("storage commitment request not recorded", "calling", c.ae, "err", err)
+		return dimse.NResponse{Status: dimse.StatusProcessingFailure, ErrorComment: "could not record the request; retry later"}
+	}
 	return dimse.NResponse{Status: dimse.StatusSuccess, After: func(a *dimse.Association) {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		event.CrashPoint(CrashCommitAcknowledged)
+		ctx, cancel := context.WithTimeout(context.Background(), commitClaim)
 		defer cancel()
-		h.s.commit(ctx, a, c, txn, ts, refs)
+		r, ok, err := h.s.commits.claim(ctx, pk)
+		if err != nil {
+			h.s.log.Warn("storage commitment", "err", err)
+		}
+		if ok { // else a poller has it: the grace passed
+			h.s.report(ctx, a, r)
+		}
 	}}
 }
 
-// commit checks each instance and delivers the report.
-func (s *Service) commit(ctx context.Context, a *dimse.Association, c *caller, txn, ts string, refs []commitRef) {
-	ok, failed := s.checkCommitted(ctx, c, refs)
+// CrashCommitAcknowledged is the crash point (event.CrashEnv) between a
+// Storage Commitment request's acknowledgement and its report.
+const CrashCommitAcknowledged = "stgcmt.acknowledged"
+
+// report checks a claimed request's instances and delivers the report: on
+// the requesting association a while it is open (J.3.3), else on a new
+// association to the requester's registered AE; then records the outcome.
+func (s *Service) report(ctx context.Context, a *dimse.Association, r *commitRequest) {
+	c := r.caller
+	ok, failed := s.checkCommitted(ctx, c, r.refs)
 	ev := &dcm.Dataset{}
-	ev.Put(dcm.StrElement(tagTransactionUID, "UI", txn))
+	ev.Put(dcm.StrElement(tagTransactionUID, "UI", r.txn))
 	eventType := uint16(1)
 	if len(ok) > 0 {
 		ev.SetSeq(dcm.TagReferencedSOPSequence, ok...)
@@ -91,6 +111,34 @@ func (s *Service) commit(ctx context.Context, a *dimse.Association, c *caller, t
 		eventType = 2
 		ev.SetSeq(tagFailedSOPSequence, failed...)
 	}
+	how, err := "same", error(nil)
+	if a != nil && a.Err() == nil {
+		err = s.sendCommitEvent(ctx, a, eventType, ev, r.ts)
+		if err != nil && a.Err() == nil {
+			s.log.Warn("storage commitment report on the same association", "calling", c.ae, "err", err)
+		}
+	}
+	if a == nil || a.Err() != nil || err != nil {
+		// Lightbox in the SCP role for the SOP class (J.3.3, role selection).
+		how, err = "new", s.reportOnNewAssociation(ctx, c, eventType, ev)
+	}
+	left, ferr := s.commits.finish(context.WithoutCancel(ctx), r, err)
+	if ferr != nil {
+		s.log.Error("storage commitment", "err", ferr)
+	}
+	switch {
+	case err == nil:
+		s.log.Info("storage commitment reported", "calling", c.ae, "committed", len(ok), "failed", len(failed), "association", how)
+	case left:
+		s.log.Error("storage commitment report not delivered; given up", "calling", c.ae, "attempts", r.attempts, "err", err)
+	default:
+		s.log.Warn("storage commitment report (retried)", "calling", c.ae, "attempts", r.attempts, "err", err)
+		return
+	}
+	s.auditCommitment(ctx, c, r.refs, len(ok), len(failed), err)
+}
+
+func (s *Service) auditCommitment(ctx context.Context, c *caller, refs []commitRef, nok, nfailed int, sendErr error) {
 	studies := map[string]bool{}
 	for _, r := range refs {
 		if ref, err := s.opt.Archive.Instance(ctx, r.inst); err == nil {
@@ -102,37 +150,15 @@ func (s *Service) commit(ctx context.Context, a *dimse.Association, c *caller, t
 		uids = append(uids, u)
 	}
 	e := audit.RecordEvent(c.actor(), audit.ProcedureRecord, audit.Execute, "storage-commitment", "", "", uids...)
-	e.Detail = fmt.Sprintf("storage commitment: %d committed, %d failed", len(ok), len(failed))
-	if len(failed) > 0 {
+	e.Detail = fmt.Sprintf("storage commitment: %d committed, %d failed", nok, nfailed)
+	if nfailed > 0 {
 		e.Outcome = audit.MinorFailure
 	}
+	if sendErr != nil {
+		e.Detail += "; report not delivered"
+		e.Outcome = audit.SeriousFailure
+	}
 	s.audit(ctx, e)
-
-	// Same association while the requester keeps it open (J.3.3).
-	if a.Err() == nil {
-		if err := s.sendCommitEvent(ctx, a, eventType, ev, ts); err == nil {
-			s.log.Info("storage commitment reported", "calling", c.ae, "committed", len(ok), "failed", len(failed), "association", "same")
-			return
-		} else if a.Err() == nil {
-			s.log.Warn("storage commitment report on the same association", "calling", c.ae, "err", err)
-		}
-	}
-	// Else a new association to the requester's AE, Lightbox in the SCP
-	// role for the SOP class (J.3.3, role selection).
-	var last error
-	for _, wait := range commitEventRetries {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		if last = s.reportOnNewAssociation(ctx, c, eventType, ev); last == nil {
-			s.log.Info("storage commitment reported", "calling", c.ae, "committed", len(ok), "failed", len(failed), "association", "new")
-			return
-		}
-		s.log.Warn("storage commitment report", "calling", c.ae, "err", last)
-	}
-	s.log.Error("storage commitment report not delivered", "calling", c.ae, "err", last)
 }
 
 // checkCommitted splits refs into Referenced SOP Sequence items (held) and

@@ -61,8 +61,9 @@ type Options struct {
 
 // Service implements the DIMSE handlers.
 type Service struct {
-	opt Options
-	log *slog.Logger
+	opt     Options
+	log     *slog.Logger
+	commits *commitStore // nil without a database
 }
 
 // New returns a Service.
@@ -74,6 +75,9 @@ func New(opt Options) *Service {
 		opt.Events = &event.Bus{DB: opt.DB, Logger: opt.Logger}
 	}
 	s := &Service{opt: opt, log: opt.Logger}
+	if opt.DB != nil {
+		s.commits = newCommitStore(opt.DB)
+	}
 	opt.Events.Handle(EventMPPSEnded, s.mppsEnded)
 	return s
 }

@@ -322,6 +322,42 @@ func TestMetadata(t *testing.T) {
 		if r := f.get("/dicomweb/studies/"+f.ctB[0].study+"/metadata", "tokA", nil); r.code != 404 {
 			t.Fatalf("facility B metadata: %d", r.code)
 		}
+
+		// Assembled responses are cached; the cache follows the index and
+		// the caller's scope.
+		path := "/dicomweb/studies/" + ct.study + "/series/" + ct.series + "/metadata"
+		if r := f.get(path, "tokB", nil); r.code != 404 {
+			t.Fatalf("another facility's cached series metadata: %d", r.code)
+		}
+		before := f.get(path, "tokA", nil)
+		file, err := dcm.ReadFile(bytes.NewReader(ct.data), dcm.ReadOptions{LoadBulk: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const extra = "1.2.826.0.1.3680043.10.1234.18.5"
+		file.Dataset.SetStr(dcm.TagSOPInstanceUID, extra)
+		file.Dataset.SetStr(dcm.TagInstanceNumber, "5")
+		var b bytes.Buffer
+		if err := dcm.WriteFile(&b, file.Dataset, ct.ts, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.a.Store(context.Background(), &b, archive.Source{Facility: "SGH"}); err != nil {
+			t.Fatal(err)
+		}
+		after := f.get(path, "tokA", nil)
+		md := jsonArray(t, after.body)
+		if len(md) != 5 || jsonStr(md[4], "00080018") != extra || after.h.Get("ETag") == before.h.Get("ETag") {
+			t.Fatalf("series metadata after a store: %d items, ETag %s (before %s)", len(md), after.h.Get("ETag"), before.h.Get("ETag"))
+		}
+
+		// A series too large to assemble streams from the index: the same
+		// response.
+		defer func(n int) { metaStreamAbove = n }(metaStreamAbove)
+		metaStreamAbove = 1
+		streamed := f.get(path, "tokA", nil)
+		if streamed.code != 200 || !bytes.Equal(streamed.body, after.body) || streamed.h.Get("ETag") != after.h.Get("ETag") {
+			t.Fatalf("streamed series metadata differs from the assembled one (%d)", streamed.code)
+		}
 	})
 }
 

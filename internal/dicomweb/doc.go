@@ -6,9 +6,12 @@
 // what the caller sees (studies of its facilities) and where STOW-RS
 // stores. Searches go through the query package, the same engine DIMSE
 // C-FIND uses. Metadata is the DICOM JSON the archive computed at ingest,
-// streamed from the index without opening files; instances stream from the
-// blob store part by part; frames are read with ReadAt at the byte ranges
-// located at ingest. Nothing loads a whole series into memory.
+// read from the index without opening files: assembled once per state of
+// a study or series and cached (metacache.go; every request checks the
+// state with one aggregate query), or, above metaStreamAbove instances,
+// streamed. Instances stream from the blob store part by part; frames are
+// read with ReadAt at the byte ranges located at ingest. Apart from cached
+// metadata (bounded in bytes), nothing holds a whole series in memory.
 //
 // docs/conformance.md §4 lists routes, media types, status codes and limits.
 package dicomweb

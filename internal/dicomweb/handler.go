@@ -51,6 +51,7 @@ type Handler struct {
 	mux *http.ServeMux
 	// patterns lists every route, for the route-enumeration security test.
 	patterns []string
+	metas    *metaCache
 }
 
 // New builds a Handler.
@@ -69,7 +70,7 @@ func New(opt Options) (*Handler, error) {
 	if opt.MaxResults <= 0 {
 		opt.MaxResults = 1000
 	}
-	h := &Handler{opt: opt, a: opt.Archive, q: opt.Query, log: opt.Logger, mux: http.NewServeMux()}
+	h := &Handler{opt: opt, a: opt.Archive, q: opt.Query, log: opt.Logger, mux: http.NewServeMux(), metas: &metaCache{max: 128 << 20}}
 	h.routes()
 	return h, nil
 }

@@ -1,6 +1,7 @@
 package dicomweb
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 
 	"lightbox/internal/blob"
 	"lightbox/internal/dcm"
@@ -153,7 +155,7 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 			h.internal(w, r, err)
 			return
 		}
-		defer src.obj.Close()
+		defer src.close()
 		if ts == "" {
 			ts = in.TransferSyntax
 			hd.Set("Content-Length", strconv.FormatInt(src.size(), 10))
@@ -166,7 +168,10 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	}
 	boundary := "lightbox-" + tag
 	hd.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
-	mw := multipart.NewWriter(w)
+	// Parts are small and many (headers, prefix, bytes): gathered here,
+	// they reach the connection in large writes instead of a chunk each.
+	bw := bufio.NewWriterSize(w, 256<<10)
+	mw := multipart.NewWriter(bw)
 	_ = mw.SetBoundary(boundary)
 	for i := range ins {
 		if ctx.Err() != nil {
@@ -189,11 +194,11 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		ph.Set("Content-Location", h.base(r)+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID)
 		pw, err := mw.CreatePart(ph)
 		if err != nil {
-			src.obj.Close()
+			src.close()
 			return
 		}
 		err = src.write(pw, in, ts)
-		src.obj.Close()
+		src.close()
 		if err != nil {
 			// Headers are gone: abort the response so the client sees a
 			// broken body rather than a silently short one.
@@ -202,16 +207,31 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		}
 	}
 	_ = mw.Close()
+	_ = bw.Flush()
 }
 
 // storedInstance is an opened blob and, for an instance stored without
 // preamble or meta information, the prefix that makes it a Part 10 file.
+// Its first bytes, read to tell which prefix, are kept for the copy (one
+// read fewer per instance of a series).
 type storedInstance struct {
 	obj    blob.Object
 	prefix []byte
+	buf    *[64 << 10]byte
+	first  []byte // the blob's first bytes, in buf
 }
 
 func (s *storedInstance) size() int64 { return int64(len(s.prefix)) + s.obj.Size() }
+
+func (s *storedInstance) close() {
+	s.obj.Close()
+	copyBufs.Put(s.buf)
+}
+
+// copyBufs serve the copies of whole instances: a multipart part writer
+// has no ReadFrom, and io.Copy would allocate 32 KiB per instance (a
+// series of 1,000 small instances allocated 32 MB per request).
+var copyBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
 
 // openInstance opens an instance's blob and works out its prefix: the
 // data set bytes are served as received, behind a preamble and (when the
@@ -222,12 +242,12 @@ func (h *Handler) openInstance(r *http.Request, in *query.Instance) (*storedInst
 	if err != nil {
 		return nil, fmt.Errorf("open instance blob: %w", err)
 	}
-	s := &storedInstance{obj: obj}
-	head := make([]byte, 132)
-	n, _ := obj.ReadAt(head, 0)
-	head = head[:n]
+	s := &storedInstance{obj: obj, buf: copyBufs.Get().(*[64 << 10]byte)}
+	n, _ := obj.ReadAt(s.buf[:], 0) // a failed read shows in the copy
+	s.first = s.buf[:n]
+	head := s.first[:min(n, 132)]
 	switch {
-	case n == 132 && string(head[128:]) == "DICM":
+	case n >= 132 && string(head[128:]) == "DICM":
 	case n >= 4 && string(head[:4]) == "DICM":
 		s.prefix = make([]byte, 128)
 	case n >= 2 && head[0] == 0x02 && head[1] == 0x00:
@@ -235,7 +255,7 @@ func (h *Handler) openInstance(r *http.Request, in *query.Instance) (*storedInst
 	default:
 		var b bytes.Buffer
 		if err := dcm.WriteHeader(&b, dcm.NewMeta(in.SOPClassUID, in.SOPInstanceUID, in.TransferSyntax, "")); err != nil {
-			obj.Close()
+			s.close()
 			return nil, err
 		}
 		s.prefix = b.Bytes()
@@ -251,7 +271,14 @@ func (s *storedInstance) write(w io.Writer, in *query.Instance, ts string) error
 	if _, err := w.Write(s.prefix); err != nil {
 		return err
 	}
-	_, err := io.Copy(w, io.NewSectionReader(s.obj, 0, s.obj.Size()))
+	if _, err := w.Write(s.first); err != nil {
+		return err
+	}
+	off := int64(len(s.first))
+	if off >= s.obj.Size() {
+		return nil
+	}
+	_, err := io.CopyBuffer(w, io.NewSectionReader(s.obj, off, s.obj.Size()-off), s.buf[:])
 	return err
 }
 
@@ -272,15 +299,123 @@ var placeholder = []byte("{{dicomweb}}")
 // metadata serves the precomputed DICOM JSON of the instances of a study,
 // series or instance, never opening a file.
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.Scope) {
-	ins, ok := h.resolve(w, r, scope)
-	if !ok {
-		return
+	t := target(r)
+	for _, u := range []string{t.StudyUID, t.SeriesUID, t.SOPInstanceUID} {
+		if u != "" && !dcm.ValidUID(u) {
+			h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+			return
+		}
 	}
 	if !acceptsJSON(r) {
 		h.fail(w, r, http.StatusNotAcceptable, "metadata is available as application/dicom+json only")
 		return
 	}
+	ver, err := h.q.MetaVersionOf(r.Context(), scope, t)
+	if err != nil {
+		h.internal(w, r, err)
+		return
+	}
+	if ver.N == 0 {
+		h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+		return
+	}
 	base := h.base(r)
+	if ver.N > metaStreamAbove {
+		h.streamMetadata(w, r, scope, base)
+		return
+	}
+	// Visibility is all or nothing per study (the scope names facilities
+	// and studies), so the version query's scope check covers the entry.
+	key := base + "\x00" + t.StudyUID + "\x00" + t.SeriesUID + "\x00" + t.SOPInstanceUID
+	e := h.metas.get(key, ver)
+	if e == nil {
+		if e, err = h.buildMetadata(r, scope, t, base, ver); err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		if e == nil {
+			h.fail(w, r, http.StatusNotFound, "no such study, series or instance")
+			return
+		}
+		h.metas.put(key, e)
+	}
+	hd := w.Header()
+	hd.Set("Cache-Control", "private, no-cache")
+	if notModified(w, r, e.etag) {
+		return
+	}
+	hd.Set("Content-Type", "application/dicom+json")
+	hd.Add("Vary", "Accept-Encoding")
+	b := e.body
+	if acceptsGzip(r) {
+		// Compressed once per entry: most clients ask for gzip (Go's and
+		// browsers' by default), and compressing megabytes of JSON took
+		// most of a warm request's time.
+		b = e.gzipped()
+		hd.Set("Content-Encoding", "gzip")
+	}
+	// Known length: no chunked encoding for megabytes of JSON.
+	hd.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// buildMetadata assembles the metadata response of a target (nil when no
+// instance is visible) and its ETag.
+func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Target, base string, ver query.MetaVersion) (*metaEntry, error) {
+	metas, err := h.q.Metas(r.Context(), scope, t)
+	if err != nil || len(metas) == 0 {
+		return nil, err
+	}
+	parts := make([]string, 0, len(metas)+1)
+	parts = append(parts, base)
+	size := 2
+	for _, m := range metas {
+		parts = append(parts, m.SOPInstanceUID+"/"+m.SHA256)
+		size += len(m.JSON) + 1
+	}
+	baseJSON := []byte(strings.Trim(string(mustJSON(base)), `"`))
+	buf := bytes.NewBuffer(make([]byte, 0, size+size/8))
+	buf.WriteByte('[')
+	for n, m := range metas {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		appendMeta(buf, m.JSON, baseJSON)
+	}
+	buf.WriteByte(']')
+	// The version read before the rows may be older than they are: the
+	// entry is then rebuilt once more by the next request, never served stale.
+	return &metaEntry{ver: ver, etag: etagOf(hashTag(parts...)), body: buf.Bytes()}, nil
+}
+
+// appendMeta appends one instance's stored JSON with its BulkDataURIs'
+// placeholder replaced by the service's base URL.
+func appendMeta(buf *bytes.Buffer, meta, baseJSON []byte) {
+	for {
+		i := bytes.Index(meta, placeholder)
+		if i < 0 {
+			buf.Write(meta)
+			return
+		}
+		buf.Write(meta[:i])
+		buf.Write(baseJSON)
+		meta = meta[i+len(placeholder):]
+	}
+}
+
+// metaStreamAbove is the size (instances) above which a target's metadata
+// streams from the index instead of being assembled and cached: memory per
+// request stays bounded whatever the series. A variable for tests.
+var metaStreamAbove = 5000
+
+// streamMetadata serves the metadata of a large target: the index rows,
+// sorted by the database, go out in 256 KiB writes.
+func (h *Handler) streamMetadata(w http.ResponseWriter, r *http.Request, scope query.Scope, base string) {
+	ins, ok := h.resolve(w, r, scope)
+	if !ok {
+		return
+	}
 	parts := make([]string, 0, len(ins)+1)
 	parts = append(parts, base)
 	for _, in := range ins {
@@ -304,16 +439,7 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 			buf.WriteByte(',')
 		}
 		n++
-		for {
-			i := bytes.Index(meta, placeholder)
-			if i < 0 {
-				buf.Write(meta)
-				break
-			}
-			buf.Write(meta[:i])
-			buf.Write(baseJSON)
-			meta = meta[i+len(placeholder):]
-		}
+		appendMeta(&buf, meta, baseJSON)
 		if buf.Len() >= 256<<10 {
 			if _, err := out.Write(buf.Bytes()); err != nil {
 				return err

@@ -17,6 +17,7 @@
 // from constants. The same SQL runs on SQLite and PostgreSQL.
 //
 // The package also resolves study/series/instance UIDs within a Scope to
-// the stored instances (Instances) and streams the precomputed metadata
-// rows (EachMeta), which C-MOVE/C-GET and WADO-RS build on.
+// the stored instances (Instances) and reads the precomputed metadata rows
+// (Metas; EachMeta streams them; MetaVersionOf tells whether they
+// changed), which C-MOVE/C-GET and WADO-RS build on.
 package query

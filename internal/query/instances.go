@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"lightbox/internal/archive"
@@ -149,6 +150,78 @@ func (e *Engine) EachMeta(ctx context.Context, scope Scope, t Target, fn func(so
 		return n, fmt.Errorf("instance metadata: %w", err)
 	}
 	return n, nil
+}
+
+// Meta is one instance's stored DICOM JSON (with the {{dicomweb}}
+// placeholder in BulkDataURIs) and what identifies its version.
+type Meta struct {
+	SOPInstanceUID, SHA256 string
+	JSON                   []byte
+	order                  [5]int64
+}
+
+// Metas returns the stored DICOM JSON of each instance of a target within
+// scope, in the order of Instances: one query, sorted here rather than by
+// the database, whose sorter would copy (and on SQLite spill to temporary
+// files) every row's JSON. An unknown or out-of-scope target yields none.
+func (e *Engine) Metas(ctx context.Context, scope Scope, t Target) ([]Meta, error) {
+	if scope.Empty() {
+		return nil, nil
+	}
+	where, args, err := t.where(scope)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.db.Query(ctx, "SELECT s.pk, COALESCE(r.series_number, 2147483647), r.pk, COALESCE(i.instance_number, 2147483647), i.pk, i.sop_uid, i.sha256, i.meta"+
+		resolveFrom+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("instance metadata: %w", err)
+	}
+	defer rows.Close()
+	var out []Meta
+	for rows.Next() {
+		var m Meta
+		o := &m.order
+		if err := rows.Scan(&o[0], &o[1], &o[2], &o[3], &o[4], &m.SOPInstanceUID, &m.SHA256, &m.JSON); err != nil {
+			return nil, fmt.Errorf("instance metadata: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("instance metadata: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Meta) int { return slices.Compare(a.order[:], b.order[:]) })
+	return out, nil
+}
+
+// MetaVersion identifies the state of a target's instances within scope
+// for caching what is built from them: N == 0 when none is visible. An
+// added, removed or replaced instance changes it (a replacement rewrites
+// received_at; a re-used row id comes with a later received_at).
+type MetaVersion struct {
+	N      int
+	MaxPK  int64
+	Latest string
+}
+
+// MetaVersionOf returns the MetaVersion of a target within scope: one
+// aggregate over the index rows, without reading the stored JSON.
+func (e *Engine) MetaVersionOf(ctx context.Context, scope Scope, t Target) (MetaVersion, error) {
+	var v MetaVersion
+	if scope.Empty() {
+		return v, nil
+	}
+	where, args, err := t.where(scope)
+	if err != nil {
+		return v, err
+	}
+	var maxPK sql.NullInt64
+	var latest sql.NullString
+	if err := e.db.QueryRow(ctx, "SELECT COUNT(*), MAX(i.pk), MAX(i.received_at)"+resolveFrom+where, args...).Scan(&v.N, &maxPK, &latest); err != nil {
+		return v, fmt.Errorf("instance metadata version: %w", err)
+	}
+	v.MaxPK, v.Latest = maxPK.Int64, latest.String
+	return v, nil
 }
 
 // StudyFacility returns the facility a study belongs to, whatever the

@@ -1,6 +1,8 @@
 package query
 
 import (
+	"database/sql"
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +14,7 @@ import (
 // planned is a Query translated to SQL.
 type planned struct {
 	q           Query
+	colPos      map[*column]int // index in cols
 	dialect     db.Dialect
 	cols        []*column // selected, in SELECT order (the level pk follows)
 	outCols     []*column // columns returned in each data set
@@ -21,6 +24,20 @@ type planned struct {
 	where       []string
 	whereArgs   []any
 	unsupported []dcm.Tag
+}
+
+// colIndex is c's position in p.cols, -1 when not selected.
+func (p *planned) colIndex(c *column) int {
+	if p.colPos == nil {
+		p.colPos = make(map[*column]int, len(p.cols))
+		for i, x := range p.cols {
+			p.colPos[x] = i
+		}
+	}
+	if i, ok := p.colPos[c]; ok {
+		return i
+	}
+	return -1
 }
 
 // scopeCond returns " AND alias.facility_id IN (...)" and its arguments.
@@ -208,10 +225,16 @@ func (p *planned) metaSQL() (string, []any) {
 }
 
 // dataset builds one result from a row (and the row's metadata, when needed).
-func (p *planned) dataset(vals map[*column]string, nulls map[*column]bool, meta []byte) (*dcm.Dataset, error) {
-	ds := &dcm.Dataset{}
+// dataset builds one result from its row (vals in the order of p.cols)
+// and, when needed, its stored metadata.
+func (p *planned) dataset(vals []sql.NullString, meta []byte) (*dcm.Dataset, error) {
+	ds := &dcm.Dataset{Elements: make([]*dcm.Element, 0, len(p.outCols)+len(p.empty)+len(p.extra)+2)}
 	for _, c := range p.outCols {
-		ds.Put(columnElement(c, vals[c], nulls[c]))
+		var v sql.NullString
+		if i := p.colIndex(c); i >= 0 {
+			v = vals[i]
+		}
+		ds.Put(columnElement(c, v.String, !v.Valid))
 	}
 	for _, t := range p.empty {
 		ds.Put(&dcm.Element{Tag: t, VR: dcm.VROf(t)})
@@ -285,9 +308,7 @@ func columnElement(c *column, v string, null bool) *dcm.Element {
 		if err != nil || n <= 0 || n > 0xFFFF {
 			return &dcm.Element{Tag: c.tag, VR: c.vr}
 		}
-		ds := &dcm.Dataset{}
-		ds.SetUint16(c.tag, uint16(n))
-		return ds.Elements[0]
+		return &dcm.Element{Tag: c.tag, VR: "US", Value: binary.LittleEndian.AppendUint16(nil, uint16(n))}
 	}
 	return dcm.StrElement(c.tag, c.vr, v)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -173,10 +174,10 @@ func (e *Engine) Find(ctx context.Context, q Query) (*Result, error) {
 		return nil, fmt.Errorf("query %s: %w", q.Level, err)
 	}
 	defer rows.Close()
+	// A row's cells in SELECT order (one allocation per row, not a map).
 	type row struct {
-		vals  map[*column]string
-		nulls map[*column]bool
-		pk    int64
+		vals []sql.NullString
+		pk   int64
 	}
 	var found []row
 	cells := make([]sql.NullString, len(p.cols))
@@ -194,14 +195,7 @@ func (e *Engine) Find(ctx context.Context, q Query) (*Result, error) {
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("query %s: %w", q.Level, err)
 		}
-		r := row{vals: make(map[*column]string, len(p.cols)), nulls: map[*column]bool{}, pk: pk}
-		for i, c := range p.cols {
-			r.vals[c] = cells[i].String
-			if !cells[i].Valid {
-				r.nulls[c] = true
-			}
-		}
-		found = append(found, r)
+		found = append(found, row{vals: slices.Clone(cells), pk: pk})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query %s: %w", q.Level, err)
@@ -216,7 +210,7 @@ func (e *Engine) Find(ctx context.Context, q Query) (*Result, error) {
 				return nil, fmt.Errorf("query %s metadata: %w", q.Level, err)
 			}
 		}
-		ds, err := p.dataset(r.vals, r.nulls, meta)
+		ds, err := p.dataset(r.vals, meta)
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", q.Level, err)
 		}

@@ -258,6 +258,8 @@ type Server struct {
 	httpLn  net.Listener
 	dicom   *dimse.Server
 	dicomLn []net.Listener
+	dicomSv *dicomsvc.Service
+	commits *dicomsvc.CommitReporter
 	hl7     *hl7.Server
 	hl7Ln   net.Listener
 	outbox  *outbox.Deliverer
@@ -570,6 +572,7 @@ func (s *Server) buildDICOM() error {
 	}
 	svc := dicomsvc.New(dicomsvc.Options{AETitle: c.AETitle, Open: c.DICOMOpen, DB: s.Storage.DB, Archive: s.Storage.Archive, Query: s.Query,
 		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Grants: s.userGrants, GrantUse: s.grantUse, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
+	s.dicomSv = svc
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
 		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
@@ -700,6 +703,10 @@ func (s *Server) Run(ctx context.Context) error {
 	s.outbox.Start(context.Background())
 	// Events a crashed run committed but did not hand on are handled now.
 	s.events.Start(context.Background())
+	if s.dicomSv != nil {
+		// Storage Commitment reports acknowledged before a restart go out now.
+		s.commits = s.dicomSv.StartCommitReports(0)
+	}
 	bg, stopBg := context.WithCancel(context.Background())
 	s.stopBg = stopBg
 	go func() { _ = s.Critical.NewScheduler().Run(bg) }()
@@ -745,6 +752,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.outbox.Stop()
 	s.events.Stop()
+	s.commits.Stop()
 	s.notices.Stop()
 	if atna != nil {
 		atna.Stop()
