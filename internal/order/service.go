@@ -457,24 +457,13 @@ func (s *Service) Change(ctx context.Context, id string, n Order, actor string) 
 // ProtocolQueue lists orders waiting for a protocol in the given facilities
 // (nil = all), stroke/trauma first, then STAT, ASAP, routine, oldest first.
 func (s *Service) ProtocolQueue(ctx context.Context, facilityIDs []string) ([]Order, error) {
-	q := "SELECT " + orderCols + " FROM orders WHERE status = ?"
-	args := []any{string(StatusProtocolPending)}
+	var w db.Where
+	w.Add("status = ?", string(StatusProtocolPending))
 	if facilityIDs != nil {
-		q, args = inClause(q+" AND facility_id", facilityIDs, args)
+		w.In("facility_id", facilityIDs)
 	}
-	q += ` ORDER BY (stroke + trauma) DESC, CASE priority WHEN 'STAT' THEN 0 WHEN 'ASAP' THEN 1 ELSE 2 END, ordered_at, id`
-	return s.list(ctx, q, args...)
-}
-
-func inClause(prefix string, vals []string, args []any) (string, []any) {
-	if len(vals) == 0 {
-		return prefix + " IN ('')", args // matches nothing useful: empty scope
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
-	for _, v := range vals {
-		args = append(args, v)
-	}
-	return prefix + " IN (" + ph + ")", args
+	q := "SELECT " + orderCols + " FROM orders" + w.String() + ` ORDER BY (stroke + trauma) DESC, CASE priority WHEN 'STAT' THEN 0 WHEN 'ASAP' THEN 1 ELSE 2 END, ordered_at, id`
+	return s.list(ctx, q, w.Args()...)
 }
 
 func (s *Service) list(ctx context.Context, q string, args ...any) ([]Order, error) {
