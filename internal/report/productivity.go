@@ -56,27 +56,23 @@ func (s *Service) SetPayRate(ctx context.Context, p PayRate) error {
 
 // PayRates lists the pay rates.
 func (s *Service) PayRates(ctx context.Context) ([]PayRate, error) {
-	rows, err := s.db.Query(ctx, "SELECT facility_id, match_kind, match_value, read_kind, cents FROM report_pay_rate ORDER BY facility_id, match_kind, match_value, read_kind")
+	rates, err := db.Collect(db.Rows(s.db.Query(ctx, "SELECT facility_id, match_kind, match_value, read_kind, cents FROM report_pay_rate ORDER BY facility_id, match_kind, match_value, read_kind")),
+		func(r db.Scanner) (PayRate, error) {
+			var p PayRate
+			var mk, mv string
+			err := r.Scan(&p.FacilityID, &mk, &mv, &p.ReadKind, &p.Cents)
+			switch mk {
+			case "cpt":
+				p.CPT = mv
+			case "modality":
+				p.Modality = mv
+			}
+			return p, err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("report: pay rates: %w", err)
 	}
-	defer rows.Close()
-	var out []PayRate
-	for rows.Next() {
-		var p PayRate
-		var mk, mv string
-		if err := rows.Scan(&p.FacilityID, &mk, &mv, &p.ReadKind, &p.Cents); err != nil {
-			return nil, err
-		}
-		switch mk {
-		case "cpt":
-			p.CPT = mv
-		case "modality":
-			p.Modality = mv
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return rates, nil
 }
 
 type rateKey struct{ fac, kind, value, read string }
