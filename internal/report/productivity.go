@@ -149,30 +149,22 @@ func (s *Service) Productivity(ctx context.Context, from, to time.Time) (*Produc
 		mk, mv := p.match()
 		rates[rateKey{p.FacilityID, mk, mv, p.ReadKind}] = p.Cents
 	}
-	rows, err := s.db.Query(ctx, `SELECT author, kind, signed_at, cpt, work_rvu, modality, facility_id FROM report_version
-		WHERE kind IN ('prelim', 'final') AND signed_at >= ? AND signed_at < ? ORDER BY author, signed_at, pk`, db.Now(from), db.Now(to))
-	if err != nil {
-		return nil, fmt.Errorf("report: productivity: %w", err)
-	}
 	type sig struct {
 		reader, kind, cpt, modality, fac string
 		at                               time.Time
 		rvu                              float64
 	}
-	var sigs []sig
-	for rows.Next() {
-		var x sig
-		var at string
-		if err := rows.Scan(&x.reader, &x.kind, &at, &x.cpt, &x.rvu, &x.modality, &x.fac); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		x.at = db.ParseOptional(at)
-		sigs = append(sigs, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	sigs, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT author, kind, signed_at, cpt, work_rvu, modality, facility_id FROM report_version
+		WHERE kind IN ('prelim', 'final') AND signed_at >= ? AND signed_at < ? ORDER BY author, signed_at, pk`, db.Now(from), db.Now(to))),
+		func(r db.Scanner) (sig, error) {
+			var x sig
+			var at string
+			err := r.Scan(&x.reader, &x.kind, &at, &x.cpt, &x.rvu, &x.modality, &x.fac)
+			x.at = db.ParseOptional(at)
+			return x, err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("report: productivity: %w", err)
 	}
 	out := &Productivity{From: from, To: to}
 	var cur *ReaderProductivity

@@ -1012,20 +1012,13 @@ func (s *Service) Macros(ctx context.Context, readerID string) ([]Macro, error) 
 	for _, m := range DefaultMacros() {
 		byName[m.Name] = m
 	}
-	rows, err := s.db.Query(ctx, "SELECT owner, name, body FROM report_macro WHERE owner = '' OR owner = ? ORDER BY owner, name", readerID)
+	stored, err := db.Collect(db.Rows(s.db.Query(ctx, "SELECT owner, name, body FROM report_macro WHERE owner = '' OR owner = ? ORDER BY owner, name", readerID)),
+		func(r db.Scanner) (m Macro, err error) { return m, r.Scan(&m.Owner, &m.Name, &m.Body) })
 	if err != nil {
 		return nil, fmt.Errorf("report: macros: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var m Macro
-		if err := rows.Scan(&m.Owner, &m.Name, &m.Body); err != nil {
-			return nil, err
-		}
+	for _, m := range stored {
 		byName[m.Name] = m // '' sorts first, so the reader's own win
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	out := make([]Macro, 0, len(byName))
 	for _, m := range byName {
