@@ -256,26 +256,21 @@ func (s *Service) Unmatched(ctx context.Context, facilityIDs []string) ([]Unmatc
 	if facilityIDs != nil {
 		w.In("facility_id", facilityIDs)
 	}
-	rows, err := s.DB.Query(ctx, q+w.String()+" ORDER BY pk", w.Args()...)
-	if err != nil {
-		return nil, fmt.Errorf("order: unmatched: %w", err)
-	}
-	defer rows.Close()
-	var out []Unmatched
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+w.String()+" ORDER BY pk", w.Args()...)), func(sc db.Scanner) (Unmatched, error) {
 		var u Unmatched
 		var mm, created string
-		if err := rows.Scan(&u.ID, &u.FacilityID, &u.Accession, &u.StudyUID, &u.Patient.Issuer, &u.Patient.ID, &u.Patient.Name, &u.Patient.BirthDate,
-			&u.Patient.Sex, &u.CandidateOrderID, &mm, &u.Status, &u.AttachedOrderID, &created); err != nil {
-			return nil, fmt.Errorf("order: unmatched: %w", err)
-		}
+		err := sc.Scan(&u.ID, &u.FacilityID, &u.Accession, &u.StudyUID, &u.Patient.Issuer, &u.Patient.ID, &u.Patient.Name, &u.Patient.BirthDate,
+			&u.Patient.Sex, &u.CandidateOrderID, &mm, &u.Status, &u.AttachedOrderID, &created)
 		if mm != "" {
 			u.Mismatches = strings.Split(mm, ",")
 		}
 		u.CreatedAt = db.ParseOptional(created)
-		out = append(out, u)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("order: unmatched: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Attach resolves an unmatched row by linking its study to an order (a
