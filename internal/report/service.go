@@ -350,8 +350,8 @@ func scanReport(r interface{ Scan(...any) error }) (Report, error) {
 	return rep, err
 }
 
-// ensureReport returns the study's report, creating it.
-func ensureReport(ctx context.Context, tx *db.Tx, st *study, now time.Time) (Report, error) {
+// ensureReport returns the study's report, creating it, and its versions.
+func ensureReport(ctx context.Context, tx *db.Tx, st *study, now time.Time) (Report, []Version, error) {
 	orderID := ""
 	if st.Order != nil {
 		orderID = st.Order.ID
@@ -359,13 +359,14 @@ func ensureReport(ctx context.Context, tx *db.Tx, st *study, now time.Time) (Rep
 	if _, err := tx.Exec(ctx, `INSERT INTO report (id, study_uid, facility_id, accession, patient_pk, order_id, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_uid) DO NOTHING`,
 		newReportID(), st.UID, st.FacilityID, st.Accession, st.PatientPK, orderID, StatusRegistered, db.Now(now), db.Now(now)); err != nil {
-		return Report{}, fmt.Errorf("report: create: %w", err)
+		return Report{}, nil, fmt.Errorf("report: create: %w", err)
 	}
 	rep, err := scanReport(tx.QueryRow(ctx, "SELECT "+reportCols+" FROM report WHERE study_uid = ?", st.UID))
 	if err != nil {
-		return Report{}, fmt.Errorf("report: load: %w", err)
+		return Report{}, nil, fmt.Errorf("report: load: %w", err)
 	}
-	return rep, nil
+	vs, err := loadVersions(ctx, tx, rep.ID)
+	return rep, vs, err
 }
 
 func loadVersions(ctx context.Context, q querier, reportID string) ([]Version, error) {
@@ -484,11 +485,7 @@ func (s *Service) SaveDraft(ctx context.Context, studyUID, author string, c Cont
 	now := s.opt.Now()
 	v := Version{Kind: KindDraft, Author: author, Content: c, CreatedAt: now}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		rep, err := ensureReport(ctx, tx, st, now)
-		if err != nil {
-			return err
-		}
-		vs, err := loadVersions(ctx, tx, rep.ID)
+		rep, vs, err := ensureReport(ctx, tx, st, now)
 		if err != nil {
 			return err
 		}
@@ -675,11 +672,7 @@ func (s *Service) write(ctx context.Context, st *study, now time.Time,
 	}
 	hasEP = hasEP && s.opt.Results != nil // no result channel wired: nothing is sent
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		rep, err := ensureReport(ctx, tx, st, now)
-		if err != nil {
-			return err
-		}
-		vs, err := loadVersions(ctx, tx, rep.ID)
+		rep, vs, err := ensureReport(ctx, tx, st, now)
 		if err != nil {
 			return err
 		}
