@@ -30,15 +30,7 @@ type session struct {
 
 func (s *session) do(method, path string, body any, out any) (int, []byte) {
 	s.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, "http://"+s.base+path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := jsonRequest(method, "http://"+s.base+path, body)
 	if s.csrf != "" {
 		req.Header.Set("X-CSRF-Token", s.csrf)
 	}

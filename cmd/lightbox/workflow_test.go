@@ -52,16 +52,21 @@ type apiClient struct {
 
 func (c apiClient) do(method, path string, body any, out any) int {
 	c.t.Helper()
+	return c.send(jsonRequest(method, "http://"+c.base+path, body), out)
+}
+
+// jsonRequest is a request carrying body as JSON (no body when nil).
+func jsonRequest(method, url string, body any) *http.Request {
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		r = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, "http://"+c.base+path, r)
+	req, _ := http.NewRequest(method, url, r)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	return c.send(req, out)
+	return req
 }
 
 // send authenticates req, sends it and decodes the answer into out.

@@ -436,17 +436,29 @@ func (a *API) listReaders(w http.ResponseWriter, r *http.Request, p *auth.Princi
 }
 
 func (a *API) getReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+	if rd, ok := a.ownReader(w, r, p, "credentials"); ok {
+		httpx.JSON(w, http.StatusOK, rd)
+	}
+}
+
+// ownReader loads the reader the path names for that reader or for staff
+// (what names the record in the refusal).
+func (a *API) ownReader(w http.ResponseWriter, r *http.Request, p *auth.Principal, what string) (*model.Reader, bool) {
 	id := r.PathValue("id")
 	if !p.All && p.Username != id {
-		writeError(w, http.StatusForbidden, "only staff may read another reader's credentials")
-		return
+		writeError(w, http.StatusForbidden, "only staff may read another reader's %s", what)
+		return nil, false
 	}
 	rd, err := a.roster.Reader(r.Context(), id)
-	if errors.Is(err, roster.ErrNotFound) {
+	switch {
+	case errors.Is(err, roster.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no reader %s", id)
-		return
+		return nil, false
+	case err != nil:
+		a.fail(w, err)
+		return nil, false
 	}
-	a.reply(w, http.StatusOK, rd, err)
+	return rd, true
 }
 
 func (a *API) readersForAlerts(ctx context.Context) ([]model.Reader, error) {
@@ -477,17 +489,9 @@ func (a *API) expiring(w http.ResponseWriter, r *http.Request, p *auth.Principal
 }
 
 func (a *API) readerCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	id := r.PathValue("id")
-	if !p.All && p.Username != id {
-		writeError(w, http.StatusForbidden, "only staff may read another reader's calendar")
-		return
+	if rd, ok := a.ownReader(w, r, p, "calendar"); ok {
+		a.ics(w, "Lightbox credentials: "+rd.Name, model.ExpiryEvents([]model.Reader{*rd}))
 	}
-	rd, err := a.roster.Reader(r.Context(), id)
-	if err != nil {
-		writeError(w, http.StatusNotFound, "no reader %s", id)
-		return
-	}
-	a.ics(w, "Lightbox credentials: "+rd.Name, model.ExpiryEvents([]model.Reader{*rd}))
 }
 
 func (a *API) groupCalendar(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

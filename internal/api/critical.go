@@ -358,16 +358,23 @@ func (h *Critical) getContact(w http.ResponseWriter, r *http.Request, c caller) 
 }
 
 func (h *Critical) createContact(w http.ResponseWriter, r *http.Request, c caller) {
-	var ct critical.Contact
-	if err := decodeCritical(r, &ct); err != nil {
+	createInFacility(h, w, r, c, func(ct critical.Contact) string { return ct.FacilityID }, h.Service.Directory().Create)
+}
+
+// createInFacility decodes a directory entry and stores it (201) when its
+// facility is one the caller sees: contacts and coverage are kept per
+// facility.
+func createInFacility[T any](h *Critical, w http.ResponseWriter, r *http.Request, c caller, facility func(T) string, create func(context.Context, T) (T, error)) {
+	var v T
+	if err := decodeCritical(r, &v); err != nil {
 		h.fail(w, err)
 		return
 	}
-	if !c.AllowsFacility(ct.FacilityID) {
+	if !c.AllowsFacility(facility(v)) {
 		h.fail(w, critInvalid("facility_id required (one you see)"))
 		return
 	}
-	out, err := h.Service.Directory().Create(r.Context(), ct)
+	out, err := create(r.Context(), v)
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -412,21 +419,7 @@ func (h *Critical) listCoverage(w http.ResponseWriter, r *http.Request, c caller
 }
 
 func (h *Critical) addCoverage(w http.ResponseWriter, r *http.Request, c caller) {
-	var cv critical.Coverage
-	if err := decodeCritical(r, &cv); err != nil {
-		h.fail(w, err)
-		return
-	}
-	if !c.AllowsFacility(cv.FacilityID) {
-		h.fail(w, critInvalid("facility_id required (one you see)"))
-		return
-	}
-	out, err := h.Service.Directory().AddCoverage(r.Context(), cv)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
-	httpx.JSON(w, http.StatusCreated, out)
+	createInFacility(h, w, r, c, func(cv critical.Coverage) string { return cv.FacilityID }, h.Service.Directory().AddCoverage)
 }
 
 func (h *Critical) deleteCoverage(w http.ResponseWriter, r *http.Request, c caller) {

@@ -45,17 +45,11 @@ func (a *API) putExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Princ
 }
 
 func (a *API) getShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	id := r.PathValue("id")
-	if !p.All && p.Username != id {
-		writeError(w, http.StatusForbidden, "only staff may read another reader's shifts")
+	rd, ok := a.ownReader(w, r, p, "shifts")
+	if !ok {
 		return
 	}
-	rd, err := a.roster.Reader(r.Context(), id)
-	if err != nil {
-		httpx.JSON(w, http.StatusNotFound, setup.Error{Code: setup.CodeNotFound, Msg: "no reader " + id})
-		return
-	}
-	httpx.JSON(w, http.StatusOK, map[string]any{"reader_id": id, "time_zone": rd.TimeZone, "shifts": orEmpty(rd.Shifts), "blocks": orEmpty(rd.Blocks)})
+	httpx.JSON(w, http.StatusOK, map[string]any{"reader_id": rd.ID, "time_zone": rd.TimeZone, "shifts": orEmpty(rd.Shifts), "blocks": orEmpty(rd.Blocks)})
 }
 
 func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -1,6 +1,9 @@
 package assign
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Load is one reader's presence and queue as the engine holds them: what
 // the coordinator's console shows beside the board.
@@ -37,13 +40,7 @@ func (e *Engine) Loads() []Load {
 			}
 			return 1
 		}
-		if a.ReaderID < b.ReaderID {
-			return -1
-		}
-		if a.ReaderID > b.ReaderID {
-			return 1
-		}
-		return 0
+		return strings.Compare(a.ReaderID, b.ReaderID)
 	})
 	return out
 }

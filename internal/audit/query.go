@@ -70,44 +70,33 @@ func search(ctx context.Context, d *db.DB, f Filter) (Page, error) {
 	if f.Limit > 1000 {
 		f.Limit = 1000
 	}
-	var where []string
-	var args []any
-	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
-	if f.UserID != "" {
-		add("user_id = ?", f.UserID)
-	}
+	var w db.Where
+	w.Eq("user_id", f.UserID)
 	if !f.From.IsZero() {
-		add("event_time >= ?", db.Now(f.From))
+		w.Add("event_time >= ?", db.Now(f.From))
 	}
 	if !f.To.IsZero() {
-		add("event_time < ?", db.Now(f.To))
+		w.Add("event_time < ?", db.Now(f.To))
 	}
 	if len(f.EventIDs) > 0 {
-		ph := strings.TrimSuffix(strings.Repeat("?, ", len(f.EventIDs)), ", ")
-		var a []any
-		for _, id := range f.EventIDs {
-			a = append(a, string(id))
+		ids := make([]string, len(f.EventIDs))
+		for i, id := range f.EventIDs {
+			ids[i] = string(id)
 		}
-		add("event_id IN ("+ph+")", a...)
+		w.In("event_id", ids)
 	}
 	if f.StudyUID != "" {
-		add("seq IN (SELECT seq FROM audit_event_study WHERE study_uid = ?)", f.StudyUID)
+		w.Add("seq IN (SELECT seq FROM audit_event_study WHERE study_uid = ?)", f.StudyUID)
 	}
 	if f.PatientID != "" {
-		add("patient_issuer = ? AND patient_id = ?", f.PatientIssuer, f.PatientID)
+		w.Add("patient_issuer = ? AND patient_id = ?", f.PatientIssuer, f.PatientID)
 	}
-	if f.FacilityID != "" {
-		add("facility_id = ?", f.FacilityID)
-	}
+	w.Eq("facility_id", f.FacilityID)
 	if f.Before > 0 {
-		add("seq < ?", f.Before)
+		w.Add("seq < ?", f.Before)
 	}
-	q := `SELECT ` + columns + ` FROM audit_event`
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	q += fmt.Sprintf(` ORDER BY seq DESC LIMIT %d`, f.Limit+1)
-	rows, err := d.Query(ctx, q, args...)
+	q := `SELECT ` + columns + ` FROM audit_event` + w.String() + fmt.Sprintf(` ORDER BY seq DESC LIMIT %d`, f.Limit+1)
+	rows, err := d.Query(ctx, q, w.Args()...)
 	if err != nil {
 		return Page{}, fmt.Errorf("audit: search: %w", err)
 	}

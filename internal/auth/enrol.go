@@ -2,8 +2,9 @@ package auth
 
 import (
 	"errors"
-	"lightbox/internal/httpx"
 	"net/http"
+
+	"lightbox/internal/httpx"
 )
 
 // First-login enrolment in the browser. An administrator or radiologist

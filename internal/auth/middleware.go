@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"lightbox/internal/httpx"
 	"math"
 	"net/http"
 	"net/netip"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"lightbox/internal/httpx"
 )
 
 // CSRFHeader carries the session's CSRF token on state-changing requests

@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"lightbox/internal/facility"
 	"strings"
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/facility"
 )
 
 // AckView is what the public acknowledgement page shows: the minimum to

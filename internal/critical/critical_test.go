@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"lightbox/internal/critical"
 	"sync"
 	"testing"
 	"time"
+
+	"lightbox/internal/critical"
 )
 
 func TestEscalationLadder(t *testing.T) {

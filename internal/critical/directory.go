@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"lightbox/internal/facility"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/facility"
 )
 
 // Contact is one entry of a facility's contact directory: a clinician or a

@@ -4,20 +4,20 @@ import (
 	"context"
 	"errors"
 	"io"
-	"lightbox/internal/critical"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"lightbox/internal/critical"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
 	"lightbox/internal/order"
 )
 
-// t0 is 09:00 in critical.New York (EST): day coverage applies.
+// t0 is 09:00 in New York (EST): day coverage applies.
 var t0 = time.Date(2025, 3, 4, 14, 0, 0, 0, time.UTC)
 
 type fakeClock struct {
@@ -119,7 +119,7 @@ type env struct {
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// newEnv prepares facility F1 (critical.New York) with an order for studyA and
+// newEnv prepares facility F1 (New York) with an order for studyA and
 // studyB, a directory with day/night coverage, ED, coordinator and
 // medical director, and a service whose reader rad1 holds both studies.
 func newEnv(t *testing.T, d *db.DB) *env {

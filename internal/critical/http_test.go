@@ -4,15 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"lightbox/internal/api"
-	"lightbox/internal/auth"
-	"lightbox/internal/critical"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"lightbox/internal/api"
+	"lightbox/internal/auth"
+	"lightbox/internal/critical"
 )
 
 type principal struct {

@@ -35,27 +35,23 @@ const (
 	MethodInPerson      Method = "in_person"
 )
 
-func (m Method) valid() bool {
-	switch m {
-	case MethodPhone, MethodPage, MethodSecureMessage, MethodInPerson:
-		return true
-	}
-	return false
+// methodWords is each method as a notification sentence names it; the
+// methods listed are the valid ones.
+var methodWords = map[Method]string{
+	MethodPhone:         "telephone",
+	MethodPage:          "pager",
+	MethodSecureMessage: "secure message",
+	MethodInPerson:      "in person",
 }
+
+func (m Method) valid() bool { _, ok := methodWords[m]; return ok }
 
 // Verbal reports whether m allows a read-back.
 func (m Method) Verbal() bool { return m == MethodPhone || m == MethodInPerson }
 
 func (m Method) words() string {
-	switch m {
-	case MethodPhone:
-		return "telephone"
-	case MethodPage:
-		return "pager"
-	case MethodSecureMessage:
-		return "secure message"
-	case MethodInPerson:
-		return "in person"
+	if w, ok := methodWords[m]; ok {
+		return w
 	}
 	return string(m)
 }

@@ -2,11 +2,12 @@ package db_test
 
 import (
 	"context"
-	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 )
 
 func TestMigrateBothDialects(t *testing.T) {

@@ -45,7 +45,7 @@ func Strings(rows *sql.Rows, err error) ([]string, error) {
 	return Collect(Rows(rows, err), func(r Scanner) (s string, err error) { return s, r.Scan(&s) })
 }
 
-// Counts collects a (key, count) result into a map.
+// Counts collects a (key, integer) result, such as counts by key, into a map.
 func Counts(rows *sql.Rows, err error) (map[string]int, error) {
 	type kc struct {
 		k string

@@ -240,21 +240,12 @@ func (s *Service) load(ctx context.Context) error {
 			}
 		}
 	}
-	rows, err := s.db.Query(ctx, "SELECT study_uid, doc, status, lease FROM read_item WHERE status IN ('waiting', 'leased', 'queued', 'uncovered') ORDER BY created_at")
+	type item struct{ uid, doc, status, lease string }
+	items, err := db.Collect(db.Rows(s.db.Query(ctx, "SELECT study_uid, doc, status, lease FROM read_item WHERE status IN ('waiting', 'leased', 'queued', 'uncovered') ORDER BY created_at")),
+		func(r db.Scanner) (it item, err error) { return it, r.Scan(&it.uid, &it.doc, &it.status, &it.lease) })
 	if err != nil {
 		return fmt.Errorf("load worklist: %w", err)
 	}
-	type item struct{ uid, doc, status, lease string }
-	var items []item
-	for rows.Next() {
-		var it item
-		if err := rows.Scan(&it.uid, &it.doc, &it.status, &it.lease); err != nil {
-			rows.Close()
-			return err
-		}
-		items = append(items, it)
-	}
-	rows.Close()
 	// Leases first, so waiting studies see the readers' real load.
 	for _, pass := range []bool{true, false} {
 		for _, it := range items {

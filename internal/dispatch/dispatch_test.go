@@ -72,6 +72,17 @@ type env struct {
 
 // setup stores one generated CT at Springfield (SGH, Illinois) and returns a
 // started dispatcher with a fake clock.
+// wantUncovered checks that the env's study is uncovered with a note naming
+// the missing credential.
+func (e *env) wantUncovered(t *testing.T, credential string) {
+	t.Helper()
+	var status, note string
+	_ = e.d.QueryRow(context.Background(), "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
+	if status != "uncovered" || !strings.Contains(note, credential) {
+		t.Fatalf("want uncovered naming %s, got %s %q", credential, status, note)
+	}
+}
+
 func setup(t *testing.T, d *db.DB, readers ...*model.Reader) *env {
 	t.Helper()
 	ctx := context.Background()
@@ -171,11 +182,7 @@ func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {
 		if q := e.s.Queue("dr.a"); len(q) != 0 {
 			t.Fatalf("lapsed licence kept the study: %v", q)
 		}
-		var status, note string
-		_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
-		if status != "uncovered" || !strings.Contains(note, "IL") {
-			t.Fatalf("want uncovered naming IL, got %s %q", status, note)
-		}
+		e.wantUncovered(t, "IL")
 	})
 }
 
@@ -185,11 +192,7 @@ func TestUncoveredNamesMissingCredential(t *testing.T) {
 		e := setup(t, d, reader("dr.tx", "TX", "SGH"))
 		_ = e.s.Heartbeat(ctx, "dr.tx", false)
 		_ = e.s.Tick(ctx)
-		var status, note string
-		_ = d.QueryRow(ctx, "SELECT status, note FROM read_item WHERE study_uid = ?", e.study).Scan(&status, &note)
-		if status != "uncovered" || !strings.Contains(note, "IL") {
-			t.Fatalf("want uncovered naming the IL licence, got %s %q", status, note)
-		}
+		e.wantUncovered(t, "IL")
 		ch, cancel := e.s.Subscribe("", true)
 		defer cancel()
 		p := model.STAT

@@ -30,7 +30,7 @@ func (it Item) Study() (*model.Study, error) {
 
 const itemCols = "study_uid, facility_id, status, reader_id, note, doc, lease, updated_at"
 
-func scanItem(sc interface{ Scan(...any) error }) (Item, error) {
+func scanItem(sc db.Scanner) (Item, error) {
 	var it Item
 	err := sc.Scan(&it.StudyUID, &it.FacilityID, &it.Status, &it.ReaderID, &it.Note, &it.Doc, &it.Lease, &it.UpdatedAt)
 	return it, err
@@ -57,20 +57,11 @@ func OpenItems(ctx context.Context, x db.Execer, readerID string) ([]Item, error
 	if readerID != "" {
 		q, args = "SELECT "+itemCols+" FROM read_item WHERE reader_id = ? AND status = 'leased'", []any{readerID}
 	}
-	rows, err := x.Query(ctx, q+" ORDER BY created_at", args...)
+	out, err := db.Collect(db.Rows(x.Query(ctx, q+" ORDER BY created_at", args...)), scanItem)
 	if err != nil {
 		return nil, fmt.Errorf("worklist items: %w", err)
 	}
-	defer rows.Close()
-	var out []Item
-	for rows.Next() {
-		it, err := scanItem(rows)
-		if err != nil {
-			return nil, fmt.Errorf("worklist items: %w", err)
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Event is one entry of a study's assignment history.
@@ -82,18 +73,12 @@ type Event struct {
 // History returns a study's assignment events, oldest first: why it went
 // to whom.
 func History(ctx context.Context, x db.Execer, studyUID string) ([]Event, error) {
-	rows, err := x.Query(ctx, "SELECT at, kind, reader_id, code, reason, by_user, detail FROM assignment_event WHERE study_uid = ? ORDER BY pk", studyUID)
+	out, err := db.Collect(db.Rows(x.Query(ctx, "SELECT at, kind, reader_id, code, reason, by_user, detail FROM assignment_event WHERE study_uid = ? ORDER BY pk", studyUID)),
+		func(r db.Scanner) (e Event, err error) {
+			return e, r.Scan(&e.At, &e.Kind, &e.ReaderID, &e.Code, &e.Reason, &e.By, &e.Detail)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("assignment history: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var e Event
-		if err := rows.Scan(&e.At, &e.Kind, &e.ReaderID, &e.Code, &e.Reason, &e.By, &e.Detail); err != nil {
-			return nil, fmt.Errorf("assignment history: %w", err)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }

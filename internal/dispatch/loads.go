@@ -37,22 +37,16 @@ func Open(ctx context.Context, d *db.DB) ([]model.Study, error) {
 // studiesWhere decodes the study documents of the read items matching
 // where, in arrival order.
 func studiesWhere(ctx context.Context, d *db.DB, where string, args ...any) ([]model.Study, error) {
-	rows, err := d.Query(ctx, "SELECT doc FROM read_item WHERE "+where+" ORDER BY created_at", args...)
+	out, err := db.Collect(db.Rows(d.Query(ctx, "SELECT doc FROM read_item WHERE "+where+" ORDER BY created_at", args...)), func(r db.Scanner) (model.Study, error) {
+		var doc string
+		var st model.Study
+		if err := r.Scan(&doc); err != nil {
+			return st, err
+		}
+		return st, json.Unmarshal([]byte(doc), &st)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read items: %w", err)
 	}
-	defer rows.Close()
-	var out []model.Study
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, err
-		}
-		var st model.Study
-		if err := json.Unmarshal([]byte(doc), &st); err != nil {
-			return nil, fmt.Errorf("read items: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return out, nil
 }

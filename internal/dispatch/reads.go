@@ -22,28 +22,23 @@ type Read struct {
 // Reads returns the interpretations signed in [from, to), oldest first:
 // the numbers behind the dashboards (TAT, RVU per reader, breaches).
 func Reads(ctx context.Context, d *db.DB, from, to time.Time) ([]Read, error) {
-	rows, err := d.Query(ctx, `SELECT e.at, e.reader_id, e.code, r.doc FROM assignment_event e JOIN read_item r ON r.study_uid = e.study_uid
-		WHERE e.kind = 'signed' AND e.at >= ? AND e.at < ? ORDER BY e.at`, db.Now(from), db.Now(to))
+	out, err := db.Collect(db.Rows(d.Query(ctx, `SELECT e.at, e.reader_id, e.code, r.doc FROM assignment_event e JOIN read_item r ON r.study_uid = e.study_uid
+		WHERE e.kind = 'signed' AND e.at >= ? AND e.at < ? ORDER BY e.at`, db.Now(from), db.Now(to))), func(r db.Scanner) (Read, error) {
+		var at, doc string
+		var rd Read
+		err := r.Scan(&at, &rd.ReaderID, &rd.Kind, &doc)
+		if err == nil {
+			rd.SignedAt, err = db.ParseTime(at)
+		}
+		if err == nil {
+			err = json.Unmarshal([]byte(doc), &rd.Study)
+		}
+		return rd, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("reads: %w", err)
 	}
-	defer rows.Close()
-	var out []Read
-	for rows.Next() {
-		var at, doc string
-		var rd Read
-		if err := rows.Scan(&at, &rd.ReaderID, &rd.Kind, &doc); err != nil {
-			return nil, err
-		}
-		if rd.SignedAt, err = db.ParseTime(at); err != nil {
-			return nil, fmt.Errorf("reads: %w", err)
-		}
-		if err := json.Unmarshal([]byte(doc), &rd.Study); err != nil {
-			return nil, fmt.Errorf("reads: %w", err)
-		}
-		out = append(out, rd)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RecordReads writes reads made elsewhere (a simulated day) as if the

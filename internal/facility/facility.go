@@ -66,20 +66,15 @@ func Get(ctx context.Context, x db.Execer, id string) (Facility, error) {
 // IDs returns the set of every facility ID (reference checks of a bulk
 // import look each row up here instead of querying per row).
 func IDs(ctx context.Context, x db.Execer) (map[string]bool, error) {
-	rows, err := x.Query(ctx, "SELECT id FROM facility")
+	ids, err := db.Strings(x.Query(ctx, "SELECT id FROM facility"))
 	if err != nil {
 		return nil, fmt.Errorf("facility ids: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
 		out[id] = true
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // List returns every facility ordered by ID.
@@ -130,21 +125,11 @@ func SetRetentionYears(ctx context.Context, x db.Execer, id string, years int) e
 // RetentionYears returns the retention of every facility that has one
 // (years > 0), by facility ID.
 func RetentionYears(ctx context.Context, x db.Execer) (map[string]int, error) {
-	rows, err := x.Query(ctx, "SELECT id, retention_years FROM facility WHERE retention_years > 0 ORDER BY id")
+	out, err := db.Counts(x.Query(ctx, "SELECT id, retention_years FROM facility WHERE retention_years > 0 ORDER BY id"))
 	if err != nil {
 		return nil, fmt.Errorf("facility retention: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var id string
-		var y int
-		if err := rows.Scan(&id, &y); err != nil {
-			return nil, err
-		}
-		out[id] = y
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Location is the facility's time zone (UTC when unset or unknown).

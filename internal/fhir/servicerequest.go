@@ -93,22 +93,21 @@ func (sr *ServiceRequest) Validate() *OperationOutcome {
 	if sr.ResourceType != "ServiceRequest" {
 		add("invalid", "ServiceRequest.resourceType", "resourceType must be ServiceRequest")
 	}
-	switch {
-	case sr.Status == "":
-		add("required", "ServiceRequest.status", "status is required")
-	case !oneOf(sr.Status, srStatuses):
-		add("code-invalid", "ServiceRequest.status", "status is not a request-status code")
-	case sr.Status != "active":
-		add("business-rule", "ServiceRequest.status", "only active requests can be placed")
+	// coded checks a required coded element: present, in its value set and
+	// allowed by Lightbox (ok), reporting the first failure.
+	coded := func(elem, v string, set []string, setName string, ok bool, rule string) {
+		path := "ServiceRequest." + elem
+		switch {
+		case v == "":
+			add("required", path, elem+" is required")
+		case !oneOf(v, set):
+			add("code-invalid", path, elem+" is not a "+setName+" code")
+		case !ok:
+			add("business-rule", path, rule)
+		}
 	}
-	switch {
-	case sr.Intent == "":
-		add("required", "ServiceRequest.intent", "intent is required")
-	case !oneOf(sr.Intent, srIntents):
-		add("code-invalid", "ServiceRequest.intent", "intent is not a request-intent code")
-	case !strings.HasSuffix(sr.Intent, "order"):
-		add("business-rule", "ServiceRequest.intent", "intent must be an order")
-	}
+	coded("status", sr.Status, srStatuses, "request-status", sr.Status == "active", "only active requests can be placed")
+	coded("intent", sr.Intent, srIntents, "request-intent", strings.HasSuffix(sr.Intent, "order"), "intent must be an order")
 	if sr.Priority != "" && !oneOf(sr.Priority, srPriorities) {
 		add("code-invalid", "ServiceRequest.priority", "priority must be routine, urgent, asap or stat")
 	}

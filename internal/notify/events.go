@@ -2,11 +2,11 @@ package notify
 
 import (
 	"fmt"
-	"lightbox/internal/breakglass"
 	"net/url"
 	"strings"
 
 	"lightbox/internal/assign"
+	"lightbox/internal/breakglass"
 	"lightbox/internal/critical"
 	"lightbox/internal/model"
 	"lightbox/internal/report"

@@ -51,21 +51,16 @@ func (s *Service) DeadLetters(ctx context.Context, limit int) ([]DeadLetterRow, 
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.DB.Query(ctx, `SELECT pk, received_at, control_id, message_type, ack_code, reason, location, raw FROM hl7_dead_letter
-		WHERE resolved_at = '' ORDER BY pk LIMIT ?`, limit)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, received_at, control_id, message_type, ack_code, reason, location, raw FROM hl7_dead_letter
+		WHERE resolved_at = '' ORDER BY pk LIMIT ?`, limit)), func(sc db.Scanner) (DeadLetterRow, error) {
+		var r DeadLetterRow
+		var at string
+		err := sc.Scan(&r.ID, &at, &r.ControlID, &r.Type, &r.AckCode, &r.Reason, &r.Location, &r.Raw)
+		r.ReceivedAt = db.ParseOptional(at)
+		return r, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("order: dead letters: %w", err)
 	}
-	defer rows.Close()
-	var out []DeadLetterRow
-	for rows.Next() {
-		var r DeadLetterRow
-		var at string
-		if err := rows.Scan(&r.ID, &at, &r.ControlID, &r.Type, &r.AckCode, &r.Reason, &r.Location, &r.Raw); err != nil {
-			return nil, fmt.Errorf("order: dead letters: %w", err)
-		}
-		r.ReceivedAt = db.ParseOptional(at)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }

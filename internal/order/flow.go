@@ -27,46 +27,24 @@ type StepFilter struct {
 
 // ScheduledSteps returns scheduled orders matching f, by scheduled time.
 func (s *Service) ScheduledSteps(ctx context.Context, f StepFilter) ([]Order, error) {
-	q := "SELECT " + orderCols + " FROM orders WHERE status = ?"
-	args := []any{string(StatusScheduled)}
-	add := func(cond string, v any) {
-		q += " AND " + cond
-		args = append(args, v)
-	}
+	var w db.Where
+	w.Add("status = ?", string(StatusScheduled))
 	if f.FacilityIDs != nil {
-		q, args = inClause(q+" AND facility_id", f.FacilityIDs, args)
+		w.In("facility_id", f.FacilityIDs)
 	}
-	if f.StationAE != "" {
-		add("station_ae = ?", f.StationAE)
-	}
-	if f.Modality != "" {
-		add("modality = ?", f.Modality)
-	}
+	w.Eq("station_ae", f.StationAE)
+	w.Eq("modality", f.Modality)
 	if !f.From.IsZero() {
-		add("scheduled_at >= ?", db.Now(f.From))
+		w.Add("scheduled_at >= ?", db.Now(f.From))
 	}
 	if !f.To.IsZero() {
-		add("scheduled_at <= ?", db.Now(f.To))
+		w.Add("scheduled_at <= ?", db.Now(f.To))
 	}
-	if f.Issuer != "" {
-		add("issuer = ?", f.Issuer)
-	}
-	if f.PatientID != "" {
-		add("patient_id = ?", f.PatientID)
-	}
-	if f.Accession != "" {
-		add("accession = ?", f.Accession)
-	}
-	if f.StudyUID != "" {
-		add("study_uid = ?", f.StudyUID)
-	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 500
-	}
-	q += " ORDER BY scheduled_at, id LIMIT ?"
-	args = append(args, limit)
-	return s.list(ctx, q, args...)
+	w.Eq("issuer", f.Issuer)
+	w.Eq("patient_id", f.PatientID)
+	w.Eq("accession", f.Accession)
+	w.Eq("study_uid", f.StudyUID)
+	return s.list(ctx, "SELECT "+orderCols+" FROM orders"+w.String()+" ORDER BY scheduled_at, id LIMIT ?", append(w.Args(), limitOr(f.Limit, 500))...)
 }
 
 // Query selects orders for search (FHIR, UI). Empty fields match everything.
@@ -82,35 +60,32 @@ type Query struct {
 
 // Find returns orders matching q, newest first.
 func (s *Service) Find(ctx context.Context, qr Query) ([]Order, error) {
-	q := "SELECT " + orderCols + " FROM orders WHERE 1 = 1"
-	var args []any
+	var w db.Where
 	if qr.FacilityIDs != nil {
-		q, args = inClause(q+" AND facility_id", qr.FacilityIDs, args)
+		w.In("facility_id", qr.FacilityIDs)
 	}
-	for _, c := range []struct{ col, v string }{{"accession", qr.Accession}, {"issuer", qr.Issuer}, {"patient_id", qr.PatientID}} {
-		if c.v != "" {
-			q += " AND " + c.col + " = ?"
-			args = append(args, c.v)
-		}
-	}
+	w.Eq("accession", qr.Accession)
+	w.Eq("issuer", qr.Issuer)
+	w.Eq("patient_id", qr.PatientID)
 	if qr.PatientPK != 0 {
-		q += " AND patient_pk = ?"
-		args = append(args, qr.PatientPK)
+		w.Add("patient_pk = ?", qr.PatientPK)
 	}
 	if len(qr.Status) > 0 {
 		st := make([]string, len(qr.Status))
 		for i, x := range qr.Status {
 			st[i] = string(x)
 		}
-		q, args = inClause(q+" AND status", st, args)
+		w.In("status", st)
 	}
-	limit := qr.Limit
-	if limit <= 0 {
-		limit = 100
+	return s.list(ctx, "SELECT "+orderCols+" FROM orders"+w.String()+" ORDER BY created_at DESC, id LIMIT ?", append(w.Args(), limitOr(qr.Limit, 100))...)
+}
+
+// limitOr is n, or def when n is unset.
+func limitOr(n, def int) int {
+	if n <= 0 {
+		return def
 	}
-	q += " ORDER BY created_at DESC, id LIMIT ?"
-	args = append(args, limit)
-	return s.list(ctx, q, args...)
+	return n
 }
 
 // StepKey identifies the order an MPPS refers to: the study UID, or the
@@ -275,31 +250,27 @@ func (s *Service) Reconcile(ctx context.Context, facilityID, accession, studyUID
 // Unmatched lists open reconciliation rows for the facilities (nil = all).
 func (s *Service) Unmatched(ctx context.Context, facilityIDs []string) ([]Unmatched, error) {
 	q := `SELECT pk, facility_id, accession, study_uid, issuer, patient_id, patient_name, birth_date, sex, candidate_order_id, mismatches, status,
-		attached_order_id, created_at FROM order_unmatched WHERE status = 'open'`
-	var args []any
+		attached_order_id, created_at FROM order_unmatched`
+	var w db.Where
+	w.Add("status = 'open'")
 	if facilityIDs != nil {
-		q, args = inClause(q+" AND facility_id", facilityIDs, args)
+		w.In("facility_id", facilityIDs)
 	}
-	rows, err := s.DB.Query(ctx, q+" ORDER BY pk", args...)
-	if err != nil {
-		return nil, fmt.Errorf("order: unmatched: %w", err)
-	}
-	defer rows.Close()
-	var out []Unmatched
-	for rows.Next() {
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+w.String()+" ORDER BY pk", w.Args()...)), func(sc db.Scanner) (Unmatched, error) {
 		var u Unmatched
 		var mm, created string
-		if err := rows.Scan(&u.ID, &u.FacilityID, &u.Accession, &u.StudyUID, &u.Patient.Issuer, &u.Patient.ID, &u.Patient.Name, &u.Patient.BirthDate,
-			&u.Patient.Sex, &u.CandidateOrderID, &mm, &u.Status, &u.AttachedOrderID, &created); err != nil {
-			return nil, fmt.Errorf("order: unmatched: %w", err)
-		}
+		err := sc.Scan(&u.ID, &u.FacilityID, &u.Accession, &u.StudyUID, &u.Patient.Issuer, &u.Patient.ID, &u.Patient.Name, &u.Patient.BirthDate,
+			&u.Patient.Sex, &u.CandidateOrderID, &mm, &u.Status, &u.AttachedOrderID, &created)
 		if mm != "" {
 			u.Mismatches = strings.Split(mm, ",")
 		}
 		u.CreatedAt = db.ParseOptional(created)
-		out = append(out, u)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("order: unmatched: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Attach resolves an unmatched row by linking its study to an order (a

@@ -55,20 +55,14 @@ func SetProtocolsTx(ctx context.Context, tx *db.Tx, facilityID string, ps []Libr
 
 // Protocols lists a facility's protocol library.
 func (s *Service) Protocols(ctx context.Context, facilityID string) ([]LibraryProtocol, error) {
-	rows, err := s.DB.Query(ctx, "SELECT code, text, modality, contrast FROM protocol WHERE facility_id = ? ORDER BY modality, code", facilityID)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT code, text, modality, contrast FROM protocol WHERE facility_id = ? ORDER BY modality, code", facilityID)),
+		func(sc db.Scanner) (p LibraryProtocol, err error) {
+			return p, sc.Scan(&p.Code, &p.Text, &p.Modality, &p.Contrast)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("order: protocols: %w", err)
 	}
-	defer rows.Close()
-	out := []LibraryProtocol{}
-	for rows.Next() {
-		var p LibraryProtocol
-		if err := rows.Scan(&p.Code, &p.Text, &p.Modality, &p.Contrast); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // FromLibrary completes a protocol chosen by code from the order's

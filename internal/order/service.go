@@ -41,9 +41,7 @@ procedure_code, procedure_system, procedure_text, reason, priority, stroke, trau
 location_state, medicare, ordered_at, requested_at, study_uid, requested_procedure_id, sps_id, modality, station_ae, scheduled_at, status, protocol_code, protocol_text, contrast,
 protocol_by, protocol_at, status_reason, source, created_at, updated_at`
 
-type scanner interface{ Scan(dest ...any) error }
-
-func scanOrder(r scanner) (Order, error) {
+func scanOrder(r db.Scanner) (Order, error) {
 	var o Order
 	var stroke, trauma, medicare int
 	var orderedAt, requestedAt, scheduledAt, protoAt, createdAt, updatedAt, status, prio string
@@ -134,22 +132,18 @@ func (s *Service) LatestForStudy(ctx context.Context, studyUID, facilityID strin
 
 // Events returns an order's events in the order they were recorded.
 func (s *Service) Events(ctx context.Context, orderID string) ([]Event, error) {
-	rows, err := s.DB.Query(ctx, "SELECT from_status, to_status, actor, reason, at FROM order_event WHERE order_id = ? ORDER BY pk", orderID)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT from_status, to_status, actor, reason, at FROM order_event WHERE order_id = ? ORDER BY pk", orderID)),
+		func(sc db.Scanner) (Event, error) {
+			e := Event{OrderID: orderID}
+			var from, to, at string
+			err := sc.Scan(&from, &to, &e.Actor, &e.Reason, &at)
+			e.From, e.To, e.At = Status(from), Status(to), db.ParseOptional(at)
+			return e, err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("order: events: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		e := Event{OrderID: orderID}
-		var from, to, at string
-		if err := rows.Scan(&from, &to, &e.Actor, &e.Reason, &at); err != nil {
-			return nil, fmt.Errorf("order: events: %w", err)
-		}
-		e.From, e.To, e.At = Status(from), Status(to), db.ParseOptional(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (s *Service) event(ctx context.Context, tx *db.Tx, id string, from, to Status, actor, reason string, at time.Time) error {
@@ -457,41 +451,18 @@ func (s *Service) Change(ctx context.Context, id string, n Order, actor string) 
 // ProtocolQueue lists orders waiting for a protocol in the given facilities
 // (nil = all), stroke/trauma first, then STAT, ASAP, routine, oldest first.
 func (s *Service) ProtocolQueue(ctx context.Context, facilityIDs []string) ([]Order, error) {
-	q := "SELECT " + orderCols + " FROM orders WHERE status = ?"
-	args := []any{string(StatusProtocolPending)}
+	var w db.Where
+	w.Add("status = ?", string(StatusProtocolPending))
 	if facilityIDs != nil {
-		q, args = inClause(q+" AND facility_id", facilityIDs, args)
+		w.In("facility_id", facilityIDs)
 	}
-	q += ` ORDER BY (stroke + trauma) DESC, CASE priority WHEN 'STAT' THEN 0 WHEN 'ASAP' THEN 1 ELSE 2 END, ordered_at, id`
-	return s.list(ctx, q, args...)
-}
-
-func inClause(prefix string, vals []string, args []any) (string, []any) {
-	if len(vals) == 0 {
-		return prefix + " IN ('')", args // matches nothing useful: empty scope
-	}
-	ph := strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")
-	for _, v := range vals {
-		args = append(args, v)
-	}
-	return prefix + " IN (" + ph + ")", args
+	q := "SELECT " + orderCols + " FROM orders" + w.String() + ` ORDER BY (stroke + trauma) DESC, CASE priority WHEN 'STAT' THEN 0 WHEN 'ASAP' THEN 1 ELSE 2 END, ordered_at, id`
+	return s.list(ctx, q, w.Args()...)
 }
 
 func (s *Service) list(ctx context.Context, q string, args ...any) ([]Order, error) {
-	rows, err := s.DB.Query(ctx, q, args...)
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q, args...)), scanOrder)
 	if err != nil {
-		return nil, fmt.Errorf("order: list: %w", err)
-	}
-	defer rows.Close()
-	var out []Order
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("order: list: %w", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("order: list: %w", err)
 	}
 	return out, nil

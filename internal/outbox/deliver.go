@@ -84,21 +84,8 @@ func (d *Deliverer) loop(ctx context.Context) {
 // scan starts a drainer for every address with due rows not already drained here.
 func (d *Deliverer) scan(ctx context.Context) error {
 	now := db.Now(time.Now())
-	rows, err := d.DB.Query(ctx, `SELECT DISTINCT address FROM hl7_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND claimed_until < ?`, now, now)
+	addrs, err := db.Strings(d.DB.Query(ctx, `SELECT DISTINCT address FROM hl7_outbox WHERE status = 'pending' AND next_attempt_at <= ? AND claimed_until < ?`, now, now))
 	if err != nil {
-		return fmt.Errorf("outbox: scan: %w", err)
-	}
-	var addrs []string
-	for rows.Next() {
-		var a string
-		if err := rows.Scan(&a); err != nil {
-			rows.Close()
-			return fmt.Errorf("outbox: scan: %w", err)
-		}
-		addrs = append(addrs, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("outbox: scan: %w", err)
 	}
 	for _, a := range addrs {

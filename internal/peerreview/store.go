@@ -1,6 +1,7 @@
 package peerreview
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"lightbox/internal/db"
@@ -263,19 +265,7 @@ func (s Store) Rates(ctx context.Context) ([]Rate, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b *Rate) int {
-		if a.Author != b.Author {
-			if a.Author < b.Author {
-				return -1
-			}
-			return 1
-		}
-		if a.Period < b.Period {
-			return -1
-		}
-		if a.Period > b.Period {
-			return 1
-		}
-		return 0
+		return cmp.Or(strings.Compare(a.Author, b.Author), strings.Compare(a.Period, b.Period))
 	})
 	res := make([]Rate, len(out))
 	for i, r := range out {

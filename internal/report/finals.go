@@ -20,22 +20,17 @@ type Signed struct {
 
 // Finals lists the finals signed in [from, to), oldest first.
 func (s *Service) Finals(ctx context.Context, from, to time.Time) ([]Signed, error) {
-	rows, err := s.db.Query(ctx, `SELECT r.study_uid, r.facility_id, v.author, v.modality, v.signed_at FROM report_version v
+	out, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT r.study_uid, r.facility_id, v.author, v.modality, v.signed_at FROM report_version v
 		JOIN report r ON r.id = v.report_id WHERE v.kind = ? AND v.signed_at >= ? AND v.signed_at < ? ORDER BY v.signed_at`,
-		string(KindFinal), db.Now(from), db.Now(to))
+		string(KindFinal), db.Now(from), db.Now(to))), func(r db.Scanner) (Signed, error) {
+		var f Signed
+		var at string
+		err := r.Scan(&f.StudyUID, &f.FacilityID, &f.Author, &f.Modality, &at)
+		f.SignedAt, _ = db.ParseTime(at)
+		return f, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("finals: %w", err)
 	}
-	defer rows.Close()
-	var out []Signed
-	for rows.Next() {
-		var f Signed
-		var at string
-		if err := rows.Scan(&f.StudyUID, &f.FacilityID, &f.Author, &f.Modality, &at); err != nil {
-			return nil, fmt.Errorf("finals: %w", err)
-		}
-		f.SignedAt, _ = db.ParseTime(at)
-		out = append(out, f)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -56,27 +56,23 @@ func (s *Service) SetPayRate(ctx context.Context, p PayRate) error {
 
 // PayRates lists the pay rates.
 func (s *Service) PayRates(ctx context.Context) ([]PayRate, error) {
-	rows, err := s.db.Query(ctx, "SELECT facility_id, match_kind, match_value, read_kind, cents FROM report_pay_rate ORDER BY facility_id, match_kind, match_value, read_kind")
+	rates, err := db.Collect(db.Rows(s.db.Query(ctx, "SELECT facility_id, match_kind, match_value, read_kind, cents FROM report_pay_rate ORDER BY facility_id, match_kind, match_value, read_kind")),
+		func(r db.Scanner) (PayRate, error) {
+			var p PayRate
+			var mk, mv string
+			err := r.Scan(&p.FacilityID, &mk, &mv, &p.ReadKind, &p.Cents)
+			switch mk {
+			case "cpt":
+				p.CPT = mv
+			case "modality":
+				p.Modality = mv
+			}
+			return p, err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("report: pay rates: %w", err)
 	}
-	defer rows.Close()
-	var out []PayRate
-	for rows.Next() {
-		var p PayRate
-		var mk, mv string
-		if err := rows.Scan(&p.FacilityID, &mk, &mv, &p.ReadKind, &p.Cents); err != nil {
-			return nil, err
-		}
-		switch mk {
-		case "cpt":
-			p.CPT = mv
-		case "modality":
-			p.Modality = mv
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return rates, nil
 }
 
 type rateKey struct{ fac, kind, value, read string }
@@ -153,30 +149,22 @@ func (s *Service) Productivity(ctx context.Context, from, to time.Time) (*Produc
 		mk, mv := p.match()
 		rates[rateKey{p.FacilityID, mk, mv, p.ReadKind}] = p.Cents
 	}
-	rows, err := s.db.Query(ctx, `SELECT author, kind, signed_at, cpt, work_rvu, modality, facility_id FROM report_version
-		WHERE kind IN ('prelim', 'final') AND signed_at >= ? AND signed_at < ? ORDER BY author, signed_at, pk`, db.Now(from), db.Now(to))
-	if err != nil {
-		return nil, fmt.Errorf("report: productivity: %w", err)
-	}
 	type sig struct {
 		reader, kind, cpt, modality, fac string
 		at                               time.Time
 		rvu                              float64
 	}
-	var sigs []sig
-	for rows.Next() {
-		var x sig
-		var at string
-		if err := rows.Scan(&x.reader, &x.kind, &at, &x.cpt, &x.rvu, &x.modality, &x.fac); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		x.at = db.ParseOptional(at)
-		sigs = append(sigs, x)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	sigs, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT author, kind, signed_at, cpt, work_rvu, modality, facility_id FROM report_version
+		WHERE kind IN ('prelim', 'final') AND signed_at >= ? AND signed_at < ? ORDER BY author, signed_at, pk`, db.Now(from), db.Now(to))),
+		func(r db.Scanner) (sig, error) {
+			var x sig
+			var at string
+			err := r.Scan(&x.reader, &x.kind, &at, &x.cpt, &x.rvu, &x.modality, &x.fac)
+			x.at = db.ParseOptional(at)
+			return x, err
+		})
+	if err != nil {
+		return nil, fmt.Errorf("report: productivity: %w", err)
 	}
 	out := &Productivity{From: from, To: to}
 	var cur *ReaderProductivity

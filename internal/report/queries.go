@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/db"
 	"lightbox/internal/scope"
 )
 
@@ -74,36 +75,22 @@ func (s *Service) Find(ctx context.Context, q Query) ([]string, error) {
 	if q.Scope.Empty() {
 		return nil, nil
 	}
-	clause, args := q.Scope.FacilityClause("facility_id", nil)
-	sqlq := "SELECT study_uid FROM report WHERE 1 = 1" + clause
+	var w db.Where
+	if clause, args := q.Scope.FacilityClause("facility_id", nil); clause != "" {
+		w.Add(strings.TrimPrefix(clause, " AND "), args...)
+	}
 	if q.PatientPK != 0 {
-		sqlq += " AND patient_pk = ?"
-		args = append(args, q.PatientPK)
+		w.Add("patient_pk = ?", q.PatientPK)
 	}
 	if q.Identifier != "" {
-		sqlq += " AND (accession = ? OR id = ?)"
-		args = append(args, q.Identifier, q.Identifier)
+		w.Add("(accession = ? OR id = ?)", q.Identifier, q.Identifier)
 	}
 	if len(q.Statuses) > 0 {
-		sqlq += " AND status IN (?" + strings.Repeat(", ?", len(q.Statuses)-1) + ")"
-		for _, st := range q.Statuses {
-			args = append(args, st)
-		}
+		w.In("status", q.Statuses)
 	}
-	sqlq += " ORDER BY updated_at DESC, id LIMIT ?"
-	args = append(args, q.Limit)
-	rows, err := s.db.Query(ctx, sqlq, args...)
+	uids, err := db.Strings(s.db.Query(ctx, "SELECT study_uid FROM report"+w.String()+" ORDER BY updated_at DESC, id LIMIT ?", append(w.Args(), q.Limit)...))
 	if err != nil {
 		return nil, fmt.Errorf("report: find: %w", err)
 	}
-	defer rows.Close()
-	var uids []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, err
-		}
-		uids = append(uids, u)
-	}
-	return uids, rows.Err()
+	return uids, nil
 }

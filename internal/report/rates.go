@@ -28,7 +28,7 @@ type DiscrepancyRate struct {
 // DiscrepancyRates computes the rates per facility for finals signed in
 // [from, to), ordered by facility.
 func (s *Service) DiscrepancyRates(ctx context.Context, from, to time.Time) ([]DiscrepancyRate, error) {
-	rows, err := s.db.Query(ctx, `SELECT r.facility_id, COUNT(*),
+	out, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT r.facility_id, COUNT(*),
 		SUM(CASE WHEN d.pk IS NULL THEN 0 ELSE 1 END), SUM(COALESCE(d.impression_changed, 0)),
 		SUM(COALESCE(d.flagged, 0)), SUM(COALESCE(d.prelim_communicated, 0))
 		FROM report_version v JOIN report r ON r.id = v.report_id
@@ -36,21 +36,16 @@ func (s *Service) DiscrepancyRates(ctx context.Context, from, to time.Time) ([]D
 		WHERE v.kind = ? AND v.signed_at >= ? AND v.signed_at < ?
 		AND EXISTS (SELECT 1 FROM report_version p WHERE p.report_id = v.report_id AND p.kind = ? AND p.seq < v.seq)
 		GROUP BY r.facility_id ORDER BY r.facility_id`,
-		string(KindFinal), db.Now(from), db.Now(to), string(KindPrelim))
-	if err != nil {
-		return nil, fmt.Errorf("report: discrepancy rates: %w", err)
-	}
-	defer rows.Close()
-	out := []DiscrepancyRate{}
-	for rows.Next() {
+		string(KindFinal), db.Now(from), db.Now(to), string(KindPrelim))), func(r db.Scanner) (DiscrepancyRate, error) {
 		var d DiscrepancyRate
-		if err := rows.Scan(&d.FacilityID, &d.FinalsOverPrelim, &d.Discrepant, &d.ImpressionChanged, &d.Flagged, &d.Communicated); err != nil {
-			return nil, fmt.Errorf("report: discrepancy rates: %w", err)
-		}
+		err := r.Scan(&d.FacilityID, &d.FinalsOverPrelim, &d.Discrepant, &d.ImpressionChanged, &d.Flagged, &d.Communicated)
 		if d.FinalsOverPrelim > 0 {
 			d.Percent = float64(int(float64(d.Discrepant)*1000/float64(d.FinalsOverPrelim)+0.5)) / 10
 		}
-		out = append(out, d)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report: discrepancy rates: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

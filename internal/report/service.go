@@ -350,8 +350,8 @@ func scanReport(r interface{ Scan(...any) error }) (Report, error) {
 	return rep, err
 }
 
-// ensureReport returns the study's report, creating it.
-func ensureReport(ctx context.Context, tx *db.Tx, st *study, now time.Time) (Report, error) {
+// ensureReport returns the study's report, creating it, and its versions.
+func ensureReport(ctx context.Context, tx *db.Tx, st *study, now time.Time) (Report, []Version, error) {
 	orderID := ""
 	if st.Order != nil {
 		orderID = st.Order.ID
@@ -359,44 +359,44 @@ func ensureReport(ctx context.Context, tx *db.Tx, st *study, now time.Time) (Rep
 	if _, err := tx.Exec(ctx, `INSERT INTO report (id, study_uid, facility_id, accession, patient_pk, order_id, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_uid) DO NOTHING`,
 		newReportID(), st.UID, st.FacilityID, st.Accession, st.PatientPK, orderID, StatusRegistered, db.Now(now), db.Now(now)); err != nil {
-		return Report{}, fmt.Errorf("report: create: %w", err)
+		return Report{}, nil, fmt.Errorf("report: create: %w", err)
 	}
 	rep, err := scanReport(tx.QueryRow(ctx, "SELECT "+reportCols+" FROM report WHERE study_uid = ?", st.UID))
 	if err != nil {
-		return Report{}, fmt.Errorf("report: load: %w", err)
+		return Report{}, nil, fmt.Errorf("report: load: %w", err)
 	}
-	return rep, nil
+	vs, err := loadVersions(ctx, tx, rep.ID)
+	return rep, vs, err
 }
 
 func loadVersions(ctx context.Context, q querier, reportID string) ([]Version, error) {
-	rows, err := q.Query(ctx, `SELECT seq, kind, author, content, reason, signed_at, signer_display, location_country, location_state,
-		system_generated, communicated, cpt, work_rvu, created_at FROM report_version WHERE report_id = ? ORDER BY seq`, reportID)
+	out, err := db.Collect(db.Rows(q.Query(ctx, `SELECT seq, kind, author, content, reason, signed_at, signer_display, location_country, location_state,
+		system_generated, communicated, cpt, work_rvu, created_at FROM report_version WHERE report_id = ? ORDER BY seq`, reportID)), scanVersion)
 	if err != nil {
 		return nil, fmt.Errorf("report: versions: %w", err)
 	}
-	defer rows.Close()
-	var out []Version
-	for rows.Next() {
-		var v Version
-		var kind, content, signedAt, display, country, state, created string
-		var system, comm int
-		if err := rows.Scan(&v.Seq, &kind, &v.Author, &content, &v.Reason, &signedAt, &display, &country, &state, &system, &comm, &v.CPT, &v.WorkRVU, &created); err != nil {
-			return nil, fmt.Errorf("report: versions: %w", err)
-		}
-		v.Kind = Kind(kind)
-		var d versionDoc
-		if err := json.Unmarshal([]byte(content), &d); err != nil {
-			return nil, fmt.Errorf("report: version %d: %w", v.Seq, err)
-		}
-		v.Content, v.Text = d.Content, d.Text
-		v.SignedAt, v.CreatedAt = db.ParseOptional(signedAt), db.ParseOptional(created)
-		v.SystemGenerated, v.Communicated = system != 0, comm != 0
-		if v.Kind.Signed() {
-			v.Signer = &Signer{ReaderID: v.Author, Display: display, Location: model.Location{Country: country, State: state}}
-		}
-		out = append(out, v)
+	return out, nil
+}
+
+func scanVersion(r db.Scanner) (Version, error) {
+	var v Version
+	var kind, content, signedAt, display, country, state, created string
+	var system, comm int
+	if err := r.Scan(&v.Seq, &kind, &v.Author, &content, &v.Reason, &signedAt, &display, &country, &state, &system, &comm, &v.CPT, &v.WorkRVU, &created); err != nil {
+		return v, err
 	}
-	return out, rows.Err()
+	v.Kind = Kind(kind)
+	var d versionDoc
+	if err := json.Unmarshal([]byte(content), &d); err != nil {
+		return v, fmt.Errorf("version %d: %w", v.Seq, err)
+	}
+	v.Content, v.Text = d.Content, d.Text
+	v.SignedAt, v.CreatedAt = db.ParseOptional(signedAt), db.ParseOptional(created)
+	v.SystemGenerated, v.Communicated = system != 0, comm != 0
+	if v.Kind.Signed() {
+		v.Signer = &Signer{ReaderID: v.Author, Display: display, Location: model.Location{Country: country, State: state}}
+	}
+	return v, nil
 }
 
 // insertVersion appends a version; the (report_id, seq) key turns a
@@ -485,11 +485,7 @@ func (s *Service) SaveDraft(ctx context.Context, studyUID, author string, c Cont
 	now := s.opt.Now()
 	v := Version{Kind: KindDraft, Author: author, Content: c, CreatedAt: now}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		rep, err := ensureReport(ctx, tx, st, now)
-		if err != nil {
-			return err
-		}
-		vs, err := loadVersions(ctx, tx, rep.ID)
+		rep, vs, err := ensureReport(ctx, tx, st, now)
 		if err != nil {
 			return err
 		}
@@ -676,11 +672,7 @@ func (s *Service) write(ctx context.Context, st *study, now time.Time,
 	}
 	hasEP = hasEP && s.opt.Results != nil // no result channel wired: nothing is sent
 	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		rep, err := ensureReport(ctx, tx, st, now)
-		if err != nil {
-			return err
-		}
-		vs, err := loadVersions(ctx, tx, rep.ID)
+		rep, vs, err := ensureReport(ctx, tx, st, now)
 		if err != nil {
 			return err
 		}
@@ -841,26 +833,21 @@ func (s *Service) Versions(ctx context.Context, studyUID string) ([]Version, err
 
 // Discrepancies returns the discrepancy records of a study's report.
 func (s *Service) Discrepancies(ctx context.Context, studyUID string) ([]Discrepancy, error) {
-	rows, err := s.db.Query(ctx, `SELECT d.pk, d.report_id, d.study_uid, r.facility_id, d.prelim_seq, d.final_seq, d.prelim_reader, d.final_reader,
+	out, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT d.pk, d.report_id, d.study_uid, r.facility_id, d.prelim_seq, d.final_seq, d.prelim_reader, d.final_reader,
 		d.impression_changed, d.flagged, d.note, d.prelim_communicated, d.created_at
-		FROM report_discrepancy d JOIN report r ON r.id = d.report_id WHERE d.study_uid = ? ORDER BY d.pk`, studyUID)
-	if err != nil {
-		return nil, fmt.Errorf("report: discrepancies: %w", err)
-	}
-	defer rows.Close()
-	var out []Discrepancy
-	for rows.Next() {
+		FROM report_discrepancy d JOIN report r ON r.id = d.report_id WHERE d.study_uid = ? ORDER BY d.pk`, studyUID)), func(r db.Scanner) (Discrepancy, error) {
 		var d Discrepancy
 		var changed, flagged, comm int
 		var at string
-		if err := rows.Scan(&d.ID, &d.ReportID, &d.StudyUID, &d.FacilityID, &d.PrelimSeq, &d.FinalSeq, &d.PrelimReader, &d.FinalReader,
-			&changed, &flagged, &d.Note, &comm, &at); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&d.ID, &d.ReportID, &d.StudyUID, &d.FacilityID, &d.PrelimSeq, &d.FinalSeq, &d.PrelimReader, &d.FinalReader,
+			&changed, &flagged, &d.Note, &comm, &at)
 		d.ImpressionChanged, d.Flagged, d.PrelimCommunicated, d.At = changed != 0, flagged != 0, comm != 0, db.ParseOptional(at)
-		out = append(out, d)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("report: discrepancies: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Delivery is one outbound ORU of a report version.
@@ -1018,20 +1005,13 @@ func (s *Service) Macros(ctx context.Context, readerID string) ([]Macro, error) 
 	for _, m := range DefaultMacros() {
 		byName[m.Name] = m
 	}
-	rows, err := s.db.Query(ctx, "SELECT owner, name, body FROM report_macro WHERE owner = '' OR owner = ? ORDER BY owner, name", readerID)
+	stored, err := db.Collect(db.Rows(s.db.Query(ctx, "SELECT owner, name, body FROM report_macro WHERE owner = '' OR owner = ? ORDER BY owner, name", readerID)),
+		func(r db.Scanner) (m Macro, err error) { return m, r.Scan(&m.Owner, &m.Name, &m.Body) })
 	if err != nil {
 		return nil, fmt.Errorf("report: macros: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var m Macro
-		if err := rows.Scan(&m.Owner, &m.Name, &m.Body); err != nil {
-			return nil, err
-		}
+	for _, m := range stored {
 		byName[m.Name] = m // '' sorts first, so the reader's own win
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
 	}
 	out := make([]Macro, 0, len(byName))
 	for _, m := range byName {

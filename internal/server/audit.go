@@ -78,6 +78,12 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func classify(r *http.Request) (id audit.EventID, action audit.Action, object string, ok bool) {
 	p := r.URL.Path
 	read := r.Method == http.MethodGet || r.Method == http.MethodHead
+	// readOrUpdate is the action of a route whose GETs read a record and
+	// whose other methods change it.
+	readOrUpdate := audit.Update
+	if read {
+		readOrUpdate = audit.Read
+	}
 	study := r.PathValue("study")
 	switch {
 	case strings.HasPrefix(p, "/dicomweb/"):
@@ -104,23 +110,14 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 		if read && study == "" {
 			return audit.Query, audit.Execute, "worklist", true
 		}
-		if read {
-			return audit.ProcedureRecord, audit.Read, "assignment", true
-		}
-		return audit.ProcedureRecord, audit.Update, "assignment", true
+		return audit.ProcedureRecord, readOrUpdate, "assignment", true
 	case strings.HasPrefix(p, "/api/orders"), strings.HasPrefix(p, "/api/reconciliation"):
-		if read {
-			return audit.OrderRecord, audit.Read, "order", true
-		}
-		return audit.OrderRecord, audit.Update, "order", true
+		return audit.OrderRecord, readOrUpdate, "order", true
 	case strings.HasPrefix(p, "/api/hl7/dead-letters"):
 		return audit.PatientRecord, audit.Read, "hl7-message", true
 	case strings.HasPrefix(p, "/api/studies/") && (strings.Contains(p, "/consults") || strings.Contains(p, "/visits")), strings.HasPrefix(p, "/api/consults"):
 		// second opinions, their thread and live session, clinic visits
-		if read {
-			return audit.PatientRecord, audit.Read, "consult", true
-		}
-		return audit.PatientRecord, audit.Update, "consult", true
+		return audit.PatientRecord, readOrUpdate, "consult", true
 	case p == "/api/break-glass": // the privacy officer's list of grants
 		return audit.PatientRecord, audit.Read, "break-glass", true
 	case strings.HasSuffix(p, "/break-glass"):
@@ -128,22 +125,13 @@ func classify(r *http.Request) (id audit.EventID, action audit.Action, object st
 	case strings.HasPrefix(p, "/api/studies/") && strings.HasSuffix(p, "/priors"): // the priors fetched for a study
 		return audit.InstancesAccessed, audit.Read, "priors", true
 	case strings.HasPrefix(p, "/api/studies/"): // key images and annotations
-		if read {
-			return audit.InstancesAccessed, audit.Read, "key-image", true
-		}
-		return audit.InstancesAccessed, audit.Update, "key-image", true
+		return audit.InstancesAccessed, readOrUpdate, "key-image", true
 	case strings.HasPrefix(p, "/api/tumor-boards"), strings.HasPrefix(p, "/api/ir-consults"),
 		strings.HasPrefix(p, "/api/peer-review"), strings.HasPrefix(p, "/api/mentoring/overreads"):
 		// Quality and collaboration records name studies (issue #20).
-		if read {
-			return audit.PatientRecord, audit.Read, "collaboration", true
-		}
-		return audit.PatientRecord, audit.Update, "collaboration", true
+		return audit.PatientRecord, readOrUpdate, "collaboration", true
 	case strings.HasPrefix(p, "/api/reports"), strings.HasPrefix(p, "/api/critical"):
-		if read {
-			return audit.PatientRecord, audit.Read, "report", true
-		}
-		return audit.PatientRecord, audit.Update, "report", true
+		return audit.PatientRecord, readOrUpdate, "report", true
 	}
 	return "", "", "", false
 }

@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"lightbox/internal/db/dbtest"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,13 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/archive"
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
+	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 	"lightbox/internal/dimse"
-	"lightbox/internal/facility"
-	"lightbox/internal/gen"
 )
 
 // TestBreakGlass: a radiologist without privileges at SGH cannot read an
@@ -30,32 +26,12 @@ import (
 func TestBreakGlass(t *testing.T) {
 	dbtest.EachURL(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
-		s, err := New(ctx, Config{DB: dbURL, Data: t.TempDir(), HTTP: "127.0.0.1:0", DICOM: "127.0.0.1:0", AETitle: "LIGHTBOX", Logger: slog.New(slog.DiscardHandler), BreakGlassTTL: time.Minute})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { s.Dispatch.Close(); s.closeListeners(); s.Storage.Close() }()
+		s := testNode(t, Config{DB: dbURL, DICOM: "127.0.0.1:0", BreakGlassTTL: time.Minute})
 		var mu sync.Mutex
 		now := time.Now()
 		s.BreakGlass.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		fs := facility.Store{DB: s.Storage.DB}
-		for _, code := range []string{"SGH", "HBI"} {
-			f, _ := gen.FacilityByCode(code)
-			if err := fs.Upsert(ctx, facility.Facility{ID: f.Code, Name: f.Name, State: f.State, TimeZone: f.TimeZone, IssuerOfPatientID: f.IssuerOfPatientID}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var study string
-		err = gen.Each(ctx, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
-			var b bytes.Buffer
-			_, _ = inst.WriteTo(&b)
-			study = inst.StudyInstanceUID
-			_, err := s.Storage.Archive.Store(ctx, &b, archive.Source{Facility: "SGH"})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		seedFacilities(t, s)
+		study := storeCT(t, s, "SGH", 0).Study
 		tokens := map[string]string{}
 		for _, u := range []auth.User{
 			{Username: "dr.hbi", Role: auth.Radiologist, Facilities: []string{"HBI"}},
@@ -65,9 +41,11 @@ func TestBreakGlass(t *testing.T) {
 			if err := s.Auth.AddUser(ctx, u, "a-long-enough-password"); err != nil {
 				t.Fatal(err)
 			}
-			if tokens[u.Username], err = s.Auth.CreateToken(ctx, u.Username, "test", time.Hour); err != nil {
+			tok, err := s.Auth.CreateToken(ctx, u.Username, "test", time.Hour)
+			if err != nil {
 				t.Fatal(err)
 			}
+			tokens[u.Username] = tok
 		}
 		h := s.Handler()
 		call := func(user, method, path, body string) (int, string) {

@@ -15,11 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/archive"
 	"lightbox/internal/audit"
 	"lightbox/internal/consult"
 	"lightbox/internal/demo"
-	"lightbox/internal/gen"
 )
 
 // consultNode is a node with the demo group (dr.alpha: neuro and body,
@@ -36,26 +34,13 @@ type consultNode struct {
 func newConsultNode(t *testing.T) *consultNode {
 	t.Helper()
 	ctx := context.Background()
-	s, err := New(ctx, Config{Data: t.TempDir(), HTTP: "127.0.0.1:0", AETitle: "LIGHTBOX", Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), Quiet: time.Millisecond, ConsultRVU: 0.75})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Dispatch.Close(); s.closeListeners(); s.Storage.Close() })
+	s := testNode(t, Config{Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})), Quiet: time.Millisecond, ConsultRVU: 0.75})
 	if err := demo.Seed(ctx, s.Storage.DB, s.Storage.Archive, s.Auth, 1, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
 	n := &consultNode{s: s, studies: map[string]string{}, tokens: map[string]string{}}
 	for i, fac := range []string{"SGH", "HBI"} {
-		err = gen.Each(ctx, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: fac, Seed: int64(77 + i)}, func(inst *gen.Instance) error {
-			var b bytes.Buffer
-			_, _ = inst.WriteTo(&b)
-			n.studies[fac] = inst.StudyInstanceUID
-			_, err := s.Storage.Archive.Store(ctx, &b, archive.Source{Facility: fac})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		n.studies[fac] = storeCT(t, s, fac, int64(77+i)).Study
 	}
 	if err := s.Dispatch.ReloadAll(ctx); err != nil {
 		t.Fatal(err)
@@ -72,9 +57,11 @@ func newConsultNode(t *testing.T) *consultNode {
 		}
 	}
 	for _, u := range []string{"dr.alpha", "dr.bravo", "dr.delta", "dr.sydney", "coordinator"} {
-		if n.tokens[u], err = s.Auth.CreateToken(ctx, u, "test", time.Hour); err != nil {
+		tok, err := s.Auth.CreateToken(ctx, u, "test", time.Hour)
+		if err != nil {
 			t.Fatal(err)
 		}
+		n.tokens[u] = tok
 	}
 	n.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(n.srv.Close)

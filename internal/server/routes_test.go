@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"lightbox/internal/db/dbtest"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -16,7 +14,7 @@ import (
 
 	"lightbox/internal/archive"
 	"lightbox/internal/auth"
-	"lightbox/internal/facility"
+	"lightbox/internal/db/dbtest"
 	"lightbox/internal/gen"
 	"lightbox/internal/order"
 )
@@ -32,35 +30,15 @@ func TestEveryRouteDeniesStrangers(t *testing.T) {
 	dbtest.EachURL(t, func(t *testing.T, dbURL string) {
 		ctx := context.Background()
 		data := t.TempDir()
-		s, err := New(ctx, Config{DB: dbURL, Data: data, HTTP: "127.0.0.1:0", AETitle: "LIGHTBOX", Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { s.Dispatch.Close(); s.closeListeners(); s.Storage.Close() }()
-		fs := facility.Store{DB: s.Storage.DB}
-		for _, code := range []string{"SGH", "HBI"} {
-			f, _ := gen.FacilityByCode(code)
-			if err := fs.Upsert(ctx, facility.Facility{ID: f.Code, Name: f.Name, State: f.State, TimeZone: f.TimeZone, IssuerOfPatientID: f.IssuerOfPatientID}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		s := testNode(t, Config{DB: dbURL, Data: data})
+		seedFacilities(t, s)
 		// Facility SGH's secrets: a study and an order.
-		var study, series, sop, patientID, patientName, accession string
+		sgh := storeCT(t, s, "SGH", 0)
+		study, series, sop, patientID, patientName, accession := sgh.Study, sgh.Series, sgh.SOP, sgh.PatientID, sgh.PatientName, sgh.Accession
 		var hbiInstance []byte
-		var buf bytes.Buffer
-		err = gen.Each(ctx, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH"}, func(inst *gen.Instance) error {
-			buf.Reset()
-			_, _ = inst.WriteTo(&buf)
-			study, series, sop, patientID, patientName, accession = inst.StudyInstanceUID, inst.SeriesInstanceUID, inst.SOPInstanceUID, inst.Patient.ID, inst.Patient.Name, inst.AccessionNumber
-			_, err := s.Storage.Archive.Store(ctx, &buf, archive.Source{Facility: "SGH"})
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
 		// HBI's sender tries to attach a study to SGH's patient (the probe's
 		// cross-link): refused, so no HBI study can reveal the patient.
-		err = gen.Each(ctx, gen.Options{Modality: "CR", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH", Seed: 99}, func(inst *gen.Instance) error {
+		err := gen.Each(ctx, gen.Options{Modality: "CR", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH", Seed: 99}, func(inst *gen.Instance) error {
 			var b bytes.Buffer
 			_, _ = inst.WriteTo(&b)
 			hbiInstance = b.Bytes()

@@ -6,11 +6,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"lightbox/internal/db"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"lightbox/internal/db"
 )
 
 // PostgresEnv names the environment variable holding the PostgreSQL URL

@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import type { LibraryProtocol, Order, Unmatched } from '../../api/types';
-import { ReasonDialog } from '../worklist/ReasonDialog';
+import { ActionDialog, ReasonDialog } from '../worklist/ReasonDialog';
 
 const ago = (iso: string, now: number) => {
   const m = Math.max(0, Math.round((now - Date.parse(iso)) / 60000));
@@ -125,30 +125,5 @@ export function UnmatchedQueue({ now, tick }: { now: number; tick: unknown }) {
         </ActionDialog>
       )}
     </section>
-  );
-}
-
-// ActionDialog: a queue action's modal form; a refusal from the server is
-// shown in it and leaves it open.
-function ActionDialog({ label, title, submit, onSubmit, onCancel, children }: {
-  label: string; title: string; submit: string; onSubmit: () => Promise<void>; onCancel: () => void; children: ReactNode;
-}) {
-  const [error, setError] = useState('');
-  return (
-    <div className="modal-backdrop">
-      <form className="modal" role="dialog" aria-modal="true" aria-label={label} onKeyDown={(e) => e.key === 'Escape' && onCancel()}
-        onSubmit={(e) => {
-          e.preventDefault();
-          onSubmit().catch((err: Error) => setError(err.message));
-        }}>
-        <h2>{title}</h2>
-        {children}
-        {error && <p role="alert" className="error">{error}</p>}
-        <div className="row">
-          <button type="submit" className="primary">{submit}</button>
-          <button type="button" onClick={onCancel}>Cancel</button>
-        </div>
-      </form>
-    </div>
   );
 }

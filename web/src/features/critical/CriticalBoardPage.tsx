@@ -3,6 +3,7 @@ import { api } from '../../api/client';
 import type { CriticalBoardItem } from '../../api/types';
 import { useNow } from '../../router';
 import { DataTable } from '../dashboard/DataTable';
+import { ActionDialog } from '../worklist/ReasonDialog';
 import { countdown } from '../worklist/time';
 
 // CriticalBoardPage: the coordinators' view of every open critical-result
@@ -59,37 +60,22 @@ function CloseDialog({ item, onDone }: { item: CriticalBoardItem; onDone: () => 
   const [name, setName] = useState('');
   const [outcome, setOutcome] = useState('reached');
   const [readBack, setReadBack] = useState(false);
-  const [error, setError] = useState('');
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setError('');
-    try {
-      await api.attempt(item.id, { method: 'phone', to: { name }, outcome, read_back: readBack });
-      if (outcome === 'reached') await api.closeCritical(item.id);
-      onDone();
-    } catch (err) {
-      setError((err as Error).message);
-    }
+  const submit = async () => {
+    await api.attempt(item.id, { method: 'phone', to: { name }, outcome, read_back: readBack });
+    if (outcome === 'reached') await api.closeCritical(item.id);
+    onDone();
   };
   return (
-    <div className="modal-backdrop">
-      <form className="modal" role="dialog" aria-modal="true" aria-label="Document and close" onSubmit={(e) => void submit(e)}>
-        <h2>Category {item.category}: document the call</h2>
-        <label>Spoke to <input value={name} required onChange={(e) => setName(e.target.value)} /></label>
-        <label>Outcome
-          <select value={outcome} onChange={(e) => setOutcome(e.target.value)}>
-            <option value="reached">reached (close the loop)</option>
-            <option value="no_answer">no answer</option>
-            <option value="left_message">left message</option>
-          </select>
-        </label>
-        <label className="check"><input type="checkbox" checked={readBack} onChange={(e) => setReadBack(e.target.checked)} /> the recipient read the result back</label>
-        {error && <p role="alert" className="error">{error}</p>}
-        <div className="row">
-          <button type="submit" className="primary">Save</button>
-          <button type="button" onClick={onDone}>Cancel</button>
-        </div>
-      </form>
-    </div>
+    <ActionDialog label="Document and close" title={`Category ${item.category}: document the call`} submit="Save" onSubmit={submit} onCancel={onDone}>
+      <label>Spoke to <input value={name} required onChange={(e) => setName(e.target.value)} /></label>
+      <label>Outcome
+        <select value={outcome} onChange={(e) => setOutcome(e.target.value)}>
+          <option value="reached">reached (close the loop)</option>
+          <option value="no_answer">no answer</option>
+          <option value="left_message">left message</option>
+        </select>
+      </label>
+      <label className="check"><input type="checkbox" checked={readBack} onChange={(e) => setReadBack(e.target.checked)} /> the recipient read the result back</label>
+    </ActionDialog>
   );
 }
