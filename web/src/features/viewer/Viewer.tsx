@@ -266,6 +266,9 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     (window as unknown as Record<string, unknown>).__lightboxViewer = {
       pane: (i = 0) => paneInfo(viewportOf(i)),
       probe: (i: number, col: number, row: number) => probeValue(viewportOf(i), col, row),
+      samples: (i: number, col: number, row: number) => samplesAt(viewportOf(i), col, row),
+      // Hangs the given panes (the corpus test shows one instance at a time).
+      hang: (specs: PaneSpec[]) => setPanes(specs),
       imageToCanvas: (i: number, col: number, row: number) => {
         const vp = viewportOf(i);
         const id = vp?.getCurrentImageId();
@@ -547,6 +550,22 @@ function probeValue(vp: Types.IStackViewport | undefined, col: number, row: numb
   const v = img.getPixelData()[row * img.columns + col];
   if (v === undefined) return null;
   return img.preScale?.scaled ? v : v * (img.slope ?? 1) + (img.intercept ?? 0);
+}
+
+// samplesAt is every sample stored at a pixel of the image on display:
+// the modality value of a grey image, R, G, B of a colour one (the loader
+// converts YBR and palette colour to RGB).
+function samplesAt(vp: Types.IStackViewport | undefined, col: number, row: number): number[] | null {
+  const img = vp?.getCornerstoneImage();
+  if (!img) return null;
+  const px = img.getPixelData();
+  const n = Math.round(px.length / (img.rows * img.columns));
+  if (n === 1) {
+    const v = probeValue(vp, col, row);
+    return v === null ? null : [v];
+  }
+  const at = (row * img.columns + col) * n;
+  return Array.from(px.slice(at, at + Math.min(n, 3)));
 }
 
 // onlyInstance narrows a series' stack to one instance's frames.

@@ -10,13 +10,11 @@ import { forgetPrefetch, prefetchState } from './prefetch';
 
 let ready: Promise<void> | null = null;
 
-// frameAccept asks for frames in whatever syntax they are stored, listing
-// the compressed media types too (PS3.18 8.7.3.5.2): a server that keeps
-// application/octet-stream for uncompressed frames then still answers with
-// the stored JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes, never a 406.
-const frameAccept = ['application/octet-stream', 'image/jpeg', 'image/jll', 'image/jls', 'image/jp2', 'image/jpx', 'image/jphc', 'image/dicom-rle', 'image/x-dicom-rle']
-  .map((t) => `multipart/related; type="${t}"; transfer-syntax=*`)
-  .join(', ');
+// frameAccept asks for frames in whatever syntax they are stored, exactly
+// as OHIF does (PS3.18 8.7.3.5.2): the server answers with the stored
+// JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes and names their transfer
+// syntax in each part's Content-Type; the loader decodes them.
+const frameAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
 
 export const toolClasses = [
   tools.StackScrollTool,

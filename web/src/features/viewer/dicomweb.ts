@@ -49,9 +49,13 @@ async function buildStack(study: string, series: string): Promise<Stack> {
   for (const inst of md) {
     const sop = String(inst['00080018']?.Value?.[0] ?? '');
     const frames = Math.max(1, num(inst, '00280008') || 1);
+    // The loader reads Modality as a string for every image (its NM
+    // checks): an instance without one (secondary captures, JPEG 2000
+    // samples) gets an empty value instead of a failed load.
+    const forLoader = inst['00080060']?.Value?.length ? inst : { ...inst, '00080060': { vr: 'CS', Value: [''] } };
     for (let f = 1; f <= frames; f++) {
       const id = `wadors:${base}/instances/${enc(sop)}/frames/${f}`;
-      dicomImageLoader.wadors.metaDataManager.add(id, inst as never);
+      dicomImageLoader.wadors.metaDataManager.add(id, forLoader as never);
       s.imageIds.push(id);
       s.instances.push(inst);
       s.positions.push(position(inst));
