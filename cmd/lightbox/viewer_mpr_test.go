@@ -106,6 +106,13 @@ func mrBrainFourSeries(t *testing.T, dir string, gen func(string, ...string) []s
 // readDICOM reads a Part 10 file: its bytes and its data set.
 func readDICOM(t *testing.T, path string) ([]byte, *dcm.Dataset) {
 	t.Helper()
+	raw, f := readPart10(t, path)
+	return raw, f.Dataset
+}
+
+// readPart10 reads a Part 10 file: its bytes and the parsed file.
+func readPart10(t *testing.T, path string) ([]byte, *dcm.File) {
+	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -114,5 +121,5 @@ func readDICOM(t *testing.T, path string) ([]byte, *dcm.Dataset) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return raw, f.Dataset
+	return raw, f
 }

@@ -4,7 +4,7 @@
 // browser decodes them).
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
-import { num, position, sortInstances } from './stack';
+import { num, position, sortInstances, withKnownVRs } from './stack';
 import { rankPriors } from './hanging';
 
 const enc = encodeURIComponent;
@@ -44,7 +44,7 @@ export function loadStack(study: string, series: string): Promise<Stack> {
 
 async function buildStack(study: string, series: string): Promise<Stack> {
   const base = `${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}`;
-  const md = sortInstances(await getJSON<DicomJSON[]>(`${base}/metadata`));
+  const md = sortInstances((await getJSON<DicomJSON[]>(`${base}/metadata`)).map(withKnownVRs));
   const s: Stack = { study, series, imageIds: [], instances: [], positions: [] };
   for (const inst of md) {
     const sop = String(inst['00080018']?.Value?.[0] ?? '');
