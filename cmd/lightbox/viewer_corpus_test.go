@@ -288,4 +288,3 @@ func TestCorpusInBrowser(t *testing.T) {
 	t.Logf("%d images in %d rounds", n, len(rounds))
 	runBrowserScript(t, srv, "viewer-corpus.mjs", "BASE_URL=http://"+srv.http, "BEARER="+bearer, "EXPECT="+string(want), "KNOWN="+string(known), "LANDING_UID="+gen[0].Study)
 }
-
