@@ -225,7 +225,7 @@ func imageOf(t *testing.T, path, dir, ts string, d *dcm.Dataset) corpusImage {
 	img.Tol = 0.01
 	if lossy(ts) {
 		// JPEG decoders (IDCT, chroma upsampling) differ by a few levels.
-		img.Tol = math.Max(2, float64(int(1)<<d.IntOr(dcm.TagBitsStored, 8))*0.03)
+		img.Tol = math.Max(3, float64(int(1)<<d.IntOr(dcm.TagBitsStored, 8))*0.01)
 	}
 	return img
 }
