@@ -6,6 +6,7 @@ import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { num, position, sortInstances, withKnownVRs } from './stack';
 import { rankPriors } from './hanging';
+import { forgetMetadata, getJSON, seriesMetadata } from './metadata';
 
 const enc = encodeURIComponent;
 
@@ -17,17 +18,11 @@ export interface Stack {
   positions: number[]; // along the slice normal, NaN without
 }
 
-async function getJSON<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: { Accept: 'application/dicom+json' }, credentials: 'same-origin' });
-  if (!res.ok) throw new Error(`${url.split('?')[0]}: HTTP ${res.status}`);
-  if (res.status === 204) return [] as T;
-  return (await res.json()) as T;
-}
-
 const stacks = new Map<string, Promise<Stack>>();
 
 export function forgetStacks() {
   stacks.clear();
+  forgetMetadata();
 }
 
 // loadStack fetches a series' metadata once per page life.
@@ -44,7 +39,7 @@ export function loadStack(study: string, series: string): Promise<Stack> {
 
 async function buildStack(study: string, series: string): Promise<Stack> {
   const base = `${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}`;
-  const md = sortInstances((await getJSON<DicomJSON[]>(`${base}/metadata`)).map(withKnownVRs));
+  const md = sortInstances((await seriesMetadata(study, series)).map(withKnownVRs));
   const s: Stack = { study, series, imageIds: [], instances: [], positions: [] };
   for (const inst of md) {
     const sop = String(inst['00080018']?.Value?.[0] ?? '');
