@@ -34,7 +34,8 @@ STUDY=$(dcmdump +P 0020,000d "$(find "$OUT/ct-$SLICES-$SIZE" -type f | head -1)"
 
 rm -rf "$OUT/data"
 PORT=$((20000 + RANDOM % 20000))
-"$OUT/lightbox" demo --data "$OUT/data" --http "127.0.0.1:$PORT" --dicom "127.0.0.1:$((PORT + 1))" --hl7 "" --quiet 1s >"$OUT/server.log" 2>&1 &
+# Ephemeral DICOM ports (the demo's DICOM TLS then too, not its fixed 2762).
+"$OUT/lightbox" demo --data "$OUT/data" --http "127.0.0.1:$PORT" --dicom 127.0.0.1:0 --hl7 "" --quiet 1s >"$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.3; done

@@ -7,7 +7,9 @@
 //     pixels;
 //  2. the mammography hanging: RCC, LCC, RMLO, LMLO of the current study
 //     over the prior's (8 panes, one image each);
-//  3. a viewer window (/viewer?monitor=1) in the same browser profile hangs
+//  3. the MR brain hanging: T1, T2, FLAIR and DWI in a 2×2 (the Go test
+//     adds the FLAIR and DWI series to a generated T1/T2 study);
+//  4. a viewer window (/viewer?monitor=1) in the same browser profile hangs
 //     the case the case window opens without a second login, and clears
 //     when the case is left.
 // Screenshots go to $SHOTS.
@@ -16,7 +18,7 @@ import { canvasStatsOf, checks, launch, signInReader } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
-const want = JSON.parse(process.env.EXPECT); // {ct, ctSlices, ctRows, mg, mgPrior, mgViews:{sop: view}}
+const want = JSON.parse(process.env.EXPECT); // {ct, ctSlices, mg, mgPrior, mgViews:{sop: view}, mr:{study, series:{label: uid}}}
 const { log, check, fail, finish } = checks();
 // The README pictures: the viewer area only, small.
 const shot = (page, name, testid) => page.getByTestId(testid).screenshot({ path: join(shots, `${name}.png`) });
@@ -30,7 +32,7 @@ try {
   page.on('pageerror', (e) => log('page error:', e.message));
   await signInReader(page, base, 'dr.alpha');
 
-  // 3 (first half). A viewer window opened before the case: no login.
+  // 4 (first half). A viewer window opened before the case: no login.
   const win = await b.context.newPage();
   await win.goto(`${base}/viewer?monitor=1`);
   await win.getByTestId('viewer-window').waitFor();
@@ -77,7 +79,7 @@ try {
     `MIP 20 mm: blend ${mip.map((v) => v.blend).join(',')}, axial mean ${thin['mpr-axial'].mean.toFixed(1)} → ${thick.mean.toFixed(1)}`);
   await shot(page, 'viewer-mpr', 'mpr');
 
-  // 3 (second half). The viewer window hung the CT.
+  // 4 (second half). The viewer window hung the CT.
   await win.waitForFunction((uid) => document.querySelector('[data-testid=viewer-window]')?.dataset.study === uid, want.ct, { timeout: 10000 });
   await win.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows === undefined ? false : window.__lightboxViewer.pane(0).rows > 0, null, { timeout: 60000 });
   check(true, `viewer window hangs the case the case window opened (${(await pane(win, 0)).count} slices)`);
@@ -102,6 +104,32 @@ try {
   await shot(page, 'viewer-mg', 'viewer-grid');
   await win.waitForFunction((uid) => document.querySelector('[data-testid=viewer-window]')?.dataset.study === uid, want.mg, { timeout: 10000 });
   check(true, 'viewer window follows to the mammogram');
+
+  // 3. MR brain: the four key sequences in a 2×2.
+  await page.goto(caseURL(want.mr.study));
+  await page.waitForFunction(() => document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol === 'mr-2x2', null, { timeout: 60000 });
+  await page.waitForFunction(() => [0, 1, 2, 3].every((i) => {
+    const q = window.__lightboxViewer?.pane(i);
+    return q?.rows > 0 && q.shown === q.imageId;
+  }), null, { timeout: 60000 });
+  const mrLabels = await page.getByTestId('pane-label').allTextContents();
+  check(mrLabels.join('|') === 'T1|T2|FLAIR|DWI', `MR brain hanging: ${mrLabels.join(', ')}`);
+  const seriesOf = (id) => decodeURIComponent(/\/series\/([^/]+)\/instances\//.exec(id)[1]);
+  const mrGot = [];
+  for (let i = 0; i < 4; i++) {
+    const p = await pane(page, i);
+    const label = Object.entries(want.mr.series).find(([, uid]) => uid === seriesOf(p.imageId))?.[0] ?? '?';
+    let s = null;
+    for (let k = 0; k < 40 && !(s?.sd > 5); k++) {
+      if (k) await page.waitForTimeout(250);
+      s = await canvasStatsOf(page, `[data-testid=pane-${i}] canvas`);
+    }
+    mrGot.push(`${label} (${p.columns}×${p.rows}, ${p.count} slices, sd ${s?.sd.toFixed(1)})`);
+    check(label === mrLabels[i] && s?.sd > 5, `pane ${i + 1} "${mrLabels[i]}" shows the ${label} series, not blank`);
+  }
+  log(`MR panes: ${mrGot.join('; ')}`);
+  await shot(page, 'viewer-mr', 'viewer-grid');
+  await win.waitForFunction((uid) => document.querySelector('[data-testid=viewer-window]')?.dataset.study === uid, want.mr.study, { timeout: 10000 });
 
   // Leaving the case clears the viewer window.
   await page.getByRole('button', { name: 'Back to worklist' }).click();

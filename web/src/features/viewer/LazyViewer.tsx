@@ -1,11 +1,29 @@
-// The viewer (Cornerstone3D, its decoders) loads as its own chunk when the
-// first case opens, so the login and the worklist stay light.
-import { lazy, Suspense } from 'react';
+// The viewer (Cornerstone3D, its decoders) loads as its own chunk, so the
+// login and the worklist stay light; the worklist preloads it once the
+// browser is idle, so the first case does not wait for it either.
+import { lazy, Suspense, useEffect } from 'react';
 import type { DicomJSON } from '../../api/types';
+import { tag } from '../../api/client';
+import { firstSeries, seriesMetadata } from './metadata';
 
-const Viewer = lazy(() => import('./Viewer').then((m) => ({ default: m.Viewer })));
+let loading: Promise<typeof import('./Viewer')> | null = null;
+const load = () => (loading ??= import('./Viewer'));
+
+const Viewer = lazy(() => load().then((m) => ({ default: m.Viewer })));
+
+// preloadViewer fetches and evaluates the viewer's code in idle time.
+export function preloadViewer() {
+  const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 1000));
+  idle(() => void load().catch(() => (loading = null)));
+}
 
 export function LazyViewer(props: { study: string; series: DicomJSON[] }) {
+  // The first series' metadata comes in while the chunk loads.
+  const first = firstSeries(props.series);
+  const firstUID = first ? tag(first, '0020000E') : '';
+  useEffect(() => {
+    if (firstUID) seriesMetadata(props.study, firstUID).catch(() => {});
+  }, [props.study, firstUID]);
   return (
     <Suspense fallback={<section className="viewer" aria-label="Viewer"><p className="muted">Loading the viewer…</p></section>}>
       <Viewer {...props} />

@@ -14,6 +14,7 @@ import { centerWidth, presetsFor, voiRange } from './presets';
 import { nearest } from './stack';
 import { KeyImages, type KeyImagesHandle } from './KeyImages';
 import { lengthAnnotations, sharedMarks } from './measure';
+import { firstSeries as openingSeries } from './metadata';
 import { prefetchAssigned } from './prefetch';
 import { TagBrowser } from './TagBrowser';
 import { registerViewer } from './bridge';
@@ -110,13 +111,17 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   // first series' modality and body part and the reader's preference.
   useEffect(() => {
     let alive = true;
-    const first = series.find((s) => Number(tag(s, '00201209')) > 0) ?? series[0];
+    const first = openingSeries(series);
     if (!first) return;
     const firstPane = { study, series: tag(first, '0020000E') };
+    const modality = tag(first, '00080060');
+    // The first image needs only this series: it hangs at once where the
+    // protocol starts with it, and the priors join when they are known.
+    const early = modality === 'MG' || modality === 'MR' ? null : firstPane;
+    if (early) setPanes((p) => (p.length ? p : [early]));
     (async () => {
       const st = await loadStack(study, firstPane.series).catch(() => null);
       const part = st?.instances[0] ? tag(st.instances[0], '00180015') : '';
-      const modality = tag(first, '00080060');
       const ranked = await priorsOf(study, part).catch(() => [] as DicomJSON[]);
       if (!alive) return;
       setPriors(ranked);
@@ -125,7 +130,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       if (!alive) return;
       setProtocol(proto);
       setProtocolKey(protocolKeys(modality, part)[0]);
-      setPanes((p) => (p.length ? p : hang));
+      setPanes((p) => (p.length === 0 || (p.length === 1 && p[0] === early) ? hang : p));
     })();
     return () => {
       alive = false;
@@ -266,6 +271,9 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     (window as unknown as Record<string, unknown>).__lightboxViewer = {
       pane: (i = 0) => paneInfo(viewportOf(i)),
       probe: (i: number, col: number, row: number) => probeValue(viewportOf(i), col, row),
+      samples: (i: number, col: number, row: number) => samplesAt(viewportOf(i), col, row),
+      // Hangs the given panes (the corpus test shows one instance at a time).
+      hang: (specs: PaneSpec[]) => setPanes(specs),
       imageToCanvas: (i: number, col: number, row: number) => {
         const vp = viewportOf(i);
         const id = vp?.getCurrentImageId();
@@ -547,6 +555,22 @@ function probeValue(vp: Types.IStackViewport | undefined, col: number, row: numb
   const v = img.getPixelData()[row * img.columns + col];
   if (v === undefined) return null;
   return img.preScale?.scaled ? v : v * (img.slope ?? 1) + (img.intercept ?? 0);
+}
+
+// samplesAt is every sample stored at a pixel of the image on display:
+// the modality value of a grey image, R, G, B of a colour one (the loader
+// converts YBR and palette colour to RGB).
+function samplesAt(vp: Types.IStackViewport | undefined, col: number, row: number): number[] | null {
+  const img = vp?.getCornerstoneImage();
+  if (!img) return null;
+  const px = img.getPixelData();
+  const n = Math.round(px.length / (img.rows * img.columns));
+  if (n === 1) {
+    const v = probeValue(vp, col, row);
+    return v === null ? null : [v];
+  }
+  const at = (row * img.columns + col) * n;
+  return Array.from(px.slice(at, at + Math.min(n, 3)));
 }
 
 // onlyInstance narrows a series' stack to one instance's frames.

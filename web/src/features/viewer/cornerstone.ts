@@ -10,13 +10,24 @@ import { forgetPrefetch, prefetchState } from './prefetch';
 
 let ready: Promise<void> | null = null;
 
-// frameAccept asks for frames in whatever syntax they are stored, listing
-// the compressed media types too (PS3.18 8.7.3.5.2): a server that keeps
-// application/octet-stream for uncompressed frames then still answers with
-// the stored JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes, never a 406.
-const frameAccept = ['application/octet-stream', 'image/jpeg', 'image/jll', 'image/jls', 'image/jp2', 'image/jpx', 'image/jphc', 'image/dicom-rle', 'image/x-dicom-rle']
-  .map((t) => `multipart/related; type="${t}"; transfer-syntax=*`)
-  .join(', ');
+// frameAccept asks for frames in whatever syntax they are stored, exactly
+// as OHIF does (PS3.18 8.7.3.5.2): the server answers with the stored
+// JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes and names their transfer
+// syntax in each part's Content-Type; the loader decodes them.
+const frameAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
+
+// Pixel formats the loader's decoders refuse or mangle in some stored
+// syntaxes (its RLE decoder takes 8 and 16 bits only; 16-bit colour): for
+// those the server decodes to Explicit VR Little Endian, which the loader
+// reads natively.
+const nativeAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1';
+
+function acceptFor(imageId: string): string {
+  const md = dicomImageLoader.wadors.metaDataManager.get(imageId) as Record<string, { Value?: unknown[] }> | undefined;
+  const bits = Number(md?.['00280100']?.Value?.[0]);
+  const samples = Number(md?.['00280002']?.Value?.[0] ?? 1);
+  return bits === 32 || (samples === 3 && bits === 16) ? nativeAccept : frameAccept;
+}
 
 export const toolClasses = [
   tools.StackScrollTool,
@@ -40,7 +51,7 @@ export function initCornerstone(): Promise<void> {
     coreInit();
     dicomImageLoader.init({
       maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
-      beforeSend: () => ({ Accept: frameAccept }),
+      beforeSend: (_xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(imageId) }),
     });
     // MPR: volumes built from the same WADO-RS frames, slice by slice.
     volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);

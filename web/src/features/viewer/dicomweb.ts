@@ -4,8 +4,9 @@
 // browser decodes them).
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
-import { num, position, sortInstances } from './stack';
+import { num, position, sortInstances, withKnownVRs } from './stack';
 import { rankPriors } from './hanging';
+import { forgetMetadata, getJSON, seriesMetadata } from './metadata';
 
 const enc = encodeURIComponent;
 
@@ -17,17 +18,11 @@ export interface Stack {
   positions: number[]; // along the slice normal, NaN without
 }
 
-async function getJSON<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: { Accept: 'application/dicom+json' }, credentials: 'same-origin' });
-  if (!res.ok) throw new Error(`${url.split('?')[0]}: HTTP ${res.status}`);
-  if (res.status === 204) return [] as T;
-  return (await res.json()) as T;
-}
-
 const stacks = new Map<string, Promise<Stack>>();
 
 export function forgetStacks() {
   stacks.clear();
+  forgetMetadata();
 }
 
 // loadStack fetches a series' metadata once per page life.
@@ -44,14 +39,18 @@ export function loadStack(study: string, series: string): Promise<Stack> {
 
 async function buildStack(study: string, series: string): Promise<Stack> {
   const base = `${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}`;
-  const md = sortInstances(await getJSON<DicomJSON[]>(`${base}/metadata`));
+  const md = sortInstances((await seriesMetadata(study, series)).map(withKnownVRs));
   const s: Stack = { study, series, imageIds: [], instances: [], positions: [] };
   for (const inst of md) {
     const sop = String(inst['00080018']?.Value?.[0] ?? '');
     const frames = Math.max(1, num(inst, '00280008') || 1);
+    // The loader reads Modality as a string for every image (its NM
+    // checks): an instance without one (secondary captures, JPEG 2000
+    // samples) gets an empty value instead of a failed load.
+    const forLoader = inst['00080060']?.Value?.length ? inst : { ...inst, '00080060': { vr: 'CS', Value: [''] } };
     for (let f = 1; f <= frames; f++) {
       const id = `wadors:${base}/instances/${enc(sop)}/frames/${f}`;
-      dicomImageLoader.wadors.metaDataManager.add(id, inst as never);
+      dicomImageLoader.wadors.metaDataManager.add(id, forLoader as never);
       s.imageIds.push(id);
       s.instances.push(inst);
       s.positions.push(position(inst));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DicomJSON } from '../../api/types';
-import { nearest, normalOf, position, sortInstances } from './stack';
+import { nearest, normalOf, position, sortInstances, withKnownVRs } from './stack';
 import { centerWidth, presetsFor, voiRange } from './presets';
 
 const axial = [1, 0, 0, 0, 1, 0];
@@ -35,4 +35,18 @@ describe('presets', () => {
   it('MR has none', () => expect(presetsFor('MR')).toEqual([]));
   it('range round-trips', () => expect(centerWidth(voiRange(40, 80))).toEqual({ center: 40, width: 80 }));
   it('width at least 1', () => expect(voiRange(0, 0)).toEqual({ lower: -0.5, upper: 0.5 }));
+});
+
+describe('withKnownVRs', () => {
+  const un = (text: string) => ({ vr: 'UN', InlineBinary: btoa(text) });
+  it('decodes UN text attributes by their dictionary VR', () => {
+    const got = withKnownVRs({ '00080018': un('1.2.3\0'), '00200032': un('1.5\\2\\-3 '), '00280010': { vr: 'US', Value: [10] } });
+    expect(got['00080018']).toEqual({ vr: 'UI', Value: ['1.2.3'] });
+    expect(got['00200032']).toEqual({ vr: 'DS', Value: [1.5, 2, -3] });
+    expect(got['00280010']).toEqual({ vr: 'US', Value: [10] });
+  });
+  it('leaves other UN values and clean instances alone', () => {
+    const inst = { '00091001': un('x'), '00080018': { vr: 'UI', Value: ['1.2'] } };
+    expect(withKnownVRs(inst)).toBe(inst);
+  });
 });

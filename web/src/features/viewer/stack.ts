@@ -53,3 +53,31 @@ export function nearest(positions: number[], p: number): number {
   });
   return best;
 }
+
+// Text attributes the viewer and the image loader read, by their
+// dictionary VR (PS3.6). A file written with VR UN for them (seen from
+// real sites and in pydicom's rtdose_rle.dcm) reaches DICOM JSON as
+// InlineBinary (PS3.18 F.2.7); like DCMTK, the viewer reads such values
+// with the dictionary VR (PS3.5 6.2.2) instead of losing the image.
+const textVRs: Record<string, string> = {
+  '00080008': 'CS', '00080016': 'UI', '00080018': 'UI', '00080020': 'DA', '00080030': 'TM', '00080060': 'CS',
+  '0008103E': 'LO', '00081030': 'LO', '00100020': 'LO', '00180015': 'CS', '00180050': 'DS', '00180088': 'DS',
+  '0020000D': 'UI', '0020000E': 'UI', '00200011': 'IS', '00200013': 'IS', '00200032': 'DS', '00200037': 'DS',
+  '00200052': 'UI', '00280004': 'CS', '00280008': 'IS', '00280030': 'DS', '00281050': 'DS', '00281051': 'DS',
+  '00281052': 'DS', '00281053': 'DS',
+};
+
+// withKnownVRs returns inst with the UN values of textVRs decoded (inst
+// itself when it has none).
+export function withKnownVRs(inst: DicomJSON): DicomJSON {
+  let out: DicomJSON | null = null;
+  for (const [t, vr] of Object.entries(textVRs)) {
+    const e = inst[t] as { vr: string; InlineBinary?: string } | undefined;
+    if (e?.vr !== 'UN' || typeof e.InlineBinary !== 'string') continue;
+    const text = atob(e.InlineBinary).replace(/[\0 ]+$/, '');
+    const parts = text.split('\\').map((v) => v.trim());
+    out ??= { ...inst };
+    out[t] = { vr, Value: vr === 'DS' || vr === 'IS' ? parts.map(Number) : parts };
+  }
+  return out ?? inst;
+}

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { api } from '../../api/client';
 import type { Facility, WorkItem } from '../../api/types';
 import { navigate, useNow } from '../../router';
@@ -9,6 +9,7 @@ import { usePresence, useWorklist, type Presence } from './useWorklist';
 import { ReasonDialog } from './ReasonDialog';
 import { ExtraWork } from './ExtraWork';
 import { OpenLoops } from '../critical/OpenLoops';
+import { preloadViewer } from '../viewer/LazyViewer';
 
 export async function openCase(uid: string) {
   await api.open(uid);
@@ -17,6 +18,7 @@ export async function openCase(uid: string) {
 
 export function WorklistPage() {
   const live = useWorklist(false);
+  useEffect(() => preloadViewer(), []); // the viewer's code, in idle time
   const [presence, setPresence] = useState<Presence>('available');
   usePresence(presence, true, live.refresh);
   const [filter, setFilter] = useState<Filter>({ modality: '', priority: '', text: '' });
