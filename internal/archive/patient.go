@@ -94,18 +94,11 @@ func FindPatients(ctx context.Context, x db.Execer, f PatientFilter) ([]Patient,
 			}
 		}
 	}
-	rows, err := x.Query(ctx, q+" ORDER BY p.pk LIMIT 100", args...)
+	out, err := db.Collect(db.Rows(x.Query(ctx, q+" ORDER BY p.pk LIMIT 100", args...)), func(sc db.Scanner) (p Patient, err error) {
+		return p, sc.Scan(&p.PK, &p.Issuer, &p.ID, &p.Name, &p.BirthDate, &p.Sex)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("find patients: %w", err)
 	}
-	defer rows.Close()
-	var out []Patient
-	for rows.Next() {
-		var p Patient
-		if err := rows.Scan(&p.PK, &p.Issuer, &p.ID, &p.Name, &p.BirthDate, &p.Sex); err != nil {
-			return nil, fmt.Errorf("find patients: %w", err)
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -131,39 +131,18 @@ func UnreadStudies(ctx context.Context, x db.Execer, f Unread) ([]StudyRecord, e
 // studies runs a query over study and patient (aliased s and p) with the
 // condition and order in where.
 func studies(ctx context.Context, x db.Execer, where string, args ...any) ([]StudyRecord, error) {
-	rows, err := x.Query(ctx, "SELECT "+studyRecordCols+" FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE "+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []StudyRecord
-	for rows.Next() {
-		s, err := scanStudyRecord(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return db.Collect(db.Rows(x.Query(ctx, "SELECT "+studyRecordCols+" FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE "+where, args...)),
+		func(sc db.Scanner) (StudyRecord, error) { return scanStudyRecord(sc) })
 }
 
 // SOPClasses lists the distinct SOP Classes stored for a study.
 func SOPClasses(ctx context.Context, x db.Execer, studyUID string) ([]string, error) {
-	rows, err := x.Query(ctx, `SELECT DISTINCT i.sop_class FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study st ON st.pk = se.study_pk
-		WHERE st.study_uid = ? ORDER BY i.sop_class`, studyUID)
+	out, err := db.Strings(x.Query(ctx, `SELECT DISTINCT i.sop_class FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study st ON st.pk = se.study_pk
+		WHERE st.study_uid = ? ORDER BY i.sop_class`, studyUID))
 	if err != nil {
 		return nil, fmt.Errorf("sop classes: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("sop classes: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // StudySearch selects studies for FHIR ImagingStudy: every set field must

@@ -70,38 +70,22 @@ func (s Store) Open(ctx context.Context, user, study, facility, reason string) (
 
 // Active returns the studies user holds an unexpired grant for.
 func (s Store) Active(ctx context.Context, user string) ([]string, error) {
-	rows, err := s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM break_glass WHERE username = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now()))
+	out, err := db.Strings(s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM break_glass WHERE username = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now())))
 	if err != nil {
 		return nil, fmt.Errorf("break-glass grants: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var st string
-		if err := rows.Scan(&st); err != nil {
-			return nil, fmt.Errorf("break-glass grants: %w", err)
-		}
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Since returns every grant opened from since on, newest first: the
 // privacy officer's review of emergency access, reasons included.
 func (s Store) Since(ctx context.Context, since time.Time) ([]Grant, error) {
-	rows, err := s.DB.Query(ctx, `SELECT pk, username, study_uid, facility_id, reason, created_at, expires_at
-		FROM break_glass WHERE created_at >= ? ORDER BY created_at DESC, pk DESC`, db.Now(since))
+	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, username, study_uid, facility_id, reason, created_at, expires_at
+		FROM break_glass WHERE created_at >= ? ORDER BY created_at DESC, pk DESC`, db.Now(since))), func(sc db.Scanner) (g Grant, err error) {
+		return g, sc.Scan(&g.ID, &g.Username, &g.StudyUID, &g.FacilityID, &g.Reason, &g.CreatedAt, &g.ExpiresAt)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("break-glass grants: %w", err)
 	}
-	defer rows.Close()
-	out := []Grant{}
-	for rows.Next() {
-		var g Grant
-		if err := rows.Scan(&g.ID, &g.Username, &g.StudyUID, &g.FacilityID, &g.Reason, &g.CreatedAt, &g.ExpiresAt); err != nil {
-			return nil, fmt.Errorf("break-glass grants: %w", err)
-		}
-		out = append(out, g)
-	}
-	return out, rows.Err()
+	return out, nil
 }

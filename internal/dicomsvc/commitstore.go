@@ -113,21 +113,12 @@ func (st *commitStore) add(ctx context.Context, c *caller, txn, ts string, refs 
 // claim holds.
 func (st *commitStore) due(ctx context.Context, limit int) ([]int64, error) {
 	now := db.Now(time.Now())
-	rows, err := st.db.Query(ctx, `SELECT pk FROM stgcmt_request WHERE status = ? AND next_attempt_at <= ? AND claimed_until < ? ORDER BY pk LIMIT ?`,
-		commitPending, now, now, limit)
+	pks, err := db.Collect(db.Rows(st.db.Query(ctx, `SELECT pk FROM stgcmt_request WHERE status = ? AND next_attempt_at <= ? AND claimed_until < ? ORDER BY pk LIMIT ?`,
+		commitPending, now, now, limit)), func(sc db.Scanner) (pk int64, err error) { return pk, sc.Scan(&pk) })
 	if err != nil {
 		return nil, fmt.Errorf("storage commitment: due: %w", err)
 	}
-	defer rows.Close()
-	var pks []int64
-	for rows.Next() {
-		var pk int64
-		if err := rows.Scan(&pk); err != nil {
-			return nil, err
-		}
-		pks = append(pks, pk)
-	}
-	return pks, rows.Err()
+	return pks, nil
 }
 
 // claim takes a pending row for this process, due or not; ok is false
