@@ -265,7 +265,12 @@ try {
     log('no unmatched Springfield study (or order id) to attach:', created.id);
   }
   // the console beside the board (the board's table is the worklist's)
-  await page.locator('.board-side').screenshot({ path: join(shots, 'board-console.png') });
+  // A full-page capture clipped to the console: an element screenshot
+  // scrolls the page, and the readers table's sticky header would be drawn
+  // over its rows at the scrolled-to offset.
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const side = await page.locator('.board-side').boundingBox();
+  await page.screenshot({ path: join(shots, 'board-console.png'), fullPage: true, clip: side });
   if (!process.env.README_ONLY) await page.screenshot({ path: join(shots, 'board.png') });
   // reassign: a study to dr.alpha (it must appear on their live worklist)
   // or, when none can go to them, dr.alpha's study to a colleague (it
