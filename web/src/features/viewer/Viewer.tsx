@@ -16,6 +16,7 @@ import { KeyImages, type KeyImagesHandle } from './KeyImages';
 import { lengthAnnotations, sharedMarks } from './measure';
 import { firstSeries as openingSeries } from './metadata';
 import { prefetchAssigned } from './prefetch';
+import { SeriesThumb } from './SeriesThumb';
 import { TagBrowser } from './TagBrowser';
 import { registerViewer } from './bridge';
 import { hangMG4up, hangMR2x2, protocolFor, protocolKeys, protocols, type HangPane, type MGImage } from './hanging';
@@ -381,7 +382,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
                   onClick={() => setPanes((p) => p.map((x, i) => (i === active ? { study, series: uid } : x)))}
                   title={tag(s, '0008103E')}
                 >
-                  <img src={thumbnailURL(study, uid)} alt={`Series ${tag(s, '00200011')}`} loading="lazy" />
+                  <SeriesThumb src={thumbnailURL(study, uid)} label={`Series ${tag(s, '00200011')}`} modality={tag(s, '00080060')} />
                   <span className="small">{tag(s, '00080060')} {tag(s, '00200011')} · {tag(s, '00201209')}</span>
                 </button>
               </li>
