@@ -33,6 +33,11 @@ const (
 	Reject    DuplicatePolicy = "reject"
 )
 
+// Replaces reports whether a stored instance's bytes may change under its
+// SOP Instance UID (the replace policy): readers must then not cache them
+// as immutable.
+func (a *Archive) Replaces() bool { return a.opt.Duplicates == Replace }
+
 // ParsePolicy validates a policy name.
 func ParsePolicy(s string) (DuplicatePolicy, error) {
 	switch p := DuplicatePolicy(s); p {

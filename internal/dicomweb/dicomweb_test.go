@@ -648,3 +648,28 @@ func TestSTOW(t *testing.T) {
 		}
 	})
 }
+
+// Under the replace policy an instance's bytes can change under its UID:
+// frames and instances are revalidated against their ETag instead of being
+// cached for a day, so a browser never shows a replaced instance's pixels.
+func TestCacheControlFollowsDuplicatePolicy(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		for _, c := range []struct {
+			policy archive.DuplicatePolicy
+			want   string
+		}{
+			{archive.KeepFirst, "private, max-age=86400"},
+			{archive.Replace, "private, no-cache"},
+		} {
+			e := newEnv(t, d, archive.Options{Duplicates: c.policy})
+			ct := generate(t, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH", FirstPatient: 7})
+			e.add("SGH", ct)
+			for _, path := range []string{instPath(ct[0]), instPath(ct[0]) + "/frames/1", instPath(ct[0]) + "/rendered"} {
+				r := e.get(path, "tokA", nil)
+				if r.code != 200 || r.h.Get("Cache-Control") != c.want || r.h.Get("ETag") == "" {
+					t.Errorf("%s %s: %d Cache-Control %q ETag %q, want %q", c.policy, path, r.code, r.h.Get("Cache-Control"), r.h.Get("ETag"), c.want)
+				}
+			}
+		}
+	})
+}

@@ -256,7 +256,7 @@ func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []fra
 	compress := typ == octetStream && nativeLE(ts) // compressed frames do not shrink
 	etag = strings.TrimSuffix(etag, `"`) + "-" + hashTag(typ, ts) + `"`
 	hd := w.Header()
-	hd.Set("Cache-Control", immutableCache)
+	hd.Set("Cache-Control", h.instanceCache())
 	gz := compress && acceptsGzip(r)
 	if gz {
 		etag = strings.TrimSuffix(etag, `"`) + `-gz"`

@@ -230,7 +230,17 @@ func notModified(w http.ResponseWriter, r *http.Request, etag string) bool {
 	return false
 }
 
-const immutableCache = "private, max-age=86400"
+// instanceCache is the Cache-Control of a stored instance's bytes (frames,
+// rendered images, the instance): a day in the browser's private cache,
+// since an instance never changes under its UID, unless the archive
+// replaces duplicates, when the browser revalidates against the ETag (the
+// content hash) so a replaced instance never shows its old pixels.
+func (h *Handler) instanceCache() string {
+	if h.a != nil && h.a.Replaces() {
+		return "private, no-cache"
+	}
+	return "private, max-age=86400"
+}
 
 // Routes lists the handler's route patterns.
 func (h *Handler) Routes() []string { return append([]string(nil), h.patterns...) }

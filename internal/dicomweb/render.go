@@ -171,7 +171,7 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, scope query.Sco
 		parts = append(parts, j.in.SHA256, strconv.Itoa(j.frame))
 	}
 	etag := etagOf(hashTag(parts...))
-	w.Header().Set("Cache-Control", immutableCache)
+	w.Header().Set("Cache-Control", h.instanceCache())
 	if notModified(w, r, etag) {
 		return
 	}

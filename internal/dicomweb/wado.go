@@ -136,7 +136,7 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	}
 	hd := w.Header()
 	if r.PathValue("instance") != "" {
-		hd.Set("Cache-Control", immutableCache)
+		hd.Set("Cache-Control", h.instanceCache())
 	} else {
 		hd.Set("Cache-Control", "private, no-cache")
 	}
