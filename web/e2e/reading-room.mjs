@@ -42,6 +42,7 @@ try {
   const a = await signInEnrolling(page, 'dr.alpha');
   await shot(page, 'enrol');
   await a.confirm();
+  const signedInAt = Date.now(); // the server's --reauth-window (10 s) counts from this login
 
   // The worklist fills itself (presence heartbeat puts dr.alpha online).
   await page.getByRole('heading', { name: 'My worklist' }).waitFor();
@@ -117,7 +118,10 @@ try {
   }, study);
   check(bravoOpen === 409 || bravoOpen === 404, `dr.bravo cannot open it (${bravoOpen})`);
 
-  // 5. Sign final: the server asks for re-authentication.
+  // 5. Sign final: the server asks for re-authentication once the window
+  // since the login has passed (a quiet machine gets here sooner).
+  const windowLeft = 10500 - (Date.now() - signedInAt);
+  if (windowLeft > 0) await page.waitForTimeout(windowLeft);
   await page.getByRole('button', { name: 'Sign final' }).click();
   const re = page.getByRole('dialog', { name: 'Confirm it is you' });
   await re.waitFor();
