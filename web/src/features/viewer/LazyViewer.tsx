@@ -11,11 +11,10 @@ const load = () => (loading ??= import('./Viewer'));
 
 const Viewer = lazy(() => load().then((m) => ({ default: m.Viewer })));
 
-// preloadViewer fetches and evaluates the viewer's code in idle time, then
-// starts Cornerstone and its decoder workers.
+// preloadViewer fetches and evaluates the viewer's code in idle time.
 export function preloadViewer() {
   const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 1000));
-  idle(() => void load().then((m) => m.warmUp()).catch(() => (loading = null)));
+  idle(() => void load().catch(() => (loading = null)));
 }
 
 export function LazyViewer(props: { study: string; series: DicomJSON[] }) {

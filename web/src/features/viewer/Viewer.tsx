@@ -46,13 +46,6 @@ type PaneSpec = HangPane;
 
 let seq = 0;
 
-// warmUp sets Cornerstone up ahead of the first case (the worklist calls it
-// in idle time): its decoder workers start, fetch and compile their script
-// then, not after the reader's click.
-export function warmUp(): Promise<void> {
-  return initCornerstone();
-}
-
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
     seq++;
