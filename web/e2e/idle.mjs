@@ -30,6 +30,14 @@ try {
   const status = await page.evaluate(async () => (await fetch('/api/worklist?board=1')).status);
   check(status === 401, `the server ended the session too (${status})`);
   check(await page.evaluate(() => localStorage.length === 0 && sessionStorage.length === 0), 'browser storage empty');
+
+  // A browser that closed without logging out (a crash) left a draft
+  // behind: the app, finding no session when it next loads, removes it.
+  await page.evaluate(() => localStorage.setItem('lightbox.draft.crashed', JSON.stringify({ findings: 'left by a crash' })));
+  await page.goto(base + '/');
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  const gone = await page.waitForFunction(() => localStorage.length === 0, null, { timeout: 5000 }).then(() => true, () => false);
+  check(gone, `a draft left by a crashed browser is removed when the app loads without a session (${await page.evaluate(() => localStorage.length)} keys left)`);
 } catch (e) {
   fail(e);
 } finally {

@@ -1,5 +1,5 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, onUnauthenticated, setCSRF } from '../../api/client';
+import { api, ApiError, onUnauthenticated, setCSRF } from '../../api/client';
 import type { SessionInfo } from '../../api/types';
 import { clearAll } from '../../storage';
 
@@ -41,7 +41,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     api
       .session()
       .then(signedIn)
-      .catch(() => setSession(null))
+      .catch((e) => {
+        // No session: whatever a browser that closed without logging out
+        // (a crash, a power cut) left behind, drafts included, goes now.
+        // A server that cannot be reached leaves the local copies alone.
+        if (e instanceof ApiError && e.status === 401) void clearAll();
+        setSession(null);
+      })
       .finally(() => setLoading(false));
   }, [signedIn]);
 
