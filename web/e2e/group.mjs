@@ -69,6 +69,8 @@ try {
   // Privilege the demo readers at New Hope (TX) with TX malpractice cover
   // but no TX licence: the licence is then the one credential missing.
   await menuLink(page, 'Group', 'Readers & shifts');
+  // The table renders from one fetch: once a row is there, all of them are.
+  await page.locator('table[aria-label=Readers] tbody tr').first().waitFor();
   const readerIDs = await page.locator('table[aria-label=Readers] tbody tr td:first-child').evaluateAll((tds) => tds.map((td) => td.textContent.trim().split(/\s+/).pop()));
   for (const id of readerIDs) {
     await page.getByRole('button', { name: `Edit ${id}` }).click();
