@@ -70,12 +70,10 @@ func (s Store) Open(ctx context.Context, user, study, facility, reason string) (
 
 // Active returns the studies user holds an unexpired grant for.
 func (s Store) Active(ctx context.Context, user string) ([]string, error) {
-	out, err := db.Strings(s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM break_glass WHERE username = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now())))
-	if err != nil {
-		return nil, fmt.Errorf("break-glass grants: %w", err)
-	}
-	return out, nil
+	return grantTable.Active(ctx, s.DB, user, s.now())
 }
+
+var grantTable = db.GrantTable{Table: "break_glass", User: "username", Name: "break-glass grants"}
 
 // Since returns every grant opened from since on, newest first: the
 // privacy officer's review of emergency access, reasons included.

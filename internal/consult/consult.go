@@ -98,12 +98,10 @@ func (s Store) list(ctx context.Context, q string, args ...any) ([]Consult, erro
 // Granted returns the studies user may see as the consultant of an
 // unexpired consult (the scope rule's study grants).
 func (s Store) Granted(ctx context.Context, user string) ([]string, error) {
-	out, err := db.Strings(s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM consult WHERE consultant = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now())))
-	if err != nil {
-		return nil, fmt.Errorf("consult grants: %w", err)
-	}
-	return out, nil
+	return grantTable.Active(ctx, s.DB, user, s.now())
 }
+
+var grantTable = db.GrantTable{Table: "consult", User: "consultant", Name: "consult grants"}
 
 // Say adds a message to a consult's thread.
 func (s Store) Say(ctx context.Context, id int64, author, body string) (Message, error) {

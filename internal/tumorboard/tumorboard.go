@@ -224,9 +224,7 @@ func (s Store) Grants(ctx context.Context, boardID int64) ([]Grant, error) {
 // Active returns the studies user holds an unexpired board grant for (the
 // scope rule adds them to scope.Scope.Studies).
 func (s Store) Active(ctx context.Context, user string) ([]string, error) {
-	out, err := db.Strings(s.DB.Query(ctx, "SELECT DISTINCT study_uid FROM tumor_board_grant WHERE username = ? AND expires_at > ? ORDER BY study_uid", user, db.Now(s.now())))
-	if err != nil {
-		return nil, fmt.Errorf("tumor board grants: %w", err)
-	}
-	return out, nil
+	return grantTable.Active(ctx, s.DB, user, s.now())
 }
+
+var grantTable = db.GrantTable{Table: "tumor_board_grant", User: "username", Name: "tumor board grants"}
