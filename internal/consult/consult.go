@@ -105,15 +105,7 @@ var grantTable = db.GrantTable{Table: "consult", User: "consultant", Name: "cons
 
 // Say adds a message to a consult's thread.
 func (s Store) Say(ctx context.Context, id int64, author, body string) (Message, error) {
-	m, err := newMessage(author, body, s.now())
-	if err != nil {
-		return m, err
-	}
-	err = s.DB.InTx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRow(ctx, "INSERT INTO consult_message (consult_pk, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING pk",
-			id, m.Author, m.Body, m.CreatedAt).Scan(&m.ID)
-	})
-	return m, err
+	return s.post(ctx, "INSERT INTO consult_message (consult_pk, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING pk", id, author, body)
 }
 
 // Thread returns a consult's messages, oldest first.

@@ -94,13 +94,19 @@ func (s Store) Statuses(ctx context.Context) (map[string]RoomStatus, error) {
 
 // Post adds a message to a group channel.
 func (s Store) Post(ctx context.Context, channel, author, body string) (Message, error) {
+	return s.post(ctx, "INSERT INTO room_message (channel, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING pk", channel, author, body)
+}
+
+// post checks a message and appends it to a thread (a channel or a
+// consult): insert names the thread's table and takes its key, then
+// author, body and time.
+func (s Store) post(ctx context.Context, insert string, thread any, author, body string) (Message, error) {
 	m, err := newMessage(author, body, s.now())
 	if err != nil {
 		return m, err
 	}
 	err = s.DB.InTx(ctx, func(tx *db.Tx) error {
-		return tx.QueryRow(ctx, "INSERT INTO room_message (channel, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING pk",
-			channel, m.Author, m.Body, m.CreatedAt).Scan(&m.ID)
+		return tx.QueryRow(ctx, insert, thread, m.Author, m.Body, m.CreatedAt).Scan(&m.ID)
 	})
 	return m, err
 }
