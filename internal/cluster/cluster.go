@@ -156,16 +156,23 @@ func (n *Node) sleep(ctx context.Context) bool {
 // elect tries the lock until it has it, then leads until the session
 // fails or the node closes.
 func (n *Node) elect(ctx context.Context, lead func(context.Context, func())) {
+	n.sessions(ctx, "election", func(conn *pgx.Conn) { n.electOn(ctx, conn, lead) })
+}
+
+// sessions runs on over one connection after another until ctx ends:
+// each time on returns, the connection closes, which ends its session
+// (and so releases the engine lock if that session held it).
+func (n *Node) sessions(ctx context.Context, what string, on func(*pgx.Conn)) {
 	for ctx.Err() == nil {
 		conn, err := n.connect(ctx)
 		if err != nil {
-			n.log.Warn("cluster: election connection", "err", err)
+			n.log.Warn("cluster: "+what+" connection", "err", err)
 			n.sleep(ctx)
 			continue
 		}
-		n.electOn(ctx, conn, lead)
+		on(conn)
 		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = conn.Close(cctx) // ends the session: releases the lock if held
+		_ = conn.Close(cctx)
 		cancel()
 	}
 }
@@ -223,21 +230,11 @@ func (n *Node) electOn(ctx context.Context, conn *pgx.Conn, lead func(context.Co
 
 // listen holds the LISTEN connection, reconnecting as needed.
 func (n *Node) listen(ctx context.Context) {
-	for ctx.Err() == nil {
-		conn, err := n.connect(ctx)
-		if err != nil {
-			n.log.Warn("cluster: listen connection", "err", err)
-			n.sleep(ctx)
-			continue
-		}
-		err = n.listenOn(ctx, conn)
-		if ctx.Err() == nil {
+	n.sessions(ctx, "listen", func(conn *pgx.Conn) {
+		if err := n.listenOn(ctx, conn); ctx.Err() == nil {
 			n.log.Warn("cluster: listen", "err", err)
 		}
-		cctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_ = conn.Close(cctx)
-		cancel()
-	}
+	})
 }
 
 func (n *Node) listenOn(ctx context.Context, conn *pgx.Conn) error {
