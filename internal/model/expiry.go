@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -61,6 +62,20 @@ func (r *Reader) datedCredentials() []dated {
 	return out
 }
 
+// datedOf yields every credential of readers that has an expiry date,
+// with its reader.
+func datedOf(readers []Reader) iter.Seq2[*Reader, dated] {
+	return func(yield func(*Reader, dated) bool) {
+		for i := range readers {
+			for _, d := range readers[i].datedCredentials() {
+				if !d.expires.IsZero() && !yield(&readers[i], d) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // Expiring returns reminders for every dated credential that expires
 // within the largest offset of `at` (UTC date) or has already expired,
 // sorted by days left then reader.
@@ -73,30 +88,24 @@ func Expiring(readers []Reader, at time.Time, offsets []int) []Alert {
 	}
 	today := DateIn(at, time.UTC)
 	var out []Alert
-	for i := range readers {
-		r := &readers[i]
-		for _, d := range r.datedCredentials() {
-			if d.expires.IsZero() {
-				continue
-			}
-			left := today.DaysUntil(d.expires)
-			a := Alert{ReaderID: r.ID, ReaderName: r.Name, Kind: d.kind, Item: d.item, Expires: d.expires, DaysLeft: left}
-			if left < 0 {
-				a.Expired = true
-				out = append(out, a)
-				continue
-			}
-			if left > maxOff {
-				continue
-			}
-			for _, o := range offs {
-				if left <= o {
-					a.Offset = o
-					break
-				}
-			}
+	for r, d := range datedOf(readers) {
+		left := today.DaysUntil(d.expires)
+		a := Alert{ReaderID: r.ID, ReaderName: r.Name, Kind: d.kind, Item: d.item, Expires: d.expires, DaysLeft: left}
+		if left < 0 {
+			a.Expired = true
 			out = append(out, a)
+			continue
 		}
+		if left > maxOff {
+			continue
+		}
+		for _, o := range offs {
+			if left <= o {
+				a.Offset = o
+				break
+			}
+		}
+		out = append(out, a)
 	}
 	slices.SortFunc(out, func(a, b Alert) int {
 		return cmp.Or(cmp.Compare(a.DaysLeft, b.DaysLeft), cmp.Compare(a.ReaderID, b.ReaderID),
@@ -118,20 +127,14 @@ type CalEvent struct {
 // group's). UIDs are stable so re-importing updates rather than duplicates.
 func ExpiryEvents(readers []Reader) []CalEvent {
 	var out []CalEvent
-	for i := range readers {
-		r := &readers[i]
-		for _, d := range r.datedCredentials() {
-			if d.expires.IsZero() {
-				continue
-			}
-			uid := fmt.Sprintf("%s-%s-%s-%s@lightbox", r.ID, d.kind, strings.ReplaceAll(d.item, " ", "_"), d.expires)
-			out = append(out, CalEvent{
-				UID:         uid,
-				Date:        d.expires,
-				Summary:     fmt.Sprintf("%s: %s expires", r.Name, d.summary),
-				Description: fmt.Sprintf("Last valid day of %s for %s (%s). Renew before this date; no grace period applies.", d.summary, r.Name, r.ID),
-			})
-		}
+	for r, d := range datedOf(readers) {
+		uid := fmt.Sprintf("%s-%s-%s-%s@lightbox", r.ID, d.kind, strings.ReplaceAll(d.item, " ", "_"), d.expires)
+		out = append(out, CalEvent{
+			UID:         uid,
+			Date:        d.expires,
+			Summary:     fmt.Sprintf("%s: %s expires", r.Name, d.summary),
+			Description: fmt.Sprintf("Last valid day of %s for %s (%s). Renew before this date; no grace period applies.", d.summary, r.Name, r.ID),
+		})
 	}
 	slices.SortFunc(out, func(a, b CalEvent) int { return cmp.Or(cmp.Compare(a.Date, b.Date), cmp.Compare(a.UID, b.UID)) })
 	return out
