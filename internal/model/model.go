@@ -263,23 +263,31 @@ func (r *Reader) Resolve() error {
 	for i, p := range r.Privileges {
 		r.privIdx[p.Facility] = append(r.privIdx[p.Facility], int32(i))
 	}
-	if r.TimeZone == "" {
-		r.Loc = time.UTC
-		return nil
+	loc, err := zone("reader", r.ID, r.TimeZone)
+	if err == nil {
+		r.Loc = loc
 	}
-	loc, err := time.LoadLocation(r.TimeZone)
-	if err != nil {
-		return fmt.Errorf("credential: reader %s: %w", r.ID, err)
-	}
-	r.Loc = loc
-	return nil
+	return err
 }
 
-func (r *Reader) location() *time.Location {
-	if r.Loc != nil {
-		return r.Loc
+func (r *Reader) location() *time.Location { return zoneOr(r.Loc, r.TimeZone) }
+
+// zone loads the IANA zone name of a reader's or facility's Resolve ("" is
+// UTC).
+func zone(what, id, name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("credential: %s %s: %w", what, id, err)
 	}
-	if loc, err := time.LoadLocation(r.TimeZone); err == nil {
+	return loc, nil
+}
+
+// zoneOr is the resolved zone loc, else name loaded now, else UTC.
+func zoneOr(loc *time.Location, name string) *time.Location {
+	if loc != nil {
+		return loc
+	}
+	if loc, err := time.LoadLocation(name); err == nil {
 		return loc
 	}
 	return time.UTC
@@ -382,25 +390,18 @@ type Facility struct {
 
 // Resolve loads the facility's IANA zone (see Reader.Resolve).
 func (f *Facility) Resolve() error {
-	loc, err := time.LoadLocation(f.TimeZone)
-	if err != nil {
-		return fmt.Errorf("credential: facility %s: %w", f.ID, err)
+	loc, err := zone("facility", f.ID, f.TimeZone)
+	if err == nil {
+		f.Loc = loc
 	}
-	f.Loc = loc
-	return nil
+	return err
 }
 
 func (f *Facility) location() *time.Location {
 	if f == nil {
 		return time.UTC
 	}
-	if f.Loc != nil {
-		return f.Loc
-	}
-	if loc, err := time.LoadLocation(f.TimeZone); err == nil {
-		return loc
-	}
-	return time.UTC
+	return zoneOr(f.Loc, f.TimeZone)
 }
 
 // DefaultSLA is used for classes a facility has not contracted. The values
