@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/opt"
 )
@@ -187,19 +188,9 @@ func (b *Bus) Start(ctx context.Context) {
 	b.wake = make(chan struct{}, 1)
 	go func() {
 		defer close(b.done)
-		t := time.NewTicker(poll)
-		defer t.Stop()
-		for {
-			if _, err := b.Drain(ctx); err != nil && ctx.Err() == nil {
-				b.log().Error("events: drain", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-b.wake:
-			}
-		}
+		bgloop.Poll(ctx, poll, b.wake,
+			func(ctx context.Context) error { _, err := b.Drain(ctx); return err },
+			func(err error) { b.log().Error("events: drain", "err", err) })
 	}()
 }
 

@@ -60,18 +60,9 @@ func (d *Deliverer) Start() { d.run.Start(context.Background(), d.loop) }
 func (d *Deliverer) Stop() { d.run.Stop() }
 
 func (d *Deliverer) loop(ctx context.Context) {
-	t := time.NewTicker(opt.Dur(d.Poll, 2*time.Second))
-	defer t.Stop()
-	for {
-		if _, err := d.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			d.log().Warn("notify delivery", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	bgloop.Poll(ctx, opt.Dur(d.Poll, 2*time.Second), nil,
+		func(ctx context.Context) error { _, err := d.RunOnce(ctx); return err },
+		func(err error) { d.log().Warn("notify delivery", "err", err) })
 }
 
 func (d *Deliverer) log() *slog.Logger { return opt.Logger(d.Logger) }

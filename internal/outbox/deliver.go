@@ -67,18 +67,8 @@ func (d *Deliverer) log() *slog.Logger {
 }
 
 func (d *Deliverer) loop(ctx context.Context) {
-	t := time.NewTicker(opt.Dur(d.PollInterval, time.Second))
-	defer t.Stop()
-	for {
-		if err := d.scan(ctx); err != nil && ctx.Err() == nil {
-			d.log().Warn("outbox: scan failed", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	bgloop.Poll(ctx, opt.Dur(d.PollInterval, time.Second), nil, d.scan,
+		func(err error) { d.log().Warn("outbox: scan failed", "error", err) })
 }
 
 // scan starts a drainer for every address with due rows not already drained here.

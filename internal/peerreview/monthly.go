@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 )
 
@@ -106,18 +107,11 @@ func (d Drawer) Due(ctx context.Context, now time.Time, node string) (*Outcome, 
 
 // Run calls Due every check until ctx ends.
 func (d Drawer) Run(ctx context.Context, node string, check time.Duration, log *slog.Logger) {
-	t := time.NewTicker(check)
-	defer t.Stop()
-	for {
-		if out, err := d.Due(ctx, d.Store.now(), node); err != nil {
-			log.Warn("peer review draw", "err", err)
-		} else if out != nil {
+	bgloop.Poll(ctx, check, nil, func(ctx context.Context) error {
+		out, err := d.Due(ctx, d.Store.now(), node)
+		if out != nil {
 			log.Info("peer review: month drawn", "month", out.Month, "finals", out.Finals, "drawn", len(out.Drawn), "unassigned", out.Unassigned)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+		return err
+	}, func(err error) { log.Warn("peer review draw", "err", err) })
 }

@@ -175,10 +175,8 @@ func (s *Service) Hold(ctx context.Context, st *model.Study, p dispatch.Patient)
 func (s *Service) Start() {
 	s.runner.Start(context.Background(), func(ctx context.Context) {
 		defer s.fetches.Wait()
-		t := time.NewTicker(s.opt.Poll)
-		defer t.Stop()
 		sem := make(chan struct{}, 2)
-		for {
+		bgloop.Poll(ctx, s.opt.Poll, s.kick, func(ctx context.Context) error {
 			for _, uid := range s.claim(ctx) {
 				sem <- struct{}{}
 				s.fetches.Add(1)
@@ -187,13 +185,8 @@ func (s *Service) Start() {
 					s.run(ctx, uid)
 				}()
 			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			case <-s.kick:
-			}
-		}
+			return nil // claim logs its own failures
+		}, nil)
 	})
 }
 

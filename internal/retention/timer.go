@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"lightbox/internal/audit"
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/facility"
 )
@@ -55,16 +56,7 @@ func (s *Service) Tick(ctx context.Context, node string, every time.Duration) (b
 // Timer runs Tick every check until ctx ends: retention once per period
 // cluster-wide (every, e.g. 24 h), the queue drained at each check.
 func (s *Service) Timer(ctx context.Context, node string, every, check time.Duration) {
-	t := time.NewTicker(check)
-	defer t.Stop()
-	for {
-		if _, err := s.Tick(ctx, node, every); err != nil && ctx.Err() == nil {
-			s.log().Warn("retention timer", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	bgloop.Poll(ctx, check, nil,
+		func(ctx context.Context) error { _, err := s.Tick(ctx, node, every); return err },
+		func(err error) { s.log().Warn("retention timer", "err", err) })
 }
