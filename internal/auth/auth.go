@@ -403,11 +403,8 @@ func (s *Service) principal(ctx context.Context, username string) (*Principal, e
 	var role, facility, clinician string
 	var disabled int
 	err := s.db.QueryRow(ctx, "SELECT role, facility_id, disabled, clinician_id FROM app_user WHERE username = ?", username).Scan(&role, &facility, &disabled, &clinician)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrUnauthenticated
-	}
 	if err != nil {
-		return nil, fmt.Errorf("principal: %w", err)
+		return nil, db.RowErr(err, ErrUnauthenticated, "principal")
 	}
 	if disabled != 0 {
 		return nil, ErrDisabled
@@ -546,11 +543,8 @@ func (s *Service) VerifyToken(ctx context.Context, token string) (*Principal, er
 func (s *Service) VerifyTokenFrom(ctx context.Context, token string, ip netip.Addr) (*Principal, error) {
 	var username, expires, revoked, cidrs string
 	err := s.db.QueryRow(ctx, "SELECT username, expires_at, revoked_at, allow_cidrs FROM api_token WHERE token_sha256 = ?", tokenHash(token)).Scan(&username, &expires, &revoked, &cidrs)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrUnauthenticated
-	}
 	if err != nil {
-		return nil, fmt.Errorf("verify token: %w", err)
+		return nil, db.RowErr(err, ErrUnauthenticated, "verify token")
 	}
 	if revoked != "" || db.Now(s.opt.Now()) >= expires {
 		return nil, ErrUnauthenticated

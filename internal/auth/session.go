@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -113,11 +111,8 @@ func (s *Service) session(ctx context.Context, value string, slide bool, ip stri
 	h := tokenHash(value)
 	err := s.db.QueryRow(ctx, "SELECT username, created_at, last_seen, expires_at, authenticated_at, ended_at FROM app_session WHERE id_sha256 = ?", h).
 		Scan(&username, &created, &lastSeen, &expires, &authAt, &ended)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrUnauthenticated
-	}
 	if err != nil {
-		return nil, fmt.Errorf("session: %w", err)
+		return nil, db.RowErr(err, ErrUnauthenticated, "session")
 	}
 	if ended != "" {
 		return nil, ErrSessionExpired

@@ -2,8 +2,6 @@ package critical
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -40,11 +38,8 @@ func loadToken(ctx context.Context, q querier, tok string) (ackToken, error) {
 	}
 	err := q.QueryRow(ctx, "SELECT result_id, level, intended, expires_at, used_at FROM crit_ack_token WHERE token_hash = ?", hashToken(tok)).
 		Scan(&t.resultID, &t.level, &t.intended, &exp, &used)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t, ErrTokenInvalid
-	}
 	if err != nil {
-		return t, fmt.Errorf("critical: ack token: %w", err)
+		return t, db.RowErr(err, ErrTokenInvalid, "critical: ack token")
 	}
 	t.expires, t.used = db.ParseOptional(exp), db.ParseOptional(used)
 	return t, nil

@@ -251,13 +251,7 @@ func (d *Directory) Update(ctx context.Context, c Contact) (Contact, error) {
 // Get returns one contact.
 func (d *Directory) Get(ctx context.Context, id string) (Contact, error) {
 	c, err := scanContact(d.DB.QueryRow(ctx, "SELECT "+contactCols+" FROM crit_contact WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrContactNotFound
-	}
-	if err != nil {
-		return c, fmt.Errorf("critical: get contact: %w", err)
-	}
-	return c, nil
+	return c, db.RowErr(err, ErrContactNotFound, "critical: get contact")
 }
 
 // Delete removes a contact and the coverage arrangements naming it.
@@ -293,13 +287,8 @@ func (d *Directory) List(ctx context.Context, facilityID, department string) ([]
 // FindClinician returns the directory entry of a clinician by ID (or name).
 func (d *Directory) FindClinician(ctx context.Context, facilityID, name, id string) (Contact, bool, error) {
 	c, err := scanContact(d.DB.QueryRow(ctx, "SELECT "+contactCols+" FROM crit_contact WHERE facility_id = ? AND match_key = ?", facilityID, matchKey(id, name)))
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
-	}
-	if err != nil {
-		return c, false, fmt.Errorf("critical: find clinician: %w", err)
-	}
-	return c, true, nil
+	found, err := db.Found(err, "critical: find clinician")
+	return c, found, err
 }
 
 var weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}

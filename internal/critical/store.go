@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -48,13 +47,7 @@ func scanResult(r db.Scanner) (Result, error) {
 
 func loadResult(ctx context.Context, q querier, id string) (Result, error) {
 	r, err := scanResult(q.QueryRow(ctx, "SELECT "+resultCols+" FROM crit_result WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, ErrNotFound
-	}
-	if err != nil {
-		return r, fmt.Errorf("critical: load %s: %w", id, err)
-	}
-	return r, nil
+	return r, db.RowErr(err, ErrNotFound, "critical: load "+id)
 }
 
 // reached reports whether someone has been reached in a way that stops

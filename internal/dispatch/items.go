@@ -2,9 +2,7 @@ package dispatch
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"lightbox/internal/db"
@@ -40,11 +38,8 @@ func scanItem(sc db.Scanner) (Item, error) {
 // never reached the worklist.
 func ItemOf(ctx context.Context, x db.Execer, studyUID string) (Item, error) {
 	it, err := scanItem(x.QueryRow(ctx, "SELECT "+itemCols+" FROM read_item WHERE study_uid = ?", studyUID))
-	if errors.Is(err, sql.ErrNoRows) {
-		return Item{}, ErrUnknownStudy
-	}
 	if err != nil {
-		return Item{}, fmt.Errorf("worklist item %s: %w", studyUID, err)
+		return Item{}, db.RowErr(err, ErrUnknownStudy, "worklist item "+studyUID)
 	}
 	return it, nil
 }

@@ -100,13 +100,8 @@ func (s Store) Named(ctx context.Context, name string) (string, bool, error) {
 	var id string
 	err := s.DB.QueryRow(ctx, `SELECT id FROM facility WHERE LOWER(id) = LOWER(?) OR LOWER(name) = LOWER(?)
 		ORDER BY CASE WHEN LOWER(id) = LOWER(?) THEN 0 ELSE 1 END, id LIMIT 1`, name, name, name).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("facility named: %w", err)
-	}
-	return id, true, nil
+	found, err := db.Found(err, "facility named")
+	return id, found, err
 }
 
 // SetRetentionYears sets how many years facility id keeps its instances

@@ -119,11 +119,8 @@ func (s *Service) GetPref(ctx context.Context, recipient string) (Pref, bool, er
 	var ch, ev string
 	err := s.DB.QueryRow(ctx, "SELECT email, webhook_url, webhook_secret, channels, events FROM notify_pref WHERE recipient = ?", recipient).
 		Scan(&p.Email, &p.WebhookURL, &p.WebhookSecret, &ch, &ev)
-	if errors.Is(err, sql.ErrNoRows) {
-		return p, false, nil
-	}
-	if err != nil {
-		return p, false, fmt.Errorf("notify: preference: %w", err)
+	if found, err := db.Found(err, "notify: preference"); !found {
+		return p, false, err
 	}
 	p.Channels, p.Events = opt.List(ch), opt.List(ev)
 	return p, true, nil

@@ -81,13 +81,7 @@ type querier interface {
 
 func getOrder(ctx context.Context, q querier, where string, args ...any) (Order, error) {
 	o, err := scanOrder(q.QueryRow(ctx, "SELECT "+orderCols+" FROM orders WHERE "+where, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, ErrNotFound
-	}
-	if err != nil {
-		return o, fmt.Errorf("order: load: %w", err)
-	}
-	return o, nil
+	return o, db.RowErr(err, ErrNotFound, "order: load")
 }
 
 // Get returns one order by ID.
@@ -120,12 +114,8 @@ func (s *Service) LatestForStudy(ctx context.Context, studyUID, facilityID strin
 		args = append(args, facilityID)
 	}
 	var id string
-	err := s.DB.QueryRow(ctx, q+" ORDER BY created_at DESC LIMIT 1", args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Order{}, ErrNotFound
-	}
-	if err != nil {
-		return Order{}, fmt.Errorf("order: latest for study: %w", err)
+	if err := s.DB.QueryRow(ctx, q+" ORDER BY created_at DESC LIMIT 1", args...).Scan(&id); err != nil {
+		return Order{}, db.RowErr(err, ErrNotFound, "order: latest for study")
 	}
 	return s.Get(ctx, id)
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/tls"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -158,11 +156,8 @@ func (d *Deliverer) claimHead(ctx context.Context, addr string) (claimed, bool, 
 	var c claimed
 	var tlsInt int
 	err := d.DB.QueryRow(ctx, `SELECT pk, tls, message, attempts FROM hl7_outbox WHERE address = ? AND status = 'pending' ORDER BY pk LIMIT 1`, addr).Scan(&c.pk, &tlsInt, &c.msg, &c.attempts)
-	if errors.Is(err, sql.ErrNoRows) {
-		return c, false, nil
-	}
-	if err != nil {
-		return c, false, fmt.Errorf("outbox: head: %w", err)
+	if found, err := db.Found(err, "outbox: head"); !found {
+		return c, false, err
 	}
 	c.tls = tlsInt != 0
 	now := time.Now()

@@ -73,11 +73,8 @@ func LookupEndpoint(ctx context.Context, x Execer, facilityID, kind string) (End
 	e := Endpoint{FacilityID: facilityID, Kind: kind}
 	var tls int
 	err := x.QueryRow(ctx, "SELECT address, tls, auth FROM facility_endpoint WHERE facility_id = ? AND kind = ?", facilityID, kind).Scan(&e.Address, &tls, &e.Auth)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Endpoint{}, false, nil
-	}
-	if err != nil {
-		return Endpoint{}, false, fmt.Errorf("outbox: endpoint lookup: %w", err)
+	if found, err := db.Found(err, "outbox: endpoint lookup"); !found {
+		return Endpoint{}, false, err
 	}
 	e.TLS = tls != 0
 	return e, true, nil

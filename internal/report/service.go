@@ -939,11 +939,8 @@ func (s *Service) FacilitySettings(ctx context.Context, facilityID string) (Faci
 	var embed int
 	var lh string
 	err := s.db.QueryRow(ctx, "SELECT embed_pdf, letterhead, addendum_status FROM report_facility WHERE facility_id = ?", facilityID).Scan(&embed, &lh, &fs.AddendumStatus)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fs, nil
-	}
-	if err != nil {
-		return fs, fmt.Errorf("report: facility settings: %w", err)
+	if found, err := db.Found(err, "report: facility settings"); !found {
+		return fs, err
 	}
 	fs.EmbedPDF = embed != 0
 	if lh != "" {

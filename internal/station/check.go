@@ -2,9 +2,7 @@ package station
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -66,11 +64,8 @@ func (s Store) Record(ctx context.Context, username string, c Check) (Check, err
 func (s Store) Latest(ctx context.Context, username, kind string) (Check, bool, error) {
 	var doc string
 	err := s.DB.QueryRow(ctx, "SELECT detail FROM station_check WHERE username = ? AND kind = ? ORDER BY at DESC, pk DESC LIMIT 1", username, kind).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Check{}, false, nil
-	}
-	if err != nil {
-		return Check{}, false, fmt.Errorf("station check: %w", err)
+	if found, err := db.Found(err, "station check"); !found {
+		return Check{}, false, err
 	}
 	var c Check
 	if err := json.Unmarshal([]byte(doc), &c); err != nil {

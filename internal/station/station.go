@@ -2,7 +2,6 @@ package station
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,11 +76,10 @@ type Store struct {
 func (s Store) Get(ctx context.Context, username string) (Preferences, error) {
 	var doc string
 	err := s.DB.QueryRow(ctx, "SELECT doc FROM reader_pref WHERE username = ?", username).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
+	if found, err := db.Found(err, "preferences"); err != nil {
+		return Preferences{}, err
+	} else if !found {
 		return Defaults(), nil
-	}
-	if err != nil {
-		return Preferences{}, fmt.Errorf("preferences: %w", err)
 	}
 	p := Defaults()
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {

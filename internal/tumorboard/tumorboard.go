@@ -2,7 +2,6 @@ package tumorboard
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -113,11 +112,8 @@ const boardCols = "pk, title, starts_at, ends_at, disciplines, participants, cre
 // Get returns a board with its cases.
 func (s Store) Get(ctx context.Context, id int64) (Board, error) {
 	b, err := scanBoard(s.DB.QueryRow(ctx, "SELECT "+boardCols+" FROM tumor_board WHERE pk = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return b, ErrNotFound
-	}
 	if err != nil {
-		return b, fmt.Errorf("tumor board: %w", err)
+		return b, db.RowErr(err, ErrNotFound, "tumor board")
 	}
 	b.Cases, err = db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, board_pk, study_uid, facility_id, presenter, notes, recommendation, updated_at
 		FROM tumor_board_case WHERE board_pk = ? ORDER BY pk`, id)), func(r db.Scanner) (c Case, err error) {
