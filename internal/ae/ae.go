@@ -119,7 +119,7 @@ func Delete(ctx context.Context, x db.Execer, title string) (bool, error) {
 
 // List returns every AE ordered by title.
 func (s Store) List(ctx context.Context) ([]Entity, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT ae_title, host, port, facility_id, tls, description, allow_cidrs FROM remote_ae ORDER BY ae_title")), func(sc db.Scanner) (Entity, error) {
+	return db.List("list AEs", db.Rows(s.DB.Query(ctx, "SELECT ae_title, host, port, facility_id, tls, description, allow_cidrs FROM remote_ae ORDER BY ae_title")), func(sc db.Scanner) (Entity, error) {
 		var e Entity
 		var tls int
 		var cidrs string
@@ -130,8 +130,4 @@ func (s Store) List(ctx context.Context) ([]Entity, error) {
 		e.AllowCIDRs = netserve.SplitNetworks(cidrs)
 		return e, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list AEs: %w", err)
-	}
-	return out, nil
 }

@@ -78,12 +78,8 @@ var grantTable = db.GrantTable{Table: "break_glass", User: "username", Name: "br
 // Since returns every grant opened from since on, newest first: the
 // privacy officer's review of emergency access, reasons included.
 func (s Store) Since(ctx context.Context, since time.Time) ([]Grant, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, username, study_uid, facility_id, reason, created_at, expires_at
+	return db.List("break-glass grants", db.Rows(s.DB.Query(ctx, `SELECT pk, username, study_uid, facility_id, reason, created_at, expires_at
 		FROM break_glass WHERE created_at >= ? ORDER BY created_at DESC, pk DESC`, db.Now(since))), func(sc db.Scanner) (g Grant, err error) {
 		return g, sc.Scan(&g.ID, &g.Username, &g.StudyUID, &g.FacilityID, &g.Reason, &g.CreatedAt, &g.ExpiresAt)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("break-glass grants: %w", err)
-	}
-	return out, nil
 }

@@ -88,11 +88,7 @@ func (s Store) Mine(ctx context.Context, user string, limit int) ([]Consult, err
 }
 
 func (s Store) list(ctx context.Context, q string, args ...any) ([]Consult, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q, args...)), scanConsult)
-	if err != nil {
-		return nil, fmt.Errorf("consults: %w", err)
-	}
-	return out, nil
+	return db.List("consults", db.Rows(s.DB.Query(ctx, q, args...)), scanConsult)
 }
 
 // Granted returns the studies user may see as the consultant of an

@@ -277,11 +277,7 @@ func (d *Directory) List(ctx context.Context, facilityID, department string) ([]
 		q += " AND department = ?"
 		args = append(args, department)
 	}
-	out, err := db.Collect(db.Rows(d.DB.Query(ctx, q+" ORDER BY name, id", args...)), scanContact)
-	if err != nil {
-		return nil, fmt.Errorf("critical: list contacts: %w", err)
-	}
-	return out, nil
+	return db.List("critical: list contacts", db.Rows(d.DB.Query(ctx, q+" ORDER BY name, id", args...)), scanContact)
 }
 
 // FindClinician returns the directory entry of a clinician by ID (or name).
@@ -383,7 +379,7 @@ type coverageRow struct {
 }
 
 func (d *Directory) coverageRows(ctx context.Context, facilityID string) ([]coverageRow, error) {
-	out, err := db.Collect(db.Rows(d.DB.Query(ctx, `SELECT id, facility_id, covered_id, covering_id, start_min, end_min, days, note FROM crit_coverage
+	return db.List("critical: list coverage", db.Rows(d.DB.Query(ctx, `SELECT id, facility_id, covered_id, covering_id, start_min, end_min, days, note FROM crit_coverage
 		WHERE facility_id = ? ORDER BY created_at, id`, facilityID)), func(sc db.Scanner) (coverageRow, error) {
 		var c coverageRow
 		if err := sc.Scan(&c.ID, &c.FacilityID, &c.CoveredID, &c.CoveringID, &c.start, &c.end, &c.mask, &c.Note); err != nil {
@@ -392,10 +388,6 @@ func (d *Directory) coverageRows(ctx context.Context, facilityID string) ([]cove
 		c.Start, c.End, c.Days = fmtClock(c.start), fmtClock(c.end), maskDays(c.mask)
 		return c, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("critical: list coverage: %w", err)
-	}
-	return out, nil
 }
 
 // ListCoverage returns a facility's arrangements.

@@ -153,7 +153,7 @@ func addAttempt(ctx context.Context, tx *db.Tx, id string, a Attempt, now time.T
 }
 
 func loadAttempts(ctx context.Context, q querier, id string) ([]AttemptRecord, error) {
-	out, err := db.Collect(db.Rows(q.Query(ctx, `SELECT pk, at, method, to_name, to_role, to_callback, to_contact_id, outcome, answered_by, read_back, note, by_user,
+	return db.List("critical: attempts", db.Rows(q.Query(ctx, `SELECT pk, at, method, to_name, to_role, to_callback, to_contact_id, outcome, answered_by, read_back, note, by_user,
 		by_name, recorded_at FROM crit_attempt WHERE result_id = ? ORDER BY pk`, id)), func(sc db.Scanner) (AttemptRecord, error) {
 		var a AttemptRecord
 		var at, method, outcome, rec string
@@ -165,14 +165,10 @@ func loadAttempts(ctx context.Context, q querier, id string) ([]AttemptRecord, e
 		a.At, a.Method, a.Outcome, a.ReadBack, a.RecordedAt = db.ParseOptional(at), Method(method), Outcome(outcome), rb != 0, db.ParseOptional(rec)
 		return a, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("critical: attempts: %w", err)
-	}
-	return out, nil
 }
 
 func loadEvents(ctx context.Context, q querier, id string) ([]Event, error) {
-	out, err := db.Collect(db.Rows(q.Query(ctx, "SELECT at, kind, level, by_user, detail FROM crit_event WHERE result_id = ? ORDER BY pk", id)), func(sc db.Scanner) (Event, error) {
+	return db.List("critical: events", db.Rows(q.Query(ctx, "SELECT at, kind, level, by_user, detail FROM crit_event WHERE result_id = ? ORDER BY pk", id)), func(sc db.Scanner) (Event, error) {
 		var e Event
 		var at string
 		if err := sc.Scan(&at, &e.Kind, &e.Level, &e.By, &e.Detail); err != nil {
@@ -181,8 +177,4 @@ func loadEvents(ctx context.Context, q querier, id string) ([]Event, error) {
 		e.At = db.ParseOptional(at)
 		return e, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("critical: events: %w", err)
-	}
-	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -38,6 +39,16 @@ func Collect[T any](q Result, scan func(Scanner) (T, error)) ([]T, error) {
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// List is Collect with a failure wrapped as "what: err": an owner's list
+// read in one line.
+func List[T any](what string, q Result, scan func(Scanner) (T, error)) ([]T, error) {
+	out, err := Collect(q, scan)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }
 
 // Strings collects a one-column text result.

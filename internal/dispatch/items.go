@@ -52,11 +52,7 @@ func OpenItems(ctx context.Context, x db.Execer, readerID string) ([]Item, error
 	if readerID != "" {
 		q, args = "SELECT "+itemCols+" FROM read_item WHERE reader_id = ? AND status = 'leased'", []any{readerID}
 	}
-	out, err := db.Collect(db.Rows(x.Query(ctx, q+" ORDER BY created_at", args...)), scanItem)
-	if err != nil {
-		return nil, fmt.Errorf("worklist items: %w", err)
-	}
-	return out, nil
+	return db.List("worklist items", db.Rows(x.Query(ctx, q+" ORDER BY created_at", args...)), scanItem)
 }
 
 // Event is one entry of a study's assignment history.

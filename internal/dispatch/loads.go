@@ -3,7 +3,6 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"lightbox/internal/assign"
 	"lightbox/internal/db"
@@ -37,7 +36,7 @@ func Open(ctx context.Context, d *db.DB) ([]model.Study, error) {
 // studiesWhere decodes the study documents of the read items matching
 // where, in arrival order.
 func studiesWhere(ctx context.Context, d *db.DB, where string, args ...any) ([]model.Study, error) {
-	out, err := db.Collect(db.Rows(d.Query(ctx, "SELECT doc FROM read_item WHERE "+where+" ORDER BY created_at", args...)), func(r db.Scanner) (model.Study, error) {
+	return db.List("read items", db.Rows(d.Query(ctx, "SELECT doc FROM read_item WHERE "+where+" ORDER BY created_at", args...)), func(r db.Scanner) (model.Study, error) {
 		var doc string
 		var st model.Study
 		if err := r.Scan(&doc); err != nil {
@@ -45,8 +44,4 @@ func studiesWhere(ctx context.Context, d *db.DB, where string, args ...any) ([]m
 		}
 		return st, json.Unmarshal([]byte(doc), &st)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("read items: %w", err)
-	}
-	return out, nil
 }

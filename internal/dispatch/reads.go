@@ -3,7 +3,6 @@ package dispatch
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"lightbox/internal/db"
@@ -22,7 +21,7 @@ type Read struct {
 // Reads returns the interpretations signed in [from, to), oldest first:
 // the numbers behind the dashboards (TAT, RVU per reader, breaches).
 func Reads(ctx context.Context, d *db.DB, from, to time.Time) ([]Read, error) {
-	out, err := db.Collect(db.Rows(d.Query(ctx, `SELECT e.at, e.reader_id, e.code, r.doc FROM assignment_event e JOIN read_item r ON r.study_uid = e.study_uid
+	return db.List("reads", db.Rows(d.Query(ctx, `SELECT e.at, e.reader_id, e.code, r.doc FROM assignment_event e JOIN read_item r ON r.study_uid = e.study_uid
 		WHERE e.kind = 'signed' AND e.at >= ? AND e.at < ? ORDER BY e.at`, db.Now(from), db.Now(to))), func(r db.Scanner) (Read, error) {
 		var at, doc string
 		var rd Read
@@ -35,10 +34,6 @@ func Reads(ctx context.Context, d *db.DB, from, to time.Time) ([]Read, error) {
 		}
 		return rd, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("reads: %w", err)
-	}
-	return out, nil
 }
 
 // RecordReads writes reads made elsewhere (a simulated day) as if the

@@ -82,15 +82,11 @@ func (s Store) List(ctx context.Context) ([]Facility, error) { return All(ctx, s
 
 // All returns every facility ordered by ID, through x.
 func All(ctx context.Context, x db.Execer) ([]Facility, error) {
-	out, err := db.Collect(db.Rows(x.Query(ctx, "SELECT id, name, state, timezone, issuer_of_patient_id FROM facility ORDER BY id")), func(sc db.Scanner) (Facility, error) {
+	return db.List("list facilities", db.Rows(x.Query(ctx, "SELECT id, name, state, timezone, issuer_of_patient_id FROM facility ORDER BY id")), func(sc db.Scanner) (Facility, error) {
 		var f Facility
 		err := sc.Scan(&f.ID, &f.Name, &f.State, &f.TimeZone, &f.IssuerOfPatientID)
 		return f, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list facilities: %w", err)
-	}
-	return out, nil
 }
 
 // Named finds the facility an outside system names by ID or, failing

@@ -142,11 +142,7 @@ func (s Store) List(ctx context.Context, user string) ([]Consult, error) {
 		q += " WHERE requester = ? OR consultant = ?"
 		args = append(args, user, user)
 	}
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
-	if err != nil {
-		return nil, fmt.Errorf("IR consults: %w", err)
-	}
-	return out, nil
+	return db.List("IR consults", db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
 }
 
 // step moves a consult of consultant from one status to the next.

@@ -90,7 +90,7 @@ func (s Store) Add(ctx context.Context, user string, k KeyImage) (KeyImage, erro
 
 // List returns a study's key images, oldest first.
 func (s Store) List(ctx context.Context, study string) ([]KeyImage, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, study_uid, series_uid, sop_uid, frame, note, annotations, created_by, created_at
+	return db.List("key images", db.Rows(s.DB.Query(ctx, `SELECT pk, study_uid, series_uid, sop_uid, frame, note, annotations, created_by, created_at
 		FROM key_image WHERE study_uid = ? ORDER BY created_at, pk`, study)), func(sc db.Scanner) (KeyImage, error) {
 		var k KeyImage
 		var ann string
@@ -102,10 +102,6 @@ func (s Store) List(ctx context.Context, study string) ([]KeyImage, error) {
 		}
 		return k, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("key images: %w", err)
-	}
-	return out, nil
 }
 
 // Delete removes a key image of a study; only the reader who marked it may.

@@ -213,9 +213,5 @@ func (s Store) History(ctx context.Context, user, other string) ([]OverRead, err
 		q += " AND (author = ? OR mentor = ?)"
 		args = append(args, other, other)
 	}
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
-	if err != nil {
-		return nil, fmt.Errorf("over-reads: %w", err)
-	}
-	return out, nil
+	return db.List("over-reads", db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
 }

@@ -211,17 +211,13 @@ func (s *Service) Log(ctx context.Context, recipient, channel string, limit int)
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC LIMIT ?", append(args, limit)...)), func(sc db.Scanner) (Delivery, error) {
+	return db.List("notify: log", db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC LIMIT ?", append(args, limit)...)), func(sc db.Scanner) (Delivery, error) {
 		var d Delivery
 		if err := sc.Scan(&d.ID, &d.Recipient, &d.Channel, &d.Event, &d.Subject, &d.Body, &d.Link, &d.Status, &d.Attempts, &d.LastError, &d.CreatedAt, &d.DeliveredAt, &d.ReadAt); err != nil {
 			return Delivery{}, err
 		}
 		return d, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("notify: log: %w", err)
-	}
-	return out, nil
 }
 
 // MarkRead marks a recipient's in-app notice read.

@@ -51,7 +51,7 @@ func (s *Service) DeadLetters(ctx context.Context, limit int) ([]DeadLetterRow, 
 	if limit <= 0 {
 		limit = 100
 	}
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, received_at, control_id, message_type, ack_code, reason, location, raw FROM hl7_dead_letter
+	return db.List("order: dead letters", db.Rows(s.DB.Query(ctx, `SELECT pk, received_at, control_id, message_type, ack_code, reason, location, raw FROM hl7_dead_letter
 		WHERE resolved_at = '' ORDER BY pk LIMIT ?`, limit)), func(sc db.Scanner) (DeadLetterRow, error) {
 		var r DeadLetterRow
 		var at string
@@ -59,8 +59,4 @@ func (s *Service) DeadLetters(ctx context.Context, limit int) ([]DeadLetterRow, 
 		r.ReceivedAt = db.ParseOptional(at)
 		return r, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("order: dead letters: %w", err)
-	}
-	return out, nil
 }

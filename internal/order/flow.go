@@ -256,7 +256,7 @@ func (s *Service) Unmatched(ctx context.Context, facilityIDs []string) ([]Unmatc
 	if facilityIDs != nil {
 		w.In("facility_id", facilityIDs)
 	}
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+w.String()+" ORDER BY pk", w.Args()...)), func(sc db.Scanner) (Unmatched, error) {
+	return db.List("order: unmatched", db.Rows(s.DB.Query(ctx, q+w.String()+" ORDER BY pk", w.Args()...)), func(sc db.Scanner) (Unmatched, error) {
 		var u Unmatched
 		var mm, created string
 		err := sc.Scan(&u.ID, &u.FacilityID, &u.Accession, &u.StudyUID, &u.Patient.Issuer, &u.Patient.ID, &u.Patient.Name, &u.Patient.BirthDate,
@@ -267,10 +267,6 @@ func (s *Service) Unmatched(ctx context.Context, facilityIDs []string) ([]Unmatc
 		u.CreatedAt = db.ParseOptional(created)
 		return u, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("order: unmatched: %w", err)
-	}
-	return out, nil
 }
 
 // Attach resolves an unmatched row by linking its study to an order (a

@@ -451,11 +451,7 @@ func (s *Service) ProtocolQueue(ctx context.Context, facilityIDs []string) ([]Or
 }
 
 func (s *Service) list(ctx context.Context, q string, args ...any) ([]Order, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q, args...)), scanOrder)
-	if err != nil {
-		return nil, fmt.Errorf("order: list: %w", err)
-	}
-	return out, nil
+	return db.List("order: list", db.Rows(s.DB.Query(ctx, q, args...)), scanOrder)
 }
 
 // Approve records the protocol and schedules the order.

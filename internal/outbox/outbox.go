@@ -109,7 +109,7 @@ func Endpoints(ctx context.Context, x db.Execer, facilityID string) ([]Endpoint,
 		q += " WHERE facility_id = ?"
 		args = append(args, facilityID)
 	}
-	out, err := db.Collect(db.Rows(x.Query(ctx, q+" ORDER BY facility_id, kind", args...)), func(sc db.Scanner) (Endpoint, error) {
+	return db.List("outbox: endpoints", db.Rows(x.Query(ctx, q+" ORDER BY facility_id, kind", args...)), func(sc db.Scanner) (Endpoint, error) {
 		var e Endpoint
 		var tls int
 		if err := sc.Scan(&e.FacilityID, &e.Kind, &e.Address, &tls, &e.Auth); err != nil {
@@ -118,10 +118,6 @@ func Endpoints(ctx context.Context, x db.Execer, facilityID string) ([]Endpoint,
 		e.TLS = tls != 0
 		return e, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("outbox: endpoints: %w", err)
-	}
-	return out, nil
 }
 
 // Row is an outbox row as listed for coordinators.
@@ -186,15 +182,11 @@ func Related(ctx context.Context, x db.Execer, kind, prefix, status string) ([]R
 
 // Messages returns the stored message bytes with the given status, oldest first.
 func Messages(ctx context.Context, d *db.DB, status string) ([][]byte, error) {
-	out, err := db.Collect(db.Rows(d.Query(ctx, "SELECT message FROM hl7_outbox WHERE status = ? ORDER BY pk", status)), func(sc db.Scanner) ([]byte, error) {
+	return db.List("outbox: messages", db.Rows(d.Query(ctx, "SELECT message FROM hl7_outbox WHERE status = ? ORDER BY pk", status)), func(sc db.Scanner) ([]byte, error) {
 		var b []byte
 		err := sc.Scan(&b)
 		return b, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("outbox: messages: %w", err)
-	}
-	return out, nil
 }
 
 // Retry puts a failed row back to pending (coordinator action).

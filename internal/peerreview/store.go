@@ -168,11 +168,7 @@ func (s Store) List(ctx context.Context, where, user string) ([]Review, error) {
 		q += " WHERE author = ? AND status = ?"
 		args = append(args, user, Closed)
 	}
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
-	if err != nil {
-		return nil, fmt.Errorf("peer reviews: %w", err)
-	}
-	return out, nil
+	return db.List("peer reviews", db.Rows(s.DB.Query(ctx, q+" ORDER BY pk DESC", args...)), scan)
 }
 
 // Score records the reviewer's score. Scores 1 to 2a close the review;

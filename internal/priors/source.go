@@ -128,9 +128,5 @@ func GetSource(ctx context.Context, x db.Execer, facilityID string) (Source, err
 
 // ListSources returns every facility's PACS source.
 func ListSources(ctx context.Context, x db.Execer) ([]Source, error) {
-	out, err := db.Collect(db.Rows(x.Query(ctx, "SELECT "+sourceCols+" FROM prior_source ORDER BY facility_id")), scanSource)
-	if err != nil {
-		return nil, fmt.Errorf("list PACS sources: %w", err)
-	}
-	return out, nil
+	return db.List("list PACS sources", db.Rows(x.Query(ctx, "SELECT "+sourceCols+" FROM prior_source ORDER BY facility_id")), scanSource)
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"lightbox/internal/db"
@@ -20,7 +19,7 @@ type Signed struct {
 
 // Finals lists the finals signed in [from, to), oldest first.
 func (s *Service) Finals(ctx context.Context, from, to time.Time) ([]Signed, error) {
-	out, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT r.study_uid, r.facility_id, v.author, v.modality, v.signed_at FROM report_version v
+	return db.List("finals", db.Rows(s.db.Query(ctx, `SELECT r.study_uid, r.facility_id, v.author, v.modality, v.signed_at FROM report_version v
 		JOIN report r ON r.id = v.report_id WHERE v.kind = ? AND v.signed_at >= ? AND v.signed_at < ? ORDER BY v.signed_at`,
 		string(KindFinal), db.Now(from), db.Now(to))), func(r db.Scanner) (Signed, error) {
 		var f Signed
@@ -29,8 +28,4 @@ func (s *Service) Finals(ctx context.Context, from, to time.Time) ([]Signed, err
 		f.SignedAt, _ = db.ParseTime(at)
 		return f, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("finals: %w", err)
-	}
-	return out, nil
 }

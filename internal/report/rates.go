@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"lightbox/internal/db"
@@ -28,7 +27,7 @@ type DiscrepancyRate struct {
 // DiscrepancyRates computes the rates per facility for finals signed in
 // [from, to), ordered by facility.
 func (s *Service) DiscrepancyRates(ctx context.Context, from, to time.Time) ([]DiscrepancyRate, error) {
-	out, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT r.facility_id, COUNT(*),
+	return db.List("report: discrepancy rates", db.Rows(s.db.Query(ctx, `SELECT r.facility_id, COUNT(*),
 		SUM(CASE WHEN d.pk IS NULL THEN 0 ELSE 1 END), SUM(COALESCE(d.impression_changed, 0)),
 		SUM(COALESCE(d.flagged, 0)), SUM(COALESCE(d.prelim_communicated, 0))
 		FROM report_version v JOIN report r ON r.id = v.report_id
@@ -44,8 +43,4 @@ func (s *Service) DiscrepancyRates(ctx context.Context, from, to time.Time) ([]D
 		}
 		return d, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("report: discrepancy rates: %w", err)
-	}
-	return out, nil
 }

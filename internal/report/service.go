@@ -370,12 +370,8 @@ func ensureReport(ctx context.Context, tx *db.Tx, st *study, now time.Time) (Rep
 }
 
 func loadVersions(ctx context.Context, q querier, reportID string) ([]Version, error) {
-	out, err := db.Collect(db.Rows(q.Query(ctx, `SELECT seq, kind, author, content, reason, signed_at, signer_display, location_country, location_state,
+	return db.List("report: versions", db.Rows(q.Query(ctx, `SELECT seq, kind, author, content, reason, signed_at, signer_display, location_country, location_state,
 		system_generated, communicated, cpt, work_rvu, created_at FROM report_version WHERE report_id = ? ORDER BY seq`, reportID)), scanVersion)
-	if err != nil {
-		return nil, fmt.Errorf("report: versions: %w", err)
-	}
-	return out, nil
 }
 
 func scanVersion(r db.Scanner) (Version, error) {
@@ -833,7 +829,7 @@ func (s *Service) Versions(ctx context.Context, studyUID string) ([]Version, err
 
 // Discrepancies returns the discrepancy records of a study's report.
 func (s *Service) Discrepancies(ctx context.Context, studyUID string) ([]Discrepancy, error) {
-	out, err := db.Collect(db.Rows(s.db.Query(ctx, `SELECT d.pk, d.report_id, d.study_uid, r.facility_id, d.prelim_seq, d.final_seq, d.prelim_reader, d.final_reader,
+	return db.List("report: discrepancies", db.Rows(s.db.Query(ctx, `SELECT d.pk, d.report_id, d.study_uid, r.facility_id, d.prelim_seq, d.final_seq, d.prelim_reader, d.final_reader,
 		d.impression_changed, d.flagged, d.note, d.prelim_communicated, d.created_at
 		FROM report_discrepancy d JOIN report r ON r.id = d.report_id WHERE d.study_uid = ? ORDER BY d.pk`, studyUID)), func(r db.Scanner) (Discrepancy, error) {
 		var d Discrepancy
@@ -844,10 +840,6 @@ func (s *Service) Discrepancies(ctx context.Context, studyUID string) ([]Discrep
 		d.ImpressionChanged, d.Flagged, d.PrelimCommunicated, d.At = changed != 0, flagged != 0, comm != 0, db.ParseOptional(at)
 		return d, err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("report: discrepancies: %w", err)
-	}
-	return out, nil
 }
 
 // Delivery is one outbound ORU of a report version.

@@ -155,11 +155,7 @@ func holdByID(ctx context.Context, x db.Execer, id int64) (Hold, error) {
 
 // Holds lists every legal hold, oldest first.
 func (s *Service) Holds(ctx context.Context) ([]Hold, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT `+holdColumns+` FROM legal_hold ORDER BY pk`)), scanHold)
-	if err != nil {
-		return nil, fmt.Errorf("legal holds: %w", err)
-	}
-	return out, nil
+	return db.List("legal holds", db.Rows(s.DB.Query(ctx, `SELECT `+holdColumns+` FROM legal_hold ORDER BY pk`)), scanHold)
 }
 
 // held reports whether a study or its patient is on hold.

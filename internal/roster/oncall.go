@@ -52,7 +52,7 @@ func (s Store) SetOnCall(ctx context.Context, subspecialty string, start, end ti
 
 // OnCallAt lists who is on call for a subspecialty at a time, in call order.
 func (s Store) OnCallAt(ctx context.Context, subspecialty string, at time.Time) ([]OnCall, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT subspecialty, reader_id, rank, starts_at, ends_at FROM oncall
+	return db.List("on-call", db.Rows(s.DB.Query(ctx, `SELECT subspecialty, reader_id, rank, starts_at, ends_at FROM oncall
 		WHERE subspecialty = ? AND starts_at <= ? AND ends_at > ? ORDER BY rank, reader_id`, strings.ToLower(subspecialty), db.Now(at), db.Now(at))), func(sc db.Scanner) (OnCall, error) {
 		var o OnCall
 		var st, en string
@@ -63,8 +63,4 @@ func (s Store) OnCallAt(ctx context.Context, subspecialty string, at time.Time) 
 		o.End, _ = db.ParseTime(en)
 		return o, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("on-call: %w", err)
-	}
-	return out, nil
 }

@@ -98,7 +98,7 @@ func decodeReader(doc string) (*model.Reader, error) {
 
 // Readers loads every reader, ordered by ID.
 func (s Store) Readers(ctx context.Context) ([]*model.Reader, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")), func(sc db.Scanner) (*model.Reader, error) {
+	return db.List("list readers", db.Rows(s.DB.Query(ctx, "SELECT doc FROM reader ORDER BY id")), func(sc db.Scanner) (*model.Reader, error) {
 		var doc string
 		if err := sc.Scan(&doc); err != nil {
 			return nil, err
@@ -109,10 +109,6 @@ func (s Store) Readers(ctx context.Context) ([]*model.Reader, error) {
 		}
 		return r, nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list readers: %w", err)
-	}
-	return out, nil
 }
 
 // DeleteReader removes a reader.

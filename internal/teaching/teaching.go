@@ -124,11 +124,7 @@ func (s Store) List(ctx context.Context, subspecialty, finding string) ([]Case, 
 		q += " AND LOWER(finding) LIKE ?"
 		args = append(args, "%"+strings.ToLower(finding)+"%")
 	}
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, q+" ORDER BY subspecialty, finding, pk DESC", args...)), scan)
-	if err != nil {
-		return nil, fmt.Errorf("teaching file: %w", err)
-	}
-	return out, nil
+	return db.List("teaching file", db.Rows(s.DB.Query(ctx, q+" ORDER BY subspecialty, finding, pk DESC", args...)), scan)
 }
 
 // Get returns one case.

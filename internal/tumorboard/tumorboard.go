@@ -207,14 +207,10 @@ func (s Store) UpdateCase(ctx context.Context, boardID, caseID int64, notes, rec
 
 // Grants lists a board's grants.
 func (s Store) Grants(ctx context.Context, boardID int64) ([]Grant, error) {
-	out, err := db.Collect(db.Rows(s.DB.Query(ctx, `SELECT pk, board_pk, username, study_uid, facility_id, created_at, expires_at FROM tumor_board_grant
+	return db.List("tumor board grants", db.Rows(s.DB.Query(ctx, `SELECT pk, board_pk, username, study_uid, facility_id, created_at, expires_at FROM tumor_board_grant
 		WHERE board_pk = ? ORDER BY pk`, boardID)), func(r db.Scanner) (g Grant, err error) {
 		return g, r.Scan(&g.ID, &g.BoardID, &g.Username, &g.StudyUID, &g.FacilityID, &g.CreatedAt, &g.ExpiresAt)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("tumor board grants: %w", err)
-	}
-	return out, nil
 }
 
 // Active returns the studies user holds an unexpired board grant for (the
