@@ -80,14 +80,7 @@ func Postgres(t testing.TB, base string) *db.DB {
 func PostgresURL(t testing.TB, base string) (*db.DB, string) {
 	t.Helper()
 	ctx := context.Background()
-	admin, err := db.Open(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := randomName("t_")
-	if _, err := admin.W.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
+	admin, schema := create(t, base, "SCHEMA", "t_")
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +103,22 @@ func PostgresURL(t testing.TB, base string) (*db.DB, string) {
 	return d, u.String()
 }
 
+// create opens the server at base and creates a kind ("SCHEMA",
+// "DATABASE") of a fresh random name; the caller drops it and closes admin.
+func create(t testing.TB, base, kind, prefix string) (admin *db.DB, name string) {
+	t.Helper()
+	admin, err := db.Open(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name = randomName(prefix)
+	if _, err := admin.W.ExecContext(context.Background(), "CREATE "+kind+" "+name); err != nil {
+		admin.Close()
+		t.Fatal(err)
+	}
+	return admin, name
+}
+
 func randomName(prefix string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -126,16 +135,7 @@ func Database(t testing.TB) string {
 	if base == "" {
 		t.Skip(PostgresEnv + " not set")
 	}
-	ctx := context.Background()
-	admin, err := db.Open(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := randomName("lbx_")
-	if _, err := admin.W.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
+	admin, name := create(t, base, "DATABASE", "lbx_")
 	t.Cleanup(func() {
 		_, _ = admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 		admin.Close()
