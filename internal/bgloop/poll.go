@@ -24,3 +24,13 @@ func Poll(ctx context.Context, every time.Duration, wake <-chan struct{}, step f
 		}
 	}
 }
+
+// Wake asks a loop waiting on wake (a channel of capacity one, as Poll
+// takes) to step now, without blocking: a wake already pending covers this
+// one too.
+func Wake(wake chan<- struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+}

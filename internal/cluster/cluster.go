@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 )
 
@@ -265,10 +266,7 @@ func (n *Node) listenOn(ctx context.Context, conn *pgx.Conn) error {
 				f([]byte(note.Payload))
 			}
 		case n.chanCall:
-			select {
-			case n.kick <- struct{}{}:
-			default:
-			}
+			bgloop.Wake(n.kick)
 		case n.chanRelay:
 			n.received(ctx, note.Payload)
 		case n.chanDone:

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"lightbox/internal/archive"
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/order"
 )
@@ -82,12 +83,7 @@ func (s *Service) Now() time.Time { return s.now() }
 func (s *Service) Config() Config { return s.cfg }
 
 // nudge wakes running schedulers (a new or earlier timer).
-func (s *Service) nudge() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) nudge() { bgloop.Wake(s.wake) }
 
 var errNoChange = errors.New("no change")
 

@@ -93,23 +93,17 @@ func (b *Bus) Drain(ctx context.Context) (int, error) {
 	b.drain.Lock()
 	defer b.drain.Unlock()
 	now := time.Now()
-	rows, err := b.DB.Query(ctx, `SELECT pk, kind, subject, payload, attempts FROM domain_event
-		WHERE done_at = '' AND next_attempt_at <= ? AND claimed_until <= ? ORDER BY pk LIMIT 500`, db.Now(now), db.Now(now))
+	evs, err := db.List("events", db.Rows(b.DB.Query(ctx, `SELECT pk, kind, subject, payload, attempts FROM domain_event
+		WHERE done_at = '' AND next_attempt_at <= ? AND claimed_until <= ? ORDER BY pk LIMIT 500`, db.Now(now), db.Now(now))),
+		func(r db.Scanner) (e Event, err error) {
+			var payload string
+			err = r.Scan(&e.ID, &e.Kind, &e.Subject, &payload, &e.Attempts)
+			e.Payload = []byte(payload)
+			return e, err
+		})
 	if err != nil {
-		return 0, fmt.Errorf("events: %w", err)
+		return 0, err
 	}
-	var evs []Event
-	for rows.Next() {
-		var e Event
-		var payload string
-		if err := rows.Scan(&e.ID, &e.Kind, &e.Subject, &payload, &e.Attempts); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		e.Payload = []byte(payload)
-		evs = append(evs, e)
-	}
-	rows.Close()
 	n := 0
 	for _, e := range evs {
 		h := b.handler(e.Kind)
@@ -170,10 +164,7 @@ func (b *Bus) Kick() {
 	if b == nil || b.wake == nil {
 		return
 	}
-	select {
-	case b.wake <- struct{}{}:
-	default:
-	}
+	bgloop.Wake(b.wake)
 }
 
 // Start drains what is pending (events of a crashed run included), then

@@ -128,12 +128,7 @@ func (s *Service) Request(ctx context.Context, x db.Execer, r Request) error {
 }
 
 // Kick makes the runner look for pending fetches now.
-func (s *Service) Kick() {
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) Kick() { bgloop.Wake(s.kick) }
 
 // Hold is dispatch's gate (dispatch.Options.Hold): a study retrieved as a
 // prior is not reading work; a study whose facility has a PACS waits for
