@@ -21,7 +21,6 @@ import (
 // enrolCheck authenticates the first factor of a user who may enrol.
 func (s *Service) enrolCheck(w http.ResponseWriter, r *http.Request) (credentials, *Principal, bool) {
 	ctx := r.Context()
-	ip := s.ClientIP(r)
 	if s.rateLimited(w, r, true) {
 		return credentials{}, nil, false
 	}
@@ -31,15 +30,7 @@ func (s *Service) enrolCheck(w http.ResponseWriter, r *http.Request) (credential
 	}
 	p, err := s.Login(ctx, c.Username, c.Password)
 	if err != nil {
-		s.event(ctx, Event{Type: "login-failed", Username: c.Username, RemoteIP: ip.String(), Reason: err.Error()})
-		switch {
-		case errors.Is(err, ErrBadCredentials):
-			httpx.Error(w, http.StatusUnauthorized, err.Error())
-		case errors.Is(err, ErrLocked), errors.Is(err, ErrDisabled):
-			httpx.Error(w, http.StatusForbidden, err.Error())
-		default:
-			s.deny(w, err)
-		}
+		s.loginFailed(w, r, c.Username, err)
 		return c, nil, false
 	}
 	enrolled, err := s.TOTPEnrolled(ctx, p.Username)

@@ -144,6 +144,29 @@ func (s *Service) Middleware(next http.Handler, opts MiddlewareOptions) http.Han
 	})
 }
 
+// loginFailed audits and answers a failed password login (the login and the
+// enrolment endpoints alike).
+func (s *Service) loginFailed(w http.ResponseWriter, r *http.Request, username string, err error) {
+	if !errors.Is(err, ErrTOTPRequired) {
+		s.event(r.Context(), Event{Type: "login-failed", Username: username, RemoteIP: s.ClientIP(r).String(), Reason: err.Error()})
+	}
+	switch {
+	case errors.Is(err, ErrTOTPRequired):
+		httpx.JSON(w, http.StatusUnauthorized, map[string]any{"error": err.Error(), "totp_required": true})
+	case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrBadTOTP):
+		httpx.Error(w, http.StatusUnauthorized, err.Error())
+	case errors.Is(err, ErrLocked):
+		// Exactly like an unknown user name: a lockout must not tell a
+		// prober which accounts exist (the audit trail has the reason).
+		httpx.Error(w, http.StatusUnauthorized, ErrBadCredentials.Error())
+	case errors.Is(err, ErrDisabled), errors.Is(err, ErrTOTPEnrolmentRequired):
+		// Only after the right password: no enumeration.
+		httpx.Error(w, http.StatusForbidden, err.Error())
+	default:
+		s.deny(w, err)
+	}
+}
+
 func (s *Service) deny(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrAddressNotAllowed), errors.Is(err, ErrDisabled):
@@ -248,7 +271,6 @@ func (s *Service) LoginHandler() http.Handler {
 			return
 		}
 		ctx := r.Context()
-		ip := s.ClientIP(r)
 		if s.rateLimited(w, r, true) {
 			return
 		}
@@ -258,24 +280,7 @@ func (s *Service) LoginHandler() http.Handler {
 		}
 		p, err := s.Authenticate(ctx, c.Username, c.Password, c.TOTP)
 		if err != nil {
-			if !errors.Is(err, ErrTOTPRequired) {
-				s.event(ctx, Event{Type: "login-failed", Username: c.Username, RemoteIP: ip.String(), Reason: err.Error()})
-			}
-			switch {
-			case errors.Is(err, ErrTOTPRequired):
-				httpx.JSON(w, http.StatusUnauthorized, map[string]any{"error": err.Error(), "totp_required": true})
-			case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrBadTOTP):
-				httpx.Error(w, http.StatusUnauthorized, err.Error())
-			case errors.Is(err, ErrLocked):
-				// Exactly like an unknown user name: a lockout must not tell a
-				// prober which accounts exist (the audit trail has the reason).
-				httpx.Error(w, http.StatusUnauthorized, ErrBadCredentials.Error())
-			case errors.Is(err, ErrDisabled), errors.Is(err, ErrTOTPEnrolmentRequired):
-				// Only after the right password: no enumeration.
-				httpx.Error(w, http.StatusForbidden, err.Error())
-			default:
-				s.deny(w, err)
-			}
+			s.loginFailed(w, r, c.Username, err)
 			return
 		}
 		s.startBrowserSession(w, r, p)

@@ -468,7 +468,8 @@ func TestTokenAllowlist(t *testing.T) {
 
 // TestLockedAnswersLikeUnknown: a locked account's login answer (status and
 // body) is the unknown user name's, even with the right password, so
-// lockouts do not enumerate accounts.
+// lockouts do not enumerate accounts; the enrolment endpoint, which also
+// takes a password, answers the same way.
 func TestLockedAnswersLikeUnknown(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s, _ := newTestService(t, d, Options{LoginBurst: 100, MaxFailures: 3})
@@ -479,11 +480,13 @@ func TestLockedAnswersLikeUnknown(t *testing.T) {
 		if _, err := s.Login(context.Background(), "tech", pw); !errors.Is(err, ErrLocked) {
 			t.Fatalf("not locked: %v", err)
 		}
-		unknown := do(h, "POST", "/api/login", `{"username":"nobody","password":"`+pw+`"}`, "")
-		for _, body := range []string{`{"username":"tech","password":"` + pw + `"}`, `{"username":"tech","password":"wrong password"}`} {
-			w := do(h, "POST", "/api/login", body, "")
-			if w.Code != unknown.Code || w.Body.String() != unknown.Body.String() {
-				t.Errorf("locked %s: %d %s; unknown: %d %s", body, w.Code, w.Body, unknown.Code, unknown.Body)
+		for _, path := range []string{"/api/login", "/api/login/enrol"} {
+			unknown := do(h, "POST", path, `{"username":"nobody","password":"`+pw+`"}`, "")
+			for _, body := range []string{`{"username":"tech","password":"` + pw + `"}`, `{"username":"tech","password":"wrong password"}`} {
+				w := do(h, "POST", path, body, "")
+				if w.Code != unknown.Code || w.Body.String() != unknown.Body.String() {
+					t.Errorf("%s locked %s: %d %s; unknown: %d %s", path, body, w.Code, w.Body, unknown.Code, unknown.Body)
+				}
 			}
 		}
 	})
