@@ -11,7 +11,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,47 +27,6 @@ import (
 	"lightbox/internal/hl7"
 	"lightbox/internal/notify/notifytest"
 )
-
-// mllpPeer is a facility's result interface: it acknowledges everything
-// and keeps what it received.
-type mllpPeer struct {
-	addr string
-	mu   sync.Mutex
-	msgs []string
-}
-
-func startMLLPPeer(t *testing.T) *mllpPeer {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &mllpPeer{addr: l.Addr().String()}
-	srv := &hl7.Server{Handler: hl7.HandlerFunc(func(ctx context.Context, req *hl7.Request) []byte {
-		p.mu.Lock()
-		p.msgs = append(p.msgs, string(req.Raw))
-		p.mu.Unlock()
-		return hl7.NewACK(req.Message, hl7.AckAA, hl7.AckOptions{}).Bytes()
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return p
-}
-
-// find returns the first message containing every substring.
-func (p *mllpPeer) find(subs ...string) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-next:
-	for _, m := range p.msgs {
-		for _, s := range subs {
-			if !strings.Contains(m, s) {
-				continue next
-			}
-		}
-		return m
-	}
-	return ""
-}
 
 func TestGroupFromScratch(t *testing.T) {
 	needTools(t, "storescu", "dcmodify")
