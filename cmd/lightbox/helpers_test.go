@@ -89,3 +89,30 @@ func keepPresent(ctx context.Context, beat func(i int) []apiClient) {
 		}
 	}()
 }
+
+// sendHL7 sends msg over c and returns what the acknowledgement's MSA and
+// ERR say; a transport failure fails the test.
+func sendHL7(t *testing.T, c *hl7.Client, msg string) hl7.AckResult {
+	t.Helper()
+	ack, err := c.Send(context.Background(), []byte(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ := hl7.ReadAck(ack)
+	return res
+}
+
+// protocolOrder returns the ID of the order with accession in the protocol
+// queue, read through get; it fails the test when the order is not there.
+func protocolOrder(t *testing.T, accession string, get func(path string, out any)) string {
+	t.Helper()
+	var queue []struct{ ID, Accession string }
+	get("/api/orders/protocol-queue", &queue)
+	for _, o := range queue {
+		if o.Accession == accession {
+			return o.ID
+		}
+	}
+	t.Fatalf("order %s not in the protocol queue: %+v", accession, queue)
+	return ""
+}

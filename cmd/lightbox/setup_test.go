@@ -9,7 +9,6 @@ package main
 // facility's endpoint.
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -188,24 +187,10 @@ func TestGroupFromScratch(t *testing.T) {
 		"ORC|NW|NWPLC1|||||^^^^^S||" + now.Format("20060102150405"),
 		"OBR|1|NWPLC1||70450^CT head without contrast^C4|S||||||||Headache|||||ACC-NWH-1",
 	}, "\r")
-	ack, err := (&hl7.Client{Addr: srv.addrs["hl7"].(string)}).Send(context.Background(), []byte(orm))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+	if res := sendHL7(t, &hl7.Client{Addr: srv.addrs["hl7"].(string)}, orm); res.Code != hl7.AckAA {
 		t.Fatalf("ORM from the new facility: %+v", res)
 	}
-	var queue []struct{ ID, Accession string }
-	s.do("GET", "/api/orders/protocol-queue", nil, &queue)
-	orderID := ""
-	for _, o := range queue {
-		if o.Accession == "ACC-NWH-1" {
-			orderID = o.ID
-		}
-	}
-	if orderID == "" {
-		t.Fatalf("order not in the protocol queue: %+v", queue)
-	}
+	orderID := protocolOrder(t, "ACC-NWH-1", func(path string, out any) { s.do("GET", path, nil, out) })
 	if st, _ := s.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "NOT-IN-LIBRARY"}, nil); st != 422 {
 		t.Fatalf("approval with a protocol outside the facility's library: %d", st)
 	}
