@@ -6,7 +6,6 @@ package main
 // facility's RIS that receives the signed report.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,82 +14,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"lightbox/internal/db"
 	"lightbox/internal/gen"
 	"lightbox/internal/outbox"
 	"lightbox/internal/testwait"
 )
-
-// mllpSink accepts MLLP connections, keeps every message and answers each
-// with an AA acknowledgement (HL7 v2.5.1 ch. 2, MLLP framing 0x0b ... 0x1c 0x0d).
-type mllpSink struct {
-	ln   net.Listener
-	mu   sync.Mutex
-	msgs []string
-}
-
-func startMLLPSink(t *testing.T) *mllpSink {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &mllpSink{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c)
-		}
-	}()
-	return s
-}
-
-func (s *mllpSink) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	for {
-		if _, err := r.ReadBytes(0x0b); err != nil {
-			return
-		}
-		body, err := r.ReadBytes(0x1c)
-		if err != nil {
-			return
-		}
-		_, _ = r.ReadByte() // the trailing CR
-		msg := string(body[:len(body)-1])
-		s.mu.Lock()
-		s.msgs = append(s.msgs, msg)
-		s.mu.Unlock()
-		ctrl := ""
-		if f := strings.Split(strings.SplitN(msg, "\r", 2)[0], "|"); len(f) > 9 {
-			ctrl = f[9]
-		}
-		ack := "MSH|^~\\&|RIS|FAC|LIGHTBOX|GROUP|" + time.Now().UTC().Format("20060102150405") + "||ACK|A" + ctrl + "|P|2.5.1\rMSA|AA|" + ctrl + "\r"
-		_, _ = c.Write(append(append([]byte{0x0b}, ack...), 0x1c, 0x0d))
-	}
-}
-
-func (s *mllpSink) find(substr ...string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, m := range s.msgs {
-		ok := true
-		for _, x := range substr {
-			ok = ok && strings.Contains(m, x)
-		}
-		if ok {
-			return m
-		}
-	}
-	return ""
-}
 
 func TestReadingRoomInBrowser(t *testing.T) {
 	t.Parallel() // beside the idle test, which mostly waits
@@ -98,25 +28,17 @@ func TestReadingRoomInBrowser(t *testing.T) {
 	needTools(t, "storescu")
 	tmp := t.TempDir()
 	data := filepath.Join(tmp, "data")
-	ris := startMLLPSink(t)
+	ris := startMLLPPeer(t)
 	// Seed the demo group, then lift dr.alpha's cap on open cases so the
 	// study sent below is leased to them beside the demo cases.
 	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
 	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openIndex(t, data)
 	// Stop once the demo studies are complete and on the worklist.
-	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(300 * time.Millisecond) {
+	testwait.Until(t, 90*time.Second, "the demo studies on the worklist", func() bool {
 		var n int
-		if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM read_item").Scan(&n); err == nil && n >= 6 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the demo studies did not reach the worklist")
-		}
-	}
+		return d.QueryRow(ctx, "SELECT COUNT(*) FROM read_item").Scan(&n) == nil && n >= 6
+	})
 	srv.stop(t)
 	out, e, code := run(t, "reader", "export", "--data", data)
 	if code != 0 {
@@ -144,7 +66,7 @@ func TestReadingRoomInBrowser(t *testing.T) {
 
 	// Every demo facility's RIS is our listener.
 	for _, f := range gen.Facilities() {
-		if err := outbox.SetEndpoint(ctx, d, outbox.Endpoint{FacilityID: f.Code, Kind: "hl7", Address: ris.ln.Addr().String()}); err != nil {
+		if err := outbox.SetEndpoint(ctx, d, outbox.Endpoint{FacilityID: f.Code, Kind: "hl7", Address: ris.addr}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -36,19 +36,11 @@ func TestCollabInBrowser(t *testing.T) {
 	study := storeSGHStudy(t, srv, filepath.Join(tmp, "studies"), "12", "64", "2020")
 	// A second opinion is routed by eligibility for a study on the worklist.
 	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+	d := openIndex(t, data)
+	testwait.Until(t, 60*time.Second, "the study on the worklist", func() bool {
 		var n int
-		if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM read_item WHERE study_uid = ?", study).Scan(&n); err == nil && n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the study did not reach the worklist")
-		}
-	}
+		return d.QueryRow(ctx, "SELECT COUNT(*) FROM read_item WHERE study_uid = ?", study).Scan(&n) == nil && n == 1
+	})
 	// A demo study at HBI, where dr.bravo holds no privileges (break glass).
 	var outside string
 	if err := d.QueryRow(ctx, "SELECT study_uid FROM study WHERE facility_id = 'HBI' LIMIT 1").Scan(&outside); err != nil {
@@ -182,22 +174,7 @@ func TestCollabTwoNodes(t *testing.T) {
 	// Both readers online (heartbeats to either node reach the engine's leader).
 	hb, stopHB := context.WithCancel(context.Background())
 	defer stopHB()
-	go func() {
-		for hb.Err() == nil {
-			for _, c := range []apiClient{alpha, bravo} {
-				req, _ := http.NewRequestWithContext(hb, "POST", "http://"+c.base+"/api/presence", strings.NewReader("{}"))
-				req.Header.Set("Authorization", "Bearer "+c.token)
-				req.Header.Set("Content-Type", "application/json")
-				if resp, err := http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-			}
-			select {
-			case <-hb.Done():
-			case <-time.After(time.Second):
-			}
-		}
-	}()
+	keepPresent(hb, func(int) []apiClient { return []apiClient{alpha, bravo} })
 
 	// The group channel: bravo listens on B, alpha writes on A.
 	room := openSSE(t, b.http, bravo.token, "/api/room/events")

@@ -8,12 +8,10 @@ package main
 import (
 	"context"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"lightbox/internal/db"
 	"lightbox/internal/event"
 	"lightbox/internal/report"
 )
@@ -44,10 +42,7 @@ func TestKilledAfterSignNothingHalfDone(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openIndex(t, data)
 	defer d.Close()
 	type state struct {
 		report, eventDone string

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
-	"lightbox/internal/db"
 	"lightbox/internal/irconsult"
 	"lightbox/internal/keyimage"
 	"lightbox/internal/peerreview"
@@ -29,10 +27,7 @@ func TestQualityInBrowser(t *testing.T) {
 	srv := startServer(t, "demo", "--data", data, "--quiet", "1s")
 	defer srv.stop(t)
 	ctx := context.Background()
-	d, err := db.Open(ctx, "sqlite:"+filepath.Join(data, "index.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := openIndex(t, data)
 	defer d.Close()
 	type item struct{ study, facility string }
 	var items []item

@@ -109,24 +109,14 @@ func TestThreeNodesPostgresS3(t *testing.T) {
 	}
 	hbCtx, stopHB := context.WithCancel(context.Background())
 	defer stopHB()
-	go func() {
-		for i := 0; hbCtx.Err() == nil; i++ {
-			up := alive()
-			for _, tk := range readers {
-				c := apiClient{t: t, base: up[i%len(up)].http, token: tk}
-				req, _ := http.NewRequestWithContext(hbCtx, "POST", "http://"+c.base+"/api/presence", strings.NewReader("{}"))
-				req.Header.Set("Authorization", "Bearer "+tk)
-				req.Header.Set("Content-Type", "application/json")
-				if resp, err := http.DefaultClient.Do(req); err == nil {
-					resp.Body.Close()
-				}
-			}
-			select {
-			case <-hbCtx.Done():
-			case <-time.After(time.Second):
-			}
+	keepPresent(hbCtx, func(i int) []apiClient {
+		up := alive()
+		var cs []apiClient
+		for _, tk := range readers {
+			cs = append(cs, apiClient{t: t, base: up[i%len(up)].http, token: tk})
 		}
-	}()
+		return cs
+	})
 
 	// The coordinator's live board on node 3.
 	req, _ := http.NewRequest("GET", "http://"+n3.http+"/api/worklist/events", nil)

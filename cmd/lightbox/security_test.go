@@ -225,12 +225,7 @@ func TestHostileProbe(t *testing.T) {
 				"EVN|A08|" + time.Now().UTC().Format("20060102150405"),
 				"PID|1||" + hbiPID + "^^^" + issuer + "||" + name + "||19800101|F",
 			}, "\r")
-			ack, err := c.Send(context.Background(), []byte(msg))
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, _ := hl7.ReadAck(ack)
-			return res.Code
+			return sendHL7(t, c, msg).Code
 		}
 		// The demo registers HBI's sender for this machine; the prober is elsewhere.
 		mustRun(t, "hl7-sender", "add", "--data", data, "--sending-facility", "HBI", "--facility", "HBI", "--allow-cidr", "10.20.0.0/16")

@@ -9,9 +9,7 @@ package main
 // facility's endpoint.
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -20,7 +18,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -29,47 +26,6 @@ import (
 	"lightbox/internal/hl7"
 	"lightbox/internal/notify/notifytest"
 )
-
-// mllpPeer is a facility's result interface: it acknowledges everything
-// and keeps what it received.
-type mllpPeer struct {
-	addr string
-	mu   sync.Mutex
-	msgs []string
-}
-
-func startMLLPPeer(t *testing.T) *mllpPeer {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &mllpPeer{addr: l.Addr().String()}
-	srv := &hl7.Server{Handler: hl7.HandlerFunc(func(ctx context.Context, req *hl7.Request) []byte {
-		p.mu.Lock()
-		p.msgs = append(p.msgs, string(req.Raw))
-		p.mu.Unlock()
-		return hl7.NewACK(req.Message, hl7.AckAA, hl7.AckOptions{}).Bytes()
-	})}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	return p
-}
-
-// find returns the first message containing every substring.
-func (p *mllpPeer) find(subs ...string) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-next:
-	for _, m := range p.msgs {
-		for _, s := range subs {
-			if !strings.Contains(m, s) {
-				continue next
-			}
-		}
-		return m
-	}
-	return ""
-}
 
 func TestGroupFromScratch(t *testing.T) {
 	needTools(t, "storescu", "dcmodify")
@@ -231,24 +187,10 @@ func TestGroupFromScratch(t *testing.T) {
 		"ORC|NW|NWPLC1|||||^^^^^S||" + now.Format("20060102150405"),
 		"OBR|1|NWPLC1||70450^CT head without contrast^C4|S||||||||Headache|||||ACC-NWH-1",
 	}, "\r")
-	ack, err := (&hl7.Client{Addr: srv.addrs["hl7"].(string)}).Send(context.Background(), []byte(orm))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+	if res := sendHL7(t, &hl7.Client{Addr: srv.addrs["hl7"].(string)}, orm); res.Code != hl7.AckAA {
 		t.Fatalf("ORM from the new facility: %+v", res)
 	}
-	var queue []struct{ ID, Accession string }
-	s.do("GET", "/api/orders/protocol-queue", nil, &queue)
-	orderID := ""
-	for _, o := range queue {
-		if o.Accession == "ACC-NWH-1" {
-			orderID = o.ID
-		}
-	}
-	if orderID == "" {
-		t.Fatalf("order not in the protocol queue: %+v", queue)
-	}
+	orderID := protocolOrder(t, "ACC-NWH-1", func(path string, out any) { s.do("GET", path, nil, out) })
 	if st, _ := s.do("POST", "/api/orders/"+orderID+"/approve", map[string]any{"code": "NOT-IN-LIBRARY"}, nil); st != 422 {
 		t.Fatalf("approval with a protocol outside the facility's library: %d", st)
 	}

@@ -138,26 +138,12 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 		"OBR|1|PLC1||71250^CT chest without contrast^C4|S||||||||Shortness of breath|||||ACC-E2E-1",
 	}, "\r")
 	c := &hl7.Client{Addr: s.addrs["hl7"].(string)}
-	ack, err := c.Send(context.Background(), []byte(orm))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+	if res := sendHL7(t, c, orm); res.Code != hl7.AckAA {
 		t.Fatalf("ORM not accepted: %+v", res)
 	}
 
 	// 2. A radiologist approves it with a protocol.
-	var queue []struct{ ID, Accession string }
-	alpha.do("GET", "/api/orders/protocol-queue", nil, &queue)
-	orderID := ""
-	for _, o := range queue {
-		if o.Accession == "ACC-E2E-1" {
-			orderID = o.ID
-		}
-	}
-	if orderID == "" {
-		t.Fatalf("order not in the protocol queue: %+v", queue)
-	}
+	orderID := protocolOrder(t, "ACC-E2E-1", func(path string, out any) { alpha.do("GET", path, nil, out) })
 	// ... picking from the facility's protocol library.
 	if code := coord.do("PUT", "/api/facilities/SGH/protocols", []map[string]string{
 		{"code": "CTCHEST-NC", "text": "CT chest without contrast, 1 mm", "modality": "CT", "contrast": "none"},
@@ -261,11 +247,7 @@ func TestOrderToWorklistWithDCMTK(t *testing.T) {
 		"OBR|1||ACC-E2E-1|71250^CT chest^C4|S",
 		"OBX|1|ST|TRIAGE^AI triage||Suspected pulmonary embolism||||||F",
 	}, "\r")
-	ack, err = c.Send(context.Background(), []byte(tri))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := hl7.ReadAck(ack); res.Code != hl7.AckAA {
+	if res := sendHL7(t, c, tri); res.Code != hl7.AckAA {
 		t.Fatalf("triage ORU not accepted: %+v", res)
 	}
 	var flagged struct {

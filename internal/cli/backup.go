@@ -14,12 +14,8 @@ func runBackup(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "backup", "backup [--data DIR] [--db URL] --out FILE")
 	sf := addStorageFlags(fs)
 	out := fs.String("out", "", "file to write the index backup to (must not exist)")
-	if err := parse(fs, args, env); err != nil {
+	if err := parseWant(fs, args, env, func() bool { return *out != "" }); err != nil {
 		return err
-	}
-	if *out == "" {
-		fs.Usage()
-		return errUsage
 	}
 	u := sf.config(nil).DBURL()
 	if strings.HasPrefix(u, "postgres") {
@@ -39,12 +35,8 @@ func runRestore(ctx context.Context, env *Env, args []string) error {
 	sf := addStorageFlags(fs)
 	from := fs.String("from", "", "backup file written by lightbox backup")
 	replace := fs.Bool("replace", false, "replace an existing index (kept as INDEX.before-restore); stop every node on it first")
-	if err := parse(fs, args, env); err != nil {
+	if err := parseWant(fs, args, env, func() bool { return *from != "" }); err != nil {
 		return err
-	}
-	if *from == "" {
-		fs.Usage()
-		return errUsage
 	}
 	u := sf.config(nil).DBURL()
 	if !strings.HasPrefix(u, "sqlite:") {

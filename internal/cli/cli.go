@@ -171,6 +171,20 @@ func parse(fs *flag.FlagSet, args []string, env *Env) error {
 	return config.Parse(fs, args, env.Getenv)
 }
 
+// parseWant parses a command's flags and, when ok (asked after parsing)
+// says the command line lacks what the command needs, prints the usage
+// and returns errUsage.
+func parseWant(fs *flag.FlagSet, args []string, env *Env, ok func() bool) error {
+	if err := parse(fs, args, env); err != nil {
+		return err
+	}
+	if !ok() {
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
 // parseOpen parses a command's flags and opens the data folder they name.
 func (s *storageFlags) parseOpen(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) (*server.Storage, *slog.Logger, error) {
 	if err := parse(fs, args, env); err != nil {

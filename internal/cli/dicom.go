@@ -133,12 +133,8 @@ func runDicom(ctx context.Context, env *Env, args []string) error {
 func runDicomEcho(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "dicom echo", "dicom echo --host H --port P [--aet CALLING] [--aec CALLED]")
 	f := addSCUFlags(fs)
-	if err := parse(fs, args, env); err != nil {
+	if err := parseWant(fs, args, env, func() bool { return fs.NArg() == 0 }); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
 	}
 	start := time.Now()
 	a, err := f.dial(ctx, []dimse.ContextProposal{{AbstractSyntax: dimse.VerificationSOPClass}})
@@ -169,12 +165,8 @@ func runDicomSend(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "dicom send", "dicom send --host H --port P [--aec CALLED] FILE_OR_DIR...")
 	f := addSCUFlags(fs)
 	verbose := fs.Bool("verbose", false, "print one line per file: status and path")
-	if err := parse(fs, args, env); err != nil {
+	if err := parseWant(fs, args, env, func() bool { return fs.NArg() > 0 }); err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
 	}
 	files, skipped, err := collectDICOM(fs.Args())
 	if err != nil {
@@ -498,26 +490,45 @@ func (q *queryFlags) identifier(withDefaults bool) (*dcm.Dataset, []dcm.Tag, str
 	return ds, order, findClass, moveClass, nil
 }
 
-// dialQuery associates for one query/retrieve SOP class and encodes the
-// identifier ds in the transfer syntax accepted for it; the caller releases
-// the association.
-func (f *scuFlags) dialQuery(ctx context.Context, sopClass string, ds *dcm.Dataset) (*dimse.Association, []byte, error) {
-	a, err := f.dial(ctx, []dimse.ContextProposal{{AbstractSyntax: sopClass}})
+// queryAssoc is an association for one query/retrieve SOP class with the
+// query identifier encoded in the transfer syntax accepted for it.
+type queryAssoc struct {
+	*dimse.Association
+	class string    // the C-FIND or C-MOVE SOP class of the query's root
+	id    []byte    // the encoded identifier
+	order []dcm.Tag // its keys in print order
+}
+
+// dialQuery builds the identifier the query flags describe (C-FIND: with
+// the level's default return keys), associates for the find or move SOP
+// class of their root and encodes the identifier; the caller releases the
+// association.
+func (f *scuFlags) dialQuery(ctx context.Context, q *queryFlags, find bool) (*queryAssoc, error) {
+	ds, order, findClass, moveClass, err := q.identifier(find)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	ts, ok := a.TransferSyntax(sopClass)
+	qa := &queryAssoc{class: moveClass, order: order}
+	if find {
+		qa.class = findClass
+	}
+	a, err := f.dial(ctx, []dimse.ContextProposal{{AbstractSyntax: qa.class}})
+	if err != nil {
+		return nil, err
+	}
+	ts, ok := a.TransferSyntax(qa.class)
 	var b bytes.Buffer
 	if !ok {
-		err = &dimse.NoContextError{SOPClassUID: sopClass}
+		err = &dimse.NoContextError{SOPClassUID: qa.class}
 	} else {
 		err = dcm.WriteDataset(&b, ds, ts)
 	}
 	if err != nil {
 		_ = a.Release(context.Background())
-		return nil, nil, err
+		return nil, err
 	}
-	return a, b.Bytes(), nil
+	qa.Association, qa.id = a, b.Bytes()
+	return qa, nil
 }
 
 func runDicomFind(ctx context.Context, env *Env, args []string) error {
@@ -526,36 +537,28 @@ func runDicomFind(ctx context.Context, env *Env, args []string) error {
 	q := addQueryFlags(fs)
 	asJSON := fs.Bool("json", false, "print the matches as one JSON array of {Keyword: value} objects")
 	limit := fs.Int("limit", 0, "stop (C-CANCEL) after this many matches; 0 for all")
-	if err := parse(fs, args, env); err != nil {
+	if err := parseWant(fs, args, env, func() bool { return fs.NArg() == 0 }); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
-	ds, order, findClass, _, err := q.identifier(true)
+	qa, err := f.dialQuery(ctx, q, true)
 	if err != nil {
 		return err
 	}
-	a, id, err := f.dialQuery(ctx, findClass, ds)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = a.Release(context.Background()) }()
-	ts, _ := a.TransferSyntax(findClass)
+	defer func() { _ = qa.Release(context.Background()) }()
+	ts, _ := qa.TransferSyntax(qa.class)
 	var matches []map[string]string
 	n := 0
 	errLimit := errors.New("limit reached")
-	status, err := a.Find(ctx, findClass, id, func(b []byte) error {
+	status, err := qa.Find(ctx, qa.class, qa.id, func(b []byte) error {
 		m, err := dcm.ReadDataset(bytes.NewReader(b), ts, dcm.ReadOptions{})
 		if err != nil {
 			return fmt.Errorf("decoding a match: %w", err)
 		}
 		n++
 		if *asJSON {
-			matches = append(matches, matchMap(m, order))
+			matches = append(matches, matchMap(m, qa.order))
 		} else {
-			fmt.Fprintln(env.Stdout, matchLine(m, order))
+			fmt.Fprintln(env.Stdout, matchLine(m, qa.order))
 		}
 		if *limit > 0 && n >= *limit {
 			return errLimit
@@ -672,17 +675,13 @@ func runDicomMove(ctx context.Context, env *Env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	ds, _, _, moveClass, err := q.identifier(false)
+	qa, err := f.dialQuery(ctx, q, false)
 	if err != nil {
 		return err
 	}
-	a, id, err := f.dialQuery(ctx, moveClass, ds)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = a.Release(context.Background()) }()
+	defer func() { _ = qa.Release(context.Background()) }()
 	start := time.Now()
-	res, err := a.Move(ctx, moveClass, *dest, id, func(p dimse.RetrieveProgress) {
+	res, err := qa.Move(ctx, qa.class, *dest, qa.id, func(p dimse.RetrieveProgress) {
 		if !*quiet {
 			fmt.Fprintf(env.Stderr, "remaining: %d  completed: %d  failed: %d  warning: %d\n", p.Remaining, p.Completed, p.Failed, p.Warning)
 		}

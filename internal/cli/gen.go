@@ -21,12 +21,8 @@ func runGen(ctx context.Context, env *Env, args []string) error {
 	facility := fs.String("facility", "", "facility code (default: spread over the demo facilities)")
 	rows := fs.Int("rows", 0, "image rows (default per modality, CT 512)")
 	cols := fs.Int("columns", 0, "image columns (default per modality, CT 512)")
-	if err := parse(fs, args, env); err != nil {
+	if err := parseWant(fs, args, env, func() bool { return *out != "" }); err != nil {
 		return err
-	}
-	if *out == "" {
-		fs.Usage()
-		return errUsage
 	}
 	sum, err := gen.WriteDir(ctx, *out, gen.Options{
 		Modality: strings.ToUpper(*modality), Procedure: *procedure, Slices: *slices, Patients: *patients,

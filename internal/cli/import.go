@@ -17,12 +17,8 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	workers := fs.Int("workers", 0, "parallel stores (default 2 × CPUs)")
 	facility := fs.String("facility", "", "attribute every instance to this facility ID")
 	verbose := fs.Bool("verbose", false, "print one line per file as it is stored: outcome, path, SHA-256")
-	if err := parse(fs, args, env); err != nil {
+	if err := parseWant(fs, args, env, func() bool { return fs.NArg() > 0 }); err != nil {
 		return err
-	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
 	}
 	st, log, err := sf.open(ctx, env)
 	if err != nil {

@@ -47,21 +47,15 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 			if old, err := (roster.Store{DB: o.st.DB}).Reader(ctx, *id); err == nil {
 				r.Shifts, r.Blocks, r.Enrolments, r.Malpractice = old.Shifts, old.Blocks, old.Enrolments, old.Malpractice
 			}
-			for _, l := range splitList(*lic) {
-				p := strings.Split(l, ":")
-				exp, err := model.ParseDate(p[len(p)-1])
-				if len(p) != 3 || err != nil {
-					return fmt.Errorf("--licence %q: want STATE:NUMBER:YYYY-MM-DD", l)
-				}
+			if err := eachDated("licence", *lic, "STATE:NUMBER:YYYY-MM-DD", func(p []string, exp model.Date) {
 				r.Licenses = append(r.Licenses, model.License{State: p[0], Number: p[1], Status: model.LicenceActive, Expires: exp})
+			}); err != nil {
+				return err
 			}
-			for _, pv := range splitList(*priv) {
-				p := strings.Split(pv, ":")
-				exp, err := model.ParseDate(p[len(p)-1])
-				if len(p) != 2 || err != nil {
-					return fmt.Errorf("--privilege %q: want FACILITY:YYYY-MM-DD", pv)
-				}
+			if err := eachDated("privilege", *priv, "FACILITY:YYYY-MM-DD", func(p []string, exp model.Date) {
 				r.Privileges = append(r.Privileges, model.Privilege{Facility: p[0], Basis: model.Direct, Expires: exp, Scope: model.Scope{Mammography: *mqsa}})
+			}); err != nil {
+				return err
 			}
 			if *malStates != "" {
 				exp, err := model.ParseDate(*malExp)
@@ -99,4 +93,19 @@ func runReader(ctx context.Context, env *Env, args []string) error {
 			return o.setup.ExportReaders(ctx, env.Stdout, *format)
 		},
 	})
+}
+
+// eachDated calls add for each item of a comma-separated flag value whose
+// items are colon-separated fields ending in a date, shaped as want says
+// (as many fields as want has).
+func eachDated(flagName, val, want string, add func(fields []string, date model.Date)) error {
+	for _, item := range splitList(val) {
+		p := strings.Split(item, ":")
+		date, err := model.ParseDate(p[len(p)-1])
+		if len(p) != strings.Count(want, ":")+1 || err != nil {
+			return fmt.Errorf("--%s %q: want %s", flagName, item, want)
+		}
+		add(p, date)
+	}
+	return nil
 }

@@ -288,6 +288,19 @@ func newArchive(n int) *archive {
 	return a
 }
 
+// moveSCP is the "LIGHTBOX" SCP answering C-MOVE for sopClass from arc,
+// knowing one destination AE, destAE at destAddr.
+func moveSCP(arc *archive, sopClass, destAE, destAddr string) *Server {
+	mux := NewMux()
+	mux.Handle(sopClass, arc)
+	return &Server{AETitle: "LIGHTBOX", Handler: mux, AEResolver: AEResolverFunc(func(ctx context.Context, ae string) (Destination, error) {
+		if ae == destAE {
+			return Destination{Addr: destAddr}, nil
+		}
+		return Destination{}, ErrUnknownAE
+	})}
+}
+
 type slowReader struct {
 	r     io.Reader
 	delay time.Duration
@@ -325,14 +338,7 @@ func TestDCMTKMoveToStoreSCP(t *testing.T) {
 	dir := t.TempDir()
 	scpAddr := startStoreSCP(t, "STORESCP", dir)
 	arc := newArchive(4)
-	mux := NewMux()
-	mux.Handle(StudyRootQRMove, arc)
-	s := &Server{AETitle: "LIGHTBOX", Handler: mux, AEResolver: AEResolverFunc(func(ctx context.Context, ae string) (Destination, error) {
-		if ae == "STORESCP" {
-			return Destination{Addr: scpAddr}, nil
-		}
-		return Destination{}, ErrUnknownAE
-	})}
+	s := moveSCP(arc, StudyRootQRMove, "STORESCP", scpAddr)
 	h, p := hostPort(t, startServer(t, s))
 	out, err := runTool(t, 30*time.Second, "movescu", "-v", "-S", "-aec", "LIGHTBOX", "-aem", "STORESCP", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.3", h, p)
 	if err != nil {

@@ -188,14 +188,7 @@ func TestSCUMoveBetweenOwnServers(t *testing.T) {
 
 	arc := newArchive(5)
 	arc.fail[arc.order[2]] = true
-	mux := NewMux()
-	mux.Handle(StudyRootQRMove, arc)
-	s := &Server{AETitle: "LIGHTBOX", Handler: mux, AEResolver: AEResolverFunc(func(ctx context.Context, ae string) (Destination, error) {
-		if ae == "DEST" {
-			return Destination{Addr: destAddr}, nil
-		}
-		return Destination{}, ErrUnknownAE
-	})}
+	s := moveSCP(arc, StudyRootQRMove, "DEST", destAddr)
 	addr := startServer(t, s)
 	a := dialTest(t, addr, "LIGHTBOX", []ContextProposal{{AbstractSyntax: StudyRootQRMove}}, nil)
 	var progress []RetrieveProgress
@@ -233,11 +226,7 @@ func TestSCUMoveCancel(t *testing.T) {
 	destAddr := startServer(t, &Server{Handler: destMux})
 	arc := newArchive(30)
 	arc.delay = 5 * time.Millisecond
-	mux := NewMux()
-	mux.Handle(PatientRootQRMove, arc)
-	s := &Server{AETitle: "LIGHTBOX", Handler: mux, AEResolver: AEResolverFunc(func(ctx context.Context, ae string) (Destination, error) {
-		return Destination{Addr: destAddr}, nil
-	})}
+	s := moveSCP(arc, PatientRootQRMove, "DEST", destAddr)
 	addr := startServer(t, s)
 	a := dialTest(t, addr, "LIGHTBOX", []ContextProposal{{AbstractSyntax: PatientRootQRMove}}, nil)
 	ctx, cancel := context.WithCancel(context.Background())

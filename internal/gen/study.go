@@ -236,21 +236,21 @@ func (g *generator) seriesBase(st *study, se *series) *dcm.Dataset {
 	ds.SetUint16(dcm.TagHighBit, 11)
 	ds.SetUint16(dcm.TagPixelRepresentation, 0)
 
-	switch mod {
-	case "CT":
-		g.ctSeries(ds, st, se)
-	case "MR":
-		g.mrSeries(ds, st, se)
-	case "CR":
-		g.crSeries(ds, st, se)
-	case "DX":
-		g.dxSeries(ds, st, se)
-	case "US":
-		g.usSeries(ds, st, se)
-	case "MG":
-		g.mgSeries(ds, st, se)
+	if modSeries, ok := seriesModules[mod]; ok {
+		modSeries(g, ds, st, se)
 	}
 	return ds
+}
+
+// seriesModules sets each modality's own modules and attributes (its IOD
+// in PS3.3: A.3 CT, A.4 MR, A.2 CR, A.26 DX, A.27 MG, A.7 US multi-frame).
+var seriesModules = map[string]func(*generator, *dcm.Dataset, *study, *series){
+	"CT": (*generator).ctSeries,
+	"MR": (*generator).mrSeries,
+	"CR": (*generator).crSeries,
+	"DX": (*generator).dxSeries,
+	"US": (*generator).usSeries,
+	"MG": (*generator).mgSeries,
 }
 
 func contrastAgent(mod string) string {

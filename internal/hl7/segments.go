@@ -189,6 +189,51 @@ func fList[T any](c fieldCodec, f int, p *[]T, from func(rv) T, to func(T, Delim
 	}
 }
 
+// fOneE is fOne for a data type whose decoding can fail (TQ): the failure
+// is reported at the field's first repetition.
+func fOneE[T any](c fieldCodec, f int, p *T, from func(rv) (T, error), to func(T, Delimiters) Repetition) {
+	if c.x == nil {
+		c.e.one(f, to(*p, c.e.s.d))
+		return
+	}
+	v, err := from(c.x.rep(f))
+	c.x.failAt(f, 1, err)
+	*p = v
+}
+
+// fListE is fList for a data type whose decoding can fail (TQ, NDL).
+func fListE[T any](c fieldCodec, f int, p *[]T, from func(rv) (T, error), to func(T, Delimiters) Repetition) {
+	if c.x == nil {
+		many(*c.e, f, *p, to)
+		return
+	}
+	*p = listE(c.x, f, from)
+}
+
+// fFirstE reads one value from the first repetition that holds one (every
+// repetition is checked) and writes it as the only repetition.
+func fFirstE[T any](c fieldCodec, f int, p *T, from func(rv) (T, error), to func(T, Delimiters) Repetition) {
+	if c.x == nil {
+		c.e.one(f, to(*p, c.e.s.d))
+		return
+	}
+	var zero T
+	*p = zero
+	if l := listE(c.x, f, from); len(l) > 0 {
+		*p = l[0]
+	}
+}
+
+func listE[T any](x *dec, f int, conv func(rv) (T, error)) []T {
+	var out []T
+	for i, v := range x.reps(f) {
+		t, err := conv(v)
+		x.failAt(f, i+1, err)
+		out = append(out, t)
+	}
+	return out
+}
+
 // decodeFields reads s through fields.
 func decodeFields(s *Segment, fields func(fieldCodec)) error {
 	x := &dec{s: s}
@@ -514,63 +559,37 @@ type ORC struct {
 // SegmentID implements Decoder/Encoder.
 func (ORC) SegmentID() string { return "ORC" }
 
-// Decode implements Decoder.
-func (o *ORC) Decode(s *Segment) error {
-	x := &dec{s: s}
-	o.OrderControl = x.str(1)
-	o.PlacerOrderNumber = eiFrom(x.rep(2))
-	o.FillerOrderNumber = eiFrom(x.rep(3))
-	o.PlacerGroupNumber = eiFrom(x.rep(4))
-	o.OrderStatus = x.str(5)
-	o.ResponseFlag = x.str(6)
-	var err error
-	o.QuantityTiming, err = tqFrom(x.rep(7))
-	x.failAt(7, 1, err)
-	o.TransactionDateTime = x.time(9)
-	o.EnteredBy = list(x, 10, xcnFrom)
-	o.VerifiedBy = list(x, 11, xcnFrom)
-	o.OrderingProviders = list(x, 12, xcnFrom)
-	o.EntererLocation = plFrom(x.rep(13))
-	o.CallbackPhones = list(x, 14, xtnFrom)
-	o.EffectiveDateTime = x.time(15)
-	o.ControlCodeReason = ceFrom(x.rep(16))
-	o.EnteringOrganization = ceFrom(x.rep(17))
-	o.EnteringDevice = ceFrom(x.rep(18))
-	o.ActionBy = list(x, 19, xcnFrom)
-	o.OrderingFacility = list(x, 21, xonFrom)
-	o.FacilityAddresses = list(x, 22, xadFrom)
-	o.FacilityPhones = list(x, 23, xtnFrom)
-	o.ProviderAddresses = list(x, 24, xadFrom)
-	return x.result()
+// fields lists the fields of ORC this package reads and writes.
+func (o *ORC) fields(c fieldCodec) {
+	fStr(c, 1, &o.OrderControl)
+	fOne(c, 2, &o.PlacerOrderNumber, eiFrom, EI.rep)
+	fOne(c, 3, &o.FillerOrderNumber, eiFrom, EI.rep)
+	fOne(c, 4, &o.PlacerGroupNumber, eiFrom, EI.rep)
+	fStr(c, 5, &o.OrderStatus)
+	fStr(c, 6, &o.ResponseFlag)
+	fOneE(c, 7, &o.QuantityTiming, tqFrom, TQ.rep)
+	fTime(c, 9, &o.TransactionDateTime)
+	fList(c, 10, &o.EnteredBy, xcnFrom, XCN.rep)
+	fList(c, 11, &o.VerifiedBy, xcnFrom, XCN.rep)
+	fList(c, 12, &o.OrderingProviders, xcnFrom, XCN.rep)
+	fOne(c, 13, &o.EntererLocation, plFrom, PL.rep)
+	fList(c, 14, &o.CallbackPhones, xtnFrom, XTN.rep)
+	fTime(c, 15, &o.EffectiveDateTime)
+	fOne(c, 16, &o.ControlCodeReason, ceFrom, CE.rep)
+	fOne(c, 17, &o.EnteringOrganization, ceFrom, CE.rep)
+	fOne(c, 18, &o.EnteringDevice, ceFrom, CE.rep)
+	fList(c, 19, &o.ActionBy, xcnFrom, XCN.rep)
+	fList(c, 21, &o.OrderingFacility, xonFrom, XON.rep)
+	fList(c, 22, &o.FacilityAddresses, xadFrom, XAD.rep)
+	fList(c, 23, &o.FacilityPhones, xtnFrom, XTN.rep)
+	fList(c, 24, &o.ProviderAddresses, xadFrom, XAD.rep)
 }
 
+// Decode implements Decoder.
+func (o *ORC) Decode(s *Segment) error { return decodeFields(s, o.fields) }
+
 // Encode implements Encoder.
-func (o ORC) Encode(s *Segment) {
-	e := enc{s}
-	d := s.d
-	e.str(1, o.OrderControl)
-	e.one(2, o.PlacerOrderNumber.rep(d))
-	e.one(3, o.FillerOrderNumber.rep(d))
-	e.one(4, o.PlacerGroupNumber.rep(d))
-	e.str(5, o.OrderStatus)
-	e.str(6, o.ResponseFlag)
-	e.one(7, o.QuantityTiming.rep(d))
-	e.str(9, o.TransactionDateTime.String())
-	many(e, 10, o.EnteredBy, XCN.rep)
-	many(e, 11, o.VerifiedBy, XCN.rep)
-	many(e, 12, o.OrderingProviders, XCN.rep)
-	e.one(13, o.EntererLocation.rep(d))
-	many(e, 14, o.CallbackPhones, XTN.rep)
-	e.str(15, o.EffectiveDateTime.String())
-	e.one(16, o.ControlCodeReason.rep(d))
-	e.one(17, o.EnteringOrganization.rep(d))
-	e.one(18, o.EnteringDevice.rep(d))
-	many(e, 19, o.ActionBy, XCN.rep)
-	many(e, 21, o.OrderingFacility, XON.rep)
-	many(e, 22, o.FacilityAddresses, XAD.rep)
-	many(e, 23, o.FacilityPhones, XTN.rep)
-	many(e, 24, o.ProviderAddresses, XAD.rep)
-}
+func (o ORC) Encode(s *Segment) { encodeFields(s, o.fields) }
 
 // ---------------------------------------------------------------- OBR
 
@@ -612,96 +631,46 @@ type OBR struct {
 // SegmentID implements Decoder/Encoder.
 func (OBR) SegmentID() string { return "OBR" }
 
-// Decode implements Decoder.
-func (o *OBR) Decode(s *Segment) error {
-	x := &dec{s: s}
-	o.SetID = x.str(1)
-	o.PlacerOrderNumber = eiFrom(x.rep(2))
-	o.FillerOrderNumber = eiFrom(x.rep(3))
-	o.UniversalServiceID = ceFrom(x.rep(4))
-	o.Priority = x.str(5)
-	o.RequestedDateTime = x.time(6)
-	o.ObservationDateTime = x.time(7)
-	o.ObservationEndDateTime = x.time(8)
-	o.SpecimenActionCode = x.str(11)
-	o.DangerCode = ceFrom(x.rep(12))
-	o.RelevantClinicalInfo = x.str(13)
-	o.OrderingProviders = list(x, 16, xcnFrom)
-	o.CallbackPhones = list(x, 17, xtnFrom)
-	o.PlacerField1 = x.str(18)
-	o.PlacerField2 = x.str(19)
-	o.FillerField1 = x.str(20)
-	o.FillerField2 = x.str(21)
-	o.ResultsStatusChangeDateTime = x.time(22)
-	o.DiagnosticServSectID = x.str(24)
-	o.ResultStatus = x.str(25)
-	o.QuantityTiming = nil
-	for i, v := range x.reps(27) {
-		tq, err := tqFrom(v)
-		x.failAt(27, i+1, err)
-		o.QuantityTiming = append(o.QuantityTiming, tq)
-	}
-	o.ResultCopiesTo = list(x, 28, xcnFrom)
-	o.TransportationMode = x.str(30)
-	o.ReasonForStudy = list(x, 31, ceFrom)
-	ndls := func(f int) []NDL {
-		var out []NDL
-		for i, v := range x.reps(f) {
-			n, err := ndlFrom(v)
-			x.failAt(f, i+1, err)
-			out = append(out, n)
-		}
-		return out
-	}
-	o.PrincipalResultInterpreter = NDL{}
-	if p := ndls(32); len(p) > 0 {
-		o.PrincipalResultInterpreter = p[0]
-	}
-	o.AssistantResultInterpreters = ndls(33)
-	o.Technicians = ndls(34)
-	o.Transcriptionists = ndls(35)
-	o.ScheduledDateTime = x.time(36)
-	o.ProcedureCode = ceFrom(x.rep(44))
-	o.ProcedureCodeModifiers = list(x, 45, ceFrom)
-	return x.result()
+// fields lists the fields of OBR this package reads and writes.
+func (o *OBR) fields(c fieldCodec) {
+	fStr(c, 1, &o.SetID)
+	fOne(c, 2, &o.PlacerOrderNumber, eiFrom, EI.rep)
+	fOne(c, 3, &o.FillerOrderNumber, eiFrom, EI.rep)
+	fOne(c, 4, &o.UniversalServiceID, ceFrom, CE.rep)
+	fStr(c, 5, &o.Priority)
+	fTime(c, 6, &o.RequestedDateTime)
+	fTime(c, 7, &o.ObservationDateTime)
+	fTime(c, 8, &o.ObservationEndDateTime)
+	fStr(c, 11, &o.SpecimenActionCode)
+	fOne(c, 12, &o.DangerCode, ceFrom, CE.rep)
+	fStr(c, 13, &o.RelevantClinicalInfo)
+	fList(c, 16, &o.OrderingProviders, xcnFrom, XCN.rep)
+	fList(c, 17, &o.CallbackPhones, xtnFrom, XTN.rep)
+	fStr(c, 18, &o.PlacerField1)
+	fStr(c, 19, &o.PlacerField2)
+	fStr(c, 20, &o.FillerField1)
+	fStr(c, 21, &o.FillerField2)
+	fTime(c, 22, &o.ResultsStatusChangeDateTime)
+	fStr(c, 24, &o.DiagnosticServSectID)
+	fStr(c, 25, &o.ResultStatus)
+	fListE(c, 27, &o.QuantityTiming, tqFrom, TQ.rep)
+	fList(c, 28, &o.ResultCopiesTo, xcnFrom, XCN.rep)
+	fStr(c, 30, &o.TransportationMode)
+	fList(c, 31, &o.ReasonForStudy, ceFrom, CE.rep)
+	fFirstE(c, 32, &o.PrincipalResultInterpreter, ndlFrom, NDL.rep)
+	fListE(c, 33, &o.AssistantResultInterpreters, ndlFrom, NDL.rep)
+	fListE(c, 34, &o.Technicians, ndlFrom, NDL.rep)
+	fListE(c, 35, &o.Transcriptionists, ndlFrom, NDL.rep)
+	fTime(c, 36, &o.ScheduledDateTime)
+	fOne(c, 44, &o.ProcedureCode, ceFrom, CE.rep)
+	fList(c, 45, &o.ProcedureCodeModifiers, ceFrom, CE.rep)
 }
 
+// Decode implements Decoder.
+func (o *OBR) Decode(s *Segment) error { return decodeFields(s, o.fields) }
+
 // Encode implements Encoder.
-func (o OBR) Encode(s *Segment) {
-	e := enc{s}
-	d := s.d
-	e.str(1, o.SetID)
-	e.one(2, o.PlacerOrderNumber.rep(d))
-	e.one(3, o.FillerOrderNumber.rep(d))
-	e.one(4, o.UniversalServiceID.rep(d))
-	e.str(5, o.Priority)
-	e.str(6, o.RequestedDateTime.String())
-	e.str(7, o.ObservationDateTime.String())
-	e.str(8, o.ObservationEndDateTime.String())
-	e.str(11, o.SpecimenActionCode)
-	e.one(12, o.DangerCode.rep(d))
-	e.str(13, o.RelevantClinicalInfo)
-	many(e, 16, o.OrderingProviders, XCN.rep)
-	many(e, 17, o.CallbackPhones, XTN.rep)
-	e.str(18, o.PlacerField1)
-	e.str(19, o.PlacerField2)
-	e.str(20, o.FillerField1)
-	e.str(21, o.FillerField2)
-	e.str(22, o.ResultsStatusChangeDateTime.String())
-	e.str(24, o.DiagnosticServSectID)
-	e.str(25, o.ResultStatus)
-	many(e, 27, o.QuantityTiming, TQ.rep)
-	many(e, 28, o.ResultCopiesTo, XCN.rep)
-	e.str(30, o.TransportationMode)
-	many(e, 31, o.ReasonForStudy, CE.rep)
-	e.one(32, o.PrincipalResultInterpreter.rep(d))
-	many(e, 33, o.AssistantResultInterpreters, NDL.rep)
-	many(e, 34, o.Technicians, NDL.rep)
-	many(e, 35, o.Transcriptionists, NDL.rep)
-	e.str(36, o.ScheduledDateTime.String())
-	e.one(44, o.ProcedureCode.rep(d))
-	many(e, 45, o.ProcedureCodeModifiers, CE.rep)
-}
+func (o OBR) Encode(s *Segment) { encodeFields(s, o.fields) }
 
 // EffectivePriority returns the first non-empty of OBR-27-6 (quantity/timing
 // priority) and OBR-5. For 2.5 messages also look at TQ1-9.

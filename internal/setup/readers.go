@@ -104,6 +104,17 @@ func (s *Service) readerMap(ctx context.Context) (map[string]*model.Reader, erro
 	return m, nil
 }
 
+// readReaderCSV reads a CSV import that speaks of readers (header first),
+// and the stored readers by ID its rows are checked and merged against.
+func (s *Service) readReaderCSV(ctx context.Context, r io.Reader, header []string, rep *Report) ([]row[[]string], map[string]*model.Reader, error) {
+	recs, err := readCSV(r, header, rep)
+	if err != nil {
+		return nil, nil, err
+	}
+	readers, err := s.readerMap(ctx)
+	return recs, readers, err
+}
+
 // ImportReaders reads readers as a JSON array of reader documents (each
 // replaces the stored one) or as FormatReadersCSV (each row creates the
 // reader or updates those fields, keeping its credentials and shifts).
@@ -122,11 +133,7 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 		}
 		return rep, im.run(ctx, s, by, rep, rows)
 	}
-	recs, err := readCSV(r, ReaderCSVHeader, rep)
-	if err != nil {
-		return rep, err
-	}
-	existing, err := s.readerMap(ctx)
+	recs, existing, err := s.readReaderCSV(ctx, r, ReaderCSVHeader, rep)
 	if err != nil {
 		return rep, err
 	}
@@ -159,15 +166,11 @@ func (s *Service) ImportReaders(ctx context.Context, by Actor, r io.Reader, form
 // an unknown reader or facility is refused and changes nothing.
 func (s *Service) ImportCredentials(ctx context.Context, by Actor, r io.Reader) (*Report, error) {
 	rep := &Report{Kind: "credentials", Rejected: []Rejected{}}
-	recs, err := readCSV(r, CredentialCSVHeader, rep)
+	recs, readers, err := s.readReaderCSV(ctx, r, CredentialCSVHeader, rep)
 	if err != nil {
 		return rep, err
 	}
 	facs, err := facility.IDs(ctx, s.DB)
-	if err != nil {
-		return rep, err
-	}
-	readers, err := s.readerMap(ctx)
 	if err != nil {
 		return rep, err
 	}

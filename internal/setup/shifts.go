@@ -146,11 +146,7 @@ func (s *Service) SetExtraWork(ctx context.Context, by Actor, readerID string, o
 // replace the weekly patterns of the readers they name.
 func (s *Service) ImportShifts(ctx context.Context, by Actor, r io.Reader) (*Report, error) {
 	rep := &Report{Kind: "shifts", Rejected: []Rejected{}}
-	recs, err := readCSV(r, ShiftCSVHeader, rep)
-	if err != nil {
-		return rep, err
-	}
-	readers, err := s.readerMap(ctx)
+	recs, readers, err := s.readReaderCSV(ctx, r, ShiftCSVHeader, rep)
 	if err != nil {
 		return rep, err
 	}

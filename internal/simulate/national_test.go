@@ -3,7 +3,6 @@ package simulate
 import (
 	"bytes"
 	"context"
-	"slices"
 	"testing"
 )
 
@@ -14,14 +13,7 @@ func TestNationalCompare(t *testing.T) {
 	if testing.Short() {
 		t.Skip("national scenario takes seconds per policy")
 	}
-	var opts []Options
-	for _, p := range append(slices.Clone(policies), PolicyBound) {
-		opts = append(opts, Options{Scenario: "national", Policy: p, Seed: 1})
-	}
-	rs, err := RunAll(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rs := runEveryPolicy(t, "national", 1)
 	for _, r := range rs {
 		if r.Violations != 0 {
 			t.Errorf("%s: %d violations: %v", r.Policy, r.Violations, r.ViolationLog[:min(5, len(r.ViolationLog))])

@@ -282,14 +282,7 @@ func TestVariants(t *testing.T) {
 
 // Policies run in parallel give exactly what they give one at a time.
 func TestRunAllMatchesSequential(t *testing.T) {
-	var opts []Options
-	for _, p := range append(slices.Clone(policies), PolicyBound) {
-		opts = append(opts, Options{Scenario: "small", Policy: p, Seed: 5})
-	}
-	rs, err := RunAll(context.Background(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opts, rs := runEveryPolicy(t, "small", 5)
 	for i, o := range opts {
 		var a, b bytes.Buffer
 		rs[i].WriteJSON(&a)
@@ -298,4 +291,19 @@ func TestRunAllMatchesSequential(t *testing.T) {
 			t.Fatalf("%s differs in parallel", o.Policy)
 		}
 	}
+}
+
+// runEveryPolicy runs scenario with every policy and the offline bound (in
+// that order), in parallel, and returns the options and the results.
+func runEveryPolicy(t *testing.T, scenario string, seed uint64) ([]Options, []*Result) {
+	t.Helper()
+	var opts []Options
+	for _, p := range append(slices.Clone(policies), PolicyBound) {
+		opts = append(opts, Options{Scenario: scenario, Policy: p, Seed: seed})
+	}
+	rs, err := RunAll(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts, rs
 }
