@@ -3,14 +3,12 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/setup"
 )
 
@@ -19,19 +17,12 @@ import (
 // the facility once the editor's malpractice policy is filled in; without
 // it the gap map names malpractice as what is missing.
 func TestEditorReaderBecomesEligible(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		a := New(Options{DB: d, Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}},
-			Principal: func(*http.Request) (*auth.Principal, error) {
-				return &auth.Principal{Username: "coord", Role: auth.Admin, All: true}, nil
-			}})
-		mux := http.NewServeMux()
-		a.Register(mux)
+	eachAPI(t, func(d *db.DB) Options {
+		return Options{Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}}}
+	}, func(t *testing.T, d *db.DB, mux http.Handler) {
 		call := func(method, path, body string) string {
 			t.Helper()
-			req := httptest.NewRequest(method, path, strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
+			rec := send(mux, qcaller{"coord", string(auth.Admin), ""}, method, path, "application/json", body)
 			if rec.Code != 200 {
 				t.Fatalf("%s %s: %d %s", method, path, rec.Code, rec.Body)
 			}

@@ -3,14 +3,12 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
 	"lightbox/internal/order"
 	"lightbox/internal/setup"
@@ -19,14 +17,9 @@ import (
 // Every set-up operation through the JSON API, with its validation errors
 // and their stable codes.
 func TestSetupRoutes(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		a := New(Options{DB: d, Orders: &order.Service{DB: d}, Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}, HL7Probe: hl7.Probe},
-			Principal: func(r *http.Request) (*auth.Principal, error) {
-				role := auth.Role(r.Header.Get("X-Test-Role"))
-				return &auth.Principal{Username: "u-" + string(role), Role: role, All: role == auth.Admin || role == auth.Coordinator}, nil
-			}})
-		mux := http.NewServeMux()
-		a.Register(mux)
+	eachAPI(t, func(d *db.DB) Options {
+		return Options{Orders: &order.Service{DB: d}, Setup: &setup.Service{DB: d, Audit: &audit.Logger{DB: d}, HL7Probe: hl7.Probe}}
+	}, func(t *testing.T, d *db.DB, mux http.Handler) {
 		type step struct {
 			role, method, path, ctype, body string
 			status                          int
@@ -112,13 +105,7 @@ func TestSetupRoutes(t *testing.T) {
 			{coord, "DELETE", "/api/readers/nobody", "", "", 404, "not_found", ""},
 			{coord, "DELETE", "/api/readers/dr.c", "", "", 200, "", ""},
 		} {
-			req := httptest.NewRequest(s.method, s.path, strings.NewReader(s.body))
-			req.Header.Set("X-Test-Role", s.role)
-			if s.ctype != "" {
-				req.Header.Set("Content-Type", s.ctype)
-			}
-			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
+			rec := send(mux, qcaller{role: s.role}, s.method, s.path, s.ctype, s.body)
 			// Responses are compact JSON; the cases are written readably.
 			body := rec.Body.String()
 			s.contains = strings.ReplaceAll(s.contains, `": `, `":`)
