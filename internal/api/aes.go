@@ -9,12 +9,6 @@ import (
 
 // Remote DICOM AEs, for administrators: who may associate, where C-MOVE
 // sends, which facility an AE sends for.
-func (a *API) registerAEs(mux Mux) {
-	admin := []auth.Role{auth.Admin}
-	mux.HandleFunc("GET /api/aes", a.with(a.listAEs, admin...))
-	mux.HandleFunc("PUT /api/aes/{title}", a.with(a.putAE, admin...))
-	mux.HandleFunc("DELETE /api/aes/{title}", a.with(a.deleteAE, admin...))
-}
 
 func (a *API) listAEs(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	l, err := ae.Store{DB: a.db}.List(r.Context())

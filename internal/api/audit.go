@@ -17,10 +17,6 @@ import (
 // POST takes the patient in a JSON body, so the identifiers never land in
 // access logs (the web app's audit screen uses it); GET with query
 // parameters stays for scripts.
-func (a *API) registerAudit(mux Mux) {
-	mux.HandleFunc("GET /api/audit/patient", a.with(a.patientAccesses, auth.Admin))
-	mux.HandleFunc("POST /api/audit/patient", a.with(a.patientAccessesPost, auth.Admin))
-}
 
 // accessRow is one access as the audit screen shows it: when, who, from
 // where, what, with which outcome (DICOM PS3.15 A.5 fields).

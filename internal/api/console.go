@@ -18,15 +18,6 @@ import (
 // The coordinator's console (issue #17 points 1, 3 and 5): the week
 // calendar and its one-off changes, simulating the coming days, and the
 // TAT/RVU dashboards with a reader's own view.
-func (a *API) registerConsole(mux Mux) {
-	mux.HandleFunc("GET /api/roster/week", a.with(a.rosterWeek, staff...))
-	mux.HandleFunc("POST /api/roster/changes", a.with(a.rosterChange, staff...))
-	mux.HandleFunc("POST /api/simulate/ahead", a.with(a.simulateAhead, staff...))
-	mux.HandleFunc("GET /api/dashboard/tat", a.with(a.dashTAT, staff...))
-	mux.HandleFunc("GET /api/dashboard/rvu", a.with(a.dashRVU, staff...))
-	mux.HandleFunc("GET /api/dashboard/me", a.with(a.dashMe, readers...))
-	mux.HandleFunc("GET /api/coverage/console", a.with(a.coverageConsole, staff...))
-}
 
 type weekReader struct {
 	ID             string          `json:"id"`

@@ -32,20 +32,6 @@ import (
 // A consult and its thread are seen by its participants and by the
 // study's reader of record; anyone else is refused (403). The study path
 // puts the study on every audit record (internal/server).
-func (a *API) registerConsults(mux Mux) {
-	if a.consults == nil {
-		return
-	}
-	mux.HandleFunc("POST /api/studies/{study}/consults", a.with(a.askConsult, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/consults", a.with(a.listConsults, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/consults/{id}", a.with(a.getConsult, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/messages", a.with(a.sayConsult, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/opinion", a.with(a.opineConsult, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/signal", a.with(a.signalConsult, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/consults/{id}/events", a.with(a.consultEvents, readers...))
-	mux.HandleFunc("GET /api/consults", a.with(a.myConsults, readers...))
-	mux.HandleFunc("GET /api/rtc", a.with(a.rtcConfig))
-}
 
 func consultTopic(id int64) string { return "consult:" + strconv.FormatInt(id, 10) }
 

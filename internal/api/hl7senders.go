@@ -10,12 +10,6 @@ import (
 // Registered HL7 senders, for administrators: which sending facility (and
 // application) speaks for which facility, from which networks or with which
 // TLS client certificate.
-func (a *API) registerHL7Senders(mux Mux) {
-	admin := []auth.Role{auth.Admin}
-	mux.HandleFunc("GET /api/hl7-senders", a.with(a.listHL7Senders, admin...))
-	mux.HandleFunc("PUT /api/hl7-senders/{sending}", a.with(a.putHL7Sender, admin...))
-	mux.HandleFunc("DELETE /api/hl7-senders/{sending}", a.with(a.deleteHL7Sender, admin...))
-}
 
 func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	l, err := hl7sender.Store{DB: a.db}.List(r.Context())

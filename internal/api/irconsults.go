@@ -25,16 +25,6 @@ import (
 //
 // A request is routed to the IR on call for the facility's region (its
 // state); the study must be in the requester's scope.
-func (a *API) registerIRConsults(mux Mux) {
-	who := []auth.Role{auth.Admin, auth.Coordinator, auth.Radiologist, auth.Clinician}
-	mux.HandleFunc("GET /api/ir-consults", a.with(a.listIRConsults, who...))
-	mux.HandleFunc("POST /api/ir-consults", a.with(a.requestConsult, auth.Radiologist, auth.Clinician))
-	mux.HandleFunc("GET /api/ir-consults/{id}", a.with(a.getIRConsult, who...))
-	mux.HandleFunc("POST /api/ir-consults/{id}/accept", a.with(a.consultStep("accept"), readers...))
-	mux.HandleFunc("POST /api/ir-consults/{id}/recommend", a.with(a.consultStep("recommend"), readers...))
-	mux.HandleFunc("POST /api/ir-consults/{id}/close", a.with(a.consultStep("close"), readers...))
-	mux.HandleFunc("GET /api/ir-consults/{id}/fhir", a.with(a.consultFHIR, who...))
-}
 
 func (a *API) irConsults() irconsult.Store {
 	return irconsult.Store{DB: a.db, Roster: a.roster, Now: a.now}

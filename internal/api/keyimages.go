@@ -19,11 +19,6 @@ import (
 //
 // The study must be in the caller's facility scope; the audit middleware
 // (internal/server) records every call.
-func (a *API) registerKeyImages(mux Mux) {
-	mux.HandleFunc("GET /api/studies/{study}/key-images", a.with(a.listKeyImages))
-	mux.HandleFunc("POST /api/studies/{study}/key-images", a.with(a.addKeyImage, auth.Radiologist))
-	mux.HandleFunc("DELETE /api/studies/{study}/key-images/{id}", a.with(a.deleteKeyImage, auth.Radiologist))
-}
 
 func (a *API) keyImages() keyimage.Store { return keyimage.Store{DB: a.db, Now: a.now} }
 

@@ -18,13 +18,6 @@ import (
 //	PUT  /api/mentoring/readers/{id}                {"started_on":"2026-06-01"} (staff)
 //	GET  /api/mentoring/overreads?with=USER         -> the caller's over-reads (as author or mentor)
 //	POST /api/mentoring/overreads/{id}/comment      {"comment"} (the mentor) -> returns to the author
-func (a *API) registerMentoring(mux Mux) {
-	mux.HandleFunc("GET /api/mentoring/policy", a.with(a.mentorPolicy))
-	mux.HandleFunc("PUT /api/mentoring/policy", a.with(a.putMentorPolicy, staff...))
-	mux.HandleFunc("PUT /api/mentoring/readers/{id}", a.with(a.putMentorStart, staff...))
-	mux.HandleFunc("GET /api/mentoring/overreads", a.with(a.overReads, readers...))
-	mux.HandleFunc("POST /api/mentoring/overreads/{id}/comment", a.with(a.commentOverRead, readers...))
-}
 
 func (a *API) mentoring() mentor.Store { return mentor.Store{DB: a.db, Now: a.now} }
 

@@ -9,11 +9,6 @@ import (
 	"lightbox/internal/roster"
 )
 
-func (a *API) registerOnCall(mux Mux) {
-	mux.HandleFunc("GET /api/oncall/{subspecialty}", a.with(a.getOnCall))
-	mux.HandleFunc("PUT /api/oncall/{subspecialty}", a.with(a.putOnCall, staff...))
-}
-
 // getOnCall answers "who is on call for neuro now (or at ?at=RFC3339)".
 func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	at := a.now()

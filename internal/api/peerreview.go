@@ -24,16 +24,6 @@ import (
 //	POST /api/peer-reviews/{id}/arbitrate   {"score":"2a","comment":"..."} (the arbiter)
 //	GET  /api/peer-review/rates             -> []peerreview.Rate (staff: everyone; a reader: their own)
 //	GET  /api/peer-review/export.csv        (staff)
-func (a *API) registerPeerReview(mux Mux) {
-	mux.HandleFunc("GET /api/peer-review/policy", a.with(a.peerPolicy))
-	mux.HandleFunc("PUT /api/peer-review/policy", a.with(a.putPeerPolicy, staff...))
-	mux.HandleFunc("POST /api/peer-review/draw", a.with(a.peerDraw, staff...))
-	mux.HandleFunc("GET /api/peer-reviews", a.with(a.peerList, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("POST /api/peer-reviews/{id}/score", a.with(a.peerScore, readers...))
-	mux.HandleFunc("POST /api/peer-reviews/{id}/arbitrate", a.with(a.peerArbitrate, readers...))
-	mux.HandleFunc("GET /api/peer-review/rates", a.with(a.peerRates, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/peer-review/export.csv", a.with(a.peerExport, staff...))
-}
 
 func (a *API) peers() peerreview.Store { return peerreview.Store{DB: a.db, Now: a.now} }
 

@@ -12,10 +12,6 @@ import (
 //
 //	GET /api/preferences -> station.Preferences (defaults when none saved)
 //	PUT /api/preferences  station.Preferences -> the saved preferences
-func (a *API) registerPreferences(mux Mux) {
-	mux.HandleFunc("GET /api/preferences", a.with(a.getPreferences))
-	mux.HandleFunc("PUT /api/preferences", a.with(a.putPreferences))
-}
 
 func (a *API) stations() station.Store { return station.Store{DB: a.db, Now: a.now} }
 

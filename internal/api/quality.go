@@ -16,13 +16,6 @@ import (
 // (peerreview.go), teaching file (teaching.go), IR teleconsults
 // (irconsults.go), tumor boards (tumorboards.go) and mentored reading
 // (mentoring.go).
-func (a *API) registerQuality(mux Mux) {
-	a.registerPeerReview(mux)
-	a.registerTeaching(mux)
-	a.registerIRConsults(mux)
-	a.registerTumorBoards(mux)
-	a.registerMentoring(mux)
-}
 
 // pathID parses the {name} path value as a positive integer, answering 400
 // when it is not one.

@@ -18,16 +18,6 @@ import (
 //	PUT    /api/facilities/{id}/retention    {"years": N} (0: keep for ever)
 //
 // Every change and every run is audited with who made it.
-func (a *API) registerRetention(mux Mux) {
-	if a.retention == nil {
-		return
-	}
-	mux.HandleFunc("GET /api/retention/holds", a.with(a.listHolds, admins...))
-	mux.HandleFunc("POST /api/retention/holds", a.with(a.addHold, admins...))
-	mux.HandleFunc("DELETE /api/retention/holds/{id}", a.with(a.removeHold, admins...))
-	mux.HandleFunc("POST /api/retention/run", a.with(a.runRetention, admins...))
-	mux.HandleFunc("PUT /api/facilities/{id}/retention", a.with(a.putRetention, admins...))
-}
 
 func (a *API) listHolds(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
 	hs, err := a.retention.Holds(r.Context())

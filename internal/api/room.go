@@ -21,15 +21,6 @@ import (
 //	PUT  /api/room/status          consult.RoomStatus -> the saved one
 //	POST /api/room/messages        {"body"} -> consult.Message
 //	GET  /api/room/events          SSE: "message" and "status" events
-func (a *API) registerRoom(mux Mux) {
-	if a.consults == nil {
-		return
-	}
-	mux.HandleFunc("GET /api/room", a.with(a.room))
-	mux.HandleFunc("PUT /api/room/status", a.with(a.setRoomStatus, readers...))
-	mux.HandleFunc("POST /api/room/messages", a.with(a.postRoom, readers...))
-	mux.HandleFunc("GET /api/room/events", a.with(a.roomEvents))
-}
 
 const roomTopic = "room:group"
 

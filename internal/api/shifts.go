@@ -11,15 +11,6 @@ import (
 
 // Shifts: each reader's weekly pattern on their own clock, one-off shifts
 // in absolute time, and the whole group's patterns as CSV.
-func (a *API) registerShifts(mux Mux) {
-	mux.HandleFunc("GET /api/readers/{id}/shifts", a.with(a.getShifts))
-	mux.HandleFunc("PUT /api/readers/{id}/shifts", a.with(a.putShifts, staff...))
-	mux.HandleFunc("POST /api/readers/{id}/blocks", a.with(a.addBlock, staff...))
-	mux.HandleFunc("GET /api/shifts/export", a.with(a.exportShifts, staff...))
-	mux.HandleFunc("POST /api/shifts/import", a.with(a.importShifts, staff...))
-	mux.HandleFunc("GET /api/worklist/extra-work", a.with(a.getExtraWork, readers...))
-	mux.HandleFunc("PUT /api/worklist/extra-work", a.with(a.putExtraWork, readers...))
-}
 
 func (a *API) getExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	rd, err := a.roster.Reader(r.Context(), p.Username)

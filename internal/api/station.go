@@ -18,11 +18,6 @@ import (
 //	POST /api/station/checks               station.Check -> the recorded check
 //	GET  /api/station/checks/latest?kind=K -> {"check": ..., "within_24h": bool} (404 when none)
 //	GET  /api/station/probe?bytes=N        N incompressible bytes (at most 32 MiB) for the throughput test
-func (a *API) registerStation(mux Mux) {
-	mux.HandleFunc("POST /api/station/checks", a.with(a.recordCheck))
-	mux.HandleFunc("GET /api/station/checks/latest", a.with(a.latestCheck))
-	mux.HandleFunc("GET /api/station/probe", a.with(a.probe))
-}
 
 func (a *API) recordCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	var c station.Check

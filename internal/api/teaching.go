@@ -21,15 +21,6 @@ import (
 // Sharing needs the study in the reader's scope; what is stored is the
 // de-identified copy (DICOM PS3.15 Basic Profile), which any signed-in
 // member of the group may browse.
-func (a *API) registerTeaching(mux Mux) {
-	if a.archive == nil {
-		return
-	}
-	mux.HandleFunc("POST /api/studies/{study}/teaching", a.with(a.shareTeaching, readers...))
-	mux.HandleFunc("GET /api/teaching", a.with(a.listTeaching, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/teaching/{id}", a.with(a.getTeaching, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/teaching/{id}/instances/{n}", a.with(a.teachingInstance, auth.Admin, auth.Coordinator, auth.Radiologist))
-}
 
 func (a *API) teaching() teaching.Store { return teaching.Store{DB: a.db, Now: a.now} }
 

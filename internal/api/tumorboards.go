@@ -25,13 +25,6 @@ import (
 // (plus tumorboard.Grace). The scope rule honours the grants (internal/grants,
 // and the server's DICOMweb scope); the audit middleware records each call,
 // and each grantee is told.
-func (a *API) registerTumorBoards(mux Mux) {
-	mux.HandleFunc("GET /api/tumor-boards", a.with(a.listBoards))
-	mux.HandleFunc("POST /api/tumor-boards", a.with(a.createBoard, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/tumor-boards/{id}", a.with(a.getBoard))
-	mux.HandleFunc("POST /api/tumor-boards/{id}/cases", a.with(a.addBoardCase))
-	mux.HandleFunc("PUT /api/tumor-boards/{id}/cases/{case}", a.with(a.updateBoardCase))
-}
 
 func (a *API) boards() tumorboard.Store { return tumorboard.Store{DB: a.db, Now: a.now} }
 
