@@ -154,7 +154,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await A.close();
-  await B.close();
+  await finish(A, B);
 }
-finish();

@@ -368,7 +368,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await coord.close();
-  await alpha.close();
+  await finish(coord, alpha);
 }
-finish();

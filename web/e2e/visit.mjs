@@ -51,7 +51,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await D.close();
-  await P.close();
+  await finish(D, P);
 }
-finish();
