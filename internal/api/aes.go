@@ -15,11 +15,7 @@ func (a *API) listAEs(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	replyList(w, a.fail, l, err)
 }
 
-func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var e ae.Entity
-	if !decodeBody(w, r, &e) {
-		return
-	}
+func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal, e ae.Entity) {
 	e.Title = r.PathValue("title")
 	a.setupDone(w, r, a.setup.PutAE(r.Context(), actor(r, p), e), e)
 }

@@ -270,19 +270,11 @@ type reasonBody struct {
 	To     string `json:"to,omitempty"`
 }
 
-func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b reasonBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal, b reasonBody) {
 	a.result(w, a.dispatch.Release(r.Context(), r.PathValue("study"), p.Username, b.Reason), "released")
 }
 
-func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b reasonBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal, b reasonBody) {
 	if !a.studyVisible(r.Context(), p, r.PathValue("study")) {
 		writeError(w, http.StatusNotFound, "study not on the worklist")
 		return
@@ -354,11 +346,7 @@ type triageBody struct {
 
 // triage takes an outside triage result (an AI tool's webhook): it can raise
 // priority and flag the study; the flag and its source show on the worklist.
-func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b triageBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal, b triageBody) {
 	if b.StudyUID == "" || b.Source == "" {
 		writeError(w, http.StatusBadRequest, "study_uid and source are required")
 		return
@@ -477,11 +465,7 @@ func (a *API) facilities(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	httpx.JSON(w, http.StatusOK, out)
 }
 
-func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var c roster.Contract
-	if !decodeBody(w, r, &c) {
-		return
-	}
+func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal, c roster.Contract) {
 	a.setupDone(w, r, a.setup.PutContract(r.Context(), actor(r, p), r.PathValue("id"), c), c)
 }
 

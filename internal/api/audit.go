@@ -38,16 +38,14 @@ type accessRow struct {
 	FacilityID string          `json:"facility_id"`
 }
 
-func (a *API) patientAccessesPost(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b struct {
-		Issuer    string `json:"issuer"`
-		PatientID string `json:"patient_id"`
-		Since     string `json:"since"` // YYYY-MM-DD, inclusive
-		Until     string `json:"until"` // YYYY-MM-DD, inclusive
-	}
-	if !decodeBody(w, r, &b) {
-		return
-	}
+type patientAccessesPostBody struct {
+	Issuer    string `json:"issuer"`
+	PatientID string `json:"patient_id"`
+	Since     string `json:"since"` // YYYY-MM-DD, inclusive
+	Until     string `json:"until"` // YYYY-MM-DD, inclusive
+}
+
+func (a *API) patientAccessesPost(w http.ResponseWriter, r *http.Request, p *auth.Principal, b patientAccessesPostBody) {
 	q := url.Values{"issuer": {b.Issuer}, "patient_id": {b.PatientID}, "since": {b.Since}, "until": {b.Until}}
 	a.answerPatientAccesses(w, r, p, q)
 }

@@ -43,13 +43,11 @@ func (a *API) breakGlassGrants(w http.ResponseWriter, r *http.Request, _ *auth.P
 	httpx.JSON(w, http.StatusOK, gs)
 }
 
-func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type breakGlassBody struct {
+	Reason string `json:"reason"`
+}
+
+func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Principal, req breakGlassBody) {
 	study := r.PathValue("study")
 	fac, exists, err := query.New(a.db).StudyFacility(r.Context(), study)
 	if err != nil {

@@ -18,11 +18,7 @@ func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Pri
 
 // putHL7Sender creates or replaces the sender named by the path (MSH-4) and
 // the body's sending_application.
-func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var s hl7sender.Sender
-	if !decodeBody(w, r, &s) {
-		return
-	}
+func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal, s hl7sender.Sender) {
 	s.SendingFacility = r.PathValue("sending")
 	a.setupDone(w, r, a.setup.PutHL7Sender(r.Context(), actor(r, p), s), s)
 }

@@ -39,11 +39,7 @@ func (a *API) listIRConsults(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	a.reply(w, http.StatusOK, cs, err)
 }
 
-func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var c irconsult.Consult
-	if !decodeBody(w, r, &c) {
-		return
-	}
+func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal, c irconsult.Consult) {
 	ctx := r.Context()
 	fac, exists, err := query.New(a.db).StudyFacility(ctx, c.StudyUID)
 	if err != nil {

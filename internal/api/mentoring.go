@@ -26,11 +26,7 @@ func (a *API) mentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	a.reply(w, http.StatusOK, pol, err)
 }
 
-func (a *API) putMentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var pol mentor.Policy
-	if !decodeBody(w, r, &pol) {
-		return
-	}
+func (a *API) putMentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal, pol mentor.Policy) {
 	if err := a.mentoring().SetPolicy(r.Context(), pol); err != nil {
 		a.domainFail(w, err, mentor.ErrInvalid, mentor.ErrNotFound)
 		return
@@ -38,13 +34,11 @@ func (a *API) putMentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Pr
 	httpx.JSON(w, http.StatusOK, pol)
 }
 
-func (a *API) putMentorStart(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		StartedOn string `json:"started_on"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type putMentorStartBody struct {
+	StartedOn string `json:"started_on"`
+}
+
+func (a *API) putMentorStart(w http.ResponseWriter, r *http.Request, p *auth.Principal, req putMentorStartBody) {
 	if err := a.mentoring().SetStart(r.Context(), r.PathValue("id"), req.StartedOn); err != nil {
 		a.domainFail(w, err, mentor.ErrInvalid, mentor.ErrNotFound)
 		return

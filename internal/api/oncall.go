@@ -31,11 +31,7 @@ type onCallBody struct {
 }
 
 // putOnCall replaces a subspecialty's on-call list for a window.
-func (a *API) putOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b onCallBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) putOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal, b onCallBody) {
 	if err := a.roster.SetOnCall(r.Context(), r.PathValue("subspecialty"), b.Start, b.End, b.Readers); err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return

@@ -32,11 +32,7 @@ func (a *API) peerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	a.reply(w, http.StatusOK, pol, err)
 }
 
-func (a *API) putPeerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var pol peerreview.Policy
-	if !decodeBody(w, r, &pol) {
-		return
-	}
+func (a *API) putPeerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal, pol peerreview.Policy) {
 	if err := a.peers().SetPolicy(r.Context(), pol); err != nil {
 		a.domainFail(w, err, peerreview.ErrInvalid, peerreview.ErrNotFound)
 		return
@@ -88,13 +84,11 @@ func (a *API) reviewers(ctx context.Context) ([]peerreview.Reviewer, error) {
 	return out, nil
 }
 
-func (a *API) peerDraw(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		Month string `json:"month"` // YYYY-MM; default the previous month
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type peerDrawBody struct {
+	Month string `json:"month"` // YYYY-MM; default the previous month
+}
+
+func (a *API) peerDraw(w http.ResponseWriter, r *http.Request, p *auth.Principal, req peerDrawBody) {
 	from := time.Date(a.now().UTC().Year(), a.now().UTC().Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 	if req.Month != "" {
 		t, err := time.Parse("2006-01", req.Month)

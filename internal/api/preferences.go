@@ -20,11 +20,7 @@ func (a *API) getPreferences(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	a.reply(w, http.StatusOK, prefs, err)
 }
 
-func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var prefs station.Preferences
-	if !decodeBody(w, r, &prefs) {
-		return
-	}
+func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal, prefs station.Preferences) {
 	if err := a.stations().Put(r.Context(), p.Username, prefs); err != nil {
 		if errors.Is(err, station.ErrInvalid) {
 			writeError(w, http.StatusUnprocessableEntity, "%v", err)

@@ -55,11 +55,7 @@ func (a *API) listPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	a.reply(w, http.StatusOK, l, err)
 }
 
-func (a *API) putPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var src priors.Source
-	if !decodeBody(w, r, &src) {
-		return
-	}
+func (a *API) putPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal, src priors.Source) {
 	src.FacilityID = r.PathValue("id")
 	err := a.setup.PutPACS(r.Context(), actor(r, p), src)
 	if err == nil {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
 )
 
@@ -43,4 +44,16 @@ func orEmpty[T any](l []T) []T {
 		return []T{}
 	}
 	return l
+}
+
+// withBody adapts a handler of a JSON request body: the body is decoded as
+// a T before h runs, and one that is not a T is answered 400 (decodeBody).
+func withBody[T any](h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, body T)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		var body T
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		h(w, r, p, body)
+	}
 }

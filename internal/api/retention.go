@@ -24,11 +24,7 @@ func (a *API) listHolds(w http.ResponseWriter, r *http.Request, _ *auth.Principa
 	a.reply(w, http.StatusOK, hs, err)
 }
 
-func (a *API) addHold(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var h retention.Hold
-	if !decodeBody(w, r, &h) {
-		return
-	}
+func (a *API) addHold(w http.ResponseWriter, r *http.Request, p *auth.Principal, h retention.Hold) {
 	h, err := a.retention.AddHold(r.Context(), actor(r, p), retention.Hold{StudyUID: h.StudyUID, Issuer: h.Issuer, PatientID: h.PatientID, Reason: h.Reason})
 	if errors.Is(err, retention.ErrInvalid) {
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
@@ -55,24 +51,20 @@ func (a *API) removeHold(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *API) runRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		DryRun bool `json:"dry_run"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type runRetentionBody struct {
+	DryRun bool `json:"dry_run"`
+}
+
+func (a *API) runRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal, req runRetentionBody) {
 	rep, err := a.retention.Run(r.Context(), actor(r, p), req.DryRun)
 	a.reply(w, http.StatusOK, rep, err)
 }
 
-func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		Years int `json:"years"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type putRetentionBody struct {
+	Years int `json:"years"`
+}
+
+func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal, req putRetentionBody) {
 	id := r.PathValue("id")
 	err := a.setup.SetRetention(r.Context(), actor(r, p), id, req.Years)
 	a.setupDone(w, r, err, map[string]any{"facility_id": id, "years": req.Years})

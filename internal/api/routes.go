@@ -55,10 +55,10 @@ func (a *API) routes() []route {
 		{"POST /api/presence", a.heartbeat, readers, always},
 		{"POST /api/presence/offline", a.offline, readers, always},
 		{"POST /api/worklist/{study}/open", a.open, readers, always},
-		{"POST /api/worklist/{study}/release", a.release, readers, always},
-		{"POST /api/worklist/{study}/reassign", a.reassign, staff, always},
+		{"POST /api/worklist/{study}/release", withBody(a.release), readers, always},
+		{"POST /api/worklist/{study}/reassign", withBody(a.reassign), staff, always},
 		{"GET /api/worklist/{study}/explain", a.explain, nil, always},
-		{"POST /api/triage", a.triage, triagers, always},
+		{"POST /api/triage", withBody(a.triage), triagers, always},
 		{"GET /api/readers", a.listReaders, staff, always},
 		{"GET /api/readers/export", a.exportReaders, staff, always},
 		{"POST /api/readers/import", a.importReaders, staff, always},
@@ -69,7 +69,7 @@ func (a *API) routes() []route {
 		{"GET /api/calendar.ics", a.groupCalendar, staff, always},
 		{"GET /api/alerts/expiring", a.expiring, staff, always},
 		{"GET /api/facilities", a.facilities, nil, always},
-		{"PUT /api/facilities/{id}/contract", a.putContract, staff, always},
+		{"PUT /api/facilities/{id}/contract", withBody(a.putContract), staff, always},
 		{"GET /api/rvu", a.rvuTable, nil, always},
 		// orders.go
 		{"GET /api/orders/protocol-queue", a.protocolQueue, protocolers, orders},
@@ -84,15 +84,15 @@ func (a *API) routes() []route {
 		{"PUT /api/facilities/{id}/protocols", a.putProtocols, staff, orders},
 		// aes.go
 		{"GET /api/aes", a.listAEs, admins, always},
-		{"PUT /api/aes/{title}", a.putAE, admins, always},
+		{"PUT /api/aes/{title}", withBody(a.putAE), admins, always},
 		{"DELETE /api/aes/{title}", a.deleteAE, admins, always},
 		// hl7senders.go
 		{"GET /api/hl7-senders", a.listHL7Senders, admins, always},
-		{"PUT /api/hl7-senders/{sending}", a.putHL7Sender, admins, always},
+		{"PUT /api/hl7-senders/{sending}", withBody(a.putHL7Sender), admins, always},
 		{"DELETE /api/hl7-senders/{sending}", a.deleteHL7Sender, admins, always},
 		// oncall.go
 		{"GET /api/oncall/{subspecialty}", a.getOnCall, nil, always},
-		{"PUT /api/oncall/{subspecialty}", a.putOnCall, staff, always},
+		{"PUT /api/oncall/{subspecialty}", withBody(a.putOnCall), staff, always},
 		// warnings.go
 		{"GET /api/warnings", a.listWarnings, staff, archive},
 		// facilities.go
@@ -114,7 +114,7 @@ func (a *API) routes() []route {
 		{"PUT /api/worklist/extra-work", a.putExtraWork, readers, always},
 		// preferences.go
 		{"GET /api/preferences", a.getPreferences, nil, always},
-		{"PUT /api/preferences", a.putPreferences, nil, always},
+		{"PUT /api/preferences", withBody(a.putPreferences), nil, always},
 		// notices.go
 		{"GET /api/notices", a.notices, nil, notify},
 		{"POST /api/notices/{id}/read", a.readNotice, nil, notify},
@@ -127,7 +127,7 @@ func (a *API) routes() []route {
 		{"GET /api/dashboard/volume", a.volume, staff, always},
 		{"GET /api/dashboard/discrepancy", a.discrepancy, staff, always},
 		// station.go
-		{"POST /api/station/checks", a.recordCheck, nil, always},
+		{"POST /api/station/checks", withBody(a.recordCheck), nil, always},
 		{"GET /api/station/checks/latest", a.latestCheck, nil, always},
 		{"GET /api/station/probe", a.probe, nil, always},
 		// keyimages.go
@@ -135,23 +135,23 @@ func (a *API) routes() []route {
 		{"POST /api/studies/{study}/key-images", a.addKeyImage, readers, always},
 		{"DELETE /api/studies/{study}/key-images/{id}", a.deleteKeyImage, readers, always},
 		// breakglass.go
-		{"POST /api/studies/{study}/break-glass", a.breakGlass, readers, glass},
+		{"POST /api/studies/{study}/break-glass", withBody(a.breakGlass), readers, glass},
 		{"GET /api/break-glass", a.breakGlassGrants, admins, glass},
 		// priors.go
 		{"GET /api/studies/{study}/priors", a.studyPriors, nil, always},
 		{"GET /api/pacs", a.listPACS, staff, always},
-		{"PUT /api/facilities/{id}/pacs", a.putPACS, admins, always},
+		{"PUT /api/facilities/{id}/pacs", withBody(a.putPACS), admins, always},
 		{"DELETE /api/facilities/{id}/pacs", a.deletePACS, admins, always},
 		// retention.go
 		{"GET /api/retention/holds", a.listHolds, admins, retention},
-		{"POST /api/retention/holds", a.addHold, admins, retention},
+		{"POST /api/retention/holds", withBody(a.addHold), admins, retention},
 		{"DELETE /api/retention/holds/{id}", a.removeHold, admins, retention},
-		{"POST /api/retention/run", a.runRetention, admins, retention},
-		{"PUT /api/facilities/{id}/retention", a.putRetention, admins, retention},
+		{"POST /api/retention/run", withBody(a.runRetention), admins, retention},
+		{"PUT /api/facilities/{id}/retention", withBody(a.putRetention), admins, retention},
 		// peerreview.go
 		{"GET /api/peer-review/policy", a.peerPolicy, nil, always},
-		{"PUT /api/peer-review/policy", a.putPeerPolicy, staff, always},
-		{"POST /api/peer-review/draw", a.peerDraw, staff, always},
+		{"PUT /api/peer-review/policy", withBody(a.putPeerPolicy), staff, always},
+		{"POST /api/peer-review/draw", withBody(a.peerDraw), staff, always},
 		{"GET /api/peer-reviews", a.peerList, members, always},
 		{"POST /api/peer-reviews/{id}/score", a.peerScore, readers, always},
 		{"POST /api/peer-reviews/{id}/arbitrate", a.peerArbitrate, readers, always},
@@ -164,7 +164,7 @@ func (a *API) routes() []route {
 		{"GET /api/teaching/{id}/instances/{n}", a.teachingInstance, members, archive},
 		// irconsults.go
 		{"GET /api/ir-consults", a.listIRConsults, irParties, always},
-		{"POST /api/ir-consults", a.requestConsult, irRequesters, always},
+		{"POST /api/ir-consults", withBody(a.requestConsult), irRequesters, always},
 		{"GET /api/ir-consults/{id}", a.getIRConsult, irParties, always},
 		{"POST /api/ir-consults/{id}/accept", a.consultStep("accept"), readers, always},
 		{"POST /api/ir-consults/{id}/recommend", a.consultStep("recommend"), readers, always},
@@ -172,19 +172,19 @@ func (a *API) routes() []route {
 		{"GET /api/ir-consults/{id}/fhir", a.consultFHIR, irParties, always},
 		// tumorboards.go
 		{"GET /api/tumor-boards", a.listBoards, nil, always},
-		{"POST /api/tumor-boards", a.createBoard, members, always},
+		{"POST /api/tumor-boards", withBody(a.createBoard), members, always},
 		{"GET /api/tumor-boards/{id}", a.getBoard, nil, always},
 		{"POST /api/tumor-boards/{id}/cases", a.addBoardCase, nil, always},
 		{"PUT /api/tumor-boards/{id}/cases/{case}", a.updateBoardCase, nil, always},
 		// mentoring.go
 		{"GET /api/mentoring/policy", a.mentorPolicy, nil, always},
-		{"PUT /api/mentoring/policy", a.putMentorPolicy, staff, always},
-		{"PUT /api/mentoring/readers/{id}", a.putMentorStart, staff, always},
+		{"PUT /api/mentoring/policy", withBody(a.putMentorPolicy), staff, always},
+		{"PUT /api/mentoring/readers/{id}", withBody(a.putMentorStart), staff, always},
 		{"GET /api/mentoring/overreads", a.overReads, readers, always},
 		{"POST /api/mentoring/overreads/{id}/comment", a.commentOverRead, readers, always},
 		// audit.go
 		{"GET /api/audit/patient", a.patientAccesses, admins, audit},
-		{"POST /api/audit/patient", a.patientAccessesPost, admins, audit},
+		{"POST /api/audit/patient", withBody(a.patientAccessesPost), admins, audit},
 		// console.go
 		{"GET /api/roster/week", a.rosterWeek, staff, always},
 		{"POST /api/roster/changes", a.rosterChange, staff, always},
@@ -195,8 +195,8 @@ func (a *API) routes() []route {
 		{"GET /api/coverage/console", a.coverageConsole, staff, always},
 		// room.go
 		{"GET /api/room", a.room, nil, consults},
-		{"PUT /api/room/status", a.setRoomStatus, readers, consults},
-		{"POST /api/room/messages", a.postRoom, readers, consults},
+		{"PUT /api/room/status", withBody(a.setRoomStatus), readers, consults},
+		{"POST /api/room/messages", withBody(a.postRoom), readers, consults},
 		{"GET /api/room/events", a.roomEvents, nil, consults},
 		// consults.go
 		{"POST /api/studies/{study}/consults", a.askConsult, readers, consults},

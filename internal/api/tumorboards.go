@@ -37,11 +37,7 @@ func (a *API) listBoards(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	a.reply(w, http.StatusOK, bs, err)
 }
 
-func (a *API) createBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b tumorboard.Board
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) createBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal, b tumorboard.Board) {
 	b, err := a.boards().Create(r.Context(), p.Username, b)
 	if err != nil {
 		a.domainFail(w, err, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
