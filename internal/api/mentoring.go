@@ -22,16 +22,7 @@ import (
 func (a *API) mentoring() mentor.Store { return mentor.Store{DB: a.db, Now: a.now} }
 
 func (a *API) mentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	pol, err := a.mentoring().Policy(r.Context())
-	a.reply(w, http.StatusOK, pol, err)
-}
-
-func (a *API) putMentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal, pol mentor.Policy) {
-	if err := a.mentoring().SetPolicy(r.Context(), pol); err != nil {
-		a.domainFail(w, err, mentor.ErrInvalid, mentor.ErrNotFound)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, pol)
+	servePolicy(a, w, r, a.mentoring(), mentor.ErrInvalid, mentor.ErrNotFound)
 }
 
 type putMentorStartBody struct {

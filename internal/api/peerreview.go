@@ -28,16 +28,7 @@ import (
 func (a *API) peers() peerreview.Store { return peerreview.Store{DB: a.db, Now: a.now} }
 
 func (a *API) peerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	pol, err := a.peers().Policy(r.Context())
-	a.reply(w, http.StatusOK, pol, err)
-}
-
-func (a *API) putPeerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal, pol peerreview.Policy) {
-	if err := a.peers().SetPolicy(r.Context(), pol); err != nil {
-		a.domainFail(w, err, peerreview.ErrInvalid, peerreview.ErrNotFound)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, pol)
+	servePolicy(a, w, r, a.peers(), peerreview.ErrInvalid, peerreview.ErrNotFound)
 }
 
 // PeerDrawer draws a month's RADPEER sample from the reports' finals and

@@ -150,7 +150,7 @@ func (a *API) routes() []route {
 		{"PUT /api/facilities/{id}/retention", withBody(a.putRetention), admins, retention},
 		// peerreview.go
 		{"GET /api/peer-review/policy", a.peerPolicy, nil, always},
-		{"PUT /api/peer-review/policy", withBody(a.putPeerPolicy), staff, always},
+		{"PUT /api/peer-review/policy", a.peerPolicy, staff, always},
 		{"POST /api/peer-review/draw", withBody(a.peerDraw), staff, always},
 		{"GET /api/peer-reviews", a.peerList, members, always},
 		{"POST /api/peer-reviews/{id}/score", a.peerScore, readers, always},
@@ -178,7 +178,7 @@ func (a *API) routes() []route {
 		{"PUT /api/tumor-boards/{id}/cases/{case}", a.updateBoardCase, nil, always},
 		// mentoring.go
 		{"GET /api/mentoring/policy", a.mentorPolicy, nil, always},
-		{"PUT /api/mentoring/policy", withBody(a.putMentorPolicy), staff, always},
+		{"PUT /api/mentoring/policy", a.mentorPolicy, staff, always},
 		{"PUT /api/mentoring/readers/{id}", withBody(a.putMentorStart), staff, always},
 		{"GET /api/mentoring/overreads", a.overReads, readers, always},
 		{"POST /api/mentoring/overreads/{id}/comment", a.commentOverRead, readers, always},
