@@ -61,12 +61,7 @@ func (a *API) rosterWeek(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	httpx.JSON(w, http.StatusOK, map[string]any{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339), "readers": out})
 }
 
-func (a *API) rosterChange(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var c setup.Change
-	if err := decode(r, &c); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) rosterChange(w http.ResponseWriter, r *http.Request, p *auth.Principal, c setup.Change) {
 	a.setupDone(w, r, a.setup.ApplyChange(r.Context(), actor(r, p), c), c)
 }
 

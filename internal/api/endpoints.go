@@ -22,12 +22,7 @@ type endpointBody struct {
 	Auth    string `json:"auth,omitempty"`
 }
 
-func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b endpointBody
-	if err := decode(r, &b); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal, b endpointBody) {
 	e := setup.Endpoint{FacilityID: r.PathValue("id"), Kind: r.PathValue("kind"), Address: b.Address, TLS: b.TLS, Auth: b.Auth}
 	err := a.setup.PutEndpoint(r.Context(), actor(r, p), e)
 	e.Auth = ""

@@ -12,12 +12,7 @@ import (
 // export (CSV or JSON). GET /api/facilities (the engine's view, in scope)
 // and PUT /api/facilities/{id}/contract stay where they were.
 
-func (a *API) putFacility(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var f setup.Facility
-	if err := decode(r, &f); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) putFacility(w http.ResponseWriter, r *http.Request, p *auth.Principal, f setup.Facility) {
 	if f.ID != "" && f.ID != r.PathValue("id") {
 		httpx.JSON(w, http.StatusUnprocessableEntity, setup.Error{Code: setup.CodeInvalid, Field: "id", Msg: "differs from the ID in the path"})
 		return

@@ -63,7 +63,7 @@ func (a *API) routes() []route {
 		{"GET /api/readers/export", a.exportReaders, staff, always},
 		{"POST /api/readers/import", a.importReaders, staff, always},
 		{"GET /api/readers/{id}", a.getReader, nil, always},
-		{"PUT /api/readers/{id}", a.putReader, staff, always},
+		{"PUT /api/readers/{id}", withSetupBody(a.putReader), staff, always},
 		{"DELETE /api/readers/{id}", a.deleteReader, staff, always},
 		{"GET /api/readers/{id}/calendar.ics", a.readerCalendar, nil, always},
 		{"GET /api/calendar.ics", a.groupCalendar, staff, always},
@@ -96,22 +96,22 @@ func (a *API) routes() []route {
 		// warnings.go
 		{"GET /api/warnings", a.listWarnings, staff, archive},
 		// facilities.go
-		{"PUT /api/facilities/{id}", a.putFacility, admins, always},
+		{"PUT /api/facilities/{id}", withSetupBody(a.putFacility), admins, always},
 		{"POST /api/facilities/import", a.importFacilities, admins, always},
 		{"GET /api/facilities/export", a.exportFacilities, admins, always},
 		// endpoints.go
 		{"GET /api/facilities/{id}/endpoints", a.listEndpoints, admins, always},
-		{"PUT /api/facilities/{id}/endpoints/{kind}", a.putEndpoint, admins, always},
+		{"PUT /api/facilities/{id}/endpoints/{kind}", withSetupBody(a.putEndpoint), admins, always},
 		{"DELETE /api/facilities/{id}/endpoints/{kind}", a.deleteEndpoint, admins, always},
 		{"POST /api/facilities/{id}/endpoints/{kind}/test", a.testEndpoint, admins, always},
 		// shifts.go
 		{"GET /api/readers/{id}/shifts", a.getShifts, nil, always},
-		{"PUT /api/readers/{id}/shifts", a.putShifts, staff, always},
-		{"POST /api/readers/{id}/blocks", a.addBlock, staff, always},
+		{"PUT /api/readers/{id}/shifts", withSetupBody(a.putShifts), staff, always},
+		{"POST /api/readers/{id}/blocks", withSetupBody(a.addBlock), staff, always},
 		{"GET /api/shifts/export", a.exportShifts, staff, always},
 		{"POST /api/shifts/import", a.importShifts, staff, always},
 		{"GET /api/worklist/extra-work", a.getExtraWork, readers, always},
-		{"PUT /api/worklist/extra-work", a.putExtraWork, readers, always},
+		{"PUT /api/worklist/extra-work", withSetupBody(a.putExtraWork), readers, always},
 		// preferences.go
 		{"GET /api/preferences", a.getPreferences, nil, always},
 		{"PUT /api/preferences", withBody(a.putPreferences), nil, always},
@@ -187,7 +187,7 @@ func (a *API) routes() []route {
 		{"POST /api/audit/patient", withBody(a.patientAccessesPost), admins, audit},
 		// console.go
 		{"GET /api/roster/week", a.rosterWeek, staff, always},
-		{"POST /api/roster/changes", a.rosterChange, staff, always},
+		{"POST /api/roster/changes", withSetupBody(a.rosterChange), staff, always},
 		{"POST /api/simulate/ahead", a.simulateAhead, staff, always},
 		{"GET /api/dashboard/tat", a.dashTAT, staff, always},
 		{"GET /api/dashboard/rvu", a.dashRVU, staff, always},
