@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -19,7 +18,6 @@ import (
 func TestPatientAccesses(t *testing.T) {
 	var l *audit.Logger
 	eachAPI(t, func(d *db.DB) Options { l = &audit.Logger{DB: d}; return Options{Audit: l} }, func(t *testing.T, d *db.DB, mux http.Handler) {
-		ctx := context.Background()
 		day := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
 		for _, e := range []audit.Event{
 			{Time: day("2026-11-02T10:00:00Z"), EventID: audit.InstancesAccessed, Action: audit.Read, UserID: "dr.a", UserRole: "radiologist",
@@ -29,7 +27,7 @@ func TestPatientAccesses(t *testing.T) {
 			{Time: day("2026-11-21T08:00:00Z"), EventID: audit.InstancesAccessed, Action: audit.Read, UserID: "dr.c", UserRole: "radiologist",
 				NetworkAddr: "10.1.2.5", Interface: audit.HTTP, PatientIssuer: "SGH-MRN", PatientID: "P2", ObjectType: "study"},
 		} {
-			if err := l.Record(ctx, e); err != nil {
+			if err := l.Record(t.Context(), e); err != nil {
 				t.Fatal(err)
 			}
 		}
