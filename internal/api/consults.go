@@ -59,19 +59,13 @@ func (a *API) studyDoc(ctx context.Context, study string) (*model.Study, string,
 	return st, reader, nil
 }
 
-func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	study, ok := a.seesStudy(w, r, p)
-	if !ok {
-		return
-	}
-	var b struct {
-		Consultant   string `json:"consultant"`
-		Subspecialty string `json:"subspecialty"`
-		Question     string `json:"question"`
-	}
-	if !decodeBody(w, r, &b) {
-		return
-	}
+type askConsultBody struct {
+	Consultant   string `json:"consultant"`
+	Subspecialty string `json:"subspecialty"`
+	Question     string `json:"question"`
+}
+
+func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal, study string, b askConsultBody) {
 	ctx := r.Context()
 	st, _, err := a.studyDoc(ctx, study)
 	if err != nil {
@@ -169,17 +163,11 @@ func (a *API) getConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	httpx.JSON(w, http.StatusOK, map[string]any{"consult": c, "messages": msgs, "present": a.hub.Present(consultTopic(c.ID))})
 }
 
-func (a *API) sayConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	c, ok := a.consultFor(w, r, p)
-	if !ok {
-		return
-	}
-	var b struct {
-		Body string `json:"body"`
-	}
-	if !decodeBody(w, r, &b) {
-		return
-	}
+type sayConsultBody struct {
+	Body string `json:"body"`
+}
+
+func (a *API) sayConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal, c consult.Consult, b sayConsultBody) {
 	m, err := a.consults.Say(r.Context(), c.ID, p.Username, b.Body)
 	if a.consultErr(w, err) {
 		return

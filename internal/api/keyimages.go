@@ -56,15 +56,7 @@ func (a *API) listKeyImages(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	a.reply(w, http.StatusOK, ks, err)
 }
 
-func (a *API) addKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	study, ok := a.seesStudy(w, r, p)
-	if !ok {
-		return
-	}
-	var k keyimage.KeyImage
-	if !decodeBody(w, r, &k) {
-		return
-	}
+func (a *API) addKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Principal, study string, k keyimage.KeyImage) {
 	k.StudyUID = study
 	saved, err := a.keyImages().Add(r.Context(), p.Username, k)
 	if errors.Is(err, keyimage.ErrInvalid) {

@@ -57,3 +57,21 @@ func withBody[T any](h func(w http.ResponseWriter, r *http.Request, p *auth.Prin
 		h(w, r, p, body)
 	}
 }
+
+// withBodyOf adapts a handler of what the path names and a JSON body:
+// find resolves the path first (answering 404 or 403 itself when the caller
+// may not see it), then the body is decoded as a T (400 when it is not one),
+// then h runs with both.
+func withBodyOf[R, T any](find func(w http.ResponseWriter, r *http.Request, p *auth.Principal) (R, bool), h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, found R, body T)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		found, ok := find(w, r, p)
+		if !ok {
+			return
+		}
+		var body T
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		h(w, r, p, found, body)
+	}
+}

@@ -132,7 +132,7 @@ func (a *API) routes() []route {
 		{"GET /api/station/probe", a.probe, nil, always},
 		// keyimages.go
 		{"GET /api/studies/{study}/key-images", a.listKeyImages, nil, always},
-		{"POST /api/studies/{study}/key-images", a.addKeyImage, readers, always},
+		{"POST /api/studies/{study}/key-images", withBodyOf(a.seesStudy, a.addKeyImage), readers, always},
 		{"DELETE /api/studies/{study}/key-images/{id}", a.deleteKeyImage, readers, always},
 		// breakglass.go
 		{"POST /api/studies/{study}/break-glass", withBody(a.breakGlass), readers, glass},
@@ -158,7 +158,7 @@ func (a *API) routes() []route {
 		{"GET /api/peer-review/rates", a.peerRates, members, always},
 		{"GET /api/peer-review/export.csv", a.peerExport, staff, always},
 		// teaching.go
-		{"POST /api/studies/{study}/teaching", a.shareTeaching, readers, archive},
+		{"POST /api/studies/{study}/teaching", withBodyOf(a.seesStudy, a.shareTeaching), readers, archive},
 		{"GET /api/teaching", a.listTeaching, members, archive},
 		{"GET /api/teaching/{id}", a.getTeaching, members, archive},
 		{"GET /api/teaching/{id}/instances/{n}", a.teachingInstance, members, archive},
@@ -174,7 +174,7 @@ func (a *API) routes() []route {
 		{"GET /api/tumor-boards", a.listBoards, nil, always},
 		{"POST /api/tumor-boards", withBody(a.createBoard), members, always},
 		{"GET /api/tumor-boards/{id}", a.getBoard, nil, always},
-		{"POST /api/tumor-boards/{id}/cases", a.addBoardCase, nil, always},
+		{"POST /api/tumor-boards/{id}/cases", withBodyOf(a.board, a.addBoardCase), nil, always},
 		{"PUT /api/tumor-boards/{id}/cases/{case}", a.updateBoardCase, nil, always},
 		// mentoring.go
 		{"GET /api/mentoring/policy", a.mentorPolicy, nil, always},
@@ -199,10 +199,10 @@ func (a *API) routes() []route {
 		{"POST /api/room/messages", withBody(a.postRoom), readers, consults},
 		{"GET /api/room/events", a.roomEvents, nil, consults},
 		// consults.go
-		{"POST /api/studies/{study}/consults", a.askConsult, readers, consults},
+		{"POST /api/studies/{study}/consults", withBodyOf(a.seesStudy, a.askConsult), readers, consults},
 		{"GET /api/studies/{study}/consults", a.listConsults, readers, consults},
 		{"GET /api/studies/{study}/consults/{id}", a.getConsult, readers, consults},
-		{"POST /api/studies/{study}/consults/{id}/messages", a.sayConsult, readers, consults},
+		{"POST /api/studies/{study}/consults/{id}/messages", withBodyOf(a.consultFor, a.sayConsult), readers, consults},
 		{"POST /api/studies/{study}/consults/{id}/opinion", a.opineConsult, readers, consults},
 		{"POST /api/studies/{study}/consults/{id}/signal", a.signalConsult, readers, consults},
 		{"GET /api/studies/{study}/consults/{id}/events", a.consultEvents, readers, consults},

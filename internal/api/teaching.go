@@ -24,15 +24,7 @@ import (
 
 func (a *API) teaching() teaching.Store { return teaching.Store{DB: a.db, Now: a.now} }
 
-func (a *API) shareTeaching(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	study, ok := a.seesStudy(w, r, p)
-	if !ok {
-		return
-	}
-	var c teaching.Case
-	if !decodeBody(w, r, &c) {
-		return
-	}
+func (a *API) shareTeaching(w http.ResponseWriter, r *http.Request, p *auth.Principal, study string, c teaching.Case) {
 	ctx := r.Context()
 	// The scope was checked above (seesStudy); list the study's instances.
 	insts, err := query.New(a.db).Instances(ctx, scope.Scope{All: true}, query.Target{StudyUID: study})

@@ -76,18 +76,12 @@ func (a *API) getBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	httpx.JSON(w, http.StatusOK, map[string]any{"board": b, "grants": grants})
 }
 
-func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	b, ok := a.board(w, r, p)
-	if !ok {
-		return
-	}
-	var req struct {
-		StudyUID string `json:"study_uid"`
-		Notes    string `json:"notes"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type addBoardCaseBody struct {
+	StudyUID string `json:"study_uid"`
+	Notes    string `json:"notes"`
+}
+
+func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal, b tumorboard.Board, req addBoardCaseBody) {
 	ctx := r.Context()
 	fac, exists, err := query.New(a.db).StudyFacility(ctx, req.StudyUID)
 	if err != nil {
