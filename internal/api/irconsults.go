@@ -96,12 +96,6 @@ func (a *API) consult(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 	return c, true
 }
 
-func (a *API) getIRConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if c, ok := a.consult(w, r, p); ok {
-		httpx.JSON(w, http.StatusOK, c)
-	}
-}
-
 func (a *API) consultStep(step string) authedHandler {
 	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 		c, ok := a.consult(w, r, p)

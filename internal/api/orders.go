@@ -51,12 +51,6 @@ func (a *API) visibleOrder(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	return o, true
 }
 
-func (a *API) getOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if o, ok := a.visibleOrder(w, r, p); ok {
-		httpx.JSON(w, http.StatusOK, o)
-	}
-}
-
 type protocolBody struct {
 	Code        string    `json:"code"`
 	Text        string    `json:"text"`

@@ -58,6 +58,16 @@ func withBody[T any](h func(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	}
 }
 
+// shown answers what find resolves from the path as JSON (find answers 404
+// or 403 itself when the caller may not see it).
+func shown[R any](find func(w http.ResponseWriter, r *http.Request, p *auth.Principal) (R, bool)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if v, ok := find(w, r, p); ok {
+			httpx.JSON(w, http.StatusOK, v)
+		}
+	}
+}
+
 // withBodyOf adapts a handler of what the path names and a JSON body:
 // find resolves the path first (answering 404 or 403 itself when the caller
 // may not see it), then the body is decoded as a T (400 when it is not one),

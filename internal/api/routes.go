@@ -73,7 +73,7 @@ func (a *API) routes() []route {
 		{"GET /api/rvu", a.rvuTable, nil, always},
 		// orders.go
 		{"GET /api/orders/protocol-queue", a.protocolQueue, protocolers, orders},
-		{"GET /api/orders/{id}", a.getOrder, nil, orders},
+		{"GET /api/orders/{id}", shown(a.visibleOrder), nil, orders},
 		{"POST /api/orders/{id}/approve", a.approveOrder, readers, orders},
 		{"POST /api/orders/{id}/reject", a.rejectOrder, readers, orders},
 		{"POST /api/orders/{id}/return", a.returnOrder, readers, orders},
@@ -165,7 +165,7 @@ func (a *API) routes() []route {
 		// irconsults.go
 		{"GET /api/ir-consults", a.listIRConsults, irParties, always},
 		{"POST /api/ir-consults", withBody(a.requestConsult), irRequesters, always},
-		{"GET /api/ir-consults/{id}", a.getIRConsult, irParties, always},
+		{"GET /api/ir-consults/{id}", shown(a.consult), irParties, always},
 		{"POST /api/ir-consults/{id}/accept", a.consultStep("accept"), readers, always},
 		{"POST /api/ir-consults/{id}/recommend", a.consultStep("recommend"), readers, always},
 		{"POST /api/ir-consults/{id}/close", a.consultStep("close"), readers, always},
@@ -210,7 +210,7 @@ func (a *API) routes() []route {
 		{"GET /api/rtc", a.rtcConfig, nil, consults},
 		// visits.go
 		{"POST /api/studies/{study}/visits", a.inviteVisit, readers, consults},
-		{"GET /api/studies/{study}/visits/{id}", a.getVisit, readers, consults},
+		{"GET /api/studies/{study}/visits/{id}", shown(a.visitFor), readers, consults},
 		{"POST /api/studies/{study}/visits/{id}/signal", a.signalVisit, readers, consults},
 		{"GET /api/studies/{study}/visits/{id}/events", a.visitEvents, readers, consults},
 		{"POST /api/studies/{study}/visits/{id}/end", a.endVisit, readers, consults},

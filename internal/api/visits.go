@@ -65,12 +65,6 @@ func (a *API) visitFor(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	return v, true
 }
 
-func (a *API) getVisit(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if v, ok := a.visitFor(w, r, p); ok {
-		httpx.JSON(w, http.StatusOK, v)
-	}
-}
-
 func (a *API) signalVisit(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if v, ok := a.visitFor(w, r, p); ok {
 		a.relay(w, r, visitTopic(v.ID), p.Username)
