@@ -23,6 +23,15 @@ export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/
   return { context, close };
 }
 
+// launchPage launches a browser (extraArgs as launch's) and opens its page,
+// logging the page's errors under name.
+export async function launchPage(name, log, extraArgs = []) {
+  const browser = await launch(undefined, extraArgs);
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.on('pageerror', (e) => log(`${name} page error:`, e.stack));
+  return { browser, page };
+}
+
 // checks gives a test script its log (each line timed from the start) and
 // its checks; finish closes its browsers, prints the verdict and exits
 // with it.
