@@ -9,23 +9,13 @@ import (
 
 // Remote DICOM AEs, for administrators: who may associate, where C-MOVE
 // sends, which facility an AE sends for.
-func (a *API) registerAEs(mux Mux) {
-	admin := []auth.Role{auth.Admin}
-	mux.HandleFunc("GET /api/aes", a.with(a.listAEs, admin...))
-	mux.HandleFunc("PUT /api/aes/{title}", a.with(a.putAE, admin...))
-	mux.HandleFunc("DELETE /api/aes/{title}", a.with(a.deleteAE, admin...))
-}
 
 func (a *API) listAEs(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	l, err := ae.Store{DB: a.db}.List(r.Context())
 	replyList(w, a.fail, l, err)
 }
 
-func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var e ae.Entity
-	if !decodeBody(w, r, &e) {
-		return
-	}
+func (a *API) putAE(w http.ResponseWriter, r *http.Request, p *auth.Principal, e ae.Entity) {
 	e.Title = r.PathValue("title")
 	a.setupDone(w, r, a.setup.PutAE(r.Context(), actor(r, p), e), e)
 }

@@ -112,61 +112,10 @@ var (
 	readers = []auth.Role{auth.Radiologist}
 )
 
-// Register adds the API's routes to mux.
 // Mux is where routes are registered (an *http.ServeMux, or a recorder
 // that also lists them).
 type Mux interface {
 	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
-}
-
-func (a *API) Register(mux Mux) {
-	mux.HandleFunc("GET /api/whoami", a.with(a.whoami))
-	mux.HandleFunc("GET /api/worklist", a.with(a.worklist))
-	mux.HandleFunc("GET /api/worklist/events", a.with(a.events))
-	mux.HandleFunc("POST /api/presence", a.with(a.heartbeat, readers...))
-	mux.HandleFunc("POST /api/presence/offline", a.with(a.offline, readers...))
-	mux.HandleFunc("POST /api/worklist/{study}/open", a.with(a.open, readers...))
-	mux.HandleFunc("POST /api/worklist/{study}/release", a.with(a.release, readers...))
-	mux.HandleFunc("POST /api/worklist/{study}/reassign", a.with(a.reassign, staff...))
-	mux.HandleFunc("GET /api/worklist/{study}/explain", a.with(a.explain))
-	mux.HandleFunc("POST /api/triage", a.with(a.triage, auth.Admin, auth.Coordinator, auth.Integration))
-	mux.HandleFunc("GET /api/readers", a.with(a.listReaders, staff...))
-	mux.HandleFunc("GET /api/readers/export", a.with(a.exportReaders, staff...))
-	mux.HandleFunc("POST /api/readers/import", a.with(a.importReaders, staff...))
-	mux.HandleFunc("GET /api/readers/{id}", a.with(a.getReader))
-	mux.HandleFunc("PUT /api/readers/{id}", a.with(a.putReader, staff...))
-	mux.HandleFunc("DELETE /api/readers/{id}", a.with(a.deleteReader, staff...))
-	mux.HandleFunc("GET /api/readers/{id}/calendar.ics", a.with(a.readerCalendar))
-	mux.HandleFunc("GET /api/calendar.ics", a.with(a.groupCalendar, staff...))
-	mux.HandleFunc("GET /api/alerts/expiring", a.with(a.expiring, staff...))
-	mux.HandleFunc("GET /api/facilities", a.with(a.facilities))
-	mux.HandleFunc("PUT /api/facilities/{id}/contract", a.with(a.putContract, staff...))
-	mux.HandleFunc("GET /api/rvu", a.with(a.rvuTable))
-	a.registerOrders(mux)
-	a.registerAEs(mux)
-	a.registerHL7Senders(mux)
-	a.registerOnCall(mux)
-	a.registerWarnings(mux)
-	a.registerFacilities(mux)
-	a.registerEndpoints(mux)
-	a.registerShifts(mux)
-	a.registerPreferences(mux)
-	a.registerNotices(mux)
-	a.registerCoverage(mux)
-	a.registerDashboard(mux)
-	a.registerStation(mux)
-	a.registerKeyImages(mux)
-	a.registerBreakGlass(mux)
-	a.registerPriors(mux)
-	a.registerRetention(mux)
-	a.registerQuality(mux)
-	if a.audit != nil {
-		a.registerAudit(mux)
-	}
-	a.registerConsole(mux)
-	a.registerRoom(mux)
-	a.registerConsults(mux)
-	a.registerVisits(mux)
 }
 
 func (a *API) whoami(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
@@ -321,19 +270,11 @@ type reasonBody struct {
 	To     string `json:"to,omitempty"`
 }
 
-func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b reasonBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) release(w http.ResponseWriter, r *http.Request, p *auth.Principal, b reasonBody) {
 	a.result(w, a.dispatch.Release(r.Context(), r.PathValue("study"), p.Username, b.Reason), "released")
 }
 
-func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b reasonBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) reassign(w http.ResponseWriter, r *http.Request, p *auth.Principal, b reasonBody) {
 	if !a.studyVisible(r.Context(), p, r.PathValue("study")) {
 		writeError(w, http.StatusNotFound, "study not on the worklist")
 		return
@@ -405,11 +346,7 @@ type triageBody struct {
 
 // triage takes an outside triage result (an AI tool's webhook): it can raise
 // priority and flag the study; the flag and its source show on the worklist.
-func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b triageBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) triage(w http.ResponseWriter, r *http.Request, p *auth.Principal, b triageBody) {
 	if b.StudyUID == "" || b.Source == "" {
 		writeError(w, http.StatusBadRequest, "study_uid and source are required")
 		return
@@ -528,11 +465,7 @@ func (a *API) facilities(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	httpx.JSON(w, http.StatusOK, out)
 }
 
-func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var c roster.Contract
-	if !decodeBody(w, r, &c) {
-		return
-	}
+func (a *API) putContract(w http.ResponseWriter, r *http.Request, p *auth.Principal, c roster.Contract) {
 	a.setupDone(w, r, a.setup.PutContract(r.Context(), actor(r, p), r.PathValue("id"), c), c)
 }
 

@@ -17,10 +17,6 @@ import (
 // POST takes the patient in a JSON body, so the identifiers never land in
 // access logs (the web app's audit screen uses it); GET with query
 // parameters stays for scripts.
-func (a *API) registerAudit(mux Mux) {
-	mux.HandleFunc("GET /api/audit/patient", a.with(a.patientAccesses, auth.Admin))
-	mux.HandleFunc("POST /api/audit/patient", a.with(a.patientAccessesPost, auth.Admin))
-}
 
 // accessRow is one access as the audit screen shows it: when, who, from
 // where, what, with which outcome (DICOM PS3.15 A.5 fields).
@@ -42,16 +38,14 @@ type accessRow struct {
 	FacilityID string          `json:"facility_id"`
 }
 
-func (a *API) patientAccessesPost(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b struct {
-		Issuer    string `json:"issuer"`
-		PatientID string `json:"patient_id"`
-		Since     string `json:"since"` // YYYY-MM-DD, inclusive
-		Until     string `json:"until"` // YYYY-MM-DD, inclusive
-	}
-	if !decodeBody(w, r, &b) {
-		return
-	}
+type patientAccessesPostBody struct {
+	Issuer    string `json:"issuer"`
+	PatientID string `json:"patient_id"`
+	Since     string `json:"since"` // YYYY-MM-DD, inclusive
+	Until     string `json:"until"` // YYYY-MM-DD, inclusive
+}
+
+func (a *API) patientAccessesPost(w http.ResponseWriter, r *http.Request, p *auth.Principal, b patientAccessesPostBody) {
 	q := url.Values{"issuer": {b.Issuer}, "patient_id": {b.PatientID}, "since": {b.Since}, "until": {b.Until}}
 	a.answerPatientAccesses(w, r, p, q)
 }

@@ -1,10 +1,8 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,16 +10,14 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 )
 
 // The privacy officer's question, who accessed this patient: POST with the
 // patient in the body (identifiers stay out of access logs) and GET for
 // scripts, a date range, administrators only.
 func TestPatientAccesses(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		l := &audit.Logger{DB: d}
-		ctx := context.Background()
+	var l *audit.Logger
+	eachAPI(t, func(d *db.DB) Options { l = &audit.Logger{DB: d}; return Options{Audit: l} }, func(t *testing.T, d *db.DB, mux http.Handler) {
 		day := func(s string) time.Time { t, _ := time.Parse(time.RFC3339, s); return t }
 		for _, e := range []audit.Event{
 			{Time: day("2026-11-02T10:00:00Z"), EventID: audit.InstancesAccessed, Action: audit.Read, UserID: "dr.a", UserRole: "radiologist",
@@ -31,21 +27,18 @@ func TestPatientAccesses(t *testing.T) {
 			{Time: day("2026-11-21T08:00:00Z"), EventID: audit.InstancesAccessed, Action: audit.Read, UserID: "dr.c", UserRole: "radiologist",
 				NetworkAddr: "10.1.2.5", Interface: audit.HTTP, PatientIssuer: "SGH-MRN", PatientID: "P2", ObjectType: "study"},
 		} {
-			if err := l.Record(ctx, e); err != nil {
+			if err := l.Record(t.Context(), e); err != nil {
 				t.Fatal(err)
 			}
 		}
-		a := New(Options{DB: d, Audit: l, Principal: func(r *http.Request) (*auth.Principal, error) {
-			role := auth.Role(r.Header.Get("X-Test-Role"))
-			return &auth.Principal{Username: "u-" + string(role), Role: role, All: role == auth.Admin}, nil
-		}})
-		mux := http.NewServeMux()
-		a.Register(mux)
-		admin, coord := string(auth.Admin), string(auth.Coordinator)
+		admin, coord := as(auth.Admin), as(auth.Coordinator)
 		for _, c := range []struct {
-			name, role, method, path, body string
-			status                         int
-			users                          []string
+			name         string
+			caller       qcaller
+			method, path string
+			body         string
+			status       int
+			users        []string
 		}{
 			{"post, range", admin, "POST", "/api/audit/patient", `{"issuer":"SGH-MRN","patient_id":"P1","since":"2026-11-01","until":"2026-11-30"}`, 200, []string{"dr.a", "dr.b"}},
 			{"until is inclusive of its day", admin, "POST", "/api/audit/patient", `{"issuer":"SGH-MRN","patient_id":"P1","since":"2026-11-01","until":"2026-11-20"}`, 200, []string{"dr.a", "dr.b"}},
@@ -59,13 +52,11 @@ func TestPatientAccesses(t *testing.T) {
 			{"admins only", coord, "POST", "/api/audit/patient", `{"issuer":"SGH-MRN","patient_id":"P1"}`, 403, nil},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
-				req.Header.Set("X-Test-Role", c.role)
+				ctype := ""
 				if c.body != "" {
-					req.Header.Set("Content-Type", "application/json")
+					ctype = "application/json"
 				}
-				rec := httptest.NewRecorder()
-				mux.ServeHTTP(rec, req)
+				rec := send(mux, c.caller, c.method, c.path, ctype, c.body)
 				if rec.Code != c.status {
 					t.Fatalf("status %d, want %d: %s", rec.Code, c.status, rec.Body)
 				}

@@ -21,13 +21,6 @@ import (
 // The grant lasts the configured time; the audit middleware (internal/server)
 // records the grant as an emergency override and every use under it, and
 // the privacy officer is told at once.
-func (a *API) registerBreakGlass(mux Mux) {
-	if a.glass == nil {
-		return
-	}
-	mux.HandleFunc("POST /api/studies/{study}/break-glass", a.with(a.breakGlass, readers...))
-	mux.HandleFunc("GET /api/break-glass", a.with(a.breakGlassGrants, auth.Admin))
-}
 
 // breakGlassGrants lists the grants opened since ?since=YYYY-MM-DD
 // (default: the last 30 days) with the reasons given, for the privacy
@@ -50,13 +43,11 @@ func (a *API) breakGlassGrants(w http.ResponseWriter, r *http.Request, _ *auth.P
 	httpx.JSON(w, http.StatusOK, gs)
 }
 
-func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		Reason string `json:"reason"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type breakGlassBody struct {
+	Reason string `json:"reason"`
+}
+
+func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Principal, req breakGlassBody) {
 	study := r.PathValue("study")
 	fac, exists, err := query.New(a.db).StudyFacility(r.Context(), study)
 	if err != nil {

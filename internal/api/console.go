@@ -18,15 +18,6 @@ import (
 // The coordinator's console (issue #17 points 1, 3 and 5): the week
 // calendar and its one-off changes, simulating the coming days, and the
 // TAT/RVU dashboards with a reader's own view.
-func (a *API) registerConsole(mux Mux) {
-	mux.HandleFunc("GET /api/roster/week", a.with(a.rosterWeek, staff...))
-	mux.HandleFunc("POST /api/roster/changes", a.with(a.rosterChange, staff...))
-	mux.HandleFunc("POST /api/simulate/ahead", a.with(a.simulateAhead, staff...))
-	mux.HandleFunc("GET /api/dashboard/tat", a.with(a.dashTAT, staff...))
-	mux.HandleFunc("GET /api/dashboard/rvu", a.with(a.dashRVU, staff...))
-	mux.HandleFunc("GET /api/dashboard/me", a.with(a.dashMe, readers...))
-	mux.HandleFunc("GET /api/coverage/console", a.with(a.coverageConsole, staff...))
-}
 
 type weekReader struct {
 	ID             string          `json:"id"`
@@ -70,12 +61,7 @@ func (a *API) rosterWeek(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	httpx.JSON(w, http.StatusOK, map[string]any{"from": from.Format(time.RFC3339), "to": to.Format(time.RFC3339), "readers": out})
 }
 
-func (a *API) rosterChange(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var c setup.Change
-	if err := decode(r, &c); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) rosterChange(w http.ResponseWriter, r *http.Request, p *auth.Principal, c setup.Change) {
 	a.setupDone(w, r, a.setup.ApplyChange(r.Context(), actor(r, p), c), c)
 }
 

@@ -32,20 +32,6 @@ import (
 // A consult and its thread are seen by its participants and by the
 // study's reader of record; anyone else is refused (403). The study path
 // puts the study on every audit record (internal/server).
-func (a *API) registerConsults(mux Mux) {
-	if a.consults == nil {
-		return
-	}
-	mux.HandleFunc("POST /api/studies/{study}/consults", a.with(a.askConsult, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/consults", a.with(a.listConsults, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/consults/{id}", a.with(a.getConsult, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/messages", a.with(a.sayConsult, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/opinion", a.with(a.opineConsult, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/consults/{id}/signal", a.with(a.signalConsult, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/consults/{id}/events", a.with(a.consultEvents, readers...))
-	mux.HandleFunc("GET /api/consults", a.with(a.myConsults, readers...))
-	mux.HandleFunc("GET /api/rtc", a.with(a.rtcConfig))
-}
 
 func consultTopic(id int64) string { return "consult:" + strconv.FormatInt(id, 10) }
 
@@ -73,19 +59,13 @@ func (a *API) studyDoc(ctx context.Context, study string) (*model.Study, string,
 	return st, reader, nil
 }
 
-func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	study, ok := a.seesStudy(w, r, p)
-	if !ok {
-		return
-	}
-	var b struct {
-		Consultant   string `json:"consultant"`
-		Subspecialty string `json:"subspecialty"`
-		Question     string `json:"question"`
-	}
-	if !decodeBody(w, r, &b) {
-		return
-	}
+type askConsultBody struct {
+	Consultant   string `json:"consultant"`
+	Subspecialty string `json:"subspecialty"`
+	Question     string `json:"question"`
+}
+
+func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal, study string, b askConsultBody) {
 	ctx := r.Context()
 	st, _, err := a.studyDoc(ctx, study)
 	if err != nil {
@@ -183,17 +163,11 @@ func (a *API) getConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	httpx.JSON(w, http.StatusOK, map[string]any{"consult": c, "messages": msgs, "present": a.hub.Present(consultTopic(c.ID))})
 }
 
-func (a *API) sayConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	c, ok := a.consultFor(w, r, p)
-	if !ok {
-		return
-	}
-	var b struct {
-		Body string `json:"body"`
-	}
-	if !decodeBody(w, r, &b) {
-		return
-	}
+type sayConsultBody struct {
+	Body string `json:"body"`
+}
+
+func (a *API) sayConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal, c consult.Consult, b sayConsultBody) {
 	m, err := a.consults.Say(r.Context(), c.ID, p.Username, b.Body)
 	if a.consultErr(w, err) {
 		return

@@ -14,9 +14,6 @@ import (
 )
 
 // Coverage planning: the gap map of the roster for the coming week.
-func (a *API) registerCoverage(mux Mux) {
-	mux.HandleFunc("GET /api/coverage/gaps", a.with(a.coverageGaps, staff...))
-}
 
 // coverageGaps: ?from=RFC3339 (default this hour), ?hours=1..336 (168),
 // ?modality=CT,MR (CT), ?facility=ID,ID (every facility in scope).

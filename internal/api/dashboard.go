@@ -14,10 +14,6 @@ import (
 
 // Dashboard data: the volume that reached the worklist, by hour, facility
 // and SLA class, for a date range (the charts and their CSV exports).
-func (a *API) registerDashboard(mux Mux) {
-	mux.HandleFunc("GET /api/dashboard/volume", a.with(a.volume, staff...))
-	mux.HandleFunc("GET /api/dashboard/discrepancy", a.with(a.discrepancy, staff...))
-}
 
 // dayRange reads ?from=YYYY-MM-DD&to=YYYY-MM-DD (UTC days, to inclusive;
 // from defaults to `back` days before today, to to today), at most 92 days

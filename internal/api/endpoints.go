@@ -10,12 +10,6 @@ import (
 
 // Result endpoints of a facility (where reports go: HL7 MLLP, FHIR), for
 // administrators, with a test message that reports the peer's answer.
-func (a *API) registerEndpoints(mux Mux) {
-	mux.HandleFunc("GET /api/facilities/{id}/endpoints", a.with(a.listEndpoints, admins...))
-	mux.HandleFunc("PUT /api/facilities/{id}/endpoints/{kind}", a.with(a.putEndpoint, admins...))
-	mux.HandleFunc("DELETE /api/facilities/{id}/endpoints/{kind}", a.with(a.deleteEndpoint, admins...))
-	mux.HandleFunc("POST /api/facilities/{id}/endpoints/{kind}/test", a.with(a.testEndpoint, admins...))
-}
 
 func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	es, err := a.setup.Endpoints(r.Context(), r.PathValue("id"))
@@ -28,12 +22,7 @@ type endpointBody struct {
 	Auth    string `json:"auth,omitempty"`
 }
 
-func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b endpointBody
-	if err := decode(r, &b); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) putEndpoint(w http.ResponseWriter, r *http.Request, p *auth.Principal, b endpointBody) {
 	e := setup.Endpoint{FacilityID: r.PathValue("id"), Kind: r.PathValue("kind"), Address: b.Address, TLS: b.TLS, Auth: b.Auth}
 	err := a.setup.PutEndpoint(r.Context(), actor(r, p), e)
 	e.Auth = ""

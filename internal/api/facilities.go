@@ -11,18 +11,8 @@ import (
 // Facilities, for administrators: create or change one, bulk import and
 // export (CSV or JSON). GET /api/facilities (the engine's view, in scope)
 // and PUT /api/facilities/{id}/contract stay where they were.
-func (a *API) registerFacilities(mux Mux) {
-	mux.HandleFunc("PUT /api/facilities/{id}", a.with(a.putFacility, admins...))
-	mux.HandleFunc("POST /api/facilities/import", a.with(a.importFacilities, admins...))
-	mux.HandleFunc("GET /api/facilities/export", a.with(a.exportFacilities, admins...))
-}
 
-func (a *API) putFacility(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var f setup.Facility
-	if err := decode(r, &f); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) putFacility(w http.ResponseWriter, r *http.Request, p *auth.Principal, f setup.Facility) {
 	if f.ID != "" && f.ID != r.PathValue("id") {
 		httpx.JSON(w, http.StatusUnprocessableEntity, setup.Error{Code: setup.CodeInvalid, Field: "id", Msg: "differs from the ID in the path"})
 		return

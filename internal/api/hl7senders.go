@@ -10,12 +10,6 @@ import (
 // Registered HL7 senders, for administrators: which sending facility (and
 // application) speaks for which facility, from which networks or with which
 // TLS client certificate.
-func (a *API) registerHL7Senders(mux Mux) {
-	admin := []auth.Role{auth.Admin}
-	mux.HandleFunc("GET /api/hl7-senders", a.with(a.listHL7Senders, admin...))
-	mux.HandleFunc("PUT /api/hl7-senders/{sending}", a.with(a.putHL7Sender, admin...))
-	mux.HandleFunc("DELETE /api/hl7-senders/{sending}", a.with(a.deleteHL7Sender, admin...))
-}
 
 func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	l, err := hl7sender.Store{DB: a.db}.List(r.Context())
@@ -24,11 +18,7 @@ func (a *API) listHL7Senders(w http.ResponseWriter, r *http.Request, p *auth.Pri
 
 // putHL7Sender creates or replaces the sender named by the path (MSH-4) and
 // the body's sending_application.
-func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var s hl7sender.Sender
-	if !decodeBody(w, r, &s) {
-		return
-	}
+func (a *API) putHL7Sender(w http.ResponseWriter, r *http.Request, p *auth.Principal, s hl7sender.Sender) {
 	s.SendingFacility = r.PathValue("sending")
 	a.setupDone(w, r, a.setup.PutHL7Sender(r.Context(), actor(r, p), s), s)
 }

@@ -25,16 +25,6 @@ import (
 //
 // A request is routed to the IR on call for the facility's region (its
 // state); the study must be in the requester's scope.
-func (a *API) registerIRConsults(mux Mux) {
-	who := []auth.Role{auth.Admin, auth.Coordinator, auth.Radiologist, auth.Clinician}
-	mux.HandleFunc("GET /api/ir-consults", a.with(a.listIRConsults, who...))
-	mux.HandleFunc("POST /api/ir-consults", a.with(a.requestConsult, auth.Radiologist, auth.Clinician))
-	mux.HandleFunc("GET /api/ir-consults/{id}", a.with(a.getIRConsult, who...))
-	mux.HandleFunc("POST /api/ir-consults/{id}/accept", a.with(a.consultStep("accept"), readers...))
-	mux.HandleFunc("POST /api/ir-consults/{id}/recommend", a.with(a.consultStep("recommend"), readers...))
-	mux.HandleFunc("POST /api/ir-consults/{id}/close", a.with(a.consultStep("close"), readers...))
-	mux.HandleFunc("GET /api/ir-consults/{id}/fhir", a.with(a.consultFHIR, who...))
-}
 
 func (a *API) irConsults() irconsult.Store {
 	return irconsult.Store{DB: a.db, Roster: a.roster, Now: a.now}
@@ -49,11 +39,7 @@ func (a *API) listIRConsults(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	a.reply(w, http.StatusOK, cs, err)
 }
 
-func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var c irconsult.Consult
-	if !decodeBody(w, r, &c) {
-		return
-	}
+func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal, c irconsult.Consult) {
 	ctx := r.Context()
 	fac, exists, err := query.New(a.db).StudyFacility(ctx, c.StudyUID)
 	if err != nil {
@@ -108,12 +94,6 @@ func (a *API) consult(w http.ResponseWriter, r *http.Request, p *auth.Principal)
 		return c, false
 	}
 	return c, true
-}
-
-func (a *API) getIRConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if c, ok := a.consult(w, r, p); ok {
-		httpx.JSON(w, http.StatusOK, c)
-	}
 }
 
 func (a *API) consultStep(step string) authedHandler {

@@ -19,11 +19,6 @@ import (
 //
 // The study must be in the caller's facility scope; the audit middleware
 // (internal/server) records every call.
-func (a *API) registerKeyImages(mux Mux) {
-	mux.HandleFunc("GET /api/studies/{study}/key-images", a.with(a.listKeyImages))
-	mux.HandleFunc("POST /api/studies/{study}/key-images", a.with(a.addKeyImage, auth.Radiologist))
-	mux.HandleFunc("DELETE /api/studies/{study}/key-images/{id}", a.with(a.deleteKeyImage, auth.Radiologist))
-}
 
 func (a *API) keyImages() keyimage.Store { return keyimage.Store{DB: a.db, Now: a.now} }
 
@@ -61,15 +56,7 @@ func (a *API) listKeyImages(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	a.reply(w, http.StatusOK, ks, err)
 }
 
-func (a *API) addKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	study, ok := a.seesStudy(w, r, p)
-	if !ok {
-		return
-	}
-	var k keyimage.KeyImage
-	if !decodeBody(w, r, &k) {
-		return
-	}
+func (a *API) addKeyImage(w http.ResponseWriter, r *http.Request, p *auth.Principal, study string, k keyimage.KeyImage) {
 	k.StudyUID = study
 	saved, err := a.keyImages().Add(r.Context(), p.Username, k)
 	if errors.Is(err, keyimage.ErrInvalid) {

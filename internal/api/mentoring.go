@@ -18,40 +18,18 @@ import (
 //	PUT  /api/mentoring/readers/{id}                {"started_on":"2026-06-01"} (staff)
 //	GET  /api/mentoring/overreads?with=USER         -> the caller's over-reads (as author or mentor)
 //	POST /api/mentoring/overreads/{id}/comment      {"comment"} (the mentor) -> returns to the author
-func (a *API) registerMentoring(mux Mux) {
-	mux.HandleFunc("GET /api/mentoring/policy", a.with(a.mentorPolicy))
-	mux.HandleFunc("PUT /api/mentoring/policy", a.with(a.putMentorPolicy, staff...))
-	mux.HandleFunc("PUT /api/mentoring/readers/{id}", a.with(a.putMentorStart, staff...))
-	mux.HandleFunc("GET /api/mentoring/overreads", a.with(a.overReads, readers...))
-	mux.HandleFunc("POST /api/mentoring/overreads/{id}/comment", a.with(a.commentOverRead, readers...))
-}
 
 func (a *API) mentoring() mentor.Store { return mentor.Store{DB: a.db, Now: a.now} }
 
 func (a *API) mentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	pol, err := a.mentoring().Policy(r.Context())
-	a.reply(w, http.StatusOK, pol, err)
+	servePolicy(a, w, r, a.mentoring(), mentor.ErrInvalid, mentor.ErrNotFound)
 }
 
-func (a *API) putMentorPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var pol mentor.Policy
-	if !decodeBody(w, r, &pol) {
-		return
-	}
-	if err := a.mentoring().SetPolicy(r.Context(), pol); err != nil {
-		a.domainFail(w, err, mentor.ErrInvalid, mentor.ErrNotFound)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, pol)
+type putMentorStartBody struct {
+	StartedOn string `json:"started_on"`
 }
 
-func (a *API) putMentorStart(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		StartedOn string `json:"started_on"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+func (a *API) putMentorStart(w http.ResponseWriter, r *http.Request, p *auth.Principal, req putMentorStartBody) {
 	if err := a.mentoring().SetStart(r.Context(), r.PathValue("id"), req.StartedOn); err != nil {
 		a.domainFail(w, err, mentor.ErrInvalid, mentor.ErrNotFound)
 		return

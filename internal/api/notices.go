@@ -14,16 +14,6 @@ import (
 // Notifications: a user's in-app notices (staff also see the coverage
 // desk's and the medical-staff office's), how each recipient wants to be
 // told, and the delivery log for administrators.
-func (a *API) registerNotices(mux Mux) {
-	if a.notify == nil {
-		return
-	}
-	mux.HandleFunc("GET /api/notices", a.with(a.notices))
-	mux.HandleFunc("POST /api/notices/{id}/read", a.with(a.readNotice))
-	mux.HandleFunc("GET /api/notify/preferences/{recipient}", a.with(a.getPref))
-	mux.HandleFunc("PUT /api/notify/preferences/{recipient}", a.with(a.putPref))
-	mux.HandleFunc("GET /api/notify/log", a.with(a.notifyLog, admins...))
-}
 
 // inboxes are the recipients whose in-app notices p reads.
 func inboxes(p *auth.Principal) []string {

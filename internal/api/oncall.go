@@ -9,11 +9,6 @@ import (
 	"lightbox/internal/roster"
 )
 
-func (a *API) registerOnCall(mux Mux) {
-	mux.HandleFunc("GET /api/oncall/{subspecialty}", a.with(a.getOnCall))
-	mux.HandleFunc("PUT /api/oncall/{subspecialty}", a.with(a.putOnCall, staff...))
-}
-
 // getOnCall answers "who is on call for neuro now (or at ?at=RFC3339)".
 func (a *API) getOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	at := a.now()
@@ -36,11 +31,7 @@ type onCallBody struct {
 }
 
 // putOnCall replaces a subspecialty's on-call list for a window.
-func (a *API) putOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b onCallBody
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) putOnCall(w http.ResponseWriter, r *http.Request, p *auth.Principal, b onCallBody) {
 	if err := a.roster.SetOnCall(r.Context(), r.PathValue("subspecialty"), b.Start, b.End, b.Readers); err != nil {
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
 		return

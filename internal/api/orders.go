@@ -11,23 +11,6 @@ import (
 	"lightbox/internal/order"
 )
 
-func (a *API) registerOrders(mux Mux) {
-	if a.orders == nil {
-		return
-	}
-	protocolers := []auth.Role{auth.Radiologist, auth.Admin, auth.Coordinator}
-	mux.HandleFunc("GET /api/orders/protocol-queue", a.with(a.protocolQueue, protocolers...))
-	mux.HandleFunc("GET /api/orders/{id}", a.with(a.getOrder))
-	mux.HandleFunc("POST /api/orders/{id}/approve", a.with(a.approveOrder, auth.Radiologist))
-	mux.HandleFunc("POST /api/orders/{id}/reject", a.with(a.rejectOrder, auth.Radiologist))
-	mux.HandleFunc("POST /api/orders/{id}/return", a.with(a.returnOrder, auth.Radiologist))
-	mux.HandleFunc("GET /api/reconciliation", a.with(a.unmatched, staff...))
-	mux.HandleFunc("POST /api/reconciliation/{id}/attach", a.with(a.attach, staff...))
-	mux.HandleFunc("GET /api/hl7/dead-letters", a.with(a.deadLetters, auth.Admin, auth.Coordinator))
-	mux.HandleFunc("GET /api/facilities/{id}/protocols", a.with(a.listProtocols, protocolers...))
-	mux.HandleFunc("PUT /api/facilities/{id}/protocols", a.with(a.putProtocols, staff...))
-}
-
 func (a *API) listProtocols(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	if !p.Sees(r.PathValue("id")) {
 		writeError(w, http.StatusNotFound, "no such facility")
@@ -66,12 +49,6 @@ func (a *API) visibleOrder(w http.ResponseWriter, r *http.Request, p *auth.Princ
 		return o, false
 	}
 	return o, true
-}
-
-func (a *API) getOrder(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if o, ok := a.visibleOrder(w, r, p); ok {
-		httpx.JSON(w, http.StatusOK, o)
-	}
 }
 
 type protocolBody struct {

@@ -24,34 +24,11 @@ import (
 //	POST /api/peer-reviews/{id}/arbitrate   {"score":"2a","comment":"..."} (the arbiter)
 //	GET  /api/peer-review/rates             -> []peerreview.Rate (staff: everyone; a reader: their own)
 //	GET  /api/peer-review/export.csv        (staff)
-func (a *API) registerPeerReview(mux Mux) {
-	mux.HandleFunc("GET /api/peer-review/policy", a.with(a.peerPolicy))
-	mux.HandleFunc("PUT /api/peer-review/policy", a.with(a.putPeerPolicy, staff...))
-	mux.HandleFunc("POST /api/peer-review/draw", a.with(a.peerDraw, staff...))
-	mux.HandleFunc("GET /api/peer-reviews", a.with(a.peerList, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("POST /api/peer-reviews/{id}/score", a.with(a.peerScore, readers...))
-	mux.HandleFunc("POST /api/peer-reviews/{id}/arbitrate", a.with(a.peerArbitrate, readers...))
-	mux.HandleFunc("GET /api/peer-review/rates", a.with(a.peerRates, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/peer-review/export.csv", a.with(a.peerExport, staff...))
-}
 
 func (a *API) peers() peerreview.Store { return peerreview.Store{DB: a.db, Now: a.now} }
 
 func (a *API) peerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	pol, err := a.peers().Policy(r.Context())
-	a.reply(w, http.StatusOK, pol, err)
-}
-
-func (a *API) putPeerPolicy(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var pol peerreview.Policy
-	if !decodeBody(w, r, &pol) {
-		return
-	}
-	if err := a.peers().SetPolicy(r.Context(), pol); err != nil {
-		a.domainFail(w, err, peerreview.ErrInvalid, peerreview.ErrNotFound)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, pol)
+	servePolicy(a, w, r, a.peers(), peerreview.ErrInvalid, peerreview.ErrNotFound)
 }
 
 // PeerDrawer draws a month's RADPEER sample from the reports' finals and
@@ -98,13 +75,11 @@ func (a *API) reviewers(ctx context.Context) ([]peerreview.Reviewer, error) {
 	return out, nil
 }
 
-func (a *API) peerDraw(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		Month string `json:"month"` // YYYY-MM; default the previous month
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type peerDrawBody struct {
+	Month string `json:"month"` // YYYY-MM; default the previous month
+}
+
+func (a *API) peerDraw(w http.ResponseWriter, r *http.Request, p *auth.Principal, req peerDrawBody) {
 	from := time.Date(a.now().UTC().Year(), a.now().UTC().Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
 	if req.Month != "" {
 		t, err := time.Parse("2006-01", req.Month)

@@ -12,10 +12,6 @@ import (
 //
 //	GET /api/preferences -> station.Preferences (defaults when none saved)
 //	PUT /api/preferences  station.Preferences -> the saved preferences
-func (a *API) registerPreferences(mux Mux) {
-	mux.HandleFunc("GET /api/preferences", a.with(a.getPreferences))
-	mux.HandleFunc("PUT /api/preferences", a.with(a.putPreferences))
-}
 
 func (a *API) stations() station.Store { return station.Store{DB: a.db, Now: a.now} }
 
@@ -24,11 +20,7 @@ func (a *API) getPreferences(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	a.reply(w, http.StatusOK, prefs, err)
 }
 
-func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var prefs station.Preferences
-	if !decodeBody(w, r, &prefs) {
-		return
-	}
+func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal, prefs station.Preferences) {
 	if err := a.stations().Put(r.Context(), p.Username, prefs); err != nil {
 		if errors.Is(err, station.ErrInvalid) {
 			writeError(w, http.StatusUnprocessableEntity, "%v", err)

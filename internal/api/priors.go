@@ -18,12 +18,6 @@ import (
 //	DELETE /api/facilities/{id}/pacs      (administrators)
 //
 // A study must be in the caller's scope; priors outside it are left out.
-func (a *API) registerPriors(mux Mux) {
-	mux.HandleFunc("GET /api/studies/{study}/priors", a.with(a.studyPriors))
-	mux.HandleFunc("GET /api/pacs", a.with(a.listPACS, auth.Admin, auth.Coordinator))
-	mux.HandleFunc("PUT /api/facilities/{id}/pacs", a.with(a.putPACS, auth.Admin))
-	mux.HandleFunc("DELETE /api/facilities/{id}/pacs", a.with(a.deletePACS, auth.Admin))
-}
 
 func (a *API) studyPriors(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	study, ok := a.seesStudy(w, r, p)
@@ -61,11 +55,7 @@ func (a *API) listPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	a.reply(w, http.StatusOK, l, err)
 }
 
-func (a *API) putPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var src priors.Source
-	if !decodeBody(w, r, &src) {
-		return
-	}
+func (a *API) putPACS(w http.ResponseWriter, r *http.Request, p *auth.Principal, src priors.Source) {
 	src.FacilityID = r.PathValue("id")
 	err := a.setup.PutPACS(r.Context(), actor(r, p), src)
 	if err == nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"lightbox/internal/auth"
+	"lightbox/internal/httpx"
 	"lightbox/internal/model"
 	"lightbox/internal/notify"
 )
@@ -16,12 +17,32 @@ import (
 // (peerreview.go), teaching file (teaching.go), IR teleconsults
 // (irconsults.go), tumor boards (tumorboards.go) and mentored reading
 // (mentoring.go).
-func (a *API) registerQuality(mux Mux) {
-	a.registerPeerReview(mux)
-	a.registerTeaching(mux)
-	a.registerIRConsults(mux)
-	a.registerTumorBoards(mux)
-	a.registerMentoring(mux)
+
+// policyStore keeps a quality programme's one policy (internal/peerreview,
+// internal/mentor).
+type policyStore[P any] interface {
+	Policy(ctx context.Context) (P, error)
+	SetPolicy(ctx context.Context, p P) error
+}
+
+// servePolicy answers GET with the programme's policy; PUT (staff, in the
+// route table) replaces it with the body and answers it. invalid and
+// notFound are the store's errors (422, 404).
+func servePolicy[P any](a *API, w http.ResponseWriter, r *http.Request, s policyStore[P], invalid, notFound error) {
+	if r.Method != http.MethodPut {
+		pol, err := s.Policy(r.Context())
+		a.reply(w, http.StatusOK, pol, err)
+		return
+	}
+	var pol P
+	if !decodeBody(w, r, &pol) {
+		return
+	}
+	if err := s.SetPolicy(r.Context(), pol); err != nil {
+		a.domainFail(w, err, invalid, notFound)
+		return
+	}
+	httpx.JSON(w, http.StatusOK, pol)
 }
 
 // pathID parses the {name} path value as a positive integer, answering 400

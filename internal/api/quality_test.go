@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -43,38 +42,20 @@ func qualityEnv(t *testing.T, d *db.DB) (http.Handler, string, *time.Time) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	a := New(Options{DB: d, Archive: ar, Now: func() time.Time { return now }, Principal: testPrincipal})
-	mux := http.NewServeMux()
-	a.Register(mux)
+	mux := apiMux(Options{DB: d, Archive: ar, Now: func() time.Time { return now }})
 	if err := (roster.Store{DB: d}).SetOnCall(context.Background(), "ir", now.Add(-time.Hour), now.Add(time.Hour), []roster.OnCall{{ReaderID: "dr.ir"}}); err != nil {
 		t.Fatal(err)
 	}
 	return mux, study, &now
 }
 
-// testPrincipal is the caller the X-Test-* headers name.
-func testPrincipal(r *http.Request) (*auth.Principal, error) {
-	role := auth.Role(r.Header.Get("X-Test-Role"))
-	var facs []string
-	if f := r.Header.Get("X-Test-Facilities"); f != "" {
-		facs = strings.Split(f, ",")
-	}
-	return &auth.Principal{Username: r.Header.Get("X-Test-User"), Role: role, Facilities: facs, All: role == auth.Admin || role == auth.Coordinator}, nil
-}
-
-type qcaller struct{ user, role, facilities string }
-
 func call(t *testing.T, h http.Handler, c qcaller, method, path, body string, want int) map[string]any {
 	t.Helper()
-	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	ctype := ""
 	if body != "" {
-		r.Header.Set("Content-Type", "application/json")
+		ctype = "application/json"
 	}
-	r.Header.Set("X-Test-User", c.user)
-	r.Header.Set("X-Test-Role", c.role)
-	r.Header.Set("X-Test-Facilities", c.facilities)
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
+	w := send(h, c, method, path, ctype, body)
 	if w.Code != want {
 		t.Fatalf("%s %s as %s: %d, want %d: %s", method, path, c.user, w.Code, want, w.Body.String())
 	}
@@ -196,11 +177,7 @@ func TestTeachingShareOverHTTP(t *testing.T) {
 		if c["study_uid"] == study || jsonNum(c["instances"]) != "2" {
 			t.Fatalf("teaching case: %v", c)
 		}
-		r := httptest.NewRequest("GET", "/api/teaching?subspecialty=neuro&finding=glio", nil)
-		r.Header.Set("X-Test-User", "coord")
-		r.Header.Set("X-Test-Role", "coordinator")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
+		w := send(h, qcaller{"coord", "coordinator", ""}, "GET", "/api/teaching?subspecialty=neuro&finding=glio", "", "")
 		if !strings.Contains(w.Body.String(), "Glioblastoma") {
 			t.Fatalf("browse: %s", w.Body.String())
 		}

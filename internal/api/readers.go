@@ -12,12 +12,7 @@ import (
 // Reader set-up: one reader document, removal, bulk import and export.
 // The read routes (list, get, calendars) are in api.go.
 
-func (a *API) putReader(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var rd model.Reader
-	if err := decode(r, &rd); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) putReader(w http.ResponseWriter, r *http.Request, p *auth.Principal, rd model.Reader) {
 	rd.ID = r.PathValue("id")
 	a.setupDone(w, r, a.setup.PutReader(r.Context(), actor(r, p), &rd), &rd)
 }

@@ -65,7 +65,7 @@ func (a *Reports) Routes(mux Mux) {
 	mux.HandleFunc("POST "+p+"/studies/{uid}/correct", a.with(a.correct))
 	mux.HandleFunc("GET "+p+"/studies/{uid}/pdf", a.with(a.pdf))
 	mux.HandleFunc("GET "+p+"/studies/{uid}/deliveries", a.with(a.deliveries))
-	mux.HandleFunc("GET "+p+"/productivity", a.with(a.productivity))
+	mux.HandleFunc("GET "+p+"/productivity", a.with(shown(a.prod)))
 	mux.HandleFunc("GET "+p+"/productivity.csv", a.with(a.productivityCSV))
 }
 
@@ -114,7 +114,8 @@ func (a *Reports) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-type reportHandler func(w http.ResponseWriter, r *http.Request, p *auth.Principal)
+// reportHandler is the API's authenticated handler, behind the reports' own checks.
+type reportHandler = authedHandler
 
 func (a *Reports) with(h reportHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -461,12 +462,6 @@ func (a *Reports) prod(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		pr.Readers = slices.DeleteFunc(pr.Readers, func(x report.ReaderProductivity) bool { return x.ReaderID != p.Username })
 	}
 	return pr, true
-}
-
-func (a *Reports) productivity(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if pr, ok := a.prod(w, r, p); ok {
-		httpx.JSON(w, http.StatusOK, pr)
-	}
 }
 
 func (a *Reports) productivityCSV(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
 )
 
@@ -43,4 +44,44 @@ func orEmpty[T any](l []T) []T {
 		return []T{}
 	}
 	return l
+}
+
+// withBody adapts a handler of a JSON request body: the body is decoded as
+// a T before h runs, and one that is not a T is answered 400 (decodeBody).
+func withBody[T any](h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, body T)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		var body T
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		h(w, r, p, body)
+	}
+}
+
+// shown answers what find resolves from the path as JSON (find answers 404
+// or 403 itself when the caller may not see it).
+func shown[R any](find func(w http.ResponseWriter, r *http.Request, p *auth.Principal) (R, bool)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		if v, ok := find(w, r, p); ok {
+			httpx.JSON(w, http.StatusOK, v)
+		}
+	}
+}
+
+// withBodyOf adapts a handler of what the path names and a JSON body:
+// find resolves the path first (answering 404 or 403 itself when the caller
+// may not see it), then the body is decoded as a T (400 when it is not one),
+// then h runs with both.
+func withBodyOf[R, T any](find func(w http.ResponseWriter, r *http.Request, p *auth.Principal) (R, bool), h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, found R, body T)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		found, ok := find(w, r, p)
+		if !ok {
+			return
+		}
+		var body T
+		if !decodeBody(w, r, &body) {
+			return
+		}
+		h(w, r, p, found, body)
+	}
 }

@@ -18,27 +18,13 @@ import (
 //	PUT    /api/facilities/{id}/retention    {"years": N} (0: keep for ever)
 //
 // Every change and every run is audited with who made it.
-func (a *API) registerRetention(mux Mux) {
-	if a.retention == nil {
-		return
-	}
-	mux.HandleFunc("GET /api/retention/holds", a.with(a.listHolds, admins...))
-	mux.HandleFunc("POST /api/retention/holds", a.with(a.addHold, admins...))
-	mux.HandleFunc("DELETE /api/retention/holds/{id}", a.with(a.removeHold, admins...))
-	mux.HandleFunc("POST /api/retention/run", a.with(a.runRetention, admins...))
-	mux.HandleFunc("PUT /api/facilities/{id}/retention", a.with(a.putRetention, admins...))
-}
 
 func (a *API) listHolds(w http.ResponseWriter, r *http.Request, _ *auth.Principal) {
 	hs, err := a.retention.Holds(r.Context())
 	a.reply(w, http.StatusOK, hs, err)
 }
 
-func (a *API) addHold(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var h retention.Hold
-	if !decodeBody(w, r, &h) {
-		return
-	}
+func (a *API) addHold(w http.ResponseWriter, r *http.Request, p *auth.Principal, h retention.Hold) {
 	h, err := a.retention.AddHold(r.Context(), actor(r, p), retention.Hold{StudyUID: h.StudyUID, Issuer: h.Issuer, PatientID: h.PatientID, Reason: h.Reason})
 	if errors.Is(err, retention.ErrInvalid) {
 		writeError(w, http.StatusUnprocessableEntity, "%v", err)
@@ -65,24 +51,20 @@ func (a *API) removeHold(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *API) runRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		DryRun bool `json:"dry_run"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type runRetentionBody struct {
+	DryRun bool `json:"dry_run"`
+}
+
+func (a *API) runRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal, req runRetentionBody) {
 	rep, err := a.retention.Run(r.Context(), actor(r, p), req.DryRun)
 	a.reply(w, http.StatusOK, rep, err)
 }
 
-func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var req struct {
-		Years int `json:"years"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type putRetentionBody struct {
+	Years int `json:"years"`
+}
+
+func (a *API) putRetention(w http.ResponseWriter, r *http.Request, p *auth.Principal, req putRetentionBody) {
 	id := r.PathValue("id")
 	err := a.setup.SetRetention(r.Context(), actor(r, p), id, req.Years)
 	a.setupDone(w, r, err, map[string]any{"facility_id": id, "years": req.Years})

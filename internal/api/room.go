@@ -21,15 +21,6 @@ import (
 //	PUT  /api/room/status          consult.RoomStatus -> the saved one
 //	POST /api/room/messages        {"body"} -> consult.Message
 //	GET  /api/room/events          SSE: "message" and "status" events
-func (a *API) registerRoom(mux Mux) {
-	if a.consults == nil {
-		return
-	}
-	mux.HandleFunc("GET /api/room", a.with(a.room))
-	mux.HandleFunc("PUT /api/room/status", a.with(a.setRoomStatus, readers...))
-	mux.HandleFunc("POST /api/room/messages", a.with(a.postRoom, readers...))
-	mux.HandleFunc("GET /api/room/events", a.with(a.roomEvents))
-}
 
 const roomTopic = "room:group"
 
@@ -107,11 +98,7 @@ func firstOr(s []string) string {
 	return s[0]
 }
 
-func (a *API) setRoomStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var st consult.RoomStatus
-	if !decodeBody(w, r, &st) {
-		return
-	}
+func (a *API) setRoomStatus(w http.ResponseWriter, r *http.Request, p *auth.Principal, st consult.RoomStatus) {
 	st.Username = p.Username
 	st, err := a.consults.SetStatus(r.Context(), st)
 	if a.consultErr(w, err) {
@@ -121,13 +108,11 @@ func (a *API) setRoomStatus(w http.ResponseWriter, r *http.Request, p *auth.Prin
 	httpx.JSON(w, http.StatusOK, st)
 }
 
-func (a *API) postRoom(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b struct {
-		Body string `json:"body"`
-	}
-	if !decodeBody(w, r, &b) {
-		return
-	}
+type postRoomBody struct {
+	Body string `json:"body"`
+}
+
+func (a *API) postRoom(w http.ResponseWriter, r *http.Request, p *auth.Principal, b postRoomBody) {
 	m, err := a.consults.Post(r.Context(), roomTopic, p.Username, b.Body)
 	if a.consultErr(w, err) {
 		return

@@ -22,6 +22,20 @@ func actor(r *http.Request, p *auth.Principal) setup.Actor {
 	return setup.Actor{UserID: p.Username, Role: string(p.Role), NetworkAddr: httpx.RemoteHost(r), Interface: audit.HTTP}
 }
 
+// withSetupBody is withBody for the set-up writes: a body that is not a T
+// is answered 400 with setup.Error's format code, the code every set-up
+// error carries for the screens.
+func withSetupBody[T any](h func(w http.ResponseWriter, r *http.Request, p *auth.Principal, body T)) authedHandler {
+	return func(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
+		var body T
+		if err := decode(r, &body); err != nil {
+			httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
+			return
+		}
+		h(w, r, p, body)
+	}
+}
+
 // setupDone answers a set-up write: the error with its code, or ok after
 // the dispatcher has picked the change up.
 func (a *API) setupDone(w http.ResponseWriter, r *http.Request, err error, ok any) {

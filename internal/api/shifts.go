@@ -11,15 +11,6 @@ import (
 
 // Shifts: each reader's weekly pattern on their own clock, one-off shifts
 // in absolute time, and the whole group's patterns as CSV.
-func (a *API) registerShifts(mux Mux) {
-	mux.HandleFunc("GET /api/readers/{id}/shifts", a.with(a.getShifts))
-	mux.HandleFunc("PUT /api/readers/{id}/shifts", a.with(a.putShifts, staff...))
-	mux.HandleFunc("POST /api/readers/{id}/blocks", a.with(a.addBlock, staff...))
-	mux.HandleFunc("GET /api/shifts/export", a.with(a.exportShifts, staff...))
-	mux.HandleFunc("POST /api/shifts/import", a.with(a.importShifts, staff...))
-	mux.HandleFunc("GET /api/worklist/extra-work", a.with(a.getExtraWork, readers...))
-	mux.HandleFunc("PUT /api/worklist/extra-work", a.with(a.putExtraWork, readers...))
-}
 
 func (a *API) getExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	rd, err := a.roster.Reader(r.Context(), p.Username)
@@ -30,17 +21,14 @@ func (a *API) getExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Princ
 	httpx.JSON(w, http.StatusOK, map[string]bool{"extra_work": rd.ExtraWork})
 }
 
+type putExtraWorkBody struct {
+	On bool `json:"on"`
+}
+
 // putExtraWork: a reader opts in to (or out of) work beyond their fair
 // share. It is theirs to decide, so only they set it; it persists with
 // their reader document and the engine sees it at once.
-func (a *API) putExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b struct {
-		On bool `json:"on"`
-	}
-	if err := decode(r, &b); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) putExtraWork(w http.ResponseWriter, r *http.Request, p *auth.Principal, b putExtraWorkBody) {
 	a.setupDone(w, r, a.setup.SetExtraWork(r.Context(), actor(r, p), p.Username, b.On), map[string]bool{"extra_work": b.On})
 }
 
@@ -52,21 +40,11 @@ func (a *API) getShifts(w http.ResponseWriter, r *http.Request, p *auth.Principa
 	httpx.JSON(w, http.StatusOK, map[string]any{"reader_id": rd.ID, "time_zone": rd.TimeZone, "shifts": orEmpty(rd.Shifts), "blocks": orEmpty(rd.Blocks)})
 }
 
-func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var shifts []model.Shift
-	if err := decode(r, &shifts); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) putShifts(w http.ResponseWriter, r *http.Request, p *auth.Principal, shifts []model.Shift) {
 	a.setupDone(w, r, a.setup.SetShifts(r.Context(), actor(r, p), r.PathValue("id"), shifts), shifts)
 }
 
-func (a *API) addBlock(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b model.Block
-	if err := decode(r, &b); err != nil {
-		httpx.JSON(w, http.StatusBadRequest, setup.Error{Code: setup.CodeFormat, Msg: err.Error()})
-		return
-	}
+func (a *API) addBlock(w http.ResponseWriter, r *http.Request, p *auth.Principal, b model.Block) {
 	a.setupDone(w, r, a.setup.AddBlock(r.Context(), actor(r, p), r.PathValue("id"), b), b)
 }
 

@@ -18,17 +18,8 @@ import (
 //	POST /api/station/checks               station.Check -> the recorded check
 //	GET  /api/station/checks/latest?kind=K -> {"check": ..., "within_24h": bool} (404 when none)
 //	GET  /api/station/probe?bytes=N        N incompressible bytes (at most 32 MiB) for the throughput test
-func (a *API) registerStation(mux Mux) {
-	mux.HandleFunc("POST /api/station/checks", a.with(a.recordCheck))
-	mux.HandleFunc("GET /api/station/checks/latest", a.with(a.latestCheck))
-	mux.HandleFunc("GET /api/station/probe", a.with(a.probe))
-}
 
-func (a *API) recordCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var c station.Check
-	if !decodeBody(w, r, &c) {
-		return
-	}
+func (a *API) recordCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal, c station.Check) {
 	c, err := a.stations().Record(r.Context(), p.Username, c)
 	if err != nil {
 		if errors.Is(err, station.ErrInvalid) {

@@ -21,27 +21,10 @@ import (
 // Sharing needs the study in the reader's scope; what is stored is the
 // de-identified copy (DICOM PS3.15 Basic Profile), which any signed-in
 // member of the group may browse.
-func (a *API) registerTeaching(mux Mux) {
-	if a.archive == nil {
-		return
-	}
-	mux.HandleFunc("POST /api/studies/{study}/teaching", a.with(a.shareTeaching, readers...))
-	mux.HandleFunc("GET /api/teaching", a.with(a.listTeaching, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/teaching/{id}", a.with(a.getTeaching, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/teaching/{id}/instances/{n}", a.with(a.teachingInstance, auth.Admin, auth.Coordinator, auth.Radiologist))
-}
 
 func (a *API) teaching() teaching.Store { return teaching.Store{DB: a.db, Now: a.now} }
 
-func (a *API) shareTeaching(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	study, ok := a.seesStudy(w, r, p)
-	if !ok {
-		return
-	}
-	var c teaching.Case
-	if !decodeBody(w, r, &c) {
-		return
-	}
+func (a *API) shareTeaching(w http.ResponseWriter, r *http.Request, p *auth.Principal, study string, c teaching.Case) {
 	ctx := r.Context()
 	// The scope was checked above (seesStudy); list the study's instances.
 	insts, err := query.New(a.db).Instances(ctx, scope.Scope{All: true}, query.Target{StudyUID: study})

@@ -25,13 +25,6 @@ import (
 // (plus tumorboard.Grace). The scope rule honours the grants (internal/grants,
 // and the server's DICOMweb scope); the audit middleware records each call,
 // and each grantee is told.
-func (a *API) registerTumorBoards(mux Mux) {
-	mux.HandleFunc("GET /api/tumor-boards", a.with(a.listBoards))
-	mux.HandleFunc("POST /api/tumor-boards", a.with(a.createBoard, auth.Admin, auth.Coordinator, auth.Radiologist))
-	mux.HandleFunc("GET /api/tumor-boards/{id}", a.with(a.getBoard))
-	mux.HandleFunc("POST /api/tumor-boards/{id}/cases", a.with(a.addBoardCase))
-	mux.HandleFunc("PUT /api/tumor-boards/{id}/cases/{case}", a.with(a.updateBoardCase))
-}
 
 func (a *API) boards() tumorboard.Store { return tumorboard.Store{DB: a.db, Now: a.now} }
 
@@ -44,11 +37,7 @@ func (a *API) listBoards(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	a.reply(w, http.StatusOK, bs, err)
 }
 
-func (a *API) createBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	var b tumorboard.Board
-	if !decodeBody(w, r, &b) {
-		return
-	}
+func (a *API) createBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal, b tumorboard.Board) {
 	b, err := a.boards().Create(r.Context(), p.Username, b)
 	if err != nil {
 		a.domainFail(w, err, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
@@ -87,18 +76,12 @@ func (a *API) getBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal
 	httpx.JSON(w, http.StatusOK, map[string]any{"board": b, "grants": grants})
 }
 
-func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	b, ok := a.board(w, r, p)
-	if !ok {
-		return
-	}
-	var req struct {
-		StudyUID string `json:"study_uid"`
-		Notes    string `json:"notes"`
-	}
-	if !decodeBody(w, r, &req) {
-		return
-	}
+type addBoardCaseBody struct {
+	StudyUID string `json:"study_uid"`
+	Notes    string `json:"notes"`
+}
+
+func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal, b tumorboard.Board, req addBoardCaseBody) {
 	ctx := r.Context()
 	fac, exists, err := query.New(a.db).StudyFacility(ctx, req.StudyUID)
 	if err != nil {

@@ -27,19 +27,6 @@ import (
 //
 // The patient's routes are public paths (internal/server); the visit
 // cookie, HttpOnly and SameSite=Strict, is their only credential.
-func (a *API) registerVisits(mux Mux) {
-	if a.consults == nil {
-		return
-	}
-	mux.HandleFunc("POST /api/studies/{study}/visits", a.with(a.inviteVisit, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/visits/{id}", a.with(a.getVisit, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/visits/{id}/signal", a.with(a.signalVisit, readers...))
-	mux.HandleFunc("GET /api/studies/{study}/visits/{id}/events", a.with(a.visitEvents, readers...))
-	mux.HandleFunc("POST /api/studies/{study}/visits/{id}/end", a.with(a.endVisit, readers...))
-	mux.HandleFunc("POST /api/visit/join", a.joinVisit)
-	mux.HandleFunc("GET /api/visit/events", a.guestEvents)
-	mux.HandleFunc("POST /api/visit/signal", a.guestSignal)
-}
 
 // VisitCookie holds a joined patient's visit key.
 const VisitCookie = "lb_visit"
@@ -76,12 +63,6 @@ func (a *API) visitFor(w http.ResponseWriter, r *http.Request, p *auth.Principal
 		return v, false
 	}
 	return v, true
-}
-
-func (a *API) getVisit(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if v, ok := a.visitFor(w, r, p); ok {
-		httpx.JSON(w, http.StatusOK, v)
-	}
 }
 
 func (a *API) signalVisit(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -11,12 +11,6 @@ import (
 // Instance warnings, for coordinators: what was odd about instances the
 // archive accepted (meta disagreeing with the data set, no preamble, a
 // detected transfer syntax), to follow up with the sending site.
-func (a *API) registerWarnings(mux Mux) {
-	if a.archive == nil {
-		return
-	}
-	mux.HandleFunc("GET /api/warnings", a.with(a.listWarnings, staff...))
-}
 
 // listWarnings: ?study=UID narrows to one study, ?limit=N (default 1000).
 func (a *API) listWarnings(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

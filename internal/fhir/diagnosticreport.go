@@ -88,27 +88,17 @@ func (h *Handler) SearchDiagnosticReport(w http.ResponseWriter, r *http.Request)
 		q.Limit = min(n, 500)
 	}
 	uids, err := h.Reports.Find(r.Context(), q)
-	if err != nil {
-		h.log().Error("report: fhir search failed", "error", err)
-		writeJSON(w, http.StatusInternalServerError, Outcome("exception", "", "internal error"))
-		return
-	}
-	b := Bundle{ResourceType: "Bundle", Type: "searchset", Link: []BundleLink{{Relation: "self", URL: r.URL.RequestURI()}}}
 	pdfURL := h.PDFURL
 	if pdfURL == nil {
 		pdfURL = func(uid string) string { return "/api/reports/studies/" + uid + "/pdf" }
 	}
-	for _, u := range uids {
+	searchset(h, w, r, "DiagnosticReport", uids, err, true, func(u string) (string, any, error) {
 		dr, err := DiagnosticReportOf(r.Context(), h.Reports, u, false, pdfURL)
 		if err != nil {
-			h.log().Error("report: fhir search failed", "error", err)
-			writeJSON(w, http.StatusInternalServerError, Outcome("exception", "", "internal error"))
-			return
+			return "", nil, err
 		}
-		b.Entry = append(b.Entry, BundleEntry{FullURL: h.base() + "/DiagnosticReport/" + dr.ID, Resource: dr, Search: &EntrySearch{Mode: "match"}})
-	}
-	b.Total = len(b.Entry)
-	writeJSON(w, http.StatusOK, b)
+		return dr.ID, dr, nil
+	})
 }
 
 // DiagnosticReportOf maps a study's report to FHIR R4: status registered |

@@ -289,16 +289,7 @@ func (h *Handler) SearchServiceRequest(w http.ResponseWriter, r *http.Request) {
 		q.Limit = min(n, 500)
 	}
 	os, err := h.Orders.Find(r.Context(), q)
-	if err != nil {
-		h.log().Error("fhir: search ServiceRequest failed", "error", err)
-		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
-		return
-	}
-	b := Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(os), Link: []BundleLink{{Relation: "self", URL: r.URL.RequestURI()}}}
-	for _, o := range os {
-		b.Entry = append(b.Entry, BundleEntry{FullURL: h.base() + "/ServiceRequest/" + o.ID, Resource: FromOrder(o), Search: &EntrySearch{Mode: "match"}})
-	}
-	writeJSON(w, http.StatusOK, b)
+	searchset(h, w, r, "ServiceRequest", os, err, true, func(o order.Order) (string, any, error) { return o.ID, FromOrder(o), nil })
 }
 
 // SearchPatient handles GET [base]/Patient?identifier=[system|]value; only
@@ -315,15 +306,36 @@ func (h *Handler) SearchPatient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ps, err := h.Orders.FindPatients(r.Context(), sys, val, scope.FacilityIDs())
+	searchset(h, w, r, "Patient", ps, err, false, func(p order.PatientRecord) (string, any, error) {
+		fp := PatientFromRecord(p)
+		return fp.ID, fp, nil
+	})
+}
+
+// searchset answers a search's matches as a searchset Bundle (FHIR R4
+// Bundle.type, RESTful search): each entry with its full URL and search
+// mode match, the request as the self link when self is set. entry maps a
+// match to its resource's id and resource. A failed search or mapping is
+// logged and answered 500.
+func searchset[T any](h *Handler, w http.ResponseWriter, r *http.Request, typ string, matches []T, err error, self bool, entry func(T) (id string, res any, err error)) {
+	b := Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(matches)}
+	if self {
+		b.Link = []BundleLink{{Relation: "self", URL: r.URL.RequestURI()}}
+	}
+	for _, m := range matches {
+		if err != nil {
+			break
+		}
+		var id string
+		var res any
+		if id, res, err = entry(m); err == nil {
+			b.Entry = append(b.Entry, BundleEntry{FullURL: h.base() + "/" + typ + "/" + id, Resource: res, Search: &EntrySearch{Mode: "match"}})
+		}
+	}
 	if err != nil {
-		h.log().Error("fhir: search Patient failed", "error", err)
+		h.log().Error("fhir: search failed", "resource", typ, "error", err)
 		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
 		return
-	}
-	b := Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(ps)}
-	for _, p := range ps {
-		fp := PatientFromRecord(p)
-		b.Entry = append(b.Entry, BundleEntry{FullURL: h.base() + "/Patient/" + fp.ID, Resource: fp, Search: &EntrySearch{Mode: "match"}})
 	}
 	writeJSON(w, http.StatusOK, b)
 }

@@ -96,17 +96,10 @@ func (h *Handler) SearchImagingStudy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rows, err := archive.SearchStudies(r.Context(), h.Orders.DB, search)
-	if err != nil {
-		h.log().Error("fhir: search ImagingStudy failed", "error", err)
-		writeOutcome(w, http.StatusInternalServerError, "exception", "", "internal error")
-		return
-	}
-	b := Bundle{ResourceType: "Bundle", Type: "searchset", Total: len(rows)}
-	for _, s := range rows {
+	searchset(h, w, r, "ImagingStudy", rows, err, false, func(s archive.StudyRecord) (string, any, error) {
 		is := h.imagingStudy(r.Context(), s)
-		b.Entry = append(b.Entry, BundleEntry{FullURL: h.base() + "/ImagingStudy/" + is.ID, Resource: is, Search: &EntrySearch{Mode: "match"}})
-	}
-	writeJSON(w, http.StatusOK, b)
+		return is.ID, is, nil
+	})
 }
 
 // ReadImagingStudy handles GET [base]/ImagingStudy/{id}; studies outside

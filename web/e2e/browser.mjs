@@ -23,8 +23,18 @@ export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/
   return { context, close };
 }
 
+// launchPage launches a browser (extraArgs as launch's) and opens its page,
+// logging the page's errors under name.
+export async function launchPage(name, log, extraArgs = []) {
+  const browser = await launch(undefined, extraArgs);
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.on('pageerror', (e) => log(`${name} page error:`, e.stack));
+  return { browser, page };
+}
+
 // checks gives a test script its log (each line timed from the start) and
-// its checks; finish prints the verdict and exits with it.
+// its checks; finish closes its browsers, prints the verdict and exits
+// with it.
 export function checks() {
   const t0 = Date.now();
   let failures = 0;
@@ -37,11 +47,23 @@ export function checks() {
     failures++;
     log('FAIL', e.stack || e);
   };
-  const finish = () => {
+  // failShot is fail with a screenshot of the browser's first page, when
+  // the browser is still there to take one.
+  const failShot = async (e, browser, path) => {
+    fail(e);
+    try {
+      await browser.context.pages()[0]?.screenshot({ path });
+    } catch {
+      // the browser may be gone
+    }
+  };
+  // finish closes the script's browsers, then prints the verdict and exits.
+  const finish = async (...browsers) => {
+    for (const b of browsers) await b.close();
     console.log(`${failures === 0 ? 'PASS' : 'FAIL'}: ${failures} failed checks`);
     process.exit(failures === 0 ? 0 : 1);
   };
-  return { log, check, fail, finish };
+  return { log, check, fail, failShot, finish };
 }
 
 // signInCoordinator signs the demo coordinator in and waits for the board.

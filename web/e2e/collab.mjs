@@ -12,7 +12,7 @@
 //  5. a WebRTC call with signalling through Lightbox connects;
 //  6. break glass on the case page opens a study outside bravo's scope.
 import { join } from 'node:path';
-import { checks, launch, signInReader } from './browser.mjs';
+import { checks, launchPage, signInReader } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
@@ -31,12 +31,9 @@ async function openViewer(page, url) {
   await page.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows > 0, null, { timeout: 30000 });
 }
 
-const A = await launch(undefined, media);
-const B = await launch(undefined, media);
+const { browser: A, page: alpha } = await launchPage('alpha', log, media);
+const { browser: B, page: bravo } = await launchPage('bravo', log, media);
 try {
-  const alpha = A.context.pages()[0] ?? (await A.context.newPage());
-  const bravo = B.context.pages()[0] ?? (await B.context.newPage());
-  for (const [n, p] of [['alpha', alpha], ['bravo', bravo]]) p.on('pageerror', (e) => log(`${n} page error:`, e.stack));
   await Promise.all([signInReader(alpha, base, 'dr.alpha'), signInReader(bravo, base, 'dr.bravo')]);
 
   // 1. The reading room.
@@ -154,7 +151,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await A.close();
-  await B.close();
+  await finish(A, B);
 }
-finish();

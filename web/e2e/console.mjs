@@ -27,8 +27,7 @@
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checks, launch, signInCoordinator, menuLink } from './browser.mjs';
-import { totp } from './totp.mjs';
+import { checks, launch, signInCoordinator, signInReader, menuLink } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
@@ -195,15 +194,7 @@ try {
 
   // 4. Reassign to dr.alpha, seen live on dr.alpha's worklist
   const ap = alpha.context.pages()[0] ?? (await alpha.context.newPage());
-  await ap.goto(base + '/login');
-  await ap.getByLabel('User name').fill('dr.alpha');
-  await ap.getByLabel('Password').fill('lightbox-demo-password');
-  await ap.getByRole('button', { name: 'Sign in' }).click();
-  const secretEl = ap.getByTestId('totp-secret');
-  await secretEl.waitFor();
-  await ap.getByLabel('Code from the app').fill(totp((await secretEl.textContent()).trim()));
-  await ap.getByRole('button', { name: 'Confirm and sign in' }).click();
-  await ap.getByTestId('whoami').waitFor();
+  await signInReader(ap, base, 'dr.alpha');
   check(true, 'dr.alpha signed in');
 
   await nav.getByRole('link', { name: 'Board', exact: true }).click();
@@ -377,7 +368,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await coord.close();
-  await alpha.close();
+  await finish(coord, alpha);
 }
-finish();

@@ -9,8 +9,7 @@
 // Screenshots go to $SHOTS.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checks, launch, menuLink } from './browser.mjs';
-import { totp } from './totp.mjs';
+import { checks, launch, menuLink, signInReader } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
@@ -26,15 +25,7 @@ const b = await launch();
 try {
   const page = b.context.pages()[0] ?? (await b.context.newPage());
   page.on('pageerror', (e) => log('page error:', e.message));
-  await page.goto(base + '/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill('lightbox-demo-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  const secretEl = page.getByTestId('totp-secret');
-  await secretEl.waitFor();
-  await page.getByLabel('Code from the app').fill(totp((await secretEl.textContent()).trim()));
-  await page.getByRole('button', { name: 'Confirm and sign in' }).click();
-  await page.getByTestId('whoami').waitFor();
+  await signInReader(page, base, 'admin');
   check(true, 'admin enrolled and signed in');
 
   await menuLink(page, 'Group', 'Group');
@@ -125,6 +116,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await b.close();
+  await finish(b);
 }
-finish();

@@ -41,6 +41,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await b.close();
+  await finish(b);
 }
-finish();

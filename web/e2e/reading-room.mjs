@@ -19,7 +19,7 @@ const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
 const study = process.env.STUDY_UID;
 const password = 'lightbox-demo-password';
-const { log, check, fail, finish } = checks();
+const { log, check, failShot, finish } = checks();
 const readme = ['login', 'worklist', 'case', 'critical'];
 const shot = async (page, name) => {
   if (process.env.README_ONLY && !readme.includes(name)) return;
@@ -195,14 +195,7 @@ try {
   check(after === 401, `the API refuses the old session (${after})`);
   check(csp.length === 0, `no Content-Security-Policy violations ${csp.join(' | ')}`);
 } catch (e) {
-  fail(e);
-  try {
-    await alpha.context.pages()[0]?.screenshot({ path: join(tmpdir(), 'lightbox-e2e-failure.png') });
-  } catch {
-    // the browser may be gone
-  }
+  await failShot(e, alpha, join(tmpdir(), 'lightbox-e2e-failure.png'));
 } finally {
-  await alpha.close();
-  await bravo.close();
+  await finish(alpha, bravo);
 }
-finish();

@@ -39,6 +39,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await b.close();
+  await finish(b);
 }
-finish();

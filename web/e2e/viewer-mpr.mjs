@@ -19,7 +19,7 @@ import { canvasStatsOf, checks, launch, signInReader } from './browser.mjs';
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
 const want = JSON.parse(process.env.EXPECT); // {ct, ctSlices, mg, mgPrior, mgViews:{sop: view}, mr:{study, series:{label: uid}}}
-const { log, check, fail, finish } = checks();
+const { log, check, failShot, finish } = checks();
 // The README pictures: the viewer area only, small.
 const shot = (page, name, testid) => page.getByTestId(testid).screenshot({ path: join(shots, `${name}.png`) });
 const caseURL = (uid) => `${base}/case/${encodeURIComponent(uid)}`;
@@ -136,13 +136,7 @@ try {
   await win.waitForFunction(() => document.querySelector('[data-testid=viewer-window]')?.dataset.study === '', null, { timeout: 10000 });
   check(true, 'leaving the case clears the viewer window');
 } catch (e) {
-  fail(e);
-  try {
-    await b.context.pages()[0]?.screenshot({ path: join(shots, 'viewer-mpr-failure.png') });
-  } catch {
-    // the browser may be gone
-  }
+  await failShot(e, b, join(shots, 'viewer-mpr-failure.png'));
 } finally {
-  await b.close();
+  await finish(b);
 }
-finish();

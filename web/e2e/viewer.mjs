@@ -27,7 +27,7 @@ const shot = async (page, name) => {
   if (process.env.README_ONLY && name !== 'viewer') return;
   await page.screenshot({ path: join(shots, `${name}.png`) });
 };
-const { log, check, fail, finish } = checks();
+const { log, check, failShot, finish } = checks();
 
 const signIn = (page, user) => signInReader(page, base, user);
 
@@ -249,14 +249,7 @@ try {
   const left = await page.evaluate(() => window.__lightboxCache().bytes);
   check(cached > 0 && left === 0, `image cache ${cached} bytes before logout, ${left} after`);
 } catch (e) {
-  fail(e);
-  try {
-    await alpha.context.pages()[0]?.screenshot({ path: join(shots, 'viewer-failure.png') });
-  } catch {
-    // the browser may be gone
-  }
+  await failShot(e, alpha, join(shots, 'viewer-failure.png'));
 } finally {
-  await alpha.close();
-  await bravo.close();
+  await finish(alpha, bravo);
 }
-finish();

@@ -4,7 +4,7 @@
 // call connects with signalling through Lightbox and the patient sees the
 // frames the physician shares; the used link is refused the second time.
 import { join } from 'node:path';
-import { checks, launch, signInReader } from './browser.mjs';
+import { checks, launchPage, signInReader } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
@@ -13,12 +13,9 @@ const user = process.env.READER || 'dr.sydney';
 const { log, check, fail, finish } = checks();
 const media = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-const D = await launch(undefined, media);
-const P = await launch(undefined, media);
+const { browser: D, page: doc } = await launchPage('physician', log, media);
+const { browser: P, page: pat } = await launchPage('patient', log, media);
 try {
-  const doc = D.context.pages()[0] ?? (await D.context.newPage());
-  const pat = P.context.pages()[0] ?? (await P.context.newPage());
-  for (const [n, p] of [['physician', doc], ['patient', pat]]) p.on('pageerror', (e) => log(`${n} page error:`, e.stack));
   await signInReader(doc, base, user);
   await doc.goto(`${base}/case/${encodeURIComponent(study)}`);
   await doc.waitForFunction(() => window.__lightboxViewer?.pane(0)?.rows > 0, null, { timeout: 30000 });
@@ -51,7 +48,5 @@ try {
 } catch (e) {
   fail(e);
 } finally {
-  await D.close();
-  await P.close();
+  await finish(D, P);
 }
-finish();

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { quality } from '../../api/client';
+import { useAction } from '../forms/useAction';
 import type { IRConsult } from '../../api/types';
 import { IndicationFields } from './IRCandidate';
 
@@ -32,17 +33,13 @@ function RequestForm({ onDone }: { onDone: () => void }) {
   const [indication, setIndication] = useState('active bleed');
   const [urgency, setUrgency] = useState<IRConsult['urgency']>('emergent');
   const [question, setQuestion] = useState('');
-  const [msg, setMsg] = useState('');
-  const submit = async () => {
-    try {
-      const c = await quality.requestConsult({ study_uid: study.trim(), source: 'report', indication, urgency, question });
-      setMsg(`Routed to ${c.consultant}, the IR on call.`);
-      setQuestion('');
-      onDone();
-    } catch (e) {
-      setMsg(String((e as Error).message));
-    }
-  };
+  const [msg, run] = useAction();
+  const submit = () => run(async () => {
+    const c = await quality.requestConsult({ study_uid: study.trim(), source: 'report', indication, urgency, question });
+    setQuestion('');
+    onDone();
+    return `Routed to ${c.consultant}, the IR on call.`;
+  });
   return (
     <form className="panel" aria-labelledby="irreq-title" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
       <h2 id="irreq-title">Request a consult</h2>
@@ -63,16 +60,11 @@ function ConsultCard({ c, me, onDone }: { c: IRConsult; me: string; onDone: () =
   const [rec, setRec] = useState(c.recommendation ?? '');
   const [decision, setDecision] = useState<'transfer' | 'local'>('local');
   const [centre, setCentre] = useState('');
-  const [error, setError] = useState('');
-  const step = async (s: 'accept' | 'recommend' | 'close', body: Record<string, string> = {}) => {
-    setError('');
-    try {
-      await quality.consultStep(c.id, s, body);
-      onDone();
-    } catch (e) {
-      setError(String((e as Error).message));
-    }
-  };
+  const [error, run] = useAction();
+  const step = (s: 'accept' | 'recommend' | 'close', body: Record<string, string> = {}) => run(async () => {
+    await quality.consultStep(c.id, s, body);
+    onDone();
+  });
   return (
     <li className="panel card" data-testid="ir-consult">
       <div className="row">

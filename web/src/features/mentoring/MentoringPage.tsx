@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { quality } from '../../api/client';
+import { useAction, usePolicy } from '../forms/useAction';
 import type { MentorPolicy, OverRead } from '../../api/types';
 
 // MentoringPage: mentored reading — a new reader sees the over-reads of
@@ -25,15 +26,11 @@ export function MentoringPage({ me, staff }: { me: string; staff: boolean }) {
 
 function OverReadCard({ o, me, onDone }: { o: OverRead; me: string; onDone: () => void }) {
   const [text, setText] = useState('');
-  const [error, setError] = useState('');
-  const send = async () => {
-    try {
-      await quality.commentOverRead(o.id, text);
-      onDone();
-    } catch (e) {
-      setError(String((e as Error).message));
-    }
-  };
+  const [error, run] = useAction();
+  const send = () => run(async () => {
+    await quality.commentOverRead(o.id, text);
+    onDone();
+  });
   return (
     <li className="panel card">
       <div className="row">
@@ -55,18 +52,8 @@ function OverReadCard({ o, me, onDone }: { o: OverRead; me: string; onDone: () =
 }
 
 function PolicyForm() {
-  const [p, setP] = useState<MentorPolicy | null>(null);
-  const [msg, setMsg] = useState('');
-  useEffect(() => void quality.mentorPolicy().then(setP, (e: Error) => setMsg(e.message)), []);
+  const { policy: p, setPolicy: setP, msg, save } = usePolicy<MentorPolicy>(quality.mentorPolicy, quality.saveMentorPolicy, 'Saved.');
   if (!p) return null;
-  const save = async () => {
-    try {
-      setP(await quality.saveMentorPolicy(p));
-      setMsg('Saved.');
-    } catch (e) {
-      setMsg(String((e as Error).message));
-    }
-  };
   return (
     <form className="panel row" aria-label="Mentored reading policy" onSubmit={(e) => { e.preventDefault(); void save(); }}>
       <label><input type="checkbox" checked={p.enabled} onChange={(e) => setP({ ...p, enabled: e.target.checked })} /> mentored reading on</label>

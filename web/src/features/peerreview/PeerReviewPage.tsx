@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { quality } from '../../api/client';
+import { usePolicy } from '../forms/useAction';
 import type { PeerPolicy, PeerRate, PeerReview, RadpeerScore } from '../../api/types';
 import { navigate } from '../../router';
 import { goesToArbitration, needsComment, percent, SCORES } from './radpeer';
@@ -142,33 +143,19 @@ function RatesTable({ rates }: { rates: PeerRate[] }) {
 }
 
 function PolicyPanel({ onDrawn }: { onDrawn: () => void }) {
-  const [p, setP] = useState<PeerPolicy | null>(null);
+  const { policy: p, setPolicy: setP, msg, run, save } = usePolicy<PeerPolicy>(quality.peerPolicy, quality.savePeerPolicy, 'Policy saved.');
   const [month, setMonth] = useState(() => {
     const d = new Date();
     d.setUTCDate(1);
     d.setUTCMonth(d.getUTCMonth() - 1);
     return d.toISOString().slice(0, 7);
   });
-  const [msg, setMsg] = useState('');
-  useEffect(() => void quality.peerPolicy().then(setP, (e: Error) => setMsg(e.message)), []);
   if (!p) return null;
-  const save = async () => {
-    try {
-      setP(await quality.savePeerPolicy(p));
-      setMsg('Policy saved.');
-    } catch (e) {
-      setMsg(String((e as Error).message));
-    }
-  };
-  const draw = async () => {
-    try {
-      const d = await quality.drawPeerReviews(month);
-      setMsg(`${d.month}: ${d.drawn.length} drawn of ${d.finals} finals${d.unassigned ? `, ${d.unassigned} without an eligible reviewer` : ''}.`);
-      onDrawn();
-    } catch (e) {
-      setMsg(String((e as Error).message));
-    }
-  };
+  const draw = () => run(async () => {
+    const d = await quality.drawPeerReviews(month);
+    onDrawn();
+    return `${d.month}: ${d.drawn.length} drawn of ${d.finals} finals${d.unassigned ? `, ${d.unassigned} without an eligible reviewer` : ''}.`;
+  });
   return (
     <section className="panel" aria-labelledby="policy-title">
       <h2 id="policy-title">Sampling policy</h2>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { quality } from '../../api/client';
+import { useAction } from '../forms/useAction';
 import type { TeachingCase } from '../../api/types';
 
 // TeachingPage: the group's teaching file — anonymised cases (DICOM PS3.15
@@ -44,16 +45,12 @@ function ShareForm({ onShared }: { onShared: () => void }) {
   const [sub, setSub] = useState('');
   const [finding, setFinding] = useState('');
   const [note, setNote] = useState('');
-  const [msg, setMsg] = useState('');
-  const share = async () => {
-    try {
-      const c = await quality.shareTeaching(study.trim(), sub, finding, note);
-      setMsg(`Shared an anonymised copy (${c.instances} images).`);
-      onShared();
-    } catch (e) {
-      setMsg(String((e as Error).message));
-    }
-  };
+  const [msg, run] = useAction();
+  const share = () => run(async () => {
+    const c = await quality.shareTeaching(study.trim(), sub, finding, note);
+    onShared();
+    return `Shared an anonymised copy (${c.instances} images).`;
+  });
   return (
     <form className="panel" aria-labelledby="share-title" onSubmit={(e) => { e.preventDefault(); void share(); }}>
       <h2 id="share-title">Share a case</h2>

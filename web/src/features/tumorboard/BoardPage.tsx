@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { quality } from '../../api/client';
+import { useAction } from '../forms/useAction';
 import type { BoardCase, BoardGrant, KeyImageRef, TumorBoard } from '../../api/types';
 import { navigate } from '../../router';
 import { when } from './time';
@@ -50,16 +51,12 @@ function CaseCard({ n, boardID, c }: { n: number; boardID: number; c: BoardCase 
   const [notes, setNotes] = useState(c.notes);
   const [rec, setRec] = useState(c.recommendation);
   const [keys, setKeys] = useState<KeyImageRef[]>([]);
-  const [status, setStatus] = useState('');
+  const [status, run] = useAction();
   useEffect(() => void quality.keyImages(c.study_uid).then(setKeys, () => setKeys([])), [c.study_uid]);
-  const save = async () => {
-    try {
-      await quality.updateBoardCase(boardID, c.id, notes, rec);
-      setStatus('Saved.');
-    } catch (e) {
-      setStatus(String((e as Error).message));
-    }
-  };
+  const save = () => run(async () => {
+    await quality.updateBoardCase(boardID, c.id, notes, rec);
+    return 'Saved.';
+  });
   return (
     <li className="panel card" data-testid="board-case">
       <div className="row">
@@ -82,18 +79,13 @@ function CaseCard({ n, boardID, c }: { n: number; boardID: number; c: BoardCase 
 function AddCase({ boardID, onAdded }: { boardID: number; onAdded: () => void }) {
   const [study, setStudy] = useState('');
   const [notes, setNotes] = useState('');
-  const [error, setError] = useState('');
-  const add = async () => {
-    setError('');
-    try {
-      await quality.addBoardCase(boardID, study.trim(), notes);
-      setStudy('');
-      setNotes('');
-      onAdded();
-    } catch (e) {
-      setError(String((e as Error).message));
-    }
-  };
+  const [error, run] = useAction();
+  const add = () => run(async () => {
+    await quality.addBoardCase(boardID, study.trim(), notes);
+    setStudy('');
+    setNotes('');
+    onAdded();
+  });
   return (
     <form className="row" onSubmit={(e) => { e.preventDefault(); void add(); }}>
       <label>Study instance UID <input size={50} value={study} onChange={(e) => setStudy(e.target.value)} required /></label>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { quality } from '../../api/client';
+import { useAction } from '../forms/useAction';
 import type { TumorBoard } from '../../api/types';
 import { navigate } from '../../router';
 import { fromLocalInput, list, localInput, when } from './time';
@@ -40,16 +41,11 @@ function NewBoard({ onCreated }: { onCreated: (b: TumorBoard) => void }) {
   const [to, setTo] = useState(localInput(new Date(start.getTime() + 3600000)));
   const [disciplines, setDisciplines] = useState('radiology, medical oncology, surgery, pathology');
   const [participants, setParticipants] = useState('');
-  const [error, setError] = useState('');
-  const submit = async () => {
-    setError('');
-    try {
-      onCreated(await quality.createBoard({ title, starts_at: fromLocalInput(from), ends_at: fromLocalInput(to),
-        disciplines: list(disciplines), participants: list(participants) }));
-    } catch (e) {
-      setError(String((e as Error).message));
-    }
-  };
+  const [error, run] = useAction();
+  const submit = () => run(async () => {
+    onCreated(await quality.createBoard({ title, starts_at: fromLocalInput(from), ends_at: fromLocalInput(to),
+      disciplines: list(disciplines), participants: list(participants) }));
+  });
   return (
     <form className="panel" aria-labelledby="nb-title" onSubmit={(e) => { e.preventDefault(); void submit(); }}>
       <h2 id="nb-title">Schedule a board</h2>
