@@ -56,13 +56,19 @@ const (
 	// segment is deleted once a syncfs made its instances' blobs durable.
 	segmentMax = 128 << 20
 	// inMemoryMax bounds an instance received into memory for the
-	// journal; larger ones stream to a temporary blob and fsync on their
-	// own. The journal writes each byte twice (journal, then the content-
-	// addressed file) to save the per-file fsyncs: a gain for small
-	// instances, bound by flushes (38 KB: 3× the per-file path in
-	// bench/ingest.sh), a loss for large ones on a machine bound by CPU or
-	// bandwidth (526 KB: 0.6–0.9× there), hence the bound.
-	inMemoryMax = 256 << 10
+	// journal; larger ones (big multi-frame objects) stream to a temporary
+	// blob and fsync on their own. The journal writes each byte twice
+	// (journal, then the content-addressed file after the acknowledgement)
+	// to put one sequential, shared fdatasync on the acknowledgement path
+	// instead of the per-file path's fsyncs of file, folder and folder
+	// entry: on this machine under load an append + fdatasync of 526 KB took
+	// 5 ms, a temporary file + fsync + rename + folder fsync 17 ms
+	// (bench/README.md), so the journal takes large CT slices too.
+	inMemoryMax = 16 << 20
+	// unpublishedMax bounds the acknowledged bytes held in memory while
+	// their blobs are written: stores wait past it, so memory stays flat
+	// however fast instances arrive.
+	unpublishedMax = 128 << 20
 )
 
 type segment struct {

@@ -20,7 +20,8 @@ import (
 // and the page-cache copies of some published blobs are lost (deleted) or
 // damaged. Opening the archive again replays the journal: every
 // acknowledged instance is back, byte for byte, a torn tail record is
-// ignored, and the dead process's journal is gone.
+// ignored, and the dead process's journal is gone. Every fourth instance is
+// a 512×512 slice (512 KiB): the journal takes large instances too.
 func TestJournalRecovery(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -37,8 +38,14 @@ func TestJournalRecovery(t *testing.T) {
 		stored := map[string][]byte{} // blob key -> bytes
 		var mu sync.Mutex
 		var wg sync.WaitGroup
+		total := int64(0)
 		for i := range n {
-			data := part10(t, testInstance("1.7", "1.7.1", fmt.Sprintf("1.7.1.%d", i), "P7", "", 4+i%3))
+			rows := 4 + i%3
+			if i%4 == 0 {
+				rows = 512
+			}
+			data := part10(t, testInstance("1.7", "1.7.1", fmt.Sprintf("1.7.1.%d", i), "P7", "", rows))
+			total += int64(journalHdrSize + len(data))
 			wg.Go(func() { // concurrent stores share fdatasyncs
 				res, err := a.Store(ctx, bytes.NewReader(data), Source{Facility: "F1"})
 				if err != nil {
@@ -54,6 +61,11 @@ func TestJournalRecovery(t *testing.T) {
 		segs, _ := filepath.Glob(filepath.Join(a.journal.dir, "*.wal"))
 		if len(segs) != 1 {
 			t.Fatalf("journal segments: %v", segs)
+		}
+		if st, err := os.Stat(segs[0]); err != nil {
+			t.Fatal(err)
+		} else if st.Size() != total {
+			t.Fatalf("journal segment holds %d bytes, want every instance's record: %d", st.Size(), total)
 		}
 		// A torn record at the tail: a header promising more than follows.
 		f, _ := os.OpenFile(segs[0], os.O_APPEND|os.O_WRONLY, 0)

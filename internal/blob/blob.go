@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -76,6 +77,11 @@ type Dir struct {
 	tmp     string
 	lock    *os.File
 	objects string
+	// folders remembers object folders known to exist, so a store into a
+	// known folder costs no stat or mkdir: true once durable (made by
+	// Commit, or there at open), false when made by PutUnsynced and not yet
+	// covered by a SyncAll.
+	folders sync.Map
 	// StaleRemoved counts temp files of dead processes removed at open.
 	StaleRemoved int
 }
@@ -222,7 +228,7 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 		_ = os.Chtimes(final, now, now)
 		return os.Remove(w.f.Name())
 	}
-	if err := mkdirDurable(w.d.objects, filepath.Dir(final)); err != nil {
+	if err := w.d.folder(filepath.Dir(final), true); err != nil {
 		return err
 	}
 	if err := os.Rename(w.f.Name(), final); err != nil {
@@ -238,6 +244,32 @@ func (w *dirWriter) Abort() error {
 	w.done = true
 	w.f.Close()
 	return os.Remove(w.f.Name())
+}
+
+// folder makes sure an object folder exists, durable if asked.
+func (d *Dir) folder(dir string, durable bool) error {
+	known, ok := d.folders.Load(dir)
+	switch {
+	case ok && (known.(bool) || !durable):
+		return nil
+	case ok:
+		// Made by PutUnsynced: its entry, and a new parent's, need a flush.
+		for p := dir; p != d.objects && len(p) > len(d.objects); p = filepath.Dir(p) {
+			if err := SyncDir(filepath.Dir(p)); err != nil {
+				return err
+			}
+		}
+	case durable:
+		if err := mkdirDurable(d.objects, dir); err != nil {
+			return err
+		}
+	default:
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("create blob folder: %w", err)
+		}
+	}
+	d.folders.Store(dir, durable)
+	return nil
 }
 
 // mkdirDurable creates dir (below root) and fsyncs each parent whose
@@ -365,8 +397,8 @@ func (d *Dir) PutUnsynced(key string, data []byte) error {
 		_ = os.Chtimes(final, now, now)
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return fmt.Errorf("create blob folder: %w", err)
+	if err := d.folder(filepath.Dir(final), false); err != nil {
+		return err
 	}
 	f, err := os.CreateTemp(d.tmp, "blob-*")
 	if err != nil {
