@@ -350,8 +350,13 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	return removeFile("delete", key, p)
+}
+
+// removeFile removes the file p holding key; absent is not an error.
+func removeFile(op, key, p string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("delete blob %s: %w", key, err)
+		return fmt.Errorf("%s blob %s: %w", op, key, err)
 	}
 	return nil
 }

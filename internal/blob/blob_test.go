@@ -11,11 +11,7 @@ import (
 
 func TestCommitOpenDelete(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := tempDir(t)
 	w, _ := d.Create(ctx)
 	_, _ = w.Write([]byte("hello"))
 	if err := w.Commit(ctx, "ab/cd/abcdef"); err != nil {
@@ -55,8 +51,7 @@ func TestCommitOpenDelete(t *testing.T) {
 
 func TestAbortRemovesTemp(t *testing.T) {
 	ctx := context.Background()
-	d, _ := OpenDir(t.TempDir())
-	defer d.Close()
+	d := tempDir(t)
 	w, _ := d.Create(ctx)
 	_, _ = w.Write([]byte("x"))
 	_ = w.Abort()
@@ -123,4 +118,15 @@ func TestCleanStaleOtherProcess(t *testing.T) {
 	if n, _ := CleanStale(root); n != 0 {
 		t.Fatalf("removed %d files of a live process", n)
 	}
+}
+
+// tempDir opens a folder store in a test's temporary folder.
+func tempDir(t *testing.T) *Dir {
+	t.Helper()
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }
