@@ -21,8 +21,8 @@ import (
 // instance storescu logged as acknowledged (Success) is indexed with bytes
 // that match their digest (`check --rehash`), and that every study's counts
 // equal its indexed instances (no half-written study). Then the rest go in.
-// Small (32 KB) and large (512 KB, CT slices) instances both take the
-// journal.
+// Small instances (32 KB) take the journal, large ones (512 KB CT slices)
+// the per-file path.
 func TestKillDuringCStore(t *testing.T) {
 	needTools(t, "storescu")
 	for _, size := range []string{"128", "512"} {

@@ -15,8 +15,10 @@
 // bounds ingest. On a plain folder store (blob.Dir, not encrypted) the
 // archive instead keeps a write-ahead journal (journal.go):
 //
-//  1. The instance is received into memory (up to 16 MiB; a larger one
-//     streams to a temporary blob and takes the per-file path below).
+//  1. The instance is received into memory (up to 256 KiB; a larger one
+//     streams to a temporary blob and takes the per-file path below: the
+//     journal writes every byte twice, which pays only where flushes, not
+//     bytes or CPU, bound the rate; see bench/README.md).
 //     Acknowledged bytes waiting for their blob (step 3) are bounded
 //     (128 MiB; stores wait past it), so memory stays flat.
 //  2. Its bytes are appended to this process's journal segment under
@@ -51,16 +53,14 @@
 // which on a busy shared disk takes a while, but it runs off the
 // acknowledgement path. A clean Close checkpoints and removes the journal.
 //
-// Large instances take the journal too although it writes their bytes
-// twice: its one sequential fdatasync costs a third of the per-file path's
-// flushes of file, new folder and folder entry (measured in
-// bench/README.md). Object folders a process has made are remembered, so
-// a store into a known folder costs no stat or mkdir.
+// Object folders a process has made are remembered (blob.Dir), so a store
+// into a known folder costs no stat or mkdir, and a durable commit into a
+// folder the journal's unsynced publishing made flushes its entry first.
 //
 // Elsewhere the per-file path is kept: an encrypted store would put
 // plaintext in the journal, and an S3 store uploads and confirms each
 // object (PUT, HEAD) before the index commit. There, and for instances
-// over 16 MiB, the blob is fsync'd, published by rename, its folder fsync'd,
+// over 256 KiB, the blob is fsync'd, published by rename, its folder fsync'd,
 // then indexed through the same group commit. Index commits from
 // concurrent stores are always grouped into one transaction.
 //
