@@ -79,9 +79,10 @@ type Dir struct {
 	objects string
 	// folders remembers object folders known to exist, so a store into a
 	// known folder costs no stat or mkdir: true once durable (made by
-	// Commit, or there at open), false when made by PutUnsynced and not yet
-	// covered by a SyncAll.
+	// Commit), false when made by PutUnsynced (and not yet covered by a
+	// SyncAll) or found there, which a durable publish flushes once.
 	folders sync.Map
+	flusher dirFlusher
 	// StaleRemoved counts temp files of dead processes removed at open.
 	StaleRemoved int
 }
@@ -228,13 +229,30 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 		_ = os.Chtimes(final, now, now)
 		return os.Remove(w.f.Name())
 	}
-	if err := w.d.folder(filepath.Dir(final), true); err != nil {
+	return w.d.publish("publish", key, w.f.Name(), final)
+}
+
+// publish renames a durable file to final and returns once the folder
+// entry, and any folder made for it, are durable. The folder fsyncs are
+// group-committed with concurrent publishes (dirFlusher): the file was
+// fsync'd before the rename, so a crash before the flush loses at most an
+// unacknowledged entry, never exposes a half-written object.
+func (d *Dir) publish(op, key, from, final string) error {
+	dir := filepath.Dir(final)
+	parents, err := d.folder(dir)
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(w.f.Name(), final); err != nil {
-		return fmt.Errorf("publish blob %s: %w", key, err)
+	if err := move(op, key, from, final); err != nil {
+		return err
 	}
-	return SyncDir(filepath.Dir(final))
+	if err := d.flusher.flush(append(parents, dir)); err != nil {
+		return err
+	}
+	if parents != nil {
+		d.folders.Store(dir, true)
+	}
+	return nil
 }
 
 func (w *dirWriter) Abort() error {
@@ -246,48 +264,74 @@ func (w *dirWriter) Abort() error {
 	return os.Remove(w.f.Name())
 }
 
-// folder makes sure an object folder exists, durable if asked.
-func (d *Dir) folder(dir string, durable bool) error {
+// folder makes sure an object folder exists and returns the folders whose
+// fsync makes its entry durable: none once it is known durable.
+func (d *Dir) folder(dir string) ([]string, error) {
 	known, ok := d.folders.Load(dir)
-	switch {
-	case ok && (known.(bool) || !durable):
-		return nil
-	case ok:
-		// Made by PutUnsynced: its entry, and a new parent's, need a flush.
-		for p := dir; p != d.objects && len(p) > len(d.objects); p = filepath.Dir(p) {
-			if err := SyncDir(filepath.Dir(p)); err != nil {
-				return err
-			}
-		}
-	case durable:
-		if err := mkdirDurable(d.objects, dir); err != nil {
-			return err
-		}
-	default:
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("create blob folder: %w", err)
-		}
+	if ok && known.(bool) {
+		return nil, nil
 	}
-	d.folders.Store(dir, durable)
-	return nil
+	if !ok {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create blob folder: %w", err)
+		}
+		d.folders.LoadOrStore(dir, false)
+	}
+	var parents []string
+	for p := dir; len(p) > len(d.objects); p = filepath.Dir(p) {
+		parents = append(parents, filepath.Dir(p))
+	}
+	return parents, nil
 }
 
-// mkdirDurable creates dir (below root) and fsyncs each parent whose
-// entries changed, so a published file's directory survives a crash.
-func mkdirDurable(root, dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
+// dirFlusher fsyncs folders for concurrent publishes together: whoever
+// finds no flush running fsyncs every folder named meanwhile (a group
+// commit; on ext4 the fsyncs after the first find their entries already
+// committed).
+type dirFlusher struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending map[string]bool // folders for the next round
+	started uint64          // rounds begun
+	ended   uint64          // rounds finished
+	busy    bool
+	err     error // a failed fsync fails every later flush
+}
+
+func (f *dirFlusher) flush(dirs []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cond == nil {
+		f.cond = sync.NewCond(&f.mu)
+		f.pending = map[string]bool{}
 	}
-	parent := filepath.Dir(dir)
-	if parent != root && len(parent) > len(root) {
-		if err := mkdirDurable(root, parent); err != nil {
-			return err
+	for _, d := range dirs {
+		f.pending[d] = true
+	}
+	mine := f.started + 1 // the round that takes these folders
+	for f.ended < mine && f.err == nil {
+		if f.busy {
+			f.cond.Wait()
+			continue
 		}
+		f.busy, f.started = true, mine
+		round := f.pending
+		f.pending = map[string]bool{}
+		f.mu.Unlock()
+		var err error
+		for d := range round {
+			if err = SyncDir(d); err != nil {
+				break
+			}
+		}
+		f.mu.Lock()
+		f.busy, f.ended = false, mine
+		if err != nil {
+			f.err = err
+		}
+		f.cond.Broadcast()
 	}
-	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("create blob folder: %w", err)
-	}
-	return SyncDir(parent)
+	return f.err
 }
 
 // SyncDir fsyncs a folder, making the entries created or renamed in it durable.
@@ -402,7 +446,7 @@ func (d *Dir) PutUnsynced(key string, data []byte) error {
 		_ = os.Chtimes(final, now, now)
 		return nil
 	}
-	if err := d.folder(filepath.Dir(final), false); err != nil {
+	if _, err := d.folder(filepath.Dir(final)); err != nil {
 		return err
 	}
 	f, err := os.CreateTemp(d.tmp, "blob-*")

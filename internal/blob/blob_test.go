@@ -2,10 +2,12 @@ package blob
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
@@ -129,4 +131,37 @@ func tempDir(t *testing.T) *Dir {
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// TestConcurrentCommits: commits from many goroutines share folder fsyncs
+// (dirFlusher) and each returns with its object published.
+func TestConcurrentCommits(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			key := fmt.Sprintf("%02x/%02x/obj%d", i%4, i, i)
+			w, err := d.Create(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = fmt.Fprintf(w, "object %d", i)
+			if err := w.Commit(ctx, key); err != nil {
+				t.Error(err)
+				return
+			}
+			o, err := d.Open(ctx, key)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			o.Close()
+		})
+	}
+	wg.Wait()
+	if d.flusher.ended == 0 || d.flusher.ended > 32 {
+		t.Errorf("%d flush rounds for 32 commits", d.flusher.ended)
+	}
 }

@@ -113,13 +113,7 @@ func (d *Dir) Restore(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.folder(filepath.Dir(live), true); err != nil {
-		return err
-	}
-	if err := move("restore", key, retired, live); err != nil {
-		return err
-	}
-	return SyncDir(filepath.Dir(live))
+	return d.publish("restore", key, retired, live)
 }
 
 // paths are key's published and retired file names.
