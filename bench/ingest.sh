@@ -5,7 +5,7 @@
 #   SLICES x 38 KB over 1, into Lightbox, Orthanc (started here with 128 KiB
 #   PDUs, MaximumPduLength) and DCMTK `storescp --ignore` (the ceiling);
 #   STOW-RS in one request and in ASSOCS parallel requests, Lightbox vs
-#   Orthanc's DICOMweb plugin (orthanc-dicomweb; skipped without it);
+#   Orthanc's DICOMweb plugin (orthanc-dicomweb, required for the stow rows);
 #   `lightbox import` vs bench/rawcopy (the same files copied with fsync);
 #   the machine's fsync rate (rawcopy of the small files, 1 worker).
 # Lightbox runs twice per scenario: with its ingest journal (default) and
@@ -26,6 +26,7 @@ ORTHANC=${ORTHANC:-/usr/sbin/Orthanc}
 DICOMWEB_PLUGIN=/usr/share/orthanc/plugins/libOrthancDicomWeb.so
 for t in storescu storescp; do command -v $t >/dev/null || { echo "$t (DCMTK) is required: apt-get install dcmtk" >&2; exit 1; }; done
 [ -x "$ORTHANC" ] || { echo "Orthanc is required: apt-get install orthanc orthanc-dicomweb" >&2; exit 1; }
+case " $ONLY " in *" stow "*) [ -f "$DICOMWEB_PLUGIN" ] || { echo "STOW-RS needs Orthanc's DICOMweb plugin: apt-get install orthanc-dicomweb (or leave stow out of ONLY)" >&2; exit 1; } ;; esac
 
 # DCMTK (storescu, storescp, Orthanc's DICOM layer) leaves Nagle's algorithm
 # on unless TCP_NODELAY is set: each C-STORE-RSP then waits ~40 ms for a
@@ -134,7 +135,6 @@ cstore() { # cstore SCENARIO DIR ASSOCS
 }
 
 stow() { # stow SCENARIO PARALLEL
-	[ -f "$DICOMWEB_PLUGIN" ] || { echo "stow: orthanc-dicomweb not installed; skipped"; return; }
 	local kind out rate
 	for kind in orthanc perfile lightbox; do
 		start "$kind" 1

@@ -21,9 +21,17 @@ import (
 // instance storescu logged as acknowledged (Success) is indexed with bytes
 // that match their digest (`check --rehash`), and that every study's counts
 // equal its indexed instances (no half-written study). Then the rest go in.
+// Small instances (32 KB) take the journal, large ones (512 KB CT slices)
+// the per-file path.
 func TestKillDuringCStore(t *testing.T) {
 	needTools(t, "storescu")
-	_, studies, data := genData(t, "--modality", "CT", "--slices", "100", "--patients", "2", "--rows", "128", "--columns", "128")
+	for _, size := range []string{"128", "512"} {
+		t.Run(size, func(t *testing.T) { killDuringCStore(t, size) })
+	}
+}
+
+func killDuringCStore(t *testing.T, size string) {
+	_, studies, data := genData(t, "--modality", "CT", "--slices", "100", "--patients", "2", "--rows", size, "--columns", size)
 	if _, e, code := run(t, "ae", "add", "--data", data, "--aet", "KILLSCU", "--host", "127.0.0.1", "--port", "1", "--facility", "*"); code != 0 {
 		t.Fatal(e)
 	}

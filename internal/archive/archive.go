@@ -174,6 +174,8 @@ type Archive struct {
 	// unpublished holds journaled instances whose blob is being written
 	// after acknowledgement; Open serves them from memory meanwhile.
 	pubMu       sync.Mutex
+	pubRoom     *sync.Cond // signalled as unpublished bytes are written
+	pubBytes    int        // bytes in unpublished, bounded by unpublishedMax
 	unpublished map[string]*memBlob
 	publishing  sync.WaitGroup
 	mu          sync.RWMutex // guards closed against in-flight Store calls
@@ -209,6 +211,7 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 		} else {
 			a.journal, a.local = j, l
 			a.unpublished = map[string]*memBlob{}
+			a.pubRoom = sync.NewCond(&a.pubMu)
 		}
 	}
 	go a.committer()
@@ -460,8 +463,10 @@ func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte,
 		return sp.w.Commit(ctx, key)
 	}
 	data := sp.buf.Bytes()
+	a.reserve(len(data))
 	seg, err := a.journal.Append(sum, data)
 	if err != nil {
+		a.unreserve(len(data))
 		return err
 	}
 	buf := sp.buf
@@ -475,6 +480,7 @@ func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte,
 	m.writers++
 	a.pubMu.Unlock()
 	a.publishing.Go(func() {
+		defer a.unreserve(len(data))
 		err := a.local.PutUnsynced(key, data)
 		if err != nil {
 			// The journal keeps the bytes (the segment is never retired)
@@ -498,6 +504,24 @@ func (a *Archive) publish(ctx context.Context, sp *spool, sum [sha256.Size]byte,
 		}
 	})
 	return nil
+}
+
+// reserve waits until n more bytes may wait in memory for their blob to be
+// written (unpublishedMax; one instance is always let through).
+func (a *Archive) reserve(n int) {
+	a.pubMu.Lock()
+	for a.pubBytes > 0 && a.pubBytes+n > unpublishedMax {
+		a.pubRoom.Wait()
+	}
+	a.pubBytes += n
+	a.pubMu.Unlock()
+}
+
+func (a *Archive) unreserve(n int) {
+	a.pubMu.Lock()
+	a.pubBytes -= n
+	a.pubMu.Unlock()
+	a.pubRoom.Broadcast()
 }
 
 // memBlob is an acknowledged instance's bytes not yet in the store.

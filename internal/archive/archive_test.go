@@ -65,10 +65,16 @@ func newFixture(t *testing.T, d *db.DB, policy DuplicatePolicy) *fixture {
 	return &fixture{a: a, db: d, root: root, blobs: b}
 }
 
-func TestStoreAndDuplicates(t *testing.T) {
+// eachFixture runs fn with a keep-first archive on a folder store, once per
+// index back-end (dbtest.Each).
+func eachFixture(t *testing.T, fn func(t *testing.T, ctx context.Context, f *fixture)) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		f := newFixture(t, d, KeepFirst)
+		fn(t, context.Background(), newFixture(t, d, KeepFirst))
+	})
+}
+
+func TestStoreAndDuplicates(t *testing.T) {
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
 		data := part10(t, testInstance("1.2.1", "1.2.1.1", "1.2.1.1.1", "P1", "", 8))
 		res, err := f.a.Store(ctx, bytes.NewReader(data), Source{Facility: "F1"})
 		if err != nil {
@@ -142,9 +148,7 @@ func TestDuplicatePolicies(t *testing.T) {
 
 // Two facilities' "12345" are two patients.
 func TestPatientsKeyedByIssuer(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		f := newFixture(t, d, KeepFirst)
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
 		for i, fac := range []string{"FA", "FB"} {
 			ds := testInstance(fmt.Sprintf("1.4.%d", i), fmt.Sprintf("1.4.%d.1", i), fmt.Sprintf("1.4.%d.1.1", i), "12345", "", 2)
 			if _, err := f.a.Store(ctx, bytes.NewReader(part10(t, ds)), Source{Facility: fac}); err != nil {
@@ -158,9 +162,7 @@ func TestPatientsKeyedByIssuer(t *testing.T) {
 }
 
 func TestRejectsBadInputWithoutTrace(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		f := newFixture(t, d, KeepFirst)
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
 		good := part10(t, testInstance("1.5", "1.5.1", "1.5.1.1", "P", "", 4))
 		noSOP := testInstance("1.5", "1.5.1", "1.5.1.2", "P", "", 4)
 		noSOP.Delete(dcm.TagSOPInstanceUID)
@@ -199,9 +201,7 @@ func TestRejectsBadInputWithoutTrace(t *testing.T) {
 }
 
 func TestConcurrentStoresGroupCommit(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		f := newFixture(t, d, KeepFirst)
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
 		const n = 200
 		var wg sync.WaitGroup
 		errs := make(chan error, n)
@@ -224,7 +224,7 @@ func TestConcurrentStoresGroupCommit(t *testing.T) {
 			t.Fatalf("counts %+v", c)
 		}
 		var sum int
-		if err := d.QueryRow(ctx, "SELECT SUM(num_instances) FROM study").Scan(&sum); err != nil || sum != n {
+		if err := f.db.QueryRow(ctx, "SELECT SUM(num_instances) FROM study").Scan(&sum); err != nil || sum != n {
 			t.Fatalf("study counters %d %v", sum, err)
 		}
 		rep, err := f.a.Check(ctx, true)
@@ -270,16 +270,14 @@ func TestStoreDatasetChecksCommand(t *testing.T) {
 			t.Fatalf("mismatch not reported: %v", err)
 		}
 		var n int
-		if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM instance WHERE sop_uid IN ('1.7.1.2', '9.9.9')").Scan(&n); err != nil || n != 0 {
+		if err := f.db.QueryRow(context.Background(), "SELECT COUNT(*) FROM instance WHERE sop_uid IN ('1.7.1.2', '9.9.9')").Scan(&n); err != nil || n != 0 {
 			t.Fatalf("the refused instance was kept: %d %v", n, err)
 		}
 	})
 }
 
 func TestSourceCheckRefusesBeforeIndexing(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		f := newFixture(t, d, KeepFirst)
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
 		if _, err := f.a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", "1.8.1.1", "P", "", 2))), Source{Facility: "FA"}); err != nil {
 			t.Fatal(err)
 		}

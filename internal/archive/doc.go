@@ -18,7 +18,9 @@
 //  1. The instance is received into memory (up to 256 KiB; a larger one
 //     streams to a temporary blob and takes the per-file path below: the
 //     journal writes every byte twice, which pays only where flushes, not
-//     bytes, bound the rate; see bench/README.md).
+//     bytes or CPU, bound the rate; see bench/README.md).
+//     Acknowledged bytes waiting for their blob (step 3) are bounded
+//     (128 MiB; stores wait past it), so memory stays flat.
 //  2. Its bytes are appended to this process's journal segment under
 //     <blobs>/journal/<id>/, as one record: magic, length, SHA-256, bytes.
 //     The appender waits until an fdatasync(2) covers its record; one
@@ -51,10 +53,14 @@
 // which on a busy shared disk takes a while, but it runs off the
 // acknowledgement path. A clean Close checkpoints and removes the journal.
 //
+// Object folders a process has made are remembered (blob.Dir), so a store
+// into a known folder costs no stat or mkdir, and a durable commit into a
+// folder the journal's unsynced publishing made flushes its entry first.
+//
 // Elsewhere the per-file path is kept: an encrypted store would put
 // plaintext in the journal, and an S3 store uploads and confirms each
-// object (PUT, HEAD) before the index commit. There, and for large
-// instances, the blob is fsync'd, published by rename, its folder fsync'd,
+// object (PUT, HEAD) before the index commit. There, and for instances
+// over 256 KiB, the blob is fsync'd, published by rename, its folder fsync'd,
 // then indexed through the same group commit. Index commits from
 // concurrent stores are always grouped into one transaction.
 //

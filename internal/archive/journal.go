@@ -58,11 +58,20 @@ const (
 	// inMemoryMax bounds an instance received into memory for the
 	// journal; larger ones stream to a temporary blob and fsync on their
 	// own. The journal writes each byte twice (journal, then the content-
-	// addressed file) to save the per-file fsyncs: a gain for small
-	// instances, bound by flushes (38 KB: 3× the per-file path in
-	// bench/ingest.sh), a loss for large ones on a machine bound by CPU or
-	// bandwidth (526 KB: 0.6–0.9× there), hence the bound.
+	// addressed file) to put one sequential, shared fdatasync on the
+	// acknowledgement path instead of the per-file path's fsyncs of file,
+	// folder and folder entry. That pays where flushes bound the rate (38 KB:
+	// 1.3× the per-file path in bench/ingest.sh), not for large instances on
+	// this starved machine: with the journal taking 526 KB slices too (run D
+	// in bench/README.md) one association went at 0.9× the per-file path and
+	// import at 0.55× (CPU: the second write, and each sealed segment's
+	// syncfs flushing the whole shared disk), although an append + fdatasync
+	// of 526 KB alone is 3× quicker than the per-file flushes. Hence the bound.
 	inMemoryMax = 256 << 10
+	// unpublishedMax bounds the acknowledged bytes held in memory while
+	// their blobs are written: stores wait past it, so memory stays flat
+	// however fast instances arrive.
+	unpublishedMax = 128 << 20
 )
 
 type segment struct {

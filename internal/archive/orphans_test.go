@@ -7,15 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 )
 
 func TestOrphanBlobs(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		f := newFixture(t, d, KeepFirst)
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
 		if _, err := f.a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.9.1", "1.9.1.1", "1.9.1.1.1", "P", "", 2))), Source{Facility: "F"}); err != nil {
 			t.Fatal(err)
 		}

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"testing"
 
-	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
 )
 
@@ -15,9 +13,7 @@ import (
 // the data set winning over the meta, and the oddity is recorded; what is
 // refused names the instance and says why with a typed code.
 func TestAcceptOddFilesWithWarnings(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		f := newFixture(t, d, KeepFirst)
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
 		ds := testInstance("1.9", "1.9.1", "1.9.1.1", "P", "", 2)
 		var body bytes.Buffer
 		meta := dcm.NewMeta("1.2.840.10008.5.1.4.1.1.4", "1.9.1.999", dcm.ExplicitVRLittleEndian, "")

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -76,6 +77,12 @@ type Dir struct {
 	tmp     string
 	lock    *os.File
 	objects string
+	// folders remembers object folders known to exist, so a store into a
+	// known folder costs no stat or mkdir: true once durable (made by
+	// Commit), false when made by PutUnsynced (and not yet covered by a
+	// SyncAll) or found there, which a durable publish flushes once.
+	folders sync.Map
+	flusher dirFlusher
 	// StaleRemoved counts temp files of dead processes removed at open.
 	StaleRemoved int
 }
@@ -222,13 +229,30 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 		_ = os.Chtimes(final, now, now)
 		return os.Remove(w.f.Name())
 	}
-	if err := mkdirDurable(w.d.objects, filepath.Dir(final)); err != nil {
+	return w.d.publish("publish", key, w.f.Name(), final)
+}
+
+// publish renames a durable file to final and returns once the folder
+// entry, and any folder made for it, are durable. The folder fsyncs are
+// group-committed with concurrent publishes (dirFlusher): the file was
+// fsync'd before the rename, so a crash before the flush loses at most an
+// unacknowledged entry, never exposes a half-written object.
+func (d *Dir) publish(op, key, from, final string) error {
+	dir := filepath.Dir(final)
+	parents, err := d.folder(dir)
+	if err != nil {
 		return err
 	}
-	if err := os.Rename(w.f.Name(), final); err != nil {
-		return fmt.Errorf("publish blob %s: %w", key, err)
+	if err := move(op, key, from, final); err != nil {
+		return err
 	}
-	return SyncDir(filepath.Dir(final))
+	if err := d.flusher.flush(append(parents, dir)); err != nil {
+		return err
+	}
+	if parents != nil {
+		d.folders.Store(dir, true)
+	}
+	return nil
 }
 
 func (w *dirWriter) Abort() error {
@@ -240,22 +264,74 @@ func (w *dirWriter) Abort() error {
 	return os.Remove(w.f.Name())
 }
 
-// mkdirDurable creates dir (below root) and fsyncs each parent whose
-// entries changed, so a published file's directory survives a crash.
-func mkdirDurable(root, dir string) error {
-	if _, err := os.Stat(dir); err == nil {
-		return nil
+// folder makes sure an object folder exists and returns the folders whose
+// fsync makes its entry durable: none once it is known durable.
+func (d *Dir) folder(dir string) ([]string, error) {
+	known, ok := d.folders.Load(dir)
+	if ok && known.(bool) {
+		return nil, nil
 	}
-	parent := filepath.Dir(dir)
-	if parent != root && len(parent) > len(root) {
-		if err := mkdirDurable(root, parent); err != nil {
-			return err
+	if !ok {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create blob folder: %w", err)
 		}
+		d.folders.LoadOrStore(dir, false)
 	}
-	if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("create blob folder: %w", err)
+	var parents []string
+	for p := dir; len(p) > len(d.objects); p = filepath.Dir(p) {
+		parents = append(parents, filepath.Dir(p))
 	}
-	return SyncDir(parent)
+	return parents, nil
+}
+
+// dirFlusher fsyncs folders for concurrent publishes together: whoever
+// finds no flush running fsyncs every folder named meanwhile (a group
+// commit; on ext4 the fsyncs after the first find their entries already
+// committed).
+type dirFlusher struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending map[string]bool // folders for the next round
+	started uint64          // rounds begun
+	ended   uint64          // rounds finished
+	busy    bool
+	err     error // a failed fsync fails every later flush
+}
+
+func (f *dirFlusher) flush(dirs []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cond == nil {
+		f.cond = sync.NewCond(&f.mu)
+		f.pending = map[string]bool{}
+	}
+	for _, d := range dirs {
+		f.pending[d] = true
+	}
+	mine := f.started + 1 // the round that takes these folders
+	for f.ended < mine && f.err == nil {
+		if f.busy {
+			f.cond.Wait()
+			continue
+		}
+		f.busy, f.started = true, mine
+		round := f.pending
+		f.pending = map[string]bool{}
+		f.mu.Unlock()
+		var err error
+		for d := range round {
+			if err = SyncDir(d); err != nil {
+				break
+			}
+		}
+		f.mu.Lock()
+		f.busy, f.ended = false, mine
+		if err != nil {
+			f.err = err
+		}
+		f.cond.Broadcast()
+	}
+	return f.err
 }
 
 // SyncDir fsyncs a folder, making the entries created or renamed in it durable.
@@ -318,8 +394,13 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	return removeFile("delete", key, p)
+}
+
+// removeFile removes the file p holding key; absent is not an error.
+func removeFile(op, key, p string) error {
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("delete blob %s: %w", key, err)
+		return fmt.Errorf("%s blob %s: %w", op, key, err)
 	}
 	return nil
 }
@@ -365,8 +446,8 @@ func (d *Dir) PutUnsynced(key string, data []byte) error {
 		_ = os.Chtimes(final, now, now)
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return fmt.Errorf("create blob folder: %w", err)
+	if _, err := d.folder(filepath.Dir(final)); err != nil {
+		return err
 	}
 	f, err := os.CreateTemp(d.tmp, "blob-*")
 	if err != nil {

@@ -2,20 +2,18 @@ package blob
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 )
 
 func TestCommitOpenDelete(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := tempDir(t)
 	w, _ := d.Create(ctx)
 	_, _ = w.Write([]byte("hello"))
 	if err := w.Commit(ctx, "ab/cd/abcdef"); err != nil {
@@ -55,8 +53,7 @@ func TestCommitOpenDelete(t *testing.T) {
 
 func TestAbortRemovesTemp(t *testing.T) {
 	ctx := context.Background()
-	d, _ := OpenDir(t.TempDir())
-	defer d.Close()
+	d := tempDir(t)
 	w, _ := d.Create(ctx)
 	_, _ = w.Write([]byte("x"))
 	_ = w.Abort()
@@ -122,5 +119,49 @@ func TestCleanStaleOtherProcess(t *testing.T) {
 	exec.Command("sleep", "0.1").Run()
 	if n, _ := CleanStale(root); n != 0 {
 		t.Fatalf("removed %d files of a live process", n)
+	}
+}
+
+// tempDir opens a folder store in a test's temporary folder.
+func tempDir(t *testing.T) *Dir {
+	t.Helper()
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// TestConcurrentCommits: commits from many goroutines share folder fsyncs
+// (dirFlusher) and each returns with its object published.
+func TestConcurrentCommits(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			key := fmt.Sprintf("%02x/%02x/obj%d", i%4, i, i)
+			w, err := d.Create(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			_, _ = fmt.Fprintf(w, "object %d", i)
+			if err := w.Commit(ctx, key); err != nil {
+				t.Error(err)
+				return
+			}
+			o, err := d.Open(ctx, key)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			o.Close()
+		})
+	}
+	wg.Wait()
+	if d.flusher.ended == 0 || d.flusher.ended > 32 {
+		t.Errorf("%d flush rounds for 32 commits", d.flusher.ended)
 	}
 }

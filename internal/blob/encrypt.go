@@ -341,7 +341,7 @@ func (e *Encrypted) open(o Object, key string) (Object, error) {
 		return nil, fmt.Errorf("open blob %s: %w", key, ErrCorrupt)
 	}
 	obj := &encObject{inner: o, key: key, aead: aead, header: header, prefix: header[len(header)-encPrefixLen:],
-		hlen: hlen, nchunks: nchunks, lastEnc: lastEnc, size: body - nchunks*encTagLen, cached: -1}
+		hlen: hlen, nchunks: nchunks, lastEnc: lastEnc, cursor: cursor{size: body - nchunks*encTagLen}, cached: -1}
 	if _, err := obj.chunk(nchunks - 1); err != nil {
 		return nil, err
 	}
@@ -392,15 +392,12 @@ type encObject struct {
 	hlen    int64
 	nchunks int64
 	lastEnc int64
-	size    int64
-	pos     int64
+	cursor
 
 	mu     sync.Mutex
 	cached int64
 	plain  []byte
 }
-
-func (o *encObject) Size() int64 { return o.size }
 
 func (o *encObject) chunk(i int64) ([]byte, error) {
 	o.mu.Lock()
@@ -473,28 +470,26 @@ func (o *encObject) Read(p []byte) (int, error) {
 	return k, nil
 }
 
-func (o *encObject) Seek(offset int64, whence int) (int64, error) {
-	abs, err := seekTo(o.pos, o.size, offset, whence)
-	if err == nil {
-		o.pos = abs
-	}
-	return abs, err
-}
+// cursor is the Read/Seek position of an object that reads by offset.
+type cursor struct{ pos, size int64 }
 
-// seekTo is io.Seeker arithmetic for objects that read by offset.
-func seekTo(pos, size, offset int64, whence int) (int64, error) {
+func (c *cursor) Size() int64 { return c.size }
+
+// Seek is io.Seeker arithmetic over the object's size.
+func (c *cursor) Seek(offset int64, whence int) (int64, error) {
 	switch whence {
 	case io.SeekStart:
 	case io.SeekCurrent:
-		offset += pos
+		offset += c.pos
 	case io.SeekEnd:
-		offset += size
+		offset += c.size
 	default:
 		return 0, errors.New("seek blob: bad whence")
 	}
 	if offset < 0 {
 		return 0, errors.New("seek blob: negative position")
 	}
+	c.pos = offset
 	return offset, nil
 }
 

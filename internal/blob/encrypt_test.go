@@ -16,11 +16,7 @@ import (
 
 func newEncTest(t *testing.T, kr Keyring) (*Dir, *Encrypted) {
 	t.Helper()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
+	d := tempDir(t)
 	e, err := NewEncrypted(d, kr)
 	if err != nil {
 		t.Fatal(err)
@@ -160,11 +156,7 @@ func TestEncryptedTamperTruncate(t *testing.T) {
 
 func TestEncryptedRotationAndKeys(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := tempDir(t)
 	k1, k2 := NewKey(), NewKey()
 	e1, err := NewEncrypted(d, Keyring{Current: "2026-01", Keys: map[string][]byte{"2026-01": k1}})
 	if err != nil {

@@ -96,47 +96,45 @@ func (d *Dir) retiredPath(key string) (string, error) {
 // restored) or finds it absent and publishes its own copy. An open file
 // keeps its bytes.
 func (d *Dir) Retire(ctx context.Context, key string) error {
-	from, err := d.path(key)
+	live, retired, err := d.paths(key)
 	if err != nil {
 		return err
 	}
-	to, err := d.retiredPath(key)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(retired), 0o750); err != nil {
 		return fmt.Errorf("retire blob %s: %w", key, err)
 	}
-	if err := os.Rename(from, to); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("retire blob %s: %w", key, ErrNotFound)
-		}
-		return fmt.Errorf("retire blob %s: %w", key, err)
-	}
-	return nil
+	return move("retire", key, live, retired)
 }
 
 // Restore renames a retired object back (over a copy published meanwhile:
 // the same bytes) and makes the folder entry durable.
 func (d *Dir) Restore(ctx context.Context, key string) error {
-	to, err := d.path(key)
+	live, retired, err := d.paths(key)
 	if err != nil {
 		return err
 	}
-	from, err := d.retiredPath(key)
-	if err != nil {
-		return err
+	return d.publish("restore", key, retired, live)
+}
+
+// paths are key's published and retired file names.
+func (d *Dir) paths(key string) (live, retired string, err error) {
+	if live, err = d.path(key); err != nil {
+		return "", "", err
 	}
-	if err := mkdirDurable(d.objects, filepath.Dir(to)); err != nil {
-		return err
-	}
+	retired, err = d.retiredPath(key)
+	return live, retired, err
+}
+
+// move renames key's file from one place to the other; a missing source is
+// ErrNotFound.
+func move(op, key, from, to string) error {
 	if err := os.Rename(from, to); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("restore blob %s: %w", key, ErrNotFound)
+			return fmt.Errorf("%s blob %s: %w", op, key, ErrNotFound)
 		}
-		return fmt.Errorf("restore blob %s: %w", key, err)
+		return fmt.Errorf("%s blob %s: %w", op, key, err)
 	}
-	return SyncDir(filepath.Dir(to))
+	return nil
 }
 
 // Purge deletes a retired object.
@@ -145,10 +143,7 @@ func (d *Dir) Purge(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("purge blob %s: %w", key, err)
-	}
-	return nil
+	return removeFile("purge", key, p)
 }
 
 // retiredName is where a retired object waits in the bucket: PREFIX/retired/
@@ -218,11 +213,5 @@ func (s *S3) Purge(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	err = s.retry(ctx, "purge", func(ctx context.Context) error {
-		return s.core.Client.RemoveObject(ctx, s.opt.Bucket, retired, minio.RemoveObjectOptions{})
-	})
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("purge blob %s: %w", key, err)
-	}
-	return nil
+	return s.remove(ctx, "purge", key, retired)
 }

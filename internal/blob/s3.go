@@ -351,7 +351,7 @@ func (s *S3) Open(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", key, err)
 	}
-	return &s3Object{s: s, ctx: context.WithoutCancel(ctx), key: key, name: name, size: info.Size}, nil
+	return &s3Object{s: s, ctx: context.WithoutCancel(ctx), key: key, name: name, cursor: cursor{size: info.Size}}, nil
 }
 
 // Exists reports whether key is published.
@@ -373,11 +373,16 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	err = s.retry(ctx, "delete", func(ctx context.Context) error {
+	return s.remove(ctx, "delete", key, name)
+}
+
+// remove deletes object name, stored for key; absent is not an error.
+func (s *S3) remove(ctx context.Context, op, key, name string) error {
+	err := s.retry(ctx, op, func(ctx context.Context) error {
 		return s.core.Client.RemoveObject(ctx, s.opt.Bucket, name, minio.RemoveObjectOptions{})
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("delete blob %s: %w", key, err)
+		return fmt.Errorf("%s blob %s: %w", op, key, err)
 	}
 	return nil
 }
@@ -473,16 +478,13 @@ type s3Object struct {
 	ctx  context.Context
 	key  string
 	name string
-	size int64
+	cursor
 
 	mu      sync.Mutex
-	pos     int64 // Read/Seek position
 	body    io.ReadCloser
 	bodyAt  int64 // offset of body's next byte
 	lastEnd int64 // end of the previous ranged read
 }
-
-func (o *s3Object) Size() int64 { return o.size }
 
 func (o *s3Object) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -572,14 +574,6 @@ func (o *s3Object) Read(p []byte) (int, error) {
 		err = nil
 	}
 	return n, err
-}
-
-func (o *s3Object) Seek(offset int64, whence int) (int64, error) {
-	abs, err := seekTo(o.pos, o.size, offset, whence)
-	if err == nil {
-		o.pos = abs
-	}
-	return abs, err
 }
 
 func (o *s3Object) Close() error {

@@ -265,12 +265,7 @@ func random(n int) []byte {
 
 func TestStoreDir(t *testing.T) {
 	storeSuite(t, func(t *testing.T) Store {
-		d, err := OpenDir(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
-		return d
+		return tempDir(t)
 	})
 }
 
