@@ -204,19 +204,57 @@ func writeJSONValue(b *bytes.Buffer, e *Element, opt JSONOptions, cs charset, to
 		b.WriteByte(']')
 	default:
 		b.WriteString(`,"Value":[`)
-		vals := e.Strings()
-		for i, v := range vals {
-			if i > 0 {
+		first := true
+		eachValue(e, func(v []byte) {
+			if !first {
 				b.WriteByte(',')
 			}
-			if v == "" {
+			first = false
+			if len(v) == 0 {
 				b.WriteString("null")
-				continue
+				return
 			}
-			writeJSONString(b, decodeText([]byte(v), cs))
-		}
+			writeJSONText(b, v, cs)
+		})
 		b.WriteByte(']')
 	}
+}
+
+// eachValue calls fn with each value of a string element, split and
+// trimmed exactly as Element.Strings does, without allocating.
+func eachValue(e *Element, fn func(v []byte)) {
+	switch e.VR {
+	case "LT", "ST", "UT", "UR":
+		fn(bytes.TrimRight(e.Value, " \x00"))
+		return
+	}
+	rest := e.Value
+	for {
+		v, after, more := bytes.Cut(rest, []byte{'\\'})
+		if e.VR == "UI" {
+			fn(bytes.TrimRight(v, "\x00 "))
+		} else {
+			fn(bytes.Trim(v, " \x00"))
+		}
+		if !more {
+			return
+		}
+		rest = after
+	}
+}
+
+// writeJSONText writes a text value in character set cs as a JSON string;
+// plain ASCII, the usual case, goes straight from the value bytes.
+func writeJSONText(b *bytes.Buffer, v []byte, cs charset) {
+	for _, c := range v {
+		if c < 0x20 || c >= 0x7F || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			writeJSONString(b, decodeText(v, cs))
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.Write(v)
+	b.WriteByte('"')
 }
 
 func writeNumbers(b *bytes.Buffer, fs []float64) {

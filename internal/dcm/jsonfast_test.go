@@ -24,3 +24,27 @@ func TestJSONFastPathsMatch(t *testing.T) {
 		}
 	}
 }
+
+// Values are split, trimmed and decoded as Element.Strings and decodeText do.
+func TestJSONValuesMatchStrings(t *testing.T) {
+	for _, cs := range []charset{charsetDefault, charsetLatin1, charsetUTF8} {
+		for _, e := range []*Element{
+			{VR: "UI", Value: []byte("1.2.3\\4.5\x00")},
+			{VR: "CS", Value: []byte(" ORIGINAL \\PRIMARY\\\\AXIAL ")},
+			{VR: "LO", Value: []byte("caf\xe9 \\<b>\\\"q\"")},
+			{VR: "LT", Value: []byte(" a\\b \x00")},
+			{VR: "SH", Value: []byte("\xff\xfe")},
+			{VR: "DA", Value: []byte("20260101")},
+		} {
+			var got, want bytes.Buffer
+			eachValue(e, func(v []byte) { writeJSONText(&got, v, cs); got.WriteByte(',') })
+			for _, v := range e.Strings() {
+				writeJSONString(&want, decodeText([]byte(v), cs))
+				want.WriteByte(',')
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s %q (charset %d): %s, want %s", e.VR, e.Value, cs, got.String(), want.String())
+			}
+		}
+	}
+}
