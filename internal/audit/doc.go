@@ -11,9 +11,19 @@
 // constructor such as LoginEvent, QueryEvent, AccessEvent, StoreEvent,
 // ExportEvent — and calls Logger.Record (or Logger.RecordTx inside its own
 // write transaction). Record is synchronous: the event is committed before
-// it returns, and a caller must refuse the access when it fails. There is
-// intentionally no asynchronous or batching mode, so nothing is ever served
-// unaudited.
+// it returns, and a caller must refuse the access when it fails.
+//
+// Once Logger.Start has run, appends are group-committed (batch.go): one
+// committer goroutine writes every waiting event in one transaction and
+// the signed head once, so concurrent accesses share the fsyncs. Record
+// still waits for its commit. Submit, for reads (C-FIND, C-GET/C-MOVE,
+// QIDO and WADO over HTTP), only queues the event, so the answer does not
+// wait for the fsync; the queue is bounded (a full queue blocks the
+// caller, a failed commit is retried, nothing is dropped), Logger.Close
+// commits it on a clean shutdown, and reading the trail (Search,
+// AccessesToPatient) first waits for it. What remains is a crash window:
+// a submitted event is lost if the process dies before its batch commits,
+// a few milliseconds after the response at normal load.
 //
 // Event.Detail is for codes and reasons ("bad-password", "break-glass: ED
 // trauma", "QIDO studies"), never PHI: no names, birth dates or report text.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"lightbox/internal/db"
@@ -22,9 +23,10 @@ const advisoryLockKey = 0x6c626175
 // linear.
 //
 // Record is synchronous: it returns only after the event is committed, and
-// callers must not serve the audited access if it fails. There is
-// deliberately no batching or asynchronous mode, so an access is never
-// served unaudited (HIPAA 164.312(b)).
+// callers must not serve the audited access if it fails (HIPAA
+// 164.312(b)). Submit, for reads answered before their record commits,
+// queues the event for the group committer started by Start; batch.go
+// describes the crash window that leaves.
 type Logger struct {
 	DB       *db.DB
 	SourceID string           // this node (ATNA AuditSourceID); default: host name
@@ -35,6 +37,8 @@ type Logger struct {
 	PatientOf func(ctx context.Context, studyUID string) (issuer, patientID string, ok bool)
 	// Keying, when set, keys the chain (HMAC links, signed head file).
 	Keying *Keying
+
+	c atomic.Pointer[committer] // set by Start: group commit (batch.go)
 }
 
 func (l *Logger) now() time.Time {
@@ -54,16 +58,36 @@ func (l *Logger) sourceID() string {
 	return "lightbox"
 }
 
-// Record appends e in its own write transaction.
+// Record appends e and returns once it is committed: in its own write
+// transaction, or once Start has run, in the committer's next group
+// commit (batch.go).
 func (l *Logger) Record(ctx context.Context, e Event) error {
+	if c := l.c.Load(); c != nil {
+		if err := e.normalize(ms(l.now())); err != nil {
+			return err
+		}
+		return l.enqueue(ctx, c, pending{e: e, done: make(chan error, 1)}, false)
+	}
+	_, err := l.recordNow(ctx, e)
+	return err
+}
+
+// recordNow appends e in its own write transaction, naming its patient.
+func (l *Logger) recordNow(ctx context.Context, e Event) (Event, error) {
 	if e.PatientID == "" && len(e.StudyUIDs) > 0 && l.PatientOf != nil {
 		if iss, pid, ok := l.PatientOf(ctx, e.StudyUIDs[0]); ok {
 			e.PatientIssuer, e.PatientID = iss, pid
 		}
 	}
-	_, err := l.record(ctx, e)
-	return err
+	return l.record(ctx, e)
 }
+
+// invalidEvent is an event normalize refused: it fails alone in a group
+// commit.
+type invalidEvent struct{ err error }
+
+func (e *invalidEvent) Error() string { return e.err.Error() }
+func (e *invalidEvent) Unwrap() error { return e.err }
 
 // record appends e and returns it as stored.
 func (l *Logger) record(ctx context.Context, e Event) (Event, error) {
@@ -87,7 +111,7 @@ func (l *Logger) record(ctx context.Context, e Event) (Event, error) {
 func (l *Logger) RecordTx(ctx context.Context, tx *db.Tx, e Event) (Event, error) {
 	now := ms(l.now())
 	if err := e.normalize(now); err != nil {
-		return Event{}, err
+		return Event{}, &invalidEvent{err}
 	}
 	e.SourceID = l.sourceID()
 	e.RecordedAt = now

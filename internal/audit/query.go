@@ -52,7 +52,7 @@ func (l *Logger) Search(ctx context.Context, by Actor, f Filter) (Page, error) {
 	if f.StudyUID != "" {
 		used.StudyUIDs = []string{f.StudyUID}
 	}
-	rec, err := l.record(ctx, used)
+	rec, err := l.recordAfterQueue(ctx, used)
 	if err != nil {
 		return Page{}, err
 	}
@@ -128,7 +128,7 @@ func (l *Logger) AccessesToPatient(ctx context.Context, by Actor, issuer, patien
 	}
 	used := Event{EventID: AuditLogUsed, Action: Read, ObjectType: "audit-log", PatientIssuer: issuer, PatientID: patientID,
 		Detail: "accesses-to-patient"}.who(by)
-	rec, err := l.record(ctx, used)
+	rec, err := l.recordAfterQueue(ctx, used)
 	if err != nil {
 		return nil, err
 	}
@@ -149,4 +149,13 @@ func (l *Logger) AccessesToPatient(ctx context.Context, by Actor, issuer, patien
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
+}
+
+// recordAfterQueue records a read of the trail after what is queued has
+// committed, so the read sees every access submitted before it.
+func (l *Logger) recordAfterQueue(ctx context.Context, used Event) (Event, error) {
+	if err := l.Flush(ctx); err != nil {
+		return Event{}, err
+	}
+	return l.record(ctx, used)
 }

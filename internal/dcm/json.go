@@ -81,7 +81,7 @@ func writeJSONObject(b *bytes.Buffer, ds *Dataset, opt JSONOptions, cs charset, 
 		}
 		first = false
 		b.WriteByte('"')
-		b.WriteString(e.Tag.Hex())
+		writeTagHex(b, e.Tag)
 		b.WriteString(`":{"vr":"`)
 		b.WriteString(e.VR)
 		b.WriteByte('"')
@@ -197,24 +197,64 @@ func writeJSONValue(b *bytes.Buffer, e *Element, opt JSONOptions, cs charset, to
 			}
 			g := uint16(e.Value[i]) | uint16(e.Value[i+1])<<8
 			el := uint16(e.Value[i+2]) | uint16(e.Value[i+3])<<8
-			writeJSONString(b, NewTag(g, el).Hex())
+			b.WriteByte('"')
+			writeTagHex(b, NewTag(g, el))
+			b.WriteByte('"')
 		}
 		b.WriteByte(']')
 	default:
 		b.WriteString(`,"Value":[`)
-		vals := e.Strings()
-		for i, v := range vals {
-			if i > 0 {
+		first := true
+		eachValue(e, func(v []byte) {
+			if !first {
 				b.WriteByte(',')
 			}
-			if v == "" {
+			first = false
+			if len(v) == 0 {
 				b.WriteString("null")
-				continue
+				return
 			}
-			writeJSONString(b, decodeText([]byte(v), cs))
-		}
+			writeJSONText(b, v, cs)
+		})
 		b.WriteByte(']')
 	}
+}
+
+// eachValue calls fn with each value of a string element, split and
+// trimmed exactly as Element.Strings does, without allocating.
+func eachValue(e *Element, fn func(v []byte)) {
+	switch e.VR {
+	case "LT", "ST", "UT", "UR":
+		fn(bytes.TrimRight(e.Value, " \x00"))
+		return
+	}
+	rest := e.Value
+	for {
+		v, after, more := bytes.Cut(rest, []byte{'\\'})
+		if e.VR == "UI" {
+			fn(bytes.TrimRight(v, "\x00 "))
+		} else {
+			fn(bytes.Trim(v, " \x00"))
+		}
+		if !more {
+			return
+		}
+		rest = after
+	}
+}
+
+// writeJSONText writes a text value in character set cs as a JSON string;
+// plain ASCII, the usual case, goes straight from the value bytes.
+func writeJSONText(b *bytes.Buffer, v []byte, cs charset) {
+	for _, c := range v {
+		if c < 0x20 || c >= 0x7F || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			writeJSONString(b, decodeText(v, cs))
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.Write(v)
+	b.WriteByte('"')
 }
 
 func writeNumbers(b *bytes.Buffer, fs []float64) {
@@ -232,7 +272,31 @@ func writeNumbers(b *bytes.Buffer, fs []float64) {
 	b.WriteByte(']')
 }
 
+// writeJSONString writes s as encoding/json would (HTML characters
+// escaped too), without its allocations for the common case: printable
+// ASCII needing no escape. A QIDO response of 1,000 instances writes tens
+// of thousands of such strings.
 func writeJSONString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s)
-	b.Write(enc)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7F || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			enc, _ := json.Marshal(s)
+			b.Write(enc)
+			return
+		}
+	}
+	b.WriteByte('"')
+	b.WriteString(s)
+	b.WriteByte('"')
+}
+
+// writeTagHex writes a tag as eight upper-case hex digits (Tag.Hex without
+// fmt).
+func writeTagHex(b *bytes.Buffer, t Tag) {
+	const digits = "0123456789ABCDEF"
+	var h [8]byte
+	for i := 7; i >= 0; i-- {
+		h[i] = digits[t&0xF]
+		t >>= 4
+	}
+	b.Write(h[:])
 }

@@ -55,7 +55,7 @@ func (s *Service) Find(ctx context.Context, req *dimse.FindRequest, send func([]
 		return err
 	}
 	req.OptionalKeysUnsupported = len(res.Unsupported) > 0
-	s.audit(ctx, audit.QueryEvent(c.actor(), "", "", "C-FIND "+q.Level.String()))
+	s.auditRead(ctx, audit.QueryEvent(c.actor(), "", "", "C-FIND "+q.Level.String()))
 	for _, m := range res.Datasets {
 		m.SetStr(dcm.TagQueryRetrieveLevel, q.Level.String())
 		m.SetStr(dcm.TagRetrieveAETitle, s.opt.AETitle)
@@ -158,14 +158,14 @@ func (s *Service) Retrieve(ctx context.Context, req *dimse.RetrieveRequest) ([]d
 	if peer == "" {
 		peer = c.ae // C-GET: back to the requester
 	}
-	s.audit(ctx, audit.SendEvent(c.actor(), peer, "", "", uids...))
+	s.auditRead(ctx, audit.SendEvent(c.actor(), peer, "", "", uids...))
 	if c.principal != nil && s.opt.GrantUse != nil && len(c.scope.Studies) > 0 {
 		for _, uid := range uids {
 			// Every retrieve under a grant is recorded as such, as over HTTP.
 			if how := s.opt.GrantUse(ctx, c.principal, uid); how != "" {
 				ev := audit.SendEvent(c.actor(), peer, "", "", uid)
 				ev.EventType, ev.Detail = audit.UseOfRestrictedFunction, how+": DIMSE retrieve"
-				s.audit(ctx, ev)
+				s.auditRead(ctx, ev)
 			}
 		}
 	}

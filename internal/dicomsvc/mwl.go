@@ -72,7 +72,7 @@ func (s *Service) worklistFind(ctx context.Context, req *dimse.FindRequest, send
 	if err != nil {
 		return err
 	}
-	s.audit(ctx, audit.QueryEvent(c.actor(), "", "", "MWL C-FIND"))
+	s.auditRead(ctx, audit.QueryEvent(c.actor(), "", "", "MWL C-FIND"))
 	zones := s.facilityZones(ctx)
 	nameKey := ds.Str(dcm.TagPatientName)
 	stationKey := ""

@@ -114,11 +114,7 @@ func (p PACS) FindStudies(ctx context.Context, src priors.Source, q priors.Query
 
 // BodyParts returns the Body Part Examined of each series of a study.
 func (p PACS) BodyParts(ctx context.Context, src priors.Source, studyUID string) ([]string, error) {
-	ident := &dcm.Dataset{}
-	ident.SetStr(dcm.TagQueryRetrieveLevel, "SERIES")
-	ident.SetStr(dcm.TagStudyInstanceUID, studyUID)
-	ident.SetStr(dcm.TagSeriesInstanceUID)
-	ident.SetStr(dcm.TagBodyPartExamined)
+	ident := studyIdentifier("SERIES", studyUID, dcm.TagSeriesInstanceUID, dcm.TagBodyPartExamined)
 	var out []string
 	err := p.find(ctx, src, ident, func(m *dcm.Dataset) {
 		if b := strings.TrimSpace(m.Str(dcm.TagBodyPartExamined)); b != "" {
@@ -157,9 +153,7 @@ func (p PACS) Retrieve(ctx context.Context, src priors.Source, studyUID string) 
 	if !ok {
 		return 0, &dimse.NoContextError{SOPClassUID: class}
 	}
-	ident := &dcm.Dataset{}
-	ident.SetStr(dcm.TagQueryRetrieveLevel, "STUDY")
-	ident.SetStr(dcm.TagStudyInstanceUID, studyUID)
+	ident := studyIdentifier("STUDY", studyUID)
 	var b bytes.Buffer
 	if err := dcm.WriteDataset(&b, ident, ts); err != nil {
 		return 0, err
@@ -193,12 +187,7 @@ var getSyntaxes = []string{dcm.ExplicitVRLittleEndian, dcm.ImplicitVRLittleEndia
 
 // sopClasses lists the SOP classes of a study's instances in the PACS.
 func (p PACS) sopClasses(ctx context.Context, src priors.Source, studyUID string) ([]string, error) {
-	ident := &dcm.Dataset{}
-	ident.SetStr(dcm.TagQueryRetrieveLevel, "IMAGE")
-	ident.SetStr(dcm.TagStudyInstanceUID, studyUID)
-	ident.SetStr(dcm.TagSeriesInstanceUID)
-	ident.SetStr(dcm.TagSOPInstanceUID)
-	ident.SetStr(dcm.TagSOPClassUID)
+	ident := studyIdentifier("IMAGE", studyUID, dcm.TagSeriesInstanceUID, dcm.TagSOPInstanceUID, dcm.TagSOPClassUID)
 	seen := map[string]bool{}
 	var out []string
 	err := p.find(ctx, src, ident, func(m *dcm.Dataset) {
@@ -211,4 +200,16 @@ func (p PACS) sopClasses(ctx context.Context, src priors.Source, studyUID string
 		err = errors.New("the PACS lists no instances of the study")
 	}
 	return out, err
+}
+
+// studyIdentifier is a C-FIND/C-MOVE/C-GET identifier at level within one
+// study, asking for the return keys given (empty, PS3.4 C.2.2.1.3).
+func studyIdentifier(level, studyUID string, keys ...dcm.Tag) *dcm.Dataset {
+	ident := &dcm.Dataset{}
+	ident.SetStr(dcm.TagQueryRetrieveLevel, level)
+	ident.SetStr(dcm.TagStudyInstanceUID, studyUID)
+	for _, k := range keys {
+		ident.SetStr(k)
+	}
+	return ident
 }

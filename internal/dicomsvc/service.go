@@ -125,10 +125,22 @@ func (c *caller) firstTime(study string) bool {
 }
 
 func (s *Service) audit(ctx context.Context, ev audit.Event) {
-	if s.opt.Audit == nil {
-		return
+	if s.opt.Audit != nil {
+		s.logAuditErr(ev, s.opt.Audit.Record(context.WithoutCancel(ctx), ev))
 	}
-	if err := s.opt.Audit.Record(context.WithoutCancel(ctx), ev); err != nil {
+}
+
+// auditRead queues the record of a read (C-FIND, C-GET, C-MOVE): the
+// responses do not wait for its commit, which a C-FIND otherwise spent
+// most of its time on (audit/batch.go: group commit and its crash window).
+func (s *Service) auditRead(ctx context.Context, ev audit.Event) {
+	if s.opt.Audit != nil {
+		s.logAuditErr(ev, s.opt.Audit.Submit(context.WithoutCancel(ctx), ev))
+	}
+}
+
+func (s *Service) logAuditErr(ev audit.Event, err error) {
+	if err != nil {
 		s.log.Error("audit record failed", "event", string(ev.EventID), "err", err)
 	}
 }

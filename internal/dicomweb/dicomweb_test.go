@@ -12,6 +12,7 @@ import (
 	_ "image/png"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -377,8 +378,17 @@ func TestFramesAndBulk(t *testing.T) {
 		if r2 := f.get(instPath(ct)+"/frames/1", "tokA", map[string]string{"If-None-Match": r.h.Get("ETag")}); r2.code != 304 {
 			t.Fatalf("frame 304: %d", r2.code)
 		}
-		// gzip for uncompressed frames.
-		rz := f.get(instPath(ct)+"/frames/1", "tokA", map[string]string{"Accept-Encoding": "gzip"})
+		// A bare "gzip" leaves identity as good: pixel data goes plain,
+		// with a Content-Length (no chunking, sendfile from the blob).
+		rp := f.get(instPath(ct)+"/frames/1", "tokA", map[string]string{"Accept-Encoding": "gzip"})
+		if rp.h.Get("Content-Encoding") != "" || rp.h.Get("Content-Length") != strconv.Itoa(len(rp.body)) {
+			t.Fatalf("frame with Accept-Encoding gzip: encoding %q, length %q of %d", rp.h.Get("Content-Encoding"), rp.h.Get("Content-Length"), len(rp.body))
+		}
+		if ps := parts(t, rp); len(ps) != 1 || !bytes.Equal(ps[0].body, ct.pixels) {
+			t.Fatal("plain frame")
+		}
+		// gzip for uncompressed frames when the client ranks it above identity.
+		rz := f.get(instPath(ct)+"/frames/1", "tokA", map[string]string{"Accept-Encoding": "gzip, identity;q=0.5"})
 		zr, err := gzip.NewReader(bytes.NewReader(rz.body))
 		if err != nil {
 			t.Fatal(err)
@@ -672,4 +682,25 @@ func TestCacheControlFollowsDuplicatePolicy(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestPrefersGzip(t *testing.T) {
+	for h, want := range map[string]bool{
+		"":                            false,
+		"gzip":                        false,
+		"gzip, deflate, br, zstd":     false,
+		"gzip;q=1, identity;q=0.5":    true,
+		"identity;q=0, gzip":          true,
+		"*;q=0, gzip":                 true,
+		"gzip;q=0, identity;q=0":      false,
+		"*":                           false,
+		"br;q=1, gzip;q=0.8, *;q=0.1": false,
+		"gzip;q=0.8, identity;q=0.1":  true,
+	} {
+		r, _ := http.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept-Encoding", h)
+		if got := prefersGzip(r); got != want {
+			t.Errorf("prefersGzip(%q) = %v", h, got)
+		}
+	}
 }

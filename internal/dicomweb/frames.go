@@ -170,7 +170,7 @@ func (fs *frameSource) part(n int) framePart {
 	}
 	return framePart{length: total, write: func(w io.Writer) error {
 		for _, rg := range fr {
-			if _, err := io.Copy(w, io.NewSectionReader(fs.obj, rg[0], rg[1])); err != nil {
+			if err := copyRange(w, fs.obj, rg[0], rg[1]); err != nil {
 				return err
 			}
 		}
@@ -257,7 +257,7 @@ func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []fra
 	etag = strings.TrimSuffix(etag, `"`) + "-" + hashTag(typ, ts) + `"`
 	hd := w.Header()
 	hd.Set("Cache-Control", h.instanceCache())
-	gz := compress && acceptsGzip(r)
+	gz := compress && prefersGzip(r)
 	if gz {
 		etag = strings.TrimSuffix(etag, `"`) + `-gz"`
 	}
@@ -265,12 +265,14 @@ func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []fra
 		return
 	}
 	ctype := typ + "; transfer-syntax=" + ts
+	if !gz {
+		hd.Add("Vary", "Accept-Encoding")
+		h.servePlainParts(w, parts, typ, ctype, etag, multi)
+		return
+	}
 	out, closeBody := body(w, r, gz)
 	if !multi {
 		hd.Set("Content-Type", ctype)
-		if !gz {
-			hd.Set("Content-Length", strconv.FormatInt(parts[0].length, 10))
-		}
 		w.WriteHeader(http.StatusOK)
 		if err := parts[0].write(out); err != nil {
 			return
@@ -300,6 +302,45 @@ func (h *Handler) serveParts(w http.ResponseWriter, r *http.Request, parts []fra
 	}
 	_ = mw.Close()
 	_ = closeBody()
+}
+
+// servePlainParts writes parts uncompressed with a Content-Length, so
+// net/http neither chunks nor buffers the body and a frame stored as one
+// range of a file goes by sendfile (copyRange).
+func (h *Handler) servePlainParts(w http.ResponseWriter, parts []framePart, typ, ctype, etag string, multi bool) {
+	hd := w.Header()
+	if !multi {
+		hd.Set("Content-Type", ctype)
+		hd.Set("Content-Length", contentLength(parts[0].length))
+		w.WriteHeader(http.StatusOK)
+		if err := parts[0].write(w); err != nil {
+			h.log.Warn("dicomweb: frame response aborted", "error", err)
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
+	fr := partFraming{boundary: "lightbox-" + hashTag(etag)}
+	heads := make([]string, len(parts))
+	total := int64(0)
+	for i, p := range parts {
+		heads[i] = fr.head("Content-Type", ctype, "Content-Length", contentLength(p.length))
+		total += int64(len(heads[i])) + p.length
+	}
+	tail := fr.tail()
+	total += int64(len(tail))
+	hd.Set("Content-Type", `multipart/related; type="`+typ+`"; boundary=`+fr.boundary)
+	hd.Set("Content-Length", contentLength(total))
+	w.WriteHeader(http.StatusOK)
+	for i, p := range parts {
+		if _, err := io.WriteString(w, heads[i]); err != nil {
+			return
+		}
+		if err := p.write(w); err != nil {
+			h.log.Warn("dicomweb: frame response aborted", "error", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	_, _ = io.WriteString(w, tail)
 }
 
 // frames serves WADO-RS frame retrieval: the stored byte ranges, or the

@@ -176,13 +176,11 @@ func (h *Handler) internal(w http.ResponseWriter, r *http.Request, err error) {
 
 // acceptsGzip reports whether the client accepts gzip content coding.
 func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if name = strings.TrimSpace(name); strings.EqualFold(name, "gzip") || name == "*" {
-			return qvalue(params) > 0
-		}
+	gz, _, star := codingQ(r)
+	if gz < 0 {
+		gz = star
 	}
-	return false
+	return gz > 0
 }
 
 // body returns where to write a response body: gzip-compressed when the

@@ -1,6 +1,7 @@
 package dicomweb
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -199,16 +200,28 @@ func attrName(t dcm.Tag) string {
 	return t.Hex()
 }
 
-// retrieveURL is the WADO-RS URL of a QIDO result.
+// retrieveURL is the WADO-RS URL of a QIDO result, built in one
+// allocation (it is written once per result of up to thousands).
 func retrieveURL(base string, level query.Level, ds *dcm.Dataset) string {
-	u := base + "/studies/" + ds.Str(dcm.TagStudyInstanceUID)
-	if level >= query.Series {
-		u += "/series/" + ds.Str(dcm.TagSeriesInstanceUID)
+	study := firstUID(ds, dcm.TagStudyInstanceUID)
+	switch {
+	case level >= query.Image:
+		return base + "/studies/" + study + "/series/" + firstUID(ds, dcm.TagSeriesInstanceUID) + "/instances/" + firstUID(ds, dcm.TagSOPInstanceUID)
+	case level >= query.Series:
+		return base + "/studies/" + study + "/series/" + firstUID(ds, dcm.TagSeriesInstanceUID)
 	}
-	if level >= query.Image {
-		u += "/instances/" + ds.Str(dcm.TagSOPInstanceUID)
+	return base + "/studies/" + study
+}
+
+// firstUID is ds.Str(t) for a UI element without splitting every value
+// into a new slice.
+func firstUID(ds *dcm.Dataset, t dcm.Tag) string {
+	e := ds.Get(t)
+	if e == nil {
+		return ""
 	}
-	return u
+	v, _, _ := bytes.Cut(e.Value, []byte{'\\'})
+	return string(bytes.TrimRight(v, "\x00 "))
 }
 
 // acceptsJSON reports whether the Accept header allows application/dicom+json.

@@ -5,9 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
@@ -171,8 +169,8 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	// Parts are small and many (headers, prefix, bytes): gathered here,
 	// they reach the connection in large writes instead of a chunk each.
 	bw := bufio.NewWriterSize(w, 256<<10)
-	mw := multipart.NewWriter(bw)
-	_ = mw.SetBoundary(boundary)
+	fr := partFraming{boundary: boundary}
+	base := h.base(r)
 	for i := range ins {
 		if ctx.Err() != nil {
 			return
@@ -184,20 +182,19 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 			h.log.Warn("dicomweb: retrieve aborted", "sop_class", in.SOPClassUID, "error", err)
 			panic(http.ErrAbortHandler)
 		}
-		ph := textproto.MIMEHeader{}
+		// Part headers in mime/multipart's (sorted) order.
+		var hdr []string
 		if ts == "" {
-			ph.Set("Content-Type", "application/dicom; transfer-syntax="+in.TransferSyntax)
-			ph.Set("Content-Length", strconv.FormatInt(src.size(), 10))
-		} else {
-			ph.Set("Content-Type", "application/dicom; transfer-syntax="+ts)
+			ts = in.TransferSyntax
+			hdr = append(hdr, "Content-Length", strconv.FormatInt(src.size(), 10))
 		}
-		ph.Set("Content-Location", h.base(r)+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID)
-		pw, err := mw.CreatePart(ph)
-		if err != nil {
+		hdr = append(hdr, "Content-Location", base+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID,
+			"Content-Type", "application/dicom; transfer-syntax="+ts)
+		if _, err := io.WriteString(bw, fr.head(hdr...)); err != nil {
 			src.close()
 			return
 		}
-		err = src.write(pw, in, ts)
+		err = src.write(bw, in, plan[i])
 		src.close()
 		if err != nil {
 			// Headers are gone: abort the response so the client sees a
@@ -206,7 +203,7 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 			panic(http.ErrAbortHandler)
 		}
 	}
-	_ = mw.Close()
+	_, _ = io.WriteString(bw, fr.tail())
 	_ = bw.Flush()
 }
 

@@ -176,6 +176,14 @@ func (a *auditor) middleware(next http.Handler) http.Handler {
 			a.recent(p.Username+"|"+string(id)+"|"+ev.StudyUIDs[0], time.Now()) {
 			return
 		}
+		if action == audit.Read || id == audit.Query {
+			// A read's record is queued: the end of the response does not
+			// wait for its commit (internal/audit/batch.go).
+			if err := a.log.Submit(context.WithoutCancel(r.Context()), ev); err != nil {
+				a.logErr("audit record failed", "event", string(ev.EventID), "err", err)
+			}
+			return
+		}
 		a.record(context.WithoutCancel(r.Context()), ev)
 	})
 }

@@ -722,6 +722,9 @@ func (s *Server) Run(ctx context.Context) error {
 		atna = &audit.SyslogForwarder{DB: s.Storage.DB, Addr: s.cfg.AuditSyslog, TLSConfig: s.atnaTLS, SiteID: s.cfg.AETitle, Logger: s.log}
 		atna.Start(bg)
 	}
+	// Group-commit the audit trail from here on; Close below commits what
+	// is queued (internal/audit/batch.go).
+	s.Audit.Start(0, s.log)
 	close(s.ready)
 	s.auditor.record(ctx, audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStart))
 	a := s.Addrs()
@@ -761,6 +764,11 @@ func (s *Server) Run(ctx context.Context) error {
 	s.Priors.Stop()
 	s.Dispatch.Close()
 	s.auditor.record(context.Background(), audit.ApplicationEvent(s.cfg.AETitle, audit.ApplicationStop))
+	actx, acancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	if err := s.Audit.Close(actx); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	acancel()
 	if err := s.Storage.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
