@@ -8,6 +8,7 @@ import type { DicomJSON } from '../../api/types';
 import { onClear } from '../../storage';
 import { forgetStacks } from './dicomweb';
 import { forgetPrefetch, prefetchState } from './prefetch';
+import { onCachePolicy } from './cachepolicy';
 import { rewriteFrame, rewriteFor } from './predecode';
 
 let ready: Promise<void> | null = null;
@@ -51,10 +52,6 @@ export const toolClasses = [
   tools.CrosshairsTool,
 ];
 
-// cacheBytes bounds the decoded-image cache (prefetch included); least
-// recently used images go first.
-export const cacheBytes = 1024 * 1024 * 1024;
-
 export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     coreInit();
@@ -70,10 +67,16 @@ export function initCornerstone(): Promise<void> {
     volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
-    cache.setMaxCacheSize(cacheBytes);
+    // The decoded-image cache (prefetch included) is bounded by the
+    // reader's setting (cachepolicy.ts, default 4 GiB); least recently used
+    // images go first. A smaller bound takes effect at once.
+    onCachePolicy((p) => {
+      cache.setMaxCacheSize(p.bytes);
+      cache.decacheIfNecessaryUntilBytesAvailable(0);
+    });
     // Logout empties the decoded images and the metadata with them.
     onClear(purgeImages);
-    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), ...prefetchState() });
+    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), max: cache.getMaxCacheSize(), ...prefetchState() });
   })();
   return ready;
 }
