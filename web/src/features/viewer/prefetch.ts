@@ -32,6 +32,7 @@ let inFlight = 0;
 let listing = 0; // 1 while a case's images are being listed (its metadata)
 let pumping = false;
 const queued = new Set<string>();
+let assignedNow = new Set<string>();
 const state = { done: 0, studies: [] as string[], full: false };
 
 // prefetchState: what the prefetch has queued and fetched (tests, status).
@@ -42,9 +43,9 @@ export function prefetchState() {
 // prefetchCases queues the assigned cases (reading order) not queued yet;
 // cases no longer assigned leave the queue. Returns how many are new.
 export function prefetchCases(assigned: string[]): number {
-  const keep = new Set(assigned);
-  cases = cases.filter((c) => keep.has(c));
-  jobs = jobs.filter((j) => keep.has(j.study));
+  assignedNow = new Set(assigned);
+  cases = cases.filter((c) => assignedNow.has(c));
+  jobs = jobs.filter((j) => assignedNow.has(j.study));
   const fresh = assigned.filter((c) => !queued.has(c));
   for (const c of fresh) {
     queued.add(c);
@@ -126,8 +127,10 @@ async function pump() {
         const next = cases.shift();
         if (!next) break;
         listing = 1;
-        jobs = await imagesOf(next).catch(() => []);
+        const listed = await imagesOf(next).catch(() => []);
+        if (gen !== generation) break; // signed out meanwhile: nothing of that session goes on
         listing = 0;
+        jobs = assignedNow.has(next) ? listed : []; // unless it left the list meanwhile
         continue;
       }
       if (inFlight >= inFlightMax || othersBusy()) {
@@ -158,6 +161,7 @@ export function forgetPrefetch() {
   inFlight = 0;
   listing = 0;
   queued.clear();
+  assignedNow = new Set();
   Object.assign(state, { done: 0, studies: [], full: false });
 }
 
