@@ -24,7 +24,22 @@ type Preferences struct {
 	// body part such as "MR HEAD") to the reader's choice of protocol
 	// (see HangingProtocols); keys left out use the viewer's default.
 	Hanging map[string]string `json:"hanging,omitempty"`
+	// CacheMB bounds the viewer's decoded-image cache in the browser, in
+	// MiB (web/src/features/viewer/cachepolicy.ts, which also holds it to
+	// what the browser can hold); 0 is the default, DefaultCacheMB.
+	CacheMB int `json:"cache_mb,omitempty"`
+	// PrefetchOff stops the background fetch of assigned cases' images
+	// (a reader on a metered or slow line).
+	PrefetchOff bool `json:"prefetch_off,omitempty"`
 }
+
+// DefaultCacheMB is the image cache of a reader who chose none (4 GiB,
+// issue #16); MinCacheMB and MaxCacheMB bound a chosen one.
+const (
+	DefaultCacheMB = 4096
+	MinCacheMB     = 256
+	MaxCacheMB     = 64 << 10
+)
 
 // HangingProtocols are the viewer's hanging protocols a reader can pick
 // (web/src/features/viewer/hanging.ts arranges them):
@@ -59,6 +74,9 @@ func (p Preferences) Validate() error {
 		if k == "" || len(k) > 40 || strings.ContainsAny(k, "\n\r\t") || !slices.Contains(HangingProtocols, v) {
 			return fmt.Errorf("%w: hanging protocol %q for %q", ErrInvalid, v, k)
 		}
+	}
+	if p.CacheMB != 0 && (p.CacheMB < MinCacheMB || p.CacheMB > MaxCacheMB) {
+		return fmt.Errorf("%w: cache_mb must be 0 (default, %d) or %d to %d", ErrInvalid, DefaultCacheMB, MinCacheMB, MaxCacheMB)
 	}
 	if p.BreakMinutes < 0 || p.BreakMinutes > 240 {
 		return fmt.Errorf("%w: break_minutes must be 0 (off) to 240", ErrInvalid)

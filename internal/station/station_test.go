@@ -22,13 +22,15 @@ func TestPreferencesRoundTrip(t *testing.T) {
 			{Keys: map[string]string{"signFinal": "F10"}, BreakMinutes: 0},
 			{Keys: map[string]string{"signFinal": "F9", "nextCase": "Ctrl+Shift+N"}, BreakMinutes: 30},
 			{Keys: map[string]string{}, BreakMinutes: 20, Hanging: map[string]string{"CT": "single", "MR HEAD": "mr-2x2", "MG": "mg-4up"}},
+			{Keys: map[string]string{}, BreakMinutes: 20, CacheMB: 1024, PrefetchOff: true},
 		} {
 			if err := s.Put(ctx, "dr.alpha", want); err != nil {
 				t.Fatal(err)
 			}
 			got, err := s.Get(ctx, "dr.alpha")
 			if err != nil || got.BreakMinutes != want.BreakMinutes || len(got.Keys) != len(want.Keys) || got.Keys["signFinal"] != want.Keys["signFinal"] ||
-				len(got.Hanging) != len(want.Hanging) || got.Hanging["MR HEAD"] != want.Hanging["MR HEAD"] {
+				len(got.Hanging) != len(want.Hanging) || got.Hanging["MR HEAD"] != want.Hanging["MR HEAD"] ||
+				got.CacheMB != want.CacheMB || got.PrefetchOff != want.PrefetchOff {
 				t.Fatalf("got %+v %v, want %+v", got, err, want)
 			}
 		}
@@ -48,6 +50,9 @@ func TestPreferencesValidate(t *testing.T) {
 		{Keys: map[string]string{"sign": "F1\n"}},
 		{Hanging: map[string]string{"CT": "carousel"}},
 		{Hanging: map[string]string{"": "single"}},
+		{CacheMB: 255},
+		{CacheMB: MaxCacheMB + 1},
+		{CacheMB: -1},
 	} {
 		if err := p.Validate(); !errors.Is(err, ErrInvalid) {
 			t.Errorf("%+v: %v, want ErrInvalid", p, err)

@@ -106,7 +106,7 @@ try {
         log(`known ${line}: ${why.length ? `cannot display (${known[img.file]}): ${why.join('; ')}` : 'displayed this time'}`);
       } else {
         check(why.length === 0, `${line}${why.length ? ': ' + why.join('; ') : ''}`);
-        if (why.length) await page.screenshot({ path: join(shots, `viewer-corpus-${img.file}.png`) });
+        if (why.length || process.env.SHOOT_ALL) await page.screenshot({ path: join(shots, `viewer-corpus-${img.file}.png`) });
       }
       // A failed load can leave the viewport unable to render the next one.
       if (why.length) await reload();

@@ -10,10 +10,11 @@
 //  4. the prior hangs beside it (1x2) and follows the current study's
 //     scrolling by slice position;
 //  5. a key image saved by dr.alpha is seen by dr.bravo;
-//  6. a case opened from the worklist with an empty cache fetches its
-//     frames; while another case is open it is prefetched, and its second
-//     opening makes no frame request and shows its first image sooner;
-//     logout empties the image cache.
+//  6. a case opened from the worklist with prefetch turned off (Station
+//     page) and an empty cache fetches its frames; with prefetch on, the
+//     worklist alone (no case open) fetches the assigned cases into the
+//     cache, and the case's second opening makes no frame request and shows
+//     its first image sooner; logout empties the image cache.
 // Screenshots go to $SHOTS.
 import { join } from 'node:path';
 import { canvasStatsOf, checks, launch, signInReader } from './browser.mjs';
@@ -44,7 +45,12 @@ async function openFromWorklist(page, uid) {
   await row.waitFor({ timeout: 20000 });
   const cacheBefore = await page.evaluate(() => window.__lightboxCache?.().bytes ?? 0);
   let frames = 0;
-  const onReq = (r) => r.url().includes('/frames/') && frames++;
+  const urls = [];
+  const onReq = (r) => {
+    if (!r.url().includes('/frames/')) return;
+    frames++;
+    urls.push(r.url().replace(/^.*\/studies\/(.{12}).*\/series\/(.{12}).*\/instances\/(.{12}).*\/frames\//, '$1…/$2…/$3…/'));
+  };
   page.on('request', onReq);
   const t = Date.now();
   await row.getByRole('button', { name: /^Open/ }).click();
@@ -54,7 +60,7 @@ async function openFromWorklist(page, uid) {
   }, null, { timeout: 30000 });
   const ms = Date.now() - t;
   page.off('request', onReq);
-  return { ms, frames, cacheBefore };
+  return { ms, frames, cacheBefore, urls, cached: await page.evaluate(() => window.__lightboxCache?.()) };
 }
 
 async function openCase(page) {
@@ -76,7 +82,23 @@ try {
   await signIn(page, 'dr.alpha');
 
   // 6 (first half). The first opening of an assigned case, from the
-  // worklist, with an empty cache: its frames come over the network.
+  // worklist, with an empty cache and prefetch off: its frames come over
+  // the network.
+  const setPrefetch = async (on) => {
+    await page.goto(`${base}/station`);
+    const box = page.getByRole('checkbox', { name: 'Fetch my assigned cases in the background' });
+    await box.waitFor();
+    await page.getByTestId('cache-effective').waitFor();
+    if ((await box.isChecked()) !== on) {
+      await box.click();
+      await page.getByTestId('image-cache').getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    }
+  };
+  await setPrefetch(false);
+  await shot(page, 'viewer-cache-setting');
+  const effective = await page.getByTestId('cache-effective').textContent();
+  log(`station: ${effective}`);
+  const boundGB = Number(await page.getByTestId('cache-effective').getAttribute('data-mb')) / 1024;
   await page.goto(`${base}/`);
   await page.locator('tr[data-study]').first().waitFor({ timeout: 30000 });
   const rowStudies = await page.locator('tr[data-study]').evaluateAll((rs) => rs.map((r) => r.dataset.study));
@@ -208,21 +230,33 @@ try {
   check(text.includes('dr.alpha') && (await item.getAttribute('data-sop')) === keySop && text.includes(len.value.toFixed(1)),
     `dr.bravo sees dr.alpha's key image: ${JSON.stringify(text)}`);
 
-  // Prefetch: the next assigned cases were fetched behind the open one;
-  // opening one from the worklist needs no frame from the network.
-  await page.waitForFunction(() => {
-    const c = window.__lightboxCache();
-    return c.studies.length > 0 && c.pending === 0;
-  }, null, { timeout: 60000 });
-  const pre = await page.evaluate(() => window.__lightboxCache());
-  log(`prefetched ${pre.done} frames of ${pre.studies.length} assigned cases, cache ${(pre.bytes / 1e6).toFixed(1)} MB`);
-  check(pre.studies.includes(again), `the case opened first is among the prefetched (${pre.studies.length} cases)`);
-  await page.getByRole('button', { name: 'Back to worklist' }).click();
+  // Prefetch: with it turned on, the worklist alone (a fresh page, no case
+  // open) fetches the assigned cases into the cache; opening one from the
+  // worklist then needs no frame from the network.
+  await setPrefetch(true);
+  await page.goto(`${base}/`);
+  const t0 = Date.now();
+  for (let until = t0 + 90000, next = t0; ; await page.waitForTimeout(100)) {
+    const c = await page.evaluate(() => window.__lightboxCache?.() ?? null);
+    if (c?.studies.includes(again) && c.pending === 0 && c.done > 0) break;
+    if (Date.now() >= next) {
+      log(`prefetch after ${Date.now() - t0} ms: ${c ? `${c.done} done, ${c.pending} pending, ${c.studies.length} cases` : 'not started'}`);
+      next = Date.now() + 2000;
+    }
+    if (Date.now() > until) throw new Error(`prefetch did not finish: ${JSON.stringify(c)}`);
+  }
+  const prefetchMs = Date.now() - t0;
+  const pre = await page.evaluate(() => ({ ...window.__lightboxCache(), path: location.pathname,
+    initMs: performance.getEntriesByName('lightbox:prefetch-init')[0]?.duration }));
+  log(`prefetched from the worklist: ${pre.done} frames of ${pre.studies.length} assigned cases, cache ${(pre.bytes / 1e6).toFixed(1)} MB of ${(pre.max / 2 ** 30).toFixed(2)} GiB, the loader's start ${pre.initMs?.toFixed(0)} ms, done ${prefetchMs} ms after the worklist's page load began`);
+  check(pre.path === '/' && pre.studies.includes(again) && pre.bytes > 0 && pre.max === boundGB * 2 ** 30,
+    `the worklist prefetched the case opened first (${pre.studies.length} cases, none open; cache bound ${pre.max} bytes, the station page says ${boundGB} GB)`);
   const second = await openFromWorklist(page, again);
   await page.waitForTimeout(300);
   await shot(page, 'viewer-prefetched');
   check(second.frames === 0 && second.ms < firstOpen.ms,
     `second opening, prefetched: ${second.ms} ms to the first image with ${second.frames} frame requests (first opening ${firstOpen.ms} ms, ${firstOpen.frames} requests)`);
+  if (second.frames) log('frames asked for:', JSON.stringify(second.urls), JSON.stringify(second.cached));
 
   log('failed requests', JSON.stringify([...failed]));
   // The MR and the CR display with their own sizes.
@@ -246,8 +280,9 @@ try {
   // (the MR and CR pages above were loaded fresh: the cache holds them)
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign in' }).waitFor();
-  const left = await page.evaluate(() => window.__lightboxCache().bytes);
-  check(cached > 0 && left === 0, `image cache ${cached} bytes before logout, ${left} after`);
+  const left = await page.evaluate(() => window.__lightboxCache());
+  check(cached > 0 && left.bytes === 0 && left.studies.length === 0 && left.pending === 0,
+    `image cache ${cached} bytes before logout, ${left.bytes} after (prefetch queue ${left.studies.length} cases)`);
 } catch (e) {
   await failShot(e, alpha, join(shots, 'viewer-failure.png'));
 } finally {

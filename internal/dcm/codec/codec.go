@@ -15,6 +15,9 @@ type Info struct {
 	BitsAllocated       int
 	PlanarConfiguration int    // of the output: 0 interleaved, 1 by plane
 	Photometric         string // as stored
+	// PixelVR is Pixel Data's VR: big-endian OW is swapped in 16-bit
+	// words, OB is not (PS3.5 7.3), which matters for 1-bit data.
+	PixelVR string
 }
 
 // InfoOf reads Info from a data set.
@@ -23,7 +26,15 @@ func InfoOf(ds *dcm.Dataset) Info {
 		Rows: ds.IntOr(dcm.TagRows, 0), Columns: ds.IntOr(dcm.TagColumns, 0),
 		SamplesPerPixel: ds.IntOr(dcm.TagSamplesPerPixel, 1), BitsAllocated: ds.IntOr(dcm.TagBitsAllocated, 8),
 		PlanarConfiguration: ds.IntOr(tagPlanarConfiguration, 0), Photometric: ds.Str(tagPhotometric),
+		PixelVR: pixelVR(ds),
 	}
+}
+
+func pixelVR(ds *dcm.Dataset) string {
+	if e := ds.Get(dcm.TagPixelData); e != nil {
+		return e.VR
+	}
+	return ""
 }
 
 const (
@@ -119,7 +130,7 @@ func decodeBigEndian(src []byte, info Info) (Frame, error) {
 		out = out[:n]
 	}
 	size := info.BitsAllocated / 8
-	if info.BitsAllocated == 1 {
+	if info.BitsAllocated == 1 && info.PixelVR != "OB" {
 		size = 2 // packed bits travel in OW words, swapped as such
 	}
 	if size > 1 {

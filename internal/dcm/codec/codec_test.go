@@ -138,3 +138,16 @@ func TestRegisterRefusesEmptyFrames(t *testing.T) {
 		t.Fatalf("frame: err %v, decoder called %v", err, called)
 	}
 }
+
+// A big-endian 1-bit frame is swapped in 16-bit words when Pixel Data is
+// OW and left as it is when OB (PS3.5 7.3; pydicom's liver_expb_1frame.dcm).
+func TestBigEndianOneBit(t *testing.T) {
+	info := Info{Rows: 4, Columns: 4, SamplesPerPixel: 1, BitsAllocated: 1, Photometric: "MONOCHROME2"}
+	for vr, want := range map[string][]byte{"OW": {0x02, 0x01}, "OB": {0x01, 0x02}, "": {0x02, 0x01}} {
+		info.PixelVR = vr
+		f, err := Decode(dcm.ExplicitVRBigEndian, []byte{0x01, 0x02}, info)
+		if err != nil || !bytes.Equal(f.Data, want) {
+			t.Errorf("%q: % x %v, want % x", vr, f.Data, err, want)
+		}
+	}
+}

@@ -186,6 +186,10 @@ export interface Preferences {
   break_minutes: number;
   // Hanging protocol per modality or "MODALITY BODYPART" (internal/station).
   hanging?: Record<string, string>;
+  // The viewer's image cache in MiB (0 or absent: 4096) and the prefetch
+  // opt-out (features/viewer/cachepolicy.ts).
+  cache_mb?: number;
+  prefetch_off?: boolean;
 }
 
 // DICOM JSON (PS3.18 Annex F): a tag's value list.

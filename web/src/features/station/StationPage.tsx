@@ -3,6 +3,7 @@ import { actions, conflicts, normalise, type Action } from './keymap';
 import { usePrefs } from './prefs';
 import { ConnectionCheck } from './ConnectionCheck';
 import { DisplayCheck } from './DisplayCheck';
+import { ImageCache } from './ImageCache';
 
 // StationPage: the reader's key map (dictation microphone buttons arrive as
 // keys), saved on the server.
@@ -17,6 +18,7 @@ export function StationPage() {
       <h1 id="station-title">My station</h1>
       <DisplayCheck />
       <ConnectionCheck />
+      <ImageCache />
       <section className="panel">
         <h2>Keys</h2>
         <p className="muted">Press the key (or microphone button) in a field to bind it.</p>

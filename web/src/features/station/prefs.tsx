@@ -2,9 +2,11 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { api } from '../../api/client';
 import type { Preferences } from '../../api/types';
 import { actionFor, resolve, type Action } from './keymap';
+import { setCachePolicy } from '../viewer/cachepolicy';
 
 interface PrefsState {
   prefs: Preferences;
+  loaded: boolean; // the saved preferences have arrived (defaults until then)
   keys: Record<Action, string>;
   save: (p: Preferences) => Promise<void>;
 }
@@ -31,9 +33,15 @@ export function useAction(a: Action, f: () => void) {
 
 export function PrefsProvider({ children }: { children: ReactNode }) {
   const [prefs, setPrefs] = useState<Preferences>(defaults);
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => {
-    api.preferences().then((p) => setPrefs({ ...defaults, ...p, keys: p.keys ?? {} })).catch(() => {});
+    api.preferences().then((p) => {
+      setPrefs({ ...defaults, ...p, keys: p.keys ?? {} });
+      setLoaded(true);
+    }).catch(() => {});
   }, []);
+  // The viewer's image cache follows the reader's setting.
+  useEffect(() => setCachePolicy(prefs), [prefs]);
   const keys = useMemo(() => resolve(prefs.keys), [prefs]);
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -48,7 +56,7 @@ export function PrefsProvider({ children }: { children: ReactNode }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [keys]);
   const save = useCallback(async (p: Preferences) => setPrefs(await api.savePreferences(p)), []);
-  const v = useMemo(() => ({ prefs, keys, save }), [prefs, keys, save]);
+  const v = useMemo(() => ({ prefs, loaded, keys, save }), [prefs, loaded, keys, save]);
   return <Ctx.Provider value={v}>{children}</Ctx.Provider>;
 }
 

@@ -4,9 +4,12 @@
 import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, volumeLoader } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
+import type { DicomJSON } from '../../api/types';
 import { onClear } from '../../storage';
 import { forgetStacks } from './dicomweb';
 import { forgetPrefetch, prefetchState } from './prefetch';
+import { onCachePolicy } from './cachepolicy';
+import { rewriteFrame, rewriteFor } from './predecode';
 
 let ready: Promise<void> | null = null;
 
@@ -22,8 +25,15 @@ const frameAccept = 'multipart/related; type=application/octet-stream; transfer-
 // reads natively.
 const nativeAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1';
 
-function acceptFor(imageId: string): string {
-  const md = dicomImageLoader.wadors.metaDataManager.get(imageId) as Record<string, { Value?: unknown[] }> | undefined;
+const metadataOf = (imageId: string) => dicomImageLoader.wadors.metaDataManager.get(imageId) as DicomJSON | undefined;
+
+// Frame requests whose response predecode.ts rewrites before the loader
+// parses it (1-bit, uncompressed YBR_FULL_422), by request.
+const rewritten = new WeakMap<XMLHttpRequest, DicomJSON>();
+
+function acceptFor(xhr: XMLHttpRequest, imageId: string): string {
+  const md = metadataOf(imageId);
+  if (md && rewriteFor(md)) rewritten.set(xhr, md);
   const bits = Number(md?.['00280100']?.Value?.[0]);
   const samples = Number(md?.['00280002']?.Value?.[0] ?? 1);
   return bits === 32 || (samples === 3 && bits === 16) ? nativeAccept : frameAccept;
@@ -42,25 +52,31 @@ export const toolClasses = [
   tools.CrosshairsTool,
 ];
 
-// cacheBytes bounds the decoded-image cache (prefetch included); least
-// recently used images go first.
-export const cacheBytes = 1024 * 1024 * 1024;
-
 export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     coreInit();
     dicomImageLoader.init({
       maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
-      beforeSend: (_xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(imageId) }),
+      beforeSend: (xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(xhr, imageId) }),
+      beforeProcessing: async (xhr: XMLHttpRequest) => {
+        const md = rewritten.get(xhr);
+        return md ? rewriteFrame(xhr.response as ArrayBuffer, md) : xhr.response;
+      },
     });
     // MPR: volumes built from the same WADO-RS frames, slice by slice.
     volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
-    cache.setMaxCacheSize(cacheBytes);
+    // The decoded-image cache (prefetch included) is bounded by the
+    // reader's setting (cachepolicy.ts, default 4 GiB); least recently used
+    // images go first. A smaller bound takes effect at once.
+    onCachePolicy((p) => {
+      cache.setMaxCacheSize(p.bytes);
+      cache.decacheIfNecessaryUntilBytesAvailable(0);
+    });
     // Logout empties the decoded images and the metadata with them.
     onClear(purgeImages);
-    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), ...prefetchState() });
+    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), max: cache.getMaxCacheSize(), ...prefetchState() });
   })();
   return ready;
 }

@@ -10,6 +10,7 @@ import { ReasonDialog } from './ReasonDialog';
 import { ExtraWork } from './ExtraWork';
 import { OpenLoops } from '../critical/OpenLoops';
 import { preloadViewer } from '../viewer/LazyViewer';
+import { usePrefetch } from './usePrefetch';
 
 export async function openCase(uid: string) {
   await api.open(uid);
@@ -19,6 +20,7 @@ export async function openCase(uid: string) {
 export function WorklistPage() {
   const live = useWorklist(false);
   useEffect(() => preloadViewer(), []); // the viewer's code, in idle time
+  usePrefetch(live.items); // the assigned cases' images, in the background
   const [presence, setPresence] = useState<Presence>('available');
   usePresence(presence, true, live.refresh);
   const [filter, setFilter] = useState<Filter>({ modality: '', priority: '', text: '' });
