@@ -4,7 +4,7 @@
 import { lazy, Suspense, useEffect } from 'react';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
-import { firstSeries, seriesMetadata } from './metadata';
+import { firstSeries, openSeries, seriesMetadata } from './metadata';
 
 let loading: Promise<typeof import('./Viewer')> | null = null;
 const load = () => (loading ??= import('./Viewer'));
@@ -18,12 +18,16 @@ export function preloadViewer() {
 }
 
 export function LazyViewer(props: { study: string; series: DicomJSON[] }) {
-  // The first series' metadata comes in while the chunk loads.
+  // The first series' metadata comes in while the chunk loads, and the
+  // frame the viewer opens on with it where the hanging starts with that
+  // series in one pane (Viewer.tsx: not MR 2×2 or mammography 4-up).
   const first = firstSeries(props.series);
   const firstUID = first ? tag(first, '0020000E') : '';
+  const opensAlone = first ? !['MR', 'MG'].includes(tag(first, '00080060')) : false;
   useEffect(() => {
-    if (firstUID) seriesMetadata(props.study, firstUID).catch(() => {});
-  }, [props.study, firstUID]);
+    if (!firstUID) return;
+    (opensAlone ? openSeries(props.study, firstUID) : seriesMetadata(props.study, firstUID)).catch(() => {});
+  }, [props.study, firstUID, opensAlone]);
   return (
     <Suspense fallback={<section className="viewer" aria-label="Viewer"><p className="muted">Loading the viewer…</p></section>}>
       <Viewer {...props} />

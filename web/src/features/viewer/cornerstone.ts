@@ -1,32 +1,22 @@
 // One-time set-up of Cornerstone3D: the rendering core, the tools, and the
 // DICOM image loader with its decoders in web workers. The loader's WASM
 // codecs are bundled by Vite and served by Lightbox itself (same origin).
-import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, volumeLoader } from '@cornerstonejs/core';
+import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, metaData, volumeLoader } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import { onClear } from '../../storage';
+import type { DicomJSON } from '../../api/types';
+import { stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
+import { takeFrame } from './frames';
+import { frameAcceptFor } from './metadata';
 import { forgetPrefetch, prefetchState } from './prefetch';
 
 let ready: Promise<void> | null = null;
 
-// frameAccept asks for frames in whatever syntax they are stored, exactly
-// as OHIF does (PS3.18 8.7.3.5.2): the server answers with the stored
-// JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes and names their transfer
-// syntax in each part's Content-Type; the loader decodes them.
-const frameAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
-
-// Pixel formats the loader's decoders refuse or mangle in some stored
-// syntaxes (its RLE decoder takes 8 and 16 bits only; 16-bit colour): for
-// those the server decodes to Explicit VR Little Endian, which the loader
-// reads natively.
-const nativeAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1';
-
+// acceptFor: the frame's Accept header by its instance (metadata.ts).
 function acceptFor(imageId: string): string {
-  const md = dicomImageLoader.wadors.metaDataManager.get(imageId) as Record<string, { Value?: unknown[] }> | undefined;
-  const bits = Number(md?.['00280100']?.Value?.[0]);
-  const samples = Number(md?.['00280002']?.Value?.[0] ?? 1);
-  return bits === 32 || (samples === 3 && bits === 16) ? nativeAccept : frameAccept;
+  return frameAcceptFor(dicomImageLoader.wadors.metaDataManager.get(imageId) as DicomJSON | undefined);
 }
 
 export const toolClasses = [
@@ -50,11 +40,14 @@ export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     coreInit();
     dicomImageLoader.init({
-      maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
+      maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
       beforeSend: (_xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(imageId) }),
     });
     // MPR: volumes built from the same WADO-RS frames, slice by slice.
     volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);
+    // Frames fetched outside the loader (frames.ts) are its compressed-frame
+    // registry, which it reads before going to the network.
+    metaData.addProvider((type: string, imageId: string) => (type === 'compressedFrameData' ? takeFrame(imageId) : undefined), 10000);
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
     cache.setMaxCacheSize(cacheBytes);
@@ -67,6 +60,7 @@ export function initCornerstone(): Promise<void> {
 
 // purgeImages empties the decoded-image cache (logout, prefetch reset).
 export function purgeImages() {
+  stopStreams();
   cache.purgeCache();
   dicomImageLoader.wadors.metaDataManager.purge();
   forgetStacks();

@@ -1,0 +1,102 @@
+// Filling a stack once its first image shows. A series of native
+// (uncompressed) frames comes in one WADO-RS series retrieve (PS3.18
+// 10.4.1, instances as stored, Content-Length per part): one request
+// instead of one per frame through the browser's six connections per host,
+// and no per-frame compression on the server (the frame responses are
+// gzipped; on a LAN or loopback that costs more than it saves). Each
+// instance's pixel data is handed to the loader's compressed-frame registry
+// (frames.ts) and decoded into the image cache as it arrives. Compressed
+// series, and stacks mostly loaded already (prefetched), take Cornerstone's
+// stack prefetch: frame requests from the slice on display outwards.
+import { cache, imageLoader, type Types } from '@cornerstonejs/core';
+import * as tools from '@cornerstonejs/tools';
+import { tag } from '../../api/client';
+import type { Stack } from './dicomweb';
+import { holdFrame, nativePixels, streamParts } from './frames';
+
+const nativeSyntaxes = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'];
+// Fewer missing images than this are not worth a whole series retrieve.
+const minBulk = 16;
+// Decodes in flight before the stream waits (the rest stays in TCP buffers
+// on the server side rather than in the page).
+const maxDecoding = 24;
+
+const streams = new Map<string, AbortController & { done?: Promise<void> }>();
+
+// fillStack loads the rest of a stack shown in vp.
+export function fillStack(vp: Types.IStackViewport, s: Stack, narrowed: boolean) {
+  const missing = s.imageIds.filter((id) => !cache.getImageLoadObject(id));
+  const shown = vp.getCornerstoneImage() as (Types.IImage & { transferSyntaxUID?: string }) | undefined;
+  const native = nativeSyntaxes.includes(shown?.transferSyntaxUID ?? '');
+  const prefetch = () => tools.utilities.stackPrefetch.enable(vp.element);
+  if (narrowed || !native || missing.length < minBulk) {
+    prefetch();
+    return;
+  }
+  streamSeries(s, new Set(missing)).catch((e) => {
+    console.warn('viewer: series retrieve failed, frames one by one:', String(e));
+    if (vp.element?.isConnected) prefetch();
+  });
+}
+
+// streamsDone resolves once no series retrieve is under way (the prefetch
+// of the next cases waits for the open one).
+export async function streamsDone() {
+  while (streams.size) await Promise.allSettled([...streams.values()].map((c) => c.done));
+}
+
+// stopStreams ends the series retrieves under way (logout).
+export function stopStreams() {
+  streams.forEach((c) => c.abort());
+  streams.clear();
+}
+
+async function streamSeries(s: Stack, want: Set<string>) {
+  const key = `${s.study}/${s.series}`;
+  if (streams.has(key)) return;
+  const ac: AbortController & { done?: Promise<void> } = new AbortController();
+  streams.set(key, ac);
+  ac.done = fetchSeries(s, want, ac).finally(() => streams.delete(key));
+  return ac.done;
+}
+
+async function fetchSeries(s: Stack, want: Set<string>, ac: AbortController) {
+  const bySop = new Map<string, string[]>();
+  s.imageIds.forEach((id, i) => {
+    const sop = tag(s.instances[i], '00080018');
+    bySop.set(sop, [...(bySop.get(sop) ?? []), id]);
+  });
+  const url = `/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`;
+  const res = await fetch(url, {
+    headers: { Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
+    credentials: 'same-origin',
+    signal: ac.signal,
+  });
+  if (!res.ok) throw new Error(`series retrieve: HTTP ${res.status}`);
+  let decoding = 0;
+  let wake: (() => void) | null = null;
+  const done = () => {
+    decoding--;
+    wake?.();
+    wake = null;
+  };
+  await streamParts(res, async (h, data) => {
+    const sop = decodeURIComponent((h['content-location'] ?? '').split('/').pop() ?? '');
+    const ids = bySop.get(sop) ?? [];
+    const px = nativePixels(data);
+    const size = px ? px.length / ids.length : 0;
+    ids.forEach((id, f) => {
+      if (!want.has(id) || cache.getImageLoadObject(id)) return;
+      // Frames of a multi-frame instance follow each other (PS3.5 8.1.1).
+      if (px && Number.isInteger(size)) {
+        const at = px.offset + f * size;
+        holdFrame(id, { pixelData: ids.length === 1 ? data.subarray(at, at + size) : data.slice(at, at + size), transferSyntaxUid: px.ts });
+      }
+      // Without held bytes (a compressed instance) the loader asks for
+      // the frame itself.
+      decoding++;
+      imageLoader.loadAndCacheImage(id).then(done, done);
+    });
+    while (decoding >= maxDecoding) await new Promise<void>((ok) => (wake = ok));
+  }, ac.signal);
+}
