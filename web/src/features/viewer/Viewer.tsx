@@ -47,11 +47,12 @@ const toolNames: Record<Tool, string> = {
 type PaneSpec = HangPane;
 
 let seq = 0;
+const shared: { engine?: RenderingEngine } = {};
 
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
     seq++;
-    return { engine: `lb-engine-${seq}`, group: `lb-tools-${seq}` };
+    return { group: `lb-tools-${seq}` };
   }, []);
   const [engine, setEngine] = useState<RenderingEngine | null>(null);
   const [failed, setFailed] = useState('');
@@ -72,14 +73,16 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const rootRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    let eng: RenderingEngine | null = null;
     let alive = true;
     performance.mark('lb:viewer');
     initCornerstone()
       .then(() => {
         if (!alive) return;
         performance.mark('lb:cornerstone');
-        eng = new RenderingEngine(ids.engine);
+        // One rendering engine for the page's life: its WebGL contexts, and
+        // the shaders compiled in them, serve the next case too (in software
+        // WebGL a new engine's first image waited on compiling them again).
+        const eng = (shared.engine ??= new RenderingEngine('lb-engine'));
         performance.mark('lb:engine');
         const g = tools.ToolGroupManager.createToolGroup(ids.group);
         if (g) {
@@ -95,7 +98,6 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     return () => {
       alive = false;
       tools.ToolGroupManager.destroyToolGroup(ids.group);
-      eng?.destroy();
     };
   }, [ids]);
 
@@ -149,8 +151,9 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     if (!engine) return;
     const run = () => void prefetchAssigned(study).catch(() => {});
     // Not before this case's own series are in (bulk.ts).
-    const first = setTimeout(() => void streamsDone().then(run), 2000);
-    const again = setInterval(run, 15000);
+    const later = () => void streamsDone().then(run);
+    const first = setTimeout(later, 2000);
+    const again = setInterval(later, 15000);
     return () => {
       clearTimeout(first);
       clearInterval(again);

@@ -5,20 +5,23 @@
 // and no per-frame compression on the server (the frame responses are
 // gzipped; on a LAN or loopback that costs more than it saves). Each
 // instance's pixel data is handed to the loader's compressed-frame registry
-// (frames.ts) and decoded into the image cache as it arrives. Compressed
+// (frames.ts) and decoded into the image cache as it arrives; the response
+// is read and split in a worker (bulkWorker.ts), off the page's thread,
+// which also renders and decodes. Compressed
 // series, and stacks mostly loaded already (prefetched), take Cornerstone's
 // stack prefetch: frame requests from the slice on display outwards.
 import { cache, imageLoader, type Types } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import { tag } from '../../api/client';
 import type { Stack } from './dicomweb';
-import { holdFrame, nativePixels, streamParts } from './frames';
+import type { BulkMessage } from './bulkWorker';
+import { holdFrame } from './frames';
 
 const nativeSyntaxes = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'];
 // Fewer missing images than this are not worth a whole series retrieve.
 const minBulk = 16;
-// Decodes in flight before the stream waits (the rest stays in TCP buffers
-// on the server side rather than in the page).
+// Instances waiting to be decoded before the stream waits (the rest stays
+// in TCP buffers on the server side rather than in the page).
 const maxDecoding = 24;
 
 const streams = new Map<string, AbortController & { done?: Promise<void> }>();
@@ -60,43 +63,70 @@ async function streamSeries(s: Stack, want: Set<string>) {
   return ac.done;
 }
 
-async function fetchSeries(s: Stack, want: Set<string>, ac: AbortController) {
+// fetchSeries runs the series retrieve in bulkWorker.ts and decodes each
+// instance it hands over into the cache.
+function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<void> {
   const bySop = new Map<string, string[]>();
   s.imageIds.forEach((id, i) => {
     const sop = tag(s.instances[i], '00080018');
     bySop.set(sop, [...(bySop.get(sop) ?? []), id]);
   });
-  const url = `/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`;
-  const res = await fetch(url, {
-    headers: { Accept: 'multipart/related; type="application/dicom"; transfer-syntax=*' },
-    credentials: 'same-origin',
-    signal: ac.signal,
-  });
-  if (!res.ok) throw new Error(`series retrieve: HTTP ${res.status}`);
-  let decoding = 0;
-  let wake: (() => void) | null = null;
-  const done = () => {
-    decoding--;
-    wake?.();
-    wake = null;
-  };
-  await streamParts(res, async (h, data) => {
-    const sop = decodeURIComponent((h['content-location'] ?? '').split('/').pop() ?? '');
-    const ids = bySop.get(sop) ?? [];
-    const px = nativePixels(data);
-    const size = px ? px.length / ids.length : 0;
-    ids.forEach((id, f) => {
-      if (!want.has(id) || cache.getImageLoadObject(id)) return;
-      // Frames of a multi-frame instance follow each other (PS3.5 8.1.1).
-      if (px && Number.isInteger(size)) {
-        const at = px.offset + f * size;
-        holdFrame(id, { pixelData: ids.length === 1 ? data.subarray(at, at + size) : data.slice(at, at + size), transferSyntaxUid: px.ts });
+  const w = new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
+  return new Promise<void>((ok, fail) => {
+    let decoding = 0;
+    let ended = false;
+    const finish = () => {
+      if (ended && decoding === 0) {
+        w.terminate();
+        ok();
       }
-      // Without held bytes (a compressed instance) the loader asks for
-      // the frame itself.
-      decoding++;
-      imageLoader.loadAndCacheImage(id).then(done, done);
+    };
+    ac.signal.addEventListener('abort', () => {
+      w.terminate();
+      ok();
     });
-    while (decoding >= maxDecoding) await new Promise<void>((ok) => (wake = ok));
-  }, ac.signal);
+    w.onerror = (e) => {
+      w.terminate();
+      fail(new Error(e.message || 'series retrieve worker failed'));
+    };
+    w.onmessage = (e: MessageEvent<BulkMessage>) => {
+      const m = e.data;
+      if ('error' in m) {
+        w.terminate();
+        fail(new Error(m.error));
+        return;
+      }
+      if ('done' in m) {
+        ended = true;
+        finish();
+        return;
+      }
+      const { sop, data, ts, offset, length } = m.part;
+      const ids = bySop.get(sop) ?? [];
+      const size = length / ids.length;
+      const loads: Promise<unknown>[] = [];
+      ids.forEach((id, f) => {
+        if (!want.has(id) || cache.getImageLoadObject(id)) return;
+        // Frames of a multi-frame instance follow each other (PS3.5 8.1.1).
+        if (ts && Number.isInteger(size)) {
+          const at = offset + f * size;
+          holdFrame(id, { pixelData: ids.length === 1 ? data.subarray(at, at + size) : data.slice(at, at + size), transferSyntaxUid: ts });
+        }
+        // Without held bytes (a compressed instance) the loader asks for
+        // the frame itself.
+        loads.push(imageLoader.loadAndCacheImage(id).catch(() => {}));
+      });
+      decoding++;
+      void Promise.all(loads).then(() => {
+        decoding--;
+        w.postMessage({ credit: 1 });
+        finish();
+      });
+    };
+    w.postMessage({
+      url: `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`,
+      accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
+      credits: maxDecoding,
+    });
+  });
 }
