@@ -216,7 +216,9 @@ async function lightbox() {
       return v && v.loaded(0) >= n ? performance.now() : 0;
     }, slices, { polling: 20, timeout: 600000 }).then((h) => h.jsonValue());
     await page.waitForTimeout(500);
-    const coldBytes = m.bytes;
+    // The series retrieve runs in a worker, whose requests this page's CDP
+    // session does not see: the viewer counts its bytes (parts' bodies).
+    const coldBytes = m.bytes + (await page.evaluate(() => window.__lightboxCache?.().bulkBytes ?? 0));
     const frameRequests = m.frames;
     log(`lightbox: cold first image ${cold.toFixed(0)} ms, all ${slices} slices decoded ${all.toFixed(0)} ms (${frameRequests} frame requests), ${(coldBytes / 1e6).toFixed(1)} MB`);
     // Stepping through loaded slices.

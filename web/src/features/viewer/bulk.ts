@@ -24,6 +24,14 @@ const minBulk = 16;
 // in TCP buffers on the server side rather than in the page).
 const maxDecoding = 24;
 
+let received = 0;
+
+// bulkBytes: the bytes of the instances series retrieves have brought (the
+// worker's requests are not the page's: bench/viewer adds these).
+export function bulkBytes() {
+  return received;
+}
+
 const streams = new Map<string, AbortController & { done?: Promise<void> }>();
 
 // fillStack loads the rest of a stack shown in vp.
@@ -102,6 +110,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<
         return;
       }
       const { sop, data, ts, offset, length } = m.part;
+      received += data.length;
       const ids = bySop.get(sop) ?? [];
       const size = length / ids.length;
       const loads: Promise<unknown>[] = [];

@@ -6,7 +6,7 @@ import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import { onClear } from '../../storage';
 import type { DicomJSON } from '../../api/types';
-import { stopStreams } from './bulk';
+import { bulkBytes, stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
 import { takeFrame } from './frames';
 import { frameAcceptFor } from './metadata';
@@ -53,7 +53,7 @@ export function initCornerstone(): Promise<void> {
     cache.setMaxCacheSize(cacheBytes);
     // Logout empties the decoded images and the metadata with them.
     onClear(purgeImages);
-    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), ...prefetchState() });
+    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), ...prefetchState(), bulkBytes: bulkBytes() });
   })();
   return ready;
 }
