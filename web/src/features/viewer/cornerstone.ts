@@ -8,7 +8,7 @@ import { onClear } from '../../storage';
 import type { DicomJSON } from '../../api/types';
 import { bulkBytes, stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
-import { takeFrame } from './frames';
+import { setCachedCheck, takeFrame } from './frames';
 import { frameAcceptFor } from './metadata';
 import { forgetPrefetch, prefetchState } from './prefetch';
 
@@ -48,6 +48,7 @@ export function initCornerstone(): Promise<void> {
     // Frames fetched outside the loader (frames.ts) are its compressed-frame
     // registry, which it reads before going to the network.
     metaData.addProvider((type: string, imageId: string) => (type === 'compressedFrameData' ? takeFrame(imageId) : undefined), 10000);
+    setCachedCheck((imageId) => !!cache.getImageLoadObject(imageId));
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
     cache.setMaxCacheSize(cacheBytes);

@@ -34,6 +34,15 @@ export function frameComing(imageId: string): Promise<void> {
   return coming.get(imageId) ?? Promise.resolve();
 }
 
+// cached tells whether the image cache holds an image already (set by
+// cornerstone.ts once Cornerstone runs): a prefetched case's opening frame
+// is not fetched again.
+let cached: (imageId: string) => boolean = () => false;
+
+export function setCachedCheck(f: (imageId: string) => boolean) {
+  cached = f;
+}
+
 export function forgetFrames() {
   held.clear();
   coming.clear();
@@ -89,7 +98,7 @@ export function firstPart(body: Uint8Array, boundary: string): { headers: Record
 
 // fetchOpeningFrame fetches one frame (WADO-RS) and holds it for the loader.
 export function fetchOpeningFrame(imageId: string, accept: string) {
-  if (coming.has(imageId) || held.has(imageId)) return;
+  if (coming.has(imageId) || held.has(imageId) || cached(imageId)) return;
   const p = (async () => {
     const res = await fetch(imageId.replace(/^wadors:/, ''), { headers: { Accept: accept }, credentials: 'same-origin' });
     if (!res.ok) return;
