@@ -12,7 +12,9 @@
 //     rendered (CORNERSTONE_IMAGE_RENDERED, caught in the capture phase);
 //     cold (nothing cached) and, Lightbox only, prefetched (the study's
 //     frames already in the viewer's local cache, opened again in-app);
-//   all frames: navigation → the last of the study's frame responses;
+//   all frames: Lightbox: navigation → every image of the stack decoded in
+//     its cache; OHIF: navigation → the last of the study's frame responses
+//     (its decoding is not waited for);
 //   per-slice: ArrowDown keydown → the next image rendered, 100 steps
 //     once every frame is loaded (median, p95);
 //   bytes on the wire: the encoded response bytes (CDP Network events).
@@ -31,8 +33,31 @@ const log = (...a) => console.error(`[${new Date().toISOString().slice(11, 19)}]
 
 // The page-side probe: timestamps of every image render and key press.
 const probe = () => {
-  window.__bench = { renders: [], keys: [] };
-  addEventListener('CORNERSTONE_IMAGE_RENDERED', () => window.__bench.renders.push(performance.now()), true);
+  window.__bench = { renders: [], keys: [], images: [] };
+  performance.setResourceTimingBufferSize(20000); // the timelines (250 by default)
+  // Cornerstone fires IMAGE_RENDERED for any viewport render, an empty one
+  // too (enabled, resized): the first image is the first render that puts
+  // something other than black on the viewport's canvas.
+  addEventListener('CORNERSTONE_IMAGE_RENDERED', (e) => {
+    const t = performance.now();
+    const b = window.__bench;
+    b.renders.push(t);
+    if (b.images.length) return;
+    const c = e.target?.querySelector?.('canvas');
+    if (!c?.width) return;
+    const ctx = c.getContext('2d');
+    if (!ctx) {
+      b.images.push(t); // not a 2D canvas: cannot look, take the render
+      return;
+    }
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4 * 31) {
+      if (d[i] | d[i + 1] | d[i + 2]) {
+        b.images.push(t);
+        return;
+      }
+    }
+  }, true);
   addEventListener('keydown', () => window.__bench.keys.push(performance.now()), true);
 };
 
@@ -112,23 +137,26 @@ const pct = (xs, p) => {
 };
 
 // step presses ArrowDown n times, each timed from the key to the next render.
+// The counts of keys and renders so far are read before the key is sent:
+// CDP's Input and Runtime domains are not ordered with each other, so a
+// probe sent together with the key could run after the key had landed and
+// then wait for a key that never comes (the 5 s time-out dropped 19-48 of
+// 100 steps in earlier runs).
 async function step(page, n) {
   const out = [];
   for (let i = 0; i < n; i++) {
-    const next = page.evaluate(() => new Promise((ok) => {
-      const k = window.__bench.keys.length;
-      const r = window.__bench.renders.length;
+    const [k, r] = await page.evaluate(() => [window.__bench.keys.length, window.__bench.renders.length]);
+    await page.keyboard.press('ArrowDown');
+    out.push(await page.evaluate(([k, r]) => new Promise((ok) => {
       const poll = () => {
         const kt = window.__bench.keys[k];
-        const rt = window.__bench.renders.slice(r).find((t) => kt !== undefined && t >= kt);
+        const rt = kt === undefined ? undefined : window.__bench.renders.slice(r).find((t) => t >= kt);
         if (rt !== undefined) ok(rt - kt);
         else requestAnimationFrame(poll);
       };
-      setTimeout(poll, 0);
+      poll();
       setTimeout(() => ok(NaN), 5000);
-    }));
-    await page.keyboard.press('ArrowDown');
-    out.push(await next);
+    }), [k, r]));
   }
   return out.filter(Number.isFinite);
 }
@@ -140,7 +168,22 @@ async function waitFrames(m, t0, timeout = 600000) {
 }
 
 const firstRender = (page, timeout = 120000) =>
-  page.waitForFunction(() => window.__bench.renders.length > 0, null, { timeout, polling: 10 }).then(() => page.evaluate(() => window.__bench.renders[0]));
+  page.waitForFunction(() => window.__bench.images.length > 0, null, { timeout, polling: 10 }).then(() => page.evaluate(() => window.__bench.images[0]));
+
+// timeline logs where the cold first image's time went: every request
+// (Resource Timing) and the viewer's performance marks up to the render.
+async function timeline(page, until, from = 0) {
+  const rows = await page.evaluate(([until, from]) => [
+    ...performance.getEntriesByType('resource').filter((e) => e.startTime <= until && e.startTime >= from).map((e) => {
+      const u = new URL(e.name);
+      const path = u.pathname.replace(/\/studies\/[^/]+/, '/studies/…').replace(/\/series\/[^/]+/, '/series/…').replace(/\/instances\/[^/]+/, '/instances/…');
+      return [e.startTime, e.responseEnd, `${path.length > 70 ? path.slice(0, 30) + '…' + path.slice(-38) : path} ${(e.encodedBodySize / 1024).toFixed(0)} KB`];
+    }),
+    ...performance.getEntriesByType('mark').filter((e) => e.startTime <= until && e.startTime >= from).map((e) => [e.startTime, e.startTime, `mark ${e.name}`]),
+  ].sort((a, b) => a[0] - b[0]), [until, from]);
+  for (const [s, e, what] of rows) log(`  ${s.toFixed(0).padStart(5)} → ${e.toFixed(0).padStart(5)} ms  ${what}`);
+  log(`  ${until.toFixed(0).padStart(5)} ms  first image rendered`);
+}
 
 async function lightbox() {
   const b = await launch();
@@ -162,12 +205,22 @@ async function lightbox() {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await signInCoordinator(page, lb);
     m.reset();
-    const t0 = Date.now();
     await page.goto(caseURL, { waitUntil: 'commit' });
     const cold = await firstRender(page);
-    const all = await waitFrames(m, t0);
-    const coldBytes = m.bytes;
-    log(`lightbox: cold first image ${cold.toFixed(0)} ms, all ${m.frames} frames ${all} ms, ${(coldBytes / 1e6).toFixed(1)} MB`);
+    await timeline(page, cold);
+    // All slices: every image of the stack decoded in the viewer's cache
+    // (Lightbox fetches native series in one request, so frame responses
+    // no longer count them).
+    const all = await page.waitForFunction((n) => {
+      const v = window.__lightboxViewer;
+      return v && v.loaded(0) >= n ? performance.now() : 0;
+    }, slices, { polling: 20, timeout: 600000 }).then((h) => h.jsonValue());
+    await page.waitForTimeout(500);
+    // The series retrieve runs in a worker, whose requests this page's CDP
+    // session does not see: the viewer counts its bytes (parts' bodies).
+    const coldBytes = m.bytes + (await page.evaluate(() => window.__lightboxCache?.().bulkBytes ?? 0));
+    const frameRequests = m.frames;
+    log(`lightbox: cold first image ${cold.toFixed(0)} ms, all ${slices} slices decoded ${all.toFixed(0)} ms (${frameRequests} frame requests), ${(coldBytes / 1e6).toFixed(1)} MB`);
     // Stepping through loaded slices.
     await page.getByTestId('pane-0').click();
     await page.getByTestId('viewer-grid').focus();
@@ -181,14 +234,16 @@ async function lightbox() {
     m.reset();
     const t1 = await page.evaluate((u) => {
       window.__bench.renders = [];
+      window.__bench.images = [];
       const t = performance.now();
       history.pushState(null, '', u);
       dispatchEvent(new PopStateEvent('popstate'));
       return t;
     }, new URL(caseURL).pathname);
     const warm = (await firstRender(page)) - t1;
+    await timeline(page, warm + t1, t1);
     log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);
-    return { cold, warm, warmFrameRequests: m.frames, all, bytes: coldBytes, perSlice };
+    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice };
   } finally {
     await b.close();
   }
@@ -235,7 +290,7 @@ if (ohifDist) {
 const row = (name, r) => {
   if (!r) return `${name.padEnd(10)} (not run)`;
   const ps = r.perSlice;
-  return `${name.padEnd(10)} first image cold ${r.cold.toFixed(0)} ms${r.warm !== undefined ? `, prefetched ${r.warm.toFixed(0)} ms (${r.warmFrameRequests} frame requests)` : ''}; all ${slices} frames ${r.all} ms; per slice median ${pct(ps, 50)?.toFixed(1)} ms p95 ${pct(ps, 95)?.toFixed(1)} ms (${ps.length} steps); ${(r.bytes / 1e6).toFixed(1)} MB on the wire`;
+  return `${name.padEnd(10)} first image cold ${r.cold.toFixed(0)} ms${r.warm !== undefined ? `, prefetched ${r.warm.toFixed(0)} ms (${r.warmFrameRequests} frame requests)` : ''}; all ${slices} ${r.frameRequests !== undefined ? `decoded ${r.all.toFixed(0)} ms (${r.frameRequests} frame requests)` : `frames ${r.all} ms`}; per slice median ${pct(ps, 50)?.toFixed(1)} ms p95 ${pct(ps, 95)?.toFixed(1)} ms (${ps.length} steps); ${(r.bytes / 1e6).toFixed(1)} MB on the wire`;
 };
 console.log(row('Lightbox', res.lightbox));
 console.log(row('OHIF', res.ohif));

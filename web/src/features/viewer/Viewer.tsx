@@ -4,11 +4,13 @@
 // key images saved with the study, and a prior hung beside the current
 // study, scrolled in step by slice position.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Enums, metaData, RenderingEngine, type Types, utilities as csUtils } from '@cornerstonejs/core';
+import { cache, Enums, metaData, RenderingEngine, type Types, utilities as csUtils } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import { initCornerstone } from './cornerstone';
+import { fillStack, streamsDone } from './bulk';
+import { frameComing } from './frames';
 import { loadStack, priorsOf, seriesList, thumbnailURL, type Stack } from './dicomweb';
 import { centerWidth, presetsFor, voiRange } from './presets';
 import { nearest } from './stack';
@@ -45,11 +47,12 @@ const toolNames: Record<Tool, string> = {
 type PaneSpec = HangPane;
 
 let seq = 0;
+const shared: { engine?: RenderingEngine } = {};
 
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
     seq++;
-    return { engine: `lb-engine-${seq}`, group: `lb-tools-${seq}` };
+    return { group: `lb-tools-${seq}` };
   }, []);
   const [engine, setEngine] = useState<RenderingEngine | null>(null);
   const [failed, setFailed] = useState('');
@@ -70,12 +73,17 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const rootRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    let eng: RenderingEngine | null = null;
     let alive = true;
+    performance.mark('lb:viewer');
     initCornerstone()
       .then(() => {
         if (!alive) return;
-        eng = new RenderingEngine(ids.engine);
+        performance.mark('lb:cornerstone');
+        // One rendering engine for the page's life: its WebGL contexts, and
+        // the shaders compiled in them, serve the next case too (in software
+        // WebGL a new engine's first image waited on compiling them again).
+        const eng = (shared.engine ??= new RenderingEngine('lb-engine'));
+        performance.mark('lb:engine');
         const g = tools.ToolGroupManager.createToolGroup(ids.group);
         if (g) {
           Object.values(toolNames).forEach((n) => g.addTool(n));
@@ -90,7 +98,6 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     return () => {
       alive = false;
       tools.ToolGroupManager.destroyToolGroup(ids.group);
-      eng?.destroy();
     };
   }, [ids]);
 
@@ -143,8 +150,10 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   useEffect(() => {
     if (!engine) return;
     const run = () => void prefetchAssigned(study).catch(() => {});
-    const first = setTimeout(run, 2000);
-    const again = setInterval(run, 15000);
+    // Not before this case's own series are in (bulk.ts).
+    const later = () => void streamsDone().then(run);
+    const first = setTimeout(later, 2000);
+    const again = setInterval(later, 15000);
     return () => {
       clearTimeout(first);
       clearInterval(again);
@@ -289,6 +298,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         return id ? { plane: metaData.get('imagePlaneModule', id), spacing: vp?.getImageData()?.spacing, calibration: vp?.getCornerstoneImage()?.calibration } : null;
       },
       positions: (i = 0) => (viewportOf(i) ? stackPositions.get(viewportOf(i)!.getImageIds()[0]) : undefined),
+      // How many of the pane's images are decoded in the cache (bench/viewer).
+      loaded: (i = 0) => (viewportOf(i)?.getImageIds() ?? []).filter((id) => cache.isLoaded(id)).length,
     };
     return () => {
       delete (window as unknown as Record<string, unknown>).__lightboxViewer;
@@ -629,12 +640,17 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
           if (j >= 0) start = j;
         }
         setStack(s);
+        performance.mark(`lb:stack-${index}`);
+        // The opening frame may be on its way already (metadata.ts openSeries).
+        await frameComing(s.imageIds[start]);
+        if (!alive) return;
+        performance.mark(`lb:frame-${index}`);
         await vp.setStack(s.imageIds, start);
+        performance.mark(`lb:setStack-${index}`);
         // Mammography mirroring (hanging.ts mgFlip).
         if (spec.flip) vp.setCamera({ flipHorizontal: true });
         vp.render();
-        // The rest of the stack loads from the slice on display outwards.
-        tools.utilities.stackPrefetch.enable(vp.element);
+        if (alive) fillStack(vp, s, !!spec.sop);
       })
       .catch((e) => alive && setError(String(e)));
     return () => {

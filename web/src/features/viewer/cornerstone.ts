@@ -1,42 +1,31 @@
 // One-time set-up of Cornerstone3D: the rendering core, the tools, and the
 // DICOM image loader with its decoders in web workers. The loader's WASM
 // codecs are bundled by Vite and served by Lightbox itself (same origin).
-import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, volumeLoader } from '@cornerstonejs/core';
+import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, metaData, volumeLoader } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { onClear } from '../../storage';
+import { bulkBytes, stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
+import { setCachedCheck, takeFrame } from './frames';
+import { frameAcceptFor } from './metadata';
 import { forgetPrefetch, prefetchState } from './prefetch';
 import { onCachePolicy } from './cachepolicy';
 import { rewriteFrame, rewriteFor } from './predecode';
 
 let ready: Promise<void> | null = null;
 
-// frameAccept asks for frames in whatever syntax they are stored, exactly
-// as OHIF does (PS3.18 8.7.3.5.2): the server answers with the stored
-// JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes and names their transfer
-// syntax in each part's Content-Type; the loader decodes them.
-const frameAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
-
-// Pixel formats the loader's decoders refuse or mangle in some stored
-// syntaxes (its RLE decoder takes 8 and 16 bits only; 16-bit colour): for
-// those the server decodes to Explicit VR Little Endian, which the loader
-// reads natively.
-const nativeAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1';
-
-const metadataOf = (imageId: string) => dicomImageLoader.wadors.metaDataManager.get(imageId) as DicomJSON | undefined;
-
 // Frame requests whose response predecode.ts rewrites before the loader
 // parses it (1-bit, uncompressed YBR_FULL_422), by request.
 const rewritten = new WeakMap<XMLHttpRequest, DicomJSON>();
 
+// acceptFor: the frame's Accept header by its instance (metadata.ts); it
+// also marks the requests whose response predecode.ts rewrites.
 function acceptFor(xhr: XMLHttpRequest, imageId: string): string {
-  const md = metadataOf(imageId);
+  const md = dicomImageLoader.wadors.metaDataManager.get(imageId) as DicomJSON | undefined;
   if (md && rewriteFor(md)) rewritten.set(xhr, md);
-  const bits = Number(md?.['00280100']?.Value?.[0]);
-  const samples = Number(md?.['00280002']?.Value?.[0] ?? 1);
-  return bits === 32 || (samples === 3 && bits === 16) ? nativeAccept : frameAccept;
+  return frameAcceptFor(md);
 }
 
 export const toolClasses = [
@@ -56,7 +45,7 @@ export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     coreInit();
     dicomImageLoader.init({
-      maxWebWorkers: Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 2) - 1)),
+      maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
       beforeSend: (xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(xhr, imageId) }),
       beforeProcessing: async (xhr: XMLHttpRequest) => {
         const md = rewritten.get(xhr);
@@ -65,6 +54,10 @@ export function initCornerstone(): Promise<void> {
     });
     // MPR: volumes built from the same WADO-RS frames, slice by slice.
     volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);
+    // Frames fetched outside the loader (frames.ts) are its compressed-frame
+    // registry, which it reads before going to the network.
+    metaData.addProvider((type: string, imageId: string) => (type === 'compressedFrameData' ? takeFrame(imageId) : undefined), 10000);
+    setCachedCheck((imageId) => !!cache.getImageLoadObject(imageId));
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
     // The decoded-image cache (prefetch included) is bounded by the
@@ -76,13 +69,14 @@ export function initCornerstone(): Promise<void> {
     });
     // Logout empties the decoded images and the metadata with them.
     onClear(purgeImages);
-    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), max: cache.getMaxCacheSize(), ...prefetchState() });
+    (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), max: cache.getMaxCacheSize(), ...prefetchState(), bulkBytes: bulkBytes() });
   })();
   return ready;
 }
 
 // purgeImages empties the decoded-image cache (logout, prefetch reset).
 export function purgeImages() {
+  stopStreams();
   cache.purgeCache();
   dicomImageLoader.wadors.metaDataManager.purge();
   forgetStacks();

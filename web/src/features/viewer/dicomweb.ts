@@ -4,9 +4,10 @@
 // browser decodes them).
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
-import { num, position, sortInstances, withKnownVRs } from './stack';
+import { num, position } from './stack';
 import { rankPriors } from './hanging';
-import { forgetMetadata, getJSON, seriesMetadata } from './metadata';
+import { forgetMetadata, frameImageId, getJSON, sortedMetadata } from './metadata';
+import { forgetFrames } from './frames';
 
 const enc = encodeURIComponent;
 
@@ -23,6 +24,7 @@ const stacks = new Map<string, Promise<Stack>>();
 export function forgetStacks() {
   stacks.clear();
   forgetMetadata();
+  forgetFrames();
 }
 
 // loadStack fetches a series' metadata once per page life.
@@ -38,8 +40,7 @@ export function loadStack(study: string, series: string): Promise<Stack> {
 }
 
 async function buildStack(study: string, series: string): Promise<Stack> {
-  const base = `${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}`;
-  const md = sortInstances((await seriesMetadata(study, series)).map(withKnownVRs));
+  const md = await sortedMetadata(study, series);
   const s: Stack = { study, series, imageIds: [], instances: [], positions: [] };
   for (const inst of md) {
     const sop = String(inst['00080018']?.Value?.[0] ?? '');
@@ -49,7 +50,7 @@ async function buildStack(study: string, series: string): Promise<Stack> {
     // samples) gets an empty value instead of a failed load.
     const forLoader = inst['00080060']?.Value?.length ? inst : { ...inst, '00080060': { vr: 'CS', Value: [''] } };
     for (let f = 1; f <= frames; f++) {
-      const id = `wadors:${base}/instances/${enc(sop)}/frames/${f}`;
+      const id = frameImageId(study, series, sop, f);
       dicomImageLoader.wadors.metaDataManager.add(id, forLoader as never);
       s.imageIds.push(id);
       s.instances.push(inst);

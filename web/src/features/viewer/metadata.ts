@@ -3,6 +3,9 @@
 // metadata while that chunk is still loading.
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
+import { fetchOpeningFrame } from './frames';
+import { rewriteFor } from './predecode';
+import { num, sortInstances, withKnownVRs } from './stack';
 
 const enc = encodeURIComponent;
 
@@ -26,8 +29,60 @@ export function seriesMetadata(study: string, series: string): Promise<DicomJSON
   return p;
 }
 
+const sorted = new Map<string, Promise<DicomJSON[]>>();
+
+// sortedMetadata is the series' instances in stack order (stack.ts
+// sortInstances), their UN-encoded text read by its VR.
+export function sortedMetadata(study: string, series: string): Promise<DicomJSON[]> {
+  const key = `${study}/${series}`;
+  let p = sorted.get(key);
+  if (!p) {
+    p = seriesMetadata(study, series).then((md) => sortInstances(md.map(withKnownVRs)));
+    p.catch(() => sorted.delete(key));
+    sorted.set(key, p);
+  }
+  return p;
+}
+
 export function forgetMetadata() {
   cache.clear();
+  sorted.clear();
+}
+
+// frameImageId is the loader's image ID of a frame (1-based): its WADO-RS
+// frame URL.
+export function frameImageId(study: string, series: string, sop: string, frame: number): string {
+  return `wadors:${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}/instances/${enc(sop)}/frames/${frame}`;
+}
+
+// frameAccept asks for frames in whatever syntax they are stored, exactly
+// as OHIF does (PS3.18 8.7.3.5.2): the server answers with the stored
+// JPEG, JPEG-LS, JPEG 2000, HTJ2K or RLE bytes and names their transfer
+// syntax in each part's Content-Type; the loader decodes them.
+const frameAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=*';
+
+// Pixel formats the loader's decoders refuse or mangle in some stored
+// syntaxes (its RLE decoder takes 8 and 16 bits only; 16-bit colour): for
+// those the server decodes to Explicit VR Little Endian, which the loader
+// reads natively.
+const nativeAccept = 'multipart/related; type=application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1';
+
+export function frameAcceptFor(inst: DicomJSON | undefined): string {
+  const bits = num(inst ?? {}, '00280100');
+  const samples = Number(inst?.['00280002']?.Value?.[0] ?? 1);
+  return bits === 32 || (samples === 3 && bits === 16) ? nativeAccept : frameAccept;
+}
+
+// openSeries fetches what the first image of a series needs as early as
+// possible: its metadata, then the frame the viewer opens on (the middle
+// of the stack; Viewer.tsx Pane), before Cornerstone has started.
+export async function openSeries(study: string, series: string) {
+  const md = await sortedMetadata(study, series);
+  if (!md.length || md.some((d) => (num(d, '00280008') || 1) > 1)) return; // multi-frame: frames, not instances, count
+  const inst = md[Math.floor(md.length / 2)];
+  // Frames predecode.ts must rewrite go through the loader's request hook.
+  if (rewriteFor(inst)) return;
+  fetchOpeningFrame(frameImageId(study, series, tag(inst, '00080018'), 1), frameAcceptFor(inst));
 }
 
 // firstSeries is the series a case opens on: the first with images.
