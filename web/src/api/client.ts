@@ -33,7 +33,12 @@ type ReauthPrompt = () => Promise<boolean>;
 let csrf = '';
 let reauthPrompt: ReauthPrompt | null = null;
 const expiryListeners = new Set<(seconds: number) => void>();
-const unauthListeners = new Set<() => void>();
+const unauthListeners = new Set<(idle: boolean) => void>();
+// idleDeadline: when the server's idle countdown (X-Session-Expires-In)
+// runs out. A 401 at or after it is the idle logoff, whichever request
+// meets it first: a passive poll can reach the server a moment before the
+// app's own countdown ends.
+let idleDeadline = 0;
 
 export function setCSRF(token: string) {
   csrf = token;
@@ -52,7 +57,7 @@ export function onExpiresIn(f: (seconds: number) => void) {
   };
 }
 
-export function onUnauthenticated(f: () => void) {
+export function onUnauthenticated(f: (idle: boolean) => void) {
   unauthListeners.add(f);
   return () => {
     unauthListeners.delete(f);
@@ -78,7 +83,10 @@ async function request<T>(method: string, path: string, body?: unknown, o: Reque
     cache: 'no-store',
   });
   const exp = res.headers.get('X-Session-Expires-In');
-  if (exp !== null) expiryListeners.forEach((f) => f(Number(exp)));
+  if (exp !== null) {
+    idleDeadline = Date.now() + Number(exp) * 1000;
+    expiryListeners.forEach((f) => f(Number(exp)));
+  }
   if (res.status === 204) return undefined as T;
   const ct = res.headers.get('Content-Type') ?? '';
   const data = ct.includes('json') ? await res.json() : await res.text();
@@ -88,7 +96,8 @@ async function request<T>(method: string, path: string, body?: unknown, o: Reque
     if (await reauthPrompt()) return request<T>(method, path, body, { ...o, retried: true });
   } else if (res.status === 401 && !path.startsWith('/api/login') && path !== '/api/reauth' && path !== '/api/session') {
     // (a 401 on /api/session is the normal answer before login)
-    unauthListeners.forEach((f) => f());
+    const idle = idleDeadline > 0 && Date.now() >= idleDeadline - 2000;
+    unauthListeners.forEach((f) => f(idle));
   }
   throw err;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, onExpiresIn } from '../../api/client';
-import { useSession } from './session';
+import { idleNotice, useSession } from './session';
 
 // warnAt: the warning shows this long before the server's idle logoff.
 const warnAt = 60;
@@ -34,7 +34,7 @@ export function IdleWarning() {
 
   const warn = left !== null && left <= warnAt;
   useEffect(() => {
-    if (left !== null && left <= 0) void logout('You were signed out after a period of inactivity.');
+    if (left !== null && left <= 0) void logout(idleNotice);
   }, [left, logout]);
   useEffect(() => {
     if (warn) button.current?.focus();

@@ -11,6 +11,9 @@ interface SessionState {
   logout: (notice?: string) => Promise<void>;
 }
 
+// idleNotice: why the app is at the login page after the idle logoff.
+export const idleNotice = 'You were signed out after a period of inactivity.';
+
 const Ctx = createContext<SessionState | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
@@ -53,10 +56,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(
     () =>
-      onUnauthenticated(() => {
+      onUnauthenticated((idle) => {
         void clearAll();
         setSession(null);
-        setNotice('Your session has ended. Please sign in again.');
+        setNotice(idle ? idleNotice : 'Your session has ended. Please sign in again.');
       }),
     [],
   );
