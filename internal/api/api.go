@@ -148,7 +148,7 @@ type Item struct {
 }
 
 func (a *API) items(ctx context.Context, readerID string) ([]Item, error) {
-	rows, err := dispatch.OpenItems(ctx, a.db, readerID)
+	rows, err := a.dispatch.OpenItems(ctx, readerID)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (a *API) items(ctx context.Context, readerID string) ([]Item, error) {
 	for i, r := range rows {
 		uids[i] = r.StudyUID
 	}
-	studies, err := archive.StudiesByUID(ctx, a.db, uids)
+	studies, err := archive.StudyDisplays(ctx, a.db, uids)
 	if err != nil {
 		return nil, err
 	}
@@ -173,8 +173,8 @@ func (a *API) items(ctx context.Context, readerID string) ([]Item, error) {
 			continue // as the join did: a worklist row whose study is gone is not shown
 		}
 		it := Item{StudyUID: r.StudyUID, FacilityID: r.FacilityID, Status: r.Status, ReaderID: r.ReaderID, Note: r.Note, UpdatedAt: r.UpdatedAt,
-			Accession: s.Accession, PatientName: s.Patient.Name, PatientID: s.Patient.ID, Description: s.Description,
-			PatientSex: s.Patient.Sex, BirthDate: s.Patient.BirthDate, Priors: s.Priors}
+			Accession: s.Accession, PatientName: s.PatientName, PatientID: s.PatientID, Description: s.Description,
+			PatientSex: s.PatientSex, BirthDate: s.BirthDate, Priors: s.Priors}
 		var l struct {
 			Opened bool `json:"opened"`
 		}

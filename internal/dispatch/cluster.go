@@ -31,6 +31,7 @@ func (s *Service) remote() bool {
 func (s *Service) lead(ctx context.Context, ready func()) {
 	s.mu.Lock()
 	s.eng = assign.NewSafe(assign.New(s.opt.Engine))
+	s.open.wrote() // other nodes wrote while this one followed
 	s.mu.Unlock()
 	for {
 		err := s.load(ctx)

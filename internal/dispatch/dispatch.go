@@ -100,6 +100,8 @@ type Service struct {
 	setupSeen int64
 	readerIDs map[string]bool
 	done      chan struct{}
+
+	open openItems // the leader's open worklist rows, for the board
 }
 
 // Errors returned to callers.
@@ -332,6 +334,7 @@ func (s *Service) applyPersist(ctx context.Context, ev assign.Event, by string) 
 		}
 		return nil
 	})
+	s.open.wrote()
 	if err != nil {
 		// The engine decided what the database does not hold: rebuild it
 		// from the database (after this call lets go of the lock).
@@ -378,7 +381,7 @@ func (s *Service) pageOnCall(ctx context.Context, d assign.Decision) {
 		s.publish(Change{Kind: "oncall", StudyUID: d.StudyID, ReaderID: o.ReaderID, Reason: "on call for " + st.Subspecialty + ": " + d.Reason, At: db.Now(d.At)})
 	}
 	note := d.Reason + "; on call for " + st.Subspecialty + ": " + strings.Join(ids, ", ")
-	if _, err := s.db.Exec(ctx, "UPDATE read_item SET note = ? WHERE study_uid = ? AND status = 'uncovered'", note, d.StudyID); err != nil {
+	if _, err := s.writeItems(ctx, "UPDATE read_item SET note = ? WHERE study_uid = ? AND status = 'uncovered'", note, d.StudyID); err != nil {
 		s.log.Warn("on-call note", "err", err)
 	}
 }
@@ -536,7 +539,7 @@ func (s *Service) Admit(ctx context.Context, st *model.Study) error {
 	}
 	doc, _ := json.Marshal(st)
 	now := db.Now(s.opt.Now())
-	res, err := s.db.Exec(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, created_at, updated_at) VALUES (?, ?, ?, 'waiting', ?, ?)
+	res, err := s.writeItems(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, created_at, updated_at) VALUES (?, ?, ?, 'waiting', ?, ?)
 		ON CONFLICT (study_uid) DO NOTHING`, st.ID, st.FacilityID, string(doc), now, now)
 	if err != nil {
 		return fmt.Errorf("admit %s: %w", st.ID, err)
@@ -555,7 +558,7 @@ func (s *Service) Admit(ctx context.Context, st *model.Study) error {
 	if err != nil {
 		// Not in the engine: take the row back, so the next tick admits the
 		// study again instead of leaving it on the board but unassignable.
-		if _, derr := s.db.Exec(ctx, "DELETE FROM read_item WHERE study_uid = ? AND status = 'waiting'", st.ID); derr != nil {
+		if _, derr := s.writeItems(ctx, "DELETE FROM read_item WHERE study_uid = ? AND status = 'waiting'", st.ID); derr != nil {
 			s.log.Error("admit: undo read item", "err", derr)
 		}
 		return fmt.Errorf("admit %s: %w", st.ID, err)
@@ -568,7 +571,7 @@ func (s *Service) Admit(ctx context.Context, st *model.Study) error {
 func (s *Service) setAside(ctx context.Context, st *model.Study) error {
 	doc, _ := json.Marshal(st)
 	now := db.Now(s.opt.Now())
-	_, err := s.db.Exec(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, note, created_at, updated_at) VALUES (?, ?, ?, 'prior', 'prior retrieved from the facility PACS', ?, ?)
+	_, err := s.writeItems(ctx, `INSERT INTO read_item (study_uid, facility_id, doc, status, note, created_at, updated_at) VALUES (?, ?, ?, 'prior', 'prior retrieved from the facility PACS', ?, ?)
 		ON CONFLICT (study_uid) DO NOTHING`, st.ID, st.FacilityID, string(doc), now, now)
 	return err
 }
@@ -672,7 +675,7 @@ func (s *Service) setLeaseOpened(ctx context.Context, uid string) error {
 	}
 	l.Opened = true
 	b, _ := json.Marshal(l)
-	_, err := s.db.Exec(ctx, "UPDATE read_item SET lease = ? WHERE study_uid = ?", string(b), uid)
+	_, err := s.writeItems(ctx, "UPDATE read_item SET lease = ? WHERE study_uid = ?", string(b), uid)
 	return err
 }
 
@@ -752,7 +755,7 @@ func (s *Service) Triage(ctx context.Context, studyUID string, priority *model.P
 	ch.Triage = append(st.Triage, ch.Triage...)
 	st.Priority, st.Stroke, st.Trauma, st.Triage = ch.Priority, ch.Stroke, ch.Trauma, ch.Triage
 	newDoc, _ := json.Marshal(st)
-	if _, err := s.db.Exec(ctx, "UPDATE read_item SET doc = ?, updated_at = ? WHERE study_uid = ?", string(newDoc), db.Now(s.opt.Now()), studyUID); err != nil {
+	if _, err := s.writeItems(ctx, "UPDATE read_item SET doc = ?, updated_at = ? WHERE study_uid = ?", string(newDoc), db.Now(s.opt.Now()), studyUID); err != nil {
 		return err
 	}
 	if _, err := s.apply(ctx, ch, "triage:"+source); err != nil {

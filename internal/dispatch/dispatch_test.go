@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -327,5 +328,52 @@ func TestAdmitFacilityAddedAfterStart(t *testing.T) {
 		if _, on := s.Holder(study); !on {
 			t.Fatal("study of a facility added after start is not on the engine's worklist")
 		}
+	})
+}
+
+// The service's open rows (kept in memory for the board) follow every
+// write the engine's decisions and the calls make: after each step they
+// equal the persisted rows, for the board and for the holder's queue.
+func TestOpenItemsFollowWrites(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		e := setup(t, d, reader("dr.a", "IL", "SGH"), reader("dr.b", "IL", "SGH"))
+		same := func(step string) {
+			t.Helper()
+			for _, who := range []string{"", "dr.a", "dr.b"} {
+				want, err := OpenItems(ctx, d, who)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := e.s.OpenItems(ctx, who)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s, reader %q: service rows %+v (%v), persisted %+v", step, who, got, err, want)
+				}
+			}
+		}
+		same("before admission")
+		_ = e.s.Heartbeat(ctx, "dr.a", false)
+		if err := e.s.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		same("admitted and assigned")
+		if err := e.s.Open(ctx, e.study, "dr.a"); err != nil {
+			t.Fatal(err)
+		}
+		same("opened")
+		stat := model.STAT
+		if err := e.s.Triage(ctx, e.study, &stat, true, false, nil, "test"); err != nil {
+			t.Fatal(err)
+		}
+		same("triaged")
+		_ = e.s.Heartbeat(ctx, "dr.b", false)
+		if err := e.s.Reassign(ctx, e.study, "dr.b", "balance", "coord"); err != nil {
+			t.Fatal(err)
+		}
+		same("reassigned")
+		if err := e.s.Release(ctx, e.study, "dr.b", "break"); err != nil {
+			t.Fatal(err)
+		}
+		same("released")
 	})
 }

@@ -2,8 +2,12 @@ package dispatch
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
 
 	"lightbox/internal/db"
 	"lightbox/internal/model"
@@ -53,6 +57,75 @@ func OpenItems(ctx context.Context, x db.Execer, readerID string) ([]Item, error
 		q, args = "SELECT "+itemCols+" FROM read_item WHERE reader_id = ? AND status = 'leased'", []any{readerID}
 	}
 	return db.List("worklist items", db.Rows(x.Query(ctx, q+" ORDER BY created_at", args...)), scanItem)
+}
+
+// OpenItems is OpenItems over this service's database, served from memory
+// on the node that runs the engine: it alone writes read_item (other nodes
+// forward to it), so the rows it read last stay true until its next write
+// and the board's frequent reads (every client refreshes on every change)
+// cost no query. Other nodes read the persisted rows.
+func (s *Service) OpenItems(ctx context.Context, readerID string) ([]Item, error) {
+	if s.remote() {
+		return OpenItems(ctx, s.db, readerID)
+	}
+	all, err := s.open.get(func() ([]Item, error) { return OpenItems(ctx, s.db, "") })
+	if err != nil {
+		return nil, err
+	}
+	if readerID == "" {
+		return all, nil
+	}
+	mine := []Item{}
+	for _, it := range all {
+		if it.ReaderID == readerID && it.Status == "leased" {
+			mine = append(mine, it)
+		}
+	}
+	return mine, nil
+}
+
+// openItems keeps the open rows as last read, with the write generation
+// they were read at.
+type openItems struct {
+	gen    atomic.Uint64 // counts writes to read_item, bumped once each has ended
+	mu     sync.Mutex
+	rows   []Item
+	rowGen uint64
+	valid  bool
+}
+
+// wrote marks the rows read so far as outdated. It is called after the
+// write has ended (committed or not), so a read racing it is never kept
+// under the new generation.
+func (o *openItems) wrote() { o.gen.Add(1) }
+
+// get returns a copy of the rows, reading them with read when a write came
+// since they were last read.
+func (o *openItems) get(read func() ([]Item, error)) ([]Item, error) {
+	g := o.gen.Load()
+	o.mu.Lock()
+	if o.valid && o.rowGen == g {
+		rows := slices.Clone(o.rows)
+		o.mu.Unlock()
+		return rows, nil
+	}
+	o.mu.Unlock()
+	rows, err := read()
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	if !o.valid || g >= o.rowGen {
+		o.rows, o.rowGen, o.valid = rows, g, true
+	}
+	o.mu.Unlock()
+	return slices.Clone(rows), nil
+}
+
+// writeItems runs a write on read_item outside the decision transaction.
+func (s *Service) writeItems(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	defer s.open.wrote()
+	return s.db.Exec(ctx, q, args...)
 }
 
 // Event is one entry of a study's assignment history.
