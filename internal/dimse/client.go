@@ -266,10 +266,7 @@ type NoContextError struct {
 }
 
 func (e *NoContextError) Error() string {
-	if e.TransferSyntaxUID != "" {
-		return fmt.Sprintf("dimse: no accepted presentation context for SOP class %s with transfer syntax %s", e.SOPClassUID, e.TransferSyntaxUID)
-	}
-	return fmt.Sprintf("dimse: no accepted presentation context for SOP class %s", e.SOPClassUID)
+	return withDetail("dimse: no accepted presentation context for SOP class "+e.SOPClassUID, " with transfer syntax ", e.TransferSyntaxUID)
 }
 
 // simple runs a request whose only response is final.

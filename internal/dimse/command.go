@@ -219,6 +219,12 @@ func (c *Command) Encode() ([]byte, error) {
 	}
 	f := c.CommandField
 	p := c.present
+	// opt writes an element only when the command carries it.
+	opt := func(flag uint32, tag, v uint16) {
+		if p&flag != 0 {
+			us(tag, v)
+		}
+	}
 	if f.IsResponse() || f == CCancelRQ {
 		p |= hasMessageIDBeingRespondedTo
 	} else {
@@ -234,54 +240,30 @@ func (c *Command) Encode() ([]byte, error) {
 	str(tagAffectedSOPClassUID, c.AffectedSOPClassUID, 0)
 	str(tagRequestedSOPClassUID, c.RequestedSOPClassUID, 0)
 	us(tagCommandField, uint16(f))
-	if p&hasMessageID != 0 {
-		us(tagMessageID, c.MessageID)
-	}
-	if p&hasMessageIDBeingRespondedTo != 0 {
-		us(tagMessageIDBeingRespondedTo, c.MessageIDBeingRespondedTo)
-	}
+	opt(hasMessageID, tagMessageID, c.MessageID)
+	opt(hasMessageIDBeingRespondedTo, tagMessageIDBeingRespondedTo, c.MessageIDBeingRespondedTo)
 	str(tagMoveDestination, c.MoveDestination, ' ')
-	if p&hasPriority != 0 {
-		us(tagPriority, c.Priority)
-	}
+	opt(hasPriority, tagPriority, c.Priority)
 	us(tagCommandDataSetType, c.CommandDataSetType)
-	if p&hasStatus != 0 {
-		us(tagStatus, c.Status)
-	}
+	opt(hasStatus, tagStatus, c.Status)
 	at(tagOffendingElement, c.OffendingElement)
 	comment := c.ErrorComment
 	if len(comment) > 64 {
 		comment = comment[:64]
 	}
 	str(tagErrorComment, comment, ' ')
-	if p&hasErrorID != 0 {
-		us(tagErrorID, c.ErrorID)
-	}
+	opt(hasErrorID, tagErrorID, c.ErrorID)
 	str(tagAffectedSOPInstanceUID, c.AffectedSOPInstanceUID, 0)
 	str(tagRequestedSOPInstanceUID, c.RequestedSOPInstanceUID, 0)
-	if p&hasEventTypeID != 0 {
-		us(tagEventTypeID, c.EventTypeID)
-	}
+	opt(hasEventTypeID, tagEventTypeID, c.EventTypeID)
 	at(tagAttributeIdentifierList, c.AttributeIdentifierList)
-	if p&hasActionTypeID != 0 {
-		us(tagActionTypeID, c.ActionTypeID)
-	}
-	if p&hasRemaining != 0 {
-		us(tagRemaining, c.Remaining)
-	}
-	if p&hasCompleted != 0 {
-		us(tagCompleted, c.Completed)
-	}
-	if p&hasFailed != 0 {
-		us(tagFailed, c.Failed)
-	}
-	if p&hasWarning != 0 {
-		us(tagWarning, c.Warning)
-	}
+	opt(hasActionTypeID, tagActionTypeID, c.ActionTypeID)
+	opt(hasRemaining, tagRemaining, c.Remaining)
+	opt(hasCompleted, tagCompleted, c.Completed)
+	opt(hasFailed, tagFailed, c.Failed)
+	opt(hasWarning, tagWarning, c.Warning)
 	str(tagMoveOriginatorAETitle, c.MoveOriginatorAETitle, ' ')
-	if p&hasMoveOriginatorMessageID != 0 {
-		us(tagMoveOriginatorMessageID, c.MoveOriginatorMessageID)
-	}
+	opt(hasMoveOriginatorMessageID, tagMoveOriginatorMessageID, c.MoveOriginatorMessageID)
 	if len(b) > maxCommandLen {
 		return nil, fmt.Errorf("dimse: command set too large (%d bytes)", len(b))
 	}

@@ -119,17 +119,21 @@ var fsmTable = func() (t [numEvents + 1][numStates + 1]transition) {
 		}
 	}
 	midAssoc := []state{sta5, sta6, sta7, sta8, sta9, sta10, sta11, sta12}
+	// unexpected fills the rows of a PDU that arrives out of place:
+	// AA-1 while awaiting the A-ASSOCIATE-RQ (Sta2), AA-8 in the states
+	// listed and AA-6 once the association is closing (Sta13).
+	unexpected := func(e event, aa8In ...state) {
+		set(e, aa1, sta13, sta2)
+		set(e, aa8, sta13, aa8In...)
+		set(e, aa6, sta13, sta13)
+	}
 	// Association establishment.
 	set(evt1, ae1, sta4, sta1)
 	set(evt2, ae2, sta5, sta4)
-	set(evt3, aa1, sta13, sta2)
-	set(evt3, aa8, sta13, sta3, sta6, sta7, sta8, sta9, sta10, sta11, sta12)
+	unexpected(evt3, sta3, sta6, sta7, sta8, sta9, sta10, sta11, sta12)
 	set(evt3, ae3, sta6, sta5)
-	set(evt3, aa6, sta13, sta13)
-	set(evt4, aa1, sta13, sta2)
-	set(evt4, aa8, sta13, sta3, sta6, sta7, sta8, sta9, sta10, sta11, sta12)
+	unexpected(evt4, sta3, sta6, sta7, sta8, sta9, sta10, sta11, sta12)
 	set(evt4, ae4, sta1, sta5)
-	set(evt4, aa6, sta13, sta13)
 	set(evt5, ae5, sta2, sta1)
 	set(evt6, ae6, sta3, sta2)
 	set(evt6, aa8, sta13, append([]state{sta3}, midAssoc...)...)
@@ -139,23 +143,17 @@ var fsmTable = func() (t [numEvents + 1][numStates + 1]transition) {
 	// Data transfer.
 	set(evt9, dt1, sta6, sta6)
 	set(evt9, ar7, sta8, sta8)
-	set(evt10, aa1, sta13, sta2)
-	set(evt10, aa8, sta13, sta3, sta5, sta8, sta9, sta10, sta11, sta12)
+	unexpected(evt10, sta3, sta5, sta8, sta9, sta10, sta11, sta12)
 	set(evt10, dt2, sta6, sta6)
 	set(evt10, ar6, sta7, sta7)
-	set(evt10, aa6, sta13, sta13)
 	// Release.
 	set(evt11, ar1, sta7, sta6)
-	set(evt12, aa1, sta13, sta2)
-	set(evt12, aa8, sta13, sta3, sta5, sta8, sta9, sta10, sta11, sta12)
+	unexpected(evt12, sta3, sta5, sta8, sta9, sta10, sta11, sta12)
 	set(evt12, ar2, sta8, sta6)
 	set(evt12, ar8, staCollision, sta7)
-	set(evt12, aa6, sta13, sta13)
-	set(evt13, aa1, sta13, sta2)
-	set(evt13, aa8, sta13, sta3, sta5, sta6, sta8, sta9, sta12)
+	unexpected(evt13, sta3, sta5, sta6, sta8, sta9, sta12)
 	set(evt13, ar3, sta1, sta7, sta11)
 	set(evt13, ar10, sta12, sta10)
-	set(evt13, aa6, sta13, sta13)
 	set(evt14, ar4, sta13, sta8, sta12)
 	set(evt14, ar9, sta11, sta9)
 	// Abort.

@@ -446,20 +446,22 @@ type assocFields struct {
 }
 
 // decodeAssoc decodes the fixed header and the items of an A-ASSOCIATE-RQ
-// (rq) or -AC named name: the application context and at most one user
-// information item; each presentation context item of type pcItem goes to
-// pc, in order.
-func decodeAssoc(body []byte, name string, pcItem byte, rq bool, pc func(data []byte) error) (f assocFields, err error) {
+// (rq) or -AC named name: the application context, at most one user
+// information item and, in order, each presentation context item of type
+// pcItem decoded by decodePC.
+func decodeAssoc[PC any](body []byte, name string, pcItem byte, rq bool, decodePC func([]byte) (PC, error)) (f assocFields, pcs []PC, err error) {
 	var items []byte
 	if f.ver, f.called, f.calling, items, err = decodeAssocHeader(body); err != nil {
-		return f, err
+		return f, nil, err
 	}
 	err = eachItem(items, name, func(typ byte, data []byte) (err error) {
 		switch typ {
 		case itemAppContext:
 			f.appCtx, err = trimUID(data)
 		case pcItem:
-			err = pc(data)
+			var pc PC
+			pc, err = decodePC(data)
+			pcs = append(pcs, pc)
 		case itemUserInfo:
 			if f.seenUI {
 				return protoErr(AbortReasonUnexpectedParameter, "duplicate user information item")
@@ -471,20 +473,15 @@ func decodeAssoc(body []byte, name string, pcItem byte, rq bool, pc func(data []
 		}
 		return err
 	})
-	return f, err
+	return f, pcs, err
 }
 
 func decodeAssociateRQ(body []byte) (*AssociateRQ, error) {
-	rq := &AssociateRQ{}
-	f, err := decodeAssoc(body, "A-ASSOCIATE-RQ", itemPresContextRQ, true, func(data []byte) error {
-		pc, err := decodePCRQ(data)
-		rq.PresentationContexts = append(rq.PresentationContexts, pc)
-		return err
-	})
+	f, pcs, err := decodeAssoc(body, "A-ASSOCIATE-RQ", itemPresContextRQ, true, decodePCRQ)
 	if err != nil {
 		return nil, err
 	}
-	rq.ProtocolVersion, rq.CalledAE, rq.CallingAE, rq.ApplicationContext, rq.UserInfo = f.ver, f.called, f.calling, f.appCtx, f.ui
+	rq := &AssociateRQ{ProtocolVersion: f.ver, CalledAE: f.called, CallingAE: f.calling, ApplicationContext: f.appCtx, PresentationContexts: pcs, UserInfo: f.ui}
 	if rq.ApplicationContext == "" {
 		return nil, protoErr(AbortReasonInvalidParameter, "A-ASSOCIATE-RQ without application context")
 	}
@@ -535,17 +532,11 @@ func decodePCRQ(data []byte) (PresentationContextRQ, error) {
 }
 
 func decodeAssociateAC(body []byte) (*AssociateAC, error) {
-	ac := &AssociateAC{}
-	f, err := decodeAssoc(body, "A-ASSOCIATE-AC", itemPresContextAC, false, func(data []byte) error {
-		pc, err := decodePCAC(data)
-		ac.PresentationContexts = append(ac.PresentationContexts, pc)
-		return err
-	})
+	f, pcs, err := decodeAssoc(body, "A-ASSOCIATE-AC", itemPresContextAC, false, decodePCAC)
 	if err != nil {
 		return nil, err
 	}
-	ac.ProtocolVersion, ac.CalledAE, ac.CallingAE, ac.ApplicationContext, ac.UserInfo = f.ver, f.called, f.calling, f.appCtx, f.ui
-	return ac, nil
+	return &AssociateAC{ProtocolVersion: f.ver, CalledAE: f.called, CallingAE: f.calling, ApplicationContext: f.appCtx, PresentationContexts: pcs, UserInfo: f.ui}, nil
 }
 
 func decodePCAC(data []byte) (PresentationContextAC, error) {

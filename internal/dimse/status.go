@@ -83,8 +83,13 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	if e.Comment != "" {
-		return fmt.Sprintf("dimse: status 0x%04X: %s", e.Status, e.Comment)
+	return withDetail(fmt.Sprintf("dimse: status 0x%04X", e.Status), ": ", e.Comment)
+}
+
+// withDetail appends sep and detail to msg when there is a detail.
+func withDetail(msg, sep, detail string) string {
+	if detail == "" {
+		return msg
 	}
-	return fmt.Sprintf("dimse: status 0x%04X", e.Status)
+	return msg + sep + detail
 }
