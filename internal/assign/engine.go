@@ -151,9 +151,9 @@ func (e *Engine) Apply(ev Event, now time.Time) ([]Decision, error) {
 	if hb, ok := ev.(Heartbeat); ok {
 		// A heartbeat first refreshes presence, so the sweep does not treat
 		// a reader who just checked in as gone.
-		rs := e.byID[hb.ReaderID]
-		if rs == nil {
-			return nil, fmt.Errorf("%w %s", ErrUnknownReader, hb.ReaderID)
+		rs, err := e.reader(hb.ReaderID)
+		if err != nil {
+			return nil, err
 		}
 		rs.lastHB, rs.away, rs.loggedOff = now, hb.Away, false
 		if e.nextWake.IsZero() || e.nextWake.After(now) {
@@ -178,9 +178,9 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 	case StudyReady:
 		return e.studyReady(ev.Study, out)
 	case StudyChanged:
-		st := e.studies[ev.StudyID]
-		if st == nil {
-			return fmt.Errorf("%w %s", ErrUnknownStudy, ev.StudyID)
+		st, err := e.study(ev.StudyID)
+		if err != nil {
+			return err
 		}
 		if st.st == waiting {
 			e.removeWaiting(st)
@@ -195,9 +195,9 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 			e.nextWake = now // let rebalance look at it now
 		}
 	case Cancelled:
-		st := e.studies[ev.StudyID]
-		if st == nil {
-			return fmt.Errorf("%w %s", ErrUnknownStudy, ev.StudyID)
+		st, err := e.study(ev.StudyID)
+		if err != nil {
+			return err
 		}
 		rs := st.reader
 		reason := "order cancelled"
@@ -216,9 +216,9 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 	case Heartbeat:
 		// handled in Apply
 	case ReaderOffline:
-		rs := e.byID[ev.ReaderID]
-		if rs == nil {
-			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
+		rs, err := e.reader(ev.ReaderID)
+		if err != nil {
+			return err
 		}
 		rs.loggedOff = true
 		e.nextWake = now
@@ -251,9 +251,9 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 	case ReaderUpdated:
 		return e.upsertReader(ev.Reader, out)
 	case ReaderRemoved:
-		rs := e.byID[ev.ReaderID]
-		if rs == nil {
-			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
+		rs, err := e.reader(ev.ReaderID)
+		if err != nil {
+			return err
 		}
 		e.unindex(rs)
 		rs.removed = true
@@ -285,9 +285,9 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 	case Restore:
 		return e.restore(ev, out)
 	case DisplayChecked:
-		rs := e.byID[ev.ReaderID]
-		if rs == nil {
-			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
+		rs, err := e.reader(ev.ReaderID)
+		if err != nil {
+			return err
 		}
 		switch {
 		case ev.Passed && ev.At.After(rs.displayOK):
@@ -298,9 +298,9 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 		// Mammography that waited for this reader may now go to them.
 		e.fill(rs, out)
 	case Pull:
-		rs := e.byID[ev.ReaderID]
-		if rs == nil {
-			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ReaderID)
+		rs, err := e.reader(ev.ReaderID)
+		if err != nil {
+			return err
 		}
 		e.fill(rs, out)
 	default:
@@ -309,14 +309,30 @@ func (e *Engine) handle(ev Event, out *decisions) error {
 	return nil
 }
 
-func (e *Engine) lease(studyID, readerID string) (*studyState, *readerState, error) {
-	st := e.studies[studyID]
-	if st == nil {
-		return nil, nil, fmt.Errorf("%w %s", ErrUnknownStudy, studyID)
+// study returns a study on the worklist, or ErrUnknownStudy.
+func (e *Engine) study(id string) (*studyState, error) {
+	if st := e.studies[id]; st != nil {
+		return st, nil
 	}
-	rs := e.byID[readerID]
-	if rs == nil {
-		return nil, nil, fmt.Errorf("%w %s", ErrUnknownReader, readerID)
+	return nil, fmt.Errorf("%w %s", ErrUnknownStudy, id)
+}
+
+// reader returns a known reader, or ErrUnknownReader.
+func (e *Engine) reader(id string) (*readerState, error) {
+	if rs := e.byID[id]; rs != nil {
+		return rs, nil
+	}
+	return nil, fmt.Errorf("%w %s", ErrUnknownReader, id)
+}
+
+func (e *Engine) lease(studyID, readerID string) (*studyState, *readerState, error) {
+	st, err := e.study(studyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := e.reader(readerID)
+	if err != nil {
+		return nil, nil, err
 	}
 	if st.reader != rs {
 		return nil, nil, fmt.Errorf("%w: %s on %s", ErrNoLease, readerID, studyID)
@@ -408,9 +424,9 @@ func (e *Engine) signed(ev Signed, out *decisions) error {
 }
 
 func (e *Engine) reassign(ev Reassign, out *decisions) error {
-	st := e.studies[ev.StudyID]
-	if st == nil {
-		return fmt.Errorf("%w %s", ErrUnknownStudy, ev.StudyID)
+	st, err := e.study(ev.StudyID)
+	if err != nil {
+		return err
 	}
 	reason := "reassigned"
 	if ev.By != "" {
@@ -420,9 +436,9 @@ func (e *Engine) reassign(ev Reassign, out *decisions) error {
 		reason += ": " + ev.Reason
 	}
 	if ev.ToReader != "" {
-		to := e.byID[ev.ToReader]
-		if to == nil {
-			return fmt.Errorf("%w %s", ErrUnknownReader, ev.ToReader)
+		to, err := e.reader(ev.ToReader)
+		if err != nil {
+			return err
 		}
 		kind, ex := e.eligibleKind(to, st, e.shiftState(to))
 		if len(ex) > 0 {

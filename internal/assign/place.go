@@ -803,9 +803,9 @@ func (e *Engine) rebalance(out *decisions) {
 // Explain runs Check for every reader against a study on the worklist, for
 // a coordinator asking "why not Dr X?".
 func (e *Engine) Explain(studyID string) ([]Candidate, error) {
-	st := e.studies[studyID]
-	if st == nil {
-		return nil, fmt.Errorf("%w %s", ErrUnknownStudy, studyID)
+	st, err := e.study(studyID)
+	if err != nil {
+		return nil, err
 	}
 	var out []Candidate
 	for _, rs := range e.readers {
