@@ -1,6 +1,7 @@
 package assign
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"time"
 
@@ -91,42 +92,18 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
-	if c.Policy == "" {
-		c.Policy = PolicyLightbox
-	}
-	if c.DefaultMaxOpen == 0 {
-		c.DefaultMaxOpen = 4
-	}
-	if c.UrgentOverflow == 0 {
-		c.UrgentOverflow = 2
-	}
-	if c.RebalanceGain == 0 {
-		c.RebalanceGain = 5 * time.Minute
-	}
-	if c.MaxMoves == 0 {
-		c.MaxMoves = 1
-	}
-	if c.StealGain == 0 {
-		c.StealGain = 30 * time.Second
-	}
-	if c.MaxSteals == 0 {
-		c.MaxSteals = 3
-	}
-	if c.RoutineAhead == 0 {
-		c.RoutineAhead = 1
-	}
-	if c.ReserveIdle == 0 {
-		c.ReserveIdle = 1
-	}
-	if c.StrokeReserve == 0 {
-		c.StrokeReserve = 1
-	}
-	if c.ReserveBypass == 0 {
-		c.ReserveBypass = 2 * time.Hour
-	}
-	if c.Weights == (Weights{}) {
-		c.Weights = DefaultWeights()
-	}
+	c.Policy = cmp.Or(c.Policy, PolicyLightbox)
+	c.DefaultMaxOpen = cmp.Or(c.DefaultMaxOpen, 4)
+	c.UrgentOverflow = cmp.Or(c.UrgentOverflow, 2)
+	c.RebalanceGain = cmp.Or(c.RebalanceGain, 5*time.Minute)
+	c.MaxMoves = cmp.Or(c.MaxMoves, 1)
+	c.StealGain = cmp.Or(c.StealGain, 30*time.Second)
+	c.MaxSteals = cmp.Or(c.MaxSteals, 3)
+	c.RoutineAhead = cmp.Or(c.RoutineAhead, 1)
+	c.ReserveIdle = cmp.Or(c.ReserveIdle, 1)
+	c.StrokeReserve = cmp.Or(c.StrokeReserve, 1)
+	c.ReserveBypass = cmp.Or(c.ReserveBypass, 2*time.Hour)
+	c.Weights = cmp.Or(c.Weights, DefaultWeights())
 	if c.Unopened == nil {
 		c.Unopened = map[model.Class]time.Duration{
 			model.ClassStroke: 3 * time.Minute, model.ClassTrauma: 3 * time.Minute,

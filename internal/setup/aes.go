@@ -2,13 +2,11 @@ package setup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"lightbox/internal/ae"
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
-	"lightbox/internal/facility"
 )
 
 // PutAE registers a remote DICOM AE. The facility it sends for must exist
@@ -20,9 +18,7 @@ func (s *Service) PutAE(ctx context.Context, by Actor, e ae.Entity) error {
 	return s.write(ctx, by, change{typ: audit.NetworkConfiguration, action: audit.Update, object: "ae", detail: "put AE " + e.Title, facility: e.FacilityID},
 		func(tx *db.Tx) error {
 			if e.FacilityID != "" && e.FacilityID != "*" {
-				if _, err := facility.Get(ctx, tx, e.FacilityID); errors.Is(err, facility.ErrNotFound) {
-					return unknownFacility("facility_id", e.FacilityID)
-				} else if err != nil {
+				if err := facilitySetUp(ctx, tx, e.FacilityID); err != nil {
 					return err
 				}
 			}

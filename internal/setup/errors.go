@@ -1,8 +1,12 @@
 package setup
 
 import (
+	"context"
 	"errors"
 	"fmt"
+
+	"lightbox/internal/db"
+	"lightbox/internal/facility"
 )
 
 // Stable error codes clients branch on.
@@ -36,6 +40,17 @@ func invalid(field, format string, args ...any) *Error {
 
 func unknownFacility(field, id string) *Error {
 	return &Error{Code: CodeUnknownFacility, Field: field, Msg: fmt.Sprintf("no facility %q", id)}
+}
+
+// facilitySetUp returns unknownFacility for a facility_id that names no
+// facility.
+func facilitySetUp(ctx context.Context, tx *db.Tx, id string) error {
+	if _, err := facility.Get(ctx, tx, id); errors.Is(err, facility.ErrNotFound) {
+		return unknownFacility("facility_id", id)
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // CodeOf returns the code of a set-up error ("" for any other error).

@@ -2,12 +2,10 @@ package setup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
-	"lightbox/internal/facility"
 	"lightbox/internal/hl7sender"
 )
 
@@ -21,9 +19,7 @@ func (s *Service) PutHL7Sender(ctx context.Context, by Actor, h hl7sender.Sender
 	return s.write(ctx, by, change{typ: audit.NetworkConfiguration, action: audit.Update, object: "hl7_sender",
 		detail: "put HL7 sender " + senderName(h.SendingFacility, h.SendingApplication), facility: h.FacilityID},
 		func(tx *db.Tx) error {
-			if _, err := facility.Get(ctx, tx, h.FacilityID); errors.Is(err, facility.ErrNotFound) {
-				return unknownFacility("facility_id", h.FacilityID)
-			} else if err != nil {
+			if err := facilitySetUp(ctx, tx, h.FacilityID); err != nil {
 				return err
 			}
 			return hl7sender.Put(ctx, tx, h)

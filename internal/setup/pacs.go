@@ -2,13 +2,11 @@ package setup
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"lightbox/internal/ae"
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
-	"lightbox/internal/facility"
 	"lightbox/internal/priors"
 )
 
@@ -28,9 +26,7 @@ func (s *Service) PutPACS(ctx context.Context, by Actor, src priors.Source) erro
 	return s.write(ctx, by, change{typ: audit.NetworkConfiguration, action: audit.Update, object: "pacs",
 		detail: fmt.Sprintf("put PACS %s of facility %s (%d priors, wait %ds, %s)", src.AETitle, src.FacilityID, src.MaxPriors, src.WaitSeconds, src.Retrieve), facility: src.FacilityID},
 		func(tx *db.Tx) error {
-			if _, err := facility.Get(ctx, tx, src.FacilityID); errors.Is(err, facility.ErrNotFound) {
-				return unknownFacility("facility_id", src.FacilityID)
-			} else if err != nil {
+			if err := facilitySetUp(ctx, tx, src.FacilityID); err != nil {
 				return err
 			}
 			if old, err := (ae.Store{DB: s.DB}).Get(ctx, src.AETitle); err == nil && old.FacilityID != src.FacilityID {
