@@ -105,16 +105,24 @@ func (a *API) askConsult(w http.ResponseWriter, r *http.Request, p *auth.Princip
 	httpx.JSON(w, http.StatusCreated, map[string]any{"consult": c, "candidates": cands})
 }
 
+// pathItem loads the path's {id} of {study} with get, answering 404 for an
+// id that is not a number and as consultErr for get's errors.
+func pathItem[T any](a *API, w http.ResponseWriter, r *http.Request, what string, get func(context.Context, string, int64) (T, error)) (T, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no such %s", what)
+		var zero T
+		return zero, false
+	}
+	v, err := get(r.Context(), r.PathValue("study"), id)
+	return v, !a.consultErr(w, err)
+}
+
 // consultFor loads the path's consult and checks the caller may see it:
 // its participants and the study's reader of record.
 func (a *API) consultFor(w http.ResponseWriter, r *http.Request, p *auth.Principal) (consult.Consult, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		writeError(w, http.StatusNotFound, "no such consult")
-		return consult.Consult{}, false
-	}
-	c, err := a.consults.Get(r.Context(), r.PathValue("study"), id)
-	if a.consultErr(w, err) {
+	c, ok := pathItem(a, w, r, "consult", a.consults.Get)
+	if !ok {
 		return c, false
 	}
 	if !c.Participant(p.Username) && !a.readerOfRecord(r.Context(), p, c.StudyUID) {

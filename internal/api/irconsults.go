@@ -9,7 +9,6 @@ import (
 	"lightbox/internal/httpx"
 	"lightbox/internal/irconsult"
 	"lightbox/internal/notify"
-	"lightbox/internal/query"
 	"lightbox/internal/report"
 )
 
@@ -31,23 +30,14 @@ func (a *API) irConsults() irconsult.Store {
 }
 
 func (a *API) listIRConsults(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	user := p.Username
-	if isStaff(p) {
-		user = ""
-	}
-	cs, err := a.irConsults().List(r.Context(), user)
+	cs, err := a.irConsults().List(r.Context(), ownOrAll(p))
 	a.reply(w, http.StatusOK, cs, err)
 }
 
 func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Principal, c irconsult.Consult) {
 	ctx := r.Context()
-	fac, exists, err := query.New(a.db).StudyFacility(ctx, c.StudyUID)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if !exists || !p.Sees(fac) && !a.granted(r, p, c.StudyUID) {
-		writeError(w, http.StatusNotFound, "no such study")
+	fac, ok := a.studyInScope(w, r, p, c.StudyUID)
+	if !ok {
 		return
 	}
 	c.FacilityID, c.Requester, c.Region = fac, p.Username, ""
@@ -68,7 +58,7 @@ func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Pri
 			return
 		}
 	}
-	c, err = a.irConsults().Request(ctx, c)
+	c, err := a.irConsults().Request(ctx, c)
 	if err != nil {
 		a.domainFail(w, err, irconsult.ErrInvalid, irconsult.ErrNotFound, irconsult.ErrNoOnCall)
 		return

@@ -26,6 +26,13 @@ func (a *API) keyImages() keyimage.Store { return keyimage.Store{DB: a.db, Now: 
 // caller's scope (the same answer, so scope does not leak existence).
 func (a *API) seesStudy(w http.ResponseWriter, r *http.Request, p *auth.Principal) (string, bool) {
 	study := r.PathValue("study")
+	_, ok := a.studyInScope(w, r, p, study)
+	return study, ok
+}
+
+// studyInScope returns the facility of a study the caller sees (through
+// privileges or a grant); for any other study it answers as seesStudy.
+func (a *API) studyInScope(w http.ResponseWriter, r *http.Request, p *auth.Principal, study string) (string, bool) {
 	// The archive's facility of the study, through the query engine (the
 	// study table's read API), not SQL of our own.
 	fac, exists, err := query.New(a.db).StudyFacility(r.Context(), study)
@@ -37,7 +44,7 @@ func (a *API) seesStudy(w http.ResponseWriter, r *http.Request, p *auth.Principa
 		writeError(w, http.StatusNotFound, "no such study")
 		return "", false
 	}
-	return study, true
+	return fac, true
 }
 
 // granted reports a single-study grant of p to study: break glass, a

@@ -98,3 +98,12 @@ func privileged(readers []*model.Reader, user, facility string) bool {
 }
 
 func isStaff(p *auth.Principal) bool { return hasRole(p, staff) }
+
+// ownOrAll is the user a list is limited to: the caller, or nobody ("")
+// for staff, who see everyone's.
+func ownOrAll(p *auth.Principal) string {
+	if isStaff(p) {
+		return ""
+	}
+	return p.Username
+}

@@ -8,7 +8,6 @@ import (
 	"lightbox/internal/auth"
 	"lightbox/internal/httpx"
 	"lightbox/internal/notify"
-	"lightbox/internal/query"
 	"lightbox/internal/tumorboard"
 )
 
@@ -29,11 +28,7 @@ import (
 func (a *API) boards() tumorboard.Store { return tumorboard.Store{DB: a.db, Now: a.now} }
 
 func (a *API) listBoards(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	user := p.Username
-	if isStaff(p) {
-		user = ""
-	}
-	bs, err := a.boards().List(r.Context(), user)
+	bs, err := a.boards().List(r.Context(), ownOrAll(p))
 	a.reply(w, http.StatusOK, bs, err)
 }
 
@@ -83,13 +78,8 @@ type addBoardCaseBody struct {
 
 func (a *API) addBoardCase(w http.ResponseWriter, r *http.Request, p *auth.Principal, b tumorboard.Board, req addBoardCaseBody) {
 	ctx := r.Context()
-	fac, exists, err := query.New(a.db).StudyFacility(ctx, req.StudyUID)
-	if err != nil {
-		a.fail(w, err)
-		return
-	}
-	if !exists || !p.Sees(fac) && !a.granted(r, p, req.StudyUID) {
-		writeError(w, http.StatusNotFound, "no such study")
+	fac, ok := a.studyInScope(w, r, p, req.StudyUID)
+	if !ok {
 		return
 	}
 	rs, err := a.roster.Readers(ctx)

@@ -49,13 +49,8 @@ func (a *API) inviteVisit(w http.ResponseWriter, r *http.Request, p *auth.Princi
 }
 
 func (a *API) visitFor(w http.ResponseWriter, r *http.Request, p *auth.Principal) (consult.Visit, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		writeError(w, http.StatusNotFound, "no such visit")
-		return consult.Visit{}, false
-	}
-	v, err := a.consults.GetVisit(r.Context(), r.PathValue("study"), id)
-	if a.consultErr(w, err) {
+	v, ok := pathItem(a, w, r, "visit", a.consults.GetVisit)
+	if !ok {
 		return v, false
 	}
 	if v.Physician != p.Username {
