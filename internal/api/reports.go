@@ -132,6 +132,16 @@ func (a *Reports) with(h reportHandler) http.HandlerFunc {
 	}
 }
 
+// readerStudy is studyScope for a radiologist; anyone else is refused
+// with msg.
+func (a *Reports) readerStudy(w http.ResponseWriter, r *http.Request, p *auth.Principal, msg string) (string, bool) {
+	if !isReader(p) {
+		denyReport(w, msg)
+		return "", false
+	}
+	return a.studyScope(w, r, p)
+}
+
 // studyScope returns the study UID if the caller sees the study.
 func (a *Reports) studyScope(w http.ResponseWriter, r *http.Request, p *auth.Principal) (string, bool) {
 	uid := r.PathValue("uid")
@@ -269,11 +279,7 @@ func (a *Reports) getReport(w http.ResponseWriter, r *http.Request, p *auth.Prin
 }
 
 func (a *Reports) getDraft(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if !isReader(p) {
-		denyReport(w, "readers only")
-		return
-	}
-	uid, ok := a.studyScope(w, r, p)
+	uid, ok := a.readerStudy(w, r, p, "readers only")
 	if !ok {
 		return
 	}
@@ -290,11 +296,7 @@ func (a *Reports) getDraft(w http.ResponseWriter, r *http.Request, p *auth.Princ
 }
 
 func (a *Reports) putDraft(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if !isReader(p) {
-		denyReport(w, "readers only")
-		return
-	}
-	uid, ok := a.studyScope(w, r, p)
+	uid, ok := a.readerStudy(w, r, p, "readers only")
 	if !ok {
 		return
 	}
@@ -329,11 +331,7 @@ func (b signBody) signer(p *auth.Principal) report.Signer {
 // signing does the checks shared by sign, addendum and correct.
 func (a *Reports) signing(w http.ResponseWriter, r *http.Request, p *auth.Principal) (string, signBody, bool) {
 	var b signBody
-	if !isReader(p) {
-		denyReport(w, "only a radiologist signs")
-		return "", b, false
-	}
-	uid, ok := a.studyScope(w, r, p)
+	uid, ok := a.readerStudy(w, r, p, "only a radiologist signs")
 	if !ok {
 		return "", b, false
 	}

@@ -71,6 +71,13 @@ type env struct {
 	study string
 }
 
+// online reports the reader present and runs a tick: admission and
+// assignment.
+func (e *env) online(ctx context.Context, readerID string) {
+	_ = e.s.Heartbeat(ctx, readerID, false)
+	_ = e.s.Tick(ctx)
+}
+
 // setup stores one generated CT at Springfield (SGH, Illinois) and returns a
 // started dispatcher with a fake clock.
 // wantUncovered checks that the env's study is uncovered with a note naming
@@ -167,8 +174,7 @@ func TestLicenceLapseLeavesQueueAtOnce(t *testing.T) {
 	ctx := context.Background()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d, reader("dr.a", "IL", "SGH"))
-		_ = e.s.Heartbeat(ctx, "dr.a", false)
-		_ = e.s.Tick(ctx)
+		e.online(ctx, "dr.a")
 		if q := e.s.Queue("dr.a"); len(q) != 1 {
 			t.Fatalf("queue %v", q)
 		}
@@ -191,8 +197,7 @@ func TestUncoveredNamesMissingCredential(t *testing.T) {
 	ctx := context.Background()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		e := setup(t, d, reader("dr.tx", "TX", "SGH"))
-		_ = e.s.Heartbeat(ctx, "dr.tx", false)
-		_ = e.s.Tick(ctx)
+		e.online(ctx, "dr.tx")
 		e.wantUncovered(t, "IL")
 		ch, cancel := e.s.Subscribe("", true)
 		defer cancel()
@@ -245,8 +250,7 @@ func TestUncoveredPagesOnCall(t *testing.T) {
 		}
 		page, cancel := e.s.Subscribe("dr.neuro", false)
 		defer cancel()
-		_ = e.s.Heartbeat(ctx, "dr.tx", false)
-		_ = e.s.Tick(ctx) // the CT head needs an IL licence nobody online has
+		e.online(ctx, "dr.tx") // the CT head needs an IL licence nobody online has
 		var note string
 		_ = d.QueryRow(ctx, "SELECT note FROM read_item WHERE study_uid = ?", e.study).Scan(&note)
 		if !strings.Contains(note, "on call for neuro: dr.neuro") {
