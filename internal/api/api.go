@@ -160,12 +160,7 @@ func (a *API) items(ctx context.Context, readerID string) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	facs := map[string]*model.Facility{}
-	if fs, err := a.roster.Facilities(ctx); err == nil {
-		for _, f := range fs {
-			facs[f.ID] = f
-		}
-	}
+	facs := a.facilityMap(ctx)
 	var out []Item
 	for _, r := range rows {
 		s, ok := studies[r.StudyUID]

@@ -44,12 +44,8 @@ func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Pri
 	if p.Role == auth.Clinician {
 		c.Source = "clinician"
 	}
-	if fs, err := a.roster.Facilities(ctx); err == nil {
-		for _, f := range fs {
-			if f.ID == fac {
-				c.Region = f.State
-			}
-		}
+	if f := a.facilityMap(ctx)[fac]; f != nil {
+		c.Region = f.State
 	}
 	if c.ReportID != "" {
 		// A consult links only to its own study's report.
