@@ -102,13 +102,9 @@ func TestNightCoverageByFacilityTime(t *testing.T) {
 
 func TestReachedStopsEscalation(t *testing.T) {
 	eachDB(t, func(t *testing.T, e *env) {
-		ctx := context.Background()
 		r := e.open(studyA, "1")
 		e.clk.Advance(10 * time.Minute)
-		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"},
-			Outcome: critical.OutcomeReached, ReadBack: true, By: rad}); err != nil {
-			t.Fatal(err)
-		}
+		e.phoned(r, critical.Attempt{To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: critical.OutcomeReached, ReadBack: true, By: rad})
 		e.clk.Advance(3 * time.Hour)
 		if n := e.tick(e.svc.NewScheduler()); n != 0 {
 			t.Fatalf("fired %d after the clinician was reached", n)
@@ -154,9 +150,7 @@ func TestCloseRulesAndAddendum(t *testing.T) {
 		ctx := context.Background()
 		r := e.open(studyA, "1")
 		e.clk.Advance(5 * time.Minute)
-		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeNoAnswer, By: rad}); err != nil {
-			t.Fatal(err)
-		}
+		e.phoned(r, critical.Attempt{To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeNoAnswer, By: rad})
 		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, critical.ErrRefused) {
 			t.Fatalf("close without communication: %v", err)
 		}
@@ -164,9 +158,7 @@ func TestCloseRulesAndAddendum(t *testing.T) {
 			t.Fatalf("read-back on a secure message: %v", err)
 		}
 		e.clk.Advance(5 * time.Minute)
-		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: critical.OutcomeReached, By: rad}); err != nil {
-			t.Fatal(err)
-		}
+		e.phoned(r, critical.Attempt{To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: critical.OutcomeReached, By: rad})
 		before, _ := e.svc.Get(ctx, r.ID)
 		if _, err := e.svc.Close(ctx, r.ID, rad); !errors.Is(err, critical.ErrRefused) {
 			t.Fatalf("category 1 close without read-back: %v", err)
@@ -176,9 +168,7 @@ func TestCloseRulesAndAddendum(t *testing.T) {
 			t.Fatalf("refused close changed something: %+v", after)
 		}
 		e.clk.Advance(10 * time.Minute) // 09:20 EST
-		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: critical.OutcomeReached, ReadBack: true, By: rad}); err != nil {
-			t.Fatal(err)
-		}
+		e.phoned(r, critical.Attempt{To: critical.Recipient{Name: "Jane Smith", Role: "ordering physician"}, Outcome: critical.OutcomeReached, ReadBack: true, By: rad})
 		closed, err := e.svc.Close(ctx, r.ID, rad)
 		if err != nil {
 			t.Fatal(err)
@@ -210,9 +200,7 @@ func TestAddendumRetriedOnce(t *testing.T) {
 		ctx := context.Background()
 		e.addenda.fail = 1
 		r := e.open(studyA, "2")
-		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, By: rad}); err != nil {
-			t.Fatal(err)
-		}
+		e.phoned(r, critical.Attempt{To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, By: rad})
 		c, err := e.svc.Close(ctx, r.ID, rad)
 		if err != nil || c.State != critical.StateClosed || !c.AddendumAt.IsZero() {
 			t.Fatalf("close with failing writer: %+v %v", c, err)
@@ -360,9 +348,7 @@ func TestHandOffKeepsAccountability(t *testing.T) {
 			t.Fatalf("handoff: %+v %v", h, err)
 		}
 		// The coordinator works it without the coordinator flag, as the assignee.
-		if _, err := e.svc.LogAttempt(ctx, r.ID, critical.Attempt{Method: critical.MethodPhone, To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, By: critical.Actor{ID: "coord1", Display: "Desk Coordinator"}}); err != nil {
-			t.Fatal(err)
-		}
+		e.phoned(r, critical.Attempt{To: critical.Recipient{Name: "Jane Smith"}, Outcome: critical.OutcomeReached, By: critical.Actor{ID: "coord1", Display: "Desk Coordinator"}})
 		c, err := e.svc.Close(ctx, r.ID, critical.Actor{ID: "coord1"})
 		if err != nil {
 			t.Fatal(err)

@@ -197,6 +197,15 @@ func (e *env) open(study, cat string) critical.Result {
 	return r
 }
 
+// phoned logs a phone attempt on r, which must be accepted.
+func (e *env) phoned(r critical.Result, a critical.Attempt) {
+	e.t.Helper()
+	a.Method = critical.MethodPhone
+	if _, err := e.svc.LogAttempt(context.Background(), r.ID, a); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) tick(sc *critical.Scheduler) int {
 	e.t.Helper()
 	n, err := sc.Tick(context.Background())
