@@ -92,11 +92,8 @@ func (d *Dataset) Has(t Tag) bool { return d.Get(t) != nil }
 
 // Str returns the first value of a string element, trimmed of padding.
 func (d *Dataset) Str(t Tag) string {
-	vs := d.Strs(t)
-	if len(vs) == 0 {
-		return ""
-	}
-	return vs[0]
+	v, _ := first(d.Strs(t))
+	return v
 }
 
 // Strs returns the values of a string element split on backslash.
@@ -130,13 +127,18 @@ func (e *Element) Strings() []string {
 	return parts
 }
 
-// Int returns the first value of an integer element (IS, US, SS, UL, SL).
-func (d *Dataset) Int(t Tag) (int, bool) {
-	vs := d.Get(t).Ints()
+// first returns the first of vs, if any.
+func first[T any](vs []T) (T, bool) {
 	if len(vs) == 0 {
-		return 0, false
+		var zero T
+		return zero, false
 	}
 	return vs[0], true
+}
+
+// Int returns the first value of an integer element (IS, US, SS, UL, SL).
+func (d *Dataset) Int(t Tag) (int, bool) {
+	return first(d.Get(t).Ints())
 }
 
 // IntOr returns the first integer value of t, or def when absent.
@@ -215,11 +217,7 @@ func (e *Element) Floats() []float64 {
 
 // Float returns the first numeric value of t.
 func (d *Dataset) Float(t Tag) (float64, bool) {
-	vs := d.Get(t).Floats()
-	if len(vs) == 0 {
-		return 0, false
-	}
-	return vs[0], true
+	return first(d.Get(t).Floats())
 }
 
 // Seq returns the items of a sequence element.

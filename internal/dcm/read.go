@@ -524,15 +524,12 @@ func (d *decoder) readSequence(t Tag, vl uint32, depth int) ([]*Dataset, error) 
 			}
 			return items, nil
 		}
-		it, il, err := d.readItemHeader()
+		il, done, err := d.nextItem(t, "sequence", "an item (FFFE,E000) in the sequence")
 		if err != nil {
-			return nil, d.asTruncated(err, t, "truncated: sequence not terminated")
+			return nil, err
 		}
-		if it == TagSequenceDelimitation {
+		if done {
 			return items, nil
-		}
-		if it != TagItem {
-			return nil, d.errf(t, "expected an item (FFFE,E000) in the sequence, found %s", it)
 		}
 		item := &Dataset{}
 		if il == UndefinedLength {
@@ -551,19 +548,32 @@ func (d *decoder) readSequence(t Tag, vl uint32, depth int) ([]*Dataset, error) 
 	}
 }
 
+// nextItem reads the next item header inside t (what, in the messages):
+// done at the sequence delimiter, an error for anything but an item
+// (expected names it).
+func (d *decoder) nextItem(t Tag, what, expected string) (length uint32, done bool, err error) {
+	it, il, err := d.readItemHeader()
+	switch {
+	case err != nil:
+		return 0, false, d.asTruncated(err, t, "truncated: "+what+" not terminated")
+	case it == TagSequenceDelimitation:
+		return 0, true, nil
+	case it != TagItem:
+		return 0, false, d.errf(t, "expected %s, found %s", expected, it)
+	}
+	return il, false, nil
+}
+
 func (d *decoder) readEncapsulated(t Tag) (*BulkRef, error) {
 	ref := &BulkRef{Offset: d.offset(), Length: -1}
 	first := true
 	for {
-		it, il, err := d.readItemHeader()
+		il, done, err := d.nextItem(t, "encapsulated pixel data", "a fragment item in encapsulated pixel data")
 		if err != nil {
-			return nil, d.asTruncated(err, t, "truncated: encapsulated pixel data not terminated")
+			return nil, err
 		}
-		if it == TagSequenceDelimitation {
+		if done {
 			return ref, nil
-		}
-		if it != TagItem {
-			return nil, d.errf(t, "expected a fragment item in encapsulated pixel data, found %s", it)
 		}
 		if il == UndefinedLength {
 			return nil, d.errf(t, "pixel data fragment with undefined length")
