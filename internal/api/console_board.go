@@ -22,9 +22,8 @@ func (a *API) coverageConsole(w http.ResponseWriter, r *http.Request, p *auth.Pr
 		a.fail(w, err)
 		return
 	}
-	rs, err := a.roster.Readers(ctx)
-	if err != nil {
-		a.fail(w, err)
+	rs, ok := a.readersOr500(w, r)
+	if !ok {
 		return
 	}
 	facs := a.facilityMap(ctx)

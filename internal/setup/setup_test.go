@@ -22,6 +22,14 @@ var admin = Actor{UserID: "admin", Role: "admin", Interface: audit.HTTP}
 
 func newService(d *db.DB) *Service { return &Service{DB: d, Audit: &audit.Logger{DB: d}} }
 
+// putSGH sets up the St. George facility (SGH, Texas).
+func putSGH(t *testing.T, s *Service) {
+	t.Helper()
+	if err := s.PutFacility(context.Background(), admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func auditCount(t *testing.T, d *db.DB, object string) int {
 	t.Helper()
 	var n int
@@ -197,9 +205,7 @@ func TestHL7SenderChangesAudited(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := newService(d)
-		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
-			t.Fatal(err)
-		}
+		putSGH(t, s)
 		ok := hl7sender.Sender{SendingFacility: "SGH", SendingApplication: "EPIC", FacilityID: "SGH", AllowCIDRs: []string{"10.0.0.0/8"}}
 		v0, _ := Version(ctx, d)
 		for _, tc := range []struct {
@@ -265,9 +271,7 @@ func TestSetRetention(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		s := newService(d)
-		if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "TX", TimeZone: "America/Chicago"}}); err != nil {
-			t.Fatal(err)
-		}
+		putSGH(t, s)
 		before := auditCount(t, d, "facility")
 		if err := s.SetRetention(ctx, admin, "SGH", 7); err != nil {
 			t.Fatal(err)
