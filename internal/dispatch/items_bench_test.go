@@ -20,7 +20,7 @@ const boardItems = 300
 // seedBoard writes n patients, each with an open study on the worklist and
 // one prior, straight into the tables (test set-up only; the owners' APIs
 // would need DICOM and the engine for each).
-func seedBoard(b *testing.B, d *db.DB, n int) {
+func seedBoard(b testing.TB, d *db.DB, n int) {
 	ctx := context.Background()
 	now := db.Now(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
 	err := d.InTx(ctx, func(tx *db.Tx) error {
@@ -132,6 +132,35 @@ func BenchmarkBoardRead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// The board's display fields (archive.StudyDisplays) are the fields the
+// API took from StudiesByUID's whole records before.
+func TestStudyDisplaysMatchRecords(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		seedBoard(t, d, 5)
+		rows, err := OpenItems(ctx, d, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uids := append(studyUIDs(rows), "1.2.826.0.2.1", "9.9.9") // a prior, and a study that is not stored
+		recs, err := archive.StudiesByUID(ctx, d, uids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := archive.StudyDisplays(ctx, d, uids)
+		if err != nil || len(ds) != len(recs) || len(ds) != 6 {
+			t.Fatalf("%d displays (%v), %d records", len(ds), err, len(recs))
+		}
+		for uid, r := range recs {
+			want := archive.StudyDisplay{UID: uid, Accession: r.Accession, Description: r.Description, PatientName: r.Patient.Name,
+				PatientID: r.Patient.ID, PatientSex: r.Patient.Sex, BirthDate: r.Patient.BirthDate, Priors: r.Priors}
+			if ds[uid] != want || want.Priors != 1 {
+				t.Fatalf("%s: display %+v, record %+v", uid, ds[uid], want)
+			}
+		}
+	})
 }
 
 func studyUIDs(items []Item) []string {
