@@ -24,9 +24,10 @@ type metaCache struct {
 }
 
 type metaEntry struct {
-	ver  query.MetaVersion
-	etag string
-	body []byte
+	ver     query.MetaVersion
+	etag    string // "" for none
+	body    []byte
+	warning string // a Warning header sent with the body (QIDO-RS paging)
 
 	gzOnce sync.Once
 	gz     []byte

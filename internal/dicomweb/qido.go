@@ -145,6 +145,32 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 		p.q.Match[dcm.TagSeriesInstanceUID] = s
 	}
 	p.q.Scope = scope
+	// The instance list of one series, asked for as is (what a viewer
+	// asks first), is kept like series metadata: checked on every request
+	// by one aggregate over the index rows, rebuilt when an instance of
+	// the series is stored, replaced or deleted. Only index columns of the
+	// instance rows and the path's UIDs are in it: attributes of the
+	// patient or study (which change without the instance rows changing)
+	// are not.
+	key, cacheable := qidoCacheKey(r, p, level, h.base(r))
+	var ver query.MetaVersion
+	if cacheable {
+		var err error
+		ver, err = h.q.MetaVersionOf(r.Context(), scope, query.Target{StudyUID: r.PathValue("study"), SeriesUID: r.PathValue("series")})
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		cacheable = ver.N > 0
+		if e := h.metas.get(key, ver); cacheable && e != nil {
+			if e.warning != "" {
+				w.Header().Add("Warning", e.warning)
+			}
+			w.Header().Set("Cache-Control", "private, no-cache")
+			serveJSON(w, r, e)
+			return
+		}
+	}
 	// The whole answer is written into one pooled buffer while the rows
 	// are read (the database connection is not held while a client reads),
 	// each result from a data set the query reuses, with one RetrieveURL
@@ -186,16 +212,42 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 	if res.More {
 		warnings = append(warnings, fmt.Sprintf("the number of results exceeded the limit; use offset=%d for more", p.q.Offset+n))
 	}
-	for _, msg := range warnings {
-		w.Header().Add("Warning", `299 lightbox "`+strings.ReplaceAll(msg, `"`, "'")+`"`)
+	for i, msg := range warnings {
+		warnings[i] = `299 lightbox "` + strings.ReplaceAll(msg, `"`, "'") + `"`
+		w.Header().Add("Warning", warnings[i])
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "application/dicom+json")
 	hd.Set("Cache-Control", "private, no-cache")
+	if cacheable && len(warnings) <= 1 {
+		// The version read before the rows may be older than they are: the
+		// entry is then rebuilt by the next request, never served stale.
+		e := &metaEntry{ver: ver, body: bytes.Clone(buf.Bytes())}
+		if len(warnings) == 1 {
+			e.warning = warnings[0]
+		}
+		h.metas.put(key, e)
+	}
 	out, closeBody := body(w, r, true)
 	w.WriteHeader(http.StatusOK)
 	_, _ = out.Write(buf.Bytes())
 	_ = closeBody()
+}
+
+// qidoCacheKey is the cache key of a search for the instances of one
+// series with nothing but paging asked (ok false for any other search).
+func qidoCacheKey(r *http.Request, p *qidoParams, level query.Level, base string) (key string, ok bool) {
+	study, series := r.PathValue("study"), r.PathValue("series")
+	if level != query.Image || study == "" || series == "" || !dcm.ValidUID(study) || !dcm.ValidUID(series) ||
+		len(p.q.Return) > 0 || p.q.IncludeAll || len(p.ignored) > 0 {
+		return "", false
+	}
+	for t := range p.q.Match {
+		if t != dcm.TagStudyInstanceUID && t != dcm.TagSeriesInstanceUID { // the path's, set by search
+			return "", false
+		}
+	}
+	return "qido\x00" + base + "\x00" + study + "\x00" + series + "\x00" + strconv.Itoa(p.q.Limit) + "\x00" + strconv.Itoa(p.q.Offset), true
 }
 
 // jsonBufs hold QIDO-RS responses while they are written (up to

@@ -2,11 +2,14 @@ package dicomweb
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
@@ -88,17 +91,77 @@ func TestQIDOMatchesFind(t *testing.T) {
 			{seriesPath + "/instances", "includefield=PatientName,StudyDate,Modality,NumberOfSeriesRelatedInstances"},
 		}
 		for _, c := range cases {
-			r := f.get(c.path+"?"+c.q, "tokA", nil)
-			if r.code != 200 {
-				t.Fatalf("%s?%s: %d %s", c.path, c.q, r.code, r.body)
-			}
 			want := referenceQIDO(t, f.env, f.srv.URL+"/dicomweb", c.path, c.q)
-			if !bytes.Equal(r.body, want) {
-				t.Errorf("%s?%s:\n got %s\nwant %s", c.path, c.q, r.body, want)
+			// Twice: a series' instance list is answered from the cache the
+			// second time.
+			for range 2 {
+				r := f.get(c.path+"?"+c.q, "tokA", nil)
+				if r.code != 200 {
+					t.Fatalf("%s?%s: %d %s", c.path, c.q, r.code, r.body)
+				}
+				if !bytes.Equal(r.body, want) {
+					t.Errorf("%s?%s:\n got %s\nwant %s", c.path, c.q, r.body, want)
+				}
+				if len(jsonArray(t, r.body)) == 0 {
+					t.Errorf("%s?%s: no results", c.path, c.q)
+				}
 			}
-			if len(jsonArray(t, r.body)) == 0 {
-				t.Errorf("%s?%s: no results", c.path, c.q)
+		}
+	})
+}
+
+// A series' cached instance list follows the series (an instance stored
+// into it shows at once), keeps its paging Warning, is gzipped when asked
+// and is not shown to a caller who cannot see the study.
+func TestQIDOSeriesCache(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ct := f.ct[0]
+		path := "/dicomweb/studies/" + ct.study + "/series/" + ct.series + "/instances"
+		for range 2 {
+			r := f.get(path+"?limit=3", "tokA", nil)
+			if got := jsonArray(t, r.body); len(got) != 3 || !strings.Contains(r.h.Get("Warning"), "offset=3") {
+				t.Fatalf("limit=3: %d results, Warning %q", len(got), r.h.Get("Warning"))
 			}
+			if r := f.get(path, "tokB", nil); r.code != 200 || string(r.body) != "[]" {
+				t.Fatalf("other facility: %d %s", r.code, r.body)
+			}
+		}
+		before := f.get(path, "tokA", nil)
+		gz := f.get(path, "tokA", map[string]string{"Accept-Encoding": "gzip"})
+		if gz.h.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("not gzipped: %v", gz.h)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(gz.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plain, err := io.ReadAll(zr); err != nil || !bytes.Equal(plain, before.body) {
+			t.Fatalf("gzipped body differs: %v", err)
+		}
+
+		// A fifth instance of the series.
+		file, err := dcm.ReadFile(bytes.NewReader(ct.data), dcm.ReadOptions{LoadBulk: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sop := ct.sop + ".99"
+		file.Dataset.SetStr(dcm.TagSOPInstanceUID, sop)
+		file.Dataset.SetStr(dcm.TagInstanceNumber, "99")
+		var b bytes.Buffer
+		if err := dcm.WriteFile(&b, file.Dataset, file.TransferSyntax.UID, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.a.Store(context.Background(), &b, archive.Source{Facility: "SGH"}); err != nil {
+			t.Fatal(err)
+		}
+		after := f.get(path, "tokA", nil)
+		got := jsonArray(t, after.body)
+		if len(got) != len(jsonArray(t, before.body))+1 || jsonStr(got[len(got)-1], "00080018") != sop {
+			t.Fatalf("stored instance missing from the series' list: %s", after.body)
+		}
+		if want := referenceQIDO(t, f.env, f.srv.URL+"/dicomweb", path, ""); !bytes.Equal(after.body, want) {
+			t.Fatalf("after a store:\n got %s\nwant %s", after.body, want)
 		}
 	})
 }

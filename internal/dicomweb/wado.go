@@ -341,6 +341,13 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 	if notModified(w, r, e.etag) {
 		return
 	}
+	serveJSON(w, r, e)
+}
+
+// serveJSON sends a cached DICOM JSON body, gzipped when the client
+// takes gzip.
+func serveJSON(w http.ResponseWriter, r *http.Request, e *metaEntry) {
+	hd := w.Header()
 	hd.Set("Content-Type", "application/dicom+json")
 	hd.Add("Vary", "Accept-Encoding")
 	b := e.body
