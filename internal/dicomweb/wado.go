@@ -3,9 +3,12 @@ package dicomweb
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +24,13 @@ func target(r *http.Request) query.Target {
 }
 
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, scope query.Scope) ([]query.Instance, bool) {
+	return h.resolveWith(w, r, scope, h.q.Instances)
+}
+
+// resolveWith is resolve with the query to run: Engine.Files where the
+// frame offsets are not needed.
+func (h *Handler) resolveWith(w http.ResponseWriter, r *http.Request, scope query.Scope,
+	find func(context.Context, query.Scope, query.Target) ([]query.Instance, error)) ([]query.Instance, bool) {
 	t := target(r)
 	for _, u := range []string{t.StudyUID, t.SeriesUID, t.SOPInstanceUID} {
 		if u != "" && !dcm.ValidUID(u) {
@@ -28,7 +38,7 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, scope query.Sc
 			return nil, false
 		}
 	}
-	ins, err := h.q.Instances(r.Context(), scope, t)
+	ins, err := find(r.Context(), scope, t)
 	if err != nil {
 		h.internal(w, r, err)
 		return nil, false
@@ -93,7 +103,7 @@ func decideTS(stored string, c tsChoice) (string, bool) {
 
 // retrieve serves WADO-RS study, series and instance retrieval.
 func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.Scope) {
-	ins, ok := h.resolve(w, r, scope)
+	ins, ok := h.resolveWith(w, r, scope, h.q.Files)
 	if !ok {
 		return
 	}
@@ -122,6 +132,18 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	if chosen == nil {
 		h.fail(w, r, http.StatusNotAcceptable, "none of the accepted media types and transfer syntaxes can be provided; stored: "+storedSyntaxes(ins))
 		return
+	}
+	if slices.ContainsFunc(plan, func(ts string) bool { return ts != "" }) {
+		// Transcoding reads frames by their offsets: the rows again, with them.
+		again, ok := h.resolve(w, r, scope)
+		if !ok {
+			return
+		}
+		if !slices.EqualFunc(ins, again, func(a, b query.Instance) bool { return a.SHA256 == b.SHA256 && a.TransferSyntax == b.TransferSyntax }) {
+			h.internal(w, r, errors.New("retrieve: the instances changed while being read"))
+			return
+		}
+		ins = again
 	}
 	parts := make([]string, 0, 2*len(ins))
 	for i, in := range ins {
@@ -416,7 +438,7 @@ var metaStreamAbove = 5000
 // streamMetadata serves the metadata of a large target: the index rows,
 // sorted by the database, go out in 256 KiB writes.
 func (h *Handler) streamMetadata(w http.ResponseWriter, r *http.Request, scope query.Scope, base string) {
-	ins, ok := h.resolve(w, r, scope)
+	ins, ok := h.resolveWith(w, r, scope, h.q.Files)
 	if !ok {
 		return
 	}
