@@ -140,21 +140,7 @@ func TestQIDOSeriesCache(t *testing.T) {
 			t.Fatalf("gzipped body differs: %v", err)
 		}
 
-		// A fifth instance of the series.
-		file, err := dcm.ReadFile(bytes.NewReader(ct.data), dcm.ReadOptions{LoadBulk: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sop := ct.sop + ".99"
-		file.Dataset.SetStr(dcm.TagSOPInstanceUID, sop)
-		file.Dataset.SetStr(dcm.TagInstanceNumber, "99")
-		var b bytes.Buffer
-		if err := dcm.WriteFile(&b, file.Dataset, file.TransferSyntax.UID, ""); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.a.Store(context.Background(), &b, archive.Source{Facility: "SGH"}); err != nil {
-			t.Fatal(err)
-		}
+		sop := f.storeCopy(ct, "99")
 		after := f.get(path, "tokA", nil)
 		got := jsonArray(t, after.body)
 		if len(got) != len(jsonArray(t, before.body))+1 || jsonStr(got[len(got)-1], "00080018") != sop {
@@ -162,6 +148,57 @@ func TestQIDOSeriesCache(t *testing.T) {
 		}
 		if want := referenceQIDO(t, f.env, f.srv.URL+"/dicomweb", path, ""); !bytes.Equal(after.body, want) {
 			t.Fatalf("after a store:\n got %s\nwant %s", after.body, want)
+		}
+	})
+}
+
+// storeCopy stores a copy of s under a new SOP Instance UID (s's with a
+// suffix) and instance number into s's series, returning the new UID.
+func (f *fixture) storeCopy(s *stored, suffix string) string {
+	f.t.Helper()
+	file, err := dcm.ReadFile(bytes.NewReader(s.data), dcm.ReadOptions{LoadBulk: true})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	sop := s.sop + "." + suffix
+	file.Dataset.SetStr(dcm.TagSOPInstanceUID, sop)
+	file.Dataset.SetStr(dcm.TagInstanceNumber, suffix)
+	var b bytes.Buffer
+	if err := dcm.WriteFile(&b, file.Dataset, file.TransferSyntax.UID, ""); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := f.a.Store(context.Background(), &b, archive.Source{Facility: "SGH"}); err != nil {
+		f.t.Fatal(err)
+	}
+	return sop
+}
+
+// A whole series' instance list, kept between requests, follows the
+// series: a stored instance is in the next response.
+func TestWADOSeriesFilesCache(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ct := f.ct[0]
+		path := "/dicomweb/studies/" + ct.study + "/series/" + ct.series
+		accept := map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=*`}
+		var first resp
+		for i := range 2 {
+			r := f.get(path, "tokA", accept)
+			if r.code != 200 || len(parts(t, r)) != len(f.ct) {
+				t.Fatalf("series: %d, %d parts", r.code, len(parts(t, r)))
+			}
+			if i == 1 && !bytes.Equal(r.body, first.body) {
+				t.Fatal("the second response differs")
+			}
+			first = r
+			if r := f.get(path, "tokB", accept); r.code != 404 {
+				t.Fatalf("other facility: %d", r.code)
+			}
+		}
+		sop := f.storeCopy(ct, "99")
+		ps := parts(t, f.get(path, "tokA", accept))
+		if len(ps) != len(f.ct)+1 || !strings.HasSuffix(ps[len(ps)-1].header["Content-Location"][0], sop) {
+			t.Fatalf("stored instance missing: %d parts", len(ps))
 		}
 	})
 }

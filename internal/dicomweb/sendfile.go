@@ -1,6 +1,7 @@
 package dicomweb
 
 import (
+	"bufio"
 	"io"
 	"net/http"
 	"strconv"
@@ -69,6 +70,18 @@ func (f *partFraming) head(hdr ...string) string {
 		s += hdr[i] + ": " + hdr[i+1] + "\r\n"
 	}
 	return s + "\r\n"
+}
+
+// begin writes the delimiter before a part's header lines (written by
+// the caller, then an empty line: what head returns, without building it).
+func (f *partFraming) begin(bw *bufio.Writer) {
+	if f.n > 0 {
+		_, _ = bw.WriteString("\r\n")
+	}
+	f.n++
+	_, _ = bw.WriteString("--")
+	_, _ = bw.WriteString(f.boundary)
+	_, _ = bw.WriteString("\r\n")
 }
 
 // tail is the close delimiter.

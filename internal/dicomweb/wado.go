@@ -50,6 +50,32 @@ func (h *Handler) resolveWith(w http.ResponseWriter, r *http.Request, scope quer
 	return ins, true
 }
 
+// files is query.Files, kept for a whole study or series like its
+// metadata: one aggregate over the index rows (query.MetaVersionOf)
+// instead of a thousand rows read and sorted. A single instance is
+// resolved each time (its one row costs less than the check).
+func (h *Handler) files(ctx context.Context, scope query.Scope, t query.Target) ([]query.Instance, error) {
+	if t.SOPInstanceUID != "" {
+		return h.q.Files(ctx, scope, t)
+	}
+	ver, err := h.q.MetaVersionOf(ctx, scope, t)
+	if err != nil || ver.N == 0 {
+		return nil, err
+	}
+	key := "files\x00" + t.StudyUID + "\x00" + t.SeriesUID
+	if e := h.metas.get(key, ver); e != nil {
+		return e.files, nil
+	}
+	ins, err := h.q.Files(ctx, scope, t)
+	if err != nil {
+		return nil, err
+	}
+	// Rows newer than ver make the next request read them again, never
+	// serve fewer.
+	h.metas.put(key, &metaEntry{ver: ver, files: ins})
+	return ins, nil
+}
+
 // tsChoice is what an Accept entry asks of application/dicom parts: a
 // transfer syntax UID, "*" (as stored), or "" (the default).
 type tsChoice struct {
@@ -103,7 +129,7 @@ func decideTS(stored string, c tsChoice) (string, bool) {
 
 // retrieve serves WADO-RS study, series and instance retrieval.
 func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.Scope) {
-	ins, ok := h.resolveWith(w, r, scope, h.q.Files)
+	ins, ok := h.resolveWith(w, r, scope, h.files)
 	if !ok {
 		return
 	}
@@ -190,9 +216,15 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	hd.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
 	// Parts are small and many (headers, prefix, bytes): gathered here,
 	// they reach the connection in large writes instead of a chunk each.
-	bw := bufio.NewWriterSize(w, 256<<10)
+	bw := writerBufs.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() {
+		bw.Reset(nil)
+		writerBufs.Put(bw)
+	}()
 	fr := partFraming{boundary: boundary}
 	base := h.base(r)
+	var num [20]byte
 	for i := range ins {
 		if ctx.Err() != nil {
 			return
@@ -204,15 +236,16 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 			h.log.Warn("dicomweb: retrieve aborted", "sop_class", in.SOPClassUID, "error", err)
 			panic(http.ErrAbortHandler)
 		}
-		// Part headers in mime/multipart's (sorted) order.
-		var hdr []string
+		// Part headers in mime/multipart's (sorted) order, written piece
+		// by piece: a series has thousands of parts.
+		fr.begin(bw)
 		if ts == "" {
 			ts = in.TransferSyntax
-			hdr = append(hdr, "Content-Length", strconv.FormatInt(src.size(), 10))
+			writeHeader(bw, "Content-Length", string(strconv.AppendInt(num[:0], src.size(), 10)))
 		}
-		hdr = append(hdr, "Content-Location", base+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID,
-			"Content-Type", "application/dicom; transfer-syntax="+ts)
-		if _, err := io.WriteString(bw, fr.head(hdr...)); err != nil {
+		writeHeader(bw, "Content-Location", base, "/studies/", in.StudyUID, "/series/", in.SeriesUID, "/instances/", in.SOPInstanceUID)
+		writeHeader(bw, "Content-Type", "application/dicom; transfer-syntax=", ts)
+		if _, err := bw.WriteString("\r\n"); err != nil {
 			src.close()
 			return
 		}
@@ -227,6 +260,19 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	}
 	_, _ = io.WriteString(bw, fr.tail())
 	_ = bw.Flush()
+}
+
+// writerBufs gather the parts of whole-study and whole-series responses.
+var writerBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
+
+// writeHeader writes one header line of a part, its value in pieces.
+func writeHeader(bw *bufio.Writer, name string, value ...string) {
+	_, _ = bw.WriteString(name)
+	_, _ = bw.WriteString(": ")
+	for _, v := range value {
+		_, _ = bw.WriteString(v)
+	}
+	_, _ = bw.WriteString("\r\n")
 }
 
 // storedInstance is an opened blob and, for an instance stored without
