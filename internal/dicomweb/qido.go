@@ -145,10 +145,10 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 		p.q.Match[dcm.TagSeriesInstanceUID] = s
 	}
 	p.q.Scope = scope
-	// The instance list of one series, asked for as is (what a viewer
-	// asks first), is kept like series metadata: checked on every request
-	// by one aggregate over the index rows, rebuilt when an instance of
-	// the series is stored, replaced or deleted. Only index columns of the
+	// The instance list of one series (or study), asked for as is (what a
+	// viewer asks first), is kept like series metadata: checked on every
+	// request by one aggregate over the index rows, rebuilt when an
+	// instance of the series is stored, replaced or deleted. Only index columns of the
 	// instance rows and the path's UIDs are in it: attributes of the
 	// patient or study (which change without the instance rows changing)
 	// are not.
@@ -235,10 +235,11 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 }
 
 // qidoCacheKey is the cache key of a search for the instances of one
-// series with nothing but paging asked (ok false for any other search).
+// series or study with nothing but paging asked (ok false for any other
+// search).
 func qidoCacheKey(r *http.Request, p *qidoParams, level query.Level, base string) (key string, ok bool) {
 	study, series := r.PathValue("study"), r.PathValue("series")
-	if level != query.Image || study == "" || series == "" || !dcm.ValidUID(study) || !dcm.ValidUID(series) ||
+	if level != query.Image || study == "" || !dcm.ValidUID(study) || series != "" && !dcm.ValidUID(series) ||
 		len(p.q.Return) > 0 || p.q.IncludeAll || len(p.ignored) > 0 {
 		return "", false
 	}

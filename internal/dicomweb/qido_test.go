@@ -85,6 +85,8 @@ func TestQIDOMatchesFind(t *testing.T) {
 			{"/dicomweb/instances", "includefield=ImageType,SliceThickness"},
 			{"/dicomweb/instances", "includefield=all&limit=3"},
 			{studyPath + "/instances", "InstanceNumber=2"},
+			{studyPath + "/instances", ""},
+			{studyPath + "/instances", "limit=3&offset=2"},
 			{seriesPath + "/instances", ""},
 			{seriesPath + "/instances", "limit=2&offset=1"},
 			{seriesPath + "/instances", "includefield=all"},
@@ -110,8 +112,8 @@ func TestQIDOMatchesFind(t *testing.T) {
 	})
 }
 
-// A series' cached instance list follows the series (an instance stored
-// into it shows at once), keeps its paging Warning, is gzipped when asked
+// A series' (or study's) cached instance list follows the series (an
+// instance stored into it shows at once), keeps its paging Warning, is gzipped when asked
 // and is not shown to a caller who cannot see the study.
 func TestQIDOSeriesCache(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -140,14 +142,19 @@ func TestQIDOSeriesCache(t *testing.T) {
 			t.Fatalf("gzipped body differs: %v", err)
 		}
 
+		studyPath := "/dicomweb/studies/" + ct.study + "/instances"
+		f.get(studyPath, "tokA", nil) // kept
 		sop := f.storeCopy(ct, "99")
 		after := f.get(path, "tokA", nil)
 		got := jsonArray(t, after.body)
 		if len(got) != len(jsonArray(t, before.body))+1 || jsonStr(got[len(got)-1], "00080018") != sop {
 			t.Fatalf("stored instance missing from the series' list: %s", after.body)
 		}
-		if want := referenceQIDO(t, f.env, f.srv.URL+"/dicomweb", path, ""); !bytes.Equal(after.body, want) {
-			t.Fatalf("after a store:\n got %s\nwant %s", after.body, want)
+		for _, p := range []string{path, studyPath} {
+			r := f.get(p, "tokA", nil)
+			if want := referenceQIDO(t, f.env, f.srv.URL+"/dicomweb", p, ""); !bytes.Equal(r.body, want) {
+				t.Fatalf("%s after a store:\n got %s\nwant %s", p, r.body, want)
+			}
 		}
 	})
 }
