@@ -32,6 +32,10 @@ type metaEntry struct {
 	// files is the resolved instance list of a whole-study or whole-series
 	// WADO-RS (shared by requests: read only).
 	files []query.Instance
+	key   string // where files is kept ("" when it is not)
+	// prefixes are the lengths of what makes each of files a Part 10 file
+	// (openInstance), learnt by a request that read them; nil until then.
+	prefixes []int32
 
 	gzOnce sync.Once
 	gz     []byte

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"lightbox/internal/db"
 	"lightbox/internal/db/dbtest"
 	"lightbox/internal/dcm"
+	"lightbox/internal/gen"
 	"lightbox/internal/query"
 )
 
@@ -161,7 +163,9 @@ func TestQIDOSeriesCache(t *testing.T) {
 
 // storeCopy stores a copy of s under a new SOP Instance UID (s's with a
 // suffix) and instance number into s's series, returning the new UID.
-func (f *fixture) storeCopy(s *stored, suffix string) string {
+// cut, when not nil, gives the bytes sent from the Part 10 file and where
+// its data set starts (to send it without preamble or meta).
+func (f *fixture) storeCopy(s *stored, suffix string, cut ...func(file []byte, dataset int64) []byte) string {
 	f.t.Helper()
 	file, err := dcm.ReadFile(bytes.NewReader(s.data), dcm.ReadOptions{LoadBulk: true})
 	if err != nil {
@@ -174,38 +178,72 @@ func (f *fixture) storeCopy(s *stored, suffix string) string {
 	if err := dcm.WriteFile(&b, file.Dataset, file.TransferSyntax.UID, ""); err != nil {
 		f.t.Fatal(err)
 	}
-	if _, err := f.a.Store(context.Background(), &b, archive.Source{Facility: "SGH"}); err != nil {
+	data := b.Bytes()
+	if len(cut) > 0 {
+		again, err := dcm.ReadFile(bytes.NewReader(data), dcm.ReadOptions{})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		data = cut[0](data, again.DatasetOffset)
+	}
+	if _, err := f.a.Store(context.Background(), bytes.NewReader(data), archive.Source{Facility: "SGH"}); err != nil {
 		f.t.Fatal(err)
 	}
 	return sop
 }
 
 // A whole series' instance list, kept between requests, follows the
-// series: a stored instance is in the next response.
+// series: a stored instance is in the next response. From the second
+// request on, the response has a Content-Length (each part's prefix was
+// learnt by the first) and is byte for byte the first, whatever the
+// instances' prefixes and sizes (parts of 32 KB go by sendfile).
 func TestWADOSeriesFilesCache(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
-		ct := f.ct[0]
-		path := "/dicomweb/studies/" + ct.study + "/series/" + ct.series
+		big := generate(t, gen.Options{Modality: "CT", Slices: 2, Patients: 1, FirstPatient: 7, Rows: 128, Columns: 128, Facility: "SGH"})
+		f.add("SGH", big)
+		f.storeCopy(big[0], "90", func(b []byte, _ int64) []byte { return b[128:] })
+		f.storeCopy(big[0], "91", func(b []byte, _ int64) []byte { return b[132:] })
+		f.storeCopy(big[0], "92", func(b []byte, ds int64) []byte { return b[ds:] })
+		f.storeCopy(f.ct[0], "93", func(b []byte, ds int64) []byte { return b[ds:] })
 		accept := map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=*`}
-		var first resp
-		for i := range 2 {
-			r := f.get(path, "tokA", accept)
-			if r.code != 200 || len(parts(t, r)) != len(f.ct) {
-				t.Fatalf("series: %d, %d parts", r.code, len(parts(t, r)))
-			}
-			if i == 1 && !bytes.Equal(r.body, first.body) {
-				t.Fatal("the second response differs")
-			}
-			first = r
-			if r := f.get(path, "tokB", accept); r.code != 404 {
-				t.Fatalf("other facility: %d", r.code)
+		for _, c := range []struct {
+			s *stored
+			n int
+		}{{f.ct[0], len(f.ct) + 1}, {big[0], len(big) + 3}} {
+			path := "/dicomweb/studies/" + c.s.study + "/series/" + c.s.series
+			var first resp
+			for i := range 3 {
+				r := f.get(path, "tokA", accept)
+				ps := parts(t, r)
+				if r.code != 200 || len(ps) != c.n {
+					t.Fatalf("series: %d, %d parts", r.code, len(ps))
+				}
+				for _, p := range ps {
+					if !bytes.Equal(p.body[128:132], []byte("DICM")) {
+						t.Fatalf("part without preamble: %q", p.body[:8])
+					}
+				}
+				if i > 0 && (!bytes.Equal(r.body, first.body) || r.h.Get("Content-Length") != strconv.Itoa(len(r.body))) {
+					t.Fatalf("request %d: the same bytes %v, Content-Length %q of %d", i, bytes.Equal(r.body, first.body), r.h.Get("Content-Length"), len(r.body))
+				}
+				first = r
+				if r := f.get(path, "tokB", accept); r.code != 404 {
+					t.Fatalf("other facility: %d", r.code)
+				}
 			}
 		}
+		ct := f.ct[0]
+		path := "/dicomweb/studies/" + ct.study + "/series/" + ct.series
 		sop := f.storeCopy(ct, "99")
 		ps := parts(t, f.get(path, "tokA", accept))
-		if len(ps) != len(f.ct)+1 || !strings.HasSuffix(ps[len(ps)-1].header["Content-Location"][0], sop) {
+		if len(ps) != len(f.ct)+2 || !strings.HasSuffix(ps[len(ps)-1].header["Content-Location"][0], sop) {
 			t.Fatalf("stored instance missing: %d parts", len(ps))
+		}
+		for _, p := range ps {
+			if in := f.insts[p.header["Content-Location"][0][strings.LastIndex(p.header["Content-Location"][0], "/")+1:]]; in != nil && !bytes.Equal(p.body, in.data) {
+				t.Fatalf("%s: not the stored bytes", in.sop)
+			}
 		}
 	})
 }

@@ -1,12 +1,13 @@
 package dicomweb
 
 import (
-	"bufio"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"lightbox/internal/query"
 )
 
 // prefersGzip reports whether the client ranks gzip above the identity
@@ -72,16 +73,26 @@ func (f *partFraming) head(hdr ...string) string {
 	return s + "\r\n"
 }
 
-// begin writes the delimiter before a part's header lines (written by
-// the caller, then an empty line: what head returns, without building it).
-func (f *partFraming) begin(bw *bufio.Writer) {
+// appendHead appends the delimiter and header lines before a part of
+// whole instances (head's, in mime/multipart's sorted order, built
+// without a string per line: a series has thousands of parts). length < 0
+// leaves Content-Length out.
+func (f *partFraming) appendHead(dst []byte, base string, in *query.Instance, ts string, length int64) []byte {
 	if f.n > 0 {
-		_, _ = bw.WriteString("\r\n")
+		dst = append(dst, "\r\n"...)
 	}
 	f.n++
-	_, _ = bw.WriteString("--")
-	_, _ = bw.WriteString(f.boundary)
-	_, _ = bw.WriteString("\r\n")
+	dst = append(append(append(dst, "--"...), f.boundary...), "\r\n"...)
+	if length >= 0 {
+		dst = strconv.AppendInt(append(dst, "Content-Length: "...), length, 10)
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(append(dst, "Content-Location: "...), base...)
+	dst = append(append(dst, "/studies/"...), in.StudyUID...)
+	dst = append(append(dst, "/series/"...), in.SeriesUID...)
+	dst = append(append(dst, "/instances/"...), in.SOPInstanceUID...)
+	dst = append(append(dst, "\r\nContent-Type: application/dicom; transfer-syntax="...), ts...)
+	return append(dst, "\r\n\r\n"...)
 }
 
 // tail is the close delimiter.
