@@ -24,13 +24,18 @@ type JSONOptions struct {
 
 // MarshalJSON encodes a data set as a DICOM JSON object.
 func MarshalJSON(ds *Dataset, opt JSONOptions) []byte {
+	var b bytes.Buffer
+	AppendJSON(&b, ds, opt)
+	return b.Bytes()
+}
+
+// AppendJSON is MarshalJSON writing into b: a response of many data sets
+// (QIDO-RS) is written into one buffer rather than one per data set.
+func AppendJSON(b *bytes.Buffer, ds *Dataset, opt JSONOptions) {
 	if opt.InlineBinaryMax == 0 {
 		opt.InlineBinaryMax = 1024
 	}
-	var b bytes.Buffer
-	cs := charsetOf(ds)
-	writeJSONObject(&b, ds, opt, cs, true)
-	return b.Bytes()
+	writeJSONObject(b, ds, opt, charsetOf(ds), true)
 }
 
 type charset int

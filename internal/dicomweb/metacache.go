@@ -8,7 +8,8 @@ import (
 	"lightbox/internal/query"
 )
 
-// metaCache keeps assembled metadata responses (series and study
+// metaCache keeps assembled metadata responses (and QIDO-RS instance
+// lists of a series, and the instances a whole-series WADO-RS resolves to) (series and study
 // metadata is what a viewer asks for first, and a 1,000-instance series is
 // megabytes of JSON read from as many index rows). An entry is used only
 // while the target's query.MetaVersion is unchanged, which every request
@@ -24,9 +25,17 @@ type metaCache struct {
 }
 
 type metaEntry struct {
-	ver  query.MetaVersion
-	etag string
-	body []byte
+	ver     query.MetaVersion
+	etag    string // "" for none
+	body    []byte
+	warning string // a Warning header sent with the body (QIDO-RS paging)
+	// files is the resolved instance list of a whole-study or whole-series
+	// WADO-RS (shared by requests: read only).
+	files []query.Instance
+	key   string // where files is kept ("" when it is not)
+	// prefixes are the lengths of what makes each of files a Part 10 file
+	// (openInstance), learnt by a request that read them; nil until then.
+	prefixes []int32
 
 	gzOnce sync.Once
 	gz     []byte
@@ -53,8 +62,12 @@ func (c *metaCache) get(key string, ver query.MetaVersion) *metaEntry {
 	return nil
 }
 
+// cost is what an entry counts against the cache's bound: its bytes,
+// roughly for an instance list.
+func (e *metaEntry) cost() int { return len(e.body) + 384*len(e.files) }
+
 func (c *metaCache) put(key string, e *metaEntry) {
-	if len(e.body) > c.max/8 {
+	if e.cost() > c.max/8 {
 		return
 	}
 	c.mu.Lock()
@@ -63,16 +76,16 @@ func (c *metaCache) put(key string, e *metaEntry) {
 		c.items = map[string]*metaEntry{}
 	}
 	if old, ok := c.items[key]; ok {
-		c.size -= len(old.body)
+		c.size -= old.cost()
 		delete(c.items, key)
 	}
 	for k, old := range c.items {
-		if c.size+len(e.body) <= c.max {
+		if c.size+e.cost() <= c.max {
 			break
 		}
-		c.size -= len(old.body)
+		c.size -= old.cost()
 		delete(c.items, k)
 	}
 	c.items[key] = e
-	c.size += len(e.body)
+	c.size += e.cost()
 }

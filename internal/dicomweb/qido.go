@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"lightbox/internal/dcm"
 	"lightbox/internal/query"
@@ -144,7 +145,53 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 		p.q.Match[dcm.TagSeriesInstanceUID] = s
 	}
 	p.q.Scope = scope
-	res, err := h.q.Find(r.Context(), p.q)
+	// The instance list of one series (or study), asked for as is (what a
+	// viewer asks first), is kept like series metadata: checked on every
+	// request by one aggregate over the index rows, rebuilt when an
+	// instance of the series is stored, replaced or deleted. Only index columns of the
+	// instance rows and the path's UIDs are in it: attributes of the
+	// patient or study (which change without the instance rows changing)
+	// are not.
+	key, cacheable := qidoCacheKey(r, p, level, h.base(r))
+	var ver query.MetaVersion
+	if cacheable {
+		var err error
+		ver, err = h.q.MetaVersionOf(r.Context(), scope, query.Target{StudyUID: r.PathValue("study"), SeriesUID: r.PathValue("series")})
+		if err != nil {
+			h.internal(w, r, err)
+			return
+		}
+		cacheable = ver.N > 0
+		if e := h.metas.get(key, ver); cacheable && e != nil {
+			if e.warning != "" {
+				w.Header().Add("Warning", e.warning)
+			}
+			w.Header().Set("Cache-Control", "private, no-cache")
+			serveJSON(w, r, e)
+			return
+		}
+	}
+	// The whole answer is written into one pooled buffer while the rows
+	// are read (the database connection is not held while a client reads),
+	// each result from a data set the query reuses, with one RetrieveURL
+	// element refilled per result.
+	buf := jsonBufs.Get().(*bytes.Buffer)
+	defer putJSONBuf(buf)
+	buf.Reset()
+	buf.WriteByte('[')
+	base := h.base(r)
+	url := &dcm.Element{Tag: query.TagRetrieveURL, VR: "UR"}
+	n := 0
+	res, err := h.q.FindEach(r.Context(), p.q, func(ds *dcm.Dataset) error {
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		url.Value = appendRetrieveURL(url.Value[:0], base, level, ds)
+		ds.Put(url)
+		dcm.AppendJSON(buf, ds, dcm.JSONOptions{SkipMeta: true})
+		return nil
+	})
 	if err != nil {
 		var ke *query.KeyError
 		if errors.As(err, &ke) {
@@ -154,6 +201,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 		h.internal(w, r, err)
 		return
 	}
+	buf.WriteByte(']')
 	var warnings []string
 	for _, t := range res.Unsupported {
 		warnings = append(warnings, "matching on "+attrName(t)+" is not supported and was ignored")
@@ -162,35 +210,55 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 		warnings = append(warnings, "sequence matching ("+k+") is not supported and was ignored")
 	}
 	if res.More {
-		warnings = append(warnings, fmt.Sprintf("the number of results exceeded the limit; use offset=%d for more", p.q.Offset+len(res.Datasets)))
+		warnings = append(warnings, fmt.Sprintf("the number of results exceeded the limit; use offset=%d for more", p.q.Offset+n))
 	}
-	for _, msg := range warnings {
-		w.Header().Add("Warning", `299 lightbox "`+strings.ReplaceAll(msg, `"`, "'")+`"`)
+	for i, msg := range warnings {
+		warnings[i] = `299 lightbox "` + strings.ReplaceAll(msg, `"`, "'") + `"`
+		w.Header().Add("Warning", warnings[i])
 	}
-	base := h.base(r)
 	hd := w.Header()
 	hd.Set("Content-Type", "application/dicom+json")
 	hd.Set("Cache-Control", "private, no-cache")
+	if cacheable && len(warnings) <= 1 {
+		// The version read before the rows may be older than they are: the
+		// entry is then rebuilt by the next request, never served stale.
+		e := &metaEntry{ver: ver, body: bytes.Clone(buf.Bytes())}
+		if len(warnings) == 1 {
+			e.warning = warnings[0]
+		}
+		h.metas.put(key, e)
+	}
 	out, closeBody := body(w, r, true)
 	w.WriteHeader(http.StatusOK)
-	buf := make([]byte, 0, 4096)
-	buf = append(buf, '[')
-	for i, ds := range res.Datasets {
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		ds.Put(dcm.StrElement(query.TagRetrieveURL, "UR", retrieveURL(base, level, ds)))
-		buf = append(buf, dcm.MarshalJSON(ds, dcm.JSONOptions{SkipMeta: true})...)
-		if len(buf) > 64<<10 {
-			if _, err := out.Write(buf); err != nil {
-				return
-			}
-			buf = buf[:0]
+	_, _ = out.Write(buf.Bytes())
+	_ = closeBody()
+}
+
+// qidoCacheKey is the cache key of a search for the instances of one
+// series or study with nothing but paging asked (ok false for any other
+// search).
+func qidoCacheKey(r *http.Request, p *qidoParams, level query.Level, base string) (key string, ok bool) {
+	study, series := r.PathValue("study"), r.PathValue("series")
+	if level != query.Image || study == "" || !dcm.ValidUID(study) || series != "" && !dcm.ValidUID(series) ||
+		len(p.q.Return) > 0 || p.q.IncludeAll || len(p.ignored) > 0 {
+		return "", false
+	}
+	for t := range p.q.Match {
+		if t != dcm.TagStudyInstanceUID && t != dcm.TagSeriesInstanceUID { // the path's, set by search
+			return "", false
 		}
 	}
-	buf = append(buf, ']')
-	_, _ = out.Write(buf)
-	_ = closeBody()
+	return "qido\x00" + base + "\x00" + study + "\x00" + series + "\x00" + strconv.Itoa(p.q.Limit) + "\x00" + strconv.Itoa(p.q.Offset), true
+}
+
+// jsonBufs hold QIDO-RS responses while they are written (up to
+// MaxResults results: a 1,000-instance answer is about 600 KB).
+var jsonBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putJSONBuf(b *bytes.Buffer) {
+	if b.Cap() <= 8<<20 {
+		jsonBufs.Put(b)
+	}
 }
 
 func attrName(t dcm.Tag) string {
@@ -200,28 +268,27 @@ func attrName(t dcm.Tag) string {
 	return t.Hex()
 }
 
-// retrieveURL is the WADO-RS URL of a QIDO result, built in one
-// allocation (it is written once per result of up to thousands).
-func retrieveURL(base string, level query.Level, ds *dcm.Dataset) string {
-	study := firstUID(ds, dcm.TagStudyInstanceUID)
-	switch {
-	case level >= query.Image:
-		return base + "/studies/" + study + "/series/" + firstUID(ds, dcm.TagSeriesInstanceUID) + "/instances/" + firstUID(ds, dcm.TagSOPInstanceUID)
-	case level >= query.Series:
-		return base + "/studies/" + study + "/series/" + firstUID(ds, dcm.TagSeriesInstanceUID)
+// appendRetrieveURL appends the WADO-RS URL of a QIDO result to dst.
+func appendRetrieveURL(dst []byte, base string, level query.Level, ds *dcm.Dataset) []byte {
+	dst = append(dst, base...)
+	dst = append(append(dst, "/studies/"...), firstUID(ds, dcm.TagStudyInstanceUID)...)
+	if level >= query.Series {
+		dst = append(append(dst, "/series/"...), firstUID(ds, dcm.TagSeriesInstanceUID)...)
 	}
-	return base + "/studies/" + study
+	if level >= query.Image {
+		dst = append(append(dst, "/instances/"...), firstUID(ds, dcm.TagSOPInstanceUID)...)
+	}
+	return dst
 }
 
-// firstUID is ds.Str(t) for a UI element without splitting every value
-// into a new slice.
-func firstUID(ds *dcm.Dataset, t dcm.Tag) string {
+// firstUID is the first value of a UI element, without copying it.
+func firstUID(ds *dcm.Dataset, t dcm.Tag) []byte {
 	e := ds.Get(t)
 	if e == nil {
-		return ""
+		return nil
 	}
 	v, _, _ := bytes.Cut(e.Value, []byte{'\\'})
-	return string(bytes.TrimRight(v, "\x00 "))
+	return bytes.TrimRight(v, "\x00 ")
 }
 
 // acceptsJSON reports whether the Accept header allows application/dicom+json.

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"lightbox/internal/query"
 )
 
 // prefersGzip reports whether the client ranks gzip above the identity
@@ -69,6 +71,28 @@ func (f *partFraming) head(hdr ...string) string {
 		s += hdr[i] + ": " + hdr[i+1] + "\r\n"
 	}
 	return s + "\r\n"
+}
+
+// appendHead appends the delimiter and header lines before a part of
+// whole instances (head's, in mime/multipart's sorted order, built
+// without a string per line: a series has thousands of parts). length < 0
+// leaves Content-Length out.
+func (f *partFraming) appendHead(dst []byte, base string, in *query.Instance, ts string, length int64) []byte {
+	if f.n > 0 {
+		dst = append(dst, "\r\n"...)
+	}
+	f.n++
+	dst = append(append(append(dst, "--"...), f.boundary...), "\r\n"...)
+	if length >= 0 {
+		dst = strconv.AppendInt(append(dst, "Content-Length: "...), length, 10)
+		dst = append(dst, "\r\n"...)
+	}
+	dst = append(append(dst, "Content-Location: "...), base...)
+	dst = append(append(dst, "/studies/"...), in.StudyUID...)
+	dst = append(append(dst, "/series/"...), in.SeriesUID...)
+	dst = append(append(dst, "/instances/"...), in.SOPInstanceUID...)
+	dst = append(append(dst, "\r\nContent-Type: application/dicom; transfer-syntax="...), ts...)
+	return append(dst, "\r\n\r\n"...)
 }
 
 // tail is the close delimiter.

@@ -3,12 +3,16 @@ package dicomweb
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"lightbox/internal/blob"
 	"lightbox/internal/dcm"
@@ -21,6 +25,13 @@ func target(r *http.Request) query.Target {
 }
 
 func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, scope query.Scope) ([]query.Instance, bool) {
+	return h.resolveWith(w, r, scope, h.q.Instances)
+}
+
+// resolveWith is resolve with the query to run: Engine.Files where the
+// frame offsets are not needed.
+func (h *Handler) resolveWith(w http.ResponseWriter, r *http.Request, scope query.Scope,
+	find func(context.Context, query.Scope, query.Target) ([]query.Instance, error)) ([]query.Instance, bool) {
 	t := target(r)
 	for _, u := range []string{t.StudyUID, t.SeriesUID, t.SOPInstanceUID} {
 		if u != "" && !dcm.ValidUID(u) {
@@ -28,7 +39,7 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, scope query.Sc
 			return nil, false
 		}
 	}
-	ins, err := h.q.Instances(r.Context(), scope, t)
+	ins, err := find(r.Context(), scope, t)
 	if err != nil {
 		h.internal(w, r, err)
 		return nil, false
@@ -38,6 +49,35 @@ func (h *Handler) resolve(w http.ResponseWriter, r *http.Request, scope query.Sc
 		return nil, false
 	}
 	return ins, true
+}
+
+// filesEntry is query.Files, kept for a whole study or series like its
+// metadata: one aggregate over the index rows (query.MetaVersionOf)
+// instead of a thousand rows read and sorted. A single instance is
+// resolved each time (its one row costs less than the check): its entry
+// has no key and is not kept.
+func (h *Handler) filesEntry(ctx context.Context, scope query.Scope, t query.Target) (*metaEntry, error) {
+	if t.SOPInstanceUID != "" {
+		ins, err := h.q.Files(ctx, scope, t)
+		return &metaEntry{files: ins}, err
+	}
+	ver, err := h.q.MetaVersionOf(ctx, scope, t)
+	if err != nil || ver.N == 0 {
+		return &metaEntry{}, err
+	}
+	key := "files\x00" + t.StudyUID + "\x00" + t.SeriesUID
+	if e := h.metas.get(key, ver); e != nil {
+		return e, nil
+	}
+	ins, err := h.q.Files(ctx, scope, t)
+	if err != nil {
+		return nil, err
+	}
+	// Rows newer than ver make the next request read them again, never
+	// serve fewer.
+	e := &metaEntry{ver: ver, files: ins, key: key}
+	h.metas.put(key, e)
+	return e, nil
 }
 
 // tsChoice is what an Accept entry asks of application/dicom parts: a
@@ -93,7 +133,15 @@ func decideTS(stored string, c tsChoice) (string, bool) {
 
 // retrieve serves WADO-RS study, series and instance retrieval.
 func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.Scope) {
-	ins, ok := h.resolve(w, r, scope)
+	var fe *metaEntry
+	ins, ok := h.resolveWith(w, r, scope, func(ctx context.Context, scope query.Scope, t query.Target) ([]query.Instance, error) {
+		e, err := h.filesEntry(ctx, scope, t)
+		if err != nil {
+			return nil, err
+		}
+		fe = e
+		return e.files, nil
+	})
 	if !ok {
 		return
 	}
@@ -122,6 +170,18 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	if chosen == nil {
 		h.fail(w, r, http.StatusNotAcceptable, "none of the accepted media types and transfer syntaxes can be provided; stored: "+storedSyntaxes(ins))
 		return
+	}
+	if slices.ContainsFunc(plan, func(ts string) bool { return ts != "" }) {
+		// Transcoding reads frames by their offsets: the rows again, with them.
+		again, ok := h.resolve(w, r, scope)
+		if !ok {
+			return
+		}
+		if !slices.EqualFunc(ins, again, func(a, b query.Instance) bool { return a.SHA256 == b.SHA256 && a.TransferSyntax == b.TransferSyntax }) {
+			h.internal(w, r, errors.New("retrieve: the instances changed while being read"))
+			return
+		}
+		ins = again
 	}
 	parts := make([]string, 0, 2*len(ins))
 	for i, in := range ins {
@@ -168,9 +228,26 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	hd.Set("Content-Type", `multipart/related; type="application/dicom"; boundary=`+boundary)
 	// Parts are small and many (headers, prefix, bytes): gathered here,
 	// they reach the connection in large writes instead of a chunk each.
-	bw := bufio.NewWriterSize(w, 256<<10)
+	bw := writerBufs.Get().(*bufio.Writer)
+	bw.Reset(w)
+	defer func() {
+		bw.Reset(nil)
+		writerBufs.Put(bw)
+	}()
 	fr := partFraming{boundary: boundary}
 	base := h.base(r)
+	asStored := !slices.ContainsFunc(plan, func(ts string) bool { return ts != "" })
+	if asStored && fe.prefixes != nil {
+		h.sendKnown(w, r, bw, ins, fe.prefixes, &fr, base)
+		return
+	}
+	// Otherwise each blob's first bytes tell its prefix: learnt here for
+	// the next request, which can then send a Content-Length.
+	var learnt []int32
+	if asStored && fe.key != "" {
+		learnt = make([]int32, len(ins))
+	}
+	head := make([]byte, 0, 512)
 	for i := range ins {
 		if ctx.Err() != nil {
 			return
@@ -182,15 +259,18 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 			h.log.Warn("dicomweb: retrieve aborted", "sop_class", in.SOPClassUID, "error", err)
 			panic(http.ErrAbortHandler)
 		}
-		// Part headers in mime/multipart's (sorted) order.
-		var hdr []string
+		length := int64(-1)
 		if ts == "" {
-			ts = in.TransferSyntax
-			hdr = append(hdr, "Content-Length", strconv.FormatInt(src.size(), 10))
+			ts, length = in.TransferSyntax, src.size()
 		}
-		hdr = append(hdr, "Content-Location", base+"/studies/"+in.StudyUID+"/series/"+in.SeriesUID+"/instances/"+in.SOPInstanceUID,
-			"Content-Type", "application/dicom; transfer-syntax="+ts)
-		if _, err := io.WriteString(bw, fr.head(hdr...)); err != nil {
+		if learnt != nil {
+			learnt[i] = int32(len(src.prefix))
+			if src.obj.Size() != in.Size {
+				learnt = nil // the length could not be told from the index
+			}
+		}
+		head = fr.appendHead(head[:0], base, in, ts, length)
+		if _, err := bw.Write(head); err != nil {
 			src.close()
 			return
 		}
@@ -205,7 +285,110 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	}
 	_, _ = io.WriteString(bw, fr.tail())
 	_ = bw.Flush()
+	if learnt != nil {
+		h.metas.put(fe.key, &metaEntry{ver: fe.ver, files: fe.files, key: fe.key, prefixes: learnt})
+	}
 }
+
+// sendAbove is the part size from which a part's stored bytes go by
+// sendfile (the gathered bytes before it flushed first) rather than
+// through the gathering buffer: below it, the two system calls cost more
+// than copying the bytes twice.
+const sendAbove = 16 << 10
+
+// sendKnown sends whole instances, stored as they were received, whose
+// prefixes are known (learnt by an earlier request): the response's length
+// is then known before its first byte, so net/http neither chunks it nor
+// copies it, and parts of files go by sendfile where the connection can.
+// No blob is read to tell its prefix. A blob whose size is not the
+// index's aborts the response (its length was promised).
+func (h *Handler) sendKnown(w http.ResponseWriter, r *http.Request, bw *bufio.Writer, ins []query.Instance, prefixes []int32, fr *partFraming, base string) {
+	total := int64(len(fr.tail()))
+	head := make([]byte, 0, 512)
+	count := partFraming{boundary: fr.boundary}
+	for i := range ins {
+		in := &ins[i]
+		head = count.appendHead(head[:0], base, in, in.TransferSyntax, int64(prefixes[i])+in.Size)
+		total += int64(len(head)) + int64(prefixes[i]) + in.Size
+	}
+	w.Header().Set("Content-Length", contentLength(total))
+	rf := readerFrom(w)
+	buf := copyBufs.Get().(*[64 << 10]byte)
+	defer copyBufs.Put(buf)
+	abort := func(in *query.Instance, err error) {
+		h.log.Warn("dicomweb: retrieve aborted", "sop_class", in.SOPClassUID, "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	for i := range ins {
+		if r.Context().Err() != nil {
+			return
+		}
+		in := &ins[i]
+		prefix, err := prefixOf(in, prefixes[i])
+		if err != nil {
+			abort(in, err)
+		}
+		obj, err := h.a.Open(r.Context(), in.Ref())
+		if err != nil {
+			abort(in, fmt.Errorf("open instance blob: %w", err))
+		}
+		if obj.Size() != in.Size {
+			obj.Close()
+			abort(in, fmt.Errorf("blob of %d bytes, indexed as %d", obj.Size(), in.Size))
+		}
+		head = fr.appendHead(head[:0], base, in, in.TransferSyntax, int64(len(prefix))+in.Size)
+		_, _ = bw.Write(head)
+		_, _ = bw.Write(prefix)
+		_, file := obj.(syscall.Conn)
+		if file && rf != nil && in.Size >= sendAbove {
+			// A fresh file is read from its start: no seek.
+			if err = bw.Flush(); err == nil {
+				var n int64
+				n, err = rf.ReadFrom(&io.LimitedReader{R: obj, N: in.Size})
+				if err == nil && n < in.Size {
+					err = io.ErrUnexpectedEOF
+				}
+			}
+		} else {
+			var n int64
+			n, err = io.CopyBuffer(writerOnly{bw}, io.NewSectionReader(obj, 0, in.Size), buf[:])
+			if err == nil && n < in.Size {
+				err = io.ErrUnexpectedEOF
+			}
+		}
+		obj.Close()
+		if err != nil {
+			abort(in, err)
+		}
+	}
+	_, _ = io.WriteString(bw, fr.tail())
+	_ = bw.Flush()
+}
+
+// prefixOf rebuilds the prefix openInstance found for an instance from
+// its length alone: none, the preamble, the preamble and "DICM", or the
+// generated meta header.
+func prefixOf(in *query.Instance, n int32) ([]byte, error) {
+	switch n {
+	case 0:
+		return nil, nil
+	case 128:
+		return make([]byte, 128), nil
+	case 132:
+		return append(make([]byte, 128), "DICM"...), nil
+	}
+	var b bytes.Buffer
+	if err := dcm.WriteHeader(&b, dcm.NewMeta(in.SOPClassUID, in.SOPInstanceUID, in.TransferSyntax, "")); err != nil {
+		return nil, err
+	}
+	if b.Len() != int(n) {
+		return nil, fmt.Errorf("generated meta header of %d bytes, learnt as %d", b.Len(), n)
+	}
+	return b.Bytes(), nil
+}
+
+// writerBufs gather the parts of whole-study and whole-series responses.
+var writerBufs = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 256<<10) }}
 
 // storedInstance is an opened blob and, for an instance stored without
 // preamble or meta information, the prefix that makes it a Part 10 file.
@@ -341,6 +524,13 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 	if notModified(w, r, e.etag) {
 		return
 	}
+	serveJSON(w, r, e)
+}
+
+// serveJSON sends a cached DICOM JSON body, gzipped when the client
+// takes gzip.
+func serveJSON(w http.ResponseWriter, r *http.Request, e *metaEntry) {
+	hd := w.Header()
 	hd.Set("Content-Type", "application/dicom+json")
 	hd.Add("Vary", "Accept-Encoding")
 	b := e.body
@@ -409,7 +599,7 @@ var metaStreamAbove = 5000
 // streamMetadata serves the metadata of a large target: the index rows,
 // sorted by the database, go out in 256 KiB writes.
 func (h *Handler) streamMetadata(w http.ResponseWriter, r *http.Request, scope query.Scope, base string) {
-	ins, ok := h.resolve(w, r, scope)
+	ins, ok := h.resolveWith(w, r, scope, h.q.Files)
 	if !ok {
 		return
 	}

@@ -1,7 +1,8 @@
 // Package query is the one matching engine behind DIMSE C-FIND and
 // DICOMweb QIDO-RS: it turns a DICOM query (level, match keys, return keys,
 // paging, and the caller's facility Scope) into SQL over the archive index
-// and returns one dcm.Dataset per match.
+// and returns one dcm.Dataset per match (Find), or hands each to a
+// function in a data set reused from row to row (FindEach).
 //
 // Matching follows PS3.4 C.2.2.2: single value, wildcard (* and ?), range
 // (dates and times, including combined StudyDate+StudyTime ranges), list of
@@ -17,7 +18,7 @@
 // from constants. The same SQL runs on SQLite and PostgreSQL.
 //
 // The package also resolves study/series/instance UIDs within a Scope to
-// the stored instances (Instances) and reads the precomputed metadata rows
+// the stored instances (Instances; Files without the frame offsets) and reads the precomputed metadata rows
 // (Metas; EachMeta streams them; MetaVersionOf tells whether they
 // changed), which C-MOVE/C-GET and WADO-RS build on.
 package query

@@ -14,30 +14,14 @@ import (
 // planned is a Query translated to SQL.
 type planned struct {
 	q           Query
-	colPos      map[*column]int // index in cols
 	dialect     db.Dialect
-	cols        []*column // selected, in SELECT order (the level pk follows)
-	outCols     []*column // columns returned in each data set
+	cols        []*column // selected and returned, in SELECT order and by tag (the level pk follows)
 	empty       []dcm.Tag // returned as empty elements (C-FIND keys of lower levels)
 	extra       []dcm.Tag // returned from the stored metadata
 	needMeta    bool
 	where       []string
 	whereArgs   []any
 	unsupported []dcm.Tag
-}
-
-// colIndex is c's position in p.cols, -1 when not selected.
-func (p *planned) colIndex(c *column) int {
-	if p.colPos == nil {
-		p.colPos = make(map[*column]int, len(p.cols))
-		for i, x := range p.cols {
-			p.colPos[x] = i
-		}
-	}
-	if i, ok := p.colPos[c]; ok {
-		return i
-	}
-	return -1
 }
 
 // scopeCond returns " AND alias.facility_id IN (...)" and its arguments.
@@ -74,11 +58,6 @@ var levelOrder = map[Level]string{
 func plan(d db.Dialect, q Query) (*planned, error) {
 	p := &planned{q: q, dialect: d}
 	lv := q.Level
-	for i := range columns {
-		if columns[i].usable(lv) {
-			p.cols = append(p.cols, &columns[i])
-		}
-	}
 	// What to return.
 	want := map[dcm.Tag]bool{uniqueKey[lv]: true}
 	if !q.ReturnOnly {
@@ -101,7 +80,9 @@ func plan(d db.Dialect, q Query) (*planned, error) {
 		c := lookupColumn(t)
 		switch {
 		case c != nil && c.usable(lv):
-			p.outCols = append(p.outCols, c)
+			// Only what is returned is selected: the rows (and SQLite's
+			// sorter) carry a third of the level's columns.
+			p.cols = append(p.cols, c)
 		case c != nil:
 			// A key of a lower level (or the patient count elsewhere).
 			if q.ReturnOnly {
@@ -224,17 +205,12 @@ func (p *planned) metaSQL() (string, []any) {
 	return "SELECT meta FROM instance WHERE pk = ?", nil
 }
 
-// dataset builds one result from a row (and the row's metadata, when needed).
 // dataset builds one result from its row (vals in the order of p.cols)
 // and, when needed, its stored metadata.
-func (p *planned) dataset(vals []sql.NullString, meta []byte) (*dcm.Dataset, error) {
-	ds := &dcm.Dataset{Elements: make([]*dcm.Element, 0, len(p.outCols)+len(p.empty)+len(p.extra)+2)}
-	for _, c := range p.outCols {
-		var v sql.NullString
-		if i := p.colIndex(c); i >= 0 {
-			v = vals[i]
-		}
-		ds.Put(columnElement(c, v.String, !v.Valid))
+func (p *planned) dataset(vals []sql.RawBytes, meta []byte) (*dcm.Dataset, error) {
+	ds := &dcm.Dataset{Elements: make([]*dcm.Element, 0, len(p.cols)+len(p.empty)+len(p.extra)+2)}
+	for i, c := range p.cols {
+		ds.Put(&dcm.Element{Tag: c.tag, VR: c.vr, Value: appendColumnValue(nil, c, vals[i])})
 	}
 	for _, t := range p.empty {
 		ds.Put(&dcm.Element{Tag: t, VR: dcm.VROf(t)})
@@ -298,17 +274,54 @@ func hasNonASCII(e *dcm.Element) bool {
 	return false
 }
 
-func columnElement(c *column, v string, null bool) *dcm.Element {
-	if null || v == "" {
-		return &dcm.Element{Tag: c.tag, VR: c.vr}
+// appendColumnValue appends the element value of a column's cell (NULL
+// or empty: no value) to dst.
+func appendColumnValue(dst []byte, c *column, v []byte) []byte {
+	if len(v) == 0 {
+		return dst
 	}
-	switch c.vr {
-	case "US":
-		n, err := strconv.Atoi(v)
+	if c.vr == "US" {
+		n, err := strconv.Atoi(string(v))
 		if err != nil || n <= 0 || n > 0xFFFF {
-			return &dcm.Element{Tag: c.tag, VR: c.vr}
+			return dst
 		}
-		return &dcm.Element{Tag: c.tag, VR: "US", Value: binary.LittleEndian.AppendUint16(nil, uint16(n))}
+		return binary.LittleEndian.AppendUint16(dst, uint16(n))
 	}
-	return dcm.StrElement(c.tag, c.vr, v)
+	// Padded to even length as dcm.StrElement does.
+	dst = append(dst, v...)
+	if len(v)%2 == 1 {
+		if c.vr == "UI" {
+			return append(dst, 0)
+		}
+		return append(dst, ' ')
+	}
+	return dst
+}
+
+// reused is the data set FindEach refills for each row.
+type reused struct {
+	ds    dcm.Dataset
+	elems []dcm.Element
+}
+
+// fill is dataset for a row that needs no stored metadata, into r's data
+// set and elements, reusing their memory.
+func (p *planned) fill(r *reused, vals []sql.RawBytes) *dcm.Dataset {
+	if n := len(p.cols) + len(p.empty); len(r.elems) != n {
+		r.elems = make([]dcm.Element, n)
+		r.ds.Elements = make([]*dcm.Element, 0, n+2)
+	}
+	r.ds.Elements = r.ds.Elements[:0]
+	// p.cols are sorted by tag: appending keeps the data set in order.
+	for i, c := range p.cols {
+		e := &r.elems[i]
+		e.Tag, e.VR, e.Value = c.tag, c.vr, appendColumnValue(e.Value[:0], c, vals[i])
+		r.ds.Elements = append(r.ds.Elements, e)
+	}
+	for j, t := range p.empty {
+		e := &r.elems[len(p.cols)+j]
+		e.Tag, e.VR, e.Value = t, dcm.VROf(t), nil
+		r.ds.Put(e)
+	}
+	return &r.ds
 }

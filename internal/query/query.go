@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -154,6 +153,31 @@ func FromIdentifier(ds *dcm.Dataset) (Query, error) {
 
 // Find runs q.
 func (e *Engine) Find(ctx context.Context, q Query) (*Result, error) {
+	out := []*dcm.Dataset{}
+	res, err := e.find(ctx, q, false, func(ds *dcm.Dataset) error {
+		out = append(out, ds)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Datasets = out
+	return res, nil
+}
+
+// FindEach runs q and calls fn with each result in order, keeping none:
+// Result.Datasets stays empty. A result that needs nothing from the
+// stored metadata (the default attributes of QIDO-RS, most C-FIND keys) is
+// read from its index row into one data set reused for every row, so ds
+// and its elements are valid only during fn: a QIDO response of 1,000
+// instances no longer builds 1,000 data sets. The database rows stay open
+// while fn runs (it should not block). An error from fn ends the query
+// and is returned as is.
+func (e *Engine) FindEach(ctx context.Context, q Query, fn func(ds *dcm.Dataset) error) (*Result, error) {
+	return e.find(ctx, q, true, fn)
+}
+
+func (e *Engine) find(ctx context.Context, q Query, reuse bool, fn func(ds *dcm.Dataset) error) (*Result, error) {
 	if q.Level < Patient || q.Level > Image {
 		return nil, fmt.Errorf("query: invalid level %d", q.Level)
 	}
@@ -164,7 +188,7 @@ func (e *Engine) Find(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Unsupported: p.unsupported, Datasets: []*dcm.Dataset{}}
+	res := &Result{Unsupported: p.unsupported}
 	if q.Scope.Empty() {
 		return res, nil
 	}
@@ -174,28 +198,44 @@ func (e *Engine) Find(ctx context.Context, q Query) (*Result, error) {
 		return nil, fmt.Errorf("query %s: %w", q.Level, err)
 	}
 	defer rows.Close()
-	// A row's cells in SELECT order (one allocation per row, not a map).
-	type row struct {
-		vals []sql.NullString
-		pk   int64
-	}
-	var found []row
-	cells := make([]sql.NullString, len(p.cols))
+	// A row's cells in SELECT order, scanned into reused buffers.
+	cells := make([]sql.RawBytes, len(p.cols))
 	dest := make([]any, len(p.cols)+1)
 	for i := range p.cols {
 		dest[i] = &cells[i]
 	}
 	var pk int64
 	dest[len(p.cols)] = &pk
+	// Rows whose results need their stored metadata, read once these rows
+	// are closed (SQLite's writer has one connection; a query per row
+	// inside the loop would need a second one).
+	type row struct {
+		vals []sql.RawBytes
+		pk   int64
+	}
+	var found []row
+	var re reused
+	n := 0
 	for rows.Next() {
-		if q.Limit > 0 && len(found) == q.Limit {
+		if q.Limit > 0 && n == q.Limit {
 			res.More = true
 			break
 		}
+		n++
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("query %s: %w", q.Level, err)
 		}
-		found = append(found, row{vals: slices.Clone(cells), pk: pk})
+		if p.needMeta {
+			found = append(found, row{vals: cloneCells(cells), pk: pk})
+			continue
+		}
+		r := &re
+		if !reuse {
+			r = &reused{}
+		}
+		if err := fn(p.fill(r, cells)); err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query %s: %w", q.Level, err)
@@ -204,17 +244,35 @@ func (e *Engine) Find(ctx context.Context, q Query) (*Result, error) {
 	metaSQL, metaArgs := p.metaSQL()
 	for _, r := range found {
 		var meta []byte
-		if p.needMeta {
-			err := e.db.QueryRow(ctx, metaSQL, append([]any{r.pk}, metaArgs...)...).Scan(&meta)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return nil, fmt.Errorf("query %s metadata: %w", q.Level, err)
-			}
+		err := e.db.QueryRow(ctx, metaSQL, append([]any{r.pk}, metaArgs...)...).Scan(&meta)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("query %s metadata: %w", q.Level, err)
 		}
 		ds, err := p.dataset(r.vals, meta)
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", q.Level, err)
 		}
-		res.Datasets = append(res.Datasets, ds)
+		if err := fn(ds); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
+}
+
+// cloneCells copies a row's cells (valid only until the next Scan) into
+// one allocation.
+func cloneCells(cells []sql.RawBytes) []sql.RawBytes {
+	size := 0
+	for _, c := range cells {
+		size += len(c)
+	}
+	buf := make([]byte, 0, size)
+	out := make([]sql.RawBytes, len(cells))
+	for i, c := range cells {
+		if c != nil {
+			buf = append(buf, c...)
+			out[i] = buf[len(buf)-len(c) : len(buf) : len(buf)]
+		}
+	}
+	return out
 }

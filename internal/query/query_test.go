@@ -421,3 +421,50 @@ func TestDecodeJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// FindEach's reused data sets hold exactly what Find's fresh ones do, in
+// the same order, at every level, with C-FIND keys of lower levels (empty
+// elements), stored-metadata attributes, paging and fuzzy matching.
+func TestFindEachMatchesFind(t *testing.T) {
+	forEachDB(t, func(t *testing.T, e *Engine) {
+		ctx := context.Background()
+		queries := []Query{
+			{Level: Patient, Scope: scopeA},
+			{Level: Study, Scope: scopeA},
+			{Level: Study, Scope: Scope{All: true}, Match: map[dcm.Tag]string{dcm.TagPatientName: "doe", dcm.TagModality: "CT"}, Fuzzy: true},
+			{Level: Study, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "", dcm.TagStudyDate: ""}, ReturnOnly: true},
+			{Level: Series, Scope: scopeA, Limit: 2, Offset: 1},
+			{Level: Series, Scope: scopeA, IncludeAll: true},
+			{Level: Image, Scope: scopeA},
+			{Level: Image, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "1.1.1"}, Return: []dcm.Tag{dcm.TagSliceThickness}},
+			{Level: Image, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSOPInstanceUID: "", dcm.TagRows: ""}, ReturnOnly: true, Limit: 3},
+		}
+		for i, q := range queries {
+			res, err := e.Find(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want [][]byte
+			for _, ds := range res.Datasets {
+				want = append(want, dcm.MarshalJSON(ds, dcm.JSONOptions{}))
+			}
+			var got [][]byte
+			each, err := e.FindEach(ctx, q, func(ds *dcm.Dataset) error {
+				got = append(got, dcm.MarshalJSON(ds, dcm.JSONOptions{}))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) == 0 || !slices.EqualFunc(got, want, bytes.Equal) || each.More != res.More || len(each.Datasets) != 0 {
+				t.Errorf("query %d:\n got %s (more %v)\nwant %s (more %v)", i, bytes.Join(got, []byte("\n")), each.More,
+					bytes.Join(want, []byte("\n")), res.More)
+			}
+		}
+		stop := errors.New("stop")
+		n := 0
+		if _, err := e.FindEach(ctx, Query{Level: Image, Scope: scopeA}, func(*dcm.Dataset) error { n++; return stop }); err != stop || n != 1 {
+			t.Fatalf("an error from fn: %v after %d results", err, n)
+		}
+	})
+}

@@ -161,6 +161,18 @@ func TestReport(t *testing.T) {
 	slices.Sort(file)
 	t.Logf("whole-series WADO-RS: %.0f MB/s; http.FileServer, same bytes as one file: %.0f MB/s; ratio %.2f", wado[2], file[2], wado[2]/file[2])
 
+	// QIDO of the series' instances: as a viewer asks (answered from the
+	// series cache once warm) and with includefield naming a default
+	// attribute (the uncached path).
+	for _, q := range []string{"", "?includefield=SOPClassUID"} {
+		var ds []time.Duration
+		for range 30 {
+			_, dur := fetch(t, base+"/instances"+q, nil)
+			ds = append(ds, dur)
+		}
+		t.Logf("QIDO /series/{r}/instances%s (%d results): p50 %v", q, slicesN, p50(ds).Round(time.Microsecond))
+	}
+
 	var frame []time.Duration
 	for range 200 {
 		_, dur := fetch(t, base+"/instances/"+sop+"/frames/1", nil)
