@@ -381,16 +381,15 @@ func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts
 		MaxPDULength:              s.MaxPDULength,
 		ImplementationClassUID:    s.ImplementationClassUID,
 		ImplementationVersionName: s.ImplementationVersionName,
+		connected: func() {
+			// A requestor that is its own move destination may look for
+			// an incoming association only between reads of its C-MOVE
+			// association (DCMTK movescu polls once a second): a pending
+			// response now lets it accept at once. A failure shows later.
+			_ = pending()
+		},
 	}
-	first := opts
-	first.connected = func() {
-		// A requestor that is its own move destination may look for the
-		// incoming association only between reads of its C-MOVE
-		// association (DCMTK movescu polls once a second): a pending
-		// response now lets it accept at once. Its failure shows later.
-		_ = pending()
-	}
-	sub, err := Dial(ctx, dest.Addr, calling, c.MoveDestination, props, &first)
+	sub, err := Dial(ctx, dest.Addr, calling, c.MoveDestination, props, &opts)
 	if err != nil {
 		a.log.Warn("dimse: C-MOVE sub-association failed", "destination", c.MoveDestination, "err", err)
 		return nil, StatusOutOfResourcesSubOperations, "cannot open association to move destination"
