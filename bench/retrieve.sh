@@ -93,7 +93,7 @@ timed() { # PID CMD... -> "seconds cpu-ms-per-instance"
 	"$@" >>"$OUT/scu.log" 2>&1 || { echo "failed: $*" >&2; exit 1; }
 	e=$(date +%s.%N)
 	c1=$(cpu "$pid")
-	awk -v s="$s" -v e="$e" -v c=$((c1 - c0)) -v t="$TCK" -v n="$SLICES" 'BEGIN { printf "%.3f %.2f", e - s, c * 1000 / t / n }'
+	awk -v s="$s" -v e="$e" -v c=$((c1 - c0)) -v t="$TCK" -v n="$SLICES" 'BEGIN { printf "%.3f %.2f\n", e - s, c * 1000 / t / n }'
 }
 declare -A T C
 for r in $(seq "$ROUNDS"); do
