@@ -85,25 +85,25 @@ sleep 2 # let both settle (Lightbox's journal, Orthanc's index)
 keys=(-S -k QueryRetrieveLevel=STUDY -k "StudyInstanceUID=$STUDY")
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # clock ticks, user+sys
 TCK=$(getconf CLK_TCK)
-timed() { # PID CMD... -> "seconds cpu-ms-per-instance"
+timed() { # PID CMD... -> "seconds server-cpu-ms-per-instance scu-cpu-ms-per-instance"
 	local s e c0 c1 pid=$1
 	shift
 	c0=$(cpu "$pid")
 	s=$(date +%s.%N)
-	"$@" >>"$OUT/scu.log" 2>&1 || { echo "failed: $*" >&2; exit 1; }
+	/usr/bin/time -o "$OUT/time" -f '%U %S' "$@" >>"$OUT/scu.log" 2>&1 || { echo "failed: $*" >&2; exit 1; }
 	e=$(date +%s.%N)
 	c1=$(cpu "$pid")
-	awk -v s="$s" -v e="$e" -v c=$((c1 - c0)) -v t="$TCK" -v n="$SLICES" 'BEGIN { printf "%.3f %.2f\n", e - s, c * 1000 / t / n }'
+	awk -v s="$s" -v e="$e" -v c=$((c1 - c0)) -v t="$TCK" -v n="$SLICES" '{ u = $1 + $2 } END { printf "%.3f %.2f %.2f\n", e - s, c * 1000 / t / n, u * 1000 / n }' "$OUT/time"
 }
 declare -A T C
 for r in $(seq "$ROUNDS"); do
 	for kind in "${servers[@]}"; do
 		aec=${AEC[$kind]} port=${PRT[$kind]} pid=${PID[$kind]}
-		read -r g gc < <(timed "$pid" getscu --ignore -aet BENCHSCU -aec "$aec" 127.0.0.1 "$port" "${keys[@]}")
-		read -r m mc < <(timed "$pid" movescu --ignore --port "$DEST" -aet BENCHSCU -aec "$aec" -aem BENCHSCU 127.0.0.1 "$port" "${keys[@]}")
+		read -r g gc gu < <(timed "$pid" getscu --ignore -aet BENCHSCU -aec "$aec" 127.0.0.1 "$port" "${keys[@]}")
+		read -r m mc mu < <(timed "$pid" movescu --ignore --port "$DEST" -aet BENCHSCU -aec "$aec" -aem BENCHSCU 127.0.0.1 "$port" "${keys[@]}")
 		[ -n "$g" ] && [ -n "$m" ] || exit 1
 		T[get $kind]+="$g " T[move $kind]+="$m " C[get $kind]+="$gc " C[move $kind]+="$mc "
-		echo "round $r $kind: C-GET $g s (${gc} ms CPU/instance), C-MOVE $m s (${mc} ms CPU/instance) (load $(cut -d' ' -f1 /proc/loadavg))"
+		echo "round $r $kind: C-GET $g s (CPU/instance: server $gc ms, getscu $gu ms), C-MOVE $m s (server $mc ms, movescu $mu ms) (load $(cut -d' ' -f1 /proc/loadavg))"
 	done
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
