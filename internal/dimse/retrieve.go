@@ -261,6 +261,14 @@ func (r *subOps) run(l *lane) {
 	}
 	cur := openInstance(in)
 	for {
+		if r.cancelled() {
+			// Taken before the C-CANCEL: it counts as remaining.
+			if cur.rc != nil {
+				cur.rc.Close()
+			}
+			r.giveBack(cur.inst)
+			return
+		}
 		var wait func(context.Context) (*Command, []byte, error)
 		err := cur.err
 		if err == nil {

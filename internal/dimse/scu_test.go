@@ -180,11 +180,17 @@ func TestSCUFindAndCancel(t *testing.T) {
 	}
 }
 
-func TestSCUMoveBetweenOwnServers(t *testing.T) {
+// startDest starts the C-MOVE destination AE "DEST", which keeps what it
+// receives.
+func startDest(t *testing.T) (*recorder, string) {
 	rec := newRecorder()
-	destMux := NewMux()
-	destMux.HandleStorage(rec)
-	destAddr := startServer(t, &Server{AETitle: "DEST", Handler: destMux})
+	mux := NewMux()
+	mux.HandleStorage(rec)
+	return rec, startServer(t, &Server{AETitle: "DEST", Handler: mux})
+}
+
+func TestSCUMoveBetweenOwnServers(t *testing.T) {
+	rec, destAddr := startDest(t)
 
 	arc := newArchive(5)
 	arc.fail[arc.order[2]] = true
@@ -229,10 +235,7 @@ func TestSCUMoveBetweenOwnServers(t *testing.T) {
 // TestSCUMoveParallel: a C-MOVE of many instances shares them among
 // several sub-associations and still counts each one once.
 func TestSCUMoveParallel(t *testing.T) {
-	rec := newRecorder()
-	destMux := NewMux()
-	destMux.HandleStorage(rec)
-	destAddr := startServer(t, &Server{AETitle: "DEST", Handler: destMux})
+	rec, destAddr := startDest(t)
 	arc := newArchive(60)
 	arc.fail[arc.order[7]] = true
 	arc.fail[arc.order[41]] = true
@@ -270,10 +273,7 @@ func TestSCUMoveParallel(t *testing.T) {
 }
 
 func TestSCUMoveCancel(t *testing.T) {
-	rec := newRecorder()
-	destMux := NewMux()
-	destMux.HandleStorage(rec)
-	destAddr := startServer(t, &Server{Handler: destMux})
+	_, destAddr := startDest(t)
 	arc := newArchive(30)
 	arc.delay = 5 * time.Millisecond
 	s := moveSCP(arc, PatientRootQRMove, "DEST", destAddr)
