@@ -232,6 +232,7 @@ type Association struct {
 	to               Timeouts
 	identityResponse []byte
 	transcode        TranscodeFunc
+	quickAck         func() // acknowledges received segments at once (see Dial)
 
 	wmu    sync.Mutex // serializes outgoing PDUs and messages
 	wbufA  []byte
@@ -485,6 +486,9 @@ func (a *Association) readPDU(buf []byte) (PDU, []byte, error) {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, buf, err
+	}
+	if a.quickAck != nil {
+		a.quickAck()
 	}
 	return ReadPDU(io.MultiReader(bytesReader(hdr[:]), a.conn), a.ourMax, buf)
 }

@@ -74,6 +74,7 @@ func Dial(ctx context.Context, addr, callingAE, calledAE string, contexts []Cont
 	if err != nil {
 		return nil, fmt.Errorf("dimse: dial %s: %w", addr, err)
 	}
+	quickAck := quickAcker(conn) // on the TCP connection, under any TLS
 	if opts.connected != nil {
 		opts.connected()
 	}
@@ -93,6 +94,7 @@ func Dial(ctx context.Context, addr, callingAE, calledAE string, contexts []Cont
 	}
 	a := newAssociation(conn, true, to, log)
 	a.fsm = f
+	a.quickAck = quickAck
 	a.ourMax = opts.MaxPDULength
 	if a.ourMax == 0 {
 		a.ourMax = defaultMaxPDULength
