@@ -24,6 +24,7 @@ type serveFlags struct {
 	hl7TLS, open      *bool
 	hl7Open           *bool
 	httpPerClient     *int
+	moveAssocs        *int
 	hl7ClientCA       *string
 	cert, key         *string
 	blobKey           *string
@@ -57,6 +58,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		hl7:            fs.String("hl7", "127.0.0.1:2575", "HL7 v2 MLLP listen address (orders in); empty to disable"),
 		hl7TLS:         fs.Bool("hl7-tls", false, "serve MLLP over TLS (needs --tls-cert/--tls-key)"),
 		open:           fs.Bool("dicom-open", false, "accept associations from unregistered calling AE titles"),
+		moveAssocs:     fs.Int("dicom-move-associations", 2, "sub-associations a C-MOVE of 16 or more instances opens to its destination, sharing the instances (1: one)"),
 		httpPerClient:  fs.Int("http-conns-per-client", 256, "concurrent HTTP connections one address may hold (0 = unlimited; raise behind a reverse proxy)"),
 		hl7Open:        fs.Bool("hl7-open", false, "accept HL7 messages from unregistered senders (MSH-4 names the facility); registered senders stay bound to their networks"),
 		hl7ClientCA:    fs.String("hl7-client-ca", "", "CA bundle verifying MLLP TLS client certificates (for hl7-sender --tls-subject)"),
@@ -95,6 +97,7 @@ func (f *serveFlags) serverConfig(env *Env) (server.Config, error) {
 	c := f.config(log)
 	c.HTTP, c.DICOM, c.AETitle, c.Quiet = *f.http, *f.dicom, *f.aet, *f.quiet
 	c.DICOMTLS, c.HL7, c.HL7TLS, c.DICOMOpen = *f.dicomTLS, *f.hl7, *f.hl7TLS, *f.open
+	c.MoveAssociations = *f.moveAssocs
 	c.TLSCert, c.TLSKey, c.BlobKeyFile = *f.cert, *f.key, *f.blobKey
 	c.HTTPS = c.TLSCert != ""
 	c.IdleTimeout = *f.idle

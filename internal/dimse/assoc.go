@@ -232,10 +232,12 @@ type Association struct {
 	to               Timeouts
 	identityResponse []byte
 	transcode        TranscodeFunc
+	quickAck         func() // acknowledges received segments at once (see Dial)
 
 	wmu    sync.Mutex // serializes outgoing PDUs and messages
 	wbufA  []byte
 	wbufB  []byte
+	pw     pdvWriter
 	nextID atomic.Uint32
 
 	mu      sync.Mutex
@@ -485,6 +487,9 @@ func (a *Association) readPDU(buf []byte) (PDU, []byte, error) {
 		}
 		return nil, buf, err
 	}
+	if a.quickAck != nil {
+		a.quickAck()
+	}
 	return ReadPDU(io.MultiReader(bytesReader(hdr[:]), a.conn), a.ourMax, buf)
 }
 
@@ -500,6 +505,10 @@ func (r *bytesReaderT) Read(p []byte) (int, error) {
 	r.b = r.b[n:]
 	return n, nil
 }
+
+// Len reports the unread length, so that sendMessage sizes its buffers to
+// small data sets.
+func (r *bytesReaderT) Len() int { return len(r.b) }
 
 func pduEvent(p PDU) event {
 	switch p.(type) {
@@ -847,38 +856,77 @@ func (a *Association) maxSendPDV() int {
 	return int(limit) - pdvHeaderLen
 }
 
-// writePDV sends one P-DATA-TF PDU with a single PDV; callers hold wmu.
-func (a *Association) writePDV(id byte, command, last bool, data []byte) error {
-	act, st, err := a.fsm.step(evt9)
-	if err != nil {
-		if e := a.Err(); e != nil {
-			return e
+// sendChunk is how much of a data set one write carries: many P-DATA-TF
+// PDUs (one per fragment, each with its own header) leave in one writev,
+// so a peer that takes 16 KiB PDUs does not cost a system call per PDU.
+const sendChunk = 256 << 10
+
+// pdvWriter frames fragments of one message into P-DATA-TF PDUs of one PDV
+// each and writes them in batches; callers hold wmu.
+type pdvWriter struct {
+	a      *Association
+	id     byte
+	maxPDV int
+	hdrs   []byte
+	bufs   net.Buffers
+}
+
+// add frames data (already at most a chunk) as PDVs of the command or data
+// set; last marks the message's final fragment.
+func (w *pdvWriter) add(command, last bool, data []byte) error {
+	for off := 0; ; {
+		n := min(len(data)-off, w.maxPDV)
+		end := off+n == len(data)
+		act, st, err := w.a.fsm.step(evt9)
+		if err != nil {
+			if e := w.a.Err(); e != nil {
+				return e
+			}
+			return fmt.Errorf("dimse: cannot send data in state %v", st)
 		}
-		return fmt.Errorf("dimse: cannot send data in state %v", st)
+		if act != dt1 && act != ar7 {
+			return fmt.Errorf("dimse: unexpected action %v for P-DATA", act)
+		}
+		h := len(w.hdrs)
+		w.hdrs = append(w.hdrs, byte(PDUPData), 0, 0, 0, 0, 0, 0, 0, 0, 0, w.id, 0)
+		hdr := w.hdrs[h:]
+		binary.BigEndian.PutUint32(hdr[2:], uint32(n+pdvHeaderLen))
+		binary.BigEndian.PutUint32(hdr[6:], uint32(n+2))
+		if command {
+			hdr[11] |= pdvFlagCommand
+		}
+		if last && end {
+			hdr[11] |= pdvFlagLast
+		}
+		w.bufs = append(w.bufs, nil, data[off:off+n]) // header slice set in flush: hdrs may move
+		off += n
+		if end {
+			return nil
+		}
 	}
-	if act != dt1 && act != ar7 {
-		return fmt.Errorf("dimse: unexpected action %v for P-DATA", act)
+}
+
+// flush writes the PDUs added so far in one call.
+func (w *pdvWriter) flush() error {
+	if len(w.bufs) == 0 {
+		return nil
 	}
-	var hdr [12]byte
-	hdr[0] = byte(PDUPData)
-	binary.BigEndian.PutUint32(hdr[2:], uint32(len(data)+pdvHeaderLen))
-	binary.BigEndian.PutUint32(hdr[6:], uint32(len(data)+2))
-	hdr[10] = id
-	if command {
-		hdr[11] |= pdvFlagCommand
+	for i := 0; i < len(w.bufs); i += 2 {
+		w.bufs[i] = w.hdrs[6*i : 6*i+12]
 	}
-	if last {
-		hdr[11] |= pdvFlagLast
-	}
-	if err := a.writeRaw(hdr[:], data); err != nil {
+	err := w.a.writeRaw(w.bufs...)
+	w.hdrs, w.bufs = w.hdrs[:0], w.bufs[:0]
+	if err != nil {
 		return fmt.Errorf("dimse: write P-DATA-TF: %w", err)
 	}
 	return nil
 }
 
 // sendMessage sends a command and its optional data set, fragmenting to the
-// peer's maximum PDU length. A failure while streaming the data set aborts
-// the association (the peer cannot be told otherwise).
+// peer's maximum PDU length. The data set is read a chunk ahead, so the
+// last fragment is known, into two buffers per association: one copy from
+// the source, one write per chunk. A failure while streaming the data set
+// aborts the association (the peer cannot be told otherwise).
 func (a *Association) sendMessage(pc *PresentationContext, cmd *Command, data io.Reader) error {
 	if data == nil {
 		cmd.CommandDataSetType = NoDataSet
@@ -894,54 +942,58 @@ func (a *Association) sendMessage(pc *PresentationContext, cmd *Command, data io
 	if err := a.Err(); err != nil {
 		return err
 	}
-	maxPDV := a.maxSendPDV()
-	for off := 0; ; {
-		n := min(len(enc)-off, maxPDV)
-		last := off+n == len(enc)
-		if err := a.writePDV(pc.ID, true, last, enc[off:off+n]); err != nil {
-			a.failWrite(err)
-			return err
-		}
-		off += n
-		if last {
-			break
-		}
+	w := &a.pw
+	w.a, w.id, w.maxPDV = a, pc.ID, a.maxSendPDV()
+	fail := func(err error) error {
+		w.hdrs, w.bufs = w.hdrs[:0], w.bufs[:0]
+		a.failWrite(err)
+		return err
+	}
+	if err := w.add(true, true, enc); err != nil {
+		return fail(err)
+	}
+	// The command leaves before the data set is read: the peer can act on
+	// it (and learn of an abort) even if the data source stalls.
+	if err := w.flush(); err != nil {
+		return fail(err)
 	}
 	if data == nil {
 		return nil
 	}
-	if cap(a.wbufA) < maxPDV {
-		a.wbufA = make([]byte, maxPDV)
-		a.wbufB = make([]byte, maxPDV)
+	chunk := max(sendChunk/w.maxPDV, 1) * w.maxPDV
+	if l, ok := data.(interface{ Len() int }); ok && l.Len() < chunk {
+		chunk = l.Len() + 1 // one more, so that the first read meets the end
 	}
-	cur, nxt := a.wbufA[:maxPDV], a.wbufB[:maxPDV]
+	if cap(a.wbufA) < chunk {
+		a.wbufA = make([]byte, chunk)
+		a.wbufB = make([]byte, chunk)
+	}
+	cur, nxt := a.wbufA[:chunk], a.wbufB[:chunk]
 	n, rerr := io.ReadFull(data, cur)
 	for {
 		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+			w.hdrs, w.bufs = w.hdrs[:0], w.bufs[:0]
 			err := fmt.Errorf("dimse: reading data set: %w", rerr)
 			a.wmu.Unlock()
 			a.abortLocal(AbortSourceServiceUser, AbortReasonNotSpecified, err)
 			a.wmu.Lock()
 			return err
 		}
-		if rerr != nil { // EOF reached: cur holds the final fragment
-			if err := a.writePDV(pc.ID, false, true, cur[:n]); err != nil {
-				a.failWrite(err)
-				return err
-			}
-			return nil
+		last := rerr != nil // EOF reached: cur holds the final fragment
+		var m int
+		var rerr2 error
+		if !last {
+			m, rerr2 = io.ReadFull(data, nxt)
+			last = m == 0 && rerr2 == io.EOF
 		}
-		m, rerr2 := io.ReadFull(data, nxt)
-		if m == 0 && rerr2 == io.EOF {
-			if err := a.writePDV(pc.ID, false, true, cur[:n]); err != nil {
-				a.failWrite(err)
-				return err
-			}
-			return nil
+		if err := w.add(false, last, cur[:n]); err != nil {
+			return fail(err)
 		}
-		if err := a.writePDV(pc.ID, false, false, cur[:n]); err != nil {
-			a.failWrite(err)
-			return err
+		if err := w.flush(); err != nil {
+			return fail(err)
+		}
+		if last {
+			return nil
 		}
 		cur, nxt = nxt, cur
 		n, rerr = m, rerr2

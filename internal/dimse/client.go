@@ -40,6 +40,9 @@ type DialOptions struct {
 	ImplementationClassUID    string
 	ImplementationVersionName string
 	dialer                    *net.Dialer
+	// connected is called once the transport is connected, before the
+	// A-ASSOCIATE-RQ (and before a TLS handshake).
+	connected func()
 }
 
 // Dial opens an association to addr as requestor.
@@ -67,17 +70,31 @@ func Dial(ctx context.Context, addr, callingAE, calledAE string, contexts []Cont
 	var err error
 	f := newFSM(true)
 	_, _, _ = f.step(evt1) // AE-1: transport connect
-	if opts.TLSConfig != nil {
-		td := &tls.Dialer{NetDialer: d, Config: opts.TLSConfig}
-		conn, err = td.DialContext(ctx, "tcp", addr)
-	} else {
-		conn, err = d.DialContext(ctx, "tcp", addr)
-	}
+	conn, err = d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dimse: dial %s: %w", addr, err)
 	}
+	quickAck := quickAcker(conn) // on the TCP connection, under any TLS
+	if opts.connected != nil {
+		opts.connected()
+	}
+	if opts.TLSConfig != nil {
+		cfg := opts.TLSConfig
+		if cfg.ServerName == "" {
+			// As tls.Dialer does.
+			cfg = cfg.Clone()
+			cfg.ServerName, _, _ = net.SplitHostPort(addr)
+		}
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("dimse: dial %s: %w", addr, err)
+		}
+		conn = tc
+	}
 	a := newAssociation(conn, true, to, log)
 	a.fsm = f
+	a.quickAck = quickAck
 	a.ourMax = opts.MaxPDULength
 	if a.ourMax == 0 {
 		a.ourMax = defaultMaxPDULength
@@ -271,30 +288,43 @@ func (e *NoContextError) Error() string {
 
 // simple runs a request whose only response is final.
 func (a *Association) simple(ctx context.Context, pc *PresentationContext, cmd *Command, data io.Reader) (*Command, []byte, error) {
-	id, ch, err := a.request(pc, cmd, data)
+	wait, err := a.start(pc, cmd, data)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer a.doneRequest(id)
-	for {
-		m, err := a.await(ctx, ch)
-		if err != nil {
-			if ctx.Err() != nil {
-				// The response would arrive later and confuse the peer's
-				// state; abort.
-				a.abortLocal(AbortSourceServiceUser, AbortReasonNotSpecified, ctx.Err())
-			}
-			return nil, nil, err
-		}
-		body, err := readSmallDataSet(m)
-		if err != nil {
-			return nil, nil, err
-		}
-		if IsPending(m.cmd.Status) {
-			continue
-		}
-		return m.cmd, body, nil
+	return wait(ctx)
+}
+
+// start sends a request whose only response is final and returns the wait
+// for that response, so that the caller can prepare its next request while
+// the peer works on this one. The wait must be called.
+func (a *Association) start(pc *PresentationContext, cmd *Command, data io.Reader) (func(ctx context.Context) (*Command, []byte, error), error) {
+	id, ch, err := a.request(pc, cmd, data)
+	if err != nil {
+		return nil, err
 	}
+	return func(ctx context.Context) (*Command, []byte, error) {
+		defer a.doneRequest(id)
+		for {
+			m, err := a.await(ctx, ch)
+			if err != nil {
+				if ctx.Err() != nil {
+					// The response would arrive later and confuse the peer's
+					// state; abort.
+					a.abortLocal(AbortSourceServiceUser, AbortReasonNotSpecified, ctx.Err())
+				}
+				return nil, nil, err
+			}
+			body, err := readSmallDataSet(m)
+			if err != nil {
+				return nil, nil, err
+			}
+			if IsPending(m.cmd.Status) {
+				continue
+			}
+			return m.cmd, body, nil
+		}
+	}, nil
 }
 
 // Echo sends C-ECHO and returns nil on success status.
@@ -327,6 +357,17 @@ func (a *Association) Store(ctx context.Context, sopClass, sopInstance, ts strin
 }
 
 func (a *Association) store(ctx context.Context, sopClass, sopInstance, ts string, data io.Reader, origAE string, origID uint16, asSCP bool) (*Command, error) {
+	wait, err := a.startStore(ctx, sopClass, sopInstance, ts, data, origAE, origID, asSCP)
+	if err != nil {
+		return nil, err
+	}
+	rsp, _, err := wait(ctx)
+	return rsp, err
+}
+
+// startStore sends a C-STORE-RQ (transcoding when the peer did not accept
+// ts) and returns the wait for its response.
+func (a *Association) startStore(ctx context.Context, sopClass, sopInstance, ts string, data io.Reader, origAE string, origID uint16, asSCP bool) (func(ctx context.Context) (*Command, []byte, error), error) {
 	needSCP := asSCP
 	pc := a.contextFor(sopClass, ts, needSCP)
 	if pc == nil {
@@ -347,8 +388,7 @@ func (a *Association) store(ctx context.Context, sopClass, sopInstance, ts strin
 	if origAE != "" {
 		cmd.SetMoveOriginator(origAE, origID)
 	}
-	rsp, _, err := a.simple(ctx, pc, cmd, data)
-	return rsp, err
+	return a.start(pc, cmd, data)
 }
 
 // Find sends a C-FIND with identifier (encoded in the transfer syntax that

@@ -337,7 +337,9 @@ func TestDCMTKMoveToStoreSCP(t *testing.T) {
 	needTool(t, "movescu")
 	dir := t.TempDir()
 	scpAddr := startStoreSCP(t, "STORESCP", dir)
-	arc := newArchive(4)
+	// Enough for a second sub-association, which storescp (one association
+	// at a time) accepts only once the first is released.
+	arc := newArchive(2 * moveLaneMin)
 	s := moveSCP(arc, StudyRootQRMove, "STORESCP", scpAddr)
 	h, p := hostPort(t, startServer(t, s))
 	out, err := runTool(t, 30*time.Second, "movescu", "-v", "-S", "-aec", "LIGHTBOX", "-aem", "STORESCP", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.3", h, p)

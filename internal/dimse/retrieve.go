@@ -1,21 +1,23 @@
 package dimse
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"lightbox/internal/dcm"
 )
 
-// subOpSender performs C-STORE sub-operations for C-MOVE (over a new
-// association) or C-GET (over the requesting association).
-type subOpSender interface {
-	send(ctx context.Context, inst Instance) (status uint16, err error)
-	close()
-}
+// moveLaneMin is the least number of instances per C-MOVE sub-association
+// worth opening another one for.
+const moveLaneMin = 8
 
 func (d *dispatcher) retrieve(ctx context.Context, a *Association, m *message) error {
 	c := m.cmd
@@ -53,55 +55,76 @@ func (d *dispatcher) retrieve(ctx context.Context, a *Association, m *message) e
 		return a.respond(m.pc, final, nil)
 	}
 
-	var sender subOpSender
+	total := len(insts)
+	r := &subOps{insts: insts, cancelled: cancelled, ctx: ctx, log: log, progressed: make(chan struct{}, 1)}
+	pending := func() error {
+		completed, failed, warning := r.counts()
+		p := NewResponse(c, StatusPending)
+		p.SetCounts(uint16(total-completed-failed-warning), uint16(completed), uint16(failed), uint16(warning))
+		return a.respond(m.pc, p, nil)
+	}
+	var wg sync.WaitGroup
 	if c.CommandField == CMoveRQ {
-		s, st, comment := d.server.openMove(ctx, a, c, insts)
+		lanes, st, comment := d.server.openMove(ctx, a, c, insts, pending)
 		if st != StatusSuccess {
 			final.Status, final.ErrorComment = st, comment
 			log.Info("dimse: C-MOVE refused", "destination", c.MoveDestination, "status", fmt.Sprintf("0x%04X", st))
 			return a.respond(m.pc, final, nil)
 		}
-		sender = s
+		for _, open := range lanes {
+			wg.Go(func() {
+				l := open()
+				if l == nil {
+					return
+				}
+				r.run(l)
+				l.release()
+			})
+		}
 	} else {
-		sender = &getSender{a: a}
+		wg.Go(func() { r.run(&lane{a: a, asSCP: true}) })
 	}
-	defer sender.close()
-
-	total := len(insts)
-	var completed, failed, warning int
-	var failedUIDs []string
-	for i, inst := range insts {
-		if cancelled() {
-			break
-		}
-		if ctx.Err() != nil || a.Err() != nil {
-			return errors.Join(ctx.Err(), a.Err())
-		}
-		st, err := sender.send(ctx, inst)
-		switch {
-		case err != nil:
-			log.Warn("dimse: sub-operation failed", "sop_class", inst.SOPClassUID, "err", err)
-			failed++
-			failedUIDs = append(failedUIDs, inst.SOPInstanceUID)
-		case ClassifyStatus(st) == KindSuccess:
-			completed++
-		case ClassifyStatus(st) == KindWarning:
-			warning++
-		default:
-			failed++
-			failedUIDs = append(failedUIDs, inst.SOPInstanceUID)
-		}
-		if a.Err() != nil {
-			return a.Err()
-		}
-		if i+1 < total && !cancelled() {
-			p := NewResponse(c, StatusPending)
-			p.SetCounts(uint16(total-i-1), uint16(completed), uint16(failed), uint16(warning))
-			if err := a.respond(m.pc, p, nil); err != nil {
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	// Pending responses are optional (PS3.4 C.4.2.3, C.4.3.3): one per
+	// interval tells the requestor how far along the retrieval is without
+	// a response per instance.
+	every := d.server.PendingInterval
+	if every == 0 {
+		every = 100 * time.Millisecond
+	}
+	var last time.Time
+	for wait := true; wait; {
+		select {
+		case <-r.progressed:
+			if time.Since(last) < every || cancelled() || a.Err() != nil {
+				continue
+			}
+			if completed, failed, warning := r.counts(); completed+failed+warning == total {
+				continue
+			}
+			last = time.Now()
+			if err := pending(); err != nil {
+				<-finished
 				return err
 			}
+		case <-finished:
+			wait = false
 		}
 	}
+	if ctx.Err() != nil || a.Err() != nil {
+		return errors.Join(ctx.Err(), a.Err())
+	}
+	if !cancelled() {
+		// Instances no sub-association could take (each one failed).
+		for _, inst := range r.rest() {
+			r.done(inst, 0, errors.New("no association to send on"))
+		}
+	}
+	completed, failed, warning := r.counts()
 	remaining := total - completed - failed - warning
 	switch {
 	case cancelled():
@@ -123,10 +146,169 @@ func (d *dispatcher) retrieve(ctx context.Context, a *Association, m *message) e
 		final.present &^= hasRemaining
 	}
 	log.Info("dimse: retrieve finished", "instances", total, "completed", completed, "failed", failed, "warning", warning, "status", fmt.Sprintf("0x%04X", final.Status))
-	if len(failedUIDs) > 0 {
-		return a.respond(m.pc, final, bytesReader(encodeFailedUIDList(failedUIDs, m.pc.TransferSyntax)))
+	if len(r.failedUIDs) > 0 {
+		return a.respond(m.pc, final, bytesReader(encodeFailedUIDList(r.failedUIDs, m.pc.TransferSyntax)))
 	}
 	return a.respond(m.pc, final, nil)
+}
+
+// subOps hands the instances of one C-MOVE/C-GET to its lanes and counts
+// the outcomes.
+type subOps struct {
+	ctx        context.Context
+	log        *slog.Logger
+	cancelled  func() bool
+	progressed chan struct{} // a sub-operation finished
+
+	mu                         sync.Mutex
+	insts                      []Instance // not yet taken
+	completed, failed, warning int
+	failedUIDs                 []string
+}
+
+// next takes the next instance unless the retrieval is cancelled or over.
+func (r *subOps) next() (Instance, bool) {
+	if r.cancelled() || r.ctx.Err() != nil {
+		return Instance{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.insts) == 0 {
+		return Instance{}, false
+	}
+	in := r.insts[0]
+	r.insts = r.insts[1:]
+	return in, true
+}
+
+// giveBack returns an instance a lane took but could not send.
+func (r *subOps) giveBack(in Instance) {
+	r.mu.Lock()
+	r.insts = append([]Instance{in}, r.insts...)
+	r.mu.Unlock()
+}
+
+func (r *subOps) rest() []Instance {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rest := r.insts
+	r.insts = nil
+	return rest
+}
+
+func (r *subOps) counts() (completed, failed, warning int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.completed, r.failed, r.warning
+}
+
+// done records the outcome of one sub-operation.
+func (r *subOps) done(inst Instance, st uint16, err error) {
+	r.mu.Lock()
+	switch {
+	case err != nil:
+		r.log.Warn("dimse: sub-operation failed", "sop_class", inst.SOPClassUID, "err", err)
+		r.failed++
+		r.failedUIDs = append(r.failedUIDs, inst.SOPInstanceUID)
+	case ClassifyStatus(st) == KindSuccess:
+		r.completed++
+	case ClassifyStatus(st) == KindWarning:
+		r.warning++
+	default:
+		r.failed++
+		r.failedUIDs = append(r.failedUIDs, inst.SOPInstanceUID)
+	}
+	r.mu.Unlock()
+	select {
+	case r.progressed <- struct{}{}:
+	default:
+	}
+}
+
+// lane performs C-STORE sub-operations over one association: the
+// requesting one for C-GET, a sub-association for C-MOVE.
+type lane struct {
+	a      *Association
+	origAE string
+	origID uint16
+	asSCP  bool
+}
+
+// opened is an instance whose data set is open, ready to send.
+type opened struct {
+	inst Instance
+	rc   io.ReadCloser
+	err  error
+}
+
+func openInstance(inst Instance) opened {
+	if inst.Open == nil {
+		return opened{inst: inst, err: errors.New("instance has no Open function")}
+	}
+	rc, err := inst.Open()
+	if err != nil {
+		return opened{inst: inst, err: fmt.Errorf("opening instance: %w", err)}
+	}
+	return opened{inst: inst, rc: rc}
+}
+
+// run sends instances until none is left or the association fails. The
+// next instance is opened while the peer works on the current one.
+func (r *subOps) run(l *lane) {
+	in, ok := r.next()
+	if !ok {
+		return
+	}
+	cur := openInstance(in)
+	for {
+		if r.cancelled() {
+			// Taken before the C-CANCEL: it counts as remaining.
+			if cur.rc != nil {
+				cur.rc.Close()
+			}
+			r.giveBack(cur.inst)
+			return
+		}
+		var wait func(context.Context) (*Command, []byte, error)
+		err := cur.err
+		if err == nil {
+			wait, err = l.a.startStore(r.ctx, cur.inst.SOPClassUID, cur.inst.SOPInstanceUID, cur.inst.TransferSyntaxUID, cur.rc, l.origAE, l.origID, l.asSCP)
+			cur.rc.Close()
+		}
+		in, ok := r.next()
+		var nxt opened
+		if ok {
+			nxt = openInstance(in)
+		}
+		var st uint16
+		if wait != nil {
+			var rsp *Command
+			if rsp, _, err = wait(r.ctx); err == nil {
+				st = rsp.Status
+			}
+		}
+		r.done(cur.inst, st, err)
+		if ok && l.a.Err() != nil {
+			// Another lane (if any) sends it; else it fails with the rest.
+			if nxt.rc != nil {
+				nxt.rc.Close()
+			}
+			r.giveBack(in)
+		}
+		if !ok || l.a.Err() != nil {
+			return
+		}
+		cur = nxt
+	}
+}
+
+// release ends a C-MOVE sub-association.
+func (l *lane) release() {
+	ctx, cancel := context.WithTimeout(context.Background(), l.a.artimDuration())
+	defer cancel()
+	if err := l.a.Release(ctx); err != nil {
+		l.a.log.Warn("dimse: releasing C-MOVE sub-association", "err", err)
+	}
 }
 
 // encodeFailedUIDList encodes (0008,0058) Failed SOP Instance UID List in
@@ -160,55 +342,11 @@ func encodeFailedUIDList(uids []string, ts string) []byte {
 	return append(b, v...)
 }
 
-// sendInstance opens inst and stores it through a.
-func sendInstance(ctx context.Context, a *Association, inst Instance, origAE string, origID uint16, asSCP bool) (uint16, error) {
-	if inst.Open == nil {
-		return 0, errors.New("instance has no Open function")
-	}
-	rc, err := inst.Open()
-	if err != nil {
-		return 0, fmt.Errorf("opening instance: %w", err)
-	}
-	defer rc.Close()
-	rsp, err := a.store(ctx, inst.SOPClassUID, inst.SOPInstanceUID, inst.TransferSyntaxUID, rc, origAE, origID, asSCP)
-	if err != nil {
-		return 0, err
-	}
-	return rsp.Status, nil
-}
-
-// getSender performs C-GET sub-operations on the requesting association.
-type getSender struct {
-	a *Association
-}
-
-func (g *getSender) send(ctx context.Context, inst Instance) (uint16, error) {
-	return sendInstance(ctx, g.a, inst, "", 0, true)
-}
-
-func (g *getSender) close() {}
-
-// moveSender performs C-MOVE sub-operations on a separate association.
-type moveSender struct {
-	sub    *Association
-	origAE string
-	origID uint16
-}
-
-func (m *moveSender) send(ctx context.Context, inst Instance) (uint16, error) {
-	return sendInstance(ctx, m.sub, inst, m.origAE, m.origID, false)
-}
-
-func (m *moveSender) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), m.sub.artimDuration())
-	defer cancel()
-	if err := m.sub.Release(ctx); err != nil {
-		m.sub.log.Warn("dimse: releasing C-MOVE sub-association", "err", err)
-	}
-}
-
-// openMove resolves the move destination and opens the sub-association.
-func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts []Instance) (subOpSender, uint16, string) {
+// openMove resolves the move destination and opens the first
+// sub-association; it returns one opener per lane (the first already open,
+// the others dialled when the lane starts: Server.MoveAssociations).
+// pending sends a pending response on the requesting association.
+func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts []Instance, pending func() error) ([]func() *lane, uint16, string) {
 	if s.AEResolver == nil || c.MoveDestination == "" {
 		return nil, StatusMoveDestinationUnknown, "move destination unknown"
 	}
@@ -220,7 +358,7 @@ func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts
 		return nil, StatusMoveDestinationUnknown, "move destination unknown"
 	}
 	if len(insts) == 0 {
-		return &nopSender{}, StatusSuccess, ""
+		return nil, StatusSuccess, ""
 	}
 	// One context per (SOP class, transfer syntax), plus an uncompressed
 	// fallback per SOP class when transcoding is possible.
@@ -243,7 +381,7 @@ func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts
 	if calling == "" {
 		calling = a.info.CalledAE
 	}
-	sub, err := Dial(ctx, dest.Addr, calling, c.MoveDestination, props, &DialOptions{
+	opts := DialOptions{
 		TLSConfig:                 dest.TLSConfig,
 		Timeouts:                  s.Timeouts,
 		Logger:                    s.logger(),
@@ -251,17 +389,35 @@ func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts
 		MaxPDULength:              s.MaxPDULength,
 		ImplementationClassUID:    s.ImplementationClassUID,
 		ImplementationVersionName: s.ImplementationVersionName,
-	})
+		connected: func() {
+			// A requestor that is its own move destination may look for
+			// an incoming association only between reads of its C-MOVE
+			// association (DCMTK movescu polls once a second): a pending
+			// response now lets it accept at once. A failure shows later.
+			_ = pending()
+		},
+	}
+	sub, err := Dial(ctx, dest.Addr, calling, c.MoveDestination, props, &opts)
 	if err != nil {
 		a.log.Warn("dimse: C-MOVE sub-association failed", "destination", c.MoveDestination, "err", err)
 		return nil, StatusOutOfResourcesSubOperations, "cannot open association to move destination"
 	}
-	return &moveSender{sub: sub, origAE: a.info.CallingAE, origID: c.MessageID}, StatusSuccess, ""
+	newLane := func(sub *Association) *lane {
+		return &lane{a: sub, origAE: a.info.CallingAE, origID: c.MessageID}
+	}
+	l := newLane(sub)
+	lanes := []func() *lane{func() *lane { return l }}
+	n := cmp.Or(s.MoveAssociations, 2)
+	for i := 1; i < n && len(insts) >= (i+1)*moveLaneMin; i++ {
+		lanes = append(lanes, func() *lane {
+			sub, err := Dial(ctx, dest.Addr, calling, c.MoveDestination, props, &opts)
+			if err != nil {
+				// The lanes open already take its share.
+				a.log.Info("dimse: extra C-MOVE sub-association not opened", "destination", c.MoveDestination, "err", err)
+				return nil
+			}
+			return newLane(sub)
+		})
+	}
+	return lanes, StatusSuccess, ""
 }
-
-type nopSender struct{}
-
-func (nopSender) send(context.Context, Instance) (uint16, error) {
-	return 0, errors.New("no association")
-}
-func (nopSender) close() {}

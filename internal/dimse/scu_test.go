@@ -180,11 +180,17 @@ func TestSCUFindAndCancel(t *testing.T) {
 	}
 }
 
-func TestSCUMoveBetweenOwnServers(t *testing.T) {
+// startDest starts the C-MOVE destination AE "DEST", which keeps what it
+// receives.
+func startDest(t *testing.T) (*recorder, string) {
 	rec := newRecorder()
-	destMux := NewMux()
-	destMux.HandleStorage(rec)
-	destAddr := startServer(t, &Server{AETitle: "DEST", Handler: destMux})
+	mux := NewMux()
+	mux.HandleStorage(rec)
+	return rec, startServer(t, &Server{AETitle: "DEST", Handler: mux})
+}
+
+func TestSCUMoveBetweenOwnServers(t *testing.T) {
+	rec, destAddr := startDest(t)
 
 	arc := newArchive(5)
 	arc.fail[arc.order[2]] = true
@@ -202,8 +208,15 @@ func TestSCUMoveBetweenOwnServers(t *testing.T) {
 	if !bytes.Contains(res.Data, []byte(arc.order[2])) {
 		t.Fatalf("failed SOP instance UID list missing: %q", res.Data)
 	}
-	if len(progress) != 4 || progress[0].Remaining != 4 || progress[3].Remaining != 1 {
+	// The first pending response leaves when the sub-association connects
+	// (before any sub-operation); later ones at most every PendingInterval.
+	if len(progress) == 0 || progress[0] != (RetrieveProgress{Status: StatusPending, Remaining: 5}) {
 		t.Fatalf("progress %+v", progress)
+	}
+	for i, p := range progress {
+		if p.Remaining+p.Completed+p.Failed+p.Warning != 5 || i > 0 && p.Remaining > progress[i-1].Remaining {
+			t.Fatalf("progress %+v", progress)
+		}
 	}
 	if rec.count() != 4 {
 		t.Fatalf("destination got %d", rec.count())
@@ -219,11 +232,48 @@ func TestSCUMoveBetweenOwnServers(t *testing.T) {
 	}
 }
 
+// TestSCUMoveParallel: a C-MOVE of many instances shares them among
+// several sub-associations and still counts each one once.
+func TestSCUMoveParallel(t *testing.T) {
+	rec, destAddr := startDest(t)
+	arc := newArchive(60)
+	arc.fail[arc.order[7]] = true
+	arc.fail[arc.order[41]] = true
+	s := moveSCP(arc, StudyRootQRMove, "DEST", destAddr)
+	s.MoveAssociations = 3
+	s.PendingInterval = -1
+	addr := startServer(t, s)
+	a := dialTest(t, addr, "LIGHTBOX", []ContextProposal{{AbstractSyntax: StudyRootQRMove}}, nil)
+	res, err := a.Move(context.Background(), StudyRootQRMove, "DEST", []byte{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusSubOperationsWarning || res.Completed != 58 || res.Failed != 2 || res.Warning != 0 {
+		t.Fatalf("result %+v", res)
+	}
+	for _, i := range []int{7, 41} {
+		if !bytes.Contains(res.Data, []byte(arc.order[i])) {
+			t.Fatalf("failed SOP instance UID list misses %s: %q", arc.order[i], res.Data)
+		}
+	}
+	assocs := map[*AssociationInfo]bool{}
+	rec.mu.Lock()
+	for _, r := range rec.seen {
+		assocs[r.Assoc] = true
+	}
+	rec.mu.Unlock()
+	if rec.count() != 58 || len(assocs) < 2 {
+		t.Fatalf("destination got %d instances over %d associations", rec.count(), len(assocs))
+	}
+	for i, uid := range arc.order {
+		if i != 7 && i != 41 && !bytes.Equal(rec.get(uid), arc.insts[uid]) {
+			t.Fatalf("instance %d not received intact", i)
+		}
+	}
+}
+
 func TestSCUMoveCancel(t *testing.T) {
-	rec := newRecorder()
-	destMux := NewMux()
-	destMux.HandleStorage(rec)
-	destAddr := startServer(t, &Server{Handler: destMux})
+	_, destAddr := startDest(t)
 	arc := newArchive(30)
 	arc.delay = 5 * time.Millisecond
 	s := moveSCP(arc, PatientRootQRMove, "DEST", destAddr)

@@ -53,7 +53,16 @@ type Server struct {
 	MaxPending, MaxPeerPending int
 	// MaxPDULength is the maximum P-DATA-TF length we accept (default
 	// 256 KiB).
-	MaxPDULength              uint32
+	MaxPDULength uint32
+	// MoveAssociations is how many sub-associations a C-MOVE of at least
+	// 2×moveLaneMin instances opens to its destination, sharing the
+	// instances (default 2; 1 sends all over one). A destination that takes
+	// one association at a time (DCMTK storescp, movescu) accepts the next
+	// one when the first is released, which then finds no work left.
+	MoveAssociations int
+	// PendingInterval is the least time between two pending C-MOVE/C-GET
+	// responses (default 100 ms; negative: one after every sub-operation).
+	PendingInterval           time.Duration
 	Timeouts                  Timeouts
 	ImplementationClassUID    string
 	ImplementationVersionName string

@@ -83,6 +83,8 @@ type Config struct {
 	// BreakGlassTTL is how long a reader's emergency access to a study
 	// outside their scope lasts (0: breakglass.DefaultTTL).
 	BreakGlassTTL time.Duration
+	// MoveAssociations is dimse.Server.MoveAssociations (0: its default).
+	MoveAssociations int
 	// RetentionEvery is how often retention runs cluster-wide (0: daily;
 	// negative: never on a timer, only on demand).
 	RetentionEvery time.Duration
@@ -574,7 +576,7 @@ func (s *Server) buildDICOM() error {
 		AEs: ae.Store{DB: s.Storage.DB}, Auth: s.Auth, Grants: s.userGrants, GrantUse: s.grantUse, Orders: s.Orders, Dispatch: s.Dispatch, Audit: s.Audit, Events: s.events, Logger: s.log})
 	s.dicomSv = svc
 	s.dicom = &dimse.Server{AETitle: c.AETitle, Handler: svc.Mux(), AcceptPolicy: svc.Accept, AEResolver: svc, Transcode: dicomsvc.Transcode,
-		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
+		MaxAssociations: 64, MaxPeerAssociations: 16, MaxPending: 256, MaxPeerPending: 8, MoveAssociations: c.MoveAssociations, ImplementationClassUID: dcm.ImplementationClassUID, ImplementationVersionName: dcm.ImplementationVersionName, Logger: s.log}
 	if c.DICOM != "" {
 		ln, err := net.Listen("tcp", c.DICOM)
 		if err != nil {
