@@ -47,7 +47,23 @@ const toolNames: Record<Tool, string> = {
 type PaneSpec = HangPane;
 
 let seq = 0;
-const shared: { engine?: RenderingEngine } = {};
+let engine: Promise<RenderingEngine> | null = null;
+
+// warmViewer starts Cornerstone and the page's one rendering engine: its
+// WebGL contexts, and the shaders compiled in them, serve every case (in
+// software WebGL a new engine's first image waited on compiling them
+// again). startCase (LazyViewer.tsx) calls it as soon as this chunk is in,
+// so the engine is made while the case's first requests are on the wire.
+export function warmViewer(): Promise<RenderingEngine> {
+  engine ??= initCornerstone().then(() => {
+    performance.mark('lb:cornerstone');
+    const e = new RenderingEngine('lb-engine');
+    performance.mark('lb:engine');
+    return e;
+  });
+  engine.catch(() => (engine = null));
+  return engine;
+}
 
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
@@ -75,15 +91,9 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   useEffect(() => {
     let alive = true;
     performance.mark('lb:viewer');
-    initCornerstone()
-      .then(() => {
+    warmViewer()
+      .then((eng) => {
         if (!alive) return;
-        performance.mark('lb:cornerstone');
-        // One rendering engine for the page's life: its WebGL contexts, and
-        // the shaders compiled in them, serve the next case too (in software
-        // WebGL a new engine's first image waited on compiling them again).
-        const eng = (shared.engine ??= new RenderingEngine('lb-engine'));
-        performance.mark('lb:engine');
         const g = tools.ToolGroupManager.createToolGroup(ids.group);
         if (g) {
           Object.values(toolNames).forEach((n) => g.addTool(n));
@@ -591,6 +601,20 @@ function onlyInstance(s: Stack, sop: string): Stack {
   return { ...s, imageIds: keep.map((i) => s.imageIds[i]), instances: keep.map((i) => s.instances[i]), positions: keep.map((i) => s.positions[i]) };
 }
 
+// rendered resolves at the element's next Cornerstone render (or after a
+// second, should that render never come).
+function rendered(el: HTMLElement): Promise<void> {
+  return new Promise((ok) => {
+    const done = () => {
+      el.removeEventListener(Enums.Events.IMAGE_RENDERED, done);
+      clearTimeout(t);
+      ok();
+    };
+    const t = setTimeout(done, 1000);
+    el.addEventListener(Enums.Events.IMAGE_RENDERED, done);
+  });
+}
+
 function fmtDate(d: string) {
   return d.length === 8 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;
 }
@@ -649,7 +673,13 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
         performance.mark(`lb:setStack-${index}`);
         // Mammography mirroring (hanging.ts mgFlip).
         if (spec.flip) vp.setCamera({ flipHorizontal: true });
+        const shown = rendered(vp.element);
         vp.render();
+        // The rest of the stack comes in once this image is on screen: the
+        // series retrieve's frames handed to the loader would otherwise
+        // hold the page's thread between setStack and the first draw.
+        await shown;
+        performance.mark(`lb:rendered-${index}`);
         if (alive) fillStack(vp, s, !!spec.sop);
       })
       .catch((e) => alive && setError(String(e)));

@@ -43,7 +43,9 @@ export const toolClasses = [
 
 export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
+    performance.mark('lb:init');
     coreInit();
+    performance.mark('lb:core');
     dicomImageLoader.init({
       maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
       beforeSend: (xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(xhr, imageId) }),
@@ -58,6 +60,7 @@ export function initCornerstone(): Promise<void> {
     // registry, which it reads before going to the network.
     metaData.addProvider((type: string, imageId: string) => (type === 'compressedFrameData' ? takeFrame(imageId) : undefined), 10000);
     setCachedCheck((imageId) => !!cache.getImageLoadObject(imageId));
+    performance.mark('lb:loader');
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
     // The decoded-image cache (prefetch included) is bounded by the
