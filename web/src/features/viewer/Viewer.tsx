@@ -84,7 +84,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const [mpr, setMpr] = useState<{ imageIds: string[]; window?: { center: number; width: number } } | null>(null);
   const [protocol, setProtocol] = useState('');
   const [protocolKey, setProtocolKey] = useState('');
-  const { prefs, save: savePrefs } = usePrefs();
+  const { prefs, loaded: prefsLoaded, save: savePrefs } = usePrefs();
   const keyImages = useRef<KeyImagesHandle>(null);
   const rootRef = useRef<HTMLDivElement>(null);
 
@@ -137,6 +137,12 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     // protocol starts with it, and the priors join when they are known.
     const early = modality === 'MG' || modality === 'MR' ? null : firstPane;
     if (early) setPanes((p) => (p.length ? p : [early]));
+    // The rest waits for the reader's hanging preference: the viewer can
+    // now be up before it arrives, and a default hanging replaced by the
+    // reader's would keep its extra panes.
+    if (!prefsLoaded) return;
+    const isEarly = (p: PaneSpec[]) => p.length === 1 && early !== null && p[0].study === early.study && p[0].series === early.series &&
+      !p[0].sop && !p[0].flip && !p[0].label;
     (async () => {
       const st = await loadStack(study, firstPane.series).catch(() => null);
       const part = st?.instances[0] ? tag(st.instances[0], '00180015') : '';
@@ -148,12 +154,12 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       if (!alive) return;
       setProtocol(proto);
       setProtocolKey(protocolKeys(modality, part)[0]);
-      setPanes((p) => (p.length === 0 || (p.length === 1 && p[0] === early) ? hang : p));
+      setPanes((p) => (p.length === 0 || isEarly(p) ? hang : p));
     })();
     return () => {
       alive = false;
     };
-  }, [series, study, prefs.hanging]);
+  }, [series, study, prefs.hanging, prefsLoaded]);
 
   // Once this case is on screen, the next assigned cases come in behind it
   // (and cases assigned while it stays open, checked every 15 s).
@@ -633,7 +639,16 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
     if (!e) return;
     engine.enableElement({ viewportId: id, type: Enums.ViewportType.STACK, element: e, defaultOptions: { background: [0, 0, 0] } });
     tools.ToolGroupManager.getToolGroup(group)?.addViewport(id, engine.id);
-    const resize = new ResizeObserver(() => engine.resize(true, false));
+    // The observer's first call reports the size enableElement has just
+    // used: a resize then would only draw the empty viewport once more
+    // (a readback of the whole canvas in software WebGL).
+    let size = `${e.clientWidth}x${e.clientHeight}`;
+    const resize = new ResizeObserver(() => {
+      const now = `${e.clientWidth}x${e.clientHeight}`;
+      if (now === size) return;
+      size = now;
+      engine.resize(true, false);
+    });
     resize.observe(e);
     const update = () => setInfo(paneInfo(engine.getViewport(id) as Types.IStackViewport));
     const evs = [Enums.Events.IMAGE_RENDERED, Enums.Events.STACK_NEW_IMAGE, Enums.Events.VOI_MODIFIED, Enums.Events.CAMERA_MODIFIED];
