@@ -200,7 +200,10 @@ async function lightbox() {
     // The bench reads the study alone (OHIF shows one viewport): the
     // reader's hanging for CT is set to a single pane first.
     await page.goto(caseURL, { waitUntil: 'commit' });
-    await page.getByLabel('Hanging protocol').waitFor({ timeout: 120000 });
+    // The choice is saved for the protocol's key (modality, body part),
+    // known once the case has hung (data-protocol set): chosen before, it
+    // was saved under no key and the CT still hung beside its prior.
+    await page.locator('[data-testid="viewer-grid"][data-protocol]:not([data-protocol=""])').waitFor({ timeout: 120000 });
     await page.getByLabel('Hanging protocol').selectOption('single');
     await page.waitForTimeout(500);
     // Signing out empties the image cache: the next opening is cold.
