@@ -24,11 +24,16 @@ export function preloadViewer() {
 // rendered or the session is known: the series list, the opening series'
 // metadata and frame go out first; then the viewer's code (a few MB,
 // blocking the page while it is evaluated) loads and Cornerstone starts
-// with its rendering engine, all while those requests are on the wire.
+// with its rendering engine while the frame is on the wire. Evaluated
+// earlier, the code held the metadata's sorting, and so the frame's
+// request, back by its whole evaluation; a slow metadata answer does not
+// hold the code back for more than metadataWait.
+const metadataWait = 250;
+
 export function startCase(study: string) {
   performance.mark('lb:case');
-  openCase(study)
-    .catch(() => undefined) // not signed in yet, or not in scope: the case page asks again
+  const opened = openCase(study).catch(() => undefined); // not signed in yet, or not in scope: the case page asks again
+  Promise.race([opened, new Promise((ok) => setTimeout(ok, metadataWait))])
     .then(() => load())
     .then((m) => {
       performance.mark('lb:chunk');

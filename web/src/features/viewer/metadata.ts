@@ -86,18 +86,17 @@ export function knownSeries(study: string): { series: Promise<DicomJSON[]>; fres
 // with that series alone (Viewer.tsx: not MR 2×2 or mammography 4-up).
 // Raw fetches: a page not signed in yet gets a 401 here, and the app's own
 // session check decides what that means.
-export function openCase(study: string): Promise<DicomJSON | undefined> {
-  return studySeries(study).then((ss) => {
-    const first = firstSeries(ss);
-    if (first) openFirst(study, first);
-    return first;
-  });
+// It resolves once the opening frame's request is out (or the metadata
+// failed).
+export async function openCase(study: string): Promise<void> {
+  const first = firstSeries(await studySeries(study));
+  if (first) await openFirst(study, first);
 }
 
-export function openFirst(study: string, first: DicomJSON) {
+export function openFirst(study: string, first: DicomJSON): Promise<unknown> {
   const uid = tag(first, '0020000E');
   const alone = !['MR', 'MG'].includes(tag(first, '00080060'));
-  (alone ? openSeries(study, uid) : seriesMetadata(study, uid)).catch(() => {});
+  return (alone ? openSeries(study, uid) : seriesMetadata(study, uid)).catch(() => {});
 }
 
 // frameImageId is the loader's image ID of a frame (1-based): its WADO-RS
