@@ -45,11 +45,7 @@ export const toolClasses = [
 export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     performance.mark('lb:init');
-    // Two WebGL contexts rather than Cornerstone's seven: each costs tens of
-    // milliseconds to create in software WebGL, the engine makes them all
-    // before its first image, and panes beyond two share them (as the
-    // eighth of a 2×4 did already). The MPR's engine has its own.
-    coreInit({ rendering: { webGlContextCount: 2 } } as Parameters<typeof coreInit>[0]);
+    coreInit();
     performance.mark('lb:core');
     dicomImageLoader.init({
       maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
