@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 
 // The build goes straight into the Go package that embeds it
 // (internal/webapp/static); `make web` removes the previous build first, and
@@ -8,7 +9,17 @@ export default defineConfig({
   plugins: [react()],
   // vtk.js (under Cornerstone3D) reaches xmlbuilder2, which extends Node's
   // EventEmitter: the browser gets the \`events\` package instead.
-  resolve: { alias: { events: 'events/events.js' } },
+  // The loader's frame decoder, also run on the page for frames the viewer
+  // waits on (features/viewer/cornerstone.ts): the package's exports map
+  // offers it only as its worker's script.
+  resolve: {
+    alias: {
+      events: 'events/events.js',
+      'cornerstone-frame-decoder': fileURLToPath(
+        new URL('./node_modules/@cornerstonejs/dicom-image-loader/dist/esm/decodeImageFrameWorker.js', import.meta.url),
+      ),
+    },
+  },
   build: {
     outDir: '../internal/webapp/static',
     emptyOutDir: false,

@@ -171,7 +171,8 @@ const firstRender = (page, timeout = 120000) =>
   page.waitForFunction(() => window.__bench.images.length > 0, null, { timeout, polling: 10 }).then(() => page.evaluate(() => window.__bench.images[0]));
 
 // timeline logs where the cold first image's time went: every request
-// (Resource Timing) and the viewer's performance marks up to the render.
+// (Resource Timing), the viewer's performance marks and the Cornerstone
+// renders up to the first image.
 async function timeline(page, until, from = 0) {
   const rows = await page.evaluate(([until, from]) => [
     ...performance.getEntriesByType('resource').filter((e) => e.startTime <= until && e.startTime >= from).map((e) => {
@@ -180,6 +181,8 @@ async function timeline(page, until, from = 0) {
       return [e.startTime, e.responseEnd, `${path.length > 70 ? path.slice(0, 30) + '…' + path.slice(-38) : path} ${(e.encodedBodySize / 1024).toFixed(0)} KB`];
     }),
     ...performance.getEntriesByType('mark').filter((e) => e.startTime <= until && e.startTime >= from).map((e) => [e.startTime, e.startTime, `mark ${e.name}`]),
+    // Every Cornerstone render before the first image (empty viewports, resizes).
+    ...window.__bench.renders.filter((t) => t < until && t >= from).map((t) => [t, t, 'render']),
   ].sort((a, b) => a[0] - b[0]), [until, from]);
   for (const [s, e, what] of rows) log(`  ${s.toFixed(0).padStart(5)} → ${e.toFixed(0).padStart(5)} ms  ${what}`);
   log(`  ${until.toFixed(0).padStart(5)} ms  first image rendered`);
@@ -197,7 +200,10 @@ async function lightbox() {
     // The bench reads the study alone (OHIF shows one viewport): the
     // reader's hanging for CT is set to a single pane first.
     await page.goto(caseURL, { waitUntil: 'commit' });
-    await page.getByLabel('Hanging protocol').waitFor({ timeout: 120000 });
+    // The choice is saved for the protocol's key (modality, body part),
+    // known once the case has hung (data-protocol set): chosen before, it
+    // was saved under no key and the CT still hung beside its prior.
+    await page.locator('[data-testid="viewer-grid"][data-protocol]:not([data-protocol=""])').waitFor({ timeout: 120000 });
     await page.getByLabel('Hanging protocol').selectOption('single');
     await page.waitForTimeout(500);
     // Signing out empties the image cache: the next opening is cold.

@@ -8,7 +8,8 @@ import { CriticalDialog } from '../critical/CriticalDialog';
 import { ReasonDialog } from '../worklist/ReasonDialog';
 import { person } from '../worklist/sort';
 import { age, countdown, localTime } from '../worklist/time';
-import { LazyViewer } from '../viewer/LazyViewer';
+import { LazyViewer, startCase } from '../viewer/LazyViewer';
+import { knownSeries } from '../viewer/metadata';
 import { ApiError, collab } from '../../api/client';
 import { useSession } from '../auth/session';
 import { BreakGlass } from '../collab/BreakGlass';
@@ -36,10 +37,22 @@ export function CasePage({ uid }: { uid: string }) {
       setItem(it);
       if (it) api.facilities().then((fs) => setFacility(fs.find((f) => f.id === it.facility_id) ?? null)).catch(() => {});
     }).catch(() => {});
-    api.series(uid).then((ss) => {
+    // The series list the case's first moments (startCase) or the prefetch
+    // asked for serves at once; an older one is asked for again behind it.
+    // After break-glass (granted) the list is asked for anew.
+    if (!granted) startCase(uid);
+    const known = granted ? null : knownSeries(uid);
+    const list = known ? known.series.catch(() => api.series(uid)) : api.series(uid);
+    const show = (ss: DicomJSON[]) => {
       setSeries(ss);
       if (ss.length) setOutside(false);
       else void collab.inScope(uid).then((ok) => setOutside(!ok));
+    };
+    list.then((ss) => {
+      show(ss);
+      if (known && !known.fresh) {
+        void api.series(uid).then((again) => JSON.stringify(again) !== JSON.stringify(ss) && show(again)).catch(() => {});
+      }
     }).catch((e) => {
       setSeries([]);
       setOutside(e instanceof ApiError && (e.status === 404 || e.status === 403));

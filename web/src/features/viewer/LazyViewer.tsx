@@ -4,38 +4,64 @@
 import { lazy, Suspense, useEffect, useState } from 'react';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
-import { firstSeries, openSeries, seriesMetadata } from './metadata';
+import { firstSeries, openCase, openFirst } from './metadata';
 
 let loading: Promise<typeof import('./Viewer')> | null = null;
 const load = () => (loading ??= import('./Viewer'));
 
 const Viewer = lazy(() => load().then((m) => ({ default: m.Viewer })));
 
-// preloadViewer fetches and evaluates the viewer's code in idle time.
+// preloadViewer fetches and evaluates the viewer's code in idle time. It
+// does not start Cornerstone: its decoder workers starting at idle made
+// the first click slower on 2 cores (bench/README.md).
 export function preloadViewer() {
   const idle = window.requestIdleCallback ?? ((f: () => void) => window.setTimeout(f, 1000));
   idle(() => void load().catch(() => (loading = null)));
 }
 
+// startCase is called the moment a case is asked for (the app's first
+// lines for a /case/ address, a worklist click), before the case page has
+// rendered or the session is known: the series list, the opening series'
+// metadata and frame go out first; then the viewer's code (a few MB,
+// blocking the page while it is evaluated) loads and Cornerstone starts
+// with its rendering engine while the frame is on the wire. Evaluated
+// earlier, the code held the metadata's sorting, and so the frame's
+// request, back by its whole evaluation; a slow metadata answer does not
+// hold the code back for more than metadataWait.
+const metadataWait = 250;
+
+export function startCase(study: string) {
+  performance.mark('lb:case');
+  const opened = openCase(study).catch(() => undefined); // not signed in yet, or not in scope: the case page asks again
+  Promise.race([opened, new Promise((ok) => setTimeout(ok, metadataWait))])
+    .then(() => load())
+    .then((m) => {
+      performance.mark('lb:chunk');
+      return m.warmViewer();
+    })
+    .catch(() => (loading = null));
+}
+
 export function LazyViewer(props: { study: string; series: DicomJSON[] }) {
   // The first series' metadata comes in while the chunk loads, and the
-  // frame the viewer opens on with it where the hanging starts with that
-  // series in one pane (Viewer.tsx: not MR 2×2 or mammography 4-up).
+  // frame the viewer opens on with it (metadata.ts openFirst); startCase
+  // has usually asked already, and the caches make this a no-op then.
   const first = firstSeries(props.series);
   const firstUID = first ? tag(first, '0020000E') : '';
-  const opensAlone = first ? !['MR', 'MG'].includes(tag(first, '00080060')) : false;
   // The viewer's code (Cornerstone, a few MB) blocks the page for hundreds
   // of milliseconds while it is evaluated: it is asked for once those
   // requests are out, or after a moment when the study has no series.
-  const [start, setStart] = useState(false);
+  const [start, setStart] = useState(() => loading !== null);
   useEffect(() => {
-    if (!firstUID) {
+    if (!first) {
       const t = setTimeout(() => setStart(true), 300);
       return () => clearTimeout(t);
     }
-    (opensAlone ? openSeries(props.study, firstUID) : seriesMetadata(props.study, firstUID)).catch(() => {});
+    openFirst(props.study, first);
     setStart(true);
-  }, [props.study, firstUID, opensAlone]);
+    // first is read by its UID: a new list of the same series changes nothing.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [props.study, firstUID]);
   const fallback = <section className="viewer" aria-label="Viewer"><p className="muted">Loading the viewer…</p></section>;
   return start ? <Suspense fallback={fallback}><Viewer {...props} /></Suspense> : fallback;
 }

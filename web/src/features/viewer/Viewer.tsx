@@ -47,7 +47,23 @@ const toolNames: Record<Tool, string> = {
 type PaneSpec = HangPane;
 
 let seq = 0;
-const shared: { engine?: RenderingEngine } = {};
+let engine: Promise<RenderingEngine> | null = null;
+
+// warmViewer starts Cornerstone and the page's one rendering engine: its
+// WebGL contexts, and the shaders compiled in them, serve every case (in
+// software WebGL a new engine's first image waited on compiling them
+// again). startCase (LazyViewer.tsx) calls it as soon as this chunk is in,
+// so the engine is made while the case's first requests are on the wire.
+export function warmViewer(): Promise<RenderingEngine> {
+  engine ??= initCornerstone().then(() => {
+    performance.mark('lb:cornerstone');
+    const e = new RenderingEngine('lb-engine');
+    performance.mark('lb:engine');
+    return e;
+  });
+  engine.catch(() => (engine = null));
+  return engine;
+}
 
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
@@ -68,22 +84,16 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
   const [mpr, setMpr] = useState<{ imageIds: string[]; window?: { center: number; width: number } } | null>(null);
   const [protocol, setProtocol] = useState('');
   const [protocolKey, setProtocolKey] = useState('');
-  const { prefs, save: savePrefs } = usePrefs();
+  const { prefs, loaded: prefsLoaded, save: savePrefs } = usePrefs();
   const keyImages = useRef<KeyImagesHandle>(null);
   const rootRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     let alive = true;
     performance.mark('lb:viewer');
-    initCornerstone()
-      .then(() => {
+    warmViewer()
+      .then((eng) => {
         if (!alive) return;
-        performance.mark('lb:cornerstone');
-        // One rendering engine for the page's life: its WebGL contexts, and
-        // the shaders compiled in them, serve the next case too (in software
-        // WebGL a new engine's first image waited on compiling them again).
-        const eng = (shared.engine ??= new RenderingEngine('lb-engine'));
-        performance.mark('lb:engine');
         const g = tools.ToolGroupManager.createToolGroup(ids.group);
         if (g) {
           Object.values(toolNames).forEach((n) => g.addTool(n));
@@ -127,6 +137,12 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     // protocol starts with it, and the priors join when they are known.
     const early = modality === 'MG' || modality === 'MR' ? null : firstPane;
     if (early) setPanes((p) => (p.length ? p : [early]));
+    // The rest waits for the reader's hanging preference: the viewer can
+    // now be up before it arrives, and a default hanging replaced by the
+    // reader's would keep its extra panes.
+    if (!prefsLoaded) return;
+    const isEarly = (p: PaneSpec[]) => p.length === 1 && early !== null && p[0].study === early.study && p[0].series === early.series &&
+      !p[0].sop && !p[0].flip && !p[0].label;
     (async () => {
       const st = await loadStack(study, firstPane.series).catch(() => null);
       const part = st?.instances[0] ? tag(st.instances[0], '00180015') : '';
@@ -138,12 +154,12 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       if (!alive) return;
       setProtocol(proto);
       setProtocolKey(protocolKeys(modality, part)[0]);
-      setPanes((p) => (p.length === 0 || (p.length === 1 && p[0] === early) ? hang : p));
+      setPanes((p) => (p.length === 0 || isEarly(p) ? hang : p));
     })();
     return () => {
       alive = false;
     };
-  }, [series, study, prefs.hanging]);
+  }, [series, study, prefs.hanging, prefsLoaded]);
 
   // Once this case is on screen, the next assigned cases come in behind it
   // (and cases assigned while it stays open, checked every 15 s).
@@ -591,6 +607,20 @@ function onlyInstance(s: Stack, sop: string): Stack {
   return { ...s, imageIds: keep.map((i) => s.imageIds[i]), instances: keep.map((i) => s.instances[i]), positions: keep.map((i) => s.positions[i]) };
 }
 
+// rendered resolves at the element's next Cornerstone render (or after a
+// second, should that render never come).
+function rendered(el: HTMLElement): Promise<void> {
+  return new Promise((ok) => {
+    const done = () => {
+      el.removeEventListener(Enums.Events.IMAGE_RENDERED, done);
+      clearTimeout(t);
+      ok();
+    };
+    const t = setTimeout(done, 1000);
+    el.addEventListener(Enums.Events.IMAGE_RENDERED, done);
+  });
+}
+
 function fmtDate(d: string) {
   return d.length === 8 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;
 }
@@ -609,7 +639,16 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
     if (!e) return;
     engine.enableElement({ viewportId: id, type: Enums.ViewportType.STACK, element: e, defaultOptions: { background: [0, 0, 0] } });
     tools.ToolGroupManager.getToolGroup(group)?.addViewport(id, engine.id);
-    const resize = new ResizeObserver(() => engine.resize(true, false));
+    // The observer's first call reports the size enableElement has just
+    // used: a resize then would only draw the empty viewport once more
+    // (a readback of the whole canvas in software WebGL).
+    let size = `${e.clientWidth}x${e.clientHeight}`;
+    const resize = new ResizeObserver(() => {
+      const now = `${e.clientWidth}x${e.clientHeight}`;
+      if (now === size) return;
+      size = now;
+      engine.resize(true, false);
+    });
     resize.observe(e);
     const update = () => setInfo(paneInfo(engine.getViewport(id) as Types.IStackViewport));
     const evs = [Enums.Events.IMAGE_RENDERED, Enums.Events.STACK_NEW_IMAGE, Enums.Events.VOI_MODIFIED, Enums.Events.CAMERA_MODIFIED];
@@ -649,7 +688,13 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
         performance.mark(`lb:setStack-${index}`);
         // Mammography mirroring (hanging.ts mgFlip).
         if (spec.flip) vp.setCamera({ flipHorizontal: true });
+        const shown = rendered(vp.element);
         vp.render();
+        // The rest of the stack comes in once this image is on screen: the
+        // series retrieve's frames handed to the loader would otherwise
+        // hold the page's thread between setStack and the first draw.
+        await shown;
+        performance.mark(`lb:rendered-${index}`);
         if (alive) fillStack(vp, s, !!spec.sop);
       })
       .catch((e) => alive && setError(String(e)));

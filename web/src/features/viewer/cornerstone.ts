@@ -1,7 +1,8 @@
 // One-time set-up of Cornerstone3D: the rendering core, the tools, and the
 // DICOM image loader with its decoders in web workers. The loader's WASM
 // codecs are bundled by Vite and served by Lightbox itself (same origin).
-import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, metaData, volumeLoader } from '@cornerstonejs/core';
+import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, getWebWorkerManager, metaData, volumeLoader } from '@cornerstonejs/core';
+import { decodeImageFrame } from 'cornerstone-frame-decoder';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
@@ -43,7 +44,9 @@ export const toolClasses = [
 
 export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
+    performance.mark('lb:init');
     coreInit();
+    performance.mark('lb:core');
     dicomImageLoader.init({
       maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
       beforeSend: (xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(xhr, imageId) }),
@@ -52,12 +55,14 @@ export function initCornerstone(): Promise<void> {
         return md ? rewriteFrame(xhr.response as ArrayBuffer, md) : xhr.response;
       },
     });
+    decodeOnPage();
     // MPR: volumes built from the same WADO-RS frames, slice by slice.
     volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);
     // Frames fetched outside the loader (frames.ts) are its compressed-frame
     // registry, which it reads before going to the network.
     metaData.addProvider((type: string, imageId: string) => (type === 'compressedFrameData' ? takeFrame(imageId) : undefined), 10000);
     setCachedCheck((imageId) => !!cache.getImageLoadObject(imageId));
+    performance.mark('lb:loader');
     tools.init();
     toolClasses.forEach((t) => tools.addTool(t));
     // The decoded-image cache (prefetch included) is bounded by the
@@ -72,6 +77,37 @@ export function initCornerstone(): Promise<void> {
     (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), max: cache.getMaxCacheSize(), ...prefetchState(), bulkBytes: bulkBytes() });
   })();
   return ready;
+}
+
+// Native (uncompressed) frames the viewer waits on, the opening frame first
+// among them, are decoded on the page: for those the decoder only lays the
+// bytes out as pixels and applies the rescale, less work than the round
+// trip to a decoder worker (a copy there and back), and the opening frame
+// does not wait for the workers to start. The loader asks for them as
+// Interaction requests; the series retrieve's and the prefetch's frames,
+// and volumes (target buffers), stay in the workers.
+const nativeSyntaxes = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
+
+interface DecodeArgs {
+  imageFrame: unknown;
+  transferSyntax: string;
+  pixelData: Uint8Array;
+  decodeConfig: unknown;
+  options?: { targetBuffer?: unknown };
+}
+
+function decodeOnPage() {
+  const m = getWebWorkerManager() as unknown as { executeTask: (...a: unknown[]) => Promise<unknown> };
+  const inWorker = m.executeTask.bind(m);
+  m.executeTask = (worker: unknown, method: unknown, args: unknown, opts?: unknown) => {
+    const a = args as DecodeArgs;
+    const o = opts as { requestType?: string } | undefined;
+    if (worker === 'dicomImageLoader' && method === 'decodeTask' && o?.requestType === 'interaction' &&
+      nativeSyntaxes.has(a.transferSyntax) && !a.options?.targetBuffer) {
+      return decodeImageFrame(a.imageFrame, a.transferSyntax, a.pixelData, a.decodeConfig, a.options);
+    }
+    return inWorker(worker, method, args, opts);
+  };
 }
 
 // purgeImages empties the decoded-image cache (logout, prefetch reset).

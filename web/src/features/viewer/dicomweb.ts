@@ -6,7 +6,7 @@ import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { num, position } from './stack';
 import { rankPriors } from './hanging';
-import { forgetMetadata, frameImageId, getJSON, sortedMetadata } from './metadata';
+import { forgetMetadata, frameImageId, getJSON, sortedMetadata, studySeries } from './metadata';
 import { forgetFrames } from './frames';
 
 const enc = encodeURIComponent;
@@ -60,9 +60,9 @@ async function buildStack(study: string, series: string): Promise<Stack> {
   return s;
 }
 
-export function seriesList(study: string): Promise<DicomJSON[]> {
-  return getJSON<DicomJSON[]>(`/dicomweb/studies/${enc(study)}/series`);
-}
+// seriesList: a study's series, asked for once per page life (metadata.ts
+// studySeries; the prefetch fills it, so a prefetched case opens on it).
+export const seriesList = studySeries;
 
 // priorsOf lists the patient's other studies the caller may see (QIDO-RS;
 // the server applies the caller's scope), most relevant first (hanging.ts

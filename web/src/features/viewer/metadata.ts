@@ -3,6 +3,7 @@
 // metadata while that chunk is still loading.
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
+import { onClear } from '../../storage';
 import { fetchOpeningFrame } from './frames';
 import { rewriteFor } from './predecode';
 import { num, sortInstances, withKnownVRs } from './stack';
@@ -47,6 +48,55 @@ export function sortedMetadata(study: string, series: string): Promise<DicomJSON
 export function forgetMetadata() {
   cache.clear();
   sorted.clear();
+  lists.clear();
+}
+
+// A study's series list (QIDO-RS), kept for the page's life with the time
+// it was asked for: the case page of a prefetched study opens on it without
+// a request (and asks again behind it when it is older than freshFor).
+const lists = new Map<string, { at: number; p: Promise<DicomJSON[]> }>();
+const freshFor = 10000;
+
+// Signing out forgets what this user could read, whether or not the viewer
+// (cornerstone.ts purgeImages) ever started.
+onClear(forgetMetadata);
+
+export function studySeries(study: string): Promise<DicomJSON[]> {
+  let e = lists.get(study);
+  if (!e) {
+    e = { at: Date.now(), p: getJSON<DicomJSON[]>(`${location.origin}/dicomweb/studies/${enc(study)}/series`) };
+    const mine = e;
+    e.p.catch(() => lists.get(study) === mine && lists.delete(study));
+    lists.set(study, e);
+  }
+  return e.p;
+}
+
+// knownSeries is the study's series list if it was asked for (by the
+// prefetch or the case's first moments), and whether it is fresh.
+export function knownSeries(study: string): { series: Promise<DicomJSON[]>; fresh: boolean } | null {
+  const e = lists.get(study);
+  return e ? { series: e.p, fresh: Date.now() - e.at < freshFor } : null;
+}
+
+// openCase starts what a case's first image needs the moment the case is
+// asked for (the app's first lines for a /case/ address; a worklist click),
+// while the viewer's code and Cornerstone load: the series list, the
+// opening series' metadata, and its opening frame where the hanging starts
+// with that series alone (Viewer.tsx: not MR 2×2 or mammography 4-up).
+// Raw fetches: a page not signed in yet gets a 401 here, and the app's own
+// session check decides what that means.
+// It resolves once the opening frame's request is out (or the metadata
+// failed).
+export async function openCase(study: string): Promise<void> {
+  const first = firstSeries(await studySeries(study));
+  if (first) await openFirst(study, first);
+}
+
+export function openFirst(study: string, first: DicomJSON): Promise<unknown> {
+  const uid = tag(first, '0020000E');
+  const alone = !['MR', 'MG'].includes(tag(first, '00080060'));
+  return (alone ? openSeries(study, uid) : seriesMetadata(study, uid)).catch(() => {});
 }
 
 // frameImageId is the loader's image ID of a frame (1-based): its WADO-RS
@@ -78,6 +128,7 @@ export function frameAcceptFor(inst: DicomJSON | undefined): string {
 // of the stack; Viewer.tsx Pane), before Cornerstone has started.
 export async function openSeries(study: string, series: string) {
   const md = await sortedMetadata(study, series);
+  performance.mark('lb:sorted');
   if (!md.length || md.some((d) => (num(d, '00280008') || 1) > 1)) return; // multi-frame: frames, not instances, count
   const inst = md[Math.floor(md.length / 2)];
   // Frames predecode.ts must rewrite go through the loader's request hook.
