@@ -27,11 +27,7 @@ func TestJournalRecovery(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		root := t.TempDir()
-		b, err := blob.OpenDir(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := New(d, b, Options{})
+		a, b := openOn(t, d, root)
 		if a.journal == nil {
 			t.Fatal("no journal on a folder store")
 		}
@@ -86,11 +82,7 @@ func TestJournalRecovery(t *testing.T) {
 		}
 		b.Close()
 
-		b2, err := blob.OpenDir(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a2 := New(d, b2, Options{})
+		a2, b2 := openOn(t, d, root) // the restart
 		defer func() { a2.Close(); b2.Close() }()
 		for key, want := range stored {
 			o, err := b2.Open(ctx, key)
@@ -150,11 +142,7 @@ func TestJournalLostIndexCommit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		root := t.TempDir()
-		b, err := blob.OpenDir(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := New(d, b, Options{})
+		a, b := openOn(t, d, root)
 		a.loseCommit = func() bool { return true }
 		const n = 12
 		var wg sync.WaitGroup
@@ -181,11 +169,7 @@ func TestJournalLostIndexCommit(t *testing.T) {
 		a.journal.lock.Close() // the crash
 		b.Close()
 
-		b2, err := blob.OpenDir(root)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a2 := New(d, b2, Options{})
+		a2, b2 := openOn(t, d, root) // the restart
 		defer func() { a2.Close(); b2.Close() }()
 		c, err := a2.Count(ctx)
 		if err != nil || c.Instances != n || c.Studies != 1 || c.Series != 1 {
@@ -205,4 +189,13 @@ func TestJournalLostIndexCommit(t *testing.T) {
 			}
 		}
 	})
+}
+
+// openOn opens an archive on a folder store at root, as a start does.
+func openOn(t *testing.T, d *db.DB, root string) (*Archive, *blob.Dir) {
+	b, err := blob.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(d, b, Options{}), b
 }
