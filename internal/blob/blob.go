@@ -490,6 +490,17 @@ func (d *Dir) PutUnsynced(key string, data []byte) error {
 	if _, err := d.folder(filepath.Dir(final)); err != nil {
 		return err
 	}
+	if f, err := openUnnamed(d.tmp); err == nil {
+		// As in Create: no temporary name to make and rename away.
+		defer f.Close()
+		if _, err := f.Write(data); err != nil {
+			return fmt.Errorf("write blob: %w", err)
+		}
+		if err := linkUnnamed(f, final); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("publish blob %s: %w", key, err)
+		}
+		return nil
+	}
 	f, err := os.CreateTemp(d.tmp, "blob-*")
 	if err != nil {
 		return fmt.Errorf("create temp blob: %w", err)
