@@ -102,6 +102,7 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(a.stmts.in(tx.Tx)) })
 	}
 	group := a.journal.nextGroup()
+	var appended *segment
 	err := a.inUnflushedTx(ctx, func(tx *cachedTx) error {
 		if err := index(tx); err != nil {
 			return err
@@ -131,6 +132,7 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		if err != nil {
 			return err
 		}
+		appended = seg
 		for i := range out {
 			out[i].seg = seg
 		}
@@ -141,6 +143,16 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 	})
 	if errors.Is(err, errLostCommit) {
 		return out, nil // a test's crash: acknowledged, the commit lost
+	}
+	if err != nil && appended != nil {
+		// No blob of this group will be published (its stores fail and
+		// may be retried in another group): its records with bytes wait
+		// for nothing, and none of them was acknowledged.
+		for i, r := range batch {
+			if r.data != nil && out[i].res.Outcome != SameDuplicate {
+				a.journal.published(appended)
+			}
+		}
 	}
 	return out, err
 }
