@@ -70,9 +70,11 @@
 // object (PUT, HEAD) before the index commit. There, and for instances
 // over 256 KiB, the blob is fsync'd, published (linked, or renamed where
 // the file system has no O_TMPFILE), its folder fsync'd, then indexed
-// through the same group commit: with the journal its rows ride in the
-// group's flush (its record has no bytes), without it each commit is
-// flushed. Index commits from concurrent stores are always grouped into
+// through the same group commit: its rows ride in the journal's flush when
+// its group holds instances the journal takes (its record has no bytes);
+// otherwise the commit is flushed. (A group of large instances alone is
+// cheaper to flush in SQLite's log, rewritten in place, than in the
+// journal, which grows: see commit.go.) Index commits from concurrent stores are always grouped into
 // one transaction.
 //
 // StoreAsync lets one STOW-RS request read its next parts while earlier
