@@ -108,8 +108,8 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		// (over 256 KiB): a flushed commit. SQLite's write-ahead log is
 		// rewritten in place, so its fdatasync flushes data alone, while
 		// the journal's, on a file that grows, commits the file system's
-		// journal too: per-instance rows of large instances ran at 0.6–0.8×
-		// the flushed commit in bench/ingest.sh (runs G and H).
+		// journal too. (bench/ingest.sh could not tell them apart on this
+		// machine: runs G to I in bench/README.md.)
 		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(a.stmts.in(tx.Tx)) })
 	}
 	group := a.journal.nextGroup()
