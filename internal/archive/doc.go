@@ -16,41 +16,49 @@
 // archive instead keeps a write-ahead journal (journal.go):
 //
 //  1. The instance is received into memory (up to 256 KiB; a larger one
-//     streams to a temporary blob and takes the per-file path below: the
-//     journal writes every byte twice, which pays only where flushes, not
-//     bytes or CPU, bound the rate; see bench/README.md).
-//     Acknowledged bytes waiting for their blob (step 3) are bounded
-//     (128 MiB; stores wait past it), so memory stays flat.
-//  2. Its bytes are appended to this process's journal segment under
-//     <blobs>/journal/<id>/, as one record: magic, length, SHA-256, bytes.
-//     The appender waits until an fdatasync(2) covers its record; one
-//     fdatasync covers every record appended meanwhile by any association,
-//     STOW-RS request or import worker (group commit), and the journal is
-//     written sequentially.
-//  3. The bytes are published under their content address
-//     (objects/ab/cd/<sha256>.dcm) by write and rename, without fsync.
-//  4. The index rows are committed; concurrent stores share one transaction
-//     (group commit, committer in archive.go), durable when it returns
-//     (SQLite synchronous=FULL, PostgreSQL commit).
-//  5. Only then does Store return success, and the edge acknowledge.
+//     streams to a temporary blob — O_TMPFILE, no name — and takes the
+//     per-file path below: the journal writes every byte twice, which pays
+//     only where flushes, not bytes or CPU, bound the rate; see
+//     bench/README.md). Acknowledged bytes waiting for their blob (step 4)
+//     are bounded (128 MiB; stores wait past it), so memory stays flat.
+//  2. Its index rows are decided in the committer's group transaction
+//     (commit.go), with every store that arrived meanwhile from any
+//     association, STOW-RS request or import worker: duplicates, the
+//     facility's namespace and Source.Check are settled there.
+//  3. Before that transaction commits, the group is appended to this
+//     process's journal segment under <blobs>/journal/<id>/ with one writev:
+//     a record per instance holding what replaying its rows needs (group
+//     number, UIDs, digest, source) and, for an instance the journal takes,
+//     its bytes. One fdatasync(2) makes the whole group durable. The
+//     transaction then commits without a flush of its own (SQLite
+//     synchronous=NORMAL, PostgreSQL synchronous_commit off), and records
+//     the group number in ingest_journal.
+//  4. The bytes are published under their content address
+//     (objects/ab/cd/<sha256>.dcm) by write and rename, without fsync, in
+//     the background; Open serves them from memory until then.
+//  5. Store returns success, and the edge acknowledges.
 //
-// Why this is still durable: when an instance is acknowledged, its bytes are
-// on disk in the journal (step 2) and its index rows are committed (step 4),
-// and the rows were committed only after the journal record was durable, so
-// no crash can leave a row whose bytes are nowhere. What a crash can lose is
-// the page-cache copy of step 3. So when an Archive opens (serve, import,
-// check), it first replays the journal of every process that is gone (its
-// flock is free): each intact record's blob is rewritten, fsync'd, if it is
-// missing or its digest differs; a torn tail record fails its length or
-// digest and is ignored (it was never acknowledged). A record whose rows
-// never committed (a crash between steps 2 and 4, or a refused instance)
-// leaves an unreferenced blob for the orphan sweep (orphans.go).
+// Why this is still durable: when an instance is acknowledged, its bytes
+// and the inputs of its rows are on disk in the journal (step 3), and the
+// rows could reach the disk only after them. What a crash can lose is the
+// page-cache copy of step 4 and the unflushed index commits of step 3. So
+// when an Archive opens (serve, import, check), it first replays the
+// journal of every process that is gone (its flock is free): each intact
+// record's blob is rewritten, fsync'd, if it is missing or its digest
+// differs; then the rows of every group above the position ingest_journal
+// kept for that journal are indexed again from their blobs, in order.
+// Both databases keep commits in log order, so a lost group means every
+// later change to the index was lost too: nothing deleted meanwhile comes
+// back. A torn tail record fails its length or digest and is ignored (it
+// was never acknowledged); a group whose transaction failed after its
+// flush was answered with an error and is indexed on replay like any other.
 //
 // A segment is sealed at 128 MiB. Once every record in it has been
 // published, one syncfs(2) makes all those blobs and their folder entries
-// durable, and only then is the segment deleted; a crash before the delete
-// means a replay, which is idempotent. syncfs flushes the whole file system,
-// which on a busy shared disk takes a while, but it runs off the
+// durable and one flushed commit (of ingest_journal) all index commits so
+// far, and only then is the segment deleted; a crash before the delete
+// means a replay, which is idempotent. syncfs flushes the whole file
+// system, which on a busy shared disk takes a while, but it runs off the
 // acknowledgement path. A clean Close checkpoints and removes the journal.
 //
 // Object folders a process has made are remembered (blob.Dir), so a store
@@ -60,9 +68,14 @@
 // Elsewhere the per-file path is kept: an encrypted store would put
 // plaintext in the journal, and an S3 store uploads and confirms each
 // object (PUT, HEAD) before the index commit. There, and for instances
-// over 256 KiB, the blob is fsync'd, published by rename, its folder fsync'd,
-// then indexed through the same group commit. Index commits from
-// concurrent stores are always grouped into one transaction.
+// over 256 KiB, the blob is fsync'd, published (linked, or renamed where
+// the file system has no O_TMPFILE), its folder fsync'd, then indexed
+// through the same group commit: its rows ride in the journal's flush when
+// its group holds instances the journal takes (its record has no bytes);
+// otherwise the commit is flushed. (A group of large instances alone is
+// cheaper to flush in SQLite's log, rewritten in place, than in the
+// journal, which grows: see commit.go.) Index commits from concurrent stores are always grouped into
+// one transaction.
 //
 // StoreAsync lets one STOW-RS request read its next parts while earlier
 // ones commit; only its wait's success acknowledges.

@@ -193,8 +193,15 @@ func (d *Dir) path(key string) (string, error) {
 	return filepath.Join(d.objects, filepath.FromSlash(key)), nil
 }
 
-// Create starts a temporary file.
+// Create starts a temporary file: one without a name (O_TMPFILE) where
+// the file system allows, linked under its key by Commit. Creating a named
+// temporary file and renaming it away cost ≈ 0.5 ms of CPU per instance
+// under load (bench/README.md), and an unnamed one leaves nothing behind
+// when the process dies.
 func (d *Dir) Create(ctx context.Context) (Writer, error) {
+	if f, err := openUnnamed(d.tmp); err == nil {
+		return &dirWriter{d: d, f: f, unnamed: true}, nil
+	}
 	f, err := os.CreateTemp(d.tmp, "blob-*")
 	if err != nil {
 		return nil, fmt.Errorf("create temp blob: %w", err)
@@ -203,9 +210,10 @@ func (d *Dir) Create(ctx context.Context) (Writer, error) {
 }
 
 type dirWriter struct {
-	d    *Dir
-	f    *os.File
-	done bool
+	d       *Dir
+	f       *os.File
+	unnamed bool // O_TMPFILE: linked by Commit, nothing to remove
+	done    bool
 }
 
 func (w *dirWriter) Write(p []byte) (int, error) { return w.f.Write(p) }
@@ -217,6 +225,10 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 	}
 	if err := w.f.Sync(); err != nil {
 		return fmt.Errorf("fsync blob: %w", err)
+	}
+	if w.unnamed {
+		w.done = true
+		return w.link(key, final)
 	}
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("close blob: %w", err)
@@ -246,6 +258,32 @@ func (d *Dir) publish(op, key, from, final string) error {
 	if err := move(op, key, from, final); err != nil {
 		return err
 	}
+	return d.entryDurable(dir, parents)
+}
+
+// link names an unnamed file final (Commit, after its fsync).
+func (w *dirWriter) link(key, final string) error {
+	defer w.f.Close()
+	dir := filepath.Dir(final)
+	parents, err := w.d.folder(dir)
+	if err != nil {
+		return err
+	}
+	if err := linkUnnamed(w.f, final); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			// In use again, as below.
+			now := time.Now()
+			_ = os.Chtimes(final, now, now)
+			return nil
+		}
+		return fmt.Errorf("publish blob %s: %w", key, err)
+	}
+	return w.d.entryDurable(dir, parents)
+}
+
+// entryDurable returns once the entries just made in dir are durable, with
+// those of parents, the folders made for it (from folder).
+func (d *Dir) entryDurable(dir string, parents []string) error {
 	if err := d.flusher.flush(append(parents, dir)); err != nil {
 		return err
 	}
@@ -261,6 +299,9 @@ func (w *dirWriter) Abort() error {
 	}
 	w.done = true
 	w.f.Close()
+	if w.unnamed {
+		return nil
+	}
 	return os.Remove(w.f.Name())
 }
 
@@ -466,6 +507,17 @@ func (d *Dir) PutUnsynced(key string, data []byte) error {
 	}
 	if _, err := d.folder(filepath.Dir(final)); err != nil {
 		return err
+	}
+	if f, err := openUnnamed(d.tmp); err == nil {
+		// As in Create: no temporary name to make and rename away.
+		defer f.Close()
+		if _, err := f.Write(data); err != nil {
+			return fmt.Errorf("write blob: %w", err)
+		}
+		if err := linkUnnamed(f, final); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("publish blob %s: %w", key, err)
+		}
+		return nil
 	}
 	f, err := os.CreateTemp(d.tmp, "blob-*")
 	if err != nil {

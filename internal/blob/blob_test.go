@@ -71,8 +71,9 @@ func TestCleanStaleRespectsLiveLocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live.Close()
-	w, _ := live.Create(context.Background())
-	_, _ = w.Write([]byte("in flight"))
+	// A named temporary file in flight (Create's fallback where there is
+	// no O_TMPFILE).
+	_ = os.WriteFile(filepath.Join(live.tmp, "blob-2"), []byte("in flight"), 0o640)
 
 	// A dead process: a temp folder and a lock nobody holds.
 	dead := filepath.Join(root, "tmp", "deadbeef")
@@ -163,5 +164,46 @@ func TestConcurrentCommits(t *testing.T) {
 	wg.Wait()
 	if d.flusher.ended == 0 || d.flusher.ended > 32 {
 		t.Errorf("%d flush rounds for 32 commits", d.flusher.ended)
+	}
+}
+
+// TestCreateUnnamed: a blob written through Create is published by Commit
+// with no temporary file left, an existing key keeps its bytes, and an
+// aborted one leaves nothing.
+func TestCreateUnnamed(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, data := range []string{"first", "second", "aborted"} {
+		w, err := d.Create(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte(data)); err != nil {
+			t.Fatal(err)
+		}
+		if data == "aborted" {
+			err = w.Abort()
+		} else {
+			err = w.Commit(ctx, "ab/cd/x.dcm")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err := d.Open(ctx, "ab/cd/x.dcm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(o)
+	o.Close()
+	if string(got) != "first" {
+		t.Fatalf("got %q, want the first bytes kept", got)
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(d.tmp, "*")); len(tmp) != 0 {
+		t.Errorf("temporary files left: %v", tmp)
 	}
 }

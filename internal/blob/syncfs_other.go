@@ -3,6 +3,7 @@
 package blob
 
 import (
+	"errors"
 	"os"
 	"syscall"
 )
@@ -12,3 +13,7 @@ func syncFS(f *os.File) error {
 	syscall.Sync()
 	return f.Sync()
 }
+
+func openUnnamed(string) (*os.File, error) { return nil, errors.ErrUnsupported }
+
+func linkUnnamed(*os.File, string) error { return errors.ErrUnsupported }

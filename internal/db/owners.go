@@ -34,6 +34,7 @@ var TableOwners = map[string]string{
 	"protocol":            "order",
 	"instance":            "archive",
 	"instance_duplicate":  "archive",
+	"ingest_journal":      "archive",
 	"series":              "archive",
 	"study":               "archive",
 	"patient":             "archive",

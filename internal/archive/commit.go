@@ -1,0 +1,300 @@
+package archive
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"lightbox/internal/db"
+	"lightbox/internal/dcm"
+)
+
+// The group commit: concurrent stores' index rows share one transaction.
+// With a journal (a folder store, doc.go), when the group holds an instance
+// the journal takes, the group's rows and those instances' bytes are
+// appended as records and flushed by one fdatasync before the transaction
+// commits, and the commit itself is
+// not flushed (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit
+// off): one flush makes a whole group durable. The transaction also sets
+// the journal's row in ingest_journal to the group's number, so after a
+// crash the index says which journaled groups it lost. Without a journal
+// each commit is flushed.
+
+type commitReq struct {
+	row  *instanceRow
+	data []byte // the bytes to journal with the row; nil: fsync'd already
+	done chan commitResult
+}
+
+type commitResult struct {
+	res *Result
+	seg *segment // the journal segment holding the record
+	err error
+}
+
+func (a *Archive) commit(ctx context.Context, row *instanceRow, data []byte) (*Result, *segment, error) {
+	req := &commitReq{row: row, data: data, done: make(chan commitResult, 1)}
+	select {
+	case a.reqs <- req:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	// Once queued the commit happens regardless of ctx: the caller must learn
+	// whether it did.
+	r := <-req.done
+	return r.res, r.seg, r.err
+}
+
+func (a *Archive) committer() {
+	defer close(a.done)
+	ctx := context.Background()
+	for req := range a.reqs {
+		batch := []*commitReq{req}
+	drain:
+		for len(batch) < a.opt.MaxBatch {
+			select {
+			case r, ok := <-a.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		out, err := a.commitGroup(ctx, batch)
+		a.stmts.fill(ctx)
+		if err == nil {
+			for i, r := range batch {
+				r.done <- out[i]
+			}
+			continue
+		}
+		// One bad row must not fail its neighbours: retry one by one.
+		for _, r := range batch {
+			out, err := a.commitGroup(ctx, []*commitReq{r})
+			if err != nil {
+				out = []commitResult{{err: err}}
+			}
+			r.done <- out[0]
+		}
+	}
+}
+
+// commitGroup indexes batch in one transaction, durable when it returns.
+func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commitResult, error) {
+	out := make([]commitResult, len(batch))
+	index := func(tx db.Execer) error {
+		for i, r := range batch {
+			res, err := a.index(ctx, tx, r.row)
+			if err != nil {
+				return err
+			}
+			out[i].res = res
+		}
+		return nil
+	}
+	journaled := false
+	for _, r := range batch {
+		journaled = journaled || r.data != nil
+	}
+	if !journaled {
+		// Without a journal, or a group of instances fsync'd on their own
+		// (over 256 KiB): a flushed commit. SQLite's write-ahead log is
+		// rewritten in place, so its fdatasync flushes data alone, while
+		// the journal's, on a file that grows, commits the file system's
+		// journal too. (bench/ingest.sh could not tell them apart on this
+		// machine: runs G to I in bench/README.md.)
+		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(a.stmts.in(tx.Tx)) })
+	}
+	group := a.journal.nextGroup()
+	var appended *segment
+	err := a.inUnflushedTx(ctx, func(tx *cachedTx) error {
+		if err := index(tx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO ingest_journal (journal, seq) VALUES (?, ?)
+			ON CONFLICT (journal) DO UPDATE SET seq = excluded.seq`, a.journal.id, int64(group)); err != nil {
+			return fmt.Errorf("journal position: %w", err)
+		}
+		recs := make([]journalRec, 0, len(batch))
+		for i, r := range batch {
+			if out[i].res.Outcome == SameDuplicate {
+				continue // nothing written: the bytes and rows are there
+			}
+			meta, err := json.Marshal(journalMeta{Group: group, SOP: r.row.sopUID, SHA: r.row.sha, Size: r.row.size,
+				AETitle: r.row.src.AETitle, Facility: r.row.src.Facility, At: r.row.receivedAt})
+			if err != nil {
+				return err
+			}
+			recs = append(recs, journalRec{meta: meta, data: r.data})
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		// Durable before the rows can be: a commit that reaches the disk
+		// first would name bytes that are nowhere.
+		seg, err := a.journal.Append(recs)
+		if err != nil {
+			return err
+		}
+		appended = seg
+		for i := range out {
+			out[i].seg = seg
+		}
+		if a.loseCommit != nil && a.loseCommit() {
+			return errLostCommit
+		}
+		return nil
+	})
+	if errors.Is(err, errLostCommit) {
+		return out, nil // a test's crash: acknowledged, the commit lost
+	}
+	if err != nil && appended != nil {
+		// No blob of this group will be published (its stores fail and
+		// may be retried in another group): its records with bytes wait
+		// for nothing, and none of them was acknowledged.
+		for i, r := range batch {
+			if r.data != nil && out[i].res.Outcome != SameDuplicate {
+				a.journal.published(appended)
+			}
+		}
+	}
+	return out, err
+}
+
+// errLostCommit and loseCommit let a test roll back a group's index
+// commit after its journal flush, as a crash that loses the unflushed
+// commit would.
+var errLostCommit = errors.New("index commit lost (test)")
+
+// inUnflushedTx runs fn in a write transaction whose commit is not
+// flushed to disk; the caller flushed its own record of the rows first.
+func (a *Archive) inUnflushedTx(ctx context.Context, fn func(tx *cachedTx) error) error {
+	var (
+		tx  *sql.Tx
+		err error
+	)
+	if a.db.Dialect == db.SQLite {
+		// synchronous is the connection's: set it on the writer's one
+		// connection, held for the transaction, and set it back.
+		conn, err := a.db.W.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.Background(), "PRAGMA synchronous=FULL"); err != nil {
+				// Never hand a connection that does not flush to others.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+		tx, err = conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+	} else {
+		tx, err = a.db.W.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("begin: %w", err)
+		}
+	}
+	if err := fn(a.stmts.in(tx)); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// syncIndex makes every index commit so far durable: a flushed commit
+// flushes the log before it, on SQLite (one write-ahead log) and on
+// PostgreSQL alike. synced_at changes so the commit writes something.
+func (a *Archive) syncIndex(id string) error {
+	return a.db.InTx(context.Background(), func(tx *db.Tx) error {
+		_, err := tx.Exec(context.Background(), "UPDATE ingest_journal SET synced_at = ? WHERE journal = ?", time.Now().UTC().Format(time.RFC3339Nano), id)
+		return err
+	})
+}
+
+// dropMarker forgets a journal that is gone.
+func (a *Archive) dropMarker(id string) {
+	if _, err := a.db.Exec(context.Background(), "DELETE FROM ingest_journal WHERE journal = ?", id); err != nil {
+		a.log.Error("forget ingest journal", "error", err)
+	}
+}
+
+// reindex commits, after a crash, the rows of a dead journal's groups that
+// the index lost (those above its position in ingest_journal), in order,
+// each from its blob (restored before). The WAL of either database keeps
+// commits in order, so every later change to the index (a deletion, say)
+// was lost with them: nothing deleted comes back.
+func (a *Archive) reindex(id string, recs []replayed) error {
+	ctx := context.Background()
+	var pos int64
+	err := a.db.QueryRow(ctx, "SELECT seq FROM ingest_journal WHERE journal = ?", id).Scan(&pos)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("journal position: %w", err)
+	}
+	lost := 0
+	for _, r := range recs {
+		if r.v1 || r.meta.Group <= uint64(pos) {
+			continue
+		}
+		row, err := a.rowFromBlob(ctx, r.meta)
+		if err == nil {
+			err = a.db.InTx(ctx, func(tx *db.Tx) error {
+				_, err := a.index(ctx, tx, row)
+				return err
+			})
+		}
+		if err != nil {
+			// It was indexed once against the same index, so only damage
+			// from outside (its per-file blob gone, say) gets here; one
+			// such record must not keep the archive from starting.
+			a.log.Error("journal recovery: index row not committed again", "sop_instance_uid", r.meta.SOP, "error", err)
+			continue
+		}
+		lost++
+	}
+	if lost > 0 {
+		a.log.Warn("journal recovery: index rows the crash lost were committed again", "rows", lost)
+	}
+	_, err = a.db.Exec(ctx, "DELETE FROM ingest_journal WHERE journal = ?", id)
+	return err
+}
+
+// rowFromBlob rebuilds a journaled instance's index row.
+func (a *Archive) rowFromBlob(ctx context.Context, m journalMeta) (*instanceRow, error) {
+	o, err := a.blobs.Open(ctx, BlobKey(m.SHA))
+	if err != nil {
+		return nil, err
+	}
+	defer o.Close()
+	f, err := dcm.ReadFile(io.NewSectionReader(o, 0, o.Size()), dcm.ReadOptions{})
+	if err != nil {
+		return nil, err
+	}
+	row, err := buildRow(f)
+	if err != nil {
+		return nil, err
+	}
+	row.size, row.sha, row.blobKey = m.Size, m.SHA, BlobKey(m.SHA)
+	row.src = Source{AETitle: m.AETitle, Facility: m.Facility}
+	row.receivedAt = m.At
+	return row, nil
+}
