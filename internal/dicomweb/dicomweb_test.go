@@ -664,15 +664,18 @@ func TestSTOW(t *testing.T) {
 // cached for a day, so a browser never shows a replaced instance's pixels.
 func TestCacheControlFollowsDuplicatePolicy(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		for _, c := range []struct {
+		for i, c := range []struct {
 			policy archive.DuplicatePolicy
 			want   string
 		}{
 			{archive.KeepFirst, "private, max-age=86400"},
 			{archive.Replace, "private, no-cache"},
 		} {
+			// Each archive has its own blob folder over the shared index, so
+			// each stores its own instance: an identical re-send is indexed
+			// already and is not written again.
 			e := newEnv(t, d, archive.Options{Duplicates: c.policy})
-			ct := generate(t, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH", FirstPatient: 7})
+			ct := generate(t, gen.Options{Modality: "CT", Slices: 1, Patients: 1, Rows: 16, Columns: 16, Facility: "SGH", FirstPatient: 7 + i})
 			e.add("SGH", ct)
 			for _, path := range []string{instPath(ct[0]), instPath(ct[0]) + "/frames/1", instPath(ct[0]) + "/rendered"} {
 				r := e.get(path, "tokA", nil)
