@@ -347,52 +347,6 @@ func SyncDir(dir string) error {
 	return nil
 }
 
-type fileObject struct {
-	*os.File
-	size int64
-}
-
-func (o fileObject) Size() int64 { return o.size }
-
-// Open opens a published blob.
-func (d *Dir) Open(ctx context.Context, key string) (Object, error) {
-	p, err := d.path(key)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openRead(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open blob %s: %w", key, ErrNotFound)
-		}
-		return nil, fmt.Errorf("open blob %s: %w", key, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return fileObject{File: f, size: st.Size()}, nil
-}
-
-// openRead is os.Open without what os.Open does for descriptors that can
-// be polled: it sets the file non-blocking and offers it to the poller
-// (three system calls, the last refused for a regular file), which a
-// whole-series WADO-RS paid a thousand times per request: 1,000 opens of
-// 8 KB blobs took 35-40 ms with os.Open, 22-24 ms so (bench/README.md).
-func openRead(p string) (*os.File, error) {
-	for {
-		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: p, Err: err}
-		}
-		return os.NewFile(uintptr(fd), p), nil
-	}
-}
-
 // Exists reports whether key is published.
 func (d *Dir) Exists(ctx context.Context, key string) (bool, error) {
 	p, err := d.path(key)
