@@ -83,6 +83,7 @@ type Dir struct {
 	// SyncAll) or found there, which a durable publish flushes once.
 	folders sync.Map
 	flusher dirFlusher
+	files   fileCache // descriptors of small blobs read lately
 	// StaleRemoved counts temp files of dead processes removed at open.
 	StaleRemoved int
 }
@@ -179,6 +180,7 @@ func (d *Dir) Close() error {
 	if d.lock == nil {
 		return nil
 	}
+	d.files.closeAll()
 	err := os.RemoveAll(d.tmp)
 	_ = os.Remove(d.lock.Name())
 	err = errors.Join(err, d.lock.Close())
@@ -366,7 +368,9 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	return removeFile("delete", key, p)
+	err = removeFile("delete", key, p)
+	d.files.forget(p)
+	return err
 }
 
 // removeFile removes the file p holding key; absent is not an error.

@@ -16,7 +16,7 @@ func (d *Dir) Open(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	o, err := openFile(p)
+	o, err := d.files.open(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("open blob %s: %w", key, ErrNotFound)
@@ -102,10 +102,15 @@ func (o *fileObject) ReadAt(p []byte, off int64) (int, error) {
 	if o.fd < 0 {
 		return 0, errClosed
 	}
+	return preadFull(o.fd, p, off)
+}
+
+// preadFull reads len(p) bytes at off unless the file ends first (io.EOF).
+func preadFull(fd int, p []byte, off int64) (int, error) {
 	total := 0
 	for total < len(p) {
 		var n int
-		err := retry(func() (err error) { n, err = syscall.Pread(o.fd, p[total:], off+int64(total)); return err })
+		err := retry(func() (err error) { n, err = syscall.Pread(fd, p[total:], off+int64(total)); return err })
 		if err != nil {
 			return total, &fs.PathError{Op: "read", Path: "blob", Err: err}
 		}

@@ -3,6 +3,7 @@ package blob
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"syscall"
@@ -101,5 +102,121 @@ func TestDirObjectClose(t *testing.T) {
 	}
 	if _, err := o.Read(make([]byte, 1)); err == nil {
 		t.Fatal("read after Close succeeded")
+	}
+}
+
+// Small blobs are read through kept descriptors, each object with its
+// own offset; a deleted or retired blob is not served from them, and a
+// full cache closes its oldest.
+func TestDirFileCache(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	put := func(key string, data []byte) {
+		w, _ := d.Create(ctx)
+		_, _ = w.Write(data)
+		if err := w.Commit(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	small := random(8000)
+	put("sm/al/l1", small)
+	put("sm/al/l2", small[:100])
+	a, err := d.Open(ctx, "sm/al/l1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Open(ctx, "sm/al/l1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.(*sharedObject).f != b.(*sharedObject).f {
+		t.Fatal("second open of a small blob did not share the descriptor")
+	}
+	if _, err := a.Seek(10, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	ra, _ := io.ReadAll(a)
+	rb, _ := io.ReadAll(b)
+	if !bytes.Equal(ra, small[10:]) || !bytes.Equal(rb, small) {
+		t.Fatal("objects on one descriptor read each other's offsets")
+	}
+	a.Close()
+	b.Close()
+	if a.Size() != 8000 {
+		t.Fatalf("size after Close %d", a.Size())
+	}
+	if err := d.Delete(ctx, "sm/al/l1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Open(ctx, "sm/al/l1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("open after Delete: %v", err)
+	}
+	o, _ := d.Open(ctx, "sm/al/l2")
+	o.Close()
+	if err := d.Retire(ctx, "sm/al/l2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Open(ctx, "sm/al/l2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("open after Retire: %v", err)
+	}
+
+	// Bounded: the oldest goes, closed once its last reader is.
+	c := &d.files
+	c.mu.Lock()
+	n := len(c.ring)
+	c.mu.Unlock()
+	if n == 0 {
+		t.Skip("no descriptors to spare")
+	}
+	put("ol/de/st", small)
+	oldest, _ := d.Open(ctx, "ol/de/st")
+	for i := range n {
+		key := "fi/ll/" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26))
+		if err := d.PutUnsynced(key, small[:i%100+1]); err != nil {
+			t.Fatal(err)
+		}
+		o, err := d.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+	}
+	c.mu.Lock()
+	_, kept := c.byKey[oldest.(*sharedObject).f.path]
+	size := len(c.byKey)
+	c.mu.Unlock()
+	if kept || size > n {
+		t.Fatalf("oldest kept %v, %d cached of %d", kept, size, n)
+	}
+	if p := make([]byte, 100); func() error { _, err := oldest.ReadAt(p, 0); return err }() != nil {
+		t.Fatal("a dropped descriptor was closed under its reader")
+	}
+	oldest.Close()
+}
+
+// A blob from cacheBelow up gets a descriptor of its own, to sendfile.
+func TestDirLargeBlobOwnDescriptor(t *testing.T) {
+	ctx := context.Background()
+	d, err := OpenDir(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	w, _ := d.Create(ctx)
+	_, _ = w.Write(random(cacheBelow))
+	if err := w.Commit(ctx, "la/rg/e"); err != nil {
+		t.Fatal(err)
+	}
+	o, err := d.Open(ctx, "la/rg/e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if _, ok := o.(*fileObject); !ok {
+		t.Fatalf("%T", o)
 	}
 }
