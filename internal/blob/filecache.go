@@ -86,18 +86,17 @@ func (c *fileCache) open(path string) (Object, error) {
 		c.byKey = make(map[string]*sharedFile, len(c.ring))
 	}
 	var drop []*sharedFile
-	if c.gen != gen {
-		// Not cached: closed with its object.
-	} else if old := c.byKey[path]; old != nil {
+	switch old := c.byKey[path]; {
+	case c.gen != gen:
+		// Not cached (the file may be one forgotten meanwhile): closed
+		// with its object.
+	case old != nil:
 		drop = append(drop, f) // opened meanwhile by another reader
 		f = old
 		f.refs++
-	} else if len(c.ring) > 0 {
+	case len(c.ring) > 0:
 		if old := c.ring[c.next]; old != nil {
-			delete(c.byKey, old.path)
-			if old.refs--; old.refs == 0 {
-				drop = append(drop, old)
-			}
+			drop = c.uncache(old, drop)
 		}
 		f.slot, f.refs = c.next, f.refs+1
 		c.ring[c.next] = f
@@ -113,14 +112,9 @@ func (c *fileCache) open(path string) (Object, error) {
 func (c *fileCache) forget(path string) {
 	c.mu.Lock()
 	c.gen++
-	f := c.byKey[path]
 	var drop []*sharedFile
-	if f != nil {
-		delete(c.byKey, path)
-		c.ring[f.slot] = nil
-		if f.refs--; f.refs == 0 {
-			drop = append(drop, f)
-		}
+	if f := c.byKey[path]; f != nil {
+		drop = c.uncache(f, drop)
 	}
 	c.mu.Unlock()
 	closeFiles(drop)
@@ -130,15 +124,22 @@ func (c *fileCache) forget(path string) {
 func (c *fileCache) closeAll() {
 	c.mu.Lock()
 	var drop []*sharedFile
-	for path, f := range c.byKey {
-		delete(c.byKey, path)
-		c.ring[f.slot] = nil
-		if f.refs--; f.refs == 0 {
-			drop = append(drop, f)
-		}
+	for _, f := range c.byKey {
+		drop = c.uncache(f, drop)
 	}
 	c.mu.Unlock()
 	closeFiles(drop)
+}
+
+// uncache takes f out of the cache (c.mu held) and returns drop with f
+// added if no object reads it.
+func (c *fileCache) uncache(f *sharedFile, drop []*sharedFile) []*sharedFile {
+	delete(c.byKey, f.path)
+	c.ring[f.slot] = nil
+	if f.refs--; f.refs == 0 {
+		drop = append(drop, f)
+	}
+	return drop
 }
 
 func (c *fileCache) release(f *sharedFile) {

@@ -15,17 +15,9 @@ import (
 // net can sendfile from, from the position Seek left.
 func TestDirObjectSendfile(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d := tempDir(t)
 	data := random(200_000)
-	w, _ := d.Create(ctx)
-	_, _ = w.Write(data)
-	if err := w.Commit(ctx, "se/nd/file"); err != nil {
-		t.Fatal(err)
-	}
+	commit(t, d, "se/nd/file", data)
 	for name, s := range map[string]Store{"dir": d, "instrumented": Instrumented(d, func(string, time.Duration, error) {})} {
 		t.Run(name, func(t *testing.T) {
 			o, err := s.Open(ctx, "se/nd/file")
@@ -76,16 +68,8 @@ func TestDirObjectSendfile(t *testing.T) {
 
 func TestDirObjectClose(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	w, _ := d.Create(ctx)
-	_, _ = w.Write([]byte("bytes"))
-	if err := w.Commit(ctx, "cl/os/ed"); err != nil {
-		t.Fatal(err)
-	}
+	d := tempDir(t)
+	commit(t, d, "cl/os/ed", []byte("bytes"))
 	o, err := d.Open(ctx, "cl/os/ed")
 	if err != nil {
 		t.Fatal(err)
@@ -110,21 +94,10 @@ func TestDirObjectClose(t *testing.T) {
 // full cache closes its oldest.
 func TestDirFileCache(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	put := func(key string, data []byte) {
-		w, _ := d.Create(ctx)
-		_, _ = w.Write(data)
-		if err := w.Commit(ctx, key); err != nil {
-			t.Fatal(err)
-		}
-	}
+	d := tempDir(t)
 	small := random(8000)
-	put("sm/al/l1", small)
-	put("sm/al/l2", small[:100])
+	commit(t, d, "sm/al/l1", small)
+	commit(t, d, "sm/al/l2", small[:100])
 	a, err := d.Open(ctx, "sm/al/l1")
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +145,7 @@ func TestDirFileCache(t *testing.T) {
 	if n == 0 {
 		t.Skip("no descriptors to spare")
 	}
-	put("ol/de/st", small)
+	commit(t, d, "ol/de/st", small)
 	oldest, _ := d.Open(ctx, "ol/de/st")
 	for i := range n {
 		key := "fi/ll/" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26))
@@ -201,16 +174,8 @@ func TestDirFileCache(t *testing.T) {
 // A blob from cacheBelow up gets a descriptor of its own, to sendfile.
 func TestDirLargeBlobOwnDescriptor(t *testing.T) {
 	ctx := context.Background()
-	d, err := OpenDir(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	w, _ := d.Create(ctx)
-	_, _ = w.Write(random(cacheBelow))
-	if err := w.Commit(ctx, "la/rg/e"); err != nil {
-		t.Fatal(err)
-	}
+	d := tempDir(t)
+	commit(t, d, "la/rg/e", random(cacheBelow))
 	o, err := d.Open(ctx, "la/rg/e")
 	if err != nil {
 		t.Fatal(err)
@@ -218,5 +183,17 @@ func TestDirLargeBlobOwnDescriptor(t *testing.T) {
 	defer o.Close()
 	if _, ok := o.(*fileObject); !ok {
 		t.Fatalf("%T", o)
+	}
+}
+
+func commit(t *testing.T, s Store, key string, data []byte) {
+	t.Helper()
+	w, err := s.Create(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(data)
+	if err := w.Commit(context.Background(), key); err != nil {
+		t.Fatal(err)
 	}
 }
