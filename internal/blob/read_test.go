@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -196,4 +198,43 @@ func commit(t *testing.T, s Store, key string, data []byte) {
 	if err := w.Commit(context.Background(), key); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Readers of the same small blobs on many goroutines, while some are
+// deleted and stored again, read whole blobs or a not-found (run with
+// -race).
+func TestDirFileCacheConcurrent(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	data := random(4000)
+	for i := range 8 {
+		commit(t, d, "co/nc/"+strconv.Itoa(i), data)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			p := make([]byte, len(data))
+			for i := range 200 {
+				key := "co/nc/" + strconv.Itoa((g+i)%8)
+				if g == 0 && i%10 == 0 {
+					_ = d.Delete(ctx, key)
+					_ = d.PutUnsynced(key, data)
+					continue
+				}
+				o, err := d.Open(ctx, key)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := o.ReadAt(p, 0); err != nil || !bytes.Equal(p, data) {
+					t.Errorf("read %s: %v", key, err)
+				}
+				o.Close()
+			}
+		})
+	}
+	wg.Wait()
 }
