@@ -83,6 +83,7 @@ type Dir struct {
 	// SyncAll) or found there, which a durable publish flushes once.
 	folders sync.Map
 	flusher dirFlusher
+	files   fileCache // descriptors of small blobs read lately
 	// StaleRemoved counts temp files of dead processes removed at open.
 	StaleRemoved int
 }
@@ -179,6 +180,7 @@ func (d *Dir) Close() error {
 	if d.lock == nil {
 		return nil
 	}
+	d.files.closeAll()
 	err := os.RemoveAll(d.tmp)
 	_ = os.Remove(d.lock.Name())
 	err = errors.Join(err, d.lock.Close())
@@ -388,52 +390,6 @@ func SyncDir(dir string) error {
 	return nil
 }
 
-type fileObject struct {
-	*os.File
-	size int64
-}
-
-func (o fileObject) Size() int64 { return o.size }
-
-// Open opens a published blob.
-func (d *Dir) Open(ctx context.Context, key string) (Object, error) {
-	p, err := d.path(key)
-	if err != nil {
-		return nil, err
-	}
-	f, err := openRead(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("open blob %s: %w", key, ErrNotFound)
-		}
-		return nil, fmt.Errorf("open blob %s: %w", key, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return fileObject{File: f, size: st.Size()}, nil
-}
-
-// openRead is os.Open without what os.Open does for descriptors that can
-// be polled: it sets the file non-blocking and offers it to the poller
-// (three system calls, the last refused for a regular file), which a
-// whole-series WADO-RS paid a thousand times per request: 1,000 opens of
-// 8 KB blobs took 35-40 ms with os.Open, 22-24 ms so (bench/README.md).
-func openRead(p string) (*os.File, error) {
-	for {
-		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: p, Err: err}
-		}
-		return os.NewFile(uintptr(fd), p), nil
-	}
-}
-
 // Exists reports whether key is published.
 func (d *Dir) Exists(ctx context.Context, key string) (bool, error) {
 	p, err := d.path(key)
@@ -453,7 +409,9 @@ func (d *Dir) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	return removeFile("delete", key, p)
+	err = removeFile("delete", key, p)
+	d.files.forget(p)
+	return err
 }
 
 // removeFile removes the file p holding key; absent is not an error.

@@ -3,6 +3,7 @@ package blob
 import (
 	"context"
 	"io"
+	"syscall"
 	"time"
 )
 
@@ -42,7 +43,11 @@ func (s *instrumented) Open(ctx context.Context, key string) (Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &instrumentedObject{Object: o, s: s}, nil
+	w := &instrumentedObject{Object: o, s: s}
+	if f, ok := o.(syscall.Conn); ok {
+		return &instrumentedFile{instrumentedObject: w, file: f}, nil
+	}
+	return w, nil
 }
 
 func (s *instrumented) Exists(ctx context.Context, key string) (bool, error) {
@@ -91,3 +96,13 @@ func (o *instrumentedObject) ReadAt(p []byte, off int64) (int, error) {
 	o.s.timed("read", start, reported)
 	return n, err
 }
+
+// instrumentedFile keeps a folder store's object a syscall.Conn, which
+// is how net finds a file to sendfile from (a metrics wrapper must not
+// turn sendfile off).
+type instrumentedFile struct {
+	*instrumentedObject
+	file syscall.Conn
+}
+
+func (o *instrumentedFile) SyscallConn() (syscall.RawConn, error) { return o.file.SyscallConn() }

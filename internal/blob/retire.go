@@ -103,7 +103,9 @@ func (d *Dir) Retire(ctx context.Context, key string) error {
 	if err := os.MkdirAll(filepath.Dir(retired), 0o750); err != nil {
 		return fmt.Errorf("retire blob %s: %w", key, err)
 	}
-	return move("retire", key, live, retired)
+	err = move("retire", key, live, retired)
+	d.files.forget(live)
+	return err
 }
 
 // Restore renames a retired object back (over a copy published meanwhile:

@@ -1,0 +1,240 @@
+package blob
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A folder store's object, wrapped for metrics or not, stays something
+// net can sendfile from, from the position Seek left.
+func TestDirObjectSendfile(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	data := random(200_000)
+	commit(t, d, "se/nd/file", data)
+	for name, s := range map[string]Store{"dir": d, "instrumented": Instrumented(d, func(string, time.Duration, error) {})} {
+		t.Run(name, func(t *testing.T) {
+			o, err := s.Open(ctx, "se/nd/file")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer o.Close()
+			if _, ok := o.(syscall.Conn); !ok {
+				t.Fatalf("%T is no syscall.Conn: no sendfile", o)
+			}
+			if o.Size() != int64(len(data)) {
+				t.Fatalf("size %d", o.Size())
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			got := make(chan []byte)
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					got <- nil
+					return
+				}
+				b, _ := io.ReadAll(c)
+				c.Close()
+				got <- b
+			}()
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := o.Seek(1000, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			n, err := c.(*net.TCPConn).ReadFrom(&io.LimitedReader{R: o, N: 150_000})
+			c.Close()
+			if err != nil || n != 150_000 {
+				t.Fatalf("ReadFrom = %d, %v", n, err)
+			}
+			if b := <-got; !bytes.Equal(b, data[1000:151_000]) {
+				t.Fatalf("sent %d bytes, not the blob's", len(b))
+			}
+		})
+	}
+}
+
+func TestDirObjectClose(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	commit(t, d, "cl/os/ed", []byte("bytes"))
+	o, err := d.Open(ctx, "cl/os/ed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The descriptor's number may name another file by now.
+	if err := o.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := o.ReadAt(make([]byte, 1), 0); err == nil {
+		t.Fatal("read after Close succeeded")
+	}
+	if _, err := o.Read(make([]byte, 1)); err == nil {
+		t.Fatal("read after Close succeeded")
+	}
+}
+
+// Small blobs are read through kept descriptors, each object with its
+// own offset; a deleted or retired blob is not served from them, and a
+// full cache closes its oldest.
+func TestDirFileCache(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	small := random(8000)
+	commit(t, d, "sm/al/l1", small)
+	commit(t, d, "sm/al/l2", small[:100])
+	a, err := d.Open(ctx, "sm/al/l1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := d.Open(ctx, "sm/al/l1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.(*sharedObject).f != b.(*sharedObject).f {
+		t.Fatal("second open of a small blob did not share the descriptor")
+	}
+	if _, err := a.Seek(10, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	ra, _ := io.ReadAll(a)
+	rb, _ := io.ReadAll(b)
+	if !bytes.Equal(ra, small[10:]) || !bytes.Equal(rb, small) {
+		t.Fatal("objects on one descriptor read each other's offsets")
+	}
+	a.Close()
+	b.Close()
+	if a.Size() != 8000 {
+		t.Fatalf("size after Close %d", a.Size())
+	}
+	if err := d.Delete(ctx, "sm/al/l1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Open(ctx, "sm/al/l1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("open after Delete: %v", err)
+	}
+	o, _ := d.Open(ctx, "sm/al/l2")
+	o.Close()
+	if err := d.Retire(ctx, "sm/al/l2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Open(ctx, "sm/al/l2"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("open after Retire: %v", err)
+	}
+
+	// Bounded: the oldest goes, closed once its last reader is.
+	c := &d.files
+	c.mu.Lock()
+	n := len(c.ring)
+	c.mu.Unlock()
+	if n == 0 {
+		t.Skip("no descriptors to spare")
+	}
+	commit(t, d, "ol/de/st", small)
+	oldest, _ := d.Open(ctx, "ol/de/st")
+	for i := range n {
+		key := "fi/ll/" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26))
+		if err := d.PutUnsynced(key, small[:i%100+1]); err != nil {
+			t.Fatal(err)
+		}
+		o, err := d.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+	}
+	c.mu.Lock()
+	_, kept := c.byKey[oldest.(*sharedObject).f.path]
+	size := len(c.byKey)
+	c.mu.Unlock()
+	if kept || size > n {
+		t.Fatalf("oldest kept %v, %d cached of %d", kept, size, n)
+	}
+	if p := make([]byte, 100); func() error { _, err := oldest.ReadAt(p, 0); return err }() != nil {
+		t.Fatal("a dropped descriptor was closed under its reader")
+	}
+	oldest.Close()
+}
+
+// A blob from cacheBelow up gets a descriptor of its own, to sendfile.
+func TestDirLargeBlobOwnDescriptor(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	commit(t, d, "la/rg/e", random(cacheBelow))
+	o, err := d.Open(ctx, "la/rg/e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if _, ok := o.(*fileObject); !ok {
+		t.Fatalf("%T", o)
+	}
+}
+
+func commit(t *testing.T, s Store, key string, data []byte) {
+	t.Helper()
+	w, err := s.Create(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.Write(data)
+	if err := w.Commit(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Readers of the same small blobs on many goroutines, while some are
+// deleted and stored again, read whole blobs or a not-found (run with
+// -race).
+func TestDirFileCacheConcurrent(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	data := random(4000)
+	for i := range 8 {
+		commit(t, d, "co/nc/"+strconv.Itoa(i), data)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			p := make([]byte, len(data))
+			for i := range 200 {
+				key := "co/nc/" + strconv.Itoa((g+i)%8)
+				if g == 0 && i%10 == 0 {
+					_ = d.Delete(ctx, key)
+					_ = d.PutUnsynced(key, data)
+					continue
+				}
+				o, err := d.Open(ctx, key)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := o.ReadAt(p, 0); err != nil || !bytes.Equal(p, data) {
+					t.Errorf("read %s: %v", key, err)
+				}
+				o.Close()
+			}
+		})
+	}
+	wg.Wait()
+}
