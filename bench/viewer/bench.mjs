@@ -18,7 +18,7 @@
 //   per-slice: ArrowDown keydown → the next image rendered, 100 steps
 //     once every frame is loaded (median, p95);
 //   bytes on the wire: the encoded response bytes (CDP Network events).
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { launch, signInCoordinator } from '../../web/e2e/browser.mjs';
@@ -185,6 +185,38 @@ async function timeline(page, until, from = 0) {
   log(`  ${until.toFixed(0).padStart(5)} ms  first image rendered`);
 }
 
+// profiler: with BENCH_PROFILE=DIR, a CPU profile of the page's main thread
+// (CDP Profiler) from the cold navigation to every slice loaded, and one of
+// the steps, written to DIR as .cpuprofile (open in Chrome's DevTools) with
+// the functions taking the most self time logged.
+async function profiler(context, page) {
+  const dir = process.env.BENCH_PROFILE;
+  if (!dir) return { start: async () => {}, stop: async () => {} };
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  const start = () => cdp.send('Profiler.start');
+  await start();
+  return {
+    start,
+    async stop(name) {
+      const { profile } = await cdp.send('Profiler.stop');
+      writeFileSync(join(dir, `lightbox-${name}.cpuprofile`), JSON.stringify(profile));
+      const self = new Map();
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const dt = profile.timeDeltas;
+      profile.samples.forEach((id, i) => {
+        const f = byId.get(id).callFrame;
+        const k = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+        self.set(k, (self.get(k) ?? 0) + (dt[i + 1] ?? 0) / 1000);
+      });
+      const total = [...self.values()].reduce((a, b) => a + b, 0);
+      log(`profile ${name}: ${total.toFixed(0)} ms sampled; most self time:`);
+      for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) log(`  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+    },
+  };
+}
+
 async function lightbox() {
   const b = await launch();
   try {
@@ -193,6 +225,7 @@ async function lightbox() {
     await page.addInitScript(probe);
     const m = await meter(b.context, page);
     const caseURL = `${lb}/case/${encodeURIComponent(study)}`;
+    if (process.env.BENCH_CONSOLE) page.on('console', (msg) => log('console:', msg.text().slice(0, 300)));
     await signInCoordinator(page, lb);
     // The bench reads the study alone (OHIF shows one viewport): the
     // reader's hanging for CT is set to a single pane first.
@@ -205,6 +238,7 @@ async function lightbox() {
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await signInCoordinator(page, lb);
     m.reset();
+    const prof = await profiler(b.context, page);
     await page.goto(caseURL, { waitUntil: 'commit' });
     const cold = await firstRender(page);
     await timeline(page, cold);
@@ -215,6 +249,8 @@ async function lightbox() {
       const v = window.__lightboxViewer;
       return v && v.loaded(0) >= n ? performance.now() : 0;
     }, slices, { polling: 20, timeout: 600000 }).then((h) => h.jsonValue());
+    await prof.stop('load');
+    log('  marks:', (await page.evaluate(() => performance.getEntriesByType('mark').map((e) => `${e.name.replace('lightbox:', '')} ${e.startTime.toFixed(0)}`))).join(', '));
     await page.waitForTimeout(500);
     // The series retrieve runs in a worker, whose requests this page's CDP
     // session does not see: the viewer counts its bytes (parts' bodies).
@@ -224,7 +260,9 @@ async function lightbox() {
     // Stepping through loaded slices.
     await page.getByTestId('pane-0').click();
     await page.getByTestId('viewer-grid').focus();
+    await prof.start();
     const perSlice = await step(page, steps);
+    await prof.stop('steps');
     // Prefetched: the frames are in the local cache; open the case again in-app.
     await page.evaluate(() => {
       history.pushState(null, '', '/board');

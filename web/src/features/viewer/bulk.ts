@@ -10,13 +10,14 @@
 // which also renders and decodes. Compressed
 // series, and stacks mostly loaded already (prefetched), take Cornerstone's
 // stack prefetch: frame requests from the slice on display outwards.
-import { cache, imageLoader, type Types } from '@cornerstonejs/core';
+import { cache, canRenderFloatTextures, Enums, eventTarget, imageLoader, metaData, triggerEvent, utilities, type Types } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import type { Stack } from './dicomweb';
-import type { BulkMessage } from './bulkWorker';
+import type { BulkMessage, BulkRequest, BulkSpecs } from './bulkWorker';
+import type { FrameSpec, NativeFrame } from './native';
 import { holdFrame } from './frames';
 import { rewriteFor } from './predecode';
 
@@ -25,9 +26,10 @@ const metaOf = (imageId?: string) => (imageId ? (dicomImageLoader.wadors.metaDat
 const nativeSyntaxes = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'];
 // Fewer missing images than this are not worth a whole series retrieve.
 const minBulk = 16;
-// Instances waiting to be decoded before the stream waits (the rest stays
-// in TCP buffers on the server side rather than in the page).
-const maxDecoding = 24;
+// Instances waiting in the page before the stream waits (the rest stays
+// in TCP buffers on the server side rather than in the page): enough that
+// a page busy for a moment (a render, a collection) does not stall it.
+const maxDecoding = 64;
 
 let received = 0;
 
@@ -78,20 +80,125 @@ async function streamSeries(s: Stack, want: Set<string>) {
   return ac.done;
 }
 
-// fetchSeries runs the series retrieve in bulkWorker.ts and decodes each
-// instance it hands over into the cache.
+type Meta = Record<string, unknown> | undefined;
+
+// frameSpec describes a frame the worker can make ready itself (native.ts):
+// single-sample greyscale, 8-bit unsigned or 16-bit, with the rescale the
+// loader would apply (its getScalingParameters and
+// postProcessDecodedPixels); null sends the frame through the loader (PT
+// and RTDOSE scale by other attributes; colour needs its conversions).
+function frameSpec(imageId: string): FrameSpec | null {
+  const px = metaData.get('imagePixelModule', imageId) as Meta;
+  const modality = (metaData.get('generalSeriesModule', imageId) as Meta)?.modality;
+  if (!px || px.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(String(px.photometricInterpretation))) return null;
+  if (modality === 'PT' || modality === 'RTDOSE') return null;
+  const bits = px.bitsAllocated;
+  const signed = px.pixelRepresentation === 1;
+  if (!(bits === 16 || (bits === 8 && !signed))) return null;
+  const lut = (metaData.get('modalityLutModule', imageId) as Meta) ?? {};
+  const slope = (lut.rescaleSlope as number | undefined) ?? 1;
+  const intercept = (lut.rescaleIntercept as number | undefined) ?? 0;
+  // Without float textures the loader does not pre-scale by a fraction.
+  const scale = (slope !== 1 || intercept !== 0) && ((Number.isInteger(slope) && Number.isInteger(intercept)) || canRenderFloatTextures());
+  return {
+    bits,
+    stored: Number(px.bitsStored ?? bits),
+    signed,
+    pixels: Number(px.rows) * Number(px.columns),
+    ...(scale ? { scale: { slope, intercept } } : {}),
+  };
+}
+
+// nativeImage is the image the loader's createImage would make of a frame
+// the worker made ready (its greyscale path), for the cache.
+function nativeImage(imageId: string, f: NativeFrame): Types.IImage {
+  const frame = dicomImageLoader.getImageFrame(imageId) as unknown as Record<string, unknown>;
+  const plane = (metaData.get('imagePlaneModule', imageId) as Meta) ?? {};
+  const voi = (metaData.get('voiLutModule', imageId) as Meta) ?? {};
+  const lut = (metaData.get('modalityLutModule', imageId) as Meta) ?? {};
+  const sopCommon = (metaData.get('sopCommonModule', imageId) as Meta) ?? {};
+  const calibration = (metaData.get('calibrationModule', imageId) as Meta) ?? {};
+  const modality = (metaData.get('generalSeriesModule', imageId) as Meta)?.modality;
+  Object.assign(frame, {
+    pixelData: f.pixels,
+    pixelDataLength: f.pixels.length,
+    smallestPixelValue: f.min,
+    largestPixelValue: f.max,
+    ...(f.scaled
+      ? { preScale: { enabled: true, scaled: true, scalingParameters: { rescaleSlope: lut.rescaleSlope ?? 1, rescaleIntercept: lut.rescaleIntercept ?? 0, modality } } }
+      : {}),
+  });
+  const rows = frame.rows as number;
+  const columns = frame.columns as number;
+  const first = (v: unknown) => (Array.isArray(v) ? v[0] : undefined);
+  const voiFn = voi.voiLUTFunction as string[] | string | undefined;
+  const image = {
+    imageId,
+    dataType: f.pixels.constructor.name,
+    color: false,
+    calibration,
+    columnPixelSpacing: plane.columnPixelSpacing,
+    columns,
+    height: rows,
+    preScale: frame.preScale,
+    intercept: lut.rescaleIntercept ? lut.rescaleIntercept : 0,
+    slope: lut.rescaleSlope ? lut.rescaleSlope : 1,
+    invert: frame.photometricInterpretation === 'MONOCHROME1',
+    minPixelValue: f.min,
+    maxPixelValue: f.max,
+    rowPixelSpacing: plane.rowPixelSpacing,
+    rows,
+    sizeInBytes: f.pixels.byteLength,
+    width: columns,
+    windowCenter: first(voi.windowCenter),
+    windowWidth: first(voi.windowWidth),
+    voiLUTFunction: (Array.isArray(voiFn) && voiFn.length && voiFn[0]) || voi.voiLutFunction || undefined,
+    decodeTimeInMS: 0,
+    floatPixelData: undefined,
+    imageFrame: frame,
+    voxelManager: utilities.VoxelManager.createImageVoxelManager({ scalarData: f.pixels, width: columns, height: rows, numberOfComponents: 1 }),
+    rgba: false,
+    getPixelData: () => frame.pixelData,
+    getCanvas: undefined,
+    numberOfComponents: 1,
+  } as unknown as Types.IImage & Record<string, unknown>;
+  const lutSeq = lut.modalityLUTSequence as unknown[] | undefined;
+  if (lutSeq?.length && !['1.2.840.10008.5.1.4.1.1.12.1', '1.2.840.10008.5.1.4.1.1.12.2.1'].includes(String(sopCommon.sopClassUID))) {
+    image.modalityLUT = lutSeq[0] as Types.IImage['modalityLUT'];
+  }
+  const voiSeq = voi.voiLUTSequence as unknown[] | undefined;
+  if (voiSeq?.length) image.voiLUT = voiSeq[0] as Types.IImage['voiLUT'];
+  if (image.windowCenter === undefined || image.windowWidth === undefined) {
+    const wl = utilities.windowLevel.toWindowLevel(f.min, f.max);
+    image.windowWidth = wl.windowWidth;
+    image.windowCenter = wl.windowCenter;
+  }
+  return image;
+}
+
+// fetchSeries runs the series retrieve in bulkWorker.ts and puts each
+// instance it hands over into the cache: made ready by the worker, or
+// decoded by the loader.
 function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<void> {
   const bySop = new Map<string, string[]>();
   s.imageIds.forEach((id, i) => {
     const sop = tag(s.instances[i], '00080018');
     bySop.set(sop, [...(bySop.get(sop) ?? []), id]);
   });
+  const specs: BulkSpecs = {};
+  for (const [sop, ids] of bySop) {
+    if (!ids.some((id) => want.has(id))) continue;
+    const fs = ids.map(frameSpec);
+    if (fs.every((f) => f)) specs[sop] = fs as FrameSpec[];
+  }
+  performance.mark('lightbox:bulk-start');
   const w = new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
     let ended = false;
     const finish = () => {
       if (ended && decoding === 0) {
+        performance.mark('lightbox:bulk-decoded');
         w.terminate();
         ok();
       }
@@ -111,7 +218,20 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<
         fail(new Error(m.error));
         return;
       }
+      if ('built' in m) {
+        const { sop, bytes, frames } = m.built;
+        received += bytes;
+        (bySop.get(sop) ?? []).forEach((id, f) => {
+          if (!want.has(id) || cache.getImageLoadObject(id) || !frames[f]) return;
+          const image = nativeImage(id, frames[f]);
+          cache.putImageSync(id, image);
+          triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
+        });
+        w.postMessage({ credit: 1 });
+        return;
+      }
       if ('done' in m) {
+        performance.mark('lightbox:bulk-received');
         ended = true;
         finish();
         return;
@@ -143,6 +263,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<
       url: `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`,
       accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
       credits: maxDecoding,
-    });
+      specs,
+    } satisfies BulkRequest);
   });
 }
