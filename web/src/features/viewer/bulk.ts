@@ -41,15 +41,56 @@ export function bulkBytes() {
 
 const streams = new Map<string, AbortController & { done?: Promise<void> }>();
 
+// bulkable tells whether the rest of a series the image belongs to can come
+// in one series retrieve: its frames are native, and not among those
+// predecode.ts rewrites (1-bit, YBR_FULL_422), which need the loader's
+// request hook that the series retrieve bypasses.
+export function bulkable(image?: Types.IImage & { transferSyntaxUID?: string }): boolean {
+  return nativeSyntaxes.includes(image?.transferSyntaxUID ?? '') && !rewriteFor(metaOf(image?.imageId));
+}
+
+// missingOf: the images of a stack not in the cache, and whether enough are
+// missing to take a series retrieve.
+export function missingOf(s: Stack) {
+  const missing = s.imageIds.filter((id) => !cache.getImageLoadObject(id));
+  return { missing, bulk: missing.length >= minBulk };
+}
+
+// The reader's last input (keys, wheel, a pressed pointer): background
+// series retrieves (the prefetch) hold back while the reader works, so
+// stepping through slices does not share the page with them.
+let lastInput = -Infinity;
+const quietAfter = 500; // ms without input
+for (const ev of ['keydown', 'wheel', 'pointerdown', 'pointermove'] as const) {
+  addEventListener(ev, (e) => {
+    if (ev !== 'pointermove' || (e as PointerEvent).buttons) lastInput = performance.now();
+  }, { capture: true, passive: true });
+}
+
+// Series retrieves for what is on screen (not the prefetch's).
+let foreground = 0;
+
+// quiet resolves once the reader has left the keys and pointer alone for
+// a moment and no series retrieve for the screen is under way.
+export async function quiet() {
+  for (;;) {
+    const wait = foreground ? 100 : lastInput + quietAfter - performance.now();
+    if (wait <= 0) return;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+// fetchInBackground brings the missing images of a stack into the cache by
+// a series retrieve that holds back while the reader works (the prefetch).
+export function fetchInBackground(s: Stack): Promise<void> {
+  return streamSeries(s, new Set(missingOf(s).missing), true);
+}
+
 // fillStack loads the rest of a stack shown in vp.
 export function fillStack(vp: Types.IStackViewport, s: Stack, narrowed: boolean) {
-  const missing = s.imageIds.filter((id) => !cache.getImageLoadObject(id));
-  const shown = vp.getCornerstoneImage() as (Types.IImage & { transferSyntaxUID?: string }) | undefined;
-  // Frames predecode.ts rewrites (1-bit, YBR_FULL_422) need the loader's
-  // request hook, which the series retrieve bypasses.
-  const native = nativeSyntaxes.includes(shown?.transferSyntaxUID ?? '') && !rewriteFor(metaOf(shown?.imageId));
+  const { missing, bulk } = missingOf(s);
   const prefetch = () => tools.utilities.stackPrefetch.enable(vp.element);
-  if (narrowed || !native || missing.length < minBulk) {
+  if (narrowed || !bulk || !bulkable(vp.getCornerstoneImage())) {
     prefetch();
     return;
   }
@@ -71,12 +112,16 @@ export function stopStreams() {
   streams.clear();
 }
 
-async function streamSeries(s: Stack, want: Set<string>) {
+async function streamSeries(s: Stack, want: Set<string>, background = false) {
   const key = `${s.study}/${s.series}`;
-  if (streams.has(key)) return;
+  if (streams.has(key)) return streams.get(key)?.done;
   const ac: AbortController & { done?: Promise<void> } = new AbortController();
   streams.set(key, ac);
-  ac.done = fetchSeries(s, want, ac).finally(() => streams.delete(key));
+  if (!background) foreground++;
+  ac.done = fetchSeries(s, want, ac, background).finally(() => {
+    streams.delete(key);
+    if (!background) foreground--;
+  });
   return ac.done;
 }
 
@@ -178,8 +223,9 @@ function nativeImage(imageId: string, f: NativeFrame): Types.IImage {
 
 // fetchSeries runs the series retrieve in bulkWorker.ts and puts each
 // instance it hands over into the cache: made ready by the worker, or
-// decoded by the loader.
-function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<void> {
+// decoded by the loader. In the background, the credits that keep the
+// worker reading go back only while the reader is not at work (quiet).
+function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, background: boolean): Promise<void> {
   const bySop = new Map<string, string[]>();
   s.imageIds.forEach((id, i) => {
     const sop = tag(s.instances[i], '00080018');
@@ -196,6 +242,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
     let ended = false;
+    const credit = () => (background ? void quiet().then(() => w.postMessage({ credit: 1 })) : w.postMessage({ credit: 1 }));
     const finish = () => {
       if (ended && decoding === 0) {
         performance.mark('lightbox:bulk-decoded');
@@ -227,7 +274,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<
           cache.putImageSync(id, image);
           triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
         });
-        w.postMessage({ credit: 1 });
+        credit();
         return;
       }
       if ('done' in m) {
@@ -255,7 +302,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<
       decoding++;
       void Promise.all(loads).then(() => {
         decoding--;
-        w.postMessage({ credit: 1 });
+        credit();
         finish();
       });
     };
