@@ -18,7 +18,7 @@
 //   per-slice: ArrowDown keydown → the next image rendered, 100 steps
 //     once every frame is loaded (median, p95);
 //   bytes on the wire: the encoded response bytes (CDP Network events).
-import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { launch, signInCoordinator } from '../../web/e2e/browser.mjs';
@@ -185,6 +185,40 @@ async function timeline(page, until, from = 0) {
   log(`  ${until.toFixed(0).padStart(5)} ms  first image rendered`);
 }
 
+// browserCPU: the CPU time (user + system, ms) of this process's
+// descendants (the browser's processes) by process type (--type=renderer,
+// gpu-process, utility: the network service), from /proc: on a shared
+// machine it says more than wall time.
+function browserCPU() {
+  const kids = new Map();
+  const stat = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const a = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      const type = /--type=([\w-]+)/.exec(readFileSync(`/proc/${d}/cmdline`, 'utf8'))?.[1] ?? 'browser';
+      stat.set(Number(d), { ticks: Number(a[11]) + Number(a[12]), type });
+      kids.set(Number(a[1]), [...(kids.get(Number(a[1])) ?? []), Number(d)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = { total: 0 };
+  const walk = (p) => (kids.get(p) ?? []).forEach((c) => {
+    const s = stat.get(c);
+    if (s) {
+      const ms = (s.ticks * 1000) / 100; // USER_HZ
+      out.total += ms;
+      out[s.type] = (out[s.type] ?? 0) + ms;
+    }
+    walk(c);
+  });
+  walk(process.pid);
+  return out;
+}
+const cpuSince = (a, b = browserCPU()) => Object.fromEntries(Object.keys(b).map((k) => [k, Math.round(b[k] - (a[k] ?? 0))]));
+
 // profiler: with BENCH_PROFILE=DIR, a CPU profile of the page's main thread
 // (CDP Profiler) from the cold navigation to every slice loaded, and one of
 // the steps, written to DIR as .cpuprofile (open in Chrome's DevTools) with
@@ -239,6 +273,7 @@ async function lightbox() {
     await signInCoordinator(page, lb);
     m.reset();
     const prof = await profiler(b.context, page);
+    const cpu0 = browserCPU();
     await page.goto(caseURL, { waitUntil: 'commit' });
     const cold = await firstRender(page);
     await timeline(page, cold);
@@ -249,6 +284,8 @@ async function lightbox() {
       const v = window.__lightboxViewer;
       return v && v.loaded(0) >= n ? performance.now() : 0;
     }, slices, { polling: 20, timeout: 600000 }).then((h) => h.jsonValue());
+    const loadCPU = cpuSince(cpu0);
+    log(`lightbox: browser CPU from the click to all slices loaded (ms): ${JSON.stringify(loadCPU)}`);
     await prof.stop('load');
     log('  marks:', (await page.evaluate(() => performance.getEntriesByType('mark').map((e) => `${e.name.replace('lightbox:', '')} ${e.startTime.toFixed(0)}`))).join(', '));
     await page.waitForTimeout(500);
@@ -261,7 +298,10 @@ async function lightbox() {
     await page.getByTestId('pane-0').click();
     await page.getByTestId('viewer-grid').focus();
     await prof.start();
+    const cpu1 = browserCPU();
     const perSlice = await step(page, steps);
+    const stepCPU = cpuSince(cpu1).total / steps;
+    log(`lightbox: browser CPU per step ${stepCPU.toFixed(1)} ms`);
     await prof.stop('steps');
     // Prefetched: the frames are in the local cache; open the case again in-app.
     await page.evaluate(() => {
@@ -281,7 +321,7 @@ async function lightbox() {
     const warm = (await firstRender(page)) - t1;
     await timeline(page, warm + t1, t1);
     log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);
-    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice };
+    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice, loadCPU, stepCPU };
   } finally {
     await b.close();
   }

@@ -238,30 +238,46 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
     if (fs.every((f) => f)) specs[sop] = fs as FrameSpec[];
   }
   performance.mark('lightbox:bulk-start');
-  const w = new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
+  const start = () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
+  const w = start();
+  // Helpers make the frames ready while w reads (bulkWorker.ts): one per
+  // core beside the one reading, at most three.
+  const channels = Object.keys(specs).length ? Array.from({ length: Math.max(1, Math.min(3, (navigator.hardwareConcurrency || 2) - 1)) }, () => new MessageChannel()) : [];
+  const helpers = channels.map((c) => {
+    const h = start();
+    h.postMessage({ helper: c.port2 } satisfies BulkRequest, [c.port2]);
+    return h;
+  });
+  const all = [w, ...helpers];
+  const stop = () => all.forEach((x) => x.terminate());
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
-    let ended = false;
-    const credit = () => (background ? void quiet().then(() => w.postMessage({ credit: 1 })) : w.postMessage({ credit: 1 }));
+    let parts = -1; // the worker's count of parts, once it has read them all
+    let handled = 0;
+    const credit = () => {
+      handled++;
+      if (background) void quiet().then(() => w.postMessage({ credit: 1 }));
+      else w.postMessage({ credit: 1 });
+    };
     const finish = () => {
-      if (ended && decoding === 0) {
+      if (handled === parts && decoding === 0) {
         performance.mark('lightbox:bulk-decoded');
-        w.terminate();
+        stop();
         ok();
       }
     };
     ac.signal.addEventListener('abort', () => {
-      w.terminate();
+      stop();
       ok();
     });
-    w.onerror = (e) => {
-      w.terminate();
+    const onerror = (e: ErrorEvent) => {
+      stop();
       fail(new Error(e.message || 'series retrieve worker failed'));
     };
-    w.onmessage = (e: MessageEvent<BulkMessage>) => {
+    const onmessage = (e: MessageEvent<BulkMessage>) => {
       const m = e.data;
       if ('error' in m) {
-        w.terminate();
+        stop();
         fail(new Error(m.error));
         return;
       }
@@ -275,11 +291,12 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
           triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
         });
         credit();
+        finish();
         return;
       }
       if ('done' in m) {
         performance.mark('lightbox:bulk-received');
-        ended = true;
+        parts = m.done;
         finish();
         return;
       }
@@ -306,11 +323,16 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
         finish();
       });
     };
+    for (const x of all) {
+      x.onerror = onerror;
+      x.onmessage = onmessage;
+    }
     w.postMessage({
       url: `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`,
       accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
       credits: maxDecoding,
       specs,
-    } satisfies BulkRequest);
+      helpers: channels.map((c) => c.port1),
+    } satisfies BulkRequest, channels.map((c) => c.port1));
   });
 }
