@@ -18,7 +18,7 @@ import { tag } from '../../api/client';
 import type { Stack } from './dicomweb';
 import type { BulkMessage, BulkRequest, BulkSpecs } from './bulkWorker';
 import type { FrameSpec, NativeFrame } from './native';
-import { holdFrame } from './frames';
+import { holdFrame, lastActivity } from './frames';
 import { rewriteFor } from './predecode';
 
 const metaOf = (imageId?: string) => (imageId ? (dicomImageLoader.wadors.metaDataManager.get(imageId) as DicomJSON | undefined) : undefined);
@@ -56,16 +56,9 @@ export function missingOf(s: Stack) {
   return { missing, bulk: missing.length >= minBulk };
 }
 
-// The reader's last input (keys, wheel, a pressed pointer): background
-// series retrieves (the prefetch) hold back while the reader works, so
-// stepping through slices does not share the page with them.
-let lastInput = -Infinity;
-const quietAfter = 500; // ms without input
-for (const ev of ['keydown', 'wheel', 'pointerdown', 'pointermove'] as const) {
-  addEventListener(ev, (e) => {
-    if (ev !== 'pointermove' || (e as PointerEvent).buttons) lastInput = performance.now();
-  }, { capture: true, passive: true });
-}
+// How long the reader must leave the keys and pointer alone (and no case
+// have opened) before background retrieves go on.
+const quietAfter = 500; // ms
 
 // Series retrieves for what is on screen (not the prefetch's).
 let foreground = 0;
@@ -74,7 +67,7 @@ let foreground = 0;
 // a moment and no series retrieve for the screen is under way.
 export async function quiet() {
   for (;;) {
-    const wait = foreground ? 100 : lastInput + quietAfter - performance.now();
+    const wait = foreground ? 100 : lastActivity() + quietAfter - performance.now();
     if (wait <= 0) return;
     await new Promise((r) => setTimeout(r, wait));
   }

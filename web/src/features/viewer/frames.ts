@@ -96,8 +96,24 @@ export function firstPart(body: Uint8Array, boundary: string): { headers: Record
   return { headers, data: body.slice(from, end) };
 }
 
+// The reader's last input (keys, wheel, a pressed pointer) or case
+// opening: background work (the prefetch's series retrieves, bulk.ts) holds
+// back for a moment after it, so stepping through slices or opening the
+// next case does not share the page with it.
+let activity = -Infinity;
+for (const ev of ['keydown', 'wheel', 'pointerdown', 'pointermove'] as const) {
+  globalThis.addEventListener?.(ev, (e) => {
+    if (ev !== 'pointermove' || (e as PointerEvent).buttons) activity = performance.now();
+  }, { capture: true, passive: true });
+}
+
+export function lastActivity() {
+  return activity;
+}
+
 // fetchOpeningFrame fetches one frame (WADO-RS) and holds it for the loader.
 export function fetchOpeningFrame(imageId: string, accept: string) {
+  activity = performance.now(); // a case is opening
   if (coming.has(imageId) || held.has(imageId) || cached(imageId)) return;
   const p = (async () => {
     const res = await fetch(imageId.replace(/^wadors:/, ''), { headers: { Accept: accept }, credentials: 'same-origin' });
