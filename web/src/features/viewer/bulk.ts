@@ -149,7 +149,7 @@ function frameSpec(imageId: string): FrameSpec | null {
 
 // nativeImage is the image the loader's createImage would make of a frame
 // the worker made ready (its greyscale path), for the cache.
-function nativeImage(imageId: string, f: NativeFrame): Types.IImage {
+function nativeImage(imageId: string, f: NativeFrame, transferSyntaxUID: string): Types.IImage {
   const frame = dicomImageLoader.getImageFrame(imageId) as unknown as Record<string, unknown>;
   const plane = (metaData.get('imagePlaneModule', imageId) as Meta) ?? {};
   const voi = (metaData.get('voiLutModule', imageId) as Meta) ?? {};
@@ -199,6 +199,10 @@ function nativeImage(imageId: string, f: NativeFrame): Types.IImage {
     getPixelData: () => frame.pixelData,
     getCanvas: undefined,
     numberOfComponents: 1,
+    // What the loader's wadors loadImage adds.
+    transferSyntaxUID,
+    imageQualityStatus: Enums.ImageQualityStatus.FULL_RESOLUTION,
+    loadTimeInMS: 0,
   } as unknown as Types.IImage & Record<string, unknown>;
   const lutSeq = lut.modalityLUTSequence as unknown[] | undefined;
   if (lutSeq?.length && !['1.2.840.10008.5.1.4.1.1.12.1', '1.2.840.10008.5.1.4.1.1.12.2.1'].includes(String(sopCommon.sopClassUID))) {
@@ -275,11 +279,11 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
         return;
       }
       if ('built' in m) {
-        const { sop, bytes, frames } = m.built;
+        const { sop, bytes, ts, frames } = m.built;
         received += bytes;
         (bySop.get(sop) ?? []).forEach((id, f) => {
           if (!want.has(id) || cache.getImageLoadObject(id) || !frames[f]) return;
-          const image = nativeImage(id, frames[f]);
+          const image = nativeImage(id, frames[f], ts);
           cache.putImageSync(id, image);
           triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
         });

@@ -21,13 +21,14 @@ export interface BulkPart {
 }
 // BulkSpecs: by SOP Instance UID, its frames' specs in frame order.
 export type BulkSpecs = Record<string, FrameSpec[]>;
-export type BulkMessage = { part: BulkPart } | { built: { sop: string; bytes: number; frames: NativeFrame[] } } | { done: number } | { error: string };
+export type BulkMessage = { part: BulkPart } | { built: { sop: string; bytes: number; ts: string; frames: NativeFrame[] } } | { done: number } | { error: string };
 export type BulkRequest =
   | { url: string; accept: string; credits?: number; specs?: BulkSpecs; helpers?: MessagePort[] }
   | { credit: number }
   | { helper: MessagePort };
 // What goes to a helper: an instance to make ready.
-type HelperJob = { sop: string; data: Uint8Array<ArrayBuffer>; px: { offset: number; length: number }; specs: FrameSpec[] };
+type HelperJob = { sop: string; data: Uint8Array<ArrayBuffer>; px: Pixels; specs: FrameSpec[] };
+type Pixels = { ts: string; offset: number; length: number };
 
 // The typed array the last frame came out as (a series' frames mostly
 // share one).
@@ -63,7 +64,7 @@ function helper(port: MessagePort) {
   port.onmessage = (e: MessageEvent<HelperJob>) => {
     const { sop, data, px, specs } = e.data;
     const frames = built(data, px, specs);
-    self.postMessage({ built: { sop, bytes: data.length, frames } } satisfies BulkMessage, { transfer: frames.map((f) => f.pixels.buffer) });
+    self.postMessage({ built: { sop, bytes: data.length, ts: px.ts, frames } } satisfies BulkMessage, { transfer: frames.map((f) => f.pixels.buffer) });
     port.postMessage(data.buffer, [data.buffer]);
   };
 }
@@ -103,7 +104,7 @@ self.onmessage = (e: MessageEvent<BulkRequest>) => {
           helpers[parts % helpers.length].postMessage({ sop, data, px, specs: sp } satisfies HelperJob, [data.buffer]);
         } else {
           const frames = built(data, px, sp);
-          post({ built: { sop, bytes: data.length, frames } }, frames.map((f) => f.pixels.buffer));
+          post({ built: { sop, bytes: data.length, ts: px.ts, frames } }, frames.map((f) => f.pixels.buffer));
           spares.push(data.buffer);
         }
         return;
