@@ -265,7 +265,14 @@ async function lightbox() {
     // reader's hanging for CT is set to a single pane first.
     await page.goto(caseURL, { waitUntil: 'commit' });
     await page.getByLabel('Hanging protocol').waitFor({ timeout: 120000 });
-    await page.getByLabel('Hanging protocol').selectOption('single');
+    // Saved before signing out: when the save lost the race the cold
+    // opening hung the prior beside (two half-width panes, about half the
+    // pixels per step: the per-slice median swung 22-46 ms between runs).
+    await page.waitForTimeout(1000); // the hanging settles once the priors are known
+    await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/preferences') && r.request().method() === 'PUT'),
+      page.getByLabel('Hanging protocol').selectOption('single'),
+    ]);
     await page.waitForTimeout(500);
     // Signing out empties the image cache: the next opening is cold.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -277,6 +284,8 @@ async function lightbox() {
     await page.goto(caseURL, { waitUntil: 'commit' });
     const cold = await firstRender(page);
     await timeline(page, cold);
+    const hanging = await page.evaluate(() => `${document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol}, ${document.querySelectorAll('[data-testid^=pane-]').length} panes`);
+    log(`lightbox: hanging ${hanging}`);
     // All slices: every image of the stack decoded in the viewer's cache
     // (Lightbox fetches native series in one request, so frame responses
     // no longer count them).
@@ -321,7 +330,7 @@ async function lightbox() {
     const warm = (await firstRender(page)) - t1;
     await timeline(page, warm + t1, t1);
     log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);
-    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice, loadCPU, stepCPU };
+    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice, loadCPU, stepCPU, hanging };
   } finally {
     await b.close();
   }
