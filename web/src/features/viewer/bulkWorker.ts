@@ -34,14 +34,13 @@ type Pixels = { ts: string; offset: number; length: number };
 // share one).
 let lastType: PixelType | undefined;
 
-// built makes the frames of an instance whose pixel data is native and
-// matches its specs; null otherwise (the loader decodes it).
 // fits tells whether an instance's pixel data holds the frames its specs
 // describe.
 function fits(px: { offset: number; length: number }, specs: FrameSpec[]): boolean {
   return !!specs.length && specs.every((s) => s.pixels * (s.bits / 8) * specs.length === px.length);
 }
 
+// built makes the frames of an instance whose pixel data fits its specs.
 function built(data: Uint8Array<ArrayBuffer>, px: { offset: number; length: number }, specs: FrameSpec[]): NativeFrame[] {
   const size = px.length / specs.length;
   return specs.map((s, f) => {
