@@ -18,7 +18,7 @@
 //   per-slice: ArrowDown keydown → the next image rendered, 100 steps
 //     once every frame is loaded (median, p95);
 //   bytes on the wire: the encoded response bytes (CDP Network events).
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { launch, signInCoordinator } from '../../web/e2e/browser.mjs';
@@ -188,6 +188,72 @@ async function timeline(page, until, from = 0) {
   log(`  ${until.toFixed(0).padStart(5)} ms  first image rendered`);
 }
 
+// browserCPU: the CPU time (user + system, ms) of this process's
+// descendants (the browser's processes) by process type (--type=renderer,
+// gpu-process, utility: the network service), from /proc: on a shared
+// machine it says more than wall time.
+function browserCPU() {
+  const kids = new Map();
+  const stat = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const a = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      const type = /--type=([\w-]+)/.exec(readFileSync(`/proc/${d}/cmdline`, 'utf8'))?.[1] ?? 'browser';
+      stat.set(Number(d), { ticks: Number(a[11]) + Number(a[12]), type });
+      kids.set(Number(a[1]), [...(kids.get(Number(a[1])) ?? []), Number(d)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = { total: 0 };
+  const walk = (p) => (kids.get(p) ?? []).forEach((c) => {
+    const s = stat.get(c);
+    if (s) {
+      const ms = (s.ticks * 1000) / 100; // USER_HZ
+      out.total += ms;
+      out[s.type] = (out[s.type] ?? 0) + ms;
+    }
+    walk(c);
+  });
+  walk(process.pid);
+  return out;
+}
+const cpuSince = (a, b = browserCPU()) => Object.fromEntries(Object.keys(b).map((k) => [k, Math.round(b[k] - (a[k] ?? 0))]));
+
+// profiler: with BENCH_PROFILE=DIR, a CPU profile of the page's main thread
+// (CDP Profiler) from the cold navigation to every slice loaded, and one of
+// the steps, written to DIR as .cpuprofile (open in Chrome's DevTools) with
+// the functions taking the most self time logged.
+async function profiler(context, page) {
+  const dir = process.env.BENCH_PROFILE;
+  if (!dir) return { start: async () => {}, stop: async () => {} };
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  const start = () => cdp.send('Profiler.start');
+  await start();
+  return {
+    start,
+    async stop(name) {
+      const { profile } = await cdp.send('Profiler.stop');
+      writeFileSync(join(dir, `lightbox-${name}.cpuprofile`), JSON.stringify(profile));
+      const self = new Map();
+      const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+      const dt = profile.timeDeltas;
+      profile.samples.forEach((id, i) => {
+        const f = byId.get(id).callFrame;
+        const k = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop()}:${f.lineNumber}`;
+        self.set(k, (self.get(k) ?? 0) + (dt[i + 1] ?? 0) / 1000);
+      });
+      const total = [...self.values()].reduce((a, b) => a + b, 0);
+      log(`profile ${name}: ${total.toFixed(0)} ms sampled; most self time:`);
+      for (const [k, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) log(`  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+    },
+  };
+}
+
 async function lightbox() {
   const b = await launch();
   try {
@@ -196,24 +262,35 @@ async function lightbox() {
     await page.addInitScript(probe);
     const m = await meter(b.context, page);
     const caseURL = `${lb}/case/${encodeURIComponent(study)}`;
+    if (process.env.BENCH_CONSOLE) page.on('console', (msg) => log('console:', msg.text().slice(0, 300)));
     await signInCoordinator(page, lb);
     // The bench reads the study alone (OHIF shows one viewport): the
     // reader's hanging for CT is set to a single pane first.
     await page.goto(caseURL, { waitUntil: 'commit' });
     // The choice is saved for the protocol's key (modality, body part),
     // known once the case has hung (data-protocol set): chosen before, it
-    // was saved under no key and the CT still hung beside its prior.
+    // was saved under no key and the CT still hung beside its prior. It is
+    // saved before signing out: when the save lost that race the cold
+    // opening hung the prior beside (two half-width panes, about half the
+    // pixels per step: the per-slice median swung 22-46 ms between runs).
     await page.locator('[data-testid="viewer-grid"][data-protocol]:not([data-protocol=""])').waitFor({ timeout: 120000 });
-    await page.getByLabel('Hanging protocol').selectOption('single');
+    await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/preferences') && r.request().method() === 'PUT'),
+      page.getByLabel('Hanging protocol').selectOption('single'),
+    ]);
     await page.waitForTimeout(500);
     // Signing out empties the image cache: the next opening is cold.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
     await signInCoordinator(page, lb);
     m.reset();
+    const prof = await profiler(b.context, page);
+    const cpu0 = browserCPU();
     await page.goto(caseURL, { waitUntil: 'commit' });
     const cold = await firstRender(page);
     await timeline(page, cold);
+    const hanging = await page.evaluate(() => `${document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol}, ${document.querySelectorAll('[data-testid^=pane-]').length} panes`);
+    log(`lightbox: hanging ${hanging}`);
     // All slices: every image of the stack decoded in the viewer's cache
     // (Lightbox fetches native series in one request, so frame responses
     // no longer count them).
@@ -221,6 +298,10 @@ async function lightbox() {
       const v = window.__lightboxViewer;
       return v && v.loaded(0) >= n ? performance.now() : 0;
     }, slices, { polling: 20, timeout: 600000 }).then((h) => h.jsonValue());
+    const loadCPU = cpuSince(cpu0);
+    log(`lightbox: browser CPU from the click to all slices loaded (ms): ${JSON.stringify(loadCPU)}`);
+    await prof.stop('load');
+    log('  marks:', (await page.evaluate(() => performance.getEntriesByType('mark').map((e) => `${e.name.replace('lightbox:', '')} ${e.startTime.toFixed(0)}`))).join(', '));
     await page.waitForTimeout(500);
     // The series retrieve runs in a worker, whose requests this page's CDP
     // session does not see: the viewer counts its bytes (parts' bodies).
@@ -230,7 +311,12 @@ async function lightbox() {
     // Stepping through loaded slices.
     await page.getByTestId('pane-0').click();
     await page.getByTestId('viewer-grid').focus();
+    await prof.start();
+    const cpu1 = browserCPU();
     const perSlice = await step(page, steps);
+    const stepCPU = cpuSince(cpu1).total / steps;
+    log(`lightbox: browser CPU per step ${stepCPU.toFixed(1)} ms`);
+    await prof.stop('steps');
     // Prefetched: the frames are in the local cache; open the case again in-app.
     await page.evaluate(() => {
       history.pushState(null, '', '/board');
@@ -249,7 +335,7 @@ async function lightbox() {
     const warm = (await firstRender(page)) - t1;
     await timeline(page, warm + t1, t1);
     log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);
-    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice };
+    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice, loadCPU, stepCPU, hanging };
   } finally {
     await b.close();
   }

@@ -2,7 +2,9 @@
 # Viewer benchmark: Lightbox's viewer against OHIF's prebuilt dist on a
 # generated CT, both in headless Debian chromium over loopback, same run.
 # Variables: SLICES (1000), SIZE (512, rows = columns), OUT (bench/out/viewer),
-# OHIF_VERSION (3.13.2; empty skips OHIF), LIGHTBOX_CHROMIUM (/usr/bin/chromium).
+# OHIF_VERSION (3.13.2; empty skips OHIF), LIGHTBOX_CHROMIUM (/usr/bin/chromium),
+# BENCH_PROFILE (a folder: CPU profiles of the page's load and steps),
+# BENCH_CONSOLE (1: the page's console in the log).
 # Needs: go, node, npm (web/node_modules via make web), Debian chromium.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

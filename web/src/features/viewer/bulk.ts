@@ -10,14 +10,15 @@
 // which also renders and decodes. Compressed
 // series, and stacks mostly loaded already (prefetched), take Cornerstone's
 // stack prefetch: frame requests from the slice on display outwards.
-import { cache, imageLoader, type Types } from '@cornerstonejs/core';
+import { cache, canRenderFloatTextures, Enums, eventTarget, imageLoader, metaData, triggerEvent, utilities, type Types } from '@cornerstonejs/core';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import type { Stack } from './dicomweb';
-import type { BulkMessage } from './bulkWorker';
-import { holdFrame } from './frames';
+import type { BulkMessage, BulkRequest, BulkSpecs } from './bulkWorker';
+import type { FrameSpec, NativeFrame } from './native';
+import { holdFrame, lastActivity } from './frames';
 import { rewriteFor } from './predecode';
 
 const metaOf = (imageId?: string) => (imageId ? (dicomImageLoader.wadors.metaDataManager.get(imageId) as DicomJSON | undefined) : undefined);
@@ -25,9 +26,10 @@ const metaOf = (imageId?: string) => (imageId ? (dicomImageLoader.wadors.metaDat
 const nativeSyntaxes = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'];
 // Fewer missing images than this are not worth a whole series retrieve.
 const minBulk = 16;
-// Instances waiting to be decoded before the stream waits (the rest stays
-// in TCP buffers on the server side rather than in the page).
-const maxDecoding = 24;
+// Instances waiting in the page before the stream waits (the rest stays
+// in TCP buffers on the server side rather than in the page): enough that
+// a page busy for a moment (a render, a collection) does not stall it.
+const maxDecoding = 64;
 
 let received = 0;
 
@@ -39,15 +41,49 @@ export function bulkBytes() {
 
 const streams = new Map<string, AbortController & { done?: Promise<void> }>();
 
+// bulkable tells whether the rest of a series the image belongs to can come
+// in one series retrieve: its frames are native, and not among those
+// predecode.ts rewrites (1-bit, YBR_FULL_422), which need the loader's
+// request hook that the series retrieve bypasses.
+export function bulkable(image?: Types.IImage & { transferSyntaxUID?: string }): boolean {
+  return nativeSyntaxes.includes(image?.transferSyntaxUID ?? '') && !rewriteFor(metaOf(image?.imageId));
+}
+
+// missingOf: the images of a stack not in the cache, and whether enough are
+// missing to take a series retrieve.
+export function missingOf(s: Stack) {
+  const missing = s.imageIds.filter((id) => !cache.getImageLoadObject(id));
+  return { missing, bulk: missing.length >= minBulk };
+}
+
+// How long the reader must leave the keys and pointer alone (and no case
+// have opened) before background retrieves go on.
+const quietAfter = 500; // ms
+
+// Series retrieves for what is on screen (not the prefetch's).
+let foreground = 0;
+
+// quiet resolves once the reader has left the keys and pointer alone for
+// a moment and no series retrieve for the screen is under way.
+export async function quiet() {
+  for (;;) {
+    const wait = foreground ? 100 : lastActivity() + quietAfter - performance.now();
+    if (wait <= 0) return;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
+// fetchInBackground brings the missing images of a stack into the cache by
+// a series retrieve that holds back while the reader works (the prefetch).
+export function fetchInBackground(s: Stack): Promise<void> {
+  return streamSeries(s, new Set(missingOf(s).missing), true);
+}
+
 // fillStack loads the rest of a stack shown in vp.
 export function fillStack(vp: Types.IStackViewport, s: Stack, narrowed: boolean) {
-  const missing = s.imageIds.filter((id) => !cache.getImageLoadObject(id));
-  const shown = vp.getCornerstoneImage() as (Types.IImage & { transferSyntaxUID?: string }) | undefined;
-  // Frames predecode.ts rewrites (1-bit, YBR_FULL_422) need the loader's
-  // request hook, which the series retrieve bypasses.
-  const native = nativeSyntaxes.includes(shown?.transferSyntaxUID ?? '') && !rewriteFor(metaOf(shown?.imageId));
+  const { missing, bulk } = missingOf(s);
   const prefetch = () => tools.utilities.stackPrefetch.enable(vp.element);
-  if (narrowed || !native || missing.length < minBulk) {
+  if (narrowed || !bulk || !bulkable(vp.getCornerstoneImage())) {
     prefetch();
     return;
   }
@@ -69,50 +105,195 @@ export function stopStreams() {
   streams.clear();
 }
 
-async function streamSeries(s: Stack, want: Set<string>) {
+async function streamSeries(s: Stack, want: Set<string>, background = false) {
   const key = `${s.study}/${s.series}`;
-  if (streams.has(key)) return;
+  if (streams.has(key)) return streams.get(key)?.done;
   const ac: AbortController & { done?: Promise<void> } = new AbortController();
   streams.set(key, ac);
-  ac.done = fetchSeries(s, want, ac).finally(() => streams.delete(key));
+  if (!background) foreground++;
+  ac.done = fetchSeries(s, want, ac, background).finally(() => {
+    streams.delete(key);
+    if (!background) foreground--;
+  });
   return ac.done;
 }
 
-// fetchSeries runs the series retrieve in bulkWorker.ts and decodes each
-// instance it hands over into the cache.
-function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<void> {
+type Meta = Record<string, unknown> | undefined;
+
+// frameSpec describes a frame the worker can make ready itself (native.ts):
+// single-sample greyscale, 8-bit unsigned or 16-bit, with the rescale the
+// loader would apply (its getScalingParameters and
+// postProcessDecodedPixels); null sends the frame through the loader (PT
+// and RTDOSE scale by other attributes; colour needs its conversions).
+function frameSpec(imageId: string): FrameSpec | null {
+  const px = metaData.get('imagePixelModule', imageId) as Meta;
+  const modality = (metaData.get('generalSeriesModule', imageId) as Meta)?.modality;
+  if (!px || px.samplesPerPixel !== 1 || !/^MONOCHROME[12]$/.test(String(px.photometricInterpretation))) return null;
+  if (modality === 'PT' || modality === 'RTDOSE') return null;
+  const bits = px.bitsAllocated;
+  const signed = px.pixelRepresentation === 1;
+  if (!(bits === 16 || (bits === 8 && !signed))) return null;
+  const lut = (metaData.get('modalityLutModule', imageId) as Meta) ?? {};
+  const slope = (lut.rescaleSlope as number | undefined) ?? 1;
+  const intercept = (lut.rescaleIntercept as number | undefined) ?? 0;
+  // Without float textures the loader does not pre-scale by a fraction.
+  const scale = (slope !== 1 || intercept !== 0) && ((Number.isInteger(slope) && Number.isInteger(intercept)) || canRenderFloatTextures());
+  return {
+    bits,
+    stored: Number(px.bitsStored ?? bits),
+    signed,
+    pixels: Number(px.rows) * Number(px.columns),
+    ...(scale ? { scale: { slope, intercept } } : {}),
+  };
+}
+
+// nativeImage is the image the loader's createImage would make of a frame
+// the worker made ready (its greyscale path), for the cache.
+function nativeImage(imageId: string, f: NativeFrame, transferSyntaxUID: string): Types.IImage {
+  const frame = dicomImageLoader.getImageFrame(imageId) as unknown as Record<string, unknown>;
+  const plane = (metaData.get('imagePlaneModule', imageId) as Meta) ?? {};
+  const voi = (metaData.get('voiLutModule', imageId) as Meta) ?? {};
+  const lut = (metaData.get('modalityLutModule', imageId) as Meta) ?? {};
+  const sopCommon = (metaData.get('sopCommonModule', imageId) as Meta) ?? {};
+  const calibration = (metaData.get('calibrationModule', imageId) as Meta) ?? {};
+  const modality = (metaData.get('generalSeriesModule', imageId) as Meta)?.modality;
+  Object.assign(frame, {
+    pixelData: f.pixels,
+    pixelDataLength: f.pixels.length,
+    smallestPixelValue: f.min,
+    largestPixelValue: f.max,
+    ...(f.scaled
+      ? { preScale: { enabled: true, scaled: true, scalingParameters: { rescaleSlope: lut.rescaleSlope ?? 1, rescaleIntercept: lut.rescaleIntercept ?? 0, modality } } }
+      : {}),
+  });
+  const rows = frame.rows as number;
+  const columns = frame.columns as number;
+  const first = (v: unknown) => (Array.isArray(v) ? v[0] : undefined);
+  const voiFn = voi.voiLUTFunction as string[] | string | undefined;
+  const image = {
+    imageId,
+    dataType: f.pixels.constructor.name,
+    color: false,
+    calibration,
+    columnPixelSpacing: plane.columnPixelSpacing,
+    columns,
+    height: rows,
+    preScale: frame.preScale,
+    intercept: lut.rescaleIntercept ? lut.rescaleIntercept : 0,
+    slope: lut.rescaleSlope ? lut.rescaleSlope : 1,
+    invert: frame.photometricInterpretation === 'MONOCHROME1',
+    minPixelValue: f.min,
+    maxPixelValue: f.max,
+    rowPixelSpacing: plane.rowPixelSpacing,
+    rows,
+    sizeInBytes: f.pixels.byteLength,
+    width: columns,
+    windowCenter: first(voi.windowCenter),
+    windowWidth: first(voi.windowWidth),
+    voiLUTFunction: (Array.isArray(voiFn) && voiFn.length && voiFn[0]) || voi.voiLutFunction || undefined,
+    decodeTimeInMS: 0,
+    floatPixelData: undefined,
+    imageFrame: frame,
+    voxelManager: utilities.VoxelManager.createImageVoxelManager({ scalarData: f.pixels, width: columns, height: rows, numberOfComponents: 1 }),
+    rgba: false,
+    getPixelData: () => frame.pixelData,
+    getCanvas: undefined,
+    numberOfComponents: 1,
+    // What the loader's wadors loadImage adds.
+    transferSyntaxUID,
+    imageQualityStatus: Enums.ImageQualityStatus.FULL_RESOLUTION,
+    loadTimeInMS: 0,
+  } as unknown as Types.IImage & Record<string, unknown>;
+  const lutSeq = lut.modalityLUTSequence as unknown[] | undefined;
+  if (lutSeq?.length && !['1.2.840.10008.5.1.4.1.1.12.1', '1.2.840.10008.5.1.4.1.1.12.2.1'].includes(String(sopCommon.sopClassUID))) {
+    image.modalityLUT = lutSeq[0] as Types.IImage['modalityLUT'];
+  }
+  const voiSeq = voi.voiLUTSequence as unknown[] | undefined;
+  if (voiSeq?.length) image.voiLUT = voiSeq[0] as Types.IImage['voiLUT'];
+  if (image.windowCenter === undefined || image.windowWidth === undefined) {
+    const wl = utilities.windowLevel.toWindowLevel(f.min, f.max);
+    image.windowWidth = wl.windowWidth;
+    image.windowCenter = wl.windowCenter;
+  }
+  return image;
+}
+
+// fetchSeries runs the series retrieve in bulkWorker.ts and puts each
+// instance it hands over into the cache: made ready by the worker, or
+// decoded by the loader. In the background, the credits that keep the
+// worker reading go back only while the reader is not at work (quiet).
+function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, background: boolean): Promise<void> {
   const bySop = new Map<string, string[]>();
   s.imageIds.forEach((id, i) => {
     const sop = tag(s.instances[i], '00080018');
     bySop.set(sop, [...(bySop.get(sop) ?? []), id]);
   });
-  const w = new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
+  const specs: BulkSpecs = {};
+  for (const [sop, ids] of bySop) {
+    if (!ids.some((id) => want.has(id))) continue;
+    const fs = ids.map(frameSpec);
+    if (fs.every((f) => f)) specs[sop] = fs as FrameSpec[];
+  }
+  performance.mark('lightbox:bulk-start');
+  const start = () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
+  const w = start();
+  // Helpers make the frames ready while w reads (bulkWorker.ts): one per
+  // core beside the one reading, at most three.
+  const channels = Object.keys(specs).length ? Array.from({ length: Math.max(1, Math.min(3, (navigator.hardwareConcurrency || 2) - 1)) }, () => new MessageChannel()) : [];
+  const helpers = channels.map((c) => {
+    const h = start();
+    h.postMessage({ helper: c.port2 } satisfies BulkRequest, [c.port2]);
+    return h;
+  });
+  const all = [w, ...helpers];
+  const stop = () => all.forEach((x) => x.terminate());
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
-    let ended = false;
+    let parts = -1; // the worker's count of parts, once it has read them all
+    let handled = 0;
+    const credit = () => {
+      handled++;
+      if (background) void quiet().then(() => w.postMessage({ credit: 1 }));
+      else w.postMessage({ credit: 1 });
+    };
     const finish = () => {
-      if (ended && decoding === 0) {
-        w.terminate();
+      if (handled === parts && decoding === 0) {
+        performance.mark('lightbox:bulk-decoded');
+        stop();
         ok();
       }
     };
     ac.signal.addEventListener('abort', () => {
-      w.terminate();
+      stop();
       ok();
     });
-    w.onerror = (e) => {
-      w.terminate();
+    const onerror = (e: ErrorEvent) => {
+      stop();
       fail(new Error(e.message || 'series retrieve worker failed'));
     };
-    w.onmessage = (e: MessageEvent<BulkMessage>) => {
+    const onmessage = (e: MessageEvent<BulkMessage>) => {
       const m = e.data;
       if ('error' in m) {
-        w.terminate();
+        stop();
         fail(new Error(m.error));
         return;
       }
+      if ('built' in m) {
+        const { sop, bytes, ts, frames } = m.built;
+        received += bytes;
+        (bySop.get(sop) ?? []).forEach((id, f) => {
+          if (!want.has(id) || cache.getImageLoadObject(id) || !frames[f]) return;
+          const image = nativeImage(id, frames[f], ts);
+          cache.putImageSync(id, image);
+          triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
+        });
+        credit();
+        finish();
+        return;
+      }
       if ('done' in m) {
-        ended = true;
+        performance.mark('lightbox:bulk-received');
+        parts = m.done;
         finish();
         return;
       }
@@ -135,14 +316,20 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController): Promise<
       decoding++;
       void Promise.all(loads).then(() => {
         decoding--;
-        w.postMessage({ credit: 1 });
+        credit();
         finish();
       });
     };
+    for (const x of all) {
+      x.onerror = onerror;
+      x.onmessage = onmessage;
+    }
     w.postMessage({
       url: `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`,
       accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
       credits: maxDecoding,
-    });
+      specs,
+      helpers: channels.map((c) => c.port1),
+    } satisfies BulkRequest, channels.map((c) => c.port1));
   });
 }

@@ -96,8 +96,24 @@ export function firstPart(body: Uint8Array, boundary: string): { headers: Record
   return { headers, data: body.slice(from, end) };
 }
 
+// The reader's last input (keys, wheel, a pressed pointer) or case
+// opening: background work (the prefetch's series retrieves, bulk.ts) holds
+// back for a moment after it, so stepping through slices or opening the
+// next case does not share the page with it.
+let activity = -Infinity;
+for (const ev of ['keydown', 'wheel', 'pointerdown', 'pointermove'] as const) {
+  globalThis.addEventListener?.(ev, (e) => {
+    if (ev !== 'pointermove' || (e as PointerEvent).buttons) activity = performance.now();
+  }, { capture: true, passive: true });
+}
+
+export function lastActivity() {
+  return activity;
+}
+
 // fetchOpeningFrame fetches one frame (WADO-RS) and holds it for the loader.
 export function fetchOpeningFrame(imageId: string, accept: string) {
+  activity = performance.now(); // a case is opening
   if (coming.has(imageId) || held.has(imageId) || cached(imageId)) return;
   const p = (async () => {
     const res = await fetch(imageId.replace(/^wadors:/, ''), { headers: { Accept: accept }, credentials: 'same-origin' });
@@ -112,12 +128,14 @@ export function fetchOpeningFrame(imageId: string, accept: string) {
 // streamParts reads a multipart/related response part by part as it
 // arrives; each part must carry Content-Length (Lightbox sets it for
 // instances sent as stored); onPart may hold the reading back by returning
-// a promise. Each part gets its own buffer, so handing its
-// bytes to a decoder worker copies that part alone.
+// a promise. Each part gets its own buffer (from alloc when given: a
+// caller done with a part's bytes may give its buffer to the next), so
+// handing its bytes to a decoder worker copies that part alone.
 export async function streamParts(
   res: Response,
-  onPart: (headers: Record<string, string>, data: Uint8Array) => void | Promise<void>,
+  onPart: (headers: Record<string, string>, data: Uint8Array<ArrayBuffer>) => void | Promise<void>,
   signal?: AbortSignal,
+  alloc: (length: number) => Uint8Array<ArrayBuffer> = (n) => new Uint8Array(n),
 ) {
   const boundary = boundaryOf(res.headers.get('Content-Type') ?? '');
   if (!boundary || !res.body) throw new Error('not a multipart response');
@@ -125,7 +143,7 @@ export async function streamParts(
   const crlf2 = enc.encode('\r\n\r\n');
   const close = `--${boundary}--`;
   let pend = new Uint8Array(0); // bytes before the next part's body
-  let part: Uint8Array | null = null;
+  let part: Uint8Array<ArrayBuffer> | null = null;
   let headers: Record<string, string> = {};
   let filled = 0;
   for (;;) {
@@ -161,7 +179,7 @@ export async function streamParts(
       headers = headersOf(head);
       const len = Number(headers['content-length']);
       if (!Number.isInteger(len) || len < 0) throw new Error('a part without Content-Length');
-      part = new Uint8Array(len);
+      part = alloc(len);
       filled = 0;
       pend = new Uint8Array(0);
       c = joined.subarray(end + 4);

@@ -5,6 +5,10 @@
 // changes (features/worklist/usePrefetch.ts); an open case keeps it going
 // for cases assigned while it is read (Viewer.tsx).
 //
+// A series whose first prefetched image is native comes in one series
+// retrieve (bulk.ts) instead, which holds back while the reader is at the
+// keys or the mouse.
+//
 // It never competes with what the reader looks at: it keeps at most
 // `inFlightMax` images in flight, as the loader's lowest priority
 // (RequestType.Prefetch), and issues none while any other image request is
@@ -15,7 +19,8 @@ import { cache, Enums, imageLoader, imageLoadPoolManager, imageRetrievalPoolMana
 import { tag } from '../../api/client';
 import { onClear } from '../../storage';
 import { cachePolicy, onCachePolicy } from './cachepolicy';
-import { loadStack, priorsOf, seriesList } from './dicomweb';
+import { loadStack, priorsOf, seriesList, type Stack } from './dicomweb';
+import { bulkable, fetchInBackground, missingOf, quiet } from './bulk';
 
 const inFlightMax = 3; // of Chromium's 6 connections a host: the rest stay free for the open case
 const fullAt = 0.9;
@@ -23,6 +28,7 @@ const fullAt = 0.9;
 interface Job {
   study: string; // the assigned case it belongs to
   imageId: string;
+  stack: Stack;
 }
 
 let generation = 0; // bumped by forgetPrefetch: a running pump from before stops
@@ -32,6 +38,7 @@ let inFlight = 0;
 let listing = 0; // 1 while a case's images are being listed (its metadata)
 let pumping = false;
 const queued = new Set<string>();
+const tried = new Set<string>(); // series whose first image was prefetched
 let assignedNow = new Set<string>();
 const state = { done: 0, studies: [] as string[], full: false };
 
@@ -80,10 +87,11 @@ async function imagesOf(study: string): Promise<Job[]> {
     : own;
   const out: Job[] = [];
   for (const { study: st, s } of all) {
-    const { imageIds } = await loadStack(st, tag(s, '0020000E'));
+    const stack = await loadStack(st, tag(s, '0020000E'));
+    const { imageIds } = stack;
     const mid = Math.floor(imageIds.length / 2);
     const order = imageIds.map((_, i) => i).sort((a, b) => Math.abs(a - mid) - Math.abs(b - mid));
-    out.push(...order.map((i) => ({ study, imageId: imageIds[i] })));
+    out.push(...order.map((i) => ({ study, imageId: imageIds[i], stack })));
   }
   return out;
 }
@@ -137,15 +145,33 @@ async function pump() {
         await sleep(inFlight >= inFlightMax ? 20 : 200);
         continue;
       }
-      const { imageId } = jobs.shift()!;
+      await quiet();
+      if (gen !== generation) break;
+      const { imageId, stack } = jobs.shift()!;
       if (cache.getImageLoadObject(imageId)) continue; // the viewer has it already
       inFlight++;
-      const settle = () => {
+      const settle = (n = 1) => {
         if (gen !== generation) return;
         inFlight--;
-        state.done++;
+        state.done += n;
       };
-      imageLoader.loadAndCacheImage(imageId, { priority: 0, requestType: Enums.RequestType.Prefetch }).then(settle, settle);
+      const load = imageLoader.loadAndCacheImage(imageId, { priority: 0, requestType: Enums.RequestType.Prefetch });
+      const key = `${stack.study}/${stack.series}`;
+      if (tried.has(key)) {
+        load.then(() => settle(), () => settle());
+        continue;
+      }
+      // A series' first image tells whether the rest can come in one
+      // series retrieve.
+      tried.add(key);
+      const image = await load.catch(() => undefined);
+      if (!image || !bulkable(image) || !missingOf(stack).bulk) {
+        settle();
+        continue;
+      }
+      const before = missingOf(stack).missing.length;
+      await fetchInBackground(stack).catch(() => {});
+      settle(1 + before - missingOf(stack).missing.length);
     }
   } finally {
     pumping = false;
@@ -161,6 +187,7 @@ export function forgetPrefetch() {
   inFlight = 0;
   listing = 0;
   queued.clear();
+  tried.clear();
   assignedNow = new Set();
   Object.assign(state, { done: 0, studies: [], full: false });
 }
