@@ -11,6 +11,9 @@ import (
 // environment) holds back the rest of a PDU it wrote in two parts until
 // the first is acknowledged, which would cost each response 40 ms.
 func quickAcker(conn net.Conn) func() {
+	if t, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		conn = t.NetConn() // DICOM TLS: the socket under it
+	}
 	tc, ok := conn.(*net.TCPConn)
 	if !ok {
 		return nil

@@ -203,6 +203,11 @@ func (s *Server) serveConn(c net.Conn) {
 	}()
 	to := s.Timeouts.withDefaults(true)
 	a := newAssociation(c, false, to, log)
+	// A sender with Nagle's algorithm on (DCMTK's storescu unless
+	// TCP_NODELAY is in its environment) holds a PDU's tail until the
+	// previous segment is acknowledged: each C-STORE would wait out our
+	// 40 ms delayed ACK.
+	a.quickAck = quickAcker(c)
 	a.ourMax = s.MaxPDULength
 	a.transcode = s.Transcode
 	if a.ourMax == 0 {
