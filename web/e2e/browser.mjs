@@ -125,6 +125,17 @@ export function canvasStatsOf(page, selector) {
   }, selector);
 }
 
+// drawnStats waits (up to ms) for a canvas to show an image (grey values
+// that vary) and returns its stats: software WebGL on a busy 2-core machine
+// can draw seconds after the image has loaded.
+export async function drawnStats(page, selector, ms = 20000) {
+  let s = null;
+  for (const until = Date.now() + ms; ; await page.waitForTimeout(250)) {
+    s = await canvasStatsOf(page, selector);
+    if (s?.sd > 5 || Date.now() >= until) return s;
+  }
+}
+
 // menuLink follows a top-bar link grouped under a menu (Group, Quality,
 // Admin): it opens the menu, then clicks the link in it.
 export async function menuLink(page, menu, name) {

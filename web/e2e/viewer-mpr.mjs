@@ -14,7 +14,7 @@
 //     when the case is left.
 // Screenshots go to $SHOTS.
 import { join } from 'node:path';
-import { canvasStatsOf, checks, launch, signInReader } from './browser.mjs';
+import { canvasStatsOf, checks, drawnStats, launch, signInReader } from './browser.mjs';
 
 const base = process.env.BASE_URL;
 const shots = process.env.SHOTS || '/tmp';
@@ -55,12 +55,7 @@ try {
   for (const v of views) {
     // Software WebGL on a busy 2-core machine can take seconds to draw the
     // first frame after the volume loaded: wait for it (up to 20 s).
-    let s = null;
-    for (let i = 0; i < 40; i++) {
-      s = await canvasStatsOf(page, `[data-testid=${v.id}] canvas`);
-      if (s && s.sd > 5) break;
-      await page.waitForTimeout(500);
-    }
+    const s = await drawnStats(page, `[data-testid=${v.id}] canvas`);
     thin[v.id] = s;
     check(s && s.sd > 5, `${v.label}: ${s?.width}×${s?.height}, mean ${s?.mean.toFixed(1)}, sd ${s?.sd.toFixed(1)}`);
   }
@@ -87,8 +82,11 @@ try {
   // 2. Mammography 4-up, current over prior.
   await page.goto(caseURL(want.mg));
   await page.waitForFunction(() => document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol === 'mg-4up', null, { timeout: 60000 });
-  await page.waitForFunction(() => [0, 1, 2, 3, 4, 5, 6, 7].every((i) => window.__lightboxViewer?.pane(i)?.rows > 0), null, { timeout: 60000 });
-  await page.waitForTimeout(500);
+  // Drawn, not just loaded: on a busy machine the pane draws a moment later.
+  await page.waitForFunction(() => [0, 1, 2, 3, 4, 5, 6, 7].every((i) => {
+    const q = window.__lightboxViewer?.pane(i);
+    return q?.rows > 0 && q.shown === q.imageId;
+  }), null, { timeout: 60000 });
   const labels = await page.getByTestId('pane-label').allTextContents();
   check(labels.join('|') === 'Current RCC|Current LCC|Current RMLO|Current LMLO|Prior RCC|Prior LCC|Prior RMLO|Prior LMLO', `MG hanging: ${labels.join(', ')}`);
   const sopOf = (id) => decodeURIComponent(/\/instances\/([^/]+)\/frames\//.exec(id)[1]);
@@ -99,7 +97,7 @@ try {
     got.push(`${studyOf(p.imageId) === want.mg ? 'cur' : studyOf(p.imageId) === want.mgPrior ? 'prior' : '?'}:${want.mgViews[sopOf(p.imageId)]}`);
   }
   check(got.join(' ') === 'cur:RCC cur:LCC cur:RMLO cur:LMLO prior:RCC prior:LCC prior:RMLO prior:LMLO', `panes show ${got.join(' ')}`);
-  const st = await canvasStatsOf(page, '[data-testid=pane-5] canvas');
+  const st = await drawnStats(page, '[data-testid=pane-5] canvas');
   check(st.sd > 5, `prior LCC not blank (sd ${st.sd.toFixed(1)})`);
   await shot(page, 'viewer-mg', 'viewer-grid');
   await win.waitForFunction((uid) => document.querySelector('[data-testid=viewer-window]')?.dataset.study === uid, want.mg, { timeout: 10000 });
@@ -119,11 +117,7 @@ try {
   for (let i = 0; i < 4; i++) {
     const p = await pane(page, i);
     const label = Object.entries(want.mr.series).find(([, uid]) => uid === seriesOf(p.imageId))?.[0] ?? '?';
-    let s = null;
-    for (let k = 0; k < 40 && !(s?.sd > 5); k++) {
-      if (k) await page.waitForTimeout(250);
-      s = await canvasStatsOf(page, `[data-testid=pane-${i}] canvas`);
-    }
+    const s = await drawnStats(page, `[data-testid=pane-${i}] canvas`);
     mrGot.push(`${label} (${p.columns}×${p.rows}, ${p.count} slices, sd ${s?.sd.toFixed(1)})`);
     check(label === mrLabels[i] && s?.sd > 5, `pane ${i + 1} "${mrLabels[i]}" shows the ${label} series, not blank`);
   }
