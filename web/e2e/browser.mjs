@@ -129,9 +129,8 @@ export function canvasStatsOf(page, selector) {
 // that vary) and returns its stats: software WebGL on a busy 2-core machine
 // can draw seconds after the image has loaded.
 export async function drawnStats(page, selector, ms = 20000) {
-  let s = null;
   for (const until = Date.now() + ms; ; await page.waitForTimeout(250)) {
-    s = await canvasStatsOf(page, selector);
+    const s = await canvasStatsOf(page, selector);
     if (s?.sd > 5 || Date.now() >= until) return s;
   }
 }
