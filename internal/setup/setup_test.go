@@ -32,11 +32,7 @@ func putSGH(t *testing.T, s *Service) {
 
 func auditCount(t *testing.T, d *db.DB, object string) int {
 	t.Helper()
-	var n int
-	if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM audit_event WHERE object_type = ?", object).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Count(t, d, "SELECT COUNT(*) FROM audit_event WHERE object_type = ?", object)
 }
 
 func TestSetUpFromNothing(t *testing.T) {
