@@ -345,23 +345,22 @@ func combinedDateTime(dv, tv string) (string, []any, error) {
 	tlo, thi = trimTimeBound(tlo, false), trimTimeBound(thi, true)
 	var conds []string
 	var args []any
-	if dlo != "" {
-		if tlo == "" {
-			conds = append(conds, "s.study_date >= ?")
-			args = append(args, dlo)
-		} else {
-			conds = append(conds, "(s.study_date > ? OR (s.study_date = ? AND s.study_time >= ?))")
-			args = append(args, dlo, dlo, tlo)
+	// bound adds one end of the range: op is ">" for the lower, "<" for the
+	// upper; without a time the whole day counts.
+	bound := func(op, d, t string) {
+		if t == "" {
+			conds = append(conds, "s.study_date "+op+"= ?")
+			args = append(args, d)
+			return
 		}
+		conds = append(conds, "(s.study_date "+op+" ? OR (s.study_date = ? AND s.study_time "+op+"= ?))")
+		args = append(args, d, d, t)
+	}
+	if dlo != "" {
+		bound(">", dlo, tlo)
 	}
 	if dhi != "" {
-		if thi == "" {
-			conds = append(conds, "s.study_date <= ?")
-			args = append(args, dhi)
-		} else {
-			conds = append(conds, "(s.study_date < ? OR (s.study_date = ? AND s.study_time <= ?))")
-			args = append(args, dhi, dhi, thi)
-		}
+		bound("<", dhi, thi)
 		if dlo == "" {
 			conds = append(conds, "s.study_date <> ''")
 		}
