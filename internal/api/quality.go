@@ -56,10 +56,8 @@ func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	return id, true
 }
 
-// byPathID loads the record the {id} path names through get. A record the
-// caller may not see (sees false; nil: anyone may) is answered as notFound,
-// like one that does not exist, so a stranger learns nothing of it; other
-// errors go through domainFail.
+// byPathID loads the record the {id} path names through get, as far as the
+// caller sees it (visibleTo); errors go through domainFail.
 func byPathID[T any](a *API, w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error), sees func(T) bool, invalid, notFound error) (T, bool) {
 	id, ok := pathID(w, r, "id")
 	if !ok {
@@ -67,14 +65,7 @@ func byPathID[T any](a *API, w http.ResponseWriter, r *http.Request, get func(co
 		return zero, false
 	}
 	v, err := get(r.Context(), id)
-	if err == nil && sees != nil && !sees(v) {
-		err = notFound
-	}
-	if err != nil {
-		a.domainFail(w, err, invalid, notFound)
-		return v, false
-	}
-	return v, true
+	return visibleTo(w, func(w http.ResponseWriter, err error) { a.domainFail(w, err, invalid, notFound) }, v, err, sees, notFound)
 }
 
 // domainFail answers a domain error: invalid input 422, missing 404, a
