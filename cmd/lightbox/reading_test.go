@@ -175,30 +175,48 @@ func radiologist(t *testing.T, srv *server, data, user string) *session {
 // nextStudy goes online and waits for a study of the modality ("": any) on the
 // reader's worklist (the demo fills it).
 func (s *session) nextStudy(modality string) (study, accession string) {
-	t := s.t
-	t.Helper()
-	var wl struct {
-		Items []struct {
-			StudyUID  string `json:"study_uid"`
-			Modality  string `json:"modality"`
-			Accession string `json:"accession"`
-		} `json:"items"`
-	}
-	deadline := time.Now().Add(40 * time.Second)
-	for study == "" {
-		if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
-			t.Fatalf("heartbeat: %d %s", st, b)
-		}
-		s.do("GET", "/api/worklist", nil, &wl)
-		for _, it := range wl.Items {
+	s.t.Helper()
+	s.awaitWorklist(40*time.Second, func(items []worklistCase) bool {
+		for _, it := range items {
 			if modality == "" || it.Modality == modality {
 				study, accession = it.StudyUID, it.Accession
 			}
 		}
+		return study != ""
+	}, func(items []worklistCase) {
+		s.t.Fatalf("no %s on the worklist: %+v", modality, items)
+	})
+	return study, accession
+}
+
+// worklistCase is what the tests read of a worklist item.
+type worklistCase struct {
+	StudyUID  string `json:"study_uid"`
+	Modality  string `json:"modality"`
+	Accession string `json:"accession"`
+}
+
+// awaitWorklist keeps the reader online (a heartbeat a round) and reads
+// their worklist every half second until found is satisfied with it; after
+// timeout, fail is told the last worklist and fails the test.
+func (s *session) awaitWorklist(timeout time.Duration, found func([]worklistCase) bool, fail func([]worklistCase)) {
+	s.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
+			s.t.Fatalf("heartbeat: %d %s", st, b)
+		}
+		var wl struct {
+			Items []worklistCase `json:"items"`
+		}
+		s.do("GET", "/api/worklist", nil, &wl)
+		if found(wl.Items) {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s on the worklist: %+v", modality, wl)
+			fail(wl.Items)
+			return
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	return study, accession
 }

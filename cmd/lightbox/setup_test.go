@@ -213,31 +213,21 @@ func TestGroupFromScratch(t *testing.T) {
 	}
 
 	// It reaches dr.new's worklist: the engine knows the reader the CLI added.
-	waitOnWorklist := func() string {
-		var wl struct {
-			Items []struct {
-				StudyUID  string `json:"study_uid"`
-				Accession string `json:"accession"`
-			} `json:"items"`
-		}
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			if st, b := s.do("POST", "/api/presence", nil, nil); st != 200 {
-				t.Fatalf("heartbeat: %d %s", st, b)
-			}
-			s.do("GET", "/api/worklist", nil, &wl)
-			for _, it := range wl.Items {
+	waitOnWorklist := func() (study string) {
+		s.awaitWorklist(60*time.Second, func(items []worklistCase) bool {
+			for _, it := range items {
 				if it.Accession == "ACC-NWH-1" {
-					return it.StudyUID
+					study = it.StudyUID
+					return true
 				}
 			}
-			if time.Now().After(deadline) {
-				var board any
-				admin.do("GET", "/api/worklist", nil, &board)
-				t.Fatalf("the study never reached dr.new: %+v\nboard: %+v", wl, board)
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
+			return false
+		}, func(items []worklistCase) {
+			var board any
+			admin.do("GET", "/api/worklist", nil, &board)
+			t.Fatalf("the study never reached dr.new: %+v\nboard: %+v", items, board)
+		})
+		return study
 	}
 	study := waitOnWorklist()
 

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -63,12 +62,8 @@ func (a *API) breakGlass(w http.ResponseWriter, r *http.Request, p *auth.Princip
 		return
 	}
 	g, err := a.glass.Open(r.Context(), p.Username, study, fac, req.Reason)
-	if errors.Is(err, breakglass.ErrInvalid) {
-		writeError(w, http.StatusUnprocessableEntity, "%v", err)
-		return
-	}
 	if err != nil {
-		a.fail(w, err)
+		a.domainFail(w, err, breakglass.ErrInvalid, nil)
 		return
 	}
 	if a.notify != nil {

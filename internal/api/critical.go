@@ -150,14 +150,9 @@ func decodeCritical(r *http.Request, v any) error {
 // after they sign and the study leaves their worklist.
 func (h *Critical) visible(w http.ResponseWriter, r *http.Request, c caller) (critical.Result, bool) {
 	res, err := h.Service.Get(r.Context(), r.PathValue("id"))
-	if err == nil && !c.AllowsRecord(res.FacilityID, c.ID == res.Communicator || c.ID == res.HandedOffTo) {
-		err = critical.ErrNotFound
-	}
-	if err != nil {
-		h.fail(w, err)
-		return res, false
-	}
-	return res, true
+	return visibleTo(w, h.fail, res, err, func(res critical.Result) bool {
+		return c.AllowsRecord(res.FacilityID, c.ID == res.Communicator || c.ID == res.HandedOffTo)
+	}, critical.ErrNotFound)
 }
 
 func (h *Critical) open(w http.ResponseWriter, r *http.Request, c caller) {
@@ -309,14 +304,9 @@ func (h *Critical) ackLink(w http.ResponseWriter, r *http.Request, c caller) {
 	}
 	if to.ID != "" {
 		ct, err := h.Service.Directory().Get(r.Context(), to.ID)
-		if err == nil && ct.FacilityID != res.FacilityID {
-			err = critical.ErrContactNotFound
-		}
-		if err != nil {
-			h.fail(w, err)
+		if to, ok = visibleTo(w, h.fail, ct, err, func(ct critical.Contact) bool { return ct.FacilityID == res.FacilityID }, critical.ErrContactNotFound); !ok {
 			return
 		}
-		to = ct
 	}
 	if strings.TrimSpace(to.Name) == "" {
 		h.fail(w, critInvalid("recipient name or contact id required"))
@@ -341,14 +331,7 @@ func (h *Critical) listContacts(w http.ResponseWriter, r *http.Request, c caller
 
 func (h *Critical) contact(w http.ResponseWriter, r *http.Request, c caller) (critical.Contact, bool) {
 	ct, err := h.Service.Directory().Get(r.Context(), r.PathValue("cid"))
-	if err == nil && !c.AllowsFacility(ct.FacilityID) {
-		err = critical.ErrContactNotFound
-	}
-	if err != nil {
-		h.fail(w, err)
-		return ct, false
-	}
-	return ct, true
+	return visibleTo(w, h.fail, ct, err, func(ct critical.Contact) bool { return c.AllowsFacility(ct.FacilityID) }, critical.ErrContactNotFound)
 }
 
 func (h *Critical) getContact(w http.ResponseWriter, r *http.Request, c caller) {

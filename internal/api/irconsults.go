@@ -67,19 +67,9 @@ func (a *API) requestConsult(w http.ResponseWriter, r *http.Request, p *auth.Pri
 
 // consult loads a consult the caller requested or answers (staff: any).
 func (a *API) consult(w http.ResponseWriter, r *http.Request, p *auth.Principal) (irconsult.Consult, bool) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return irconsult.Consult{}, false
-	}
-	c, err := a.irConsults().Get(r.Context(), id)
-	if err == nil && !isStaff(p) && p.Username != c.Requester && p.Username != c.Consultant {
-		err = irconsult.ErrNotFound
-	}
-	if err != nil {
-		a.domainFail(w, err, irconsult.ErrInvalid, irconsult.ErrNotFound)
-		return c, false
-	}
-	return c, true
+	return byPathID(a, w, r, a.irConsults().Get, func(c irconsult.Consult) bool {
+		return isStaff(p) || p.Username == c.Requester || p.Username == c.Consultant
+	}, irconsult.ErrInvalid, irconsult.ErrNotFound)
 }
 
 func (a *API) consultStep(step string) authedHandler {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"lightbox/internal/auth"
@@ -22,11 +21,7 @@ func (a *API) getPreferences(w http.ResponseWriter, r *http.Request, p *auth.Pri
 
 func (a *API) putPreferences(w http.ResponseWriter, r *http.Request, p *auth.Principal, prefs station.Preferences) {
 	if err := a.stations().Put(r.Context(), p.Username, prefs); err != nil {
-		if errors.Is(err, station.ErrInvalid) {
-			writeError(w, http.StatusUnprocessableEntity, "%v", err)
-			return
-		}
-		a.fail(w, err)
+		a.domainFail(w, err, station.ErrInvalid, nil)
 		return
 	}
 	a.getPreferences(w, r, p)

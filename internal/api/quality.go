@@ -56,6 +56,18 @@ func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	return id, true
 }
 
+// byPathID loads the record the {id} path names through get, as far as the
+// caller sees it (visibleTo); errors go through domainFail.
+func byPathID[T any](a *API, w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error), sees func(T) bool, invalid, notFound error) (T, bool) {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		var zero T
+		return zero, false
+	}
+	v, err := get(r.Context(), id)
+	return visibleTo(w, func(w http.ResponseWriter, err error) { a.domainFail(w, err, invalid, notFound) }, v, err, sees, notFound)
+}
+
 // domainFail answers a domain error: invalid input 422, missing 404, a
 // state or ownership conflict 409, anything else 500.
 func (a *API) domainFail(w http.ResponseWriter, err error, invalid, notFound error, conflicts ...error) {

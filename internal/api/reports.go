@@ -114,6 +114,16 @@ func (a *Reports) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// readerBody is decode for a handler only readers may call: anyone else is
+// refused before the body is read.
+func (a *Reports) readerBody(w http.ResponseWriter, r *http.Request, p *auth.Principal, v any) bool {
+	if !isReader(p) {
+		denyReport(w, "readers only")
+		return false
+	}
+	return a.decode(w, r, v)
+}
+
 // reportHandler is the API's authenticated handler, behind the reports' own checks.
 type reportHandler = authedHandler
 
@@ -209,20 +219,19 @@ func (a *Reports) listMacros(w http.ResponseWriter, r *http.Request, p *auth.Pri
 // the group macro.
 func (a *Reports) putMacro(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
 	owner := p.Username
+	var body struct {
+		Body string `json:"body"`
+	}
 	if r.URL.Query().Get("group") != "" {
 		if p.Role != auth.Admin {
 			denyReport(w, "only an administrator edits group macros")
 			return
 		}
 		owner = ""
-	} else if !isReader(p) {
-		denyReport(w, "readers only")
-		return
-	}
-	var body struct {
-		Body string `json:"body"`
-	}
-	if !a.decode(w, r, &body) {
+		if !a.decode(w, r, &body) {
+			return
+		}
+	} else if !a.readerBody(w, r, p, &body) {
 		return
 	}
 	if err := a.Service.PutMacro(r.Context(), owner, r.PathValue("name"), body.Body); err != nil {
@@ -233,14 +242,10 @@ func (a *Reports) putMacro(w http.ResponseWriter, r *http.Request, p *auth.Princ
 }
 
 func (a *Reports) expand(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	if !isReader(p) {
-		denyReport(w, "readers only")
-		return
-	}
 	var body struct {
 		Text string `json:"text"`
 	}
-	if !a.decode(w, r, &body) {
+	if !a.readerBody(w, r, p, &body) {
 		return
 	}
 	t, err := a.Service.Expand(r.Context(), p.Username, body.Text)

@@ -27,6 +27,21 @@ func (a *API) reply(w http.ResponseWriter, status int, v any, err error) {
 	httpx.JSON(w, status, v)
 }
 
+// visibleTo answers what a load returned: a record the caller may not see
+// (sees false; nil: anyone may) as notFound, like one that does not exist,
+// so a stranger learns nothing of it, and any error through fail. ok says
+// whether v may be used.
+func visibleTo[T any](w http.ResponseWriter, fail func(http.ResponseWriter, error), v T, err error, sees func(T) bool, notFound error) (T, bool) {
+	if err == nil && sees != nil && !sees(v) {
+		err = notFound
+	}
+	if err != nil {
+		fail(w, err)
+		return v, false
+	}
+	return v, true
+}
+
 // replyList answers l as a JSON array, [] rather than null when empty, or
 // err through the resource's fail.
 func replyList[T any](w http.ResponseWriter, fail func(http.ResponseWriter, error), l []T, err error) {

@@ -9,6 +9,7 @@ import (
 	"lightbox/internal/audit"
 	"lightbox/internal/auth"
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
 	"lightbox/internal/order"
 	"lightbox/internal/setup"
@@ -119,9 +120,8 @@ func TestSetupRoutes(t *testing.T) {
 				t.Errorf("%s %s as %s: %d %s, want %d code %q containing %q", s.method, s.path, s.role, rec.Code, body, s.status, s.code, s.contains)
 			}
 		}
-		var n int
-		if err := d.QueryRow(t.Context(), "SELECT COUNT(*) FROM audit_event WHERE event_id = '110113'").Scan(&n); err != nil || n < 15 {
-			t.Fatalf("%d set-up changes audited (%v)", n, err)
+		if n := dbtest.Count(t, d, "SELECT COUNT(*) FROM audit_event WHERE event_id = '110113'"); n < 15 {
+			t.Fatalf("%d set-up changes audited", n)
 		}
 	})
 }

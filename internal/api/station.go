@@ -2,7 +2,6 @@ package api
 
 import (
 	"crypto/rand"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -22,11 +21,7 @@ import (
 func (a *API) recordCheck(w http.ResponseWriter, r *http.Request, p *auth.Principal, c station.Check) {
 	c, err := a.stations().Record(r.Context(), p.Username, c)
 	if err != nil {
-		if errors.Is(err, station.ErrInvalid) {
-			writeError(w, http.StatusUnprocessableEntity, "%v", err)
-			return
-		}
-		a.fail(w, err)
+		a.domainFail(w, err, station.ErrInvalid, nil)
 		return
 	}
 	if c.Kind == station.KindDisplay {

@@ -54,16 +54,9 @@ func (a *API) listTeaching(w http.ResponseWriter, r *http.Request, p *auth.Princ
 }
 
 func (a *API) getTeaching(w http.ResponseWriter, r *http.Request, p *auth.Principal) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return
+	if c, ok := byPathID(a, w, r, a.teaching().Get, nil, teaching.ErrInvalid, teaching.ErrNotFound); ok {
+		httpx.JSON(w, http.StatusOK, c)
 	}
-	c, err := a.teaching().Get(r.Context(), id)
-	if err != nil {
-		a.domainFail(w, err, teaching.ErrInvalid, teaching.ErrNotFound)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, c)
 }
 
 func (a *API) teachingInstance(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -43,19 +43,9 @@ func (a *API) createBoard(w http.ResponseWriter, r *http.Request, p *auth.Princi
 
 // board loads a board the caller takes part in (or any, for staff).
 func (a *API) board(w http.ResponseWriter, r *http.Request, p *auth.Principal) (tumorboard.Board, bool) {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return tumorboard.Board{}, false
-	}
-	b, err := a.boards().Get(r.Context(), id)
-	if err == nil && !isStaff(p) && !slices.Contains(b.Participants, p.Username) {
-		err = tumorboard.ErrNotFound
-	}
-	if err != nil {
-		a.domainFail(w, err, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
-		return b, false
-	}
-	return b, true
+	return byPathID(a, w, r, a.boards().Get, func(b tumorboard.Board) bool {
+		return isStaff(p) || slices.Contains(b.Participants, p.Username)
+	}, tumorboard.ErrInvalid, tumorboard.ErrNotFound)
 }
 
 func (a *API) getBoard(w http.ResponseWriter, r *http.Request, p *auth.Principal) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -180,11 +181,7 @@ func (h *harness) invariants() {
 }
 
 func (h *harness) leasedIDs() []string {
-	ids := make([]string, 0, len(h.holder))
-	for s := range h.holder {
-		ids = append(ids, s)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(h.holder))
 	return ids
 }
 

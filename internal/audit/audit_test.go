@@ -46,15 +46,6 @@ func mustVerify(t *testing.T, d *db.DB) Report {
 	return rep
 }
 
-func count(t *testing.T, d *db.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := d.W.QueryRowContext(context.Background(), d.Rebind(q), args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestConcurrentAppendsFormOneChain(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -86,7 +77,7 @@ func TestConcurrentAppendsFormOneChain(t *testing.T) {
 		if !rep.OK || rep.Rows != workers*each || rep.HeadSeq != workers*each {
 			t.Fatalf("report %+v (break %v)", rep, rep.Break)
 		}
-		if n := count(t, d, `SELECT COUNT(DISTINCT seq) FROM audit_event WHERE seq BETWEEN 1 AND ?`, workers*each); n != workers*each {
+		if n := dbtest.Count(t, d, `SELECT COUNT(DISTINCT seq) FROM audit_event WHERE seq BETWEEN 1 AND ?`, workers*each); n != workers*each {
 			t.Fatalf("distinct seqs = %d", n)
 		}
 	})
@@ -265,7 +256,7 @@ func TestRecordValidates(t *testing.T) {
 				t.Errorf("case %d: accepted %+v", i, e)
 			}
 		}
-		if n := count(t, d, `SELECT COUNT(*) FROM audit_event`); n != 0 {
+		if n := dbtest.Count(t, d, `SELECT COUNT(*) FROM audit_event`); n != 0 {
 			t.Fatalf("%d rows written", n)
 		}
 	})

@@ -40,7 +40,7 @@ func TestGroupCommit(t *testing.T) {
 							errs <- err
 							continue
 						}
-						if n := count(t, d, `SELECT COUNT(*) FROM audit_event WHERE detail = ?`, e.Detail); n != 1 {
+						if n := dbtest.Count(t, d, `SELECT COUNT(*) FROM audit_event WHERE detail = ?`, e.Detail); n != 1 {
 							errs <- fmt.Errorf("recorded %s: %d rows", e.Detail, n)
 						}
 						continue
@@ -83,10 +83,10 @@ func TestGroupCommit(t *testing.T) {
 		}
 		mustSubmit("after close")
 		total := workers*each + 1 + 50 + 1 + 1 // + the search's own 110101
-		if n := count(t, d, `SELECT COUNT(*) FROM audit_event`); n != total {
+		if n := dbtest.Count(t, d, `SELECT COUNT(*) FROM audit_event`); n != total {
 			t.Fatalf("%d events in the trail, want %d", n, total)
 		}
-		if n := count(t, d, `SELECT COUNT(*) FROM audit_event WHERE event_id = ? AND patient_id = 'MRN-OF-STUDY'`, string(InstancesAccessed)); n != workers*each/5 {
+		if n := dbtest.Count(t, d, `SELECT COUNT(*) FROM audit_event WHERE event_id = ? AND patient_id = 'MRN-OF-STUDY'`, string(InstancesAccessed)); n != workers*each/5 {
 			t.Fatalf("patient named on %d study accesses", n)
 		}
 		rep, err := VerifyKeyed(ctx, d, k)
@@ -116,7 +116,7 @@ func TestSubmitIgnoresCanceledRequest(t *testing.T) {
 		if err := l.Close(cctx); err != nil {
 			t.Fatal(err)
 		}
-		if n := count(t, d, `SELECT COUNT(*) FROM audit_event WHERE detail = 'canceled'`); n != 5 {
+		if n := dbtest.Count(t, d, `SELECT COUNT(*) FROM audit_event WHERE detail = 'canceled'`); n != 5 {
 			t.Fatalf("%d of 5 canceled-request events", n)
 		}
 	})

@@ -1,6 +1,7 @@
 package coverage
 
 import (
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -163,11 +164,7 @@ func evaluate(f *model.Facility, modality string, kind model.ReadKind, at time.T
 	}
 	best, bestN := "", -1
 	pick := func(m map[string]int) {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(m))
 		for _, k := range keys {
 			if m[k] > bestN {
 				best, bestN = k, m[k]

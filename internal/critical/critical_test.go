@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"lightbox/internal/critical"
+	"lightbox/internal/db/dbtest"
 )
 
 func TestEscalationLadder(t *testing.T) {
@@ -123,9 +124,8 @@ func TestOpenRequiresHolder(t *testing.T) {
 		if !errors.Is(err, critical.ErrNotHolder) {
 			t.Fatalf("nobody holds: %v", err)
 		}
-		var n int
-		if err := e.d.QueryRow(ctx, "SELECT COUNT(*) FROM crit_result").Scan(&n); err != nil || n != 0 {
-			t.Fatalf("rows after refusals: %d %v", n, err)
+		if n := dbtest.Count(t, e.d, "SELECT COUNT(*) FROM crit_result"); n != 0 {
+			t.Fatalf("rows after refusals: %d", n)
 		}
 		if len(e.notes.all()) != 0 {
 			t.Fatal("refused open notified someone")

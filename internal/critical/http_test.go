@@ -14,6 +14,7 @@ import (
 	"lightbox/internal/api"
 	"lightbox/internal/auth"
 	"lightbox/internal/critical"
+	"lightbox/internal/db/dbtest"
 )
 
 type principal struct {
@@ -82,9 +83,8 @@ func TestAckLink(t *testing.T) {
 		}
 		tok := tokenOf(t, ns[0].AckURL)
 		// Only the hash is stored.
-		var n int
-		if err := e.d.QueryRow(ctx, "SELECT COUNT(*) FROM crit_ack_token WHERE token_hash = ?", tok).Scan(&n); err != nil || n != 0 {
-			t.Fatalf("raw token stored: %d %v", n, err)
+		if n := dbtest.Count(t, e.d, "SELECT COUNT(*) FROM crit_ack_token WHERE token_hash = ?", tok); n != 0 {
+			t.Fatalf("raw token stored: %d", n)
 		}
 		code, page := call(t, "GET", srv.URL+"/ack/"+tok, "")
 		if code != 200 || !strings.Contains(page, "Acute subdural hematoma") || !strings.Contains(page, "ACC1") || !strings.Contains(page, `<form method="post">`) {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"lightbox/internal/db"
 	"lightbox/internal/hl7"
 	"lightbox/internal/order/ordertest"
 )
@@ -130,13 +129,4 @@ func send(t *testing.T, c *hl7.Client, m *hl7.Message) hl7.AckResult {
 		t.Fatalf("read ack: %v", err)
 	}
 	return r
-}
-
-func countRows(t *testing.T, d *db.DB, q string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := d.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

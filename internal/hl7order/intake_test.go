@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
 	"lightbox/internal/order"
 )
@@ -53,7 +54,7 @@ func TestHL7ORMLifecycle(t *testing.T) {
 		if r := send(t, c, buildORM(base)); r.Code != hl7.AckAA {
 			t.Fatalf("resend: %s", r.Code)
 		}
-		if n := countRows(t, d, "SELECT COUNT(*) FROM orders"); n != 1 {
+		if n := dbtest.Count(t, d, "SELECT COUNT(*) FROM orders"); n != 1 {
 			t.Fatalf("%d orders", n)
 		}
 
@@ -110,7 +111,7 @@ func TestHL7ORMLifecycle(t *testing.T) {
 		if r.Code != hl7.AckAE || ack.Get("ORC-1") != hl7.OrderUnableToAccept {
 			t.Fatalf("hold cancelled: %s %q", r.Code, ack.Get("ORC-1"))
 		}
-		if n := countRows(t, d, "SELECT COUNT(*) FROM hl7_dead_letter"); n != 1 {
+		if n := dbtest.Count(t, d, "SELECT COUNT(*) FROM hl7_dead_letter"); n != 1 {
 			t.Fatalf("dead letters %d", n)
 		}
 	})
@@ -168,7 +169,7 @@ func TestHL7ADT(t *testing.T) {
 		if name != "DOE^JANET" {
 			t.Fatalf("name %q", name)
 		}
-		if n := countRows(t, d, "SELECT COUNT(*) FROM patient_conflict WHERE field = 'name'"); n != 1 {
+		if n := dbtest.Count(t, d, "SELECT COUNT(*) FROM patient_conflict WHERE field = 'name'"); n != 1 {
 			t.Fatalf("conflicts %d", n)
 		}
 	})
@@ -205,7 +206,7 @@ func TestHL7Rejections(t *testing.T) {
 			if e.Code != tc.errCode || e.Segment != tc.seg || e.Field != tc.field {
 				t.Fatalf("%s: ERR %d %s-%d, want %d %s-%d", tc.name, e.Code, e.Segment, e.Field, tc.errCode, tc.seg, tc.field)
 			}
-			if n := countRows(t, d, "SELECT COUNT(*) FROM hl7_dead_letter"); n != i+1 {
+			if n := dbtest.Count(t, d, "SELECT COUNT(*) FROM hl7_dead_letter"); n != i+1 {
 				t.Fatalf("%s: %d dead letters", tc.name, n)
 			}
 		}
@@ -216,7 +217,7 @@ func TestHL7Rejections(t *testing.T) {
 		if len(dl) != len(cases) || len(dl[0].Raw) == 0 || dl[0].Location == "" {
 			t.Fatalf("dead letters %+v", dl[0])
 		}
-		if n := countRows(t, d, "SELECT COUNT(*) FROM orders"); n != 0 {
+		if n := dbtest.Count(t, d, "SELECT COUNT(*) FROM orders"); n != 0 {
 			t.Fatalf("%d orders stored", n)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -114,10 +115,6 @@ func (t *RVUTable) Entry(cpt string, on Date) (RVUEntry, bool) {
 
 // Codes lists the CPT codes in the table, sorted.
 func (t *RVUTable) Codes() []string {
-	out := make([]string, 0, len(t.byCPT))
-	for k := range t.byCPT {
-		out = append(out, k)
-	}
-	slices.Sort(out)
+	out := slices.Sorted(maps.Keys(t.byCPT))
 	return out
 }

@@ -76,11 +76,7 @@ func fast(d *db.DB) *Deliverer {
 }
 
 func statusCount(t *testing.T, d *db.DB, status string) int {
-	var n int
-	if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM hl7_outbox WHERE status = ?", status).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Count(t, d, "SELECT COUNT(*) FROM hl7_outbox WHERE status = ?", status)
 }
 
 func TestDelivery(t *testing.T) {

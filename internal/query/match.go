@@ -217,25 +217,32 @@ func splitRange(v string) (lo, hi string, isRange bool) {
 	return strings.TrimSpace(lo), strings.TrimSpace(hi), true
 }
 
-func dateRange(t dcm.Tag, v string) (lo, hi string, isRange bool, err error) {
+// boundsOf validates a date or time matching key: a single value or a range
+// ("a-b", "-b", "a-"), each bound checked and normalised by norm (upper
+// tells it which bound it has).
+func boundsOf(t dcm.Tag, v, what string, norm func(t dcm.Tag, v string, upper bool) (string, error)) (lo, hi string, isRange bool, err error) {
 	if hasWildcard(v) || strings.Contains(v, `\`) {
-		return "", "", false, &KeyError{Tag: t, Value: v, Reason: "dates match by single value or range, not wildcards or lists"}
+		return "", "", false, &KeyError{Tag: t, Value: v, Reason: what + "s match by single value or range, not wildcards or lists"}
 	}
 	lo, hi, isRange = splitRange(v)
 	if isRange && lo == "" && hi == "" {
-		return "", "", false, &KeyError{Tag: t, Value: v, Reason: "empty date range"}
+		return "", "", false, &KeyError{Tag: t, Value: v, Reason: "empty " + what + " range"}
 	}
 	if lo != "" {
-		if lo, err = parseDate(t, lo); err != nil {
+		if lo, err = norm(t, lo, false); err != nil {
 			return
 		}
 	}
 	if hi != "" {
-		if hi, err = parseDate(t, hi); err != nil {
+		if hi, err = norm(t, hi, true); err != nil {
 			return
 		}
 	}
 	return lo, hi, isRange, nil
+}
+
+func dateRange(t dcm.Tag, v string) (lo, hi string, isRange bool, err error) {
+	return boundsOf(t, v, "date", func(t dcm.Tag, v string, _ bool) (string, error) { return parseDate(t, v) })
 }
 
 func dateCond(c *column, v string) (string, []any, error) {
@@ -291,24 +298,7 @@ func normTime(t dcm.Tag, v string, upper bool) (string, error) {
 }
 
 func timeRange(t dcm.Tag, v string) (lo, hi string, isRange bool, err error) {
-	if hasWildcard(v) || strings.Contains(v, `\`) {
-		return "", "", false, &KeyError{Tag: t, Value: v, Reason: "times match by single value or range, not wildcards or lists"}
-	}
-	lo, hi, isRange = splitRange(v)
-	if isRange && lo == "" && hi == "" {
-		return "", "", false, &KeyError{Tag: t, Value: v, Reason: "empty time range"}
-	}
-	if lo != "" {
-		if lo, err = normTime(t, lo, false); err != nil {
-			return
-		}
-	}
-	if hi != "" {
-		if hi, err = normTime(t, hi, true); err != nil {
-			return
-		}
-	}
-	return lo, hi, isRange, nil
+	return boundsOf(t, v, "time", normTime)
 }
 
 func timeCond(c *column, v string) (string, []any, error) {
@@ -355,23 +345,22 @@ func combinedDateTime(dv, tv string) (string, []any, error) {
 	tlo, thi = trimTimeBound(tlo, false), trimTimeBound(thi, true)
 	var conds []string
 	var args []any
-	if dlo != "" {
-		if tlo == "" {
-			conds = append(conds, "s.study_date >= ?")
-			args = append(args, dlo)
-		} else {
-			conds = append(conds, "(s.study_date > ? OR (s.study_date = ? AND s.study_time >= ?))")
-			args = append(args, dlo, dlo, tlo)
+	// bound adds one end of the range: op is ">" for the lower, "<" for the
+	// upper; without a time the whole day counts.
+	bound := func(op, d, t string) {
+		if t == "" {
+			conds = append(conds, "s.study_date "+op+"= ?")
+			args = append(args, d)
+			return
 		}
+		conds = append(conds, "(s.study_date "+op+" ? OR (s.study_date = ? AND s.study_time "+op+"= ?))")
+		args = append(args, d, d, t)
+	}
+	if dlo != "" {
+		bound(">", dlo, tlo)
 	}
 	if dhi != "" {
-		if thi == "" {
-			conds = append(conds, "s.study_date <= ?")
-			args = append(args, dhi)
-		} else {
-			conds = append(conds, "(s.study_date < ? OR (s.study_date = ? AND s.study_time <= ?))")
-			args = append(args, dhi, dhi, thi)
-		}
+		bound("<", dhi, thi)
 		if dlo == "" {
 			conds = append(conds, "s.study_date <> ''")
 		}

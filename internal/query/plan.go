@@ -3,6 +3,7 @@ package query
 import (
 	"database/sql"
 	"encoding/binary"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -71,11 +72,7 @@ func plan(d db.Dialect, q Query) (*planned, error) {
 	for _, t := range q.Return {
 		want[t] = true
 	}
-	tags := make([]dcm.Tag, 0, len(want))
-	for t := range want {
-		tags = append(tags, t)
-	}
-	slices.Sort(tags)
+	tags := slices.Sorted(maps.Keys(want))
 	for _, t := range tags {
 		c := lookupColumn(t)
 		switch {

@@ -97,6 +97,16 @@ func forEachDB(t *testing.T, fn func(t *testing.T, e *Engine)) {
 
 var scopeA = Scope{Facilities: []string{"A"}}
 
+// find runs a query that must succeed.
+func find(t *testing.T, e *Engine, q Query) *Result {
+	t.Helper()
+	res, err := e.Find(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func uids(res *Result, t dcm.Tag) []string {
 	var out []string
 	for _, ds := range res.Datasets {
@@ -177,12 +187,9 @@ func TestStudyMatching(t *testing.T) {
 func TestStudyAttributesAndPaging(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *Engine) {
 		ctx := context.Background()
-		res, err := e.Find(ctx, Query{Level: Study, Scope: scopeA, Limit: 2,
+		res := find(t, e, Query{Level: Study, Scope: scopeA, Limit: 2,
 			Match:  map[dcm.Tag]string{dcm.TagPatientAge: "055Y"},
 			Return: []dcm.Tag{dcm.TagInstitutionName, dcm.TagStationName}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if !res.More || len(res.Datasets) != 2 {
 			t.Fatalf("more=%v n=%d", res.More, len(res.Datasets))
 		}
@@ -205,30 +212,24 @@ func TestStudyAttributesAndPaging(t *testing.T) {
 		if ds.Str(dcm.TagStationName) != "MR1" {
 			t.Errorf("StationName = %q", ds.Str(dcm.TagStationName))
 		}
-		res, err = e.Find(ctx, Query{Level: Study, Scope: scopeA, Limit: 2, Offset: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res = find(t, e, Query{Level: Study, Scope: scopeA, Limit: 2, Offset: 2})
 		if res.More || !slices.Equal(uids(res, dcm.TagStudyInstanceUID), []string{"1.1"}) {
 			t.Fatalf("page 2: more=%v %v", res.More, uids(res, dcm.TagStudyInstanceUID))
 		}
-		res, err = e.Find(ctx, Query{Level: Study, Scope: scopeA, Offset: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res = find(t, e, Query{Level: Study, Scope: scopeA, Offset: 1})
 		if !slices.Equal(uids(res, dcm.TagStudyInstanceUID), []string{"1.2", "1.1"}) {
 			t.Fatalf("offset without limit: %v", uids(res, dcm.TagStudyInstanceUID))
 		}
 		// Scopes.
-		res, _ = e.Find(ctx, Query{Level: Study, Scope: Scope{All: true}})
+		res = find(t, e, Query{Level: Study, Scope: Scope{All: true}})
 		if len(res.Datasets) != 4 {
 			t.Fatalf("all scope: %d", len(res.Datasets))
 		}
-		res, _ = e.Find(ctx, Query{Level: Study, Scope: Scope{}})
+		res = find(t, e, Query{Level: Study, Scope: Scope{}})
 		if len(res.Datasets) != 0 {
 			t.Fatalf("empty scope: %d", len(res.Datasets))
 		}
-		res, _ = e.Find(ctx, Query{Level: Study, Scope: Scope{Facilities: []string{"B"}}, Match: map[dcm.Tag]string{dcm.TagPatientID: "P1"}})
+		res = find(t, e, Query{Level: Study, Scope: Scope{Facilities: []string{"B"}}, Match: map[dcm.Tag]string{dcm.TagPatientID: "P1"}})
 		if got := uids(res, dcm.TagStudyInstanceUID); !slices.Equal(got, []string{"1.3"}) {
 			t.Fatalf("facility B: %v", got)
 		}
@@ -244,10 +245,7 @@ func TestStudyAttributesAndPaging(t *testing.T) {
 func TestSeriesAndImage(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *Engine) {
 		ctx := context.Background()
-		res, err := e.Find(ctx, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagStudyInstanceUID: "1.1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := find(t, e, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagStudyInstanceUID: "1.1"}})
 		if got := uids(res, dcm.TagSeriesInstanceUID); !slices.Equal(got, []string{"1.1.1", "1.1.2"}) {
 			t.Fatalf("series: %v", got)
 		}
@@ -255,14 +253,14 @@ func TestSeriesAndImage(t *testing.T) {
 		if ds.Str(dcm.TagModality) != "CT" || ds.Str(dcm.TagSeriesNumber) != "1" || ds.Str(dcm.TagNumberOfSeriesRelatedInstances) != "2" {
 			t.Fatalf("series attributes: %s", dcm.MarshalJSON(ds, dcm.JSONOptions{}))
 		}
-		res, _ = e.Find(ctx, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesNumber: "2"}})
+		res = find(t, e, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesNumber: "2"}})
 		if got := uids(res, dcm.TagSeriesInstanceUID); !slices.Equal(got, []string{"1.1.2"}) {
 			t.Fatalf("series number: %v", got)
 		}
 		if _, err := e.Find(ctx, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesNumber: "x"}}); err == nil {
 			t.Fatal("bad series number accepted")
 		}
-		res, _ = e.Find(ctx, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagModality: "MR"}, IncludeAll: true})
+		res = find(t, e, Query{Level: Series, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagModality: "MR"}, IncludeAll: true})
 		if got := uids(res, dcm.TagSeriesInstanceUID); !slices.Equal(got, []string{"1.2.1"}) {
 			t.Fatalf("modality: %v", got)
 		}
@@ -270,10 +268,7 @@ func TestSeriesAndImage(t *testing.T) {
 			t.Fatalf("series includefield=all: %s", dcm.MarshalJSON(res.Datasets[0], dcm.JSONOptions{}))
 		}
 
-		res, err = e.Find(ctx, Query{Level: Image, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "1.1.1"}, IncludeAll: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res = find(t, e, Query{Level: Image, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "1.1.1"}, IncludeAll: true})
 		if got := uids(res, dcm.TagSOPInstanceUID); !slices.Equal(got, []string{"1.1.1.1", "1.1.1.2"}) {
 			t.Fatalf("instances: %v", got)
 		}
@@ -285,7 +280,7 @@ func TestSeriesAndImage(t *testing.T) {
 		if ds.Has(dcm.TagPixelData) {
 			t.Fatal("bulk data returned by query")
 		}
-		res, _ = e.Find(ctx, Query{Level: Image, Scope: Scope{Facilities: []string{"B"}}, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "1.1.1"}})
+		res = find(t, e, Query{Level: Image, Scope: Scope{Facilities: []string{"B"}}, Match: map[dcm.Tag]string{dcm.TagSeriesInstanceUID: "1.1.1"}})
 		if len(res.Datasets) != 0 {
 			t.Fatal("instances of facility A visible to B")
 		}
@@ -295,10 +290,7 @@ func TestSeriesAndImage(t *testing.T) {
 func TestPatientLevel(t *testing.T) {
 	forEachDB(t, func(t *testing.T, e *Engine) {
 		ctx := context.Background()
-		res, err := e.Find(ctx, Query{Level: Patient, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagPatientID: "P1"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := find(t, e, Query{Level: Patient, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagPatientID: "P1"}})
 		if len(res.Datasets) != 1 || res.Datasets[0].Str(dcm.TagIssuerOfPatientID) != "A-MRN" ||
 			res.Datasets[0].Str(tagNumberOfPatientRelatedStudies) != "2" {
 			t.Fatalf("patient A: %d", len(res.Datasets))
@@ -440,10 +432,7 @@ func TestFindEachMatchesFind(t *testing.T) {
 			{Level: Image, Scope: scopeA, Match: map[dcm.Tag]string{dcm.TagSOPInstanceUID: "", dcm.TagRows: ""}, ReturnOnly: true, Limit: 3},
 		}
 		for i, q := range queries {
-			res, err := e.Find(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := find(t, e, q)
 			var want [][]byte
 			for _, ds := range res.Datasets {
 				want = append(want, dcm.MarshalJSON(ds, dcm.JSONOptions{}))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"lightbox/internal/db"
+	"lightbox/internal/db/dbtest"
 	"lightbox/internal/hl7"
 	"lightbox/internal/model"
 	"lightbox/internal/order"
@@ -170,9 +171,7 @@ func (f *fixture) settle(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		var n int
-		must(t, f.d.QueryRow(context.Background(), "SELECT COUNT(*) FROM hl7_outbox WHERE status = 'pending'").Scan(&n))
-		if n == 0 {
+		if dbtest.Count(t, f.d, "SELECT COUNT(*) FROM hl7_outbox WHERE status = 'pending'") == 0 {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,11 +209,7 @@ func (s *Service) Run(ctx context.Context, by audit.Actor, dryRun bool) (*Report
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, len(years))
-	for id := range years {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+	ids := slices.Sorted(maps.Keys(years))
 	batch := s.Batch
 	if batch <= 0 {
 		batch = 200

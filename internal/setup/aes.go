@@ -2,7 +2,6 @@ package setup
 
 import (
 	"context"
-	"fmt"
 
 	"lightbox/internal/ae"
 	"lightbox/internal/audit"
@@ -31,9 +30,6 @@ func (s *Service) DeleteAE(ctx context.Context, by Actor, title string) error {
 	return s.write(ctx, by, change{typ: audit.NetworkConfiguration, action: audit.Delete, object: "ae", detail: "delete AE " + title},
 		func(tx *db.Tx) error {
 			ok, err := ae.Delete(ctx, tx, title)
-			if err == nil && !ok {
-				err = &Error{Code: CodeNotFound, Msg: fmt.Sprintf("no AE %q", title)}
-			}
-			return err
+			return removed(ok, err, "no AE %q", title)
 		})
 }

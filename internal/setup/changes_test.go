@@ -7,15 +7,12 @@ import (
 	"time"
 
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/model"
 	"lightbox/internal/roster"
 )
 
 func TestRosterChanges(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		day := model.Shift{Type: model.Dayhawk, Start: model.MustClock("08:00"), End: model.MustClock("16:00")}
 		for _, id := range []string{"dr.a", "dr.b"} {
 			if err := s.PutReader(ctx, admin, &model.Reader{ID: id, Name: id, TimeZone: "UTC", Location: model.Location{Country: "US", State: "TX"}, Shifts: []model.Shift{day}}); err != nil {

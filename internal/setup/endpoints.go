@@ -71,10 +71,7 @@ func (s *Service) DeleteEndpoint(ctx context.Context, by Actor, facilityID, kind
 	return s.write(ctx, by, change{typ: audit.NetworkConfiguration, action: audit.Delete, object: "endpoint",
 		detail: "delete " + kind + " endpoint of " + facilityID, facility: facilityID}, func(tx *db.Tx) error {
 		ok, err := outbox.DeleteEndpoint(ctx, tx, facilityID, kind)
-		if err == nil && !ok {
-			err = &Error{Code: CodeNotFound, Msg: fmt.Sprintf("facility %s has no %s endpoint", facilityID, kind)}
-		}
-		return err
+		return removed(ok, err, "facility %s has no %s endpoint", facilityID, kind)
 	})
 }
 

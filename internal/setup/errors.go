@@ -38,6 +38,15 @@ func invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeInvalid, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// removed is what a delete answers: its error, or CodeNotFound with the
+// message when there was nothing to delete.
+func removed(found bool, err error, format string, args ...any) error {
+	if err == nil && !found {
+		return &Error{Code: CodeNotFound, Msg: fmt.Sprintf(format, args...)}
+	}
+	return err
+}
+
 func unknownFacility(field, id string) *Error {
 	return &Error{Code: CodeUnknownFacility, Field: field, Msg: fmt.Sprintf("no facility %q", id)}
 }

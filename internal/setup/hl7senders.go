@@ -2,7 +2,6 @@ package setup
 
 import (
 	"context"
-	"fmt"
 
 	"lightbox/internal/audit"
 	"lightbox/internal/db"
@@ -33,10 +32,7 @@ func (s *Service) DeleteHL7Sender(ctx context.Context, by Actor, sendingFacility
 	return s.write(ctx, by, change{typ: audit.NetworkConfiguration, action: audit.Delete, object: "hl7_sender", detail: "delete HL7 sender " + name},
 		func(tx *db.Tx) error {
 			ok, err := hl7sender.Delete(ctx, tx, sendingFacility, sendingApplication)
-			if err == nil && !ok {
-				err = &Error{Code: CodeNotFound, Msg: fmt.Sprintf("no HL7 sender %q", name)}
-			}
-			return err
+			return removed(ok, err, "no HL7 sender %q", name)
 		})
 }
 

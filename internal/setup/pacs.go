@@ -45,10 +45,7 @@ func (s *Service) DeletePACS(ctx context.Context, by Actor, facilityID string) e
 	return s.write(ctx, by, change{typ: audit.NetworkConfiguration, action: audit.Delete, object: "pacs", detail: "delete PACS of facility " + facilityID, facility: facilityID},
 		func(tx *db.Tx) error {
 			_, ok, err := priors.DeleteSource(ctx, tx, facilityID)
-			if err == nil && !ok {
-				err = &Error{Code: CodeNotFound, Msg: fmt.Sprintf("facility %q has no PACS", facilityID)}
-			}
-			return err
+			return removed(ok, err, "facility %q has no PACS", facilityID)
 		})
 }
 

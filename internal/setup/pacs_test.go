@@ -6,15 +6,12 @@ import (
 
 	"lightbox/internal/ae"
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 	"lightbox/internal/facility"
 	"lightbox/internal/priors"
 )
 
 func TestFacilityPACS(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		for _, id := range []string{"SGH", "HBI"} {
 			if err := s.PutFacility(ctx, admin, Facility{Facility: facility.Facility{ID: id, Name: id, State: "IL", TimeZone: "America/Chicago"}}); err != nil {
 				t.Fatal(err)

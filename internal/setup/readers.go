@@ -77,10 +77,7 @@ func (s *Service) DeleteReader(ctx context.Context, by Actor, id string) error {
 	c.action, c.detail = audit.Delete, "delete reader "+id
 	return s.write(ctx, by, c, func(tx *db.Tx) error {
 		ok, err := roster.DeleteReader(ctx, tx, id)
-		if err == nil && !ok {
-			err = &Error{Code: CodeNotFound, Msg: fmt.Sprintf("no reader %q", id)}
-		}
-		return err
+		return removed(ok, err, "no reader %q", id)
 	})
 }
 

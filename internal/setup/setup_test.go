@@ -22,6 +22,13 @@ var admin = Actor{UserID: "admin", Role: "admin", Interface: audit.HTTP}
 
 func newService(d *db.DB) *Service { return &Service{DB: d, Audit: &audit.Logger{DB: d}} }
 
+// eachService runs fn on a fresh set-up service over each test database
+// (dbtest.Each).
+func eachService(t *testing.T, fn func(t *testing.T, ctx context.Context, d *db.DB, s *Service)) {
+	t.Helper()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, context.Background(), d, newService(d)) })
+}
+
 // putSGH sets up the St. George facility (SGH, Texas).
 func putSGH(t *testing.T, s *Service) {
 	t.Helper()
@@ -32,17 +39,11 @@ func putSGH(t *testing.T, s *Service) {
 
 func auditCount(t *testing.T, d *db.DB, object string) int {
 	t.Helper()
-	var n int
-	if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM audit_event WHERE object_type = ?", object).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return dbtest.Count(t, d, "SELECT COUNT(*) FROM audit_event WHERE object_type = ?", object)
 }
 
 func TestSetUpFromNothing(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		v0, _ := Version(ctx, d)
 		f := Facility{Facility: facility.Facility{ID: "SGH", Name: "St. George", State: "tx", TimeZone: "America/Chicago"}}
 		if err := s.PutFacility(ctx, admin, f); err != nil {
@@ -104,9 +105,7 @@ func TestSetUpFromNothing(t *testing.T) {
 // one pass (its speed is BenchmarkFacilityImport's); then its readers and
 // their credentials.
 func TestBulkImport(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		zones := []string{"America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu"}
 		states := []string{"NY", "TX", "CO", "AZ", "CA", "AK", "HI"}
 		var b strings.Builder
@@ -185,9 +184,7 @@ func TestBulkImport(t *testing.T) {
 
 // A change that cannot be audited is not made.
 func TestUnauditedChangeFails(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		bad := Actor{Interface: audit.HTTP} // no user: the audit trail refuses it
 		err := s.PutFacility(ctx, bad, Facility{Facility: facility.Facility{ID: "F1", Name: "One", State: "TX", TimeZone: "America/Chicago"}})
 		if CodeOf(err) != CodeAuditFailed {
@@ -202,9 +199,7 @@ func TestUnauditedChangeFails(t *testing.T) {
 // HL7 sender registrations are set-up writes like AEs: checked against the
 // facilities, audited in the same transaction, refused when unauditable.
 func TestHL7SenderChangesAudited(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		putSGH(t, s)
 		ok := hl7sender.Sender{SendingFacility: "SGH", SendingApplication: "EPIC", FacilityID: "SGH", AllowCIDRs: []string{"10.0.0.0/8"}}
 		v0, _ := Version(ctx, d)
@@ -244,9 +239,7 @@ func TestHL7SenderChangesAudited(t *testing.T) {
 }
 
 func TestProtocolLibrary(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		if err := s.PutProtocols(ctx, admin, "NOPE", []order.LibraryProtocol{{Code: "A", Text: "a"}}); CodeOf(err) != CodeNotFound {
 			t.Fatalf("library of an unknown facility: %v", err)
 		}
@@ -268,9 +261,7 @@ func TestProtocolLibrary(t *testing.T) {
 
 // A facility's retention period is a set-up change: validated, audited.
 func TestSetRetention(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		ctx := context.Background()
-		s := newService(d)
+	eachService(t, func(t *testing.T, ctx context.Context, d *db.DB, s *Service) {
 		putSGH(t, s)
 		before := auditCount(t, d, "facility")
 		if err := s.SetRetention(ctx, admin, "SGH", 7); err != nil {

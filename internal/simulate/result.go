@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -257,11 +258,7 @@ func (res *Result) WriteTable(w io.Writer) error {
 		t, f := res.TAT[string(c)], res.FinalTAT[string(c)]
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\n", c, t.N, t.P50, t.P95, t.P99, res.SLABreachByClass[string(c)], f.P50, f.P95)
 	}
-	keys := make([]string, 0, len(res.Reassign))
-	for k := range res.Reassign {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(res.Reassign))
 	var parts []string
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s=%d", k, res.Reassign[k]))

@@ -147,3 +147,14 @@ func Database(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// Count runs a query answering one number (a COUNT) on d's read pool and
+// fails the test when it cannot.
+func Count(t testing.TB, d *db.DB, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := d.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
