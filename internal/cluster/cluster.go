@@ -59,7 +59,7 @@ type Node struct {
 
 	mu      sync.Mutex
 	onEvent func(payload []byte)
-	onRelay func(topic string, payload []byte)
+	onRelay func(node, topic string, payload []byte)
 	handler Handler
 	codeOf  func(error) string
 	waiters map[int64]chan struct{}

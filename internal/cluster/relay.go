@@ -15,9 +15,10 @@ import (
 // the table stays small.
 const RelayTTL = time.Minute
 
-// OnRelay sets what receives the messages other nodes Relay (topic and
-// payload as sent). It may be set before or after Start.
-func (n *Node) OnRelay(f func(topic string, payload []byte)) {
+// OnRelay sets what receives the messages other nodes Relay (the sending
+// node's ID, topic and payload as sent). It may be set before or after
+// Start.
+func (n *Node) OnRelay(f func(node, topic string, payload []byte)) {
 	n.mu.Lock()
 	n.onRelay = f
 	n.mu.Unlock()
@@ -69,5 +70,5 @@ func (n *Node) received(ctx context.Context, note string) {
 		n.log.Warn("cluster: relayed message", "id", strconv.FormatInt(rn.ID, 10), "err", err)
 		return
 	}
-	f(topic, []byte(payload))
+	f(rn.Node, topic, []byte(payload))
 }

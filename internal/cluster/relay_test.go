@@ -18,7 +18,7 @@ func TestRelay(t *testing.T) {
 	var mu sync.Mutex
 	got := map[string][]string{}
 	for name, n := range map[string]*testNode{"a": a, "b": b, "c": c} {
-		n.OnRelay(func(topic string, payload []byte) {
+		n.OnRelay(func(_, topic string, payload []byte) {
 			key, entry := name, topic+"="+string(payload)
 			if topic == "probe" {
 				key, entry = "probe:"+name, ""

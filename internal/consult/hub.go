@@ -1,9 +1,24 @@
 package consult
 
 import (
+	"context"
 	"encoding/json"
 	"sync"
+	"time"
 )
+
+// Presence of other nodes' subscribers is kept as each node's own claim:
+// every node relays a snapshot of its subscribers every AnnounceEvery, and
+// a node not heard from for RemoteTTL (three snapshots missed: it died, or
+// lost its database) is dropped, with everyone it had listed. Join and
+// leave events keep the lists current between snapshots.
+const (
+	AnnounceEvery = 15 * time.Second
+	RemoteTTL     = 3 * AnnounceEvery
+)
+
+// kindAlive is the hub-to-hub snapshot; subscribers never see it.
+const kindAlive = "alive"
 
 // Event is one live event on a topic (a consult, a visit, the group
 // channel): a chat message, an opinion, the presenter's viewport, the
@@ -24,12 +39,26 @@ type Hub struct {
 	// of a consult may be served by different nodes.
 	Relay func(topic string, payload []byte)
 
+	// Now is the clock (tests); time.Now when nil.
+	Now func() time.Time
+
 	mu   sync.Mutex
 	subs map[string]map[chan Event]string // topic -> channel -> subscriber
-	// remote counts other nodes' subscribers of a topic, from the join and
-	// leave events relayed here (a node that dies leaves its subscribers
-	// counted until they join again somewhere and leave).
-	remote map[string]map[string]int // topic -> subscriber -> streams
+	// remote holds other nodes' subscribers, by node.
+	remote map[string]*remoteNode
+}
+
+// remoteNode is what one other node last said of its subscribers.
+type remoteNode struct {
+	heard  time.Time
+	topics map[string]map[string]int // topic -> subscriber -> streams
+}
+
+func (h *Hub) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // Subscribe streams a topic's events addressed to who (or to everyone).
@@ -69,32 +98,85 @@ func (h *Hub) Publish(topic string, ev Event) {
 	}
 }
 
-// Deliver hands an event another node published (Relay) to this node's
-// subscribers.
-func (h *Hub) Deliver(topic string, payload []byte) {
+// Deliver hands an event another node (named node) published through
+// Relay to this node's subscribers.
+func (h *Hub) Deliver(node, topic string, payload []byte) {
 	var ev Event
 	if json.Unmarshal(payload, &ev) != nil {
 		return
 	}
-	if ev.Kind == "join" || ev.Kind == "leave" {
-		h.mu.Lock()
-		if h.remote == nil {
-			h.remote = map[string]map[string]int{}
-		}
-		if h.remote[topic] == nil {
-			h.remote[topic] = map[string]int{}
-		}
-		if ev.Kind == "join" {
-			h.remote[topic][ev.From]++
-		} else if h.remote[topic][ev.From]--; h.remote[topic][ev.From] <= 0 {
-			delete(h.remote[topic], ev.From)
-		}
-		if len(h.remote[topic]) == 0 {
-			delete(h.remote, topic)
+	h.mu.Lock()
+	if h.remote == nil {
+		h.remote = map[string]*remoteNode{}
+	}
+	rn := h.remote[node]
+	if rn == nil {
+		rn = &remoteNode{topics: map[string]map[string]int{}}
+		h.remote[node] = rn
+	}
+	rn.heard = h.now()
+	switch ev.Kind {
+	case kindAlive:
+		var snap map[string]map[string]int
+		if json.Unmarshal(ev.Data, &snap) == nil {
+			rn.topics = snap
+			if rn.topics == nil {
+				rn.topics = map[string]map[string]int{}
+			}
 		}
 		h.mu.Unlock()
+		return
+	case "join":
+		if rn.topics[topic] == nil {
+			rn.topics[topic] = map[string]int{}
+		}
+		rn.topics[topic][ev.From]++
+	case "leave":
+		if rn.topics[topic][ev.From]--; rn.topics[topic][ev.From] <= 0 {
+			delete(rn.topics[topic], ev.From)
+		}
+		if len(rn.topics[topic]) == 0 {
+			delete(rn.topics, topic)
+		}
 	}
+	h.mu.Unlock()
 	h.deliver(topic, ev)
+}
+
+// Announce relays a snapshot of this node's subscribers to the other
+// nodes (see AnnounceEvery).
+func (h *Hub) Announce() {
+	if h.Relay == nil {
+		return
+	}
+	h.mu.Lock()
+	snap := map[string]map[string]int{}
+	for topic, chans := range h.subs {
+		for _, who := range chans {
+			if snap[topic] == nil {
+				snap[topic] = map[string]int{}
+			}
+			snap[topic][who]++
+		}
+	}
+	h.mu.Unlock()
+	data, _ := json.Marshal(snap)
+	b, _ := json.Marshal(Event{Kind: kindAlive, Data: data})
+	h.Relay("", b)
+}
+
+// Announcing calls Announce every AnnounceEvery until ctx ends.
+func (h *Hub) Announcing(ctx context.Context) {
+	t := time.NewTicker(AnnounceEvery)
+	defer t.Stop()
+	for {
+		h.Announce()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (h *Hub) deliver(topic string, ev Event) {
@@ -128,8 +210,14 @@ func (h *Hub) Present(topic string) []string {
 	for _, who := range h.subs[topic] {
 		add(who)
 	}
-	for who := range h.remote[topic] {
-		add(who)
+	for node, rn := range h.remote {
+		if h.now().Sub(rn.heard) > RemoteTTL {
+			delete(h.remote, node)
+			continue
+		}
+		for who := range rn.topics[topic] {
+			add(who)
+		}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Two hubs joined by their Relay, as two nodes are: an event published on
@@ -11,8 +12,8 @@ import (
 // lists the other's subscribers as present until they leave.
 func TestHubRelay(t *testing.T) {
 	var a, b Hub
-	a.Relay = func(topic string, p []byte) { b.Deliver(topic, p) }
-	b.Relay = func(topic string, p []byte) { a.Deliver(topic, p) }
+	a.Relay = func(topic string, p []byte) { b.Deliver("a", topic, p) }
+	b.Relay = func(topic string, p []byte) { a.Deliver("b", topic, p) }
 	onB, stopB := b.Subscribe("consult:1", "dr.bravo")
 	b.Publish("consult:1", Event{Kind: "join", From: "dr.bravo"})
 	onA, stopA := a.Subscribe("consult:1", "dr.alpha")
@@ -34,5 +35,39 @@ func TestHubRelay(t *testing.T) {
 	}
 	if got := a.Present("consult:1"); !slices.Equal(got, []string{"dr.alpha"}) {
 		t.Fatalf("present on A after leaving: %v", got)
+	}
+}
+
+// A node that dies cannot say its participants left: the others list them
+// only while the node keeps announcing itself, and its snapshot replaces
+// whatever join or leave was lost on the way.
+func TestHubForgetsSilentNode(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	var a, b Hub
+	a.Now = func() time.Time { return now }
+	a.Relay = func(topic string, p []byte) { b.Deliver("a", topic, p) }
+	b.Relay = func(topic string, p []byte) { a.Deliver("b", topic, p) }
+	_, stopB := b.Subscribe("consult:1", "dr.bravo")
+	defer stopB()
+	b.Publish("consult:1", Event{Kind: "join", From: "dr.bravo"})
+	now = now.Add(RemoteTTL - time.Second)
+	if got := a.Present("consult:1"); !slices.Equal(got, []string{"dr.bravo"}) {
+		t.Fatalf("present before the deadline: %v", got)
+	}
+	now = now.Add(2 * time.Second)
+	if got := a.Present("consult:1"); len(got) != 0 {
+		t.Fatalf("present after B fell silent: %v", got)
+	}
+	// B announces itself again: its participant is back, from the snapshot
+	// alone (the join was long ago and not repeated).
+	b.Announce()
+	if got := a.Present("consult:1"); !slices.Equal(got, []string{"dr.bravo"}) {
+		t.Fatalf("present after B's snapshot: %v", got)
+	}
+	// A lost leave is corrected by the next snapshot.
+	stopB()
+	b.Announce()
+	if got := a.Present("consult:1"); len(got) != 0 {
+		t.Fatalf("present after B's empty snapshot: %v", got)
 	}
 }

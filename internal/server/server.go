@@ -716,6 +716,11 @@ func (s *Server) Run(ctx context.Context) error {
 	s.notices.Start()
 	go s.watch(bg)
 	go s.optimizeHourly(bg)
+	if s.hub.Relay != nil {
+		// Other nodes list this node's consult participants only while
+		// it keeps saying so.
+		go s.hub.Announcing(bg)
+	}
 	s.startRetention(bg)
 	// Each month's RADPEER sample, drawn once cluster-wide early on the 1st.
 	go s.peerDraw.Run(bg, nodeName(), 10*time.Minute, s.log)
