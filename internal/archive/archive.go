@@ -823,29 +823,25 @@ func (a *Archive) index(ctx context.Context, tx db.Execer, r *instanceRow) (*Res
 		res.Outcome = Quarantined
 		return res, nil
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (issuer, patient_id) DO NOTHING`, issuer, pid, ds.Str(dcm.TagPatientName), ds.Str(dcm.TagPatientBirthDate), ds.Str(dcm.TagPatientSex), now, now); err != nil {
-		return nil, fmt.Errorf("insert patient: %w", err)
-	}
 	var patientPK int64
-	if err := tx.QueryRow(ctx, "SELECT pk FROM patient WHERE issuer = ? AND patient_id = ?", issuer, pid).Scan(&patientPK); err != nil {
-		return nil, fmt.Errorf("find patient: %w", err)
+	if _, err := findOrInsert(ctx, tx, "patient", []any{&patientPK}, "SELECT pk FROM patient WHERE issuer = ? AND patient_id = ?", []any{issuer, pid},
+		`INSERT INTO patient (issuer, patient_id, name, birth_date, sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (issuer, patient_id) DO NOTHING`, issuer, pid, ds.Str(dcm.TagPatientName), ds.Str(dcm.TagPatientBirthDate), ds.Str(dcm.TagPatientSex), now, now); err != nil {
+		return nil, err
 	}
 	procCode := ""
 	if items := ds.Seq(dcm.TagProcedureCodeSequence); len(items) > 0 {
 		procCode = items[0].Str(dcm.TagCodeValue)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO study (study_uid, patient_pk, facility_id, accession, study_id, study_date, study_time, description, referring,
+	var studyPK int64
+	if _, err := findOrInsert(ctx, tx, "study", []any{&studyPK, &res.FacilityID}, "SELECT pk, facility_id FROM study WHERE study_uid = ?", []any{r.studyUID},
+		`INSERT INTO study (study_uid, patient_pk, facility_id, accession, study_id, study_date, study_time, description, referring,
 		procedure_code, priority, body_part, created_at, last_instance_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (study_uid) DO NOTHING`,
 		r.studyUID, patientPK, facility, ds.Str(dcm.TagAccessionNumber), ds.Str(dcm.TagStudyID), ds.Str(dcm.TagStudyDate), ds.Str(dcm.TagStudyTime),
 		ds.Str(dcm.TagStudyDescription), ds.Str(dcm.TagReferringPhysicianName), procCode, ds.Str(TagRequestedProcedurePriority),
 		ds.Str(dcm.TagBodyPartExamined), now, now); err != nil {
-		return nil, fmt.Errorf("insert study: %w", err)
-	}
-	var studyPK int64
-	if err := tx.QueryRow(ctx, "SELECT pk, facility_id FROM study WHERE study_uid = ?", r.studyUID).Scan(&studyPK, &res.FacilityID); err != nil {
-		return nil, fmt.Errorf("find study: %w", err)
+		return nil, err
 	}
 	if r.src.Check != nil {
 		if err := r.src.Check(r.studyUID, res.FacilityID); err != nil {
@@ -857,16 +853,13 @@ func (a *Archive) index(ctx context.Context, tx db.Execer, r *instanceRow) (*Res
 	if n, ok := ds.Int(dcm.TagSeriesNumber); ok {
 		seriesNumber = n
 	}
-	ins, err := tx.Exec(ctx, `INSERT INTO series (series_uid, study_pk, modality, series_number, description, body_part, created_at)
+	var seriesPK int64
+	newSeries, err := findOrInsert(ctx, tx, "series", []any{&seriesPK}, "SELECT pk FROM series WHERE series_uid = ?", []any{r.seriesUID},
+		`INSERT INTO series (series_uid, study_pk, modality, series_number, description, body_part, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_uid) DO NOTHING`,
 		r.seriesUID, studyPK, modality, seriesNumber, ds.Str(dcm.TagSeriesDescription), ds.Str(dcm.TagBodyPartExamined), now)
 	if err != nil {
-		return nil, fmt.Errorf("insert series: %w", err)
-	}
-	newSeries, _ := ins.RowsAffected()
-	var seriesPK int64
-	if err := tx.QueryRow(ctx, "SELECT pk FROM series WHERE series_uid = ?", r.seriesUID).Scan(&seriesPK); err != nil {
-		return nil, fmt.Errorf("find series: %w", err)
+		return nil, err
 	}
 	var instNumber any
 	if n, ok := ds.Int(dcm.TagInstanceNumber); ok {
@@ -896,6 +889,31 @@ func (a *Archive) index(ctx context.Context, tx db.Execer, r *instanceRow) (*Res
 		return nil, fmt.Errorf("count study: %w", err)
 	}
 	return res, nil
+}
+
+// findOrInsert scans the row sel finds into dest, inserting it with ins
+// first when there is none; it reports how many rows ins added. Looking
+// first spares the common case (the next instance of a known series) an
+// INSERT that only conflicts: three statements of a dozen per instance.
+// ins keeps its ON CONFLICT DO NOTHING for a row another transaction adds
+// between the two (PostgreSQL).
+func findOrInsert(ctx context.Context, tx db.Execer, what string, dest []any, sel string, selArgs []any, ins string, insArgs ...any) (int64, error) {
+	err := tx.QueryRow(ctx, sel, selArgs...).Scan(dest...)
+	if err == nil {
+		return 0, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("find %s: %w", what, err)
+	}
+	res, err := tx.Exec(ctx, ins, insArgs...)
+	if err != nil {
+		return 0, fmt.Errorf("insert %s: %w", what, err)
+	}
+	added, _ := res.RowsAffected()
+	if err := tx.QueryRow(ctx, sel, selArgs...).Scan(dest...); err != nil {
+		return 0, fmt.Errorf("find %s: %w", what, err)
+	}
+	return added, nil
 }
 
 func studyModalities(ctx context.Context, tx db.Execer, studyPK int64) (string, error) {

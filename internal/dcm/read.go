@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 )
 
 // UndefinedLength is the 0xFFFFFFFF length of sequences, items and encapsulated pixel data.
@@ -113,8 +114,17 @@ func (d *decoder) read(b []byte) error {
 	return err
 }
 
+// skip drops n bytes in the reader's own buffer: a bulk value (Pixel
+// Data) is never copied out again (io.CopyN to io.Discard copied it once
+// more, 8 KiB at a time).
 func (d *decoder) skip(t Tag, n int64) error {
-	got, err := io.CopyN(io.Discard, d.br, n)
+	var got int64
+	var err error
+	for got < n && err == nil {
+		var k int
+		k, err = d.br.Discard(int(min(n-got, 1<<30)))
+		got += int64(k)
+	}
 	d.pos += got
 	if err != nil {
 		if errors.Is(err, io.EOF) {
@@ -222,7 +232,10 @@ func ReadHeader(r io.Reader) (*Dataset, int64, error) {
 // tolerates (no preamble, no meta, no transfer syntax in the meta) are
 // tolerated too and listed in File.Quirks.
 func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
-	d := &decoder{br: bufio.NewReaderSize(r, 64<<10), opt: opt.withDefaults()}
+	br := fileReaders.Get().(*bufio.Reader)
+	br.Reset(r)
+	defer func() { br.Reset(nil); fileReaders.Put(br) }()
+	d := &decoder{br: br, opt: opt.withDefaults()}
 	meta, uid, quirks, err := d.start()
 	if err != nil {
 		return nil, err
@@ -252,6 +265,10 @@ func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
 	}
 	return f, nil
 }
+
+// fileReaders keep ReadFile's 64 KiB buffers between calls: every stored
+// instance is parsed through one, and values are copied out of it.
+var fileReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 64<<10) }}
 
 // ReadDataset parses a data set without meta information, encoded in the
 // given transfer syntax (as DIMSE carries them).
