@@ -7,12 +7,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"mime/multipart"
+	"strings"
 	"testing"
 	"testing/iotest"
 )
 
-// readParts reads every part of body with the reader under test: each
-// part's Content-Type and body, and whether the body ended cleanly.
+// partsOutcome is what a multipart reader made of a body: each part's
+// Content-Type and body, and whether the body ended cleanly.
 type partsOutcome struct {
 	types  []string
 	bodies [][]byte
@@ -30,44 +31,42 @@ func (o partsOutcome) String() string {
 }
 
 func readOurs(r io.Reader, boundary string) partsOutcome {
-	var o partsOutcome
 	mr := newPartReader(r, boundary)
-	for range 1000 {
+	return readParts(func() (string, io.Reader, error) {
 		p, err := mr.NextPart()
-		if err == io.EOF {
-			o.clean = true
-			return o
-		}
 		if err != nil {
-			o.hdrErr = errors.Is(err, errPartHeader)
-			return o
+			return "", nil, err
 		}
-		b, err := io.ReadAll(p)
-		o.types = append(o.types, p.Header.Get("Content-Type"))
-		o.bodies = append(o.bodies, b)
-		if err != nil {
-			return o
-		}
-	}
-	return o
+		return p.Header.Get("Content-Type"), p, nil
+	}, func(err error) bool { return errors.Is(err, errPartHeader) })
 }
 
 func readStd(r io.Reader, boundary string) partsOutcome {
-	var o partsOutcome
 	mr := multipart.NewReader(r, boundary)
-	for range 1000 {
+	return readParts(func() (string, io.Reader, error) {
 		p, err := mr.NextPart()
+		if err != nil {
+			return "", nil, err
+		}
+		return p.Header.Get("Content-Type"), p, nil
+	}, func(err error) bool { return strings.Contains(err.Error(), "header") }) // textproto's refusals
+}
+
+// readParts reads parts from next until the end or an error.
+func readParts(next func() (string, io.Reader, error), isHeaderErr func(error) bool) partsOutcome {
+	var o partsOutcome
+	for range 1000 {
+		ct, body, err := next()
 		if err == io.EOF {
 			o.clean = true
 			return o
 		}
 		if err != nil {
-			// textproto's refusals of a header line.
-			o.hdrErr = bytes.Contains([]byte(err.Error()), []byte("header"))
+			o.hdrErr = isHeaderErr(err)
 			return o
 		}
-		b, err := io.ReadAll(p)
-		o.types = append(o.types, p.Header.Get("Content-Type"))
+		b, err := io.ReadAll(body)
+		o.types = append(o.types, ct)
 		o.bodies = append(o.bodies, b)
 		if err != nil {
 			return o
