@@ -15,7 +15,7 @@ import (
 // through one large buffer. mime/multipart reads through a 4 KiB buffer
 // that it rescans from its end for every piece: for a 526 KB instance that
 // was ≈ 130 reads of the body, 130 writes into the temporary blob and a
-// byte-by-byte scan that took 15% of the server's CPU (bench/README.md,
+// byte-by-byte scan that took 17% of the server's CPU (bench/README.md,
 // ingest). Here a part's Read hands over everything buffered up to the
 // next possible delimiter, found with bytes.Index.
 type partReader struct {
