@@ -77,6 +77,6 @@
 // journal, which grows: see commit.go.) Index commits from concurrent stores are always grouped into
 // one transaction.
 //
-// StoreAsync lets one STOW-RS request read its next parts while earlier
+// StoreAsync lets one STOW-RS request (or the importer) read its next parts while earlier
 // ones commit; only its wait's success acknowledges.
 package archive

@@ -3,7 +3,6 @@ package dicomweb
 import (
 	"bytes"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -123,7 +122,7 @@ func FuzzSTOWParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		mr := multipart.NewReader(bytes.NewReader(body), boundary)
+		mr := newPartReader(bytes.NewReader(body), boundary)
 		for range 100 {
 			p, err := mr.NextPart()
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
 	"slices"
 	"strings"
@@ -212,7 +211,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 	}
 	// Up to stowWindow instances commit while the next parts are read.
 	var pending []func() (*archive.Result, error)
-	mr := multipart.NewReader(r.Body, boundary)
+	mr := newPartReader(r.Body, boundary)
 	parts := 0
 	var bodyErr error
 	cutInPart := false
