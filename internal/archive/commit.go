@@ -10,6 +10,7 @@ import (
 	"io"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 	"lightbox/internal/dcm"
 )
@@ -54,19 +55,7 @@ func (a *Archive) committer() {
 	defer close(a.done)
 	ctx := context.Background()
 	for req := range a.reqs {
-		batch := []*commitReq{req}
-	drain:
-		for len(batch) < a.opt.MaxBatch {
-			select {
-			case r, ok := <-a.reqs:
-				if !ok {
-					break drain
-				}
-				batch = append(batch, r)
-			default:
-				break drain
-			}
-		}
+		batch := bgloop.Batch(a.reqs, req, a.opt.MaxBatch)
 		out, err := a.commitGroup(ctx, batch)
 		a.stmts.fill(ctx)
 		if err == nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"lightbox/internal/bgloop"
 	"lightbox/internal/db"
 )
 
@@ -158,20 +159,7 @@ func (l *Logger) run(c *committer) {
 		if !ok {
 			return
 		}
-		batch := []pending{p}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case p, ok := <-c.queue:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, p)
-			default:
-				break fill
-			}
-		}
-		l.commit(c, batch)
+		l.commit(c, bgloop.Batch(c.queue, p, maxBatch))
 	}
 }
 
