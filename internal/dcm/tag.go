@@ -74,6 +74,12 @@ const (
 	TagSeriesDescription               Tag = 0x0008103E
 	TagInstitutionalDepartmentName     Tag = 0x00081040
 	TagReferencedSOPSequence           Tag = 0x00081199
+	TagReferencedSOPClassUID           Tag = 0x00081150
+	TagReferencedSOPInstanceUID        Tag = 0x00081155
+	TagFailureReason                   Tag = 0x00081197
+	TagFailedSOPSequence               Tag = 0x00081198
+	TagScheduledProcedureStepID        Tag = 0x00400009
+	TagRequestedProcedureID            Tag = 0x00401001
 	TagManufacturerModelName           Tag = 0x00081090
 	TagCodeValue                       Tag = 0x00080100
 	TagCodingSchemeDesignator          Tag = 0x00080102

@@ -24,11 +24,7 @@ import (
 
 // Attributes of the Storage Commitment module (PS3.3 C.14).
 const (
-	tagTransactionUID          dcm.Tag = 0x00081195
-	tagFailedSOPSequence       dcm.Tag = 0x00081198
-	tagFailureReason           dcm.Tag = 0x00081197
-	tagReferencedSOPClassUID   dcm.Tag = 0x00081150
-	tagReferencedSOPInstanceUD dcm.Tag = 0x00081155
+	tagTransactionUID dcm.Tag = 0x00081195
 )
 
 // Failure Reason values (PS3.3 C.14.1.1).
@@ -65,7 +61,7 @@ func (h commitSCP) HandleN(ctx context.Context, req *dimse.NRequest) dimse.NResp
 	}
 	refs := make([]commitRef, 0, len(items))
 	for _, it := range items {
-		refs = append(refs, commitRef{class: it.Str(tagReferencedSOPClassUID), inst: it.Str(tagReferencedSOPInstanceUD)})
+		refs = append(refs, commitRef{class: it.Str(dcm.TagReferencedSOPClassUID), inst: it.Str(dcm.TagReferencedSOPInstanceUID)})
 	}
 	c := callerOf(req.Assoc)
 	if h.s.commits == nil {
@@ -109,7 +105,7 @@ func (s *Service) report(ctx context.Context, a *dimse.Association, r *commitReq
 	}
 	if len(failed) > 0 {
 		eventType = 2
-		ev.SetSeq(tagFailedSOPSequence, failed...)
+		ev.SetSeq(dcm.TagFailedSOPSequence, failed...)
 	}
 	how, err := "same", error(nil)
 	if a != nil && a.Err() == nil {
@@ -166,8 +162,8 @@ func (s *Service) auditCommitment(ctx context.Context, c *caller, refs []commitR
 func (s *Service) checkCommitted(ctx context.Context, c *caller, refs []commitRef) (ok, failed []*dcm.Dataset) {
 	for _, r := range refs {
 		item := &dcm.Dataset{}
-		item.Put(dcm.StrElement(tagReferencedSOPClassUID, "UI", r.class))
-		item.Put(dcm.StrElement(tagReferencedSOPInstanceUD, "UI", r.inst))
+		item.Put(dcm.StrElement(dcm.TagReferencedSOPClassUID, "UI", r.class))
+		item.Put(dcm.StrElement(dcm.TagReferencedSOPInstanceUID, "UI", r.inst))
 		reason := uint16(0)
 		ref, err := s.opt.Archive.Held(ctx, r.inst)
 		switch {
@@ -183,7 +179,7 @@ func (s *Service) checkCommitted(ctx context.Context, c *caller, refs []commitRe
 			reason = failClassInstanceConf
 		}
 		if reason != 0 {
-			item.SetUint16(tagFailureReason, reason)
+			item.SetUint16(dcm.TagFailureReason, reason)
 			failed = append(failed, item)
 			continue
 		}

@@ -23,10 +23,8 @@ const (
 	tagScheduledPerformingPhysicianName dcm.Tag = 0x00400006
 	tagSPSDescription                   dcm.Tag = 0x00400007
 	tagScheduledProtocolCodeSequence    dcm.Tag = 0x00400008
-	tagSPSID                            dcm.Tag = 0x00400009
 	tagSPSStatus                        dcm.Tag = 0x00400020
 	tagSPSSequence                      dcm.Tag = 0x00400100
-	tagRequestedProcedureID             dcm.Tag = 0x00401001
 	tagRequestedProcedurePriority       dcm.Tag = 0x00401003
 	tagReasonForRequestedProcedure      dcm.Tag = 0x00401002
 	tagRequestingPhysician              dcm.Tag = 0x00321032
@@ -123,7 +121,7 @@ func worklistItem(o order.Order, local time.Time) *dcm.Dataset {
 	ds.SetStr(dcm.TagStudyInstanceUID, o.StudyUID)
 	ds.SetStr(tagRequestingPhysician, o.Ordering.Name)
 	ds.SetStr(dcm.TagRequestedProcedureDescription, o.ProcedureText)
-	ds.SetStr(tagRequestedProcedureID, cmp.Or(o.RequestedProcID, o.Accession))
+	ds.SetStr(dcm.TagRequestedProcedureID, cmp.Or(o.RequestedProcID, o.Accession))
 	ds.SetStr(tagReasonForRequestedProcedure, o.Reason)
 	ds.SetStr(tagRequestedProcedurePriority, map[order.Priority]string{order.PrioritySTAT: "STAT", order.PriorityASAP: "HIGH"}[o.Priority])
 	if ds.Str(tagRequestedProcedurePriority) == "" {
@@ -146,7 +144,7 @@ func worklistItem(o order.Order, local time.Time) *dcm.Dataset {
 	if o.Protocol.Code != "" || o.Protocol.Text != "" {
 		sps.SetSeq(tagScheduledProtocolCodeSequence, code(cmp.Or(o.Protocol.Code, "LBXPROT"), "99LBX", cmp.Or(o.Protocol.Text, o.Protocol.Code)))
 	}
-	sps.SetStr(tagSPSID, cmp.Or(o.SPSID, o.ID))
+	sps.SetStr(dcm.TagScheduledProcedureStepID, cmp.Or(o.SPSID, o.ID))
 	sps.SetStr(tagSPSStatus, "SCHEDULED")
 	ds.SetSeq(tagSPSSequence, sps)
 	return ds

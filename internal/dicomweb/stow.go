@@ -26,11 +26,7 @@ const (
 )
 
 const (
-	tagReferencedSOPClassUID    dcm.Tag = 0x00081150
-	tagReferencedSOPInstanceUID dcm.Tag = 0x00081155
-	tagFailureReason            dcm.Tag = 0x00081197
-	tagFailedSOPSequence        dcm.Tag = 0x00081198
-	tagWarningReason            dcm.Tag = 0x00081196
+	tagWarningReason dcm.Tag = 0x00081196
 	// Error Comment (PS3.7): DIMSE's free-text reason, as dcm4chee adds it
 	// to failed STOW-RS items, so a sender learns why without our logs.
 	tagErrorComment dcm.Tag = 0x00000902
@@ -93,12 +89,12 @@ func (s *stowResult) fail(class, uid string, reason uint16, comment string) {
 		it.Put(dcm.StrElement(tagErrorComment, "LO", comment))
 	}
 	if class != "" {
-		it.SetStr(tagReferencedSOPClassUID, class)
+		it.SetStr(dcm.TagReferencedSOPClassUID, class)
 	}
 	if uid != "" {
-		it.SetStr(tagReferencedSOPInstanceUID, uid)
+		it.SetStr(dcm.TagReferencedSOPInstanceUID, uid)
 	}
-	it.SetUint16(tagFailureReason, reason)
+	it.SetUint16(dcm.TagFailureReason, reason)
 	s.failed = append(s.failed, it)
 }
 
@@ -198,8 +194,8 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 			return
 		}
 		it := &dcm.Dataset{}
-		it.SetStr(tagReferencedSOPClassUID, out.SOPClassUID)
-		it.SetStr(tagReferencedSOPInstanceUID, out.SOPInstanceUID)
+		it.SetStr(dcm.TagReferencedSOPClassUID, out.SOPClassUID)
+		it.SetStr(dcm.TagReferencedSOPInstanceUID, out.SOPInstanceUID)
 		it.Put(dcm.StrElement(query.TagRetrieveURL, "UR", h.base(r)+"/studies/"+out.StudyUID+"/series/"+out.SeriesUID+"/instances/"+out.SOPInstanceUID))
 		if out.Outcome == archive.KeptFirst || out.Outcome == archive.Quarantined {
 			// A different instance with this UID was kept (PS3.18: coerced/
@@ -289,7 +285,7 @@ func (h *Handler) store(w http.ResponseWriter, r *http.Request, scope query.Scop
 		resp.SetSeq(dcm.TagReferencedSOPSequence, res.stored...)
 	}
 	if len(res.failed) > 0 {
-		resp.SetSeq(tagFailedSOPSequence, res.failed...)
+		resp.SetSeq(dcm.TagFailedSOPSequence, res.failed...)
 	}
 	status := http.StatusOK
 	switch {

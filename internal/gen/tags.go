@@ -77,8 +77,6 @@ const (
 	tagDeidentificationMethod          dcm.Tag = 0x00120063
 	tagQualityControlImage             dcm.Tag = 0x00280300
 	tagRequestAttributesSequence       dcm.Tag = 0x00400275
-	tagRequestedProcedureID            dcm.Tag = 0x00401001
-	tagScheduledProcedureStepID        dcm.Tag = 0x00400009
 	tagPerformedProcedureStepStartDate dcm.Tag = 0x00400244
 )
 
