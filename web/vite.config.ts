@@ -42,9 +42,9 @@ function pageStubs(): Plugin {
 }
 
 // viewerChunks names the viewer's chunks (Viewer.tsx's and the chunks it
-// imports, not the entry's) in index.html, for a case's first moments to
-// preload: fetched and parsed (off the page's thread) while the case's
-// first requests are on the wire, evaluated only when the viewer is
+// imports, not the entry's) and their CSS in index.html, for a case's first
+// moments to preload: fetched and parsed (off the page's thread) while the
+// case's first requests are on the wire, evaluated only when the viewer is
 // imported (features/viewer/LazyViewer.tsx preloadChunks).
 function viewerChunks(): Plugin {
   return {
@@ -65,6 +65,7 @@ function viewerChunks(): Plugin {
           const c = chunk(f);
           if (!c || c.isEntry || files.has(f)) return;
           files.add(f);
+          c.viteMetadata?.importedCss.forEach((css) => files.add(css));
           c.imports.forEach(walk);
         };
         walk(viewer);
