@@ -1,12 +1,85 @@
 import { defineConfig } from 'vitest/config';
+import type { Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { fileURLToPath } from 'node:url';
+
+// pageStubs leaves out of the page's bundle (not the workers') code the
+// viewer never runs there, which would otherwise be fetched, parsed and
+// evaluated before a case's first image: the compressed-frame decoders
+// (the image loader decodes in its workers, which keep them all; on the
+// page it decodes native frames only: features/viewer/cornerstone.ts
+// decodeOnPage), and the mesh file readers of Cornerstone's Mesh (VTP, PLY,
+// STL, OBJ: no surfaces are loaded; the VTP one pulls an XML builder).
+const stubbed: Record<string, RegExp> = {
+  decoder: /\/dicom-image-loader\/dist\/esm\/(decodeImageFrameWorker|shared\/decoders\/index)\.js$/,
+  reader: /\/@cornerstonejs\/core\/dist\/esm\/cache\/classes\/Mesh\.js$/,
+};
+const stubs: Record<string, RegExp> = {
+  decoder: /^\.\/(shared\/decoders\/)?decode(RLE|JPEGBaseline8Bit|JPEGBaseline12Bit-js|JPEGLossless|JPEGLS|JPEG2000|HTJ2K|DeflatedFrame|JPEGXL)\.js$/,
+  reader: /^@kitware\/vtk\.js\/IO\/(Geometry\/PLYReader|Geometry\/STLReader|XML\/XMLPolyDataReader|Misc\/OBJReader)\.js$/,
+};
+const stubCode: Record<string, string> = {
+  decoder: 'export function initialize() { return Promise.resolve(); }\nexport default function () { throw new Error("compressed frames are decoded in the workers"); }',
+  reader: 'export default { newInstance() { throw new Error("mesh files are not read here"); } };',
+};
+
+function pageStubs(): Plugin {
+  return {
+    name: 'lightbox-page-stubs',
+    apply: 'build',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      for (const k of Object.keys(stubs)) {
+        if (importer && stubbed[k].test(importer) && stubs[k].test(source)) return `\0lightbox-stub:${k}:${source}`;
+      }
+      return null;
+    },
+    load(id) {
+      const m = /^\0lightbox-stub:(\w+):/.exec(id);
+      return m ? stubCode[m[1]] : null;
+    },
+  };
+}
+
+// viewerChunks names the viewer's chunks (Viewer.tsx's and the chunks it
+// imports, not the entry's) and their CSS in index.html, for a case's first
+// moments to preload: fetched and parsed (off the page's thread) while the
+// case's first requests are on the wire, evaluated only when the viewer is
+// imported (features/viewer/LazyViewer.tsx preloadChunks).
+function viewerChunks(): Plugin {
+  return {
+    name: 'lightbox-viewer-chunks',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const bundle = ctx.bundle ?? {};
+        const chunk = (f: string) => {
+          const c = bundle[f];
+          return c?.type === 'chunk' ? c : undefined;
+        };
+        const viewer = Object.keys(bundle).find((f) => chunk(f)?.facadeModuleId?.endsWith('/src/features/viewer/Viewer.tsx'));
+        if (!viewer) throw new Error('lightbox-viewer-chunks: no chunk for features/viewer/Viewer.tsx');
+        const files = new Set<string>();
+        const walk = (f: string) => {
+          const c = chunk(f);
+          if (!c || c.isEntry || files.has(f)) return;
+          files.add(f);
+          c.viteMetadata?.importedCss.forEach((css) => files.add(css));
+          c.imports.forEach(walk);
+        };
+        walk(viewer);
+        return [{ tag: 'meta', attrs: { name: 'lightbox-viewer', content: [...files].map((f) => `/${f}`).join(' ') }, injectTo: 'head' }];
+      },
+    },
+  };
+}
 
 // The build goes straight into the Go package that embeds it
 // (internal/webapp/static); `make web` removes the previous build first, and
 // emptyOutDir stays off so the committed placeholder file survives.
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), pageStubs(), viewerChunks()],
   // vtk.js (under Cornerstone3D) reaches xmlbuilder2, which extends Node's
   // EventEmitter: the browser gets the \`events\` package instead.
   // The loader's frame decoder, also run on the page for frames the viewer

@@ -18,6 +18,12 @@
 //   per-slice: ArrowDown keydown → the next image rendered, 100 steps
 //     once every frame is loaded (median, p95);
 //   bytes on the wire: the encoded response bytes (CDP Network events).
+// LIGHTBOX_RUNS=n opens Lightbox's cold case n times, each in a new browser
+// (cold, all slices; the steps and the prefetched opening in the first
+// only), for several samples from one server start. BENCH_TRACE=DIR writes
+// a Chromium trace of each cold opening to DIR and logs the page's
+// main-thread work by kind (module compile and evaluation by script,
+// tasks, GC) up to the first image.
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { extname, join, normalize } from 'node:path';
@@ -254,7 +260,54 @@ async function profiler(context, page) {
   };
 }
 
-async function lightbox() {
+// tracer: with BENCH_TRACE=DIR, a Chromium trace (CDP Tracing) of the page
+// from the cold navigation to the first image, written to DIR and
+// summarised: the renderer main thread's top-level work by event, the
+// module compiles and evaluations by script.
+async function tracer(context, page, run) {
+  const dir = process.env.BENCH_TRACE;
+  if (!dir) return { stop: async () => {} };
+  const cdp = await context.newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...e.value));
+  const ended = new Promise((ok) => cdp.once('Tracing.tracingComplete', ok));
+  await cdp.send('Tracing.start', {
+    transferMode: 'ReportEvents',
+    traceConfig: { includedCategories: ['devtools.timeline', 'v8', 'v8.execute', 'blink.user_timing', 'loading', 'disabled-by-default-devtools.timeline'] },
+  });
+  return {
+    async stop(until) {
+      await cdp.send('Tracing.end');
+      await ended;
+      writeFileSync(join(dir, `lightbox-cold-${run}.json`), JSON.stringify({ traceEvents: events }));
+      // The page's main thread: the renderer's CrRendererMain.
+      const names = new Map(events.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}/${e.tid}`, e.args.name]));
+      const navs = events.filter((e) => e.name === 'navigationStart');
+      const nav = navs.find((e) => String(e.args?.data?.documentLoaderURL ?? '').includes('/case/')) ?? navs[0];
+      const main = events.filter((e) => names.get(`${e.pid}/${e.tid}`) === 'CrRendererMain' && e.ph === 'X' && e.dur);
+      const t0 = nav?.ts ?? Math.min(...main.map((e) => e.ts));
+      const upto = t0 + until * 1000;
+      const inRange = main.filter((e) => e.ts >= t0 && e.ts <= upto);
+      const by = new Map();
+      const add = (k, d) => by.set(k, (by.get(k) ?? 0) + d / 1000);
+      const scriptOf = (e) => (e.args?.data?.url ?? e.args?.fileName ?? e.args?.data?.fileName ?? '').split('/').pop();
+      for (const e of inRange) {
+        if (/compile|evaluate|EvaluateScript|ParseHTML|MajorGC|MinorGC|GC|FunctionCall|TimerFire|EventDispatch|FireAnimationFrame|RunMicrotasks|XHRReadyStateChange|Layout|Paint|UpdateLayoutTree/i.test(e.name)) {
+          add(`${e.name} ${/compile|evaluate|EvaluateScript/i.test(e.name) ? scriptOf(e) : ''}`.trim(), e.dur);
+        }
+      }
+      const tasks = inRange.filter((e) => e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask');
+      const busy = tasks.reduce((a, e) => a + e.dur / 1000, 0);
+      log(`trace ${run}: main thread busy ${busy.toFixed(0)} of ${until.toFixed(0)} ms in tasks; by event (ms, nested events counted in each):`);
+      for (const [k, ms] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 30)) if (ms >= 2) log(`  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+      // The long tasks, in order: what held the page when.
+      for (const e of tasks.filter((e) => e.dur >= 30000)) log(`  task ${((e.ts - t0) / 1000).toFixed(0).padStart(5)} → ${((e.ts + e.dur - t0) / 1000).toFixed(0).padStart(5)} ms`);
+    },
+  };
+}
+
+async function lightbox(run = 1) {
+  const full = run === 1;
   const b = await launch();
   try {
     const page = b.context.pages()[0] ?? (await b.context.newPage());
@@ -286,8 +339,12 @@ async function lightbox() {
     m.reset();
     const prof = await profiler(b.context, page);
     const cpu0 = browserCPU();
+    const trace = await tracer(b.context, page, run);
     await page.goto(caseURL, { waitUntil: 'commit' });
     const cold = await firstRender(page);
+    const firstCPU = cpuSince(cpu0);
+    log(`lightbox: browser CPU from the click to the first image (ms): ${JSON.stringify(firstCPU)}`);
+    await trace.stop(cold);
     await timeline(page, cold);
     const hanging = await page.evaluate(() => `${document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol}, ${document.querySelectorAll('[data-testid^=pane-]').length} panes`);
     log(`lightbox: hanging ${hanging}`);
@@ -308,6 +365,7 @@ async function lightbox() {
     const coldBytes = m.bytes + (await page.evaluate(() => window.__lightboxCache?.().bulkBytes ?? 0));
     const frameRequests = m.frames;
     log(`lightbox: cold first image ${cold.toFixed(0)} ms, all ${slices} slices decoded ${all.toFixed(0)} ms (${frameRequests} frame requests), ${(coldBytes / 1e6).toFixed(1)} MB`);
+    if (!full) return { cold, all, frameRequests, bytes: coldBytes, perSlice: [], firstCPU, loadCPU, hanging };
     // Stepping through loaded slices.
     await page.getByTestId('pane-0').click();
     await page.getByTestId('viewer-grid').focus();
@@ -335,7 +393,7 @@ async function lightbox() {
     const warm = (await firstRender(page)) - t1;
     await timeline(page, warm + t1, t1);
     log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);
-    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice, loadCPU, stepCPU, hanging };
+    return { cold, warm, warmFrameRequests: m.frames, all, frameRequests, bytes: coldBytes, perSlice, firstCPU, loadCPU, stepCPU, hanging };
   } finally {
     await b.close();
   }
@@ -368,6 +426,13 @@ async function ohif(origin) {
 }
 
 const res = { slices, steps, lightbox: await lightbox() };
+const runs = Number(process.env.LIGHTBOX_RUNS || 1);
+if (runs > 1) {
+  const more = [res.lightbox];
+  for (let i = 2; i <= runs; i++) more.push(await lightbox(i));
+  log(`lightbox runs: cold first image ${more.map((r) => r.cold.toFixed(0)).join(', ')} ms (renderer CPU ${more.map((r) => r.firstCPU.renderer).join(', ')} ms, all processes ${more.map((r) => r.firstCPU.total).join(', ')} ms); all slices ${more.map((r) => (r.all / 1000).toFixed(2)).join(', ')} s`);
+  res.lightboxRuns = more.map((r) => ({ cold: Math.round(r.cold), all: Math.round(r.all), firstCPU: r.firstCPU }));
+}
 if (ohifDist) {
   const srv = await ohifServer(ohifDist);
   try {

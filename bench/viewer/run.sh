@@ -4,7 +4,11 @@
 # Variables: SLICES (1000), SIZE (512, rows = columns), OUT (bench/out/viewer),
 # OHIF_VERSION (3.13.2; empty skips OHIF), LIGHTBOX_CHROMIUM (/usr/bin/chromium),
 # BENCH_PROFILE (a folder: CPU profiles of the page's load and steps),
-# BENCH_CONSOLE (1: the page's console in the log).
+# BENCH_CONSOLE (1: the page's console in the log), BENCH_TRACE (a folder:
+# Chromium traces of the cold openings, summarised in the log),
+# LIGHTBOX_RUNS (n: the cold opening and all slices n times, new browsers),
+# LIGHTBOX_BIN (a lightbox binary built before, e.g. a baseline, measured
+# instead of building this tree).
 # Needs: go, node, npm (web/node_modules via make web), Debian chromium.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,8 +18,12 @@ OUT=${OUT:-bench/out/viewer}
 OHIF_VERSION=${OHIF_VERSION-3.13.2}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-make -s web
-go build -o "$OUT/lightbox" ./cmd/lightbox
+if [ -n "${LIGHTBOX_BIN:-}" ]; then
+  cp "$LIGHTBOX_BIN" "$OUT/lightbox"
+else
+  make -s web
+  go build -o "$OUT/lightbox" ./cmd/lightbox
+fi
 
 # OHIF's prebuilt viewer: the npm package's dist, fetched with npm pack
 # (the package's own dependencies are not needed to serve it).

@@ -9,7 +9,7 @@ import type { DicomJSON } from '../../api/types';
 import { onClear } from '../../storage';
 import { bulkBytes, stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
-import { setCachedCheck, takeFrame } from './frames';
+import { openingSyntax, setCachedCheck, takeFrame } from './frames';
 import { frameAcceptFor } from './metadata';
 import { forgetPrefetch, prefetchState } from './prefetch';
 import { onCachePolicy } from './cachepolicy';
@@ -47,6 +47,7 @@ export function initCornerstone(): Promise<void> {
     performance.mark('lb:init');
     coreInit();
     performance.mark('lb:core');
+    const startDecoders = lazyDecoders();
     dicomImageLoader.init({
       maxWebWorkers: Math.max(1, Math.min(4, navigator.hardwareConcurrency || 2)),
       beforeSend: (xhr: XMLHttpRequest, imageId: string) => ({ Accept: acceptFor(xhr, imageId) }),
@@ -56,6 +57,9 @@ export function initCornerstone(): Promise<void> {
       },
     });
     decodeOnPage();
+    const opening = openingSyntax();
+    if (!opening) startDecoders();
+    else void opening.then((ts) => nativeSyntaxes.has(ts) || startDecoders());
     // MPR: volumes built from the same WADO-RS frames, slice by slice.
     volumeLoader.registerVolumeLoader('cornerstoneStreamingImageVolume', cornerstoneStreamingImageVolumeLoader as never);
     // Frames fetched outside the loader (frames.ts) are its compressed-frame
@@ -108,6 +112,47 @@ function decodeOnPage() {
     }
     return inWorker(worker, method, args, opts);
   };
+}
+
+// lazyDecoders makes the loader's decoder workers start on their first
+// task instead of when the loader registers them: a case opening on a
+// native frame (decoded on the page, above) does not need them, and their
+// start (fetching and compiling the decoders, in two workers) competed with
+// its first image for the 2 cores. The returned function starts them all,
+// for a case opening on a frame they must decode.
+function lazyDecoders(): () => void {
+  const m = getWebWorkerManager() as unknown as { registerWorker: (name: string, make: () => Worker, o?: unknown) => void };
+  const register = m.registerWorker.bind(m);
+  const starts: (() => void)[] = [];
+  m.registerWorker = (name, make, o) => register(name, name === 'dicomImageLoader' ? () => lazyWorker(make, starts) : make, o);
+  return () => starts.forEach((f) => f());
+}
+
+// lazyWorker stands for a worker made on its first message (Comlink's
+// endpoint: postMessage, addEventListener, removeEventListener). No start
+// method: Comlink calls an endpoint's start before each message.
+function lazyWorker(make: () => Worker, starts: (() => void)[]): Worker {
+  let w: Worker | undefined;
+  const early: [string, EventListenerOrEventListenerObject][] = [];
+  const begin = () => {
+    if (!w) {
+      w = make();
+      early.forEach(([t, l]) => w!.addEventListener(t, l));
+      early.length = 0;
+    }
+    return w;
+  };
+  starts.push(begin);
+  return {
+    postMessage: (msg: unknown, transfer?: Transferable[]) => begin().postMessage(msg, transfer ?? []),
+    addEventListener: (t: string, l: EventListenerOrEventListenerObject) => (w ? w.addEventListener(t, l) : void early.push([t, l])),
+    removeEventListener: (t: string, l: EventListenerOrEventListenerObject) => {
+      if (w) return w.removeEventListener(t, l);
+      const i = early.findIndex(([a, b]) => a === t && b === l);
+      if (i >= 0) early.splice(i, 1);
+    },
+    terminate: () => w?.terminate(),
+  } as unknown as Worker;
 }
 
 // purgeImages empties the decoded-image cache (logout, prefetch reset).

@@ -111,18 +111,29 @@ export function lastActivity() {
   return activity;
 }
 
+// The transfer syntax of the page's last opening frame ('' when its fetch
+// failed), or null when none was fetched: cornerstone.ts starts the
+// loader's decoder workers at once only for a frame they must decode.
+let opening: Promise<string> | null = null;
+
+export function openingSyntax(): Promise<string> | null {
+  return opening;
+}
+
 // fetchOpeningFrame fetches one frame (WADO-RS) and holds it for the loader.
 export function fetchOpeningFrame(imageId: string, accept: string) {
   activity = performance.now(); // a case is opening
   if (coming.has(imageId) || held.has(imageId) || cached(imageId)) return;
   const p = (async () => {
     const res = await fetch(imageId.replace(/^wadors:/, ''), { headers: { Accept: accept }, credentials: 'same-origin' });
-    if (!res.ok) return;
+    if (!res.ok) return '';
     const part = firstPart(new Uint8Array(await res.arrayBuffer()), boundaryOf(res.headers.get('Content-Type') ?? ''));
     const ts = part && transferSyntaxOf(part.headers['content-type'] ?? '');
     if (part && ts) holdFrame(imageId, { pixelData: part.data, transferSyntaxUid: ts });
-  })().catch(() => {});
-  coming.set(imageId, p);
+    return ts || '';
+  })().catch(() => '');
+  opening = p;
+  coming.set(imageId, p.then(() => {}));
 }
 
 // streamParts reads a multipart/related response part by part as it
