@@ -291,6 +291,9 @@ async function lightbox() {
     await timeline(page, cold);
     const hanging = await page.evaluate(() => `${document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol}, ${document.querySelectorAll('[data-testid^=pane-]').length} panes`);
     log(`lightbox: hanging ${hanging}`);
+    // The stack viewports' rendering path the viewer chose (cornerstone.ts).
+    const render = await page.evaluate(() => window.__lightboxRender);
+    log(`lightbox: stack rendering ${render?.path ?? '?'} (${render?.why ?? 'not reported'})`);
     // All slices: every image of the stack decoded in the viewer's cache
     // (Lightbox fetches native series in one request, so frame responses
     // no longer count them).
