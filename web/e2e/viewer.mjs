@@ -110,6 +110,8 @@ try {
   const opened = Date.now();
   await openCase(page);
   log(`case page → first image ${Date.now() - opened} ms (cold, including the app's own requests)`);
+  const render = await page.evaluate(() => window.__lightboxRender);
+  log(`stack viewports drawn on the ${render?.path ?? '?'} path (${render?.why ?? 'not reported'})`);
 
   // 1. Display.
   let p = await pane(page);

@@ -18,6 +18,7 @@ import { forgetPrefetch, prefetchState } from './prefetch';
 import { onCachePolicy } from './cachepolicy';
 import { rewriteFrame, rewriteFor } from './predecode';
 import { renderChoice, type RenderPath } from './renderpath';
+import { likeWebGL } from './cpustack';
 
 let ready: Promise<void> | null = null;
 
@@ -175,6 +176,6 @@ export function newStackEngine(id: string): RenderingEngine {
 export function enableStack(engine: RenderingEngine, input: Types.PublicViewportInput): Types.IStackViewport {
   onStackPath(() => engine.enableElement(input));
   const vp = engine.getViewport(input.viewportId) as Types.IStackViewport;
-  if (stackPath === 'cpu') (vp as unknown as { getUseCustomRenderingPipeline: () => boolean }).getUseCustomRenderingPipeline = () => true;
+  if (stackPath === 'cpu') likeWebGL(vp);
   return vp;
 }
