@@ -261,7 +261,9 @@ async function lightbox() {
     page.setDefaultTimeout(300000); // a busy machine: the bench measures, it does not time out
     await page.addInitScript(probe);
     const m = await meter(b.context, page);
-    const caseURL = `${lb}/case/${encodeURIComponent(study)}`;
+    // RENDER (cpu, gpu): the stack viewports' path, else the viewer's own
+    // choice (cornerstone.ts: CPU where WebGL is software-emulated).
+    const caseURL = `${lb}/case/${encodeURIComponent(study)}${process.env.RENDER ? `?render=${process.env.RENDER}` : ''}`;
     if (process.env.BENCH_CONSOLE) page.on('console', (msg) => log('console:', msg.text().slice(0, 300)));
     await signInCoordinator(page, lb);
     // The bench reads the study alone (OHIF shows one viewport): the
@@ -334,7 +336,7 @@ async function lightbox() {
       history.pushState(null, '', u);
       dispatchEvent(new PopStateEvent('popstate'));
       return t;
-    }, new URL(caseURL).pathname);
+    }, new URL(caseURL).pathname + new URL(caseURL).search);
     const warm = (await firstRender(page)) - t1;
     await timeline(page, warm + t1, t1);
     log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);

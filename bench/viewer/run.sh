@@ -4,7 +4,8 @@
 # Variables: SLICES (1000), SIZE (512, rows = columns), OUT (bench/out/viewer),
 # OHIF_VERSION (3.13.2; empty skips OHIF), LIGHTBOX_CHROMIUM (/usr/bin/chromium),
 # BENCH_PROFILE (a folder: CPU profiles of the page's load and steps),
-# BENCH_CONSOLE (1: the page's console in the log).
+# BENCH_CONSOLE (1: the page's console in the log), RENDER (cpu or gpu: the
+# stack viewports' rendering path; empty: the viewer's own choice).
 # Needs: go, node, npm (web/node_modules via make web), Debian chromium.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,5 +44,5 @@ trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.3; done
 "$OUT/lightbox" import --data "$OUT/data" --facility SGH "$OUT/ct-$SLICES-$SIZE" >/dev/null
 echo "study $STUDY, $SLICES slices ${SIZE}×${SIZE}, load $(cut -d' ' -f1-3 /proc/loadavg)"
-LIGHTBOX_URL="http://127.0.0.1:$PORT" STUDY_UID="$STUDY" SLICES="$SLICES" OHIF_DIST="$OHIF_DIST" \
+LIGHTBOX_URL="http://127.0.0.1:$PORT" STUDY_UID="$STUDY" SLICES="$SLICES" OHIF_DIST="$OHIF_DIST" RENDER="${RENDER:-}" \
   CHROMIUM="${LIGHTBOX_CHROMIUM:-/usr/bin/chromium}" node bench/viewer/bench.mjs

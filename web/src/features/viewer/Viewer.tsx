@@ -308,6 +308,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         return w ? vp.worldToCanvas(w) : null;
       },
       lengths: () => lengthAnnotations(),
+      // Every measurement's tool and statistics.
+      annotations: () => (tools.annotation.state.getAllAnnotations() ?? []).map((a) => ({ tool: a.metadata?.toolName, stats: a.data.cachedStats })),
       plane: (i = 0) => {
         const vp = viewportOf(i);
         const id = vp?.getCurrentImageId();
