@@ -52,59 +52,77 @@ function fitScale(s: CPUState): number {
   return Math.min(s.canvas.height / img.rows / v, s.canvas.width / img.columns / h) || 1;
 }
 
-// The image as the CPU path takes it. The loader makes images for both
-// paths, and its colour images for this one (useRGBA) come as RGBA only
-// when it converted their colour space: interleaved RGB stays three samples
-// a pixel, which the CPU path would read as four. Colour of more than 8
-// bits (16 and 32, decoded by the server) it can neither window (a lookup
-// table over every possible value: 2^32 entries hang the page) nor draw
-// directly (for a window of 256, every colour image's, it draws the
-// loader's own canvas of the image, which replaces the image's samples
-// with 8-bit ones, clamped: white); it draws an 8-bit copy instead, the
-// image keeps its samples for measurements. Where the CPU path turned a
-// rescaled float image into 16-bit integers (its rescale changed to
-// match), the loader's accessor still returns the floats.
+// The image the CPU path draws. The loader makes images for both paths,
+// and its colour images for this one (useRGBA) come as RGBA only when it
+// converted their colour space: interleaved RGB stays three samples a
+// pixel, which the CPU path would read as four. Colour of more than 8 bits
+// (16 and 32, decoded by the server) it can neither window (a lookup table
+// over every possible value: 2^32 entries hang the page) nor draw directly
+// (for a window of 256, every colour image's, it draws the loader's own
+// canvas of the image, which replaces the image's samples with 8-bit ones,
+// clamped: white): it draws an 8-bit copy. A rescaled image of floats (a
+// fractional slope or intercept) it turns into 16-bit integers with a
+// rescale to match, in the cached image itself, which the stack's probe,
+// the tools and an MPR volume made from the cache would then read as the
+// floats: the cached image gets its floats back and the CPU path draws the
+// integers from a copy. Either way the viewport's image (getCornerstoneImage)
+// stays the cached one, the stored samples.
 interface CSImage {
   color?: boolean;
   rgba?: boolean;
   rows: number;
   columns: number;
+  slope: number;
+  intercept: number;
   minPixelValue: number;
   maxPixelValue: number;
   windowWidth?: number | number[];
   windowCenter?: number | number[];
-  imageFrame?: { bitsStored?: number };
+  preScale?: { scaled?: boolean; scalingParameters?: { rescaleSlope?: number; rescaleIntercept?: number } };
+  imageFrame?: { bitsStored?: number; pixelData?: ArrayLike<number>; smallestPixelValue?: number; largestPixelValue?: number };
   getCanvas?: () => HTMLCanvasElement;
   cachedLut?: unknown;
   getPixelData: () => ArrayLike<number>;
   voxelManager?: { getScalarData: () => ArrayLike<number> };
 }
 
-function fitForCPU(img: CSImage) {
-  const vm = img.voxelManager;
-  if (vm && vm.getScalarData() !== img.getPixelData()) img.getPixelData = () => vm.getScalarData();
-  if (img.color && img.getPixelData().length === 3 * img.rows * img.columns) img.rgba = false;
-}
-
 const copies = new WeakMap<CSImage, CSImage>();
 
-// drawn is the image the CPU path draws for img: itself, or for colour of
-// more than 8 bits an 8-bit copy (the samples' top 8 of their stored bits).
-function drawn(img: CSImage): CSImage {
-  const px = img.getPixelData();
-  if (!img.color || px instanceof Uint8Array || px instanceof Uint8ClampedArray) return img;
+// copyWith is img drawn from other samples (and what else differs).
+function copyWith(img: CSImage, px: ArrayLike<number>, rest: Partial<CSImage>): CSImage {
+  const vm = Object.create(img.voxelManager ?? null) as NonNullable<CSImage['voxelManager']>;
+  vm.getScalarData = () => px;
+  return { ...img, getCanvas: undefined, cachedLut: undefined, getPixelData: () => px, voxelManager: vm, ...rest };
+}
+
+export function forCPU(img: CSImage): CSImage {
+  const vm = img.voxelManager;
+  const frame = img.imageFrame;
+  if (vm && Object.prototype.hasOwnProperty.call(vm, 'getScalarData') && frame?.pixelData instanceof Float32Array && !img.preScale?.scaled) {
+    // The CPU path's integers, drawn from a copy; the cached image as it was.
+    const c = copies.get(img) ?? copyWith(img, vm.getScalarData(), {
+      slope: img.slope, intercept: img.intercept, minPixelValue: img.minPixelValue, maxPixelValue: img.maxPixelValue, preScale: { ...img.preScale },
+    });
+    copies.set(img, c);
+    delete (vm as Partial<typeof vm>).getScalarData;
+    const p = img.preScale?.scalingParameters;
+    Object.assign(img, {
+      slope: p?.rescaleSlope ?? 1, intercept: p?.rescaleIntercept ?? 0, preScale: { ...img.preScale, scaled: true },
+      minPixelValue: frame.smallestPixelValue ?? img.minPixelValue, maxPixelValue: frame.largestPixelValue ?? img.maxPixelValue,
+    });
+    return c;
+  }
+  if (!img.color) return img;
+  const px = vm?.getScalarData() ?? img.getPixelData();
+  if (px.length === 3 * img.rows * img.columns) img.rgba = false;
+  if (px instanceof Uint8Array || px instanceof Uint8ClampedArray) return img;
   let c = copies.get(img);
   if (!c) {
-    const bits = img.imageFrame?.bitsStored || (px instanceof Uint16Array ? 16 : 32);
+    const bits = frame?.bitsStored || (px instanceof Uint16Array ? 16 : 32);
     const k = 255 / (2 ** bits - 1);
     const out = new Uint8Array(px.length);
     for (let i = 0; i < px.length; i++) out[i] = Math.round(px[i] * k);
-    const vm = Object.create(img.voxelManager ?? null) as NonNullable<CSImage['voxelManager']>;
-    vm.getScalarData = () => out;
-    c = {
-      ...img, minPixelValue: 0, maxPixelValue: 255, windowWidth: 256, windowCenter: 128, getCanvas: undefined, cachedLut: undefined,
-      getPixelData: () => out, voxelManager: vm,
-    };
+    c = copyWith(img, out, { minPixelValue: 0, maxPixelValue: 255, windowWidth: 256, windowCenter: 128 });
     copies.set(img, c);
   }
   return c;
@@ -149,10 +167,7 @@ export function likeWebGL(vp: Types.IStackViewport) {
 
   const show = cpu._updateToDisplayImageCPU.bind(cpu);
   cpu._updateToDisplayImageCPU = (image: unknown) => {
-    fitForCPU(image as CSImage);
-    show(image);
-    const d = drawn(image as CSImage);
-    if (d !== image) state().image = d as unknown as CPUImage;
+    show(forCPU(image as CSImage));
     const v = state().viewport;
     if (v?.voi && Number.isFinite(v.voi.windowWidth) && Number.isFinite(v.voi.windowCenter)) {
       cpu.voiRange = csUtils.windowLevel.toLowHighRange(v.voi.windowWidth, v.voi.windowCenter, v.voi.voiLUTFunction);
