@@ -96,6 +96,9 @@ try {
   };
   await setPrefetch(false);
   await shot(page, 'viewer-cache-setting');
+  const drawing = page.getByLabel("Draw the viewer's images with");
+  check((await drawing.inputValue()) === (process.env.RENDER || 'auto'),
+    `station: the viewer's images drawn with "${await drawing.locator('option:checked').textContent()}"`);
   const effective = await page.getByTestId('cache-effective').textContent();
   log(`station: ${effective}`);
   const boundGB = Number(await page.getByTestId('cache-effective').getAttribute('data-mb')) / 1024;
