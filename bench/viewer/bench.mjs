@@ -314,7 +314,9 @@ async function lightbox(run = 1) {
     page.setDefaultTimeout(300000); // a busy machine: the bench measures, it does not time out
     await page.addInitScript(probe);
     const m = await meter(b.context, page);
-    const caseURL = `${lb}/case/${encodeURIComponent(study)}`;
+    // RENDER (cpu, gpu): the stack viewports' path, else the viewer's own
+    // choice (cornerstone.ts: CPU where WebGL is software-emulated).
+    const caseURL = `${lb}/case/${encodeURIComponent(study)}${process.env.RENDER ? `?render=${process.env.RENDER}` : ''}`;
     if (process.env.BENCH_CONSOLE) page.on('console', (msg) => log('console:', msg.text().slice(0, 300)));
     await signInCoordinator(page, lb);
     // The bench reads the study alone (OHIF shows one viewport): the
@@ -348,6 +350,9 @@ async function lightbox(run = 1) {
     await timeline(page, cold);
     const hanging = await page.evaluate(() => `${document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol}, ${document.querySelectorAll('[data-testid^=pane-]').length} panes`);
     log(`lightbox: hanging ${hanging}`);
+    // The stack viewports' rendering path the viewer chose (cornerstone.ts).
+    const render = await page.evaluate(() => window.__lightboxRender);
+    log(`lightbox: stack rendering ${render?.path ?? '?'} (${render?.why ?? 'not reported'})`);
     // All slices: every image of the stack decoded in the viewer's cache
     // (Lightbox fetches native series in one request, so frame responses
     // no longer count them).
@@ -389,7 +394,7 @@ async function lightbox(run = 1) {
       history.pushState(null, '', u);
       dispatchEvent(new PopStateEvent('popstate'));
       return t;
-    }, new URL(caseURL).pathname);
+    }, new URL(caseURL).pathname + new URL(caseURL).search);
     const warm = (await firstRender(page)) - t1;
     await timeline(page, warm + t1, t1);
     log(`lightbox: prefetched first image ${warm.toFixed(0)} ms with ${m.frames} frame requests`);

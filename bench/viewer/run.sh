@@ -8,7 +8,8 @@
 # Chromium traces of the cold openings, summarised in the log),
 # LIGHTBOX_RUNS (n: the cold opening and all slices n times, new browsers),
 # LIGHTBOX_BIN (a lightbox binary built before, e.g. a baseline, measured
-# instead of building this tree).
+# instead of building this tree), RENDER (cpu or gpu: the stack viewports'
+# rendering path; empty: the viewer's own choice).
 # Needs: go, node, npm (web/node_modules via make web), Debian chromium.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,5 +52,5 @@ trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null' EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.3; done
 "$OUT/lightbox" import --data "$OUT/data" --facility SGH "$OUT/ct-$SLICES-$SIZE" >/dev/null
 echo "study $STUDY, $SLICES slices ${SIZE}×${SIZE}, load $(cut -d' ' -f1-3 /proc/loadavg)"
-LIGHTBOX_URL="http://127.0.0.1:$PORT" STUDY_UID="$STUDY" SLICES="$SLICES" OHIF_DIST="$OHIF_DIST" \
+LIGHTBOX_URL="http://127.0.0.1:$PORT" STUDY_UID="$STUDY" SLICES="$SLICES" OHIF_DIST="$OHIF_DIST" RENDER="${RENDER:-}" \
   CHROMIUM="${LIGHTBOX_CHROMIUM:-/usr/bin/chromium}" node bench/viewer/bench.mjs

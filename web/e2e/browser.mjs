@@ -16,6 +16,12 @@ export async function launch(executablePath = process.env.CHROMIUM || '/usr/bin/
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', ...extraArgs],
   });
+  // RENDER (cpu, gpu): the viewer's stack viewports drawn on that path
+  // (the reader's choice, features/viewer/renderpath.ts), kept through
+  // logouts; unset, the viewer chooses (the CPU path in headless chromium,
+  // whose WebGL is SwiftShader's).
+  const render = process.env.RENDER;
+  if (render) await context.addInitScript((r) => localStorage.setItem('lightbox.render', JSON.stringify(r)), render);
   const close = async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });

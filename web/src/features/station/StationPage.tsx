@@ -4,6 +4,7 @@ import { usePrefs } from './prefs';
 import { ConnectionCheck } from './ConnectionCheck';
 import { DisplayCheck } from './DisplayCheck';
 import { ImageCache } from './ImageCache';
+import { RenderPath } from './RenderPath';
 
 // StationPage: the reader's key map (dictation microphone buttons arrive as
 // keys), saved on the server.
@@ -19,6 +20,7 @@ export function StationPage() {
       <DisplayCheck />
       <ConnectionCheck />
       <ImageCache />
+      <RenderPath />
       <section className="panel">
         <h2>Keys</h2>
         <p className="muted">Press the key (or microphone button) in a field to bind it.</p>

@@ -8,7 +8,7 @@ import { cache, Enums, metaData, RenderingEngine, type Types, utilities as csUti
 import * as tools from '@cornerstonejs/tools';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
-import { initCornerstone } from './cornerstone';
+import { enableStack, initCornerstone, newStackEngine } from './cornerstone';
 import { fillStack, streamsDone } from './bulk';
 import { frameComing } from './frames';
 import { loadStack, priorsOf, seriesList, thumbnailURL, type Stack } from './dicomweb';
@@ -57,7 +57,7 @@ let engine: Promise<RenderingEngine> | null = null;
 export function warmViewer(): Promise<RenderingEngine> {
   engine ??= initCornerstone().then(() => {
     performance.mark('lb:cornerstone');
-    const e = new RenderingEngine('lb-engine');
+    const e = newStackEngine('lb-engine');
     performance.mark('lb:engine');
     return e;
   });
@@ -308,6 +308,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
         return w ? vp.worldToCanvas(w) : null;
       },
       lengths: () => lengthAnnotations(),
+      // Every measurement's tool and statistics.
+      annotations: () => (tools.annotation.state.getAllAnnotations() ?? []).map((a) => ({ tool: a.metadata?.toolName, stats: a.data.cachedStats })),
       plane: (i = 0) => {
         const vp = viewportOf(i);
         const id = vp?.getCurrentImageId();
@@ -637,7 +639,7 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
   useEffect(() => {
     const e = el.current;
     if (!e) return;
-    engine.enableElement({ viewportId: id, type: Enums.ViewportType.STACK, element: e, defaultOptions: { background: [0, 0, 0] } });
+    enableStack(engine, { viewportId: id, type: Enums.ViewportType.STACK, element: e, defaultOptions: { background: [0, 0, 0] } });
     tools.ToolGroupManager.getToolGroup(group)?.addViewport(id, engine.id);
     // The observer's first call reports the size enableElement has just
     // used: a resize then would only draw the empty viewport once more

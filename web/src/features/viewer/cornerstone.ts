@@ -1,7 +1,10 @@
 // One-time set-up of Cornerstone3D: the rendering core, the tools, and the
 // DICOM image loader with its decoders in web workers. The loader's WASM
 // codecs are bundled by Vite and served by Lightbox itself (same origin).
-import { cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, getWebWorkerManager, metaData, volumeLoader } from '@cornerstonejs/core';
+import {
+  cache, cornerstoneStreamingImageVolumeLoader, init as coreInit, getRenderingCapabilities, getWebWorkerManager, metaData,
+  RenderingEngine, setUseCPURendering, volumeLoader, type Types,
+} from '@cornerstonejs/core';
 import { decodeImageFrame } from 'cornerstone-frame-decoder';
 import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
@@ -14,6 +17,8 @@ import { frameAcceptFor } from './metadata';
 import { forgetPrefetch, prefetchState } from './prefetch';
 import { onCachePolicy } from './cachepolicy';
 import { rewriteFrame, rewriteFor } from './predecode';
+import { renderChoice, type RenderPath } from './renderpath';
+import { likeWebGL } from './cpustack';
 
 let ready: Promise<void> | null = null;
 
@@ -46,6 +51,7 @@ export function initCornerstone(): Promise<void> {
   ready ??= (async () => {
     performance.mark('lb:init');
     coreInit();
+    chooseStackPath();
     performance.mark('lb:core');
     const startDecoders = lazyDecoders();
     dicomImageLoader.init({
@@ -162,4 +168,59 @@ export function purgeImages() {
   dicomImageLoader.wadors.metaDataManager.purge();
   forgetStacks();
   forgetPrefetch();
+}
+
+// The stack viewports' rendering path, chosen once per page. Where WebGL is
+// emulated in software (SwiftShader, llvmpipe: a station without a usable
+// GPU, headless Chromium) Cornerstone's CPU path draws a slice for a
+// fraction of the WebGL path's cost: a lookup table over the stored pixels
+// and one canvas draw, against a float texture upload, a software shader
+// pass over every pixel, a read back of the WebGL canvas and a copy onto the
+// viewport's own. On a real GPU the WebGL path stays. Volume viewports (MPR,
+// MIP) cannot use the CPU path and always get WebGL. The reader's override
+// is renderpath.ts's.
+let stackPath: RenderPath = 'gpu';
+let stackPathWhy = '';
+
+function chooseStackPath() {
+  const caps = getRenderingCapabilities();
+  const choice = renderChoice();
+  if (!caps.webgl) [stackPath, stackPathWhy] = ['cpu', 'no WebGL'];
+  else if (choice !== 'auto') [stackPath, stackPathWhy] = [choice, 'chosen'];
+  else if (caps.softwareRasterizer) [stackPath, stackPathWhy] = ['cpu', `software WebGL (${caps.renderer})`];
+  else [stackPath, stackPathWhy] = ['gpu', caps.renderer || 'WebGL'];
+  (window as unknown as Record<string, unknown>).__lightboxRender = { path: stackPath, why: stackPathWhy };
+}
+
+export function stackRenderPath(): { path: RenderPath; why: string } {
+  return { path: stackPath, why: stackPathWhy };
+}
+
+// Cornerstone reads its CPU switch when an engine or a viewport is made, and
+// when drawing asks the viewport's class: the switch is on only while the
+// stack engine and its viewports are made (the MPR's engine and volume
+// viewports, made with it off, keep WebGL), and each stack viewport made so
+// answers for itself that it draws on the CPU.
+function onStackPath<T>(make: () => T): T {
+  if (stackPath !== 'cpu') return make();
+  setUseCPURendering(true, false);
+  try {
+    return make();
+  } finally {
+    setUseCPURendering(false, false);
+  }
+}
+
+// newStackEngine makes the engine the stack viewports live in: on the CPU
+// path it makes no WebGL contexts.
+export function newStackEngine(id: string): RenderingEngine {
+  return onStackPath(() => new RenderingEngine(id));
+}
+
+// enableStack makes a stack viewport on the chosen path.
+export function enableStack(engine: RenderingEngine, input: Types.PublicViewportInput): Types.IStackViewport {
+  onStackPath(() => engine.enableElement(input));
+  const vp = engine.getViewport(input.viewportId) as Types.IStackViewport;
+  if (stackPath === 'cpu') likeWebGL(vp);
+  return vp;
 }
