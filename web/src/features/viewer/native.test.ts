@@ -24,6 +24,15 @@ describe('nativeFrame', () => {
     expect([b.min, b.max]).toEqual([-1024, 58976]);
   });
 
+  it('keeps min below max under a negative slope', () => {
+    const spec: FrameSpec = { bits: 16, stored: 16, signed: false, pixels: 3, scale: { slope: -1, intercept: 1000 } };
+    for (const guess of [undefined, Int16Array]) {
+      const f = nativeFrame(bytes(new Uint16Array([0, 400, 1000])), spec, guess);
+      expect([...f.pixels]).toEqual([1000, 600, 0]);
+      expect([f.min, f.max]).toEqual([0, 1000]);
+    }
+  });
+
   it('applies a fractional slope in floats', () => {
     const spec: FrameSpec = { bits: 16, stored: 16, signed: true, pixels: 2, scale: { slope: 0.5, intercept: 1 } };
     const f = nativeFrame(bytes(new Int16Array([-3, 5])), spec);

@@ -29,6 +29,14 @@ export interface NativeFrame {
 }
 
 // typeFor mirrors the loader's getPixelDataTypeFromMinMax.
+// scaledRange is the stored range after the rescale: a negative slope
+// (some PET and inverted CR) turns the stored minimum into the maximum.
+export function scaledRange(lo: number, hi: number, sc: { slope: number; intercept: number }): [number, number] {
+  const a = sc.slope * lo + sc.intercept;
+  const b = sc.slope * hi + sc.intercept;
+  return a <= b ? [a, b] : [b, a];
+}
+
 function typeFor(min: number, max: number) {
   if (Number.isInteger(min) && Number.isInteger(max)) {
     if (min >= 0) {
@@ -64,13 +72,12 @@ export function nativeFrame(b: Uint8Array<ArrayBuffer>, s: FrameSpec, guess?: Pi
   if (guess && sc && !shift) {
     const out = new guess(src.length);
     const r = rescale(src, out, sc.slope, sc.intercept);
-    const [min, max] = [sc.slope * r.min + sc.intercept, sc.slope * r.max + sc.intercept];
+    const [min, max] = scaledRange(r.min, r.max, sc);
     if (typeFor(min, max) === guess) return { pixels: out, min, max, scaled: true, type: guess };
   }
   let { min, max } = shift ? signExtend(src, shift) : range(src);
   if (sc) {
-    min = sc.slope * min + sc.intercept;
-    max = sc.slope * max + sc.intercept;
+    [min, max] = scaledRange(min, max, sc);
   }
   const type = typeFor(min, max);
   const out = new type(src.length);
