@@ -3,7 +3,6 @@ package archive
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"lightbox/internal/db"
 )
@@ -30,7 +29,7 @@ func StudyDisplays(ctx context.Context, x db.Execer, uids []string) (map[string]
 		}
 		ds, err := db.List("study display", db.Rows(x.Query(ctx, `SELECT s.study_uid, s.accession, s.description, p.name, p.patient_id, p.sex, p.birth_date,
 			(SELECT COUNT(*) FROM study o WHERE o.patient_pk = s.patient_pk AND o.study_uid <> s.study_uid)
-			FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+")", args...)),
+			FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid IN (`+marks(len(chunk))+")", args...)),
 			func(r db.Scanner) (s StudyDisplay, err error) {
 				return s, r.Scan(&s.UID, &s.Accession, &s.Description, &s.PatientName, &s.PatientID, &s.PatientSex, &s.BirthDate, &s.Priors)
 			})
