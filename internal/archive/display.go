@@ -18,7 +18,7 @@ type StudyDisplay struct {
 // StudyDisplays returns the display fields of the stored studies among
 // uids, keyed by Study Instance UID. It reads only the columns a board
 // shows, 500 studies a query: the coordinator board asks for every open
-// study at each change, and StudiesByUID's whole records cost it more than
+// study at each change, and whole study records (StudyRecord) cost it more than
 // the single join it replaced.
 func StudyDisplays(ctx context.Context, x db.Execer, uids []string) (map[string]StudyDisplay, error) {
 	out := make(map[string]StudyDisplay, len(uids))

@@ -31,7 +31,6 @@ type StudyRecord struct {
 	Instances      int
 	LastInstanceAt string // db.Now format
 	Patient        Patient
-	Priors         int // the patient's other studies (filled by StudiesByUID only)
 }
 
 const studyRecordCols = `s.pk, s.study_uid, s.facility_id, s.accession, s.study_id, s.modalities, s.procedure_code, s.priority, s.body_part,
@@ -58,42 +57,6 @@ func Study(ctx context.Context, x db.Execer, studyUID string) (StudyRecord, erro
 		return StudyRecord{}, fmt.Errorf("study %s: %w", studyUID, err)
 	}
 	return s, nil
-}
-
-// StudiesByUID returns the stored studies among uids, each with its
-// patient and its count of priors, keyed by Study Instance UID.
-func StudiesByUID(ctx context.Context, x db.Execer, uids []string) (map[string]StudyRecord, error) {
-	out := make(map[string]StudyRecord, len(uids))
-	const chunk = 500 // far below every driver's bound on parameters
-	for len(uids) > 0 {
-		n := min(chunk, len(uids))
-		args := make([]any, n)
-		for i, u := range uids[:n] {
-			args[i] = u
-		}
-		uids = uids[n:]
-		rows, err := x.Query(ctx, "SELECT "+studyRecordCols+`,
-			(SELECT COUNT(*) FROM study o WHERE o.patient_pk = s.patient_pk AND o.study_uid <> s.study_uid)
-			FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid IN (`+marks(n)+")", args...)
-		if err != nil {
-			return nil, fmt.Errorf("studies: %w", err)
-		}
-		for rows.Next() {
-			var priors int
-			s, err := scanStudyRecord(rows, &priors)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("studies: %w", err)
-			}
-			s.Priors = priors
-			out[s.UID] = s
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("studies: %w", err)
-		}
-	}
-	return out, nil
 }
 
 // Unread selects studies for the reading worklist's admission: at most
