@@ -318,20 +318,29 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (s *spool) Write(p []byte) (int, error) {
 	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax {
-		w, err := s.a.blobs.Create(s.ctx)
-		if err != nil {
+		if err := s.spill(s.ctx); err != nil {
 			return 0, err
 		}
-		s.w = w
-		if _, err := w.Write(s.buf.Bytes()); err != nil {
-			return 0, err
-		}
-		s.release()
 	}
 	if s.w != nil {
 		return s.w.Write(p)
 	}
 	return s.buf.Write(p)
+}
+
+// spill moves what is held in memory to a temporary blob, which takes
+// the rest.
+func (s *spool) spill(ctx context.Context) error {
+	w, err := s.a.blobs.Create(ctx)
+	if err != nil {
+		return err
+	}
+	s.w = w
+	if _, err := w.Write(s.buf.Bytes()); err != nil {
+		return err
+	}
+	s.release()
+	return nil
 }
 
 func (s *spool) release() {
@@ -474,12 +483,7 @@ func (a *Archive) StoreAsync(ctx context.Context, r io.Reader, src Source) (wait
 // one go, fsync'd and published.
 func (a *Archive) commitBlob(ctx context.Context, sp *spool, key string) error {
 	if sp.w == nil {
-		w, err := a.blobs.Create(ctx)
-		if err != nil {
-			return err
-		}
-		sp.w = w
-		if _, err := w.Write(sp.buf.Bytes()); err != nil {
+		if err := sp.spill(ctx); err != nil {
 			return err
 		}
 	}
