@@ -529,7 +529,7 @@ func (a *Archive) publish(sp *spool, key string, m *memBlob, seg *segment) {
 			// The journal keeps the bytes (the segment is never retired)
 			// and so does memory; the next start restores the blob.
 			a.log.Error("publish journaled blob; kept in the journal for recovery", "key", key, "error", err)
-			a.journal.fail(err)
+			a.journal.fail()
 			return
 		}
 		reuse := a.release(key, m, data)

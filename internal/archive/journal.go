@@ -340,7 +340,7 @@ func (j *journal) published(seg *segment) {
 
 // fail keeps all segments from now on: a blob could not be published, so
 // only the journal holds its bytes until the next start replays it.
-func (j *journal) fail(error) {
+func (j *journal) fail() {
 	j.mu.Lock()
 	j.failed = true
 	j.mu.Unlock()
@@ -361,10 +361,7 @@ func (j *journal) checkpoint(final bool) {
 	j.mu.Lock()
 	var retire []*segment
 	for _, s := range j.segs {
-		if j.failed {
-			break
-		}
-		if !(s.sealed || final) || s.pending > 0 {
+		if j.failed || !(s.sealed || final) || s.pending > 0 {
 			break
 		}
 		retire = append(retire, s)
