@@ -170,7 +170,6 @@ type Archive struct {
 	reqs    chan *commitReq
 	stmts   *stmtCache // the committer's prepared statements
 	journal *journal   // nil: blobs commit one by one
-	local   localStore // the blob store when it is a plain folder, else nil
 	// unpublished holds journaled instances whose blob is being written
 	// after acknowledgement; Open serves them from memory meanwhile.
 	pubMu       sync.Mutex
@@ -203,8 +202,7 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 		opt.MaxBatch = 128
 	}
 	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{}), stmts: &stmtCache{db: d}}
-	a.local = unwrapLocal(blobs)
-	if l := a.local; l != nil && !opt.NoJournal {
+	if l := unwrapLocal(blobs); l != nil && !opt.NoJournal {
 		j, err := openJournal(l, a.log, a.reindex, a.syncIndex)
 		if err != nil {
 			// The journal stays on disk for the next start; stores meanwhile
@@ -525,7 +523,7 @@ func (a *Archive) publish(sp *spool, key string, m *memBlob, seg *segment) {
 	data := buf.Bytes()
 	a.publishing.Go(func() {
 		defer a.unreserve(len(data))
-		if err := a.local.PutUnsynced(key, data); err != nil {
+		if err := a.journal.store.PutUnsynced(key, data); err != nil {
 			// The journal keeps the bytes (the segment is never retired)
 			// and so does memory; the next start restores the blob.
 			a.log.Error("publish journaled blob; kept in the journal for recovery", "key", key, "error", err)

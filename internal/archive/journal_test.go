@@ -59,7 +59,7 @@ func TestJournalRecovery(t *testing.T) {
 		}
 		// A record per small instance; a large one's row is journaled only
 		// when it shares a group with small ones.
-		if _, recs, err := replay(filepath.Dir(segs[0]), a.local); err != nil || len(recs) < n-n/4 || len(recs) > n {
+		if _, recs, err := replay(filepath.Dir(segs[0]), a.journal.store); err != nil || len(recs) < n-n/4 || len(recs) > n {
 			t.Fatalf("journal holds %d records (%v), want one per small instance (%d) or more", len(recs), err, n-n/4)
 		}
 		// A torn record at the tail: a header promising more than follows.
