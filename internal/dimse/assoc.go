@@ -972,7 +972,6 @@ func (a *Association) sendMessage(pc *PresentationContext, cmd *Command, data io
 	n, rerr := io.ReadFull(data, cur)
 	for {
 		if rerr != nil && rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
-			w.hdrs, w.bufs = w.hdrs[:0], w.bufs[:0]
 			err := fmt.Errorf("dimse: reading data set: %w", rerr)
 			a.wmu.Unlock()
 			a.abortLocal(AbortSourceServiceUser, AbortReasonNotSpecified, err)
