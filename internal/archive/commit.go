@@ -3,7 +3,6 @@ package archive
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,11 +98,12 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		// the journal's, on a file that grows, commits the file system's
 		// journal too. (bench/ingest.sh could not tell them apart on this
 		// machine: runs G to I in bench/README.md.)
-		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(a.stmts.in(tx.Tx)) })
+		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(a.stmts.in(tx)) })
 	}
 	group := a.journal.nextGroup()
 	var appended *segment
-	err := a.inUnflushedTx(ctx, func(tx *cachedTx) error {
+	err := a.db.InUnflushedTx(ctx, func(dtx *db.Tx) error {
+		tx := a.stmts.in(dtx)
 		if err := index(tx); err != nil {
 			return err
 		}
@@ -161,54 +161,6 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 // commit after its journal flush, as a crash that loses the unflushed
 // commit would.
 var errLostCommit = errors.New("index commit lost (test)")
-
-// inUnflushedTx runs fn in a write transaction whose commit is not
-// flushed to disk; the caller flushed its own record of the rows first.
-func (a *Archive) inUnflushedTx(ctx context.Context, fn func(tx *cachedTx) error) error {
-	var (
-		tx  *sql.Tx
-		err error
-	)
-	if a.db.Dialect == db.SQLite {
-		// synchronous is the connection's: set it on the writer's one
-		// connection, held for the transaction, and set it back.
-		conn, err := a.db.W.Conn(ctx)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		defer func() {
-			if _, err := conn.ExecContext(context.Background(), "PRAGMA synchronous=FULL"); err != nil {
-				// Never hand a connection that does not flush to others.
-				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			}
-		}()
-		tx, err = conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-	} else {
-		tx, err = a.db.W.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("begin: %w", err)
-		}
-	}
-	if err := fn(a.stmts.in(tx)); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
 
 // syncIndex makes every index commit so far durable: a flushed commit
 // flushes the log before it, on SQLite (one write-ahead log) and on

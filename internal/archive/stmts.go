@@ -64,18 +64,18 @@ func (c *stmtCache) close() {
 }
 
 // in returns tx as a db.Execer whose statements come from the cache.
-func (c *stmtCache) in(tx *sql.Tx) *cachedTx { return &cachedTx{tx: tx, c: c} }
+func (c *stmtCache) in(tx *db.Tx) *cachedTx { return &cachedTx{tx: tx, c: c} }
 
 // cachedTx runs a transaction's statements prepared.
 type cachedTx struct {
-	tx *sql.Tx
+	tx *db.Tx
 	c  *stmtCache
 }
 
 // stmt is q prepared for the transaction, or nil: run it as text.
 func (t *cachedTx) stmt(ctx context.Context, q string) *sql.Stmt {
 	if st := t.c.get(q); st != nil {
-		return t.tx.StmtContext(ctx, st)
+		return t.tx.Tx.StmtContext(ctx, st)
 	}
 	return nil
 }
@@ -84,19 +84,19 @@ func (t *cachedTx) Exec(ctx context.Context, q string, args ...any) (sql.Result,
 	if st := t.stmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
-	return t.tx.ExecContext(ctx, t.c.db.Rebind(q), args...)
+	return t.tx.Exec(ctx, q, args...)
 }
 
 func (t *cachedTx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
-	return t.tx.QueryContext(ctx, t.c.db.Rebind(q), args...)
+	return t.tx.Query(ctx, q, args...)
 }
 
 func (t *cachedTx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := t.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return t.tx.QueryRowContext(ctx, t.c.db.Rebind(q), args...)
+	return t.tx.QueryRow(ctx, q, args...)
 }

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -188,6 +189,47 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	return db.run(sqlTx, fn)
+}
+
+// InUnflushedTx is InTx with a commit that is not flushed to disk (SQLite
+// synchronous=NORMAL, PostgreSQL synchronous_commit off), for a caller
+// that flushed its own record of the writes first. Any later flushed
+// commit makes it durable too: both logs keep commits in order.
+func (db *DB) InUnflushedTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.Dialect != SQLite {
+		return db.InTx(ctx, func(tx *Tx) error {
+			if _, err := tx.Tx.ExecContext(ctx, "SET LOCAL synchronous_commit TO OFF"); err != nil {
+				return fmt.Errorf("begin: %w", err)
+			}
+			return fn(tx)
+		})
+	}
+	// synchronous is the connection's: set it on the writer's one
+	// connection, held for the transaction, and set it back.
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.Background(), "PRAGMA synchronous=FULL"); err != nil {
+			// Never hand a connection that does not flush to others.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	return db.run(sqlTx, fn)
+}
+
+// run runs fn in sqlTx, committing when it returns nil.
+func (db *DB) run(sqlTx *sql.Tx, fn func(tx *Tx) error) error {
 	if err := fn(&Tx{Tx: sqlTx, db: db}); err != nil {
 		_ = sqlTx.Rollback()
 		return err
