@@ -197,18 +197,21 @@ func (a *Archive) reindex(id string, recs []replayed) error {
 			continue
 		}
 		row, err := a.rowFromBlob(ctx, r.meta)
-		if err == nil {
-			err = a.db.InTx(ctx, func(tx *db.Tx) error {
-				_, err := a.index(ctx, tx, row)
-				return err
-			})
-		}
 		if err != nil {
 			// It was indexed once against the same index, so only damage
 			// from outside (its per-file blob gone, say) gets here; one
 			// such record must not keep the archive from starting.
 			a.log.Error("journal recovery: index row not committed again", "sop_instance_uid", r.meta.SOP, "error", err)
 			continue
+		}
+		// A failed commit is the database's trouble, not the record's: the
+		// journal is kept for the next start rather than deleted with rows
+		// that were acknowledged.
+		if err := a.db.InTx(ctx, func(tx *db.Tx) error {
+			_, err := a.index(ctx, tx, row)
+			return err
+		}); err != nil {
+			return fmt.Errorf("journal recovery: index %s: %w", r.meta.SOP, err)
 		}
 		lost++
 	}

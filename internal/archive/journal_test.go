@@ -140,6 +140,7 @@ func TestJournalCheckpoint(t *testing.T) {
 // every acknowledged instance from the journal, small (bytes in the
 // journal) and large (fsync'd on the per-file path, its row journaled when
 // it shares a group with small ones), with study counts that agree; an instance its Source.Check refused is not among them.
+// A restart whose database fails that replay keeps the journal for the next.
 func TestJournalLostIndexCommit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -171,6 +172,21 @@ func TestJournalLostIndexCommit(t *testing.T) {
 		}
 		a.journal.lock.Close() // the crash
 		b.Close()
+
+		// A restart whose database fails the replay keeps the journal for
+		// the next one.
+		if _, err := d.Exec(ctx, "ALTER TABLE instance RENAME TO instance_away"); err != nil {
+			t.Fatal(err)
+		}
+		a1, b1 := openOn(t, d, root)
+		if a1.journal != nil {
+			t.Error("a journal opened over a failed recovery")
+		}
+		a1.Close()
+		b1.Close()
+		if _, err := d.Exec(ctx, "ALTER TABLE instance_away RENAME TO instance"); err != nil {
+			t.Fatal(err)
+		}
 
 		a2, b2 := openOn(t, d, root) // the restart
 		defer func() { a2.Close(); b2.Close() }()
