@@ -25,6 +25,7 @@ import { ViewerWindow } from './features/monitors/ViewerWindow';
 import { WorklistPage } from './features/worklist/WorklistPage';
 import { RoomPage } from './features/collab/RoomPage';
 import { VisitPage } from './features/collab/VisitPage';
+import { ErrorBoundary } from './ErrorBoundary';
 import { NavMenu } from './NavMenu';
 import { navigate, usePath } from './router';
 
@@ -105,7 +106,7 @@ export function App() {
         <span className="muted" data-testid="whoami">{session.principal.username} · {role}</span>
         <button onClick={() => void logout('You have signed out.')}>Sign out</button>
       </nav>
-      <div id="content">{page}</div>
+      <div id="content"><ErrorBoundary key={path} what="screen">{page}</ErrorBoundary></div>
       <IdleWarning />
       <ReauthDialog />
     </PrefsProvider>

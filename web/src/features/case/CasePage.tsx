@@ -8,6 +8,7 @@ import { CriticalDialog } from '../critical/CriticalDialog';
 import { ReasonDialog } from '../worklist/ReasonDialog';
 import { person } from '../worklist/sort';
 import { age, countdown, localTime } from '../worklist/time';
+import { ErrorBoundary } from '../../ErrorBoundary';
 import { LazyViewer, startCase } from '../viewer/LazyViewer';
 import { knownSeries } from '../viewer/metadata';
 import { ApiError, collab } from '../../api/client';
@@ -96,7 +97,7 @@ export function CasePage({ uid }: { uid: string }) {
       {outside && session?.principal.role === 'radiologist' && <BreakGlass study={uid} onGranted={() => setGranted((n) => n + 1)} />}
       {consulting && session && <ConsultPanel study={uid} me={session.principal.username} initial={asked} onClose={() => setConsulting(false)} />}
       <div className="case-body">
-        <LazyViewer study={uid} series={series} />
+        <ErrorBoundary key={uid} what="viewer"><LazyViewer study={uid} series={series} /></ErrorBoundary>
         <ReportPanel uid={uid} modality={item?.modality ?? (series[0] ? tag(series[0], '00080060') : '')} onCritical={() => setCritical(true)} />
       </div>
       {critical && <CriticalDialog study={uid} facility={item?.facility_id ?? ''} onClose={() => setCritical(false)} />}
