@@ -180,20 +180,16 @@ export function purgeImages() {
 // MIP) cannot use the CPU path and always get WebGL. The reader's override
 // is renderpath.ts's.
 let stackPath: RenderPath = 'gpu';
-let stackPathWhy = '';
 
 function chooseStackPath() {
   const caps = getRenderingCapabilities();
   const choice = renderChoice();
-  if (!caps.webgl) [stackPath, stackPathWhy] = ['cpu', 'no WebGL'];
-  else if (choice !== 'auto') [stackPath, stackPathWhy] = [choice, 'chosen'];
-  else if (caps.softwareRasterizer) [stackPath, stackPathWhy] = ['cpu', `software WebGL (${caps.renderer})`];
-  else [stackPath, stackPathWhy] = ['gpu', caps.renderer || 'WebGL'];
-  (window as unknown as Record<string, unknown>).__lightboxRender = { path: stackPath, why: stackPathWhy };
-}
-
-export function stackRenderPath(): { path: RenderPath; why: string } {
-  return { path: stackPath, why: stackPathWhy };
+  let why: string;
+  if (!caps.webgl) [stackPath, why] = ['cpu', 'no WebGL'];
+  else if (choice !== 'auto') [stackPath, why] = [choice, 'chosen'];
+  else if (caps.softwareRasterizer) [stackPath, why] = ['cpu', `software WebGL (${caps.renderer})`];
+  else [stackPath, why] = ['gpu', caps.renderer || 'WebGL'];
+  (window as unknown as Record<string, unknown>).__lightboxRender = { path: stackPath, why };
 }
 
 // Cornerstone reads its CPU switch when an engine or a viewport is made, and
