@@ -10,7 +10,7 @@ import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { onClear } from '../../storage';
-import { bulkBytes, stopStreams } from './bulk';
+import { bulkBytes, nativeSyntaxes, stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
 import { openingSyntax, setCachedCheck, takeFrame } from './frames';
 import { frameAcceptFor } from './metadata';
@@ -96,7 +96,6 @@ export function initCornerstone(): Promise<void> {
 // does not wait for the workers to start. The loader asks for them as
 // Interaction requests; the series retrieve's and the prefetch's frames,
 // and volumes (target buffers), stay in the workers.
-const nativeSyntaxes = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
 
 interface DecodeArgs {
   imageFrame: unknown;
