@@ -10,18 +10,18 @@ import { fileURLToPath } from 'node:url';
 // page it decodes native frames only: features/viewer/cornerstone.ts
 // decodeOnPage), and the mesh file readers of Cornerstone's Mesh (VTP, PLY,
 // STL, OBJ: no surfaces are loaded; the VTP one pulls an XML builder).
-const stubbed: Record<string, RegExp> = {
-  decoder: /\/dicom-image-loader\/dist\/esm\/(decodeImageFrameWorker|shared\/decoders\/index)\.js$/,
-  reader: /\/@cornerstonejs\/core\/dist\/esm\/cache\/classes\/Mesh\.js$/,
-};
-const stubs: Record<string, RegExp> = {
-  decoder: /^\.\/(shared\/decoders\/)?decode(RLE|JPEGBaseline8Bit|JPEGBaseline12Bit-js|JPEGLossless|JPEGLS|JPEG2000|HTJ2K|DeflatedFrame|JPEGXL)\.js$/,
-  reader: /^@kitware\/vtk\.js\/IO\/(Geometry\/PLYReader|Geometry\/STLReader|XML\/XMLPolyDataReader|Misc\/OBJReader)\.js$/,
-};
-const stubCode: Record<string, string> = {
-  decoder: 'export function initialize() { return Promise.resolve(); }\nexport default function () { throw new Error("compressed frames are decoded in the workers"); }',
-  reader: 'export default { newInstance() { throw new Error("mesh files are not read here"); } };',
-};
+const stubs = [
+  {
+    importer: /\/dicom-image-loader\/dist\/esm\/(decodeImageFrameWorker|shared\/decoders\/index)\.js$/,
+    source: /^\.\/(shared\/decoders\/)?decode(RLE|JPEGBaseline8Bit|JPEGBaseline12Bit-js|JPEGLossless|JPEGLS|JPEG2000|HTJ2K|DeflatedFrame|JPEGXL)\.js$/,
+    code: 'export function initialize() { return Promise.resolve(); }\nexport default function () { throw new Error("compressed frames are decoded in the workers"); }',
+  },
+  {
+    importer: /\/@cornerstonejs\/core\/dist\/esm\/cache\/classes\/Mesh\.js$/,
+    source: /^@kitware\/vtk\.js\/IO\/(Geometry\/PLYReader|Geometry\/STLReader|XML\/XMLPolyDataReader|Misc\/OBJReader)\.js$/,
+    code: 'export default { newInstance() { throw new Error("mesh files are not read here"); } };',
+  },
+];
 
 function pageStubs(): Plugin {
   return {
@@ -29,14 +29,12 @@ function pageStubs(): Plugin {
     apply: 'build',
     enforce: 'pre',
     resolveId(source, importer) {
-      for (const k of Object.keys(stubs)) {
-        if (importer && stubbed[k].test(importer) && stubs[k].test(source)) return `\0lightbox-stub:${k}:${source}`;
-      }
-      return null;
+      const i = stubs.findIndex((s) => importer && s.importer.test(importer) && s.source.test(source));
+      return i >= 0 ? `\0lightbox-stub:${i}:${source}` : null;
     },
     load(id) {
-      const m = /^\0lightbox-stub:(\w+):/.exec(id);
-      return m ? stubCode[m[1]] : null;
+      const m = /^\0lightbox-stub:(\d+):/.exec(id);
+      return m ? stubs[Number(m[1])].code : null;
     },
   };
 }

@@ -23,7 +23,9 @@ import { rewriteFor } from './predecode';
 
 const metaOf = (imageId?: string) => (imageId ? (dicomImageLoader.wadors.metaDataManager.get(imageId) as DicomJSON | undefined) : undefined);
 
-const nativeSyntaxes = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.1'];
+// The native transfer syntaxes the viewer takes outside the loader's
+// decoder workers (here and cornerstone.ts decodeOnPage).
+export const nativeSyntaxes = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
 // Fewer missing images than this are not worth a whole series retrieve.
 const minBulk = 16;
 // Instances waiting in the page before the stream waits (the rest stays
@@ -46,7 +48,7 @@ const streams = new Map<string, AbortController & { done?: Promise<void> }>();
 // predecode.ts rewrites (1-bit, YBR_FULL_422), which need the loader's
 // request hook that the series retrieve bypasses.
 export function bulkable(image?: Types.IImage & { transferSyntaxUID?: string }): boolean {
-  return nativeSyntaxes.includes(image?.transferSyntaxUID ?? '') && !rewriteFor(metaOf(image?.imageId));
+  return nativeSyntaxes.has(image?.transferSyntaxUID ?? '') && !rewriteFor(metaOf(image?.imageId));
 }
 
 // missingOf: the images of a stack not in the cache, and whether enough are

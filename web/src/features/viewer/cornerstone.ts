@@ -10,7 +10,7 @@ import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { onClear } from '../../storage';
-import { bulkBytes, stopStreams } from './bulk';
+import { bulkBytes, nativeSyntaxes, stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
 import { openingSyntax, setCachedCheck, takeFrame } from './frames';
 import { frameAcceptFor } from './metadata';
@@ -96,7 +96,6 @@ export function initCornerstone(): Promise<void> {
 // does not wait for the workers to start. The loader asks for them as
 // Interaction requests; the series retrieve's and the prefetch's frames,
 // and volumes (target buffers), stay in the workers.
-const nativeSyntaxes = new Set(['1.2.840.10008.1.2', '1.2.840.10008.1.2.1']);
 
 interface DecodeArgs {
   imageFrame: unknown;
@@ -180,20 +179,16 @@ export function purgeImages() {
 // MIP) cannot use the CPU path and always get WebGL. The reader's override
 // is renderpath.ts's.
 let stackPath: RenderPath = 'gpu';
-let stackPathWhy = '';
 
 function chooseStackPath() {
   const caps = getRenderingCapabilities();
   const choice = renderChoice();
-  if (!caps.webgl) [stackPath, stackPathWhy] = ['cpu', 'no WebGL'];
-  else if (choice !== 'auto') [stackPath, stackPathWhy] = [choice, 'chosen'];
-  else if (caps.softwareRasterizer) [stackPath, stackPathWhy] = ['cpu', `software WebGL (${caps.renderer})`];
-  else [stackPath, stackPathWhy] = ['gpu', caps.renderer || 'WebGL'];
-  (window as unknown as Record<string, unknown>).__lightboxRender = { path: stackPath, why: stackPathWhy };
-}
-
-export function stackRenderPath(): { path: RenderPath; why: string } {
-  return { path: stackPath, why: stackPathWhy };
+  let why: string;
+  if (!caps.webgl) [stackPath, why] = ['cpu', 'no WebGL'];
+  else if (choice !== 'auto') [stackPath, why] = [choice, 'chosen'];
+  else if (caps.softwareRasterizer) [stackPath, why] = ['cpu', `software WebGL (${caps.renderer})`];
+  else [stackPath, why] = ['gpu', caps.renderer || 'WebGL'];
+  (window as unknown as Record<string, unknown>).__lightboxRender = { path: stackPath, why };
 }
 
 // Cornerstone reads its CPU switch when an engine or a viewport is made, and

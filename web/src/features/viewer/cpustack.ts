@@ -95,7 +95,7 @@ function copyWith(img: CSImage, px: ArrayLike<number>, rest: Partial<CSImage>): 
   return { ...img, getCanvas: undefined, cachedLut: undefined, getPixelData: () => px, voxelManager: vm, ...rest };
 }
 
-export function forCPU(img: CSImage): CSImage {
+function forCPU(img: CSImage): CSImage {
   const vm = img.voxelManager;
   const frame = img.imageFrame;
   if (vm && Object.prototype.hasOwnProperty.call(vm, 'getScalarData') && frame?.pixelData instanceof Float32Array && !img.preScale?.scaled) {

@@ -28,15 +28,15 @@ export interface NativeFrame {
   scaled: boolean;
 }
 
-// typeFor mirrors the loader's getPixelDataTypeFromMinMax.
 // scaledRange is the stored range after the rescale: a negative slope
 // (some PET and inverted CR) turns the stored minimum into the maximum.
-export function scaledRange(lo: number, hi: number, sc: { slope: number; intercept: number }): [number, number] {
+function scaledRange(lo: number, hi: number, sc: { slope: number; intercept: number }): [number, number] {
   const a = sc.slope * lo + sc.intercept;
   const b = sc.slope * hi + sc.intercept;
   return a <= b ? [a, b] : [b, a];
 }
 
+// typeFor mirrors the loader's getPixelDataTypeFromMinMax.
 function typeFor(min: number, max: number) {
   if (Number.isInteger(min) && Number.isInteger(max)) {
     if (min >= 0) {

@@ -165,13 +165,13 @@ async function pump() {
       // series retrieve.
       tried.add(key);
       const image = await load.catch(() => undefined);
-      if (!image || !bulkable(image) || !missingOf(stack).bulk) {
+      const before = image && bulkable(image) ? missingOf(stack) : null;
+      if (!before?.bulk) {
         settle();
         continue;
       }
-      const before = missingOf(stack).missing.length;
       await fetchInBackground(stack).catch(() => {});
-      settle(1 + before - missingOf(stack).missing.length);
+      settle(1 + before.missing.length - missingOf(stack).missing.length);
     }
   } finally {
     pumping = false;
