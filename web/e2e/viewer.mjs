@@ -74,6 +74,7 @@ const bravo = await launch();
 try {
   const page = alpha.context.pages()[0] ?? (await alpha.context.newPage());
   page.on('pageerror', (e) => log('page error:', e.message));
+  page.on('console', (m) => m.type() === 'error' && m.text().startsWith('lightbox:') && log('page console:', m.text()));
   const failed = new Map();
   page.on('response', (r) => r.status() >= 400 && failed.set(r.url().replace(/\/instances\/.*/, '/…'), r.status()));
   page.on('requestfailed', (r) => failed.set(r.url().replace(/\/instances\/.*/, '/…'), r.failure()?.errorText));

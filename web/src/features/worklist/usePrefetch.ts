@@ -29,7 +29,9 @@ export function usePrefetch(items: WorkItem[]) {
     const t = setTimeout(() => {
       void import('../viewer/background')
         .then((m) => (alive ? m.prefetchInBackground(key.split('\n')) : 0))
-        .catch(() => {});
+        // Said in the console (no patient data in it): a prefetch that never
+        // starts otherwise leaves no trace (the browser test logs it).
+        .catch((e) => console.error('lightbox: prefetch could not start:', e instanceof Error ? e.message : e));
     }, 300);
     return () => {
       alive = false;
