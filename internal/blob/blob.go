@@ -237,10 +237,7 @@ func (w *dirWriter) Commit(ctx context.Context, key string) error {
 	}
 	w.done = true
 	if _, err := os.Stat(final); err == nil {
-		// The object is in use again: an orphan cleanup (which spares
-		// recent objects) must not take it while its index rows commit.
-		now := time.Now()
-		_ = os.Chtimes(final, now, now)
+		touch(final)
 		return os.Remove(w.f.Name())
 	}
 	return w.d.publish("publish", key, w.f.Name(), final)
@@ -273,14 +270,20 @@ func (w *dirWriter) link(key, final string) error {
 	}
 	if err := linkUnnamed(w.f, final); err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			// In use again, as below.
-			now := time.Now()
-			_ = os.Chtimes(final, now, now)
+			touch(final)
 			return nil
 		}
 		return fmt.Errorf("publish blob %s: %w", key, err)
 	}
 	return w.d.entryDurable(dir, parents)
+}
+
+// touch marks an existing object in use again (a commit of a key already
+// published): an orphan cleanup, which spares recent objects, must not
+// take it while its index rows commit.
+func touch(final string) {
+	now := time.Now()
+	_ = os.Chtimes(final, now, now)
 }
 
 // entryDurable returns once the entries just made in dir are durable, with
@@ -459,8 +462,7 @@ func (d *Dir) PutUnsynced(key string, data []byte) error {
 		return err
 	}
 	if _, err := os.Stat(final); err == nil {
-		now := time.Now()
-		_ = os.Chtimes(final, now, now)
+		touch(final)
 		return nil
 	}
 	if _, err := d.folder(filepath.Dir(final)); err != nil {

@@ -132,7 +132,10 @@ func (h *Hub) Deliver(node, topic string, payload []byte) {
 		}
 		rn.topics[topic][ev.From]++
 	case "leave":
-		if rn.topics[topic][ev.From]--; rn.topics[topic][ev.From] <= 0 {
+		// A topic this node never heard joined (nil map) has none to count down.
+		if n := rn.topics[topic][ev.From] - 1; n > 0 {
+			rn.topics[topic][ev.From] = n
+		} else {
 			delete(rn.topics[topic], ev.From)
 		}
 		if len(rn.topics[topic]) == 0 {

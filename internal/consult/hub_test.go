@@ -71,3 +71,20 @@ func TestHubForgetsSilentNode(t *testing.T) {
 		t.Fatalf("present after B's empty snapshot: %v", got)
 	}
 }
+
+// A leave can arrive for a topic this node holds nothing of from that
+// node (its join went to a node that restarted since, or a snapshot
+// already dropped it): it is ignored, and still delivered.
+func TestHubLeaveOfUnknownTopic(t *testing.T) {
+	var a Hub
+	on, stop := a.Subscribe("consult:1", "dr.alpha")
+	defer stop()
+	p, _ := json.Marshal(Event{Kind: "leave", From: "dr.bravo"})
+	a.Deliver("b", "consult:1", p)
+	if ev := <-on; ev.Kind != "leave" {
+		t.Fatalf("A received %+v", ev)
+	}
+	if got := a.Present("consult:1"); !slices.Equal(got, []string{"dr.alpha"}) {
+		t.Fatalf("present: %v", got)
+	}
+}

@@ -152,7 +152,8 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 	// instance rows and the path's UIDs are in it: attributes of the
 	// patient or study (which change without the instance rows changing)
 	// are not.
-	key, cacheable := qidoCacheKey(r, p, level, h.base(r))
+	base := h.base(r)
+	key, cacheable := qidoCacheKey(r, p, level, base)
 	var ver query.MetaVersion
 	if cacheable {
 		var err error
@@ -179,7 +180,6 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 	defer putJSONBuf(buf)
 	buf.Reset()
 	buf.WriteByte('[')
-	base := h.base(r)
 	url := &dcm.Element{Tag: query.TagRetrieveURL, VR: "UR"}
 	n := 0
 	res, err := h.q.FindEach(r.Context(), p.q, func(ds *dcm.Dataset) error {

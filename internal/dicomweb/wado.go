@@ -171,7 +171,8 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		h.fail(w, r, http.StatusNotAcceptable, "none of the accepted media types and transfer syntaxes can be provided; stored: "+storedSyntaxes(ins))
 		return
 	}
-	if slices.ContainsFunc(plan, func(ts string) bool { return ts != "" }) {
+	asStored := !slices.ContainsFunc(plan, func(ts string) bool { return ts != "" })
+	if !asStored {
 		// Transcoding reads frames by their offsets: the rows again, with them.
 		again, ok := h.resolve(w, r, scope)
 		if !ok {
@@ -236,7 +237,6 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	}()
 	fr := partFraming{boundary: boundary}
 	base := h.base(r)
-	asStored := !slices.ContainsFunc(plan, func(ts string) bool { return ts != "" })
 	if asStored && fe.prefixes != nil {
 		h.sendKnown(w, r, bw, ins, fe.prefixes, &fr, base)
 		return
