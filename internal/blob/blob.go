@@ -83,7 +83,7 @@ type Dir struct {
 	// SyncAll) or found there, which a durable publish flushes once.
 	folders sync.Map
 	flusher dirFlusher
-	files   fileCache // descriptors of small blobs read lately
+	files   fileCache // bytes of small blobs read lately
 	// StaleRemoved counts temp files of dead processes removed at open.
 	StaleRemoved int
 }

@@ -8,6 +8,6 @@
 // guarded by an flock; at start, folders whose owner has died are removed,
 // while those of a live process sharing the data folder are left alone.
 // Its objects are read through bare descriptors (a syscall.Conn, so net
-// can sendfile them); those of small blobs stay open after a read, a
-// bounded number, since their bytes never change (filecache.go).
+// can sendfile them); the bytes of small blobs are kept after a read, a
+// bounded amount, since they never change (filecache.go).
 package blob

@@ -1,214 +1,243 @@
 package blob
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
-	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
-// cacheBelow is the size under which a blob's descriptor is kept open
-// after a read. For blobs that small the open and close cost more than
-// the read (a whole-series WADO-RS of 1,000 × 8 KB instances spent 3.7 ms
-// of CPU in open, 0.9 ms in close and 3.0 ms in pread; bench/README.md),
-// and a reader copies them rather than sendfiles them; larger blobs get
-// a descriptor of their own, which net can sendfile from.
+// cacheBelow is the size under which a blob's bytes are kept in memory
+// after a read. For blobs that small every system call costs more than the
+// bytes (1.5-2 µs each on this VM, bench/README.md: a whole-series WADO-RS
+// of 1,000 × 8 KB instances spent most of its CPU in one pread per blob,
+// after the open and close had been cached away), and a reader copies
+// them rather than sendfiles them; larger blobs get a descriptor of their
+// own, which net can sendfile from.
 const cacheBelow = 16 << 10
 
-// fileCache keeps the descriptors of recently read small blobs open.
-// Published blobs never change (a key names its bytes, and a commit of an
-// existing key keeps the file), so a descriptor read later reads what a
-// fresh open would; Delete and Retire drop the key once the file is gone,
-// so an object removed through this store is not served from here
-// afterwards (another process removing one is not seen: a stale
-// descriptor still reads the key's bytes). Bounded
-// by count, the oldest dropped first: a series read again (a second
-// reader, a viewer reloading) finds its files open.
+// Bounds of the cache: the count, and the bytes (at most 32 MiB of heap,
+// four 1,000-slice series of 8 KB instances).
+const (
+	maxCached      = 4096
+	maxCachedBytes = 32 << 20
+)
+
+// revalidateAfter is how long a cached blob is served without looking at
+// its file again. Another process (a node sharing the folder, the
+// lightbox CLI) may delete or retire (rename away) a blob; a hit older
+// than this checks that the path still names the same file, one stat
+// instead of the nothing a hit otherwise costs. A check per hit would
+// cost a system call per instance again; a deletion that races a read
+// serves the old bytes anyway, and this widens that window by at most
+// revalidateAfter. A variable for tests.
+var revalidateAfter = time.Second
+
+// fileCache keeps the bytes of recently read small blobs. Published blobs
+// never change (a key names its bytes, and a commit of an existing key
+// keeps the file), so bytes read earlier are what a fresh read would
+// give; Delete and Retire drop the key at once, and a removal by another
+// process is seen by the revalidation. Bounded by count and bytes, the
+// oldest dropped first: a series read again (a second reader, a viewer
+// reloading) costs no system call per blob.
 type fileCache struct {
 	mu    sync.Mutex
-	byKey map[string]*sharedFile
-	ring  []*sharedFile // in order of caching; next is the oldest
+	byKey map[string]*cachedBlob
+	ring  []*cachedBlob // in order of caching; next is the oldest
 	next  int
-	// gen counts forgets: an open that began before one may have opened
-	// the file forgotten, so it does not cache its descriptor.
+	bytes int
+	// gen counts forgets: a read that began before one may have read the
+	// file forgotten, so it does not cache its bytes.
 	gen uint64
 }
 
-// sharedFile is a cached descriptor, read by position only (sharing it
-// rules out its file offset), so closed once no object uses it and the
-// cache has dropped it.
-type sharedFile struct {
-	fd   int
-	size int64
-	path string
-	refs int // objects open on it, plus one while cached
-	slot int
+// cachedBlob is a small blob's bytes and the identity of the file they
+// were read from.
+type cachedBlob struct {
+	path     string
+	data     []byte
+	dev, ino uint64
+	slot     int
+	checked  atomic.Int64 // when the file was last seen under path (since epoch)
 }
 
-// capacity is the number of descriptors a cache keeps: a quarter of what
-// the process may open (Go raises the soft limit to the hard one), at most
-// 4,096.
-func capacity() int {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return 0
-	}
-	return int(min(rl.Cur/4, 4096))
-}
+// epoch anchors the monotonic times of the revalidations.
+var epoch = time.Now()
 
-// open returns an object on a cached descriptor of path, or on a fresh
-// one for a blob not below cacheBelow.
+// open returns an object on a small blob's cached bytes, read now if they
+// were not cached, or on a descriptor of its own for a blob not below
+// cacheBelow.
 func (c *fileCache) open(path string) (Object, error) {
 	c.mu.Lock()
-	if f := c.byKey[path]; f != nil {
-		f.refs++
-		c.mu.Unlock()
-		return newSharedObject(c, f), nil
-	}
+	f := c.byKey[path]
 	gen := c.gen
 	c.mu.Unlock()
+	if f != nil {
+		if c.valid(f) {
+			return &memObject{b: f.data}, nil
+		}
+		c.drop(f)
+		gen++ // drop counted a forget
+	}
 	o, err := openFile(path)
 	if err != nil {
 		return nil, err
 	}
-	size := o.Size()
-	if size < 0 || size >= cacheBelow {
+	var st syscall.Stat_t
+	if err := retry(func() error { return syscall.Fstat(o.fd, &st) }); err != nil {
+		o.Close()
+		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	o.size = st.Size
+	if st.Size >= cacheBelow {
 		return o, nil
 	}
-	// The descriptor passes from o to the cache.
-	o.cleanup.Stop()
-	f := &sharedFile{fd: o.fd, size: size, path: path, refs: 1}
-	o.fd = -1
-	c.mu.Lock()
-	if c.ring == nil {
-		c.ring = make([]*sharedFile, capacity())
-		c.byKey = make(map[string]*sharedFile, len(c.ring))
-	}
-	var drop []*sharedFile
-	switch old := c.byKey[path]; {
-	case c.gen != gen:
-		// Not cached (the file may be one forgotten meanwhile): closed
-		// with its object.
-	case old != nil:
-		drop = append(drop, f) // opened meanwhile by another reader
-		f = old
-		f.refs++
-	case len(c.ring) > 0:
-		if old := c.ring[c.next]; old != nil {
-			drop = c.uncache(old, drop)
+	data := make([]byte, st.Size)
+	n, err := preadFull(o.fd, data, 0)
+	o.Close()
+	if err != nil {
+		if err == io.EOF {
+			err = fmt.Errorf("blob shorter than its size: %d of %d bytes: %w", n, st.Size, io.ErrUnexpectedEOF)
 		}
-		f.slot, f.refs = c.next, f.refs+1
-		c.ring[c.next] = f
-		c.byKey[path] = f
-		c.next = (c.next + 1) % len(c.ring)
+		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
-	c.mu.Unlock()
-	closeFiles(drop)
-	return newSharedObject(c, f), nil
+	f = &cachedBlob{path: path, data: data, dev: uint64(st.Dev), ino: st.Ino}
+	f.checked.Store(int64(time.Since(epoch)))
+	c.put(f, gen)
+	return &memObject{b: data}, nil
+}
+
+// valid reports whether f may be served: checked lately, or its path
+// still names the file it was read from.
+func (c *fileCache) valid(f *cachedBlob) bool {
+	now := int64(time.Since(epoch))
+	if now-f.checked.Load() < int64(revalidateAfter) {
+		return true
+	}
+	var st syscall.Stat_t
+	if retry(func() error { return syscall.Stat(f.path, &st) }) != nil ||
+		uint64(st.Dev) != f.dev || st.Ino != f.ino || st.Size != int64(len(f.data)) {
+		return false
+	}
+	f.checked.Store(now)
+	return true
+}
+
+// put caches f unless a forget came after gen (the file read may be one
+// forgotten meanwhile) or another reader cached the path first.
+func (c *fileCache) put(f *cachedBlob, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen || c.byKey[f.path] != nil {
+		return
+	}
+	if c.ring == nil {
+		c.ring = make([]*cachedBlob, maxCached)
+		c.byKey = make(map[string]*cachedBlob, maxCached)
+	}
+	// Room: the oldest slot, and the ones after it while the bytes do
+	// not fit.
+	for i, n := c.next, 0; n < len(c.ring); i, n = (i+1)%len(c.ring), n+1 {
+		if old := c.ring[i]; old != nil {
+			c.uncache(old)
+		}
+		if c.bytes+len(f.data) <= maxCachedBytes {
+			break
+		}
+	}
+	f.slot = c.next
+	c.ring[c.next] = f
+	c.byKey[f.path] = f
+	c.bytes += len(f.data)
+	c.next = (c.next + 1) % len(c.ring)
 }
 
 // forget drops path from the cache, once its file is gone.
 func (c *fileCache) forget(path string) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.gen++
-	var drop []*sharedFile
 	if f := c.byKey[path]; f != nil {
-		drop = c.uncache(f, drop)
+		c.uncache(f)
 	}
-	c.mu.Unlock()
-	closeFiles(drop)
 }
 
-// closeAll drops every cached descriptor (the store is closing).
+// drop takes f out of the cache if it is still there (found stale).
+func (c *fileCache) drop(f *cachedBlob) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if c.byKey[f.path] == f {
+		c.uncache(f)
+	}
+}
+
+// closeAll empties the cache (the store is closing).
 func (c *fileCache) closeAll() {
 	c.mu.Lock()
-	var drop []*sharedFile
-	for _, f := range c.byKey {
-		drop = c.uncache(f, drop)
-	}
-	c.mu.Unlock()
-	closeFiles(drop)
+	defer c.mu.Unlock()
+	c.gen++
+	c.byKey, c.ring, c.next, c.bytes = nil, nil, 0, 0
 }
 
-// uncache takes f out of the cache (c.mu held) and returns drop with f
-// added if no object reads it.
-func (c *fileCache) uncache(f *sharedFile, drop []*sharedFile) []*sharedFile {
+// uncache takes f out of the cache; c.mu held.
+func (c *fileCache) uncache(f *cachedBlob) {
 	delete(c.byKey, f.path)
 	c.ring[f.slot] = nil
-	if f.refs--; f.refs == 0 {
-		drop = append(drop, f)
-	}
-	return drop
+	c.bytes -= len(f.data)
 }
 
-func (c *fileCache) release(f *sharedFile) {
-	c.mu.Lock()
-	f.refs--
-	last := f.refs == 0
-	c.mu.Unlock()
-	if last {
-		_ = syscall.Close(f.fd)
-	}
+// memObject reads a cached blob's bytes, with its own offset. The bytes
+// are shared and never written.
+type memObject struct {
+	b      []byte
+	off    int64
+	closed bool
 }
 
-func closeFiles(files []*sharedFile) {
-	for _, f := range files {
-		_ = syscall.Close(f.fd)
-	}
-}
+func (o *memObject) Size() int64 { return int64(len(o.b)) }
 
-// sharedObject reads a cached descriptor by position, keeping its own
-// offset. It is no syscall.Conn: sendfile would move the shared offset.
-type sharedObject struct {
-	c       *fileCache
-	f       *sharedFile // nil once closed
-	size    int64
-	off     int64
-	cleanup runtime.Cleanup
-}
-
-func newSharedObject(c *fileCache, f *sharedFile) *sharedObject {
-	o := &sharedObject{c: c, f: f, size: f.size}
-	// An object never closed (a caller's bug) must not hold the
-	// descriptor open for good.
-	o.cleanup = runtime.AddCleanup(o, func(f *sharedFile) { c.release(f) }, f)
-	return o
-}
-
-func (o *sharedObject) Size() int64 { return o.size }
-
-func (o *sharedObject) ReadAt(p []byte, off int64) (int, error) {
-	if o.f == nil {
+func (o *memObject) ReadAt(p []byte, off int64) (int, error) {
+	if o.closed {
 		return 0, errClosed
 	}
-	return preadFull(o.f.fd, p, off)
-}
-
-func (o *sharedObject) Read(p []byte) (int, error) {
-	if o.f == nil {
-		return 0, errClosed
+	if off < 0 {
+		return 0, &fs.PathError{Op: "read", Path: "blob", Err: syscall.EINVAL}
 	}
-	if o.off >= o.size {
+	if off >= int64(len(o.b)) {
 		return 0, io.EOF
 	}
-	n, err := o.ReadAt(p[:min(int64(len(p)), o.size-o.off)], o.off)
-	o.off += int64(n)
-	if err == io.EOF && n > 0 {
-		err = nil
+	n := copy(p, o.b[off:])
+	if n < len(p) {
+		return n, io.EOF
 	}
-	return n, err
+	return n, nil
 }
 
-func (o *sharedObject) Seek(offset int64, whence int) (int64, error) {
-	if o.f == nil {
+func (o *memObject) Read(p []byte) (int, error) {
+	if o.closed {
+		return 0, errClosed
+	}
+	if o.off >= int64(len(o.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, o.b[o.off:])
+	o.off += int64(n)
+	return n, nil
+}
+
+func (o *memObject) Seek(offset int64, whence int) (int64, error) {
+	if o.closed {
 		return 0, errClosed
 	}
 	switch whence {
 	case io.SeekCurrent:
 		offset += o.off
 	case io.SeekEnd:
-		offset += o.size
+		offset += int64(len(o.b))
 	}
 	if offset < 0 {
 		return 0, &fs.PathError{Op: "seek", Path: "blob", Err: syscall.EINVAL}
@@ -217,12 +246,7 @@ func (o *sharedObject) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-func (o *sharedObject) Close() error {
-	if o.f == nil {
-		return nil
-	}
-	o.cleanup.Stop()
-	o.c.release(o.f)
-	o.f = nil
+func (o *memObject) Close() error {
+	o.closed = true
 	return nil
 }

@@ -91,9 +91,9 @@ func TestDirObjectClose(t *testing.T) {
 	}
 }
 
-// Small blobs are read through kept descriptors, each object with its
-// own offset; a deleted or retired blob is not served from them, and a
-// full cache closes its oldest.
+// Small blobs are read from cached bytes, each object with its own
+// offset; a deleted or retired blob is not served from them, and a full
+// cache drops its oldest.
 func TestDirFileCache(t *testing.T) {
 	ctx := context.Background()
 	d := tempDir(t)
@@ -108,8 +108,8 @@ func TestDirFileCache(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.(*sharedObject).f != b.(*sharedObject).f {
-		t.Fatal("second open of a small blob did not share the descriptor")
+	if &a.(*memObject).b[0] != &b.(*memObject).b[0] {
+		t.Fatal("second open of a small blob did not share the cached bytes")
 	}
 	if _, err := a.Seek(10, io.SeekStart); err != nil {
 		t.Fatal(err)
@@ -117,12 +117,15 @@ func TestDirFileCache(t *testing.T) {
 	ra, _ := io.ReadAll(a)
 	rb, _ := io.ReadAll(b)
 	if !bytes.Equal(ra, small[10:]) || !bytes.Equal(rb, small) {
-		t.Fatal("objects on one descriptor read each other's offsets")
+		t.Fatal("objects on one cached blob read each other's offsets")
 	}
 	a.Close()
 	b.Close()
 	if a.Size() != 8000 {
 		t.Fatalf("size after Close %d", a.Size())
+	}
+	if _, err := a.ReadAt(make([]byte, 1), 0); err == nil {
+		t.Fatal("read after Close succeeded")
 	}
 	if err := d.Delete(ctx, "sm/al/l1"); err != nil {
 		t.Fatal(err)
@@ -139,18 +142,12 @@ func TestDirFileCache(t *testing.T) {
 		t.Fatalf("open after Retire: %v", err)
 	}
 
-	// Bounded: the oldest goes, closed once its last reader is.
+	// Bounded by count: the oldest goes, its readers keep their bytes.
 	c := &d.files
-	c.mu.Lock()
-	n := len(c.ring)
-	c.mu.Unlock()
-	if n == 0 {
-		t.Skip("no descriptors to spare")
-	}
 	commit(t, d, "ol/de/st", small)
 	oldest, _ := d.Open(ctx, "ol/de/st")
-	for i := range n {
-		key := "fi/ll/" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676%26))
+	for i := range maxCached {
+		key := "fi/ll/" + strconv.Itoa(i)
 		if err := d.PutUnsynced(key, small[:i%100+1]); err != nil {
 			t.Fatal(err)
 		}
@@ -161,16 +158,100 @@ func TestDirFileCache(t *testing.T) {
 		o.Close()
 	}
 	c.mu.Lock()
-	_, kept := c.byKey[oldest.(*sharedObject).f.path]
+	_, kept := c.byKey[d.objects+"/ol/de/st"]
 	size := len(c.byKey)
 	c.mu.Unlock()
-	if kept || size > n {
-		t.Fatalf("oldest kept %v, %d cached of %d", kept, size, n)
+	if kept || size > maxCached {
+		t.Fatalf("oldest kept %v, %d cached of %d", kept, size, maxCached)
 	}
-	if p := make([]byte, 100); func() error { _, err := oldest.ReadAt(p, 0); return err }() != nil {
-		t.Fatal("a dropped descriptor was closed under its reader")
+	if p, err := io.ReadAll(oldest); err != nil || !bytes.Equal(p, small) {
+		t.Fatalf("a dropped blob's reader: %v", err)
 	}
 	oldest.Close()
+
+	// And by bytes.
+	big := random(cacheBelow - 1)
+	for i := range maxCachedBytes/len(big) + 10 {
+		key := "by/te/" + strconv.Itoa(i)
+		if err := d.PutUnsynced(key, big); err != nil {
+			t.Fatal(err)
+		}
+		o, err := d.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+	}
+	c.mu.Lock()
+	held := 0
+	for _, f := range c.byKey {
+		held += len(f.data)
+	}
+	ok := held == c.bytes && held <= maxCachedBytes && held > maxCachedBytes-2*cacheBelow
+	c.mu.Unlock()
+	if !ok {
+		t.Fatalf("%d bytes cached (%d counted), bound %d", held, c.bytes, maxCachedBytes)
+	}
+}
+
+// A blob deleted, retired (renamed away) or replaced by another process
+// (another node on the same folder, the lightbox CLI) is not served from
+// the cache once revalidateAfter has passed since it was last checked.
+func TestDirFileCacheSeesOtherProcess(t *testing.T) {
+	ctx := context.Background()
+	d := tempDir(t)
+	other, err := OpenDir(d.root) // another process's view of the folder
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	small := random(5000)
+	for _, k := range []string{"ot/he/r1", "ot/he/r2", "ot/he/r3"} {
+		commit(t, d, k, small)
+		o, err := d.Open(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+	}
+	if err := other.Delete(ctx, "ot/he/r1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Retire(ctx, "ot/he/r2"); err != nil {
+		t.Fatal(err)
+	}
+	// Replaced: new file, same key (the bytes are the same when keys name
+	// their content; the cache does not rely on it).
+	if err := other.Delete(ctx, "ot/he/r3"); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, other, "ot/he/r3", small[:4000])
+
+	// Within the window a hit is not checked.
+	defer func(v time.Duration) { revalidateAfter = v }(revalidateAfter)
+	revalidateAfter = time.Hour
+	if o, err := d.Open(ctx, "ot/he/r1"); err != nil || o.Size() != 5000 {
+		t.Fatalf("hit within the window: %v", err)
+	}
+	revalidateAfter = 0
+	for _, k := range []string{"ot/he/r1", "ot/he/r2"} {
+		if _, err := d.Open(ctx, k); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("%s removed by another process: %v", k, err)
+		}
+	}
+	o, err := d.Open(ctx, "ot/he/r3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(o); !bytes.Equal(got, small[:4000]) {
+		t.Fatalf("replaced blob read %d bytes of the old file", len(got))
+	}
+	// Still there: served, and cached again.
+	for range 2 {
+		if o, err := d.Open(ctx, "ot/he/r3"); err != nil || o.Size() != 4000 {
+			t.Fatalf("unchanged blob: %v", err)
+		}
+	}
 }
 
 // A blob from cacheBelow up gets a descriptor of its own, to sendfile.
