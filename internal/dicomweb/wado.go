@@ -348,6 +348,8 @@ func (h *Handler) sendKnown(w http.ResponseWriter, r *http.Request, bw *bufio.Wr
 					err = io.ErrUnexpectedEOF
 				}
 			}
+		} else if in.Size <= int64(bw.Size()) {
+			err = readInto(bw, obj, int(in.Size))
 		} else {
 			var n int64
 			n, err = io.CopyBuffer(writerOnly{bw}, io.NewSectionReader(obj, 0, in.Size), buf[:])
@@ -362,6 +364,27 @@ func (h *Handler) sendKnown(w http.ResponseWriter, r *http.Request, bw *bufio.Wr
 	}
 	_, _ = io.WriteString(bw, fr.tail())
 	_ = bw.Flush()
+}
+
+// readInto reads the n bytes of obj, n at most bw's size, straight into
+// bw's free space (flushed first if they do not fit): one copy, where a
+// copy through a buffer made two and cost a SectionReader.
+func readInto(bw *bufio.Writer, obj io.ReaderAt, n int) error {
+	if bw.Available() < n {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+	}
+	b := bw.AvailableBuffer()[:n]
+	m, err := obj.ReadAt(b, 0)
+	if m < n {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	_, err = bw.Write(b)
+	return err
 }
 
 // prefixOf rebuilds the prefix openInstance found for an instance from
