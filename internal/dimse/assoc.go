@@ -233,6 +233,12 @@ type Association struct {
 	identityResponse []byte
 	transcode        TranscodeFunc
 	quickAck         func() // acknowledges received segments at once (see Dial)
+	// wrote is set by every PDU sent: sending a reply is what puts the
+	// kernel back into delayed acknowledgements (Linux's "pingpong" mode;
+	// TCP_QUICKACK leaves it, and nothing but our sends re-enters it), so
+	// only the first PDU read after one needs quickAck, not every PDU of
+	// a data set.
+	wrote atomic.Bool
 
 	wmu    sync.Mutex // serializes outgoing PDUs and messages
 	wbufA  []byte
@@ -262,6 +268,9 @@ type Association struct {
 }
 
 type storeHolder struct{ h StoreHandler }
+
+// newQuickAcker is quickAcker, replaced by tests to count the calls.
+var newQuickAcker = quickAcker
 
 func newAssociation(conn net.Conn, requestor bool, to Timeouts, log *slog.Logger) *Association {
 	a := &Association{
@@ -353,8 +362,13 @@ func (a *Association) writeRaw(bufs ...[]byte) error {
 	if a.to.Write > 0 {
 		_ = a.conn.SetWriteDeadline(time.Now().Add(a.to.Write))
 	}
+	// Before the write, so a reply the peer sends on receiving it finds
+	// the flag set, and after, so a header read while it went out does
+	// not clear it for good (one quickAck to spare at worst).
+	a.wrote.Store(true)
 	nb := net.Buffers(bufs)
 	_, err := nb.WriteTo(a.conn)
+	a.wrote.Store(true)
 	return err
 }
 
@@ -487,7 +501,7 @@ func (a *Association) readPDU(buf []byte) (PDU, []byte, error) {
 		}
 		return nil, buf, err
 	}
-	if a.quickAck != nil {
+	if a.quickAck != nil && a.wrote.Swap(false) {
 		a.quickAck()
 	}
 	return ReadPDU(io.MultiReader(bytesReader(hdr[:]), a.conn), a.ourMax, buf)

@@ -74,7 +74,7 @@ func Dial(ctx context.Context, addr, callingAE, calledAE string, contexts []Cont
 	if err != nil {
 		return nil, fmt.Errorf("dimse: dial %s: %w", addr, err)
 	}
-	quickAck := quickAcker(conn) // on the TCP connection, under any TLS
+	quickAck := newQuickAcker(conn) // on the TCP connection, under any TLS
 	if opts.connected != nil {
 		opts.connected()
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -483,4 +484,49 @@ func TestServerShutdownAbortsClients(t *testing.T) {
 		t.Fatalf("want peer abort, got %v", a.Err())
 	}
 	_ = os.Stderr
+}
+
+// The server asks for a quick acknowledgement once per PDU it reads after
+// sending one (its reply is what brings delayed acknowledgements back),
+// not once per PDU: a data set of many PDUs costs one system call.
+func TestQuickAckOncePerExchange(t *testing.T) {
+	var calls atomic.Int32
+	var serverAddr string
+	defer func(f func(net.Conn) func()) { newQuickAcker = f }(newQuickAcker)
+	newQuickAcker = func(c net.Conn) func() {
+		ack := quickAcker(c)
+		if c.LocalAddr().String() != serverAddr {
+			return ack // the client's side
+		}
+		return func() {
+			calls.Add(1)
+			if ack != nil {
+				ack()
+			}
+		}
+	}
+	mux := NewMux()
+	mux.HandleStorage(newRecorder())
+	s := &Server{AETitle: "LIGHTBOX", Handler: mux, MaxPDULength: 4096}
+	serverAddr = startServer(t, s)
+	a := dialTest(t, serverAddr, "LIGHTBOX", storageProposals(dcm.ExplicitVRLittleEndian), &DialOptions{MaxPDULength: 4096})
+	ctx := context.Background()
+	const stores = 5
+	for i := range stores {
+		uid := uidN(300 + i)
+		// ≈ 25 PDUs each.
+		if st, err := a.Store(ctx, scImageStorage, uid, dcm.ExplicitVRLittleEndian, bytes.NewReader(testInstance(uid, true, 100_000))); err != nil || st != StatusSuccess {
+			t.Fatalf("store: 0x%04X %v", st, err)
+		}
+	}
+	if err := a.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Each C-STORE request and the release request (the association
+	// request is read before the association runs), and at most one more
+	// per exchange when a reply's write ends after the next read began;
+	// not one per PDU.
+	if n := calls.Load(); n < stores+1 || n > 2*(stores+1) {
+		t.Fatalf("%d quick acknowledgements for %d exchanges", n, stores+1)
+	}
 }

@@ -207,7 +207,7 @@ func (s *Server) serveConn(c net.Conn) {
 	// TCP_NODELAY is in its environment) holds a PDU's tail until the
 	// previous segment is acknowledged: each C-STORE would wait out our
 	// 40 ms delayed ACK.
-	a.quickAck = quickAcker(c)
+	a.quickAck = newQuickAcker(c)
 	a.ourMax = s.MaxPDULength
 	a.transcode = s.Transcode
 	if a.ourMax == 0 {
