@@ -3,6 +3,7 @@ package dicomweb
 import (
 	"bytes"
 	"io"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -88,6 +89,12 @@ func FuzzSTOW(f *testing.F) {
 	f.Add([]byte("--" + boundary + "\r\nContent-Type: text/plain\r\n\r\nhello\r\n--" + boundary + "--\r\n"))
 	f.Add([]byte("--" + boundary + "--\r\n"))
 	f.Add([]byte("garbage"))
+	var qp bytes.Buffer
+	qw := quotedprintable.NewWriter(&qp)
+	_, _ = qw.Write(insts[0].data)
+	_ = qw.Close()
+	f.Add([]byte("--" + boundary + "\r\nContent-Type: application/dicom\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" + qp.String() + "\r\n--" + boundary +
+		"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=XYDICM\r\n--" + boundary + "--\r\n"))
 	envs := fuzzEnvs(f, nil)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for name, e := range envs {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/quotedprintable"
 	"net/textproto"
+	"strings"
 )
 
 // partReader reads a STOW-RS body's parts (RFC 2046 multipart), as
@@ -51,14 +53,18 @@ func newPartReader(r io.Reader, boundary string) *partReader {
 	}
 }
 
-// stowPart is one part: its header and a reader of its body.
+// stowPart is one part: its header and a reader of its body, decoded
+// when its Content-Transfer-Encoding is quoted-printable (the header then
+// removed), as mime/multipart's NextPart does; other encodings (base64)
+// are left as they are, as there.
 type stowPart struct {
 	Header  textproto.MIMEHeader
 	r       *partReader
-	total   int64 // body bytes returned so far
-	n       int   // bytes at the buffer's head known to be body
-	err     error // what Read returns once n is spent (io.EOF: the delimiter is next)
-	readErr error // the body's error, once reading more failed
+	dec     io.Reader // the decoder of an encoded body, nil for a plain one
+	total   int64     // body bytes returned so far
+	n       int       // bytes at the buffer's head known to be body
+	err     error     // what Read returns once n is spent (io.EOF: the delimiter is next)
+	readErr error     // the body's error, once reading more failed
 }
 
 var errPartHeader = errors.New("multipart: malformed part header")
@@ -70,7 +76,7 @@ func (r *partReader) NextPart() (*stowPart, error) {
 		return nil, r.err
 	}
 	if r.cur != nil {
-		if _, err := io.Copy(io.Discard, r.cur); err != nil {
+		if _, err := io.Copy(io.Discard, rawPart{r.cur}); err != nil {
 			r.err = err
 			return nil, err
 		}
@@ -95,6 +101,11 @@ func (r *partReader) NextPart() (*stowPart, error) {
 				return nil, err
 			}
 			r.cur = &stowPart{Header: h, r: r}
+			const cte = "Content-Transfer-Encoding"
+			if strings.EqualFold(h.Get(cte), "quoted-printable") {
+				h.Del(cte)
+				r.cur.dec = quotedprintable.NewReader(rawPart{r.cur})
+			}
 			return r.cur, nil
 		}
 		if r.isFinalBoundary(line) {
@@ -178,9 +189,37 @@ func skipLWSP(b []byte) []byte {
 	return b
 }
 
-// Read returns the part's body up to the next delimiter, as much at a time
-// as is buffered (mime/multipart's partReader.Read, over the larger buffer).
+// Read returns the part's body, decoded. A body that does not decode
+// fails its part alone: the error is returned once, the rest of the part
+// skipped, and the next Read ends it, so the parts after it are read
+// (with mime/multipart a caller skipping the part got the error again,
+// and STOW-RS gave up on the rest of the request).
 func (p *stowPart) Read(b []byte) (int, error) {
+	if p.dec == nil {
+		return p.readRaw(b)
+	}
+	n, err := p.dec.Read(b)
+	if err != nil && err != io.EOF && p.r.err == nil {
+		if _, serr := io.Copy(io.Discard, rawPart{p}); serr == nil {
+			p.dec = eofReader{}
+		}
+	}
+	return n, err
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// rawPart reads a part's body as sent.
+type rawPart struct{ p *stowPart }
+
+func (r rawPart) Read(b []byte) (int, error) { return r.p.readRaw(b) }
+
+// readRaw returns the part's body up to the next delimiter, as much at a
+// time as is buffered (mime/multipart's partReader.Read, over the larger
+// buffer).
+func (p *stowPart) readRaw(b []byte) (int, error) {
 	br := p.r.br
 	for p.n == 0 && p.err == nil {
 		peek, _ := br.Peek(br.Buffered())
