@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 
 	"lightbox/internal/archive"
 	"lightbox/internal/query"
@@ -52,6 +53,9 @@ type Handler struct {
 	// patterns lists every route, for the route-enumeration security test.
 	patterns []string
 	metas    *metaCache
+	// resolved counts the reads of instance rows (resolveWith), which
+	// tests hold to one per retrieve.
+	resolved atomic.Int64
 }
 
 // New builds a Handler.

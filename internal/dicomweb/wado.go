@@ -39,6 +39,7 @@ func (h *Handler) resolveWith(w http.ResponseWriter, r *http.Request, scope quer
 			return nil, false
 		}
 	}
+	h.resolved.Add(1)
 	ins, err := find(r.Context(), scope, t)
 	if err != nil {
 		h.internal(w, r, err)
@@ -133,8 +134,18 @@ func decideTS(stored string, c tsChoice) (string, bool) {
 
 // retrieve serves WADO-RS study, series and instance retrieval.
 func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	choices := dicomChoices(r)
 	var fe *metaEntry
+	withFrames := false
 	ins, ok := h.resolveWith(w, r, scope, func(ctx context.Context, scope query.Scope, t query.Target) ([]query.Instance, error) {
+		if t.SOPInstanceUID != "" && slices.ContainsFunc(choices, func(c tsChoice) bool { return c.ts != "*" }) {
+			// One row, which a transcoding needs with its frame offsets:
+			// read with them now rather than read again.
+			withFrames = true
+			ins, err := h.q.Instances(ctx, scope, t)
+			fe = &metaEntry{files: ins}
+			return ins, err
+		}
 		e, err := h.filesEntry(ctx, scope, t)
 		if err != nil {
 			return nil, err
@@ -145,7 +156,6 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	if !ok {
 		return
 	}
-	choices := dicomChoices(r)
 	plan := make([]string, len(ins))
 	var chosen *tsChoice
 	for ci := range choices {
@@ -172,7 +182,7 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		return
 	}
 	asStored := !slices.ContainsFunc(plan, func(ts string) bool { return ts != "" })
-	if !asStored {
+	if !asStored && !withFrames {
 		// Transcoding reads frames by their offsets: the rows again, with them.
 		again, ok := h.resolve(w, r, scope)
 		if !ok {
