@@ -303,9 +303,8 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 // sendAbove is the part size from which a part's stored bytes go by
 // sendfile (the gathered bytes before it flushed first) rather than
 // through the gathering buffer: below it, the two system calls cost more
-// than copying the bytes twice. (The folder store keeps the descriptors of
-// blobs below the same size open and reads them by position only, so they
-// could not be sent by sendfile anyway.)
+// than copying the bytes. (The folder store keeps the bytes of blobs below
+// the same size in memory, so they have no file to sendfile from anyway.)
 const sendAbove = 16 << 10
 
 // sendKnown sends whole instances, stored as they were received, whose
