@@ -36,6 +36,14 @@ const (
 // revalidateAfter. A variable for tests.
 var revalidateAfter = time.Second
 
+// minResidence is how long a cached blob stays before a newcomer may take
+// its place. A series larger than the cache, read again and again, would
+// otherwise evict each blob before its next read (no hit at all from a
+// first-in, first-out cache) while allocating every blob's bytes; instead
+// the blobs that do not fit are read from their files, as large ones are,
+// and the cache keeps what it holds. A variable for tests.
+var minResidence = 10 * time.Second
+
 // fileCache keeps the bytes of recently read small blobs. Published blobs
 // never change (a key names its bytes, and a commit of an existing key
 // keeps the file), so bytes read earlier are what a fresh read would
@@ -61,6 +69,7 @@ type cachedBlob struct {
 	data     []byte
 	dev, ino uint64
 	slot     int
+	added    int64        // when cached (since epoch)
 	checked  atomic.Int64 // when the file was last seen under path (since epoch)
 }
 
@@ -92,7 +101,7 @@ func (c *fileCache) open(path string) (Object, error) {
 		return nil, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	o.size = st.Size
-	if st.Size >= cacheBelow {
+	if st.Size >= cacheBelow || !c.room(int(st.Size)) {
 		return o, nil
 	}
 	data := make([]byte, st.Size)
@@ -104,8 +113,9 @@ func (c *fileCache) open(path string) (Object, error) {
 		}
 		return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 	}
-	f = &cachedBlob{path: path, data: data, dev: uint64(st.Dev), ino: st.Ino}
-	f.checked.Store(int64(time.Since(epoch)))
+	now := int64(time.Since(epoch))
+	f = &cachedBlob{path: path, data: data, dev: uint64(st.Dev), ino: st.Ino, added: now}
+	f.checked.Store(now)
 	c.put(f, gen)
 	return &memObject{b: data}, nil
 }
@@ -126,26 +136,56 @@ func (c *fileCache) valid(f *cachedBlob) bool {
 	return true
 }
 
+// room reports whether a blob of size bytes would be cached: the entries
+// it would take the place of (the oldest slot, and the ones after it while
+// the bytes do not fit) have all stayed minResidence.
+func (c *fileCache) room(size int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.victims(size, int64(time.Since(epoch))) >= 0
+}
+
+// victims returns how many slots from next a blob of size bytes takes
+// (c.mu held), -1 if one of the entries in them is too young to go.
+func (c *fileCache) victims(size int, now int64) int {
+	if c.ring == nil {
+		return 1
+	}
+	bytes := c.bytes
+	for i, n := c.next, 1; n <= len(c.ring); i, n = (i+1)%len(c.ring), n+1 {
+		if old := c.ring[i]; old != nil {
+			if now-old.added < int64(minResidence) {
+				return -1
+			}
+			bytes -= len(old.data)
+		}
+		if bytes+size <= maxCachedBytes {
+			return n
+		}
+	}
+	return len(c.ring)
+}
+
 // put caches f unless a forget came after gen (the file read may be one
-// forgotten meanwhile) or another reader cached the path first.
+// forgotten meanwhile), another reader cached the path first, or the
+// entries it would replace are too young (room changed meanwhile).
 func (c *fileCache) put(f *cachedBlob, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen || c.byKey[f.path] != nil {
 		return
 	}
+	n := c.victims(len(f.data), f.added)
+	if n < 0 {
+		return
+	}
 	if c.ring == nil {
 		c.ring = make([]*cachedBlob, maxCached)
 		c.byKey = make(map[string]*cachedBlob, maxCached)
 	}
-	// Room: the oldest slot, and the ones after it while the bytes do
-	// not fit.
-	for i, n := c.next, 0; n < len(c.ring); i, n = (i+1)%len(c.ring), n+1 {
-		if old := c.ring[i]; old != nil {
+	for i := range n {
+		if old := c.ring[(c.next+i)%len(c.ring)]; old != nil {
 			c.uncache(old)
-		}
-		if c.bytes+len(f.data) <= maxCachedBytes {
-			break
 		}
 	}
 	f.slot = c.next

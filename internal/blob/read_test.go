@@ -143,6 +143,8 @@ func TestDirFileCache(t *testing.T) {
 	}
 
 	// Bounded by count: the oldest goes, its readers keep their bytes.
+	defer func(v time.Duration) { minResidence = v }(minResidence)
+	minResidence = 0
 	c := &d.files
 	commit(t, d, "ol/de/st", small)
 	oldest, _ := d.Open(ctx, "ol/de/st")
@@ -168,6 +170,30 @@ func TestDirFileCache(t *testing.T) {
 		t.Fatalf("a dropped blob's reader: %v", err)
 	}
 	oldest.Close()
+
+	// A full cache whose entries are all younger than minResidence takes
+	// no newcomer: it is read from its file.
+	minResidence = time.Hour
+	commit(t, d, "ne/wc/omer", small)
+	o, err = d.Open(ctx, "ne/wc/omer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(o); !bytes.Equal(got, small) {
+		t.Fatal("newcomer's bytes")
+	}
+	o.Close()
+	if _, ok := o.(*fileObject); !ok {
+		t.Fatalf("newcomer to a full cache of young entries: %T", o)
+	}
+	c.mu.Lock()
+	_, cached := c.byKey[d.objects+"/ne/wc/omer"]
+	_, first := c.byKey[d.objects+"/fi/ll/0"]
+	c.mu.Unlock()
+	if cached || !first {
+		t.Fatalf("newcomer cached %v, oldest entry kept %v", cached, first)
+	}
+	minResidence = 0
 
 	// And by bytes.
 	big := random(cacheBelow - 1)
