@@ -49,8 +49,9 @@ var minResidence = 10 * time.Second
 // keeps the file), so bytes read earlier are what a fresh read would
 // give; Delete and Retire drop the key at once, and a removal by another
 // process is seen by the revalidation. Bounded by count and bytes, the
-// oldest dropped first: a series read again (a second reader, a viewer
-// reloading) costs no system call per blob.
+// oldest dropped first once it has stayed minResidence: a series read
+// again (a second reader, a viewer reloading) costs no system call per
+// blob.
 type fileCache struct {
 	mu    sync.Mutex
 	byKey map[string]*cachedBlob
