@@ -22,7 +22,8 @@ import { caseClosed, caseOpened, openViewerWindows } from '../monitors/channel';
 export function CasePage({ uid }: { uid: string }) {
   const [item, setItem] = useState<WorkItem | null>(null);
   const [facility, setFacility] = useState<Facility | null>(null);
-  const [series, setSeries] = useState<DicomJSON[]>([]);
+  // A prefetched case renders its viewer on the series list already in.
+  const [series, setSeries] = useState<DicomJSON[]>(() => knownSeries(uid)?.value ?? []);
   const [critical, setCritical] = useState(false);
   const [releasing, setReleasing] = useState(false);
   const now = useNow(1000);
