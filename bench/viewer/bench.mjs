@@ -398,6 +398,7 @@ async function lightbox(run = 1) {
       await page.waitForTimeout(1000);
       m.reset();
       const wtrace = i === 0 ? await tracer(b.context, page, run) : null;
+      if (i === 0) await prof.start();
       const t1 = await page.evaluate((u) => {
         window.__bench.renders = [];
         window.__bench.images = [];
@@ -410,6 +411,7 @@ async function lightbox(run = 1) {
       const w = (await firstRender(page)) - t1;
       if (i === 0) {
         await wtrace.stop(w, 'bench:warm');
+        await prof.stop('warm');
         await timeline(page, w + t1, t1);
         warmFrameRequests = m.frames;
       }

@@ -5,6 +5,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import { firstSeries, openCase, openFirst } from './metadata';
+import { caseOpening } from './frames';
 
 let loading: Promise<typeof import('./Viewer')> | null = null;
 const load = () => (loading ??= import('./Viewer'));
@@ -64,6 +65,7 @@ function opened(p: Promise<unknown>): Promise<unknown> {
 
 export function startCase(study: string) {
   performance.mark('lb:case');
+  caseOpening();
   preloadChunks();
   // Not signed in yet, or not in scope: the case page asks again.
   opened(openCase(study))

@@ -10,7 +10,7 @@ import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import { enableStack, initCornerstone, newStackEngine } from './cornerstone';
 import { fillStack, streamsDone } from './bulk';
-import { frameComing } from './frames';
+import { afterFirstImage, caseOpening, frameComing, imageDrawn } from './frames';
 import { loadStack, priorsOf, seriesList, thumbnailURL, type Stack } from './dicomweb';
 import { centerWidth, presetsFor, voiRange } from './presets';
 import { nearest } from './stack';
@@ -98,6 +98,9 @@ function earlyPanes(study: string, series: DicomJSON[]): PaneSpec[] {
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
     seq++;
+    // A prefetched case's viewer mounts before the case page's effects run
+    // (frames.ts afterFirstImage): its opening starts here.
+    caseOpening();
     return { group: `lb-tools-${seq}` };
   }, []);
   const [engine, setEngine] = useState<RenderingEngine | null>(() => made);
@@ -177,6 +180,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     const isEarly = (p: PaneSpec[]) => p.length === 1 && early !== null && p[0].study === early.study && p[0].series === early.series &&
       !p[0].sop && !p[0].flip && !p[0].label;
     (async () => {
+      // With the opening series hung, the priors can wait for its image.
+      if (early) await afterFirstImage();
       const st = await loadStack(study, firstPane.series).catch(() => null);
       const part = st?.instances[0] ? tag(st.instances[0], '00180015') : '';
       const ranked = await priorsOf(study, part).catch(() => [] as DicomJSON[]);
@@ -734,6 +739,7 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus, onD
         // hold the page's thread between setStack and the first draw.
         await shown;
         performance.mark(`lb:rendered-${index}`);
+        imageDrawn();
         drawnRef.current();
         if (alive) fillStack(vp, s, !!spec.sop);
       })
