@@ -592,7 +592,6 @@ func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Targ
 		size += len(m.JSON) + 1
 	}
 	baseJSON := []byte(strings.Trim(string(mustJSON(base)), `"`))
-	buf := bytes.NewBuffer(make([]byte, 0, size+size/8))
 	var body []byte
 	if shared {
 		parts = append(parts, "shared")
@@ -602,6 +601,7 @@ func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Targ
 		}
 		body = b
 	} else {
+		buf := bytes.NewBuffer(make([]byte, 0, size+size/8))
 		buf.WriteByte('[')
 		for n, m := range metas {
 			if n > 0 {
