@@ -7,6 +7,7 @@
 # BENCH_CONSOLE (1: the page's console in the log), BENCH_TRACE (a folder:
 # Chromium traces of the cold openings, summarised in the log),
 # LIGHTBOX_RUNS (n: the cold opening and all slices n times, new browsers),
+# LIGHTBOX_WARM (n: the prefetched opening n times, in the first browser),
 # LIGHTBOX_BIN (a lightbox binary built before, e.g. a baseline, measured
 # instead of building this tree), RENDER (cpu or gpu: the stack viewports'
 # rendering path; empty: the viewer's own choice).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -11,7 +12,9 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
+	"maps"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,6 +372,61 @@ func TestMetadata(t *testing.T) {
 		streamed := f.get(path, "tokA", nil)
 		if streamed.code != 200 || !bytes.Equal(streamed.body, after.body) || streamed.h.Get("ETag") != after.h.Get("ETag") {
 			t.Fatalf("streamed series metadata differs from the assembled one (%d)", streamed.code)
+		}
+	})
+}
+
+// The shared form of a series' metadata, merged, is its metadata: the same
+// instances in the same order, each attribute the same.
+func TestSharedMetadata(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		ct := f.ct[0]
+		series := "/dicomweb/studies/" + ct.study + "/series/" + ct.series
+		want := jsonArray(t, f.get(series+"/metadata", "tokA", nil).body)
+		r := f.get(series+"/metadata-shared", "tokA", nil)
+		var got struct {
+			Shared    map[string]map[string]any
+			Instances []map[string]map[string]any
+		}
+		if err := json.Unmarshal(r.body, &got); err != nil || r.code != 200 {
+			t.Fatalf("%d: %v", r.code, err)
+		}
+		if len(got.Instances) != len(want) || len(got.Shared) == 0 {
+			t.Fatalf("%d instances (want %d), %d shared attributes", len(got.Instances), len(want), len(got.Shared))
+		}
+		for i, own := range got.Instances {
+			merged := map[string]map[string]any{}
+			maps.Copy(merged, got.Shared)
+			maps.Copy(merged, own)
+			if !reflect.DeepEqual(merged, want[i]) {
+				t.Fatalf("instance %d differs from its metadata", i)
+			}
+			if _, ok := own["00080018"]; !ok {
+				t.Fatal("a SOP Instance UID in the shared attributes")
+			}
+		}
+		if r.h.Get("Content-Type") != "application/json" {
+			t.Fatalf("Content-Type %q", r.h.Get("Content-Type"))
+		}
+		if r2 := f.get(series+"/metadata-shared", "tokA", map[string]string{"If-None-Match": r.h.Get("ETag")}); r2.code != 304 {
+			t.Fatalf("If-None-Match: %d", r2.code)
+		}
+		if m := f.get(series+"/metadata", "tokA", nil); m.h.Get("ETag") == r.h.Get("ETag") {
+			t.Fatal("the shared form has the metadata's ETag")
+		}
+		// Scope: another facility's series is not found, nor is it without a token.
+		if r := f.get("/dicomweb/studies/"+f.ctB[0].study+"/series/"+f.ctB[0].series+"/metadata-shared", "tokA", nil); r.code != 404 {
+			t.Fatalf("facility B: %d", r.code)
+		}
+		if r := f.get(series+"/metadata-shared", "", nil); r.code != 401 {
+			t.Fatalf("no token: %d", r.code)
+		}
+		// Too large to assemble: refused, the viewer asks for …/metadata.
+		defer func(n int) { metaStreamAbove = n }(metaStreamAbove)
+		metaStreamAbove = 1
+		if r := f.get(series+"/metadata-shared", "tokA", nil); r.code != 406 {
+			t.Fatalf("above metaStreamAbove: %d", r.code)
 		}
 	})
 }

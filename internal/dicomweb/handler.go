@@ -120,6 +120,9 @@ func (h *Handler) routes() {
 		h.handle("GET "+p+"/rendered", h.rendered)
 		h.handle("GET "+p+"/thumbnail", h.thumbnail)
 	}
+	// Lightbox's own (not DICOMweb): a series' metadata with what its
+	// instances share sent once, for the viewer.
+	h.handle("GET "+se+"/metadata-shared", h.sharedMetadata)
 	h.handle("GET "+fr, h.frames)
 	h.handle("GET "+fr+"/rendered", h.rendered)
 	h.handle("GET "+fr+"/thumbnail", h.thumbnail)

@@ -168,7 +168,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, scope query.Sco
 				w.Header().Add("Warning", e.warning)
 			}
 			w.Header().Set("Cache-Control", "private, no-cache")
-			serveJSON(w, r, e)
+			serveJSON(w, r, e, "application/dicom+json")
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -510,6 +511,24 @@ var placeholder = []byte("{{dicomweb}}")
 // metadata serves the precomputed DICOM JSON of the instances of a study,
 // series or instance, never opening a file.
 func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	h.serveMetadata(w, r, scope, false)
+}
+
+// sharedMetadata serves a series' metadata in Lightbox's own compact form
+// (not DICOMweb; docs/conformance.md): the attributes every instance has
+// with the same value once, then each instance's others,
+//
+//	{"shared": {"00280010": {...}, ...}, "instances": [{"00080018": {...}, ...}, ...]}
+//
+// in the order of …/metadata. Merged, each instance is exactly its DICOM
+// JSON there. Lightbox's viewer asks for it first: a 1,000-slice CT is
+// 3.8 MB of DICOM JSON, almost all of it repeated, which the browser had
+// to parse on the page's thread before the first image.
+func (h *Handler) sharedMetadata(w http.ResponseWriter, r *http.Request, scope query.Scope) {
+	h.serveMetadata(w, r, scope, true)
+}
+
+func (h *Handler) serveMetadata(w http.ResponseWriter, r *http.Request, scope query.Scope, shared bool) {
 	t := target(r)
 	for _, u := range []string{t.StudyUID, t.SeriesUID, t.SOPInstanceUID} {
 		if u != "" && !dcm.ValidUID(u) {
@@ -532,15 +551,24 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 	}
 	base := h.base(r)
 	if ver.N > metaStreamAbove {
+		if shared {
+			// Assembled whole in memory: a series this large is left to
+			// the streamed standard form.
+			h.fail(w, r, http.StatusNotAcceptable, "series too large for the shared form: use …/metadata")
+			return
+		}
 		h.streamMetadata(w, r, scope, base)
 		return
 	}
 	// Visibility is all or nothing per study (the scope names facilities
 	// and studies), so the version query's scope check covers the entry.
 	key := base + "\x00" + t.StudyUID + "\x00" + t.SeriesUID + "\x00" + t.SOPInstanceUID
+	if shared {
+		key += "\x00shared"
+	}
 	e := h.metas.get(key, ver)
 	if e == nil {
-		if e, err = h.buildMetadata(r, scope, t, base, ver); err != nil {
+		if e, err = h.buildMetadata(r, scope, t, base, ver, shared); err != nil {
 			h.internal(w, r, err)
 			return
 		}
@@ -555,14 +583,17 @@ func (h *Handler) metadata(w http.ResponseWriter, r *http.Request, scope query.S
 	if notModified(w, r, e.etag) {
 		return
 	}
-	serveJSON(w, r, e)
+	ctype := "application/dicom+json"
+	if shared {
+		ctype = "application/json"
+	}
+	serveJSON(w, r, e, ctype)
 }
 
-// serveJSON sends a cached DICOM JSON body, gzipped when the client
-// takes gzip.
-func serveJSON(w http.ResponseWriter, r *http.Request, e *metaEntry) {
+// serveJSON sends a cached JSON body, gzipped when the client takes gzip.
+func serveJSON(w http.ResponseWriter, r *http.Request, e *metaEntry, ctype string) {
 	hd := w.Header()
-	hd.Set("Content-Type", "application/dicom+json")
+	hd.Set("Content-Type", ctype)
 	hd.Add("Vary", "Accept-Encoding")
 	b := e.body
 	if acceptsGzip(r) {
@@ -579,8 +610,8 @@ func serveJSON(w http.ResponseWriter, r *http.Request, e *metaEntry) {
 }
 
 // buildMetadata assembles the metadata response of a target (nil when no
-// instance is visible) and its ETag.
-func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Target, base string, ver query.MetaVersion) (*metaEntry, error) {
+// instance is visible) and its ETag, in the shared form when asked.
+func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Target, base string, ver query.MetaVersion, shared bool) (*metaEntry, error) {
 	metas, err := h.q.Metas(r.Context(), scope, t)
 	if err != nil || len(metas) == 0 {
 		return nil, err
@@ -593,18 +624,93 @@ func (h *Handler) buildMetadata(r *http.Request, scope query.Scope, t query.Targ
 		size += len(m.JSON) + 1
 	}
 	baseJSON := []byte(strings.Trim(string(mustJSON(base)), `"`))
-	buf := bytes.NewBuffer(make([]byte, 0, size+size/8))
-	buf.WriteByte('[')
-	for n, m := range metas {
-		if n > 0 {
-			buf.WriteByte(',')
+	var body []byte
+	if shared {
+		parts = append(parts, "shared")
+		b, err := sharedForm(metas, baseJSON)
+		if err != nil {
+			return nil, err
 		}
-		appendMeta(buf, m.JSON, baseJSON)
+		body = b
+	} else {
+		buf := bytes.NewBuffer(make([]byte, 0, size+size/8))
+		buf.WriteByte('[')
+		for n, m := range metas {
+			if n > 0 {
+				buf.WriteByte(',')
+			}
+			appendMeta(buf, m.JSON, baseJSON)
+		}
+		buf.WriteByte(']')
+		body = buf.Bytes()
 	}
-	buf.WriteByte(']')
 	// The version read before the rows may be older than they are: the
 	// entry is then rebuilt once more by the next request, never served stale.
-	return &metaEntry{ver: ver, etag: etagOf(hashTag(parts...)), body: buf.Bytes()}, nil
+	return &metaEntry{ver: ver, etag: etagOf(hashTag(parts...)), body: body}, nil
+}
+
+// sharedForm writes the instances' DICOM JSON in the shared form
+// (sharedMetadata): an attribute goes to "shared" when every instance has
+// it with byte-for-byte the same value.
+func sharedForm(metas []query.Meta, baseJSON []byte) ([]byte, error) {
+	objs := make([]map[string]json.RawMessage, len(metas))
+	var one bytes.Buffer
+	for i, m := range metas {
+		one.Reset()
+		appendMeta(&one, m.JSON, baseJSON)
+		if err := json.Unmarshal(one.Bytes(), &objs[i]); err != nil {
+			return nil, fmt.Errorf("instance %s metadata: %w", m.SOPInstanceUID, err)
+		}
+	}
+	common := map[string]bool{}
+	if len(objs) > 0 {
+	tags:
+		for k, v := range objs[0] {
+			for _, o := range objs[1:] {
+				if w, ok := o[k]; !ok || !bytes.Equal(v, w) {
+					continue tags
+				}
+			}
+			common[k] = true
+		}
+	}
+	var out bytes.Buffer
+	// writeObject writes o's attributes that common holds (or lacks) in
+	// tag order, as DICOM JSON orders them.
+	writeObject := func(o map[string]json.RawMessage, inCommon bool) {
+		keys := make([]string, 0, len(o))
+		for k := range o {
+			if common[k] == inCommon {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		out.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				out.WriteByte(',')
+			}
+			out.WriteString(strconv.Quote(k))
+			out.WriteByte(':')
+			out.Write(o[k])
+		}
+		out.WriteByte('}')
+	}
+	out.WriteString(`{"shared":`)
+	if len(objs) > 0 {
+		writeObject(objs[0], true)
+	} else {
+		out.WriteString("{}")
+	}
+	out.WriteString(`,"instances":[`)
+	for i, o := range objs {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		writeObject(o, false)
+	}
+	out.WriteString("]}")
+	return out.Bytes(), nil
 }
 
 // appendMeta appends one instance's stored JSON with its BulkDataURIs'

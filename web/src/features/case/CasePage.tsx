@@ -11,6 +11,7 @@ import { age, countdown, localTime } from '../worklist/time';
 import { ErrorBoundary } from '../../ErrorBoundary';
 import { LazyViewer, startCase } from '../viewer/LazyViewer';
 import { knownSeries } from '../viewer/metadata';
+import { afterFirstImage } from '../viewer/frames';
 import { ApiError, collab } from '../../api/client';
 import { useSession } from '../auth/session';
 import { BreakGlass } from '../collab/BreakGlass';
@@ -22,7 +23,8 @@ import { caseClosed, caseOpened, openViewerWindows } from '../monitors/channel';
 export function CasePage({ uid }: { uid: string }) {
   const [item, setItem] = useState<WorkItem | null>(null);
   const [facility, setFacility] = useState<Facility | null>(null);
-  const [series, setSeries] = useState<DicomJSON[]>([]);
+  // A prefetched case renders its viewer on the series list already in.
+  const [series, setSeries] = useState<DicomJSON[]>(() => knownSeries(uid)?.value ?? []);
   const [critical, setCritical] = useState(false);
   const [releasing, setReleasing] = useState(false);
   const now = useNow(1000);
@@ -33,7 +35,9 @@ export function CasePage({ uid }: { uid: string }) {
   const [granted, setGranted] = useState(0);
 
   useEffect(() => {
-    api.worklist().then((r) => {
+    // The worklist row (the header's patient, due time, facility) after the
+    // first image (frames.ts afterFirstImage).
+    void afterFirstImage().then(() => api.worklist()).then((r) => {
       const it = r.items.find((i) => i.study_uid === uid) ?? null;
       setItem(it);
       if (it) api.facilities().then((fs) => setFacility(fs.find((f) => f.id === it.facility_id) ?? null)).catch(() => {});
@@ -52,7 +56,7 @@ export function CasePage({ uid }: { uid: string }) {
     list.then((ss) => {
       show(ss);
       if (known && !known.fresh) {
-        void api.series(uid).then((again) => JSON.stringify(again) !== JSON.stringify(ss) && show(again)).catch(() => {});
+        void afterFirstImage().then(() => api.series(uid)).then((again) => JSON.stringify(again) !== JSON.stringify(ss) && show(again)).catch(() => {});
       }
     }).catch((e) => {
       setSeries([]);

@@ -4,6 +4,7 @@ import { forwardRef, useCallback, useEffect, useImperativeHandle, useState } fro
 import type { Types } from '@cornerstonejs/core';
 import { keyImagesAPI, frameRef, type KeyImage } from './keyimages';
 import { lengthAnnotations } from './measure';
+import { afterFirstImage } from './frames';
 
 export interface KeyImagesHandle {
   toggle: () => void;
@@ -16,7 +17,8 @@ export const KeyImages = forwardRef<KeyImagesHandle, { study: string; viewport: 
     const reload = useCallback(() => {
       keyImagesAPI.list(study).then(setList).catch((e) => setError(String(e.message ?? e)));
     }, [study]);
-    useEffect(reload, [reload]);
+    // Listed after the case's first image (frames.ts afterFirstImage).
+    useEffect(() => void afterFirstImage().then(reload), [reload]);
 
     const toggle = useCallback(async () => {
       const vp = viewport();

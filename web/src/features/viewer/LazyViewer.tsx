@@ -5,6 +5,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import { firstSeries, openCase, openFirst } from './metadata';
+import { caseOpening } from './frames';
 
 let loading: Promise<typeof import('./Viewer')> | null = null;
 const load = () => (loading ??= import('./Viewer'));
@@ -56,11 +57,18 @@ function preloadChunks() {
   }
 }
 
+// opened resolves once the opening frame's request is out, or after
+// metadataWait: the viewer's code is evaluated only then.
+function opened(p: Promise<unknown>): Promise<unknown> {
+  return Promise.race([p.catch(() => undefined), new Promise((ok) => setTimeout(ok, metadataWait))]);
+}
+
 export function startCase(study: string) {
   performance.mark('lb:case');
+  caseOpening();
   preloadChunks();
-  const opened = openCase(study).catch(() => undefined); // not signed in yet, or not in scope: the case page asks again
-  Promise.race([opened, new Promise((ok) => setTimeout(ok, metadataWait))])
+  // Not signed in yet, or not in scope: the case page asks again.
+  opened(openCase(study))
     .then(() => load())
     .then((m) => {
       performance.mark('lb:chunk');
@@ -84,8 +92,13 @@ export function LazyViewer(props: { study: string; series: DicomJSON[] }) {
       const t = setTimeout(() => setStart(true), 300);
       return () => clearTimeout(t);
     }
-    openFirst(props.study, first);
-    setStart(true);
+    // Rendered earlier, the viewer imported its code in front of the
+    // metadata's sorting and the frame's request (seen in the bench's traces).
+    let alive = true;
+    void opened(openFirst(props.study, first)).then(() => alive && setStart(true));
+    return () => {
+      alive = false;
+    };
     // first is read by its UID: a new list of the same series changes nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.study, firstUID]);

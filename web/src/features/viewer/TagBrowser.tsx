@@ -15,6 +15,7 @@ export function TagBrowser({ inst }: { inst: DicomJSON }) {
   const [filter, setFilter] = useState('');
   const f = filter.trim().toLowerCase();
   const rows = Object.entries(inst)
+    .sort(([a], [b]) => (a < b ? -1 : 1)) // tag order (metadata.ts mergeShared puts the shared ones first)
     .map(([t, a]) => ({ tag: `(${t.slice(0, 4)},${t.slice(4)})`, vr: a.vr, value: valueText(a) }))
     .filter((r) => !f || r.tag.toLowerCase().includes(f) || r.value.toLowerCase().includes(f));
   return (

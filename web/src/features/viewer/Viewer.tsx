@@ -10,7 +10,7 @@ import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import { enableStack, initCornerstone, newStackEngine } from './cornerstone';
 import { fillStack, streamsDone } from './bulk';
-import { frameComing } from './frames';
+import { afterFirstImage, caseOpening, frameComing, imageDrawn } from './frames';
 import { loadStack, priorsOf, seriesList, thumbnailURL, type Stack } from './dicomweb';
 import { centerWidth, presetsFor, voiRange } from './presets';
 import { nearest } from './stack';
@@ -48,6 +48,10 @@ type PaneSpec = HangPane;
 
 let seq = 0;
 let engine: Promise<RenderingEngine> | null = null;
+// made is the engine once made: a viewer mounting after it (a prefetched
+// case, the next case) renders its panes in its first render instead of
+// one promise turn and one render later.
+let made: RenderingEngine | null = null;
 
 // warmViewer starts Cornerstone and the page's one rendering engine: its
 // WebGL contexts, and the shaders compiled in them, serve every case (in
@@ -59,20 +63,49 @@ export function warmViewer(): Promise<RenderingEngine> {
     performance.mark('lb:cornerstone');
     const e = newStackEngine('lb-engine');
     performance.mark('lb:engine');
+    made = e;
     return e;
   });
   engine.catch(() => (engine = null));
   return engine;
 }
 
+// toolGroup is the viewer's tool group, made with its standing bindings on
+// first use: a pane mounting with the viewer adds its viewport in its own
+// effect, which runs before the viewer's.
+function toolGroup(id: string) {
+  const have = tools.ToolGroupManager.getToolGroup(id);
+  if (have) return have;
+  const g = tools.ToolGroupManager.createToolGroup(id);
+  if (g) {
+    Object.values(toolNames).forEach((n) => g.addTool(n));
+    g.addTool(tools.StackScrollTool.toolName);
+    g.setToolActive(tools.StackScrollTool.toolName, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Wheel }] });
+    g.setToolActive(toolNames.pan, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Auxiliary }] });
+    g.setToolActive(toolNames.zoom, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Secondary }] });
+  }
+  return g;
+}
+
+// earlyPanes is the hanging the first image needs: the opening series
+// alone, where the protocol starts with it (not MR 2×2 or mammography).
+function earlyPanes(study: string, series: DicomJSON[]): PaneSpec[] {
+  const first = openingSeries(series);
+  if (!first || ['MG', 'MR'].includes(tag(first, '00080060'))) return [];
+  return [{ study, series: tag(first, '0020000E') }];
+}
+
 export function Viewer({ study, series }: { study: string; series: DicomJSON[] }) {
   const ids = useMemo(() => {
     seq++;
+    // A prefetched case's viewer mounts before the case page's effects run
+    // (frames.ts afterFirstImage): its opening starts here.
+    caseOpening();
     return { group: `lb-tools-${seq}` };
   }, []);
-  const [engine, setEngine] = useState<RenderingEngine | null>(null);
+  const [engine, setEngine] = useState<RenderingEngine | null>(() => made);
   const [failed, setFailed] = useState('');
-  const [panes, setPanes] = useState<PaneSpec[]>([]);
+  const [panes, setPanes] = useState<PaneSpec[]>(() => earlyPanes(study, series));
   const [active, setActive] = useState(0);
   const [tool, setTool] = useState<Tool>('wl');
   const [overlays, setOverlays] = useState(true);
@@ -94,14 +127,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     warmViewer()
       .then((eng) => {
         if (!alive) return;
-        const g = tools.ToolGroupManager.createToolGroup(ids.group);
-        if (g) {
-          Object.values(toolNames).forEach((n) => g.addTool(n));
-          g.addTool(tools.StackScrollTool.toolName);
-          g.setToolActive(tools.StackScrollTool.toolName, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Wheel }] });
-          g.setToolActive(toolNames.pan, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Auxiliary }] });
-          g.setToolActive(toolNames.zoom, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Secondary }] });
-        }
+        toolGroup(ids.group);
         setEngine(eng);
       })
       .catch((e) => setFailed(String(e)));
@@ -111,10 +137,20 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     };
   }, [ids]);
 
+  // The first image is drawn before the primary tool is bound: binding it
+  // makes its cursor for every viewport (an SVG turned into a Blob), ≈ 40 ms
+  // of the page's thread in front of the first image in a bench profile.
+  // Should no pane draw, the tools are bound a moment later all the same.
+  const [drawn, setDrawn] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setDrawn(true), 3000);
+    return () => clearTimeout(t);
+  }, []);
+
   // The primary tool (left button) is the one picked in the toolbar.
   useEffect(() => {
     const g = tools.ToolGroupManager.getToolGroup(ids.group);
-    if (!engine || !g) return;
+    if (!engine || !g || !drawn) return;
     (Object.keys(toolNames) as Tool[]).forEach((t) => {
       const n = toolNames[t];
       if (t === tool) g.setToolActive(n, { bindings: [{ mouseButton: tools.Enums.MouseBindings.Primary }] });
@@ -123,7 +159,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
       else if (measuring.includes(t)) g.setToolPassive(n);
       else g.setToolDisabled(n);
     });
-  }, [engine, tool, ids]);
+  }, [engine, tool, ids, drawn]);
 
   // The hanging protocol arranges the panes when the case opens: by the
   // first series' modality and body part and the reader's preference.
@@ -135,7 +171,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     const modality = tag(first, '00080060');
     // The first image needs only this series: it hangs at once where the
     // protocol starts with it, and the priors join when they are known.
-    const early = modality === 'MG' || modality === 'MR' ? null : firstPane;
+    const early = earlyPanes(study, series)[0] ?? null;
     if (early) setPanes((p) => (p.length ? p : [early]));
     // The rest waits for the reader's hanging preference: the viewer can
     // now be up before it arrives, and a default hanging replaced by the
@@ -144,6 +180,8 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
     const isEarly = (p: PaneSpec[]) => p.length === 1 && early !== null && p[0].study === early.study && p[0].series === early.series &&
       !p[0].sop && !p[0].flip && !p[0].label;
     (async () => {
+      // With the opening series hung, the priors can wait for its image.
+      if (early) await afterFirstImage();
       const st = await loadStack(study, firstPane.series).catch(() => null);
       const part = st?.instances[0] ? tag(st.instances[0], '00180015') : '';
       const ranked = await priorsOf(study, part).catch(() => [] as DicomJSON[]);
@@ -487,7 +525,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
           hidden={!!mpr}>
           {engine && panes.map((p, i) => (
             <Pane key={i} index={i} engine={engine} group={ids.group} spec={p} active={i === active} overlays={overlays} tags={tagsOpen && i === active}
-              onFocus={() => setActive(i)} />
+              onFocus={() => setActive(i)} onDrawn={() => setDrawn(true)} />
           ))}
         </div>
       </div>
@@ -627,9 +665,13 @@ function fmtDate(d: string) {
   return d.length === 8 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d;
 }
 
-function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
+function Pane({ index, engine, group, spec, active, overlays, tags, onFocus, onDrawn }: {
   index: number; engine: RenderingEngine; group: string; spec: PaneSpec; active: boolean; overlays: boolean; tags: boolean; onFocus: () => void;
+  onDrawn: () => void;
 }) {
+  // The latest callback, read when the image is drawn (not an effect dependency).
+  const drawnRef = useRef(onDrawn);
+  drawnRef.current = onDrawn;
   const el = useRef<HTMLDivElement>(null);
   const [stack, setStack] = useState<Stack | null>(null);
   const [info, setInfo] = useState<Info | null>(null);
@@ -640,7 +682,7 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
     const e = el.current;
     if (!e) return;
     enableStack(engine, { viewportId: id, type: Enums.ViewportType.STACK, element: e, defaultOptions: { background: [0, 0, 0] } });
-    tools.ToolGroupManager.getToolGroup(group)?.addViewport(id, engine.id);
+    toolGroup(group)?.addViewport(id, engine.id);
     // The observer's first call reports the size enableElement has just
     // used: a resize then would only draw the empty viewport once more
     // (a readback of the whole canvas in software WebGL).
@@ -697,6 +739,8 @@ function Pane({ index, engine, group, spec, active, overlays, tags, onFocus }: {
         // hold the page's thread between setStack and the first draw.
         await shown;
         performance.mark(`lb:rendered-${index}`);
+        imageDrawn();
+        drawnRef.current();
         if (alive) fillStack(vp, s, !!spec.sop);
       })
       .catch((e) => alive && setError(String(e)));

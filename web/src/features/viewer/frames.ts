@@ -111,6 +111,30 @@ export function lastActivity() {
   return activity;
 }
 
+// What a case's first image does not need (the case page's worklist row,
+// the priors query) waits for it, or for max ms: on the page's busy thread
+// each such request, and the render of its answer, came in front of the
+// first draw. caseOpening starts a case's wait; imageDrawn ends it.
+let drawnSince = true;
+const drawWaiters: (() => void)[] = [];
+
+export function caseOpening() {
+  drawnSince = false;
+}
+
+export function imageDrawn() {
+  drawnSince = true;
+  drawWaiters.splice(0).forEach((f) => f());
+}
+
+export function afterFirstImage(max = 1000): Promise<void> {
+  if (drawnSince) return Promise.resolve();
+  return new Promise((ok) => {
+    drawWaiters.push(ok);
+    setTimeout(ok, max);
+  });
+}
+
 // The transfer syntax of the page's last opening frame ('' when its fetch
 // failed), or null when none was fetched: cornerstone.ts starts the
 // loader's decoder workers at once only for a frame they must decode.

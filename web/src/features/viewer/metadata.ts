@@ -19,11 +19,37 @@ export async function getJSON<T>(url: string): Promise<T> {
 
 const cache = new Map<string, Promise<DicomJSON[]>>();
 
+// A series' metadata in Lightbox's shared form (internal/dicomweb
+// sharedMetadata): what every instance has alike once, then each
+// instance's own attributes.
+interface SharedForm {
+  shared: DicomJSON;
+  instances: DicomJSON[];
+}
+
+// mergeShared turns the shared form back into the series' DICOM JSON.
+export function mergeShared(f: SharedForm): DicomJSON[] {
+  return f.instances.map((own) => Object.assign({}, f.shared, own));
+}
+
+// seriesMetadata is a series' DICOM JSON, one object per instance. It is
+// asked for in the shared form: a 1,000-slice CT's metadata is 3.8 MB of
+// JSON, nearly all of it repeated, and parsing it held the page's thread
+// in front of the first image (bench/README.md); the standard WADO-RS
+// metadata serves where the shared form is refused (a very large series).
+async function fetchSeriesMetadata(study: string, series: string): Promise<DicomJSON[]> {
+  const url = `${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}`;
+  const res = await fetch(`${url}/metadata-shared`, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+  if (res.ok) return mergeShared((await res.json()) as SharedForm);
+  if (res.status === 401 || res.status === 403) throw new Error(`${url}/metadata-shared: HTTP ${res.status}`);
+  return getJSON<DicomJSON[]>(`${url}/metadata`);
+}
+
 export function seriesMetadata(study: string, series: string): Promise<DicomJSON[]> {
   const key = `${study}/${series}`;
   let p = cache.get(key);
   if (!p) {
-    p = getJSON<DicomJSON[]>(`${location.origin}/dicomweb/studies/${enc(study)}/series/${enc(series)}/metadata`);
+    p = fetchSeriesMetadata(study, series);
     p.catch(() => cache.delete(key));
     cache.set(key, p);
   }
@@ -54,7 +80,7 @@ export function forgetMetadata() {
 // A study's series list (QIDO-RS), kept for the page's life with the time
 // it was asked for: the case page of a prefetched study opens on it without
 // a request (and asks again behind it when it is older than freshFor).
-const lists = new Map<string, { at: number; p: Promise<DicomJSON[]> }>();
+const lists = new Map<string, { at: number; p: Promise<DicomJSON[]>; value?: DicomJSON[] }>();
 const freshFor = 10000;
 
 // Signing out forgets what this user could read, whether or not the viewer
@@ -66,17 +92,18 @@ export function studySeries(study: string): Promise<DicomJSON[]> {
   if (!e) {
     e = { at: Date.now(), p: getJSON<DicomJSON[]>(`${location.origin}/dicomweb/studies/${enc(study)}/series`) };
     const mine = e;
-    e.p.catch(() => lists.get(study) === mine && lists.delete(study));
+    e.p.then((v) => (mine.value = v), () => lists.get(study) === mine && lists.delete(study));
     lists.set(study, e);
   }
   return e.p;
 }
 
 // knownSeries is the study's series list if it was asked for (by the
-// prefetch or the case's first moments), and whether it is fresh.
-export function knownSeries(study: string): { series: Promise<DicomJSON[]>; fresh: boolean } | null {
+// prefetch or the case's first moments), whether it is fresh, and the list
+// itself once it is in (a prefetched case's page renders on it at once).
+export function knownSeries(study: string): { series: Promise<DicomJSON[]>; fresh: boolean; value?: DicomJSON[] } | null {
   const e = lists.get(study);
-  return e ? { series: e.p, fresh: Date.now() - e.at < freshFor } : null;
+  return e ? { series: e.p, fresh: Date.now() - e.at < freshFor, value: e.value } : null;
 }
 
 // openCase starts what a case's first image needs the moment the case is
