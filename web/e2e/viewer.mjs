@@ -255,9 +255,13 @@ try {
   };
   const kinds = async () => (await viewer(page, 'annotations')).map((a) => a.tool);
   const drawn0 = await kinds();
+  // A tool is bound in an effect after the button shows pressed; two
+  // frames later it has run, however busy the page (a fixed 100 ms wait let
+  // a click under load land on the tool before).
   const use = async (name) => {
     await page.getByRole('button', { name, exact: true }).click();
-    await page.waitForTimeout(100);
+    await page.getByRole('button', { name, exact: true, pressed: true }).waitFor();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   };
   const dragTo = async (a, b) => {
     await page.mouse.move(...a);
