@@ -38,7 +38,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if res != nil {
-				fmt.Fprintf(env.Stdout, "%s %s sha256=%s\n", outcome, path, res.SHA256)
+				fmt.Fprintf(env.Stdout, "%s %s digest=%s\n", outcome, path, res.Digest)
 			} else {
 				fmt.Fprintf(env.Stdout, "%s %s: %s\n", outcome, path, reason)
 			}
