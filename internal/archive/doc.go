@@ -35,7 +35,7 @@
 //     synchronous=NORMAL, PostgreSQL synchronous_commit off), and records
 //     the group number in ingest_journal.
 //  4. The bytes are published under their content address
-//     (objects/blake3/ab/cd/<digest>.dcm) by write and rename, without fsync, in
+//     (objects/blake3/ab/<digest>.dcm) by write and rename, without fsync, in
 //     the background; Open serves them from memory until then.
 //  5. Store returns success, and the edge acknowledges.
 //
