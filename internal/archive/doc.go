@@ -84,8 +84,9 @@
 // --rehash and journal recovery verify. It is BLAKE3-256, written
 // "blake3:" + hex (digest.go), because hashing was the largest CPU item
 // the receive path could still shed: SHA-256 ran at ≈ 1 GB/s on the bench
-// machine even with SHA-NI, BLAKE3 at 2–3 GB/s (AVX2), ≈ 0.3 ms less per
-// 526 KB instance (bench/README.md). Instances stored before keep their
+// machine even with SHA-NI, BLAKE3 at 2–3 GB/s (AVX2), ≈ 0.2 ms less per
+// 526 KB instance (bench/README.md, run L). Its keys sit in 256 folders
+// (objects/blake3/ab/), so a store no longer makes a folder per instance. Instances stored before keep their
 // SHA-256 digest (bare hex) and key (objects/ab/cd/<sha256>.dcm); every
 // check goes by the digest's own algorithm, and the same bytes sent again
 // are recognised by hashing the stored blob in the new one. The index
