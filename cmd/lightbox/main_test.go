@@ -7,8 +7,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"lightbox/internal/archive"
 	"lightbox/internal/db"
 )
 
@@ -372,13 +371,13 @@ func TestKillDuringImport(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		reported := map[string]string{} // path -> sha256 the importer reported stored
+		reported := map[string]string{} // path -> digest the importer reported stored
 		sc := bufio.NewScanner(stdout)
 		killAt := 60 + 70*round
 		for sc.Scan() {
 			f := strings.Fields(sc.Text())
 			if len(f) == 3 && f[0] == "stored" {
-				reported[f[1]] = strings.TrimPrefix(f[2], "sha256=")
+				reported[f[1]] = strings.TrimPrefix(f[2], "digest=")
 				if len(reported) == killAt {
 					_ = cmd.Process.Signal(syscall.SIGKILL)
 					break
@@ -403,9 +402,8 @@ func TestKillDuringImport(t *testing.T) {
 		}
 		for path, sha := range reported {
 			raw, _ := os.ReadFile(path)
-			sum := sha256.Sum256(raw)
-			if hex.EncodeToString(sum[:]) != sha {
-				t.Fatalf("%s: reported sha differs from file", path)
+			if archive.Digest(raw) != sha {
+				t.Fatalf("%s: reported digest differs from file", path)
 			}
 			var n int
 			if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM instance WHERE sha256 = ?", sha).Scan(&n); err != nil || n != 1 {

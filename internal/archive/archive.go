@@ -3,9 +3,7 @@ package archive
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -81,7 +79,7 @@ type Result struct {
 	SeriesUID      string
 	TransferSyntax string
 	Size           int64
-	SHA256         string
+	Digest         string // content digest: "blake3:" + hex, or SHA-256 hex if stored before (digest.go)
 	Outcome        Outcome
 	FacilityID     string
 	// Warnings lists what was odd about the instance (stored with it).
@@ -368,14 +366,14 @@ func (a *Archive) ingest(ctx context.Context, r io.Reader, src Source, cmd *comm
 type received struct {
 	sp  *spool
 	row *instanceRow
-	sum [sha256.Size]byte
+	sum [32]byte
 }
 
 // receive reads and parses the instance into its spool; on error the
 // spool is released and the Result names the instance if it could be read.
 func (a *Archive) receive(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*received, *Result, error) {
 	sp := &spool{a: a, ctx: ctx, buf: bufPool.Get().(*bytes.Buffer)}
-	h := sha256.New()
+	h := newContentHash()
 	t := &tee{r: r, w: io.MultiWriter(sp, h)}
 	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
 	var row *instanceRow
@@ -403,7 +401,7 @@ func (a *Archive) receive(ctx context.Context, r io.Reader, src Source, cmd *com
 	rc := &received{sp: sp, row: row}
 	h.Sum(rc.sum[:0])
 	row.size = t.n
-	row.sha = hex.EncodeToString(rc.sum[:])
+	row.sha = formatDigest(rc.sum[:])
 	row.blobKey = BlobKey(row.sha)
 	row.src = src
 	row.receivedAt = db.Now(a.opt.Now())
@@ -610,9 +608,6 @@ func partial(f *dcm.File) *Result {
 	return &Result{SOPInstanceUID: uid, SOPClassUID: class}
 }
 
-// BlobKey is where the bytes with this SHA-256 live.
-func BlobKey(sha string) string { return sha[:2] + "/" + sha[2:4] + "/" + sha + ".dcm" }
-
 var uidPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
 
 func checkUID(ds *dcm.Dataset, t dcm.Tag, name string) (string, error) {
@@ -762,7 +757,7 @@ func locateFrames(ds *dcm.Dataset, ts dcm.TransferSyntax, n int) ([]Frame, error
 func (a *Archive) index(ctx context.Context, tx db.Execer, r *instanceRow) (*Result, error) {
 	ds := r.ds
 	res := &Result{SOPClassUID: r.sopClass, SOPInstanceUID: r.sopUID, StudyUID: r.studyUID, SeriesUID: r.seriesUID,
-		TransferSyntax: r.ts, Size: r.size, SHA256: r.sha, Outcome: Stored, Warnings: r.warnings}
+		TransferSyntax: r.ts, Size: r.size, Digest: r.sha, Outcome: Stored, Warnings: r.warnings}
 	var (
 		pk             int64
 		oldSHA, oldKey string
@@ -770,7 +765,7 @@ func (a *Archive) index(ctx context.Context, tx db.Execer, r *instanceRow) (*Res
 	err := tx.QueryRow(ctx, "SELECT pk, sha256, blob_key FROM instance WHERE sop_uid = ?", r.sopUID).Scan(&pk, &oldSHA, &oldKey)
 	switch {
 	case err == nil:
-		if oldSHA == r.sha {
+		if a.sameContent(ctx, oldSHA, oldKey, r.sha) {
 			res.Outcome = SameDuplicate
 			return res, nil
 		}

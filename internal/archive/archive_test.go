@@ -98,7 +98,7 @@ func TestStoreAndDuplicates(t *testing.T) {
 			t.Fatalf("counts %+v", c)
 		}
 		ref, err := f.a.Instance(ctx, "1.2.1.1.1")
-		if err != nil || ref.SHA256 == res.SHA256 {
+		if err != nil || ref.SHA256 == res.Digest {
 			t.Fatalf("first must be kept: %+v %v", ref, err)
 		}
 		if len(ref.Frames) != 1 || ref.Frames[0][0][1] != 128 {
@@ -133,11 +133,11 @@ func TestDuplicatePolicies(t *testing.T) {
 				ref, _ := f.a.Instance(ctx, sop)
 				switch p {
 				case Replace:
-					if err != nil || res.Outcome != Replaced || ref.SHA256 != res.SHA256 {
+					if err != nil || res.Outcome != Replaced || ref.SHA256 != res.Digest {
 						t.Fatalf("replace: %+v %v", res, err)
 					}
 				case Reject:
-					if !errors.Is(err, ErrDuplicateRejected) || ref.SHA256 == res.SHA256 {
+					if !errors.Is(err, ErrDuplicateRejected) || ref.SHA256 == res.Digest {
 						t.Fatalf("reject: %+v %v", res, err)
 					}
 				}

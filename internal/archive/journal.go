@@ -220,7 +220,7 @@ func (j *journal) Append(recs []journalRec) (*segment, error) {
 		off := len(hdrs)
 		plen := 4 + len(r.meta) + len(r.data)
 		// The digest covers the meta; the bytes are checked against the
-		// meta's SHA-256 (their content address, already computed).
+		// meta's content digest (their address, already computed).
 		h := sha256.New()
 		var ml [4]byte
 		binary.LittleEndian.PutUint32(ml[:], uint32(len(r.meta)))
@@ -523,10 +523,8 @@ func replaySegment(name string, store localStore, recs *[]replayed) (restored in
 				return restored, nil
 			}
 			data = payload[4+ml:]
-			if len(data) > 0 {
-				if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != rec.meta.SHA {
-					return restored, nil
-				}
+			if len(data) > 0 && !hasDigest(bytes.NewReader(data), rec.meta.SHA) {
+				return restored, nil
 			}
 		}
 		*recs = append(*recs, rec)
@@ -545,14 +543,10 @@ func replaySegment(name string, store localStore, recs *[]replayed) (restored in
 
 // restore puts data back under its content address unless an intact copy
 // is there.
-func restore(store localStore, sha string, data []byte) (bool, error) {
+func restore(store localStore, digest string, data []byte) (bool, error) {
 	ctx := context.Background()
-	key := BlobKey(sha)
-	var sum [sha256.Size]byte
-	if _, err := hex.Decode(sum[:], []byte(sha)); err != nil {
-		return false, err
-	}
-	if intact(ctx, store, key, sum) {
+	key := BlobKey(digest)
+	if intact(ctx, store, key, digest) {
 		return false, nil
 	}
 	w, err := store.Create(ctx)
@@ -571,16 +565,12 @@ func restore(store localStore, sha string, data []byte) (bool, error) {
 	return true, nil
 }
 
-// intact reports whether key holds bytes with digest sum.
-func intact(ctx context.Context, store localStore, key string, sum [sha256.Size]byte) bool {
+// intact reports whether key holds bytes with digest.
+func intact(ctx context.Context, store localStore, key string, digest string) bool {
 	o, err := store.Open(ctx, key)
 	if err != nil {
 		return false
 	}
 	defer o.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, o); err != nil {
-		return false
-	}
-	return bytes.Equal(h.Sum(nil), sum[:])
+	return hasDigest(o, digest)
 }

@@ -48,7 +48,7 @@ func TestJournalRecovery(t *testing.T) {
 					return
 				}
 				mu.Lock()
-				stored[BlobKey(res.SHA256)] = data
+				stored[BlobKey(res.Digest)] = data
 				mu.Unlock()
 			})
 		}

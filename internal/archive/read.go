@@ -2,13 +2,10 @@ package archive
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 
 	"lightbox/internal/blob"
 	"lightbox/internal/db"
@@ -27,7 +24,7 @@ type InstanceRef struct {
 	TransferSyntax string
 	BlobKey        string
 	Size           int64
-	SHA256         string
+	SHA256         string // the content digest (digest.go): "blake3:" + hex, or SHA-256 hex if stored before
 	NumFrames      int
 	Frames         []Frame
 }
@@ -85,7 +82,7 @@ type CheckReport struct {
 }
 
 // Check verifies that every indexed instance has its blob, and with
-// rehash, that its bytes still match the recorded SHA-256.
+// rehash, that its bytes still match the recorded digest.
 func (a *Archive) Check(ctx context.Context, rehash bool) (*CheckReport, error) {
 	rows, err := a.db.Query(ctx, "SELECT sop_uid, blob_key, sha256 FROM instance ORDER BY pk")
 	if err != nil {
@@ -109,12 +106,8 @@ func (a *Archive) Check(ctx context.Context, rehash bool) (*CheckReport, error) 
 			rep.Missing = append(rep.Missing, it.uid)
 			continue
 		}
-		if rehash {
-			h := sha256.New()
-			_, err := io.Copy(h, o)
-			if err != nil || hex.EncodeToString(h.Sum(nil)) != it.sha {
-				rep.Corrupt = append(rep.Corrupt, it.uid)
-			}
+		if rehash && !hasDigest(o, it.sha) {
+			rep.Corrupt = append(rep.Corrupt, it.uid)
 		}
 		o.Close()
 	}

@@ -9,7 +9,7 @@ import (
 func runCheck(ctx context.Context, env *Env, args []string) error {
 	fs := newFlags(env, "check", "check [--data DIR] [--rehash] [--clean-orphans [--orphan-grace D]]")
 	sf := addStorageFlags(fs)
-	rehash := fs.Bool("rehash", false, "re-read every blob and compare its SHA-256")
+	rehash := fs.Bool("rehash", false, "re-read every blob and compare its content digest (BLAKE3-256, or SHA-256 if stored before 2026-12-07)")
 	clean := fs.Bool("clean-orphans", false, "remove blobs no index row references (left by a crash) older than --orphan-grace")
 	grace := fs.Duration("orphan-grace", 24*time.Hour, "orphan blobs younger than this are left alone (an ingest may still be committing)")
 	st, _, err := sf.parseOpen(ctx, env, fs, args)

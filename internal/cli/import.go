@@ -16,7 +16,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 	sf := addStorageFlags(fs)
 	workers := fs.Int("workers", 0, "parallel stores (default 2 × CPUs)")
 	facility := fs.String("facility", "", "attribute every instance to this facility ID")
-	verbose := fs.Bool("verbose", false, "print one line per file as it is stored: outcome, path, SHA-256")
+	verbose := fs.Bool("verbose", false, "print one line per file as it is stored: outcome, path, content digest")
 	if err := parseWant(fs, args, env, func() bool { return fs.NArg() > 0 }); err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func runImport(ctx context.Context, env *Env, args []string) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if res != nil {
-				fmt.Fprintf(env.Stdout, "%s %s sha256=%s\n", outcome, path, res.SHA256)
+				fmt.Fprintf(env.Stdout, "%s %s digest=%s\n", outcome, path, res.Digest)
 			} else {
 				fmt.Fprintf(env.Stdout, "%s %s: %s\n", outcome, path, reason)
 			}
