@@ -25,9 +25,10 @@ export interface BulkPart {
 export type BulkSpecs = Record<string, FrameSpec[]>;
 export type BulkMessage = { part: BulkPart } | { built: { sop: string; bytes: number; ts: string; frames: NativeFrame[] } } | { done: number } | { error: string };
 export type BulkRequest =
-  | { url: string; accept: string; credits?: number; specs?: BulkSpecs; helpers?: MessagePort[] }
+  | { url: string; accept: string; credits?: number; specs?: BulkSpecs }
   | { credit: number }
-  | { helper: MessagePort };
+  | { helpers: MessagePort[] } // to the reading worker, once
+  | { helper: MessagePort }; // to a helper, once
 // What goes to a helper: an instance's pixel data (all of its buffer) to
 // make ready; bytes is the instance's size on the wire.
 type HelperJob = { sop: string; pixels: Uint8Array<ArrayBuffer>; ts: string; bytes: number; specs: FrameSpec[] };
@@ -77,11 +78,16 @@ async function pixelsOf(r: PartReader): Promise<Pixels | null> {
 
 let credits = 0;
 let wake: (() => void) | null = null;
+let helpers: MessagePort[] = [];
 
 self.onmessage = (e: MessageEvent<BulkRequest>) => {
   const m = e.data;
   if ('helper' in m) {
     helper(m.helper);
+    return;
+  }
+  if ('helpers' in m) {
+    helpers = m.helpers;
     return;
   }
   if ('credit' in m) {
@@ -90,8 +96,9 @@ self.onmessage = (e: MessageEvent<BulkRequest>) => {
     wake = null;
     return;
   }
-  const { url, accept, specs = {}, helpers = [] } = m;
+  const { url, accept, specs = {} } = m;
   credits = m.credits ?? 64;
+  wake = null;
   const post = (m: BulkMessage, transfer: Transferable[] = []) => self.postMessage(m, { transfer });
   let parts = 0;
   (async () => {
