@@ -222,10 +222,12 @@ function nativeImage(imageId: string, f: NativeFrame, transferSyntaxUID: string)
 
 // A crew: the worker that reads a series retrieve and its helpers, which
 // make the frames ready while it reads (bulkWorker.ts): one per core beside
-// the one reading, at most three. One crew is kept between retrieves and
-// the first is started with Cornerstone (warmBulk): a worker's start
-// (fetching, compiling and evaluating its script) took 50-300 ms between
-// the first image and the retrieve's request.
+// the one reading, at most three. One crew is kept between retrieves (the
+// next cases' prefetch): a worker's start (fetching, compiling and
+// evaluating its script) took 50-300 ms before a retrieve's request.
+// Started with Cornerstone instead, for the first retrieve, the crew cost
+// the cold first image ≈ 300 ms of the renderer's CPU at load 10-13 (6
+// openings against 15) and showed no gain in all slices: not done.
 interface Crew {
   reader: Worker;
   all: Worker[];
@@ -262,11 +264,6 @@ function keepCrew(c: Crew): boolean {
   });
   idle = c;
   return true;
-}
-
-// warmBulk starts a crew before the first series retrieve needs it.
-export function warmBulk() {
-  idle ??= newCrew();
 }
 
 // fetchSeries runs the series retrieve in bulkWorker.ts and puts each

@@ -10,7 +10,7 @@ import * as tools from '@cornerstonejs/tools';
 import dicomImageLoader from '@cornerstonejs/dicom-image-loader';
 import type { DicomJSON } from '../../api/types';
 import { onClear } from '../../storage';
-import { bulkBytes, nativeSyntaxes, stopStreams, warmBulk } from './bulk';
+import { bulkBytes, nativeSyntaxes, stopStreams } from './bulk';
 import { forgetStacks } from './dicomweb';
 import { openingSyntax, setCachedCheck, takeFrame } from './frames';
 import { frameAcceptFor } from './metadata';
@@ -85,7 +85,6 @@ export function initCornerstone(): Promise<void> {
     // Logout empties the decoded images and the metadata with them.
     onClear(purgeImages);
     (window as unknown as Record<string, unknown>).__lightboxCache = () => ({ bytes: cache.getCacheSize(), max: cache.getMaxCacheSize(), ...prefetchState(), bulkBytes: bulkBytes() });
-    warmBulk();
   })();
   return ready;
 }
