@@ -221,10 +221,32 @@ function browserCPU() {
       const ms = (s.ticks * 1000) / 100; // USER_HZ
       out.total += ms;
       out[s.type] = (out[s.type] ?? 0) + ms;
+      // The renderer by thread (page, workers, compositor, pool, IO): the
+      // thread's name, as Chromium set it (15 characters at most).
+      if (s.type === 'renderer') {
+        for (const t of threadsOf(c)) out[`renderer ${t.name}`] = (out[`renderer ${t.name}`] ?? 0) + (t.ticks * 1000) / 100;
+      }
     }
     walk(c);
   });
   walk(process.pid);
+  return out;
+}
+function threadsOf(pid) {
+  const out = [];
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const f = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+        const a = f.slice(f.lastIndexOf(')') + 2).split(' ');
+        out.push({ name: f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')), ticks: Number(a[11]) + Number(a[12]) });
+      } catch {
+        // gone meanwhile
+      }
+    }
+  } catch {
+    // gone meanwhile
+  }
   return out;
 }
 const cpuSince = (a, b = browserCPU()) => Object.fromEntries(Object.keys(b).map((k) => [k, Math.round(b[k] - (a[k] ?? 0))]));
@@ -274,7 +296,9 @@ async function tracer(context, page, run) {
   const ended = new Promise((ok) => cdp.once('Tracing.tracingComplete', ok));
   await cdp.send('Tracing.start', {
     transferMode: 'ReportEvents',
-    traceConfig: { includedCategories: ['devtools.timeline', 'v8', 'v8.execute', 'blink.user_timing', 'loading', 'disabled-by-default-devtools.timeline'] },
+    // BENCH_TRACE_LOAD=1: on to every slice loaded, with V8's samples of
+    // every thread (the series retrieve's workers too).
+    traceConfig: { includedCategories: ['devtools.timeline', 'v8', 'v8.execute', 'blink.user_timing', 'loading', 'disabled-by-default-devtools.timeline', ...(process.env.BENCH_TRACE_LOAD ? ['disabled-by-default-v8.cpu_profiler'] : [])] },
   });
   return {
     // stop ends the trace and summarises it up to until (ms after the
@@ -351,7 +375,7 @@ async function lightbox(run = 1) {
     const cold = await firstRender(page);
     const firstCPU = cpuSince(cpu0);
     log(`lightbox: browser CPU from the click to the first image (ms): ${JSON.stringify(firstCPU)}`);
-    await trace.stop(cold);
+    if (!process.env.BENCH_TRACE_LOAD) await trace.stop(cold);
     await timeline(page, cold);
     const hanging = await page.evaluate(() => `${document.querySelector('[data-testid=viewer-grid]')?.dataset.protocol}, ${document.querySelectorAll('[data-testid^=pane-]').length} panes`);
     log(`lightbox: hanging ${hanging}`);
@@ -366,6 +390,7 @@ async function lightbox(run = 1) {
       return v && v.loaded(0) >= n ? performance.now() : 0;
     }, slices, { polling: 20, timeout: 600000 }).then((h) => h.jsonValue());
     const loadCPU = cpuSince(cpu0);
+    if (process.env.BENCH_TRACE_LOAD) await trace.stop(cold);
     log(`lightbox: browser CPU from the click to all slices loaded (ms): ${JSON.stringify(loadCPU)}`);
     await prof.stop('load');
     log('  marks:', (await page.evaluate(() => performance.getEntriesByType('mark').map((e) => `${e.name.replace('lightbox:', '')} ${e.startTime.toFixed(0)}`))).join(', '));

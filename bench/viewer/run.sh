@@ -5,7 +5,8 @@
 # OHIF_VERSION (3.13.2; empty skips OHIF), LIGHTBOX_CHROMIUM (/usr/bin/chromium),
 # BENCH_PROFILE (a folder: CPU profiles of the page's load and steps),
 # BENCH_CONSOLE (1: the page's console in the log), BENCH_TRACE (a folder:
-# Chromium traces of the cold openings, summarised in the log),
+# Chromium traces of the cold openings, summarised in the log; with
+# BENCH_TRACE_LOAD=1 on to all slices, with V8 samples of every thread),
 # LIGHTBOX_RUNS (n: the cold opening and all slices n times, new browsers),
 # LIGHTBOX_WARM (n: the prefetched opening n times, in the first browser),
 # LIGHTBOX_BIN (a lightbox binary built before, e.g. a baseline, measured

@@ -220,6 +220,52 @@ function nativeImage(imageId: string, f: NativeFrame, transferSyntaxUID: string)
   return image;
 }
 
+// A crew: the worker that reads a series retrieve and its helpers, which
+// make the frames ready while it reads (bulkWorker.ts): one per core beside
+// the one reading, at most three. One crew is kept between retrieves (the
+// next cases' prefetch): a worker's start (fetching, compiling and
+// evaluating its script) took 50-300 ms before a retrieve's request.
+// Started with Cornerstone instead, for the first retrieve, the crew cost
+// the cold first image ≈ 300 ms of the renderer's CPU at load 10-13 (6
+// openings against 15) and showed no gain in all slices: not done.
+interface Crew {
+  reader: Worker;
+  all: Worker[];
+}
+
+let idle: Crew | null = null;
+
+function newCrew(): Crew {
+  const start = () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
+  const reader = start();
+  const channels = Array.from({ length: Math.max(1, Math.min(3, (navigator.hardwareConcurrency || 2) - 1)) }, () => new MessageChannel());
+  const helpers = channels.map((c) => {
+    const h = start();
+    h.postMessage({ helper: c.port2 } satisfies BulkRequest, [c.port2]);
+    return h;
+  });
+  reader.postMessage({ helpers: channels.map((c) => c.port1) } satisfies BulkRequest, channels.map((c) => c.port1));
+  return { reader, all: [reader, ...helpers] };
+}
+
+function takeCrew(): Crew {
+  const c = idle ?? newCrew();
+  idle = null;
+  return c;
+}
+
+// keepCrew keeps a crew whose retrieve has ended for the next, when no
+// other is kept; false when it is not kept (the caller ends it).
+function keepCrew(c: Crew): boolean {
+  if (idle) return false;
+  c.all.forEach((x) => {
+    x.onmessage = null;
+    x.onerror = null;
+  });
+  idle = c;
+  return true;
+}
+
 // fetchSeries runs the series retrieve in bulkWorker.ts and puts each
 // instance it hands over into the cache: made ready by the worker, or
 // decoded by the loader. In the background, the credits that keep the
@@ -237,18 +283,12 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
     if (fs.every((f) => f)) specs[sop] = fs as FrameSpec[];
   }
   performance.mark('lightbox:bulk-start');
-  const start = () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
-  const w = start();
-  // Helpers make the frames ready while w reads (bulkWorker.ts): one per
-  // core beside the one reading, at most three.
-  const channels = Object.keys(specs).length ? Array.from({ length: Math.max(1, Math.min(3, (navigator.hardwareConcurrency || 2) - 1)) }, () => new MessageChannel()) : [];
-  const helpers = channels.map((c) => {
-    const h = start();
-    h.postMessage({ helper: c.port2 } satisfies BulkRequest, [c.port2]);
-    return h;
-  });
-  const all = [w, ...helpers];
-  const stop = () => all.forEach((x) => x.terminate());
+  const crew = takeCrew();
+  const w = crew.reader;
+  let kept = false;
+  const stop = () => {
+    if (!kept) crew.all.forEach((x) => x.terminate());
+  };
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
     let parts = -1; // the worker's count of parts, once it has read them all
@@ -261,7 +301,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
     const finish = () => {
       if (handled === parts && decoding === 0) {
         performance.mark('lightbox:bulk-decoded');
-        stop();
+        kept = keepCrew(crew);
         ok();
       }
     };
@@ -322,7 +362,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
         finish();
       });
     };
-    for (const x of all) {
+    for (const x of crew.all) {
       x.onerror = onerror;
       x.onmessage = onmessage;
     }
@@ -331,7 +371,6 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
       accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
       credits: maxDecoding,
       specs,
-      helpers: channels.map((c) => c.port1),
-    } satisfies BulkRequest, channels.map((c) => c.port1));
+    } satisfies BulkRequest);
   });
 }

@@ -1,15 +1,17 @@
 // The series retrieve of bulk.ts, read off the main thread: this worker
 // fetches the multipart response, splits it into instances and finds each
-// one's pixel data. Native greyscale frames the page described (specs) are
-// made ready for the image cache (native.ts) by helpers, more instances of
-// this script the page started and connected by message ports, which
-// post the frames to the page (transferred) and the instance's buffer back
-// here for the next part: reading and making ready then run side by side
-// on two cores. Any other instance's buffer is handed over whole
-// (transferred, not copied) for the image loader to decode. The page
-// returns a credit per instance once it has taken it, so no more than
-// `credits` instances wait in the page at once.
-import { nativePixels, streamParts } from './frames';
+// one's pixel data (bulkread.ts). The pixel data of native greyscale
+// instances the page described (specs) is read straight into a buffer of
+// its own, which helpers (more instances of this script the page started
+// and connected by message ports) make ready for the image cache in place
+// (native.ts) and transfer to the page: reading and making ready run side
+// by side on two cores, and the image keeps the buffer the network's bytes
+// were read into. Any other instance is handed over whole (transferred,
+// not copied) for the image loader to decode. The page returns a credit
+// per instance once it has taken it, so no more than `credits` instances
+// wait in the page at once.
+import { boundaryOf } from './frames';
+import { nativePixels, PartReader, pixelsAt, type Pixels } from './bulkread';
 import { nativeFrame, type FrameSpec, type NativeFrame, type PixelType } from './native';
 
 export interface BulkPart {
@@ -23,12 +25,13 @@ export interface BulkPart {
 export type BulkSpecs = Record<string, FrameSpec[]>;
 export type BulkMessage = { part: BulkPart } | { built: { sop: string; bytes: number; ts: string; frames: NativeFrame[] } } | { done: number } | { error: string };
 export type BulkRequest =
-  | { url: string; accept: string; credits?: number; specs?: BulkSpecs; helpers?: MessagePort[] }
+  | { url: string; accept: string; credits?: number; specs?: BulkSpecs }
   | { credit: number }
-  | { helper: MessagePort };
-// What goes to a helper: an instance to make ready.
-type HelperJob = { sop: string; data: Uint8Array<ArrayBuffer>; px: Pixels; specs: FrameSpec[] };
-type Pixels = { ts: string; offset: number; length: number };
+  | { helpers: MessagePort[] } // to the reading worker, once
+  | { helper: MessagePort }; // to a helper, once
+// What goes to a helper: an instance's pixel data (all of its buffer) to
+// make ready; bytes is the instance's size on the wire.
+type HelperJob = { sop: string; pixels: Uint8Array<ArrayBuffer>; ts: string; bytes: number; specs: FrameSpec[] };
 
 // The typed array the last frame came out as (a series' frames mostly
 // share one).
@@ -36,45 +39,55 @@ let lastType: PixelType | undefined;
 
 // fits tells whether an instance's pixel data holds the frames its specs
 // describe.
-function fits(px: { offset: number; length: number }, specs: FrameSpec[]): boolean {
+function fits(px: { length: number }, specs: FrameSpec[]): boolean {
   return !!specs.length && specs.every((s) => s.pixels * (s.bits / 8) * specs.length === px.length);
 }
 
-// built makes the frames of an instance whose pixel data fits its specs.
-function built(data: Uint8Array<ArrayBuffer>, px: { offset: number; length: number }, specs: FrameSpec[]): NativeFrame[] {
-  const size = px.length / specs.length;
+// built makes the frames of an instance from its pixel data, which it owns:
+// a single frame is made in the pixel data's own buffer where it can be.
+function built(pixels: Uint8Array<ArrayBuffer>, specs: FrameSpec[]): NativeFrame[] {
+  const size = pixels.length / specs.length;
   return specs.map((s, f) => {
-    const { type, ...frame } = nativeFrame(data.subarray(px.offset + f * size, px.offset + (f + 1) * size), s, lastType);
+    const { type, ...frame } = nativeFrame(pixels.subarray(f * size, (f + 1) * size), s, lastType, specs.length === 1);
     lastType = type;
     return frame;
   });
 }
 
-// Parts' buffers once their frames are made (they are copies): the next
-// parts are read into them rather than into new ones.
-const spares: ArrayBuffer[] = [];
-const alloc = (n: number) => {
-  const b = spares.pop();
-  return b && b.byteLength >= n ? new Uint8Array(b, 0, n) : new Uint8Array(n);
-};
+function postBuilt(job: HelperJob) {
+  const frames = built(job.pixels, job.specs);
+  const transfer = [...new Set(frames.map((f) => f.pixels.buffer))];
+  self.postMessage({ built: { sop: job.sop, bytes: job.bytes, ts: job.ts, frames } } satisfies BulkMessage, { transfer });
+}
 
 // helper makes ready what the reading worker sends over port.
 function helper(port: MessagePort) {
-  port.onmessage = (e: MessageEvent<HelperJob>) => {
-    const { sop, data, px, specs } = e.data;
-    const frames = built(data, px, specs);
-    self.postMessage({ built: { sop, bytes: data.length, ts: px.ts, frames } } satisfies BulkMessage, { transfer: frames.map((f) => f.pixels.buffer) });
-    port.postMessage(data.buffer, [data.buffer]);
-  };
+  port.onmessage = (e: MessageEvent<HelperJob>) => postBuilt(e.data);
+}
+
+// pixelsOf reads as much of the current part as tells where its pixel
+// data is (the Part 10 header), without taking it.
+async function pixelsOf(r: PartReader): Promise<Pixels | null> {
+  for (let n = 4096; ; n *= 2) {
+    const b = await r.peek(n);
+    const px = pixelsAt(b);
+    if (px !== 'more') return px;
+    if (b.length >= r.remaining) return null;
+  }
 }
 
 let credits = 0;
 let wake: (() => void) | null = null;
+let helpers: MessagePort[] = [];
 
 self.onmessage = (e: MessageEvent<BulkRequest>) => {
   const m = e.data;
   if ('helper' in m) {
     helper(m.helper);
+    return;
+  }
+  if ('helpers' in m) {
+    helpers = m.helpers;
     return;
   }
   if ('credit' in m) {
@@ -83,33 +96,38 @@ self.onmessage = (e: MessageEvent<BulkRequest>) => {
     wake = null;
     return;
   }
-  const { url, accept, specs = {}, helpers = [] } = m;
+  const { url, accept, specs = {} } = m;
   credits = m.credits ?? 64;
-  for (const h of helpers) h.onmessage = (e: MessageEvent<ArrayBuffer>) => void (spares.length < 8 && spares.push(e.data));
+  wake = null;
   const post = (m: BulkMessage, transfer: Transferable[] = []) => self.postMessage(m, { transfer });
   let parts = 0;
   (async () => {
     const res = await fetch(url, { headers: { Accept: accept }, credentials: 'same-origin' });
     if (!res.ok) throw new Error(`series retrieve: HTTP ${res.status}`);
-    await streamParts(res, async (h, data) => {
+    const boundary = boundaryOf(res.headers.get('Content-Type') ?? '');
+    if (!boundary || !res.body) throw new Error('not a multipart response');
+    const r = new PartReader(res.body, boundary);
+    for (let h = await r.next(); h; h = await r.next()) {
       while (credits <= 0) await new Promise<void>((ok) => (wake = ok));
       credits--;
       parts++;
       const sop = decodeURIComponent((h['content-location'] ?? '').split('/').pop() ?? '');
-      const px = nativePixels(data);
+      const bytes = r.remaining;
       const sp = specs[sop];
-      if (px && sp && fits(px, sp)) {
-        if (helpers.length) {
-          helpers[parts % helpers.length].postMessage({ sop, data, px, specs: sp } satisfies HelperJob, [data.buffer]);
-        } else {
-          const frames = built(data, px, sp);
-          post({ built: { sop, bytes: data.length, ts: px.ts, frames } }, frames.map((f) => f.pixels.buffer));
-          spares.push(data.buffer);
-        }
-        return;
+      const px = sp ? await pixelsOf(r) : null;
+      if (px && sp && px.offset + px.length <= bytes && fits(px, sp)) {
+        // The pixel data straight into the buffer the image will keep; the
+        // rest of the part is skipped.
+        await r.skip(px.offset);
+        const job: HelperJob = { sop, pixels: await r.read(new Uint8Array(px.length)), ts: px.ts, bytes, specs: sp };
+        if (helpers.length) helpers[parts % helpers.length].postMessage(job, [job.pixels.buffer]);
+        else postBuilt(job);
+        continue;
       }
-      post({ part: { sop, data, ts: px?.ts ?? '', offset: px?.offset ?? 0, length: px?.length ?? 0 } }, [data.buffer]);
-    }, undefined, alloc);
+      const data = await r.read(new Uint8Array(bytes));
+      const whole = nativePixels(data);
+      post({ part: { sop, data, ts: whole?.ts ?? '', offset: whole?.offset ?? 0, length: whole?.length ?? 0 } }, [data.buffer]);
+    }
     post({ done: parts });
   })().catch((err) => post({ error: String(err) }));
 };

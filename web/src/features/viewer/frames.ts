@@ -51,7 +51,7 @@ export function forgetFrames() {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function indexOf(b: Uint8Array, seq: Uint8Array, from = 0): number {
+export function indexOf(b: Uint8Array, seq: Uint8Array, from = 0): number {
   const first = seq[0];
   for (let i = b.indexOf(first, from); i >= 0 && i + seq.length <= b.length; i = b.indexOf(first, i + 1)) {
     let k = 1;
@@ -72,7 +72,7 @@ export function transferSyntaxOf(contentType: string): string {
   return m ? m[1] : '';
 }
 
-function headersOf(text: string): Record<string, string> {
+export function headersOf(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\r\n')) {
     const i = line.indexOf(':');
@@ -158,128 +158,4 @@ export function fetchOpeningFrame(imageId: string, accept: string) {
   })().catch(() => '');
   opening = p;
   coming.set(imageId, p.then(() => {}));
-}
-
-// streamParts reads a multipart/related response part by part as it
-// arrives; each part must carry Content-Length (Lightbox sets it for
-// instances sent as stored); onPart may hold the reading back by returning
-// a promise. Each part gets its own buffer (from alloc when given: a
-// caller done with a part's bytes may give its buffer to the next), so
-// handing its bytes to a decoder worker copies that part alone.
-export async function streamParts(
-  res: Response,
-  onPart: (headers: Record<string, string>, data: Uint8Array<ArrayBuffer>) => void | Promise<void>,
-  signal?: AbortSignal,
-  alloc: (length: number) => Uint8Array<ArrayBuffer> = (n) => new Uint8Array(n),
-) {
-  const boundary = boundaryOf(res.headers.get('Content-Type') ?? '');
-  if (!boundary || !res.body) throw new Error('not a multipart response');
-  const reader = res.body.getReader();
-  const crlf2 = enc.encode('\r\n\r\n');
-  const close = `--${boundary}--`;
-  let pend = new Uint8Array(0); // bytes before the next part's body
-  let part: Uint8Array<ArrayBuffer> | null = null;
-  let headers: Record<string, string> = {};
-  let filled = 0;
-  for (;;) {
-    if (signal?.aborted) {
-      await reader.cancel();
-      return;
-    }
-    const { done, value } = await reader.read();
-    if (done) break;
-    let c = value;
-    while (c.length) {
-      if (part) {
-        const n = Math.min(part.length - filled, c.length);
-        part.set(c.subarray(0, n), filled);
-        filled += n;
-        c = c.subarray(n);
-        if (filled === part.length) {
-          await onPart(headers, part);
-          part = null;
-        }
-        continue;
-      }
-      const joined = new Uint8Array(pend.length + c.length);
-      joined.set(pend);
-      joined.set(c, pend.length);
-      const end = indexOf(joined, crlf2);
-      if (end < 0) {
-        pend = joined;
-        break;
-      }
-      const head = dec.decode(joined.subarray(0, end));
-      if (head.includes(close)) return;
-      headers = headersOf(head);
-      const len = Number(headers['content-length']);
-      if (!Number.isInteger(len) || len < 0) throw new Error('a part without Content-Length');
-      part = alloc(len);
-      filled = 0;
-      pend = new Uint8Array(0);
-      c = joined.subarray(end + 4);
-      if (len === 0) {
-        await onPart(headers, part);
-        part = null;
-      }
-    }
-  }
-  if (part) throw new Error('the response ended inside a part');
-}
-
-const explicitLE = '1.2.840.10008.1.2.1';
-const implicitLE = '1.2.840.10008.1.2';
-// Explicit VRs with a 4-byte length (PS3.5 7.1.2).
-const longVRs = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'SV', 'UC', 'UN', 'UR', 'UT', 'UV']);
-const undefinedLength = 0xffffffff;
-
-// nativePixels finds the Pixel Data (7FE0,0010) of a Part 10 file stored
-// in Explicit or Implicit VR Little Endian (PS3.10 7.1, PS3.5 7): its
-// transfer syntax and byte range. null for any other syntax (encapsulated,
-// deflated, big endian) or a file it cannot walk.
-export function nativePixels(b: Uint8Array): { ts: string; offset: number; length: number } | null {
-  if (b.length < 132 || dec.decode(b.subarray(128, 132)) !== 'DICM') return null;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let explicit = true;
-  // header reads the element at p: its tag and value length, and where its
-  // value starts.
-  const header = (p: number) => {
-    if (p + 8 > b.length) throw new Error('truncated');
-    const group = v.getUint16(p, true);
-    const elem = v.getUint16(p + 2, true);
-    if (group === 0xfffe || !explicit) return { group, elem, len: v.getUint32(p + 4, true), at: p + 8 };
-    const vr = String.fromCharCode(b[p + 4], b[p + 5]);
-    if (longVRs.has(vr)) return { group, elem, len: v.getUint32(p + 8, true), at: p + 12 };
-    return { group, elem, len: v.getUint16(p + 6, true), at: p + 8 };
-  };
-  // skip walks past the items of a sequence of undefined length (or the
-  // elements of an item of undefined length) to its delimiter.
-  const skip = (p: number, delim: number): number => {
-    for (;;) {
-      const h = header(p);
-      if (h.group === 0xfffe && h.elem === delim) return h.at;
-      if (h.len === undefinedLength) p = skip(h.at, h.group === 0xfffe ? 0xe00d : 0xe0dd);
-      else p = h.at + h.len;
-    }
-  };
-  try {
-    let p = 132;
-    let ts = '';
-    for (let h = header(p); h.group === 0x0002; h = header(p)) {
-      if (h.elem === 0x0010) ts = dec.decode(b.subarray(h.at, h.at + h.len)).replace(/[\0 ]+$/, '');
-      p = h.at + h.len;
-    }
-    if (ts !== explicitLE && ts !== implicitLE) return null;
-    explicit = ts === explicitLE;
-    while (p < b.length) {
-      const h = header(p);
-      if (h.group === 0x7fe0 && h.elem === 0x0010) {
-        return h.len === undefinedLength || h.at + h.len > b.length ? null : { ts, offset: h.at, length: h.len };
-      }
-      p = h.len === undefinedLength ? skip(h.at, 0xe0dd) : h.at + h.len;
-    }
-  } catch {
-    return null;
-  }
-  return null;
 }

@@ -64,4 +64,30 @@ describe('nativeFrame', () => {
     expect([...f.pixels]).toEqual([3, 250]);
     expect(f.pixels.buffer).not.toBe(src.buffer);
   });
+
+  it('makes a frame in the buffer it owns when the result is as wide', () => {
+    const spec: FrameSpec = { bits: 16, stored: 12, signed: false, pixels: 3, scale: { slope: 1, intercept: -1024 } };
+    for (const guess of [undefined, Int16Array, Uint16Array]) {
+      const src = bytes(new Uint16Array([0, 1024, 3000]));
+      const f = nativeFrame(src, spec, guess, true);
+      expect(f.pixels).toBeInstanceOf(Int16Array);
+      expect(f.pixels.buffer).toBe(src.buffer);
+      expect([...f.pixels]).toEqual([-1024, 0, 1976]);
+      expect([f.min, f.max]).toEqual([-1024, 1976]);
+    }
+    // A wrong guess made in place is undone before the float array is made.
+    const wide: FrameSpec = { ...spec, stored: 16, pixels: 2 };
+    const b = nativeFrame(bytes(new Uint16Array([0, 60000])), wide, Int16Array, true);
+    expect(b.pixels).toBeInstanceOf(Float32Array);
+    expect([...b.pixels]).toEqual([-1024, 58976]);
+    // Narrower results, and bytes that are not the whole buffer, are copies.
+    const narrow = bytes(new Uint16Array([200, 7]));
+    expect(nativeFrame(narrow, { bits: 16, stored: 16, signed: false, pixels: 2 }, undefined, true).pixels.buffer).not.toBe(narrow.buffer);
+    const part = new Uint8Array(6);
+    const c = nativeFrame(part.subarray(2), { ...spec, pixels: 2 }, Int16Array, true);
+    expect(c.pixels.buffer).not.toBe(part.buffer);
+    // 8-bit unsigned, unscaled: the bytes themselves.
+    const eight = new Uint8Array([3, 250]);
+    expect(nativeFrame(eight, { bits: 8, stored: 8, signed: false, pixels: 2 }, undefined, true).pixels.buffer).toBe(eight.buffer);
+  });
 });

@@ -58,8 +58,11 @@ export type PixelType = ReturnType<typeof typeFor>;
 // caller owns them: sign extension happens in place). guess is the typed
 // array the series' previous frame came out as: the rescale then goes
 // straight into one without a separate pass for the range, and is redone
-// only when this frame's range needs another type.
-export function nativeFrame(b: Uint8Array<ArrayBuffer>, s: FrameSpec, guess?: PixelType): NativeFrame & { type: PixelType } {
+// only when this frame's range needs another type. own: b is the whole of
+// its buffer and the caller gives it up: where the result's type is as
+// wide as the stored one (CT: 16 bits stored, 16-bit signed after the
+// rescale) the frame is made in that buffer, without a second one.
+export function nativeFrame(b: Uint8Array<ArrayBuffer>, s: FrameSpec, guess?: PixelType, own = false): NativeFrame & { type: PixelType } {
   let src: Uint8Array | Uint16Array | Int16Array;
   if (s.bits === 16) {
     const aligned = b.byteOffset % 2 === 0 ? b : b.slice();
@@ -67,19 +70,30 @@ export function nativeFrame(b: Uint8Array<ArrayBuffer>, s: FrameSpec, guess?: Pi
   } else {
     src = b.subarray(0, s.pixels);
   }
+  own &&= src.buffer === b.buffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && src.byteLength === b.byteLength;
   const shift = s.signed && s.stored < s.bits ? 32 - s.stored : 0;
   const sc = s.scale;
+  // In place: the stored values go by whole numbers of the same width, so
+  // a frame whose range turns out to need another type can be restored
+  // (the sum wraps in both directions alike).
+  const inPlace = (t: PixelType) => own && t.BYTES_PER_ELEMENT === src.BYTES_PER_ELEMENT && (!sc || (sc.slope === 1 && Number.isInteger(sc.intercept)));
   if (guess && sc && !shift) {
-    const out = new guess(src.length);
+    const out = inPlace(guess) ? new guess(b.buffer, src.byteOffset, src.length) : new guess(src.length);
     const r = rescale(src, out, sc.slope, sc.intercept);
     const [min, max] = scaledRange(r.min, r.max, sc);
     if (typeFor(min, max) === guess) return { pixels: out, min, max, scaled: true, type: guess };
+    if (out.buffer === src.buffer) rescale(out, src, 1, -sc.intercept);
   }
   let { min, max } = shift ? signExtend(src, shift) : range(src);
   if (sc) {
     [min, max] = scaledRange(min, max, sc);
   }
   const type = typeFor(min, max);
+  if (inPlace(type)) {
+    const out = new type(b.buffer, src.byteOffset, src.length);
+    if (sc) rescale(src, out, sc.slope, sc.intercept);
+    return { pixels: out, min, max, scaled: !!sc, type };
+  }
   const out = new type(src.length);
   if (sc) rescale(src, out, sc.slope, sc.intercept);
   else out.set(src);
@@ -92,8 +106,8 @@ function range(src: Pixels) {
   let max = min;
   for (let i = 1; i < src.length; i++) {
     const v = src[i];
-    if (v < min) min = v;
-    else if (v > max) max = v;
+    min = v < min ? v : min;
+    max = v > max ? v : max;
   }
   return { min, max };
 }
