@@ -344,7 +344,17 @@ try {
       log(`prefetch after ${Date.now() - t0} ms: ${c ? `${c.done} done, ${c.pending} pending, ${c.studies.length} cases` : 'not started'}`);
       next = Date.now() + 2000;
     }
-    if (Date.now() > until) throw new Error(`prefetch did not finish: ${JSON.stringify(c)}`);
+    if (Date.now() > until) {
+      // What the page did: the worklist's rows, the prefetch's marks, the screen.
+      const seen = await page.evaluate(() => ({
+        path: location.pathname,
+        rows: document.querySelectorAll('[data-testid="worklist"] tbody tr').length,
+        marks: performance.getEntries().filter((e) => e.name.startsWith('lightbox:')).map((e) => `${e.name}@${Math.round(e.startTime)}`),
+        scripts: performance.getEntriesByType('resource').filter((e) => /background|viewer/i.test(e.name)).map((e) => e.name.replace(/^.*\//, '')),
+      }));
+      await shot(page, 'viewer-prefetch-failed');
+      throw new Error(`prefetch did not finish: ${JSON.stringify(c)}; page ${JSON.stringify(seen)}`);
+    }
   }
   const prefetchMs = Date.now() - t0;
   const pre = await page.evaluate(() => ({ ...window.__lightboxCache(), path: location.pathname,

@@ -34,11 +34,28 @@ export function useAction(a: Action, f: () => void) {
 export function PrefsProvider({ children }: { children: ReactNode }) {
   const [prefs, setPrefs] = useState<Preferences>(defaults);
   const [loaded, setLoaded] = useState(false);
+  // Until they arrive the reader's keys and prefetch wait on them, so a
+  // failed load (a server restarting, a network blip) is tried again rather
+  // than leaving defaults in force and the prefetch off for the session.
   useEffect(() => {
-    api.preferences().then((p) => {
-      setPrefs({ ...defaults, ...p, keys: p.keys ?? {} });
-      setLoaded(true);
-    }).catch(() => {});
+    let alive = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const load = (wait: number) => {
+      api.preferences().then((p) => {
+        if (!alive) return;
+        setPrefs({ ...defaults, ...p, keys: p.keys ?? {} });
+        setLoaded(true);
+      }).catch((e) => {
+        if (!alive) return;
+        console.error('lightbox: preferences could not load, trying again:', e instanceof Error ? e.message : e);
+        timer = setTimeout(() => load(Math.min(wait * 2, 30000)), wait);
+      });
+    };
+    load(1000);
+    return () => {
+      alive = false;
+      clearTimeout(timer);
+    };
   }, []);
   // The viewer's image cache follows the reader's setting.
   useEffect(() => setCachePolicy(prefs), [prefs]);

@@ -27,6 +27,9 @@ export function usePrefetch(items: WorkItem[]) {
     let alive = true;
     // A burst of list changes (SSE) settles before the work starts.
     const t = setTimeout(() => {
+      // Marks for the browser test, which prints them should a prefetch
+      // never start (what it waited on: the list, the chunk, the start).
+      performance.mark('lightbox:prefetch-scheduled');
       void import('../viewer/background')
         .then((m) => (alive ? m.prefetchInBackground(key.split('\n')) : 0))
         // Said in the console (no patient data in it): a prefetch that never
