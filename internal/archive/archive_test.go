@@ -67,6 +67,21 @@ func newFixture(t *testing.T, d *db.DB, policy DuplicatePolicy) *fixture {
 
 // eachFixture runs fn with a keep-first archive on a folder store, once per
 // index back-end (dbtest.Each).
+// read returns the stored bytes of ref.
+func (f *fixture) read(t *testing.T, ctx context.Context, ref *InstanceRef) []byte {
+	t.Helper()
+	o, err := f.a.Open(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	got, err := io.ReadAll(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 func eachFixture(t *testing.T, fn func(t *testing.T, ctx context.Context, f *fixture)) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		fn(t, context.Background(), newFixture(t, d, KeepFirst))
@@ -104,13 +119,7 @@ func TestStoreAndDuplicates(t *testing.T) {
 		if len(ref.Frames) != 1 || ref.Frames[0][0][1] != 128 {
 			t.Errorf("frames %+v", ref.Frames)
 		}
-		o, err := f.a.Open(ctx, ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(o)
-		o.Close()
-		if !bytes.Equal(got, data) {
+		if !bytes.Equal(f.read(t, ctx, ref), data) {
 			t.Error("stored bytes differ from sent bytes")
 		}
 	})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,13 +50,7 @@ func TestSHA256InstancesStillFound(t *testing.T) {
 		if err != nil || ref.SHA256 != old {
 			t.Fatalf("instance: %+v %v", ref, err)
 		}
-		o, err := f.a.Open(ctx, ref)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(o)
-		o.Close()
-		if !bytes.Equal(got, data) {
+		if !bytes.Equal(f.read(t, ctx, ref), data) {
 			t.Fatal("the SHA-256 blob reads back different bytes")
 		}
 		again, err := f.a.Store(ctx, bytes.NewReader(data), Source{Facility: "F1"})

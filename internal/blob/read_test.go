@@ -148,17 +148,7 @@ func TestDirFileCache(t *testing.T) {
 	c := &d.files
 	commit(t, d, "ol/de/st", small)
 	oldest, _ := d.Open(ctx, "ol/de/st")
-	for i := range maxCached {
-		key := "fi/ll/" + strconv.Itoa(i)
-		if err := d.PutUnsynced(key, small[:i%100+1]); err != nil {
-			t.Fatal(err)
-		}
-		o, err := d.Open(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Close()
-	}
+	putAndRead(t, d, "fi/ll/", maxCached, func(i int) []byte { return small[:i%100+1] })
 	c.mu.Lock()
 	_, kept := c.byKey[d.objects+"/ol/de/st"]
 	size := len(c.byKey)
@@ -197,17 +187,7 @@ func TestDirFileCache(t *testing.T) {
 
 	// And by bytes.
 	big := random(cacheBelow - 1)
-	for i := range maxCachedBytes/len(big) + 10 {
-		key := "by/te/" + strconv.Itoa(i)
-		if err := d.PutUnsynced(key, big); err != nil {
-			t.Fatal(err)
-		}
-		o, err := d.Open(ctx, key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		o.Close()
-	}
+	putAndRead(t, d, "by/te/", maxCachedBytes/len(big)+10, func(int) []byte { return big })
 	c.mu.Lock()
 	held := 0
 	for _, f := range c.byKey {
@@ -344,4 +324,21 @@ func TestDirFileCacheConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// putAndRead publishes n blobs under prefix with the bytes of data(i) and
+// reads each once, so that the cache takes them.
+func putAndRead(t *testing.T, d *Dir, prefix string, n int, data func(int) []byte) {
+	t.Helper()
+	for i := range n {
+		key := prefix + strconv.Itoa(i)
+		if err := d.PutUnsynced(key, data(i)); err != nil {
+			t.Fatal(err)
+		}
+		o, err := d.Open(context.Background(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Close()
+	}
 }
