@@ -9,7 +9,7 @@ const gb = (mb: number) => `${(mb / 1024).toFixed(mb % 1024 ? 2 : 0)} GB`;
 // first; signing out empties it) and the prefetch switch, saved with the
 // station preferences. What this browser can hold is said beside it.
 export function ImageCache() {
-  const { prefs, save } = usePrefs();
+  const { prefs, loaded, save } = usePrefs();
   const saved = prefs.cache_mb || defaultCacheMB;
   const [draft, setDraft] = useState(String(saved / 1024));
   const [status, setStatus] = useState('');
@@ -31,7 +31,7 @@ export function ImageCache() {
           <input type="number" min={minCacheMB / 1024} max={maxCacheMB / 1024} step={0.25} value={draft} aria-label="Image cache size in GB"
             onChange={(e) => setDraft(e.target.value)} /> GB (default {gb(defaultCacheMB)})
         </label>
-        <button disabled={!valid || wanted === saved} onClick={() => void store({ ...prefs, cache_mb: wanted === defaultCacheMB ? 0 : wanted })}>
+        <button disabled={!loaded || !valid || wanted === saved} onClick={() => void store({ ...prefs, cache_mb: wanted === defaultCacheMB ? 0 : wanted })}>
           Save size
         </button>
         <span role="status">{status}</span>
@@ -42,7 +42,7 @@ export function ImageCache() {
           : `This browser can hold it${limit.capMB ? ` (up to ${gb(limit.capMB)})` : ''}: ${gb(limit.mb)}.`}
       </p>
       <label>
-        <input type="checkbox" checked={!prefs.prefetch_off} onChange={(e) => void store({ ...prefs, prefetch_off: !e.target.checked })} />{' '}
+        <input type="checkbox" disabled={!loaded} checked={!prefs.prefetch_off} onChange={(e) => void store({ ...prefs, prefetch_off: !e.target.checked })} />{' '}
         Fetch my assigned cases in the background
       </label>
     </section>

@@ -9,7 +9,7 @@ import { RenderPath } from './RenderPath';
 // StationPage: the reader's key map (dictation microphone buttons arrive as
 // keys), saved on the server.
 export function StationPage() {
-  const { prefs, keys, save } = usePrefs();
+  const { prefs, loaded, keys, save } = usePrefs();
   const [draft, setDraft] = useState<Record<string, string>>({ ...keys });
   const [status, setStatus] = useState('');
   useEffect(() => setDraft({ ...keys }), [keys]); // the saved map arrives after the first render
@@ -45,7 +45,7 @@ export function StationPage() {
         </table>
         {clash.length > 0 && <p role="alert" className="error">Bound twice: {clash.join(', ')}</p>}
         <div className="row">
-          <button className="primary" disabled={clash.length > 0}
+          <button className="primary" disabled={!loaded || clash.length > 0}
             onClick={() => save({ ...prefs, keys: draft }).then(() => setStatus('Saved.'), (e) => setStatus(String(e.message ?? e)))}>
             Save keys
           </button>
@@ -53,7 +53,7 @@ export function StationPage() {
         </div>
         <label>
           Eye-break reminder every{' '}
-          <input type="number" min={0} max={240} value={prefs.break_minutes} aria-label="Break reminder minutes"
+          <input type="number" min={0} max={240} disabled={!loaded} value={prefs.break_minutes} aria-label="Break reminder minutes"
             onChange={(e) => void save({ ...prefs, break_minutes: Number(e.target.value) })} /> minutes (0 = off)
         </label>
       </section>

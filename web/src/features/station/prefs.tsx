@@ -72,7 +72,17 @@ export function PrefsProvider({ children }: { children: ReactNode }) {
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [keys]);
-  const save = useCallback(async (p: Preferences) => setPrefs(await api.savePreferences(p)), []);
+  // A save before the saved preferences arrived would write the defaults
+  // over them (the key map, the hangings): refused, and the editors stay
+  // disabled until then.
+  const loadedRef = useRef(false);
+  useEffect(() => {
+    loadedRef.current = loaded;
+  }, [loaded]);
+  const save = useCallback(async (p: Preferences) => {
+    if (!loadedRef.current) throw new Error('Your saved preferences have not loaded yet.');
+    setPrefs(await api.savePreferences(p));
+  }, []);
   const v = useMemo(() => ({ prefs, loaded, keys, save }), [prefs, loaded, keys, save]);
   return <Ctx.Provider value={v}>{children}</Ctx.Provider>;
 }

@@ -508,7 +508,7 @@ export function Viewer({ study, series }: { study: string; series: DicomJSON[] }
             <option value={4}>2×2</option>
             {panes.length > 4 && <option value={panes.length}>2×4</option>}
           </select>
-          <select aria-label="Hanging protocol" value={protocol} title={`Your hanging for ${protocolKey}`} onChange={(e) => {
+          <select aria-label="Hanging protocol" disabled={!prefsLoaded} value={protocol} title={`Your hanging for ${protocolKey}`} onChange={(e) => {
             // The reader's choice for this modality (and body part) is saved
             // in the station preferences and hangs the case again.
             const v = e.target.value;
