@@ -84,8 +84,8 @@ export function CasePage({ uid }: { uid: string }) {
           <>
             <strong data-testid="case-patient">{person(item.patient_name)}</strong>
             <span>{age(item.birth_date, now)} {item.patient_sex}</span>
-            <span>{item.description} · {item.modality}</span>
-            <span>{facility?.name ?? item.facility_id} <span className="muted">{localTime(facility?.time_zone, now)}</span></span>
+            <span className="give" title={item.description}>{item.description} · {item.modality}</span>
+            <span className="give" title={facility?.name}>{facility?.name ?? item.facility_id} <span className="muted">{localTime(facility?.time_zone, now)}</span></span>
             {c && <span className={`mono due-${c.risk}`}>due {c.text}</span>}
             <span className="muted">{item.priors} prior{item.priors === 1 ? '' : 's'}</span>
           </>
