@@ -84,8 +84,10 @@ export function CasePage({ uid }: { uid: string }) {
           <>
             <strong data-testid="case-patient">{person(item.patient_name)}</strong>
             <span>{age(item.birth_date, now)} {item.patient_sex}</span>
-            <span className="give" title={item.description}>{item.description} · {item.modality}</span>
-            <span className="give" title={facility?.name}>{facility?.name ?? item.facility_id} <span className="muted">{localTime(facility?.time_zone, now)}</span></span>
+            <span className="give" title={item.description}>{item.modality} · {item.description}</span>
+            <span className="give" title={facility?.name}>{facility?.name ?? item.facility_id}</span>
+            {/* The facility's clock never gives way: a reader phoning a critical result needs it. */}
+            <span className="muted" title="Local time at the facility">{localTime(facility?.time_zone, now)}</span>
             {c && <span className={`mono due-${c.risk}`}>due {c.text}</span>}
             <span className="muted">{item.priors} prior{item.priors === 1 ? '' : 's'}</span>
           </>
