@@ -39,6 +39,28 @@ function pageStubs(): Plugin {
   };
 }
 
+// quietLoggers drops loglevel's read of document.cookie (the fallback it
+// reads a logger's saved level from when localStorage has none: always,
+// here). Cornerstone and dcmjs (its own copy) make a few dozen loggers
+// while the viewer's code is evaluated, and each read is a round trip to
+// the browser's cookie store: ≈ 10 ms of the page's thread in front of a
+// cold case's first image (bench/README.md, session 10). Levels saved in
+// localStorage still apply; loglevel writes a cookie only where
+// localStorage throws.
+const cookieRead = 'var cookie = window.document.cookie;';
+
+function quietLoggers(): Plugin {
+  return {
+    name: 'lightbox-quiet-loggers',
+    apply: 'build',
+    transform(code, id) {
+      if (!/\/node_modules\/(loglevel\/lib\/loglevel|dcmjs\/build\/dcmjs\.es)\.js$/.test(id)) return null;
+      if (!code.includes(cookieRead)) throw new Error(`lightbox-quiet-loggers: no cookie read in ${id}`);
+      return { code: code.replaceAll(cookieRead, "var cookie = '';"), map: null };
+    },
+  };
+}
+
 // viewerChunks names the viewer's chunks (Viewer.tsx's and the chunks it
 // imports, not the entry's) and their CSS in index.html, for a case's first
 // moments to preload: fetched and parsed (off the page's thread) while the
@@ -77,7 +99,7 @@ function viewerChunks(): Plugin {
 // (internal/webapp/static); `make web` removes the previous build first, and
 // emptyOutDir stays off so the committed placeholder file survives.
 export default defineConfig({
-  plugins: [react(), pageStubs(), viewerChunks()],
+  plugins: [react(), pageStubs(), quietLoggers(), viewerChunks()],
   // vtk.js (under Cornerstone3D) reaches xmlbuilder2, which extends Node's
   // EventEmitter: the browser gets the \`events\` package instead.
   // The loader's frame decoder, also run on the page for frames the viewer

@@ -28,6 +28,7 @@ import { VisitPage } from './features/collab/VisitPage';
 import { ErrorBoundary } from './ErrorBoundary';
 import { NavMenu } from './NavMenu';
 import { navigate, usePath } from './router';
+import { probeGraphicsWhenIdle } from './features/viewer/gpuprobe';
 
 export function App() {
   const { session, loading, logout } = useSession();
@@ -41,6 +42,12 @@ export function App() {
     if (!loading && !session && path !== '/login') navigate('/login', true);
     if (session && path === '/login') navigate(staff ? '/board' : '/', true);
   }, [loading, session, path, staff, patient]);
+
+  // Signed in, away from a case: Cornerstone's graphics probe runs at an
+  // idle moment, not in front of the next case's first image (gpuprobe.ts).
+  useEffect(() => {
+    if (session && !/^\/(case\/|viewer$)/.test(path)) probeGraphicsWhenIdle();
+  }, [session, path]);
 
   if (patient) return <VisitPage />;
   if (loading) return <p className="muted center">Loading…</p>;

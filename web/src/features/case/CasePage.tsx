@@ -64,6 +64,22 @@ export function CasePage({ uid }: { uid: string }) {
     });
   }, [uid, granted]);
 
+  // The report panel mounts once the case's first image is up (or after a
+  // second; frames.ts afterFirstImage): its render, its three requests and
+  // the renders of their answers, and its storage listener (which opens the
+  // page's local and session storage, a round trip to the browser each)
+  // came in front of a cold case's first image on the page's thread
+  // (bench/README.md, session 10). Its column keeps its width meanwhile, so
+  // the viewer's panes do not resize when it comes.
+  const [reportShown, setReportShown] = useState(false);
+  useEffect(() => {
+    let alive = true;
+    void afterFirstImage().then(() => alive && setReportShown(true));
+    return () => {
+      alive = false;
+    };
+  }, [uid]);
+
   // The viewer windows on the other monitors hang this case, and clear
   // when it is left.
   useEffect(() => {
@@ -104,7 +120,8 @@ export function CasePage({ uid }: { uid: string }) {
       {consulting && session && <ConsultPanel study={uid} me={session.principal.username} initial={asked} onClose={() => setConsulting(false)} />}
       <div className="case-body">
         <ErrorBoundary key={uid} what="viewer"><LazyViewer study={uid} series={series} /></ErrorBoundary>
-        <ReportPanel uid={uid} modality={item?.modality ?? (series[0] ? tag(series[0], '00080060') : '')} onCritical={() => setCritical(true)} />
+        {reportShown ? <ReportPanel uid={uid} modality={item?.modality ?? (series[0] ? tag(series[0], '00080060') : '')} onCritical={() => setCritical(true)} />
+          : <section className="report-panel" aria-label="Report" aria-busy="true" />}
       </div>
       {critical && <CriticalDialog study={uid} facility={item?.facility_id ?? ''} onClose={() => setCritical(false)} />}
       {releasing && (

@@ -1,16 +1,18 @@
 // The viewer (Cornerstone3D, its decoders) loads as its own chunk, so the
 // login and the worklist stay light; the worklist preloads it once the
 // browser is idle, so the first case does not wait for it either.
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { DicomJSON } from '../../api/types';
 import { tag } from '../../api/client';
 import { firstSeries, openCase, openFirst } from './metadata';
 import { caseOpening } from './frames';
 
-let loading: Promise<typeof import('./Viewer')> | null = null;
-const load = () => (loading ??= import('./Viewer'));
+type ViewerModule = typeof import('./Viewer');
 
-const Viewer = lazy(() => load().then((m) => ({ default: m.Viewer })));
+let loading: Promise<ViewerModule> | null = null;
+// The module once evaluated: a viewer mounting after it renders at once.
+let loaded: ViewerModule | null = null;
+const load = () => (loading ??= import('./Viewer').then((m) => (loaded = m)));
 
 // preloadViewer fetches and evaluates the viewer's code in idle time. It
 // does not start Cornerstone: its decoder workers starting at idle made
@@ -87,6 +89,24 @@ export function LazyViewer(props: { study: string; series: DicomJSON[] }) {
   // of milliseconds while it is evaluated: it is asked for once those
   // requests are out, or after a moment when the study has no series.
   const [start, setStart] = useState(() => loading !== null);
+  // The viewer's module, rendered as a plain component once it is in: not
+  // React.lazy under Suspense, whose boundary, once it had shown its
+  // fallback, held the loaded viewer back until 300 ms after that (React's
+  // throttle of Suspense reveals): the page sat idle for up to 260 ms in
+  // front of a cold case's first image (bench/README.md, session 10).
+  const [mod, setMod] = useState<ViewerModule | null>(() => loaded);
+  const [failed, setFailed] = useState('');
+  useEffect(() => {
+    if (!start || mod) return;
+    let alive = true;
+    load().then((m) => alive && setMod(m), (e: unknown) => {
+      loading = null;
+      if (alive) setFailed(String(e));
+    });
+    return () => {
+      alive = false;
+    };
+  }, [start, mod]);
   useEffect(() => {
     if (!first) {
       const t = setTimeout(() => setStart(true), 300);
@@ -102,6 +122,10 @@ export function LazyViewer(props: { study: string; series: DicomJSON[] }) {
     // first is read by its UID: a new list of the same series changes nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [props.study, firstUID]);
-  const fallback = <section className="viewer" aria-label="Viewer"><p className="muted">Loading the viewer…</p></section>;
-  return start ? <Suspense fallback={fallback}><Viewer {...props} /></Suspense> : fallback;
+  if (start && mod) return <mod.Viewer {...props} />;
+  return (
+    <section className="viewer" aria-label="Viewer">
+      {failed ? <p className="error">The viewer could not load: {failed}</p> : <p className="muted">Loading the viewer…</p>}
+    </section>
+  );
 }
