@@ -17,7 +17,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Dialect names a SQL dialect.
@@ -63,10 +62,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	wc, err := openCachedSQLite("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	if err := w.PingContext(ctx); err != nil {
@@ -77,11 +77,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	for _, p := range []string{"busy_timeout(30000)", "query_only(1)"} {
 		rq.Add("_pragma", p)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	rc, err := openCachedSQLite("file:" + path + "?" + rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)
 	}
+	r := sql.OpenDB(rc)
 	r.SetMaxOpenConns(8)
 	return &DB{Dialect: SQLite, W: w, R: r}, nil
 }
