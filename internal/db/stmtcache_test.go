@@ -154,4 +154,3 @@ func TestStmtCacheSchemaChangeAndBound(t *testing.T) {
 		t.Fatal("want a syntax error")
 	}
 }
-
