@@ -83,7 +83,12 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)
 	}
 	r := sql.OpenDB(rc)
+	// Idle readers stay open (database/sql keeps two by default): a new
+	// connection reads the whole schema and starts with no prepared
+	// statements (stmtcache.go).
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxIdleTime(10 * time.Minute)
 	return &DB{Dialect: SQLite, W: w, R: r}, nil
 }
 
