@@ -375,12 +375,52 @@ func IsUniqueViolation(err error) bool {
 // whose contents changed enough). Without statistics SQLite may pick a
 // facility index over a selective name range. PostgreSQL's autovacuum
 // analyzes on its own.
+//
+// It then drops the value samples (sqlite_stat4) of unique indexes: an
+// equality on one finds a row at most, so they change no plan, yet with
+// them SQLite plans every lookup by a UID again whenever its parameter
+// changes, defeating the prepared statements of ingest's lookups
+// (stmtcache.go). In one transaction, so the other connections, which
+// reload the statistics when ANALYZE has changed them, never see the
+// samples; ANALYZE sqlite_schema reloads them on this one.
 func (db *DB) Optimize(ctx context.Context) error {
 	if db.Dialect != SQLite {
 		return nil
 	}
-	_, err := db.W.ExecContext(ctx, "PRAGMA optimize=0x10002")
-	return err
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	var samples int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'").Scan(&samples); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	if samples == 0 {
+		return tx.Commit()
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sqlite_stat4 WHERE idx IN (SELECT il.name FROM sqlite_schema m, pragma_index_list(m.name) il
+		WHERE m.type = 'table' AND il."unique" = 1)`)
+	if err != nil {
+		return fmt.Errorf("optimize: drop samples of unique indexes: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		if _, err := conn.ExecContext(ctx, "ANALYZE sqlite_schema"); err != nil {
+			return fmt.Errorf("optimize: reload statistics: %w", err)
+		}
+	}
+	return nil
 }
 
 // FormatOptional stores an optional time: "" for the zero time.

@@ -154,3 +154,48 @@ func TestStmtCacheSchemaChangeAndBound(t *testing.T) {
 		t.Fatal("want a syntax error")
 	}
 }
+
+// Optimize keeps the value samples of ordinary indexes (a name-prefix
+// search needs them) and drops those of unique ones, with which SQLite
+// would plan every lookup by a UID again.
+func TestOptimizeDropsUniqueIndexSamples(t *testing.T) {
+	d := openTestSQLite(t)
+	ctx := context.Background()
+	for _, q := range []string{"CREATE INDEX t_v ON t (v)", "CREATE TABLE u (k INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE)"} {
+		if _, err := d.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := d.InTx(ctx, func(tx *Tx) error {
+		for i := range 2000 {
+			if _, err := tx.Exec(ctx, "INSERT INTO t (k, v) VALUES (?, ?)", i, fmt.Sprint("v", i%7)); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO u (uid) VALUES (?)", fmt.Sprint("1.2.", i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := func(idx string) int {
+		var n int
+		if err := d.QueryRow(ctx, "SELECT COUNT(*) FROM sqlite_stat4 WHERE idx LIKE ?", idx).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for range 2 {
+		if err := d.Optimize(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := samples("t_v"); n == 0 {
+			t.Fatal("no samples of the ordinary index t_v")
+		}
+		if n := samples("sqlite_autoindex_u%"); n != 0 {
+			t.Fatalf("%d samples of u's unique index", n)
+		}
+	}
+}
