@@ -199,3 +199,46 @@ func TestOptimizeDropsUniqueIndexSamples(t *testing.T) {
 		}
 	}
 }
+
+// A query given up half read (its context cancelled) leaves its statement
+// reusable: the next run starts from the first row.
+func TestStmtCacheAfterCancelledQuery(t *testing.T) {
+	d := openTestSQLite(t)
+	ctx := context.Background()
+	for i := range 10 {
+		if _, err := d.Exec(ctx, "INSERT INTO t (k, v) VALUES (?, ?)", i, fmt.Sprint("v", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = "SELECT k FROM t WHERE k >= ? ORDER BY k"
+	cctx, cancel := context.WithCancel(ctx)
+	rows, err := d.W.QueryContext(cctx, q, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows.Next() {
+		t.Fatal("no first row")
+	}
+	cancel()
+	for rows.Next() {
+	}
+	rows.Close()
+	var got []int
+	rows, err = d.W.QueryContext(ctx, q, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k int
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, k)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[5 6 7 8 9]" {
+		t.Fatalf("rows %v", got)
+	}
+}
