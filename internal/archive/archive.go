@@ -166,8 +166,7 @@ type Archive struct {
 	log   *slog.Logger
 
 	reqs    chan *commitReq
-	stmts   *stmtCache // the committer's prepared statements
-	journal *journal   // nil: blobs commit one by one
+	journal *journal // nil: blobs commit one by one
 	// unpublished holds journaled instances whose blob is being written
 	// after acknowledgement; Open serves them from memory meanwhile.
 	pubMu       sync.Mutex
@@ -199,7 +198,7 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 128
 	}
-	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{}), stmts: &stmtCache{db: d}}
+	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{})}
 	if l := unwrapLocal(blobs); l != nil && !opt.NoJournal {
 		j, err := openJournal(l, a.log, a.reindex, a.syncIndex)
 		if err != nil {
@@ -228,7 +227,6 @@ func (a *Archive) Close() {
 	a.inflight.Wait()
 	close(a.reqs)
 	<-a.done
-	a.stmts.close()
 	a.publishing.Wait()
 	if a.journal != nil && a.journal.Close() {
 		a.dropMarker(a.journal.id)

@@ -56,7 +56,6 @@ func (a *Archive) committer() {
 	for req := range a.reqs {
 		batch := bgloop.Batch(a.reqs, req, a.opt.MaxBatch)
 		out, err := a.commitGroup(ctx, batch)
-		a.stmts.fill(ctx)
 		if err == nil {
 			for i, r := range batch {
 				r.done <- out[i]
@@ -98,12 +97,11 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		// the journal's, on a file that grows, commits the file system's
 		// journal too. (bench/ingest.sh could not tell them apart on this
 		// machine: runs G to I in bench/README.md.)
-		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(a.stmts.in(tx)) })
+		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(tx) })
 	}
 	group := a.journal.nextGroup()
 	var appended *segment
-	err := a.db.InUnflushedTx(ctx, func(dtx *db.Tx) error {
-		tx := a.stmts.in(dtx)
+	err := a.db.InUnflushedTx(ctx, func(tx *db.Tx) error {
 		if err := index(tx); err != nil {
 			return err
 		}

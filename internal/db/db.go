@@ -17,7 +17,6 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // Dialect names a SQL dialect.
@@ -63,10 +62,11 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	wc, err := openCachedSQLite("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	if err := w.PingContext(ctx); err != nil {
@@ -77,12 +77,18 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	for _, p := range []string{"busy_timeout(30000)", "query_only(1)"} {
 		rq.Add("_pragma", p)
 	}
-	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
+	rc, err := openCachedSQLite("file:" + path + "?" + rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite reader %s: %w", path, err)
 	}
+	r := sql.OpenDB(rc)
+	// Idle readers stay open (database/sql keeps two by default): a new
+	// connection reads the whole schema and starts with no prepared
+	// statements (stmtcache.go).
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxIdleTime(10 * time.Minute)
 	return &DB{Dialect: SQLite, W: w, R: r}, nil
 }
 
@@ -369,12 +375,52 @@ func IsUniqueViolation(err error) bool {
 // whose contents changed enough). Without statistics SQLite may pick a
 // facility index over a selective name range. PostgreSQL's autovacuum
 // analyzes on its own.
+//
+// It then drops the value samples (sqlite_stat4) of unique indexes: an
+// equality on one finds a row at most, so they change no plan, yet with
+// them SQLite plans every lookup by a UID again whenever its parameter
+// changes, defeating the prepared statements of ingest's lookups
+// (stmtcache.go). In one transaction, so the other connections, which
+// reload the statistics when ANALYZE has changed them, never see the
+// samples; ANALYZE sqlite_schema reloads them on this one.
 func (db *DB) Optimize(ctx context.Context) error {
 	if db.Dialect != SQLite {
 		return nil
 	}
-	_, err := db.W.ExecContext(ctx, "PRAGMA optimize=0x10002")
-	return err
+	conn, err := db.W.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	var samples int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'").Scan(&samples); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	if samples == 0 {
+		return tx.Commit()
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sqlite_stat4 WHERE idx IN (SELECT il.name FROM sqlite_schema m, pragma_index_list(m.name) il
+		WHERE m.type = 'table' AND il."unique" = 1)`)
+	if err != nil {
+		return fmt.Errorf("optimize: drop samples of unique indexes: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		if _, err := conn.ExecContext(ctx, "ANALYZE sqlite_schema"); err != nil {
+			return fmt.Errorf("optimize: reload statistics: %w", err)
+		}
+	}
+	return nil
 }
 
 // FormatOptional stores an optional time: "" for the zero time.

@@ -25,8 +25,36 @@ type JSONOptions struct {
 // MarshalJSON encodes a data set as a DICOM JSON object.
 func MarshalJSON(ds *Dataset, opt JSONOptions) []byte {
 	var b bytes.Buffer
+	// Sized once: the archive encodes every instance it stores, and
+	// growing from empty copied it half a dozen times.
+	b.Grow(jsonSizeHint(ds))
 	AppendJSON(&b, ds, opt)
 	return b.Bytes()
+}
+
+// jsonSizeHint estimates the length of ds in DICOM JSON: each element's
+// framing plus its value (base64 for short binary values, a URI for long
+// ones).
+func jsonSizeHint(ds *Dataset) int {
+	n := 2
+	for _, e := range ds.Elements {
+		n += 36
+		switch e.VR {
+		case "SQ":
+			for _, it := range e.Items {
+				n += jsonSizeHint(it) + 1
+			}
+		case "OB", "OD", "OF", "OL", "OV", "OW", "UN":
+			if len(e.Value) <= 1024 {
+				n += len(e.Value) * 4 / 3
+			} else {
+				n += 96
+			}
+		default:
+			n += len(e.Value) + 8
+		}
+	}
+	return n
 }
 
 // AppendJSON is MarshalJSON writing into b: a response of many data sets
@@ -159,21 +187,22 @@ func writeJSONValue(b *bytes.Buffer, e *Element, opt JSONOptions, cs charset, to
 		b.WriteByte(']')
 	case "IS", "DS":
 		b.WriteString(`,"Value":[`)
-		for i, s := range e.Strings() {
-			if i > 0 {
+		first := true
+		eachValue(e, func(v []byte) {
+			if !first {
 				b.WriteByte(',')
 			}
-			f, err := strconv.ParseFloat(s, 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			first = false
+			f, err := strconv.ParseFloat(string(v), 64)
+			switch {
+			case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
 				b.WriteString("null")
-				continue
+			case e.VR == "IS":
+				b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(f), 10))
+			default:
+				b.Write(strconv.AppendFloat(b.AvailableBuffer(), f, 'g', -1, 64))
 			}
-			if e.VR == "IS" {
-				b.WriteString(strconv.FormatInt(int64(f), 10))
-			} else {
-				b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
-			}
-		}
+		})
 		b.WriteByte(']')
 	case "US", "SS", "UL", "SL":
 		writeNumbers(b, e.Floats())
@@ -272,7 +301,7 @@ func writeNumbers(b *bytes.Buffer, fs []float64) {
 			b.WriteString("null")
 			continue
 		}
-		b.WriteString(strconv.FormatFloat(f, 'g', -1, 64))
+		b.Write(strconv.AppendFloat(b.AvailableBuffer(), f, 'g', -1, 64))
 	}
 	b.WriteByte(']')
 }

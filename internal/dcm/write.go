@@ -55,8 +55,10 @@ func NewMeta(sopClassUID, sopInstanceUID, tsUID, sourceAE string) *Dataset {
 // WriteHeader writes the 128-byte preamble, "DICM" and the meta information
 // with a correct group length. The data set follows, written by the caller.
 func WriteHeader(w io.Writer, meta *Dataset) error {
+	// The meta information is a few hundred bytes, written once per stored
+	// instance: buffers sized to it, not bufio's 4 KiB twice.
 	body := &countingBuffer{}
-	bw := bufio.NewWriter(body)
+	bw := bufio.NewWriterSize(body, 512)
 	var rest Dataset
 	for _, e := range meta.Elements {
 		if e.Tag != TagFileMetaInformationGroupLength {
@@ -69,7 +71,7 @@ func WriteHeader(w io.Writer, meta *Dataset) error {
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	out := bufio.NewWriter(w)
+	out := bufio.NewWriterSize(w, 132+12+len(body.b))
 	var pre [132]byte
 	copy(pre[128:], "DICM")
 	_, _ = out.Write(pre[:])
