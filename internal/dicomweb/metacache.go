@@ -34,7 +34,8 @@ type metaEntry struct {
 	files []query.Instance
 	key   string // where files is kept ("" when it is not)
 	// prefixes are the lengths of what makes each of files a Part 10 file
-	// (openInstance), learnt by a request that read them; nil until then.
+	// (openInstance), learnt by a request that read them; nil until then,
+	// -1 for those a run (part=) has not learnt yet.
 	prefixes []int32
 
 	gzOnce sync.Once

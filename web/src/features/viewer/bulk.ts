@@ -6,8 +6,9 @@
 // gzipped; on a LAN or loopback that costs more than it saves). Each
 // instance's pixel data is handed to the loader's compressed-frame registry
 // (frames.ts) and decoded into the image cache as it arrives; the response
-// is read and split in a worker (bulkWorker.ts), off the page's thread,
-// which also renders and decodes. Compressed
+// is read and split in workers (bulkWorker.ts), a run of the series each
+// (the server's part=), off the page's thread, which also renders and
+// decodes. Compressed
 // series, and stacks mostly loaded already (prefetched), take Cornerstone's
 // stack prefetch: frame requests from the slice on display outwards.
 import { cache, canRenderFloatTextures, Enums, eventTarget, imageLoader, metaData, triggerEvent, utilities, type Types } from '@cornerstonejs/core';
@@ -220,32 +221,27 @@ function nativeImage(imageId: string, f: NativeFrame, transferSyntaxUID: string)
   return image;
 }
 
-// A crew: the worker that reads a series retrieve and its helpers, which
-// make the frames ready while it reads (bulkWorker.ts): one per core beside
-// the one reading, at most three. One crew is kept between retrieves (the
-// next cases' prefetch): a worker's start (fetching, compiling and
-// evaluating its script) took 50-300 ms before a retrieve's request.
-// Started with Cornerstone instead, for the first retrieve, the crew cost
-// the cold first image ≈ 300 ms of the renderer's CPU at load 10-13 (6
-// openings against 15) and showed no gain in all slices: not done.
+// A crew: the workers that read a series retrieve (bulkWorker.ts), one per
+// core, at most three, each its own run of the series (the server's part=,
+// docs/conformance.md). One worker read the whole series before, with
+// helpers making the frames ready; it was the retrieve's bottleneck (busy
+// 2.5 s of a 2.7 s retrieve of 1,000 slices at load 8: the reads into
+// fresh memory), and with the rescale in SIMD (simd16.ts) a helper had
+// little left to do. One crew is kept between retrieves (the next cases'
+// prefetch): a worker's start (fetching, compiling and evaluating its
+// script) took 50-300 ms before a retrieve's request. Started with
+// Cornerstone instead, for the first retrieve, the crew cost the cold first
+// image ≈ 300 ms of the renderer's CPU at load 10-13 (6 openings against
+// 15) and showed no gain in all slices: not done.
 interface Crew {
-  reader: Worker;
   all: Worker[];
 }
 
 let idle: Crew | null = null;
 
 function newCrew(): Crew {
-  const start = () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
-  const reader = start();
-  const channels = Array.from({ length: Math.max(1, Math.min(3, (navigator.hardwareConcurrency || 2) - 1)) }, () => new MessageChannel());
-  const helpers = channels.map((c) => {
-    const h = start();
-    h.postMessage({ helper: c.port2 } satisfies BulkRequest, [c.port2]);
-    return h;
-  });
-  reader.postMessage({ helpers: channels.map((c) => c.port1) } satisfies BulkRequest, channels.map((c) => c.port1));
-  return { reader, all: [reader, ...helpers] };
+  const n = Math.max(1, Math.min(3, navigator.hardwareConcurrency || 2));
+  return { all: Array.from({ length: n }, () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' })) };
 }
 
 function takeCrew(): Crew {
@@ -284,22 +280,24 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
   }
   performance.mark('lightbox:bulk-start');
   const crew = takeCrew();
-  const w = crew.reader;
+  // Fewer instances than a crew's worth of retrieves: one.
+  const readers = want.size >= crew.all.length * minBulk ? crew.all : crew.all.slice(0, 1);
   let kept = false;
   const stop = () => {
     if (!kept) crew.all.forEach((x) => x.terminate());
   };
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
-    let parts = -1; // the worker's count of parts, once it has read them all
+    let parts = 0; // the workers' counts of parts, once they have read them all
+    let reading = readers.length;
     let handled = 0;
-    const credit = () => {
+    const credit = (w: Worker) => {
       handled++;
       if (background) void quiet().then(() => w.postMessage({ credit: 1 }));
       else w.postMessage({ credit: 1 });
     };
     const finish = () => {
-      if (handled === parts && decoding === 0) {
+      if (!reading && handled === parts && decoding === 0) {
         performance.mark('lightbox:bulk-decoded');
         kept = keepCrew(crew);
         ok();
@@ -313,7 +311,7 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
       stop();
       fail(new Error(e.message || 'series retrieve worker failed'));
     };
-    const onmessage = (e: MessageEvent<BulkMessage>) => {
+    const onmessage = (w: Worker, e: MessageEvent<BulkMessage>) => {
       const m = e.data;
       if ('error' in m) {
         stop();
@@ -329,13 +327,13 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
           cache.putImageSync(id, image);
           triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
         });
-        credit();
+        credit(w);
         finish();
         return;
       }
       if ('done' in m) {
-        performance.mark('lightbox:bulk-received');
-        parts = m.done;
+        parts += m.done;
+        if (!--reading) performance.mark('lightbox:bulk-received');
         finish();
         return;
       }
@@ -358,19 +356,20 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
       decoding++;
       void Promise.all(loads).then(() => {
         decoding--;
-        credit();
+        credit(w);
         finish();
       });
     };
-    for (const x of crew.all) {
+    const url = `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`;
+    readers.forEach((x, i) => {
       x.onerror = onerror;
-      x.onmessage = onmessage;
-    }
-    w.postMessage({
-      url: `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`,
-      accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
-      credits: maxDecoding,
-      specs,
-    } satisfies BulkRequest);
+      x.onmessage = (e: MessageEvent<BulkMessage>) => onmessage(x, e);
+      x.postMessage({
+        url: readers.length > 1 ? `${url}?part=${i + 1}/${readers.length}` : url,
+        accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
+        credits: Math.ceil(maxDecoding / readers.length),
+        specs,
+      } satisfies BulkRequest);
+    });
   });
 }
