@@ -291,10 +291,10 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
     let parts = 0; // the workers' counts of parts, once they have read them all
     let reading = readers.length;
     let handled = 0;
-    const credit = (w: Worker) => {
-      handled++;
-      if (background) void quiet().then(() => w.postMessage({ credit: 1 }));
-      else w.postMessage({ credit: 1 });
+    const credit = (w: Worker, n = 1) => {
+      handled += n;
+      if (background) void quiet().then(() => w.postMessage({ credit: n }));
+      else w.postMessage({ credit: n });
     };
     const finish = () => {
       if (!reading && handled === parts && decoding === 0) {
@@ -319,15 +319,16 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
         return;
       }
       if ('built' in m) {
-        const { sop, bytes, ts, frames } = m.built;
-        received += bytes;
-        (bySop.get(sop) ?? []).forEach((id, f) => {
-          if (!want.has(id) || cache.getImageLoadObject(id) || !frames[f]) return;
-          const image = nativeImage(id, frames[f], ts);
-          cache.putImageSync(id, image);
-          triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
-        });
-        credit(w);
+        for (const { sop, bytes, ts, frames } of m.built) {
+          received += bytes;
+          (bySop.get(sop) ?? []).forEach((id, f) => {
+            if (!want.has(id) || cache.getImageLoadObject(id) || !frames[f]) return;
+            const image = nativeImage(id, frames[f], ts);
+            cache.putImageSync(id, image);
+            triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
+          });
+        }
+        credit(w, m.built.length);
         finish();
         return;
       }
