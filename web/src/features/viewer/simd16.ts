@@ -1,8 +1,8 @@
 // A 16-bit frame's integer rescale (stored value + intercept, slope 1: most
 // CT) and range in WebAssembly SIMD, eight values an instruction, for
-// native.ts in the series retrieve's helper worker. The same loop in
+// native.ts in the series retrieve's reading workers. The same loop in
 // JavaScript took 1–2 ms a 512×512 frame on the bench machine (1.4 s of the
-// helper's 1.8 s sampled for 1,000 slices, bench/viewer); this takes ≈ 0.1
+// 1.8 s sampled in the worker making 1,000 slices ready, bench/viewer); this takes ≈ 0.1
 // ms with the copies in and out of the module's memory. The module is a
 // few hundred bytes, assembled here rather than shipped as a file (no
 // fetch, no build step; the CSP allows 'wasm-unsafe-eval' for the
