@@ -238,47 +238,6 @@ func TestRetrieve(t *testing.T) {
 				}
 			}
 		}
-		// part=i/n (Lightbox's own): the runs of a series, together the
-		// whole retrieve in its order; with prefixes learnt (the requests
-		// above) and without (a study's first).
-		for _, path := range []string{"/dicomweb/studies/" + ct.study + "/series/" + ct.series, "/dicomweb/studies/" + f.rle[0].study} {
-			var whole [][]byte
-			for _, p := range parts(t, f.get(path, "tokA", map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=*`})) {
-				whole = append(whole, p.body)
-			}
-			for _, k := range []int{3, 2} {
-				var got [][]byte
-				for i := 1; i <= k; i++ {
-					r := f.get(path+"?part="+strconv.Itoa(i)+"/"+strconv.Itoa(k), "tokA", map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=*`})
-					if r.code != 200 {
-						t.Fatalf("%s part %d/%d: %d", path, i, k, r.code)
-					}
-					for _, p := range parts(t, r) {
-						got = append(got, p.body)
-					}
-				}
-				if !reflect.DeepEqual(got, whole) {
-					t.Fatalf("%s in %d parts: %d instances, not the %d of the whole", path, k, len(got), len(whole))
-				}
-			}
-		}
-		// Runs learn their instances' prefixes: a whole retrieve after
-		// them knows its length before its first byte.
-		stored := map[string]string{"Accept": `multipart/related; type="application/dicom"; transfer-syntax=*`}
-		usStudy := "/dicomweb/studies/" + f.us[0].study
-		for _, q := range []string{"?part=1/2", "?part=2/2", ""} {
-			if r := f.get(usStudy+q, "tokA", stored); r.code != 200 || (q == "") != (r.h.Get("Content-Length") != "") {
-				t.Fatalf("%s%s: %d, Content-Length %q", usStudy, q, r.code, r.h.Get("Content-Length"))
-			}
-		}
-		for _, q := range []string{"0/2", "3/2", "1", "a/b", "1/65"} {
-			if r := f.get("/dicomweb/studies/"+ct.study+"/series/"+ct.series+"?part="+q, "tokA", nil); r.code != 400 {
-				t.Errorf("part=%s: %d", q, r.code)
-			}
-		}
-		if r := f.get(instPath(ct)+"?part=1/2", "tokA", nil); r.code != 400 {
-			t.Errorf("part= on an instance: %d", r.code)
-		}
 		// Bare application/dicom for one instance.
 		r = f.get(instPath(ct), "tokA", map[string]string{"Accept": "application/dicom"})
 		if r.code != 200 || !bytes.Equal(r.body, ct.data) {

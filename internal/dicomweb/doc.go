@@ -13,9 +13,7 @@
 // instance list of a series or study asked for as is, and the instances a
 // whole study or series resolves to for WADO-RS (with, once a response has
 // read them, the prefixes that make each blob a Part 10 file, so that the
-// next response has a Content-Length and large parts go by sendfile). A
-// study or series retrieve may ask for one of n runs of its instances
-// (part=i/n, Lightbox's own): the viewer reads a series in several at once.
+// next response has a Content-Length and large parts go by sendfile).
 // Other searches read their results from the index rows into one reused
 // data set (query.FindEach). Instances stream from the blob store part by
 // part; frames are read with ReadAt at the byte ranges located at ingest.

@@ -34,8 +34,7 @@ type metaEntry struct {
 	files []query.Instance
 	key   string // where files is kept ("" when it is not)
 	// prefixes are the lengths of what makes each of files a Part 10 file
-	// (openInstance), learnt by a request that read them; nil until then,
-	// -1 for those a run (part=) has not learnt yet.
+	// (openInstance), learnt by a request that read them; nil until then.
 	prefixes []int32
 
 	gzOnce sync.Once

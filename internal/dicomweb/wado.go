@@ -157,13 +157,6 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	if !ok {
 		return
 	}
-	lo, hi, err := partOf(r, len(ins))
-	if err != nil {
-		h.fail(w, r, http.StatusBadRequest, err.Error())
-		return
-	}
-	partial := hi-lo < len(ins)
-	ins = ins[lo:hi]
 	plan := make([]string, len(ins))
 	var chosen *tsChoice
 	for ci := range choices {
@@ -195,9 +188,6 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 		again, ok := h.resolve(w, r, scope)
 		if !ok {
 			return
-		}
-		if partial {
-			again = again[min(lo, len(again)):min(hi, len(again))]
 		}
 		if !slices.EqualFunc(ins, again, func(a, b query.Instance) bool { return a.SHA256 == b.SHA256 && a.TransferSyntax == b.TransferSyntax }) {
 			h.internal(w, r, errors.New("retrieve: the instances changed while being read"))
@@ -258,8 +248,8 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	}()
 	fr := partFraming{boundary: boundary}
 	base := h.base(r)
-	if asStored && fe.prefixes != nil && !slices.Contains(fe.prefixes[lo:hi], -1) {
-		h.sendKnown(w, r, bw, ins, fe.prefixes[lo:hi], &fr, base)
+	if asStored && fe.prefixes != nil {
+		h.sendKnown(w, r, bw, ins, fe.prefixes, &fr, base)
 		return
 	}
 	// Otherwise each blob's first bytes tell its prefix: learnt here for
@@ -307,42 +297,8 @@ func (h *Handler) retrieve(w http.ResponseWriter, r *http.Request, scope query.S
 	_, _ = io.WriteString(bw, fr.tail())
 	_ = bw.Flush()
 	if learnt != nil {
-		h.learnPrefixes(fe, lo, learnt)
+		h.metas.put(fe.key, &metaEntry{ver: fe.ver, files: fe.files, key: fe.key, prefixes: learnt})
 	}
-}
-
-// learnPrefixes keeps the prefixes a retrieve learnt for instances lo… of
-// a cached instance list, beside those other runs (part=) learnt; -1 marks
-// those not learnt yet. Two runs learning at once may drop one's: the
-// next retrieve learns them again.
-func (h *Handler) learnPrefixes(fe *metaEntry, lo int, learnt []int32) {
-	all := slices.Repeat([]int32{-1}, len(fe.files))
-	if cur := h.metas.get(fe.key, fe.ver); cur != nil && len(cur.prefixes) == len(all) {
-		copy(all, cur.prefixes)
-	}
-	copy(all[lo:], learnt)
-	h.metas.put(fe.key, &metaEntry{ver: fe.ver, files: fe.files, key: fe.key, prefixes: all})
-}
-
-// partOf reads the part= parameter of a study or series retrieve,
-// Lightbox's own (docs/conformance.md): "i/n" asks for the i-th (from 1) of
-// n runs, as even as they can be, of the n instances the whole retrieve
-// sends, in its order. Lightbox's viewer reads a series in several such
-// requests at once, each in a worker of its own: one worker reading the
-// whole response was the series' bottleneck (bench/viewer). lo and hi
-// bound the run; all of them without the parameter.
-func partOf(r *http.Request, n int) (lo, hi int, err error) {
-	v := r.URL.Query().Get("part")
-	if v == "" {
-		return 0, n, nil
-	}
-	is, ns, ok := strings.Cut(v, "/")
-	i, err1 := strconv.Atoi(is)
-	k, err2 := strconv.Atoi(ns)
-	if !ok || err1 != nil || err2 != nil || k < 1 || k > 64 || i < 1 || i > k || r.PathValue("instance") != "" {
-		return 0, 0, fmt.Errorf("part=%q: want i/n with 1 ≤ i ≤ n ≤ 64, on a study or series retrieve", v)
-	}
-	return (i - 1) * n / k, i * n / k, nil
 }
 
 // sendAbove is the part size from which a part's stored bytes go by

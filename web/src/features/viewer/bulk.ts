@@ -6,9 +6,8 @@
 // gzipped; on a LAN or loopback that costs more than it saves). Each
 // instance's pixel data is handed to the loader's compressed-frame registry
 // (frames.ts) and decoded into the image cache as it arrives; the response
-// is read and split in workers (bulkWorker.ts), a run of the series each
-// (the server's part=), off the page's thread, which also renders and
-// decodes. Compressed
+// is read and split in a worker (bulkWorker.ts), off the page's thread,
+// which also renders and decodes. Compressed
 // series, and stacks mostly loaded already (prefetched), take Cornerstone's
 // stack prefetch: frame requests from the slice on display outwards.
 import { cache, canRenderFloatTextures, Enums, eventTarget, imageLoader, metaData, triggerEvent, utilities, type Types } from '@cornerstonejs/core';
@@ -221,44 +220,33 @@ function nativeImage(imageId: string, f: NativeFrame, transferSyntaxUID: string)
   return image;
 }
 
-// A crew: the workers that read a series retrieve (bulkWorker.ts), one per
-// core, at most three, each its own run of the series (the server's part=,
-// docs/conformance.md). One worker read the whole series before, with
-// helpers making the frames ready; it was the retrieve's bottleneck (busy
-// 2.5 s of a 2.7 s retrieve of 1,000 slices at load 8: the reads into
-// fresh memory), and with the rescale in SIMD (simd16.ts) a helper had
-// little left to do. One crew is kept between retrieves (the next cases'
-// prefetch): a worker's start (fetching, compiling and evaluating its
-// script) took 50-300 ms before a retrieve's request. Started with
-// Cornerstone instead, for the first retrieve, the crew cost the cold first
-// image ≈ 300 ms of the renderer's CPU at load 10-13 (6 openings against
-// 15) and showed no gain in all slices: not done.
-interface Crew {
-  all: Worker[];
-}
+// The worker that reads a series retrieve (bulkWorker.ts) and makes its
+// frames ready itself. Helpers (more workers making the frames ready while
+// it read) are gone: with the rescale in SIMD (simd16.ts) handing a frame
+// over cost more than making it ready. Reading the series in two halves at
+// once (two requests, two workers) was no faster on two cores and cost
+// the browser's network service 0.3 s more CPU (bench/README.md, session
+// 10). One worker is kept between
+// retrieves (the next cases' prefetch): a worker's start (fetching,
+// compiling and evaluating its script) took 50-300 ms before a retrieve's
+// request. Started with Cornerstone instead, for the first retrieve, it
+// cost the cold first image ≈ 300 ms of the renderer's CPU at load 10-13
+// (6 openings against 15) and showed no gain in all slices: not done.
+let idle: Worker | null = null;
 
-let idle: Crew | null = null;
-
-function newCrew(): Crew {
-  const n = Math.max(1, Math.min(3, navigator.hardwareConcurrency || 2));
-  return { all: Array.from({ length: n }, () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' })) };
-}
-
-function takeCrew(): Crew {
-  const c = idle ?? newCrew();
+function takeReader(): Worker {
+  const w = idle ?? new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
   idle = null;
-  return c;
+  return w;
 }
 
-// keepCrew keeps a crew whose retrieve has ended for the next, when no
+// keepReader keeps a worker whose retrieve has ended for the next, when no
 // other is kept; false when it is not kept (the caller ends it).
-function keepCrew(c: Crew): boolean {
+function keepReader(w: Worker): boolean {
   if (idle) return false;
-  c.all.forEach((x) => {
-    x.onmessage = null;
-    x.onerror = null;
-  });
-  idle = c;
+  w.onmessage = null;
+  w.onerror = null;
+  idle = w;
   return true;
 }
 
@@ -279,27 +267,24 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
     if (fs.every((f) => f)) specs[sop] = fs as FrameSpec[];
   }
   performance.mark('lightbox:bulk-start');
-  const crew = takeCrew();
-  // Fewer instances than a crew's worth of retrieves: one.
-  const readers = want.size >= crew.all.length * minBulk ? crew.all : crew.all.slice(0, 1);
+  const w = takeReader();
   let kept = false;
   const stop = () => {
-    if (!kept) crew.all.forEach((x) => x.terminate());
+    if (!kept) w.terminate();
   };
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
-    let parts = 0; // the workers' counts of parts, once they have read them all
-    let reading = readers.length;
+    let parts = -1; // the worker's count of parts, once it has read them all
     let handled = 0;
-    const credit = (w: Worker, n = 1) => {
+    const credit = (n = 1) => {
       handled += n;
       if (background) void quiet().then(() => w.postMessage({ credit: n }));
       else w.postMessage({ credit: n });
     };
     const finish = () => {
-      if (!reading && handled === parts && decoding === 0) {
+      if (handled === parts && decoding === 0) {
         performance.mark('lightbox:bulk-decoded');
-        kept = keepCrew(crew);
+        kept = keepReader(w);
         ok();
       }
     };
@@ -307,11 +292,11 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
       stop();
       ok();
     });
-    const onerror = (e: ErrorEvent) => {
+    w.onerror = (e: ErrorEvent) => {
       stop();
       fail(new Error(e.message || 'series retrieve worker failed'));
     };
-    const onmessage = (w: Worker, e: MessageEvent<BulkMessage>) => {
+    w.onmessage = (e: MessageEvent<BulkMessage>) => {
       const m = e.data;
       if ('error' in m) {
         stop();
@@ -328,13 +313,13 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
             triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
           });
         }
-        credit(w, m.built.length);
+        credit(m.built.length);
         finish();
         return;
       }
       if ('done' in m) {
-        parts += m.done;
-        if (!--reading) performance.mark('lightbox:bulk-received');
+        performance.mark('lightbox:bulk-received');
+        parts = m.done;
         finish();
         return;
       }
@@ -357,20 +342,15 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
       decoding++;
       void Promise.all(loads).then(() => {
         decoding--;
-        credit(w);
+        credit();
         finish();
       });
     };
-    const url = `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`;
-    readers.forEach((x, i) => {
-      x.onerror = onerror;
-      x.onmessage = (e: MessageEvent<BulkMessage>) => onmessage(x, e);
-      x.postMessage({
-        url: readers.length > 1 ? `${url}?part=${i + 1}/${readers.length}` : url,
-        accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
-        credits: Math.ceil(maxDecoding / readers.length),
-        specs,
-      } satisfies BulkRequest);
-    });
+    w.postMessage({
+      url: `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`,
+      accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',
+      credits: maxDecoding,
+      specs,
+    } satisfies BulkRequest);
   });
 }

@@ -1,8 +1,6 @@
 // The series retrieve of bulk.ts, read off the main thread: this worker
-// fetches a multipart response (the whole series, or one run of it:
-// bulk.ts starts several of these workers, each reading its own run, side
-// by side on the cores), splits it into instances and finds each one's
-// pixel data (bulkread.ts). The pixel data of native greyscale instances
+// fetches the multipart response, splits it into instances and finds each
+// one's pixel data (bulkread.ts). The pixel data of native greyscale instances
 // the page described (specs) is read straight into a buffer of its own,
 // made ready for the image cache in place (native.ts) and transferred to
 // the page: the image keeps the buffer the network's bytes were read into.
