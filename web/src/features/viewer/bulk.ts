@@ -220,49 +220,33 @@ function nativeImage(imageId: string, f: NativeFrame, transferSyntaxUID: string)
   return image;
 }
 
-// A crew: the worker that reads a series retrieve and its helpers, which
-// make the frames ready while it reads (bulkWorker.ts): one per core beside
-// the one reading, at most three. One crew is kept between retrieves (the
-// next cases' prefetch): a worker's start (fetching, compiling and
-// evaluating its script) took 50-300 ms before a retrieve's request.
-// Started with Cornerstone instead, for the first retrieve, the crew cost
-// the cold first image ≈ 300 ms of the renderer's CPU at load 10-13 (6
-// openings against 15) and showed no gain in all slices: not done.
-interface Crew {
-  reader: Worker;
-  all: Worker[];
-}
+// The worker that reads a series retrieve (bulkWorker.ts) and makes its
+// frames ready itself. Helpers (more workers making the frames ready while
+// it read) are gone: with the rescale in SIMD (simd16.ts) handing a frame
+// over cost more than making it ready. Reading the series in two halves at
+// once (two requests, two workers) was no faster on two cores and cost
+// the browser's network service 0.3 s more CPU (bench/README.md, session
+// 10). One worker is kept between
+// retrieves (the next cases' prefetch): a worker's start (fetching,
+// compiling and evaluating its script) took 50-300 ms before a retrieve's
+// request. Started with Cornerstone instead, for the first retrieve, it
+// cost the cold first image ≈ 300 ms of the renderer's CPU at load 10-13
+// (6 openings against 15) and showed no gain in all slices: not done.
+let idle: Worker | null = null;
 
-let idle: Crew | null = null;
-
-function newCrew(): Crew {
-  const start = () => new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
-  const reader = start();
-  const channels = Array.from({ length: Math.max(1, Math.min(3, (navigator.hardwareConcurrency || 2) - 1)) }, () => new MessageChannel());
-  const helpers = channels.map((c) => {
-    const h = start();
-    h.postMessage({ helper: c.port2 } satisfies BulkRequest, [c.port2]);
-    return h;
-  });
-  reader.postMessage({ helpers: channels.map((c) => c.port1) } satisfies BulkRequest, channels.map((c) => c.port1));
-  return { reader, all: [reader, ...helpers] };
-}
-
-function takeCrew(): Crew {
-  const c = idle ?? newCrew();
+function takeReader(): Worker {
+  const w = idle ?? new Worker(new URL('./bulkWorker.ts', import.meta.url), { type: 'module' });
   idle = null;
-  return c;
+  return w;
 }
 
-// keepCrew keeps a crew whose retrieve has ended for the next, when no
+// keepReader keeps a worker whose retrieve has ended for the next, when no
 // other is kept; false when it is not kept (the caller ends it).
-function keepCrew(c: Crew): boolean {
+function keepReader(w: Worker): boolean {
   if (idle) return false;
-  c.all.forEach((x) => {
-    x.onmessage = null;
-    x.onerror = null;
-  });
-  idle = c;
+  w.onmessage = null;
+  w.onerror = null;
+  idle = w;
   return true;
 }
 
@@ -283,25 +267,24 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
     if (fs.every((f) => f)) specs[sop] = fs as FrameSpec[];
   }
   performance.mark('lightbox:bulk-start');
-  const crew = takeCrew();
-  const w = crew.reader;
+  const w = takeReader();
   let kept = false;
   const stop = () => {
-    if (!kept) crew.all.forEach((x) => x.terminate());
+    if (!kept) w.terminate();
   };
   return new Promise<void>((ok, fail) => {
     let decoding = 0;
     let parts = -1; // the worker's count of parts, once it has read them all
     let handled = 0;
-    const credit = () => {
-      handled++;
-      if (background) void quiet().then(() => w.postMessage({ credit: 1 }));
-      else w.postMessage({ credit: 1 });
+    const credit = (n = 1) => {
+      handled += n;
+      if (background) void quiet().then(() => w.postMessage({ credit: n }));
+      else w.postMessage({ credit: n });
     };
     const finish = () => {
       if (handled === parts && decoding === 0) {
         performance.mark('lightbox:bulk-decoded');
-        kept = keepCrew(crew);
+        kept = keepReader(w);
         ok();
       }
     };
@@ -309,11 +292,11 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
       stop();
       ok();
     });
-    const onerror = (e: ErrorEvent) => {
+    w.onerror = (e: ErrorEvent) => {
       stop();
       fail(new Error(e.message || 'series retrieve worker failed'));
     };
-    const onmessage = (e: MessageEvent<BulkMessage>) => {
+    w.onmessage = (e: MessageEvent<BulkMessage>) => {
       const m = e.data;
       if ('error' in m) {
         stop();
@@ -321,15 +304,16 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
         return;
       }
       if ('built' in m) {
-        const { sop, bytes, ts, frames } = m.built;
-        received += bytes;
-        (bySop.get(sop) ?? []).forEach((id, f) => {
-          if (!want.has(id) || cache.getImageLoadObject(id) || !frames[f]) return;
-          const image = nativeImage(id, frames[f], ts);
-          cache.putImageSync(id, image);
-          triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
-        });
-        credit();
+        for (const { sop, bytes, ts, frames } of m.built) {
+          received += bytes;
+          (bySop.get(sop) ?? []).forEach((id, f) => {
+            if (!want.has(id) || cache.getImageLoadObject(id) || !frames[f]) return;
+            const image = nativeImage(id, frames[f], ts);
+            cache.putImageSync(id, image);
+            triggerEvent(eventTarget, Enums.Events.IMAGE_LOADED, { image });
+          });
+        }
+        credit(m.built.length);
         finish();
         return;
       }
@@ -362,10 +346,6 @@ function fetchSeries(s: Stack, want: Set<string>, ac: AbortController, backgroun
         finish();
       });
     };
-    for (const x of crew.all) {
-      x.onerror = onerror;
-      x.onmessage = onmessage;
-    }
     w.postMessage({
       url: `${location.origin}/dicomweb/studies/${encodeURIComponent(s.study)}/series/${encodeURIComponent(s.series)}`,
       accept: 'multipart/related; type="application/dicom"; transfer-syntax=*',

@@ -1,15 +1,13 @@
 // The series retrieve of bulk.ts, read off the main thread: this worker
 // fetches the multipart response, splits it into instances and finds each
-// one's pixel data (bulkread.ts). The pixel data of native greyscale
-// instances the page described (specs) is read straight into a buffer of
-// its own, which helpers (more instances of this script the page started
-// and connected by message ports) make ready for the image cache in place
-// (native.ts) and transfer to the page: reading and making ready run side
-// by side on two cores, and the image keeps the buffer the network's bytes
-// were read into. Any other instance is handed over whole (transferred,
-// not copied) for the image loader to decode. The page returns a credit
-// per instance once it has taken it, so no more than `credits` instances
-// wait in the page at once.
+// one's pixel data (bulkread.ts). The pixel data of native greyscale instances
+// the page described (specs) is read straight into a buffer of its own,
+// made ready for the image cache in place (native.ts) and transferred to
+// the page: the image keeps the buffer the network's bytes were read into.
+// Any other instance is handed over whole (transferred, not copied) for
+// the image loader to decode. The page returns a credit per instance once
+// it has taken it, so no more than `credits` instances wait in the page at
+// once.
 import { boundaryOf } from './frames';
 import { nativePixels, PartReader, pixelsAt, type Pixels } from './bulkread';
 import { nativeFrame, type FrameSpec, type NativeFrame, type PixelType } from './native';
@@ -23,15 +21,17 @@ export interface BulkPart {
 }
 // BulkSpecs: by SOP Instance UID, its frames' specs in frame order.
 export type BulkSpecs = Record<string, FrameSpec[]>;
-export type BulkMessage = { part: BulkPart } | { built: { sop: string; bytes: number; ts: string; frames: NativeFrame[] } } | { done: number } | { error: string };
-export type BulkRequest =
-  | { url: string; accept: string; credits?: number; specs?: BulkSpecs }
-  | { credit: number }
-  | { helpers: MessagePort[] } // to the reading worker, once
-  | { helper: MessagePort }; // to a helper, once
-// What goes to a helper: an instance's pixel data (all of its buffer) to
-// make ready; bytes is the instance's size on the wire.
-type HelperJob = { sop: string; pixels: Uint8Array<ArrayBuffer>; ts: string; bytes: number; specs: FrameSpec[] };
+export interface BulkBuilt {
+  sop: string;
+  bytes: number;
+  ts: string;
+  frames: NativeFrame[];
+}
+export type BulkMessage = { part: BulkPart } | { built: BulkBuilt[] } | { done: number } | { error: string };
+export type BulkRequest = { url: string; accept: string; credits?: number; specs?: BulkSpecs } | { credit: number };
+// An instance's pixel data (all of its buffer) to make ready; bytes is the
+// instance's size on the wire.
+type Job = { sop: string; pixels: Uint8Array<ArrayBuffer>; ts: string; bytes: number; specs: FrameSpec[] };
 
 // The typed array the last frame came out as (a series' frames mostly
 // share one).
@@ -54,15 +54,26 @@ function built(pixels: Uint8Array<ArrayBuffer>, specs: FrameSpec[]): NativeFrame
   });
 }
 
-function postBuilt(job: HelperJob) {
-  const frames = built(job.pixels, job.specs);
-  const transfer = [...new Set(frames.map((f) => f.pixels.buffer))];
-  self.postMessage({ built: { sop: job.sop, bytes: job.bytes, ts: job.ts, frames } } satisfies BulkMessage, { transfer });
+// Instances made ready wait here to go to the page several in one message
+// (at most batchMax), or alone when nothing more is ready by the time this
+// worker's thread is free: a message and its handling on the page cost
+// about as much for one image as for eight (bench/viewer).
+const batch: BulkBuilt[] = [];
+const batchMax = 8;
+let flushing: ReturnType<typeof setTimeout> | undefined;
+
+function flush() {
+  clearTimeout(flushing);
+  flushing = undefined;
+  if (!batch.length) return;
+  const transfer = [...new Set(batch.flatMap((b) => b.frames.map((f) => f.pixels.buffer)))];
+  self.postMessage({ built: batch.splice(0) } satisfies BulkMessage, { transfer });
 }
 
-// helper makes ready what the reading worker sends over port.
-function helper(port: MessagePort) {
-  port.onmessage = (e: MessageEvent<HelperJob>) => postBuilt(e.data);
+function postBuilt(job: Job) {
+  batch.push({ sop: job.sop, bytes: job.bytes, ts: job.ts, frames: built(job.pixels, job.specs) });
+  if (batch.length >= batchMax) flush();
+  else flushing ??= setTimeout(flush, 0);
 }
 
 // pixelsOf reads as much of the current part as tells where its pixel
@@ -78,18 +89,9 @@ async function pixelsOf(r: PartReader): Promise<Pixels | null> {
 
 let credits = 0;
 let wake: (() => void) | null = null;
-let helpers: MessagePort[] = [];
 
 self.onmessage = (e: MessageEvent<BulkRequest>) => {
   const m = e.data;
-  if ('helper' in m) {
-    helper(m.helper);
-    return;
-  }
-  if ('helpers' in m) {
-    helpers = m.helpers;
-    return;
-  }
   if ('credit' in m) {
     credits += m.credit;
     wake?.();
@@ -108,6 +110,7 @@ self.onmessage = (e: MessageEvent<BulkRequest>) => {
     if (!boundary || !res.body) throw new Error('not a multipart response');
     const r = new PartReader(res.body, boundary);
     for (let h = await r.next(); h; h = await r.next()) {
+      if (credits <= 0) flush();
       while (credits <= 0) await new Promise<void>((ok) => (wake = ok));
       credits--;
       parts++;
@@ -119,15 +122,15 @@ self.onmessage = (e: MessageEvent<BulkRequest>) => {
         // The pixel data straight into the buffer the image will keep; the
         // rest of the part is skipped.
         await r.skip(px.offset);
-        const job: HelperJob = { sop, pixels: await r.read(new Uint8Array(px.length)), ts: px.ts, bytes, specs: sp };
-        if (helpers.length) helpers[parts % helpers.length].postMessage(job, [job.pixels.buffer]);
-        else postBuilt(job);
+        postBuilt({ sop, pixels: await r.read(new Uint8Array(px.length)), ts: px.ts, bytes, specs: sp });
         continue;
       }
+      flush();
       const data = await r.read(new Uint8Array(bytes));
       const whole = nativePixels(data);
       post({ part: { sop, data, ts: whole?.ts ?? '', offset: whole?.offset ?? 0, length: whole?.length ?? 0 } }, [data.buffer]);
     }
+    flush();
     post({ done: parts });
   })().catch((err) => post({ error: String(err) }));
 };

@@ -8,6 +8,7 @@
 // time while a 1,000-slice series arrived (bench/viewer); here the worker
 // does the work and transfers the result. No Cornerstone import: the
 // worker loads this.
+import { add16 } from './simd16';
 
 // FrameSpec is what the worker needs to know of one frame (the page reads
 // it from the loader's metadata).
@@ -102,6 +103,8 @@ export function nativeFrame(b: Uint8Array<ArrayBuffer>, s: FrameSpec, guess?: Pi
 
 // range is the stored values' smallest and largest (the loader's getMinMax).
 function range(src: Pixels) {
+  const fast = is16(src) ? add16(src, 0) : null;
+  if (fast) return fast;
   let min = src.length ? src[0] : 0;
   let max = min;
   for (let i = 1; i < src.length; i++) {
@@ -112,6 +115,8 @@ function range(src: Pixels) {
   return { min, max };
 }
 
+const is16 = (a: Pixels): a is Int16Array | Uint16Array => a instanceof Int16Array || a instanceof Uint16Array;
+
 // signExtend makes the top stored bit the sign (PS3.5 8.1.1), in place.
 function signExtend(src: Pixels, shift: number) {
   for (let i = 0; i < src.length; i++) src[i] = (src[i] << shift) >> shift;
@@ -121,7 +126,13 @@ function signExtend(src: Pixels, shift: number) {
 // rescale writes src × slope + intercept into out and returns src's range.
 // An integer slope of 1 (most CT) adds in small integers, which V8 stores
 // into the typed array faster than the product of doubles.
+// In place on 16-bit values (the series retrieve's CT) it runs in SIMD
+// (simd16.ts).
 function rescale(src: Pixels, out: Pixels, slope: number, intercept: number) {
+  if (slope === 1 && Number.isInteger(intercept) && is16(src) && is16(out) && out.buffer === src.buffer && out.byteOffset === src.byteOffset) {
+    const fast = add16(src, intercept);
+    if (fast) return fast;
+  }
   let min = src.length ? src[0] : 0;
   let max = min;
   if (slope === 1 && Number.isInteger(intercept)) {
