@@ -312,8 +312,22 @@ type spool struct {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// pooledMax bounds the buffers bufPool keeps: a CT or MR slice's fits
+// (526 KB grows one to 1 MiB), a rare large instance's is left to the GC.
+const pooledMax = 2 << 20
+
+// spoolMax is the most an instance is received into memory: with a
+// journal, up to packMax (the journal takes it), else the per-file path
+// streams anything over inMemoryMax to a temporary blob.
+func (a *Archive) spoolMax() int {
+	if a.journal != nil {
+		return packMax
+	}
+	return inMemoryMax
+}
+
 func (s *spool) Write(p []byte) (int, error) {
-	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax {
+	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > s.a.spoolMax() {
 		if err := s.spill(s.ctx); err != nil {
 			return 0, err
 		}
@@ -340,7 +354,7 @@ func (s *spool) spill(ctx context.Context) error {
 }
 
 func (s *spool) release() {
-	if s.buf != nil && s.buf.Cap() <= 2*inMemoryMax {
+	if s.buf != nil && s.buf.Cap() <= pooledMax {
 		s.buf.Reset()
 		bufPool.Put(s.buf)
 	}
@@ -416,17 +430,24 @@ func (a *Archive) finish(ctx context.Context, rc *received) (*Result, error) {
 	defer rc.sp.close()
 	row := rc.row
 	var (
-		data []byte
-		m    *memBlob
+		data   []byte
+		m      *memBlob
+		packed bool
 	)
-	if a.journal != nil && rc.sp.w == nil && rc.sp.buf.Len() <= inMemoryMax {
+	switch {
+	case a.journal != nil && rc.sp.w == nil && rc.sp.buf.Len() <= inMemoryMax:
 		data = rc.sp.buf.Bytes()
 		a.reserve(len(data))
 		m = a.hold(row.blobKey, data)
-	} else if err := a.commitBlob(ctx, rc.sp, row.blobKey); err != nil {
-		return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
+	case a.journal != nil && rc.sp.w == nil:
+		// A large instance: its record in the journal is its blob.
+		data, packed = rc.sp.buf.Bytes(), true
+	default:
+		if err := a.commitBlob(ctx, rc.sp, row.blobKey); err != nil {
+			return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
+		}
 	}
-	res, seg, err := a.commit(ctx, row, data)
+	res, seg, err := a.commit(ctx, row, data, packed)
 	if m != nil {
 		if err == nil && res.Outcome != SameDuplicate {
 			a.publish(rc.sp, row.blobKey, m, seg)

@@ -12,6 +12,9 @@ import (
 
 // Open opens a published blob.
 func (d *Dir) Open(ctx context.Context, key string) (Object, error) {
+	if IsPackKey(key) {
+		return d.openPack(key)
+	}
 	p, err := d.path(key)
 	if err != nil {
 		return nil, err
