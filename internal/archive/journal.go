@@ -148,7 +148,7 @@ type journal struct {
 	syncing bool
 	placed  placement // where the next Append's packed records go (place)
 	err     error     // a failed write or fsync poisons the journal
-	failed  bool  // a blob failed to publish: keep every segment for recovery
+	failed  bool      // a blob failed to publish: keep every segment for recovery
 
 	kick chan struct{}
 	done chan struct{}
