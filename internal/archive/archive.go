@@ -310,11 +310,26 @@ type spool struct {
 	w   blob.Writer
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// spoolBufs keeps receive buffers for the next instances: a channel, not
+// a sync.Pool, since a collection empties a pool, and ingesting 526 KB
+// instances collects often: regrowing a buffer per instance (allocating
+// and zeroing it) was ≈ 12% of the CPU of storing one (pprof of
+// BenchmarkIngest, bench/README.md, session 10). Bounded in number and
+// size (pooledMax): at most 32 MiB stays allocated.
+var spoolBufs = make(chan *bytes.Buffer, 16)
 
-// pooledMax bounds the buffers bufPool keeps: a CT or MR slice's fits
+// pooledMax bounds the buffers spoolBufs keeps: a CT or MR slice's fits
 // (526 KB grows one to 1 MiB), a rare large instance's is left to the GC.
 const pooledMax = 2 << 20
+
+func getSpoolBuf() *bytes.Buffer {
+	select {
+	case b := <-spoolBufs:
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
 
 // spoolMax is the most an instance is received into memory: with a
 // journal, up to packMax (the journal takes it), else the per-file path
@@ -356,7 +371,10 @@ func (s *spool) spill(ctx context.Context) error {
 func (s *spool) release() {
 	if s.buf != nil && s.buf.Cap() <= pooledMax {
 		s.buf.Reset()
-		bufPool.Put(s.buf)
+		select {
+		case spoolBufs <- s.buf:
+		default:
+		}
 	}
 	s.buf = nil
 }
@@ -386,7 +404,7 @@ type received struct {
 // receive reads and parses the instance into its spool; on error the
 // spool is released and the Result names the instance if it could be read.
 func (a *Archive) receive(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*received, *Result, error) {
-	sp := &spool{a: a, ctx: ctx, buf: bufPool.Get().(*bytes.Buffer)}
+	sp := &spool{a: a, ctx: ctx, buf: getSpoolBuf()}
 	h := newContentHash()
 	t := &tee{r: r, w: io.MultiWriter(sp, h)}
 	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
