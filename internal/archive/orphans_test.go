@@ -59,7 +59,8 @@ func TestOrphanBlobs(t *testing.T) {
 }
 
 // Large instances on a folder store are packed: their journal record is
-// their blob. Each reads back whole; the same instance sent again leaves a
+// their blob. Each reads back whole, here and on another node sharing the
+// folder; the same instance sent again leaves a
 // record no row names, which the orphan check finds in the pack and
 // removes (a hole punched) without touching its neighbours; a checkpoint
 // frees the rest of the segment and keeps the pack; the archive opened
@@ -99,6 +100,10 @@ func TestPackedInstances(t *testing.T) {
 			}
 		}
 		check(a)
+		// Another node sharing the folder reads the live pack.
+		other := New(d, mustOpenDir(t, root), Options{NoJournal: true})
+		check(other)
+		other.Close()
 		rep, err := a.Orphans(ctx, -time.Hour) // everything counts as old
 		if err != nil || len(rep.Old) != 1 || !blob.IsPackKey(rep.Old[0]) {
 			t.Fatalf("orphans %+v %v, want the duplicate's packed record", rep, err)
@@ -126,4 +131,14 @@ func TestPackedInstances(t *testing.T) {
 			t.Fatalf("orphans after the checkpoint %+v %v", rep, err)
 		}
 	})
+}
+
+func mustOpenDir(t *testing.T, root string) *blob.Dir {
+	t.Helper()
+	b, err := blob.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }
