@@ -94,7 +94,7 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 	}
 	if !journaled {
 		// Without a journal, or a group of instances fsync'd on their own
-		// (over 256 KiB): a flushed commit. SQLite's write-ahead log is
+		// (over 16 MiB): a flushed commit. SQLite's write-ahead log is
 		// rewritten in place, so its fdatasync flushes data alone, while
 		// the journal's, on a file that grows, commits the file system's
 		// journal too. (bench/ingest.sh could not tell them apart on this

@@ -55,7 +55,10 @@ func unwrapLocal(s blob.Store) localStore {
 // doc.go). A record is a header — magic, length, SHA-256 of the payload —
 // followed by the payload: the length of a JSON journalMeta (the row's
 // group and what replaying it needs), the meta, then the instance's bytes
-// (none when they were fsync'd on the per-file path). A torn tail fails the
+// (none when they were fsync'd on the per-file path). A packed record
+// (meta.Pack) begins on a blob.PackAlign boundary and is followed by zeros
+// to the next; zeros where a record would begin are skipped, as are the
+// holes a checkpoint or a deletion punched. A torn tail fails the
 // length or the digest and ends the segment. Records of the first version
 // (journalMagicV1: the bytes alone, their digest in the header) are still
 // replayed.
@@ -67,19 +70,20 @@ const (
 	// segment is deleted once a syncfs made its instances' blobs durable
 	// and a flushed commit its index rows.
 	segmentMax = 128 << 20
-	// inMemoryMax bounds an instance whose bytes go into the journal;
-	// larger ones are fsync'd on their own (the per-file path) and only
-	// their row is journaled. The journal writes each byte twice (journal,
-	// then the content-addressed file) to put one sequential, shared
-	// fdatasync on the acknowledgement path instead of the per-file path's
-	// fsyncs of file and folder. That pays where flushes bound the rate
-	// (38 KB: 1.3× the per-file path in bench/ingest.sh), not for large
-	// instances on this starved machine: with the journal taking 526 KB
-	// slices too (run D in bench/README.md) one association went at 0.9×
-	// the per-file path and import at 0.55× (CPU: the second write, and each
-	// sealed segment's syncfs flushing the whole shared disk), although an
-	// append + fdatasync of 526 KB alone is 3× quicker than the per-file
-	// flushes. Hence the bound.
+	// inMemoryMax bounds an instance whose bytes are journaled and then
+	// published as a file of their own; larger ones are packed (packMax).
+	// Journaling writes each byte twice (journal, then the
+	// content-addressed file) to put one sequential, shared fdatasync on
+	// the acknowledgement path instead of the per-file path's fsyncs of
+	// file and folder. That pays where flushes bound the rate (38 KB: 1.3×
+	// the per-file path in bench/ingest.sh), not for large instances on a
+	// starved machine: journaled and published, 526 KB slices (run D in
+	// bench/README.md) went at 0.9× the per-file path over one association
+	// and import at 0.55× (CPU: the second write, and the syncfs each
+	// sealed segment needs). Packed, they are written once and need no
+	// syncfs. Small blobs stay files: a whole-series read of them is
+	// served from the file cache (internal/blob), and a file each keeps
+	// the many small deletions from punching packs into confetti.
 	inMemoryMax = 256 << 10
 	// packMax bounds an instance the journal keeps as its blob (packed):
 	// over inMemoryMax and up to this, an instance is received into memory

@@ -24,10 +24,11 @@ import (
 // key is never published twice (each store appends anew), so the race
 // that retiring guards content-addressed keys against cannot happen: a
 // pack blob is deleted at once, by punching a hole where it was, and a
-// pack is removed when its writer sealed it and nothing is
-// left in it. A pack blob starts and ends on a PackAlign boundary, with
-// the writer's header in front of it in its first block, so punching it
-// frees whole blocks and never touches a neighbour.
+// pack is removed when its writer sealed it and nothing is left in it.
+// A pack blob's record (the writer's header, then the blob) starts on a
+// PackAlign boundary, and the next record on the boundary after the blob,
+// so punching the blocks from the one holding its first byte to that
+// boundary frees the whole record and never touches a neighbour.
 
 // PackAlign is the alignment of a pack record: a blob's first block holds
 // its record's header, and its last block nothing of the next record.
