@@ -643,7 +643,17 @@ func keepPacked(pack string, keep [][2]int64) error {
 		}
 		off = max(off, k[1])
 	}
-	return blob.SealPack(f)
+	if err := blob.SealPack(f); err != nil {
+		return err
+	}
+	if blob.Empty(f) {
+		// Its blobs were deleted meanwhile, each before the seal that
+		// would have let its deletion remove the pack.
+		if err := os.Remove(pack); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 func replay(dir string, store localStore) (restored int, recs []replayed, err error) {

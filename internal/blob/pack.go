@@ -92,12 +92,6 @@ func (d *Dir) openPack(key string) (Object, error) {
 		_ = syscall.Close(fd)
 		return nil, fmt.Errorf("open blob %s: %w", key, ErrNotFound)
 	}
-	// The descriptor's position is the blob's start, so net's sendfile
-	// (which sends from there) takes it as it takes a fileObject.
-	if err := retry(func() error { _, err := syscall.Seek(fd, off, io.SeekStart); return err }); err != nil {
-		_ = syscall.Close(fd)
-		return nil, fmt.Errorf("open blob %s: %w", key, err)
-	}
 	o := &packObject{fd: fd, base: off, size: length}
 	o.cleanup = runtime.AddCleanup(o, func(fd int) { _ = syscall.Close(fd) }, fd)
 	return o, nil
@@ -163,13 +157,16 @@ func SealPack(f *os.File) error {
 // packObject reads a pack blob through a descriptor of its own, with the
 // blob's bounds: its offsets are the blob's. Like fileObject it is a
 // syscall.Conn for net's sendfile, which sends from the descriptor's
-// position: Read and Seek keep that position, and a sendfile caller must
-// bound the copy (an io.LimitedReader of at most Size bytes, as the
-// DICOMweb handlers do), since the pack goes on past the blob; WriteTo
-// bounds io.Copy's.
+// position: once SyscallConn handed the descriptor out, Read and Seek go
+// by that position (before, by pread at a position kept here: one system
+// call a read). A sendfile caller must bound the copy (an
+// io.LimitedReader of at most Size bytes, as the DICOMweb handlers do),
+// since the pack goes on past the blob; WriteTo bounds io.Copy's.
 type packObject struct {
 	fd         int
 	base, size int64
+	at         int64 // the read position within the blob, until conn
+	conn       bool  // the descriptor's position is the read position
 	cleanup    runtime.Cleanup
 }
 
@@ -177,6 +174,9 @@ func (o *packObject) Size() int64 { return o.size }
 
 // pos is the read position within the blob.
 func (o *packObject) pos() (int64, error) {
+	if !o.conn {
+		return o.at, nil
+	}
 	var p int64
 	err := retry(func() (err error) { p, err = syscall.Seek(o.fd, 0, io.SeekCurrent); return err })
 	if err != nil {
@@ -198,13 +198,18 @@ func (o *packObject) Read(p []byte) (int, error) {
 	}
 	p = p[:min(int64(len(p)), o.size-at)]
 	var n int
-	err = retry(func() (err error) { n, err = syscall.Read(o.fd, p); return err })
+	if o.conn {
+		err = retry(func() (err error) { n, err = syscall.Read(o.fd, p); return err })
+	} else {
+		err = retry(func() (err error) { n, err = syscall.Pread(o.fd, p, o.base+at); return err })
+	}
 	switch {
 	case err != nil:
 		return 0, &fs.PathError{Op: "read", Path: "blob", Err: err}
 	case n == 0 && len(p) > 0:
 		return 0, io.ErrUnexpectedEOF // the pack is shorter than the key says
 	}
+	o.at = at + int64(n)
 	return n, nil
 }
 
@@ -246,10 +251,19 @@ func (o *packObject) Seek(offset int64, whence int) (int64, error) {
 	if offset < 0 {
 		return 0, &fs.PathError{Op: "seek", Path: "blob", Err: syscall.EINVAL}
 	}
-	if err := retry(func() error { _, err := syscall.Seek(o.fd, o.base+offset, io.SeekStart); return err }); err != nil {
-		return 0, &fs.PathError{Op: "seek", Path: "blob", Err: err}
+	o.at = offset
+	if o.conn {
+		return offset, o.seekFd()
 	}
 	return offset, nil
+}
+
+// seekFd moves the descriptor to the read position.
+func (o *packObject) seekFd() error {
+	if err := retry(func() error { _, err := syscall.Seek(o.fd, o.base+o.at, io.SeekStart); return err }); err != nil {
+		return &fs.PathError{Op: "seek", Path: "blob", Err: err}
+	}
+	return nil
 }
 
 // WriteTo copies the rest of the blob, bounded: through w's ReadFrom
@@ -279,10 +293,17 @@ func (o *packObject) Close() error {
 	return nil
 }
 
-// SyscallConn makes the object a syscall.Conn for net's sendfile.
+// SyscallConn makes the object a syscall.Conn for net's sendfile, from
+// the read position.
 func (o *packObject) SyscallConn() (syscall.RawConn, error) {
 	if o.fd < 0 {
 		return nil, errClosed
+	}
+	if !o.conn {
+		if err := o.seekFd(); err != nil {
+			return nil, err
+		}
+		o.conn = true
 	}
 	return rawFile(o.fd), nil
 }

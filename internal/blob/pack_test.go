@@ -71,6 +71,13 @@ func TestPackBlobs(t *testing.T) {
 			t.Fatalf("%T is no syscall.Conn: no sendfile", o)
 		}
 		sendfileCheck(t, o, blobs[i], 7, o.Size()-7)
+		// After a sendfile, reads go by the descriptor's position.
+		if _, err := o.Seek(3, io.SeekStart); err != nil {
+			t.Fatal(err)
+		}
+		if all, err := io.ReadAll(o); err != nil || !bytes.Equal(all, blobs[i][3:]) {
+			t.Fatalf("read after sendfile: %d bytes, %v", len(all), err)
+		}
 		o.Close()
 	}
 	if err := d.Retire(ctx, keys[0]); !errors.Is(err, errors.ErrUnsupported) {
