@@ -97,20 +97,6 @@ func (d *Dir) openPack(key string) (Object, error) {
 	return o, nil
 }
 
-// openFd opens p read-only as a bare descriptor (see fileObject).
-func openFd(p string) (int, error) {
-	for {
-		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1, &fs.PathError{Op: "open", Path: p, Err: err}
-		}
-		return fd, nil
-	}
-}
-
 // deletePack punches a pack blob's record out of its pack, and removes
 // the pack once it is sealed and holds nothing more. A file system that
 // cannot punch holes keeps the bytes (the pack goes when all of it is
@@ -280,18 +266,7 @@ func (o *packObject) WriteTo(w io.Writer) (int64, error) {
 	return io.Copy(w, struct{ io.Reader }{lr})
 }
 
-func (o *packObject) Close() error {
-	if o.fd < 0 {
-		return nil
-	}
-	o.cleanup.Stop()
-	fd := o.fd
-	o.fd = -1
-	if err := syscall.Close(fd); err != nil {
-		return &fs.PathError{Op: "close", Path: "blob", Err: err}
-	}
-	return nil
-}
+func (o *packObject) Close() error { return closeFd(&o.fd, o.cleanup) }
 
 // SyscallConn makes the object a syscall.Conn for net's sendfile, from
 // the read position.
