@@ -129,7 +129,10 @@ type segment struct {
 	pack    string // packs/<id>-<n>.pack, the same file: the store of its packed blobs
 	pending int    // appended records whose blob is not yet published
 	sealed  bool
-	keep    [][2]int64 // extents of packed blobs the index names
+	// published: records of it were published as files, which its
+	// checkpoint must make durable (syncfs) before it goes.
+	published bool
+	keep      [][2]int64 // extents of packed blobs the index names
 }
 
 type journal struct {
@@ -372,6 +375,7 @@ func (j *journal) Append(recs []journalRec) (*segment, error) {
 	j.size = off
 	seg := j.segs[len(j.segs)-1]
 	seg.pending += withData
+	seg.published = seg.published || withData > 0
 	j.syncing = true
 	f := j.f
 	j.mu.Unlock()
@@ -485,9 +489,17 @@ func (j *journal) checkpoint(final bool) {
 		return
 	}
 	start := time.Now()
-	if err := j.store.SyncAll(); err != nil {
-		j.log.Error("journal checkpoint: blobs not synced; segments kept for recovery", "error", err)
-		return
+	published := false
+	for _, s := range retire {
+		published = published || s.published
+	}
+	// Packed blobs were durable when appended: only blobs published as
+	// files need the syncfs, which flushes the whole (shared) file system.
+	if published {
+		if err := j.store.SyncAll(); err != nil {
+			j.log.Error("journal checkpoint: blobs not synced; segments kept for recovery", "error", err)
+			return
+		}
 	}
 	if err := j.syncIndex(j.id); err != nil {
 		j.log.Error("journal checkpoint: index not flushed; segments kept for recovery", "error", err)
