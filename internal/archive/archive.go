@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lightbox/internal/blob"
@@ -171,8 +172,9 @@ type Archive struct {
 	// unpublished holds journaled instances whose blob is being written
 	// after acknowledgement; Open serves them from memory meanwhile.
 	pubMu       sync.Mutex
-	pubRoom     *sync.Cond // signalled as unpublished bytes are written
-	pubBytes    int        // bytes in unpublished, bounded by unpublishedMax
+	pubRoom     *sync.Cond   // signalled as unpublished bytes are written
+	pubBytes    int          // bytes in unpublished, bounded by unpublishedMax
+	spooled     atomic.Int64 // bytes of instances received past inMemoryMax, bounded by packedBudget
 	unpublished map[string]*memBlob
 	loseCommit  func() bool // tests: see errLostCommit
 	publishing  sync.WaitGroup
@@ -304,10 +306,11 @@ func (t *tee) Read(p []byte) (int, error) {
 // CPU, not less: 4.6–4.8 against 3.7–4.4 ms per 526 KB instance, run G in
 // bench/README.md.)
 type spool struct {
-	a   *Archive
-	ctx context.Context
-	buf *bytes.Buffer
-	w   blob.Writer
+	a    *Archive
+	ctx  context.Context
+	held int64 // bytes counted in a.spooled (grow)
+	buf  *bytes.Buffer
+	w    blob.Writer
 }
 
 // spoolBufs keeps receive buffers for the next instances: a channel, not
@@ -331,18 +334,26 @@ func getSpoolBuf() *bytes.Buffer {
 	}
 }
 
-// spoolMax is the most an instance is received into memory: with a
-// journal, up to packMax (the journal takes it), else the per-file path
-// streams anything over inMemoryMax to a temporary blob.
-func (a *Archive) spoolMax() int {
-	if a.journal != nil {
-		return packMax
+// grow reports whether n more bytes of an instance past inMemoryMax may
+// be received into memory, to be packed: only with a journal, up to
+// packMax, and while every instance's bytes past inMemoryMax stay within
+// packedBudget (32 imports in flight, a few STOW-RS requests and many
+// associations at once). Otherwise the instance streams to a temporary
+// blob and takes the per-file path.
+func (s *spool) grow(n int) bool {
+	if s.a.journal == nil || s.buf.Len()+n > packMax {
+		return false
 	}
-	return inMemoryMax
+	if s.a.spooled.Add(int64(n)) > packedBudget {
+		s.a.spooled.Add(-int64(n))
+		return false
+	}
+	s.held += int64(n)
+	return true
 }
 
 func (s *spool) Write(p []byte) (int, error) {
-	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > s.a.spoolMax() {
+	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax && !s.grow(len(p)) {
 		if err := s.spill(s.ctx); err != nil {
 			return 0, err
 		}
@@ -369,6 +380,10 @@ func (s *spool) spill(ctx context.Context) error {
 }
 
 func (s *spool) release() {
+	if s.held > 0 {
+		s.a.spooled.Add(-s.held)
+		s.held = 0
+	}
 	if s.buf != nil && s.buf.Cap() <= pooledMax {
 		s.buf.Reset()
 		select {

@@ -91,6 +91,11 @@ const (
 	// own (doc.go). Larger ones (a whole-slide or multi-frame object)
 	// stream to a temporary blob on the per-file path, not into memory.
 	packMax = 16 << 20
+	// packedBudget bounds the bytes past inMemoryMax of all instances
+	// being received into memory to be packed; past it they stream to
+	// temporary blobs (the per-file path), so memory stays bounded however
+	// many arrive at once.
+	packedBudget = 96 << 20
 	// unpublishedMax bounds the acknowledged bytes held in memory while
 	// their blobs are written: stores wait past it, so memory stays flat
 	// however fast instances arrive.

@@ -142,3 +142,27 @@ func mustOpenDir(t *testing.T, root string) *blob.Dir {
 	t.Cleanup(func() { b.Close() })
 	return b
 }
+
+// Past the budget for instances held in memory to be packed, a large one
+// streams to a temporary blob and takes the per-file path instead.
+func TestPackedBudget(t *testing.T) {
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
+		f.a.spooled.Add(packedBudget)
+		data := part10(t, testInstance("1.12", "1.12.1", "1.12.1.1", "P12", "", 512))
+		res, err := f.a.Store(ctx, bytes.NewReader(data), Source{Facility: "F1"})
+		f.a.spooled.Add(-packedBudget)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := f.a.Instance(ctx, res.SOPInstanceUID)
+		if err != nil || ref.BlobKey != BlobKey(res.Digest) {
+			t.Fatalf("over the budget: key %v (%v), want the per-file path's", ref, err)
+		}
+		if got := f.read(t, ctx, ref); !bytes.Equal(got, data) {
+			t.Fatal("read back wrong")
+		}
+		if n := f.a.spooled.Load(); n != 0 {
+			t.Errorf("%d bytes left counted", n)
+		}
+	})
+}
