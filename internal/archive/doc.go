@@ -16,9 +16,10 @@
 // bounds ingest. On a plain folder store (blob.Dir, not encrypted) the
 // archive instead keeps a write-ahead journal (journal.go):
 //
-//  1. The instance is received into memory (up to 16 MiB; a larger one
-//     streams to a temporary blob — O_TMPFILE, no name — and takes the
-//     per-file path below). Acknowledged bytes waiting for their blob
+//  1. The instance is received into memory (up to 16 MiB, and while all
+//     instances being received stay within a budget; otherwise it streams
+//     to a temporary blob — O_TMPFILE, no name — and takes the per-file
+//     path below). Acknowledged bytes waiting for their blob
 //     (step 4) are bounded (128 MiB; stores wait past it), so memory stays
 //     flat.
 //  2. Its index rows are decided in the committer's group transaction
