@@ -67,8 +67,8 @@ const (
 	journalMagicV1 = "LBJ1"
 	journalHdrSize = 4 + 8 + sha256.Size
 	// segmentMax is where a segment is sealed and a new one begun; a sealed
-	// segment is deleted once a syncfs made its instances' blobs durable
-	// and a flushed commit its index rows.
+	// segment is checkpointed once a syncfs made its published blobs
+	// durable and a flushed commit its index rows.
 	segmentMax = 128 << 20
 	// inMemoryMax bounds an instance whose bytes are journaled and then
 	// published as a file of their own; larger ones are packed (packMax).
@@ -81,9 +81,9 @@ const (
 	// bench/README.md) went at 0.9× the per-file path over one association
 	// and import at 0.55× (CPU: the second write, and the syncfs each
 	// sealed segment needs). Packed, they are written once and need no
-	// syncfs. Small blobs stay files: a whole-series read of them is
-	// served from the file cache (internal/blob), and a file each keeps
-	// the many small deletions from punching packs into confetti.
+	// syncfs. Small blobs stay files, as before: a whole-series read of
+	// them is served by the file cache (internal/blob), which goes by
+	// path, and packing them was not measured.
 	inMemoryMax = 256 << 10
 	// packMax bounds an instance the journal keeps as its blob (packed):
 	// over inMemoryMax and up to this, an instance is received into memory
