@@ -21,8 +21,9 @@ import (
 // instance storescu logged as acknowledged (Success) is indexed with bytes
 // that match their digest (`check --rehash`), and that every study's counts
 // equal its indexed instances (no half-written study). Then the rest go in.
-// Small instances (32 KB) take the journal, large ones (512 KB CT slices)
-// the per-file path.
+// Small instances (32 KB) are journaled and published as files, large ones
+// (512 KB CT slices) packed: their journal record is their blob, so a
+// kill leaves them in a segment that recovery keeps as a pack.
 func TestKillDuringCStore(t *testing.T) {
 	needTools(t, "storescu")
 	for _, size := range []string{"128", "512"} {
@@ -123,6 +124,11 @@ func killDuringCStore(t *testing.T, size string) {
 			if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM instance WHERE sop_uid = ?", uid).Scan(&n); err != nil || n != 1 {
 				t.Fatalf("%s acknowledged but not indexed (%d, %v)", path, n, err)
 			}
+		}
+		var packed int
+		if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM instance WHERE blob_key LIKE 'pack:%'").Scan(&packed); err != nil ||
+			(packed > 0) != (size == "512") {
+			t.Fatalf("%d packed instances of %s×%s (%v)", packed, size, size, err)
 		}
 		var bad int
 		if err := d.QueryRow(context.Background(), `SELECT COUNT(*) FROM study s WHERE s.num_instances <>

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"lightbox/internal/blob"
@@ -170,8 +171,9 @@ type Archive struct {
 	// unpublished holds journaled instances whose blob is being written
 	// after acknowledgement; Open serves them from memory meanwhile.
 	pubMu       sync.Mutex
-	pubRoom     *sync.Cond // signalled as unpublished bytes are written
-	pubBytes    int        // bytes in unpublished, bounded by unpublishedMax
+	pubRoom     *sync.Cond   // signalled as unpublished bytes are written
+	pubBytes    int          // bytes in unpublished, bounded by unpublishedMax
+	spooled     atomic.Int64 // bytes of instances received past inMemoryMax, bounded by packedBudget
 	unpublished map[string]*memBlob
 	loseCommit  func() bool // tests: see errLostCommit
 	publishing  sync.WaitGroup
@@ -302,16 +304,54 @@ func (t *tee) Read(p []byte) (int, error) {
 // CPU, not less: 4.6–4.8 against 3.7–4.4 ms per 526 KB instance, run G in
 // bench/README.md.)
 type spool struct {
-	a   *Archive
-	ctx context.Context
-	buf *bytes.Buffer
-	w   blob.Writer
+	a    *Archive
+	ctx  context.Context
+	held int64 // bytes counted in a.spooled (grow)
+	buf  *bytes.Buffer
+	w    blob.Writer
 }
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// spoolBufs keeps receive buffers for the next instances: a channel, not
+// a sync.Pool, since a collection empties a pool, and ingesting 526 KB
+// instances collects often: regrowing a buffer per instance (allocating
+// and zeroing it) was ≈ 12% of the CPU of storing one (pprof of
+// BenchmarkIngest, bench/README.md, session 10). Bounded in number and
+// size (pooledMax): at most 32 MiB stays allocated.
+var spoolBufs = make(chan *bytes.Buffer, 16)
+
+// pooledMax bounds the buffers spoolBufs keeps: a CT or MR slice's fits
+// (526 KB grows one to 1 MiB), a rare large instance's is left to the GC.
+const pooledMax = 2 << 20
+
+func getSpoolBuf() *bytes.Buffer {
+	select {
+	case b := <-spoolBufs:
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
+
+// grow reports whether n more bytes of an instance past inMemoryMax may
+// be received into memory, to be packed: only with a journal, up to
+// packMax, and while every instance's bytes past inMemoryMax stay within
+// packedBudget (32 imports in flight, a few STOW-RS requests and many
+// associations at once). Otherwise the instance streams to a temporary
+// blob and takes the per-file path.
+func (s *spool) grow(n int) bool {
+	if s.a.journal == nil || s.buf.Len()+n > packMax {
+		return false
+	}
+	if s.a.spooled.Add(int64(n)) > packedBudget {
+		s.a.spooled.Add(-int64(n))
+		return false
+	}
+	s.held += int64(n)
+	return true
+}
 
 func (s *spool) Write(p []byte) (int, error) {
-	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax {
+	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax && !s.grow(len(p)) {
 		if err := s.spill(s.ctx); err != nil {
 			return 0, err
 		}
@@ -338,9 +378,16 @@ func (s *spool) spill(ctx context.Context) error {
 }
 
 func (s *spool) release() {
-	if s.buf != nil && s.buf.Cap() <= 2*inMemoryMax {
+	if s.held > 0 {
+		s.a.spooled.Add(-s.held)
+		s.held = 0
+	}
+	if s.buf != nil && s.buf.Cap() <= pooledMax {
 		s.buf.Reset()
-		bufPool.Put(s.buf)
+		select {
+		case spoolBufs <- s.buf:
+		default:
+		}
 	}
 	s.buf = nil
 }
@@ -370,7 +417,7 @@ type received struct {
 // receive reads and parses the instance into its spool; on error the
 // spool is released and the Result names the instance if it could be read.
 func (a *Archive) receive(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*received, *Result, error) {
-	sp := &spool{a: a, ctx: ctx, buf: bufPool.Get().(*bytes.Buffer)}
+	sp := &spool{a: a, ctx: ctx, buf: getSpoolBuf()}
 	h := newContentHash()
 	t := &tee{r: r, w: io.MultiWriter(sp, h)}
 	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
@@ -414,17 +461,24 @@ func (a *Archive) finish(ctx context.Context, rc *received) (*Result, error) {
 	defer rc.sp.close()
 	row := rc.row
 	var (
-		data []byte
-		m    *memBlob
+		data   []byte
+		m      *memBlob
+		packed bool
 	)
-	if a.journal != nil && rc.sp.w == nil && rc.sp.buf.Len() <= inMemoryMax {
+	switch {
+	case a.journal != nil && rc.sp.w == nil && rc.sp.buf.Len() <= inMemoryMax:
 		data = rc.sp.buf.Bytes()
 		a.reserve(len(data))
 		m = a.hold(row.blobKey, data)
-	} else if err := a.commitBlob(ctx, rc.sp, row.blobKey); err != nil {
-		return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
+	case a.journal != nil && rc.sp.w == nil:
+		// A large instance: its record in the journal is its blob.
+		data, packed = rc.sp.buf.Bytes(), true
+	default:
+		if err := a.commitBlob(ctx, rc.sp, row.blobKey); err != nil {
+			return nil, fmt.Errorf("store instance %s: %w", row.sopUID, err)
+		}
 	}
-	res, seg, err := a.commit(ctx, row, data)
+	res, seg, err := a.commit(ctx, row, data, packed)
 	if m != nil {
 		if err == nil && res.Outcome != SameDuplicate {
 			a.publish(rc.sp, row.blobKey, m, seg)

@@ -26,9 +26,10 @@ import (
 // each commit is flushed.
 
 type commitReq struct {
-	row  *instanceRow
-	data []byte // the bytes to journal with the row; nil: fsync'd already
-	done chan commitResult
+	row    *instanceRow
+	data   []byte // the bytes to journal with the row; nil: fsync'd already
+	packed bool   // the journal keeps data as the blob (its key set here)
+	done   chan commitResult
 }
 
 type commitResult struct {
@@ -37,8 +38,8 @@ type commitResult struct {
 	err error
 }
 
-func (a *Archive) commit(ctx context.Context, row *instanceRow, data []byte) (*Result, *segment, error) {
-	req := &commitReq{row: row, data: data, done: make(chan commitResult, 1)}
+func (a *Archive) commit(ctx context.Context, row *instanceRow, data []byte, packed bool) (*Result, *segment, error) {
+	req := &commitReq{row: row, data: data, packed: packed, done: make(chan commitResult, 1)}
 	select {
 	case a.reqs <- req:
 	case <-ctx.Done():
@@ -92,7 +93,7 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 	}
 	if !journaled {
 		// Without a journal, or a group of instances fsync'd on their own
-		// (over 256 KiB): a flushed commit. SQLite's write-ahead log is
+		// (over 16 MiB): a flushed commit. SQLite's write-ahead log is
 		// rewritten in place, so its fdatasync flushes data alone, while
 		// the journal's, on a file that grows, commits the file system's
 		// journal too. (bench/ingest.sh could not tell them apart on this
@@ -100,6 +101,33 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		return out, a.db.InTx(ctx, func(tx *db.Tx) error { return index(tx) })
 	}
 	group := a.journal.nextGroup()
+	record := func(r *commitReq) (journalRec, error) {
+		meta, err := json.Marshal(journalMeta{Group: group, SOP: r.row.sopUID, SHA: r.row.sha, Size: r.row.size,
+			AETitle: r.row.src.AETitle, Facility: r.row.src.Facility, At: r.row.receivedAt, Pack: r.packed})
+		return journalRec{meta: meta, data: r.data, packed: r.packed}, err
+	}
+	// Packed records go first, placed before the rows that name them.
+	var recs []journalRec
+	var packed []int // their requests
+	for i, r := range batch {
+		if r.packed {
+			rec, err := record(r)
+			if err != nil {
+				return nil, err
+			}
+			recs = append(recs, rec)
+			packed = append(packed, i)
+		}
+	}
+	if len(recs) > 0 {
+		keys, err := a.journal.place(recs)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := range keys {
+			batch[packed[i]].row.blobKey = k
+		}
+	}
 	var appended *segment
 	err := a.db.InUnflushedTx(ctx, func(tx *db.Tx) error {
 		if err := index(tx); err != nil {
@@ -109,17 +137,18 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 			ON CONFLICT (journal) DO UPDATE SET seq = excluded.seq`, a.journal.id, int64(group)); err != nil {
 			return fmt.Errorf("journal position: %w", err)
 		}
-		recs := make([]journalRec, 0, len(batch))
+		recs := recs[:len(packed):len(packed)]
 		for i, r := range batch {
-			if out[i].res.Outcome == SameDuplicate {
-				continue // nothing written: the bytes and rows are there
+			if r.packed || out[i].res.Outcome == SameDuplicate {
+				// Nothing to write for a duplicate: the bytes and rows are
+				// there (a packed one's place is taken, and freed later).
+				continue
 			}
-			meta, err := json.Marshal(journalMeta{Group: group, SOP: r.row.sopUID, SHA: r.row.sha, Size: r.row.size,
-				AETitle: r.row.src.AETitle, Facility: r.row.src.Facility, At: r.row.receivedAt})
+			rec, err := record(r)
 			if err != nil {
 				return err
 			}
-			recs = append(recs, journalRec{meta: meta, data: r.data})
+			recs = append(recs, rec)
 		}
 		if len(recs) == 0 {
 			return nil
@@ -139,6 +168,15 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		}
 		return nil
 	})
+	if appended != nil && (err == nil || errors.Is(err, errLostCommit)) {
+		var keys []string
+		for _, i := range packed {
+			if out[i].res.Outcome != SameDuplicate {
+				keys = append(keys, batch[i].row.blobKey)
+			}
+		}
+		a.journal.kept(appended, keys)
+	}
 	if errors.Is(err, errLostCommit) {
 		return out, nil // a test's crash: acknowledged, the commit lost
 	}
@@ -147,7 +185,7 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		// may be retried in another group): its records with bytes wait
 		// for nothing, and none of them was acknowledged.
 		for i, r := range batch {
-			if r.data != nil && out[i].res.Outcome != SameDuplicate {
+			if r.data != nil && !r.packed && out[i].res.Outcome != SameDuplicate {
 				a.journal.published(appended)
 			}
 		}
@@ -194,7 +232,7 @@ func (a *Archive) reindex(id string, recs []replayed) error {
 		if r.v1 || r.meta.Group <= uint64(pos) {
 			continue
 		}
-		row, err := a.rowFromBlob(ctx, r.meta)
+		row, err := a.rowFromBlob(ctx, r.meta, r.key)
 		if err != nil {
 			// It was indexed once against the same index, so only damage
 			// from outside (its per-file blob gone, say) gets here; one
@@ -220,9 +258,13 @@ func (a *Archive) reindex(id string, recs []replayed) error {
 	return err
 }
 
-// rowFromBlob rebuilds a journaled instance's index row.
-func (a *Archive) rowFromBlob(ctx context.Context, m journalMeta) (*instanceRow, error) {
-	o, err := a.blobs.Open(ctx, BlobKey(m.SHA))
+// rowFromBlob rebuilds a journaled instance's index row from its blob:
+// under key when packed, else its content address.
+func (a *Archive) rowFromBlob(ctx context.Context, m journalMeta, key string) (*instanceRow, error) {
+	if key == "" {
+		key = BlobKey(m.SHA)
+	}
+	o, err := a.blobs.Open(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +277,7 @@ func (a *Archive) rowFromBlob(ctx context.Context, m journalMeta) (*instanceRow,
 	if err != nil {
 		return nil, err
 	}
-	row.size, row.sha, row.blobKey = m.Size, m.SHA, BlobKey(m.SHA)
+	row.size, row.sha, row.blobKey = m.Size, m.SHA, key
 	row.src = Source{AETitle: m.AETitle, Facility: m.Facility}
 	row.receivedAt = m.At
 	return row, nil

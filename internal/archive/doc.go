@@ -16,27 +16,30 @@
 // bounds ingest. On a plain folder store (blob.Dir, not encrypted) the
 // archive instead keeps a write-ahead journal (journal.go):
 //
-//  1. The instance is received into memory (up to 256 KiB; a larger one
-//     streams to a temporary blob — O_TMPFILE, no name — and takes the
-//     per-file path below: the journal writes every byte twice, which pays
-//     only where flushes, not bytes or CPU, bound the rate; see
-//     bench/README.md). Acknowledged bytes waiting for their blob (step 4)
-//     are bounded (128 MiB; stores wait past it), so memory stays flat.
+//  1. The instance is received into memory (up to 16 MiB, and while all
+//     instances being received stay within a budget; otherwise it streams
+//     to a temporary blob — O_TMPFILE, no name — and takes the per-file
+//     path below). Acknowledged bytes waiting for their blob
+//     (step 4) are bounded (128 MiB; stores wait past it), so memory stays
+//     flat.
 //  2. Its index rows are decided in the committer's group transaction
 //     (commit.go), with every store that arrived meanwhile from any
 //     association, STOW-RS request or import worker: duplicates, the
 //     facility's namespace and Source.Check are settled there.
 //  3. Before that transaction commits, the group is appended to this
-//     process's journal segment under <blobs>/journal/<id>/ with one writev:
-//     a record per instance holding what replaying its rows needs (group
-//     number, UIDs, digest, source) and, for an instance the journal takes,
-//     its bytes. One fdatasync(2) makes the whole group durable. The
-//     transaction then commits without a flush of its own (SQLite
-//     synchronous=NORMAL, PostgreSQL synchronous_commit off), and records
-//     the group number in ingest_journal.
-//  4. The bytes are published under their content address
-//     (objects/blake3/ab/<digest>.dcm) by write and rename, without fsync, in
-//     the background; Open serves them from memory until then.
+//     process's journal segment with one writev: a record per instance
+//     holding what replaying its rows needs (group number, UIDs, digest,
+//     source) and, for an instance the journal takes, its bytes. One
+//     fdatasync(2) makes the whole group durable. The transaction then
+//     commits without a flush of its own (SQLite synchronous=NORMAL,
+//     PostgreSQL synchronous_commit off), and records the group number in
+//     ingest_journal.
+//  4. An instance up to 256 KiB is published under its content address
+//     (objects/blake3/ab/<digest>.dcm) by write and rename, without fsync,
+//     in the background; Open serves it from memory until then. A larger
+//     one is packed: its record stays where it was appended, as its blob
+//     for good (Packs, below), so its bytes are written once and no file
+//     is made for it. (Packed bytes are durable at step 3 already.)
 //  5. Store returns success, and the edge acknowledges.
 //
 // Why this is still durable: when an instance is acknowledged, its bytes
@@ -57,10 +60,44 @@
 // A segment is sealed at 128 MiB. Once every record in it has been
 // published, one syncfs(2) makes all those blobs and their folder entries
 // durable and one flushed commit (of ingest_journal) all index commits so
-// far, and only then is the segment deleted; a crash before the delete
-// means a replay, which is idempotent. syncfs flushes the whole file
-// system, which on a busy shared disk takes a while, but it runs off the
-// acknowledgement path. A clean Close checkpoints and removes the journal.
+// far, and only then is the segment checkpointed (its journal link
+// removed, the pack trimmed to its packed blobs: below); a crash before
+// that means a replay, which is idempotent and keeps every intact packed
+// record. syncfs flushes the whole file system, which on a busy shared
+// disk takes a while, but it runs off the acknowledgement path. A clean Close checkpoints and removes the journal.
+//
+// # Packs: large instances in the journal's segments
+//
+// A segment is made in <blobs>/packs/<id>-<n>.pack and hard-linked as
+// <blobs>/journal/<id>/<n>.wal (both folder entries durable before its
+// first record). A packed record starts on a 4 KiB boundary and the next
+// record on the boundary after its bytes; its index rows name the bytes
+// by place, blob key "pack:<id>-<n>.pack@<offset>+<length>" (blob.PackKey),
+// decided by the committer (journal.place) before the rows are written:
+// it is the only appender, so nothing moves the segment's end meanwhile.
+// Per 526 KB instance that is one sequential write into a shared file and
+// a share of the group's fdatasync, against the per-file path's file
+// creation, writes, fsync, link and folder fsync (≈ 0.3–0.5 ms less CPU per
+// instance, bench/README.md, session 10). Every consumer goes by key:
+// reads (pread; sendfile from the pack's descriptor, the copy bounded by
+// the blob's length, so WADO-RS stays zero-copy), check and check
+// --rehash, the duplicate test (by digest, as before), the deletion queue
+// (a pack blob is never published twice, so it is not retired: Delete
+// punches a hole over its record with fallocate(PUNCH_HOLE)), and the
+// orphan check, which walks the packs' records besides objects/. The same
+// bytes stored again under a new row get a new place; a record whose rows
+// never committed (a duplicate of a stored instance, a failed group) is
+// an orphan until a checkpoint frees it or check --clean-orphans removes
+// it. A checkpoint (or a recovery) punches out everything in a segment but
+// the packed blobs its rows name, removes the journal's link, seals the
+// pack (its sticky bit: no more appends) and removes it if nothing is
+// kept; Delete removes a sealed pack it leaves empty. Nodes sharing the
+// folder read and delete each other's packs by key through it (hole
+// punching needs a file system that has it: ext4, XFS, NFS 4.2; elsewhere
+// a deleted blob's space stays until its pack empties). Encrypted and S3
+// stores keep the per-file path; a pack key has no meaning to them, so a
+// move of a folder store to S3 must copy blobs by reading them (Open) and
+// name them anew in the index.
 //
 // Object folders a process has made are remembered (blob.Dir), so a store
 // into a known folder costs no stat or mkdir, and a durable commit into a
@@ -69,14 +106,12 @@
 // Elsewhere the per-file path is kept: an encrypted store would put
 // plaintext in the journal, and an S3 store uploads and confirms each
 // object (PUT, HEAD) before the index commit. There, and for instances
-// over 256 KiB, the blob is fsync'd, published (linked, or renamed where
+// over 16 MiB, the blob is fsync'd, published (linked, or renamed where
 // the file system has no O_TMPFILE), its folder fsync'd, then indexed
 // through the same group commit: its rows ride in the journal's flush when
 // its group holds instances the journal takes (its record has no bytes);
-// otherwise the commit is flushed. (A group of large instances alone is
-// cheaper to flush in SQLite's log, rewritten in place, than in the
-// journal, which grows: see commit.go.) Index commits from concurrent stores are always grouped into
-// one transaction.
+// otherwise the commit is flushed. Index commits from concurrent stores
+// are always grouped into one transaction.
 //
 // # The content digest
 //

@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -9,12 +8,15 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -53,7 +55,10 @@ func unwrapLocal(s blob.Store) localStore {
 // doc.go). A record is a header — magic, length, SHA-256 of the payload —
 // followed by the payload: the length of a JSON journalMeta (the row's
 // group and what replaying it needs), the meta, then the instance's bytes
-// (none when they were fsync'd on the per-file path). A torn tail fails the
+// (none when they were fsync'd on the per-file path). A packed record
+// (meta.Pack) begins on a blob.PackAlign boundary and is followed by zeros
+// to the next; zeros where a record would begin are skipped, as are the
+// holes a checkpoint or a deletion punched. A torn tail fails the
 // length or the digest and ends the segment. Records of the first version
 // (journalMagicV1: the bytes alone, their digest in the header) are still
 // replayed.
@@ -62,23 +67,35 @@ const (
 	journalMagicV1 = "LBJ1"
 	journalHdrSize = 4 + 8 + sha256.Size
 	// segmentMax is where a segment is sealed and a new one begun; a sealed
-	// segment is deleted once a syncfs made its instances' blobs durable
-	// and a flushed commit its index rows.
+	// segment is checkpointed once a syncfs made its published blobs
+	// durable and a flushed commit its index rows.
 	segmentMax = 128 << 20
-	// inMemoryMax bounds an instance whose bytes go into the journal;
-	// larger ones are fsync'd on their own (the per-file path) and only
-	// their row is journaled. The journal writes each byte twice (journal,
-	// then the content-addressed file) to put one sequential, shared
-	// fdatasync on the acknowledgement path instead of the per-file path's
-	// fsyncs of file and folder. That pays where flushes bound the rate
-	// (38 KB: 1.3× the per-file path in bench/ingest.sh), not for large
-	// instances on this starved machine: with the journal taking 526 KB
-	// slices too (run D in bench/README.md) one association went at 0.9×
-	// the per-file path and import at 0.55× (CPU: the second write, and each
-	// sealed segment's syncfs flushing the whole shared disk), although an
-	// append + fdatasync of 526 KB alone is 3× quicker than the per-file
-	// flushes. Hence the bound.
+	// inMemoryMax bounds an instance whose bytes are journaled and then
+	// published as a file of their own; larger ones are packed (packMax).
+	// Journaling writes each byte twice (journal, then the
+	// content-addressed file) to put one sequential, shared fdatasync on
+	// the acknowledgement path instead of the per-file path's fsyncs of
+	// file and folder. That pays where flushes bound the rate (38 KB: 1.3×
+	// the per-file path in bench/ingest.sh), not for large instances on a
+	// starved machine: journaled and published, 526 KB slices (run D in
+	// bench/README.md) went at 0.9× the per-file path over one association
+	// and import at 0.55× (CPU: the second write, and the syncfs each
+	// sealed segment needs). Packed, they are written once and need no
+	// syncfs. Small blobs stay files, as before: a whole-series read of
+	// them is served by the file cache (internal/blob), which goes by
+	// path, and packing them was not measured.
 	inMemoryMax = 256 << 10
+	// packMax bounds an instance the journal keeps as its blob (packed):
+	// over inMemoryMax and up to this, an instance is received into memory
+	// and appended once, its bytes never published as a file of their
+	// own (doc.go). Larger ones (a whole-slide or multi-frame object)
+	// stream to a temporary blob on the per-file path, not into memory.
+	packMax = 16 << 20
+	// packedBudget bounds the bytes past inMemoryMax of all instances
+	// being received into memory to be packed; past it they stream to
+	// temporary blobs (the per-file path), so memory stays bounded however
+	// many arrive at once.
+	packedBudget = 96 << 20
 	// unpublishedMax bounds the acknowledged bytes held in memory while
 	// their blobs are written: stores wait past it, so memory stays flat
 	// however fast instances arrive.
@@ -97,19 +114,30 @@ type journalMeta struct {
 	AETitle  string `json:"ae,omitempty"`
 	Facility string `json:"fac,omitempty"`
 	At       string `json:"at"`
+	// Pack: the record's bytes are the instance's blob for good, named
+	// by where they are (blob.PackKey), never published as a file.
+	Pack bool `json:"pk,omitempty"`
 }
 
 // journalRec is one record to append: meta, and the bytes when they are
-// journaled.
+// journaled; packed: the bytes stay in the segment as the blob (a large
+// instance), the record aligned to blob.PackAlign so deleting it punches
+// whole blocks.
 type journalRec struct {
-	meta []byte
-	data []byte
+	meta   []byte
+	data   []byte
+	packed bool
 }
 
 type segment struct {
-	path    string
-	pending int // appended records whose blob is not yet published
+	path    string // journal/<id>/<n>.wal: there until the segment is checkpointed
+	pack    string // packs/<id>-<n>.pack, the same file: the store of its packed blobs
+	pending int    // appended records whose blob is not yet published
 	sealed  bool
+	// published: records of it were published as files, which its
+	// checkpoint must make durable (syncfs) before it goes.
+	published bool
+	keep      [][2]int64 // extents of packed blobs the index names
 }
 
 type journal struct {
@@ -130,8 +158,9 @@ type journal struct {
 	size    int64  // bytes in the open segment
 	group   uint64 // the last group number handed out
 	syncing bool
-	err     error // a failed write or fsync poisons the journal
-	failed  bool  // a blob failed to publish: keep every segment for recovery
+	placed  placement // where the next Append's packed records go (place)
+	err     error     // a failed write or fsync poisons the journal
+	failed  bool      // a blob failed to publish: keep every segment for recovery
 
 	kick chan struct{}
 	done chan struct{}
@@ -140,7 +169,8 @@ type journal struct {
 // replayed is a record read back from a dead process's journal.
 type replayed struct {
 	meta journalMeta
-	v1   bool // bytes only: its index commit was flushed on its own
+	v1   bool   // bytes only: its index commit was flushed on its own
+	key  string // a packed blob's key (its place in the segment)
 }
 
 // openJournal recovers the journals of processes that are gone (their
@@ -182,20 +212,100 @@ func openJournal(store localStore, log *slog.Logger, reindex func(id string, rec
 
 // newSegment opens the next segment file; the caller holds mu (or is the
 // only user).
+//
+// A segment is also a pack: made in packs/ and linked into the journal's
+// folder, both entries durable before its first record. Checkpointing it
+// removes the journal's link (and the pack's, when it holds no packed blob).
 func (j *journal) newSegment() error {
-	path := filepath.Join(j.dir, fmt.Sprintf("%016d.wal", j.nextSeg))
+	seg := &segment{path: filepath.Join(j.dir, fmt.Sprintf("%016d.wal", j.nextSeg)),
+		pack: filepath.Join(blob.PacksDir(j.store.Root()), packName(j.id, j.nextSeg))}
 	j.nextSeg++
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
+	f, err := os.OpenFile(seg.pack, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
 		return fmt.Errorf("journal segment: %w", err)
 	}
-	if err := blob.SyncDir(j.dir); err != nil {
+	if err := os.Link(seg.pack, seg.path); err != nil {
 		f.Close()
-		return err
+		os.Remove(seg.pack)
+		return fmt.Errorf("journal segment: %w", err)
+	}
+	for _, dir := range []string{j.dir, filepath.Dir(seg.pack)} {
+		if err := blob.SyncDir(dir); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	j.f, j.size = f, 0
-	j.segs = append(j.segs, &segment{path: path})
+	j.segs = append(j.segs, seg)
 	return nil
+}
+
+// packName is the pack file of journal id's segment n.
+func packName(id string, n int) string { return fmt.Sprintf("%s-%016d.pack", id, n) }
+
+// placement is where place put the next Append's packed records: that
+// segment, from that size on.
+type placement struct {
+	seg  *segment
+	size int64
+}
+
+// alignUp rounds off up to the next blob.PackAlign boundary.
+func alignUp(off int64) int64 { return (off + blob.PackAlign - 1) &^ (blob.PackAlign - 1) }
+
+// place decides where the next Append writes the packed records of recs
+// (which come first in it) and returns their blob keys, so the group's
+// index rows can name them before the bytes are written. The committer is
+// the only appender, so nothing moves the segment's end in between.
+func (j *journal) place(recs []journalRec) ([]string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.ready(); err != nil {
+		return nil, err
+	}
+	seg := j.segs[len(j.segs)-1]
+	j.placed = placement{seg: seg, size: j.size}
+	keys := make([]string, 0, len(recs))
+	off := j.size
+	for _, r := range recs {
+		if !r.packed {
+			break
+		}
+		data := alignUp(off) + journalHdrSize + 4 + int64(len(r.meta))
+		keys = append(keys, blob.PackKey(filepath.Base(seg.pack), data, int64(len(r.data))))
+		off = alignUp(data + int64(len(r.data)))
+	}
+	return keys, nil
+}
+
+// ready makes sure a segment with room is open; mu held.
+func (j *journal) ready() error {
+	if j.err != nil {
+		return j.err
+	}
+	switch {
+	case j.f == nil: // the first segment is made on first use
+		if err := j.newSegment(); err != nil {
+			j.err = err
+			return err
+		}
+	case j.size >= segmentMax:
+		return j.rotate()
+	}
+	return nil
+}
+
+// kept records packed blobs of seg that index rows name: a checkpoint
+// frees the rest of the segment.
+func (j *journal) kept(seg *segment, keys []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, k := range keys {
+		if _, off, n, err := blob.ParsePackKey(k); err == nil {
+			start, end := blob.PackExtent(off, n)
+			seg.keep = append(seg.keep, [2]int64{start, end})
+		}
+	}
 }
 
 // nextGroup numbers the next group commit.
@@ -209,15 +319,34 @@ func (j *journal) nextGroup() uint64 {
 // Append writes a group commit's records with one writev and returns once
 // one fdatasync made them durable. The committer is the only appender:
 // every association, STOW-RS request and import worker whose rows are in
-// the group shares that flush. The caller publishes each record's blob
-// and then calls published(seg).
+// the group shares that flush. Packed records come first, where place put
+// them. The caller publishes each journaled (not packed) record's blob and
+// then calls published(seg).
 func (j *journal) Append(recs []journalRec) (*segment, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if recs[0].packed && (j.placed.seg == nil || j.placed.size != j.size || j.placed.seg != j.segs[len(j.segs)-1]) {
+		return nil, errors.New("journal: packed records not where they were placed")
+	}
+	j.placed = placement{}
+	if err := j.ready(); err != nil {
+		return nil, err
+	}
 	hdrs := make([]byte, 0, len(recs)*(journalHdrSize+4+256))
-	bufs := make([][]byte, 0, 2*len(recs))
-	var n int64
+	bufs := make([][]byte, 0, 2*len(recs)+2)
+	off := j.size
 	withData := 0
+	pad := func(to int64) {
+		if to > off {
+			bufs = append(bufs, zeros[:to-off])
+			off = to
+		}
+	}
 	for _, r := range recs {
-		off := len(hdrs)
+		if r.packed {
+			pad(alignUp(off))
+		}
+		start := len(hdrs)
 		plen := 4 + len(r.meta) + len(r.data)
 		// The digest covers the meta; the bytes are checked against the
 		// meta's content digest (their address, already computed).
@@ -231,27 +360,16 @@ func (j *journal) Append(recs []journalRec) (*segment, error) {
 		hdrs = h.Sum(hdrs)
 		hdrs = append(hdrs, ml[:]...)
 		hdrs = append(hdrs, r.meta...)
-		bufs = append(bufs, hdrs[off:len(hdrs):len(hdrs)])
+		bufs = append(bufs, hdrs[start:len(hdrs):len(hdrs)])
 		if len(r.data) > 0 {
 			bufs = append(bufs, r.data)
-			withData++
+			if !r.packed {
+				withData++
+			}
 		}
-		n += int64(journalHdrSize + plen)
-	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.err != nil {
-		return nil, j.err
-	}
-	switch {
-	case j.f == nil: // the first segment is made on first use
-		if err := j.newSegment(); err != nil {
-			j.err = err
-			return nil, err
-		}
-	case j.size >= segmentMax:
-		if err := j.rotate(); err != nil {
-			return nil, err
+		off += int64(journalHdrSize + plen)
+		if r.packed {
+			pad(alignUp(off))
 		}
 	}
 	if err := writev(j.f, bufs); err != nil {
@@ -259,9 +377,10 @@ func (j *journal) Append(recs []journalRec) (*segment, error) {
 		j.err = fmt.Errorf("journal write: %w", err)
 		return nil, j.err
 	}
-	j.size += n
+	j.size = off
 	seg := j.segs[len(j.segs)-1]
 	seg.pending += withData
+	seg.published = seg.published || withData > 0
 	j.syncing = true
 	f := j.f
 	j.mu.Unlock()
@@ -277,24 +396,44 @@ func (j *journal) Append(recs []journalRec) (*segment, error) {
 	return seg, nil
 }
 
-// writev writes bufs in order, in as few system calls as the kernel takes.
+// zeros pads packed records to their alignment.
+var zeros = make([]byte, blob.PackAlign)
+
+// writevMax bounds the bytes of one writev. A group of packed 526 KB
+// instances runs to megabytes, and one call of 17 MB (32 of them, an
+// import's group) cost 0.5-1 ms of system time per instance now and then,
+// against 0.13-0.19 ms in calls of about 2 MB or in single writes (a probe
+// of 8 groups, six times over; bench/README.md, session 10).
+const writevMax = 2 << 20
+
+// writev writes bufs in order, in calls of at most writevMax bytes.
 func writev(f *os.File, bufs [][]byte) error {
 	fd := int(f.Fd())
+	call := make([][]byte, 0, 16)
 	for len(bufs) > 0 {
-		n, err := unix.Writev(fd, bufs[:min(len(bufs), 1024)])
+		call = call[:0]
+		size := 0
+		for _, b := range bufs {
+			if size >= writevMax || len(call) == 1024 {
+				break
+			}
+			b = b[:min(len(b), writevMax-size)]
+			call = append(call, b)
+			size += len(b)
+		}
+		n, err := unix.Writev(fd, call)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		for n > 0 {
-			if n < len(bufs[0]) {
-				bufs[0] = bufs[0][n:]
-				break
-			}
+		for len(bufs) > 0 && n >= len(bufs[0]) {
 			n -= len(bufs[0])
 			bufs = bufs[1:]
+		}
+		if n > 0 {
+			bufs[0] = bufs[0][n:]
 		}
 	}
 	return nil
@@ -310,6 +449,7 @@ func (j *journal) rotate() error {
 		j.err = fmt.Errorf("journal fdatasync: %w", err)
 		return j.err
 	}
+	_ = blob.SealPack(j.f)
 	j.f.Close()
 	j.segs[len(j.segs)-1].sealed = true
 	if err := j.newSegment(); err != nil {
@@ -371,9 +511,17 @@ func (j *journal) checkpoint(final bool) {
 		return
 	}
 	start := time.Now()
-	if err := j.store.SyncAll(); err != nil {
-		j.log.Error("journal checkpoint: blobs not synced; segments kept for recovery", "error", err)
-		return
+	published := false
+	for _, s := range retire {
+		published = published || s.published
+	}
+	// Packed blobs were durable when appended: only blobs published as
+	// files need the syncfs, which flushes the whole (shared) file system.
+	if published {
+		if err := j.store.SyncAll(); err != nil {
+			j.log.Error("journal checkpoint: blobs not synced; segments kept for recovery", "error", err)
+			return
+		}
 	}
 	if err := j.syncIndex(j.id); err != nil {
 		j.log.Error("journal checkpoint: index not flushed; segments kept for recovery", "error", err)
@@ -381,6 +529,12 @@ func (j *journal) checkpoint(final bool) {
 	}
 	j.log.Debug("journal checkpoint", "segments", len(retire), "syncfs", time.Since(start))
 	for _, s := range retire {
+		j.mu.Lock()
+		keep := s.keep
+		j.mu.Unlock()
+		if err := keepPacked(s.pack, keep); err != nil {
+			j.log.Error("journal checkpoint: pack not trimmed", "error", err)
+		}
 		if err := os.Remove(s.path); err != nil {
 			j.log.Error("journal checkpoint", "error", err)
 		}
@@ -400,6 +554,7 @@ func (j *journal) Close() bool {
 	}
 	if j.f != nil {
 		_ = syscall.Fdatasync(int(j.f.Fd()))
+		_ = blob.SealPack(j.f)
 		j.f.Close()
 	}
 	for _, s := range j.segs {
@@ -424,8 +579,8 @@ func (j *journal) Close() bool {
 // lock is free): each intact record's blob is put back if it is missing or
 // damaged, one syncfs makes them durable, then reindex commits the rows of
 // the groups whose index commit was lost (a crash after the journal's
-// flush, before the index's), and the journal is removed. A torn tail was
-// never acknowledged.
+// flush, before the index's), each segment keeps only its packed blobs,
+// and the journal is removed. A torn tail was never acknowledged.
 func recoverJournals(root string, store localStore, log *slog.Logger, reindex func(id string, recs []replayed) error) error {
 	entries, err := os.ReadDir(root)
 	if err != nil {
@@ -459,9 +614,78 @@ func recoverJournals(root string, store localStore, log *slog.Logger, reindex fu
 		if len(recs) > 0 {
 			log.Info("journal recovered", "records", len(recs), "blobs_restored", restored)
 		}
+		// Every intact packed blob is kept: one whose row never committed
+		// is an orphan for check --clean-orphans.
+		keep := map[string][][2]int64{}
+		for _, r := range recs {
+			if r.key != "" {
+				name, off, n, _ := blob.ParsePackKey(r.key)
+				start, end := blob.PackExtent(off, n)
+				keep[name] = append(keep[name], [2]int64{start, end})
+			}
+		}
+		segs, _ := filepath.Glob(filepath.Join(dir, "*.wal"))
+		for _, seg := range segs {
+			pack := filepath.Join(blob.PacksDir(store.Root()), segmentPack(seg))
+			if err := keepPacked(pack, keep[filepath.Base(pack)]); err != nil {
+				log.Error("journal recovery: pack not trimmed", "error", err)
+			}
+		}
 		_ = os.RemoveAll(dir)
 		_ = os.Remove(lockPath)
 		lock.Close()
+	}
+	return nil
+}
+
+// segmentPack is the pack name of a journal segment's path
+// (journal/<id>/<n>.wal).
+func segmentPack(seg string) string {
+	n, _ := strconv.Atoi(strings.TrimSuffix(filepath.Base(seg), ".wal"))
+	return packName(filepath.Base(filepath.Dir(seg)), n)
+}
+
+// keepPacked frees everything in a checkpointed segment's pack but the
+// extents of keep (its packed blobs the index names) and seals it: the
+// journal's records are done with. A pack with none is removed.
+func keepPacked(pack string, keep [][2]int64) error {
+	if len(keep) == 0 {
+		if err := os.Remove(pack); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	f, err := os.OpenFile(pack, os.O_WRONLY, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	sort.Slice(keep, func(a, b int) bool { return keep[a][0] < keep[b][0] })
+	var off int64
+	for _, k := range append(keep, [2]int64{st.Size(), st.Size()}) {
+		if k[0] > off {
+			if err := blob.PunchHole(f, off, k[0]-off); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+				return err
+			}
+		}
+		off = max(off, k[1])
+	}
+	if err := blob.SealPack(f); err != nil {
+		return err
+	}
+	if blob.Empty(f) {
+		// Its blobs were deleted meanwhile, each before the seal that
+		// would have let its deletion remove the pack.
+		if err := os.Remove(pack); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
 	}
 	return nil
 }
@@ -488,57 +712,135 @@ func replaySegment(name string, store localStore, recs *[]replayed) (restored in
 		return 0, err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
-	for {
-		var hdr [journalHdrSize]byte
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			return restored, nil // the end
-		}
-		v1 := string(hdr[:4]) == journalMagicV1
-		n := binary.LittleEndian.Uint64(hdr[4:12])
-		if !v1 && string(hdr[:4]) != journalMagic || n > 1<<40 || !v1 && n < 4 {
-			return restored, nil // a torn tail
-		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return restored, nil
-		}
-		var rec replayed
-		data := payload
-		if v1 {
-			sum := sha256.Sum256(data)
-			if !bytes.Equal(sum[:], hdr[12:]) {
-				return restored, nil
-			}
-			rec = replayed{v1: true, meta: journalMeta{SHA: hex.EncodeToString(sum[:]), Size: int64(len(data))}}
-		} else {
-			ml := uint64(binary.LittleEndian.Uint32(payload))
-			if 4+ml > n {
-				return restored, nil
-			}
-			if sum := sha256.Sum256(payload[:4+ml]); !bytes.Equal(sum[:], hdr[12:]) {
-				return restored, nil
-			}
-			if err := json.Unmarshal(payload[4:4+ml], &rec.meta); err != nil {
-				return restored, nil
-			}
-			data = payload[4+ml:]
-			if len(data) > 0 && !hasDigest(bytes.NewReader(data), rec.meta.SHA) {
-				return restored, nil
-			}
+	pack := segmentPack(name)
+	err = scanSegment(f, true, func(rec replayed, off int64, data []byte) error {
+		if rec.meta.Pack {
+			// The blob itself, where the index rows name it.
+			rec.key = blob.PackKey(pack, off, int64(len(data)))
+			*recs = append(*recs, rec)
+			return nil
 		}
 		*recs = append(*recs, rec)
 		if len(data) == 0 {
-			continue // fsync'd on the per-file path before its row was journaled
+			return nil // fsync'd on the per-file path before its row was journaled
 		}
 		ok, err := restore(store, rec.meta.SHA, data)
-		if err != nil {
-			return restored, err
-		}
 		if ok {
 			restored++
 		}
+		return err
+	})
+	return restored, err
+}
+
+// scanSegment calls fn with each intact record of a segment in order, the
+// offset of its bytes in the segment and, withData, the bytes (checked
+// against their digest); it stops at a torn tail. Zeros where a record
+// would begin are a packed record's alignment or a hole a checkpoint or a
+// deletion punched: the scan goes on at the next data past them.
+func scanSegment(f *os.File, withData bool, fn func(rec replayed, off int64, data []byte) error) error {
+	var pos int64
+	for {
+		var hdr [journalHdrSize + 4]byte
+		n, err := f.ReadAt(hdr[:], pos)
+		if n < journalHdrSize {
+			return nil // the end
+		}
+		if binary.LittleEndian.Uint32(hdr[:4]) == 0 {
+			next := blob.NextData(f, alignUp(pos+1))
+			if next < 0 {
+				return nil
+			}
+			pos = next &^ (blob.PackAlign - 1)
+			continue
+		}
+		v1 := string(hdr[:4]) == journalMagicV1
+		plen := int64(binary.LittleEndian.Uint64(hdr[4:12]))
+		if !v1 && string(hdr[:4]) != journalMagic || plen > 1<<40 || !v1 && (plen < 4 || err != nil) {
+			return nil // a torn tail
+		}
+		var rec replayed
+		var data []byte
+		off := pos + journalHdrSize
+		if v1 {
+			data = make([]byte, plen)
+			if _, err := f.ReadAt(data, off); err != nil {
+				return nil
+			}
+			sum := sha256.Sum256(data)
+			if !bytes.Equal(sum[:], hdr[12:journalHdrSize]) {
+				return nil
+			}
+			rec = replayed{v1: true, meta: journalMeta{SHA: hex.EncodeToString(sum[:]), Size: int64(len(data))}}
+		} else {
+			ml := int64(binary.LittleEndian.Uint32(hdr[journalHdrSize:]))
+			if 4+ml > plen {
+				return nil
+			}
+			meta := make([]byte, 4+ml)
+			if _, err := f.ReadAt(meta, off); err != nil {
+				return nil
+			}
+			if sum := sha256.Sum256(meta); !bytes.Equal(sum[:], hdr[12:journalHdrSize]) {
+				return nil
+			}
+			if err := json.Unmarshal(meta[4:], &rec.meta); err != nil {
+				return nil
+			}
+			off += 4 + ml
+			dlen := plen - 4 - ml
+			if withData && dlen > 0 {
+				data = make([]byte, dlen)
+				if _, err := f.ReadAt(data, off); err != nil || !hasDigest(bytes.NewReader(data), rec.meta.SHA) {
+					return nil
+				}
+			} else if st, err := f.Stat(); err != nil || off+dlen > st.Size() {
+				return nil
+			}
+		}
+		if err := fn(rec, off, data); err != nil {
+			return err
+		}
+		pos = pos + journalHdrSize + plen
 	}
+}
+
+// walkPacks calls fn with the key of every packed blob in the folder
+// store at root (deleted ones are holes, skipped) and its pack's last
+// change: an orphan check's view of the packs. A pack still being
+// appended to shows what it holds so far.
+func walkPacks(ctx context.Context, root string, fn func(key string, published time.Time) error) error {
+	dir := blob.PacksDir(root)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		f, err := os.Open(filepath.Join(dir, e.Name()))
+		if err != nil {
+			continue // removed meanwhile
+		}
+		st, err := f.Stat()
+		if err == nil {
+			err = scanSegment(f, false, func(rec replayed, off int64, _ []byte) error {
+				if !rec.meta.Pack {
+					return nil
+				}
+				return fn(blob.PackKey(e.Name(), off, rec.meta.Size), st.ModTime())
+			})
+		}
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // restore puts data back under its content address unless an intact copy

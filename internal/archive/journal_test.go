@@ -21,8 +21,7 @@ import (
 // damaged. Opening the archive again replays the journal: every
 // acknowledged instance is back, byte for byte, a torn tail record is
 // ignored, and the dead process's journal is gone. Every fourth instance is
-// a 512×512 slice (512 KiB), stored by the per-file path beside the
-// journal's records.
+// a 512×512 slice (512 KiB), whose journal record is its blob (packed).
 func TestJournalRecovery(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -32,7 +31,7 @@ func TestJournalRecovery(t *testing.T) {
 			t.Fatal("no journal on a folder store")
 		}
 		const n = 24
-		stored := map[string][]byte{} // blob key -> bytes
+		stored := map[string][]byte{} // SOP Instance UID -> bytes
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		for i := range n {
@@ -48,7 +47,7 @@ func TestJournalRecovery(t *testing.T) {
 					return
 				}
 				mu.Lock()
-				stored[BlobKey(res.Digest)] = data
+				stored[res.SOPInstanceUID] = data
 				mu.Unlock()
 			})
 		}
@@ -57,10 +56,9 @@ func TestJournalRecovery(t *testing.T) {
 		if len(segs) != 1 {
 			t.Fatalf("journal segments: %v", segs)
 		}
-		// A record per small instance; a large one's row is journaled only
-		// when it shares a group with small ones.
-		if _, recs, err := replay(filepath.Dir(segs[0]), a.journal.store); err != nil || len(recs) < n-n/4 || len(recs) > n {
-			t.Fatalf("journal holds %d records (%v), want one per small instance (%d) or more", len(recs), err, n-n/4)
+		// A record per instance.
+		if _, recs, err := replay(filepath.Dir(segs[0]), a.journal.store); err != nil || len(recs) != n {
+			t.Fatalf("journal holds %d records (%v), want %d", len(recs), err, n)
 		}
 		// A torn record at the tail: a header promising more than follows.
 		f, _ := os.OpenFile(segs[0], os.O_APPEND|os.O_WRONLY, 0)
@@ -69,11 +67,11 @@ func TestJournalRecovery(t *testing.T) {
 		// The crash: no checkpoint, the lock freed, blobs lost or damaged.
 		a.journal.lock.Close()
 		i := 0
-		for key, data := range stored {
+		for _, data := range stored {
 			if len(data) > inMemoryMax {
-				continue // fsync'd on the per-file path: survives a crash
+				continue // packed: the journal's record is the blob
 			}
-			p := filepath.Join(root, "objects", filepath.FromSlash(key))
+			p := filepath.Join(root, "objects", filepath.FromSlash(BlobKey(Digest(data))))
 			switch i % 3 {
 			case 0:
 				os.Remove(p)
@@ -86,7 +84,15 @@ func TestJournalRecovery(t *testing.T) {
 
 		a2, b2 := openOn(t, d, root) // the restart
 		defer func() { a2.Close(); b2.Close() }()
-		for key, want := range stored {
+		for sop, want := range stored {
+			ref, err := a2.Instance(ctx, sop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := ref.BlobKey
+			if blob.IsPackKey(key) != (len(want) > inMemoryMax) {
+				t.Errorf("%s: blob key %s for %d bytes", sop, key, len(want))
+			}
 			o, err := b2.Open(ctx, key)
 			if err != nil {
 				t.Fatalf("%s after recovery: %v", key, err)

@@ -62,7 +62,7 @@ func (a *Archive) Orphans(ctx context.Context, grace time.Duration) (*OrphanRepo
 	}
 	rep := &OrphanReport{}
 	cutoff := a.opt.Now().Add(-grace)
-	err = l.Walk(ctx, func(key string, published time.Time) error {
+	visit := func(key string, published time.Time) error {
 		switch {
 		case keys[key]:
 		case published.After(cutoff):
@@ -71,7 +71,11 @@ func (a *Archive) Orphans(ctx context.Context, grace time.Duration) (*OrphanRepo
 			rep.Old = append(rep.Old, key)
 		}
 		return nil
-	})
+	}
+	err = l.Walk(ctx, visit)
+	if local := unwrapLocal(a.blobs); err == nil && local != nil {
+		err = walkPacks(ctx, local.Root(), visit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("orphans: %w", err)
 	}

@@ -96,7 +96,7 @@ func OpenDir(root string) (*Dir, error) {
 	}
 	d := &Dir{root: root, objects: filepath.Join(root, "objects")}
 	tmpRoot := filepath.Join(root, "tmp")
-	for _, p := range []string{d.objects, tmpRoot} {
+	for _, p := range []string{d.objects, tmpRoot, PacksDir(root)} {
 		if err := os.MkdirAll(p, 0o750); err != nil {
 			return nil, fmt.Errorf("open blob folder %s: %w", root, err)
 		}
@@ -395,6 +395,16 @@ func SyncDir(dir string) error {
 
 // Exists reports whether key is published.
 func (d *Dir) Exists(ctx context.Context, key string) (bool, error) {
+	if IsPackKey(key) {
+		o, err := d.openPack(key)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return true, o.Close()
+	}
 	p, err := d.path(key)
 	if err != nil {
 		return false, err
@@ -408,6 +418,9 @@ func (d *Dir) Exists(ctx context.Context, key string) (bool, error) {
 
 // Delete removes a published blob.
 func (d *Dir) Delete(ctx context.Context, key string) error {
+	if IsPackKey(key) {
+		return d.deletePack(key)
+	}
 	p, err := d.path(key)
 	if err != nil {
 		return err

@@ -9,5 +9,7 @@
 // while those of a live process sharing the data folder are left alone.
 // Its objects are read through bare descriptors (a syscall.Conn, so net
 // can sendfile them); the bytes of small blobs are kept after a read, a
-// bounded amount, since they never change (filecache.go).
+// bounded amount, since they never change (filecache.go). Large blobs the
+// archive's journal appended are ranges of pack files, named by place
+// (pack.go): read by pread and sendfile, deleted by punching a hole.
 package blob

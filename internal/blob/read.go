@@ -12,6 +12,9 @@ import (
 
 // Open opens a published blob.
 func (d *Dir) Open(ctx context.Context, key string) (Object, error) {
+	if IsPackKey(key) {
+		return d.openPack(key)
+	}
 	p, err := d.path(key)
 	if err != nil {
 		return nil, err
@@ -50,19 +53,28 @@ type fileObject struct {
 }
 
 func openFile(p string) (*fileObject, error) {
+	fd, err := openFd(p)
+	if err != nil {
+		return nil, err
+	}
+	o := &fileObject{fd: fd, size: -1}
+	// A blob never closed (a caller's bug) must not keep its descriptor
+	// for the life of the process.
+	o.cleanup = runtime.AddCleanup(o, func(fd int) { _ = syscall.Close(fd) }, fd)
+	return o, nil
+}
+
+// openFd opens p read-only as a bare descriptor.
+func openFd(p string) (int, error) {
 	for {
 		fd, err := syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+			return -1, &fs.PathError{Op: "open", Path: p, Err: err}
 		}
-		o := &fileObject{fd: fd, size: -1}
-		// A blob never closed (a caller's bug) must not keep its
-		// descriptor for the life of the process.
-		o.cleanup = runtime.AddCleanup(o, func(fd int) { _ = syscall.Close(fd) }, fd)
-		return o, nil
+		return fd, nil
 	}
 }
 
@@ -136,14 +148,18 @@ func (o *fileObject) Seek(offset int64, whence int) (int64, error) {
 
 // Close releases the descriptor; closing again does nothing (the number
 // may already name another file).
-func (o *fileObject) Close() error {
-	if o.fd < 0 {
+func (o *fileObject) Close() error { return closeFd(&o.fd, o.cleanup) }
+
+// closeFd closes *fd unless closed (-1), and marks it closed; cleanup,
+// the collector's close of a forgotten object, is stopped.
+func closeFd(fd *int, cleanup runtime.Cleanup) error {
+	if *fd < 0 {
 		return nil
 	}
-	o.cleanup.Stop()
-	fd := o.fd
-	o.fd = -1
-	if err := syscall.Close(fd); err != nil {
+	cleanup.Stop()
+	n := *fd
+	*fd = -1
+	if err := syscall.Close(n); err != nil {
 		return &fs.PathError{Op: "close", Path: "blob", Err: err}
 	}
 	return nil

@@ -95,7 +95,13 @@ func (d *Dir) retiredPath(key string) (string, error) {
 // the same key either saw it published before (and its row will find it
 // restored) or finds it absent and publishes its own copy. An open file
 // keeps its bytes.
+//
+// A pack blob is not retired (errors.ErrUnsupported: the caller deletes
+// it at once): its key is never published again (pack.go).
 func (d *Dir) Retire(ctx context.Context, key string) error {
+	if IsPackKey(key) {
+		return errors.ErrUnsupported
+	}
 	live, retired, err := d.paths(key)
 	if err != nil {
 		return err
@@ -111,6 +117,9 @@ func (d *Dir) Retire(ctx context.Context, key string) error {
 // Restore renames a retired object back (over a copy published meanwhile:
 // the same bytes) and makes the folder entry durable.
 func (d *Dir) Restore(ctx context.Context, key string) error {
+	if IsPackKey(key) {
+		return errors.ErrUnsupported
+	}
 	live, retired, err := d.paths(key)
 	if err != nil {
 		return err
@@ -141,6 +150,9 @@ func move(op, key, from, to string) error {
 
 // Purge deletes a retired object.
 func (d *Dir) Purge(ctx context.Context, key string) error {
+	if IsPackKey(key) {
+		return errors.ErrUnsupported
+	}
 	p, err := d.retiredPath(key)
 	if err != nil {
 		return err

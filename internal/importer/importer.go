@@ -69,8 +69,9 @@ type job struct {
 }
 
 // inFlightMax bounds the files past their parse that may be committing
-// at once (each holds at most 256 KiB in memory: the archive streams larger
-// ones into a temporary blob as they are read). Nothing is acknowledged
+// at once (each holds at most 16 MiB in memory, to be packed, and all of
+// them together at most the archive's budget: past it the archive streams
+// larger ones into a temporary blob as they are read). Nothing is acknowledged
 // to anyone before the summary, so a file need not be durable before the
 // next is read: with many in flight their fsyncs overlap and the
 // archive's group commit covers many at a time, where each worker used to
