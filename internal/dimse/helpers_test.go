@@ -209,26 +209,41 @@ func freePort(t testing.TB) int {
 func startStoreSCP(t testing.TB, aet, dir string) string {
 	t.Helper()
 	p := needTool(t, "storescp")
-	port := freePort(t)
-	cmd := exec.Command(p, "-aet", aet, "-od", dir, fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_, _ = cmd.Process.Wait()
-	})
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return addr
+	// freePort's port can be taken by another process before storescp
+	// binds it (tests and benchmarks run side by side): storescp then
+	// exits at once, and a new port is tried rather than waiting for it.
+	var out bytes.Buffer
+	for try := 0; try < 3; try++ {
+		port := freePort(t)
+		out.Reset()
+		cmd := exec.Command(p, "-aet", aet, "-od", dir, fmt.Sprint(port))
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			<-exited
+		})
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			select {
+			case <-exited:
+				deadline = time.Time{}
+				continue
+			default:
+			}
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				c.Close()
+				return addr
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
-	t.Fatalf("storescp did not start")
+	t.Fatalf("storescp did not start:\n%s", out.String())
 	return ""
 }
 
