@@ -21,12 +21,12 @@ import (
 // instance storescu logged as acknowledged (Success) is indexed with bytes
 // that match their digest (`check --rehash`), and that every study's counts
 // equal its indexed instances (no half-written study). Then the rest go in.
-// Small instances (32 KB) are journaled and published as files, large ones
-// (512 KB CT slices) packed: their journal record is their blob, so a
+// Small instances (64×64, 8 KB: under 16 KiB) are journaled and published
+// as files, larger ones (512 KB CT slices) packed: their journal record is their blob, so a
 // kill leaves them in a segment that recovery keeps as a pack.
 func TestKillDuringCStore(t *testing.T) {
 	needTools(t, "storescu")
-	for _, size := range []string{"128", "512"} {
+	for _, size := range []string{"64", "512"} {
 		t.Run(size, func(t *testing.T) { killDuringCStore(t, size) })
 	}
 }

@@ -466,7 +466,7 @@ func (a *Archive) finish(ctx context.Context, rc *received) (*Result, error) {
 		packed bool
 	)
 	switch {
-	case a.journal != nil && rc.sp.w == nil && rc.sp.buf.Len() <= inMemoryMax:
+	case a.journal != nil && rc.sp.w == nil && rc.sp.buf.Len() < packMin:
 		data = rc.sp.buf.Bytes()
 		a.reserve(len(data))
 		m = a.hold(row.blobKey, data)

@@ -34,12 +34,17 @@
 //     commits without a flush of its own (SQLite synchronous=NORMAL,
 //     PostgreSQL synchronous_commit off), and records the group number in
 //     ingest_journal.
-//  4. An instance up to 256 KiB is published under its content address
+//  4. An instance under 16 KiB is published under its content address
 //     (objects/blake3/ab/<digest>.dcm) by write and rename, without fsync,
-//     in the background; Open serves it from memory until then. A larger
-//     one is packed: its record stays where it was appended, as its blob
-//     for good (Packs, below), so its bytes are written once and no file
-//     is made for it. (Packed bytes are durable at step 3 already.)
+//     in the background; Open serves it from memory until then, and the
+//     blob store's read cache (internal/blob, files under 16 KiB) after.
+//     A larger one is packed: its record stays where it was appended, as
+//     its blob for good (Packs, below), so its bytes are written once and
+//     no file is made for it. (Packed bytes are durable at step 3
+//     already.) Packing from 16 KiB rather than 256 KiB took a 38 KB
+//     instance's publish off the CPU (bench/README.md, session 10,
+//     h/packsmall); below it a packed record's alignment would waste more
+//     than a quarter, and reads would lose the cache.
 //  5. Store returns success, and the edge acknowledges.
 //
 // Why this is still durable: when an instance is acknowledged, its bytes
@@ -66,7 +71,7 @@
 // record. syncfs flushes the whole file system, which on a busy shared
 // disk takes a while, but it runs off the acknowledgement path. A clean Close checkpoints and removes the journal.
 //
-// # Packs: large instances in the journal's segments
+// # Packs: instances from 16 KiB in the journal's segments
 //
 // A segment is made in <blobs>/packs/<id>-<n>.pack and hard-linked as
 // <blobs>/journal/<id>/<n>.wal (both folder entries durable before its
@@ -75,8 +80,8 @@
 // by place, blob key "pack:<id>-<n>.pack@<offset>+<length>" (blob.PackKey),
 // decided by the committer (journal.place) before the rows are written:
 // it is the only appender, so nothing moves the segment's end meanwhile.
-// Per 526 KB instance that is one sequential write into a shared file and
-// a share of the group's fdatasync, against the per-file path's file
+// Per instance that is one sequential write into a shared file and
+// a share of the group's fdatasync (up to 4 KiB of alignment besides), against the per-file path's file
 // creation, writes, fsync, link and folder fsync (≈ 0.3–0.5 ms less CPU per
 // instance, bench/README.md, session 10). Every consumer goes by key:
 // reads (pread; sendfile from the pack's descriptor, the copy bounded by

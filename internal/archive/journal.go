@@ -70,8 +70,9 @@ const (
 	// segment is checkpointed once a syncfs made its published blobs
 	// durable and a flushed commit its index rows.
 	segmentMax = 128 << 20
-	// inMemoryMax bounds an instance whose bytes are journaled and then
-	// published as a file of their own; larger ones are packed (packMax).
+	// inMemoryMax bounds the bytes of an instance received into memory
+	// without counting against packedBudget; it was the bound of the
+	// published ones before packMin (below), which is why:
 	// Journaling writes each byte twice (journal, then the
 	// content-addressed file) to put one sequential, shared fdatasync on
 	// the acknowledgement path instead of the per-file path's fsyncs of
@@ -81,10 +82,19 @@ const (
 	// bench/README.md) went at 0.9× the per-file path over one association
 	// and import at 0.55× (CPU: the second write, and the syncfs each
 	// sealed segment needs). Packed, they are written once and need no
-	// syncfs. Small blobs stay files, as before: a whole-series read of
-	// them is served by the file cache (internal/blob), which goes by
-	// path, and packing them was not measured.
+	// syncfs; so are instances from packMin up.
 	inMemoryMax = 256 << 10
+	// packMin: an instance the journal takes is packed from this size up,
+	// journaled and published as a file below it. Packing 38 KB instances
+	// saves the publish (a file create, write and rename each) and the
+	// segment's syncfs: 0.1-0.7 ms of CPU per instance and 1.03-1.49x the
+	// C-STORE rate over one association in four A/B pairs on a shared
+	// machine (bench/README.md, session 10, h/packsmall). Smaller blobs stay files: the blob store keeps the
+	// bytes of files under 16 KiB in memory once read (its cacheBelow),
+	// which packs do not have (a whole-series WADO-RS of 1,000 × 8 KB
+	// instances took 2.5x the time packed), and a packed record wastes
+	// up to 4 KiB to its alignment, at most a quarter from 16 KiB.
+	packMin = 16 << 10
 	// packMax bounds an instance the journal keeps as its blob (packed):
 	// over inMemoryMax and up to this, an instance is received into memory
 	// and appended once, its bytes never published as a file of their

@@ -36,8 +36,11 @@ func TestJournalRecovery(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range n {
 			rows := 4 + i%3
-			if i%4 == 0 {
+			switch i % 4 {
+			case 0:
 				rows = 512
+			case 2:
+				rows = 128 // packed too (packMin)
 			}
 			data := part10(t, testInstance("1.7", "1.7.1", fmt.Sprintf("1.7.1.%d", i), "P7", "", rows))
 			wg.Go(func() { // concurrent stores share fdatasyncs
@@ -68,7 +71,7 @@ func TestJournalRecovery(t *testing.T) {
 		a.journal.lock.Close()
 		i := 0
 		for _, data := range stored {
-			if len(data) > inMemoryMax {
+			if len(data) >= packMin {
 				continue // packed: the journal's record is the blob
 			}
 			p := filepath.Join(root, "objects", filepath.FromSlash(BlobKey(Digest(data))))
@@ -90,7 +93,7 @@ func TestJournalRecovery(t *testing.T) {
 				t.Fatal(err)
 			}
 			key := ref.BlobKey
-			if blob.IsPackKey(key) != (len(want) > inMemoryMax) {
+			if blob.IsPackKey(key) != (len(want) >= packMin) {
 				t.Errorf("%s: blob key %s for %d bytes", sop, key, len(want))
 			}
 			o, err := b2.Open(ctx, key)

@@ -58,7 +58,7 @@ func TestOrphanBlobs(t *testing.T) {
 	})
 }
 
-// Large instances on a folder store are packed: their journal record is
+// Instances from packMin up on a folder store are packed: their journal record is
 // their blob. Each reads back whole, here and on another node sharing the
 // folder; the same instance sent again leaves a
 // record no row names, which the orphan check finds in the pack and
@@ -71,7 +71,7 @@ func TestPackedInstances(t *testing.T) {
 		root := t.TempDir()
 		a, b := openOn(t, d, root)
 		sent := map[string][]byte{}
-		for i, rows := range []int{512, 4, 512, 400} {
+		for i, rows := range []int{512, 4, 512, 400, 128} {
 			data := part10(t, testInstance("1.11", "1.11.1", fmt.Sprintf("1.11.1.%d", i), "P11", "", rows))
 			if _, err := a.Store(ctx, bytes.NewReader(data), Source{Facility: "F1"}); err != nil {
 				t.Fatal(err)
@@ -88,7 +88,7 @@ func TestPackedInstances(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if blob.IsPackKey(ref.BlobKey) != (len(want) > inMemoryMax) {
+				if blob.IsPackKey(ref.BlobKey) != (len(want) >= packMin) {
 					t.Errorf("%s: key %s for %d bytes", sop, ref.BlobKey, len(want))
 				}
 				if got := (&fixture{a: a}).read(t, ctx, ref); !bytes.Equal(got, want) {

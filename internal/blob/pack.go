@@ -13,7 +13,7 @@ import (
 	"syscall"
 )
 
-// Packs: on a folder store, large instances are not files of their own
+// Packs: on a folder store, instances from 16 KiB up are not files of their own
 // but ranges of pack files (packs/NAME), appended by the archive's journal
 // (internal/archive/doc.go): creating, fsyncing and linking a file cost
 // ≈ 0.6-0.7 ms of CPU per instance on the bench machine, an append to a
