@@ -9,8 +9,10 @@
 // (mandatory for administrators and radiologists by default, codes single
 // use), browser sessions with automatic logoff after idle time and a
 // maximum age, re-authentication before signing, CSRF protection for
-// cookie-authenticated requests, per-address login rate limiting on top of
-// per-account lockout, and browser security headers. Security events go
+// cookie-authenticated requests, per-address rate limiting of failed
+// sign-ins (a successful one gives its token back, so many readers behind
+// one NAT address can sign in at a shift change) on top of per-account
+// lockout, and browser security headers. Security events go
 // to slog (user names and addresses only, never PHI) and to Options.OnEvent
 // for ATNA auditing.
 package auth

@@ -258,8 +258,8 @@ func (s *Service) Routes(mux Mux) {
 	mux.HandleFunc("POST /api/login/enrol/confirm", s.confirmEnrolHandler)
 }
 
-// LoginHandler handles POST {username, password, totp}: rate-limited per
-// client address, full Authenticate, then a new session cookie. Errors:
+// LoginHandler handles POST {username, password, totp}: failed attempts
+// rate-limited per client address (rateLimited), full Authenticate, then a new session cookie. Errors:
 // 401 bad credentials or a locked account, alike (with "totp_required": true
 // when only the code was missing), 403 disabled or not enrolled (the
 // password was right), 429 rate-limited.
@@ -292,6 +292,7 @@ func (s *Service) LoginHandler() http.Handler {
 func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, p *Principal) {
 	ctx := r.Context()
 	ip := s.ClientIP(r)
+	s.limiter.refund(ip, s.opt.Now())
 	if old, ok := s.cookieValue(r); ok {
 		_ = s.Logout(ctx, old)
 	}
@@ -386,12 +387,17 @@ func (s *Service) ReauthHandler() http.Handler {
 			}
 			return
 		}
+		s.limiter.refund(s.ClientIP(r), s.opt.Now())
 		httpx.JSON(w, http.StatusOK, s.sessionJSON(sess))
 	})
 }
 
 // rateLimited takes a token for the request's client network; without
 // one it answers 429 with Retry-After (and records the event when asked).
+// A sign-in that succeeds gives its token back (limiter.refund), so the
+// bucket counts failed attempts: a reading room whose radiologists all
+// sign in through one NAT address at a shift change is never throttled,
+// while guessing passwords from it still is.
 func (s *Service) rateLimited(w http.ResponseWriter, r *http.Request, record bool) bool {
 	ip := s.ClientIP(r)
 	ok, wait := s.limiter.allow(ip, s.opt.Now())
@@ -428,10 +434,7 @@ func newLimiter(burst int, every time.Duration) *limiter {
 // allow takes a token for ip; when none is left it returns false and the
 // wait until the next one.
 func (l *limiter) allow(ip netip.Addr, now time.Time) (bool, time.Duration) {
-	key := netip.PrefixFrom(ip, ip.BitLen())
-	if ip.Is6() {
-		key, _ = ip.Prefix(64)
-	}
+	key := clientNet(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.buckets) > 10000 && now.Sub(l.lastPrune) > time.Minute {
@@ -454,6 +457,26 @@ func (l *limiter) allow(ip netip.Addr, now time.Time) (bool, time.Duration) {
 	}
 	b.tokens--
 	return true, 0
+}
+
+// refund gives back the token a successful sign-in from ip took. Only
+// right credentials earn it, so it lends a password guesser nothing.
+func (l *limiter) refund(ip netip.Addr, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b, ok := l.buckets[clientNet(ip)]; ok {
+		b.tokens = min(l.burst, l.refill(b, now)+1)
+		b.at = now
+	}
+}
+
+// clientNet is the bucket of ip: the address, or an IPv6 address's /64.
+func clientNet(ip netip.Addr) netip.Prefix {
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p
+	}
+	return netip.PrefixFrom(ip, ip.BitLen())
 }
 
 func (l *limiter) refill(b *bucket, now time.Time) float64 {

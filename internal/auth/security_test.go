@@ -466,6 +466,31 @@ func TestTokenAllowlist(t *testing.T) {
 	})
 }
 
+// TestLoginRateLimitCountsFailures: a successful sign-in gives its token
+// back, so a reading room behind one address (a NAT) signs in as often as
+// it needs at a shift change, while failed attempts from it still run the
+// bucket dry, after which even the right password waits.
+func TestLoginRateLimitCountsFailures(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s, _ := newTestService(t, d, Options{LoginBurst: 3, LoginEvery: 10 * time.Second, MaxFailures: 100})
+		h := testHandler(s)
+		good := `{"username":"tech","password":"` + pw + `"}`
+		for i := range 10 {
+			if w := do(h, "POST", "/api/login", good, ""); w.Code != 200 {
+				t.Fatalf("sign-in %d: %d %s", i, w.Code, w.Body)
+			}
+		}
+		for i := range 3 {
+			if w := do(h, "POST", "/api/login", `{"username":"tech","password":"wrong password"}`, ""); w.Code != 401 {
+				t.Fatalf("failed attempt %d: %d", i, w.Code)
+			}
+		}
+		if w := do(h, "POST", "/api/login", good, ""); w.Code != 429 {
+			t.Fatalf("right password after the bucket ran dry: %d", w.Code)
+		}
+	})
+}
+
 // TestLockedAnswersLikeUnknown: a locked account's login answer (status and
 // body) is the unknown user name's, even with the right password, so
 // lockouts do not enumerate accounts; the enrolment endpoint, which also
