@@ -7,7 +7,9 @@
 #   STOW-RS in one request and in ASSOCS parallel requests, Lightbox vs
 #   Orthanc's DICOMweb plugin (orthanc-dicomweb, required for the stow rows);
 #   `lightbox import` vs bench/rawcopy (the same files copied with fsync);
-#   the machine's fsync rate (rawcopy of the small files, 1 worker).
+#   the machine's fsync rate (rawcopy of the small files, 1 worker) and the
+#   disk's sequential durable write rate (dd, 2 MiB writes each flushed,
+#   through the page cache and with O_DIRECT), the ceiling of every writer.
 # Lightbox runs twice per scenario: with its ingest journal (default) and
 # with --ingest-journal=false (an fsync per file, the earlier write path).
 # Prints instances/s, ratios, each server's peak RSS and CPU per instance.
@@ -163,6 +165,12 @@ import() {
 fsync_rate=$($BIN/rawcopy --src "$OUT/small" --dst "$OUT/raw" --workers 1 | sed -E 's/.* ([0-9]+) files\/s/\1/')
 rm -rf "$OUT/raw"
 echo "fsync rate: $fsync_rate small files/s written and fsync'd one at a time"
+# What the disk takes when nothing else is done: 512 MiB in 2 MiB writes,
+# each durable before the next (O_DSYNC), through the page cache and
+# around it. The page cache's copy is what every buffered writer pays per
+# byte (on this kind of VM often fresh host memory: bench/README.md).
+ddrate() { dd if=/dev/zero of="$OUT/dd" bs=2M count=256 oflag="$1" 2>&1 | sed -nE 's/.*, ([0-9.]+ [MG]B\/s)$/\1/p'; rm -f "$OUT/dd"; }
+echo "disk: $(ddrate dsync) buffered, $(ddrate direct,dsync) direct (2 MiB writes, each flushed)"
 for round in $(seq "$ROUNDS"); do
 	[ "$ROUNDS" -gt 1 ] && echo "round $round"
 	for s in $ONLY; do
