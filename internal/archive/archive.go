@@ -181,6 +181,11 @@ type Archive struct {
 	closed      bool
 	inflight    sync.WaitGroup
 	done        chan struct{}
+	// observe, when the blob store is instrumented, gets a "commit" per
+	// instance the journal made durable (commit.go), as the store's own
+	// Commit reports the per-file path's: the metric counts every instance
+	// written.
+	observe blob.Observer
 }
 
 // New starts an archive; Close stops it after in-flight stores finish.
@@ -200,7 +205,8 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 	if opt.MaxBatch <= 0 {
 		opt.MaxBatch = 128
 	}
-	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{})}
+	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{}),
+		observe: blob.ObserverOf(blobs)}
 	if l := unwrapLocal(blobs); l != nil && !opt.NoJournal {
 		j, err := openJournal(l, a.log, a.reindex, a.syncIndex)
 		if err != nil {

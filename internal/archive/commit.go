@@ -155,7 +155,9 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		}
 		// Durable before the rows can be: a commit that reaches the disk
 		// first would name bytes that are nowhere.
+		start := time.Now()
 		seg, err := a.journal.Append(recs)
+		a.observeJournaled(recs, time.Since(start), err)
 		if err != nil {
 			return err
 		}
@@ -191,6 +193,19 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 		}
 	}
 	return out, err
+}
+
+// observeJournaled reports each instance whose bytes an Append made
+// durable (or failed to) as a blob "commit" taking the Append's time.
+func (a *Archive) observeJournaled(recs []journalRec, d time.Duration, err error) {
+	if a.observe == nil {
+		return
+	}
+	for _, r := range recs {
+		if r.data != nil {
+			a.observe("commit", d, err)
+		}
+	}
 }
 
 // errLostCommit and loseCommit let a test roll back a group's index

@@ -64,6 +64,23 @@ func (s *instrumented) Delete(ctx context.Context, key string) error {
 	return err
 }
 
+// ObserverOf returns the Observer s reports to, found below other
+// wrappers; nil when s is not instrumented. The archive reports through it
+// the instances its ingest journal makes durable, which never pass through
+// a Writer's Commit.
+func ObserverOf(s Store) Observer {
+	for {
+		if i, ok := s.(*instrumented); ok {
+			return i.observe
+		}
+		u, ok := s.(interface{ Unwrap() Store })
+		if !ok {
+			return nil
+		}
+		s = u.Unwrap()
+	}
+}
+
 // Unwrap returns the instrumented store (to reach backend specifics).
 func (s *instrumented) Unwrap() Store { return s.Store }
 
