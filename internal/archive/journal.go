@@ -756,7 +756,12 @@ func scanSegment(f *os.File, withData bool, fn func(rec replayed, off int64, dat
 		if n < journalHdrSize {
 			return nil // the end
 		}
-		if binary.LittleEndian.Uint32(hdr[:4]) == 0 {
+		// No record starts with a zero byte (the magic): padding or a
+		// hole. The first byte alone, as padding can be 1-3 bytes long
+		// (a group of unpacked records ending 1-3 bytes before a
+		// boundary, and the next group's packed record on it), where
+		// four bytes would include the next magic's.
+		if hdr[0] == 0 {
 			next := blob.NextData(f, alignUp(pos+1))
 			if next < 0 {
 				return nil
