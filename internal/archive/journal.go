@@ -344,8 +344,9 @@ func (j *journal) nextGroup() uint64 {
 	return j.group
 }
 
-// Append writes a group commit's records with one writev and returns once
-// one fdatasync made them durable. The committer is the only appender:
+// Append writes a group commit's records in one pass (journal.write:
+// direct I/O, or pwritev through the page cache) and returns once one
+// fdatasync made them durable. The committer is the only appender:
 // every association, STOW-RS request and import worker whose rows are in
 // the group shares that flush. Packed records come first, where place put
 // them. The caller publishes each journaled (not packed) record's blob and
@@ -437,7 +438,8 @@ func (j *journal) Append(recs []journalRec) (*segment, error) {
 // zeros pads packed records to their alignment.
 var zeros = make([]byte, blob.PackAlign)
 
-// writevMax bounds the bytes of one writev. A group of packed 526 KB
+// writevMax bounds the bytes of one write, and is the direct path's
+// staging buffer (journal_direct.go). A group of packed 526 KB
 // instances runs to megabytes, and one call of 17 MB (32 of them, an
 // import's group) cost 0.5-1 ms of system time per instance now and then,
 // against 0.13-0.19 ms in calls of about 2 MB or in single writes (a probe
