@@ -24,7 +24,8 @@ trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
 mapfile -t files < <(find "$OUT/$SIZE" -type f -name '*.dcm' | sort | head -"$N")
 ticks() { awk '{ print $14 + $15 }' /proc/"$PID"/stat; }
-t0=$(ticks) s=$(date +%s.%N) pids=()
+systicks() { awk '{ print $15 }' /proc/"$PID"/stat; }
+t0=$(ticks) k0=$(systicks) s=$(date +%s.%N) pids=()
 for ((i = 0; i < ASSOCS; i++)); do
 	group=()
 	for ((j = i; j < ${#files[@]}; j += ASSOCS)); do group+=("${files[j]}"); done
@@ -32,7 +33,7 @@ for ((i = 0; i < ASSOCS; i++)); do
 	pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
-e=$(date +%s.%N) t1=$(ticks)
+e=$(date +%s.%N) t1=$(ticks) k1=$(systicks)
 kill -INT $PID; wait $PID || true
-awk -v n=${#files[@]} -v a="$t0" -v b="$t1" -v s="$s" -v e="$e" -v hz="$(getconf CLK_TCK)" -v l="$(cut -d' ' -f1-3 /proc/loadavg)" -v sz="$SIZE" -v as="$ASSOCS" \
-	'BEGIN { printf "%s x %d over %d association(s): %.0f instances/s, %.2f ms CPU per instance (user+sys), load %s; profile: go tool pprof '"$BIN"' '"$OUT"'/cpu.prof\n", sz, n, as, n/(e-s), 1000*(b-a)/hz/n, l }'
+awk -v n=${#files[@]} -v a="$t0" -v b="$t1" -v ka="$k0" -v kb="$k1" -v s="$s" -v e="$e" -v hz="$(getconf CLK_TCK)" -v l="$(cut -d' ' -f1-3 /proc/loadavg)" -v sz="$SIZE" -v as="$ASSOCS" \
+	'BEGIN { printf "%s x %d over %d association(s): %.0f instances/s, %.2f ms CPU per instance (user+sys; sys %.2f), load %s; profile: go tool pprof '"$BIN"' '"$OUT"'/cpu.prof\n", sz, n, as, n/(e-s), 1000*(b-a)/hz/n, 1000*(kb-ka)/hz/n, l }'

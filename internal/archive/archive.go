@@ -157,6 +157,10 @@ type Options struct {
 	// NoJournal keeps the per-instance fsync'd blob commit on a folder
 	// store (the journal is used only there; see doc.go).
 	NoJournal bool
+	// NoDirectIO writes the journal's segments through the page cache
+	// rather than with direct I/O (journal_direct.go), for comparison and
+	// for file systems whose direct I/O misbehaves.
+	NoDirectIO bool
 }
 
 // Archive stores and indexes instances.
@@ -208,7 +212,7 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 	a := &Archive{db: d, blobs: blobs, opt: opt, log: opt.Logger, reqs: make(chan *commitReq, 256), done: make(chan struct{}),
 		observe: blob.ObserverOf(blobs)}
 	if l := unwrapLocal(blobs); l != nil && !opt.NoJournal {
-		j, err := openJournal(l, a.log, a.reindex, a.syncIndex)
+		j, err := openJournal(l, a.log, !opt.NoDirectIO, a.reindex, a.syncIndex)
 		if err != nil {
 			// The journal stays on disk for the next start; stores meanwhile
 			// commit each blob on its own.

@@ -27,7 +27,8 @@
 //     association, STOW-RS request or import worker: duplicates, the
 //     facility's namespace and Source.Check are settled there.
 //  3. Before that transaction commits, the group is appended to this
-//     process's journal segment with one writev: a record per instance
+//     process's journal segment in writes of up to 2 MiB, directly to the
+//     disk where the file system has direct I/O (below): a record per instance
 //     holding what replaying its rows needs (group number, UIDs, digest,
 //     source) and, for an instance the journal takes, its bytes. One
 //     fdatasync(2) makes the whole group durable. The transaction then
@@ -80,7 +81,8 @@
 // by place, blob key "pack:<id>-<n>.pack@<offset>+<length>" (blob.PackKey),
 // decided by the committer (journal.place) before the rows are written:
 // it is the only appender, so nothing moves the segment's end meanwhile.
-// Per instance that is one sequential write into a shared file and
+// Per instance that is one sequential write into a shared file (direct,
+// see below) and
 // a share of the group's fdatasync (up to 4 KiB of alignment besides), against the per-file path's file
 // creation, writes, fsync, link and folder fsync (≈ 0.3–0.5 ms less CPU per
 // instance, bench/README.md, session 10). Every consumer goes by key:
@@ -103,6 +105,38 @@
 // stores keep the per-file path; a pack key has no meaning to them, so a
 // move of a folder store to S3 must copy blobs by reading them (Open) and
 // name them anew in the index.
+//
+// # Direct I/O: segments written past the page cache
+//
+// Where the file system has direct I/O (statx STATX_DIOALIGN at 4 KiB or
+// finer, as on ext4 and XFS; where statx does not say, fcntl's taking
+// O_DIRECT decides), a segment is switched to O_DIRECT when made (by
+// fcntl: open(O_DIRECT) fails only after creating the file) and written
+// at explicit offsets: each group begins on a 4 KiB boundary
+// and is padded with zeros to the next, gathered into a reused, aligned
+// 2 MiB buffer and pwritten 2 MiB at a time; then the same fdatasync as
+// before makes it durable (the device's cache flush, the extents and the
+// size), and nothing is acknowledged before it. Why: a buffered write
+// copies every byte into the page cache, and on the bench VM, whose free
+// memory goes back to its host (free page reporting), that copy was the
+// largest single CPU item of a 526 KB instance's ingest (0.6 ms of 1.4–2
+// ms, varying run to run with how fresh the host's pages were); the
+// gathering copy into a warm buffer costs ≈ 0.07 ms instead (bench/README.md,
+// session 11, h/direct). The layout on disk is the same as a buffered
+// segment's, whose groups simply are not padded: records, keys and the
+// scan (zeros where a record would begin are skipped, however few) do
+// not change, so nothing needs migrating and either kind of segment is
+// replayed, checkpointed, walked and rehashed alike. Readers are
+// unchanged too: pread and sendfile of packed blobs go through the page
+// cache, which the kernel keeps coherent with the direct writes (it drops
+// cached pages of a range written directly), by this process and by
+// nodes sharing the folder; the one difference is that a study read
+// right after it arrived comes from the disk, not from pages the write
+// left in memory. A direct write the file system refuses (EINVAL) is
+// written again through the page cache, and the journal stays there; so
+// does one on a file system without direct I/O (logged once at info).
+// --ingest-direct-io=false (Options.NoDirectIO) writes through the page
+// cache, for comparison and for file systems whose direct I/O misbehaves.
 //
 // Object folders a process has made are remembered (blob.Dir), so a store
 // into a known folder costs no stat or mkdir, and a durable commit into a

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -172,6 +173,12 @@ type journal struct {
 	err     error     // a failed write or fsync poisons the journal
 	failed  bool      // a blob failed to publish: keep every segment for recovery
 
+	// direct: f is written with direct I/O (journal_direct.go), a group
+	// at a time through stage, padded to directAlign. noDirect: new
+	// segments are not (switched off, or the file system refused it).
+	direct, noDirect bool
+	stage            []byte
+
 	kick chan struct{}
 	done chan struct{}
 }
@@ -186,7 +193,7 @@ type replayed struct {
 // openJournal recovers the journals of processes that are gone (their
 // blobs, then through reindex their lost index rows), then starts this
 // process's own.
-func openJournal(store localStore, log *slog.Logger, reindex func(id string, recs []replayed) error, syncIndex func(id string) error) (*journal, error) {
+func openJournal(store localStore, log *slog.Logger, directIO bool, reindex func(id string, recs []replayed) error, syncIndex func(id string) error) (*journal, error) {
 	root := filepath.Join(store.Root(), "journal")
 	if err := os.MkdirAll(root, 0o750); err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
@@ -206,7 +213,7 @@ func openJournal(store localStore, log *slog.Logger, reindex func(id string, rec
 		return nil, fmt.Errorf("lock journal: %w", err)
 	}
 	j := &journal{id: id, dir: filepath.Join(root, id), lock: lock, store: store, log: log, syncIndex: syncIndex,
-		kick: make(chan struct{}, 1), done: make(chan struct{})}
+		noDirect: !directIO, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	j.cond = sync.NewCond(&j.mu)
 	if err := os.MkdirAll(j.dir, 0o750); err != nil {
 		lock.Close()
@@ -230,9 +237,20 @@ func (j *journal) newSegment() error {
 	seg := &segment{path: filepath.Join(j.dir, fmt.Sprintf("%016d.wal", j.nextSeg)),
 		pack: filepath.Join(blob.PacksDir(j.store.Root()), packName(j.id, j.nextSeg))}
 	j.nextSeg++
-	f, err := os.OpenFile(seg.pack, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
+	// No O_APPEND: Append writes at explicit offsets (pwrite), which
+	// direct I/O needs and O_APPEND would override.
+	f, err := os.OpenFile(seg.pack, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
 	if err != nil {
 		return fmt.Errorf("journal segment: %w", err)
+	}
+	j.direct = false
+	if !j.noDirect {
+		if err := setDirect(f); err != nil {
+			j.noDirect = true // said once: the file system stays the same
+			j.log.Info("ingest journal: writing through the page cache", "reason", err)
+		} else {
+			j.direct = true
+		}
 	}
 	if err := os.Link(seg.pack, seg.path); err != nil {
 		f.Close()
@@ -326,8 +344,9 @@ func (j *journal) nextGroup() uint64 {
 	return j.group
 }
 
-// Append writes a group commit's records with one writev and returns once
-// one fdatasync made them durable. The committer is the only appender:
+// Append writes a group commit's records in one pass (journal.write:
+// direct I/O, or pwritev through the page cache) and returns once one
+// fdatasync made them durable. The committer is the only appender:
 // every association, STOW-RS request and import worker whose rows are in
 // the group shares that flush. Packed records come first, where place put
 // them. The caller publishes each journaled (not packed) record's blob and
@@ -382,43 +401,54 @@ func (j *journal) Append(recs []journalRec) (*segment, error) {
 			pad(alignUp(off))
 		}
 	}
-	if err := writev(j.f, bufs); err != nil {
-		// A short write leaves a torn record; later records would follow it.
-		j.err = fmt.Errorf("journal write: %w", err)
-		return nil, j.err
+	if j.direct {
+		// A direct write is whole blocks: the group ends on a boundary,
+		// and the next begins there (zeros the scan skips).
+		pad(alignUp(off))
 	}
-	j.size = off
 	seg := j.segs[len(j.segs)-1]
 	seg.pending += withData
 	seg.published = seg.published || withData > 0
+	// The write and the flush run without mu, as rotate and Close wait for
+	// syncing: a direct write waits for the device, and publishers
+	// (published) need mu meanwhile. The committer is the only appender,
+	// so nothing else moves the segment's end.
 	j.syncing = true
-	f := j.f
+	at := j.size
 	j.mu.Unlock()
-	err := syscall.Fdatasync(int(f.Fd()))
+	err := j.write(bufs, at)
+	if err != nil {
+		// A short write leaves a torn record; later records would follow it.
+		err = fmt.Errorf("journal write: %w", err)
+	} else if err = syscall.Fdatasync(int(j.f.Fd())); err != nil {
+		err = fmt.Errorf("journal fdatasync: %w", err)
+	}
 	j.mu.Lock()
 	j.syncing = false
 	j.cond.Broadcast()
 	if err != nil {
-		j.err = fmt.Errorf("journal fdatasync: %w", err)
+		j.err = err
 		seg.pending -= withData
 		return nil, j.err
 	}
+	j.size = off
 	return seg, nil
 }
 
 // zeros pads packed records to their alignment.
 var zeros = make([]byte, blob.PackAlign)
 
-// writevMax bounds the bytes of one writev. A group of packed 526 KB
+// writevMax bounds the bytes of one write, and is the direct path's
+// staging buffer (journal_direct.go). A group of packed 526 KB
 // instances runs to megabytes, and one call of 17 MB (32 of them, an
 // import's group) cost 0.5-1 ms of system time per instance now and then,
 // against 0.13-0.19 ms in calls of about 2 MB or in single writes (a probe
 // of 8 groups, six times over; bench/README.md, session 10).
 const writevMax = 2 << 20
 
-// writev writes bufs in order, in calls of at most writevMax bytes.
-func writev(f *os.File, bufs [][]byte) error {
-	fd := int(f.Fd())
+// pwritev writes bufs in order at off, in calls of at most writevMax
+// bytes: a segment's writes through the page cache.
+func pwritev(fd int, bufs [][]byte, off int64) error {
 	call := make([][]byte, 0, 16)
 	for len(bufs) > 0 {
 		call = call[:0]
@@ -431,13 +461,17 @@ func writev(f *os.File, bufs [][]byte) error {
 			call = append(call, b)
 			size += len(b)
 		}
-		n, err := unix.Writev(fd, call)
+		n, err := unix.Pwritev(fd, call, off)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return err
 		}
+		if n == 0 {
+			return io.ErrShortWrite
+		}
+		off += int64(n)
 		for len(bufs) > 0 && n >= len(bufs[0]) {
 			n -= len(bufs[0])
 			bufs = bufs[1:]
@@ -746,8 +780,9 @@ func replaySegment(name string, store localStore, recs *[]replayed) (restored in
 // scanSegment calls fn with each intact record of a segment in order, the
 // offset of its bytes in the segment and, withData, the bytes (checked
 // against their digest); it stops at a torn tail. Zeros where a record
-// would begin are a packed record's alignment or a hole a checkpoint or a
-// deletion punched: the scan goes on at the next data past them.
+// would begin are a packed record's or a direct-written group's
+// alignment, or a hole a checkpoint or a deletion punched: the scan goes
+// on at the next data past them.
 func scanSegment(f *os.File, withData bool, fn func(rec replayed, off int64, data []byte) error) error {
 	var pos int64
 	for {
@@ -756,7 +791,12 @@ func scanSegment(f *os.File, withData bool, fn func(rec replayed, off int64, dat
 		if n < journalHdrSize {
 			return nil // the end
 		}
-		if binary.LittleEndian.Uint32(hdr[:4]) == 0 {
+		// No record starts with a zero byte (the magic): padding or a
+		// hole. The first byte alone, as padding can be 1-3 bytes long
+		// (a group of unpacked records ending 1-3 bytes before a
+		// boundary, and the next group's packed or direct-written record
+		// on it), where four bytes would include the next magic's.
+		if hdr[0] == 0 {
 			next := blob.NextData(f, alignUp(pos+1))
 			if next < 0 {
 				return nil

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,10 +25,10 @@ import (
 // ignored, and the dead process's journal is gone. Every fourth instance is
 // a 512×512 slice (512 KiB), whose journal record is its blob (packed).
 func TestJournalRecovery(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+	eachIO(t, func(t *testing.T, d *db.DB, opt Options) {
 		ctx := context.Background()
 		root := t.TempDir()
-		a, b := openOn(t, d, root)
+		a, b := openOn(t, d, root, opt)
 		if a.journal == nil {
 			t.Fatal("no journal on a folder store")
 		}
@@ -55,6 +57,7 @@ func TestJournalRecovery(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		checkDirect(t, a, root, opt)
 		segs, _ := filepath.Glob(filepath.Join(a.journal.dir, "*.wal"))
 		if len(segs) != 1 {
 			t.Fatalf("journal segments: %v", segs)
@@ -85,7 +88,7 @@ func TestJournalRecovery(t *testing.T) {
 		}
 		b.Close()
 
-		a2, b2 := openOn(t, d, root) // the restart
+		a2, b2 := openOn(t, d, root, opt) // the restart
 		defer func() { a2.Close(); b2.Close() }()
 		for sop, want := range stored {
 			ref, err := a2.Instance(ctx, sop)
@@ -120,9 +123,10 @@ func TestJournalRecovery(t *testing.T) {
 // synced, and a clean Close leaves no journal.
 func TestJournalCheckpoint(t *testing.T) {
 	ctx := context.Background()
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
-		f := newFixture(t, d, KeepFirst)
-		a, root := f.a, f.root
+	eachIO(t, func(t *testing.T, d *db.DB, opt Options) {
+		root := t.TempDir()
+		a, b := openOn(t, d, root, opt)
+		defer b.Close()
 		for i := range 3 {
 			if _, err := a.Store(ctx, bytes.NewReader(part10(t, testInstance("1.8", "1.8.1", fmt.Sprintf("1.8.1.%d", i), "P8", "", 4))), Source{Facility: "F1"}); err != nil {
 				t.Fatal(err)
@@ -134,6 +138,7 @@ func TestJournalCheckpoint(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		checkDirect(t, a, root, opt)
 		a.Close()
 		left, _ := filepath.Glob(filepath.Join(root, "journal", "*", "*"))
 		if len(left) != 0 {
@@ -151,10 +156,10 @@ func TestJournalCheckpoint(t *testing.T) {
 // it shares a group with small ones), with study counts that agree; an instance its Source.Check refused is not among them.
 // A restart whose database fails that replay keeps the journal for the next.
 func TestJournalLostIndexCommit(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+	eachIO(t, func(t *testing.T, d *db.DB, opt Options) {
 		ctx := context.Background()
 		root := t.TempDir()
-		a, b := openOn(t, d, root)
+		a, b := openOn(t, d, root, opt)
 		a.loseCommit = func() bool { return true }
 		const n = 12
 		var wg sync.WaitGroup
@@ -187,7 +192,7 @@ func TestJournalLostIndexCommit(t *testing.T) {
 		if _, err := d.Exec(ctx, "ALTER TABLE instance RENAME TO instance_away"); err != nil {
 			t.Fatal(err)
 		}
-		a1, b1 := openOn(t, d, root)
+		a1, b1 := openOn(t, d, root, opt)
 		if a1.journal != nil {
 			t.Error("a journal opened over a failed recovery")
 		}
@@ -197,7 +202,7 @@ func TestJournalLostIndexCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		a2, b2 := openOn(t, d, root) // the restart
+		a2, b2 := openOn(t, d, root, opt) // the restart
 		defer func() { a2.Close(); b2.Close() }()
 		c, err := a2.Count(ctx)
 		if err != nil || c.Instances != n || c.Studies != 1 || c.Series != 1 {
@@ -220,10 +225,188 @@ func TestJournalLostIndexCommit(t *testing.T) {
 }
 
 // openOn opens an archive on a folder store at root, as a start does.
-func openOn(t *testing.T, d *db.DB, root string) (*Archive, *blob.Dir) {
+func openOn(t *testing.T, d *db.DB, root string, opt Options) (*Archive, *blob.Dir) {
 	b, err := blob.OpenDir(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(d, b, Options{}), b
+	return New(d, b, opt), b
+}
+
+// eachIO runs fn with the journal's segments written directly and through
+// the page cache (Options.NoDirectIO), each once per index back-end
+// (dbtest.Each, a database each).
+func eachIO(t *testing.T, fn func(t *testing.T, d *db.DB, opt Options)) {
+	for _, c := range []struct {
+		name string
+		opt  Options
+	}{{"direct", Options{}}, {"buffered", Options{NoDirectIO: true}}} {
+		t.Run(c.name, func(t *testing.T) {
+			dbtest.Each(t, func(t *testing.T, d *db.DB) { fn(t, d, c.opt) })
+		})
+	}
+}
+
+// checkDirect fails unless the open journal of a writes the way opt asks,
+// where the file system of root has direct I/O (a probe file says): a
+// refused direct write (EINVAL) would otherwise pass silently through the
+// page cache.
+func checkDirect(t *testing.T, a *Archive, root string, opt Options) {
+	t.Helper()
+	f, err := os.CreateTemp(root, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	want := !opt.NoDirectIO && setDirect(f) == nil
+	a.journal.mu.Lock()
+	defer a.journal.mu.Unlock()
+	if a.journal.direct != want {
+		t.Errorf("journal writes directly: %v, want %v", a.journal.direct, want)
+	}
+}
+
+// TestSegmentPadding: zeros where a record would begin are padding, however
+// few. A group of unpacked records can end 1-3 bytes before a boundary, and
+// the next group's first record begins on it (packed, or any record when
+// segments are written directly, whose groups are padded to whole blocks):
+// the scan must not take those bytes and the next magic for a torn tail.
+// A segment written either way is read back whole, record by record.
+func TestSegmentPadding(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			root := t.TempDir()
+			store, err := blob.OpenDir(root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			nop := func(string, []replayed) error { return nil }
+			j, err := openJournal(store, slog.New(slog.DiscardHandler), direct, nop, func(string) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			meta := func(i int, pack bool, data []byte) []byte {
+				m, _ := json.Marshal(journalMeta{Group: uint64(i), SOP: fmt.Sprint(i), SHA: Digest(data), Size: int64(len(data)), Pack: pack})
+				return m
+			}
+			data := func(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
+			var want [][]byte
+			for i, gap := range []int{2, 1, 3, 0, 4} {
+				// An unpacked record ending gap bytes before the boundary
+				// (its meta's length does not depend on its data's)...
+				n := blob.PackAlign - gap - journalHdrSize - 4 - len(meta(2*i, false, data(3000, 1)))
+				small := data(n, byte(i+1))
+				m := meta(2*i, false, small)
+				if _, err := j.place(nil); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := j.Append([]journalRec{{meta: m, data: small}}); err != nil {
+					t.Fatal(err)
+				}
+				// ... then a packed one on it.
+				bytes := data(20000+i, byte(0x80+i))
+				big := []journalRec{{meta: meta(2*i+1, true, bytes), data: bytes, packed: true}}
+				if _, err := j.place(big); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := j.Append(big); err != nil {
+					t.Fatal(err)
+				}
+				want = append(want, small, big[0].data)
+			}
+			if j.direct != direct {
+				t.Fatalf("journal writes directly: %v", j.direct)
+			}
+			f, err := os.Open(j.segs[0].pack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var got [][]byte
+			err = scanSegment(f, true, func(rec replayed, off int64, data []byte) error {
+				if rec.meta.Pack && off%blob.PackAlign != journalHdrSize+4+int64(len(meta(int(rec.meta.Group), true, data))) {
+					t.Errorf("packed record %d's bytes at %d", rec.meta.Group, off)
+				}
+				got = append(got, data)
+				return nil
+			})
+			if err != nil || len(got) != len(want) {
+				t.Fatalf("scanned %d records (%v), want %d", len(got), err, len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Errorf("record %d read back wrong", i)
+				}
+			}
+		})
+	}
+}
+
+// TestJournalDirectRefused: a direct write the file system refuses
+// (EINVAL; here a staging buffer off its alignment by a byte) is written
+// again through the page cache, and the journal stays there, its next
+// segment too: every record reads back.
+func TestJournalDirectRefused(t *testing.T) {
+	root := t.TempDir()
+	store, err := blob.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	j, err := openJournal(store, slog.New(slog.DiscardHandler), true, func(string, []replayed) error { return nil }, func(string) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if _, err := j.place(nil); err != nil {
+		t.Fatal(err)
+	}
+	if !j.direct {
+		t.Skip("no direct I/O here")
+	}
+	j.stage = alignedBuf(writevMax + 1)[1:]
+	var want []string
+	for i := range 3 {
+		data := bytes.Repeat([]byte{byte(i + 1)}, 5000)
+		m, _ := json.Marshal(journalMeta{Group: uint64(i), SOP: fmt.Sprint(i), SHA: Digest(data), Size: int64(len(data))})
+		if _, err := j.place(nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.Append([]journalRec{{meta: m, data: data}}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 && j.direct {
+			t.Skip("the file system takes unaligned buffers")
+		}
+		if j.direct || !j.noDirect {
+			t.Fatalf("direct I/O after a refusal: %v %v", j.direct, j.noDirect)
+		}
+		want = append(want, Digest(data))
+		if i == 1 {
+			j.mu.Lock()
+			err := j.rotate()
+			j.mu.Unlock()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var got []string
+	for _, s := range j.segs {
+		f, err := os.Open(s.pack)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = scanSegment(f, true, func(rec replayed, _ int64, data []byte) error {
+			got = append(got, Digest(data))
+			return nil
+		})
+		f.Close()
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("read back %d records, want %d", len(got), len(want))
+	}
 }

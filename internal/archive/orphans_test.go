@@ -11,7 +11,6 @@ import (
 
 	"lightbox/internal/blob"
 	"lightbox/internal/db"
-	"lightbox/internal/db/dbtest"
 )
 
 func TestOrphanBlobs(t *testing.T) {
@@ -66,10 +65,10 @@ func TestOrphanBlobs(t *testing.T) {
 // frees the rest of the segment and keeps the pack; the archive opened
 // again reads every blob from it.
 func TestPackedInstances(t *testing.T) {
-	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+	eachIO(t, func(t *testing.T, d *db.DB, opt Options) {
 		ctx := context.Background()
 		root := t.TempDir()
-		a, b := openOn(t, d, root)
+		a, b := openOn(t, d, root, opt)
 		sent := map[string][]byte{}
 		for i, rows := range []int{512, 4, 512, 400, 128} {
 			data := part10(t, testInstance("1.11", "1.11.1", fmt.Sprintf("1.11.1.%d", i), "P11", "", rows))
@@ -78,6 +77,7 @@ func TestPackedInstances(t *testing.T) {
 			}
 			sent[fmt.Sprintf("1.11.1.%d", i)] = data
 		}
+		checkDirect(t, a, root, opt)
 		if res, err := a.Store(ctx, bytes.NewReader(sent["1.11.1.0"]), Source{Facility: "F1"}); err != nil || res.Outcome != SameDuplicate {
 			t.Fatalf("sent again: %+v %v", res, err)
 		}
@@ -124,7 +124,7 @@ func TestPackedInstances(t *testing.T) {
 		if len(packs) != 1 {
 			t.Fatalf("packs after Close: %v", packs)
 		}
-		a2, b2 := openOn(t, d, root)
+		a2, b2 := openOn(t, d, root, opt)
 		defer func() { a2.Close(); b2.Close() }()
 		check(a2)
 		if rep, err := a2.Orphans(ctx, -time.Hour); err != nil || len(rep.Old) != 0 {
@@ -146,7 +146,12 @@ func mustOpenDir(t *testing.T, root string) *blob.Dir {
 // Past the budget for instances held in memory to be packed, a large one
 // streams to a temporary blob and takes the per-file path instead.
 func TestPackedBudget(t *testing.T) {
-	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
+	eachIO(t, func(t *testing.T, d *db.DB, opt Options) {
+		ctx := context.Background()
+		root := t.TempDir()
+		a, b := openOn(t, d, root, opt)
+		defer func() { a.Close(); b.Close() }()
+		f := &fixture{a: a, db: d, root: root, blobs: b}
 		f.a.spooled.Add(packedBudget)
 		data := part10(t, testInstance("1.12", "1.12.1", "1.12.1.1", "P12", "", 512))
 		res, err := f.a.Store(ctx, bytes.NewReader(data), Source{Facility: "F1"})

@@ -117,7 +117,7 @@ func newFlags(env *Env, name, synopsis string) *flag.FlagSet {
 // storageFlags are the flags of every command that opens the data folder.
 type storageFlags struct {
 	data, db, blobs, duplicates, foreign, logLevel, logFormat *string
-	journal                                                   *bool
+	journal, directIO                                         *bool
 }
 
 func addStorageFlags(fs *flag.FlagSet) *storageFlags {
@@ -129,6 +129,7 @@ func addStorageFlags(fs *flag.FlagSet) *storageFlags {
 		duplicates: fs.String("duplicates", "keep-first", "same SOP Instance UID with different bytes: keep-first, replace or reject"),
 		foreign:    fs.String("foreign-patients", "reject", "an instance naming another facility's patient (its issuer): reject or quarantine"),
 		journal:    fs.Bool("ingest-journal", true, "on a folder blob store, make instances durable through a group-committed journal (one shared fdatasync) rather than an fsync per file"),
+		directIO:   fs.Bool("ingest-direct-io", true, "write the ingest journal's segments with direct I/O (O_DIRECT) where the file system has it, not through the page cache"),
 		logLevel:   fs.String("log-level", "info", "debug, info, warn or error"),
 		logFormat:  fs.String("log-format", "text", "text or json"),
 	}
@@ -150,7 +151,7 @@ func (s *storageFlags) logger(env *Env) (*slog.Logger, error) {
 }
 
 func (s *storageFlags) config(log *slog.Logger) server.Config {
-	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, ForeignPatients: *s.foreign, NoIngestJournal: !*s.journal, Logger: log}
+	return server.Config{Data: *s.data, DB: *s.db, Blobs: *s.blobs, Duplicates: *s.duplicates, ForeignPatients: *s.foreign, NoIngestJournal: !*s.journal, NoIngestDirectIO: !*s.directIO, Logger: log}
 }
 
 // open opens the storage the flags name, for commands that work on a data

@@ -104,6 +104,9 @@ type Config struct {
 	// NoIngestJournal keeps the per-file fsync'd blob commit on a folder
 	// store (internal/archive/doc.go).
 	NoIngestJournal bool
+	// NoIngestDirectIO writes the journal's segments through the page
+	// cache rather than with direct I/O (internal/archive/doc.go).
+	NoIngestDirectIO bool
 	// TLSCert and TLSKey are the certificate for HTTPS (when HTTPS is set),
 	// DICOM TLS and MLLP TLS.
 	TLSCert, TLSKey string
@@ -224,7 +227,7 @@ func OpenStorage(ctx context.Context, c Config) (*Storage, error) {
 		}
 		b = enc
 	}
-	a := archive.New(d, b, archive.Options{Duplicates: policy, ForeignPatients: foreign, NoJournal: c.NoIngestJournal, Logger: log})
+	a := archive.New(d, b, archive.Options{Duplicates: policy, ForeignPatients: foreign, NoJournal: c.NoIngestJournal, NoDirectIO: c.NoIngestDirectIO, Logger: log})
 	return &Storage{DB: d, Blobs: b, Archive: a}, nil
 }
 
