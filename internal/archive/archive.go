@@ -412,7 +412,10 @@ func (f *fillReader) Read(p []byte) (int, error) {
 	case have < inMemoryMax:
 		p = p[:inMemoryMax-have]
 	default:
-		p = p[:min(len(p), max(packMax-have, 0))]
+		// Reserve no more than one read is likely to bring (the free
+		// space can be far larger), so that other instances are not
+		// refused room they would have had.
+		p = p[:min(len(p), inMemoryMax, max(packMax-have, 0))]
 		if len(p) == 0 || !s.grow(len(p)) {
 			return 0, errPastMemory
 		}
