@@ -48,22 +48,29 @@ func TestStoreLargePDVs(t *testing.T) {
 	if st, err := a.Store(ctx, scImageStorage, uidN(300), dcm.ExplicitVRLittleEndian, bytes.NewReader(testInstance(uidN(300), true, 1_000_000))); err != nil || st != StatusOutOfResources {
 		t.Fatalf("partial read: status 0x%04X err %v", st, err)
 	}
-	for i, size := range []int{0, 20_000, 300_000, 2_000_000} {
-		uid := uidN(301 + i)
+	storeSizes(t, a, rec, 301, 0, 20_000, 300_000, 2_000_000)
+	if err := a.Echo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// storeSizes stores a data set of each size (UIDs from uidN(first)) and
+// checks that rec received it intact.
+func storeSizes(t *testing.T, a *Association, rec *recorder, first int, sizes ...int) {
+	t.Helper()
+	for i, size := range sizes {
+		uid := uidN(first + i)
 		ds := testInstance(uid, true, size)
-		st, err := a.Store(ctx, scImageStorage, uid, dcm.ExplicitVRLittleEndian, bytes.NewReader(ds))
+		st, err := a.Store(context.Background(), scImageStorage, uid, dcm.ExplicitVRLittleEndian, bytes.NewReader(ds))
 		if err != nil || st != StatusSuccess {
 			t.Fatalf("store %d: status 0x%04X err %v", size, st, err)
 		}
 		if got := rec.get(uid); !bytes.Equal(got, ds) {
 			t.Fatalf("store %d: got %d bytes, want %d", size, len(got), len(ds))
 		}
-	}
-	if err := a.Echo(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Release(ctx); err != nil {
-		t.Fatal(err)
 	}
 }
 

@@ -34,17 +34,7 @@ func TestSCUEchoStoreRelease(t *testing.T) {
 	if err := a.Echo(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for i, size := range []int{0, 1, 4090 - 6, 4096, 100_000} {
-		uid := uidN(100 + i)
-		ds := testInstance(uid, true, size)
-		st, err := a.Store(ctx, scImageStorage, uid, dcm.ExplicitVRLittleEndian, bytes.NewReader(ds))
-		if err != nil || st != StatusSuccess {
-			t.Fatalf("store %d: status 0x%04X err %v", size, st, err)
-		}
-		if got := rec.get(uid); !bytes.Equal(got, ds) {
-			t.Fatalf("store %d: got %d bytes, want %d", size, len(got), len(ds))
-		}
-	}
+	storeSizes(t, a, rec, 100, 0, 1, 4090-6, 4096, 100_000)
 	// Empty data set (zero bytes) is delivered as empty.
 	st, err := a.Store(ctx, scImageStorage, uidN(199), dcm.ExplicitVRLittleEndian, bytes.NewReader(nil))
 	if err != nil || st != StatusSuccess || len(rec.get(uidN(199))) != 0 {
