@@ -70,14 +70,18 @@ func (d *dataPipe) closeWrite(err error) {
 // transfer reads the next n bytes of the data set from r into the
 // consumer's buffers as it asks for them, calling renew before each read
 // (the read deadline: waiting for the consumer is not the peer stalling).
-// gone reports that the consumer stopped: the caller discards what is
-// left. err is r's.
+// gone reports that the consumer stopped or the association ended: the
+// caller discards what is left. err is r's.
 func (d *dataPipe) transfer(r io.Reader, n int, renew func()) (done int, gone bool, err error) {
 	for done < n {
 		var p []byte
 		select {
 		case p = <-d.reqs:
 		case <-d.rdone:
+			return done, true, nil
+		case <-d.wdone:
+			// The association ended (end, from another goroutine): the
+			// consumer's reads fail from now on, so none will come.
 			return done, true, nil
 		}
 		renew()

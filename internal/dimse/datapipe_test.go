@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"runtime"
 	"testing"
+	"time"
 
 	"lightbox/internal/dcm"
 )
@@ -105,4 +107,58 @@ func BenchmarkCStoreReceive(b *testing.B) {
 	b.ReportMetric(float64(cpuTime()-cpu0)/1e3/float64(b.N), "cpu-µs/instance")
 	b.StopTimer()
 	_ = a.Release(context.Background())
+}
+
+// An association that ends (here: the server shuts down) while its reader
+// goroutine waits for a handler that has not read yet must not leave that
+// goroutine waiting: the handler's reads fail and everything exits.
+func TestEndWhileDataSetWaits(t *testing.T) {
+	base := runtime.NumGoroutine()
+	started, release, readErr := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	mux := NewMux()
+	mux.Handle(scImageStorage, StoreFunc(func(ctx context.Context, req *StoreRequest) (uint16, string) {
+		close(started)
+		<-release
+		_, err := io.Copy(io.Discard, req.Data)
+		readErr <- err
+		return StatusOutOfResources, "too late"
+	}))
+	s := &Server{Handler: mux, MaxPDULength: 256 << 10}
+	addr := startServer(t, s)
+	a := dialTest(t, addr, "X", storageProposals(dcm.ExplicitVRLittleEndian), &DialOptions{MaxPDULength: 256 << 10})
+	stored := make(chan error, 1)
+	go func() {
+		_, err := a.Store(context.Background(), scImageStorage, uidN(400), dcm.ExplicitVRLittleEndian, bytes.NewReader(testInstance(uidN(400), true, 1_000_000)))
+		stored <- err
+	}()
+	<-started
+	time.Sleep(50 * time.Millisecond) // the reader goroutine waits in transfer
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	shut := make(chan struct{})
+	go func() { _ = s.Shutdown(ctx); close(shut) }() // it waits for the handler
+	select {
+	case <-a.Done(): // the server aborted the association
+	case <-time.After(5 * time.Second):
+		t.Fatal("no abort")
+	}
+	close(release)
+	select {
+	case err := <-readErr:
+		if err == nil {
+			t.Error("the handler read a data set cut by the association's end without error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's read hangs")
+	}
+	select {
+	case <-stored:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the client's store hangs")
+	}
+	<-shut
+	_ = a.Close()
+	if n := settleGoroutines(base); n > base {
+		t.Errorf("%d goroutines left, %d before", n, base)
+	}
 }
