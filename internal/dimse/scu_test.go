@@ -481,11 +481,14 @@ func TestServerShutdownAbortsClients(t *testing.T) {
 // not once per PDU: a data set of many PDUs costs one system call.
 func TestQuickAckOncePerExchange(t *testing.T) {
 	var calls atomic.Int32
-	var serverAddr string
+	// Atomic: the server's goroutine reads it, ordered after the write by
+	// the TCP connection only, which the race detector does not see.
+	var serverAddr atomic.Value
+	serverAddr.Store("")
 	defer func(f func(net.Conn) func()) { newQuickAcker = f }(newQuickAcker)
 	newQuickAcker = func(c net.Conn) func() {
 		ack := quickAcker(c)
-		if c.LocalAddr().String() != serverAddr {
+		if c.LocalAddr().String() != serverAddr.Load().(string) {
 			return ack // the client's side
 		}
 		return func() {
@@ -498,8 +501,8 @@ func TestQuickAckOncePerExchange(t *testing.T) {
 	mux := NewMux()
 	mux.HandleStorage(newRecorder())
 	s := &Server{AETitle: "LIGHTBOX", Handler: mux, MaxPDULength: 4096}
-	serverAddr = startServer(t, s)
-	a := dialTest(t, serverAddr, "LIGHTBOX", storageProposals(dcm.ExplicitVRLittleEndian), &DialOptions{MaxPDULength: 4096})
+	serverAddr.Store(startServer(t, s))
+	a := dialTest(t, serverAddr.Load().(string), "LIGHTBOX", storageProposals(dcm.ExplicitVRLittleEndian), &DialOptions{MaxPDULength: 4096})
 	ctx := context.Background()
 	const stores = 5
 	for i := range stores {
