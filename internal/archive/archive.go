@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"lightbox/internal/facility"
 	"log/slog"
@@ -360,31 +361,26 @@ func (s *spool) grow(n int) bool {
 	return true
 }
 
-func (s *spool) Write(p []byte) (int, error) {
-	if s.w == nil && s.buf != nil && s.buf.Len()+len(p) > inMemoryMax && !s.grow(len(p)) {
-		if err := s.spill(s.ctx); err != nil {
-			return 0, err
-		}
-	}
-	if s.w != nil {
-		return s.w.Write(p)
-	}
-	return s.buf.Write(p)
+// ungrow gives back n bytes grow granted but that did not arrive.
+func (s *spool) ungrow(n int) {
+	s.a.spooled.Add(-int64(n))
+	s.held -= int64(n)
 }
 
-// spill moves what is held in memory to a temporary blob, which takes
-// the rest.
+// Write takes what arrives past the in-memory bound: spill has made the
+// temporary blob.
+func (s *spool) Write(p []byte) (int, error) { return s.w.Write(p) }
+
+// spill writes what is held in memory to a temporary blob, which takes
+// the rest. The buffer is kept (receive still parses it) until release.
 func (s *spool) spill(ctx context.Context) error {
 	w, err := s.a.blobs.Create(ctx)
 	if err != nil {
 		return err
 	}
 	s.w = w
-	if _, err := w.Write(s.buf.Bytes()); err != nil {
-		return err
-	}
-	s.release()
-	return nil
+	_, err = w.Write(s.buf.Bytes())
+	return err
 }
 
 func (s *spool) release() {
@@ -400,6 +396,88 @@ func (s *spool) release() {
 		}
 	}
 	s.buf = nil
+}
+
+// errPastMemory stops fillReader where an instance may no longer be held
+// in memory.
+var errPastMemory = errors.New("archive: instance past the in-memory bound")
+
+// fillReader is what receive reads an instance through into its spool's
+// buffer (bytes.Buffer.ReadFrom reads into the buffer's free space, so
+// the bytes land there without a copy): it hashes them where they land
+// and stops with errPastMemory where the instance may not stay in memory:
+// past inMemoryMax, unless grow grants it.
+type fillReader struct {
+	r       io.Reader
+	sp      *spool
+	h       hash.Hash
+	readErr error
+}
+
+func (f *fillReader) Read(p []byte) (int, error) {
+	s := f.sp
+	have, granted := s.buf.Len(), 0
+	switch {
+	case have+len(p) <= inMemoryMax:
+	case have < inMemoryMax:
+		p = p[:inMemoryMax-have]
+	default:
+		// Reserve no more than one read is likely to bring (the free
+		// space can be far larger), so that other instances are not
+		// refused room they would have had.
+		p = p[:min(len(p), inMemoryMax, max(packMax-have, 0))]
+		if len(p) == 0 || !s.grow(len(p)) {
+			return 0, errPastMemory
+		}
+		granted = len(p)
+	}
+	n, err := f.r.Read(p)
+	if granted > n {
+		s.ungrow(granted - n)
+	}
+	f.h.Write(p[:n])
+	if err != nil && err != io.EOF {
+		f.readErr = err
+	}
+	return n, err
+}
+
+// read receives the instance from r into the spool, hashing it into h,
+// and parses it. One that may stay in memory is read into the spool's
+// buffer and parsed from there (dcm.ReadFileBytes): parsing it through
+// ReadFile's bufio.Reader and copying what that read into the spool cost
+// two more copies of every byte. One past that bound streams on through
+// the parser into a temporary blob. The size is the instance's length.
+func (s *spool) read(r io.Reader, h hash.Hash) (f *dcm.File, size int64, err error) {
+	fr := &fillReader{r: r, sp: s, h: h}
+	_, err = s.buf.ReadFrom(fr)
+	switch {
+	case fr.readErr != nil:
+		return nil, 0, fmt.Errorf("store instance: receive: %w", fr.readErr)
+	case err == nil:
+		f, err = dcm.ReadFileBytes(s.buf.Bytes(), dcm.ReadOptions{})
+		if err != nil {
+			return f, 0, parseInputError(err)
+		}
+		return f, int64(s.buf.Len()), nil
+	case !errors.Is(err, errPastMemory):
+		return nil, 0, fmt.Errorf("store instance: receive: %w", err)
+	}
+	if err := s.spill(s.ctx); err != nil {
+		return nil, 0, fmt.Errorf("store instance: write blob: %w", err)
+	}
+	t := &tee{r: r, w: io.MultiWriter(s, h), n: int64(s.buf.Len())}
+	f, err = dcm.ReadFile(io.MultiReader(bytes.NewReader(s.buf.Bytes()), t), dcm.ReadOptions{})
+	s.release() // parsed: only the blob holds it now
+	switch {
+	case t.writeErr != nil:
+		return f, 0, fmt.Errorf("store instance: write blob: %w", t.writeErr)
+	case t.readErr != nil:
+		return f, 0, fmt.Errorf("store instance: receive: %w", t.readErr)
+	case err != nil:
+		return f, 0, parseInputError(err)
+	}
+	return f, t.n, nil
 }
 
 func (s *spool) close() {
@@ -429,18 +507,9 @@ type received struct {
 func (a *Archive) receive(ctx context.Context, r io.Reader, src Source, cmd *commandUIDs) (*received, *Result, error) {
 	sp := &spool{a: a, ctx: ctx, buf: getSpoolBuf()}
 	h := newContentHash()
-	t := &tee{r: r, w: io.MultiWriter(sp, h)}
-	f, err := dcm.ReadFile(t, dcm.ReadOptions{})
+	f, size, err := sp.read(r, h)
 	var row *instanceRow
-	switch {
-	case t.writeErr != nil:
-		err = fmt.Errorf("store instance: write blob: %w", t.writeErr)
-	case t.readErr != nil:
-		err = fmt.Errorf("store instance: receive: %w", t.readErr)
-	case err != nil:
-		sp.close()
-		return nil, partial(f), parseInputError(err)
-	default:
+	if err == nil {
 		row, err = buildRow(f)
 	}
 	if err != nil {
@@ -455,7 +524,7 @@ func (a *Archive) receive(ctx context.Context, r io.Reader, src Source, cmd *com
 	}
 	rc := &received{sp: sp, row: row}
 	h.Sum(rc.sum[:0])
-	row.size = t.n
+	row.size = size
 	row.sha = formatDigest(rc.sum[:])
 	row.blobKey = BlobKey(row.sha)
 	row.src = src

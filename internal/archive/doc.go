@@ -1,9 +1,11 @@
 // Package archive stores DICOM instances durably and indexes them.
 //
-// An instance streams from its source (C-STORE, STOW-RS, import) through a
-// structural parser that validates it and reads its header while the bytes
-// are hashed (BLAKE3-256, its content digest: see below); Pixel Data is
-// never decoded. Nothing is
+// An instance is read from its source (C-STORE, STOW-RS, import) straight
+// into the memory that holds it, hashed there (BLAKE3-256, its content
+// digest: see below) and parsed from there by a structural parser that
+// validates it and reads its header, skipping Pixel Data in place; one too
+// large to hold (step 1 below) streams through the parser instead, as it
+// is written to a temporary blob. Pixel Data is never decoded. Nothing is
 // acknowledged before the instance's bytes and its index rows are durable.
 // Each instance's DICOM JSON metadata and frame locations are computed at
 // ingest so metadata and frame requests never reparse files.

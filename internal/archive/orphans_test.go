@@ -3,7 +3,9 @@ package archive
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -168,6 +170,60 @@ func TestPackedBudget(t *testing.T) {
 		}
 		if n := f.a.spooled.Load(); n != 0 {
 			t.Errorf("%d bytes left counted", n)
+		}
+	})
+}
+
+// errCut is the read error cutReader returns.
+var errCut = errors.New("connection lost")
+
+// cutReader returns data then errCut, as an association that breaks.
+type cutReader struct{ r io.Reader }
+
+func (c cutReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		err = errCut
+	}
+	return n, err
+}
+
+// Every way receive takes (an instance in memory, one packed, one past
+// packMax streamed to a temporary blob) keeps a complete instance's bytes,
+// keeps nothing of one whose read fails, and calls a cut one malformed;
+// none leaves bytes counted against packedBudget.
+func TestReceivePaths(t *testing.T) {
+	eachFixture(t, func(t *testing.T, ctx context.Context, f *fixture) {
+		for i, rows := range []int{8, 512, 3000} { // 128 B, 512 KiB, 17 MiB of pixels
+			uid := fmt.Sprintf("1.13.1.%d", i)
+			data := part10(t, testInstance("1.13", "1.13.1", uid, "P13", "", rows))
+			half := bytes.NewReader(data[:len(data)/2])
+			if _, err := f.a.Store(ctx, cutReader{half}, Source{Facility: "F1"}); !errors.Is(err, errCut) || errors.As(err, new(*InputError)) {
+				t.Errorf("%d rows, read error: %v, want the reader's error", rows, err)
+			}
+			if _, err := f.a.Store(ctx, bytes.NewReader(data[:len(data)/2]), Source{Facility: "F1"}); !errors.As(err, new(*InputError)) {
+				t.Errorf("%d rows, cut: %v, want an InputError", rows, err)
+			}
+			if ref, err := f.a.Instance(ctx, uid); err == nil {
+				t.Fatalf("%d rows: failed stores kept %+v", rows, ref)
+			}
+			res, err := f.a.Store(ctx, bytes.NewReader(data), Source{Facility: "F1"})
+			if err != nil {
+				t.Fatalf("%d rows: %v", rows, err)
+			}
+			if res.Digest != Digest(data) {
+				t.Errorf("%d rows: digest %s, want %s", rows, res.Digest, Digest(data))
+			}
+			ref, err := f.a.Instance(ctx, uid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.read(t, ctx, ref); !bytes.Equal(got, data) {
+				t.Errorf("%d rows: read back wrong", rows)
+			}
+			if n := f.a.spooled.Load(); n != 0 {
+				t.Errorf("%d rows: %d bytes left counted", rows, n)
+			}
 		}
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -232,6 +234,7 @@ func FuzzReadFile(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ReadFile(bytes.NewReader(data), ReadOptions{MaxValueLength: 1 << 20})
+		sameAsReadFileBytes(t, data, ReadOptions{MaxValueLength: 1 << 20}, file, err)
 		if err != nil {
 			return
 		}
@@ -305,6 +308,33 @@ func TestJSONString(t *testing.T) {
 	for tag, want := range map[string]string{"00100010": "DOE^JANE", "0020000D": "1.2.3", "00201208": "12", "00080050": "", "00081030": ""} {
 		if got := JSONString(obj, tag); got != want {
 			t.Errorf("%s: %q, want %q", tag, got, want)
+		}
+	}
+}
+
+// sameAsReadFileBytes fails unless ReadFileBytes gives what ReadFile gave
+// (file, err) for data: the archive parses instances received into memory
+// with the one and streams larger ones through the other.
+func sameAsReadFileBytes(t *testing.T, data []byte, opt ReadOptions, file *File, err error) {
+	t.Helper()
+	file2, err2 := ReadFileBytes(data, opt)
+	if fmt.Sprint(err) != fmt.Sprint(err2) {
+		t.Fatalf("ReadFile: %v; ReadFileBytes: %v", err, err2)
+	}
+	if !reflect.DeepEqual(file, file2) {
+		t.Fatalf("ReadFile and ReadFileBytes parse differently:\n%+v\n%+v", file, file2)
+	}
+}
+
+// TestReadFileBytesTruncated checks that every prefix of a file, in every
+// transfer syntax, parses (or fails, at the same byte and element) from
+// memory as from a stream.
+func TestReadFileBytesTruncated(t *testing.T) {
+	for _, ts := range []string{ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian} {
+		data := encodeFile(t, sampleDataset(), ts)
+		for n := 0; n <= len(data); n++ {
+			f, err := ReadFile(bytes.NewReader(data[:n]), ReadOptions{})
+			sameAsReadFileBytes(t, data[:n], ReadOptions{}, f, err)
 		}
 	}
 }

@@ -75,8 +75,61 @@ type File struct {
 	Quirks []Quirk
 }
 
+// source is what the decoder reads from: a *bufio.Reader over a stream,
+// or a sliceSource over a data set already in memory, whose skips (Pixel
+// Data) move an index instead of copying the value into a buffer.
+type source interface {
+	io.Reader
+	io.ByteReader // flate reads a deflated data set byte by byte from it
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
+// sliceSource reads b with bufio.Reader's results at its end (io.EOF from
+// Peek and Discard when fewer bytes remain), so that the decoder reports
+// truncation the same way from memory as from a stream.
+type sliceSource struct{ b []byte }
+
+func (s *sliceSource) Read(p []byte) (int, error) {
+	if len(s.b) == 0 {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, s.b)
+	s.b = s.b[n:]
+	return n, nil
+}
+
+func (s *sliceSource) ReadByte() (byte, error) {
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	c := s.b[0]
+	s.b = s.b[1:]
+	return c, nil
+}
+
+func (s *sliceSource) Peek(n int) ([]byte, error) {
+	if n > len(s.b) {
+		return s.b, io.EOF
+	}
+	return s.b[:n], nil
+}
+
+func (s *sliceSource) Discard(n int) (int, error) {
+	if n > len(s.b) {
+		k := len(s.b)
+		s.b = s.b[k:]
+		return k, io.EOF
+	}
+	s.b = s.b[n:]
+	return n, nil
+}
+
 type decoder struct {
-	br       *bufio.Reader
+	br       source
 	pos      int64
 	implicit bool
 	big      bool
@@ -235,6 +288,17 @@ func ReadFile(r io.Reader, opt ReadOptions) (*File, error) {
 	br := fileReaders.Get().(*bufio.Reader)
 	br.Reset(r)
 	defer func() { br.Reset(nil); fileReaders.Put(br) }()
+	return readFile(br, opt)
+}
+
+// ReadFileBytes parses a Part 10 stream held in b, as ReadFile does, but
+// without copying b through a buffer: bulk values are skipped in place.
+// The File keeps no reference to b.
+func ReadFileBytes(b []byte, opt ReadOptions) (*File, error) {
+	return readFile(&sliceSource{b}, opt)
+}
+
+func readFile(br source, opt ReadOptions) (*File, error) {
 	d := &decoder{br: br, opt: opt.withDefaults()}
 	meta, uid, quirks, err := d.start()
 	if err != nil {

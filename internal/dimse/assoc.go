@@ -1,6 +1,7 @@
 package dimse
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -203,7 +204,7 @@ func (t Timeouts) withDefaults(server bool) Timeouts {
 type message struct {
 	pc   *PresentationContext
 	cmd  *Command
-	data *io.PipeReader // nil when no data set
+	data *dataPipe // nil when no data set
 }
 
 // discard drains and closes the message's data set.
@@ -221,6 +222,7 @@ func (m *message) discard() error {
 // (asynchronous operations are not negotiated).
 type Association struct {
 	conn             net.Conn
+	br               *bufio.Reader // the reader goroutine's, over conn
 	fsm              *fsm
 	log              *slog.Logger
 	requestor        bool
@@ -249,7 +251,7 @@ type Association struct {
 	mu      sync.Mutex
 	waiters map[uint16]chan *message
 	cancels map[uint16]context.CancelFunc
-	curPR   *io.PipeReader // data set being received
+	curPR   *dataPipe // data set being received
 
 	dlMu          sync.Mutex // deadline bookkeeping
 	localOwes     int        // peer requests we have not finished answering
@@ -337,7 +339,7 @@ func (a *Association) end(err error) {
 		a.curPR = nil
 		a.mu.Unlock()
 		if pr != nil {
-			pr.CloseWithError(err)
+			pr.closeWrite(err)
 		}
 	})
 }
@@ -482,29 +484,153 @@ func (a *Association) owe(local, peer int) {
 	}
 }
 
-func (a *Association) readPDU(buf []byte) (PDU, []byte, error) {
+// pdataStreamed stands for a P-DATA-TF whose header readPDU read: its
+// PDVs are read by readPDVs, a data set's bytes straight into their
+// consumer's buffer.
+var pdataStreamed = &PData{}
+
+// readPDU reads the next PDU; of a P-DATA-TF only the header (it returns
+// pdataStreamed and the body's length).
+func (a *Association) readPDU(buf []byte) (PDU, uint32, []byte, error) {
 	a.armHeaderDeadline()
 	var hdr [pduHeaderLen]byte
-	_, err := io.ReadFull(a.conn, hdr[:1])
+	var err error
+	hdr[0], err = a.br.ReadByte()
 	a.dlMu.Lock()
 	a.headerWaiting = false
 	a.dlMu.Unlock()
 	if err != nil {
-		return nil, buf, err
+		return nil, 0, buf, err
 	}
-	if a.to.Read > 0 {
-		_ = a.conn.SetReadDeadline(time.Now().Add(a.to.Read))
-	}
-	if _, err := io.ReadFull(a.conn, hdr[1:]); err != nil {
+	a.renewReadDeadline()
+	if _, err := io.ReadFull(a.br, hdr[1:]); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, buf, err
+		return nil, 0, buf, err
 	}
 	if a.quickAck != nil && a.wrote.Swap(false) {
 		a.quickAck()
 	}
-	return ReadPDU(io.MultiReader(bytesReader(hdr[:]), a.conn), a.ourMax, buf)
+	typ, length, err := checkHeader(hdr, a.ourMax)
+	if err != nil {
+		return nil, 0, buf, err
+	}
+	if typ == PDUPData {
+		return pdataStreamed, length, buf, nil
+	}
+	buf, err = a.readBody(buf, int(length))
+	if err != nil {
+		return nil, 0, buf, err
+	}
+	p, err := decodeBody(typ, buf[:length])
+	return p, length, buf, err
+}
+
+// readBody reads the next n bytes into buf, grown to hold them.
+func (a *Association) readBody(buf []byte, n int) ([]byte, error) {
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	if _, err := io.ReadFull(a.br, buf[:n]); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return buf, err
+	}
+	return buf[:n], nil
+}
+
+// renewReadDeadline bounds the time to receive the rest of a PDU.
+func (a *Association) renewReadDeadline() {
+	if a.to.Read > 0 {
+		_ = a.conn.SetReadDeadline(time.Now().Add(a.to.Read))
+	}
+}
+
+// skip drops the next n bytes of the connection.
+func (a *Association) skip(n int) error {
+	if _, err := a.br.Discard(n); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	return nil
+}
+
+// readPDVs reads the PDVs of a P-DATA-TF whose body is length bytes long,
+// checking each as decodePData does. A command's fragments are read into
+// buf; a data set's go straight into the buffer its consumer reads into
+// (dataPipe.transfer), after the checks onPDV makes. The error is a read
+// or protocol error (the PDU cannot be read further); a PDV that breaks
+// the protocol's rules otherwise aborts the association, and the rest of
+// the PDU is skipped, as before.
+func (a *Association) readPDVs(length uint32, buf *[]byte, cmdBuf *[]byte, cmdPC *byte, cur **inbound) error {
+	if length == 0 {
+		return protoErr(AbortReasonInvalidParameter, "P-DATA-TF without PDV")
+	}
+	rem := int(length)
+	aborted := false
+	var hdr [pdvHeaderLen]byte
+	for rem > 0 {
+		if rem < pdvHeaderLen {
+			return protoErr(AbortReasonInvalidParameter, "truncated PDV header")
+		}
+		if _, err := io.ReadFull(a.br, hdr[:]); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		n := binary.BigEndian.Uint32(hdr[:])
+		if n < 2 || uint64(n) > uint64(rem-4) {
+			return protoErr(AbortReasonInvalidParameter, "PDV length %d invalid (%d bytes left)", n, rem-4)
+		}
+		id, mch := hdr[4], hdr[5]
+		if id == 0 || id%2 == 0 {
+			return protoErr(AbortReasonInvalidParameter, "PDV presentation context ID %d invalid", id)
+		}
+		if mch&^0x03 != 0 {
+			return protoErr(AbortReasonInvalidParameter, "PDV message control header 0x%02x invalid", mch)
+		}
+		rem -= 4 + int(n)
+		v := PDV{ContextID: id, Command: mch&pdvFlagCommand != 0, Last: mch&pdvFlagLast != 0}
+		size := int(n) - 2
+		var err error
+		switch in := *cur; {
+		case aborted:
+			err = a.skip(size)
+		case v.Command:
+			*buf, err = a.readBody(*buf, size)
+			v.Data = *buf
+		case in != nil && !in.discard && a.contexts[id] != nil && in.msg.pc.ID == id:
+			// onPDV's checks pass: hand the bytes over as they are read.
+			var got int
+			var gone bool
+			got, gone, err = in.pipe.transfer(a.br, size, a.renewReadDeadline)
+			if gone {
+				in.discard = true
+				if err == nil {
+					err = a.skip(size - got)
+				}
+			}
+		default:
+			err = a.skip(size) // onPDV refuses it, or its consumer is gone
+		}
+		if err != nil {
+			return err
+		}
+		if aborted {
+			continue
+		}
+		if perr := a.onPDV(v, cmdBuf, cmdPC, cur); perr != nil {
+			a.log.Warn("dimse: invalid P-DATA, aborting", "err", perr)
+			a.providerAbort(AbortReasonInvalidParameter, perr)
+			aborted = true
+		}
+	}
+	return nil
 }
 
 type bytesReaderT struct{ b []byte }
@@ -547,9 +673,14 @@ func pduEvent(p PDU) event {
 // inbound tracks the data set being received.
 type inbound struct {
 	msg     *message
-	pw      *io.PipeWriter
-	discard bool
+	pipe    *dataPipe
+	discard bool // its consumer stopped reading
 }
+
+// readBufferSize is the reader goroutine's buffer: PDU and PDV headers
+// and command sets are read through it; a data set's PDVs larger than it
+// are read past it, straight into their consumer's buffer.
+const readBufferSize = 16 << 10
 
 // readLoop runs the association after establishment until the transport is
 // closed. It is the only reader of the connection.
@@ -567,11 +698,12 @@ func (a *Association) readLoop() {
 	)
 	defer func() {
 		if cur != nil {
-			cur.pw.CloseWithError(a.endErrOr(io.ErrUnexpectedEOF))
+			cur.pipe.closeWrite(a.endErrOr(io.ErrUnexpectedEOF))
 		}
 	}()
+	a.br = bufio.NewReaderSize(a.conn, readBufferSize)
 	for {
-		p, nbuf, err := a.readPDU(buf)
+		p, length, nbuf, err := a.readPDU(buf)
 		buf = nbuf
 		if err != nil {
 			a.onReadError(err)
@@ -582,15 +714,21 @@ func (a *Association) readLoop() {
 			a.log.Warn("dimse: unexpected PDU", "pdu", p.Type().String(), "err", ferr)
 			return
 		}
+		if p == pdataStreamed && act != dt2 && act != ar6 {
+			// Not to be processed: read (and check) it whole, as before.
+			if buf, err = a.readBody(buf, int(length)); err == nil {
+				p, err = decodePData(buf)
+			}
+			if err != nil {
+				a.onReadError(err)
+				return
+			}
+		}
 		switch act {
 		case dt2, ar6:
-			pd := p.(*PData)
-			for _, v := range pd.PDVs {
-				if perr := a.onPDV(v, &cmdBuf, &cmdPC, &cur); perr != nil {
-					a.log.Warn("dimse: invalid P-DATA, aborting", "err", perr)
-					a.providerAbort(AbortReasonInvalidParameter, perr)
-					break
-				}
+			if err := a.readPDVs(length, &buf, &cmdBuf, &cmdPC, &cur); err != nil {
+				a.onReadError(err)
+				return
 			}
 		case ar2: // peer requests release
 			a.log.Debug("dimse: release requested by peer")
@@ -759,9 +897,9 @@ func (a *Association) onPDV(v PDV, cmdBuf *[]byte, cmdPC *byte, cur **inbound) e
 		}
 		m := &message{pc: pc, cmd: cmd}
 		if cmd.HasDataSet() {
-			pr, pw := io.Pipe()
+			pr := newDataPipe()
 			m.data = pr
-			*cur = &inbound{msg: m, pw: pw}
+			*cur = &inbound{msg: m, pipe: pr}
 			a.mu.Lock()
 			a.curPR = pr
 			a.mu.Unlock()
@@ -778,14 +916,8 @@ func (a *Association) onPDV(v PDV, cmdBuf *[]byte, cmdPC *byte, cur **inbound) e
 	if in.msg.pc.ID != v.ContextID {
 		return errors.New("data set fragment on a different presentation context than its command")
 	}
-	if len(v.Data) > 0 && !in.discard {
-		if _, err := in.pw.Write(v.Data); err != nil {
-			// The consumer gave up on the data set; drop the rest.
-			in.discard = true
-		}
-	}
 	if v.Last {
-		_ = in.pw.Close()
+		in.pipe.closeWrite(io.EOF)
 		a.mu.Lock()
 		a.curPR = nil
 		a.mu.Unlock()

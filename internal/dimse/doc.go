@@ -7,7 +7,9 @@
 // It is a pure protocol package: data sets travel as opaque bytes in the
 // negotiated transfer syntax and are never interpreted here. Incoming
 // C-STORE data is streamed from the socket to the handler without being
-// buffered whole. A Server accepts associations and routes requests by SOP
+// buffered whole: the association's reader goroutine reads each PDV of a
+// data set straight into the buffer the handler's Read passes (dataPipe),
+// never into a PDU buffer first. A Server accepts associations and routes requests by SOP
 // class through a Mux; Dial opens an association as SCU.
 //
 // Logs never contain data set contents (patient data): only AE titles,

@@ -25,9 +25,11 @@ type StoreRequest struct {
 	MoveOriginatorAETitle   string // set when the store is a C-MOVE sub-operation
 	MoveOriginatorMessageID uint16
 	// Data streams the data set (no Part 10 meta information) straight
-	// from the P-DATA PDVs. A read error means the association failed and
-	// the instance must not be kept. Whatever the handler leaves unread is
-	// drained by the stack before the response is sent.
+	// from the P-DATA PDVs: each Read is filled from the connection (read
+	// into large buffers: a PDV's bytes go straight into them). A read
+	// error means the association failed and the instance must not be
+	// kept. Whatever the handler leaves unread is drained by the stack
+	// before the response is sent.
 	Data io.Reader
 }
 
