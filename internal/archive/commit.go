@@ -130,35 +130,38 @@ func (a *Archive) commitGroup(ctx context.Context, batch []*commitReq) ([]commit
 	}
 	var appended *segment
 	err := a.db.InUnflushedTx(ctx, func(tx *db.Tx) error {
-		if err := index(tx); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO ingest_journal (journal, seq) VALUES (?, ?)
-			ON CONFLICT (journal) DO UPDATE SET seq = excluded.seq`, a.journal.id, int64(group)); err != nil {
-			return fmt.Errorf("journal position: %w", err)
-		}
-		recs := recs[:len(packed):len(packed)]
-		for i, r := range batch {
-			if r.packed || out[i].res.Outcome == SameDuplicate {
-				// Nothing to write for a duplicate: the bytes and rows are
-				// there (a packed one's place is taken, and freed later).
-				continue
-			}
-			rec, err := record(r)
-			if err != nil {
-				return err
-			}
-			recs = append(recs, rec)
-		}
-		if len(recs) == 0 {
-			return nil
-		}
+		// The packed records' bytes do not depend on the index (a
+		// duplicate's are written too): Append writes them while rest
+		// indexes the group, so the device and the index work overlap.
 		// Durable before the rows can be: a commit that reaches the disk
 		// first would name bytes that are nowhere.
 		start := time.Now()
-		seg, err := a.journal.Append(recs)
+		seg, err := a.journal.Append(recs, func() ([]journalRec, error) {
+			if err := index(tx); err != nil {
+				return nil, err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO ingest_journal (journal, seq) VALUES (?, ?)
+			ON CONFLICT (journal) DO UPDATE SET seq = excluded.seq`, a.journal.id, int64(group)); err != nil {
+				return nil, fmt.Errorf("journal position: %w", err)
+			}
+			var rest []journalRec
+			for i, r := range batch {
+				if r.packed || out[i].res.Outcome == SameDuplicate {
+					// Nothing to write for a duplicate: the bytes and rows are
+					// there (a packed one's place is taken, and freed later).
+					continue
+				}
+				rec, err := record(r)
+				if err != nil {
+					return nil, err
+				}
+				rest = append(rest, rec)
+			}
+			recs = append(recs, rest...)
+			return rest, nil
+		})
 		a.observeJournaled(recs, time.Since(start), err)
-		if err != nil {
+		if err != nil || seg == nil {
 			return err
 		}
 		appended = seg

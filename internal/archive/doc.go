@@ -140,6 +140,14 @@
 // --ingest-direct-io=false (Options.NoDirectIO) writes through the page
 // cache, for comparison and for file systems whose direct I/O misbehaves.
 //
+// A group's packed records are written while the group is indexed: their
+// bytes do not depend on the index (a duplicate's are written too, and
+// freed later), so the committer's SQLite or PostgreSQL work runs while
+// the device writes, and the other records (journaled bytes, rows) follow
+// once both are done, then the flush. When indexing fails nothing is
+// appended: the packed bytes lie past the segment's end, where the next
+// group writes over them (journal.Append).
+//
 // Object folders a process has made are remembered (blob.Dir), so a store
 // into a known folder costs no stat or mkdir, and a durable commit into a
 // folder the journal's unsynced publishing made flushes its entry first.

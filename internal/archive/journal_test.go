@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -303,7 +304,7 @@ func TestSegmentPadding(t *testing.T) {
 				if _, err := j.place(nil); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := j.Append([]journalRec{{meta: m, data: small}}); err != nil {
+				if _, err := appendAll(j, []journalRec{{meta: m, data: small}}); err != nil {
 					t.Fatal(err)
 				}
 				// ... then a packed one on it.
@@ -312,7 +313,7 @@ func TestSegmentPadding(t *testing.T) {
 				if _, err := j.place(big); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := j.Append(big); err != nil {
+				if _, err := appendAll(j, big); err != nil {
 					t.Fatal(err)
 				}
 				want = append(want, small, big[0].data)
@@ -340,6 +341,72 @@ func TestSegmentPadding(t *testing.T) {
 				if !bytes.Equal(got[i], want[i]) {
 					t.Errorf("record %d read back wrong", i)
 				}
+			}
+		})
+	}
+}
+
+// TestAppendIndexFails: Append writes a group's packed records while the
+// group is indexed; when the indexing fails nothing is appended and the
+// journal goes on (not poisoned), the next group is placed where the
+// failed one was and writes over its bytes, and the segment holds the
+// next group's record alone. Both ways of writing.
+func TestAppendIndexFails(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
+			store, err := blob.OpenDir(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			nop := func(string, []replayed) error { return nil }
+			j, err := openJournal(store, slog.New(slog.DiscardHandler), direct, nop, func(string) error { return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer j.Close()
+			rec := func(group int, b byte) []journalRec {
+				data := bytes.Repeat([]byte{b}, 40000)
+				m, _ := json.Marshal(journalMeta{Group: uint64(group), SOP: fmt.Sprint(group), SHA: Digest(data), Size: int64(len(data)), Pack: true})
+				return []journalRec{{meta: m, data: data, packed: true}}
+			}
+			failed := rec(1, 0xA1)
+			keys, err := j.place(failed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			boom := errors.New("index failed")
+			if seg, err := j.Append(failed, func() ([]journalRec, error) { return nil, boom }); !errors.Is(err, boom) || seg != nil {
+				t.Fatalf("Append with a failing index: %v %v", seg, err)
+			}
+			if j.err != nil || j.size != 0 {
+				t.Fatalf("after a failed index: err %v, size %d", j.err, j.size)
+			}
+			next := rec(2, 0xB2)
+			keys2, err := j.place(next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if keys2[0] != keys[0] {
+				t.Errorf("next group placed at %s, the failed one at %s", keys2[0], keys[0])
+			}
+			if _, err := appendAll(j, next); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(j.segs[0].pack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			var groups []uint64
+			if err := scanSegment(f, true, func(rec replayed, _ int64, data []byte) error {
+				if !bytes.Equal(data, next[0].data) {
+					t.Errorf("record %d read back wrong", rec.meta.Group)
+				}
+				groups = append(groups, rec.meta.Group)
+				return nil
+			}); err != nil || len(groups) != 1 || groups[0] != 2 {
+				t.Fatalf("scanned groups %v (%v), want [2]", groups, err)
 			}
 		})
 	}
@@ -375,7 +442,7 @@ func TestJournalDirectRefused(t *testing.T) {
 		if _, err := j.place(nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := j.Append([]journalRec{{meta: m, data: data}}); err != nil {
+		if _, err := appendAll(j, []journalRec{{meta: m, data: data}}); err != nil {
 			t.Fatal(err)
 		}
 		if i == 0 && j.direct {
@@ -409,4 +476,14 @@ func TestJournalDirectRefused(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("read back %d records, want %d", len(got), len(want))
 	}
+}
+
+// appendAll appends recs, its packed records first, as one group with
+// nothing to index in between.
+func appendAll(j *journal, recs []journalRec) (*segment, error) {
+	n := 0
+	for n < len(recs) && recs[n].packed {
+		n++
+	}
+	return j.Append(recs[:n], func() ([]journalRec, error) { return recs[n:], nil })
 }
