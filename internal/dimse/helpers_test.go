@@ -253,6 +253,12 @@ type recorder struct {
 	got  map[string][]byte // SOP instance UID -> data set
 	ts   map[string]string
 	seen []*StoreRequest
+	// spread, when set, holds the first association's stores (up to 5 s)
+	// until that many associations have stored: a test of work shared
+	// among sub-associations must not depend on how fast the first one is.
+	spread int
+	first  *AssociationInfo
+	assocs map[*AssociationInfo]bool
 }
 
 func newRecorder() *recorder {
@@ -263,6 +269,23 @@ func (r *recorder) Store(ctx context.Context, req *StoreRequest) (uint16, string
 	b, err := io.ReadAll(req.Data)
 	if err != nil {
 		return StatusOutOfResources, "read failed"
+	}
+	if r.spread > 0 {
+		r.mu.Lock()
+		if r.first == nil {
+			r.first, r.assocs = req.Assoc, map[*AssociationInfo]bool{}
+		}
+		r.assocs[req.Assoc] = true
+		held := req.Assoc == r.first
+		r.mu.Unlock()
+		for deadline := time.Now().Add(5 * time.Second); held && time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			r.mu.Lock()
+			n := len(r.assocs)
+			r.mu.Unlock()
+			if n >= r.spread {
+				break
+			}
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -227,6 +227,7 @@ func TestSCUMoveBetweenOwnServers(t *testing.T) {
 // several sub-associations and still counts each one once.
 func TestSCUMoveParallel(t *testing.T) {
 	rec, destAddr := startDest(t)
+	rec.spread = 2
 	arc := newArchive(60)
 	arc.fail[arc.order[7]] = true
 	arc.fail[arc.order[41]] = true
