@@ -277,18 +277,7 @@ func checkDirect(t *testing.T, a *Archive, root string, opt Options) {
 func TestSegmentPadding(t *testing.T) {
 	for _, direct := range []bool{true, false} {
 		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
-			root := t.TempDir()
-			store, err := blob.OpenDir(root)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			nop := func(string, []replayed) error { return nil }
-			j, err := openJournal(store, slog.New(slog.DiscardHandler), direct, nop, func(string) error { return nil })
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j.Close()
+			j := testJournal(t, direct)
 			meta := func(i int, pack bool, data []byte) []byte {
 				m, _ := json.Marshal(journalMeta{Group: uint64(i), SOP: fmt.Sprint(i), SHA: Digest(data), Size: int64(len(data)), Pack: pack})
 				return m
@@ -354,17 +343,7 @@ func TestSegmentPadding(t *testing.T) {
 func TestAppendIndexFails(t *testing.T) {
 	for _, direct := range []bool{true, false} {
 		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) {
-			store, err := blob.OpenDir(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer store.Close()
-			nop := func(string, []replayed) error { return nil }
-			j, err := openJournal(store, slog.New(slog.DiscardHandler), direct, nop, func(string) error { return nil })
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer j.Close()
+			j := testJournal(t, direct)
 			rec := func(group int, b byte) []journalRec {
 				data := bytes.Repeat([]byte{b}, 40000)
 				m, _ := json.Marshal(journalMeta{Group: uint64(group), SOP: fmt.Sprint(group), SHA: Digest(data), Size: int64(len(data)), Pack: true})
@@ -486,4 +465,23 @@ func appendAll(j *journal, recs []journalRec) (*segment, error) {
 		n++
 	}
 	return j.Append(recs[:n], func() ([]journalRec, error) { return recs[n:], nil })
+}
+
+// testJournal opens a journal on a new folder store, writing directly or
+// through the page cache, closed when the test ends.
+func testJournal(t *testing.T, direct bool) *journal {
+	t.Helper()
+	root := t.TempDir()
+	store, err := blob.OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nop := func(string, []replayed) error { return nil }
+	j, err := openJournal(store, slog.New(slog.DiscardHandler), direct, nop, func(string) error { return nil })
+	if err != nil {
+		store.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close(); store.Close() })
+	return j
 }
