@@ -222,6 +222,7 @@ func New(d *db.DB, blobs blob.Store, opt Options) *Archive {
 			a.journal = j
 			a.unpublished = map[string]*memBlob{}
 			a.pubRoom = sync.NewCond(&a.pubMu)
+			a.pruneMarkers()
 		}
 	}
 	go a.committer()

@@ -233,6 +233,35 @@ func (a *Archive) dropMarker(id string) {
 	}
 }
 
+// pruneMarkers forgets the journals whose folder is gone: a process that
+// died between closing its journal (the folder removed, everything in it
+// durable) and dropMarker left its row behind, and no recovery would come
+// for it. A row is written only while its journal's folder exists, and
+// recovery reads a dead journal's row before it removes the folder, so a
+// row without a folder is never needed again, whichever node looks.
+func (a *Archive) pruneMarkers() {
+	ctx := context.Background()
+	rows, err := a.db.Query(ctx, "SELECT journal FROM ingest_journal")
+	if err != nil {
+		a.log.Error("list ingest journals", "error", err)
+		return
+	}
+	var gone []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err == nil && !a.journal.exists(id) {
+			gone = append(gone, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		a.log.Error("list ingest journals", "error", err)
+	}
+	rows.Close()
+	for _, id := range gone {
+		a.dropMarker(id)
+	}
+}
+
 // reindex commits, after a crash, the rows of a dead journal's groups that
 // the index lost (those above its position in ingest_journal), in order,
 // each from its blob (restored before). The WAL of either database keeps

@@ -72,7 +72,9 @@
 // removed, the pack trimmed to its packed blobs: below); a crash before
 // that means a replay, which is idempotent and keeps every intact packed
 // record. syncfs flushes the whole file system, which on a busy shared
-// disk takes a while, but it runs off the acknowledgement path. A clean Close checkpoints and removes the journal.
+// disk takes a while, but it runs off the acknowledgement path. A clean Close checkpoints and removes the journal,
+// then its ingest_journal row; a row whose journal folder is gone (a crash
+// between the two) is dropped when an Archive opens (pruneMarkers).
 //
 // # Packs: instances from 16 KiB in the journal's segments
 //

@@ -268,6 +268,13 @@ func (j *journal) newSegment() error {
 	return nil
 }
 
+// exists reports whether journal id's folder is there (or cannot be told
+// missing): a live or dead process's journal, not one closed for good.
+func (j *journal) exists(id string) bool {
+	_, err := os.Stat(filepath.Join(filepath.Dir(j.dir), id))
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
 // packName is the pack file of journal id's segment n.
 func packName(id string, n int) string { return fmt.Sprintf("%s-%016d.pack", id, n) }
 

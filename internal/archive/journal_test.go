@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 
 	"lightbox/internal/blob"
@@ -389,6 +390,53 @@ func TestAppendIndexFails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStaleMarkerPruned: the ingest_journal row of a journal whose folder
+// is gone (its process died between closing the journal and forgetting
+// it) goes at the next start; the row of another process's live journal
+// (its folder there, its lock held) stays.
+func TestStaleMarkerPruned(t *testing.T) {
+	ctx := context.Background()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		root := t.TempDir()
+		live := filepath.Join(root, "journal", "0123456789abcdef")
+		if err := os.MkdirAll(live, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		lock, err := os.OpenFile(live+".lock", os.O_CREATE|os.O_RDWR, 0o640)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Close()
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"0123456789abcdef", "fedcba9876543210"} {
+			if _, err := d.Exec(ctx, "INSERT INTO ingest_journal (journal, seq) VALUES (?, 7)", id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a, b := openOn(t, d, root, Options{})
+		defer b.Close()
+		defer a.Close()
+		var ids []string
+		rows, err := d.Query(ctx, "SELECT journal FROM ingest_journal ORDER BY journal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) != 1 || ids[0] != "0123456789abcdef" {
+			t.Fatalf("markers after the start: %v, want the live journal's only", ids)
+		}
+	})
 }
 
 // TestJournalDirectRefused: a direct write the file system refuses
