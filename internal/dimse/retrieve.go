@@ -56,7 +56,13 @@ func (d *dispatcher) retrieve(ctx context.Context, a *Association, m *message) e
 	}
 
 	total := len(insts)
-	r := &subOps{insts: insts, cancelled: cancelled, ctx: ctx, log: log, progressed: make(chan struct{}, 1)}
+	// Sub-associations still being opened once every instance is accounted
+	// for have nothing to take: their dials are abandoned rather than
+	// waited for (a destination that never answers would hold the final
+	// response for the connect or ARTIM timeout).
+	dialCtx, stopDials := context.WithCancel(ctx)
+	defer stopDials()
+	r := &subOps{insts: insts, total: total, allDone: stopDials, cancelled: cancelled, ctx: ctx, log: log, progressed: make(chan struct{}, 1)}
 	pending := func() error {
 		completed, failed, warning := r.counts()
 		p := NewResponse(c, StatusPending)
@@ -73,7 +79,7 @@ func (d *dispatcher) retrieve(ctx context.Context, a *Association, m *message) e
 		}
 		for _, open := range lanes {
 			wg.Go(func() {
-				l := open()
+				l := open(dialCtx)
 				if l == nil {
 					return
 				}
@@ -160,6 +166,9 @@ type subOps struct {
 	cancelled  func() bool
 	progressed chan struct{} // a sub-operation finished
 
+	total   int    // instances of the retrieval
+	allDone func() // called once all total are done (each once or more)
+
 	mu                         sync.Mutex
 	insts                      []Instance // not yet taken
 	completed, failed, warning int
@@ -218,7 +227,11 @@ func (r *subOps) done(inst Instance, st uint16, err error) {
 		r.failed++
 		r.failedUIDs = append(r.failedUIDs, inst.SOPInstanceUID)
 	}
+	all := r.completed+r.failed+r.warning == r.total
 	r.mu.Unlock()
+	if all && r.allDone != nil {
+		r.allDone()
+	}
 	select {
 	case r.progressed <- struct{}{}:
 	default:
@@ -344,9 +357,10 @@ func encodeFailedUIDList(uids []string, ts string) []byte {
 
 // openMove resolves the move destination and opens the first
 // sub-association; it returns one opener per lane (the first already open,
-// the others dialled when the lane starts: Server.MoveAssociations).
+// the others dialled with the context given when the lane starts:
+// Server.MoveAssociations).
 // pending sends a pending response on the requesting association.
-func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts []Instance, pending func() error) ([]func() *lane, uint16, string) {
+func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts []Instance, pending func() error) ([]func(context.Context) *lane, uint16, string) {
 	if s.AEResolver == nil || c.MoveDestination == "" {
 		return nil, StatusMoveDestinationUnknown, "move destination unknown"
 	}
@@ -406,14 +420,16 @@ func (s *Server) openMove(ctx context.Context, a *Association, c *Command, insts
 		return &lane{a: sub, origAE: a.info.CallingAE, origID: c.MessageID}
 	}
 	l := newLane(sub)
-	lanes := []func() *lane{func() *lane { return l }}
+	lanes := []func(context.Context) *lane{func(context.Context) *lane { return l }}
 	n := cmp.Or(s.MoveAssociations, 2)
 	for i := 1; i < n && len(insts) >= (i+1)*moveLaneMin; i++ {
-		lanes = append(lanes, func() *lane {
-			sub, err := Dial(ctx, dest.Addr, calling, c.MoveDestination, props, &opts)
+		lanes = append(lanes, func(dctx context.Context) *lane {
+			sub, err := Dial(dctx, dest.Addr, calling, c.MoveDestination, props, &opts)
 			if err != nil {
-				// The lanes open already take its share.
-				a.log.Info("dimse: extra C-MOVE sub-association not opened", "destination", c.MoveDestination, "err", err)
+				// The lanes open already take its share (or have sent all).
+				if dctx.Err() == nil {
+					a.log.Info("dimse: extra C-MOVE sub-association not opened", "destination", c.MoveDestination, "err", err)
+				}
 				return nil
 			}
 			return newLane(sub)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -220,6 +221,67 @@ func TestSCUMoveBetweenOwnServers(t *testing.T) {
 	res, err = a.Move(context.Background(), StudyRootQRMove, "NOWHERE", []byte{}, nil)
 	if err != nil || res.Status != StatusMoveDestinationUnknown {
 		t.Fatalf("unknown destination: %+v %v", res, err)
+	}
+}
+
+// TestSCUMoveExtraDialAbandoned: a destination that takes one association
+// and leaves the others unanswered (a firewall, a PACS at its limit that
+// never replies) does not hold the C-MOVE's final response: once the first
+// sub-association has sent everything, the dials still waiting are
+// abandoned instead of running into ARTIM (10 s here).
+func TestSCUMoveExtraDialAbandoned(t *testing.T) {
+	rec, destAddr := startDest(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		for first := true; ; first = false {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+			if !first {
+				continue // accepted, never answered
+			}
+			d, err := net.Dial("tcp", destAddr)
+			if err != nil {
+				c.Close()
+				return
+			}
+			mu.Lock()
+			held = append(held, d)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(d, c) }()
+			go func() { _, _ = io.Copy(c, d) }()
+		}
+	}()
+	arc := newArchive(40)
+	s := moveSCP(arc, StudyRootQRMove, "DEST", ln.Addr().String())
+	s.MoveAssociations = 3
+	addr := startServer(t, s)
+	a := dialTest(t, addr, "LIGHTBOX", []ContextProposal{{AbstractSyntax: StudyRootQRMove}}, nil)
+	start := time.Now()
+	res, err := a.Move(context.Background(), StudyRootQRMove, "DEST", []byte{}, nil)
+	elapsed := time.Since(start)
+	if err != nil || res.Status != StatusSuccess || res.Completed != 40 || rec.count() != 40 {
+		t.Fatalf("result %+v %v, destination got %d", res, err, rec.count())
+	}
+	if elapsed > 3*time.Second {
+		t.Fatalf("final response after %v: held by the unanswered sub-associations", elapsed)
 	}
 }
 
