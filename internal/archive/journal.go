@@ -377,7 +377,7 @@ func (j *journal) Append(packed []journalRec, rest func() ([]journalRec, error))
 	if err := j.ready(); err != nil {
 		return nil, err
 	}
-	seg := j.segs[len(j.segs)-1]
+	seg, f := j.segs[len(j.segs)-1], j.f
 	at := j.size
 	// The writes and the flush run without mu, as rotate and Close wait
 	// for syncing: a direct write waits for the device, and publishers
@@ -410,7 +410,7 @@ func (j *journal) Append(packed []journalRec, rest func() ([]journalRec, error))
 		}
 	}
 	if err == nil && end > at {
-		if serr := syscall.Fdatasync(int(j.f.Fd())); serr != nil {
+		if serr := syscall.Fdatasync(int(f.Fd())); serr != nil {
 			err = &journalError{fmt.Errorf("journal fdatasync: %w", serr)}
 		}
 	}

@@ -3,7 +3,6 @@ package archive
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"unsafe"
 
@@ -100,27 +99,10 @@ func (j *journal) writeDirect(bufs [][]byte, off int64) error {
 				bufs = bufs[1:]
 			}
 		}
-		if err := pwriteFull(fd, j.stage[:n], off); err != nil {
+		if err := pwritev(fd, [][]byte{j.stage[:n]}, off); err != nil {
 			return err
 		}
 		off += int64(n)
-	}
-	return nil
-}
-
-// pwriteFull writes all of b at off.
-func pwriteFull(fd int, b []byte, off int64) error {
-	for len(b) > 0 {
-		n, err := unix.Pwrite(fd, b, off)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return err
-		case n == 0:
-			return io.ErrShortWrite
-		}
-		b, off = b[n:], off+int64(n)
 	}
 	return nil
 }
@@ -140,7 +122,7 @@ func (j *journal) write(bufs [][]byte, off int64) error {
 		if cerr := clearDirect(j.f); cerr != nil {
 			return cerr
 		}
-		j.mu.Lock() // Append holds it when it reads them
+		j.mu.Lock() // newSegment reads them under mu (Append's layout only between writes)
 		j.direct, j.noDirect = false, true
 		j.mu.Unlock()
 		j.log.Info("ingest journal: direct I/O refused; writing through the page cache", "error", err)

@@ -560,7 +560,7 @@ func (a *Association) skip(n int) error {
 }
 
 // readPDVs reads the PDVs of a P-DATA-TF whose body is length bytes long,
-// checking each as decodePData does. A command's fragments are read into
+// checking each as decodePData does (pdvHeader). A command's fragments are read into
 // buf; a data set's go straight into the buffer its consumer reads into
 // (dataPipe.transfer), after the checks onPDV makes. The error is a read
 // or protocol error (the PDU cannot be read further); a PDV that breaks
@@ -583,21 +583,12 @@ func (a *Association) readPDVs(length uint32, buf *[]byte, cmdBuf *[]byte, cmdPC
 			}
 			return err
 		}
-		n := binary.BigEndian.Uint32(hdr[:])
-		if n < 2 || uint64(n) > uint64(rem-4) {
-			return protoErr(AbortReasonInvalidParameter, "PDV length %d invalid (%d bytes left)", n, rem-4)
+		v, size, err := pdvHeader(hdr[:], rem)
+		if err != nil {
+			return err
 		}
-		id, mch := hdr[4], hdr[5]
-		if id == 0 || id%2 == 0 {
-			return protoErr(AbortReasonInvalidParameter, "PDV presentation context ID %d invalid", id)
-		}
-		if mch&^0x03 != 0 {
-			return protoErr(AbortReasonInvalidParameter, "PDV message control header 0x%02x invalid", mch)
-		}
-		rem -= 4 + int(n)
-		v := PDV{ContextID: id, Command: mch&pdvFlagCommand != 0, Last: mch&pdvFlagLast != 0}
-		size := int(n) - 2
-		var err error
+		rem -= pdvHeaderLen + size
+		id := v.ContextID
 		switch in := *cur; {
 		case aborted:
 			err = a.skip(size)

@@ -351,24 +351,38 @@ func decodePData(body []byte) (*PData, error) {
 		return nil, protoErr(AbortReasonInvalidParameter, "P-DATA-TF without PDV")
 	}
 	for len(body) > 0 {
-		if len(body) < pdvHeaderLen {
-			return nil, protoErr(AbortReasonInvalidParameter, "truncated PDV header")
+		v, n, err := pdvHeader(body, len(body))
+		if err != nil {
+			return nil, err
 		}
-		n := binary.BigEndian.Uint32(body)
-		if n < 2 || uint64(n) > uint64(len(body)-4) {
-			return nil, protoErr(AbortReasonInvalidParameter, "PDV length %d invalid (%d bytes left)", n, len(body)-4)
-		}
-		id, mch := body[4], body[5]
-		if id == 0 || id%2 == 0 {
-			return nil, protoErr(AbortReasonInvalidParameter, "PDV presentation context ID %d invalid", id)
-		}
-		if mch&^0x03 != 0 {
-			return nil, protoErr(AbortReasonInvalidParameter, "PDV message control header 0x%02x invalid", mch)
-		}
-		p.PDVs = append(p.PDVs, PDV{ContextID: id, Command: mch&pdvFlagCommand != 0, Last: mch&pdvFlagLast != 0, Data: body[6 : 4+n]})
-		body = body[4+n:]
+		v.Data = body[pdvHeaderLen : pdvHeaderLen+n]
+		p.PDVs = append(p.PDVs, v)
+		body = body[pdvHeaderLen+n:]
 	}
 	return p, nil
+}
+
+// pdvHeader checks the PDV header at the start of hdr, with rem bytes of
+// the P-DATA-TF body left from it, and returns the PDV (without its data)
+// and its data's length. decodePData and the association's reader
+// (readPDVs, which reads the data straight into its consumer's buffer)
+// check PDVs alike through it.
+func pdvHeader(hdr []byte, rem int) (PDV, int, error) {
+	if rem < pdvHeaderLen || len(hdr) < pdvHeaderLen {
+		return PDV{}, 0, protoErr(AbortReasonInvalidParameter, "truncated PDV header")
+	}
+	n := binary.BigEndian.Uint32(hdr)
+	if n < 2 || uint64(n) > uint64(rem-4) {
+		return PDV{}, 0, protoErr(AbortReasonInvalidParameter, "PDV length %d invalid (%d bytes left)", n, rem-4)
+	}
+	id, mch := hdr[4], hdr[5]
+	if id == 0 || id%2 == 0 {
+		return PDV{}, 0, protoErr(AbortReasonInvalidParameter, "PDV presentation context ID %d invalid", id)
+	}
+	if mch&^0x03 != 0 {
+		return PDV{}, 0, protoErr(AbortReasonInvalidParameter, "PDV message control header 0x%02x invalid", mch)
+	}
+	return PDV{ContextID: id, Command: mch&pdvFlagCommand != 0, Last: mch&pdvFlagLast != 0}, int(n) - 2, nil
 }
 
 // itemReader walks a sequence of items with a 1-byte type, 1 reserved byte
